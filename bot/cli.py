@@ -1,0 +1,269 @@
+"""Command line: `python -m bot ...` or the `faq-bot` console script.
+
+Thin adapters over the answering core. Domain errors (configuration, knowledge base) become
+clear messages and a non-zero exit status here, at the edge.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from bot import messages
+from bot.answering import Answer, Answerer, build_answerer
+from bot.config import Config, ConfigError, load_config
+from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.matching import SUGGEST
+
+KB_OPTION = click.option("--kb", "kb_dir", type=click.Path(path_type=Path),
+                         help="Knowledge folder (default: [knowledge] dir in the config).")
+LANG_OPTION = click.option("--lang", help="Answer in this language instead of detecting it.")
+
+
+def _utf8_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+
+
+def _problems_message(error: KnowledgeError) -> str:
+    lines = [str(p) for p in error.problems]
+    lines.append(f"{len(error.problems)} problem(s); the knowledge base was not loaded.")
+    return "\n".join(lines)
+
+
+def _answerer(config: Config, kb_dir: Path | None) -> Answerer:
+    click.echo("Loading the knowledge base...", err=True)
+    try:
+        return build_answerer(config, kb_dir)
+    except KnowledgeError as exc:
+        raise click.ClickException(_problems_message(exc)) from exc
+
+
+def _check_lang(config: Config, lang: str | None) -> str | None:
+    if lang and lang not in config.languages.supported:
+        supported = ", ".join(config.languages.supported)
+        raise click.BadParameter(f"{lang!r} is not one of the configured languages: {supported}",
+                                 param_hint="--lang")
+    return lang
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Configuration file (default: ./config.toml, else built-in defaults).")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """Offline multilingual FAQ bot for foreign entrepreneurs.
+
+    Answers questions from the curated knowledge base in knowledge/, in the asker's
+    language. Start with `python -m bot run` (the terminal chat when no Telegram token is
+    set) or `python -m bot ask "How do I open a bank account?"`.
+    """
+    _utf8_streams()
+    try:
+        ctx.obj = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.argument("question", required=False)
+@KB_OPTION
+@LANG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question per line.")
+@click.pass_obj
+def ask(config: Config, question: str | None, kb_dir: Path | None, lang: str | None,
+        as_json: bool) -> None:
+    """Answer QUESTION, or every line of standard input when QUESTION is left out.
+
+    The knowledge base is loaded once, so a file of questions is the staff's regression
+    test: one answer (or JSON object) per input line, in order.
+
+    Example: python -m bot ask --json < questions.txt
+    """
+    lang = _check_lang(config, lang)
+    answerer = _answerer(config, kb_dir)
+    questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
+    for text in questions:
+        answer = answerer.ask(text, lang=lang)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+        else:
+            click.echo(_describe(answer))
+
+
+def _describe(answer: Answer) -> str:
+    head = f"[{answer.status}"
+    if answer.id:
+        head += f" {answer.id}"
+    if answer.score is not None:
+        head += f" {answer.score:.2f}"
+    head += f" {answer.language}]"
+    return f"{head}\n{answer.reply}\n"
+
+
+CHAT_HELP = """Type a question in any language and press Enter.
+  /lang CODE   answer in this language (e.g. /lang ru); /lang alone detects it again
+  /help        this text
+  /quit        leave (Ctrl-D works too)
+After "did you mean", type the number of the question you meant."""
+
+
+def chat_loop(answerer: Answerer, lang: str | None, read=input, write=click.echo) -> None:
+    """The terminal conversation; `read` raises EOFError at the end of input."""
+    write(messages.text(lang or answerer.kb.language, "greeting"))
+    write(CHAT_HELP + "\n")
+    pending: Answer | None = None
+    while True:
+        try:
+            line = read("> ")
+        except (EOFError, KeyboardInterrupt):
+            write("")
+            return
+        line = line.strip()
+        if line in ("/quit", "/exit", "/q"):
+            return
+        if line == "/help":
+            write(CHAT_HELP)
+            continue
+        if line.startswith("/lang"):
+            choice = line[5:].strip() or None
+            if choice and choice not in answerer.config.languages.supported:
+                supported = ", ".join(answerer.config.languages.supported)
+                write(f"Unknown language {choice!r}; choose one of: {supported}")
+                continue
+            lang = choice
+            write(f"Language: {lang or 'detected from each message'}")
+            continue
+        if pending and line.isdigit() and 1 <= int(line) <= len(pending.suggestions):
+            picked = pending.suggestions[int(line) - 1]
+            answer = answerer.answer_entry(picked.id, pending.language)
+        else:
+            answer = answerer.ask(line, lang=lang)
+        pending = answer if answer.status == SUGGEST else None
+        write(answer.reply + "\n")
+
+
+@main.command()
+@KB_OPTION
+@LANG_OPTION
+@click.pass_obj
+def chat(config: Config, kb_dir: Path | None, lang: str | None) -> None:
+    """Talk to the bot in the terminal, through the same pipeline as Telegram.
+
+    Example: python -m bot chat --lang fr
+    """
+    lang = _check_lang(config, lang)
+    chat_loop(_answerer(config, kb_dir), lang)
+
+
+@main.command()
+@KB_OPTION
+@click.pass_obj
+def run(config: Config, kb_dir: Path | None) -> None:
+    """Run the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, else in the terminal.
+
+    Example: TELEGRAM_BOT_TOKEN=123:abc python -m bot run
+    """
+    if config.token is None:
+        click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n",
+                   err=True)
+        chat_loop(_answerer(config, kb_dir), None)
+        return
+    raise click.ClickException(
+        "Telegram mode is not part of this release yet; unset TELEGRAM_BOT_TOKEN to use "
+        "the terminal chat."
+    )
+
+
+@main.group()
+def kb() -> None:
+    """Check and describe the knowledge base."""
+
+
+@kb.command()
+@KB_OPTION
+@click.pass_obj
+def check(config: Config, kb_dir: Path | None) -> None:
+    """Validate every topic file; list all problems and exit 1 if there are any.
+
+    Example: python -m bot kb check --kb knowledge/
+    """
+    folder = kb_dir or config.knowledge.dir
+    try:
+        base = load_knowledge(folder, config.knowledge.language)
+    except KnowledgeError as exc:
+        click.echo(_problems_message(exc), err=True)
+        raise SystemExit(1) from exc
+    for warning in _warnings(base):
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"OK: {len(base.entries)} entries in {len(base.topics)} topics "
+               f"({', '.join(base.languages())}) in {folder}")
+
+
+def _warnings(base: KnowledgeBase) -> list[str]:
+    from bot.normalize import normalize
+
+    owners: dict[str, set[str]] = {}
+    for p in base.phrasings():
+        owners.setdefault(normalize(p.text), set()).add(p.entry_id)
+    return [f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
+            for key, ids in owners.items() if len(ids) > 1]
+
+
+def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
+    per_topic = Counter(e.topic for e in base.entries)
+    langs = sorted(set(languages) | set(base.languages()) - {base.language})
+    total = len(base.entries)
+    coverage = {}
+    for lang in langs:
+        if lang == base.language:
+            continue
+        done = sum(1 for e in base.entries if lang in e.translations)
+        coverage[lang] = {"entries": done, "share": round(done / total, 3) if total else 0.0}
+    return {
+        "entries": total,
+        "phrasings": sum(1 for _ in base.phrasings()),
+        "language": base.language,
+        "topics": [{"topic": t.id, "name": t.name_in(base.language, base.language),
+                    "entries": per_topic[t.id]} for t in base.topics],
+        "translations": coverage,
+    }
+
+
+@kb.command()
+@KB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
+    """Entries per topic and curated translation coverage per language.
+
+    Example: python -m bot kb stats --json
+    """
+    try:
+        base = load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language)
+    except KnowledgeError as exc:
+        raise click.ClickException(_problems_message(exc)) from exc
+    figures = _stats(base, config.languages.supported)
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{figures['entries']} entries, {figures['phrasings']} phrasings, "
+               f"written in {figures['language']}\n")
+    click.echo(f"{'topic':<20} {'name':<32} entries")
+    for row in figures["topics"]:
+        click.echo(f"{row['topic']:<20} {row['name']:<32} {row['entries']:>7}")
+    click.echo(f"\n{'language':<10} curated translations")
+    for lang, row in figures["translations"].items():
+        click.echo(f"{lang:<10} {row['entries']:>4} / {figures['entries']} "
+                   f"({row['share'] * 100:.0f}%)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

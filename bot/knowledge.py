@@ -1,0 +1,401 @@
+"""The knowledge base: one YAML file per topic in `knowledge/`, validated as a whole.
+
+`load_knowledge(dir, language)` returns a `KnowledgeBase` or raises `KnowledgeError` listing
+every problem found (file, line, entry id, message): a broken knowledge base is never
+half-loaded. The file format is described in docs/knowledge-format.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+# Files in the knowledge folder that are not topic files.
+RESERVED_FILES = frozenset({"glossary.yaml"})
+
+# ISO 639-1 codes, the language codes allowed in `translations:` and `topic:`.
+LANGUAGE_CODES = frozenset(
+    """aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu
+    cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho
+    hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv
+    kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr
+    nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq
+    sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh
+    yi yo za zh zu""".split()
+)
+
+ENTRY_REQUIRED = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
+ENTRY_OPTIONAL = ("translations", "related", "notes")
+TRANSLATION_KEYS = ("question", "alternates", "answer")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+URL_PATTERN = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Translation:
+    question: str
+    answer: str
+    alternates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    topic: str
+    question: str
+    alternates: tuple[str, ...]
+    answer: str
+    tags: tuple[str, ...]
+    links: tuple[Link, ...]
+    reviewed: dt.date
+    translations: dict[str, Translation] = field(default_factory=dict, hash=False)
+    related: tuple[str, ...] = ()
+    notes: str = ""
+    source: str = ""  # "company.yaml:12", for staff
+
+    def question_in(self, lang: str) -> str:
+        tr = self.translations.get(lang)
+        return tr.question if tr else self.question
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str  # the file's stem
+    names: dict[str, str] = field(hash=False)
+    entry_ids: tuple[str, ...] = ()
+
+    def name_in(self, lang: str, fallback: str) -> str:
+        return self.names.get(lang) or self.names.get(fallback) or self.id
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """One way of asking for an entry: its question, an alternate, or a translation of them."""
+
+    entry_id: str
+    language: str
+    text: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    language: str
+    topics: tuple[Topic, ...]
+    entries: tuple[FaqEntry, ...]
+    content_hash: str
+    by_id: dict[str, FaqEntry] = field(hash=False, repr=False, compare=False)
+
+    def phrasings(self) -> Iterator[Phrasing]:
+        for e in self.entries:
+            for text in (e.question, *e.alternates):
+                yield Phrasing(e.id, self.language, text)
+            for lang, tr in e.translations.items():
+                for text in (tr.question, *tr.alternates):
+                    yield Phrasing(e.id, lang, text)
+
+    def languages(self) -> list[str]:
+        langs = {self.language}
+        for e in self.entries:
+            langs.update(e.translations)
+        return sorted(langs)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    entry_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        entry = f" [{self.entry_id}]" if self.entry_id else ""
+        return f"{where}{entry}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the knowledge base")
+
+
+def topic_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.name not in RESERVED_FILES)
+
+
+def content_hash(directory: Path, language: str) -> str:
+    """Hash of every topic file's name and bytes (and the KB language)."""
+    digest = hashlib.sha256(f"kb-v1:{language}".encode())
+    for path in topic_files(directory):
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class _FileChecker:
+    """Validates one parsed topic file, collecting problems instead of stopping."""
+
+    def __init__(self, name: str, kb_language: str, problems: list[Problem]):
+        self.name = name
+        self.kb_language = kb_language
+        self.problems = problems
+
+    def problem(self, node: Any, key: Any, entry_id: str | None, message: str) -> None:
+        line = None
+        try:
+            if key is not None and isinstance(node, CommentedMap | CommentedSeq):
+                line = (node.lc.key(key) if isinstance(node, CommentedMap) else node.lc.item(key))
+                line = line[0] + 1
+            elif isinstance(node, CommentedMap | CommentedSeq):
+                line = node.lc.line + 1
+        except (KeyError, IndexError, TypeError, AttributeError):
+            line = None
+        self.problems.append(Problem(self.name, line, entry_id, message))
+
+    def text(self, node: CommentedMap, key: str, eid: str | None) -> str | None:
+        value = node.get(key)
+        if not isinstance(value, str) or not value.strip():
+            what = "is missing" if key not in node else "must be non-empty text"
+            self.problem(node, key if key in node else None, eid, f"`{key}` {what}")
+            return None
+        return value.strip()
+
+    def texts(self, node: CommentedMap, key: str, eid: str | None, minimum: int) -> tuple:
+        value = node.get(key)
+        if key not in node:
+            self.problem(node, None, eid, f"`{key}` is missing")
+            return ()
+        if not isinstance(value, list):
+            self.problem(node, key, eid, f"`{key}` must be a list of texts")
+            return ()
+        items = []
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.problem(value, i, eid, f"`{key}` item {i + 1} must be non-empty text")
+            else:
+                items.append(item.strip())
+        if len(value) < minimum:
+            self.problem(node, key, eid, f"`{key}` needs at least {minimum} item(s)")
+        return tuple(items)
+
+    def language(self, node: Any, key: Any, code: Any, eid: str | None) -> bool:
+        if not isinstance(code, str) or code not in LANGUAGE_CODES:
+            self.problem(node, key, eid, f"unknown language code {code!r} (use ISO 639-1, e.g. zh)")
+            return False
+        return True
+
+    def topic(self, data: CommentedMap, stem: str) -> dict[str, str]:
+        raw = data.get("topic")
+        if raw is None:
+            return {}
+        if isinstance(raw, str) and raw.strip():
+            return {self.kb_language: raw.strip()}
+        if not isinstance(raw, dict) or not raw:
+            self.problem(data, "topic", None, "`topic` must be a name or a mapping language: name")
+            return {}
+        names = {}
+        for code, name in raw.items():
+            if self.language(raw, code, code, None):
+                if not isinstance(name, str) or not name.strip():
+                    self.problem(raw, code, None, f"topic name for {code!r} must be non-empty text")
+                else:
+                    names[code] = name.strip()
+        return names
+
+    def links(self, node: CommentedMap, eid: str) -> tuple[Link, ...]:
+        value = node.get("links")
+        if "links" not in node:
+            self.problem(node, None, eid, "`links` is missing (use [] where there is no source)")
+            return ()
+        if not isinstance(value, list):
+            self.problem(node, "links", eid, "`links` must be a list")
+            return ()
+        links = []
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                title, url = item, item
+            elif isinstance(item, dict) and set(item) <= {"title", "url"} and "url" in item:
+                title, url = item.get("title") or item.get("url"), item.get("url")
+            else:
+                self.problem(value, i, eid, "a link is a URL or a mapping with `title` and `url`")
+                continue
+            if not isinstance(url, str) or not URL_PATTERN.match(url.strip()):
+                self.problem(value, i, eid, f"link {url!r} is not an http(s) URL")
+                continue
+            links.append(Link(str(title).strip(), url.strip()))
+        return tuple(links)
+
+    def reviewed(self, node: CommentedMap, eid: str) -> dt.date | None:
+        value = node.get("reviewed")
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        what = "is missing" if "reviewed" not in node else "must be a date like 2026-11-01"
+        self.problem(node, "reviewed" if "reviewed" in node else None, eid, f"`reviewed` {what}")
+        return None
+
+    def translations(self, node: CommentedMap, eid: str) -> dict[str, Translation]:
+        raw = node.get("translations")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(node, "translations", eid, "`translations` must map language codes")
+            return {}
+        result = {}
+        for code, tr in raw.items():
+            if not self.language(raw, code, code, eid):
+                continue
+            if code == self.kb_language:
+                self.problem(raw, code, eid, f"translation into {code!r}, the knowledge base's "
+                             "own language: put that text in the entry itself")
+                continue
+            if not isinstance(tr, dict):
+                self.problem(raw, code, eid, f"translation {code!r} must have question and answer")
+                continue
+            for key in sorted(set(map(str, tr)) - set(TRANSLATION_KEYS)):
+                self.problem(tr, key, eid, f"unknown key `{key}` in translation {code!r}")
+            question = self.text(tr, "question", eid)
+            answer = self.text(tr, "answer", eid)
+            alternates = self.texts(tr, "alternates", eid, 0) if "alternates" in tr else ()
+            if question and answer:
+                result[code] = Translation(question, answer, alternates)
+        return result
+
+    def entry(self, node: Any, stem: str) -> FaqEntry | None:
+        if not isinstance(node, dict):
+            self.problem(node, None, None, "an entry must be a mapping with id, question, ...")
+            return None
+        raw_id = node.get("id")
+        eid = raw_id if isinstance(raw_id, str) else None
+        if eid is None or not ID_PATTERN.match(eid):
+            self.problem(node, "id" if "id" in node else None, eid,
+                         "`id` must be a slug of lowercase letters, digits and hyphens")
+        for key in sorted(set(map(str, node)) - set(ENTRY_REQUIRED) - set(ENTRY_OPTIONAL)):
+            self.problem(node, key, eid, f"unknown key `{key}`")
+        question = self.text(node, "question", eid)
+        alternates = self.texts(node, "alternates", eid, 1)
+        answer = self.text(node, "answer", eid)
+        tags = self.texts(node, "tags", eid, 1)
+        links = self.links(node, eid or "?")
+        reviewed = self.reviewed(node, eid or "?")
+        translations = self.translations(node, eid or "?")
+        related = self.texts(node, "related", eid, 0) if "related" in node else ()
+        notes = node.get("notes", "")
+        if not isinstance(notes, str):
+            self.problem(node, "notes", eid, "`notes` must be text")
+            notes = ""
+        line = node.lc.line + 1 if isinstance(node, CommentedMap) else 0
+        if eid is None or question is None or answer is None or reviewed is None:
+            return None
+        return FaqEntry(
+            id=eid, topic=stem, question=question, alternates=alternates, answer=answer,
+            tags=tags, links=links, reviewed=reviewed, translations=translations,
+            related=related, notes=notes.strip(), source=f"{self.name}:{line}",
+        )
+
+
+def _parse(path: Path, problems: list[Problem]) -> Any:
+    name = path.name
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(name, line, None, f"not UTF-8 text (byte {exc.start}): save "
+                                "the file as UTF-8"))
+        return None
+    try:
+        return YAML(typ="rt").load(text.lstrip("\ufeff"))
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(name, line, None, f"invalid YAML: {problem}"))
+        return None
+
+
+def _check_file(path: Path, kb_language: str, problems: list[Problem]) -> tuple[Topic, list]:
+    data = _parse(path, problems)
+    checker = _FileChecker(path.name, kb_language, problems)
+    empty = Topic(path.stem, {})
+    if data is None and not any(p.file == path.name for p in problems):
+        checker.problem(None, None, None, "the file is empty: it needs an `entries:` list")
+    if data is None:
+        return empty, []
+    if not isinstance(data, dict):
+        checker.problem(data, None, None, "the file must be a mapping with an `entries:` list")
+        return empty, []
+    for key in sorted(set(map(str, data)) - {"topic", "entries"}):
+        checker.problem(data, key, None, f"unknown top-level key `{key}`")
+    names = checker.topic(data, path.stem)
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        checker.problem(data, "entries" if "entries" in data else None, None,
+                        "`entries` must be a non-empty list")
+        return Topic(path.stem, names), []
+    entries = [e for e in (checker.entry(node, path.stem) for node in raw_entries) if e]
+    return Topic(path.stem, names, tuple(e.id for e in entries)), entries
+
+
+def _check_links(entries: list[FaqEntry], problems: list[Problem]) -> None:
+    seen: dict[str, FaqEntry] = {}
+    for e in entries:
+        if e.id in seen:
+            first = seen[e.id]
+            file, line = e.source.rsplit(":", 1)
+            problems.append(Problem(file, int(line), e.id,
+                                    f"duplicate id: also used at {first.source}"))
+        else:
+            seen[e.id] = e
+    for e in entries:
+        for rel in e.related:
+            if rel not in seen:
+                file, line = e.source.rsplit(":", 1)
+                problems.append(Problem(file, int(line), e.id,
+                                        f"`related` names unknown entry {rel!r}"))
+
+
+def load_knowledge(directory: Path, language: str = "en") -> KnowledgeBase:
+    """Load and validate every topic file in `directory`, or raise KnowledgeError."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(str(directory), None, None, "no such knowledge folder")])
+    files = topic_files(directory)
+    if not files:
+        raise KnowledgeError([Problem(str(directory), None, None, "no topic files (*.yaml)")])
+    problems: list[Problem] = []
+    topics, entries = [], []
+    for path in files:
+        topic, found = _check_file(path, language, problems)
+        topics.append(topic)
+        entries.extend(found)
+    _check_links(entries, problems)
+    if problems:
+        raise KnowledgeError(problems)
+    return KnowledgeBase(
+        language=language, topics=tuple(topics), entries=tuple(entries),
+        content_hash=content_hash(directory, language), by_id={e.id: e for e in entries},
+    )

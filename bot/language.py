@@ -1,0 +1,131 @@
+"""Which language a message is in, among the configured languages.
+
+The writing system settles most cases (Han, kana, Hangul, Arabic, Cyrillic, Greek, Hebrew,
+Thai, Devanagari ...); py3langid, whose model ships in its wheel, decides between the
+configured languages that share the script. Short messages are unreliable, so `choose`
+applies the order: the user's explicit choice, a confident detection, Telegram's
+`language_code`, the knowledge base's language.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+# Script of a letter (from its Unicode name) -> languages written in it that we can tell.
+SCRIPT_LANGUAGES = {
+    "LATIN": None,  # many: decided by the statistical model
+    "CYRILLIC": ("ru", "uk", "bg", "sr", "mk", "be", "kk", "ky", "mn", "tg"),
+    "ARABIC": ("ar", "fa", "ur", "ps", "ug", "ku", "sd"),
+    "CJK": ("zh", "ja"),
+    "HIRAGANA": ("ja",),
+    "KATAKANA": ("ja",),
+    "HANGUL": ("ko",),
+    "GREEK": ("el",),
+    "HEBREW": ("he", "yi"),
+    "THAI": ("th",),
+    "DEVANAGARI": ("hi", "mr", "ne"),
+    "GEORGIAN": ("ka",),
+    "ARMENIAN": ("hy",),
+    "BENGALI": ("bn",),
+    "TAMIL": ("ta",),
+    "KHMER": ("km",),
+    "LAO": ("lo",),
+    "MYANMAR": ("my",),
+}
+_NON_LATIN = frozenset(lang for langs in SCRIPT_LANGUAGES.values() if langs for lang in langs)
+# Fewer letters than this in a Latin- or Cyrillic-script message: detection is only a guess.
+MIN_LETTERS = 12
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str | None  # None: no letters at all
+    confidence: float  # 0..1
+
+
+def _script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    name = unicodedata.name(ch, "")
+    if name.startswith("CJK") or "IDEOGRAPH" in name:
+        return "CJK"
+    first = name.split(" ", 1)[0]
+    return first if first in SCRIPT_LANGUAGES else "OTHER"
+
+
+class LanguageDetector:
+    """Detects the language of short chat messages among `supported` languages."""
+
+    def __init__(self, supported: tuple[str, ...] | list[str]):
+        self.supported = tuple(supported)
+
+    @cached_property
+    def _model(self):
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        known = set(model.labels)
+        self._labels = [lang for lang in self.supported if lang in known]
+        model.set_languages(self._labels or None)
+        return model
+
+    def _rank(self, text: str, candidates: tuple[str, ...]) -> Detection:
+        model = self._model
+        ranked = dict(model.rank(text))
+        scores = np.array([ranked.get(lang, 0.0) for lang in candidates], dtype=float)
+        if not scores.sum():
+            return Detection(candidates[0], 1.0 / len(candidates))
+        scores /= scores.sum()
+        best = int(scores.argmax())
+        return Detection(candidates[best], float(scores[best]))
+
+    def detect(self, text: str) -> Detection:
+        scripts = Counter(s for s in map(_script, text) if s)
+        if not scripts:
+            return Detection(None, 0.0)
+        if scripts.get("HIRAGANA") or scripts.get("KATAKANA"):
+            scripts["CJK"] = 0
+        script, letters = scripts.most_common(1)[0]
+        share = letters / sum(scripts.values())
+        langs = SCRIPT_LANGUAGES.get(script)
+        if langs is None:  # Latin or an unknown script: the statistical model decides
+            candidates = tuple(lang for lang in self.supported if lang not in _NON_LATIN)
+            if not candidates:
+                return Detection(None, 0.0)
+        else:
+            candidates = tuple(lang for lang in langs if lang in self.supported)
+            if len(candidates) == 1:
+                return Detection(candidates[0], share)
+            if not candidates:
+                return Detection(langs[0], share * 0.5)
+        if script == "CJK":  # Han without kana is Chinese when both are configured
+            return Detection("zh" if "zh" in candidates else candidates[0], share)
+        found = self._rank(text, candidates)
+        if letters < MIN_LETTERS:
+            found = Detection(found.language, found.confidence * letters / MIN_LETTERS)
+        return Detection(found.language, found.confidence * share)
+
+    def choose(
+        self,
+        text: str,
+        *,
+        chosen: str | None = None,
+        telegram_code: str | None = None,
+        fallback: str,
+        min_confidence: float = 0.8,
+    ) -> tuple[str, Detection]:
+        """The language to answer in, and what detection said about `text`."""
+        found = self.detect(text)
+        if chosen:
+            return chosen, found
+        if found.language and found.confidence >= min_confidence:
+            return found.language, found
+        code = (telegram_code or "").split("-")[0].lower()
+        if code in self.supported:
+            return code, found
+        return fallback, found

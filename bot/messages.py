@@ -1,0 +1,44 @@
+"""The bot's own words, curated by hand per language in `bot/locales/<code>.yaml`.
+
+`Messages.get(lang, key, **fields)` returns the text in `lang`, falling back to English for
+languages that have no locale file (machine translation of these texts is a later layer).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from ruamel.yaml import YAML
+
+FALLBACK = "en"
+
+
+@cache
+def _locale(lang: str) -> dict:
+    path = resources.files("bot") / "locales" / f"{lang}.yaml"
+    if not path.is_file():
+        return {}
+    return dict(YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {})
+
+
+def available() -> list[str]:
+    folder = resources.files("bot") / "locales"
+    return sorted(p.name[:-5] for p in folder.iterdir()
+                  if p.name.endswith(".yaml") and p.name != "smalltalk.yaml")
+
+
+def text(lang: str, key: str, **fields: str) -> str:
+    """The message `key` in `lang` (or English), with `{fields}` filled in."""
+    value = _locale(lang).get(key) or _locale(FALLBACK)[key]
+    return value.format(**fields) if fields else value
+
+
+def language_name(lang: str, in_lang: str) -> str:
+    """Name of language `lang` written in language `in_lang`, e.g. ("en", "ru") -> английский."""
+    names = _locale(in_lang).get("language_names") or _locale(FALLBACK)["language_names"]
+    return names.get(lang, lang)
+
+
+def has_locale(lang: str) -> bool:
+    return bool(_locale(lang))
