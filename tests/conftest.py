@@ -1,0 +1,63 @@
+"""Shared fixtures: real knowledge bases on disk, one real encoder for the session."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.answering import Answerer
+from bot.config import Config, load_config
+from bot.encoder import Encoder
+from bot.knowledge import load_knowledge
+from bot.language import LanguageDetector
+from bot.matching import Matcher
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_KB = Path(__file__).resolve().parent / "data" / "kb"
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    return Encoder()
+
+
+@pytest.fixture(scope="session")
+def detector() -> LanguageDetector:
+    return LanguageDetector(("en", "zh", "ru", "ar", "fr", "es"))
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def small_kb_dir(tmp_path) -> Path:
+    """A writable copy of tests/data/kb."""
+    return Path(shutil.copytree(SMALL_KB, tmp_path / "kb"))
+
+
+@pytest.fixture(scope="session")
+def config(session_cache) -> Config:
+    base = load_config(ROOT / "config.toml", environ={})
+    return replace(base, knowledge=replace(base.knowledge, cache_dir=session_cache))
+
+
+def make_answerer(config: Config, kb_dir: Path, encoder: Encoder, detector) -> Answerer:
+    kb = load_knowledge(kb_dir, config.knowledge.language)
+    matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir)
+    return Answerer(kb, matcher, detector, config)
+
+
+@pytest.fixture(scope="session")
+def small_answerer(config, encoder, detector) -> Answerer:
+    return make_answerer(config, SMALL_KB, encoder, detector)
+
+
+@pytest.fixture(scope="session")
+def answerer(config, encoder, detector) -> Answerer:
+    """The repository's own knowledge base, as the bot serves it."""
+    return make_answerer(config, ROOT / "knowledge", encoder, detector)

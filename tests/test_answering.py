@@ -1,0 +1,128 @@
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.answering import CURATED, ORIGINAL, SMALLTALK, SOURCE
+from bot.matching import ANSWERED, SUGGEST, UNANSWERED
+
+STATUSES = (ANSWERED, SUGGEST, UNANSWERED, SMALLTALK)
+
+
+def test_english_question_gets_the_original_answer(small_answerer):
+    a = small_answerer.ask("How do I open a company bank account?")
+    assert (a.status, a.id, a.language, a.text_source) == (ANSWERED, "bank-account", "en", ORIGINAL)
+    assert a.answer.startswith("Bring the business licence")
+    assert "https://www.pbc.gov.cn/" in a.reply
+    assert a.suggestions == ()
+
+
+def test_chinese_question_gets_the_curated_chinese_answer(small_answerer):
+    a = small_answerer.ask("公司银行账户怎么开？")
+    assert (a.status, a.id, a.language, a.text_source) == (ANSWERED, "bank-account", "zh", CURATED)
+    assert a.answer.startswith("携带营业执照")
+    assert "官方来源" in a.reply
+
+
+def test_untranslated_answer_comes_with_a_note_in_the_users_language(small_answerer):
+    a = small_answerer.ask("Как получить разрешение на работу для иностранного сотрудника?")
+    assert (a.status, a.id, a.language) == (ANSWERED, "work-permit", "ru")
+    assert a.text_source == SOURCE
+    assert a.reply.startswith("Этого ответа пока нет на вашем языке")
+    assert "английский" in a.reply
+    assert a.answer.startswith("The employer applies")
+
+
+def test_explicit_language_wins_over_detection(small_answerer):
+    a = small_answerer.ask("What is a fapiao?", lang="zh")
+    assert a.language == "zh" and a.detected == "en"
+    assert a.answer.startswith("发票")
+
+
+def test_telegram_language_code_is_used_for_unclear_short_text(small_answerer):
+    a = small_answerer.ask("fapiao", telegram_code="zh-hans")
+    assert a.language == "zh"
+
+
+def test_greeting_is_small_talk_in_the_users_language(small_answerer):
+    a = small_answerer.ask("Здравствуйте!")
+    assert a.status == SMALLTALK and a.smalltalk == "greeting"
+    assert a.id is None and a.answer is None
+    assert a.reply.startswith("Здравствуйте!")
+
+
+def test_emoji_only_is_handled_politely(small_answerer):
+    a = small_answerer.ask("👍🎉")
+    assert a.status == SMALLTALK and a.smalltalk == "empty"
+
+
+def test_unanswered_says_so(small_answerer):
+    a = small_answerer.ask("Who won the football world cup in 1998?")
+    assert a.status == UNANSWERED and a.id is None
+    assert "don't have an answer" in a.reply
+
+
+def test_suggestions_list_questions_in_the_users_language(small_answerer):
+    from dataclasses import replace
+
+    from bot.answering import Answerer
+    from bot.matching import Matcher
+
+    strict = replace(small_answerer.config.matching, answer_threshold=1.0, suggest_threshold=0.2)
+    matcher = Matcher(small_answerer.kb, strict, small_answerer.matcher.encoder,
+                      small_answerer.config.knowledge.cache_dir)
+    answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, small_answerer.config)
+    a = answerer.ask("我想开一个公司的银行账户")
+    assert a.status == SUGGEST
+    assert a.suggestions[0].id == "bank-account"
+    assert a.suggestions[0].question == "公司银行账户怎么开？"
+    assert "1. 公司银行账户怎么开？" in a.reply
+
+
+def test_very_long_question_is_cut_and_flagged(small_answerer):
+    a = small_answerer.ask("How do I open a company bank account? " + "x" * 10_000)
+    assert a.truncated
+    assert a.reply.startswith("Your message was very long")
+    assert a.question.startswith("How do I open")  # the original is kept whole
+    assert len(a.question) > 10_000
+
+
+def test_answer_entry_for_a_chosen_suggestion(small_answerer):
+    a = small_answerer.answer_entry("fapiao", "zh")
+    assert a.status == ANSWERED and a.text_source == CURATED
+    with pytest.raises(KeyError):
+        small_answerer.answer_entry("no-such-entry", "en")
+
+
+def test_json_form_has_the_documented_keys(small_answerer):
+    data = json.loads(json.dumps(small_answerer.ask("What is a fapiao?").to_json()))
+    for key in ("question", "language", "status", "id", "score", "answer", "suggestions"):
+        assert key in data
+    assert data["links"] == [{"title": "https://www.chinatax.gov.cn/",
+                              "url": "https://www.chinatax.gov.cn/"}]
+
+
+NASTY = [
+    "", "   ", "\u200b\u200b", "\x00\x07\x1b[31m", "🙂" * 50, "مرحبا كيف افتح حساب بنكي",
+    "<b>bank</b> & <script>alert(1)</script>", "'; DROP TABLE users; --", "*_`[link](x)`_*",
+    "bank 银行 банк بنك", "\u202eknab", "a" * 10_000,
+]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_bad_input_gets_a_sensible_outcome(small_answerer, text):
+    a = small_answerer.ask(text)
+    assert a.status in STATUSES
+    assert a.reply.strip()
+    assert a.language in small_answerer.config.languages.supported
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=500))
+def test_ask_never_fails(small_answerer, text):
+    a = small_answerer.ask(text)
+    assert a.status in STATUSES
+    assert a.reply.strip()
+    assert (a.status == ANSWERED) == (a.id is not None)
+    json.dumps(a.to_json(), ensure_ascii=False)

@@ -1,0 +1,130 @@
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.encoder import Encoder
+from bot.knowledge import load_knowledge
+from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Matcher
+from tests.conftest import SMALL_KB
+
+
+def matcher_for(config, encoder, kb_dir=SMALL_KB, **matching):
+    kb = load_knowledge(kb_dir, "en")
+    cfg = replace(config.matching, **matching)
+    return Matcher(kb, cfg, encoder, config.knowledge.cache_dir)
+
+
+def test_exact_phrasing_is_answered(config, encoder):
+    match = matcher_for(config, encoder).match("How do I open a company bank account?")
+    assert match.status == ANSWERED
+    assert match.best.entry_id == "bank-account"
+    assert match.best.score > 0.9
+    assert len(match.candidates) == 1
+
+
+def test_alternate_and_curated_translation_phrasings_match(config, encoder):
+    m = matcher_for(config, encoder)
+    assert m.match("fapiao types").best.entry_id == "fapiao"
+    assert m.match("开设对公账户").best.entry_id == "bank-account"
+
+
+def test_traditional_chinese_matches_simplified_phrasing(config, encoder):
+    match = matcher_for(config, encoder).match("公司銀行賬戶怎麼開？")
+    assert match.status == ANSWERED
+    assert match.best.entry_id == "bank-account"
+
+
+def test_question_in_a_language_without_translation_finds_the_entry(config, encoder):
+    # The entry has no Russian phrasing at all: only the semantic score can carry this.
+    match = matcher_for(config, encoder).match("Как получить разрешение на работу для иностранного сотрудника?")
+    assert match.status in (ANSWERED, SUGGEST)
+    assert match.best.entry_id == "work-permit"
+    assert match.best.lexical < 0.3 < match.best.semantic
+
+
+def test_off_topic_is_unanswered(config, encoder):
+    m = matcher_for(config, encoder)
+    for question in ("What's the weather like tomorrow?", "recette de la tarte aux pommes",
+                     "кто выиграл футбольный матч вчера"):
+        assert m.match(question).status == UNANSWERED, question
+
+
+def test_thresholds_come_from_config(config, encoder):
+    question = "open a bank account for my company"
+    strict = matcher_for(config, encoder, answer_threshold=1.0, suggest_threshold=0.3)
+    match = strict.match(question)
+    assert match.status == SUGGEST
+    assert match.candidates[0].entry_id == "bank-account"
+    never = matcher_for(config, encoder, answer_threshold=1.0, suggest_threshold=1.0)
+    assert never.match("bank account please").status == UNANSWERED
+
+
+def test_suggestions_are_capped_and_sorted(config, encoder):
+    m = matcher_for(config, encoder, answer_threshold=1.0, suggest_threshold=0.0,
+                    max_suggestions=2)
+    match = m.match("bank")
+    assert match.status == SUGGEST
+    assert len(match.candidates) == 2
+    assert match.candidates[0].score >= match.candidates[1].score
+
+
+def test_runner_up_too_close_gives_suggestions(config, encoder):
+    m = matcher_for(config, encoder, answer_threshold=0.0, answer_margin=1.0,
+                    suggest_threshold=0.0)
+    assert m.match("What is a fapiao?").status == SUGGEST
+
+
+def test_lexical_only_matcher_works_without_encoder(config):
+    m = matcher_for(config, None, semantic=False)
+    assert m.embeddings is None
+    assert m.match("What is a fapiao?").best.entry_id == "fapiao"
+    assert m.match("Как получить разрешение на работу?").status == UNANSWERED
+
+
+def test_embeddings_are_cached_on_disk_by_content(config, tmp_path, small_kb_dir):
+    cfg = replace(config, knowledge=replace(config.knowledge, cache_dir=tmp_path / "c"))
+    first = matcher_for(cfg, Encoder(), kb_dir=small_kb_dir)
+    files = list((tmp_path / "c").glob("embeddings-*.npy"))
+    assert len(files) == 1
+
+    class NoEncoding(Encoder):
+        def encode(self, texts, batch_size=256):
+            raise AssertionError("the cache should have been used")
+
+    second = matcher_for(cfg, NoEncoding(), kb_dir=small_kb_dir)
+    assert np.array_equal(first.embeddings, second.embeddings)
+
+    path = small_kb_dir / "money.yaml"
+    path.write_text(path.read_text().replace("fapiao types", "kinds of fapiao"))
+    matcher_for(cfg, Encoder(), kb_dir=small_kb_dir)
+    assert len(list((tmp_path / "c").glob("embeddings-*.npy"))) == 2
+
+
+def test_corrupt_cache_file_is_recomputed(config, tmp_path, encoder):
+    cfg = replace(config, knowledge=replace(config.knowledge, cache_dir=tmp_path))
+    first = matcher_for(cfg, encoder)
+    [path] = tmp_path.glob("embeddings-*.npy")
+    path.write_bytes(b"not numpy")
+    second = matcher_for(cfg, encoder)
+    assert np.allclose(first.embeddings, second.embeddings)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_match_never_fails_on_any_text(config, encoder, text):
+    m = _shared_matcher(config, encoder)
+    match = m.match(text)
+    assert match.status in (ANSWERED, SUGGEST, UNANSWERED)
+    assert len(match.candidates) <= config.matching.max_suggestions
+    assert (match.status == UNANSWERED) == (not match.candidates)
+
+
+_CACHE = {}
+
+
+def _shared_matcher(config, encoder):
+    if "m" not in _CACHE:
+        _CACHE["m"] = matcher_for(config, encoder)
+    return _CACHE["m"]
