@@ -156,6 +156,7 @@ class _FileChecker:
         self.name = name
         self.kb_language = kb_language
         self.problems = problems
+        self.ids: list[tuple[str, str]] = []  # (id, "file:line") of every entry, even broken
 
     def problem(self, node: Any, key: Any, entry_id: str | None, message: str) -> None:
         line = None
@@ -308,6 +309,8 @@ class _FileChecker:
             self.problem(node, "notes", eid, "`notes` must be text")
             notes = ""
         line = node.lc.line + 1 if isinstance(node, CommentedMap) else 0
+        if eid is not None:
+            self.ids.append((eid, f"{self.name}:{line}"))
         if eid is None or question is None or answer is None or reviewed is None:
             return None
         return FaqEntry(
@@ -337,9 +340,9 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
         return None
 
 
-def _check_file(path: Path, kb_language: str, problems: list[Problem]) -> tuple[Topic, list]:
+def _check_file(path: Path, checker: _FileChecker) -> tuple[Topic, list]:
+    problems = checker.problems
     data = _parse(path, problems)
-    checker = _FileChecker(path.name, kb_language, problems)
     empty = Topic(path.stem, {})
     if data is None and not any(p.file == path.name for p in problems):
         checker.problem(None, None, None, "the file is empty: it needs an `entries:` list")
@@ -360,16 +363,16 @@ def _check_file(path: Path, kb_language: str, problems: list[Problem]) -> tuple[
     return Topic(path.stem, names, tuple(e.id for e in entries)), entries
 
 
-def _check_links(entries: list[FaqEntry], problems: list[Problem]) -> None:
-    seen: dict[str, FaqEntry] = {}
-    for e in entries:
-        if e.id in seen:
-            first = seen[e.id]
-            file, line = e.source.rsplit(":", 1)
-            problems.append(Problem(file, int(line), e.id,
-                                    f"duplicate id: also used at {first.source}"))
+def _check_links(ids: list[tuple[str, str]], entries: list[FaqEntry],
+                 problems: list[Problem]) -> None:
+    seen: dict[str, str] = {}
+    for eid, source in ids:
+        if eid in seen:
+            file, line = source.rsplit(":", 1)
+            message = f"duplicate id: also used at {seen[eid]}"
+            problems.append(Problem(file, int(line), eid, message))
         else:
-            seen[e.id] = e
+            seen[eid] = source
     for e in entries:
         for rel in e.related:
             if rel not in seen:
@@ -387,12 +390,14 @@ def load_knowledge(directory: Path, language: str = "en") -> KnowledgeBase:
     if not files:
         raise KnowledgeError([Problem(str(directory), None, None, "no topic files (*.yaml)")])
     problems: list[Problem] = []
-    topics, entries = [], []
+    topics, entries, ids = [], [], []
     for path in files:
-        topic, found = _check_file(path, language, problems)
+        checker = _FileChecker(path.name, language, problems)
+        topic, found = _check_file(path, checker)
         topics.append(topic)
         entries.extend(found)
-    _check_links(entries, problems)
+        ids.extend(checker.ids)
+    _check_links(ids, entries, problems)
     if problems:
         raise KnowledgeError(problems)
     return KnowledgeBase(

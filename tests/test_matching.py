@@ -38,7 +38,8 @@ def test_traditional_chinese_matches_simplified_phrasing(config, encoder):
 
 def test_question_in_a_language_without_translation_finds_the_entry(config, encoder):
     # The entry has no Russian phrasing at all: only the semantic score can carry this.
-    match = matcher_for(config, encoder).match("Как получить разрешение на работу для иностранного сотрудника?")
+    question = "Как получить разрешение на работу для иностранного сотрудника?"
+    match = matcher_for(config, encoder).match(question)
     assert match.status in (ANSWERED, SUGGEST)
     assert match.best.entry_id == "work-permit"
     assert match.best.lexical < 0.3 < match.best.semantic

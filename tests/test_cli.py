@@ -1,0 +1,179 @@
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.conftest import ROOT, SMALL_KB
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run the CLI in-process with a config whose cache lives in tmp_path."""
+    config = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text()
+    text = text.replace('dir = "knowledge"', f'dir = "{ROOT / "knowledge"}"')
+    text = text.replace('cache_dir = ".cache"', f'cache_dir = "{tmp_path / "cache"}"')
+    config.write_text(text)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+
+    def run(*args, input=None, env=None):
+        return CliRunner().invoke(main, ["--config", str(config), *args], input=input, env=env)
+
+    return run
+
+
+def test_ask_one_question(cli):
+    result = cli("ask", "--kb", str(SMALL_KB), "What is a fapiao?")
+    assert result.exit_code == 0, result.output
+    assert "[answered fapiao" in result.output
+    assert "official tax invoice" in result.output
+
+
+def test_ask_reads_stdin_one_json_object_per_line(cli):
+    lines = ["What is a fapiao?", "", "公司银行账户怎么开？", "hello", "weather in Paris tomorrow?"]
+    result = cli("ask", "--kb", str(SMALL_KB), "--json", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in rows] == lines
+    assert [r["status"] for r in rows] == ["answered", "smalltalk", "answered", "smalltalk",
+                                           "unanswered"]
+    assert rows[0]["id"] == "fapiao" and rows[2]["id"] == "bank-account"
+    assert rows[2]["language"] == "zh" and rows[2]["answer"].startswith("携带")
+    for row in rows:
+        assert set(row) >= {"question", "language", "status", "id", "score", "answer",
+                            "suggestions"}
+
+
+def test_ask_with_lang(cli):
+    result = cli("ask", "--kb", str(SMALL_KB), "--lang", "zh", "--json", "What is a fapiao?")
+    row = json.loads(result.stdout)
+    assert row["language"] == "zh" and row["answer"].startswith("发票")
+
+
+def test_ask_rejects_an_unconfigured_language(cli):
+    result = cli("ask", "--kb", str(SMALL_KB), "--lang", "xx", "hi")
+    assert result.exit_code == 2
+    assert "'xx' is not one of the configured languages" in result.output
+
+
+def test_ask_with_a_broken_knowledge_base_explains_and_fails(cli, small_kb_dir):
+    (small_kb_dir / "broken.yaml").write_text("entries:\n  - id: Bad Id\n")
+    result = cli("ask", "--kb", str(small_kb_dir), "hello")
+    assert result.exit_code == 1
+    assert "broken.yaml:2 [Bad Id]" in result.output
+    assert "was not loaded" in result.output
+
+
+def test_kb_check_ok_on_the_repository_knowledge(cli):
+    result = cli("kb", "check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("OK: ")
+
+
+def test_kb_check_lists_every_problem_and_exits_1(cli, small_kb_dir):
+    (small_kb_dir / "a.yaml").write_text("entries:\n  - id: fapiao\n    question: q\n")
+    (small_kb_dir / "b.yaml").write_bytes(b"entries: [\xff]\n")
+    result = cli("kb", "check", "--kb", str(small_kb_dir))
+    assert result.exit_code == 1
+    out = result.output
+    assert "money.yaml:24 [fapiao]: duplicate id: also used at a.yaml:2" in out
+    assert "a.yaml:2 [fapiao]: `alternates` is missing" in out
+    assert "b.yaml:1: not UTF-8 text" in out
+
+
+def test_kb_stats(cli):
+    result = cli("kb", "stats", "--kb", str(SMALL_KB), "--json")
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    assert stats["entries"] == 4
+    assert {t["topic"]: t["entries"] for t in stats["topics"]} == {"money": 2, "people": 2}
+    assert stats["translations"]["zh"] == {"entries": 2, "share": 0.5}
+    assert stats["translations"]["ru"] == {"entries": 0, "share": 0.0}
+    table = cli("kb", "stats", "--kb", str(SMALL_KB))
+    assert "zh            2 / 4 (50%)" in table.stdout
+
+
+def test_chat_conversation_with_suggestion_choice(cli):
+    script = "/lang xx\n/lang zh\nWhat is a fapiao?\n/lang\nhello\n/quit\n"
+    result = cli("chat", "--kb", str(SMALL_KB), input=script)
+    assert result.exit_code == 0, result.output
+    assert "Unknown language 'xx'" in result.stdout
+    assert "发票是中国官方的税务凭证" in result.stdout
+    assert "Hello! I answer questions" in result.stdout
+
+
+def test_chat_number_picks_a_suggestion(small_answerer):
+    from dataclasses import replace
+
+    from bot.answering import Answerer
+    from bot.cli import chat_loop
+    from bot.matching import Matcher
+
+    strict = replace(small_answerer.config.matching, answer_threshold=1.0, suggest_threshold=0.2)
+    matcher = Matcher(small_answerer.kb, strict, small_answerer.matcher.encoder, None)
+    answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, small_answerer.config)
+    inputs = iter(["open a bank account for my company", "1"])
+    out = []
+
+    def read(prompt):
+        return next(inputs)  # StopIteration is not EOFError: end explicitly below
+
+    def reader(prompt):
+        try:
+            return read(prompt)
+        except StopIteration:
+            raise EOFError from None
+
+    chat_loop(answerer, None, read=reader, write=out.append)
+    transcript = "\n".join(out)
+    assert "1. How do I open a company bank account?" in transcript
+    assert "Bring the business licence" in transcript
+
+
+def test_run_without_token_starts_the_terminal_chat(cli):
+    result = cli("run", "--kb", str(SMALL_KB), input="What is a fapiao?\n")
+    assert result.exit_code == 0, result.output
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
+    assert "official tax invoice" in result.stdout
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    bad = tmp_path / "c.toml"
+    bad.write_text("[matching]\nanswer_threshold = 'high'\n")
+    result = CliRunner().invoke(main, ["--config", str(bad), "kb", "check"])
+    assert result.exit_code == 1
+    assert "[matching] answer_threshold must be a number" in result.output
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_every_command_is_documented_with_an_example():
+    for path, command in _commands(main):
+        if isinstance(command, click.Group):
+            assert command.help, path
+        else:
+            assert command.help and "Example:" in command.help, path
+            for param in command.params:
+                if isinstance(param, click.Option):
+                    assert param.help, (path, param.name)
+
+
+def test_python_dash_m_bot_in_a_real_process(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--kb", str(SMALL_KB), "--json"],
+        input="What is a fapiao?\n你好\n", capture_output=True, text=True, cwd=ROOT,
+        env={"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["status"] for r in rows] == ["answered", "smalltalk"]
+    assert rows[1]["reply"].startswith("您好")
