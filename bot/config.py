@@ -140,8 +140,9 @@ def _check(config: Config) -> None:
         raise ConfigError("[matching] max_suggestions must be at least 1")
     if m.max_question_chars < 10:
         raise ConfigError("[matching] max_question_chars must be at least 10")
-    if not config.languages.supported:
-        raise ConfigError("[languages] supported must name at least one language")
+    if not 0 <= config.languages.min_confidence <= 1:
+        raise ConfigError("[languages] min_confidence must be between 0 and 1, got "
+                          f"{config.languages.min_confidence}")
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -158,6 +159,8 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"configuration file not found: {path}") from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read the configuration file {path}: {exc}") from exc
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: {exc}") from exc
         base = path.resolve().parent
@@ -165,6 +168,8 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
     sections = {name: _section(name, raw.get(name, {}), base) for name in _SECTIONS}
+    if not sections["languages"].supported:
+        raise ConfigError("[languages] supported must name at least one language")
     token = environ.get(TOKEN_ENV, "").strip() or None
     config = Config(**sections, token=token)
     if config.knowledge.language not in config.languages.supported:

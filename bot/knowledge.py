@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
 # Files in the knowledge folder that are not topic files.
@@ -147,6 +148,21 @@ def content_hash(directory: Path, language: str) -> str:
         digest.update(path.name.encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+class _DatesAsText(RoundTripConstructor):
+    """Leaves dates as text, so that an impossible date is a problem with a line number."""
+
+
+_DatesAsText.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda self, node: self.construct_scalar(node)
+)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _DatesAsText
+    return yaml
 
 
 class _FileChecker:
@@ -285,9 +301,10 @@ class _FileChecker:
                 result[code] = Translation(question, answer, alternates)
         return result
 
-    def entry(self, node: Any, stem: str) -> FaqEntry | None:
+    def entry(self, parent: CommentedSeq, index: int, stem: str) -> FaqEntry | None:
+        node = parent[index]
         if not isinstance(node, dict):
-            self.problem(node, None, None, "an entry must be a mapping with id, question, ...")
+            self.problem(parent, index, None, "an entry must be a mapping with id, question, ...")
             return None
         raw_id = node.get("id")
         eid = raw_id if isinstance(raw_id, str) else None
@@ -331,13 +348,15 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
                                 "the file as UTF-8"))
         return None
     try:
-        return YAML(typ="rt").load(text.lstrip("\ufeff"))
+        return _yaml().load(text.lstrip("\ufeff"))
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(Problem(name, line, None, f"invalid YAML: {problem}"))
-        return None
+    except (ValueError, TypeError) as exc:  # e.g. an explicit tag on a wrong value: !!int abc
+        problems.append(Problem(name, None, None, f"invalid value: {exc}"))
+    return None
 
 
 def _check_file(path: Path, checker: _FileChecker) -> tuple[Topic, list]:
@@ -359,7 +378,8 @@ def _check_file(path: Path, checker: _FileChecker) -> tuple[Topic, list]:
         checker.problem(data, "entries" if "entries" in data else None, None,
                         "`entries` must be a non-empty list")
         return Topic(path.stem, names), []
-    entries = [e for e in (checker.entry(node, path.stem) for node in raw_entries) if e]
+    found = (checker.entry(raw_entries, i, path.stem) for i in range(len(raw_entries)))
+    entries = [e for e in found if e]
     return Topic(path.stem, names, tuple(e.id for e in entries)), entries
 
 

@@ -38,6 +38,8 @@ SCRIPT_LANGUAGES = {
     "MYANMAR": ("my",),
 }
 _NON_LATIN = frozenset(lang for langs in SCRIPT_LANGUAGES.values() if langs for lang in langs)
+# Probability mass the model must give our candidate languages for a detection to count fully.
+CANDIDATE_MASS = 0.5
 # Fewer letters than this in a Latin- or Cyrillic-script message: detection is only a guess.
 MIN_LETTERS = 12
 
@@ -68,21 +70,20 @@ class LanguageDetector:
     def _model(self):
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        known = set(model.labels)
-        self._labels = [lang for lang in self.supported if lang in known]
-        model.set_languages(self._labels or None)
-        return model
+        # All of the model's ~97 languages stay in play: a German sentence must not come out
+        # as confident English just because English is the only Latin-script language here.
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
     def _rank(self, text: str, candidates: tuple[str, ...]) -> Detection:
-        model = self._model
-        ranked = dict(model.rank(text))
+        ranked = dict(self._model.rank(text))
         scores = np.array([ranked.get(lang, 0.0) for lang in candidates], dtype=float)
-        if not scores.sum():
-            return Detection(candidates[0], 1.0 / len(candidates))
-        scores /= scores.sum()
+        mass = float(scores.sum())
+        if not mass:
+            return Detection(candidates[0], 0.0)
         best = int(scores.argmax())
-        return Detection(candidates[best], float(scores[best]))
+        # Share among our candidates, discounted when the model thinks it is another language.
+        confidence = scores[best] / mass * min(1.0, mass / CANDIDATE_MASS)
+        return Detection(candidates[best], float(confidence))
 
     def detect(self, text: str) -> Detection:
         scripts = Counter(s for s in map(_script, text) if s)
@@ -92,8 +93,10 @@ class LanguageDetector:
             scripts["CJK"] = 0
         script, letters = scripts.most_common(1)[0]
         share = letters / sum(scripts.values())
-        langs = SCRIPT_LANGUAGES.get(script)
-        if langs is None:  # Latin or an unknown script: the statistical model decides
+        if script == "OTHER":  # a script we cannot tell apart: never claim a language
+            return Detection(None, 0.0)
+        langs = SCRIPT_LANGUAGES[script]
+        if langs is None:  # Latin script: the statistical model decides
             candidates = tuple(lang for lang in self.supported if lang not in _NON_LATIN)
             if not candidates:
                 return Detection(None, 0.0)

@@ -53,12 +53,16 @@ def clean(text: str) -> str:
 def normalize(text: str) -> str:
     """Matching key for `text`: see the module docstring. Idempotent."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = _T2S.convert(text)
+    text = _CJK.sub(r" \1 ", text)
+    for _ in range(3):  # character by character, to a fixed point (a few t2s pairs chain)
+        simplified = _T2S.convert(text)
+        if simplified == text:
+            break
+        text = simplified
     text = unicodedata.normalize("NFD", text)
     text = _DROP_MARKS.sub("", text)
     text = unicodedata.normalize("NFC", text).translate(_ARABIC)
     text = "".join(_keep(ch) for ch in text)
-    text = _CJK.sub(r" \1 ", text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -54,10 +54,15 @@ def _strip_phrases(key: str) -> tuple[str | None, str]:
     return found, " ".join(w for w in left if w not in filler)
 
 
+@cache
+def _keyboard_rows() -> tuple[str, ...]:
+    return tuple(normalize(row) for row in _KEYBOARD_ROWS)
+
+
 def _gibberish_word(word: str) -> bool:
     if len(word) >= 4 and len(set(word)) == 1:
         return True
-    if len(word) >= 4 and any(word in row for row in _KEYBOARD_ROWS):
+    if len(word) >= 4 and any(word in row for row in _keyboard_rows()):
         return True
     if _LATIN_WORD.match(word) and len(word) >= 5:
         if not _VOWELS & set(word):

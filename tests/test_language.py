@@ -1,0 +1,137 @@
+"""Tests for bot/language.py: which language a message is in, and which one to answer in."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.language import Detection, LanguageDetector
+
+SUPPORTED = ("en", "zh", "ru", "ar", "fr", "es")
+DETECTOR = LanguageDetector(SUPPORTED)
+ENGLISH_ONLY = LanguageDetector(("en",))
+for _detector in (DETECTOR, ENGLISH_ONLY):  # load the model once, outside hypothesis deadlines
+    _detector.detect("warm up the statistical model")
+
+SENTENCES = [
+    ("en", "How do I open a bank account for my company?"),
+    ("en", "Do I need a work permit to hire foreign employees?"),
+    ("zh", "我怎么为公司开设银行账户？"),
+    ("zh", "我怎麼為公司開設銀行帳戶？"),  # traditional
+    ("zh", "外国人在中国注册公司需要什么材料"),
+    ("ru", "Как открыть банковский счёт для компании?"),
+    ("ru", "Нужно ли разрешение на работу для иностранного сотрудника?"),
+    ("ar", "كيف أفتح حسابا مصرفيا لشركتي؟"),
+    ("ar", "هل أحتاج إلى تصريح عمل لتوظيف موظفين أجانب؟"),
+    ("fr", "Comment ouvrir un compte bancaire pour mon entreprise ?"),
+    ("fr", "Est-ce que j'ai besoin d'un permis de travail pour embaucher des étrangers ?"),
+    ("es", "¿Cómo abro una cuenta bancaria para mi empresa?"),
+    ("es", "¿Necesito un permiso de trabajo para contratar empleados extranjeros?"),
+]
+RUSSIAN = "Как открыть банковский счёт для компании?"
+
+
+@pytest.mark.parametrize(("language", "text"), SENTENCES)
+def test_clear_sentences_are_detected_confidently(language, text):
+    found = DETECTOR.detect(text)
+    assert found.language == language
+    assert 0.8 <= found.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "12345", "!!! ???", "🙂👍", "2026-11-01 10:00", "+86 21 1234"]
+)
+def test_text_without_letters_has_no_language(text):
+    assert DETECTOR.detect(text) == Detection(None, 0.0)
+
+
+@pytest.mark.parametrize("text", ["visa?", "hello", "VAT", "ok", "wfoe"])
+def test_one_latin_word_is_not_confident(text):
+    found = DETECTOR.detect(text)
+    assert found.language in SUPPORTED
+    assert found.confidence < 0.8
+
+
+def test_explicit_choice_wins():
+    language, found = DETECTOR.choose(RUSSIAN, chosen="es", telegram_code="fr", fallback="en")
+    assert language == "es"
+    assert found.language == "ru"
+
+
+def test_confident_detection_beats_telegram_language_code():
+    language, found = DETECTOR.choose(RUSSIAN, telegram_code="fr", fallback="en")
+    assert language == "ru"
+    assert found == DETECTOR.detect(RUSSIAN)
+
+
+@pytest.mark.parametrize("code", ["ru-RU", "ru", "RU", "ru-ua"])
+def test_unsure_detection_falls_back_to_telegram_language_code(code):
+    language, found = DETECTOR.choose("visa?", telegram_code=code, fallback="en")
+    assert language == "ru"
+    assert found.confidence < 0.8
+
+
+@pytest.mark.parametrize("code", [None, "", "de-DE", "pt-BR", "ja"])
+def test_unsupported_telegram_language_code_falls_back(code):
+    language, _ = DETECTOR.choose("hello", telegram_code=code, fallback="zh")
+    assert language == "zh"
+
+
+def test_text_without_letters_falls_back():
+    assert DETECTOR.choose("🙂", telegram_code="fr-FR", fallback="en")[0] == "fr"
+    assert DETECTOR.choose("🙂", fallback="ar")[0] == "ar"
+
+
+def test_min_confidence_is_respected():
+    language, found = DETECTOR.choose(RUSSIAN, telegram_code="ar", fallback="en",
+                                      min_confidence=1.01)
+    assert found.language == "ru"
+    assert language == "ar"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我怎么为公司开设银行账户？",
+        "Как открыть банковский счёт для компании?",
+        "كيف أفتح حسابا مصرفيا لشركتي؟",
+        "Πώς ανοίγω τραπεζικό λογαριασμό για την εταιρεία μου;",
+        "회사 은행 계좌는 어떻게 개설하나요?",
+        "会社の銀行口座はどうやって開設しますか？",
+        "איך פותחים חשבון בנק לחברה?",
+    ],
+)
+def test_languages_not_configured_are_not_taken_for_configured_ones(text):
+    detector = LanguageDetector(("en", "fr"))
+    found = detector.detect(text)
+    assert not (found.language in ("en", "fr") and found.confidence >= 0.8), found
+    assert detector.choose(text, telegram_code="fr", fallback="en")[0] == "fr"
+
+
+def test_japanese_with_kana_is_not_confident_chinese():
+    found = DETECTOR.detect("会社の銀行口座はどうやって開設しますか？")
+    assert found.language != "zh"
+    assert found.confidence < 0.8
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["કંપની માટે બેંક ખાતું કેવી રીતે ખોલવું", "ለኩባንያዬ የባንክ ሂሳብ እንዴት እከፍታለሁ"],
+)
+def test_unlisted_scripts_are_not_taken_for_a_configured_language(text):
+    detector = LanguageDetector(("en", "zh", "ru"))
+    found = detector.detect(text)
+    assert not (found.language in ("en", "zh", "ru") and found.confidence >= 0.8), found
+
+
+@settings(deadline=None)
+@given(st.text())
+def test_detect_never_raises_and_confidence_is_a_probability(text):
+    for detector in (DETECTOR, ENGLISH_ONLY):
+        found = detector.detect(text)
+        assert 0.0 <= found.confidence <= 1.0
+        if found.language is None:
+            assert found.confidence == 0.0
+        else:
+            assert isinstance(found.language, str) and found.language

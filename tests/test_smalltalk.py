@@ -1,0 +1,98 @@
+"""Tests for bot/smalltalk.py: greetings, thanks, goodbyes and gibberish are not questions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.smalltalk import EMPTY, GIBBERISH, GOODBYE, GREETING, THANKS, classify
+
+SMALL_TALK = [
+    # English
+    ("Hello!", GREETING), ("HELLO!!!", GREETING), ("hi bot", GREETING), ("Hi there 👋", GREETING),
+    ("Good morning", GREETING), ("hey everyone", GREETING), ("hello?", GREETING),
+    ("thanks a lot!", THANKS), ("Thank you very much.", THANKS), ("thx", THANKS),
+    ("ok, thanks 🙏", THANKS),
+    ("Bye!", GOODBYE), ("see you later", GOODBYE), ("Goodbye 👋", GOODBYE),
+    # Chinese, simplified and traditional
+    ("你好", GREETING), ("您好！", GREETING), ("你們好", GREETING), ("在吗？", GREETING),
+    ("谢谢！", THANKS), ("謝謝你", THANKS), ("多謝", THANKS), ("非常感谢！！", THANKS),
+    ("再见", GOODBYE), ("拜拜~", GOODBYE),
+    # Russian
+    ("Привет!", GREETING), ("Здравствуйте", GREETING), ("ДОБРЫЙ ДЕНЬ", GREETING),
+    ("спасибо", THANKS), ("Спасибо большое!", THANKS),
+    ("До свидания!", GOODBYE), ("пока", GOODBYE),
+    # Arabic
+    ("مرحبا", GREETING), ("السلام عليكم", GREETING), ("أهلاً", GREETING),
+    ("شكرا", THANKS), ("شكرًا جزيلًا!", THANKS),
+    ("مع السلامة", GOODBYE),
+    # French
+    ("Bonjour !", GREETING), ("Salut 😊", GREETING), ("ça va ?", GREETING),
+    ("Merci beaucoup !", THANKS), ("merci", THANKS),
+    ("Au revoir", GOODBYE),
+    # Spanish
+    ("¡Hola!", GREETING), ("Buenos días", GREETING), ("buenas tardes", GREETING),
+    ("¡Muchas gracias!", THANKS), ("gracias", THANKS),
+    ("Adiós", GOODBYE), ("Hasta luego", GOODBYE),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), SMALL_TALK)
+def test_small_talk_is_recognised(text, intent):
+    assert classify(text) == intent
+
+
+@pytest.mark.parametrize("text", ["asdfgh", "qwerty", "zzzzzz", "sdfkjhsdfkjh", "QWERTY!!",
+                                  "asdf asdf", "ffffffff", "фывапр", "цукен"])
+def test_gibberish(text):
+    assert classify(text) == GIBBERISH
+
+
+@pytest.mark.parametrize("text", ["йцукен", "ЙЦУКЕН!"])
+def test_cyrillic_keyboard_mash_with_short_i_is_gibberish(text):
+    assert classify(text) == GIBBERISH
+
+
+@pytest.mark.parametrize(
+    "text", ["", " ", "\n\t ", "🙂", "👍👍👍", "???", "!!! ...", "¿¡", "\u200b"]
+)
+def test_nothing_to_answer_is_empty(text):
+    assert classify(text) == EMPTY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hello, how do I open a bank account?",
+        "Hi! What is the VAT rate for services?",
+        "thanks, and how do I hire my first employee?",
+        "谢谢，我还想问发票怎么开",
+        "你好，请问怎么办理工作许可？",
+        "Здравствуйте, как получить рабочую визу?",
+        "مرحبا، كيف أسجل شركة؟",
+        "Bonjour, comment ouvrir un compte bancaire ?",
+        "Hola, ¿cómo registro una empresa?",
+        "VAT rate?",
+        "fapiao",
+        "wfoe",
+        "visa?",
+        "hukou",
+        "Z visa",
+        "发票",
+        "社保怎么交",
+        "work permit",
+    ],
+)
+def test_real_questions_are_not_small_talk(text):
+    assert classify(text) is None
+
+
+@given(st.text())
+def test_classify_never_raises(text):
+    assert classify(text) in (None, GREETING, THANKS, GOODBYE, GIBBERISH, EMPTY)
+
+
+@given(st.text(alphabet=st.characters(categories=["Po", "Ps", "Pe", "Pd", "Pi", "Pf", "Zs"])))
+def test_punctuation_and_spaces_only_is_empty(text):
+    assert classify(text) == EMPTY
