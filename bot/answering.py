@@ -148,6 +148,6 @@ class Answerer:
 def build_answerer(config: Config, kb_dir: Path | None = None) -> Answerer:
     """Load the knowledge base (raises KnowledgeError) and everything computed from it."""
     kb = load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language)
-    encoder = Encoder() if config.matching.semantic else None
+    encoder = Encoder()
     matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir)
     return Answerer(kb, matcher, LanguageDetector(config.languages.supported), config)

@@ -28,11 +28,13 @@ class KnowledgeConfig:
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    answer_threshold: float = 0.62
-    answer_margin: float = 0.04
-    suggest_threshold: float = 0.45
+    answer_threshold: float = 0.70
+    classifier_threshold: float = 0.60
+    min_similarity: float = 0.50
+    min_lexical: float = 0.80
+    suggest_threshold: float = 0.10
     max_suggestions: int = 3
-    semantic: bool = True
+    lexical_weight: float = 4.0
     max_question_chars: int = 1000
 
 
@@ -136,6 +138,11 @@ def _check(config: Config) -> None:
             "[matching] needs 0 <= suggest_threshold <= answer_threshold <= 1, got "
             f"{m.suggest_threshold} and {m.answer_threshold}"
         )
+    for name in ("classifier_threshold", "min_similarity", "min_lexical"):
+        if not 0 <= getattr(m, name) <= 1:
+            raise ConfigError(f"[matching] {name} must be between 0 and 1")
+    if m.lexical_weight < 0:
+        raise ConfigError("[matching] lexical_weight must not be negative")
     if m.max_suggestions < 1:
         raise ConfigError("[matching] max_suggestions must be at least 1")
     if m.max_question_chars < 10:

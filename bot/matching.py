@@ -1,16 +1,26 @@
 """Matching a question against every phrasing of every entry.
 
-Two signals per entry, both computed against all its phrasings (question, alternates and
+Three signals per entry, computed against all its phrasings (question, alternates and
 curated translations):
-- lexical: rapidfuzz over normalised text (see normalize.py), strong when the user writes in
-  a language the entry has phrasings in;
-- semantic: cosine similarity of multilingual sentence embeddings (encoder.py), which carries
-  a question across languages, e.g. Russian against an English-only entry.
+- lexical: rapidfuzz `token_sort_ratio` over normalised text (see normalize.py), the best
+  phrasing of the entry; strong when the user writes in a language the entry has phrasings in;
+- semantic: cosine similarity of multilingual sentence embeddings (encoder.py), the best
+  phrasing of the entry; it carries a question across languages, e.g. Russian against an
+  English-only entry;
+- classifier: a softmax layer over the embeddings, trained on the phrasings when the
+  knowledge base loads (classifier.py): which entry, among all, the question is most like.
 
-Everything about the knowledge base (normalised phrasings, embeddings) is computed when the
-matcher is built; a question costs one embedding and two vectorised passes.
-The outcome is `answered` (one confident entry), `suggest` (up to N candidates) or
-`unanswered`, by the thresholds in `[matching]`.
+The combined score is softmax(classifier log-probability + lexical_weight x lexical): the
+probability that this entry, and not another, is meant. An entry is the answer when that
+score and the classifier's own probability clear their thresholds in `[matching]`; close
+calls become "did you mean" suggestions. Either way the entry must be similar enough to the
+question on its own terms (cosine >= min_similarity, or lexical >= min_lexical): the
+probabilities only say which entry is most likely, not whether any is; a question that is
+not similar enough to any phrasing is unanswered.
+
+Everything about the knowledge base (normalised phrasings, embeddings, the trained layer) is
+computed when the matcher is built and cached on disk; a question costs one embedding, one
+rapidfuzz pass and a few small matrix products.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot.classifier import cached_layer
 from bot.config import MatchingConfig
 from bot.encoder import Encoder, cached_embeddings
 from bot.knowledge import KnowledgeBase
@@ -33,10 +44,11 @@ LEXICAL_SCORER = fuzz.token_sort_ratio
 @dataclass(frozen=True)
 class Candidate:
     entry_id: str
-    score: float  # combined, 0..1
-    lexical: float  # 0..1
-    semantic: float  # cosine, -1..1
-    phrasing: str  # the phrasing that matched best
+    score: float  # combined probability that this entry is meant, 0..1
+    classifier: float  # the sentence-encoder classifier's probability, 0..1
+    semantic: float  # best cosine similarity to one of the entry's phrasings
+    lexical: float  # best rapidfuzz similarity to one of the entry's phrasings, 0..1
+    phrasing: str  # the phrasing that was most similar
 
 
 @dataclass(frozen=True)
@@ -49,72 +61,69 @@ class Match:
         return self.candidates[0] if self.candidates else None
 
 
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    z = np.exp(scores - scores.max())
+    return z / z.sum()
+
+
 class Matcher:
     """Scores questions against a knowledge base; build once per knowledge base."""
 
-    def __init__(
-        self,
-        kb: KnowledgeBase,
-        config: MatchingConfig,
-        encoder: Encoder | None = None,
-        cache_dir: Path | None = None,
-    ):
+    def __init__(self, kb: KnowledgeBase, config: MatchingConfig, encoder: Encoder,
+                 cache_dir: Path | None = None):
         self.kb = kb
         self.config = config
-        self.encoder = encoder if config.semantic else None
-        phrasings = list(kb.phrasings())
+        self.encoder = encoder
+        phrasings = list(kb.phrasings())  # grouped by entry, in entry order
         self.texts = [p.text for p in phrasings]
         self.keys = [normalize(t) for t in self.texts]
         owners = [p.entry_id for p in phrasings]
         self.entry_ids = list(dict.fromkeys(owners))
         index = {eid: i for i, eid in enumerate(self.entry_ids)}
         self.owner = np.array([index[o] for o in owners], dtype=np.int64)
-        self.embeddings = (
-            cached_embeddings(self.encoder, self.texts, cache_dir) if self.encoder else None
-        )
+        self.starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
+        self.embeddings = cached_embeddings(encoder, self.texts, cache_dir)
+        self.layer = cached_layer(self.embeddings, self.owner, len(self.entry_ids), cache_dir)
 
-    def _per_entry(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Best score of each entry over its phrasings, and which phrasing gave it."""
-        best = np.full(len(self.entry_ids), -np.inf)
-        np.maximum.at(best, self.owner, scores)
-        arg = np.zeros(len(self.entry_ids), dtype=np.int64)
-        hits = np.flatnonzero(scores >= best[self.owner])
-        arg[self.owner[hits[::-1]]] = hits[::-1]
+    def _best_phrasing(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry: the best score over its phrasings, and the index of that phrasing."""
+        best = np.maximum.reduceat(scores, self.starts)
+        hits = np.flatnonzero(scores == best[self.owner])
+        arg = np.empty(len(self.entry_ids), dtype=np.int64)
+        arg[self.owner[hits[::-1]]] = hits[::-1]  # the first phrasing wins ties
         return best, arg
 
-    def scores(self, question: str) -> list[Candidate]:
-        """Every entry with its scores, best first."""
-        key = normalize(question[: self.config.max_question_chars])
+    def scores(self, question: str, limit: int | None = None) -> list[Candidate]:
+        """The entries with their scores, best first (all of them, or the first `limit`)."""
+        text = question[: self.config.max_question_chars]
+        key = normalize(text)
         if not key or not self.entry_ids:
             return []
         lexical = process.cdist([key], self.keys, scorer=LEXICAL_SCORER, dtype=np.float32)[0]
-        lex_best, lex_arg = self._per_entry(lexical.astype(np.float64) / 100.0)
-        if self.embeddings is not None:
-            vec = self.encoder.encode_one(question[: self.config.max_question_chars])
-            semantic = self.embeddings @ vec
-            sem_best, sem_arg = self._per_entry(semantic.astype(np.float64))
-            combined = np.maximum(sem_best, 0.5 * sem_best + 0.5 * lex_best)
-            arg = np.where(sem_best >= lex_best, sem_arg, lex_arg)
-        else:
-            sem_best = np.zeros_like(lex_best)
-            combined, arg = lex_best, lex_arg
-        order = np.argsort(-combined, kind="stable")
+        lex_best, lex_arg = self._best_phrasing(lexical / np.float32(100.0))
+        vector = self.encoder.encode_one(text)
+        sem_best, sem_arg = self._best_phrasing(self.embeddings @ vector)
+        log_probs = self.layer.log_probs(vector[None, :])[0]
+        combined = _softmax(log_probs + self.config.lexical_weight * lex_best)
+        classifier = np.exp(log_probs)
+        order = np.argsort(-combined, kind="stable")[:limit]
         return [
             Candidate(
-                self.entry_ids[i], round(float(combined[i]), 4), round(float(lex_best[i]), 4),
-                round(float(sem_best[i]), 4), self.texts[arg[i]],
+                self.entry_ids[i], round(float(combined[i]), 4), round(float(classifier[i]), 4),
+                round(float(sem_best[i]), 4), round(float(lex_best[i]), 4),
+                self.texts[sem_arg[i] if sem_best[i] >= lex_best[i] else lex_arg[i]],
             )
             for i in order
         ]
 
     def match(self, question: str) -> Match:
-        ranked = self.scores(question)
         cfg = self.config
-        if not ranked or ranked[0].score < cfg.suggest_threshold:
+        ranked = self.scores(question, limit=cfg.max_suggestions)
+        close = [c for c in ranked if c.score >= cfg.suggest_threshold and (
+            c.semantic >= cfg.min_similarity or c.lexical >= cfg.min_lexical)]
+        if not close or close[0] is not ranked[0]:
             return Match(UNANSWERED, ())
-        best = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if best.score >= cfg.answer_threshold and best.score - runner_up >= cfg.answer_margin:
+        best = close[0]
+        if best.score >= cfg.answer_threshold and best.classifier >= cfg.classifier_threshold:
             return Match(ANSWERED, (best,))
-        close = [c for c in ranked[: cfg.max_suggestions] if c.score >= cfg.suggest_threshold]
         return Match(SUGGEST, tuple(close))

@@ -69,7 +69,7 @@ def test_suggestions_list_questions_in_the_users_language(small_answerer):
     from bot.answering import Answerer
     from bot.matching import Matcher
 
-    strict = replace(small_answerer.config.matching, answer_threshold=1.0, suggest_threshold=0.2)
+    strict = replace(small_answerer.config.matching, answer_threshold=1.1, suggest_threshold=0.2)
     matcher = Matcher(small_answerer.kb, strict, small_answerer.matcher.encoder,
                       small_answerer.config.knowledge.cache_dir)
     answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, small_answerer.config)

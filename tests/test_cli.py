@@ -113,7 +113,7 @@ def test_chat_number_picks_a_suggestion(small_answerer):
     from bot.cli import chat_loop
     from bot.matching import Matcher
 
-    strict = replace(small_answerer.config.matching, answer_threshold=1.0, suggest_threshold=0.2)
+    strict = replace(small_answerer.config.matching, answer_threshold=1.1, suggest_threshold=0.2)
     matcher = Matcher(small_answerer.kb, strict, small_answerer.matcher.encoder, None)
     answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, small_answerer.config)
     inputs = iter(["open a bank account for my company", "1"])

@@ -36,8 +36,8 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
         dir=base / "knowledge", language="en", cache_dir=base / ".cache"
     )
     assert config.matching == MatchingConfig()
-    assert config.matching.answer_threshold == 0.62
-    assert config.matching.suggest_threshold == 0.45
+    assert config.matching.answer_threshold == 0.70
+    assert config.matching.suggest_threshold == 0.10
     assert config.languages == LanguagesConfig()
     assert config.languages.supported == ("en", "zh", "ru", "ar", "fr", "es")
     assert config.telegram == TelegramConfig()
@@ -58,11 +58,10 @@ def test_repository_config_loads():
     assert config.knowledge.dir == REPO / "knowledge"
     assert config.knowledge.language == "en"
     assert config.knowledge.cache_dir == REPO / ".cache"
-    assert config.matching.answer_threshold == 0.62
-    assert config.matching.answer_margin == 0.04
-    assert config.matching.suggest_threshold == 0.45
+    assert config.matching == MatchingConfig()  # the file states the defaults
+    assert config.matching.classifier_threshold == 0.60
+    assert config.matching.min_similarity == 0.50
     assert config.matching.max_suggestions == 3
-    assert config.matching.semantic is True
     assert config.languages.supported == ("en", "zh", "ru", "ar", "fr", "es")
     assert config.languages.min_confidence == 0.80
     assert config.telegram.staff_chat_id == 0
@@ -76,7 +75,7 @@ def test_values_are_read_with_their_types(tmp_path):
 [matching]
 answer_threshold = 1
 suggest_threshold = 0.5
-semantic = false
+lexical_weight = 2
 max_question_chars = 200
 [telegram]
 base_url = "http://localhost:8081/bot"
@@ -89,7 +88,7 @@ retention_days = 30
     assert config.matching.answer_threshold == 1.0
     assert isinstance(config.matching.answer_threshold, float)
     assert config.matching.suggest_threshold == 0.5
-    assert config.matching.semantic is False
+    assert config.matching.lexical_weight == 2.0
     assert config.matching.max_question_chars == 200
     assert config.telegram.base_url == "http://localhost:8081/bot"
     assert config.telegram.staff_chat_id == -100123
@@ -143,8 +142,8 @@ def test_home_directory_is_expanded(tmp_path, monkeypatch):
         ("matching", "answer_threshold", "true"),
         ("matching", "max_suggestions", "2.5"),
         ("matching", "max_suggestions", "true"),
-        ("matching", "semantic", '"yes"'),
-        ("matching", "semantic", "1"),
+        ("matching", "lexical_weight", '"high"'),
+        ("matching", "min_similarity", "[0.5]"),
         ("languages", "supported", '"en"'),
         ("languages", "supported", '["en", 1]'),
         ("languages", "min_confidence", '"0.8"'),
