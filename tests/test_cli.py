@@ -5,6 +5,8 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main
 from tests.conftest import ROOT, SMALL_KB
@@ -177,3 +179,20 @@ def test_python_dash_m_bot_in_a_real_process(tmp_path):
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r["status"] for r in rows] == ["answered", "smalltalk"]
     assert rows[1]["reply"].startswith("您好")
+
+
+LINE = st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=200)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(LINE, min_size=1, max_size=8))
+def test_ask_answers_every_line_whatever_it_holds(cli, lines):
+    result = cli("ask", "--kb", str(SMALL_KB), "--json", input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == len(lines)
+    for row, line in zip(rows, lines, strict=True):
+        assert row["question"] == line
+        assert row["status"] in ("answered", "suggest", "unanswered", "smalltalk")
+        assert row["reply"].strip()
