@@ -93,9 +93,22 @@ def ask(config: Config, question: str | None, kb_dir: Path | None, lang: str | N
     for text in questions:
         answer = answerer.ask(text, lang=lang)
         if as_json:
-            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+            click.echo(json_line(answer.to_json()))
         else:
             click.echo(_describe(answer))
+
+
+# Characters that str.splitlines() and some JSON Lines readers take for line breaks; JSON
+# allows them raw, so they are escaped to keep one object per line for every reader.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_line(data: dict) -> str:
+    """One line of JSON, readable UTF-8, with no character any reader splits lines on."""
+    text = json.dumps(data, ensure_ascii=False)
+    for raw, escaped in _LINE_BREAKS.items():
+        text = text.replace(raw, escaped)
+    return text
 
 
 def _describe(answer: Answer) -> str:

@@ -5,7 +5,7 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.cli import main
@@ -187,6 +187,7 @@ LINE = st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=200
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(LINE, min_size=1, max_size=8))
+@example(["\x85", "a\u2028b", "\u2029"])  # line breaks to str.splitlines(), not to JSON
 def test_ask_answers_every_line_whatever_it_holds(cli, lines):
     result = cli("ask", "--kb", str(SMALL_KB), "--json", input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output
