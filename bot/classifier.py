@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 
 SCALE = 10.0  # input scale: an inverse temperature for unit-length embeddings
 WEIGHT_DECAY = 1e-4
-STEPS = 300
-LEARNING_RATE = 0.05
-VERSION = f"softmax-v1-{SCALE}-{WEIGHT_DECAY}-{STEPS}-{LEARNING_RATE}"
+EPOCHS = 10
+BATCH = 64
+LEARNING_RATE = 0.01
+SEED = 0
+VERSION = f"softmax-v2-{SCALE}-{WEIGHT_DECAY}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{SEED}"
 
 
 @dataclass(frozen=True)
@@ -39,30 +41,41 @@ class SoftmaxLayer:
 
 
 def train(vectors: np.ndarray, labels: np.ndarray, classes: int) -> SoftmaxLayer:
-    """Full-batch Adam on cross-entropy with weight decay; deterministic (zero start)."""
+    """Mini-batch Adam on cross-entropy with weight decay, from zero, with a fixed seed.
+
+    Ten epochs of batches of 64 reach the accuracy of 300 full-batch steps (BANKING77, 10
+    phrasings per entry) at a tenth of the cost, which keeps a cold start with 1,000 entries
+    to seconds.
+    """
     x = (vectors * SCALE).astype(np.float32)
     n, dim = x.shape
     w = np.zeros((dim, classes), np.float32)
     b = np.zeros(classes, np.float32)
     mw, vw = np.zeros_like(w), np.zeros_like(w)
     mb, vb = np.zeros_like(b), np.zeros_like(b)
-    rows = np.arange(n)
-    for t in range(1, STEPS + 1):
-        z = x @ w + b
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        p[rows, labels] -= 1.0
-        p /= n
-        gw = x.T @ p + WEIGHT_DECAY * w
-        gb = p.sum(axis=0)
-        mw = 0.9 * mw + 0.1 * gw
-        vw = 0.999 * vw + 0.001 * gw * gw
-        mb = 0.9 * mb + 0.1 * gb
-        vb = 0.999 * vb + 0.001 * gb * gb
-        c1, c2 = 1 - 0.9**t, 1 - 0.999**t
-        w -= LEARNING_RATE * (mw / c1) / (np.sqrt(vw / c2) + 1e-8)
-        b -= LEARNING_RATE * (mb / c1) / (np.sqrt(vb / c2) + 1e-8)
+    rng = np.random.default_rng(SEED)
+    t = 0
+    for _ in range(EPOCHS):
+        order = rng.permutation(n)
+        for start in range(0, n, BATCH):
+            t += 1
+            rows = order[start : start + BATCH]
+            xb = x[rows]
+            z = xb @ w + b
+            z -= z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(len(rows)), labels[rows]] -= 1.0
+            p /= len(rows)
+            gw = xb.T @ p + WEIGHT_DECAY * w
+            gb = p.sum(axis=0)
+            mw = 0.9 * mw + 0.1 * gw
+            vw = 0.999 * vw + 0.001 * gw * gw
+            mb = 0.9 * mb + 0.1 * gb
+            vb = 0.999 * vb + 0.001 * gb * gb
+            c1, c2 = 1 - 0.9**t, 1 - 0.999**t
+            w -= LEARNING_RATE * (mw / c1) / (np.sqrt(vw / c2) + 1e-8)
+            b -= LEARNING_RATE * (mb / c1) / (np.sqrt(vb / c2) + 1e-8)
     return SoftmaxLayer(w, b)
 
 

@@ -28,9 +28,9 @@ class KnowledgeConfig:
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    answer_threshold: float = 0.70
-    classifier_threshold: float = 0.60
-    min_similarity: float = 0.50
+    answer_threshold: float = 0.30
+    classifier_threshold: float = 0.70
+    min_similarity: float = 0.45
     min_lexical: float = 0.80
     suggest_threshold: float = 0.10
     max_suggestions: int = 3

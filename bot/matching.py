@@ -38,7 +38,12 @@ from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
 
 ANSWERED, SUGGEST, UNANSWERED = "answered", "suggest", "unanswered"
-LEXICAL_SCORER = fuzz.token_sort_ratio
+
+
+def sorted_tokens(key: str) -> str:
+    """token_sort_ratio(a, b) == ratio(sorted_tokens(a), sorted_tokens(b)): sorting the
+    phrasings once at load time makes each question's lexical pass ~10x cheaper."""
+    return " ".join(sorted(key.split()))
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class Matcher:
         self.encoder = encoder
         phrasings = list(kb.phrasings())  # grouped by entry, in entry order
         self.texts = [p.text for p in phrasings]
-        self.keys = [normalize(t) for t in self.texts]
+        self.keys = [sorted_tokens(normalize(t)) for t in self.texts]
         owners = [p.entry_id for p in phrasings]
         self.entry_ids = list(dict.fromkeys(owners))
         index = {eid: i for i, eid in enumerate(self.entry_ids)}
@@ -96,10 +101,10 @@ class Matcher:
     def scores(self, question: str, limit: int | None = None) -> list[Candidate]:
         """The entries with their scores, best first (all of them, or the first `limit`)."""
         text = question[: self.config.max_question_chars]
-        key = normalize(text)
+        key = sorted_tokens(normalize(text))
         if not key or not self.entry_ids:
             return []
-        lexical = process.cdist([key], self.keys, scorer=LEXICAL_SCORER, dtype=np.float32)[0]
+        lexical = process.cdist([key], self.keys, scorer=fuzz.ratio, dtype=np.float32)[0]
         lex_best, lex_arg = self._best_phrasing(lexical / np.float32(100.0))
         vector = self.encoder.encode_one(text)
         sem_best, sem_arg = self._best_phrasing(self.embeddings @ vector)
@@ -117,8 +122,12 @@ class Matcher:
         ]
 
     def match(self, question: str) -> Match:
-        cfg = self.config
-        ranked = self.scores(question, limit=cfg.max_suggestions)
+        return self.decide(self.scores(question, limit=self.config.max_suggestions))
+
+    def decide(self, ranked: list[Candidate], config: MatchingConfig | None = None) -> Match:
+        """The outcome for candidates ranked by `scores()` (under other thresholds if given)."""
+        cfg = config or self.config
+        ranked = ranked[: cfg.max_suggestions]
         close = [c for c in ranked if c.score >= cfg.suggest_threshold and (
             c.semantic >= cfg.min_similarity or c.lexical >= cfg.min_lexical)]
         if not close or close[0] is not ranked[0]:

@@ -36,7 +36,7 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
         dir=base / "knowledge", language="en", cache_dir=base / ".cache"
     )
     assert config.matching == MatchingConfig()
-    assert config.matching.answer_threshold == 0.70
+    assert config.matching.answer_threshold == 0.30
     assert config.matching.suggest_threshold == 0.10
     assert config.languages == LanguagesConfig()
     assert config.languages.supported == ("en", "zh", "ru", "ar", "fr", "es")
@@ -59,8 +59,8 @@ def test_repository_config_loads():
     assert config.knowledge.language == "en"
     assert config.knowledge.cache_dir == REPO / ".cache"
     assert config.matching == MatchingConfig()  # the file states the defaults
-    assert config.matching.classifier_threshold == 0.60
-    assert config.matching.min_similarity == 0.50
+    assert config.matching.classifier_threshold == 0.70
+    assert config.matching.min_similarity == 0.45
     assert config.matching.max_suggestions == 3
     assert config.languages.supported == ("en", "zh", "ru", "ar", "fr", "es")
     assert config.languages.min_confidence == 0.80
