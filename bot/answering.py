@@ -147,7 +147,8 @@ class Answerer:
 
 def build_answerer(config: Config, kb_dir: Path | None = None) -> Answerer:
     """Load the knowledge base (raises KnowledgeError) and everything computed from it."""
-    kb = load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language)
+    kb = load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language,
+                        config.knowledge.cache_dir)
     encoder = Encoder()
     matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir)
     answerer = Answerer(kb, matcher, LanguageDetector(config.languages.supported), config)

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import logging
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +23,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
+
+log = logging.getLogger(__name__)
 
 # Files in the knowledge folder that are not topic files.
 RESERVED_FILES = frozenset({"glossary.yaml"})
@@ -401,14 +407,81 @@ def _check_links(ids: list[tuple[str, str]], entries: list[FaqEntry],
                                         f"`related` names unknown entry {rel!r}"))
 
 
-def load_knowledge(directory: Path, language: str = "en") -> KnowledgeBase:
-    """Load and validate every topic file in `directory`, or raise KnowledgeError."""
+def _to_json(kb: KnowledgeBase) -> dict:
+    def entry(e: FaqEntry) -> dict:
+        return {
+            "id": e.id, "topic": e.topic, "question": e.question,
+            "alternates": list(e.alternates), "answer": e.answer, "tags": list(e.tags),
+            "links": [[link.title, link.url] for link in e.links],
+            "reviewed": e.reviewed.isoformat(),
+            "translations": {lang: [t.question, t.answer, list(t.alternates)]
+                             for lang, t in e.translations.items()},
+            "related": list(e.related), "notes": e.notes, "source": e.source,
+        }
+
+    return {"language": kb.language, "content_hash": kb.content_hash,
+            "topics": [[t.id, t.names, list(t.entry_ids)] for t in kb.topics],
+            "entries": [entry(e) for e in kb.entries]}
+
+
+def _from_json(data: dict) -> KnowledgeBase:
+    entries = tuple(
+        FaqEntry(
+            id=e["id"], topic=e["topic"], question=e["question"],
+            alternates=tuple(e["alternates"]), answer=e["answer"], tags=tuple(e["tags"]),
+            links=tuple(Link(title, url) for title, url in e["links"]),
+            reviewed=dt.date.fromisoformat(e["reviewed"]),
+            translations={lang: Translation(q, a, tuple(alts))
+                          for lang, (q, a, alts) in e["translations"].items()},
+            related=tuple(e["related"]), notes=e["notes"], source=e["source"],
+        )
+        for e in data["entries"]
+    )
+    topics = tuple(Topic(tid, names, tuple(ids)) for tid, names, ids in data["topics"])
+    return KnowledgeBase(data["language"], topics, entries, data["content_hash"],
+                         {e.id: e for e in entries})
+
+
+def _read_cache(path: Path, digest: str) -> KnowledgeBase | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("content_hash") == digest:
+            return _from_json(data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring unreadable knowledge cache %s: %s", path, exc)
+    return None
+
+
+def _write_cache(path: Path, kb: KnowledgeBase) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                         suffix=".tmp", delete=False) as tmp:
+            json.dump(_to_json(kb), tmp, ensure_ascii=False)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        log.warning("could not write knowledge cache %s: %s", path, exc)
+
+
+def load_knowledge(directory: Path, language: str = "en",
+                   cache_dir: Path | None = None) -> KnowledgeBase:
+    """Load and validate every topic file in `directory`, or raise KnowledgeError.
+
+    With `cache_dir`, a knowledge base that loaded without problems is stored there as JSON
+    keyed by its content hash, and the next load of the same content skips YAML parsing.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), None, None, "no such knowledge folder")])
     files = topic_files(directory)
     if not files:
         raise KnowledgeError([Problem(str(directory), None, None, "no topic files (*.yaml)")])
+    digest = content_hash(directory, language)
+    cache = Path(cache_dir) / f"knowledge-{digest[:32]}.json" if cache_dir else None
+    if cache is not None and cache.is_file():
+        cached = _read_cache(cache, digest)
+        if cached is not None:
+            return cached
     problems: list[Problem] = []
     topics, entries, ids = [], [], []
     for path in files:
@@ -420,7 +493,10 @@ def load_knowledge(directory: Path, language: str = "en") -> KnowledgeBase:
     _check_links(ids, entries, problems)
     if problems:
         raise KnowledgeError(problems)
-    return KnowledgeBase(
+    kb = KnowledgeBase(
         language=language, topics=tuple(topics), entries=tuple(entries),
-        content_hash=content_hash(directory, language), by_id={e.id: e for e in entries},
+        content_hash=digest, by_id={e.id: e for e in entries},
     )
+    if cache is not None:
+        _write_cache(cache, kb)
+    return kb

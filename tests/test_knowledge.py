@@ -459,3 +459,38 @@ def test_repository_knowledge_base_is_complete():
     assert no_zh == []
     assert all(isinstance(e.reviewed, dt.date) for e in kb.entries)
     assert len(kb.by_id) == len(kb.entries)
+
+
+def test_cache_skips_parsing_for_unchanged_content(tmp_path, monkeypatch):
+    import bot.knowledge as knowledge
+
+    folder = valid_kb(tmp_path / "kb")
+    first = load_knowledge(folder, "en", tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("knowledge-*.json"))) == 1
+
+    def no_parsing(path, problems):
+        raise AssertionError("the cache should have been used")
+
+    monkeypatch.setattr(knowledge, "_parse", no_parsing)
+    second = load_knowledge(folder, "en", tmp_path / "cache")
+    assert second.entries == first.entries
+    assert second.topics == first.topics
+    assert second.by_id.keys() == first.by_id.keys()
+    assert second.content_hash == first.content_hash
+
+
+def test_changed_content_is_validated_again_not_served_from_cache(tmp_path):
+    folder = valid_kb(tmp_path / "kb")
+    load_knowledge(folder, "en", tmp_path / "cache")
+    [path] = [p for p in folder.glob("*.yaml") if "id: vat-rate" in p.read_text()]
+    path.write_text(path.read_text().replace("id: vat-rate", "id: Bad Slug"))
+    with pytest.raises(KnowledgeError):
+        load_knowledge(folder, "en", tmp_path / "cache")
+
+
+def test_corrupt_cache_is_ignored(tmp_path):
+    folder = valid_kb(tmp_path / "kb")
+    first = load_knowledge(folder, "en", tmp_path / "cache")
+    [cache] = (tmp_path / "cache").glob("knowledge-*.json")
+    cache.write_text("{not json")
+    assert load_knowledge(folder, "en", tmp_path / "cache").entries == first.entries
