@@ -107,19 +107,25 @@ class Matcher:
         lexical = process.cdist([key], self.keys, scorer=fuzz.ratio, dtype=np.float32)[0]
         lex_best, lex_arg = self._best_phrasing(lexical / np.float32(100.0))
         vector = self.encoder.encode_one(text)
-        sem_best, sem_arg = self._best_phrasing(self.embeddings @ vector)
         log_probs = self.layer.log_probs(vector[None, :])[0]
         combined = _softmax(log_probs + self.config.lexical_weight * lex_best)
-        classifier = np.exp(log_probs)
         order = np.argsort(-combined, kind="stable")[:limit]
-        return [
-            Candidate(
-                self.entry_ids[i], round(float(combined[i]), 4), round(float(classifier[i]), 4),
-                round(float(sem_best[i]), 4), round(float(lex_best[i]), 4),
-                self.texts[sem_arg[i] if sem_best[i] >= lex_best[i] else lex_arg[i]],
-            )
-            for i in order
-        ]
+        return [self._candidate(i, vector, combined[i], log_probs[i], lex_best[i], lex_arg[i])
+                for i in order]
+
+    def _candidate(self, i: int, vector: np.ndarray, combined: float, log_prob: float,
+                   lexical: float, lex_arg: int) -> Candidate:
+        """Only the ranked entries need their closest phrasing by cosine: one small product."""
+        start = self.starts[i]
+        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.texts)
+        cosines = self.embeddings[start:end] @ vector
+        sem_arg = start + int(cosines.argmax())
+        semantic = float(cosines.max())
+        return Candidate(
+            self.entry_ids[i], round(float(combined), 4), round(float(np.exp(log_prob)), 4),
+            round(semantic, 4), round(float(lexical), 4),
+            self.texts[sem_arg if semantic >= lexical else lex_arg],
+        )
 
     def match(self, question: str) -> Match:
         return self.decide(self.scores(question, limit=self.config.max_suggestions))
