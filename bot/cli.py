@@ -7,6 +7,7 @@ clear messages and a non-zero exit status here, at the edge.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections import Counter
 from pathlib import Path
@@ -178,21 +179,46 @@ def chat(config: Config, kb_dir: Path | None, lang: str | None) -> None:
 
 @main.command()
 @KB_OPTION
+@click.option("--webhook", "webhook_url", metavar="URL",
+              help="Receive updates on a webhook at this public URL instead of long polling.")
+@click.option("--listen", default="127.0.0.1", show_default=True,
+              help="Address the webhook server listens on.")
+@click.option("--port", default=8443, show_default=True, type=click.IntRange(1, 65535),
+              help="Port the webhook server listens on.")
+@click.option("--terminal", is_flag=True,
+              help="Use the terminal chat even when TELEGRAM_BOT_TOKEN is set.")
 @click.pass_obj
-def run(config: Config, kb_dir: Path | None) -> None:
+def run(config: Config, kb_dir: Path | None, webhook_url: str | None, listen: str, port: int,
+        terminal: bool) -> None:
     """Run the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, else in the terminal.
 
-    Example: TELEGRAM_BOT_TOKEN=123:abc python -m bot run
+    Long polling by default; --webhook URL --listen HOST --port N for webhook mode.
+    [telegram] base_url in the config points the bot at a self-hosted Bot API server.
+
+    Example: TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run
     """
-    if config.token is None:
-        click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n",
-                   err=True)
+    if config.token is None or terminal:
+        if not terminal:
+            click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n",
+                       err=True)
         chat_loop(_answerer(config, kb_dir), None)
         return
-    raise click.ClickException(
-        "Telegram mode is not part of this release yet; unset TELEGRAM_BOT_TOKEN to use "
-        "the terminal chat."
-    )
+    from bot import telegram_app
+    from bot.storage import Storage
+
+    try:
+        telegram_app.check_token(config.token)
+    except telegram_app.TokenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if kb_dir is not None:
+        config = config.with_knowledge_dir(kb_dir)
+    answerer = _answerer(config, None)
+    storage = Storage.open(config.storage.database, config.storage.retention_days)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs contain the token
+    telegram_app.run(config, answerer, storage, webhook_url=webhook_url, listen=listen,
+                     port=port)
 
 
 @main.group()

@@ -49,6 +49,8 @@ class TelegramConfig:
     base_url: str = "https://api.telegram.org/bot"
     staff_chat_id: int = 0
     staff_user_ids: tuple[int, ...] = ()
+    rate_limit_messages: int = 8
+    rate_limit_seconds: int = 30
 
 
 @dataclass(frozen=True)

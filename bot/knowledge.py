@@ -43,6 +43,7 @@ LANGUAGE_CODES = frozenset(
 ENTRY_REQUIRED = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
 ENTRY_OPTIONAL = ("translations", "related", "notes")
 TRANSLATION_KEYS = ("question", "alternates", "answer")
+MAX_ID_LENGTH = 60
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
 
@@ -149,7 +150,7 @@ def topic_files(directory: Path) -> list[Path]:
 
 def content_hash(directory: Path, language: str) -> str:
     """Hash of every topic file's name and bytes (and the KB language)."""
-    digest = hashlib.sha256(f"kb-v1:{language}".encode())
+    digest = hashlib.sha256(f"kb-v2:{language}".encode())
     for path in topic_files(directory):
         digest.update(path.name.encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -317,6 +318,9 @@ class _FileChecker:
         if eid is None or not ID_PATTERN.match(eid):
             self.problem(node, "id" if "id" in node else None, eid,
                          "`id` must be a slug of lowercase letters, digits and hyphens")
+        elif len(eid) > MAX_ID_LENGTH:
+            self.problem(node, "id", eid, f"`id` must be at most {MAX_ID_LENGTH} characters "
+                         "(it travels in Telegram buttons)")
         for key in sorted(set(map(str, node)) - set(ENTRY_REQUIRED) - set(ENTRY_OPTIONAL)):
             self.problem(node, key, eid, f"unknown key `{key}`")
         question = self.text(node, "question", eid)

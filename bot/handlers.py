@@ -1,0 +1,435 @@
+"""Telegram handlers: thin adapters between updates and the answering core.
+
+Long-lived services live in `context.bot_data` (set up in telegram_app.py): `answerer`,
+`config`, `storage` (or None) and `translate` (text, source, target -> text or None).
+Slow or blocking work (matching, embedding, database writes) runs off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+from dataclasses import replace
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import ContextTypes
+
+from bot import messages
+from bot.answering import Answer, Answerer
+from bot.config import Config
+from bot.telegram_format import (
+    answer_keyboard,
+    answer_messages,
+    language_keyboard,
+    topic_page,
+    topics_keyboard,
+)
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def _answerer(context: Context) -> Answerer:
+    return context.bot_data["answerer"]
+
+
+def _config(context: Context) -> Config:
+    return context.bot_data["config"]
+
+
+async def _store(context: Context, method: str, *args, **kwargs):
+    """Call a Storage method in a worker thread; no storage configured: nothing."""
+    storage = context.bot_data.get("storage")
+    if storage is None:
+        return None
+    return await asyncio.to_thread(getattr(storage, method), *args, **kwargs)
+
+
+async def chosen_language(update: Update, context: Context) -> str | None:
+    """The language the user picked with /language, if any (cached in user_data)."""
+    if "lang" not in context.user_data and update.effective_user:
+        context.user_data["lang"] = await _store(context, "get_user_language",
+                                                 update.effective_user.id)
+    return context.user_data.get("lang")
+
+
+async def ui_language(update: Update, context: Context) -> str:
+    """Language for the bot's own words: chosen, else Telegram's, else the KB's."""
+    chosen = await chosen_language(update, context)
+    if chosen:
+        return chosen
+    supported = _config(context).languages.supported
+    code = (update.effective_user.language_code or "") if update.effective_user else ""
+    code = code.split("-")[0].lower()
+    return code if code in supported else _answerer(context).kb.language
+
+
+def is_staff(update: Update, config: Config) -> bool:
+    chat = update.effective_chat
+    user = update.effective_user
+    staff_chat = config.telegram.staff_chat_id
+    return bool((staff_chat and chat and chat.id == staff_chat)
+                or (user and user.id in config.telegram.staff_user_ids))
+
+
+def rate_limited(context: Context, config: Config) -> bool:
+    """Sliding window per user: more than N messages in the window is too many."""
+    now = time.monotonic()
+    window = config.telegram.rate_limit_seconds
+    recent = [t for t in context.user_data.get("times", []) if now - t < window]
+    recent.append(now)
+    context.user_data["times"] = recent
+    return len(recent) > config.telegram.rate_limit_messages
+
+
+async def send_answer(message: Message, context: Context, answer: Answer,
+                      interaction_id: int | None) -> None:
+    kb = _answerer(context).kb
+    parts = answer_messages(answer, kb)
+    keyboard = answer_keyboard(answer, answer.language, interaction_id)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        await message.reply_html(part, reply_markup=keyboard if last else None,
+                                 disable_web_page_preview=True)
+
+
+async def log_answer(update: Update, context: Context, answer: Answer) -> int | None:
+    chat = update.effective_chat
+    user = update.effective_user
+    return await _store(
+        context, "log_interaction", user_id=user.id if user else chat.id,
+        chat_type=chat.type if chat else "private", language=answer.language,
+        question=answer.question, status=answer.status, entry_id=answer.id,
+        score=answer.score, took_ms=answer.took_ms, text_source=answer.text_source,
+        channel="telegram", chat_id=chat.id if chat else None,
+    )
+
+
+async def to_staff(update: Update, context: Context, text: str, language: str, kind: str
+                   ) -> bool:
+    """Send a user's question or message to the staff chat and remember who asked."""
+    config = _config(context)
+    staff_chat = config.telegram.staff_chat_id
+    if not staff_chat:
+        return False
+    user = update.effective_user
+    kb_lang = _answerer(context).kb.language
+    translate = context.bot_data.get("translate")
+    translated = None
+    if translate and language != kb_lang:
+        translated = await asyncio.to_thread(translate, text, language, kb_lang)
+    who = html.escape(user.full_name if user else "?")
+    lines = [f"<b>{kind}</b>", f"{who} · {html.escape(language)}"
+             + (f" · @{html.escape(user.username)}" if user and user.username else ""),
+             "", html.escape(text)]
+    if translated:
+        lines += ["", f"<i>{html.escape(kb_lang)}:</i> {html.escape(translated)}"]
+    lines += ["", "<i>Reply to this message to answer the user.</i>"]
+    sent = await context.bot.send_message(staff_chat, "\n".join(lines), parse_mode=ParseMode.HTML)
+    await _store(context, "save_relay", staff_chat_id=staff_chat,
+                 staff_message_id=sent.message_id, user_chat_id=update.effective_chat.id,
+                 user_id=user.id if user else None, language=language, question=text)
+    return True
+
+
+# --- entrepreneurs -------------------------------------------------------------------
+
+async def start(update: Update, context: Context) -> None:
+    """Greet in the user's language, with the language picker and the topic menu."""
+    lang = await ui_language(update, context)
+    answerer = _answerer(context)
+    await update.effective_message.reply_text(
+        messages.text(lang, "greeting"),
+        reply_markup=language_keyboard(_config(context).languages.supported))
+    await update.effective_message.reply_text(
+        messages.text(lang, "topics"), reply_markup=topics_keyboard(answerer.kb, lang))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """How to use the bot."""
+    lang = await ui_language(update, context)
+    await update.effective_message.reply_text(messages.text(lang, "help"))
+
+
+async def language(update: Update, context: Context) -> None:
+    """Show the language picker."""
+    lang = await ui_language(update, context)
+    await update.effective_message.reply_text(
+        messages.text(lang, "choose_language"),
+        reply_markup=language_keyboard(_config(context).languages.supported))
+
+
+async def topics(update: Update, context: Context) -> None:
+    """Browse the knowledge base by topic."""
+    lang = await ui_language(update, context)
+    await update.effective_message.reply_text(
+        messages.text(lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang))
+
+
+async def staff(update: Update, context: Context) -> None:
+    """/staff MESSAGE: pass a message to a person at the service centre."""
+    lang = await ui_language(update, context)
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await update.effective_message.reply_text(messages.text(lang, "staff_usage"))
+        return
+    sent = await to_staff(update, context, text, lang, "✉️ /staff")
+    key = "staff_sent" if sent else "staff_unavailable"
+    await update.effective_message.reply_text(messages.text(lang, key))
+
+
+async def forget(update: Update, context: Context) -> None:
+    """Delete everything stored about the user."""
+    lang = await ui_language(update, context)
+    await _store(context, "forget", update.effective_user.id)
+    context.user_data.clear()
+    await update.effective_message.reply_text(messages.text(lang, "forgotten"))
+
+
+def _question_text(update: Update, context: Context) -> str | None:
+    """The question in a message, or None when the bot is not addressed (groups)."""
+    message = update.effective_message
+    text = message.text or ""
+    if update.effective_chat.type == ChatType.PRIVATE:
+        return text
+    username = context.bot.username or ""
+    mention = f"@{username}"
+    replied = (message.reply_to_message and message.reply_to_message.from_user
+               and message.reply_to_message.from_user.id == context.bot.id)
+    if username and mention.lower() in text.lower():
+        start_at = text.lower().index(mention.lower())
+        return (text[:start_at] + text[start_at + len(mention):]).strip()
+    return text if replied else None
+
+
+async def ask(update: Update, context: Context) -> None:
+    """Answer a free-text question (private chats always, groups when addressed)."""
+    text = _question_text(update, context)
+    if text is None:
+        return
+    config = _config(context)
+    if rate_limited(context, config):
+        if not context.user_data.get("warned"):
+            context.user_data["warned"] = True
+            lang = await ui_language(update, context)
+            await update.effective_message.reply_text(messages.text(lang, "rate_limited"))
+        return
+    context.user_data["warned"] = False
+    chosen = await chosen_language(update, context)
+    user = update.effective_user
+    answer = await asyncio.to_thread(
+        _answerer(context).ask, text, lang=chosen,
+        telegram_code=user.language_code if user else None)
+    interaction_id = await log_answer(update, context, answer)
+    if answer.status == "unanswered":
+        noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
+        if noted:
+            answer = replace(answer, reply=messages.text(answer.language, "unanswered_noted"))
+    await send_answer(update.effective_message, context, answer, interaction_id)
+
+
+async def not_text(update: Update, context: Context) -> None:
+    """Stickers, photos, voice, locations, documents: a polite reply."""
+    if update.effective_chat.type != ChatType.PRIVATE:
+        return
+    lang = await ui_language(update, context)
+    await update.effective_message.reply_text(messages.text(lang, "non_text"))
+
+
+async def button(update: Update, context: Context) -> None:
+    """Inline buttons: entries, feedback, languages, topics, staff actions."""
+    query = update.callback_query
+    data = query.data or ""
+    lang = await ui_language(update, context)
+    kind, _, rest = data.partition(":")
+    handler = _BUTTONS.get(kind)
+    if handler is None or not await handler(update, context, rest, lang):
+        await query.answer(messages.text(lang, "stale_button"), show_alert=False)
+
+
+async def _entry_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
+    answerer = _answerer(context)
+    if entry_id not in answerer.kb.by_id:
+        return False
+    await update.callback_query.answer()
+    answer = answerer.answer_entry(entry_id, await chosen_language(update, context) or lang)
+    interaction_id = await log_answer(update, context, answer)
+    await send_answer(update.effective_message, context, answer, interaction_id)
+    return True
+
+
+async def _feedback_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    ident, _, value = rest.partition(":")
+    if not ident.isdigit() or value not in ("0", "1"):
+        return False
+    await _store(context, "log_feedback", int(ident), update.effective_user.id, value == "1")
+    await update.callback_query.answer(messages.text(lang, "feedback_thanks"))
+    return True
+
+
+async def _language_button(update: Update, context: Context, code: str, lang: str) -> bool:
+    if code not in _config(context).languages.supported:
+        return False
+    context.user_data["lang"] = code
+    await _store(context, "set_user_language", update.effective_user.id, code)
+    await update.callback_query.answer()
+    await update.effective_message.reply_text(messages.text(code, "language_set"))
+    return True
+
+
+async def _topic_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    topic_id, _, page = rest.rpartition(":")
+    if not page.isdigit():
+        return False
+    shown = topic_page(_answerer(context).kb, topic_id, int(page), lang)
+    if shown is None:
+        return False
+    text, keyboard = shown
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_text(text, reply_markup=keyboard,
+                                                  parse_mode=ParseMode.HTML)
+    return True
+
+
+async def _topic_list_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_text(
+        messages.text(lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang))
+    return True
+
+
+_BUTTONS = {
+    "e": _entry_button, "f": _feedback_button, "l": _language_button, "t": _topic_button,
+    "tl": _topic_list_button,
+}
+
+
+# --- staff ---------------------------------------------------------------------------
+
+async def relay_reply(update: Update, context: Context) -> None:
+    """A staff reply to a forwarded question goes to that user, and to no one else."""
+    message = update.effective_message
+    original = message.reply_to_message
+    if original is None or not message.text:
+        return
+    relay = await _store(context, "find_relay", update.effective_chat.id, original.message_id)
+    if relay is None:
+        return
+    lang = relay["language"]
+    kb_lang = _answerer(context).kb.language
+    translate = context.bot_data.get("translate")
+    translated = None
+    if translate and lang != kb_lang:
+        translated = await asyncio.to_thread(translate, message.text, kb_lang, lang)
+    parts = [f"<b>{html.escape(messages.text(lang, 'staff_reply'))}</b>",
+             html.escape(translated or message.text)]
+    if translated:
+        parts += ["", f"<i>{html.escape(messages.text(lang, 'original_text'))}</i>",
+                  html.escape(message.text)]
+    await context.bot.send_message(relay["user_chat_id"], "\n".join(parts),
+                                   parse_mode=ParseMode.HTML)
+
+
+async def refuse(update: Update, context: Context) -> None:
+    """Staff commands from anyone else: refused and logged."""
+    user = update.effective_user
+    log.warning("refused staff command %r from user %s in chat %s",
+                update.effective_message.text, user.id if user else None,
+                update.effective_chat.id if update.effective_chat else None)
+    lang = await ui_language(update, context)
+    await update.effective_message.reply_text(messages.text(lang, "not_allowed"))
+
+
+def staff_only(handler):
+    """Run `handler` for staff (the staff chat or [telegram] staff_user_ids), refuse others."""
+    async def guarded(update: Update, context: Context) -> None:
+        if is_staff(update, _config(context)):
+            await handler(update, context)
+        else:
+            await refuse(update, context)
+
+    guarded.__doc__ = handler.__doc__
+    guarded.__name__ = handler.__name__
+    return guarded
+
+
+@staff_only
+async def reload(update: Update, context: Context) -> None:
+    """Reload the knowledge base; a broken one is refused and the old one keeps serving."""
+    from bot.answering import build_answerer
+    from bot.knowledge import KnowledgeError
+
+    config = _config(context)
+    try:
+        answerer = await asyncio.to_thread(build_answerer, config)
+    except KnowledgeError as exc:
+        problems = "\n".join(str(p) for p in exc.problems[:30])
+        more = f"\n… and {len(exc.problems) - 30} more" if len(exc.problems) > 30 else ""
+        await update.effective_message.reply_text(
+            f"Knowledge base NOT reloaded: {len(exc.problems)} problem(s); still serving the "
+            f"previous one.\n{problems}{more}")
+        return
+    context.bot_data["answerer"] = answerer
+    await update.effective_message.reply_text(
+        f"Knowledge base reloaded: {len(answerer.kb.entries)} entries in "
+        f"{len(answerer.kb.topics)} topics.")
+
+
+@staff_only
+async def unanswered(update: Update, context: Context) -> None:
+    """The latest unanswered questions."""
+    items = await _store(context, "list_unanswered", status="new", limit=10) or []
+    if not items:
+        await update.effective_message.reply_text("No new unanswered questions.")
+        return
+    for item in items:
+        text = (f"#{item['id']} · {item['language']} · {item['time'][:16]}\n"
+                f"{html.escape(item['question'])}")
+        keyboard = InlineKeyboardMarkup([[
+            InlineKeyboardButton("Ignore", callback_data=f"ui:{item['id']}"),
+        ]])
+        await update.effective_message.reply_html(text, reply_markup=keyboard)
+
+
+@staff_only
+async def stats(update: Update, context: Context) -> None:
+    """Counts of the last 7 days by outcome and language."""
+    figures = await _store(context, "stats", days=7)
+    if not figures:
+        await update.effective_message.reply_text("No statistics: no database configured.")
+        return
+    lines = [f"Last 7 days: {figures['total']} questions"]
+    lines += [f"  {status}: {n}" for status, n in figures["by_status"].items()]
+    lines += ["By language:"] + [f"  {lang}: {n}" for lang, n in figures["by_language"].items()]
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+async def _ignore_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    if not is_staff(update, _config(context)):
+        await refuse(update, context)
+        return True
+    if not rest.isdigit():
+        return False
+    changed = await _store(context, "set_unanswered_status", [int(rest)], "ignored")
+    await update.callback_query.answer("Ignored" if changed else "Not found")
+    return True
+
+
+_BUTTONS["ui"] = _ignore_button
+
+
+async def error_handler(update: object, context: Context) -> None:
+    """Log every failure with its traceback and apologise to the user."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat:
+        try:
+            lang = await ui_language(update, context)
+            await context.bot.send_message(update.effective_chat.id,
+                                           messages.text(lang, "error"))
+        except Exception:  # the apology is best effort: never fail the error handler
+            log.exception("could not send the apology")

@@ -1,0 +1,556 @@
+"""Storage: one SQLite file for the question log, the unanswered queue, feedback, user
+settings and staff relays.
+
+Privacy: a user is stored under a pseudonymous key (HMAC-SHA256 of the Telegram user id with
+a secret kept in `<db>.key`), never the raw id; questions pass through `redact()` before they
+are written; `purge()` deletes by age and `forget()` by user, with `secure_delete` on so the
+deleted text does not linger in the file. The chat id needed to tell a user that their
+question now has an answer lives in its own table (`notify`) and is deleted once used.
+
+Threading: one connection shared by all threads and guarded by a lock, so the Telegram layer
+may call any method through `asyncio.to_thread`. Every write is one `BEGIN IMMEDIATE`
+transaction: another process (the CLI) holding the write lock makes us wait up to
+BUSY_TIMEOUT instead of failing. Durability: WAL with `synchronous=FULL`, so what a method
+wrote is on disk when it returns and survives a killed process or a power cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+BUSY_TIMEOUT = 5.0  # seconds to wait for another connection's write lock
+KEY_BYTES = 32
+
+STATUSES = ("answered", "suggest", "unanswered", "smalltalk")
+CHAT_TYPES = ("private", "group", "supergroup", "cli")
+CHANNELS = ("telegram", "cli")
+TEXT_SOURCES = ("original", "curated", "machine", "source")
+NEW, IGNORED, RESOLVED = "new", "ignored", "resolved"
+UNANSWERED_STATUSES = (NEW, IGNORED, RESOLVED)
+
+
+class StorageError(Exception):
+    """The database or its key file cannot be opened or used as asked."""
+
+
+class SchemaVersionError(StorageError):
+    """The database was written by a newer release than this one."""
+
+
+class UnknownIdError(StorageError):
+    """Some of the given ids do not exist (or no longer exist)."""
+
+    def __init__(self, what: str, ids: Iterable[int]):
+        self.ids = sorted(ids)
+        super().__init__(f"unknown {what} id(s): {', '.join(map(str, self.ids))}")
+
+
+# Redaction -------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+_PHONE = re.compile(
+    r"(?<![\w+])\+\d(?:[ .()-]{0,2}\d){6,14}(?!\d)"  # international: + and 7-15 digits
+    r"|(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"  # Chinese mobile: 1[3-9]x xxxx xxxx
+)
+_CARD = re.compile(
+    r"(?<!\d)(?:\d{13,19}"  # a bare run of 13-19 digits
+    r"|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?"  # 4-4-4-4, up to 19 digits
+    r"|\d{4}[ -]\d{6}[ -]\d{5})(?!\d)"  # 4-6-5 (American Express)
+)
+_PASSPORT = re.compile(r"(?<![\dA-Za-z])[A-Za-z]{1,2}\d{7,9}(?![\dA-Za-z])")
+_REDACTIONS = (
+    (_EMAIL, "[email]"),
+    (_ID_NUMBER, "[id-number]"),
+    (_PHONE, "[phone]"),
+    (_CARD, "[card]"),
+    (_PASSPORT, "[passport]"),
+)
+
+
+def redact(text: str) -> str:
+    """Replace e-mail addresses, phone, passport, ID and card numbers with placeholders.
+
+    Repeats until nothing changes, so `redact(redact(t)) == redact(t)`: a replacement can
+    uncover a neighbour (`4111111111111111+1234567` -> `[card]+1234567` -> `[card][phone]`).
+    Each round removes an `@` or at least seven digits, so the loop ends.
+    """
+    while True:
+        before = text
+        for pattern, placeholder in _REDACTIONS:
+            text = pattern.sub(placeholder, text)
+        if text == before:
+            return text
+
+
+# Schema ----------------------------------------------------------------------------------
+
+
+def _v1_question_log(db: Database) -> None:
+    """Interactions, the unanswered queue and feedback."""
+    db.table("interactions").create(
+        {"id": int, "time": str, "user_key": str, "chat_type": str, "language": str,
+         "question": str, "status": str, "entry_id": str, "score": float, "took_ms": float,
+         "text_source": str},
+        pk="id", not_null=["time", "user_key", "chat_type", "language", "question", "status"],
+    )
+    db.table("interactions").create_index(["time"])
+    db.table("interactions").create_index(["user_key"])
+    db.table("unanswered").create(
+        {"id": int, "interaction_id": int, "time": str, "user_key": str, "language": str,
+         "question": str, "status": str, "resolved_entry_id": str, "resolved_time": str},
+        pk="id", foreign_keys=[("interaction_id", "interactions", "id")],
+        not_null=["interaction_id", "time", "user_key", "language", "question", "status"],
+        defaults={"status": NEW},
+    )
+    db.table("unanswered").create_index(["status", "time"])
+    db.table("unanswered").create_index(["interaction_id"])
+    db.table("unanswered").create_index(["user_key"])
+    db.table("feedback").create(
+        {"id": int, "interaction_id": int, "time": str, "user_key": str, "helpful": bool},
+        pk="id", foreign_keys=[("interaction_id", "interactions", "id")],
+        not_null=["interaction_id", "time", "user_key", "helpful"],
+    )
+    db.table("feedback").create_index(["interaction_id", "user_key"], unique=True)
+    db.table("feedback").create_index(["user_key"])
+
+
+def _v2_users_notify_relays(db: Database) -> None:
+    """User settings, chat ids for later notification, staff relays; channel and notified."""
+    db.table("interactions").add_column("channel", str, not_null_default="telegram")
+    db.table("unanswered").add_column("notified", bool, not_null_default=0)
+    db.table("users").create(
+        {"user_key": str, "language": str, "notify_opt_out": bool, "updated": str},
+        pk="user_key", not_null=["notify_opt_out", "updated"], defaults={"notify_opt_out": 0},
+    )
+    db.table("notify").create(
+        {"unanswered_id": int, "chat_id": int, "user_key": str, "language": str, "time": str},
+        pk="unanswered_id", foreign_keys=[("unanswered_id", "unanswered", "id")],
+        not_null=["chat_id", "user_key", "language", "time"],
+    )
+    db.table("notify").create_index(["user_key"])
+    db.table("relays").create(
+        {"staff_chat_id": int, "staff_message_id": int, "user_chat_id": int,
+         "user_message_id": int, "user_key": str, "language": str, "question": str,
+         "time": str},
+        pk=("staff_chat_id", "staff_message_id"),
+        not_null=["user_chat_id", "user_key", "language", "question", "time"],
+    )
+    db.table("relays").create_index(["time"])
+    db.table("relays").create_index(["user_key"])
+
+
+# Append only: never edit a released migration, add a new one.
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_question_log, _v2_users_notify_relays]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@contextmanager
+def _transaction(db: Database) -> Iterator[Database]:
+    """BEGIN IMMEDIATE takes the write lock up front, so a busy database means waiting."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def migrate(db: Database, migrations: Sequence[Callable[[Database], None]] = MIGRATIONS,
+            name: str = "the database") -> int:
+    """Apply the migrations the database lacks, all in one transaction; return the version."""
+    with _transaction(db):
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(migrations):
+            raise SchemaVersionError(
+                f"{name} has schema version {version}, but this release knows only up to "
+                f"{len(migrations)}: it was written by a newer release of the bot"
+            )
+        for migration in migrations[version:]:
+            migration(db)
+        db.execute(f"PRAGMA user_version = {len(migrations)}")
+    return len(migrations)
+
+
+# Keys and time ---------------------------------------------------------------------------
+
+
+def key_path(db_path: Path) -> Path:
+    """Where the secret for `db_path` lives: `bot.db` -> `bot.db.key`."""
+    return db_path.with_name(db_path.name + ".key")
+
+
+def load_secret(db_path: Path) -> bytes:
+    """The secret for `db_path`, created (32 random bytes, mode 0600) with a new database."""
+    key_file = key_path(db_path)
+    if not key_file.exists():
+        if db_path.exists() and db_path.stat().st_size > 0:
+            raise StorageError(
+                f"{db_path} exists but its key file {key_file} is missing; restore it, "
+                "without it the stored users cannot be recognised or forgotten"
+            )
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it just now: read theirs
+        else:
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(KEY_BYTES))
+                out.flush()
+                os.fsync(out.fileno())
+    secret = key_file.read_bytes()
+    if len(secret) != KEY_BYTES:
+        raise StorageError(f"{key_file} must hold {KEY_BYTES} bytes, it holds {len(secret)}")
+    return secret
+
+
+def _utc(moment: datetime) -> str:
+    """A time as stored: UTC ISO 8601 to the second; naive datetimes are taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; not {value!r}")
+
+
+def _ids(values: Iterable[Any]) -> str:
+    """A JSON list for `IN (SELECT value FROM json_each(?))`: no limit on the number of ids."""
+    return json.dumps(sorted(set(values)))
+
+
+def _unanswered_row(row: dict) -> dict:
+    return {**row, "notified": bool(row["notified"])}
+
+
+# The store -------------------------------------------------------------------------------
+
+
+class Storage:
+    """The bot's database. Thread-safe: one connection, one lock, short transactions."""
+
+    def __init__(self, path: Path, secret: bytes, retention_days: int = 365, *,
+                 clock: Callable[[], datetime] = _utcnow):
+        if len(secret) < 16:
+            raise ValueError("the secret must be at least 16 bytes")
+        if retention_days < 1:
+            raise ValueError(f"retention_days must be at least 1, not {retention_days}")
+        self.path = Path(path)
+        self.retention_days = retention_days
+        self._secret = secret
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, check_same_thread=False)
+        try:
+            self.db = Database(conn, execute_plugins=False)
+            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous = FULL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA secure_delete = ON")
+            migrate(self.db, name=str(self.path))
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StorageError(f"cannot open {self.path}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+
+    @classmethod
+    def open(cls, path: Path, retention_days: int = 365, *,
+             clock: Callable[[], datetime] = _utcnow) -> Storage:
+        """Open `path` with the secret from `<path>.key`, creating both when new."""
+        path = Path(path)
+        return cls(path, load_secret(path), retention_days, clock=clock)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        with self._lock, _transaction(self.db) as db:
+            yield db
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def _now(self) -> str:
+        return _utc(self._clock())
+
+    def user_key(self, user_id: int | str) -> str:
+        """The pseudonymous key stored instead of a Telegram user id."""
+        digest = hmac.new(self._secret, str(user_id).encode(), hashlib.sha256)
+        return digest.hexdigest()[:16]
+
+    # The question log --------------------------------------------------------------------
+
+    def log_interaction(self, *, user_id: int | str, chat_type: str, language: str,
+                        question: str, status: str, entry_id: str | None = None,
+                        score: float | None = None, took_ms: float | None = None,
+                        text_source: str | None = None, channel: str = "telegram",
+                        chat_id: int | None = None) -> int:
+        """Log one question and its outcome; an unanswered one also joins the queue.
+
+        `chat_id` is remembered (unless the user opted out) only for an unanswered question,
+        to tell the user once staff have answered it; pass it only where that is welcome.
+        """
+        _check("status", status, STATUSES)
+        _check("chat_type", chat_type, CHAT_TYPES)
+        _check("channel", channel, CHANNELS)
+        if text_source is not None:
+            _check("text_source", text_source, TEXT_SOURCES)
+        key, now, question = self.user_key(user_id), self._now(), redact(question)
+        with self._write() as db:
+            interaction_id = db.table("interactions").insert({
+                "time": now, "user_key": key, "chat_type": chat_type, "language": language,
+                "question": question, "status": status, "entry_id": entry_id,
+                "score": None if score is None else float(score),  # numpy floats too
+                "took_ms": None if took_ms is None else float(took_ms),
+                "text_source": text_source, "channel": channel,
+            }).last_pk
+            if status == "unanswered":
+                unanswered_id = db.table("unanswered").insert({
+                    "interaction_id": interaction_id, "time": now, "user_key": key,
+                    "language": language, "question": question, "status": NEW,
+                }).last_pk
+                if chat_id is not None and not self._opted_out(db, key):
+                    db.table("notify").insert({
+                        "unanswered_id": unanswered_id, "chat_id": chat_id, "user_key": key,
+                        "language": language, "time": now,
+                    })
+        return interaction_id
+
+    def log_feedback(self, interaction_id: int, user_id: int | str, helpful: bool) -> None:
+        """Record 👍/👎 on an answer; a user's second click replaces their first."""
+        key = self.user_key(user_id)
+        row = {"interaction_id": interaction_id, "time": self._now(), "user_key": key,
+               "helpful": bool(helpful)}
+        with self._write() as db:
+            if not db.execute("SELECT 1 FROM interactions WHERE id = ?",
+                              [interaction_id]).fetchone():
+                raise UnknownIdError("interaction", [interaction_id])
+            feedback = db.table("feedback")
+            old = list(feedback.rows_where("interaction_id = ? AND user_key = ?",
+                                           [interaction_id, key], select="id"))
+            if old:
+                feedback.update(old[0]["id"], row)
+            else:
+                feedback.insert(row)
+
+    # The unanswered queue ----------------------------------------------------------------
+
+    def list_unanswered(self, *, since: datetime | None = None, language: str | None = None,
+                        status: str | None = NEW, limit: int | None = None) -> list[dict]:
+        """Queued questions, oldest first; `status=None` lists every status."""
+        where, params = [], []
+        if status is not None:
+            _check("status", status, UNANSWERED_STATUSES)
+            where.append("status = ?")
+            params.append(status)
+        if since is not None:
+            where.append("time >= ?")
+            params.append(_utc(since))
+        if language is not None:
+            where.append("language = ?")
+            params.append(language)
+        with self._lock:
+            rows = self.db.table("unanswered").rows_where(
+                " AND ".join(where) or None, params, order_by="id", limit=limit)
+            return [_unanswered_row(row) for row in rows]
+
+    def set_unanswered_status(self, ids: Iterable[int], status: str,
+                              entry_id: str | None = None) -> int:
+        """Mark queued questions new, ignored or resolved (by `entry_id`); all or nothing.
+
+        Raises UnknownIdError, changing nothing, if any id is not in the queue.
+        """
+        _check("status", status, UNANSWERED_STATUSES)
+        if entry_id is not None and status != RESOLVED:
+            raise ValueError(f"an entry id goes with status {RESOLVED!r}, not {status!r}")
+        wanted = _ids(int(i) for i in ids)
+        resolved_time = self._now() if status == RESOLVED else None
+        with self._write() as db:
+            found = {row["id"] for row in db.query(
+                "SELECT id FROM unanswered WHERE id IN (SELECT value FROM json_each(?))",
+                [wanted])}
+            missing = set(json.loads(wanted)) - found
+            if missing:
+                raise UnknownIdError("unanswered", missing)
+            return db.execute(
+                "UPDATE unanswered SET status = ?, resolved_entry_id = ?, resolved_time = ? "
+                "WHERE id IN (SELECT value FROM json_each(?))",
+                [status, entry_id, resolved_time, wanted]).rowcount
+
+    def pending_notifications(self, entry_ids: Iterable[str] | None = None) -> list[dict]:
+        """Resolved questions whose askers can be told the answer now, one per chat and entry.
+
+        Each dict has `id` and `ids` (the queued questions it covers, for `mark_notified`),
+        `chat_id`, `user_key`, `language` (the user's chosen one, else the question's),
+        `question` and `entry_id`. `entry_ids=None` means any entry.
+        """
+        sql = """
+            SELECT u.id, u.resolved_entry_id AS entry_id, u.question, u.user_key, n.chat_id,
+                   COALESCE(s.language, n.language) AS language
+            FROM unanswered u
+            JOIN notify n ON n.unanswered_id = u.id
+            LEFT JOIN users s ON s.user_key = u.user_key
+            WHERE u.status = 'resolved' AND u.notified = 0
+              AND u.resolved_entry_id IS NOT NULL AND COALESCE(s.notify_opt_out, 0) = 0
+        """
+        params: list[Any] = []
+        if entry_ids is not None:
+            sql += " AND u.resolved_entry_id IN (SELECT value FROM json_each(?))"
+            params.append(_ids(entry_ids))
+        pending: dict[tuple[int, str], dict] = {}
+        for row in self._read(sql + " ORDER BY u.id", params):
+            item = pending.setdefault((row["chat_id"], row["entry_id"]), {**row, "ids": []})
+            item["ids"].append(row["id"])
+        return list(pending.values())
+
+    def mark_notified(self, ids: Iterable[int]) -> int:
+        """Note that these askers were told, and forget their chat ids; returns rows marked.
+
+        Ids that no longer exist (forgotten or purged meanwhile) are skipped.
+        """
+        wanted = _ids(int(i) for i in ids)
+        in_ids = "IN (SELECT value FROM json_each(?))"
+        with self._write() as db:
+            db.execute(f"DELETE FROM notify WHERE unanswered_id {in_ids}", [wanted])
+            return db.execute(f"UPDATE unanswered SET notified = 1 WHERE id {in_ids}",
+                              [wanted]).rowcount
+
+    # Users -------------------------------------------------------------------------------
+
+    def _set_user(self, user_id: int | str, **values: Any) -> None:
+        row = {"user_key": self.user_key(user_id), **values, "updated": self._now()}
+        with self._write() as db:
+            db.table("users").upsert(row, pk="user_key")
+            if values.get("notify_opt_out"):
+                db.execute("DELETE FROM notify WHERE user_key = ?", [row["user_key"]])
+
+    def _user(self, user_id: int | str) -> dict | None:
+        rows = self._read("SELECT * FROM users WHERE user_key = ?", [self.user_key(user_id)])
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _opted_out(db: Database, key: str) -> bool:
+        row = db.execute("SELECT notify_opt_out FROM users WHERE user_key = ?",
+                         [key]).fetchone()
+        return bool(row and row[0])
+
+    def set_user_language(self, user_id: int | str, language: str | None) -> None:
+        """Remember the user's chosen language; None goes back to detecting it."""
+        self._set_user(user_id, language=language)
+
+    def get_user_language(self, user_id: int | str) -> str | None:
+        user = self._user(user_id)
+        return user["language"] if user else None
+
+    def set_notify_opt_out(self, user_id: int | str, opt_out: bool) -> None:
+        """Opting out also deletes the chat ids kept to notify this user."""
+        self._set_user(user_id, notify_opt_out=bool(opt_out))
+
+    def get_notify_opt_out(self, user_id: int | str) -> bool:
+        user = self._user(user_id)
+        return bool(user and user["notify_opt_out"])
+
+    # Staff relays ------------------------------------------------------------------------
+
+    def save_relay(self, *, staff_chat_id: int, staff_message_id: int, user_chat_id: int,
+                   user_id: int | str, language: str, question: str,
+                   user_message_id: int | None = None) -> None:
+        """Remember who asked the question forwarded as `staff_message_id`."""
+        row = {"staff_chat_id": staff_chat_id, "staff_message_id": staff_message_id,
+               "user_chat_id": user_chat_id, "user_message_id": user_message_id,
+               "user_key": self.user_key(user_id), "language": language,
+               "question": redact(question), "time": self._now()}
+        with self._write() as db:
+            db.table("relays").insert(row, replace=True)
+
+    def find_relay(self, staff_chat_id: int, staff_message_id: int) -> dict | None:
+        """The relay a staff reply to `staff_message_id` belongs to, if any."""
+        rows = self._read(
+            "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
+            [staff_chat_id, staff_message_id])
+        return rows[0] if rows else None
+
+    # Retention and erasure ---------------------------------------------------------------
+
+    def stats(self, days: int = 7) -> dict:
+        """Questions of the last `days` days: total, by outcome and by language."""
+        since = _utc(self._clock() - timedelta(days=days))
+        by_status = self._read("SELECT status, count(*) AS n FROM interactions WHERE time >= ? "
+                               "GROUP BY status ORDER BY n DESC", [since])
+        by_language = self._read("SELECT language, count(*) AS n FROM interactions "
+                                 "WHERE time >= ? GROUP BY language ORDER BY n DESC", [since])
+        return {"days": days, "total": sum(r["n"] for r in by_status),
+                "by_status": {r["status"]: r["n"] for r in by_status},
+                "by_language": {r["language"]: r["n"] for r in by_language}}
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete everything older than `retention_days` except user settings; rows deleted."""
+        cutoff = _utc((now or self._clock()) - timedelta(days=self.retention_days))
+        old_interactions = "SELECT id FROM interactions WHERE time < :cutoff"
+        old_unanswered = ("SELECT id FROM unanswered WHERE time < :cutoff "
+                          f"OR interaction_id IN ({old_interactions})")
+        return self._delete([
+            f"DELETE FROM notify WHERE time < :cutoff OR unanswered_id IN ({old_unanswered})",
+            "DELETE FROM feedback WHERE time < :cutoff "
+            f"OR interaction_id IN ({old_interactions})",
+            f"DELETE FROM unanswered WHERE id IN ({old_unanswered})",
+            "DELETE FROM interactions WHERE time < :cutoff",
+            "DELETE FROM relays WHERE time < :cutoff",
+        ], {"cutoff": cutoff})
+
+    def forget(self, user_id: int | str) -> int:
+        """Delete everything stored about one user, in every table; rows deleted."""
+        return self._delete([
+            "DELETE FROM notify WHERE user_key = :key",
+            "DELETE FROM feedback WHERE user_key = :key OR interaction_id IN "
+            "(SELECT id FROM interactions WHERE user_key = :key)",
+            "DELETE FROM unanswered WHERE user_key = :key",
+            "DELETE FROM interactions WHERE user_key = :key",
+            "DELETE FROM relays WHERE user_key = :key",
+            "DELETE FROM users WHERE user_key = :key",
+        ], {"key": self.user_key(user_id)})
+
+    def _delete(self, statements: list[str], params: dict[str, Any]) -> int:
+        with self._lock:
+            with self._write() as db:
+                deleted = sum(db.execute(sql, params).rowcount for sql in statements)
+            if deleted:
+                # Copy the zeroed pages into the database and empty the WAL, so the deleted
+                # text is gone from both files, not just unreachable.
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted

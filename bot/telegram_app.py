@@ -1,0 +1,104 @@
+"""The Telegram bot: wiring only. Behaviour lives in handlers.py and telegram_format.py.
+
+`build_application()` returns a python-telegram-bot `Application` with every handler, the
+error handler and Telegram's rate limits (AIORateLimiter); services are opened before
+polling starts and closed after it stops. `run()` starts long polling or a webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import handlers
+from bot.answering import Answerer
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
+
+class TokenError(Exception):
+    """The Telegram token is missing or not of the form 123456:ABC..."""
+
+
+def check_token(token: str | None) -> str:
+    if not token:
+        raise TokenError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and "
+                         "export TELEGRAM_BOT_TOKEN=123456:ABC...")
+    if not TOKEN_PATTERN.match(token):
+        raise TokenError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, "
+                         "then letters, digits, - and _); check it with @BotFather")
+    return token
+
+
+def build_application(config: Config, answerer: Answerer, storage=None,
+                      translate: Callable[[str, str, str], str | None] | None = None,
+                      request: BaseRequest | None = None) -> Application:
+    """The Application with every handler; `request` replaces the network (tests)."""
+    builder = (Application.builder().token(check_token(config.token))
+               .base_url(config.telegram.base_url).rate_limiter(AIORateLimiter(max_retries=3))
+               .concurrent_updates(True))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+
+    async def post_init(app: Application) -> None:
+        app.bot_data.update(answerer=answerer, config=config, storage=storage,
+                            translate=translate)
+
+    async def post_shutdown(app: Application) -> None:
+        if storage is not None:
+            storage.close()
+
+    app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    wire(app, config)
+    return app
+
+
+def wire(app: Application, config: Config) -> None:
+    """Every handler in one readable block."""
+    staff_chat = filters.Chat(config.telegram.staff_chat_id) if config.telegram.staff_chat_id \
+        else filters.Chat(chat_id=[])
+    app.add_handler(CommandHandler("start", handlers.start))
+    app.add_handler(CommandHandler("help", handlers.help_command))
+    app.add_handler(CommandHandler("language", handlers.language))
+    app.add_handler(CommandHandler("topics", handlers.topics))
+    app.add_handler(CommandHandler("staff", handlers.staff))
+    app.add_handler(CommandHandler("forget", handlers.forget))
+    app.add_handler(CommandHandler("reload", handlers.reload))
+    app.add_handler(CommandHandler("unanswered", handlers.unanswered))
+    app.add_handler(CommandHandler("stats", handlers.stats))
+    app.add_handler(CallbackQueryHandler(handlers.button))
+    app.add_handler(MessageHandler(staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+                                   handlers.relay_reply))
+    app.add_handler(MessageHandler(~staff_chat & filters.TEXT & ~filters.COMMAND,
+                                   handlers.ask))
+    app.add_handler(MessageHandler(~staff_chat & ~filters.TEXT & ~filters.COMMAND
+                                   & ~filters.StatusUpdate.ALL, handlers.not_text))
+    app.add_error_handler(handlers.error_handler)
+
+
+def run(config: Config, answerer: Answerer, storage=None, translate=None, *,
+        webhook_url: str | None = None, listen: str = "127.0.0.1", port: int = 8443) -> None:
+    """Serve until interrupted: long polling, or a webhook when `webhook_url` is given."""
+    app = build_application(config, answerer, storage, translate)
+    updates = Update.ALL_TYPES
+    if webhook_url:
+        log.info("webhook mode on %s:%s for %s", listen, port, webhook_url)
+        app.run_webhook(listen=listen, port=port, webhook_url=webhook_url,
+                        allowed_updates=updates)
+    else:
+        log.info("long polling %s", config.telegram.base_url)
+        app.run_polling(allowed_updates=updates)
