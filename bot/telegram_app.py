@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.ext import (
@@ -97,8 +98,8 @@ def run(config: Config, answerer: Answerer, storage=None, translate=None, *,
     updates = Update.ALL_TYPES
     if webhook_url:
         log.info("webhook mode on %s:%s for %s", listen, port, webhook_url)
-        app.run_webhook(listen=listen, port=port, webhook_url=webhook_url,
-                        allowed_updates=updates)
+        app.run_webhook(listen=listen, port=port, url_path=urlparse(webhook_url).path.lstrip("/"),
+                        webhook_url=webhook_url, allowed_updates=updates)
     else:
         log.info("long polling %s", config.telegram.base_url)
         app.run_polling(allowed_updates=updates)
