@@ -27,12 +27,19 @@ class FakeBotApi:
     def __init__(self):
         self.calls: list[tuple[str, dict]] = []
         self.results: list[tuple[str, dict, object]] = []  # (method, params, result)
+        self.failures: dict[str, list[dict]] = {}  # method -> error replies to give first
         self.updates: list[dict] = []
         self._ids = itertools.count(5000)
         self._update_ids = itertools.count(1)
         self._lock = threading.Condition()
 
     # -- what the bot asks ------------------------------------------------------------
+    def failure(self, method: str) -> dict | None:
+        """The next scripted error reply for `method` (e.g. a 429 RetryAfter), if any."""
+        with self._lock:
+            queue = self.failures.get(method)
+            return queue.pop(0) if queue else None
+
     def handle(self, method: str, params: dict):
         result = self._result(method, params)
         with self._lock:
@@ -115,7 +122,11 @@ class RecordingRequest(BaseRequest):
     async def do_request(self, url, method, request_data=None, read_timeout=None,
                          write_timeout=None, connect_timeout=None, pool_timeout=None):
         params = request_data.parameters if request_data else {}
-        result = self.api.handle(url.rsplit("/", 1)[-1], params)
+        method = url.rsplit("/", 1)[-1]
+        error = self.api.failure(method)
+        if error is not None:
+            return error["error_code"], json.dumps(error).encode()
+        result = self.api.handle(method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
 

@@ -1,5 +1,7 @@
 """Handlers through a real Application whose network layer is a recording request."""
 
+import html
+import time
 from dataclasses import replace
 
 import pytest
@@ -290,3 +292,28 @@ async def test_forget_deletes_the_users_data(run_updates, storage, api):
     assert list(storage.db.query("SELECT * FROM interactions")) == []
     assert storage.get_user_language(42) is None
     assert texts(api, 42)[-1] == messages.text("fr", "forgotten")
+
+
+async def test_telegram_retry_after_does_not_lose_the_answer(run_updates, api):
+    api.failures["sendMessage"] = [{"ok": False, "error_code": 429,
+                                    "description": "Too Many Requests: retry after 1",
+                                    "parameters": {"retry_after": 1}}]
+    started = time.monotonic()
+    await run_updates(tg.message("What is a fapiao?"))
+    assert "official tax invoice" in texts(api, 42)[0]
+    assert time.monotonic() - started >= 1.0
+
+
+async def test_long_answers_are_split_under_telegrams_limit(run_updates, small_answerer,
+                                                           monkeypatch):
+    long_answer = "\n\n".join(f"Paragraph {i}: " + "word & <tag> " * 40 for i in range(30))
+    entry = small_answerer.kb.by_id["fapiao"]
+    monkeypatch.setitem(small_answerer.kb.by_id, "fapiao", replace(entry, answer=long_answer))
+    api = await run_updates(tg.message("What is a fapiao?"))
+    parts = texts(api, 42)
+    assert len(parts) > 1
+    assert all(len(p) <= 4096 for p in parts)
+    assert parts[0].startswith("<b>What is a fapiao?</b>")
+    joined = html.unescape("\n\n".join(p for p in parts)).replace("<b>What is a fapiao?</b>", "")
+    assert joined.split() == long_answer.split()
+    assert all(p.count("&lt;tag&gt;") == p.count("&lt;tag") for p in parts)  # no cut entity
