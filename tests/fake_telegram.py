@@ -27,6 +27,8 @@ class FakeBotApi:
     def __init__(self):
         self.calls: list[tuple[str, dict]] = []
         self.results: list[tuple[str, dict, object]] = []  # (method, params, result)
+        self.times: list[float] = []  # time.monotonic() of each call
+        self.pushed: dict[int, float] = {}  # update_id -> time.monotonic() it was queued
         self.failures: dict[str, list[dict]] = {}  # method -> error replies to give first
         self.updates: list[dict] = []
         self._ids = itertools.count(5000)
@@ -45,6 +47,7 @@ class FakeBotApi:
         with self._lock:
             self.calls.append((method, params))
             self.results.append((method, params, result))
+            self.times.append(time.monotonic())
             self._lock.notify_all()
         return result
 
@@ -83,6 +86,7 @@ class FakeBotApi:
         with self._lock:
             update = {"update_id": next(self._update_ids), **update}
             self.updates.append(update)
+            self.pushed[update["update_id"]] = time.monotonic()
             self._lock.notify_all()
         return update
 
@@ -132,6 +136,8 @@ class RecordingRequest(BaseRequest):
 
 class _Handler(BaseHTTPRequestHandler):
     api: FakeBotApi
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real Bot API
+    disable_nagle_algorithm = True  # headers and body go out without a delayed-ACK stall
 
     def do_POST(self):  # noqa: N802 (http.server's naming)
         length = int(self.headers.get("Content-Length") or 0)
@@ -166,7 +172,9 @@ class BotApiServer:
 
     def __init__(self, api: FakeBotApi):
         handler = type("Handler", (_Handler,), {"api": api})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        # The default listen backlog (5) drops connections under a burst: SYN retried 1 s later.
+        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})
+        self.server = server_class(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
