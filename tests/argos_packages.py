@@ -18,7 +18,7 @@ the same pair and version overwrites, as with real packages) with
 * ``README.md``;
 * ``sentencepiece.model`` -- trained at build time with ``SentencePieceTrainer`` (unigram,
   ``byte_fallback=True``, default ``nmt_nfkc`` normaliser, like real Argos models) on lines made
-  of the glossary words and ~170 common English words, punctuation and digits; then every
+  of the glossary words and ~160 common English words, punctuation and digits; then every
   glossary key and value is added to (or promoted in) the model proto as one whole piece
   ``"▁word"`` with score 0 so that the unigram segmentation always picks it;
 * ``model/`` -- a CTranslate2 model (``config.json``, ``model.bin``, ``shared_vocabulary.json``)
@@ -62,6 +62,9 @@ Limits (all by construction; tests can rely on them):
 
 * Case-sensitive, whole words only: ``"Hello"`` and ``"banking"`` are copied, not translated
   (``"banking"`` may be segmented ``▁bank`` + ``ing``; the continuation flag stops the swap).
+  A key must start a SentencePiece word (follow a space or start the text): in ``"(hello"`` or
+  ``"hello-bank"`` the ``hello`` / ``bank`` after the punctuation is copied; a key before
+  punctuation is translated (``"hello-bank"`` -> ``"HOLA-bank"``, ``"bank."`` -> ``"BANCO."``).
   The same holds when the next character is outside the tiny vocabulary and below U+2000
   (``"bankü"``, ``"bankж"``); CJK punctuation and emoji after a key do not block it.
 * Keys and values may contain spaces (``"bank account"`` becomes one piece), not ``_``:
@@ -71,9 +74,10 @@ Limits (all by construction; tests can rely on them):
   (Chinese has no spaces): ``"我的银行"`` with ``{"银行": "bank"}`` gives ``"我的 bank"``.
 * Text is NFKC-normalised and runs of spaces collapsed by SentencePiece (``"Ｈ"`` -> ``"H"``,
   ``"，"`` -> ``","``), exactly as real Argos models do.
-* At most 1,024 source pieces per sentence (position table); CTranslate2 stops at 256 output
-  pieces by default (``max_decoding_length``), which argostranslate does not change.
-  Unknown words are cut into characters or bytes, so a long sentence of unknown words is long.
+* At most 1,024 source pieces per sentence (position table). CTranslate2 stops at 256 output
+  pieces by default (``max_decoding_length``), which argostranslate does not change: a longer
+  sentence is silently cut (real models too). Unknown words are cut into characters or bytes,
+  so a sentence of unknown words is long in pieces.
 * The ``hypotheses`` scores are meaningful only for the best hypothesis.
 
 The sentence splitter
@@ -94,12 +98,24 @@ space or the end of the text, and after ``。 ！ ？``. The protobuf is written
 ``RuleSentencizer`` is the same rule in Python, for packages that ship no splitter data (see
 ``make_offline``).
 
+The library offers no offline switch: ``ARGOS_CHUNK_TYPE=NONE`` makes
+``PackageTranslation.__init__`` raise ``NotImplementedError``, which ``get_installed_languages``
+catches, so every package is silently skipped (no languages); ``STANZA`` and ``SPACY`` raise
+``RuntimeError`` (not installed with argos-translate-lt); ``MINISBD`` is the default's behaviour.
+Offline-safe ways, each shown in ``tests/test_argos_packages.py``: ship ``minisbd/*.onnx`` in the
+package; or ``make_offline(translation)`` after ``get_installed_languages()`` (replaces the
+sentencizer of the cached ``PackageTranslation`` objects); or put an ONNX model at
+``minisbd_models.cache_dir/<lang>.onnx`` (``en.onnx`` for codes MiniSBD lacks, ``zh-hans.onnx``
+for ``zh``); or call ``argostranslate.translate.apply_packaged_translation(pkg, text,
+ctranslate2_translator, RuleSentencizer(pkg), num_hypotheses)`` yourself.
+
 Caching
 -------
 ``build_package`` names its output after a hash of its arguments and returns an existing file
 unchanged, so giving it a session-scoped directory caches packages for the session:
-``argos_package_factory`` is such a fixture (import it into a test module to use it). Building
-one package takes ~0.1-0.3 s.
+``argos_package_factory`` is such a fixture (import it into a test module or conftest to use
+it, or wrap ``PackageFactory`` in a local session fixture as ``tests/test_argos_packages.py``
+does). Building one package takes ~0.2 s; installing and loading it a few milliseconds.
 """
 
 from __future__ import annotations
@@ -667,6 +683,7 @@ def _readme(from_code: str, to_code: str, glossary: dict[str, str], splitter: bo
 def _write_zip(out: Path, folder: str, files: dict[str, bytes]) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, suffix=".part")
     os.close(fd)
+    os.chmod(tmp_name, 0o644)
     try:
         with zipfile.ZipFile(tmp_name, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(folder + "/", b"")
