@@ -154,8 +154,20 @@ def _v2_users_notify_relays(db: Database) -> None:
     db.table("relays").create_index(["user_key"])
 
 
+def _v3_translations(db: Database) -> None:
+    """Machine translations of the knowledge base, by source text hash and model."""
+    db.table("translations").create(
+        {"source_hash": str, "source_lang": str, "target_lang": str, "model": str,
+         "kind": str, "source": str, "text": str, "time": str},
+        pk=("source_hash", "source_lang", "target_lang", "model"),
+        not_null=["kind", "source", "text", "time"],
+    )
+    db.table("translations").create_index(["target_lang"])
+
+
 # Append only: never edit a released migration, add a new one.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_question_log, _v2_users_notify_relays]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_question_log, _v2_users_notify_relays,
+                                                _v3_translations]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -506,6 +518,26 @@ class Storage:
         return rows[0] if rows else None
 
     # Retention and erasure ---------------------------------------------------------------
+
+    # Machine translations ---------------------------------------------------------------
+
+    def put_translation(self, *, source_hash: str, source_lang: str, target_lang: str,
+                        model: str, kind: str, source: str, text: str) -> None:
+        """Store one machine translation (replacing one for the same source and model)."""
+        row = {"source_hash": source_hash, "source_lang": source_lang,
+               "target_lang": target_lang, "model": model, "kind": kind, "source": source,
+               "text": text, "time": self._now()}
+        with self._write() as db:
+            db.table("translations").insert(row, replace=True)
+
+    def translations(self, target_lang: str | None = None) -> list[dict]:
+        """Stored machine translations, for one target language or all."""
+        sql = "SELECT * FROM translations"
+        params: list[Any] = []
+        if target_lang is not None:
+            sql += " WHERE target_lang = ?"
+            params.append(target_lang)
+        return self._read(sql + " ORDER BY time", params)
 
     def stats(self, days: int = 7) -> dict:
         """Questions of the last `days` days: total, by outcome and by language."""

@@ -545,7 +545,7 @@ def test_a_newer_release_upgrades_a_version_1_database(tmp_path):
         assert "relays" not in db.table_names()
 
     with Storage(path, SECRET) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert set(TABLES) <= set(store.db.table_names())
         row = store.db.table("interactions").get(1)
         assert (row["question"], row["channel"]) == ("old question", "telegram")
@@ -563,7 +563,7 @@ def test_a_database_from_a_newer_release_is_refused(tmp_path):
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(SchemaVersionError, match="schema version 3.*newer release"):
+    with pytest.raises(SchemaVersionError, match=f"schema version {SCHEMA_VERSION + 1}.*newer release"):
         Storage(path, SECRET)
     assert on_disk(path, "PRAGMA user_version") == [(SCHEMA_VERSION + 1,)]
 
@@ -663,3 +663,17 @@ def test_stats_count_recent_questions_by_outcome_and_language(tmp_path):
         figures = storage.stats(days=7)
     assert figures == {"days": 7, "total": 3, "by_status": {"answered": 2, "unanswered": 1},
                        "by_language": {"ru": 2, "zh": 1}}
+
+
+def test_machine_translations_are_stored_by_source_hash_and_model(tmp_path):
+    with Storage.open(tmp_path / "t.db") as storage:
+        row = dict(source_hash="abc", source_lang="en", target_lang="ru", model="en-ru@1.0",
+                   kind="answer", source="Hello", text="Привет")
+        storage.put_translation(**row)
+        storage.put_translation(**{**row, "text": "Здравствуйте"})  # same key: replaced
+        storage.put_translation(**{**row, "model": "en-ru@1.1", "text": "Добрый день"})
+        storage.put_translation(**{**row, "target_lang": "fr", "text": "Bonjour"})
+        ru = storage.translations("ru")
+        assert sorted((r["model"], r["text"]) for r in ru) == [
+            ("en-ru@1.0", "Здравствуйте"), ("en-ru@1.1", "Добрый день")]
+        assert len(storage.translations()) == 3
