@@ -14,14 +14,15 @@ from pathlib import Path
 from bot import messages, smalltalk
 from bot.config import Config
 from bot.encoder import Encoder
-from bot.knowledge import FaqEntry, KnowledgeBase, Link, load_knowledge
+from bot.knowledge import FaqEntry, KnowledgeBase, KnowledgeError, Link, load_knowledge
 from bot.language import LanguageDetector
+from bot.localize import MACHINE, SOURCE, Localizer
 from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Matcher
 from bot.normalize import clean
+from bot.segments import Glossary, GlossaryError
+from bot.translation import MachineTranslator
 
 SMALLTALK = "smalltalk"
-# Where the answer text came from.
-ORIGINAL, CURATED, SOURCE = "original", "curated", "source"
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Answer:
     id: str | None
     score: float | None
     answer: str | None  # the entry's answer for the user, or None
-    text_source: str | None  # original | curated | source (no translation yet)
+    text_source: str | None  # original | curated | machine | source (no translation yet)
     suggestions: tuple[Suggestion, ...]
     reply: str  # the whole message to show the user, as plain text
     smalltalk: str | None = None  # greeting | thanks | goodbye | gibberish | empty
@@ -59,11 +60,12 @@ class Answerer:
     """Answers questions from one knowledge base; cheap per question, built once."""
 
     def __init__(self, kb: KnowledgeBase, matcher: Matcher, detector: LanguageDetector,
-                 config: Config):
+                 config: Config, localizer: Localizer | None = None):
         self.kb = kb
         self.matcher = matcher
         self.detector = detector
         self.config = config
+        self.localizer = localizer or Localizer(kb, config.translation)
 
     def language_for(self, text: str, chosen: str | None = None,
                      telegram_code: str | None = None) -> tuple[str, str | None]:
@@ -73,17 +75,10 @@ class Answerer:
         )
         return lang, found.language
 
-    def entry_text(self, entry: FaqEntry, lang: str) -> tuple[str, str]:
-        """The entry's answer in `lang` and where it came from."""
-        if lang == self.kb.language:
-            return entry.answer, ORIGINAL
-        if lang in entry.translations:
-            return entry.translations[lang].answer, CURATED
-        return entry.answer, SOURCE
-
-    def ask(self, question: str, *, lang: str | None = None,
-            telegram_code: str | None = None) -> Answer:
-        """Answer one question. `lang` is the user's explicit language choice, if any."""
+    def ask(self, question: str, *, lang: str | None = None, telegram_code: str | None = None,
+            live: bool = False) -> Answer:
+        """Answer one question. `lang` is the user's explicit language choice, if any;
+        `live` allows translating an answer now when no translation is cached (slow)."""
         started = time.perf_counter()
         limit = self.config.matching.max_question_chars
         text = clean(question)
@@ -94,63 +89,110 @@ class Answerer:
         if kind is not None:
             answer = self._smalltalk(question, language, detected, kind)
         else:
-            answer = self._matched(question, text, language, detected)
+            answer = self._matched(question, text, language, detected, live)
         if truncated:
-            note = messages.text(language, "truncated")
+            note = self.localizer.message(language, "truncated")
             answer = replace(answer, truncated=True, reply=f"{note}\n\n{answer.reply}")
         return replace(answer, took_ms=round((time.perf_counter() - started) * 1000, 3))
 
-    def answer_entry(self, entry_id: str, lang: str, question: str = "") -> Answer:
+    def answer_entry(self, entry_id: str, lang: str, question: str = "",
+                     live: bool = False) -> Answer:
         """The answer of one entry (a chosen suggestion); KeyError for an unknown id."""
         entry = self.kb.by_id[entry_id]
-        return self._entry_answer(question or entry.question_in(lang), lang, None, entry, 1.0)
+        question = question or self.localizer.question(entry, lang)
+        return self._entry_answer(question, lang, None, entry, 1.0, live)
+
+    def translated(self, answer: Answer) -> Answer:
+        """`answer` with a live machine translation where it had only the source text."""
+        if answer.text_source != SOURCE or answer.id is None:
+            return answer
+        if not self.localizer.can_translate(answer.language):
+            return answer
+        entry = self.kb.by_id[answer.id]
+        return replace(self._entry_answer(answer.question, answer.language, answer.detected,
+                                          entry, answer.score, True),
+                       took_ms=answer.took_ms, truncated=answer.truncated)
 
     def _smalltalk(self, question: str, lang: str, detected: str | None, kind: str) -> Answer:
         return Answer(question, lang, detected, SMALLTALK, None, None, None, None, (),
-                      messages.text(lang, kind), smalltalk=kind)
+                      self.localizer.message(lang, kind), smalltalk=kind)
 
-    def _matched(self, question: str, text: str, lang: str, detected: str | None) -> Answer:
+    def _matched(self, question: str, text: str, lang: str, detected: str | None,
+                 live: bool) -> Answer:
         match = self.matcher.match(text)
+        say = self.localizer.message
         if match.status == ANSWERED:
             best = match.best
             return self._entry_answer(question, lang, detected, self.kb.by_id[best.entry_id],
-                                      best.score)
+                                      best.score, live)
         if match.status == SUGGEST:
             suggestions = tuple(
-                Suggestion(c.entry_id, self.kb.by_id[c.entry_id].question_in(lang), c.score)
+                Suggestion(c.entry_id, self.localizer.question(self.kb.by_id[c.entry_id], lang),
+                           c.score)
                 for c in match.candidates
             )
-            lines = [messages.text(lang, "did_you_mean")]
+            lines = [say(lang, "did_you_mean")]
             lines += [f"{i}. {s.question}" for i, s in enumerate(suggestions, 1)]
-            lines.append(messages.text(lang, "choose_one"))
+            lines.append(say(lang, "choose_one"))
             return Answer(question, lang, detected, SUGGEST, None, match.best.score, None, None,
                           suggestions, "\n".join(lines))
         return Answer(question, lang, detected, UNANSWERED, None, None, None, None, (),
-                      messages.text(lang, "unanswered"))
+                      say(lang, "unanswered"))
+
+    def notes(self, answer: Answer) -> list[str]:
+        """The one-line notes that go with an answer's text, in the user's language."""
+        if answer.text_source == SOURCE:
+            name = messages.language_name(self.kb.language, answer.language)
+            return [self.localizer.message(answer.language, "no_translation", source=name)]
+        if answer.text_source == MACHINE and self.config.translation.show_marker:
+            return [self.localizer.message(answer.language, "machine_translated")]
+        return []
 
     def _entry_answer(self, question: str, lang: str, detected: str | None, entry: FaqEntry,
-                      score: float) -> Answer:
-        body, source = self.entry_text(entry, lang)
-        parts = []
-        if source == SOURCE:
-            name = messages.language_name(self.kb.language, lang)
-            parts.append(messages.text(lang, "no_translation", source=name))
-        parts.append(body)
+                      score: float, live: bool = False) -> Answer:
+        chosen = self.localizer.answer(entry, lang, live)
+        answer = Answer(question, lang, detected, ANSWERED, entry.id, score, chosen.text,
+                        chosen.source, (), "", links=entry.links)
+        parts = [*self.notes(answer), chosen.text]
         if entry.links:
-            parts.append(messages.text(lang, "sources") + "\n" + "\n".join(
+            parts.append(self.localizer.message(lang, "sources") + "\n" + "\n".join(
                 f"- {link.title}: {link.url}" if link.title != link.url else f"- {link.url}"
                 for link in entry.links
             ))
-        return Answer(question, lang, detected, ANSWERED, entry.id, score, body, source, (),
-                      "\n\n".join(parts), links=entry.links)
+        return replace(answer, reply="\n\n".join(parts))
 
 
-def build_answerer(config: Config, kb_dir: Path | None = None) -> Answerer:
+def machine_translator(config: Config) -> MachineTranslator | None:
+    """The Argos translator when models are installed (importing Argos costs time)."""
+    folder = config.translation.packages_dir
+    if not folder.is_dir() or not any(folder.glob("*/metadata.json")):
+        return None
+    return MachineTranslator(folder, config.translation.beam_size, config.translation.threads)
+
+
+def load_glossary(kb_dir: Path) -> Glossary | None:
+    """knowledge/glossary.yaml, if there is one; its problems are knowledge-base problems."""
+    path = kb_dir / "glossary.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return Glossary.load(path)
+    except GlossaryError as exc:
+        raise KnowledgeError(exc.problems) from exc
+
+
+def build_answerer(config: Config, kb_dir: Path | None = None, storage=None,
+                   translator: MachineTranslator | None = None) -> Answerer:
     """Load the knowledge base (raises KnowledgeError) and everything computed from it."""
-    kb = load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language,
-                        config.knowledge.cache_dir)
+    folder = kb_dir or config.knowledge.dir
+    kb = load_knowledge(folder, config.knowledge.language, config.knowledge.cache_dir)
+    glossary = load_glossary(Path(folder))
+    translator = translator or machine_translator(config)
+    localizer = Localizer(kb, config.translation, translator, storage, glossary)
     encoder = Encoder()
-    matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir)
-    answerer = Answerer(kb, matcher, LanguageDetector(config.languages.supported), config)
+    matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir,
+                      localizer.machine_phrasings())
+    detector = LanguageDetector(config.languages.supported)
+    answerer = Answerer(kb, matcher, detector, config, localizer)
     answerer.ask("warm-up: load the models now, not on the first user's question")
     return answerer

@@ -9,50 +9,23 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections import Counter
 from pathlib import Path
 
 import click
 
-from bot import messages
-from bot.answering import Answer, Answerer, build_answerer
+from bot.answering import Answer, Answerer
+from bot.cli_common import (
+    KB_OPTION,
+    LANG_OPTION,
+    check_lang,
+    load_answerer,
+    open_storage,
+    utf8_streams,
+)
+from bot.cli_kb import kb
+from bot.cli_models import models
 from bot.config import Config, ConfigError, load_config
-from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.matching import SUGGEST
-
-KB_OPTION = click.option("--kb", "kb_dir", type=click.Path(path_type=Path),
-                         help="Knowledge folder (default: [knowledge] dir in the config).")
-LANG_OPTION = click.option("--lang", help="Answer in this language instead of detecting it.")
-
-
-def _utf8_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(encoding="utf-8", errors="replace")
-    if hasattr(sys.stdin, "reconfigure"):
-        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
-
-
-def _problems_message(error: KnowledgeError) -> str:
-    lines = [str(p) for p in error.problems]
-    lines.append(f"{len(error.problems)} problem(s); the knowledge base was not loaded.")
-    return "\n".join(lines)
-
-
-def _answerer(config: Config, kb_dir: Path | None) -> Answerer:
-    click.echo("Loading the knowledge base...", err=True)
-    try:
-        return build_answerer(config, kb_dir)
-    except KnowledgeError as exc:
-        raise click.ClickException(_problems_message(exc)) from exc
-
-
-def _check_lang(config: Config, lang: str | None) -> str | None:
-    if lang and lang not in config.languages.supported:
-        supported = ", ".join(config.languages.supported)
-        raise click.BadParameter(f"{lang!r} is not one of the configured languages: {supported}",
-                                 param_hint="--lang")
-    return lang
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,7 +39,7 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     language. Start with `python -m bot run` (the terminal chat when no Telegram token is
     set) or `python -m bot ask "How do I open a bank account?"`.
     """
-    _utf8_streams()
+    utf8_streams()
     try:
         ctx.obj = load_config(config_path)
     except ConfigError as exc:
@@ -88,11 +61,11 @@ def ask(config: Config, question: str | None, kb_dir: Path | None, lang: str | N
 
     Example: python -m bot ask --json < questions.txt
     """
-    lang = _check_lang(config, lang)
-    answerer = _answerer(config, kb_dir)
+    lang = check_lang(config, lang)
+    answerer = load_answerer(config, kb_dir, open_storage(config))
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     for text in questions:
-        answer = answerer.ask(text, lang=lang)
+        answer = answerer.ask(text, lang=lang, live=config.translation.live)
         if as_json:
             click.echo(json_line(answer.to_json()))
         else:
@@ -131,9 +104,10 @@ After "did you mean", type the number of the question you meant."""
 
 def chat_loop(answerer: Answerer, lang: str | None, read=input, write=click.echo) -> None:
     """The terminal conversation; `read` raises EOFError at the end of input."""
-    write(messages.text(lang or answerer.kb.language, "greeting"))
+    write(answerer.localizer.message(lang or answerer.kb.language, "greeting"))
     write(CHAT_HELP + "\n")
     pending: Answer | None = None
+    live = answerer.config.translation.live
     while True:
         try:
             line = read("> ")
@@ -157,9 +131,9 @@ def chat_loop(answerer: Answerer, lang: str | None, read=input, write=click.echo
             continue
         if pending and line.isdigit() and 1 <= int(line) <= len(pending.suggestions):
             picked = pending.suggestions[int(line) - 1]
-            answer = answerer.answer_entry(picked.id, pending.language)
+            answer = answerer.answer_entry(picked.id, pending.language, live=live)
         else:
-            answer = answerer.ask(line, lang=lang)
+            answer = answerer.ask(line, lang=lang, live=live)
         pending = answer if answer.status == SUGGEST else None
         write(answer.reply + "\n")
 
@@ -173,8 +147,8 @@ def chat(config: Config, kb_dir: Path | None, lang: str | None) -> None:
 
     Example: python -m bot chat --lang fr
     """
-    lang = _check_lang(config, lang)
-    chat_loop(_answerer(config, kb_dir), lang)
+    lang = check_lang(config, lang)
+    chat_loop(load_answerer(config, kb_dir, open_storage(config)), lang)
 
 
 @main.command()
@@ -201,10 +175,9 @@ def run(config: Config, kb_dir: Path | None, webhook_url: str | None, listen: st
         if not terminal:
             click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n",
                        err=True)
-        chat_loop(_answerer(config, kb_dir), None)
+        chat_loop(load_answerer(config, kb_dir, open_storage(config)), None)
         return
     from bot import telegram_app
-    from bot.storage import Storage
 
     try:
         telegram_app.check_token(config.token)
@@ -212,96 +185,19 @@ def run(config: Config, kb_dir: Path | None, webhook_url: str | None, listen: st
         raise click.ClickException(str(exc)) from exc
     if kb_dir is not None:
         config = config.with_knowledge_dir(kb_dir)
-    answerer = _answerer(config, None)
-    storage = Storage.open(config.storage.database, config.storage.retention_days)
+    storage = open_storage(config, create=True)
+    answerer = load_answerer(config, None, storage)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs contain the token
-    telegram_app.run(config, answerer, storage, webhook_url=webhook_url, listen=listen,
-                     port=port)
+    translator = answerer.localizer.translator
+    translate = translator.translate if translator is not None else None
+    telegram_app.run(config, answerer, storage, translate, webhook_url=webhook_url,
+                     listen=listen, port=port)
 
 
-@main.group()
-def kb() -> None:
-    """Check and describe the knowledge base."""
-
-
-@kb.command()
-@KB_OPTION
-@click.pass_obj
-def check(config: Config, kb_dir: Path | None) -> None:
-    """Validate every topic file; list all problems and exit 1 if there are any.
-
-    Example: python -m bot kb check --kb knowledge/
-    """
-    folder = kb_dir or config.knowledge.dir
-    try:
-        base = load_knowledge(folder, config.knowledge.language)
-    except KnowledgeError as exc:
-        click.echo(_problems_message(exc), err=True)
-        raise SystemExit(1) from exc
-    for warning in _warnings(base):
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"OK: {len(base.entries)} entries in {len(base.topics)} topics "
-               f"({', '.join(base.languages())}) in {folder}")
-
-
-def _warnings(base: KnowledgeBase) -> list[str]:
-    from bot.normalize import normalize
-
-    owners: dict[str, set[str]] = {}
-    for p in base.phrasings():
-        owners.setdefault(normalize(p.text), set()).add(p.entry_id)
-    return [f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
-            for key, ids in owners.items() if len(ids) > 1]
-
-
-def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
-    per_topic = Counter(e.topic for e in base.entries)
-    langs = sorted(set(languages) | set(base.languages()) - {base.language})
-    total = len(base.entries)
-    coverage = {}
-    for lang in langs:
-        if lang == base.language:
-            continue
-        done = sum(1 for e in base.entries if lang in e.translations)
-        coverage[lang] = {"entries": done, "share": round(done / total, 3) if total else 0.0}
-    return {
-        "entries": total,
-        "phrasings": sum(1 for _ in base.phrasings()),
-        "language": base.language,
-        "topics": [{"topic": t.id, "name": t.name_in(base.language, base.language),
-                    "entries": per_topic[t.id]} for t in base.topics],
-        "translations": coverage,
-    }
-
-
-@kb.command()
-@KB_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.pass_obj
-def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
-    """Entries per topic and curated translation coverage per language.
-
-    Example: python -m bot kb stats --json
-    """
-    try:
-        base = load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language)
-    except KnowledgeError as exc:
-        raise click.ClickException(_problems_message(exc)) from exc
-    figures = _stats(base, config.languages.supported)
-    if as_json:
-        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
-        return
-    click.echo(f"{figures['entries']} entries, {figures['phrasings']} phrasings, "
-               f"written in {figures['language']}\n")
-    click.echo(f"{'topic':<20} {'name':<32} entries")
-    for row in figures["topics"]:
-        click.echo(f"{row['topic']:<20} {row['name']:<32} {row['entries']:>7}")
-    click.echo(f"\n{'language':<10} curated translations")
-    for lang, row in figures["translations"].items():
-        click.echo(f"{lang:<10} {row['entries']:>4} / {figures['entries']} "
-                   f"({row['share'] * 100:.0f}%)")
+main.add_command(kb)
+main.add_command(models)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,6 +54,15 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class TranslationConfig:
+    packages_dir: Path = Path("data/argos-packages")
+    beam_size: int = 4
+    threads: int = 1
+    live: bool = True
+    show_marker: bool = True
+
+
+@dataclass(frozen=True)
 class StorageConfig:
     database: Path = Path("data/bot.db")
     retention_days: int = 365
@@ -65,6 +74,7 @@ class Config:
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     languages: LanguagesConfig = field(default_factory=LanguagesConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    translation: TranslationConfig = field(default_factory=TranslationConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     token: str | None = field(default=None, repr=False)
 
@@ -77,6 +87,7 @@ _SECTIONS = {
     "matching": MatchingConfig,
     "languages": LanguagesConfig,
     "telegram": TelegramConfig,
+    "translation": TranslationConfig,
     "storage": StorageConfig,
 }
 
@@ -149,6 +160,10 @@ def _check(config: Config) -> None:
         raise ConfigError("[matching] max_suggestions must be at least 1")
     if m.max_question_chars < 10:
         raise ConfigError("[matching] max_question_chars must be at least 10")
+    if not 1 <= config.translation.beam_size <= 16:
+        raise ConfigError("[translation] beam_size must be between 1 and 16")
+    if config.translation.threads < 1:
+        raise ConfigError("[translation] threads must be at least 1")
     if not 0 <= config.languages.min_confidence <= 1:
         raise ConfigError("[languages] min_confidence must be between 0 and 1, got "
                           f"{config.languages.min_confidence}")

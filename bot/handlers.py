@@ -18,7 +18,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
-from bot import messages
 from bot.answering import Answer, Answerer
 from bot.config import Config
 from bot.telegram_format import (
@@ -61,6 +60,16 @@ async def matching(context: Context, function, *args, **kwargs):
     return await loop.run_in_executor(pool, functools.partial(function, *args, **kwargs))
 
 
+async def translated(context: Context, answer: Answer) -> Answer:
+    """Translate an answer that has only its source text, now, on the translation thread."""
+    answerer = _answerer(context)
+    if (answer.text_source != "source" or not _config(context).translation.live
+            or not answerer.localizer.can_translate(answer.language)):
+        return answer
+    pool = context.bot_data["translation_pool"]
+    return await asyncio.get_running_loop().run_in_executor(pool, answerer.translated, answer)
+
+
 async def chosen_language(update: Update, context: Context) -> str | None:
     """The language the user picked with /language, if any (cached in user_data)."""
     if "lang" not in context.user_data and update.effective_user:
@@ -78,6 +87,11 @@ async def ui_language(update: Update, context: Context) -> str:
     code = (update.effective_user.language_code or "") if update.effective_user else ""
     code = code.split("-")[0].lower()
     return code if code in supported else _answerer(context).kb.language
+
+
+def say(context: Context, lang: str, key: str, **fields: str) -> str:
+    """The bot's own words in `lang` (curated, else machine-translated, else English)."""
+    return _answerer(context).localizer.message(lang, key, **fields)
 
 
 def is_staff(update: Update, config: Config) -> bool:
@@ -100,9 +114,10 @@ def rate_limited(context: Context, config: Config) -> bool:
 
 async def send_answer(message: Message, context: Context, answer: Answer,
                       interaction_id: int | None) -> None:
-    kb = _answerer(context).kb
-    parts = answer_messages(answer, kb)
-    keyboard = answer_keyboard(answer, answer.language, interaction_id)
+    answerer = _answerer(context)
+    parts = answer_messages(answer, answerer)
+    keyboard = answer_keyboard(answer, lambda key: say(context, answer.language, key),
+                               interaction_id)
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         await message.reply_html(part, reply_markup=keyboard if last else None,
@@ -155,23 +170,23 @@ async def start(update: Update, context: Context) -> None:
     lang = await ui_language(update, context)
     answerer = _answerer(context)
     await update.effective_message.reply_text(
-        messages.text(lang, "greeting"),
+        say(context, lang, "greeting"),
         reply_markup=language_keyboard(_config(context).languages.supported))
     await update.effective_message.reply_text(
-        messages.text(lang, "topics"), reply_markup=topics_keyboard(answerer.kb, lang))
+        say(context, lang, "topics"), reply_markup=topics_keyboard(answerer, lang))
 
 
 async def help_command(update: Update, context: Context) -> None:
     """How to use the bot."""
     lang = await ui_language(update, context)
-    await update.effective_message.reply_text(messages.text(lang, "help"))
+    await update.effective_message.reply_text(say(context, lang, "help"))
 
 
 async def language(update: Update, context: Context) -> None:
     """Show the language picker."""
     lang = await ui_language(update, context)
     await update.effective_message.reply_text(
-        messages.text(lang, "choose_language"),
+        say(context, lang, "choose_language"),
         reply_markup=language_keyboard(_config(context).languages.supported))
 
 
@@ -179,7 +194,7 @@ async def topics(update: Update, context: Context) -> None:
     """Browse the knowledge base by topic."""
     lang = await ui_language(update, context)
     await update.effective_message.reply_text(
-        messages.text(lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang))
+        say(context, lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang))
 
 
 async def staff(update: Update, context: Context) -> None:
@@ -187,11 +202,11 @@ async def staff(update: Update, context: Context) -> None:
     lang = await ui_language(update, context)
     text = " ".join(context.args or []).strip()
     if not text:
-        await update.effective_message.reply_text(messages.text(lang, "staff_usage"))
+        await update.effective_message.reply_text(say(context, lang, "staff_usage"))
         return
     sent = await to_staff(update, context, text, lang, "✉️ /staff")
     key = "staff_sent" if sent else "staff_unavailable"
-    await update.effective_message.reply_text(messages.text(lang, key))
+    await update.effective_message.reply_text(say(context, lang, key))
 
 
 async def forget(update: Update, context: Context) -> None:
@@ -199,7 +214,7 @@ async def forget(update: Update, context: Context) -> None:
     lang = await ui_language(update, context)
     await _store(context, "forget", update.effective_user.id)
     context.user_data.clear()
-    await update.effective_message.reply_text(messages.text(lang, "forgotten"))
+    await update.effective_message.reply_text(say(context, lang, "forgotten"))
 
 
 def _question_text(update: Update, context: Context) -> str | None:
@@ -228,18 +243,19 @@ async def ask(update: Update, context: Context) -> None:
         if not context.user_data.get("warned"):
             context.user_data["warned"] = True
             lang = await ui_language(update, context)
-            await update.effective_message.reply_text(messages.text(lang, "rate_limited"))
+            await update.effective_message.reply_text(say(context, lang, "rate_limited"))
         return
     context.user_data["warned"] = False
     chosen = await chosen_language(update, context)
     user = update.effective_user
     answer = await matching(context, _answerer(context).ask, text, lang=chosen,
                             telegram_code=user.language_code if user else None)
+    answer = await translated(context, answer)
     interaction_id = await log_answer(update, context, answer)
     if answer.status == "unanswered":
         noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
         if noted:
-            answer = replace(answer, reply=messages.text(answer.language, "unanswered_noted"))
+            answer = replace(answer, reply=say(context, answer.language, "unanswered_noted"))
     await send_answer(update.effective_message, context, answer, interaction_id)
 
 
@@ -248,7 +264,7 @@ async def not_text(update: Update, context: Context) -> None:
     if update.effective_chat.type != ChatType.PRIVATE:
         return
     lang = await ui_language(update, context)
-    await update.effective_message.reply_text(messages.text(lang, "non_text"))
+    await update.effective_message.reply_text(say(context, lang, "non_text"))
 
 
 async def button(update: Update, context: Context) -> None:
@@ -259,7 +275,7 @@ async def button(update: Update, context: Context) -> None:
     kind, _, rest = data.partition(":")
     handler = _BUTTONS.get(kind)
     if handler is None or not await handler(update, context, rest, lang):
-        await query.answer(messages.text(lang, "stale_button"), show_alert=False)
+        await query.answer(say(context, lang, "stale_button"), show_alert=False)
 
 
 async def _entry_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
@@ -268,6 +284,7 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
         return False
     await update.callback_query.answer()
     answer = answerer.answer_entry(entry_id, await chosen_language(update, context) or lang)
+    answer = await translated(context, answer)
     interaction_id = await log_answer(update, context, answer)
     await send_answer(update.effective_message, context, answer, interaction_id)
     return True
@@ -278,7 +295,7 @@ async def _feedback_button(update: Update, context: Context, rest: str, lang: st
     if not ident.isdigit() or value not in ("0", "1"):
         return False
     await _store(context, "log_feedback", int(ident), update.effective_user.id, value == "1")
-    await update.callback_query.answer(messages.text(lang, "feedback_thanks"))
+    await update.callback_query.answer(say(context, lang, "feedback_thanks"))
     return True
 
 
@@ -288,7 +305,7 @@ async def _language_button(update: Update, context: Context, code: str, lang: st
     context.user_data["lang"] = code
     await _store(context, "set_user_language", update.effective_user.id, code)
     await update.callback_query.answer()
-    await update.effective_message.reply_text(messages.text(code, "language_set"))
+    await update.effective_message.reply_text(say(context, code, "language_set"))
     return True
 
 
@@ -296,7 +313,7 @@ async def _topic_button(update: Update, context: Context, rest: str, lang: str) 
     topic_id, _, page = rest.rpartition(":")
     if not page.isdigit():
         return False
-    shown = topic_page(_answerer(context).kb, topic_id, int(page), lang)
+    shown = topic_page(_answerer(context), topic_id, int(page), lang)
     if shown is None:
         return False
     text, keyboard = shown
@@ -309,7 +326,7 @@ async def _topic_button(update: Update, context: Context, rest: str, lang: str) 
 async def _topic_list_button(update: Update, context: Context, rest: str, lang: str) -> bool:
     await update.callback_query.answer()
     await update.callback_query.edit_message_text(
-        messages.text(lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang))
+        say(context, lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang))
     return True
 
 
@@ -336,10 +353,10 @@ async def relay_reply(update: Update, context: Context) -> None:
     translated = None
     if translate and lang != kb_lang:
         translated = await asyncio.to_thread(translate, message.text, kb_lang, lang)
-    parts = [f"<b>{html.escape(messages.text(lang, 'staff_reply'))}</b>",
+    parts = [f"<b>{html.escape(say(context, lang, 'staff_reply'))}</b>",
              html.escape(translated or message.text)]
     if translated:
-        parts += ["", f"<i>{html.escape(messages.text(lang, 'original_text'))}</i>",
+        parts += ["", f"<i>{html.escape(say(context, lang, 'original_text'))}</i>",
                   html.escape(message.text)]
     await context.bot.send_message(relay["user_chat_id"], "\n".join(parts),
                                    parse_mode=ParseMode.HTML)
@@ -352,7 +369,7 @@ async def refuse(update: Update, context: Context) -> None:
                 update.effective_message.text, user.id if user else None,
                 update.effective_chat.id if update.effective_chat else None)
     lang = await ui_language(update, context)
-    await update.effective_message.reply_text(messages.text(lang, "not_allowed"))
+    await update.effective_message.reply_text(say(context, lang, "not_allowed"))
 
 
 def staff_only(handler):
@@ -440,6 +457,6 @@ async def error_handler(update: object, context: Context) -> None:
         try:
             lang = await ui_language(update, context)
             await context.bot.send_message(update.effective_chat.id,
-                                           messages.text(lang, "error"))
+                                           say(context, lang, "error"))
         except Exception:  # the apology is best effort: never fail the error handler
             log.exception("could not send the apology")

@@ -25,6 +25,7 @@ rapidfuzz pass and a few small matrix products.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from rapidfuzz import fuzz, process
 from bot.classifier import cached_layer
 from bot.config import MatchingConfig
 from bot.encoder import Encoder, cached_embeddings
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, Phrasing
 from bot.normalize import normalize
 
 ANSWERED, SUGGEST, UNANSWERED = "answered", "suggest", "unanswered"
@@ -75,11 +76,15 @@ class Matcher:
     """Scores questions against a knowledge base; build once per knowledge base."""
 
     def __init__(self, kb: KnowledgeBase, config: MatchingConfig, encoder: Encoder,
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None,
+                 extra: dict[str, list[Phrasing]] | None = None):
+        """`extra`: more phrasings per entry id (machine translations) to match against."""
         self.kb = kb
         self.config = config
         self.encoder = encoder
-        phrasings = list(kb.phrasings())  # grouped by entry, in entry order
+        phrasings = []  # grouped by entry, in entry order
+        for entry_id, group in itertools.groupby(kb.phrasings(), key=lambda p: p.entry_id):
+            phrasings += [*group, *(extra or {}).get(entry_id, ())]
         self.texts = [p.text for p in phrasings]
         self.keys = [sorted_tokens(normalize(t)) for t in self.texts]
         owners = [p.entry_id for p in phrasings]

@@ -42,3 +42,8 @@ def language_name(lang: str, in_lang: str) -> str:
 
 def has_locale(lang: str) -> bool:
     return bool(_locale(lang))
+
+
+def keys() -> list[str]:
+    """Every message key (those whose value is a text, not a table)."""
+    return [k for k, v in _locale(FALLBACK).items() if isinstance(v, str)]

@@ -59,10 +59,13 @@ def build_application(config: Config, answerer: Answerer, storage=None,
     async def post_init(app: Application) -> None:
         app.bot_data.update(answerer=answerer, config=config, storage=storage,
                             translate=translate,
-                            matching_pool=ThreadPoolExecutor(1, thread_name_prefix="matching"))
+                            matching_pool=ThreadPoolExecutor(1, thread_name_prefix="matching"),
+                            translation_pool=ThreadPoolExecutor(
+                                1, thread_name_prefix="translation"))
 
     async def post_shutdown(app: Application) -> None:
         app.bot_data["matching_pool"].shutdown(wait=True)
+        app.bot_data["translation_pool"].shutdown(wait=True)
         if storage is not None:
             storage.close()
 

@@ -13,9 +13,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import messages
-from bot.answering import SOURCE, Answer
-from bot.knowledge import KnowledgeBase
+from bot.answering import Answer, Answerer
 
 MAX_MESSAGE = 4096
 PAGE_SIZE = 8
@@ -59,35 +57,32 @@ def _fitting_prefix(text: str, limit: int) -> int:
     return low
 
 
-def answer_messages(answer: Answer, kb: KnowledgeBase) -> list[str]:
+def answer_messages(answer: Answer, answerer: Answerer) -> list[str]:
     """The HTML messages for an answer: the entry's question in bold, then the text."""
     if answer.status != "answered" or answer.id is None:
         return [html.escape(p) for p in split_text(answer.reply)]
-    entry = kb.by_id[answer.id]
-    title = entry.question_in(answer.language)
-    parts = [answer.answer or ""]
-    if answer.text_source == SOURCE:
-        name = messages.language_name(kb.language, answer.language)
-        parts.insert(0, messages.text(answer.language, "no_translation", source=name))
-    body = "\n\n".join(parts)
+    entry = answerer.kb.by_id[answer.id]
+    title = answerer.localizer.question(entry, answer.language)
+    body = "\n\n".join([*answerer.notes(answer), answer.answer or ""])
     header = f"<b>{html.escape(title)}</b>\n\n"
     chunks = split_text(body, MAX_MESSAGE - len(header))
     return [header + html.escape(chunks[0])] + [html.escape(c) for c in chunks[1:]]
 
 
-def answer_keyboard(answer: Answer, lang: str, interaction_id: int | None
+def answer_keyboard(answer: Answer, say, interaction_id: int | None
                     ) -> InlineKeyboardMarkup | None:
+    """`say(key)` gives the bot's words in the user's language."""
     rows = []
     if answer.status == "answered":
-        label = messages.text(lang, "source_button")
+        label = say("source_button")
         rows += [[InlineKeyboardButton(label if link.title == link.url
                                        else f"{label}: {link.title}"[:64], url=link.url)]
                  for link in answer.links[:3]]
         if interaction_id is not None:
             rows.append([
-                InlineKeyboardButton(messages.text(lang, "helpful"),
+                InlineKeyboardButton(say("helpful"),
                                      callback_data=f"f:{interaction_id}:1"),
-                InlineKeyboardButton(messages.text(lang, "not_helpful"),
+                InlineKeyboardButton(say("not_helpful"),
                                      callback_data=f"f:{interaction_id}:0"),
             ])
     elif answer.status == "suggest":
@@ -102,16 +97,18 @@ def language_keyboard(languages: tuple[str, ...]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
 
 
-def topics_keyboard(kb: KnowledgeBase, lang: str) -> InlineKeyboardMarkup:
+def topics_keyboard(answerer: Answerer, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(t.name_in(lang, kb.language), callback_data=f"t:{t.id}:0")]
-        for t in kb.topics
+        [InlineKeyboardButton(answerer.localizer.topic(t, lang), callback_data=f"t:{t.id}:0")]
+        for t in answerer.kb.topics
     ])
 
 
-def topic_page(kb: KnowledgeBase, topic_id: str, page: int, lang: str
+def topic_page(answerer: Answerer, topic_id: str, page: int, lang: str
                ) -> tuple[str, InlineKeyboardMarkup] | None:
     """The text and keyboard of one page of a topic's questions; None if it does not exist."""
+    kb, localizer = answerer.kb, answerer.localizer
+    say = localizer.message
     topic = next((t for t in kb.topics if t.id == topic_id), None)
     if topic is None:
         return None
@@ -119,19 +116,19 @@ def topic_page(kb: KnowledgeBase, topic_id: str, page: int, lang: str
     if not 0 <= page < pages:
         return None
     ids = topic.entry_ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    rows = [[InlineKeyboardButton(kb.by_id[i].question_in(lang)[:120], callback_data=f"e:{i}")]
-            for i in ids]
+    rows = [[InlineKeyboardButton(localizer.question(kb.by_id[i], lang)[:120],
+                                  callback_data=f"e:{i}")] for i in ids]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton(messages.text(lang, "previous"),
+        nav.append(InlineKeyboardButton(say(lang, "previous"),
                                         callback_data=f"t:{topic_id}:{page - 1}"))
-    nav.append(InlineKeyboardButton(messages.text(lang, "back"), callback_data="tl"))
+    nav.append(InlineKeyboardButton(say(lang, "back"), callback_data="tl"))
     if page + 1 < pages:
-        nav.append(InlineKeyboardButton(messages.text(lang, "next"),
+        nav.append(InlineKeyboardButton(say(lang, "next"),
                                         callback_data=f"t:{topic_id}:{page + 1}"))
     rows.append(nav)
-    name = topic.name_in(lang, kb.language)
-    text = html.escape(messages.text(lang, "topic_entries", topic=name))
+    name = localizer.topic(topic, lang)
+    text = html.escape(say(lang, "topic_entries", topic=name))
     if pages > 1:
         text += f" ({page + 1}/{pages})"
     return text, InlineKeyboardMarkup(rows)

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answering import CURATED, ORIGINAL, SMALLTALK, SOURCE
+from bot.answering import SMALLTALK
+from bot.localize import CURATED, ORIGINAL, SOURCE
 from bot.matching import ANSWERED, SUGGEST, UNANSWERED
 
 STATUSES = (ANSWERED, SUGGEST, UNANSWERED, SMALLTALK)

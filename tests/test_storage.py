@@ -563,7 +563,8 @@ def test_a_database_from_a_newer_release_is_refused(tmp_path):
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=f"schema version {SCHEMA_VERSION + 1}.*newer release"):
+    newer = f"schema version {SCHEMA_VERSION + 1}.*newer release"
+    with pytest.raises(SchemaVersionError, match=newer):
         Storage(path, SECRET)
     assert on_disk(path, "PRAGMA user_version") == [(SCHEMA_VERSION + 1,)]
 

@@ -31,10 +31,9 @@ def test_split_never_loses_text_or_exceeds_the_limit(text, limit):
 
 
 def test_topic_pages(small_answerer):
-    kb = small_answerer.kb
-    text, keyboard = topic_page(kb, "money", 0, "zh")
+    text, keyboard = topic_page(small_answerer, "money", 0, "zh")
     assert text.startswith("资金")
     assert [row[0].text for row in keyboard.inline_keyboard[:2]] == ["公司银行账户怎么开？",
                                                                      "什么是发票？"]
-    assert topic_page(kb, "money", 1, "en") is None
-    assert topic_page(kb, "nope", 0, "en") is None
+    assert topic_page(small_answerer, "money", 1, "en") is None
+    assert topic_page(small_answerer, "nope", 0, "en") is None

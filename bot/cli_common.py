@@ -1,0 +1,60 @@
+"""Pieces the command-line modules share: options, loading with clear errors, storage."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bot.answering import Answerer, build_answerer
+from bot.config import Config
+from bot.knowledge import KnowledgeError
+from bot.storage import Storage, StorageError
+
+KB_OPTION = click.option("--kb", "kb_dir", type=click.Path(path_type=Path),
+                         help="Knowledge folder (default: [knowledge] dir in the config).")
+LANG_OPTION = click.option("--lang", help="Answer in this language instead of detecting it.")
+
+
+def utf8_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+
+
+def problems_message(error: KnowledgeError) -> str:
+    lines = [str(p) for p in error.problems]
+    lines.append(f"{len(error.problems)} problem(s); the knowledge base was not loaded.")
+    return "\n".join(lines)
+
+
+def open_storage(config: Config, create: bool = False) -> Storage | None:
+    """The database at [storage] database: opened if it exists (or `create`), else None."""
+    path = config.storage.database
+    if not create and not path.is_file():
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return Storage.open(path, config.storage.retention_days)
+    except (StorageError, OSError) as exc:
+        raise click.ClickException(f"cannot open the database {path}: {exc}") from exc
+
+
+def load_answerer(config: Config, kb_dir: Path | None, storage: Storage | None = None
+                  ) -> Answerer:
+    click.echo("Loading the knowledge base...", err=True)
+    try:
+        return build_answerer(config, kb_dir, storage)
+    except KnowledgeError as exc:
+        raise click.ClickException(problems_message(exc)) from exc
+
+
+def check_lang(config: Config, lang: str | None) -> str | None:
+    if lang and lang not in config.languages.supported:
+        supported = ", ".join(config.languages.supported)
+        raise click.BadParameter(f"{lang!r} is not one of the configured languages: {supported}",
+                                 param_hint="--lang")
+    return lang

@@ -1,0 +1,268 @@
+"""`python -m bot kb ...`: check, describe and translate the knowledge base."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import click
+from ruamel.yaml import YAML
+
+from bot.answering import load_glossary, machine_translator
+from bot.cli_common import KB_OPTION, open_storage, problems_message
+from bot.config import Config
+from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.localize import Localizer
+from bot.normalize import normalize
+
+
+@click.group()
+def kb() -> None:
+    """Check, describe and translate the knowledge base."""
+
+
+def _load(config: Config, kb_dir: Path | None) -> KnowledgeBase:
+    try:
+        return load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language)
+    except KnowledgeError as exc:
+        raise click.ClickException(problems_message(exc)) from exc
+
+
+@kb.command()
+@KB_OPTION
+@click.pass_obj
+def check(config: Config, kb_dir: Path | None) -> None:
+    """Validate every topic file and the glossary; list all problems, exit 1 if any.
+
+    Example: python -m bot kb check --kb knowledge/
+    """
+    folder = Path(kb_dir or config.knowledge.dir)
+    try:
+        base = load_knowledge(folder, config.knowledge.language)
+        glossary = load_glossary(folder)
+    except KnowledgeError as exc:
+        click.echo(problems_message(exc), err=True)
+        raise SystemExit(1) from exc
+    for warning in _warnings(base):
+        click.echo(f"warning: {warning}", err=True)
+    terms = f", glossary of {len(glossary.terms)} terms" if glossary else ""
+    click.echo(f"OK: {len(base.entries)} entries in {len(base.topics)} topics "
+               f"({', '.join(base.languages())}){terms} in {folder}")
+
+
+def _warnings(base: KnowledgeBase) -> list[str]:
+    owners: dict[str, set[str]] = {}
+    for p in base.phrasings():
+        owners.setdefault(normalize(p.text), set()).add(p.entry_id)
+    return [f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
+            for key, ids in owners.items() if len(ids) > 1]
+
+
+def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
+    per_topic = Counter(e.topic for e in base.entries)
+    langs = sorted(set(languages) | set(base.languages()) - {base.language})
+    total = len(base.entries)
+    coverage = {}
+    for lang in langs:
+        if lang == base.language:
+            continue
+        done = sum(1 for e in base.entries if lang in e.translations)
+        coverage[lang] = {"entries": done, "share": round(done / total, 3) if total else 0.0}
+    return {
+        "entries": total,
+        "phrasings": sum(1 for _ in base.phrasings()),
+        "language": base.language,
+        "topics": [{"topic": t.id, "name": t.name_in(base.language, base.language),
+                    "entries": per_topic[t.id]} for t in base.topics],
+        "translations": coverage,
+    }
+
+
+@kb.command()
+@KB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
+    """Entries per topic and curated translation coverage per language.
+
+    Example: python -m bot kb stats --json
+    """
+    figures = _stats(_load(config, kb_dir), config.languages.supported)
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{figures['entries']} entries, {figures['phrasings']} phrasings, "
+               f"written in {figures['language']}\n")
+    click.echo(f"{'topic':<20} {'name':<32} entries")
+    for row in figures["topics"]:
+        click.echo(f"{row['topic']:<20} {row['name']:<32} {row['entries']:>7}")
+    click.echo(f"\n{'language':<10} curated translations")
+    for lang, row in figures["translations"].items():
+        click.echo(f"{lang:<10} {row['entries']:>4} / {figures['entries']} "
+                   f"({row['share'] * 100:.0f}%)")
+
+
+def _localizer(config: Config, kb_dir: Path | None) -> Localizer:
+    base = _load(config, kb_dir)
+    translator = machine_translator(config)
+    if translator is None:
+        raise click.ClickException(
+            f"no translation models in {config.translation.packages_dir}: install some with "
+            "`python -m bot models install --from-file PATH.argosmodel`")
+    try:
+        glossary = load_glossary(Path(kb_dir or config.knowledge.dir))
+    except KnowledgeError as exc:
+        raise click.ClickException(problems_message(exc)) from exc
+    return Localizer(base, config.translation, translator, open_storage(config, create=True),
+                     glossary)
+
+
+@kb.command()
+@KB_OPTION
+@click.option("--lang", "langs", multiple=True,
+              help="Only this language (repeat for several); default: every language the "
+                   "installed models cover.")
+@click.pass_obj
+def translate(config: Config, kb_dir: Path | None, langs: tuple[str, ...]) -> None:
+    """Machine-translate answers, phrasings, topic names (and, for languages without a
+    curated locale, the bot's own words) into the database's translation cache.
+
+    Only what is not cached yet for the installed model is translated: a changed text is
+    translated again, an unchanged one never is.
+
+    Example: python -m bot kb translate --lang ru --lang ar
+    """
+    localizer = _localizer(config, kb_dir)
+    unknown = [lang for lang in langs if not localizer.can_translate(lang)]
+    if unknown:
+        raise click.ClickException(f"no installed model covers {localizer.kb.language} -> "
+                                   f"{', '.join(unknown)} (see `python -m bot models list`)")
+    todo = localizer.pending(list(langs) or None)
+    click.echo(f"{len(todo)} text(s) to translate into "
+               f"{', '.join(sorted({lang for _, lang, _ in todo})) or 'no language'}", err=True)
+    with click.progressbar(todo, label="Translating", file=click.get_text_stream("stderr"),
+                           show_pos=True) as bar:
+        for text, lang, kind in bar:
+            localizer.translate(text, lang, kind)
+    click.echo(f"Done: {len(todo)} translated; cached translations are served from now on.")
+
+
+@kb.group()
+def translations() -> None:
+    """Review machine translations and promote them to curated ones."""
+
+
+@translations.command("export")
+@KB_OPTION
+@click.option("--lang", required=True, help="Language to export, e.g. ru.")
+@click.option("--out", type=click.Path(path_type=Path), help="File to write (default: stdout).")
+@click.pass_obj
+def export(config: Config, kb_dir: Path | None, lang: str, out: Path | None) -> None:
+    """Write the cached machine translations for LANG to a YAML file for staff review.
+
+    Example: python -m bot kb translations export --lang ru --out review-ru.yaml
+    """
+    localizer = _localizer(config, kb_dir)
+    items = []
+    for entry in localizer.kb.entries:
+        if lang in entry.translations:
+            continue
+        question = localizer.cached(entry.question, lang)
+        answer = localizer.cached(entry.answer, lang)
+        if question is None or answer is None:
+            continue
+        alternates = [a for a in (localizer.cached(t, lang) for t in entry.alternates) if a]
+        items.append({"id": entry.id, "reviewed": False,
+                      "source": {"question": entry.question, "answer": entry.answer},
+                      "question": question, "alternates": alternates, "answer": answer})
+    header = (f"# Machine translations into {lang} for review ({len(items)} entries).\n"
+              "# Correct question, alternates and answer, set `reviewed: true` on each entry\n"
+              "# you checked, then: python -m bot kb translations import THIS-FILE\n")
+    stream = io.StringIO()
+    _yaml().dump({"language": lang, "model": localizer.versions.get(lang),
+                  "entries": items}, stream)
+    text = header + stream.getvalue()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"{len(items)} entries written to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+@translations.command("import")
+@KB_OPTION
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.pass_obj
+def import_(config: Config, kb_dir: Path | None, file: Path) -> None:
+    """Promote the entries marked `reviewed: true` in FILE to curated translations in the
+    topic files (comments, order and formatting kept). Nothing is written unless the
+    knowledge base still validates afterwards.
+
+    Example: python -m bot kb translations import review-ru.yaml
+    """
+    folder = Path(kb_dir or config.knowledge.dir)
+    base = _load(config, folder)
+    review = YAML(typ="safe").load(file.read_text(encoding="utf-8")) or {}
+    lang = review.get("language")
+    if not isinstance(lang, str) or not isinstance(review.get("entries"), list):
+        raise click.ClickException(f"{file}: not an export file (needs language and entries)")
+    chosen = [e for e in review["entries"] if isinstance(e, dict) and e.get("reviewed") is True]
+    unknown = [str(e.get("id")) for e in chosen if e.get("id") not in base.by_id]
+    if unknown:
+        raise click.ClickException(f"{file}: unknown entry id(s): {', '.join(unknown)}")
+    by_file: dict[str, list[dict]] = {}
+    for item in chosen:
+        by_file.setdefault(base.by_id[item["id"]].source.rsplit(":", 1)[0], []).append(item)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "kb"
+        shutil.copytree(folder, staged)
+        for name, items in by_file.items():
+            _write_translations(staged / name, lang, items)
+        try:
+            load_knowledge(staged, base.language)
+        except KnowledgeError as exc:
+            raise click.ClickException("not imported, the result would not validate:\n"
+                                       + problems_message(exc)) from exc
+        for name in by_file:
+            shutil.copyfile(staged / name, folder / name)
+    click.echo(f"{len(chosen)} reviewed translation(s) into {lang} imported into "
+               f"{len(by_file)} file(s); {len(review['entries']) - len(chosen)} left out.")
+
+
+def _write_translations(path: Path, lang: str, items: list[dict]) -> None:
+    yaml = _yaml()
+    data = yaml.load(path.read_text(encoding="utf-8"))
+    nodes = {node.get("id"): node for node in data["entries"]}
+    for item in items:
+        node = nodes[item["id"]]
+        if "translations" not in node:
+            node["translations"] = {}
+        block = {"question": str(item["question"]).strip()}
+        alternates = [str(a).strip() for a in item.get("alternates") or [] if str(a).strip()]
+        if alternates:
+            block["alternates"] = alternates
+        block["answer"] = _literal(str(item["answer"]))
+        node["translations"][lang] = block
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    path.write_text(stream.getvalue(), encoding="utf-8")
+
+
+def _literal(text: str):
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    text = text.strip() + "\n"
+    return LiteralScalarString(text) if "\n" in text.strip() or len(text) > 80 else text.strip()
+

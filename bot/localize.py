@@ -1,0 +1,180 @@
+"""Which text the user gets, in their language.
+
+For the knowledge base's answers, in this order: the curated translation in the entry; a
+cached machine translation; a live machine translation (then cached); the source text with
+a one-line note that no translation exists yet. Questions, topic names and the bot's own
+words follow the same order without the live step (they are translated ahead of time by
+`kb translate`). Cached translations are read from the database into memory when the
+knowledge base loads, so serving one costs a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from dataclasses import dataclass
+
+from bot import messages
+from bot.config import TranslationConfig
+from bot.knowledge import FaqEntry, KnowledgeBase, Phrasing, Topic
+from bot.segments import Glossary
+from bot.translation import MachineTranslator, source_hash
+
+log = logging.getLogger(__name__)
+
+ORIGINAL, CURATED, MACHINE, SOURCE = "original", "curated", "machine", "source"
+ANSWER, PHRASING, TOPIC, MESSAGE = "answer", "phrasing", "topic", "message"
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+    source: str  # original | curated | machine | source
+
+
+class Localizer:
+    """Curated, cached and live translations of one knowledge base's texts."""
+
+    def __init__(self, kb: KnowledgeBase, config: TranslationConfig,
+                 translator: MachineTranslator | None = None, storage=None,
+                 glossary: Glossary | None = None):
+        self.kb = kb
+        self.config = config
+        self.translator = translator
+        self.storage = storage
+        self.glossary = glossary
+        self.memory: dict[tuple[str, str], str] = {}
+        self.versions: dict[str, str] = {}  # target language -> model version
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read which models are installed and the cached translations made with them."""
+        self.versions = {}
+        if self.translator is not None:
+            for lang in set(self.kb.languages()) | set(self._configured()):
+                if lang != self.kb.language:
+                    version = self.translator.model_version(self.kb.language, lang)
+                    if version:
+                        self.versions[lang] = version
+        self.memory = {}
+        if self.storage is not None:
+            for row in self.storage.translations():
+                if (row["source_lang"] == self.kb.language
+                        and self.versions.get(row["target_lang"]) == row["model"]):
+                    self.memory[row["source_hash"], row["target_lang"]] = row["text"]
+
+    def _configured(self) -> list[str]:
+        return list(messages.available())
+
+    def languages(self) -> list[str]:
+        """Target languages the installed models cover."""
+        return sorted(self.versions)
+
+    def cached(self, text: str, lang: str) -> str | None:
+        return self.memory.get((source_hash(text), lang))
+
+    def can_translate(self, lang: str) -> bool:
+        return lang in self.versions
+
+    def translate(self, text: str, lang: str, kind: str) -> str | None:
+        """A machine translation of a knowledge-base text, from the cache or made now."""
+        found = self.cached(text, lang)
+        if found is not None or not self.can_translate(lang):
+            return found
+        result = self.translator.translate(text, self.kb.language, lang, self.glossary)
+        if result is None:
+            return None
+        key = source_hash(text)
+        self.memory[key, lang] = result
+        if self.storage is not None:
+            self.storage.put_translation(source_hash=key, source_lang=self.kb.language,
+                                         target_lang=lang, model=self.versions[lang],
+                                         kind=kind, source=text, text=result)
+        return result
+
+    # What the user reads ----------------------------------------------------------------
+
+    def answer(self, entry: FaqEntry, lang: str, live: bool = False) -> Text:
+        if lang == self.kb.language:
+            return Text(entry.answer, ORIGINAL)
+        if lang in entry.translations:
+            return Text(entry.translations[lang].answer, CURATED)
+        machine = self.translate(entry.answer, lang, ANSWER) if live else \
+            self.cached(entry.answer, lang)
+        if machine is not None:
+            return Text(machine, MACHINE)
+        return Text(entry.answer, SOURCE)
+
+    def question(self, entry: FaqEntry, lang: str) -> str:
+        if lang in entry.translations:
+            return entry.translations[lang].question
+        if lang != self.kb.language:
+            machine = self.cached(entry.question, lang)
+            if machine is not None:
+                return machine
+        return entry.question
+
+    def topic(self, topic: Topic, lang: str) -> str:
+        name = topic.name_in(lang, self.kb.language)
+        if lang not in topic.names and lang != self.kb.language:
+            return self.cached(name, lang) or name
+        return name
+
+    def message(self, lang: str, key: str, **fields: str) -> str:
+        """The bot's own words: the curated locale file, else a cached translation of the
+        English text, else English."""
+        if messages.has_locale(lang) or lang == messages.FALLBACK:
+            return messages.text(lang, key, **fields)
+        english = messages.text(messages.FALLBACK, key)
+        machine = self.memory.get((source_hash(english), lang)) if self.kb.language == "en" \
+            else None
+        template = machine if machine and _same_fields(english, machine) else english
+        return template.format(**fields) if fields else template
+
+    def machine_phrasings(self) -> dict[str, list[Phrasing]]:
+        """Cached machine translations of questions and alternates, to match against."""
+        extra: dict[str, list[Phrasing]] = {}
+        for entry in self.kb.entries:
+            for lang in self.versions:
+                if lang in entry.translations:
+                    continue
+                for text in (entry.question, *entry.alternates):
+                    machine = self.cached(text, lang)
+                    if machine:
+                        extra.setdefault(entry.id, []).append(Phrasing(entry.id, lang, machine))
+        return extra
+
+    def pending(self, langs: list[str] | None = None) -> list[tuple[str, str, str]]:
+        """(text, language, kind) that `kb translate` still has to translate."""
+        todo = []
+        targets = [lang for lang in (langs or self.languages()) if self.can_translate(lang)]
+        for lang in targets:
+            for entry in self.kb.entries:
+                if lang in entry.translations:
+                    continue
+                todo.append((entry.answer, lang, ANSWER))
+                todo += [(t, lang, PHRASING) for t in (entry.question, *entry.alternates)]
+            todo += [(t.name_in(self.kb.language, self.kb.language), lang, TOPIC)
+                     for t in self.kb.topics if lang not in t.names]
+            if not messages.has_locale(lang) and self.kb.language == messages.FALLBACK:
+                todo += [(messages.text(messages.FALLBACK, key), lang, MESSAGE)
+                         for key in messages.keys()]
+        seen = set()
+        unique = []
+        for text, lang, kind in todo:
+            if (text, lang) not in seen and self.cached(text, lang) is None:
+                seen.add((text, lang))
+                unique.append((text, lang, kind))
+        return unique
+
+
+def _fields(template: str) -> list[str]:
+    return sorted(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def _same_fields(a: str, b: str) -> bool:
+    """A machine-translated template is usable only with the same {placeholders}."""
+    try:
+        return _fields(a) == _fields(b)
+    except ValueError:
+        return False
