@@ -188,7 +188,8 @@ def build_answerer(config: Config, kb_dir: Path | None = None, storage=None,
     kb = load_knowledge(folder, config.knowledge.language, config.knowledge.cache_dir)
     glossary = load_glossary(Path(folder))
     translator = translator or machine_translator(config)
-    localizer = Localizer(kb, config.translation, translator, storage, glossary)
+    localizer = Localizer(kb, config.translation, translator, storage, glossary,
+                          config.languages.supported)
     encoder = Encoder()
     matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir,
                       localizer.machine_phrasings())

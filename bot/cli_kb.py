@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -118,7 +119,7 @@ def _localizer(config: Config, kb_dir: Path | None) -> Localizer:
     except KnowledgeError as exc:
         raise click.ClickException(problems_message(exc)) from exc
     return Localizer(base, config.translation, translator, open_storage(config, create=True),
-                     glossary)
+                     glossary, config.languages.supported)
 
 
 @kb.command()
@@ -144,7 +145,7 @@ def translate(config: Config, kb_dir: Path | None, langs: tuple[str, ...]) -> No
     todo = localizer.pending(list(langs) or None)
     click.echo(f"{len(todo)} text(s) to translate into "
                f"{', '.join(sorted({lang for _, lang, _ in todo})) or 'no language'}", err=True)
-    with click.progressbar(todo, label="Translating", file=click.get_text_stream("stderr"),
+    with click.progressbar(todo, label="Translating", file=sys.stderr,
                            show_pos=True) as bar:
         for text, lang, kind in bar:
             localizer.translate(text, lang, kind)

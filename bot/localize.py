@@ -37,9 +37,13 @@ class Localizer:
 
     def __init__(self, kb: KnowledgeBase, config: TranslationConfig,
                  translator: MachineTranslator | None = None, storage=None,
-                 glossary: Glossary | None = None):
+                 glossary: Glossary | None = None, languages: tuple[str, ...] = ()):
+        """`languages`: the configured languages (with the knowledge base's own and those
+        of the curated locales, the targets machine translation is looked up for)."""
         self.kb = kb
         self.config = config
+        self.targets = sorted(set(languages) | set(kb.languages()) | set(messages.available())
+                              - {kb.language})
         self.translator = translator
         self.storage = storage
         self.glossary = glossary
@@ -51,20 +55,16 @@ class Localizer:
         """Re-read which models are installed and the cached translations made with them."""
         self.versions = {}
         if self.translator is not None:
-            for lang in set(self.kb.languages()) | set(self._configured()):
-                if lang != self.kb.language:
-                    version = self.translator.model_version(self.kb.language, lang)
-                    if version:
-                        self.versions[lang] = version
+            for lang in self.targets:
+                version = self.translator.model_version(self.kb.language, lang)
+                if version:
+                    self.versions[lang] = version
         self.memory = {}
         if self.storage is not None:
             for row in self.storage.translations():
                 if (row["source_lang"] == self.kb.language
                         and self.versions.get(row["target_lang"]) == row["model"]):
                     self.memory[row["source_hash"], row["target_lang"]] = row["text"]
-
-    def _configured(self) -> list[str]:
-        return list(messages.available())
 
     def languages(self) -> list[str]:
         """Target languages the installed models cover."""
