@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.answering import Answer, Answerer
@@ -217,6 +218,16 @@ async def forget(update: Update, context: Context) -> None:
     await update.effective_message.reply_text(say(context, lang, "forgotten"))
 
 
+async def notify(update: Update, context: Context) -> None:
+    """/notify on|off: whether answers to earlier unanswered questions are sent later."""
+    lang = await ui_language(update, context)
+    choice = (context.args or ["on"])[0].lower()
+    off = choice in ("off", "no", "0", "stop")
+    await _store(context, "set_notify_opt_out", update.effective_user.id, off)
+    await update.effective_message.reply_text(say(context, lang,
+                                                  "notify_off" if off else "notify_on"))
+
+
 def _question_text(update: Update, context: Context) -> str | None:
     """The question in a message, or None when the bot is not addressed (groups)."""
     message = update.effective_message
@@ -402,9 +413,35 @@ async def reload(update: Update, context: Context) -> None:
             f"previous one.\n{problems}{more}")
         return
     context.bot_data["answerer"] = answerer
+    sent = await notify_resolved(context)
     await update.effective_message.reply_text(
         f"Knowledge base reloaded: {len(answerer.kb.entries)} entries in "
-        f"{len(answerer.kb.topics)} topics.")
+        f"{len(answerer.kb.topics)} topics." +
+        (f" Sent the answer to {sent} earlier question(s)." if sent else ""))
+
+
+async def notify_resolved(context: Context) -> int:
+    """Send each resolved question's answer, once, to whoever asked it (unless opted out)."""
+    pending = await _store(context, "pending_notifications") or []
+    answerer = _answerer(context)
+    sent = 0
+    for item in pending:
+        if item["entry_id"] not in answerer.kb.by_id:
+            continue  # resolved with an entry this knowledge base does not have (yet)
+        lang = item["language"]
+        answer = await translated(context, answerer.answer_entry(item["entry_id"], lang))
+        intro = say(context, lang, "resolved_answer", question=item["question"])
+        try:
+            await context.bot.send_message(item["chat_id"], html.escape(intro, quote=False),
+                                           parse_mode=ParseMode.HTML)
+            for part in answer_messages(answer, answerer):
+                await context.bot.send_message(item["chat_id"], part, parse_mode=ParseMode.HTML,
+                                               disable_web_page_preview=True)
+        except TelegramError as exc:  # blocked the bot, deleted the chat: do not retry
+            log.warning("could not send a resolved answer to a chat: %s", exc)
+        await _store(context, "mark_notified", item["ids"])
+        sent += 1
+    return sent
 
 
 @staff_only

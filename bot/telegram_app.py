@@ -7,6 +7,7 @@ polling starts and closed after it stops. `run()` starts long polling or a webho
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -57,6 +58,8 @@ def build_application(config: Config, answerer: Answerer, storage=None,
         builder = builder.request(request).get_updates_request(request)
 
     async def post_init(app: Application) -> None:
+        if storage is not None:
+            app.bot_data["purge_task"] = asyncio.create_task(purge_daily(storage))
         app.bot_data.update(answerer=answerer, config=config, storage=storage,
                             translate=translate,
                             matching_pool=ThreadPoolExecutor(1, thread_name_prefix="matching"),
@@ -64,6 +67,9 @@ def build_application(config: Config, answerer: Answerer, storage=None,
                                 1, thread_name_prefix="translation"))
 
     async def post_shutdown(app: Application) -> None:
+        task = app.bot_data.get("purge_task")
+        if task is not None:
+            task.cancel()
         app.bot_data["matching_pool"].shutdown(wait=True)
         app.bot_data["translation_pool"].shutdown(wait=True)
         if storage is not None:
@@ -72,6 +78,17 @@ def build_application(config: Config, answerer: Answerer, storage=None,
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     wire(app, config)
     return app
+
+
+async def purge_daily(storage, every_s: float = 24 * 3600) -> None:
+    """Delete what is older than [storage] retention_days now, then once a day."""
+    while True:
+        try:
+            removed = await asyncio.to_thread(storage.purge)
+            log.info("retention purge: %d row(s) removed", removed)
+        except Exception:  # a failed purge must not stop the bot; it is retried tomorrow
+            log.exception("retention purge failed")
+        await asyncio.sleep(every_s)
 
 
 def wire(app: Application, config: Config) -> None:
@@ -84,6 +101,7 @@ def wire(app: Application, config: Config) -> None:
     app.add_handler(CommandHandler("topics", handlers.topics))
     app.add_handler(CommandHandler("staff", handlers.staff))
     app.add_handler(CommandHandler("forget", handlers.forget))
+    app.add_handler(CommandHandler("notify", handlers.notify))
     app.add_handler(CommandHandler("reload", handlers.reload))
     app.add_handler(CommandHandler("unanswered", handlers.unanswered))
     app.add_handler(CommandHandler("stats", handlers.stats))

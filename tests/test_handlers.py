@@ -1,5 +1,6 @@
 """Handlers through a real Application whose network layer is a recording request."""
 
+import asyncio
 import html
 import time
 from dataclasses import replace
@@ -317,3 +318,39 @@ async def test_long_answers_are_split_under_telegrams_limit(run_updates, small_a
     joined = html.unescape("\n\n".join(p for p in parts)).replace("<b>What is a fapiao?</b>", "")
     assert joined.split() == long_answer.split()
     assert all(p.count("&lt;tag&gt;") == p.count("&lt;tag") for p in parts)  # no cut entity
+
+
+async def test_resolved_questions_reach_their_askers_once_after_reload(
+        run_updates, storage, api, bot_config, small_kb_dir):
+    config = replace(bot_config, knowledge=replace(bot_config.knowledge, dir=small_kb_dir))
+    await run_updates(tg.message("Who sells the best pizza near the centre?", user_id=601),
+                      tg.message("Who sells the best pizza near the centre?", user_id=602,
+                                 language_code="zh"),
+                      tg.message("/notify off", user_id=602), storage=storage, config=config)
+    ids = [item["id"] for item in storage.list_unanswered()]
+    assert len(ids) == 2
+    storage.set_unanswered_status(ids, "resolved", "office-hours")
+    await run_updates(tg.message("/reload", user_id=STAFF_USER), storage=storage, config=config)
+    intro, answer = texts(api, 601)[-2:]
+    assert intro == ('Earlier you asked: "Who sells the best pizza near the centre?". '
+                     "Here is the answer:")
+    assert "See the hours posted at the entrance" in answer
+    assert texts(api, 602)[-1] == messages.text("zh", "notify_off")  # opted out: nothing
+    assert "Sent the answer to 1 earlier question(s)" in texts(api, STAFF_USER)[-1]
+    before = len(texts(api, 601))
+    await run_updates(tg.message("/reload", user_id=STAFF_USER), storage=storage, config=config)
+    assert len(texts(api, 601)) == before  # once only
+
+
+async def test_retention_purge_runs_when_the_bot_starts(run_updates, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    old = datetime.now(UTC) - timedelta(days=400)
+    with Storage(tmp_path / "old.db", b"k" * 32, clock=lambda: old) as past:
+        past.log_interaction(user_id=1, chat_type="private", language="en", question="old",
+                             status="answered")
+    with Storage(tmp_path / "old.db", b"k" * 32, retention_days=365) as storage:
+        await run_updates(tg.message("hello"), storage=storage)
+        await asyncio.sleep(0.1)
+        questions = [r["question"] for r in storage.db.query("SELECT question FROM interactions")]
+    assert questions == ["hello"]
