@@ -326,7 +326,8 @@ async def test_resolved_questions_reach_their_askers_once_after_reload(
     await run_updates(tg.message("Who sells the best pizza near the centre?", user_id=601),
                       tg.message("Who sells the best pizza near the centre?", user_id=602,
                                  language_code="zh"),
-                      tg.message("/notify off", user_id=602), storage=storage, config=config)
+                      tg.message("/notify off", user_id=602, language_code="zh"),
+                      storage=storage, config=config)
     ids = [item["id"] for item in storage.list_unanswered()]
     assert len(ids) == 2
     storage.set_unanswered_status(ids, "resolved", "office-hours")
