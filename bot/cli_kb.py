@@ -56,11 +56,13 @@ def check(config: Config, kb_dir: Path | None) -> None:
 
 
 def _warnings(base: KnowledgeBase) -> list[str]:
+    drafts = [f"{e.source} [{e.id}]: unfinished draft (TODO answer or `todo` tag): the bot "
+              "does not serve it until it is completed" for e in base.entries if e.unfinished]
     owners: dict[str, set[str]] = {}
     for p in base.phrasings():
         owners.setdefault(normalize(p.text), set()).add(p.entry_id)
-    return [f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
-            for key, ids in owners.items() if len(ids) > 1]
+    return drafts + [f"the phrasing {key!r} belongs to several entries: "
+                     f"{', '.join(sorted(ids))}" for key, ids in owners.items() if len(ids) > 1]
 
 
 def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:

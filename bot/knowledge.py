@@ -80,6 +80,12 @@ class FaqEntry:
         tr = self.translations.get(lang)
         return tr.question if tr else self.question
 
+    @property
+    def unfinished(self) -> bool:
+        """A draft staff have not completed: a TODO answer or the `todo` tag. The bot does
+        not serve it; `kb check` warns about it."""
+        return self.answer.lstrip().upper().startswith("TODO") or "todo" in self.tags
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -109,7 +115,10 @@ class KnowledgeBase:
     by_id: dict[str, FaqEntry] = field(hash=False, repr=False, compare=False)
 
     def phrasings(self) -> Iterator[Phrasing]:
+        """Every phrasing of every finished entry, grouped by entry."""
         for e in self.entries:
+            if e.unfinished:
+                continue
             for text in (e.question, *e.alternates):
                 yield Phrasing(e.id, self.language, text)
             for lang, tr in e.translations.items():

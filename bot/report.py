@@ -102,7 +102,7 @@ class Report:
     clusters: tuple[Cluster, ...]  # biggest first, at most TOP_CLUSTERS
     unanswered_total: int
     top_entries: tuple[EntryStats, ...]  # most used first, at most TOP_ENTRIES
-    entry_feedback: tuple[EntryStats, ...]  # every entry with votes, least helpful first
+    entry_feedback: tuple[EntryStats, ...]  # every entry with votes, most unhelpful first
     votes: int
     helpful: int
     replies_timed: int
@@ -129,21 +129,30 @@ Clusterer = Callable[[list[UnansweredItem]], Sequence[Sequence[UnansweredItem]]]
 # Building ---------------------------------------------------------------------------------
 
 
+def _connect(db_path: Path) -> sqlite3.Connection:
+    """Read-only where SQLite can; else (a WAL file whose -shm it may not create) query-only."""
+    conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
 def open_readonly(db_path: Path) -> sqlite3.Connection:
-    """The bot's database opened read-only (read-write only if SQLite cannot do otherwise)."""
+    """The bot's database, opened so that nothing can be written; ReportError if it isn't."""
     db_path = Path(db_path)
     if not db_path.is_file():
         raise ReportError(f"no database at {db_path}: the bot has not logged any question "
                           "there yet, or [storage] database points elsewhere")
     try:
-        conn = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError:  # a WAL database in a folder we may not write to
-        conn = sqlite3.connect(db_path)
-        conn.execute("PRAGMA query_only = ON")
+        conn = _connect(db_path)
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.DatabaseError as exc:
         raise ReportError(f"cannot read {db_path}: {exc}") from exc
-    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     missing = {"interactions", "feedback"} - names
     if missing:
         conn.close()
@@ -244,8 +253,8 @@ def _entries(conn: sqlite3.Connection, params: dict, kb: KnowledgeBase | None
                           n, helpful)
 
     top = sorted(uses, key=lambda e: (-uses[e], e))[:TOP_ENTRIES]
-    rated = sorted((stats(e) for e in votes), key=lambda s: (s.helpful_rate, -s.votes,
-                                                            s.entry_id))
+    rated = sorted((stats(e) for e in votes),
+                   key=lambda s: (s.helpful - s.votes, s.helpful_rate, s.entry_id))
     return [stats(e) for e in top], rated
 
 
@@ -271,6 +280,7 @@ def build_report(db_path: Path, kb: KnowledgeBase | None, *, since: dt.datetime,
     params = {"since": _iso(since), "until": _iso(now)}
     conn = open_readonly(db_path)
     try:
+        conn.execute("BEGIN")  # one snapshot for every figure, while the bot goes on logging
         days = _every_day(_outcomes(conn, "substr(time, 1, 10)", "1", params), since, now)
         languages = _outcomes(conn, "language", "total DESC, key", params)
         total = sum(day.total for day in days)
@@ -366,9 +376,8 @@ COLOURS = {"answered": "#2e7d32", "suggest": "#f2a900", "unanswered": "#c62828",
            "smalltalk": "#90a4ae", "original": "#1565c0", "curated": "#2e7d32",
            "machine": "#ef6c00", "source": "#8e24aa"}
 NAMES = {"answered": "answered", "suggest": "suggested", "unanswered": "unanswered",
-         "smalltalk": "small talk", "original": "original text (knowledge base language)",
-         "curated": "curated translation", "machine": "machine translation",
-         "source": "untranslated (knowledge base language shown)"}
+         "smalltalk": "small talk", "original": "original language", "curated": "curated "
+         "translation", "machine": "machine translation", "source": "not yet translated"}
 CHART_W, AXIS_L, AXIS_R, AXIS_T, AXIS_B = 960, 56, 12, 14, 34
 CSS = """
 body{font:15px/1.45 system-ui,"Segoe UI","DejaVu Sans",sans-serif;color:#222;margin:0;
@@ -385,7 +394,7 @@ h2{font-size:18px;margin:0 0 8px}p.note{color:#555;margin:0 0 10px;font-size:14p
 svg{width:100%;height:auto;display:block;margin:4px 0 8px}
 svg text{font:12px system-ui,"DejaVu Sans",sans-serif;fill:#333}
 table{border-collapse:collapse;width:100%;font-size:14px}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e3e6ea;vertical-align:top}
+th,td{text-align:start;padding:5px 8px;border-bottom:1px solid #e3e6ea;vertical-align:top}
 th{background:#f0f2f5;font-weight:600}td.num,th.num{text-align:right;white-space:nowrap}
 .legend span{margin-right:14px;white-space:nowrap;font-size:13px}
 .legend i{display:inline-block;width:11px;height:11px;margin-right:5px;border-radius:2px}
@@ -405,16 +414,16 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.1f} ms"
 
 
-def _short(text: str, limit: int = 34) -> str:
+def _short(text: str, limit: int = 32) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _nice(peak: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k at or above `peak`: a round top for an axis."""
+    """The smallest round number (1, 1.2, 1.6, 2, ... x 10^k) at or above `peak`."""
     if peak <= 0:
         return 1
     power = 10 ** math.floor(math.log10(peak))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= peak)
+    return next(m * power for m in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10) if m * power >= peak)
 
 
 def _svg(height: float, title: str, parts: list[str]) -> str:
@@ -450,10 +459,12 @@ def _day_axes(days: Sequence[Outcomes], height: float, top: float,
 
 def per_day_bars(days: Sequence[Outcomes], height: float = 280) -> str:
     """Questions per day as stacked bars, one colour per outcome."""
-    top = _nice(max(d.total for d in days))
-    parts = _day_axes(days, height, top, lambda v: f"{v:,.0f}" if top >= 4 else f"{v:g}")
+    peak = max(d.total for d in days)
+    top = max(4, 4 * math.ceil(peak / 4)) if peak < 40 else _nice(peak)  # whole-number ticks
+    parts = _day_axes(days, height, top, lambda v: f"{v:,.0f}")
     plot_h = height - AXIS_T - AXIS_B
     slot = (CHART_W - AXIS_L - AXIS_R) / len(days)
+    width = min(slot * 0.76, 48)
     for i, day in enumerate(days):
         y = AXIS_T + plot_h
         for outcome in OUTCOMES:
@@ -461,7 +472,7 @@ def per_day_bars(days: Sequence[Outcomes], height: float = 280) -> str:
             if count:
                 h = count / top * plot_h
                 y -= h
-                parts.append(_rect(AXIS_L + (i + 0.12) * slot, y, slot * 0.76, h,
+                parts.append(_rect(AXIS_L + (i + 0.5) * slot - width / 2, y, width, h,
                                    COLOURS[outcome], f"{day.key}: {count:,} {NAMES[outcome]} "
                                    f"of {day.total:,}"))
     return _svg(height, "Questions per day by outcome", parts)
@@ -491,7 +502,7 @@ def share_lines(days: Sequence[Outcomes], height: float = 240) -> str:
 
 def hbars(rows: Sequence[tuple[str, Sequence[tuple[int, str, str]], str]], title: str) -> str:
     """Horizontal bars: (label, segments of (value, colour, tooltip), text after the bar)."""
-    row_h, label_w, value_w = 26, 210, 120
+    row_h, label_w, value_w = 26, 250, 120
     peak = max((sum(v for v, _, _ in segments) for _, segments, _ in rows), default=0) or 1
     parts = []
     for k, (label, segments, after) in enumerate(rows):
@@ -595,15 +606,27 @@ def _entries_section(r: Report) -> str:
         _table(header, rows, numeric={2, 3, 4}, user_text={1}) if rows else "")
 
 
+def _long_table(header: Sequence[str], rows: Sequence[Sequence[object]],
+                numeric: Collection[int], user_text: Collection[int], shown: int = 20) -> str:
+    """The first `shown` rows, and the rest folded away under a <details>."""
+    if not rows:
+        return ""
+    html = _table(header, rows[:shown], numeric, user_text)
+    if len(rows) > shown:
+        html += (f"<details><summary>{len(rows) - shown} more</summary>"
+                 f"{_table(header, rows[shown:], numeric, user_text)}</details>")
+    return html
+
+
 def _feedback_section(r: Report) -> str:
-    rows = [[s.entry_id, s.question, f"{s.votes:,}", f"{s.helpful:,}", _pct(s.helpful_rate)]
-            for s in r.entry_feedback]
+    rows = [[s.entry_id, s.question, f"{s.votes:,}", f"{s.votes - s.helpful:,}",
+             _pct(s.helpful_rate)] for s in r.entry_feedback]
     return _section(
         "Helpful feedback",
         f"Overall {_pct(r.helpful_rate)} of {r.votes:,} votes said the answer helped. "
-        "Per entry, least helpful first.",
-        _table(["entry", "question", "votes", "helpful", "rate"], rows, numeric={2, 3, 4},
-               user_text={1}) if rows else "")
+        "Per entry, the most \"not helpful\" votes first.",
+        _long_table(["entry", "question", "votes", "not helpful", "helpful"], rows,
+                    numeric={2, 3, 4}, user_text={1}))
 
 
 def _sources_section(r: Report) -> str:
@@ -613,7 +636,9 @@ def _sources_section(r: Report) -> str:
     timing = (f"Reply time over {r.replies_timed:,} questions: median {_ms(r.median_ms)}, "
               f"90th percentile {_ms(r.p90_ms)}.")
     return _section("Answer texts and reply time",
-                    "Where the text of each answer came from, in the asker's language. " + timing,
+                    "Where the text of each answer came from: the knowledge base's own language, "
+                    "a translation, or the original text because no translation exists yet. "
+                    + timing,
                     hbars(rows, "Answer text source") if rows else "")
 
 
@@ -624,9 +649,9 @@ def _stale_section(r: Report) -> str:
             for s in r.stale_entries]
     note = (f"{len(rows)} entries were last reviewed more than {r.review_age_days} days ago."
             if rows else f"Every entry was reviewed in the last {r.review_age_days} days.")
-    return _section("Entries due for review", note, _table(
-        ["entry", "topic", "question", "reviewed", "days ago"], rows, numeric={4},
-        user_text={2}) if rows else "")
+    return _section("Entries due for review", note, _long_table(
+        ["entry", "topic", "question", "reviewed", "days ago"], rows, numeric={3, 4},
+        user_text={2}))
 
 
 def render_html(report: Report) -> str:

@@ -213,3 +213,16 @@ def test_ask_answers_every_line_whatever_it_holds(cli, lines):
         assert row["question"] == line
         assert row["status"] in ("answered", "suggest", "unanswered", "smalltalk")
         assert row["reply"].strip()
+
+
+def test_unfinished_drafts_are_not_served_and_kb_check_warns(cli, small_kb_dir):
+    path = small_kb_dir / "money.yaml"
+    path.write_text(path.read_text().replace(
+        "answer: A fapiao is the official tax invoice in China, issued through the tax system.",
+        "answer: 'TODO: write the answer'"))
+    checked = cli("kb", "check", "--kb", str(small_kb_dir))
+    assert checked.exit_code == 0
+    assert "[fapiao]: unfinished draft" in checked.stderr
+    asked = cli("ask", "--kb", str(small_kb_dir), "--json", "What is a fapiao?")
+    row = json.loads(asked.stdout)
+    assert row["id"] != "fapiao" and "TODO" not in row["reply"]

@@ -1,0 +1,89 @@
+"""The `report` command: the managers' HTML page (and CSV tables) from the question log."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from bot.cli_common import KB_OPTION, problems_message
+from bot.config import Config
+from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.report import ReportError, build_report, render_html, write_csv
+
+_DAYS = re.compile(r"^(\d+)d$")
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """`30d` (the last 30 days) or a date / date-time (`2026-11-01`, taken as UTC)."""
+    value = value.strip()
+    days = _DAYS.match(value)
+    if days:
+        if int(days.group(1)) < 1:
+            raise click.BadParameter("give at least 1d", param_hint="--since")
+        return now - timedelta(days=int(days.group(1)))
+    try:
+        since = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a number of days like 30d nor a date "
+                                 "like 2026-11-01", param_hint="--since") from None
+    since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+    if since > now:
+        raise click.BadParameter(f"{value} is in the future", param_hint="--since")
+    return since
+
+
+def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
+    """The knowledge base for entry questions and review dates; None (with a warning) if broken."""
+    try:
+        return load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language,
+                              config.knowledge.cache_dir)
+    except KnowledgeError as exc:
+        click.echo(problems_message(exc), err=True)
+        click.echo("Warning: the report leaves out entry questions and review dates.", err=True)
+        return None
+
+
+@click.command()
+@click.option("--since", default="30d", show_default=True,
+              help="Start of the period: a number of days back (30d) or a UTC date "
+                   "(2026-11-01). The period ends now.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True,
+              help="The HTML page to write (self-contained: open it offline, mail it).")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write every table as a UTF-8 CSV file into this folder.")
+@KB_OPTION
+@click.option("--review-age-days", type=click.IntRange(min=1), default=365, show_default=True,
+              help="List entries whose `reviewed` date is older than this many days.")
+@click.pass_obj
+def report(config: Config, since: str, out: Path, csv_dir: Path | None, kb_dir: Path | None,
+           review_age_days: int) -> None:
+    """Write the managers' report: questions per day, outcomes, languages, top unanswered
+    questions, most used entries, helpful feedback, reply time and entries due for review.
+
+    Reads the database at [storage] database read-only; the bot may keep running.
+
+    Example: python -m bot report --since 30d --out report.html --csv report-csv
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = parse_since(since, now)
+    kb = _knowledge(config, kb_dir)
+    try:
+        result = build_report(config.storage.database, kb, since=start, now=now,
+                              review_age_days=review_age_days)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render_html(result), encoding="utf-8")
+        written = write_csv(result, csv_dir) if csv_dir else []
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the report: {exc}") from exc
+    plural = "" if result.total == 1 else "s"
+    click.echo(f"Wrote {out}: {result.total:,} question{plural} from {start:%Y-%m-%d %H:%M} to "
+               f"{now:%Y-%m-%d %H:%M} UTC.")
+    if written:
+        click.echo(f"Wrote {len(written)} CSV files to {csv_dir}.")

@@ -1,0 +1,291 @@
+"""`python -m bot unanswered ...`: the staff's curation loop over unanswered questions.
+
+List the queue, see which questions many people asked (in any language), then either add
+them to an existing entry (`resolve`, after which /reload tells the askers the answer),
+draft a new entry (`new-entry`) or set them aside (`ignore`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from bot import curation
+from bot.cli_common import KB_OPTION, open_storage, problems_message
+from bot.config import Config
+from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
+
+QUESTION_WIDTH = 70
+_SPAN = re.compile(r"(\d+)\s*([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class Since(click.ParamType):
+    """A time span back from now (30m, 24h, 7d, 2w) or a UTC date / time (2026-11-01)."""
+
+    name = "since"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        span = _SPAN.fullmatch(text.lower())
+        if span:
+            return datetime.now(UTC) - timedelta(**{_UNITS[span[2]]: int(span[1])})
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is neither a time span like 7d, 24h or 30m nor a date like "
+                      "2026-11-01", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+SINCE_OPTION = click.option(
+    "--since", type=Since(),
+    help="Only questions asked since then: a span back from now (30m, 24h, 7d, 2w) or a "
+         "UTC date or time (2026-11-01, 2026-11-01T09:00).")
+LANG_OPTION = click.option("--lang", help="Only questions in this language, e.g. ru.")
+STATUS_OPTION = click.option(
+    "--status", type=click.Choice([*UNANSWERED_STATUSES, "all"]), default="new",
+    show_default=True, help="Only questions with this status (all: any status).")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True,
+                           help="One JSON object per line instead of a table.")
+IDS_ARGUMENT = click.argument("ids", nargs=-1, type=int, required=True)
+
+
+@click.group()
+def unanswered() -> None:
+    """Review unanswered questions and turn them into knowledge-base entries."""
+
+
+@contextmanager
+def _storage(config: Config) -> Iterator[Storage]:
+    storage = open_storage(config)
+    if storage is None:
+        raise click.ClickException(f"no database yet at {config.storage.database}: the bot "
+                                   "has not logged anything")
+    with storage:
+        yield storage
+
+
+def _query(storage: Storage, since: datetime | None, lang: str | None, status: str,
+           limit: int | None = None) -> list[dict]:
+    return storage.list_unanswered(since=since, language=lang, limit=limit,
+                                   status=None if status == "all" else status)
+
+
+def _items(storage: Storage, ids: tuple[int, ...]) -> list[dict]:
+    """The queued questions `ids`, in that order, or a clear error naming the unknown ones."""
+    rows = {row["id"]: row for row in storage.list_unanswered(status=None)}
+    unknown = [str(i) for i in dict.fromkeys(ids) if i not in rows]
+    if unknown:
+        raise click.ClickException(f"unknown unanswered question id(s): {', '.join(unknown)}; "
+                                   "nothing changed (see `unanswered list --status all`)")
+    return [rows[i] for i in dict.fromkeys(ids)]
+
+
+def _load(config: Config, kb_dir: Path) -> KnowledgeBase:
+    try:
+        return load_knowledge(kb_dir, config.knowledge.language)
+    except KnowledgeError as exc:
+        raise click.ClickException(problems_message(exc)) from exc
+
+
+def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _ids(ids: tuple[int, ...] | list[int]) -> str:
+    return " ".join(map(str, sorted(ids)))
+
+
+@unanswered.command("list")
+@SINCE_OPTION
+@LANG_OPTION
+@STATUS_OPTION
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many questions.")
+@JSON_OPTION
+@click.pass_obj
+def list_(config: Config, since: datetime | None, lang: str | None, status: str,
+          limit: int | None, as_json: bool) -> None:
+    """List queued questions, oldest first; times are UTC.
+
+    Example: python -m bot unanswered list --since 7d --lang ru
+    """
+    with _storage(config) as storage:
+        rows = _query(storage, since, lang, status, limit)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No unanswered questions match.")
+        return
+    click.echo(f"{'id':>6}  {'time (UTC)':<16}  {'lang':<4}  {'status':<8}  question")
+    for row in rows:
+        when = row["time"][:16].replace("T", " ")
+        click.echo(f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {row['status']:<8}  "
+                   f"{_cut(row['question'])}")
+    click.echo(f"{len(rows)} question(s)")
+
+
+def _encoder():
+    from bot.encoder import Encoder
+
+    return Encoder()
+
+
+@unanswered.command("clusters")
+@SINCE_OPTION
+@LANG_OPTION
+@STATUS_OPTION
+@click.option("--threshold", type=click.FloatRange(-1, 1), default=curation.DEFAULT_THRESHOLD,
+              show_default=True,
+              help="Mean cosine similarity two groups need to merge: higher gives smaller, "
+                   "purer clusters.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show only the biggest N clusters.")
+@JSON_OPTION
+@click.pass_obj
+def clusters(config: Config, since: datetime | None, lang: str | None, status: str,
+             threshold: float, limit: int | None, as_json: bool) -> None:
+    """Group questions that mean the same thing, in any language; biggest first.
+
+    Example: python -m bot unanswered clusters --since 30d
+    """
+    with _storage(config) as storage:
+        rows = _query(storage, since, lang, status)
+    if not rows:
+        click.echo("No unanswered questions match.")
+        return
+    click.echo(f"Grouping {len(rows)} question(s)...", err=True)
+    try:
+        found = curation.clusters(rows, _encoder(), threshold)[:limit]
+    except curation.CurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for n, cluster in enumerate(found, 1):
+        if as_json:
+            click.echo(json.dumps({
+                "summary": cluster.summary, "representative": cluster.representative,
+                "representative_id": cluster.representative_id, "people": len(cluster.users),
+                "languages": cluster.languages, "ids": sorted(cluster.ids),
+                "questions": [{"id": i, "language": lang, "question": q} for i, lang, q in
+                              zip(cluster.ids, cluster.item_languages, cluster.questions,
+                                  strict=True)],
+            }, ensure_ascii=False))
+            continue
+        langs = ", ".join(f"{code} {count}" for code, count in cluster.languages.items())
+        click.echo(f"{n}. {cluster.counts} asked about: {_cut(cluster.representative)}")
+        click.echo(f"   ids: {_ids(cluster.ids)}   ({langs})")
+        for question in cluster.questions[1:4]:
+            click.echo(f"   - {_cut(question, QUESTION_WIDTH - 5)}")
+        if len(cluster.questions) > 4:
+            click.echo(f"   ... and {len(cluster.questions) - 4} more")
+    if not as_json:
+        click.echo("\nNext: `unanswered resolve IDS --entry ENTRY_ID` to add them to an entry, "
+                   "`unanswered new-entry IDS` to draft one, or `unanswered ignore IDS`.")
+
+
+@unanswered.command()
+@IDS_ARGUMENT
+@click.option("--entry", "entry_id", required=True,
+              help="Id of the knowledge-base entry that answers these questions.")
+@KB_OPTION
+@click.pass_obj
+def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | None) -> None:
+    """Add the questions IDS to the phrasings of an entry and mark them resolved by it.
+
+    The topic file keeps its comments and layout and is written only if the knowledge base
+    still validates. Askers waiting for an answer get it when the bot next reloads.
+
+    Example: python -m bot unanswered resolve 12 15 31 --entry bank-account
+    """
+    folder = Path(kb_dir or config.knowledge.dir)
+    with _storage(config) as storage:
+        items = _items(storage, ids)
+        kb = _load(config, folder)
+        questions = [item["question"] for item in items]
+        languages = [item["language"] for item in items]
+        try:
+            plan = curation.plan_alternates(kb, entry_id, questions, languages)
+            if curation.is_unfinished(plan.entry):
+                raise curation.CurationError(
+                    f"entry {entry_id!r} is not finished (TODO answer or `todo` tag in "
+                    f"{plan.entry.source}): complete it first, or askers would be sent a draft")
+            curation.add_alternates(folder, entry_id, questions, languages=languages,
+                                    kb_language=kb.language)
+        except curation.CurationError as exc:
+            raise click.ClickException(f"{exc}\nNothing changed.") from exc
+        storage.set_unanswered_status([item["id"] for item in items], RESOLVED, entry_id)
+        waiting = storage.pending_notifications([entry_id])
+    translated = sum(1 for lang, _ in plan.added if lang)
+    note = f" ({translated} under their curated translation)" if translated else ""
+    click.echo(f"Added {len(plan.added)} question(s) to entry {entry_id} in {plan.file}{note}; "
+               f"{len(plan.skipped)} already there.")
+    click.echo(f"Marked {len(items)} question(s) resolved by {entry_id}: "
+               f"{_ids([item['id'] for item in items])}.")
+    askers = f" and sends the answer to {len(waiting)} waiting asker(s)" if waiting else ""
+    click.echo(f"Now send /reload to the bot so that it serves the new phrasings{askers}.")
+
+
+@unanswered.command("new-entry")
+@IDS_ARGUMENT
+@click.option("--topic", help="Topic the entry belongs to (a topic file's name without "
+                              ".yaml, e.g. company); only shown in the draft's hint.")
+@click.option("--append-to", type=click.Path(path_type=Path, dir_okay=False),
+              help="Append the draft to this topic file (e.g. knowledge/company.yaml) instead "
+                   "of printing it; written only if the knowledge base still validates.")
+@KB_OPTION
+@click.pass_obj
+def new_entry(config: Config, ids: tuple[int, ...], topic: str | None, append_to: Path | None,
+              kb_dir: Path | None) -> None:
+    """Draft a new entry from the questions IDS, for staff to complete.
+
+    The draft has an id, the most central question (in the knowledge base's language when
+    one was asked in it), the others as alternates, and TODO answer and tags.
+
+    Example: python -m bot unanswered new-entry 12 15 31 --append-to knowledge/company.yaml
+    """
+    folder = Path(kb_dir or config.knowledge.dir)
+    if append_to is not None and topic is not None and append_to.stem != topic:
+        raise click.UsageError(f"--topic {topic} and --append-to {append_to} disagree")
+    with _storage(config) as storage:
+        items = _items(storage, ids)
+    cluster = curation.cluster_of(items, _encoder())
+    language = config.knowledge.language
+    if append_to is None:
+        topic_file = folder / f"{topic or 'TOPIC'}.yaml"
+        click.echo(f"# Paste under `entries:` in {topic_file}, or rerun with --append-to.")
+        click.echo(curation.new_entry_scaffold(cluster, topic_file, kb_language=language),
+                   nl=False)
+        return
+    try:
+        new_id = curation.append_scaffold(cluster, append_to, kb_language=language)
+    except curation.CurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Appended draft entry {new_id} to {append_to}, marked # TODO.")
+    click.echo("Write its answer, tags and links and delete the TODO lines before the bot "
+               f"reloads; then: python -m bot unanswered resolve {_ids(ids)} --entry {new_id}")
+
+
+@unanswered.command()
+@IDS_ARGUMENT
+@click.pass_obj
+def ignore(config: Config, ids: tuple[int, ...]) -> None:
+    """Mark the questions IDS ignored: they leave the queue of new questions.
+
+    Example: python -m bot unanswered ignore 14 22
+    """
+    with _storage(config) as storage:
+        try:
+            count = storage.set_unanswered_status(ids, IGNORED)
+        except UnknownIdError as exc:
+            raise click.ClickException(f"{exc}; nothing changed") from exc
+    click.echo(f"Marked {count} question(s) ignored: {_ids(ids)}.")

@@ -1,0 +1,360 @@
+"""The staff curation loop: clustering unanswered questions, editing topic files, the CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import click
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from bot import curation
+from bot.cli_unanswered import Since, unanswered
+from bot.knowledge import ID_PATTERN, MAX_ID_LENGTH, load_knowledge
+from bot.storage import Storage
+
+CAR = [("how do I register a car", "en"), ("как зарегистрировать машину", "ru"),
+       ("How can I register my car?", "en")]
+SIM = [("where can I buy a SIM card", "en"), ("где купить сим-карту", "ru"),
+       ("我在哪里可以买到SIM卡", "zh"), ("dónde puedo comprar una tarjeta SIM", "es")]
+UNRELATED = [("what is the weather tomorrow", "en"), ("can I bring my dog to the office", "en"),
+             ("how much does a taxi to the airport cost", "en"),
+             ("who won the football match yesterday", "en"), ("recommend a good dentist", "en")]
+
+
+def items(questions: list[tuple[str, str]], users: list[int] | None = None) -> list[dict]:
+    users = users or list(range(len(questions)))
+    return [{"id": i + 1, "question": q, "language": lang, "user_key": f"user{u}"}
+            for i, ((q, lang), u) in enumerate(zip(questions, users, strict=True))]
+
+
+def log(db: Path, questions: list[tuple[str, str]], when: datetime | None = None) -> list[int]:
+    """Log unanswered questions (one user each) into the database at `db`; their queue ids."""
+    clock = (lambda: when) if when else (lambda: datetime.now(UTC))
+    with Storage.open(db, clock=clock) as storage:
+        before = len(storage.list_unanswered(status=None))
+        for n, (question, lang) in enumerate(questions):
+            storage.log_interaction(user_id=f"{question}{n}", chat_type="private",
+                                    language=lang, question=question, status="unanswered",
+                                    chat_id=1000 + n)
+        return [row["id"] for row in storage.list_unanswered(status=None)[before:]]
+
+
+def statuses(db: Path) -> dict[int, tuple[str, str | None]]:
+    with Storage.open(db) as storage:
+        return {r["id"]: (r["status"], r["resolved_entry_id"])
+                for r in storage.list_unanswered(status=None)}
+
+
+@pytest.fixture
+def cfg(config, tmp_path, small_kb_dir):
+    return replace(config, storage=replace(config.storage, database=tmp_path / "bot.db"),
+                   knowledge=replace(config.knowledge, dir=small_kb_dir))
+
+
+def run(cfg, *args: str):
+    return CliRunner().invoke(unanswered, list(args), obj=cfg)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+# Clustering ------------------------------------------------------------------------------
+
+
+def test_clusters_group_paraphrases_across_languages(encoder):
+    found = curation.clusters(items(CAR + SIM + UNRELATED), encoder)
+    by_question = {q: c for c in found for q in c.questions}
+    assert set(by_question[SIM[0][0]].questions) == {q for q, _ in SIM}
+    assert set(by_question[CAR[0][0]].questions) == {q for q, _ in CAR}
+    assert [len(c.ids) for c in found] == [4, 3, 1, 1, 1, 1, 1]  # biggest first
+    sim = found[0]
+    assert sim.languages == {"en": 1, "ru": 1, "zh": 1, "es": 1}
+    assert sim.representative in sim.questions and sim.questions[0] == sim.representative
+    assert sim.summary == f"4 people in 4 languages asked: {sim.representative}"
+    assert sorted(sim.ids) == [4, 5, 6, 7]
+
+
+def test_clusters_keep_unrelated_questions_apart(encoder):
+    found = curation.clusters(items(UNRELATED), encoder)
+    assert sorted(len(c.ids) for c in found) == [1] * len(UNRELATED)
+
+
+def test_clusters_count_people_not_questions(encoder):
+    asked = [SIM[0], SIM[0], ("Where can I buy a SIM card?", "en"), SIM[1]]
+    [cluster] = curation.clusters(items(asked, users=[7, 7, 7, 8]), encoder)
+    assert len(cluster.ids) == 4 and cluster.users == ("user7", "user8")
+    assert cluster.summary.startswith("2 people in 2 languages asked: ")
+    assert cluster.question_in("ru") == SIM[1][0]
+    assert curation.clusters([], encoder) == []
+
+
+def _reference_average_link(vectors: np.ndarray, threshold: float) -> set[frozenset[int]]:
+    """Textbook average link: merge the most similar pair of groups while it reaches t."""
+    groups = [[i] for i in range(len(vectors))]
+    sims = vectors @ vectors.T
+    while len(groups) > 1:
+        best, pair = -2.0, None
+        for a in range(len(groups)):
+            for b in range(a + 1, len(groups)):
+                mean = sims[np.ix_(groups[a], groups[b])].mean()
+                if mean > best:
+                    best, pair = mean, (a, b)
+        if best < threshold:
+            break
+        a, b = pair
+        groups[a] += groups.pop(b)
+    return {frozenset(g) for g in groups}
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7])
+def test_group_is_exact_average_link(threshold):
+    rng = np.random.default_rng(7)
+    centres = rng.standard_normal((6, 16))
+    vectors = centres[rng.integers(0, 6, 40)] + 0.9 * rng.standard_normal((40, 16))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    found = {frozenset(g) for g in curation.group(vectors, threshold)}
+    assert found == _reference_average_link(vectors, threshold)
+    assert 1 < len(found) < 40
+
+
+# Editing topic files ---------------------------------------------------------------------
+
+
+def test_add_alternates_keeps_the_file_and_uses_curated_translations(small_kb_dir):
+    (small_kb_dir / "money.yaml").chmod(0o644)
+    before = snapshot(small_kb_dir)
+    path = curation.add_alternates(
+        small_kb_dir, "bank-account",
+        ["can any bank open my company's account", "对公账户在哪家银行开",
+         "как открыть счёт компании", "Open corporate bank account!"],
+        languages=["en", "zh", "ru", "en"])
+    assert path == small_kb_dir / "money.yaml"
+    old = before["money.yaml"].decode()
+    expected = old.replace(
+        "      - which bank should my company use\n",
+        "      - which bank should my company use\n"
+        "      - can any bank open my company's account\n"
+        "      - как открыть счёт компании\n", 1,
+    ).replace("alternates: [开设对公账户]", "alternates: [开设对公账户, 对公账户在哪家银行开]", 1)
+    assert path.read_text(encoding="utf-8") == expected  # comments, other entries: unchanged
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert snapshot(small_kb_dir)["people.yaml"] == before["people.yaml"]
+    entry = load_knowledge(small_kb_dir).by_id["bank-account"]
+    assert "как открыть счёт компании" in entry.alternates  # no ru translation: plain
+    assert entry.translations["zh"].alternates == ("开设对公账户", "对公账户在哪家银行开")
+
+
+def test_add_alternates_refuses_without_writing(small_kb_dir):
+    before = snapshot(small_kb_dir)
+    with pytest.raises(curation.UnknownEntryError, match="did you mean bank-account"):
+        curation.add_alternates(small_kb_dir, "bank-acount", ["a new question"])
+    odd = small_kb_dir / "people.yaml"
+    odd.write_text(odd.read_text(encoding="utf-8").replace("\n      - ", "\n    - "),
+                   encoding="utf-8")  # valid, but a dump would indent the lists again
+    load_knowledge(small_kb_dir)
+    changed = snapshot(small_kb_dir)
+    with pytest.raises(curation.CurationError, match="reformat"):
+        curation.add_alternates(small_kb_dir, "office-hours", ["when do you close"])
+    assert snapshot(small_kb_dir) == changed
+    assert changed["money.yaml"] == before["money.yaml"]
+
+
+@pytest.mark.parametrize(("tail", "error"), [
+    ("topic: Extra\n", "would not validate"),  # appended lines break the YAML
+    ("topic: |\n  Extra\n", "did not land"),  # they would join the topic's text block
+])
+def test_append_scaffold_refuses_what_would_not_validate(small_kb_dir, tail, error):
+    extra = small_kb_dir / "extra.yaml"
+    extra.write_text("entries:\n  - id: visa-z\n    question: What is a Z visa?\n"
+                     "    alternates: [z visa]\n    answer: A work visa.\n    tags: [visas]\n"
+                     "    links: []\n    reviewed: 2026-11-01\n" + tail, encoding="utf-8")
+    load_knowledge(small_kb_dir)
+    before = snapshot(small_kb_dir)
+    with pytest.raises(curation.CurationError, match=error):
+        curation.append_scaffold(["where can I buy a SIM card"], extra)
+    assert snapshot(small_kb_dir) == before
+
+
+def test_new_entry_scaffold_is_yaml_and_validates_once_completed(encoder, small_kb_dir):
+    cluster = curation.clusters(items([SIM[1], SIM[0], SIM[2], SIM[2]]), encoder)[0]
+    text = curation.new_entry_scaffold(cluster, small_kb_dir / "people.yaml")
+    assert text.startswith("  # TODO")
+    [entry] = YAML(typ="safe").load(text)
+    assert entry["id"] == "buy-sim-card"
+    assert entry["question"] == SIM[0][0]  # the English question
+    assert sorted(entry["alternates"]) == sorted([SIM[1][0], SIM[2][0]])
+    assert entry["answer"].startswith("TODO") and entry["tags"] == ["todo"]
+    assert entry["links"] == [] and entry["reviewed"] == date.today()
+    people = small_kb_dir / "people.yaml"
+    done = text.replace("'TODO: write the answer'", "Any phone shop, with your passport.")
+    people.write_text(people.read_text(encoding="utf-8") + done.replace("[todo]", "[phones]"),
+                      encoding="utf-8")
+    completed = load_knowledge(small_kb_dir).by_id["buy-sim-card"]
+    assert not curation.is_unfinished(completed)
+    again = YAML(typ="safe").load(curation.new_entry_scaffold([SIM[0][0]], people))
+    assert again[0]["id"] == "buy-sim-card-2"  # unique against the knowledge base
+    foreign = curation.clusters(items([SIM[1], SIM[1], SIM[2]]), encoder)[0]
+    text = curation.new_entry_scaffold(foreign, people)
+    assert "# TODO: the question is in ru: write it in en" in text
+    assert YAML(typ="safe").load(text)[0]["id"] == "new-entry"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=80),
+       st.sets(st.sampled_from(["new-entry", "visa", "visa-2", "open-bank-account"])))
+def test_entry_slug_is_a_valid_unique_id(question, taken):
+    slug = curation.entry_slug(question, set(taken))
+    assert ID_PATTERN.match(slug) and len(slug) <= MAX_ID_LENGTH and slug not in taken
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
+                        max_size=60).filter(str.strip), min_size=1, max_size=3))
+def test_scaffold_round_trips_any_question(tmp_path_factory, questions):
+    text = curation.new_entry_scaffold(questions, tmp_path_factory.getbasetemp() / "t.yaml")
+    [entry] = YAML(typ="safe").load(text)
+    assert entry["question"] == questions[0].strip()
+
+
+# The command line ------------------------------------------------------------------------
+
+
+def test_every_command_is_documented():
+    for name, command in unanswered.commands.items():
+        assert "Example: python -m bot unanswered " + name in command.help, name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.name}"
+
+
+def test_missing_database_is_a_clear_message(cfg):
+    for args in (["list"], ["clusters"], ["ignore", "1"], ["resolve", "1", "--entry", "x"]):
+        result = run(cfg, *args)
+        assert result.exit_code == 1
+        assert f"no database yet at {cfg.storage.database}" in result.output
+    assert not cfg.storage.database.exists()
+
+
+def test_since_values():
+    now = datetime.now(UTC)
+    assert abs(Since().convert("7d", None, None) - (now - timedelta(days=7))).total_seconds() < 5
+    day = Since().convert("24h", None, None) - (now - timedelta(hours=24))
+    assert abs(day.total_seconds()) < 5
+    assert Since().convert("2026-11-01", None, None) == datetime(2026, 11, 1, tzinfo=UTC)
+    with pytest.raises(click.BadParameter, match="time span like 7d"):
+        Since().convert("last week", None, None)
+
+
+def test_list_filters_and_json(cfg):
+    db = cfg.storage.database
+    old = log(db, [("old question about visas", "en")], datetime.now(UTC) - timedelta(days=10))
+    new = log(db, [SIM[0], SIM[1], UNRELATED[0]], datetime.now(UTC) - timedelta(hours=2))
+    run(cfg, "ignore", str(new[2]))
+    table = run(cfg, "list")
+    assert table.exit_code == 0 and "old question about visas" in table.output
+    assert "what is the weather" not in table.output and "3 question(s)" in table.output
+    recent = run(cfg, "list", "--since", "7d", "--json")
+    rows = [json.loads(line) for line in recent.stdout.splitlines()]
+    assert [r["id"] for r in rows] == new[:2] and rows[1]["question"] == SIM[1][0]
+    assert {r["status"] for r in rows} == {"new"} and old[0] not in [r["id"] for r in rows]
+    ru = [json.loads(x) for x in run(cfg, "list", "--lang", "ru", "--json").stdout.splitlines()]
+    assert [r["id"] for r in ru] == [new[1]]
+    ignored = run(cfg, "list", "--status", "ignored")
+    assert "what is the weather tomorrow" in ignored.output and "1 question(s)" in ignored.output
+    assert "4 question(s)" in run(cfg, "list", "--status", "all").output
+    assert "1 question(s)" in run(cfg, "list", "--status", "all", "--limit", "1").output
+    bad = run(cfg, "list", "--since", "yesterday")
+    assert bad.exit_code == 2 and "Invalid value for '--since'" in bad.output
+
+
+def test_list_cuts_long_questions(cfg):
+    log(cfg.storage.database, [("why " * 60, "en")])
+    line = run(cfg, "list").output.splitlines()[1]
+    assert line.endswith("…") and len(line) < 120
+
+
+def test_clusters_command(cfg):
+    ids = log(cfg.storage.database, SIM + UNRELATED[:2])
+    result = run(cfg, "clusters")
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("1. 4 people in 4 languages asked about: ")
+    assert f"ids: {' '.join(map(str, ids[:4]))}" in result.output
+    rows = [json.loads(x) for x in run(cfg, "clusters", "--json").stdout.splitlines()]
+    assert [r["people"] for r in rows] == [4, 1, 1] and rows[0]["ids"] == ids[:4]
+    assert rows[0]["languages"] == {"en": 1, "ru": 1, "zh": 1, "es": 1}
+    strict = run(cfg, "clusters", "--json", "--threshold", "0.99").stdout.splitlines()
+    assert len(strict) == 6
+
+
+def test_resolve_adds_alternates_and_marks_resolved(cfg):
+    kb = cfg.knowledge.dir
+    ids = log(cfg.storage.database, [("can any bank open my company's account", "en"),
+                                     ("对公账户在哪家银行开", "zh"), UNRELATED[0]])
+    before = snapshot(kb)
+    result = run(cfg, "resolve", str(ids[0]), str(ids[1]), "--entry", "bank-account")
+    assert result.exit_code == 0, result.output
+    assert "Added 2 question(s) to entry bank-account in money.yaml" in result.output
+    assert "/reload" in result.output and "2 waiting asker(s)" in result.output
+    text = (kb / "money.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# Small test knowledge base: money matters.\n")
+    assert text.count("\n") == before["money.yaml"].decode().count("\n") + 1
+    assert snapshot(kb)["people.yaml"] == before["people.yaml"]
+    assert statuses(cfg.storage.database) == {ids[0]: ("resolved", "bank-account"),
+                                              ids[1]: ("resolved", "bank-account"),
+                                              ids[2]: ("new", None)}
+    again = run(cfg, "resolve", str(ids[0]), "--entry", "bank-account")
+    assert again.exit_code == 0 and "0 question(s)" in again.output
+    assert "1 already there" in again.output and (kb / "money.yaml").read_text() == text
+
+
+def test_resolve_refuses_unknown_ids_and_entries(cfg):
+    ids = log(cfg.storage.database, [SIM[0]])
+    before, queue = snapshot(cfg.knowledge.dir), statuses(cfg.storage.database)
+    unknown_id = run(cfg, "resolve", str(ids[0]), "999", "--entry", "bank-account")
+    assert unknown_id.exit_code == 1 and "unknown unanswered question id(s): 999" in \
+        unknown_id.output
+    unknown_entry = run(cfg, "resolve", str(ids[0]), "--entry", "sim-cards")
+    assert unknown_entry.exit_code == 1 and "unknown entry id 'sim-cards'" in \
+        unknown_entry.output
+    assert snapshot(cfg.knowledge.dir) == before
+    assert statuses(cfg.storage.database) == queue == {ids[0]: ("new", None)}
+
+
+def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
+    kb = cfg.knowledge.dir
+    ids = log(cfg.storage.database, SIM)
+    printed = run(cfg, "new-entry", *map(str, ids), "--topic", "people")
+    assert printed.exit_code == 0, printed.output
+    assert YAML(typ="safe").load(printed.output)[0]["id"] == "buy-sim-card"
+    old = (kb / "people.yaml").read_bytes()
+    appended = run(cfg, "new-entry", *map(str, ids), "--append-to", str(kb / "people.yaml"))
+    assert appended.exit_code == 0, appended.output
+    new = (kb / "people.yaml").read_bytes()
+    assert new.startswith(old) and b"  # TODO" in new[len(old):]
+    assert curation.is_unfinished(load_knowledge(kb).by_id["buy-sim-card"])
+    refused = run(cfg, "resolve", *map(str, ids), "--entry", "buy-sim-card")
+    assert refused.exit_code == 1 and "not finished" in refused.output
+    assert (kb / "people.yaml").read_bytes() == new
+    assert {s for s, _ in statuses(cfg.storage.database).values()} == {"new"}
+    missing = run(cfg, "new-entry", str(ids[0]), "--append-to", str(kb / "nope.yaml"))
+    assert missing.exit_code == 1 and "no such topic file" in missing.output
+
+
+def test_ignore(cfg):
+    ids = log(cfg.storage.database, [UNRELATED[0], UNRELATED[1]])
+    result = run(cfg, "ignore", str(ids[1]))
+    assert result.exit_code == 0 and f"Marked 1 question(s) ignored: {ids[1]}" in result.output
+    assert statuses(cfg.storage.database) == {ids[0]: ("new", None), ids[1]: ("ignored", None)}
+    unknown = run(cfg, "ignore", str(ids[0]), "999")
+    assert unknown.exit_code == 1 and "999" in unknown.output
+    assert statuses(cfg.storage.database)[ids[0]] == ("new", None)
