@@ -24,6 +24,7 @@ from bot.cli_common import (
 )
 from bot.cli_kb import kb
 from bot.cli_models import models
+from bot.cli_report import report
 from bot.cli_unanswered import unanswered
 from bot.config import Config, ConfigError, load_config
 from bot.matching import SUGGEST
@@ -200,6 +201,7 @@ def run(config: Config, kb_dir: Path | None, webhook_url: str | None, listen: st
 main.add_command(kb)
 main.add_command(models)
 main.add_command(unanswered)
+main.add_command(report)
 
 
 if __name__ == "__main__":  # pragma: no cover
