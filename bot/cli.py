@@ -163,16 +163,23 @@ def chat(config: Config, kb_dir: Path | None, lang: str | None) -> None:
               help="Port the webhook server listens on.")
 @click.option("--terminal", is_flag=True,
               help="Use the terminal chat even when TELEGRAM_BOT_TOKEN is set.")
+@click.option("--telegram", "require_telegram", is_flag=True,
+              help="Telegram only: fail (exit 1) instead of starting the terminal chat when "
+                   "TELEGRAM_BOT_TOKEN is not set. For services.")
 @click.pass_obj
 def run(config: Config, kb_dir: Path | None, webhook_url: str | None, listen: str, port: int,
-        terminal: bool) -> None:
+        terminal: bool, require_telegram: bool) -> None:
     """Run the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, else in the terminal.
 
-    Long polling by default; --webhook URL --listen HOST --port N for webhook mode.
+    Long polling by default; --webhook URL --listen HOST --port N for webhook mode. With
+    --telegram a missing token is an error instead of a terminal chat.
     [telegram] base_url in the config points the bot at a self-hosted Bot API server.
 
     Example: TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run
     """
+    if require_telegram and config.token is None:
+        raise click.ClickException("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather "
+                                   "and export TELEGRAM_BOT_TOKEN=123456:ABC...")
     if config.token is None or terminal:
         if not terminal:
             click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n",

@@ -455,6 +455,7 @@ async def unanswered(update: Update, context: Context) -> None:
         text = (f"#{item['id']} · {item['language']} · {item['time'][:16]}\n"
                 f"{html.escape(item['question'])}")
         keyboard = InlineKeyboardMarkup([[
+            InlineKeyboardButton("Open", callback_data=f"uo:{item['id']}"),
             InlineKeyboardButton("Ignore", callback_data=f"ui:{item['id']}"),
         ]])
         await update.effective_message.reply_html(text, reply_markup=keyboard)
@@ -484,7 +485,27 @@ async def _ignore_button(update: Update, context: Context, rest: str, lang: str)
     return True
 
 
+async def _open_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    """The whole unanswered item: question, language, time, status, how to resolve it."""
+    if not is_staff(update, _config(context)):
+        await refuse(update, context)
+        return True
+    if not rest.isdigit():
+        return False
+    items = await _store(context, "list_unanswered", status=None) or []
+    item = next((i for i in items if i["id"] == int(rest)), None)
+    if item is None:
+        return False
+    await update.callback_query.answer()
+    await update.effective_message.reply_html(
+        f"<b>#{item['id']}</b> · {html.escape(item['language'])} · {item['time'][:16]} · "
+        f"{html.escape(item['status'])}\n\n{html.escape(item['question'])}\n\n"
+        f"<i>python -m bot unanswered resolve {item['id']} --entry ENTRY_ID</i>")
+    return True
+
+
 _BUTTONS["ui"] = _ignore_button
+_BUTTONS["uo"] = _open_button
 
 
 async def error_handler(update: object, context: Context) -> None:

@@ -143,6 +143,12 @@ def test_run_without_token_starts_the_terminal_chat(cli):
     assert "official tax invoice" in result.stdout
 
 
+def test_run_for_telegram_only_without_token_fails_clearly(cli):
+    result = cli("run", "--telegram", "--kb", str(SMALL_KB))
+    assert result.exit_code == 1
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.output
+
+
 def test_bad_config_is_a_clear_error(tmp_path):
     bad = tmp_path / "c.toml"
     bad.write_text("[matching]\nanswer_threshold = 'high'\n")

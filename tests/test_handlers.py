@@ -272,7 +272,10 @@ async def test_staff_can_list_and_ignore_unanswered(run_updates, storage, api):
                       tg.message("/unanswered", user_id=STAFF_USER), storage=storage)
     listing = api.sent("sendMessage", STAFF_USER)[-1]
     assert "Who won the football world cup in 1998?" in listing["text"]
-    ignore = listing["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    opener, ignore = [b["callback_data"] for b in listing["reply_markup"]["inline_keyboard"][0]]
+    await run_updates(tg.callback(opener, user_id=STAFF_USER), storage=storage)
+    opened = api.sent("sendMessage", STAFF_USER)[-1]["text"]
+    assert "unanswered resolve" in opened and "football world cup" in opened
     await run_updates(tg.callback(ignore, user_id=STAFF_USER), storage=storage)
     assert storage.list_unanswered() == []
     await run_updates(tg.callback(ignore, user_id=42), storage=storage)
