@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from bot.answering import load_glossary, machine_translator
 from bot.cli_common import KB_OPTION, open_storage, problems_message
 from bot.config import Config
-from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, round_trip_yaml
 from bot.localize import Localizer
 from bot.normalize import normalize
 
@@ -197,11 +197,7 @@ def export(config: Config, kb_dir: Path | None, lang: str, out: Path | None) -> 
 
 
 def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.width = 4096
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
+    return round_trip_yaml()
 
 
 @translations.command("import")

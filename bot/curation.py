@@ -40,6 +40,7 @@ from bot.knowledge import (
     KnowledgeBase,
     KnowledgeError,
     load_knowledge,
+    round_trip_yaml,
     topic_files,
 )
 from bot.normalize import normalize
@@ -220,12 +221,7 @@ def cluster_of(items: list[dict], encoder: Encodes) -> Cluster:
 
 
 def _yaml() -> YAML:
-    """Round-trip YAML with the knowledge base's layout (as `kb translations import`)."""
-    yaml = YAML(typ="rt")
-    yaml.width = 4096
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
+    return round_trip_yaml()
 
 
 def _dump(data: object) -> str:

@@ -181,6 +181,16 @@ def _yaml() -> YAML:
     return yaml
 
 
+def round_trip_yaml() -> YAML:
+    """The YAML reader/writer that edits topic files in place, keeping comments, order,
+    quotes and the knowledge base's layout (used by translation import and curation)."""
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
 class _FileChecker:
     """Validates one parsed topic file, collecting problems instead of stopping."""
 
