@@ -10,6 +10,8 @@ import click
 
 from bot.cli_common import KB_OPTION, problems_message
 from bot.config import Config
+from bot.curation import meaning_clusterer
+from bot.encoder import Encoder
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.report import ReportError, build_report, render_html, write_csv
 
@@ -73,7 +75,8 @@ def report(config: Config, since: str, out: Path, csv_dir: Path | None, kb_dir: 
     kb = _knowledge(config, kb_dir)
     try:
         result = build_report(config.storage.database, kb, since=start, now=now,
-                              review_age_days=review_age_days)
+                              review_age_days=review_age_days,
+                              clusterer=meaning_clusterer(Encoder()))
     except ReportError as exc:
         raise click.ClickException(str(exc)) from exc
     try:

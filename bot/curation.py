@@ -466,3 +466,24 @@ def append_scaffold(cluster_or_questions: Cluster | Sequence[str], topic_file: P
     _stage_and_write(kb_dir, topic_file.name, original, joined, kb_language,
                      must_have=scaffold.entry_id)
     return scaffold.entry_id
+
+
+def meaning_clusterer(encoder: Encodes, limit: int = 2000,
+                      threshold: float = DEFAULT_THRESHOLD):
+    """A clusterer for the managers' report: wordings that mean the same thing go together,
+    across languages. Only the `limit` most asked wordings are embedded (the rest are
+    grouped by equal normalised text), so a report over months stays fast."""
+
+    def cluster(items: list) -> list[list]:
+        by_text: dict[str, list] = {}
+        for item in items:
+            by_text.setdefault(normalize(item.question), []).append(item)
+        ranked = sorted(by_text.values(), key=lambda g: -sum(i.count for i in g))
+        head, tail = ranked[:limit], ranked[limit:]
+        if len(head) < 2:
+            return head + tail
+        vectors = encoder.encode([g[0].question for g in head])
+        merged = [[item for i in rows for item in head[i]] for rows in group(vectors, threshold)]
+        return merged + tail
+
+    return cluster

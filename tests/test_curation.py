@@ -358,3 +358,20 @@ def test_ignore(cfg):
     unknown = run(cfg, "ignore", str(ids[0]), "999")
     assert unknown.exit_code == 1 and "999" in unknown.output
     assert statuses(cfg.storage.database)[ids[0]] == ("new", None)
+
+
+def test_meaning_clusterer_groups_the_report_across_languages(encoder):
+    from bot.curation import meaning_clusterer
+    from bot.report import UnansweredItem
+
+    items = [UnansweredItem("How do I register a car in China?", "en", 3),
+             UnansweredItem("Как зарегистрировать машину в Китае?", "ru", 2),
+             UnansweredItem("how do i register a car in china", "en", 1),
+             UnansweredItem("What is the weather in Beijing tomorrow?", "en", 1)]
+    groups = meaning_clusterer(encoder)(items)
+    as_sets = sorted((sorted(i.question for i in g) for g in groups), key=len)
+    assert as_sets == [["What is the weather in Beijing tomorrow?"],
+                       ["How do I register a car in China?", "how do i register a car in china",
+                        "Как зарегистрировать машину в Китае?"]]
+    only_two = meaning_clusterer(encoder, limit=1)(items)
+    assert len(only_two) == 3  # past the limit, wordings are grouped by text only
