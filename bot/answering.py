@@ -7,6 +7,7 @@ control-character input all get an `Answer`.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -170,6 +171,12 @@ def machine_translator(config: Config) -> MachineTranslator | None:
     return MachineTranslator(folder, config.translation.beam_size, config.translation.threads)
 
 
+def glossary_key(kb_dir: Path) -> str:
+    """A short hash of knowledge/glossary.yaml ("" without one), part of the cache key."""
+    path = Path(kb_dir) / "glossary.yaml"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else ""
+
+
 def load_glossary(kb_dir: Path) -> Glossary | None:
     """knowledge/glossary.yaml, if there is one; its problems are knowledge-base problems."""
     path = kb_dir / "glossary.yaml"
@@ -189,7 +196,7 @@ def build_answerer(config: Config, kb_dir: Path | None = None, storage=None,
     glossary = load_glossary(Path(folder))
     translator = translator or machine_translator(config)
     localizer = Localizer(kb, config.translation, translator, storage, glossary,
-                          config.languages.supported)
+                          config.languages.supported, glossary_key(Path(folder)))
     encoder = Encoder()
     matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir,
                       localizer.machine_phrasings())

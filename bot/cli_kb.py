@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from ruamel.yaml import YAML
 
-from bot.answering import load_glossary, machine_translator
+from bot.answering import glossary_key, load_glossary, machine_translator
 from bot.cli_common import KB_OPTION, open_storage, problems_message
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, round_trip_yaml
@@ -120,8 +120,9 @@ def _localizer(config: Config, kb_dir: Path | None) -> Localizer:
         glossary = load_glossary(Path(kb_dir or config.knowledge.dir))
     except KnowledgeError as exc:
         raise click.ClickException(problems_message(exc)) from exc
+    folder = Path(kb_dir or config.knowledge.dir)
     return Localizer(base, config.translation, translator, open_storage(config, create=True),
-                     glossary, config.languages.supported)
+                     glossary, config.languages.supported, glossary_key(folder))
 
 
 @kb.command()

@@ -37,9 +37,12 @@ class Localizer:
 
     def __init__(self, kb: KnowledgeBase, config: TranslationConfig,
                  translator: MachineTranslator | None = None, storage=None,
-                 glossary: Glossary | None = None, languages: tuple[str, ...] = ()):
+                 glossary: Glossary | None = None, languages: tuple[str, ...] = (),
+                 glossary_key: str = ""):
         """`languages`: the configured languages (with the knowledge base's own and those
-        of the curated locales, the targets machine translation is looked up for)."""
+        of the curated locales, the targets machine translation is looked up for).
+        `glossary_key`: a hash of the glossary; cached translations made under another
+        glossary are not served (the glossary changes what a translation says)."""
         self.kb = kb
         self.config = config
         self.targets = sorted(set(languages) | set(kb.languages()) | set(messages.available())
@@ -47,6 +50,7 @@ class Localizer:
         self.translator = translator
         self.storage = storage
         self.glossary = glossary
+        self.glossary_key = glossary_key
         self.memory: dict[tuple[str, str], str] = {}
         self.versions: dict[str, str] = {}  # target language -> model version
         self.refresh()
@@ -58,7 +62,8 @@ class Localizer:
             for lang in self.targets:
                 version = self.translator.model_version(self.kb.language, lang)
                 if version:
-                    self.versions[lang] = version
+                    suffix = f"~glossary-{self.glossary_key}" if self.glossary_key else ""
+                    self.versions[lang] = version + suffix
         self.memory = {}
         if self.storage is not None:
             for row in self.storage.translations():

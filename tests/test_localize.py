@@ -194,3 +194,22 @@ def test_import_that_would_break_the_kb_writes_nothing(setup, tmp_path):
     assert result.exit_code == 1
     assert "would not validate" in result.output
     assert (setup.knowledge.dir / "money.yaml").read_text() == before
+
+
+def test_a_changed_glossary_makes_cached_translations_stale(setup, tmp_path):
+    glossary = setup.knowledge.dir / "glossary.yaml"
+    glossary.write_text("terms:\n  - term: fapiao\n    de: Fapiao-Rechnung\n")
+    first = cli(setup, tmp_path, "kb", "translate")
+    assert first.exit_code == 0, first.output
+    with Storage.open(setup.storage.database) as storage:
+        models = {r["model"] for r in storage.translations("de")}
+        answer = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="de")
+    assert len(models) == 1 and models.pop().startswith("en-de@1.0~glossary-")
+    assert "Fapiao-Rechnung" in answer.answer
+    assert "0 text(s) to translate" in cli(setup, tmp_path, "kb", "translate").output
+    glossary.write_text("terms:\n  - term: fapiao\n    de: Steuerbeleg\n")
+    again = cli(setup, tmp_path, "kb", "translate")
+    assert "0 text(s) to translate" not in again.output
+    with Storage.open(setup.storage.database) as storage:
+        answer = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="de")
+    assert "Steuerbeleg" in answer.answer and "Fapiao-Rechnung" not in answer.answer
