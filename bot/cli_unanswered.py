@@ -83,7 +83,7 @@ def _query(storage: Storage, since: datetime | None, lang: str | None, status: s
 
 def _items(storage: Storage, ids: tuple[int, ...]) -> list[dict]:
     """The queued questions `ids`, in that order, or a clear error naming the unknown ones."""
-    rows = {row["id"]: row for row in storage.list_unanswered(status=None)}
+    rows = {row["id"]: row for row in storage.list_unanswered(status=None, ids=ids)}
     unknown = [str(i) for i in dict.fromkeys(ids) if i not in rows]
     if unknown:
         raise click.ClickException(f"unknown unanswered question id(s): {', '.join(unknown)}; "

@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.answering import Answer, Answerer
 from bot.config import Config
+from bot.storage import UnknownIdError
 from bot.telegram_format import (
     answer_keyboard,
     answer_messages,
@@ -446,8 +447,9 @@ async def notify_resolved(context: Context) -> int:
 
 @staff_only
 async def unanswered(update: Update, context: Context) -> None:
-    """The latest unanswered questions."""
-    items = await _store(context, "list_unanswered", status="new", limit=10) or []
+    """The latest unanswered questions, newest first."""
+    items = await _store(context, "list_unanswered", status="new", limit=10,
+                         newest_first=True) or []
     if not items:
         await update.effective_message.reply_text("No new unanswered questions.")
         return
@@ -474,28 +476,38 @@ async def stats(update: Update, context: Context) -> None:
     await update.effective_message.reply_text("\n".join(lines))
 
 
-async def _ignore_button(update: Update, context: Context, rest: str, lang: str) -> bool:
-    if not is_staff(update, _config(context)):
-        await refuse(update, context)
-        return True
-    if not rest.isdigit():
+def staff_button(handler):
+    """A button for staff: others are refused (and logged); `rest` is an item id."""
+    async def guarded(update: Update, context: Context, rest: str, lang: str) -> bool:
+        if not is_staff(update, _config(context)):
+            await refuse(update, context)
+            return True
+        if not rest.isdigit():
+            return False
+        return await handler(update, context, int(rest))
+
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+@staff_button
+async def _ignore_button(update: Update, context: Context, item_id: int) -> bool:
+    """Mark an unanswered item ignored; an item that is gone is a stale button."""
+    try:
+        await _store(context, "set_unanswered_status", [item_id], "ignored")
+    except UnknownIdError:
         return False
-    changed = await _store(context, "set_unanswered_status", [int(rest)], "ignored")
-    await update.callback_query.answer("Ignored" if changed else "Not found")
+    await update.callback_query.answer("Ignored")
     return True
 
 
-async def _open_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+@staff_button
+async def _open_button(update: Update, context: Context, item_id: int) -> bool:
     """The whole unanswered item: question, language, time, status, how to resolve it."""
-    if not is_staff(update, _config(context)):
-        await refuse(update, context)
-        return True
-    if not rest.isdigit():
+    items = await _store(context, "list_unanswered", status=None, ids=[item_id]) or []
+    if not items:
         return False
-    items = await _store(context, "list_unanswered", status=None) or []
-    item = next((i for i in items if i["id"] == int(rest)), None)
-    if item is None:
-        return False
+    item = items[0]
     await update.callback_query.answer()
     await update.effective_message.reply_html(
         f"<b>#{item['id']}</b> · {html.escape(item['language'])} · {item['time'][:16]} · "

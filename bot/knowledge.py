@@ -76,10 +76,6 @@ class FaqEntry:
     notes: str = ""
     source: str = ""  # "company.yaml:12", for staff
 
-    def question_in(self, lang: str) -> str:
-        tr = self.translations.get(lang)
-        return tr.question if tr else self.question
-
     @property
     def unfinished(self) -> bool:
         """A draft staff have not completed: a TODO answer or the `todo` tag. The bot does

@@ -383,9 +383,15 @@ class Storage:
     # The unanswered queue ----------------------------------------------------------------
 
     def list_unanswered(self, *, since: datetime | None = None, language: str | None = None,
-                        status: str | None = NEW, limit: int | None = None) -> list[dict]:
-        """Queued questions, oldest first; `status=None` lists every status."""
+                        status: str | None = NEW, limit: int | None = None,
+                        ids: Iterable[int] | None = None,
+                        newest_first: bool = False) -> list[dict]:
+        """Queued questions, oldest first (or newest first); `status=None` lists every
+        status; `ids` keeps only those items."""
         where, params = [], []
+        if ids is not None:
+            where.append("id IN (SELECT value FROM json_each(?))")
+            params.append(_ids(int(i) for i in ids))
         if status is not None:
             _check("status", status, UNANSWERED_STATUSES)
             where.append("status = ?")
@@ -398,7 +404,8 @@ class Storage:
             params.append(language)
         with self._lock:
             rows = self.db.table("unanswered").rows_where(
-                " AND ".join(where) or None, params, order_by="id", limit=limit)
+                " AND ".join(where) or None, params,
+                order_by="id DESC" if newest_first else "id", limit=limit)
             return [_unanswered_row(row) for row in rows]
 
     def set_unanswered_status(self, ids: Iterable[int], status: str,

@@ -358,3 +358,17 @@ async def test_retention_purge_runs_when_the_bot_starts(run_updates, tmp_path):
         await asyncio.sleep(0.1)
         questions = [r["question"] for r in storage.db.query("SELECT question FROM interactions")]
     assert questions == ["hello"]
+
+
+async def test_unanswered_lists_newest_first_and_stale_items_are_handled(run_updates, storage,
+                                                                          api):
+    for i in range(12):
+        storage.log_interaction(user_id=1, chat_type="private", language="en",
+                                question=f"unknown question number {i}", status="unanswered")
+    await run_updates(tg.message("/unanswered", user_id=STAFF_USER), storage=storage)
+    listed = [p["text"] for p in api.sent("sendMessage", STAFF_USER)]
+    assert len(listed) == 10
+    assert "number 11" in listed[0] and "number 2" in listed[-1]
+    await run_updates(tg.callback("ui:999", user_id=STAFF_USER),
+                      tg.callback("uo:999", user_id=STAFF_USER), storage=storage)
+    assert all("out of date" in a["text"] for a in api.sent("answerCallbackQuery")[-2:])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import TranslationConfig
 from bot.knowledge import (
     KnowledgeBase,
     KnowledgeError,
@@ -17,6 +18,7 @@ from bot.knowledge import (
     Translation,
     load_knowledge,
 )
+from bot.localize import Localizer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -122,8 +124,9 @@ def test_valid_knowledge_base_loads(tmp_path):
         "zh": Translation("公司怎么开银行账户？", "带上营业执照和公司印章去银行办理。",
                           ("开对公账户需要什么材料",)),
     }
-    assert account.question_in("zh") == "公司怎么开银行账户？"
-    assert account.question_in("fr") == "How do I open a bank account?"
+    localizer = Localizer(kb, TranslationConfig())  # what the bot shows as the question
+    assert localizer.question(account, "zh") == "公司怎么开银行账户？"
+    assert localizer.question(account, "fr") == "How do I open a bank account?"
     vat = kb.entries[1]
     assert vat.notes == "Check the rate for services."
     assert vat.links == ()
