@@ -98,6 +98,7 @@ class MachineTranslator:
         self.threads = threads
         self._lock = _LIBRARY_LOCK
         self._argos = None
+        self._pairs: list[InstalledPair] | None = None
 
     def _library(self):
         """argostranslate pointed at our folder. Its settings are module globals, so they are
@@ -125,7 +126,13 @@ class MachineTranslator:
         translate.get_installed_languages.cache_clear()
 
     def pairs(self) -> list[InstalledPair]:
-        """Installed packages (direct pairs)."""
+        """Installed packages (direct pairs); read once, again after an install."""
+        with self._lock:
+            if self._pairs is None:
+                self._pairs = self._scan()
+            return self._pairs
+
+    def _scan(self) -> list[InstalledPair]:
         with self._lock:
             argos = self._library()
             found = []
@@ -195,6 +202,7 @@ class MachineTranslator:
             shutil.rmtree(staging, ignore_errors=True)
             argos.translate.get_installed_languages.cache_clear()
             self._reset()
+            self._pairs = None
         return InstalledPair(metadata["from_code"], metadata["to_code"],
                              str(metadata.get("package_version", "?")), target_dir)
 
