@@ -1,9 +1,11 @@
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import matching
 from bot.encoder import Encoder
 from bot.knowledge import load_knowledge
 from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Matcher
@@ -131,3 +133,33 @@ def _shared_matcher(config, encoder):
     if "m" not in _CACHE:
         _CACHE["m"] = matcher_for(config, encoder)
     return _CACHE["m"]
+
+
+@pytest.mark.parametrize("room", [3, 10])
+def test_lexical_pass_over_the_classifiers_best_entries_ranks_as_the_full_pass(
+        answerer, monkeypatch, room):
+    """With 93 entries and room for 3 or 10, the lexical pass skips most phrasings; entries
+    ranked at the top get exactly the lexical scores of the full pass, and combined scores
+    move only a little (the others count with a stand-in)."""
+    m = answerer.matcher
+    questions = [p.text for p in m.kb.phrasings()][::40] + [
+        "how much does it cost to register a company", "visa for my wife", "开发票", "taxi"]
+    monkeypatch.setattr(matching, "LEXICAL_CANDIDATES", room)
+    restricted = {q: m.scores(q, limit=5) for q in questions}
+    monkeypatch.setattr(matching, "LEXICAL_CANDIDATES", 10_000)
+    for q in questions:
+        full = {c.entry_id: c for c in m.scores(q)}
+        got = restricted[q]
+        assert got[0].entry_id == max(full.values(), key=lambda c: c.score).entry_id, q
+        for c in got:
+            assert (c.lexical, c.phrasing) == (full[c.entry_id].lexical,
+                                               full[c.entry_id].phrasing), q
+            assert c.score == pytest.approx(full[c.entry_id].score, abs=0.05), q
+
+
+def test_exact_phrasing_still_found_when_lexical_pass_is_restricted(answerer, monkeypatch):
+    monkeypatch.setattr(matching, "LEXICAL_CANDIDATES", 3)
+    m = answerer.matcher
+    for p in list(m.kb.phrasings())[::25]:
+        best = m.scores(p.text, limit=1)[0]
+        assert best.entry_id == p.entry_id and best.lexical == 1.0
