@@ -33,18 +33,27 @@ small matrix products and one rapidfuzz pass over a few hundred phrasings.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import logging
+import os
+import tempfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from bot import normalize as normalize_module
 from bot.classifier import cached_layer
 from bot.config import MatchingConfig
-from bot.encoder import Encoder, cached_embeddings
+from bot.encoder import Encoder, cached_embeddings, texts_key
 from bot.knowledge import KnowledgeBase, Phrasing
 from bot.normalize import normalize
+
+log = logging.getLogger(__name__)
 
 ANSWERED, SUGGEST, UNANSWERED = "answered", "suggest", "unanswered"
 # Entries whose phrasings the lexical pass compares with a question: the classifier's best.
@@ -55,6 +64,32 @@ def sorted_tokens(key: str) -> str:
     """token_sort_ratio(a, b) == ratio(sorted_tokens(a), sorted_tokens(b)): sorting the
     phrasings once at load time makes each question's lexical pass ~10x cheaper."""
     return " ".join(sorted(key.split()))
+
+
+def cached_keys(texts: list[str], cache_dir: Path | None) -> list[str]:
+    """The lexical keys (normalised, tokens sorted) of `texts`, from `cache_dir` when there:
+    normalising 10,000 phrasings takes ~0.4 s, a quarter of a warm start. The cache key
+    covers the texts, normalize.py's source and OpenCC's version."""
+    if cache_dir is None:
+        return [sorted_tokens(normalize(t)) for t in texts]
+    code = Path(normalize_module.__file__).read_bytes() + version("opencc").encode()
+    path = Path(cache_dir) / f"keys-{texts_key(texts, hashlib.sha256(code).hexdigest())}.json"
+    try:
+        keys = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(keys, list) and len(keys) == len(texts):
+            return keys
+    except (OSError, ValueError):
+        pass  # missing or unreadable: computed again below
+    keys = [sorted_tokens(normalize(t)) for t in texts]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                         suffix=".tmp", delete=False) as tmp:
+            json.dump(keys, tmp, ensure_ascii=False)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        log.warning("could not write lexical key cache %s: %s", path, exc)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -96,7 +131,7 @@ class Matcher:
         for entry_id, group in itertools.groupby(kb.phrasings(), key=lambda p: p.entry_id):
             phrasings += [*group, *(extra or {}).get(entry_id, ())]
         self.texts = [p.text for p in phrasings]
-        self.keys = [sorted_tokens(normalize(t)) for t in self.texts]
+        self.keys = cached_keys(self.texts, cache_dir)
         owners = [p.entry_id for p in phrasings]
         self.entry_ids = list(dict.fromkeys(owners))
         index = {eid: i for i, eid in enumerate(self.entry_ids)}

@@ -9,6 +9,7 @@ from bot import matching
 from bot.encoder import Encoder
 from bot.knowledge import load_knowledge
 from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Matcher
+from bot.normalize import normalize
 from tests.conftest import SMALL_KB
 
 
@@ -163,3 +164,16 @@ def test_exact_phrasing_still_found_when_lexical_pass_is_restricted(answerer, mo
     for p in list(m.kb.phrasings())[::25]:
         best = m.scores(p.text, limit=1)[0]
         assert best.entry_id == p.entry_id and best.lexical == 1.0
+
+
+def test_lexical_keys_are_cached_and_a_bad_cache_file_is_recomputed(tmp_path):
+    texts = ["How do I OPEN a bank account?", "公司銀行賬戶怎麼開？"]
+    keys = matching.cached_keys(texts, tmp_path)
+    assert keys == [matching.sorted_tokens(normalize(t)) for t in texts]
+    [path] = tmp_path.glob("keys-*.json")
+    path.write_text('["from", "cache"]', encoding="utf-8")
+    assert matching.cached_keys(texts, tmp_path) == ["from", "cache"]
+    path.write_text("not json", encoding="utf-8")
+    assert matching.cached_keys(texts, tmp_path) == keys
+    assert matching.cached_keys(texts[:1], tmp_path) == keys[:1]
+    assert len(list(tmp_path.glob("keys-*.json"))) == 2
