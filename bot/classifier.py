@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from bot.cachefile import write_cache
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,5 @@ def cached_layer(vectors: np.ndarray, labels: np.ndarray, classes: int,
         except (OSError, ValueError, KeyError) as exc:
             log.warning("ignoring unreadable classifier cache %s: %s", path, exc)
     layer = train(vectors, labels, classes)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-            np.savez(tmp, weights=layer.weights, bias=layer.bias)
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        log.warning("could not write classifier cache %s: %s", path, exc)
+    write_cache(path, lambda f: np.savez(f, weights=layer.weights, bias=layer.bias))
     return layer

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from functools import lru_cache
 from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
+
+from bot.cachefile import write_cache
 
 log = logging.getLogger(__name__)
 DIM = 512
@@ -120,11 +120,5 @@ def cached_embeddings(encoder: Encoder, texts: list[str], cache_dir: Path | None
         except (OSError, ValueError) as exc:
             log.warning("ignoring unreadable embedding cache %s: %s", path, exc)
     matrix = encoder.encode(texts)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-            np.save(tmp, matrix, allow_pickle=False)
-        os.replace(tmp.name, path)
-    except OSError as exc:  # a read-only cache folder costs start-up time, nothing else
-        log.warning("could not write embedding cache %s: %s", path, exc)
+    write_cache(path, lambda f: np.save(f, matrix, allow_pickle=False))
     return matrix

@@ -11,9 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
+
+from bot.cachefile import write_cache
 
 log = logging.getLogger(__name__)
 
@@ -472,14 +472,8 @@ def _read_cache(path: Path, digest: str) -> KnowledgeBase | None:
 
 
 def _write_cache(path: Path, kb: KnowledgeBase) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
-                                         suffix=".tmp", delete=False) as tmp:
-            json.dump(_to_json(kb), tmp, ensure_ascii=False)
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        log.warning("could not write knowledge cache %s: %s", path, exc)
+    data = _to_json(kb)
+    write_cache(path, lambda f: json.dump(data, f, ensure_ascii=False), text=True)
 
 
 def load_knowledge(directory: Path, language: str = "en",

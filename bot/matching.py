@@ -37,8 +37,6 @@ import hashlib
 import itertools
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -47,6 +45,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot import normalize as normalize_module
+from bot.cachefile import write_cache
 from bot.classifier import cached_layer
 from bot.config import MatchingConfig
 from bot.encoder import Encoder, cached_embeddings, texts_key
@@ -81,14 +80,7 @@ def cached_keys(texts: list[str], cache_dir: Path | None) -> list[str]:
     except (OSError, ValueError):
         pass  # missing or unreadable: computed again below
     keys = [sorted_tokens(normalize(t)) for t in texts]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
-                                         suffix=".tmp", delete=False) as tmp:
-            json.dump(keys, tmp, ensure_ascii=False)
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        log.warning("could not write lexical key cache %s: %s", path, exc)
+    write_cache(path, lambda f: json.dump(keys, f, ensure_ascii=False), text=True)
     return keys
 
 
