@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import table, write_results  # noqa: E402
-from bench.datasets import banking77, data_dir, sample  # noqa: E402
+from bench.datasets import add_data_option, banking77, data_dir, sample  # noqa: E402
 from bench.intent_eval import (  # noqa: E402
     baseline_top1,
     pipeline,
@@ -29,8 +29,7 @@ from bench.intent_eval import (  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="datasets folder (default $FAQ_BENCH_DATA or "
-                        "../shared/datasets)")
+    add_data_option(parser)
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip", nargs="*", default=[],

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import table, write_results  # noqa: E402
-from bench.datasets import Split, clinc150, data_dir, sample  # noqa: E402
+from bench.datasets import Split, add_data_option, clinc150, data_dir, sample  # noqa: E402
 from bench.intent_eval import (  # noqa: E402
     baseline_top1,
     pipeline,
@@ -73,8 +73,7 @@ def tune(answerer, val_rows: list[dict], max_wrong: float, max_oos: float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="datasets folder (default $FAQ_BENCH_DATA or "
-                        "../shared/datasets)")
+    add_data_option(parser)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tune", action="store_true", help="search thresholds on val")

@@ -8,6 +8,7 @@ checkout; nothing is copied into the repository.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import json
@@ -22,6 +23,12 @@ from ruamel.yaml import YAML
 from bench.common import ROOT
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets"
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    """The `--data DIR` option every dataset benchmark takes (read with `data_dir`)."""
+    parser.add_argument("--data", help="datasets folder (default $FAQ_BENCH_DATA or "
+                        "../shared/datasets)")
 
 
 def data_dir(option: str | None) -> Path:

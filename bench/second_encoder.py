@@ -19,7 +19,6 @@ Example: python bench/second_encoder.py [--data ../shared/datasets] [--k 5 10]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,8 +28,8 @@ from rapidfuzz import fuzz, process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import table, write_results  # noqa: E402
-from bench.datasets import banking77, data_dir, sample, slug  # noqa: E402
+from bench.common import summary_ms, table, write_results  # noqa: E402
+from bench.datasets import add_data_option, banking77, data_dir, sample, slug  # noqa: E402
 from bench.intent_eval import pipeline, temp_workdir  # noqa: E402
 from bench.minilm import EnglishEncoder  # noqa: E402
 from bot.classifier import train  # noqa: E402
@@ -51,13 +50,12 @@ def _median_ms(encode, texts: list[str]) -> float:
         started = time.perf_counter()
         encode(text)
         times.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(times), 3)
+    return summary_ms(times)["median_ms"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="datasets folder (default $FAQ_BENCH_DATA or "
-                        "../shared/datasets)")
+    add_data_option(parser)
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timed", type=int, default=300, help="questions timed per encoder")

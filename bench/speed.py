@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, summary_ms, table, write_results  # noqa: E402
-from bench.datasets import banking77, clinc150, data_dir, write_kb  # noqa: E402
+from bench.datasets import add_data_option, banking77, clinc150, data_dir, write_kb  # noqa: E402
 
 
 def corpus(folder: Path) -> list[str]:
@@ -82,8 +82,7 @@ def child(config: Path, kb: Path, cache: Path, questions: Path, thefuzz: bool) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="datasets folder (default $FAQ_BENCH_DATA or "
-                        "../shared/datasets)")
+    add_data_option(parser)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--per-entry", type=int, default=10)
     parser.add_argument("--questions", type=int, default=300)

@@ -129,6 +129,7 @@ class Matcher:
         index = {eid: i for i, eid in enumerate(self.entry_ids)}
         self.owner = np.array([index[o] for o in owners], dtype=np.int64)
         self.starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
+        self.ends = np.r_[self.starts[1:], len(self.texts)]  # per entry, its phrasings' span
         self.embeddings = cached_embeddings(encoder, self.texts, cache_dir)
         self.layer = cached_layer(self.embeddings, self.owner, len(self.entry_ids), cache_dir)
 
@@ -136,9 +137,7 @@ class Matcher:
         """Indices of the phrasings of `entries` (entry indices), in phrasing order."""
         if len(entries) == len(self.entry_ids):
             return np.arange(len(self.texts))
-        ends = np.r_[self.starts[1:], len(self.texts)]
-        entries = np.sort(entries)
-        return np.concatenate([np.arange(self.starts[e], ends[e]) for e in entries])
+        return np.concatenate([np.arange(self.starts[e], self.ends[e]) for e in np.sort(entries)])
 
     def _lexical(self, key: str, entries: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -186,8 +185,7 @@ class Matcher:
                    lexical: float, lex_arg: int) -> Candidate:
         """Only the ranked entries need their closest phrasing by cosine: one small product."""
         start = self.starts[i]
-        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.texts)
-        cosines = self.embeddings[start:end] @ vector
+        cosines = self.embeddings[start : self.ends[i]] @ vector
         sem_arg = start + int(cosines.argmax())
         semantic = float(cosines.max())
         return Candidate(

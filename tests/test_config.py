@@ -21,6 +21,13 @@ from bot.config import (
 REPO = Path(__file__).resolve().parents[1]
 
 
+def config_error(path: Path) -> str:
+    """The message of the ConfigError that loading `path` raises."""
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    return str(info.value)
+
+
 def write_config(folder: Path, text: str, name: str = "config.toml") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -157,32 +164,28 @@ def test_home_directory_is_expanded(tmp_path, monkeypatch):
 )
 def test_wrong_type_names_the_key(tmp_path, section, key, value):
     path = write_config(tmp_path, f"[{section}]\n{key} = {value}\n")
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert f"[{section}] {key}" in str(info.value)
+    message = config_error(path)
+    assert f"[{section}] {key}" in message
 
 
 def test_unknown_section_is_named(tmp_path):
     path = write_config(tmp_path, '[knowledge]\nlanguage = "en"\n[telegarm]\nbase_url = "x"\n')
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert "telegarm" in str(info.value)
-    assert "unknown section" in str(info.value)
+    message = config_error(path)
+    assert "telegarm" in message
+    assert "unknown section" in message
 
 
 def test_unknown_key_is_named(tmp_path):
     path = write_config(tmp_path, "[matching]\nanswer_treshold = 0.7\n")
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert "[matching]" in str(info.value)
-    assert "answer_treshold" in str(info.value)
+    message = config_error(path)
+    assert "[matching]" in message
+    assert "answer_treshold" in message
 
 
 def test_section_that_is_not_a_table_is_named(tmp_path):
     path = write_config(tmp_path, 'knowledge = "kb"\n')
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert "[knowledge] must be a table" in str(info.value)
+    message = config_error(path)
+    assert "[knowledge] must be a table" in message
 
 
 @pytest.mark.parametrize(
@@ -193,9 +196,7 @@ def test_thresholds_out_of_order_are_rejected(tmp_path, suggest, answer):
     path = write_config(
         tmp_path, f"[matching]\nsuggest_threshold = {suggest}\nanswer_threshold = {answer}\n"
     )
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    message = str(info.value)
+    message = config_error(path)
     assert "suggest_threshold" in message
     assert "answer_threshold" in message
 
@@ -212,46 +213,40 @@ def test_equal_thresholds_are_accepted(tmp_path):
 )
 def test_too_small_limits_are_rejected(tmp_path, line, key):
     path = write_config(tmp_path, f"[matching]\n{line}\n")
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert key in str(info.value)
+    message = config_error(path)
+    assert key in message
 
 
 def test_min_confidence_outside_zero_to_one_is_rejected(tmp_path):
     path = write_config(tmp_path, "[languages]\nmin_confidence = 7\n")
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert "min_confidence" in str(info.value)
+    message = config_error(path)
+    assert "min_confidence" in message
 
 
 def test_invalid_toml_names_file_and_line(tmp_path):
     path = write_config(tmp_path, '[knowledge]\nlanguage = "en"\ndir = = "kb"\n')
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert str(path) in str(info.value)
-    assert "line 3" in str(info.value)
+    message = config_error(path)
+    assert str(path) in message
+    assert "line 3" in message
 
 
 def test_non_utf8_file_is_a_config_error(tmp_path):
     path = tmp_path / "config.toml"
     path.write_bytes(b'[knowledge]\nlanguage = "caf\xe9"\n')
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert str(path) in str(info.value)
+    message = config_error(path)
+    assert str(path) in message
 
 
 def test_missing_file_is_named(tmp_path):
     path = tmp_path / "nowhere" / "config.toml"
-    with pytest.raises(ConfigError) as info:
-        load_config(path, environ={})
-    assert "not found" in str(info.value)
-    assert str(path) in str(info.value)
+    message = config_error(path)
+    assert "not found" in message
+    assert str(path) in message
 
 
 def test_unreadable_path_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError) as info:
-        load_config(tmp_path, environ={})
-    assert str(tmp_path) in str(info.value)
+    message = config_error(tmp_path)
+    assert str(tmp_path) in message
 
 
 def test_token_comes_from_environ_argument(tmp_path, monkeypatch):
