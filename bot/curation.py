@@ -429,7 +429,9 @@ def _scaffold(source: Cluster | Sequence[str], topic_file: Path, kb_language: st
     if language != kb_language:
         lines.append(f"{pad}# TODO: the question is in {language}: write it in {kb_language} "
                      "and move this one to the alternates.")
-    for line in _dump(CommentedSeq([node])).splitlines():
+    # Split on "\n" only: str.splitlines() also breaks at U+2028 and U+2029, which the
+    # dumper keeps inside quoted scalars (a question with one came back changed).
+    for line in _dump(CommentedSeq([node])).removesuffix("\n").split("\n"):
         lines.append(pad + (line[2:] if line.startswith("  ") else line))
     return Scaffold(entry_id, "\n".join(lines) + "\n")
 

@@ -11,7 +11,7 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -219,6 +219,8 @@ def test_entry_slug_is_a_valid_unique_id(question, taken):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
                         max_size=60).filter(str.strip), min_size=1, max_size=3))
+@example(["0\u20280"])  # a line separator inside a question
+@example(["a\u2029b", "c\u2028 d"])
 def test_scaffold_round_trips_any_question(tmp_path_factory, questions):
     text = curation.new_entry_scaffold(questions, tmp_path_factory.getbasetemp() / "t.yaml")
     [entry] = YAML(typ="safe").load(text)
