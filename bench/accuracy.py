@@ -44,8 +44,15 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
         row["top1_ranked"] += answerer.matcher.scores(q["text"])[0].entry_id == q["id"]
         row["detected_right"] += a.language == q["lang"]
         if not (a.status == "answered" and a.id == q["id"]):
-            misses.append({"lang": q["lang"], "text": q["text"], "expected": q["id"],
-                           "status": a.status, "got": a.id or [s.id for s in a.suggestions]})
+            misses.append(
+                {
+                    "lang": q["lang"],
+                    "text": q["text"],
+                    "expected": q["id"],
+                    "status": a.status,
+                    "got": a.id or [s.id for s in a.suggestions],
+                }
+            )
     off: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     for q in offtopic:
         a = answerer.ask(q["text"])
@@ -54,26 +61,38 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
         row["unanswered"] += a.status in ("unanswered", "smalltalk")
         row["answered"] += a.status == "answered"
         if a.status != "unanswered":
-            misses.append({"lang": q["lang"], "text": q["text"], "expected": None,
-                           "status": a.status, "got": a.id or [s.id for s in a.suggestions]})
+            misses.append(
+                {
+                    "lang": q["lang"],
+                    "text": q["text"],
+                    "expected": None,
+                    "status": a.status,
+                    "got": a.id or [s.id for s in a.suggestions],
+                }
+            )
     rows = []
     for lang in sorted(per_lang):
         r = per_lang[lang]
         n = r["questions"]
         o = off.get(lang, {"questions": 0, "unanswered": 0, "answered": 0})
-        rows.append({
-            "lang": lang, "heldout": n,
-            "top1_answered": round(r["answered_right"] / n, 3),
-            "answered_wrong": round(r["answered_wrong"] / n, 3),
-            "right_in_suggest": round(r["in_suggestions"] / n, 3),
-            "top1_ranked": round(r["top1_ranked"] / n, 3),
-            "lang_detected": round(r["detected_right"] / n, 3),
-            "offtopic": o["questions"],
-            "offtopic_unanswered": round(o["unanswered"] / o["questions"], 3)
-            if o["questions"] else None,
-            "offtopic_answered": round(o["answered"] / o["questions"], 3)
-            if o["questions"] else None,
-        })
+        rows.append(
+            {
+                "lang": lang,
+                "heldout": n,
+                "top1_answered": round(r["answered_right"] / n, 3),
+                "answered_wrong": round(r["answered_wrong"] / n, 3),
+                "right_in_suggest": round(r["in_suggestions"] / n, 3),
+                "top1_ranked": round(r["top1_ranked"] / n, 3),
+                "lang_detected": round(r["detected_right"] / n, 3),
+                "offtopic": o["questions"],
+                "offtopic_unanswered": round(o["unanswered"] / o["questions"], 3)
+                if o["questions"]
+                else None,
+                "offtopic_answered": round(o["answered"] / o["questions"], 3)
+                if o["questions"]
+                else None,
+            }
+        )
     return rows, misses
 
 
@@ -86,12 +105,25 @@ def main() -> None:
     args = parser.parse_args()
     answerer = build_answerer(load_config(args.config), args.kb)
     rows, misses = evaluate(answerer, load("heldout.yaml"), load("offtopic.yaml"))
-    columns = ["lang", "heldout", "top1_answered", "answered_wrong", "right_in_suggest",
-               "top1_ranked", "lang_detected", "offtopic", "offtopic_unanswered",
-               "offtopic_answered"]
+    columns = [
+        "lang",
+        "heldout",
+        "top1_answered",
+        "answered_wrong",
+        "right_in_suggest",
+        "top1_ranked",
+        "lang_detected",
+        "offtopic",
+        "offtopic_unanswered",
+        "offtopic_answered",
+    ]
     text = table(rows, columns)
-    write_results("accuracy", {"thresholds": vars(answerer.config.matching), "rows": rows,
-                               "misses": misses}, text, args.out)
+    write_results(
+        "accuracy",
+        {"thresholds": vars(answerer.config.matching), "rows": rows, "misses": misses},
+        text,
+        args.out,
+    )
     print(text)
     if args.show_misses:
         for m in misses:

@@ -123,7 +123,9 @@ def build_sentencepiece_32k(vocab_size: int = VOCAB_SIZE) -> tuple[bytes, list[s
     kind = sp_pb.ModelProto.SentencePiece
 
     pieces: list[tuple[str, float, int]] = [
-        ("<unk>", 0.0, kind.UNKNOWN), ("<s>", 0.0, kind.CONTROL), ("</s>", 0.0, kind.CONTROL),
+        ("<unk>", 0.0, kind.UNKNOWN),
+        ("<s>", 0.0, kind.CONTROL),
+        ("</s>", 0.0, kind.CONTROL),
     ]
     pieces += [(f"<0x{b:02X}>", 0.0, kind.BYTE) for b in range(256)]
     seen = {p for p, _, _ in pieces}
@@ -221,9 +223,12 @@ def real_size_weights(vocab: int, *, copy: bool = True, seed: int = 0) -> dict[s
         margin = 1.0
 
     def att(scope, out_zero: bool, std: float, q=None, k=None, v=None, o=None):
-        mats = {"q": q if q is not None else rand(d, d), "k": k if k is not None else rand(d, d),
-                "v": v if v is not None else rand(d, d),
-                "o": o if o is not None else (small(d, d) if out_zero else rand(d, d))}
+        mats = {
+            "q": q if q is not None else rand(d, d),
+            "k": k if k is not None else rand(d, d),
+            "v": v if v is not None else rand(d, d),
+            "o": o if o is not None else (small(d, d) if out_zero else rand(d, d)),
+        }
         for s, m in mats.items():  # m is [out, in]; Marian stores [in, out]
             w[f"{scope}_W{s}"] = np.ascontiguousarray(m.T)
             w[f"{scope}_b{s}"] = zeros(1, d)
@@ -273,12 +278,19 @@ def real_size_weights(vocab: int, *, copy: bool = True, seed: int = 0) -> dict[s
 
 def _marian_config() -> dict:
     return {
-        "type": "transformer", "enc-depth": LAYERS, "dec-depth": LAYERS,
-        "transformer-heads": HEADS, "transformer-dim-ffn": FFN,
-        "transformer-ffn-activation": "relu", "transformer-preprocess": "",
-        "transformer-postprocess": "dan", "transformer-postprocess-emb": "d",
-        "transformer-postprocess-top": "", "transformer-decoder-autoreg": "self-attention",
-        "transformer-no-projection": False, "transformer-guided-alignment-layer": "last",
+        "type": "transformer",
+        "enc-depth": LAYERS,
+        "dec-depth": LAYERS,
+        "transformer-heads": HEADS,
+        "transformer-dim-ffn": FFN,
+        "transformer-ffn-activation": "relu",
+        "transformer-preprocess": "",
+        "transformer-postprocess": "dan",
+        "transformer-postprocess-emb": "d",
+        "transformer-postprocess-top": "",
+        "transformer-decoder-autoreg": "self-attention",
+        "transformer-no-projection": False,
+        "transformer-guided-alignment-layer": "last",
     }
 
 
@@ -314,25 +326,27 @@ def build_real_size_package(
     t_sp = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="argos-real-") as tmp:
         tmp_path = Path(tmp)
-        write_marian_npz(tmp_path / "model.npz", real_size_weights(len(pieces), copy=copy),
-                         _marian_config())
+        write_marian_npz(
+            tmp_path / "model.npz", real_size_weights(len(pieces), copy=copy), _marian_config()
+        )
         write_marian_vocab(tmp_path / "vocab.yml", pieces)
         t_w = time.perf_counter()
         vocab = str(tmp_path / "vocab.yml")
         MarianConverter(str(tmp_path / "model.npz"), [vocab, vocab]).convert(
-            str(tmp_path / "model"), quantization=quantization, force=True)
+            str(tmp_path / "model"), quantization=quantization, force=True
+        )
         (tmp_path / "model.npz").unlink()
         t_c = time.perf_counter()
         files = {
-            "metadata.json": json.dumps(
-                _metadata(from_code, to_code, "1.0"), indent=2).encode(),
+            "metadata.json": json.dumps(_metadata(from_code, to_code, "1.0"), indent=2).encode(),
             "README.md": b"Real-size random-weight test model (bench/argos_model.py).\n",
             "sentencepiece.model": sp_bytes,
         }
         for path in sorted((tmp_path / "model").rglob("*")):
             if path.is_file():
                 files["model/" + path.relative_to(tmp_path / "model").as_posix()] = (
-                    path.read_bytes())
+                    path.read_bytes()
+                )
         if with_splitter:
             files["minisbd/sbd.onnx"] = sbd_onnx_bytes(from_code)
         model_bytes = sum(len(v) for k, v in files.items() if k.startswith("model/"))
@@ -340,9 +354,13 @@ def build_real_size_package(
     t_z = time.perf_counter()
     last_build_info.clear()
     last_build_info.update(
-        sentencepiece_s=round(t_sp - t0, 2), weights_s=round(t_w - t_sp, 2),
-        convert_s=round(t_c - t_w, 2), zip_s=round(t_z - t_c, 2), total_s=round(t_z - t0, 2),
-        model_dir_mb=round(model_bytes / 1e6, 1), package_mb=round(out.stat().st_size / 1e6, 1),
+        sentencepiece_s=round(t_sp - t0, 2),
+        weights_s=round(t_w - t_sp, 2),
+        convert_s=round(t_c - t_w, 2),
+        zip_s=round(t_z - t_c, 2),
+        total_s=round(t_z - t0, 2),
+        model_dir_mb=round(model_bytes / 1e6, 1),
+        package_mb=round(out.stat().st_size / 1e6, 1),
     )
     return out
 
@@ -360,8 +378,12 @@ def argos_packages_dir(path: Path):
     """Point an already-imported argostranslate at ``path`` and restore it afterwards."""
     from argostranslate import sbd, settings, translate
 
-    saved = (settings.package_data_dir, list(settings.package_dirs),
-             list(translate.installed_translates), sbd.minisbd_models.cache_dir)
+    saved = (
+        settings.package_data_dir,
+        list(settings.package_dirs),
+        list(translate.installed_translates),
+        sbd.minisbd_models.cache_dir,
+    )
     settings.package_data_dir = Path(path)
     settings.package_dirs[:] = [Path(path)]
     translate.installed_translates[:] = []
@@ -417,7 +439,9 @@ def translation_speed(
         src_tokens = [len(pkg.tokenizer.encode(s)) for s in sentences]
         last = trans.translate(sentences[0])
     return {
-        "beam_size": beam_size, "n": len(sentences), "seconds": round(elapsed, 3),
+        "beam_size": beam_size,
+        "n": len(sentences),
+        "seconds": round(elapsed, 3),
         "sentences_per_second": round(len(sentences) / elapsed, 2),
         "ms_per_sentence": round(1000 * elapsed / len(sentences), 1),
         "first_call_s": round(first, 3),
@@ -426,8 +450,9 @@ def translation_speed(
     }
 
 
-def sentences_per_second(package: Path, sentences: list[str] | None = None,
-                         beam_size: int = 4, *, n: int = 10) -> float:
+def sentences_per_second(
+    package: Path, sentences: list[str] | None = None, beam_size: int = 4, *, n: int = 10
+) -> float:
     return translation_speed(package, sentences, beam_size, n=n)["sentences_per_second"]
 
 
@@ -445,8 +470,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         t0 = time.perf_counter()
         pkg = build_real_size_package(dest, copy=not args.random)
-        print(f"package {pkg} {pkg.stat().st_size / 1e6:.1f} MB, "
-              f"built in {time.perf_counter() - t0:.1f} s {last_build_info}")
+        print(
+            f"package {pkg} {pkg.stat().st_size / 1e6:.1f} MB, "
+            f"built in {time.perf_counter() - t0:.1f} s {last_build_info}"
+        )
         for beam in (4, 1):
             print(translation_speed(pkg, beam_size=beam, n=args.n))
     finally:

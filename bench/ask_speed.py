@@ -37,8 +37,14 @@ def main() -> None:
     # Warm-up question first so that lazy loading is not counted against the first phrasing.
     stdin = "\n".join(["warm-up question", *texts]) + "\n"
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "bot", "ask", "--json", "--kb", str(args.kb)],
-                          input=stdin, capture_output=True, text=True, cwd=ROOT, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "--kb", str(args.kb)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     wall = time.perf_counter() - started
     rows = [json.loads(line) for line in proc.stdout.splitlines()][1:]
     ask_ms = [r["took_ms"] for r in rows]
@@ -53,18 +59,30 @@ def main() -> None:
     base = summary_ms(baseline_ms)
     ratio = round(ask["median_ms"] / base["median_ms"], 2)
     data = {
-        "phrasings": len(texts), "entries": len(kb.entries),
-        "ask": ask, "extractOne_baseline": base, "median_ratio_ask_to_baseline": ratio,
+        "phrasings": len(texts),
+        "entries": len(kb.entries),
+        "ask": ask,
+        "extractOne_baseline": base,
+        "median_ratio_ask_to_baseline": ratio,
         "process_wall_s": round(wall, 2),
-        "statuses": {s: sum(r["status"] == s for r in rows) for s in
-                     ("answered", "suggest", "unanswered", "smalltalk")},
-        "self_match_top1": round(statistics.mean(
-            r["id"] == p.entry_id for r, p in zip(rows, kb.phrasings(), strict=True)), 4),
+        "statuses": {
+            s: sum(r["status"] == s for r in rows)
+            for s in ("answered", "suggest", "unanswered", "smalltalk")
+        },
+        "self_match_top1": round(
+            statistics.mean(
+                r["id"] == p.entry_id for r, p in zip(rows, kb.phrasings(), strict=True)
+            ),
+            4,
+        ),
     }
-    text = table([
-        {"what": "ask --json (per question)", **ask},
-        {"what": "rapidfuzz extractOne (bare)", **base},
-    ], ["what", "median_ms", "p99_ms", "n"])
+    text = table(
+        [
+            {"what": "ask --json (per question)", **ask},
+            {"what": "rapidfuzz extractOne (bare)", **base},
+        ],
+        ["what", "median_ms", "p99_ms", "n"],
+    )
     text += f"\n\nratio of medians ask / extractOne: {ratio}"
     text += f"\nwhole process incl. start-up: {data['process_wall_s']} s for {len(texts)} questions"
     write_results("ask_speed", data, text, args.out)

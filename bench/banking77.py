@@ -32,8 +32,12 @@ def main() -> None:
     add_data_option(parser)
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--skip", nargs="*", default=[],
-                        help="skip baselines whose name contains this, e.g. difflib")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        help="skip baselines whose name contains this, e.g. difflib",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
     args = parser.parse_args()
     train, test = banking77(data_dir(args.data))
@@ -47,11 +51,25 @@ def main() -> None:
             others = baseline_top1(phrasings, test, answerer.matcher.encoder, tuple(args.skip))
         results[f"K={k}"] = {"pipeline": figures, "baselines": others}
         rows = [{"method": "faq-bot pipeline (this project)", "top1": figures["top1"]}, *others]
-        lines.append(f"K={k} (seed {args.seed}, {len(phrasings)} entries, "
-                     f"{sum(map(len, phrasings.values()))} phrasings, 3,080 test queries)")
+        lines.append(
+            f"K={k} (seed {args.seed}, {len(phrasings)} entries, "
+            f"{sum(map(len, phrasings.values()))} phrasings, 3,080 test queries)"
+        )
         lines.append(table(rows, ["method", "top1", "seconds"]))
-        lines.append(table([figures], ["top1", "top3", "answered_correct", "answered_wrong",
-                                       "in_suggestions", "unanswered", "build_seconds_cold"]))
+        lines.append(
+            table(
+                [figures],
+                [
+                    "top1",
+                    "top3",
+                    "answered_correct",
+                    "answered_wrong",
+                    "in_suggestions",
+                    "unanswered",
+                    "build_seconds_cold",
+                ],
+            )
+        )
         lines.append("")
     text = "\n".join(lines)
     write_results("banking77", {"seed": args.seed, "results": results}, text, args.out)

@@ -15,8 +15,9 @@ from rapidfuzz import fuzz, process, utils
 def rapidfuzz_nearest(phrasings, queries, scorer) -> list[str]:
     texts = [t for t, _ in phrasings]
     owners = [o for _, o in phrasings]
-    scores = process.cdist(queries, texts, scorer=scorer, processor=utils.default_process,
-                           dtype=np.float32, workers=-1)
+    scores = process.cdist(
+        queries, texts, scorer=scorer, processor=utils.default_process, dtype=np.float32, workers=-1
+    )
     return [owners[i] for i in scores.argmax(axis=1)]
 
 
@@ -59,10 +60,10 @@ def bm25(phrasings, queries):
     texts = [t for t, _ in phrasings]
     owners = [o for _, o in phrasings]
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
-                    show_progress=False)
-    docs, _ = retriever.retrieve(bm25s.tokenize(queries, stopwords="en", show_progress=False),
-                                 k=1, show_progress=False)
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    docs, _ = retriever.retrieve(
+        bm25s.tokenize(queries, stopwords="en", show_progress=False), k=1, show_progress=False
+    )
     return [owners[int(i)] for i in docs[:, 0]]
 
 

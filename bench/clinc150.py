@@ -48,20 +48,30 @@ def rescore(rows: list[dict], matcher, config) -> list[dict]:
             continue
         match = matcher.decide(r["ranked"], config)
         ids = [c.entry_id for c in match.candidates]
-        out.append({**r, "status": match.status, "id": ids[0] if match.status == ANSWERED
-                    else None, "suggested": ids if match.status == SUGGEST else []})
+        out.append(
+            {
+                **r,
+                "status": match.status,
+                "id": ids[0] if match.status == ANSWERED else None,
+                "suggested": ids if match.status == SUGGEST else [],
+            }
+        )
     return out
 
 
-def tune(answerer, val_rows: list[dict], max_wrong: float, max_oos: float,
-         max_lost: float) -> tuple:
+def tune(
+    answerer, val_rows: list[dict], max_wrong: float, max_oos: float, max_lost: float
+) -> tuple:
     best = None
     base = answerer.config.matching
     for a, c, s in itertools.product(*GRID.values()):
         cfg = replace(base, answer_threshold=a, classifier_threshold=c, min_similarity=s)
         f = pipeline_figures(rescore(val_rows, answerer.matcher, cfg))
-        if (f["answered_wrong"] > max_wrong or 1 - f["oos_not_answered"] > max_oos
-                or f["unanswered"] > max_lost):
+        if (
+            f["answered_wrong"] > max_wrong
+            or 1 - f["oos_not_answered"] > max_oos
+            or f["unanswered"] > max_lost
+        ):
             continue
         # Most answered right, and out-of-scope questions unanswered rather than suggested
         # (an unanswered question reaches staff; a suggestion for it does not), at 1/4 weight.
@@ -79,8 +89,12 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="search thresholds on val")
     parser.add_argument("--max-wrong", type=float, default=0.025)
     parser.add_argument("--max-oos-answered", type=float, default=0.05)
-    parser.add_argument("--max-unanswered", type=float, default=0.05,
-                        help="in-scope questions left unanswered, at most")
+    parser.add_argument(
+        "--max-unanswered",
+        type=float,
+        default=0.05,
+        help="in-scope questions left unanswered, at most",
+    )
     parser.add_argument("--baselines", action="store_true", help="also run the baselines")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
     args = parser.parse_args()
@@ -89,13 +103,19 @@ def main() -> None:
     with temp_workdir() as tmp:
         answerer, build_s = pipeline(phrasings, Path(tmp))
         lines = []
-        result = {"k": args.k, "seed": args.seed,
-                  "thresholds": vars(answerer.config.matching)}
+        result = {"k": args.k, "seed": args.seed, "thresholds": vars(answerer.config.matching)}
         if args.tune:
-            val = Split(data["val"].texts + data["oos_val"].texts,
-                        data["val"].labels + data["oos_val"].labels)
-            best = tune(answerer, run_pipeline(answerer, val), args.max_wrong,
-                        args.max_oos_answered, args.max_unanswered)
+            val = Split(
+                data["val"].texts + data["oos_val"].texts,
+                data["val"].labels + data["oos_val"].labels,
+            )
+            best = tune(
+                answerer,
+                run_pipeline(answerer, val),
+                args.max_wrong,
+                args.max_oos_answered,
+                args.max_unanswered,
+            )
             if best is None:
                 lines.append("no thresholds meet the constraints on val")
             else:
@@ -104,16 +124,31 @@ def main() -> None:
                 result["tuned_on_val"] = {"thresholds": chosen, "val": f}
                 lines.append(f"best on val: {chosen}")
                 lines.append(table([f], list(f)))
-        test = Split(data["test"].texts + data["oos_test"].texts,
-                     data["test"].labels + data["oos_test"].labels)
+        test = Split(
+            data["test"].texts + data["oos_test"].texts,
+            data["test"].labels + data["oos_test"].labels,
+        )
         figures = pipeline_figures(run_pipeline(answerer, test))
         figures["build_seconds_cold"] = round(build_s, 2)
         result["test"] = figures
-        lines.append(f"test at the shipped thresholds (K={args.k}, seed {args.seed}, "
-                     "4,500 in-scope + 1,000 out-of-scope)")
-        lines.append(table([figures], ["top1", "answered_correct", "answered_wrong",
-                                       "in_suggestions", "oos_not_answered", "oos_unanswered",
-                                       "oos_suggest"]))
+        lines.append(
+            f"test at the shipped thresholds (K={args.k}, seed {args.seed}, "
+            "4,500 in-scope + 1,000 out-of-scope)"
+        )
+        lines.append(
+            table(
+                [figures],
+                [
+                    "top1",
+                    "answered_correct",
+                    "answered_wrong",
+                    "in_suggestions",
+                    "oos_not_answered",
+                    "oos_unanswered",
+                    "oos_suggest",
+                ],
+            )
+        )
         if args.baselines:
             inscope = data["test"]
             others = baseline_top1(phrasings, inscope, answerer.matcher.encoder, ("difflib",))

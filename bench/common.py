@@ -32,8 +32,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary_ms(values: list[float]) -> dict:
-    return {"median_ms": round(statistics.median(values), 3),
-            "p99_ms": round(percentile(values, 99), 3), "n": len(values)}
+    return {
+        "median_ms": round(statistics.median(values), 3),
+        "p99_ms": round(percentile(values, 99), 3),
+        "n": len(values),
+    }
 
 
 def table(rows: list[dict], columns: list[str]) -> str:

@@ -27,8 +27,9 @@ DEFAULT_DATA = ROOT.parent / "shared" / "datasets"
 
 def add_data_option(parser: argparse.ArgumentParser) -> None:
     """The `--data DIR` option every dataset benchmark takes (read with `data_dir`)."""
-    parser.add_argument("--data", help="datasets folder (default $FAQ_BENCH_DATA or "
-                        "../shared/datasets)")
+    parser.add_argument(
+        "--data", help="datasets folder (default $FAQ_BENCH_DATA or ../shared/datasets)"
+    )
 
 
 def data_dir(option: str | None) -> Path:
@@ -83,9 +84,15 @@ def write_kb(phrasings: dict[str, list[str]], folder: Path) -> Path:
     """One topic file with an entry per intent; returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     entries = [
-        {"id": slug(intent), "question": texts[0], "alternates": texts[1:],
-         "answer": f"Answer for {intent}.", "tags": ["benchmark"], "links": [],
-         "reviewed": dt.date.today().isoformat()}
+        {
+            "id": slug(intent),
+            "question": texts[0],
+            "alternates": texts[1:],
+            "answer": f"Answer for {intent}.",
+            "tags": ["benchmark"],
+            "links": [],
+            "reviewed": dt.date.today().isoformat(),
+        }
         for intent, texts in phrasings.items()
     ]
     yaml = YAML(typ="safe")

@@ -18,13 +18,15 @@ from bot.language import LanguageDetector
 from bot.matching import Matcher
 
 
-def pipeline(phrasings: dict[str, list[str]], workdir: Path,
-             config_path: Path = ROOT / "config.toml") -> tuple[Answerer, float]:
+def pipeline(
+    phrasings: dict[str, list[str]], workdir: Path, config_path: Path = ROOT / "config.toml"
+) -> tuple[Answerer, float]:
     """Loader + matcher + answerer exactly as the bot builds them; and the build seconds."""
     base = load_config(config_path, environ={})
     kb_dir = write_kb(phrasings, workdir / "kb")
-    config: Config = replace(base, knowledge=replace(base.knowledge, dir=kb_dir,
-                                                     cache_dir=workdir / "cache"))
+    config: Config = replace(
+        base, knowledge=replace(base.knowledge, dir=kb_dir, cache_dir=workdir / "cache")
+    )
     started = time.perf_counter()
     kb = load_knowledge(kb_dir, config.knowledge.language)
     matcher = Matcher(kb, config.matching, Encoder(), config.knowledge.cache_dir)
@@ -38,13 +40,15 @@ def run_pipeline(answerer: Answerer, split: Split) -> list[dict]:
     for text, label in zip(split.texts, split.labels, strict=True):
         answer = answerer.ask(text)
         ranked = answerer.matcher.scores(text, limit=3)
-        rows.append({
-            "expected": slug(label) if label else None,
-            "ranked": ranked,
-            "status": answer.status,
-            "id": answer.id,
-            "suggested": [s.id for s in answer.suggestions],
-        })
+        rows.append(
+            {
+                "expected": slug(label) if label else None,
+                "ranked": ranked,
+                "status": answer.status,
+                "id": answer.id,
+                "suggested": [s.id for s in answer.suggestions],
+            }
+        )
     return rows
 
 
@@ -55,27 +59,40 @@ def pipeline_figures(rows: list[dict]) -> dict:
     out = {}
     if inscope:
         m = len(inscope)
-        out.update({
-            "queries": m,
-            "top1": sum(r["ranked"] and r["ranked"][0].entry_id == r["expected"]
-                        for r in inscope) / m,
-            "top3": sum(r["expected"] in [c.entry_id for c in r["ranked"]] for r in inscope) / m,
-            "answered_correct": sum(r["status"] == "answered" and r["id"] == r["expected"]
-                                    for r in inscope) / m,
-            "answered_wrong": sum(r["status"] == "answered" and r["id"] != r["expected"]
-                                  for r in inscope) / m,
-            "in_suggestions": sum(r["status"] == "suggest" and r["expected"] in r["suggested"]
-                                  for r in inscope) / m,
-            "unanswered": sum(r["status"] in ("unanswered", "smalltalk") for r in inscope) / m,
-        })
+        out.update(
+            {
+                "queries": m,
+                "top1": sum(
+                    r["ranked"] and r["ranked"][0].entry_id == r["expected"] for r in inscope
+                )
+                / m,
+                "top3": sum(r["expected"] in [c.entry_id for c in r["ranked"]] for r in inscope)
+                / m,
+                "answered_correct": sum(
+                    r["status"] == "answered" and r["id"] == r["expected"] for r in inscope
+                )
+                / m,
+                "answered_wrong": sum(
+                    r["status"] == "answered" and r["id"] != r["expected"] for r in inscope
+                )
+                / m,
+                "in_suggestions": sum(
+                    r["status"] == "suggest" and r["expected"] in r["suggested"] for r in inscope
+                )
+                / m,
+                "unanswered": sum(r["status"] in ("unanswered", "smalltalk") for r in inscope) / m,
+            }
+        )
     if oos:
         k = len(oos)
-        out.update({
-            "oos_queries": k,
-            "oos_not_answered": sum(r["status"] != "answered" for r in oos) / k,
-            "oos_unanswered": sum(r["status"] in ("unanswered", "smalltalk") for r in oos) / k,
-            "oos_suggest": sum(r["status"] == "suggest" for r in oos) / k,
-        })
+        out.update(
+            {
+                "oos_queries": k,
+                "oos_not_answered": sum(r["status"] != "answered" for r in oos) / k,
+                "oos_unanswered": sum(r["status"] in ("unanswered", "smalltalk") for r in oos) / k,
+                "oos_suggest": sum(r["status"] == "suggest" for r in oos) / k,
+            }
+        )
     assert n == len(inscope) + len(oos)
     return {key: round(v, 4) if isinstance(v, float) else v for key, v in out.items()}
 
@@ -89,14 +106,16 @@ BASELINES = {
 }
 
 
-def baseline_top1(phrasings: dict[str, list[str]], split: Split, encoder: Encoder,
-                  skip: tuple[str, ...] = ()) -> list[dict]:
+def baseline_top1(
+    phrasings: dict[str, list[str]], split: Split, encoder: Encoder, skip: tuple[str, ...] = ()
+) -> list[dict]:
     pairs = [(t, slug(intent)) for intent, texts in phrasings.items() for t in texts]
     expected = [slug(label) for label in split.labels]
     rows = []
     methods = dict(BASELINES)
-    methods["USE multilingual cosine nearest phrasing"] = (
-        lambda p, q: baselines.encoder_cosine(p, q, encoder))
+    methods["USE multilingual cosine nearest phrasing"] = lambda p, q: baselines.encoder_cosine(
+        p, q, encoder
+    )
     for name, method in methods.items():
         if any(s in name for s in skip):
             continue

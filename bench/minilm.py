@@ -63,17 +63,23 @@ class _Weights:
             p = f"encoder.layer.{i}."
             qkv = [t[f"{p}attention.self.{n}.weight"] for n in ("query", "key", "value")]
             qkv_b = [t[f"{p}attention.self.{n}.bias"] for n in ("query", "key", "value")]
-            self.layers.append((
-                np.ascontiguousarray(np.concatenate(qkv).T), np.concatenate(qkv_b),
-                np.ascontiguousarray(t[f"{p}attention.output.dense.weight"].T),
-                t[f"{p}attention.output.dense.bias"],
-                (t[f"{p}attention.output.LayerNorm.weight"],
-                 t[f"{p}attention.output.LayerNorm.bias"]),
-                np.ascontiguousarray(t[f"{p}intermediate.dense.weight"].T),
-                t[f"{p}intermediate.dense.bias"],
-                np.ascontiguousarray(t[f"{p}output.dense.weight"].T), t[f"{p}output.dense.bias"],
-                (t[f"{p}output.LayerNorm.weight"], t[f"{p}output.LayerNorm.bias"]),
-            ))
+            self.layers.append(
+                (
+                    np.ascontiguousarray(np.concatenate(qkv).T),
+                    np.concatenate(qkv_b),
+                    np.ascontiguousarray(t[f"{p}attention.output.dense.weight"].T),
+                    t[f"{p}attention.output.dense.bias"],
+                    (
+                        t[f"{p}attention.output.LayerNorm.weight"],
+                        t[f"{p}attention.output.LayerNorm.bias"],
+                    ),
+                    np.ascontiguousarray(t[f"{p}intermediate.dense.weight"].T),
+                    t[f"{p}intermediate.dense.bias"],
+                    np.ascontiguousarray(t[f"{p}output.dense.weight"].T),
+                    t[f"{p}output.dense.bias"],
+                    (t[f"{p}output.LayerNorm.weight"], t[f"{p}output.LayerNorm.bias"]),
+                )
+            )
 
 
 @cache
@@ -135,8 +141,10 @@ class EnglishEncoder:
         while start < len(order):
             longest = len(ids[order[start]])
             end = start
-            while end < len(order) and (end - start + 1) * max(longest, len(ids[order[end]])) \
-                    <= BATCH_TOKENS:
+            while (
+                end < len(order)
+                and (end - start + 1) * max(longest, len(ids[order[end]])) <= BATCH_TOKENS
+            ):
                 longest = max(longest, len(ids[order[end]]))
                 end += 1
             end = max(end, start + 1)

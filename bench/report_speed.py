@@ -36,11 +36,21 @@ from bot.storage import Storage  # noqa: E402
 DAYS = 90
 LANGUAGES = {"en": 0.40, "zh": 0.25, "ru": 0.12, "ar": 0.08, "fr": 0.08, "es": 0.07}
 STATUSES = {"answered": 0.75, "suggest": 0.10, "unanswered": 0.05, "smalltalk": 0.10}
-SMALLTALK = {"en": ["hello", "thanks"], "zh": ["你好", "谢谢"], "ru": ["привет", "спасибо"],
-             "ar": ["مرحبا", "شكرا"], "fr": ["bonjour", "merci"], "es": ["hola", "gracias"]}
+SMALLTALK = {
+    "en": ["hello", "thanks"],
+    "zh": ["你好", "谢谢"],
+    "ru": ["привет", "спасибо"],
+    "ar": ["مرحبا", "شكرا"],
+    "fr": ["bonjour", "merci"],
+    "es": ["hola", "gracias"],
+}
 UNANSWERED = {
-    "en": ["Where can I park near the centre?", "Can I bring my dog to the office?",
-           "How do I register a drone?", "Is there a halal canteen nearby?"],
+    "en": [
+        "Where can I park near the centre?",
+        "Can I bring my dog to the office?",
+        "How do I register a drone?",
+        "Is there a halal canteen nearby?",
+    ],
     "zh": ["中心附近哪里可以停车？", "可以带狗来办公室吗？"],
     "ru": ["Где купить SIM-карту?", "Где можно припарковаться?"],
     "ar": ["هل يوجد مطعم حلال قريب؟", "أين يمكنني ركن السيارة؟"],
@@ -77,8 +87,9 @@ def _times(rng: np.random.Generator, n: int, now: datetime) -> np.ndarray:
     seconds = day * 86400 + (hour * 3600).astype(np.int64)
     future = seconds > (np.datetime64(now.replace(tzinfo=None), "s") - start).astype(np.int64)
     seconds = np.sort(np.where(future, seconds - 86400, seconds))  # today's later hours
-    return np.char.add(np.datetime_as_string(start + seconds.astype("timedelta64[s]"), "s")
-                       .astype(str), "+00:00")
+    return np.char.add(
+        np.datetime_as_string(start + seconds.astype("timedelta64[s]"), "s").astype(str), "+00:00"
+    )
 
 
 def fill(storage: Storage, n: int, now: datetime, seed: int = 1) -> dict:
@@ -87,8 +98,9 @@ def fill(storage: Storage, n: int, now: datetime, seed: int = 1) -> dict:
     kb = load_knowledge(ROOT / "knowledge")
     entries = [e.id for e in kb.entries]
     popularity = 1 / np.arange(1, len(entries) + 1) ** 0.9  # a few entries asked most
-    entry = np.array(entries, dtype=object)[rng.choice(len(entries), size=n,
-                                                       p=popularity / popularity.sum())]
+    entry = np.array(entries, dtype=object)[
+        rng.choice(len(entries), size=n, p=popularity / popularity.sum())
+    ]
     language = _choice(rng, LANGUAGES, n)
     status = _choice(rng, STATUSES, n)
     source = _choice(rng, {"curated": 0.6, "machine": 0.3, "source": 0.1}, n)
@@ -106,23 +118,37 @@ def fill(storage: Storage, n: int, now: datetime, seed: int = 1) -> dict:
                 text_source = "original" if lang == kb.language else source[i]
             else:
                 eid, text_source = None, None
-            yield (times[i], user[i], "private", lang, question, st, eid,
-                   None if eid is None else 0.9, float(took[i]), text_source, "telegram")
+            yield (
+                times[i],
+                user[i],
+                "private",
+                lang,
+                question,
+                st,
+                eid,
+                None if eid is None else 0.9,
+                float(took[i]),
+                text_source,
+                "telegram",
+            )
 
     conn = storage.db.conn
     with conn:
         conn.executemany(
             "INSERT INTO interactions (time, user_key, chat_type, language, question, status, "
             "entry_id, score, took_ms, text_source, channel) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            rows())
+            rows(),
+        )
         conn.execute(
             "INSERT INTO unanswered (interaction_id, time, user_key, language, question, status)"
             " SELECT id, time, user_key, language, question, 'new' FROM interactions "
-            "WHERE status = 'unanswered'")
+            "WHERE status = 'unanswered'"
+        )
         conn.execute(
             "INSERT INTO feedback (interaction_id, time, user_key, helpful) "
             "SELECT id, time, user_key, (abs(random()) % 100) < 80 FROM interactions "
-            "WHERE status = 'answered' AND abs(random()) % 100 < 2")
+            "WHERE status = 'answered' AND abs(random()) % 100 < 2"
+        )
     counts = dict(conn.execute("SELECT status, count(*) FROM interactions GROUP BY status"))
     counts["feedback"] = conn.execute("SELECT count(*) FROM feedback").fetchone()[0]
     return counts
@@ -140,21 +166,32 @@ def time_report(db_path: Path, now: datetime, repeats: int = 3) -> dict:
         build_s.append(t1 - t0)
         render_s.append(time.perf_counter() - t1)
     total = [b + r for b, r in zip(build_s, render_s, strict=True)]
-    return {"build_s": round(statistics.median(build_s), 3),
-            "render_s": round(statistics.median(render_s), 3),
-            "total_s": round(statistics.median(total), 3), "repeats": repeats,
-            "html_kb": round(len(html.encode()) / 1024, 1), "questions": report.total}
+    return {
+        "build_s": round(statistics.median(build_s), 3),
+        "render_s": round(statistics.median(render_s), 3),
+        "total_s": round(statistics.median(total), 3),
+        "repeats": repeats,
+        "html_kb": round(len(html.encode()) / 1024, 1),
+        "questions": report.total,
+    }
 
 
 async def _log_many(storage: Storage, coroutines: int, per_coroutine: int) -> None:
     async def one_user(k: int) -> None:
         for i in range(per_coroutine):
             await asyncio.to_thread(
-                storage.log_interaction, user_id=100_000 + k, chat_type="private",
-                language="en", question=f"question {i} from {k}",
+                storage.log_interaction,
+                user_id=100_000 + k,
+                chat_type="private",
+                language="en",
+                question=f"question {i} from {k}",
                 status="unanswered" if i % 20 == 0 else "answered",
-                entry_id=None if i % 20 == 0 else "bank-account", score=0.9, took_ms=7.5,
-                text_source=None if i % 20 == 0 else "original", chat_id=100_000 + k)
+                entry_id=None if i % 20 == 0 else "bank-account",
+                score=0.9,
+                took_ms=7.5,
+                text_source=None if i % 20 == 0 else "original",
+                chat_id=100_000 + k,
+            )
 
     await asyncio.gather(*(one_user(k) for k in range(coroutines)))
 
@@ -166,8 +203,13 @@ def time_logging(folder: Path, coroutines: int, per_coroutine: int) -> dict:
         seconds = time.perf_counter() - started
         logged = storage.db.execute("SELECT count(*) FROM interactions").fetchone()[0]
     assert logged == coroutines * per_coroutine, logged
-    return {"coroutines": coroutines, "per_coroutine": per_coroutine, "logged": logged,
-            "seconds": round(seconds, 2), "per_second": round(logged / seconds, 1)}
+    return {
+        "coroutines": coroutines,
+        "per_coroutine": per_coroutine,
+        "logged": logged,
+        "seconds": round(seconds, 2),
+        "per_second": round(logged / seconds, 1),
+    }
 
 
 def main() -> None:
@@ -190,17 +232,29 @@ def main() -> None:
         report = time_report(folder / "bot.db", now)
         logging = time_logging(folder, args.coroutines, args.logs)
 
-    data = {"rows": args.rows, "days": DAYS, "counts": counts, "fill_s": fill_s,
-            "db_mb": db_mb, "report": report, "logging": logging}
-    text = table([
-        {"what": f"build_report over {args.rows:,} interactions", "seconds": report["build_s"]},
-        {"what": "render_html", "seconds": report["render_s"]},
-        {"what": "report total (median of 3)", "seconds": report["total_s"]},
-    ], ["what", "seconds"])
-    text += (f"\n\nfilled in {fill_s} s ({db_mb} MB); page {report['html_kb']} KiB"
-             f"\nlogging: {logging['logged']:,} interactions from {logging['coroutines']} "
-             f"coroutines via asyncio.to_thread in {logging['seconds']} s = "
-             f"{logging['per_second']:,.0f} per second (durable writes, synchronous=FULL)")
+    data = {
+        "rows": args.rows,
+        "days": DAYS,
+        "counts": counts,
+        "fill_s": fill_s,
+        "db_mb": db_mb,
+        "report": report,
+        "logging": logging,
+    }
+    text = table(
+        [
+            {"what": f"build_report over {args.rows:,} interactions", "seconds": report["build_s"]},
+            {"what": "render_html", "seconds": report["render_s"]},
+            {"what": "report total (median of 3)", "seconds": report["total_s"]},
+        ],
+        ["what", "seconds"],
+    )
+    text += (
+        f"\n\nfilled in {fill_s} s ({db_mb} MB); page {report['html_kb']} KiB"
+        f"\nlogging: {logging['logged']:,} interactions from {logging['coroutines']} "
+        f"coroutines via asyncio.to_thread in {logging['seconds']} s = "
+        f"{logging['per_second']:,.0f} per second (durable writes, synchronous=FULL)"
+    )
     write_results("report_speed", data, text, args.out)
     print(text)
 

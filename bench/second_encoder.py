@@ -80,23 +80,34 @@ def main() -> None:
         for a in WEIGHTS:
             fused = _log_softmax(a * use + (1 - a) * minilm)
             scored = fused + m.config.lexical_weight * lex_best
-            rows.append({"use_weight": a,
-                         "top1": round(float((scored.argmax(1) == expected).mean()), 4),
-                         "top1_without_lexical": round(float(
-                             (fused.argmax(1) == expected).mean()), 4)})
+            rows.append(
+                {
+                    "use_weight": a,
+                    "top1": round(float((scored.argmax(1) == expected).mean()), 4),
+                    "top1_without_lexical": round(float((fused.argmax(1) == expected).mean()), 4),
+                }
+            )
         results[f"K={k}"] = rows
-        lines += [f"K={k} (seed {args.seed}, {len(m.entry_ids)} entries, 3,080 test queries)",
-                  table(rows, ["use_weight", "top1", "top1_without_lexical"]), ""]
+        lines += [
+            f"K={k} (seed {args.seed}, {len(m.entry_ids)} entries, 3,080 test queries)",
+            table(rows, ["use_weight", "top1", "top1_without_lexical"]),
+            "",
+        ]
     timed = test.texts[: args.timed]
     english.encode(timed[:2])
-    speed = {"use_ms": _median_ms(m.encoder._encode_one, timed),
-             "minilm_ms": _median_ms(english._encode_one, timed)}
+    speed = {
+        "use_ms": _median_ms(m.encoder._encode_one, timed),
+        "minilm_ms": _median_ms(english._encode_one, timed),
+    }
     speed["minilm_over_use"] = round(speed["minilm_ms"] / speed["use_ms"], 2)
-    lines += ["Embedding one question (median over the same questions, one BLAS thread)",
-              table([speed], ["use_ms", "minilm_ms", "minilm_over_use"])]
+    lines += [
+        "Embedding one question (median over the same questions, one BLAS thread)",
+        table([speed], ["use_ms", "minilm_ms", "minilm_over_use"]),
+    ]
     text = "\n".join(lines)
-    write_results("second_encoder", {"seed": args.seed, "results": results, "speed": speed},
-                  text, args.out)
+    write_results(
+        "second_encoder", {"seed": args.seed, "results": results, "speed": speed}, text, args.out
+    )
     print(text)
 
 

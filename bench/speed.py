@@ -74,9 +74,22 @@ print(json.dumps({"startup_s": started, "ask_ms": times, "thefuzz_ms": fuzz_ms,
 
 
 def child(config: Path, kb: Path, cache: Path, questions: Path, thefuzz: bool) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(config), str(kb), str(cache),
-                           str(questions), "1" if thefuzz else "0"],
-                          capture_output=True, text=True, cwd=ROOT, check=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(config),
+            str(kb),
+            str(cache),
+            str(questions),
+            "1" if thefuzz else "0",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     return json.loads(proc.stdout.splitlines()[-1])
 
 
@@ -86,8 +99,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--per-entry", type=int, default=10)
     parser.add_argument("--questions", type=int, default=300)
-    parser.add_argument("--thefuzz-up-to", type=int, default=1000,
-                        help="run the thefuzz baseline for sizes up to this many entries")
+    parser.add_argument(
+        "--thefuzz-up-to",
+        type=int,
+        default=1000,
+        help="run the thefuzz baseline for sizes up to this many entries",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
     args = parser.parse_args()
     folder = data_dir(args.data)
@@ -106,19 +123,32 @@ def main() -> None:
             cold = child(ROOT / "config.toml", kb, cache, qfile, False)
             warm = child(ROOT / "config.toml", kb, cache, qfile, size <= args.thefuzz_up_to)
             ask = summary_ms(warm["ask_ms"])
-            row = {"entries": size, "phrasings": size * args.per_entry,
-                   "ask_median_ms": ask["median_ms"], "ask_p99_ms": ask["p99_ms"],
-                   "startup_cold_s": round(cold["startup_s"], 2),
-                   "startup_warm_s": round(warm["startup_s"], 2),
-                   "max_rss_mb": round(warm["max_rss_mb"], 1)}
+            row = {
+                "entries": size,
+                "phrasings": size * args.per_entry,
+                "ask_median_ms": ask["median_ms"],
+                "ask_p99_ms": ask["p99_ms"],
+                "startup_cold_s": round(cold["startup_s"], 2),
+                "startup_warm_s": round(warm["startup_s"], 2),
+                "max_rss_mb": round(warm["max_rss_mb"], 1),
+            }
             if warm["thefuzz_ms"]:
                 fz = summary_ms(warm["thefuzz_ms"])
                 row["thefuzz_median_ms"] = fz["median_ms"]
                 row["speedup_vs_thefuzz"] = round(fz["median_ms"] / ask["median_ms"], 1)
             rows.append(row)
             print(row, flush=True)
-    columns = ["entries", "phrasings", "ask_median_ms", "ask_p99_ms", "thefuzz_median_ms",
-               "speedup_vs_thefuzz", "startup_cold_s", "startup_warm_s", "max_rss_mb"]
+    columns = [
+        "entries",
+        "phrasings",
+        "ask_median_ms",
+        "ask_p99_ms",
+        "thefuzz_median_ms",
+        "speedup_vs_thefuzz",
+        "startup_cold_s",
+        "startup_warm_s",
+        "max_rss_mb",
+    ]
     text = table(rows, columns)
     write_results("speed", {"questions": len(questions), "rows": rows}, text, args.out)
     print(text)

@@ -29,8 +29,13 @@ from bot.knowledge import load_knowledge  # noqa: E402
 from tests import fake_telegram as tg  # noqa: E402
 
 
-def run_batch(api: tg.FakeBotApi, questions: list[str], language: str, first_user: int,
-              rate: float | None = None) -> dict:
+def run_batch(
+    api: tg.FakeBotApi,
+    questions: list[str],
+    language: str,
+    first_user: int,
+    rate: float | None = None,
+) -> dict:
     """Queue the questions all at once (rate None) or `rate` per second; wait for replies."""
     users = list(range(first_user, first_user + len(questions)))
     start_calls = len(api.calls)
@@ -39,8 +44,7 @@ def run_batch(api: tg.FakeBotApi, questions: list[str], language: str, first_use
     for i, (q, u) in enumerate(zip(questions, users, strict=True)):
         if rate:
             time.sleep(max(0.0, started + i / rate - time.monotonic()))
-        pushed.append(api.push(tg.message(q, user_id=u, language_code=language,
-                                          message_id=i + 1)))
+        pushed.append(api.push(tg.message(q, user_id=u, language_code=language, message_id=i + 1)))
     wanted = set(users)
 
     def done(calls):
@@ -49,43 +53,60 @@ def run_batch(api: tg.FakeBotApi, questions: list[str], language: str, first_use
 
     api.wait_for(done, timeout=600)
     first_reply: dict[int, float] = {}
-    for (method, params), at in zip(api.calls[start_calls:], api.times[start_calls:],
-                                    strict=True):
+    for (method, params), at in zip(api.calls[start_calls:], api.times[start_calls:], strict=True):
         chat = int(params.get("chat_id") or 0) if method == "sendMessage" else None
         if chat in wanted and chat not in first_reply:
             first_reply[chat] = at
-    latencies = [(first_reply[u] - api.pushed[p["update_id"]]) * 1000
-                 for u, p in zip(users, pushed, strict=True)]
+    latencies = [
+        (first_reply[u] - api.pushed[p["update_id"]]) * 1000
+        for u, p in zip(users, pushed, strict=True)
+    ]
     elapsed = max(first_reply.values()) - started
-    return {"language": language, "load": f"{rate:g}/s paced" if rate else "burst",
-            "updates": len(questions), "updates_per_s": round(len(questions) / elapsed, 1),
-            **summary_ms(latencies)}
+    return {
+        "language": language,
+        "load": f"{rate:g}/s paced" if rate else "burst",
+        "updates": len(questions),
+        "updates_per_s": round(len(questions) / elapsed, 1),
+        **summary_ms(latencies),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=300)
-    parser.add_argument("--rate", type=float, default=15.0,
-                        help="updates per second for the paced runs (latency without a queue)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=15.0,
+        help="updates per second for the paced runs (latency without a queue)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
     args = parser.parse_args()
     kb = load_knowledge(ROOT / "knowledge")
     english = [p.text for p in kb.phrasings() if p.language == "en"]
     chinese = [p.text for p in kb.phrasings() if p.language == "zh"]
     rows = []
-    with tempfile.TemporaryDirectory(prefix="faqload-") as tmp, \
-            tg.BotApiServer(tg.FakeBotApi()) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="faqload-") as tmp,
+        tg.BotApiServer(tg.FakeBotApi()) as server,
+    ):
         api = server.server.RequestHandlerClass.api
         config = Path(tmp) / "config.toml"
-        config.write_text(f'[knowledge]\ndir = "{ROOT / "knowledge"}"\n'
-                          f'cache_dir = "{ROOT / ".cache"}"\n'
-                          f'[telegram]\nbase_url = "{server.base_url}"\n'
-                          f'rate_limit_messages = 1000\n'
-                          f'[storage]\ndatabase = "{Path(tmp) / "bot.db"}"\n')
+        config.write_text(
+            f'[knowledge]\ndir = "{ROOT / "knowledge"}"\n'
+            f'cache_dir = "{ROOT / ".cache"}"\n'
+            f'[telegram]\nbase_url = "{server.base_url}"\n'
+            f"rate_limit_messages = 1000\n"
+            f'[storage]\ndatabase = "{Path(tmp) / "bot.db"}"\n'
+        )
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": tg.TOKEN}
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--config", str(config), "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             api.wait_for(lambda c: any(m == "getUpdates" for m, _ in c), timeout=300)
             run_batch(api, english[:20], "en", 1_000_000)  # warm-up
@@ -98,9 +119,11 @@ def main() -> None:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=60)
     text = table(rows, ["language", "load", "updates", "updates_per_s", "median_ms", "p99_ms"])
-    text += ("\n\nBurst throughput is capped by python-telegram-bot's AIORateLimiter at "
-             "Telegram's limit of 30 messages per second; the paced runs show the time from "
-             "update to reply without a queue.")
+    text += (
+        "\n\nBurst throughput is capped by python-telegram-bot's AIORateLimiter at "
+        "Telegram's limit of 30 messages per second; the paced runs show the time from "
+        "update to reply without a queue."
+    )
     write_results("telegram_load", {"rows": rows}, text, args.out)
     print(text)
 

@@ -62,9 +62,12 @@ def throughput(translator: MachineTranslator, sentences: list[str], beam: int) -
     for s in sentences:
         translator.translate(s, "en", "ru")
     seconds = time.perf_counter() - started
-    return {"beam_size": beam, "sentences": len(sentences),
-            "sentences_per_s": round(len(sentences) / seconds, 2),
-            "ms_per_sentence": round(1000 * seconds / len(sentences), 1)}
+    return {
+        "beam_size": beam,
+        "sentences": len(sentences),
+        "sentences_per_s": round(len(sentences) / seconds, 2),
+        "ms_per_sentence": round(1000 * seconds / len(sentences), 1),
+    }
 
 
 MEMORY_CHILD = r"""
@@ -106,10 +109,12 @@ def main() -> None:
 
         # ask: cached vs live, and the cached path against English
         base = load_config(ROOT / "config.toml", environ={})
-        config = replace(base, knowledge=replace(base.knowledge, cache_dir=tmp / "cache"),
-                         translation=replace(base.translation, packages_dir=models,
-                                             beam_size=1),
-                         storage=replace(base.storage, database=tmp / "bot.db"))
+        config = replace(
+            base,
+            knowledge=replace(base.knowledge, cache_dir=tmp / "cache"),
+            translation=replace(base.translation, packages_dir=models, beam_size=1),
+            storage=replace(base.storage, database=tmp / "bot.db"),
+        )
         questions = [e.question for e in kb.entries[: args.entries]]
         with Storage.open(config.storage.database) as storage:
             answerer = build_answerer(config, storage=storage, translator=translator)
@@ -119,33 +124,62 @@ def main() -> None:
             live = [answerer.ask(q, lang="ru", live=True).took_ms for q in questions]
             cached = [answerer.ask(q, lang="ru", live=True).took_ms for q in questions]
             assert all(answerer.ask(q, lang="ru").text_source == "machine" for q in questions)
-        med = {k: statistics.median(v) for k, v in
-               (("en", english), ("live", live), ("cached", cached))}
-        ask = {"english": summary_ms(english), "ru_live": summary_ms(live),
-               "ru_cached": summary_ms(cached),
-               "live_to_cached_ratio": round(med["live"] / med["cached"], 1),
-               "cached_minus_english_ms": round(med["cached"] - med["en"], 3)}
+        med = {
+            k: statistics.median(v)
+            for k, v in (("en", english), ("live", live), ("cached", cached))
+        }
+        ask = {
+            "english": summary_ms(english),
+            "ru_live": summary_ms(live),
+            "ru_cached": summary_ms(cached),
+            "live_to_cached_ratio": round(med["live"] / med["cached"], 1),
+            "cached_minus_english_ms": round(med["cached"] - med["en"], 3),
+        }
 
-        proc = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(models), *LANGS],
-                              capture_output=True, text=True, cwd=ROOT, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", MEMORY_CHILD, str(models), *LANGS],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
         rss = json.loads(proc.stdout.splitlines()[-1])
-        memory = {"rss_mb_no_model": round(rss["0"], 1), "rss_mb_one_model": round(rss["1"], 1),
-                  "rss_mb_six_models": round(rss["6"], 1)}
-        size_mb = round(sum(f.stat().st_size for f in (models / next(
-            p.name for p in models.iterdir())).rglob("*") if f.is_file()) / 2**20, 1)
+        memory = {
+            "rss_mb_no_model": round(rss["0"], 1),
+            "rss_mb_one_model": round(rss["1"], 1),
+            "rss_mb_six_models": round(rss["6"], 1),
+        }
+        size_mb = round(
+            sum(
+                f.stat().st_size
+                for f in (models / next(p.name for p in models.iterdir())).rglob("*")
+                if f.is_file()
+            )
+            / 2**20,
+            1,
+        )
         shutil.rmtree(tmp / "build", ignore_errors=True)
     text = table(speed, ["beam_size", "sentences", "sentences_per_s", "ms_per_sentence"])
-    text += "\n\n" + table([
-        {"path": "English (no translation)", **ask["english"]},
-        {"path": "ru, live translation", **ask["ru_live"]},
-        {"path": "ru, cached translation", **ask["ru_cached"]},
-    ], ["path", "median_ms", "p99_ms", "n"])
-    text += (f"\nlive / cached: {ask['live_to_cached_ratio']}x; cached adds "
-             f"{ask['cached_minus_english_ms']} ms over English\n\n")
+    text += "\n\n" + table(
+        [
+            {"path": "English (no translation)", **ask["english"]},
+            {"path": "ru, live translation", **ask["ru_live"]},
+            {"path": "ru, cached translation", **ask["ru_cached"]},
+        ],
+        ["path", "median_ms", "p99_ms", "n"],
+    )
+    text += (
+        f"\nlive / cached: {ask['live_to_cached_ratio']}x; cached adds "
+        f"{ask['cached_minus_english_ms']} ms over English\n\n"
+    )
     text += table([memory], list(memory))
     text += f"\nmodel on disk: {size_mb} MB (built in {build_s:.1f} s)"
-    write_results("translation", {"throughput": speed, "ask": ask, "memory": memory,
-                                  "model_mb": size_mb}, text, args.out)
+    write_results(
+        "translation",
+        {"throughput": speed, "ask": ask, "memory": memory, "model_mb": size_mb},
+        text,
+        args.out,
+    )
     print(text)
 
 

@@ -60,24 +60,40 @@ class Answer:
 class Answerer:
     """Answers questions from one knowledge base; cheap per question, built once."""
 
-    def __init__(self, kb: KnowledgeBase, matcher: Matcher, detector: LanguageDetector,
-                 config: Config, localizer: Localizer | None = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        matcher: Matcher,
+        detector: LanguageDetector,
+        config: Config,
+        localizer: Localizer | None = None,
+    ):
         self.kb = kb
         self.matcher = matcher
         self.detector = detector
         self.config = config
         self.localizer = localizer or Localizer(kb, config.translation)
 
-    def language_for(self, text: str, chosen: str | None = None,
-                     telegram_code: str | None = None) -> tuple[str, str | None]:
+    def language_for(
+        self, text: str, chosen: str | None = None, telegram_code: str | None = None
+    ) -> tuple[str, str | None]:
         lang, found = self.detector.choose(
-            text, chosen=chosen, telegram_code=telegram_code, fallback=self.kb.language,
+            text,
+            chosen=chosen,
+            telegram_code=telegram_code,
+            fallback=self.kb.language,
             min_confidence=self.config.languages.min_confidence,
         )
         return lang, found.language
 
-    def ask(self, question: str, *, lang: str | None = None, telegram_code: str | None = None,
-            live: bool = False) -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        lang: str | None = None,
+        telegram_code: str | None = None,
+        live: bool = False,
+    ) -> Answer:
         """Answer one question. `lang` is the user's explicit language choice, if any;
         `live` allows translating an answer now when no translation is cached (slow)."""
         started = time.perf_counter()
@@ -96,8 +112,9 @@ class Answerer:
             answer = replace(answer, truncated=True, reply=f"{note}\n\n{answer.reply}")
         return replace(answer, took_ms=round((time.perf_counter() - started) * 1000, 3))
 
-    def answer_entry(self, entry_id: str, lang: str, question: str = "",
-                     live: bool = False) -> Answer:
+    def answer_entry(
+        self, entry_id: str, lang: str, question: str = "", live: bool = False
+    ) -> Answer:
         """The answer of one entry (a chosen suggestion); KeyError for an unknown id."""
         entry = self.kb.by_id[entry_id]
         question = question or self.localizer.question(entry, lang)
@@ -110,35 +127,73 @@ class Answerer:
         if not self.localizer.can_translate(answer.language):
             return answer
         entry = self.kb.by_id[answer.id]
-        return replace(self._entry_answer(answer.question, answer.language, answer.detected,
-                                          entry, answer.score, True),
-                       took_ms=answer.took_ms, truncated=answer.truncated)
+        return replace(
+            self._entry_answer(
+                answer.question, answer.language, answer.detected, entry, answer.score, True
+            ),
+            took_ms=answer.took_ms,
+            truncated=answer.truncated,
+        )
 
     def _smalltalk(self, question: str, lang: str, detected: str | None, kind: str) -> Answer:
-        return Answer(question, lang, detected, SMALLTALK, None, None, None, None, (),
-                      self.localizer.message(lang, kind), smalltalk=kind)
+        return Answer(
+            question,
+            lang,
+            detected,
+            SMALLTALK,
+            None,
+            None,
+            None,
+            None,
+            (),
+            self.localizer.message(lang, kind),
+            smalltalk=kind,
+        )
 
-    def _matched(self, question: str, text: str, lang: str, detected: str | None,
-                 live: bool) -> Answer:
+    def _matched(
+        self, question: str, text: str, lang: str, detected: str | None, live: bool
+    ) -> Answer:
         match = self.matcher.match(text)
         say = self.localizer.message
         if match.status == ANSWERED:
             best = match.best
-            return self._entry_answer(question, lang, detected, self.kb.by_id[best.entry_id],
-                                      best.score, live)
+            return self._entry_answer(
+                question, lang, detected, self.kb.by_id[best.entry_id], best.score, live
+            )
         if match.status == SUGGEST:
             suggestions = tuple(
-                Suggestion(c.entry_id, self.localizer.question(self.kb.by_id[c.entry_id], lang),
-                           c.score)
+                Suggestion(
+                    c.entry_id, self.localizer.question(self.kb.by_id[c.entry_id], lang), c.score
+                )
                 for c in match.candidates
             )
             lines = [say(lang, "did_you_mean")]
             lines += [f"{i}. {s.question}" for i, s in enumerate(suggestions, 1)]
             lines.append(say(lang, "choose_one"))
-            return Answer(question, lang, detected, SUGGEST, None, match.best.score, None, None,
-                          suggestions, "\n".join(lines))
-        return Answer(question, lang, detected, UNANSWERED, None, None, None, None, (),
-                      say(lang, "unanswered"))
+            return Answer(
+                question,
+                lang,
+                detected,
+                SUGGEST,
+                None,
+                match.best.score,
+                None,
+                None,
+                suggestions,
+                "\n".join(lines),
+            )
+        return Answer(
+            question,
+            lang,
+            detected,
+            UNANSWERED,
+            None,
+            None,
+            None,
+            None,
+            (),
+            say(lang, "unanswered"),
+        )
 
     def notes(self, answer: Answer) -> list[str]:
         """The one-line notes that go with an answer's text, in the user's language."""
@@ -149,17 +204,39 @@ class Answerer:
             return [self.localizer.message(answer.language, "machine_translated")]
         return []
 
-    def _entry_answer(self, question: str, lang: str, detected: str | None, entry: FaqEntry,
-                      score: float, live: bool = False) -> Answer:
+    def _entry_answer(
+        self,
+        question: str,
+        lang: str,
+        detected: str | None,
+        entry: FaqEntry,
+        score: float,
+        live: bool = False,
+    ) -> Answer:
         chosen = self.localizer.answer(entry, lang, live)
-        answer = Answer(question, lang, detected, ANSWERED, entry.id, score, chosen.text,
-                        chosen.source, (), "", links=entry.links)
+        answer = Answer(
+            question,
+            lang,
+            detected,
+            ANSWERED,
+            entry.id,
+            score,
+            chosen.text,
+            chosen.source,
+            (),
+            "",
+            links=entry.links,
+        )
         parts = [*self.notes(answer), chosen.text]
         if entry.links:
-            parts.append(self.localizer.message(lang, "sources") + "\n" + "\n".join(
-                f"- {link.title}: {link.url}" if link.title != link.url else f"- {link.url}"
-                for link in entry.links
-            ))
+            parts.append(
+                self.localizer.message(lang, "sources")
+                + "\n"
+                + "\n".join(
+                    f"- {link.title}: {link.url}" if link.title != link.url else f"- {link.url}"
+                    for link in entry.links
+                )
+            )
         return replace(answer, reply="\n\n".join(parts))
 
 
@@ -188,18 +265,30 @@ def load_glossary(kb_dir: Path) -> Glossary | None:
         raise KnowledgeError(exc.problems) from exc
 
 
-def build_answerer(config: Config, kb_dir: Path | None = None, storage=None,
-                   translator: MachineTranslator | None = None) -> Answerer:
+def build_answerer(
+    config: Config,
+    kb_dir: Path | None = None,
+    storage=None,
+    translator: MachineTranslator | None = None,
+) -> Answerer:
     """Load the knowledge base (raises KnowledgeError) and everything computed from it."""
     folder = kb_dir or config.knowledge.dir
     kb = load_knowledge(folder, config.knowledge.language, config.knowledge.cache_dir)
     glossary = load_glossary(Path(folder))
     translator = translator or machine_translator(config)
-    localizer = Localizer(kb, config.translation, translator, storage, glossary,
-                          config.languages.supported, glossary_key(Path(folder)))
+    localizer = Localizer(
+        kb,
+        config.translation,
+        translator,
+        storage,
+        glossary,
+        config.languages.supported,
+        glossary_key(Path(folder)),
+    )
     encoder = Encoder()
-    matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir,
-                      localizer.machine_phrasings())
+    matcher = Matcher(
+        kb, config.matching, encoder, config.knowledge.cache_dir, localizer.machine_phrasings()
+    )
     detector = LanguageDetector(config.languages.supported)
     answerer = Answerer(kb, matcher, detector, config, localizer)
     answerer.ask("warm-up: load the models now, not on the first user's question")

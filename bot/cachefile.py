@@ -23,9 +23,13 @@ def write_cache(path: Path, write: Callable[[IO[Any]], object], *, text: bool = 
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w" if text else "wb", dir=path.parent, suffix=".tmp",
-                                         delete=False, encoding="utf-8" if text else None,
-                                         ) as tmp:
+        with tempfile.NamedTemporaryFile(
+            "w" if text else "wb",
+            dir=path.parent,
+            suffix=".tmp",
+            delete=False,
+            encoding="utf-8" if text else None,
+        ) as tmp:
             tmp_name = tmp.name
             write(tmp)
         os.replace(tmp_name, path)

@@ -28,8 +28,7 @@ SEED = 0
 # Very large knowledge bases get fewer epochs: at most this many steps in all (10 epochs up
 # to ~19,000 phrasings), so that a cold start with 10,000 entries takes minutes, not hours.
 MAX_STEPS = 3000
-VERSION = (f"softmax-v2-{SCALE}-{WEIGHT_DECAY}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{SEED}"
-           f"-{MAX_STEPS}")
+VERSION = f"softmax-v2-{SCALE}-{WEIGHT_DECAY}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{SEED}-{MAX_STEPS}"
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,9 @@ def train(vectors: np.ndarray, labels: np.ndarray, classes: int) -> SoftmaxLayer
     return SoftmaxLayer(w, b)
 
 
-def cached_layer(vectors: np.ndarray, labels: np.ndarray, classes: int,
-                 cache_dir: Path | None) -> SoftmaxLayer:
+def cached_layer(
+    vectors: np.ndarray, labels: np.ndarray, classes: int, cache_dir: Path | None
+) -> SoftmaxLayer:
     """The trained layer for exactly these inputs, from `cache_dir` when it is there."""
     if cache_dir is None:
         return train(vectors, labels, classes)

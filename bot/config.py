@@ -165,8 +165,10 @@ def _check(config: Config) -> None:
     if config.translation.threads < 1:
         raise ConfigError("[translation] threads must be at least 1")
     if not 0 <= config.languages.min_confidence <= 1:
-        raise ConfigError("[languages] min_confidence must be between 0 and 1, got "
-                          f"{config.languages.min_confidence}")
+        raise ConfigError(
+            "[languages] min_confidence must be between 0 and 1, got "
+            f"{config.languages.min_confidence}"
+        )
 
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:

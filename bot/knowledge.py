@@ -200,7 +200,7 @@ class _FileChecker:
         line = None
         try:
             if key is not None and isinstance(node, CommentedMap | CommentedSeq):
-                line = (node.lc.key(key) if isinstance(node, CommentedMap) else node.lc.item(key))
+                line = node.lc.key(key) if isinstance(node, CommentedMap) else node.lc.item(key)
                 line = line[0] + 1
             elif isinstance(node, CommentedMap | CommentedSeq):
                 line = node.lc.line + 1
@@ -308,8 +308,13 @@ class _FileChecker:
             if not self.language(raw, code, code, eid):
                 continue
             if code == self.kb_language:
-                self.problem(raw, code, eid, f"translation into {code!r}, the knowledge base's "
-                             "own language: put that text in the entry itself")
+                self.problem(
+                    raw,
+                    code,
+                    eid,
+                    f"translation into {code!r}, the knowledge base's "
+                    "own language: put that text in the entry itself",
+                )
                 continue
             if not isinstance(tr, dict):
                 self.problem(raw, code, eid, f"translation {code!r} must have question and answer")
@@ -331,11 +336,19 @@ class _FileChecker:
         raw_id = node.get("id")
         eid = raw_id if isinstance(raw_id, str) else None
         if eid is None or not ID_PATTERN.match(eid):
-            self.problem(node, "id" if "id" in node else None, eid,
-                         "`id` must be a slug of lowercase letters, digits and hyphens")
+            self.problem(
+                node,
+                "id" if "id" in node else None,
+                eid,
+                "`id` must be a slug of lowercase letters, digits and hyphens",
+            )
         elif len(eid) > MAX_ID_LENGTH:
-            self.problem(node, "id", eid, f"`id` must be at most {MAX_ID_LENGTH} characters "
-                         "(it travels in Telegram buttons)")
+            self.problem(
+                node,
+                "id",
+                eid,
+                f"`id` must be at most {MAX_ID_LENGTH} characters (it travels in Telegram buttons)",
+            )
         for key in sorted(set(map(str, node)) - set(ENTRY_REQUIRED) - set(ENTRY_OPTIONAL)):
             self.problem(node, key, eid, f"unknown key `{key}`")
         question = self.text(node, "question", eid)
@@ -356,9 +369,18 @@ class _FileChecker:
         if eid is None or question is None or answer is None or reviewed is None:
             return None
         return FaqEntry(
-            id=eid, topic=stem, question=question, alternates=alternates, answer=answer,
-            tags=tags, links=links, reviewed=reviewed, translations=translations,
-            related=related, notes=notes.strip(), source=f"{self.name}:{line}",
+            id=eid,
+            topic=stem,
+            question=question,
+            alternates=alternates,
+            answer=answer,
+            tags=tags,
+            links=links,
+            reviewed=reviewed,
+            translations=translations,
+            related=related,
+            notes=notes.strip(),
+            source=f"{self.name}:{line}",
         )
 
 
@@ -369,8 +391,9 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(name, line, None, f"not UTF-8 text (byte {exc.start}): save "
-                                "the file as UTF-8"))
+        problems.append(
+            Problem(name, line, None, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")
+        )
         return None
     try:
         return _yaml().load(text.lstrip("\ufeff"))
@@ -400,16 +423,21 @@ def _check_file(path: Path, checker: _FileChecker) -> tuple[Topic, list]:
     names = checker.topic(data, path.stem)
     raw_entries = data.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
-        checker.problem(data, "entries" if "entries" in data else None, None,
-                        "`entries` must be a non-empty list")
+        checker.problem(
+            data,
+            "entries" if "entries" in data else None,
+            None,
+            "`entries` must be a non-empty list",
+        )
         return Topic(path.stem, names), []
     found = (checker.entry(raw_entries, i, path.stem) for i in range(len(raw_entries)))
     entries = [e for e in found if e]
     return Topic(path.stem, names, tuple(e.id for e in entries)), entries
 
 
-def _check_links(ids: list[tuple[str, str]], entries: list[FaqEntry],
-                 problems: list[Problem]) -> None:
+def _check_links(
+    ids: list[tuple[str, str]], entries: list[FaqEntry], problems: list[Problem]
+) -> None:
     seen: dict[str, str] = {}
     for eid, source in ids:
         if eid in seen:
@@ -422,43 +450,64 @@ def _check_links(ids: list[tuple[str, str]], entries: list[FaqEntry],
         for rel in e.related:
             if rel not in seen:
                 file, line = e.source.rsplit(":", 1)
-                problems.append(Problem(file, int(line), e.id,
-                                        f"`related` names unknown entry {rel!r}"))
+                problems.append(
+                    Problem(file, int(line), e.id, f"`related` names unknown entry {rel!r}")
+                )
 
 
 def _to_json(kb: KnowledgeBase) -> dict:
     def entry(e: FaqEntry) -> dict:
         return {
-            "id": e.id, "topic": e.topic, "question": e.question,
-            "alternates": list(e.alternates), "answer": e.answer, "tags": list(e.tags),
+            "id": e.id,
+            "topic": e.topic,
+            "question": e.question,
+            "alternates": list(e.alternates),
+            "answer": e.answer,
+            "tags": list(e.tags),
             "links": [[link.title, link.url] for link in e.links],
             "reviewed": e.reviewed.isoformat(),
-            "translations": {lang: [t.question, t.answer, list(t.alternates)]
-                             for lang, t in e.translations.items()},
-            "related": list(e.related), "notes": e.notes, "source": e.source,
+            "translations": {
+                lang: [t.question, t.answer, list(t.alternates)]
+                for lang, t in e.translations.items()
+            },
+            "related": list(e.related),
+            "notes": e.notes,
+            "source": e.source,
         }
 
-    return {"language": kb.language, "content_hash": kb.content_hash,
-            "topics": [[t.id, t.names, list(t.entry_ids)] for t in kb.topics],
-            "entries": [entry(e) for e in kb.entries]}
+    return {
+        "language": kb.language,
+        "content_hash": kb.content_hash,
+        "topics": [[t.id, t.names, list(t.entry_ids)] for t in kb.topics],
+        "entries": [entry(e) for e in kb.entries],
+    }
 
 
 def _from_json(data: dict) -> KnowledgeBase:
     entries = tuple(
         FaqEntry(
-            id=e["id"], topic=e["topic"], question=e["question"],
-            alternates=tuple(e["alternates"]), answer=e["answer"], tags=tuple(e["tags"]),
+            id=e["id"],
+            topic=e["topic"],
+            question=e["question"],
+            alternates=tuple(e["alternates"]),
+            answer=e["answer"],
+            tags=tuple(e["tags"]),
             links=tuple(Link(title, url) for title, url in e["links"]),
             reviewed=dt.date.fromisoformat(e["reviewed"]),
-            translations={lang: Translation(q, a, tuple(alts))
-                          for lang, (q, a, alts) in e["translations"].items()},
-            related=tuple(e["related"]), notes=e["notes"], source=e["source"],
+            translations={
+                lang: Translation(q, a, tuple(alts))
+                for lang, (q, a, alts) in e["translations"].items()
+            },
+            related=tuple(e["related"]),
+            notes=e["notes"],
+            source=e["source"],
         )
         for e in data["entries"]
     )
     topics = tuple(Topic(tid, names, tuple(ids)) for tid, names, ids in data["topics"])
-    return KnowledgeBase(data["language"], topics, entries, data["content_hash"],
-                         {e.id: e for e in entries})
+    return KnowledgeBase(
+        data["language"], topics, entries, data["content_hash"], {e.id: e for e in entries}
+    )
 
 
 def _read_cache(path: Path, digest: str) -> KnowledgeBase | None:
@@ -476,8 +525,9 @@ def _write_cache(path: Path, kb: KnowledgeBase) -> None:
     write_cache(path, lambda f: json.dump(data, f, ensure_ascii=False), text=True)
 
 
-def load_knowledge(directory: Path, language: str = "en",
-                   cache_dir: Path | None = None) -> KnowledgeBase:
+def load_knowledge(
+    directory: Path, language: str = "en", cache_dir: Path | None = None
+) -> KnowledgeBase:
     """Load and validate every topic file in `directory`, or raise KnowledgeError.
 
     With `cache_dir`, a knowledge base that loaded without problems is stored there as JSON
@@ -507,8 +557,11 @@ def load_knowledge(directory: Path, language: str = "en",
     if problems:
         raise KnowledgeError(problems)
     kb = KnowledgeBase(
-        language=language, topics=tuple(topics), entries=tuple(entries),
-        content_hash=digest, by_id={e.id: e for e in entries},
+        language=language,
+        topics=tuple(topics),
+        entries=tuple(entries),
+        content_hash=digest,
+        by_id={e.id: e for e in entries},
     )
     if cache is not None:
         _write_cache(cache, kb)

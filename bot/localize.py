@@ -35,18 +35,25 @@ class Text:
 class Localizer:
     """Curated, cached and live translations of one knowledge base's texts."""
 
-    def __init__(self, kb: KnowledgeBase, config: TranslationConfig,
-                 translator: MachineTranslator | None = None, storage=None,
-                 glossary: Glossary | None = None, languages: tuple[str, ...] = (),
-                 glossary_key: str = ""):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        config: TranslationConfig,
+        translator: MachineTranslator | None = None,
+        storage=None,
+        glossary: Glossary | None = None,
+        languages: tuple[str, ...] = (),
+        glossary_key: str = "",
+    ):
         """`languages`: the configured languages (with the knowledge base's own and those
         of the curated locales, the targets machine translation is looked up for).
         `glossary_key`: a hash of the glossary; cached translations made under another
         glossary are not served (the glossary changes what a translation says)."""
         self.kb = kb
         self.config = config
-        self.targets = sorted(set(languages) | set(kb.languages()) | set(messages.available())
-                              - {kb.language})
+        self.targets = sorted(
+            set(languages) | set(kb.languages()) | set(messages.available()) - {kb.language}
+        )
         self.translator = translator
         self.storage = storage
         self.glossary = glossary
@@ -67,8 +74,10 @@ class Localizer:
         self.memory = {}
         if self.storage is not None:
             for row in self.storage.translations():
-                if (row["source_lang"] == self.kb.language
-                        and self.versions.get(row["target_lang"]) == row["model"]):
+                if (
+                    row["source_lang"] == self.kb.language
+                    and self.versions.get(row["target_lang"]) == row["model"]
+                ):
                     self.memory[row["source_hash"], row["target_lang"]] = row["text"]
 
     def languages(self) -> list[str]:
@@ -92,9 +101,15 @@ class Localizer:
         key = source_hash(text)
         self.memory[key, lang] = result
         if self.storage is not None:
-            self.storage.put_translation(source_hash=key, source_lang=self.kb.language,
-                                         target_lang=lang, model=self.versions[lang],
-                                         kind=kind, source=text, text=result)
+            self.storage.put_translation(
+                source_hash=key,
+                source_lang=self.kb.language,
+                target_lang=lang,
+                model=self.versions[lang],
+                kind=kind,
+                source=text,
+                text=result,
+            )
         return result
 
     # What the user reads ----------------------------------------------------------------
@@ -104,8 +119,9 @@ class Localizer:
             return Text(entry.answer, ORIGINAL)
         if lang in entry.translations:
             return Text(entry.translations[lang].answer, CURATED)
-        machine = self.translate(entry.answer, lang, ANSWER) if live else \
-            self.cached(entry.answer, lang)
+        machine = (
+            self.translate(entry.answer, lang, ANSWER) if live else self.cached(entry.answer, lang)
+        )
         if machine is not None:
             return Text(machine, MACHINE)
         return Text(entry.answer, SOURCE)
@@ -131,8 +147,9 @@ class Localizer:
         if messages.has_locale(lang) or lang == messages.FALLBACK:
             return messages.text(lang, key, **fields)
         english = messages.text(messages.FALLBACK, key)
-        machine = self.memory.get((source_hash(english), lang)) if self.kb.language == "en" \
-            else None
+        machine = (
+            self.memory.get((source_hash(english), lang)) if self.kb.language == "en" else None
+        )
         template = machine if machine and _same_fields(english, machine) else english
         return template.format(**fields) if fields else template
 
@@ -159,11 +176,16 @@ class Localizer:
                     continue
                 todo.append((entry.answer, lang, ANSWER))
                 todo += [(t, lang, PHRASING) for t in (entry.question, *entry.alternates)]
-            todo += [(t.name_in(self.kb.language, self.kb.language), lang, TOPIC)
-                     for t in self.kb.topics if lang not in t.names]
+            todo += [
+                (t.name_in(self.kb.language, self.kb.language), lang, TOPIC)
+                for t in self.kb.topics
+                if lang not in t.names
+            ]
             if not messages.has_locale(lang) and self.kb.language == messages.FALLBACK:
-                todo += [(messages.text(messages.FALLBACK, key), lang, MESSAGE)
-                         for key in messages.keys()]
+                todo += [
+                    (messages.text(messages.FALLBACK, key), lang, MESSAGE)
+                    for key in messages.keys()
+                ]
         seen = set()
         unique = []
         for text, lang, kind in todo:

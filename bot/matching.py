@@ -112,9 +112,14 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 class Matcher:
     """Scores questions against a knowledge base; build once per knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, config: MatchingConfig, encoder: Encoder,
-                 cache_dir: Path | None = None,
-                 extra: dict[str, list[Phrasing]] | None = None):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        config: MatchingConfig,
+        encoder: Encoder,
+        cache_dir: Path | None = None,
+        extra: dict[str, list[Phrasing]] | None = None,
+    ):
         """`extra`: more phrasings per entry id (machine translations) to match against."""
         self.kb = kb
         self.config = config
@@ -139,14 +144,14 @@ class Matcher:
             return np.arange(len(self.texts))
         return np.concatenate([np.arange(self.starts[e], self.ends[e]) for e in np.sort(entries)])
 
-    def _lexical(self, key: str, entries: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _lexical(self, key: str, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per entry: the best lexical score over its phrasings, the index of that phrasing,
         and whether it was compared; entries not among `entries` get the median best score
         of those that were (and phrasing index -1)."""
         rows = self._phrasings_of(entries)
-        scores = process.cdist([key], [self.keys[r] for r in rows], scorer=fuzz.ratio,
-                               dtype=np.float32)[0] / np.float32(100.0)
+        scores = process.cdist(
+            [key], [self.keys[r] for r in rows], scorer=fuzz.ratio, dtype=np.float32
+        )[0] / np.float32(100.0)
         owner = self.owner[rows]
         starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         best_of = np.maximum.reduceat(scores, starts)
@@ -178,19 +183,31 @@ class Matcher:
         if len(missing):  # shown or gated: their own lexical score, not the stand-in
             exact, exact_arg, _ = self._lexical(key, missing)
             lex_best[missing], lex_arg[missing] = exact[missing], exact_arg[missing]
-        return [self._candidate(i, vector, combined[i], log_probs[i], lex_best[i], lex_arg[i])
-                for i in order]
+        return [
+            self._candidate(i, vector, combined[i], log_probs[i], lex_best[i], lex_arg[i])
+            for i in order
+        ]
 
-    def _candidate(self, i: int, vector: np.ndarray, combined: float, log_prob: float,
-                   lexical: float, lex_arg: int) -> Candidate:
+    def _candidate(
+        self,
+        i: int,
+        vector: np.ndarray,
+        combined: float,
+        log_prob: float,
+        lexical: float,
+        lex_arg: int,
+    ) -> Candidate:
         """Only the ranked entries need their closest phrasing by cosine: one small product."""
         start = self.starts[i]
         cosines = self.embeddings[start : self.ends[i]] @ vector
         sem_arg = start + int(cosines.argmax())
         semantic = float(cosines.max())
         return Candidate(
-            self.entry_ids[i], round(float(combined), 4), round(float(np.exp(log_prob)), 4),
-            round(semantic, 4), round(float(lexical), 4),
+            self.entry_ids[i],
+            round(float(combined), 4),
+            round(float(np.exp(log_prob)), 4),
+            round(semantic, 4),
+            round(float(lexical), 4),
             self.texts[sem_arg if semantic >= lexical else lex_arg],
         )
 
@@ -201,8 +218,12 @@ class Matcher:
         """The outcome for candidates ranked by `scores()` (under other thresholds if given)."""
         cfg = config or self.config
         ranked = ranked[: cfg.max_suggestions]
-        close = [c for c in ranked if c.score >= cfg.suggest_threshold and (
-            c.semantic >= cfg.min_similarity or c.lexical >= cfg.min_lexical)]
+        close = [
+            c
+            for c in ranked
+            if c.score >= cfg.suggest_threshold
+            and (c.semantic >= cfg.min_similarity or c.lexical >= cfg.min_lexical)
+        ]
         if not close or close[0] is not ranked[0]:
             return Match(UNANSWERED, ())
         best = close[0]

@@ -24,8 +24,11 @@ def _locale(lang: str) -> dict:
 
 def available() -> list[str]:
     folder = resources.files("bot") / "locales"
-    return sorted(p.name[:-5] for p in folder.iterdir()
-                  if p.name.endswith(".yaml") and p.name != "smalltalk.yaml")
+    return sorted(
+        p.name[:-5]
+        for p in folder.iterdir()
+        if p.name.endswith(".yaml") and p.name != "smalltalk.yaml"
+    )
 
 
 def text(lang: str, key: str, **fields: str) -> str:

@@ -146,8 +146,10 @@ def open_readonly(db_path: Path) -> sqlite3.Connection:
     """The bot's database, opened so that nothing can be written; ReportError if it isn't."""
     db_path = Path(db_path)
     if not db_path.is_file():
-        raise ReportError(f"no database at {db_path}: the bot has not logged any question "
-                          "there yet, or [storage] database points elsewhere")
+        raise ReportError(
+            f"no database at {db_path}: the bot has not logged any question "
+            "there yet, or [storage] database points elsewhere"
+        )
     try:
         conn = _connect(db_path)
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
@@ -156,8 +158,9 @@ def open_readonly(db_path: Path) -> sqlite3.Connection:
     missing = {"interactions", "feedback"} - names
     if missing:
         conn.close()
-        raise ReportError(f"{db_path} is not the bot's database (no table "
-                          f"{', '.join(sorted(missing))})")
+        raise ReportError(
+            f"{db_path} is not the bot's database (no table {', '.join(sorted(missing))})"
+        )
     return conn
 
 
@@ -174,8 +177,10 @@ _COUNTS = "count(*) AS total, " + ", ".join(f"sum(status = '{s}') AS {s}" for s 
 
 
 def _outcomes(conn: sqlite3.Connection, key: str, order: str, params: dict) -> list[Outcomes]:
-    sql = (f"SELECT {key} AS key, {_COUNTS} FROM interactions WHERE {_PERIOD} "
-           f"GROUP BY 1 ORDER BY {order}")
+    sql = (
+        f"SELECT {key} AS key, {_COUNTS} FROM interactions WHERE {_PERIOD} "
+        f"GROUP BY 1 ORDER BY {order}"
+    )
     return [Outcomes(*row) for row in conn.execute(sql, params)]
 
 
@@ -186,8 +191,7 @@ def _every_day(found: list[Outcomes], since: dt.datetime, now: dt.datetime) -> l
     return [by_day.get(d.isoformat(), Outcomes(d.isoformat(), 0, 0, 0, 0, 0)) for d in days]
 
 
-def _reply_times(conn: sqlite3.Connection, params: dict) -> tuple[int, float | None,
-                                                                  float | None]:
+def _reply_times(conn: sqlite3.Connection, params: dict) -> tuple[int, float | None, float | None]:
     """Median (mean of the two middle values for an even count) and p90 (nearest rank)."""
     where = f"{_PERIOD} AND took_ms IS NOT NULL"
     n = conn.execute(f"SELECT count(*) FROM interactions WHERE {where}", params).fetchone()[0]
@@ -195,10 +199,13 @@ def _reply_times(conn: sqlite3.Connection, params: dict) -> tuple[int, float | N
         return 0, None, None
     low, high, p90 = (n + 1) // 2, n // 2 + 1, math.ceil(0.9 * n)
     # One sort in SQLite; only the (at most three) wanted ranks come back to Python.
-    rows = dict(conn.execute(
-        f"SELECT rank, took_ms FROM (SELECT took_ms, row_number() OVER (ORDER BY took_ms) "
-        f"AS rank FROM interactions WHERE {where}) WHERE rank IN (:low, :high, :p90)",
-        {**params, "low": low, "high": high, "p90": p90}))
+    rows = dict(
+        conn.execute(
+            f"SELECT rank, took_ms FROM (SELECT took_ms, row_number() OVER (ORDER BY took_ms) "
+            f"AS rank FROM interactions WHERE {where}) WHERE rank IN (:low, :high, :p90)",
+            {**params, "low": low, "high": high, "p90": p90},
+        )
+    )
     return n, (rows[low] + rows[high]) / 2, rows[p90]
 
 
@@ -217,58 +224,85 @@ def _cluster(group: Sequence[UnansweredItem]) -> Cluster:
         wordings[item.question] += item.count
         languages[item.language] += item.count
     ranked = [text for text, _ in sorted(wordings.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return Cluster(ranked[0], sum(wordings.values()),
-                   tuple(lang for lang, _ in sorted(languages.items(),
-                                                    key=lambda kv: (-kv[1], kv[0]))),
-                   tuple(ranked[1:4]))
+    return Cluster(
+        ranked[0],
+        sum(wordings.values()),
+        tuple(lang for lang, _ in sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
+        tuple(ranked[1:4]),
+    )
 
 
-def _clusters(conn: sqlite3.Connection, params: dict, clusterer: Clusterer | None
-              ) -> list[Cluster]:
-    items = [UnansweredItem(*row) for row in conn.execute(
-        f"SELECT question, language, count(*) FROM interactions "
-        f"WHERE status = 'unanswered' AND {_PERIOD} GROUP BY question, language", params)]
+def _clusters(conn: sqlite3.Connection, params: dict, clusterer: Clusterer | None) -> list[Cluster]:
+    items = [
+        UnansweredItem(*row)
+        for row in conn.execute(
+            f"SELECT question, language, count(*) FROM interactions "
+            f"WHERE status = 'unanswered' AND {_PERIOD} GROUP BY question, language",
+            params,
+        )
+    ]
     groups = (clusterer or group_by_normalized)(items)
     clusters = [_cluster(group) for group in groups if group]
     clusters.sort(key=lambda c: (-c.count, c.label))
     return clusters[:TOP_CLUSTERS]
 
 
-def _entries(conn: sqlite3.Connection, params: dict, kb: KnowledgeBase | None
-             ) -> tuple[list[EntryStats], list[EntryStats]]:
-    uses = dict(conn.execute(
-        f"SELECT entry_id, count(*) FROM interactions WHERE entry_id IS NOT NULL AND {_PERIOD} "
-        "GROUP BY entry_id", params))
-    votes = {row[0]: row[1:] for row in conn.execute(
-        "SELECT i.entry_id, count(*), sum(f.helpful) FROM feedback f "
-        "JOIN interactions i ON i.id = f.interaction_id "
-        f"WHERE i.entry_id IS NOT NULL AND {_PERIOD_I} "
-        "GROUP BY i.entry_id", params)}
+def _entries(
+    conn: sqlite3.Connection, params: dict, kb: KnowledgeBase | None
+) -> tuple[list[EntryStats], list[EntryStats]]:
+    uses = dict(
+        conn.execute(
+            f"SELECT entry_id, count(*) FROM interactions WHERE entry_id IS NOT NULL AND {_PERIOD} "
+            "GROUP BY entry_id",
+            params,
+        )
+    )
+    votes = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT i.entry_id, count(*), sum(f.helpful) FROM feedback f "
+            "JOIN interactions i ON i.id = f.interaction_id "
+            f"WHERE i.entry_id IS NOT NULL AND {_PERIOD_I} "
+            "GROUP BY i.entry_id",
+            params,
+        )
+    }
     by_id = kb.by_id if kb else {}
 
     def stats(entry_id: str) -> EntryStats:
         entry = by_id.get(entry_id)
         n, helpful = votes.get(entry_id, (0, 0))
-        return EntryStats(entry_id, entry.question if entry else "", uses.get(entry_id, 0),
-                          n, helpful)
+        return EntryStats(
+            entry_id, entry.question if entry else "", uses.get(entry_id, 0), n, helpful
+        )
 
     top = sorted(uses, key=lambda e: (-uses[e], e))[:TOP_ENTRIES]
-    rated = sorted((stats(e) for e in votes),
-                   key=lambda s: (s.helpful - s.votes, s.helpful_rate, s.entry_id))
+    rated = sorted(
+        (stats(e) for e in votes), key=lambda s: (s.helpful - s.votes, s.helpful_rate, s.entry_id)
+    )
     return [stats(e) for e in top], rated
 
 
 def _stale(kb: KnowledgeBase | None, today: dt.date, max_age: int) -> list[StaleEntry]:
     if kb is None:
         return []
-    stale = [StaleEntry(e.id, e.topic, e.question, e.reviewed, (today - e.reviewed).days)
-             for e in kb.entries if (today - e.reviewed).days > max_age]
+    stale = [
+        StaleEntry(e.id, e.topic, e.question, e.reviewed, (today - e.reviewed).days)
+        for e in kb.entries
+        if (today - e.reviewed).days > max_age
+    ]
     return sorted(stale, key=lambda s: (s.reviewed, s.entry_id))
 
 
-def build_report(db_path: Path, kb: KnowledgeBase | None, *, since: dt.datetime,
-                 now: dt.datetime, review_age_days: int = 365,
-                 clusterer: Clusterer | None = None) -> Report:
+def build_report(
+    db_path: Path,
+    kb: KnowledgeBase | None,
+    *,
+    since: dt.datetime,
+    now: dt.datetime,
+    review_age_days: int = 365,
+    clusterer: Clusterer | None = None,
+) -> Report:
     """The report on the questions logged from `since` to `now` (both included).
 
     `kb` supplies entry questions and review dates (None leaves them out). `clusterer`
@@ -284,27 +318,45 @@ def build_report(db_path: Path, kb: KnowledgeBase | None, *, since: dt.datetime,
         days = _every_day(_outcomes(conn, "substr(time, 1, 10)", "1", params), since, now)
         languages = _outcomes(conn, "language", "total DESC, key", params)
         total = sum(day.total for day in days)
-        people = conn.execute(f"SELECT count(DISTINCT user_key) FROM interactions "
-                              f"WHERE {_PERIOD}", params).fetchone()[0]
+        people = conn.execute(
+            f"SELECT count(DISTINCT user_key) FROM interactions WHERE {_PERIOD}", params
+        ).fetchone()[0]
         top, rated = _entries(conn, params, kb)
         votes, helpful = conn.execute(
             "SELECT count(*), coalesce(sum(f.helpful), 0) FROM feedback f "
             "JOIN interactions i ON i.id = f.interaction_id "
-            f"WHERE {_PERIOD_I}", params).fetchone()
+            f"WHERE {_PERIOD_I}",
+            params,
+        ).fetchone()
         timed, median, p90 = _reply_times(conn, params)
         sources = conn.execute(
             f"SELECT text_source, count(*) AS n FROM interactions WHERE text_source IS NOT NULL "
-            f"AND {_PERIOD} GROUP BY text_source ORDER BY n DESC, text_source", params).fetchall()
+            f"AND {_PERIOD} GROUP BY text_source ORDER BY n DESC, text_source",
+            params,
+        ).fetchall()
         clusters = _clusters(conn, params, clusterer)
     finally:
         conn.close()
     return Report(
-        since=since, now=now, review_age_days=review_age_days, total=total, people=people,
-        days=tuple(days), languages=tuple(languages), clusters=tuple(clusters),
-        unanswered_total=sum(day.unanswered for day in days), top_entries=tuple(top),
-        entry_feedback=tuple(rated), votes=votes, helpful=helpful, replies_timed=timed,
-        median_ms=median, p90_ms=p90, text_sources=tuple(map(tuple, sources)),
-        stale_entries=tuple(_stale(kb, now.date(), review_age_days)), kb_loaded=kb is not None,
+        since=since,
+        now=now,
+        review_age_days=review_age_days,
+        total=total,
+        people=people,
+        days=tuple(days),
+        languages=tuple(languages),
+        clusters=tuple(clusters),
+        unanswered_total=sum(day.unanswered for day in days),
+        top_entries=tuple(top),
+        entry_feedback=tuple(rated),
+        votes=votes,
+        helpful=helpful,
+        replies_timed=timed,
+        median_ms=median,
+        p90_ms=p90,
+        text_sources=tuple(map(tuple, sources)),
+        stale_entries=tuple(_stale(kb, now.date(), review_age_days)),
+        kb_loaded=kb is not None,
     )
 
 
@@ -327,10 +379,13 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
 
     entry_header = [f.name for f in fields(EntryStats)] + ["helpful_pct"]
     summary = [
-        ["since", _iso(report.since)], ["until", _iso(report.now)],
-        ["questions", report.total], ["people", report.people],
+        ["since", _iso(report.since)],
+        ["until", _iso(report.now)],
+        ["questions", report.total],
+        ["people", report.people],
         *([f"{o}_pct", _percent(report.share(o))] for o in OUTCOMES),
-        ["votes", report.votes], ["helpful", report.helpful],
+        ["votes", report.votes],
+        ["helpful", report.helpful],
         ["helpful_pct", _percent(report.helpful_rate)],
         ["replies_timed", report.replies_timed],
         ["median_ms", "" if report.median_ms is None else round(report.median_ms, 3)],
@@ -343,15 +398,24 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         "languages": (["language", *outcome_header], outcome_rows(report.languages)),
         "unanswered_clusters": (
             ["question", "count", "languages", "other_wordings"],
-            [[c.label, c.count, " ".join(c.languages), " | ".join(c.examples)]
-             for c in report.clusters]),
+            [
+                [c.label, c.count, " ".join(c.languages), " | ".join(c.examples)]
+                for c in report.clusters
+            ],
+        ),
         "top_entries": (entry_header, entry_rows(report.top_entries)),
         "entry_feedback": (entry_header, entry_rows(report.entry_feedback)),
-        "text_sources": (["text_source", "answers", "pct"],
-                         [[s, n, _percent(n / sources_total)] for s, n in report.text_sources]),
-        "stale_entries": ([f.name for f in fields(StaleEntry)],
-                          [[s.entry_id, s.topic, s.question, s.reviewed.isoformat(), s.age_days]
-                           for s in report.stale_entries]),
+        "text_sources": (
+            ["text_source", "answers", "pct"],
+            [[s, n, _percent(n / sources_total)] for s, n in report.text_sources],
+        ),
+        "stale_entries": (
+            [f.name for f in fields(StaleEntry)],
+            [
+                [s.entry_id, s.topic, s.question, s.reviewed.isoformat(), s.age_days]
+                for s in report.stale_entries
+            ],
+        ),
     }
 
 
@@ -372,12 +436,26 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
 
 # HTML ---------------------------------------------------------------------------------------
 
-COLOURS = {"answered": "#2e7d32", "suggest": "#f2a900", "unanswered": "#c62828",
-           "smalltalk": "#90a4ae", "original": "#1565c0", "curated": "#2e7d32",
-           "machine": "#ef6c00", "source": "#8e24aa"}
-NAMES = {"answered": "answered", "suggest": "suggested", "unanswered": "unanswered",
-         "smalltalk": "small talk", "original": "original language", "curated": "curated "
-         "translation", "machine": "machine translation", "source": "not yet translated"}
+COLOURS = {
+    "answered": "#2e7d32",
+    "suggest": "#f2a900",
+    "unanswered": "#c62828",
+    "smalltalk": "#90a4ae",
+    "original": "#1565c0",
+    "curated": "#2e7d32",
+    "machine": "#ef6c00",
+    "source": "#8e24aa",
+}
+NAMES = {
+    "answered": "answered",
+    "suggest": "suggested",
+    "unanswered": "unanswered",
+    "smalltalk": "small talk",
+    "original": "original language",
+    "curated": "curated translation",
+    "machine": "machine translation",
+    "source": "not yet translated",
+}
 CHART_W, AXIS_L, AXIS_R, AXIS_T, AXIS_B = 960, 56, 12, 14, 34
 CSS = """
 body{font:15px/1.45 system-ui,"Segoe UI","DejaVu Sans",sans-serif;color:#222;margin:0;
@@ -415,7 +493,7 @@ def _ms(value: float | None) -> str:
 
 
 def _short(text: str, limit: int = 32) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _nice(peak: float) -> float:
@@ -427,33 +505,41 @@ def _nice(peak: float) -> float:
 
 
 def _svg(height: float, title: str, parts: list[str]) -> str:
-    return (f'<svg viewBox="0 0 {CHART_W} {height:.0f}" role="img" aria-label="{_e(title)}">'
-            f'<title>{_e(title)}</title>{"".join(parts)}</svg>')
+    return (
+        f'<svg viewBox="0 0 {CHART_W} {height:.0f}" role="img" aria-label="{_e(title)}">'
+        f"<title>{_e(title)}</title>{''.join(parts)}</svg>"
+    )
 
 
 def _rect(x: float, y: float, w: float, h: float, colour: str, tip: str) -> str:
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
-            f'fill="{colour}"><title>{_e(tip)}</title></rect>')
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+        f'fill="{colour}"><title>{_e(tip)}</title></rect>'
+    )
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
     return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{_e(text)}</text>'
 
 
-def _day_axes(days: Sequence[Outcomes], height: float, top: float,
-              label: Callable[[float], str]) -> list[str]:
+def _day_axes(
+    days: Sequence[Outcomes], height: float, top: float, label: Callable[[float], str]
+) -> list[str]:
     plot_h = height - AXIS_T - AXIS_B
     slot = (CHART_W - AXIS_L - AXIS_R) / len(days)
     parts = []
     for i in range(5):
         y = AXIS_T + plot_h * (1 - i / 4)
-        parts.append(f'<line x1="{AXIS_L}" x2="{CHART_W - AXIS_R}" y1="{y:.1f}" y2="{y:.1f}" '
-                     f'stroke="{"#999" if i == 0 else "#e3e6ea"}"/>')
+        parts.append(
+            f'<line x1="{AXIS_L}" x2="{CHART_W - AXIS_R}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{"#999" if i == 0 else "#e3e6ea"}"/>'
+        )
         parts.append(_text(AXIS_L - 6, y + 4, label(top * i / 4), "end"))
     step = max(1, math.ceil(len(days) / 12))
     for i in range(0, len(days), step):
-        parts.append(_text(AXIS_L + (i + 0.5) * slot, height - AXIS_B + 18, days[i].key[5:],
-                           "middle"))
+        parts.append(
+            _text(AXIS_L + (i + 0.5) * slot, height - AXIS_B + 18, days[i].key[5:], "middle")
+        )
     return parts
 
 
@@ -472,9 +558,16 @@ def per_day_bars(days: Sequence[Outcomes], height: float = 280) -> str:
             if count:
                 h = count / top * plot_h
                 y -= h
-                parts.append(_rect(AXIS_L + (i + 0.5) * slot - width / 2, y, width, h,
-                                   COLOURS[outcome], f"{day.key}: {count:,} {NAMES[outcome]} "
-                                   f"of {day.total:,}"))
+                parts.append(
+                    _rect(
+                        AXIS_L + (i + 0.5) * slot - width / 2,
+                        y,
+                        width,
+                        h,
+                        COLOURS[outcome],
+                        f"{day.key}: {count:,} {NAMES[outcome]} of {day.total:,}",
+                    )
+                )
     return _svg(height, "Questions per day by outcome", parts)
 
 
@@ -492,11 +585,17 @@ def share_lines(days: Sequence[Outcomes], height: float = 240) -> str:
             x, y = AXIS_L + (i + 0.5) * slot, AXIS_T + plot_h * (1 - day.share(outcome))
             runs[-1].append(f"{x:.1f},{y:.1f}")
             if len(days) <= 45:
-                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" '
-                             f'fill="{COLOURS[outcome]}"><title>{_e(day.key)}: '
-                             f'{_pct(day.share(outcome))} {NAMES[outcome]}</title></circle>')
-        parts.extend(f'<polyline points="{" ".join(run)}" fill="none" stroke-width="2" '
-                     f'stroke="{COLOURS[outcome]}"/>' for run in runs if len(run) > 1)
+                parts.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" '
+                    f'fill="{COLOURS[outcome]}"><title>{_e(day.key)}: '
+                    f"{_pct(day.share(outcome))} {NAMES[outcome]}</title></circle>"
+                )
+        parts.extend(
+            f'<polyline points="{" ".join(run)}" fill="none" stroke-width="2" '
+            f'stroke="{COLOURS[outcome]}"/>'
+            for run in runs
+            if len(run) > 1
+        )
     return _svg(height, "Share of each outcome per day", parts)
 
 
@@ -518,150 +617,249 @@ def hbars(rows: Sequence[tuple[str, Sequence[tuple[int, str, str]], str]], title
 
 
 def _legend(keys: Sequence[str]) -> str:
-    items = "".join(f'<span><i style="background:{COLOURS[k]}"></i>{_e(NAMES[k])}</span>'
-                    for k in keys)
+    items = "".join(
+        f'<span><i style="background:{COLOURS[k]}"></i>{_e(NAMES[k])}</span>' for k in keys
+    )
     return f'<p class="legend">{items}</p>'
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]],
-           numeric: Collection[int] = (), user_text: Collection[int] = ()) -> str:
+def _table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    numeric: Collection[int] = (),
+    user_text: Collection[int] = (),
+) -> str:
     """A table; every cell escaped, `user_text` columns with dir="auto" (Arabic reads RTL)."""
+
     def cell(tag: str, i: int, value: object) -> str:
-        attrs = (' class="num"' if i in numeric else "") + (' dir="auto"' if i in user_text
-                                                              else "")
+        attrs = (' class="num"' if i in numeric else "") + (' dir="auto"' if i in user_text else "")
         return f"<{tag}{attrs}>{_e(value)}</{tag}>"
 
     head = "".join(cell("th", i, h) for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _section(title: str, note: str, *content: str) -> str:
-    return (f'<section><h2>{_e(title)}</h2><p class="note">{_e(note)}</p>'
-            f'{"".join(content)}</section>')
+    return (
+        f'<section><h2>{_e(title)}</h2><p class="note">{_e(note)}</p>{"".join(content)}</section>'
+    )
 
 
 def _outcome_rows(rows: Sequence[Outcomes]) -> list[list[object]]:
-    return [[r.key, f"{r.total:,}", *(f"{getattr(r, o):,} ({_pct(r.share(o))})" for o in OUTCOMES)]
-            for r in rows]
+    return [
+        [r.key, f"{r.total:,}", *(f"{getattr(r, o):,} ({_pct(r.share(o))})" for o in OUTCOMES)]
+        for r in rows
+    ]
 
 
 def _summary(r: Report) -> str:
     cards = [
-        (f"{r.total:,}", "questions"), (f"{r.people:,}", "people asking"),
-        (_pct(r.share("answered")), "answered"), (_pct(r.share("suggest")), "suggestions only"),
-        (_pct(r.share("unanswered")), "unanswered"), (_pct(r.helpful_rate),
-                                                      f"helpful ({r.votes:,} votes)"),
-        (_ms(r.median_ms), "median reply time"), (_ms(r.p90_ms), "90% of replies within"),
+        (f"{r.total:,}", "questions"),
+        (f"{r.people:,}", "people asking"),
+        (_pct(r.share("answered")), "answered"),
+        (_pct(r.share("suggest")), "suggestions only"),
+        (_pct(r.share("unanswered")), "unanswered"),
+        (_pct(r.helpful_rate), f"helpful ({r.votes:,} votes)"),
+        (_ms(r.median_ms), "median reply time"),
+        (_ms(r.p90_ms), "90% of replies within"),
     ]
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
-        for value, label in cards) + "</div>"
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
+            for value, label in cards
+        )
+        + "</div>"
+    )
 
 
 def _days_section(r: Report) -> str:
     if not r.total:
         return _section("Questions per day", "No questions in this period.")
     return _section(
-        "Questions per day", "Each bar is one day (UTC), split by outcome. Hover for numbers.",
-        _legend(OUTCOMES), per_day_bars(r.days),
-        "<h2>Outcome shares per day</h2>", share_lines(r.days),
+        "Questions per day",
+        "Each bar is one day (UTC), split by outcome. Hover for numbers.",
+        _legend(OUTCOMES),
+        per_day_bars(r.days),
+        "<h2>Outcome shares per day</h2>",
+        share_lines(r.days),
         "<details><summary>Table</summary>",
-        _table(["day", "questions", *(NAMES[o] for o in OUTCOMES)], _outcome_rows(r.days),
-               numeric={1, 2, 3, 4, 5}), "</details>")
+        _table(
+            ["day", "questions", *(NAMES[o] for o in OUTCOMES)],
+            _outcome_rows(r.days),
+            numeric={1, 2, 3, 4, 5},
+        ),
+        "</details>",
+    )
 
 
 def _languages_section(r: Report) -> str:
-    rows = [(lang.key, [(getattr(lang, o), COLOURS[o], f"{lang.key}: {getattr(lang, o):,} "
-                         f"{NAMES[o]}") for o in OUTCOMES], f"{lang.total:,}")
-            for lang in r.languages]
+    rows = [
+        (
+            lang.key,
+            [
+                (getattr(lang, o), COLOURS[o], f"{lang.key}: {getattr(lang, o):,} {NAMES[o]}")
+                for o in OUTCOMES
+            ],
+            f"{lang.total:,}",
+        )
+        for lang in r.languages
+    ]
     return _section(
-        "Languages", "Questions by the language they were answered in, split by outcome.",
-        _legend(OUTCOMES), hbars(rows, "Questions by language") if rows else "",
-        _table(["language", "questions", *(NAMES[o] for o in OUTCOMES)],
-               _outcome_rows(r.languages), numeric={1, 2, 3, 4, 5}))
+        "Languages",
+        "Questions by the language they were answered in, split by outcome.",
+        _legend(OUTCOMES),
+        hbars(rows, "Questions by language") if rows else "",
+        _table(
+            ["language", "questions", *(NAMES[o] for o in OUTCOMES)],
+            _outcome_rows(r.languages),
+            numeric={1, 2, 3, 4, 5},
+        ),
+    )
 
 
 def _unanswered_section(r: Report) -> str:
-    rows = [[i, c.label, c.count, " ".join(c.languages), " | ".join(c.examples)]
-            for i, c in enumerate(r.clusters, 1)]
+    rows = [
+        [i, c.label, c.count, " ".join(c.languages), " | ".join(c.examples)]
+        for i, c in enumerate(r.clusters, 1)
+    ]
     return _section(
         "Top unanswered questions",
         f"{r.unanswered_total:,} questions found no answer; the most asked, with similar "
         "wordings grouped. Candidates for new knowledge base entries.",
-        _table(["#", "question", "times", "languages", "other wordings"], rows,
-               numeric={0, 2}, user_text={1, 4}) if rows else "")
+        _table(
+            ["#", "question", "times", "languages", "other wordings"],
+            rows,
+            numeric={0, 2},
+            user_text={1, 4},
+        )
+        if rows
+        else "",
+    )
 
 
 def _entries_section(r: Report) -> str:
-    bars = [(s.entry_id, [(s.uses, COLOURS["answered"], f"{s.entry_id}: {s.uses:,} answers")],
-             f"{s.uses:,}") for s in r.top_entries]
-    rows = [[s.entry_id, s.question, f"{s.uses:,}", f"{s.votes:,}", _pct(s.helpful_rate)]
-            for s in r.top_entries]
+    bars = [
+        (
+            s.entry_id,
+            [(s.uses, COLOURS["answered"], f"{s.entry_id}: {s.uses:,} answers")],
+            f"{s.uses:,}",
+        )
+        for s in r.top_entries
+    ]
+    rows = [
+        [s.entry_id, s.question, f"{s.uses:,}", f"{s.votes:,}", _pct(s.helpful_rate)]
+        for s in r.top_entries
+    ]
     header = ["entry", "question", "answers", "votes", "helpful"]
     return _section(
-        "Most used entries", "The knowledge base entries given as answers most often.",
+        "Most used entries",
+        "The knowledge base entries given as answers most often.",
         hbars(bars, "Most used entries") if bars else "",
-        _table(header, rows, numeric={2, 3, 4}, user_text={1}) if rows else "")
+        _table(header, rows, numeric={2, 3, 4}, user_text={1}) if rows else "",
+    )
 
 
-def _long_table(header: Sequence[str], rows: Sequence[Sequence[object]],
-                numeric: Collection[int], user_text: Collection[int], shown: int = 20) -> str:
+def _long_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    numeric: Collection[int],
+    user_text: Collection[int],
+    shown: int = 20,
+) -> str:
     """The first `shown` rows, and the rest folded away under a <details>."""
     if not rows:
         return ""
     html = _table(header, rows[:shown], numeric, user_text)
     if len(rows) > shown:
-        html += (f"<details><summary>{len(rows) - shown} more</summary>"
-                 f"{_table(header, rows[shown:], numeric, user_text)}</details>")
+        html += (
+            f"<details><summary>{len(rows) - shown} more</summary>"
+            f"{_table(header, rows[shown:], numeric, user_text)}</details>"
+        )
     return html
 
 
 def _feedback_section(r: Report) -> str:
-    rows = [[s.entry_id, s.question, f"{s.votes:,}", f"{s.votes - s.helpful:,}",
-             _pct(s.helpful_rate)] for s in r.entry_feedback]
+    rows = [
+        [s.entry_id, s.question, f"{s.votes:,}", f"{s.votes - s.helpful:,}", _pct(s.helpful_rate)]
+        for s in r.entry_feedback
+    ]
     return _section(
         "Helpful feedback",
         f"Overall {_pct(r.helpful_rate)} of {r.votes:,} votes said the answer helped. "
-        "Per entry, the most \"not helpful\" votes first.",
-        _long_table(["entry", "question", "votes", "not helpful", "helpful"], rows,
-                    numeric={2, 3, 4}, user_text={1}))
+        'Per entry, the most "not helpful" votes first.',
+        _long_table(
+            ["entry", "question", "votes", "not helpful", "helpful"],
+            rows,
+            numeric={2, 3, 4},
+            user_text={1},
+        ),
+    )
 
 
 def _sources_section(r: Report) -> str:
     total = sum(n for _, n in r.text_sources)
-    rows = [(NAMES.get(s, s), [(n, COLOURS.get(s, "#607d8b"), f"{n:,} answers")],
-             f"{n:,} ({_pct(n / total)})") for s, n in r.text_sources]
-    timing = (f"Reply time over {r.replies_timed:,} questions: median {_ms(r.median_ms)}, "
-              f"90th percentile {_ms(r.p90_ms)}.")
-    return _section("Answer texts and reply time",
-                    "Where the text of each answer came from: the knowledge base's own language, "
-                    "a translation, or the original text because no translation exists yet. "
-                    + timing,
-                    hbars(rows, "Answer text source") if rows else "")
+    rows = [
+        (
+            NAMES.get(s, s),
+            [(n, COLOURS.get(s, "#607d8b"), f"{n:,} answers")],
+            f"{n:,} ({_pct(n / total)})",
+        )
+        for s, n in r.text_sources
+    ]
+    timing = (
+        f"Reply time over {r.replies_timed:,} questions: median {_ms(r.median_ms)}, "
+        f"90th percentile {_ms(r.p90_ms)}."
+    )
+    return _section(
+        "Answer texts and reply time",
+        "Where the text of each answer came from: the knowledge base's own language, "
+        "a translation, or the original text because no translation exists yet. " + timing,
+        hbars(rows, "Answer text source") if rows else "",
+    )
 
 
 def _stale_section(r: Report) -> str:
     if not r.kb_loaded:
         return _section("Entries due for review", "The knowledge base was not loaded.")
-    rows = [[s.entry_id, s.topic, s.question, s.reviewed.isoformat(), f"{s.age_days:,}"]
-            for s in r.stale_entries]
-    note = (f"{len(rows)} entries were last reviewed more than {r.review_age_days} days ago."
-            if rows else f"Every entry was reviewed in the last {r.review_age_days} days.")
-    return _section("Entries due for review", note, _long_table(
-        ["entry", "topic", "question", "reviewed", "days ago"], rows, numeric={3, 4},
-        user_text={2}))
+    rows = [
+        [s.entry_id, s.topic, s.question, s.reviewed.isoformat(), f"{s.age_days:,}"]
+        for s in r.stale_entries
+    ]
+    note = (
+        f"{len(rows)} entries were last reviewed more than {r.review_age_days} days ago."
+        if rows
+        else f"Every entry was reviewed in the last {r.review_age_days} days."
+    )
+    return _section(
+        "Entries due for review",
+        note,
+        _long_table(
+            ["entry", "topic", "question", "reviewed", "days ago"],
+            rows,
+            numeric={3, 4},
+            user_text={2},
+        ),
+    )
 
 
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch)."""
     since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
     days = len(report.days)
-    sections = [f"<section><h2>Summary</h2>{_summary(report)}</section>", _days_section(report),
-                _languages_section(report), _unanswered_section(report),
-                _entries_section(report), _feedback_section(report), _sources_section(report),
-                _stale_section(report)]
+    sections = [
+        f"<section><h2>Summary</h2>{_summary(report)}</section>",
+        _days_section(report),
+        _languages_section(report),
+        _unanswered_section(report),
+        _entries_section(report),
+        _feedback_section(report),
+        _sources_section(report),
+        _stale_section(report),
+    ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -53,30 +53,58 @@ _W = rf"[^\W{_CJK}]"  # a word character of a script that separates words with s
 _URL_CHARS = r"[^\s<>()\[\]{}`\"']"
 _TIERS: list[Any] = [  # earlier tiers win over later ones
     [("code", re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)"))],
-    [("link", re.compile(r"\[[^\[\]\n]+\]\([^()\s]+\)")),
-     ("emphasis", re.compile(r"\*\*(?=\S).+?(?<=\S)\*\*|__(?=\S).+?(?<=\S)__"
-                             r"|(?<!\*)\*(?=[^\s*]).+?(?<=[^\s*])\*(?!\*)"
-                             r"|(?<!\w)_(?=[^\s_]).+?(?<=[^\s_])_(?!\w)"))],
-    [("url", re.compile(rf"(?<!{_W})(?:https?://|ftp://|www\.){_URL_CHARS}+")),
-     ("url", re.compile(r"(?<![\w.@/-])(?:[A-Za-z0-9-]+\.)+(?:cn|com|net|org|gov|edu|int|io|hk"
-                        rf"|mo|tw)(?![\w-])(?:/{_URL_CHARS}*)?")),
-     ("email", re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+"
-                          r"(?:\.[A-Za-z0-9-]+)+")),
-     ("html", re.compile(r"</?[A-Za-z][^<>\n]*>")),
-     ("command", re.compile(r"(?<![\w/])/[A-Za-z][A-Za-z0-9_]*"))],
+    [
+        ("link", re.compile(r"\[[^\[\]\n]+\]\([^()\s]+\)")),
+        (
+            "emphasis",
+            re.compile(
+                r"\*\*(?=\S).+?(?<=\S)\*\*|__(?=\S).+?(?<=\S)__"
+                r"|(?<!\*)\*(?=[^\s*]).+?(?<=[^\s*])\*(?!\*)"
+                r"|(?<!\w)_(?=[^\s_]).+?(?<=[^\s_])_(?!\w)"
+            ),
+        ),
+    ],
+    [
+        ("url", re.compile(rf"(?<!{_W})(?:https?://|ftp://|www\.){_URL_CHARS}+")),
+        (
+            "url",
+            re.compile(
+                r"(?<![\w.@/-])(?:[A-Za-z0-9-]+\.)+(?:cn|com|net|org|gov|edu|int|io|hk"
+                rf"|mo|tw)(?![\w-])(?:/{_URL_CHARS}*)?"
+            ),
+        ),
+        (
+            "email",
+            re.compile(
+                r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+"
+                r"(?:\.[A-Za-z0-9-]+)+"
+            ),
+        ),
+        ("html", re.compile(r"</?[A-Za-z][^<>\n]*>")),
+        ("command", re.compile(r"(?<![\w/])/[A-Za-z][A-Za-z0-9_]*")),
+    ],
     "terms",
-    [("number", re.compile(rf"(?<!{_W})\+?[¥$€£]?\d+(?:[.,:/\-–]\d+)*%?(?!{_W})")),
-     ("id", re.compile(rf"(?<!{_W})(?:[A-Za-z0-9]+[-/])*[A-Za-z0-9]*\d[A-Za-z0-9]*"
-                       rf"(?:[-/][A-Za-z0-9]+)*(?!{_W})")),
-     ("acronym", re.compile(rf"(?<!{_W})[A-Z]{{2,}}s?(?!{_W})")),
-     ("cjk", re.compile(f"[{_CJK}]+"))],
+    [
+        ("number", re.compile(rf"(?<!{_W})\+?[¥$€£]?\d+(?:[.,:/\-–]\d+)*%?(?!{_W})")),
+        (
+            "id",
+            re.compile(
+                rf"(?<!{_W})(?:[A-Za-z0-9]+[-/])*[A-Za-z0-9]*\d[A-Za-z0-9]*"
+                rf"(?:[-/][A-Za-z0-9]+)*(?!{_W})"
+            ),
+        ),
+        ("acronym", re.compile(rf"(?<!{_W})[A-Z]{{2,}}s?(?!{_W})")),
+        ("cjk", re.compile(f"[{_CJK}]+")),
+    ],
     [("number", re.compile(rf"(?<!{_W}){_W}*\d{_W}*"))],  # any word with a digit left
 ]
 _JOINER = re.compile(r"[ \t\u00a0]*[-–—/~+×]?[ \t\u00a0]*")  # merges spans into one group
 _DIGITS = re.compile(r"\d+")
 _FENCE = re.compile(r"[ \t]*(```|~~~)")
-_PREFIX = re.compile(r"[ \t]*(?:>[ \t]?)*[ \t]*"
-                     r"(?:#{1,6}(?=[ \t]|$)|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))?[ \t]*")
+_PREFIX = re.compile(
+    r"[ \t]*(?:>[ \t]?)*[ \t]*"
+    r"(?:#{1,6}(?=[ \t]|$)|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))?[ \t]*"
+)
 _SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’»)\]]*[ \t]+|[。！？]+[”’」』）]*[ \t]*)(?=\S)")
 _ABBREVIATIONS = frozenset("e.g i.e mr mrs ms dr no nos vs approx art fig p pp".split())
 _PAREN = re.compile(r"[ \t]*[(（][ \t]*([^()（）\n]+?)[ \t]*[)）]")
@@ -165,7 +193,7 @@ class Glossary:
             return span
         if target == "zh":
             return term.renderings.get("zh") or term.chinese or matched
-        base, rest = term.renderings.get(target) or matched, span[len(matched):]
+        base, rest = term.renderings.get(target) or matched, span[len(matched) :]
         if rest or not term.chinese or not annotate:
             return base + rest
         return f"{base} ({term.chinese})"
@@ -320,7 +348,7 @@ def _groups(text: str, spans: list[Span]) -> list[list[Span]]:
     for span in spans:
         if groups:
             last = groups[-1][-1]
-            gap = text[last[1]:span[0]]
+            gap = text[last[1] : span[0]]
             plain = last[2] not in CONTAINERS and span[2] not in CONTAINERS
             if not gap or (plain and _JOINER.fullmatch(gap)):
                 groups[-1].append(span)
@@ -337,7 +365,7 @@ def _sentence_breaks(text: str, spans: list[Span]) -> list[int]:
             continue
         if mark in ".!?…" and text[end].islower():
             continue
-        word = re.search(r"[A-Za-z.]+$", text[:m.start()])
+        word = re.search(r"[A-Za-z.]+$", text[: m.start()])
         if mark == "." and word and word.group().strip(".").lower() in _ABBREVIATIONS:
             continue
         breaks.append(end)
@@ -347,8 +375,9 @@ def _sentence_breaks(text: str, spans: list[Span]) -> list[int]:
 # Translation ---------------------------------------------------------------------------
 
 
-def translate_markdown(text: str, translate: Callable[[str], str], *,
-                       glossary: Glossary | None = None, target: str) -> str:
+def translate_markdown(
+    text: str, translate: Callable[[str], str], *, glossary: Glossary | None = None, target: str
+) -> str:
     """`text` translated by `translate` piece by piece, its structure and protected spans kept.
 
     Example: translate_markdown("- See https://x.cn/ by 2027.", argos.translate, target="fr")
@@ -402,7 +431,7 @@ class _Job:
     def piecewise(self, text: str, groups: list[list[Span]], rendered: list[str]) -> str:
         out, start = [], 0
         for group, done in zip(groups, rendered, strict=True):
-            out += [self.piece(text[start:group[0][0]]), done]
+            out += [self.piece(text[start : group[0][0]]), done]
             start = group[-1][1]
         return "".join(out) + self.piece(text[start:])
 
@@ -443,7 +472,7 @@ def _mask(text: str, groups: list[list[Span]]) -> str | None:
         return None
     out, start = [], 0
     for i, group in enumerate(groups):
-        out += [text[start:group[0][0]], str(PLACEHOLDER_BASE + i)]
+        out += [text[start : group[0][0]], str(PLACEHOLDER_BASE + i)]
         start = group[-1][1]
     masked = "".join(out) + text[start:]
     expected = [str(PLACEHOLDER_BASE + i) for i in range(len(groups))]
@@ -455,16 +484,17 @@ def _unmask(output: str, rendered: list[str]) -> str | None:
     runs = _DIGITS.findall(output)
     if any(len(run) > 3 for run in runs):
         return None
-    if sorted(int(run) for run in runs) != list(range(PLACEHOLDER_BASE,
-                                                      PLACEHOLDER_BASE + len(rendered))):
+    if sorted(int(run) for run in runs) != list(
+        range(PLACEHOLDER_BASE, PLACEHOLDER_BASE + len(rendered))
+    ):
         return None
     return _DIGITS.sub(lambda m: rendered[int(m.group()) - PLACEHOLDER_BASE], output)
 
 
 def _split_space(text: str) -> tuple[str, str, str]:
     core = text.strip()
-    lead = text[:len(text) - len(text.lstrip())]
-    return lead, core, text[len(lead) + len(core):]
+    lead = text[: len(text) - len(text.lstrip())]
+    return lead, core, text[len(lead) + len(core) :]
 
 
 def _has_letter(text: str) -> bool:

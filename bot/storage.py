@@ -103,17 +103,38 @@ def redact(text: str) -> str:
 def _v1_question_log(db: Database) -> None:
     """Interactions, the unanswered queue and feedback."""
     db.table("interactions").create(
-        {"id": int, "time": str, "user_key": str, "chat_type": str, "language": str,
-         "question": str, "status": str, "entry_id": str, "score": float, "took_ms": float,
-         "text_source": str},
-        pk="id", not_null=["time", "user_key", "chat_type", "language", "question", "status"],
+        {
+            "id": int,
+            "time": str,
+            "user_key": str,
+            "chat_type": str,
+            "language": str,
+            "question": str,
+            "status": str,
+            "entry_id": str,
+            "score": float,
+            "took_ms": float,
+            "text_source": str,
+        },
+        pk="id",
+        not_null=["time", "user_key", "chat_type", "language", "question", "status"],
     )
     db.table("interactions").create_index(["time"])
     db.table("interactions").create_index(["user_key"])
     db.table("unanswered").create(
-        {"id": int, "interaction_id": int, "time": str, "user_key": str, "language": str,
-         "question": str, "status": str, "resolved_entry_id": str, "resolved_time": str},
-        pk="id", foreign_keys=[("interaction_id", "interactions", "id")],
+        {
+            "id": int,
+            "interaction_id": int,
+            "time": str,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "status": str,
+            "resolved_entry_id": str,
+            "resolved_time": str,
+        },
+        pk="id",
+        foreign_keys=[("interaction_id", "interactions", "id")],
         not_null=["interaction_id", "time", "user_key", "language", "question", "status"],
         defaults={"status": NEW},
     )
@@ -122,7 +143,8 @@ def _v1_question_log(db: Database) -> None:
     db.table("unanswered").create_index(["user_key"])
     db.table("feedback").create(
         {"id": int, "interaction_id": int, "time": str, "user_key": str, "helpful": bool},
-        pk="id", foreign_keys=[("interaction_id", "interactions", "id")],
+        pk="id",
+        foreign_keys=[("interaction_id", "interactions", "id")],
         not_null=["interaction_id", "time", "user_key", "helpful"],
     )
     db.table("feedback").create_index(["interaction_id", "user_key"], unique=True)
@@ -135,18 +157,28 @@ def _v2_users_notify_relays(db: Database) -> None:
     db.table("unanswered").add_column("notified", bool, not_null_default=0)
     db.table("users").create(
         {"user_key": str, "language": str, "notify_opt_out": bool, "updated": str},
-        pk="user_key", not_null=["notify_opt_out", "updated"], defaults={"notify_opt_out": 0},
+        pk="user_key",
+        not_null=["notify_opt_out", "updated"],
+        defaults={"notify_opt_out": 0},
     )
     db.table("notify").create(
         {"unanswered_id": int, "chat_id": int, "user_key": str, "language": str, "time": str},
-        pk="unanswered_id", foreign_keys=[("unanswered_id", "unanswered", "id")],
+        pk="unanswered_id",
+        foreign_keys=[("unanswered_id", "unanswered", "id")],
         not_null=["chat_id", "user_key", "language", "time"],
     )
     db.table("notify").create_index(["user_key"])
     db.table("relays").create(
-        {"staff_chat_id": int, "staff_message_id": int, "user_chat_id": int,
-         "user_message_id": int, "user_key": str, "language": str, "question": str,
-         "time": str},
+        {
+            "staff_chat_id": int,
+            "staff_message_id": int,
+            "user_chat_id": int,
+            "user_message_id": int,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "time": str,
+        },
         pk=("staff_chat_id", "staff_message_id"),
         not_null=["user_chat_id", "user_key", "language", "question", "time"],
     )
@@ -157,8 +189,16 @@ def _v2_users_notify_relays(db: Database) -> None:
 def _v3_translations(db: Database) -> None:
     """Machine translations of the knowledge base, by source text hash and model."""
     db.table("translations").create(
-        {"source_hash": str, "source_lang": str, "target_lang": str, "model": str,
-         "kind": str, "source": str, "text": str, "time": str},
+        {
+            "source_hash": str,
+            "source_lang": str,
+            "target_lang": str,
+            "model": str,
+            "kind": str,
+            "source": str,
+            "text": str,
+            "time": str,
+        },
         pk=("source_hash", "source_lang", "target_lang", "model"),
         not_null=["kind", "source", "text", "time"],
     )
@@ -166,8 +206,11 @@ def _v3_translations(db: Database) -> None:
 
 
 # Append only: never edit a released migration, add a new one.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_question_log, _v2_users_notify_relays,
-                                                _v3_translations]
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_question_log,
+    _v2_users_notify_relays,
+    _v3_translations,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -183,8 +226,11 @@ def _transaction(db: Database) -> Iterator[Database]:
         raise
 
 
-def migrate(db: Database, migrations: Sequence[Callable[[Database], None]] = MIGRATIONS,
-            name: str = "the database") -> int:
+def migrate(
+    db: Database,
+    migrations: Sequence[Callable[[Database], None]] = MIGRATIONS,
+    name: str = "the database",
+) -> int:
     """Apply the migrations the database lacks, all in one transaction; return the version."""
     with _transaction(db):
         version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -263,8 +309,14 @@ def _unanswered_row(row: dict) -> dict:
 class Storage:
     """The bot's database. Thread-safe: one connection, one lock, short transactions."""
 
-    def __init__(self, path: Path, secret: bytes, retention_days: int = 365, *,
-                 clock: Callable[[], datetime] = _utcnow):
+    def __init__(
+        self,
+        path: Path,
+        secret: bytes,
+        retention_days: int = 365,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+    ):
         if len(secret) < 16:
             raise ValueError("the secret must be at least 16 bytes")
         if retention_days < 1:
@@ -292,8 +344,9 @@ class Storage:
             raise
 
     @classmethod
-    def open(cls, path: Path, retention_days: int = 365, *,
-             clock: Callable[[], datetime] = _utcnow) -> Storage:
+    def open(
+        cls, path: Path, retention_days: int = 365, *, clock: Callable[[], datetime] = _utcnow
+    ) -> Storage:
         """Open `path` with the secret from `<path>.key`, creating both when new."""
         path = Path(path)
         return cls(path, load_secret(path), retention_days, clock=clock)
@@ -327,11 +380,21 @@ class Storage:
 
     # The question log --------------------------------------------------------------------
 
-    def log_interaction(self, *, user_id: int | str, chat_type: str, language: str,
-                        question: str, status: str, entry_id: str | None = None,
-                        score: float | None = None, took_ms: float | None = None,
-                        text_source: str | None = None, channel: str = "telegram",
-                        chat_id: int | None = None) -> int:
+    def log_interaction(
+        self,
+        *,
+        user_id: int | str,
+        chat_type: str,
+        language: str,
+        question: str,
+        status: str,
+        entry_id: str | None = None,
+        score: float | None = None,
+        took_ms: float | None = None,
+        text_source: str | None = None,
+        channel: str = "telegram",
+        chat_id: int | None = None,
+    ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue.
 
         `chat_id` is remembered (unless the user opted out) only for an unanswered question,
@@ -344,37 +407,72 @@ class Storage:
             _check("text_source", text_source, TEXT_SOURCES)
         key, now, question = self.user_key(user_id), self._now(), redact(question)
         with self._write() as db:
-            interaction_id = db.table("interactions").insert({
-                "time": now, "user_key": key, "chat_type": chat_type, "language": language,
-                "question": question, "status": status, "entry_id": entry_id,
-                "score": None if score is None else float(score),  # numpy floats too
-                "took_ms": None if took_ms is None else float(took_ms),
-                "text_source": text_source, "channel": channel,
-            }).last_pk
+            interaction_id = (
+                db.table("interactions")
+                .insert(
+                    {
+                        "time": now,
+                        "user_key": key,
+                        "chat_type": chat_type,
+                        "language": language,
+                        "question": question,
+                        "status": status,
+                        "entry_id": entry_id,
+                        "score": None if score is None else float(score),  # numpy floats too
+                        "took_ms": None if took_ms is None else float(took_ms),
+                        "text_source": text_source,
+                        "channel": channel,
+                    }
+                )
+                .last_pk
+            )
             if status == "unanswered":
-                unanswered_id = db.table("unanswered").insert({
-                    "interaction_id": interaction_id, "time": now, "user_key": key,
-                    "language": language, "question": question, "status": NEW,
-                }).last_pk
+                unanswered_id = (
+                    db.table("unanswered")
+                    .insert(
+                        {
+                            "interaction_id": interaction_id,
+                            "time": now,
+                            "user_key": key,
+                            "language": language,
+                            "question": question,
+                            "status": NEW,
+                        }
+                    )
+                    .last_pk
+                )
                 if chat_id is not None and not self._opted_out(db, key):
-                    db.table("notify").insert({
-                        "unanswered_id": unanswered_id, "chat_id": chat_id, "user_key": key,
-                        "language": language, "time": now,
-                    })
+                    db.table("notify").insert(
+                        {
+                            "unanswered_id": unanswered_id,
+                            "chat_id": chat_id,
+                            "user_key": key,
+                            "language": language,
+                            "time": now,
+                        }
+                    )
         return interaction_id
 
     def log_feedback(self, interaction_id: int, user_id: int | str, helpful: bool) -> None:
         """Record 👍/👎 on an answer; a user's second click replaces their first."""
         key = self.user_key(user_id)
-        row = {"interaction_id": interaction_id, "time": self._now(), "user_key": key,
-               "helpful": bool(helpful)}
+        row = {
+            "interaction_id": interaction_id,
+            "time": self._now(),
+            "user_key": key,
+            "helpful": bool(helpful),
+        }
         with self._write() as db:
-            if not db.execute("SELECT 1 FROM interactions WHERE id = ?",
-                              [interaction_id]).fetchone():
+            if not db.execute(
+                "SELECT 1 FROM interactions WHERE id = ?", [interaction_id]
+            ).fetchone():
                 raise UnknownIdError("interaction", [interaction_id])
             feedback = db.table("feedback")
-            old = list(feedback.rows_where("interaction_id = ? AND user_key = ?",
-                                           [interaction_id, key], select="id"))
+            old = list(
+                feedback.rows_where(
+                    "interaction_id = ? AND user_key = ?", [interaction_id, key], select="id"
+                )
+            )
             if old:
                 feedback.update(old[0]["id"], row)
             else:
@@ -382,10 +480,16 @@ class Storage:
 
     # The unanswered queue ----------------------------------------------------------------
 
-    def list_unanswered(self, *, since: datetime | None = None, language: str | None = None,
-                        status: str | None = NEW, limit: int | None = None,
-                        ids: Iterable[int] | None = None,
-                        newest_first: bool = False) -> list[dict]:
+    def list_unanswered(
+        self,
+        *,
+        since: datetime | None = None,
+        language: str | None = None,
+        status: str | None = NEW,
+        limit: int | None = None,
+        ids: Iterable[int] | None = None,
+        newest_first: bool = False,
+    ) -> list[dict]:
         """Queued questions, oldest first (or newest first); `status=None` lists every
         status; `ids` keeps only those items."""
         where, params = [], []
@@ -404,12 +508,16 @@ class Storage:
             params.append(language)
         with self._lock:
             rows = self.db.table("unanswered").rows_where(
-                " AND ".join(where) or None, params,
-                order_by="id DESC" if newest_first else "id", limit=limit)
+                " AND ".join(where) or None,
+                params,
+                order_by="id DESC" if newest_first else "id",
+                limit=limit,
+            )
             return [_unanswered_row(row) for row in rows]
 
-    def set_unanswered_status(self, ids: Iterable[int], status: str,
-                              entry_id: str | None = None) -> int:
+    def set_unanswered_status(
+        self, ids: Iterable[int], status: str, entry_id: str | None = None
+    ) -> int:
         """Mark queued questions new, ignored or resolved (by `entry_id`); all or nothing.
 
         Raises UnknownIdError, changing nothing, if any id is not in the queue.
@@ -420,16 +528,21 @@ class Storage:
         wanted = _ids(int(i) for i in ids)
         resolved_time = self._now() if status == RESOLVED else None
         with self._write() as db:
-            found = {row["id"] for row in db.query(
-                "SELECT id FROM unanswered WHERE id IN (SELECT value FROM json_each(?))",
-                [wanted])}
+            found = {
+                row["id"]
+                for row in db.query(
+                    "SELECT id FROM unanswered WHERE id IN (SELECT value FROM json_each(?))",
+                    [wanted],
+                )
+            }
             missing = set(json.loads(wanted)) - found
             if missing:
                 raise UnknownIdError("unanswered", missing)
             return db.execute(
                 "UPDATE unanswered SET status = ?, resolved_entry_id = ?, resolved_time = ? "
                 "WHERE id IN (SELECT value FROM json_each(?))",
-                [status, entry_id, resolved_time, wanted]).rowcount
+                [status, entry_id, resolved_time, wanted],
+            ).rowcount
 
     def pending_notifications(self, entry_ids: Iterable[str] | None = None) -> list[dict]:
         """Resolved questions whose askers can be told the answer now, one per chat and entry.
@@ -466,8 +579,9 @@ class Storage:
         in_ids = "IN (SELECT value FROM json_each(?))"
         with self._write() as db:
             db.execute(f"DELETE FROM notify WHERE unanswered_id {in_ids}", [wanted])
-            return db.execute(f"UPDATE unanswered SET notified = 1 WHERE id {in_ids}",
-                              [wanted]).rowcount
+            return db.execute(
+                f"UPDATE unanswered SET notified = 1 WHERE id {in_ids}", [wanted]
+            ).rowcount
 
     # Users -------------------------------------------------------------------------------
 
@@ -484,8 +598,7 @@ class Storage:
 
     @staticmethod
     def _opted_out(db: Database, key: str) -> bool:
-        row = db.execute("SELECT notify_opt_out FROM users WHERE user_key = ?",
-                         [key]).fetchone()
+        row = db.execute("SELECT notify_opt_out FROM users WHERE user_key = ?", [key]).fetchone()
         return bool(row and row[0])
 
     def set_user_language(self, user_id: int | str, language: str | None) -> None:
@@ -506,14 +619,28 @@ class Storage:
 
     # Staff relays ------------------------------------------------------------------------
 
-    def save_relay(self, *, staff_chat_id: int, staff_message_id: int, user_chat_id: int,
-                   user_id: int | str, language: str, question: str,
-                   user_message_id: int | None = None) -> None:
+    def save_relay(
+        self,
+        *,
+        staff_chat_id: int,
+        staff_message_id: int,
+        user_chat_id: int,
+        user_id: int | str,
+        language: str,
+        question: str,
+        user_message_id: int | None = None,
+    ) -> None:
         """Remember who asked the question forwarded as `staff_message_id`."""
-        row = {"staff_chat_id": staff_chat_id, "staff_message_id": staff_message_id,
-               "user_chat_id": user_chat_id, "user_message_id": user_message_id,
-               "user_key": self.user_key(user_id), "language": language,
-               "question": redact(question), "time": self._now()}
+        row = {
+            "staff_chat_id": staff_chat_id,
+            "staff_message_id": staff_message_id,
+            "user_chat_id": user_chat_id,
+            "user_message_id": user_message_id,
+            "user_key": self.user_key(user_id),
+            "language": language,
+            "question": redact(question),
+            "time": self._now(),
+        }
         with self._write() as db:
             db.table("relays").insert(row, replace=True)
 
@@ -521,19 +648,36 @@ class Storage:
         """The relay a staff reply to `staff_message_id` belongs to, if any."""
         rows = self._read(
             "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
-            [staff_chat_id, staff_message_id])
+            [staff_chat_id, staff_message_id],
+        )
         return rows[0] if rows else None
 
     # Retention and erasure ---------------------------------------------------------------
 
     # Machine translations ---------------------------------------------------------------
 
-    def put_translation(self, *, source_hash: str, source_lang: str, target_lang: str,
-                        model: str, kind: str, source: str, text: str) -> None:
+    def put_translation(
+        self,
+        *,
+        source_hash: str,
+        source_lang: str,
+        target_lang: str,
+        model: str,
+        kind: str,
+        source: str,
+        text: str,
+    ) -> None:
         """Store one machine translation (replacing one for the same source and model)."""
-        row = {"source_hash": source_hash, "source_lang": source_lang,
-               "target_lang": target_lang, "model": model, "kind": kind, "source": source,
-               "text": text, "time": self._now()}
+        row = {
+            "source_hash": source_hash,
+            "source_lang": source_lang,
+            "target_lang": target_lang,
+            "model": model,
+            "kind": kind,
+            "source": source,
+            "text": text,
+            "time": self._now(),
+        }
         with self._write() as db:
             db.table("translations").insert(row, replace=True)
 
@@ -549,40 +693,57 @@ class Storage:
     def stats(self, days: int = 7) -> dict:
         """Questions of the last `days` days: total, by outcome and by language."""
         since = _utc(self._clock() - timedelta(days=days))
-        by_status = self._read("SELECT status, count(*) AS n FROM interactions WHERE time >= ? "
-                               "GROUP BY status ORDER BY n DESC", [since])
-        by_language = self._read("SELECT language, count(*) AS n FROM interactions "
-                                 "WHERE time >= ? GROUP BY language ORDER BY n DESC", [since])
-        return {"days": days, "total": sum(r["n"] for r in by_status),
-                "by_status": {r["status"]: r["n"] for r in by_status},
-                "by_language": {r["language"]: r["n"] for r in by_language}}
+        by_status = self._read(
+            "SELECT status, count(*) AS n FROM interactions WHERE time >= ? "
+            "GROUP BY status ORDER BY n DESC",
+            [since],
+        )
+        by_language = self._read(
+            "SELECT language, count(*) AS n FROM interactions "
+            "WHERE time >= ? GROUP BY language ORDER BY n DESC",
+            [since],
+        )
+        return {
+            "days": days,
+            "total": sum(r["n"] for r in by_status),
+            "by_status": {r["status"]: r["n"] for r in by_status},
+            "by_language": {r["language"]: r["n"] for r in by_language},
+        }
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete everything older than `retention_days` except user settings; rows deleted."""
         cutoff = _utc((now or self._clock()) - timedelta(days=self.retention_days))
         old_interactions = "SELECT id FROM interactions WHERE time < :cutoff"
-        old_unanswered = ("SELECT id FROM unanswered WHERE time < :cutoff "
-                          f"OR interaction_id IN ({old_interactions})")
-        return self._delete([
-            f"DELETE FROM notify WHERE time < :cutoff OR unanswered_id IN ({old_unanswered})",
-            "DELETE FROM feedback WHERE time < :cutoff "
-            f"OR interaction_id IN ({old_interactions})",
-            f"DELETE FROM unanswered WHERE id IN ({old_unanswered})",
-            "DELETE FROM interactions WHERE time < :cutoff",
-            "DELETE FROM relays WHERE time < :cutoff",
-        ], {"cutoff": cutoff})
+        old_unanswered = (
+            "SELECT id FROM unanswered WHERE time < :cutoff "
+            f"OR interaction_id IN ({old_interactions})"
+        )
+        return self._delete(
+            [
+                f"DELETE FROM notify WHERE time < :cutoff OR unanswered_id IN ({old_unanswered})",
+                "DELETE FROM feedback WHERE time < :cutoff "
+                f"OR interaction_id IN ({old_interactions})",
+                f"DELETE FROM unanswered WHERE id IN ({old_unanswered})",
+                "DELETE FROM interactions WHERE time < :cutoff",
+                "DELETE FROM relays WHERE time < :cutoff",
+            ],
+            {"cutoff": cutoff},
+        )
 
     def forget(self, user_id: int | str) -> int:
         """Delete everything stored about one user, in every table; rows deleted."""
-        return self._delete([
-            "DELETE FROM notify WHERE user_key = :key",
-            "DELETE FROM feedback WHERE user_key = :key OR interaction_id IN "
-            "(SELECT id FROM interactions WHERE user_key = :key)",
-            "DELETE FROM unanswered WHERE user_key = :key",
-            "DELETE FROM interactions WHERE user_key = :key",
-            "DELETE FROM relays WHERE user_key = :key",
-            "DELETE FROM users WHERE user_key = :key",
-        ], {"key": self.user_key(user_id)})
+        return self._delete(
+            [
+                "DELETE FROM notify WHERE user_key = :key",
+                "DELETE FROM feedback WHERE user_key = :key OR interaction_id IN "
+                "(SELECT id FROM interactions WHERE user_key = :key)",
+                "DELETE FROM unanswered WHERE user_key = :key",
+                "DELETE FROM interactions WHERE user_key = :key",
+                "DELETE FROM relays WHERE user_key = :key",
+                "DELETE FROM users WHERE user_key = :key",
+            ],
+            {"key": self.user_key(user_id)},
+        )
 
     def _delete(self, statements: list[str], params: dict[str, Any]) -> int:
         with self._lock:

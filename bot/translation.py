@@ -110,7 +110,8 @@ class MachineTranslator:
         settings = argostranslate.settings
         self._argos = argostranslate
         if settings.package_data_dir != self.packages_dir or settings.package_dirs != [
-                self.packages_dir]:
+            self.packages_dir
+        ]:
             self.packages_dir.mkdir(parents=True, exist_ok=True)
             settings.package_data_dir = self.packages_dir
             settings.package_dirs = [self.packages_dir]
@@ -137,15 +138,21 @@ class MachineTranslator:
             argos = self._library()
             found = []
             for pkg in argos.package.get_installed_packages():
-                found.append(InstalledPair(pkg.from_code, pkg.to_code,
-                                           str(getattr(pkg, "package_version", "?")),
-                                           Path(pkg.package_path)))
+                found.append(
+                    InstalledPair(
+                        pkg.from_code,
+                        pkg.to_code,
+                        str(getattr(pkg, "package_version", "?")),
+                        Path(pkg.package_path),
+                    )
+                )
             return sorted(found, key=lambda p: (p.source, p.target))
 
     def covers(self, source: str, target: str) -> bool:
         direct = {(p.source, p.target) for p in self.pairs()}
         return (source, target) in direct or (
-            (source, PIVOT) in direct and (PIVOT, target) in direct)
+            (source, PIVOT) in direct and (PIVOT, target) in direct
+        )
 
     def _translation(self, source: str, target: str):
         argos = self._library()
@@ -164,12 +171,14 @@ class MachineTranslator:
         if (source, target) in direct:
             return f"{source}-{target}@{direct[source, target]}"
         if (source, PIVOT) in direct and (PIVOT, target) in direct:
-            return (f"{source}-{PIVOT}@{direct[source, PIVOT]}+"
-                    f"{PIVOT}-{target}@{direct[PIVOT, target]}")
+            return (
+                f"{source}-{PIVOT}@{direct[source, PIVOT]}+{PIVOT}-{target}@{direct[PIVOT, target]}"
+            )
         return None
 
-    def translate(self, text: str, source: str, target: str,
-                  glossary: Glossary | None = None) -> str | None:
+    def translate(
+        self, text: str, source: str, target: str, glossary: Glossary | None = None
+    ) -> str | None:
         """`text` (Markdown kept intact) in `target`, or None when no model covers the pair."""
         if source == target or not text.strip():
             return text
@@ -177,16 +186,18 @@ class MachineTranslator:
             translation = self._translation(source, target)
             if translation is None:
                 return None
-            return translate_markdown(text, translation.translate, glossary=glossary,
-                                      target=target)
+            return translate_markdown(text, translation.translate, glossary=glossary, target=target)
 
     def install_file(self, path: Path) -> InstalledPair:
         """Install a .argosmodel file after checking it; a bad file changes nothing."""
         metadata = check_package_file(path)
         with self._lock:
             argos = self._library()
-            replaced = [p.path for p in self.pairs()
-                        if (p.source, p.target) == (metadata["from_code"], metadata["to_code"])]
+            replaced = [
+                p.path
+                for p in self.pairs()
+                if (p.source, p.target) == (metadata["from_code"], metadata["to_code"])
+            ]
             with zipfile.ZipFile(path) as archive:
                 top = archive.namelist()[0].split("/", 1)[0]
                 target_dir = self.packages_dir / top
@@ -203,8 +214,12 @@ class MachineTranslator:
             argos.translate.get_installed_languages.cache_clear()
             self._reset()
             self._pairs = None
-        return InstalledPair(metadata["from_code"], metadata["to_code"],
-                             str(metadata.get("package_version", "?")), target_dir)
+        return InstalledPair(
+            metadata["from_code"],
+            metadata["to_code"],
+            str(metadata.get("package_version", "?")),
+            target_dir,
+        )
 
     def install_from_index(self, languages: list[str]) -> list[InstalledPair]:
         """Download and install en<->LANG packages from the Argos index (needs the internet)."""
@@ -217,13 +232,15 @@ class MachineTranslator:
                 raise TranslationError(
                     f"cannot reach the Argos package index ({exc.__class__.__name__}: {exc}). "
                     "On a machine without internet, copy the .argosmodel files over and use "
-                    "`models install --from-file PATH`.") from exc
+                    "`models install --from-file PATH`."
+                ) from exc
             wanted = {(a, b) for lang in languages for a, b in ((PIVOT, lang), (lang, PIVOT))}
             chosen = [p for p in available if (p.from_code, p.to_code) in wanted]
             missing = sorted(wanted - {(p.from_code, p.to_code) for p in chosen})
             if missing:
-                raise TranslationError("the index has no package for " +
-                                       ", ".join(f"{a}->{b}" for a, b in missing))
+                raise TranslationError(
+                    "the index has no package for " + ", ".join(f"{a}->{b}" for a, b in missing)
+                )
             installed = []
             for pkg in chosen:
                 installed.append(self.install_file(Path(pkg.download())))

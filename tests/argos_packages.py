@@ -136,9 +136,20 @@ import numpy as np
 BUILDER_VERSION = "1"  # bump when the output of build_package changes
 
 LANGUAGE_NAMES = {
-    "en": "English", "es": "Spanish", "fr": "French", "de": "German", "ru": "Russian",
-    "zh": "Chinese", "zt": "Chinese (traditional)", "ar": "Arabic", "ja": "Japanese",
-    "ko": "Korean", "pt": "Portuguese", "it": "Italian", "tr": "Turkish", "xx": "Test language",
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "ru": "Russian",
+    "zh": "Chinese",
+    "zt": "Chinese (traditional)",
+    "ar": "Arabic",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "tr": "Turkish",
+    "xx": "Test language",
 }
 
 COMMON_WORDS = (
@@ -634,9 +645,7 @@ def write_marian_vocab(path: Path, pieces: list[str]) -> None:
             fh.write(f"{json.dumps(p, ensure_ascii=False)}: {i}\n")
 
 
-def _convert_model(
-    pieces: list[str], glossary: dict[str, str], model_dir: Path, tmp: Path
-) -> None:
+def _convert_model(pieces: list[str], glossary: dict[str, str], model_dir: Path, tmp: Path) -> None:
     from ctranslate2.converters import MarianConverter
     from ctranslate2.converters.marian import load_vocab
 
@@ -777,7 +786,9 @@ def sbd_onnx_bytes(lang: str = "xx") -> bytes:
         _onnx_node("Slice", ["units", "one", "big", "one"], ["units_next"]),
         _onnx_node("Pad", ["units_next", "pads", "pad_id"], ["units_next_padded"]),
         _onnx_node(
-            "Gather", ["next_table", "units_next_padded"], ["next_logits"],
+            "Gather",
+            ["next_table", "units_next_padded"],
+            ["next_logits"],
             _onnx_int_attr("axis", 0),
         ),
         _onnx_node("Add", ["cur_logits", "next_logits"], ["logits"]),
@@ -796,15 +807,28 @@ def sbd_onnx_bytes(lang: str = "xx") -> bytes:
     graph += _pb_bytes(11, _onnx_value_info("features", 1, ["batch", "seq", "feats"]))
     graph += _pb_bytes(12, _onnx_value_info("logits", 1, ["batch", "seq", 5]))
     vocab = {
-        "lang": lang, "idx": 0, "cutoff": 0, "lower": False,
-        "_unit2id": {u: i for i, u in enumerate(units)}, "_id2unit": units,
+        "lang": lang,
+        "idx": 0,
+        "cutoff": 0,
+        "lower": False,
+        "_unit2id": {u: i for i, u in enumerate(units)},
+        "_id2unit": units,
     }
     config = {
-        "skip_newline": False, "max_seqlen": 1000, "no_ssplit": False, "batch_size": 32,
-        "feat_funcs": [], "use_dictionary": False, "num_dict_feat": 0,
+        "skip_newline": False,
+        "max_seqlen": 1000,
+        "no_ssplit": False,
+        "batch_size": 32,
+        "feat_funcs": [],
+        "use_dictionary": False,
+        "num_dict_feat": 0,
     }
-    meta = {"lang_code": lang, "config": json.dumps(config), "vocab": json.dumps(vocab),
-            "lexicon": "null"}
+    meta = {
+        "lang_code": lang,
+        "config": json.dumps(config),
+        "vocab": json.dumps(vocab),
+        "lexicon": "null",
+    }
     model = _pb_int(1, 8) + _pb_bytes(2, "tests/argos_packages.py") + _pb_bytes(7, graph)
     model += _pb_bytes(8, _pb_bytes(1, "") + _pb_int(2, 13))
     for k, val in meta.items():
@@ -821,7 +845,14 @@ def build_sbd_onnx(path: Path, lang: str = "xx") -> Path:
 
 
 __all__ = [
-    "PackageFactory", "RuleSentencizer", "argos_package_factory", "build_corrupt_package",
-    "build_package", "build_sbd_onnx", "build_wrong_package", "make_offline",
-    "sbd_onnx_bytes", "split_sentences",
+    "PackageFactory",
+    "RuleSentencizer",
+    "argos_package_factory",
+    "build_corrupt_package",
+    "build_package",
+    "build_sbd_onnx",
+    "build_wrong_package",
+    "make_offline",
+    "sbd_onnx_bytes",
+    "split_sentences",
 ]

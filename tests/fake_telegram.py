@@ -57,17 +57,26 @@ class FakeBotApi:
 
     def _result(self, method: str, params: dict):
         if method == "getMe":
-            return {"id": BOT_ID, "is_bot": True, "first_name": "FAQ", "username": BOT_USERNAME,
-                    "can_join_groups": True, "can_read_all_group_messages": False,
-                    "supports_inline_queries": False}
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "FAQ",
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
         if method == "getUpdates":
             return self._take_updates(params)
         if method in ("sendMessage", "editMessageText", "copyMessage", "forwardMessage"):
             chat_id = int(params.get("chat_id") or 0)
-            return {"message_id": next(self._ids), "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "FAQ"},
-                    "text": params.get("text", "")}
+            return {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "FAQ"},
+                "text": params.get("text", ""),
+            }
         return True  # answerCallbackQuery, deleteWebhook, setWebhook, close, ...
 
     def _take_updates(self, params: dict) -> list[dict]:
@@ -92,8 +101,11 @@ class FakeBotApi:
 
     def sent(self, method: str = "sendMessage", chat_id: int | None = None) -> list[dict]:
         with self._lock:
-            return [p for m, p in self.calls if m == method
-                    and (chat_id is None or int(p.get("chat_id") or 0) == chat_id)]
+            return [
+                p
+                for m, p in self.calls
+                if m == method and (chat_id is None or int(p.get("chat_id") or 0) == chat_id)
+            ]
 
     def wait_for(self, predicate, timeout: float = 30.0) -> list[dict]:
         """Block until `predicate(calls)` is true; return the calls."""
@@ -123,8 +135,16 @@ class RecordingRequest(BaseRequest):
     def read_timeout(self) -> float:
         return 1.0
 
-    async def do_request(self, url, method, request_data=None, read_timeout=None,
-                         write_timeout=None, connect_timeout=None, pool_timeout=None):
+    async def do_request(
+        self,
+        url,
+        method,
+        request_data=None,
+        read_timeout=None,
+        write_timeout=None,
+        connect_timeout=None,
+        pool_timeout=None,
+    ):
         params = request_data.parameters if request_data else {}
         method = url.rsplit("/", 1)[-1]
         error = self.api.failure(method)
@@ -194,6 +214,7 @@ class BotApiServer:
 
 # -- updates as Telegram sends them ----------------------------------------------------
 
+
 def user(user_id: int = 42, language_code: str | None = "en", first_name: str = "Ann") -> dict:
     data = {"id": user_id, "is_bot": False, "first_name": first_name}
     if language_code:
@@ -201,15 +222,27 @@ def user(user_id: int = 42, language_code: str | None = "en", first_name: str = 
     return data
 
 
-def message(text: str | None = None, *, user_id: int = 42, chat_id: int | None = None,
-            chat_type: str = "private", language_code: str | None = "en",
-            reply_to: dict | None = None, message_id: int = 1, edited: bool = False,
-            extra: dict | None = None) -> dict:
+def message(
+    text: str | None = None,
+    *,
+    user_id: int = 42,
+    chat_id: int | None = None,
+    chat_type: str = "private",
+    language_code: str | None = "en",
+    reply_to: dict | None = None,
+    message_id: int = 1,
+    edited: bool = False,
+    extra: dict | None = None,
+) -> dict:
     chat_id = chat_id if chat_id is not None else user_id
-    msg = {"message_id": message_id, "date": int(time.time()),
-           "chat": {"id": chat_id, "type": chat_type, "title": "Group"}
-           if chat_type != "private" else {"id": chat_id, "type": "private"},
-           "from": user(user_id, language_code)}
+    msg = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": chat_type, "title": "Group"}
+        if chat_type != "private"
+        else {"id": chat_id, "type": "private"},
+        "from": user(user_id, language_code),
+    }
     if text is not None:
         msg["text"] = text
         if text.startswith("/"):
@@ -223,15 +256,24 @@ def message(text: str | None = None, *, user_id: int = 42, chat_id: int | None =
     return {"edited_message" if edited else "message": msg}
 
 
-def callback(data: str, *, user_id: int = 42, language_code: str | None = "en",
-             message_id: int = 99) -> dict:
-    return {"callback_query": {
-        "id": f"cb{time.time_ns()}", "from": user(user_id, language_code),
-        "chat_instance": "1", "data": data,
-        "message": {"message_id": message_id, "date": int(time.time()),
-                    "chat": {"id": user_id, "type": "private"}, "text": "…",
-                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "FAQ"}},
-    }}
+def callback(
+    data: str, *, user_id: int = 42, language_code: str | None = "en", message_id: int = 99
+) -> dict:
+    return {
+        "callback_query": {
+            "id": f"cb{time.time_ns()}",
+            "from": user(user_id, language_code),
+            "chat_instance": "1",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+                "text": "…",
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "FAQ"},
+            },
+        }
+    }
 
 
 def api_update(api: FakeBotApi, data: dict) -> dict:

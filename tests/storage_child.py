@@ -19,8 +19,12 @@ def main() -> None:
     storage = Storage.open(path)
     for i in range(count + 10_000):
         interaction_id = storage.log_interaction(
-            user_id=1000 + i, chat_type="private", language="en", question=f"question {i}",
-            status="unanswered" if i % 2 else "answered", chat_id=1000 + i,
+            user_id=1000 + i,
+            chat_type="private",
+            language="en",
+            question=f"question {i}",
+            status="unanswered" if i % 2 else "answered",
+            chat_id=1000 + i,
         )
         if i < count:
             print(f"logged {interaction_id}", flush=True)

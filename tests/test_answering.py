@@ -71,8 +71,12 @@ def test_suggestions_list_questions_in_the_users_language(small_answerer):
     from bot.matching import Matcher
 
     strict = replace(small_answerer.config.matching, answer_threshold=1.1, suggest_threshold=0.2)
-    matcher = Matcher(small_answerer.kb, strict, small_answerer.matcher.encoder,
-                      small_answerer.config.knowledge.cache_dir)
+    matcher = Matcher(
+        small_answerer.kb,
+        strict,
+        small_answerer.matcher.encoder,
+        small_answerer.config.knowledge.cache_dir,
+    )
     answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, small_answerer.config)
     a = answerer.ask("我想开一个公司的银行账户")
     assert a.status == SUGGEST
@@ -100,14 +104,24 @@ def test_json_form_has_the_documented_keys(small_answerer):
     data = json.loads(json.dumps(small_answerer.ask("What is a fapiao?").to_json()))
     for key in ("question", "language", "status", "id", "score", "answer", "suggestions"):
         assert key in data
-    assert data["links"] == [{"title": "https://www.chinatax.gov.cn/",
-                              "url": "https://www.chinatax.gov.cn/"}]
+    assert data["links"] == [
+        {"title": "https://www.chinatax.gov.cn/", "url": "https://www.chinatax.gov.cn/"}
+    ]
 
 
 NASTY = [
-    "", "   ", "\u200b\u200b", "\x00\x07\x1b[31m", "🙂" * 50, "مرحبا كيف افتح حساب بنكي",
-    "<b>bank</b> & <script>alert(1)</script>", "'; DROP TABLE users; --", "*_`[link](x)`_*",
-    "bank 银行 банк بنك", "\u202eknab", "a" * 10_000,
+    "",
+    "   ",
+    "\u200b\u200b",
+    "\x00\x07\x1b[31m",
+    "🙂" * 50,
+    "مرحبا كيف افتح حساب بنكي",
+    "<b>bank</b> & <script>alert(1)</script>",
+    "'; DROP TABLE users; --",
+    "*_`[link](x)`_*",
+    "bank 银行 банк بنك",
+    "\u202eknab",
+    "a" * 10_000,
 ]
 
 

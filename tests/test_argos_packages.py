@@ -60,11 +60,16 @@ def argos(tmp_path_factory):
     data/config/cache directories (created at import) go to a temporary home."""
     if "argostranslate.settings" not in sys.modules:
         home = tmp_path_factory.mktemp("argos-home")
-        saved = {k: os.environ.get(k) for k in
-                 ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARGOS_PACKAGES_DIR")}
-        os.environ.update(XDG_DATA_HOME=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"),
-                          XDG_CACHE_HOME=str(home / "cache"),
-                          ARGOS_PACKAGES_DIR=str(home / "packages"))
+        saved = {
+            k: os.environ.get(k)
+            for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARGOS_PACKAGES_DIR")
+        }
+        os.environ.update(
+            XDG_DATA_HOME=str(home / "data"),
+            XDG_CONFIG_HOME=str(home / "config"),
+            XDG_CACHE_HOME=str(home / "cache"),
+            ARGOS_PACKAGES_DIR=str(home / "packages"),
+        )
         try:
             import argostranslate.package  # noqa: F401
             import argostranslate.translate  # noqa: F401
@@ -110,6 +115,7 @@ def no_network(monkeypatch) -> list:
         def _refuse(*args, **kwargs):
             attempts.append((name, args[:2]))
             raise OSError(f"network blocked in tests: {name}{args[:2]}")
+
         return _refuse
 
     class BlockedSocket(socket.socket):
@@ -147,8 +153,15 @@ def test_package_layout(make_package):
     top = {n.split("/")[0] for n in names}
     assert top == {"translate-en_xx-1_0"}
     rel = {n.split("/", 1)[1] for n in names if not n.endswith("/")}
-    assert {"metadata.json", "README.md", "sentencepiece.model", "model/model.bin",
-            "model/config.json", "model/shared_vocabulary.json", "minisbd/sbd.onnx"} <= rel
+    assert {
+        "metadata.json",
+        "README.md",
+        "sentencepiece.model",
+        "model/model.bin",
+        "model/config.json",
+        "model/shared_vocabulary.json",
+        "minisbd/sbd.onnx",
+    } <= rel
     meta = json.loads(zipfile.ZipFile(path).read("translate-en_xx-1_0/metadata.json"))
     assert meta["from_code"] == "en" and meta["to_code"] == "xx"
     assert meta["package_version"] == "1.0" and meta["type"] == "translate"
@@ -181,8 +194,10 @@ def test_glossary_validation(tmp_path):
 
 def test_install_lists_languages_and_translates_exactly(argos, argos_dir, make_package):
     install(argos, make_package("en", "xx", EN_XX), make_package("xx", "en", XX_EN))
-    assert sorted(p.name for p in argos_dir.iterdir()) == ["translate-en_xx-1_0",
-                                                           "translate-xx_en-1_0"]
+    assert sorted(p.name for p in argos_dir.iterdir()) == [
+        "translate-en_xx-1_0",
+        "translate-xx_en-1_0",
+    ]
     pkgs = argos.package.get_installed_packages()
     assert sorted((p.from_code, p.to_code) for p in pkgs) == [("en", "xx"), ("xx", "en")]
     langs = argos.translate.get_installed_languages()
@@ -228,13 +243,11 @@ def test_no_socket_with_shipped_splitter(argos, argos_dir, make_package, no_netw
     pt = package_translation(argos, "en", "xx")
     assert isinstance(pt.sentencizer, argos.sbd.MiniSBDSentencizer)
     assert pt.sentencizer.lang == str(pt.pkg.package_path / "minisbd" / "sbd.onnx")
-    assert pt.sentencizer.split_sentences(text) == ["hello.", "It costs 3.5 bank?", "Yes!",
-                                                    "hello"]
+    assert pt.sentencizer.split_sentences(text) == ["hello.", "It costs 3.5 bank?", "Yes!", "hello"]
     assert no_network == []
 
 
-def test_without_splitter_default_path_downloads(argos, argos_dir, make_package,
-                                                 no_network):
+def test_without_splitter_default_path_downloads(argos, argos_dir, make_package, no_network):
     """What the library does by default: MiniSBD fetches <lang>.onnx at the first split."""
     install(argos, make_package("en", "xx", EN_XX, with_splitter=False))
     langs = argos.translate.get_installed_languages()  # listing does not touch the network
@@ -250,8 +263,11 @@ def test_without_splitter_default_path_downloads(argos, argos_dir, make_package,
 
 def test_without_splitter_make_offline(argos, argos_dir, make_package, no_network):
     """Offline recipe 1: replace the sentencizer of every PackageTranslation in the chain."""
-    install(argos, make_package("en", "es", EN_ES, with_splitter=False),
-            make_package("zh", "en", ZH_EN, with_splitter=False))
+    install(
+        argos,
+        make_package("en", "es", EN_ES, with_splitter=False),
+        make_package("zh", "en", ZH_EN, with_splitter=False),
+    )
     t = argos.translate.get_translation_from_codes("zh", "es")
     assert make_offline(t) == 2
     assert t.translate("你好 银行。账户") == "hola banco。 cuenta"
@@ -261,8 +277,7 @@ def test_without_splitter_make_offline(argos, argos_dir, make_package, no_networ
     assert no_network == []
 
 
-def test_without_splitter_seeded_minisbd_cache(argos, argos_dir, make_package,
-                                               no_network):
+def test_without_splitter_seeded_minisbd_cache(argos, argos_dir, make_package, no_network):
     """Offline recipe 2: put a model where MiniSBD's downloader looks first."""
     install(argos, make_package("en", "xx", EN_XX, with_splitter=False))
     build_sbd_onnx(Path(argos.sbd.minisbd_models.cache_dir) / "en.onnx", "en")
@@ -270,8 +285,9 @@ def test_without_splitter_seeded_minisbd_cache(argos, argos_dir, make_package,
     assert no_network == []
 
 
-def test_apply_packaged_translation_directly(argos, argos_dir, make_package,
-                                             monkeypatch, no_network):
+def test_apply_packaged_translation_directly(
+    argos, argos_dir, make_package, monkeypatch, no_network
+):
     """Offline recipe 3: the library's per-package function with our own splitter and
     CTranslate2 translator, greedy (the beam is max(num_hypotheses, settings.beam_size))."""
     import ctranslate2
@@ -281,7 +297,8 @@ def test_apply_packaged_translation_directly(argos, argos_dir, make_package,
     translator = ctranslate2.Translator(str(pkg.package_path / "model"), device="cpu")
     monkeypatch.setattr(argos.settings, "beam_size", 1)
     hyps = argos.translate.apply_packaged_translation(
-        pkg, "hello bank. my bank account", translator, RuleSentencizer(pkg), num_hypotheses=1)
+        pkg, "hello bank. my bank account", translator, RuleSentencizer(pkg), num_hypotheses=1
+    )
     assert [h.value for h in hyps] == ["HOLA BANCO. my cuenta bancaria"]
     # and with nothing from argostranslate but the tokenizer
     tokens = pkg.tokenizer.encode("hello bank")
@@ -311,28 +328,44 @@ def test_env_var_in_subprocess(tmp_path, make_package):
                           "out": out, "seen": seen}))
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGOS_", "XDG_"))}
-    env.update(ARGOS_PACKAGES_DIR=str(tmp_path / "pk"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_CACHE_HOME=str(tmp_path / "cache"))
-    proc = subprocess.run([sys.executable, "-c", script, str(pkg)], env=env,
-                          capture_output=True, text=True, timeout=120)
+    env.update(
+        ARGOS_PACKAGES_DIR=str(tmp_path / "pk"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(pkg)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result == {"dir": str(tmp_path / "pk"), "langs": ["en", "xx"],
-                      "out": "HOLA. my BANCO!", "seen": []}
+    assert result == {
+        "dir": str(tmp_path / "pk"),
+        "langs": ["en", "xx"],
+        "out": "HOLA. my BANCO!",
+        "seen": [],
+    }
     assert (tmp_path / "pk" / "translate-en_xx-1_0" / "metadata.json").exists()
 
 
 # --- the splitter model ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "Hello world. How are you? Fine!",
-    "It costs 3.5 dollars... OK",
-    "你好。银行！好",
-    'He said "hi." Then left.',
-    "one",
-    "  spaced   out.  Next  ",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hello world. How are you? Fine!",
+        "It costs 3.5 dollars... OK",
+        "你好。银行！好",
+        'He said "hi." Then left.',
+        "one",
+        "  spaced   out.  Next  ",
+    ],
+)
 def test_shipped_splitter_is_the_python_rule(tmp_path, text):
     from minisbd import SBDetect
 
@@ -351,8 +384,7 @@ def test_corrupt_package_is_refused(argos, argos_dir, tmp_path):
     assert list(argos_dir.iterdir()) == []
 
 
-def test_package_without_metadata_breaks_listing(argos, argos_dir, make_package,
-                                                 tmp_path):
+def test_package_without_metadata_breaks_listing(argos, argos_dir, make_package, tmp_path):
     install(argos, make_package("en", "xx", EN_XX))
     install(argos, build_wrong_package(tmp_path, missing="metadata.json"))
     with pytest.raises(FileNotFoundError, match="metadata.json"):

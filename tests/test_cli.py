@@ -41,13 +41,25 @@ def test_ask_reads_stdin_one_json_object_per_line(cli):
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["question"] for r in rows] == lines
-    assert [r["status"] for r in rows] == ["answered", "smalltalk", "answered", "smalltalk",
-                                           "unanswered"]
+    assert [r["status"] for r in rows] == [
+        "answered",
+        "smalltalk",
+        "answered",
+        "smalltalk",
+        "unanswered",
+    ]
     assert rows[0]["id"] == "fapiao" and rows[2]["id"] == "bank-account"
     assert rows[2]["language"] == "zh" and rows[2]["answer"].startswith("携带")
     for row in rows:
-        assert set(row) >= {"question", "language", "status", "id", "score", "answer",
-                            "suggestions"}
+        assert set(row) >= {
+            "question",
+            "language",
+            "status",
+            "id",
+            "score",
+            "answer",
+            "suggestions",
+        }
 
 
 def test_ask_with_lang(cli):
@@ -178,8 +190,11 @@ def test_every_command_is_documented_with_an_example():
 def test_invalid_utf8_on_stdin_is_replaced_not_fatal(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--kb", str(SMALL_KB), "--json"],
-        input=b"\xff\xfe fapiao types\n\xc3\n", capture_output=True, cwd=ROOT,
-        env={"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}, timeout=120,
+        input=b"\xff\xfe fapiao types\n\xc3\n",
+        capture_output=True,
+        cwd=ROOT,
+        env={"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
@@ -191,8 +206,12 @@ def test_invalid_utf8_on_stdin_is_replaced_not_fatal(tmp_path):
 def test_python_dash_m_bot_in_a_real_process(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--kb", str(SMALL_KB), "--json"],
-        input="What is a fapiao?\n你好\n", capture_output=True, text=True, cwd=ROOT,
-        env={"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}, timeout=120,
+        input="What is a fapiao?\n你好\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -202,12 +221,14 @@ def test_python_dash_m_bot_in_a_real_process(tmp_path):
 
 # Lone surrogates cannot reach stdin: bytes that are not UTF-8 are replaced on reading
 # (see test_invalid_utf8_on_stdin_is_replaced_not_fatal).
-LINE = st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)),
-               max_size=200)
+LINE = st.text(
+    alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)), max_size=200
+)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(LINE, min_size=1, max_size=8))
 @example(["\x85", "a\u2028b", "\u2029"])  # line breaks to str.splitlines(), not to JSON
 def test_ask_answers_every_line_whatever_it_holds(cli, lines):
@@ -223,9 +244,12 @@ def test_ask_answers_every_line_whatever_it_holds(cli, lines):
 
 def test_unfinished_drafts_are_not_served_and_kb_check_warns(cli, small_kb_dir):
     path = small_kb_dir / "money.yaml"
-    path.write_text(path.read_text().replace(
-        "answer: A fapiao is the official tax invoice in China, issued through the tax system.",
-        "answer: 'TODO: write the answer'"))
+    path.write_text(
+        path.read_text().replace(
+            "answer: A fapiao is the official tax invoice in China, issued through the tax system.",
+            "answer: 'TODO: write the answer'",
+        )
+    )
     checked = cli("kb", "check", "--kb", str(small_kb_dir))
     assert checked.exit_code == 0
     assert "[fapiao]: unfinished draft" in checked.stderr

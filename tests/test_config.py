@@ -78,7 +78,9 @@ def test_repository_config_loads():
 
 
 def test_values_are_read_with_their_types(tmp_path):
-    path = write_config(tmp_path, """
+    path = write_config(
+        tmp_path,
+        """
 [matching]
 answer_threshold = 1
 suggest_threshold = 0.5
@@ -90,7 +92,8 @@ staff_chat_id = -100123
 staff_user_ids = [11, 22]
 [storage]
 retention_days = 30
-""")
+""",
+    )
     config = load_config(path, environ={})
     assert config.matching.answer_threshold == 1.0
     assert isinstance(config.matching.answer_threshold, float)
@@ -104,13 +107,17 @@ retention_days = 30
 
 
 def test_relative_paths_are_resolved_against_the_config_folder(tmp_path, monkeypatch):
-    path = write_config(tmp_path / "conf", """
+    path = write_config(
+        tmp_path / "conf",
+        """
 [knowledge]
 dir = "kb"
 cache_dir = "/var/cache/faq"
 [storage]
 database = "../state/bot.db"
-""", name="bot.toml")
+""",
+        name="bot.toml",
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)

@@ -16,23 +16,36 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from bot import curation
-from bot.cli_unanswered import Since, unanswered
+from bot.cli.unanswered import Since, unanswered
 from bot.knowledge import ID_PATTERN, MAX_ID_LENGTH, load_knowledge
 from bot.storage import Storage
 
-CAR = [("how do I register a car", "en"), ("как зарегистрировать машину", "ru"),
-       ("How can I register my car?", "en")]
-SIM = [("where can I buy a SIM card", "en"), ("где купить сим-карту", "ru"),
-       ("我在哪里可以买到SIM卡", "zh"), ("dónde puedo comprar una tarjeta SIM", "es")]
-UNRELATED = [("what is the weather tomorrow", "en"), ("can I bring my dog to the office", "en"),
-             ("how much does a taxi to the airport cost", "en"),
-             ("who won the football match yesterday", "en"), ("recommend a good dentist", "en")]
+CAR = [
+    ("how do I register a car", "en"),
+    ("как зарегистрировать машину", "ru"),
+    ("How can I register my car?", "en"),
+]
+SIM = [
+    ("where can I buy a SIM card", "en"),
+    ("где купить сим-карту", "ru"),
+    ("我在哪里可以买到SIM卡", "zh"),
+    ("dónde puedo comprar una tarjeta SIM", "es"),
+]
+UNRELATED = [
+    ("what is the weather tomorrow", "en"),
+    ("can I bring my dog to the office", "en"),
+    ("how much does a taxi to the airport cost", "en"),
+    ("who won the football match yesterday", "en"),
+    ("recommend a good dentist", "en"),
+]
 
 
 def items(questions: list[tuple[str, str]], users: list[int] | None = None) -> list[dict]:
     users = users or list(range(len(questions)))
-    return [{"id": i + 1, "question": q, "language": lang, "user_key": f"user{u}"}
-            for i, ((q, lang), u) in enumerate(zip(questions, users, strict=True))]
+    return [
+        {"id": i + 1, "question": q, "language": lang, "user_key": f"user{u}"}
+        for i, ((q, lang), u) in enumerate(zip(questions, users, strict=True))
+    ]
 
 
 def log(db: Path, questions: list[tuple[str, str]], when: datetime | None = None) -> list[int]:
@@ -41,22 +54,32 @@ def log(db: Path, questions: list[tuple[str, str]], when: datetime | None = None
     with Storage.open(db, clock=clock) as storage:
         before = len(storage.list_unanswered(status=None))
         for n, (question, lang) in enumerate(questions):
-            storage.log_interaction(user_id=f"{question}{n}", chat_type="private",
-                                    language=lang, question=question, status="unanswered",
-                                    chat_id=1000 + n)
+            storage.log_interaction(
+                user_id=f"{question}{n}",
+                chat_type="private",
+                language=lang,
+                question=question,
+                status="unanswered",
+                chat_id=1000 + n,
+            )
         return [row["id"] for row in storage.list_unanswered(status=None)[before:]]
 
 
 def statuses(db: Path) -> dict[int, tuple[str, str | None]]:
     with Storage.open(db) as storage:
-        return {r["id"]: (r["status"], r["resolved_entry_id"])
-                for r in storage.list_unanswered(status=None)}
+        return {
+            r["id"]: (r["status"], r["resolved_entry_id"])
+            for r in storage.list_unanswered(status=None)
+        }
 
 
 @pytest.fixture
 def cfg(config, tmp_path, small_kb_dir):
-    return replace(config, storage=replace(config.storage, database=tmp_path / "bot.db"),
-                   knowledge=replace(config.knowledge, dir=small_kb_dir))
+    return replace(
+        config,
+        storage=replace(config.storage, database=tmp_path / "bot.db"),
+        knowledge=replace(config.knowledge, dir=small_kb_dir),
+    )
 
 
 def run(cfg, *args: str):
@@ -133,17 +156,24 @@ def test_add_alternates_keeps_the_file_and_uses_curated_translations(small_kb_di
     (small_kb_dir / "money.yaml").chmod(0o644)
     before = snapshot(small_kb_dir)
     path = curation.add_alternates(
-        small_kb_dir, "bank-account",
-        ["can any bank open my company's account", "对公账户在哪家银行开",
-         "как открыть счёт компании", "Open corporate bank account!"],
-        languages=["en", "zh", "ru", "en"])
+        small_kb_dir,
+        "bank-account",
+        [
+            "can any bank open my company's account",
+            "对公账户在哪家银行开",
+            "как открыть счёт компании",
+            "Open corporate bank account!",
+        ],
+        languages=["en", "zh", "ru", "en"],
+    )
     assert path == small_kb_dir / "money.yaml"
     old = before["money.yaml"].decode()
     expected = old.replace(
         "      - which bank should my company use\n",
         "      - which bank should my company use\n"
         "      - can any bank open my company's account\n"
-        "      - как открыть счёт компании\n", 1,
+        "      - как открыть счёт компании\n",
+        1,
     ).replace("alternates: [开设对公账户]", "alternates: [开设对公账户, 对公账户在哪家银行开]", 1)
     assert path.read_text(encoding="utf-8") == expected  # comments, other entries: unchanged
     assert path.stat().st_mode & 0o777 == 0o644
@@ -158,8 +188,9 @@ def test_add_alternates_refuses_without_writing(small_kb_dir):
     with pytest.raises(curation.UnknownEntryError, match="did you mean bank-account"):
         curation.add_alternates(small_kb_dir, "bank-acount", ["a new question"])
     odd = small_kb_dir / "people.yaml"
-    odd.write_text(odd.read_text(encoding="utf-8").replace("\n      - ", "\n    - "),
-                   encoding="utf-8")  # valid, but a dump would indent the lists again
+    odd.write_text(
+        odd.read_text(encoding="utf-8").replace("\n      - ", "\n    - "), encoding="utf-8"
+    )  # valid, but a dump would indent the lists again
     load_knowledge(small_kb_dir)
     changed = snapshot(small_kb_dir)
     with pytest.raises(curation.CurationError, match="reformat"):
@@ -168,15 +199,21 @@ def test_add_alternates_refuses_without_writing(small_kb_dir):
     assert changed["money.yaml"] == before["money.yaml"]
 
 
-@pytest.mark.parametrize(("tail", "error"), [
-    ("topic: Extra\n", "would not validate"),  # appended lines break the YAML
-    ("topic: |\n  Extra\n", "did not land"),  # they would join the topic's text block
-])
+@pytest.mark.parametrize(
+    ("tail", "error"),
+    [
+        ("topic: Extra\n", "would not validate"),  # appended lines break the YAML
+        ("topic: |\n  Extra\n", "did not land"),  # they would join the topic's text block
+    ],
+)
 def test_append_scaffold_refuses_what_would_not_validate(small_kb_dir, tail, error):
     extra = small_kb_dir / "extra.yaml"
-    extra.write_text("entries:\n  - id: visa-z\n    question: What is a Z visa?\n"
-                     "    alternates: [z visa]\n    answer: A work visa.\n    tags: [visas]\n"
-                     "    links: []\n    reviewed: 2026-11-01\n" + tail, encoding="utf-8")
+    extra.write_text(
+        "entries:\n  - id: visa-z\n    question: What is a Z visa?\n"
+        "    alternates: [z visa]\n    answer: A work visa.\n    tags: [visas]\n"
+        "    links: []\n    reviewed: 2026-11-01\n" + tail,
+        encoding="utf-8",
+    )
     load_knowledge(small_kb_dir)
     before = snapshot(small_kb_dir)
     with pytest.raises(curation.CurationError, match=error):
@@ -196,8 +233,9 @@ def test_new_entry_scaffold_is_yaml_and_validates_once_completed(encoder, small_
     assert entry["links"] == [] and entry["reviewed"] == date.today()
     people = small_kb_dir / "people.yaml"
     done = text.replace("'TODO: write the answer'", "Any phone shop, with your passport.")
-    people.write_text(people.read_text(encoding="utf-8") + done.replace("[todo]", "[phones]"),
-                      encoding="utf-8")
+    people.write_text(
+        people.read_text(encoding="utf-8") + done.replace("[todo]", "[phones]"), encoding="utf-8"
+    )
     completed = load_knowledge(small_kb_dir).by_id["buy-sim-card"]
     assert not curation.is_unfinished(completed)
     again = YAML(typ="safe").load(curation.new_entry_scaffold([SIM[0][0]], people))
@@ -209,16 +247,25 @@ def test_new_entry_scaffold_is_yaml_and_validates_once_completed(encoder, small_
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=80),
-       st.sets(st.sampled_from(["new-entry", "visa", "visa-2", "open-bank-account"])))
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=80),
+    st.sets(st.sampled_from(["new-entry", "visa", "visa-2", "open-bank-account"])),
+)
 def test_entry_slug_is_a_valid_unique_id(question, taken):
     slug = curation.entry_slug(question, set(taken))
     assert ID_PATTERN.match(slug) and len(slug) <= MAX_ID_LENGTH and slug not in taken
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
-                        max_size=60).filter(str.strip), min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60).filter(
+            str.strip
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 @example(["0\u20280"])  # a line separator inside a question
 @example(["a\u2029b", "c\u2028 d"])
 def test_scaffold_round_trips_any_question(tmp_path_factory, questions):
@@ -300,8 +347,14 @@ def test_clusters_command(cfg):
 
 def test_resolve_adds_alternates_and_marks_resolved(cfg):
     kb = cfg.knowledge.dir
-    ids = log(cfg.storage.database, [("can any bank open my company's account", "en"),
-                                     ("对公账户在哪家银行开", "zh"), UNRELATED[0]])
+    ids = log(
+        cfg.storage.database,
+        [
+            ("can any bank open my company's account", "en"),
+            ("对公账户在哪家银行开", "zh"),
+            UNRELATED[0],
+        ],
+    )
     before = snapshot(kb)
     result = run(cfg, "resolve", str(ids[0]), str(ids[1]), "--entry", "bank-account")
     assert result.exit_code == 0, result.output
@@ -311,9 +364,11 @@ def test_resolve_adds_alternates_and_marks_resolved(cfg):
     assert text.startswith("# Small test knowledge base: money matters.\n")
     assert text.count("\n") == before["money.yaml"].decode().count("\n") + 1
     assert snapshot(kb)["people.yaml"] == before["people.yaml"]
-    assert statuses(cfg.storage.database) == {ids[0]: ("resolved", "bank-account"),
-                                              ids[1]: ("resolved", "bank-account"),
-                                              ids[2]: ("new", None)}
+    assert statuses(cfg.storage.database) == {
+        ids[0]: ("resolved", "bank-account"),
+        ids[1]: ("resolved", "bank-account"),
+        ids[2]: ("new", None),
+    }
     again = run(cfg, "resolve", str(ids[0]), "--entry", "bank-account")
     assert again.exit_code == 0 and "0 question(s)" in again.output
     assert "1 already there" in again.output and (kb / "money.yaml").read_text() == text
@@ -323,11 +378,11 @@ def test_resolve_refuses_unknown_ids_and_entries(cfg):
     ids = log(cfg.storage.database, [SIM[0]])
     before, queue = snapshot(cfg.knowledge.dir), statuses(cfg.storage.database)
     unknown_id = run(cfg, "resolve", str(ids[0]), "999", "--entry", "bank-account")
-    assert unknown_id.exit_code == 1 and "unknown unanswered question id(s): 999" in \
-        unknown_id.output
+    assert (
+        unknown_id.exit_code == 1 and "unknown unanswered question id(s): 999" in unknown_id.output
+    )
     unknown_entry = run(cfg, "resolve", str(ids[0]), "--entry", "sim-cards")
-    assert unknown_entry.exit_code == 1 and "unknown entry id 'sim-cards'" in \
-        unknown_entry.output
+    assert unknown_entry.exit_code == 1 and "unknown entry id 'sim-cards'" in unknown_entry.output
     assert snapshot(cfg.knowledge.dir) == before
     assert statuses(cfg.storage.database) == queue == {ids[0]: ("new", None)}
 
@@ -342,7 +397,7 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     appended = run(cfg, "new-entry", *map(str, ids), "--append-to", str(kb / "people.yaml"))
     assert appended.exit_code == 0, appended.output
     new = (kb / "people.yaml").read_bytes()
-    assert new.startswith(old) and b"  # TODO" in new[len(old):]
+    assert new.startswith(old) and b"  # TODO" in new[len(old) :]
     assert curation.is_unfinished(load_knowledge(kb).by_id["buy-sim-card"])
     refused = run(cfg, "resolve", *map(str, ids), "--entry", "buy-sim-card")
     assert refused.exit_code == 1 and "not finished" in refused.output
@@ -366,14 +421,21 @@ def test_meaning_clusterer_groups_the_report_across_languages(encoder):
     from bot.curation import meaning_clusterer
     from bot.report import UnansweredItem
 
-    items = [UnansweredItem("How do I register a car in China?", "en", 3),
-             UnansweredItem("Как зарегистрировать машину в Китае?", "ru", 2),
-             UnansweredItem("how do i register a car in china", "en", 1),
-             UnansweredItem("What is the weather in Beijing tomorrow?", "en", 1)]
+    items = [
+        UnansweredItem("How do I register a car in China?", "en", 3),
+        UnansweredItem("Как зарегистрировать машину в Китае?", "ru", 2),
+        UnansweredItem("how do i register a car in china", "en", 1),
+        UnansweredItem("What is the weather in Beijing tomorrow?", "en", 1),
+    ]
     groups = meaning_clusterer(encoder)(items)
     as_sets = sorted((sorted(i.question for i in g) for g in groups), key=len)
-    assert as_sets == [["What is the weather in Beijing tomorrow?"],
-                       ["How do I register a car in China?", "how do i register a car in china",
-                        "Как зарегистрировать машину в Китае?"]]
+    assert as_sets == [
+        ["What is the weather in Beijing tomorrow?"],
+        [
+            "How do I register a car in China?",
+            "how do i register a car in china",
+            "Как зарегистрировать машину в Китае?",
+        ],
+    ]
     only_two = meaning_clusterer(encoder, limit=1)(items)
     assert len(only_two) == 3  # past the limit, wordings are grouped by text only

@@ -21,12 +21,15 @@ STAFF_CHAT = -100777
 @pytest.fixture
 def kb_with_russian(small_kb_dir):
     path = small_kb_dir / "people.yaml"
-    path.write_text(path.read_text().replace(
-        "    links: []\n    reviewed: 2026-11-03\n  - id: office-hours",
-        "    links: []\n    reviewed: 2026-11-03\n    translations:\n      ru:\n"
-        "        question: Как получить разрешение на работу для иностранного сотрудника?\n"
-        "        answer: Работодатель подаёт заявку на разрешение на работу онлайн.\n"
-        "  - id: office-hours"))
+    path.write_text(
+        path.read_text().replace(
+            "    links: []\n    reviewed: 2026-11-03\n  - id: office-hours",
+            "    links: []\n    reviewed: 2026-11-03\n    translations:\n      ru:\n"
+            "        question: Как получить разрешение на работу для иностранного сотрудника?\n"
+            "        answer: Работодатель подаёт заявку на разрешение на работу онлайн.\n"
+            "  - id: office-hours",
+        )
+    )
     return small_kb_dir
 
 
@@ -35,17 +38,22 @@ def start_bot(tmp_path, base_url, kb_dir, *extra):
     config.write_text(f"""
 [knowledge]
 dir = "{kb_dir}"
-cache_dir = "{tmp_path / 'cache'}"
+cache_dir = "{tmp_path / "cache"}"
 [telegram]
 base_url = "{base_url}"
 staff_chat_id = {STAFF_CHAT}
 [storage]
-database = "{tmp_path / 'bot.db'}"
+database = "{tmp_path / "bot.db"}"
 """)
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": tg.TOKEN, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run", *extra],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def stop(proc):
@@ -64,24 +72,45 @@ def test_long_polling_end_to_end(tmp_path, kb_with_russian):
         proc = start_bot(tmp_path, server.base_url, kb_with_russian)
         try:
             api.wait_for(lambda calls: any(m == "getUpdates" for m, _ in calls), timeout=120)
-            api.push(tg.message("Как получить разрешение на работу для иностранного сотрудника?",
-                                user_id=501, language_code="ru"))
-            api.push(tg.message("Who won the football world cup in 1998?", user_id=502,
-                                message_id=2))
-            api.wait_for(lambda c: len(api.sent(chat_id=501)) >= 1
-                         and len(api.sent(chat_id=STAFF_CHAT)) >= 1
-                         and len(api.sent(chat_id=502)) >= 1)
+            api.push(
+                tg.message(
+                    "Как получить разрешение на работу для иностранного сотрудника?",
+                    user_id=501,
+                    language_code="ru",
+                )
+            )
+            api.push(
+                tg.message("Who won the football world cup in 1998?", user_id=502, message_id=2)
+            )
+            api.wait_for(
+                lambda c: (
+                    len(api.sent(chat_id=501)) >= 1
+                    and len(api.sent(chat_id=STAFF_CHAT)) >= 1
+                    and len(api.sent(chat_id=502)) >= 1
+                )
+            )
             [answer] = api.sent(chat_id=501)
             assert "Работодатель подаёт заявку" in answer["text"]
             [forwarded] = api.sent(chat_id=STAFF_CHAT)
             assert "Who won the football world cup in 1998?" in forwarded["text"]
 
-            staff_message = {"message_id": api.message_id_of(forwarded), "date": 0,
-                             "chat": {"id": STAFF_CHAT, "type": "supergroup"},
-                             "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
-                             "text": forwarded["text"]}
-            api.push(tg.message("France won it.", user_id=900, chat_id=STAFF_CHAT,
-                                chat_type="supergroup", reply_to=staff_message, message_id=3))
+            staff_message = {
+                "message_id": api.message_id_of(forwarded),
+                "date": 0,
+                "chat": {"id": STAFF_CHAT, "type": "supergroup"},
+                "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
+                "text": forwarded["text"],
+            }
+            api.push(
+                tg.message(
+                    "France won it.",
+                    user_id=900,
+                    chat_id=STAFF_CHAT,
+                    chat_type="supergroup",
+                    reply_to=staff_message,
+                    message_id=3,
+                )
+            )
             api.wait_for(lambda c: len(api.sent(chat_id=502)) >= 2)
             assert "France won it." in api.sent(chat_id=502)[-1]["text"]
             assert len(api.sent(chat_id=501)) == 1  # nobody else got the staff reply
@@ -100,21 +129,35 @@ def test_webhook_mode_end_to_end(tmp_path, small_kb_dir):
     api = tg.FakeBotApi()
     port = free_port()
     with tg.BotApiServer(api) as server:
-        proc = start_bot(tmp_path, server.base_url, small_kb_dir, "--webhook",
-                         f"http://127.0.0.1:{port}/hook", "--listen", "127.0.0.1",
-                         "--port", str(port))
+        proc = start_bot(
+            tmp_path,
+            server.base_url,
+            small_kb_dir,
+            "--webhook",
+            f"http://127.0.0.1:{port}/hook",
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        )
         try:
-            [hook] = [p for m, p in api.wait_for(
-                lambda calls: any(m == "setWebhook" for m, _ in calls), timeout=120)
-                if m == "setWebhook"]
+            [hook] = [
+                p
+                for m, p in api.wait_for(
+                    lambda calls: any(m == "setWebhook" for m, _ in calls), timeout=120
+                )
+                if m == "setWebhook"
+            ]
             assert hook["url"] == f"http://127.0.0.1:{port}/hook"
             update = {"update_id": 1, **tg.message("What is a fapiao?", user_id=601)}
             deadline = time.monotonic() + 30
             while True:
                 try:
                     request = urllib.request.Request(
-                        f"http://127.0.0.1:{port}/hook", data=json.dumps(update).encode(),
-                        headers={"Content-Type": "application/json"})
+                        f"http://127.0.0.1:{port}/hook",
+                        data=json.dumps(update).encode(),
+                        headers={"Content-Type": "application/json"},
+                    )
                     urllib.request.urlopen(request, timeout=5).read()
                     break
                 except OSError:
@@ -129,8 +172,14 @@ def test_webhook_mode_end_to_end(tmp_path, small_kb_dir):
 
 def test_run_with_a_malformed_token_fails_clearly(tmp_path, small_kb_dir):
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": "not-a-token", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-m", "bot", "run", "--kb", str(small_kb_dir)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--kb", str(small_kb_dir)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     assert "does not look like a bot token" in proc.stderr
     assert "not-a-token" not in proc.stderr

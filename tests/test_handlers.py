@@ -10,7 +10,7 @@ from telegram import Update
 
 from bot import messages
 from bot.storage import Storage
-from bot.telegram_app import TokenError, build_application, check_token
+from bot.telegram.app import TokenError, build_application, check_token
 from tests import fake_telegram as tg
 
 STAFF_CHAT = -100500
@@ -25,9 +25,17 @@ def api():
 @pytest.fixture
 def bot_config(small_answerer):
     base = small_answerer.config
-    return replace(base, token=tg.TOKEN, telegram=replace(
-        base.telegram, staff_chat_id=STAFF_CHAT, staff_user_ids=(STAFF_USER,),
-        rate_limit_messages=5, rate_limit_seconds=60))
+    return replace(
+        base,
+        token=tg.TOKEN,
+        telegram=replace(
+            base.telegram,
+            staff_chat_id=STAFF_CHAT,
+            staff_user_ids=(STAFF_USER,),
+            rate_limit_messages=5,
+            rate_limit_seconds=60,
+        ),
+    )
 
 
 @pytest.fixture
@@ -39,13 +47,19 @@ def storage(tmp_path):
 @pytest.fixture
 def run_updates(api, bot_config, small_answerer):
     async def run(*updates, storage=None, translate=None, config=None):
-        app = build_application(config or bot_config, small_answerer, storage, translate,
-                                request=tg.RecordingRequest(api))
+        app = build_application(
+            config or bot_config,
+            small_answerer,
+            storage,
+            translate,
+            request=tg.RecordingRequest(api),
+        )
         async with app:
             await app.post_init(app)
             for data in updates:
                 await app.process_update(Update.de_json(tg.api_update(api, data), app.bot))
         return api
+
     return run
 
 
@@ -53,8 +67,7 @@ def texts(api, chat_id=None):
     return [p["text"] for p in api.sent("sendMessage", chat_id)]
 
 
-async def test_question_is_answered_in_html_with_source_and_feedback_buttons(run_updates,
-                                                                            storage):
+async def test_question_is_answered_in_html_with_source_and_feedback_buttons(run_updates, storage):
     api = await run_updates(tg.message("What is a fapiao?"), storage=storage)
     [sent] = api.sent("sendMessage", 42)
     assert sent["parse_mode"] == "HTML"
@@ -82,11 +95,12 @@ async def test_start_greets_in_telegram_language_with_pickers(run_updates):
     api = await run_updates(tg.message("/start", language_code="ru"))
     greeting, topics = api.sent("sendMessage", 42)
     assert greeting["text"].startswith("Здравствуйте!")
-    codes = [b["callback_data"] for row in greeting["reply_markup"]["inline_keyboard"]
-             for b in row]
+    codes = [b["callback_data"] for row in greeting["reply_markup"]["inline_keyboard"] for b in row]
     assert "l:ru" in codes and "l:zh" in codes
-    assert [row[0]["callback_data"] for row in topics["reply_markup"]["inline_keyboard"]] == \
-        ["t:money:0", "t:people:0"]
+    assert [row[0]["callback_data"] for row in topics["reply_markup"]["inline_keyboard"]] == [
+        "t:money:0",
+        "t:people:0",
+    ]
 
 
 async def test_suggestion_button_answers_the_entry(run_updates):
@@ -97,8 +111,13 @@ async def test_suggestion_button_answers_the_entry(run_updates):
 
 
 async def test_forged_or_stale_buttons_are_answered_politely(run_updates):
-    api = await run_updates(tg.callback("e:no-such-entry"), tg.callback("zz:1"),
-                            tg.callback("t:nope:0"), tg.callback("l:xx"), tg.callback("f:x:1"))
+    api = await run_updates(
+        tg.callback("e:no-such-entry"),
+        tg.callback("zz:1"),
+        tg.callback("t:nope:0"),
+        tg.callback("l:xx"),
+        tg.callback("f:x:1"),
+    )
     answers = api.sent("answerCallbackQuery")
     assert len(answers) == 5
     assert all("out of date" in a["text"] for a in answers)
@@ -115,29 +134,50 @@ async def test_topic_pages_edit_the_menu(run_updates):
 
 async def test_stickers_and_photos_get_a_polite_text_reply(run_updates):
     api = await run_updates(
-        tg.message(None, extra={"sticker": {"file_id": "s", "file_unique_id": "s", "width": 1,
-                                            "height": 1, "is_animated": False,
-                                            "is_video": False, "type": "regular"}}),
-        tg.message(None, language_code="fr",
-                   extra={"location": {"latitude": 31.2, "longitude": 121.5}}))
+        tg.message(
+            None,
+            extra={
+                "sticker": {
+                    "file_id": "s",
+                    "file_unique_id": "s",
+                    "width": 1,
+                    "height": 1,
+                    "is_animated": False,
+                    "is_video": False,
+                    "type": "regular",
+                }
+            },
+        ),
+        tg.message(
+            None, language_code="fr", extra={"location": {"latitude": 31.2, "longitude": 121.5}}
+        ),
+    )
     assert texts(api, 42) == [messages.text("en", "non_text"), messages.text("fr", "non_text")]
 
 
 async def test_edited_message_is_answered_again(run_updates):
-    api = await run_updates(tg.message("What is a fapiao?"),
-                            tg.message("How do I open a company bank account?", edited=True))
+    api = await run_updates(
+        tg.message("What is a fapiao?"),
+        tg.message("How do I open a company bank account?", edited=True),
+    )
     first, second = texts(api, 42)
     assert "fapiao" in first and "business licence" in second
 
 
 async def test_groups_answer_only_when_mentioned_or_replied_to(run_updates):
     group = {"chat_id": -300, "chat_type": "supergroup"}
-    bot_msg = {"message_id": 9, "date": 0, "chat": {"id": -300, "type": "supergroup"},
-               "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"}, "text": "hi"}
+    bot_msg = {
+        "message_id": 9,
+        "date": 0,
+        "chat": {"id": -300, "type": "supergroup"},
+        "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
+        "text": "hi",
+    }
     api = await run_updates(
         tg.message("What is a fapiao?", **group),
         tg.message(f"@{tg.BOT_USERNAME} What is a fapiao?", **group),
-        tg.message("How do I open a company bank account?", reply_to=bot_msg, **group))
+        tg.message("How do I open a company bank account?", reply_to=bot_msg, **group),
+    )
     sent = texts(api, -300)
     assert len(sent) == 2
     assert "official tax invoice" in sent[0] and "business licence" in sent[1]
@@ -151,8 +191,9 @@ async def test_flooding_user_gets_one_polite_rate_limit_message(run_updates):
 
 
 async def test_unanswered_question_reaches_the_staff_chat(run_updates):
-    api = await run_updates(tg.message("Who won the football world cup in 1998?",
-                                       language_code="en"))
+    api = await run_updates(
+        tg.message("Who won the football world cup in 1998?", language_code="en")
+    )
     [to_staff] = api.sent("sendMessage", STAFF_CHAT)
     assert "Who won the football world cup in 1998?" in to_staff["text"]
     assert "Ann" in to_staff["text"]
@@ -169,18 +210,19 @@ async def test_staff_command_with_message_and_without(run_updates):
 
 
 async def test_staff_commands_are_refused_to_others(run_updates, caplog):
-    api = await run_updates(tg.message("/reload"), tg.message("/unanswered"),
-                            tg.message("/stats"))
+    api = await run_updates(tg.message("/reload"), tg.message("/unanswered"), tg.message("/stats"))
     assert texts(api, 42) == ["This command is for the service centre's staff only."] * 3
     assert "refused staff command '/reload' from user 42" in caplog.text
 
 
 async def test_reload_by_staff_keeps_the_old_kb_when_the_new_one_is_broken(
-        run_updates, bot_config, small_kb_dir):
+    run_updates, bot_config, small_kb_dir
+):
     (small_kb_dir / "broken.yaml").write_text("entries:\n  - id: Bad Id\n")
     config = replace(bot_config, knowledge=replace(bot_config.knowledge, dir=small_kb_dir))
-    api = await run_updates(tg.message("/reload", user_id=STAFF_USER),
-                            tg.message("What is a fapiao?"), config=config)
+    api = await run_updates(
+        tg.message("/reload", user_id=STAFF_USER), tg.message("What is a fapiao?"), config=config
+    )
     refusal = texts(api, STAFF_USER)[0]
     assert refusal.startswith("Knowledge base NOT reloaded")
     assert "broken.yaml:2 [Bad Id]" in refusal
@@ -191,14 +233,16 @@ async def test_reload_by_staff_serves_the_new_kb(run_updates, bot_config, small_
     path = small_kb_dir / "money.yaml"
     path.write_text(path.read_text().replace("official tax invoice", "OFFICIAL TAX INVOICE"))
     config = replace(bot_config, knowledge=replace(bot_config.knowledge, dir=small_kb_dir))
-    api = await run_updates(tg.message("/reload", user_id=STAFF_USER),
-                            tg.message("What is a fapiao?"), config=config)
+    api = await run_updates(
+        tg.message("/reload", user_id=STAFF_USER), tg.message("What is a fapiao?"), config=config
+    )
     assert texts(api, STAFF_USER)[0].startswith("Knowledge base reloaded: 4 entries")
     assert "OFFICIAL TAX INVOICE" in texts(api, 42)[0]
 
 
 async def test_handler_failure_is_logged_and_the_user_gets_an_apology(
-        run_updates, small_answerer, caplog, monkeypatch):
+    run_updates, small_answerer, caplog, monkeypatch
+):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
@@ -227,18 +271,25 @@ async def test_feedback_buttons_are_stored(run_updates, storage):
 
 
 async def test_every_question_is_logged_with_its_outcome(run_updates, storage):
-    await run_updates(tg.message("What is a fapiao?"), tg.message("hello"),
-                      tg.message("Who won the football world cup in 1998?"), storage=storage)
+    await run_updates(
+        tg.message("What is a fapiao?"),
+        tg.message("hello"),
+        tg.message("Who won the football world cup in 1998?"),
+        storage=storage,
+    )
     rows = list(storage.db.query("SELECT status, entry_id FROM interactions ORDER BY id"))
     assert [(r["status"], r["entry_id"]) for r in rows] == [
-        ("answered", "fapiao"), ("smalltalk", None), ("unanswered", None)]
+        ("answered", "fapiao"),
+        ("smalltalk", None),
+        ("unanswered", None),
+    ]
     assert [u["question"] for u in storage.list_unanswered()] == [
-        "Who won the football world cup in 1998?"]
+        "Who won the football world cup in 1998?"
+    ]
 
 
 async def test_language_choice_persists_and_wins_over_detection(run_updates, storage):
-    api = await run_updates(tg.callback("l:zh"), tg.message("What is a fapiao?"),
-                            storage=storage)
+    api = await run_updates(tg.callback("l:zh"), tg.message("What is a fapiao?"), storage=storage)
     assert texts(api, 42)[0] == "之后我会用中文回答。"
     assert texts(api, 42)[1].startswith("<b>什么是发票？</b>")
     assert storage.get_user_language(42) == "zh"
@@ -248,19 +299,33 @@ async def test_staff_reply_reaches_the_asker_and_no_one_else(run_updates, storag
     def translate(text, source, target):
         return f"[{source} to {target}] {text}"
 
-    await run_updates(tg.message("Кто выиграл чемпионат мира по футболу?", user_id=501,
-                                 language_code="ru"),
-                      tg.message("Who won the football world cup in 1998?", user_id=502),
-                      storage=storage, translate=translate)
+    await run_updates(
+        tg.message("Кто выиграл чемпионат мира по футболу?", user_id=501, language_code="ru"),
+        tg.message("Who won the football world cup in 1998?", user_id=502),
+        storage=storage,
+        translate=translate,
+    )
     to_staff = api.sent("sendMessage", STAFF_CHAT)
     assert "[ru to en] Кто выиграл" in to_staff[0]["text"]
-    reply_to = {"message_id": api.message_id_of(to_staff[0]), "date": 0,
-                "chat": {"id": STAFF_CHAT, "type": "supergroup"},
-                "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"}, "text": "x"}
+    reply_to = {
+        "message_id": api.message_id_of(to_staff[0]),
+        "date": 0,
+        "chat": {"id": STAFF_CHAT, "type": "supergroup"},
+        "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
+        "text": "x",
+    }
     before = len(api.sent("sendMessage", 502))
-    await run_updates(tg.message("France won in 1998.", user_id=STAFF_USER, chat_id=STAFF_CHAT,
-                                 chat_type="supergroup", reply_to=reply_to), storage=storage,
-                      translate=translate)
+    await run_updates(
+        tg.message(
+            "France won in 1998.",
+            user_id=STAFF_USER,
+            chat_id=STAFF_CHAT,
+            chat_type="supergroup",
+            reply_to=reply_to,
+        ),
+        storage=storage,
+        translate=translate,
+    )
     [reply] = [p["text"] for p in api.sent("sendMessage", 501)][-1:]
     assert reply.startswith(f"<b>{messages.text('ru', 'staff_reply')}</b>\n[en to ru] France")
     assert reply.endswith("\nFrance won in 1998.")
@@ -268,8 +333,11 @@ async def test_staff_reply_reaches_the_asker_and_no_one_else(run_updates, storag
 
 
 async def test_staff_can_list_and_ignore_unanswered(run_updates, storage, api):
-    await run_updates(tg.message("Who won the football world cup in 1998?"),
-                      tg.message("/unanswered", user_id=STAFF_USER), storage=storage)
+    await run_updates(
+        tg.message("Who won the football world cup in 1998?"),
+        tg.message("/unanswered", user_id=STAFF_USER),
+        storage=storage,
+    )
     listing = api.sent("sendMessage", STAFF_USER)[-1]
     assert "Who won the football world cup in 1998?" in listing["text"]
     opener, ignore = [b["callback_data"] for b in listing["reply_markup"]["inline_keyboard"][0]]
@@ -283,33 +351,41 @@ async def test_staff_can_list_and_ignore_unanswered(run_updates, storage, api):
 
 
 async def test_stats_for_staff(run_updates, storage, api):
-    await run_updates(tg.message("What is a fapiao?"), tg.message("/stats", user_id=STAFF_USER),
-                      storage=storage)
+    await run_updates(
+        tg.message("What is a fapiao?"), tg.message("/stats", user_id=STAFF_USER), storage=storage
+    )
     report = texts(api, STAFF_USER)[-1]
     assert report.startswith("Last 7 days: 1 questions")
     assert "answered: 1" in report and "en: 1" in report
 
 
 async def test_forget_deletes_the_users_data(run_updates, storage, api):
-    await run_updates(tg.message("What is a fapiao?"), tg.callback("l:fr"),
-                      tg.message("/forget"), storage=storage)
+    await run_updates(
+        tg.message("What is a fapiao?"), tg.callback("l:fr"), tg.message("/forget"), storage=storage
+    )
     assert list(storage.db.query("SELECT * FROM interactions")) == []
     assert storage.get_user_language(42) is None
     assert texts(api, 42)[-1] == messages.text("fr", "forgotten")
 
 
 async def test_telegram_retry_after_does_not_lose_the_answer(run_updates, api):
-    api.failures["sendMessage"] = [{"ok": False, "error_code": 429,
-                                    "description": "Too Many Requests: retry after 1",
-                                    "parameters": {"retry_after": 1}}]
+    api.failures["sendMessage"] = [
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        }
+    ]
     started = time.monotonic()
     await run_updates(tg.message("What is a fapiao?"))
     assert "official tax invoice" in texts(api, 42)[0]
     assert time.monotonic() - started >= 1.0
 
 
-async def test_long_answers_are_split_under_telegrams_limit(run_updates, small_answerer,
-                                                           monkeypatch):
+async def test_long_answers_are_split_under_telegrams_limit(
+    run_updates, small_answerer, monkeypatch
+):
     long_answer = "\n\n".join(f"Paragraph {i}: " + "word & <tag> " * 40 for i in range(30))
     entry = small_answerer.kb.by_id["fapiao"]
     monkeypatch.setitem(small_answerer.kb.by_id, "fapiao", replace(entry, answer=long_answer))
@@ -324,20 +400,24 @@ async def test_long_answers_are_split_under_telegrams_limit(run_updates, small_a
 
 
 async def test_resolved_questions_reach_their_askers_once_after_reload(
-        run_updates, storage, api, bot_config, small_kb_dir):
+    run_updates, storage, api, bot_config, small_kb_dir
+):
     config = replace(bot_config, knowledge=replace(bot_config.knowledge, dir=small_kb_dir))
-    await run_updates(tg.message("Who sells the best pizza near the centre?", user_id=601),
-                      tg.message("Who sells the best pizza near the centre?", user_id=602,
-                                 language_code="zh"),
-                      tg.message("/notify off", user_id=602, language_code="zh"),
-                      storage=storage, config=config)
+    await run_updates(
+        tg.message("Who sells the best pizza near the centre?", user_id=601),
+        tg.message("Who sells the best pizza near the centre?", user_id=602, language_code="zh"),
+        tg.message("/notify off", user_id=602, language_code="zh"),
+        storage=storage,
+        config=config,
+    )
     ids = [item["id"] for item in storage.list_unanswered()]
     assert len(ids) == 2
     storage.set_unanswered_status(ids, "resolved", "office-hours")
     await run_updates(tg.message("/reload", user_id=STAFF_USER), storage=storage, config=config)
     intro, answer = texts(api, 601)[-2:]
-    assert intro == ('Earlier you asked: "Who sells the best pizza near the centre?". '
-                     "Here is the answer:")
+    assert intro == (
+        'Earlier you asked: "Who sells the best pizza near the centre?". Here is the answer:'
+    )
     assert "See the hours posted at the entrance" in answer
     assert texts(api, 602)[-1] == messages.text("zh", "notify_off")  # opted out: nothing
     assert "Sent the answer to 1 earlier question(s)" in texts(api, STAFF_USER)[-1]
@@ -351,8 +431,9 @@ async def test_retention_purge_runs_when_the_bot_starts(run_updates, tmp_path):
 
     old = datetime.now(UTC) - timedelta(days=400)
     with Storage(tmp_path / "old.db", b"k" * 32, clock=lambda: old) as past:
-        past.log_interaction(user_id=1, chat_type="private", language="en", question="old",
-                             status="answered")
+        past.log_interaction(
+            user_id=1, chat_type="private", language="en", question="old", status="answered"
+        )
     with Storage(tmp_path / "old.db", b"k" * 32, retention_days=365) as storage:
         await run_updates(tg.message("hello"), storage=storage)
         await asyncio.sleep(0.1)
@@ -360,15 +441,22 @@ async def test_retention_purge_runs_when_the_bot_starts(run_updates, tmp_path):
     assert questions == ["hello"]
 
 
-async def test_unanswered_lists_newest_first_and_stale_items_are_handled(run_updates, storage,
-                                                                          api):
+async def test_unanswered_lists_newest_first_and_stale_items_are_handled(run_updates, storage, api):
     for i in range(12):
-        storage.log_interaction(user_id=1, chat_type="private", language="en",
-                                question=f"unknown question number {i}", status="unanswered")
+        storage.log_interaction(
+            user_id=1,
+            chat_type="private",
+            language="en",
+            question=f"unknown question number {i}",
+            status="unanswered",
+        )
     await run_updates(tg.message("/unanswered", user_id=STAFF_USER), storage=storage)
     listed = [p["text"] for p in api.sent("sendMessage", STAFF_USER)]
     assert len(listed) == 10
     assert "number 11" in listed[0] and "number 2" in listed[-1]
-    await run_updates(tg.callback("ui:999", user_id=STAFF_USER),
-                      tg.callback("uo:999", user_id=STAFF_USER), storage=storage)
+    await run_updates(
+        tg.callback("ui:999", user_id=STAFF_USER),
+        tg.callback("uo:999", user_id=STAFF_USER),
+        storage=storage,
+    )
     assert all("out of date" in a["text"] for a in api.sent("answerCallbackQuery")[-2:])

@@ -94,12 +94,17 @@ def problems_of(folder: Path) -> list[Problem]:
     return info.value.problems
 
 
-def assert_problem(problems: list[Problem], file: str, line: int | None, entry_id: str | None,
-                   fragment: str) -> Problem:
-    found = [p for p in problems if p.file == file and p.line == line
-             and p.entry_id == entry_id and fragment in p.message]
-    assert found, (f"no problem {file}:{line} [{entry_id}] {fragment!r} in:\n"
-                   + "\n".join(map(repr, problems)))
+def assert_problem(
+    problems: list[Problem], file: str, line: int | None, entry_id: str | None, fragment: str
+) -> Problem:
+    found = [
+        p
+        for p in problems
+        if p.file == file and p.line == line and p.entry_id == entry_id and fragment in p.message
+    ]
+    assert found, f"no problem {file}:{line} [{entry_id}] {fragment!r} in:\n" + "\n".join(
+        map(repr, problems)
+    )
     return found[0]
 
 
@@ -121,8 +126,11 @@ def test_valid_knowledge_base_loads(tmp_path):
     assert account.related == ("vat-rate",)
     assert account.source == "banking.yaml:5"
     assert account.translations == {
-        "zh": Translation("公司怎么开银行账户？", "带上营业执照和公司印章去银行办理。",
-                          ("开对公账户需要什么材料",)),
+        "zh": Translation(
+            "公司怎么开银行账户？",
+            "带上营业执照和公司印章去银行办理。",
+            ("开对公账户需要什么材料",),
+        ),
     }
     localizer = Localizer(kb, TranslationConfig())  # what the bot shows as the question
     assert localizer.question(account, "zh") == "公司怎么开银行账户？"
@@ -210,8 +218,10 @@ def test_content_hash_depends_on_file_names_and_language(tmp_path):
     write_topic(b, "banking.yaml", BANKING)
     write_topic(b, "taxes.yaml", TAX)
     assert load_knowledge(a, "en").content_hash != load_knowledge(b, "en").content_hash
-    assert load_knowledge(a, "en").content_hash == load_knowledge(valid_kb(tmp_path / "c"),
-                                                                   "en").content_hash
+    assert (
+        load_knowledge(a, "en").content_hash
+        == load_knowledge(valid_kb(tmp_path / "c"), "en").content_hash
+    )
     assert load_knowledge(a, "en").content_hash != load_knowledge(a, "fr").content_hash
 
 
@@ -241,57 +251,136 @@ ALTERNATES = (
 )
 ENTRY_PROBLEMS = [
     # (old text, new text, line, entry id, message fragment)
-    ("    related: [vat-rate]\n", "    related: [vat-rate]\n    colour: red\n",
-     24, "open-account", "unknown key `colour`"),
-    ("    question: How do I open a bank account?\n", "",
-     5, "open-account", "`question` is missing"),
-    ("question: How do I open a bank account?", "question: ''",
-     6, "open-account", "`question` must be non-empty text"),
-    ("    answer: Bring your business licence and company seals to the bank.\n", "",
-     5, "open-account", "`answer` is missing"),
-    ("answer: Bring your business licence and company seals to the bank.", 'answer: "  "',
-     10, "open-account", "`answer` must be non-empty text"),
+    (
+        "    related: [vat-rate]\n",
+        "    related: [vat-rate]\n    colour: red\n",
+        24,
+        "open-account",
+        "unknown key `colour`",
+    ),
+    (
+        "    question: How do I open a bank account?\n",
+        "",
+        5,
+        "open-account",
+        "`question` is missing",
+    ),
+    (
+        "question: How do I open a bank account?",
+        "question: ''",
+        6,
+        "open-account",
+        "`question` must be non-empty text",
+    ),
+    (
+        "    answer: Bring your business licence and company seals to the bank.\n",
+        "",
+        5,
+        "open-account",
+        "`answer` is missing",
+    ),
+    (
+        "answer: Bring your business licence and company seals to the bank.",
+        'answer: "  "',
+        10,
+        "open-account",
+        "`answer` must be non-empty text",
+    ),
     (ALTERNATES, "", 5, "open-account", "`alternates` is missing"),
     (ALTERNATES, "    alternates: []\n", 7, "open-account", "`alternates` needs at least 1 item"),
-    ("      - documents for a company account\n", "      - ''\n",
-     9, "open-account", "`alternates` item 2 must be non-empty text"),
-    ("    tags: [banking, account]\n", "",
-     5, "open-account", "`tags` is missing"),
-    ("    tags: [banking, account]\n", "    tags: []\n",
-     11, "open-account", "`tags` needs at least 1 item"),
-    ("id: open-account", "id: Open_Account",
-     5, "Open_Account", "`id` must be a slug"),
-    ("id: open-account", "id: open account",
-     5, "open account", "`id` must be a slug"),
-    ("      zh:\n        question:", "      xx:\n        question:",
-     18, "open-account", "unknown language code 'xx'"),
-    ("      zh:\n        question:", "      en:\n        question:",
-     18, "open-account", "the knowledge base's own language"),
-    ("        answer: 带上营业执照和公司印章去银行办理。\n", "",
-     19, "open-account", "`answer` is missing"),
-    ("        answer: 带上营业执照和公司印章去银行办理。\n",
-     "        answer: 带上营业执照和公司印章去银行办理。\n        notes: draft\n",
-     23, "open-account", "unknown key `notes` in translation 'zh'"),
-    ("      - https://www.pbc.gov.cn/\n", "      - ftp://www.pbc.gov.cn/\n",
-     13, "open-account", "is not an http(s) URL"),
-    ("        url: https://www.safe.gov.cn/\n", "        url: safe dot gov\n",
-     14, "open-account", "is not an http(s) URL"),
-    ("    links:\n      - https://www.pbc.gov.cn/\n      - title: State Administration of "
-     "Foreign Exchange\n        url: https://www.safe.gov.cn/\n", "",
-     5, "open-account", "`links` is missing"),
-    ("reviewed: 2026-11-01", "reviewed: last week",
-     16, "open-account", "`reviewed` must be a date"),
-    ("    reviewed: 2026-11-01\n", "",
-     5, "open-account", "`reviewed` is missing"),
-    ("related: [vat-rate]", "related: [no-such-entry]",
-     5, "open-account", "`related` names unknown entry 'no-such-entry'"),
+    (
+        "      - documents for a company account\n",
+        "      - ''\n",
+        9,
+        "open-account",
+        "`alternates` item 2 must be non-empty text",
+    ),
+    ("    tags: [banking, account]\n", "", 5, "open-account", "`tags` is missing"),
+    (
+        "    tags: [banking, account]\n",
+        "    tags: []\n",
+        11,
+        "open-account",
+        "`tags` needs at least 1 item",
+    ),
+    ("id: open-account", "id: Open_Account", 5, "Open_Account", "`id` must be a slug"),
+    ("id: open-account", "id: open account", 5, "open account", "`id` must be a slug"),
+    (
+        "      zh:\n        question:",
+        "      xx:\n        question:",
+        18,
+        "open-account",
+        "unknown language code 'xx'",
+    ),
+    (
+        "      zh:\n        question:",
+        "      en:\n        question:",
+        18,
+        "open-account",
+        "the knowledge base's own language",
+    ),
+    (
+        "        answer: 带上营业执照和公司印章去银行办理。\n",
+        "",
+        19,
+        "open-account",
+        "`answer` is missing",
+    ),
+    (
+        "        answer: 带上营业执照和公司印章去银行办理。\n",
+        "        answer: 带上营业执照和公司印章去银行办理。\n        notes: draft\n",
+        23,
+        "open-account",
+        "unknown key `notes` in translation 'zh'",
+    ),
+    (
+        "      - https://www.pbc.gov.cn/\n",
+        "      - ftp://www.pbc.gov.cn/\n",
+        13,
+        "open-account",
+        "is not an http(s) URL",
+    ),
+    (
+        "        url: https://www.safe.gov.cn/\n",
+        "        url: safe dot gov\n",
+        14,
+        "open-account",
+        "is not an http(s) URL",
+    ),
+    (
+        "    links:\n      - https://www.pbc.gov.cn/\n      - title: State Administration of "
+        "Foreign Exchange\n        url: https://www.safe.gov.cn/\n",
+        "",
+        5,
+        "open-account",
+        "`links` is missing",
+    ),
+    (
+        "reviewed: 2026-11-01",
+        "reviewed: last week",
+        16,
+        "open-account",
+        "`reviewed` must be a date",
+    ),
+    ("    reviewed: 2026-11-01\n", "", 5, "open-account", "`reviewed` is missing"),
+    (
+        "related: [vat-rate]",
+        "related: [no-such-entry]",
+        5,
+        "open-account",
+        "`related` names unknown entry 'no-such-entry'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "line", "entry_id", "fragment"), ENTRY_PROBLEMS,
-                         ids=[case[4] for case in ENTRY_PROBLEMS])
-def test_entry_problem_is_reported_with_file_line_and_id(tmp_path, old, new, line, entry_id,
-                                                         fragment):
+@pytest.mark.parametrize(
+    ("old", "new", "line", "entry_id", "fragment"),
+    ENTRY_PROBLEMS,
+    ids=[case[4] for case in ENTRY_PROBLEMS],
+)
+def test_entry_problem_is_reported_with_file_line_and_id(
+    tmp_path, old, new, line, entry_id, fragment
+):
     write_topic(tmp_path, "banking.yaml", edit(BANKING, old, new))
     write_topic(tmp_path, "tax.yaml", TAX)
     problems = problems_of(tmp_path)
@@ -334,8 +423,11 @@ def test_non_utf8_bytes_are_reported_with_their_line(tmp_path):
 
 
 def test_duplicate_yaml_key_is_reported(tmp_path):
-    text = edit(TAX, "    notes: Check the rate for services.\n",
-                "    notes: Check the rate for services.\n    answer: Nine percent.\n")
+    text = edit(
+        TAX,
+        "    notes: Check the rate for services.\n",
+        "    notes: Check the rate for services.\n    answer: Nine percent.\n",
+    )
     write_topic(tmp_path, "tax.yaml", text)
     write_topic(tmp_path, "banking.yaml", BANKING)
     problems = problems_of(tmp_path)
@@ -403,9 +495,15 @@ def test_impossible_reviewed_date_is_a_problem(tmp_path, value):
 
 
 def test_all_problems_of_several_files_are_reported_together(tmp_path):
-    write_topic(tmp_path, "banking.yaml",
-                edit(edit(BANKING, "question: How do I open a bank account?", "question: ''"),
-                     "reviewed: 2026-11-01", "reviewed: soon"))
+    write_topic(
+        tmp_path,
+        "banking.yaml",
+        edit(
+            edit(BANKING, "question: How do I open a bank account?", "question: ''"),
+            "reviewed: 2026-11-01",
+            "reviewed: soon",
+        ),
+    )
     write_topic(tmp_path, "broken.yaml", "entries:\n  - id: x\n    question: [unclosed\n")
     write_topic(tmp_path, "latin1.yaml", "topic: Caf\xe9\n".encode("latin-1"))
     write_topic(tmp_path, "empty.yaml", "")
@@ -414,13 +512,19 @@ def test_all_problems_of_several_files_are_reported_together(tmp_path):
     problems = problems_of(tmp_path)
     assert_problem(problems, "banking.yaml", 6, "open-account", "`question` must be non-empty")
     assert_problem(problems, "banking.yaml", 16, "open-account", "`reviewed` must be a date")
-    assert any(p.file == "broken.yaml" and "invalid YAML" in p.message and p.line
-               for p in problems), problems
+    assert any(
+        p.file == "broken.yaml" and "invalid YAML" in p.message and p.line for p in problems
+    ), problems
     assert_problem(problems, "latin1.yaml", 1, None, "not UTF-8")
     assert_problem(problems, "empty.yaml", None, None, "the file is empty")
     assert_problem(problems, "tax.yaml", 9, "vat-rate", "is not an http(s) URL")
-    assert {p.file for p in problems} == {"banking.yaml", "broken.yaml", "latin1.yaml",
-                                          "empty.yaml", "tax.yaml"}
+    assert {p.file for p in problems} == {
+        "banking.yaml",
+        "broken.yaml",
+        "latin1.yaml",
+        "empty.yaml",
+        "tax.yaml",
+    }
     assert len(problems) == 6
 
 

@@ -84,8 +84,9 @@ def test_text_without_letters_falls_back():
 
 
 def test_min_confidence_is_respected():
-    language, found = DETECTOR.choose(RUSSIAN, telegram_code="ar", fallback="en",
-                                      min_confidence=1.01)
+    language, found = DETECTOR.choose(
+        RUSSIAN, telegram_code="ar", fallback="en", min_confidence=1.01
+    )
     assert found.language == "ru"
     assert language == "ar"
 

@@ -18,10 +18,26 @@ from bot.translation import MachineTranslator
 from tests.argos_packages import PackageFactory, build_corrupt_package
 
 # A word-for-word "German" model: enough words to recognise its output in assertions.
-EN_DE = {"What": "Was", "is": "ist", "a": "ein", "fapiao": "FAPIAO-DE", "official": "AMTLICHE",
-         "tax": "STEUER", "invoice": "RECHNUNG", "How": "Wie", "do": "tue", "I": "ich",
-         "open": "ÖFFNE", "company": "FIRMA", "bank": "BANK-DE", "account": "KONTO",
-         "types": "ARTEN", "Money": "GELD", "People": "LEUTE", "Hello!": "Hallo!"}
+EN_DE = {
+    "What": "Was",
+    "is": "ist",
+    "a": "ein",
+    "fapiao": "FAPIAO-DE",
+    "official": "AMTLICHE",
+    "tax": "STEUER",
+    "invoice": "RECHNUNG",
+    "How": "Wie",
+    "do": "tue",
+    "I": "ich",
+    "open": "ÖFFNE",
+    "company": "FIRMA",
+    "bank": "BANK-DE",
+    "account": "KONTO",
+    "types": "ARTEN",
+    "Money": "GELD",
+    "People": "LEUTE",
+    "Hello!": "Hallo!",
+}
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +61,8 @@ def setup(tmp_path, small_kb_dir, packages, config):
 
 
 def config_file(cfg, path):
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [knowledge]
 dir = "{cfg.knowledge.dir}"
 cache_dir = "{cfg.knowledge.cache_dir}"
@@ -56,7 +73,8 @@ packages_dir = "{cfg.translation.packages_dir}"
 beam_size = 1
 [storage]
 database = "{cfg.storage.database}"
-""".replace("'", '"'))
+""".replace("'", '"')
+    )
     return path
 
 
@@ -89,8 +107,7 @@ def test_curated_translation_wins_over_machine(setup):
 
 def test_no_model_for_the_language_means_source_with_a_note(setup):
     with Storage.open(setup.storage.database) as storage:
-        a = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="ru",
-                                                       live=True)
+        a = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="ru", live=True)
     assert a.text_source == SOURCE
     assert a.reply.startswith("Этого ответа пока нет на вашем языке")
 
@@ -123,7 +140,8 @@ def test_machine_phrasings_and_messages_after_kb_translate(setup, tmp_path):
     a = answerer.ask("Was ist ein FAPIAO-DE?", lang="de")
     assert a.id == "fapiao" and a.text_source == MACHINE
     assert answerer.localizer.message("de", "greeting") != answerer.localizer.message(
-        "en", "greeting")  # the bot's own words, machine-translated for German
+        "en", "greeting"
+    )  # the bot's own words, machine-translated for German
 
 
 def test_translating_opens_no_socket(setup, tmp_path, monkeypatch):
@@ -145,22 +163,37 @@ def test_models_list_and_install_from_file(setup, tmp_path, packages):
     assert "en -> de  version 1.0" in listing.stdout
     assert "de: answers (en-de@1.0)" in listing.stdout
     assert "ru: no model" in listing.stdout
-    bad = cli(setup, tmp_path, "models", "install", "--from-file",
-              str(build_corrupt_package(tmp_path / "bad")))
+    bad = cli(
+        setup,
+        tmp_path,
+        "models",
+        "install",
+        "--from-file",
+        str(build_corrupt_package(tmp_path / "bad")),
+    )
     assert bad.exit_code == 1 and "not an Argos model" in bad.output
-    good = cli(setup, tmp_path, "models", "install", "--from-file",
-               str(packages("de", "en", {"Was": "What"}, with_splitter=False)))
+    good = cli(
+        setup,
+        tmp_path,
+        "models",
+        "install",
+        "--from-file",
+        str(packages("de", "en", {"Was": "What"}, with_splitter=False)),
+    )
     assert good.exit_code == 0, good.output
     assert "installed de -> en" in good.stdout
-    assert "de: answers, questions to staff (en-de@1.0)" in cli(
-        setup, tmp_path, "models", "list").stdout
+    assert (
+        "de: answers, questions to staff (en-de@1.0)"
+        in cli(setup, tmp_path, "models", "list").stdout
+    )
 
 
 def test_export_review_import_round_trip_keeps_comments(setup, tmp_path):
     assert cli(setup, tmp_path, "kb", "translate").exit_code == 0
     out = tmp_path / "review.yaml"
-    exported = cli(setup, tmp_path, "kb", "translations", "export", "--lang", "de",
-                   "--out", str(out))
+    exported = cli(
+        setup, tmp_path, "kb", "translations", "export", "--lang", "de", "--out", str(out)
+    )
     assert exported.exit_code == 0, exported.output
     review = YAML(typ="safe").load(out.read_text())
     ids = [e["id"] for e in review["entries"]]
@@ -187,8 +220,10 @@ def test_export_review_import_round_trip_keeps_comments(setup, tmp_path):
 
 def test_import_that_would_break_the_kb_writes_nothing(setup, tmp_path):
     review = tmp_path / "review.yaml"
-    review.write_text("language: de\nentries:\n  - id: fapiao\n    reviewed: true\n"
-                      "    question: ''\n    answer: x\n")
+    review.write_text(
+        "language: de\nentries:\n  - id: fapiao\n    reviewed: true\n"
+        "    question: ''\n    answer: x\n"
+    )
     before = (setup.knowledge.dir / "money.yaml").read_text()
     result = cli(setup, tmp_path, "kb", "translations", "import", str(review))
     assert result.exit_code == 1

@@ -50,8 +50,11 @@ def test_question_in_a_language_without_translation_finds_the_entry(config, enco
 
 def test_off_topic_is_unanswered(config, encoder):
     m = matcher_for(config, encoder)
-    for question in ("What's the weather like tomorrow?", "recette de la tarte aux pommes",
-                     "кто выиграл футбольный матч вчера"):
+    for question in (
+        "What's the weather like tomorrow?",
+        "recette de la tarte aux pommes",
+        "кто выиграл футбольный матч вчера",
+    ):
         assert m.match(question).status == UNANSWERED, question
 
 
@@ -66,8 +69,14 @@ def test_thresholds_come_from_config(config, encoder):
 
 
 def test_suggestions_are_capped_and_sorted(config, encoder):
-    m = matcher_for(config, encoder, answer_threshold=1.1, suggest_threshold=0.0,
-                    min_similarity=0.0, max_suggestions=2)
+    m = matcher_for(
+        config,
+        encoder,
+        answer_threshold=1.1,
+        suggest_threshold=0.0,
+        min_similarity=0.0,
+        max_suggestions=2,
+    )
     match = m.match("bank")
     assert match.status == SUGGEST
     assert len(match.candidates) == 2
@@ -138,13 +147,18 @@ def _shared_matcher(config, encoder):
 
 @pytest.mark.parametrize("room", [3, 10])
 def test_lexical_pass_over_the_classifiers_best_entries_ranks_as_the_full_pass(
-        answerer, monkeypatch, room):
+    answerer, monkeypatch, room
+):
     """With 93 entries and room for 3 or 10, the lexical pass skips most phrasings; entries
     ranked at the top get exactly the lexical scores of the full pass, and combined scores
     move only a little (the others count with a stand-in)."""
     m = answerer.matcher
     questions = [p.text for p in m.kb.phrasings()][::40] + [
-        "how much does it cost to register a company", "visa for my wife", "开发票", "taxi"]
+        "how much does it cost to register a company",
+        "visa for my wife",
+        "开发票",
+        "taxi",
+    ]
     monkeypatch.setattr(matching, "LEXICAL_CANDIDATES", room)
     restricted = {q: m.scores(q, limit=5) for q in questions}
     monkeypatch.setattr(matching, "LEXICAL_CANDIDATES", 10_000)
@@ -153,8 +167,10 @@ def test_lexical_pass_over_the_classifiers_best_entries_ranks_as_the_full_pass(
         got = restricted[q]
         assert got[0].entry_id == max(full.values(), key=lambda c: c.score).entry_id, q
         for c in got:
-            assert (c.lexical, c.phrasing) == (full[c.entry_id].lexical,
-                                               full[c.entry_id].phrasing), q
+            assert (c.lexical, c.phrasing) == (
+                full[c.entry_id].lexical,
+                full[c.entry_id].phrasing,
+            ), q
             assert c.score == pytest.approx(full[c.entry_id].score, abs=0.05), q
 
 

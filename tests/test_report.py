@@ -1,4 +1,4 @@
-"""Tests for bot/report.py and bot/cli_report.py: a small hand-made log in a real SQLite file,
+"""Tests for bot/report.py and bot/cli/report.py: a small hand-made log in a real SQLite file,
 exact figures, the page checked as text and as a screenshot from headless Chromium."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from bot.cli_report import parse_since, report
+from bot.cli.report import parse_since, report
 from bot.config import Config, KnowledgeConfig, StorageConfig
 from bot.knowledge import load_knowledge
 from bot.report import (
@@ -38,23 +38,63 @@ SCRIPT = "<script>alert(1)</script> visa?"
 
 # (time, user, language, question, status, entry, took_ms, text source)
 LOG = [
-    ("2026-11-18T23:59:59", 1, "en", "How do I open a company bank account?", "answered",
-     "bank-account", 99, "original"),  # before the period
-    ("2026-11-19T09:00:00", 1, "en", "How do I open a company bank account?", "answered",
-     "bank-account", 10, "original"),
-    ("2026-11-19T10:00:00", 2, "zh", "公司银行账户怎么开？", "answered", "bank-account", 20,
-     "curated"),
+    (
+        "2026-11-18T23:59:59",
+        1,
+        "en",
+        "How do I open a company bank account?",
+        "answered",
+        "bank-account",
+        99,
+        "original",
+    ),  # before the period
+    (
+        "2026-11-19T09:00:00",
+        1,
+        "en",
+        "How do I open a company bank account?",
+        "answered",
+        "bank-account",
+        10,
+        "original",
+    ),
+    (
+        "2026-11-19T10:00:00",
+        2,
+        "zh",
+        "公司银行账户怎么开？",
+        "answered",
+        "bank-account",
+        20,
+        "curated",
+    ),
     ("2026-11-19T11:00:00", 1, "en", "hello", "smalltalk", None, 1, None),
     ("2026-11-20T08:00:00", 3, "ar", ARABIC, "unanswered", None, 5, None),
     ("2026-11-20T09:00:00", 4, "en", "Where can I park?", "unanswered", None, 6, None),
     ("2026-11-20T10:00:00", 5, "en", "where can I PARK", "unanswered", None, 7, None),
     ("2026-11-20T11:00:00", 2, "en", SCRIPT, "unanswered", None, 8, None),
     ("2026-11-20T12:00:00", 4, "ru", "Что такое фапяо", "suggest", None, 30, None),
-    ("2026-11-21T09:00:00", 7, "fr", "Qu'est-ce qu'un fapiao ?", "answered", "fapiao", 40,
-     "machine"),
+    (
+        "2026-11-21T09:00:00",
+        7,
+        "fr",
+        "Qu'est-ce qu'un fapiao ?",
+        "answered",
+        "fapiao",
+        40,
+        "machine",
+    ),
     ("2026-11-21T10:00:00", 6, "en", "What is a fapiao", "answered", "fapiao", 9, "original"),
-    ("2026-11-21T12:00:01", 6, "en", "What is a fapiao", "answered", "fapiao", 99,
-     "original"),  # after the period
+    (
+        "2026-11-21T12:00:01",
+        6,
+        "en",
+        "What is a fapiao",
+        "answered",
+        "fapiao",
+        99,
+        "original",
+    ),  # after the period
 ]
 # (index in LOG, user, helpful); user 2's second vote replaces the first
 VOTES = [(0, 1, False), (1, 1, True), (2, 2, True), (2, 2, False), (9, 7, True), (10, 6, True)]
@@ -77,10 +117,19 @@ def db_path(tmp_path) -> Path:
         ids = []
         for when, user, lang, question, status, entry, took, source in LOG:
             clock.moment = datetime.fromisoformat(when).replace(tzinfo=UTC)
-            ids.append(storage.log_interaction(
-                user_id=user, chat_type="private", language=lang, question=question,
-                status=status, entry_id=entry, score=0.9 if entry else None, took_ms=took,
-                text_source=source))
+            ids.append(
+                storage.log_interaction(
+                    user_id=user,
+                    chat_type="private",
+                    language=lang,
+                    question=question,
+                    status=status,
+                    entry_id=entry,
+                    score=0.9 if entry else None,
+                    took_ms=took,
+                    text_source=source,
+                )
+            )
         for index, user, helpful in VOTES:
             storage.log_feedback(ids[index], user, helpful)
     return path
@@ -98,27 +147,39 @@ def result(db_path, kb):
 
 def test_questions_per_day_and_shares(result):
     assert result.total == 10 and result.people == 7
-    assert [(d.key, d.total, d.answered, d.suggest, d.unanswered, d.smalltalk)
-            for d in result.days] == [("2026-11-19", 3, 2, 0, 0, 1),
-                                      ("2026-11-20", 5, 0, 1, 4, 0),
-                                      ("2026-11-21", 2, 2, 0, 0, 0)]
+    assert [
+        (d.key, d.total, d.answered, d.suggest, d.unanswered, d.smalltalk) for d in result.days
+    ] == [
+        ("2026-11-19", 3, 2, 0, 0, 1),
+        ("2026-11-20", 5, 0, 1, 4, 0),
+        ("2026-11-21", 2, 2, 0, 0, 0),
+    ]
     assert result.days[1].share("unanswered") == 0.8
     assert result.share("answered") == 0.4 and result.unanswered_total == 4
 
 
 def test_empty_days_are_listed(db_path, kb):
     report = build_report(db_path, kb, since=datetime(2026, 11, 15, tzinfo=UTC), now=NOW)
-    assert [d.key for d in report.days][:4] == ["2026-11-15", "2026-11-16", "2026-11-17",
-                                                "2026-11-18"]
+    assert [d.key for d in report.days][:4] == [
+        "2026-11-15",
+        "2026-11-16",
+        "2026-11-17",
+        "2026-11-18",
+    ]
     assert [d.total for d in report.days] == [0, 0, 0, 1, 3, 5, 2]
     assert report.days[0].share("answered") == 0.0
 
 
 def test_languages(result):
-    assert [(r.key, r.total, r.answered, r.suggest, r.unanswered, r.smalltalk)
-            for r in result.languages] == [("en", 6, 2, 0, 3, 1), ("ar", 1, 0, 0, 1, 0),
-                                           ("fr", 1, 1, 0, 0, 0), ("ru", 1, 0, 1, 0, 0),
-                                           ("zh", 1, 1, 0, 0, 0)]
+    assert [
+        (r.key, r.total, r.answered, r.suggest, r.unanswered, r.smalltalk) for r in result.languages
+    ] == [
+        ("en", 6, 2, 0, 3, 1),
+        ("ar", 1, 0, 0, 1, 0),
+        ("fr", 1, 1, 0, 0, 0),
+        ("ru", 1, 0, 1, 0, 0),
+        ("zh", 1, 1, 0, 0, 0),
+    ]
     assert result.languages[0].share("unanswered") == 0.5
 
 
@@ -139,18 +200,25 @@ def test_a_clusterer_can_be_plugged_in(db_path, kb):
 
     report = build_report(db_path, kb, since=SINCE, now=NOW, clusterer=one_cluster)
     assert sorted(seen, key=lambda i: i.question) == [
-        UnansweredItem(SCRIPT, "en", 1), UnansweredItem("Where can I park?", "en", 1),
-        UnansweredItem("where can I PARK", "en", 1), UnansweredItem(ARABIC, "ar", 1)]
-    assert report.clusters == (Cluster(SCRIPT, 4, ("en", "ar"),
-                                       ("Where can I park?", "where can I PARK", ARABIC)),)
+        UnansweredItem(SCRIPT, "en", 1),
+        UnansweredItem("Where can I park?", "en", 1),
+        UnansweredItem("where can I PARK", "en", 1),
+        UnansweredItem(ARABIC, "ar", 1),
+    ]
+    assert report.clusters == (
+        Cluster(SCRIPT, 4, ("en", "ar"), ("Where can I park?", "where can I PARK", ARABIC)),
+    )
 
 
 def test_entries_and_feedback(result):
     assert [(e.entry_id, e.question, e.uses, e.votes, e.helpful) for e in result.top_entries] == [
         ("bank-account", "How do I open a company bank account?", 2, 2, 1),
-        ("fapiao", "What is a fapiao?", 2, 2, 2)]
+        ("fapiao", "What is a fapiao?", 2, 2, 2),
+    ]
     assert [(e.entry_id, e.helpful_rate) for e in result.entry_feedback] == [
-        ("bank-account", 0.5), ("fapiao", 1.0)]
+        ("bank-account", 0.5),
+        ("fapiao", 1.0),
+    ]
     assert (result.votes, result.helpful, result.helpful_rate) == (4, 3, 0.75)
 
 
@@ -169,7 +237,9 @@ def test_text_sources_and_stale_entries(result):
     assert result.text_sources == (("original", 2), ("curated", 1), ("machine", 1))
     # reviewed 2026-11-01 and -02 are 20 and 19 days old; the others are exactly 18
     assert [(s.entry_id, s.reviewed, s.age_days) for s in result.stale_entries] == [
-        ("bank-account", date(2026, 11, 1), 20), ("fapiao", date(2026, 11, 2), 19)]
+        ("bank-account", date(2026, 11, 1), 20),
+        ("fapiao", date(2026, 11, 2), 19),
+    ]
 
 
 def test_without_kb(db_path):
@@ -179,8 +249,9 @@ def test_without_kb(db_path):
 
 
 def test_empty_period(db_path, kb):
-    report = build_report(db_path, kb, since=datetime(2026, 1, 1, tzinfo=UTC),
-                          now=datetime(2026, 1, 2, tzinfo=UTC))
+    report = build_report(
+        db_path, kb, since=datetime(2026, 1, 1, tzinfo=UTC), now=datetime(2026, 1, 2, tzinfo=UTC)
+    )
     assert report.total == 0 and report.median_ms is None and report.helpful_rate is None
     assert "No questions in this period." in render_html(report)
 
@@ -220,8 +291,12 @@ def test_datasette_canned_queries_run(db_path):
     """The SQL in datasette-metadata.yaml runs on a real database (Datasette not needed)."""
     metadata = YAML(typ="safe").load((ROOT / "datasette-metadata.yaml").read_text("utf-8"))
     queries = metadata["databases"]["bot"]["queries"]
-    assert {"unanswered_this_week_by_language", "top_entries", "helpful_rate_per_entry",
-            "questions_per_day"} <= set(queries)
+    assert {
+        "unanswered_this_week_by_language",
+        "top_entries",
+        "helpful_rate_per_entry",
+        "questions_per_day",
+    } <= set(queries)
     conn = sqlite3.connect(db_path)
     for name, query in queries.items():
         cursor = conn.execute(query["sql"], {"language": "", "days": "3650"})
@@ -235,28 +310,55 @@ def test_datasette_canned_queries_run(db_path):
 def test_csv_tables(result, tmp_path):
     files = write_csv(result, tmp_path / "csv")
     assert sorted(p.name for p in files) == sorted(
-        f"{n}.csv" for n in ("summary", "per_day", "languages", "unanswered_clusters",
-                             "top_entries", "entry_feedback", "text_sources", "stale_entries"))
+        f"{n}.csv"
+        for n in (
+            "summary",
+            "per_day",
+            "languages",
+            "unanswered_clusters",
+            "top_entries",
+            "entry_feedback",
+            "text_sources",
+            "stale_entries",
+        )
+    )
 
     def rows(name):
         with (tmp_path / "csv" / f"{name}.csv").open(encoding="utf-8", newline="") as f:
             return list(csv.reader(f))
 
     assert rows("per_day") == [
-        ["day", "total", "answered", "suggest", "unanswered", "smalltalk", "answered_pct",
-         "suggest_pct", "unanswered_pct", "smalltalk_pct"],
+        [
+            "day",
+            "total",
+            "answered",
+            "suggest",
+            "unanswered",
+            "smalltalk",
+            "answered_pct",
+            "suggest_pct",
+            "unanswered_pct",
+            "smalltalk_pct",
+        ],
         ["2026-11-19", "3", "2", "0", "0", "1", "66.7", "0.0", "0.0", "33.3"],
         ["2026-11-20", "5", "0", "1", "4", "0", "0.0", "20.0", "80.0", "0.0"],
-        ["2026-11-21", "2", "2", "0", "0", "0", "100.0", "0.0", "0.0", "0.0"]]
+        ["2026-11-21", "2", "2", "0", "0", "0", "100.0", "0.0", "0.0", "0.0"],
+    ]
     assert rows("unanswered_clusters") == [
         ["question", "count", "languages", "other_wordings"],
-        ["Where can I park?", "2", "en", "where can I PARK"], [SCRIPT, "1", "en", ""],
-        [ARABIC, "1", "ar", ""]]
+        ["Where can I park?", "2", "en", "where can I PARK"],
+        [SCRIPT, "1", "en", ""],
+        [ARABIC, "1", "ar", ""],
+    ]
     assert rows("entry_feedback")[1:] == [
         ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0"],
-        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0"]]
-    assert rows("text_sources")[1:] == [["original", "2", "50.0"], ["curated", "1", "25.0"],
-                                        ["machine", "1", "25.0"]]
+        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0"],
+    ]
+    assert rows("text_sources")[1:] == [
+        ["original", "2", "50.0"],
+        ["curated", "1", "25.0"],
+        ["machine", "1", "25.0"],
+    ]
     summary = dict(rows("summary")[1:])
     assert summary["questions"] == "10" and summary["median_ms"] == "8.5"
     assert summary["helpful_pct"] == "75.0" and summary["p90_ms"] == "30.0"
@@ -267,18 +369,30 @@ def test_csv_tables(result, tmp_path):
 
 @pytest.fixture
 def config(tmp_path) -> Config:
-    return Config(knowledge=KnowledgeConfig(dir=SMALL_KB, cache_dir=tmp_path / "cache"),
-                  storage=StorageConfig(database=tmp_path / "data" / "bot.db"))
+    return Config(
+        knowledge=KnowledgeConfig(dir=SMALL_KB, cache_dir=tmp_path / "cache"),
+        storage=StorageConfig(database=tmp_path / "data" / "bot.db"),
+    )
 
 
 def test_cli_writes_the_page_and_csv(config, tmp_path):
     with Storage.open(config.storage.database) as storage:
-        storage.log_interaction(user_id=1, chat_type="private", language="en",
-                                question="What is a fapiao?", status="answered",
-                                entry_id="fapiao", took_ms=3.0, text_source="original")
+        storage.log_interaction(
+            user_id=1,
+            chat_type="private",
+            language="en",
+            question="What is a fapiao?",
+            status="answered",
+            entry_id="fapiao",
+            took_ms=3.0,
+            text_source="original",
+        )
     out, folder = tmp_path / "out" / "report.html", tmp_path / "csv"
-    result = CliRunner().invoke(report, ["--since", "7d", "--out", str(out), "--csv",
-                                         str(folder), "--review-age-days", "30"], obj=config)
+    result = CliRunner().invoke(
+        report,
+        ["--since", "7d", "--out", str(out), "--csv", str(folder), "--review-age-days", "30"],
+        obj=config,
+    )
     assert result.exit_code == 0, result.output
     assert "1 question from" in result.output and "Wrote 8 CSV files" in result.output
     assert "What is a fapiao?" in out.read_text(encoding="utf-8")
@@ -297,8 +411,9 @@ def test_cli_broken_kb_still_reports(config, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "x.yaml").write_text("entries: [1]\n")
-    result = CliRunner().invoke(report, ["--kb", str(broken), "--out",
-                                         str(tmp_path / "r.html")], obj=config)
+    result = CliRunner().invoke(
+        report, ["--kb", str(broken), "--out", str(tmp_path / "r.html")], obj=config
+    )
     assert result.exit_code == 0, result.output
     assert "leaves out entry questions" in result.output
 
@@ -329,10 +444,12 @@ def png_pixels(data: bytes) -> np.ndarray:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     pos, idat, header = 8, [], b""
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + length:
-                                                                    pos + 12 + length])[0]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        assert (
+            zlib.crc32(kind + body)
+            == struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0]
+        )
         header = body if kind == b"IHDR" else header
         idat += [body] if kind == b"IDAT" else []
         pos += 12 + length
@@ -380,17 +497,28 @@ def test_png_decoder_on_every_filter():
         a = np.concatenate([[0, 0, 0], line[:-3]])
         c = np.concatenate([[0, 0, 0], up[:-3]])
         p = a + up - c
-        paeth = np.where((abs(p - a) <= abs(p - up)) & (abs(p - a) <= abs(p - c)), a,
-                         np.where(abs(p - up) <= abs(p - c), up, c))
+        paeth = np.where(
+            (abs(p - a) <= abs(p - up)) & (abs(p - a) <= abs(p - c)),
+            a,
+            np.where(abs(p - up) <= abs(p - c), up, c),
+        )
         predicted = {1: a, 2: up, 3: (a + up) // 2, 4: paeth}[kind]
         filtered = bytes([kind]) + ((line - predicted) % 256).astype(np.uint8).tobytes()
 
         def chunk(kind_: bytes, body: bytes) -> bytes:
-            return (struct.pack(">I", len(body)) + kind_ + body
-                    + struct.pack(">I", zlib.crc32(kind_ + body)))
+            return (
+                struct.pack(">I", len(body))
+                + kind_
+                + body
+                + struct.pack(">I", zlib.crc32(kind_ + body))
+            )
 
-        png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 3, 2, 8, 2, 0, 0, 0))
-               + chunk(b"IDAT", zlib.compress(rows[0] + filtered)) + chunk(b"IEND", b""))
+        png = (
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", 3, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows[0] + filtered))
+            + chunk(b"IEND", b"")
+        )
         assert (png_pixels(png) == pixels).all(), kind
 
 
@@ -401,15 +529,29 @@ def test_screenshot_in_headless_chromium(result, tmp_path):
     page, shot = tmp_path / "report.html", tmp_path / "report.png"
     page.write_text(render_html(result), encoding="utf-8")
     subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
-         "--window-size=1280,2000", page.as_uri()],
-        capture_output=True, timeout=120, check=True)
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1280,2000",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     pixels = png_pixels(shot.read_bytes())
     assert pixels.shape[:2] == (2000, 1280)
     colours = np.unique(pixels[..., :3].reshape(-1, 3), axis=0)
     assert len(colours) > 200, f"only {len(colours)} colours: a blank page?"
     # The header band and each outcome colour of the charts are on the page.
-    for rgb in ((0x1f, 0x3a, 0x5f), (0x2e, 0x7d, 0x32), (0xc6, 0x28, 0x28)):
+    for rgb in ((0x1F, 0x3A, 0x5F), (0x2E, 0x7D, 0x32), (0xC6, 0x28, 0x28)):
         assert (pixels[..., :3] == rgb).all(axis=-1).sum() > 100, rgb

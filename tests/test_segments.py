@@ -21,16 +21,21 @@ from bot.segments import (
 
 REPO = Path(__file__).resolve().parents[1]
 
-GLOSSARY = Glossary((
-    GlossaryTerm("business licence", {"zh": "营业执照", "fr": "licence d'exploitation"},
-                 chinese="营业执照"),
-    GlossaryTerm("WFOE"),
-    GlossaryTerm("SAFE"),
-    GlossaryTerm("VAT", {"zh": "增值税", "fr": "TVA"}),
-    GlossaryTerm("special VAT fapiao", {"zh": "增值税专用发票"}),
-    GlossaryTerm("Z visa", {"zh": "Z字签证", "fr": "visa Z"}),
-    GlossaryTerm("户口", {"en": "hukou"}),
-))
+GLOSSARY = Glossary(
+    (
+        GlossaryTerm(
+            "business licence",
+            {"zh": "营业执照", "fr": "licence d'exploitation"},
+            chinese="营业执照",
+        ),
+        GlossaryTerm("WFOE"),
+        GlossaryTerm("SAFE"),
+        GlossaryTerm("VAT", {"zh": "增值税", "fr": "TVA"}),
+        GlossaryTerm("special VAT fapiao", {"zh": "增值税专用发票"}),
+        GlossaryTerm("Z visa", {"zh": "Z字签证", "fr": "visa Z"}),
+        GlossaryTerm("户口", {"en": "hukou"}),
+    )
+)
 
 
 class Recorder:
@@ -83,8 +88,9 @@ def test_sentence_is_translated_whole_with_spaces_kept():
 def test_markdown_prefixes_and_blank_lines_are_kept():
     text = "# Title\n\n- first item\n* second item\n  1. nested step\n> quoted text\n"
     out, calls = run(text)
-    assert out == ("# T:Title\n\n- T:first item\n* T:second item\n  1. T:nested step\n"
-                   "> T:quoted text\n")
+    assert out == (
+        "# T:Title\n\n- T:first item\n* T:second item\n  1. T:nested step\n> T:quoted text\n"
+    )
     assert calls == ["Title", "first item", "second item", "nested step", "quoted text"]
 
 
@@ -96,8 +102,10 @@ def test_fenced_code_block_is_untouched():
 
 
 def test_unclosed_fence_keeps_the_rest():
-    assert run("Intro\n~~~\nnot prose\nstill code") == ("T:Intro\n~~~\nnot prose\nstill code",
-                                                        ["Intro"])
+    assert run("Intro\n~~~\nnot prose\nstill code") == (
+        "T:Intro\n~~~\nnot prose\nstill code",
+        ["Intro"],
+    )
 
 
 def test_sentences_are_translated_one_by_one_but_not_after_abbreviations():
@@ -132,16 +140,23 @@ def test_translate_errors_propagate():
 def test_protected_spans_kinds():
     text = "See `cfg` at https://x.cn/a. or a@b.cn, /staff, RMB 20,000 and S1 for HNTE 营业执照."
     assert [(text[s:e], kind) for s, e, kind in protected_spans(text)] == [
-        ("`cfg`", "code"), ("https://x.cn/a", "url"), ("a@b.cn", "email"),
-        ("/staff", "command"), ("RMB", "acronym"), ("20,000", "number"), ("S1", "id"),
-        ("HNTE", "acronym"), ("营业执照", "cjk"),
+        ("`cfg`", "code"),
+        ("https://x.cn/a", "url"),
+        ("a@b.cn", "email"),
+        ("/staff", "command"),
+        ("RMB", "acronym"),
+        ("20,000", "number"),
+        ("S1", "id"),
+        ("HNTE", "acronym"),
+        ("营业执照", "cjk"),
     ]
 
 
 def test_containers_hold_their_inner_spans():
     text = "**Note 25%**: see [the form 12](https://x.cn/f) or `a **b** c`."
     assert [(text[s:e], kind) for s, e, kind in protected_spans(text)] == [
-        ("**Note 25%**", "emphasis"), ("[the form 12](https://x.cn/f)", "link"),
+        ("**Note 25%**", "emphasis"),
+        ("[the form 12](https://x.cn/f)", "link"),
         ("`a **b** c`", "code"),
     ]
 
@@ -154,8 +169,11 @@ def test_cjk_is_protected_only_inside_mostly_non_cjk_text():
 def test_glossary_terms_are_spans():
     text = "A WFOE's business licences (营业执照), VAT and special VAT fapiao; safe SAFE."
     assert [(text[s:e], kind) for s, e, kind in protected_spans(text, GLOSSARY)] == [
-        ("WFOE", "term"), ("business licences (营业执照)", "term"), ("VAT", "term"),
-        ("special VAT fapiao", "term"), ("SAFE", "term"),
+        ("WFOE", "term"),
+        ("business licences (营业执照)", "term"),
+        ("VAT", "term"),
+        ("special VAT fapiao", "term"),
+        ("SAFE", "term"),
     ]
 
 
@@ -279,25 +297,61 @@ def test_terms_inside_containers_are_rendered():
 
 # Properties -------------------------------------------------------------------------------
 
-WORDS = st.sampled_from(["the", "company", "Bank", "visa", "pay", "tax", "office", "licence",
-                         "营业执照", "налог", "ضريبة", "e.g.", "and", "staff", "safe"])
-NUMBERS = st.sampled_from(["25%", "2027", "RMB 20,000", "183", "13.5", "+86 10 1234 5678",
-                           "2026-11-02", "3-5", "USD 500"])
-URLS = st.sampled_from(["https://www.samr.gov.cn/", "http://x.cn/a?b=1&c=2", "www.gov.cn/x",
-                        "https://fwp.safe.gov.cn/index.html"])
+WORDS = st.sampled_from(
+    [
+        "the",
+        "company",
+        "Bank",
+        "visa",
+        "pay",
+        "tax",
+        "office",
+        "licence",
+        "营业执照",
+        "налог",
+        "ضريبة",
+        "e.g.",
+        "and",
+        "staff",
+        "safe",
+    ]
+)
+NUMBERS = st.sampled_from(
+    ["25%", "2027", "RMB 20,000", "183", "13.5", "+86 10 1234 5678", "2026-11-02", "3-5", "USD 500"]
+)
+URLS = st.sampled_from(
+    [
+        "https://www.samr.gov.cn/",
+        "http://x.cn/a?b=1&c=2",
+        "www.gov.cn/x",
+        "https://fwp.safe.gov.cn/index.html",
+    ]
+)
 EMAILS = st.sampled_from(["help@example.com", "a.b+c@x.gov.cn"])
 CODES = st.sampled_from(["`pip install x`", "`a 5 b`", "``x`y``"])
-TERMS = st.sampled_from(["business licence", "WFOE", "VAT", "Z visa", "special VAT fapiao",
-                         "business licences"])
+TERMS = st.sampled_from(
+    ["business licence", "WFOE", "VAT", "Z visa", "special VAT fapiao", "business licences"]
+)
 PROTECTED = st.one_of(NUMBERS, URLS, EMAILS, CODES)
-PIECE = st.one_of(WORDS, WORDS, WORDS, PROTECTED, TERMS,
-                  st.builds(lambda w, u: f"[{w}]({u})", WORDS, URLS),
-                  st.builds(lambda w, p: f"**{w} {p}**", WORDS, PROTECTED))
-SENTENCE = st.builds(lambda ws, end: " ".join(ws) + end, st.lists(PIECE, min_size=1,
-                     max_size=8), st.sampled_from(["", ".", "!", "?", ":", ";"]))
-LINE = st.builds(lambda prefix, ss: prefix + " ".join(ss),
-                 st.sampled_from(["", "- ", "* ", "1. ", "## ", "> ", "  "]),
-                 st.lists(SENTENCE, min_size=1, max_size=3))
+PIECE = st.one_of(
+    WORDS,
+    WORDS,
+    WORDS,
+    PROTECTED,
+    TERMS,
+    st.builds(lambda w, u: f"[{w}]({u})", WORDS, URLS),
+    st.builds(lambda w, p: f"**{w} {p}**", WORDS, PROTECTED),
+)
+SENTENCE = st.builds(
+    lambda ws, end: " ".join(ws) + end,
+    st.lists(PIECE, min_size=1, max_size=8),
+    st.sampled_from(["", ".", "!", "?", ":", ";"]),
+)
+LINE = st.builds(
+    lambda prefix, ss: prefix + " ".join(ss),
+    st.sampled_from(["", "- ", "* ", "1. ", "## ", "> ", "  "]),
+    st.lists(SENTENCE, min_size=1, max_size=3),
+)
 MARKDOWN = st.builds("\n".join, st.lists(st.one_of(LINE, st.just("")), max_size=5))
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -376,8 +430,12 @@ def test_valid_glossary_loads(tmp_path):
     glossary = Glossary.load(write(tmp_path, VALID))
     assert glossary.terms == (
         GlossaryTerm("WFOE", {}, "", 2),
-        GlossaryTerm("business licence", {"zh": "营业执照", "ru": "лицензия на ведение бизнеса"},
-                     "营业执照", 3),
+        GlossaryTerm(
+            "business licence",
+            {"zh": "营业执照", "ru": "лицензия на ведение бизнеса"},
+            "营业执照",
+            3,
+        ),
     )
     assert Glossary.empty().terms == ()
 
@@ -385,23 +443,27 @@ def test_valid_glossary_loads(tmp_path):
 def test_glossary_unknown_key(tmp_path):
     assert problems(tmp_path, VALID + "    note: official\n") == [
         "glossary.yaml:7 [business licence]: unknown key `note` (use term, chinese or a "
-        "language code)"]
+        "language code)"
+    ]
 
 
 def test_glossary_unknown_language_code(tmp_path):
     assert problems(tmp_path, VALID.replace("    ru:", "    xx:")) == [
-        "glossary.yaml:5 [business licence]: unknown language code 'xx' (use ISO 639-1, e.g. zh)"]
+        "glossary.yaml:5 [business licence]: unknown language code 'xx' (use ISO 639-1, e.g. zh)"
+    ]
 
 
 def test_glossary_empty_term(tmp_path):
     assert problems(tmp_path, VALID + "  - term: '  '\n  - zh: 发票\n") == [
         "glossary.yaml:7: `term` must be non-empty text on one line",
-        "glossary.yaml:8: `term` is missing"]
+        "glossary.yaml:8: `term` is missing",
+    ]
 
 
 def test_glossary_duplicate_term(tmp_path):
     assert problems(tmp_path, VALID + "  - term: Business  Licence\n") == [
-        "glossary.yaml:7 [Business  Licence]: duplicate term (first at line 3)"]
+        "glossary.yaml:7 [Business  Licence]: duplicate term (first at line 3)"
+    ]
 
 
 def test_glossary_bad_values(tmp_path):
@@ -409,24 +471,29 @@ def test_glossary_bad_values(tmp_path):
     assert problems(tmp_path, text) == [
         "glossary.yaml:3 [fapiao]: `zh` must be non-empty text on one line",
         "glossary.yaml:4 [fapiao]: `chinese` must be the term in Chinese characters",
-        "glossary.yaml:5: a term must be a mapping like `- term: business licence`"]
+        "glossary.yaml:5: a term must be a mapping like `- term: business licence`",
+    ]
 
 
 def test_glossary_file_shape(tmp_path):
     assert problems(tmp_path, "- term: WFOE\n") == [
-        "glossary.yaml: the glossary must be a mapping with a `terms:` list"]
+        "glossary.yaml: the glossary must be a mapping with a `terms:` list"
+    ]
     assert problems(tmp_path, "terms: []\nwords: []\n") == [
-        "glossary.yaml:2: unknown top-level key `words`"]
+        "glossary.yaml:2: unknown top-level key `words`"
+    ]
     assert problems(tmp_path, "terms:\n  - term: [unclosed\n") == [
-        "glossary.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'"]
+        "glossary.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'"
+    ]
 
 
 def test_glossary_error_has_the_first_line(tmp_path):
     with pytest.raises(GlossaryError) as info:
         Glossary.load(write(tmp_path, VALID + "    xx: y\n"))
     assert info.value.line == 7
-    assert str(info.value) == ("glossary.yaml:7 [business licence]: unknown language code 'xx' "
-                               "(use ISO 639-1, e.g. zh)")
+    assert str(info.value) == (
+        "glossary.yaml:7 [business licence]: unknown language code 'xx' (use ISO 639-1, e.g. zh)"
+    )
 
 
 def test_missing_glossary_file(tmp_path):
@@ -439,6 +506,10 @@ def test_knowledge_glossary_loads_and_renders():
     assert 30 <= len(glossary.terms) <= 45
     languages = {lang for term in glossary.terms for lang in term.renderings}
     assert languages == {"zh", "ru", "ar", "fr", "es"}
-    out = translate_markdown("Your WFOE needs a business licence and a Z visa.", lambda s: s,
-                             glossary=glossary, target="es")
+    out = translate_markdown(
+        "Your WFOE needs a business licence and a Z visa.",
+        lambda s: s,
+        glossary=glossary,
+        target="es",
+    )
     assert out == "Your WFOE needs a licencia comercial (营业执照) and a visado Z."

@@ -10,31 +10,61 @@ from bot.smalltalk import EMPTY, GIBBERISH, GOODBYE, GREETING, THANKS, classify
 
 SMALL_TALK = [
     # English
-    ("Hello!", GREETING), ("HELLO!!!", GREETING), ("hi bot", GREETING), ("Hi there 👋", GREETING),
-    ("Good morning", GREETING), ("hey everyone", GREETING), ("hello?", GREETING),
-    ("thanks a lot!", THANKS), ("Thank you very much.", THANKS), ("thx", THANKS),
+    ("Hello!", GREETING),
+    ("HELLO!!!", GREETING),
+    ("hi bot", GREETING),
+    ("Hi there 👋", GREETING),
+    ("Good morning", GREETING),
+    ("hey everyone", GREETING),
+    ("hello?", GREETING),
+    ("thanks a lot!", THANKS),
+    ("Thank you very much.", THANKS),
+    ("thx", THANKS),
     ("ok, thanks 🙏", THANKS),
-    ("Bye!", GOODBYE), ("see you later", GOODBYE), ("Goodbye 👋", GOODBYE),
+    ("Bye!", GOODBYE),
+    ("see you later", GOODBYE),
+    ("Goodbye 👋", GOODBYE),
     # Chinese, simplified and traditional
-    ("你好", GREETING), ("您好！", GREETING), ("你們好", GREETING), ("在吗？", GREETING),
-    ("谢谢！", THANKS), ("謝謝你", THANKS), ("多謝", THANKS), ("非常感谢！！", THANKS),
-    ("再见", GOODBYE), ("拜拜~", GOODBYE),
+    ("你好", GREETING),
+    ("您好！", GREETING),
+    ("你們好", GREETING),
+    ("在吗？", GREETING),
+    ("谢谢！", THANKS),
+    ("謝謝你", THANKS),
+    ("多謝", THANKS),
+    ("非常感谢！！", THANKS),
+    ("再见", GOODBYE),
+    ("拜拜~", GOODBYE),
     # Russian
-    ("Привет!", GREETING), ("Здравствуйте", GREETING), ("ДОБРЫЙ ДЕНЬ", GREETING),
-    ("спасибо", THANKS), ("Спасибо большое!", THANKS),
-    ("До свидания!", GOODBYE), ("пока", GOODBYE),
+    ("Привет!", GREETING),
+    ("Здравствуйте", GREETING),
+    ("ДОБРЫЙ ДЕНЬ", GREETING),
+    ("спасибо", THANKS),
+    ("Спасибо большое!", THANKS),
+    ("До свидания!", GOODBYE),
+    ("пока", GOODBYE),
     # Arabic
-    ("مرحبا", GREETING), ("السلام عليكم", GREETING), ("أهلاً", GREETING),
-    ("شكرا", THANKS), ("شكرًا جزيلًا!", THANKS),
+    ("مرحبا", GREETING),
+    ("السلام عليكم", GREETING),
+    ("أهلاً", GREETING),
+    ("شكرا", THANKS),
+    ("شكرًا جزيلًا!", THANKS),
     ("مع السلامة", GOODBYE),
     # French
-    ("Bonjour !", GREETING), ("Salut 😊", GREETING), ("ça va ?", GREETING),
-    ("Merci beaucoup !", THANKS), ("merci", THANKS),
+    ("Bonjour !", GREETING),
+    ("Salut 😊", GREETING),
+    ("ça va ?", GREETING),
+    ("Merci beaucoup !", THANKS),
+    ("merci", THANKS),
     ("Au revoir", GOODBYE),
     # Spanish
-    ("¡Hola!", GREETING), ("Buenos días", GREETING), ("buenas tardes", GREETING),
-    ("¡Muchas gracias!", THANKS), ("gracias", THANKS),
-    ("Adiós", GOODBYE), ("Hasta luego", GOODBYE),
+    ("¡Hola!", GREETING),
+    ("Buenos días", GREETING),
+    ("buenas tardes", GREETING),
+    ("¡Muchas gracias!", THANKS),
+    ("gracias", THANKS),
+    ("Adiós", GOODBYE),
+    ("Hasta luego", GOODBYE),
 ]
 
 
@@ -43,8 +73,20 @@ def test_small_talk_is_recognised(text, intent):
     assert classify(text) == intent
 
 
-@pytest.mark.parametrize("text", ["asdfgh", "qwerty", "zzzzzz", "sdfkjhsdfkjh", "QWERTY!!",
-                                  "asdf asdf", "ffffffff", "фывапр", "цукен"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "asdfgh",
+        "qwerty",
+        "zzzzzz",
+        "sdfkjhsdfkjh",
+        "QWERTY!!",
+        "asdf asdf",
+        "ffffffff",
+        "фывапр",
+        "цукен",
+    ],
+)
 def test_gibberish(text):
     assert classify(text) == GIBBERISH
 

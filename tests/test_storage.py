@@ -58,11 +58,20 @@ def storage(tmp_path, clock):
         yield store
 
 
-def ask(storage: Storage, user_id: int = 1, *, question: str = "What is the VAT rate?",
-        status: str = "answered", **fields) -> int:
+def ask(
+    storage: Storage,
+    user_id: int = 1,
+    *,
+    question: str = "What is the VAT rate?",
+    status: str = "answered",
+    **fields,
+) -> int:
     return storage.log_interaction(
-        user_id=user_id, question=question, status=status,
-        **{"chat_type": "private", "language": "en", **fields})
+        user_id=user_id,
+        question=question,
+        status=status,
+        **{"chat_type": "private", "language": "en", **fields},
+    )
 
 
 def on_disk(path: Path, sql: str, params=()) -> list[tuple]:
@@ -86,48 +95,78 @@ def file_bytes(path: Path) -> bytes:
 # Redaction -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("write to alice@example.com please", "write to [email] please"),
-    ("John.Smith+vat@mail.company.co.uk", "[email]"),
-    ("邮箱是zhang.san@qq.com谢谢", "邮箱是[email]谢谢"),
-    ("call +86 138 0013 8000", "call [phone]"),
-    ("+86-138-0013-8000", "[phone]"),
-    ("+8613800138000", "[phone]"),
-    ("+1 (415) 555-2671", "[phone]"),
-    ("+44 20 7946 0958 office", "[phone] office"),
-    ("Мой телефон +7 912 345 67 89, как открыть счёт?", "Мой телефон [phone], как открыть счёт?"),
-    ("13800138000", "[phone]"),
-    ("手机13912345678", "手机[phone]"),
-    ("138 0013 8000", "[phone]"),
-    ("138-0013-8000!", "[phone]!"),
-    ("passport E12345678", "passport [passport]"),
-    ("G1234567", "[passport]"),
-    ("护照号码EA1234567", "护照号码[passport]"),
-    ("id 11010119900307451X", "id [id-number]"),
-    ("身份证110101199003074514", "身份证[id-number]"),
-    ("card 6222021234567890123", "card [card]"),
-    ("4111111111111 ok", "[card] ok"),
-    ("4111 1111 1111 1111", "[card]"),
-    ("4111-1111-1111-1111", "[card]"),
-    ("6222 0212 3456 7890 123", "[card]"),
-    ("3782 822463 10005", "[card]"),
-    ("my card 4111 1111 1111 1111 expires 2026", "my card [card] expires 2026"),
-    ("4111111111111111A1234567", "[card][passport]"),
-    ("a@b.cc and bob@x.org, +33 1 23 45 67 89",
-     "[email] and [email], [phone]"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("write to alice@example.com please", "write to [email] please"),
+        ("John.Smith+vat@mail.company.co.uk", "[email]"),
+        ("邮箱是zhang.san@qq.com谢谢", "邮箱是[email]谢谢"),
+        ("call +86 138 0013 8000", "call [phone]"),
+        ("+86-138-0013-8000", "[phone]"),
+        ("+8613800138000", "[phone]"),
+        ("+1 (415) 555-2671", "[phone]"),
+        ("+44 20 7946 0958 office", "[phone] office"),
+        (
+            "Мой телефон +7 912 345 67 89, как открыть счёт?",
+            "Мой телефон [phone], как открыть счёт?",
+        ),
+        ("13800138000", "[phone]"),
+        ("手机13912345678", "手机[phone]"),
+        ("138 0013 8000", "[phone]"),
+        ("138-0013-8000!", "[phone]!"),
+        ("passport E12345678", "passport [passport]"),
+        ("G1234567", "[passport]"),
+        ("护照号码EA1234567", "护照号码[passport]"),
+        ("id 11010119900307451X", "id [id-number]"),
+        ("身份证110101199003074514", "身份证[id-number]"),
+        ("card 6222021234567890123", "card [card]"),
+        ("4111111111111 ok", "[card] ok"),
+        ("4111 1111 1111 1111", "[card]"),
+        ("4111-1111-1111-1111", "[card]"),
+        ("6222 0212 3456 7890 123", "[card]"),
+        ("3782 822463 10005", "[card]"),
+        ("my card 4111 1111 1111 1111 expires 2026", "my card [card] expires 2026"),
+        ("4111111111111111A1234567", "[card][passport]"),
+        ("a@b.cc and bob@x.org, +33 1 23 45 67 89", "[email] and [email], [phone]"),
+    ],
+)
 def test_redact_replaces_personal_data(text, expected):
     assert redact(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "13% VAT", "Is VAT 13% or 6%?", "2026", "in 2026 and 2027", "100,000 RMB",
-    "RMB 100 000", "1,000,000,000 yuan", "183 days", "24 hours", "call the 12366 hotline",
-    "Article 12345", "order 1234567", "ISO 9001", "Q1 2026", "2026-03-15 15:30",
-    "+5% growth", "+30 days", "version 1.2.3", "GB/T 19001-2016", "room 1203B",
-    "USD 50000", "between 10 and 20 employees", "code A123456", "3.1415926535",
-    "个税起征点5000元", "注册资本100万元", "@support on Telegram", "e-mail me at home",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "13% VAT",
+        "Is VAT 13% or 6%?",
+        "2026",
+        "in 2026 and 2027",
+        "100,000 RMB",
+        "RMB 100 000",
+        "1,000,000,000 yuan",
+        "183 days",
+        "24 hours",
+        "call the 12366 hotline",
+        "Article 12345",
+        "order 1234567",
+        "ISO 9001",
+        "Q1 2026",
+        "2026-03-15 15:30",
+        "+5% growth",
+        "+30 days",
+        "version 1.2.3",
+        "GB/T 19001-2016",
+        "room 1203B",
+        "USD 50000",
+        "between 10 and 20 employees",
+        "code A123456",
+        "3.1415926535",
+        "个税起征点5000元",
+        "注册资本100万元",
+        "@support on Telegram",
+        "e-mail me at home",
+    ],
+)
 def test_redact_leaves_ordinary_numbers_alone(text):
     assert redact(text) == text
 
@@ -164,12 +203,14 @@ def test_redact_does_not_touch_text_without_digits_or_at_signs(text):
     assert redact(text) == text
 
 
-@given(st.one_of(
-    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True).map(lambda s: (s, "[phone]")),
-    st.from_regex(r"[A-Z]{1,2}[0-9]{7,9}", fullmatch=True).map(lambda s: (s, "[passport]")),
-    st.from_regex(r"[1-9][0-9]{16}[0-9X]", fullmatch=True).map(lambda s: (s, "[id-number]")),
-    st.from_regex(r"[0-9]{13,17}|[0-9]{19}", fullmatch=True).map(lambda s: (s, "[card]")),
-))
+@given(
+    st.one_of(
+        st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True).map(lambda s: (s, "[phone]")),
+        st.from_regex(r"[A-Z]{1,2}[0-9]{7,9}", fullmatch=True).map(lambda s: (s, "[passport]")),
+        st.from_regex(r"[1-9][0-9]{16}[0-9X]", fullmatch=True).map(lambda s: (s, "[id-number]")),
+        st.from_regex(r"[0-9]{13,17}|[0-9]{19}", fullmatch=True).map(lambda s: (s, "[card]")),
+    )
+)
 def test_redact_finds_generated_numbers_in_a_sentence(case):
     number, placeholder = case
     assert redact(f"mine is {number}, thanks") == f"mine is {placeholder}, thanks"
@@ -224,14 +265,29 @@ def test_bad_arguments_are_refused(tmp_path):
 
 
 def test_connection_settings(storage):
-    pragma = {name: storage.db.execute(f"PRAGMA {name}").fetchone()[0] for name in
-              ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "secure_delete",
-               "user_version")}
-    assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
-                      "busy_timeout": 5000, "secure_delete": 1, "user_version": SCHEMA_VERSION}
+    pragma = {
+        name: storage.db.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in (
+            "journal_mode",
+            "synchronous",
+            "foreign_keys",
+            "busy_timeout",
+            "secure_delete",
+            "user_version",
+        )
+    }
+    assert pragma == {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "foreign_keys": 1,
+        "busy_timeout": 5000,
+        "secure_delete": 1,
+        "user_version": SCHEMA_VERSION,
+    }
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
         storage.db.table("feedback").insert(
-            {"interaction_id": 999, "time": "t", "user_key": "k", "helpful": 1})
+            {"interaction_id": 999, "time": "t", "user_key": "k", "helpful": 1}
+        )
 
 
 def test_context_manager_closes_and_the_data_stays(tmp_path):
@@ -267,24 +323,39 @@ def test_the_raw_user_id_is_never_written(storage):
             assert str(user_id) not in map(str, row.values()), (table, row)
     assert b"987654321" not in file_bytes(storage.path)
     assert on_disk(storage.path, "SELECT user_key FROM interactions") == [
-        (storage.user_key(user_id),)]
+        (storage.user_key(user_id),)
+    ]
 
 
 # The question log ------------------------------------------------------------------------
 
 
 def test_log_interaction_writes_a_redacted_row(storage):
-    first = ask(storage, question="hi, I am alice@example.com, my passport is E12345678",
-                status="answered", entry_id="visa", score=0.91, took_ms=12.5,
-                text_source="curated", language="ru")
+    first = ask(
+        storage,
+        question="hi, I am alice@example.com, my passport is E12345678",
+        status="answered",
+        entry_id="visa",
+        score=0.91,
+        took_ms=12.5,
+        text_source="curated",
+        language="ru",
+    )
     second = ask(storage, chat_type="cli", channel="cli", status="smalltalk")
     assert second == first + 1
     row = storage.db.table("interactions").get(first)
     assert row == {
-        "id": first, "time": "2026-03-01T12:00:00+00:00", "user_key": storage.user_key(1),
-        "chat_type": "private", "language": "ru",
-        "question": "hi, I am [email], my passport is [passport]", "status": "answered",
-        "entry_id": "visa", "score": 0.91, "took_ms": 12.5, "text_source": "curated",
+        "id": first,
+        "time": "2026-03-01T12:00:00+00:00",
+        "user_key": storage.user_key(1),
+        "chat_type": "private",
+        "language": "ru",
+        "question": "hi, I am [email], my passport is [passport]",
+        "status": "answered",
+        "entry_id": "visa",
+        "score": 0.91,
+        "took_ms": 12.5,
+        "text_source": "curated",
         "channel": "telegram",
     }
     assert storage.db.table("interactions").get(second)["channel"] == "cli"
@@ -294,10 +365,15 @@ def test_log_interaction_writes_a_redacted_row(storage):
     assert count(storage.path, "unanswered") == 0
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("status", "maybe"), ("chat_type", "channel"), ("channel", "sms"),
-    ("text_source", "guess"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("status", "maybe"),
+        ("chat_type", "channel"),
+        ("channel", "sms"),
+        ("text_source", "guess"),
+    ],
+)
 def test_log_interaction_refuses_unknown_values(storage, field, value):
     with pytest.raises(ValueError, match=field):
         ask(storage, **{field: value})
@@ -305,16 +381,29 @@ def test_log_interaction_refuses_unknown_values(storage, field, value):
 
 
 def test_an_unanswered_question_joins_the_queue(storage):
-    interaction_id = ask(storage, question="Can I call +86 138 0013 8000?", status="unanswered",
-                         language="zh", chat_id=555)
+    interaction_id = ask(
+        storage,
+        question="Can I call +86 138 0013 8000?",
+        status="unanswered",
+        language="zh",
+        chat_id=555,
+    )
     [item] = storage.list_unanswered()
     assert item == {
-        "id": 1, "interaction_id": interaction_id, "time": "2026-03-01T12:00:00+00:00",
-        "user_key": storage.user_key(1), "language": "zh", "question": "Can I call [phone]?",
-        "status": "new", "resolved_entry_id": None, "resolved_time": None, "notified": False,
+        "id": 1,
+        "interaction_id": interaction_id,
+        "time": "2026-03-01T12:00:00+00:00",
+        "user_key": storage.user_key(1),
+        "language": "zh",
+        "question": "Can I call [phone]?",
+        "status": "new",
+        "resolved_entry_id": None,
+        "resolved_time": None,
+        "notified": False,
     }
     assert on_disk(storage.path, "SELECT unanswered_id, chat_id, language FROM notify") == [
-        (1, 555, "zh")]
+        (1, 555, "zh")
+    ]
 
 
 def test_feedback_is_one_row_per_user_and_answer(storage):
@@ -322,9 +411,9 @@ def test_feedback_is_one_row_per_user_and_answer(storage):
     storage.log_feedback(interaction_id, 7, True)
     storage.log_feedback(interaction_id, 7, False)
     storage.log_feedback(interaction_id, 8, True)
-    assert on_disk(storage.path, "SELECT interaction_id, user_key, helpful FROM feedback "
-                                 "ORDER BY id") == [
-        (interaction_id, storage.user_key(7), 0), (interaction_id, storage.user_key(8), 1)]
+    assert on_disk(
+        storage.path, "SELECT interaction_id, user_key, helpful FROM feedback ORDER BY id"
+    ) == [(interaction_id, storage.user_key(7), 0), (interaction_id, storage.user_key(8), 1)]
     with pytest.raises(UnknownIdError, match="interaction id"):
         storage.log_feedback(999, 7, True)
 
@@ -363,10 +452,14 @@ def test_set_unanswered_status_is_validated_and_all_or_nothing(storage, clock):
     assert storage.set_unanswered_status([1, 2], "resolved", "vat-rate") == 2
     item = storage.list_unanswered(status="resolved")[0]
     assert (item["resolved_entry_id"], item["resolved_time"]) == (
-        "vat-rate", "2026-03-01T17:00:00+00:00")
+        "vat-rate",
+        "2026-03-01T17:00:00+00:00",
+    )
     assert storage.set_unanswered_status([2], "new") == 1
     assert [(i["id"], i["resolved_entry_id"]) for i in storage.list_unanswered()] == [
-        (2, None), (3, None)]
+        (2, None),
+        (3, None),
+    ]
     with pytest.raises(UnknownIdError, match="98, 99") as error:
         storage.set_unanswered_status([3, 99, 98], "ignored")
     assert error.value.ids == [98, 99]
@@ -394,7 +487,9 @@ def test_pending_notifications_reach_each_asker_once(storage):
 
     pending = storage.pending_notifications(["work-visa"])
     assert [(p["chat_id"], p["ids"], p["language"], p["entry_id"]) for p in pending] == [
-        (101, [1, 2], "en", "work-visa"), (202, [3], "zh", "work-visa")]
+        (101, [1, 2], "en", "work-visa"),
+        (202, [3], "zh", "work-visa"),
+    ]
     assert pending[0]["question"] == visa and pending[0]["id"] == 1
     assert pending[0]["user_key"] == storage.user_key(1)
     assert [p["chat_id"] for p in storage.pending_notifications()] == [101, 202, 505]
@@ -403,7 +498,13 @@ def test_pending_notifications_reach_each_asker_once(storage):
     assert storage.pending_notifications(["work-visa"]) == []
     assert on_disk(storage.path, "SELECT unanswered_id FROM notify ORDER BY 1") == [(6,), (7,)]
     assert [i["notified"] for i in storage.list_unanswered(status="resolved")] == [
-        True, True, True, False, False, False]
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_opting_out_deletes_chat_ids_and_stops_keeping_them(storage):
@@ -431,7 +532,8 @@ def test_user_language_is_remembered_and_can_be_cleared(storage):
     storage.set_user_language(5, None)
     assert storage.get_user_language(5) is None
     assert on_disk(storage.path, "SELECT user_key, notify_opt_out FROM users") == [
-        (storage.user_key(5), 1)]
+        (storage.user_key(5), 1)
+    ]
 
 
 # Staff relays ----------------------------------------------------------------------------
@@ -440,17 +542,34 @@ def test_user_language_is_remembered_and_can_be_cleared(storage):
 def test_relays_lead_a_staff_reply_back_to_the_asker_after_a_restart(tmp_path):
     path = tmp_path / "bot.db"
     with Storage(path, SECRET) as store:
-        store.save_relay(staff_chat_id=-100123, staff_message_id=77, user_chat_id=555,
-                         user_id=555, language="ru", user_message_id=12,
-                         question="Мой телефон +7 912 345 67 89, как открыть счёт?")
-        store.save_relay(staff_chat_id=-100123, staff_message_id=78, user_chat_id=666,
-                         user_id=666, language="en", question="Where is the tax office?")
+        store.save_relay(
+            staff_chat_id=-100123,
+            staff_message_id=77,
+            user_chat_id=555,
+            user_id=555,
+            language="ru",
+            user_message_id=12,
+            question="Мой телефон +7 912 345 67 89, как открыть счёт?",
+        )
+        store.save_relay(
+            staff_chat_id=-100123,
+            staff_message_id=78,
+            user_chat_id=666,
+            user_id=666,
+            language="en",
+            question="Where is the tax office?",
+        )
     with Storage(path, SECRET) as store:
         relay = store.find_relay(-100123, 77)
         assert relay == {
-            "staff_chat_id": -100123, "staff_message_id": 77, "user_chat_id": 555,
-            "user_message_id": 12, "user_key": store.user_key(555), "language": "ru",
-            "question": "Мой телефон [phone], как открыть счёт?", "time": relay["time"],
+            "staff_chat_id": -100123,
+            "staff_message_id": 77,
+            "user_chat_id": 555,
+            "user_message_id": 12,
+            "user_key": store.user_key(555),
+            "language": "ru",
+            "question": "Мой телефон [phone], как открыть счёт?",
+            "time": relay["time"],
         }
         assert store.find_relay(-100123, 78)["user_chat_id"] == 666
         assert store.find_relay(-100123, 79) is None
@@ -461,8 +580,14 @@ def test_relays_lead_a_staff_reply_back_to_the_asker_after_a_restart(tmp_path):
 
 
 def relay(storage: Storage, message_id: int, user_id: int) -> None:
-    storage.save_relay(staff_chat_id=-1, staff_message_id=message_id, user_chat_id=user_id,
-                       user_id=user_id, language="en", question="q")
+    storage.save_relay(
+        staff_chat_id=-1,
+        staff_message_id=message_id,
+        user_chat_id=user_id,
+        user_id=user_id,
+        language="en",
+        question="q",
+    )
 
 
 def test_purge_deletes_what_is_older_than_the_retention_period(storage, clock):
@@ -505,8 +630,9 @@ def test_forget_deletes_everything_about_one_user(storage):
     assert storage.forget(alice) == 9
     key = storage.user_key(alice)
     for table in TABLES:
-        assert on_disk(storage.path, f"SELECT count(*) FROM {table} WHERE user_key = ?",
-                       [key]) == [(0,)]
+        assert on_disk(storage.path, f"SELECT count(*) FROM {table} WHERE user_key = ?", [key]) == [
+            (0,)
+        ]
     assert [count(storage.path, t) for t in TABLES] == [1, 1, 0, 1, 1, 1]
     assert storage.get_user_language(bob) == "es"
     assert storage.forget(alice) == 0
@@ -532,16 +658,33 @@ def test_a_newer_release_upgrades_a_version_1_database(tmp_path):
     path = tmp_path / "bot.db"
     with Database(path) as db:
         assert migrate(db, MIGRATIONS[:1]) == 1
-        db.table("interactions").insert({
-            "time": "2026-01-05T10:00:00+00:00", "user_key": "0123456789abcdef",
-            "chat_type": "private", "language": "ru", "question": "old question",
-            "status": "unanswered"})
-        db.table("unanswered").insert({
-            "interaction_id": 1, "time": "2026-01-05T10:00:00+00:00",
-            "user_key": "0123456789abcdef", "language": "ru", "question": "old question"})
-        db.table("feedback").insert({
-            "interaction_id": 1, "time": "2026-01-05T10:01:00+00:00",
-            "user_key": "0123456789abcdef", "helpful": False})
+        db.table("interactions").insert(
+            {
+                "time": "2026-01-05T10:00:00+00:00",
+                "user_key": "0123456789abcdef",
+                "chat_type": "private",
+                "language": "ru",
+                "question": "old question",
+                "status": "unanswered",
+            }
+        )
+        db.table("unanswered").insert(
+            {
+                "interaction_id": 1,
+                "time": "2026-01-05T10:00:00+00:00",
+                "user_key": "0123456789abcdef",
+                "language": "ru",
+                "question": "old question",
+            }
+        )
+        db.table("feedback").insert(
+            {
+                "interaction_id": 1,
+                "time": "2026-01-05T10:01:00+00:00",
+                "user_key": "0123456789abcdef",
+                "helpful": False,
+            }
+        )
         assert "relays" not in db.table_names()
 
     with Storage(path, SECRET) as store:
@@ -551,7 +694,10 @@ def test_a_newer_release_upgrades_a_version_1_database(tmp_path):
         assert (row["question"], row["channel"]) == ("old question", "telegram")
         [item] = store.list_unanswered()
         assert (item["question"], item["status"], item["notified"]) == (
-            "old question", "new", False)
+            "old question",
+            "new",
+            False,
+        )
         assert count(path, "feedback") == 1
         assert store.set_unanswered_status([1], "resolved", "visa") == 1
         assert ask(store) == 2
@@ -593,8 +739,13 @@ def test_a_failing_migration_changes_nothing(tmp_path):
 def test_what_was_logged_survives_a_killed_process(tmp_path):
     path, logged = tmp_path / "bot.db", 40
     with open(tmp_path / "child.err", "w") as err:
-        child = subprocess.Popen([sys.executable, str(CHILD), str(path), str(logged)],
-                                 stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
+        child = subprocess.Popen(
+            [sys.executable, str(CHILD), str(path), str(logged)],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=ROOT,
+        )
     watchdog = threading.Timer(60, child.kill)
     watchdog.start()
     ids = []
@@ -613,19 +764,30 @@ def test_what_was_logged_survives_a_killed_process(tmp_path):
     assert len(ids) == logged
     with Storage.open(path) as store:
         assert store.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        found = dict(store.db.execute(
-            "SELECT id, question FROM interactions WHERE id <= ?", [max(ids)]).fetchall())
+        found = dict(
+            store.db.execute(
+                "SELECT id, question FROM interactions WHERE id <= ?", [max(ids)]
+            ).fetchall()
+        )
         assert found == {i: f"question {n}" for n, i in enumerate(ids)}
         queued = store.db.execute(
-            "SELECT count(*) FROM unanswered WHERE interaction_id <= ?", [max(ids)])
+            "SELECT count(*) FROM unanswered WHERE interaction_id <= ?", [max(ids)]
+        )
         assert queued.fetchone()[0] == logged // 2
 
 
 def test_threads_logging_at_once_lose_nothing(storage):
     def work(thread: int) -> list[int]:
-        return [ask(storage, thread, question=f"thread {thread} question {i}",
-                    status="unanswered" if i % 4 == 0 else "answered", chat_id=thread)
-                for i in range(200)]
+        return [
+            ask(
+                storage,
+                thread,
+                question=f"thread {thread} question {i}",
+                status="unanswered" if i % 4 == 0 else "answered",
+                chat_id=thread,
+            )
+            for i in range(200)
+        ]
 
     with ThreadPoolExecutor(8) as pool:
         ids = [i for batch in pool.map(work, range(8)) for i in batch]
@@ -639,6 +801,7 @@ def test_threads_logging_at_once_lose_nothing(storage):
 def test_two_connections_write_at_once_without_database_is_locked(tmp_path):
     path = tmp_path / "bot.db"
     with Storage(path, SECRET) as first, Storage(path, SECRET) as second:
+
         def work(thread: int) -> None:
             store = first if thread % 2 else second
             for i in range(50):
@@ -655,26 +818,41 @@ def test_stats_count_recent_questions_by_outcome_and_language(tmp_path):
     now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
     clock = [now - timedelta(days=10)]
     with Storage(tmp_path / "s.db", b"k" * 32, clock=lambda: clock[0]) as storage:
-        storage.log_interaction(user_id=1, chat_type="private", language="ru",
-                                question="old", status="answered")
+        storage.log_interaction(
+            user_id=1, chat_type="private", language="ru", question="old", status="answered"
+        )
         clock[0] = now
         for lang, status in [("ru", "answered"), ("ru", "unanswered"), ("zh", "answered")]:
-            storage.log_interaction(user_id=2, chat_type="private", language=lang,
-                                    question="q", status=status)
+            storage.log_interaction(
+                user_id=2, chat_type="private", language=lang, question="q", status=status
+            )
         figures = storage.stats(days=7)
-    assert figures == {"days": 7, "total": 3, "by_status": {"answered": 2, "unanswered": 1},
-                       "by_language": {"ru": 2, "zh": 1}}
+    assert figures == {
+        "days": 7,
+        "total": 3,
+        "by_status": {"answered": 2, "unanswered": 1},
+        "by_language": {"ru": 2, "zh": 1},
+    }
 
 
 def test_machine_translations_are_stored_by_source_hash_and_model(tmp_path):
     with Storage.open(tmp_path / "t.db") as storage:
-        row = dict(source_hash="abc", source_lang="en", target_lang="ru", model="en-ru@1.0",
-                   kind="answer", source="Hello", text="Привет")
+        row = dict(
+            source_hash="abc",
+            source_lang="en",
+            target_lang="ru",
+            model="en-ru@1.0",
+            kind="answer",
+            source="Hello",
+            text="Привет",
+        )
         storage.put_translation(**row)
         storage.put_translation(**{**row, "text": "Здравствуйте"})  # same key: replaced
         storage.put_translation(**{**row, "model": "en-ru@1.1", "text": "Добрый день"})
         storage.put_translation(**{**row, "target_lang": "fr", "text": "Bonjour"})
         ru = storage.translations("ru")
         assert sorted((r["model"], r["text"]) for r in ru) == [
-            ("en-ru@1.0", "Здравствуйте"), ("en-ru@1.1", "Добрый день")]
+            ("en-ru@1.0", "Здравствуйте"),
+            ("en-ru@1.1", "Добрый день"),
+        ]
         assert len(storage.translations()) == 3

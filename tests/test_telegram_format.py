@@ -3,7 +3,7 @@ import html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.telegram_format import split_text, topic_page
+from bot.telegram.format import split_text, topic_page
 
 
 def test_short_text_is_one_piece():
@@ -33,7 +33,9 @@ def test_split_never_loses_text_or_exceeds_the_limit(text, limit):
 def test_topic_pages(small_answerer):
     text, keyboard = topic_page(small_answerer, "money", 0, "zh")
     assert text.startswith("资金")
-    assert [row[0].text for row in keyboard.inline_keyboard[:2]] == ["公司银行账户怎么开？",
-                                                                     "什么是发票？"]
+    assert [row[0].text for row in keyboard.inline_keyboard[:2]] == [
+        "公司银行账户怎么开？",
+        "什么是发票？",
+    ]
     assert topic_page(small_answerer, "money", 1, "en") is None
     assert topic_page(small_answerer, "nope", 0, "en") is None

@@ -31,6 +31,7 @@ def no_network(monkeypatch) -> list:
         def _refuse(*args, **kwargs):
             attempts.append(name)
             raise OSError(f"network blocked in tests: {name}")
+
         return _refuse
 
     class BlockedSocket(socket.socket):
@@ -55,7 +56,10 @@ def translator(tmp_path, packages) -> MachineTranslator:
 
 def test_installed_pairs_and_pivots(translator):
     assert [(p.source, p.target) for p in translator.pairs()] == [
-        ("en", "xx"), ("xx", "en"), ("zh", "en")]
+        ("en", "xx"),
+        ("xx", "en"),
+        ("zh", "en"),
+    ]
     assert translator.covers("en", "xx") and translator.covers("zh", "xx")
     assert not translator.covers("xx", "zh")
     assert translator.model_version("en", "xx") == "en-xx@1.0"
@@ -71,12 +75,16 @@ def test_translation_is_word_for_word_and_pivots_through_english(translator, no_
 
 
 def test_markdown_links_numbers_and_lines_survive(translator, no_network):
-    text = ("open a bank account:\n\n- bank: 25% of RMB 20,000\n"
-            "- see [bank](https://www.pbc.gov.cn/) or https://example.org/a_b?c=1\n")
+    text = (
+        "open a bank account:\n\n- bank: 25% of RMB 20,000\n"
+        "- see [bank](https://www.pbc.gov.cn/) or https://example.org/a_b?c=1\n"
+    )
     out = translator.translate(text, "en", "xx")
-    assert out.splitlines()[1:] == ["", "- BANCO: 25% of RMB 20,000",
-                                    "- see [BANCO](https://www.pbc.gov.cn/) or "
-                                    "https://example.org/a_b?c=1"]
+    assert out.splitlines()[1:] == [
+        "",
+        "- BANCO: 25% of RMB 20,000",
+        "- see [BANCO](https://www.pbc.gov.cn/) or https://example.org/a_b?c=1",
+    ]
     assert out.startswith("ABRIR a BANCO CUENTA")
     assert no_network == []
 
@@ -116,8 +124,7 @@ def test_reinstalling_a_pair_serves_the_new_model(tmp_path, packages):
 
 def test_index_install_offline_fails_clearly(tmp_path, no_network):
     t = MachineTranslator(tmp_path / "models")
-    with pytest.raises(TranslationError, match="cannot reach the Argos package index.*"
-                                               "--from-file"):
+    with pytest.raises(TranslationError, match="cannot reach the Argos package index.*--from-file"):
         t.install_from_index(["ru"])
     assert t.pairs() == []
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from bot import curation
-from bot.cli_common import KB_OPTION, open_storage, problems_message
+from bot.cli.common import KB_OPTION, open_storage, problems_message
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
@@ -42,21 +42,31 @@ class Since(click.ParamType):
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            self.fail(f"{value!r} is neither a time span like 7d, 24h or 30m nor a date like "
-                      "2026-11-01", param, ctx)
+            self.fail(
+                f"{value!r} is neither a time span like 7d, 24h or 30m nor a date like 2026-11-01",
+                param,
+                ctx,
+            )
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 SINCE_OPTION = click.option(
-    "--since", type=Since(),
+    "--since",
+    type=Since(),
     help="Only questions asked since then: a span back from now (30m, 24h, 7d, 2w) or a "
-         "UTC date or time (2026-11-01, 2026-11-01T09:00).")
+    "UTC date or time (2026-11-01, 2026-11-01T09:00).",
+)
 LANG_OPTION = click.option("--lang", help="Only questions in this language, e.g. ru.")
 STATUS_OPTION = click.option(
-    "--status", type=click.Choice([*UNANSWERED_STATUSES, "all"]), default="new",
-    show_default=True, help="Only questions with this status (all: any status).")
-JSON_OPTION = click.option("--json", "as_json", is_flag=True,
-                           help="One JSON object per line instead of a table.")
+    "--status",
+    type=click.Choice([*UNANSWERED_STATUSES, "all"]),
+    default="new",
+    show_default=True,
+    help="Only questions with this status (all: any status).",
+)
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per line instead of a table."
+)
 IDS_ARGUMENT = click.argument("ids", nargs=-1, type=int, required=True)
 
 
@@ -69,16 +79,23 @@ def unanswered() -> None:
 def _storage(config: Config) -> Iterator[Storage]:
     storage = open_storage(config)
     if storage is None:
-        raise click.ClickException(f"no database yet at {config.storage.database}: the bot "
-                                   "has not logged anything")
+        raise click.ClickException(
+            f"no database yet at {config.storage.database}: the bot has not logged anything"
+        )
     with storage:
         yield storage
 
 
-def _query(storage: Storage, since: datetime | None, lang: str | None, status: str,
-           limit: int | None = None) -> list[dict]:
-    return storage.list_unanswered(since=since, language=lang, limit=limit,
-                                   status=None if status == "all" else status)
+def _query(
+    storage: Storage,
+    since: datetime | None,
+    lang: str | None,
+    status: str,
+    limit: int | None = None,
+) -> list[dict]:
+    return storage.list_unanswered(
+        since=since, language=lang, limit=limit, status=None if status == "all" else status
+    )
 
 
 def _items(storage: Storage, ids: tuple[int, ...]) -> list[dict]:
@@ -86,8 +103,10 @@ def _items(storage: Storage, ids: tuple[int, ...]) -> list[dict]:
     rows = {row["id"]: row for row in storage.list_unanswered(status=None, ids=ids)}
     unknown = [str(i) for i in dict.fromkeys(ids) if i not in rows]
     if unknown:
-        raise click.ClickException(f"unknown unanswered question id(s): {', '.join(unknown)}; "
-                                   "nothing changed (see `unanswered list --status all`)")
+        raise click.ClickException(
+            f"unknown unanswered question id(s): {', '.join(unknown)}; "
+            "nothing changed (see `unanswered list --status all`)"
+        )
     return [rows[i] for i in dict.fromkeys(ids)]
 
 
@@ -100,7 +119,7 @@ def _load(config: Config, kb_dir: Path) -> KnowledgeBase:
 
 def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _ids(ids: tuple[int, ...] | list[int]) -> str:
@@ -114,8 +133,14 @@ def _ids(ids: tuple[int, ...] | list[int]) -> str:
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most this many questions.")
 @JSON_OPTION
 @click.pass_obj
-def list_(config: Config, since: datetime | None, lang: str | None, status: str,
-          limit: int | None, as_json: bool) -> None:
+def list_(
+    config: Config,
+    since: datetime | None,
+    lang: str | None,
+    status: str,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """List queued questions, oldest first; times are UTC.
 
     Example: python -m bot unanswered list --since 7d --lang ru
@@ -132,8 +157,10 @@ def list_(config: Config, since: datetime | None, lang: str | None, status: str,
     click.echo(f"{'id':>6}  {'time (UTC)':<16}  {'lang':<4}  {'status':<8}  question")
     for row in rows:
         when = row["time"][:16].replace("T", " ")
-        click.echo(f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {row['status']:<8}  "
-                   f"{_cut(row['question'])}")
+        click.echo(
+            f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {row['status']:<8}  "
+            f"{_cut(row['question'])}"
+        )
     click.echo(f"{len(rows)} question(s)")
 
 
@@ -147,15 +174,25 @@ def _encoder():
 @SINCE_OPTION
 @LANG_OPTION
 @STATUS_OPTION
-@click.option("--threshold", type=click.FloatRange(-1, 1), default=curation.DEFAULT_THRESHOLD,
-              show_default=True,
-              help="Mean cosine similarity two groups need to merge: higher gives smaller, "
-                   "purer clusters.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(-1, 1),
+    default=curation.DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Mean cosine similarity two groups need to merge: higher gives smaller, purer clusters.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Show only the biggest N clusters.")
 @JSON_OPTION
 @click.pass_obj
-def clusters(config: Config, since: datetime | None, lang: str | None, status: str,
-             threshold: float, limit: int | None, as_json: bool) -> None:
+def clusters(
+    config: Config,
+    since: datetime | None,
+    lang: str | None,
+    status: str,
+    threshold: float,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Group questions that mean the same thing, in any language; biggest first.
 
     Example: python -m bot unanswered clusters --since 30d
@@ -172,14 +209,25 @@ def clusters(config: Config, since: datetime | None, lang: str | None, status: s
         raise click.ClickException(str(exc)) from exc
     for n, cluster in enumerate(found, 1):
         if as_json:
-            click.echo(json.dumps({
-                "summary": cluster.summary, "representative": cluster.representative,
-                "representative_id": cluster.representative_id, "people": len(cluster.users),
-                "languages": cluster.languages, "ids": sorted(cluster.ids),
-                "questions": [{"id": i, "language": lang, "question": q} for i, lang, q in
-                              zip(cluster.ids, cluster.item_languages, cluster.questions,
-                                  strict=True)],
-            }, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "summary": cluster.summary,
+                        "representative": cluster.representative,
+                        "representative_id": cluster.representative_id,
+                        "people": len(cluster.users),
+                        "languages": cluster.languages,
+                        "ids": sorted(cluster.ids),
+                        "questions": [
+                            {"id": i, "language": lang, "question": q}
+                            for i, lang, q in zip(
+                                cluster.ids, cluster.item_languages, cluster.questions, strict=True
+                            )
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
             continue
         langs = ", ".join(f"{code} {count}" for code, count in cluster.languages.items())
         click.echo(f"{n}. {cluster.counts} asked about: {_cut(cluster.representative)}")
@@ -189,14 +237,20 @@ def clusters(config: Config, since: datetime | None, lang: str | None, status: s
         if len(cluster.questions) > 4:
             click.echo(f"   ... and {len(cluster.questions) - 4} more")
     if not as_json:
-        click.echo("\nNext: `unanswered resolve IDS --entry ENTRY_ID` to add them to an entry, "
-                   "`unanswered new-entry IDS` to draft one, or `unanswered ignore IDS`.")
+        click.echo(
+            "\nNext: `unanswered resolve IDS --entry ENTRY_ID` to add them to an entry, "
+            "`unanswered new-entry IDS` to draft one, or `unanswered ignore IDS`."
+        )
 
 
 @unanswered.command()
 @IDS_ARGUMENT
-@click.option("--entry", "entry_id", required=True,
-              help="Id of the knowledge-base entry that answers these questions.")
+@click.option(
+    "--entry",
+    "entry_id",
+    required=True,
+    help="Id of the knowledge-base entry that answers these questions.",
+)
 @KB_OPTION
 @click.pass_obj
 def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | None) -> None:
@@ -218,34 +272,51 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
             if curation.is_unfinished(plan.entry):
                 raise curation.CurationError(
                     f"entry {entry_id!r} is not finished (TODO answer or `todo` tag in "
-                    f"{plan.entry.source}): complete it first, or askers would be sent a draft")
-            curation.add_alternates(folder, entry_id, questions, languages=languages,
-                                    kb_language=kb.language)
+                    f"{plan.entry.source}): complete it first, or askers would be sent a draft"
+                )
+            curation.add_alternates(
+                folder, entry_id, questions, languages=languages, kb_language=kb.language
+            )
         except curation.CurationError as exc:
             raise click.ClickException(f"{exc}\nNothing changed.") from exc
         storage.set_unanswered_status([item["id"] for item in items], RESOLVED, entry_id)
         waiting = storage.pending_notifications([entry_id])
     translated = sum(1 for lang, _ in plan.added if lang)
     note = f" ({translated} under their curated translation)" if translated else ""
-    click.echo(f"Added {len(plan.added)} question(s) to entry {entry_id} in {plan.file}{note}; "
-               f"{len(plan.skipped)} already there.")
-    click.echo(f"Marked {len(items)} question(s) resolved by {entry_id}: "
-               f"{_ids([item['id'] for item in items])}.")
+    click.echo(
+        f"Added {len(plan.added)} question(s) to entry {entry_id} in {plan.file}{note}; "
+        f"{len(plan.skipped)} already there."
+    )
+    click.echo(
+        f"Marked {len(items)} question(s) resolved by {entry_id}: "
+        f"{_ids([item['id'] for item in items])}."
+    )
     askers = f" and sends the answer to {len(waiting)} waiting asker(s)" if waiting else ""
     click.echo(f"Now send /reload to the bot so that it serves the new phrasings{askers}.")
 
 
 @unanswered.command("new-entry")
 @IDS_ARGUMENT
-@click.option("--topic", help="Topic the entry belongs to (a topic file's name without "
-                              ".yaml, e.g. company); only shown in the draft's hint.")
-@click.option("--append-to", type=click.Path(path_type=Path, dir_okay=False),
-              help="Append the draft to this topic file (e.g. knowledge/company.yaml) instead "
-                   "of printing it; written only if the knowledge base still validates.")
+@click.option(
+    "--topic",
+    help="Topic the entry belongs to (a topic file's name without "
+    ".yaml, e.g. company); only shown in the draft's hint.",
+)
+@click.option(
+    "--append-to",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Append the draft to this topic file (e.g. knowledge/company.yaml) instead "
+    "of printing it; written only if the knowledge base still validates.",
+)
 @KB_OPTION
 @click.pass_obj
-def new_entry(config: Config, ids: tuple[int, ...], topic: str | None, append_to: Path | None,
-              kb_dir: Path | None) -> None:
+def new_entry(
+    config: Config,
+    ids: tuple[int, ...],
+    topic: str | None,
+    append_to: Path | None,
+    kb_dir: Path | None,
+) -> None:
     """Draft a new entry from the questions IDS, for staff to complete.
 
     The draft has an id, the most central question (in the knowledge base's language when
@@ -263,16 +334,17 @@ def new_entry(config: Config, ids: tuple[int, ...], topic: str | None, append_to
     if append_to is None:
         topic_file = folder / f"{topic or 'TOPIC'}.yaml"
         click.echo(f"# Paste under `entries:` in {topic_file}, or rerun with --append-to.")
-        click.echo(curation.new_entry_scaffold(cluster, topic_file, kb_language=language),
-                   nl=False)
+        click.echo(curation.new_entry_scaffold(cluster, topic_file, kb_language=language), nl=False)
         return
     try:
         new_id = curation.append_scaffold(cluster, append_to, kb_language=language)
     except curation.CurationError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Appended draft entry {new_id} to {append_to}, marked # TODO.")
-    click.echo("Write its answer, tags and links and delete the TODO lines before the bot "
-               f"reloads; then: python -m bot unanswered resolve {_ids(ids)} --entry {new_id}")
+    click.echo(
+        "Write its answer, tags and links and delete the TODO lines before the bot "
+        f"reloads; then: python -m bot unanswered resolve {_ids(ids)} --entry {new_id}"
+    )
 
 
 @unanswered.command()

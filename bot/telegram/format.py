@@ -18,9 +18,21 @@ from bot.answering import Answer, Answerer
 MAX_MESSAGE = 4096
 PAGE_SIZE = 8
 LANGUAGE_NAMES = {  # each language's name in itself, for the picker
-    "en": "English", "zh": "中文", "ru": "Русский", "ar": "العربية", "fr": "Français",
-    "es": "Español", "de": "Deutsch", "ja": "日本語", "ko": "한국어", "pt": "Português",
-    "it": "Italiano", "tr": "Türkçe", "vi": "Tiếng Việt", "th": "ไทย", "uk": "Українська",
+    "en": "English",
+    "zh": "中文",
+    "ru": "Русский",
+    "ar": "العربية",
+    "fr": "Français",
+    "es": "Español",
+    "de": "Deutsch",
+    "ja": "日本語",
+    "ko": "한국어",
+    "pt": "Português",
+    "it": "Italiano",
+    "tr": "Türkçe",
+    "vi": "Tiếng Việt",
+    "th": "ไทย",
+    "uk": "Українська",
 }
 
 
@@ -69,43 +81,54 @@ def answer_messages(answer: Answer, answerer: Answerer) -> list[str]:
     return [header + html.escape(chunks[0])] + [html.escape(c) for c in chunks[1:]]
 
 
-def answer_keyboard(answer: Answer, say, interaction_id: int | None
-                    ) -> InlineKeyboardMarkup | None:
+def answer_keyboard(answer: Answer, say, interaction_id: int | None) -> InlineKeyboardMarkup | None:
     """`say(key)` gives the bot's words in the user's language."""
     rows = []
     if answer.status == "answered":
         label = say("source_button")
-        rows += [[InlineKeyboardButton(label if link.title == link.url
-                                       else f"{label}: {link.title}"[:64], url=link.url)]
-                 for link in answer.links[:3]]
+        rows += [
+            [
+                InlineKeyboardButton(
+                    label if link.title == link.url else f"{label}: {link.title}"[:64], url=link.url
+                )
+            ]
+            for link in answer.links[:3]
+        ]
         if interaction_id is not None:
-            rows.append([
-                InlineKeyboardButton(say("helpful"),
-                                     callback_data=f"f:{interaction_id}:1"),
-                InlineKeyboardButton(say("not_helpful"),
-                                     callback_data=f"f:{interaction_id}:0"),
-            ])
+            rows.append(
+                [
+                    InlineKeyboardButton(say("helpful"), callback_data=f"f:{interaction_id}:1"),
+                    InlineKeyboardButton(say("not_helpful"), callback_data=f"f:{interaction_id}:0"),
+                ]
+            )
     elif answer.status == "suggest":
-        rows += [[InlineKeyboardButton(s.question[:120], callback_data=f"e:{s.id}")]
-                 for s in answer.suggestions]
+        rows += [
+            [InlineKeyboardButton(s.question[:120], callback_data=f"e:{s.id}")]
+            for s in answer.suggestions
+        ]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
 def language_keyboard(languages: tuple[str, ...]) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(LANGUAGE_NAMES.get(code, code), callback_data=f"l:{code}")
-               for code in languages]
+    buttons = [
+        InlineKeyboardButton(LANGUAGE_NAMES.get(code, code), callback_data=f"l:{code}")
+        for code in languages
+    ]
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
 
 
 def topics_keyboard(answerer: Answerer, lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([
-        [InlineKeyboardButton(answerer.localizer.topic(t, lang), callback_data=f"t:{t.id}:0")]
-        for t in answerer.kb.topics
-    ])
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(answerer.localizer.topic(t, lang), callback_data=f"t:{t.id}:0")]
+            for t in answerer.kb.topics
+        ]
+    )
 
 
-def topic_page(answerer: Answerer, topic_id: str, page: int, lang: str
-               ) -> tuple[str, InlineKeyboardMarkup] | None:
+def topic_page(
+    answerer: Answerer, topic_id: str, page: int, lang: str
+) -> tuple[str, InlineKeyboardMarkup] | None:
     """The text and keyboard of one page of a topic's questions; None if it does not exist."""
     kb, localizer = answerer.kb, answerer.localizer
     say = localizer.message
@@ -116,16 +139,20 @@ def topic_page(answerer: Answerer, topic_id: str, page: int, lang: str
     if not 0 <= page < pages:
         return None
     ids = topic.entry_ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    rows = [[InlineKeyboardButton(localizer.question(kb.by_id[i], lang)[:120],
-                                  callback_data=f"e:{i}")] for i in ids]
+    rows = [
+        [InlineKeyboardButton(localizer.question(kb.by_id[i], lang)[:120], callback_data=f"e:{i}")]
+        for i in ids
+    ]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton(say(lang, "previous"),
-                                        callback_data=f"t:{topic_id}:{page - 1}"))
+        nav.append(
+            InlineKeyboardButton(say(lang, "previous"), callback_data=f"t:{topic_id}:{page - 1}")
+        )
     nav.append(InlineKeyboardButton(say(lang, "back"), callback_data="tl"))
     if page + 1 < pages:
-        nav.append(InlineKeyboardButton(say(lang, "next"),
-                                        callback_data=f"t:{topic_id}:{page + 1}"))
+        nav.append(
+            InlineKeyboardButton(say(lang, "next"), callback_data=f"t:{topic_id}:{page + 1}")
+        )
     rows.append(nav)
     name = localizer.topic(topic, lang)
     text = html.escape(say(lang, "topic_entries", topic=name))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_common import KB_OPTION, problems_message
+from bot.cli.common import KB_OPTION, problems_message
 from bot.config import Config
 from bot.curation import meaning_clusterer
 from bot.encoder import Encoder
@@ -29,8 +29,10 @@ def parse_since(value: str, now: datetime) -> datetime:
     try:
         since = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is neither a number of days like 30d nor a date "
-                                 "like 2026-11-01", param_hint="--since") from None
+        raise click.BadParameter(
+            f"{value!r} is neither a number of days like 30d nor a date like 2026-11-01",
+            param_hint="--since",
+        ) from None
     since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
     if since > now:
         raise click.BadParameter(f"{value} is in the future", param_hint="--since")
@@ -40,8 +42,9 @@ def parse_since(value: str, now: datetime) -> datetime:
 def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
     """The knowledge base for entry questions and review dates; None (with a warning) if broken."""
     try:
-        return load_knowledge(kb_dir or config.knowledge.dir, config.knowledge.language,
-                              config.knowledge.cache_dir)
+        return load_knowledge(
+            kb_dir or config.knowledge.dir, config.knowledge.language, config.knowledge.cache_dir
+        )
     except KnowledgeError as exc:
         click.echo(problems_message(exc), err=True)
         click.echo("Warning: the report leaves out entry questions and review dates.", err=True)
@@ -49,20 +52,43 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
 
 
 @click.command()
-@click.option("--since", default="30d", show_default=True,
-              help="Start of the period: a number of days back (30d) or a UTC date "
-                   "(2026-11-01). The period ends now.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("report.html"), show_default=True,
-              help="The HTML page to write (self-contained: open it offline, mail it).")
-@click.option("--csv", "csv_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write every table as a UTF-8 CSV file into this folder.")
+@click.option(
+    "--since",
+    default="30d",
+    show_default=True,
+    help="Start of the period: a number of days back (30d) or a UTC date "
+    "(2026-11-01). The period ends now.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML page to write (self-contained: open it offline, mail it).",
+)
+@click.option(
+    "--csv",
+    "csv_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write every table as a UTF-8 CSV file into this folder.",
+)
 @KB_OPTION
-@click.option("--review-age-days", type=click.IntRange(min=1), default=365, show_default=True,
-              help="List entries whose `reviewed` date is older than this many days.")
+@click.option(
+    "--review-age-days",
+    type=click.IntRange(min=1),
+    default=365,
+    show_default=True,
+    help="List entries whose `reviewed` date is older than this many days.",
+)
 @click.pass_obj
-def report(config: Config, since: str, out: Path, csv_dir: Path | None, kb_dir: Path | None,
-           review_age_days: int) -> None:
+def report(
+    config: Config,
+    since: str,
+    out: Path,
+    csv_dir: Path | None,
+    kb_dir: Path | None,
+    review_age_days: int,
+) -> None:
     """Write the managers' report: questions per day, outcomes, languages, top unanswered
     questions, most used entries, helpful feedback, reply time and entries due for review.
 
@@ -74,9 +100,14 @@ def report(config: Config, since: str, out: Path, csv_dir: Path | None, kb_dir: 
     start = parse_since(since, now)
     kb = _knowledge(config, kb_dir)
     try:
-        result = build_report(config.storage.database, kb, since=start, now=now,
-                              review_age_days=review_age_days,
-                              clusterer=meaning_clusterer(Encoder()))
+        result = build_report(
+            config.storage.database,
+            kb,
+            since=start,
+            now=now,
+            review_age_days=review_age_days,
+            clusterer=meaning_clusterer(Encoder()),
+        )
     except ReportError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
@@ -86,7 +117,9 @@ def report(config: Config, since: str, out: Path, csv_dir: Path | None, kb_dir: 
     except OSError as exc:
         raise click.ClickException(f"cannot write the report: {exc}") from exc
     plural = "" if result.total == 1 else "s"
-    click.echo(f"Wrote {out}: {result.total:,} question{plural} from {start:%Y-%m-%d %H:%M} to "
-               f"{now:%Y-%m-%d %H:%M} UTC.")
+    click.echo(
+        f"Wrote {out}: {result.total:,} question{plural} from {start:%Y-%m-%d %H:%M} to "
+        f"{now:%Y-%m-%d %H:%M} UTC."
+    )
     if written:
         click.echo(f"Wrote {len(written)} CSV files to {csv_dir}.")

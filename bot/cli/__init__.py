@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from bot.answering import Answer, Answerer
-from bot.cli_common import (
+from bot.cli.common import (
     KB_OPTION,
     LANG_OPTION,
     check_lang,
@@ -22,17 +22,21 @@ from bot.cli_common import (
     open_storage,
     utf8_streams,
 )
-from bot.cli_kb import kb
-from bot.cli_models import models
-from bot.cli_report import report
-from bot.cli_unanswered import unanswered
+from bot.cli.kb import kb
+from bot.cli.models import models
+from bot.cli.report import report
+from bot.cli.unanswered import unanswered
 from bot.config import Config, ConfigError, load_config
 from bot.matching import SUGGEST
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              help="Configuration file (default: ./config.toml, else built-in defaults).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="Configuration file (default: ./config.toml, else built-in defaults).",
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None) -> None:
     """Offline multilingual FAQ bot for foreign entrepreneurs.
@@ -54,8 +58,9 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 @LANG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question per line.")
 @click.pass_obj
-def ask(config: Config, question: str | None, kb_dir: Path | None, lang: str | None,
-        as_json: bool) -> None:
+def ask(
+    config: Config, question: str | None, kb_dir: Path | None, lang: str | None, as_json: bool
+) -> None:
     """Answer QUESTION, or every line of standard input when QUESTION is left out.
 
     The knowledge base is loaded once, so a file of questions is the staff's regression
@@ -155,20 +160,45 @@ def chat(config: Config, kb_dir: Path | None, lang: str | None) -> None:
 
 @main.command()
 @KB_OPTION
-@click.option("--webhook", "webhook_url", metavar="URL",
-              help="Receive updates on a webhook at this public URL instead of long polling.")
-@click.option("--listen", default="127.0.0.1", show_default=True,
-              help="Address the webhook server listens on.")
-@click.option("--port", default=8443, show_default=True, type=click.IntRange(1, 65535),
-              help="Port the webhook server listens on.")
-@click.option("--terminal", is_flag=True,
-              help="Use the terminal chat even when TELEGRAM_BOT_TOKEN is set.")
-@click.option("--telegram", "require_telegram", is_flag=True,
-              help="Telegram only: fail (exit 1) instead of starting the terminal chat when "
-                   "TELEGRAM_BOT_TOKEN is not set. For services.")
+@click.option(
+    "--webhook",
+    "webhook_url",
+    metavar="URL",
+    help="Receive updates on a webhook at this public URL instead of long polling.",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the webhook server listens on.",
+)
+@click.option(
+    "--port",
+    default=8443,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port the webhook server listens on.",
+)
+@click.option(
+    "--terminal", is_flag=True, help="Use the terminal chat even when TELEGRAM_BOT_TOKEN is set."
+)
+@click.option(
+    "--telegram",
+    "require_telegram",
+    is_flag=True,
+    help="Telegram only: fail (exit 1) instead of starting the terminal chat when "
+    "TELEGRAM_BOT_TOKEN is not set. For services.",
+)
 @click.pass_obj
-def run(config: Config, kb_dir: Path | None, webhook_url: str | None, listen: str, port: int,
-        terminal: bool, require_telegram: bool) -> None:
+def run(
+    config: Config,
+    kb_dir: Path | None,
+    webhook_url: str | None,
+    listen: str,
+    port: int,
+    terminal: bool,
+    require_telegram: bool,
+) -> None:
     """Run the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, else in the terminal.
 
     Long polling by default; --webhook URL --listen HOST --port N for webhook mode. With
@@ -178,15 +208,18 @@ def run(config: Config, kb_dir: Path | None, webhook_url: str | None, listen: st
     Example: TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run
     """
     if require_telegram and config.token is None:
-        raise click.ClickException("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather "
-                                   "and export TELEGRAM_BOT_TOKEN=123456:ABC...")
+        raise click.ClickException(
+            "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather "
+            "and export TELEGRAM_BOT_TOKEN=123456:ABC..."
+        )
     if config.token is None or terminal:
         if not terminal:
-            click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n",
-                       err=True)
+            click.echo(
+                "TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n", err=True
+            )
         chat_loop(load_answerer(config, kb_dir, open_storage(config)), None)
         return
-    from bot import telegram_app
+    from bot.telegram import app as telegram_app
 
     try:
         telegram_app.check_token(config.token)
@@ -196,13 +229,15 @@ def run(config: Config, kb_dir: Path | None, webhook_url: str | None, listen: st
         config = config.with_knowledge_dir(kb_dir)
     storage = open_storage(config, create=True)
     answerer = load_answerer(config, None, storage)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs contain the token
     translator = answerer.localizer.translator
     translate = translator.translate if translator is not None else None
-    telegram_app.run(config, answerer, storage, translate, webhook_url=webhook_url,
-                     listen=listen, port=port)
+    telegram_app.run(
+        config, answerer, storage, translate, webhook_url=webhook_url, listen=listen, port=port
+    )
 
 
 main.add_command(kb)

@@ -1,4 +1,4 @@
-"""The Telegram bot: wiring only. Behaviour lives in handlers.py and telegram_format.py.
+"""The Telegram bot: wiring only. Behaviour lives in handlers.py and format.py.
 
 `build_application()` returns a python-telegram-bot `Application` with every handler, the
 error handler and Telegram's rate limits (AIORateLimiter); services are opened before
@@ -25,9 +25,9 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import handlers
 from bot.answering import Answerer
 from bot.config import Config
+from bot.telegram import handlers
 
 log = logging.getLogger(__name__)
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -39,32 +39,47 @@ class TokenError(Exception):
 
 def check_token(token: str | None) -> str:
     if not token:
-        raise TokenError("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and "
-                         "export TELEGRAM_BOT_TOKEN=123456:ABC...")
+        raise TokenError(
+            "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and "
+            "export TELEGRAM_BOT_TOKEN=123456:ABC..."
+        )
     if not TOKEN_PATTERN.match(token):
-        raise TokenError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, "
-                         "then letters, digits, - and _); check it with @BotFather")
+        raise TokenError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, "
+            "then letters, digits, - and _); check it with @BotFather"
+        )
     return token
 
 
-def build_application(config: Config, answerer: Answerer, storage=None,
-                      translate: Callable[[str, str, str], str | None] | None = None,
-                      request: BaseRequest | None = None) -> Application:
+def build_application(
+    config: Config,
+    answerer: Answerer,
+    storage=None,
+    translate: Callable[[str, str, str], str | None] | None = None,
+    request: BaseRequest | None = None,
+) -> Application:
     """The Application with every handler; `request` replaces the network (tests)."""
-    builder = (Application.builder().token(check_token(config.token))
-               .base_url(config.telegram.base_url).rate_limiter(AIORateLimiter(max_retries=3))
-               .concurrent_updates(True))
+    builder = (
+        Application.builder()
+        .token(check_token(config.token))
+        .base_url(config.telegram.base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+    )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
 
     async def post_init(app: Application) -> None:
         if storage is not None:
             app.bot_data["purge_task"] = asyncio.create_task(purge_daily(storage))
-        app.bot_data.update(answerer=answerer, config=config, storage=storage,
-                            translate=translate,
-                            matching_pool=ThreadPoolExecutor(1, thread_name_prefix="matching"),
-                            translation_pool=ThreadPoolExecutor(
-                                1, thread_name_prefix="translation"))
+        app.bot_data.update(
+            answerer=answerer,
+            config=config,
+            storage=storage,
+            translate=translate,
+            matching_pool=ThreadPoolExecutor(1, thread_name_prefix="matching"),
+            translation_pool=ThreadPoolExecutor(1, thread_name_prefix="translation"),
+        )
 
     async def post_shutdown(app: Application) -> None:
         task = app.bot_data.get("purge_task")
@@ -93,8 +108,11 @@ async def purge_daily(storage, every_s: float = 24 * 3600) -> None:
 
 def wire(app: Application, config: Config) -> None:
     """Every handler in one readable block."""
-    staff_chat = filters.Chat(config.telegram.staff_chat_id) if config.telegram.staff_chat_id \
+    staff_chat = (
+        filters.Chat(config.telegram.staff_chat_id)
+        if config.telegram.staff_chat_id
         else filters.Chat(chat_id=[])
+    )
     app.add_handler(CommandHandler("start", handlers.start))
     app.add_handler(CommandHandler("help", handlers.help_command))
     app.add_handler(CommandHandler("language", handlers.language))
@@ -106,24 +124,43 @@ def wire(app: Application, config: Config) -> None:
     app.add_handler(CommandHandler("unanswered", handlers.unanswered))
     app.add_handler(CommandHandler("stats", handlers.stats))
     app.add_handler(CallbackQueryHandler(handlers.button))
-    app.add_handler(MessageHandler(staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND,
-                                   handlers.relay_reply))
-    app.add_handler(MessageHandler(~staff_chat & filters.TEXT & ~filters.COMMAND,
-                                   handlers.ask))
-    app.add_handler(MessageHandler(~staff_chat & ~filters.TEXT & ~filters.COMMAND
-                                   & ~filters.StatusUpdate.ALL, handlers.not_text))
+    app.add_handler(
+        MessageHandler(
+            staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, handlers.relay_reply
+        )
+    )
+    app.add_handler(MessageHandler(~staff_chat & filters.TEXT & ~filters.COMMAND, handlers.ask))
+    app.add_handler(
+        MessageHandler(
+            ~staff_chat & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            handlers.not_text,
+        )
+    )
     app.add_error_handler(handlers.error_handler)
 
 
-def run(config: Config, answerer: Answerer, storage=None, translate=None, *,
-        webhook_url: str | None = None, listen: str = "127.0.0.1", port: int = 8443) -> None:
+def run(
+    config: Config,
+    answerer: Answerer,
+    storage=None,
+    translate=None,
+    *,
+    webhook_url: str | None = None,
+    listen: str = "127.0.0.1",
+    port: int = 8443,
+) -> None:
     """Serve until interrupted: long polling, or a webhook when `webhook_url` is given."""
     app = build_application(config, answerer, storage, translate)
     updates = Update.ALL_TYPES
     if webhook_url:
         log.info("webhook mode on %s:%s for %s", listen, port, webhook_url)
-        app.run_webhook(listen=listen, port=port, url_path=urlparse(webhook_url).path.lstrip("/"),
-                        webhook_url=webhook_url, allowed_updates=updates)
+        app.run_webhook(
+            listen=listen,
+            port=port,
+            url_path=urlparse(webhook_url).path.lstrip("/"),
+            webhook_url=webhook_url,
+            allowed_updates=updates,
+        )
     else:
         log.info("long polling %s", config.telegram.base_url)
         app.run_polling(allowed_updates=updates)

@@ -1,6 +1,6 @@
 """Telegram handlers: thin adapters between updates and the answering core.
 
-Long-lived services live in `context.bot_data` (set up in telegram_app.py): `answerer`,
+Long-lived services live in `context.bot_data` (set up in app.py): `answerer`,
 `config`, `storage` (or None) and `translate` (text, source, target -> text or None).
 Slow or blocking work (matching, embedding, database writes) runs off the event loop.
 """
@@ -22,7 +22,7 @@ from telegram.ext import ContextTypes
 from bot.answering import Answer, Answerer
 from bot.config import Config
 from bot.storage import UnknownIdError
-from bot.telegram_format import (
+from bot.telegram.format import (
     answer_keyboard,
     answer_messages,
     language_keyboard,
@@ -35,6 +35,7 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 # --- helpers -------------------------------------------------------------------------
+
 
 def _answerer(context: Context) -> Answerer:
     return context.bot_data["answerer"]
@@ -65,8 +66,11 @@ async def matching(context: Context, function, *args, **kwargs):
 async def translated(context: Context, answer: Answer) -> Answer:
     """Translate an answer that has only its source text, now, on the translation thread."""
     answerer = _answerer(context)
-    if (answer.text_source != "source" or not _config(context).translation.live
-            or not answerer.localizer.can_translate(answer.language)):
+    if (
+        answer.text_source != "source"
+        or not _config(context).translation.live
+        or not answerer.localizer.can_translate(answer.language)
+    ):
         return answer
     pool = context.bot_data["translation_pool"]
     return await asyncio.get_running_loop().run_in_executor(pool, answerer.translated, answer)
@@ -75,8 +79,9 @@ async def translated(context: Context, answer: Answer) -> Answer:
 async def chosen_language(update: Update, context: Context) -> str | None:
     """The language the user picked with /language, if any (cached in user_data)."""
     if "lang" not in context.user_data and update.effective_user:
-        context.user_data["lang"] = await _store(context, "get_user_language",
-                                                 update.effective_user.id)
+        context.user_data["lang"] = await _store(
+            context, "get_user_language", update.effective_user.id
+        )
     return context.user_data.get("lang")
 
 
@@ -100,8 +105,10 @@ def is_staff(update: Update, config: Config) -> bool:
     chat = update.effective_chat
     user = update.effective_user
     staff_chat = config.telegram.staff_chat_id
-    return bool((staff_chat and chat and chat.id == staff_chat)
-                or (user and user.id in config.telegram.staff_user_ids))
+    return bool(
+        (staff_chat and chat and chat.id == staff_chat)
+        or (user and user.id in config.telegram.staff_user_ids)
+    )
 
 
 def rate_limited(context: Context, config: Config) -> bool:
@@ -114,32 +121,42 @@ def rate_limited(context: Context, config: Config) -> bool:
     return len(recent) > config.telegram.rate_limit_messages
 
 
-async def send_answer(message: Message, context: Context, answer: Answer,
-                      interaction_id: int | None) -> None:
+async def send_answer(
+    message: Message, context: Context, answer: Answer, interaction_id: int | None
+) -> None:
     answerer = _answerer(context)
     parts = answer_messages(answer, answerer)
-    keyboard = answer_keyboard(answer, lambda key: say(context, answer.language, key),
-                               interaction_id)
+    keyboard = answer_keyboard(
+        answer, lambda key: say(context, answer.language, key), interaction_id
+    )
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await message.reply_html(part, reply_markup=keyboard if last else None,
-                                 disable_web_page_preview=True)
+        await message.reply_html(
+            part, reply_markup=keyboard if last else None, disable_web_page_preview=True
+        )
 
 
 async def log_answer(update: Update, context: Context, answer: Answer) -> int | None:
     chat = update.effective_chat
     user = update.effective_user
     return await _store(
-        context, "log_interaction", user_id=user.id if user else chat.id,
-        chat_type=chat.type if chat else "private", language=answer.language,
-        question=answer.question, status=answer.status, entry_id=answer.id,
-        score=answer.score, took_ms=answer.took_ms, text_source=answer.text_source,
-        channel="telegram", chat_id=chat.id if chat else None,
+        context,
+        "log_interaction",
+        user_id=user.id if user else chat.id,
+        chat_type=chat.type if chat else "private",
+        language=answer.language,
+        question=answer.question,
+        status=answer.status,
+        entry_id=answer.id,
+        score=answer.score,
+        took_ms=answer.took_ms,
+        text_source=answer.text_source,
+        channel="telegram",
+        chat_id=chat.id if chat else None,
     )
 
 
-async def to_staff(update: Update, context: Context, text: str, language: str, kind: str
-                   ) -> bool:
+async def to_staff(update: Update, context: Context, text: str, language: str, kind: str) -> bool:
     """Send a user's question or message to the staff chat and remember who asked."""
     config = _config(context)
     staff_chat = config.telegram.staff_chat_id
@@ -152,20 +169,32 @@ async def to_staff(update: Update, context: Context, text: str, language: str, k
     if translate and language != kb_lang:
         translated = await asyncio.to_thread(translate, text, language, kb_lang)
     who = html.escape(user.full_name if user else "?")
-    lines = [f"<b>{kind}</b>", f"{who} · {html.escape(language)}"
-             + (f" · @{html.escape(user.username)}" if user and user.username else ""),
-             "", html.escape(text)]
+    lines = [
+        f"<b>{kind}</b>",
+        f"{who} · {html.escape(language)}"
+        + (f" · @{html.escape(user.username)}" if user and user.username else ""),
+        "",
+        html.escape(text),
+    ]
     if translated:
         lines += ["", f"<i>{html.escape(kb_lang)}:</i> {html.escape(translated)}"]
     lines += ["", "<i>Reply to this message to answer the user.</i>"]
     sent = await context.bot.send_message(staff_chat, "\n".join(lines), parse_mode=ParseMode.HTML)
-    await _store(context, "save_relay", staff_chat_id=staff_chat,
-                 staff_message_id=sent.message_id, user_chat_id=update.effective_chat.id,
-                 user_id=user.id if user else None, language=language, question=text)
+    await _store(
+        context,
+        "save_relay",
+        staff_chat_id=staff_chat,
+        staff_message_id=sent.message_id,
+        user_chat_id=update.effective_chat.id,
+        user_id=user.id if user else None,
+        language=language,
+        question=text,
+    )
     return True
 
 
 # --- entrepreneurs -------------------------------------------------------------------
+
 
 async def start(update: Update, context: Context) -> None:
     """Greet in the user's language, with the language picker and the topic menu."""
@@ -173,9 +202,11 @@ async def start(update: Update, context: Context) -> None:
     answerer = _answerer(context)
     await update.effective_message.reply_text(
         say(context, lang, "greeting"),
-        reply_markup=language_keyboard(_config(context).languages.supported))
+        reply_markup=language_keyboard(_config(context).languages.supported),
+    )
     await update.effective_message.reply_text(
-        say(context, lang, "topics"), reply_markup=topics_keyboard(answerer, lang))
+        say(context, lang, "topics"), reply_markup=topics_keyboard(answerer, lang)
+    )
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -189,14 +220,16 @@ async def language(update: Update, context: Context) -> None:
     lang = await ui_language(update, context)
     await update.effective_message.reply_text(
         say(context, lang, "choose_language"),
-        reply_markup=language_keyboard(_config(context).languages.supported))
+        reply_markup=language_keyboard(_config(context).languages.supported),
+    )
 
 
 async def topics(update: Update, context: Context) -> None:
     """Browse the knowledge base by topic."""
     lang = await ui_language(update, context)
     await update.effective_message.reply_text(
-        say(context, lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang))
+        say(context, lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang)
+    )
 
 
 async def staff(update: Update, context: Context) -> None:
@@ -225,8 +258,9 @@ async def notify(update: Update, context: Context) -> None:
     choice = (context.args or ["on"])[0].lower()
     off = choice in ("off", "no", "0", "stop")
     await _store(context, "set_notify_opt_out", update.effective_user.id, off)
-    await update.effective_message.reply_text(say(context, lang,
-                                                  "notify_off" if off else "notify_on"))
+    await update.effective_message.reply_text(
+        say(context, lang, "notify_off" if off else "notify_on")
+    )
 
 
 def _question_text(update: Update, context: Context) -> str | None:
@@ -237,11 +271,14 @@ def _question_text(update: Update, context: Context) -> str | None:
         return text
     username = context.bot.username or ""
     mention = f"@{username}"
-    replied = (message.reply_to_message and message.reply_to_message.from_user
-               and message.reply_to_message.from_user.id == context.bot.id)
+    replied = (
+        message.reply_to_message
+        and message.reply_to_message.from_user
+        and message.reply_to_message.from_user.id == context.bot.id
+    )
     if username and mention.lower() in text.lower():
         start_at = text.lower().index(mention.lower())
-        return (text[:start_at] + text[start_at + len(mention):]).strip()
+        return (text[:start_at] + text[start_at + len(mention) :]).strip()
     return text if replied else None
 
 
@@ -260,8 +297,13 @@ async def ask(update: Update, context: Context) -> None:
     context.user_data["warned"] = False
     chosen = await chosen_language(update, context)
     user = update.effective_user
-    answer = await matching(context, _answerer(context).ask, text, lang=chosen,
-                            telegram_code=user.language_code if user else None)
+    answer = await matching(
+        context,
+        _answerer(context).ask,
+        text,
+        lang=chosen,
+        telegram_code=user.language_code if user else None,
+    )
     answer = await translated(context, answer)
     interaction_id = await log_answer(update, context, answer)
     if answer.status == "unanswered":
@@ -330,25 +372,31 @@ async def _topic_button(update: Update, context: Context, rest: str, lang: str) 
         return False
     text, keyboard = shown
     await update.callback_query.answer()
-    await update.callback_query.edit_message_text(text, reply_markup=keyboard,
-                                                  parse_mode=ParseMode.HTML)
+    await update.callback_query.edit_message_text(
+        text, reply_markup=keyboard, parse_mode=ParseMode.HTML
+    )
     return True
 
 
 async def _topic_list_button(update: Update, context: Context, rest: str, lang: str) -> bool:
     await update.callback_query.answer()
     await update.callback_query.edit_message_text(
-        say(context, lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang))
+        say(context, lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang)
+    )
     return True
 
 
 _BUTTONS = {
-    "e": _entry_button, "f": _feedback_button, "l": _language_button, "t": _topic_button,
+    "e": _entry_button,
+    "f": _feedback_button,
+    "l": _language_button,
+    "t": _topic_button,
     "tl": _topic_list_button,
 }
 
 
 # --- staff ---------------------------------------------------------------------------
+
 
 async def relay_reply(update: Update, context: Context) -> None:
     """A staff reply to a forwarded question goes to that user, and to no one else."""
@@ -365,27 +413,37 @@ async def relay_reply(update: Update, context: Context) -> None:
     translated = None
     if translate and lang != kb_lang:
         translated = await asyncio.to_thread(translate, message.text, kb_lang, lang)
-    parts = [f"<b>{html.escape(say(context, lang, 'staff_reply'))}</b>",
-             html.escape(translated or message.text)]
+    parts = [
+        f"<b>{html.escape(say(context, lang, 'staff_reply'))}</b>",
+        html.escape(translated or message.text),
+    ]
     if translated:
-        parts += ["", f"<i>{html.escape(say(context, lang, 'original_text'))}</i>",
-                  html.escape(message.text)]
-    await context.bot.send_message(relay["user_chat_id"], "\n".join(parts),
-                                   parse_mode=ParseMode.HTML)
+        parts += [
+            "",
+            f"<i>{html.escape(say(context, lang, 'original_text'))}</i>",
+            html.escape(message.text),
+        ]
+    await context.bot.send_message(
+        relay["user_chat_id"], "\n".join(parts), parse_mode=ParseMode.HTML
+    )
 
 
 async def refuse(update: Update, context: Context) -> None:
     """Staff commands from anyone else: refused and logged."""
     user = update.effective_user
-    log.warning("refused staff command %r from user %s in chat %s",
-                update.effective_message.text, user.id if user else None,
-                update.effective_chat.id if update.effective_chat else None)
+    log.warning(
+        "refused staff command %r from user %s in chat %s",
+        update.effective_message.text,
+        user.id if user else None,
+        update.effective_chat.id if update.effective_chat else None,
+    )
     lang = await ui_language(update, context)
     await update.effective_message.reply_text(say(context, lang, "not_allowed"))
 
 
 def staff_only(handler):
     """Run `handler` for staff (the staff chat or [telegram] staff_user_ids), refuse others."""
+
     async def guarded(update: Update, context: Context) -> None:
         if is_staff(update, _config(context)):
             await handler(update, context)
@@ -411,14 +469,16 @@ async def reload(update: Update, context: Context) -> None:
         more = f"\n… and {len(exc.problems) - 30} more" if len(exc.problems) > 30 else ""
         await update.effective_message.reply_text(
             f"Knowledge base NOT reloaded: {len(exc.problems)} problem(s); still serving the "
-            f"previous one.\n{problems}{more}")
+            f"previous one.\n{problems}{more}"
+        )
         return
     context.bot_data["answerer"] = answerer
     sent = await notify_resolved(context)
     await update.effective_message.reply_text(
         f"Knowledge base reloaded: {len(answerer.kb.entries)} entries in "
-        f"{len(answerer.kb.topics)} topics." +
-        (f" Sent the answer to {sent} earlier question(s)." if sent else ""))
+        f"{len(answerer.kb.topics)} topics."
+        + (f" Sent the answer to {sent} earlier question(s)." if sent else "")
+    )
 
 
 async def notify_resolved(context: Context) -> int:
@@ -433,11 +493,13 @@ async def notify_resolved(context: Context) -> int:
         answer = await translated(context, answerer.answer_entry(item["entry_id"], lang))
         intro = say(context, lang, "resolved_answer", question=item["question"])
         try:
-            await context.bot.send_message(item["chat_id"], html.escape(intro, quote=False),
-                                           parse_mode=ParseMode.HTML)
+            await context.bot.send_message(
+                item["chat_id"], html.escape(intro, quote=False), parse_mode=ParseMode.HTML
+            )
             for part in answer_messages(answer, answerer):
-                await context.bot.send_message(item["chat_id"], part, parse_mode=ParseMode.HTML,
-                                               disable_web_page_preview=True)
+                await context.bot.send_message(
+                    item["chat_id"], part, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                )
         except TelegramError as exc:  # blocked the bot, deleted the chat: do not retry
             log.warning("could not send a resolved answer to a chat: %s", exc)
         await _store(context, "mark_notified", item["ids"])
@@ -448,18 +510,25 @@ async def notify_resolved(context: Context) -> int:
 @staff_only
 async def unanswered(update: Update, context: Context) -> None:
     """The latest unanswered questions, newest first."""
-    items = await _store(context, "list_unanswered", status="new", limit=10,
-                         newest_first=True) or []
+    items = (
+        await _store(context, "list_unanswered", status="new", limit=10, newest_first=True) or []
+    )
     if not items:
         await update.effective_message.reply_text("No new unanswered questions.")
         return
     for item in items:
-        text = (f"#{item['id']} · {item['language']} · {item['time'][:16]}\n"
-                f"{html.escape(item['question'])}")
-        keyboard = InlineKeyboardMarkup([[
-            InlineKeyboardButton("Open", callback_data=f"uo:{item['id']}"),
-            InlineKeyboardButton("Ignore", callback_data=f"ui:{item['id']}"),
-        ]])
+        text = (
+            f"#{item['id']} · {item['language']} · {item['time'][:16]}\n"
+            f"{html.escape(item['question'])}"
+        )
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Open", callback_data=f"uo:{item['id']}"),
+                    InlineKeyboardButton("Ignore", callback_data=f"ui:{item['id']}"),
+                ]
+            ]
+        )
         await update.effective_message.reply_html(text, reply_markup=keyboard)
 
 
@@ -478,6 +547,7 @@ async def stats(update: Update, context: Context) -> None:
 
 def staff_button(handler):
     """A button for staff: others are refused (and logged); `rest` is an item id."""
+
     async def guarded(update: Update, context: Context, rest: str, lang: str) -> bool:
         if not is_staff(update, _config(context)):
             await refuse(update, context)
@@ -512,7 +582,8 @@ async def _open_button(update: Update, context: Context, item_id: int) -> bool:
     await update.effective_message.reply_html(
         f"<b>#{item['id']}</b> · {html.escape(item['language'])} · {item['time'][:16]} · "
         f"{html.escape(item['status'])}\n\n{html.escape(item['question'])}\n\n"
-        f"<i>python -m bot unanswered resolve {item['id']} --entry ENTRY_ID</i>")
+        f"<i>python -m bot unanswered resolve {item['id']} --entry ENTRY_ID</i>"
+    )
     return True
 
 
@@ -526,7 +597,6 @@ async def error_handler(update: object, context: Context) -> None:
     if isinstance(update, Update) and update.effective_chat:
         try:
             lang = await ui_language(update, context)
-            await context.bot.send_message(update.effective_chat.id,
-                                           say(context, lang, "error"))
+            await context.bot.send_message(update.effective_chat.id, say(context, lang, "error"))
         except Exception:  # the apology is best effort: never fail the error handler
             log.exception("could not send the apology")

@@ -34,12 +34,18 @@ def list_(config: Config) -> None:
     for p in pairs:
         click.echo(f"  {p.source} -> {p.target}  version {p.version}")
     if not pairs:
-        click.echo("  none: install with `python -m bot models install --from-file "
-                   "PATH.argosmodel` (or `models install LANG` on a machine that is online)")
+        click.echo(
+            "  none: install with `python -m bot models install --from-file "
+            "PATH.argosmodel` (or `models install LANG` on a machine that is online)"
+        )
     direct = {(p.source, p.target) for p in pairs}
     langs = sorted({p.source for p in pairs} | {p.target for p in pairs})
-    pivots = [(a, b) for a in langs for b in langs if a != b and (a, b) not in direct
-              and (a, PIVOT) in direct and (PIVOT, b) in direct]
+    pivots = [
+        (a, b)
+        for a in langs
+        for b in langs
+        if a != b and (a, b) not in direct and (a, PIVOT) in direct and (PIVOT, b) in direct
+    ]
     if pivots:
         click.echo("Through English: " + ", ".join(f"{a} -> {b}" for a, b in pivots))
     source = config.knowledge.language
@@ -56,8 +62,13 @@ def list_(config: Config) -> None:
 
 @models.command()
 @click.argument("languages", nargs=-1)
-@click.option("--from-file", "files", multiple=True, type=click.Path(path_type=Path),
-              help="Install this .argosmodel file (repeatable); for machines without internet.")
+@click.option(
+    "--from-file",
+    "files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Install this .argosmodel file (repeatable); for machines without internet.",
+)
 @click.pass_obj
 def install(config: Config, languages: tuple[str, ...], files: tuple[Path, ...]) -> None:
     """Install models: LANG... downloads en<->LANG from the Argos index (needs the

@@ -14,7 +14,7 @@ import click
 from ruamel.yaml import YAML
 
 from bot.answering import glossary_key, load_glossary, machine_translator
-from bot.cli_common import KB_OPTION, open_storage, problems_message
+from bot.cli.common import KB_OPTION, open_storage, problems_message
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, round_trip_yaml
 from bot.localize import Localizer
@@ -51,18 +51,27 @@ def check(config: Config, kb_dir: Path | None) -> None:
     for warning in _warnings(base):
         click.echo(f"warning: {warning}", err=True)
     terms = f", glossary of {len(glossary.terms)} terms" if glossary else ""
-    click.echo(f"OK: {len(base.entries)} entries in {len(base.topics)} topics "
-               f"({', '.join(base.languages())}){terms} in {folder}")
+    click.echo(
+        f"OK: {len(base.entries)} entries in {len(base.topics)} topics "
+        f"({', '.join(base.languages())}){terms} in {folder}"
+    )
 
 
 def _warnings(base: KnowledgeBase) -> list[str]:
-    drafts = [f"{e.source} [{e.id}]: unfinished draft (TODO answer or `todo` tag): the bot "
-              "does not serve it until it is completed" for e in base.entries if e.unfinished]
+    drafts = [
+        f"{e.source} [{e.id}]: unfinished draft (TODO answer or `todo` tag): the bot "
+        "does not serve it until it is completed"
+        for e in base.entries
+        if e.unfinished
+    ]
     owners: dict[str, set[str]] = {}
     for p in base.phrasings():
         owners.setdefault(normalize(p.text), set()).add(p.entry_id)
-    return drafts + [f"the phrasing {key!r} belongs to several entries: "
-                     f"{', '.join(sorted(ids))}" for key, ids in owners.items() if len(ids) > 1]
+    return drafts + [
+        f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
+        for key, ids in owners.items()
+        if len(ids) > 1
+    ]
 
 
 def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
@@ -79,8 +88,14 @@ def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
         "entries": total,
         "phrasings": sum(1 for _ in base.phrasings()),
         "language": base.language,
-        "topics": [{"topic": t.id, "name": t.name_in(base.language, base.language),
-                    "entries": per_topic[t.id]} for t in base.topics],
+        "topics": [
+            {
+                "topic": t.id,
+                "name": t.name_in(base.language, base.language),
+                "entries": per_topic[t.id],
+            }
+            for t in base.topics
+        ],
         "translations": coverage,
     }
 
@@ -98,15 +113,18 @@ def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{figures['entries']} entries, {figures['phrasings']} phrasings, "
-               f"written in {figures['language']}\n")
+    click.echo(
+        f"{figures['entries']} entries, {figures['phrasings']} phrasings, "
+        f"written in {figures['language']}\n"
+    )
     click.echo(f"{'topic':<20} {'name':<32} entries")
     for row in figures["topics"]:
         click.echo(f"{row['topic']:<20} {row['name']:<32} {row['entries']:>7}")
     click.echo(f"\n{'language':<10} curated translations")
     for lang, row in figures["translations"].items():
-        click.echo(f"{lang:<10} {row['entries']:>4} / {figures['entries']} "
-                   f"({row['share'] * 100:.0f}%)")
+        click.echo(
+            f"{lang:<10} {row['entries']:>4} / {figures['entries']} ({row['share'] * 100:.0f}%)"
+        )
 
 
 def _localizer(config: Config, kb_dir: Path | None) -> Localizer:
@@ -115,21 +133,33 @@ def _localizer(config: Config, kb_dir: Path | None) -> Localizer:
     if translator is None:
         raise click.ClickException(
             f"no translation models in {config.translation.packages_dir}: install some with "
-            "`python -m bot models install --from-file PATH.argosmodel`")
+            "`python -m bot models install --from-file PATH.argosmodel`"
+        )
     try:
         glossary = load_glossary(Path(kb_dir or config.knowledge.dir))
     except KnowledgeError as exc:
         raise click.ClickException(problems_message(exc)) from exc
     folder = Path(kb_dir or config.knowledge.dir)
-    return Localizer(base, config.translation, translator, open_storage(config, create=True),
-                     glossary, config.languages.supported, glossary_key(folder))
+    return Localizer(
+        base,
+        config.translation,
+        translator,
+        open_storage(config, create=True),
+        glossary,
+        config.languages.supported,
+        glossary_key(folder),
+    )
 
 
 @kb.command()
 @KB_OPTION
-@click.option("--lang", "langs", multiple=True,
-              help="Only this language (repeat for several); default: every language the "
-                   "installed models cover.")
+@click.option(
+    "--lang",
+    "langs",
+    multiple=True,
+    help="Only this language (repeat for several); default: every language the "
+    "installed models cover.",
+)
 @click.pass_obj
 def translate(config: Config, kb_dir: Path | None, langs: tuple[str, ...]) -> None:
     """Machine-translate answers, phrasings, topic names (and, for languages without a
@@ -143,13 +173,17 @@ def translate(config: Config, kb_dir: Path | None, langs: tuple[str, ...]) -> No
     localizer = _localizer(config, kb_dir)
     unknown = [lang for lang in langs if not localizer.can_translate(lang)]
     if unknown:
-        raise click.ClickException(f"no installed model covers {localizer.kb.language} -> "
-                                   f"{', '.join(unknown)} (see `python -m bot models list`)")
+        raise click.ClickException(
+            f"no installed model covers {localizer.kb.language} -> "
+            f"{', '.join(unknown)} (see `python -m bot models list`)"
+        )
     todo = localizer.pending(list(langs) or None)
-    click.echo(f"{len(todo)} text(s) to translate into "
-               f"{', '.join(sorted({lang for _, lang, _ in todo})) or 'no language'}", err=True)
-    with click.progressbar(todo, label="Translating", file=sys.stderr,
-                           show_pos=True) as bar:
+    click.echo(
+        f"{len(todo)} text(s) to translate into "
+        f"{', '.join(sorted({lang for _, lang, _ in todo})) or 'no language'}",
+        err=True,
+    )
+    with click.progressbar(todo, label="Translating", file=sys.stderr, show_pos=True) as bar:
         for text, lang, kind in bar:
             localizer.translate(text, lang, kind)
     click.echo(f"Done: {len(todo)} translated; cached translations are served from now on.")
@@ -180,15 +214,25 @@ def export(config: Config, kb_dir: Path | None, lang: str, out: Path | None) -> 
         if question is None or answer is None:
             continue
         alternates = [a for a in (localizer.cached(t, lang) for t in entry.alternates) if a]
-        items.append({"id": entry.id, "reviewed": False,
-                      "source": {"question": entry.question, "answer": entry.answer},
-                      "question": question, "alternates": alternates, "answer": answer})
-    header = (f"# Machine translations into {lang} for review ({len(items)} entries).\n"
-              "# Correct question, alternates and answer, set `reviewed: true` on each entry\n"
-              "# you checked, then: python -m bot kb translations import THIS-FILE\n")
+        items.append(
+            {
+                "id": entry.id,
+                "reviewed": False,
+                "source": {"question": entry.question, "answer": entry.answer},
+                "question": question,
+                "alternates": alternates,
+                "answer": answer,
+            }
+        )
+    header = (
+        f"# Machine translations into {lang} for review ({len(items)} entries).\n"
+        "# Correct question, alternates and answer, set `reviewed: true` on each entry\n"
+        "# you checked, then: python -m bot kb translations import THIS-FILE\n"
+    )
     stream = io.StringIO()
-    _yaml().dump({"language": lang, "model": localizer.versions.get(lang),
-                  "entries": items}, stream)
+    _yaml().dump(
+        {"language": lang, "model": localizer.versions.get(lang), "entries": items}, stream
+    )
     text = header + stream.getvalue()
     if out:
         out.write_text(text, encoding="utf-8")
@@ -233,12 +277,15 @@ def import_(config: Config, kb_dir: Path | None, file: Path) -> None:
         try:
             load_knowledge(staged, base.language)
         except KnowledgeError as exc:
-            raise click.ClickException("not imported, the result would not validate:\n"
-                                       + problems_message(exc)) from exc
+            raise click.ClickException(
+                "not imported, the result would not validate:\n" + problems_message(exc)
+            ) from exc
         for name in by_file:
             shutil.copyfile(staged / name, folder / name)
-    click.echo(f"{len(chosen)} reviewed translation(s) into {lang} imported into "
-               f"{len(by_file)} file(s); {len(review['entries']) - len(chosen)} left out.")
+    click.echo(
+        f"{len(chosen)} reviewed translation(s) into {lang} imported into "
+        f"{len(by_file)} file(s); {len(review['entries']) - len(chosen)} left out."
+    )
 
 
 def _write_translations(path: Path, lang: str, items: list[dict]) -> None:
@@ -265,4 +312,3 @@ def _literal(text: str):
 
     text = text.strip() + "\n"
     return LiteralScalarString(text) if "\n" in text.strip() or len(text) > 80 else text.strip()
-

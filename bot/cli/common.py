@@ -12,8 +12,12 @@ from bot.config import Config
 from bot.knowledge import KnowledgeError
 from bot.storage import Storage, StorageError
 
-KB_OPTION = click.option("--kb", "kb_dir", type=click.Path(path_type=Path),
-                         help="Knowledge folder (default: [knowledge] dir in the config).")
+KB_OPTION = click.option(
+    "--kb",
+    "kb_dir",
+    type=click.Path(path_type=Path),
+    help="Knowledge folder (default: [knowledge] dir in the config).",
+)
 LANG_OPTION = click.option("--lang", help="Answer in this language instead of detecting it.")
 
 
@@ -43,8 +47,7 @@ def open_storage(config: Config, create: bool = False) -> Storage | None:
         raise click.ClickException(f"cannot open the database {path}: {exc}") from exc
 
 
-def load_answerer(config: Config, kb_dir: Path | None, storage: Storage | None = None
-                  ) -> Answerer:
+def load_answerer(config: Config, kb_dir: Path | None, storage: Storage | None = None) -> Answerer:
     click.echo("Loading the knowledge base...", err=True)
     try:
         return build_answerer(config, kb_dir, storage)
@@ -55,6 +58,7 @@ def load_answerer(config: Config, kb_dir: Path | None, storage: Storage | None =
 def check_lang(config: Config, lang: str | None) -> str | None:
     if lang and lang not in config.languages.supported:
         supported = ", ".join(config.languages.supported)
-        raise click.BadParameter(f"{lang!r} is not one of the configured languages: {supported}",
-                                 param_hint="--lang")
+        raise click.BadParameter(
+            f"{lang!r} is not one of the configured languages: {supported}", param_hint="--lang"
+        )
     return lang

@@ -1,0 +1,1 @@
+"""Telegram adapter: handlers, wiring and formatting over the answering core."""
