@@ -16,14 +16,19 @@ from bot import messages, smalltalk
 from bot.config import Config
 from bot.encoder import Encoder
 from bot.knowledge import FaqEntry, KnowledgeBase, KnowledgeError, Link, load_knowledge
-from bot.language import LanguageDetector
+from bot.language import Detection, LanguageDetector
 from bot.localize import MACHINE, SOURCE, Localizer
-from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Matcher
+from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Match, Matcher
 from bot.normalize import clean
 from bot.segments import Glossary, GlossaryError
 from bot.translation import MachineTranslator
 
 SMALLTALK = "smalltalk"
+# Lexical similarity (0..1) to a phrasing above which that phrasing's language counts as
+# evidence of the question's, when detection is unsure: together with the detector's own
+# best guess, or alone when nearly the same text.
+HINT_LEXICAL = 0.7
+HINT_LEXICAL_ALONE = 0.9
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,22 @@ class Answerer:
         text = clean(question)
         truncated = len(text) > limit
         text = text[:limit]
-        language, detected = self.language_for(text, lang, telegram_code)
+        language, found = self.detector.choose(
+            text,
+            chosen=lang,
+            telegram_code=telegram_code,
+            fallback=self.kb.language,
+            min_confidence=self.config.languages.min_confidence,
+        )
+        detected = found.language
         kind = smalltalk.classify(text)
         if kind is not None:
             answer = self._smalltalk(question, language, detected, kind)
         else:
-            answer = self._matched(question, text, language, detected, live)
+            match = self.matcher.match(text)
+            if lang is None and found.confidence < self.config.languages.min_confidence:
+                language = self._phrasing_language(match, found) or language
+            answer = self._matched(question, match, language, detected, live)
         if truncated:
             note = self.localizer.message(language, "truncated")
             answer = replace(answer, truncated=True, reply=f"{note}\n\n{answer.reply}")
@@ -129,7 +144,7 @@ class Answerer:
         entry = self.kb.by_id[answer.id]
         return replace(
             self._entry_answer(
-                answer.question, answer.language, answer.detected, entry, answer.score, True
+                answer.question, answer.language, answer.detected, entry, answer.score or 0.0, True
             ),
             took_ms=answer.took_ms,
             truncated=answer.truncated,
@@ -150,17 +165,31 @@ class Answerer:
             smalltalk=kind,
         )
 
+    def _phrasing_language(self, match: Match, found: Detection) -> str | None:
+        """The language of the phrasing a question is closest to in spelling, when detection
+        alone was unsure: "c quoi un fapiao" is too short for the detector, but the French
+        phrasing it matches settles it. Taken only when the two agree, or when the spelling
+        is nearly the same; None otherwise."""
+        best = match.best
+        if best is None or best.lexical < HINT_LEXICAL or not best.lexical_language:
+            return None
+        hint = best.lexical_language
+        if hint not in self.detector.supported:
+            return None
+        if hint == found.language or (best.lexical >= HINT_LEXICAL_ALONE and found.language):
+            return hint
+        return None
+
     def _matched(
-        self, question: str, text: str, lang: str, detected: str | None, live: bool
+        self, question: str, match: Match, lang: str, detected: str | None, live: bool
     ) -> Answer:
-        match = self.matcher.match(text)
         say = self.localizer.message
-        if match.status == ANSWERED:
-            best = match.best
+        best = match.best
+        if match.status == ANSWERED and best is not None:
             return self._entry_answer(
                 question, lang, detected, self.kb.by_id[best.entry_id], best.score, live
             )
-        if match.status == SUGGEST:
+        if match.status == SUGGEST and best is not None:
             suggestions = tuple(
                 Suggestion(
                     c.entry_id, self.localizer.question(self.kb.by_id[c.entry_id], lang), c.score
@@ -176,7 +205,7 @@ class Answerer:
                 detected,
                 SUGGEST,
                 None,
-                match.best.score,
+                best.score,
                 None,
                 None,
                 suggestions,

@@ -9,6 +9,7 @@ applies the order: the user's explicit choice, a confident detection, Telegram's
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -42,6 +43,20 @@ _NON_LATIN = frozenset(lang for langs in SCRIPT_LANGUAGES.values() if langs for 
 CANDIDATE_MASS = 0.5
 # Fewer letters than this in a Latin- or Cyrillic-script message: detection is only a guess.
 MIN_LETTERS = 12
+# Letters of a non-Latin script that make a message that script's, whatever Latin words it
+# carries: "WFOE注册资本最低多少" is Chinese and "как получить work permit" Russian. Latin
+# acronyms and terms inside such a message never decide its language.
+MIN_SCRIPT_LETTERS = {"CJK": 2, "HIRAGANA": 1, "KATAKANA": 1, "HANGUL": 2}
+MIN_OTHER_SCRIPT_LETTERS = 4
+# Latin-script words that say nothing about which Latin-script language a message is in:
+# the domain's loanwords and names, used alike in every language. Removed (with acronyms in
+# capitals) before the statistical model ranks a Latin-script message, when enough is left.
+NEUTRAL_WORDS = frozenset(
+    "wfoe wfoes fapiao fapiaos vat icp pipl cit iit safe amr samr hukou wechat alipay weixin "
+    "china chinese beijing shanghai shenzhen guangzhou hangzhou chengdu suzhou rmb cny usd "
+    "yuan renminbi ok pls plz".split()
+)
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,28 @@ def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _has_other_script(scripts: Counter) -> bool:
+    """Whether a message has enough letters of a script other than Latin to be that script's."""
+    return any(
+        count >= MIN_SCRIPT_LETTERS.get(script, MIN_OTHER_SCRIPT_LETTERS)
+        for script, count in scripts.items()
+        if script not in ("LATIN", "OTHER")
+    )
+
+
+def _without_neutral_words(text: str, letters: int) -> tuple[str, int]:
+    """`text` without acronyms and loanwords that every Latin-script language uses, and its
+    letter count; unchanged when too little would be left to rank."""
+    words = _WORD.findall(text)
+    kept = [
+        w for w in words if not (w.isupper() and len(w) > 1) and w.casefold() not in NEUTRAL_WORDS
+    ]
+    kept_letters = sum(map(len, kept))
+    if kept == words or kept_letters < 4:
+        return text, letters
+    return " ".join(kept), kept_letters
 
 
 class LanguageDetector:
@@ -97,6 +134,8 @@ class LanguageDetector:
             return Detection(None, 0.0)
         if scripts.get("HIRAGANA") or scripts.get("KATAKANA"):
             scripts["CJK"] = 0
+        if scripts.get("LATIN") and _has_other_script(scripts):
+            del scripts["LATIN"]  # acronyms and English terms inside another script's text
         script, letters = scripts.most_common(1)[0]
         share = letters / sum(scripts.values())
         if script == "OTHER":  # a script we cannot tell apart: never claim a language
@@ -114,6 +153,8 @@ class LanguageDetector:
                 return Detection(langs[0], share * 0.5)
         if script == "CJK":  # Han without kana is Chinese when both are configured
             return Detection("zh" if "zh" in candidates else candidates[0], share)
+        if script == "LATIN":
+            text, letters = _without_neutral_words(text, letters)
         found = self._rank(text, candidates)
         if letters < MIN_LETTERS:
             found = Detection(found.language, found.confidence * letters / MIN_LETTERS)

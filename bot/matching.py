@@ -57,6 +57,13 @@ log = logging.getLogger(__name__)
 ANSWERED, SUGGEST, UNANSWERED = "answered", "suggest", "unanswered"
 # Entries whose phrasings the lexical pass compares with a question: the classifier's best.
 LEXICAL_CANDIDATES = 50
+# Prefixes that turn a word into its opposite ("register" / "deregister", "activate" /
+# "deactivate", "inscription" / "désinscription"). Character-level similarity sees the word
+# inside its opposite; a phrasing that has the opposite of a question's word (and not the word
+# itself) has its lexical score multiplied by OPPOSITE_PENALTY.
+NEGATING_PREFIXES = ("de", "des", "dis", "un", "non", "anti")
+MIN_STEM = 4
+OPPOSITE_PENALTY = 0.5
 
 
 def sorted_tokens(key: str) -> str:
@@ -84,6 +91,23 @@ def cached_keys(texts: list[str], cache_dir: Path | None) -> list[str]:
     return keys
 
 
+def _stem(word: str) -> str | None:
+    """`word` without a negating prefix, when what is left is a word of its own."""
+    for prefix in sorted(NEGATING_PREFIXES, key=len, reverse=True):
+        if word.startswith(prefix) and len(word) - len(prefix) >= MIN_STEM:
+            return word[len(prefix) :]
+    return None
+
+
+def _token_index(keys: list[str]) -> dict[str, list[int]]:
+    """Which phrasings (by index) contain each token."""
+    index: dict[str, list[int]] = {}
+    for row, key in enumerate(keys):
+        for token in set(key.split()):
+            index.setdefault(token, []).append(row)
+    return index
+
+
 @dataclass(frozen=True)
 class Candidate:
     entry_id: str
@@ -92,6 +116,7 @@ class Candidate:
     semantic: float  # best cosine similarity to one of the entry's phrasings
     lexical: float  # best rapidfuzz similarity to one of the entry's phrasings, 0..1
     phrasing: str  # the phrasing that was most similar
+    lexical_language: str = ""  # the language of the entry's closest phrasing in spelling
 
 
 @dataclass(frozen=True)
@@ -128,7 +153,9 @@ class Matcher:
         for entry_id, group in itertools.groupby(kb.phrasings(), key=lambda p: p.entry_id):
             phrasings += [*group, *(extra or {}).get(entry_id, ())]
         self.texts = [p.text for p in phrasings]
+        self.languages = [p.language for p in phrasings]
         self.keys = cached_keys(self.texts, cache_dir)
+        self._rows_with = _token_index(self.keys)
         owners = [p.entry_id for p in phrasings]
         self.entry_ids = list(dict.fromkeys(owners))
         index = {eid: i for i, eid in enumerate(self.entry_ids)}
@@ -144,6 +171,27 @@ class Matcher:
             return np.arange(len(self.texts))
         return np.concatenate([np.arange(self.starts[e], self.ends[e]) for e in np.sort(entries)])
 
+    def _opposite_rows(self, key: str) -> np.ndarray:
+        """Phrasings that say the opposite of one of the question's words: they contain the
+        word's negated form (or, for a negated word, its stem) and not the word itself."""
+        words = set(key.split())
+        found: list[int] = []
+        for word in words:
+            opposites = [prefix + word for prefix in NEGATING_PREFIXES]
+            stem = _stem(word)
+            if stem:
+                opposites.append(stem)
+            for other in opposites:
+                if other in words:
+                    continue
+                rows = self._rows_with.get(other)
+                if rows is not None:
+                    found.extend(r for r in rows if word not in self._tokens_of(r))
+        return np.unique(np.array(found, dtype=np.int64))
+
+    def _tokens_of(self, row: int) -> frozenset[str]:
+        return frozenset(self.keys[row].split())
+
     def _lexical(self, key: str, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per entry: the best lexical score over its phrasings, the index of that phrasing,
         and whether it was compared; entries not among `entries` get the median best score
@@ -152,6 +200,9 @@ class Matcher:
         scores = process.cdist(
             [key], [self.keys[r] for r in rows], scorer=fuzz.ratio, dtype=np.float32
         )[0] / np.float32(100.0)
+        opposite = self._opposite_rows(key)
+        if opposite.size:
+            scores[np.isin(rows, opposite)] *= np.float32(OPPOSITE_PENALTY)
         owner = self.owner[rows]
         starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         best_of = np.maximum.reduceat(scores, starts)
@@ -209,6 +260,7 @@ class Matcher:
             round(semantic, 4),
             round(float(lexical), 4),
             self.texts[sem_arg if semantic >= lexical else lex_arg],
+            self.languages[lex_arg] if lex_arg >= 0 else "",
         )
 
     def match(self, question: str) -> Match:

@@ -141,3 +141,36 @@ def test_ask_never_fails(small_answerer, text):
     assert a.reply.strip()
     assert (a.status == ANSWERED) == (a.id is not None)
     json.dumps(a.to_json(), ensure_ascii=False)
+
+
+def _with_french_fapiao(kb_dir):
+    path = kb_dir / "money.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "        answer: 发票是中国官方的税务凭证，通过税务系统开具。\n",
+        "        answer: 发票是中国官方的税务凭证，通过税务系统开具。\n"
+        "      fr:\n"
+        "        question: Qu'est-ce qu'un fapiao ?\n"
+        "        alternates: [c'est quoi un fapiao]\n"
+        "        answer: Le fapiao (发票) est la facture fiscale officielle en Chine.\n",
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+def test_unsure_detection_takes_the_language_of_the_matched_phrasing(
+    config, encoder, detector, small_kb_dir
+):
+    from tests.conftest import make_answerer
+
+    before = make_answerer(config, small_kb_dir, encoder, detector).ask("c quoi un fapiao")
+    assert before.language == "en"  # too short to detect, and no French phrasing to match
+    _with_french_fapiao(small_kb_dir)
+    after = make_answerer(config, small_kb_dir, encoder, detector).ask("c quoi un fapiao")
+    assert (after.status, after.id, after.language) == (ANSWERED, "fapiao", "fr")
+    assert after.answer.startswith("Le fapiao")
+    # An explicit choice still wins, and a confident detection is never overridden.
+    assert (
+        make_answerer(config, small_kb_dir, encoder, detector)
+        .ask("c quoi un fapiao", lang="en")
+        .language
+        == "en"
+    )

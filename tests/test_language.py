@@ -136,3 +136,40 @@ def test_detect_never_raises_and_confidence_is_a_probability(text):
             assert found.confidence == 0.0
         else:
             assert isinstance(found.language, str) and found.language
+
+
+MIXED_SCRIPTS = [
+    ("zh", "WFOE注册资本最低多少"),
+    ("zh", "怎么开VAT专票"),
+    ("zh", "我的WFOE怎么开银行账户"),
+    ("zh", "ICP备案需要多久 for my website"),
+    ("ru", "как получить work permit"),
+    ("ru", "сколько стоит WFOE в Shanghai"),
+    ("ar", "كيف أحصل على work permit"),
+    ("ar", "ما هو VAT في الصين"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), MIXED_SCRIPTS)
+def test_latin_terms_inside_another_script_do_not_decide_the_language(language, text):
+    found = DETECTOR.detect(text)
+    assert found.language == language
+    assert found.confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "abrir cuenta bancaria de empresa en china"),
+        ("fr", "combien coûte une WFOE à Shanghai"),
+        ("es", "cuánto cuesta abrir una WFOE"),
+    ],
+)
+def test_loanwords_and_acronyms_do_not_blur_a_latin_script_language(language, text):
+    found = DETECTOR.detect(text)
+    assert found.language == language
+    assert found.confidence >= 0.8
+
+
+def test_a_latin_message_of_only_acronyms_stays_unsure():
+    assert DETECTOR.detect("WFOE VAT").confidence < 0.8

@@ -193,3 +193,39 @@ def test_lexical_keys_are_cached_and_a_bad_cache_file_is_recomputed(tmp_path):
     assert matching.cached_keys(texts, tmp_path) == keys
     assert matching.cached_keys(texts[:1], tmp_path) == keys[:1]
     assert len(list(tmp_path.glob("keys-*.json"))) == 2
+
+
+OPPOSITES_KB = """\
+entries:
+  - id: company-register
+    question: How do I set up a business in China?
+    alternates: [incorporate a firm as a foreigner]
+    answer: Register with the local market regulator.
+    tags: [company]
+    links: []
+    reviewed: 2026-11-02
+  - id: company-deregister
+    question: How do I deregister a company?
+    alternates: [deregister company, close my firm]
+    answer: Clear taxes, then deregister with the market regulator.
+    tags: [company]
+    links: []
+    reviewed: 2026-11-02
+"""
+
+
+def test_a_word_inside_its_opposite_does_not_count_as_similar(config, encoder, tmp_path):
+    (tmp_path / "company.yaml").write_text(OPPOSITES_KB, encoding="utf-8")
+    m = matcher_for(config, encoder, kb_dir=tmp_path)
+    scores = {c.entry_id: c for c in m.scores("how do i register a company")}
+    # "register" is inside "deregister" character by character, but means the opposite.
+    assert scores["company-deregister"].lexical < 0.6
+    # The opposite word itself still matches its own entry, in both directions.
+    assert m.scores("how do i deregister a company")[0].entry_id == "company-deregister"
+    assert scores["company-deregister"].lexical < m.scores("deregister company")[0].lexical
+
+
+def test_opposite_words_are_found_by_prefix():
+    assert matching._stem("deregister") == "register"
+    assert matching._stem("unregistered") == "registered"
+    assert matching._stem("deal") is None  # too short a stem: not a negation
