@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import table, write_results  # noqa: E402
+from bench.common import ROOT, table, write_results  # noqa: E402
 from bench.datasets import add_data_option, banking77, data_dir, sample  # noqa: E402
 from bench.intent_eval import (  # noqa: E402
     baseline_top1,
@@ -39,13 +39,16 @@ def main() -> None:
         help="skip baselines whose name contains this, e.g. difflib",
     )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    parser.add_argument(
+        "--config", type=Path, default=ROOT / "config.toml", help="thresholds and encoders"
+    )
     args = parser.parse_args()
     train, test = banking77(data_dir(args.data))
     results, lines = {}, []
     for k in args.k:
         phrasings = sample(train, k, args.seed)
         with temp_workdir() as tmp:
-            answerer, build_s = pipeline(phrasings, Path(tmp))
+            answerer, build_s = pipeline(phrasings, Path(tmp), args.config)
             figures = pipeline_figures(run_pipeline(answerer, test))
             figures["build_seconds_cold"] = round(build_s, 2)
             others = baseline_top1(phrasings, test, answerer.matcher.encoder, tuple(args.skip))

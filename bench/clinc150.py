@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import table, write_results  # noqa: E402
+from bench.common import ROOT, table, write_results  # noqa: E402
 from bench.datasets import Split, add_data_option, clinc150, data_dir, sample  # noqa: E402
 from bench.intent_eval import (  # noqa: E402
     baseline_top1,
@@ -97,11 +97,14 @@ def main() -> None:
     )
     parser.add_argument("--baselines", action="store_true", help="also run the baselines")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    parser.add_argument(
+        "--config", type=Path, default=ROOT / "config.toml", help="thresholds and encoders"
+    )
     args = parser.parse_args()
     data = clinc150(data_dir(args.data))
     phrasings = sample(data["train"], args.k, args.seed)
     with temp_workdir() as tmp:
-        answerer, build_s = pipeline(phrasings, Path(tmp))
+        answerer, build_s = pipeline(phrasings, Path(tmp), args.config)
         lines = []
         result = {"k": args.k, "seed": args.seed, "thresholds": vars(answerer.config.matching)}
         if args.tune:

@@ -12,7 +12,7 @@ from bench.common import ROOT
 from bench.datasets import Split, slug, write_kb
 from bot.answering import Answerer
 from bot.config import Config, load_config
-from bot.encoder import Encoder
+from bot.encoder import Encoder, second_encoder
 from bot.knowledge import load_knowledge
 from bot.language import LanguageDetector
 from bot.matching import Matcher
@@ -29,7 +29,13 @@ def pipeline(
     )
     started = time.perf_counter()
     kb = load_knowledge(kb_dir, config.knowledge.language)
-    matcher = Matcher(kb, config.matching, Encoder(), config.knowledge.cache_dir)
+    matcher = Matcher(
+        kb,
+        config.matching,
+        Encoder(),
+        config.knowledge.cache_dir,
+        second=second_encoder(config.matching.second_encoder),
+    )
     answerer = Answerer(kb, matcher, LanguageDetector(config.languages.supported), config)
     return answerer, time.perf_counter() - started
 

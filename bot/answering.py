@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot import messages, smalltalk
 from bot.config import Config
-from bot.encoder import Encoder
+from bot.encoder import Encoder, second_encoder
 from bot.knowledge import FaqEntry, KnowledgeBase, KnowledgeError, Link, load_knowledge
 from bot.language import Detection, LanguageDetector
 from bot.localize import MACHINE, SOURCE, Localizer
@@ -299,8 +299,13 @@ def build_answerer(
     kb_dir: Path | None = None,
     storage=None,
     translator: MachineTranslator | None = None,
+    previous: Answerer | None = None,
 ) -> Answerer:
-    """Load the knowledge base (raises KnowledgeError) and everything computed from it."""
+    """Load the knowledge base (raises KnowledgeError) and everything computed from it.
+
+    `previous`: the answerer this one replaces (a reload after an edit): its encoders, the
+    embeddings of unchanged phrasings and its classifier layers are reused, so that an edit
+    is live in seconds."""
     folder = kb_dir or config.knowledge.dir
     kb = load_knowledge(folder, config.knowledge.language, config.knowledge.cache_dir)
     glossary = load_glossary(Path(folder))
@@ -314,9 +319,20 @@ def build_answerer(
         config.languages.supported,
         glossary_key(Path(folder)),
     )
-    encoder = Encoder()
+    old = previous.matcher if previous is not None else None
+    encoder = old.encoder if old is not None else Encoder()
+    if old is not None and config.matching.second_encoder != "none":
+        second = old.second
+    else:
+        second = second_encoder(config.matching.second_encoder)
     matcher = Matcher(
-        kb, config.matching, encoder, config.knowledge.cache_dir, localizer.machine_phrasings()
+        kb,
+        config.matching,
+        encoder,
+        config.knowledge.cache_dir,
+        localizer.machine_phrasings(),
+        second=second,
+        previous=old,
     )
     detector = LanguageDetector(config.languages.supported)
     answerer = Answerer(kb, matcher, detector, config, localizer)

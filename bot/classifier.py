@@ -28,6 +28,11 @@ SEED = 0
 # Very large knowledge bases get fewer epochs: at most this many steps in all (10 epochs up
 # to ~19,000 phrasings), so that a cold start with 10,000 entries takes minutes, not hours.
 MAX_STEPS = 3000
+# After an edit, the layer of the knowledge base being replaced is the starting point: its
+# weights for unchanged entries are kept and WARM_STEPS steps, each with up to half a batch of
+# the new or changed phrasings, teach it the change (a tenth of a cold training with 1,000
+# entries, so that an edit is live in seconds).
+WARM_STEPS = 300
 VERSION = f"softmax-v2-{SCALE}-{WEIGHT_DECAY}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{SEED}-{MAX_STEPS}"
 
 
@@ -43,8 +48,42 @@ class SoftmaxLayer:
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def train(vectors: np.ndarray, labels: np.ndarray, classes: int) -> SoftmaxLayer:
-    """Mini-batch Adam on cross-entropy with weight decay, from zero, with a fixed seed.
+@dataclass(frozen=True)
+class WarmStart:
+    """Where training starts after an edit: the previous layer's weights laid out for the new
+    entries (zeros for new ones), and the phrasings that are new or changed."""
+
+    weights: np.ndarray  # (dim, entries)
+    bias: np.ndarray  # (entries,)
+    focus: np.ndarray  # phrasing rows to learn
+
+
+def _batches(n: int, rng: np.random.Generator, warm: WarmStart | None):
+    """Row batches: ten epochs of shuffled batches from zero (at most MAX_STEPS); after an
+    edit, WARM_STEPS batches mixing changed phrasings with a sample of all."""
+    if warm is None:
+        steps = 0
+        for _ in range(EPOCHS):
+            order = rng.permutation(n)
+            for start in range(0, n, BATCH):
+                if steps >= MAX_STEPS:
+                    return
+                steps += 1
+                yield order[start : start + BATCH]
+        return
+    half = BATCH // 2
+    for _ in range(WARM_STEPS):
+        focus = warm.focus
+        if len(focus) > half:
+            focus = rng.choice(focus, half, replace=False)
+        yield np.concatenate([focus, rng.integers(0, n, BATCH - len(focus))])
+
+
+def train(
+    vectors: np.ndarray, labels: np.ndarray, classes: int, warm: WarmStart | None = None
+) -> SoftmaxLayer:
+    """Mini-batch Adam on cross-entropy with weight decay, with a fixed seed: from zero, or
+    from `warm` after an edit.
 
     Ten epochs of batches of 64 reach the accuracy of 300 full-batch steps (BANKING77, 10
     phrasings per entry) at a tenth of the cost, which keeps a cold start with 1,000 entries
@@ -52,19 +91,17 @@ def train(vectors: np.ndarray, labels: np.ndarray, classes: int) -> SoftmaxLayer
     """
     x = (vectors * SCALE).astype(np.float32)
     n, dim = x.shape
-    w = np.zeros((dim, classes), np.float32)
-    b = np.zeros(classes, np.float32)
+    if warm is not None:
+        w, b = warm.weights.astype(np.float32).copy(), warm.bias.astype(np.float32).copy()
+    else:
+        w, b = np.zeros((dim, classes), np.float32), np.zeros(classes, np.float32)
     mw, vw = np.zeros_like(w), np.zeros_like(w)
     mb, vb = np.zeros_like(b), np.zeros_like(b)
     rng = np.random.default_rng(SEED)
     t = 0
-    for _ in range(EPOCHS):
-        order = rng.permutation(n)
-        for start in range(0, n, BATCH):
-            if t >= MAX_STEPS:
-                break
+    if n:
+        for rows in _batches(n, rng, warm):
             t += 1
-            rows = order[start : start + BATCH]
             xb = x[rows]
             z = xb @ w + b
             z -= z.max(axis=1, keepdims=True)
@@ -85,11 +122,16 @@ def train(vectors: np.ndarray, labels: np.ndarray, classes: int) -> SoftmaxLayer
 
 
 def cached_layer(
-    vectors: np.ndarray, labels: np.ndarray, classes: int, cache_dir: Path | None
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    classes: int,
+    cache_dir: Path | None,
+    warm: WarmStart | None = None,
 ) -> SoftmaxLayer:
-    """The trained layer for exactly these inputs, from `cache_dir` when it is there."""
+    """The trained layer for exactly these inputs, from `cache_dir` when it is there;
+    trained from `warm` (after an edit) or from zero when not."""
     if cache_dir is None:
-        return train(vectors, labels, classes)
+        return train(vectors, labels, classes, warm)
     digest = hashlib.sha256(VERSION.encode())
     digest.update(np.ascontiguousarray(vectors).tobytes())
     digest.update(np.ascontiguousarray(labels, dtype=np.int64).tobytes())
@@ -102,6 +144,6 @@ def cached_layer(
                 return layer
         except (OSError, ValueError, KeyError) as exc:
             log.warning("ignoring unreadable classifier cache %s: %s", path, exc)
-    layer = train(vectors, labels, classes)
+    layer = train(vectors, labels, classes, warm)
     write_cache(path, lambda f: np.savez(f, weights=layer.weights, bias=layer.bias))
     return layer

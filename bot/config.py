@@ -36,6 +36,8 @@ class MatchingConfig:
     max_suggestions: int = 3
     lexical_weight: float = 4.0
     max_question_chars: int = 1000
+    second_encoder: str = "e5"
+    second_weight: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,12 @@ def _check(config: Config) -> None:
         raise ConfigError("[matching] max_suggestions must be at least 1")
     if m.max_question_chars < 10:
         raise ConfigError("[matching] max_question_chars must be at least 10")
+    if m.second_encoder not in ("e5", "none"):
+        raise ConfigError(
+            f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'
+        )
+    if not 0 <= m.second_weight <= 1:
+        raise ConfigError("[matching] second_weight must be between 0 and 1")
     if not 1 <= config.translation.beam_size <= 16:
         raise ConfigError("[translation] beam_size must be between 1 and 16")
     if config.translation.threads < 1:

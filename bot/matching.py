@@ -46,9 +46,9 @@ from rapidfuzz import fuzz, process
 
 from bot import normalize as normalize_module
 from bot.cachefile import write_cache
-from bot.classifier import cached_layer
+from bot.classifier import SoftmaxLayer, WarmStart, cached_layer
 from bot.config import MatchingConfig
-from bot.encoder import Encoder, cached_embeddings, texts_key
+from bot.encoder import E5Encoder, Encoder, cached_embeddings, text_digest, texts_key
 from bot.knowledge import KnowledgeBase, Phrasing
 from bot.normalize import normalize
 
@@ -129,6 +129,12 @@ class Match:
         return self.candidates[0] if self.candidates else None
 
 
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32)
+
+
 def _softmax(scores: np.ndarray) -> np.ndarray:
     z = np.exp(scores - scores.max())
     return z / z.sum()
@@ -144,11 +150,18 @@ class Matcher:
         encoder: Encoder,
         cache_dir: Path | None = None,
         extra: dict[str, list[Phrasing]] | None = None,
+        second: E5Encoder | None = None,
+        previous: Matcher | None = None,
     ):
-        """`extra`: more phrasings per entry id (machine translations) to match against."""
+        """`extra`: more phrasings per entry id (machine translations) to match against.
+        `second`: the second encoder, fused with the first (None: the first alone).
+        `previous`: the matcher this one replaces after an edit: its embeddings are reused
+        for unchanged phrasings and its classifier layers are the starting point, so that an
+        edit costs its new phrasings and a short training, not a cold start."""
         self.kb = kb
         self.config = config
         self.encoder = encoder
+        self.second = second
         phrasings = []  # grouped by entry, in entry order
         for entry_id, group in itertools.groupby(kb.phrasings(), key=lambda p: p.entry_id):
             phrasings += [*group, *(extra or {}).get(entry_id, ())]
@@ -162,8 +175,66 @@ class Matcher:
         self.owner = np.array([index[o] for o in owners], dtype=np.int64)
         self.starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
         self.ends = np.r_[self.starts[1:], len(self.texts)]  # per entry, its phrasings' span
-        self.embeddings = cached_embeddings(encoder, self.texts, cache_dir)
-        self.layer = cached_layer(self.embeddings, self.owner, len(self.entry_ids), cache_dir)
+        warm = previous is not None and previous.entry_ids and self.entry_ids
+        self.embeddings = cached_embeddings(
+            encoder, self.texts, cache_dir, previous.known(0) if previous else None
+        )
+        self.layer = cached_layer(
+            self.embeddings,
+            self.owner,
+            len(self.entry_ids),
+            cache_dir,
+            self._warm_start(previous, 0) if warm else None,
+        )
+        self.raw2 = self.embeddings2 = self.center2 = None
+        self.layer2: SoftmaxLayer | None = None
+        if second is not None:
+            self.raw2 = cached_embeddings(
+                second, self.texts, cache_dir, previous.known(1) if previous else None
+            )
+            # e5's vectors all lie close together: centred, the layer can tell them apart.
+            self.center2 = self.raw2.mean(axis=0) if len(self.texts) else None
+            self.embeddings2 = _unit(self.raw2 - self.center2) if len(self.texts) else self.raw2
+            self.layer2 = cached_layer(
+                self.embeddings2,
+                self.owner,
+                len(self.entry_ids),
+                cache_dir,
+                self._warm_start(previous, 1) if warm else None,
+            )
+
+    def known(self, which: int) -> dict[bytes, np.ndarray]:
+        """This matcher's phrasing embeddings by text digest, from its first (0) or second
+        (1) encoder, for the matcher that replaces it."""
+        matrix = self.embeddings if which == 0 else self.raw2
+        if matrix is None:
+            return {}
+        return {text_digest(t): matrix[i] for i, t in enumerate(self.texts)}
+
+    def _warm_start(self, previous: Matcher | None, which: int) -> WarmStart | None:
+        """The previous layer's weights laid out for this matcher's entries, and the
+        phrasings that are new (or moved to another entry) since."""
+        if previous is None:
+            return None
+        layer = previous.layer if which == 0 else previous.layer2
+        if layer is None:
+            return None
+        dim = layer.weights.shape[0]
+        weights = np.zeros((dim, len(self.entry_ids)), np.float32)
+        bias = np.full(len(self.entry_ids), float(np.median(layer.bias)), np.float32)
+        old = {eid: i for i, eid in enumerate(previous.entry_ids)}
+        for i, eid in enumerate(self.entry_ids):
+            if eid in old:
+                weights[:, i], bias[i] = layer.weights[:, old[eid]], layer.bias[old[eid]]
+        before = {
+            (previous.entry_ids[o], t) for o, t in zip(previous.owner, previous.texts, strict=True)
+        }
+        focus = [
+            row
+            for row, (o, t) in enumerate(zip(self.owner, self.texts, strict=True))
+            if (self.entry_ids[o], t) not in before
+        ]
+        return WarmStart(weights, bias, np.array(focus, dtype=np.int64))
 
     def _phrasings_of(self, entries: np.ndarray) -> np.ndarray:
         """Indices of the phrasings of `entries` (entry indices), in phrasing order."""
@@ -223,6 +294,11 @@ class Matcher:
             return []
         vector = self.encoder.encode_one(text)
         log_probs = self.layer.log_probs(vector[None, :])[0]
+        if self.second is not None and self.layer2 is not None:
+            second = _unit((self.second.encode_one(text) - self.center2)[None, :])
+            weight = self.config.second_weight
+            fused = (1 - weight) * log_probs + weight * self.layer2.log_probs(second)[0]
+            log_probs = fused - np.log(np.exp(fused - fused.max()).sum()) - fused.max()
         if len(self.entry_ids) > LEXICAL_CANDIDATES:
             candidates = np.argpartition(-log_probs, LEXICAL_CANDIDATES)[:LEXICAL_CANDIDATES]
         else:

@@ -1,7 +1,10 @@
+from pathlib import Path
+
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from bot.encoder import DIM, Encoder, SentencePiece, cached_embeddings
+from bot import encoder as encoder_module
+from bot.encoder import DIM, Encoder, SentencePiece, cached_embeddings, text_digest
 
 
 def test_embeddings_are_unit_vectors_and_cross_lingual(encoder):
@@ -36,12 +39,62 @@ def test_single_and_batch_embeddings_agree(encoder):
 
 def test_cached_embeddings_are_reused_and_keyed_by_text(tmp_path, encoder):
     first = cached_embeddings(encoder, ["a question"], tmp_path)
-    files = list(tmp_path.glob("embeddings-*.npy"))
+    files = list(tmp_path.glob("vectors-use-*.npz"))
     assert len(files) == 1
-    np.save(files[0], np.zeros_like(first))  # the cache, not the model, answers now
+    with np.load(files[0]) as data:
+        keys = data["keys"]
+    np.savez(files[0], keys=keys, vectors=np.zeros_like(first))  # the cache answers now
     assert not cached_embeddings(encoder, ["a question"], tmp_path).any()
     other = cached_embeddings(Encoder(), ["another question"], tmp_path)
-    assert other.any() and len(list(tmp_path.glob("embeddings-*.npy"))) == 2
+    assert other.any() and len(list(tmp_path.glob("vectors-use-*.npz"))) == 1
+
+
+class CountingEncoder(Encoder):
+    def __init__(self):
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def encode(self, texts, batch_size=256):
+        self.embedded += texts
+        return super().encode(texts, batch_size)
+
+
+def test_only_new_phrasings_are_embedded_after_an_edit(tmp_path):
+    counting = CountingEncoder()
+    before = cached_embeddings(counting, ["visa extension", "open a bank account"], tmp_path)
+    assert counting.embedded == ["visa extension", "open a bank account"]
+    counting.embedded.clear()
+    after = cached_embeddings(
+        counting, ["visa extension", "open a company bank account", "visa extension"], tmp_path
+    )
+    assert counting.embedded == ["open a company bank account"]  # once, though asked twice
+    assert np.array_equal(after[0], before[0]) and np.array_equal(after[2], before[0])
+    counting.embedded.clear()
+    known = {text_digest("brand new"): np.ones(DIM, np.float32)}
+    assert cached_embeddings(counting, ["brand new"], None, known)[0].sum() == DIM
+    assert counting.embedded == []
+
+
+def test_an_unreadable_cache_is_ignored_and_rebuilt(tmp_path, encoder):
+    first = cached_embeddings(encoder, ["a question"], tmp_path)
+    (path,) = tmp_path.glob("vectors-use-*.npz")
+    path.write_bytes(b"not a numpy file")
+    assert np.allclose(cached_embeddings(encoder, ["a question"], tmp_path), first)
+
+
+def test_the_second_encoder_is_refused_with_a_reason_on_a_cpu_without_avx2(monkeypatch):
+    real = Path.read_text
+
+    def cpuinfo(self, *args, **kwargs):
+        if str(self) == "/proc/cpuinfo":
+            return "processor : 0\nflags : fpu sse sse2 avx\n"
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", cpuinfo)
+    reason = encoder_module.e5_unavailable()
+    assert reason is not None and "AVX2" in reason and "FMA" in reason
+    assert encoder_module.second_encoder("e5") is None
+    assert encoder_module.second_encoder("none") is None
 
 
 def test_sentencepiece_gives_the_ids_of_usem3s_own_tokenizer(encoder):

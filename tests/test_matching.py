@@ -101,7 +101,7 @@ def test_candidates_explain_their_scores(config, encoder):
 def test_embeddings_are_cached_on_disk_by_content(config, tmp_path, small_kb_dir):
     cfg = replace(config, knowledge=replace(config.knowledge, cache_dir=tmp_path / "c"))
     first = matcher_for(cfg, Encoder(), kb_dir=small_kb_dir)
-    files = list((tmp_path / "c").glob("embeddings-*.npy"))
+    files = list((tmp_path / "c").glob("vectors-use-*.npz"))
     assert len(files) == 1
 
     class NoEncoding(Encoder):
@@ -113,14 +113,20 @@ def test_embeddings_are_cached_on_disk_by_content(config, tmp_path, small_kb_dir
 
     path = small_kb_dir / "money.yaml"
     path.write_text(path.read_text().replace("fapiao types", "kinds of fapiao"))
-    matcher_for(cfg, Encoder(), kb_dir=small_kb_dir)
-    assert len(list((tmp_path / "c").glob("embeddings-*.npy"))) == 2
+
+    class OnlyNew(Encoder):
+        def encode(self, texts, batch_size=256):
+            assert texts == ["kinds of fapiao"], texts  # every other phrasing is cached
+            return super().encode(texts, batch_size)
+
+    matcher_for(cfg, OnlyNew(), kb_dir=small_kb_dir)
+    assert len(list((tmp_path / "c").glob("vectors-use-*.npz"))) == 1
 
 
 def test_corrupt_cache_file_is_recomputed(config, tmp_path, encoder):
     cfg = replace(config, knowledge=replace(config.knowledge, cache_dir=tmp_path))
     first = matcher_for(cfg, encoder)
-    [path] = tmp_path.glob("embeddings-*.npy")
+    [path] = tmp_path.glob("vectors-use-*.npz")
     path.write_bytes(b"not numpy")
     second = matcher_for(cfg, encoder)
     assert np.allclose(first.embeddings, second.embeddings)
@@ -229,3 +235,28 @@ def test_opposite_words_are_found_by_prefix():
     assert matching._stem("deregister") == "register"
     assert matching._stem("unregistered") == "registered"
     assert matching._stem("deal") is None  # too short a stem: not a negation
+
+
+def test_an_edit_is_learned_from_the_previous_matcher_without_a_cold_start(
+    config, tmp_path, small_kb_dir
+):
+    cfg = replace(config, knowledge=replace(config.knowledge, cache_dir=tmp_path / "c"))
+    before = matcher_for(cfg, Encoder(), kb_dir=small_kb_dir)
+    path = small_kb_dir / "money.yaml"
+    path.write_text(path.read_text().replace("fapiao types", "golden tax paper slip"))
+
+    embedded = []
+
+    class Recording(Encoder):
+        def encode(self, texts, batch_size=256):
+            embedded.extend(texts)
+            return super().encode(texts, batch_size)
+
+    kb = load_knowledge(small_kb_dir, "en")
+    after = Matcher(kb, cfg.matching, Recording(), tmp_path / "other", previous=before)
+    assert embedded == ["golden tax paper slip"]  # an empty cache folder, yet nothing else
+    assert after.match("golden tax paper slip").best.entry_id == "fapiao"
+    for text in ("How do I open a company bank account?", "开设对公账户", "What is a fapiao?"):
+        assert after.match(text).best.entry_id == before.match(text).best.entry_id
+    warm = after._warm_start(before, 0)
+    assert [after.texts[r] for r in warm.focus] == ["golden tax paper slip"]
