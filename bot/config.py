@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+SECOND_ENCODER_ENV = "FAQ_BOT_SECOND_ENCODER"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 
 
@@ -205,6 +206,9 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     if not sections["languages"].supported:
         raise ConfigError("[languages] supported must name at least one language")
     token = environ.get(TOKEN_ENV, "").strip() or None
+    second = environ.get(SECOND_ENCODER_ENV, "").strip()
+    if second:  # an operator's override for one run, e.g. on a machine too slow for e5
+        sections["matching"] = replace(sections["matching"], second_encoder=second)
     config = Config(**sections, token=token)
     if config.knowledge.language not in config.languages.supported:
         langs = (config.knowledge.language, *config.languages.supported)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,11 @@ from bot.encoder import Encoder
 from bot.knowledge import load_knowledge
 from bot.language import LanguageDetector
 from bot.matching import Matcher
+
+# The second encoder (e5, ~25 ms a question and ~45 phrasings a second to embed) would make
+# every test that builds the bot from config.toml with a fresh cache slow; tests that are
+# about it ask for it (tests/test_encoder.py, tests/test_matching.py, tests/test_cli.py).
+os.environ.setdefault("FAQ_BOT_SECOND_ENCODER", "none")
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_KB = Path(__file__).resolve().parent / "data" / "kb"

@@ -260,3 +260,30 @@ def test_an_edit_is_learned_from_the_previous_matcher_without_a_cold_start(
         assert after.match(text).best.entry_id == before.match(text).best.entry_id
     warm = after._warm_start(before, 0)
     assert [after.texts[r] for r in warm.focus] == ["golden tax paper slip"]
+
+
+needs_e5 = pytest.mark.skipif(
+    __import__("bot.encoder").encoder.e5_unavailable() is not None,
+    reason="the e5 encoder cannot run on this CPU",
+)
+
+
+@needs_e5
+def test_the_second_encoder_is_fused_with_the_first(config, encoder, tmp_path):
+    from bot.encoder import E5Encoder
+
+    kb = load_knowledge(SMALL_KB, "en")
+    alone = Matcher(kb, config.matching, encoder, tmp_path)
+    fused = Matcher(kb, config.matching, encoder, tmp_path, second=E5Encoder())
+    assert fused.embeddings2.shape == (len(fused.texts), 384)
+    assert abs(float(fused.embeddings2.mean(axis=0) @ fused.embeddings2.mean(axis=0))) < 0.05
+    for text in ("How do I open a company bank account?", "开设对公账户", "fapiao types"):
+        assert fused.match(text).best.entry_id == alone.match(text).best.entry_id
+    a, f = alone.scores("visa for my employee"), fused.scores("visa for my employee")
+    assert [c.classifier for c in a] != [c.classifier for c in f]  # the second one counts
+    assert sum(c.score for c in f) <= 1.0001
+    only = replace(config.matching, second_weight=0.0)
+    same = Matcher(kb, only, encoder, tmp_path, second=E5Encoder())
+    assert [c.classifier for c in same.scores("visa for my employee")] == [
+        c.classifier for c in a
+    ]
