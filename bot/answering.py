@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -238,6 +239,16 @@ class Answerer:
                 )
             )
         return replace(answer, reply="\n\n".join(parts))
+
+
+def chosen_suggestion(text: str, suggestion_ids: Sequence[str]) -> str | None:
+    """The entry id that a typed number ("2") picks from a "did you mean" list, or None
+    when `text` is not the number of one of them."""
+    text = text.strip().rstrip(".)")
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return suggestion_ids[number - 1] if 1 <= number <= len(suggestion_ids) else None
 
 
 def machine_translator(config: Config) -> MachineTranslator | None:
