@@ -3,13 +3,8 @@
 from bot import messages
 from bot.telegram import format as telegram_format
 from tests import fake_telegram as tg
-from tests.test_handlers import (  # noqa: F401 (fixtures)
-    api,
-    bot_config,
-    run_updates,
-    storage,
-    texts,
-)
+from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
+from tests.telegram_fixtures import texts
 
 SORRY = messages.text("en", "error")
 
@@ -49,7 +44,9 @@ async def test_help_and_language_commands(run_updates):
 
 async def test_every_topic_page_pages_forward_and_back(run_updates, small_answerer, monkeypatch):
     monkeypatch.setattr(telegram_format, "PAGE_SIZE", 1)
-    api = await run_updates(*[tg.callback(f"t:{t}:{p}") for t in ("money", "people") for p in (0, 1)])
+    api = await run_updates(
+        *[tg.callback(f"t:{t}:{p}") for t in ("money", "people") for p in (0, 1)]
+    )
     pages = api.sent("editMessageText")
     assert len(pages) == 4
     shown = [buttons(p)[0] for p in pages]

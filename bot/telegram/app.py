@@ -130,10 +130,11 @@ def wire(app: Application, config: Config) -> None:
             staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, staff.relay_reply
         )
     )
-    app.add_handler(MessageHandler(~staff_chat & filters.TEXT & ~filters.COMMAND, handlers.ask))
+    messages = filters.UpdateType.MESSAGES & ~staff_chat  # not channel posts: no one to answer
+    app.add_handler(MessageHandler(messages & filters.TEXT & ~filters.COMMAND, handlers.ask))
     app.add_handler(
         MessageHandler(
-            ~staff_chat & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            messages & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
             handlers.not_text,
         )
     )

@@ -105,16 +105,23 @@ async def reply(update: Update, context: Context, text: str, **kwargs: Any) -> M
 async def show(
     update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup, **kwargs: Any
 ) -> None:
-    """Replace the message under a pressed button (a menu page); a message the bot can no
-    longer edit gets a new one instead. Pressing the same button twice changes nothing."""
+    """Replace the message under a pressed button (a menu page); a message that cannot be
+    edited (deleted meanwhile) gets a new one instead. The same page twice changes nothing."""
     query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
+    if query is not None and query.message is not None:
         try:
-            await query.edit_message_text(text, reply_markup=keyboard, **kwargs)
+            await context.bot.edit_message_text(
+                text,
+                chat_id=query.message.chat.id,
+                message_id=query.message.message_id,
+                reply_markup=keyboard,
+                **kwargs,
+            )
+            return
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
-        return
+            if "not modified" in str(exc).lower():
+                return
+            log.info("menu message not editable, sending a new one: %s", exc)
     await reply(update, context, text, reply_markup=keyboard, **kwargs)
 
 
