@@ -281,8 +281,14 @@ def build_answerer(
     kb_dir: Path | None = None,
     storage=None,
     translator: MachineTranslator | None = None,
+    *,
+    encoder: Encoder | None = None,
 ) -> Answerer:
-    """Load the knowledge base (raises KnowledgeError) and everything computed from it."""
+    """Load the knowledge base (raises KnowledgeError) and everything computed from it.
+
+    `storage` holds the cached machine translations that are served and matched against;
+    `translator` and `encoder` are loaded when not given (a reload passes the running ones).
+    """
     folder = kb_dir or config.knowledge.dir
     kb = load_knowledge(folder, config.knowledge.language, config.knowledge.cache_dir)
     glossary = load_glossary(Path(folder))
@@ -296,7 +302,7 @@ def build_answerer(
         config.languages.supported,
         glossary_key(Path(folder)),
     )
-    encoder = Encoder()
+    encoder = encoder or Encoder()
     matcher = Matcher(
         kb, config.matching, encoder, config.knowledge.cache_dir, localizer.machine_phrasings()
     )
@@ -304,3 +310,12 @@ def build_answerer(
     answerer = Answerer(kb, matcher, detector, config, localizer)
     answerer.ask("warm-up: load the models now, not on the first user's question")
     return answerer
+
+
+def reload_answerer(current: Answerer, config: Config, storage=None) -> Answerer:
+    """The knowledge base as it is now on disk, built as at start-up (same storage, so the
+    cached machine translations and phrasings stay), reusing the running encoder and
+    translator; models installed since are picked up. Raises KnowledgeError."""
+    return build_answerer(
+        config, None, storage, current.localizer.translator, encoder=current.matcher.encoder
+    )

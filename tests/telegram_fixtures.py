@@ -47,10 +47,10 @@ def storage(tmp_path):
 
 @pytest.fixture
 def run_updates(api, bot_config, small_answerer):
-    async def run(*updates, storage=None, translate=None, config=None):
+    async def run(*updates, storage=None, translate=None, config=None, answerer=None):
         app = build_application(
             config or bot_config,
-            small_answerer,
+            answerer or small_answerer,
             storage,
             translate,
             request=tg.RecordingRequest(api),

@@ -14,6 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.answering import reload_answerer
+from bot.knowledge import KnowledgeError
 from bot.storage import UnknownIdError
 from bot.telegram.format import answer_messages
 from bot.telegram.handlers import (
@@ -90,12 +92,10 @@ def staff_only(handler):
 @staff_only
 async def reload(update: Update, context: Context) -> None:
     """Reload the knowledge base; a broken one is refused and the old one keeps serving."""
-    from bot.answering import build_answerer
-    from bot.knowledge import KnowledgeError
-
     config = _config(context)
+    storage = context.bot_data.get("storage")
     try:
-        answerer = await asyncio.to_thread(build_answerer, config)
+        answerer = await asyncio.to_thread(reload_answerer, _answerer(context), config, storage)
     except KnowledgeError as exc:
         problems = "\n".join(str(p) for p in exc.problems[:30])
         more = f"\n… and {len(exc.problems) - 30} more" if len(exc.problems) > 30 else ""
