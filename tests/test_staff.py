@@ -7,6 +7,7 @@ import pytest
 
 from bot.answering import build_answerer
 from bot.localize import ANSWER
+from bot.telegram.staff import ELSEWHERE
 from bot.translation import MachineTranslator
 from tests import fake_telegram as tg
 from tests.argos_packages import argos_package_factory  # noqa: F401 (fixture)
@@ -48,3 +49,33 @@ async def test_reload_keeps_the_cached_machine_translations(run_updates, german,
     assert "AMTLICHE STEUER" in before
     assert texts(api, STAFF_USER)[0].startswith("Knowledge base reloaded")
     assert after == before
+
+
+async def test_staff_commands_in_a_public_group_are_refused_there(run_updates, storage, caplog):
+    group = {"chat_id": -300, "chat_type": "supergroup"}
+    api = await run_updates(
+        tg.message("Who won the football world cup in 1998?", user_id=501),
+        tg.message("/unanswered", user_id=STAFF_USER, **group),
+        tg.message("/stats", user_id=STAFF_USER, **group),
+        tg.message("/reload", user_id=STAFF_USER, **group),
+        tg.message("/unanswered", user_id=42, **group),
+        storage=storage,
+    )
+    refusals = texts(api, -300)
+    assert refusals[:3] == [ELSEWHERE] * 3
+    assert refusals[3] == "This command is for the service centre's staff only."
+    assert not any("football" in t for t in refusals)
+    assert "refused staff command '/unanswered' from user 77 in chat -300" in caplog.text
+    assert texts(api, STAFF_USER) == []
+
+
+async def test_staff_buttons_in_a_public_group_are_refused(run_updates, storage, caplog):
+    storage.log_interaction(
+        user_id=1, chat_type="private", language="en", question="q", status="unanswered"
+    )
+    [item] = storage.list_unanswered()
+    press = tg.callback(f"ui:{item['id']}", user_id=STAFF_USER)
+    press["callback_query"]["message"]["chat"] = {"id": -300, "type": "supergroup", "title": "G"}
+    api = await run_updates(press, storage=storage)
+    assert texts(api, -300) == [ELSEWHERE]
+    assert storage.list_unanswered()[0]["status"] == "new"

@@ -24,6 +24,7 @@ from bot.telegram.handlers import (
     _config,
     _store,
     is_staff,
+    reply,
     say,
     translated,
     ui_language,
@@ -62,17 +63,31 @@ async def relay_reply(update: Update, context: Context) -> None:
     )
 
 
+ELSEWHERE = (
+    "Staff commands work only in the staff chat or in a private chat with me: "
+    "everyone here would see what they show."
+)
+
+
 async def refuse(update: Update, context: Context) -> None:
-    """Staff commands from anyone else: refused and logged."""
-    user = update.effective_user
+    """Staff commands from anyone else, or from staff outside the staff chat and a private
+    chat: refused and logged (the command or button, never the rest of the text)."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    if update.callback_query is not None:
+        what = (update.callback_query.data or "").split(":")[0]
+    else:
+        what = ((message.text or "").split() or ["?"])[0] if message else "?"
     log.warning(
         "refused staff command %r from user %s in chat %s",
-        update.effective_message.text,
+        what,
         user.id if user else None,
-        update.effective_chat.id if update.effective_chat else None,
+        chat.id if chat else None,
     )
+    if user is not None and user.id in _config(context).telegram.staff_user_ids:
+        await reply(update, context, ELSEWHERE)
+        return
     lang = await ui_language(update, context)
-    await update.effective_message.reply_text(say(context, lang, "not_allowed"))
+    await reply(update, context, say(context, lang, "not_allowed"))
 
 
 def staff_only(handler):
