@@ -32,6 +32,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.normalize import normalize
+
 BUSY_TIMEOUT = 5.0  # seconds to wait for another connection's write lock
 KEY_BYTES = 32
 
@@ -205,11 +207,29 @@ def _v3_translations(db: Database) -> None:
     db.table("translations").create_index(["target_lang"])
 
 
+def wording(question: str) -> str | None:
+    """The normalised wording that repeats of a question share; None when nothing is left
+    (emoji or punctuation only), so that such questions are never taken for repeats."""
+    return normalize(question) or None
+
+
+def _v4_unanswered_wording(db: Database) -> None:
+    """The normalised wording of each queued question, to find repeats of it."""
+    db.table("unanswered").add_column("wording", str)
+    rows = list(db.query("SELECT id, question FROM unanswered"))
+    for row in rows:
+        db.execute(
+            "UPDATE unanswered SET wording = ? WHERE id = ?", [wording(row["question"]), row["id"]]
+        )
+    db.table("unanswered").create_index(["wording", "status"])
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
     _v2_users_notify_relays,
     _v3_translations,
+    _v4_unanswered_wording,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -300,6 +320,7 @@ def _ids(values: Iterable[Any]) -> str:
 
 
 def _unanswered_row(row: dict) -> dict:
+    row = {key: value for key, value in row.items() if key != "wording"}  # internal
     return {**row, "notified": bool(row["notified"])}
 
 
@@ -395,7 +416,8 @@ class Storage:
         channel: str = "telegram",
         chat_id: int | None = None,
     ) -> int:
-        """Log one question and its outcome; an unanswered one also joins the queue.
+        """Log one question and its outcome; an unanswered one also joins the queue, as
+        ignored when staff ignored the same wording before (see `ignored_before`).
 
         `chat_id` is remembered (unless the user opted out) only for an unanswered question,
         to tell the user once staff have answered it; pass it only where that is welcome.
@@ -427,6 +449,8 @@ class Storage:
                 .last_pk
             )
             if status == "unanswered":
+                words = wording(question)
+                ignored = self._ignored(db, words)
                 unanswered_id = (
                     db.table("unanswered")
                     .insert(
@@ -436,12 +460,13 @@ class Storage:
                             "user_key": key,
                             "language": language,
                             "question": question,
-                            "status": NEW,
+                            "status": IGNORED if ignored else NEW,
+                            "wording": words,
                         }
                     )
                     .last_pk
                 )
-                if chat_id is not None and not self._opted_out(db, key):
+                if chat_id is not None and not ignored and not self._opted_out(db, key):
                     db.table("notify").insert(
                         {
                             "unanswered_id": unanswered_id,
@@ -452,6 +477,21 @@ class Storage:
                         }
                     )
         return interaction_id
+
+    @staticmethod
+    def _ignored(db: Database, words: str | None) -> bool:
+        return words is not None and bool(
+            db.execute(
+                "SELECT 1 FROM unanswered WHERE wording = ? AND status = ? LIMIT 1",
+                [words, IGNORED],
+            ).fetchone()
+        )
+
+    def ignored_before(self, question: str) -> bool:
+        """Whether staff ignored a question of the same normalised wording before (then
+        asking it again does not call on staff again)."""
+        with self._lock:
+            return self._ignored(self.db, wording(redact(question)))
 
     def log_feedback(self, interaction_id: int, user_id: int | str, helpful: bool) -> None:
         """Record 👍/👎 on an answer; a user's second click replaces their first."""
@@ -516,11 +556,19 @@ class Storage:
             return [_unanswered_row(row) for row in rows]
 
     def set_unanswered_status(
-        self, ids: Iterable[int], status: str, entry_id: str | None = None
+        self,
+        ids: Iterable[int],
+        status: str,
+        entry_id: str | None = None,
+        *,
+        repeats: bool = True,
     ) -> int:
-        """Mark queued questions new, ignored or resolved (by `entry_id`); all or nothing.
+        """Mark queued questions new, ignored or resolved (by `entry_id`); all or nothing;
+        returns how many changed.
 
-        Raises UnknownIdError, changing nothing, if any id is not in the queue.
+        Ignoring or resolving also covers the questions still new that have the same
+        normalised wording as one of `ids` (everyone who asked it), unless `repeats` is
+        False. Raises UnknownIdError, changing nothing, if any id is not in the queue.
         """
         _check("status", status, UNANSWERED_STATUSES)
         if entry_id is not None and status != RESOLVED:
@@ -538,11 +586,18 @@ class Storage:
             missing = set(json.loads(wanted)) - found
             if missing:
                 raise UnknownIdError("unanswered", missing)
-            return db.execute(
-                "UPDATE unanswered SET status = ?, resolved_entry_id = ?, resolved_time = ? "
-                "WHERE id IN (SELECT value FROM json_each(?))",
-                [status, entry_id, resolved_time, wanted],
+            update = "UPDATE unanswered SET status = ?, resolved_entry_id = ?, resolved_time = ? "
+            values = [status, entry_id, resolved_time, wanted]
+            changed: int = db.execute(
+                update + "WHERE id IN (SELECT value FROM json_each(?))", values
             ).rowcount
+            if repeats and status != NEW:
+                changed += db.execute(
+                    update + "WHERE status = 'new' AND wording IN (SELECT wording FROM "
+                    "unanswered WHERE id IN (SELECT value FROM json_each(?)))",
+                    values,
+                ).rowcount
+            return changed
 
     def pending_notifications(self, entry_ids: Iterable[str] | None = None) -> list[dict]:
         """Resolved questions whose askers can be told the answer now, one per chat and entry.

@@ -1,10 +1,12 @@
 """Staff handlers through a real Application: /reload, /unanswered, /stats, relayed
 replies and the buttons on unanswered items."""
 
+import html
 from dataclasses import replace
 
 import pytest
 
+from bot import messages
 from bot.answering import build_answerer
 from bot.localize import ANSWER
 from bot.telegram.staff import ELSEWHERE
@@ -12,7 +14,7 @@ from bot.translation import MachineTranslator
 from tests import fake_telegram as tg
 from tests.argos_packages import argos_package_factory  # noqa: F401 (fixture)
 from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
-from tests.telegram_fixtures import STAFF_USER, texts
+from tests.telegram_fixtures import STAFF_CHAT, STAFF_USER, texts
 
 EN_DE = {"A": "EIN", "fapiao": "FAPIAO-DE", "official": "AMTLICHE", "tax": "STEUER"}
 
@@ -79,3 +81,17 @@ async def test_staff_buttons_in_a_public_group_are_refused(run_updates, storage,
     api = await run_updates(press, storage=storage)
     assert texts(api, -300) == [ELSEWHERE]
     assert storage.list_unanswered()[0]["status"] == "new"
+
+
+async def test_a_question_staff_ignored_does_not_call_on_them_again(run_updates, storage, api):
+    question = "Who won the football world cup in 1998?"
+    await run_updates(tg.message(question, user_id=501), storage=storage)
+    [item] = storage.list_unanswered()
+    await run_updates(tg.callback(f"ui:{item['id']}", user_id=STAFF_USER), storage=storage)
+    await run_updates(
+        tg.message("who won the football World Cup in 1998", user_id=502), storage=storage
+    )
+    assert len(api.sent("sendMessage", STAFF_CHAT)) == 1  # only the first time
+    assert texts(api, 502) == [html.escape(messages.text("en", "unanswered"))]
+    assert storage.list_unanswered() == []
+    assert len(storage.list_unanswered(status="ignored")) == 2

@@ -394,7 +394,7 @@ async def ask(update: Update, context: Context) -> None:
         )
     answer = await translated(context, answer)
     interaction_id = await log_answer(update, context, answer)
-    if answer.status == "unanswered":
+    if answer.status == "unanswered" and not await _store(context, "ignored_before", text):
         noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
         if noted:
             answer = replace(answer, reply=say(context, answer.language, "unanswered_noted"))
