@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlite_utils import Database
 
@@ -476,7 +476,7 @@ class Storage:
                             "time": now,
                         }
                     )
-        return interaction_id
+        return cast(int, interaction_id)
 
     @staticmethod
     def _ignored(db: Database, words: str | None) -> bool:
@@ -706,6 +706,46 @@ class Storage:
             [staff_chat_id, staff_message_id],
         )
         return rows[0] if rows else None
+
+    def asker_chat(self, unanswered_id: int) -> int | None:
+        """The chat where the asker of a queued question can be reached: the chat of their
+        relayed question, else the one kept to tell them the answer; None when neither is
+        known (asked on the command line, opted out, forgotten or purged)."""
+        rows = self._read(
+            """
+            SELECT r.user_chat_id FROM unanswered u
+            JOIN relays r ON r.user_key = u.user_key AND r.question = u.question
+            WHERE u.id = ?
+            UNION ALL
+            SELECT n.chat_id FROM notify n WHERE n.unanswered_id = ?
+            """,
+            [unanswered_id, unanswered_id],
+        )
+        return rows[0]["user_chat_id"] if rows else None
+
+    def relay_unanswered(
+        self, *, staff_chat_id: int, staff_message_id: int, unanswered_id: int
+    ) -> bool:
+        """Link a staff message that shows a queued question to its asker, so that a staff
+        reply to it reaches them as a relayed reply; False when they cannot be reached."""
+        chat_id = self.asker_chat(unanswered_id)
+        items = self.list_unanswered(status=None, ids=[unanswered_id])
+        if chat_id is None or not items:
+            return False
+        item = items[0]
+        row = {
+            "staff_chat_id": staff_chat_id,
+            "staff_message_id": staff_message_id,
+            "user_chat_id": chat_id,
+            "user_message_id": None,
+            "user_key": item["user_key"],
+            "language": item["language"],
+            "question": item["question"],
+            "time": self._now(),
+        }
+        with self._write() as db:
+            db.table("relays").insert(row, replace=True)
+        return True
 
     # Retention and erasure ---------------------------------------------------------------
 

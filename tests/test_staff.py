@@ -9,7 +9,7 @@ import pytest
 from bot import messages
 from bot.answering import build_answerer
 from bot.localize import ANSWER
-from bot.telegram.staff import ELSEWHERE
+from bot.telegram.staff import EDIT_NOT_SENT, ELSEWHERE, NO_ASKER
 from bot.translation import MachineTranslator
 from tests import fake_telegram as tg
 from tests.argos_packages import argos_package_factory  # noqa: F401 (fixture)
@@ -95,3 +95,157 @@ async def test_a_question_staff_ignored_does_not_call_on_them_again(run_updates,
     assert texts(api, 502) == [html.escape(messages.text("en", "unanswered"))]
     assert storage.list_unanswered() == []
     assert len(storage.list_unanswered(status="ignored")) == 2
+
+
+def bot_message(api, params: dict, chat_id: int) -> dict:
+    """The message the bot sent with `params`, as Telegram shows it in reply_to_message."""
+    return {
+        "message_id": api.message_id_of(params),
+        "date": 0,
+        "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
+        "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
+        "text": params["text"],
+    }
+
+
+def staff_says(text, reply_to, *, chat_id=STAFF_CHAT, **kwargs):
+    chat_type = "supergroup" if chat_id < 0 else "private"
+    return tg.message(
+        text, user_id=STAFF_USER, chat_id=chat_id, chat_type=chat_type, reply_to=reply_to, **kwargs
+    )
+
+
+def translate(text, source, target):
+    return f"[{source} to {target}] {text}"
+
+
+PHOTO = {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}
+QUESTION_RU = "Кто выиграл чемпионат мира по футболу?"
+
+
+async def test_a_reply_to_an_unanswered_item_reaches_the_asker(run_updates, storage, api):
+    await run_updates(
+        tg.message(QUESTION_RU, user_id=501, language_code="ru"),
+        tg.message("/unanswered", user_id=STAFF_USER, chat_id=STAFF_CHAT, chat_type="supergroup"),
+        storage=storage,
+        translate=translate,
+    )
+    forwarded, listed = api.sent("sendMessage", STAFF_CHAT)
+    assert QUESTION_RU in listed["text"] and "Reply to this message" in listed["text"]
+    await run_updates(
+        staff_says("France won in 1998.", bot_message(api, listed, STAFF_CHAT)),
+        storage=storage,
+        translate=translate,
+    )
+    reply = texts(api, 501)[-1]
+    assert reply.startswith(f"<b>{messages.text('ru', 'staff_reply')}</b>\n[en to ru] France")
+    assert reply.endswith("\nFrance won in 1998.")
+
+
+async def test_a_reply_to_an_item_in_a_private_staff_chat_reaches_the_asker(
+    run_updates, storage, api
+):
+    await run_updates(
+        tg.message(QUESTION_RU, user_id=501, language_code="ru"),
+        tg.message("/unanswered", user_id=STAFF_USER),
+        storage=storage,
+    )
+    [listed] = api.sent("sendMessage", STAFF_USER)
+    await run_updates(
+        staff_says("France.", bot_message(api, listed, STAFF_USER), chat_id=STAFF_USER),
+        staff_says("What is a fapiao?", None, chat_id=STAFF_USER),
+        storage=storage,
+    )
+    assert texts(api, 501)[-1].endswith("France.")
+    assert "official tax invoice" in texts(api, STAFF_USER)[-1]  # not a reply: a question
+
+
+async def test_open_shows_the_item_in_full_with_its_actions(run_updates, storage, api):
+    await run_updates(
+        tg.message(QUESTION_RU, user_id=501, language_code="ru"),
+        storage=storage,
+        translate=translate,
+    )
+    [item] = storage.list_unanswered()
+    await run_updates(
+        tg.callback(f"uo:{item['id']}", user_id=STAFF_USER), storage=storage, translate=translate
+    )
+    opened = api.sent("sendMessage", STAFF_USER)[-1]
+    text = opened["text"]
+    assert f"<b>#{item['id']}</b> · ru · {item['time'][:10]}" in text
+    assert QUESTION_RU in text and f"<i>en:</i> [ru to en] {QUESTION_RU}" in text
+    assert "Reply to this message to answer the user." in text
+    [[ignore]] = opened["reply_markup"]["inline_keyboard"]
+    assert (ignore["text"], ignore["callback_data"]) == ("Ignore", f"ui:{item['id']}")
+    await run_updates(
+        staff_says("France.", bot_message(api, opened, STAFF_USER), chat_id=STAFF_USER),
+        storage=storage,
+    )
+    assert texts(api, 501)[-1].endswith("France.")
+
+
+async def test_an_item_whose_asker_cannot_be_reached_says_so(run_updates, storage, api):
+    storage.log_interaction(
+        user_id=1,
+        chat_type="cli",
+        language="en",
+        question="asked in the terminal",
+        status="unanswered",
+        channel="cli",
+    )
+    await run_updates(tg.message("/unanswered", user_id=STAFF_USER), storage=storage)
+    [listed] = api.sent("sendMessage", STAFF_USER)
+    assert "cannot be reached" in listed["text"]
+
+
+async def test_a_photo_reply_is_explained_to_staff_and_not_lost_silently(run_updates, storage, api):
+    await run_updates(tg.message(QUESTION_RU, user_id=501, language_code="ru"), storage=storage)
+    [forwarded] = api.sent("sendMessage", STAFF_CHAT)
+    before = len(texts(api, 501))
+    await run_updates(
+        staff_says(None, bot_message(api, forwarded, STAFF_CHAT), extra=PHOTO),
+        staff_says(
+            None,
+            bot_message(api, forwarded, STAFF_CHAT),
+            extra={"document": {"file_id": "d", "file_unique_id": "d"}, "caption": "the form"},
+        ),
+        storage=storage,
+    )
+    photo, document = texts(api, STAFF_CHAT)[1:]
+    assert photo.startswith("Not delivered") and "photo" in photo
+    assert document.startswith("Not delivered") and "document" in document
+    assert len(texts(api, 501)) == before
+
+
+async def test_a_reply_to_an_asker_who_used_forget_is_explained(run_updates, storage, api):
+    await run_updates(
+        tg.message(QUESTION_RU, user_id=501, language_code="ru"),
+        tg.message("/forget", user_id=501, language_code="ru"),
+        storage=storage,
+    )
+    [forwarded] = api.sent("sendMessage", STAFF_CHAT)
+    before = len(texts(api, 501))
+    chatter = {**bot_message(api, forwarded, STAFF_CHAT), "text": "a staff member's note"}
+    chatter["from"] = {"id": 78, "is_bot": False, "first_name": "Bo"}
+    await run_updates(
+        staff_says("France.", bot_message(api, forwarded, STAFF_CHAT)),
+        staff_says("I agree", chatter),  # staff talking among themselves: not for the bot
+        storage=storage,
+    )
+    assert texts(api, STAFF_CHAT)[1:] == [NO_ASKER]
+    assert len(texts(api, 501)) == before
+
+
+async def test_an_edited_staff_reply_is_not_sent_again(run_updates, storage, api):
+    await run_updates(tg.message(QUESTION_RU, user_id=501, language_code="ru"), storage=storage)
+    [forwarded] = api.sent("sendMessage", STAFF_CHAT)
+    original = bot_message(api, forwarded, STAFF_CHAT)
+    await run_updates(
+        staff_says("France won.", original, message_id=30),
+        staff_says("France won in 1998.", original, message_id=30, edited=True),
+        storage=storage,
+    )
+    assert [t for t in texts(api, 501) if "France" in t] == [
+        f"<b>{messages.text('ru', 'staff_reply')}</b>\nFrance won."
+    ]
+    assert texts(api, STAFF_CHAT)[1:] == [EDIT_NOT_SENT]

@@ -125,9 +125,12 @@ def wire(app: Application, config: Config) -> None:
     app.add_handler(CommandHandler("stats", staff.stats))
     app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^u[io]:"))
     app.add_handler(CallbackQueryHandler(handlers.button))
+    staff_private = filters.ChatType.PRIVATE & filters.User(
+        user_id=list(config.telegram.staff_user_ids)
+    )
     app.add_handler(
         MessageHandler(
-            staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, staff.relay_reply
+            (staff_chat | staff_private) & filters.REPLY & ~filters.COMMAND, staff.relay_reply
         )
     )
     messages = filters.UpdateType.MESSAGES & ~staff_chat  # not channel posts: no one to answer
