@@ -141,3 +141,17 @@ async def test_error_log_names_the_update_but_not_the_users_words(
     [logged] = errors(caplog)
     assert logged.startswith("error while handling update ") and logged.endswith("(message)")
     assert "landlord" not in caplog.text
+
+
+async def test_a_failing_button_stops_spinning_and_apologises(run_updates, caplog, monkeypatch):
+    from bot.telegram import handlers
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(handlers, "topic_page", broken)
+    api = await run_updates(tg.callback("t:money:0"))
+    assert len(api.sent("answerCallbackQuery")) == 1
+    assert texts(api, 42) == [messages.text("en", "error")]
+    [logged] = errors(caplog)
+    assert logged.endswith("(callback_query)")

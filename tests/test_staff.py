@@ -80,6 +80,7 @@ async def test_staff_buttons_in_a_public_group_are_refused(run_updates, storage,
     press["callback_query"]["message"]["chat"] = {"id": -300, "type": "supergroup", "title": "G"}
     api = await run_updates(press, storage=storage)
     assert texts(api, -300) == [ELSEWHERE]
+    assert len(api.sent("answerCallbackQuery")) == 1  # the button stops spinning
     assert storage.list_unanswered()[0]["status"] == "new"
 
 

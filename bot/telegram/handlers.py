@@ -18,7 +18,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion
@@ -516,7 +516,14 @@ def describe(update: object) -> str:
 async def error_handler(update: object, context: Context) -> None:
     """Log every failure with its traceback (but not the user's words) and apologise."""
     log.error("error while handling %s", describe(update), exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat:
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:  # else the button keeps spinning
+            await update.callback_query.answer()
+    except TelegramError:  # answered already, or too late: nothing is waiting any more
+        pass
+    if update.effective_chat:
         try:
             lang = await ui_language(update, context)
             await context.bot.send_message(update.effective_chat.id, say(context, lang, "error"))

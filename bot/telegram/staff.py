@@ -141,10 +141,12 @@ async def refuse(update: Update, context: Context) -> None:
         chat.id if chat else None,
     )
     if user is not None and user.id in _config(context).telegram.staff_user_ids:
-        await reply(update, context, ELSEWHERE)
-        return
-    lang = await ui_language(update, context)
-    await reply(update, context, say(context, lang, "not_allowed"))
+        text = ELSEWHERE
+    else:
+        text = say(context, await ui_language(update, context), "not_allowed")
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, context, text)
 
 
 Command = Callable[[Update, Context], Coroutine[Any, Any, None]]
