@@ -157,7 +157,7 @@ class Answerer:
         match = self.matcher.match(text)
         say = self.localizer.message
         if match.status == ANSWERED:
-            best = match.best
+            best = match.candidates[0]  # an answered match has its one candidate
             return self._entry_answer(
                 question, lang, detected, self.kb.by_id[best.entry_id], best.score, live
             )
@@ -177,7 +177,7 @@ class Answerer:
                 detected,
                 SUGGEST,
                 None,
-                match.best.score,
+                match.candidates[0].score,
                 None,
                 None,
                 suggestions,
@@ -211,7 +211,7 @@ class Answerer:
         lang: str,
         detected: str | None,
         entry: FaqEntry,
-        score: float,
+        score: float | None,
         live: bool = False,
     ) -> Answer:
         chosen = self.localizer.answer(entry, lang, live)

@@ -141,3 +141,14 @@ def test_ask_never_fails(small_answerer, text):
     assert a.reply.strip()
     assert (a.status == ANSWERED) == (a.id is not None)
     json.dumps(a.to_json(), ensure_ascii=False)
+
+
+def test_a_typed_number_chooses_a_suggestion():
+    from bot.answering import chosen_suggestion
+
+    ids = ["bank-account", "fapiao"]
+    assert chosen_suggestion("2", ids) == "fapiao"
+    assert chosen_suggestion(" 1. ", ids) == "bank-account"
+    for text in ("0", "3", "-1", "1 2", "²", "２", "one", "", "1e3"):
+        assert chosen_suggestion(text, ids) is None, text
+    assert chosen_suggestion("1", []) is None
