@@ -242,10 +242,10 @@ class Answerer:
 
 
 def chosen_suggestion(text: str, suggestion_ids: Sequence[str]) -> str | None:
-    """The entry id that a typed number ("2") picks from a "did you mean" list, or None
-    when `text` is not the number of one of them."""
+    """The entry id that a typed number ("2", full-width "２", Arabic-Indic "٢") picks from a
+    "did you mean" list, or None when `text` is not the number of one of them."""
     text = text.strip().rstrip(".)")
-    if not (text.isascii() and text.isdigit()):
+    if not text.isdecimal():
         return None
     number = int(text)
     return suggestion_ids[number - 1] if 1 <= number <= len(suggestion_ids) else None

@@ -149,6 +149,7 @@ def test_a_typed_number_chooses_a_suggestion():
     ids = ["bank-account", "fapiao"]
     assert chosen_suggestion("2", ids) == "fapiao"
     assert chosen_suggestion(" 1. ", ids) == "bank-account"
-    for text in ("0", "3", "-1", "1 2", "²", "２", "one", "", "1e3"):
+    assert chosen_suggestion("２", ids) == chosen_suggestion("٢", ids) == "fapiao"
+    for text in ("0", "3", "-1", "1 2", "²", "one", "", "1e3", "01x"):
         assert chosen_suggestion(text, ids) is None, text
     assert chosen_suggestion("1", []) is None
