@@ -5,10 +5,12 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import closing
 
 import pytest
 
@@ -185,6 +187,18 @@ def test_run_with_a_malformed_token_fails_clearly(tmp_path, small_kb_dir):
     assert "not-a-token" not in proc.stderr
 
 
+def wait_for_rows(db, sql: str, count: int, timeout: float = 90.0) -> None:
+    """Block until `sql` returns `count` rows in the bot's database (read-only)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            if len(conn.execute(sql).fetchall()) >= count:
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {count} row(s): {sql}")
+        time.sleep(0.05)
+
+
 def test_menus_typed_choices_and_staff_items_end_to_end(tmp_path, small_kb_dir):
     api = tg.FakeBotApi()
     with tg.BotApiServer(api) as server:
@@ -213,6 +227,8 @@ def test_menus_typed_choices_and_staff_items_end_to_end(tmp_path, small_kb_dir):
             api.push(tg.message("/unanswered", message_id=4, **staff))
             api.wait_for(lambda c: len(api.sent(chat_id=STAFF_CHAT)) >= 2, timeout=90)
             listed = api.sent(chat_id=STAFF_CHAT)[-1]
+            # The item is linked to its asker just after it is shown; a person replies later.
+            wait_for_rows(tmp_path / "bot.db", "SELECT * FROM relays", 2)
             item = {
                 "message_id": api.message_id_of(listed),
                 "date": 0,
