@@ -95,6 +95,7 @@ def test_long_polling_end_to_end(tmp_path, kb_with_russian):
             assert "Работодатель подаёт заявку" in answer["text"]
             [forwarded] = api.sent(chat_id=STAFF_CHAT)
             assert "Who won the football world cup in 1998?" in forwarded["text"]
+            wait_for_rows(tmp_path / "bot.db", "SELECT * FROM relays", 1)  # linked to its asker
 
             staff_message = {
                 "message_id": api.message_id_of(forwarded),
