@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -239,7 +240,7 @@ class Answerer:
         lang: str,
         detected: str | None,
         entry: FaqEntry,
-        score: float,
+        score: float | None,
         live: bool = False,
     ) -> Answer:
         chosen = self.localizer.answer(entry, lang, live)
@@ -267,6 +268,16 @@ class Answerer:
                 )
             )
         return replace(answer, reply="\n\n".join(parts))
+
+
+def chosen_suggestion(text: str, suggestion_ids: Sequence[str]) -> str | None:
+    """The entry id that a typed number ("2", full-width "２", Arabic-Indic "٢") picks from a
+    "did you mean" list, or None when `text` is not the number of one of them."""
+    text = text.strip().rstrip(".)")
+    if not text.isdecimal():
+        return None
+    number = int(text)
+    return suggestion_ids[number - 1] if 1 <= number <= len(suggestion_ids) else None
 
 
 def machine_translator(config: Config) -> MachineTranslator | None:
@@ -299,8 +310,14 @@ def build_answerer(
     kb_dir: Path | None = None,
     storage=None,
     translator: MachineTranslator | None = None,
+    *,
+    encoder: Encoder | None = None,
 ) -> Answerer:
-    """Load the knowledge base (raises KnowledgeError) and everything computed from it."""
+    """Load the knowledge base (raises KnowledgeError) and everything computed from it.
+
+    `storage` holds the cached machine translations that are served and matched against;
+    `translator` and `encoder` are loaded when not given (a reload passes the running ones).
+    """
     folder = kb_dir or config.knowledge.dir
     kb = load_knowledge(folder, config.knowledge.language, config.knowledge.cache_dir)
     glossary = load_glossary(Path(folder))
@@ -314,7 +331,7 @@ def build_answerer(
         config.languages.supported,
         glossary_key(Path(folder)),
     )
-    encoder = Encoder()
+    encoder = encoder or Encoder()
     matcher = Matcher(
         kb, config.matching, encoder, config.knowledge.cache_dir, localizer.machine_phrasings()
     )
@@ -322,3 +339,12 @@ def build_answerer(
     answerer = Answerer(kb, matcher, detector, config, localizer)
     answerer.ask("warm-up: load the models now, not on the first user's question")
     return answerer
+
+
+def reload_answerer(current: Answerer, config: Config, storage=None) -> Answerer:
+    """The knowledge base as it is now on disk, built as at start-up (same storage, so the
+    cached machine translations and phrasings stay), reusing the running encoder and
+    translator; models installed since are picked up. Raises KnowledgeError."""
+    return build_answerer(
+        config, None, storage, current.localizer.translator, encoder=current.matcher.encoder
+    )
