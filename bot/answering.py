@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -239,7 +240,7 @@ class Answerer:
         lang: str,
         detected: str | None,
         entry: FaqEntry,
-        score: float,
+        score: float | None,
         live: bool = False,
     ) -> Answer:
         chosen = self.localizer.answer(entry, lang, live)
@@ -267,6 +268,16 @@ class Answerer:
                 )
             )
         return replace(answer, reply="\n\n".join(parts))
+
+
+def chosen_suggestion(text: str, suggestion_ids: Sequence[str]) -> str | None:
+    """The entry id that a typed number ("2", full-width "２", Arabic-Indic "٢") picks from a
+    "did you mean" list, or None when `text` is not the number of one of them."""
+    text = text.strip().rstrip(".)")
+    if not text.isdecimal():
+        return None
+    number = int(text)
+    return suggestion_ids[number - 1] if 1 <= number <= len(suggestion_ids) else None
 
 
 def machine_translator(config: Config) -> MachineTranslator | None:
@@ -299,13 +310,18 @@ def build_answerer(
     kb_dir: Path | None = None,
     storage=None,
     translator: MachineTranslator | None = None,
+    *,
+    encoder: Encoder | None = None,
     previous: Answerer | None = None,
 ) -> Answerer:
     """Load the knowledge base (raises KnowledgeError) and everything computed from it.
 
+    `storage` holds the cached machine translations that are served and matched against;
+    `translator` and `encoder` are loaded when not given (a reload passes the running ones).
     `previous`: the answerer this one replaces (a reload after an edit): its encoders, the
     embeddings of unchanged phrasings and its classifier layers are reused, so that an edit
-    is live in seconds."""
+    is live in seconds.
+    """
     folder = kb_dir or config.knowledge.dir
     kb = load_knowledge(folder, config.knowledge.language, config.knowledge.cache_dir)
     glossary = load_glossary(Path(folder))
@@ -320,8 +336,8 @@ def build_answerer(
         glossary_key(Path(folder)),
     )
     old = previous.matcher if previous is not None else None
-    encoder = old.encoder if old is not None else Encoder()
-    if old is not None and config.matching.second_encoder != "none":
+    encoder = encoder or (old.encoder if old is not None else Encoder())
+    if old is not None and old.second is not None and config.matching.second_encoder != "none":
         second = old.second
     else:
         second = second_encoder(config.matching.second_encoder)
@@ -338,3 +354,17 @@ def build_answerer(
     answerer = Answerer(kb, matcher, detector, config, localizer)
     answerer.ask("warm-up: load the models now, not on the first user's question")
     return answerer
+
+
+def reload_answerer(current: Answerer, config: Config, storage=None) -> Answerer:
+    """The knowledge base as it is now on disk, built as at start-up (same storage, so the
+    cached machine translations and phrasings stay), reusing the running encoder and
+    translator; models installed since are picked up. Raises KnowledgeError."""
+    return build_answerer(
+        config,
+        None,
+        storage,
+        current.localizer.translator,
+        encoder=current.matcher.encoder,
+        previous=current,
+    )

@@ -28,9 +28,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlite_utils import Database
+
+from bot.normalize import normalize
 
 BUSY_TIMEOUT = 5.0  # seconds to wait for another connection's write lock
 KEY_BYTES = 32
@@ -205,11 +207,29 @@ def _v3_translations(db: Database) -> None:
     db.table("translations").create_index(["target_lang"])
 
 
+def wording(question: str) -> str | None:
+    """The normalised wording that repeats of a question share; None when nothing is left
+    (emoji or punctuation only), so that such questions are never taken for repeats."""
+    return normalize(question) or None
+
+
+def _v4_unanswered_wording(db: Database) -> None:
+    """The normalised wording of each queued question, to find repeats of it."""
+    db.table("unanswered").add_column("wording", str)
+    rows = list(db.query("SELECT id, question FROM unanswered"))
+    for row in rows:
+        db.execute(
+            "UPDATE unanswered SET wording = ? WHERE id = ?", [wording(row["question"]), row["id"]]
+        )
+    db.table("unanswered").create_index(["wording", "status"])
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
     _v2_users_notify_relays,
     _v3_translations,
+    _v4_unanswered_wording,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -300,6 +320,7 @@ def _ids(values: Iterable[Any]) -> str:
 
 
 def _unanswered_row(row: dict) -> dict:
+    row = {key: value for key, value in row.items() if key != "wording"}  # internal
     return {**row, "notified": bool(row["notified"])}
 
 
@@ -395,7 +416,8 @@ class Storage:
         channel: str = "telegram",
         chat_id: int | None = None,
     ) -> int:
-        """Log one question and its outcome; an unanswered one also joins the queue.
+        """Log one question and its outcome; an unanswered one also joins the queue, as
+        ignored when staff ignored the same wording before (see `ignored_before`).
 
         `chat_id` is remembered (unless the user opted out) only for an unanswered question,
         to tell the user once staff have answered it; pass it only where that is welcome.
@@ -427,6 +449,8 @@ class Storage:
                 .last_pk
             )
             if status == "unanswered":
+                words = wording(question)
+                ignored = self._ignored(db, words)
                 unanswered_id = (
                     db.table("unanswered")
                     .insert(
@@ -436,12 +460,13 @@ class Storage:
                             "user_key": key,
                             "language": language,
                             "question": question,
-                            "status": NEW,
+                            "status": IGNORED if ignored else NEW,
+                            "wording": words,
                         }
                     )
                     .last_pk
                 )
-                if chat_id is not None and not self._opted_out(db, key):
+                if chat_id is not None and not ignored and not self._opted_out(db, key):
                     db.table("notify").insert(
                         {
                             "unanswered_id": unanswered_id,
@@ -451,7 +476,22 @@ class Storage:
                             "time": now,
                         }
                     )
-        return interaction_id
+        return cast(int, interaction_id)
+
+    @staticmethod
+    def _ignored(db: Database, words: str | None) -> bool:
+        return words is not None and bool(
+            db.execute(
+                "SELECT 1 FROM unanswered WHERE wording = ? AND status = ? LIMIT 1",
+                [words, IGNORED],
+            ).fetchone()
+        )
+
+    def ignored_before(self, question: str) -> bool:
+        """Whether staff ignored a question of the same normalised wording before (then
+        asking it again does not call on staff again)."""
+        with self._lock:
+            return self._ignored(self.db, wording(redact(question)))
 
     def log_feedback(self, interaction_id: int, user_id: int | str, helpful: bool) -> None:
         """Record 👍/👎 on an answer; a user's second click replaces their first."""
@@ -516,11 +556,19 @@ class Storage:
             return [_unanswered_row(row) for row in rows]
 
     def set_unanswered_status(
-        self, ids: Iterable[int], status: str, entry_id: str | None = None
+        self,
+        ids: Iterable[int],
+        status: str,
+        entry_id: str | None = None,
+        *,
+        repeats: bool = True,
     ) -> int:
-        """Mark queued questions new, ignored or resolved (by `entry_id`); all or nothing.
+        """Mark queued questions new, ignored or resolved (by `entry_id`); all or nothing;
+        returns how many changed.
 
-        Raises UnknownIdError, changing nothing, if any id is not in the queue.
+        Ignoring or resolving also covers the questions still new that have the same
+        normalised wording as one of `ids` (everyone who asked it), unless `repeats` is
+        False. Raises UnknownIdError, changing nothing, if any id is not in the queue.
         """
         _check("status", status, UNANSWERED_STATUSES)
         if entry_id is not None and status != RESOLVED:
@@ -538,11 +586,18 @@ class Storage:
             missing = set(json.loads(wanted)) - found
             if missing:
                 raise UnknownIdError("unanswered", missing)
-            return db.execute(
-                "UPDATE unanswered SET status = ?, resolved_entry_id = ?, resolved_time = ? "
-                "WHERE id IN (SELECT value FROM json_each(?))",
-                [status, entry_id, resolved_time, wanted],
+            update = "UPDATE unanswered SET status = ?, resolved_entry_id = ?, resolved_time = ? "
+            values = [status, entry_id, resolved_time, wanted]
+            changed: int = db.execute(
+                update + "WHERE id IN (SELECT value FROM json_each(?))", values
             ).rowcount
+            if repeats and status != NEW:
+                changed += db.execute(
+                    update + "WHERE status = 'new' AND wording IN (SELECT wording FROM "
+                    "unanswered WHERE id IN (SELECT value FROM json_each(?)))",
+                    values,
+                ).rowcount
+            return changed
 
     def pending_notifications(self, entry_ids: Iterable[str] | None = None) -> list[dict]:
         """Resolved questions whose askers can be told the answer now, one per chat and entry.
@@ -651,6 +706,46 @@ class Storage:
             [staff_chat_id, staff_message_id],
         )
         return rows[0] if rows else None
+
+    def asker_chat(self, unanswered_id: int) -> int | None:
+        """The chat where the asker of a queued question can be reached: the chat of their
+        relayed question, else the one kept to tell them the answer; None when neither is
+        known (asked on the command line, opted out, forgotten or purged)."""
+        rows = self._read(
+            """
+            SELECT r.user_chat_id FROM unanswered u
+            JOIN relays r ON r.user_key = u.user_key AND r.question = u.question
+            WHERE u.id = ?
+            UNION ALL
+            SELECT n.chat_id FROM notify n WHERE n.unanswered_id = ?
+            """,
+            [unanswered_id, unanswered_id],
+        )
+        return rows[0]["user_chat_id"] if rows else None
+
+    def relay_unanswered(
+        self, *, staff_chat_id: int, staff_message_id: int, unanswered_id: int
+    ) -> bool:
+        """Link a staff message that shows a queued question to its asker, so that a staff
+        reply to it reaches them as a relayed reply; False when they cannot be reached."""
+        chat_id = self.asker_chat(unanswered_id)
+        items = self.list_unanswered(status=None, ids=[unanswered_id])
+        if chat_id is None or not items:
+            return False
+        item = items[0]
+        row = {
+            "staff_chat_id": staff_chat_id,
+            "staff_message_id": staff_message_id,
+            "user_chat_id": chat_id,
+            "user_message_id": None,
+            "user_key": item["user_key"],
+            "language": item["language"],
+            "question": item["question"],
+            "time": self._now(),
+        }
+        with self._write() as db:
+            db.table("relays").insert(row, replace=True)
+        return True
 
     # Retention and erasure ---------------------------------------------------------------
 

@@ -174,3 +174,15 @@ def test_unsure_detection_takes_the_language_of_the_matched_phrasing(
         .language
         == "en"
     )
+
+
+def test_a_typed_number_chooses_a_suggestion():
+    from bot.answering import chosen_suggestion
+
+    ids = ["bank-account", "fapiao"]
+    assert chosen_suggestion("2", ids) == "fapiao"
+    assert chosen_suggestion(" 1. ", ids) == "bank-account"
+    assert chosen_suggestion("２", ids) == chosen_suggestion("٢", ids) == "fapiao"
+    for text in ("0", "3", "-1", "1 2", "²", "one", "", "1e3", "01x"):
+        assert chosen_suggestion(text, ids) is None, text
+    assert chosen_suggestion("1", []) is None

@@ -374,6 +374,33 @@ def test_resolve_adds_alternates_and_marks_resolved(cfg):
     assert "1 already there" in again.output and (kb / "money.yaml").read_text() == text
 
 
+def test_resolve_and_ignore_cover_later_asks_of_the_same_wording(cfg):
+    db = cfg.storage.database
+    ids = log(
+        db,
+        [
+            ("can any bank open my company's account", "en"),
+            ("Can any bank open my company's account?", "en"),
+            UNRELATED[0],
+            ("What is the weather tomorrow?!", "en"),
+        ],
+    )
+    result = run(cfg, "resolve", str(ids[0]), "--entry", "bank-account")
+    assert result.exit_code == 0, result.output
+    assert f"resolved by bank-account: {ids[0]}, and 1 other ask(s)" in result.output
+    assert "2 waiting asker(s)" in result.output
+    ignored = run(cfg, "ignore", str(ids[2]))
+    assert f"Marked 1 question(s) ignored: {ids[2]}, and 1 other ask(s)" in ignored.output
+    assert statuses(db) == {
+        ids[0]: ("resolved", "bank-account"),
+        ids[1]: ("resolved", "bank-account"),
+        ids[2]: ("ignored", None),
+        ids[3]: ("ignored", None),
+    }
+    [later] = log(db, [("what is the WEATHER tomorrow", "en")])
+    assert statuses(db)[later] == ("ignored", None)
+
+
 def test_resolve_refuses_unknown_ids_and_entries(cfg):
     ids = log(cfg.storage.database, [SIM[0]])
     before, queue = snapshot(cfg.knowledge.dir), statuses(cfg.storage.database)

@@ -5,10 +5,12 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import closing
 
 import pytest
 
@@ -93,6 +95,7 @@ def test_long_polling_end_to_end(tmp_path, kb_with_russian):
             assert "Работодатель подаёт заявку" in answer["text"]
             [forwarded] = api.sent(chat_id=STAFF_CHAT)
             assert "Who won the football world cup in 1998?" in forwarded["text"]
+            wait_for_rows(tmp_path / "bot.db", "SELECT * FROM relays", 1)  # linked to its asker
 
             staff_message = {
                 "message_id": api.message_id_of(forwarded),
@@ -183,3 +186,60 @@ def test_run_with_a_malformed_token_fails_clearly(tmp_path, small_kb_dir):
     assert proc.returncode == 1
     assert "does not look like a bot token" in proc.stderr
     assert "not-a-token" not in proc.stderr
+
+
+def wait_for_rows(db, sql: str, count: int, timeout: float = 90.0) -> None:
+    """Block until `sql` returns `count` rows in the bot's database (read-only)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            if len(conn.execute(sql).fetchall()) >= count:
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {count} row(s): {sql}")
+        time.sleep(0.05)
+
+
+def test_menus_typed_choices_and_staff_items_end_to_end(tmp_path, small_kb_dir):
+    api = tg.FakeBotApi()
+    with tg.BotApiServer(api) as server:
+        proc = start_bot(tmp_path, server.base_url, small_kb_dir)
+        try:
+            api.wait_for(lambda calls: any(m == "getUpdates" for m, _ in calls), timeout=120)
+            api.push(tg.message("/topics", user_id=701))
+            api.wait_for(lambda c: len(api.sent(chat_id=701)) >= 1, timeout=90)
+            [menu] = api.sent(chat_id=701)
+            assert menu["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "t:money:0"
+            api.push(tg.callback("t:money:0", user_id=701))
+            api.wait_for(lambda c: len(api.sent("editMessageText")) >= 1, timeout=90)
+            api.push(tg.callback("tl", user_id=701))  # updates run concurrently: one at a time
+            api.wait_for(lambda c: len(api.sent("editMessageText")) >= 2, timeout=90)
+            assert api.sent("editMessageText")[-1]["text"] == menu["text"]
+
+            api.push(tg.message("licence", user_id=702, message_id=2))
+            api.wait_for(lambda c: len(api.sent(chat_id=702)) >= 1, timeout=90)
+            api.push(tg.message("1", user_id=702, message_id=3))
+            api.wait_for(lambda c: len(api.sent(chat_id=702)) >= 2, timeout=90)
+            assert "work permit" in api.sent(chat_id=702)[-1]["text"]
+
+            api.push(tg.message("Who won the football world cup in 1998?", user_id=703))
+            api.wait_for(lambda c: len(api.sent(chat_id=STAFF_CHAT)) >= 1, timeout=90)
+            staff = {"user_id": 900, "chat_id": STAFF_CHAT, "chat_type": "supergroup"}
+            api.push(tg.message("/unanswered", message_id=4, **staff))
+            api.wait_for(lambda c: len(api.sent(chat_id=STAFF_CHAT)) >= 2, timeout=90)
+            listed = api.sent(chat_id=STAFF_CHAT)[-1]
+            # The item is linked to its asker just after it is shown; a person replies later.
+            wait_for_rows(tmp_path / "bot.db", "SELECT * FROM relays", 2)
+            item = {
+                "message_id": api.message_id_of(listed),
+                "date": 0,
+                "chat": {"id": STAFF_CHAT, "type": "supergroup"},
+                "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
+                "text": listed["text"],
+            }
+            api.push(tg.message("France won it.", message_id=5, reply_to=item, **staff))
+            api.wait_for(lambda c: len(api.sent(chat_id=703)) >= 2, timeout=90)
+            assert "France won it." in api.sent(chat_id=703)[-1]["text"]
+        finally:
+            out = stop(proc)
+    assert "Traceback" not in out

@@ -6,65 +6,13 @@ import time
 from dataclasses import replace
 
 import pytest
-from telegram import Update
 
 from bot import messages
 from bot.storage import Storage
-from bot.telegram.app import TokenError, build_application, check_token
+from bot.telegram.app import TokenError, check_token
 from tests import fake_telegram as tg
-
-STAFF_CHAT = -100500
-STAFF_USER = 77
-
-
-@pytest.fixture
-def api():
-    return tg.FakeBotApi()
-
-
-@pytest.fixture
-def bot_config(small_answerer):
-    base = small_answerer.config
-    return replace(
-        base,
-        token=tg.TOKEN,
-        telegram=replace(
-            base.telegram,
-            staff_chat_id=STAFF_CHAT,
-            staff_user_ids=(STAFF_USER,),
-            rate_limit_messages=5,
-            rate_limit_seconds=60,
-        ),
-    )
-
-
-@pytest.fixture
-def storage(tmp_path):
-    with Storage.open(tmp_path / "bot.db") as opened:
-        yield opened
-
-
-@pytest.fixture
-def run_updates(api, bot_config, small_answerer):
-    async def run(*updates, storage=None, translate=None, config=None):
-        app = build_application(
-            config or bot_config,
-            small_answerer,
-            storage,
-            translate,
-            request=tg.RecordingRequest(api),
-        )
-        async with app:
-            await app.post_init(app)
-            for data in updates:
-                await app.process_update(Update.de_json(tg.api_update(api, data), app.bot))
-        return api
-
-    return run
-
-
-def texts(api, chat_id=None):
-    return [p["text"] for p in api.sent("sendMessage", chat_id)]
+from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
+from tests.telegram_fixtures import STAFF_CHAT, STAFF_USER, texts
 
 
 async def test_question_is_answered_in_html_with_source_and_feedback_buttons(run_updates, storage):

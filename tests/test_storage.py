@@ -446,8 +446,8 @@ def test_list_unanswered_filters_by_time_language_status_and_limit(storage, cloc
 
 
 def test_set_unanswered_status_is_validated_and_all_or_nothing(storage, clock):
-    for _ in range(3):
-        ask(storage, status="unanswered")
+    for i in range(3):
+        ask(storage, status="unanswered", question=f"What is the VAT rate on item {i}?")
     clock.moment = T0 + timedelta(hours=5)
     assert storage.set_unanswered_status([1, 2], "resolved", "vat-rate") == 2
     item = storage.list_unanswered(status="resolved")[0]
@@ -482,7 +482,7 @@ def test_pending_notifications_reach_each_asker_once(storage):
     ask(storage, 6, question=visa, status="unanswered", chat_id=606)  # stays unresolved
     storage.set_user_language(2, "zh")
     storage.set_notify_opt_out(3, True)
-    storage.set_unanswered_status([1, 2, 3, 4, 5], "resolved", "work-visa")
+    storage.set_unanswered_status([1, 2, 3, 4, 5], "resolved", "work-visa", repeats=False)
     storage.set_unanswered_status([6], "resolved", "vat-rate")
 
     pending = storage.pending_notifications(["work-visa"])
@@ -505,6 +505,47 @@ def test_pending_notifications_reach_each_asker_once(storage):
         False,
         False,
     ]
+
+
+def test_resolving_or_ignoring_covers_every_new_repeat_of_the_same_wording(storage):
+    visa = "How do I get a work visa?"
+    ask(storage, 1, question=visa, status="unanswered", chat_id=101)
+    ask(storage, 2, question="how do I get a WORK visa", status="unanswered", chat_id=202)
+    ask(storage, 3, question="How do I get a work visa for my wife?", status="unanswered")
+    ask(storage, 4, question="What about taxes?", status="unanswered")
+    ask(storage, 5, question="what about taxes", status="unanswered")
+    ask(storage, 6, question="🙂", status="unanswered")
+    ask(storage, 7, question="👍", status="unanswered")
+    assert storage.set_unanswered_status([1], "resolved", "work-visa") == 2
+    assert storage.set_unanswered_status([5], "ignored") == 2
+    assert storage.set_unanswered_status([6], "ignored") == 1  # no wording: no repeats
+    rows = {
+        i["id"]: (i["status"], i["resolved_entry_id"]) for i in storage.list_unanswered(status=None)
+    }
+    assert rows == {
+        1: ("resolved", "work-visa"),
+        2: ("resolved", "work-visa"),
+        3: ("new", None),
+        4: ("ignored", None),
+        5: ("ignored", None),
+        6: ("ignored", None),
+        7: ("new", None),
+    }
+    assert [p["chat_id"] for p in storage.pending_notifications(["work-visa"])] == [101, 202]
+
+
+def test_an_ignored_wording_asked_again_is_logged_as_ignored(storage):
+    first = ask(storage, 1, question="Where can I buy a cat?", status="unanswered", chat_id=1)
+    assert not storage.ignored_before("where can i buy a cat")
+    storage.set_unanswered_status([1], "ignored")
+    assert storage.ignored_before("Where can I buy a CAT???")
+    again = ask(storage, 2, question="where can I buy a cat", status="unanswered", chat_id=2)
+    other = ask(storage, 3, question="Where can I buy a dog?", status="unanswered", chat_id=3)
+    assert (first, again, other) == (1, 2, 3)
+    assert [i["id"] for i in storage.list_unanswered()] == [3]
+    assert [i["id"] for i in storage.list_unanswered(status="ignored")] == [1, 2]
+    assert on_disk(storage.path, "SELECT chat_id FROM notify ORDER BY 1") == [(1,), (3,)]
+    assert not storage.ignored_before("🙂") and not storage.ignored_before("")
 
 
 def test_opting_out_deletes_chat_ids_and_stops_keeping_them(storage):
@@ -688,7 +729,11 @@ def test_a_newer_release_upgrades_a_version_1_database(tmp_path):
         assert "relays" not in db.table_names()
 
     with Storage(path, SECRET) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert (
+            store.db.execute("PRAGMA user_version").fetchone()[0]
+            == SCHEMA_VERSION
+            == len(MIGRATIONS)
+        )
         assert set(TABLES) <= set(store.db.table_names())
         row = store.db.table("interactions").get(1)
         assert (row["question"], row["channel"]) == ("old question", "telegram")
@@ -699,6 +744,7 @@ def test_a_newer_release_upgrades_a_version_1_database(tmp_path):
             False,
         )
         assert count(path, "feedback") == 1
+        assert store.db.execute("SELECT wording FROM unanswered").fetchall() == [("old question",)]
         assert store.set_unanswered_status([1], "resolved", "visa") == 1
         assert ask(store) == 2
 

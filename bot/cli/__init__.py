@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from bot.answering import Answer, Answerer
+from bot.answering import Answer, Answerer, chosen_suggestion
 from bot.cli.common import (
     KB_OPTION,
     LANG_OPTION,
@@ -136,9 +136,9 @@ def chat_loop(answerer: Answerer, lang: str | None, read=input, write=click.echo
             lang = choice
             write(f"Language: {lang or 'detected from each message'}")
             continue
-        if pending and line.isdigit() and 1 <= int(line) <= len(pending.suggestions):
-            picked = pending.suggestions[int(line) - 1]
-            answer = answerer.answer_entry(picked.id, pending.language, live=live)
+        picked = pending and chosen_suggestion(line, [s.id for s in pending.suggestions])
+        if pending and picked:
+            answer = answerer.answer_entry(picked, pending.language, live=live)
         else:
             answer = answerer.ask(line, lang=lang, live=live)
         pending = answer if answer.status == SUGGEST else None

@@ -254,7 +254,8 @@ def clusters(
 @KB_OPTION
 @click.pass_obj
 def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | None) -> None:
-    """Add the questions IDS to the phrasings of an entry and mark them resolved by it.
+    """Add the questions IDS to the phrasings of an entry and mark them resolved by it,
+    with every other ask of the same wording still new.
 
     The topic file keeps its comments and layout and is written only if the knowledge base
     still validates. Askers waiting for an answer get it when the bot next reloads.
@@ -279,7 +280,7 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
             )
         except curation.CurationError as exc:
             raise click.ClickException(f"{exc}\nNothing changed.") from exc
-        storage.set_unanswered_status([item["id"] for item in items], RESOLVED, entry_id)
+        changed = storage.set_unanswered_status([item["id"] for item in items], RESOLVED, entry_id)
         waiting = storage.pending_notifications([entry_id])
     translated = sum(1 for lang, _ in plan.added if lang)
     note = f" ({translated} under their curated translation)" if translated else ""
@@ -289,7 +290,7 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
     )
     click.echo(
         f"Marked {len(items)} question(s) resolved by {entry_id}: "
-        f"{_ids([item['id'] for item in items])}."
+        f"{_ids([item['id'] for item in items])}{_repeats(changed - len(items))}."
     )
     askers = f" and sends the answer to {len(waiting)} waiting asker(s)" if waiting else ""
     click.echo(f"Now send /reload to the bot so that it serves the new phrasings{askers}.")
@@ -351,7 +352,8 @@ def new_entry(
 @IDS_ARGUMENT
 @click.pass_obj
 def ignore(config: Config, ids: tuple[int, ...]) -> None:
-    """Mark the questions IDS ignored: they leave the queue of new questions.
+    """Mark the questions IDS ignored, with every other ask of the same wording still new:
+    they leave the queue, and the same wording asked again is logged as ignored.
 
     Example: python -m bot unanswered ignore 14 22
     """
@@ -360,4 +362,11 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
             count = storage.set_unanswered_status(ids, IGNORED)
         except UnknownIdError as exc:
             raise click.ClickException(f"{exc}; nothing changed") from exc
-    click.echo(f"Marked {count} question(s) ignored: {_ids(ids)}.")
+    given = len(set(ids))
+    click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(count - given)}.")
+    click.echo("The same wording asked again is logged as ignored, without calling on staff.")
+
+
+def _repeats(count: int) -> str:
+    """How many other asks of the same wording a status change covered."""
+    return f", and {count} other ask(s) of the same wording still new" if count > 0 else ""

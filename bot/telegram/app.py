@@ -27,7 +27,7 @@ from telegram.request import BaseRequest
 
 from bot.answering import Answerer
 from bot.config import Config
-from bot.telegram import handlers
+from bot.telegram import handlers, staff
 
 log = logging.getLogger(__name__)
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -120,19 +120,24 @@ def wire(app: Application, config: Config) -> None:
     app.add_handler(CommandHandler("staff", handlers.staff))
     app.add_handler(CommandHandler("forget", handlers.forget))
     app.add_handler(CommandHandler("notify", handlers.notify))
-    app.add_handler(CommandHandler("reload", handlers.reload))
-    app.add_handler(CommandHandler("unanswered", handlers.unanswered))
-    app.add_handler(CommandHandler("stats", handlers.stats))
+    app.add_handler(CommandHandler("reload", staff.reload))
+    app.add_handler(CommandHandler("unanswered", staff.unanswered))
+    app.add_handler(CommandHandler("stats", staff.stats))
+    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^u[io]:"))
     app.add_handler(CallbackQueryHandler(handlers.button))
+    staff_private = filters.ChatType.PRIVATE & filters.User(
+        user_id=list(config.telegram.staff_user_ids)
+    )
     app.add_handler(
         MessageHandler(
-            staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, handlers.relay_reply
+            (staff_chat | staff_private) & filters.REPLY & ~filters.COMMAND, staff.relay_reply
         )
     )
-    app.add_handler(MessageHandler(~staff_chat & filters.TEXT & ~filters.COMMAND, handlers.ask))
+    messages = filters.UpdateType.MESSAGES & ~staff_chat  # not channel posts: no one to answer
+    app.add_handler(MessageHandler(messages & filters.TEXT & ~filters.COMMAND, handlers.ask))
     app.add_handler(
         MessageHandler(
-            ~staff_chat & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            messages & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
             handlers.not_text,
         )
     )

@@ -12,14 +12,16 @@ import functools
 import html
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.answering import Answer, Answerer
+from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion
 from bot.config import Config
 from bot.storage import UnknownIdError
 from bot.telegram.format import (
@@ -38,14 +40,21 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 def _answerer(context: Context) -> Answerer:
-    return context.bot_data["answerer"]
+    answerer: Answerer = context.bot_data["answerer"]
+    return answerer
 
 
 def _config(context: Context) -> Config:
-    return context.bot_data["config"]
+    config: Config = context.bot_data["config"]
+    return config
 
 
-async def _store(context: Context, method: str, *args, **kwargs):
+def _user_data(context: Context) -> dict:
+    """The user's data; an update without a user (a channel post) gets a throwaway dict."""
+    return context.user_data if context.user_data is not None else {}
+
+
+async def _store(context: Context, method: str, *args: Any, **kwargs: Any) -> Any:
     """Call a Storage method in a worker thread; no storage configured: nothing."""
     storage = context.bot_data.get("storage")
     if storage is None:
@@ -53,7 +62,9 @@ async def _store(context: Context, method: str, *args, **kwargs):
     return await asyncio.to_thread(getattr(storage, method), *args, **kwargs)
 
 
-async def matching(context: Context, function, *args, **kwargs):
+async def matching(
+    context: Context, function: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
     """Run CPU-bound answering work on the one matching thread, off the event loop.
 
     One thread, not many: the work holds the GIL and uses BLAS, so parallel threads only
@@ -73,16 +84,54 @@ async def translated(context: Context, answer: Answer) -> Answer:
     ):
         return answer
     pool = context.bot_data["translation_pool"]
-    return await asyncio.get_running_loop().run_in_executor(pool, answerer.translated, answer)
+    done: Answer = await asyncio.get_running_loop().run_in_executor(
+        pool, answerer.translated, answer
+    )
+    return done
+
+
+async def reply(update: Update, context: Context, text: str, **kwargs: Any) -> Message | None:
+    """Send `text` to the update's chat: in reply to its message when the bot can see it
+    (keeps a forum topic), else as a new message (a button under an old message)."""
+    message = update.effective_message
+    if message is not None:
+        return await message.reply_text(text, **kwargs)
+    chat = update.effective_chat
+    if chat is None:
+        return None  # a button on an inline-mode message: no chat to write to
+    return await context.bot.send_message(chat.id, text, **kwargs)
+
+
+async def show(
+    update: Update, context: Context, text: str, keyboard: InlineKeyboardMarkup, **kwargs: Any
+) -> None:
+    """Replace the message under a pressed button (a menu page); a message that cannot be
+    edited (deleted meanwhile) gets a new one instead. The same page twice changes nothing."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        try:
+            await context.bot.edit_message_text(
+                text,
+                chat_id=query.message.chat.id,
+                message_id=query.message.message_id,
+                reply_markup=keyboard,
+                **kwargs,
+            )
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("menu message not editable, sending a new one: %s", exc)
+    await reply(update, context, text, reply_markup=keyboard, **kwargs)
 
 
 async def chosen_language(update: Update, context: Context) -> str | None:
     """The language the user picked with /language, if any (cached in user_data)."""
-    if "lang" not in context.user_data and update.effective_user:
-        context.user_data["lang"] = await _store(
-            context, "get_user_language", update.effective_user.id
-        )
-    return context.user_data.get("lang")
+    data = _user_data(context)
+    if "lang" not in data and update.effective_user:
+        data["lang"] = await _store(context, "get_user_language", update.effective_user.id)
+    chosen: str | None = data.get("lang")
+    return chosen
 
 
 async def ui_language(update: Update, context: Context) -> str:
@@ -102,28 +151,43 @@ def say(context: Context, lang: str, key: str, **fields: str) -> str:
 
 
 def is_staff(update: Update, config: Config) -> bool:
+    """Staff work in the staff chat, or in a private chat with the bot (a staff member),
+    never in another group: what staff see there would be seen by everyone."""
     chat = update.effective_chat
     user = update.effective_user
     staff_chat = config.telegram.staff_chat_id
-    return bool(
-        (staff_chat and chat and chat.id == staff_chat)
-        or (user and user.id in config.telegram.staff_user_ids)
-    )
+    if chat is None:
+        return False
+    if staff_chat and chat.id == staff_chat:
+        return True
+    staff_users = config.telegram.staff_user_ids
+    return chat.type == ChatType.PRIVATE and user is not None and user.id in staff_users
 
 
 def rate_limited(context: Context, config: Config) -> bool:
     """Sliding window per user: more than N messages in the window is too many."""
     now = time.monotonic()
     window = config.telegram.rate_limit_seconds
-    recent = [t for t in context.user_data.get("times", []) if now - t < window]
+    data = _user_data(context)
+    recent = [t for t in data.get("times", []) if now - t < window]
     recent.append(now)
-    context.user_data["times"] = recent
+    data["times"] = recent
     return len(recent) > config.telegram.rate_limit_messages
 
 
 async def send_answer(
-    message: Message, context: Context, answer: Answer, interaction_id: int | None
+    update: Update, context: Context, answer: Answer, interaction_id: int | None
 ) -> None:
+    """The answer's messages; a "did you mean" list is remembered so that a typed number
+    chooses from it (in this chat only, once)."""
+    data = _user_data(context)
+    data.pop("suggested", None)
+    if answer.status == SUGGEST and update.effective_chat:
+        data["suggested"] = (
+            update.effective_chat.id,
+            answer.language,
+            [s.id for s in answer.suggestions],
+        )
     answerer = _answerer(context)
     parts = answer_messages(answer, answerer)
     keyboard = answer_keyboard(
@@ -131,19 +195,26 @@ async def send_answer(
     )
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await message.reply_html(
-            part, reply_markup=keyboard if last else None, disable_web_page_preview=True
+        await reply(
+            update,
+            context,
+            part,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard if last else None,
+            disable_web_page_preview=True,
         )
 
 
 async def log_answer(update: Update, context: Context, answer: Answer) -> int | None:
     chat = update.effective_chat
     user = update.effective_user
-    return await _store(
+    if chat is None or user is None:
+        return None
+    logged: int | None = await _store(
         context,
         "log_interaction",
-        user_id=user.id if user else chat.id,
-        chat_type=chat.type if chat else "private",
+        user_id=user.id,
+        chat_type=chat.type,
         language=answer.language,
         question=answer.question,
         status=answer.status,
@@ -152,27 +223,28 @@ async def log_answer(update: Update, context: Context, answer: Answer) -> int | 
         took_ms=answer.took_ms,
         text_source=answer.text_source,
         channel="telegram",
-        chat_id=chat.id if chat else None,
+        chat_id=chat.id,
     )
+    return logged
 
 
 async def to_staff(update: Update, context: Context, text: str, language: str, kind: str) -> bool:
     """Send a user's question or message to the staff chat and remember who asked."""
     config = _config(context)
     staff_chat = config.telegram.staff_chat_id
-    if not staff_chat:
+    user, chat = update.effective_user, update.effective_chat
+    if not staff_chat or user is None or chat is None:
         return False
-    user = update.effective_user
     kb_lang = _answerer(context).kb.language
     translate = context.bot_data.get("translate")
     translated = None
     if translate and language != kb_lang:
         translated = await asyncio.to_thread(translate, text, language, kb_lang)
-    who = html.escape(user.full_name if user else "?")
+    who = html.escape(user.full_name)
     lines = [
         f"<b>{kind}</b>",
         f"{who} · {html.escape(language)}"
-        + (f" · @{html.escape(user.username)}" if user and user.username else ""),
+        + (f" · @{html.escape(user.username)}" if user.username else ""),
         "",
         html.escape(text),
     ]
@@ -185,8 +257,8 @@ async def to_staff(update: Update, context: Context, text: str, language: str, k
         "save_relay",
         staff_chat_id=staff_chat,
         staff_message_id=sent.message_id,
-        user_chat_id=update.effective_chat.id,
-        user_id=user.id if user else None,
+        user_chat_id=chat.id,
+        user_id=user.id,
         language=language,
         question=text,
     )
@@ -200,25 +272,29 @@ async def start(update: Update, context: Context) -> None:
     """Greet in the user's language, with the language picker and the topic menu."""
     lang = await ui_language(update, context)
     answerer = _answerer(context)
-    await update.effective_message.reply_text(
+    await reply(
+        update,
+        context,
         say(context, lang, "greeting"),
         reply_markup=language_keyboard(_config(context).languages.supported),
     )
-    await update.effective_message.reply_text(
-        say(context, lang, "topics"), reply_markup=topics_keyboard(answerer, lang)
+    await reply(
+        update, context, say(context, lang, "topics"), reply_markup=topics_keyboard(answerer, lang)
     )
 
 
 async def help_command(update: Update, context: Context) -> None:
     """How to use the bot."""
     lang = await ui_language(update, context)
-    await update.effective_message.reply_text(say(context, lang, "help"))
+    await reply(update, context, say(context, lang, "help"))
 
 
 async def language(update: Update, context: Context) -> None:
     """Show the language picker."""
     lang = await ui_language(update, context)
-    await update.effective_message.reply_text(
+    await reply(
+        update,
+        context,
         say(context, lang, "choose_language"),
         reply_markup=language_keyboard(_config(context).languages.supported),
     )
@@ -227,8 +303,11 @@ async def language(update: Update, context: Context) -> None:
 async def topics(update: Update, context: Context) -> None:
     """Browse the knowledge base by topic."""
     lang = await ui_language(update, context)
-    await update.effective_message.reply_text(
-        say(context, lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang)
+    await reply(
+        update,
+        context,
+        say(context, lang, "topics"),
+        reply_markup=topics_keyboard(_answerer(context), lang),
     )
 
 
@@ -237,19 +316,21 @@ async def staff(update: Update, context: Context) -> None:
     lang = await ui_language(update, context)
     text = " ".join(context.args or []).strip()
     if not text:
-        await update.effective_message.reply_text(say(context, lang, "staff_usage"))
+        await reply(update, context, say(context, lang, "staff_usage"))
         return
     sent = await to_staff(update, context, text, lang, "✉️ /staff")
     key = "staff_sent" if sent else "staff_unavailable"
-    await update.effective_message.reply_text(say(context, lang, key))
+    await reply(update, context, say(context, lang, key))
 
 
 async def forget(update: Update, context: Context) -> None:
     """Delete everything stored about the user."""
     lang = await ui_language(update, context)
+    if update.effective_user is None:
+        return
     await _store(context, "forget", update.effective_user.id)
-    context.user_data.clear()
-    await update.effective_message.reply_text(say(context, lang, "forgotten"))
+    _user_data(context).clear()
+    await reply(update, context, say(context, lang, "forgotten"))
 
 
 async def notify(update: Update, context: Context) -> None:
@@ -257,17 +338,19 @@ async def notify(update: Update, context: Context) -> None:
     lang = await ui_language(update, context)
     choice = (context.args or ["on"])[0].lower()
     off = choice in ("off", "no", "0", "stop")
+    if update.effective_user is None:
+        return
     await _store(context, "set_notify_opt_out", update.effective_user.id, off)
-    await update.effective_message.reply_text(
-        say(context, lang, "notify_off" if off else "notify_on")
-    )
+    await reply(update, context, say(context, lang, "notify_off" if off else "notify_on"))
 
 
 def _question_text(update: Update, context: Context) -> str | None:
     """The question in a message, or None when the bot is not addressed (groups)."""
-    message = update.effective_message
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or update.effective_user is None:
+        return None  # channel posts and the like: no one to answer
     text = message.text or ""
-    if update.effective_chat.type == ChatType.PRIVATE:
+    if chat.type == ChatType.PRIVATE:
         return text
     username = context.bot.username or ""
     mention = f"@{username}"
@@ -288,42 +371,60 @@ async def ask(update: Update, context: Context) -> None:
     if text is None:
         return
     config = _config(context)
+    data = _user_data(context)
     if rate_limited(context, config):
-        if not context.user_data.get("warned"):
-            context.user_data["warned"] = True
+        if not data.get("warned"):
+            data["warned"] = True
             lang = await ui_language(update, context)
-            await update.effective_message.reply_text(say(context, lang, "rate_limited"))
+            await reply(update, context, say(context, lang, "rate_limited"))
         return
-    context.user_data["warned"] = False
-    chosen = await chosen_language(update, context)
-    user = update.effective_user
-    answer = await matching(
-        context,
-        _answerer(context).ask,
-        text,
-        lang=chosen,
-        telegram_code=user.language_code if user else None,
-    )
+    data["warned"] = False
+    picked = _picked(update, context, text)
+    if picked is not None:
+        answer = _answerer(context).answer_entry(*picked)
+    else:
+        chosen = await chosen_language(update, context)
+        user = update.effective_user
+        answer = await matching(
+            context,
+            _answerer(context).ask,
+            text,
+            lang=chosen,
+            telegram_code=user.language_code if user else None,
+        )
     answer = await translated(context, answer)
     interaction_id = await log_answer(update, context, answer)
-    if answer.status == "unanswered":
+    if answer.status == "unanswered" and not await _store(context, "ignored_before", text):
         noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
         if noted:
             answer = replace(answer, reply=say(context, answer.language, "unanswered_noted"))
-    await send_answer(update.effective_message, context, answer, interaction_id)
+    await send_answer(update, context, answer, interaction_id)
+
+
+def _picked(update: Update, context: Context, text: str) -> tuple[str, str] | None:
+    """(entry id, language) when `text` is the number of a suggestion this chat was just
+    offered ("did you mean ... choose one by its number")."""
+    offered = _user_data(context).get("suggested")
+    if not offered or update.effective_chat is None or offered[0] != update.effective_chat.id:
+        return None
+    entry_id = chosen_suggestion(text, offered[2])
+    return (entry_id, offered[1]) if entry_id in _answerer(context).kb.by_id else None
 
 
 async def not_text(update: Update, context: Context) -> None:
     """Stickers, photos, voice, locations, documents: a polite reply."""
-    if update.effective_chat.type != ChatType.PRIVATE:
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
         return
     lang = await ui_language(update, context)
-    await update.effective_message.reply_text(say(context, lang, "non_text"))
+    await reply(update, context, say(context, lang, "non_text"))
 
 
 async def button(update: Update, context: Context) -> None:
     """Inline buttons: entries, feedback, languages, topics, staff actions."""
     query = update.callback_query
+    if query is None:
+        return
     data = query.data or ""
     lang = await ui_language(update, context)
     kind, _, rest = data.partition(":")
@@ -336,30 +437,40 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
     answerer = _answerer(context)
     if entry_id not in answerer.kb.by_id:
         return False
-    await update.callback_query.answer()
+    await _answer_query(update)
     answer = answerer.answer_entry(entry_id, await chosen_language(update, context) or lang)
     answer = await translated(context, answer)
     interaction_id = await log_answer(update, context, answer)
-    await send_answer(update.effective_message, context, answer, interaction_id)
+    await send_answer(update, context, answer, interaction_id)
     return True
+
+
+async def _answer_query(update: Update, text: str | None = None) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text)
 
 
 async def _feedback_button(update: Update, context: Context, rest: str, lang: str) -> bool:
     ident, _, value = rest.partition(":")
-    if not ident.isdigit() or value not in ("0", "1"):
+    user = update.effective_user
+    if not ident.isdigit() or value not in ("0", "1") or user is None:
         return False
-    await _store(context, "log_feedback", int(ident), update.effective_user.id, value == "1")
-    await update.callback_query.answer(say(context, lang, "feedback_thanks"))
+    try:
+        await _store(context, "log_feedback", int(ident), user.id, value == "1")
+    except UnknownIdError:  # the answer was forgotten (/forget) or purged meanwhile
+        return False
+    await _answer_query(update, say(context, lang, "feedback_thanks"))
     return True
 
 
 async def _language_button(update: Update, context: Context, code: str, lang: str) -> bool:
-    if code not in _config(context).languages.supported:
+    user = update.effective_user
+    if code not in _config(context).languages.supported or user is None:
         return False
-    context.user_data["lang"] = code
-    await _store(context, "set_user_language", update.effective_user.id, code)
-    await update.callback_query.answer()
-    await update.effective_message.reply_text(say(context, code, "language_set"))
+    _user_data(context)["lang"] = code
+    await _store(context, "set_user_language", user.id, code)
+    await _answer_query(update)
+    await reply(update, context, say(context, code, "language_set"))
     return True
 
 
@@ -371,22 +482,21 @@ async def _topic_button(update: Update, context: Context, rest: str, lang: str) 
     if shown is None:
         return False
     text, keyboard = shown
-    await update.callback_query.answer()
-    await update.callback_query.edit_message_text(
-        text, reply_markup=keyboard, parse_mode=ParseMode.HTML
-    )
+    await _answer_query(update)
+    await show(update, context, text, keyboard, parse_mode=ParseMode.HTML)
     return True
 
 
 async def _topic_list_button(update: Update, context: Context, rest: str, lang: str) -> bool:
-    await update.callback_query.answer()
-    await update.callback_query.edit_message_text(
-        say(context, lang, "topics"), reply_markup=topics_keyboard(_answerer(context).kb, lang)
+    await _answer_query(update)
+    await show(
+        update, context, say(context, lang, "topics"), topics_keyboard(_answerer(context), lang)
     )
     return True
 
 
-_BUTTONS = {
+Button = Callable[[Update, Context, str, str], Awaitable[bool]]
+_BUTTONS: dict[str, Button] = {
     "e": _entry_button,
     "f": _feedback_button,
     "l": _language_button,
@@ -395,206 +505,25 @@ _BUTTONS = {
 }
 
 
-# --- staff ---------------------------------------------------------------------------
-
-
-async def relay_reply(update: Update, context: Context) -> None:
-    """A staff reply to a forwarded question goes to that user, and to no one else."""
-    message = update.effective_message
-    original = message.reply_to_message
-    if original is None or not message.text:
-        return
-    relay = await _store(context, "find_relay", update.effective_chat.id, original.message_id)
-    if relay is None:
-        return
-    lang = relay["language"]
-    kb_lang = _answerer(context).kb.language
-    translate = context.bot_data.get("translate")
-    translated = None
-    if translate and lang != kb_lang:
-        translated = await asyncio.to_thread(translate, message.text, kb_lang, lang)
-    parts = [
-        f"<b>{html.escape(say(context, lang, 'staff_reply'))}</b>",
-        html.escape(translated or message.text),
-    ]
-    if translated:
-        parts += [
-            "",
-            f"<i>{html.escape(say(context, lang, 'original_text'))}</i>",
-            html.escape(message.text),
-        ]
-    await context.bot.send_message(
-        relay["user_chat_id"], "\n".join(parts), parse_mode=ParseMode.HTML
-    )
-
-
-async def refuse(update: Update, context: Context) -> None:
-    """Staff commands from anyone else: refused and logged."""
-    user = update.effective_user
-    log.warning(
-        "refused staff command %r from user %s in chat %s",
-        update.effective_message.text,
-        user.id if user else None,
-        update.effective_chat.id if update.effective_chat else None,
-    )
-    lang = await ui_language(update, context)
-    await update.effective_message.reply_text(say(context, lang, "not_allowed"))
-
-
-def staff_only(handler):
-    """Run `handler` for staff (the staff chat or [telegram] staff_user_ids), refuse others."""
-
-    async def guarded(update: Update, context: Context) -> None:
-        if is_staff(update, _config(context)):
-            await handler(update, context)
-        else:
-            await refuse(update, context)
-
-    guarded.__doc__ = handler.__doc__
-    guarded.__name__ = handler.__name__
-    return guarded
-
-
-@staff_only
-async def reload(update: Update, context: Context) -> None:
-    """Reload the knowledge base; a broken one is refused and the old one keeps serving."""
-    from bot.answering import build_answerer
-    from bot.knowledge import KnowledgeError
-
-    config = _config(context)
-    try:
-        answerer = await asyncio.to_thread(build_answerer, config)
-    except KnowledgeError as exc:
-        problems = "\n".join(str(p) for p in exc.problems[:30])
-        more = f"\n… and {len(exc.problems) - 30} more" if len(exc.problems) > 30 else ""
-        await update.effective_message.reply_text(
-            f"Knowledge base NOT reloaded: {len(exc.problems)} problem(s); still serving the "
-            f"previous one.\n{problems}{more}"
-        )
-        return
-    context.bot_data["answerer"] = answerer
-    sent = await notify_resolved(context)
-    await update.effective_message.reply_text(
-        f"Knowledge base reloaded: {len(answerer.kb.entries)} entries in "
-        f"{len(answerer.kb.topics)} topics."
-        + (f" Sent the answer to {sent} earlier question(s)." if sent else "")
-    )
-
-
-async def notify_resolved(context: Context) -> int:
-    """Send each resolved question's answer, once, to whoever asked it (unless opted out)."""
-    pending = await _store(context, "pending_notifications") or []
-    answerer = _answerer(context)
-    sent = 0
-    for item in pending:
-        if item["entry_id"] not in answerer.kb.by_id:
-            continue  # resolved with an entry this knowledge base does not have (yet)
-        lang = item["language"]
-        answer = await translated(context, answerer.answer_entry(item["entry_id"], lang))
-        intro = say(context, lang, "resolved_answer", question=item["question"])
-        try:
-            await context.bot.send_message(
-                item["chat_id"], html.escape(intro, quote=False), parse_mode=ParseMode.HTML
-            )
-            for part in answer_messages(answer, answerer):
-                await context.bot.send_message(
-                    item["chat_id"], part, parse_mode=ParseMode.HTML, disable_web_page_preview=True
-                )
-        except TelegramError as exc:  # blocked the bot, deleted the chat: do not retry
-            log.warning("could not send a resolved answer to a chat: %s", exc)
-        await _store(context, "mark_notified", item["ids"])
-        sent += 1
-    return sent
-
-
-@staff_only
-async def unanswered(update: Update, context: Context) -> None:
-    """The latest unanswered questions, newest first."""
-    items = (
-        await _store(context, "list_unanswered", status="new", limit=10, newest_first=True) or []
-    )
-    if not items:
-        await update.effective_message.reply_text("No new unanswered questions.")
-        return
-    for item in items:
-        text = (
-            f"#{item['id']} · {item['language']} · {item['time'][:16]}\n"
-            f"{html.escape(item['question'])}"
-        )
-        keyboard = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton("Open", callback_data=f"uo:{item['id']}"),
-                    InlineKeyboardButton("Ignore", callback_data=f"ui:{item['id']}"),
-                ]
-            ]
-        )
-        await update.effective_message.reply_html(text, reply_markup=keyboard)
-
-
-@staff_only
-async def stats(update: Update, context: Context) -> None:
-    """Counts of the last 7 days by outcome and language."""
-    figures = await _store(context, "stats", days=7)
-    if not figures:
-        await update.effective_message.reply_text("No statistics: no database configured.")
-        return
-    lines = [f"Last 7 days: {figures['total']} questions"]
-    lines += [f"  {status}: {n}" for status, n in figures["by_status"].items()]
-    lines += ["By language:"] + [f"  {lang}: {n}" for lang, n in figures["by_language"].items()]
-    await update.effective_message.reply_text("\n".join(lines))
-
-
-def staff_button(handler):
-    """A button for staff: others are refused (and logged); `rest` is an item id."""
-
-    async def guarded(update: Update, context: Context, rest: str, lang: str) -> bool:
-        if not is_staff(update, _config(context)):
-            await refuse(update, context)
-            return True
-        if not rest.isdigit():
-            return False
-        return await handler(update, context, int(rest))
-
-    guarded.__doc__ = handler.__doc__
-    return guarded
-
-
-@staff_button
-async def _ignore_button(update: Update, context: Context, item_id: int) -> bool:
-    """Mark an unanswered item ignored; an item that is gone is a stale button."""
-    try:
-        await _store(context, "set_unanswered_status", [item_id], "ignored")
-    except UnknownIdError:
-        return False
-    await update.callback_query.answer("Ignored")
-    return True
-
-
-@staff_button
-async def _open_button(update: Update, context: Context, item_id: int) -> bool:
-    """The whole unanswered item: question, language, time, status, how to resolve it."""
-    items = await _store(context, "list_unanswered", status=None, ids=[item_id]) or []
-    if not items:
-        return False
-    item = items[0]
-    await update.callback_query.answer()
-    await update.effective_message.reply_html(
-        f"<b>#{item['id']}</b> · {html.escape(item['language'])} · {item['time'][:16]} · "
-        f"{html.escape(item['status'])}\n\n{html.escape(item['question'])}\n\n"
-        f"<i>python -m bot unanswered resolve {item['id']} --entry ENTRY_ID</i>"
-    )
-    return True
-
-
-_BUTTONS["ui"] = _ignore_button
-_BUTTONS["uo"] = _open_button
+def describe(update: object) -> str:
+    """An update's id and kind for the log ("update 12 (callback_query)"), never its text."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    kinds = [kind for kind in Update.ALL_TYPES if getattr(update, kind, None) is not None]
+    return f"update {update.update_id} ({', '.join(kinds) or 'unknown'})"
 
 
 async def error_handler(update: object, context: Context) -> None:
-    """Log every failure with its traceback and apologise to the user."""
-    log.error("error while handling an update", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat:
+    """Log every failure with its traceback (but not the user's words) and apologise."""
+    log.error("error while handling %s", describe(update), exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:  # else the button keeps spinning
+            await update.callback_query.answer()
+    except TelegramError:  # answered already, or too late: nothing is waiting any more
+        pass
+    if update.effective_chat:
         try:
             lang = await ui_language(update, context)
             await context.bot.send_message(update.effective_chat.id, say(context, lang, "error"))

@@ -1,0 +1,367 @@
+"""Telegram handlers for the service centre's staff: relayed replies, /reload,
+/unanswered, /stats and the buttons on unanswered items.
+
+Staff are the members of `[telegram] staff_chat_id` and the users in `staff_user_ids`; staff
+commands work in the staff chat and in a private chat with the bot, nowhere else. A staff
+reply to a message that shows an asker's question (a forwarded question, an /unanswered
+item, an opened item) goes to that asker, in their language, and to no one else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+
+from bot.answering import reload_answerer
+from bot.knowledge import KnowledgeError
+from bot.storage import UnknownIdError
+from bot.telegram import handlers
+from bot.telegram.format import answer_messages
+from bot.telegram.handlers import (
+    Context,
+    _answerer,
+    _config,
+    _store,
+    is_staff,
+    reply,
+    say,
+    translated,
+    ui_language,
+)
+
+log = logging.getLogger(__name__)
+
+REPLY_HINT = "Reply to this message to answer the user."
+ELSEWHERE = (
+    "Staff commands work only in the staff chat or in a private chat with me: "
+    "everyone here would see what they show."
+)
+NO_ASKER = (
+    "Not delivered: no asker is linked to that message any more (they deleted their data "
+    "with /forget, or it expired), so the bot cannot reach them."
+)
+EDIT_NOT_SENT = (
+    "Edits are not delivered: the asker already has your first reply. "
+    "To correct it, reply to the question again with a new message."
+)
+NOT_TEXT = (
+    "Not delivered: the bot passes on text only, and this reply is a {kind}. "
+    "Write the answer as text (for a file, a link to it)."
+)
+UNREACHABLE = "The asker cannot be reached (no chat known: asked elsewhere, or opted out)."
+ATTACHMENTS = (
+    "photo",
+    "document",
+    "video",
+    "animation",
+    "voice",
+    "audio",
+    "video_note",
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+)
+
+
+# --- replies to askers ---------------------------------------------------------------
+
+
+async def relay_reply(update: Update, context: Context) -> None:
+    """A staff reply to a message showing a question goes to that asker, and no one else;
+    what cannot be delivered (a photo, an edit, an asker who left) is explained to staff."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or message.reply_to_message is None:
+        return
+    original = message.reply_to_message
+    relay = await _store(context, "find_relay", chat.id, original.message_id)
+    if relay is None:
+        if chat.type == ChatType.PRIVATE:  # a staff member's own chat: an ordinary message
+            await (handlers.ask if message.text else handlers.not_text)(update, context)
+        elif REPLY_HINT in (original.text or ""):
+            await message.reply_text(NO_ASKER)
+        return
+    if update.edited_message is not None:
+        await message.reply_text(EDIT_NOT_SENT)
+        return
+    if not message.text:
+        kind = next((k for k in ATTACHMENTS if getattr(message, k, None)), "message without text")
+        await message.reply_text(NOT_TEXT.format(kind=kind.replace("_", " ")))
+        return
+    await _send_reply(context, relay, message.text)
+
+
+async def _send_reply(context: Context, relay: dict, text: str) -> None:
+    """`text` from staff to the asker of `relay`: in their language, the original below."""
+    lang = relay["language"]
+    kb_lang = _answerer(context).kb.language
+    translate = context.bot_data.get("translate")
+    translated_text = None
+    if translate and lang != kb_lang:
+        translated_text = await asyncio.to_thread(translate, text, kb_lang, lang)
+    parts = [
+        f"<b>{html.escape(say(context, lang, 'staff_reply'))}</b>",
+        html.escape(translated_text or text),
+    ]
+    if translated_text:
+        parts += [
+            "",
+            f"<i>{html.escape(say(context, lang, 'original_text'))}</i>",
+            html.escape(text),
+        ]
+    await context.bot.send_message(
+        relay["user_chat_id"], "\n".join(parts), parse_mode=ParseMode.HTML
+    )
+
+
+# --- who may ---------------------------------------------------------------------------
+
+
+async def refuse(update: Update, context: Context) -> None:
+    """Staff commands from anyone else, or from staff outside the staff chat and a private
+    chat: refused and logged (the command or button, never the rest of the text)."""
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    if update.callback_query is not None:
+        what = (update.callback_query.data or "").split(":")[0]
+    else:
+        what = ((message.text or "").split() or ["?"])[0] if message else "?"
+    log.warning(
+        "refused staff command %r from user %s in chat %s",
+        what,
+        user.id if user else None,
+        chat.id if chat else None,
+    )
+    if user is not None and user.id in _config(context).telegram.staff_user_ids:
+        text = ELSEWHERE
+    else:
+        text = say(context, await ui_language(update, context), "not_allowed")
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, context, text)
+
+
+Command = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def staff_only(handler: Command) -> Command:
+    """Run `handler` for staff where staff may work (see is_staff), refuse the rest."""
+
+    async def guarded(update: Update, context: Context) -> None:
+        if is_staff(update, _config(context)):
+            await handler(update, context)
+        else:
+            await refuse(update, context)
+
+    guarded.__doc__ = handler.__doc__
+    guarded.__name__ = handler.__name__
+    return guarded
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+@staff_only
+async def reload(update: Update, context: Context) -> None:
+    """Reload the knowledge base; a broken one is refused and the old one keeps serving."""
+    config = _config(context)
+    storage = context.bot_data.get("storage")
+    try:
+        answerer = await asyncio.to_thread(reload_answerer, _answerer(context), config, storage)
+    except KnowledgeError as exc:
+        problems = "\n".join(str(p) for p in exc.problems[:30])
+        more = f"\n… and {len(exc.problems) - 30} more" if len(exc.problems) > 30 else ""
+        await reply(
+            update,
+            context,
+            f"Knowledge base NOT reloaded: {len(exc.problems)} problem(s); still serving the "
+            f"previous one.\n{problems}{more}",
+        )
+        return
+    context.bot_data["answerer"] = answerer
+    sent = await notify_resolved(context)
+    await reply(
+        update,
+        context,
+        f"Knowledge base reloaded: {len(answerer.kb.entries)} entries in "
+        f"{len(answerer.kb.topics)} topics."
+        + (f" Sent the answer to {sent} earlier question(s)." if sent else ""),
+    )
+
+
+async def notify_resolved(context: Context) -> int:
+    """Send each resolved question's answer, once, to whoever asked it (unless opted out)."""
+    pending = await _store(context, "pending_notifications") or []
+    answerer = _answerer(context)
+    sent = 0
+    for item in pending:
+        if item["entry_id"] not in answerer.kb.by_id:
+            continue  # resolved with an entry this knowledge base does not have (yet)
+        lang = item["language"]
+        answer = await translated(context, answerer.answer_entry(item["entry_id"], lang))
+        intro = say(context, lang, "resolved_answer", question=item["question"])
+        try:
+            await context.bot.send_message(
+                item["chat_id"], html.escape(intro, quote=False), parse_mode=ParseMode.HTML
+            )
+            for part in answer_messages(answer, answerer):
+                await context.bot.send_message(
+                    item["chat_id"], part, parse_mode=ParseMode.HTML, disable_web_page_preview=True
+                )
+        except TelegramError as exc:  # blocked the bot, deleted the chat: do not retry
+            log.warning("could not send a resolved answer to a chat: %s", exc)
+        await _store(context, "mark_notified", item["ids"])
+        sent += 1
+    return sent
+
+
+@staff_only
+async def unanswered(update: Update, context: Context) -> None:
+    """The latest unanswered questions, newest first; a reply to one answers its asker."""
+    items = (
+        await _store(context, "list_unanswered", status="new", limit=10, newest_first=True) or []
+    )
+    if not items:
+        await reply(update, context, "No new unanswered questions.")
+        return
+    for item in items:
+        text = (
+            f"#{item['id']} · {item['language']} · {item['time'][:16]}\n"
+            f"{html.escape(item['question'])}"
+        )
+        await _show_item(update, context, item, text, _item_keyboard(item))
+
+
+def _item_keyboard(item: dict, open_button: bool = True) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton("Ignore", callback_data=f"ui:{item['id']}")]
+    if open_button:
+        buttons.insert(0, InlineKeyboardButton("Open", callback_data=f"uo:{item['id']}"))
+    return InlineKeyboardMarkup([buttons])
+
+
+async def _show_item(
+    update: Update, context: Context, item: dict, text: str, keyboard: InlineKeyboardMarkup
+) -> None:
+    """Show a queued question to staff so that a reply to it reaches its asker."""
+    reachable = await _store(context, "asker_chat", item["id"]) is not None
+    sent = await reply(
+        update,
+        context,
+        f"{text}\n\n<i>{REPLY_HINT if reachable else UNREACHABLE}</i>",
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
+    )
+    if reachable and sent is not None:
+        await _store(
+            context,
+            "relay_unanswered",
+            staff_chat_id=sent.chat.id,
+            staff_message_id=sent.message_id,
+            unanswered_id=item["id"],
+        )
+
+
+@staff_only
+async def stats(update: Update, context: Context) -> None:
+    """Counts of the last 7 days by outcome and language."""
+    figures = await _store(context, "stats", days=7)
+    if not figures:
+        await reply(update, context, "No statistics: no database configured.")
+        return
+    lines = [f"Last 7 days: {figures['total']} questions"]
+    lines += [f"  {status}: {n}" for status, n in figures["by_status"].items()]
+    lines += ["By language:"] + [f"  {lang}: {n}" for lang, n in figures["by_language"].items()]
+    await reply(update, context, "\n".join(lines))
+
+
+# --- buttons on unanswered items -------------------------------------------------------
+
+ItemButton = Callable[[Update, Context, int], Awaitable[bool]]
+Button = Callable[[Update, Context, str, str], Awaitable[bool]]
+
+
+def staff_button(handler: ItemButton) -> Button:
+    """A button for staff: others are refused (and logged); `rest` is an item id."""
+
+    async def guarded(update: Update, context: Context, rest: str, lang: str) -> bool:
+        if not is_staff(update, _config(context)):
+            await refuse(update, context)
+            return True
+        if not rest.isdigit():
+            return False
+        return await handler(update, context, int(rest))
+
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+async def _answer_query(update: Update, text: str | None = None) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text)
+
+
+@staff_button
+async def _ignore_button(update: Update, context: Context, item_id: int) -> bool:
+    """Mark an unanswered item ignored; an item that is gone is a stale button."""
+    try:
+        await _store(context, "set_unanswered_status", [item_id], "ignored")
+    except UnknownIdError:
+        return False
+    await _answer_query(update, "Ignored")
+    return True
+
+
+@staff_button
+async def _open_button(update: Update, context: Context, item_id: int) -> bool:
+    """The whole unanswered item: question, language, time, status, its translation where
+    a model exists, and what staff can do: ignore it, reply to answer the asker, resolve."""
+    items = await _store(context, "list_unanswered", status=None, ids=[item_id]) or []
+    if not items:
+        return False
+    item = items[0]
+    await _answer_query(update)
+    kb_lang = _answerer(context).kb.language
+    translate = context.bot_data.get("translate")
+    translation = None
+    if translate and item["language"] != kb_lang:
+        translation = await asyncio.to_thread(
+            translate, item["question"], item["language"], kb_lang
+        )
+    lines = [
+        f"<b>#{item['id']}</b> · {html.escape(item['language'])} · "
+        f"{item['time'][:16].replace('T', ' ')} UTC · {html.escape(item['status'])}",
+        "",
+        html.escape(item["question"]),
+    ]
+    if translation:
+        lines += ["", f"<i>{html.escape(kb_lang)}:</i> {html.escape(translation)}"]
+    lines += [
+        "",
+        "To add it to an entry's phrasings: "
+        f"<code>python -m bot unanswered resolve {item['id']} --entry ENTRY_ID</code>",
+    ]
+    await _show_item(update, context, item, "\n".join(lines), _item_keyboard(item, False))
+    return True
+
+
+BUTTONS: dict[str, Button] = {"ui": _ignore_button, "uo": _open_button}
+
+
+async def button(update: Update, context: Context) -> None:
+    """Staff buttons (`ui:<id>` ignore, `uo:<id>` open an unanswered item)."""
+    query = update.callback_query
+    if query is None:
+        return
+    lang = await ui_language(update, context)
+    kind, _, rest = (query.data or "").partition(":")
+    handler = BUTTONS.get(kind)
+    if handler is None or not await handler(update, context, rest, lang):
+        await query.answer(say(context, lang, "stale_button"), show_alert=False)
