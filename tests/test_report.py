@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from bot.cli.report import parse_since, report
+from bot.cli.common import parse_since
+from bot.cli.report import report
 from bot.config import Config, KnowledgeConfig, StorageConfig
 from bot.knowledge import load_knowledge
 from bot.report import (

@@ -8,53 +8,26 @@ draft a new entry (`new-entry`) or set them aside (`ignore`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from bot import curation
-from bot.cli.common import KB_OPTION, open_storage, problems_message
+from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_message
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
 
 QUESTION_WIDTH = 70
-_SPAN = re.compile(r"(\d+)\s*([mhdw])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-class Since(click.ParamType):
-    """A time span back from now (30m, 24h, 7d, 2w) or a UTC date / time (2026-11-01)."""
-
-    name = "since"
-
-    def convert(self, value, param, ctx) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        text = str(value).strip()
-        span = _SPAN.fullmatch(text.lower())
-        if span:
-            return datetime.now(UTC) - timedelta(**{_UNITS[span[2]]: int(span[1])})
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(
-                f"{value!r} is neither a time span like 7d, 24h or 30m nor a date like 2026-11-01",
-                param,
-                ctx,
-            )
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 SINCE_OPTION = click.option(
     "--since",
     type=Since(),
-    help="Only questions asked since then: a span back from now (30m, 24h, 7d, 2w) or a "
-    "UTC date or time (2026-11-01, 2026-11-01T09:00).",
+    help=f"Only questions asked since then: {SINCE_HELP}.",
 )
 LANG_OPTION = click.option("--lang", help="Only questions in this language, e.g. ru.")
 STATUS_OPTION = click.option(
