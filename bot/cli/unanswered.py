@@ -334,3 +334,28 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
         except UnknownIdError as exc:
             raise click.ClickException(f"{exc}; nothing changed") from exc
     click.echo(f"Marked {count} question(s) ignored: {_ids(ids)}.")
+
+
+@unanswered.command()
+@JSON_OPTION
+@click.pass_obj
+def messages(config: Config, as_json: bool) -> None:
+    """List the /staff messages typed in the terminal chat, oldest first; times are UTC.
+
+    (On Telegram, /staff messages go straight to the staff chat.)
+
+    Example: python -m bot unanswered messages
+    """
+    with _storage(config) as storage:
+        rows = storage.staff_messages()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No /staff messages from the terminal chat.")
+        return
+    for row in rows:
+        when = row["time"][:16].replace("T", " ")
+        click.echo(f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {_cut(row['text'])}")
+    click.echo(f"{len(rows)} message(s)")
