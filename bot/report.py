@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import math
 import sqlite3
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import astuple, dataclass, fields
@@ -28,6 +29,8 @@ from bot.normalize import normalize
 OUTCOMES = ("answered", "suggest", "unanswered", "smalltalk")
 TOP_CLUSTERS = 20
 TOP_ENTRIES = 20
+MIN_VOTES = 5  # fewer votes than this: an entry's helpfulness is shown but not ranked
+WILSON_Z = 1.96  # 95% confidence
 
 
 class ReportError(Exception):
@@ -80,6 +83,26 @@ class EntryStats:
     def helpful_rate(self) -> float | None:
         return self.helpful / self.votes if self.votes else None
 
+    @property
+    def helpful_low(self) -> float | None:
+        """The Wilson lower bound of the helpful share: what the votes support with 95%
+        confidence, so 1 of 1 ranks below 40 of 45."""
+        return wilson_lower_bound(self.helpful, self.votes)
+
+    @property
+    def ranked(self) -> bool:
+        return self.votes >= MIN_VOTES
+
+
+def wilson_lower_bound(positive: int, total: int, z: float = WILSON_Z) -> float | None:
+    """Lower bound of the Wilson score interval for `positive` of `total`; None for 0."""
+    if not total:
+        return None
+    p = positive / total
+    centre = p + z * z / (2 * total)
+    spread = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return max(0.0, (centre - spread) / (1 + z * z / total))
+
 
 @dataclass(frozen=True)
 class StaleEntry:
@@ -99,15 +122,21 @@ class Report:
     people: int  # distinct pseudonymous user keys
     days: tuple[Outcomes, ...]  # every day of the period, empty days too
     languages: tuple[Outcomes, ...]  # most questions first
-    clusters: tuple[Cluster, ...]  # biggest first, at most TOP_CLUSTERS
+    clusters: tuple[Cluster, ...]  # still open for staff, biggest first, at most TOP_CLUSTERS
     unanswered_total: int
     top_entries: tuple[EntryStats, ...]  # most used first, at most TOP_ENTRIES
-    entry_feedback: tuple[EntryStats, ...]  # every entry with votes, most unhelpful first
+    # every entry with votes: those with MIN_VOTES or more first, least helpful (Wilson
+    # lower bound) first; then those with fewer votes, most "not helpful" first
+    entry_feedback: tuple[EntryStats, ...]
     votes: int
     helpful: int
-    replies_timed: int
+    replies_timed: int  # matching time (took_ms): the answering core only
     median_ms: float | None
     p90_ms: float | None
+    waits_timed: int  # the user's wait (waited_ms): message in to reply out
+    wait_median_ms: float | None
+    wait_p90_ms: float | None
+    unanswered_open: int  # the period's unanswered questions staff have not yet handled
     text_sources: tuple[tuple[str, int], ...]  # (original|curated|machine|source, answers)
     stale_entries: tuple[StaleEntry, ...]  # oldest review first
     kb_loaded: bool
@@ -155,7 +184,7 @@ def open_readonly(db_path: Path) -> sqlite3.Connection:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.DatabaseError as exc:
         raise ReportError(f"cannot read {db_path}: {exc}") from exc
-    missing = {"interactions", "feedback"} - names
+    missing = {"interactions", "feedback", "unanswered"} - names
     if missing:
         conn.close()
         raise ReportError(
@@ -191,9 +220,12 @@ def _every_day(found: list[Outcomes], since: dt.datetime, now: dt.datetime) -> l
     return [by_day.get(d.isoformat(), Outcomes(d.isoformat(), 0, 0, 0, 0, 0)) for d in days]
 
 
-def _reply_times(conn: sqlite3.Connection, params: dict) -> tuple[int, float | None, float | None]:
+def _reply_times(
+    conn: sqlite3.Connection, params: dict, column: str = "took_ms"
+) -> tuple[int, float | None, float | None]:
     """Median (mean of the two middle values for an even count) and p90 (nearest rank)."""
-    where = f"{_PERIOD} AND took_ms IS NOT NULL"
+    took_ms = column  # the column is ours (took_ms or waited_ms), never user input
+    where = f"{_PERIOD} AND {took_ms} IS NOT NULL"
     n = conn.execute(f"SELECT count(*) FROM interactions WHERE {where}", params).fetchone()[0]
     if not n:
         return 0, None, None
@@ -201,8 +233,9 @@ def _reply_times(conn: sqlite3.Connection, params: dict) -> tuple[int, float | N
     # One sort in SQLite; only the (at most three) wanted ranks come back to Python.
     rows = dict(
         conn.execute(
-            f"SELECT rank, took_ms FROM (SELECT took_ms, row_number() OVER (ORDER BY took_ms) "
-            f"AS rank FROM interactions WHERE {where}) WHERE rank IN (:low, :high, :p90)",
+            f"SELECT rank, {took_ms} FROM (SELECT {took_ms}, row_number() OVER "
+            f"(ORDER BY {took_ms}) AS rank FROM interactions WHERE {where}) "
+            "WHERE rank IN (:low, :high, :p90)",
             {**params, "low": low, "high": high, "p90": p90},
         )
     )
@@ -236,8 +269,8 @@ def _clusters(conn: sqlite3.Connection, params: dict, clusterer: Clusterer | Non
     items = [
         UnansweredItem(*row)
         for row in conn.execute(
-            f"SELECT question, language, count(*) FROM interactions "
-            f"WHERE status = 'unanswered' AND {_PERIOD} GROUP BY question, language",
+            f"SELECT question, language, count(*) FROM unanswered "
+            f"WHERE status = 'new' AND {_PERIOD} GROUP BY question, language",
             params,
         )
     ]
@@ -277,8 +310,11 @@ def _entries(
         )
 
     top = sorted(uses, key=lambda e: (-uses[e], e))[:TOP_ENTRIES]
-    rated = sorted(
-        (stats(e) for e in votes), key=lambda s: (s.helpful - s.votes, s.helpful_rate, s.entry_id)
+    everyone = [stats(e) for e in votes]
+    rated = sorted((s for s in everyone if s.ranked), key=lambda s: (s.helpful_low, s.entry_id))
+    rated += sorted(
+        (s for s in everyone if not s.ranked),
+        key=lambda s: (s.helpful - s.votes, s.helpful_rate, s.entry_id),
     )
     return [stats(e) for e in top], rated
 
@@ -329,6 +365,13 @@ def build_report(
             params,
         ).fetchone()
         timed, median, p90 = _reply_times(conn, params)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
+        waits, wait_median, wait_p90 = (
+            _reply_times(conn, params, "waited_ms") if "waited_ms" in columns else (0, None, None)
+        )
+        unanswered_open = conn.execute(
+            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {_PERIOD}", params
+        ).fetchone()[0]
         sources = conn.execute(
             f"SELECT text_source, count(*) AS n FROM interactions WHERE text_source IS NOT NULL "
             f"AND {_PERIOD} GROUP BY text_source ORDER BY n DESC, text_source",
@@ -354,6 +397,10 @@ def build_report(
         replies_timed=timed,
         median_ms=median,
         p90_ms=p90,
+        waits_timed=waits,
+        wait_median_ms=wait_median,
+        wait_p90_ms=wait_p90,
+        unanswered_open=unanswered_open,
         text_sources=tuple(map(tuple, sources)),
         stale_entries=tuple(_stale(kb, now.date(), review_age_days)),
         kb_loaded=kb is not None,
@@ -367,6 +414,10 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.1f}"
 
 
+def _round(value: float | None) -> object:
+    return "" if value is None else round(value, 3)
+
+
 def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
     """Every table of the report by file stem: (header, rows)."""
     outcome_header = ["total", *OUTCOMES, *(f"{o}_pct" for o in OUTCOMES)]
@@ -375,9 +426,9 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         return [[*astuple(r), *(_percent(r.share(o)) for o in OUTCOMES)] for r in rows]
 
     def entry_rows(rows: Sequence[EntryStats]) -> list[list]:
-        return [[*astuple(r), _percent(r.helpful_rate)] for r in rows]
+        return [[*astuple(r), _percent(r.helpful_rate), _percent(r.helpful_low)] for r in rows]
 
-    entry_header = [f.name for f in fields(EntryStats)] + ["helpful_pct"]
+    entry_header = [f.name for f in fields(EntryStats)] + ["helpful_pct", "helpful_low_pct"]
     summary = [
         ["since", _iso(report.since)],
         ["until", _iso(report.now)],
@@ -390,6 +441,10 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         ["replies_timed", report.replies_timed],
         ["median_ms", "" if report.median_ms is None else round(report.median_ms, 3)],
         ["p90_ms", "" if report.p90_ms is None else round(report.p90_ms, 3)],
+        ["waits_timed", report.waits_timed],
+        ["wait_median_ms", _round(report.wait_median_ms)],
+        ["wait_p90_ms", _round(report.wait_p90_ms)],
+        ["unanswered_open", report.unanswered_open],
     ]
     sources_total = sum(n for _, n in report.text_sources)
     return {
@@ -492,8 +547,25 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.1f} ms"
 
 
-def _short(text: str, limit: int = 32) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _short(text: str, limit: int = 34) -> str:
+    """`text` within `limit` columns (CJK characters count two), cut at a word where one
+    is near, with an ellipsis."""
+    text = " ".join(text.split())
+    if sum(map(_width, text)) <= limit:
+        return text
+    used, cut = 0, 0
+    while used + _width(text[cut]) <= limit - 1:
+        used += _width(text[cut])
+        cut += 1
+    head = text[:cut]
+    space = head.rfind(" ")
+    if space >= cut * 2 // 3:
+        head = head[:space]
+    return head.rstrip(" ,.;:–-") + "…"
 
 
 def _nice(peak: float) -> float:
@@ -599,14 +671,24 @@ def share_lines(days: Sequence[Outcomes], height: float = 240) -> str:
     return _svg(height, "Share of each outcome per day", parts)
 
 
-def hbars(rows: Sequence[tuple[str, Sequence[tuple[int, str, str]], str]], title: str) -> str:
-    """Horizontal bars: (label, segments of (value, colour, tooltip), text after the bar)."""
+def hbars(
+    rows: Sequence[tuple[str, Sequence[tuple[int, str, str]], str]],
+    title: str,
+    tips: Sequence[str] | None = None,
+) -> str:
+    """Horizontal bars: (label, segments of (value, colour, tooltip), text after the bar);
+    `tips` are tooltips for the labels (the whole text, an id), one per row."""
     row_h, label_w, value_w = 26, 250, 120
     peak = max((sum(v for v, _, _ in segments) for _, segments, _ in rows), default=0) or 1
     parts = []
     for k, (label, segments, after) in enumerate(rows):
         y = 4 + k * row_h
-        parts.append(_text(label_w - 8, y + row_h / 2 + 4, _short(label), "end"))
+        short = _short(label)
+        tip = tips[k] if tips else (label if short != label else "")
+        text = _text(label_w - 8, y + row_h / 2 + 4, short, "end")
+        if tip:
+            text = text.replace("</text>", f"<title>{_e(tip)}</title></text>")
+        parts.append(text)
         x = float(label_w)
         for value, colour, tip in segments:
             w = value / peak * (CHART_W - label_w - value_w)
@@ -663,8 +745,8 @@ def _summary(r: Report) -> str:
         (_pct(r.share("suggest")), "suggestions only"),
         (_pct(r.share("unanswered")), "unanswered"),
         (_pct(r.helpful_rate), f"helpful ({r.votes:,} votes)"),
-        (_ms(r.median_ms), "median reply time"),
-        (_ms(r.p90_ms), "90% of replies within"),
+        (_ms(r.wait_median_ms), f"median wait for a reply ({r.waits_timed:,} timed)"),
+        (_ms(r.wait_p90_ms), "90% waited at most"),
     ]
     return (
         '<div class="cards">'
@@ -728,8 +810,9 @@ def _unanswered_section(r: Report) -> str:
     ]
     return _section(
         "Top unanswered questions",
-        f"{r.unanswered_total:,} questions found no answer; the most asked, with similar "
-        "wordings grouped. Candidates for new knowledge base entries.",
+        f"{r.unanswered_total:,} questions found no answer; {r.unanswered_open:,} of them "
+        "still wait for staff (not yet resolved or ignored). The most asked of those, with "
+        "similar wordings grouped: candidates for new knowledge base entries.",
         _table(
             ["#", "question", "times", "languages", "other wordings"],
             rows,
@@ -744,21 +827,21 @@ def _unanswered_section(r: Report) -> str:
 def _entries_section(r: Report) -> str:
     bars = [
         (
-            s.entry_id,
+            s.question or s.entry_id,
             [(s.uses, COLOURS["answered"], f"{s.entry_id}: {s.uses:,} answers")],
             f"{s.uses:,}",
         )
         for s in r.top_entries
     ]
+    tips = [f"{s.entry_id}: {s.question}" if s.question else s.entry_id for s in r.top_entries]
     rows = [
-        [s.entry_id, s.question, f"{s.uses:,}", f"{s.votes:,}", _pct(s.helpful_rate)]
-        for s in r.top_entries
+        [s.entry_id, s.question, f"{s.uses:,}", f"{s.votes:,}", _helpful(s)] for s in r.top_entries
     ]
     header = ["entry", "question", "answers", "votes", "helpful"]
     return _section(
         "Most used entries",
-        "The knowledge base entries given as answers most often.",
-        hbars(bars, "Most used entries") if bars else "",
+        "The knowledge base entries given as answers most often. Hover a question for its id.",
+        hbars(bars, "Most used entries", tips) if bars else "",
         _table(header, rows, numeric={2, 3, 4}, user_text={1}) if rows else "",
     )
 
@@ -782,19 +865,35 @@ def _long_table(
     return html
 
 
+def _helpful(s: EntryStats) -> str:
+    """`60% of 5 votes`: a share never without the number of votes behind it."""
+    if not s.votes:
+        return "–"
+    return f"{_pct(s.helpful_rate)} of {s.votes:,} vote{'s' if s.votes != 1 else ''}"
+
+
 def _feedback_section(r: Report) -> str:
     rows = [
-        [s.entry_id, s.question, f"{s.votes:,}", f"{s.votes - s.helpful:,}", _pct(s.helpful_rate)]
+        [
+            s.entry_id,
+            s.question,
+            f"{s.votes:,}",
+            f"{s.votes - s.helpful:,}",
+            _helpful(s),
+            _pct(s.helpful_low) if s.ranked else f"fewer than {MIN_VOTES} votes",
+        ]
         for s in r.entry_feedback
     ]
     return _section(
         "Helpful feedback",
-        f"Overall {_pct(r.helpful_rate)} of {r.votes:,} votes said the answer helped. "
-        'Per entry, the most "not helpful" votes first.',
+        f"Overall {_pct(r.helpful_rate)} of {r.votes:,} votes said the answer helped. Entries "
+        f"with at least {MIN_VOTES} votes come first, least helpful first by what their votes "
+        "show with 95% confidence (the Wilson lower bound: 1 helpful vote of 1 proves less "
+        f'than 40 of 45); then entries with fewer votes, most "not helpful" votes first.',
         _long_table(
-            ["entry", "question", "votes", "not helpful", "helpful"],
+            ["entry", "question", "votes", "not helpful", "helpful", "at least (95%)"],
             rows,
-            numeric={2, 3, 4},
+            numeric={2, 3, 4, 5},
             user_text={1},
         ),
     )
@@ -811,7 +910,9 @@ def _sources_section(r: Report) -> str:
         for s, n in r.text_sources
     ]
     timing = (
-        f"Reply time over {r.replies_timed:,} questions: median {_ms(r.median_ms)}, "
+        f"The users' wait for a reply, over the {r.waits_timed:,} replies where it was "
+        f"measured: median {_ms(r.wait_median_ms)}, 90th percentile {_ms(r.wait_p90_ms)}. "
+        f"Matching alone, over {r.replies_timed:,} questions: median {_ms(r.median_ms)}, "
         f"90th percentile {_ms(r.p90_ms)}."
     )
     return _section(

@@ -352,8 +352,8 @@ def test_csv_tables(result, tmp_path):
         [ARABIC, "1", "ar", ""],
     ]
     assert rows("entry_feedback")[1:] == [
-        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0"],
-        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0"],
+        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0", "9.5"],
+        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0", "34.2"],
     ]
     assert rows("text_sources")[1:] == [
         ["original", "2", "50.0"],
