@@ -24,6 +24,7 @@ from bot.cli.common import (
     open_storage,
     utf8_streams,
 )
+from bot.cli.init import init
 from bot.cli.kb import kb
 from bot.cli.models import models
 from bot.cli.report import report
@@ -242,6 +243,7 @@ def run(
     )
 
 
+main.add_command(init)
 main.add_command(kb)
 main.add_command(models)
 main.add_command(unanswered)
