@@ -429,7 +429,7 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         return [[*astuple(r), _percent(r.helpful_rate), _percent(r.helpful_low)] for r in rows]
 
     entry_header = [f.name for f in fields(EntryStats)] + ["helpful_pct", "helpful_low_pct"]
-    summary = [
+    summary: list[list] = [
         ["since", _iso(report.since)],
         ["until", _iso(report.now)],
         ["questions", report.total],

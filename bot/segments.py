@@ -255,7 +255,8 @@ def _check_glossary(data: Any, name: str, problems: list[Problem]) -> list[Gloss
         return []
     for key in sorted(set(map(str, data)) - {"terms"}):
         problem(_line(data, key), None, f"unknown top-level key `{key}`")
-    terms, seen = [], {}
+    terms: list[GlossaryTerm] = []
+    seen: dict[str, int | None] = {}
     for i, node in enumerate(data["terms"]):
         term = _check_term(node, _line(data["terms"], i), problem)
         if term is None:
@@ -408,7 +409,7 @@ def translate_markdown(
             fenced ^= bool(_FENCE.match(line))
             lines.append(line)
             continue
-        prefix = _PREFIX.match(line).end()
+        prefix = _PREFIX.match(line).end()  # type: ignore[union-attr]  # matches any line
         lines.append(line[:prefix] + job.inline(line[prefix:]))
     return "\n".join(lines)
 

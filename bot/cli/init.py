@@ -24,7 +24,7 @@ def starter() -> Traversable:
     if packaged.is_dir() and (packaged / "config.toml").is_file():
         return packaged
     if (CHECKOUT / "config.toml").is_file() and (CHECKOUT / "knowledge").is_dir():
-        return CHECKOUT  # type: ignore[return-value]  # a Path is a Traversable
+        return CHECKOUT  # a Path is a Traversable
     raise click.ClickException(
         "the starter files are missing from this installation: reinstall faq-bot"
     )
