@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.cli import main
-from bot.report import _short, wilson_lower_bound
+from bot.report import wilson_lower_bound
+from bot.report_html import _short
 from bot.storage import Storage
 from tests.conftest import SMALL_KB
 
