@@ -27,10 +27,10 @@ def python_m_bot(config, *args, input=""):
 
 
 @pytest.fixture
-def config_file(tmp_path):
+def config_file(tmp_path, session_cache):
     path = tmp_path / "config.toml"
     path.write_text(
-        f'[knowledge]\ndir = "{ROOT / "knowledge"}"\ncache_dir = "{tmp_path / "cache"}"\n'
+        f'[knowledge]\ndir = "{ROOT / "knowledge"}"\ncache_dir = "{session_cache}"\n'
         '[storage]\ndatabase = "data/bot.db"\n',
         encoding="utf-8",
     )
@@ -138,3 +138,12 @@ def test_language_command_lists_picks_and_remembers(answerer, tmp_path):
         assert "/topics – вопросы по темам" in again  # the remembered language
         converse(answerer, ["/lang auto"], storage)
         assert storage.get_user_language("tester") is None
+
+
+def test_an_unwritable_database_is_a_clear_error_with_a_way_out(tmp_path, config_file):
+    (tmp_path / "data").write_text("a file where the database folder should be\n")
+    config = config_file
+    chat = python_m_bot(config, "chat", input="hello\n")
+    assert chat.returncode == 1
+    assert "cannot open the database" in chat.stderr and "--no-log" in chat.stderr
+    assert python_m_bot(config, "chat", "--no-log", input="hello\n").returncode == 0

@@ -131,7 +131,10 @@ NO_LOG_OPTION = click.option(
 
 
 def terminal_chat(config: Config, kb_dir: Path | None, lang: str | None, no_log: bool) -> None:
-    storage = None if no_log else open_storage(config, create=True)
+    try:
+        storage = None if no_log else open_storage(config, create=True)
+    except click.ClickException as exc:
+        raise click.ClickException(f"{exc.message} (--no-log chats without a database)") from exc
     answerer = load_answerer(config, kb_dir, storage)
     try:
         chat_loop(answerer, lang, storage=storage)
