@@ -121,13 +121,11 @@ class TerminalChat:
 
     def reply(self, answer: Answer, received: float) -> None:
         """Show an answer, log it with the time the user waited, offer its suggestions."""
-        answer = self.answerer.translated(answer) if self.live else answer
-        notes = self.answerer.notes(answer)
         if answer.status == "unanswered" and self.storage is not None:
-            reply = self.say("unanswered_noted", answer.language)
+            reply = self.say("unanswered_noted", answer.language)  # it is in the queue
         else:
-            reply = answer.reply
-        self.write("\n".join([reply, *notes]) + "\n")
+            reply = answer.reply  # with its notes (no translation yet, machine-translated)
+        self.write(reply + "\n")
         waited = round((time.perf_counter() - received) * 1000, 3)
         self.log(answer, waited)
         if answer.status == SUGGEST:
