@@ -149,7 +149,6 @@ def test_an_unwritable_database_is_a_clear_error_with_a_way_out(tmp_path, config
     assert python_m_bot(config, "chat", "--no-log", input="hello\n").returncode == 0
 
 
-
 def test_an_untranslated_answer_carries_its_note_once(small_answerer):
     text = converse(small_answerer, ["/lang ru", "What is a fapiao?"])
     assert "official tax invoice" in text  # the English text, no Russian version yet
