@@ -265,9 +265,17 @@ def _summary(r: Report) -> str:
         (_pct(r.share("suggest")), "suggestions only"),
         (_pct(r.share("unanswered")), "unanswered"),
         (_pct(r.helpful_rate), f"helpful ({r.votes:,} votes)"),
-        (_ms(r.wait_median_ms), f"median wait for a reply ({r.waits_timed:,} timed)"),
-        (_ms(r.wait_p90_ms), "90% waited at most"),
     ]
+    if r.waits_timed or not r.replies_timed:
+        cards += [
+            (_ms(r.wait_median_ms), f"median wait for a reply ({r.waits_timed:,} timed)"),
+            (_ms(r.wait_p90_ms), "90% waited at most"),
+        ]
+    else:  # a log written before waits were recorded: say what the figure is
+        cards += [
+            (_ms(r.median_ms), "median matching time (waits not logged)"),
+            (_ms(r.p90_ms), "90% matched within"),
+        ]
     return (
         '<div class="cards">'
         + "".join(

@@ -137,3 +137,11 @@ def test_wilson_lower_bound():
     assert wilson_lower_bound(0, 0) is None
     assert wilson_lower_bound(1, 1) < wilson_lower_bound(40, 45)
     assert wilson_lower_bound(45, 45) == pytest.approx(0.9213, abs=1e-3)
+
+
+def test_a_log_without_waits_says_its_time_is_matching_only(logged, tmp_path):
+    storage, config = logged
+    ask(storage, "What is a fapiao?", entry="fapiao", took_ms=7)
+    page, _ = run_report(config, tmp_path)
+    assert "<b>7.0 ms</b><span>median matching time (waits not logged)</span>" in page
+    assert "median wait for a reply" not in page
