@@ -153,3 +153,17 @@ def test_an_untranslated_answer_carries_its_note_once(small_answerer):
     text = converse(small_answerer, ["/lang ru", "What is a fapiao?"])
     assert "official tax invoice" in text  # the English text, no Russian version yet
     assert text.count("Этого ответа пока нет на вашем языке") == 1
+
+
+def test_a_picked_suggestion_is_answered_in_the_language_it_was_offered_in(small_answerer):
+    from dataclasses import replace
+
+    from bot.answering import Answerer
+    from bot.matching import Matcher
+
+    unsure = replace(small_answerer.config.matching, answer_threshold=1.1, suggest_threshold=0.2)
+    matcher = Matcher(small_answerer.kb, unsure, small_answerer.matcher.encoder, None)
+    answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, small_answerer.config)
+    text = converse(answerer, ["公司银行账户怎么开？", "1"])
+    assert "1. 公司银行账户怎么开？" in text
+    assert "携带" in text  # the Chinese answer, not the knowledge base's English

@@ -50,6 +50,7 @@ class Choices:
     items: list[tuple[str, str]] = field(default_factory=list)
     topic: str | None = None
     page: int = 0
+    language: str | None = None  # suggestions: the language they were offered in
 
 
 class TerminalChat:
@@ -129,7 +130,9 @@ class TerminalChat:
         waited = round((time.perf_counter() - received) * 1000, 3)
         self.log(answer, waited)
         if answer.status == SUGGEST:
-            self.choices = Choices([("entry", s.id) for s in answer.suggestions])
+            self.choices = Choices(
+                [("entry", s.id) for s in answer.suggestions], language=answer.language
+            )
         else:
             self.choices = Choices()
 
@@ -154,7 +157,8 @@ class TerminalChat:
         if kind == "language":
             self.set_language(value)
             return True
-        answer = self.answerer.answer_entry(value, self.lang or self.ui, live=self.live)
+        lang = self.choices.language or self.ui
+        answer = self.answerer.answer_entry(value, lang, live=self.live)
         self.reply(answer, started)
         return True
 
