@@ -20,7 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ruamel.yaml import YAML  # noqa: E402
 
-from bench.common import ROOT, table, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    add_smoke_option,
+    results_folder,
+    table,
+    write_results,
+)
 from bot.answering import build_answerer  # noqa: E402
 from bot.config import load_config  # noqa: E402
 
@@ -102,9 +108,13 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "config.toml")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
     parser.add_argument("--show-misses", action="store_true")
+    add_smoke_option(parser)
     args = parser.parse_args()
     answerer = build_answerer(load_config(args.config), args.kb)
-    rows, misses = evaluate(answerer, load("heldout.yaml"), load("offtopic.yaml"))
+    heldout, offtopic = load("heldout.yaml"), load("offtopic.yaml")
+    if args.smoke:
+        heldout, offtopic = heldout[::50], offtopic[::40]
+    rows, misses = evaluate(answerer, heldout, offtopic)
     columns = [
         "lang",
         "heldout",
@@ -122,7 +132,7 @@ def main() -> None:
         "accuracy",
         {"thresholds": vars(answerer.config.matching), "rows": rows, "misses": misses},
         text,
-        args.out,
+        results_folder(args),
     )
     print(text)
     if args.show_misses:

@@ -456,12 +456,24 @@ def sentences_per_second(
     return translation_speed(package, sentences, beam_size, n=n)["sentences_per_second"]
 
 
+def smoke_size() -> None:
+    """One encoder and one decoder layer instead of six: the same code path, built fast."""
+    global LAYERS
+    LAYERS = 1
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=10, help="sentences per beam size")
     parser.add_argument("--dir", type=Path, default=None, help="where to keep the package")
     parser.add_argument("--random", action="store_true", help="no copy path (decodes to 256)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="one layer, one sentence per beam size: does it run?"
+    )
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.n = 1
+        smoke_size()
     tmp = None
     dest = args.dir
     if dest is None:

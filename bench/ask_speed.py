@@ -22,7 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rapidfuzz import process  # noqa: E402
 
-from bench.common import ROOT, summary_ms, table, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    add_smoke_option,
+    results_folder,
+    summary_ms,
+    table,
+    write_results,
+)
 from bot.knowledge import load_knowledge  # noqa: E402
 
 
@@ -30,10 +37,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    add_smoke_option(parser)
     args = parser.parse_args()
 
     kb = load_knowledge(args.kb)
-    texts = [p.text for p in kb.phrasings()]
+    phrasings = list(kb.phrasings())[: 10 if args.smoke else None]
+    texts = [p.text for p in phrasings]
     # Warm-up question first so that lazy loading is not counted against the first phrasing.
     stdin = "\n".join(["warm-up question", *texts]) + "\n"
     started = time.perf_counter()
@@ -70,9 +79,7 @@ def main() -> None:
             for s in ("answered", "suggest", "unanswered", "smalltalk")
         },
         "self_match_top1": round(
-            statistics.mean(
-                r["id"] == p.entry_id for r, p in zip(rows, kb.phrasings(), strict=True)
-            ),
+            statistics.mean(r["id"] == p.entry_id for r, p in zip(rows, phrasings, strict=True)),
             4,
         ),
     }
@@ -85,7 +92,7 @@ def main() -> None:
     )
     text += f"\n\nratio of medians ask / extractOne: {ratio}"
     text += f"\nwhole process incl. start-up: {data['process_wall_s']} s for {len(texts)} questions"
-    write_results("ask_speed", data, text, args.out)
+    write_results("ask_speed", data, text, results_folder(args))
     print(text)
 
 

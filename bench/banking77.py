@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, table, write_results  # noqa: E402
-from bench.datasets import add_data_option, banking77, data_dir, sample  # noqa: E402
+from bench.common import ROOT, add_smoke_option, results_folder, table, write_results  # noqa: E402
+from bench.datasets import Split, add_data_option, banking77, data_dir, sample  # noqa: E402
 from bench.intent_eval import (  # noqa: E402
     baseline_top1,
     pipeline,
@@ -42,8 +42,11 @@ def main() -> None:
     parser.add_argument(
         "--config", type=Path, default=ROOT / "config.toml", help="thresholds and encoders"
     )
+    add_smoke_option(parser)
     args = parser.parse_args()
     train, test = banking77(data_dir(args.data))
+    if args.smoke:
+        args.k, test = [2], Split(test.texts[::100], test.labels[::100])
     results, lines = {}, []
     for k in args.k:
         phrasings = sample(train, k, args.seed)
@@ -75,7 +78,7 @@ def main() -> None:
         )
         lines.append("")
     text = "\n".join(lines)
-    write_results("banking77", {"seed": args.seed, "results": results}, text, args.out)
+    write_results("banking77", {"seed": args.seed, "results": results}, text, results_folder(args))
     print(text)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, table, write_results  # noqa: E402
+from bench.common import ROOT, add_smoke_option, results_folder, table, write_results  # noqa: E402
 from bench.datasets import Split, add_data_option, clinc150, data_dir, sample  # noqa: E402
 from bench.intent_eval import (  # noqa: E402
     baseline_top1,
@@ -100,8 +100,15 @@ def main() -> None:
     parser.add_argument(
         "--config", type=Path, default=ROOT / "config.toml", help="thresholds and encoders"
     )
+    add_smoke_option(parser)
     args = parser.parse_args()
     data = clinc150(data_dir(args.data))
+    if args.smoke:
+        args.k = 2
+        data = {
+            name: s if name == "train" else Split(s.texts[::100], s.labels[::100])
+            for name, s in data.items()
+        }
     phrasings = sample(data["train"], args.k, args.seed)
     with temp_workdir() as tmp:
         answerer, build_s = pipeline(phrasings, Path(tmp), args.config)
@@ -158,7 +165,7 @@ def main() -> None:
             result["baselines_top1_inscope"] = others
             lines.append(table(others, ["method", "top1", "seconds"]))
     text = "\n".join(lines)
-    write_results("clinc150" + ("-tune" if args.tune else ""), result, text, args.out)
+    write_results("clinc150" + ("-tune" if args.tune else ""), result, text, results_folder(args))
     print(text)
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -63,3 +64,21 @@ def write_results(name: str, data: dict, text: str, out: Path | None = None) -> 
     md = f"# {name}\n\n{machine()}\n\n```\n{text}\n```\n"
     (folder / f"{name}.md").write_text(md)
     return folder / f"{name}.json"
+
+
+SMOKE_HELP = (
+    "run once at a tiny size to check that the benchmark still works (tests/test_bench.py); "
+    "the figures mean nothing, and go to a temporary folder unless --out is given"
+)
+
+
+def add_smoke_option(parser) -> None:
+    """`--smoke`: every benchmark takes it (tests/test_bench.py runs each one with it)."""
+    parser.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
+
+
+def results_folder(args) -> Path | None:
+    """Where results go: --out; a smoke run never overwrites the committed results."""
+    if args.out is None and getattr(args, "smoke", False):
+        return Path(tempfile.mkdtemp(prefix="faqbench-smoke-"))
+    return args.out

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ruamel.yaml import YAML  # noqa: E402
 
-from bench.common import ROOT, table, write_results  # noqa: E402
+from bench.common import ROOT, add_smoke_option, results_folder, table, write_results  # noqa: E402
 from bench.datasets import add_data_option, data_dir, slug  # noqa: E402
 from bench.speed import corpus, knowledge  # noqa: E402
 from bot.answering import build_answerer  # noqa: E402
@@ -113,7 +113,10 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=5)
     parser.add_argument("--config", type=Path, default=ROOT / "config.toml")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    add_smoke_option(parser)
     args = parser.parse_args()
+    if args.smoke:  # the shipped knowledge base only, one edit
+        args.sizes, args.edits = [], 1
     base = load_config(args.config, environ={})
     rows = []
     with tempfile.TemporaryDirectory(prefix="faqedit-") as tmp:
@@ -139,7 +142,7 @@ def main() -> None:
         "edit_to_live",
         {"second_encoder": base.matching.second_encoder, "rows": rows},
         text,
-        args.out,
+        results_folder(args),
     )
     print(text)
 

@@ -11,6 +11,7 @@
    transaction (WAL, synchronous=FULL), so this figure depends on the disk's fsync.
 
 Example: python bench/report_speed.py [--rows 1000000] [--dir /var/tmp] [--out bench/results]
+         python bench/report_speed.py --smoke   (a tiny run: does it still work?)
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, table, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    add_smoke_option,
+    results_folder,
+    table,
+    write_results,
+)
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.report import build_report, render_html  # noqa: E402
 from bot.storage import Storage  # noqa: E402
@@ -69,7 +76,10 @@ def _question(kb, lang: str, status: str, entry_id: str, k: int) -> str:
         if k % 10 == 0:
             return f"{text} (ticket {k})"  # the long tail: asked once
         return text.lower().rstrip("?？ ") if k % 3 == 0 else text  # same after normalising
-    return kb.by_id[entry_id].question_in(lang) + ("" if status == "answered" else " now?")
+    entry = kb.by_id[entry_id]
+    version = entry.translations.get(lang)
+    question = version.question if version is not None else entry.question
+    return question + ("" if status == "answered" else " now?")
 
 
 def _choice(rng: np.random.Generator, weights: dict[str, float], n: int) -> np.ndarray:
@@ -107,6 +117,7 @@ def fill(storage: Storage, n: int, now: datetime, seed: int = 1) -> dict:
     users = np.array([f"{k:016x}" for k in rng.integers(0, 2**63, size=20_000)], dtype=object)
     user = users[rng.integers(0, len(users), size=n)]
     took = np.round(rng.lognormal(np.log(8), 0.6, size=n), 3)
+    waited = np.round(took + rng.lognormal(np.log(150), 0.5, size=n), 3)  # + network, queue
     times = _times(rng, n, now)
     wording = rng.integers(0, 10_000, size=n)
 
@@ -128,6 +139,7 @@ def fill(storage: Storage, n: int, now: datetime, seed: int = 1) -> dict:
                 eid,
                 None if eid is None else 0.9,
                 float(took[i]),
+                float(waited[i]),
                 text_source,
                 "telegram",
             )
@@ -136,7 +148,8 @@ def fill(storage: Storage, n: int, now: datetime, seed: int = 1) -> dict:
     with conn:
         conn.executemany(
             "INSERT INTO interactions (time, user_key, chat_type, language, question, status, "
-            "entry_id, score, took_ms, text_source, channel) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "entry_id, score, took_ms, waited_ms, text_source, channel) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             rows(),
         )
         conn.execute(
@@ -219,7 +232,10 @@ def main() -> None:
     parser.add_argument("--logs", type=int, default=50, help="logs per coroutine")
     parser.add_argument("--dir", type=Path, default=None, help="where the databases go")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    add_smoke_option(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.coroutines, args.logs = 2_000, 4, 3
 
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -255,7 +271,7 @@ def main() -> None:
         f"coroutines via asyncio.to_thread in {logging['seconds']} s = "
         f"{logging['per_second']:,.0f} per second (durable writes, synchronous=FULL)"
     )
-    write_results("report_speed", data, text, args.out)
+    write_results("report_speed", data, text, results_folder(args))
     print(text)
 
 

@@ -28,8 +28,8 @@ from rapidfuzz import fuzz, process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import summary_ms, table, write_results  # noqa: E402
-from bench.datasets import add_data_option, banking77, data_dir, sample, slug  # noqa: E402
+from bench.common import add_smoke_option, results_folder, summary_ms, table, write_results  # noqa: E402
+from bench.datasets import Split, add_data_option, banking77, data_dir, sample, slug  # noqa: E402
 from bench.intent_eval import pipeline, temp_workdir  # noqa: E402
 from bench.minilm import EnglishEncoder  # noqa: E402
 from bot.classifier import train  # noqa: E402
@@ -60,8 +60,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timed", type=int, default=300, help="questions timed per encoder")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    add_smoke_option(parser)
     args = parser.parse_args()
     train_split, test = banking77(data_dir(args.data))
+    if args.smoke:
+        args.k, args.timed = [2], 3
+        test = Split(test.texts[::100], test.labels[::100])
     english = EnglishEncoder()
     results, lines = {}, []
     for k in args.k:
@@ -106,7 +110,10 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     write_results(
-        "second_encoder", {"seed": args.seed, "results": results, "speed": speed}, text, args.out
+        "second_encoder",
+        {"seed": args.seed, "results": results, "speed": speed},
+        text,
+        results_folder(args),
     )
     print(text)
 

@@ -22,7 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, summary_ms, table, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    add_smoke_option,
+    results_folder,
+    summary_ms,
+    table,
+    write_results,
+)
 from bench.datasets import add_data_option, banking77, clinc150, data_dir, write_kb  # noqa: E402
 
 
@@ -106,7 +113,10 @@ def main() -> None:
         help="run the thefuzz baseline for sizes up to this many entries",
     )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    add_smoke_option(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.per_entry, args.questions, args.thefuzz_up_to = [20], 3, 5, 0
     folder = data_dir(args.data)
     texts = corpus(folder)
     # Questions: held-out queries (CLINC150 out-of-scope test + BANKING77 test tail).
@@ -150,7 +160,7 @@ def main() -> None:
         "max_rss_mb",
     ]
     text = table(rows, columns)
-    write_results("speed", {"questions": len(questions), "rows": rows}, text, args.out)
+    write_results("speed", {"questions": len(questions), "rows": rows}, text, results_folder(args))
     print(text)
 
 

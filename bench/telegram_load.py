@@ -24,7 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, summary_ms, table, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    add_smoke_option,
+    results_folder,
+    summary_ms,
+    table,
+    write_results,
+)
 from bot.knowledge import load_knowledge  # noqa: E402
 from tests import fake_telegram as tg  # noqa: E402
 
@@ -81,7 +88,11 @@ def main() -> None:
         help="updates per second for the paced runs (latency without a queue)",
     )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    add_smoke_option(parser)
     args = parser.parse_args()
+    warm_up = 2 if args.smoke else 20
+    if args.smoke:
+        args.updates, args.rate = 4, 100.0
     kb = load_knowledge(ROOT / "knowledge")
     english = [p.text for p in kb.phrasings() if p.language == "en"]
     chinese = [p.text for p in kb.phrasings() if p.language == "zh"]
@@ -109,7 +120,7 @@ def main() -> None:
         )
         try:
             api.wait_for(lambda c: any(m == "getUpdates" for m, _ in c), timeout=300)
-            run_batch(api, english[:20], "en", 1_000_000)  # warm-up
+            run_batch(api, english[:warm_up], "en", 1_000_000)  # warm-up
             n = args.updates
             rows.append(run_batch(api, (english * 10)[:n], "en", 2_000_000))
             rows.append(run_batch(api, (chinese * 10)[:n], "zh", 3_000_000))
@@ -124,7 +135,7 @@ def main() -> None:
         "Telegram's limit of 30 messages per second; the paced runs show the time from "
         "update to reply without a queue."
     )
-    write_results("telegram_load", {"rows": rows}, text, args.out)
+    write_results("telegram_load", {"rows": rows}, text, results_folder(args))
     print(text)
 
 

@@ -27,8 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import argos_model  # noqa: E402
 from bench.argos_model import build_real_size_package  # noqa: E402
-from bench.common import ROOT, summary_ms, table, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    add_smoke_option,
+    results_folder,
+    summary_ms,
+    table,
+    write_results,
+)
 from bot.answering import build_answerer  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
@@ -93,7 +101,12 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=40)
     parser.add_argument("--entries", type=int, default=10, help="answers for the ask timing")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    add_smoke_option(parser)
     args = parser.parse_args()
+    langs = LANGS[:1] if args.smoke else LANGS
+    if args.smoke:
+        args.sentences, args.entries = 2, 2
+        argos_model.smoke_size()
     kb = load_knowledge(ROOT / "knowledge")
     sentences = [s for e in kb.entries for s in split_sentences(e.answer)][: args.sentences]
     with tempfile.TemporaryDirectory(prefix="faqtrans-") as tmp:
@@ -103,7 +116,7 @@ def main() -> None:
         build_s = time.perf_counter() - started
         models = tmp / "models"
         translator = MachineTranslator(models, beam_size=4)
-        for lang in LANGS:
+        for lang in langs:
             translator.install_file(clone_package(package, tmp, lang))
         speed = [throughput(translator, sentences, beam) for beam in (4, 1)]
 
@@ -137,7 +150,7 @@ def main() -> None:
         }
 
         proc = subprocess.run(
-            [sys.executable, "-c", MEMORY_CHILD, str(models), *LANGS],
+            [sys.executable, "-c", MEMORY_CHILD, str(models), *langs],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -147,7 +160,7 @@ def main() -> None:
         memory = {
             "rss_mb_no_model": round(rss["0"], 1),
             "rss_mb_one_model": round(rss["1"], 1),
-            "rss_mb_six_models": round(rss["6"], 1),
+            "rss_mb_six_models": round(rss[str(len(langs))], 1),  # one in a smoke run
         }
         size_mb = round(
             sum(
@@ -178,7 +191,7 @@ def main() -> None:
         "translation",
         {"throughput": speed, "ask": ask, "memory": memory, "model_mb": size_mb},
         text,
-        args.out,
+        results_folder(args),
     )
     print(text)
 

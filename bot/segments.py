@@ -255,7 +255,8 @@ def _check_glossary(data: Any, name: str, problems: list[Problem]) -> list[Gloss
         return []
     for key in sorted(set(map(str, data)) - {"terms"}):
         problem(_line(data, key), None, f"unknown top-level key `{key}`")
-    terms, seen = [], {}
+    terms: list[GlossaryTerm] = []
+    seen: dict[str, int | None] = {}
     for i, node in enumerate(data["terms"]):
         term = _check_term(node, _line(data["terms"], i), problem)
         if term is None:
@@ -365,11 +366,29 @@ def _sentence_breaks(text: str, spans: list[Span]) -> list[int]:
             continue
         if mark in ".!?…" and text[end].islower():
             continue
+        if not any(ch.isalnum() for ch in text[end:]):
+            continue  # only marks follow ("。。", "?!"): no sentence of their own
         word = re.search(r"[A-Za-z.]+$", text[: m.start()])
         if mark == "." and word and word.group().strip(".").lower() in _ABBREVIATIONS:
             continue
         breaks.append(end)
     return breaks
+
+
+def split_sentences(text: str, glossary: Glossary | None = None) -> list[str]:
+    """The project's one sentence splitter, line by line: where `translate_markdown` cuts a
+    line into the sentences it hands to the model. "e.g.", "Dr." and the like, a lower-case
+    continuation, or a full stop inside a URL or number do not end a sentence. A sentence
+    it returned comes back whole, so the Argos side (bot/translation.py) can use it again."""
+    out = []
+    for line in text.split("\n"):
+        spans = _spans(line, glossary or Glossary.empty(), _mostly_non_cjk(line))
+        start = 0
+        for end in [*_sentence_breaks(line, spans), len(line)]:
+            if line[start:end].strip():
+                out.append(line[start:end].strip())
+            start = end
+    return out or [text]
 
 
 # Translation ---------------------------------------------------------------------------
@@ -390,7 +409,7 @@ def translate_markdown(
             fenced ^= bool(_FENCE.match(line))
             lines.append(line)
             continue
-        prefix = _PREFIX.match(line).end()
+        prefix = _PREFIX.match(line).end()  # type: ignore[union-attr]  # matches any line
         lines.append(line[:prefix] + job.inline(line[prefix:]))
     return "\n".join(lines)
 

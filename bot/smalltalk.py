@@ -17,16 +17,32 @@ from bot.normalize import normalize
 
 GREETING, THANKS, GOODBYE, GIBBERISH, EMPTY = "greeting", "thanks", "goodbye", "gibberish", "empty"
 INTENTS = (GREETING, THANKS, GOODBYE)
-_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890", "йцукенгшщзхъ", "фывапролджэ")
+# Letter rows of the QWERTY, AZERTY, QWERTZ and ЙЦУКЕН keyboards, and the digits.
+_KEYBOARD_ROWS = (
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "azertyuiop",
+    "qsdfghjklm",
+    "wxcvbn",
+    "qwertzuiop",
+    "yxcvbnm",
+    "1234567890",
+    "йцукенгшщзхъ",
+    "фывапролджэ",
+    "ячсмитьбю",
+)
 _VOWELS = set("aeiouyàâäéèêëîïôöùûüáíóúñ")
+_CYRILLIC_VOWELS = set("аеёиоуыэюяі")
 _LATIN_WORD = re.compile(r"^[a-z]+$")
+_CYRILLIC_WORD = re.compile(r"^[а-яёії]+$")
 
 
 @cache
 def _phrases() -> tuple[dict[str, str], frozenset[str]]:
     path = resources.files("bot") / "locales" / "smalltalk.yaml"
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    phrases = {}
+    phrases: dict[str, str] = {}
     for intent in INTENTS:
         for phrase in data[intent]:
             phrases.setdefault(normalize(str(phrase)), intent)
@@ -56,20 +72,62 @@ def _strip_phrases(key: str) -> tuple[str | None, str]:
 
 @cache
 def _keyboard_rows() -> tuple[str, ...]:
-    return tuple(normalize(row) for row in _KEYBOARD_ROWS)
+    """Each row forwards and backwards: `lkjh` is as much a mash as `hjkl`."""
+    rows = [normalize(row) for row in _KEYBOARD_ROWS]
+    return tuple(rows + [row[::-1] for row in rows])
+
+
+def _on_one_row(word: str) -> bool:
+    return any(word in row for row in _keyboard_rows())
+
+
+def _repeated_run(word: str) -> bool:
+    """`asdasd`, `kjhkjh`: a short keyboard run typed over and over."""
+    for size in range(2, 5):
+        unit = word[:size]
+        if len(word) >= 2 * size and len(word) % size == 0 and word == unit * (len(word) // size):
+            return _on_one_row(unit) or len(set(unit)) == 1
+    return False
+
+
+# Letter groups that spell one sound: `Wirtschaft`, `strengths` have no real cluster of 5.
+_GRAPHEMES = re.compile(r"tsch|sch|ch|ck|sh|th|ph|ng|gh|tz|qu")
+_LATIN_RUN = re.compile(r"[^aeiouyàâäéèêëîïôöùûüáíóúñ]+")
+_CYRILLIC_RUN = re.compile(r"[^аеёиоуыэюяіьъй]{6,}")
+
+
+def _row_neighbours(run: str) -> bool:
+    """Two letters side by side on one keyboard row (`sd`, `kj`): typed by rolling fingers."""
+    return any(_on_one_row(run[i : i + 2]) for i in range(len(run) - 1))
+
+
+def _mash_cluster(word: str) -> bool:
+    """Consonants no language puts together: 6 in a row, or 5 with two of them keyboard
+    neighbours (`asdkjh`); German `ftspr` (Wirtschaftsprüfer) has none."""
+    for run in _LATIN_RUN.findall(_GRAPHEMES.sub("C", word)):
+        if len(run) >= 6 or (len(run) == 5 and _row_neighbours(run)):
+            return True
+    return False
 
 
 def _gibberish_word(word: str) -> bool:
+    """A word nobody types by meaning: a keyboard run, one key held, no vowels."""
     if len(word) >= 4 and len(set(word)) == 1:
         return True
-    if len(word) >= 4 and any(word in row for row in _keyboard_rows()):
+    if len(word) >= 4 and (_on_one_row(word) or _repeated_run(word)):
         return True
     if _LATIN_WORD.match(word) and len(word) >= 5:
-        if not _VOWELS & set(word):
-            return True
-        if re.search(r"[^aeiouy]{5,}", word):
-            return True
+        return not _VOWELS & set(word) or _mash_cluster(word)
+    if _CYRILLIC_WORD.match(word) and len(word) >= 5:
+        return not _CYRILLIC_VOWELS & set(word) or bool(_CYRILLIC_RUN.search(word))
     return False
+
+
+def _mash_fragment(word: str) -> bool:
+    """A short word that is a mash only beside a longer one (`asdkjh qwe`, `xcvb nm`):
+    two or three keys side by side on one row, or one key repeated. Alone, such a word
+    (`hr`, `vat`) may be an acronym and is left to matching."""
+    return len(word) <= 3 and (len(set(word)) == 1 or (len(word) >= 2 and _on_one_row(word)))
 
 
 def classify(question: str) -> str | None:
@@ -87,6 +145,10 @@ def classify(question: str) -> str | None:
             hit = process.extractOne(key, phrases.keys(), scorer=fuzz.ratio, score_cutoff=88)
             if hit and len(key) >= 4:
                 return phrases[hit[0]]
-    if all(_gibberish_word(w) for w in words if not w.isdigit()):
+    letters = [w for w in words if not w.isdigit()]
+    mashed = [_gibberish_word(w) for w in letters]
+    if all(mashed):
+        return GIBBERISH
+    if any(mashed) and all(m or _mash_fragment(w) for w, m in zip(letters, mashed, strict=True)):
         return GIBBERISH
     return None

@@ -39,7 +39,8 @@ KEY_BYTES = 32
 
 STATUSES = ("answered", "suggest", "unanswered", "smalltalk")
 CHAT_TYPES = ("private", "group", "supergroup", "cli")
-CHANNELS = ("telegram", "cli")
+CHANNELS = ("telegram", "cli", "terminal")
+TERMINAL_CHAT_ID = 0  # relays of /staff messages typed in the terminal chat: no staff chat
 TEXT_SOURCES = ("original", "curated", "machine", "source")
 NEW, IGNORED, RESOLVED = "new", "ignored", "resolved"
 UNANSWERED_STATUSES = (NEW, IGNORED, RESOLVED)
@@ -224,12 +225,18 @@ def _v4_unanswered_wording(db: Database) -> None:
     db.table("unanswered").create_index(["wording", "status"])
 
 
+def _waited_ms(db: Database) -> None:
+    """How long the user waited for the reply (reading to sending), besides matching time."""
+    db.table("interactions").add_column("waited_ms", float)
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
     _v2_users_notify_relays,
     _v3_translations,
     _v4_unanswered_wording,
+    _waited_ms,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -415,9 +422,13 @@ class Storage:
         text_source: str | None = None,
         channel: str = "telegram",
         chat_id: int | None = None,
+        waited_ms: float | None = None,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
+
+        `took_ms` is the answering core's time, `waited_ms` the user's: from receiving the
+        message to sending the reply (translation and queues included), where known.
 
         `chat_id` is remembered (unless the user opted out) only for an unanswered question,
         to tell the user once staff have answered it; pass it only where that is welcome.
@@ -444,6 +455,7 @@ class Storage:
                         "took_ms": None if took_ms is None else float(took_ms),
                         "text_source": text_source,
                         "channel": channel,
+                        "waited_ms": None if waited_ms is None else float(waited_ms),
                     }
                 )
                 .last_pk
@@ -698,6 +710,36 @@ class Storage:
         }
         with self._write() as db:
             db.table("relays").insert(row, replace=True)
+
+    def save_staff_message(self, *, user_id: int | str, language: str, text: str) -> int:
+        """Record a /staff message typed in the terminal chat (no staff chat to forward it
+        to) as a relay of chat TERMINAL_CHAT_ID; returns its number there."""
+        with self._write() as db:
+            number = db.execute(
+                "SELECT coalesce(max(staff_message_id), 0) + 1 FROM relays WHERE staff_chat_id = ?",
+                [TERMINAL_CHAT_ID],
+            ).fetchone()[0]
+            db.table("relays").insert(
+                {
+                    "staff_chat_id": TERMINAL_CHAT_ID,
+                    "staff_message_id": number,
+                    "user_chat_id": TERMINAL_CHAT_ID,
+                    "user_message_id": None,
+                    "user_key": self.user_key(user_id),
+                    "language": language,
+                    "question": redact(text),
+                    "time": self._now(),
+                }
+            )
+        return number
+
+    def staff_messages(self) -> list[dict]:
+        """/staff messages typed in the terminal chat, oldest first."""
+        return self._read(
+            "SELECT staff_message_id AS id, time, user_key, language, question AS text "
+            "FROM relays WHERE staff_chat_id = ? ORDER BY staff_message_id",
+            [TERMINAL_CHAT_ID],
+        )
 
     def find_relay(self, staff_chat_id: int, staff_message_id: int) -> dict | None:
         """The relay a staff reply to `staff_message_id` belongs to, if any."""

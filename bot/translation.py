@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.segments import Glossary, translate_markdown
+from bot.segments import Glossary, split_sentences, translate_markdown
 
 PIVOT = "en"
 _LIBRARY_LOCK = threading.RLock()  # argostranslate keeps its state in module globals
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])\s*")
 
 
 class TranslationError(Exception):
@@ -37,14 +35,12 @@ def source_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentence splitting without any model or download."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    return [p for p in parts if p] or [text]
-
-
 class _RuleSentencizer:
-    """Stands in for argostranslate's MiniSBD sentencizer, which downloads a model."""
+    """Stands in for argostranslate's MiniSBD sentencizer, which downloads a model.
+
+    It is the project's one splitter (bot.segments.split_sentences): `translate_markdown`
+    already hands over single sentences, and this splitter leaves those whole, so the model
+    gets "e.g." and "Dr." sentences as they are instead of fragments."""
 
     def __init__(self, pkg=None):
         self.pkg = pkg

@@ -112,7 +112,7 @@ def test_kb_stats(cli):
 
 
 def test_chat_conversation_with_suggestion_choice(cli):
-    script = "/lang xx\n/lang zh\nWhat is a fapiao?\n/lang\nhello\n/quit\n"
+    script = "/lang xx\n/lang zh\nWhat is a fapiao?\n/lang auto\nhello\n/quit\n"
     result = cli("chat", "--kb", str(SMALL_KB), input=script)
     assert result.exit_code == 0, result.output
     assert "Unknown language 'xx'" in result.stdout

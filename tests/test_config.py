@@ -310,7 +310,7 @@ def test_config_is_frozen_and_with_knowledge_dir_replaces_only_the_folder(tmp_pa
 
 
 def test_the_second_encoder_can_be_turned_off_for_one_run(tmp_path):
-    path = write_config(tmp_path, "[matching]\nsecond_encoder = \"e5\"\n")
+    path = write_config(tmp_path, '[matching]\nsecond_encoder = "e5"\n')
     assert load_config(path, environ={}).matching.second_encoder == "e5"
     env = {"FAQ_BOT_SECOND_ENCODER": "none"}
     assert load_config(path, environ=env).matching.second_encoder == "none"

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from bot import curation
-from bot.cli.unanswered import Since, unanswered
+from bot.cli.common import Since
+from bot.cli.unanswered import unanswered
 from bot.knowledge import ID_PATTERN, MAX_ID_LENGTH, load_knowledge
 from bot.storage import Storage
 
@@ -299,7 +300,7 @@ def test_since_values():
     day = Since().convert("24h", None, None) - (now - timedelta(hours=24))
     assert abs(day.total_seconds()) < 5
     assert Since().convert("2026-11-01", None, None) == datetime(2026, 11, 1, tzinfo=UTC)
-    with pytest.raises(click.BadParameter, match="time span like 7d"):
+    with pytest.raises(click.BadParameter, match="time span like 90m"):
         Since().convert("last week", None, None)
 
 

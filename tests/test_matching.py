@@ -284,6 +284,4 @@ def test_the_second_encoder_is_fused_with_the_first(config, encoder, tmp_path):
     assert sum(c.score for c in f) <= 1.0001
     only = replace(config.matching, second_weight=0.0)
     same = Matcher(kb, only, encoder, tmp_path, second=E5Encoder())
-    assert [c.classifier for c in same.scores("visa for my employee")] == [
-        c.classifier for c in a
-    ]
+    assert [c.classifier for c in same.scores("visa for my employee")] == [c.classifier for c in a]

@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from bot.cli.report import parse_since, report
+from bot.cli.common import parse_since
+from bot.cli.report import report
 from bot.config import Config, KnowledgeConfig, StorageConfig
 from bot.knowledge import load_knowledge
 from bot.report import (
@@ -351,8 +352,8 @@ def test_csv_tables(result, tmp_path):
         [ARABIC, "1", "ar", ""],
     ]
     assert rows("entry_feedback")[1:] == [
-        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0"],
-        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0"],
+        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0", "9.5"],
+        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0", "34.2"],
     ]
     assert rows("text_sources")[1:] == [
         ["original", "2", "50.0"],

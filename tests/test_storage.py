@@ -357,6 +357,7 @@ def test_log_interaction_writes_a_redacted_row(storage):
         "took_ms": 12.5,
         "text_source": "curated",
         "channel": "telegram",
+        "waited_ms": None,
     }
     assert storage.db.table("interactions").get(second)["channel"] == "cli"
     data = file_bytes(storage.path)

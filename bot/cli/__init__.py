@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
 
-from bot.answering import Answer, Answerer, chosen_suggestion
+from bot.answering import Answer
+from bot.cli.chat import chat_loop, local_user, log_answer
 from bot.cli.common import (
     KB_OPTION,
     LANG_OPTION,
@@ -22,12 +24,12 @@ from bot.cli.common import (
     open_storage,
     utf8_streams,
 )
+from bot.cli.init import init
 from bot.cli.kb import kb
 from bot.cli.models import models
 from bot.cli.report import report
 from bot.cli.unanswered import unanswered
 from bot.config import Config, ConfigError, load_config
-from bot.matching import SUGGEST
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,22 +59,40 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 @KB_OPTION
 @LANG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question per line.")
+@click.option(
+    "--log",
+    "log_questions",
+    is_flag=True,
+    help="Log the questions in the database like the chat does (unanswered ones join the "
+    "queue); without it `ask` writes nothing.",
+)
 @click.pass_obj
 def ask(
-    config: Config, question: str | None, kb_dir: Path | None, lang: str | None, as_json: bool
+    config: Config,
+    question: str | None,
+    kb_dir: Path | None,
+    lang: str | None,
+    as_json: bool,
+    log_questions: bool,
 ) -> None:
     """Answer QUESTION, or every line of standard input when QUESTION is left out.
 
     The knowledge base is loaded once, so a file of questions is the staff's regression
-    test: one answer (or JSON object) per input line, in order.
+    test: one answer (or JSON object) per input line, in order. Nothing is written unless
+    --log is given.
 
     Example: python -m bot ask --json < questions.txt
     """
     lang = check_lang(config, lang)
-    answerer = load_answerer(config, kb_dir, open_storage(config))
+    storage = open_storage(config, create=log_questions)
+    answerer = load_answerer(config, kb_dir, storage)
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     for text in questions:
+        started = time.perf_counter()
         answer = answerer.ask(text, lang=lang, live=config.translation.live)
+        if log_questions and storage is not None:
+            waited = round((time.perf_counter() - started) * 1000, 3)
+            log_answer(storage, answer, local_user(), waited_ms=waited)
         if as_json:
             click.echo(json_line(answer.to_json()))
         else:
@@ -102,60 +122,44 @@ def _describe(answer: Answer) -> str:
     return f"{head}\n{answer.reply}\n"
 
 
-CHAT_HELP = """Type a question in any language and press Enter.
-  /lang CODE   answer in this language (e.g. /lang ru); /lang alone detects it again
-  /help        this text
-  /quit        leave (Ctrl-D works too)
-After "did you mean", type the number of the question you meant."""
+NO_LOG_OPTION = click.option(
+    "--no-log",
+    is_flag=True,
+    help="Terminal chat: write nothing to the database (by default the conversation is "
+    "logged like a Telegram one, channel `terminal`).",
+)
 
 
-def chat_loop(answerer: Answerer, lang: str | None, read=input, write=click.echo) -> None:
-    """The terminal conversation; `read` raises EOFError at the end of input."""
-    write(answerer.localizer.message(lang or answerer.kb.language, "greeting"))
-    write(CHAT_HELP + "\n")
-    pending: Answer | None = None
-    live = answerer.config.translation.live
-    while True:
-        try:
-            line = read("> ")
-        except (EOFError, KeyboardInterrupt):
-            write("")
-            return
-        line = line.strip()
-        if line in ("/quit", "/exit", "/q"):
-            return
-        if line == "/help":
-            write(CHAT_HELP)
-            continue
-        if line.startswith("/lang"):
-            choice = line[5:].strip() or None
-            if choice and choice not in answerer.config.languages.supported:
-                supported = ", ".join(answerer.config.languages.supported)
-                write(f"Unknown language {choice!r}; choose one of: {supported}")
-                continue
-            lang = choice
-            write(f"Language: {lang or 'detected from each message'}")
-            continue
-        picked = pending and chosen_suggestion(line, [s.id for s in pending.suggestions])
-        if pending and picked:
-            answer = answerer.answer_entry(picked, pending.language, live=live)
-        else:
-            answer = answerer.ask(line, lang=lang, live=live)
-        pending = answer if answer.status == SUGGEST else None
-        write(answer.reply + "\n")
+def terminal_chat(config: Config, kb_dir: Path | None, lang: str | None, no_log: bool) -> None:
+    try:
+        storage = None if no_log else open_storage(config, create=True)
+    except click.ClickException as exc:
+        raise click.ClickException(f"{exc.message} (--no-log chats without a database)") from exc
+    answerer = load_answerer(config, kb_dir, storage)
+    try:
+        chat_loop(answerer, lang, storage=storage)
+    finally:
+        if storage is not None:
+            storage.close()
 
 
 @main.command()
 @KB_OPTION
 @LANG_OPTION
+@NO_LOG_OPTION
 @click.pass_obj
-def chat(config: Config, kb_dir: Path | None, lang: str | None) -> None:
+def chat(config: Config, kb_dir: Path | None, lang: str | None, no_log: bool) -> None:
     """Talk to the bot in the terminal, through the same pipeline as Telegram.
+
+    The Telegram user commands work here too: /start, /help, /language [code], /topics,
+    /staff MESSAGE, /forget, /notify on|off, and /quit. The conversation is logged in the
+    database like a Telegram one (channel `terminal`), so unanswered questions reach
+    `unanswered list` and the report; --no-log writes nothing.
 
     Example: python -m bot chat --lang fr
     """
     lang = check_lang(config, lang)
-    chat_loop(load_answerer(config, kb_dir, open_storage(config)), lang)
+    terminal_chat(config, kb_dir, lang, no_log)
 
 
 @main.command()
@@ -189,6 +193,7 @@ def chat(config: Config, kb_dir: Path | None, lang: str | None) -> None:
     help="Telegram only: fail (exit 1) instead of starting the terminal chat when "
     "TELEGRAM_BOT_TOKEN is not set. For services.",
 )
+@NO_LOG_OPTION
 @click.pass_obj
 def run(
     config: Config,
@@ -198,6 +203,7 @@ def run(
     port: int,
     terminal: bool,
     require_telegram: bool,
+    no_log: bool,
 ) -> None:
     """Run the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, else in the terminal.
 
@@ -217,7 +223,7 @@ def run(
             click.echo(
                 "TELEGRAM_BOT_TOKEN is not set: starting the terminal chat instead.\n", err=True
             )
-        chat_loop(load_answerer(config, kb_dir, open_storage(config)), None)
+        terminal_chat(config, kb_dir, None, no_log)
         return
     from bot.telegram import app as telegram_app
 
@@ -240,6 +246,7 @@ def run(
     )
 
 
+main.add_command(init)
 main.add_command(kb)
 main.add_command(models)
 main.add_command(unanswered)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -62,3 +64,45 @@ def check_lang(config: Config, lang: str | None) -> str | None:
             f"{lang!r} is not one of the configured languages: {supported}", param_hint="--lang"
         )
     return lang
+
+
+_SPAN = re.compile(r"(\d+)\s*([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+SINCE_HELP = (
+    "a span back from now (90m, 24h, 30d, 2w) or a UTC date or time (2026-11-01, 2026-11-01T09:00)"
+)
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """The start of a period ending `now`: a span back (`90m`, `24h`, `30d`, `2w`) or an ISO
+    date / date-time (taken as UTC without a zone). ValueError, with the reason, otherwise."""
+    text = str(value).strip()
+    span = _SPAN.fullmatch(text.lower())
+    if span:
+        if int(span[1]) < 1:
+            raise ValueError(f"{text!r} is an empty span: give at least 1{span[2]}")
+        return now - timedelta(**{_UNITS[span[2]]: int(span[1])})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither a time span like 90m, 24h, 30d or 2w nor a date like 2026-11-01"
+        ) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment > now:
+        raise ValueError(f"{text} is in the future")
+    return moment
+
+
+class Since(click.ParamType):
+    """A `--since` value for every command that takes one: see `parse_since`."""
+
+    name = "since"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_since(value, datetime.now(UTC))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from bot.cli.common import KB_OPTION, problems_message
+from bot.cli.common import KB_OPTION, SINCE_HELP, Since, problems_message
 from bot.config import Config
 from bot.curation import meaning_clusterer
 from bot.encoder import Encoder
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.report import ReportError, build_report, render_html, write_csv
-
-_DAYS = re.compile(r"^(\d+)d$")
-
-
-def parse_since(value: str, now: datetime) -> datetime:
-    """`30d` (the last 30 days) or a date / date-time (`2026-11-01`, taken as UTC)."""
-    value = value.strip()
-    days = _DAYS.match(value)
-    if days:
-        if int(days.group(1)) < 1:
-            raise click.BadParameter("give at least 1d", param_hint="--since")
-        return now - timedelta(days=int(days.group(1)))
-    try:
-        since = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is neither a number of days like 30d nor a date like 2026-11-01",
-            param_hint="--since",
-        ) from None
-    since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
-    if since > now:
-        raise click.BadParameter(f"{value} is in the future", param_hint="--since")
-    return since
 
 
 def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
@@ -54,10 +30,10 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
 @click.command()
 @click.option(
     "--since",
+    type=Since(),
     default="30d",
     show_default=True,
-    help="Start of the period: a number of days back (30d) or a UTC date "
-    "(2026-11-01). The period ends now.",
+    help=f"Start of the period: {SINCE_HELP}. The period ends now.",
 )
 @click.option(
     "--out",
@@ -83,7 +59,7 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
 @click.pass_obj
 def report(
     config: Config,
-    since: str,
+    since: datetime,
     out: Path,
     csv_dir: Path | None,
     kb_dir: Path | None,
@@ -97,7 +73,7 @@ def report(
     Example: python -m bot report --since 30d --out report.html --csv report-csv
     """
     now = datetime.now(UTC).replace(microsecond=0)
-    start = parse_since(since, now)
+    start = min(since, now)
     kb = _knowledge(config, kb_dir)
     try:
         result = build_report(

@@ -8,53 +8,26 @@ draft a new entry (`new-entry`) or set them aside (`ignore`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from bot import curation
-from bot.cli.common import KB_OPTION, open_storage, problems_message
+from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_message
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
 
 QUESTION_WIDTH = 70
-_SPAN = re.compile(r"(\d+)\s*([mhdw])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-class Since(click.ParamType):
-    """A time span back from now (30m, 24h, 7d, 2w) or a UTC date / time (2026-11-01)."""
-
-    name = "since"
-
-    def convert(self, value, param, ctx) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        text = str(value).strip()
-        span = _SPAN.fullmatch(text.lower())
-        if span:
-            return datetime.now(UTC) - timedelta(**{_UNITS[span[2]]: int(span[1])})
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(
-                f"{value!r} is neither a time span like 7d, 24h or 30m nor a date like 2026-11-01",
-                param,
-                ctx,
-            )
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 SINCE_OPTION = click.option(
     "--since",
     type=Since(),
-    help="Only questions asked since then: a span back from now (30m, 24h, 7d, 2w) or a "
-    "UTC date or time (2026-11-01, 2026-11-01T09:00).",
+    help=f"Only questions asked since then: {SINCE_HELP}.",
 )
 LANG_OPTION = click.option("--lang", help="Only questions in this language, e.g. ru.")
 STATUS_OPTION = click.option(
@@ -370,3 +343,28 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
 def _repeats(count: int) -> str:
     """How many other asks of the same wording a status change covered."""
     return f", and {count} other ask(s) of the same wording still new" if count > 0 else ""
+
+
+@unanswered.command()
+@JSON_OPTION
+@click.pass_obj
+def messages(config: Config, as_json: bool) -> None:
+    """List the /staff messages typed in the terminal chat, oldest first; times are UTC.
+
+    (On Telegram, /staff messages go straight to the staff chat.)
+
+    Example: python -m bot unanswered messages
+    """
+    with _storage(config) as storage:
+        rows = storage.staff_messages()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No /staff messages from the terminal chat.")
+        return
+    for row in rows:
+        when = row["time"][:16].replace("T", " ")
+        click.echo(f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {_cut(row['text'])}")
+    click.echo(f"{len(rows)} message(s)")

@@ -1,0 +1,305 @@
+"""The terminal chat: the user commands of the Telegram bot, in a terminal.
+
+/start, /help, /language (/lang) [code], /topics, /staff MESSAGE, /forget, /notify on|off and
+/quit; a typed number picks one of the numbered choices last shown (suggestions, topics, a
+topic's questions, languages), `n` and `p` page through a topic. The words are the bot's own,
+localized ones (bot/locales/). With a storage, the conversation is logged like a Telegram
+one: channel `terminal`, a stable pseudonymous local user, unanswered questions join the
+queue staff review with `python -m bot unanswered list`, /staff messages are recorded.
+"""
+
+from __future__ import annotations
+
+import getpass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import click
+
+from bot import messages
+from bot.answering import Answer, Answerer
+from bot.matching import SUGGEST
+from bot.storage import Storage
+
+CHANNEL = "terminal"
+CHAT_TYPE = "private"  # one person at one terminal
+PAGE_SIZE = 8
+QUIT = ("/quit", "/exit", "/q")
+# Terminal-only words (no Telegram counterpart in the locale files).
+TERMINAL_HELP = (
+    "/quit – leave (Ctrl-D works too)\n"
+    "Type the number of a question, topic or language shown to pick it; "
+    "n and p page through a topic."
+)
+
+
+def local_user() -> str:
+    """The stable local user the terminal logs under (stored only as a keyed hash)."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without one)
+        name = "local"
+    return f"terminal:{name}"
+
+
+@dataclass
+class Choices:
+    """The numbered choices last shown: (kind, value) pairs, and the topic page shown."""
+
+    items: list[tuple[str, str]] = field(default_factory=list)
+    topic: str | None = None
+    page: int = 0
+    language: str | None = None  # suggestions: the language they were offered in
+
+
+class TerminalChat:
+    """One terminal conversation; `write` prints a block of text."""
+
+    def __init__(
+        self,
+        answerer: Answerer,
+        lang: str | None = None,
+        *,
+        storage: Storage | None = None,
+        user_id: str | None = None,
+        write: Callable[[str], object] = click.echo,
+    ):
+        self.answerer = answerer
+        self.storage = storage
+        self.user_id = user_id or local_user()
+        self.write = write
+        self.choices = Choices()
+        stored = storage.get_user_language(self.user_id) if storage else None
+        self.lang = lang or stored  # the user's explicit choice; None detects each message
+
+    # Words --------------------------------------------------------------------------------
+
+    @property
+    def ui(self) -> str:
+        """Language of the bot's own words: the chosen one, else the knowledge base's."""
+        return self.lang or self.answerer.kb.language
+
+    def say(self, key: str, lang: str | None = None, **fields: str) -> str:
+        return self.answerer.localizer.message(lang or self.ui, key, **fields)
+
+    # The loop -----------------------------------------------------------------------------
+
+    def run(self, read: Callable[[str], str] = input) -> None:
+        """Converse until /quit or the end of input (`read` raising EOFError)."""
+        self.start("")
+        while True:
+            try:
+                line = read("> ")
+            except (EOFError, KeyboardInterrupt):
+                self.write("")
+                return
+            if not self.handle(line.strip(), time.perf_counter()):
+                return
+
+    def handle(self, line: str, received: float) -> bool:
+        """Answer one line; False when the user leaves."""
+        if line.startswith("/"):
+            name, _, rest = line.partition(" ")
+            name = name.lower().split("@")[0]
+            if name in QUIT:
+                return False
+            command = self.COMMANDS.get(name, TerminalChat.help)
+            command(self, rest.strip())
+            return True
+        if not line:
+            self.write(self.say("empty") + "\n")
+            return True
+        if self.pick(line):
+            return True
+        answer = self.answerer.ask(line, lang=self.lang, live=self.live)
+        self.reply(answer, received)
+        return True
+
+    @property
+    def live(self) -> bool:
+        return self.answerer.config.translation.live
+
+    def reply(self, answer: Answer, received: float) -> None:
+        """Show an answer, log it with the time the user waited, offer its suggestions."""
+        if answer.status == "unanswered" and self.storage is not None:
+            reply = self.say("unanswered_noted", answer.language)  # it is in the queue
+        else:
+            reply = answer.reply  # with its notes (no translation yet, machine-translated)
+        self.write(reply + "\n")
+        waited = round((time.perf_counter() - received) * 1000, 3)
+        self.log(answer, waited)
+        if answer.status == SUGGEST:
+            self.choices = Choices(
+                [("entry", s.id) for s in answer.suggestions], language=answer.language
+            )
+        else:
+            self.choices = Choices()
+
+    def log(self, answer: Answer, waited_ms: float) -> None:
+        if self.storage is None:
+            return
+        log_answer(self.storage, answer, self.user_id, waited_ms=waited_ms)
+
+    # Numbered choices ---------------------------------------------------------------------
+
+    def pick(self, line: str) -> bool:
+        """A number (or n/p on a topic page) picks from the choices shown; False if not one."""
+        started = time.perf_counter()
+        if self.choices.topic is not None and line.lower() in ("n", "p"):
+            step = 1 if line.lower() == "n" else -1
+            return self.show_topic(self.choices.topic, self.choices.page + step)
+        if not line.isdigit() or not 1 <= int(line) <= len(self.choices.items):
+            return False
+        kind, value = self.choices.items[int(line) - 1]
+        if kind == "topic":
+            return self.show_topic(value, 0)
+        if kind == "language":
+            self.set_language(value)
+            return True
+        lang = self.choices.language or self.ui
+        answer = self.answerer.answer_entry(value, lang, live=self.live)
+        self.reply(answer, started)
+        return True
+
+    def show_topics(self) -> None:
+        kb, localizer = self.answerer.kb, self.answerer.localizer
+        lines = [self.say("topics")]
+        lines += [f"{i}. {localizer.topic(t, self.ui)}" for i, t in enumerate(kb.topics, 1)]
+        self.write("\n".join(lines) + "\n")
+        self.choices = Choices([("topic", t.id) for t in kb.topics])
+
+    def show_topic(self, topic_id: str, page: int) -> bool:
+        """One page of a topic's questions, numbered; False for a page that does not exist."""
+        kb, localizer = self.answerer.kb, self.answerer.localizer
+        topic = next((t for t in kb.topics if t.id == topic_id), None)
+        if topic is None:
+            return False
+        pages = max(1, -(-len(topic.entry_ids) // PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        ids = topic.entry_ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        head = self.say("topic_entries", topic=localizer.topic(topic, self.ui))
+        lines = [head + (f" ({page + 1}/{pages})" if pages > 1 else "")]
+        lines += [f"{i}. {localizer.question(kb.by_id[e], self.ui)}" for i, e in enumerate(ids, 1)]
+        nav = []
+        if page > 0:
+            nav.append(f"p: {self.say('previous')}")
+        if page + 1 < pages:
+            nav.append(f"n: {self.say('next')}")
+        nav.append(f"/topics: {self.say('back')}")
+        lines.append("   ".join(nav))
+        self.write("\n".join(lines) + "\n")
+        self.choices = Choices([("entry", e) for e in ids], topic=topic_id, page=page)
+        return True
+
+    # Commands -----------------------------------------------------------------------------
+
+    def start(self, rest: str) -> None:
+        """Greet, then show the topics."""
+        self.write(self.say("greeting") + "\n")
+        self.write(TERMINAL_HELP + "\n")
+        self.show_topics()
+
+    def help(self, rest: str) -> None:
+        self.write(self.say("help") + "\n" + TERMINAL_HELP + "\n")
+
+    def language(self, rest: str) -> None:
+        """/language CODE chooses; `auto` detects again; alone, lists the languages."""
+        supported = self.answerer.config.languages.supported
+        if rest.lower() in ("auto", "-"):
+            self.set_language(None)
+            return
+        if rest:
+            if rest.lower() not in supported:
+                self.write(f"Unknown language {rest!r}; choose one of: {', '.join(supported)}\n")
+                return
+            self.set_language(rest.lower())
+            return
+        lines = [self.say("choose_language")]
+        lines += [
+            f"{i}. {messages.language_name(code, code)} ({code})"
+            for i, code in enumerate(supported, 1)
+        ]
+        lines.append("/language auto: detected from each message")
+        self.write("\n".join(lines) + "\n")
+        self.choices = Choices([("language", code) for code in supported])
+
+    def set_language(self, code: str | None) -> None:
+        self.lang = code
+        if self.storage is not None:
+            self.storage.set_user_language(self.user_id, code)
+        self.choices = Choices()
+        if code is None:
+            self.write("Language: detected from each message\n")
+        else:
+            self.write(self.say("language_set", code) + "\n")
+
+    def topics(self, rest: str) -> None:
+        self.show_topics()
+
+    def staff(self, rest: str) -> None:
+        """/staff MESSAGE: recorded for the service centre's staff."""
+        if not rest:
+            self.write(self.say("staff_usage") + "\n")
+            return
+        if self.storage is None:
+            self.write(self.say("staff_unavailable") + "\n")
+            return
+        self.storage.save_staff_message(user_id=self.user_id, language=self.ui, text=rest)
+        self.write(
+            "Your message has been recorded for the service centre's staff "
+            "(they read it with `python -m bot unanswered messages`).\n"
+        )
+
+    def forget(self, rest: str) -> None:
+        if self.storage is not None:
+            self.storage.forget(self.user_id)
+        self.lang = None
+        self.write(self.say("forgotten") + "\n")
+
+    def notify(self, rest: str) -> None:
+        off = (rest.split() or ["on"])[0].lower() in ("off", "no", "0", "stop")
+        if self.storage is not None:
+            self.storage.set_notify_opt_out(self.user_id, off)
+        self.write(self.say("notify_off" if off else "notify_on") + "\n")
+
+    COMMANDS: dict[str, Callable[[TerminalChat, str], None]] = {
+        "/start": start,
+        "/help": help,
+        "/language": language,
+        "/lang": language,
+        "/topics": topics,
+        "/staff": staff,
+        "/forget": forget,
+        "/notify": notify,
+    }
+
+
+def log_answer(
+    storage: Storage, answer: Answer, user_id: str, *, waited_ms: float | None = None
+) -> int:
+    """Log one terminal answer like a Telegram one (channel `terminal`)."""
+    return storage.log_interaction(
+        user_id=user_id,
+        chat_type=CHAT_TYPE,
+        language=answer.language,
+        question=answer.question,
+        status=answer.status,
+        entry_id=answer.id,
+        score=answer.score,
+        took_ms=answer.took_ms,
+        text_source=answer.text_source,
+        channel=CHANNEL,
+        waited_ms=waited_ms,
+    )
+
+
+def chat_loop(
+    answerer: Answerer,
+    lang: str | None,
+    read: Callable[[str], str] = input,
+    write: Callable[[str], object] = click.echo,
+    storage: Storage | None = None,
+) -> None:
+    """The terminal conversation; `read` raises EOFError at the end of input."""
+    TerminalChat(answerer, lang, storage=storage, write=write).run(read)

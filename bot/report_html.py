@@ -1,0 +1,503 @@
+"""The managers' report as one self-contained HTML page: inline CSS, charts drawn here as
+inline SVG, no script, font or request to anywhere. The figures come from `bot.report`.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable, Collection, Sequence
+from html import escape
+
+from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso
+
+COLOURS = {
+    "answered": "#2e7d32",
+    "suggest": "#f2a900",
+    "unanswered": "#c62828",
+    "smalltalk": "#90a4ae",
+    "original": "#1565c0",
+    "curated": "#2e7d32",
+    "machine": "#ef6c00",
+    "source": "#8e24aa",
+}
+NAMES = {
+    "answered": "answered",
+    "suggest": "suggested",
+    "unanswered": "unanswered",
+    "smalltalk": "small talk",
+    "original": "original language",
+    "curated": "curated translation",
+    "machine": "machine translation",
+    "source": "not yet translated",
+}
+CHART_W, AXIS_L, AXIS_R, AXIS_T, AXIS_B = 960, 56, 12, 14, 34
+CSS = """
+body{font:15px/1.45 system-ui,"Segoe UI","DejaVu Sans",sans-serif;color:#222;margin:0;
+background:#f4f5f7}
+main{max-width:1040px;margin:0 auto;padding:24px}
+header{background:#1f3a5f;color:#fff;padding:20px 24px}
+header h1{margin:0 0 4px;font-size:24px}header p{margin:0;opacity:.9}
+section{background:#fff;border-radius:8px;padding:16px 20px;margin:0 0 20px;
+box-shadow:0 1px 3px rgba(0,0,0,.12)}
+h2{font-size:18px;margin:0 0 8px}p.note{color:#555;margin:0 0 10px;font-size:14px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}
+.card{background:#f7f9fc;border-radius:6px;padding:10px 12px}
+.card b{display:block;font-size:24px}.card span{color:#555;font-size:13px}
+svg{width:100%;height:auto;display:block;margin:4px 0 8px}
+svg text{font:12px system-ui,"DejaVu Sans",sans-serif;fill:#333}
+table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{text-align:start;padding:5px 8px;border-bottom:1px solid #e3e6ea;vertical-align:top}
+th{background:#f0f2f5;font-weight:600}td.num,th.num{text-align:right;white-space:nowrap}
+.legend span{margin-right:14px;white-space:nowrap;font-size:13px}
+.legend i{display:inline-block;width:11px;height:11px;margin-right:5px;border-radius:2px}
+footer{color:#666;font-size:13px;text-align:center;padding:0 0 24px}
+"""
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f} ms"
+
+
+def _width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _short(text: str, limit: int = 34) -> str:
+    """`text` within `limit` columns (CJK characters count two), cut at a word where one
+    is near, with an ellipsis."""
+    text = " ".join(text.split())
+    if sum(map(_width, text)) <= limit:
+        return text
+    used, cut = 0, 0
+    while used + _width(text[cut]) <= limit - 1:
+        used += _width(text[cut])
+        cut += 1
+    head = text[:cut]
+    space = head.rfind(" ")
+    if space >= cut * 2 // 3:
+        head = head[:space]
+    return head.rstrip(" ,.;:–-") + "…"
+
+
+def _nice(peak: float) -> float:
+    """The smallest round number (1, 1.2, 1.6, 2, ... x 10^k) at or above `peak`."""
+    if peak <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(peak))
+    return next(m * power for m in (1, 1.2, 1.6, 2, 2.4, 3, 4, 5, 6, 8, 10) if m * power >= peak)
+
+
+def _svg(height: float, title: str, parts: list[str]) -> str:
+    return (
+        f'<svg viewBox="0 0 {CHART_W} {height:.0f}" role="img" aria-label="{_e(title)}">'
+        f"<title>{_e(title)}</title>{''.join(parts)}</svg>"
+    )
+
+
+def _rect(x: float, y: float, w: float, h: float, colour: str, tip: str) -> str:
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+        f'fill="{colour}"><title>{_e(tip)}</title></rect>'
+    )
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start") -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{_e(text)}</text>'
+
+
+def _day_axes(
+    days: Sequence[Outcomes], height: float, top: float, label: Callable[[float], str]
+) -> list[str]:
+    plot_h = height - AXIS_T - AXIS_B
+    slot = (CHART_W - AXIS_L - AXIS_R) / len(days)
+    parts = []
+    for i in range(5):
+        y = AXIS_T + plot_h * (1 - i / 4)
+        parts.append(
+            f'<line x1="{AXIS_L}" x2="{CHART_W - AXIS_R}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{"#999" if i == 0 else "#e3e6ea"}"/>'
+        )
+        parts.append(_text(AXIS_L - 6, y + 4, label(top * i / 4), "end"))
+    step = max(1, math.ceil(len(days) / 12))
+    for i in range(0, len(days), step):
+        parts.append(
+            _text(AXIS_L + (i + 0.5) * slot, height - AXIS_B + 18, days[i].key[5:], "middle")
+        )
+    return parts
+
+
+def per_day_bars(days: Sequence[Outcomes], height: float = 280) -> str:
+    """Questions per day as stacked bars, one colour per outcome."""
+    peak = max(d.total for d in days)
+    top = max(4, 4 * math.ceil(peak / 4)) if peak < 40 else _nice(peak)  # whole-number ticks
+    parts = _day_axes(days, height, top, lambda v: f"{v:,.0f}")
+    plot_h = height - AXIS_T - AXIS_B
+    slot = (CHART_W - AXIS_L - AXIS_R) / len(days)
+    width = min(slot * 0.76, 48)
+    for i, day in enumerate(days):
+        y = AXIS_T + plot_h
+        for outcome in OUTCOMES:
+            count = getattr(day, outcome)
+            if count:
+                h = count / top * plot_h
+                y -= h
+                parts.append(
+                    _rect(
+                        AXIS_L + (i + 0.5) * slot - width / 2,
+                        y,
+                        width,
+                        h,
+                        COLOURS[outcome],
+                        f"{day.key}: {count:,} {NAMES[outcome]} of {day.total:,}",
+                    )
+                )
+    return _svg(height, "Questions per day by outcome", parts)
+
+
+def share_lines(days: Sequence[Outcomes], height: float = 240) -> str:
+    """The share of each outcome per day as lines; days without questions leave a gap."""
+    parts = _day_axes(days, height, 1.0, lambda v: f"{v:.0%}")
+    plot_h = height - AXIS_T - AXIS_B
+    slot = (CHART_W - AXIS_L - AXIS_R) / len(days)
+    for outcome in OUTCOMES:
+        runs: list[list[str]] = [[]]
+        for i, day in enumerate(days):
+            if not day.total:
+                runs.append([])
+                continue
+            x, y = AXIS_L + (i + 0.5) * slot, AXIS_T + plot_h * (1 - day.share(outcome))
+            runs[-1].append(f"{x:.1f},{y:.1f}")
+            if len(days) <= 45:
+                parts.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" '
+                    f'fill="{COLOURS[outcome]}"><title>{_e(day.key)}: '
+                    f"{_pct(day.share(outcome))} {NAMES[outcome]}</title></circle>"
+                )
+        parts.extend(
+            f'<polyline points="{" ".join(run)}" fill="none" stroke-width="2" '
+            f'stroke="{COLOURS[outcome]}"/>'
+            for run in runs
+            if len(run) > 1
+        )
+    return _svg(height, "Share of each outcome per day", parts)
+
+
+def hbars(
+    rows: Sequence[tuple[str, Sequence[tuple[int, str, str]], str]],
+    title: str,
+    tips: Sequence[str] | None = None,
+) -> str:
+    """Horizontal bars: (label, segments of (value, colour, tooltip), text after the bar);
+    `tips` are tooltips for the labels (the whole text, an id), one per row."""
+    row_h, label_w, value_w = 26, 250, 120
+    peak = max((sum(v for v, _, _ in segments) for _, segments, _ in rows), default=0) or 1
+    parts = []
+    for k, (label, segments, after) in enumerate(rows):
+        y = 4 + k * row_h
+        short = _short(label)
+        tip = tips[k] if tips else (label if short != label else "")
+        text = _text(label_w - 8, y + row_h / 2 + 4, short, "end")
+        if tip:
+            text = text.replace("</text>", f"<title>{_e(tip)}</title></text>")
+        parts.append(text)
+        x = float(label_w)
+        for value, colour, tip in segments:
+            w = value / peak * (CHART_W - label_w - value_w)
+            parts.append(_rect(x, y + 4, w, row_h - 8, colour, tip))
+            x += w
+        parts.append(_text(x + 6, y + row_h / 2 + 4, after))
+    return _svg(8 + row_h * len(rows), title, parts)
+
+
+def _legend(keys: Sequence[str]) -> str:
+    items = "".join(
+        f'<span><i style="background:{COLOURS[k]}"></i>{_e(NAMES[k])}</span>' for k in keys
+    )
+    return f'<p class="legend">{items}</p>'
+
+
+def _table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    numeric: Collection[int] = (),
+    user_text: Collection[int] = (),
+) -> str:
+    """A table; every cell escaped, `user_text` columns with dir="auto" (Arabic reads RTL)."""
+
+    def cell(tag: str, i: int, value: object) -> str:
+        attrs = (' class="num"' if i in numeric else "") + (' dir="auto"' if i in user_text else "")
+        return f"<{tag}{attrs}>{_e(value)}</{tag}>"
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join(
+        "<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _section(title: str, note: str, *content: str) -> str:
+    return (
+        f'<section><h2>{_e(title)}</h2><p class="note">{_e(note)}</p>{"".join(content)}</section>'
+    )
+
+
+def _outcome_rows(rows: Sequence[Outcomes]) -> list[list[object]]:
+    return [
+        [r.key, f"{r.total:,}", *(f"{getattr(r, o):,} ({_pct(r.share(o))})" for o in OUTCOMES)]
+        for r in rows
+    ]
+
+
+def _summary(r: Report) -> str:
+    cards = [
+        (f"{r.total:,}", "questions"),
+        (f"{r.people:,}", "people asking"),
+        (_pct(r.share("answered")), "answered"),
+        (_pct(r.share("suggest")), "suggestions only"),
+        (_pct(r.share("unanswered")), "unanswered"),
+        (_pct(r.helpful_rate), f"helpful ({r.votes:,} votes)"),
+    ]
+    if r.waits_timed or not r.replies_timed:
+        cards += [
+            (_ms(r.wait_median_ms), f"median wait for a reply ({r.waits_timed:,} timed)"),
+            (_ms(r.wait_p90_ms), "90% waited at most"),
+        ]
+    else:  # a log written before waits were recorded: say what the figure is
+        cards += [
+            (_ms(r.median_ms), "median matching time (waits not logged)"),
+            (_ms(r.p90_ms), "90% matched within"),
+        ]
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
+            for value, label in cards
+        )
+        + "</div>"
+    )
+
+
+def _days_section(r: Report) -> str:
+    if not r.total:
+        return _section("Questions per day", "No questions in this period.")
+    return _section(
+        "Questions per day",
+        "Each bar is one day (UTC), split by outcome. Hover for numbers.",
+        _legend(OUTCOMES),
+        per_day_bars(r.days),
+        "<h2>Outcome shares per day</h2>",
+        share_lines(r.days),
+        "<details><summary>Table</summary>",
+        _table(
+            ["day", "questions", *(NAMES[o] for o in OUTCOMES)],
+            _outcome_rows(r.days),
+            numeric={1, 2, 3, 4, 5},
+        ),
+        "</details>",
+    )
+
+
+def _languages_section(r: Report) -> str:
+    rows = [
+        (
+            lang.key,
+            [
+                (getattr(lang, o), COLOURS[o], f"{lang.key}: {getattr(lang, o):,} {NAMES[o]}")
+                for o in OUTCOMES
+            ],
+            f"{lang.total:,}",
+        )
+        for lang in r.languages
+    ]
+    return _section(
+        "Languages",
+        "Questions by the language they were answered in, split by outcome.",
+        _legend(OUTCOMES),
+        hbars(rows, "Questions by language") if rows else "",
+        _table(
+            ["language", "questions", *(NAMES[o] for o in OUTCOMES)],
+            _outcome_rows(r.languages),
+            numeric={1, 2, 3, 4, 5},
+        ),
+    )
+
+
+def _unanswered_section(r: Report) -> str:
+    rows = [
+        [i, c.label, c.count, " ".join(c.languages), " | ".join(c.examples)]
+        for i, c in enumerate(r.clusters, 1)
+    ]
+    return _section(
+        "Top unanswered questions",
+        f"{r.unanswered_total:,} questions found no answer; {r.unanswered_open:,} of them "
+        "still wait for staff (not yet resolved or ignored). The most asked of those, with "
+        "similar wordings grouped: candidates for new knowledge base entries.",
+        _table(
+            ["#", "question", "times", "languages", "other wordings"],
+            rows,
+            numeric={0, 2},
+            user_text={1, 4},
+        )
+        if rows
+        else "",
+    )
+
+
+def _entries_section(r: Report) -> str:
+    bars = [
+        (
+            s.question or s.entry_id,
+            [(s.uses, COLOURS["answered"], f"{s.entry_id}: {s.uses:,} answers")],
+            f"{s.uses:,}",
+        )
+        for s in r.top_entries
+    ]
+    tips = [f"{s.entry_id}: {s.question}" if s.question else s.entry_id for s in r.top_entries]
+    rows = [
+        [s.entry_id, s.question, f"{s.uses:,}", f"{s.votes:,}", _helpful(s)] for s in r.top_entries
+    ]
+    header = ["entry", "question", "answers", "votes", "helpful"]
+    return _section(
+        "Most used entries",
+        "The knowledge base entries given as answers most often. Hover a question for its id.",
+        hbars(bars, "Most used entries", tips) if bars else "",
+        _table(header, rows, numeric={2, 3, 4}, user_text={1}) if rows else "",
+    )
+
+
+def _long_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    numeric: Collection[int],
+    user_text: Collection[int],
+    shown: int = 20,
+) -> str:
+    """The first `shown` rows, and the rest folded away under a <details>."""
+    if not rows:
+        return ""
+    html = _table(header, rows[:shown], numeric, user_text)
+    if len(rows) > shown:
+        html += (
+            f"<details><summary>{len(rows) - shown} more</summary>"
+            f"{_table(header, rows[shown:], numeric, user_text)}</details>"
+        )
+    return html
+
+
+def _helpful(s: EntryStats) -> str:
+    """`60% of 5 votes`: a share never without the number of votes behind it."""
+    if not s.votes:
+        return "–"
+    return f"{_pct(s.helpful_rate)} of {s.votes:,} vote{'s' if s.votes != 1 else ''}"
+
+
+def _feedback_section(r: Report) -> str:
+    rows = [
+        [
+            s.entry_id,
+            s.question,
+            f"{s.votes:,}",
+            f"{s.votes - s.helpful:,}",
+            _helpful(s),
+            _pct(s.helpful_low) if s.ranked else f"fewer than {MIN_VOTES} votes",
+        ]
+        for s in r.entry_feedback
+    ]
+    return _section(
+        "Helpful feedback",
+        f"Overall {_pct(r.helpful_rate)} of {r.votes:,} votes said the answer helped. Entries "
+        f"with at least {MIN_VOTES} votes come first, least helpful first by what their votes "
+        "show with 95% confidence (the Wilson lower bound: 1 helpful vote of 1 proves less "
+        f'than 40 of 45); then entries with fewer votes, most "not helpful" votes first.',
+        _long_table(
+            ["entry", "question", "votes", "not helpful", "helpful", "at least (95%)"],
+            rows,
+            numeric={2, 3, 4, 5},
+            user_text={1},
+        ),
+    )
+
+
+def _sources_section(r: Report) -> str:
+    total = sum(n for _, n in r.text_sources)
+    rows = [
+        (
+            NAMES.get(s, s),
+            [(n, COLOURS.get(s, "#607d8b"), f"{n:,} answers")],
+            f"{n:,} ({_pct(n / total)})",
+        )
+        for s, n in r.text_sources
+    ]
+    timing = (
+        f"The users' wait for a reply, over the {r.waits_timed:,} replies where it was "
+        f"measured: median {_ms(r.wait_median_ms)}, 90th percentile {_ms(r.wait_p90_ms)}. "
+        f"Matching alone, over {r.replies_timed:,} questions: median {_ms(r.median_ms)}, "
+        f"90th percentile {_ms(r.p90_ms)}."
+    )
+    return _section(
+        "Answer texts and reply time",
+        "Where the text of each answer came from: the knowledge base's own language, "
+        "a translation, or the original text because no translation exists yet. " + timing,
+        hbars(rows, "Answer text source") if rows else "",
+    )
+
+
+def _stale_section(r: Report) -> str:
+    if not r.kb_loaded:
+        return _section("Entries due for review", "The knowledge base was not loaded.")
+    rows = [
+        [s.entry_id, s.topic, s.question, s.reviewed.isoformat(), f"{s.age_days:,}"]
+        for s in r.stale_entries
+    ]
+    note = (
+        f"{len(rows)} entries were last reviewed more than {r.review_age_days} days ago."
+        if rows
+        else f"Every entry was reviewed in the last {r.review_age_days} days."
+    )
+    return _section(
+        "Entries due for review",
+        note,
+        _long_table(
+            ["entry", "topic", "question", "reviewed", "days ago"],
+            rows,
+            numeric={3, 4},
+            user_text={2},
+        ),
+    )
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch)."""
+    since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
+    days = len(report.days)
+    sections = [
+        f"<section><h2>Summary</h2>{_summary(report)}</section>",
+        _days_section(report),
+        _languages_section(report),
+        _unanswered_section(report),
+        _entries_section(report),
+        _feedback_section(report),
+        _sources_section(report),
+        _stale_section(report),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>FAQ bot report {_e(since[:10])} to {_e(until[:10])}</title>"
+        f"<style>{CSS}</style></head><body>"
+        f"<header><h1>FAQ bot report</h1><p>Period: {_e(since)} to {_e(until)} UTC "
+        f"({days} day{'s' if days != 1 else ''}) · generated {_e(until)} UTC</p></header>"
+        f"<main>{''.join(sections)}</main>"
+        "<footer>Question texts are shown as logged, with personal data redacted. People are "
+        "counted by pseudonymous key only; no Telegram id is stored or shown.</footer>"
+        "</body></html>\n"
+    )

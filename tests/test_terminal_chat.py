@@ -1,0 +1,176 @@
+"""The terminal chat: Telegram's user commands, and a log that staff tools can read."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli.chat import TerminalChat
+from bot.storage import Storage
+from tests.conftest import ROOT
+
+
+def python_m_bot(config, *args, input=""):
+    """`python -m bot --config CONFIG ARGS` in a real process, in the config's folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=config.parent,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(config.parent),
+            "FAQ_BOT_SECOND_ENCODER": os.environ.get("FAQ_BOT_SECOND_ENCODER", "none"),
+        },
+    )
+
+
+@pytest.fixture
+def config_file(tmp_path, session_cache):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[knowledge]\ndir = "{ROOT / "knowledge"}"\ncache_dir = "{session_cache}"\n'
+        '[storage]\ndatabase = "data/bot.db"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+SCRIPT = """\
+/topics
+1
+1
+/staff I need help with my residence permit
+/staff
+Can my cat ride the Shanghai metro for free?
+/notify off
+/quit
+"""
+
+
+def test_a_terminal_session_is_logged_and_staff_tools_see_it(config_file):
+    chat = python_m_bot(config_file, "chat", input=SCRIPT)
+    assert chat.returncode == 0, chat.stderr
+    out = chat.stdout
+    assert "Choose a topic:\n1. Banking and payments" in out
+    assert "Banking and payments – choose a question:" in out
+    assert "\n1. How do I open a corporate bank" in out
+    assert "business licence" in out  # picked question 1: its answer
+    assert "recorded for the service centre's staff" in out
+    assert "Write your message after the command" in out  # /staff alone: how to use it
+    assert "noted for the service centre's staff" in out
+    assert "OK, I will not send you answers" in out
+
+    listed = python_m_bot(config_file, "unanswered", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["question"] for r in rows] == ["Can my cat ride the Shanghai metro for free?"]
+    messages = python_m_bot(config_file, "unanswered", "messages")
+    assert "I need help with my residence permit" in messages.stdout
+
+    db = sqlite3.connect(config_file.parent / "data" / "bot.db")
+    logged = db.execute(
+        "SELECT question, status, channel, chat_type, waited_ms FROM interactions ORDER BY id"
+    ).fetchall()
+    assert [(q[:28], s) for q, s, *_ in logged] == [
+        ("How do I open a corporate ba", "answered"),
+        ("Can my cat ride the Shanghai", "unanswered"),
+    ]
+    assert {(c, t) for _, _, c, t, _ in logged} == {("terminal", "private")}
+    assert all(waited is not None and waited >= 0 for *_, waited in logged)
+    assert db.execute("SELECT count(DISTINCT user_key) FROM interactions").fetchone()[0] == 1
+    assert db.execute("SELECT notify_opt_out FROM users").fetchone()[0] == 1
+
+    again = python_m_bot(config_file, "chat", input="/forget\n")
+    assert "Everything stored about you has been deleted." in again.stdout
+    assert db.execute("SELECT count(*) FROM interactions").fetchone()[0] == 0
+
+
+def test_ask_writes_nothing_unless_asked_to_log(config_file):
+    database = config_file.parent / "data" / "bot.db"
+    plain = python_m_bot(config_file, "ask", "Can my cat ride the Shanghai metro for free?")
+    assert plain.returncode == 0, plain.stderr
+    assert not database.exists()
+    logged = python_m_bot(config_file, "ask", "--log", "Can my cat ride the metro for free?")
+    assert logged.returncode == 0, logged.stderr
+    listed = python_m_bot(config_file, "unanswered", "list")
+    assert "Can my cat ride the metro for free?" in listed.stdout
+
+
+def test_no_log_writes_nothing(config_file):
+    chat = python_m_bot(config_file, "chat", "--no-log", input="Can my cat ride the metro?\n")
+    assert chat.returncode == 0, chat.stderr
+    assert not (config_file.parent / "data").exists()
+
+
+def converse(answerer, lines, storage=None, lang=None):
+    out: list[str] = []
+    feed = iter(lines)
+
+    def read(prompt):
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    TerminalChat(answerer, lang, storage=storage, user_id="tester", write=out.append).run(read)
+    return "\n".join(out)
+
+
+def test_topics_are_paged_and_commands_are_not_questions(answerer, tmp_path):
+    company = [t.id for t in answerer.kb.topics].index("company") + 1
+    with Storage.open(tmp_path / "bot.db") as storage:
+        text = converse(answerer, ["/topics", str(company), "n", "p", "/topics", "/nope"], storage)
+        assert "Company setup – choose a question: (1/" in text
+        assert "Company setup – choose a question: (2/" in text
+        assert "n: Next ›" in text and "p: ‹ Previous" in text
+        assert "/quit – leave" in text  # an unknown command shows the help
+        assert storage.stats()["total"] == 0  # no command was taken for a question
+
+
+def test_language_command_lists_picks_and_remembers(answerer, tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        text = converse(answerer, ["/language", "3"], storage)
+        assert "3. Русский (ru)" in text or "3. русский (ru)" in text
+        assert "Теперь я буду отвечать на русском." in text
+        assert storage.get_user_language("tester") == "ru"
+        again = converse(answerer, ["/help"], storage)
+        assert "/topics – вопросы по темам" in again  # the remembered language
+        converse(answerer, ["/lang auto"], storage)
+        assert storage.get_user_language("tester") is None
+
+
+def test_an_unwritable_database_is_a_clear_error_with_a_way_out(tmp_path, config_file):
+    (tmp_path / "data").write_text("a file where the database folder should be\n")
+    config = config_file
+    chat = python_m_bot(config, "chat", input="hello\n")
+    assert chat.returncode == 1
+    assert "cannot open the database" in chat.stderr and "--no-log" in chat.stderr
+    assert python_m_bot(config, "chat", "--no-log", input="hello\n").returncode == 0
+
+
+def test_an_untranslated_answer_carries_its_note_once(small_answerer):
+    text = converse(small_answerer, ["/lang ru", "What is a fapiao?"])
+    assert "official tax invoice" in text  # the English text, no Russian version yet
+    assert text.count("Этого ответа пока нет на вашем языке") == 1
+
+
+def test_a_picked_suggestion_is_answered_in_the_language_it_was_offered_in(small_answerer):
+    from dataclasses import replace
+
+    from bot.answering import Answerer
+    from bot.matching import Matcher
+
+    unsure = replace(small_answerer.config.matching, answer_threshold=1.1, suggest_threshold=0.2)
+    matcher = Matcher(small_answerer.kb, unsure, small_answerer.matcher.encoder, None)
+    answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, small_answerer.config)
+    text = converse(answerer, ["公司银行账户怎么开？", "1"])
+    assert "1. 公司银行账户怎么开？" in text
+    assert "携带" in text  # the Chinese answer, not the knowledge base's English
