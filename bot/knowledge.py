@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,8 @@ LANGUAGE_CODES = frozenset(
 
 ENTRY_REQUIRED = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
 ENTRY_OPTIONAL = ("translations", "related", "notes")
-TRANSLATION_KEYS = ("question", "alternates", "answer")
+TRANSLATION_KEYS = ("question", "alternates", "answer", "links", "source", "reviewed")
+SOURCE_PATTERN = re.compile(r"^[0-9a-f]{8}$")
 MAX_ID_LENGTH = 60
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
@@ -59,6 +61,22 @@ class Translation:
     question: str
     answer: str
     alternates: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()  # the entry's URLs with translated titles
+    source: str = ""  # source_version() of the text it translates; "" if not recorded
+    reviewed: dt.date | None = None  # when a person last reviewed it
+
+
+def _normalised(text: str) -> str:
+    lines = (" ".join(line.split()) for line in unicodedata.normalize("NFC", text).split("\n"))
+    return "\n".join(lines).strip()
+
+
+def source_version(question: str, answer: str) -> str:
+    """The short hash a translation records as `source`: 8 hex digits of the SHA-256 of
+    the normalised question, a newline and the normalised answer (Unicode NFC, runs of
+    spaces as one, each line and the whole text trimmed)."""
+    text = _normalised(question) + "\n" + _normalised(answer)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -75,6 +93,24 @@ class FaqEntry:
     related: tuple[str, ...] = ()
     notes: str = ""
     source: str = ""  # "company.yaml:12", for staff
+
+    @property
+    def version(self) -> str:
+        """The `source` a translation of this entry's current text records."""
+        return source_version(self.question, self.answer)
+
+    def stale(self, lang: str) -> bool:
+        """The curated translation into `lang` was made from an older question or answer."""
+        tr = self.translations.get(lang)
+        return tr is not None and bool(tr.source) and tr.source != self.version
+
+    def link_titles(self, lang: str) -> tuple[Link, ...]:
+        """The entry's links, titled in `lang` where a current translation gives titles."""
+        tr = self.translations.get(lang)
+        if tr is None or not tr.links or self.stale(lang):
+            return self.links
+        titles = {link.url: link.title for link in tr.links}
+        return tuple(Link(titles.get(link.url, link.title), link.url) for link in self.links)
 
     @property
     def unfinished(self) -> bool:
@@ -155,7 +191,7 @@ def topic_files(directory: Path) -> list[Path]:
 
 def content_hash(directory: Path, language: str) -> str:
     """Hash of every topic file's name and bytes (and the KB language)."""
-    digest = hashlib.sha256(f"kb-v2:{language}".encode())
+    digest = hashlib.sha256(f"kb-v3:{language}".encode())
     for path in topic_files(directory):
         digest.update(path.name.encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -175,6 +211,11 @@ def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsText
     return yaml
+
+
+def parse_topic_text(text: str) -> Any:
+    """A topic file's text parsed round-trip (with line numbers), dates left as text."""
+    return _yaml().load(text.lstrip("\ufeff"))
 
 
 def round_trip_yaml() -> YAML:
@@ -296,7 +337,9 @@ class _FileChecker:
         self.problem(node, "reviewed" if "reviewed" in node else None, eid, f"`reviewed` {what}")
         return None
 
-    def translations(self, node: CommentedMap, eid: str) -> dict[str, Translation]:
+    def translations(
+        self, node: CommentedMap, eid: str, urls: tuple[str, ...]
+    ) -> dict[str, Translation]:
         raw = node.get("translations")
         if raw is None:
             return {}
@@ -324,9 +367,40 @@ class _FileChecker:
             question = self.text(tr, "question", eid)
             answer = self.text(tr, "answer", eid)
             alternates = self.texts(tr, "alternates", eid, 0) if "alternates" in tr else ()
+            links = self.translated_links(tr, code, eid, urls) if "links" in tr else ()
+            source = tr.get("source", "")
+            if "source" in tr and not (isinstance(source, str) and SOURCE_PATTERN.match(source)):
+                self.problem(
+                    tr,
+                    "source",
+                    eid,
+                    f"`source` of translation {code!r} must be 8 hex digits in quotes "
+                    f"(the source version `kb translations import` writes), got {source!r}",
+                )
+                source = ""
+            reviewed = self.reviewed(tr, eid) if "reviewed" in tr else None
             if question and answer:
-                result[code] = Translation(question, answer, alternates)
+                result[code] = Translation(question, answer, alternates, links, source, reviewed)
         return result
+
+    def translated_links(
+        self, tr: CommentedMap, code: str, eid: str, urls: tuple[str, ...]
+    ) -> tuple[Link, ...]:
+        links = self.links(tr, eid)
+        seen = set()
+        for i, link in enumerate(links):
+            if link.url not in urls:
+                self.problem(
+                    tr["links"],
+                    i,
+                    eid,
+                    f"translation {code!r} links to {link.url!r}, which is not one of the "
+                    "entry's links (use the same URLs, with translated titles)",
+                )
+            elif link.url in seen:
+                self.problem(tr["links"], i, eid, f"translation {code!r} repeats {link.url!r}")
+            seen.add(link.url)
+        return links
 
     def entry(self, parent: CommentedSeq, index: int, stem: str) -> FaqEntry | None:
         node = parent[index]
@@ -357,7 +431,7 @@ class _FileChecker:
         tags = self.texts(node, "tags", eid, 1)
         links = self.links(node, eid or "?")
         reviewed = self.reviewed(node, eid or "?")
-        translations = self.translations(node, eid or "?")
+        translations = self.translations(node, eid or "?", tuple(link.url for link in links))
         related = self.texts(node, "related", eid, 0) if "related" in node else ()
         notes = node.get("notes", "")
         if not isinstance(notes, str):
@@ -396,7 +470,7 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
         )
         return None
     try:
-        return _yaml().load(text.lstrip("\ufeff"))
+        return parse_topic_text(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -467,7 +541,14 @@ def _to_json(kb: KnowledgeBase) -> dict:
             "links": [[link.title, link.url] for link in e.links],
             "reviewed": e.reviewed.isoformat(),
             "translations": {
-                lang: [t.question, t.answer, list(t.alternates)]
+                lang: [
+                    t.question,
+                    t.answer,
+                    list(t.alternates),
+                    [[link.title, link.url] for link in t.links],
+                    t.source,
+                    t.reviewed.isoformat() if t.reviewed else None,
+                ]
                 for lang, t in e.translations.items()
             },
             "related": list(e.related),
@@ -495,8 +576,15 @@ def _from_json(data: dict) -> KnowledgeBase:
             links=tuple(Link(title, url) for title, url in e["links"]),
             reviewed=dt.date.fromisoformat(e["reviewed"]),
             translations={
-                lang: Translation(q, a, tuple(alts))
-                for lang, (q, a, alts) in e["translations"].items()
+                lang: Translation(
+                    q,
+                    a,
+                    tuple(alts),
+                    tuple(Link(title, url) for title, url in links),
+                    source,
+                    dt.date.fromisoformat(reviewed) if reviewed else None,
+                )
+                for lang, (q, a, alts, links, source, reviewed) in e["translations"].items()
             },
             related=tuple(e["related"]),
             notes=e["notes"],

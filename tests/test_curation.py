@@ -187,16 +187,20 @@ def test_add_alternates_refuses_without_writing(small_kb_dir):
     before = snapshot(small_kb_dir)
     with pytest.raises(curation.UnknownEntryError, match="did you mean bank-account"):
         curation.add_alternates(small_kb_dir, "bank-acount", ["a new question"])
+    assert snapshot(small_kb_dir) == before
+
+
+def test_add_alternates_keeps_a_files_own_list_indentation(small_kb_dir):
     odd = small_kb_dir / "people.yaml"
-    odd.write_text(
-        odd.read_text(encoding="utf-8").replace("\n      - ", "\n    - "), encoding="utf-8"
-    )  # valid, but a dump would indent the lists again
-    load_knowledge(small_kb_dir)
-    changed = snapshot(small_kb_dir)
-    with pytest.raises(curation.CurationError, match="reformat"):
-        curation.add_alternates(small_kb_dir, "office-hours", ["when do you close"])
-    assert snapshot(small_kb_dir) == changed
-    assert changed["money.yaml"] == before["money.yaml"]
+    text = odd.read_text(encoding="utf-8").replace("\n      - ", "\n    - ")
+    odd.write_text(text, encoding="utf-8")
+    curation.add_alternates(small_kb_dir, "office-hours", ["when do you close"])
+    after = odd.read_text(encoding="utf-8")
+    old, new = text.split("\n"), after.split("\n")
+    assert len(new) == len(old) + 1
+    added = [line for line in new if line not in old]
+    assert added == ["    - when do you close"]  # the file's own style, not a reformat
+    assert "when do you close" in load_knowledge(small_kb_dir).by_id["office-hours"].alternates
 
 
 @pytest.mark.parametrize(

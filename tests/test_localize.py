@@ -227,7 +227,7 @@ def test_import_that_would_break_the_kb_writes_nothing(setup, tmp_path):
     before = (setup.knowledge.dir / "money.yaml").read_text()
     result = cli(setup, tmp_path, "kb", "translations", "import", str(review))
     assert result.exit_code == 1
-    assert "would not validate" in result.output
+    assert "`question` must be non-empty text" in result.output
     assert (setup.knowledge.dir / "money.yaml").read_text() == before
 
 

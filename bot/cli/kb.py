@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import click
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from bot.answering import glossary_key, load_glossary, machine_translator
 from bot.cli.common import KB_OPTION, open_storage, problems_message
 from bot.config import Config
+from bot.kbedit import EditError
+from bot.kbimport import import_translations
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, round_trip_yaml
 from bot.localize import Localizer
 from bot.normalize import normalize
@@ -250,65 +251,27 @@ def _yaml() -> YAML:
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.pass_obj
 def import_(config: Config, kb_dir: Path | None, file: Path) -> None:
-    """Promote the entries marked `reviewed: true` in FILE to curated translations in the
-    topic files (comments, order and formatting kept). Nothing is written unless the
-    knowledge base still validates afterwards.
+    """Write the entries marked `reviewed: true` in FILE (a translator's file, or one made
+    by `export`) as curated translations into the topic files, with translated link titles
+    and topic names; each is stamped with the source version it translates and today's
+    review date. Only the lines of what changes are written, and nothing is written unless
+    the whole knowledge base still validates.
 
     Example: python -m bot kb translations import review-ru.yaml
     """
     folder = Path(kb_dir or config.knowledge.dir)
-    base = _load(config, folder)
-    review = YAML(typ="safe").load(file.read_text(encoding="utf-8")) or {}
-    lang = review.get("language")
-    if not isinstance(lang, str) or not isinstance(review.get("entries"), list):
-        raise click.ClickException(f"{file}: not an export file (needs language and entries)")
-    chosen = [e for e in review["entries"] if isinstance(e, dict) and e.get("reviewed") is True]
-    unknown = [str(e.get("id")) for e in chosen if e.get("id") not in base.by_id]
-    if unknown:
-        raise click.ClickException(f"{file}: unknown entry id(s): {', '.join(unknown)}")
-    by_file: dict[str, list[dict]] = {}
-    for item in chosen:
-        by_file.setdefault(base.by_id[item["id"]].source.rsplit(":", 1)[0], []).append(item)
-    with tempfile.TemporaryDirectory() as tmp:
-        staged = Path(tmp) / "kb"
-        shutil.copytree(folder, staged)
-        for name, items in by_file.items():
-            _write_translations(staged / name, lang, items)
-        try:
-            load_knowledge(staged, base.language)
-        except KnowledgeError as exc:
-            raise click.ClickException(
-                "not imported, the result would not validate:\n" + problems_message(exc)
-            ) from exc
-        for name in by_file:
-            shutil.copyfile(staged / name, folder / name)
+    try:
+        review = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
+    except (YAMLError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: not readable YAML: {exc}") from exc
+    try:
+        result = import_translations(folder, review, config.knowledge.language)
+    except KnowledgeError as exc:
+        raise click.ClickException(problems_message(exc)) from exc
+    except EditError as exc:
+        raise click.ClickException(f"{file}: not imported: {exc}") from exc
     click.echo(
-        f"{len(chosen)} reviewed translation(s) into {lang} imported into "
-        f"{len(by_file)} file(s); {len(review['entries']) - len(chosen)} left out."
+        f"{len(result.imported)} reviewed translation(s) into {result.language} and "
+        f"{result.topics} topic name(s) imported into {result.files} file(s); "
+        f"{result.left_out} left out (not `reviewed: true`)."
     )
-
-
-def _write_translations(path: Path, lang: str, items: list[dict]) -> None:
-    yaml = _yaml()
-    data = yaml.load(path.read_text(encoding="utf-8"))
-    nodes = {node.get("id"): node for node in data["entries"]}
-    for item in items:
-        node = nodes[item["id"]]
-        if "translations" not in node:
-            node["translations"] = {}
-        block = {"question": str(item["question"]).strip()}
-        alternates = [str(a).strip() for a in item.get("alternates") or [] if str(a).strip()]
-        if alternates:
-            block["alternates"] = alternates
-        block["answer"] = _literal(str(item["answer"]))
-        node["translations"][lang] = block
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    path.write_text(stream.getvalue(), encoding="utf-8")
-
-
-def _literal(text: str):
-    from ruamel.yaml.scalarstring import LiteralScalarString
-
-    text = text.strip() + "\n"
-    return LiteralScalarString(text) if "\n" in text.strip() or len(text) > 80 else text.strip()
