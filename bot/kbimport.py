@@ -30,6 +30,7 @@ class ImportResult:
     left_out: int  # entries not marked `reviewed: true`
     topics: int  # topic names set
     files: int  # topic files written
+    unknown: tuple[str, ...] = ()  # entry ids and topics not in the knowledge base: skipped
 
 
 def _text(item: dict, key: str, where: str) -> str:
@@ -84,7 +85,9 @@ def translation_values(item: dict, entry: FaqEntry, today: dt.date) -> dict[str,
 def import_translations(
     kb_dir: Path, review: Any, kb_language: str = "en", today: dt.date | None = None
 ) -> ImportResult:
-    """Write the reviewed translations (and topic names) of a translator's file."""
+    """Write the reviewed translations (and topic names) of a translator's file. Entries
+    and topics the knowledge base does not have (yet) are skipped and listed in the result;
+    any other problem refuses the whole file."""
     today = today or dt.date.today()
     if not isinstance(review, dict) or not isinstance(review.get("entries", []), list):
         raise ImportError_("not a translation file (needs `language` and `entries`)")
@@ -95,19 +98,15 @@ def import_translations(
         raise ImportError_(f"{lang!r} is the knowledge base's own language")
     kb = load_knowledge(kb_dir, kb_language)
     entries = review.get("entries") or []
-    chosen = [e for e in entries if isinstance(e, dict) and e.get("reviewed") is True]
-    unknown = [str(e.get("id")) for e in chosen if e.get("id") not in kb.by_id]
-    if unknown:
-        raise ImportError_(f"unknown entry id(s): {', '.join(unknown)}")
+    reviewed = [e for e in entries if isinstance(e, dict) and e.get("reviewed") is True]
+    chosen = [e for e in reviewed if e.get("id") in kb.by_id]
+    unknown = [f"entry {e.get('id')}" for e in reviewed if e.get("id") not in kb.by_id]
     topics = review.get("topics") or {}
     if not isinstance(topics, dict):
         raise ImportError_("`topics` must map topic file names (without .yaml) to names")
     stems = {t.id for t in kb.topics}
-    wrong = [str(stem) for stem in topics if stem not in stems]
-    if wrong:
-        raise ImportError_(
-            f"unknown topic(s): {', '.join(wrong)} (known: {', '.join(sorted(stems))})"
-        )
+    unknown += [f"topic {stem}" for stem in topics if stem not in stems]
+    topics = {stem: name for stem, name in topics.items() if stem in stems}
     edit = kbedit.stage(kb_dir, kb_language)
     for item in chosen:
         entry = kb.by_id[item["id"]]
@@ -122,7 +121,8 @@ def import_translations(
     return ImportResult(
         lang,
         tuple(item["id"] for item in chosen),
-        len(entries) - len(chosen),
+        len(entries) - len(reviewed),
         len(topics),
         sum(1 for f in edit.files.values() if f.changed),
+        tuple(unknown),
     )

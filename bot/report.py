@@ -22,6 +22,7 @@ from dataclasses import astuple, dataclass, fields
 from html import escape
 from pathlib import Path
 
+from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
 
@@ -111,6 +112,8 @@ class Report:
     text_sources: tuple[tuple[str, int], ...]  # (original|curated|machine|source, answers)
     stale_entries: tuple[StaleEntry, ...]  # oldest review first
     kb_loaded: bool
+    # curated translations made from an older text of their entry (bot/kbstats.py)
+    stale_translations: tuple[StaleTranslation, ...] = ()
 
     @property
     def helpful_rate(self) -> float | None:
@@ -357,6 +360,7 @@ def build_report(
         text_sources=tuple(map(tuple, sources)),
         stale_entries=tuple(_stale(kb, now.date(), review_age_days)),
         kb_loaded=kb is not None,
+        stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
     )
 
 
@@ -415,6 +419,10 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
                 [s.entry_id, s.topic, s.question, s.reviewed.isoformat(), s.age_days]
                 for s in report.stale_entries
             ],
+        ),
+        "stale_translations": (
+            [f.name for f in fields(StaleTranslation)],
+            [list(astuple(s)) for s in report.stale_translations],
         ),
     }
 
@@ -846,6 +854,32 @@ def _stale_section(r: Report) -> str:
     )
 
 
+def _stale_translations_section(r: Report) -> str:
+    if not r.kb_loaded:
+        return ""
+    rows = [
+        [s.entry_id, s.language, s.topic, s.reviewed, s.recorded, s.current]
+        for s in r.stale_translations
+    ]
+    note = (
+        f"{len(rows)} curated translation(s) were made from an older text of their entry. "
+        "Until a translator updates them, the bot answers with the current text and a note "
+        "that the translation is being updated."
+        if rows
+        else "Every curated translation matches the current text of its entry."
+    )
+    return _section(
+        "Translations to update",
+        note,
+        _long_table(
+            ["entry", "language", "topic", "reviewed", "made from", "current"],
+            rows,
+            numeric=(),
+            user_text=(),
+        ),
+    )
+
+
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch)."""
     since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
@@ -859,6 +893,7 @@ def render_html(report: Report) -> str:
         _feedback_section(report),
         _sources_section(report),
         _stale_section(report),
+        _stale_translations_section(report),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -6,6 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from bot import messages
+
+# The languages the sentence encoder understands: supported by default, each with curated words.
+ENCODER_LANGUAGES = (
+    *("en", "zh", "ru", "ar", "fr", "es", "de", "it", "ja", "ko", "nl", "pl", "pt", "th", "tr"),
+)
+
 from bot.config import (
     TOKEN_ENV,
     Config,
@@ -46,7 +53,7 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
     assert config.matching.answer_threshold == 0.30
     assert config.matching.suggest_threshold == 0.10
     assert config.languages == LanguagesConfig()
-    assert config.languages.supported == ("en", "zh", "ru", "ar", "fr", "es")
+    assert config.languages.supported == ENCODER_LANGUAGES
     assert config.telegram == TelegramConfig()
     assert config.storage == StorageConfig(database=base / "data" / "bot.db", retention_days=365)
     assert config.token is None
@@ -69,7 +76,7 @@ def test_repository_config_loads():
     assert config.matching.classifier_threshold == 0.70
     assert config.matching.min_similarity == 0.45
     assert config.matching.max_suggestions == 3
-    assert config.languages.supported == ("en", "zh", "ru", "ar", "fr", "es")
+    assert config.languages.supported == ENCODER_LANGUAGES
     assert config.languages.min_confidence == 0.80
     assert config.telegram.staff_chat_id == 0
     assert config.telegram.staff_user_ids == ()
@@ -307,3 +314,7 @@ def test_config_is_frozen_and_with_knowledge_dir_replaces_only_the_folder(tmp_pa
     assert moved.matching == config.matching
     assert moved.token == "1:x"
     assert config.knowledge.dir != moved.knowledge.dir
+
+
+def test_every_default_language_has_curated_words():
+    assert sorted(ENCODER_LANGUAGES) == messages.available()

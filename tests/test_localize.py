@@ -91,7 +91,7 @@ def test_live_translation_is_marked_cached_and_then_served_from_the_cache(setup)
         live = answerer.ask("What is a fapiao?", lang="de", live=True)
         assert live.text_source == MACHINE
         assert "AMTLICHE STEUER RECHNUNG" in live.answer
-        assert live.reply.startswith("(machine translation)")
+        assert live.reply.startswith("(maschinelle Übersetzung)")  # the frame: curated German
         [row] = storage.translations("de")
         assert (row["kind"], row["model"]) == ("answer", "en-de@1.0")
         again = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="de")
@@ -119,7 +119,7 @@ def test_kb_translate_fills_the_cache_once_and_only_changed_texts_again(setup, t
     with Storage.open(setup.storage.database) as storage:
         rows = storage.translations("de")
     kinds = {r["kind"] for r in rows}
-    assert kinds == {"answer", "phrasing", "topic", "message"}
+    assert kinds == {"answer", "phrasing", "topic"}  # German has curated words of its own
     texts = {r["source"]: r["text"] for r in rows}
     assert texts["What is a fapiao?"] == "Was ist ein FAPIAO-DE?"
 
@@ -139,9 +139,24 @@ def test_machine_phrasings_and_messages_after_kb_translate(setup, tmp_path):
     assert "Was ist ein FAPIAO-DE?" in answerer.matcher.texts  # machine phrasings feed the matcher
     a = answerer.ask("Was ist ein FAPIAO-DE?", lang="de")
     assert a.id == "fapiao" and a.text_source == MACHINE
-    assert answerer.localizer.message("de", "greeting") != answerer.localizer.message(
-        "en", "greeting"
-    )  # the bot's own words, machine-translated for German
+    assert answerer.localizer.message("de", "greeting").startswith("Guten Tag!")  # curated
+
+
+def test_the_bots_words_are_machine_translated_for_a_language_without_a_locale(
+    setup, tmp_path, packages
+):
+    MachineTranslator(setup.translation.packages_dir).install_file(
+        packages("en", "vi", {"Hello!": "Xin chào!"}, with_splitter=False)
+    )
+    vi = replace(
+        setup, languages=replace(setup.languages, supported=(*setup.languages.supported, "vi"))
+    )
+    result = cli(vi, tmp_path, "kb", "translate", "--lang", "vi")
+    assert result.exit_code == 0, result.output
+    with Storage.open(vi.storage.database) as storage:
+        assert "message" in {r["kind"] for r in storage.translations("vi")}
+        answerer = build_answerer(vi, storage=storage)
+    assert answerer.localizer.message("vi", "greeting").startswith("Xin chào!")
 
 
 def test_translating_opens_no_socket(setup, tmp_path, monkeypatch):

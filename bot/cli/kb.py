@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -17,6 +16,7 @@ from bot.cli.common import KB_OPTION, open_storage, problems_message
 from bot.config import Config
 from bot.kbedit import EditError
 from bot.kbimport import import_translations
+from bot.kbstats import knowledge_stats, stale_translations
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, round_trip_yaml
 from bot.localize import Localizer
 from bot.normalize import normalize
@@ -68,37 +68,21 @@ def _warnings(base: KnowledgeBase) -> list[str]:
     owners: dict[str, set[str]] = {}
     for p in base.phrasings():
         owners.setdefault(normalize(p.text), set()).add(p.entry_id)
-    return drafts + [
-        f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
-        for key, ids in owners.items()
-        if len(ids) > 1
+    stale = [
+        f"{s.where} [{s.entry_id}]: the {s.language} translation was made from an older text "
+        f"(source {s.recorded}, now {s.current}): the bot serves the current text until a "
+        "person updates the translation and its `source`"
+        for s in stale_translations(base)
     ]
-
-
-def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
-    per_topic = Counter(e.topic for e in base.entries)
-    langs = sorted(set(languages) | set(base.languages()) - {base.language})
-    total = len(base.entries)
-    coverage = {}
-    for lang in langs:
-        if lang == base.language:
-            continue
-        done = sum(1 for e in base.entries if lang in e.translations)
-        coverage[lang] = {"entries": done, "share": round(done / total, 3) if total else 0.0}
-    return {
-        "entries": total,
-        "phrasings": sum(1 for _ in base.phrasings()),
-        "language": base.language,
-        "topics": [
-            {
-                "topic": t.id,
-                "name": t.name_in(base.language, base.language),
-                "entries": per_topic[t.id],
-            }
-            for t in base.topics
-        ],
-        "translations": coverage,
-    }
+    return (
+        drafts
+        + stale
+        + [
+            f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
+            for key, ids in owners.items()
+            if len(ids) > 1
+        ]
+    )
 
 
 @kb.command()
@@ -106,11 +90,12 @@ def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_obj
 def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
-    """Entries per topic and curated translation coverage per language.
+    """Entries per topic; per language: curated translations, stale ones (made from an
+    older source text), ones without a recorded source version, and phrasings per entry.
 
     Example: python -m bot kb stats --json
     """
-    figures = _stats(_load(config, kb_dir), config.languages.supported)
+    figures = knowledge_stats(_load(config, kb_dir), config.languages.supported)
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
@@ -118,13 +103,25 @@ def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
         f"{figures['entries']} entries, {figures['phrasings']} phrasings, "
         f"written in {figures['language']}\n"
     )
-    click.echo(f"{'topic':<20} {'name':<32} entries")
+    click.echo(f"{'topic':<20} {'name':<32} entries  names in")
     for row in figures["topics"]:
-        click.echo(f"{row['topic']:<20} {row['name']:<32} {row['entries']:>7}")
-    click.echo(f"\n{'language':<10} curated translations")
+        names = ", ".join(row["names"])
+        click.echo(f"{row['topic']:<20} {row['name']:<32} {row['entries']:>7}  {names}")
+    spread = figures["phrasings_per_entry"]
+    click.echo(
+        f"\n{'language':<10} {'curated':>16} {'stale':>6} {'no version':>11}  "
+        "phrasings per entry (min, median)"
+    )
+    click.echo(
+        f"{figures['language']:<10} {'(source)':>16} {'':>6} {'':>11}  "
+        f"{spread['min']}, {spread['median']:g}"
+    )
     for lang, row in figures["translations"].items():
+        share = f"{row['entries']}/{figures['entries']} ({row['share'] * 100:.0f}%)"
+        spread = row["phrasings_per_entry"]
         click.echo(
-            f"{lang:<10} {row['entries']:>4} / {figures['entries']} ({row['share'] * 100:.0f}%)"
+            f"{lang:<10} {share:>16} {row['stale']:>6} {row['unversioned']:>11}  "
+            + (f"{spread['min']}, {spread['median']:g}" if row["entries"] else "-")
         )
 
 
@@ -270,6 +267,8 @@ def import_(config: Config, kb_dir: Path | None, file: Path) -> None:
         raise click.ClickException(problems_message(exc)) from exc
     except EditError as exc:
         raise click.ClickException(f"{file}: not imported: {exc}") from exc
+    for what in result.unknown:
+        click.echo(f"warning: {file}: skipped {what}: not in the knowledge base", err=True)
     click.echo(
         f"{len(result.imported)} reviewed translation(s) into {result.language} and "
         f"{result.topics} topic name(s) imported into {result.files} file(s); "
