@@ -49,6 +49,7 @@ class Answer:
     links: tuple[Link, ...] = ()  # titled in the answer's language where curated
     truncated: bool = False
     translation_stale: bool = False  # the curated translation predates the source text
+    topic: str = ""  # the entry's topic name in the answer's language
     took_ms: float = 0.0
 
     def to_json(self) -> dict:
@@ -74,6 +75,7 @@ class Answerer:
         self.detector = detector
         self.config = config
         self.localizer = localizer or Localizer(kb, config.translation)
+        self.topics = {t.id: t for t in kb.topics}
 
     def language_for(
         self, text: str, chosen: str | None = None, telegram_code: str | None = None
@@ -234,6 +236,9 @@ class Answerer:
             "",
             links=links,
             translation_stale=chosen.stale is not None,
+            topic=self.localizer.topic(self.topics[entry.topic], lang)
+            if entry.topic in self.topics
+            else "",
         )
         parts = [*self.notes(answer), text]
         if links:

@@ -7,12 +7,6 @@ from pathlib import Path
 import pytest
 
 from bot import messages
-
-# The languages the sentence encoder understands: supported by default, each with curated words.
-ENCODER_LANGUAGES = (
-    *("en", "zh", "ru", "ar", "fr", "es", "de", "it", "ja", "ko", "nl", "pl", "pt", "th", "tr"),
-)
-
 from bot.config import (
     TOKEN_ENV,
     Config,
@@ -26,6 +20,9 @@ from bot.config import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+# The languages the sentence encoder understands: supported by default, each with curated words.
+ENCODER_LANGUAGES = ("en", "zh", "ru", "ar", "fr", "es", "de", "it", "ja", "ko", "nl", "pl", "pt")
+ENCODER_LANGUAGES += ("th", "tr")
 
 
 def config_error(path: Path) -> str:
