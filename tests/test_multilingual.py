@@ -7,6 +7,7 @@ the real command line in-process and in a real process, the real Telegram keyboa
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -181,3 +182,34 @@ def test_ask_lang_de_through_the_real_process(tmp_path):
 def test_small_talk_in_the_new_languages(small_answerer, text, kind):
     answer = small_answerer.ask(text)
     assert (answer.status, answer.smalltalk) == ("smalltalk", kind)
+
+
+async def test_a_german_user_on_telegram_reads_the_bots_words_in_german(small_answerer):
+    from telegram import Update
+
+    from bot.telegram.app import build_application
+    from tests import fake_telegram as tg
+
+    api = tg.FakeBotApi()
+    config = replace(small_answerer.config, token=tg.TOKEN)
+    app = build_application(config, small_answerer, None, None, request=tg.RecordingRequest(api))
+    async with app:
+        await app.post_init(app)
+        for data in (
+            tg.message("/start", language_code="de"),
+            tg.callback("l:de"),
+            tg.message("What is a fapiao?"),
+        ):
+            await app.process_update(Update.de_json(tg.api_update(api, data), app.bot))
+    sent = api.sent("sendMessage", 42)
+    assert sent[0]["text"].startswith("Guten Tag!")  # Telegram's language_code
+    codes = [b["callback_data"] for row in sent[0]["reply_markup"]["inline_keyboard"] for b in row]
+    assert "l:de" in codes and "l:th" in codes  # every default language can be picked
+    assert any(p["text"] == "Ab jetzt antworte ich auf Deutsch." for p in sent)
+    answer = sent[-1]
+    assert (
+        "Diese Antwort gibt es noch nicht in Ihrer Sprache; hier ist sie auf Englisch."
+        in (answer["text"])
+    )
+    buttons = [b["text"] for row in answer["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["Offizielle Quelle"]  # (no database: no feedback buttons)
