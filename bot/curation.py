@@ -383,7 +383,8 @@ def _scaffold(
         ids = ", ".join(map(str, sorted(source.ids)))
         origin = f"unanswered questions {ids} ({source.counts})"
     elif source:
-        question, others, origin = source[0], source, f"{len(source)} asked question(s)"
+        question, origin = source[0], f"{len(source)} asked question(s)"
+        others = tuple(source)
     else:
         raise CurationError("no questions given")
     question = question.strip()

@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import logging
 import re
-import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +18,31 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
-from bot.cachefile import write_cache
+from bot.kbcache import read_cache, write_kb_cache
+from bot.kbmodel import (
+    FaqEntry,
+    KnowledgeBase,
+    KnowledgeError,
+    Link,
+    Phrasing,
+    Problem,
+    Topic,
+    Translation,
+    source_version,
+)
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "FaqEntry",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Link",
+    "Phrasing",
+    "Problem",
+    "Topic",
+    "Translation",
+    "load_knowledge",
+    "source_version",
+]
 
 # Files in the knowledge folder that are not topic files.
 RESERVED_FILES = frozenset({"glossary.yaml"})
@@ -48,141 +65,6 @@ SOURCE_PATTERN = re.compile(r"^[0-9a-f]{8}$")
 MAX_ID_LENGTH = 60
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
-
-
-@dataclass(frozen=True)
-class Link:
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Translation:
-    question: str
-    answer: str
-    alternates: tuple[str, ...] = ()
-    links: tuple[Link, ...] = ()  # the entry's URLs with translated titles
-    source: str = ""  # source_version() of the text it translates; "" if not recorded
-    reviewed: dt.date | None = None  # when a person last reviewed it
-
-
-def _normalised(text: str) -> str:
-    lines = (" ".join(line.split()) for line in unicodedata.normalize("NFC", text).split("\n"))
-    return "\n".join(lines).strip()
-
-
-def source_version(question: str, answer: str) -> str:
-    """The short hash a translation records as `source`: 8 hex digits of the SHA-256 of
-    the normalised question, a newline and the normalised answer (Unicode NFC, runs of
-    spaces as one, each line and the whole text trimmed)."""
-    text = _normalised(question) + "\n" + _normalised(answer)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-
-
-@dataclass(frozen=True)
-class FaqEntry:
-    id: str
-    topic: str
-    question: str
-    alternates: tuple[str, ...]
-    answer: str
-    tags: tuple[str, ...]
-    links: tuple[Link, ...]
-    reviewed: dt.date
-    translations: dict[str, Translation] = field(default_factory=dict, hash=False)
-    related: tuple[str, ...] = ()
-    notes: str = ""
-    source: str = ""  # "company.yaml:12", for staff
-
-    @property
-    def version(self) -> str:
-        """The `source` a translation of this entry's current text records."""
-        return source_version(self.question, self.answer)
-
-    def stale(self, lang: str) -> bool:
-        """The curated translation into `lang` was made from an older question or answer."""
-        tr = self.translations.get(lang)
-        return tr is not None and bool(tr.source) and tr.source != self.version
-
-    def link_titles(self, lang: str) -> tuple[Link, ...]:
-        """The entry's links, titled in `lang` where a current translation gives titles."""
-        tr = self.translations.get(lang)
-        if tr is None or not tr.links or self.stale(lang):
-            return self.links
-        titles = {link.url: link.title for link in tr.links}
-        return tuple(Link(titles.get(link.url, link.title), link.url) for link in self.links)
-
-    @property
-    def unfinished(self) -> bool:
-        """A draft staff have not completed: a TODO answer or the `todo` tag. The bot does
-        not serve it; `kb check` warns about it."""
-        return self.answer.lstrip().upper().startswith("TODO") or "todo" in self.tags
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str  # the file's stem
-    names: dict[str, str] = field(hash=False)
-    entry_ids: tuple[str, ...] = ()
-
-    def name_in(self, lang: str, fallback: str) -> str:
-        return self.names.get(lang) or self.names.get(fallback) or self.id
-
-
-@dataclass(frozen=True)
-class Phrasing:
-    """One way of asking for an entry: its question, an alternate, or a translation of them."""
-
-    entry_id: str
-    language: str
-    text: str
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    language: str
-    topics: tuple[Topic, ...]
-    entries: tuple[FaqEntry, ...]
-    content_hash: str
-    by_id: dict[str, FaqEntry] = field(hash=False, repr=False, compare=False)
-
-    def phrasings(self) -> Iterator[Phrasing]:
-        """Every phrasing of every finished entry, grouped by entry."""
-        for e in self.entries:
-            if e.unfinished:
-                continue
-            for text in (e.question, *e.alternates):
-                yield Phrasing(e.id, self.language, text)
-            for lang, tr in e.translations.items():
-                for text in (tr.question, *tr.alternates):
-                    yield Phrasing(e.id, lang, text)
-
-    def languages(self) -> list[str]:
-        langs = {self.language}
-        for e in self.entries:
-            langs.update(e.translations)
-        return sorted(langs)
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    entry_id: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file + (f":{self.line}" if self.line else "")
-        entry = f" [{self.entry_id}]" if self.entry_id else ""
-        return f"{where}{entry}: {self.message}"
-
-
-class KnowledgeError(Exception):
-    """The knowledge base has problems; `problems` lists every one of them."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the knowledge base")
 
 
 def topic_files(directory: Path) -> list[Path]:
@@ -309,6 +191,8 @@ class _FileChecker:
             return ()
         links = []
         for i, item in enumerate(value):
+            title: Any
+            url: Any
             if isinstance(item, str):
                 title, url = item, item
             elif isinstance(item, dict) and set(item) <= {"title", "url"} and "url" in item:
@@ -464,16 +348,16 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        at = data[: exc.start].count(b"\n") + 1
         problems.append(
-            Problem(name, line, None, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")
+            Problem(name, at, None, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")
         )
         return None
     try:
         return parse_topic_text(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        line: int | None = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(Problem(name, line, None, f"invalid YAML: {problem}"))
     except (ValueError, TypeError) as exc:  # e.g. an explicit tag on a wrong value: !!int abc
@@ -529,90 +413,6 @@ def _check_links(
                 )
 
 
-def _to_json(kb: KnowledgeBase) -> dict:
-    def entry(e: FaqEntry) -> dict:
-        return {
-            "id": e.id,
-            "topic": e.topic,
-            "question": e.question,
-            "alternates": list(e.alternates),
-            "answer": e.answer,
-            "tags": list(e.tags),
-            "links": [[link.title, link.url] for link in e.links],
-            "reviewed": e.reviewed.isoformat(),
-            "translations": {
-                lang: [
-                    t.question,
-                    t.answer,
-                    list(t.alternates),
-                    [[link.title, link.url] for link in t.links],
-                    t.source,
-                    t.reviewed.isoformat() if t.reviewed else None,
-                ]
-                for lang, t in e.translations.items()
-            },
-            "related": list(e.related),
-            "notes": e.notes,
-            "source": e.source,
-        }
-
-    return {
-        "language": kb.language,
-        "content_hash": kb.content_hash,
-        "topics": [[t.id, t.names, list(t.entry_ids)] for t in kb.topics],
-        "entries": [entry(e) for e in kb.entries],
-    }
-
-
-def _from_json(data: dict) -> KnowledgeBase:
-    entries = tuple(
-        FaqEntry(
-            id=e["id"],
-            topic=e["topic"],
-            question=e["question"],
-            alternates=tuple(e["alternates"]),
-            answer=e["answer"],
-            tags=tuple(e["tags"]),
-            links=tuple(Link(title, url) for title, url in e["links"]),
-            reviewed=dt.date.fromisoformat(e["reviewed"]),
-            translations={
-                lang: Translation(
-                    q,
-                    a,
-                    tuple(alts),
-                    tuple(Link(title, url) for title, url in links),
-                    source,
-                    dt.date.fromisoformat(reviewed) if reviewed else None,
-                )
-                for lang, (q, a, alts, links, source, reviewed) in e["translations"].items()
-            },
-            related=tuple(e["related"]),
-            notes=e["notes"],
-            source=e["source"],
-        )
-        for e in data["entries"]
-    )
-    topics = tuple(Topic(tid, names, tuple(ids)) for tid, names, ids in data["topics"])
-    return KnowledgeBase(
-        data["language"], topics, entries, data["content_hash"], {e.id: e for e in entries}
-    )
-
-
-def _read_cache(path: Path, digest: str) -> KnowledgeBase | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("content_hash") == digest:
-            return _from_json(data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("ignoring unreadable knowledge cache %s: %s", path, exc)
-    return None
-
-
-def _write_cache(path: Path, kb: KnowledgeBase) -> None:
-    data = _to_json(kb)
-    write_cache(path, lambda f: json.dump(data, f, ensure_ascii=False), text=True)
-
-
 def load_knowledge(
     directory: Path, language: str = "en", cache_dir: Path | None = None
 ) -> KnowledgeBase:
@@ -630,7 +430,7 @@ def load_knowledge(
     digest = content_hash(directory, language)
     cache = Path(cache_dir) / f"knowledge-{digest[:32]}.json" if cache_dir else None
     if cache is not None and cache.is_file():
-        cached = _read_cache(cache, digest)
+        cached = read_cache(cache, digest)
         if cached is not None:
             return cached
     problems: list[Problem] = []
@@ -652,5 +452,5 @@ def load_knowledge(
         by_id={e.id: e for e in entries},
     )
     if cache is not None:
-        _write_cache(cache, kb)
+        write_kb_cache(cache, kb)
     return kb

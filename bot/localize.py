@@ -94,7 +94,7 @@ class Localizer:
     def translate(self, text: str, lang: str, kind: str) -> str | None:
         """A machine translation of a knowledge-base text, from the cache or made now."""
         found = self.cached(text, lang)
-        if found is not None or not self.can_translate(lang):
+        if found is not None or self.translator is None or not self.can_translate(lang):
             return found
         result = self.translator.translate(text, self.kb.language, lang, self.glossary)
         if result is None:

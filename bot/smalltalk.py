@@ -29,7 +29,7 @@ MAX_PHRASE_TOKENS = 12
 def _phrases() -> tuple[dict[str, str], frozenset[str]]:
     path = resources.files("bot") / "locales" / "smalltalk.yaml"
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    phrases = {}
+    phrases: dict[str, str] = {}
     for intent in INTENTS:
         for phrase in data[intent]:
             phrases.setdefault(normalize(str(phrase)), intent)

@@ -70,7 +70,7 @@ def test_adding_one_translation_changes_only_the_lines_of_that_block(repo_kb):
     assert len(added) == 17
     # inserted as one block after the zh translation, before the blank line between entries
     at = after.split("\n").index("      ru:")
-    assert after.split("\n")[at - 1].startswith("          境外形成")
+    assert after.split("\n")[at - 1] == "        reviewed: 2026-11-02"  # the end of zh
     assert after.split("\n")[at + 17 : at + 19] == [
         "",
         "  - id: negative-list-restricted-industries",
@@ -88,13 +88,14 @@ def test_updating_a_translation_rewrites_only_the_changed_keys(repo_kb):
     entry = load_knowledge(repo_kb).by_id["wfoe-what-is"]
     zh = entry.translations["zh"]
     edit = kbedit.stage(repo_kb)
-    values = {"question": zh.question, "alternates": list(zh.alternates), "answer": zh.answer}
+    values = {"question": zh.question, "alternates": list(zh.alternates)}
+    values |= {"answer": zh.answer.replace("一般流程：", "一般步骤：")}
     values |= {"source": entry.version, "reviewed": TODAY}
     edit.file("company.yaml").set_translation("wfoe-what-is", "zh", values)
     edit.commit()
     removed, added = changed_lines(before, path.read_text(encoding="utf-8"))
-    assert removed == []
-    assert added == [f"        source: {entry.version}", "        reviewed: 2026-11-26"]
+    assert removed == ["          一般流程：", "        reviewed: 2026-11-02"]
+    assert added == ["          一般步骤：", "        reviewed: 2026-11-26"]
 
 
 def test_a_new_translations_key_and_a_topic_name(small_kb_dir):
