@@ -189,7 +189,7 @@ def translate(config: Config, kb_dir: Path | None, langs: tuple[str, ...]) -> No
 
 @kb.group()
 def translations() -> None:
-    """Review machine translations and promote them to curated ones."""
+    """Curated translations: review machine ones (export), import reviewed or translated files."""
 
 
 @translations.command("export")
