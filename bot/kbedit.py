@@ -18,6 +18,7 @@ import copy
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from bot.knowledge import (
     KnowledgeBase,
@@ -36,6 +37,12 @@ from bot.knowledge import (
     round_trip_yaml,
     topic_files,
 )
+
+# What a `|` block may hold (YAML's printable characters); anything else is written quoted.
+_PRINTABLE = re.compile("^[\x09\x0a\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffc\U00010000-\U0010ffff]*$")
+
+
+_ODD_BREAKS = frozenset("\x85\u2028\u2029")  # line breaks to YAML, not to a reader
 
 
 class EditError(Exception):
@@ -59,6 +66,8 @@ def _yaml_value(value: Any) -> Any:
     """A plain value as ruamel should write it: multi-line text as a `|` block."""
     if isinstance(value, str):
         text = value.strip()
+        if _ODD_BREAKS & set(text) or not _PRINTABLE.match(text):
+            return DoubleQuotedScalarString(text)  # escaped: \N, \L, \x99 ...
         return LiteralScalarString(text + "\n") if "\n" in text else text
     if isinstance(value, CommentedSeq | CommentedMap):
         return value  # from the file itself: keeps its style (e.g. a [flow, list])
@@ -215,13 +224,14 @@ class TopicFile:
         expected["alternates"] = [*expected.get("alternates", []), *map(str.strip, texts)]
         if not isinstance(current, CommentedSeq) or not current or current.fa.flow_style():
             seq = copy.deepcopy(current) if isinstance(current, CommentedSeq) else CommentedSeq()
-            seq.extend(t.strip() for t in texts)
+            seq.extend(_yaml_value(t) for t in texts)
             self._set_keys(node, end, {"alternates": seq})
             return
         stop = self._key_span(node, "alternates", end)[1]
         dash = _indent(self.lines[current.lc.item(0)[0]])
-        items = _dump_lines({"x": [t.strip() for t in texts]}, 0)[1:]
-        self.edits.append((stop, stop, [" " * dash + line.lstrip(" ") for line in items]))
+        items = _dump_lines({"x": _yaml_value(list(texts))}, 0)[1:]
+        cut = _indent(items[0])  # where the dump put its dashes; lines below keep their depth
+        self.edits.append((stop, stop, [" " * dash + line[cut:] if line else "" for line in items]))
 
     def set_topic_name(self, lang: str, name: str, kb_language: str) -> None:
         topic = self.data.get("topic")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -11,14 +12,16 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from bot import curation
 from bot.cli.unanswered import Since, unanswered
 from bot.knowledge import ID_PATTERN, MAX_ID_LENGTH, load_knowledge
+from bot.normalize import normalize
 from bot.storage import Storage
+from tests.conftest import SMALL_KB
 
 CAR = [
     ("how do I register a car", "en"),
@@ -443,3 +446,23 @@ def test_meaning_clusterer_groups_the_report_across_languages(encoder):
     ]
     only_two = meaning_clusterer(encoder, limit=1)(items)
     assert len(only_two) == 3  # past the limit, wordings are grouped by text only
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1)
+)
+@example("what\x85next")
+def test_any_asked_question_becomes_an_alternate_as_asked(tmp_path_factory, question):
+    kb_dir = tmp_path_factory.mktemp("kb") / "kb"
+    shutil.copytree(SMALL_KB, kb_dir)
+    before = load_knowledge(kb_dir).by_id["office-hours"]
+    known = {normalize(p) for p in (before.question, *before.alternates)}
+    curation.add_alternates(kb_dir, "office-hours", [question])
+    entry = load_knowledge(kb_dir).by_id["office-hours"]
+    if normalize(question) and normalize(question) not in known:
+        assert entry.alternates == (*before.alternates, question.strip())
+    else:
+        assert entry.alternates == before.alternates

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from bot import kbedit
 from bot.cli import main
@@ -193,3 +195,30 @@ def test_import_of_a_translators_file_through_the_command_line(repo_kb, tmp_path
         main, ["--config", str(config), "kb", "translations", "import", str(review)]
     )
     assert refused.exit_code == 1 and "1 link title(s) for the entry's 2 link(s)" in refused.output
+
+
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1
+).filter(lambda t: t.strip())
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@example(question="ªÿ\x85X", answer="a\u2028b\n\x99c", alternate="  '- x: y'")
+@given(question=TEXT, answer=TEXT, alternate=TEXT)
+def test_any_translated_text_lands_exactly(tmp_path_factory, question, answer, alternate):
+    """Line breaks of every kind, control characters, quotes, leading spaces: the text the
+    loader reads back is the text given (trimmed, as the loader trims)."""
+    kb_dir = tmp_path_factory.mktemp("kb") / "kb"
+    shutil.copytree(ROOT / "tests" / "data" / "kb", kb_dir)
+    edit = kbedit.stage(kb_dir)
+    values = {"question": question, "alternates": [alternate], "answer": answer}
+    edit.file("money.yaml").set_translation("fapiao", "ru", values)
+    edit.commit()
+    tr = load_knowledge(kb_dir).by_id["fapiao"].translations["ru"]
+    assert (tr.question, tr.answer, tr.alternates) == (
+        question.strip(),
+        answer.strip(),
+        (alternate.strip(),),
+    )
