@@ -10,8 +10,10 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from bot import kbedit
 from bot.answering import build_answerer
 from bot.cli import main
+from bot.knowledge import load_knowledge
 from bot.localize import CURATED, MACHINE, SOURCE
 from bot.storage import Storage
 from bot.translation import MachineTranslator
@@ -231,6 +233,26 @@ def test_export_review_import_round_trip_keeps_comments(setup, tmp_path):
         a = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="de")
     assert a.text_source == CURATED
     assert a.answer == "Ein Fapiao ist die amtliche Steuerrechnung in China."
+
+
+def test_a_stale_curated_translation_is_exported_for_review_again(setup, tmp_path):
+    edit = kbedit.stage(setup.knowledge.dir)
+    old = {"question": "Was ist ein Fapiao?", "answer": "Alt.", "source": "0badc0de"}
+    edit.file("money.yaml").set_translation("fapiao", "de", old)
+    edit.commit()
+    assert cli(setup, tmp_path, "kb", "translate").exit_code == 0
+    out = tmp_path / "review.yaml"
+    cli(setup, tmp_path, "kb", "translations", "export", "--lang", "de", "--out", str(out))
+    review = YAML(typ="safe").load(out.read_text())
+    [item] = [e for e in review["entries"] if e["id"] == "fapiao"]
+    item["reviewed"] = True
+    yaml = YAML()
+    with out.open("w") as f:
+        yaml.dump(review, f)
+    imported = cli(setup, tmp_path, "kb", "translations", "import", str(out))
+    assert imported.exit_code == 0, imported.output
+    entry = load_knowledge(setup.knowledge.dir).by_id["fapiao"]
+    assert not entry.stale("de") and entry.translations["de"].answer == item["answer"]
 
 
 def test_import_that_would_break_the_kb_writes_nothing(setup, tmp_path):

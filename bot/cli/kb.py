@@ -198,15 +198,16 @@ def translations() -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="File to write (default: stdout).")
 @click.pass_obj
 def export(config: Config, kb_dir: Path | None, lang: str, out: Path | None) -> None:
-    """Write the cached machine translations for LANG to a YAML file for staff review.
+    """Write the cached machine translations for LANG to a YAML file for staff review
+    (entries without a curated translation, or whose curated one is stale).
 
     Example: python -m bot kb translations export --lang ru --out review-ru.yaml
     """
     localizer = _localizer(config, kb_dir)
     items = []
     for entry in localizer.kb.entries:
-        if lang in entry.translations:
-            continue
+        if lang in entry.translations and not entry.stale(lang):
+            continue  # curated and current: nothing to review
         question = localizer.cached(entry.question, lang)
         answer = localizer.cached(entry.answer, lang)
         if question is None or answer is None:
