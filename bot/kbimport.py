@@ -19,7 +19,7 @@ from bot import kbedit
 from bot.knowledge import LANGUAGE_CODES, FaqEntry, load_knowledge
 
 
-class ImportError_(kbedit.EditError):
+class TranslationImportError(kbedit.EditError):
     """The translation file cannot be imported as it is; nothing was written."""
 
 
@@ -36,18 +36,18 @@ class ImportResult:
 def _text(item: dict, key: str, where: str) -> str:
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ImportError_(f"{where}: `{key}` must be non-empty text")
+        raise TranslationImportError(f"{where}: `{key}` must be non-empty text")
     return value.strip()
 
 
 def _links(item: dict, entry: FaqEntry, where: str) -> list[dict[str, str]]:
     titles = item.get("links") or []
     if not isinstance(titles, list):
-        raise ImportError_(f"{where}: `links` must be a list of translated titles")
+        raise TranslationImportError(f"{where}: `links` must be a list of translated titles")
     if not titles:
         return []
     if len(titles) != len(entry.links):
-        raise ImportError_(
+        raise TranslationImportError(
             f"{where}: {len(titles)} link title(s) for the entry's {len(entry.links)} link(s); "
             "give one translated title per link, in the entry's order"
         )
@@ -55,10 +55,12 @@ def _links(item: dict, entry: FaqEntry, where: str) -> list[dict[str, str]]:
     for title, link in zip(titles, entry.links, strict=True):
         if isinstance(title, dict):  # {title, url} also accepted, if the URL is the same
             if title.get("url") != link.url:
-                raise ImportError_(f"{where}: link {title.get('url')!r} is not {link.url!r}")
+                raise TranslationImportError(
+                    f"{where}: link {title.get('url')!r} is not {link.url!r}"
+                )
             title = title.get("title")
         if not isinstance(title, str) or not title.strip():
-            raise ImportError_(f"{where}: every link title must be non-empty text")
+            raise TranslationImportError(f"{where}: every link title must be non-empty text")
         result.append({"title": title.strip(), "url": link.url})
     return result
 
@@ -69,7 +71,7 @@ def translation_values(item: dict, entry: FaqEntry, today: dt.date) -> dict[str,
     values: dict[str, Any] = {"question": _text(item, "question", where)}
     raw = item.get("alternates") or []
     if not isinstance(raw, list):
-        raise ImportError_(f"{where}: `alternates` must be a list")
+        raise TranslationImportError(f"{where}: `alternates` must be a list")
     alternates = [str(a).strip() for a in raw if str(a).strip()]
     if alternates:
         values["alternates"] = alternates
@@ -90,12 +92,12 @@ def import_translations(
     any other problem refuses the whole file."""
     today = today or dt.date.today()
     if not isinstance(review, dict) or not isinstance(review.get("entries", []), list):
-        raise ImportError_("not a translation file (needs `language` and `entries`)")
+        raise TranslationImportError("not a translation file (needs `language` and `entries`)")
     lang = review.get("language")
     if not isinstance(lang, str) or lang not in LANGUAGE_CODES:
-        raise ImportError_(f"`language` must be an ISO 639-1 code like ru, got {lang!r}")
+        raise TranslationImportError(f"`language` must be an ISO 639-1 code like ru, got {lang!r}")
     if lang == kb_language:
-        raise ImportError_(f"{lang!r} is the knowledge base's own language")
+        raise TranslationImportError(f"{lang!r} is the knowledge base's own language")
     kb = load_knowledge(kb_dir, kb_language)
     entries = review.get("entries") or []
     reviewed = [e for e in entries if isinstance(e, dict) and e.get("reviewed") is True]
@@ -103,7 +105,7 @@ def import_translations(
     unknown = [f"entry {e.get('id')}" for e in reviewed if e.get("id") not in kb.by_id]
     topics = review.get("topics") or {}
     if not isinstance(topics, dict):
-        raise ImportError_("`topics` must map topic file names (without .yaml) to names")
+        raise TranslationImportError("`topics` must map topic file names (without .yaml) to names")
     stems = {t.id for t in kb.topics}
     unknown += [f"topic {stem}" for stem in topics if stem not in stems]
     topics = {stem: name for stem, name in topics.items() if stem in stems}
@@ -115,7 +117,7 @@ def import_translations(
         )
     for stem, name in topics.items():
         if not isinstance(name, str) or not name.strip():
-            raise ImportError_(f"topic {stem!r}: the name must be non-empty text")
+            raise TranslationImportError(f"topic {stem!r}: the name must be non-empty text")
         edit.file(f"{stem}.yaml").set_topic_name(lang, name.strip(), kb_language)
     edit.commit()
     return ImportResult(

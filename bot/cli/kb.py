@@ -39,6 +39,8 @@ def _load(config: Config, kb_dir: Path | None) -> KnowledgeBase:
 @click.pass_obj
 def check(config: Config, kb_dir: Path | None) -> None:
     """Validate every topic file and the glossary; list all problems, exit 1 if any.
+    Warnings (exit 0): unfinished drafts, stale translations (made from an older text of
+    their entry), phrasings shared by several entries.
 
     Example: python -m bot kb check --kb knowledge/
     """
