@@ -236,15 +236,17 @@ class TopicFile:
     def set_topic_name(self, lang: str, name: str, kb_language: str) -> None:
         topic = self.data.get("topic")
         end = len(self.lines)
-        if isinstance(topic, CommentedMap) and topic:
+        if isinstance(topic, CommentedMap) and topic and topic.fa.flow_style():
+            names = copy.deepcopy(topic)  # `topic: {en: ..., zh: ...}` stays on its line
+            names[lang] = name
+            self._set_keys(self.data, end, {"topic": names})
+        elif isinstance(topic, CommentedMap) and topic:
             self._set_keys(topic, self._key_span(self.data, "topic", end)[1], {lang: name})
         elif isinstance(topic, str):
             names = {kb_language: topic.strip(), lang: name}
             self._set_keys(self.data, end, {"topic": names})
         else:
-            at = self.data.lc.key("entries")[0]
-            while at > 0 and self.lines[at - 1].startswith("#"):
-                at -= 1
+            at = self.data.lc.key("entries")[0]  # just before `entries:`
             self.edits.append((at, at, _dump_lines({"topic": {lang: name}}, 0)))
             self.expected["topic"] = {}
         if isinstance(self.expected.get("topic"), str):

@@ -222,3 +222,23 @@ def test_any_translated_text_lands_exactly(tmp_path_factory, question, answer, a
         answer.strip(),
         (alternate.strip(),),
     )
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("topic: {en: People, zh: 人员}\n", "topic: {en: People, zh: 人员, ru: Люди}\n"),
+        ("topic: People\n", "topic:\n  en: People\n  ru: Люди\n"),
+        ("# People.\n", "# People.\ntopic:\n  ru: Люди\n"),
+    ],
+)
+def test_a_topic_name_is_added_in_the_files_own_style(small_kb_dir, before, after):
+    path = small_kb_dir / "people.yaml"
+    text = path.read_text(encoding="utf-8").replace("topic: People\n", before, 1)
+    path.write_text(text, encoding="utf-8")
+    edit = kbedit.stage(small_kb_dir)
+    edit.file("people.yaml").set_topic_name("ru", "Люди", "en")
+    edit.commit()
+    assert path.read_text(encoding="utf-8") == text.replace(before, after, 1)
+    [people] = [t for t in load_knowledge(small_kb_dir).topics if t.id == "people"]
+    assert people.names["ru"] == "Люди"
