@@ -132,7 +132,7 @@ class Answerer:
         entry = self.kb.by_id[answer.id]
         return replace(
             self._entry_answer(
-                answer.question, answer.language, answer.detected, entry, answer.score, True
+                answer.question, answer.language, answer.detected, entry, answer.score or 1.0, True
             ),
             took_ms=answer.took_ms,
             truncated=answer.truncated,
@@ -158,12 +158,12 @@ class Answerer:
     ) -> Answer:
         match = self.matcher.match(text)
         say = self.localizer.message
-        if match.status == ANSWERED:
-            best = match.best
+        best = match.best
+        if match.status == ANSWERED and best is not None:
             return self._entry_answer(
                 question, lang, detected, self.kb.by_id[best.entry_id], best.score, live
             )
-        if match.status == SUGGEST:
+        if match.status == SUGGEST and best is not None:
             suggestions = tuple(
                 Suggestion(
                     c.entry_id, self.localizer.question(self.kb.by_id[c.entry_id], lang), c.score
@@ -179,7 +179,7 @@ class Answerer:
                 detected,
                 SUGGEST,
                 None,
-                match.best.score,
+                best.score,
                 None,
                 None,
                 suggestions,

@@ -243,8 +243,7 @@ class TopicFile:
         elif isinstance(topic, CommentedMap) and topic:
             self._set_keys(topic, self._key_span(self.data, "topic", end)[1], {lang: name})
         elif isinstance(topic, str):
-            names = {kb_language: topic.strip(), lang: name}
-            self._set_keys(self.data, end, {"topic": names})
+            self._set_keys(self.data, end, {"topic": {kb_language: topic.strip(), lang: name}})
         else:
             at = self.data.lc.key("entries")[0]  # just before `entries:`
             self.edits.append((at, at, _dump_lines({"topic": {lang: name}}, 0)))
