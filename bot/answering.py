@@ -52,8 +52,10 @@ class Answer:
     suggestions: tuple[Suggestion, ...]
     reply: str  # the whole message to show the user, as plain text
     smalltalk: str | None = None  # greeting | thanks | goodbye | gibberish | empty
-    links: tuple[Link, ...] = ()
+    links: tuple[Link, ...] = ()  # titled in the answer's language where curated
     truncated: bool = False
+    translation_stale: bool = False  # the curated translation predates the source text
+    topic: str = ""  # the entry's topic name in the answer's language
     took_ms: float = 0.0
 
     def to_json(self) -> dict:
@@ -79,6 +81,7 @@ class Answerer:
         self.detector = detector
         self.config = config
         self.localizer = localizer or Localizer(kb, config.translation)
+        self.topics = {t.id: t for t in kb.topics}
 
     def language_for(
         self, text: str, chosen: str | None = None, telegram_code: str | None = None
@@ -145,7 +148,7 @@ class Answerer:
         entry = self.kb.by_id[answer.id]
         return replace(
             self._entry_answer(
-                answer.question, answer.language, answer.detected, entry, answer.score or 0.0, True
+                answer.question, answer.language, answer.detected, entry, answer.score or 1.0, True
             ),
             took_ms=answer.took_ms,
             truncated=answer.truncated,
@@ -229,7 +232,8 @@ class Answerer:
         """The one-line notes that go with an answer's text, in the user's language."""
         if answer.text_source == SOURCE:
             name = messages.language_name(self.kb.language, answer.language)
-            return [self.localizer.message(answer.language, "no_translation", source=name)]
+            key = "translation_updating" if answer.translation_stale else "no_translation"
+            return [self.localizer.message(answer.language, key, source=name)]
         if answer.text_source == MACHINE and self.config.translation.show_marker:
             return [self.localizer.message(answer.language, "machine_translated")]
         return []
@@ -244,6 +248,11 @@ class Answerer:
         live: bool = False,
     ) -> Answer:
         chosen = self.localizer.answer(entry, lang, live)
+        text = chosen.text
+        if chosen.stale is not None:  # current source first, the old translation marked
+            text += "\n\n" + self.localizer.message(lang, "previous_translation")
+            text += "\n" + chosen.stale
+        links = self.localizer.links(entry, lang)
         answer = Answer(
             question,
             lang,
@@ -251,20 +260,24 @@ class Answerer:
             ANSWERED,
             entry.id,
             score,
-            chosen.text,
+            text,
             chosen.source,
             (),
             "",
-            links=entry.links,
+            links=links,
+            translation_stale=chosen.stale is not None,
+            topic=self.localizer.topic(self.topics[entry.topic], lang)
+            if entry.topic in self.topics
+            else "",
         )
-        parts = [*self.notes(answer), chosen.text]
-        if entry.links:
+        parts = [*self.notes(answer), text]
+        if links:
             parts.append(
                 self.localizer.message(lang, "sources")
                 + "\n"
                 + "\n".join(
                     f"- {link.title}: {link.url}" if link.title != link.url else f"- {link.url}"
-                    for link in entry.links
+                    for link in links
                 )
             )
         return replace(answer, reply="\n\n".join(parts))

@@ -43,7 +43,24 @@ class MatchingConfig:
 
 @dataclass(frozen=True)
 class LanguagesConfig:
-    supported: tuple[str, ...] = ("en", "zh", "ru", "ar", "fr", "es")
+    # Every language the sentence encoder understands; each has curated words in bot/locales/.
+    supported: tuple[str, ...] = (
+        "en",
+        "zh",
+        "ru",
+        "ar",
+        "fr",
+        "es",
+        "de",
+        "it",
+        "ja",
+        "ko",
+        "nl",
+        "pl",
+        "pt",
+        "th",
+        "tr",
+    )
     min_confidence: float = 0.80
 
 

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import shutil
-import tempfile
+import textwrap
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -34,11 +32,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from bot import kbedit
 from bot.knowledge import (
     MAX_ID_LENGTH,
     FaqEntry,
     KnowledgeBase,
-    KnowledgeError,
     load_knowledge,
     round_trip_yaml,
     topic_files,
@@ -283,48 +281,6 @@ def is_unfinished(entry: FaqEntry) -> bool:
     return entry.unfinished
 
 
-def _check_layout(path: Path, text: str) -> None:
-    if _dump(_yaml().load(text)) != text:
-        raise CurationError(
-            f"{path.name}: editing it would reformat the whole file (its layout differs from "
-            "2-space mappings with '  - ' list items); add the questions by hand"
-        )
-
-
-def _replace(path: Path, original: bytes, text: str) -> None:
-    """Write `text` to `path` atomically, unless someone changed the file meanwhile."""
-    if path.read_bytes() != original:
-        raise CurationError(f"{path} changed while it was being edited; try again")
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False, newline=""
-    ) as tmp:
-        tmp.write(text)
-    shutil.copymode(path, tmp.name)  # not the temporary file's 0600
-    os.replace(tmp.name, path)
-
-
-def _stage_and_write(
-    kb_dir: Path, name: str, original: bytes, text: str, language: str, must_have: str | None = None
-) -> None:
-    """Validate the knowledge base with `name` replaced by `text`, then write it."""
-    with tempfile.TemporaryDirectory() as tmp:
-        staged = Path(tmp) / "kb"
-        shutil.copytree(kb_dir, staged)
-        (staged / name).write_text(text, encoding="utf-8", newline="")
-        try:
-            kb = load_knowledge(staged, language)
-        except KnowledgeError as exc:
-            lines = "\n".join(str(p) for p in exc.problems)
-            raise CurationError(
-                f"nothing written: the knowledge base would not validate:\n{lines}"
-            ) from exc
-        if must_have is not None and must_have not in kb.by_id:
-            raise CurationError(
-                f"nothing written: entry {must_have!r} did not land in the `entries` list of {name}"
-            )
-    _replace(kb_dir / name, original, text)
-
-
 def add_alternates(
     kb_dir: Path,
     entry_id: str,
@@ -348,17 +304,16 @@ def add_alternates(
     path = kb_dir / plan.file
     if not plan.added:
         return path
-    original = path.read_bytes()
-    text = original.decode("utf-8")
-    _check_layout(path, text)
-    data = _yaml().load(text)
-    node = next(n for n in data["entries"] if isinstance(n, dict) and n.get("id") == entry_id)
+    by_language: dict[str | None, list[str]] = {}
     for lang, question in plan.added:
-        target = node if lang is None else node["translations"][lang]
-        if not isinstance(target.get("alternates"), list):
-            target["alternates"] = CommentedSeq()
-        target["alternates"].append(question)
-    _stage_and_write(kb_dir, plan.file, original, _dump(data), kb_language)
+        by_language.setdefault(lang, []).append(question)
+    try:
+        edit = kbedit.stage(kb_dir, kb_language)
+        for lang, texts in by_language.items():
+            edit.file(plan.file).append_alternates(entry_id, lang, texts)
+        edit.commit()
+    except kbedit.EditError as exc:
+        raise CurationError(str(exc)) from exc
     return path
 
 
@@ -428,7 +383,8 @@ def _scaffold(
         ids = ", ".join(map(str, sorted(source.ids)))
         origin = f"unanswered questions {ids} ({source.counts})"
     elif source:
-        question, others, origin = source[0], source, f"{len(source)} asked question(s)"
+        question, origin = source[0], f"{len(source)} asked question(s)"
+        others = tuple(source)
     else:
         raise CurationError("no questions given")
     question = question.strip()
@@ -498,16 +454,18 @@ def append_scaffold(
     kb_dir = topic_file.parent
     if topic_file.resolve() not in {p.resolve() for p in topic_files(kb_dir)}:
         raise CurationError(f"{topic_file}: not a topic file (*.yaml, not the glossary)")
-    original = topic_file.read_bytes()
-    text = original.decode("utf-8")
+    text = topic_file.read_text(encoding="utf-8")
     items = re.search(r"^( *)- +id:", text, re.MULTILINE)
     scaffold = _scaffold(
         cluster_or_questions, topic_file, kb_language, today, len(items.group(1)) if items else 2
     )
-    joined = text + ("" if text.endswith("\n") or not text else "\n") + scaffold.text
-    _stage_and_write(
-        kb_dir, topic_file.name, original, joined, kb_language, must_have=scaffold.entry_id
-    )
+    try:
+        edit = kbedit.stage(kb_dir, kb_language)
+        [entry] = YAML(typ="safe").load(textwrap.dedent(scaffold.text))
+        edit.file(topic_file.name).append_text(scaffold.text, entry)
+        edit.commit(must_have=(scaffold.entry_id,))
+    except kbedit.EditError as exc:
+        raise CurationError(str(exc)) from exc
     return scaffold.entry_id
 
 

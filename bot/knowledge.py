@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +18,31 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 
-from bot.cachefile import write_cache
+from bot.kbcache import read_cache, write_kb_cache
+from bot.kbmodel import (
+    FaqEntry,
+    KnowledgeBase,
+    KnowledgeError,
+    Link,
+    Phrasing,
+    Problem,
+    Topic,
+    Translation,
+    source_version,
+)
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "FaqEntry",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Link",
+    "Phrasing",
+    "Problem",
+    "Topic",
+    "Translation",
+    "load_knowledge",
+    "source_version",
+]
 
 # Files in the knowledge folder that are not topic files.
 RESERVED_FILES = frozenset({"glossary.yaml"})
@@ -42,111 +60,11 @@ LANGUAGE_CODES = frozenset(
 
 ENTRY_REQUIRED = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
 ENTRY_OPTIONAL = ("translations", "related", "notes")
-TRANSLATION_KEYS = ("question", "alternates", "answer")
+TRANSLATION_KEYS = ("question", "alternates", "answer", "links", "source", "reviewed")
+SOURCE_PATTERN = re.compile(r"^[0-9a-f]{8}$")
 MAX_ID_LENGTH = 60
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
-
-
-@dataclass(frozen=True)
-class Link:
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Translation:
-    question: str
-    answer: str
-    alternates: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class FaqEntry:
-    id: str
-    topic: str
-    question: str
-    alternates: tuple[str, ...]
-    answer: str
-    tags: tuple[str, ...]
-    links: tuple[Link, ...]
-    reviewed: dt.date
-    translations: dict[str, Translation] = field(default_factory=dict, hash=False)
-    related: tuple[str, ...] = ()
-    notes: str = ""
-    source: str = ""  # "company.yaml:12", for staff
-
-    @property
-    def unfinished(self) -> bool:
-        """A draft staff have not completed: a TODO answer or the `todo` tag. The bot does
-        not serve it; `kb check` warns about it."""
-        return self.answer.lstrip().upper().startswith("TODO") or "todo" in self.tags
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str  # the file's stem
-    names: dict[str, str] = field(hash=False)
-    entry_ids: tuple[str, ...] = ()
-
-    def name_in(self, lang: str, fallback: str) -> str:
-        return self.names.get(lang) or self.names.get(fallback) or self.id
-
-
-@dataclass(frozen=True)
-class Phrasing:
-    """One way of asking for an entry: its question, an alternate, or a translation of them."""
-
-    entry_id: str
-    language: str
-    text: str
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    language: str
-    topics: tuple[Topic, ...]
-    entries: tuple[FaqEntry, ...]
-    content_hash: str
-    by_id: dict[str, FaqEntry] = field(hash=False, repr=False, compare=False)
-
-    def phrasings(self) -> Iterator[Phrasing]:
-        """Every phrasing of every finished entry, grouped by entry."""
-        for e in self.entries:
-            if e.unfinished:
-                continue
-            for text in (e.question, *e.alternates):
-                yield Phrasing(e.id, self.language, text)
-            for lang, tr in e.translations.items():
-                for text in (tr.question, *tr.alternates):
-                    yield Phrasing(e.id, lang, text)
-
-    def languages(self) -> list[str]:
-        langs = {self.language}
-        for e in self.entries:
-            langs.update(e.translations)
-        return sorted(langs)
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    entry_id: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file + (f":{self.line}" if self.line else "")
-        entry = f" [{self.entry_id}]" if self.entry_id else ""
-        return f"{where}{entry}: {self.message}"
-
-
-class KnowledgeError(Exception):
-    """The knowledge base has problems; `problems` lists every one of them."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the knowledge base")
 
 
 def topic_files(directory: Path) -> list[Path]:
@@ -155,7 +73,7 @@ def topic_files(directory: Path) -> list[Path]:
 
 def content_hash(directory: Path, language: str) -> str:
     """Hash of every topic file's name and bytes (and the KB language)."""
-    digest = hashlib.sha256(f"kb-v2:{language}".encode())
+    digest = hashlib.sha256(f"kb-v3:{language}".encode())
     for path in topic_files(directory):
         digest.update(path.name.encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -175,6 +93,11 @@ def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsText
     return yaml
+
+
+def parse_topic_text(text: str) -> Any:
+    """A topic file's text parsed round-trip (with line numbers), dates left as text."""
+    return _yaml().load(text.lstrip("\ufeff"))
 
 
 def round_trip_yaml() -> YAML:
@@ -268,6 +191,8 @@ class _FileChecker:
             return ()
         links = []
         for i, item in enumerate(value):
+            title: Any
+            url: Any
             if isinstance(item, str):
                 title, url = item, item
             elif isinstance(item, dict) and set(item) <= {"title", "url"} and "url" in item:
@@ -296,7 +221,9 @@ class _FileChecker:
         self.problem(node, "reviewed" if "reviewed" in node else None, eid, f"`reviewed` {what}")
         return None
 
-    def translations(self, node: CommentedMap, eid: str) -> dict[str, Translation]:
+    def translations(
+        self, node: CommentedMap, eid: str, urls: tuple[str, ...]
+    ) -> dict[str, Translation]:
         raw = node.get("translations")
         if raw is None:
             return {}
@@ -324,9 +251,40 @@ class _FileChecker:
             question = self.text(tr, "question", eid)
             answer = self.text(tr, "answer", eid)
             alternates = self.texts(tr, "alternates", eid, 0) if "alternates" in tr else ()
+            links = self.translated_links(tr, code, eid, urls) if "links" in tr else ()
+            source = tr.get("source", "")
+            if "source" in tr and not (isinstance(source, str) and SOURCE_PATTERN.match(source)):
+                self.problem(
+                    tr,
+                    "source",
+                    eid,
+                    f"`source` of translation {code!r} must be 8 hex digits in quotes "
+                    f"(the source version `kb translations import` writes), got {source!r}",
+                )
+                source = ""
+            reviewed = self.reviewed(tr, eid) if "reviewed" in tr else None
             if question and answer:
-                result[code] = Translation(question, answer, alternates)
+                result[code] = Translation(question, answer, alternates, links, source, reviewed)
         return result
+
+    def translated_links(
+        self, tr: CommentedMap, code: str, eid: str, urls: tuple[str, ...]
+    ) -> tuple[Link, ...]:
+        links = self.links(tr, eid)
+        seen = set()
+        for i, link in enumerate(links):
+            if link.url not in urls:
+                self.problem(
+                    tr["links"],
+                    i,
+                    eid,
+                    f"translation {code!r} links to {link.url!r}, which is not one of the "
+                    "entry's links (use the same URLs, with translated titles)",
+                )
+            elif link.url in seen:
+                self.problem(tr["links"], i, eid, f"translation {code!r} repeats {link.url!r}")
+            seen.add(link.url)
+        return links
 
     def entry(self, parent: CommentedSeq, index: int, stem: str) -> FaqEntry | None:
         node = parent[index]
@@ -357,7 +315,7 @@ class _FileChecker:
         tags = self.texts(node, "tags", eid, 1)
         links = self.links(node, eid or "?")
         reviewed = self.reviewed(node, eid or "?")
-        translations = self.translations(node, eid or "?")
+        translations = self.translations(node, eid or "?", tuple(link.url for link in links))
         related = self.texts(node, "related", eid, 0) if "related" in node else ()
         notes = node.get("notes", "")
         if not isinstance(notes, str):
@@ -390,16 +348,16 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        at = data[: exc.start].count(b"\n") + 1
         problems.append(
-            Problem(name, line, None, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")
+            Problem(name, at, None, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")
         )
         return None
     try:
-        return _yaml().load(text.lstrip("\ufeff"))
+        return parse_topic_text(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        line: int | None = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(Problem(name, line, None, f"invalid YAML: {problem}"))
     except (ValueError, TypeError) as exc:  # e.g. an explicit tag on a wrong value: !!int abc
@@ -455,76 +413,6 @@ def _check_links(
                 )
 
 
-def _to_json(kb: KnowledgeBase) -> dict:
-    def entry(e: FaqEntry) -> dict:
-        return {
-            "id": e.id,
-            "topic": e.topic,
-            "question": e.question,
-            "alternates": list(e.alternates),
-            "answer": e.answer,
-            "tags": list(e.tags),
-            "links": [[link.title, link.url] for link in e.links],
-            "reviewed": e.reviewed.isoformat(),
-            "translations": {
-                lang: [t.question, t.answer, list(t.alternates)]
-                for lang, t in e.translations.items()
-            },
-            "related": list(e.related),
-            "notes": e.notes,
-            "source": e.source,
-        }
-
-    return {
-        "language": kb.language,
-        "content_hash": kb.content_hash,
-        "topics": [[t.id, t.names, list(t.entry_ids)] for t in kb.topics],
-        "entries": [entry(e) for e in kb.entries],
-    }
-
-
-def _from_json(data: dict) -> KnowledgeBase:
-    entries = tuple(
-        FaqEntry(
-            id=e["id"],
-            topic=e["topic"],
-            question=e["question"],
-            alternates=tuple(e["alternates"]),
-            answer=e["answer"],
-            tags=tuple(e["tags"]),
-            links=tuple(Link(title, url) for title, url in e["links"]),
-            reviewed=dt.date.fromisoformat(e["reviewed"]),
-            translations={
-                lang: Translation(q, a, tuple(alts))
-                for lang, (q, a, alts) in e["translations"].items()
-            },
-            related=tuple(e["related"]),
-            notes=e["notes"],
-            source=e["source"],
-        )
-        for e in data["entries"]
-    )
-    topics = tuple(Topic(tid, names, tuple(ids)) for tid, names, ids in data["topics"])
-    return KnowledgeBase(
-        data["language"], topics, entries, data["content_hash"], {e.id: e for e in entries}
-    )
-
-
-def _read_cache(path: Path, digest: str) -> KnowledgeBase | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("content_hash") == digest:
-            return _from_json(data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("ignoring unreadable knowledge cache %s: %s", path, exc)
-    return None
-
-
-def _write_cache(path: Path, kb: KnowledgeBase) -> None:
-    data = _to_json(kb)
-    write_cache(path, lambda f: json.dump(data, f, ensure_ascii=False), text=True)
-
-
 def load_knowledge(
     directory: Path, language: str = "en", cache_dir: Path | None = None
 ) -> KnowledgeBase:
@@ -542,7 +430,7 @@ def load_knowledge(
     digest = content_hash(directory, language)
     cache = Path(cache_dir) / f"knowledge-{digest[:32]}.json" if cache_dir else None
     if cache is not None and cache.is_file():
-        cached = _read_cache(cache, digest)
+        cached = read_cache(cache, digest)
         if cached is not None:
             return cached
     problems: list[Problem] = []
@@ -564,5 +452,5 @@ def load_knowledge(
         by_id={e.id: e for e in entries},
     )
     if cache is not None:
-        _write_cache(cache, kb)
+        write_kb_cache(cache, kb)
     return kb

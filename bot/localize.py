@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.config import TranslationConfig
-from bot.knowledge import FaqEntry, KnowledgeBase, Phrasing, Topic
+from bot.knowledge import FaqEntry, KnowledgeBase, Link, Phrasing, Topic
 from bot.segments import Glossary
 from bot.translation import MachineTranslator, source_hash
 
@@ -30,6 +30,7 @@ ANSWER, PHRASING, TOPIC, MESSAGE = "answer", "phrasing", "topic", "message"
 class Text:
     text: str
     source: str  # original | curated | machine | source
+    stale: str | None = None  # an outdated curated translation shown below the source text
 
 
 class Localizer:
@@ -93,7 +94,7 @@ class Localizer:
     def translate(self, text: str, lang: str, kind: str) -> str | None:
         """A machine translation of a knowledge-base text, from the cache or made now."""
         found = self.cached(text, lang)
-        if found is not None or not self.can_translate(lang):
+        if found is not None or self.translator is None or not self.can_translate(lang):
             return found
         result = self.translator.translate(text, self.kb.language, lang, self.glossary)
         if result is None:
@@ -115,18 +116,29 @@ class Localizer:
     # What the user reads ----------------------------------------------------------------
 
     def answer(self, entry: FaqEntry, lang: str, live: bool = False) -> Text:
+        """A curated translation made from an older source text (stale) is never served as
+        current: a machine translation of the current text is, else the current source
+        text, with the outdated translation (`stale`) for the adapter to show marked."""
         if lang == self.kb.language:
             return Text(entry.answer, ORIGINAL)
-        if lang in entry.translations:
+        if lang in entry.translations and not entry.stale(lang):
             return Text(entry.translations[lang].answer, CURATED)
         machine = (
             self.translate(entry.answer, lang, ANSWER) if live else self.cached(entry.answer, lang)
         )
         if machine is not None:
             return Text(machine, MACHINE)
-        return Text(entry.answer, SOURCE)
+        outdated = entry.translations.get(lang)
+        return Text(entry.answer, SOURCE, outdated.answer if outdated else None)
+
+    def links(self, entry: FaqEntry, lang: str) -> tuple[Link, ...]:
+        """The entry's links, titled in `lang` by its current curated translation."""
+        return entry.link_titles(lang)
 
     def question(self, entry: FaqEntry, lang: str) -> str:
+        if lang in entry.translations and entry.stale(lang):
+            machine = self.cached(entry.question, lang)
+            return machine or entry.translations[lang].question
         if lang in entry.translations:
             return entry.translations[lang].question
         if lang != self.kb.language:
@@ -158,7 +170,7 @@ class Localizer:
         extra: dict[str, list[Phrasing]] = {}
         for entry in self.kb.entries:
             for lang in self.versions:
-                if lang in entry.translations:
+                if lang in entry.translations and not entry.stale(lang):
                     continue
                 for text in (entry.question, *entry.alternates):
                     machine = self.cached(text, lang)
@@ -172,7 +184,7 @@ class Localizer:
         targets = [lang for lang in (langs or self.languages()) if self.can_translate(lang)]
         for lang in targets:
             for entry in self.kb.entries:
-                if lang in entry.translations:
+                if lang in entry.translations and not entry.stale(lang):
                     continue
                 todo.append((entry.answer, lang, ANSWER))
                 todo += [(t, lang, PHRASING) for t in (entry.question, *entry.alternates)]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
+from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
 
@@ -137,6 +138,8 @@ class Report:
     text_sources: tuple[tuple[str, int], ...]  # (original|curated|machine|source, answers)
     stale_entries: tuple[StaleEntry, ...]  # oldest review first
     kb_loaded: bool
+    # curated translations made from an older text of their entry (bot/kbstats.py)
+    stale_translations: tuple[StaleTranslation, ...] = ()
 
     @property
     def helpful_rate(self) -> float | None:
@@ -401,6 +404,7 @@ def build_report(
         text_sources=tuple(map(tuple, sources)),
         stale_entries=tuple(_stale(kb, now.date(), review_age_days)),
         kb_loaded=kb is not None,
+        stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
     )
 
 
@@ -467,6 +471,10 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
                 [s.entry_id, s.topic, s.question, s.reviewed.isoformat(), s.age_days]
                 for s in report.stale_entries
             ],
+        ),
+        "stale_translations": (
+            [f.name for f in fields(StaleTranslation)],
+            [list(astuple(s)) for s in report.stale_translations],
         ),
     }
 

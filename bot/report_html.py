@@ -475,6 +475,32 @@ def _stale_section(r: Report) -> str:
     )
 
 
+def _stale_translations_section(r: Report) -> str:
+    if not r.kb_loaded:
+        return ""
+    rows = [
+        [s.entry_id, s.language, s.topic, s.reviewed, s.recorded, s.current]
+        for s in r.stale_translations
+    ]
+    note = (
+        f"{len(rows)} curated translation(s) were made from an older text of their entry. "
+        "Until a translator updates them, the bot answers with the current text and a note "
+        "that the translation is being updated."
+        if rows
+        else "Every curated translation matches the current text of its entry."
+    )
+    return _section(
+        "Translations to update",
+        note,
+        _long_table(
+            ["entry", "language", "topic", "reviewed", "made from", "current"],
+            rows,
+            numeric=(),
+            user_text=(),
+        ),
+    )
+
+
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch)."""
     since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
@@ -488,6 +514,7 @@ def render_html(report: Report) -> str:
         _feedback_section(report),
         _sources_section(report),
         _stale_section(report),
+        _stale_translations_section(report),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -36,6 +36,9 @@ _VOWELS = set("aeiouyàâäéèêëîïôöùûüáíóúñ")
 _CYRILLIC_VOWELS = set("аеёиоуыэюяі")
 _LATIN_WORD = re.compile(r"^[a-z]+$")
 _CYRILLIC_WORD = re.compile(r"^[а-яёії]+$")
+# Longest phrase, in tokens (normalising splits kana, Hangul and Han into one token each:
+# ありがとうございます is 10).
+MAX_PHRASE_TOKENS = 12
 
 
 @cache
@@ -58,7 +61,7 @@ def _strip_phrases(key: str) -> tuple[str | None, str]:
     i = 0
     left = []
     while i < len(words):
-        for n in range(min(5, len(words) - i), 0, -1):
+        for n in range(min(MAX_PHRASE_TOKENS, len(words) - i), 0, -1):
             intent = phrases.get(" ".join(words[i : i + n]))
             if intent:
                 found = found or intent
@@ -136,7 +139,7 @@ def classify(question: str) -> str | None:
     if not any(ch.isalpha() for ch in key):
         return EMPTY if not key or not any(ch.isdigit() for ch in key) else GIBBERISH
     words = key.split()
-    if len(words) <= 6:
+    if len(words) <= MAX_PHRASE_TOKENS:
         intent, rest = _strip_phrases(key)
         if intent and not rest:
             return intent

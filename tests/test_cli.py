@@ -105,10 +105,17 @@ def test_kb_stats(cli):
     stats = json.loads(result.stdout)
     assert stats["entries"] == 4
     assert {t["topic"]: t["entries"] for t in stats["topics"]} == {"money": 2, "people": 2}
-    assert stats["translations"]["zh"] == {"entries": 2, "share": 0.5}
-    assert stats["translations"]["ru"] == {"entries": 0, "share": 0.0}
+    assert stats["translations"]["zh"] == {
+        "entries": 2,
+        "share": 0.5,
+        "stale": 0,
+        "unversioned": 2,
+        "phrasings_per_entry": {"min": 1, "median": 1.5},
+    }
+    assert stats["translations"]["ru"]["entries"] == 0
+    assert stats["phrasings_per_entry"] == {"min": 3, "median": 3}
     table = cli("kb", "stats", "--kb", str(SMALL_KB))
-    assert "zh            2 / 4 (50%)" in table.stdout
+    assert "zh                2/4 (50%)      0           2  1, 1.5" in table.stdout
 
 
 def test_chat_conversation_with_suggestion_choice(cli):

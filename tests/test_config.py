@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import messages
 from bot.config import (
     TOKEN_ENV,
     Config,
@@ -19,6 +20,9 @@ from bot.config import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+# The languages the sentence encoder understands: supported by default, each with curated words.
+ENCODER_LANGUAGES = ("en", "zh", "ru", "ar", "fr", "es", "de", "it", "ja", "ko", "nl", "pl", "pt")
+ENCODER_LANGUAGES += ("th", "tr")
 
 
 def config_error(path: Path) -> str:
@@ -46,7 +50,7 @@ def test_defaults_without_a_file(tmp_path, monkeypatch):
     assert config.matching.answer_threshold == 0.30
     assert config.matching.suggest_threshold == 0.10
     assert config.languages == LanguagesConfig()
-    assert config.languages.supported == ("en", "zh", "ru", "ar", "fr", "es")
+    assert config.languages.supported == ENCODER_LANGUAGES
     assert config.telegram == TelegramConfig()
     assert config.storage == StorageConfig(database=base / "data" / "bot.db", retention_days=365)
     assert config.token is None
@@ -69,7 +73,7 @@ def test_repository_config_loads():
     assert config.matching.classifier_threshold == 0.70
     assert config.matching.min_similarity == 0.45
     assert config.matching.max_suggestions == 3
-    assert config.languages.supported == ("en", "zh", "ru", "ar", "fr", "es")
+    assert config.languages.supported == ENCODER_LANGUAGES
     assert config.languages.min_confidence == 0.80
     assert config.telegram.staff_chat_id == 0
     assert config.telegram.staff_user_ids == ()
@@ -318,3 +322,7 @@ def test_the_second_encoder_can_be_turned_off_for_one_run(tmp_path):
         load_config(path, environ={"FAQ_BOT_SECOND_ENCODER": "bert"})
     with pytest.raises(ConfigError, match="second_weight"):
         load_config(write_config(tmp_path, "[matching]\nsecond_weight = 1.5\n"), environ={})
+
+
+def test_every_default_language_has_curated_words():
+    assert sorted(ENCODER_LANGUAGES) == messages.available()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -19,7 +20,9 @@ from bot import curation
 from bot.cli.common import Since
 from bot.cli.unanswered import unanswered
 from bot.knowledge import ID_PATTERN, MAX_ID_LENGTH, load_knowledge
+from bot.normalize import normalize
 from bot.storage import Storage
+from tests.conftest import SMALL_KB
 
 CAR = [
     ("how do I register a car", "en"),
@@ -188,16 +191,20 @@ def test_add_alternates_refuses_without_writing(small_kb_dir):
     before = snapshot(small_kb_dir)
     with pytest.raises(curation.UnknownEntryError, match="did you mean bank-account"):
         curation.add_alternates(small_kb_dir, "bank-acount", ["a new question"])
+    assert snapshot(small_kb_dir) == before
+
+
+def test_add_alternates_keeps_a_files_own_list_indentation(small_kb_dir):
     odd = small_kb_dir / "people.yaml"
-    odd.write_text(
-        odd.read_text(encoding="utf-8").replace("\n      - ", "\n    - "), encoding="utf-8"
-    )  # valid, but a dump would indent the lists again
-    load_knowledge(small_kb_dir)
-    changed = snapshot(small_kb_dir)
-    with pytest.raises(curation.CurationError, match="reformat"):
-        curation.add_alternates(small_kb_dir, "office-hours", ["when do you close"])
-    assert snapshot(small_kb_dir) == changed
-    assert changed["money.yaml"] == before["money.yaml"]
+    text = odd.read_text(encoding="utf-8").replace("\n      - ", "\n    - ")
+    odd.write_text(text, encoding="utf-8")
+    curation.add_alternates(small_kb_dir, "office-hours", ["when do you close"])
+    after = odd.read_text(encoding="utf-8")
+    old, new = text.split("\n"), after.split("\n")
+    assert len(new) == len(old) + 1
+    added = [line for line in new if line not in old]
+    assert added == ["    - when do you close"]  # the file's own style, not a reformat
+    assert "when do you close" in load_knowledge(small_kb_dir).by_id["office-hours"].alternates
 
 
 @pytest.mark.parametrize(
@@ -467,3 +474,23 @@ def test_meaning_clusterer_groups_the_report_across_languages(encoder):
     ]
     only_two = meaning_clusterer(encoder, limit=1)(items)
     assert len(only_two) == 3  # past the limit, wordings are grouped by text only
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1)
+)
+@example("what\x85next")
+def test_any_asked_question_becomes_an_alternate_as_asked(tmp_path_factory, question):
+    kb_dir = tmp_path_factory.mktemp("kb") / "kb"
+    shutil.copytree(SMALL_KB, kb_dir)
+    before = load_knowledge(kb_dir).by_id["office-hours"]
+    known = {normalize(p) for p in (before.question, *before.alternates)}
+    curation.add_alternates(kb_dir, "office-hours", [question])
+    entry = load_knowledge(kb_dir).by_id["office-hours"]
+    if normalize(question) and normalize(question) not in known:
+        assert entry.alternates == (*before.alternates, question.strip())
+    else:
+        assert entry.alternates == before.alternates

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.config import Config
 from bot.language import Detection, LanguageDetector
 
 SUPPORTED = ("en", "zh", "ru", "ar", "fr", "es")
@@ -173,3 +174,25 @@ def test_loanwords_and_acronyms_do_not_blur_a_latin_script_language(language, te
 
 def test_a_latin_message_of_only_acronyms_stays_unsure():
     assert DETECTOR.detect("WFOE VAT").confidence < 0.8
+
+
+ALL_DEFAULT = LanguageDetector(Config().languages.supported)  # all fifteen
+NEW_SENTENCES = [
+    ("de", "Wie eröffne ich ein Geschäftskonto für meine Firma in China?"),
+    ("de", "Brauche ich eine Arbeitserlaubnis, um ausländische Mitarbeiter einzustellen?"),
+    ("it", "Come apro un conto bancario aziendale per la mia società?"),
+    ("nl", "Hoe open ik een zakelijke bankrekening voor mijn bedrijf?"),
+    ("pl", "Jak otworzyć konto bankowe dla mojej firmy w Chinach?"),
+    ("pt", "Como abro uma conta bancária para a minha empresa na China?"),
+    ("tr", "Şirketim için Çin'de nasıl banka hesabı açarım?"),
+    ("ja", "会社の銀行口座はどうやって開設しますか？"),
+    ("ko", "회사 은행 계좌는 어떻게 개설하나요?"),
+    ("th", "จะเปิดบัญชีธนาคารของบริษัทในจีนได้อย่างไร"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), NEW_SENTENCES + SENTENCES[:13])
+def test_every_default_language_is_detected_among_all_fifteen(lang, text):
+    found = ALL_DEFAULT.detect(text)
+    assert found.language == lang
+    assert found.confidence >= 0.8

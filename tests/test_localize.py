@@ -10,8 +10,10 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from bot import kbedit
 from bot.answering import build_answerer
 from bot.cli import main
+from bot.knowledge import load_knowledge
 from bot.localize import CURATED, MACHINE, SOURCE
 from bot.storage import Storage
 from bot.translation import MachineTranslator
@@ -91,7 +93,7 @@ def test_live_translation_is_marked_cached_and_then_served_from_the_cache(setup)
         live = answerer.ask("What is a fapiao?", lang="de", live=True)
         assert live.text_source == MACHINE
         assert "AMTLICHE STEUER RECHNUNG" in live.answer
-        assert live.reply.startswith("(machine translation)")
+        assert live.reply.startswith("(maschinelle Übersetzung)")  # the frame: curated German
         [row] = storage.translations("de")
         assert (row["kind"], row["model"]) == ("answer", "en-de@1.0")
         again = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="de")
@@ -119,7 +121,7 @@ def test_kb_translate_fills_the_cache_once_and_only_changed_texts_again(setup, t
     with Storage.open(setup.storage.database) as storage:
         rows = storage.translations("de")
     kinds = {r["kind"] for r in rows}
-    assert kinds == {"answer", "phrasing", "topic", "message"}
+    assert kinds == {"answer", "phrasing", "topic"}  # German has curated words of its own
     texts = {r["source"]: r["text"] for r in rows}
     assert texts["What is a fapiao?"] == "Was ist ein FAPIAO-DE?"
 
@@ -139,9 +141,24 @@ def test_machine_phrasings_and_messages_after_kb_translate(setup, tmp_path):
     assert "Was ist ein FAPIAO-DE?" in answerer.matcher.texts  # machine phrasings feed the matcher
     a = answerer.ask("Was ist ein FAPIAO-DE?", lang="de")
     assert a.id == "fapiao" and a.text_source == MACHINE
-    assert answerer.localizer.message("de", "greeting") != answerer.localizer.message(
-        "en", "greeting"
-    )  # the bot's own words, machine-translated for German
+    assert answerer.localizer.message("de", "greeting").startswith("Guten Tag!")  # curated
+
+
+def test_the_bots_words_are_machine_translated_for_a_language_without_a_locale(
+    setup, tmp_path, packages
+):
+    MachineTranslator(setup.translation.packages_dir).install_file(
+        packages("en", "vi", {"Hello!": "Xin chào!"}, with_splitter=False)
+    )
+    vi = replace(
+        setup, languages=replace(setup.languages, supported=(*setup.languages.supported, "vi"))
+    )
+    result = cli(vi, tmp_path, "kb", "translate", "--lang", "vi")
+    assert result.exit_code == 0, result.output
+    with Storage.open(vi.storage.database) as storage:
+        assert "message" in {r["kind"] for r in storage.translations("vi")}
+        answerer = build_answerer(vi, storage=storage)
+    assert answerer.localizer.message("vi", "greeting").startswith("Xin chào!")
 
 
 def test_translating_opens_no_socket(setup, tmp_path, monkeypatch):
@@ -218,6 +235,26 @@ def test_export_review_import_round_trip_keeps_comments(setup, tmp_path):
     assert a.answer == "Ein Fapiao ist die amtliche Steuerrechnung in China."
 
 
+def test_a_stale_curated_translation_is_exported_for_review_again(setup, tmp_path):
+    edit = kbedit.stage(setup.knowledge.dir)
+    old = {"question": "Was ist ein Fapiao?", "answer": "Alt.", "source": "0badc0de"}
+    edit.file("money.yaml").set_translation("fapiao", "de", old)
+    edit.commit()
+    assert cli(setup, tmp_path, "kb", "translate").exit_code == 0
+    out = tmp_path / "review.yaml"
+    cli(setup, tmp_path, "kb", "translations", "export", "--lang", "de", "--out", str(out))
+    review = YAML(typ="safe").load(out.read_text())
+    [item] = [e for e in review["entries"] if e["id"] == "fapiao"]
+    item["reviewed"] = True
+    yaml = YAML()
+    with out.open("w") as f:
+        yaml.dump(review, f)
+    imported = cli(setup, tmp_path, "kb", "translations", "import", str(out))
+    assert imported.exit_code == 0, imported.output
+    entry = load_knowledge(setup.knowledge.dir).by_id["fapiao"]
+    assert not entry.stale("de") and entry.translations["de"].answer == item["answer"]
+
+
 def test_import_that_would_break_the_kb_writes_nothing(setup, tmp_path):
     review = tmp_path / "review.yaml"
     review.write_text(
@@ -227,7 +264,7 @@ def test_import_that_would_break_the_kb_writes_nothing(setup, tmp_path):
     before = (setup.knowledge.dir / "money.yaml").read_text()
     result = cli(setup, tmp_path, "kb", "translations", "import", str(review))
     assert result.exit_code == 1
-    assert "would not validate" in result.output
+    assert "`question` must be non-empty text" in result.output
     assert (setup.knowledge.dir / "money.yaml").read_text() == before
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
@@ -12,7 +13,24 @@ import bot
 from bot.messages import available, has_locale, language_name, text
 
 LOCALES = Path(bot.__file__).resolve().parent / "locales"
-LANGUAGES = ("en", "zh", "ru", "ar", "fr", "es")
+# Every language the sentence encoder understands has curated words.
+LANGUAGES = (
+    "ar",
+    "de",
+    "en",
+    "es",
+    "fr",
+    "it",
+    "ja",
+    "ko",
+    "nl",
+    "pl",
+    "pt",
+    "ru",
+    "th",
+    "tr",
+    "zh",
+)
 
 
 def read_locale(lang: str) -> dict:
@@ -43,6 +61,22 @@ def test_locale_values_have_the_same_placeholders_as_english(lang):
             assert placeholders(other[key]) == placeholders(value), key
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_locale_keeps_commands_and_markup(lang):
+    english, other = read_locale("en"), read_locale(lang)
+    for key, value in english.items():
+        if isinstance(value, str):
+            assert re.findall(r"/[a-z]+(?: on| off)?", other[key]) == re.findall(
+                r"/[a-z]+(?: on| off)?", value
+            ), key
+            assert other[key].count("\n") == value.count("\n"), key
+
+
+def test_every_locale_names_every_locale_language():
+    for lang in LANGUAGES:
+        assert sorted(read_locale(lang)["language_names"]) == sorted(LANGUAGES), lang
+
+
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
 def test_locale_is_translated(lang):
     english, other = read_locale("en"), read_locale(lang)
@@ -65,7 +99,7 @@ def test_text_fills_placeholders():
     assert "{" not in filled
 
 
-@pytest.mark.parametrize("lang", ["de", "pt", "xx", ""])
+@pytest.mark.parametrize("lang", ["vi", "uk", "xx", ""])
 def test_text_falls_back_to_english(lang):
     assert not has_locale(lang)
     assert text(lang, "thanks") == read_locale("en")["thanks"]
@@ -85,8 +119,10 @@ def test_has_locale():
         ("es", "fr", "espagnol"),
         ("ar", "es", "árabe"),
         ("fr", "ar", "الفرنسية"),
-        ("fr", "de", "French"),  # no German locale: English names
-        ("de", "en", "de"),  # no name known: the code itself
+        ("fr", "de", "Französisch"),
+        ("en", "ja", "英語"),
+        ("fr", "vi", "French"),  # no Vietnamese locale: English names
+        ("vi", "en", "vi"),  # no name known: the code itself
     ],
 )
 def test_language_name(lang, in_lang, name):

@@ -243,6 +243,32 @@ def test_text_sources_and_stale_entries(result):
     ]
 
 
+def test_stale_translations_are_listed(db_path, small_kb_dir, tmp_path):
+    money = small_kb_dir / "money.yaml"
+    text = money.read_text(encoding="utf-8")
+    entry = load_knowledge(small_kb_dir).by_id["fapiao"]
+    text = text.replace(  # the zh translation records the version it was made from
+        "        answer: 发票是中国官方的税务凭证，通过税务系统开具。\n",
+        f"        answer: 发票是中国官方的税务凭证，通过税务系统开具。\n"
+        f"        source: {entry.version}\n        reviewed: 2026-11-03\n",
+    )
+    money.write_text(text, encoding="utf-8")
+    fresh = build_report(db_path, load_knowledge(small_kb_dir), since=SINCE, now=NOW)
+    assert fresh.stale_translations == ()
+    assert "Every curated translation matches" in render_html(fresh)
+    money.write_text(text.replace("issued through the tax system", "issued online"), "utf-8")
+    kb = load_knowledge(small_kb_dir)
+    report = build_report(db_path, kb, since=SINCE, now=NOW)
+    [stale] = report.stale_translations
+    assert (stale.entry_id, stale.language, stale.reviewed) == ("fapiao", "zh", "2026-11-03")
+    assert (stale.recorded, stale.current) == (entry.version, kb.by_id["fapiao"].version)
+    assert "Translations to update" in render_html(report)
+    write_csv(report, tmp_path / "csv")
+    lines = (tmp_path / "csv" / "stale_translations.csv").read_text(encoding="utf-8").split()
+    assert lines[0] == "entry_id,language,topic,recorded,current,reviewed,where"
+    assert lines[1].startswith(f"fapiao,zh,money,{entry.version},")
+
+
 def test_without_kb(db_path):
     report = build_report(db_path, None, since=SINCE, now=NOW)
     assert report.top_entries[0].question == "" and report.stale_entries == ()
@@ -321,6 +347,7 @@ def test_csv_tables(result, tmp_path):
             "entry_feedback",
             "text_sources",
             "stale_entries",
+            "stale_translations",
         )
     )
 
@@ -395,7 +422,7 @@ def test_cli_writes_the_page_and_csv(config, tmp_path):
         obj=config,
     )
     assert result.exit_code == 0, result.output
-    assert "1 question from" in result.output and "Wrote 8 CSV files" in result.output
+    assert "1 question from" in result.output and "Wrote 9 CSV files" in result.output
     assert "What is a fapiao?" in out.read_text(encoding="utf-8")
     with (folder / "top_entries.csv").open(encoding="utf-8") as f:
         assert list(csv.reader(f))[1][:3] == ["fapiao", "What is a fapiao?", "1"]

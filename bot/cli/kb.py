@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
-import tempfile
-from collections import Counter
 from pathlib import Path
 
 import click
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from bot.answering import glossary_key, load_glossary, machine_translator
 from bot.cli.common import KB_OPTION, open_storage, problems_message
 from bot.config import Config
+from bot.kbedit import EditError
+from bot.kbimport import import_translations
+from bot.kbstats import knowledge_stats, stale_translations
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, round_trip_yaml
 from bot.localize import Localizer
 from bot.normalize import normalize
@@ -38,6 +39,8 @@ def _load(config: Config, kb_dir: Path | None) -> KnowledgeBase:
 @click.pass_obj
 def check(config: Config, kb_dir: Path | None) -> None:
     """Validate every topic file and the glossary; list all problems, exit 1 if any.
+    Warnings (exit 0): unfinished drafts, stale translations (made from an older text of
+    their entry), phrasings shared by several entries.
 
     Example: python -m bot kb check --kb knowledge/
     """
@@ -67,37 +70,21 @@ def _warnings(base: KnowledgeBase) -> list[str]:
     owners: dict[str, set[str]] = {}
     for p in base.phrasings():
         owners.setdefault(normalize(p.text), set()).add(p.entry_id)
-    return drafts + [
-        f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
-        for key, ids in owners.items()
-        if len(ids) > 1
+    stale = [
+        f"{s.where} [{s.entry_id}]: the {s.language} translation was made from an older text "
+        f"(source {s.recorded}, now {s.current}): the bot serves the current text until a "
+        "person updates the translation and its `source`"
+        for s in stale_translations(base)
     ]
-
-
-def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
-    per_topic = Counter(e.topic for e in base.entries)
-    langs = sorted(set(languages) | set(base.languages()) - {base.language})
-    total = len(base.entries)
-    coverage = {}
-    for lang in langs:
-        if lang == base.language:
-            continue
-        done = sum(1 for e in base.entries if lang in e.translations)
-        coverage[lang] = {"entries": done, "share": round(done / total, 3) if total else 0.0}
-    return {
-        "entries": total,
-        "phrasings": sum(1 for _ in base.phrasings()),
-        "language": base.language,
-        "topics": [
-            {
-                "topic": t.id,
-                "name": t.name_in(base.language, base.language),
-                "entries": per_topic[t.id],
-            }
-            for t in base.topics
-        ],
-        "translations": coverage,
-    }
+    return (
+        drafts
+        + stale
+        + [
+            f"the phrasing {key!r} belongs to several entries: {', '.join(sorted(ids))}"
+            for key, ids in owners.items()
+            if len(ids) > 1
+        ]
+    )
 
 
 @kb.command()
@@ -105,11 +92,12 @@ def _stats(base: KnowledgeBase, languages: tuple[str, ...]) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_obj
 def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
-    """Entries per topic and curated translation coverage per language.
+    """Entries per topic; per language: curated translations, stale ones (made from an
+    older source text), ones without a recorded source version, and phrasings per entry.
 
     Example: python -m bot kb stats --json
     """
-    figures = _stats(_load(config, kb_dir), config.languages.supported)
+    figures = knowledge_stats(_load(config, kb_dir), config.languages.supported)
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
@@ -117,13 +105,25 @@ def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
         f"{figures['entries']} entries, {figures['phrasings']} phrasings, "
         f"written in {figures['language']}\n"
     )
-    click.echo(f"{'topic':<20} {'name':<32} entries")
+    click.echo(f"{'topic':<20} {'name':<32} entries  names in")
     for row in figures["topics"]:
-        click.echo(f"{row['topic']:<20} {row['name']:<32} {row['entries']:>7}")
-    click.echo(f"\n{'language':<10} curated translations")
+        names = ", ".join(row["names"])
+        click.echo(f"{row['topic']:<20} {row['name']:<32} {row['entries']:>7}  {names}")
+    spread = figures["phrasings_per_entry"]
+    click.echo(
+        f"\n{'language':<10} {'curated':>16} {'stale':>6} {'no version':>11}  "
+        "phrasings per entry (min, median)"
+    )
+    click.echo(
+        f"{figures['language']:<10} {'(source)':>16} {'':>6} {'':>11}  "
+        f"{spread['min']}, {spread['median']:g}"
+    )
     for lang, row in figures["translations"].items():
+        share = f"{row['entries']}/{figures['entries']} ({row['share'] * 100:.0f}%)"
+        spread = row["phrasings_per_entry"]
         click.echo(
-            f"{lang:<10} {row['entries']:>4} / {figures['entries']} ({row['share'] * 100:.0f}%)"
+            f"{lang:<10} {share:>16} {row['stale']:>6} {row['unversioned']:>11}  "
+            + (f"{spread['min']}, {spread['median']:g}" if row["entries"] else "-")
         )
 
 
@@ -191,7 +191,7 @@ def translate(config: Config, kb_dir: Path | None, langs: tuple[str, ...]) -> No
 
 @kb.group()
 def translations() -> None:
-    """Review machine translations and promote them to curated ones."""
+    """Curated translations: review machine ones (export), import reviewed or translated files."""
 
 
 @translations.command("export")
@@ -200,15 +200,16 @@ def translations() -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="File to write (default: stdout).")
 @click.pass_obj
 def export(config: Config, kb_dir: Path | None, lang: str, out: Path | None) -> None:
-    """Write the cached machine translations for LANG to a YAML file for staff review.
+    """Write the cached machine translations for LANG to a YAML file for staff review
+    (entries without a curated translation, or whose curated one is stale).
 
     Example: python -m bot kb translations export --lang ru --out review-ru.yaml
     """
     localizer = _localizer(config, kb_dir)
     items = []
     for entry in localizer.kb.entries:
-        if lang in entry.translations:
-            continue
+        if lang in entry.translations and not entry.stale(lang):
+            continue  # curated and current: nothing to review
         question = localizer.cached(entry.question, lang)
         answer = localizer.cached(entry.answer, lang)
         if question is None or answer is None:
@@ -250,65 +251,29 @@ def _yaml() -> YAML:
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.pass_obj
 def import_(config: Config, kb_dir: Path | None, file: Path) -> None:
-    """Promote the entries marked `reviewed: true` in FILE to curated translations in the
-    topic files (comments, order and formatting kept). Nothing is written unless the
-    knowledge base still validates afterwards.
+    """Write the entries marked `reviewed: true` in FILE (a translator's file, or one made
+    by `export`) as curated translations into the topic files, with translated link titles
+    and topic names; each is stamped with the source version it translates and today's
+    review date. Only the lines of what changes are written, and nothing is written unless
+    the whole knowledge base still validates.
 
     Example: python -m bot kb translations import review-ru.yaml
     """
     folder = Path(kb_dir or config.knowledge.dir)
-    base = _load(config, folder)
-    review = YAML(typ="safe").load(file.read_text(encoding="utf-8")) or {}
-    lang = review.get("language")
-    if not isinstance(lang, str) or not isinstance(review.get("entries"), list):
-        raise click.ClickException(f"{file}: not an export file (needs language and entries)")
-    chosen = [e for e in review["entries"] if isinstance(e, dict) and e.get("reviewed") is True]
-    unknown = [str(e.get("id")) for e in chosen if e.get("id") not in base.by_id]
-    if unknown:
-        raise click.ClickException(f"{file}: unknown entry id(s): {', '.join(unknown)}")
-    by_file: dict[str, list[dict]] = {}
-    for item in chosen:
-        by_file.setdefault(base.by_id[item["id"]].source.rsplit(":", 1)[0], []).append(item)
-    with tempfile.TemporaryDirectory() as tmp:
-        staged = Path(tmp) / "kb"
-        shutil.copytree(folder, staged)
-        for name, items in by_file.items():
-            _write_translations(staged / name, lang, items)
-        try:
-            load_knowledge(staged, base.language)
-        except KnowledgeError as exc:
-            raise click.ClickException(
-                "not imported, the result would not validate:\n" + problems_message(exc)
-            ) from exc
-        for name in by_file:
-            shutil.copyfile(staged / name, folder / name)
+    try:
+        review = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
+    except (YAMLError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: not readable YAML: {exc}") from exc
+    try:
+        result = import_translations(folder, review, config.knowledge.language)
+    except KnowledgeError as exc:
+        raise click.ClickException(problems_message(exc)) from exc
+    except EditError as exc:
+        raise click.ClickException(f"{file}: not imported: {exc}") from exc
+    for what in result.unknown:
+        click.echo(f"warning: {file}: skipped {what}: not in the knowledge base", err=True)
     click.echo(
-        f"{len(chosen)} reviewed translation(s) into {lang} imported into "
-        f"{len(by_file)} file(s); {len(review['entries']) - len(chosen)} left out."
+        f"{len(result.imported)} reviewed translation(s) into {result.language} and "
+        f"{result.topics} topic name(s) imported into {result.files} file(s); "
+        f"{result.left_out} left out (not `reviewed: true`)."
     )
-
-
-def _write_translations(path: Path, lang: str, items: list[dict]) -> None:
-    yaml = _yaml()
-    data = yaml.load(path.read_text(encoding="utf-8"))
-    nodes = {node.get("id"): node for node in data["entries"]}
-    for item in items:
-        node = nodes[item["id"]]
-        if "translations" not in node:
-            node["translations"] = {}
-        block = {"question": str(item["question"]).strip()}
-        alternates = [str(a).strip() for a in item.get("alternates") or [] if str(a).strip()]
-        if alternates:
-            block["alternates"] = alternates
-        block["answer"] = _literal(str(item["answer"]))
-        node["translations"][lang] = block
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    path.write_text(stream.getvalue(), encoding="utf-8")
-
-
-def _literal(text: str):
-    from ruamel.yaml.scalarstring import LiteralScalarString
-
-    text = text.strip() + "\n"
-    return LiteralScalarString(text) if "\n" in text.strip() or len(text) > 80 else text.strip()

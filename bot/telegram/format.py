@@ -33,6 +33,8 @@ LANGUAGE_NAMES = {  # each language's name in itself, for the picker
     "vi": "Tiếng Việt",
     "th": "ไทย",
     "uk": "Українська",
+    "nl": "Nederlands",
+    "pl": "Polski",
 }
 
 

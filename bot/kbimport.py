@@ -1,0 +1,130 @@
+"""Curated translations into the topic files: `kb translations import FILE`.
+
+FILE is a translator's file (the format is in docs/knowledge-format.md): `language`,
+optional `topics` (topic file stem -> translated topic name) and `entries`, each with the
+entry's `id`, `reviewed: true` (only those are imported), `question`, `alternates`,
+`answer` and `links` (translated titles, in the order of the entry's links). Each imported
+translation is stamped with the source version it translates and today's review date, and
+written through the topic-file editor (only its own lines change; validated first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot import kbedit
+from bot.knowledge import LANGUAGE_CODES, FaqEntry, load_knowledge
+
+
+class TranslationImportError(kbedit.EditError):
+    """The translation file cannot be imported as it is; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    language: str
+    imported: tuple[str, ...]  # entry ids
+    left_out: int  # entries not marked `reviewed: true`
+    topics: int  # topic names set
+    files: int  # topic files written
+    unknown: tuple[str, ...] = ()  # entry ids and topics not in the knowledge base: skipped
+
+
+def _text(item: dict, key: str, where: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise TranslationImportError(f"{where}: `{key}` must be non-empty text")
+    return value.strip()
+
+
+def _links(item: dict, entry: FaqEntry, where: str) -> list[dict[str, str]]:
+    titles = item.get("links") or []
+    if not isinstance(titles, list):
+        raise TranslationImportError(f"{where}: `links` must be a list of translated titles")
+    if not titles:
+        return []
+    if len(titles) != len(entry.links):
+        raise TranslationImportError(
+            f"{where}: {len(titles)} link title(s) for the entry's {len(entry.links)} link(s); "
+            "give one translated title per link, in the entry's order"
+        )
+    result = []
+    for title, link in zip(titles, entry.links, strict=True):
+        if isinstance(title, dict):  # {title, url} also accepted, if the URL is the same
+            if title.get("url") != link.url:
+                raise TranslationImportError(
+                    f"{where}: link {title.get('url')!r} is not {link.url!r}"
+                )
+            title = title.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise TranslationImportError(f"{where}: every link title must be non-empty text")
+        result.append({"title": title.strip(), "url": link.url})
+    return result
+
+
+def translation_values(item: dict, entry: FaqEntry, today: dt.date) -> dict[str, Any]:
+    """The `translations.<lang>` block written for one reviewed item."""
+    where = f"entry {entry.id!r}"
+    values: dict[str, Any] = {"question": _text(item, "question", where)}
+    raw = item.get("alternates") or []
+    if not isinstance(raw, list):
+        raise TranslationImportError(f"{where}: `alternates` must be a list")
+    alternates = [str(a).strip() for a in raw if str(a).strip()]
+    if alternates:
+        values["alternates"] = alternates
+    values["answer"] = _text(item, "answer", where)
+    links = _links(item, entry, where)
+    if links:
+        values["links"] = links
+    values["source"] = entry.version
+    values["reviewed"] = today
+    return values
+
+
+def import_translations(
+    kb_dir: Path, review: Any, kb_language: str = "en", today: dt.date | None = None
+) -> ImportResult:
+    """Write the reviewed translations (and topic names) of a translator's file. Entries
+    and topics the knowledge base does not have (yet) are skipped and listed in the result;
+    any other problem refuses the whole file."""
+    today = today or dt.date.today()
+    if not isinstance(review, dict) or not isinstance(review.get("entries", []), list):
+        raise TranslationImportError("not a translation file (needs `language` and `entries`)")
+    lang = review.get("language")
+    if not isinstance(lang, str) or lang not in LANGUAGE_CODES:
+        raise TranslationImportError(f"`language` must be an ISO 639-1 code like ru, got {lang!r}")
+    if lang == kb_language:
+        raise TranslationImportError(f"{lang!r} is the knowledge base's own language")
+    kb = load_knowledge(kb_dir, kb_language)
+    entries = review.get("entries") or []
+    reviewed = [e for e in entries if isinstance(e, dict) and e.get("reviewed") is True]
+    chosen = [e for e in reviewed if e.get("id") in kb.by_id]
+    unknown = [f"entry {e.get('id')}" for e in reviewed if e.get("id") not in kb.by_id]
+    topics = review.get("topics") or {}
+    if not isinstance(topics, dict):
+        raise TranslationImportError("`topics` must map topic file names (without .yaml) to names")
+    stems = {t.id for t in kb.topics}
+    unknown += [f"topic {stem}" for stem in topics if stem not in stems]
+    topics = {stem: name for stem, name in topics.items() if stem in stems}
+    edit = kbedit.stage(kb_dir, kb_language)
+    for item in chosen:
+        entry = kb.by_id[item["id"]]
+        edit.file_of(kb, entry.id).set_translation(
+            entry.id, lang, translation_values(item, entry, today)
+        )
+    for stem, name in topics.items():
+        if not isinstance(name, str) or not name.strip():
+            raise TranslationImportError(f"topic {stem!r}: the name must be non-empty text")
+        edit.file(f"{stem}.yaml").set_topic_name(lang, name.strip(), kb_language)
+    edit.commit()
+    return ImportResult(
+        lang,
+        tuple(item["id"] for item in chosen),
+        len(entries) - len(reviewed),
+        len(topics),
+        sum(1 for f in edit.files.values() if f.changed),
+        tuple(unknown),
+    )

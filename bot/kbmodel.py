@@ -1,0 +1,147 @@
+"""What the knowledge base is made of: entries, translations, topics, and its problems.
+
+`bot/knowledge.py` reads and validates topic files into these frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Translation:
+    question: str
+    answer: str
+    alternates: tuple[str, ...] = ()
+    links: tuple[Link, ...] = ()  # the entry's URLs with translated titles
+    source: str = ""  # source_version() of the text it translates; "" if not recorded
+    reviewed: dt.date | None = None  # when a person last reviewed it
+
+
+def _normalised(text: str) -> str:
+    lines = (" ".join(line.split()) for line in unicodedata.normalize("NFC", text).split("\n"))
+    return "\n".join(lines).strip()
+
+
+def source_version(question: str, answer: str) -> str:
+    """The short hash a translation records as `source`: 8 hex digits of the SHA-256 of
+    the normalised question, a newline and the normalised answer (Unicode NFC, runs of
+    spaces as one, each line and the whole text trimmed)."""
+    text = _normalised(question) + "\n" + _normalised(answer)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    topic: str
+    question: str
+    alternates: tuple[str, ...]
+    answer: str
+    tags: tuple[str, ...]
+    links: tuple[Link, ...]
+    reviewed: dt.date
+    translations: dict[str, Translation] = field(default_factory=dict, hash=False)
+    related: tuple[str, ...] = ()
+    notes: str = ""
+    source: str = ""  # "company.yaml:12", for staff
+
+    @property
+    def version(self) -> str:
+        """The `source` a translation of this entry's current text records."""
+        return source_version(self.question, self.answer)
+
+    def stale(self, lang: str) -> bool:
+        """The curated translation into `lang` was made from an older question or answer."""
+        tr = self.translations.get(lang)
+        return tr is not None and bool(tr.source) and tr.source != self.version
+
+    def link_titles(self, lang: str) -> tuple[Link, ...]:
+        """The entry's links, titled in `lang` where a current translation gives titles."""
+        tr = self.translations.get(lang)
+        if tr is None or not tr.links or self.stale(lang):
+            return self.links
+        titles = {link.url: link.title for link in tr.links}
+        return tuple(Link(titles.get(link.url, link.title), link.url) for link in self.links)
+
+    @property
+    def unfinished(self) -> bool:
+        """A draft staff have not completed: a TODO answer or the `todo` tag. The bot does
+        not serve it; `kb check` warns about it."""
+        return self.answer.lstrip().upper().startswith("TODO") or "todo" in self.tags
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str  # the file's stem
+    names: dict[str, str] = field(hash=False)
+    entry_ids: tuple[str, ...] = ()
+
+    def name_in(self, lang: str, fallback: str) -> str:
+        return self.names.get(lang) or self.names.get(fallback) or self.id
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """One way of asking for an entry: its question, an alternate, or a translation of them."""
+
+    entry_id: str
+    language: str
+    text: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    language: str
+    topics: tuple[Topic, ...]
+    entries: tuple[FaqEntry, ...]
+    content_hash: str
+    by_id: dict[str, FaqEntry] = field(hash=False, repr=False, compare=False)
+
+    def phrasings(self) -> Iterator[Phrasing]:
+        """Every phrasing of every finished entry, grouped by entry."""
+        for e in self.entries:
+            if e.unfinished:
+                continue
+            for text in (e.question, *e.alternates):
+                yield Phrasing(e.id, self.language, text)
+            for lang, tr in e.translations.items():
+                for text in (tr.question, *tr.alternates):
+                    yield Phrasing(e.id, lang, text)
+
+    def languages(self) -> list[str]:
+        langs = {self.language}
+        for e in self.entries:
+            langs.update(e.translations)
+        return sorted(langs)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    entry_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        entry = f" [{self.entry_id}]" if self.entry_id else ""
+        return f"{where}{entry}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge base has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the knowledge base")

@@ -1,0 +1,89 @@
+"""Figures about a knowledge base: coverage per language and translations that went stale.
+
+A curated translation records the `source` version (a short hash of the entry's question and
+answer) it was made from; when the entry's text changes, the translation is stale until a
+person updates it. `kb check` warns about stale translations, `kb stats` counts them, the
+managers' report lists them, and the bot does not serve them as current.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.knowledge import KnowledgeBase
+
+
+@dataclass(frozen=True)
+class StaleTranslation:
+    entry_id: str
+    language: str
+    topic: str
+    recorded: str  # the source version the translation was made from
+    current: str  # the entry's source version now
+    reviewed: str  # ISO date of its last review, or ""
+    where: str  # "company.yaml:12"
+
+
+def stale_translations(kb: KnowledgeBase) -> list[StaleTranslation]:
+    """Every curated translation made from an older text of its entry, by entry order."""
+    return [
+        StaleTranslation(
+            e.id,
+            lang,
+            e.topic,
+            tr.source,
+            e.version,
+            tr.reviewed.isoformat() if tr.reviewed else "",
+            e.source,
+        )
+        for e in kb.entries
+        for lang, tr in sorted(e.translations.items())
+        if e.stale(lang)
+    ]
+
+
+def _spread(counts: list[int]) -> dict:
+    if not counts:
+        return {"min": 0, "median": 0}
+    return {"min": min(counts), "median": statistics.median(counts)}
+
+
+def knowledge_stats(kb: KnowledgeBase, languages: tuple[str, ...] = ()) -> dict:
+    """Entries per topic; per language: curated entries, share, stale and unversioned
+    translations, and phrasings per translated entry (min, median)."""
+    finished = [e for e in kb.entries if not e.unfinished]
+    total = len(kb.entries)
+    per_topic = Counter(e.topic for e in kb.entries)
+    stale = Counter(s.language for s in stale_translations(kb))
+    langs = sorted((set(languages) | set(kb.languages())) - {kb.language})
+    coverage = {}
+    for lang in langs:
+        done = [e for e in kb.entries if lang in e.translations]
+        phrasings = [
+            1 + len(e.translations[lang].alternates) for e in finished if lang in e.translations
+        ]
+        coverage[lang] = {
+            "entries": len(done),
+            "share": round(len(done) / total, 3) if total else 0.0,
+            "stale": stale[lang],
+            "unversioned": sum(1 for e in done if not e.translations[lang].source),
+            "phrasings_per_entry": _spread(phrasings),
+        }
+    return {
+        "entries": total,
+        "phrasings": sum(1 for _ in kb.phrasings()),
+        "language": kb.language,
+        "phrasings_per_entry": _spread([1 + len(e.alternates) for e in finished]),
+        "topics": [
+            {
+                "topic": t.id,
+                "name": t.name_in(kb.language, kb.language),
+                "entries": per_topic[t.id],
+                "names": sorted(t.names),
+            }
+            for t in kb.topics
+        ],
+        "translations": coverage,
+    }
