@@ -7,7 +7,6 @@ draft a new entry (`new-entry`) or set them aside (`ignore`).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ import click
 
 from bot import curation
 from bot.cli.common import KB_OPTION, open_storage, problems_message
+from bot.cli.terminal import json_line, shown
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
@@ -118,7 +118,8 @@ def _load(config: Config, kb_dir: Path) -> KnowledgeBase:
 
 
 def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
-    text = " ".join(text.split())
+    """A user's question on one line of the staff terminal: controls shown escaped."""
+    text = shown(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -149,7 +150,7 @@ def list_(
         rows = _query(storage, since, lang, status, limit)
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_line(row))
         return
     if not rows:
         click.echo("No unanswered questions match.")
@@ -210,7 +211,7 @@ def clusters(
     for n, cluster in enumerate(found, 1):
         if as_json:
             click.echo(
-                json.dumps(
+                json_line(
                     {
                         "summary": cluster.summary,
                         "representative": cluster.representative,
@@ -224,8 +225,7 @@ def clusters(
                                 cluster.ids, cluster.item_languages, cluster.questions, strict=True
                             )
                         ],
-                    },
-                    ensure_ascii=False,
+                    }
                 )
             )
             continue
@@ -334,7 +334,9 @@ def new_entry(
     if append_to is None:
         topic_file = folder / f"{topic or 'TOPIC'}.yaml"
         click.echo(f"# Paste under `entries:` in {topic_file}, or rerun with --append-to.")
-        click.echo(curation.new_entry_scaffold(cluster, topic_file, kb_language=language), nl=False)
+        scaffold = curation.new_entry_scaffold(cluster, topic_file, kb_language=language)
+        # YAML keeps bidi overrides raw: on the terminal they are shown as escapes instead.
+        click.echo("\n".join(shown(line) for line in scaffold.split("\n")), nl=False)
         return
     try:
         new_id = curation.append_scaffold(cluster, append_to, kb_language=language)
