@@ -5,7 +5,10 @@ Privacy: a user is stored under a pseudonymous key (HMAC-SHA256 of the Telegram 
 a secret kept in `<db>.key`), never the raw id; questions pass through `redact()` before they
 are written; `purge()` deletes by age and `forget()` by user, with `secure_delete` on so the
 deleted text does not linger in the file. The chat id needed to tell a user that their
-question now has an answer lives in its own table (`notify`) and is deleted once used.
+question now has an answer lives in its own table (`notify`), encrypted with a key derived
+from the secret (bot/chat_seal.py), and is deleted once used or when the question is
+ignored; so is the asker's chat id kept for a staff reply (`relays`). The database, its WAL
+files and the key file are readable by the owner only (0600).
 
 Threading: one connection shared by all threads and guarded by a lock, so the Telegram layer
 may call any method through `asyncio.to_thread`. Every write is one `BEGIN IMMEDIATE`
@@ -31,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+
+from bot.chat_seal import ChatSeal
 
 BUSY_TIMEOUT = 5.0  # seconds to wait for another connection's write lock
 KEY_BYTES = 32
@@ -205,11 +210,26 @@ def _v3_translations(db: Database) -> None:
     db.table("translations").create_index(["target_lang"])
 
 
+def _v4_sealed_chat_ids(db: Database) -> None:
+    """Chat ids kept for delivery are stored only encrypted (bot/chat_seal.py):
+    `notify.chat` and `relays.user_chat` replace the clear `chat_id` and `user_chat_id`.
+    Existing rows are sealed with the SQL function `seal_chat_id` that Storage registers."""
+    for table, clear, sealed in (
+        ("notify", "chat_id", "chat"),
+        ("relays", "user_chat_id", "user_chat"),
+    ):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {sealed} TEXT")
+        if db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+            db.execute(f"UPDATE {table} SET {sealed} = seal_chat_id({clear}, '{table}')")
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {clear}")
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
     _v2_users_notify_relays,
     _v3_translations,
+    _v4_sealed_chat_ids,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -262,7 +282,7 @@ def load_secret(db_path: Path) -> bytes:
                 f"{db_path} exists but its key file {key_file} is missing; restore it, "
                 "without it the stored users cannot be recognised or forgotten"
             )
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -276,6 +296,23 @@ def load_secret(db_path: Path) -> bytes:
     if len(secret) != KEY_BYTES:
         raise StorageError(f"{key_file} must hold {KEY_BYTES} bytes, it holds {len(secret)}")
     return secret
+
+
+def _private_file(db_path: Path) -> None:
+    """The database and its WAL files readable by the owner only (0600): created so, and
+    tightened if an older release left them open to others. SQLite gives the -wal and -shm
+    files the mode of the database file."""
+    db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for path in (db_path, *(db_path.with_name(db_path.name + s) for s in ("-wal", "-shm"))):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            pass
 
 
 def _utc(moment: datetime) -> str:
@@ -326,16 +363,21 @@ class Storage:
         self._secret = secret
         self._clock = clock
         self._lock = threading.RLock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._seal = ChatSeal(secret)
+        _private_file(self.path)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, check_same_thread=False)
         try:
+            conn.create_function("seal_chat_id", 2, self._seal.seal_sql)
             self.db = Database(conn, execute_plugins=False)
             self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = FULL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA secure_delete = ON")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
             migrate(self.db, name=str(self.path))
+            if version < SCHEMA_VERSION:  # no page of the old schema's rows left in the WAL
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StorageError(f"cannot open {self.path}: {exc}") from exc
@@ -445,7 +487,7 @@ class Storage:
                     db.table("notify").insert(
                         {
                             "unanswered_id": unanswered_id,
-                            "chat_id": chat_id,
+                            "chat": self._seal.seal(chat_id, "notify"),
                             "user_key": key,
                             "language": language,
                             "time": now,
@@ -538,6 +580,11 @@ class Storage:
             missing = set(json.loads(wanted)) - found
             if missing:
                 raise UnknownIdError("unanswered", missing)
+            if status == IGNORED:  # nobody will be told: the chat id is not needed any more
+                db.execute(
+                    "DELETE FROM notify WHERE unanswered_id IN (SELECT value FROM json_each(?))",
+                    [wanted],
+                )
             return db.execute(
                 "UPDATE unanswered SET status = ?, resolved_entry_id = ?, resolved_time = ? "
                 "WHERE id IN (SELECT value FROM json_each(?))",
@@ -552,7 +599,7 @@ class Storage:
         `question` and `entry_id`. `entry_ids=None` means any entry.
         """
         sql = """
-            SELECT u.id, u.resolved_entry_id AS entry_id, u.question, u.user_key, n.chat_id,
+            SELECT u.id, u.resolved_entry_id AS entry_id, u.question, u.user_key, n.chat,
                    COALESCE(s.language, n.language) AS language
             FROM unanswered u
             JOIN notify n ON n.unanswered_id = u.id
@@ -566,6 +613,7 @@ class Storage:
             params.append(_ids(entry_ids))
         pending: dict[tuple[int, str], dict] = {}
         for row in self._read(sql + " ORDER BY u.id", params):
+            row["chat_id"] = self._seal.open(row.pop("chat"), "notify")
             item = pending.setdefault((row["chat_id"], row["entry_id"]), {**row, "ids": []})
             item["ids"].append(row["id"])
         return list(pending.values())
@@ -634,7 +682,7 @@ class Storage:
         row = {
             "staff_chat_id": staff_chat_id,
             "staff_message_id": staff_message_id,
-            "user_chat_id": user_chat_id,
+            "user_chat": self._seal.seal(user_chat_id, "relays"),
             "user_message_id": user_message_id,
             "user_key": self.user_key(user_id),
             "language": language,
@@ -650,7 +698,11 @@ class Storage:
             "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
             [staff_chat_id, staff_message_id],
         )
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        row = rows[0]
+        row["user_chat_id"] = self._seal.open(row.pop("user_chat"), "relays")
+        return row
 
     # Retention and erasure ---------------------------------------------------------------
 
