@@ -23,7 +23,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import sqlite3
 import threading
@@ -36,6 +35,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.chat_seal import ChatSeal
+from bot.redact import redact
 
 BUSY_TIMEOUT = 5.0  # seconds to wait for another connection's write lock
 KEY_BYTES = 32
@@ -62,44 +62,6 @@ class UnknownIdError(StorageError):
     def __init__(self, what: str, ids: Iterable[int]):
         self.ids = sorted(ids)
         super().__init__(f"unknown {what} id(s): {', '.join(map(str, self.ids))}")
-
-
-# Redaction -------------------------------------------------------------------------------
-
-_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-_PHONE = re.compile(
-    r"(?<![\w+])\+\d(?:[ .()-]{0,2}\d){6,14}(?!\d)"  # international: + and 7-15 digits
-    r"|(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"  # Chinese mobile: 1[3-9]x xxxx xxxx
-)
-_CARD = re.compile(
-    r"(?<!\d)(?:\d{13,19}"  # a bare run of 13-19 digits
-    r"|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?"  # 4-4-4-4, up to 19 digits
-    r"|\d{4}[ -]\d{6}[ -]\d{5})(?!\d)"  # 4-6-5 (American Express)
-)
-_PASSPORT = re.compile(r"(?<![\dA-Za-z])[A-Za-z]{1,2}\d{7,9}(?![\dA-Za-z])")
-_REDACTIONS = (
-    (_EMAIL, "[email]"),
-    (_ID_NUMBER, "[id-number]"),
-    (_PHONE, "[phone]"),
-    (_CARD, "[card]"),
-    (_PASSPORT, "[passport]"),
-)
-
-
-def redact(text: str) -> str:
-    """Replace e-mail addresses, phone, passport, ID and card numbers with placeholders.
-
-    Repeats until nothing changes, so `redact(redact(t)) == redact(t)`: a replacement can
-    uncover a neighbour (`4111111111111111+1234567` -> `[card]+1234567` -> `[card][phone]`).
-    Each round removes an `@` or at least seven digits, so the loop ends.
-    """
-    while True:
-        before = text
-        for pattern, placeholder in _REDACTIONS:
-            text = pattern.sub(placeholder, text)
-        if text == before:
-            return text
 
 
 # Schema ----------------------------------------------------------------------------------

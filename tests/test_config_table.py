@@ -76,7 +76,7 @@ BAD = [
     ("[telegram]\nbase_url = ''", "[telegram] base_url must be an http(s) URL"),
     ("[languages]\nsupported = []", "[languages] supported must name at least one language"),
     ("[languages]\nsupported = ['']", "[languages] supported: '' is not a language code"),
-    ("[storage]\ndatabase = \"a\\u0000b\"", "[storage] database must be a non-empty path"),
+    ('[storage]\ndatabase = "a\\u0000b"', "[storage] database must be a non-empty path"),
     # bad URLs
     ("[telegram]\nbase_url = 'api.telegram.org/bot'", "[telegram] base_url must be an http(s)"),
     ("[telegram]\nbase_url = 'ftp://api.telegram.org/bot'", "[telegram] base_url must be an"),
