@@ -15,6 +15,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ MAX_RATIO = 100  # unpacked / packed, for a member larger than RATIO_FLOOR
 RATIO_FLOOR = 1 << 20
 MAX_METADATA_BYTES = 64 << 10
 STAGING_PREFIX = ".installing-"
+DOWNLOAD_PREFIX = ".download-"
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:[_-][A-Za-z0-9]{1,8})?")
@@ -180,6 +182,28 @@ def unpack(checked: CheckedArchive, packages_dir: Path, replaced: list[Path]) ->
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_stale(packages_dir: Path, older_than: float = 3600.0) -> list[Path]:
+    """Remove what an interrupted install left in `packages_dir` (a staging folder or a
+    download), which would break argostranslate's listing; recent ones may be another
+    process's install in progress and stay."""
+    removed = []
+    now = time.time()
+    for path in Path(packages_dir).glob(".*"):
+        if not path.name.startswith((STAGING_PREFIX, DOWNLOAD_PREFIX)):
+            continue
+        try:
+            if now - path.lstat().st_mtime < older_than:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
 
 
 def _extract(checked: CheckedArchive, staging: Path) -> None:

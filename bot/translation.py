@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.argos_archive import MAX_TOTAL_BYTES, ArchiveError, check_archive, unpack
+from bot.argos_archive import (
+    DOWNLOAD_PREFIX,
+    MAX_TOTAL_BYTES,
+    ArchiveError,
+    check_archive,
+    remove_stale,
+    unpack,
+)
 from bot.segments import Glossary, translate_markdown
 
 PIVOT = "en"
@@ -151,6 +158,7 @@ class MachineTranslator:
         with self._lock:
             if not self.packages_dir.is_dir():  # nothing installed; never create it here
                 return []
+            remove_stale(self.packages_dir)
             argos = self._library()
             found = []
             for pkg in argos.package.get_installed_packages():
@@ -268,7 +276,7 @@ class MachineTranslator:
         for (a, b), meta in sorted(chosen.items()):
             self.packages_dir.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(
-                prefix=".download-", suffix=".argosmodel", dir=self.packages_dir
+                prefix=DOWNLOAD_PREFIX, suffix=".argosmodel", dir=self.packages_dir
             )
             try:
                 with os.fdopen(fd, "wb") as out:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
 import struct
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -255,3 +257,14 @@ def test_unpack_removes_only_folders_inside_packages_dir(tmp_path):
     assert target == (packages / "translate-en_xy-1_0").resolve()
     assert (target / "model" / "model.bin").read_bytes() == b"weights"
     assert [p.name for p in packages.iterdir()] == ["translate-en_xy-1_0"]
+
+
+def test_an_interrupted_install_does_not_break_the_listing(site):
+    packages = site.parent / "data" / "argos-packages"
+    stale = packages / ".installing-x1y2"
+    (stale / "translate-en_xy-1_0").mkdir(parents=True)
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    result = CliRunner().invoke(main, ["--config", str(site), "models", "list"])
+    assert result.exit_code == 0, result.output
+    assert "en -> xx  version 1.0" in result.output
+    assert not stale.exists()
