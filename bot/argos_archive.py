@@ -17,6 +17,7 @@ import stat
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,6 +208,13 @@ def remove_stale(packages_dir: Path, older_than: float = 3600.0) -> list[Path]:
 
 
 def _extract(checked: CheckedArchive, staging: Path) -> None:
+    try:
+        _extract_members(checked, staging)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # CRC or deflate data damaged
+        raise ArchiveError(f"{checked.path}: damaged Argos model: {exc}") from exc
+
+
+def _extract_members(checked: CheckedArchive, staging: Path) -> None:
     total = 0
     with zipfile.ZipFile(checked.path) as archive:
         for info in archive.infolist():

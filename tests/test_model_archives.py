@@ -99,6 +99,21 @@ def zip_bomb(path: Path, mib: int) -> Path:
     return _raw_zip(path, members)
 
 
+def _damaged(path: Path) -> Path:
+    """A well-formed package whose model.bin bytes were altered after zipping: only
+    unpacking (the CRC check) can tell."""
+    files = _files()
+    files["translate-en_xy-1_0/model/model.bin"] = b"weights-" * 512
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b"weights-" * 4)
+    raw[at + 100] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    return path
+
+
 def _hostile(tmp: Path) -> dict[str, Path]:
     top = "translate-en_xy-1_0"
     a: dict[str, Path] = {}
@@ -141,6 +156,7 @@ def _hostile(tmp: Path) -> dict[str, Path]:
     files.update({f"{top}/many/{i}": b"" for i in range(2_100)})
     a["too many members"] = _zip(tmp / "many.argosmodel", files)
     a["top is a file"] = _zip(tmp / "topfile.argosmodel", {top: b"x", **_files()})
+    a["damaged member (bad CRC)"] = _damaged(tmp / "damaged.argosmodel")
     a["not a zip"] = tmp / "junk.argosmodel"
     a["not a zip"].write_bytes(b"PK\x03\x04 nothing")
     a["empty zip"] = _zip(tmp / "empty.argosmodel", {})
@@ -196,7 +212,7 @@ def test_every_hostile_archive_is_refused_in_one_line_and_harms_nothing(site, ho
             harmed.append(what)
     assert harmed == []
     assert not Path("/tmp/evil-top").exists()
-    assert len(archives) == 21
+    assert len(archives) == 22
     result = CliRunner().invoke(main, ["--config", str(site), "models", "list"])
     assert "en -> xx  version 1.0" in result.output
 
@@ -230,6 +246,14 @@ def test_every_hostile_archive_is_refused_in_one_line_and_harms_nothing(site, ho
 def test_each_refusal_says_why(hostile, what, reason):
     with pytest.raises(ArchiveError, match=reason):
         check_archive(hostile[what])
+
+
+def test_a_damaged_member_is_found_while_unpacking_and_leaves_nothing(hostile, tmp_path):
+    checked = check_archive(hostile["damaged member (bad CRC)"])  # the directory is fine
+    packages = tmp_path / "packages"
+    with pytest.raises(ArchiveError, match="damaged Argos model: Bad CRC-32"):
+        unpack(checked, packages, [])
+    assert list(packages.iterdir()) == []
 
 
 def test_the_bomb_is_real_and_small_on_disk(tmp_path):
