@@ -162,7 +162,9 @@ def unpack(checked: CheckedArchive, packages_dir: Path, replaced: list[Path]) ->
 
     Extracts member by member (never `extractall`) into a fresh staging folder inside
     `packages_dir`, counting bytes against the limits again, then renames it into place.
-    Only folders directly inside `packages_dir` are ever removed.
+    Only entries directly inside `packages_dir` are ever removed (a link there is unlinked,
+    never followed). While it unpacks, another process listing the folder would see the
+    staging folder; `remove_stale` clears one left by an interrupted install.
     """
     root = Path(packages_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -170,10 +172,11 @@ def unpack(checked: CheckedArchive, packages_dir: Path, replaced: list[Path]) ->
     try:
         _extract(checked, staging)
         target = root / checked.top
-        doomed = {target, *(Path(p).resolve() for p in replaced)}
-        for old in doomed:
-            if old.parent != root or old == root:
-                raise ArchiveError(f"refusing to remove {old}: not a model folder in {root}")
+        doomed = {target}
+        for path in map(Path, replaced):  # the folder itself is never resolved: a link stays one
+            if path.name in ("", ".", "..") or path.parent.resolve() != root:
+                raise ArchiveError(f"refusing to remove {path}: not a model folder in {root}")
+            doomed.add(root / path.name)
         for old in doomed:
             if old.is_symlink() or old.is_file():
                 old.unlink()

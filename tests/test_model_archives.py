@@ -292,3 +292,16 @@ def test_an_interrupted_install_does_not_break_the_listing(site):
     assert result.exit_code == 0, result.output
     assert "en -> xx  version 1.0" in result.output
     assert not stale.exists()
+
+
+def test_a_model_folder_that_is_a_link_is_unlinked_not_followed(tmp_path):
+    packages = tmp_path / "packages"
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "model").mkdir(parents=True)
+    (elsewhere / "model" / "keep.bin").write_bytes(b"keep")
+    packages.mkdir()
+    (packages / "translate-en_xy-1_0").symlink_to(elsewhere, target_is_directory=True)
+    archive = _zip(tmp_path / "ok.argosmodel", _files())
+    target = unpack(check_archive(archive), packages, [packages / "translate-en_xy-1_0"])
+    assert not target.is_symlink() and (target / "model" / "model.bin").exists()
+    assert (elsewhere / "model" / "keep.bin").read_bytes() == b"keep"
