@@ -31,6 +31,11 @@ def shown(text: str) -> str:
     return _UNSAFE.sub(_escape, text)
 
 
+def shown_lines(text: str) -> str:
+    """`shown()` line by line: the line breaks of a message stay, every other control goes."""
+    return "\n".join(shown(line) for line in text.split("\n"))
+
+
 def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match[0]):04x}"
 

@@ -17,7 +17,7 @@ import click
 
 from bot import curation
 from bot.cli.common import KB_OPTION, open_storage, problems_message
-from bot.cli.terminal import json_line, shown
+from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
@@ -114,7 +114,7 @@ def _load(config: Config, kb_dir: Path) -> KnowledgeBase:
     try:
         return load_knowledge(kb_dir, config.knowledge.language)
     except KnowledgeError as exc:
-        raise click.ClickException(problems_message(exc)) from exc
+        raise click.ClickException(shown_lines(problems_message(exc))) from exc
 
 
 def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
@@ -207,7 +207,7 @@ def clusters(
     try:
         found = curation.clusters(rows, _encoder(), threshold)[:limit]
     except curation.CurationError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(shown_lines(str(exc))) from exc
     for n, cluster in enumerate(found, 1):
         if as_json:
             click.echo(
@@ -278,7 +278,7 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
                 folder, entry_id, questions, languages=languages, kb_language=kb.language
             )
         except curation.CurationError as exc:
-            raise click.ClickException(f"{exc}\nNothing changed.") from exc
+            raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
         storage.set_unanswered_status([item["id"] for item in items], RESOLVED, entry_id)
         waiting = storage.pending_notifications([entry_id])
     translated = sum(1 for lang, _ in plan.added if lang)
@@ -336,12 +336,12 @@ def new_entry(
         click.echo(f"# Paste under `entries:` in {topic_file}, or rerun with --append-to.")
         scaffold = curation.new_entry_scaffold(cluster, topic_file, kb_language=language)
         # YAML keeps bidi overrides raw: on the terminal they are shown as escapes instead.
-        click.echo("\n".join(shown(line) for line in scaffold.split("\n")), nl=False)
+        click.echo(shown_lines(scaffold), nl=False)
         return
     try:
         new_id = curation.append_scaffold(cluster, append_to, kb_language=language)
     except curation.CurationError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(shown_lines(str(exc))) from exc
     click.echo(f"Appended draft entry {new_id} to {append_to}, marked # TODO.")
     click.echo(
         "Write its answer, tags and links and delete the TODO lines before the bot "
@@ -361,5 +361,5 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
         try:
             count = storage.set_unanswered_status(ids, IGNORED)
         except UnknownIdError as exc:
-            raise click.ClickException(f"{exc}; nothing changed") from exc
+            raise click.ClickException(shown_lines(f"{exc}; nothing changed")) from exc
     click.echo(f"Marked {count} question(s) ignored: {_ids(ids)}.")
