@@ -39,8 +39,8 @@ class ChatSeal:
     def open(self, sealed: str, table: str) -> int:
         if not isinstance(sealed, str) or not sealed.startswith(PREFIX):
             raise SealError(f"not a sealed chat id in {table}")
-        raw = base64.b64decode(sealed[len(PREFIX) :])
         try:
+            raw = base64.b64decode(sealed[len(PREFIX) :])
             return int(self._aead.decrypt(raw[:12], raw[12:], table.encode()))
         except (InvalidTag, ValueError) as exc:
             raise SealError(f"a chat id in {table} does not open with this key file") from exc

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -34,8 +35,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.chat_seal import ChatSeal
+from bot.chat_seal import ChatSeal, SealError
 from bot.redact import redact
+
+logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 5.0  # seconds to wait for another connection's write lock
 KEY_BYTES = 32
@@ -575,7 +578,11 @@ class Storage:
             params.append(_ids(entry_ids))
         pending: dict[tuple[int, str], dict] = {}
         for row in self._read(sql + " ORDER BY u.id", params):
-            row["chat_id"] = self._seal.open(row.pop("chat"), "notify")
+            try:
+                row["chat_id"] = self._seal.open(row.pop("chat"), "notify")
+            except SealError:
+                logger.warning("notify row %s does not open with this key file: skipped", row["id"])
+                continue
             item = pending.setdefault((row["chat_id"], row["entry_id"]), {**row, "ids": []})
             item["ids"].append(row["id"])
         return list(pending.values())
@@ -663,7 +670,11 @@ class Storage:
         if not rows:
             return None
         row = rows[0]
-        row["user_chat_id"] = self._seal.open(row.pop("user_chat"), "relays")
+        try:
+            row["user_chat_id"] = self._seal.open(row.pop("user_chat"), "relays")
+        except SealError:
+            logger.warning("relay %s does not open with this key file", staff_message_id)
+            return None
         return row
 
     # Retention and erasure ---------------------------------------------------------------

@@ -159,3 +159,19 @@ def test_a_sealed_chat_id_opens_only_with_its_key_and_table():
         seal.open(box, "relays")
     with pytest.raises(SealError):
         ChatSeal(bytes(32)).open(box, "notify")
+    for broken in ("v1:A", "v1:AAAA", "v1:" + "A" * 40, "12345", box[:-4]):
+        with pytest.raises(SealError):
+            seal.open(broken, "notify")
+
+
+def test_a_sealed_value_that_does_not_open_is_skipped_not_fatal(tmp_path, caplog):
+    with Storage(tmp_path / "bot.db", SECRET) as store:
+        _deliver_like_the_bot(store, 2)
+        store.set_unanswered_status([1, 2], RESOLVED, "visa")
+        store.db.execute("UPDATE notify SET chat = ? WHERE unanswered_id = 1", ["v1:AAAA"])
+        store.db.execute("UPDATE relays SET user_chat = 'tampered' WHERE staff_message_id = 0")
+        store.db.commit()
+        assert [p["chat_id"] for p in store.pending_notifications()] == [BASE_ID + 1]
+        assert store.find_relay(-100123, 0) is None
+        assert store.find_relay(-100123, 1)["user_chat_id"] == BASE_ID + 1
+    assert "does not open with this key file" in caplog.text
