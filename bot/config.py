@@ -6,11 +6,13 @@ from here. Relative paths are resolved against the directory of the configuratio
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 SECOND_ENCODER_ENV = "FAQ_BOT_SECOND_ENCODER"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -112,6 +114,38 @@ _SECTIONS = {
 }
 
 
+# Languages the detector (py3langid, plus the script rules in bot/language.py) can name.
+KNOWN_LANGUAGES = frozenset(
+    """ace af am an ar ary arz as az ba bcl be bg bn br bs ca crh cs cy da de dz el en eo es
+    et eu ext fa fi fo fr fuv fy ga gcf gcr gd gl gom grc gu gug guw ha hbo he hi hr ht hu hy
+    id ig is it ja jv ka kab kik kk km kn ko ku ky la lb lg lij ln lo lt ltg lv mg mk ml mn mr
+    ms mt my ne nl nn no nso oc om or pa pcm pl ps pt qu ro ru rw sa sd sdh se si sk sl sn so
+    sq sr st sv sw ta te tg th tk tl tr tt ug uk ur uz uzs vec vi vo wa wuu xh yi yo yue zh
+    zu""".split()
+)
+TELEGRAM_ID_LIMIT = 10**15  # Telegram user and chat ids fit in 52 bits
+
+# (low, high), both allowed, for every number in the file.
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("matching", "answer_threshold"): (0, 1),
+    ("matching", "classifier_threshold"): (0, 1),
+    ("matching", "min_similarity"): (0, 1),
+    ("matching", "min_lexical"): (0, 1),
+    ("matching", "suggest_threshold"): (0, 1),
+    ("matching", "max_suggestions"): (1, 10),
+    ("matching", "lexical_weight"): (0, 100),
+    ("matching", "max_question_chars"): (10, 100_000),
+    ("matching", "second_weight"): (0, 1),
+    ("languages", "min_confidence"): (0, 1),
+    ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
+    ("telegram", "rate_limit_messages"): (1, 1_000),
+    ("telegram", "rate_limit_seconds"): (1, 86_400),
+    ("translation", "beam_size"): (1, 16),
+    ("translation", "threads"): (1, 256),
+    ("storage", "retention_days"): (1, 36_500),
+}
+
+
 def _coerce(section: str, name: str, value: Any, default: Any, base: Path) -> Any:
     where = f"[{section}] {name}"
     if isinstance(default, bool):
@@ -119,27 +153,45 @@ def _coerce(section: str, name: str, value: Any, default: Any, base: Path) -> An
             raise ConfigError(f"{where} must be true or false, not {value!r}")
         return value
     if isinstance(default, Path):
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value.strip() or "\0" in value:
             raise ConfigError(f"{where} must be a non-empty path string, not {value!r}")
         path = Path(value).expanduser()
         return path if path.is_absolute() else (base / path)
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where} must be a number, not {value!r}")
-        return float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"{where} must be a finite number, not {value!r}")
+        return _in_range(section, name, float(value))
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where} must be a whole number, not {value!r}")
-        return value
+        return _in_range(section, name, value)
     if isinstance(default, tuple):
         if not isinstance(value, list):
             raise ConfigError(f"{where} must be a list, not {value!r}")
         kind = int if name.endswith("_ids") else str
         if not all(isinstance(v, kind) and not isinstance(v, bool) for v in value):
             raise ConfigError(f"{where} must be a list of {kind.__name__}s, not {value!r}")
+        if len(set(value)) != len(value):
+            raise ConfigError(f"{where} lists a value twice: {value!r}")
         return tuple(value)
     if not isinstance(value, str):
         raise ConfigError(f"{where} must be a string, not {value!r}")
+    return value
+
+
+def _in_range(section: str, name: str, value: int | float) -> int | float:
+    low, high = RANGES[section, name]
+    if not low <= value <= high:
+        order = (
+            " (and suggest_threshold <= answer_threshold)"
+            if name in ("suggest_threshold", "answer_threshold")
+            else ""
+        )
+        raise ConfigError(
+            f"[{section}] {name} must be between {low:g} and {high:g}{order}, not {value!r}"
+        )
     return value
 
 
@@ -151,7 +203,9 @@ def _section(name: str, raw: Any, base: Path) -> Any:
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ConfigError(f"[{name}] has unknown key(s): {', '.join(unknown)}")
+        raise ConfigError(
+            f"[{name}] has unknown key(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     values = {}
     for f in fields(cls):
         default = getattr(defaults, f.name)
@@ -164,36 +218,52 @@ def _section(name: str, raw: Any, base: Path) -> Any:
     return cls(**values)
 
 
+def _language(where: str, code: str) -> None:
+    if code not in KNOWN_LANGUAGES:
+        raise ConfigError(
+            f"{where} {code!r} is not a language code the bot can detect "
+            "(ISO 639 codes such as en, zh, ru, ar, fr, es)"
+        )
+
+
+def _base_url(url: str) -> None:
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(c.isspace() or ord(c) < 32 for c in url)
+    ):
+        raise ConfigError(
+            "[telegram] base_url must be an http(s) URL such as "
+            f"https://api.telegram.org/bot, not {url!r}"
+        )
+    try:
+        parts.port  # noqa: B018 -- raises on a port out of range
+    except ValueError as exc:
+        raise ConfigError(f"[telegram] base_url has a bad port: {url!r}") from exc
+
+
 def _check(config: Config) -> None:
     m = config.matching
-    if not 0 <= m.suggest_threshold <= m.answer_threshold <= 1:
+    if not m.suggest_threshold <= m.answer_threshold:
         raise ConfigError(
             "[matching] needs 0 <= suggest_threshold <= answer_threshold <= 1, got "
             f"{m.suggest_threshold} and {m.answer_threshold}"
         )
-    for name in ("classifier_threshold", "min_similarity", "min_lexical"):
-        if not 0 <= getattr(m, name) <= 1:
-            raise ConfigError(f"[matching] {name} must be between 0 and 1")
-    if m.lexical_weight < 0:
-        raise ConfigError("[matching] lexical_weight must not be negative")
-    if m.max_suggestions < 1:
-        raise ConfigError("[matching] max_suggestions must be at least 1")
-    if m.max_question_chars < 10:
-        raise ConfigError("[matching] max_question_chars must be at least 10")
+    _language("[knowledge] language", config.knowledge.language)
+    for code in config.languages.supported:
+        _language("[languages] supported:", code)
+    _base_url(config.telegram.base_url)
+    for user in config.telegram.staff_user_ids:
+        if not 1 <= user <= TELEGRAM_ID_LIMIT:
+            raise ConfigError(
+                f"[telegram] staff_user_ids must hold Telegram user ids (1 to 10^15), not {user}"
+            )
     if m.second_encoder not in ("e5", "none"):
         raise ConfigError(
             f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'
-        )
-    if not 0 <= m.second_weight <= 1:
-        raise ConfigError("[matching] second_weight must be between 0 and 1")
-    if not 1 <= config.translation.beam_size <= 16:
-        raise ConfigError("[translation] beam_size must be between 1 and 16")
-    if config.translation.threads < 1:
-        raise ConfigError("[translation] threads must be at least 1")
-    if not 0 <= config.languages.min_confidence <= 1:
-        raise ConfigError(
-            "[languages] min_confidence must be between 0 and 1, got "
-            f"{config.languages.min_confidence}"
         )
 
 
@@ -218,17 +288,22 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
         base = path.resolve().parent
     unknown = sorted(set(raw) - set(_SECTIONS))
     if unknown:
-        raise ConfigError(f"{path}: unknown section(s): {', '.join(unknown)}")
-    sections = {name: _section(name, raw.get(name, {}), base) for name in _SECTIONS}
-    if not sections["languages"].supported:
-        raise ConfigError("[languages] supported must name at least one language")
-    token = environ.get(TOKEN_ENV, "").strip() or None
-    second = environ.get(SECOND_ENCODER_ENV, "").strip()
-    if second:  # an operator's override for one run, e.g. on a machine too slow for e5
-        sections["matching"] = replace(sections["matching"], second_encoder=second)
-    config = Config(**sections, token=token)
+        raise ConfigError(
+            f"{path}: unknown section(s): {', '.join(unknown)}; known: {', '.join(_SECTIONS)}"
+        )
+    try:
+        sections = {name: _section(name, raw.get(name, {}), base) for name in _SECTIONS}
+        if not sections["languages"].supported:
+            raise ConfigError("[languages] supported must name at least one language")
+        token = environ.get(TOKEN_ENV, "").strip() or None
+        second = environ.get(SECOND_ENCODER_ENV, "").strip()
+        if second:  # an operator's override for one run, e.g. on a machine too slow for e5
+            sections["matching"] = replace(sections["matching"], second_encoder=second)
+        config = Config(**sections, token=token)
+        _check(config)
+    except ConfigError as exc:
+        raise ConfigError(f"{path or 'built-in defaults'}: {exc}") from None
     if config.knowledge.language not in config.languages.supported:
         langs = (config.knowledge.language, *config.languages.supported)
         config = replace(config, languages=replace(config.languages, supported=langs))
-    _check(config)
     return config

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
@@ -430,7 +431,7 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         return [[*astuple(r), _percent(r.helpful_rate), _percent(r.helpful_low)] for r in rows]
 
     entry_header = [f.name for f in fields(EntryStats)] + ["helpful_pct", "helpful_low_pct"]
-    summary: list[list] = [
+    summary: list[list[Any]] = [
         ["since", _iso(report.since)],
         ["until", _iso(report.now)],
         ["questions", report.total],
@@ -479,8 +480,20 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
     }
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell no spreadsheet runs as a formula: text starting with = + - @ tab or CR (a
+    user's question can) gets a leading apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv(report: Report, folder: Path) -> list[Path]:
-    """One UTF-8 CSV file with a header row per table; returns the files written."""
+    """One UTF-8 CSV file with a header row per table; returns the files written.
+    Text cells that a spreadsheet would take for a formula are neutralised (`csv_cell`)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -489,7 +502,7 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
         with path.open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerows([csv_cell(cell) for cell in row] for row in rows)
         written.append(path)
     return written
 

@@ -5,7 +5,10 @@ Privacy: a user is stored under a pseudonymous key (HMAC-SHA256 of the Telegram 
 a secret kept in `<db>.key`), never the raw id; questions pass through `redact()` before they
 are written; `purge()` deletes by age and `forget()` by user, with `secure_delete` on so the
 deleted text does not linger in the file. The chat id needed to tell a user that their
-question now has an answer lives in its own table (`notify`) and is deleted once used.
+question now has an answer lives in its own table (`notify`), encrypted with a key derived
+from the secret (bot/chat_seal.py), and is deleted once used or when the question is
+ignored; so is the asker's chat id kept for a staff reply (`relays`). The database, its WAL
+files and the key file are readable by the owner only (0600).
 
 Threading: one connection shared by all threads and guarded by a lock, so the Telegram layer
 may call any method through `asyncio.to_thread`. Every write is one `BEGIN IMMEDIATE`
@@ -19,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
-import re
 import secrets
 import sqlite3
 import threading
@@ -32,7 +35,11 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 
+from bot.chat_seal import ChatSeal, SealError
 from bot.normalize import normalize
+from bot.redact import redact
+
+logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT = 5.0  # seconds to wait for another connection's write lock
 KEY_BYTES = 32
@@ -60,44 +67,6 @@ class UnknownIdError(StorageError):
     def __init__(self, what: str, ids: Iterable[int]):
         self.ids = sorted(ids)
         super().__init__(f"unknown {what} id(s): {', '.join(map(str, self.ids))}")
-
-
-# Redaction -------------------------------------------------------------------------------
-
-_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-_PHONE = re.compile(
-    r"(?<![\w+])\+\d(?:[ .()-]{0,2}\d){6,14}(?!\d)"  # international: + and 7-15 digits
-    r"|(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"  # Chinese mobile: 1[3-9]x xxxx xxxx
-)
-_CARD = re.compile(
-    r"(?<!\d)(?:\d{13,19}"  # a bare run of 13-19 digits
-    r"|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?"  # 4-4-4-4, up to 19 digits
-    r"|\d{4}[ -]\d{6}[ -]\d{5})(?!\d)"  # 4-6-5 (American Express)
-)
-_PASSPORT = re.compile(r"(?<![\dA-Za-z])[A-Za-z]{1,2}\d{7,9}(?![\dA-Za-z])")
-_REDACTIONS = (
-    (_EMAIL, "[email]"),
-    (_ID_NUMBER, "[id-number]"),
-    (_PHONE, "[phone]"),
-    (_CARD, "[card]"),
-    (_PASSPORT, "[passport]"),
-)
-
-
-def redact(text: str) -> str:
-    """Replace e-mail addresses, phone, passport, ID and card numbers with placeholders.
-
-    Repeats until nothing changes, so `redact(redact(t)) == redact(t)`: a replacement can
-    uncover a neighbour (`4111111111111111+1234567` -> `[card]+1234567` -> `[card][phone]`).
-    Each round removes an `@` or at least seven digits, so the loop ends.
-    """
-    while True:
-        before = text
-        for pattern, placeholder in _REDACTIONS:
-            text = pattern.sub(placeholder, text)
-        if text == before:
-            return text
 
 
 # Schema ----------------------------------------------------------------------------------
@@ -230,6 +199,20 @@ def _waited_ms(db: Database) -> None:
     db.table("interactions").add_column("waited_ms", float)
 
 
+def _v4_sealed_chat_ids(db: Database) -> None:
+    """Chat ids kept for delivery are stored only encrypted (bot/chat_seal.py):
+    `notify.chat` and `relays.user_chat` replace the clear `chat_id` and `user_chat_id`.
+    Existing rows are sealed with the SQL function `seal_chat_id` that Storage registers."""
+    for table, clear, sealed in (
+        ("notify", "chat_id", "chat"),
+        ("relays", "user_chat_id", "user_chat"),
+    ):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {sealed} TEXT")
+        if db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+            db.execute(f"UPDATE {table} SET {sealed} = seal_chat_id({clear}, '{table}')")
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {clear}")
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
@@ -237,6 +220,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v3_translations,
     _v4_unanswered_wording,
     _waited_ms,
+    _v4_sealed_chat_ids,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -289,7 +273,7 @@ def load_secret(db_path: Path) -> bytes:
                 f"{db_path} exists but its key file {key_file} is missing; restore it, "
                 "without it the stored users cannot be recognised or forgotten"
             )
-        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -303,6 +287,23 @@ def load_secret(db_path: Path) -> bytes:
     if len(secret) != KEY_BYTES:
         raise StorageError(f"{key_file} must hold {KEY_BYTES} bytes, it holds {len(secret)}")
     return secret
+
+
+def _private_file(db_path: Path) -> None:
+    """The database and its WAL files readable by the owner only (0600): created so, and
+    tightened if an older release left them open to others. SQLite gives the -wal and -shm
+    files the mode of the database file."""
+    db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    for path in (db_path, *(db_path.with_name(db_path.name + s) for s in ("-wal", "-shm"))):
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            pass
 
 
 def _utc(moment: datetime) -> str:
@@ -354,16 +355,21 @@ class Storage:
         self._secret = secret
         self._clock = clock
         self._lock = threading.RLock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._seal = ChatSeal(secret)
+        _private_file(self.path)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, check_same_thread=False)
         try:
+            conn.create_function("seal_chat_id", 2, self._seal.seal_sql)
             self.db = Database(conn, execute_plugins=False)
             self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = FULL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA secure_delete = ON")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
             migrate(self.db, name=str(self.path))
+            if version < SCHEMA_VERSION:  # no page of the old schema's rows left in the WAL
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StorageError(f"cannot open {self.path}: {exc}") from exc
@@ -482,7 +488,7 @@ class Storage:
                     db.table("notify").insert(
                         {
                             "unanswered_id": unanswered_id,
-                            "chat_id": chat_id,
+                            "chat": self._seal.seal(chat_id, "notify"),
                             "user_key": key,
                             "language": language,
                             "time": now,
@@ -609,6 +615,11 @@ class Storage:
                     "unanswered WHERE id IN (SELECT value FROM json_each(?)))",
                     values,
                 ).rowcount
+            if status == IGNORED:  # nobody will be told: the askers' chat ids are not needed
+                db.execute(
+                    "DELETE FROM notify WHERE unanswered_id IN "
+                    "(SELECT id FROM unanswered WHERE status = 'ignored')"
+                )
             return changed
 
     def pending_notifications(self, entry_ids: Iterable[str] | None = None) -> list[dict]:
@@ -619,7 +630,7 @@ class Storage:
         `question` and `entry_id`. `entry_ids=None` means any entry.
         """
         sql = """
-            SELECT u.id, u.resolved_entry_id AS entry_id, u.question, u.user_key, n.chat_id,
+            SELECT u.id, u.resolved_entry_id AS entry_id, u.question, u.user_key, n.chat,
                    COALESCE(s.language, n.language) AS language
             FROM unanswered u
             JOIN notify n ON n.unanswered_id = u.id
@@ -633,6 +644,11 @@ class Storage:
             params.append(_ids(entry_ids))
         pending: dict[tuple[int, str], dict] = {}
         for row in self._read(sql + " ORDER BY u.id", params):
+            try:
+                row["chat_id"] = self._seal.open(row.pop("chat"), "notify")
+            except SealError:
+                logger.warning("notify row %s does not open with this key file: skipped", row["id"])
+                continue
             item = pending.setdefault((row["chat_id"], row["entry_id"]), {**row, "ids": []})
             item["ids"].append(row["id"])
         return list(pending.values())
@@ -701,7 +717,7 @@ class Storage:
         row = {
             "staff_chat_id": staff_chat_id,
             "staff_message_id": staff_message_id,
-            "user_chat_id": user_chat_id,
+            "user_chat": self._seal.seal(user_chat_id, "relays"),
             "user_message_id": user_message_id,
             "user_key": self.user_key(user_id),
             "language": language,
@@ -723,7 +739,7 @@ class Storage:
                 {
                     "staff_chat_id": TERMINAL_CHAT_ID,
                     "staff_message_id": number,
-                    "user_chat_id": TERMINAL_CHAT_ID,
+                    "user_chat": self._seal.seal(TERMINAL_CHAT_ID, "relays"),
                     "user_message_id": None,
                     "user_key": self.user_key(user_id),
                     "language": language,
@@ -747,7 +763,15 @@ class Storage:
             "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
             [staff_chat_id, staff_message_id],
         )
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        row = rows[0]
+        try:
+            row["user_chat_id"] = self._seal.open(row.pop("user_chat"), "relays")
+        except SealError:
+            logger.warning("relay %s does not open with this key file", staff_message_id)
+            return None
+        return row
 
     def asker_chat(self, unanswered_id: int) -> int | None:
         """The chat where the asker of a queued question can be reached: the chat of their
@@ -755,15 +779,20 @@ class Storage:
         known (asked on the command line, opted out, forgotten or purged)."""
         rows = self._read(
             """
-            SELECT r.user_chat_id FROM unanswered u
+            SELECT r.user_chat AS sealed, 'relays' AS tag FROM unanswered u
             JOIN relays r ON r.user_key = u.user_key AND r.question = u.question
             WHERE u.id = ?
             UNION ALL
-            SELECT n.chat_id FROM notify n WHERE n.unanswered_id = ?
+            SELECT n.chat AS sealed, 'notify' AS tag FROM notify n WHERE n.unanswered_id = ?
             """,
             [unanswered_id, unanswered_id],
         )
-        return rows[0]["user_chat_id"] if rows else None
+        for row in rows:
+            try:
+                return int(self._seal.open(row["sealed"], row["tag"]))
+            except SealError:
+                logger.warning("a chat id of unanswered %s does not open", unanswered_id)
+        return None
 
     def relay_unanswered(
         self, *, staff_chat_id: int, staff_message_id: int, unanswered_id: int
@@ -778,7 +807,7 @@ class Storage:
         row = {
             "staff_chat_id": staff_chat_id,
             "staff_message_id": staff_message_id,
-            "user_chat_id": chat_id,
+            "user_chat": self._seal.seal(chat_id, "relays"),
             "user_message_id": None,
             "user_key": item["user_key"],
             "language": item["language"],

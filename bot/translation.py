@@ -3,8 +3,9 @@
 Models are Argos packages (`.argosmodel`) installed into `[translation] packages_dir`;
 installed pairs chain through English (zh -> en -> ru). Nothing here opens a socket except
 `install_from_index()`, which is only for a machine that is online: sentence splitting is
-done by our own rule splitter, never by MiniSBD's downloaded model, and a model is loaded
-only when a pair is first used.
+done by our own rule splitter, never by MiniSBD's downloaded model, onnxruntime's telemetry
+is switched off before it loads, and a model is loaded only when a pair is first used.
+Archives are checked whole and unpacked inside the packages folder (bot/argos_archive.py).
 
 `MachineTranslator.translate()` is slow (a real model: ~0.15-0.4 s a sentence on 2 cores);
 the bot translates ahead of time (`kb translate`) and serves from the cache (translations in
@@ -15,12 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
+import os
+import sys
+import tempfile
 import threading
-import zipfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from bot.argos_archive import (
+    DOWNLOAD_PREFIX,
+    MAX_TOTAL_BYTES,
+    ArchiveError,
+    check_archive,
+    remove_stale,
+    unpack,
+)
 from bot.segments import Glossary, split_sentences, translate_markdown
 
 PIVOT = "en"
@@ -58,31 +70,44 @@ class InstalledPair:
 
 
 def check_package_file(path: Path) -> dict:
-    """The metadata of a valid .argosmodel file; TranslationError saying what is wrong."""
-    path = Path(path)
-    if not path.is_file():
-        raise TranslationError(f"{path}: no such file")
-    if not zipfile.is_zipfile(path):
-        raise TranslationError(f"{path}: not an Argos model (.argosmodel files are zip archives)")
+    """The metadata of a valid, safe .argosmodel file; TranslationError saying what is wrong."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            tops = {n.split("/", 1)[0] for n in names}
-            if len(tops) != 1:
-                raise TranslationError(f"{path}: an Argos model holds exactly one top folder")
-            top = tops.pop()
-            for needed in ("metadata.json", "sentencepiece.model", "model/model.bin"):
-                if f"{top}/{needed}" not in names:
-                    raise TranslationError(f"{path}: not an Argos model: {needed} is missing")
-            metadata = json.loads(archive.read(f"{top}/metadata.json"))
-            if archive.testzip() is not None:
-                raise TranslationError(f"{path}: the archive is damaged")
-    except (zipfile.BadZipFile, ValueError, KeyError) as exc:
-        raise TranslationError(f"{path}: damaged Argos model: {exc}") from exc
-    for key in ("from_code", "to_code"):
-        if not isinstance(metadata.get(key), str) or not metadata[key]:
-            raise TranslationError(f"{path}: metadata.json has no {key}")
-    return metadata
+        return check_archive(path).metadata
+    except ArchiveError as exc:
+        raise TranslationError(str(exc)) from exc
+
+
+def _import_argos():
+    """argostranslate, imported so that neither it nor onnxruntime (which it loads) writes
+    under the user's home or phones home.
+
+    onnxruntime sends usage telemetry to mobile.events.data.microsoft.com and keeps a device
+    id under ~/.cache/Microsoft unless ORT_DISABLE_TELEMETRY is set before it loads.
+    argostranslate.settings creates three folders under the home (XDG data, config, cache)
+    at import: they go into a temporary folder, removed right after, so a user's
+    settings.json is not read either. Our own code sets every path it uses.
+    """
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    if "argostranslate.translate" not in sys.modules:
+        saved = {name: os.environ.get(name) for name in _XDG}
+        with tempfile.TemporaryDirectory(prefix="faq-bot-argos-") as tmp:
+            os.environ.update({name: tmp for name in _XDG})
+            try:
+                import argostranslate.package
+                import argostranslate.settings
+                import argostranslate.translate  # noqa: F401
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
+    import argostranslate
+
+    return argostranslate
+
+
+_XDG = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
 
 
 class MachineTranslator:
@@ -93,22 +118,18 @@ class MachineTranslator:
         self.beam_size = beam_size
         self.threads = threads
         self._lock = _LIBRARY_LOCK
-        self._argos = None
+        self._argos: Any = None
         self._pairs: list[InstalledPair] | None = None
 
     def _library(self):
         """argostranslate pointed at our folder. Its settings are module globals, so they are
         set again whenever another translator (another folder) used them last."""
-        import argostranslate.package
-        import argostranslate.settings
-        import argostranslate.translate
-
+        argostranslate = _import_argos()
         settings = argostranslate.settings
         self._argos = argostranslate
         if settings.package_data_dir != self.packages_dir or settings.package_dirs != [
             self.packages_dir
         ]:
-            self.packages_dir.mkdir(parents=True, exist_ok=True)
             settings.package_data_dir = self.packages_dir
             settings.package_dirs = [self.packages_dir]
             self._reset()
@@ -131,6 +152,9 @@ class MachineTranslator:
 
     def _scan(self) -> list[InstalledPair]:
         with self._lock:
+            if not self.packages_dir.is_dir():  # nothing installed; never create it here
+                return []
+            remove_stale(self.packages_dir)
             argos = self._library()
             found = []
             for pkg in argos.package.get_installed_packages():
@@ -151,6 +175,8 @@ class MachineTranslator:
         )
 
     def _translation(self, source: str, target: str):
+        if not self.pairs():
+            return None
         argos = self._library()
         languages = {lang.code: lang for lang in argos.translate.get_installed_languages()}
         if source not in languages or target not in languages:
@@ -185,8 +211,12 @@ class MachineTranslator:
             return translate_markdown(text, translation.translate, glossary=glossary, target=target)
 
     def install_file(self, path: Path) -> InstalledPair:
-        """Install a .argosmodel file after checking it; a bad file changes nothing."""
-        metadata = check_package_file(path)
+        """Install a .argosmodel file after checking all of it; a bad file changes nothing."""
+        try:
+            checked = check_archive(path)
+        except ArchiveError as exc:
+            raise TranslationError(str(exc)) from exc
+        metadata = checked.metadata
         with self._lock:
             argos = self._library()
             replaced = [
@@ -194,19 +224,12 @@ class MachineTranslator:
                 for p in self.pairs()
                 if (p.source, p.target) == (metadata["from_code"], metadata["to_code"])
             ]
-            with zipfile.ZipFile(path) as archive:
-                top = archive.namelist()[0].split("/", 1)[0]
-                target_dir = self.packages_dir / top
-                # Unpacked beside the folder, not in it: a half-unpacked package in the
-                # folder would break argostranslate's listing of every pair.
-                staging = self.packages_dir.parent / f".argos-installing-{top}"
-                shutil.rmtree(staging, ignore_errors=True)
-                archive.extractall(staging)
-            for old in {*replaced, target_dir}:  # one model per pair: the new one wins
-                if old.exists():
-                    shutil.rmtree(old)
-            (staging / top).rename(target_dir)
-            shutil.rmtree(staging, ignore_errors=True)
+            try:
+                target_dir = unpack(checked, self.packages_dir, replaced)
+            except ArchiveError as exc:
+                raise TranslationError(str(exc)) from exc
+            except OSError as exc:
+                raise TranslationError(f"{path}: cannot install: {exc}") from exc
             argos.translate.get_installed_languages.cache_clear()
             self._reset()
             self._pairs = None
@@ -218,29 +241,60 @@ class MachineTranslator:
         )
 
     def install_from_index(self, languages: list[str]) -> list[InstalledPair]:
-        """Download and install en<->LANG packages from the Argos index (needs the internet)."""
+        """Download and install en<->LANG packages from the Argos index (needs the internet).
+
+        One attempt per file with a short timeout: offline, this fails within seconds.
+        """
         with self._lock:
             argos = self._library()
+            url = argos.settings.remote_package_index
             try:
-                argos.package.update_package_index()
-                available = argos.package.get_available_packages()
-            except Exception as exc:  # the library raises bare URLError/OSError/ValueError
+                index = json.loads(_download(url, 16 << 20))
+                available = [m for m in index if isinstance(m, dict)]
+            except (OSError, ValueError, TypeError) as exc:
                 raise TranslationError(
                     f"cannot reach the Argos package index ({exc.__class__.__name__}: {exc}). "
                     "On a machine without internet, copy the .argosmodel files over and use "
                     "`models install --from-file PATH`."
-                ) from exc
-            wanted = {(a, b) for lang in languages for a, b in ((PIVOT, lang), (lang, PIVOT))}
-            chosen = [p for p in available if (p.from_code, p.to_code) in wanted]
-            missing = sorted(wanted - {(p.from_code, p.to_code) for p in chosen})
-            if missing:
-                raise TranslationError(
-                    "the index has no package for " + ", ".join(f"{a}->{b}" for a, b in missing)
-                )
-            installed = []
-            for pkg in chosen:
-                installed.append(self.install_file(Path(pkg.download())))
-            return installed
+                ) from None
+        wanted = {(a, b) for lang in languages for a, b in ((PIVOT, lang), (lang, PIVOT))}
+        chosen = {
+            (m.get("from_code"), m.get("to_code")): m
+            for m in available
+            if (m.get("from_code"), m.get("to_code")) in wanted and m.get("links")
+        }
+        missing = sorted(wanted - set(chosen))
+        if missing:
+            raise TranslationError(
+                "the index has no package for " + ", ".join(f"{a}->{b}" for a, b in missing)
+            )
+        installed = []
+        for (a, b), meta in sorted(chosen.items()):
+            self.packages_dir.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(
+                prefix=DOWNLOAD_PREFIX, suffix=".argosmodel", dir=self.packages_dir
+            )
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(_download(str(meta["links"][0]), MAX_TOTAL_BYTES))
+                installed.append(self.install_file(Path(name)))
+            except OSError as exc:
+                raise TranslationError(f"cannot download the {a}->{b} model: {exc}") from None
+            finally:
+                Path(name).unlink(missing_ok=True)
+        return installed
+
+
+def _download(url: str, limit: int, timeout: float = 10.0) -> bytes:
+    """One HTTP(S) GET with a timeout and a size limit; OSError when it fails."""
+    if not url.startswith(("https://", "http://")):
+        raise OSError(f"not an http(s) URL: {url!r}")
+    request = urllib.request.Request(url, headers={"User-Agent": "faq-bot"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        data = response.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{url} is larger than {limit >> 20} MiB")
+    return data
 
 
 def _offline(translation, translate_module) -> None:

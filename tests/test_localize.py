@@ -55,7 +55,9 @@ def setup(tmp_path, small_kb_dir, packages, config):
     cfg = replace(
         config,
         knowledge=replace(config.knowledge, dir=small_kb_dir, cache_dir=tmp_path / "cache"),
-        languages=replace(config.languages, supported=(*config.languages.supported, "de")),
+        languages=replace(
+            config.languages, supported=tuple(dict.fromkeys((*config.languages.supported, "de")))
+        ),
         translation=replace(config.translation, packages_dir=models, beam_size=1),
         storage=replace(config.storage, database=tmp_path / "bot.db"),
     )

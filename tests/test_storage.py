@@ -402,9 +402,11 @@ def test_an_unanswered_question_joins_the_queue(storage):
         "resolved_time": None,
         "notified": False,
     }
-    assert on_disk(storage.path, "SELECT unanswered_id, chat_id, language FROM notify") == [
-        (1, 555, "zh")
-    ]
+    [(unanswered_id, sealed, language)] = on_disk(
+        storage.path, "SELECT unanswered_id, chat, language FROM notify"
+    )
+    assert (unanswered_id, language) == (1, "zh")
+    assert sealed.startswith("v1:") and "555" not in sealed  # kept encrypted, not in clear
 
 
 def test_feedback_is_one_row_per_user_and_answer(storage):
@@ -545,7 +547,8 @@ def test_an_ignored_wording_asked_again_is_logged_as_ignored(storage):
     assert (first, again, other) == (1, 2, 3)
     assert [i["id"] for i in storage.list_unanswered()] == [3]
     assert [i["id"] for i in storage.list_unanswered(status="ignored")] == [1, 2]
-    assert on_disk(storage.path, "SELECT chat_id FROM notify ORDER BY 1") == [(1,), (3,)]
+    # Ignored questions keep no chat id: only the dog's asker can be told an answer later.
+    assert on_disk(storage.path, "SELECT unanswered_id FROM notify ORDER BY 1") == [(3,)]
     assert not storage.ignored_before("🙂") and not storage.ignored_before("")
 
 

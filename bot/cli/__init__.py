@@ -6,7 +6,6 @@ clear messages and a non-zero exit status here, at the edge.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -28,6 +27,7 @@ from bot.cli.init import init
 from bot.cli.kb import kb
 from bot.cli.models import models
 from bot.cli.report import report
+from bot.cli.terminal import json_line
 from bot.cli.unanswered import unanswered
 from bot.config import Config, ConfigError, load_config
 
@@ -97,19 +97,6 @@ def ask(
             click.echo(json_line(answer.to_json()))
         else:
             click.echo(_describe(answer))
-
-
-# Characters that str.splitlines() and some JSON Lines readers take for line breaks; JSON
-# allows them raw, so they are escaped to keep one object per line for every reader.
-_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-
-
-def json_line(data: dict) -> str:
-    """One line of JSON, readable UTF-8, with no character any reader splits lines on."""
-    text = json.dumps(data, ensure_ascii=False)
-    for raw, escaped in _LINE_BREAKS.items():
-        text = text.replace(raw, escaped)
-    return text
 
 
 def _describe(answer: Answer) -> str:

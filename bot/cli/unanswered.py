@@ -7,7 +7,6 @@ draft a new entry (`new-entry`) or set them aside (`ignore`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +16,7 @@ import click
 
 from bot import curation
 from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_message
+from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
@@ -87,11 +87,12 @@ def _load(config: Config, kb_dir: Path) -> KnowledgeBase:
     try:
         return load_knowledge(kb_dir, config.knowledge.language)
     except KnowledgeError as exc:
-        raise click.ClickException(problems_message(exc)) from exc
+        raise click.ClickException(shown_lines(problems_message(exc))) from exc
 
 
 def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
-    text = " ".join(text.split())
+    """A user's question on one line of the staff terminal: controls shown escaped."""
+    text = shown(" ".join(text.split()))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -122,7 +123,7 @@ def list_(
         rows = _query(storage, since, lang, status, limit)
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_line(row))
         return
     if not rows:
         click.echo("No unanswered questions match.")
@@ -179,11 +180,11 @@ def clusters(
     try:
         found = curation.clusters(rows, _encoder(), threshold)[:limit]
     except curation.CurationError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(shown_lines(str(exc))) from exc
     for n, cluster in enumerate(found, 1):
         if as_json:
             click.echo(
-                json.dumps(
+                json_line(
                     {
                         "summary": cluster.summary,
                         "representative": cluster.representative,
@@ -197,8 +198,7 @@ def clusters(
                                 cluster.ids, cluster.item_languages, cluster.questions, strict=True
                             )
                         ],
-                    },
-                    ensure_ascii=False,
+                    }
                 )
             )
             continue
@@ -252,7 +252,7 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
                 folder, entry_id, questions, languages=languages, kb_language=kb.language
             )
         except curation.CurationError as exc:
-            raise click.ClickException(f"{exc}\nNothing changed.") from exc
+            raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
         changed = storage.set_unanswered_status([item["id"] for item in items], RESOLVED, entry_id)
         waiting = storage.pending_notifications([entry_id])
     translated = sum(1 for lang, _ in plan.added if lang)
@@ -308,12 +308,14 @@ def new_entry(
     if append_to is None:
         topic_file = folder / f"{topic or 'TOPIC'}.yaml"
         click.echo(f"# Paste under `entries:` in {topic_file}, or rerun with --append-to.")
-        click.echo(curation.new_entry_scaffold(cluster, topic_file, kb_language=language), nl=False)
+        scaffold = curation.new_entry_scaffold(cluster, topic_file, kb_language=language)
+        # YAML keeps bidi overrides raw: on the terminal they are shown as escapes instead.
+        click.echo(shown_lines(scaffold), nl=False)
         return
     try:
         new_id = curation.append_scaffold(cluster, append_to, kb_language=language)
     except curation.CurationError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(shown_lines(str(exc))) from exc
     click.echo(f"Appended draft entry {new_id} to {append_to}, marked # TODO.")
     click.echo(
         "Write its answer, tags and links and delete the TODO lines before the bot "
@@ -334,7 +336,7 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
         try:
             count = storage.set_unanswered_status(ids, IGNORED)
         except UnknownIdError as exc:
-            raise click.ClickException(f"{exc}; nothing changed") from exc
+            raise click.ClickException(shown_lines(f"{exc}; nothing changed")) from exc
     given = len(set(ids))
     click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(count - given)}.")
     click.echo("The same wording asked again is logged as ignored, without calling on staff.")
@@ -359,7 +361,7 @@ def messages(config: Config, as_json: bool) -> None:
         rows = storage.staff_messages()
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_line(row))
         return
     if not rows:
         click.echo("No /staff messages from the terminal chat.")
