@@ -205,11 +205,19 @@ def _v3_translations(db: Database) -> None:
     db.table("translations").create_index(["target_lang"])
 
 
+def _v4_interaction_refs(db: Database) -> None:
+    """A reference chosen by the bot for each interaction, so feedback buttons can be sent
+    before the interaction is written (answer first, log later)."""
+    db.table("interactions").add_column("ref", str)
+    db.table("interactions").create_index(["ref"], unique=True)
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
     _v2_users_notify_relays,
     _v3_translations,
+    _v4_interaction_refs,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -316,6 +324,7 @@ class Storage:
         retention_days: int = 365,
         *,
         clock: Callable[[], datetime] = _utcnow,
+        apply_migrations: bool = True,
     ):
         if len(secret) < 16:
             raise ValueError("the secret must be at least 16 bytes")
@@ -335,7 +344,8 @@ class Storage:
             self.db.execute("PRAGMA synchronous = FULL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA secure_delete = ON")
-            migrate(self.db, name=str(self.path))
+            if apply_migrations:
+                migrate(self.db, name=str(self.path))
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StorageError(f"cannot open {self.path}: {exc}") from exc
@@ -350,6 +360,13 @@ class Storage:
         """Open `path` with the secret from `<path>.key`, creating both when new."""
         path = Path(path)
         return cls(path, load_secret(path), retention_days, clock=clock)
+
+    def reader(self) -> Storage:
+        """A second connection to the same file, with its own lock: reads through it never
+        wait behind this connection's writes (WAL readers do not wait for writers)."""
+        return Storage(
+            self.path, self._secret, self.retention_days, clock=self._clock, apply_migrations=False
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -394,11 +411,13 @@ class Storage:
         text_source: str | None = None,
         channel: str = "telegram",
         chat_id: int | None = None,
+        ref: str | None = None,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue.
 
         `chat_id` is remembered (unless the user opted out) only for an unanswered question,
         to tell the user once staff have answered it; pass it only where that is welcome.
+        `ref` is the caller's own unique reference for it (see `log_feedback`).
         """
         _check("status", status, STATUSES)
         _check("chat_type", chat_type, CHAT_TYPES)
@@ -422,6 +441,7 @@ class Storage:
                         "took_ms": None if took_ms is None else float(took_ms),
                         "text_source": text_source,
                         "channel": channel,
+                        "ref": ref,
                     }
                 )
                 .last_pk
@@ -453,20 +473,24 @@ class Storage:
                     )
         return interaction_id
 
-    def log_feedback(self, interaction_id: int, user_id: int | str, helpful: bool) -> None:
-        """Record 👍/👎 on an answer; a user's second click replaces their first."""
+    def log_feedback(self, interaction: int | str, user_id: int | str, helpful: bool) -> None:
+        """Record 👍/👎 on an answer (its id, or the `ref` it was logged with); a user's
+        second click replaces their first."""
         key = self.user_key(user_id)
-        row = {
-            "interaction_id": interaction_id,
-            "time": self._now(),
-            "user_key": key,
-            "helpful": bool(helpful),
-        }
+        column = "ref" if isinstance(interaction, str) else "id"
         with self._write() as db:
-            if not db.execute(
-                "SELECT 1 FROM interactions WHERE id = ?", [interaction_id]
-            ).fetchone():
-                raise UnknownIdError("interaction", [interaction_id])
+            found = db.execute(
+                f"SELECT id FROM interactions WHERE {column} = ?", [interaction]
+            ).fetchone()
+            if not found:
+                raise UnknownIdError(f"interaction {column}", [interaction])
+            interaction_id = found[0]
+            row = {
+                "interaction_id": interaction_id,
+                "time": self._now(),
+                "user_key": key,
+                "helpful": bool(helpful),
+            }
             feedback = db.table("feedback")
             old = list(
                 feedback.rows_where(

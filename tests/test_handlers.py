@@ -10,6 +10,7 @@ from telegram import Update
 
 from bot import messages
 from bot.storage import Storage
+from bot.telegram import storage_access
 from bot.telegram.app import TokenError, build_application, check_token
 from tests import fake_telegram as tg
 
@@ -58,6 +59,7 @@ def run_updates(api, bot_config, small_answerer):
             await app.post_init(app)
             for data in updates:
                 await app.process_update(Update.de_json(tg.api_update(api, data), app.bot))
+            storage_access.close_access(app)  # the queued log writes are written
         return api
 
     return run

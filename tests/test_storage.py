@@ -688,7 +688,7 @@ def test_a_newer_release_upgrades_a_version_1_database(tmp_path):
         assert "relays" not in db.table_names()
 
     with Storage(path, SECRET) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert set(TABLES) <= set(store.db.table_names())
         row = store.db.table("interactions").get(1)
         assert (row["question"], row["channel"]) == ("old question", "telegram")

@@ -27,7 +27,7 @@ from telegram.request import BaseRequest
 
 from bot.answering import Answerer
 from bot.config import Config
-from bot.telegram import handlers
+from bot.telegram import handlers, storage_access
 
 log = logging.getLogger(__name__)
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -80,6 +80,8 @@ def build_application(
             matching_pool=ThreadPoolExecutor(1, thread_name_prefix="matching"),
             translation_pool=ThreadPoolExecutor(1, thread_name_prefix="translation"),
         )
+        if storage is not None:
+            storage_access.open_access(app, storage, config)
 
     async def post_shutdown(app: Application) -> None:
         task = app.bot_data.get("purge_task")
@@ -88,6 +90,7 @@ def build_application(
         app.bot_data["matching_pool"].shutdown(wait=True)
         app.bot_data["translation_pool"].shutdown(wait=True)
         if storage is not None:
+            storage_access.close_access(app)
             storage.close()
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()

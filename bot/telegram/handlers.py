@@ -22,6 +22,7 @@ from telegram.ext import ContextTypes
 from bot.answering import Answer, Answerer
 from bot.config import Config
 from bot.storage import UnknownIdError
+from bot.telegram import storage_access
 from bot.telegram.format import (
     answer_keyboard,
     answer_messages,
@@ -46,11 +47,8 @@ def _config(context: Context) -> Config:
 
 
 async def _store(context: Context, method: str, *args, **kwargs):
-    """Call a Storage method in a worker thread; no storage configured: nothing."""
-    storage = context.bot_data.get("storage")
-    if storage is None:
-        return None
-    return await asyncio.to_thread(getattr(storage, method), *args, **kwargs)
+    """A Storage method: writes are queued, reads fall back to None (storage_access.py)."""
+    return await storage_access.call(context, method, *args, **kwargs)
 
 
 async def matching(context: Context, function, *args, **kwargs):
@@ -79,9 +77,12 @@ async def translated(context: Context, answer: Answer) -> Answer:
 async def chosen_language(update: Update, context: Context) -> str | None:
     """The language the user picked with /language, if any (cached in user_data)."""
     if "lang" not in context.user_data and update.effective_user:
-        context.user_data["lang"] = await _store(
-            context, "get_user_language", update.effective_user.id
+        found = await storage_access.read(
+            context, "get_user_language", update.effective_user.id, default=storage_access.FAILED
         )
+        if found is storage_access.FAILED:  # storage failing: ask again next time
+            return None
+        context.user_data["lang"] = found
     return context.user_data.get("lang")
 
 
@@ -122,7 +123,7 @@ def rate_limited(context: Context, config: Config) -> bool:
 
 
 async def send_answer(
-    message: Message, context: Context, answer: Answer, interaction_id: int | None
+    message: Message, context: Context, answer: Answer, interaction_id: int | str | None
 ) -> None:
     answerer = _answerer(context)
     parts = answer_messages(answer, answerer)
@@ -136,10 +137,14 @@ async def send_answer(
         )
 
 
-async def log_answer(update: Update, context: Context, answer: Answer) -> int | None:
+async def log_answer(update: Update, context: Context, answer: Answer) -> str | None:
+    """Queue the interaction's log entry; its reference for feedback buttons (None: no log)."""
+    if context.bot_data.get("storage") is None:
+        return None
     chat = update.effective_chat
     user = update.effective_user
-    return await _store(
+    ref = storage_access.new_ref()
+    await _store(
         context,
         "log_interaction",
         user_id=user.id if user else chat.id,
@@ -153,7 +158,9 @@ async def log_answer(update: Update, context: Context, answer: Answer) -> int | 
         text_source=answer.text_source,
         channel="telegram",
         chat_id=chat.id if chat else None,
+        ref=ref,
     )
+    return ref
 
 
 async def to_staff(update: Update, context: Context, text: str, language: str, kind: str) -> bool:
@@ -346,9 +353,10 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
 
 async def _feedback_button(update: Update, context: Context, rest: str, lang: str) -> bool:
     ident, _, value = rest.partition(":")
-    if not ident.isdigit() or value not in ("0", "1"):
+    if not storage_access.is_interaction_ref(ident) or value not in ("0", "1"):
         return False
-    await _store(context, "log_feedback", int(ident), update.effective_user.id, value == "1")
+    interaction = int(ident) if ident.isdigit() else ident
+    await _store(context, "log_feedback", interaction, update.effective_user.id, value == "1")
     await update.callback_query.answer(say(context, lang, "feedback_thanks"))
     return True
 
