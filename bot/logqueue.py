@@ -68,6 +68,7 @@ class LogQueue:
         retries: int = 5,
         first_delay: float = 0.5,
         max_delay: float = 30.0,
+        stall_after: float = 10.0,
         on_health: Callable[[bool, str], None] | None = None,
     ):
         if max_items < 1 or retries < 1:
@@ -77,6 +78,8 @@ class LogQueue:
         self.retries = retries
         self.first_delay = first_delay
         self.max_delay = max_delay
+        self.stall_after = stall_after
+        self._started = 0.0  # time.monotonic() the current write began
         self.on_health = on_health
         self.counts = QueueCounts()
         self.healthy = True
@@ -97,10 +100,13 @@ class LogQueue:
             if self._closing:
                 self._drop(_Write(method, args, kwargs), "the bot is stopping", full=False)
                 return
+            stalled = self._busy and time.monotonic() - self._started > self.stall_after
             if len(self._items) >= self.max_items:
                 self._drop(self._items.popleft(), "the queue is full", full=True)
             self._items.append(_Write(method, args, kwargs))
             self._cond.notify()
+        if stalled:  # a write hangs (a frozen or dead disk): that is failing storage too
+            self._set_health(False, f"a write has been waiting over {self.stall_after:.0f} s")
 
     def join(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the queue to empty; True when it did."""
@@ -137,6 +143,7 @@ class LogQueue:
                     return
                 item = self._items[0]
                 self._busy = True
+                self._started = time.monotonic()
             delay = self._attempt(item)
             with self._cond:
                 if delay is None and self._items and self._items[0] is item:
@@ -177,9 +184,10 @@ class LogQueue:
         log.warning("log write %s dropped (%s); %d dropped so far", item.method, why, dropped)
 
     def _set_health(self, healthy: bool, reason: str) -> None:
-        if healthy == self.healthy:
-            return
-        self.healthy = healthy
+        with self._cond:
+            if healthy == self.healthy:
+                return
+            self.healthy = healthy
         if healthy:
             c = self.counts
             message = (

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 READ_TIMEOUT = 2.0  # seconds a hot-path read may take before the default is used
+READ_PAUSE = 30.0  # after a failed or slow read, reads give the default at once this long
 QUEUED = frozenset(
     {
         "log_interaction",
@@ -50,11 +51,15 @@ READS = frozenset(
 def open_access(app: Application, storage: Any, config: Config) -> None:
     """Start the write queue and the read connection; put them in bot_data."""
     loop = asyncio.get_running_loop()
+    alerts: set[asyncio.Task] = set()
+
+    def alert(healthy: bool, message: str) -> None:
+        task = loop.create_task(tell_staff(app, config, healthy, message))
+        alerts.add(task)
+        task.add_done_callback(alerts.discard)
 
     def on_health(healthy: bool, message: str) -> None:  # called in the writer thread
-        loop.call_soon_threadsafe(
-            lambda: app.create_task(tell_staff(app, config, healthy, message))
-        )
+        loop.call_soon_threadsafe(alert, healthy, message)
 
     try:
         reader = storage.reader()
@@ -110,9 +115,9 @@ def write(context: Context, method: str, *args: Any, **kwargs: Any) -> None:
 async def read(context: Context, method: str, *args: Any, default: Any = None, **kwargs: Any):
     """A read that gives `default` when storage fails or takes longer than READ_TIMEOUT."""
     reader = context.bot_data.get("storage_reader")
-    if reader is None:
-        return default
     loop = asyncio.get_running_loop()
+    if reader is None or loop.time() < context.bot_data.get("reads_paused_until", 0.0):
+        return default
     call = loop.run_in_executor(
         context.bot_data["read_pool"], lambda: getattr(reader, method)(*args, **kwargs)
     )
@@ -121,9 +126,11 @@ async def read(context: Context, method: str, *args: Any, default: Any = None, *
     except PERMANENT_ERRORS:
         raise
     except TimeoutError:
-        log.warning("storage read %s took over %.0f s: using the default", method, READ_TIMEOUT)
+        why = f"took over {READ_TIMEOUT:.0f} s"
     except TRANSIENT_ERRORS as exc:
-        log.warning("storage read %s failed (%s): using the default", method, exc)
+        why = f"failed ({exc})"
+    context.bot_data["reads_paused_until"] = loop.time() + READ_PAUSE
+    log.warning("storage read %s %s: defaults for the next %.0f s", method, why, READ_PAUSE)
     return default
 
 
