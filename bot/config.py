@@ -51,6 +51,7 @@ class TelegramConfig:
     staff_user_ids: tuple[int, ...] = ()
     rate_limit_messages: int = 8
     rate_limit_seconds: int = 30
+    replay_max_age_seconds: int = 3600
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,11 @@ def _check(config: Config) -> None:
         raise ConfigError("[matching] max_suggestions must be at least 1")
     if m.max_question_chars < 10:
         raise ConfigError("[matching] max_question_chars must be at least 10")
+    if not 0 <= config.telegram.replay_max_age_seconds <= 86400:
+        raise ConfigError(
+            "[telegram] replay_max_age_seconds must be between 0 and 86400 (Telegram keeps "
+            f"updates for a day), got {config.telegram.replay_max_age_seconds}"
+        )
     if not 1 <= config.translation.beam_size <= 16:
         raise ConfigError("[translation] beam_size must be between 1 and 16")
     if config.translation.threads < 1:

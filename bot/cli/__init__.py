@@ -235,9 +235,11 @@ def run(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs contain the token
     translator = answerer.localizer.translator
     translate = translator.translate if translator is not None else None
-    telegram_app.run(
+    status = telegram_app.run(
         config, answerer, storage, translate, webhook_url=webhook_url, listen=listen, port=port
     )
+    if status:
+        sys.exit(status)
 
 
 main.add_command(kb)

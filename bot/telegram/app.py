@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
@@ -23,11 +24,13 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.answering import Answerer
 from bot.config import Config
 from bot.telegram import handlers, storage_access
+from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
+from bot.telegram.polling import PollingRequest, serve_polling
 
 log = logging.getLogger(__name__)
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -57,17 +60,21 @@ def build_application(
     storage=None,
     translate: Callable[[str, str, str], str | None] | None = None,
     request: BaseRequest | None = None,
+    journal: UpdateJournal | None = None,
 ) -> Application:
-    """The Application with every handler; `request` replaces the network (tests)."""
+    """The Application with every handler; `request` replaces the network (tests);
+    `journal` keeps received updates until they are answered (journal.py)."""
+    polling_request = PollingRequest(request or HTTPXRequest(connection_pool_size=1), journal)
     builder = (
         Application.builder()
         .token(check_token(config.token))
         .base_url(config.telegram.base_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(True)
+        .concurrent_updates(JournalProcessor(journal) if journal else True)
+        .get_updates_request(polling_request)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
 
     async def post_init(app: Application) -> None:
         if storage is not None:
@@ -82,6 +89,8 @@ def build_application(
         )
         if storage is not None:
             storage_access.open_access(app, storage, config)
+        if journal is not None:
+            await replay(app, journal, config.telegram.replay_max_age_seconds)
 
     async def post_shutdown(app: Application) -> None:
         task = app.bot_data.get("purge_task")
@@ -92,8 +101,11 @@ def build_application(
         if storage is not None:
             storage_access.close_access(app)
             storage.close()
+        if journal is not None:
+            journal.close()
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    app.bot_data["polling_request"] = polling_request
     wire(app, config)
     return app
 
@@ -151,9 +163,16 @@ def run(
     webhook_url: str | None = None,
     listen: str = "127.0.0.1",
     port: int = 8443,
-) -> None:
-    """Serve until interrupted: long polling, or a webhook when `webhook_url` is given."""
-    app = build_application(config, answerer, storage, translate)
+) -> int:
+    """Serve until interrupted: long polling, or a webhook when `webhook_url` is given.
+    Returns the exit status: 0 when stopped, 1 when Telegram refused the token."""
+    journal = None
+    if not webhook_url:
+        try:
+            journal = UpdateJournal(journal_path(config.storage.database))
+        except (OSError, sqlite3.Error) as exc:
+            log.error("no update journal (%s): updates being answered at a crash are lost", exc)
+    app = build_application(config, answerer, storage, translate, journal=journal)
     updates = Update.ALL_TYPES
     if webhook_url:
         log.info("webhook mode on %s:%s for %s", listen, port, webhook_url)
@@ -164,6 +183,6 @@ def run(
             webhook_url=webhook_url,
             allowed_updates=updates,
         )
-    else:
-        log.info("long polling %s", config.telegram.base_url)
-        app.run_polling(allowed_updates=updates)
+        return 0
+    log.info("long polling %s", config.telegram.base_url)
+    return asyncio.run(serve_polling(app, config.telegram.base_url, updates))
