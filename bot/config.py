@@ -52,6 +52,8 @@ class TelegramConfig:
     rate_limit_messages: int = 8
     rate_limit_seconds: int = 30
     replay_max_age_seconds: int = 3600
+    staff_limit_messages: int = 3
+    staff_limit_seconds: int = 600
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,10 @@ def _check(config: Config) -> None:
         raise ConfigError("[matching] max_suggestions must be at least 1")
     if m.max_question_chars < 10:
         raise ConfigError("[matching] max_question_chars must be at least 10")
+    if config.telegram.staff_limit_messages < 1 or config.telegram.staff_limit_seconds < 1:
+        raise ConfigError(
+            "[telegram] staff_limit_messages and staff_limit_seconds must be at least 1"
+        )
     if not 0 <= config.telegram.replay_max_age_seconds <= 86400:
         raise ConfigError(
             "[telegram] replay_max_age_seconds must be between 0 and 86400 (Telegram keeps "

@@ -212,12 +212,33 @@ def _v4_interaction_refs(db: Database) -> None:
     db.table("interactions").create_index(["ref"], unique=True)
 
 
+def _v5_relay_items(db: Database) -> None:
+    """Staff copies sent together in one message: who asked each numbered item."""
+    db.table("relay_items").create(
+        {
+            "staff_chat_id": int,
+            "staff_message_id": int,
+            "item": int,
+            "user_chat_id": int,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "time": str,
+        },
+        pk=("staff_chat_id", "staff_message_id", "item"),
+        not_null=["user_chat_id", "user_key", "language", "question", "time"],
+    )
+    db.table("relay_items").create_index(["time"])
+    db.table("relay_items").create_index(["user_key"])
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
     _v2_users_notify_relays,
     _v3_translations,
     _v4_interaction_refs,
+    _v5_relay_items,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -653,27 +674,40 @@ class Storage:
         language: str,
         question: str,
         user_message_id: int | None = None,
+        item: int | None = None,
     ) -> None:
-        """Remember who asked the question forwarded as `staff_message_id`."""
+        """Remember who asked the question forwarded as `staff_message_id` (as its numbered
+        `item` when one message carries several)."""
         row = {
             "staff_chat_id": staff_chat_id,
             "staff_message_id": staff_message_id,
             "user_chat_id": user_chat_id,
-            "user_message_id": user_message_id,
             "user_key": self.user_key(user_id),
             "language": language,
             "question": redact(question),
             "time": self._now(),
         }
         with self._write() as db:
-            db.table("relays").insert(row, replace=True)
+            if item is None:
+                db.table("relays").insert({**row, "user_message_id": user_message_id}, replace=True)
+            else:
+                db.table("relay_items").insert({**row, "item": item}, replace=True)
 
-    def find_relay(self, staff_chat_id: int, staff_message_id: int) -> dict | None:
-        """The relay a staff reply to `staff_message_id` belongs to, if any."""
-        rows = self._read(
-            "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
-            [staff_chat_id, staff_message_id],
-        )
+    def find_relay(
+        self, staff_chat_id: int, staff_message_id: int, item: int | None = None
+    ) -> dict | None:
+        """The relay a staff reply to `staff_message_id` (its `item`) belongs to, if any."""
+        if item is None:
+            rows = self._read(
+                "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
+                [staff_chat_id, staff_message_id],
+            )
+        else:
+            rows = self._read(
+                "SELECT * FROM relay_items "
+                "WHERE staff_chat_id = ? AND staff_message_id = ? AND item = ?",
+                [staff_chat_id, staff_message_id, item],
+            )
         return rows[0] if rows else None
 
     # Retention and erasure ---------------------------------------------------------------
@@ -750,6 +784,7 @@ class Storage:
                 f"DELETE FROM unanswered WHERE id IN ({old_unanswered})",
                 "DELETE FROM interactions WHERE time < :cutoff",
                 "DELETE FROM relays WHERE time < :cutoff",
+                "DELETE FROM relay_items WHERE time < :cutoff",
             ],
             {"cutoff": cutoff},
         )
@@ -764,6 +799,7 @@ class Storage:
                 "DELETE FROM unanswered WHERE user_key = :key",
                 "DELETE FROM interactions WHERE user_key = :key",
                 "DELETE FROM relays WHERE user_key = :key",
+                "DELETE FROM relay_items WHERE user_key = :key",
                 "DELETE FROM users WHERE user_key = :key",
             ],
             {"key": self.user_key(user_id)},

@@ -7,6 +7,7 @@ Both share `FakeBotApi`, which keeps what the bot sent and the updates waiting f
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import sys
@@ -32,6 +33,7 @@ class FakeBotApi:
         self.pushed: dict[int, float] = {}  # update_id -> time.monotonic() it was queued
         self.failures: dict[str, list[dict]] = {}  # method -> error replies to give first
         self.unauthorized = False  # True: every call gets 401, as for a revoked token
+        self.held_chats: set[int] = set()  # RecordingRequest: sends here wait until removed
         self.updates: list[dict] = []
         self._ids = itertools.count(5000)
         self._update_ids = itertools.count(1)
@@ -153,6 +155,8 @@ class RecordingRequest(BaseRequest):
     ):
         params = request_data.parameters if request_data else {}
         method = url.rsplit("/", 1)[-1]
+        while int(params.get("chat_id") or 0) in self.api.held_chats:
+            await asyncio.sleep(0.01)  # a throttled or slow chat
         error = self.api.failure(method)
         if error is not None:
             return error["error_code"], json.dumps(error).encode()

@@ -59,6 +59,8 @@ def run_updates(api, bot_config, small_answerer):
             await app.post_init(app)
             for data in updates:
                 await app.process_update(Update.de_json(tg.api_update(api, data), app.bot))
+            if "staff_queue" in app.bot_data:  # the staff copies are sent
+                await app.bot_data["staff_queue"].stop()
             storage_access.close_access(app)  # the queued log writes are written
         return api
 

@@ -357,6 +357,7 @@ def test_log_interaction_writes_a_redacted_row(storage):
         "took_ms": 12.5,
         "text_source": "curated",
         "channel": "telegram",
+        "ref": None,
     }
     assert storage.db.table("interactions").get(second)["channel"] == "cli"
     data = file_bytes(storage.path)
@@ -688,7 +689,7 @@ def test_a_newer_release_upgrades_a_version_1_database(tmp_path):
         assert "relays" not in db.table_names()
 
     with Storage(path, SECRET) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert set(TABLES) <= set(store.db.table_names())
         row = store.db.table("interactions").get(1)
         assert (row["question"], row["channel"]) == ("old question", "telegram")

@@ -8,6 +8,7 @@ polling starts and closed after it stops. `run()` starts long polling or a webho
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import sqlite3
@@ -31,6 +32,7 @@ from bot.config import Config
 from bot.telegram import handlers, storage_access
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
 from bot.telegram.polling import PollingRequest, serve_polling
+from bot.telegram.staffqueue import StaffQueue
 
 log = logging.getLogger(__name__)
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -89,10 +91,21 @@ def build_application(
         )
         if storage is not None:
             storage_access.open_access(app, storage, config)
+        if config.telegram.staff_chat_id:
+            staff_queue = StaffQueue(
+                app,
+                config,
+                translate,
+                functools.partial(storage_access.write_to, app, "save_relay"),
+            )
+            staff_queue.start()
+            app.bot_data["staff_queue"] = staff_queue
         if journal is not None:
             await replay(app, journal, config.telegram.replay_max_age_seconds)
 
     async def post_shutdown(app: Application) -> None:
+        if "staff_queue" in app.bot_data:
+            await app.bot_data["staff_queue"].stop()
         task = app.bot_data.get("purge_task")
         if task is not None:
             task.cancel()

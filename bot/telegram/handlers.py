@@ -30,6 +30,7 @@ from bot.telegram.format import (
     topic_page,
     topics_keyboard,
 )
+from bot.telegram.staffqueue import StaffCopy, addressed_item, over_limit
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -164,38 +165,22 @@ async def log_answer(update: Update, context: Context, answer: Answer) -> str | 
 
 
 async def to_staff(update: Update, context: Context, text: str, language: str, kind: str) -> bool:
-    """Send a user's question or message to the staff chat and remember who asked."""
-    config = _config(context)
-    staff_chat = config.telegram.staff_chat_id
-    if not staff_chat:
+    """Queue a copy of a user's question or message for the staff chat (staffqueue.py);
+    False when no staff chat is configured."""
+    queue = context.bot_data.get("staff_queue")
+    if queue is None:
         return False
     user = update.effective_user
-    kb_lang = _answerer(context).kb.language
-    translate = context.bot_data.get("translate")
-    translated = None
-    if translate and language != kb_lang:
-        translated = await asyncio.to_thread(translate, text, language, kb_lang)
-    who = html.escape(user.full_name if user else "?")
-    lines = [
-        f"<b>{kind}</b>",
-        f"{who} · {html.escape(language)}"
-        + (f" · @{html.escape(user.username)}" if user and user.username else ""),
-        "",
-        html.escape(text),
-    ]
-    if translated:
-        lines += ["", f"<i>{html.escape(kb_lang)}:</i> {html.escape(translated)}"]
-    lines += ["", "<i>Reply to this message to answer the user.</i>"]
-    sent = await context.bot.send_message(staff_chat, "\n".join(lines), parse_mode=ParseMode.HTML)
-    await _store(
-        context,
-        "save_relay",
-        staff_chat_id=staff_chat,
-        staff_message_id=sent.message_id,
-        user_chat_id=update.effective_chat.id,
-        user_id=user.id if user else None,
-        language=language,
-        question=text,
+    queue.put(
+        StaffCopy(
+            kind=kind,
+            text=text,
+            language=language,
+            user_chat_id=update.effective_chat.id,
+            user_id=user.id if user else None,
+            who=user.full_name if user else "?",
+            username=user.username if user else None,
+        )
     )
     return True
 
@@ -245,6 +230,9 @@ async def staff(update: Update, context: Context) -> None:
     text = " ".join(context.args or []).strip()
     if not text:
         await update.effective_message.reply_text(say(context, lang, "staff_usage"))
+        return
+    if over_limit(context.user_data.setdefault("staff_times", []), _config(context)):
+        await update.effective_message.reply_text(say(context, lang, "staff_rate_limited"))
         return
     sent = await to_staff(update, context, text, lang, "✉️ /staff")
     key = "staff_sent" if sent else "staff_unavailable"
@@ -412,7 +400,10 @@ async def relay_reply(update: Update, context: Context) -> None:
     original = message.reply_to_message
     if original is None or not message.text:
         return
-    relay = await _store(context, "find_relay", update.effective_chat.id, original.message_id)
+    item, text = addressed_item(message.text)
+    relay = await _store(
+        context, "find_relay", update.effective_chat.id, original.message_id, item=item
+    )
     if relay is None:
         return
     lang = relay["language"]
@@ -420,16 +411,16 @@ async def relay_reply(update: Update, context: Context) -> None:
     translate = context.bot_data.get("translate")
     translated = None
     if translate and lang != kb_lang:
-        translated = await asyncio.to_thread(translate, message.text, kb_lang, lang)
+        translated = await asyncio.to_thread(translate, text, kb_lang, lang)
     parts = [
         f"<b>{html.escape(say(context, lang, 'staff_reply'))}</b>",
-        html.escape(translated or message.text),
+        html.escape(translated or text),
     ]
     if translated:
         parts += [
             "",
             f"<i>{html.escape(say(context, lang, 'original_text'))}</i>",
-            html.escape(message.text),
+            html.escape(text),
         ]
     await context.bot.send_message(
         relay["user_chat_id"], "\n".join(parts), parse_mode=ParseMode.HTML

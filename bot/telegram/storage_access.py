@@ -107,7 +107,12 @@ def new_ref() -> str:
 
 def write(context: Context, method: str, *args: Any, **kwargs: Any) -> None:
     """Queue a write; returns at once. No storage configured: nothing."""
-    queue: LogQueue | None = context.bot_data.get("log_queue")
+    write_to(context.application, method, *args, **kwargs)
+
+
+def write_to(app: Application, method: str, *args: Any, **kwargs: Any) -> None:
+    """`write` for code that has the Application rather than a handler's context."""
+    queue: LogQueue | None = app.bot_data.get("log_queue")
     if queue is not None:
         queue.put(method, *args, **kwargs)
 
