@@ -138,13 +138,18 @@ async def send_answer(
         )
 
 
-async def log_answer(update: Update, context: Context, answer: Answer) -> str | None:
-    """Queue the interaction's log entry; its reference for feedback buttons (None: no log)."""
-    if context.bot_data.get("storage") is None:
-        return None
+def interaction_ref(context: Context) -> str | None:
+    """The reference the answer's feedback buttons carry, chosen before anything is written
+    (None: no database, no buttons)."""
+    return storage_access.new_ref() if context.bot_data.get("storage") is not None else None
+
+
+async def log_answer(update: Update, context: Context, answer: Answer, ref: str | None) -> None:
+    """Queue the interaction's log entry, after the answer was sent (storage_access.py)."""
+    if ref is None:
+        return
     chat = update.effective_chat
     user = update.effective_user
-    ref = storage_access.new_ref()
     await _store(
         context,
         "log_interaction",
@@ -161,7 +166,6 @@ async def log_answer(update: Update, context: Context, answer: Answer) -> str | 
         chat_id=chat.id if chat else None,
         ref=ref,
     )
-    return ref
 
 
 async def to_staff(update: Update, context: Context, text: str, language: str, kind: str) -> bool:
@@ -300,12 +304,15 @@ async def ask(update: Update, context: Context) -> None:
         telegram_code=user.language_code if user else None,
     )
     answer = await translated(context, answer)
-    interaction_id = await log_answer(update, context, answer)
+    ref = interaction_ref(context)
     if answer.status == "unanswered":
         noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
         if noted:
             answer = replace(answer, reply=say(context, answer.language, "unanswered_noted"))
-    await send_answer(update.effective_message, context, answer, interaction_id)
+    try:
+        await send_answer(update.effective_message, context, answer, ref)
+    finally:  # answered first, then logged (also when the answer could not be sent)
+        await log_answer(update, context, answer, ref)
 
 
 async def not_text(update: Update, context: Context) -> None:
@@ -334,8 +341,11 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
     await update.callback_query.answer()
     answer = answerer.answer_entry(entry_id, await chosen_language(update, context) or lang)
     answer = await translated(context, answer)
-    interaction_id = await log_answer(update, context, answer)
-    await send_answer(update.effective_message, context, answer, interaction_id)
+    ref = interaction_ref(context)
+    try:
+        await send_answer(update.effective_message, context, answer, ref)
+    finally:  # answered first, then logged (also when the answer could not be sent)
+        await log_answer(update, context, answer, ref)
     return True
 
 
