@@ -54,7 +54,7 @@ class SchemaVersionError(StorageError):
 class UnknownIdError(StorageError):
     """Some of the given ids do not exist (or no longer exist)."""
 
-    def __init__(self, what: str, ids: Iterable[int]):
+    def __init__(self, what: str, ids: Iterable[Any]):
         self.ids = sorted(ids)
         super().__init__(f"unknown {what} id(s): {', '.join(map(str, self.ids))}")
 
@@ -492,6 +492,7 @@ class Storage:
                             "time": now,
                         }
                     )
+        assert interaction_id is not None  # an insert's rowid
         return interaction_id
 
     def log_feedback(self, interaction: int | str, user_id: int | str, helpful: bool) -> None:

@@ -4,6 +4,8 @@ Application. Every user is answered; the staff chat hears of the failure once an
 recovery once; what was queued is written when storage heals.
 
 The small filesystems need root (mount); without it these tests are skipped with a reason.
+"Read-only" is the immutable flag (`chattr +i`): as root, a read-only remount is refused
+while the bot has the file open, and file modes do not stop root.
 """
 
 from __future__ import annotations
@@ -45,10 +47,12 @@ def small_fs(tmp_path):
 
 
 @pytest.fixture
-def freezable_fs(tmp_path):
-    """An ext4 filesystem in a file on a loop device, which `fsfreeze` can freeze."""
-    if shutil.which("fsfreeze") is None or shutil.which("mkfs.ext4") is None:
-        pytest.skip("fsfreeze or mkfs.ext4 is not installed")
+def ext4_fs(tmp_path):
+    """An ext4 filesystem in a file on a loop device: `fsfreeze` can freeze it, `chattr +i`
+    make its files read-only under an open connection."""
+    for tool in ("fsfreeze", "mkfs.ext4", "chattr"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
     image, where = tmp_path / "disk.img", tmp_path / "ext4"
     with open(image, "wb") as f:
         f.truncate(16 * 1024 * 1024)
@@ -235,12 +239,12 @@ async def test_a_damaged_page_answers_everyone_with_default_settings(
 
 
 async def test_a_frozen_filesystem_hangs_writes_but_not_answers(
-    freezable_fs, bot_config, small_answerer
+    ext4_fs, bot_config, small_answerer
 ):
-    storage = Storage.open(freezable_fs / "bot.db")
+    storage = Storage.open(ext4_fs / "bot.db")
     try:
         async with Bot(bot_config, small_answerer, storage) as bot:
-            subprocess.run(["fsfreeze", "-f", str(freezable_fs)], check=True)
+            subprocess.run(["fsfreeze", "-f", str(ext4_fs)], check=True)
             try:
                 await bot.send(*questions(list(USERS)[:5]))  # the first write now hangs
                 await asyncio.sleep(1)  # past the queue's stall_after (0.5 s in this test)
@@ -250,9 +254,37 @@ async def test_a_frozen_filesystem_hangs_writes_but_not_answers(
                 await eventually(lambda: bot.staff())
                 assert "storage is failing" in bot.staff()[0]
             finally:
-                subprocess.run(["fsfreeze", "-u", str(freezable_fs)], check=True)
+                subprocess.run(["fsfreeze", "-u", str(ext4_fs)], check=True)
             await eventually(lambda: len(bot.staff()) == 2 and not len(bot.queue))
             assert "storage works again" in bot.staff()[1]
-        assert logged(freezable_fs / "bot.db") == len(USERS)
+        assert logged(ext4_fs / "bot.db") == len(USERS)
     finally:
+        storage.close()
+
+
+async def test_a_database_turned_read_only_answers_everyone_and_heals(
+    ext4_fs, bot_config, small_answerer
+):
+    storage = Storage.open(ext4_fs / "bot.db")
+    storage.set_user_language(1003, "zh")
+    files = [str(p) for p in ext4_fs.glob("bot.db*")]
+    try:
+        async with Bot(bot_config, small_answerer, storage) as bot:
+            subprocess.run(["chattr", "+i", *files], check=True)
+            try:
+                await bot.send(*questions(), tg.message("/help", user_id=3000))
+                assert bot.answered() == list(USERS)
+                assert bot.api.sent("sendMessage", 3000)
+                assert bot.api.sent("sendMessage", 1003)[0]["text"].startswith("<b>什么是发票")
+                await eventually(lambda: bot.staff())
+                assert "storage is failing" in bot.staff()[0]
+            finally:
+                subprocess.run(["chattr", "-i", *files], check=True)
+            await bot.send(tg.message("What is a fapiao?", user_id=2000))
+            await eventually(lambda: len(bot.staff()) == 2 and not len(bot.queue))
+            assert "storage works again" in bot.staff()[1]
+        counts = bot.queue.counts
+        assert logged(ext4_fs / "bot.db") == 21 - counts.dropped_failed - counts.dropped_full
+    finally:
+        subprocess.run(["chattr", "-i", *files], capture_output=True)
         storage.close()

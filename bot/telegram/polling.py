@@ -145,6 +145,9 @@ class _NoRefusedTokenTracebacks(logging.Filter):
 
 async def serve_polling(app: Application, base_url: str, allowed_updates: list[str]) -> int:
     """Poll until SIGINT/SIGTERM (exit status 0) or a refused token (EXIT_REFUSED)."""
+    updater = app.updater
+    if updater is None:
+        raise ValueError("long polling needs an Application with an Updater")
     for handler in logging.getLogger().handlers:
         handler.addFilter(_NoRefusedTokenTracebacks())
     loop = asyncio.get_running_loop()
@@ -167,16 +170,14 @@ async def serve_polling(app: Application, base_url: str, allowed_updates: list[s
         started = True
         if app.post_init:
             await app.post_init(app)
-        await app.updater.start_polling(
-            allowed_updates=allowed_updates, error_callback=_polling_error
-        )
+        await updater.start_polling(allowed_updates=allowed_updates, error_callback=_polling_error)
         await app.start()
         await stop.wait()
     except TokenRefused as exc:
         refused.append(str(exc))
     finally:
-        if app.updater.running:
-            await app.updater.stop()
+        if updater.running:
+            await updater.stop()
         if app.running:
             await app.stop()
             if app.post_stop:
