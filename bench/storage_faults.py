@@ -77,15 +77,15 @@ def disk_full(work: Path, api, base_url: str, code: Path) -> dict:
         try:
             botproc.ready(api)
             filler = small / "filler"
-            with open(filler, "wb") as f:
-                try:
+            try:  # fill the disk to the last byte
+                with open(filler, "wb") as f:
                     while True:
                         f.write(b"\0" * 65536)
                         f.flush()
-                except OSError:
-                    pass
+            except OSError:
+                pass
             row = figures(api, ask(api, range(1001, 1021)))
-            filler.unlink()
+            filler.unlink(missing_ok=True)
             figures(api, ask(api, [1100]), quiet=5)
             time.sleep(3)  # the queued writes are retried
         finally:

@@ -89,6 +89,8 @@ class LogQueue:
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
+        self._watchdog = threading.Thread(target=self._watch, name="log-watchdog", daemon=True)
+        self._watchdog.start()
 
     def __len__(self) -> int:
         with self._cond:
@@ -100,13 +102,13 @@ class LogQueue:
             if self._closing:
                 self._drop(_Write(method, args, kwargs), "the bot is stopping", full=False)
                 return
-            stalled = self._busy and time.monotonic() - self._started > self.stall_after
+            stalled = self._is_stalled()
             if len(self._items) >= self.max_items:
                 self._drop(self._items.popleft(), "the queue is full", full=True)
             self._items.append(_Write(method, args, kwargs))
             self._cond.notify()
-        if stalled:  # a write hangs (a frozen or dead disk): that is failing storage too
-            self._set_health(False, f"a write has been waiting over {self.stall_after:.0f} s")
+        if stalled:
+            self._stalled()
 
     def join(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the queue to empty; True when it did."""
@@ -120,7 +122,7 @@ class LogQueue:
         return True
 
     def close(self, timeout: float = 5.0) -> bool:
-        """Write what is waiting (up to `timeout` s), then stop; True when nothing was lost."""
+        """Write what is waiting (up to `timeout` s), then stop; True when all of it was."""
         drained = self.join(timeout)
         with self._cond:
             self._closing = True
@@ -133,6 +135,24 @@ class LogQueue:
         return drained and not left
 
     # -- the writer thread -----------------------------------------------------------------
+
+    def _is_stalled(self) -> bool:
+        return self._busy and time.monotonic() - self._started > self.stall_after
+
+    def _stalled(self) -> None:
+        """A write hangs (a frozen or dead disk): that is failing storage too."""
+        self._set_health(False, f"a write has been waiting over {self.stall_after:.0f} s")
+
+    def _watch(self) -> None:
+        """Notice a hanging write even when nothing new is queued."""
+        while True:
+            with self._cond:
+                if self._closing:
+                    return
+                stalled = self._is_stalled()
+            if stalled:
+                self._stalled()
+            time.sleep(min(1.0, self.stall_after / 2))
 
     def _run(self) -> None:
         while True:

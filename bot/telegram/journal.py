@@ -35,7 +35,7 @@ from telegram.ext import Application, SimpleUpdateProcessor
 log = logging.getLogger(__name__)
 
 KEEP_DONE_SECONDS = 2 * 24 * 3600  # Telegram keeps unconfirmed updates for 24 hours
-TIMEOUT = 3.0  # seconds a journal write may take before the bot goes on without it
+TIMEOUT = 1.0  # seconds a journal write may take before the bot goes on without it
 PAUSE = 60.0  # after a failure, the journal is left alone this long
 PENDING, DONE, SKIPPED = 0, 1, 2
 MAX_REMEMBERED = 50_000  # done update ids kept in memory to recognise repeats

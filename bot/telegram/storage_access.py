@@ -27,7 +27,7 @@ from bot.logqueue import PERMANENT_ERRORS, TRANSIENT_ERRORS, LogQueue
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-READ_TIMEOUT = 2.0  # seconds a hot-path read may take before the default is used
+READ_TIMEOUT = 1.0  # seconds a hot-path read may take before the default is used
 READ_PAUSE = 30.0  # after a failed or slow read, reads give the default at once this long
 QUEUED = frozenset(
     {
