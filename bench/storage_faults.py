@@ -108,6 +108,7 @@ def held_lock(work: Path, api, base_url: str, code: Path) -> dict:
         holder.stdout.readline()
         row = figures(api, ask(api, range(2001, 2021)))
         holder.wait()
+        time.sleep(10)  # the queued writes are retried (pauses grow to 8 s)
     finally:
         botproc.stop(proc)
     return row
