@@ -2,7 +2,9 @@
 
 `build_application()` returns a python-telegram-bot `Application` with every handler, the
 error handler and Telegram's rate limits (AIORateLimiter); services are opened before
-polling starts and closed after it stops. `run()` starts long polling or a webhook.
+polling starts and closed after it stops: the database's write queue and read connection
+(storage_access.py), the staff chat's queue (staffqueue.py) and, for long polling, the
+update journal (journal.py). `run()` starts long polling (polling.py) or a webhook.
 """
 
 from __future__ import annotations
