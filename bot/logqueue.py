@@ -129,8 +129,13 @@ class LogQueue:
             left = list(self._items)
             self._items.clear()
             self._cond.notify_all()
-        for item in left:
-            self._drop(item, "the bot stopped before storage accepted it", full=False)
+        if left:  # one line for all of them
+            self.counts.dropped_failed += len(left)
+            for item in left:
+                self.counts.by_method[item.method] = self.counts.by_method.get(item.method, 0) + 1
+            log.warning(
+                "%d log write(s) dropped: the bot stopped before storage took them", len(left)
+            )
         self._thread.join(timeout=1.0)
         return drained and not left
 
