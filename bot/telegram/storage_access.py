@@ -41,7 +41,7 @@ QUEUED = frozenset(
     }
 )
 FAILED = object()  # what `read` gives (when asked) if storage failed or was too slow
-STAFF_READS = frozenset({"list_unanswered", "pending_notifications", "stats"})
+STAFF_READS = frozenset({"list_unanswered", "pending_notifications", "stats", "find_relay"})
 REF = re.compile(r"[A-Za-z0-9_-]{12}")
 READS = frozenset(
     {"get_user_language", "find_relay", "list_unanswered", "pending_notifications", "stats"}
@@ -147,7 +147,7 @@ async def call(context: Context, method: str, *args: Any, **kwargs: Any):
         return None
     if method in READS:
         queue: LogQueue | None = context.bot_data.get("log_queue")
-        if method in STAFF_READS and queue is not None:  # staff see what was just logged
+        if method in STAFF_READS and queue is not None:  # staff see what was just written
             await asyncio.to_thread(queue.join, READ_TIMEOUT)
         return await read(context, method, *args, **kwargs)
     storage = context.bot_data.get("storage")
