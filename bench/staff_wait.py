@@ -56,7 +56,7 @@ def run(users_n: int, code: Path) -> dict:
     waits = [got[u][0] - pushed[u] for u in users if got[u]]
     first = min(pushed.values())
     return {
-        "code": "this branch" if code == ROOT else str(code),
+        "code": "this checkout" if code == ROOT else code.name,
         "users": users_n,
         "answered": len(waits),
         "median_wait_s": round(statistics.median(waits), 2) if waits else None,
