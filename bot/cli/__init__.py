@@ -204,6 +204,7 @@ def run(
     Long polling by default; --webhook URL --listen HOST --port N for webhook mode. With
     --telegram a missing token is an error instead of a terminal chat.
     [telegram] base_url in the config points the bot at a self-hosted Bot API server.
+    Exits with status 1 when Telegram refuses the token (revoked), so a supervisor sees it.
 
     Example: TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run
     """
