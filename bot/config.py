@@ -73,6 +73,9 @@ class TelegramConfig:
     staff_user_ids: tuple[int, ...] = ()
     rate_limit_messages: int = 8
     rate_limit_seconds: int = 30
+    replay_max_age_seconds: int = 3600
+    staff_limit_messages: int = 3
+    staff_limit_seconds: int = 600
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),
     ("telegram", "rate_limit_seconds"): (1, 86_400),
+    ("telegram", "staff_limit_messages"): (1, 1_000),
+    ("telegram", "staff_limit_seconds"): (1, 86_400),
+    ("telegram", "replay_max_age_seconds"): (0, 86_400),
     ("translation", "beam_size"): (1, 16),
     ("translation", "threads"): (1, 256),
     ("storage", "retention_days"): (1, 36_500),
@@ -261,6 +267,15 @@ def _check(config: Config) -> None:
             raise ConfigError(
                 f"[telegram] staff_user_ids must hold Telegram user ids (1 to 10^15), not {user}"
             )
+    if config.telegram.staff_limit_messages < 1 or config.telegram.staff_limit_seconds < 1:
+        raise ConfigError(
+            "[telegram] staff_limit_messages and staff_limit_seconds must be at least 1"
+        )
+    if not 0 <= config.telegram.replay_max_age_seconds <= 86400:
+        raise ConfigError(
+            "[telegram] replay_max_age_seconds must be between 0 and 86400 (Telegram keeps "
+            f"updates for a day), got {config.telegram.replay_max_age_seconds}"
+        )
     if m.second_encoder not in ("e5", "none"):
         raise ConfigError(
             f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'

@@ -11,6 +11,7 @@ knowledge base loads, so serving one costs a dictionary look-up.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import string
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from bot import messages
 from bot.config import TranslationConfig
 from bot.knowledge import FaqEntry, KnowledgeBase, Link, Phrasing, Topic
 from bot.segments import Glossary
+from bot.storage import StorageError
 from bot.translation import MachineTranslator, source_hash
 
 log = logging.getLogger(__name__)
@@ -102,15 +104,18 @@ class Localizer:
         key = source_hash(text)
         self.memory[key, lang] = result
         if self.storage is not None:
-            self.storage.put_translation(
-                source_hash=key,
-                source_lang=self.kb.language,
-                target_lang=lang,
-                model=self.versions[lang],
-                kind=kind,
-                source=text,
-                text=result,
-            )
+            try:
+                self.storage.put_translation(
+                    source_hash=key,
+                    source_lang=self.kb.language,
+                    target_lang=lang,
+                    model=self.versions[lang],
+                    kind=kind,
+                    source=text,
+                    text=result,
+                )
+            except (sqlite3.Error, OSError, StorageError) as exc:  # kept in memory: serve it
+                log.warning("could not store a machine translation (%s); kept in memory", exc)
         return result
 
     # What the user reads ----------------------------------------------------------------

@@ -64,7 +64,7 @@ class SchemaVersionError(StorageError):
 class UnknownIdError(StorageError):
     """Some of the given ids do not exist (or no longer exist)."""
 
-    def __init__(self, what: str, ids: Iterable[int]):
+    def __init__(self, what: str, ids: Iterable[Any]):
         self.ids = sorted(ids)
         super().__init__(f"unknown {what} id(s): {', '.join(map(str, self.ids))}")
 
@@ -213,6 +213,33 @@ def _v4_sealed_chat_ids(db: Database) -> None:
         db.execute(f"ALTER TABLE {table} DROP COLUMN {clear}")
 
 
+def _v4_interaction_refs(db: Database) -> None:
+    """A reference chosen by the bot for each interaction, so feedback buttons can be sent
+    before the interaction is written (answer first, log later)."""
+    db.table("interactions").add_column("ref", str)
+    db.table("interactions").create_index(["ref"], unique=True)
+
+
+def _v5_relay_items(db: Database) -> None:
+    """Staff copies sent together in one message: who asked each numbered item."""
+    db.table("relay_items").create(
+        {
+            "staff_chat_id": int,
+            "staff_message_id": int,
+            "item": int,
+            "user_chat": str,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "time": str,
+        },
+        pk=("staff_chat_id", "staff_message_id", "item"),
+        not_null=["user_chat", "user_key", "language", "question", "time"],
+    )
+    db.table("relay_items").create_index(["time"])
+    db.table("relay_items").create_index(["user_key"])
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
@@ -221,6 +248,8 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v4_unanswered_wording,
     _waited_ms,
     _v4_sealed_chat_ids,
+    _v4_interaction_refs,
+    _v5_relay_items,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -345,6 +374,7 @@ class Storage:
         retention_days: int = 365,
         *,
         clock: Callable[[], datetime] = _utcnow,
+        apply_migrations: bool = True,
     ):
         if len(secret) < 16:
             raise ValueError("the secret must be at least 16 bytes")
@@ -366,10 +396,11 @@ class Storage:
             self.db.execute("PRAGMA synchronous = FULL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA secure_delete = ON")
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            migrate(self.db, name=str(self.path))
-            if version < SCHEMA_VERSION:  # no page of the old schema's rows left in the WAL
-                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if apply_migrations:
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                migrate(self.db, name=str(self.path))
+                if version < SCHEMA_VERSION:  # no page of the old schema's rows left in the WAL
+                    self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StorageError(f"cannot open {self.path}: {exc}") from exc
@@ -384,6 +415,13 @@ class Storage:
         """Open `path` with the secret from `<path>.key`, creating both when new."""
         path = Path(path)
         return cls(path, load_secret(path), retention_days, clock=clock)
+
+    def reader(self) -> Storage:
+        """A second connection to the same file, with its own lock: reads through it never
+        wait behind this connection's writes (WAL readers do not wait for writers)."""
+        return Storage(
+            self.path, self._secret, self.retention_days, clock=self._clock, apply_migrations=False
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -429,6 +467,7 @@ class Storage:
         channel: str = "telegram",
         chat_id: int | None = None,
         waited_ms: float | None = None,
+        ref: str | None = None,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
@@ -438,6 +477,7 @@ class Storage:
 
         `chat_id` is remembered (unless the user opted out) only for an unanswered question,
         to tell the user once staff have answered it; pass it only where that is welcome.
+        `ref` is the caller's own unique reference for it (see `log_feedback`).
         """
         _check("status", status, STATUSES)
         _check("chat_type", chat_type, CHAT_TYPES)
@@ -462,6 +502,7 @@ class Storage:
                         "text_source": text_source,
                         "channel": channel,
                         "waited_ms": None if waited_ms is None else float(waited_ms),
+                        "ref": ref,
                     }
                 )
                 .last_pk
@@ -511,20 +552,24 @@ class Storage:
         with self._lock:
             return self._ignored(self.db, wording(redact(question)))
 
-    def log_feedback(self, interaction_id: int, user_id: int | str, helpful: bool) -> None:
-        """Record 👍/👎 on an answer; a user's second click replaces their first."""
+    def log_feedback(self, interaction: int | str, user_id: int | str, helpful: bool) -> None:
+        """Record 👍/👎 on an answer (its id, or the `ref` it was logged with); a user's
+        second click replaces their first."""
         key = self.user_key(user_id)
-        row = {
-            "interaction_id": interaction_id,
-            "time": self._now(),
-            "user_key": key,
-            "helpful": bool(helpful),
-        }
+        column = "ref" if isinstance(interaction, str) else "id"
         with self._write() as db:
-            if not db.execute(
-                "SELECT 1 FROM interactions WHERE id = ?", [interaction_id]
-            ).fetchone():
-                raise UnknownIdError("interaction", [interaction_id])
+            found = db.execute(
+                f"SELECT id FROM interactions WHERE {column} = ?", [interaction]
+            ).fetchone()
+            if not found:
+                raise UnknownIdError(f"interaction {column}", [interaction])
+            interaction_id = found[0]
+            row = {
+                "interaction_id": interaction_id,
+                "time": self._now(),
+                "user_key": key,
+                "helpful": bool(helpful),
+            }
             feedback = db.table("feedback")
             old = list(
                 feedback.rows_where(
@@ -712,20 +757,24 @@ class Storage:
         language: str,
         question: str,
         user_message_id: int | None = None,
+        item: int | None = None,
     ) -> None:
-        """Remember who asked the question forwarded as `staff_message_id`."""
+        """Remember who asked the question forwarded as `staff_message_id` (as its numbered
+        `item` when one message carries several)."""
         row = {
             "staff_chat_id": staff_chat_id,
             "staff_message_id": staff_message_id,
             "user_chat": self._seal.seal(user_chat_id, "relays"),
-            "user_message_id": user_message_id,
             "user_key": self.user_key(user_id),
             "language": language,
             "question": redact(question),
             "time": self._now(),
         }
         with self._write() as db:
-            db.table("relays").insert(row, replace=True)
+            if item is None:
+                db.table("relays").insert({**row, "user_message_id": user_message_id}, replace=True)
+            else:
+                db.table("relay_items").insert({**row, "item": item}, replace=True)
 
     def save_staff_message(self, *, user_id: int | str, language: str, text: str) -> int:
         """Record a /staff message typed in the terminal chat (no staff chat to forward it
@@ -757,12 +806,21 @@ class Storage:
             [TERMINAL_CHAT_ID],
         )
 
-    def find_relay(self, staff_chat_id: int, staff_message_id: int) -> dict | None:
-        """The relay a staff reply to `staff_message_id` belongs to, if any."""
-        rows = self._read(
-            "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
-            [staff_chat_id, staff_message_id],
-        )
+    def find_relay(
+        self, staff_chat_id: int, staff_message_id: int, item: int | None = None
+    ) -> dict | None:
+        """The relay a staff reply to `staff_message_id` (its `item`) belongs to, if any."""
+        if item is None:
+            rows = self._read(
+                "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
+                [staff_chat_id, staff_message_id],
+            )
+        else:
+            rows = self._read(
+                "SELECT * FROM relay_items "
+                "WHERE staff_chat_id = ? AND staff_message_id = ? AND item = ?",
+                [staff_chat_id, staff_message_id, item],
+            )
         if not rows:
             return None
         row = rows[0]
@@ -892,6 +950,7 @@ class Storage:
                 f"DELETE FROM unanswered WHERE id IN ({old_unanswered})",
                 "DELETE FROM interactions WHERE time < :cutoff",
                 "DELETE FROM relays WHERE time < :cutoff",
+                "DELETE FROM relay_items WHERE time < :cutoff",
             ],
             {"cutoff": cutoff},
         )
@@ -906,6 +965,7 @@ class Storage:
                 "DELETE FROM unanswered WHERE user_key = :key",
                 "DELETE FROM interactions WHERE user_key = :key",
                 "DELETE FROM relays WHERE user_key = :key",
+                "DELETE FROM relay_items WHERE user_key = :key",
                 "DELETE FROM users WHERE user_key = :key",
             ],
             {"key": self.user_key(user_id)},

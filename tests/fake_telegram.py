@@ -7,8 +7,10 @@ Both share `FakeBotApi`, which keeps what the bot sent and the updates waiting f
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +32,8 @@ class FakeBotApi:
         self.times: list[float] = []  # time.monotonic() of each call
         self.pushed: dict[int, float] = {}  # update_id -> time.monotonic() it was queued
         self.failures: dict[str, list[dict]] = {}  # method -> error replies to give first
+        self.unauthorized = False  # True: every call gets 401, as for a revoked token
+        self.held_chats: set[int] = set()  # RecordingRequest: sends here wait until removed
         self.updates: list[dict] = []
         self._ids = itertools.count(5000)
         self._update_ids = itertools.count(1)
@@ -39,6 +43,8 @@ class FakeBotApi:
     def failure(self, method: str) -> dict | None:
         """The next scripted error reply for `method` (e.g. a 429 RetryAfter), if any."""
         with self._lock:
+            if self.unauthorized:
+                return {"ok": False, "error_code": 401, "description": "Unauthorized"}
             queue = self.failures.get(method)
             return queue.pop(0) if queue else None
 
@@ -84,6 +90,8 @@ class FakeBotApi:
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
         with self._lock:
+            if offset:  # as Telegram: an offset confirms, and forgets, the updates before it
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
             while True:
                 ready = [u for u in self.updates if u["update_id"] >= offset]
                 if ready or time.monotonic() >= deadline:
@@ -147,6 +155,8 @@ class RecordingRequest(BaseRequest):
     ):
         params = request_data.parameters if request_data else {}
         method = url.rsplit("/", 1)[-1]
+        while int(params.get("chat_id") or 0) in self.api.held_chats:
+            await asyncio.sleep(0.01)  # a throttled or slow chat
         error = self.api.failure(method)
         if error is not None:
             return error["error_code"], json.dumps(error).encode()
@@ -174,8 +184,14 @@ class _Handler(BaseHTTPRequestHandler):
                 except ValueError:
                     pass
         method = self.path.rstrip("/").rsplit("/", 1)[-1]
-        payload = json.dumps({"ok": True, "result": self.api.handle(method, params)}).encode()
-        self.send_response(200)
+        error = self.api.failure(method)
+        if error is not None:
+            payload = json.dumps(error).encode()
+            self.send_response(error["error_code"])
+        else:
+            result = self.api.handle(method, params)
+            payload = json.dumps({"ok": True, "result": result}).encode()
+            self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -187,14 +203,23 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class BotApiServer:
-    """The stand-in on 127.0.0.1 (an ephemeral port), in a background thread."""
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections under a burst: SYN retried 1 s later.
+    request_queue_size = 256
+    allow_reuse_address = True
 
-    def __init__(self, api: FakeBotApi):
+    def handle_error(self, request, client_address):
+        """A bot killed mid-request (the crash tests) is expected: no traceback for it."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class BotApiServer:
+    """The stand-in on 127.0.0.1 (an ephemeral port unless given), in a background thread."""
+
+    def __init__(self, api: FakeBotApi, port: int = 0):
         handler = type("Handler", (_Handler,), {"api": api})
-        # The default listen backlog (5) drops connections under a burst: SYN retried 1 s later.
-        server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})
-        self.server = server_class(("127.0.0.1", 0), handler)
+        self.server = _Server(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -9,6 +9,7 @@ import pytest
 from telegram import Update
 
 from bot.storage import Storage
+from bot.telegram import storage_access
 from bot.telegram.app import build_application
 from tests import fake_telegram as tg
 
@@ -59,6 +60,9 @@ def run_updates(api, bot_config, small_answerer):
             await app.post_init(app)
             for data in updates:
                 await app.process_update(Update.de_json(tg.api_update(api, data), app.bot))
+            if "staff_queue" in app.bot_data:  # the staff copies are sent
+                await app.bot_data["staff_queue"].stop()
+            storage_access.close_access(app)  # the queued log writes are written
         return api
 
     return run

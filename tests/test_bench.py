@@ -20,7 +20,15 @@ import pytest
 from tests.conftest import ROOT
 
 BENCH = ROOT / "bench"
-HELPERS = {"__init__.py", "common.py", "datasets.py", "intent_eval.py", "baselines.py", "minilm.py"}
+HELPERS = {
+    "__init__.py",
+    "common.py",
+    "datasets.py",
+    "intent_eval.py",
+    "baselines.py",
+    "minilm.py",
+    "botproc.py",
+}
 DATASETS = {"banking77.py", "clinc150.py", "speed.py", "second_encoder.py"}
 # benchmark -> results file it writes (argos_model prints only)
 WRITES = {"argos_model.py": None, "clinc150.py": "clinc150.json"}

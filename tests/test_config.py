@@ -326,3 +326,28 @@ def test_the_second_encoder_can_be_turned_off_for_one_run(tmp_path):
 
 def test_every_default_language_has_curated_words():
     assert sorted(ENCODER_LANGUAGES) == messages.available()
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("replay_max_age_seconds = -1", "replay_max_age_seconds"),
+        ("replay_max_age_seconds = 86401", "replay_max_age_seconds"),
+        ("staff_limit_messages = 0", "staff_limit_messages"),
+        ("staff_limit_seconds = 0", "staff_limit_seconds"),
+    ],
+)
+def test_telegram_limits_out_of_range_are_rejected(tmp_path, line, key):
+    path = write_config(tmp_path, f"[telegram]\n{line}\n")
+    assert key in config_error(path)
+
+
+def test_telegram_reliability_settings_are_read(tmp_path):
+    path = write_config(
+        tmp_path,
+        "[telegram]\nreplay_max_age_seconds = 0\nstaff_limit_messages = 5\n"
+        "staff_limit_seconds = 60\n",
+    )
+    telegram = load_config(path, environ={}).telegram
+    assert (telegram.replay_max_age_seconds, telegram.staff_limit_messages) == (0, 5)
+    assert telegram.staff_limit_seconds == 60

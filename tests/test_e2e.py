@@ -35,7 +35,8 @@ def kb_with_russian(small_kb_dir):
     return small_kb_dir
 
 
-def start_bot(tmp_path, base_url, kb_dir, *extra):
+def start_bot(tmp_path, base_url, kb_dir, *extra, telegram=""):
+    """`python -m bot run` with a config for the stand-in; `telegram`: more [telegram] keys."""
     config = tmp_path / "config.toml"
     config.write_text(f"""
 [knowledge]
@@ -44,6 +45,7 @@ cache_dir = "{tmp_path / "cache"}"
 [telegram]
 base_url = "{base_url}"
 staff_chat_id = {STAFF_CHAT}
+{telegram}
 [storage]
 database = "{tmp_path / "bot.db"}"
 """)

@@ -102,6 +102,15 @@ def test_live_translation_is_marked_cached_and_then_served_from_the_cache(setup)
         assert again.text_source == MACHINE and again.answer == live.answer
 
 
+def test_live_translation_is_served_when_the_database_refuses_writes(setup):
+    with Storage.open(setup.storage.database) as storage:
+        answerer = build_answerer(setup, storage=storage)
+        storage.db.execute("PRAGMA query_only = 1")  # every write now fails
+        answer = answerer.ask("What is a fapiao?", lang="de", live=True)
+        assert (answer.text_source, "FAPIAO-DE" in answer.reply) == (MACHINE, True)
+        assert storage.translations("de") == []
+
+
 def test_curated_translation_wins_over_machine(setup):
     with Storage.open(setup.storage.database) as storage:
         answerer = build_answerer(setup, storage=storage)

@@ -219,12 +219,9 @@ async def test_a_photo_reply_is_explained_to_staff_and_not_lost_silently(run_upd
 
 
 async def test_a_reply_to_an_asker_who_used_forget_is_explained(run_updates, storage, api):
-    await run_updates(
-        tg.message(QUESTION_RU, user_id=501, language_code="ru"),
-        tg.message("/forget", user_id=501, language_code="ru"),
-        storage=storage,
-    )
-    [forwarded] = api.sent("sendMessage", STAFF_CHAT)
+    await run_updates(tg.message(QUESTION_RU, user_id=501, language_code="ru"), storage=storage)
+    [forwarded] = api.sent("sendMessage", STAFF_CHAT)  # staff saw it; then the asker left
+    await run_updates(tg.message("/forget", user_id=501, language_code="ru"), storage=storage)
     before = len(texts(api, 501))
     chatter = {**bot_message(api, forwarded, STAFF_CHAT), "text": "a staff member's note"}
     chatter["from"] = {"id": 78, "is_bot": False, "first_name": "Bo"}
@@ -250,3 +247,13 @@ async def test_an_edited_staff_reply_is_not_sent_again(run_updates, storage, api
         f"<b>{messages.text('ru', 'staff_reply')}</b>\nFrance won."
     ]
     assert texts(api, STAFF_CHAT)[1:] == [EDIT_NOT_SENT]
+
+
+async def test_forget_before_the_copy_reached_staff_withdraws_it(run_updates, storage, api):
+    await run_updates(
+        tg.message(QUESTION_RU, user_id=501, language_code="ru"),
+        tg.message("/forget", user_id=501, language_code="ru"),
+        storage=storage,
+    )
+    assert api.sent("sendMessage", STAFF_CHAT) == []  # still queued: never sent
+    assert list(storage.db.query("SELECT * FROM relays")) == []

@@ -358,6 +358,7 @@ def test_log_interaction_writes_a_redacted_row(storage):
         "text_source": "curated",
         "channel": "telegram",
         "waited_ms": None,
+        "ref": None,
     }
     assert storage.db.table("interactions").get(second)["channel"] == "cli"
     data = file_bytes(storage.path)

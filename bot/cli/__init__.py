@@ -197,6 +197,7 @@ def run(
     Long polling by default; --webhook URL --listen HOST --port N for webhook mode. With
     --telegram a missing token is an error instead of a terminal chat.
     [telegram] base_url in the config points the bot at a self-hosted Bot API server.
+    Exits with status 1 when Telegram refuses the token (revoked), so a supervisor sees it.
 
     Example: TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run
     """
@@ -228,9 +229,11 @@ def run(
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs contain the token
     translator = answerer.localizer.translator
     translate = translator.translate if translator is not None else None
-    telegram_app.run(
+    status = telegram_app.run(
         config, answerer, storage, translate, webhook_url=webhook_url, listen=listen, port=port
     )
+    if status:
+        sys.exit(status)
 
 
 main.add_command(init)

@@ -2,14 +2,18 @@
 
 `build_application()` returns a python-telegram-bot `Application` with every handler, the
 error handler and Telegram's rate limits (AIORateLimiter); services are opened before
-polling starts and closed after it stops. `run()` starts long polling or a webhook.
+polling starts and closed after it stops: the database's write queue and read connection
+(storage_access.py), the staff chat's queue (staffqueue.py) and, for long polling, the
+update journal (journal.py). `run()` starts long polling (polling.py) or a webhook.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
@@ -23,11 +27,14 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.answering import Answerer
 from bot.config import Config
-from bot.telegram import handlers, staff
+from bot.telegram import handlers, staff, storage_access
+from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
+from bot.telegram.polling import PollingRequest, serve_polling
+from bot.telegram.staffqueue import StaffQueue
 
 log = logging.getLogger(__name__)
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -57,17 +64,21 @@ def build_application(
     storage=None,
     translate: Callable[[str, str, str], str | None] | None = None,
     request: BaseRequest | None = None,
+    journal: UpdateJournal | None = None,
 ) -> Application:
-    """The Application with every handler; `request` replaces the network (tests)."""
+    """The Application with every handler; `request` replaces the network (tests);
+    `journal` keeps received updates until they are answered (journal.py)."""
+    polling_request = PollingRequest(request or HTTPXRequest(connection_pool_size=1), journal)
     builder = (
         Application.builder()
         .token(check_token(config.token))
         .base_url(config.telegram.base_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(True)
+        .concurrent_updates(JournalProcessor(journal) if journal else True)
+        .get_updates_request(polling_request)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
 
     async def post_init(app: Application) -> None:
         if storage is not None:
@@ -80,17 +91,36 @@ def build_application(
             matching_pool=ThreadPoolExecutor(1, thread_name_prefix="matching"),
             translation_pool=ThreadPoolExecutor(1, thread_name_prefix="translation"),
         )
+        if storage is not None:
+            storage_access.open_access(app, storage, config)
+        if config.telegram.staff_chat_id:
+            staff_queue = StaffQueue(
+                app,
+                config,
+                translate,
+                functools.partial(storage_access.write_to, app, "save_relay"),
+            )
+            staff_queue.start()
+            app.bot_data["staff_queue"] = staff_queue
+        if journal is not None:
+            await replay(app, journal, config.telegram.replay_max_age_seconds)
 
     async def post_shutdown(app: Application) -> None:
+        if "staff_queue" in app.bot_data:
+            await app.bot_data["staff_queue"].stop()
         task = app.bot_data.get("purge_task")
         if task is not None:
             task.cancel()
         app.bot_data["matching_pool"].shutdown(wait=True)
         app.bot_data["translation_pool"].shutdown(wait=True)
         if storage is not None:
+            storage_access.close_access(app)
             storage.close()
+        if journal is not None:
+            journal.close()
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    app.bot_data["polling_request"] = polling_request
     wire(app, config)
     return app
 
@@ -153,9 +183,16 @@ def run(
     webhook_url: str | None = None,
     listen: str = "127.0.0.1",
     port: int = 8443,
-) -> None:
-    """Serve until interrupted: long polling, or a webhook when `webhook_url` is given."""
-    app = build_application(config, answerer, storage, translate)
+) -> int:
+    """Serve until interrupted: long polling, or a webhook when `webhook_url` is given.
+    Returns the exit status: 0 when stopped, 1 when Telegram refused the token."""
+    journal = None
+    if not webhook_url:
+        try:
+            journal = UpdateJournal(journal_path(config.storage.database))
+        except (OSError, sqlite3.Error) as exc:
+            log.error("no update journal (%s): updates being answered at a crash are lost", exc)
+    app = build_application(config, answerer, storage, translate, journal=journal)
     updates = Update.ALL_TYPES
     if webhook_url:
         log.info("webhook mode on %s:%s for %s", listen, port, webhook_url)
@@ -166,6 +203,6 @@ def run(
             webhook_url=webhook_url,
             allowed_updates=updates,
         )
-    else:
-        log.info("long polling %s", config.telegram.base_url)
-        app.run_polling(allowed_updates=updates)
+        return 0
+    log.info("long polling %s", config.telegram.base_url)
+    return asyncio.run(serve_polling(app, config.telegram.base_url, updates))

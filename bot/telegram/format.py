@@ -2,7 +2,7 @@
 limit, and the inline keyboards (source link, feedback, suggestions, topics, languages).
 
 Callback data (at most 64 bytes) has a short prefix per kind:
-`e:<entry id>` answer an entry, `f:<interaction id>:<1|0>` feedback, `l:<code>` language,
+`e:<entry id>` answer an entry, `f:<interaction id or ref>:<1|0>` feedback, `l:<code>` language,
 `t:<topic id>:<page>` a page of a topic, `tl` the topic list, `ui:<id>` / `uo:<id>` staff:
 ignore / open an unanswered item.
 """
@@ -83,7 +83,9 @@ def answer_messages(answer: Answer, answerer: Answerer) -> list[str]:
     return [header + html.escape(chunks[0])] + [html.escape(c) for c in chunks[1:]]
 
 
-def answer_keyboard(answer: Answer, say, interaction_id: int | None) -> InlineKeyboardMarkup | None:
+def answer_keyboard(
+    answer: Answer, say, interaction_id: int | str | None
+) -> InlineKeyboardMarkup | None:
     """`say(key)` gives the bot's words in the user's language."""
     rows = []
     if answer.status == "answered":

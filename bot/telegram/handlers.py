@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +23,7 @@ from telegram.ext import ContextTypes
 from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion
 from bot.config import Config
 from bot.storage import UnknownIdError
+from bot.telegram import storage_access
 from bot.telegram.format import (
     answer_keyboard,
     answer_messages,
@@ -31,6 +31,7 @@ from bot.telegram.format import (
     topic_page,
     topics_keyboard,
 )
+from bot.telegram.staffqueue import StaffCopy, over_limit
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -55,11 +56,8 @@ def _user_data(context: Context) -> dict:
 
 
 async def _store(context: Context, method: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a Storage method in a worker thread; no storage configured: nothing."""
-    storage = context.bot_data.get("storage")
-    if storage is None:
-        return None
-    return await asyncio.to_thread(getattr(storage, method), *args, **kwargs)
+    """A Storage method: writes are queued, reads fall back to None (storage_access.py)."""
+    return await storage_access.call(context, method, *args, **kwargs)
 
 
 async def matching(
@@ -129,7 +127,12 @@ async def chosen_language(update: Update, context: Context) -> str | None:
     """The language the user picked with /language, if any (cached in user_data)."""
     data = _user_data(context)
     if "lang" not in data and update.effective_user:
-        data["lang"] = await _store(context, "get_user_language", update.effective_user.id)
+        found = await storage_access.read(
+            context, "get_user_language", update.effective_user.id, default=storage_access.FAILED
+        )
+        if found is storage_access.FAILED:  # storage failing: ask again next time
+            return None
+        data["lang"] = found
     chosen: str | None = data.get("lang")
     return chosen
 
@@ -176,7 +179,7 @@ def rate_limited(context: Context, config: Config) -> bool:
 
 
 async def send_answer(
-    update: Update, context: Context, answer: Answer, interaction_id: int | None
+    update: Update, context: Context, answer: Answer, interaction_id: int | str | None
 ) -> None:
     """The answer's messages; a "did you mean" list is remembered so that a typed number
     chooses from it (in this chat only, once)."""
@@ -205,12 +208,33 @@ async def send_answer(
         )
 
 
-async def log_answer(update: Update, context: Context, answer: Answer) -> int | None:
+def interaction_ref(context: Context) -> str | None:
+    """The reference the answer's feedback buttons carry, chosen before anything is written
+    (None: no database, no buttons)."""
+    return storage_access.new_ref() if context.bot_data.get("storage") is not None else None
+
+
+def _waited(started: float) -> float:
+    """Milliseconds since `started` (time.perf_counter()): how long the user waited."""
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+async def log_answer(
+    update: Update,
+    context: Context,
+    answer: Answer,
+    ref: str | None,
+    waited_ms: float | None = None,
+) -> None:
+    """Queue the interaction's log entry, after the answer was sent (storage_access.py);
+    `waited_ms`: from the bot receiving the message to the answer sent."""
+    if ref is None:
+        return
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or user is None:
-        return None
-    logged: int | None = await _store(
+        return
+    await _store(
         context,
         "log_interaction",
         user_id=user.id,
@@ -224,43 +248,28 @@ async def log_answer(update: Update, context: Context, answer: Answer) -> int | 
         text_source=answer.text_source,
         channel="telegram",
         chat_id=chat.id,
+        ref=ref,
+        waited_ms=waited_ms,
     )
-    return logged
 
 
 async def to_staff(update: Update, context: Context, text: str, language: str, kind: str) -> bool:
-    """Send a user's question or message to the staff chat and remember who asked."""
-    config = _config(context)
-    staff_chat = config.telegram.staff_chat_id
+    """Queue a copy of a user's question or message for the staff chat (staffqueue.py);
+    False when no staff chat is configured."""
+    queue = context.bot_data.get("staff_queue")
     user, chat = update.effective_user, update.effective_chat
-    if not staff_chat or user is None or chat is None:
+    if queue is None or user is None or chat is None:
         return False
-    kb_lang = _answerer(context).kb.language
-    translate = context.bot_data.get("translate")
-    translated = None
-    if translate and language != kb_lang:
-        translated = await asyncio.to_thread(translate, text, language, kb_lang)
-    who = html.escape(user.full_name)
-    lines = [
-        f"<b>{kind}</b>",
-        f"{who} · {html.escape(language)}"
-        + (f" · @{html.escape(user.username)}" if user.username else ""),
-        "",
-        html.escape(text),
-    ]
-    if translated:
-        lines += ["", f"<i>{html.escape(kb_lang)}:</i> {html.escape(translated)}"]
-    lines += ["", "<i>Reply to this message to answer the user.</i>"]
-    sent = await context.bot.send_message(staff_chat, "\n".join(lines), parse_mode=ParseMode.HTML)
-    await _store(
-        context,
-        "save_relay",
-        staff_chat_id=staff_chat,
-        staff_message_id=sent.message_id,
-        user_chat_id=chat.id,
-        user_id=user.id,
-        language=language,
-        question=text,
+    queue.put(
+        StaffCopy(
+            kind=kind,
+            text=text,
+            language=language,
+            user_chat_id=chat.id,
+            user_id=user.id,
+            who=user.full_name,
+            username=user.username,
+        )
     )
     return True
 
@@ -318,6 +327,9 @@ async def staff(update: Update, context: Context) -> None:
     if not text:
         await reply(update, context, say(context, lang, "staff_usage"))
         return
+    if over_limit(context.user_data.setdefault("staff_times", []), _config(context)):
+        await update.effective_message.reply_text(say(context, lang, "staff_rate_limited"))
+        return
     sent = await to_staff(update, context, text, lang, "✉️ /staff")
     key = "staff_sent" if sent else "staff_unavailable"
     await reply(update, context, say(context, lang, key))
@@ -328,6 +340,9 @@ async def forget(update: Update, context: Context) -> None:
     lang = await ui_language(update, context)
     if update.effective_user is None:
         return
+    queue = context.bot_data.get("staff_queue")
+    if queue is not None:
+        queue.forget(update.effective_user.id)
     await _store(context, "forget", update.effective_user.id)
     _user_data(context).clear()
     await reply(update, context, say(context, lang, "forgotten"))
@@ -367,6 +382,7 @@ def _question_text(update: Update, context: Context) -> str | None:
 
 async def ask(update: Update, context: Context) -> None:
     """Answer a free-text question (private chats always, groups when addressed)."""
+    started = time.perf_counter()
     text = _question_text(update, context)
     if text is None:
         return
@@ -393,12 +409,15 @@ async def ask(update: Update, context: Context) -> None:
             telegram_code=user.language_code if user else None,
         )
     answer = await translated(context, answer)
-    interaction_id = await log_answer(update, context, answer)
+    ref = interaction_ref(context)
     if answer.status == "unanswered" and not await _store(context, "ignored_before", text):
         noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
         if noted:
             answer = replace(answer, reply=say(context, answer.language, "unanswered_noted"))
-    await send_answer(update, context, answer, interaction_id)
+    try:
+        await send_answer(update, context, answer, ref)
+    finally:  # answered first, then logged (also when the answer could not be sent)
+        await log_answer(update, context, answer, ref, _waited(started))
 
 
 def _picked(update: Update, context: Context, text: str) -> tuple[str, str] | None:
@@ -440,8 +459,11 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
     await _answer_query(update)
     answer = answerer.answer_entry(entry_id, await chosen_language(update, context) or lang)
     answer = await translated(context, answer)
-    interaction_id = await log_answer(update, context, answer)
-    await send_answer(update, context, answer, interaction_id)
+    ref = interaction_ref(context)
+    try:
+        await send_answer(update, context, answer, ref)
+    finally:  # answered first, then logged (also when the answer could not be sent)
+        await log_answer(update, context, answer, ref)
     return True
 
 
@@ -453,10 +475,11 @@ async def _answer_query(update: Update, text: str | None = None) -> None:
 async def _feedback_button(update: Update, context: Context, rest: str, lang: str) -> bool:
     ident, _, value = rest.partition(":")
     user = update.effective_user
-    if not ident.isdigit() or value not in ("0", "1") or user is None:
+    if not storage_access.is_interaction_ref(ident) or value not in ("0", "1") or user is None:
         return False
+    interaction = int(ident) if ident.isdigit() else ident
     try:
-        await _store(context, "log_feedback", int(ident), user.id, value == "1")
+        await _store(context, "log_feedback", interaction, user.id, value == "1")
     except UnknownIdError:  # the answer was forgotten (/forget) or purged meanwhile
         return False
     await _answer_query(update, say(context, lang, "feedback_thanks"))

@@ -35,6 +35,7 @@ from bot.telegram.handlers import (
     translated,
     ui_language,
 )
+from bot.telegram.staffqueue import addressed_item
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,9 @@ async def relay_reply(update: Update, context: Context) -> None:
     if message is None or chat is None or message.reply_to_message is None:
         return
     original = message.reply_to_message
-    relay = await _store(context, "find_relay", chat.id, original.message_id)
+    # A reply to a batch of copies names its item first ("#2 Your answer"): staffqueue.py.
+    item, text = addressed_item(message.text) if message.text else (None, "")
+    relay = await _store(context, "find_relay", chat.id, original.message_id, item=item)
     if relay is None:
         if chat.type == ChatType.PRIVATE:  # a staff member's own chat: an ordinary message
             await (handlers.ask if message.text else handlers.not_text)(update, context)
@@ -97,7 +100,7 @@ async def relay_reply(update: Update, context: Context) -> None:
         kind = next((k for k in ATTACHMENTS if getattr(message, k, None)), "message without text")
         await message.reply_text(NOT_TEXT.format(kind=kind.replace("_", " ")))
         return
-    await _send_reply(context, relay, message.text)
+    await _send_reply(context, relay, text)
 
 
 async def _send_reply(context: Context, relay: dict, text: str) -> None:

@@ -1,0 +1,186 @@
+"""Copies to the staff chat, sent in the background so they never delay a user's answer.
+
+Telegram lets a bot post about 20 messages a minute in a group: the answer to a user used to
+wait for the copy of their question, so 40 unanswered questions at once meant waits of over a
+minute. Now the user is answered first and the copy goes on a queue that one task sends.
+When copies wait (the staff chat is throttled), the next message carries several of them,
+numbered (#1, #2 ...); staff answer one by replying to that message starting with its number.
+A copy longer than a Telegram message is shortened with a note; the full text is in the
+database (the relay, and for questions the unanswered list).
+
+`/staff` is limited per user ([telegram] staff_limit_messages per staff_limit_seconds), so
+one user cannot fill the queue for everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 10  # copies in one staff message at most
+MAX_CHARS = 3800  # a staff message's text, under Telegram's 4096 with room for the markup
+MAX_QUEUE = 2000  # copies waiting at most; beyond that the oldest is dropped (and logged)
+ITEM = re.compile(r"\s*#(\d{1,3})\b[\s:.,-]*")
+
+
+@dataclass(frozen=True)
+class StaffCopy:
+    """A user's question or message for the staff chat, and who to answer."""
+
+    kind: str  # "❓ Unanswered", "✉️ /staff"
+    text: str
+    language: str
+    user_chat_id: int
+    user_id: int | None
+    who: str
+    username: str | None = None
+
+
+def addressed_item(text: str) -> tuple[int | None, str]:
+    """A staff reply to a message of several copies starts with the item's number: `#2 ...`."""
+    match = ITEM.match(text)
+    if not match:
+        return None, text
+    return int(match.group(1)), text[match.end() :]
+
+
+def over_limit(times: list[float], config: Config, now: float | None = None) -> bool:
+    """Sliding window for /staff; `times` (the user's earlier /staff times) is updated."""
+    now = time.monotonic() if now is None else now
+    window = config.telegram.staff_limit_seconds
+    times[:] = [t for t in times if now - t < window]
+    if len(times) >= config.telegram.staff_limit_messages:
+        return True
+    times.append(now)
+    return False
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rstrip() + f" … [cut: {len(text)} characters; the full text is stored]"
+
+
+class StaffQueue:
+    """The staff chat's outbox: `put` returns at once, `run` sends (in batches when behind)."""
+
+    def __init__(
+        self,
+        app: Application,
+        config: Config,
+        translate: Callable[[str, str, str], str | None] | None,
+        save_relay: Callable[..., None],
+    ):
+        self.app = app
+        self.chat_id = config.telegram.staff_chat_id
+        self.kb_language = config.knowledge.language
+        self.translate = translate
+        self.save_relay = save_relay
+        self.queue: asyncio.Queue[StaffCopy] = asyncio.Queue()
+        self.dropped = 0
+        self.forgotten: set[int] = set()  # users who used /forget while this process ran
+        self.sending = False
+        self.task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self.run(), name="staff-queue")
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Send what is waiting (up to `timeout` s), then stop."""
+        if self.task is None:
+            return
+        deadline = time.monotonic() + timeout
+        while (self.sending or not self.queue.empty()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.task.cancel()
+        if not self.queue.empty():
+            log.warning("stopped with %d staff copies unsent", self.queue.qsize())
+
+    def put(self, copy: StaffCopy) -> None:
+        if self.queue.qsize() >= MAX_QUEUE:
+            self.queue.get_nowait()
+            self.dropped += 1
+            log.warning("staff queue full: the oldest copy was dropped (%d so far)", self.dropped)
+        self.queue.put_nowait(copy)
+
+    def forget(self, user_id: int) -> None:
+        """A user used /forget: their copies still waiting are not sent, and no copy of
+        theirs is linked to them afterwards (a reply to it cannot reach them)."""
+        self.forgotten.add(user_id)
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            batch = [copy for copy in batch if copy.user_id not in self.forgotten]
+            if not batch:
+                continue
+            self.sending = True
+            try:
+                await self.send(batch)
+            except TelegramError as exc:
+                log.error("could not send %d copy(ies) to the staff chat: %s", len(batch), exc)
+            except Exception:  # never let one bad copy stop the staff chat for good
+                log.exception("staff copy failed")
+            finally:
+                self.sending = False
+
+    async def send(self, batch: list[StaffCopy]) -> None:
+        share = (MAX_CHARS - 200) // len(batch)
+        blocks = [await self._block(copy, share) for copy in batch]
+        if len(batch) == 1:
+            text = blocks[0] + "\n\n<i>Reply to this message to answer the user.</i>"
+        else:
+            numbered = [f"<b>#{i}</b> {block}" for i, block in enumerate(blocks, 1)]
+            text = "\n\n".join(
+                [f"<b>{len(batch)} messages</b>", *numbered]
+                + ["<i>Reply to this message starting with #N to answer that user.</i>"]
+            )
+        sent = await self.app.bot.send_message(self.chat_id, text, parse_mode=ParseMode.HTML)
+        for i, copy in enumerate(batch, 1):
+            if copy.user_id in self.forgotten:  # /forget came while this copy was sent
+                continue
+            self.save_relay(
+                staff_chat_id=self.chat_id,
+                staff_message_id=sent.message_id,
+                user_chat_id=copy.user_chat_id,
+                user_id=copy.user_id if copy.user_id is not None else copy.user_chat_id,
+                language=copy.language,
+                question=copy.text,
+                item=None if len(batch) == 1 else i,
+            )
+
+    async def _block(self, copy: StaffCopy, share: int) -> str:
+        """One copy as HTML, its text (and translation) cut to about `share` characters."""
+        translated = None
+        if self.translate and copy.language != self.kb_language:
+            translated = await asyncio.to_thread(
+                self.translate, copy.text[:2000], copy.language, self.kb_language
+            )
+        share = max(100, share - 150)  # the header lines take about this much
+        room = share // 2 if translated else share
+        who = html.escape(copy.who) + (f" · @{html.escape(copy.username)}" if copy.username else "")
+        lines = [
+            f"<b>{html.escape(copy.kind)}</b>",
+            f"{who} · {html.escape(copy.language)}",
+            "",
+            html.escape(_shorten(copy.text, room)),
+        ]
+        if translated:
+            shown = html.escape(_shorten(translated, room))
+            lines += ["", f"<i>{html.escape(self.kb_language)}:</i> {shown}"]
+        return "\n".join(lines)
