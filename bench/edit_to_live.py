@@ -117,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:  # the shipped knowledge base only, one edit
         args.sizes, args.edits = [], 1
-    base = load_config(args.config, environ={})
+    base = load_config(args.config)
     rows = []
     with tempfile.TemporaryDirectory(prefix="faqedit-") as tmp:
         tmp = Path(tmp)

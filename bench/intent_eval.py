@@ -22,7 +22,7 @@ def pipeline(
     phrasings: dict[str, list[str]], workdir: Path, config_path: Path = ROOT / "config.toml"
 ) -> tuple[Answerer, float]:
     """Loader + matcher + answerer exactly as the bot builds them; and the build seconds."""
-    base = load_config(config_path, environ={})
+    base = load_config(config_path)
     kb_dir = write_kb(phrasings, workdir / "kb")
     config: Config = replace(
         base, knowledge=replace(base.knowledge, dir=kb_dir, cache_dir=workdir / "cache")

@@ -61,7 +61,7 @@ from pathlib import Path
 t0 = time.perf_counter()
 from bot.answering import build_answerer
 from bot.config import load_config
-base = load_config(Path(sys.argv[1]), environ={})
+base = load_config(Path(sys.argv[1]))
 config = replace(base, knowledge=replace(base.knowledge, dir=Path(sys.argv[2]),
                                          cache_dir=Path(sys.argv[3])))
 answerer = build_answerer(config)

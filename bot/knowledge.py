@@ -131,7 +131,7 @@ class _FileChecker:
             line = None
         self.problems.append(Problem(self.name, line, entry_id, message))
 
-    def text(self, node: CommentedMap, key: str, eid: str | None) -> str | None:
+    def text(self, node: Any, key: str, eid: str | None) -> str | None:
         value = node.get(key)
         if not isinstance(value, str) or not value.strip():
             what = "is missing" if key not in node else "must be non-empty text"
@@ -139,7 +139,7 @@ class _FileChecker:
             return None
         return value.strip()
 
-    def texts(self, node: CommentedMap, key: str, eid: str | None, minimum: int) -> tuple:
+    def texts(self, node: Any, key: str, eid: str | None, minimum: int) -> tuple:
         value = node.get(key)
         if key not in node:
             self.problem(node, None, eid, f"`{key}` is missing")
@@ -163,7 +163,7 @@ class _FileChecker:
             return False
         return True
 
-    def topic(self, data: CommentedMap, stem: str) -> dict[str, str]:
+    def topic(self, data: Any, stem: str) -> dict[str, str]:
         raw = data.get("topic")
         if raw is None:
             return {}
@@ -181,7 +181,7 @@ class _FileChecker:
                     names[code] = name.strip()
         return names
 
-    def links(self, node: CommentedMap, eid: str) -> tuple[Link, ...]:
+    def links(self, node: Any, eid: str) -> tuple[Link, ...]:
         value = node.get("links")
         if "links" not in node:
             self.problem(node, None, eid, "`links` is missing (use [] where there is no source)")
@@ -206,7 +206,7 @@ class _FileChecker:
             links.append(Link(str(title).strip(), url.strip()))
         return tuple(links)
 
-    def reviewed(self, node: CommentedMap, eid: str) -> dt.date | None:
+    def reviewed(self, node: Any, eid: str) -> dt.date | None:
         value = node.get("reviewed")
         if isinstance(value, dt.datetime):
             return value.date()
@@ -221,9 +221,7 @@ class _FileChecker:
         self.problem(node, "reviewed" if "reviewed" in node else None, eid, f"`reviewed` {what}")
         return None
 
-    def translations(
-        self, node: CommentedMap, eid: str, urls: tuple[str, ...]
-    ) -> dict[str, Translation]:
+    def translations(self, node: Any, eid: str, urls: tuple[str, ...]) -> dict[str, Translation]:
         raw = node.get("translations")
         if raw is None:
             return {}
@@ -268,7 +266,7 @@ class _FileChecker:
         return result
 
     def translated_links(
-        self, tr: CommentedMap, code: str, eid: str, urls: tuple[str, ...]
+        self, tr: Any, code: str, eid: str, urls: tuple[str, ...]
     ) -> tuple[Link, ...]:
         links = self.links(tr, eid)
         seen = set()
@@ -286,7 +284,7 @@ class _FileChecker:
             seen.add(link.url)
         return links
 
-    def entry(self, parent: CommentedSeq, index: int, stem: str) -> FaqEntry | None:
+    def entry(self, parent: Any, index: int, stem: str) -> FaqEntry | None:
         node = parent[index]
         if not isinstance(node, dict):
             self.problem(parent, index, None, "an entry must be a mapping with id, question, ...")

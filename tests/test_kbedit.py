@@ -63,22 +63,22 @@ def test_adding_one_translation_changes_only_the_lines_of_that_block(repo_kb):
     path.chmod(0o640)
     before = path.read_text(encoding="utf-8")
     edit = kbedit.stage(repo_kb)
-    edit.file("company.yaml").set_translation("wfoe-what-is", "ru", RU)
+    edit.file("company.yaml").set_translation("wfoe-what-is", "uk", RU)
     edit.commit()
     after = path.read_text(encoding="utf-8")
     removed, added = changed_lines(before, after)
     assert removed == []
-    assert added[0] == "      ru:" and added[-1] == "        reviewed: 2026-11-26"
+    assert added[0] == "      uk:" and added[-1] == "        reviewed: 2026-11-26"
     assert len(added) == 17
     # inserted as one block after the zh translation, before the blank line between entries
-    at = after.split("\n").index("      ru:")
-    assert after.split("\n")[at - 1] == "        reviewed: 2026-11-02"  # the end of zh
+    at = after.split("\n").index("      uk:")
+    assert after.split("\n")[at - 1].startswith("        reviewed: ")  # the end of the last
     assert after.split("\n")[at + 17 : at + 19] == [
         "",
         "  - id: negative-list-restricted-industries",
     ]
     assert path.stat().st_mode & 0o777 == 0o640
-    tr = load_knowledge(repo_kb).by_id["wfoe-what-is"].translations["ru"]
+    tr = load_knowledge(repo_kb).by_id["wfoe-what-is"].translations["uk"]
     assert tr.answer == RU["answer"] and tr.source == "1a2b3c4d" and tr.reviewed == TODAY
     assert tr.links[1].title == "Министерство коммерции"
     assert not list(repo_kb.glob("*.tmp"))
@@ -121,9 +121,9 @@ def test_nothing_is_written_when_the_result_would_not_validate(small_kb_dir):
     before = {p.name: p.read_bytes() for p in small_kb_dir.iterdir()}
     edit = kbedit.stage(small_kb_dir)
     edit.file("money.yaml").set_translation(
-        "fapiao", "ru", {"question": "Что?", "answer": "Да.", "source": "xyz"}
+        "fapiao", "uk", {"question": "Что?", "answer": "Да.", "source": "xyz"}
     )
-    edit.file("people.yaml").set_topic_name("ru", "Люди", "en")
+    edit.file("people.yaml").set_topic_name("uk", "Люди", "en")
     with pytest.raises(kbedit.EditError, match="would not validate(.|\n)*8 hex digits"):
         edit.commit()
     assert {p.name: p.read_bytes() for p in small_kb_dir.iterdir()} == before
@@ -140,7 +140,7 @@ def test_a_file_changed_meanwhile_is_not_overwritten(small_kb_dir):
     assert path.read_text(encoding="utf-8") == concurrent
 
 
-FORMAT_FILE = """language: ru
+FORMAT_FILE = """language: uk
 topics:
   company: Регистрация и изменение компании
 entries:
@@ -165,7 +165,7 @@ entries:
 
 
 def test_import_of_a_translators_file_through_the_command_line(repo_kb, tmp_path):
-    review = tmp_path / "ru.yaml"
+    review = tmp_path / "uk.yaml"
     review.write_text(FORMAT_FILE, encoding="utf-8")
     config = tmp_path / "config.toml"
     config.write_text(f'[knowledge]\ndir = "{repo_kb}"\n')
@@ -174,21 +174,21 @@ def test_import_of_a_translators_file_through_the_command_line(repo_kb, tmp_path
         main, ["--config", str(config), "kb", "translations", "import", str(review)]
     )
     assert result.exit_code == 0, result.output
-    assert "1 reviewed translation(s) into ru and 1 topic name(s)" in result.output
+    assert "1 reviewed translation(s) into uk and 1 topic name(s)" in result.output
     assert "1 left out" in result.output
     removed, added = changed_lines(before, (repo_kb / "company.yaml").read_text(encoding="utf-8"))
-    assert removed == [] and "  ru: Регистрация и изменение компании" in added
+    assert removed == [] and "  uk: Регистрация и изменение компании" in added
     assert len(added) == 1 + 16  # the topic name and the translation block
     kb = load_knowledge(repo_kb)
     entry = kb.by_id["wfoe-what-is"]
-    tr = entry.translations["ru"]
+    tr = entry.translations["uk"]
     assert tr.source == source_version(entry.question, entry.answer) == entry.version
     assert tr.reviewed == dt.date.today()
-    assert [link.title for link in entry.link_titles("ru")] == [
+    assert [link.title for link in entry.link_titles("uk")] == [
         "Государственное управление по регулированию рынка КНР (SAMR)",
         "Министерство коммерции КНР",
     ]
-    assert "ru" not in kb.by_id["negative-list-restricted-industries"].translations
+    assert "uk" not in kb.by_id["negative-list-restricted-industries"].translations
     bad = review.read_text(encoding="utf-8").replace("      - Министерство коммерции КНР\n", "")
     review.write_text(bad, encoding="utf-8")
     refused = CliRunner().invoke(

@@ -327,8 +327,8 @@ async def staff(update: Update, context: Context) -> None:
     if not text:
         await reply(update, context, say(context, lang, "staff_usage"))
         return
-    if over_limit(context.user_data.setdefault("staff_times", []), _config(context)):
-        await update.effective_message.reply_text(say(context, lang, "staff_rate_limited"))
+    if over_limit(_user_data(context).setdefault("staff_times", []), _config(context)):
+        await reply(update, context, say(context, lang, "staff_rate_limited"))
         return
     sent = await to_staff(update, context, text, lang, "✉️ /staff")
     key = "staff_sent" if sent else "staff_unavailable"
