@@ -143,6 +143,13 @@ def test_secure_cookies_when_configured(config, storage, accounts, small_answere
     assert "Secure" in cookie
 
 
+def test_pages_forbid_framing_and_caching(client):
+    headers = client.get("/login").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
+
+
 def test_wrong_password_and_forged_cookie_are_refused(client):
     response = login(client, "sam", "wrong password!")
     assert response.status_code == 401 and "Wrong name or password" in response.text
