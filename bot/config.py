@@ -94,6 +94,14 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    session_hours: int = 12
+    secure_cookies: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
@@ -101,6 +109,7 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     translation: TranslationConfig = field(default_factory=TranslationConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     token: str | None = field(default=None, repr=False)
 
     def with_knowledge_dir(self, path: Path) -> Config:
@@ -114,6 +123,7 @@ _SECTIONS = {
     "telegram": TelegramConfig,
     "translation": TranslationConfig,
     "storage": StorageConfig,
+    "web": WebConfig,
 }
 
 
@@ -149,6 +159,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("translation", "beam_size"): (1, 16),
     ("translation", "threads"): (1, 256),
     ("storage", "retention_days"): (1, 36_500),
+    ("web", "port"): (1, 65_535),
+    ("web", "session_hours"): (1, 24 * 30),
 }
 
 
@@ -276,6 +288,8 @@ def _check(config: Config) -> None:
             "[telegram] replay_max_age_seconds must be between 0 and 86400 (Telegram keeps "
             f"updates for a day), got {config.telegram.replay_max_age_seconds}"
         )
+    if not config.web.host.strip() or any(c.isspace() for c in config.web.host):
+        raise ConfigError(f"[web] host must be a host name or address, not {config.web.host!r}")
     if m.second_encoder not in ("e5", "none"):
         raise ConfigError(
             f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'

@@ -35,6 +35,7 @@ from typing import Any, cast
 
 from sqlite_utils import Database
 
+from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal, SealError
 from bot.normalize import normalize
 from bot.redact import redact
@@ -250,6 +251,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v4_sealed_chat_ids,
     _v4_interaction_refs,
     _v5_relay_items,
+    staff_console_tables,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

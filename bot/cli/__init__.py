@@ -27,8 +27,10 @@ from bot.cli.init import init
 from bot.cli.kb import kb
 from bot.cli.models import models
 from bot.cli.report import report
+from bot.cli.staff import staff
 from bot.cli.terminal import json_line
 from bot.cli.unanswered import unanswered
+from bot.cli.web import web
 from bot.config import Config, ConfigError, load_config
 
 
@@ -241,6 +243,8 @@ main.add_command(kb)
 main.add_command(models)
 main.add_command(unanswered)
 main.add_command(report)
+main.add_command(staff)
+main.add_command(web)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import click
 
-from bot import curation
+from bot import curation, triage
 from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_message
 from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
-from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
-from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
+from bot.knowledge import KnowledgeError
+from bot.storage import UNANSWERED_STATUSES, Storage, UnknownIdError
 
 QUESTION_WIDTH = 70
 
@@ -81,13 +81,6 @@ def _items(storage: Storage, ids: tuple[int, ...]) -> list[dict]:
             "nothing changed (see `unanswered list --status all`)"
         )
     return [rows[i] for i in dict.fromkeys(ids)]
-
-
-def _load(config: Config, kb_dir: Path) -> KnowledgeBase:
-    try:
-        return load_knowledge(kb_dir, config.knowledge.language)
-    except KnowledgeError as exc:
-        raise click.ClickException(shown_lines(problems_message(exc))) from exc
 
 
 def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
@@ -237,35 +230,25 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
     """
     folder = Path(kb_dir or config.knowledge.dir)
     with _storage(config) as storage:
-        items = _items(storage, ids)
-        kb = _load(config, folder)
-        questions = [item["question"] for item in items]
-        languages = [item["language"] for item in items]
+        _items(storage, ids)
         try:
-            plan = curation.plan_alternates(kb, entry_id, questions, languages)
-            if curation.is_unfinished(plan.entry):
-                raise curation.CurationError(
-                    f"entry {entry_id!r} is not finished (TODO answer or `todo` tag in "
-                    f"{plan.entry.source}): complete it first, or askers would be sent a draft"
-                )
-            curation.add_alternates(
-                folder, entry_id, questions, languages=languages, kb_language=kb.language
-            )
-        except curation.CurationError as exc:
+            done = triage.resolve(storage, folder, config.knowledge.language, ids, entry_id)
+        except KnowledgeError as exc:
+            raise click.ClickException(shown_lines(problems_message(exc))) from exc
+        except triage.TriageError as exc:
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
-        changed = storage.set_unanswered_status([item["id"] for item in items], RESOLVED, entry_id)
-        waiting = storage.pending_notifications([entry_id])
-    translated = sum(1 for lang, _ in plan.added if lang)
+    translated = sum(1 for lang, _ in done.added if lang)
     note = f" ({translated} under their curated translation)" if translated else ""
     click.echo(
-        f"Added {len(plan.added)} question(s) to entry {entry_id} in {plan.file}{note}; "
-        f"{len(plan.skipped)} already there."
+        f"Added {len(done.added)} question(s) to entry {entry_id} in {done.file}{note}; "
+        f"{len(done.skipped)} already there."
     )
     click.echo(
-        f"Marked {len(items)} question(s) resolved by {entry_id}: "
-        f"{_ids([item['id'] for item in items])}{_repeats(changed - len(items))}."
+        f"Marked {len(done.ids)} question(s) resolved by {entry_id}: "
+        f"{_ids(list(done.ids))}{_repeats(done.changed - len(done.ids))}."
     )
-    askers = f" and sends the answer to {len(waiting)} waiting asker(s)" if waiting else ""
+    waiting = done.waiting
+    askers = f" and sends the answer to {waiting} waiting asker(s)" if waiting else ""
     click.echo(f"Now send /reload to the bot so that it serves the new phrasings{askers}.")
 
 
@@ -334,7 +317,7 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
     """
     with _storage(config) as storage:
         try:
-            count = storage.set_unanswered_status(ids, IGNORED)
+            count = triage.ignore(storage, ids)
         except UnknownIdError as exc:
             raise click.ClickException(shown_lines(f"{exc}; nothing changed")) from exc
     given = len(set(ids))

@@ -1,0 +1,298 @@
+"""Staff accounts for the web console: passwords, sessions, failed logins and the audit log.
+
+The tables live in the bot's database (created by the `staff_console` migration in
+bot/storage.py); `Accounts` is its own connection to that file, with its own lock. Passwords
+are kept only as argon2id hashes. A session is a random id kept in the `web_sessions` table,
+so logging out, removing an account or changing its password ends it at once. Failed logins
+are counted per name and per address: more than MAX_FAILURES within FAILURE_WINDOW refuses
+further tries from that name or address until the window has passed.
+
+Roles: a `manager` reads; `staff` also change things.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlite_utils import Database
+
+ROLES = ("manager", "staff")  # each can do what the ones before it can
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1000
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+BUSY_TIMEOUT = 5.0
+
+
+class AccountError(Exception):
+    """An account operation cannot be done as asked; nothing changed."""
+
+
+def staff_console_tables(db: Database) -> None:
+    """Staff accounts, their sessions, failed logins and the audit log of console changes."""
+    db.table("staff").create(
+        {"name": str, "role": str, "password_hash": str, "created": str, "password_changed": str},
+        pk="name",
+        not_null=["role", "created"],
+    )
+    db.table("web_sessions").create(
+        {"id": str, "name": str, "csrf": str, "created": str, "expires": str},
+        pk="id",
+        not_null=["name", "csrf", "created", "expires"],
+        foreign_keys=[("name", "staff", "name")],
+    )
+    db.table("web_sessions").create_index(["name"])
+    db.table("login_failures").create(
+        {"id": int, "key": str, "time": str}, pk="id", not_null=["key", "time"]
+    )
+    db.table("login_failures").create_index(["key", "time"])
+    db.table("audit").create(
+        {
+            "id": int,
+            "time": str,
+            "actor": str,
+            "action": str,
+            "target": str,
+            "before": str,
+            "after": str,
+        },
+        pk="id",
+        not_null=["time", "actor", "action"],
+    )
+    db.table("audit").create_index(["time"])
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    name: str
+    role: str
+    csrf: str
+    expires: datetime
+
+    def can(self, role: str) -> bool:
+        """True when this account's role includes `role`."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.fullmatch(name):
+        raise AccountError(
+            f"{name!r} is not a valid account name: 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AccountError(
+            f"a password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters, not {len(password)}"
+        )
+    return password
+
+
+class Accounts:
+    """Staff accounts, sessions and the audit log in the database at `path`, which must
+    already exist with its migrations applied (open it with `Storage` first)."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] | None = None):
+        self.path = Path(path)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        self._hasher = PasswordHasher()
+        # A hash to verify against for unknown names, so that they take as long as known ones.
+        self._dummy = self._hasher.hash(secrets.token_hex(16))
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, check_same_thread=False)
+        self.db = Database(conn, execute_plugins=False)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if not self.db.table("staff").exists():
+            conn.close()
+            raise AccountError(f"{self.path} has no staff tables: open it with Storage first")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.conn.commit()
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+
+    def _one(self, sql: str, params: list[Any]) -> dict | None:
+        with self._lock:
+            rows = list(self.db.query(sql, params))
+        return rows[0] if rows else None
+
+    # Accounts ----------------------------------------------------------------------------
+
+    def add(self, name: str, role: str, actor: str = "cli") -> None:
+        check_name(name)
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        with self._write() as db:
+            if list(db.query("SELECT 1 FROM staff WHERE name = ?", [name])):
+                raise AccountError(f"account {name!r} exists already")
+            db.execute(
+                "INSERT INTO staff (name, role, created) VALUES (?, ?, ?)",
+                [name, role, _utc(self.now())],
+            )
+            self._audit(db, actor, "staff.add", name, None, {"role": role})
+
+    def all(self) -> list[dict]:
+        with self._lock:
+            return list(
+                self.db.query(
+                    "SELECT name, role, created, password_changed, "
+                    "password_hash IS NOT NULL AS has_password FROM staff ORDER BY name"
+                )
+            )
+
+    def remove(self, name: str, actor: str = "cli") -> None:
+        with self._write() as db:
+            row = list(db.query("SELECT role FROM staff WHERE name = ?", [name]))
+            if not row:
+                raise AccountError(f"no account named {name!r}")
+            db.execute("DELETE FROM web_sessions WHERE name = ?", [name])
+            db.execute("DELETE FROM staff WHERE name = ?", [name])
+            self._audit(db, actor, "staff.remove", name, {"role": row[0]["role"]}, None)
+
+    def set_password(self, name: str, password: str, actor: str = "cli") -> None:
+        """Set the password and end the account's sessions."""
+        check_password(password)
+        hashed = self._hasher.hash(password)
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE staff SET password_hash = ?, password_changed = ? WHERE name = ?",
+                [hashed, _utc(self.now()), name],
+            ).rowcount
+            if not changed:
+                raise AccountError(f"no account named {name!r}")
+            db.execute("DELETE FROM web_sessions WHERE name = ?", [name])
+            self._audit(db, actor, "staff.password", name, None, None)
+
+    # Logging in --------------------------------------------------------------------------
+
+    def _failures(self, key: str) -> int:
+        since = _utc(self.now() - FAILURE_WINDOW)
+        row = self._one(
+            "SELECT count(*) AS n FROM login_failures WHERE key = ? AND time > ?", [key, since]
+        )
+        return row["n"] if row else 0
+
+    def locked_out(self, name: str, address: str) -> bool:
+        """Too many failed logins lately for this name or from this address."""
+        return any(
+            self._failures(key) >= MAX_FAILURES for key in (f"name:{name}", f"addr:{address}")
+        )
+
+    def login(self, name: str, password: str, address: str, hours: int) -> Session | None:
+        """A new session when `password` is right and neither name nor address is locked
+        out; else None, and the failure is counted."""
+        if self.locked_out(name, address):
+            return None
+        row = self._one("SELECT role, password_hash FROM staff WHERE name = ?", [name])
+        try:
+            ok: bool = self._hasher.verify(
+                row["password_hash"] if row and row["password_hash"] else self._dummy, password
+            )
+        except (VerificationError, InvalidHashError):
+            ok = False
+        ok = ok and row is not None and row["password_hash"] is not None
+        now = self.now()
+        with self._write() as db:
+            if not ok:
+                for key in (f"name:{name}", f"addr:{address}"):
+                    db.execute(
+                        "INSERT INTO login_failures (key, time) VALUES (?, ?)", [key, _utc(now)]
+                    )
+                db.execute(
+                    "DELETE FROM login_failures WHERE time < ?", [_utc(now - FAILURE_WINDOW)]
+                )
+                return None
+            assert row is not None
+            session = Session(
+                secrets.token_urlsafe(32),
+                name,
+                row["role"],
+                secrets.token_urlsafe(32),
+                now + timedelta(hours=hours),
+            )
+            db.execute(
+                "INSERT INTO web_sessions (id, name, csrf, created, expires) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [session.id, name, session.csrf, _utc(now), _utc(session.expires)],
+            )
+            db.execute("DELETE FROM web_sessions WHERE expires <= ?", [_utc(now)])
+        return session
+
+    def session(self, session_id: str) -> Session | None:
+        """The live session `session_id`, or None (unknown, expired, account removed)."""
+        row = self._one(
+            "SELECT s.id, s.name, s.csrf, s.expires, staff.role FROM web_sessions s "
+            "JOIN staff ON staff.name = s.name WHERE s.id = ?",
+            [session_id],
+        )
+        if row is None:
+            return None
+        expires = datetime.fromisoformat(row["expires"])
+        if expires <= self.now():
+            return None
+        return Session(row["id"], row["name"], row["role"], row["csrf"], expires)
+
+    def logout(self, session_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM web_sessions WHERE id = ?", [session_id])
+
+    # Audit -------------------------------------------------------------------------------
+
+    def _audit(
+        self, db: Database, actor: str, action: str, target: str | None, before: Any, after: Any
+    ) -> None:
+        db.execute(
+            "INSERT INTO audit (time, actor, action, target, before, after) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                _utc(self.now()),
+                actor,
+                action,
+                target,
+                None if before is None else json.dumps(before, ensure_ascii=False),
+                None if after is None else json.dumps(after, ensure_ascii=False),
+            ],
+        )
+
+    def audit(self, actor: str, action: str, target: str | None, before: Any, after: Any) -> None:
+        """Record one change: who, when, what, and the state before and after (JSON)."""
+        with self._write() as db:
+            self._audit(db, actor, action, target, before, after)
+
+    def audit_log(self, limit: int = 200) -> list[dict]:
+        with self._lock:
+            return list(self.db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [limit]))

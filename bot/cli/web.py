@@ -1,0 +1,39 @@
+"""`python -m bot web`: the staff console alone, without Telegram."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.common import load_answerer, open_storage
+from bot.config import Config
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: [web] host, 127.0.0.1).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port to listen on (default: [web] port, 8080)."
+)
+@click.pass_obj
+def web(config: Config, host: str | None, port: int | None) -> None:
+    """Serve the staff console: the inbox of unanswered questions and the entries.
+
+    Log in with an account made by `staff add` and `staff password`. Attaching questions
+    to an entry edits the knowledge base and reloads it in this process; a Telegram bot
+    running in another process picks the change up at its next /reload.
+
+    Example: python -m bot web --port 8080
+    """
+    import uvicorn
+
+    from bot.web.app import AnswererHolder, create_app
+
+    storage = open_storage(config, create=True)
+    assert storage is not None
+    holder = AnswererHolder(load_answerer(config, None, storage))
+    app = create_app(config, storage, holder)
+    host, port = host or config.web.host, port or config.web.port
+    click.echo(f"Staff console on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        storage.close()

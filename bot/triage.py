@@ -1,0 +1,78 @@
+"""Triage of the unanswered queue: the operations every adapter (CLI, web console) calls.
+
+`resolve()` adds queued questions to an entry's phrasings and marks them resolved by it;
+`ignore()` sets them aside. Both check every id first and change nothing on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import curation
+from bot.knowledge import load_knowledge
+from bot.storage import IGNORED, RESOLVED, Storage, UnknownIdError
+
+
+class TriageError(Exception):
+    """The questions cannot be resolved or ignored as asked; nothing changed."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What `resolve` did."""
+
+    entry_id: str
+    file: str  # the topic file written, relative to the knowledge folder
+    ids: tuple[int, ...]  # the questions given
+    added: tuple[tuple[str | None, str], ...]  # (translation language or None, text)
+    skipped: tuple[str, ...]  # already among the entry's phrasings
+    changed: int  # queued questions marked resolved, repeats of the same wording included
+    waiting: int  # askers waiting to be told the answer (sent when the bot reloads)
+
+
+def items(storage: Storage, ids: Sequence[int]) -> list[dict]:
+    """The queued questions `ids`, in that order; UnknownIdError names the missing ones."""
+    rows = {row["id"]: row for row in storage.list_unanswered(status=None, ids=ids)}
+    unknown = [i for i in dict.fromkeys(ids) if i not in rows]
+    if unknown:
+        raise UnknownIdError("unanswered", unknown)
+    return [rows[i] for i in dict.fromkeys(ids)]
+
+
+def resolve(
+    storage: Storage, kb_dir: Path, kb_language: str, ids: Sequence[int], entry_id: str
+) -> Resolved:
+    """Add the questions `ids` to the phrasings of entry `entry_id` (see
+    `curation.add_alternates`) and mark them, and other asks of the same wording, resolved.
+
+    Raises UnknownIdError for unknown ids, KnowledgeError for a broken knowledge base and
+    TriageError for an unknown or unfinished entry; nothing is written then.
+    """
+    queued = items(storage, ids)
+    kb = load_knowledge(kb_dir, kb_language)
+    questions = [item["question"] for item in queued]
+    languages = [item["language"] for item in queued]
+    try:
+        plan = curation.plan_alternates(kb, entry_id, questions, languages)
+        if curation.is_unfinished(plan.entry):
+            raise curation.CurationError(
+                f"entry {entry_id!r} is not finished (TODO answer or `todo` tag in "
+                f"{plan.entry.source}): complete it first, or askers would be sent a draft"
+            )
+        curation.add_alternates(
+            kb_dir, entry_id, questions, languages=languages, kb_language=kb.language
+        )
+    except curation.CurationError as exc:
+        raise TriageError(str(exc)) from exc
+    given = tuple(item["id"] for item in queued)
+    changed = storage.set_unanswered_status(given, RESOLVED, entry_id)
+    waiting = storage.pending_notifications([entry_id])
+    return Resolved(entry_id, plan.file, given, plan.added, plan.skipped, changed, len(waiting))
+
+
+def ignore(storage: Storage, ids: Sequence[int]) -> int:
+    """Mark the questions `ids`, and other asks of the same wording still new, ignored;
+    returns how many changed. Raises UnknownIdError, changing nothing."""
+    return storage.set_unanswered_status(ids, IGNORED)

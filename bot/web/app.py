@@ -1,0 +1,199 @@
+"""The staff console's wiring: `create_app` builds the Starlette app over the core.
+
+Authentication lives here: a signed, HttpOnly, SameSite=Lax session cookie naming a session
+kept in the database (bot/accounts.py); a CSRF token on every form; `requires(role)` on
+every view that is not public. Views are in bot/web/views.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.accounts import Accounts, Session
+from bot.answering import Answerer
+from bot.config import Config
+from bot.storage import Storage
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "console_session"
+LOGIN_COOKIE = "console_login"  # a random value the login form's CSRF token is bound to
+
+View = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class AnswererHolder:
+    """The answerer serving now; replaced, under the lock, when the knowledge base reloads."""
+
+    answerer: Answerer | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class Console:
+    """What every view needs, kept in `app.state.console`."""
+
+    config: Config
+    storage: Storage
+    accounts: Accounts
+    holder: AnswererHolder
+    secret: bytes
+    templates: Environment
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        session = getattr(request.state, "session", None)
+        html = self.templates.get_template(name).render(request=request, session=session, **context)
+        return Response(html, status_code=status, media_type="text/html; charset=utf-8")
+
+    def sign(self, value: str) -> str:
+        return URLSafeSerializer(self.secret, salt="console-session").dumps(value)
+
+    def unsign(self, value: str) -> str | None:
+        try:
+            return str(URLSafeSerializer(self.secret, salt="console-session").loads(value))
+        except BadSignature:
+            return None
+
+    def login_token(self, nonce: str) -> str:
+        return hmac.new(self.secret, b"login-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+    def set_cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            httponly=True,
+            samesite="lax",
+            secure=self.config.web.secure_cookies,
+            path="/",
+        )
+
+
+def console(request: Request) -> Console:
+    return request.app.state.console
+
+
+def current_session(request: Request) -> Session | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    session_id = console(request).unsign(raw) if raw else None
+    return console(request).accounts.session(session_id) if session_id else None
+
+
+def forbidden(text: str = "Forbidden") -> Response:
+    return PlainTextResponse(text, status_code=403)
+
+
+def requires(role: str) -> Callable[[View], View]:
+    """Only a logged-in account with `role` (see bot/accounts.ROLES) reaches the view; a
+    POST must carry the session's CSRF token in its `csrf` field."""
+
+    def wrap(view: View) -> View:
+        @wraps(view)
+        async def endpoint(request: Request) -> Response:
+            session = current_session(request)
+            if session is None:
+                if request.method == "GET":
+                    return RedirectResponse("/login", status_code=303)
+                return forbidden("Not logged in (or the session has expired).")
+            if not session.can(role):
+                return forbidden(f"Your role ({session.role}) cannot do this.")
+            if request.method == "POST":
+                form = await request.form()
+                token = str(form.get("csrf", ""))
+                if not secrets.compare_digest(token.encode(), session.csrf.encode()):
+                    return forbidden("The form has expired or is not ours: reload the page.")
+            request.state.session = session
+            return await view(request)
+
+        endpoint.role = role  # type: ignore[attr-defined]
+        return endpoint
+
+    return wrap
+
+
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class SecurityHeaders:
+    """No framing, no inline scripts, no caching of pages that show users' questions."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(
+    config: Config,
+    storage: Storage,
+    holder: AnswererHolder,
+    accounts: Accounts | None = None,
+    secret: bytes | None = None,
+) -> Starlette:
+    """The console over `storage` (its database also holds the accounts) and the answerer
+    in `holder`. `secret` signs cookies: by default derived from the database's key."""
+    from bot.web import views
+
+    if secret is None:
+        from bot.storage import load_secret
+
+        secret = hmac.new(load_secret(storage.path), b"web-console", hashlib.sha256).digest()
+    templates = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    state = Console(config, storage, accounts or Accounts(storage.path), holder, secret, templates)
+    routes = [
+        *views.routes(),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app.state.console = state
+    return app
+
+
+PUBLIC_PATHS = ("/login", "/static")  # every other route requires a role
+
+
+def route_roles(app: Starlette) -> list[tuple[str, set[str], str | None]]:
+    """(path, methods, required role or None) of every route: for the tests and docs."""
+    found = []
+    for route in app.routes:
+        if isinstance(route, Route):
+            role = getattr(route.endpoint, "role", None)
+            found.append((route.path, set(route.methods or ()), role))
+        elif isinstance(route, Mount):
+            found.append((route.path, {"GET"}, None))
+    return found

@@ -1,0 +1,238 @@
+"""The console's pages: login, the inbox of unanswered questions, entries, the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot import curation, triage
+from bot.answering import reload_answerer
+from bot.knowledge import KnowledgeError
+from bot.storage import NEW, UnknownIdError
+from bot.web.app import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    console,
+    current_session,
+    forbidden,
+    requires,
+)
+
+INBOX_LIMIT = 2000  # newest questions grouped on one page
+
+
+async def login_page(request: Request) -> Response:
+    """The login form."""
+    c = console(request)
+    if request.method == "GET" and current_session(request):
+        return RedirectResponse("/inbox", status_code=303)
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
+    error = None
+    status = 200
+    if request.method == "POST":
+        form = await request.form()
+        token = str(form.get("csrf", ""))
+        name = str(form.get("name", "")).strip()
+        password = str(form.get("password", ""))
+        address = request.client.host if request.client else "unknown"
+        if not request.cookies.get(LOGIN_COOKIE) or not secrets.compare_digest(
+            token.encode(), c.login_token(nonce).encode()
+        ):
+            return forbidden("The form has expired or is not ours: reload the page.")
+        if c.accounts.locked_out(name, address):
+            error, status = "Too many failed logins: wait 15 minutes and try again.", 429
+        else:
+            hours = c.config.web.session_hours
+            session = await asyncio.to_thread(c.accounts.login, name, password, address, hours)
+            if session is not None:
+                redirect = RedirectResponse("/inbox", status_code=303)
+                c.set_cookie(redirect, SESSION_COOKIE, c.sign(session.id), hours * 3600)
+                redirect.delete_cookie(LOGIN_COOKIE, path="/")
+                return redirect
+            error, status = "Wrong name or password.", 401
+    response = c.render(request, "login.html", status, csrf=c.login_token(nonce), error=error)
+    c.set_cookie(response, LOGIN_COOKIE, nonce, 3600)
+    return response
+
+
+@requires("manager")
+async def logout(request: Request) -> Response:
+    """End the session."""
+    console(request).accounts.logout(request.state.session.id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@requires("manager")
+async def home(request: Request) -> Response:
+    return RedirectResponse("/inbox", status_code=303)
+
+
+def _clusters(request: Request) -> tuple[list[curation.Cluster], bool]:
+    """The new questions grouped by meaning, biggest first; (clusters, grouped)."""
+    c = console(request)
+    rows = c.storage.list_unanswered(status=NEW, limit=INBOX_LIMIT, newest_first=True)
+    answerer = c.holder.answerer
+    if answerer is not None and rows:
+        return curation.clusters(rows, answerer.matcher.encoder), True
+    return [curation.cluster_of([row], _NoEncoder()) for row in rows], False
+
+
+class _NoEncoder:
+    """One question per group when no encoder is loaded."""
+
+    def encode(self, texts: list[str]):
+        import numpy as np
+
+        return np.ones((len(texts), 1), dtype=np.float32)
+
+
+@requires("manager")
+async def inbox(request: Request) -> Response:
+    """Unanswered questions, grouped by meaning across languages, biggest group first."""
+    c = console(request)
+    found, grouped = await asyncio.to_thread(_clusters, request)
+    answerer = c.holder.answerer
+    entries = answerer.kb.entries if answerer else ()
+    return c.render(
+        request,
+        "inbox.html",
+        clusters=found,
+        grouped=grouped,
+        entries=[e for e in entries if not e.unfinished],
+        message=request.query_params.get("message"),
+        error=request.query_params.get("error"),
+    )
+
+
+def _ids(form) -> list[int]:
+    try:
+        return [int(value) for value in form.getlist("ids")]
+    except ValueError:
+        return []
+
+
+def _back(message: str = "", error: str = "") -> Response:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in (("message", message), ("error", error)) if v})
+    return RedirectResponse("/inbox" + (f"?{query}" if query else ""), status_code=303)
+
+
+def _attach(request: Request, ids: list[int], entry_id: str) -> triage.Resolved:
+    """Resolve, then reload the knowledge base so that the new phrasings are live."""
+    c = console(request)
+    with c.holder.lock:
+        done = triage.resolve(
+            c.storage, c.config.knowledge.dir, c.config.knowledge.language, ids, entry_id
+        )
+        if c.holder.answerer is not None:
+            c.holder.answerer = reload_answerer(c.holder.answerer, c.config, c.storage)
+    return done
+
+
+@requires("staff")
+async def attach(request: Request) -> Response:
+    """Add a group of questions to an entry's phrasings and mark them resolved."""
+    c = console(request)
+    form = await request.form()
+    ids, entry_id = _ids(form), str(form.get("entry", "")).strip()
+    if not ids or not entry_id:
+        return _back(error="Choose the questions and an entry.")
+    before = [
+        {"id": row["id"], "status": row["status"]}
+        for row in c.storage.list_unanswered(status=None, ids=ids)
+    ]
+    try:
+        done = await asyncio.to_thread(_attach, request, ids, entry_id)
+    except (UnknownIdError, triage.TriageError) as exc:
+        return _back(error=f"{exc}. Nothing changed.")
+    except KnowledgeError as exc:
+        problems = "; ".join(str(p) for p in exc.problems[:5])
+        return _back(error=f"The knowledge base has problems: {problems}. Nothing changed.")
+    after = {
+        "status": "resolved",
+        "entry": entry_id,
+        "file": done.file,
+        "phrasings_added": len(done.added),
+        "changed": done.changed,
+    }
+    session = request.state.session
+    c.accounts.audit(session.name, "unanswered.attach", entry_id, before, after)
+    return _back(
+        message=f"Added {len(done.added)} question(s) to {entry_id} ({done.file}); "
+        f"{done.changed} question(s) resolved; the knowledge base is reloaded."
+    )
+
+
+@requires("staff")
+async def ignore(request: Request) -> Response:
+    """Set a group of questions aside."""
+    c = console(request)
+    ids = _ids(await request.form())
+    if not ids:
+        return _back(error="Choose the questions to ignore.")
+    before = [
+        {"id": row["id"], "status": row["status"]}
+        for row in c.storage.list_unanswered(status=None, ids=ids)
+    ]
+    try:
+        changed = await asyncio.to_thread(triage.ignore, c.storage, ids)
+    except UnknownIdError as exc:
+        return _back(error=f"{exc}. Nothing changed.")
+    session = request.state.session
+    target = " ".join(map(str, ids))
+    c.accounts.audit(
+        session.name, "unanswered.ignore", target, before, {"status": "ignored", "changed": changed}
+    )
+    return _back(message=f"Ignored {changed} question(s).")
+
+
+@requires("manager")
+async def entries(request: Request) -> Response:
+    """Every entry by topic; `q` keeps those whose id, question or alternates contain it."""
+    c = console(request)
+    query = request.query_params.get("q", "").strip()
+    answerer = c.holder.answerer
+    kb = answerer.kb if answerer else None
+    topics = []
+    if kb is not None:
+        needle = query.casefold()
+        for topic in kb.topics:
+            found = [
+                kb.by_id[i]
+                for i in topic.entry_ids
+                if not needle
+                or any(
+                    needle in text.casefold()
+                    for text in (i, kb.by_id[i].question, *kb.by_id[i].alternates)
+                )
+            ]
+            if found:
+                topics.append((topic.name_in(kb.language, kb.language), found))
+    return c.render(request, "entries.html", topics=topics, query=query, loaded=kb is not None)
+
+
+@requires("manager")
+async def audit(request: Request) -> Response:
+    """The latest changes made in the console and by `staff` commands."""
+    c = console(request)
+    return c.render(request, "audit.html", rows=c.accounts.audit_log())
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/login", login_page, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/", home),
+        Route("/inbox", inbox),
+        Route("/inbox/attach", attach, methods=["POST"]),
+        Route("/inbox/ignore", ignore, methods=["POST"]),
+        Route("/entries", entries),
+        Route("/audit", audit),
+    ]

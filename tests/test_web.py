@@ -1,0 +1,313 @@
+"""The staff console through its ASGI client: a real SQLite file, a real knowledge-base copy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from starlette.testclient import TestClient
+
+from bot.accounts import MAX_FAILURES, Accounts
+from bot.answering import build_answerer
+from bot.knowledge import load_knowledge
+from bot.storage import Storage
+from bot.web.app import PUBLIC_PATHS, AnswererHolder, create_app, route_roles
+
+PASSWORD = "correct horse battery"
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def storage(tmp_path):
+    with Storage.open(tmp_path / "bot.db") as store:
+        yield store
+
+
+@pytest.fixture
+def accounts(storage, clock):
+    accounts = Accounts(storage.path, clock=clock)
+    accounts.add("sam", "staff")
+    accounts.set_password("sam", PASSWORD)
+    accounts.add("mia", "manager")
+    accounts.set_password("mia", PASSWORD)
+    yield accounts
+    accounts.close()
+
+
+def make_client(config, storage, accounts, answerer) -> TestClient:
+    app = create_app(config, storage, AnswererHolder(answerer), accounts, secret=b"s" * 32)
+    return TestClient(app, follow_redirects=False)
+
+
+@pytest.fixture
+def client(config, storage, accounts, small_answerer):
+    with make_client(config, storage, accounts, small_answerer) as client:
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found[1]
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD):
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"name": name, "password": password, "csrf": token})
+
+
+def ask(storage: Storage, question: str, user: int, language: str = "en") -> None:
+    storage.log_interaction(
+        user_id=user, chat_type="private", language=language, question=question,
+        status="unanswered", channel="terminal",
+    )  # fmt: skip
+
+
+def queued(storage: Storage) -> dict[int, str]:
+    return {row["id"]: row["status"] for row in storage.list_unanswered(status=None)}
+
+
+# Every route refuses the anonymous and the wrong role ------------------------------------
+
+
+def test_every_route_refuses_anonymous_and_wrong_role(client):
+    routes = route_roles(client.app)
+    assert {path for path, _, _ in routes} >= {"/inbox", "/inbox/attach", "/inbox/ignore"}
+    for path, methods, role in routes:
+        if path.startswith(PUBLIC_PATHS):
+            assert role is None
+            continue
+        assert role in ("manager", "staff"), f"{path} has no required role"
+        for method in methods - {"HEAD"}:
+            response = client.request(method, path, data={"ids": "1", "csrf": "x"})
+            assert response.status_code in (303, 403), (method, path)
+            if response.status_code == 303:
+                assert response.headers["location"] == "/login"
+    login(client, "mia")  # a manager
+    for path, methods, role in routes:
+        if role != "staff":
+            continue
+        for method in methods - {"HEAD"}:
+            page = client.get("/inbox").text
+            response = client.request(method, path, data={"ids": "1", "csrf": csrf_of(page)})
+            assert response.status_code == 403, (method, path)
+            assert "role (manager)" in response.text
+    assert any(role == "staff" for _, _, role in routes)
+
+
+def test_manager_reads_inbox_without_action_forms(client, storage):
+    ask(storage, "Where do I get a dog licence?", 1)
+    assert login(client, "mia").status_code == 303
+    page = client.get("/inbox")
+    assert page.status_code == 200
+    assert "dog licence" in page.text
+    assert "/inbox/attach" not in page.text and "/inbox/ignore" not in page.text
+
+
+# Logging in --------------------------------------------------------------------------------
+
+
+def test_login_sets_a_safe_cookie_and_logout_ends_the_session(client):
+    response = login(client, "sam")
+    assert response.status_code == 303 and response.headers["location"] == "/inbox"
+    cookie = [h for h in response.headers.get_list("set-cookie") if "console_session" in h][0]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    page = client.get("/inbox")
+    assert page.status_code == 200 and "sam (staff)" in page.text
+    old = client.cookies["console_session"]
+    assert client.post("/logout", data={"csrf": csrf_of(page.text)}).status_code == 303
+    client.cookies.set("console_session", old)  # a copy of the cookie is no use any more
+    assert client.get("/inbox").status_code == 303
+
+
+def test_secure_cookies_when_configured(config, storage, accounts, small_answerer):
+    secure = replace(config, web=replace(config.web, secure_cookies=True))
+    with make_client(secure, storage, accounts, small_answerer) as client:
+        client.base_url = "https://testserver"
+        response = login(client, "sam")
+    cookie = [h for h in response.headers.get_list("set-cookie") if "console_session" in h][0]
+    assert "Secure" in cookie
+
+
+def test_pages_forbid_framing_and_caching(client):
+    headers = client.get("/login").headers
+    assert headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
+
+
+def test_wrong_password_and_forged_cookie_are_refused(client):
+    response = login(client, "sam", "wrong password!")
+    assert response.status_code == 401 and "Wrong name or password" in response.text
+    assert login(client, "nobody").status_code == 401
+    client.cookies.set("console_session", "forged.value")
+    assert client.get("/inbox").status_code == 303
+
+
+def test_login_without_csrf_token_is_refused(client):
+    client.get("/login")
+    response = client.post("/login", data={"name": "sam", "password": PASSWORD, "csrf": "x"})
+    assert response.status_code == 403
+    assert "console_session" not in client.cookies
+
+
+def test_post_without_the_sessions_csrf_token_changes_nothing(client, storage):
+    ask(storage, "Where do I get a dog licence?", 1)
+    login(client, "sam")
+    for token in ("", "not-the-token"):
+        response = client.post("/inbox/ignore", data={"ids": "1", "csrf": token})
+        assert response.status_code == 403
+    assert queued(storage) == {1: "new"}
+
+
+def test_failed_logins_are_rate_limited_per_name_and_per_address(client, accounts, clock):
+    for _ in range(MAX_FAILURES):
+        assert login(client, "sam", "wrong password!").status_code == 401
+    # the right password is refused too, until the window has passed
+    response = login(client, "sam")
+    assert response.status_code == 429 and "Too many failed logins" in response.text
+    # the same address is locked out for the other account as well
+    assert login(client, "mia").status_code == 429
+    clock.now += timedelta(minutes=16)
+    assert login(client, "sam").status_code == 303
+
+
+def test_failed_logins_for_a_name_lock_it_from_other_addresses(accounts):
+    for n in range(MAX_FAILURES):
+        assert accounts.login("sam", "wrong password!", f"10.0.0.{n}", 1) is None
+    assert accounts.login("sam", PASSWORD, "10.0.0.99", 1) is None
+    assert accounts.login("mia", PASSWORD, "10.0.0.99", 1) is not None
+
+
+def test_sessions_expire(client, clock, config):
+    login(client, "sam")
+    assert client.get("/inbox").status_code == 200
+    clock.now += timedelta(hours=config.web.session_hours) - timedelta(minutes=1)
+    assert client.get("/inbox").status_code == 200
+    clock.now += timedelta(minutes=2)
+    response = client.get("/inbox")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+
+
+def test_removed_account_loses_its_session(client, accounts):
+    login(client, "sam")
+    assert client.get("/entries").status_code == 200
+    accounts.remove("sam")
+    assert client.get("/entries").status_code == 303
+
+
+# Inbox, entries, audit ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def live(config, storage, accounts, small_kb_dir, encoder):
+    """A client over a writable knowledge-base copy, served by a real answerer."""
+    cfg = replace(config, knowledge=replace(config.knowledge, dir=small_kb_dir))
+    answerer = build_answerer(cfg, None, storage, encoder=encoder)
+    with make_client(cfg, storage, accounts, answerer) as client:
+        client.holder = client.app.state.console.holder
+        yield client
+
+
+def test_inbox_groups_questions_across_languages_biggest_first(live, storage):
+    ask(storage, "How can I renew my residence permit?", 1)
+    ask(storage, "How do I renew my residence permit?", 2)
+    ask(storage, "Как продлить вид на жительство?", 3, "ru")
+    ask(storage, "Can I bring my cat to the office?", 4)
+    login(live, "sam")
+    page = live.get("/inbox").text
+    sections = page.split('<section class="cluster"')[1:]
+    assert len(sections) == 2
+    assert "3 people in 2 languages" in sections[0] and "Как продлить" in sections[0]
+    assert "cat to the office" in sections[1]
+
+
+def test_attach_adds_phrasings_resolves_and_reloads(live, storage, small_kb_dir, accounts):
+    ask(storage, "how do I get a corporate account at a bank", 1)
+    ask(storage, "how do I get a corporate account at a bank", 2)
+    login(live, "sam")
+    page = live.get("/inbox").text
+    assert 'option value="bank-account"' in page
+    before = live.holder.answerer
+    response = live.post(
+        "/inbox/attach", data={"ids": ["1"], "entry": "bank-account", "csrf": csrf_of(page)}
+    )
+    assert response.status_code == 303
+    message = live.get(response.headers["location"]).text
+    assert "the knowledge base is reloaded" in message
+    assert queued(storage) == {1: "resolved", 2: "resolved"}
+    kb = load_knowledge(small_kb_dir, "en")
+    assert "how do I get a corporate account at a bank" in kb.by_id["bank-account"].alternates
+    assert live.holder.answerer is not before
+    answer = live.holder.answerer.ask("how do I get a corporate account at a bank")
+    assert answer.id == "bank-account" and answer.status == "answered"
+    [row] = [r for r in accounts.audit_log() if r["action"].startswith("unanswered.")]
+    assert (row["actor"], row["target"]) == ("sam", "bank-account")
+    assert '"status": "new"' in row["before"] and '"resolved"' in row["after"]
+    assert "unanswered.attach" in live.get("/audit").text
+
+
+def test_attach_to_unknown_entry_changes_nothing(live, storage, small_kb_dir):
+    ask(storage, "how do I get a corporate account at a bank", 1)
+    files = {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
+    login(live, "sam")
+    token = csrf_of(live.get("/inbox").text)
+    response = live.post("/inbox/attach", data={"ids": "1", "entry": "bank-acount", "csrf": token})
+    page = live.get(response.headers["location"]).text
+    assert "unknown entry id" in page and "bank-account" in page and "Nothing changed" in page
+    assert queued(storage) == {1: "new"}
+    assert files == {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
+
+
+def test_ignore_sets_the_group_aside_and_is_audited(client, storage, accounts):
+    ask(storage, "Can I bring my cat to the office?", 1)
+    ask(storage, "Can I bring my cat to the office?", 2)
+    ask(storage, "Where do I get a dog licence?", 3)
+    login(client, "sam")
+    token = csrf_of(client.get("/inbox").text)
+    response = client.post("/inbox/ignore", data={"ids": ["1"], "csrf": token})
+    assert "Ignored+2" in response.headers["location"]
+    assert queued(storage) == {1: "ignored", 2: "ignored", 3: "new"}
+    page = client.get("/inbox").text
+    assert "dog licence" in page and "cat to the office" not in page
+    [row] = [r for r in accounts.audit_log() if r["action"].startswith("unanswered.")]
+    assert (row["actor"], row["action"]) == ("sam", "unanswered.ignore")
+
+
+def test_ignore_unknown_id_changes_nothing(client, storage):
+    ask(storage, "Can I bring my cat to the office?", 1)
+    login(client, "sam")
+    token = csrf_of(client.get("/inbox").text)
+    response = client.post("/inbox/ignore", data={"ids": ["1", "99"], "csrf": token})
+    assert "unknown" in client.get(response.headers["location"]).text
+    assert queued(storage) == {1: "new"}
+
+
+def test_entries_lists_by_topic_and_searches(client):
+    login(client, "mia")
+    page = client.get("/entries").text
+    assert "<h2>Money</h2>" in page and "bank-account" in page and "fapiao" in page
+    found = client.get("/entries", params={"q": "INVOICE"}).text
+    assert "fapiao" in found and "bank-account" not in found
+    assert "No entry matches" in client.get("/entries", params={"q": "zzzz"}).text
+
+
+def test_user_text_is_escaped(client, storage):
+    ask(storage, "<script>alert(1)</script> visa?", 1)
+    login(client, "mia")
+    page = client.get("/inbox").text
+    assert "<script>alert" not in page and "&lt;script&gt;" in page

@@ -1,0 +1,129 @@
+"""`python -m bot web` as a real process: served over HTTP, and driven in a real browser
+(Debian's chromium through Playwright; skipped, with the reason, when either is absent)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.storage import Storage
+from tests.conftest import ROOT, SMALL_KB
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The console of a fresh install (knowledge-base copy, database, one staff account)
+    served by `python -m bot web` on a free port; yields (base URL, database, kb folder)."""
+    kb = Path(shutil.copytree(SMALL_KB, tmp_path / "kb"))
+    config = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text().replace('dir = "knowledge"', f'dir = "{kb}"')
+    config.write_text(text.replace('cache_dir = ".cache"', f'cache_dir = "{tmp_path / "c"}"'))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAQ_BOT_SECOND_ENCODER": "none"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    base = [sys.executable, "-m", "bot", "--config", str(config)]
+    for args, stdin in (
+        (["staff", "add", "sam", "--role", "staff"], ""),
+        (["staff", "password", "sam"], PASSWORD + "\n"),
+    ):
+        subprocess.run(base + args, input=stdin, text=True, env=env, check=True, timeout=60)
+    database = tmp_path / "data" / "bot.db"
+    with Storage.open(database) as storage:
+        for user in (1, 2):
+            storage.log_interaction(
+                user_id=user, chat_type="private", language="en", channel="terminal",
+                question="how do I get a corporate account at a bank", status="unanswered",
+            )  # fmt: skip
+    port = free_port()
+    log = tmp_path / "web.log"
+    proc = subprocess.Popen(
+        [*base, "web", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                httpx.get(url + "/login", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(log.read_text()) from None
+                time.sleep(0.3)
+        yield url, database, kb
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_web_command_serves_the_console(served):
+    url, _, _ = served
+    response = httpx.get(url + "/login")
+    assert response.status_code == 200 and "Log in" in response.text
+    assert httpx.get(url + "/inbox").status_code == 303
+    assert httpx.get(url + "/static/console.css").status_code == 200
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_login_then_attach(served, tmp_path):
+    from playwright.async_api import async_playwright
+
+    url, database, kb = served
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await page.goto(url + "/inbox")
+            assert page.url.endswith("/login")
+            await page.fill("input[name=name]", "sam")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(url + "/inbox")
+            assert "2 people in 1 language" in await page.inner_text("main")
+            await page.fill("input[name=entry]", "bank-account")
+            await page.click("text=Attach to entry")
+            await page.wait_for_selector(".message")
+            message = await page.inner_text(".message")
+            await page.screenshot(path=str(tmp_path / "attached.png"))
+        finally:
+            await browser.close()
+    assert "the knowledge base is reloaded" in message
+    assert "No unanswered questions" in await_text(url)
+    with Storage.open(database) as storage:
+        assert {r["status"] for r in storage.list_unanswered(status=None)} == {"resolved"}
+    assert "corporate account at a bank" in (kb / "money.yaml").read_text()
+
+
+def await_text(url: str) -> str:
+    """The inbox as a fresh, logged-in client sees it."""
+    with httpx.Client(base_url=url) as client:
+        import re
+
+        page = client.get("/login").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert token
+        client.post("/login", data={"name": "sam", "password": PASSWORD, "csrf": token[1]})
+        return client.get("/inbox").text
