@@ -41,6 +41,10 @@ SCRIPT_LANGUAGES = {
 _NON_LATIN = frozenset(lang for langs in SCRIPT_LANGUAGES.values() if langs for lang in langs)
 # Probability mass the model must give our candidate languages for a detection to count fully.
 CANDIDATE_MASS = 0.5
+# Without a confident detection or a Telegram language_code, a detection at least this likely
+# of a message of three words or more is still a better guess than the knowledge base's
+# language ("contador obligatorio para mi empresa" is unsure, but Spanish).
+PROBABLE = 0.5
 # Fewer letters than this in a Latin- or Cyrillic-script message: detection is only a guess.
 MIN_LETTERS = 12
 # Letters of a non-Latin script that make a message that script's, whatever Latin words it
@@ -178,4 +182,6 @@ class LanguageDetector:
         code = (telegram_code or "").split("-")[0].lower()
         if code in self.supported:
             return code, found
+        if found.language and found.confidence >= PROBABLE and len(text.split()) >= 3:
+            return found.language, found  # no other clue: more likely than not is enough
         return fallback, found

@@ -196,3 +196,12 @@ def test_every_default_language_is_detected_among_all_fifteen(lang, text):
     found = ALL_DEFAULT.detect(text)
     assert found.language == lang
     assert found.confidence >= 0.8
+
+
+def test_a_probable_detection_beats_the_fallback_when_there_is_no_other_clue():
+    text = "como envio mi sueldo a colombia"
+    found = DETECTOR.detect(text)
+    assert found.language == "es" and 0.5 <= found.confidence < 0.8
+    assert DETECTOR.choose(text, fallback="en")[0] == "es"
+    assert DETECTOR.choose(text, telegram_code="fr", fallback="en")[0] == "fr"  # a clue wins
+    assert DETECTOR.choose("visa?", fallback="en")[0] == "en"  # too short to guess
