@@ -402,6 +402,7 @@ def test_an_unanswered_question_joins_the_queue(storage):
         "resolved_entry_id": None,
         "resolved_time": None,
         "notified": False,
+        "kind": None,
     }
     [(unanswered_id, sealed, language)] = on_disk(
         storage.path, "SELECT unanswered_id, chat, language FROM notify"

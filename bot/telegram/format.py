@@ -107,9 +107,10 @@ def answer_keyboard(
             )
     elif answer.status == "suggest":
         rows += [
-            [InlineKeyboardButton(s.question[:120], callback_data=f"e:{s.id}")]
+            [InlineKeyboardButton(s.question[:120], callback_data=f"s:{s.id}")]
             for s in answer.suggestions
         ]
+        rows.append([InlineKeyboardButton(say("none_of_these"), callback_data="n")])
     return InlineKeyboardMarkup(rows) if rows else None
 
 

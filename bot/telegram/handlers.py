@@ -20,9 +20,9 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion
+from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
 from bot.config import Config
-from bot.storage import UnknownIdError
+from bot.storage import NONE_OF_THESE, UnknownIdError
 from bot.telegram import storage_access
 from bot.telegram.format import (
     answer_keyboard,
@@ -182,7 +182,7 @@ async def send_answer(
     update: Update, context: Context, answer: Answer, interaction_id: int | str | None
 ) -> None:
     """The answer's messages; a "did you mean" list is remembered so that a typed number
-    chooses from it (in this chat only, once)."""
+    or a button chooses from it (in this chat only, once)."""
     data = _user_data(context)
     data.pop("suggested", None)
     if answer.status == SUGGEST and update.effective_chat:
@@ -190,6 +190,7 @@ async def send_answer(
             update.effective_chat.id,
             answer.language,
             [s.id for s in answer.suggestions],
+            answer.question,
         )
     answerer = _answerer(context)
     parts = answer_messages(answer, answerer)
@@ -395,8 +396,13 @@ async def ask(update: Update, context: Context) -> None:
             await reply(update, context, say(context, lang, "rate_limited"))
         return
     data["warned"] = False
+    offered = _offered(update, context)
+    if offered is not None and none_chosen(text):
+        await none_of_these(update, context, offered)
+        return
     picked = _picked(update, context, text)
     if picked is not None:
+        await _log_choice(update, context, picked[0])
         answer = _answerer(context).answer_entry(*picked)
     else:
         chosen = await chosen_language(update, context)
@@ -420,14 +426,67 @@ async def ask(update: Update, context: Context) -> None:
         await log_answer(update, context, answer, ref, _waited(started))
 
 
-def _picked(update: Update, context: Context, text: str) -> tuple[str, str] | None:
-    """(entry id, language) when `text` is the number of a suggestion this chat was just
-    offered ("did you mean ... choose one by its number")."""
+def _offered(update: Update, context: Context) -> tuple | None:
+    """The "did you mean" list this chat was just offered: (chat id, language, entry ids,
+    question), or None."""
     offered = _user_data(context).get("suggested")
     if not offered or update.effective_chat is None or offered[0] != update.effective_chat.id:
         return None
+    return tuple(offered)
+
+
+def _picked(update: Update, context: Context, text: str) -> tuple[str, str] | None:
+    """(entry id, language) when `text` is the number of a suggestion this chat was just
+    offered ("did you mean ... choose one by its number")."""
+    offered = _offered(update, context)
+    if offered is None:
+        return None
     entry_id = chosen_suggestion(text, offered[2])
     return (entry_id, offered[1]) if entry_id in _answerer(context).kb.by_id else None
+
+
+async def _log_choice(update: Update, context: Context, entry_id: str) -> None:
+    """A suggestion chosen from the list offered: evidence that the question means it."""
+    offered, user = _offered(update, context), update.effective_user
+    _user_data(context).pop("suggested", None)  # a list is chosen from once
+    if offered is None or user is None or entry_id not in offered[2]:
+        return
+    await _store(
+        context,
+        "log_choice",
+        user_id=user.id,
+        language=offered[1],
+        question=offered[3],
+        entry_id=entry_id,
+    )
+
+
+async def none_of_these(update: Update, context: Context, offered: tuple) -> None:
+    """The user said none of the suggestions fits: the question goes to staff like an
+    unanswered one (queued, and a copy for the staff chat), and the user is told."""
+    _, lang, _, question = offered
+    _user_data(context).pop("suggested", None)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    noted = False
+    if not await _store(context, "ignored_before", question):
+        noted = await to_staff(update, context, question, lang, "🤷 None of these fit")
+    stored = context.bot_data.get("storage") is not None
+    await reply(update, context, say(context, lang, "none_noted" if noted or stored else "unanswered"))
+    await _store(
+        context,
+        "log_interaction",
+        user_id=user.id,
+        chat_type=chat.type,
+        language=lang,
+        question=question,
+        status="unanswered",
+        channel="telegram",
+        chat_id=chat.id,
+        ref=interaction_ref(context),
+        kind=NONE_OF_THESE,
+    )
 
 
 async def not_text(update: Update, context: Context) -> None:
@@ -464,6 +523,22 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
         await send_answer(update, context, answer, ref)
     finally:  # answered first, then logged (also when the answer could not be sent)
         await log_answer(update, context, answer, ref)
+    return True
+
+
+async def _suggestion_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
+    """A suggestion chosen from a "did you mean" list: recorded, then answered."""
+    if entry_id in _answerer(context).kb.by_id:
+        await _log_choice(update, context, entry_id)
+    return await _entry_button(update, context, entry_id, lang)
+
+
+async def _none_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    offered = _offered(update, context)
+    if offered is None:
+        return False
+    await _answer_query(update)
+    await none_of_these(update, context, offered)
     return True
 
 
@@ -523,6 +598,8 @@ _BUTTONS: dict[str, Button] = {
     "e": _entry_button,
     "f": _feedback_button,
     "l": _language_button,
+    "n": _none_button,
+    "s": _suggestion_button,
     "t": _topic_button,
     "tl": _topic_list_button,
 }

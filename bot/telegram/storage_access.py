@@ -33,6 +33,7 @@ QUEUED = frozenset(
     {
         "log_interaction",
         "log_feedback",
+        "log_choice",
         "set_user_language",
         "set_notify_opt_out",
         "save_relay",
