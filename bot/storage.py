@@ -622,9 +622,7 @@ class Storage:
 
     # Chosen suggestions -----------------------------------------------------------------
 
-    def log_choice(
-        self, *, user_id: int | str, language: str, question: str, entry_id: str
-    ) -> int:
+    def log_choice(self, *, user_id: int | str, language: str, question: str, entry_id: str) -> int:
         """Record that a user asking `question` chose entry `entry_id` from a "did you mean"
         list: evidence that the question means that entry (see `python -m bot unanswered
         choices`)."""

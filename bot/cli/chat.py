@@ -3,10 +3,11 @@
 /start, /help, /language (/lang) [code], /topics, /staff MESSAGE, /forget, /notify on|off and
 /quit; a typed number picks one of the numbered choices last shown (suggestions, topics, a
 topic's questions, languages), `n` and `p` page through a topic; 0 under a "did you mean"
-list says none of them fits (the question then joins the unanswered queue, marked so). The words are the bot's own,
-localized ones (bot/locales/). With a storage, the conversation is logged like a Telegram
-one: channel `terminal`, a stable pseudonymous local user, unanswered questions join the
-queue staff review with `python -m bot unanswered list`, /staff messages are recorded.
+list says none of them fits (the question then joins the unanswered queue, marked so).
+The words are the bot's own, localized ones (bot/locales/). With a storage, the conversation
+is logged like a Telegram one: channel `terminal`, a stable pseudonymous local user,
+unanswered questions join the queue staff review with `python -m bot unanswered list`,
+/staff messages are recorded, and a chosen suggestion is recorded as a choice.
 """
 
 from __future__ import annotations

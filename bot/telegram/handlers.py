@@ -328,8 +328,8 @@ async def staff(update: Update, context: Context) -> None:
     if not text:
         await reply(update, context, say(context, lang, "staff_usage"))
         return
-    if over_limit(context.user_data.setdefault("staff_times", []), _config(context)):
-        await update.effective_message.reply_text(say(context, lang, "staff_rate_limited"))
+    if over_limit(_user_data(context).setdefault("staff_times", []), _config(context)):
+        await reply(update, context, say(context, lang, "staff_rate_limited"))
         return
     sent = await to_staff(update, context, text, lang, "✉️ /staff")
     key = "staff_sent" if sent else "staff_unavailable"
@@ -473,7 +473,8 @@ async def none_of_these(update: Update, context: Context, offered: tuple) -> Non
     if not await _store(context, "ignored_before", question):
         noted = await to_staff(update, context, question, lang, "🤷 None of these fit")
     stored = context.bot_data.get("storage") is not None
-    await reply(update, context, say(context, lang, "none_noted" if noted or stored else "unanswered"))
+    key = "none_noted" if noted or stored else "unanswered"
+    await reply(update, context, say(context, lang, key))
     await _store(
         context,
         "log_interaction",
