@@ -620,6 +620,13 @@ class Storage:
             else:
                 feedback.insert(row)
 
+    def interaction(self, ref: str) -> dict | None:
+        """The question, entry and language of the interaction logged with `ref`, if any."""
+        rows = self._read(
+            "SELECT question, entry_id, language FROM interactions WHERE ref = ?", [ref]
+        )
+        return rows[0] if rows else None
+
     # Chosen suggestions -----------------------------------------------------------------
 
     def log_choice(self, *, user_id: int | str, language: str, question: str, entry_id: str) -> int:

@@ -57,3 +57,34 @@ async def test_chosen_suggestion_is_recorded_by_button_and_by_number(run_updates
 async def test_topic_menu_entries_are_not_recorded_as_choices(run_updates, storage):
     await run_updates(tg.message("licence"), tg.callback("e:work-permit"), storage=storage)
     assert storage.list_choices() == []
+
+
+async def test_thumbs_down_asks_a_reason_stored_and_sent_to_staff(run_updates, storage):
+    api = await run_updates(tg.message("What is a fapiao?"), storage=storage)
+    answer = api.sent("sendMessage", 42)[-1]
+    thumbs_down = buttons(answer)[-1]
+    assert thumbs_down.endswith(":0")
+    await run_updates(tg.callback(thumbs_down), storage=storage)
+    asked = api.sent("sendMessage", 42)[-1]
+    assert asked["text"] == messages.text("en", "feedback_reason")
+    reasons = buttons(asked)
+    assert reasons == ["r" + thumbs_down[1:-1] + r for r in ("wrong", "outdated", "not_mine")]
+    assert api.sent("sendMessage", STAFF_CHAT) == []  # a 👎 alone does not call on staff
+    await run_updates(tg.callback(reasons[1]), storage=storage)
+    assert api.sent("answerCallbackQuery")[-1]["text"] == messages.text("en", "reason_thanks")
+    [row] = storage.db.query("SELECT helpful, reason FROM feedback")
+    assert (row["helpful"], row["reason"]) == (0, "outdated")
+    [copy] = api.sent("sendMessage", STAFF_CHAT)
+    assert "👎 Out of date" in copy["text"] and "What is a fapiao?" in copy["text"]
+    assert "(entry fapiao)" in copy["text"]
+
+
+async def test_thumbs_up_asks_no_reason_and_a_bad_reason_is_stale(run_updates, storage):
+    api = await run_updates(tg.message("What is a fapiao?"), storage=storage)
+    thumbs_up = buttons(api.sent("sendMessage", 42)[-1])[-2]
+    ref = thumbs_up.split(":")[1]
+    await run_updates(tg.callback(thumbs_up), tg.callback(f"r:{ref}:bored"), storage=storage)
+    assert len(api.sent("sendMessage", 42)) == 1  # no reason asked
+    assert api.sent("answerCallbackQuery")[-1]["text"] == messages.text("en", "stale_button")
+    [row] = storage.db.query("SELECT helpful, reason FROM feedback")
+    assert (row["helpful"], row["reason"]) == (1, None)

@@ -22,12 +22,13 @@ from telegram.ext import ContextTypes
 
 from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
 from bot.config import Config
-from bot.storage import NONE_OF_THESE, UnknownIdError
+from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, UnknownIdError
 from bot.telegram import storage_access
 from bot.telegram.format import (
     answer_keyboard,
     answer_messages,
     language_keyboard,
+    reason_keyboard,
     topic_page,
     topics_keyboard,
 )
@@ -192,6 +193,8 @@ async def send_answer(
             [s.id for s in answer.suggestions],
             answer.question,
         )
+    if answer.status == "answered" and interaction_id is not None:
+        _remember_answer(data, str(interaction_id), answer)
     answerer = _answerer(context)
     parts = answer_messages(answer, answerer)
     keyboard = answer_keyboard(
@@ -207,6 +210,17 @@ async def send_answer(
             reply_markup=keyboard if last else None,
             disable_web_page_preview=True,
         )
+
+
+REMEMBERED_ANSWERS = 20  # answers per user whose question a 👎 reason can name to staff
+
+
+def _remember_answer(data: dict, ref: str, answer: Answer) -> None:
+    """What a 👎 reason on this answer tells staff: the question, entry and language."""
+    answered = data.setdefault("answered", {})
+    answered[ref] = (answer.question, answer.id, answer.language)
+    for old in list(answered)[:-REMEMBERED_ANSWERS]:
+        del answered[old]
 
 
 def interaction_ref(context: Context) -> str | None:
@@ -559,6 +573,35 @@ async def _feedback_button(update: Update, context: Context, rest: str, lang: st
     except UnknownIdError:  # the answer was forgotten (/forget) or purged meanwhile
         return False
     await _answer_query(update, say(context, lang, "feedback_thanks"))
+    if value == "0":  # 👎: an optional reason, one tap
+        keyboard = reason_keyboard(lambda key: say(context, lang, key), ident)
+        await reply(update, context, say(context, lang, "feedback_reason"), reply_markup=keyboard)
+    return True
+
+
+async def _reason_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    """The reason for a 👎: stored with the feedback, and a copy with the question and the
+    entry goes to staff like an unanswered question."""
+    ident, _, reason = rest.partition(":")
+    user = update.effective_user
+    if not storage_access.is_interaction_ref(ident) or reason not in FEEDBACK_REASONS or not user:
+        return False
+    interaction = int(ident) if ident.isdigit() else ident
+    try:
+        await _store(context, "log_feedback", interaction, user.id, False, reason=reason)
+    except UnknownIdError:
+        return False
+    await _answer_query(update, say(context, lang, "reason_thanks"))
+    answered = _user_data(context).get("answered", {}).get(ident)
+    if answered is None:  # not answered by this process (a restart): as logged
+        logged = await _store(context, "interaction", ident)
+        answered = logged and (logged["question"], logged["entry_id"], logged["language"])
+    if answered:
+        question, entry_id, language = answered
+        kb_language = _answerer(context).kb.language
+        label = say(context, kb_language, f"reason_{reason}")
+        text = f"{question}\n\n(entry {entry_id})"
+        await to_staff(update, context, text, language, f"👎 {label}")
     return True
 
 
@@ -600,6 +643,7 @@ _BUTTONS: dict[str, Button] = {
     "f": _feedback_button,
     "l": _language_button,
     "n": _none_button,
+    "r": _reason_button,
     "s": _suggestion_button,
     "t": _topic_button,
     "tl": _topic_list_button,
