@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli.unanswered import unanswered
 from bot.knowledge import load_knowledge
-from bot.storage import Storage
+from bot.storage import NONE_OF_THESE, Storage
 
 CHOSEN = [
     ("company account", "en", "bank-account"),
@@ -78,3 +78,20 @@ def test_accept_by_id_and_bad_input_changes_nothing(cfg):
     assert done.exit_code == 0, done.output
     entry = load_knowledge(cfg.knowledge.dir, "en").by_id["work-permit"]
     assert "permit for work" in entry.alternates
+
+
+def test_unanswered_list_marks_none_of_these(cfg):
+    with Storage.open(cfg.storage.database) as storage:
+        for kind in (None, NONE_OF_THESE):
+            storage.log_interaction(
+                user_id=1,
+                chat_type="private",
+                language="en",
+                question="licence",
+                status="unanswered",
+                kind=kind,
+            )
+    listed = run(cfg, "list")
+    assert listed.exit_code == 0, listed.output
+    lines = [line for line in listed.output.splitlines() if "licence" in line]
+    assert ["[none of these]" in line for line in lines] == [False, True]

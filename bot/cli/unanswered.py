@@ -22,7 +22,14 @@ from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_
 from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
-from bot.storage import IGNORED, RESOLVED, UNANSWERED_STATUSES, Storage, UnknownIdError
+from bot.storage import (
+    IGNORED,
+    NONE_OF_THESE,
+    RESOLVED,
+    UNANSWERED_STATUSES,
+    Storage,
+    UnknownIdError,
+)
 
 QUESTION_WIDTH = 70
 
@@ -99,6 +106,13 @@ def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _marked(row: dict) -> str:
+    """A queued question on one line, marked when it is not a plain unanswered one."""
+    if row.get("kind") == NONE_OF_THESE:
+        return "[none of these] " + _cut(row["question"], QUESTION_WIDTH - 16)
+    return _cut(row["question"])
+
+
 def _ids(ids: tuple[int, ...] | list[int]) -> str:
     return " ".join(map(str, sorted(ids)))
 
@@ -118,7 +132,8 @@ def list_(
     limit: int | None,
     as_json: bool,
 ) -> None:
-    """List queued questions, oldest first; times are UTC.
+    """List queued questions, oldest first; times are UTC. A question whose asker said
+    "none of these" to a "did you mean" list is marked [none of these] (JSON: its `kind`).
 
     Example: python -m bot unanswered list --since 7d --lang ru
     """
@@ -135,8 +150,7 @@ def list_(
     for row in rows:
         when = row["time"][:16].replace("T", " ")
         click.echo(
-            f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {row['status']:<8}  "
-            f"{_cut(row['question'])}"
+            f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {row['status']:<8}  {_marked(row)}"
         )
     click.echo(f"{len(rows)} question(s)")
 
