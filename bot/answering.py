@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot import messages, smalltalk
 from bot.config import Config
-from bot.encoder import Encoder, second_encoder
+from bot.encoder import E5Encoder, Encoder, second_encoder
 from bot.knowledge import FaqEntry, KnowledgeBase, KnowledgeError, Link, load_knowledge
 from bot.language import Detection, LanguageDetector
 from bot.localize import MACHINE, SOURCE, Localizer
@@ -359,6 +359,7 @@ def build_answerer(
     )
     old = previous.matcher if previous is not None else None
     encoder = encoder or (old.encoder if old is not None else Encoder())
+    second: E5Encoder | None
     if old is not None and old.second is not None and config.matching.second_encoder != "none":
         second = old.second
     else:
