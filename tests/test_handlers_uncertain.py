@@ -5,7 +5,7 @@ from bot import messages
 from bot.storage import NONE_OF_THESE
 from tests import fake_telegram as tg
 from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
-from tests.telegram_fixtures import STAFF_CHAT, texts
+from tests.telegram_fixtures import STAFF_CHAT, STAFF_USER, texts
 
 
 def buttons(sent: dict) -> list[str]:
@@ -88,3 +88,13 @@ async def test_thumbs_up_asks_no_reason_and_a_bad_reason_is_stale(run_updates, s
     assert api.sent("answerCallbackQuery")[-1]["text"] == messages.text("en", "stale_button")
     [row] = storage.db.query("SELECT helpful, reason FROM feedback")
     assert (row["helpful"], row["reason"]) == (1, None)
+
+
+async def test_staff_see_none_of_these_in_their_list(run_updates, storage, api):
+    await run_updates(tg.message("licence"), tg.callback("n"), storage=storage)
+    await run_updates(
+        tg.message("/unanswered", user_id=STAFF_USER, chat_id=STAFF_CHAT, chat_type="supergroup"),
+        storage=storage,
+    )
+    listed = api.sent("sendMessage", STAFF_CHAT)[-1]["text"]
+    assert "none of these" in listed and "licence" in listed

@@ -484,10 +484,10 @@ async def none_of_these(update: Update, context: Context, offered: tuple) -> Non
     if user is None or chat is None:
         return
     noted = False
-    if not await _store(context, "ignored_before", question):
-        noted = await to_staff(update, context, question, lang, "🤷 None of these fit")
-    stored = context.bot_data.get("storage") is not None
-    key = "none_noted" if noted or stored else "unanswered"
+    if not await _store(context, "ignored_before", question):  # staff set it aside: not again
+        queued = context.bot_data.get("storage") is not None
+        noted = await to_staff(update, context, question, lang, "🤷 None of these fit") or queued
+    key = "none_noted" if noted else "unanswered"
     await reply(update, context, say(context, lang, key))
     await _store(
         context,
