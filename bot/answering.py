@@ -30,6 +30,7 @@ SMALLTALK = "smalltalk"
 # best guess, or alone when nearly the same text.
 HINT_LEXICAL = 0.7
 HINT_LEXICAL_ALONE = 0.9
+NONE_CHOICE = "0"  # the number of "none of these" under a "did you mean" list
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ class Answerer:
             )
             lines = [say(lang, "did_you_mean")]
             lines += [f"{i}. {s.question}" for i, s in enumerate(suggestions, 1)]
+            lines.append(f"{NONE_CHOICE}. {say(lang, 'none_of_these')}")
             lines.append(say(lang, "choose_one"))
             return Answer(
                 question,
@@ -291,6 +293,13 @@ def chosen_suggestion(text: str, suggestion_ids: Sequence[str]) -> str | None:
         return None
     number = int(text)
     return suggestion_ids[number - 1] if 1 <= number <= len(suggestion_ids) else None
+
+
+def none_chosen(text: str) -> bool:
+    """Whether `text` is the "none of these" choice of a "did you mean" list (its number,
+    0 in any script, shown with the list)."""
+    text = text.strip().rstrip(".)")
+    return text.isdecimal() and int(text) == int(NONE_CHOICE)
 
 
 def machine_translator(config: Config) -> MachineTranslator | None:

@@ -77,6 +77,7 @@ class EntryStats:
     uses: int  # answers given with this entry
     votes: int
     helpful: int
+    reasons: str = ""  # the reasons given with 👎, most given first: "outdated 2, wrong 1"
 
     @property
     def helpful_rate(self) -> float | None:
@@ -301,13 +302,19 @@ def _entries(
             params,
         )
     }
+    reasons = _reasons(conn, params)
     by_id = kb.by_id if kb else {}
 
     def stats(entry_id: str) -> EntryStats:
         entry = by_id.get(entry_id)
         n, helpful = votes.get(entry_id, (0, 0))
         return EntryStats(
-            entry_id, entry.question if entry else "", uses.get(entry_id, 0), n, helpful
+            entry_id,
+            entry.question if entry else "",
+            uses.get(entry_id, 0),
+            n,
+            helpful,
+            reasons.get(entry_id, ""),
         )
 
     top = sorted(uses, key=lambda e: (-uses[e], e))[:TOP_ENTRIES]
@@ -318,6 +325,23 @@ def _entries(
         key=lambda s: (s.helpful - s.votes, s.helpful_rate, s.entry_id),
     )
     return [stats(e) for e in top], rated
+
+
+def _reasons(conn: sqlite3.Connection, params: dict) -> dict[str, str]:
+    """Each entry's 👎 reasons with their counts, most given first ("outdated 2, wrong 1");
+    nothing for a database from before reasons were stored."""
+    if "reason" not in {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}:
+        return {}
+    counted: dict[str, list[str]] = {}
+    for entry_id, reason, n in conn.execute(
+        "SELECT i.entry_id, f.reason, count(*) AS n FROM feedback f "
+        "JOIN interactions i ON i.id = f.interaction_id "
+        f"WHERE i.entry_id IS NOT NULL AND f.reason IS NOT NULL AND {_PERIOD_I} "
+        "GROUP BY i.entry_id, f.reason ORDER BY i.entry_id, n DESC, f.reason",
+        params,
+    ):
+        counted.setdefault(entry_id, []).append(f"{reason} {n}")
+    return {entry_id: ", ".join(parts) for entry_id, parts in counted.items()}
 
 
 def _stale(kb: KnowledgeBase | None, today: dt.date, max_age: int) -> list[StaleEntry]:
@@ -428,9 +452,13 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         return [[*astuple(r), *(_percent(r.share(o)) for o in OUTCOMES)] for r in rows]
 
     def entry_rows(rows: Sequence[EntryStats]) -> list[list]:
-        return [[*astuple(r), _percent(r.helpful_rate), _percent(r.helpful_low)] for r in rows]
+        return [
+            [*astuple(r)[:-1], _percent(r.helpful_rate), _percent(r.helpful_low), r.reasons]
+            for r in rows
+        ]
 
-    entry_header = [f.name for f in fields(EntryStats)] + ["helpful_pct", "helpful_low_pct"]
+    entry_header = [f.name for f in fields(EntryStats)][:-1]  # reasons last: new column
+    entry_header += ["helpful_pct", "helpful_low_pct", "reasons"]
     summary: list[list[Any]] = [
         ["since", _iso(report.since)],
         ["until", _iso(report.now)],

@@ -409,6 +409,7 @@ def _feedback_section(r: Report) -> str:
             f"{s.votes - s.helpful:,}",
             _helpful(s),
             _pct(s.helpful_low) if s.ranked else f"fewer than {MIN_VOTES} votes",
+            s.reasons or "–",
         ]
         for s in r.entry_feedback
     ]
@@ -419,7 +420,15 @@ def _feedback_section(r: Report) -> str:
         "show with 95% confidence (the Wilson lower bound: 1 helpful vote of 1 proves less "
         f'than 40 of 45); then entries with fewer votes, most "not helpful" votes first.',
         _long_table(
-            ["entry", "question", "votes", "not helpful", "helpful", "at least (95%)"],
+            [
+                "entry",
+                "question",
+                "votes",
+                "not helpful",
+                "helpful",
+                "at least (95%)",
+                "👎 reasons",
+            ],
             rows,
             numeric={2, 3, 4, 5},
             user_text={1},

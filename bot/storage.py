@@ -51,6 +51,9 @@ CHANNELS = ("telegram", "cli", "terminal")
 TERMINAL_CHAT_ID = 0  # relays of /staff messages typed in the terminal chat: no staff chat
 TEXT_SOURCES = ("original", "curated", "machine", "source")
 NEW, IGNORED, RESOLVED = "new", "ignored", "resolved"
+ACCEPTED = "accepted"  # a chosen suggestion added to the entry's phrasings
+NONE_OF_THESE = "none_of_these"  # unanswered kind: the user rejected a "did you mean" list
+FEEDBACK_REASONS = ("wrong", "outdated", "not_mine")  # why an answer got a 👎
 UNANSWERED_STATUSES = (NEW, IGNORED, RESOLVED)
 
 
@@ -241,6 +244,29 @@ def _v5_relay_items(db: Database) -> None:
     db.table("relay_items").create_index(["user_key"])
 
 
+def _uncertain_outcomes(db: Database) -> None:
+    """Uncertain outcomes: the kind of a queued question ("none of these" after a "did you
+    mean" list), the reason given with a 👎, and the suggestions users chose."""
+    db.table("unanswered").add_column("kind", str)
+    db.table("feedback").add_column("reason", str)
+    db.table("choices").create(
+        {
+            "id": int,
+            "time": str,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "entry_id": str,
+            "status": str,
+        },
+        pk="id",
+        not_null=["time", "user_key", "language", "question", "entry_id", "status"],
+        defaults={"status": NEW},
+    )
+    db.table("choices").create_index(["entry_id", "status"])
+    db.table("choices").create_index(["user_key"])
+
+
 # Append only: never edit a released migration, add a new one.
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_question_log,
@@ -252,6 +278,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v4_interaction_refs,
     _v5_relay_items,
     staff_console_tables,
+    _uncertain_outcomes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -470,6 +497,7 @@ class Storage:
         chat_id: int | None = None,
         waited_ms: float | None = None,
         ref: str | None = None,
+        kind: str | None = None,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
@@ -480,6 +508,7 @@ class Storage:
         `chat_id` is remembered (unless the user opted out) only for an unanswered question,
         to tell the user once staff have answered it; pass it only where that is welcome.
         `ref` is the caller's own unique reference for it (see `log_feedback`).
+        `kind` marks a queued question that staff should tell apart (NONE_OF_THESE).
         """
         _check("status", status, STATUSES)
         _check("chat_type", chat_type, CHAT_TYPES)
@@ -523,6 +552,7 @@ class Storage:
                             "question": question,
                             "status": IGNORED if ignored else NEW,
                             "wording": words,
+                            "kind": kind,
                         }
                     )
                     .last_pk
@@ -554,9 +584,17 @@ class Storage:
         with self._lock:
             return self._ignored(self.db, wording(redact(question)))
 
-    def log_feedback(self, interaction: int | str, user_id: int | str, helpful: bool) -> None:
-        """Record 👍/👎 on an answer (its id, or the `ref` it was logged with); a user's
-        second click replaces their first."""
+    def log_feedback(
+        self,
+        interaction: int | str,
+        user_id: int | str,
+        helpful: bool,
+        reason: str | None = None,
+    ) -> None:
+        """Record 👍/👎 on an answer (its id, or the `ref` it was logged with), with the
+        reason given for a 👎 (FEEDBACK_REASONS); a user's second click replaces their first."""
+        if reason is not None:
+            _check("reason", reason, FEEDBACK_REASONS)
         key = self.user_key(user_id)
         column = "ref" if isinstance(interaction, str) else "id"
         with self._write() as db:
@@ -571,6 +609,7 @@ class Storage:
                 "time": self._now(),
                 "user_key": key,
                 "helpful": bool(helpful),
+                "reason": None if helpful else reason,
             }
             feedback = db.table("feedback")
             old = list(
@@ -582,6 +621,66 @@ class Storage:
                 feedback.update(old[0]["id"], row)
             else:
                 feedback.insert(row)
+
+    def interaction(self, ref: str) -> dict | None:
+        """The question, entry and language of the interaction logged with `ref`, if any."""
+        rows = self._read(
+            "SELECT question, entry_id, language FROM interactions WHERE ref = ?", [ref]
+        )
+        return rows[0] if rows else None
+
+    # Chosen suggestions -----------------------------------------------------------------
+
+    def log_choice(self, *, user_id: int | str, language: str, question: str, entry_id: str) -> int:
+        """Record that a user asking `question` chose entry `entry_id` from a "did you mean"
+        list: evidence that the question means that entry (see `python -m bot unanswered
+        choices`)."""
+        with self._write() as db:
+            row = {
+                "time": self._now(),
+                "user_key": self.user_key(user_id),
+                "language": language,
+                "question": redact(question),
+                "entry_id": entry_id,
+                "status": NEW,
+            }
+            return cast(int, db.table("choices").insert(row).last_pk)
+
+    def list_choices(
+        self,
+        *,
+        since: datetime | None = None,
+        status: str | None = NEW,
+        ids: Iterable[int] | None = None,
+        entry_id: str | None = None,
+    ) -> list[dict]:
+        """Chosen suggestions, oldest first; `status=None` lists accepted ones too."""
+        where, params = ["1"], []
+        if ids is not None:
+            where.append("id IN (SELECT value FROM json_each(?))")
+            params.append(_ids(int(i) for i in ids))
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if since is not None:
+            where.append("time >= ?")
+            params.append(_utc(since))
+        if entry_id is not None:
+            where.append("entry_id = ?")
+            params.append(entry_id)
+        return self._read(
+            "SELECT id, time, user_key, language, question, entry_id, status FROM choices "
+            f"WHERE {' AND '.join(where)} ORDER BY id",
+            params,
+        )
+
+    def set_choices_accepted(self, ids: Iterable[int]) -> int:
+        """Mark chosen suggestions as added to their entry's phrasings; rows changed."""
+        with self._write() as db:
+            return db.execute(
+                "UPDATE choices SET status = ? WHERE id IN (SELECT value FROM json_each(?))",
+                [ACCEPTED, _ids(int(i) for i in ids)],
+            ).rowcount
 
     # The unanswered queue ----------------------------------------------------------------
 
@@ -953,6 +1052,7 @@ class Storage:
                 "DELETE FROM interactions WHERE time < :cutoff",
                 "DELETE FROM relays WHERE time < :cutoff",
                 "DELETE FROM relay_items WHERE time < :cutoff",
+                "DELETE FROM choices WHERE time < :cutoff",
             ],
             {"cutoff": cutoff},
         )
@@ -968,6 +1068,7 @@ class Storage:
                 "DELETE FROM interactions WHERE user_key = :key",
                 "DELETE FROM relays WHERE user_key = :key",
                 "DELETE FROM relay_items WHERE user_key = :key",
+                "DELETE FROM choices WHERE user_key = :key",
                 "DELETE FROM users WHERE user_key = :key",
             ],
             {"key": self.user_key(user_id)},

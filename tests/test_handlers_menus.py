@@ -66,8 +66,8 @@ async def test_start_suggestion_and_feedback_buttons_work_together(run_updates, 
     api = await run_updates(tg.message("/start"), tg.message("licence"), storage=storage)
     greeting, topics, suggestion = api.sent("sendMessage", 42)
     assert buttons(topics) == ["t:money:0", "t:people:0"]
-    assert buttons(suggestion) == ["e:work-permit"]
-    await run_updates(tg.callback("e:work-permit"), storage=storage)
+    assert buttons(suggestion) == ["s:work-permit", "n"]
+    await run_updates(tg.callback("s:work-permit"), storage=storage)
     answer = api.sent("sendMessage", 42)[-1]
     assert "work permit" in answer["text"]
     _, helpful = buttons(answer)[-2:]

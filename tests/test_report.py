@@ -27,6 +27,7 @@ from bot.report import (
     UnansweredItem,
     build_report,
     render_html,
+    tables,
     write_csv,
 )
 from bot.storage import Storage
@@ -223,6 +224,19 @@ def test_entries_and_feedback(result):
     assert (result.votes, result.helpful, result.helpful_rate) == (4, 3, 0.75)
 
 
+def test_thumbs_down_reasons_per_entry(db_path, kb, tmp_path):
+    with Storage.open(db_path, clock=Clock()) as storage:
+        storage.log_feedback(3, 2, False, reason="outdated")  # user 2's vote on the zh ask
+        storage.log_feedback(2, 8, False, reason="wrong")
+        storage.log_feedback(2, 9, False, reason="outdated")
+    report = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
+    reasons = {e.entry_id: e.reasons for e in report.entry_feedback}
+    assert reasons == {"bank-account": "outdated 2, wrong 1", "fapiao": ""}
+    assert "outdated 2, wrong 1" in render_html(report)
+    header, rows = tables(report)["entry_feedback"]
+    assert rows[0][header.index("reasons")] == "outdated 2, wrong 1"
+
+
 def test_reply_time_median_and_p90(result):
     # 1 5 6 7 8 9 10 20 30 40: median (8 + 9) / 2, p90 the 9th value (nearest rank)
     assert (result.replies_timed, result.median_ms, result.p90_ms) == (10, 8.5, 30)
@@ -379,8 +393,8 @@ def test_csv_tables(result, tmp_path):
         [ARABIC, "1", "ar", ""],
     ]
     assert rows("entry_feedback")[1:] == [
-        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0", "9.5"],
-        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0", "34.2"],
+        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0", "9.5", ""],
+        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0", "34.2", ""],
     ]
     assert rows("text_sources")[1:] == [
         ["original", "2", "50.0"],

@@ -402,6 +402,7 @@ def test_an_unanswered_question_joins_the_queue(storage):
         "resolved_entry_id": None,
         "resolved_time": None,
         "notified": False,
+        "kind": None,
     }
     [(unanswered_id, sealed, language)] = on_disk(
         storage.path, "SELECT unanswered_id, chat, language FROM notify"
@@ -907,3 +908,27 @@ def test_machine_translations_are_stored_by_source_hash_and_model(tmp_path):
             ("en-ru@1.1", "Добрый день"),
         ]
         assert len(storage.translations()) == 3
+
+
+def test_chosen_suggestions_are_forgotten_purged_and_accepted(storage, clock):
+    clock.moment = T0 - timedelta(days=400)
+    storage.log_choice(user_id=1, language="en", question="old words", entry_id="visa")
+    clock.moment = T0
+    alice = storage.log_choice(user_id=1, language="ru", question="мой вопрос", entry_id="visa")
+    bob = storage.log_choice(user_id=2, language="en", question="my question", entry_id="tax")
+    assert storage.purge() == 1  # the old choice
+    assert storage.set_choices_accepted([bob]) == 1
+    assert [r["id"] for r in storage.list_choices()] == [alice]
+    assert [r["status"] for r in storage.list_choices(status=None)] == ["new", "accepted"]
+    assert storage.forget(1) == 1
+    assert [r["id"] for r in storage.list_choices(status=None)] == [bob]
+
+
+def test_a_thumbs_down_reason_is_checked_and_kept_only_with_thumbs_down(storage):
+    asked = ask(storage, 1)
+    with pytest.raises(ValueError, match="reason"):
+        storage.log_feedback(asked, 1, False, reason="bored")
+    storage.log_feedback(asked, 1, False, reason="wrong")
+    storage.log_feedback(asked, 2, True, reason="wrong")
+    rows = on_disk(storage.path, "SELECT helpful, reason FROM feedback ORDER BY id")
+    assert rows == [(0, "wrong"), (1, None)]

@@ -174,3 +174,23 @@ def test_a_picked_suggestion_is_answered_in_the_language_it_was_offered_in(small
     text = converse(answerer, ["公司银行账户怎么开？", "1"])
     assert "1. 公司银行账户怎么开？" in text
     assert "携带" in text  # the Chinese answer, not the knowledge base's English
+
+
+def test_none_of_these_queues_the_question_marked_for_staff(small_answerer, tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        text = converse(small_answerer, ["licence", "0", "0"], storage)
+        [queued] = storage.list_unanswered()
+    assert "0. None of these" in text
+    assert text.count("I have passed your question to the service centre's staff") == 1
+    assert (queued["question"], queued["kind"]) == ("licence", "none_of_these")
+
+
+def test_a_chosen_suggestion_is_recorded_but_a_topic_entry_is_not(small_answerer, tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        converse(small_answerer, ["licence", "1", "/topics", "1", "1"], storage)
+        [choice] = storage.list_choices()
+    assert (choice["question"], choice["entry_id"], choice["language"]) == (
+        "licence",
+        "work-permit",
+        "en",
+    )

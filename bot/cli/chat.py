@@ -2,10 +2,12 @@
 
 /start, /help, /language (/lang) [code], /topics, /staff MESSAGE, /forget, /notify on|off and
 /quit; a typed number picks one of the numbered choices last shown (suggestions, topics, a
-topic's questions, languages), `n` and `p` page through a topic. The words are the bot's own,
-localized ones (bot/locales/). With a storage, the conversation is logged like a Telegram
-one: channel `terminal`, a stable pseudonymous local user, unanswered questions join the
-queue staff review with `python -m bot unanswered list`, /staff messages are recorded.
+topic's questions, languages), `n` and `p` page through a topic; 0 under a "did you mean"
+list says none of them fits (the question then joins the unanswered queue, marked so).
+The words are the bot's own, localized ones (bot/locales/). With a storage, the conversation
+is logged like a Telegram one: channel `terminal`, a stable pseudonymous local user,
+unanswered questions join the queue staff review with `python -m bot unanswered list`,
+/staff messages are recorded, and a chosen suggestion is recorded as a choice.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from dataclasses import dataclass, field
 import click
 
 from bot import messages
-from bot.answering import Answer, Answerer
+from bot.answering import Answer, Answerer, none_chosen
 from bot.matching import SUGGEST
-from bot.storage import Storage
+from bot.storage import NONE_OF_THESE, Storage
 
 CHANNEL = "terminal"
 CHAT_TYPE = "private"  # one person at one terminal
@@ -51,6 +53,7 @@ class Choices:
     topic: str | None = None
     page: int = 0
     language: str | None = None  # suggestions: the language they were offered in
+    question: str | None = None  # suggestions: the question they were offered for
 
 
 class TerminalChat:
@@ -131,7 +134,9 @@ class TerminalChat:
         self.log(answer, waited)
         if answer.status == SUGGEST:
             self.choices = Choices(
-                [("entry", s.id) for s in answer.suggestions], language=answer.language
+                [("entry", s.id) for s in answer.suggestions],
+                language=answer.language,
+                question=answer.question,
             )
         else:
             self.choices = Choices()
@@ -149,6 +154,9 @@ class TerminalChat:
         if self.choices.topic is not None and line.lower() in ("n", "p"):
             step = 1 if line.lower() == "n" else -1
             return self.show_topic(self.choices.topic, self.choices.page + step)
+        if self.choices.question is not None and none_chosen(line):
+            self.none_of_these(self.choices.question, self.choices.language or self.ui)
+            return True
         if not line.isdigit() or not 1 <= int(line) <= len(self.choices.items):
             return False
         kind, value = self.choices.items[int(line) - 1]
@@ -158,9 +166,30 @@ class TerminalChat:
             self.set_language(value)
             return True
         lang = self.choices.language or self.ui
+        if self.choices.question is not None and self.storage is not None:
+            self.storage.log_choice(
+                user_id=self.user_id, language=lang, question=self.choices.question, entry_id=value
+            )
         answer = self.answerer.answer_entry(value, lang, live=self.live)
         self.reply(answer, started)
         return True
+
+    def none_of_these(self, question: str, lang: str) -> None:
+        """None of the suggestions fits: the question joins the unanswered queue, marked."""
+        self.choices = Choices()
+        if self.storage is None:
+            self.write(self.say("unanswered", lang) + "\n")
+            return
+        self.storage.log_interaction(
+            user_id=self.user_id,
+            chat_type=CHAT_TYPE,
+            language=lang,
+            question=question,
+            status="unanswered",
+            channel=CHANNEL,
+            kind=NONE_OF_THESE,
+        )
+        self.write(self.say("none_noted", lang) + "\n")
 
     def show_topics(self) -> None:
         kb, localizer = self.answerer.kb, self.answerer.localizer

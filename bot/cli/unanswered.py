@@ -2,7 +2,9 @@
 
 List the queue, see which questions many people asked (in any language), then either add
 them to an existing entry (`resolve`, after which /reload tells the askers the answer),
-draft a new entry (`new-entry`) or set them aside (`ignore`).
+draft a new entry (`new-entry`) or set them aside (`ignore`). Suggestions users chose from
+a "did you mean" list are reviewed with `choices` and added as alternates with
+`accept-choices`.
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ from pathlib import Path
 
 import click
 
+from bot import choices as chosen
 from bot import curation, triage
 from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_message
 from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
 from bot.knowledge import KnowledgeError
-from bot.storage import UNANSWERED_STATUSES, Storage, UnknownIdError
+from bot.storage import (
+    NONE_OF_THESE,
+    UNANSWERED_STATUSES,
+    Storage,
+    UnknownIdError,
+)
 
 QUESTION_WIDTH = 70
 
@@ -89,6 +97,13 @@ def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _marked(row: dict) -> str:
+    """A queued question on one line, marked when it is not a plain unanswered one."""
+    if row.get("kind") == NONE_OF_THESE:
+        return "[none of these] " + _cut(row["question"], QUESTION_WIDTH - 16)
+    return _cut(row["question"])
+
+
 def _ids(ids: tuple[int, ...] | list[int]) -> str:
     return " ".join(map(str, sorted(ids)))
 
@@ -108,7 +123,8 @@ def list_(
     limit: int | None,
     as_json: bool,
 ) -> None:
-    """List queued questions, oldest first; times are UTC.
+    """List queued questions, oldest first; times are UTC. A question whose asker said
+    "none of these" to a "did you mean" list is marked [none of these] (JSON: its `kind`).
 
     Example: python -m bot unanswered list --since 7d --lang ru
     """
@@ -125,8 +141,7 @@ def list_(
     for row in rows:
         when = row["time"][:16].replace("T", " ")
         click.echo(
-            f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {row['status']:<8}  "
-            f"{_cut(row['question'])}"
+            f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {row['status']:<8}  {_marked(row)}"
         )
     click.echo(f"{len(rows)} question(s)")
 
@@ -353,3 +368,76 @@ def messages(config: Config, as_json: bool) -> None:
         when = row["time"][:16].replace("T", " ")
         click.echo(f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {_cut(row['text'])}")
     click.echo(f"{len(rows)} message(s)")
+
+
+@unanswered.command("choices")
+@click.option("--since", type=Since(), help=f"Only suggestions chosen since then: {SINCE_HELP}.")
+@JSON_OPTION
+@click.pass_obj
+def choices_(config: Config, since: datetime | None, as_json: bool) -> None:
+    """List the suggestions users chose from a "did you mean" list and not yet accepted,
+    grouped by entry, the most chosen first: each wording is evidence that it means the
+    entry (accept them with `accept-choices`).
+
+    Example: python -m bot unanswered choices --since 30d
+    """
+    with _storage(config) as storage:
+        groups = chosen.choice_groups(storage, since)
+    if as_json:
+        for group in groups:
+            click.echo(json_line(group.to_json()))
+        return
+    if not groups:
+        click.echo("No chosen suggestions waiting.")
+        return
+    for group in groups:
+        click.echo(f"{group.entry_id}: chosen {group.count} time(s); ids {_ids(list(group.ids))}")
+        for lang, question, count in group.wordings:
+            click.echo(f"  {count:>4}x  {lang:<4}  {_cut(question)}")
+    click.echo(f"{sum(g.count for g in groups)} choice(s) for {len(groups)} entr(y/ies)")
+
+
+@unanswered.command("accept-choices")
+@click.argument("ids", nargs=-1, type=int)
+@click.option(
+    "--all-for",
+    "entry_id",
+    help="Accept every waiting choice of this entry instead of listing ids.",
+)
+@KB_OPTION
+@click.pass_obj
+def accept_choices(
+    config: Config, ids: tuple[int, ...], entry_id: str | None, kb_dir: Path | None
+) -> None:
+    """Add the wordings of the chosen suggestions IDS (or all of one entry's) to their
+    entries' alternates, in their language, and mark them accepted.
+
+    A wording in another language than the knowledge base's goes under the entry's curated
+    translation into that language where there is one. The topic file keeps its comments and
+    layout and is written only if the knowledge base still validates.
+
+    Example: python -m bot unanswered accept-choices --all-for bank-account
+    """
+    if bool(ids) == bool(entry_id):
+        raise click.UsageError("give either choice IDS or --all-for ENTRY")
+    folder = Path(kb_dir or config.knowledge.dir)
+    with _storage(config) as storage:
+        try:
+            done = chosen.accept_choices(
+                storage,
+                folder,
+                ids=ids,
+                entry_id=entry_id,
+                kb_language=config.knowledge.language,
+            )
+        except (chosen.ChoiceError, curation.CurationError, KnowledgeError) as exc:
+            raise click.ClickException(shown_lines(f"{exc}\nNothing else changed.")) from exc
+    if not done:
+        click.echo("Those choices were accepted already; nothing changed.")
+        return
+    for item in done:
+        click.echo(
+            f"Added {item.added} wording(s) to entry {item.entry_id} in {item.file} "
+            f"({item.skipped} already there); accepted choice(s) {_ids(list(item.ids))}."
+        )
+    click.echo("Now send /reload to the bot so that it serves the new phrasings.")

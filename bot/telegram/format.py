@@ -14,6 +14,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.answering import Answer, Answerer
+from bot.storage import FEEDBACK_REASONS
 
 MAX_MESSAGE = 4096
 PAGE_SIZE = 8
@@ -107,10 +108,25 @@ def answer_keyboard(
             )
     elif answer.status == "suggest":
         rows += [
-            [InlineKeyboardButton(s.question[:120], callback_data=f"e:{s.id}")]
+            [InlineKeyboardButton(s.question[:120], callback_data=f"s:{s.id}")]
             for s in answer.suggestions
         ]
+        rows.append([InlineKeyboardButton(say("none_of_these"), callback_data="n")])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def reason_keyboard(say, interaction_id: int | str) -> InlineKeyboardMarkup:
+    """The optional reasons for a 👎, one tap each; `say(key)` as for `answer_keyboard`."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    say(f"reason_{reason}"), callback_data=f"r:{interaction_id}:{reason}"
+                )
+            ]
+            for reason in FEEDBACK_REASONS
+        ]
+    )
 
 
 def language_keyboard(languages: tuple[str, ...]) -> InlineKeyboardMarkup:

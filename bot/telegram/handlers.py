@@ -20,14 +20,15 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion
+from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
 from bot.config import Config
-from bot.storage import UnknownIdError
+from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, UnknownIdError
 from bot.telegram import storage_access
 from bot.telegram.format import (
     answer_keyboard,
     answer_messages,
     language_keyboard,
+    reason_keyboard,
     topic_page,
     topics_keyboard,
 )
@@ -182,7 +183,7 @@ async def send_answer(
     update: Update, context: Context, answer: Answer, interaction_id: int | str | None
 ) -> None:
     """The answer's messages; a "did you mean" list is remembered so that a typed number
-    chooses from it (in this chat only, once)."""
+    or a button chooses from it (in this chat only, once)."""
     data = _user_data(context)
     data.pop("suggested", None)
     if answer.status == SUGGEST and update.effective_chat:
@@ -190,7 +191,10 @@ async def send_answer(
             update.effective_chat.id,
             answer.language,
             [s.id for s in answer.suggestions],
+            answer.question,
         )
+    if answer.status == "answered" and interaction_id is not None:
+        _remember_answer(data, str(interaction_id), answer)
     answerer = _answerer(context)
     parts = answer_messages(answer, answerer)
     keyboard = answer_keyboard(
@@ -206,6 +210,17 @@ async def send_answer(
             reply_markup=keyboard if last else None,
             disable_web_page_preview=True,
         )
+
+
+REMEMBERED_ANSWERS = 20  # answers per user whose question a 👎 reason can name to staff
+
+
+def _remember_answer(data: dict, ref: str, answer: Answer) -> None:
+    """What a 👎 reason on this answer tells staff: the question, entry and language."""
+    answered = data.setdefault("answered", {})
+    answered[ref] = (answer.question, answer.id, answer.language)
+    for old in list(answered)[:-REMEMBERED_ANSWERS]:
+        del answered[old]
 
 
 def interaction_ref(context: Context) -> str | None:
@@ -395,8 +410,13 @@ async def ask(update: Update, context: Context) -> None:
             await reply(update, context, say(context, lang, "rate_limited"))
         return
     data["warned"] = False
+    offered = _offered(update, context)
+    if offered is not None and none_chosen(text):
+        await none_of_these(update, context, offered)
+        return
     picked = _picked(update, context, text)
     if picked is not None:
+        await _log_choice(update, context, picked[0])
         answer = _answerer(context).answer_entry(*picked)
     else:
         chosen = await chosen_language(update, context)
@@ -420,14 +440,68 @@ async def ask(update: Update, context: Context) -> None:
         await log_answer(update, context, answer, ref, _waited(started))
 
 
-def _picked(update: Update, context: Context, text: str) -> tuple[str, str] | None:
-    """(entry id, language) when `text` is the number of a suggestion this chat was just
-    offered ("did you mean ... choose one by its number")."""
+def _offered(update: Update, context: Context) -> tuple | None:
+    """The "did you mean" list this chat was just offered: (chat id, language, entry ids,
+    question), or None."""
     offered = _user_data(context).get("suggested")
     if not offered or update.effective_chat is None or offered[0] != update.effective_chat.id:
         return None
+    return tuple(offered)
+
+
+def _picked(update: Update, context: Context, text: str) -> tuple[str, str] | None:
+    """(entry id, language) when `text` is the number of a suggestion this chat was just
+    offered ("did you mean ... choose one by its number")."""
+    offered = _offered(update, context)
+    if offered is None:
+        return None
     entry_id = chosen_suggestion(text, offered[2])
     return (entry_id, offered[1]) if entry_id in _answerer(context).kb.by_id else None
+
+
+async def _log_choice(update: Update, context: Context, entry_id: str) -> None:
+    """A suggestion chosen from the list offered: evidence that the question means it."""
+    offered, user = _offered(update, context), update.effective_user
+    _user_data(context).pop("suggested", None)  # a list is chosen from once
+    if offered is None or user is None or entry_id not in offered[2]:
+        return
+    await _store(
+        context,
+        "log_choice",
+        user_id=user.id,
+        language=offered[1],
+        question=offered[3],
+        entry_id=entry_id,
+    )
+
+
+async def none_of_these(update: Update, context: Context, offered: tuple) -> None:
+    """The user said none of the suggestions fits: the question goes to staff like an
+    unanswered one (queued, and a copy for the staff chat), and the user is told."""
+    _, lang, _, question = offered
+    _user_data(context).pop("suggested", None)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    noted = False
+    if not await _store(context, "ignored_before", question):  # staff set it aside: not again
+        queued = context.bot_data.get("storage") is not None
+        noted = await to_staff(update, context, question, lang, "🤷 None of these fit") or queued
+    key = "none_noted" if noted else "unanswered"
+    await reply(update, context, say(context, lang, key))
+    await _store(
+        context,
+        "log_interaction",
+        user_id=user.id,
+        chat_type=chat.type,
+        language=lang,
+        question=question,
+        status="unanswered",
+        channel="telegram",
+        chat_id=chat.id,
+        ref=interaction_ref(context),
+        kind=NONE_OF_THESE,
+    )
 
 
 async def not_text(update: Update, context: Context) -> None:
@@ -467,6 +541,22 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
     return True
 
 
+async def _suggestion_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
+    """A suggestion chosen from a "did you mean" list: recorded, then answered."""
+    if entry_id in _answerer(context).kb.by_id:
+        await _log_choice(update, context, entry_id)
+    return await _entry_button(update, context, entry_id, lang)
+
+
+async def _none_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    offered = _offered(update, context)
+    if offered is None:
+        return False
+    await _answer_query(update)
+    await none_of_these(update, context, offered)
+    return True
+
+
 async def _answer_query(update: Update, text: str | None = None) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer(text)
@@ -483,6 +573,35 @@ async def _feedback_button(update: Update, context: Context, rest: str, lang: st
     except UnknownIdError:  # the answer was forgotten (/forget) or purged meanwhile
         return False
     await _answer_query(update, say(context, lang, "feedback_thanks"))
+    if value == "0":  # 👎: an optional reason, one tap
+        keyboard = reason_keyboard(lambda key: say(context, lang, key), ident)
+        await reply(update, context, say(context, lang, "feedback_reason"), reply_markup=keyboard)
+    return True
+
+
+async def _reason_button(update: Update, context: Context, rest: str, lang: str) -> bool:
+    """The reason for a 👎: stored with the feedback, and a copy with the question and the
+    entry goes to staff like an unanswered question."""
+    ident, _, reason = rest.partition(":")
+    user = update.effective_user
+    if not storage_access.is_interaction_ref(ident) or reason not in FEEDBACK_REASONS or not user:
+        return False
+    interaction = int(ident) if ident.isdigit() else ident
+    try:
+        await _store(context, "log_feedback", interaction, user.id, False, reason=reason)
+    except UnknownIdError:
+        return False
+    await _answer_query(update, say(context, lang, "reason_thanks"))
+    answered = _user_data(context).get("answered", {}).get(ident)
+    if answered is None:  # not answered by this process (a restart): as logged
+        logged = await _store(context, "interaction", ident)
+        answered = logged and (logged["question"], logged["entry_id"], logged["language"])
+    if answered:
+        question, entry_id, language = answered
+        kb_language = _answerer(context).kb.language
+        label = say(context, kb_language, f"reason_{reason}")
+        text = f"{question}\n\n(entry {entry_id})"
+        await to_staff(update, context, text, language, f"👎 {label}")
     return True
 
 
@@ -523,6 +642,9 @@ _BUTTONS: dict[str, Button] = {
     "e": _entry_button,
     "f": _feedback_button,
     "l": _language_button,
+    "n": _none_button,
+    "r": _reason_button,
+    "s": _suggestion_button,
     "t": _topic_button,
     "tl": _topic_list_button,
 }

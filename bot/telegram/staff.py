@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 
 from bot.answering import reload_answerer
 from bot.knowledge import KnowledgeError
-from bot.storage import UnknownIdError
+from bot.storage import NONE_OF_THESE, UnknownIdError
 from bot.telegram import handlers
 from bot.telegram.format import answer_messages
 from bot.telegram.handlers import (
@@ -237,10 +237,15 @@ async def unanswered(update: Update, context: Context) -> None:
         return
     for item in items:
         text = (
-            f"#{item['id']} · {item['language']} · {item['time'][:16]}\n"
+            f"#{item['id']} · {item['language']} · {item['time'][:16]}{_kind(item)}\n"
             f"{html.escape(item['question'])}"
         )
         await _show_item(update, context, item, text, _item_keyboard(item))
+
+
+def _kind(item: dict) -> str:
+    """What sets a queued question apart: its asker rejected a "did you mean" list."""
+    return " · none of these" if item.get("kind") == NONE_OF_THESE else ""
 
 
 def _item_keyboard(item: dict, open_button: bool = True) -> InlineKeyboardMarkup:
@@ -340,7 +345,8 @@ async def _open_button(update: Update, context: Context, item_id: int) -> bool:
         )
     lines = [
         f"<b>#{item['id']}</b> · {html.escape(item['language'])} · "
-        f"{item['time'][:16].replace('T', ' ')} UTC · {html.escape(item['status'])}",
+        f"{item['time'][:16].replace('T', ' ')} UTC · {html.escape(item['status'])}"
+        f"{_kind(item)}",
         "",
         html.escape(item["question"]),
     ]

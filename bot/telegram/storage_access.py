@@ -33,6 +33,7 @@ QUEUED = frozenset(
     {
         "log_interaction",
         "log_feedback",
+        "log_choice",
         "set_user_language",
         "set_notify_opt_out",
         "save_relay",
@@ -44,7 +45,14 @@ FAILED = object()  # what `read` gives (when asked) if storage failed or was too
 STAFF_READS = frozenset({"list_unanswered", "pending_notifications", "stats", "find_relay"})
 REF = re.compile(r"[A-Za-z0-9_-]{12}")
 READS = frozenset(
-    {"get_user_language", "find_relay", "list_unanswered", "pending_notifications", "stats"}
+    {
+        "get_user_language",
+        "interaction",
+        "find_relay",
+        "list_unanswered",
+        "pending_notifications",
+        "stats",
+    }
 )
 
 

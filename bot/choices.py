@@ -1,0 +1,137 @@
+"""Chosen suggestions: what users picked from a "did you mean" list, as evidence that their
+question means that entry. Staff review them grouped by entry (`choice_groups`) and accept
+them as the entry's alternates in bulk (`accept_choices`), through the one topic-file editor
+(`curation.add_alternates`): validated first, comments and layout kept.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot import curation
+from bot.knowledge import load_knowledge
+from bot.storage import NEW, Storage
+
+
+class ChoiceError(Exception):
+    """Choices that cannot be accepted as asked (unknown ids, nothing to accept)."""
+
+
+@dataclass(frozen=True)
+class ChoiceGroup:
+    """The chosen suggestions of one entry: their ids and each wording with its count."""
+
+    entry_id: str
+    ids: tuple[int, ...]
+    wordings: tuple[tuple[str, str, int], ...]  # (language, question, times chosen)
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    def to_json(self) -> dict:
+        return {
+            "entry_id": self.entry_id,
+            "count": self.count,
+            "ids": list(self.ids),
+            "wordings": [
+                {"language": lang, "question": question, "count": n}
+                for lang, question, n in self.wordings
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What `accept_choices` did for one entry."""
+
+    entry_id: str
+    file: str
+    added: int
+    skipped: int
+    ids: tuple[int, ...]
+
+
+def group_choices(rows: Iterable[dict]) -> list[ChoiceGroup]:
+    """Choices grouped by entry, the most chosen entry first (then by entry id)."""
+    by_entry: dict[str, list[dict]] = {}
+    for row in rows:
+        by_entry.setdefault(row["entry_id"], []).append(row)
+    groups = []
+    for entry_id, items in by_entry.items():
+        counts = Counter((r["language"], r["question"]) for r in items)
+        wordings = tuple((lang, q, n) for (lang, q), n in counts.most_common())
+        groups.append(ChoiceGroup(entry_id, tuple(r["id"] for r in items), wordings))
+    return sorted(groups, key=lambda g: (-g.count, g.entry_id))
+
+
+def choice_groups(storage: Storage, since: datetime | None = None) -> list[ChoiceGroup]:
+    """The chosen suggestions not accepted yet, grouped by entry."""
+    return group_choices(storage.list_choices(since=since, status=NEW))
+
+
+def _selected(storage: Storage, ids: Sequence[int], entry_id: str | None) -> list[dict]:
+    if entry_id is not None:
+        rows = storage.list_choices(entry_id=entry_id, status=NEW)
+        if not rows:
+            raise ChoiceError(f"no chosen suggestions waiting for entry {entry_id!r}")
+        return rows
+    rows = storage.list_choices(ids=ids, status=None)
+    unknown = sorted(set(ids) - {r["id"] for r in rows})
+    if unknown:
+        raise ChoiceError(f"unknown choice id(s): {', '.join(map(str, unknown))}")
+    return [r for r in rows if r["status"] == NEW]
+
+
+def accept_choices(
+    storage: Storage,
+    kb_dir: Path,
+    *,
+    ids: Sequence[int] = (),
+    entry_id: str | None = None,
+    kb_language: str = "en",
+) -> list[Accepted]:
+    """Add the wordings of the choices `ids` (or all waiting for `entry_id`) to their
+    entries' phrasings, each in its language (see `curation.add_alternates`), then mark
+    them accepted. Every entry is checked before anything is written; an entry whose file
+    would not validate raises `curation.CurationError` with nothing written for it."""
+    if not ids and entry_id is None:
+        raise ChoiceError("give choice ids or an entry")
+    groups = group_choices(_selected(storage, ids, entry_id))
+    kb = load_knowledge(kb_dir, kb_language)
+    plans = {
+        group.entry_id: curation.plan_alternates(
+            kb,
+            group.entry_id,
+            [q for _, q, _ in group.wordings],
+            [lang for lang, _, _ in group.wordings],
+        )
+        for group in groups
+    }
+    done: list[Accepted] = []
+    for group in groups:
+        plan = plans[group.entry_id]
+        try:
+            curation.add_alternates(
+                kb_dir,
+                group.entry_id,
+                [q for _, q, _ in group.wordings],
+                languages=[lang for lang, _, _ in group.wordings],
+                kb_language=kb_language,
+            )
+        except curation.CurationError as exc:
+            if done:
+                updated = ", ".join(a.entry_id for a in done)
+                raise curation.CurationError(
+                    f"{exc}\n(entries {updated} were updated and their choices accepted first)"
+                ) from exc
+            raise
+        storage.set_choices_accepted(group.ids)
+        done.append(
+            Accepted(group.entry_id, plan.file, len(plan.added), len(plan.skipped), group.ids)
+        )
+    return done

@@ -1,0 +1,97 @@
+"""Chosen suggestions: listed grouped by entry and accepted as alternates, from the CLI
+(CliRunner), into a real topic file and a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli.unanswered import unanswered
+from bot.knowledge import load_knowledge
+from bot.storage import NONE_OF_THESE, Storage
+
+CHOSEN = [
+    ("company account", "en", "bank-account"),
+    ("company account", "en", "bank-account"),
+    ("开个公司账户", "zh", "bank-account"),
+    ("permit for work", "en", "work-permit"),
+]
+
+
+@pytest.fixture
+def cfg(config, tmp_path, small_kb_dir):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        for n, (question, lang, entry_id) in enumerate(CHOSEN):
+            storage.log_choice(user_id=n, language=lang, question=question, entry_id=entry_id)
+    return replace(
+        config,
+        storage=replace(config.storage, database=tmp_path / "bot.db"),
+        knowledge=replace(config.knowledge, dir=small_kb_dir),
+    )
+
+
+def run(cfg, *args: str):
+    return CliRunner().invoke(unanswered, list(args), obj=cfg)
+
+
+def test_choices_are_listed_grouped_by_entry_most_chosen_first(cfg):
+    listed = run(cfg, "choices", "--json")
+    assert listed.exit_code == 0, listed.output
+    groups = [json.loads(line) for line in listed.output.splitlines()]
+    assert [(g["entry_id"], g["count"]) for g in groups] == [
+        ("bank-account", 3),
+        ("work-permit", 1),
+    ]
+    assert groups[0]["wordings"][0] == {"language": "en", "question": "company account", "count": 2}
+    table = run(cfg, "choices", "--since", "30d")
+    assert "bank-account: chosen 3 time(s); ids 1 2 3" in table.output
+    assert "4 choice(s) for 2 entr(y/ies)" in table.output
+
+
+def test_accept_all_for_an_entry_adds_alternates_in_their_language(cfg):
+    done = run(cfg, "accept-choices", "--all-for", "bank-account")
+    assert done.exit_code == 0, done.output
+    assert "Added 2 wording(s) to entry bank-account in money.yaml" in done.output
+    entry = load_knowledge(cfg.knowledge.dir, "en").by_id["bank-account"]
+    assert "company account" in entry.alternates
+    assert "开个公司账户" in entry.translations["zh"].alternates
+    assert "开个公司账户" not in entry.alternates
+    left = [json.loads(line) for line in run(cfg, "choices", "--json").output.splitlines()]
+    assert [g["entry_id"] for g in left] == ["work-permit"]
+    again = run(cfg, "accept-choices", "1", "2")
+    assert "accepted already; nothing changed" in again.output
+
+
+def test_accept_by_id_and_bad_input_changes_nothing(cfg):
+    money = Path(cfg.knowledge.dir) / "people.yaml"
+    before = money.read_bytes()
+    unknown = run(cfg, "accept-choices", "4", "99")
+    assert unknown.exit_code != 0 and "unknown choice id(s): 99" in unknown.output
+    neither = run(cfg, "accept-choices")
+    assert neither.exit_code != 0 and "either choice IDS or --all-for" in neither.output
+    assert money.read_bytes() == before
+    done = run(cfg, "accept-choices", "4")
+    assert done.exit_code == 0, done.output
+    entry = load_knowledge(cfg.knowledge.dir, "en").by_id["work-permit"]
+    assert "permit for work" in entry.alternates
+
+
+def test_unanswered_list_marks_none_of_these(cfg):
+    with Storage.open(cfg.storage.database) as storage:
+        for kind in (None, NONE_OF_THESE):
+            storage.log_interaction(
+                user_id=1,
+                chat_type="private",
+                language="en",
+                question="licence",
+                status="unanswered",
+                kind=kind,
+            )
+    listed = run(cfg, "list")
+    assert listed.exit_code == 0, listed.output
+    lines = [line for line in listed.output.splitlines() if "licence" in line]
+    assert ["[none of these]" in line for line in lines] == [False, True]

@@ -1,0 +1,100 @@
+"""Uncertain outcomes on Telegram: "none of these" reaches staff, a chosen suggestion is
+recorded, a 👎 can carry a reason (real Application, recording request, real SQLite)."""
+
+from bot import messages
+from bot.storage import NONE_OF_THESE
+from tests import fake_telegram as tg
+from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
+from tests.telegram_fixtures import STAFF_CHAT, STAFF_USER, texts
+
+
+def buttons(sent: dict) -> list[str]:
+    return [b.get("callback_data") for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_none_of_these_button_sends_the_question_to_staff(run_updates, storage):
+    api = await run_updates(tg.message("licence"), tg.callback("n"), storage=storage)
+    suggestion, told = api.sent("sendMessage", 42)
+    assert buttons(suggestion)[-1] == "n"
+    assert messages.text("en", "none_of_these") in str(suggestion["reply_markup"])
+    assert told["text"] == messages.text("en", "none_noted")
+    [copy] = api.sent("sendMessage", STAFF_CHAT)
+    assert "None of these" in copy["text"] and "licence" in copy["text"]
+    [queued] = storage.list_unanswered()
+    assert (queued["question"], queued["kind"]) == ("licence", NONE_OF_THESE)
+
+
+async def test_typed_zero_is_none_of_these_once(run_updates, storage):
+    api = await run_updates(
+        tg.message("licence"), tg.message("0"), tg.message("0"), storage=storage
+    )
+    suggestion, told, again = texts(api, 42)
+    assert "0. None of these" in suggestion
+    assert told == messages.text("en", "none_noted")
+    assert again != told  # the list was used: "0" is now just a question
+    assert [q["kind"] for q in storage.list_unanswered()] == [NONE_OF_THESE]
+
+
+async def test_none_of_these_without_a_list_is_a_stale_button(run_updates, storage):
+    api = await run_updates(tg.callback("n"), storage=storage)
+    assert api.sent("answerCallbackQuery")[-1]["text"] == messages.text("en", "stale_button")
+    assert storage.list_unanswered() == []
+    assert api.sent("sendMessage", STAFF_CHAT) == []
+
+
+async def test_chosen_suggestion_is_recorded_by_button_and_by_number(run_updates, storage):
+    await run_updates(tg.message("licence"), tg.message("1"), storage=storage)
+    api = await run_updates(tg.message("licence"), storage=storage)
+    suggestion = api.sent("sendMessage", 42)[-1]
+    first = buttons(suggestion)[0]
+    assert first.startswith("s:")
+    await run_updates(tg.message("licence"), tg.callback(first), storage=storage)
+    rows = storage.list_choices()
+    assert [(r["question"], r["language"]) for r in rows] == [("licence", "en")] * 2
+    assert rows[0]["entry_id"] == rows[1]["entry_id"] == first[2:]
+
+
+async def test_topic_menu_entries_are_not_recorded_as_choices(run_updates, storage):
+    await run_updates(tg.message("licence"), tg.callback("e:work-permit"), storage=storage)
+    assert storage.list_choices() == []
+
+
+async def test_thumbs_down_asks_a_reason_stored_and_sent_to_staff(run_updates, storage):
+    api = await run_updates(tg.message("What is a fapiao?"), storage=storage)
+    answer = api.sent("sendMessage", 42)[-1]
+    thumbs_down = buttons(answer)[-1]
+    assert thumbs_down.endswith(":0")
+    await run_updates(tg.callback(thumbs_down), storage=storage)
+    asked = api.sent("sendMessage", 42)[-1]
+    assert asked["text"] == messages.text("en", "feedback_reason")
+    reasons = buttons(asked)
+    assert reasons == ["r" + thumbs_down[1:-1] + r for r in ("wrong", "outdated", "not_mine")]
+    assert api.sent("sendMessage", STAFF_CHAT) == []  # a 👎 alone does not call on staff
+    await run_updates(tg.callback(reasons[1]), storage=storage)
+    assert api.sent("answerCallbackQuery")[-1]["text"] == messages.text("en", "reason_thanks")
+    [row] = storage.db.query("SELECT helpful, reason FROM feedback")
+    assert (row["helpful"], row["reason"]) == (0, "outdated")
+    [copy] = api.sent("sendMessage", STAFF_CHAT)
+    assert "👎 Out of date" in copy["text"] and "What is a fapiao?" in copy["text"]
+    assert "(entry fapiao)" in copy["text"]
+
+
+async def test_thumbs_up_asks_no_reason_and_a_bad_reason_is_stale(run_updates, storage):
+    api = await run_updates(tg.message("What is a fapiao?"), storage=storage)
+    thumbs_up = buttons(api.sent("sendMessage", 42)[-1])[-2]
+    ref = thumbs_up.split(":")[1]
+    await run_updates(tg.callback(thumbs_up), tg.callback(f"r:{ref}:bored"), storage=storage)
+    assert len(api.sent("sendMessage", 42)) == 1  # no reason asked
+    assert api.sent("answerCallbackQuery")[-1]["text"] == messages.text("en", "stale_button")
+    [row] = storage.db.query("SELECT helpful, reason FROM feedback")
+    assert (row["helpful"], row["reason"]) == (1, None)
+
+
+async def test_staff_see_none_of_these_in_their_list(run_updates, storage, api):
+    await run_updates(tg.message("licence"), tg.callback("n"), storage=storage)
+    await run_updates(
+        tg.message("/unanswered", user_id=STAFF_USER, chat_id=STAFF_CHAT, chat_type="supergroup"),
+        storage=storage,
+    )
+    listed = api.sent("sendMessage", STAFF_CHAT)[-1]["text"]
+    assert "none of these" in listed and "licence" in listed
