@@ -4,7 +4,7 @@ from the new content; with the shipped knowledge base and with 1,000 entries.
 The reload is what `/reload` and the staff console do: `build_answerer(previous=...)`,
 which reuses the encoders, the embeddings of unchanged phrasings and the classifier layers
 of the answerer it replaces. Measured in one process after a warm start, for several edits
-(an alternate added and the answer changed each time); also a cold build for comparison.
+(an alternate added each time, through the staff tools' editor); also a cold build for comparison.
 
 Example: python bench/edit_to_live.py [--sizes 1000] [--edits 5]
 """
@@ -27,8 +27,10 @@ from ruamel.yaml import YAML  # noqa: E402
 from bench.common import ROOT, add_smoke_option, results_folder, table, write_results  # noqa: E402
 from bench.datasets import add_data_option, data_dir, slug  # noqa: E402
 from bench.speed import corpus, knowledge  # noqa: E402
+from bot import kbedit  # noqa: E402
 from bot.answering import build_answerer  # noqa: E402
 from bot.config import load_config  # noqa: E402
+from bot.knowledge import load_knowledge  # noqa: E402
 from bot.matching import ANSWERED  # noqa: E402
 
 TOPIC_SIZE = 100  # entries per topic file, as a real knowledge base splits them
@@ -59,26 +61,14 @@ def write_topics(phrasings: dict[str, list[str]], folder: Path) -> Path:
 
 
 def edit(folder: Path, entry_id: str, n: int) -> str:
-    """Add an alternate to `entry_id` and change its answer; return the new alternate."""
+    """Add an alternate to `entry_id` through the staff tools' own editor (bot/kbedit.py, as
+    `unanswered resolve` and the console do); return the new alternate."""
     alternate = f"staff added wording number {n} for {entry_id.replace('-', ' ')}"
-    for path in sorted(folder.glob("*.yaml")):
-        if path.name == "glossary.yaml":
-            continue
-        text = path.read_text(encoding="utf-8")
-        marker = f"  - id: {entry_id}\n"
-        if marker not in text:
-            continue
-        yaml = YAML()
-        yaml.preserve_quotes = True
-        data = yaml.load(text)
-        for entry in data["entries"]:
-            if entry["id"] == entry_id:
-                entry["alternates"].append(alternate)
-                entry["answer"] = f"{entry['answer'].rstrip()} (edit {n})\n"
-        with open(path, "w", encoding="utf-8") as f:
-            yaml.dump(data, f)
-        return alternate
-    raise KeyError(entry_id)
+    kb = load_knowledge(folder, "en")
+    staged = kbedit.stage(folder, "en")
+    staged.file_of(kb, entry_id).append_alternates(entry_id, None, [alternate])
+    staged.commit()
+    return alternate
 
 
 def measure(config, kb_dir: Path, edits: int) -> dict:
