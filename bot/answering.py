@@ -59,6 +59,19 @@ class Answer:
     topic: str = ""  # the entry's topic name in the answer's language
     took_ms: float = 0.0
 
+    def log_fields(self) -> dict:
+        """What the question log records of this answer (Storage.log_interaction's own
+        keywords); the adapter adds who asked, where, and how long they waited."""
+        return {
+            "language": self.language,
+            "question": self.question,
+            "status": self.status,
+            "entry_id": self.id,
+            "score": self.score,
+            "took_ms": self.took_ms,
+            "text_source": self.text_source,
+        }
+
     def to_json(self) -> dict:
         data = asdict(self)
         data["links"] = [asdict(link) for link in self.links]

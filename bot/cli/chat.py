@@ -309,15 +309,9 @@ def log_answer(
 ) -> int:
     """Log one terminal answer like a Telegram one (channel `terminal`)."""
     return storage.log_interaction(
+        **answer.log_fields(),
         user_id=user_id,
         chat_type=CHAT_TYPE,
-        language=answer.language,
-        question=answer.question,
-        status=answer.status,
-        entry_id=answer.id,
-        score=answer.score,
-        took_ms=answer.took_ms,
-        text_source=answer.text_source,
         channel=CHANNEL,
         waited_ms=waited_ms,
     )
