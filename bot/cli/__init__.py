@@ -182,6 +182,13 @@ def chat(config: Config, kb_dir: Path | None, lang: str | None, no_log: bool) ->
     help="Telegram only: fail (exit 1) instead of starting the terminal chat when "
     "TELEGRAM_BOT_TOKEN is not set. For services.",
 )
+@click.option(
+    "--console/--no-console",
+    default=True,
+    show_default=True,
+    help="With long polling, also serve the staff console on [web] host:port (same process, "
+    "same answerer: a change made there is live on Telegram at once).",
+)
 @NO_LOG_OPTION
 @click.pass_obj
 def run(
@@ -192,6 +199,7 @@ def run(
     port: int,
     terminal: bool,
     require_telegram: bool,
+    console: bool,
     no_log: bool,
 ) -> None:
     """Run the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, else in the terminal.
@@ -232,7 +240,14 @@ def run(
     translator = answerer.localizer.translator
     translate = translator.translate if translator is not None else None
     status = telegram_app.run(
-        config, answerer, storage, translate, webhook_url=webhook_url, listen=listen, port=port
+        config,
+        answerer,
+        storage,
+        translate,
+        webhook_url=webhook_url,
+        listen=listen,
+        port=port,
+        console=console,
     )
     if status:
         sys.exit(status)

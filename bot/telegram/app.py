@@ -10,6 +10,7 @@ update journal (journal.py). `run()` starts long polling (polling.py) or a webho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
@@ -183,9 +184,13 @@ def run(
     webhook_url: str | None = None,
     listen: str = "127.0.0.1",
     port: int = 8443,
+    console: bool = False,
 ) -> int:
     """Serve until interrupted: long polling, or a webhook when `webhook_url` is given.
-    Returns the exit status: 0 when stopped, 1 when Telegram refused the token."""
+    With `console` (long polling only), the staff console is served on `[web]` host:port
+    on the same event loop, sharing the answerer: a change made in the console is live on
+    Telegram at once. Returns the exit status: 0 when stopped, 1 when Telegram refused the
+    token."""
     journal = None
     if not webhook_url:
         try:
@@ -205,4 +210,44 @@ def run(
         )
         return 0
     log.info("long polling %s", config.telegram.base_url)
-    return asyncio.run(serve_polling(app, config.telegram.base_url, updates))
+    if not (console and storage is not None):
+        return asyncio.run(serve_polling(app, config.telegram.base_url, updates))
+    return asyncio.run(_polling_with_console(app, config, storage, answerer, updates))
+
+
+async def _polling_with_console(
+    app: Application, config: Config, storage, answerer: Answerer, updates: list[str]
+) -> int:
+    """Long polling and the staff console (uvicorn) on one event loop. A console that cannot
+    start (its port taken) is logged in one line; Telegram goes on regardless."""
+    import uvicorn
+
+    from bot.web.app import AnswererHolder, create_app
+
+    holder = AnswererHolder(answerer)
+    app.bot_data["holder"] = holder
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config, storage, holder),
+            host=config.web.host,
+            port=config.web.port,
+            log_level="warning",
+        )
+    )
+    # The polling loop owns SIGINT/SIGTERM and stops the console when it stops.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+
+    async def console() -> None:
+        try:
+            await server.serve()
+        except (OSError, SystemExit) as exc:  # uvicorn exits when it cannot bind
+            where = f"{config.web.host}:{config.web.port}"
+            log.error("staff console not served on %s: %s", where, exc)
+
+    task = asyncio.create_task(console(), name="staff-console")
+    log.info("staff console on http://%s:%s/", config.web.host, config.web.port)
+    try:
+        return await serve_polling(app, config.telegram.base_url, updates)
+    finally:
+        server.should_exit = True
+        await asyncio.wait([task], timeout=10)

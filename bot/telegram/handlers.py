@@ -42,6 +42,12 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 def _answerer(context: Context) -> Answerer:
+    """The answerer serving now: the staff console's, when `run` serves both (a reload in
+    either is live in both), else the one the Application was built with."""
+    holder = context.bot_data.get("holder")
+    if holder is not None and holder.answerer is not None:
+        shared: Answerer = holder.answerer
+        return shared
     answerer: Answerer = context.bot_data["answerer"]
     return answerer
 

@@ -190,6 +190,10 @@ async def reload(update: Update, context: Context) -> None:
         )
         return
     context.bot_data["answerer"] = answerer
+    holder = context.bot_data.get("holder")
+    if holder is not None:  # the staff console serves the same answerer
+        with holder.lock:
+            holder.answerer = answerer
     sent = await notify_resolved(context)
     await reply(
         update,

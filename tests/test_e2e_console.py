@@ -1,0 +1,108 @@
+"""The main story of the staff console, end to end over real HTTP: `python -m bot run`
+serves Telegram (long polling against the Bot API stand-in) and the console on one event
+loop; a question nobody could answer is attached to an entry in the console, and the same
+question on Telegram is answered at once, by the same process, without a restart."""
+
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+
+import httpx
+
+from tests import fake_telegram as tg
+from tests.conftest import ROOT
+from tests.test_e2e import STAFF_CHAT, stop
+
+PASSWORD = "correct horse battery"
+QUESTION = "Where can I leave my car when I visit you?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_attach_in_the_console_is_live_on_telegram(tmp_path, small_kb_dir):
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[knowledge]
+dir = "{small_kb_dir}"
+cache_dir = "{tmp_path / "cache"}"
+[telegram]
+staff_chat_id = {STAFF_CHAT}
+base_url = "BASE_URL"
+[storage]
+database = "{tmp_path / "bot.db"}"
+[web]
+port = {port}
+""")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAQ_BOT_SECOND_ENCODER": "none"}
+    base = [sys.executable, "-m", "bot", "--config", str(config)]
+    api = tg.FakeBotApi()
+    with tg.BotApiServer(api) as server:
+        config.write_text(config.read_text().replace("BASE_URL", server.base_url))
+        for args, stdin in (
+            (["staff", "add", "sam", "--role", "staff"], ""),
+            (["staff", "password", "sam"], PASSWORD + "\n"),
+        ):
+            subprocess.run(base + args, input=stdin, text=True, env=env, check=True, timeout=60)
+        proc = subprocess.Popen(
+            [*base, "run"],
+            cwd=ROOT,
+            env={**env, "TELEGRAM_BOT_TOKEN": tg.TOKEN},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            api.wait_for(lambda calls: any(m == "getUpdates" for m, _ in calls), timeout=120)
+            api.push(tg.message(QUESTION, user_id=901))
+            api.wait_for(lambda c: len(api.sent(chat_id=901)) >= 1)
+            assert "have an answer to that yet" in api.sent(chat_id=901)[0]["text"]
+            wait_for_unanswered(tmp_path / "bot.db")
+
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as console:
+                token = re.search(r'name="csrf" value="([^"]+)"', console.get("/login").text)
+                assert token, "no login form"
+                console.post("/login", data={"name": "sam", "password": PASSWORD, "csrf": token[1]})
+                inbox = console.get("/inbox").text
+                assert QUESTION in inbox
+                csrf = re.search(r'name="csrf" value="([^"]+)"', inbox)[1]
+                ids = re.findall(r'name="ids" value="(\d+)"', inbox)
+                done = console.post(
+                    "/inbox/attach",
+                    data={"csrf": csrf, "ids": ids[:1], "entry": "office-hours"},
+                    follow_redirects=True,
+                )
+                assert done.status_code == 200 and "reloaded" in done.text
+
+            api.push(tg.message(QUESTION, user_id=902))
+            api.wait_for(lambda c: len(api.sent(chat_id=902)) >= 1)
+            answer = api.sent(chat_id=902)[0]["text"]
+            assert "have an answer to that yet" not in answer
+            assert "hours posted at the entrance" in answer  # the office-hours entry
+        finally:
+            out = stop(proc)
+        assert proc.returncode == 0, out
+        assert "Traceback" not in out
+
+
+def wait_for_unanswered(db, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            try:
+                if conn.execute("SELECT count(*) FROM unanswered").fetchone()[0]:
+                    return
+            except sqlite3.OperationalError:
+                pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the unanswered question was never logged")
+        time.sleep(0.1)
