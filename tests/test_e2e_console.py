@@ -82,6 +82,12 @@ port = {port}
                     follow_redirects=True,
                 )
                 assert done.status_code == 200 and "reloaded" in done.text
+                assert "1 asker(s) were sent the answer" in done.text
+
+            # The asker is told the answer once, without asking again.
+            api.wait_for(lambda c: len(api.sent(chat_id=901)) >= 3)
+            told = [m["text"] for m in api.sent(chat_id=901)[1:]]
+            assert any("hours posted at the entrance" in text for text in told)
 
             api.push(tg.message(QUESTION, user_id=902))
             api.wait_for(lambda c: len(api.sent(chat_id=902)) >= 1)

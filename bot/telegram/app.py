@@ -23,6 +23,7 @@ from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -226,6 +227,11 @@ async def _polling_with_console(
 
     holder = AnswererHolder(answerer)
     app.bot_data["holder"] = holder
+
+    async def tell_askers() -> int:
+        return await staff.notify_resolved(CallbackContext(app))
+
+    holder.after_reload = tell_askers
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(config, storage, holder),

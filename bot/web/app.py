@@ -44,6 +44,9 @@ class AnswererHolder:
 
     answerer: Answerer | None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Set by `run`: sends the answer to everyone whose question was just resolved (Telegram's
+    # notify_resolved), returning how many were told; None when no bot shares the process.
+    after_reload: Callable[[], Awaitable[int]] | None = None
 
 
 @dataclass(frozen=True)

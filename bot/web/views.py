@@ -164,9 +164,12 @@ async def attach(request: Request) -> Response:
     }
     session = request.state.session
     c.accounts.audit(session.name, "unanswered.attach", entry_id, before, after)
+    told = ""
+    if c.holder.after_reload is not None:  # a bot in this process tells the askers now
+        told = f" {await c.holder.after_reload()} asker(s) were sent the answer."
     return _back(
         message=f"Added {len(done.added)} question(s) to {entry_id} ({done.file}); "
-        f"{done.changed} question(s) resolved; the knowledge base is reloaded."
+        f"{done.changed} question(s) resolved; the knowledge base is reloaded.{told}"
     )
 
 
