@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from starlette.testclient import TestClient
 
 from bot.accounts import MAX_FAILURES, Accounts
 from bot.answering import build_answerer
 from bot.knowledge import load_knowledge
 from bot.storage import Storage
-from bot.web.app import PUBLIC_PATHS, AnswererHolder, create_app, route_roles
-
-PASSWORD = "correct horse battery"
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+from bot.web.app import PUBLIC_PATHS, route_roles
+from tests.web_support import PASSWORD, Clock, ask, csrf_of, login, make_client, queued
 
 
 @pytest.fixture
@@ -48,37 +37,10 @@ def accounts(storage, clock):
     accounts.close()
 
 
-def make_client(config, storage, accounts, answerer) -> TestClient:
-    app = create_app(config, storage, AnswererHolder(answerer), accounts, secret=b"s" * 32)
-    return TestClient(app, follow_redirects=False)
-
-
 @pytest.fixture
 def client(config, storage, accounts, small_answerer):
     with make_client(config, storage, accounts, small_answerer) as client:
         yield client
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, html
-    return found[1]
-
-
-def login(client: TestClient, name: str, password: str = PASSWORD):
-    token = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"name": name, "password": password, "csrf": token})
-
-
-def ask(storage: Storage, question: str, user: int, language: str = "en") -> None:
-    storage.log_interaction(
-        user_id=user, chat_type="private", language=language, question=question,
-        status="unanswered", channel="terminal",
-    )  # fmt: skip
-
-
-def queued(storage: Storage) -> dict[int, str]:
-    return {row["id"]: row["status"] for row in storage.list_unanswered(status=None)}
 
 
 # Every route refuses the anonymous and the wrong role ------------------------------------
@@ -311,3 +273,35 @@ def test_user_text_is_escaped(client, storage):
     login(client, "mia")
     page = client.get("/inbox").text
     assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+# Interface language --------------------------------------------------------------------------
+
+
+def test_the_interface_follows_the_browser_then_the_choice(client):
+    page = client.get("/login", headers={"accept-language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    assert '<html lang="zh" dir="ltr">' in page.text and "登录" in page.text
+    chosen = client.get("/ui-language?to=en&next=/login")
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/login"
+    page = client.get("/login", headers={"accept-language": "zh-CN"})
+    assert '<html lang="en"' in page.text and "登录" not in page.text
+    assert client.get("/ui-language?to=zh&next=//evil.example").headers["location"] == "/"
+    assert login(client, "sam", "wrong password").status_code == 401
+    client.get("/ui-language?to=zh&next=/login")
+    assert "用户名或密码错误" in login(client, "sam", "wrong password").text
+
+
+def test_every_catalog_string_is_used_and_fills_its_fields():
+    import re
+    from pathlib import Path
+
+    from bot.web import i18n
+
+    sources = "".join(
+        path.read_text(encoding="utf-8")
+        for path in Path(i18n.__file__).parent.rglob("*")
+        if path.suffix in (".html", ".py")
+    )
+    for key, value in i18n.catalog("zh").items():
+        assert key in sources, f"{key!r} is in the zh catalog but no template or view uses it"
+        assert set(re.findall(r"{(\w+)}", key)) == set(re.findall(r"{(\w+)}", value)), key

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import wraps
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,13 @@ from starlette.staticfiles import StaticFiles
 from bot.accounts import Accounts, Session
 from bot.answering import Answerer
 from bot.config import Config
+from bot.delivery import Deliveries
 from bot.storage import Storage
+from bot.web import i18n
 
 HERE = Path(__file__).resolve().parent
+# Each page module has `routes() -> list[Route]`; a new group of pages adds its module here.
+PAGE_MODULES = ("bot.web.views",)
 SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"  # a random value the login form's CSRF token is bound to
 
@@ -59,10 +64,20 @@ class Console:
     holder: AnswererHolder
     secret: bytes
     templates: Environment
+    # How staff replies reach askers: each channel in this process registers its sender.
+    deliveries: Deliveries = field(default_factory=Deliveries)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         session = getattr(request.state, "session", None)
-        html = self.templates.get_template(name).render(request=request, session=session, **context)
+        ui = i18n.ui_language(request)
+        html = self.templates.get_template(name).render(
+            request=request,
+            session=session,
+            ui_lang=ui,
+            ui_dir="rtl" if ui in i18n.RTL else "ltr",
+            ui_languages=i18n.UI_LANGUAGES,
+            **context,
+        )
         return Response(html, status_code=status, media_type="text/html; charset=utf-8")
 
     def sign(self, value: str) -> str:
@@ -162,11 +177,10 @@ def create_app(
     holder: AnswererHolder,
     accounts: Accounts | None = None,
     secret: bytes | None = None,
+    deliveries: Deliveries | None = None,
 ) -> Starlette:
     """The console over `storage` (its database also holds the accounts) and the answerer
     in `holder`. `secret` signs cookies: by default derived from the database's key."""
-    from bot.web import views
-
     if secret is None:
         from bot.storage import load_secret
 
@@ -177,9 +191,18 @@ def create_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    state = Console(config, storage, accounts or Accounts(storage.path), holder, secret, templates)
+    i18n.install(templates)
+    state = Console(
+        config,
+        storage,
+        accounts or Accounts(storage.path),
+        holder,
+        secret,
+        templates,
+        deliveries or Deliveries(),
+    )
     routes = [
-        *views.routes(),
+        *(route for module in PAGE_MODULES for route in import_module(module).routes()),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
@@ -187,7 +210,7 @@ def create_app(
     return app
 
 
-PUBLIC_PATHS = ("/login", "/static")  # every other route requires a role
+PUBLIC_PATHS = ("/login", "/static", "/ui-language")  # every other route requires a role
 
 
 def route_roles(app: Starlette) -> list[tuple[str, set[str], str | None]]:

@@ -13,6 +13,7 @@ from bot import curation, triage
 from bot.answering import reload_answerer
 from bot.knowledge import KnowledgeError
 from bot.storage import NEW, UnknownIdError
+from bot.web import i18n
 from bot.web.app import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -22,7 +23,15 @@ from bot.web.app import (
     requires,
 )
 
-INBOX_LIMIT = 2000  # newest questions grouped on one page
+INBOX_LIMIT = 2000
+
+
+def _(request: Request, text: str, **values: object) -> str:
+    """`text` in the request's interface language."""
+    return i18n.translate(i18n.ui_language(request), text, **values)
+
+
+# newest questions grouped on one page
 
 
 async def login_page(request: Request) -> Response:
@@ -44,7 +53,10 @@ async def login_page(request: Request) -> Response:
         ):
             return forbidden("The form has expired or is not ours: reload the page.")
         if c.accounts.locked_out(name, address):
-            error, status = "Too many failed logins: wait 15 minutes and try again.", 429
+            error, status = (
+                _(request, "Too many failed logins: wait 15 minutes and try again."),
+                429,
+            )
         else:
             hours = c.config.web.session_hours
             session = await asyncio.to_thread(c.accounts.login, name, password, address, hours)
@@ -53,7 +65,7 @@ async def login_page(request: Request) -> Response:
                 c.set_cookie(redirect, SESSION_COOKIE, c.sign(session.id), hours * 3600)
                 redirect.delete_cookie(LOGIN_COOKIE, path="/")
                 return redirect
-            error, status = "Wrong name or password.", 401
+            error, status = _(request, "Wrong name or password."), 401
     response = c.render(request, "login.html", status, csrf=c.login_token(nonce), error=error)
     c.set_cookie(response, LOGIN_COOKIE, nonce, 3600)
     return response
@@ -65,6 +77,18 @@ async def logout(request: Request) -> Response:
     console(request).accounts.logout(request.state.session.id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def ui_language(request: Request) -> Response:
+    """Choose the interface language (a cookie); back to `next`, a path on this site."""
+    language = request.query_params.get("to", "")
+    target = request.query_params.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = RedirectResponse(target, status_code=303)
+    if language in i18n.UI_LANGUAGES:
+        console(request).set_cookie(response, i18n.COOKIE, language, 365 * 24 * 3600)
     return response
 
 
@@ -232,6 +256,7 @@ def routes() -> list[Route]:
     return [
         Route("/login", login_page, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/ui-language", ui_language),
         Route("/", home),
         Route("/inbox", inbox),
         Route("/inbox/attach", attach, methods=["POST"]),

@@ -1,0 +1,73 @@
+"""The console's interface language: English strings in the templates, translated by catalogs.
+
+Templates write `{{ _("Inbox") }}` (or `_("{n} questions", n=3)`); the English text is the
+key. Catalogs are TOML files in `bot/web/locale/<language>/`, every file of a language merged
+(one file per group of pages, so that adding pages never edits another page's catalog):
+
+    "Inbox" = "收件箱"
+    "{n} questions" = "{n} 个问题"
+
+A string missing from a catalog is shown in English. The language is the `console_lang`
+cookie (set by `/ui-language?to=zh`), else the browser's Accept-Language, else English.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, pass_context
+from starlette.requests import Request
+
+LOCALE = Path(__file__).resolve().parent / "locale"
+UI_LANGUAGES = {"en": "English", "zh": "中文"}
+RTL = frozenset({"ar", "fa", "he", "ur"})
+COOKIE = "console_lang"
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """Every string of `language`'s catalog files; empty for English or an unknown language."""
+    merged: dict[str, str] = {}
+    folder = LOCALE / language
+    if language == "en" or not folder.is_dir():
+        return merged
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as handle:
+            for key, value in tomllib.load(handle).items():
+                if not isinstance(value, str):
+                    raise ValueError(f"{path}: the translation of {key!r} is not a string")
+                merged[key] = value
+    return merged
+
+
+def translate(language: str, text: str, **values: Any) -> str:
+    """`text` in `language`, with `{name}` fields filled from `values`."""
+    found = catalog(language).get(text, text)
+    return found.format(**values) if values else found
+
+
+def ui_language(request: Request) -> str:
+    """The cookie's choice, else the first supported language the browser asks for, else en."""
+    chosen = request.cookies.get(COOKIE, "")
+    if chosen in UI_LANGUAGES:
+        return chosen
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in UI_LANGUAGES:
+            return code
+    return "en"
+
+
+def install(templates: Environment) -> None:
+    """Give the templates `_()`, translating into the request's interface language."""
+
+    @pass_context
+    def gettext(context: Any, text: str, **values: Any) -> str:
+        request = context.get("request")
+        language = ui_language(request) if request is not None else "en"
+        return translate(language, text, **values)
+
+    templates.globals["_"] = gettext
