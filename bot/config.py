@@ -76,6 +76,8 @@ class TelegramConfig:
     replay_max_age_seconds: int = 3600
     staff_limit_messages: int = 3
     staff_limit_seconds: int = 600
+    digest: str = "off"  # daily | weekly | off: the staff digest posted to the staff chat
+    digest_hour: int = 8  # 0-23 UTC; weekly digests go out on Mondays
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("telegram", "staff_limit_messages"): (1, 1_000),
     ("telegram", "staff_limit_seconds"): (1, 86_400),
     ("telegram", "replay_max_age_seconds"): (0, 86_400),
+    ("telegram", "digest_hour"): (0, 23),
     ("translation", "beam_size"): (1, 16),
     ("translation", "threads"): (1, 256),
     ("storage", "retention_days"): (1, 36_500),
@@ -287,6 +290,10 @@ def _check(config: Config) -> None:
         raise ConfigError(
             "[telegram] replay_max_age_seconds must be between 0 and 86400 (Telegram keeps "
             f"updates for a day), got {config.telegram.replay_max_age_seconds}"
+        )
+    if config.telegram.digest not in ("daily", "weekly", "off"):
+        raise ConfigError(
+            f'[telegram] digest must be "daily", "weekly" or "off", not {config.telegram.digest!r}'
         )
     if not config.web.host.strip() or any(c.isspace() for c in config.web.host):
         raise ConfigError(f"[web] host must be a host name or address, not {config.web.host!r}")

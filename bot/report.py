@@ -202,8 +202,16 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-_PERIOD = "time >= :since AND time <= :until"
-_PERIOD_I = "i.time >= :since AND i.time <= :until"
+# The period, and the language and channel filters (NULL: every one). The unanswered queue
+# has no channel of its own: its interaction's is used.
+_FILTERS = "(:language IS NULL OR {p}language = :language) AND (:channel IS NULL OR {c})"
+_PERIOD = "time >= :since AND time <= :until AND " + _FILTERS.format(p="", c="channel = :channel")
+_PERIOD_I = "i.time >= :since AND i.time <= :until AND " + _FILTERS.format(
+    p="i.", c="i.channel = :channel"
+)
+_PERIOD_U = "time >= :since AND time <= :until AND " + _FILTERS.format(
+    p="", c="interaction_id IN (SELECT id FROM interactions WHERE channel = :channel)"
+)
 _COUNTS = "count(*) AS total, " + ", ".join(f"sum(status = '{s}') AS {s}" for s in OUTCOMES)
 
 
@@ -272,7 +280,7 @@ def _clusters(conn: sqlite3.Connection, params: dict, clusterer: Clusterer | Non
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, language, count(*) FROM unanswered "
-            f"WHERE status = 'new' AND {_PERIOD} GROUP BY question, language",
+            f"WHERE status = 'new' AND {_PERIOD_U} GROUP BY question, language",
             params,
         )
     ]
@@ -363,16 +371,24 @@ def build_report(
     now: dt.datetime,
     review_age_days: int = 365,
     clusterer: Clusterer | None = None,
+    language: str | None = None,
+    channel: str | None = None,
 ) -> Report:
     """The report on the questions logged from `since` to `now` (both included).
 
     `kb` supplies entry questions and review dates (None leaves them out). `clusterer`
     groups the period's unanswered wordings (`UnansweredItem`s) into clusters, each a
-    sequence of items; the default groups wordings equal after normalisation.
+    sequence of items; the default groups wordings equal after normalisation. `language`
+    and `channel` keep only the questions asked in that language or through that channel.
     """
     if since > now:
         raise ValueError(f"the period starts ({since}) after it ends ({now})")
-    params = {"since": _iso(since), "until": _iso(now)}
+    params = {
+        "since": _iso(since),
+        "until": _iso(now),
+        "language": language or None,
+        "channel": channel or None,
+    }
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")  # one snapshot for every figure, while the bot goes on logging
@@ -395,7 +411,7 @@ def build_report(
             _reply_times(conn, params, "waited_ms") if "waited_ms" in columns else (0, None, None)
         )
         unanswered_open = conn.execute(
-            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {_PERIOD}", params
+            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {_PERIOD_U}", params
         ).fetchone()[0]
         sources = conn.execute(
             f"SELECT text_source, count(*) AS n FROM interactions WHERE text_source IS NOT NULL "

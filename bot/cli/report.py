@@ -56,6 +56,14 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
     show_default=True,
     help="List entries whose `reviewed` date is older than this many days.",
 )
+@click.option(
+    "--digest",
+    type=click.Choice(["daily", "weekly"]),
+    is_flag=False,
+    flag_value="configured",
+    help="Print the staff digest of the last day or week instead (alone: [telegram] digest's "
+    "period, daily when it is off); writes no file.",
+)
 @click.pass_obj
 def report(
     config: Config,
@@ -64,6 +72,7 @@ def report(
     csv_dir: Path | None,
     kb_dir: Path | None,
     review_age_days: int,
+    digest: str | None,
 ) -> None:
     """Write the managers' report: questions per day, outcomes, languages, top unanswered
     questions, most used entries, helpful feedback, reply time and entries due for review.
@@ -71,8 +80,13 @@ def report(
     Reads the database at [storage] database read-only; the bot may keep running.
 
     Example: python -m bot report --since 30d --out report.html --csv report-csv
+
+    Example: python -m bot report --digest weekly
     """
     now = datetime.now(UTC).replace(microsecond=0)
+    if digest:
+        _print_digest(config, kb_dir, digest, now)
+        return
     start = min(since, now)
     kb = _knowledge(config, kb_dir)
     try:
@@ -99,3 +113,18 @@ def report(
     )
     if written:
         click.echo(f"Wrote {len(written)} CSV files to {csv_dir}.")
+
+
+def _print_digest(config: Config, kb_dir: Path | None, period: str, now: datetime) -> None:
+    """The staff digest as the staff chat would get it."""
+    from bot.digest import build_digest, render_digest
+    from bot.telegram.digest import staff_gettext
+
+    if period == "configured":
+        period = config.telegram.digest if config.telegram.digest != "off" else "daily"
+    kb = _knowledge(config, kb_dir)
+    try:
+        found = build_digest(config.storage.database, kb, period=period, now=now)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(render_digest(found, staff_gettext(config)))

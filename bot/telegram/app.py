@@ -33,7 +33,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.answering import Answerer
 from bot.config import Config
-from bot.telegram import handlers, staff, storage_access
+from bot.telegram import digest, handlers, staff, storage_access
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
 from bot.telegram.polling import PollingRequest, serve_polling
 from bot.telegram.staffqueue import StaffQueue
@@ -104,10 +104,12 @@ def build_application(
             )
             staff_queue.start()
             app.bot_data["staff_queue"] = staff_queue
+        digest.start(app, config)
         if journal is not None:
             await replay(app, journal, config.telegram.replay_max_age_seconds)
 
     async def post_shutdown(app: Application) -> None:
+        digest.stop(app)
         if "staff_queue" in app.bot_data:
             await app.bot_data["staff_queue"].stop()
         task = app.bot_data.get("purge_task")

@@ -1,0 +1,266 @@
+"""The staff digest: a short daily or weekly summary for the staff chat.
+
+`build_digest()` reads the question log (read-only, like the report) for the last day or
+week: new gaps (unanswered wordings first asked in the period), trending entries (used more
+than in the period before), 👎 with their reasons, and open handoffs when a handoff table
+exists. `render_digest()` writes it as plain text in the language of the `gettext` given
+(the staff interface's: the console catalogs). Adapters post it (bot/telegram/digest.py) or
+print it (`python -m bot report --digest`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge import KnowledgeBase
+from bot.report import _iso, open_readonly
+
+PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
+SCHEDULES = ("daily", "weekly", "off")
+TOP = 5
+CLOSED_HANDOFF = ("answered", "closed")
+
+HandoffCounts = Callable[[sqlite3.Connection], Mapping[str, int] | None]
+Gettext = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An unanswered wording first asked in the period."""
+
+    question: str
+    count: int
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Trend:
+    entry_id: str
+    question: str
+    count: int
+    before: int  # uses in the period of the same length before
+
+
+@dataclass(frozen=True)
+class Disliked:
+    entry_id: str
+    question: str
+    count: int
+    reasons: str  # "outdated 2, wrong 1"
+
+
+@dataclass(frozen=True)
+class Digest:
+    period: str  # daily | weekly
+    since: dt.datetime
+    now: dt.datetime
+    questions: int
+    answered: int
+    unanswered: int
+    new_gaps: tuple[Gap, ...]
+    gaps_total: int  # new gap wordings, beyond the TOP shown
+    trending: tuple[Trend, ...]
+    thumbs_down: int
+    reasons: tuple[tuple[str, int], ...]  # most given first; "" for none given
+    disliked: tuple[Disliked, ...]
+    handoffs: Mapping[str, int] | None  # open handoffs by state; None: no handoff table
+
+
+def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
+    """Open handoffs by state from a `handoffs` table with a `status` column (new, claimed,
+    ...; answered and closed ones are not open); None when the database has no such table."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}
+    if "status" not in columns:
+        return None
+    marks = ", ".join("?" for _ in CLOSED_HANDOFF)
+    return dict(
+        conn.execute(
+            f"SELECT status, count(*) FROM handoffs WHERE status NOT IN ({marks}) "
+            "GROUP BY status ORDER BY status",
+            CLOSED_HANDOFF,
+        )
+    )
+
+
+def _question(kb: KnowledgeBase | None, entry_id: str) -> str:
+    entry = kb.by_id.get(entry_id) if kb else None
+    return entry.question if entry else ""
+
+
+def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
+    rows = conn.execute(
+        "SELECT wording, min(question), count(*) AS n, group_concat(DISTINCT language) "
+        "FROM unanswered u WHERE status = 'new' AND time >= :since AND time <= :until "
+        "AND wording IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unanswered o "
+        "WHERE o.wording = u.wording AND o.time < :since) "
+        "GROUP BY wording ORDER BY n DESC, wording",
+        params,
+    ).fetchall()
+    gaps = [Gap(question, n, tuple(sorted(langs.split(",")))) for _, question, n, langs in rows]
+    return gaps[:TOP], len(gaps)
+
+
+def _trending(conn: sqlite3.Connection, params: dict, kb: KnowledgeBase | None) -> list[Trend]:
+    rows = conn.execute(
+        "SELECT entry_id, sum(time >= :since) AS now_n, sum(time < :since) AS before_n "
+        "FROM interactions WHERE entry_id IS NOT NULL AND time >= :before AND time <= :until "
+        "GROUP BY entry_id HAVING now_n > before_n "
+        "ORDER BY now_n - before_n DESC, now_n DESC, entry_id LIMIT :top",
+        {**params, "top": TOP},
+    ).fetchall()
+    return [Trend(e, _question(kb, e), now_n, before_n) for e, now_n, before_n in rows]
+
+
+def _thumbs_down(
+    conn: sqlite3.Connection, params: dict, kb: KnowledgeBase | None
+) -> tuple[int, list[tuple[str, int]], list[Disliked]]:
+    down = "f.helpful = 0 AND f.time >= :since AND f.time <= :until"
+    has_reason = "reason" in {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}
+    reason = "coalesce(f.reason, '')" if has_reason else "''"
+    reasons = conn.execute(
+        f"SELECT {reason} AS r, count(*) AS n FROM feedback f WHERE {down} "
+        "GROUP BY r ORDER BY n DESC, r",
+        params,
+    ).fetchall()
+    by_entry: dict[str, dict[str, int]] = {}
+    for entry_id, why, n in conn.execute(
+        f"SELECT i.entry_id, {reason}, count(*) FROM feedback f "
+        f"JOIN interactions i ON i.id = f.interaction_id WHERE {down} "
+        "AND i.entry_id IS NOT NULL GROUP BY 1, 2",
+        params,
+    ):
+        by_entry.setdefault(entry_id, {})[why] = n
+    disliked = [
+        Disliked(
+            entry_id,
+            _question(kb, entry_id),
+            sum(counts.values()),
+            ", ".join(
+                f"{why} {n}"
+                for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                if why
+            ),
+        )
+        for entry_id, counts in by_entry.items()
+    ]
+    disliked.sort(key=lambda d: (-d.count, d.entry_id))
+    return sum(n for _, n in reasons), [(r, n) for r, n in reasons], disliked[:TOP]
+
+
+def build_digest(
+    db_path: Path,
+    kb: KnowledgeBase | None,
+    *,
+    period: str,
+    now: dt.datetime,
+    handoffs: HandoffCounts | None = handoff_table_counts,
+) -> Digest:
+    """The digest of the day or week (`period`: daily | weekly) that ends `now`.
+
+    `handoffs` counts the open handoffs by state from the (read-only) connection; the
+    default reads a `handoffs` table where there is one; None leaves handoffs out."""
+    if period not in PERIODS:
+        raise ValueError(f"the digest period is daily or weekly, not {period!r}")
+    since = now - PERIODS[period]
+    params = {
+        "since": _iso(since),
+        "until": _iso(now),
+        "before": _iso(since - PERIODS[period]),
+    }
+    conn = open_readonly(db_path)
+    try:
+        conn.execute("BEGIN")
+        questions, answered, unanswered = conn.execute(
+            "SELECT count(*), coalesce(sum(status = 'answered'), 0), "
+            "coalesce(sum(status = 'unanswered'), 0) FROM interactions "
+            "WHERE time >= :since AND time <= :until",
+            params,
+        ).fetchone()
+        gaps, gaps_total = _gaps(conn, params)
+        trending = _trending(conn, params, kb)
+        down, reasons, disliked = _thumbs_down(conn, params, kb)
+        open_handoffs = handoffs(conn) if handoffs is not None else None
+    finally:
+        conn.close()
+    return Digest(
+        period=period,
+        since=since,
+        now=now,
+        questions=questions,
+        answered=answered,
+        unanswered=unanswered,
+        new_gaps=tuple(gaps),
+        gaps_total=gaps_total,
+        trending=tuple(trending),
+        thumbs_down=down,
+        reasons=tuple(reasons),
+        disliked=tuple(disliked),
+        handoffs=open_handoffs,
+    )
+
+
+def english(text: str, **values: Any) -> str:
+    return text.format(**values) if values else text
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_digest(digest: Digest, _: Gettext = english) -> str:
+    """The digest as plain text (no markup: safe to send as is), in `_`'s language."""
+    title = _("Daily digest") if digest.period == "daily" else _("Weekly digest")
+    share = f"{100 * digest.answered / digest.questions:.0f}%" if digest.questions else "–"
+    lines = [
+        f"{title}: {digest.since:%Y-%m-%d %H:%M} – {digest.now:%Y-%m-%d %H:%M} UTC",
+        _(
+            "{n} questions, {share} answered, {unanswered} unanswered.",
+            n=digest.questions,
+            share=share,
+            unanswered=digest.unanswered,
+        ),
+        "",
+        _("New gaps: {n}", n=digest.gaps_total),
+    ]
+    lines += [
+        f"• {_short(g.question)} ×{g.count} ({', '.join(g.languages)})" for g in digest.new_gaps
+    ]
+    lines += ["", _("Trending questions:") if digest.trending else _("Trending questions: none")]
+    lines += [
+        f"• {_short(t.question or t.entry_id)} ({t.entry_id}) {t.before} → {t.count}"
+        for t in digest.trending
+    ]
+    lines += ["", _("👎: {n}", n=digest.thumbs_down)]
+    if digest.reasons:
+        given = ", ".join(f"{r or _('no reason')} {n}" for r, n in digest.reasons)
+        lines.append(_("Reasons: {reasons}", reasons=given))
+    lines += [
+        f"• {_short(d.question or d.entry_id)} ({d.entry_id}) ×{d.count}"
+        + (f": {d.reasons}" if d.reasons else "")
+        for d in digest.disliked
+    ]
+    if digest.handoffs is not None:
+        total = sum(digest.handoffs.values())
+        states = ", ".join(f"{state} {n}" for state, n in digest.handoffs.items())
+        lines += ["", _("Open handoffs: {n}", n=total) + (f" ({states})" if states else "")]
+    return "\n".join(lines)
+
+
+def next_run(now: dt.datetime, schedule: str, hour: int) -> dt.datetime:
+    """When the next digest is due after `now`: every day at `hour` UTC (daily), or every
+    Monday at `hour` UTC (weekly)."""
+    if schedule not in PERIODS:
+        raise ValueError(f"no digest is scheduled for {schedule!r}")
+    now = now.astimezone(dt.UTC)
+    due = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if due <= now:
+        due += dt.timedelta(days=1)
+    if schedule == "weekly":
+        due += dt.timedelta(days=(7 - due.weekday()) % 7)
+    return due

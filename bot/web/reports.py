@@ -1,0 +1,201 @@
+"""The managers' report as console pages: period, language and channel filters, charts as
+server-drawn SVG (bot/report_html.py), and every table as CSV (`/reports.csv?table=...`).
+
+The figures are the `python -m bot report` figures: one `bot.report.build_report` call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot import storage as storage_module
+from bot.curation import meaning_clusterer
+from bot.period import parse_since, parse_until
+from bot.report import MIN_VOTES, OUTCOMES, Report, ReportError, build_report, csv_cell, tables
+from bot.report_html import COLOURS as CHART_COLOURS
+from bot.report_html import hbars, per_day_bars
+from bot.web import i18n
+from bot.web.app import console, requires
+
+PRESETS = (7, 30, 90)
+# The outcomes' names on the page (translated by the catalogs), as in the HTML report.
+NAMES = {
+    "answered": "answered",
+    "suggest": "suggested",
+    "unanswered": "unanswered",
+    "smalltalk": "small talk",
+}
+DEFAULT_SINCE = "30d"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def _(request: Request, text: str, **values: object) -> str:
+    return i18n.translate(i18n.ui_language(request), text, **values)
+
+
+@dataclass(frozen=True)
+class Filters:
+    since_text: str
+    until_text: str
+    since: datetime
+    until: datetime
+    language: str | None
+    channel: str | None
+
+    def query(self, **extra: str) -> str:
+        values = {
+            "since": self.since_text,
+            "until": self.until_text,
+            "language": self.language or "",
+            "channel": self.channel or "",
+            **extra,
+        }
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
+    """The filters in the query string; what cannot be used is left out, with the reason."""
+    params = request.query_params
+    errors = []
+    since_text = params.get("since", "").strip() or DEFAULT_SINCE
+    until_text = params.get("until", "").strip()
+    try:
+        until = parse_until(until_text, now)
+    except ValueError as exc:
+        errors.append(str(exc))
+        until, until_text = now, ""
+    try:
+        since = parse_since(since_text, until)
+    except ValueError as exc:
+        errors.append(str(exc))
+        since_text = DEFAULT_SINCE
+        since = parse_since(since_text, until)
+    language = params.get("language", "").strip() or None
+    if language and not _LANGUAGE.match(language):
+        errors.append(f"{language!r} is not a language code")
+        language = None
+    channel = params.get("channel", "").strip() or None
+    if channel and channel not in storage_module.CHANNELS:
+        errors.append(f"{channel!r} is not a channel")
+        channel = None
+    return Filters(since_text, until_text, since, until, language, channel), errors
+
+
+def _build(request: Request, f: Filters) -> Report:
+    """The report for `f`, with unanswered wordings grouped by meaning across languages."""
+    c = console(request)
+    answerer = c.holder.answerer
+    return build_report(
+        c.storage.path,
+        answerer.kb if answerer else None,
+        since=f.since,
+        now=f.until,
+        clusterer=meaning_clusterer(answerer.matcher.encoder) if answerer else None,
+        language=f.language,
+        channel=f.channel,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@requires("manager")
+async def reports(request: Request) -> Response:
+    """The managers' report for a period, language and channel."""
+    c = console(request)
+    f, errors = filters_of(request, _now())
+    try:
+        report = await asyncio.to_thread(_build, request, f)
+    except ReportError as exc:
+        return c.render(request, "reports.html", status=503, error=str(exc), report=None, f=f)
+    languages = sorted(set(c.config.languages.supported) | {o.key for o in report.languages})
+    bars = [
+        (
+            row.key,
+            [
+                (getattr(row, o), CHART_COLOURS[o], f"{row.key}: {getattr(row, o):,} {o}")
+                for o in OUTCOMES
+            ],
+            f"{row.total:,}",
+        )
+        for row in report.languages
+    ]
+    return c.render(
+        request,
+        "reports.html",
+        report=report,
+        f=f,
+        error="; ".join(errors) or None,
+        presets=[(days, f.query(since=f"{days}d", until="")) for days in PRESETS],
+        csv_link=lambda table: "/reports.csv?" + f.query(table=table),
+        languages=languages,
+        channels=storage_module.CHANNELS,
+        outcomes=OUTCOMES,
+        names=NAMES,
+        min_votes=MIN_VOTES,
+        days_chart=per_day_bars(report.days) if report.total else "",
+        languages_chart=hbars(bars, "Questions by language") if bars else "",
+        pct=_pct,
+        ms=_ms,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f} ms"
+
+
+def csv_text(header: list[str], rows: list[list]) -> str:
+    """UTF-8 CSV (with a byte-order mark, so spreadsheets read Chinese and Arabic right);
+    text cells that a spreadsheet would run as a formula start with an apostrophe."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
+@requires("manager")
+async def reports_csv(request: Request) -> Response:
+    """One table of the report, as the page shows it, as a CSV file."""
+    f, errors = filters_of(request, _now())
+    if errors:
+        return PlainTextResponse("; ".join(errors), status_code=400)
+    name = request.query_params.get("table", "")
+    try:
+        report = await asyncio.to_thread(_build, request, f)
+    except ReportError as exc:
+        return PlainTextResponse(str(exc), status_code=503)
+    found = tables(report)
+    if name not in found:
+        known = ", ".join(found)
+        return PlainTextResponse(f"No table {name!r}; the tables are: {known}", status_code=404)
+    header, rows = found[name]
+    filename = f"report-{name}-{f.since:%Y%m%d}-{f.until:%Y%m%d}.csv"
+    return Response(
+        csv_text(header, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/reports", reports),
+        Route("/reports.csv", reports_csv),
+    ]

@@ -1,0 +1,182 @@
+"""The report pages of the console through its ASGI client: real SQLite, real knowledge base."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.accounts import Accounts
+from bot.report import tables
+from bot.storage import Storage
+from bot.web.reports import csv_text
+from tests.web_support import PASSWORD, Clock, login, make_client
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def storage(tmp_path):
+    with Storage.open(tmp_path / "bot.db") as store:
+        yield store
+
+
+@pytest.fixture
+def accounts(storage, clock):
+    accounts = Accounts(storage.path, clock=clock)
+    accounts.add("mia", "manager")
+    accounts.set_password("mia", PASSWORD)
+    yield accounts
+    accounts.close()
+
+
+@pytest.fixture
+def client(config, storage, accounts, small_answerer):
+    with make_client(config, storage, accounts, small_answerer) as client:
+        yield client
+
+
+def log(storage, question, status, *, user=1, language="en", entry=None, channel="telegram"):
+    return storage.log_interaction(
+        user_id=user, chat_type="private", language=language, question=question, status=status,
+        entry_id=entry, channel=channel, waited_ms=120.0, took_ms=8.0,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def logged(storage):
+    """Three answered (two with votes, one 👎 'outdated'), one Arabic unanswered by the
+    terminal, one formula-looking unanswered question."""
+    first = log(storage, "How do I open a bank account?", "answered", entry="bank-account")
+    log(storage, "bank account please", "answered", user=2, entry="bank-account")
+    third = log(storage, "What are office hours?", "answered", user=3, entry="office-hours")
+    log(storage, "أين يمكنني ركن السيارة؟", "unanswered", user=4, language="ar", channel="terminal")
+    log(storage, '=HYPERLINK("http://x")', "unanswered", user=5)
+    storage.log_feedback(first, 1, False, "outdated")
+    storage.log_feedback(third, 3, True)
+    return storage
+
+
+def card(html: str, label: str) -> str:
+    found = re.search(r"<b>([^<]*)</b><span>" + re.escape(label), html)
+    assert found, label
+    return found[1]
+
+
+def test_manager_reads_the_report_with_every_figure(client, logged):
+    login(client, "mia")
+    page = client.get("/reports")
+    assert page.status_code == 200
+    html = page.text
+    assert card(html, "questions") == "5"
+    assert card(html, "people asking") == "5"
+    assert card(html, "answered") == "60.0%"
+    assert card(html, "unanswered") == "40.0%"
+    assert card(html, "helpful (2 votes)") == "50.0%"
+    assert card(html, "median wait for a reply") == "120 ms"
+    assert '<td dir="auto">أين يمكنني ركن السيارة؟</td>' in html
+    assert "outdated 1" in html  # the 👎 reason
+    assert "<svg" in html and "Questions per day by outcome" in html
+    assert "<script" not in html and "style=" not in html  # the CSP forbids both
+    assert 'href="/reports"' in html  # the nav link
+    assert "Last 7 days" in html and "/reports?since=90d" in html
+
+
+def test_language_and_channel_filters(client, logged):
+    login(client, "mia")
+    arabic = client.get("/reports", params={"language": "ar"}).text
+    assert card(arabic, "questions") == "1" and "ركن السيارة" in arabic
+    assert "HYPERLINK" not in arabic
+    terminal = client.get("/reports", params={"channel": "terminal"}).text
+    assert card(terminal, "questions") == "1"
+    telegram = client.get("/reports", params={"channel": "telegram"}).text
+    assert card(telegram, "questions") == "4" and "ركن السيارة" not in telegram
+    assert 'value="telegram" selected' in telegram
+
+
+def test_period_filter_and_bad_values(client, logged):
+    login(client, "mia")
+    assert card(client.get("/reports", params={"until": "2020-01-01"}).text, "questions") == "0"
+    page = client.get("/reports", params={"since": "soon", "language": "<b>", "channel": "fax"})
+    assert page.status_code == 200
+    assert "is neither a time span" in page.text and "is not a channel" in page.text
+    assert card(page.text, "questions") == "5"  # the default period, every language
+    assert "<b>'" not in page.text
+
+
+def rows_of(response) -> list[list[str]]:
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"].startswith("attachment;")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_every_table_exports_as_csv_with_the_page_filters(client, logged):
+    login(client, "mia")
+    html = client.get("/reports", params={"since": "7d"}).text
+    links = re.findall(r'href="(/reports\.csv\?[^"]+)"', html)
+    assert len(links) >= 6
+    for link in links:
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+        assert rows_of(response)[0]  # a header row
+    clusters = rows_of(client.get("/reports.csv", params={"table": "unanswered_clusters"}))
+    assert clusters[0] == ["question", "count", "languages", "other_wordings"]
+    questions = {row[0] for row in clusters[1:]}
+    assert '\'=HYPERLINK("http://x")' in questions  # no spreadsheet runs it
+    assert "أين يمكنني ركن السيارة؟" in questions
+    arabic = rows_of(client.get("/reports.csv", params={"table": "languages", "language": "ar"}))
+    assert [row[0] for row in arabic[1:]] == ["ar"]
+
+
+def test_csv_refuses_unknown_tables_and_bad_filters(client, logged):
+    login(client, "mia")
+    missing = client.get("/reports.csv", params={"table": "secrets"})
+    assert missing.status_code == 404 and "summary" in missing.text
+    assert client.get("/reports.csv", params={"table": "summary", "since": "x"}).status_code == 400
+
+
+def test_report_pages_in_chinese(client, logged):
+    login(client, "mia")
+    client.cookies.set("console_lang", "zh")
+    html = client.get("/reports").text
+    assert "报表" in html and "最近 7 天" in html and "提问人数" in html
+
+
+@given(st.text(max_size=30), st.text(max_size=30), st.text(max_size=12), st.text(max_size=12))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_filter_text_gives_a_page_never_a_fault(
+    client, logged, since, until, language, channel
+):
+    if not client.cookies.get("console_session"):
+        login(client, "mia")
+    params = {"since": since, "until": until, "language": language, "channel": channel}
+    page = client.get("/reports", params=params)
+    assert page.status_code == 200
+    export = client.get("/reports.csv", params={**params, "table": "summary"})
+    assert export.status_code in (200, 400)
+
+
+@given(st.lists(st.text(max_size=20), max_size=4))
+def test_csv_cells_never_start_a_formula(cells):
+    rows = list(csv.reader(io.StringIO(csv_text(["h"] * len(cells), [cells]).lstrip("\ufeff"))))
+    for cell in rows[1] if cells else []:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_csv_tables_match_the_core_report(tmp_path, logged):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.report import build_report
+
+    now = datetime.now(UTC)
+    report = build_report(logged.path, None, since=now - timedelta(days=1), now=now)
+    assert set(tables(report)) >= {"summary", "languages", "unanswered_clusters", "entry_feedback"}
