@@ -58,9 +58,10 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
 )
 @click.option(
     "--digest",
-    type=click.Choice(["daily", "weekly"]),
+    type=click.Choice(["daily", "weekly", "configured"]),
     is_flag=False,
     flag_value="configured",
+    metavar="[daily|weekly]",
     help="Print the staff digest of the last day or week instead (alone: [telegram] digest's "
     "period, daily when it is off); writes no file.",
 )

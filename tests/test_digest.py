@@ -1,0 +1,196 @@
+"""The staff digest: the core figures, its text in English and Chinese, `report --digest`,
+and the scheduled post to the staff chat through a real Application."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.digest import build_digest, next_run, render_digest
+from bot.storage import Storage
+from bot.telegram import digest as telegram_digest
+from bot.telegram.app import build_application
+from bot.web import i18n
+from tests import fake_telegram as tg
+from tests.conftest import SMALL_KB
+from tests.telegram_fixtures import *  # noqa: F403
+from tests.telegram_fixtures import STAFF_CHAT
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.moment = NOW
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+def fill(path, now=NOW):
+    """Yesterday and the day before: an old gap asked again, a new gap in two languages,
+    entry bank-account used more than before, a 👎 'outdated' and a 👎 without a reason."""
+    clock = Clock()
+    with Storage.open(path, clock=clock) as storage:
+
+        def log(hours_ago, question, status, entry=None, language="en", user=1):
+            clock.moment = now - timedelta(hours=hours_ago)
+            return storage.log_interaction(
+                user_id=user, chat_type="private", language=language, question=question,
+                status=status, entry_id=entry,
+            )  # fmt: skip
+
+        log(30, "Where can I park?", "unanswered")  # the day before: not new
+        log(30, "Office hours?", "answered", "office-hours")
+        log(5, "Where can I park?", "unanswered", user=2)
+        log(4, "Can I bring my dog?", "unanswered", user=3)
+        log(3, "can i bring my dog", "unanswered", user=4, language="fr")
+        bank = [log(2, "bank account?", "answered", "bank-account", user=u) for u in (5, 6)]
+        log(1, "Office hours?", "answered", "office-hours", user=7)
+        clock.moment = now - timedelta(hours=1)
+        storage.log_feedback(bank[0], 5, False, "outdated")
+        storage.log_feedback(bank[1], 6, False)
+    return path
+
+
+def test_digest_figures(tmp_path, small_answerer):
+    path = fill(tmp_path / "bot.db")
+    digest = build_digest(path, small_answerer.kb, period="daily", now=NOW)
+    assert (digest.questions, digest.answered, digest.unanswered) == (6, 3, 3)
+    assert [(g.question, g.count, g.languages) for g in digest.new_gaps] == [
+        ("Can I bring my dog?", 2, ("en", "fr"))
+    ]
+    assert digest.gaps_total == 1
+    assert [(t.entry_id, t.before, t.count) for t in digest.trending] == [("bank-account", 0, 2)]
+    assert digest.thumbs_down == 2
+    assert digest.reasons == (("", 1), ("outdated", 1))
+    assert [(d.entry_id, d.count, d.reasons) for d in digest.disliked] == [
+        ("bank-account", 2, "outdated 1")
+    ]
+    assert digest.handoffs is None  # no handoff table
+    weekly = build_digest(path, small_answerer.kb, period="weekly", now=NOW)
+    assert weekly.questions == 8 and weekly.gaps_total == 2
+
+
+def test_digest_counts_open_handoffs_from_a_table_or_a_function(tmp_path):
+    path = fill(tmp_path / "bot.db")
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE handoffs (id INTEGER PRIMARY KEY, status TEXT)")
+    conn.executemany(
+        "INSERT INTO handoffs (status) VALUES (?)",
+        [("new",), ("new",), ("claimed",), ("closed",), ("answered",)],
+    )
+    conn.commit()
+    conn.close()
+    assert build_digest(path, None, period="daily", now=NOW).handoffs == {"claimed": 1, "new": 2}
+    counted = build_digest(path, None, period="daily", now=NOW, handoffs=lambda c: {"new": 9})
+    assert "Open handoffs: 9 (new 9)" in render_digest(counted)
+    assert build_digest(path, None, period="daily", now=NOW, handoffs=None).handoffs is None
+
+
+def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
+    digest = build_digest(fill(tmp_path / "bot.db"), small_answerer.kb, period="daily", now=NOW)
+    text = render_digest(digest)
+    assert text.startswith("Daily digest: 2026-11-19 08:00 – 2026-11-20 08:00 UTC")
+    assert "6 questions, 50% answered, 3 unanswered." in text
+    assert "• Can I bring my dog? ×2 (en, fr)" in text
+    assert "(bank-account) 0 → 2" in text
+    assert "Reasons: no reason 1, outdated 1" in text
+    chinese = render_digest(digest, partial(i18n.translate, "zh"))
+    assert chinese.startswith("每日摘要") and "新的知识缺口：1" in chinese
+
+
+@pytest.mark.parametrize(
+    ("now", "schedule", "due"),
+    [
+        ("2026-11-20T07:59:59", "daily", "2026-11-20T08:00:00"),
+        ("2026-11-20T08:00:00", "daily", "2026-11-21T08:00:00"),
+        ("2026-11-20T09:30:00", "weekly", "2026-11-23T08:00:00"),  # a Friday: next Monday
+        ("2026-11-23T07:00:00", "weekly", "2026-11-23T08:00:00"),
+        ("2026-11-23T08:00:01", "weekly", "2026-11-30T08:00:00"),
+    ],
+)
+def test_next_run(now, schedule, due):
+    moment = datetime.fromisoformat(now).replace(tzinfo=UTC)
+    assert next_run(moment, schedule, 8) == datetime.fromisoformat(due).replace(tzinfo=UTC)
+
+
+def test_report_digest_prints_it(tmp_path):
+    database = fill(tmp_path / "bot.db", now=datetime.now(UTC).replace(microsecond=0))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[knowledge]\ndir = "{SMALL_KB}"\ncache_dir = "{tmp_path / "cache"}"\n'
+        f'[storage]\ndatabase = "{database}"\n[telegram]\ndigest = "weekly"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--config", str(config), "report", "--digest"])
+    assert result.exit_code == 0, result.output
+    assert "Weekly digest" in result.output and "Can I bring my dog?" in result.output
+    daily = CliRunner().invoke(main, ["--config", str(config), "report", "--digest", "daily"])
+    assert "Daily digest" in daily.output
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_config_refuses_a_bad_digest(tmp_path):
+    from bot.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[telegram]\ndigest = "hourly"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="digest"):
+        load_config(path, environ={})
+    path.write_text("[telegram]\ndigest_hour = 24\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="digest_hour"):
+        load_config(path, environ={})
+
+
+async def test_the_bot_posts_the_digest_to_the_staff_chat_on_time(
+    api, bot_config, small_answerer, tmp_path, monkeypatch
+):
+    """A clock 0.3 s before digest_hour: the real Application posts one digest, then waits
+    a day (cancelled when it stops)."""
+    start, real = time.monotonic(), datetime.now(UTC)
+    due = real.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    monkeypatch.setattr(
+        telegram_digest,
+        "utcnow",
+        lambda: due - timedelta(seconds=0.3) + timedelta(seconds=time.monotonic() - start),
+    )
+    fill(tmp_path / "bot.db", now=due)
+    config = replace(
+        bot_config,
+        telegram=replace(bot_config.telegram, digest="daily", digest_hour=due.hour),
+    )
+    storage = Storage.open(tmp_path / "bot.db")
+    app = build_application(config, small_answerer, storage, request=tg.RecordingRequest(api))
+    async with app:
+        await app.post_init(app)
+        for _ in range(100):
+            if api.sent("sendMessage", STAFF_CHAT):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # no second digest follows
+        task = app.bot_data["digest_task"]
+        await app.post_shutdown(app)
+    posted = api.sent("sendMessage", STAFF_CHAT)
+    assert len(posted) == 1
+    assert posted[0]["text"].startswith("Daily digest")
+    assert "Can I bring my dog? ×2 (en, fr)" in posted[0]["text"]
+    await asyncio.sleep(0)
+    assert task.cancelled() or task.done()
+
+
+async def test_no_digest_when_off(api, bot_config, small_answerer, tmp_path):
+    storage = Storage.open(tmp_path / "bot.db")
+    app = build_application(bot_config, small_answerer, storage, request=tg.RecordingRequest(api))
+    async with app:
+        await app.post_init(app)
+        assert "digest_task" not in app.bot_data
+        await app.post_shutdown(app)
