@@ -235,21 +235,20 @@ def _reply_times(
 ) -> tuple[int, float | None, float | None]:
     """Median (mean of the two middle values for an even count) and p90 (nearest rank)."""
     took_ms = column  # the column is ours (took_ms or waited_ms), never user input
-    where = f"{_PERIOD} AND {took_ms} IS NOT NULL"
-    n = conn.execute(f"SELECT count(*) FROM interactions WHERE {where}", params).fetchone()[0]
+    # One column of the period into Python and one sort there: several times faster than
+    # SQLite's window functions over a hundred thousand rows.
+    values = sorted(
+        value
+        for (value,) in conn.execute(
+            f"SELECT {took_ms} FROM interactions WHERE {_PERIOD} AND {took_ms} IS NOT NULL",
+            params,
+        )
+    )
+    n = len(values)
     if not n:
         return 0, None, None
     low, high, p90 = (n + 1) // 2, n // 2 + 1, math.ceil(0.9 * n)
-    # One sort in SQLite; only the (at most three) wanted ranks come back to Python.
-    rows = dict(
-        conn.execute(
-            f"SELECT rank, {took_ms} FROM (SELECT {took_ms}, row_number() OVER "
-            f"(ORDER BY {took_ms}) AS rank FROM interactions WHERE {where}) "
-            "WHERE rank IN (:low, :high, :p90)",
-            {**params, "low": low, "high": high, "p90": p90},
-        )
-    )
-    return n, (rows[low] + rows[high]) / 2, rows[p90]
+    return n, (values[low - 1] + values[high - 1]) / 2, values[p90 - 1]
 
 
 def group_by_normalized(items: list[UnansweredItem]) -> list[list[UnansweredItem]]:

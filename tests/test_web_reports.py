@@ -180,3 +180,16 @@ def test_csv_tables_match_the_core_report(tmp_path, logged):
     now = datetime.now(UTC)
     report = build_report(logged.path, None, since=now - timedelta(days=1), now=now)
     assert set(tables(report)) >= {"summary", "languages", "unanswered_clusters", "entry_feedback"}
+
+
+def test_a_kept_report_gives_way_to_new_questions_and_handling(client, logged):
+    login(client, "mia")
+    assert card(client.get("/reports").text, "questions") == "5"
+    log(logged, "Is there a canteen?", "unanswered", user=9)
+    page = client.get("/reports").text
+    assert card(page, "questions") == "6" and "canteen" in page
+    ids = [r["id"] for r in logged.list_unanswered(status="new") if "canteen" in r["question"]]
+    from bot import triage
+
+    triage.ignore(logged, ids)
+    assert "canteen" not in client.get("/reports").text

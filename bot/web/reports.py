@@ -10,6 +10,7 @@ import asyncio
 import csv
 import io
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -21,9 +22,19 @@ from starlette.routing import Route
 from bot import storage as storage_module
 from bot.curation import meaning_clusterer
 from bot.period import parse_since, parse_until
-from bot.report import MIN_VOTES, OUTCOMES, Report, ReportError, build_report, csv_cell, tables
+from bot.report import (
+    MIN_VOTES,
+    OUTCOMES,
+    Report,
+    ReportError,
+    build_report,
+    csv_cell,
+    open_readonly,
+    tables,
+)
 from bot.report_html import COLOURS as CHART_COLOURS
 from bot.report_html import hbars, per_day_bars
+from bot.vector_memo import remembering
 from bot.web import i18n
 from bot.web.app import console, requires
 
@@ -36,6 +47,8 @@ NAMES = {
     "smalltalk": "small talk",
 }
 DEFAULT_SINCE = "30d"
+_cache: dict[tuple, Report] = {}  # see _build
+_cache_lock = threading.Lock()
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -91,19 +104,57 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
     return Filters(since_text, until_text, since, until, language, channel), errors
 
 
+def _log_version(path) -> tuple:
+    """What changes whenever the report would: new questions, votes, queued questions and
+    their handling (a few index lookups)."""
+    conn = open_readonly(path)
+    try:
+        return tuple(
+            conn.execute(
+                "SELECT (SELECT max(id) FROM interactions), (SELECT max(id) FROM feedback), "
+                "(SELECT max(id) FROM unanswered), "
+                "(SELECT count(*) FROM unanswered WHERE status = 'new')"
+            ).fetchone()
+        )
+    finally:
+        conn.close()
+
+
 def _build(request: Request, f: Filters) -> Report:
-    """The report for `f`, with unanswered wordings grouped by meaning across languages."""
+    """The report for `f`, with unanswered wordings grouped by meaning across languages.
+
+    A report is kept for the rest of the minute it was built in, while nothing is logged
+    or handled: reloading a page, or going back to a preset, costs a few index lookups."""
     c = console(request)
     answerer = c.holder.answerer
-    return build_report(
+    key = (
+        str(c.storage.path),
+        f.since_text,
+        f.until_text,
+        f.language,
+        f.channel,
+        id(answerer),
+        f"{_now():%Y-%m-%dT%H:%M}",
+        _log_version(c.storage.path),
+    )
+    with _cache_lock:
+        found = _cache.get(key)
+    if found is not None:
+        return found
+    report = build_report(
         c.storage.path,
         answerer.kb if answerer else None,
         since=f.since,
         now=f.until,
-        clusterer=meaning_clusterer(answerer.matcher.encoder) if answerer else None,
+        clusterer=meaning_clusterer(remembering(answerer.matcher.encoder)) if answerer else None,
         language=f.language,
         channel=f.channel,
     )
+    with _cache_lock:
+        for old in [k for k in _cache if k[6] != key[6]]:
+            del _cache[old]
+        _cache[key] = report
+    return report
 
 
 def _now() -> datetime:

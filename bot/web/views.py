@@ -13,6 +13,7 @@ from bot import curation, triage
 from bot.answering import reload_answerer
 from bot.knowledge import KnowledgeError
 from bot.storage import NEW, UnknownIdError
+from bot.vector_memo import remembering
 from bot.web import i18n
 from bot.web.app import (
     LOGIN_COOKIE,
@@ -103,7 +104,7 @@ def _clusters(request: Request) -> tuple[list[curation.Cluster], bool]:
     rows = c.storage.list_unanswered(status=NEW, limit=INBOX_LIMIT, newest_first=True)
     answerer = c.holder.answerer
     if answerer is not None and rows:
-        return curation.clusters(rows, answerer.matcher.encoder), True
+        return curation.clusters(rows, remembering(answerer.matcher.encoder)), True
     return [curation.cluster_of([row], _NoEncoder()) for row in rows], False
 
 

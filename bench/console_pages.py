@@ -1,0 +1,213 @@
+"""Page times of the staff console over a large question log.
+
+Fills a temporary database with N logged interactions (default 100,000) over 90 days, in
+bulk through the real schema (bench/report_speed.py's `fill`: six languages, 75% answered,
+10% suggested, 5% unanswered, 10% small talk, 2% of answers voted on), then makes it more
+like a live log: one question in ten came through the terminal, 👎 votes carry reasons,
+queued questions have their normalised wording. Serves the real console app (the shipped
+knowledge base and encoder) through its ASGI client, logs in as a manager through the login
+form, and times GET of every console page without a path parameter, plus the report with
+each filter and CSV exports: p50 and p95 over `--repeats` requests after one warm-up, and
+over `--repeats` requests that each start with every cache forgotten (cold).
+
+Example: python bench/console_pages.py [--rows 100000] [--repeats 20] [--out bench/results]
+         python bench/console_pages.py --smoke   (a tiny run: does it still work?)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    ROOT,
+    add_smoke_option,
+    percentile,
+    results_folder,
+    table,
+    write_results,
+)
+from bench.report_speed import fill  # noqa: E402
+from bot.accounts import Accounts  # noqa: E402
+from bot.answering import build_answerer  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.storage import Storage, wording  # noqa: E402
+
+PASSWORD = "bench password 1234"
+EXTRA = [  # the report with each filter, and CSV exports of its tables
+    "/reports?since=7d",
+    "/reports?since=90d",
+    "/reports?since=90d&language=zh",
+    "/reports?since=90d&channel=terminal",
+    "/reports?since=2026-01-01&until=2026-12-31",
+    "/reports.csv?table=summary&since=90d",
+    "/reports.csv?table=languages&since=90d",
+    "/reports.csv?table=unanswered_clusters&since=90d",
+    "/reports.csv?table=entry_feedback&since=90d",
+    "/entries?q=bank",
+]
+
+
+def liven(storage: Storage) -> dict:
+    """Channels, 👎 reasons and queued wordings, as the bot logs them."""
+    conn = storage.db.conn
+    with conn:
+        conn.execute("UPDATE interactions SET channel = 'terminal' WHERE id % 10 = 0")
+        conn.execute(
+            "UPDATE feedback SET reason = CASE id % 3 WHEN 0 THEN 'wrong' "
+            "WHEN 1 THEN 'outdated' ELSE 'not_mine' END WHERE helpful = 0"
+        )
+        texts = [row[0] for row in conn.execute("SELECT DISTINCT question FROM unanswered")]
+        conn.executemany(
+            "UPDATE unanswered SET wording = ? WHERE question = ?",
+            [(wording(text), text) for text in texts],
+        )
+    return {"distinct_unanswered": len(texts)}
+
+
+def pages(app) -> list[str]:
+    from bot.web.app import route_roles
+
+    found = [
+        path
+        for path, methods, role in route_roles(app)
+        if role is not None
+        and "GET" in methods
+        and "{" not in path
+        and path != "/"
+        and not path.endswith(".csv")
+    ]
+    return sorted(found) + EXTRA
+
+
+def forget_caches() -> None:
+    """As after a restart: no report kept, no wording's vector remembered."""
+    from bot.vector_memo import remembering
+    from bot.web import reports
+
+    with reports._cache_lock:
+        reports._cache.clear()
+    remembering.cache_clear()
+
+
+def _timed(client, path: str, repeats: int, cold: bool) -> list[float]:
+    took = []
+    for _ in range(repeats):
+        if cold:
+            forget_caches()
+        started = time.perf_counter()
+        response = client.get(path)
+        took.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return took
+
+
+def time_pages(client, paths: list[str], repeats: int) -> list[dict]:
+    """Per page: `repeats` views in a row (warm: what a manager clicking around gets), and
+    `repeats` views each after forgetting every cache (cold: the first view after a restart
+    or after new questions were logged)."""
+    rows = []
+    for path in paths:
+        first = client.get(path)
+        if first.status_code != 200:
+            raise SystemExit(f"GET {path}: {first.status_code} {first.text[:200]}")
+        warm = _timed(client, path, repeats, cold=False)
+        cold = _timed(client, path, repeats, cold=True)
+        rows.append(
+            {
+                "page": path,
+                "p50_ms": round(statistics.median(warm), 1),
+                "p95_ms": round(percentile(warm, 95), 1),
+                "cold_p50_ms": round(statistics.median(cold), 1),
+                "cold_p95_ms": round(percentile(cold, 95), 1),
+                "kib": round(len(first.content) / 1024, 1),
+                "n": repeats,
+            }
+        )
+        print(
+            f"{path}: p50 {rows[-1]['p50_ms']} ms, p95 {rows[-1]['p95_ms']} ms; cold p50 "
+            f"{rows[-1]['cold_p50_ms']} ms, p95 {rows[-1]['cold_p95_ms']} ms",
+            flush=True,
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--dir", type=Path, default=None, help="where the database goes")
+    parser.add_argument("--out", type=Path, default=None, help="results folder")
+    add_smoke_option(parser)
+    args = parser.parse_args()
+    if args.smoke:
+        args.rows, args.repeats = 1_000, 2
+
+    from starlette.testclient import TestClient
+
+    from bot.web.app import AnswererHolder, create_app
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    config = load_config(ROOT / "config.toml", environ={})
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        path = Path(tmp) / "bot.db"
+        with Storage.open(path) as storage:
+            started = time.perf_counter()
+            counts = fill(storage, args.rows, now)
+            counts.update(liven(storage))
+            fill_s = round(time.perf_counter() - started, 1)
+            db_mb = round(path.stat().st_size / 2**20, 1)
+            accounts = Accounts(path)
+            accounts.add("mia", "manager")
+            accounts.set_password("mia", PASSWORD)
+            answerer = build_answerer(config, ROOT / "knowledge", storage)
+            app = create_app(config, storage, AnswererHolder(answerer), accounts)
+            with TestClient(app, follow_redirects=False) as client:
+                form = client.get("/login").text
+                token = re.search(r'name="csrf" value="([^"]+)"', form)
+                assert token, form
+                login = client.post(
+                    "/login", data={"name": "mia", "password": PASSWORD, "csrf": token[1]}
+                )
+                assert login.status_code == 303, login.text
+                rows = time_pages(client, pages(app), args.repeats)
+            accounts.close()
+
+    slow = [r["page"] for r in rows if r["p95_ms"] > 1000]
+    slow_cold = [r["page"] for r in rows if r["cold_p95_ms"] > 1000]
+    data = {
+        "rows": args.rows,
+        "repeats": args.repeats,
+        "counts": counts,
+        "fill_s": fill_s,
+        "db_mb": db_mb,
+        "pages": rows,
+        "slow_pages": slow,
+        "slow_pages_cold": slow_cold,
+        "load_average": list(os.getloadavg()),
+    }
+    columns = ["page", "p50_ms", "p95_ms", "cold_p50_ms", "cold_p95_ms", "kib", "n"]
+    text = table(rows, columns)
+    text += (
+        f"\n\n{args.rows:,} interactions ({counts}), filled in {fill_s} s ({db_mb} MB); "
+        "GET through the ASGI client, logged in as a manager, after one warm-up each; "
+        "cold: every cache forgotten before each request."
+        f"\nPages over 1 s at p95: {', '.join(slow) or 'none'}; cold: "
+        f"{', '.join(slow_cold) or 'none'}"
+        f"\nLoad average while measuring (the machine is shared): {os.getloadavg()}"
+    )
+    write_results("console_pages", data, text, results_folder(args))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
