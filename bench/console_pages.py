@@ -7,8 +7,9 @@ like a live log: one question in ten came through the terminal, 👎 votes carry
 queued questions have their normalised wording. Serves the real console app (the shipped
 knowledge base and encoder) through its ASGI client, logs in as a manager through the login
 form, and times GET of every console page without a path parameter, plus the report with
-each filter and CSV exports: p50 and p95 over `--repeats` requests after one warm-up, and
-over `--repeats` requests that each start with every cache forgotten (cold).
+each filter and CSV exports: p50 and p95 over `--repeats` requests after one warm-up, in
+three states: warm (views in a row), fresh (no report kept, as after a new question is
+logged) and cold (nothing remembered, as after a restart).
 
 Example: python bench/console_pages.py [--rows 100000] [--repeats 20] [--out bench/results]
          python bench/console_pages.py --smoke   (a tiny run: does it still work?)
@@ -89,21 +90,28 @@ def pages(app) -> list[str]:
     return sorted(found) + EXTRA
 
 
-def forget_caches() -> None:
-    """As after a restart: no report kept, no wording's vector remembered."""
-    from bot.vector_memo import remembering
+def forget_reports() -> None:
+    """As after a question was logged or handled: no report kept (the wordings' vectors
+    stay remembered, as in a running console)."""
     from bot.web import reports
 
     with reports._cache_lock:
         reports._cache.clear()
+
+
+def forget_everything() -> None:
+    """As after a restart: no report kept, no wording's vector remembered."""
+    from bot.vector_memo import remembering
+
+    forget_reports()
     remembering.cache_clear()
 
 
-def _timed(client, path: str, repeats: int, cold: bool) -> list[float]:
+def _timed(client, path: str, repeats: int, forget=None) -> list[float]:
     took = []
     for _ in range(repeats):
-        if cold:
-            forget_caches()
+        if forget is not None:
+            forget()
         started = time.perf_counter()
         response = client.get(path)
         took.append((time.perf_counter() - started) * 1000)
@@ -112,32 +120,22 @@ def _timed(client, path: str, repeats: int, cold: bool) -> list[float]:
 
 
 def time_pages(client, paths: list[str], repeats: int) -> list[dict]:
-    """Per page: `repeats` views in a row (warm: what a manager clicking around gets), and
-    `repeats` views each after forgetting every cache (cold: the first view after a restart
-    or after new questions were logged)."""
+    """Per page, `repeats` views each: in a row (warm: a manager clicking around), after a
+    new question was logged (fresh: no report kept) and after a restart (cold: nothing
+    remembered)."""
     rows = []
     for path in paths:
         first = client.get(path)
         if first.status_code != 200:
             raise SystemExit(f"GET {path}: {first.status_code} {first.text[:200]}")
-        warm = _timed(client, path, repeats, cold=False)
-        cold = _timed(client, path, repeats, cold=True)
-        rows.append(
-            {
-                "page": path,
-                "p50_ms": round(statistics.median(warm), 1),
-                "p95_ms": round(percentile(warm, 95), 1),
-                "cold_p50_ms": round(statistics.median(cold), 1),
-                "cold_p95_ms": round(percentile(cold, 95), 1),
-                "kib": round(len(first.content) / 1024, 1),
-                "n": repeats,
-            }
-        )
-        print(
-            f"{path}: p50 {rows[-1]['p50_ms']} ms, p95 {rows[-1]['p95_ms']} ms; cold p50 "
-            f"{rows[-1]['cold_p50_ms']} ms, p95 {rows[-1]['cold_p95_ms']} ms",
-            flush=True,
-        )
+        row: dict = {"page": path}
+        for name, forget in (("", None), ("fresh_", forget_reports), ("cold_", forget_everything)):
+            took = _timed(client, path, repeats, forget)
+            row[f"{name}p50_ms"] = round(statistics.median(took), 1)
+            row[f"{name}p95_ms"] = round(percentile(took, 95), 1)
+        row.update(kib=round(len(first.content) / 1024, 1), n=repeats)
+        rows.append(row)
+        print(", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
     return rows
 
 
@@ -182,8 +180,10 @@ def main() -> None:
                 rows = time_pages(client, pages(app), args.repeats)
             accounts.close()
 
-    slow = [r["page"] for r in rows if r["p95_ms"] > 1000]
-    slow_cold = [r["page"] for r in rows if r["cold_p95_ms"] > 1000]
+    slow = {
+        state: [r["page"] for r in rows if r[f"{state}p95_ms"] > 1000]
+        for state in ("", "fresh_", "cold_")
+    }
     data = {
         "rows": args.rows,
         "repeats": args.repeats,
@@ -191,19 +191,24 @@ def main() -> None:
         "fill_s": fill_s,
         "db_mb": db_mb,
         "pages": rows,
-        "slow_pages": slow,
-        "slow_pages_cold": slow_cold,
+        "slow_pages": slow[""],
+        "slow_pages_fresh": slow["fresh_"],
+        "slow_pages_cold": slow["cold_"],
         "load_average": list(os.getloadavg()),
     }
-    columns = ["page", "p50_ms", "p95_ms", "cold_p50_ms", "cold_p95_ms", "kib", "n"]
+    columns = ["page", "p50_ms", "p95_ms", "fresh_p50_ms", "fresh_p95_ms"]
+    columns += ["cold_p50_ms", "cold_p95_ms", "kib", "n"]
     text = table(rows, columns)
     text += (
         f"\n\n{args.rows:,} interactions ({counts}), filled in {fill_s} s ({db_mb} MB); "
-        "GET through the ASGI client, logged in as a manager, after one warm-up each; "
-        "cold: every cache forgotten before each request."
-        f"\nPages over 1 s at p95: {', '.join(slow) or 'none'}; cold: "
-        f"{', '.join(slow_cold) or 'none'}"
-        f"\nLoad average while measuring (the machine is shared): {os.getloadavg()}"
+        "GET through the ASGI client, logged in as a manager, after one warm-up each. "
+        "Warm: views in a row; fresh: no report kept (as after a new question); cold: "
+        "nothing remembered either (as after a restart)."
+        + "".join(
+            f"\nPages over 1 s at p95 ({state.rstrip('_') or 'warm'}): {', '.join(pages) or 'none'}"
+            for state, pages in slow.items()
+        )
+        + f"\nLoad average while measuring (the machine is shared): {os.getloadavg()}"
     )
     write_results("console_pages", data, text, results_folder(args))
     print(text)

@@ -12,7 +12,7 @@ import io
 import re
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -47,6 +47,7 @@ NAMES = {
     "smalltalk": "small talk",
 }
 DEFAULT_SINCE = "30d"
+MAX_DAYS = 731  # a page of two years of days at most
 _cache: dict[tuple, Report] = {}  # see _build
 _cache_lock = threading.Lock()
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -93,13 +94,19 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
         errors.append(str(exc))
         since_text = DEFAULT_SINCE
         since = parse_since(since_text, until)
+    if until - since > timedelta(days=MAX_DAYS):
+        errors.append(
+            _(request, "A report covers at most {n} days: these are the last {n}.", n=MAX_DAYS)
+        )
+        since = until - timedelta(days=MAX_DAYS)
+        since_text = since.strftime("%Y-%m-%dT%H:%M:%S")
     language = params.get("language", "").strip() or None
     if language and not _LANGUAGE.match(language):
-        errors.append(f"{language!r} is not a language code")
+        errors.append(_(request, "{value} is not a language code.", value=repr(language)))
         language = None
     channel = params.get("channel", "").strip() or None
     if channel and channel not in storage_module.CHANNELS:
-        errors.append(f"{channel!r} is not a channel")
+        errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
         channel = None
     return Filters(since_text, until_text, since, until, language, channel), errors
 
