@@ -24,14 +24,21 @@ def parse_since(value: str, now: datetime) -> datetime:
     if span:
         if int(span[1]) < 1:
             raise ValueError(f"{text!r} is an empty span: give at least 1{span[2]}")
-        return now - timedelta(**{_UNITS[span[2]]: int(span[1])})
+        try:
+            return now - timedelta(**{_UNITS[span[2]]: int(span[1])})
+        except OverflowError:
+            raise ValueError(f"{text!r} reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
             f"{text!r} is neither a time span like 90m, 24h, 30d or 2w nor a date like 2026-11-01"
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        where = "in the future" if moment.year > 1 else "before the year 1 in UTC"
+        raise ValueError(f"{text!r} is {where}") from None
     if moment > now:
         raise ValueError(f"{text} is in the future")
     return moment
@@ -47,7 +54,12 @@ def parse_until(value: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a date like 2026-11-01 or 2026-11-01T18:00") from None
-    if len(text) == 10:  # a date alone: up to the end of that day
-        moment += timedelta(days=1, seconds=-1)
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        if len(text) == 10:  # a date alone: up to the end of that day
+            moment += timedelta(days=1, seconds=-1)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # the last day of year 9999, or before the year 1 in UTC
+        if moment.year > 1:
+            return now
+        raise ValueError(f"{text!r} is before the year 1 in UTC") from None
     return min(moment, now)

@@ -93,7 +93,10 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
     except ValueError as exc:
         errors.append(str(exc))
         since_text = DEFAULT_SINCE
-        since = parse_since(since_text, until)
+        try:
+            since = parse_since(since_text, until)
+        except ValueError:  # the period ends in the first days of the year 1
+            since = until
     if until - since > timedelta(days=MAX_DAYS):
         errors.append(
             _(request, "A report covers at most {n} days: these are the last {n}.", n=MAX_DAYS)
