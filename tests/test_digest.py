@@ -194,3 +194,10 @@ async def test_no_digest_when_off(api, bot_config, small_answerer, tmp_path):
         await app.post_init(app)
         assert "digest_task" not in app.bot_data
         await app.post_shutdown(app)
+
+
+def test_the_staff_chat_gets_the_knowledge_base_language_where_the_console_has_it(config):
+    chinese = replace(config, knowledge=replace(config.knowledge, language="zh"))
+    assert telegram_digest.staff_gettext(chinese)("Daily digest") == "每日摘要"
+    russian = replace(config, knowledge=replace(config.knowledge, language="ru"))
+    assert telegram_digest.staff_gettext(russian)("Daily digest") == "Daily digest"
