@@ -143,13 +143,18 @@ class _NoRefusedTokenTracebacks(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
+def no_refused_token_tracebacks() -> None:
+    """Let the one line about a refused token speak for itself (see the filter)."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoRefusedTokenTracebacks())
+
+
 async def serve_polling(app: Application, base_url: str, allowed_updates: list[str]) -> int:
     """Poll until SIGINT/SIGTERM (exit status 0) or a refused token (EXIT_REFUSED)."""
     updater = app.updater
     if updater is None:
         raise ValueError("long polling needs an Application with an Updater")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_NoRefusedTokenTracebacks())
+    no_refused_token_tracebacks()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     refused: list[str] = []

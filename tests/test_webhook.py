@@ -1,0 +1,270 @@
+"""Webhook mode end to end over real HTTP: `python -m bot run --webhook URL` serves Telegram's
+updates and the staff console on one port, against the Bot API stand-in; behind a trusted
+reverse proxy (127.0.0.2 here) the console believes X-Forwarded-For, from anyone else not."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from bot.config import ConfigError, WebConfig, load_config
+from bot.telegram.journal import journal_path
+from bot.telegram.webhook import SECRET_HEADER
+from bot.web.serving import uvicorn_config
+from tests import fake_telegram as tg
+from tests.conftest import ROOT
+from tests.test_e2e import STAFF_CHAT, stop
+from tests.test_e2e_console import free_port, wait_for_unanswered
+
+PASSWORD = "correct horse battery"
+QUESTION = "Where can I leave my car when I visit you?"
+HOOK = "/telegram/hook"
+PROXY = "127.0.0.2"  # the trusted reverse proxy; tests connect from it or from 127.0.0.1
+
+
+def write_config(tmp_path: Path, kb_dir: Path, base_url: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[knowledge]
+dir = "{kb_dir}"
+cache_dir = "{tmp_path / "cache"}"
+[telegram]
+staff_chat_id = {STAFF_CHAT}
+base_url = "{base_url}"
+[storage]
+database = "{tmp_path / "bot.db"}"
+[web]
+trusted_proxies = ["{PROXY}"]
+""")
+    return config
+
+
+def start_webhook_bot(config: Path, port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FAQ_BOT_SECOND_ENCODER": "none",
+        "TELEGRAM_BOT_TOKEN": tg.TOKEN,
+    }
+    url = f"http://127.0.0.1:{port}{HOOK}"
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run", "--webhook", url]
+        + ["--listen", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def add_staff(config: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    base = [sys.executable, "-m", "bot", "--config", str(config)]
+    for args, stdin in (
+        (["staff", "add", "sam", "--role", "staff"], ""),
+        (["staff", "password", "sam"], PASSWORD + "\n"),
+    ):
+        subprocess.run(base + args, input=stdin, text=True, env=env, check=True, timeout=60)
+
+
+def post_update(url: str, update: dict, secret: str | None) -> httpx.Response:
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
+    return httpx.post(url + HOOK, json=update, headers=headers, timeout=30)
+
+
+def log_in(client: httpx.Client, name: str, password: str, forwarded: str) -> int:
+    """The login form as a browser fills it, through a proxy saying the client is
+    `forwarded`; the response's status (303: logged in, 401: wrong, 429: locked out)."""
+    headers = {"X-Forwarded-For": forwarded, "X-Forwarded-Proto": "https"}
+    page = client.get("/login", headers=headers).text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token, page
+    form = {"name": name, "password": password, "csrf": token[1]}
+    return client.post("/login", data=form, headers=headers).status_code
+
+
+def client_from(url: str, address: str) -> httpx.Client:
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=url, transport=transport, timeout=30)
+
+
+def test_webhook_and_console_on_one_server(tmp_path, small_kb_dir):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    api = tg.FakeBotApi()
+    with tg.BotApiServer(api) as server:
+        config = write_config(tmp_path, small_kb_dir, server.base_url)
+        add_staff(config)
+        proc = start_webhook_bot(config, port)
+        try:
+            api.wait_for(lambda calls: any(m == "setWebhook" for m, _ in calls), timeout=180)
+            [hook] = api.sent("setWebhook")
+            assert hook["url"] == url + HOOK
+            secret = hook["secret_token"]
+
+            # Refused: no secret, a wrong one; nothing is answered for them.
+            refused = tg.api_update(api, tg.message("hello", user_id=903))
+            assert post_update(url, refused, None).status_code == 403
+            assert post_update(url, refused, secret + "x").status_code == 403
+            assert post_update(url, {"not": "an update"}, secret).status_code == 400
+
+            # Taken: answered like a polled update, and journaled.
+            update = tg.api_update(api, tg.message(QUESTION, user_id=901))
+            assert post_update(url, update, secret).status_code == 200
+            api.wait_for(lambda c: len(api.sent(chat_id=901)) >= 1)
+            assert "have an answer to that yet" in api.sent(chat_id=901)[0]["text"]
+            assert api.sent(chat_id=903) == []
+            wait_for_unanswered(tmp_path / "bot.db")
+            assert journaled(tmp_path / "bot.db", update["update_id"])
+
+            # The console on the same port: log in, attach; the asker is told at once.
+            with client_from(url, PROXY) as console:
+                assert log_in(console, "sam", PASSWORD, "198.51.100.20") == 303
+                inbox = console.get("/inbox").text
+                assert QUESTION in inbox
+                csrf = re.search(r'name="csrf" value="([^"]+)"', inbox)[1]
+                ids = re.findall(r'name="ids" value="(\d+)"', inbox)
+                done = console.post(
+                    "/inbox/attach",
+                    data={"csrf": csrf, "ids": ids[:1], "entry": "office-hours"},
+                    follow_redirects=True,
+                )
+                assert done.status_code == 200 and "reloaded" in done.text
+                assert "1 asker(s) were sent the answer" in done.text
+            api.wait_for(lambda c: len(api.sent(chat_id=901)) >= 3)
+            told = [m["text"] for m in api.sent(chat_id=901)[1:]]
+            assert sum("hours posted at the entrance" in text for text in told) == 1
+
+            # The same question through the webhook is now answered by the entry.
+            again = tg.api_update(api, tg.message(QUESTION, user_id=902))
+            assert post_update(url, again, secret).status_code == 200
+            api.wait_for(lambda c: len(api.sent(chat_id=902)) >= 1)
+            assert "hours posted at the entrance" in api.sent(chat_id=902)[0]["text"]
+
+            check_forwarded_addresses(url, tmp_path / "bot.db")
+        finally:
+            out = stop(proc)
+        assert proc.returncode == 0, out
+        assert "Traceback" not in out
+
+
+def check_forwarded_addresses(url: str, database: Path) -> None:
+    """From the trusted proxy, the failed-login limit counts the client it names; from any
+    other address, X-Forwarded-For is ignored and the connecting address is counted."""
+    with client_from(url, PROXY) as proxy:
+        for n in range(5):
+            assert log_in(proxy, f"nobody{n}", "wrong", "203.0.113.7") == 401
+        assert log_in(proxy, "sam", PASSWORD, "203.0.113.7") == 429  # that client is locked
+    with client_from(url, PROXY) as proxy:
+        assert log_in(proxy, "sam", PASSWORD, "203.0.113.8") == 303  # another is not
+    with client_from(url, "127.0.0.1") as direct:
+        for n in range(5):
+            assert log_in(direct, f"someone{n}", "wrong", f"192.0.2.{n}") == 401
+        assert log_in(direct, "sam", PASSWORD, "192.0.2.99") == 429  # a new header: no escape
+    with closing(sqlite3.connect(database)) as conn:
+        keys = {row[0] for row in conn.execute("SELECT key FROM login_failures")}
+    assert {"addr:203.0.113.7", "addr:127.0.0.1"} <= keys
+    assert not any(key.startswith(("addr:192.0.2.", f"addr:{PROXY}")) for key in keys)
+
+
+def journaled(database: Path, update_id: int, timeout: float = 30.0) -> bool:
+    """True once the journal beside `database` has `update_id` marked answered."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(journal_path(database))) as conn:
+            row = conn.execute(
+                "SELECT state FROM updates WHERE update_id = ?", [update_id]
+            ).fetchone()
+        if row and row[0] == 1:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_refused_token_in_webhook_mode_is_one_line_and_exit_1(tmp_path, small_kb_dir):
+    api = tg.FakeBotApi()
+    api.unauthorized = True
+    with tg.BotApiServer(api) as server:
+        config = write_config(tmp_path, small_kb_dir, server.base_url)
+        proc = start_webhook_bot(config, free_port())
+        try:
+            out, _ = proc.communicate(timeout=180)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out
+    refused = [line for line in out.splitlines() if "Telegram refused the bot token" in line]
+    assert len(refused) == 1, out
+    assert "setWebhook" not in [m for m, _ in api.calls]
+
+
+def test_webhook_url_needs_a_path(tmp_path, small_kb_dir):
+    config = write_config(tmp_path, small_kb_dir, "http://127.0.0.1:9/bot")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": tg.TOKEN}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"]
+        + ["--webhook", "https://bot.example.org/"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "--webhook needs a URL with a path" in done.stderr
+
+
+# -- the proxy rule, without a server ------------------------------------------------------
+
+
+def seen_by_app(web: WebConfig, client: str, headers: dict[str, str]) -> str:
+    """What the console would see (client address and scheme) behind uvicorn's options."""
+
+    async def where(request):
+        return PlainTextResponse(f"{request.client.host} {request.url.scheme}")
+
+    config = uvicorn_config(Starlette(routes=[Route("/", where)]), web, "127.0.0.1", 1)
+    config.load()
+    with TestClient(config.loaded_app, client=(client, 5000)) as test_client:
+        return test_client.get("/", headers=headers).text
+
+
+@pytest.mark.parametrize(
+    ("trusted", "client", "seen"),
+    [
+        ((), "127.0.0.1", "127.0.0.1 http"),  # nothing trusted: not even localhost
+        (("10.0.0.5",), "10.0.0.5", "203.0.113.9 https"),
+        (("10.0.0.0/8",), "10.1.2.3", "203.0.113.9 https"),
+        (("10.0.0.5",), "10.0.0.6", "10.0.0.6 http"),
+    ],
+)
+def test_forwarded_headers_only_from_trusted_proxies(trusted, client, seen):
+    headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    assert seen_by_app(WebConfig(trusted_proxies=trusted), client, headers) == seen
+
+
+def test_trusted_proxies_must_be_addresses(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[web]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8", "::1"]\n')
+    assert load_config(path, environ={}).web.trusted_proxies == ("127.0.0.1", "10.0.0.0/8", "::1")
+    path.write_text('[web]\ntrusted_proxies = ["proxy.example.org"]\n')
+    with pytest.raises(ConfigError, match="trusted_proxies must list IP addresses"):
+        load_config(path, environ={})
+    path.write_text('[web]\ntrusted_proxies = "127.0.0.1"\n')
+    with pytest.raises(ConfigError, match="must be a list"):
+        load_config(path, environ={})
