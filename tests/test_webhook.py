@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -35,7 +36,10 @@ HOOK = "/telegram/hook"
 PROXY = "127.0.0.2"  # the trusted reverse proxy; tests connect from it or from 127.0.0.1
 
 
-def write_config(tmp_path: Path, kb_dir: Path, base_url: str) -> Path:
+def write_config(
+    tmp_path: Path, kb_dir: Path, base_url: str, web: str = f'trusted_proxies = ["{PROXY}"]'
+) -> Path:
+    """A config for the stand-in at `base_url`; `web`: the [web] section's lines."""
     config = tmp_path / "config.toml"
     config.write_text(f"""
 [knowledge]
@@ -47,19 +51,19 @@ base_url = "{base_url}"
 [storage]
 database = "{tmp_path / "bot.db"}"
 [web]
-trusted_proxies = ["{PROXY}"]
+{web}
 """)
     return config
 
 
-def start_webhook_bot(config: Path, port: int) -> subprocess.Popen:
+def start_webhook_bot(config: Path, port: int, url: str | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "FAQ_BOT_SECOND_ENCODER": "none",
         "TELEGRAM_BOT_TOKEN": tg.TOKEN,
     }
-    url = f"http://127.0.0.1:{port}{HOOK}"
+    url = url or f"http://127.0.0.1:{port}{HOOK}"
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "--config", str(config), "run", "--webhook", url]
         + ["--listen", "127.0.0.1", "--port", str(port)],
@@ -268,3 +272,118 @@ def test_trusted_proxies_must_be_addresses(tmp_path):
     path.write_text('[web]\ntrusted_proxies = "127.0.0.1"\n')
     with pytest.raises(ConfigError, match="must be a list"):
         load_config(path, environ={})
+
+
+# -- behind nginx, configured as docs/console.md says -----------------------------------------
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+CLIENT = "127.0.0.3"  # the browser's address, as nginx sees it
+
+
+def nginx_site(tls_port: int, http_port: int, bot_port: int, cert: Path, key: Path) -> str:
+    """The nginx server blocks of docs/console.md, on local ports and a test certificate."""
+    doc = (ROOT / "docs" / "console.md").read_text()
+    [site] = re.findall(r"```nginx\n(.*?)```", doc, re.S)
+    replacements = {
+        "listen 443 ssl;": f"listen 127.0.0.1:{tls_port} ssl;",
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "/etc/letsencrypt/live/bot.example.org/fullchain.pem": str(cert),
+        "/etc/letsencrypt/live/bot.example.org/privkey.pem": str(key),
+        "http://127.0.0.1:8443": f"http://127.0.0.1:{bot_port}",
+    }
+    for old, new in replacements.items():
+        assert old in site, old
+        site = site.replace(old, new)
+    return site
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    """Start nginx with `site` (server blocks) in the foreground; yields a starter."""
+    if not Path(NGINX).exists() or shutil.which("openssl") is None:
+        pytest.skip("no nginx or openssl (apt-get install nginx)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=bot.example.org", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    procs = []
+
+    def start(site: str) -> None:
+        root = tmp_path / "nginx"
+        root.mkdir()
+        user = "user root;" if os.geteuid() == 0 else ""
+        (root / "nginx.conf").write_text(f"""
+{user}
+daemon off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log {root}/access.log;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+{site}
+}}
+""")
+        conf = ["-p", str(root), "-c", str(root / "nginx.conf")]
+        subprocess.run([NGINX, "-t", *conf], check=True, capture_output=True, timeout=30)
+        procs.append(subprocess.Popen([NGINX, *conf], stderr=subprocess.DEVNULL))
+
+    yield start, cert, key
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_behind_nginx_with_tls_as_documented(tmp_path, small_kb_dir, nginx):
+    start_nginx, cert, key = nginx
+    bot_port, tls_port, http_port = free_port(), free_port(), free_port()
+    public = f"https://127.0.0.1:{tls_port}"
+    api = tg.FakeBotApi()
+    with tg.BotApiServer(api) as server:
+        web = 'trusted_proxies = ["127.0.0.1"]\nsecure_cookies = true'
+        config = write_config(tmp_path, small_kb_dir, server.base_url, web)
+        add_staff(config)
+        proc = start_webhook_bot(config, bot_port, url=public + "/telegram/updates")
+        start_nginx(nginx_site(tls_port, http_port, bot_port, cert, key))
+        try:
+            api.wait_for(lambda calls: any(m == "setWebhook" for m, _ in calls), timeout=180)
+            secret = api.sent("setWebhook")[0]["secret_token"]
+            transport = httpx.HTTPTransport(local_address=CLIENT, verify=False)
+            with httpx.Client(base_url=public, transport=transport, timeout=30) as browser:
+                update = tg.api_update(api, tg.message(QUESTION, user_id=921))
+                hook = browser.post(
+                    "/telegram/updates", json=update, headers={SECRET_HEADER: secret}
+                )
+                assert hook.status_code == 200
+                api.wait_for(lambda c: len(api.sent(chat_id=921)) >= 1)
+
+                page = browser.get("/login")
+                assert "Secure" in page.headers["set-cookie"]
+                token = re.search(r'name="csrf" value="([^"]+)"', page.text)[1]
+                form = {"name": "sam", "password": "wrong", "csrf": token}
+                lying = {"X-Forwarded-For": "6.6.6.6"}  # nginx replaces it
+                assert browser.post("/login", data=form, headers=lying).status_code == 401
+                form["password"] = PASSWORD
+                logged_in = browser.post("/login", data=form)
+                assert logged_in.status_code == 303
+                assert "Secure" in logged_in.headers["set-cookie"]
+                assert QUESTION in browser.get("/inbox").text
+            plain = httpx.get(f"http://127.0.0.1:{http_port}/login", timeout=30)
+            assert plain.status_code == 301
+            assert plain.headers["location"].startswith("https://")
+            with closing(sqlite3.connect(tmp_path / "bot.db")) as conn:
+                keys = {row[0] for row in conn.execute("SELECT key FROM login_failures")}
+            assert f"addr:{CLIENT}" in keys
+            assert not {"addr:6.6.6.6", "addr:127.0.0.1"} & keys
+        finally:
+            out = stop(proc)
+        assert proc.returncode == 0, out
