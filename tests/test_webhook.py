@@ -7,23 +7,29 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from telegram import Update
 
 from bot.config import ConfigError, WebConfig, load_config
+from bot.telegram.app import build_application
 from bot.telegram.journal import journal_path
-from bot.telegram.webhook import SECRET_HEADER
+from bot.telegram.webhook import SECRET_HEADER, one_server, webhook_route
 from bot.web.serving import uvicorn_config
 from tests import fake_telegram as tg
 from tests.conftest import ROOT
@@ -387,3 +393,77 @@ def test_behind_nginx_with_tls_as_documented(tmp_path, small_kb_dir, nginx):
         finally:
             out = stop(proc)
         assert proc.returncode == 0, out
+
+
+# -- the webhook route in process ------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@pytest.fixture
+def hook_app(small_answerer):
+    config = replace(small_answerer.config, token=tg.TOKEN)
+    app = build_application(config, small_answerer, request=tg.RecordingRequest(tg.FakeBotApi()))
+    client = TestClient(one_server(webhook_route(app, HOOK, "s3cret"), None))
+    return app, client
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["update_id", "message", "callback_query", "edited_message", "x"]),
+        json_values,
+    ),
+    header=st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=20),
+)
+def test_webhook_route_never_fails_on_odd_requests(hook_app, body, header):
+    app, client = hook_app
+    wrong = client.post(HOOK, json=body, headers={SECRET_HEADER: header.encode("latin-1") or b"-"})
+    assert wrong.status_code == 403  # a wrong secret is refused before the body is read
+    response = client.post(HOOK, json=body, headers={SECRET_HEADER: "s3cret"})
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert isinstance(app.update_queue.get_nowait(), Update)
+    assert app.update_queue.empty()
+
+
+def test_webhook_route_takes_only_post_with_the_secret(hook_app):
+    app, client = hook_app
+    update = {"update_id": 5, **tg.message("hello")}
+    assert client.get(HOOK).status_code == 405
+    assert (
+        client.post(HOOK, content=b"{not json", headers={SECRET_HEADER: "s3cret"}).status_code
+        == 400
+    )
+    assert client.post(HOOK, json=update, headers={SECRET_HEADER: "s3cre"}).status_code == 403
+    assert client.post(HOOK, json=update, headers={SECRET_HEADER: "s3cret"}).status_code == 200
+    queued = app.update_queue.get_nowait()
+    assert queued.update_id == 5 and queued.message.text == "hello"
+
+
+def test_webhook_port_taken_is_one_line_and_exit_1(tmp_path, small_kb_dir):
+    api = tg.FakeBotApi()
+    with tg.BotApiServer(api) as server, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        config = write_config(tmp_path, small_kb_dir, server.base_url)
+        proc = start_webhook_bot(config, taken.getsockname()[1])
+        try:
+            out, _ = proc.communicate(timeout=180)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out
+    assert len([line for line in out.splitlines() if "cannot listen on" in line]) == 1, out
+    assert "setWebhook" not in [m for m, _ in api.calls]  # Telegram is not sent here

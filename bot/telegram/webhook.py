@@ -63,10 +63,14 @@ def webhook_route(
             return PlainTextResponse("Forbidden", status_code=403)
         try:
             data = await request.json()
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                raise ValueError("not an update")
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                raise ValueError("no update_id")
             update = Update.de_json(data, app.bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # de_json's faults
+            log.warning(
+                "webhook: a request with the secret but not an update (%s)", type(exc).__name__
+            )
             return PlainTextResponse("Not an update", status_code=400)
         if journal is not None:
             await journal.run("record", journal.record, [data])
