@@ -221,6 +221,7 @@ def test_refused_token_in_webhook_mode_is_one_line_and_exit_1(tmp_path, small_kb
     assert "Traceback" not in out
     refused = [line for line in out.splitlines() if "Telegram refused the bot token" in line]
     assert len(refused) == 1, out
+    assert tg.TOKEN not in out
     assert "setWebhook" not in [m for m, _ in api.calls]
 
 

@@ -117,8 +117,10 @@ async def start_with_retry(app: Application, base_url: str, stop: asyncio.Event)
         try:
             await app.initialize()
             return True
-        except InvalidToken as exc:
-            raise TokenRefused(str(exc)) from None
+        except InvalidToken as exc:  # its message names the token: say Telegram's words
+            raise TokenRefused(
+                str(exc.__cause__ or "rejected").replace(app.bot.token, "…")
+            ) from None
         except (NetworkError, TimedOut) as exc:
             cause = exc.__cause__ or exc
             log.error(
