@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -33,6 +34,7 @@ from bot.telegram.webhook import SECRET_HEADER, one_server, webhook_route
 from bot.web.serving import uvicorn_config
 from tests import fake_telegram as tg
 from tests.conftest import ROOT
+from tests.test_crash_recovery import USERS, answered
 from tests.test_e2e import STAFF_CHAT, stop
 from tests.test_e2e_console import free_port, wait_for_unanswered
 
@@ -468,3 +470,41 @@ def test_webhook_port_taken_is_one_line_and_exit_1(tmp_path, small_kb_dir):
     assert "Traceback" not in out
     assert len([line for line in out.splitlines() if "cannot listen on" in line]) == 1, out
     assert "setWebhook" not in [m for m, _ in api.calls]  # Telegram is not sent here
+
+
+def test_sigkill_after_webhook_updates_were_taken_then_restart_answers_each(tmp_path, small_kb_dir):
+    """Updates Telegram was told it delivered (200) are journaled: a killed bot answers
+    them when it starts again, as with long polling (tests/test_crash_recovery.py)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    api = tg.FakeBotApi()
+    with tg.BotApiServer(api) as server:
+        config = write_config(tmp_path, small_kb_dir, server.base_url)
+        proc = start_webhook_bot(config, port)
+        try:
+            api.wait_for(lambda calls: any(m == "setWebhook" for m, _ in calls), timeout=180)
+            secret = api.sent("setWebhook")[0]["secret_token"]
+            slow_down = {"error_code": 429, "description": "Too Many Requests: retry after 60"}
+            slow_down["parameters"] = {"retry_after": 60}  # the answers wait: none goes out
+            api.failures["sendMessage"] = [{"ok": False, **slow_down}] * 1000
+            pushed = {}
+            for user in USERS:
+                update = tg.api_update(api, tg.message("What is a fapiao?", user_id=user))
+                assert post_update(url, update, secret).status_code == 200
+                pushed[update["update_id"]] = user
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert not any(answered(api).values())  # taken (200), and not answered
+        api.failures.clear()
+
+        proc = start_webhook_bot(config, port)
+        try:
+            api.wait_for(lambda c: all(n > 0 for n in answered(api).values()), timeout=180)
+        finally:
+            out = stop(proc)
+    after = answered(api)
+    assert set(after.values()) == {1}, after  # each answered, once
+    assert "answering 40 update(s) received before the last stop" in out
