@@ -33,7 +33,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.answering import Answerer
 from bot.config import Config
-from bot.telegram import handlers, staff, storage_access
+from bot.delivery import Deliveries
+from bot.handoff import Desk, HandoffStore
+from bot.telegram import handlers, handoffs, staff, storage_access
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
 from bot.telegram.polling import PollingRequest, serve_polling
 from bot.telegram.staffqueue import StaffQueue
@@ -101,6 +103,7 @@ def build_application(
                 config,
                 translate,
                 functools.partial(storage_access.write_to, app, "save_relay"),
+                desk.store.open_relay if desk is not None else None,
             )
             staff_queue.start()
             app.bot_data["staff_queue"] = staff_queue
@@ -120,9 +123,22 @@ def build_application(
             storage.close()
         if journal is not None:
             journal.close()
+        if desk is not None:
+            desk.store.close()
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["polling_request"] = polling_request
+    desk = None
+    if storage is not None:  # staff replies and handoff state (bot/handoff.py)
+        desk = Desk(
+            HandoffStore(storage.path),
+            Deliveries(),
+            kb_language=config.knowledge.language,
+            translate=translate,
+        )
+        desk.deliveries.register("telegram", handoffs.sender(app, storage))
+        desk.watch(handoffs.show_state(app, desk))
+        app.bot_data["desk"] = desk
     wire(app, config)
     return app
 
@@ -155,7 +171,7 @@ def wire(app: Application, config: Config) -> None:
     app.add_handler(CommandHandler("reload", staff.reload))
     app.add_handler(CommandHandler("unanswered", staff.unanswered))
     app.add_handler(CommandHandler("stats", staff.stats))
-    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^u[io]:"))
+    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^(u[io]|h[ctxs]):"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     staff_private = filters.ChatType.PRIVATE & filters.User(
         user_id=list(config.telegram.staff_user_ids)
@@ -232,9 +248,10 @@ async def _polling_with_console(
         return await staff.notify_resolved(CallbackContext(app))
 
     holder.after_reload = tell_askers
+    desk = app.bot_data["desk"]  # the console replies and claims through the bot's desk
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config, storage, holder),
+            create_app(config, storage, holder, deliveries=desk.deliveries, desk=desk),
             host=config.web.host,
             port=config.web.port,
             log_level="warning",
