@@ -205,7 +205,8 @@ def _ids(values: Iterable[int]) -> str:
 _SELECT = """
     SELECT h.id, h.kind, h.channel, h.state, h.created, h.updated, h.unanswered_id,
            h.staff_chat_id, h.staff_message_id, h.item, h.ref, h.holder, h.holder_name,
-           h.claimed_at, h.done_by, h.done_at, COALESCE(u.question, r.question, ri.question) AS question,
+           h.claimed_at, h.done_by, h.done_at,
+           COALESCE(u.question, r.question, ri.question) AS question,
            COALESCE(u.user_key, r.user_key, ri.user_key) AS user_key,
            COALESCE(s.language, u.language, r.language, ri.language, h.language) AS language,
            u.status AS question_status
@@ -579,11 +580,11 @@ class HandoffStore:
             """,
             {"ids": wanted},
         )
-        return sorted(
-            {(r["chat"], r["message"]) for r in rows if r["chat"] != TERMINAL_CHAT_ID}
-        )
+        return sorted({(r["chat"], r["message"]) for r in rows if r["chat"] != TERMINAL_CHAT_ID})
 
-    def in_message(self, staff_chat_id: int, staff_message_id: int) -> list[tuple[int | None, Handoff]]:
+    def in_message(
+        self, staff_chat_id: int, staff_message_id: int
+    ) -> list[tuple[int | None, Handoff]]:
         """The handoffs a staff-chat message shows: (item number or None, handoff)."""
         items = [
             r["item"]
@@ -660,9 +661,7 @@ class HandoffStore:
             },
         )[0]
 
-    def close_handoff(
-        self, handoff_id: int, actor: Actor, *, takeover: bool = False
-    ) -> Handoff:
+    def close_handoff(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
         """Nothing more to do for this asker; the hold ends. Closing it again does nothing."""
         if self.get(handoff_id).state == CLOSED:
             return self.get(handoff_id)
@@ -778,7 +777,9 @@ class Desk:
         return done
 
     async def close(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
-        done = await asyncio.to_thread(self.store.close_handoff, handoff_id, actor, takeover=takeover)
+        done = await asyncio.to_thread(
+            self.store.close_handoff, handoff_id, actor, takeover=takeover
+        )
         await self._changed([handoff_id])
         return done
 

@@ -217,9 +217,7 @@ async def test_a_reply_reaches_every_asker_in_their_language_and_is_recorded(sto
     assert [r["action"] for r in audit(store)] == ["handoff.reply"] * 3
 
 
-async def test_a_reply_to_a_handoff_someone_else_holds_is_refused_and_sends_nothing(
-    storage, store
-):
+async def test_a_reply_to_a_handoff_someone_else_holds_is_refused_and_sends_nothing(storage, store):
     [handoff] = store.for_questions([ask(storage, "Where do I park?", 1)])
     store.claim(handoff.id, MIA)
     desk, telegram = desk_of(store)

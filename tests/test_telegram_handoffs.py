@@ -28,9 +28,7 @@ def translate(text, source, target):
 @contextlib.asynccontextmanager
 async def running(api, config, answerer, storage):
     """The bot, started: updates go in with `send`; the app is there for core calls."""
-    app = build_application(
-        config, answerer, storage, translate, request=tg.RecordingRequest(api)
-    )
+    app = build_application(config, answerer, storage, translate, request=tg.RecordingRequest(api))
     async with app:
         await app.post_init(app)
 
@@ -164,7 +162,9 @@ async def test_a_staff_message_is_a_handoff_and_the_consoles_reply_reaches_teleg
             api.message_id_of(copy),
         )
         await desk.claim(handoff.id, Actor("sam", "sam"))
-        result = await desk.reply([handoff.id], "Come to desk 3.", Actor("sam", "sam"), via="console")
+        result = await desk.reply(
+            [handoff.id], "Come to desk 3.", Actor("sam", "sam"), via="console"
+        )
         assert result.delivered == 1
         assert texts(api, 501)[-1].endswith("Come to desk 3.")
         assert edits(api, api.message_id_of(copy)) == ["✋ Claimed by sam", "✅ Answered by sam"]

@@ -219,6 +219,4 @@ async def _pressed(desk: Desk, query, rest: str) -> Handoff | None:
     if not rest.startswith("m") or message is None:
         return None
     item = int(rest[1:]) if rest[1:].isdigit() else None
-    return await asyncio.to_thread(
-        desk.store.for_relay, message.chat.id, message.message_id, item
-    )
+    return await asyncio.to_thread(desk.store.for_relay, message.chat.id, message.message_id, item)

@@ -199,7 +199,7 @@ async def inbox_reply(request: Request) -> Response:
     """Reply to every asker of an inbox group (queued question ids)."""
     form = await request.form()
     try:
-        ids = [int(value) for value in form.getlist("ids")]
+        ids = [int(str(value)) for value in form.getlist("ids")]
     except ValueError:
         ids = []
     values = {key: str(value) for key, value in form.items()}
