@@ -61,7 +61,7 @@ def state_keyboard(
             actions.append(
                 InlineKeyboardButton("Ignore", callback_data=f"ui:{handoff.unanswered_id}")
             )
-        if handoff.state == CLAIMED:
+        if handoff.holder is not None:  # claimed, or answered by them: others take over
             actions.append(InlineKeyboardButton("Take over", callback_data=f"ht:{handoff.id}"))
         else:
             actions.append(InlineKeyboardButton("Claim", callback_data=f"hc:{handoff.id}"))
