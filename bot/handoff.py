@@ -435,40 +435,46 @@ class HandoffStore:
         ).fetchone()
         return int(row[0]) if row else None
 
-    def for_relay(self, staff_chat_id: int, staff_message_id: int, item: int | None = None):
+    def for_relay(
+        self, staff_chat_id: int, staff_message_id: int, item: int | None = None
+    ) -> Handoff | None:
         """The handoff a staff-chat message (its numbered `item`) shows: its own, else that
         of the queued question it copies (the same asker and words), else a new one; None
         when the relay is gone."""
-        table = "relays" if item is None else "relay_items"
-        key = [staff_chat_id, staff_message_id]
-        with self._write() as db:
-            found = self._relay_handoff(db, staff_chat_id, staff_message_id, item)
-            if found is None:
-                relay = db.execute(
-                    f"SELECT user_key, question FROM {table} WHERE staff_chat_id = ? "
-                    f"AND staff_message_id = ? AND {'item = ?' if item is not None else '1'}",
-                    key + ([item] if item is not None else []),
+        with self._lock:
+            found = self._relay_handoff(self.db, staff_chat_id, staff_message_id, item)
+            if found is not None:
+                return self.get(found)
+            if item is None:
+                relay = self.db.execute(
+                    "SELECT user_key, question FROM relays "
+                    "WHERE staff_chat_id = ? AND staff_message_id = ?",
+                    [staff_chat_id, staff_message_id],
                 ).fetchone()
-                if relay is None:
-                    return None
-                question = db.execute(
-                    "SELECT id FROM unanswered WHERE user_key = ? AND question = ? "
-                    "ORDER BY id DESC LIMIT 1",
-                    list(relay),
+            else:
+                relay = self.db.execute(
+                    "SELECT user_key, question FROM relay_items "
+                    "WHERE staff_chat_id = ? AND staff_message_id = ? AND item = ?",
+                    [staff_chat_id, staff_message_id, item],
                 ).fetchone()
-        if found is None and question is not None:
-            handoffs = self.for_questions([question[0]])
-            return handoffs[0] if handoffs else None
-        if found is None:
-            channel = "terminal" if staff_chat_id == TERMINAL_CHAT_ID else "telegram"
-            found = self.open_relay(
+            if relay is None:
+                return None
+            question = self.db.execute(
+                "SELECT id FROM unanswered WHERE user_key = ? AND question = ? "
+                "ORDER BY id DESC LIMIT 1",
+                list(relay),
+            ).fetchone()
+            if question is not None:
+                handoffs = self.for_questions([question[0]])
+                return handoffs[0] if handoffs else None
+            made = self.open_relay(
                 kind=MESSAGE,
                 staff_chat_id=staff_chat_id,
                 staff_message_id=staff_message_id,
                 item=item,
-                channel=channel,
+                channel="terminal" if staff_chat_id == TERMINAL_CHAT_ID else "telegram",
             )
-        return self.get(found)
+            return self.get(made)
 
     # Reading -----------------------------------------------------------------------------
 
@@ -696,10 +702,11 @@ class HandoffStore:
         deliveries: Iterable[Delivery],
         *,
         entry_id: str | None = None,
-        takeover: bool = False,
     ) -> int:
         """Record a reply and what reached whom; its handoffs become answered, held by
-        `actor` (a follow-up by someone else needs a takeover). Returns the reply's id."""
+        `actor` (a follow-up by someone else needs a takeover). Returns the reply's id.
+        The caller checked the holds before sending: what was sent is recorded whatever
+        happened meanwhile (a claim made since shows as taken over in the audit)."""
         deliveries = list(deliveries)
         now = self._now()
         with self._write() as db:
@@ -722,7 +729,7 @@ class HandoffStore:
                 sorted({d.handoff_id for d in deliveries}),
                 actor,
                 "handoff.reply",
-                takeover,
+                True,
                 lambda h: {
                     "state": ANSWERED,
                     "holder": actor.id,
@@ -827,7 +834,6 @@ class Desk:
             recorded,
             deliveries,
             entry_id=entry_id,
-            takeover=takeover,
         )
         await self._changed(wanted)
         return ReplyResult(reply_id, tuple(deliveries))
