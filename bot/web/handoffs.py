@@ -30,6 +30,13 @@ from bot.web import i18n
 from bot.web.app import console, requires
 
 FILTERS = ("open", *STATES, "all")
+KIND_LABELS = {
+    "question": "Unanswered question",
+    "none_of_these": "None of the suggestions fit",
+    "staff_message": "Message to staff",
+    "feedback": "👎 with a reason",
+    "message": "Staff-chat message",
+}
 MAX_REPLY = 4000
 
 
@@ -84,6 +91,7 @@ async def handoff_list(request: Request) -> Response:
         request,
         "handoffs.html",
         handoffs=found,
+        kind_labels=KIND_LABELS,
         chosen=chosen,
         filters=FILTERS,
         counts=counts,
@@ -107,6 +115,7 @@ async def handoff_page(request: Request) -> Response:
         request,
         "handoff.html",
         handoff=handoff,
+        kind_labels=KIND_LABELS,
         conversation=await asyncio.to_thread(desk.store.conversation, handoff),
         replies=await asyncio.to_thread(desk.store.replies, handoff.id),
         history=await asyncio.to_thread(desk.store.history, handoff.id),
