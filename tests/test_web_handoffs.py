@@ -3,8 +3,13 @@ knowledge-base copy, and a channel sender at the edge that records what it deliv
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import json
 import re
+import shutil
+import socket
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -231,3 +236,59 @@ def test_any_reply_text_is_sent_as_typed_and_shown_escaped(client, storage, web,
     normalised = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     assert web.sent[0][1].replace("\r\n", "\n") == normalised or web.sent[0][1] == text.strip()
     assert "<script>" not in client.get(f"/handoffs/{hid}").text
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_claim_and_reply_on_a_phone(config, storage, accounts, small_answerer, web):
+    """Debian's chromium, phone-sized: the list, the handoff, a reply, its state."""
+    import uvicorn
+    from playwright.async_api import async_playwright
+
+    ask(storage, "أين أركن سيارتي؟", 1, "ar")
+    deliveries = Deliveries()
+    deliveries.register("web", web)
+    app = create_app(
+        config, storage, AnswererHolder(small_answerer), accounts, secret=b"s" * 32,
+        deliveries=deliveries,
+    )  # fmt: skip
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = await browser.new_page(viewport={"width": 390, "height": 844})
+            await page.goto(f"{base}/login")
+            await page.fill("input[name=name]", "sam")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.click("nav >> text=Handoffs")
+            link = page.locator("table.handoffs td[dir=auto] a")
+            assert await link.inner_text() == "أين أركن سيارتي؟"
+            await link.click()
+            await page.click("form[action='/handoffs/claim'] button")
+            assert "Claimed by sam" in await page.inner_text("h1")
+            await page.fill("textarea[name=text]", "Level -2, by the lifts.")
+            await page.click("text=Send reply")
+            assert "Reply sent to 1 asker(s)." in await page.inner_text("[role=status]")
+            assert "Answered by sam" in await page.inner_text("h1")
+            assert "yes (ar)" in await page.inner_text("td.delivered")
+            await page.screenshot(path=str(storage.path.parent / "handoff.png"), full_page=True)
+            await browser.close()
+    finally:
+        server.should_exit = True
+        await serving
+    assert [(row["language"], text) for row, text in web.sent] == [
+        ("ar", "Level -2, by the lifts.")
+    ]
