@@ -185,3 +185,16 @@ async def test_state_button_and_buttons_from_outsiders(api, bot_config, small_an
         assert "✋ Claimed by Ann" in answers
         assert app.bot_data["desk"].store.get(handoff.id).state == CLAIMED
         assert texts(api, 42)[-1] == "This command is for the service centre's staff only."
+
+
+async def test_ignore_on_the_staff_chat_closes_the_handoff_and_says_so(
+    api, bot_config, small_answerer, storage
+):
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        copy_id = api.message_id_of(staff_copy(api))
+        [item] = storage.list_unanswered()
+        await app.send(press(f"ui:{item['id']}", copy_id))
+        [handoff] = app.bot_data["desk"].store.find()
+        assert (handoff.state, handoff.done_by) == (CLOSED, "Ann")
+        assert edits(api, copy_id) == ["☑️ Closed by Ann"]

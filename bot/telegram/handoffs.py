@@ -184,6 +184,18 @@ async def relayed_reply(
         await message.reply_text(f"Not delivered: {why or 'the asker cannot be reached'}.")
 
 
+async def ignored(context: CallbackContext, unanswered_id: int, staff: User | None) -> None:
+    """Staff ignored a queued question in the staff chat: its handoff is closed by them
+    (unless someone else holds it), and the staff messages showing it say so."""
+    desk: Desk | None = context.bot_data.get("desk")
+    if desk is None or staff is None:
+        return
+    found = await asyncio.to_thread(desk.store.for_questions, [unanswered_id])
+    for handoff in found:
+        if handoff.state != CLOSED and not handoff.held_by_other(actor(staff)):
+            await desk.close(handoff.id, actor(staff))
+
+
 async def button(update: Update, context: CallbackContext, kind: str, rest: str) -> bool:
     """hc claim, ht take over, hx close, hs state; `rest` is a handoff id, or `m`/`mN` for
     the message pressed (its item N). False for a stale button."""

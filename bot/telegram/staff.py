@@ -318,12 +318,14 @@ async def _answer_query(update: Update, text: str | None = None) -> None:
 
 @staff_button
 async def _ignore_button(update: Update, context: Context, item_id: int) -> bool:
-    """Mark an unanswered item ignored; an item that is gone is a stale button."""
+    """Mark an unanswered item ignored (and close its handoff, unless someone else holds
+    it); an item that is gone is a stale button."""
     try:
         await _store(context, "set_unanswered_status", [item_id], "ignored")
     except UnknownIdError:
         return False
     await _answer_query(update, "Ignored")
+    await handoffs.ignored(context, item_id, update.effective_user)
     return True
 
 
