@@ -37,7 +37,7 @@ from sqlite_utils import Database
 
 from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal, SealError
-from bot.handoff import handoff_tables
+from bot.handoffstore import handoff_tables
 from bot.normalize import normalize
 from bot.redact import redact
 
