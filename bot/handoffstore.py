@@ -480,8 +480,10 @@ class HandoffStore:
         for state in states:
             if state not in STATES:
                 raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}")
+        # The newest ids first, then their joins: joining every open handoff costs more.
         return self._many(
-            "h.state IN (SELECT value FROM json_each(?)) ORDER BY h.id DESC LIMIT ?",
+            "h.id IN (SELECT id FROM handoffs WHERE state IN (SELECT value FROM json_each(?)) "
+            "ORDER BY id DESC LIMIT ?) ORDER BY h.id DESC",
             [json.dumps(states), limit],
         )
 
