@@ -292,3 +292,14 @@ async def test_browser_claim_and_reply_on_a_phone(config, storage, accounts, sma
     assert [(row["language"], text) for row, text in web.sent] == [
         ("ar", "Level -2, by the lifts.")
     ]
+
+
+def test_a_channels_own_handoff_is_replied_to_through_its_ref(client, web):
+    """The web chat's "talk to a person": a handoff it keeps the words of itself."""
+    desk = client.app.state.console.desk
+    made = desk.store.open_ref(kind="staff_message", channel="web", ref="visitor-7", language="fr")
+    login(client, "sam")
+    assert "(kept by the web channel)" in client.get("/handoffs").text
+    post(client, "/handoffs/reply", id=str(made), text="Bonjour")
+    [(row, text)] = web.sent
+    assert (row["ref"], row["language"], row["id"], text) == ("visitor-7", "fr", None, "Bonjour")
