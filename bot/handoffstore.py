@@ -262,8 +262,8 @@ class HandoffStore:
             made: int = db.execute(
                 """
                 INSERT INTO handoffs (kind, channel, state, created, updated, unanswered_id)
-                SELECT CASE WHEN u.kind = 'none_of_these' THEN 'none_of_these'
-                            ELSE 'question' END,
+                SELECT CASE WHEN u.kind IN ('none_of_these', 'staff_message', 'feedback')
+                            THEN u.kind ELSE 'question' END,
                        i.channel, 'new', u.time, u.time, u.id
                 FROM unanswered u JOIN interactions i ON i.id = u.interaction_id
                 WHERE u.status = 'new'
@@ -346,8 +346,8 @@ class HandoffStore:
             db.execute(
                 """
                 INSERT INTO handoffs (kind, channel, state, created, updated, unanswered_id)
-                SELECT CASE WHEN u.kind = 'none_of_these' THEN 'none_of_these'
-                            ELSE 'question' END, i.channel, 'new', ?, ?, u.id
+                SELECT CASE WHEN u.kind IN ('none_of_these', 'staff_message', 'feedback')
+                            THEN u.kind ELSE 'question' END, i.channel, 'new', ?, ?, u.id
                 FROM unanswered u JOIN interactions i ON i.id = u.interaction_id
                 WHERE u.id IN (SELECT value FROM json_each(?))
                   AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = u.id)

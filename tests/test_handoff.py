@@ -78,15 +78,18 @@ def audit(store):
 def test_every_new_question_becomes_one_new_handoff(storage, store):
     first = ask(storage, "Where do I park?", 1)
     other = ask(storage, "Nothing fits", 2, "ru", kind=NONE_OF_THESE)
-    assert store.sync() == 2
+    # The web chat queues a visitor's "talk to a person" message as a question of this kind.
+    person = ask(storage, "A person please", 3, "de", channel="terminal", kind="staff_message")
+    assert store.sync() == 3
     assert store.sync() == 0  # once
     handoffs = store.find()
     assert [(h.unanswered_id, h.kind, h.state, h.language) for h in handoffs] == [
+        (person, "staff_message", NEW, "de"),
         (other, "none_of_these", NEW, "ru"),
         (first, "question", NEW, "en"),
     ]
-    assert handoffs[1].question == "Where do I park?"
-    assert store.counts() == {NEW: 2, CLAIMED: 0, ANSWERED: 0, CLOSED: 0}
+    assert handoffs[2].question == "Where do I park?"
+    assert store.counts() == {NEW: 3, CLAIMED: 0, ANSWERED: 0, CLOSED: 0}
 
 
 def test_a_claim_holds_off_everyone_else_until_taken_over(storage, store):
