@@ -198,3 +198,16 @@ async def test_ignore_on_the_staff_chat_closes_the_handoff_and_says_so(
         [handoff] = app.bot_data["desk"].store.find()
         assert (handoff.state, handoff.done_by) == (CLOSED, "Ann")
         assert edits(api, copy_id) == ["☑️ Closed by Ann"]
+
+
+async def test_the_console_under_run_shares_the_bots_desk_and_telegram_sender(
+    api, bot_config, small_answerer, storage
+):
+    from bot.telegram.app import console_for
+
+    app = build_application(bot_config, small_answerer, storage, request=tg.RecordingRequest(api))
+    console = console_for(app, bot_config, storage, small_answerer).state.console
+    assert console.desk is app.bot_data["desk"]
+    assert console.deliveries is console.desk.deliveries
+    assert "telegram" in console.deliveries.channels()
+    console.desk.store.close()
