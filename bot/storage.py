@@ -39,6 +39,7 @@ from sqlite_utils import Database
 
 from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal
+from bot.handoffstore import handoff_tables
 from bot.redact import redact
 from bot.storage_base import (
     SchemaVersionError,
@@ -124,6 +125,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_relay_items,
     staff_console_tables,
     _uncertain_outcomes,
+    handoff_tables,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -36,7 +36,8 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.answering import Answerer
 from bot.config import Config
 from bot.delivery import Deliveries
-from bot.telegram import handlers, staff, storage_access, webhook
+from bot.handoff import Desk, HandoffStore
+from bot.telegram import handlers, handoffs, staff, storage_access, webhook
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
 from bot.telegram.polling import PollingRequest, serve_polling
 from bot.telegram.staffqueue import StaffQueue
@@ -105,6 +106,7 @@ def build_application(
                 config,
                 translate,
                 functools.partial(storage_access.write_to, app, "save_relay"),
+                desk.store.open_relay if desk is not None else None,
             )
             staff_queue.start()
             app.bot_data["staff_queue"] = staff_queue
@@ -124,9 +126,22 @@ def build_application(
             storage.close()
         if journal is not None:
             journal.close()
+        if desk is not None:
+            desk.store.close()
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["polling_request"] = polling_request
+    desk = None
+    if storage is not None:  # staff replies and handoff state (bot/handoff.py)
+        desk = Desk(
+            HandoffStore(storage.path),
+            Deliveries(),
+            kb_language=config.knowledge.language,
+            translate=translate,
+        )
+        desk.deliveries.register("telegram", handoffs.sender(app, storage))
+        desk.watch(handoffs.show_state(app, desk))
+        app.bot_data.update(desk=desk, deliveries=desk.deliveries)
     wire(app, config)
     return app
 
@@ -159,7 +174,7 @@ def wire(app: Application, config: Config) -> None:
     app.add_handler(CommandHandler("reload", staff.reload))
     app.add_handler(CommandHandler("unanswered", staff.unanswered))
     app.add_handler(CommandHandler("stats", staff.stats))
-    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^u[io]:"))
+    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^(u[io]|h[ctxs]):"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     staff_private = filters.ChatType.PRIVATE & filters.User(
         user_id=list(config.telegram.staff_user_ids)
@@ -235,19 +250,21 @@ def run(
 
 def console_for(app: Application, config: Config, storage, answerer: Answerer) -> Starlette:
     """The staff console sharing the bot's answerer (`bot_data["holder"]`: a reload in
-    either is live in both) and its `Deliveries` (`bot_data["deliveries"]`, where the
-    Telegram adapter's sender goes); after an attach or reload, askers are told at once."""
+    either is live in both) and its handoff desk (`bot_data["desk"]`, whose `Deliveries`,
+    `bot_data["deliveries"]`, has the Telegram sender): the console's replies reach Telegram
+    askers and its claims show on the staff chat; after an attach or reload, askers are
+    told at once."""
     from bot.web.app import AnswererHolder, create_app
 
     holder = AnswererHolder(answerer)
-    deliveries = Deliveries()
-    app.bot_data.update(holder=holder, deliveries=deliveries)
+    desk = app.bot_data["desk"]
+    app.bot_data.update(holder=holder)
 
     async def tell_askers() -> int:
         return await staff.notify_resolved(CallbackContext(app))
 
     holder.after_reload = tell_askers
-    return create_app(config, storage, holder, deliveries=deliveries)
+    return create_app(config, storage, holder, deliveries=desk.deliveries, desk=desk)
 
 
 async def _polling_with_console(
