@@ -15,7 +15,7 @@ detected, and the share of off-topic questions not answered.
 tuning); there its `id: null` questions are scored as the off-topic ones, and results go to
 `accuracy-validation.json/md`. Tune on validation only, never on the held-out test set.
 
-Example: python bench/accuracy.py [--kb knowledge] [--config config.toml] [--questions validation.yaml]
+Example: python bench/accuracy.py [--kb knowledge] [--questions validation.yaml]
 """
 
 from __future__ import annotations
@@ -167,7 +167,9 @@ def main() -> None:
     rows, misses = evaluate(answerer, heldout, offtopic)
     columns = list(rows[0]) if rows else []
     text = table(rows, columns)
-    name = "accuracy" if args.questions == "heldout.yaml" else f"accuracy-{Path(args.questions).stem}"
+    name = (
+        "accuracy" if args.questions == "heldout.yaml" else f"accuracy-{Path(args.questions).stem}"
+    )
     write_results(
         name,
         {"thresholds": vars(answerer.config.matching), "rows": rows, "misses": misses},
