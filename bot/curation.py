@@ -236,8 +236,8 @@ def _dump(data: object) -> str:
 
 @dataclass(frozen=True)
 class AlternatesPlan:
-    """What `add_alternates` would do: (translation language or None, text) to add, and
-    the questions skipped because the entry already has them."""
+    """What `add_alternates` would do: (language, or None for the knowledge base's own, text)
+    to add, and the questions skipped because the entry already has them."""
 
     entry: FaqEntry
     added: tuple[tuple[str | None, str], ...]
@@ -264,6 +264,8 @@ def plan_alternates(
     seen = {normalize(entry.question), *map(normalize, entry.alternates)}
     for tr in entry.translations.values():
         seen.update(map(normalize, (tr.question, *tr.alternates)))
+    for texts in entry.phrasings.values():
+        seen.update(map(normalize, texts))
     added, skipped = [], []
     for question, lang in zip(questions, languages, strict=True):
         text = question.strip()
@@ -272,7 +274,7 @@ def plan_alternates(
             skipped.append(question)
             continue
         seen.add(key)
-        added.append((lang if lang != kb.language and lang in entry.translations else None, text))
+        added.append((lang if lang != kb.language else None, text))
     return AlternatesPlan(entry, tuple(added), tuple(skipped))
 
 
@@ -294,9 +296,9 @@ def add_alternates(
     Questions already among the entry's phrasings (after normalisation) are skipped. A
     question in another language than the knowledge base's (`languages`, parallel to
     `questions`) goes to `translations: {lang: {alternates: [...]}}` when the entry has a
-    curated translation into that language, otherwise to the plain `alternates`: matching
-    is multilingual, so it works there too, and a translation block cannot be started
-    without a curated question and answer. Comments, order and formatting are kept; the
+    curated translation into that language, otherwise to `phrasings: {lang: [...]}` (matched,
+    never shown: a translation block cannot be started without a curated question and
+    answer). Comments, order and formatting are kept; the
     knowledge base is validated on a staged copy first and nothing is written on error.
     """
     kb_dir = Path(kb_dir)
@@ -309,8 +311,12 @@ def add_alternates(
         by_language.setdefault(lang, []).append(question)
     try:
         edit = kbedit.stage(kb_dir, kb_language)
+        topic = edit.file(plan.file)
         for lang, texts in by_language.items():
-            edit.file(plan.file).append_alternates(entry_id, lang, texts)
+            if lang is None or lang in plan.entry.translations:
+                topic.append_alternates(entry_id, lang, texts)
+            else:
+                topic.append_phrasings(entry_id, lang, texts)
         edit.commit()
     except kbedit.EditError as exc:
         raise CurationError(str(exc)) from exc

@@ -220,14 +220,37 @@ class TopicFile:
             t_end = self._key_span(node, "translations", end)[1]
             end = self._key_span(node["translations"], lang, t_end)[1]
             node, expected = node["translations"][lang], expected["translations"][lang]
-        current = node.get("alternates")
-        expected["alternates"] = [*expected.get("alternates", []), *map(str.strip, texts)]
+        self._append_list(node, expected, end, "alternates", texts)
+
+    def append_phrasings(self, entry_id: str, lang: str, texts: list[str]) -> None:
+        """Add `texts` to the entry's `phrasings: {lang: [...]}` (matched, never shown), the
+        place for a language the entry has no curated translation into."""
+        index, node, end = self._entry(entry_id)
+        expected = self._entry_expected(index)
+        if not isinstance(node.get("phrasings"), CommentedMap) or not node["phrasings"]:
+            self._set_keys(node, end, {"phrasings": {lang: [t.strip() for t in texts]}})
+            expected["phrasings"] = {lang: [t.strip() for t in texts]}
+            return
+        end = self._key_span(node, "phrasings", end)[1]
+        node, expected = node["phrasings"], expected["phrasings"]
+        if lang not in node:
+            self._set_keys(node, end, {lang: [t.strip() for t in texts]})
+            expected[lang] = [t.strip() for t in texts]
+            return
+        self._append_list(node, expected, self._key_span(node, lang, end)[1], lang, texts)
+
+    def _append_list(
+        self, node: CommentedMap, expected: dict, end: int, key: str, texts: list[str]
+    ) -> None:
+        """Add `texts` at the end of the list under `key` of mapping `node` (ending at `end`)."""
+        current = node.get(key)
+        expected[key] = [*expected.get(key, []), *map(str.strip, texts)]
         if not isinstance(current, CommentedSeq) or not current or current.fa.flow_style():
             seq = copy.deepcopy(current) if isinstance(current, CommentedSeq) else CommentedSeq()
             seq.extend(_yaml_value(t) for t in texts)
-            self._set_keys(node, end, {"alternates": seq})
+            self._set_keys(node, end, {key: seq})
             return
-        stop = self._key_span(node, "alternates", end)[1]
+        stop = self._key_span(node, key, end)[1]
         dash = _indent(self.lines[current.lc.item(0)[0]])
         items = _dump_lines({"x": _yaml_value(list(texts))}, 0)[1:]
         cut = _indent(items[0])  # where the dump put its dashes; lines below keep their depth
@@ -261,7 +284,10 @@ class TopicFile:
 
     def text(self) -> str:
         lines = list(self.lines)
-        for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1]), reverse=True):
+        # From the bottom up; of two insertions at one line, the one asked for first ends
+        # up first.
+        ordered = sorted(enumerate(self.edits), key=lambda e: (e[1][0], e[1][1], e[0]))
+        for _, (start, end, new) in reversed(ordered):
             lines[start:end] = new
         text = "\n".join(lines) + "\n" if lines else ""
         if self.appended:
