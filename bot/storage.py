@@ -37,6 +37,7 @@ from sqlite_utils import Database
 
 from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal, SealError
+from bot.entry_history import entry_history_tables
 from bot.normalize import normalize
 from bot.redact import redact
 
@@ -279,6 +280,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_relay_items,
     staff_console_tables,
     _uncertain_outcomes,
+    entry_history_tables,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
