@@ -310,6 +310,12 @@ def values_from_form(
     return values
 
 
+def unfinished(values: Mapping[str, Any]) -> bool:
+    """A draft, as FaqEntry.unfinished says: a TODO answer or the `todo` tag."""
+    answer = str(values.get("answer", "")).lstrip().upper()
+    return answer.startswith("TODO") or "todo" in (values.get("tags") or [])
+
+
 def new_entry_fields(
     questions: list[str], kb_language: str, taken: set[str], today: dt.date
 ) -> dict[str, str]:

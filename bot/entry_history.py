@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from sqlite_utils import Database
 
@@ -111,7 +112,7 @@ class EntryHistory:
             with self.db.conn:
                 table = self.db.table("entry_versions")
                 table.insert(row)
-                return int(table.last_pk)
+                return int(cast(int, table.last_pk))
 
     def versions(self, entry_id: str, limit: int = 200) -> list[Version]:
         """The saves of `entry_id`, newest first."""
