@@ -53,6 +53,9 @@ def fields_of(html: str) -> dict[str, str]:
         found[name] = unescape(value)
     for name, value in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
         found[name] = unescape(value)
+    chosen = re.search(r'<select name="topic">.*?<option value="([^"]+)" selected>', html, re.S)
+    if chosen:
+        found["topic"] = chosen[1]
     found["csrf"] = csrf_of(html)
     return found
 
@@ -271,3 +274,61 @@ def test_any_typed_text_is_saved_or_refused_and_comes_back(live, small_kb_dir, t
         entry = load_knowledge(small_kb_dir).by_id["fapiao"]
         cleaned = text.replace("\r\n", "\n").replace("\r", "\n").strip()
         assert entry.notes == cleaned
+
+
+def test_the_entry_pages_speak_chinese(live):
+    login(live, "sam")
+    live.cookies.set("console_lang", "zh")
+    page = live.get("/entries/fapiao").text
+    assert "其他问法（每行一条）" in page and "保存" in page and "暂无人工译文" in page
+    assert "新建条目" in live.get("/entries/new").text
+    assert "尚无保存记录" in live.get("/entries/fapiao/history").text
+
+
+EN_DE = {"Where": "Wo", "dog": "HUND", "licence": "LIZENZ", "police": "POLIZEI"}
+
+
+@pytest.fixture
+def with_model(tmp_path, config, storage, accounts, small_kb_dir, encoder, tmp_path_factory):
+    """A client whose answerer has a real (tiny) Argos en->de model."""
+    from bot.translation import MachineTranslator
+    from tests.argos_packages import PackageFactory
+
+    models = tmp_path / "models"
+    factory = PackageFactory(tmp_path_factory.mktemp("argos"))
+    MachineTranslator(models).install_file(factory("en", "de", EN_DE, with_splitter=False))
+    cfg = replace(
+        config,
+        knowledge=replace(config.knowledge, dir=small_kb_dir, cache_dir=tmp_path / "cache"),
+        languages=replace(
+            config.languages, supported=tuple(dict.fromkeys((*config.languages.supported, "de")))
+        ),
+        translation=replace(config.translation, packages_dir=models, beam_size=1),
+    )
+    answerer = build_answerer(cfg, None, storage, encoder=encoder)
+    with make_client(cfg, storage, accounts, answerer) as client:
+        yield client
+
+
+def test_machine_translation_is_offered_as_a_draft(with_model, storage):
+    ask(storage, "Where do I get a dog licence?", 1)
+    login(with_model, "sam")
+    page = with_model.get("/entries/new", params={"ids": "1"}).text
+    assert 'value="draft"' in page
+    fields = fields_of(page)
+    fields.update(answer="Ask the police.", alternates="dog licence", tags="pets", topic="people")
+    response = with_model.post(
+        "/entries/new", data={**fields, "asked": "1", "ids": "1", "action": "draft"}
+    )
+    assert response.status_code == 200 and "Machine drafts for de" in response.text
+    drafted = fields_of(response.text)
+    assert drafted["tr-de-question"] == "Wo do I get a HUND LIZENZ?"
+    assert drafted["tr-de-answer"] == "Ask the POLIZEI."
+    assert drafted["answer"] == "Ask the police."  # what was typed stays
+    assert queued(storage) == {1: "new"}  # a draft saves nothing
+    saved = with_model.post("/entries/new", data={**drafted, "asked": "1", "ids": "1"})
+    assert saved.status_code == 303, unescape(saved.text).split("<main>")[1][:500]
+    new_id = fields["id"]
+    kb = with_model.app.state.console.holder.answerer.kb
+    assert kb.by_id[new_id].translations["de"].answer == "Ask the POLIZEI."
+    assert not kb.by_id[new_id].stale("de")
