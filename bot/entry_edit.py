@@ -55,14 +55,16 @@ class Saved:
 
 
 def entry_file(kb_dir: Path, entry_id: str, kb: KnowledgeBase | None = None) -> str:
-    """The topic file holding `entry_id`: where `kb` says, else found by reading the files."""
-    hint = kb.by_id[entry_id].source.rsplit(":", 1)[0] if kb and entry_id in kb.by_id else None
-    names = [hint] if hint else []
-    names += [p.name for p in topic_files(Path(kb_dir)) if p.name != hint]
-    for name in names:
+    """The topic file holding `entry_id`: where `kb` says (the running knowledge base: no
+    file read), else found by reading the topic files."""
+    if kb is not None and entry_id in kb.by_id:
+        name = kb.by_id[entry_id].source.rsplit(":", 1)[0]
+        if (Path(kb_dir) / name).is_file():
+            return name
+    for path in topic_files(Path(kb_dir)):
         try:
-            if kbedit.TopicFile.open(Path(kb_dir) / name).has_entry(entry_id):
-                return name
+            if kbedit.TopicFile.open(path).has_entry(entry_id):
+                return path.name
         except kbedit.EditError:
             continue
     raise EntryError(f"no entry {entry_id!r} in the knowledge base")
