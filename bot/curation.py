@@ -483,11 +483,13 @@ def append_entry(
     *,
     kb_language: str = "en",
     comments: Sequence[str] = (),
+    cache_dir: Path | None = None,
 ) -> str:
     """Append an entry holding `values` (after `comments` lines) to the `entries:` of an
     existing topic file, keeping the rest of the file byte for byte; validated on a staged
     copy first (nothing written on error). Returns its id. The one way new entries are
-    written: drafts (`unanswered new-entry`) and entries made in the console."""
+    written: drafts (`unanswered new-entry`) and entries made in the console. `cache_dir`:
+    see `kbedit.stage`."""
     topic_file = Path(topic_file)
     if not topic_file.is_file():
         raise CurationError(f"{topic_file}: no such topic file")
@@ -497,7 +499,7 @@ def append_entry(
     entry_id = str(values.get("id", ""))
     text = entry_item_text(values, _item_indent(topic_file), comments)
     try:
-        edit = kbedit.stage(kb_dir, kb_language)
+        edit = kbedit.stage(kb_dir, kb_language, cache_dir)
         [entry] = YAML(typ="safe").load(textwrap.dedent(text))
         edit.file(topic_file.name).append_text(text, entry)
         edit.commit(must_have=(entry_id,))

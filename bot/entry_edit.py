@@ -17,6 +17,8 @@ editing the question or answer leaves it stale, as `kb check` then warns.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import textwrap
 from collections.abc import Mapping
@@ -52,6 +54,12 @@ class Saved:
     @property
     def changed(self) -> bool:
         return self.before != self.after
+
+
+def text_version(values: Mapping[str, Any]) -> str:
+    """A short hash of an entry's values: a form carries it to notice a save made meanwhile."""
+    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def entry_file(kb_dir: Path, entry_id: str, kb: KnowledgeBase | None = None) -> str:
@@ -95,15 +103,26 @@ def save_entry(
     actor: str = "",
     action: str = EDIT,
     kb: KnowledgeBase | None = None,
+    base: str | None = None,
+    cache_dir: Path | None = None,
 ) -> Saved:
     """Make entry `entry_id` hold exactly `values`, validated first; record the version.
-    Raises EntryError (with every problem `kb check` would list), writing nothing."""
+    Raises EntryError (with every problem `kb check` would list), writing nothing.
+
+    `base`: the `text_version` of the values the edit started from; if the entry has
+    changed since, nothing is written. `cache_dir`: the knowledge cache (see `kbedit.stage`),
+    so that the reload after the save does not parse the files again."""
     kb_dir = Path(kb_dir)
     name = entry_file(kb_dir, entry_id, kb)
     try:
-        edit = kbedit.stage(kb_dir, kb_language)
+        edit = kbedit.stage(kb_dir, kb_language, cache_dir)
         topic = edit.file(name)
         before = topic.entry_text(entry_id)
+        if base is not None and base != text_version(topic.entry_values(entry_id)):
+            raise EntryError(
+                f"nothing written: {entry_id} was changed by someone else since this form was "
+                "opened. Open the entry again in another tab, then copy your changes over."
+            )
         topic.replace_entry(entry_id, values)
         edit.commit(must_have=(entry_id,))
         after = kbedit.TopicFile.open(kb_dir / name).entry_text(entry_id)
@@ -121,12 +140,15 @@ def create_entry(
     *,
     history: EntryHistory | None = None,
     actor: str = "",
+    cache_dir: Path | None = None,
 ) -> Saved:
     """Append a new entry holding `values` to `topic_file` (a name in the knowledge folder)."""
     kb_dir = Path(kb_dir)
     entry_id = str(values.get("id", ""))
     try:
-        curation.append_entry(kb_dir / topic_file, values, kb_language=kb_language)
+        curation.append_entry(
+            kb_dir / topic_file, values, kb_language=kb_language, cache_dir=cache_dir
+        )
         after = kbedit.TopicFile.open(kb_dir / topic_file).entry_text(entry_id)
     except (curation.CurationError, kbedit.EditError) as exc:
         raise EntryError(str(exc)) from exc
@@ -154,6 +176,7 @@ def rollback(
     history: EntryHistory | None = None,
     actor: str = "",
     kb: KnowledgeBase | None = None,
+    cache_dir: Path | None = None,
 ) -> Saved:
     """Write back the entry as it was after (or before) `version`, through `save_entry`."""
     text = version.after if side == "after" else version.before
@@ -169,6 +192,7 @@ def rollback(
         actor=actor,
         action=ROLLBACK,
         kb=kb,
+        cache_dir=cache_dir,
     )
 
 

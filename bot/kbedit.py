@@ -376,9 +376,10 @@ class TopicFile:
 class Edit:
     """Staged edits to the topic files of one knowledge folder."""
 
-    def __init__(self, kb_dir: Path, language: str):
+    def __init__(self, kb_dir: Path, language: str, cache_dir: Path | None = None):
         self.kb_dir = Path(kb_dir)
         self.language = language
+        self.cache_dir = cache_dir  # the validated result is cached there, for the reload
         self.files: dict[str, TopicFile] = {}
 
     def file(self, name: str) -> TopicFile:
@@ -405,7 +406,7 @@ class Edit:
             for name, text in texts.items():
                 (staged / name).write_text(text, encoding="utf-8", newline="")
             try:
-                kb = load_knowledge(staged, self.language)
+                kb = load_knowledge(staged, self.language, self.cache_dir)
             except KnowledgeError as exc:
                 lines = "\n".join(str(p) for p in exc.problems)
                 raise EditError(
@@ -422,8 +423,10 @@ class Edit:
         return kb
 
 
-def stage(kb_dir: Path, language: str = "en") -> Edit:
-    return Edit(kb_dir, language)
+def stage(kb_dir: Path, language: str = "en", cache_dir: Path | None = None) -> Edit:
+    """Stage edits to `kb_dir`. With `cache_dir`, the knowledge base validated at commit is
+    cached there (bot/kbcache.py), so that loading it again after the write parses nothing."""
+    return Edit(kb_dir, language, cache_dir)
 
 
 def replace_file(path: Path, original: bytes, text: str) -> None:

@@ -153,6 +153,17 @@ def test_unknown_entry_and_changed_id_are_refused(small_kb_dir):
         entry_edit.save_entry(small_kb_dir, "en", "fapiao", values)
 
 
+def test_a_save_started_from_an_older_text_is_refused(small_kb_dir):
+    _, values = entry_edit.read_entry(small_kb_dir, "fapiao")
+    base = entry_edit.text_version(values)
+    first = edited(small_kb_dir, "fapiao", [], answer="First.")
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", first, base=base)
+    second = edited(small_kb_dir, "fapiao", [], answer="Second.")
+    with pytest.raises(entry_edit.EntryError, match="changed by someone else"):
+        entry_edit.save_entry(small_kb_dir, "en", "fapiao", second, base=base)
+    assert load_knowledge(small_kb_dir).by_id["fapiao"].answer == "First."
+
+
 def test_rollback_restores_the_entry_text(small_kb_dir, history):
     path = small_kb_dir / "money.yaml"
     original = path.read_text()
@@ -250,3 +261,14 @@ def test_form_fields_and_values_round_trip(question, answer, alternates, tr_ques
     }
     fields = entry_edit.form_fields(values, ["zh", "ru"])
     assert entry_edit.values_from_form(fields, ["zh", "ru"], values, TODAY) == values
+
+
+def test_the_validated_knowledge_base_is_cached_for_the_reload(small_kb_dir, tmp_path):
+    from bot.knowledge import content_hash
+
+    cache = tmp_path / "cache"
+    values = edited(small_kb_dir, "fapiao", [], answer="Cached.")
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", values, cache_dir=cache)
+    digest = content_hash(small_kb_dir, "en")
+    assert (cache / f"knowledge-{digest[:32]}.json").is_file()
+    assert load_knowledge(small_kb_dir, "en", cache).by_id["fapiao"].answer == "Cached."

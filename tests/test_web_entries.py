@@ -49,7 +49,9 @@ def live(config, storage, accounts, small_kb_dir, encoder):
 def fields_of(html: str) -> dict[str, str]:
     """The form's text fields as the browser would send them."""
     found = {}
-    for name, value in re.findall(r'<input name="([^"]+)" value="([^"]*)"', html):
+    for name, value in re.findall(
+        r'<input (?:type="hidden" )?name="([^"]+)" value="([^"]*)"', html
+    ):
         found[name] = unescape(value)
     for name, value in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
         found[name] = unescape(value)
@@ -81,6 +83,7 @@ def test_edit_page_shows_every_field_and_a_section_per_language(live):
     assert 'name="tr-ar-answer" rows="8" dir="auto"' in page.text
     assert "<script" not in page.text
     assert 'value="save"' not in page.text  # a manager reads only
+    assert '<fieldset class="entry-fields" disabled>' in page.text
     assert "money.yaml" in page.text
 
 
@@ -140,9 +143,10 @@ def test_history_shows_a_diff_and_rollback_restores_live(live, small_kb_dir, acc
     original = (small_kb_dir / "money.yaml").read_text()
     fields = fields_of(live.get("/entries/fapiao").text)
     fields["answer"] = "Changed <b>answer</b>."
-    live.post("/entries/fapiao", data={**fields, "action": "save"})
+    assert live.post("/entries/fapiao", data={**fields, "action": "save"}).status_code == 303
+    fields = fields_of(live.get("/entries/fapiao").text)
     fields["answer"] = "Changed again."
-    live.post("/entries/fapiao", data={**fields, "action": "save"})
+    assert live.post("/entries/fapiao", data={**fields, "action": "save"}).status_code == 303
     page = live.get("/entries/fapiao/history").text
     assert page.count('class="version"') == 2
     assert '<span class="add">+    answer: Changed again.</span>' in page
@@ -332,3 +336,34 @@ def test_machine_translation_is_offered_as_a_draft(with_model, storage):
     kb = with_model.app.state.console.holder.answerer.kb
     assert kb.by_id[new_id].translations["de"].answer == "Ask the POLIZEI."
     assert not kb.by_id[new_id].stale("de")
+
+
+def test_a_form_opened_before_another_save_does_not_overwrite_it(live, small_kb_dir):
+    login(live, "sam")
+    mine = fields_of(live.get("/entries/fapiao").text)
+    theirs = dict(mine, answer="Their answer, saved first.")
+    assert live.post("/entries/fapiao", data=theirs).status_code == 303
+    mine["answer"] = "My answer, typed meanwhile."
+    response = live.post("/entries/fapiao", data=mine)
+    assert response.status_code == 400
+    assert "changed by someone else" in response.text
+    assert fields_of(response.text)["answer"] == "My answer, typed meanwhile."
+    assert "Their answer, saved first." in (small_kb_dir / "money.yaml").read_text()
+
+
+def test_askers_are_told_after_a_new_entry_resolves_their_question(live, storage):
+    told = []
+
+    async def tell_askers() -> int:
+        told.append(len(storage.pending_notifications()))
+        return 2
+
+    live.holder.after_reload = tell_askers
+    ask(storage, "Where do I get a dog licence?", 1)
+    ask(storage, "Where can I get a dog licence?", 2)
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/new", params={"ids": ["1", "2"]}).text)
+    fields.update(answer="At the police station.", tags="pets", topic="people")
+    response = live.post("/entries/new", data={**fields, "ids": ["1", "2"], "asked": ["1", "2"]})
+    assert response.status_code == 303
+    assert "2 asker(s) were sent the answer" in message(response) and len(told) == 1

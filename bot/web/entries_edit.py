@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +22,7 @@ from starlette.routing import Route
 
 from bot import curation, entry_edit, triage
 from bot.answering import reload_answerer
-from bot.entry_history import EntryHistory
+from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError, source_version
 from bot.storage import UnknownIdError
 from bot.web.app import Console, console, requires
@@ -121,28 +123,49 @@ def _redirect(path: str, message: str) -> Response:
 # Editing ----------------------------------------------------------------------------------
 
 
-def _save(c: Console, entry_id: str, values: dict, actor: str, version=None) -> entry_edit.Saved:
-    """Save (or roll back to `version`), then reload, holding the answerer lock throughout."""
+@contextmanager
+def _writing(c: Console) -> Iterator[EntryHistory]:
+    """Hold the answerer lock while the knowledge base is written and reloaded."""
     with c.holder.lock:
-        kb_dir, language, kb = c.config.knowledge.dir, c.config.knowledge.language, _kb(c)
         history = EntryHistory(c.storage.path)
         try:
-            if version is not None:
-                saved = entry_edit.rollback(
-                    kb_dir,
-                    language,
-                    version,
-                    side=values["side"],
-                    history=history,
-                    actor=actor,
-                    kb=kb,
-                )
-            else:
-                saved = entry_edit.save_entry(
-                    kb_dir, language, entry_id, values, history=history, actor=actor, kb=kb
-                )
+            yield history
         finally:
             history.close()
+
+
+def _save(c: Console, entry_id: str, values: dict, actor: str, base: str) -> entry_edit.Saved:
+    """Save the entry, then reload so that it is live."""
+    with _writing(c) as history:
+        saved = entry_edit.save_entry(
+            c.config.knowledge.dir,
+            c.config.knowledge.language,
+            entry_id,
+            values,
+            history=history,
+            actor=actor,
+            kb=_kb(c),
+            base=base or None,
+            cache_dir=c.config.knowledge.cache_dir,
+        )
+        if saved.changed:
+            _reload(c)
+    return saved
+
+
+def _roll_back(c: Console, version: Version, side: str, actor: str) -> entry_edit.Saved:
+    """Write `version` back through the same save, then reload."""
+    with _writing(c) as history:
+        saved = entry_edit.rollback(
+            c.config.knowledge.dir,
+            c.config.knowledge.language,
+            version,
+            side=side,
+            history=history,
+            actor=actor,
+            kb=_kb(c),
+            cache_dir=c.config.knowledge.cache_dir,
+        )
         if saved.changed:
             _reload(c)
     return saved
@@ -184,10 +207,11 @@ async def edit_page(request: Request) -> Response:
             request, "entries.html", 404, topics=[], query="", loaded=True, error=str(exc)
         )
     question = request.query_params.get("try", "").strip()
+    fields = entry_edit.form_fields(values, _languages(c, values))
     return _render(
         request,
         values,
-        entry_edit.form_fields(values, _languages(c, values)),
+        {**fields, "base": entry_edit.text_version(values)},
         entry_id=entry_id,
         file=file,
         message=request.query_params.get("message"),
@@ -220,7 +244,8 @@ async def edit_save(request: Request) -> Response:
     previous = _latest(request, entry_id)
     actor = request.state.session.name
     try:
-        saved = await asyncio.to_thread(_save, c, entry_id, values, actor)
+        base = str(form.get("base", ""))
+        saved = await asyncio.to_thread(_save, c, entry_id, values, actor, base)
     except (entry_edit.EntryError, KnowledgeError) as exc:
         return _render(
             request, original, fields, 400, entry_id=entry_id, file=file, problems=_problems(exc)
@@ -310,7 +335,7 @@ async def rollback(request: Request) -> Response:
     previous = _latest(request, entry_id)
     actor = request.state.session.name
     try:
-        saved = await asyncio.to_thread(_save, c, entry_id, {"side": side}, actor, version)
+        saved = await asyncio.to_thread(_roll_back, c, version, side, actor)
     except (entry_edit.EntryError, KnowledgeError) as exc:
         error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
         return RedirectResponse(f"{back}?{urlencode({'error': error})}", 303)
@@ -366,15 +391,17 @@ def _create(
     c: Console, topic: str, values: dict, ids: list[int], actor: str
 ) -> tuple[entry_edit.Saved, int]:
     """Append the entry, resolve the questions `ids` with it, reload: under the lock."""
-    with c.holder.lock:
-        kb_dir, language = c.config.knowledge.dir, c.config.knowledge.language
-        history = EntryHistory(c.storage.path)
-        try:
-            saved = entry_edit.create_entry(
-                kb_dir, language, f"{topic}.yaml", values, history=history, actor=actor
-            )
-        finally:
-            history.close()
+    kb_dir, language = c.config.knowledge.dir, c.config.knowledge.language
+    with _writing(c) as history:
+        saved = entry_edit.create_entry(
+            kb_dir,
+            language,
+            f"{topic}.yaml",
+            values,
+            history=history,
+            actor=actor,
+            cache_dir=c.config.knowledge.cache_dir,
+        )
         resolved = 0
         if ids and not entry_edit.unfinished(values):
             resolved = triage.resolve(c.storage, kb_dir, language, ids, saved.entry_id).changed
