@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -340,9 +342,33 @@ class _FileChecker:
         )
 
 
+# Parsed topic files by content, so that validating an edit (a staged copy of the folder
+# with one file changed) parses only that file: the round-trip parse is most of the time.
+# Callers only read the parsed trees. Bounded by the size of the texts kept.
+_PARSED: OrderedDict[bytes, Any] = OrderedDict()
+_PARSED_SIZES: dict[bytes, int] = {}
+_PARSED_LIMIT = 8_000_000  # bytes of YAML text
+_PARSED_LOCK = threading.Lock()
+
+
 def _parse(path: Path, problems: list[Problem]) -> Any:
-    name = path.name
     data = path.read_bytes()
+    key = hashlib.sha256(data).digest()
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    found = _parse_bytes(path.name, data, problems)
+    if found is not None and len(data) <= _PARSED_LIMIT:
+        with _PARSED_LOCK:
+            _PARSED[key], _PARSED_SIZES[key] = found, len(data)
+            while sum(_PARSED_SIZES.values()) > _PARSED_LIMIT:
+                old, _ = _PARSED.popitem(last=False)
+                del _PARSED_SIZES[old]
+    return found
+
+
+def _parse_bytes(name: str, data: bytes, problems: list[Problem]) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
