@@ -336,6 +336,18 @@ def values_from_form(
     return values
 
 
+def translation_state(values: Mapping[str, Any], lang: str) -> str:
+    """The curated translation into `lang`: current (made from the entry's current text),
+    stale (from an older text), unrecorded (no `source` kept) or none."""
+    tr = (values.get("translations") or {}).get(lang)
+    if not tr:
+        return "none"
+    if not tr.get("source"):
+        return "unrecorded"
+    current = source_version(str(values.get("question", "")), str(values.get("answer", "")))
+    return "current" if tr["source"] == current else "stale"
+
+
 def unfinished(values: Mapping[str, Any]) -> bool:
     """A draft, as FaqEntry.unfinished says: a TODO answer or the `todo` tag."""
     answer = str(values.get("answer", "")).lstrip().upper()

@@ -75,6 +75,9 @@ def test_editing_the_answer_changes_its_lines_only_and_leaves_translations_stale
     entry = load_knowledge(repo_kb).by_id["corporate-basic-account"]
     assert entry.answer == "Ask your bank."
     assert entry.stale("zh") and entry.stale("ru")  # their `source` is the older text's
+    _, now = entry_edit.read_entry(repo_kb, "corporate-basic-account")
+    assert entry_edit.translation_state(now, "zh") == "stale"
+    assert entry_edit.translation_state(now, "de") == "none"
     [version] = history.versions("corporate-basic-account")
     assert version.actor == "sam" and version.action == entry_edit.EDIT
     assert version.before == saved.before and version.after == saved.after
@@ -98,6 +101,8 @@ def test_editing_a_translation_records_the_source_it_now_matches(repo_kb):
     values = edited(repo_kb, "corporate-basic-account", ["ru"], tr_ru_current="1")
     entry_edit.save_entry(repo_kb, "en", "corporate-basic-account", values)
     assert not load_knowledge(repo_kb).by_id["corporate-basic-account"].stale("ru")
+    _, now = entry_edit.read_entry(repo_kb, "corporate-basic-account")
+    assert entry_edit.translation_state(now, "ru") == "current"
 
 
 def test_adding_and_removing_translations_and_optional_keys(small_kb_dir):

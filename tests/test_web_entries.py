@@ -367,3 +367,21 @@ def test_askers_are_told_after_a_new_entry_resolves_their_question(live, storage
     response = live.post("/entries/new", data={**fields, "ids": ["1", "2"], "asked": ["1", "2"]})
     assert response.status_code == 303
     assert "2 asker(s) were sent the answer" in message(response) and len(told) == 1
+
+
+def test_editing_the_answer_leaves_its_translations_stale(live):
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["tr-ru-question"] = "Что такое фапяо?"
+    fields["tr-ru-answer"] = "Официальный налоговый счёт."
+    assert live.post("/entries/fapiao", data=fields).status_code == 303
+    page = live.get("/entries/fapiao").text
+    assert "ru · curated, current" in page
+    assert live.holder.answerer.answer_entry("fapiao", "ru").answer == "Официальный налоговый счёт."
+    fields = fields_of(page)
+    fields["answer"] = "A fapiao is China's official invoice, issued through the tax system."
+    assert live.post("/entries/fapiao", data=fields).status_code == 303
+    page = live.get("/entries/fapiao").text
+    assert "ru · stale: made from an older text" in page and 'name="tr-ru-current"' in page
+    served = live.holder.answerer.answer_entry("fapiao", "ru")
+    assert served.translation_stale and served.answer != "Официальный налоговый счёт."

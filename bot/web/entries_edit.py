@@ -23,7 +23,7 @@ from starlette.routing import Route
 from bot import curation, entry_edit, triage
 from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
-from bot.knowledge import KnowledgeBase, KnowledgeError, source_version
+from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
 from bot.web.app import Console, console, requires
 from bot.web.views import _
@@ -53,17 +53,6 @@ def _fields_of(form: FormData) -> dict[str, str]:
     return {key: str(value) for key, value in form.items() if key not in ("csrf", "ids")}
 
 
-def _status(values: dict, lang: str, kb: KnowledgeBase | None) -> str:
-    """current | stale | unrecorded | none: the curated translation's state."""
-    tr = (values.get("translations") or {}).get(lang)
-    if not tr:
-        return "none"
-    if not tr.get("source"):
-        return "unrecorded"
-    version = source_version(str(values["question"]), str(values["answer"]))
-    return "current" if tr["source"] == version else "stale"
-
-
 def _render(
     request: Request,
     values: dict | None,
@@ -79,7 +68,7 @@ def _render(
     drafts = [
         lang for lang in languages if translator is not None and translator.covers(source, lang)
     ]
-    states = {lang: _status(values or {}, lang, kb) for lang in languages}
+    states = {lang: entry_edit.translation_state(values or {}, lang) for lang in languages}
     context.setdefault("topics", [t.id for t in kb.topics] if kb else [])
     return c.render(
         request,
