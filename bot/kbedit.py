@@ -33,7 +33,7 @@ from bot.knowledge import (
     KnowledgeBase,
     KnowledgeError,
     load_knowledge,
-    parse_topic_text,
+    parsed_topic,
     round_trip_yaml,
     topic_files,
 )
@@ -131,7 +131,7 @@ class TopicFile:
         original = path.read_bytes()
         try:
             text = original.decode("utf-8")
-            data = parse_topic_text(text)
+            data = parsed_topic(text)  # shared with the loader: only read here
         except (UnicodeDecodeError, YAMLError, ValueError) as exc:
             raise EditError(f"{path.name}: cannot be edited until it is valid YAML: {exc}") from exc
         if not isinstance(data, CommentedMap) or not isinstance(data.get("entries"), list):
@@ -353,7 +353,7 @@ class TopicFile:
         """The edited text, after checking it says what the edits meant and nothing else."""
         text = self.text()
         try:
-            after = _plain(parse_topic_text(text))
+            after = _plain(parsed_topic(text))
         except (YAMLError, ValueError) as exc:
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise EditError(

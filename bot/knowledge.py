@@ -344,31 +344,32 @@ class _FileChecker:
 
 # Parsed topic files by content, so that validating an edit (a staged copy of the folder
 # with one file changed) parses only that file: the round-trip parse is most of the time.
-# Callers only read the parsed trees. Bounded by the size of the texts kept.
-_PARSED: OrderedDict[bytes, Any] = OrderedDict()
-_PARSED_SIZES: dict[bytes, int] = {}
-_PARSED_LIMIT = 8_000_000  # bytes of YAML text
+# Bounded by the size of the texts kept.
+_PARSED: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+_PARSED_LIMIT = 8_000_000  # characters of YAML text
 _PARSED_LOCK = threading.Lock()
 
 
-def _parse(path: Path, problems: list[Problem]) -> Any:
-    data = path.read_bytes()
-    key = hashlib.sha256(data).digest()
+def parsed_topic(text: str) -> Any:
+    """`parse_topic_text(text)`, remembered by content: callers must not change the tree
+    (the loader and bot/kbedit.py only read it)."""
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
     with _PARSED_LOCK:
         if key in _PARSED:
             _PARSED.move_to_end(key)
-            return _PARSED[key]
-    found = _parse_bytes(path.name, data, problems)
-    if found is not None and len(data) <= _PARSED_LIMIT:
+            return _PARSED[key][0]
+    data = parse_topic_text(text)  # raises YAMLError, ValueError: not remembered
+    if len(text) <= _PARSED_LIMIT:
         with _PARSED_LOCK:
-            _PARSED[key], _PARSED_SIZES[key] = found, len(data)
-            while sum(_PARSED_SIZES.values()) > _PARSED_LIMIT:
-                old, _ = _PARSED.popitem(last=False)
-                del _PARSED_SIZES[old]
-    return found
+            _PARSED[key] = (data, len(text))
+            while sum(size for _, size in _PARSED.values()) > _PARSED_LIMIT:
+                _PARSED.popitem(last=False)
+    return data
 
 
-def _parse_bytes(name: str, data: bytes, problems: list[Problem]) -> Any:
+def _parse(path: Path, problems: list[Problem]) -> Any:
+    name = path.name
+    data = path.read_bytes()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -378,7 +379,7 @@ def _parse_bytes(name: str, data: bytes, problems: list[Problem]) -> Any:
         )
         return None
     try:
-        return parse_topic_text(text)
+        return parsed_topic(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line: int | None = mark.line + 1 if mark is not None else None
