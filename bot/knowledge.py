@@ -346,7 +346,7 @@ class _FileChecker:
 # with one file changed) parses only that file: the round-trip parse is most of the time.
 # Bounded by the size of the texts kept.
 _PARSED: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
-_PARSED_LIMIT = 8_000_000  # characters of YAML text
+_PARSED_LIMIT = 4_000_000  # characters of YAML text: about 40 MB of parsed trees
 _PARSED_LOCK = threading.Lock()
 
 
