@@ -187,6 +187,9 @@ async def test_browser_closes_a_gap_by_new_entry(served, tmp_path):
             await page.set_viewport_size({"width": 390, "height": 844})  # a phone
             await page.screenshot(path=str(shots / "new-entry-phone.png"), full_page=True)
             tried = await page.inner_text(".tried")
+            await page.click("text=History")
+            history = await page.inner_text("main")
+            await page.screenshot(path=str(shots / "new-entry-history.png"), full_page=True)
         finally:
             await browser.close()
     print(
@@ -195,6 +198,7 @@ async def test_browser_closes_a_gap_by_new_entry(served, tmp_path):
     )
     assert "the bot serves it now" in message and "2 question(s) resolved" in message
     assert f"Answered by {new_id}" in tried and "district police station" in tried
+    assert "sam · created" in history and "+    answer: At the district police station." in history
     assert f"- id: {new_id}" in (kb / "people.yaml").read_text()
     with Storage.open(database) as storage:
         dog = [r for r in storage.list_unanswered(status=None) if "dog" in r["question"]]
