@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -367,6 +369,31 @@ class _FileChecker:
         )
 
 
+# Parsed topic files by content, so that validating an edit (a staged copy of the folder
+# with one file changed) parses only that file: the round-trip parse is most of the time.
+# Bounded by the size of the texts kept.
+_PARSED: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+_PARSED_LIMIT = 4_000_000  # characters of YAML text: about 40 MB of parsed trees
+_PARSED_LOCK = threading.Lock()
+
+
+def parsed_topic(text: str) -> Any:
+    """`parse_topic_text(text)`, remembered by content: callers must not change the tree
+    (the loader and bot/kbedit.py only read it)."""
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key][0]
+    data = parse_topic_text(text)  # raises YAMLError, ValueError: not remembered
+    if len(text) <= _PARSED_LIMIT:
+        with _PARSED_LOCK:
+            _PARSED[key] = (data, len(text))
+            while sum(size for _, size in _PARSED.values()) > _PARSED_LIMIT:
+                _PARSED.popitem(last=False)
+    return data
+
+
 def _parse(path: Path, problems: list[Problem]) -> Any:
     name = path.name
     data = path.read_bytes()
@@ -379,7 +406,7 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
         )
         return None
     try:
-        return parse_topic_text(text)
+        return parsed_topic(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line: int | None = mark.line + 1 if mark is not None else None

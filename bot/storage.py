@@ -39,6 +39,7 @@ from sqlite_utils import Database
 
 from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal
+from bot.entry_history import entry_history_tables
 from bot.handoffstore import handoff_tables
 from bot.redact import redact
 from bot.storage_base import (
@@ -126,6 +127,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     staff_console_tables,
     _uncertain_outcomes,
     handoff_tables,
+    entry_history_tables,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

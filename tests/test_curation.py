@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from bot import curation
 from bot.cli.common import Since
 from bot.cli.unanswered import unanswered
+from bot.entry_history import EntryHistory
 from bot.knowledge import ID_PATTERN, MAX_ID_LENGTH, load_knowledge
 from bot.normalize import normalize
 from bot.storage import Storage
@@ -456,6 +457,11 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     new = (kb / "people.yaml").read_bytes()
     assert new.startswith(old) and b"  # TODO" in new[len(old) :]
     assert curation.is_unfinished(load_knowledge(kb).by_id["buy-sim-card"])
+    history = EntryHistory(cfg.storage.database)
+    [version] = history.versions("buy-sim-card")
+    history.close()
+    assert version.actor == "cli" and version.before == ""
+    assert version.after.encode() in new[len(old) :]
     refused = run(cfg, "resolve", *map(str, ids), "--entry", "buy-sim-card")
     assert refused.exit_code == 1 and "not finished" in refused.output
     assert (kb / "people.yaml").read_bytes() == new

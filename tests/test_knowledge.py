@@ -638,3 +638,22 @@ def test_corrupt_cache_is_ignored(tmp_path):
     [cache] = (tmp_path / "cache").glob("knowledge-*.json")
     cache.write_text("{not json")
     assert load_knowledge(folder, "en", tmp_path / "cache").entries == first.entries
+
+
+def test_validating_a_copy_with_one_file_changed_parses_only_that_file(
+    small_kb_dir, tmp_path, monkeypatch
+):
+    import shutil
+
+    from bot import knowledge
+
+    load_knowledge(small_kb_dir)
+    copy = Path(shutil.copytree(small_kb_dir, tmp_path / "copy"))
+    text = (copy / "money.yaml").read_text().replace("Rules vary by bank.", "Rules vary.")
+    (copy / "money.yaml").write_text(text)
+    parsed = []
+    real = knowledge.parse_topic_text
+    monkeypatch.setattr(knowledge, "parse_topic_text", lambda t: parsed.append(t) or real(t))
+    kb = load_knowledge(copy)
+    assert len(parsed) == 1 and "Rules vary." in parsed[0]
+    assert "Rules vary." in kb.by_id["bank-account"].answer
