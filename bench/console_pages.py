@@ -4,12 +4,13 @@ Fills a temporary database with N logged interactions (default 100,000) over 90 
 bulk through the real schema (bench/report_speed.py's `fill`: six languages, 75% answered,
 10% suggested, 5% unanswered, 10% small talk, 2% of answers voted on), then makes it more
 like a live log: one question in ten came through the terminal, 👎 votes carry reasons,
-queued questions have their normalised wording. Serves the real console app (the shipped
-knowledge base and encoder) through its ASGI client, logs in as a manager through the login
-form, and times GET of every console page without a path parameter, plus the report with
-each filter and CSV exports: p50 and p95 over `--repeats` requests after one warm-up, in
-three states: warm (views in a row), fresh (no report kept, as after a new question is
-logged) and cold (nothing remembered, as after a restart).
+queued questions have their normalised wording and a handoff each. Serves the real console
+app (the shipped knowledge base and encoder) through its ASGI client, logs in as staff (who
+may open every page) through the login form, and times GET of every console page without a
+path parameter, plus the report with each filter and CSV exports: p50 and p95 over
+`--repeats` requests after one warm-up, in three states: warm (views in a row), fresh (no
+report kept, as after a new question is logged) and cold (nothing remembered, as after a
+restart).
 
 Example: python bench/console_pages.py [--rows 100000] [--repeats 20] [--out bench/results]
          python bench/console_pages.py --smoke   (a tiny run: does it still work?)
@@ -41,6 +42,7 @@ from bench.report_speed import fill  # noqa: E402
 from bot.accounts import Accounts  # noqa: E402
 from bot.answering import build_answerer  # noqa: E402
 from bot.config import load_config  # noqa: E402
+from bot.handoffstore import HandoffStore  # noqa: E402
 from bot.storage import Storage, wording  # noqa: E402
 
 PASSWORD = "bench password 1234"
@@ -120,7 +122,7 @@ def _timed(client, path: str, repeats: int, forget=None) -> list[float]:
 
 
 def time_pages(client, paths: list[str], repeats: int) -> list[dict]:
-    """Per page, `repeats` views each: in a row (warm: a manager clicking around), after a
+    """Per page, `repeats` views each: in a row (warm: someone clicking around), after a
     new question was logged (fresh: no report kept) and after a restart (cold: nothing
     remembered)."""
     rows = []
@@ -162,10 +164,13 @@ def main() -> None:
             started = time.perf_counter()
             counts = fill(storage, args.rows, now)
             counts.update(liven(storage))
+            handoffs = HandoffStore(path)
+            counts["handoffs"] = handoffs.sync()  # one per queued question, as the bot makes
+            handoffs.close()
             fill_s = round(time.perf_counter() - started, 1)
             db_mb = round(path.stat().st_size / 2**20, 1)
             accounts = Accounts(path)
-            accounts.add("mia", "manager")
+            accounts.add("mia", "staff")
             accounts.set_password("mia", PASSWORD)
             answerer = build_answerer(config, ROOT / "knowledge", storage)
             app = create_app(config, storage, AnswererHolder(answerer), accounts)
@@ -201,7 +206,7 @@ def main() -> None:
     text = table(rows, columns)
     text += (
         f"\n\n{args.rows:,} interactions ({counts}), filled in {fill_s} s ({db_mb} MB); "
-        "GET through the ASGI client, logged in as a manager, after one warm-up each. "
+        "GET through the ASGI client, logged in as staff, after one warm-up each. "
         "Warm: views in a row; fresh: no report kept (as after a new question); cold: "
         "nothing remembered either (as after a restart)."
         + "".join(

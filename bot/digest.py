@@ -3,9 +3,9 @@
 `build_digest()` reads the question log (read-only, like the report) for the last day or
 week: new gaps (unanswered wordings first asked in the period), trending entries (used more
 than in the period before), 👎 with their reasons, and open handoffs when a handoff table
-exists. `render_digest()` writes it as plain text in the language of the `gettext` given
-(the staff interface's: the console catalogs). Adapters post it (bot/telegram/digest.py) or
-print it (`python -m bot report --digest`).
+exists (bot/handoffstore.py). `render_digest()` writes it as plain text in the language of
+the `gettext` given (the staff interface's: the console catalogs). Adapters post it
+(bot/telegram/digest.py) or print it (`python -m bot report --digest`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.handoffstore import OPEN_STATES
 from bot.knowledge import KnowledgeBase
 from bot.report import _iso, open_readonly
 
 PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 SCHEDULES = ("daily", "weekly", "off")
 TOP = 5
-CLOSED_HANDOFF = ("answered", "closed")
 
 HandoffCounts = Callable[[sqlite3.Connection], Mapping[str, int] | None]
 Gettext = Callable[..., str]
@@ -72,19 +72,19 @@ class Digest:
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
-    """Open handoffs by state from a `handoffs` table with a `status` column (new, claimed,
-    ...; answered and closed ones are not open); None when the database has no such table."""
+    """Open handoffs (bot/handoffstore.py: new, claimed) by state; None when the database
+    has no handoff table (one from before handoffs)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}
-    if "status" not in columns:
+    if "state" not in columns:
         return None
-    marks = ", ".join("?" for _ in CLOSED_HANDOFF)
-    return dict(
+    marks = ", ".join("?" for _ in OPEN_STATES)
+    found = dict(
         conn.execute(
-            f"SELECT status, count(*) FROM handoffs WHERE status NOT IN ({marks}) "
-            "GROUP BY status ORDER BY status",
-            CLOSED_HANDOFF,
+            f"SELECT state, count(*) FROM handoffs WHERE state IN ({marks}) GROUP BY state",
+            OPEN_STATES,
         )
     )
+    return {state: found.get(state, 0) for state in OPEN_STATES}
 
 
 def _question(kb: KnowledgeBase | None, entry_id: str) -> str:

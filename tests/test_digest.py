@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.digest import build_digest, next_run, render_digest
+from bot.handoffstore import Actor, HandoffStore
 from bot.storage import Storage
 from bot.telegram import digest as telegram_digest
 from bot.telegram.app import build_application
@@ -75,25 +76,35 @@ def test_digest_figures(tmp_path, small_answerer):
     assert [(d.entry_id, d.count, d.reasons) for d in digest.disliked] == [
         ("bank-account", 2, "outdated 1")
     ]
-    assert digest.handoffs is None  # no handoff table
+    assert digest.handoffs == {"new": 0, "claimed": 0}  # no handoff made yet
     weekly = build_digest(path, small_answerer.kb, period="weekly", now=NOW)
     assert weekly.questions == 8 and weekly.gaps_total == 2
 
 
-def test_digest_counts_open_handoffs_from_a_table_or_a_function(tmp_path):
+def test_digest_counts_open_handoffs_from_the_handoff_table_or_a_function(tmp_path):
     path = fill(tmp_path / "bot.db")
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE handoffs (id INTEGER PRIMARY KEY, status TEXT)")
-    conn.executemany(
-        "INSERT INTO handoffs (status) VALUES (?)",
-        [("new",), ("new",), ("claimed",), ("closed",), ("answered",)],
-    )
-    conn.commit()
-    conn.close()
-    assert build_digest(path, None, period="daily", now=NOW).handoffs == {"claimed": 1, "new": 2}
+    store = HandoffStore(path)
+    try:
+        assert store.sync() == 4  # every queued question still new is a handoff
+        first = store.find()[0]
+        store.claim(first.id, Actor("sam", "Sam"))
+        store.close_handoff(store.find()[1].id, Actor("sam", "Sam"))
+    finally:
+        store.close()
+    assert build_digest(path, None, period="daily", now=NOW).handoffs == {"new": 2, "claimed": 1}
     counted = build_digest(path, None, period="daily", now=NOW, handoffs=lambda c: {"new": 9})
     assert "Open handoffs: 9 (new 9)" in render_digest(counted)
     assert build_digest(path, None, period="daily", now=NOW, handoffs=None).handoffs is None
+
+
+def test_a_database_without_handoffs_has_no_handoff_line(tmp_path):
+    path = fill(tmp_path / "bot.db")
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE handoffs RENAME TO gone")
+    conn.commit()
+    conn.close()
+    digest = build_digest(path, None, period="daily", now=NOW)
+    assert digest.handoffs is None and "handoffs" not in render_digest(digest)
 
 
 def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
