@@ -40,7 +40,7 @@ from sqlite_utils import Database
 from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal
 from bot.entry_history import entry_history_tables
-from bot.handoffstore import handoff_tables
+from bot.handoffmodel import handoff_tables
 from bot.redact import redact
 from bot.storage_base import (
     SchemaVersionError,
