@@ -44,6 +44,44 @@ def stale_translations(kb: KnowledgeBase) -> list[StaleTranslation]:
     ]
 
 
+@dataclass(frozen=True)
+class QueuedTranslation:
+    """An entry whose curated translation into `language` is missing or stale."""
+
+    entry_id: str
+    language: str
+    status: str  # MISSING or STALE
+    topic: str
+
+
+MISSING, STALE = "missing", "stale"
+
+
+def translation_queue(kb: KnowledgeBase, lang: str) -> list[QueuedTranslation]:
+    """The finished entries to translate into `lang`, stale ones first, then by entry order:
+    no curated translation yet, or one made from an older text (`FaqEntry.stale`)."""
+    if lang == kb.language:
+        return []
+    found = [
+        QueuedTranslation(e.id, lang, STALE if e.stale(lang) else MISSING, e.topic)
+        for e in kb.entries
+        if not e.unfinished and (lang not in e.translations or e.stale(lang))
+    ]
+    return sorted(found, key=lambda q: q.status != STALE)
+
+
+def queue_counts(kb: KnowledgeBase, languages: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """Per language (the knowledge base's own left out): entries missing and stale."""
+    counts = {}
+    for lang in sorted(set(languages) | set(kb.languages())):
+        if lang == kb.language:
+            continue
+        queue = translation_queue(kb, lang)
+        stale = sum(1 for q in queue if q.status == STALE)
+        counts[lang] = {MISSING: len(queue) - stale, STALE: stale}
+    return counts
+
+
 def _spread(counts: list[int]) -> dict:
     if not counts:
         return {"min": 0, "median": 0}
