@@ -156,7 +156,7 @@ def test_saving_writes_marks_reviewed_reloads_and_audits(
             "version": version,
             "question": "如何开立公司银行账户？",
             "alternates": "开设对公账户\n公司开户\n",
-            "answer": "携带营业执照、公司印章和法定代表人护照到银行网点办理。各银行和城市要求不同。",
+            "answer": "携带营业执照、公司印章和法定代表人护照到银行网点办理。各银行和城市不同。",
             "link": "中国人民银行",
         },
     )
