@@ -86,7 +86,7 @@ def signals(db_path: Path, kinds: Iterable[str] = KINDS, limit: int = 500) -> li
         parts += [_STAFF.format(table="relays"), _STAFF.format(table="relay_items")]
     if not parts:
         return []
-    sql = " UNION ".join(parts) + " ORDER BY 2 DESC LIMIT ?"
+    sql = " UNION ALL ".join(parts) + " ORDER BY 2 DESC LIMIT ?"
     conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         rows = conn.execute(sql, [limit]).fetchall()
