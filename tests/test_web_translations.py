@@ -7,6 +7,8 @@ import re
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.accounts import Accounts
 from bot.answering import build_answerer, reload_answerer
@@ -227,3 +229,33 @@ def test_page_in_chinese(live):
     live.cookies.set("console_lang", "zh")
     page = live.get("/translations?lang=ru").text
     assert "待办翻译" in page and "保存为已审核" in page
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    question=st.text(min_size=1, max_size=60),
+    answer=st.text(min_size=1, max_size=200),
+    alternates=st.lists(st.text(min_size=1, max_size=30), max_size=3),
+)
+def test_any_text_is_saved_exactly_or_refused_with_nothing_written(
+    small_kb_dir, question, answer, alternates
+):
+    path = small_kb_dir / "people.yaml"
+    original = path.read_text()
+    item = {"id": "office-hours", "question": question, "answer": answer, "alternates": alternates}
+    try:
+        kb = save_translation(small_kb_dir, "ru", item, "en")
+    except TranslationImportError:
+        assert path.read_text() == original
+        return
+    finally:
+        written = path.read_text()
+        path.write_text(original)
+    tr = kb.by_id["office-hours"].translations["ru"]
+    assert (tr.question, tr.answer) == (question.strip(), answer.strip())
+    assert tr.alternates == tuple(a.strip() for a in alternates if a.strip())
+    assert tr.source == kb.by_id["office-hours"].version
+    lines = iter(written.splitlines())
+    assert all(line in lines for line in original.splitlines())  # only lines added
