@@ -12,6 +12,8 @@ from bot.answering import Answerer
 from bot.kbmodel import FaqEntry
 from bot.normalize import normalize
 
+MATCHER_RESULTS = 5  # the matcher's best entries added after the substring hits
+
 
 def candidates(answerer: Answerer, question: str, limit: int = 5) -> list[FaqEntry]:
     """The finished entries the matcher ranks best for `question`, best first."""
@@ -42,7 +44,7 @@ def search(answerer: Answerer, text: str, limit: int = 10) -> list[FaqEntry]:
         and any(needle in t.casefold() or folded in (normalize(t) or "") for t in _texts(e))
     ]
     found = {e.id: e for e in hits[:limit]}
-    for e in candidates(answerer, text, limit):
+    for e in candidates(answerer, text, MATCHER_RESULTS):
         if len(found) >= limit:
             break
         found.setdefault(e.id, e)

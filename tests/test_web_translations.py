@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import os
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +20,7 @@ from bot.kbstats import queue_counts, translation_queue
 from bot.knowledge import load_knowledge
 from bot.storage import Storage
 from bot.translation import MachineTranslator
+from tests import test_web_browser as served_console
 from tests.argos_packages import PackageFactory
 from tests.web_support import PASSWORD, Clock, csrf_of, login, make_client
 
@@ -259,3 +263,56 @@ def test_any_text_is_saved_exactly_or_refused_with_nothing_written(
     assert tr.source == kb.by_id["office-hours"].version
     lines = iter(written.splitlines())
     assert all(line in lines for line in original.splitlines())  # only lines added
+
+
+# In a real browser, on a phone-sized screen -------------------------------------------------
+
+served = served_console.served  # the console as a real `python -m bot web` process
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(
+    not Path(served_console.CHROMIUM).exists(), reason="no chromium (apt-get install chromium)"
+)
+async def test_browser_translate_then_find_an_entry_in_chinese(served, tmp_path):
+    from playwright.async_api import async_playwright
+
+    url, database, kb = served
+    shots = Path(os.environ.get("SCREENSHOTS", tmp_path))
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=served_console.CHROMIUM, args=["--no-sandbox"]
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844})
+            await page.goto(url + "/login")
+            await page.fill("input[name=name]", "sam")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(url + "/inbox")
+            await page.click("text=Translations")
+            await page.click("a[href='/translations?lang=zh']")
+            form = page.locator("#tr-work-permit form")
+            await form.locator("input[name=question]").fill("外籍员工的工作许可怎么办？")
+            await form.locator("textarea[name=alternates]").fill("工作许可申请")
+            await form.locator("textarea[name=answer]").fill("用人单位在线申请外国人工作许可。")
+            await page.screenshot(path=str(shots / "translations-zh.png"), full_page=True)
+            await form.locator("button[type=submit]").click()
+            await page.wait_for_selector(".message")
+            saved = await page.inner_text(".message")
+            await page.goto(url + "/ui-language?to=zh&next=/inbox")
+            await page.fill("input[name=find]", "银行账户")
+            await page.press("input[name=find]", "Enter")
+            await page.wait_for_selector("text=与“银行账户”相关的条目")
+            await page.check("fieldset >> nth=0 >> input[value=bank-account]")
+            await page.screenshot(path=str(shots / "inbox-zh.png"), full_page=True)
+            await page.click("text=附加到所选条目")
+            await page.wait_for_selector(".message")
+            attached = await page.inner_text(".message")
+        finally:
+            await browser.close()
+    assert "as reviewed" in saved and "知识库已重新加载" in attached
+    assert "外籍员工的工作许可怎么办？" in (kb / "people.yaml").read_text()
+    assert "corporate account at a bank" in (kb / "money.yaml").read_text()

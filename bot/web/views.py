@@ -277,8 +277,7 @@ async def attach(request: Request) -> Response:
     return _back(
         message=_(
             request,
-            "Added {added} question(s) to {entry} ({file}); {changed} question(s) resolved; "
-            "the knowledge base is reloaded.",
+            "Added {added} question(s) to {entry} ({file}); {changed} question(s) resolved; the knowledge base is reloaded.",  # noqa: E501 (one catalog key)
             added=len(done.added),
             entry=entry_id,
             file=done.file,
