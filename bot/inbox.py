@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,10 +101,11 @@ def wording_translations(
     translator: MachineTranslator | None,
     texts: Iterable[tuple[str, str]],
     target: str,
-    limit: int = 50,
+    budget: float = 2.0,
 ) -> dict[tuple[str, str], str]:
     """(text, language) -> the text in `target`, for every pair an installed model covers:
-    from the cache, else translated now and cached (at most `limit` new ones per call)."""
+    from the cache, else translated now and cached, for at most `budget` seconds a call (a
+    real model takes 0.15-0.4 s a sentence: the rest are translated on the next views)."""
     if translator is None:
         return {}
     wanted = {(t, lang) for t, lang in texts if lang != target and t.strip()}
@@ -114,7 +116,7 @@ def wording_translations(
         if row["kind"] == WORDING
     }
     found: dict[tuple[str, str], str] = {}
-    made = 0
+    stop = time.monotonic() + budget
     for text, lang in sorted(wanted):
         model = models[lang]
         if model is None:
@@ -123,9 +125,8 @@ def wording_translations(
         if key in cached:
             found[text, lang] = cached[key]
             continue
-        if made >= limit:
+        if time.monotonic() >= stop:
             continue
-        made += 1
         try:
             result = translator.translate(text, lang, target)
         except TranslationError as exc:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import entrysearch
+from bot import entrysearch, inbox
 from bot.accounts import Accounts
 from bot.answering import build_answerer
 from bot.knowledge import load_knowledge
@@ -262,3 +262,15 @@ def test_inbox_in_chinese(live, storage):
         "1 人，1 种语言",
     ):
         assert text in page, text
+
+
+def test_wording_translation_stops_at_its_time_budget(live, storage):
+    translator = live.holder.answerer.localizer.translator
+    texts = [("Как открыть счёт в банке?", "ru"), ("открыть счёт", "ru"), ("hello", "en")]
+    assert inbox.wording_translations(storage, translator, texts, "en", budget=0) == {}
+    found = inbox.wording_translations(storage, translator, texts, "en")
+    assert found == {
+        ("Как открыть счёт в банке?", "ru"): "Как open account в bank?",
+        ("открыть счёт", "ru"): "open account",
+    }  # English needs no translation into English
+    assert inbox.wording_translations(storage, translator, texts, "en", budget=0) == found

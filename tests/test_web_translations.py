@@ -311,6 +311,8 @@ async def test_browser_translate_then_find_an_entry_in_chinese(served, tmp_path)
             await page.click("text=附加到所选条目")
             await page.wait_for_selector(".message")
             attached = await page.inner_text(".message")
+            await page.select_option("select[name=kind]", "thumbs_down")  # applies at once
+            await page.wait_for_url("**kind=thumbs_down**")
         finally:
             await browser.close()
     assert "as reviewed" in saved and "知识库已重新加载" in attached
