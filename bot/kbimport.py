@@ -98,18 +98,20 @@ def save_translation(
     kb_language: str = "en",
     today: dt.date | None = None,
     version: str | None = None,
+    cache_dir: Path | None = None,
 ) -> KnowledgeBase:
     """Write one reviewed translation (`item` as in a translator's file: id, question,
     alternates, answer, links) into `lang`, stamped like `import_translations` does: the
     entry's current source version and today's review date. `version`: the source version
     the translator saw; refused if the entry's text changed since. Validated like `kb
-    check` before anything is written; returns the knowledge base as written."""
+    check` before anything is written; returns the knowledge base as written. `cache_dir`:
+    the knowledge cache (`[knowledge] cache_dir`), to skip parsing unchanged YAML."""
     today = today or dt.date.today()
     if lang not in LANGUAGE_CODES:
         raise TranslationImportError(f"`language` must be an ISO 639-1 code like ru, got {lang!r}")
     if lang == kb_language:
         raise TranslationImportError(f"{lang!r} is the knowledge base's own language")
-    kb = load_knowledge(kb_dir, kb_language)
+    kb = load_knowledge(kb_dir, kb_language, cache_dir)
     entry = kb.by_id.get(str(item.get("id")))
     if entry is None:
         raise TranslationImportError(f"unknown entry id {item.get('id')!r}")
@@ -120,7 +122,7 @@ def save_translation(
         )
     edit = kbedit.stage(kb_dir, kb_language)
     _stage(edit, kb, lang, item, today)
-    return edit.commit() or kb
+    return edit.commit(cache_dir=cache_dir) or kb
 
 
 def import_translations(

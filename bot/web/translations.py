@@ -151,7 +151,13 @@ def _save(request: Request, lang: str, item: dict, version: str, today: dt.date)
     c = console(request)
     with c.holder.lock:
         kb = save_translation(
-            c.config.knowledge.dir, lang, item, c.config.knowledge.language, today, version
+            c.config.knowledge.dir,
+            lang,
+            item,
+            c.config.knowledge.language,
+            today,
+            version,
+            c.config.knowledge.cache_dir,
         )
         if c.holder.answerer is not None:
             c.holder.answerer = reload_answerer(c.holder.answerer, c.config, c.storage)
