@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.report import open_readonly
 from bot.storage import NONE_OF_THESE, Storage, StorageError
 from bot.translation import MachineTranslator, TranslationError, source_hash
 
@@ -88,7 +89,7 @@ def signals(db_path: Path, kinds: Iterable[str] = KINDS, limit: int = 500) -> li
     if not parts:
         return []
     sql = " UNION ALL ".join(parts) + " ORDER BY 2 DESC LIMIT ?"
-    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+    conn = open_readonly(db_path)
     try:
         rows = conn.execute(sql, [limit]).fetchall()
     finally:
