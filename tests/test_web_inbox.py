@@ -274,3 +274,18 @@ def test_wording_translation_stops_at_its_time_budget(live, storage):
         ("открыть счёт", "ru"): "open account",
     }  # English needs no translation into English
     assert inbox.wording_translations(storage, translator, texts, "en", budget=0) == found
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(find=st.text(max_size=60))
+def test_any_search_text_is_shown_escaped(live, storage, find):
+    if not storage.list_unanswered():
+        ask(storage, "Can I bring my cat to the office?", 1)
+        login(live, "sam")
+    page = live.get("/inbox", params={"find": find + "<b>x</b>", "for": "1"})
+    assert page.status_code == 200
+    assert "<b>x</b>" not in page.text and "&lt;b&gt;x&lt;/b&gt;" in page.text
