@@ -91,6 +91,37 @@ def _stage(edit: kbedit.Edit, kb: KnowledgeBase, lang: str, item: dict, today: d
     )
 
 
+def _stage_topic(edit: kbedit.Edit, stem: str, name: Any, lang: str, kb_language: str) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise TranslationImportError(f"topic {stem!r}: the name must be non-empty text")
+    edit.file(f"{stem}.yaml").set_topic_name(lang, name.strip(), kb_language)
+
+
+def _check_language(lang: str, kb_language: str) -> None:
+    if lang not in LANGUAGE_CODES:
+        raise TranslationImportError(f"`language` must be an ISO 639-1 code like ru, got {lang!r}")
+    if lang == kb_language:
+        raise TranslationImportError(f"{lang!r} is the knowledge base's own language")
+
+
+def save_topic_name(
+    kb_dir: Path,
+    lang: str,
+    stem: str,
+    name: str,
+    kb_language: str = "en",
+    cache_dir: Path | None = None,
+) -> KnowledgeBase:
+    """Write one topic's name in `lang` (as `topics` of a translator's file does)."""
+    _check_language(lang, kb_language)
+    kb = load_knowledge(kb_dir, kb_language, cache_dir)
+    if stem not in {t.id for t in kb.topics}:
+        raise TranslationImportError(f"unknown topic {stem!r}")
+    edit = kbedit.stage(kb_dir, kb_language)
+    _stage_topic(edit, stem, name, lang, kb_language)
+    return edit.commit(cache_dir=cache_dir) or kb
+
+
 def save_translation(
     kb_dir: Path,
     lang: str,
@@ -107,10 +138,7 @@ def save_translation(
     check` before anything is written; returns the knowledge base as written. `cache_dir`:
     the knowledge cache (`[knowledge] cache_dir`), to skip parsing unchanged YAML."""
     today = today or dt.date.today()
-    if lang not in LANGUAGE_CODES:
-        raise TranslationImportError(f"`language` must be an ISO 639-1 code like ru, got {lang!r}")
-    if lang == kb_language:
-        raise TranslationImportError(f"{lang!r} is the knowledge base's own language")
+    _check_language(lang, kb_language)
     kb = load_knowledge(kb_dir, kb_language, cache_dir)
     entry = kb.by_id.get(str(item.get("id")))
     if entry is None:
@@ -154,9 +182,7 @@ def import_translations(
     for item in chosen:
         _stage(edit, kb, lang, item, today)
     for stem, name in topics.items():
-        if not isinstance(name, str) or not name.strip():
-            raise TranslationImportError(f"topic {stem!r}: the name must be non-empty text")
-        edit.file(f"{stem}.yaml").set_topic_name(lang, name.strip(), kb_language)
+        _stage_topic(edit, stem, name, lang, kb_language)
     edit.commit()
     return ImportResult(
         lang,

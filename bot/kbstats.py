@@ -12,7 +12,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, Topic
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,22 @@ def translation_queue(kb: KnowledgeBase, lang: str) -> list[QueuedTranslation]:
 
 
 def queue_counts(kb: KnowledgeBase, languages: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    """Per language (the knowledge base's own left out): entries missing and stale."""
+    """Per language (the knowledge base's own left out): entries missing and stale, and
+    topics without a name in it."""
     counts = {}
     for lang in sorted(set(languages) | set(kb.languages())):
         if lang == kb.language:
             continue
         queue = translation_queue(kb, lang)
         stale = sum(1 for q in queue if q.status == STALE)
-        counts[lang] = {MISSING: len(queue) - stale, STALE: stale}
+        topics = len(untranslated_topics(kb, lang))
+        counts[lang] = {MISSING: len(queue) - stale, STALE: stale, "topics": topics}
     return counts
+
+
+def untranslated_topics(kb: KnowledgeBase, lang: str) -> list[Topic]:
+    """The topics with no name in `lang` (shown in the knowledge base's language)."""
+    return [t for t in kb.topics if lang != kb.language and lang not in t.names]
 
 
 def _spread(counts: list[int]) -> dict:

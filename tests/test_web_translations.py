@@ -104,7 +104,10 @@ def test_queue_lists_missing_and_stale_and_counts_them(small_kb_dir):
     ]
     assert translation_queue(kb, "en") == []
     counts = queue_counts(kb, ("en", "zh", "ru"))
-    assert counts == {"ru": {"missing": 4, "stale": 0}, "zh": {"missing": 2, "stale": 1}}
+    assert counts == {
+        "ru": {"missing": 4, "stale": 0, "topics": 2},
+        "zh": {"missing": 2, "stale": 1, "topics": 1},  # money.yaml names its topic in zh
+    }
 
 
 def test_save_translation_refuses_a_changed_source_and_writes_nothing(small_kb_dir):
@@ -226,6 +229,36 @@ def test_manager_reads_the_queue_but_cannot_save(live, small_kb_dir):
 def test_anonymous_is_sent_to_login(live):
     assert live.get("/translations?lang=ru").headers["location"] == "/login"
     assert live.post("/translations/save", data={"csrf": "x"}).status_code == 403
+
+
+def test_topic_names_are_translated_and_audited(live, small_kb_dir, accounts):
+    login(live, "sam")
+    page = live.get("/translations?lang=zh").text
+    assert 'id="topic-people"' in page and 'id="topic-money"' not in page
+    response = live.post(
+        "/translations/topic",
+        data={"csrf": csrf_of(page), "lang": "zh", "topic": "people", "name": "人员"},
+    )
+    assert "Saved the zh name of topic people" in live.get(response.headers["location"]).text
+    assert load_knowledge(small_kb_dir, "en").topics[1].names["zh"] == "人员"
+    assert live.holder.answerer.topics["people"].names["zh"] == "人员"  # live
+    assert 'id="topic-people"' not in live.get("/translations?lang=zh").text
+    [row] = [r for r in accounts.audit_log() if r["action"] == "translation.topic"]
+    assert (row["actor"], row["target"]) == ("sam", "people:zh")
+    response = live.post(
+        "/translations/topic",
+        data={"csrf": csrf_of(page), "lang": "zh", "topic": "nowhere", "name": "x"},
+    )
+    assert "unknown topic" in live.get(response.headers["location"]).text
+    live.cookies.clear()
+    login(live, "mia")
+    page = live.get("/translations?lang=ru").text
+    assert 'id="topic-people"' in page and "<button" not in page.split('id="topic-people"')[1]
+    response = live.post(
+        "/translations/topic",
+        data={"csrf": csrf_of(page), "lang": "ru", "topic": "people", "name": "Люди"},
+    )
+    assert response.status_code == 403
 
 
 def test_page_in_chinese(live):

@@ -21,9 +21,15 @@ from starlette.routing import Route
 
 from bot import kbedit
 from bot.answering import reload_answerer
-from bot.kbimport import save_translation
+from bot.kbimport import save_topic_name, save_translation
 from bot.kbmodel import FaqEntry, KnowledgeBase
-from bot.kbstats import STALE, QueuedTranslation, queue_counts, translation_queue
+from bot.kbstats import (
+    STALE,
+    QueuedTranslation,
+    queue_counts,
+    translation_queue,
+    untranslated_topics,
+)
 from bot.knowledge import KnowledgeError
 from bot.localize import ANSWER, PHRASING, Localizer
 from bot.web.app import console, requires
@@ -125,6 +131,7 @@ async def queue(request: Request) -> Response:
         counts=counts,
         lang=lang,
         rows=rows,
+        topics=untranslated_topics(kb, lang) if lang else [],
         total=len(items),
         page=page,
         pages=pages,
@@ -217,8 +224,46 @@ async def save(request: Request) -> Response:
     )
 
 
+def _save_topic(request: Request, lang: str, stem: str, name: str) -> None:
+    c = console(request)
+    with c.holder.lock:
+        save_topic_name(
+            c.config.knowledge.dir,
+            lang,
+            stem,
+            name,
+            c.config.knowledge.language,
+            c.config.knowledge.cache_dir,
+        )
+        if c.holder.answerer is not None:
+            c.holder.answerer = reload_answerer(c.holder.answerer, c.config, c.storage)
+
+
+@requires("staff")
+async def save_topic(request: Request) -> Response:
+    """Save a topic's name in one language."""
+    c = console(request)
+    form = await request.form()
+    lang, stem = str(form.get("lang", "")).strip(), str(form.get("topic", "")).strip()
+    try:
+        await asyncio.to_thread(_save_topic, request, lang, stem, str(form.get("name", "")))
+    except (kbedit.EditError, KnowledgeError) as exc:
+        return _back(lang, error=_(request, "{problem} Nothing changed.", problem=exc))
+    c.accounts.audit(
+        request.state.session.name,
+        "translation.topic",
+        f"{stem}:{lang}",
+        {"status": "missing"},
+        {"status": "current"},
+    )
+    return _back(
+        lang, message=_(request, "Saved the {lang} name of topic {id}.", lang=lang, id=stem)
+    )
+
+
 def routes() -> list[Route]:
     return [
         Route("/translations", queue),
         Route("/translations/save", save, methods=["POST"]),
+        Route("/translations/topic", save_topic, methods=["POST"]),
     ]
