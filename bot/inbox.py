@@ -37,6 +37,7 @@ UNANSWERED, SUGGESTED, THUMBS_DOWN, STAFF_MESSAGE = (
 QUEUED_KINDS = (UNANSWERED, NONE_OF_THESE)  # in the queue: attach or ignore
 KINDS = (*QUEUED_KINDS, SUGGESTED, THUMBS_DOWN, STAFF_MESSAGE)
 WORDING = "wording"  # the kind of a cached translation of a user's wording
+WORDING_BUDGET = 2.0  # seconds a page view may spend translating wordings not cached yet
 
 
 def kind_of(row: dict) -> str:
@@ -102,7 +103,7 @@ def wording_translations(
     translator: MachineTranslator | None,
     texts: Iterable[tuple[str, str]],
     target: str,
-    budget: float = 2.0,
+    budget: float | None = None,
 ) -> dict[tuple[str, str], str]:
     """(text, language) -> the text in `target`, for every pair an installed model covers:
     from the cache, else translated now and cached, for at most `budget` seconds a call (a
@@ -117,7 +118,7 @@ def wording_translations(
         if row["kind"] == WORDING
     }
     found: dict[tuple[str, str], str] = {}
-    stop = time.monotonic() + budget
+    stop = time.monotonic() + (WORDING_BUDGET if budget is None else budget)
     for text, lang in sorted(wanted):
         model = models[lang]
         if model is None:

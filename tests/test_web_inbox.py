@@ -52,8 +52,10 @@ def cfg(config, small_kb_dir, tmp_path):
 
 
 @pytest.fixture
-def live(cfg, storage, accounts, encoder, packages):
-    """A client over a writable knowledge-base copy, with a ru->en model installed."""
+def live(cfg, storage, accounts, encoder, packages, monkeypatch):
+    """A client over a writable knowledge-base copy, with a ru->en model installed (and
+    time enough to load it on a busy machine)."""
+    monkeypatch.setattr(inbox, "WORDING_BUDGET", 120.0)
     translator = MachineTranslator(cfg.translation.packages_dir, beam_size=1)
     translator.install_file(packages("ru", "en", RU_EN, with_splitter=False))
     answerer = build_answerer(cfg, None, storage, translator, encoder=encoder)
@@ -268,7 +270,7 @@ def test_wording_translation_stops_at_its_time_budget(live, storage):
     translator = live.holder.answerer.localizer.translator
     texts = [("Как открыть счёт в банке?", "ru"), ("открыть счёт", "ru"), ("hello", "en")]
     assert inbox.wording_translations(storage, translator, texts, "en", budget=0) == {}
-    found = inbox.wording_translations(storage, translator, texts, "en")
+    found = inbox.wording_translations(storage, translator, texts, "en", budget=120)
     assert found == {
         ("Как открыть счёт в банке?", "ru"): "Как open account в bank?",
         ("открыть счёт", "ru"): "open account",
