@@ -59,7 +59,7 @@ LANGUAGE_CODES = frozenset(
 )
 
 ENTRY_REQUIRED = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
-ENTRY_OPTIONAL = ("translations", "related", "notes")
+ENTRY_OPTIONAL = ("translations", "phrasings", "related", "notes")
 TRANSLATION_KEYS = ("question", "alternates", "answer", "links", "source", "reviewed")
 SOURCE_PATTERN = re.compile(r"^[0-9a-f]{8}$")
 MAX_ID_LENGTH = 60
@@ -265,6 +265,31 @@ class _FileChecker:
                 result[code] = Translation(question, answer, alternates, links, source, reviewed)
         return result
 
+    def phrasings(
+        self, node: Any, eid: str, translated: dict[str, Translation]
+    ) -> dict[str, tuple[str, ...]]:
+        """`phrasings`: more ways to ask, per language, matched but never shown, for the
+        languages the entry has no curated translation in (those keep theirs in the
+        translation's `alternates`, the knowledge base's own language in `alternates`)."""
+        raw = node.get("phrasings")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict) or not raw:
+            self.problem(node, "phrasings", eid, "`phrasings` must map language codes to texts")
+            return {}
+        result = {}
+        for code in raw:
+            if not self.language(raw, code, code, eid):
+                continue
+            if code == self.kb_language or code in translated:
+                where = "`alternates`" if code == self.kb_language else f"translation {code!r}"
+                self.problem(raw, code, eid, f"phrasings in {code!r} belong in the entry's {where}")
+                continue
+            texts = self.texts(raw, code, eid, 1)
+            if texts:
+                result[code] = texts
+        return result
+
     def translated_links(
         self, tr: Any, code: str, eid: str, urls: tuple[str, ...]
     ) -> tuple[Link, ...]:
@@ -314,6 +339,7 @@ class _FileChecker:
         links = self.links(node, eid or "?")
         reviewed = self.reviewed(node, eid or "?")
         translations = self.translations(node, eid or "?", tuple(link.url for link in links))
+        phrasings = self.phrasings(node, eid or "?", translations)
         related = self.texts(node, "related", eid, 0) if "related" in node else ()
         notes = node.get("notes", "")
         if not isinstance(notes, str):
@@ -334,6 +360,7 @@ class _FileChecker:
             links=links,
             reviewed=reviewed,
             translations=translations,
+            phrasings=phrasings,
             related=related,
             notes=notes.strip(),
             source=f"{self.name}:{line}",

@@ -291,3 +291,12 @@ def test_any_search_text_is_shown_escaped(live, storage, find):
     page = live.get("/inbox", params={"find": find + "<b>x</b>", "for": "1"})
     assert page.status_code == 200
     assert "<b>x</b>" not in page.text and "&lt;b&gt;x&lt;/b&gt;" in page.text
+
+
+def test_reply_with_an_entrys_answer_offers_the_same_entries(live, storage):
+    ask(storage, "how do I get a corporate account at a bank", 1)
+    login(live, "sam")
+    section = _section(live.get("/inbox").text, "corporate account")
+    reply = section.split('action="/inbox/reply"')[1].split("</form>")[0]
+    assert '<select name="entry">' in reply and '<option value="bank-account">' in reply
+    assert "list=" not in reply  # nothing to type
