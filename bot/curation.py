@@ -312,11 +312,14 @@ def add_alternates(
     try:
         edit = kbedit.stage(kb_dir, kb_language)
         topic = edit.file(plan.file)
+        phrasings = {}
         for lang, texts in by_language.items():
             if lang is None or lang in plan.entry.translations:
                 topic.append_alternates(entry_id, lang, texts)
             else:
-                topic.append_phrasings(entry_id, lang, texts)
+                phrasings[lang] = texts
+        if phrasings:
+            topic.append_phrasings(entry_id, phrasings)
         edit.commit()
     except kbedit.EditError as exc:
         raise CurationError(str(exc)) from exc

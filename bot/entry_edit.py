@@ -222,6 +222,11 @@ def form_fields(values: Mapping[str, Any], languages: list[str]) -> dict[str, st
         "reviewed": str(values.get("reviewed", "")),
         "related": ", ".join(str(r) for r in values.get("related") or []),
         "notes": str(values.get("notes", "")),
+        "phrasings": "\n".join(
+            f"{lang}: {text}"
+            for lang, texts in (values.get("phrasings") or {}).items()
+            for text in texts or []
+        ),
     }
     translations = values.get("translations") or {}
     for lang in languages:
@@ -254,6 +259,19 @@ def _links(form: Mapping[str, str], key: str) -> list[Any]:
         else:
             links.append(url.strip())
     return links
+
+
+def _phrasings(form: Mapping[str, str]) -> dict[str, list[str]]:
+    """`de: Firmenkonto eröffnen` lines, grouped by language in the order given; a line
+    without a language code goes under "?", for validation to report."""
+    found: dict[str, list[str]] = {}
+    for line in _list(form, "phrasings"):
+        code, colon, text = line.partition(":")
+        code = code.strip().lower()
+        if not colon or not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)?", code) or not text.strip():
+            code, text = "?", line
+        found.setdefault(code, []).append(text.strip())
+    return found
 
 
 def _stripped(value: Any) -> Any:
@@ -328,6 +346,9 @@ def values_from_form(
             translations[lang] = tr
     if translations:
         values["translations"] = translations
+    phrasings = _phrasings(form)
+    if phrasings:
+        values["phrasings"] = phrasings
     related, notes = _words(form, "related"), _text(form, "notes")
     if related:
         values["related"] = related

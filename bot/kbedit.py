@@ -242,22 +242,27 @@ class TopicFile:
             node, expected = node["translations"][lang], expected["translations"][lang]
         self._append_list(node, expected, end, "alternates", texts)
 
-    def append_phrasings(self, entry_id: str, lang: str, texts: list[str]) -> None:
-        """Add `texts` to the entry's `phrasings: {lang: [...]}` (matched, never shown), the
-        place for a language the entry has no curated translation into."""
+    def append_phrasings(self, entry_id: str, texts: dict[str, list[str]]) -> None:
+        """Add `texts` ({lang: [...]}) to the entry's `phrasings` (matched, never shown), the
+        place for languages the entry has no curated translation into."""
         index, node, end = self._entry(entry_id)
         expected = self._entry_expected(index)
+        texts = {lang: [t.strip() for t in items] for lang, items in texts.items() if items}
         if not isinstance(node.get("phrasings"), CommentedMap) or not node["phrasings"]:
-            self._set_keys(node, end, {"phrasings": {lang: [t.strip() for t in texts]}})
-            expected["phrasings"] = {lang: [t.strip() for t in texts]}
+            self._set_keys(node, end, {"phrasings": texts})
+            expected["phrasings"] = texts
             return
         end = self._key_span(node, "phrasings", end)[1]
         node, expected = node["phrasings"], expected["phrasings"]
-        if lang not in node:
-            self._set_keys(node, end, {lang: [t.strip() for t in texts]})
-            expected[lang] = [t.strip() for t in texts]
-            return
-        self._append_list(node, expected, self._key_span(node, lang, end)[1], lang, texts)
+        # Staged later lands earlier at the same line: new languages first, so that the
+        # lines added to the last language stay inside it.
+        added = {lang: items for lang, items in texts.items() if lang not in node}
+        if added:
+            self._set_keys(node, end, added)
+            expected.update(added)
+        for lang, items in texts.items():
+            if lang not in added:
+                self._append_list(node, expected, self._key_span(node, lang, end)[1], lang, items)
 
     def _append_list(
         self, node: CommentedMap, expected: dict, end: int, key: str, texts: list[str]
@@ -361,10 +366,7 @@ class TopicFile:
 
     def text(self) -> str:
         lines = list(self.lines)
-        # From the bottom up; of two insertions at one line, the one asked for first ends
-        # up first.
-        ordered = sorted(enumerate(self.edits), key=lambda e: (e[1][0], e[1][1], e[0]))
-        for _, (start, end, new) in reversed(ordered):
+        for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1]), reverse=True):
             lines[start:end] = new
         text = "\n".join(lines) + "\n" if lines else ""
         if self.appended:
@@ -419,9 +421,13 @@ class Edit:
     def file_of(self, kb: KnowledgeBase, entry_id: str) -> TopicFile:
         return self.file(kb.by_id[entry_id].source.rsplit(":", 1)[0])
 
-    def commit(self, must_have: tuple[str, ...] = ()) -> KnowledgeBase | None:
+    def commit(
+        self, must_have: tuple[str, ...] = (), cache_dir: Path | None = None
+    ) -> KnowledgeBase | None:
         """Validate the knowledge base with every staged file, then write the changed ones.
-        Returns the staged knowledge base (None when nothing changed)."""
+        Returns the staged knowledge base (None when nothing changed). With `cache_dir`
+        (the bot's knowledge cache) the validated result is cached by content, so that the
+        reload after the write skips parsing the YAML again."""
         changed = {name: f for name, f in self.files.items() if f.changed}
         if not changed:
             return None
@@ -432,7 +438,7 @@ class Edit:
             for name, text in texts.items():
                 (staged / name).write_text(text, encoding="utf-8", newline="")
             try:
-                kb = load_knowledge(staged, self.language, self.cache_dir)
+                kb = load_knowledge(staged, self.language, cache_dir or self.cache_dir)
             except KnowledgeError as exc:
                 lines = "\n".join(str(p) for p in exc.problems)
                 raise EditError(

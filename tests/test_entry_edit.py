@@ -277,3 +277,19 @@ def test_the_validated_knowledge_base_is_cached_for_the_reload(small_kb_dir, tmp
     digest = content_hash(small_kb_dir, "en")
     assert (cache / f"knowledge-{digest[:32]}.json").is_file()
     assert load_knowledge(small_kb_dir, "en", cache).by_id["fapiao"].answer == "Cached."
+
+
+def test_phrasings_in_untranslated_languages_are_edited_as_code_prefixed_lines(repo_kb, history):
+    kb = load_knowledge(repo_kb)
+    entry = next(e for e in kb.entries if "de" in e.phrasings)
+    fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
+    assert f"de: {entry.phrasings['de'][0]}" in fields["phrasings"].split("\n")
+    typed = fields["phrasings"] + "\nde: Wie lange dauert das bei der Bank?"
+    values = edited(repo_kb, entry.id, kb.languages(), phrasings=typed)
+    entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history)
+    after = load_knowledge(repo_kb).by_id[entry.id]
+    assert after.phrasings["de"] == (*entry.phrasings["de"], "Wie lange dauert das bei der Bank?")
+    assert after.phrasings["ja"] == entry.phrasings["ja"]
+    bad = edited(repo_kb, entry.id, kb.languages(), phrasings="no language code here")
+    with pytest.raises(entry_edit.EntryError, match="nothing written"):
+        entry_edit.save_entry(repo_kb, "en", entry.id, bad, history=history)
