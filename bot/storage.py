@@ -39,6 +39,7 @@ from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal, SealError
 from bot.normalize import normalize
 from bot.redact import redact
+from bot.webchat_store import web_chat_tables
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ KEY_BYTES = 32
 
 STATUSES = ("answered", "suggest", "unanswered", "smalltalk")
 CHAT_TYPES = ("private", "group", "supergroup", "cli")
-CHANNELS = ("telegram", "cli", "terminal")
+CHANNELS = ("telegram", "cli", "terminal", "web")
 TERMINAL_CHAT_ID = 0  # relays of /staff messages typed in the terminal chat: no staff chat
 TEXT_SOURCES = ("original", "curated", "machine", "source")
 NEW, IGNORED, RESOLVED = "new", "ignored", "resolved"
@@ -279,6 +280,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_relay_items,
     staff_console_tables,
     _uncertain_outcomes,
+    web_chat_tables,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
