@@ -506,3 +506,13 @@ async def test_a_staff_reply_arrives_live_over_server_sent_events(live, storage)
 
 def server_loop(server: uvicorn.Server) -> asyncio.AbstractEventLoop:
     return server.servers[0].get_loop()  # type: ignore[attr-defined]
+
+
+async def test_a_translated_staff_reply_shows_the_original(client, storage):
+    opened(client)
+    act(client, act="staff", text="помогите")
+    [row] = storage.list_unanswered()
+    row = {**row, "channel": "web", "original_text": "Come on <Monday>"}
+    assert await deliveries(client).deliver(row, "Приходите в понедельник")
+    last = client.get("/chat/messages").json()["messages"][-1]["html"]
+    assert "Приходите в понедельник" in last and "Come on &lt;Monday&gt;" in last

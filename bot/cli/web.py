@@ -34,6 +34,7 @@ def web(config: Config, host: str | None, port: int | None) -> None:
     host, port = host or config.web.host, port or config.web.port
     click.echo(f"Staff console on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # Open web chat pages hold event streams: stop waiting for them after a few seconds.
+        uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
     finally:
         storage.close()

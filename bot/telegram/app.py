@@ -238,6 +238,7 @@ async def _polling_with_console(
             host=config.web.host,
             port=config.web.port,
             log_level="warning",
+            timeout_graceful_shutdown=5,  # open web chat pages hold event streams
         )
     )
     # The polling loop owns SIGINT/SIGTERM and stops the console when it stops.

@@ -42,7 +42,7 @@ CHANNEL = "web"
 CHAT_TYPE = "private"
 COOKIE = "chat_session"
 COOKIE_DAYS = 365
-HANDOFF = "handoff"  # the kind of a queued item that is a visitor's message for staff
+HANDOFF = "staff_message"  # the kind of a queued item that is a visitor's message for staff
 PAGE_SIZE = 8
 PING_SECONDS = 15.0
 RTL = frozenset({"ar", "fa", "he", "ur"})
@@ -112,10 +112,12 @@ def hub_of(request: Request) -> Hub:
 async def deliver(c: Console, hub: Hub, row: dict, text: str) -> bool:
     """A staff reply to a queued question (`row`): added to the asker's conversation and
     pushed to their open pages; False when no web visitor has that key (forgotten)."""
-    key = row["user_key"]
-    if not await asyncio.to_thread(hub.store.is_visitor, key):
+    key = row.get("user_key")
+    if not key or not await asyncio.to_thread(hub.store.is_visitor, key):
         return False
-    data = {"question": row.get("question", ""), "unanswered_id": row.get("id")}
+    data = {"question": row.get("question") or "", "unanswered_id": row.get("id")}
+    if row.get("original_text"):  # a reply translated into the visitor's language
+        data["original"] = row["original_text"]
     message = await asyncio.to_thread(hub.store.append, key, "staff", "text", text, data)
     hub.publish(key, message)
     return True

@@ -77,6 +77,11 @@ def message_html(message: ChatMessage, say: Say) -> str:
     if data.get("title"):
         parts.append(f'<p class="title" dir="auto"><strong>{escape(data["title"])}</strong></p>')
     parts.append(f'<p class="text" dir="auto">{text_html(message.text)}</p>')
+    if message.role == "staff" and data.get("original"):
+        parts.append(
+            f'<p class="original" dir="auto"><small>{escape(say("original_text"))} '
+            f"{text_html(str(data['original']))}</small></p>"
+        )
     parts.append(_extras(message, say))
     role = escape(message.role, quote=True)
     kind = escape(message.kind, quote=True)

@@ -26,7 +26,8 @@
     }
     log.appendChild(node);
     if (item.id) last = Math.max(last, item.id);
-    node.scrollIntoView({ block: "end" });
+    // a long answer is read from its start; the visitor's own line just comes into view
+    node.scrollIntoView({ block: item.role === "visitor" ? "end" : "start" });
   }
 
   function setUi(ui) {
@@ -130,6 +131,13 @@
       last = 0;
     }
   });
+
+  // Inside the widget's panel, Escape asks the centre's page to close it.
+  if (document.body.classList.contains("embed") && window.parent !== window) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") window.parent.postMessage({ faqChat: "close" }, "*");
+    });
+  }
 
   function listen() {
     source = new EventSource("/chat/events?after=" + last);

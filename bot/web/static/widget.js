@@ -63,6 +63,9 @@
     document.addEventListener("keydown", function (e) {
       if (e.key === "Escape" && !panel.hidden) toggle(false);
     });
+    window.addEventListener("message", function (e) {
+      if (e.origin === base && e.data && e.data.faqChat === "close" && !panel.hidden) toggle(false);
+    });
     panel.appendChild(close);
     document.body.appendChild(panel);
     document.body.appendChild(button);
