@@ -75,6 +75,8 @@ class WebChats:
         )
         self.db = Database(connection)
         self.db.execute("PRAGMA busy_timeout = 5000")
+        self.db.execute("PRAGMA synchronous = FULL")  # as Storage: a stored reply survives
+        self.db.execute("PRAGMA secure_delete = ON")  # "forget me" zeroes the pages
         self._lock = threading.Lock()
         self._clock = clock or (lambda: datetime.now(UTC))
 
@@ -158,18 +160,19 @@ class WebChats:
         )
 
     def transcript(
-        self, user_key: str, after: int = 0, limit: int = TRANSCRIPT_LIMIT
+        self, user_key: str, after: int | None = None, limit: int = TRANSCRIPT_LIMIT
     ) -> list[ChatMessage]:
-        """The visitor's messages after message `after`, oldest first (the newest `limit`)."""
+        """The visitor's messages, oldest first: the newest `limit`, or (`after` given) the
+        first `limit` after message `after` (page on with the last id)."""
+        order = "DESC" if after is None else "ASC"
         with self._lock:
             rows = self.db.execute(
                 "SELECT id, time, role, kind, text, data FROM web_messages "
-                "WHERE user_key = ? AND id > ? ORDER BY id DESC LIMIT ?",
-                [user_key, after, limit],
+                f"WHERE user_key = ? AND id > ? ORDER BY id {order} LIMIT ?",
+                [user_key, after or 0, limit],
             ).fetchall()
-        return [ChatMessage(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows][
-            ::-1
-        ]
+        found = [ChatMessage(r[0], r[1], r[2], r[3], r[4], json.loads(r[5] or "{}")) for r in rows]
+        return found[::-1] if after is None else found
 
     def forget(self, user_key: str) -> int:
         """Delete the visitor and their whole conversation; rows deleted."""

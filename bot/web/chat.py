@@ -82,8 +82,16 @@ class Hub:
         for queue in list(self.streams.get(user_key, ())):
             queue.put_nowait(message)
 
+    sweep_at: float = 0.0
+
     def allowed(self, key: str, limit: int, window: float, now: float) -> bool:
         """Sliding window: False when `key` already used `limit` in the last `window` s."""
+        if now >= self.sweep_at:  # forget the quiet ones (windows are at most a day)
+            for old in [
+                k for k, times in self.times.items() if not times or now - times[-1] > 86400
+            ]:
+                del self.times[old]
+            self.sweep_at = now + 60
         recent = self.times[key]
         while recent and now - recent[0] >= window:
             recent.popleft()
@@ -329,7 +337,7 @@ class Turn:
 
     async def offered(self, ident: int | None = None) -> ChatMessage | None:
         """The open "did you mean" list (message `ident`, else the newest), if any."""
-        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, 0, 20)
+        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 20)
         for message in reversed(recent):
             if message.kind == "suggest" and message.data.get("open"):
                 return message if ident is None or message.id == ident else None
@@ -424,7 +432,7 @@ async def act_feedback(turn: Turn, body: dict) -> None:
 
 async def act_reason(turn: Turn, body: dict) -> None:
     reason, ident = str(body.get("reason", "")), _int(body.get("msg"))
-    recent = await asyncio.to_thread(turn.hub.store.transcript, turn.visit.key, 0, 50)
+    recent = await asyncio.to_thread(turn.hub.store.transcript, turn.visit.key, None, 50)
     asked = next((m for m in recent if m.id == ident and m.kind == "reason"), None)
     if asked is None or not asked.data.get("open") or reason not in FEEDBACK_REASONS:
         await turn.notice("stale_button")
@@ -621,7 +629,7 @@ async def history(request: Request) -> Response:
     if user_id is None:
         return JSONResponse({"messages": [], "ui": ui_words(request, ui_of(request, None))})
     visit = await visit_of(request, user_id)
-    after = _int(request.query_params.get("after")) or 0
+    after = _int(request.query_params.get("after"))
     items = await asyncio.to_thread(hub_of(request).store.transcript, visit.key, after)
     lang = ui_of(request, visit)
     return JSONResponse({"messages": rendered(request, lang, items), "ui": ui_words(request, lang)})
@@ -635,18 +643,24 @@ async def events(request: Request) -> Response:
         return Response("no chat session", status_code=403, media_type="text/plain")
     visit = await visit_of(request, user_id)
     hub = hub_of(request)
-    after = _int(request.headers.get("last-event-id")) or _int(
-        request.query_params.get("after")
-    ) or 0  # fmt: skip
+    after = _int(request.headers.get("last-event-id"))
+    if after is None:
+        after = _int(request.query_params.get("after"))
     queue: asyncio.Queue = asyncio.Queue()
     hub.streams[visit.key].add(queue)  # before reading, so nothing falls in between
 
     async def stream() -> AsyncIterator[str]:
-        last = after
+        nonlocal after
+        last = after or 0
         try:
             yield "retry: 2000\n\n"
-            missed = await asyncio.to_thread(hub.store.transcript, visit.key, after)
-            pending: list[ChatMessage | None] = list(missed)
+            pending: list[ChatMessage | None] = []
+            while True:  # what this page missed (the newest, for a page that has none)
+                missed = await asyncio.to_thread(hub.store.transcript, visit.key, after)
+                pending += missed
+                if after is None or not missed:
+                    break
+                after = missed[-1].id
             while True:
                 while pending:
                     message = pending.pop(0)
