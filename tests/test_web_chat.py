@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from html.parser import HTMLParser
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from bot import messages
 from bot.accounts import Accounts
+from bot.answering import build_answerer
 from bot.report import build_report
 from bot.storage import NONE_OF_THESE, Storage
 from bot.web.app import AnswererHolder, create_app
@@ -516,3 +518,33 @@ async def test_a_translated_staff_reply_shows_the_original(client, storage):
     assert await deliveries(client).deliver(row, "Приходите в понедельник")
     last = client.get("/chat/messages").json()["messages"][-1]["html"]
     assert "Приходите в понедельник" in last and "Come on &lt;Monday&gt;" in last
+
+
+@pytest.fixture
+def writable(chat_config, storage, accounts, small_kb_dir, encoder):
+    """A client over a writable knowledge-base copy (attaching edits it)."""
+    cfg = replace(chat_config, knowledge=replace(chat_config.knowledge, dir=small_kb_dir))
+    answerer = build_answerer(cfg, None, storage, encoder=encoder)
+    with make_client(cfg, storage, accounts, answerer) as client:
+        yield client
+
+
+def test_attaching_a_web_question_tells_the_visitor_once(writable, storage):
+    client = writable
+    opened(client)
+    send(client, "Can my cat attend the annual tax audit meeting?")
+    [row] = storage.list_unanswered()
+    login(client, "sam")
+    page = client.get("/inbox").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    response = client.post(
+        "/inbox/attach", data={"ids": str(row["id"]), "entry": "fapiao", "csrf": token}
+    )
+    assert "1 asker(s) were sent the answer" in unquote_plus(response.headers["location"])
+    last = client.get("/chat/messages").json()["messages"][-1]
+    assert last["role"] == "bot" and "official tax invoice" in last["html"]
+    assert "Can my cat attend the annual tax audit meeting?" in last["html"]  # resolved_answer
+    assert storage.list_unanswered(status=None)[0]["notified"] is True
+    count = len(client.get("/chat/messages").json()["messages"])
+    asyncio.run(client.app.state.console.holder.after_reload())  # a second reload: not again
+    assert len(client.get("/chat/messages").json()["messages"]) == count

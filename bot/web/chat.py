@@ -111,6 +111,45 @@ def install(app: Any) -> None:
         return await deliver(c, hub, row, text)
 
     c.deliveries.register(CHANNEL, send)
+    earlier = c.holder.after_reload  # Telegram's, when `run` serves both
+
+    async def tell_askers() -> int:
+        told = await earlier() if earlier is not None else 0
+        return told + await tell_resolved(c, hub)
+
+    c.holder.after_reload = tell_askers
+
+
+async def tell_resolved(c: Console, hub: Hub) -> int:
+    """Closing the loop: visitors whose question staff have now answered (attached to an
+    entry) get that answer in their conversation, once. Returns how many were told."""
+    answerer = c.holder.answerer
+    if answerer is None:
+        return 0
+    rows = await asyncio.to_thread(c.storage.list_unanswered, status="resolved")
+    told = 0
+    for row in rows:
+        entry_id = row.get("resolved_entry_id")
+        if row["notified"] or entry_id not in answerer.kb.by_id:
+            continue
+        if not await asyncio.to_thread(hub.store.is_visitor, row["user_key"]):
+            continue  # not asked on the web
+        lang = row["language"]
+        intro = answerer.localizer.message(lang, "resolved_answer", question=row["question"])
+        answer = answerer.answer_entry(entry_id, lang)
+        data = {
+            "title": answerer.localizer.question(answerer.kb.by_id[entry_id], lang),
+            "links": [{"title": link.title, "url": link.url} for link in answer.links],
+            "entry": entry_id,
+        }
+        body = "\n\n".join([intro, *answerer.notes(answer), answer.answer or ""])
+        message = await asyncio.to_thread(
+            hub.store.append, row["user_key"], "bot", "answer", body, data
+        )
+        hub.publish(row["user_key"], message)
+        await asyncio.to_thread(c.storage.mark_notified, [row["id"]])
+        told += 1
+    return told
 
 
 def hub_of(request: Request) -> Hub:
