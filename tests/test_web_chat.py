@@ -548,3 +548,59 @@ def test_attaching_a_web_question_tells_the_visitor_once(writable, storage):
     count = len(client.get("/chat/messages").json()["messages"])
     asyncio.run(client.app.state.console.holder.after_reload())  # a second reload: not again
     assert len(client.get("/chat/messages").json()["messages"]) == count
+
+
+# The real command ------------------------------------------------------------------------
+
+
+def test_web_command_serves_the_chat_and_stops_with_streams_open(tmp_path):
+    """`python -m bot web` serves /chat; SIGINT stops it within seconds although a visitor's
+    page still holds its event stream open."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import ROOT, SMALL_KB
+
+    kb = Path(shutil.copytree(SMALL_KB, tmp_path / "kb"))
+    config = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text().replace('dir = "knowledge"', f'dir = "{kb}"')
+    config.write_text(text.replace('cache_dir = ".cache"', f'cache_dir = "{tmp_path / "c"}"'))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAQ_BOT_SECOND_ENCODER": "none"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "web", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                httpx.get(url + "/chat", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        with httpx.Client(base_url=url, timeout=10) as visitor:
+            assert "chat.js" in visitor.get("/chat").text
+            answered = visitor.post(
+                "/chat/send", json={"text": "What is a fapiao?"}, headers={"origin": url}
+            )
+            assert "official tax invoice" in answered.text
+            with visitor.stream("GET", "/chat/events") as stream:
+                next(stream.iter_lines())  # the stream is open
+                proc.send_signal(signal.SIGINT)
+                started = time.monotonic()
+                assert proc.wait(timeout=30) == 0
+                assert time.monotonic() - started < 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

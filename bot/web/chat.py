@@ -83,6 +83,7 @@ class Hub:
             queue.put_nowait(message)
 
     sweep_at: float = 0.0
+    purge_at: float = 0.0  # conversations older than [storage] retention_days go daily
 
     def allowed(self, key: str, limit: int, window: float, now: float) -> bool:
         """Sliding window: False when `key` already used `limit` in the last `window` s."""
@@ -746,7 +747,11 @@ async def page(request: Request) -> Response:
     if user_id is None:
         user_id = "web:" + secrets.token_urlsafe(24)
     visit = await visit_of(request, user_id)
-    await asyncio.to_thread(hub_of(request).store.touch, visit.key)
+    hub = hub_of(request)
+    await asyncio.to_thread(hub.store.touch, visit.key)
+    if time.monotonic() >= hub.purge_at:  # retention, as Storage.purge for the question log
+        hub.purge_at = time.monotonic() + 86400
+        await asyncio.to_thread(hub.store.purge, c.config.storage.retention_days)
     lang = ui_of(request, visit)
     ui = ui_words(request, lang)
     html = c.templates.get_template("chat.html").render(
