@@ -604,3 +604,35 @@ def test_web_command_serves_the_chat_and_stops_with_streams_open(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        '["centre.example"]',
+        '["https://centre.example/"]',
+        '["https://Centre.example"]',
+        '["https://centre.example/page"]',
+        '["javascript:alert(1)"]',
+        "[\"https://a.example 'unsafe-inline'\"]",
+        '"https://centre.example"',
+    ],
+)
+def test_bad_chat_origins_are_refused(tmp_path, origins):
+    from bot.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(f"[web]\nchat_origins = {origins}\n")
+    with pytest.raises(ConfigError, match=r"\[web\] chat_origins"):
+        load_config(path, environ={})
+
+
+def test_good_chat_origins_are_kept(tmp_path):
+    from bot.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[web]\nchat_origins = ["https://centre.example", "http://127.0.0.1:8000"]\n')
+    assert load_config(path, environ={}).web.chat_origins == (
+        "https://centre.example",
+        "http://127.0.0.1:8000",
+    )
