@@ -115,12 +115,23 @@ class Session:
             self.times.append((time.perf_counter() - started) * 1000)
             self.answered_ids.update(m["id"] for m in bots)
 
+    async def get(self, path: str) -> httpx.Response:
+        """GET, again on a fresh connection when the server had just closed an idle one
+        (uvicorn closes keep-alive connections after 5 s: a race, not a lost reply)."""
+        for attempt in range(3):
+            try:
+                return await self.client.get(path)
+            except httpx.RemoteProtocolError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     async def stored(self) -> tuple[int, int]:
         """(visitor messages, bot messages) in the stored conversation."""
         found: list[dict] = []
         while True:  # page through the whole conversation
             after = found[-1]["id"] if found else 0
-            page = (await self.client.get(f"/chat/messages?after={after}")).json()["messages"]
+            page = (await self.get(f"/chat/messages?after={after}")).json()["messages"]
             if not page:
                 break
             found += page

@@ -27,8 +27,8 @@ from bot.answering import build_answerer
 from bot.report import build_report
 from bot.storage import NONE_OF_THESE, Storage
 from bot.web.app import AnswererHolder, create_app
-from bot.web.chat import COOKIE, HANDOFF
 from bot.web.chat_render import message_html, text_html
+from bot.web.chat_turn import COOKIE, HANDOFF
 from bot.webchat_store import ChatMessage, WebChats
 from tests.web_support import PASSWORD, Clock, login, make_client
 
@@ -319,6 +319,12 @@ def test_posts_from_another_site_or_without_a_session_are_refused(client):
     assert (
         client.post("/chat/forget", headers={"origin": "https://evil.example"}).status_code == 403
     )
+    plain = client.post(
+        "/chat/send",
+        content='{"text": "hi"}',
+        headers={"origin": ORIGIN, "content-type": "text/plain"},
+    )
+    assert plain.status_code == 403  # what another site's form could send
     assert send(client, "hello").status_code == 200
 
 
