@@ -65,8 +65,9 @@ def rss_mb(pid: int) -> float:
 class Session:
     """One visitor: a cookie, an event stream, and the questions asked and answered."""
 
-    def __init__(self, url: str, questions: list[str], seed: int):
+    def __init__(self, url: str, questions: list[str], seed: int, pause: float = 0.0):
         self.url = url
+        self.pause = pause
         self.client = httpx.AsyncClient(
             base_url=url, timeout=httpx.Timeout(120.0), limits=httpx.Limits(max_connections=4)
         )
@@ -114,6 +115,8 @@ class Session:
                 continue
             self.times.append((time.perf_counter() - started) * 1000)
             self.answered_ids.update(m["id"] for m in bots)
+            if self.pause:  # reading the answer: 0 to twice the mean pause
+                await asyncio.sleep(self.random.uniform(0, 2 * self.pause))
 
     async def get(self, path: str) -> httpx.Response:
         """GET, again on a fresh connection when the server had just closed an idle one
@@ -141,8 +144,10 @@ class Session:
         )
 
 
-async def drive(url: str, sessions: int, seconds: float, questions: list[str]) -> dict:
-    visitors = [Session(url, questions, seed) for seed in range(sessions)]
+async def drive(
+    url: str, sessions: int, seconds: float, questions: list[str], pause: float = 0.0
+) -> dict:
+    visitors = [Session(url, questions, seed, pause) for seed in range(sessions)]
     await asyncio.gather(*(v.open() for v in visitors))
     listeners = [asyncio.create_task(v.listen()) for v in visitors]
     await asyncio.sleep(1.0)  # every stream open
@@ -164,6 +169,7 @@ async def drive(url: str, sessions: int, seconds: float, questions: list[str]) -
     )
     not_streamed = sum(len(v.answered_ids - v.streamed) for v in visitors)
     return {
+        "pause_s": pause,
         "sessions": sessions,
         "seconds": round(elapsed, 1),
         "questions": asked,
@@ -184,11 +190,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=10.0,
+        help="mean seconds a visitor reads before asking again, in the second run",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results folder")
     add_smoke_option(parser)
     args = parser.parse_args()
     if args.smoke:
-        args.sessions, args.seconds = 4, 2.0
+        args.sessions, args.seconds, args.pause = 4, 2.0, 0.2
     kb = load_knowledge(ROOT / "knowledge")
     questions = [p.text for p in kb.phrasings() if p.language in ("en", "zh", "ru")]
     questions += UNANSWERABLE * max(1, len(questions) // 20)
@@ -222,34 +234,39 @@ def main() -> None:
                         raise SystemExit((Path(tmp) / "web.log").read_text()) from None
                     time.sleep(0.3)
             asyncio.run(drive(url, 2, 1.0, questions))  # warm-up: every code path once
-            before = rss_mb(proc.pid)
-            row = asyncio.run(drive(url, args.sessions, args.seconds, questions))
-            after = rss_mb(proc.pid)
+            rows = []
+            for pause in (0.0, args.pause):
+                before = rss_mb(proc.pid)
+                row = asyncio.run(drive(url, args.sessions, args.seconds, questions, pause))
+                rows.append({**row, "rss_before_mb": before, "rss_after_mb": rss_mb(proc.pid)})
             stop_started = time.monotonic()
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=60)
             log.close()
-        row.update(
-            rss_before_mb=before,
-            rss_after_mb=after,
-            stopped_in_s=round(time.monotonic() - stop_started, 1),
-        )
-    lost = row["lost_in_response"] + row["lost_in_store"] + row["lost_in_stream"]
+        stopped = round(time.monotonic() - stop_started, 1)
+    for row in rows:
+        row["lost"] = row["lost_in_response"] + row["lost_in_store"] + row["lost_in_stream"]
+    lost = sum(row["lost"] for row in rows)
     text = table(
-        [row],
-        ["sessions", "seconds", "questions", "answers_per_s", "errors", "p50_ms", "p99_ms"],
-    )
+        rows,
+        ["pause_s", "sessions", "seconds", "questions", "answers_per_s", "errors", "p50_ms",
+         "p99_ms"],
+    )  # fmt: skip
     text += "\n\n" + table(
-        [row],
-        ["lost_in_response", "lost_in_store", "lost_in_stream", "rss_before_mb", "rss_after_mb"],
-    )
+        rows,
+        ["pause_s", "lost_in_response", "lost_in_store", "lost_in_stream", "rss_before_mb",
+         "rss_after_mb"],
+    )  # fmt: skip
     text += (
-        f"\n\nReplies lost: {lost} (goal 0). Each session asks again as soon as it is "
-        "answered, so the time to answer includes waiting behind the other sessions for the "
-        f"one matching thread. The server stopped {row['stopped_in_s']} s after SIGINT."
+        f"\n\nReplies lost: {lost} (goal 0). pause_s 0: each session asks again as soon as "
+        "it is answered (the worst case: the time to answer is mostly waiting behind the "
+        f"other sessions for the one matching thread); pause_s {args.pause:g}: a visitor "
+        f"reads for 0 to {2 * args.pause:g} s before the next question. The server stopped "
+        f"{stopped} s after SIGINT."
     )
-    write_results("webchat_load", {"row": row, "replies_lost": lost}, text, results_folder(args))
+    data = {"rows": rows, "replies_lost": lost, "stopped_in_s": stopped}
+    write_results("webchat_load", data, text, results_folder(args))
     print(text)
 
 
