@@ -93,7 +93,14 @@ class Session:
         except (httpx.HTTPError, asyncio.CancelledError):
             return
 
+    async def read(self, deadline: float) -> None:
+        """A visitor's pause: 0 to twice the mean, never past the end of the run."""
+        if self.pause:
+            wait = self.random.uniform(0, 2 * self.pause)
+            await asyncio.sleep(max(0.0, min(wait, deadline - time.monotonic())))
+
     async def ask_until(self, deadline: float) -> None:
+        await self.read(deadline)  # visitors arrive spread out, not all in one instant
         while time.monotonic() < deadline:
             question = self.random.choice(self.questions)
             started = time.perf_counter()
@@ -115,8 +122,7 @@ class Session:
                 continue
             self.times.append((time.perf_counter() - started) * 1000)
             self.answered_ids.update(m["id"] for m in bots)
-            if self.pause:  # reading the answer: 0 to twice the mean pause
-                await asyncio.sleep(self.random.uniform(0, 2 * self.pause))
+            await self.read(deadline)  # reading the answer
 
     async def get(self, path: str) -> httpx.Response:
         """GET, again on a fresh connection when the server had just closed an idle one
@@ -262,7 +268,7 @@ def main() -> None:
         f"\n\nReplies lost: {lost} (goal 0). pause_s 0: each session asks again as soon as "
         "it is answered (the worst case: the time to answer is mostly waiting behind the "
         f"other sessions for the one matching thread); pause_s {args.pause:g}: a visitor "
-        f"reads for 0 to {2 * args.pause:g} s before the next question. The server stopped "
+        f"reads for 0 to {2 * args.pause:g} s before each question. The server stopped "
         f"{stopped} s after SIGINT."
     )
     data = {"rows": rows, "replies_lost": lost, "stopped_in_s": stopped}
