@@ -228,3 +228,31 @@ async def test_arabic_visitor_reads_right_to_left(site, tmp_path):
             await page.screenshot(path=str(tmp_path / "arabic.png"))
         finally:
             await browser.close()
+
+
+async def test_keyboard_alone_browses_topics_and_reads_an_answer(site):
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, *_ = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="en-US")
+            await page.goto(bot_url + "/chat")
+            await page.focus("#topics")
+            await page.keyboard.press("Enter")  # a real <button>: Enter presses it
+            first_topic = page.locator(".msg.topics button").first
+            await expect(first_topic).to_be_visible(timeout=10000)
+            await first_topic.focus()
+            await page.keyboard.press("Enter")
+            question = page.locator(".msg.topic button[data-act=entry]").first
+            await expect(question).to_be_visible(timeout=10000)
+            await question.focus()
+            await page.keyboard.press("Space")
+            await expect(page.locator(".msg.answer")).to_be_visible(timeout=10000)
+            # Tab walks from the message box to Send
+            await page.focus("#text")
+            await page.keyboard.press("Tab")
+            assert await page.evaluate("document.activeElement.id") == "send"
+        finally:
+            await browser.close()
