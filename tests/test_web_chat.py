@@ -512,6 +512,38 @@ async def test_a_staff_reply_arrives_live_over_server_sent_events(live, storage)
     assert "Hello from staff" in received[-1]["html"]
 
 
+async def test_the_stream_speaks_the_language_chosen_after_it_opened(live, storage):
+    url, app, server = live
+    async with httpx.AsyncClient(base_url=url, timeout=10) as visitor:
+        await visitor.get("/chat", headers={"accept-language": "en"})
+        received: list[dict] = []
+
+        async def listen():
+            async with visitor.stream("GET", "/chat/events") as stream:
+                async for line in stream.aiter_lines():
+                    if line.startswith("data: "):
+                        received.append(json.loads(line[6:]))
+                        if received[-1]["role"] == "staff":
+                            return
+
+        task = asyncio.create_task(listen())
+        await asyncio.sleep(0.3)
+        await visitor.post(
+            "/chat/act", json={"act": "language", "lang": "zh"}, headers={"origin": url}
+        )
+        await visitor.post(
+            "/chat/act", json={"act": "staff", "text": "你好"}, headers={"origin": url}
+        )
+        [row] = storage.list_unanswered()
+        future = asyncio.run_coroutine_threadsafe(
+            app.state.console.deliveries.deliver({**row, "channel": "web"}, "您好"),
+            server_loop(server),
+        )
+        assert future.result(timeout=5) is True
+        await asyncio.wait_for(task, 5)
+    assert escape(messages.text("zh", "staff_reply")) in received[-1]["html"]
+
+
 def server_loop(server: uvicorn.Server) -> asyncio.AbstractEventLoop:
     return server.servers[0].get_loop()  # type: ignore[attr-defined]
 

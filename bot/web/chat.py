@@ -161,6 +161,7 @@ async def forget(request: Request) -> Response:
     lang = ui_of(request, visit)
     await asyncio.to_thread(c.storage.forget, user_id)
     await asyncio.to_thread(hub.store.forget, visit.key)
+    hub.languages.pop(visit.key, None)
     for queue in list(hub.streams.pop(visit.key, ())):
         queue.put_nowait(None)
     notice = ChatMessage(0, "", "bot", "notice", say(request, lang, "forgotten"), {})
@@ -215,7 +216,8 @@ async def events(request: Request) -> Response:
                     if message.id <= last and message.data.get("open", True):
                         continue
                     last = max(last, message.id)
-                    item = rendered(request, ui_of(request, visit), [message])[0]
+                    lang = hub.languages.get(visit.key) or ui_of(request, visit)
+                    item = rendered(request, lang, [message])[0]
                     yield f"id: {last}\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
                 try:
                     pending.append(await asyncio.wait_for(queue.get(), PING_SECONDS))
@@ -227,6 +229,7 @@ async def events(request: Request) -> Response:
                 streams.discard(queue)
                 if not streams:
                     hub.streams.pop(visit.key, None)
+                    hub.languages.pop(visit.key, None)
 
     return StreamingResponse(
         stream(),

@@ -21,6 +21,9 @@ class Hub:
     store: WebChats
     streams: dict[str, set[asyncio.Queue]] = field(default_factory=lambda: defaultdict(set))
     times: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+    # The interface language of visitors whose pages are open, as it changes: what the
+    # event stream draws buttons in.
+    languages: dict[str, str] = field(default_factory=dict)
     # One matching thread, as for Telegram: answering holds the GIL; threads only contend.
     pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="web-matching")

@@ -231,6 +231,8 @@ class Turn:
                 self.hub.store.set_language, self.visit.key, language=answer.language
             )
             self.visit = replace(self.visit, language=answer.language)
+            if self.visit.key in self.hub.streams:  # redraw its open pages' buttons in it
+                self.hub.languages[self.visit.key] = self.ui
 
     async def ask(self, text: str) -> None:
         started = time.perf_counter()
@@ -397,6 +399,8 @@ async def act_language(turn: Turn, body: dict) -> None:
     await asyncio.to_thread(turn.hub.store.set_language, turn.visit.key, chosen=code, language=code)
     await turn.store("set_user_language", turn.visit.user_id, code)
     turn.visit = replace(turn.visit, chosen=code, language=code)
+    if turn.visit.key in turn.hub.streams:
+        turn.hub.languages[turn.visit.key] = code
     await turn.notice("language_set", code)
 
 
