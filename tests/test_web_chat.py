@@ -138,6 +138,15 @@ def test_interface_in_the_browser_language_and_arabic_right_to_left(client):
     assert 'lang="zh" dir="ltr"' in page.text  # Swedish is not served: the next one is
 
 
+def test_a_new_conversation_opens_with_the_greeting(client):
+    opened(client, "ru")
+    first = client.get("/chat/messages", headers={"accept-language": "ru"}).json()["messages"]
+    assert len(first) == 1 and said("ru", "greeting") in first[0]["html"]
+    send(client, "What is a fapiao?")
+    again = client.get("/chat/messages").json()["messages"]
+    assert said("ru", "greeting") not in again[0]["html"]  # not stored: only while empty
+
+
 def test_a_forged_cookie_is_a_new_visitor(client):
     client.cookies.set(COOKIE, "web:someone-else")
     response = client.get("/chat")

@@ -115,6 +115,7 @@ async def test_russian_visitor_story(site, tmp_path):
             page = await context.new_page()
             await page.goto(bot_url + "/chat")
             assert await page.get_attribute("html", "lang") == "ru"
+            await expect(page.locator(".msg.bot")).to_have_text(messages.text("ru", "greeting"))
             assert await page.get_attribute("#text", "placeholder") == messages.text(
                 "ru", "web_placeholder"
             )
@@ -220,7 +221,9 @@ async def test_arabic_visitor_reads_right_to_left(site, tmp_path):
             assert await page.get_attribute("html", "dir") == "rtl"
             await expect(page.locator("#send")).to_have_text(messages.text("ar", "web_send"))
             await send(page, "كيف أفتح حسابًا مصرفيًا للشركة؟")
-            await expect(page.locator(".msg.bot").last).to_be_visible(timeout=15000)
+            greeting = page.locator(".msg.bot").first
+            await expect(greeting).to_have_text(messages.text("ar", "greeting"))
+            await expect(page.locator(".msg.answer")).to_be_visible(timeout=15000)
             direction = await page.evaluate(
                 "getComputedStyle(document.querySelector('#log')).direction"
             )

@@ -171,7 +171,8 @@ async def forget(request: Request) -> Response:
 
 
 async def history(request: Request) -> Response:
-    """GET ?after=N: the conversation (after message N), as safe HTML, and the page words."""
+    """GET ?after=N: the conversation (after message N), as safe HTML, and the page words;
+    the greeting (not stored) while there is no conversation yet."""
     user_id = session_id(request)
     if user_id is None:
         return JSONResponse({"messages": [], "ui": ui_words(request, ui_of(request, None))})
@@ -179,6 +180,8 @@ async def history(request: Request) -> Response:
     after = int_of(request.query_params.get("after"))
     items = await asyncio.to_thread(hub_of(request).store.transcript, visit.key, after)
     lang = ui_of(request, visit)
+    if not items and after is None:  # a new conversation opens with the bot's greeting
+        items = [ChatMessage(0, "", "bot", "notice", say(request, lang, "greeting"), {})]
     return JSONResponse({"messages": rendered(request, lang, items), "ui": ui_words(request, lang)})
 
 
