@@ -10,7 +10,12 @@ suggestions, or a question the knowledge base cannot answer left to staff), the 
 right answers whose text is in the asker's language, right entry ranked first, language
 detected, and the share of off-topic questions not answered.
 
-Example: python bench/accuracy.py [--kb knowledge] [--config config.toml]
+`--questions validation.yaml` evaluates another questions file in bench/data instead
+(`bench/data/validation.yaml`: questions written without reading the knowledge base, for
+tuning); there its `id: null` questions are scored as the off-topic ones, and results go to
+`accuracy-validation.json/md`. Tune on validation only, never on the held-out test set.
+
+Example: python bench/accuracy.py [--kb knowledge] [--questions validation.yaml]
 """
 
 from __future__ import annotations
@@ -39,6 +44,15 @@ DATA = Path(__file__).resolve().parent / "data"
 
 def load(name: str) -> list[dict]:
     return YAML(typ="safe").load((DATA / name).read_text(encoding="utf-8"))["questions"]
+
+
+def load_questions(name: str) -> tuple[list[dict], list[dict]]:
+    """The questions to score and the off-topic ones: heldout.yaml with offtopic.yaml, or any
+    other file in bench/data whose `id: null` questions are its off-topic ones."""
+    if name == "heldout.yaml":
+        return load("heldout.yaml"), load("offtopic.yaml")
+    questions = load(name)
+    return [q for q in questions if q["id"] is not None], [q for q in questions if q["id"] is None]
 
 
 def _accepted(q: dict) -> set[str]:
@@ -137,18 +151,27 @@ def main() -> None:
     parser.add_argument("--kb", type=Path, default=None)
     parser.add_argument("--config", type=Path, default=ROOT / "config.toml")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    parser.add_argument(
+        "--questions",
+        default="heldout.yaml",
+        help="questions file in bench/data (default heldout.yaml, the test set; "
+        "validation.yaml for tuning)",
+    )
     parser.add_argument("--show-misses", action="store_true")
     add_smoke_option(parser)
     args = parser.parse_args()
     answerer = build_answerer(load_config(args.config), args.kb)
-    heldout, offtopic = load("heldout.yaml"), load("offtopic.yaml")
+    heldout, offtopic = load_questions(args.questions)
     if args.smoke:
         heldout, offtopic = heldout[::50], offtopic[::40]
     rows, misses = evaluate(answerer, heldout, offtopic)
     columns = list(rows[0]) if rows else []
     text = table(rows, columns)
+    name = (
+        "accuracy" if args.questions == "heldout.yaml" else f"accuracy-{Path(args.questions).stem}"
+    )
     write_results(
-        "accuracy",
+        name,
         {"thresholds": vars(answerer.config.matching), "rows": rows, "misses": misses},
         text,
         results_folder(args),

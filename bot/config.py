@@ -6,6 +6,7 @@ from here. Relative paths are resolved against the directory of the configuratio
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import tomllib
@@ -106,6 +107,8 @@ class WebConfig:
     chat_rate_messages: int = 10  # per visitor session in chat_rate_seconds
     chat_rate_seconds: int = 60
     chat_address_messages: int = 120  # per client address in chat_rate_seconds
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,14 @@ def _check(config: Config) -> None:
         )
     if not config.web.host.strip() or any(c.isspace() for c in config.web.host):
         raise ConfigError(f"[web] host must be a host name or address, not {config.web.host!r}")
+    for proxy in config.web.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                "[web] trusted_proxies must list IP addresses or networks (such as "
+                f'"127.0.0.1" or "10.0.0.0/8"), not {proxy!r}'
+            ) from None
     if m.second_encoder not in ("e5", "none"):
         raise ConfigError(
             f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'

@@ -236,8 +236,8 @@ def _dump(data: object) -> str:
 
 @dataclass(frozen=True)
 class AlternatesPlan:
-    """What `add_alternates` would do: (translation language or None, text) to add, and
-    the questions skipped because the entry already has them."""
+    """What `add_alternates` would do: (language, or None for the knowledge base's own, text)
+    to add, and the questions skipped because the entry already has them."""
 
     entry: FaqEntry
     added: tuple[tuple[str | None, str], ...]
@@ -264,6 +264,8 @@ def plan_alternates(
     seen = {normalize(entry.question), *map(normalize, entry.alternates)}
     for tr in entry.translations.values():
         seen.update(map(normalize, (tr.question, *tr.alternates)))
+    for texts in entry.phrasings.values():
+        seen.update(map(normalize, texts))
     added, skipped = [], []
     for question, lang in zip(questions, languages, strict=True):
         text = question.strip()
@@ -272,7 +274,7 @@ def plan_alternates(
             skipped.append(question)
             continue
         seen.add(key)
-        added.append((lang if lang != kb.language and lang in entry.translations else None, text))
+        added.append((lang if lang != kb.language else None, text))
     return AlternatesPlan(entry, tuple(added), tuple(skipped))
 
 
@@ -294,9 +296,9 @@ def add_alternates(
     Questions already among the entry's phrasings (after normalisation) are skipped. A
     question in another language than the knowledge base's (`languages`, parallel to
     `questions`) goes to `translations: {lang: {alternates: [...]}}` when the entry has a
-    curated translation into that language, otherwise to the plain `alternates`: matching
-    is multilingual, so it works there too, and a translation block cannot be started
-    without a curated question and answer. Comments, order and formatting are kept; the
+    curated translation into that language, otherwise to `phrasings: {lang: [...]}` (matched,
+    never shown: a translation block cannot be started without a curated question and
+    answer). Comments, order and formatting are kept; the
     knowledge base is validated on a staged copy first and nothing is written on error.
     """
     kb_dir = Path(kb_dir)
@@ -309,8 +311,15 @@ def add_alternates(
         by_language.setdefault(lang, []).append(question)
     try:
         edit = kbedit.stage(kb_dir, kb_language)
+        topic = edit.file(plan.file)
+        phrasings = {}
         for lang, texts in by_language.items():
-            edit.file(plan.file).append_alternates(entry_id, lang, texts)
+            if lang is None or lang in plan.entry.translations:
+                topic.append_alternates(entry_id, lang, texts)
+            else:
+                phrasings[lang] = texts
+        if phrasings:
+            topic.append_phrasings(entry_id, phrasings)
         edit.commit()
     except kbedit.EditError as exc:
         raise CurationError(str(exc)) from exc
@@ -366,6 +375,8 @@ def entry_slug(question: str, taken: set[str]) -> str:
 class Scaffold:
     entry_id: str
     text: str  # one list item, indented for a topic file's `entries:`
+    values: dict = field(hash=False, compare=False, default_factory=dict)
+    comments: tuple[str, ...] = ()
 
 
 def _scaffold(
@@ -400,25 +411,35 @@ def _scaffold(
     node["alternates"] = CommentedSeq(alternates or ["TODO: another way to ask this"])
     node["answer"] = TODO_ANSWER
     node["tags"] = CommentedSeq(["todo"])
-    node["tags"].fa.set_flow_style()
     node["links"] = CommentedSeq()
-    node["links"].fa.set_flow_style()
     node["reviewed"] = today or dt.date.today()
-    pad = " " * indent
-    lines = [
-        f"{pad}# TODO: new entry drafted from {origin}.",
-        f"{pad}# Write answer, tags and links, then delete these TODO lines; /reload only after.",
+    comments = [
+        f"# TODO: new entry drafted from {origin}.",
+        "# Write answer, tags and links, then delete these TODO lines; /reload only after.",
     ]
     if language != kb_language:
-        lines.append(
-            f"{pad}# TODO: the question is in {language}: write it in {kb_language} "
+        comments.append(
+            f"# TODO: the question is in {language}: write it in {kb_language} "
             "and move this one to the alternates."
         )
+    return Scaffold(entry_id, entry_item_text(node, indent, comments), node, tuple(comments))
+
+
+def entry_item_text(values: dict, indent: int, comments: Sequence[str] = ()) -> str:
+    """One `entries:` item holding `values`, indented by `indent`, after `comments` lines."""
+    node = kbedit.yaml_value(values)
+    for key in ("tags", "related"):  # short lists of slugs: [on, one, line]
+        if isinstance(node.get(key), CommentedSeq):
+            node[key].fa.set_flow_style()
+    if isinstance(node.get("links"), CommentedSeq) and not node["links"]:
+        node["links"].fa.set_flow_style()
+    pad = " " * indent
+    lines = [pad + comment for comment in comments]
     # Split on "\n" only: str.splitlines() also breaks at U+2028 and U+2029, which the
     # dumper keeps inside quoted scalars (a question with one came back changed).
     for line in _dump(CommentedSeq([node])).removesuffix("\n").split("\n"):
         lines.append(pad + (line[2:] if line.startswith("  ") else line))
-    return Scaffold(entry_id, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def new_entry_scaffold(
@@ -448,25 +469,52 @@ def append_scaffold(
 ) -> str:
     """Append a new entry scaffold to the `entries:` of an existing topic file, keeping the
     rest of the file byte for byte; validated on a staged copy first. Returns the new id."""
+    scaffold = _scaffold(
+        cluster_or_questions, topic_file, kb_language, today, _item_indent(Path(topic_file))
+    )
+    return append_entry(
+        topic_file, scaffold.values, kb_language=kb_language, comments=scaffold.comments
+    )
+
+
+def _item_indent(topic_file: Path) -> int:
+    try:
+        text = topic_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 2
+    items = re.search(r"^( *)- +id:", text, re.MULTILINE)
+    return len(items.group(1)) if items else 2
+
+
+def append_entry(
+    topic_file: Path,
+    values: dict,
+    *,
+    kb_language: str = "en",
+    comments: Sequence[str] = (),
+    cache_dir: Path | None = None,
+) -> str:
+    """Append an entry holding `values` (after `comments` lines) to the `entries:` of an
+    existing topic file, keeping the rest of the file byte for byte; validated on a staged
+    copy first (nothing written on error). Returns its id. The one way new entries are
+    written: drafts (`unanswered new-entry`) and entries made in the console. `cache_dir`:
+    see `kbedit.stage`."""
     topic_file = Path(topic_file)
     if not topic_file.is_file():
         raise CurationError(f"{topic_file}: no such topic file")
     kb_dir = topic_file.parent
     if topic_file.resolve() not in {p.resolve() for p in topic_files(kb_dir)}:
         raise CurationError(f"{topic_file}: not a topic file (*.yaml, not the glossary)")
-    text = topic_file.read_text(encoding="utf-8")
-    items = re.search(r"^( *)- +id:", text, re.MULTILINE)
-    scaffold = _scaffold(
-        cluster_or_questions, topic_file, kb_language, today, len(items.group(1)) if items else 2
-    )
+    entry_id = str(values.get("id", ""))
+    text = entry_item_text(values, _item_indent(topic_file), comments)
     try:
-        edit = kbedit.stage(kb_dir, kb_language)
-        [entry] = YAML(typ="safe").load(textwrap.dedent(scaffold.text))
-        edit.file(topic_file.name).append_text(scaffold.text, entry)
-        edit.commit(must_have=(scaffold.entry_id,))
+        edit = kbedit.stage(kb_dir, kb_language, cache_dir)
+        [entry] = YAML(typ="safe").load(textwrap.dedent(text))
+        edit.file(topic_file.name).append_text(text, entry)
+        edit.commit(must_have=(entry_id,))
     except kbedit.EditError as exc:
         raise CurationError(str(exc)) from exc
-    return scaffold.entry_id
+    return entry_id
 
 
 def meaning_clusterer(encoder: Encodes, limit: int = 2000, threshold: float = DEFAULT_THRESHOLD):

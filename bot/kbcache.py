@@ -36,6 +36,7 @@ def _to_json(kb: KnowledgeBase) -> dict:
                 ]
                 for lang, t in e.translations.items()
             },
+            "phrasings": {lang: list(texts) for lang, texts in e.phrasings.items()},
             "related": list(e.related),
             "notes": e.notes,
             "source": e.source,
@@ -71,6 +72,7 @@ def _from_json(data: dict) -> KnowledgeBase:
                 )
                 for lang, (q, a, alts, links, source, reviewed) in e["translations"].items()
             },
+            phrasings={lang: tuple(t) for lang, t in e.get("phrasings", {}).items()},
             related=tuple(e["related"]),
             notes=e["notes"],
             source=e["source"],

@@ -33,7 +33,7 @@ from bot.knowledge import (
     KnowledgeBase,
     KnowledgeError,
     load_knowledge,
-    parse_topic_text,
+    parsed_topic,
     round_trip_yaml,
     topic_files,
 )
@@ -81,6 +81,26 @@ def _yaml_value(value: Any) -> Any:
     return value
 
 
+def _like(old: Any, new: Any) -> Any:
+    """`new` written in the style of `old`: a [flow, list] of texts stays one."""
+    if (
+        isinstance(old, CommentedSeq)
+        and old.fa.flow_style()
+        and isinstance(new, list)
+        and all(isinstance(v, str) and "\n" not in v for v in new)
+        and _plain(old) != _plain(new)
+    ):
+        seq = CommentedSeq([_yaml_value(v) for v in new])
+        seq.fa.set_flow_style()
+        return seq
+    return new
+
+
+def yaml_value(value: Any) -> Any:
+    """Plain values (dicts, lists, texts, dates) as the topic files write them."""
+    return _yaml_value(value)
+
+
 def _dump_lines(data: Any, column: int) -> list[str]:
     stream = io.StringIO()
     round_trip_yaml().dump(data, stream)
@@ -111,7 +131,7 @@ class TopicFile:
         original = path.read_bytes()
         try:
             text = original.decode("utf-8")
-            data = parse_topic_text(text)
+            data = parsed_topic(text)  # shared with the loader: only read here
         except (UnicodeDecodeError, YAMLError, ValueError) as exc:
             raise EditError(f"{path.name}: cannot be edited until it is valid YAML: {exc}") from exc
         if not isinstance(data, CommentedMap) or not isinstance(data.get("entries"), list):
@@ -220,14 +240,42 @@ class TopicFile:
             t_end = self._key_span(node, "translations", end)[1]
             end = self._key_span(node["translations"], lang, t_end)[1]
             node, expected = node["translations"][lang], expected["translations"][lang]
-        current = node.get("alternates")
-        expected["alternates"] = [*expected.get("alternates", []), *map(str.strip, texts)]
+        self._append_list(node, expected, end, "alternates", texts)
+
+    def append_phrasings(self, entry_id: str, texts: dict[str, list[str]]) -> None:
+        """Add `texts` ({lang: [...]}) to the entry's `phrasings` (matched, never shown), the
+        place for languages the entry has no curated translation into."""
+        index, node, end = self._entry(entry_id)
+        expected = self._entry_expected(index)
+        texts = {lang: [t.strip() for t in items] for lang, items in texts.items() if items}
+        if not isinstance(node.get("phrasings"), CommentedMap) or not node["phrasings"]:
+            self._set_keys(node, end, {"phrasings": texts})
+            expected["phrasings"] = texts
+            return
+        end = self._key_span(node, "phrasings", end)[1]
+        node, expected = node["phrasings"], expected["phrasings"]
+        # Staged later lands earlier at the same line: new languages first, so that the
+        # lines added to the last language stay inside it.
+        added = {lang: items for lang, items in texts.items() if lang not in node}
+        if added:
+            self._set_keys(node, end, added)
+            expected.update(added)
+        for lang, items in texts.items():
+            if lang not in added:
+                self._append_list(node, expected, self._key_span(node, lang, end)[1], lang, items)
+
+    def _append_list(
+        self, node: CommentedMap, expected: dict, end: int, key: str, texts: list[str]
+    ) -> None:
+        """Add `texts` at the end of the list under `key` of mapping `node` (ending at `end`)."""
+        current = node.get(key)
+        expected[key] = [*expected.get(key, []), *map(str.strip, texts)]
         if not isinstance(current, CommentedSeq) or not current or current.fa.flow_style():
             seq = copy.deepcopy(current) if isinstance(current, CommentedSeq) else CommentedSeq()
             seq.extend(_yaml_value(t) for t in texts)
-            self._set_keys(node, end, {"alternates": seq})
+            self._set_keys(node, end, {key: seq})
             return
-        stop = self._key_span(node, "alternates", end)[1]
+        stop = self._key_span(node, key, end)[1]
         dash = _indent(self.lines[current.lc.item(0)[0]])
         items = _dump_lines({"x": _yaml_value(list(texts))}, 0)[1:]
         cut = _indent(items[0])  # where the dump put its dashes; lines below keep their depth
@@ -251,6 +299,63 @@ class TopicFile:
         if isinstance(self.expected.get("topic"), str):
             self.expected["topic"] = {kb_language: self.expected["topic"]}
         self.expected["topic"][lang] = name.strip()
+
+    def entry_text(self, entry_id: str) -> str:
+        """The lines of entry `entry_id` as they stand in the file (its `- id:` line first)."""
+        _, node, end = self._entry(entry_id)
+        return "\n".join(self.lines[node.lc.line : end]) + "\n"
+
+    def entry_values(self, entry_id: str) -> dict:
+        """The plain values of entry `entry_id` (texts stripped, dates as text)."""
+        index, _, _ = self._entry(entry_id)
+        return copy.deepcopy(self._entry_expected(index))
+
+    def _drop_key(self, node: CommentedMap, key: str, end: int) -> None:
+        start, stop, _ = self._key_span(node, key, end)
+        self.edits.append((start, stop, []))
+
+    def _replace_keys(self, node: CommentedMap, end: int, values: dict[str, Any]) -> None:
+        """Make mapping `node` hold exactly `values`: changed keys rewritten in place, missing
+        ones added after the last, keys not in `values` removed; other lines untouched."""
+        if node.fa.flow_style():
+            raise EditError(f"{self.path.name}: a {{...}} mapping cannot be edited here")
+        for key in [k for k in node if k not in values]:
+            self._drop_key(node, key, end)
+        styled = {key: _like(node.get(key), value) for key, value in values.items()}
+        self._set_keys(node, end, styled)
+
+    def replace_entry(self, entry_id: str, values: dict[str, Any]) -> None:
+        """Make entry `entry_id` hold exactly `values` (every key, `translations` included):
+        only the lines of what changed are rewritten; comments and layout stay."""
+        if values.get("id") != entry_id:
+            raise EditError(f"{self.path.name}: the id of entry {entry_id!r} cannot change")
+        index, node, end = self._entry(entry_id)
+        own = {k: v for k, v in values.items() if k != "translations"}
+        wanted = values.get("translations") or {}
+        current = node.get("translations")
+        if not wanted:
+            self._replace_keys(node, end, own)  # a `translations` key goes
+        elif not isinstance(current, CommentedMap) or not current:
+            self._replace_keys(node, end, {**own, "translations": wanted})
+        else:
+            if current.fa.flow_style():
+                raise EditError(f"{self.path.name} [{entry_id}]: `translations` is odd")
+            self._replace_keys(node, end, {**own, "translations": current})
+            t_end = self._key_span(node, "translations", end)[1]
+            # Staged later lands earlier at the same line: new languages go first, so that
+            # keys added to the last language stay inside it.
+            added = {lang: tr for lang, tr in wanted.items() if lang not in current}
+            if added:
+                self._set_keys(current, t_end, added)
+            for lang in [code for code in current if code not in wanted]:
+                self._drop_key(current, lang, t_end)
+            for lang, tr in wanted.items():
+                block = current.get(lang)
+                if isinstance(block, CommentedMap) and block and not block.fa.flow_style():
+                    self._replace_keys(block, self._key_span(current, lang, t_end)[1], tr)
+                elif lang in current:
+                    self._set_keys(current, t_end, {lang: tr})
+        self.expected["entries"][index] = _plain(values)
 
     def append_text(self, text: str, parsed_entry: dict) -> None:
         """Append `text` (one `entries:` item, already indented) at the end of the file."""
@@ -276,7 +381,7 @@ class TopicFile:
         """The edited text, after checking it says what the edits meant and nothing else."""
         text = self.text()
         try:
-            after = _plain(parse_topic_text(text))
+            after = _plain(parsed_topic(text))
         except (YAMLError, ValueError) as exc:
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise EditError(
@@ -299,9 +404,10 @@ class TopicFile:
 class Edit:
     """Staged edits to the topic files of one knowledge folder."""
 
-    def __init__(self, kb_dir: Path, language: str):
+    def __init__(self, kb_dir: Path, language: str, cache_dir: Path | None = None):
         self.kb_dir = Path(kb_dir)
         self.language = language
+        self.cache_dir = cache_dir  # the validated result is cached there, for the reload
         self.files: dict[str, TopicFile] = {}
 
     def file(self, name: str) -> TopicFile:
@@ -328,7 +434,7 @@ class Edit:
             for name, text in texts.items():
                 (staged / name).write_text(text, encoding="utf-8", newline="")
             try:
-                kb = load_knowledge(staged, self.language)
+                kb = load_knowledge(staged, self.language, self.cache_dir)
             except KnowledgeError as exc:
                 lines = "\n".join(str(p) for p in exc.problems)
                 raise EditError(
@@ -345,8 +451,10 @@ class Edit:
         return kb
 
 
-def stage(kb_dir: Path, language: str = "en") -> Edit:
-    return Edit(kb_dir, language)
+def stage(kb_dir: Path, language: str = "en", cache_dir: Path | None = None) -> Edit:
+    """Stage edits to `kb_dir`. With `cache_dir`, the knowledge base validated at commit is
+    cached there (bot/kbcache.py), so that loading it again after the write parses nothing."""
+    return Edit(kb_dir, language, cache_dir)
 
 
 def replace_file(path: Path, original: bytes, text: str) -> None:

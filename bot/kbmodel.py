@@ -52,6 +52,8 @@ class FaqEntry:
     links: tuple[Link, ...]
     reviewed: dt.date
     translations: dict[str, Translation] = field(default_factory=dict, hash=False)
+    # more ways to ask per language without a curated translation: matched, never shown
+    phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     related: tuple[str, ...] = ()
     notes: str = ""
     source: str = ""  # "company.yaml:12", for staff
@@ -117,6 +119,9 @@ class KnowledgeBase:
                 yield Phrasing(e.id, self.language, text)
             for lang, tr in e.translations.items():
                 for text in (tr.question, *tr.alternates):
+                    yield Phrasing(e.id, lang, text)
+            for lang, texts in e.phrasings.items():
+                for text in texts:
                     yield Phrasing(e.id, lang, text)
 
     def languages(self) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,7 @@ LANGUAGE_CODES = frozenset(
 )
 
 ENTRY_REQUIRED = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
-ENTRY_OPTIONAL = ("translations", "related", "notes")
+ENTRY_OPTIONAL = ("translations", "phrasings", "related", "notes")
 TRANSLATION_KEYS = ("question", "alternates", "answer", "links", "source", "reviewed")
 SOURCE_PATTERN = re.compile(r"^[0-9a-f]{8}$")
 MAX_ID_LENGTH = 60
@@ -265,6 +267,31 @@ class _FileChecker:
                 result[code] = Translation(question, answer, alternates, links, source, reviewed)
         return result
 
+    def phrasings(
+        self, node: Any, eid: str, translated: dict[str, Translation]
+    ) -> dict[str, tuple[str, ...]]:
+        """`phrasings`: more ways to ask, per language, matched but never shown, for the
+        languages the entry has no curated translation in (those keep theirs in the
+        translation's `alternates`, the knowledge base's own language in `alternates`)."""
+        raw = node.get("phrasings")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict) or not raw:
+            self.problem(node, "phrasings", eid, "`phrasings` must map language codes to texts")
+            return {}
+        result = {}
+        for code in raw:
+            if not self.language(raw, code, code, eid):
+                continue
+            if code == self.kb_language or code in translated:
+                where = "`alternates`" if code == self.kb_language else f"translation {code!r}"
+                self.problem(raw, code, eid, f"phrasings in {code!r} belong in the entry's {where}")
+                continue
+            texts = self.texts(raw, code, eid, 1)
+            if texts:
+                result[code] = texts
+        return result
+
     def translated_links(
         self, tr: Any, code: str, eid: str, urls: tuple[str, ...]
     ) -> tuple[Link, ...]:
@@ -314,6 +341,7 @@ class _FileChecker:
         links = self.links(node, eid or "?")
         reviewed = self.reviewed(node, eid or "?")
         translations = self.translations(node, eid or "?", tuple(link.url for link in links))
+        phrasings = self.phrasings(node, eid or "?", translations)
         related = self.texts(node, "related", eid, 0) if "related" in node else ()
         notes = node.get("notes", "")
         if not isinstance(notes, str):
@@ -334,10 +362,36 @@ class _FileChecker:
             links=links,
             reviewed=reviewed,
             translations=translations,
+            phrasings=phrasings,
             related=related,
             notes=notes.strip(),
             source=f"{self.name}:{line}",
         )
+
+
+# Parsed topic files by content, so that validating an edit (a staged copy of the folder
+# with one file changed) parses only that file: the round-trip parse is most of the time.
+# Bounded by the size of the texts kept.
+_PARSED: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+_PARSED_LIMIT = 4_000_000  # characters of YAML text: about 40 MB of parsed trees
+_PARSED_LOCK = threading.Lock()
+
+
+def parsed_topic(text: str) -> Any:
+    """`parse_topic_text(text)`, remembered by content: callers must not change the tree
+    (the loader and bot/kbedit.py only read it)."""
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key][0]
+    data = parse_topic_text(text)  # raises YAMLError, ValueError: not remembered
+    if len(text) <= _PARSED_LIMIT:
+        with _PARSED_LOCK:
+            _PARSED[key] = (data, len(text))
+            while sum(size for _, size in _PARSED.values()) > _PARSED_LIMIT:
+                _PARSED.popitem(last=False)
+    return data
 
 
 def _parse(path: Path, problems: list[Problem]) -> Any:
@@ -352,7 +406,7 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
         )
         return None
     try:
-        return parse_topic_text(text)
+        return parsed_topic(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line: int | None = mark.line + 1 if mark is not None else None

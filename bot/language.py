@@ -137,7 +137,8 @@ class LanguageDetector:
         if not scripts:
             return Detection(None, 0.0)
         if scripts.get("HIRAGANA") or scripts.get("KATAKANA"):
-            scripts["CJK"] = 0
+            # kana make Han characters Japanese, and hiragana and katakana are one language
+            scripts["HIRAGANA"] += scripts.pop("KATAKANA", 0) + scripts.pop("CJK", 0)
         if scripts.get("LATIN") and _has_other_script(scripts):
             del scripts["LATIN"]  # acronyms and English terms inside another script's text
         script, letters = scripts.most_common(1)[0]

@@ -78,3 +78,36 @@ def test_benchmark_runs_at_a_tiny_size(script, tmp_path):
         data = json.loads((tmp_path / written).read_text(encoding="utf-8"))
         assert data["benchmark"] == written.removesuffix(".json")
     assert proc.stdout.strip()
+
+
+def test_accuracy_scores_the_validation_set_with_its_unanswerable_questions_as_off_topic(
+    tmp_path,
+):
+    from bench.accuracy import load, load_questions
+
+    questions = load("validation.yaml")
+    covered, offtopic = load_questions("validation.yaml")
+    assert len(covered) + len(offtopic) == len(questions)
+    assert offtopic and all(q["id"] is None for q in offtopic)
+    assert covered and all(q["id"] for q in covered)
+    assert {q["set"] for q in questions} == {"validation"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "accuracy.py"),
+            "--smoke",
+            "--questions",
+            "validation.yaml",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads((tmp_path / "accuracy-validation.json").read_text(encoding="utf-8"))
+    assert data["benchmark"] == "accuracy-validation"
+    assert {row["set"] for row in data["rows"]} == {"validation", "all"}

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from bot import curation
 from bot.cli.common import Since
 from bot.cli.unanswered import unanswered
+from bot.entry_history import EntryHistory
 from bot.knowledge import ID_PATTERN, MAX_ID_LENGTH, load_knowledge
 from bot.normalize import normalize
 from bot.storage import Storage
@@ -175,16 +176,38 @@ def test_add_alternates_keeps_the_file_and_uses_curated_translations(small_kb_di
     expected = old.replace(
         "      - which bank should my company use\n",
         "      - which bank should my company use\n"
-        "      - can any bank open my company's account\n"
-        "      - как открыть счёт компании\n",
+        "      - can any bank open my company's account\n",
         1,
     ).replace("alternates: [开设对公账户]", "alternates: [开设对公账户, 对公账户在哪家银行开]", 1)
+    expected = expected.replace(
+        "各银行要求不同。\n",
+        "各银行要求不同。\n    phrasings:\n      ru:\n        - как открыть счёт компании\n",
+        1,
+    )
     assert path.read_text(encoding="utf-8") == expected  # comments, other entries: unchanged
     assert path.stat().st_mode & 0o777 == 0o644
     assert snapshot(small_kb_dir)["people.yaml"] == before["people.yaml"]
     entry = load_knowledge(small_kb_dir).by_id["bank-account"]
-    assert "как открыть счёт компании" in entry.alternates  # no ru translation: plain
+    assert entry.phrasings == {"ru": ("как открыть счёт компании",)}  # no ru translation
     assert entry.translations["zh"].alternates == ("开设对公账户", "对公账户在哪家银行开")
+
+
+def test_wordings_in_untranslated_languages_grow_the_entrys_phrasings(small_kb_dir):
+    curation.add_alternates(
+        small_kb_dir, "bank-account", ["как открыть счёт компании"], languages=["ru"]
+    )
+    curation.add_alternates(
+        small_kb_dir,
+        "bank-account",
+        ["где открыть счёт фирмы", "Firmenkonto eröffnen", "КАК открыть счёт компании"],
+        languages=["ru", "de", "ru"],
+    )
+    entry = load_knowledge(small_kb_dir).by_id["bank-account"]
+    assert entry.phrasings == {
+        "ru": ("как открыть счёт компании", "где открыть счёт фирмы"),
+        "de": ("Firmenkonto eröffnen",),
+    }
+    assert "Firmenkonto eröffnen" not in entry.alternates
 
 
 def test_add_alternates_refuses_without_writing(small_kb_dir):
@@ -434,6 +457,11 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     new = (kb / "people.yaml").read_bytes()
     assert new.startswith(old) and b"  # TODO" in new[len(old) :]
     assert curation.is_unfinished(load_knowledge(kb).by_id["buy-sim-card"])
+    history = EntryHistory(cfg.storage.database)
+    [version] = history.versions("buy-sim-card")
+    history.close()
+    assert version.actor == "cli" and version.before == ""
+    assert version.after.encode() in new[len(old) :]
     refused = run(cfg, "resolve", *map(str, ids), "--entry", "buy-sim-card")
     assert refused.exit_code == 1 and "not finished" in refused.output
     assert (kb / "people.yaml").read_bytes() == new

@@ -14,6 +14,7 @@ from contextlib import closing
 
 import pytest
 
+from bot.telegram.webhook import SECRET_HEADER
 from tests import fake_telegram as tg
 from tests.conftest import ROOT
 
@@ -161,7 +162,10 @@ def test_webhook_mode_end_to_end(tmp_path, small_kb_dir):
                     request = urllib.request.Request(
                         f"http://127.0.0.1:{port}/hook",
                         data=json.dumps(update).encode(),
-                        headers={"Content-Type": "application/json"},
+                        headers={
+                            "Content-Type": "application/json",
+                            SECRET_HEADER: hook["secret_token"],
+                        },
                     )
                     urllib.request.urlopen(request, timeout=5).read()
                     break

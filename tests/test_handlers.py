@@ -288,7 +288,9 @@ async def test_staff_can_list_and_ignore_unanswered(run_updates, storage, api):
     )
     listing = api.sent("sendMessage", STAFF_USER)[-1]
     assert "Who won the football world cup in 1998?" in listing["text"]
-    opener, ignore = [b["callback_data"] for b in listing["reply_markup"]["inline_keyboard"][0]]
+    state, actions = listing["reply_markup"]["inline_keyboard"]
+    assert [b["text"] for b in state] == ["🆕 New: not claimed"]
+    opener, ignore = [b["callback_data"] for b in actions][:2]
     await run_updates(tg.callback(opener, user_id=STAFF_USER), storage=storage)
     opened = api.sent("sendMessage", STAFF_USER)[-1]["text"]
     assert "unanswered resolve" in opened and "football world cup" in opened

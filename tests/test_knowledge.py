@@ -167,6 +167,43 @@ def test_phrasings_include_question_alternates_and_translations(tmp_path):
     ]
 
 
+PHRASINGS = """\
+    phrasings:
+      de: [Wie eröffne ich ein Firmenkonto?]
+      ja:
+        - 法人口座の開設方法
+"""
+
+
+def test_phrasings_field_is_matched_in_languages_without_a_translation(tmp_path):
+    write_topic(tmp_path, "banking.yaml", edit(BANKING, "    related:", PHRASINGS + "    related:"))
+    write_topic(tmp_path, "tax.yaml", TAX)
+    kb = load_knowledge(tmp_path, "en", tmp_path / "cache")
+    entry = kb.by_id["open-account"]
+    assert entry.phrasings == {
+        "de": ("Wie eröffne ich ein Firmenkonto?",),
+        "ja": ("法人口座の開設方法",),
+    }
+    assert Phrasing("open-account", "de", "Wie eröffne ich ein Firmenkonto?") in kb.phrasings()
+    assert Phrasing("open-account", "ja", "法人口座の開設方法") in kb.phrasings()
+    assert kb.languages() == ["en", "zh"]  # matched, never served: no curated language
+    assert load_knowledge(tmp_path, "en", tmp_path / "cache").entries == kb.entries  # cached
+
+
+def test_phrasings_in_the_kb_language_a_translated_language_or_no_language_are_refused(tmp_path):
+    bad = (
+        "    phrasings:\n      en: [open an account]\n      zh: [开户]\n"
+        "      xx: [abc]\n      de: []\n"
+    )
+    write_topic(tmp_path, "banking.yaml", edit(BANKING, "    related:", bad + "    related:"))
+    write_topic(tmp_path, "tax.yaml", TAX)
+    messages = [p.message for p in problems_of(tmp_path) if p.entry_id == "open-account"]
+    assert any("belong in the entry's `alternates`" in m for m in messages)
+    assert any("belong in the entry's translation 'zh'" in m for m in messages)
+    assert any("unknown language code 'xx'" in m for m in messages)
+    assert any("`de` needs at least 1 item" in m for m in messages)
+
+
 def test_by_id(tmp_path):
     kb = load_knowledge(valid_kb(tmp_path), "en")
     assert set(kb.by_id) == {"open-account", "vat-rate"}
@@ -601,3 +638,22 @@ def test_corrupt_cache_is_ignored(tmp_path):
     [cache] = (tmp_path / "cache").glob("knowledge-*.json")
     cache.write_text("{not json")
     assert load_knowledge(folder, "en", tmp_path / "cache").entries == first.entries
+
+
+def test_validating_a_copy_with_one_file_changed_parses_only_that_file(
+    small_kb_dir, tmp_path, monkeypatch
+):
+    import shutil
+
+    from bot import knowledge
+
+    load_knowledge(small_kb_dir)
+    copy = Path(shutil.copytree(small_kb_dir, tmp_path / "copy"))
+    text = (copy / "money.yaml").read_text().replace("Rules vary by bank.", "Rules vary.")
+    (copy / "money.yaml").write_text(text)
+    parsed = []
+    real = knowledge.parse_topic_text
+    monkeypatch.setattr(knowledge, "parse_topic_text", lambda t: parsed.append(t) or real(t))
+    kb = load_knowledge(copy)
+    assert len(parsed) == 1 and "Rules vary." in parsed[0]
+    assert "Rules vary." in kb.by_id["bank-account"].answer

@@ -119,6 +119,16 @@ def test_japanese_with_kana_is_not_confident_chinese():
 
 @pytest.mark.parametrize(
     "text",
+    ["ビザとパスポートの更新手続き", "ワーキングホリデーのビザ", "WFOEの登録資本金はいくら"],
+)
+def test_japanese_mixing_hiragana_katakana_and_kanji_is_confidently_japanese(text):
+    found = ALL_DEFAULT.detect(text)
+    assert found.language == "ja"
+    assert found.confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    "text",
     ["કંપની માટે બેંક ખાતું કેવી રીતે ખોલવું", "ለኩባንያዬ የባንክ ሂሳብ እንዴት እከፍታለሁ"],
 )
 def test_unlisted_scripts_are_not_taken_for_a_configured_language(text):

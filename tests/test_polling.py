@@ -69,6 +69,7 @@ def test_a_token_refused_at_start_exits_1_with_one_clear_line(tmp_path, small_kb
     assert status == 1
     assert out.count("Telegram refused the bot token") == 1, out
     assert "Traceback" not in out
+    assert tg.TOKEN not in out  # python-telegram-bot's message names it
 
 
 def test_an_unreachable_api_at_start_is_one_line_per_retry_then_the_bot_starts(

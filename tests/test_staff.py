@@ -176,8 +176,14 @@ async def test_open_shows_the_item_in_full_with_its_actions(run_updates, storage
     assert f"<b>#{item['id']}</b> · ru · {item['time'][:10]}" in text
     assert QUESTION_RU in text and f"<i>en:</i> [ru to en] {QUESTION_RU}" in text
     assert "Reply to this message to answer the user." in text
-    [[ignore]] = opened["reply_markup"]["inline_keyboard"]
-    assert (ignore["text"], ignore["callback_data"]) == ("Ignore", f"ui:{item['id']}")
+    [[state], actions] = opened["reply_markup"]["inline_keyboard"]
+    assert state["text"] == "🆕 New: not claimed" and state["callback_data"].startswith("hs:")
+    handoff = state["callback_data"][3:]
+    assert [(b["text"], b["callback_data"]) for b in actions] == [
+        ("Ignore", f"ui:{item['id']}"),
+        ("Claim", f"hc:{handoff}"),
+        ("Close", f"hx:{handoff}"),
+    ]
     await run_updates(
         staff_says("France.", bot_message(api, opened, STAFF_USER), chat_id=STAFF_USER),
         storage=storage,

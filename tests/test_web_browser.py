@@ -127,3 +127,79 @@ def await_text(url: str) -> str:
         assert token
         client.post("/login", data={"name": "sam", "password": PASSWORD, "csrf": token[1]})
         return client.get("/inbox").text
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_closes_a_gap_by_new_entry(served, tmp_path):
+    """Close a gap by a new entry: from the inbox's group to an entry the running bot
+    serves, without a restart. Prints the clicks and seconds it takes."""
+    from playwright.async_api import async_playwright
+
+    url, database, kb = served
+    with Storage.open(database) as storage:
+        for user, question in (
+            (3, "Where do I get a dog licence?"),
+            (4, "Where can I get a dog licence?"),
+        ):
+            storage.log_interaction(
+                user_id=user, chat_type="private", language="en", channel="terminal",
+                question=question, status="unanswered",
+            )  # fmt: skip
+    shots = Path(os.environ.get("SCREENSHOTS") or tmp_path)  # to look at them: SCREENSHOTS=dir
+    clicks = 0
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await page.goto(url + "/login")
+            await page.fill("input[name=name]", "sam")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(url + "/inbox")
+            started = time.monotonic()
+            group = page.locator("section.cluster", has_text="dog licence")
+            await group.get_by_role("link", name="New entry").click()
+            clicks += 1
+            await page.wait_for_selector("textarea[name=answer]")
+            assert "dog licence" in await page.input_value("input[name=question]")
+            assert await page.locator("input[name=ids]:checked").count() == 2
+            await page.screenshot(path=str(shots / "new-entry-form.png"), full_page=True)
+            zh = page.locator("details.language", has=page.locator("#lang-zh"))
+            assert await zh.get_attribute("open") is None
+            await page.click("nav.language-tabs a[href='#lang-zh']")  # a tab: opens its section
+            await zh.locator("textarea[name=tr-zh-answer]").wait_for(state="visible")
+            await page.fill("textarea[name=answer]", "At the district police station.")
+            await page.fill("input[name=tags]", "pets")
+            await page.select_option("select[name=topic]", "people")
+            await page.click("text=Create entry")
+            clicks += 1
+            await page.wait_for_selector(".message")
+            seconds = time.monotonic() - started
+            message = await page.inner_text(".message")
+            new_id = page.url.split("/entries/")[1].split("?")[0]
+            await page.screenshot(path=str(shots / "new-entry-saved.png"), full_page=True)
+            await page.fill("input[name=try]", "where can I get a licence for my dog")
+            await page.click("form.try button")
+            await page.wait_for_selector(".tried")
+            await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+            await page.screenshot(path=str(shots / "new-entry-phone.png"), full_page=True)
+            tried = await page.inner_text(".tried")
+            await page.click("text=History")
+            history = await page.inner_text("main")
+            await page.screenshot(path=str(shots / "new-entry-history.png"), full_page=True)
+        finally:
+            await browser.close()
+    print(
+        f"\nclose a gap by new entry: {clicks} clicks and 3 fields filled (answer, tags, topic),"
+        f" {seconds:.1f} s from the inbox to the live entry"
+    )
+    assert "the bot serves it now" in message and "2 question(s) resolved" in message
+    assert f"Answered by {new_id}" in tried and "district police station" in tried
+    assert "sam · created" in history and "+    answer: At the district police station." in history
+    assert f"- id: {new_id}" in (kb / "people.yaml").read_text()
+    with Storage.open(database) as storage:
+        dog = [r for r in storage.list_unanswered(status=None) if "dog" in r["question"]]
+        assert {r["status"] for r in dog} == {"resolved"}

@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -186,8 +187,9 @@ def chat(config: Config, kb_dir: Path | None, lang: str | None, no_log: bool) ->
     "--console/--no-console",
     default=True,
     show_default=True,
-    help="With long polling, also serve the staff console on [web] host:port (same process, "
-    "same answerer: a change made there is live on Telegram at once).",
+    help="Also serve the staff console (same process, same answerer: a change made there is "
+    "live on Telegram at once): on [web] host:port with long polling, on the webhook's "
+    "--listen/--port server in webhook mode.",
 )
 @NO_LOG_OPTION
 @click.pass_obj
@@ -204,8 +206,10 @@ def run(
 ) -> None:
     """Run the bot: on Telegram when TELEGRAM_BOT_TOKEN is set, else in the terminal.
 
-    Long polling by default; --webhook URL --listen HOST --port N for webhook mode. With
-    --telegram a missing token is an error instead of a terminal chat.
+    Long polling by default; --webhook URL --listen HOST --port N for webhook mode, where
+    one server takes Telegram's updates on the URL's path and serves the staff console on
+    every other path (put a TLS reverse proxy in front: docs/console.md). With --telegram
+    a missing token is an error instead of a terminal chat.
     [telegram] base_url in the config points the bot at a self-hosted Bot API server.
     Exits with status 1 when Telegram refuses the token (revoked), so a supervisor sees it.
 
@@ -229,6 +233,11 @@ def run(
         telegram_app.check_token(config.token)
     except telegram_app.TokenError as exc:
         raise click.ClickException(str(exc)) from exc
+    if webhook_url and urlsplit(webhook_url).path.strip("/") == "":
+        raise click.ClickException(
+            "--webhook needs a URL with a path for Telegram's updates, such as "
+            "https://bot.example.org/telegram (the other paths serve the staff console)"
+        )
     if kb_dir is not None:
         config = config.with_knowledge_dir(kb_dir)
     storage = open_storage(config, create=True)

@@ -17,10 +17,11 @@ from pathlib import Path
 import click
 
 from bot import choices as chosen
-from bot import curation, triage
+from bot import curation, entry_edit, kbedit, triage
 from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_message
 from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
+from bot.entry_history import EntryHistory
 from bot.knowledge import KnowledgeError
 from bot.storage import (
     NONE_OF_THESE,
@@ -314,11 +315,23 @@ def new_entry(
         new_id = curation.append_scaffold(cluster, append_to, kb_language=language)
     except curation.CurationError as exc:
         raise click.ClickException(shown_lines(str(exc))) from exc
+    _record_new(config, append_to, new_id)
     click.echo(f"Appended draft entry {new_id} to {append_to}, marked # TODO.")
     click.echo(
         "Write its answer, tags and links and delete the TODO lines before the bot "
         f"reloads; then: python -m bot unanswered resolve {_ids(ids)} --entry {new_id}"
     )
+
+
+def _record_new(config: Config, topic_file: Path, entry_id: str) -> None:
+    """The new entry's first version in the entry history (the console's History page)."""
+    text = kbedit.TopicFile.open(topic_file).entry_text(entry_id)
+    with _storage(config) as storage:
+        history = EntryHistory(storage.path)
+        try:
+            history.record(entry_id, topic_file.name, "cli", entry_edit.NEW, "", text)
+        finally:
+            history.close()
 
 
 @unanswered.command()

@@ -26,6 +26,7 @@ def web(config: Config, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from bot.web.app import AnswererHolder, create_app
+    from bot.web.serving import uvicorn_config
 
     storage = open_storage(config, create=True)
     assert storage is not None
@@ -34,7 +35,6 @@ def web(config: Config, host: str | None, port: int | None) -> None:
     host, port = host or config.web.host, port or config.web.port
     click.echo(f"Staff console on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
-        # Open web chat pages hold event streams: stop waiting for them after a few seconds.
-        uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+        uvicorn.Server(uvicorn_config(app, config.web, host, port, log_level="info")).run()
     finally:
         storage.close()

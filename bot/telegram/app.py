@@ -3,8 +3,9 @@
 `build_application()` returns a python-telegram-bot `Application` with every handler, the
 error handler and Telegram's rate limits (AIORateLimiter); services are opened before
 polling starts and closed after it stops: the database's write queue and read connection
-(storage_access.py), the staff chat's queue (staffqueue.py) and, for long polling, the
-update journal (journal.py). `run()` starts long polling (polling.py) or a webhook.
+(storage_access.py), the staff chat's queue (staffqueue.py) and the update journal
+(journal.py). `run()` starts long polling (polling.py) or a webhook (webhook.py), each with
+the staff console on the same event loop.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
+from starlette.applications import Starlette
 from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
@@ -33,10 +35,13 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.answering import Answerer
 from bot.config import Config
-from bot.telegram import handlers, staff, storage_access
+from bot.delivery import Deliveries
+from bot.handoff import Desk, HandoffStore
+from bot.telegram import handlers, handoffs, staff, storage_access, webhook
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
 from bot.telegram.polling import PollingRequest, serve_polling
 from bot.telegram.staffqueue import StaffQueue
+from bot.web.serving import uvicorn_config
 
 log = logging.getLogger(__name__)
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -101,6 +106,7 @@ def build_application(
                 config,
                 translate,
                 functools.partial(storage_access.write_to, app, "save_relay"),
+                desk.store.open_relay if desk is not None else None,
             )
             staff_queue.start()
             app.bot_data["staff_queue"] = staff_queue
@@ -120,9 +126,22 @@ def build_application(
             storage.close()
         if journal is not None:
             journal.close()
+        if desk is not None:
+            desk.store.close()
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["polling_request"] = polling_request
+    desk = None
+    if storage is not None:  # staff replies and handoff state (bot/handoff.py)
+        desk = Desk(
+            HandoffStore(storage.path),
+            Deliveries(),
+            kb_language=config.knowledge.language,
+            translate=translate,
+        )
+        desk.deliveries.register("telegram", handoffs.sender(app, storage))
+        desk.watch(handoffs.show_state(app, desk))
+        app.bot_data.update(desk=desk, deliveries=desk.deliveries)
     wire(app, config)
     return app
 
@@ -155,7 +174,7 @@ def wire(app: Application, config: Config) -> None:
     app.add_handler(CommandHandler("reload", staff.reload))
     app.add_handler(CommandHandler("unanswered", staff.unanswered))
     app.add_handler(CommandHandler("stats", staff.stats))
-    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^u[io]:"))
+    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^(u[io]|h[ctxs]):"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     staff_private = filters.ChatType.PRIVATE & filters.User(
         user_id=list(config.telegram.staff_user_ids)
@@ -188,58 +207,75 @@ def run(
     console: bool = False,
 ) -> int:
     """Serve until interrupted: long polling, or a webhook when `webhook_url` is given.
-    With `console` (long polling only), the staff console is served on `[web]` host:port
-    on the same event loop, sharing the answerer: a change made in the console is live on
-    Telegram at once. Returns the exit status: 0 when stopped, 1 when Telegram refused the
-    token."""
+    With `console` (and a database), the staff console is served on the same event loop,
+    sharing the answerer: a change made in the console is live on Telegram at once. With
+    long polling it listens on `[web]` host:port; in webhook mode one server on
+    listen:port takes both the webhook and the console. Returns the exit status: 0 when
+    stopped, 1 when Telegram refused the token (or the webhook's port was not free)."""
     journal = None
-    if not webhook_url:
-        try:
-            journal = UpdateJournal(journal_path(config.storage.database))
-        except (OSError, sqlite3.Error) as exc:
-            log.error("no update journal (%s): updates being answered at a crash are lost", exc)
+    try:
+        journal = UpdateJournal(journal_path(config.storage.database))
+    except (OSError, sqlite3.Error) as exc:
+        log.error("no update journal (%s): updates being answered at a crash are lost", exc)
     app = build_application(config, answerer, storage, translate, journal=journal)
     updates = Update.ALL_TYPES
+    console_app = console_for(app, config, storage, answerer) if console and storage else None
     if webhook_url:
-        log.info("webhook mode on %s:%s for %s", listen, port, webhook_url)
-        app.run_webhook(
-            listen=listen,
-            port=port,
-            url_path=urlparse(webhook_url).path.lstrip("/"),
-            webhook_url=webhook_url,
-            allowed_updates=updates,
+        secret = webhook.new_secret()
+        path = urlparse(webhook_url).path
+        server_app = webhook.one_server(
+            webhook.webhook_route(app, path, secret, journal), console_app
         )
-        return 0
+        log.info("webhook mode on %s:%s for %s", listen, port, webhook_url)
+        if console_app is not None:
+            log.info("staff console on the same server: http://%s:%s/", listen, port)
+        return asyncio.run(
+            webhook.serve_webhook(
+                app,
+                base_url=config.telegram.base_url,
+                webhook_url=webhook_url,
+                secret=secret,
+                server_app=server_app,
+                web=config.web,
+                listen=listen,
+                port=port,
+                allowed_updates=updates,
+            )
+        )
     log.info("long polling %s", config.telegram.base_url)
-    if not (console and storage is not None):
+    if console_app is None:
         return asyncio.run(serve_polling(app, config.telegram.base_url, updates))
-    return asyncio.run(_polling_with_console(app, config, storage, answerer, updates))
+    return asyncio.run(_polling_with_console(app, config, console_app, updates))
 
 
-async def _polling_with_console(
-    app: Application, config: Config, storage, answerer: Answerer, updates: list[str]
-) -> int:
-    """Long polling and the staff console (uvicorn) on one event loop. A console that cannot
-    start (its port taken) is logged in one line; Telegram goes on regardless."""
-    import uvicorn
-
+def console_for(app: Application, config: Config, storage, answerer: Answerer) -> Starlette:
+    """The staff console sharing the bot's answerer (`bot_data["holder"]`: a reload in
+    either is live in both) and its handoff desk (`bot_data["desk"]`, whose `Deliveries`,
+    `bot_data["deliveries"]`, has the Telegram sender): the console's replies reach Telegram
+    askers and its claims show on the staff chat; after an attach or reload, askers are
+    told at once."""
     from bot.web.app import AnswererHolder, create_app
 
     holder = AnswererHolder(answerer)
-    app.bot_data["holder"] = holder
+    desk = app.bot_data["desk"]
+    app.bot_data.update(holder=holder)
 
     async def tell_askers() -> int:
         return await staff.notify_resolved(CallbackContext(app))
 
     holder.after_reload = tell_askers
+    return create_app(config, storage, holder, deliveries=desk.deliveries, desk=desk)
+
+
+async def _polling_with_console(
+    app: Application, config: Config, console_app: Starlette, updates: list[str]
+) -> int:
+    """Long polling and the staff console (uvicorn) on one event loop. A console that cannot
+    start (its port taken) is logged in one line; Telegram goes on regardless."""
+    import uvicorn
+
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config, storage, holder),
-            host=config.web.host,
-            port=config.web.port,
-            log_level="warning",
-            timeout_graceful_shutdown=5,  # open web chat pages hold event streams
-        )
+        uvicorn_config(console_app, config.web, config.web.host, config.web.port)
     )
     # The polling loop owns SIGINT/SIGTERM and stops the console when it stops.
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]

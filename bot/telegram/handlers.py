@@ -268,9 +268,17 @@ async def log_answer(
     )
 
 
-async def to_staff(update: Update, context: Context, text: str, language: str, kind: str) -> bool:
+async def to_staff(
+    update: Update,
+    context: Context,
+    text: str,
+    language: str,
+    kind: str,
+    handoff: str | None = None,
+) -> bool:
     """Queue a copy of a user's question or message for the staff chat (staffqueue.py);
-    False when no staff chat is configured."""
+    False when no staff chat is configured. `handoff`: its kind (bot/handoff.py) when the
+    copy is a handoff of its own, not a queued question's."""
     queue = context.bot_data.get("staff_queue")
     user, chat = update.effective_user, update.effective_chat
     if queue is None or user is None or chat is None:
@@ -284,6 +292,7 @@ async def to_staff(update: Update, context: Context, text: str, language: str, k
             user_id=user.id,
             who=user.full_name,
             username=user.username,
+            handoff=handoff,
         )
     )
     return True
@@ -345,7 +354,7 @@ async def staff(update: Update, context: Context) -> None:
     if over_limit(_user_data(context).setdefault("staff_times", []), _config(context)):
         await reply(update, context, say(context, lang, "staff_rate_limited"))
         return
-    sent = await to_staff(update, context, text, lang, "✉️ /staff")
+    sent = await to_staff(update, context, text, lang, "✉️ /staff", "staff_message")
     key = "staff_sent" if sent else "staff_unavailable"
     await reply(update, context, say(context, lang, key))
 
@@ -601,7 +610,7 @@ async def _reason_button(update: Update, context: Context, rest: str, lang: str)
         kb_language = _answerer(context).kb.language
         label = say(context, kb_language, f"reason_{reason}")
         text = f"{question}\n\n(entry {entry_id})"
-        await to_staff(update, context, text, language, f"👎 {label}")
+        await to_staff(update, context, text, language, f"👎 {label}", "feedback")
     return True
 
 

@@ -117,8 +117,10 @@ async def start_with_retry(app: Application, base_url: str, stop: asyncio.Event)
         try:
             await app.initialize()
             return True
-        except InvalidToken as exc:
-            raise TokenRefused(str(exc)) from None
+        except InvalidToken as exc:  # its message names the token: say Telegram's words
+            raise TokenRefused(
+                str(exc.__cause__ or "rejected").replace(app.bot.token, "…")
+            ) from None
         except (NetworkError, TimedOut) as exc:
             cause = exc.__cause__ or exc
             log.error(
@@ -143,13 +145,18 @@ class _NoRefusedTokenTracebacks(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
 
 
+def no_refused_token_tracebacks() -> None:
+    """Let the one line about a refused token speak for itself (see the filter)."""
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoRefusedTokenTracebacks())
+
+
 async def serve_polling(app: Application, base_url: str, allowed_updates: list[str]) -> int:
     """Poll until SIGINT/SIGTERM (exit status 0) or a refused token (EXIT_REFUSED)."""
     updater = app.updater
     if updater is None:
         raise ValueError("long polling needs an Application with an Updater")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_NoRefusedTokenTracebacks())
+    no_refused_token_tracebacks()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     refused: list[str] = []

@@ -20,9 +20,10 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
 from bot.answering import reload_answerer
+from bot.handoff import Desk, Handoff
 from bot.knowledge import KnowledgeError
 from bot.storage import NONE_OF_THESE, UnknownIdError
-from bot.telegram import handlers
+from bot.telegram import handlers, handoffs
 from bot.telegram.format import answer_messages
 from bot.telegram.handlers import (
     Context,
@@ -100,30 +101,10 @@ async def relay_reply(update: Update, context: Context) -> None:
         kind = next((k for k in ATTACHMENTS if getattr(message, k, None)), "message without text")
         await message.reply_text(NOT_TEXT.format(kind=kind.replace("_", " ")))
         return
-    await _send_reply(context, relay, text)
-
-
-async def _send_reply(context: Context, relay: dict, text: str) -> None:
-    """`text` from staff to the asker of `relay`: in their language, the original below."""
-    lang = relay["language"]
-    kb_lang = _answerer(context).kb.language
-    translate = context.bot_data.get("translate")
-    translated_text = None
-    if translate and lang != kb_lang:
-        translated_text = await asyncio.to_thread(translate, text, kb_lang, lang)
-    parts = [
-        f"<b>{html.escape(say(context, lang, 'staff_reply'))}</b>",
-        html.escape(translated_text or text),
-    ]
-    if translated_text:
-        parts += [
-            "",
-            f"<i>{html.escape(say(context, lang, 'original_text'))}</i>",
-            html.escape(text),
-        ]
-    await context.bot.send_message(
-        relay["user_chat_id"], "\n".join(parts), parse_mode=ParseMode.HTML
-    )
+    if message.from_user is None:
+        return
+    key = (chat.id, original.message_id, item)
+    await handoffs.relayed_reply(context, message, message.from_user, key, text)
 
 
 # --- who may ---------------------------------------------------------------------------
@@ -239,12 +220,13 @@ async def unanswered(update: Update, context: Context) -> None:
     if not items:
         await reply(update, context, "No new unanswered questions.")
         return
+    held = await _handoffs_of(context, [item["id"] for item in items])
     for item in items:
         text = (
             f"#{item['id']} · {item['language']} · {item['time'][:16]}{_kind(item)}\n"
             f"{html.escape(item['question'])}"
         )
-        await _show_item(update, context, item, text, _item_keyboard(item))
+        await _show_item(update, context, item, text, _item_keyboard(item, True, held))
 
 
 def _kind(item: dict) -> str:
@@ -252,7 +234,21 @@ def _kind(item: dict) -> str:
     return " · none of these" if item.get("kind") == NONE_OF_THESE else ""
 
 
-def _item_keyboard(item: dict, open_button: bool = True) -> InlineKeyboardMarkup:
+async def _handoffs_of(context: Context, ids: list[int]) -> dict[int, Handoff]:
+    """The handoffs of these queued questions, by question id (made where missing)."""
+    desk: Desk | None = context.bot_data.get("desk")
+    if desk is None:
+        return {}
+    found = await asyncio.to_thread(desk.store.for_questions, ids)
+    return {h.unanswered_id: h for h in found if h.unanswered_id is not None}
+
+
+def _item_keyboard(
+    item: dict, open_button: bool = True, held: dict[int, Handoff] | None = None
+) -> InlineKeyboardMarkup:
+    """Open and Ignore; with the item's handoff, its state and Claim/Close too."""
+    if held and item["id"] in held:
+        return handoffs.state_keyboard([(None, held[item["id"]])], open_button)
     buttons = [InlineKeyboardButton("Ignore", callback_data=f"ui:{item['id']}")]
     if open_button:
         buttons.insert(0, InlineKeyboardButton("Open", callback_data=f"uo:{item['id']}"))
@@ -322,12 +318,14 @@ async def _answer_query(update: Update, text: str | None = None) -> None:
 
 @staff_button
 async def _ignore_button(update: Update, context: Context, item_id: int) -> bool:
-    """Mark an unanswered item ignored; an item that is gone is a stale button."""
+    """Mark an unanswered item ignored (and close its handoff, unless someone else holds
+    it); an item that is gone is a stale button."""
     try:
         await _store(context, "set_unanswered_status", [item_id], "ignored")
     except UnknownIdError:
         return False
     await _answer_query(update, "Ignored")
+    await handoffs.ignored(context, item_id, update.effective_user)
     return True
 
 
@@ -361,15 +359,36 @@ async def _open_button(update: Update, context: Context, item_id: int) -> bool:
         "To add it to an entry's phrasings: "
         f"<code>python -m bot unanswered resolve {item['id']} --entry ENTRY_ID</code>",
     ]
-    await _show_item(update, context, item, "\n".join(lines), _item_keyboard(item, False))
+    held = await _handoffs_of(context, [item["id"]])
+    await _show_item(update, context, item, "\n".join(lines), _item_keyboard(item, False, held))
     return True
 
 
-BUTTONS: dict[str, Button] = {"ui": _ignore_button, "uo": _open_button}
+async def _handoff_button(update: Update, context: Context, kind: str, rest: str) -> bool:
+    """Claim, take over, close, or show the state of a handoff (staff only)."""
+    if not is_staff(update, _config(context)):
+        await refuse(update, context)
+        return True
+    return await handoffs.button(update, context, kind, rest)
+
+
+def _handoff(kind: str) -> Button:
+    async def pressed(update: Update, context: Context, rest: str, lang: str) -> bool:
+        return await _handoff_button(update, context, kind, rest)
+
+    return pressed
+
+
+BUTTONS: dict[str, Button] = {
+    "ui": _ignore_button,
+    "uo": _open_button,
+    **{kind: _handoff(kind) for kind in ("hc", "ht", "hx", "hs")},
+}
 
 
 async def button(update: Update, context: Context) -> None:
-    """Staff buttons (`ui:<id>` ignore, `uo:<id>` open an unanswered item)."""
+    """Staff buttons (`ui:<id>` ignore, `uo:<id>` open an unanswered item; `hc`, `ht`,
+    `hx`, `hs` claim, take over, close, show a handoff: bot/telegram/handoffs.py)."""
     query = update.callback_query
     if query is None:
         return

@@ -27,6 +27,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.config import Config
+from bot.telegram.handoffs import copy_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class StaffCopy:
     user_id: int | None
     who: str
     username: str | None = None
+    handoff: str | None = None  # its kind when it is a handoff of its own (bot/handoff.py)
 
 
 def addressed_item(text: str) -> tuple[int | None, str]:
@@ -83,12 +85,15 @@ class StaffQueue:
         config: Config,
         translate: Callable[[str, str, str], str | None] | None,
         save_relay: Callable[..., None],
+        open_handoff: Callable[..., int] | None = None,
     ):
         self.app = app
         self.chat_id = config.telegram.staff_chat_id
         self.kb_language = config.knowledge.language
         self.translate = translate
         self.save_relay = save_relay
+        self.open_handoff = open_handoff
+        self.opening: set[asyncio.Task] = set()  # handoffs being written (bot/handoff.py)
         self.queue: asyncio.Queue[StaffCopy] = asyncio.Queue()
         self.dropped = 0
         self.forgotten: set[int] = set()  # users who used /forget while this process ran
@@ -106,8 +111,15 @@ class StaffQueue:
         while (self.sending or not self.queue.empty()) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         self.task.cancel()
+        if self.opening:
+            await asyncio.wait(self.opening, timeout=max(0.1, deadline - time.monotonic()))
         if not self.queue.empty():
             log.warning("stopped with %d staff copies unsent", self.queue.qsize())
+
+    def _opened(self, task: asyncio.Task) -> None:
+        self.opening.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not record a handoff: %s", task.exception())
 
     def put(self, copy: StaffCopy) -> None:
         if self.queue.qsize() >= MAX_QUEUE:
@@ -150,10 +162,14 @@ class StaffQueue:
                 [f"<b>{len(batch)} messages</b>", *numbered]
                 + ["<i>Reply to this message starting with #N to answer that user.</i>"]
             )
-        sent = await self.app.bot.send_message(self.chat_id, text, parse_mode=ParseMode.HTML)
+        keyboard = copy_keyboard(len(batch)) if self.open_handoff else None
+        sent = await self.app.bot.send_message(
+            self.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
         for i, copy in enumerate(batch, 1):
             if copy.user_id in self.forgotten:  # /forget came while this copy was sent
                 continue
+            item = None if len(batch) == 1 else i
             self.save_relay(
                 staff_chat_id=self.chat_id,
                 staff_message_id=sent.message_id,
@@ -161,8 +177,20 @@ class StaffQueue:
                 user_id=copy.user_id if copy.user_id is not None else copy.user_chat_id,
                 language=copy.language,
                 question=copy.text,
-                item=None if len(batch) == 1 else i,
+                item=item,
             )
+            if copy.handoff and self.open_handoff is not None:  # in the background
+                task = asyncio.get_running_loop().create_task(
+                    asyncio.to_thread(
+                        self.open_handoff,
+                        kind=copy.handoff,
+                        staff_chat_id=self.chat_id,
+                        staff_message_id=sent.message_id,
+                        item=item,
+                    )
+                )
+                self.opening.add(task)
+                task.add_done_callback(self._opened)
 
     async def _block(self, copy: StaffCopy, share: int) -> str:
         """One copy as HTML, its text (and translation) cut to about `share` characters."""

@@ -31,12 +31,13 @@ from bot.accounts import Accounts, Session
 from bot.answering import Answerer
 from bot.config import Config
 from bot.delivery import Deliveries
+from bot.handoff import Desk, HandoffStore
 from bot.storage import Storage
 from bot.web import i18n
 
 HERE = Path(__file__).resolve().parent
 # Each page module has `routes() -> list[Route]`; a new group of pages adds its module here.
-PAGE_MODULES = ("bot.web.views", "bot.web.chat")
+PAGE_MODULES = ("bot.web.views", "bot.web.handoffs", "bot.web.entries_edit", "bot.web.chat")
 SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"  # a random value the login form's CSRF token is bound to
 
@@ -66,6 +67,8 @@ class Console:
     templates: Environment
     # How staff replies reach askers: each channel in this process registers its sender.
     deliveries: Deliveries = field(default_factory=Deliveries)
+    # Handoff state and replies to askers (bot/handoff.py), over `deliveries`.
+    desk: Desk | None = None
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         session = getattr(request.state, "session", None)
@@ -183,6 +186,7 @@ def create_app(
     accounts: Accounts | None = None,
     secret: bytes | None = None,
     deliveries: Deliveries | None = None,
+    desk: Desk | None = None,
 ) -> Starlette:
     """The console over `storage` (its database also holds the accounts) and the answerer
     in `holder`. `secret` signs cookies: by default derived from the database's key."""
@@ -197,6 +201,21 @@ def create_app(
         lstrip_blocks=True,
     )
     i18n.install(templates)
+    deliveries = desk.deliveries if desk is not None else deliveries or Deliveries()
+    if desk is None:
+
+        def translate(text: str, source: str, target: str) -> str | None:
+            """The serving answerer's machine translation, where a model exists."""
+            answerer = holder.answerer
+            translator = answerer.localizer.translator if answerer else None
+            return translator.translate(text, source, target) if translator else None
+
+        desk = Desk(
+            HandoffStore(storage.path),
+            deliveries,
+            kb_language=config.knowledge.language,
+            translate=translate,
+        )
     state = Console(
         config,
         storage,
@@ -204,7 +223,8 @@ def create_app(
         holder,
         secret,
         templates,
-        deliveries or Deliveries(),
+        deliveries,
+        desk,
     )
     routes = [
         *(route for module in PAGE_MODULES for route in import_module(module).routes()),

@@ -1,0 +1,428 @@
+"""Editing one knowledge-base entry as a whole: what the console's entry pages call.
+
+`read_entry()` gives an entry's values as its topic file holds them; `save_entry()` makes
+the entry hold new values, `create_entry()` appends a new one (through
+`curation.append_entry`, the writer `unanswered new-entry` uses), `rollback()` writes an
+earlier version back. Each validates the whole knowledge base on a staged copy first (the
+checks of `kb check`), writes through bot/kbedit.py (comments and layout kept, only the
+edited lines change) and records the entry's text before and after in bot/entry_history.py.
+
+`form_fields()` and `values_from_form()` translate between values and the flat text fields
+of a form (one line per alternate, link or tag). A curated translation whose text is edited,
+or that staff mark current, records the source text it now matches (`source`, see
+bot/kbmodel.source_version) and today's date; one left as it was keeps its `source`, so
+editing the question or answer leaves it stale, as `kb check` then warns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from bot import curation, kbedit
+from bot.entry_history import EntryHistory, Version
+from bot.knowledge import TRANSLATION_KEYS, KnowledgeBase, source_version, topic_files
+
+EDIT, NEW, ROLLBACK = "entry.edit", "entry.new", "entry.rollback"
+ORDER = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
+
+
+class EntryError(Exception):
+    """The entry cannot be read or saved as asked; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save did."""
+
+    entry_id: str
+    file: str  # the topic file, relative to the knowledge folder
+    before: str  # the entry's lines before ("" for a new entry)
+    after: str
+    version: int | None  # the history row; None when nothing changed
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def text_version(values: Mapping[str, Any]) -> str:
+    """A short hash of an entry's values: a form carries it to notice a save made meanwhile."""
+    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def entry_file(kb_dir: Path, entry_id: str, kb: KnowledgeBase | None = None) -> str:
+    """The topic file holding `entry_id`: where `kb` says (the running knowledge base: no
+    file read), else found by reading the topic files."""
+    if kb is not None and entry_id in kb.by_id:
+        name = kb.by_id[entry_id].source.rsplit(":", 1)[0]
+        if (Path(kb_dir) / name).is_file():
+            return name
+    for path in topic_files(Path(kb_dir)):
+        try:
+            if kbedit.TopicFile.open(path).has_entry(entry_id):
+                return path.name
+        except kbedit.EditError:
+            continue
+    raise EntryError(f"no entry {entry_id!r} in the knowledge base")
+
+
+def read_entry(kb_dir: Path, entry_id: str, kb: KnowledgeBase | None = None) -> tuple[str, dict]:
+    """(topic file, values) of `entry_id` as the file holds them now."""
+    name = entry_file(kb_dir, entry_id, kb)
+    try:
+        return name, kbedit.TopicFile.open(Path(kb_dir) / name).entry_values(entry_id)
+    except kbedit.EditError as exc:
+        raise EntryError(str(exc)) from exc
+
+
+def _record(history: EntryHistory | None, saved: Saved, actor: str, action: str) -> int | None:
+    if history is None or not saved.changed:
+        return None
+    return history.record(saved.entry_id, saved.file, actor, action, saved.before, saved.after)
+
+
+def save_entry(
+    kb_dir: Path,
+    kb_language: str,
+    entry_id: str,
+    values: dict[str, Any],
+    *,
+    history: EntryHistory | None = None,
+    actor: str = "",
+    action: str = EDIT,
+    kb: KnowledgeBase | None = None,
+    base: str | None = None,
+    cache_dir: Path | None = None,
+) -> Saved:
+    """Make entry `entry_id` hold exactly `values`, validated first; record the version.
+    Raises EntryError (with every problem `kb check` would list), writing nothing.
+
+    `base`: the `text_version` of the values the edit started from; if the entry has
+    changed since, nothing is written. `cache_dir`: the knowledge cache (see `kbedit.stage`),
+    so that the reload after the save does not parse the files again."""
+    kb_dir = Path(kb_dir)
+    name = entry_file(kb_dir, entry_id, kb)
+    try:
+        edit = kbedit.stage(kb_dir, kb_language, cache_dir)
+        topic = edit.file(name)
+        before = topic.entry_text(entry_id)
+        if base is not None and base != text_version(topic.entry_values(entry_id)):
+            raise EntryError(
+                f"nothing written: {entry_id} was changed by someone else since this form was "
+                "opened. Open the entry again in another tab, then copy your changes over."
+            )
+        topic.replace_entry(entry_id, values)
+        edit.commit(must_have=(entry_id,))
+        after = kbedit.TopicFile.open(kb_dir / name).entry_text(entry_id)
+    except kbedit.EditError as exc:
+        raise EntryError(str(exc)) from exc
+    saved = Saved(entry_id, name, before, after, None)
+    return Saved(entry_id, name, before, after, _record(history, saved, actor, action))
+
+
+def create_entry(
+    kb_dir: Path,
+    kb_language: str,
+    topic_file: str,
+    values: dict[str, Any],
+    *,
+    history: EntryHistory | None = None,
+    actor: str = "",
+    cache_dir: Path | None = None,
+) -> Saved:
+    """Append a new entry holding `values` to `topic_file` (a name in the knowledge folder)."""
+    kb_dir = Path(kb_dir)
+    entry_id = str(values.get("id", ""))
+    try:
+        curation.append_entry(
+            kb_dir / topic_file, values, kb_language=kb_language, cache_dir=cache_dir
+        )
+        after = kbedit.TopicFile.open(kb_dir / topic_file).entry_text(entry_id)
+    except (curation.CurationError, kbedit.EditError) as exc:
+        raise EntryError(str(exc)) from exc
+    saved = Saved(entry_id, topic_file, "", after, None)
+    return Saved(entry_id, topic_file, "", after, _record(history, saved, actor, NEW))
+
+
+def values_of_text(text: str) -> dict:
+    """The values of one entry's lines (as `Saved.after` or a version holds them)."""
+    try:
+        loaded = YAML(typ="safe").load(textwrap.dedent(text))
+    except YAMLError as exc:
+        raise EntryError(f"the version cannot be read: {exc}") from exc
+    if not isinstance(loaded, list) or len(loaded) != 1 or not isinstance(loaded[0], dict):
+        raise EntryError("the version is not one entry")
+    return loaded[0]
+
+
+def rollback(
+    kb_dir: Path,
+    kb_language: str,
+    version: Version,
+    *,
+    side: str = "after",
+    history: EntryHistory | None = None,
+    actor: str = "",
+    kb: KnowledgeBase | None = None,
+    cache_dir: Path | None = None,
+) -> Saved:
+    """Write back the entry as it was after (or before) `version`, through `save_entry`."""
+    text = version.after if side == "after" else version.before
+    if not text:
+        raise EntryError("that version has no text to go back to (the entry was new then)")
+    values = values_of_text(text)
+    return save_entry(
+        kb_dir,
+        kb_language,
+        version.entry_id,
+        values,
+        history=history,
+        actor=actor,
+        action=ROLLBACK,
+        kb=kb,
+        cache_dir=cache_dir,
+    )
+
+
+# Forms ------------------------------------------------------------------------------------
+
+
+def _link_line(link: Any) -> str:
+    if isinstance(link, dict):
+        title, url = str(link.get("title") or ""), str(link.get("url") or "")
+        return f"{title} | {url}" if title and title != url else url
+    return str(link)
+
+
+def _lines(values: list | None) -> str:
+    return "\n".join(str(v) for v in values or [])
+
+
+def form_fields(values: Mapping[str, Any], languages: list[str]) -> dict[str, str]:
+    """The text fields of a form showing `values`; translations as `tr-<lang>-<field>`."""
+    fields = {
+        "id": str(values.get("id", "")),
+        "question": str(values.get("question", "")),
+        "alternates": _lines(values.get("alternates")),
+        "answer": str(values.get("answer", "")),
+        "tags": ", ".join(str(t) for t in values.get("tags") or []),
+        "links": "\n".join(_link_line(link) for link in values.get("links") or []),
+        "reviewed": str(values.get("reviewed", "")),
+        "related": ", ".join(str(r) for r in values.get("related") or []),
+        "notes": str(values.get("notes", "")),
+        "phrasings": "\n".join(
+            f"{lang}: {text}"
+            for lang, texts in (values.get("phrasings") or {}).items()
+            for text in texts or []
+        ),
+    }
+    translations = values.get("translations") or {}
+    for lang in languages:
+        tr = translations.get(lang) or {}
+        fields[f"tr-{lang}-question"] = str(tr.get("question", ""))
+        fields[f"tr-{lang}-alternates"] = _lines(tr.get("alternates"))
+        fields[f"tr-{lang}-answer"] = str(tr.get("answer", ""))
+        fields[f"tr-{lang}-links"] = "\n".join(_link_line(x) for x in tr.get("links") or [])
+    return fields
+
+
+def _text(form: Mapping[str, str], key: str) -> str:
+    return str(form.get(key, "")).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _list(form: Mapping[str, str], key: str) -> list[str]:
+    return [line.strip() for line in _text(form, key).split("\n") if line.strip()]
+
+
+def _words(form: Mapping[str, str], key: str) -> list[str]:
+    return [w for w in re.split(r"[,\s]+", _text(form, key)) if w]
+
+
+def _links(form: Mapping[str, str], key: str) -> list[Any]:
+    links: list[Any] = []
+    for line in _list(form, key):
+        title, bar, url = line.rpartition("|")
+        if bar and title.strip():
+            links.append({"title": title.strip(), "url": url.strip()})
+        else:
+            links.append(url.strip())
+    return links
+
+
+def _phrasings(form: Mapping[str, str]) -> dict[str, list[str]]:
+    """`de: Firmenkonto eröffnen` lines, grouped by language in the order given; a line
+    without a language code goes under "?", for validation to report."""
+    found: dict[str, list[str]] = {}
+    for line in _list(form, "phrasings"):
+        code, colon, text = line.partition(":")
+        code = code.strip().lower()
+        if not colon or not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)?", code) or not text.strip():
+            code, text = "?", line
+        found.setdefault(code, []).append(text.strip())
+    return found
+
+
+def _stripped(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _stripped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stripped(v) for v in value]
+    return value.strip() if isinstance(value, str) else value
+
+
+def _date(text: str) -> dt.date | str:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return text  # validation says what is wrong with it
+
+
+def _translation(
+    form: Mapping[str, str], lang: str, old: Mapping[str, Any], version: str, today: dt.date
+) -> dict | None:
+    prefix = f"tr-{lang}-"
+    tr: dict[str, Any] = {"question": _text(form, prefix + "question")}
+    alternates, links = _list(form, prefix + "alternates"), _links(form, prefix + "links")
+    if alternates:
+        tr["alternates"] = alternates
+    tr["answer"] = _text(form, prefix + "answer")
+    if links:
+        tr["links"] = links
+    if not (tr["question"] or tr["answer"] or alternates or links):
+        return None
+    texts = {k: old[k] for k in ("question", "alternates", "answer", "links") if k in old}
+    edited = _stripped(tr) != _stripped(texts)
+    if edited or form.get(prefix + "current"):
+        tr["source"], tr["reviewed"] = version, today
+    else:
+        for key in ("source", "reviewed"):
+            if key in old:
+                tr[key] = old[key]
+    extra = {k: v for k, v in old.items() if k not in TRANSLATION_KEYS}
+    return {**tr, **extra}  # unknown keys stay, for validation to report
+
+
+def values_from_form(
+    form: Mapping[str, str],
+    languages: list[str],
+    original: Mapping[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """The entry values a submitted form means. Translations (`languages`) left empty are
+    removed (those of other languages are kept); one edited, or with `tr-<lang>-current`
+    ticked, records the current source version and today as reviewed."""
+    original = original or {}
+    today = today or dt.date.today()
+    values: dict[str, Any] = {
+        "id": _text(form, "id") or original.get("id", ""),
+        "question": _text(form, "question"),
+        "alternates": _list(form, "alternates"),
+        "answer": _text(form, "answer"),
+        "tags": _words(form, "tags"),
+        "links": _links(form, "links"),
+        "reviewed": _date(_text(form, "reviewed")),
+    }
+    version = source_version(values["question"], values["answer"])
+    old_translations = original.get("translations") or {}
+    translations = {}
+    for lang, old in old_translations.items():
+        if lang not in languages:  # not on the form: kept as it is
+            translations[lang] = old
+    for lang in languages:
+        tr = _translation(form, lang, old_translations.get(lang) or {}, version, today)
+        if tr is not None:
+            translations[lang] = tr
+    if translations:
+        values["translations"] = translations
+    phrasings = _phrasings(form)
+    if phrasings:
+        values["phrasings"] = phrasings
+    related, notes = _words(form, "related"), _text(form, "notes")
+    if related:
+        values["related"] = related
+    if notes:
+        values["notes"] = notes
+    return values
+
+
+def translation_state(values: Mapping[str, Any], lang: str) -> str:
+    """The curated translation into `lang`: current (made from the entry's current text),
+    stale (from an older text), unrecorded (no `source` kept) or none."""
+    tr = (values.get("translations") or {}).get(lang)
+    if not tr:
+        return "none"
+    if not tr.get("source"):
+        return "unrecorded"
+    current = source_version(str(values.get("question", "")), str(values.get("answer", "")))
+    return "current" if tr["source"] == current else "stale"
+
+
+def unfinished(values: Mapping[str, Any]) -> bool:
+    """A draft, as FaqEntry.unfinished says: a TODO answer or the `todo` tag."""
+    answer = str(values.get("answer", "")).lstrip().upper()
+    return answer.startswith("TODO") or "todo" in (values.get("tags") or [])
+
+
+def new_entry_fields(
+    questions: list[str], kb_language: str, taken: set[str], today: dt.date
+) -> dict[str, str]:
+    """A new entry's form prefilled from asked questions: the first is the question (pass
+    the cluster's `question_in(kb_language)` first), the others its alternates."""
+    seen: set[str] = set()
+    unique = []
+    for q in questions:
+        if q.strip() and q.strip().casefold() not in seen:
+            seen.add(q.strip().casefold())
+            unique.append(q.strip())
+    question = unique[0] if unique else ""
+    values = {
+        "id": curation.entry_slug(question, taken) if question else "",
+        "question": question,
+        "alternates": unique[1:],
+        "answer": "",
+        "tags": [],
+        "links": [],
+        "reviewed": today.isoformat(),
+    }
+    return form_fields(values, [])
+
+
+def machine_drafts(
+    translator: Any,
+    kb_language: str,
+    form: Mapping[str, str],
+    languages: list[str],
+    glossary: Any = None,
+) -> dict[str, str]:
+    """Form fields for each language in `languages` whose tab is empty and a model covers:
+    the question, alternates and answer translated by machine, for staff to check."""
+    fields: dict[str, str] = {}
+    if translator is None:
+        return fields
+    for lang in languages:
+        prefix = f"tr-{lang}-"
+        if _text(form, prefix + "question") or _text(form, prefix + "answer"):
+            continue
+        if not translator.covers(kb_language, lang):
+            continue
+
+        def tr(text: str, lang: str = lang) -> str:
+            found = translator.translate(text, kb_language, lang, glossary) if text else ""
+            return (found or "").strip()
+
+        fields[prefix + "question"] = tr(_text(form, "question"))
+        fields[prefix + "alternates"] = "\n".join(tr(a) for a in _list(form, "alternates"))
+        fields[prefix + "answer"] = tr(_text(form, "answer"))
+    return fields

@@ -1,0 +1,205 @@
+"""Handoff state: each conversation handed to staff is new, claimed, answered or closed.
+
+What is handed to staff is already stored elsewhere; a handoff only refers to it and adds a
+state, so it holds no user's words:
+- a queued question (`unanswered` row: an unanswered question, a "none of these"), one
+  handoff per row, made by `sync` for every new row;
+- a message copied to the staff chat that is not a queued question (a `/staff` message, a
+  👎 with its reason): the relay `(staff_chat_id, staff_message_id, item)`, made when the
+  copy is sent (`open_relay`), or when staff reply to a copy that has none yet; `/staff`
+  messages typed in the terminal chat (relays of chat 0) by `sync`;
+- a channel's own reference (`open_ref`: e.g. the web chat's "talk to a person").
+
+Claiming makes one staff member its holder: a claim, a reply or a close by anyone else is
+refused (`HeldError`) unless they explicitly take it over, so two people never answer the
+same user. A reply (`Desk.reply`) goes to every asker of a group of handoffs through
+`bot.delivery.Deliveries`, in each asker's language, and is recorded with whether it
+reached each asker. Every change of state is written to the `audit` table in the same
+transaction as the change.
+
+A handoff whose question or relay is gone (the asker used "forget me", or it expired) is
+deleted by `sync` (with its replies' deliveries), so forgetting a user also forgets them here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from bot.delivery import Deliveries, NoSenderError
+from bot.handoffstore import (
+    ANSWERED,
+    CLAIMED,
+    CLOSED,
+    KINDS,
+    NEW,
+    OPEN_STATES,
+    STATES,
+    Actor,
+    Delivery,
+    Handoff,
+    HandoffError,
+    HandoffStore,
+    HeldError,
+    ReplyResult,
+    UnknownHandoffError,
+    handoff_tables,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ANSWERED",
+    "CLAIMED",
+    "CLOSED",
+    "KINDS",
+    "NEW",
+    "OPEN_STATES",
+    "STATES",
+    "Actor",
+    "Delivery",
+    "Desk",
+    "Handoff",
+    "HandoffError",
+    "HandoffStore",
+    "HeldError",
+    "ReplyResult",
+    "UnknownHandoffError",
+    "handoff_tables",
+]
+
+# The operations every adapter calls ------------------------------------------------------
+
+Watcher = Callable[[list[int]], Awaitable[None]]
+Translate = Callable[[str, str, str], str | None]
+
+
+class Desk:
+    """Handoff operations for every adapter (console, Telegram staff chat): the store, the
+    senders that reach askers, and whoever wants to hear of a change of state (the staff
+    chat shows it on its message). Database work runs in a thread."""
+
+    def __init__(
+        self,
+        store: HandoffStore,
+        deliveries: Deliveries,
+        *,
+        kb_language: str,
+        translate: Translate | None = None,
+    ):
+        self.store = store
+        self.deliveries = deliveries
+        self.kb_language = kb_language
+        self.translate = translate
+        self._watchers: list[Watcher] = []
+
+    def watch(self, watcher: Watcher) -> None:
+        """Call `watcher(handoff_ids)` after each change of state."""
+        self._watchers.append(watcher)
+
+    async def _changed(self, handoff_ids: list[int]) -> None:
+        for watcher in self._watchers:
+            try:
+                await watcher(handoff_ids)
+            except Exception:  # showing the state is best effort: the change is made
+                log.exception("a handoff watcher failed")
+
+    async def claim(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
+        done = await asyncio.to_thread(self.store.claim, handoff_id, actor, takeover=takeover)
+        await self._changed([handoff_id])
+        return done
+
+    async def close(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
+        done = await asyncio.to_thread(
+            self.store.close_handoff, handoff_id, actor, takeover=takeover
+        )
+        await self._changed([handoff_id])
+        return done
+
+    async def reply(
+        self,
+        handoff_ids: Iterable[int],
+        text: str,
+        actor: Actor,
+        *,
+        via: str,
+        takeover: bool = False,
+        entry_id: str | None = None,
+        answerer: Any = None,
+    ) -> ReplyResult:
+        """Send staff words (or, with `entry_id`, that entry's answer) to every asker of
+        these handoffs, each in their language; record it and what reached whom; the
+        handoffs become answered. HeldError (nothing sent) when another holds one."""
+        wanted = sorted(set(handoff_ids))
+        text = text.strip()
+        if not wanted:
+            raise HandoffError("no handoff to reply to")
+        if not text and entry_id is None:
+            raise HandoffError("the reply is empty")
+        if entry_id is not None and (answerer is None or entry_id not in answerer.kb.by_id):
+            raise HandoffError(f"no entry {entry_id!r} in the knowledge base")
+        if takeover:
+            current = await asyncio.to_thread(self.store.get_many, wanted)
+        else:
+            current = await asyncio.to_thread(self.store.check_free, wanted, actor)
+        rows = self.store.askers(current)
+        texts: dict[str, tuple[str, str | None]] = {}
+        deliveries = []
+        for row in rows:
+            lang = row["language"] or self.kb_language
+            if lang not in texts:
+                texts[lang] = await self._text_for(lang, text, entry_id, answerer)
+            deliveries.append(await self._deliver(row, lang, *texts[lang], entry_id))
+        recorded = text
+        if entry_id is not None:  # the entry's answer as staff read it
+            recorded = (await self._text_for(self.kb_language, "", entry_id, answerer))[0]
+        reply_id = await asyncio.to_thread(
+            self.store.record_reply,
+            actor,
+            via,
+            recorded,
+            deliveries,
+            entry_id=entry_id,
+        )
+        await self._changed(wanted)
+        return ReplyResult(reply_id, tuple(deliveries))
+
+    async def _text_for(
+        self, lang: str, text: str, entry_id: str | None, answerer: Any
+    ) -> tuple[str, str | None]:
+        """(what the asker reads, the staff's own words when that is a translation)."""
+        if entry_id is not None:
+            answer = answerer.answer_entry(entry_id, lang)
+            if answerer.config.translation.live:
+                answer = await asyncio.to_thread(answerer.translated, answer)
+            return answer.reply, None
+        if self.translate is None or lang == self.kb_language:
+            return text, None
+        translated = await asyncio.to_thread(self.translate, text, self.kb_language, lang)
+        return (translated, text) if translated else (text, None)
+
+    async def _deliver(
+        self, row: dict, lang: str, text: str, original: str | None, entry_id: str | None
+    ) -> Delivery:
+        def done(delivered: bool, error: str | None = None) -> Delivery:
+            return Delivery(row["handoff_id"], row["channel"], lang, delivered, error)
+
+        if row["gone"]:
+            return done(False, "the asker's data is gone (forgotten or expired)")
+        try:
+            sent = await self.deliveries.deliver(
+                row | {"language": lang, "original_text": original, "entry_id": entry_id}, text
+            )
+        except NoSenderError as exc:
+            return done(False, str(exc))
+        except Exception as exc:  # a channel's fault must not lose the other askers' replies
+            log.exception("delivering a staff reply on %s failed", row["channel"])
+            return done(False, f"{type(exc).__name__}")
+        return done(bool(sent), None if sent else "the channel could not deliver it")
+
+
+def actor_of(name: str) -> Actor:
+    """A console account as an actor."""
+    return Actor(name, name)

@@ -1,0 +1,723 @@
+"""The handoff tables and their store (see bot/handoff.py for what a handoff is).
+
+`handoff_tables` is the migration (appended to bot/storage.py's MIGRATIONS); `HandoffStore`
+is its own connection to the bot's database, with its own lock, like `Accounts`. It reads
+the tables a handoff refers to (`unanswered`, `interactions`, `relays`, `relay_items`,
+`users`) and writes only its own and the `audit` table.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+NEW, CLAIMED, ANSWERED, CLOSED = "new", "claimed", "answered", "closed"
+STATES = (NEW, CLAIMED, ANSWERED, CLOSED)
+OPEN_STATES = (NEW, CLAIMED)
+QUESTION, NONE_OF_THESE, STAFF_MESSAGE, FEEDBACK, MESSAGE = (
+    "question",
+    "none_of_these",
+    "staff_message",
+    "feedback",
+    "message",
+)
+KINDS = (QUESTION, NONE_OF_THESE, STAFF_MESSAGE, FEEDBACK, MESSAGE)
+TERMINAL_CHAT_ID = 0  # bot.storage.TERMINAL_CHAT_ID: /staff messages typed in the terminal
+GRACE = timedelta(minutes=10)  # a handoff younger than this is kept while its relay is written
+BUSY_TIMEOUT = 5.0
+
+
+class HandoffError(Exception):
+    """A handoff operation cannot be done as asked; nothing changed."""
+
+
+class UnknownHandoffError(HandoffError):
+    """No handoff with that id (or its asker's data is gone)."""
+
+
+class HeldError(HandoffError):
+    """Someone else holds the handoff: take it over explicitly to act on it."""
+
+    def __init__(self, handoff: Handoff):
+        self.handoff = handoff
+        super().__init__(
+            f"handoff {handoff.id} is claimed by {handoff.holder_name}: take it over to act on it"
+        )
+
+
+def handoff_tables(db: Database) -> None:
+    """Handoff state, staff replies to askers and whether each reached its asker."""
+    db.table("handoffs").create(
+        {
+            "id": int,
+            "kind": str,
+            "channel": str,
+            "state": str,
+            "created": str,
+            "updated": str,
+            "unanswered_id": int,
+            "staff_chat_id": int,
+            "staff_message_id": int,
+            "item": int,
+            "ref": str,
+            "language": str,
+            "holder": str,
+            "holder_name": str,
+            "claimed_at": str,
+            "done_by": str,
+            "done_at": str,
+        },
+        pk="id",
+        not_null=["kind", "channel", "state", "created", "updated"],
+    )
+    db.table("handoffs").create_index(["unanswered_id"], unique=True)
+    db.table("handoffs").create_index(["staff_chat_id", "staff_message_id", "item"])
+    db.table("handoffs").create_index(["state", "id"])
+    db.table("handoff_replies").create(
+        {
+            "id": int,
+            "time": str,
+            "actor": str,
+            "actor_name": str,
+            "via": str,
+            "text": str,
+            "entry_id": str,
+        },
+        pk="id",
+        not_null=["time", "actor", "via", "text"],
+    )
+    db.table("handoff_deliveries").create(
+        {
+            "id": int,
+            "reply_id": int,
+            "handoff_id": int,
+            "channel": str,
+            "language": str,
+            "delivered": bool,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("reply_id", "handoff_replies", "id"), ("handoff_id", "handoffs", "id")],
+        not_null=["reply_id", "handoff_id", "delivered"],
+    )
+    db.table("handoff_deliveries").create_index(["handoff_id"])
+    db.table("handoff_deliveries").create_index(["reply_id"])
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a stable identity (`sam`, `telegram:77`) and the name shown to others."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    id: int
+    kind: str
+    channel: str
+    state: str
+    created: str
+    updated: str
+    unanswered_id: int | None
+    staff_chat_id: int | None
+    staff_message_id: int | None
+    item: int | None
+    ref: str | None
+    language: str | None
+    holder: str | None
+    holder_name: str | None
+    claimed_at: str | None
+    done_by: str | None
+    done_at: str | None
+    # Joined from what it refers to (None when gone):
+    question: str | None = None
+    user_key: str | None = None
+    question_status: str | None = None
+
+    def held_by_other(self, actor: Actor) -> bool:
+        return self.holder is not None and self.holder != actor.id
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One asker's copy of a reply: whether the channel confirmed it reached them."""
+
+    handoff_id: int
+    channel: str
+    language: str
+    delivered: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    reply_id: int
+    deliveries: tuple[Delivery, ...]
+
+    @property
+    def delivered(self) -> int:
+        return sum(d.delivered for d in self.deliveries)
+
+    @property
+    def failed(self) -> int:
+        return len(self.deliveries) - self.delivered
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _ids(values: Iterable[int]) -> str:
+    return json.dumps(sorted({int(v) for v in values}))
+
+
+_SELECT = """
+    SELECT h.id, h.kind, h.channel, h.state, h.created, h.updated, h.unanswered_id,
+           h.staff_chat_id, h.staff_message_id, h.item, h.ref, h.holder, h.holder_name,
+           h.claimed_at, h.done_by, h.done_at,
+           COALESCE(u.question, r.question, ri.question) AS question,
+           COALESCE(u.user_key, r.user_key, ri.user_key) AS user_key,
+           COALESCE(s.language, u.language, r.language, ri.language, h.language) AS language,
+           u.status AS question_status
+    FROM handoffs h
+    LEFT JOIN unanswered u ON u.id = h.unanswered_id
+    LEFT JOIN relays r ON h.unanswered_id IS NULL AND h.item IS NULL
+         AND r.staff_chat_id = h.staff_chat_id AND r.staff_message_id = h.staff_message_id
+    LEFT JOIN relay_items ri ON h.unanswered_id IS NULL AND h.item IS NOT NULL
+         AND ri.staff_chat_id = h.staff_chat_id AND ri.staff_message_id = h.staff_message_id
+         AND ri.item = h.item
+    LEFT JOIN users s ON s.user_key = COALESCE(u.user_key, r.user_key, ri.user_key)
+"""
+
+
+class HandoffStore:
+    """The handoff tables in the bot's database at `path` (opened with `Storage` first, so
+    that the migrations are applied); its own connection and lock, like `Accounts`."""
+
+    def __init__(self, path: Any, *, clock: Callable[[], datetime] | None = None):
+        self.path = path
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False)
+        self.db = Database(conn, execute_plugins=False)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if not self.db.table("handoffs").exists():
+            conn.close()
+            raise HandoffError(f"{path} has no handoff tables: open it with Storage first")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def _now(self) -> str:
+        return _utc(self._clock())
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.conn.commit()
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+
+    def _read(self, sql: str, params: list[Any] | dict[str, Any] = ()) -> list[dict]:  # type: ignore[assignment]
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def _audit(self, db: Database, actor: Actor, action: str, handoff: int, before, after) -> None:
+        db.execute(
+            "INSERT INTO audit (time, actor, action, target, before, after) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                self._now(),
+                actor.id,
+                action,
+                f"handoff:{handoff}",
+                json.dumps(before, ensure_ascii=False),
+                json.dumps(after, ensure_ascii=False),
+            ],
+        )
+
+    # Making handoffs ---------------------------------------------------------------------
+
+    def sync(self) -> int:
+        """Make a handoff for every new queued question and terminal /staff message that has
+        none; close the unclaimed ones whose question staff resolved or ignored in the inbox;
+        delete those whose question or relay is gone. Returns handoffs made."""
+        now = self._now()
+        with self._write() as db:
+            made: int = db.execute(
+                """
+                INSERT INTO handoffs (kind, channel, state, created, updated, unanswered_id)
+                SELECT CASE WHEN u.kind IN ('none_of_these', 'staff_message', 'feedback')
+                            THEN u.kind ELSE 'question' END,
+                       i.channel, 'new', u.time, u.time, u.id
+                FROM unanswered u JOIN interactions i ON i.id = u.interaction_id
+                WHERE u.status = 'new'
+                  AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = u.id)
+                """
+            ).rowcount
+            made += db.execute(
+                """
+                INSERT INTO handoffs (kind, channel, state, created, updated,
+                                      staff_chat_id, staff_message_id)
+                SELECT 'staff_message', 'terminal', 'new', r.time, r.time,
+                       r.staff_chat_id, r.staff_message_id
+                FROM relays r WHERE r.staff_chat_id = ? AND NOT EXISTS (
+                    SELECT 1 FROM handoffs h WHERE h.staff_chat_id = r.staff_chat_id
+                    AND h.staff_message_id = r.staff_message_id AND h.unanswered_id IS NULL)
+                """,
+                [TERMINAL_CHAT_ID],
+            ).rowcount
+            settled = list(
+                db.query(
+                    "SELECT h.id, u.status FROM handoffs h JOIN unanswered u "
+                    "ON u.id = h.unanswered_id WHERE h.state = 'new' AND u.status != 'new'"
+                )
+            )
+            system = Actor("inbox", "inbox")
+            for row in settled:
+                db.execute(
+                    "UPDATE handoffs SET state = ?, updated = ?, done_by = ?, done_at = ? "
+                    "WHERE id = ?",
+                    [CLOSED, now, system.name, now, row["id"]],
+                )
+                self._audit(
+                    db,
+                    system,
+                    "handoff.close",
+                    row["id"],
+                    {"state": NEW},
+                    {"state": CLOSED, "question": row["status"]},
+                )
+            self._prune(db)
+        return made
+
+    def _prune(self, db: Database) -> None:
+        cutoff = _utc(self._clock() - GRACE)
+        gone = [
+            row["id"]
+            for row in db.query(
+                """
+                SELECT h.id FROM handoffs h WHERE (h.unanswered_id IS NOT NULL AND NOT EXISTS
+                    (SELECT 1 FROM unanswered u WHERE u.id = h.unanswered_id))
+                OR (h.unanswered_id IS NULL AND h.ref IS NULL AND h.created < ? AND NOT EXISTS
+                    (SELECT 1 FROM relays r WHERE r.staff_chat_id = h.staff_chat_id
+                     AND r.staff_message_id = h.staff_message_id AND h.item IS NULL)
+                    AND NOT EXISTS (SELECT 1 FROM relay_items r
+                     WHERE r.staff_chat_id = h.staff_chat_id
+                     AND r.staff_message_id = h.staff_message_id AND r.item = h.item))
+                """,
+                [cutoff],
+            )
+        ]
+        if not gone:
+            return
+        wanted = _ids(gone)
+        db.execute(
+            "DELETE FROM handoff_deliveries WHERE handoff_id IN (SELECT value FROM json_each(?))",
+            [wanted],
+        )
+        db.execute(
+            "DELETE FROM handoff_replies WHERE NOT EXISTS "
+            "(SELECT 1 FROM handoff_deliveries d WHERE d.reply_id = handoff_replies.id)"
+        )
+        db.execute("DELETE FROM handoffs WHERE id IN (SELECT value FROM json_each(?))", [wanted])
+
+    def for_questions(self, unanswered_ids: Iterable[int]) -> list[Handoff]:
+        """The handoffs of these queued questions, made where missing (whatever their status:
+        staff may answer a question they ignored). Unknown ids are skipped."""
+        wanted = _ids(unanswered_ids)
+        now = self._now()
+        with self._write() as db:
+            db.execute(
+                """
+                INSERT INTO handoffs (kind, channel, state, created, updated, unanswered_id)
+                SELECT CASE WHEN u.kind IN ('none_of_these', 'staff_message', 'feedback')
+                            THEN u.kind ELSE 'question' END, i.channel, 'new', ?, ?, u.id
+                FROM unanswered u JOIN interactions i ON i.id = u.interaction_id
+                WHERE u.id IN (SELECT value FROM json_each(?))
+                  AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = u.id)
+                """,
+                [now, now, wanted],
+            )
+        return self._many(
+            "h.unanswered_id IN (SELECT value FROM json_each(?)) ORDER BY h.id", [wanted]
+        )
+
+    def open_relay(
+        self,
+        *,
+        kind: str,
+        staff_chat_id: int,
+        staff_message_id: int,
+        item: int | None = None,
+        channel: str = "telegram",
+    ) -> int:
+        """A handoff for a message copied to the staff chat (a /staff message, a 👎 with its
+        reason); the same copy twice gives the same handoff."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        with self._write() as db:
+            found = self._relay_handoff(db, staff_chat_id, staff_message_id, item)
+            if found is not None:
+                return found
+            now = self._now()
+            return int(
+                db.execute(
+                    "INSERT INTO handoffs (kind, channel, state, created, updated, "
+                    "staff_chat_id, staff_message_id, item) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [kind, channel, NEW, now, now, staff_chat_id, staff_message_id, item],
+                ).lastrowid
+                or 0
+            )
+
+    def open_ref(self, *, kind: str, channel: str, ref: str, language: str) -> int:
+        """A handoff for something a channel keeps itself (its sender gets `ref` back)."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        now = self._now()
+        with self._write() as db:
+            found = db.execute(
+                "SELECT id FROM handoffs WHERE channel = ? AND ref = ?", [channel, ref]
+            ).fetchone()
+            if found:
+                return int(found[0])
+            return int(
+                db.execute(
+                    "INSERT INTO handoffs (kind, channel, state, created, updated, ref, language) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [kind, channel, NEW, now, now, ref, language],
+                ).lastrowid
+                or 0
+            )
+
+    @staticmethod
+    def _relay_handoff(db: Database, chat: int, message: int, item: int | None) -> int | None:
+        row = db.execute(
+            "SELECT id FROM handoffs WHERE staff_chat_id = ? AND staff_message_id = ? "
+            "AND item IS ? AND unanswered_id IS NULL",
+            [chat, message, item],
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def for_relay(
+        self, staff_chat_id: int, staff_message_id: int, item: int | None = None
+    ) -> Handoff | None:
+        """The handoff a staff-chat message (its numbered `item`) shows: its own, else that
+        of the queued question it copies (the same asker and words), else a new one; None
+        when the relay is gone."""
+        with self._lock:
+            found = self._relay_handoff(self.db, staff_chat_id, staff_message_id, item)
+            if found is not None:
+                return self.get(found)
+            if item is None:
+                relay = self.db.execute(
+                    "SELECT user_key, question FROM relays "
+                    "WHERE staff_chat_id = ? AND staff_message_id = ?",
+                    [staff_chat_id, staff_message_id],
+                ).fetchone()
+            else:
+                relay = self.db.execute(
+                    "SELECT user_key, question FROM relay_items "
+                    "WHERE staff_chat_id = ? AND staff_message_id = ? AND item = ?",
+                    [staff_chat_id, staff_message_id, item],
+                ).fetchone()
+            if relay is None:
+                return None
+            question = self.db.execute(
+                "SELECT id FROM unanswered WHERE user_key = ? AND question = ? "
+                "ORDER BY id DESC LIMIT 1",
+                list(relay),
+            ).fetchone()
+            if question is not None:
+                handoffs = self.for_questions([question[0]])
+                return handoffs[0] if handoffs else None
+            made = self.open_relay(
+                kind=MESSAGE,
+                staff_chat_id=staff_chat_id,
+                staff_message_id=staff_message_id,
+                item=item,
+                channel="terminal" if staff_chat_id == TERMINAL_CHAT_ID else "telegram",
+            )
+            return self.get(made)
+
+    # Reading -----------------------------------------------------------------------------
+
+    def _many(self, where: str, params: list[Any]) -> list[Handoff]:
+        return [Handoff(**row) for row in self._read(f"{_SELECT} WHERE {where}", params)]
+
+    def get(self, handoff_id: int) -> Handoff:
+        found = self._many("h.id = ?", [handoff_id])
+        if not found:
+            raise UnknownHandoffError(f"no handoff {handoff_id}")
+        return found[0]
+
+    def get_many(self, handoff_ids: Iterable[int]) -> list[Handoff]:
+        wanted = _ids(handoff_ids)
+        found = self._many("h.id IN (SELECT value FROM json_each(?)) ORDER BY h.id", [wanted])
+        missing = set(json.loads(wanted)) - {h.id for h in found}
+        if missing:
+            raise UnknownHandoffError(f"no handoff {', '.join(map(str, sorted(missing)))}")
+        return found
+
+    def find(self, states: Iterable[str] = STATES, limit: int = 200) -> list[Handoff]:
+        """Handoffs in `states`, newest first."""
+        states = list(states)
+        for state in states:
+            if state not in STATES:
+                raise ValueError(f"state must be one of {', '.join(STATES)}, not {state!r}")
+        # The newest ids first, then their joins: joining every open handoff costs more.
+        return self._many(
+            "h.id IN (SELECT id FROM handoffs WHERE state IN (SELECT value FROM json_each(?)) "
+            "ORDER BY id DESC LIMIT ?) ORDER BY h.id DESC",
+            [json.dumps(states), limit],
+        )
+
+    def counts(self) -> dict[str, int]:
+        rows = self._read("SELECT state, count(*) AS n FROM handoffs GROUP BY state")
+        return {state: 0 for state in STATES} | {r["state"]: r["n"] for r in rows}
+
+    def conversation(self, handoff: Handoff, limit: int = 20) -> list[dict]:
+        """The asker's latest questions and what the bot did with each, oldest first."""
+        if handoff.user_key is None:
+            return []
+        rows = self._read(
+            "SELECT time, language, question, status, entry_id FROM interactions "
+            "WHERE user_key = ? ORDER BY id DESC LIMIT ?",
+            [handoff.user_key, limit],
+        )
+        return rows[::-1]
+
+    def replies(self, handoff_id: int) -> list[dict]:
+        """Replies sent to this handoff's asker, oldest first, with their delivery."""
+        return self._read(
+            "SELECT r.id, r.time, r.actor, r.actor_name, r.via, r.text, r.entry_id, "
+            "d.channel, d.language, d.delivered, d.error FROM handoff_replies r "
+            "JOIN handoff_deliveries d ON d.reply_id = r.id WHERE d.handoff_id = ? "
+            "ORDER BY r.id",
+            [handoff_id],
+        )
+
+    def history(self, handoff_id: int) -> list[dict]:
+        return self._read(
+            "SELECT time, actor, action, before, after FROM audit WHERE target = ? ORDER BY id",
+            [f"handoff:{handoff_id}"],
+        )
+
+    def askers(self, handoffs: Iterable[Handoff]) -> list[dict]:
+        """One row per handoff for `Deliveries.deliver`: `handoff_id`, `channel`, `language`
+        and what finds the asker: `id` (the queued question), `relay` (the staff-chat copy)
+        or `ref` (the channel's own); `gone` when the asker's data is gone."""
+        rows = []
+        for h in handoffs:
+            relay = None
+            if h.unanswered_id is None and h.staff_chat_id is not None:
+                relay = {
+                    "staff_chat_id": h.staff_chat_id,
+                    "staff_message_id": h.staff_message_id,
+                    "item": h.item,
+                }
+            rows.append(
+                {
+                    "handoff_id": h.id,
+                    "id": h.unanswered_id,
+                    "channel": h.channel,
+                    "language": h.language or "",
+                    "user_key": h.user_key,
+                    "question": h.question,
+                    "relay": relay,
+                    "ref": h.ref,
+                    "gone": h.ref is None and h.question is None,
+                }
+            )
+        return rows
+
+    def staff_messages(self, handoff_ids: Iterable[int]) -> list[tuple[int, int]]:
+        """The staff-chat messages (chat, message id) that show these handoffs."""
+        wanted = _ids(handoff_ids)
+        rows = self._read(
+            """
+            SELECT h.staff_chat_id AS chat, h.staff_message_id AS message FROM handoffs h
+            WHERE h.id IN (SELECT value FROM json_each(:ids)) AND h.unanswered_id IS NULL
+              AND h.staff_chat_id IS NOT NULL
+            UNION
+            SELECT r.staff_chat_id, r.staff_message_id FROM handoffs h
+            JOIN unanswered u ON u.id = h.unanswered_id
+            JOIN relays r ON r.user_key = u.user_key AND r.question = u.question
+            WHERE h.id IN (SELECT value FROM json_each(:ids))
+            UNION
+            SELECT r.staff_chat_id, r.staff_message_id FROM handoffs h
+            JOIN unanswered u ON u.id = h.unanswered_id
+            JOIN relay_items r ON r.user_key = u.user_key AND r.question = u.question
+            WHERE h.id IN (SELECT value FROM json_each(:ids))
+            """,
+            {"ids": wanted},
+        )
+        return sorted({(r["chat"], r["message"]) for r in rows if r["chat"] != TERMINAL_CHAT_ID})
+
+    def in_message(
+        self, staff_chat_id: int, staff_message_id: int
+    ) -> list[tuple[int | None, Handoff]]:
+        """The handoffs a staff-chat message shows: (item number or None, handoff)."""
+        items = [
+            r["item"]
+            for r in self._read(
+                "SELECT item FROM relay_items WHERE staff_chat_id = ? AND staff_message_id = ? "
+                "ORDER BY item",
+                [staff_chat_id, staff_message_id],
+            )
+        ] or [None]
+        shown = []
+        for item in items:
+            handoff = self.for_relay(staff_chat_id, staff_message_id, item)
+            if handoff is not None:
+                shown.append((item, handoff))
+        return shown
+
+    # Changing state ----------------------------------------------------------------------
+
+    def _change(
+        self,
+        handoff_ids: Iterable[int],
+        actor: Actor,
+        action: str,
+        takeover: bool,
+        update: Callable[[Handoff], dict[str, Any]],
+    ) -> list[Handoff]:
+        """Apply `update` to each handoff, all or none; refused when another holds one."""
+        wanted = list(handoff_ids)
+        with self._write() as db:
+            self._apply(db, wanted, actor, action, takeover, update)
+        return self.get_many(wanted)
+
+    def _apply(
+        self,
+        db: Database,
+        handoff_ids: list[int],
+        actor: Actor,
+        action: str,
+        takeover: bool,
+        update: Callable[[Handoff], dict[str, Any]],
+    ) -> None:
+        current = self.get_many(handoff_ids)
+        for handoff in current:
+            if handoff.held_by_other(actor) and not takeover:
+                raise HeldError(handoff)
+        for handoff in current:
+            values = update(handoff) | {"updated": self._now()}
+            sets = ", ".join(f"{column} = ?" for column in values)
+            db.execute(f"UPDATE handoffs SET {sets} WHERE id = ?", [*values.values(), handoff.id])
+            before = {"state": handoff.state, "holder": handoff.holder}
+            after = {"state": values.get("state", handoff.state), "holder": values["holder"]}
+            if handoff.held_by_other(actor):
+                after["taken_over_from"] = handoff.holder
+            self._audit(db, actor, action, handoff.id, before, after)
+
+    def claim(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
+        """Make `actor` the holder: others cannot claim, reply or close until they take it
+        over (`takeover=True`). Claiming one's own handoff again changes nothing."""
+        current = self.get(handoff_id)
+        if current.state == CLAIMED and current.holder == actor.id:
+            return current
+        now = self._now()
+        action = "handoff.takeover" if current.held_by_other(actor) else "handoff.claim"
+        return self._change(
+            [handoff_id],
+            actor,
+            action,
+            takeover,
+            lambda h: {
+                "state": CLAIMED,
+                "holder": actor.id,
+                "holder_name": actor.name,
+                "claimed_at": now,
+            },
+        )[0]
+
+    def close_handoff(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
+        """Nothing more to do for this asker; the hold ends. Closing it again does nothing."""
+        if self.get(handoff_id).state == CLOSED:
+            return self.get(handoff_id)
+        now = self._now()
+        return self._change(
+            [handoff_id],
+            actor,
+            "handoff.close",
+            takeover,
+            lambda h: {
+                "state": CLOSED,
+                "holder": None,
+                "holder_name": None,
+                "done_by": actor.name,
+                "done_at": now,
+            },
+        )[0]
+
+    def check_free(self, handoff_ids: Iterable[int], actor: Actor) -> list[Handoff]:
+        """The handoffs; HeldError when another holds one of them."""
+        current = self.get_many(handoff_ids)
+        for handoff in current:
+            if handoff.held_by_other(actor):
+                raise HeldError(handoff)
+        return current
+
+    def record_reply(
+        self,
+        actor: Actor,
+        via: str,
+        text: str,
+        deliveries: Iterable[Delivery],
+        *,
+        entry_id: str | None = None,
+    ) -> int:
+        """Record a reply and what reached whom; its handoffs become answered, held by
+        `actor` (a follow-up by someone else needs a takeover). Returns the reply's id.
+        The caller checked the holds before sending: what was sent is recorded whatever
+        happened meanwhile (a claim made since shows as taken over in the audit)."""
+        deliveries = list(deliveries)
+        now = self._now()
+        with self._write() as db:
+            reply_id = int(
+                db.execute(
+                    "INSERT INTO handoff_replies (time, actor, actor_name, via, text, entry_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [now, actor.id, actor.name, via, text, entry_id],
+                ).lastrowid
+                or 0
+            )
+            for d in deliveries:
+                db.execute(
+                    "INSERT INTO handoff_deliveries (reply_id, handoff_id, channel, language, "
+                    "delivered, error) VALUES (?, ?, ?, ?, ?, ?)",
+                    [reply_id, d.handoff_id, d.channel, d.language, d.delivered, d.error],
+                )
+            self._apply(
+                db,
+                sorted({d.handoff_id for d in deliveries}),
+                actor,
+                "handoff.reply",
+                True,
+                lambda h: {
+                    "state": ANSWERED,
+                    "holder": actor.id,
+                    "holder_name": actor.name,
+                    "claimed_at": h.claimed_at or now,
+                    "done_by": actor.name,
+                    "done_at": now,
+                },
+            )
+        return reply_id

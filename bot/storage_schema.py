@@ -1,0 +1,213 @@
+"""The database's schema: the values its rows may hold and the migrations that build it.
+
+Each migration is a function of one `sqlite_utils.Database`; bot/storage.py lists them in
+`MIGRATIONS` (append only) and `migrate()` applies those a database lacks. A released
+migration is never edited: existing databases must open unchanged.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from bot.normalize import normalize
+
+STATUSES = ("answered", "suggest", "unanswered", "smalltalk")
+CHAT_TYPES = ("private", "group", "supergroup", "cli")
+CHANNELS = ("telegram", "cli", "terminal", "web")
+TEXT_SOURCES = ("original", "curated", "machine", "source")
+NEW, IGNORED, RESOLVED = "new", "ignored", "resolved"
+ACCEPTED = "accepted"  # a chosen suggestion added to the entry's phrasings
+NONE_OF_THESE = "none_of_these"  # unanswered kind: the user rejected a "did you mean" list
+FEEDBACK_REASONS = ("wrong", "outdated", "not_mine")  # why an answer got a 👎
+UNANSWERED_STATUSES = (NEW, IGNORED, RESOLVED)
+
+
+def _v1_question_log(db: Database) -> None:
+    """Interactions, the unanswered queue and feedback."""
+    db.table("interactions").create(
+        {
+            "id": int,
+            "time": str,
+            "user_key": str,
+            "chat_type": str,
+            "language": str,
+            "question": str,
+            "status": str,
+            "entry_id": str,
+            "score": float,
+            "took_ms": float,
+            "text_source": str,
+        },
+        pk="id",
+        not_null=["time", "user_key", "chat_type", "language", "question", "status"],
+    )
+    db.table("interactions").create_index(["time"])
+    db.table("interactions").create_index(["user_key"])
+    db.table("unanswered").create(
+        {
+            "id": int,
+            "interaction_id": int,
+            "time": str,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "status": str,
+            "resolved_entry_id": str,
+            "resolved_time": str,
+        },
+        pk="id",
+        foreign_keys=[("interaction_id", "interactions", "id")],
+        not_null=["interaction_id", "time", "user_key", "language", "question", "status"],
+        defaults={"status": NEW},
+    )
+    db.table("unanswered").create_index(["status", "time"])
+    db.table("unanswered").create_index(["interaction_id"])
+    db.table("unanswered").create_index(["user_key"])
+    db.table("feedback").create(
+        {"id": int, "interaction_id": int, "time": str, "user_key": str, "helpful": bool},
+        pk="id",
+        foreign_keys=[("interaction_id", "interactions", "id")],
+        not_null=["interaction_id", "time", "user_key", "helpful"],
+    )
+    db.table("feedback").create_index(["interaction_id", "user_key"], unique=True)
+    db.table("feedback").create_index(["user_key"])
+
+
+def _v2_users_notify_relays(db: Database) -> None:
+    """User settings, chat ids for later notification, staff relays; channel and notified."""
+    db.table("interactions").add_column("channel", str, not_null_default="telegram")
+    db.table("unanswered").add_column("notified", bool, not_null_default=0)
+    db.table("users").create(
+        {"user_key": str, "language": str, "notify_opt_out": bool, "updated": str},
+        pk="user_key",
+        not_null=["notify_opt_out", "updated"],
+        defaults={"notify_opt_out": 0},
+    )
+    db.table("notify").create(
+        {"unanswered_id": int, "chat_id": int, "user_key": str, "language": str, "time": str},
+        pk="unanswered_id",
+        foreign_keys=[("unanswered_id", "unanswered", "id")],
+        not_null=["chat_id", "user_key", "language", "time"],
+    )
+    db.table("notify").create_index(["user_key"])
+    db.table("relays").create(
+        {
+            "staff_chat_id": int,
+            "staff_message_id": int,
+            "user_chat_id": int,
+            "user_message_id": int,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "time": str,
+        },
+        pk=("staff_chat_id", "staff_message_id"),
+        not_null=["user_chat_id", "user_key", "language", "question", "time"],
+    )
+    db.table("relays").create_index(["time"])
+    db.table("relays").create_index(["user_key"])
+
+
+def _v3_translations(db: Database) -> None:
+    """Machine translations of the knowledge base, by source text hash and model."""
+    db.table("translations").create(
+        {
+            "source_hash": str,
+            "source_lang": str,
+            "target_lang": str,
+            "model": str,
+            "kind": str,
+            "source": str,
+            "text": str,
+            "time": str,
+        },
+        pk=("source_hash", "source_lang", "target_lang", "model"),
+        not_null=["kind", "source", "text", "time"],
+    )
+    db.table("translations").create_index(["target_lang"])
+
+
+def wording(question: str) -> str | None:
+    """The normalised wording that repeats of a question share; None when nothing is left
+    (emoji or punctuation only), so that such questions are never taken for repeats."""
+    return normalize(question) or None
+
+
+def _v4_unanswered_wording(db: Database) -> None:
+    """The normalised wording of each queued question, to find repeats of it."""
+    db.table("unanswered").add_column("wording", str)
+    rows = list(db.query("SELECT id, question FROM unanswered"))
+    for row in rows:
+        db.execute(
+            "UPDATE unanswered SET wording = ? WHERE id = ?", [wording(row["question"]), row["id"]]
+        )
+    db.table("unanswered").create_index(["wording", "status"])
+
+
+def _waited_ms(db: Database) -> None:
+    """How long the user waited for the reply (reading to sending), besides matching time."""
+    db.table("interactions").add_column("waited_ms", float)
+
+
+def _v4_sealed_chat_ids(db: Database) -> None:
+    """Chat ids kept for delivery are stored only encrypted (bot/chat_seal.py):
+    `notify.chat` and `relays.user_chat` replace the clear `chat_id` and `user_chat_id`.
+    Existing rows are sealed with the SQL function `seal_chat_id` that Storage registers."""
+    for table, clear, sealed in (
+        ("notify", "chat_id", "chat"),
+        ("relays", "user_chat_id", "user_chat"),
+    ):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {sealed} TEXT")
+        if db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]:
+            db.execute(f"UPDATE {table} SET {sealed} = seal_chat_id({clear}, '{table}')")
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {clear}")
+
+
+def _v4_interaction_refs(db: Database) -> None:
+    """A reference chosen by the bot for each interaction, so feedback buttons can be sent
+    before the interaction is written (answer first, log later)."""
+    db.table("interactions").add_column("ref", str)
+    db.table("interactions").create_index(["ref"], unique=True)
+
+
+def _v5_relay_items(db: Database) -> None:
+    """Staff copies sent together in one message: who asked each numbered item."""
+    db.table("relay_items").create(
+        {
+            "staff_chat_id": int,
+            "staff_message_id": int,
+            "item": int,
+            "user_chat": str,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "time": str,
+        },
+        pk=("staff_chat_id", "staff_message_id", "item"),
+        not_null=["user_chat", "user_key", "language", "question", "time"],
+    )
+    db.table("relay_items").create_index(["time"])
+    db.table("relay_items").create_index(["user_key"])
+
+
+def _uncertain_outcomes(db: Database) -> None:
+    """Uncertain outcomes: the kind of a queued question ("none of these" after a "did you
+    mean" list), the reason given with a 👎, and the suggestions users chose."""
+    db.table("unanswered").add_column("kind", str)
+    db.table("feedback").add_column("reason", str)
+    db.table("choices").create(
+        {
+            "id": int,
+            "time": str,
+            "user_key": str,
+            "language": str,
+            "question": str,
+            "entry_id": str,
+            "status": str,
+        },
+        pk="id",
+        not_null=["time", "user_key", "language", "question", "entry_id", "status"],
+        defaults={"status": NEW},
+    )
+    db.table("choices").create_index(["entry_id", "status"])
+    db.table("choices").create_index(["user_key"])

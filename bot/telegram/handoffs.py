@@ -1,0 +1,234 @@
+"""Handoff state in the Telegram staff chat: the sender that delivers staff replies to
+Telegram askers, the buttons that claim and close, and the state shown on staff messages.
+
+The operations are the core's (bot/handoff.py `Desk`); this module only translates. Every
+message that shows an asker to staff carries the state of their handoff as its first button
+("✋ Claimed by Sam"), edited when the state changes, whoever changed it (the console too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Iterable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackContext
+
+from bot.delivery import Sender
+from bot.handoff import CLAIMED, CLOSED, NEW, Actor, Desk, Handoff, HandoffError, HeldError
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000  # a Telegram message is at most 4096 characters
+HELD = "{name} is answering this user. To answer instead, press “Take over” first."
+
+
+def actor(user: User) -> Actor:
+    """A Telegram staff member as the core knows them."""
+    return Actor(f"telegram:{user.id}", user.full_name)
+
+
+def state_text(handoff: Handoff) -> str:
+    if handoff.state == NEW:
+        return "🆕 New: not claimed"
+    if handoff.state == CLAIMED:
+        return f"✋ Claimed by {handoff.holder_name}"
+    if handoff.state == CLOSED:
+        return f"☑️ Closed by {handoff.done_by}"
+    return f"✅ Answered by {handoff.done_by}"
+
+
+def state_keyboard(
+    shown: Iterable[tuple[int | None, Handoff]], open_button: bool = True
+) -> InlineKeyboardMarkup:
+    """Per handoff shown in a message: its state, then what staff can do with it."""
+    rows = []
+    for item, handoff in shown:
+        prefix = f"#{item} " if item is not None else ""
+        rows.append(
+            [InlineKeyboardButton(prefix + state_text(handoff), callback_data=f"hs:{handoff.id}")]
+        )
+        actions = []
+        if handoff.unanswered_id is not None and handoff.question_status == "new":
+            if open_button and item is None:
+                actions.append(
+                    InlineKeyboardButton("Open", callback_data=f"uo:{handoff.unanswered_id}")
+                )
+            actions.append(
+                InlineKeyboardButton("Ignore", callback_data=f"ui:{handoff.unanswered_id}")
+            )
+        if handoff.holder is not None:  # claimed, or answered by them: others take over
+            actions.append(InlineKeyboardButton("Take over", callback_data=f"ht:{handoff.id}"))
+        else:
+            actions.append(InlineKeyboardButton("Claim", callback_data=f"hc:{handoff.id}"))
+        if handoff.state != CLOSED:
+            actions.append(InlineKeyboardButton("Close", callback_data=f"hx:{handoff.id}"))
+        rows.append(actions)
+    return InlineKeyboardMarkup(rows)
+
+
+def copy_keyboard(items: int) -> InlineKeyboardMarkup:
+    """Buttons for a fresh copy in the staff chat (before its handoff exists): they name the
+    message (and item), and the button handler finds the handoff."""
+    if items == 1:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Claim", callback_data="hc:m"),
+                    InlineKeyboardButton("Close", callback_data="hx:m"),
+                ]
+            ]
+        )
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(f"Claim #{i}", callback_data=f"hc:m{i}"),
+                InlineKeyboardButton(f"Close #{i}", callback_data=f"hx:m{i}"),
+            ]
+            for i in range(1, items + 1)
+        ]
+    )
+
+
+def reply_html(header: str, text: str, original: str | None, original_label: str) -> str:
+    """A staff reply as the asker reads it: a header, the text, the staff's own words below
+    when the text is their translation."""
+    parts = [f"<b>{html.escape(header)}</b>", html.escape(text)]
+    if original:
+        parts += ["", f"<i>{html.escape(original_label)}</i>", html.escape(original)]
+    return "\n".join(parts)
+
+
+def sender(app: Application, storage) -> Sender:
+    """Delivers a staff reply to a Telegram asker: the chat of the relayed copy, else the
+    chat kept for the queued question. True only when Telegram returned the sent Message."""
+
+    def chat_of(row: dict) -> int | None:
+        relay = row.get("relay")
+        if relay:
+            found = storage.find_relay(
+                relay["staff_chat_id"], relay["staff_message_id"], item=relay["item"]
+            )
+            return found["user_chat_id"] if found else None
+        return storage.asker_chat(row["id"]) if row.get("id") is not None else None
+
+    async def send(row: dict, text: str) -> bool:
+        chat_id = await asyncio.to_thread(chat_of, row)
+        if chat_id is None:
+            return False
+        localizer = app.bot_data["answerer"].localizer
+        lang = row["language"]
+        body = reply_html(
+            localizer.message(lang, "staff_reply"),
+            text,
+            row.get("original_text"),
+            localizer.message(lang, "original_text"),
+        )
+        try:
+            sent = None
+            for start in range(0, len(body), MAX_TEXT):
+                sent = await app.bot.send_message(
+                    chat_id, body[start : start + MAX_TEXT], parse_mode=ParseMode.HTML
+                )
+        except TelegramError as exc:  # blocked the bot, deleted the chat
+            log.warning("a staff reply did not reach a Telegram asker: %s", exc)
+            return False
+        return isinstance(sent, Message)
+
+    return send
+
+
+def show_state(app: Application, desk: Desk):
+    """A desk watcher: edit the keyboard of every staff message showing a changed handoff."""
+
+    async def watcher(handoff_ids: list[int]) -> None:
+        messages = await asyncio.to_thread(desk.store.staff_messages, handoff_ids)
+        for chat_id, message_id in messages:
+            shown = await asyncio.to_thread(desk.store.in_message, chat_id, message_id)
+            if not shown:
+                continue
+            try:
+                await app.bot.edit_message_reply_markup(
+                    chat_id, message_id, reply_markup=state_keyboard(shown)
+                )
+            except TelegramError as exc:  # too old to edit, deleted, unchanged
+                log.info("staff message %s not updated: %s", message_id, exc)
+
+    return watcher
+
+
+async def relayed_reply(
+    context: CallbackContext, message: Message, staff: User, relay_key: tuple, text: str
+) -> None:
+    """A reply typed in the staff chat to a copy: the core's reply to that handoff, so it is
+    recorded, reaches the asker in their language and moves the state; staff are told when
+    it could not be delivered or someone else holds the asker."""
+    desk: Desk = context.bot_data["desk"]
+    handoff = await asyncio.to_thread(desk.store.for_relay, *relay_key)
+    if handoff is None:
+        return
+    try:
+        result = await desk.reply([handoff.id], text, actor(staff), via="telegram")
+    except HeldError as exc:
+        await message.reply_text("Not sent: " + HELD.format(name=exc.handoff.holder_name))
+        return
+    except HandoffError as exc:
+        await message.reply_text(f"Not sent: {exc}")
+        return
+    if not result.delivered:
+        why = result.deliveries[0].error if result.deliveries else None
+        await message.reply_text(f"Not delivered: {why or 'the asker cannot be reached'}.")
+
+
+async def ignored(context: CallbackContext, unanswered_id: int, staff: User | None) -> None:
+    """Staff ignored a queued question in the staff chat: its handoff is closed by them
+    (unless someone else holds it), and the staff messages showing it say so."""
+    desk: Desk | None = context.bot_data.get("desk")
+    if desk is None or staff is None:
+        return
+    found = await asyncio.to_thread(desk.store.for_questions, [unanswered_id])
+    for handoff in found:
+        if handoff.state != CLOSED and not handoff.held_by_other(actor(staff)):
+            await desk.close(handoff.id, actor(staff))
+
+
+async def button(update: Update, context: CallbackContext, kind: str, rest: str) -> bool:
+    """hc claim, ht take over, hx close, hs state; `rest` is a handoff id, or `m`/`mN` for
+    the message pressed (its item N). False for a stale button."""
+    query, user = update.callback_query, update.effective_user
+    desk: Desk | None = context.bot_data.get("desk")
+    if query is None or user is None or desk is None:
+        return False
+    handoff = await _pressed(desk, query, rest)
+    if handoff is None:
+        return False
+    if kind == "hs":
+        await query.answer(state_text(handoff), show_alert=True)
+        return True
+    try:
+        if kind == "hx":
+            done = await desk.close(handoff.id, actor(user))
+        else:
+            done = await desk.claim(handoff.id, actor(user), takeover=kind == "ht")
+    except HeldError as exc:
+        await query.answer(HELD.format(name=exc.handoff.holder_name), show_alert=True)
+        return True
+    await query.answer(state_text(done))
+    return True
+
+
+async def _pressed(desk: Desk, query, rest: str) -> Handoff | None:
+    if rest.isdigit():
+        try:
+            return await asyncio.to_thread(desk.store.get, int(rest))
+        except HandoffError:
+            return None
+    message = query.message
+    if not rest.startswith("m") or message is None:
+        return None
+    item = int(rest[1:]) if rest[1:].isdigit() else None
+    return await asyncio.to_thread(desk.store.for_relay, message.chat.id, message.message_id, item)

@@ -1,0 +1,447 @@
+"""Entry pages: edit every field of an entry, its history (diff, rollback), new entries.
+
+Every save goes through bot/entry_edit.py (validated as `kb check`, written by the round-trip
+editor, recorded in the entry history), under the answerer lock, and reloads the answerer so
+the change is live; then the askers whose questions it answers are told (`after_reload`).
+A form that does not validate comes back with everything typed and the problems listed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot import curation, entry_edit, triage
+from bot.answering import reload_answerer
+from bot.entry_history import EntryHistory, Version
+from bot.knowledge import KnowledgeBase, KnowledgeError
+from bot.storage import UnknownIdError
+from bot.web.app import Console, console, requires
+from bot.web.views import _
+
+
+def _history(request: Request) -> EntryHistory:
+    """The entry history store, opened once per app."""
+    state = request.app.state
+    if getattr(state, "entry_history", None) is None:
+        state.entry_history = EntryHistory(console(request).storage.path)
+    return state.entry_history
+
+
+def _kb(c: Console) -> KnowledgeBase | None:
+    return c.holder.answerer.kb if c.holder.answerer is not None else None
+
+
+def _languages(c: Console, values: dict | None = None) -> list[str]:
+    """The translation tabs: configured languages, those of the knowledge base and entry."""
+    kb = _kb(c)
+    found = set(c.config.languages.supported) | set(kb.languages() if kb else ())
+    found |= set((values or {}).get("translations") or {})
+    return sorted(found - {c.config.knowledge.language})
+
+
+def _fields_of(form: FormData) -> dict[str, str]:
+    return {key: str(value) for key, value in form.items() if key not in ("csrf", "ids")}
+
+
+def _render(
+    request: Request,
+    values: dict | None,
+    fields: dict[str, str],
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    c = console(request)
+    kb = _kb(c)
+    languages = _languages(c, values)
+    translator = c.holder.answerer.localizer.translator if c.holder.answerer else None
+    source = c.config.knowledge.language
+    drafts = [
+        lang for lang in languages if translator is not None and translator.covers(source, lang)
+    ]
+    states = {lang: entry_edit.translation_state(values or {}, lang) for lang in languages}
+    context.setdefault("topics", [t.id for t in kb.topics] if kb else [])
+    return c.render(
+        request,
+        "entry_edit.html",
+        status,
+        fields=fields,
+        languages=languages,
+        source_language=source,
+        states=states,
+        can_draft=bool(drafts),
+        draft_languages=drafts,
+        **context,
+    )
+
+
+def _reload(c: Console) -> None:
+    """The knowledge base as now on disk, live (call with the holder's lock held)."""
+    if c.holder.answerer is not None:
+        c.holder.answerer = reload_answerer(c.holder.answerer, c.config, c.storage)
+
+
+async def _told(c: Console) -> int:
+    return await c.holder.after_reload() if c.holder.after_reload is not None else 0
+
+
+def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
+    if not saved.changed:
+        return _(request, "Nothing changed.")
+    text = _(
+        request, "Saved {id} in {file}; the bot serves it now.", id=saved.entry_id, file=saved.file
+    )
+    if told:
+        text += " " + _(request, "{n} asker(s) were sent the answer.", n=told)
+    return text
+
+
+def _redirect(path: str, message: str) -> Response:
+    return RedirectResponse(f"{path}?{urlencode({'message': message})}", status_code=303)
+
+
+# Editing ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _writing(c: Console) -> Iterator[EntryHistory]:
+    """Hold the answerer lock while the knowledge base is written and reloaded."""
+    with c.holder.lock:
+        history = EntryHistory(c.storage.path)
+        try:
+            yield history
+        finally:
+            history.close()
+
+
+def _save(c: Console, entry_id: str, values: dict, actor: str, base: str) -> entry_edit.Saved:
+    """Save the entry, then reload so that it is live."""
+    with _writing(c) as history:
+        saved = entry_edit.save_entry(
+            c.config.knowledge.dir,
+            c.config.knowledge.language,
+            entry_id,
+            values,
+            history=history,
+            actor=actor,
+            kb=_kb(c),
+            base=base or None,
+            cache_dir=c.config.knowledge.cache_dir,
+        )
+        if saved.changed:
+            _reload(c)
+    return saved
+
+
+def _roll_back(c: Console, version: Version, side: str, actor: str) -> entry_edit.Saved:
+    """Write `version` back through the same save, then reload."""
+    with _writing(c) as history:
+        saved = entry_edit.rollback(
+            c.config.knowledge.dir,
+            c.config.knowledge.language,
+            version,
+            side=side,
+            history=history,
+            actor=actor,
+            kb=_kb(c),
+            cache_dir=c.config.knowledge.cache_dir,
+        )
+        if saved.changed:
+            _reload(c)
+    return saved
+
+
+def _audit(
+    request: Request, action: str, saved: entry_edit.Saved, previous: int | None, **more: Any
+) -> None:
+    after = {"file": saved.file, "version": saved.version, **more}
+    session = request.state.session
+    console(request).accounts.audit(
+        session.name, action, saved.entry_id, {"version": previous}, after
+    )
+
+
+def _latest(request: Request, entry_id: str) -> int | None:
+    versions = _history(request).versions(entry_id, limit=1)
+    return versions[0].id if versions else None
+
+
+async def _try(request: Request, question: str) -> Any:
+    answerer = console(request).holder.answerer
+    if not question or answerer is None:
+        return None
+    return await asyncio.to_thread(answerer.ask, question)
+
+
+@requires("manager")
+async def edit_page(request: Request) -> Response:
+    """Every field of an entry, one section per language; `try` asks the running bot."""
+    c = console(request)
+    entry_id = request.path_params["entry_id"]
+    try:
+        file, values = await asyncio.to_thread(
+            entry_edit.read_entry, c.config.knowledge.dir, entry_id, _kb(c)
+        )
+    except entry_edit.EntryError as exc:
+        return c.render(
+            request, "entries.html", 404, topics=[], query="", loaded=True, error=str(exc)
+        )
+    question = request.query_params.get("try", "").strip()
+    fields = entry_edit.form_fields(values, _languages(c, values))
+    return _render(
+        request,
+        values,
+        {**fields, "base": entry_edit.text_version(values)},
+        entry_id=entry_id,
+        file=file,
+        message=request.query_params.get("message"),
+        tried=question,
+        answer=await _try(request, question),
+    )
+
+
+@requires("staff")
+async def edit_save(request: Request) -> Response:
+    """Save the form (validated first), or fill empty translations with machine drafts."""
+    c = console(request)
+    entry_id = request.path_params["entry_id"]
+    form = await request.form()
+    fields = _fields_of(form)
+    try:
+        file, original = await asyncio.to_thread(
+            entry_edit.read_entry, c.config.knowledge.dir, entry_id, _kb(c)
+        )
+    except entry_edit.EntryError as exc:
+        return c.render(
+            request, "entries.html", 404, topics=[], query="", loaded=True, error=str(exc)
+        )
+    languages = _languages(c, original)
+    if form.get("action") == "draft":
+        return await _with_drafts(
+            request, original, fields, languages, entry_id=entry_id, file=file
+        )
+    values = entry_edit.values_from_form(fields, languages, original, dt.date.today())
+    previous = _latest(request, entry_id)
+    actor = request.state.session.name
+    try:
+        base = str(form.get("base", ""))
+        saved = await asyncio.to_thread(_save, c, entry_id, values, actor, base)
+    except (entry_edit.EntryError, KnowledgeError) as exc:
+        return _render(
+            request, original, fields, 400, entry_id=entry_id, file=file, problems=_problems(exc)
+        )
+    if saved.changed:
+        _audit(request, entry_edit.EDIT, saved, previous)
+    told = await _told(c) if saved.changed else 0
+    return _redirect(f"/entries/{entry_id}", _saved_message(request, saved, told))
+
+
+def _problems(exc: Exception) -> list[str]:
+    if isinstance(exc, KnowledgeError):
+        return [str(p) for p in exc.problems]
+    lines = str(exc).split("\n")
+    return [line for line in lines if line.strip()]
+
+
+async def _with_drafts(
+    request: Request,
+    values: dict | None,
+    fields: dict[str, str],
+    languages: list[str],
+    **context: Any,
+) -> Response:
+    c = console(request)
+    answerer = c.holder.answerer
+    translator = answerer.localizer.translator if answerer else None
+    glossary = answerer.localizer.glossary if answerer else None
+    drafts = await asyncio.to_thread(
+        entry_edit.machine_drafts,
+        translator,
+        c.config.knowledge.language,
+        fields,
+        languages,
+        glossary,
+    )
+    drafted = sorted({key.split("-")[1] for key in drafts})
+    message = (
+        _(
+            request,
+            "Machine drafts for {langs}: check and correct them before saving.",
+            langs=", ".join(drafted),
+        )
+        if drafted
+        else _(request, "No empty translation that an installed model covers.")
+    )
+    return _render(
+        request, values, {**fields, **drafts}, message=message, drafted=drafted, **context
+    )
+
+
+# History ----------------------------------------------------------------------------------
+
+
+@requires("manager")
+async def history_page(request: Request) -> Response:
+    """Every saved version of an entry, newest first, with what each save changed."""
+    c = console(request)
+    entry_id = request.path_params["entry_id"]
+    versions = _history(request).versions(entry_id)
+    return c.render(
+        request,
+        "entry_history.html",
+        entry_id=entry_id,
+        versions=versions,
+        message=request.query_params.get("message"),
+        error=request.query_params.get("error"),
+    )
+
+
+@requires("staff")
+async def rollback(request: Request) -> Response:
+    """Write a version back through the same save path (validated, recorded, live)."""
+    c = console(request)
+    entry_id = request.path_params["entry_id"]
+    form = await request.form()
+    side = "before" if form.get("side") == "before" else "after"
+    try:
+        version = _history(request).version(int(str(form.get("version", ""))))
+    except ValueError:
+        version = None
+    back = f"/entries/{entry_id}/history"
+    if version is None or version.entry_id != entry_id:
+        return RedirectResponse(
+            f"{back}?{urlencode({'error': _(request, 'No such version.')})}", 303
+        )
+    previous = _latest(request, entry_id)
+    actor = request.state.session.name
+    try:
+        saved = await asyncio.to_thread(_roll_back, c, version, side, actor)
+    except (entry_edit.EntryError, KnowledgeError) as exc:
+        error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
+        return RedirectResponse(f"{back}?{urlencode({'error': error})}", 303)
+    if saved.changed:
+        _audit(request, entry_edit.ROLLBACK, saved, previous, restored=version.id, side=side)
+    told = await _told(c) if saved.changed else 0
+    return _redirect(back, _saved_message(request, saved, told))
+
+
+# New entries ------------------------------------------------------------------------------
+
+
+def _asked(c: Console, ids: list[int]) -> list[dict]:
+    return triage.items(c.storage, ids) if ids else []
+
+
+def _prefill(c: Console, rows: list[dict]) -> dict[str, str]:
+    """A new entry's fields: the cluster's questions, the central one (in the knowledge
+    base's language when asked in it) first."""
+    kb = _kb(c)
+    language = c.config.knowledge.language
+    questions = [row["question"] for row in rows]
+    if rows and c.holder.answerer is not None:
+        cluster = curation.cluster_of(rows, c.holder.answerer.matcher.encoder)
+        questions = [cluster.question_in(language), *cluster.questions]
+    taken = set(kb.by_id) if kb else set()
+    return entry_edit.new_entry_fields(questions, language, taken, dt.date.today())
+
+
+def _ids(values: list[str]) -> list[int]:
+    try:
+        return [int(v) for v in values]
+    except ValueError:
+        return []
+
+
+@requires("staff")
+async def new_page(request: Request) -> Response:
+    """The form for a new entry; `ids` prefills it from those unanswered questions."""
+    c = console(request)
+    ids = _ids(request.query_params.getlist("ids"))
+    try:
+        rows = _asked(c, ids)
+    except UnknownIdError as exc:
+        return _render(request, None, {}, 404, new=True, rows=[], error=str(exc))
+    fields = await asyncio.to_thread(_prefill, c, rows)
+    kb = _kb(c)
+    topic = kb.topics[0].id if kb and kb.topics else ""
+    return _render(request, None, {**fields, "topic": topic}, new=True, rows=rows, chosen=set(ids))
+
+
+def _create(
+    c: Console, topic: str, values: dict, ids: list[int], actor: str
+) -> tuple[entry_edit.Saved, int]:
+    """Append the entry, resolve the questions `ids` with it, reload: under the lock."""
+    kb_dir, language = c.config.knowledge.dir, c.config.knowledge.language
+    with _writing(c) as history:
+        saved = entry_edit.create_entry(
+            kb_dir,
+            language,
+            f"{topic}.yaml",
+            values,
+            history=history,
+            actor=actor,
+            cache_dir=c.config.knowledge.cache_dir,
+        )
+        resolved = 0
+        if ids and not entry_edit.unfinished(values):
+            resolved = triage.resolve(c.storage, kb_dir, language, ids, saved.entry_id).changed
+        _reload(c)
+    return saved, resolved
+
+
+@requires("staff")
+async def new_save(request: Request) -> Response:
+    """Create the entry (validated first); the questions it came from are resolved by it."""
+    c = console(request)
+    form = await request.form()
+    fields = _fields_of(form)
+    ids = _ids([str(v) for v in form.getlist("ids")])
+    all_ids = _ids([str(v) for v in form.getlist("asked")])
+    try:
+        rows = _asked(c, all_ids)
+    except UnknownIdError as exc:
+        return _render(
+            request, None, fields, 400, new=True, rows=[], chosen=set(ids), problems=[str(exc)]
+        )
+    languages = _languages(c)
+    context = {"new": True, "rows": rows, "chosen": set(ids)}
+    if form.get("action") == "draft":
+        return await _with_drafts(request, None, fields, languages, **context)
+    topic = fields.get("topic", "")
+    kb = _kb(c)
+    if kb is not None and topic not in {t.id for t in kb.topics}:
+        return _render(
+            request, None, fields, 400, problems=[_(request, "Choose a topic.")], **context
+        )
+    values = entry_edit.values_from_form(fields, languages, None, dt.date.today())
+    actor = request.state.session.name
+    try:
+        saved, resolved = await asyncio.to_thread(_create, c, topic, values, ids, actor)
+    except (entry_edit.EntryError, KnowledgeError, triage.TriageError, UnknownIdError) as exc:
+        return _render(request, None, fields, 400, problems=_problems(exc), **context)
+    _audit(request, entry_edit.NEW, saved, None, resolved=resolved, questions=ids)
+    told = await _told(c)
+    message = _saved_message(request, saved, told)
+    if resolved:
+        message += " " + _(request, "{n} question(s) resolved.", n=resolved)
+    return _redirect(f"/entries/{saved.entry_id}", message)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/entries/new", new_page),
+        Route("/entries/new", new_save, methods=["POST"]),
+        Route("/entries/{entry_id}", edit_page),
+        Route("/entries/{entry_id}", edit_save, methods=["POST"]),
+        Route("/entries/{entry_id}/history", history_page),
+        Route("/entries/{entry_id}/rollback", rollback, methods=["POST"]),
+    ]

@@ -1,0 +1,235 @@
+"""The console's handoff pages: conversations handed to staff, their state, and replies.
+
+`/handoffs` lists them by state; `/handoffs/<id>` shows one (the question, the asker's
+latest questions, replies and whether each reached the asker, the history) with the forms to
+claim, reply (typed, or an entry's answer in the asker's language) and close. `/inbox/reply`
+replies to every asker of an inbox group. The operations are the core's (bot/handoff.py
+`Desk`); each change is written to the audit log by the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.handoff import (
+    OPEN_STATES,
+    STATES,
+    Actor,
+    Desk,
+    HandoffError,
+    HeldError,
+    ReplyResult,
+    UnknownHandoffError,
+)
+from bot.web import i18n
+from bot.web.app import console, requires
+
+FILTERS = ("open", *STATES, "all")
+KIND_LABELS = {
+    "question": "Unanswered question",
+    "none_of_these": "None of the suggestions fit",
+    "staff_message": "Message to staff",
+    "feedback": "👎 with a reason",
+    "message": "Staff-chat message",
+}
+MAX_REPLY = 4000
+
+
+def _(request: Request, text: str, **values: object) -> str:
+    """`text` in the request's interface language."""
+    return i18n.translate(i18n.ui_language(request), text, **values)
+
+
+def _desk(request: Request) -> Desk:
+    desk = console(request).desk
+    assert desk is not None, "create_app always gives the console a desk"
+    return desk
+
+
+def _actor(request: Request) -> Actor:
+    name = request.state.session.name
+    return Actor(name, name)
+
+
+def _to(path: str, message: str = "", error: str = "") -> Response:
+    query = urlencode({k: v for k, v in (("message", message), ("error", error)) if v})
+    return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
+
+
+def _held(request: Request, exc: HeldError) -> str:
+    return _(
+        request,
+        "{name} has claimed this conversation: tick “take over” to act on it. Nothing changed.",
+        name=exc.handoff.holder_name or "?",
+    )
+
+
+def _sent(request: Request, result: ReplyResult) -> str:
+    text = _(request, "Reply sent to {n} asker(s).", n=result.delivered)
+    if result.failed:
+        text += " " + _(request, "Not delivered to {n}: see the replies below.", n=result.failed)
+    return text
+
+
+@requires("manager")
+async def handoff_list(request: Request) -> Response:
+    """Conversations handed to staff, newest first, filtered by state (open by default)."""
+    chosen = request.query_params.get("state", "open")
+    if chosen not in FILTERS:
+        chosen = "open"
+    states = OPEN_STATES if chosen == "open" else STATES if chosen == "all" else (chosen,)
+    desk = _desk(request)
+    await asyncio.to_thread(desk.store.sync)
+    found = await asyncio.to_thread(desk.store.find, states)
+    counts = await asyncio.to_thread(desk.store.counts)
+    return console(request).render(
+        request,
+        "handoffs.html",
+        handoffs=found,
+        kind_labels=KIND_LABELS,
+        chosen=chosen,
+        filters=FILTERS,
+        counts=counts,
+        message=request.query_params.get("message"),
+        error=request.query_params.get("error"),
+    )
+
+
+@requires("manager")
+async def handoff_page(request: Request) -> Response:
+    """One handoff: the question, the asker's conversation, replies, history, actions."""
+    raw = request.path_params["id"]
+    desk = _desk(request)
+    try:
+        handoff = await asyncio.to_thread(desk.store.get, int(raw))
+    except (ValueError, UnknownHandoffError):
+        return PlainTextResponse(_(request, "No such handoff."), status_code=404)
+    answerer = console(request).holder.answerer
+    entries = [e for e in answerer.kb.entries if not e.unfinished] if answerer else []
+    return console(request).render(
+        request,
+        "handoff.html",
+        handoff=handoff,
+        kind_labels=KIND_LABELS,
+        conversation=await asyncio.to_thread(desk.store.conversation, handoff),
+        replies=await asyncio.to_thread(desk.store.replies, handoff.id),
+        history=await asyncio.to_thread(desk.store.history, handoff.id),
+        held_by_other=handoff.held_by_other(_actor_of_session(request)),
+        entries=entries,
+        message=request.query_params.get("message"),
+        error=request.query_params.get("error"),
+    )
+
+
+def _actor_of_session(request: Request) -> Actor:
+    session = getattr(request.state, "session", None)
+    name = session.name if session else ""
+    return Actor(name, name)
+
+
+async def _form(request: Request) -> tuple[int | None, dict[str, str]]:
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items()}
+    raw = values.get("id", "")
+    return (int(raw) if raw.isdigit() else None), values
+
+
+@requires("staff")
+async def claim(request: Request) -> Response:
+    """Claim a handoff (or take it over from whoever holds it)."""
+    handoff_id, form = await _form(request)
+    if handoff_id is None:
+        return _to("/handoffs", error=_(request, "Choose a handoff."))
+    page = f"/handoffs/{handoff_id}"
+    try:
+        await _desk(request).claim(handoff_id, _actor(request), takeover="takeover" in form)
+    except HeldError as exc:
+        return _to(page, error=_held(request, exc))
+    except UnknownHandoffError:
+        return _to("/handoffs", error=_(request, "No such handoff."))
+    return _to(page, message=_(request, "Claimed: the others see that you are answering."))
+
+
+@requires("staff")
+async def close(request: Request) -> Response:
+    """Close a handoff: nothing more to do for this asker."""
+    handoff_id, form = await _form(request)
+    if handoff_id is None:
+        return _to("/handoffs", error=_(request, "Choose a handoff."))
+    page = f"/handoffs/{handoff_id}"
+    try:
+        await _desk(request).close(handoff_id, _actor(request), takeover="takeover" in form)
+    except HeldError as exc:
+        return _to(page, error=_held(request, exc))
+    except UnknownHandoffError:
+        return _to("/handoffs", error=_(request, "No such handoff."))
+    return _to(page, message=_(request, "Closed."))
+
+
+async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str]) -> ReplyResult:
+    text = form.get("text", "")[:MAX_REPLY]
+    entry_id = form.get("entry", "").strip() or None
+    return await _desk(request).reply(
+        handoff_ids,
+        "" if entry_id else text,
+        _actor(request),
+        via="console",
+        takeover="takeover" in form,
+        entry_id=entry_id,
+        answerer=console(request).holder.answerer,
+    )
+
+
+@requires("staff")
+async def reply(request: Request) -> Response:
+    """Send a reply (typed, or an entry's answer) to the handoff's asker, in their language."""
+    handoff_id, form = await _form(request)
+    if handoff_id is None:
+        return _to("/handoffs", error=_(request, "Choose a handoff."))
+    page = f"/handoffs/{handoff_id}"
+    try:
+        result = await _reply(request, [handoff_id], form)
+    except HeldError as exc:
+        return _to(page, error=_held(request, exc))
+    except UnknownHandoffError:
+        return _to("/handoffs", error=_(request, "No such handoff."))
+    except HandoffError as exc:
+        return _to(page, error=f"{exc}. " + _(request, "Nothing was sent."))
+    return _to(page, message=_sent(request, result))
+
+
+@requires("staff")
+async def inbox_reply(request: Request) -> Response:
+    """Reply to every asker of an inbox group (queued question ids)."""
+    form = await request.form()
+    try:
+        ids = [int(str(value)) for value in form.getlist("ids")]
+    except ValueError:
+        ids = []
+    values = {key: str(value) for key, value in form.items()}
+    if not ids:
+        return _to("/inbox", error=_(request, "Choose the questions."))
+    found = await asyncio.to_thread(_desk(request).store.for_questions, ids)
+    try:
+        result = await _reply(request, [h.id for h in found], values)
+    except HeldError as exc:
+        return _to("/inbox", error=_held(request, exc))
+    except HandoffError as exc:
+        return _to("/inbox", error=f"{exc}. " + _(request, "Nothing was sent."))
+    return _to("/inbox", message=_sent(request, result))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/handoffs", handoff_list),
+        Route("/handoffs/claim", claim, methods=["POST"]),
+        Route("/handoffs/close", close, methods=["POST"]),
+        Route("/handoffs/reply", reply, methods=["POST"]),
+        Route("/handoffs/{id}", handoff_page),
+        Route("/inbox/reply", inbox_reply, methods=["POST"]),
+    ]

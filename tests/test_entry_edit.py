@@ -1,0 +1,295 @@
+"""Editing whole entries (bot/entry_edit.py): the core under the console's entry pages.
+
+Real copies of the repository's knowledge base and of tests/data/kb; real SQLite history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import curation, entry_edit
+from bot.entry_history import EntryHistory
+from bot.knowledge import load_knowledge
+from bot.storage import Storage
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture
+def repo_kb(tmp_path) -> Path:
+    return Path(shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge"))
+
+
+@pytest.fixture
+def history(tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        store = EntryHistory(storage.path)
+        yield store
+        store.close()
+
+
+def edited(kb_dir: Path, entry_id: str, languages: list[str], **changes: str) -> dict:
+    """The values a form of `entry_id` means once `changes` are typed into it."""
+    _, values = entry_edit.read_entry(kb_dir, entry_id)
+    fields = entry_edit.form_fields(values, languages)
+    fields.update({k.replace("_", "-"): v for k, v in changes.items()})
+    return entry_edit.values_from_form(fields, languages, values, TODAY)
+
+
+def changed_lines(before: str, after: str) -> list[str]:
+    return [
+        line
+        for line in difflib.ndiff(before.split("\n"), after.split("\n"))
+        if line.startswith(("- ", "+ "))
+    ]
+
+
+def test_an_unchanged_form_writes_nothing(repo_kb, history):
+    kb = load_knowledge(repo_kb)
+    languages = kb.languages()
+    for entry in kb.entries[:6]:
+        values = edited(repo_kb, entry.id, languages)
+        saved = entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history, kb=kb)
+        assert not saved.changed and saved.version is None, entry.id
+    assert history.versions(kb.entries[0].id) == []
+
+
+def test_editing_the_answer_changes_its_lines_only_and_leaves_translations_stale(repo_kb, history):
+    path = repo_kb / "banking.yaml"
+    before = path.read_text()
+    values = edited(repo_kb, "corporate-basic-account", ["zh", "ru"], answer="Ask your bank.")
+    saved = entry_edit.save_entry(
+        repo_kb, "en", "corporate-basic-account", values, history=history, actor="sam"
+    )
+    after = path.read_text()
+    changes = changed_lines(before, after)
+    assert len(changes) == 3  # "answer: |" and its line go, "answer: Ask your bank." comes
+    assert "+     answer: Ask your bank." in changes
+    entry = load_knowledge(repo_kb).by_id["corporate-basic-account"]
+    assert entry.answer == "Ask your bank."
+    assert entry.stale("zh") and entry.stale("ru")  # their `source` is the older text's
+    _, now = entry_edit.read_entry(repo_kb, "corporate-basic-account")
+    assert entry_edit.translation_state(now, "zh") == "stale"
+    assert entry_edit.translation_state(now, "de") == "none"
+    [version] = history.versions("corporate-basic-account")
+    assert version.actor == "sam" and version.action == entry_edit.EDIT
+    assert version.before == saved.before and version.after == saved.after
+    assert "Ask your bank." in version.after and "Ask your bank." not in version.before
+    assert version.before in before and version.after in after
+
+
+def test_editing_a_translation_records_the_source_it_now_matches(repo_kb):
+    values = edited(
+        repo_kb,
+        "corporate-basic-account",
+        ["zh"],
+        answer="Ask your bank.",
+        tr_zh_answer="请咨询您的银行。",
+    )
+    entry_edit.save_entry(repo_kb, "en", "corporate-basic-account", values)
+    entry = load_knowledge(repo_kb).by_id["corporate-basic-account"]
+    assert not entry.stale("zh") and entry.translations["zh"].answer == "请咨询您的银行。"
+    assert entry.translations["zh"].reviewed == TODAY
+    assert entry.stale("ru")  # not edited, not marked current: still stale
+    values = edited(repo_kb, "corporate-basic-account", ["ru"], tr_ru_current="1")
+    entry_edit.save_entry(repo_kb, "en", "corporate-basic-account", values)
+    assert not load_knowledge(repo_kb).by_id["corporate-basic-account"].stale("ru")
+    _, now = entry_edit.read_entry(repo_kb, "corporate-basic-account")
+    assert entry_edit.translation_state(now, "ru") == "current"
+
+
+def test_adding_and_removing_translations_and_optional_keys(small_kb_dir):
+    path = small_kb_dir / "money.yaml"
+    values = edited(
+        small_kb_dir,
+        "fapiao",
+        ["zh", "ru"],
+        tr_zh_question="",
+        tr_zh_answer="",
+        tr_ru_question="Что такое фапяо?",
+        tr_ru_answer="Официальный налоговый счёт.",
+        notes="Checked with the tax bureau.",
+        related="bank-account",
+        tags="tax fapiao invoices",
+    )
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", values)
+    entry = load_knowledge(small_kb_dir).by_id["fapiao"]
+    assert set(entry.translations) == {"ru"} and entry.related == ("bank-account",)
+    assert entry.notes == "Checked with the tax bureau."
+    assert entry.tags == ("tax", "fapiao", "invoices")
+    assert "tags: [tax, fapiao, invoices]" in path.read_text()  # still a [flow, list]
+    assert "# Small test knowledge base" in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "problem"),
+    [
+        ("answer", "", "`answer`"),
+        ("links", "not a url", "not an http(s) URL"),
+        ("reviewed", "yesterday", "`reviewed` must be a date"),
+        ("related", "no-such-entry", "unknown entry 'no-such-entry'"),
+        ("alternates", "", "`alternates` needs at least 1 item"),
+    ],
+)
+def test_an_invalid_edit_writes_nothing_and_says_why(small_kb_dir, history, field, typed, problem):
+    path = small_kb_dir / "money.yaml"
+    before = path.read_bytes()
+    values = edited(small_kb_dir, "fapiao", ["zh"], **{field: typed})
+    with pytest.raises(entry_edit.EntryError, match="nothing written") as caught:
+        entry_edit.save_entry(small_kb_dir, "en", "fapiao", values, history=history)
+    assert problem in str(caught.value)
+    assert path.read_bytes() == before
+    assert history.versions("fapiao") == []
+
+
+def test_unknown_entry_and_changed_id_are_refused(small_kb_dir):
+    with pytest.raises(entry_edit.EntryError, match="no entry 'nope'"):
+        entry_edit.read_entry(small_kb_dir, "nope")
+    values = edited(small_kb_dir, "fapiao", [])
+    values["id"] = "fapiao-2"
+    with pytest.raises(entry_edit.EntryError, match="cannot change"):
+        entry_edit.save_entry(small_kb_dir, "en", "fapiao", values)
+
+
+def test_a_save_started_from_an_older_text_is_refused(small_kb_dir):
+    _, values = entry_edit.read_entry(small_kb_dir, "fapiao")
+    base = entry_edit.text_version(values)
+    first = edited(small_kb_dir, "fapiao", [], answer="First.")
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", first, base=base)
+    second = edited(small_kb_dir, "fapiao", [], answer="Second.")
+    with pytest.raises(entry_edit.EntryError, match="changed by someone else"):
+        entry_edit.save_entry(small_kb_dir, "en", "fapiao", second, base=base)
+    assert load_knowledge(small_kb_dir).by_id["fapiao"].answer == "First."
+
+
+def test_rollback_restores_the_entry_text(small_kb_dir, history):
+    path = small_kb_dir / "money.yaml"
+    original = path.read_text()
+    values = edited(small_kb_dir, "bank-account", ["zh"], answer="Short.", tags="banking, new")
+    first = entry_edit.save_entry(small_kb_dir, "en", "bank-account", values, history=history)
+    assert path.read_text() != original
+    version = history.version(first.version or 0)
+    assert version is not None
+    back = entry_edit.rollback(small_kb_dir, "en", version, side="before", history=history)
+    assert path.read_text() == original
+    latest = history.versions("bank-account")[0]
+    assert latest.action == entry_edit.ROLLBACK and latest.id == back.version
+    entry_edit.rollback(small_kb_dir, "en", version, side="after", history=history)
+    assert load_knowledge(small_kb_dir).by_id["bank-account"].answer == "Short."
+
+
+def test_create_entry_appends_through_the_one_writer(small_kb_dir, history):
+    fields = entry_edit.new_entry_fields(
+        ["Where do I get a dog licence?", "dog licence", "Where do I get a dog licence?"],
+        "en",
+        {"bank-account"},
+        TODAY,
+    )
+    assert fields["id"] == "dog-licence" and fields["alternates"] == "dog licence"
+    fields.update(answer="At the district police station.", tags="pets")
+    values = entry_edit.values_from_form(fields, [], None, TODAY)
+    before = (small_kb_dir / "money.yaml").read_text()
+    saved = entry_edit.create_entry(small_kb_dir, "en", "money.yaml", values, history=history)
+    after = (small_kb_dir / "money.yaml").read_text()
+    assert after.startswith(before) and after[len(before) :] == saved.after
+    assert load_knowledge(small_kb_dir).by_id[saved.entry_id].answer.startswith("At the")
+    assert history.versions(saved.entry_id)[0].action == entry_edit.NEW
+    with pytest.raises(entry_edit.EntryError, match="duplicate id"):
+        entry_edit.create_entry(small_kb_dir, "en", "people.yaml", values)
+
+
+def test_scaffolds_still_come_out_of_the_one_writer(small_kb_dir):
+    new_id = curation.append_scaffold(["How do I adopt a cat?"], small_kb_dir / "money.yaml")
+    text = (small_kb_dir / "money.yaml").read_text()
+    assert "  # TODO: new entry drafted from 1 asked question(s)." in text
+    assert f"  - id: {new_id}\n" in text and "tags: [todo]" in text
+
+
+class Translating:
+    """A stand-in for MachineTranslator covering en -> ru only."""
+
+    def covers(self, source: str, target: str) -> bool:
+        return (source, target) == ("en", "ru")
+
+    def translate(self, text, source, target, glossary=None):
+        return f"[ru] {text}"
+
+
+def test_machine_drafts_fill_empty_tabs_a_model_covers():
+    form = {"question": "Q?", "alternates": "a\nb", "answer": "A.", "tr-zh-question": ""}
+    drafts = entry_edit.machine_drafts(Translating(), "en", form, ["ru", "zh"])
+    assert drafts == {
+        "tr-ru-question": "[ru] Q?",
+        "tr-ru-alternates": "[ru] a\n[ru] b",
+        "tr-ru-answer": "[ru] A.",
+    }
+    typed = {**form, "tr-ru-answer": "Мой ответ"}
+    assert entry_edit.machine_drafts(Translating(), "en", typed, ["ru"]) == {}
+    assert entry_edit.machine_drafts(None, "en", form, ["ru"]) == {}
+
+
+line = (
+    st.text(
+        st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="|,"),
+        min_size=1,
+        max_size=30,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    question=line,
+    answer=st.lists(line, min_size=1, max_size=3).map("\n".join),
+    alternates=st.lists(line, max_size=4),
+    tr_question=line,
+)
+def test_form_fields_and_values_round_trip(question, answer, alternates, tr_question):
+    values = {
+        "id": "x",
+        "question": question,
+        "alternates": alternates,
+        "answer": answer,
+        "tags": ["a", "b"],
+        "links": [{"title": "T", "url": "https://e.org/"}, "https://f.org/"],
+        "reviewed": TODAY,
+        "translations": {"zh": {"question": tr_question, "answer": answer, "source": "1234abcd"}},
+    }
+    fields = entry_edit.form_fields(values, ["zh", "ru"])
+    assert entry_edit.values_from_form(fields, ["zh", "ru"], values, TODAY) == values
+
+
+def test_the_validated_knowledge_base_is_cached_for_the_reload(small_kb_dir, tmp_path):
+    from bot.knowledge import content_hash
+
+    cache = tmp_path / "cache"
+    values = edited(small_kb_dir, "fapiao", [], answer="Cached.")
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", values, cache_dir=cache)
+    digest = content_hash(small_kb_dir, "en")
+    assert (cache / f"knowledge-{digest[:32]}.json").is_file()
+    assert load_knowledge(small_kb_dir, "en", cache).by_id["fapiao"].answer == "Cached."
+
+
+def test_phrasings_in_untranslated_languages_are_edited_as_code_prefixed_lines(repo_kb, history):
+    kb = load_knowledge(repo_kb)
+    entry = next(e for e in kb.entries if "de" in e.phrasings)
+    fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
+    assert f"de: {entry.phrasings['de'][0]}" in fields["phrasings"].split("\n")
+    typed = fields["phrasings"] + "\nde: Wie lange dauert das bei der Bank?"
+    values = edited(repo_kb, entry.id, kb.languages(), phrasings=typed)
+    entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history)
+    after = load_knowledge(repo_kb).by_id[entry.id]
+    assert after.phrasings["de"] == (*entry.phrasings["de"], "Wie lange dauert das bei der Bank?")
+    assert after.phrasings["ja"] == entry.phrasings["ja"]
+    bad = edited(repo_kb, entry.id, kb.languages(), phrasings="no language code here")
+    with pytest.raises(entry_edit.EntryError, match="nothing written"):
+        entry_edit.save_entry(repo_kb, "en", entry.id, bad, history=history)

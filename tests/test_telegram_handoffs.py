@@ -1,0 +1,213 @@
+"""Handoff state in the Telegram staff chat, through a real Application and the recording
+Bot API stand-in: replies typed there are recorded with delivery confirmed, the staff
+message shows the state, Claim/Close buttons, and the console's replies reach Telegram
+askers through the same core function."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from telegram import Update
+
+from bot import messages
+from bot.handoff import ANSWERED, CLAIMED, CLOSED, Actor, HandoffStore
+from bot.telegram import storage_access
+from bot.telegram.app import build_application
+from tests import fake_telegram as tg
+from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
+from tests.telegram_fixtures import STAFF_CHAT, STAFF_USER, texts
+
+QUESTION_RU = "Кто выиграл чемпионат мира по футболу?"
+
+
+def translate(text, source, target):
+    return f"[{source} to {target}] {text}"
+
+
+@contextlib.asynccontextmanager
+async def running(api, config, answerer, storage):
+    """The bot, started: updates go in with `send`; the app is there for core calls."""
+    app = build_application(config, answerer, storage, translate, request=tg.RecordingRequest(api))
+    async with app:
+        await app.post_init(app)
+
+        async def send(*updates):
+            for data in updates:
+                await app.process_update(Update.de_json(tg.api_update(api, data), app.bot))
+            queue = app.bot_data["staff_queue"]
+            for _ in range(500):  # the copies are sent, their handoffs written
+                if not queue.sending and queue.queue.empty() and not queue.opening:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.to_thread(app.bot_data["log_queue"].join, 10)  # relays written
+
+        app.send = send  # type: ignore[attr-defined]
+        try:
+            yield app
+        finally:
+            await app.bot_data["staff_queue"].stop()
+            storage_access.close_access(app)
+            app.bot_data["desk"].store.close()
+
+
+def staff_copy(api) -> dict:
+    return api.sent("sendMessage", STAFF_CHAT)[-1]
+
+
+def as_reply_to(api, params: dict, chat_id: int = STAFF_CHAT) -> dict:
+    return {
+        "message_id": api.message_id_of(params),
+        "date": 0,
+        "chat": {"id": chat_id, "type": "supergroup"},
+        "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
+        "text": params["text"],
+    }
+
+
+def staff_says(text, reply_to, user_id=STAFF_USER, name="Ann"):
+    update = tg.message(
+        text, user_id=user_id, chat_id=STAFF_CHAT, chat_type="supergroup", reply_to=reply_to
+    )
+    update["message"]["from"]["first_name"] = name
+    return update
+
+
+def press(data: str, copy_id: int, user_id=STAFF_USER, name="Ann") -> dict:
+    update = tg.callback(data, user_id=user_id, message_id=copy_id)
+    update["callback_query"]["from"]["first_name"] = name
+    update["callback_query"]["message"]["chat"] = {"id": STAFF_CHAT, "type": "supergroup"}
+    return update
+
+
+def edits(api, message_id: int) -> list[list[str]]:
+    """The state button of each edit of that staff message's keyboard, in order."""
+    return [
+        p["reply_markup"]["inline_keyboard"][0][0]["text"]
+        for p in api.sent("editMessageReplyMarkup", STAFF_CHAT)
+        if int(p["message_id"]) == message_id
+    ]
+
+
+async def test_a_reply_typed_in_the_staff_chat_is_recorded_delivered_and_shown(
+    api, bot_config, small_answerer, storage
+):
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        copy = staff_copy(api)
+        assert [b["callback_data"] for b in copy["reply_markup"]["inline_keyboard"][0]] == [
+            "hc:m",
+            "hx:m",
+        ]
+        await app.send(staff_says("France won in 1998.", as_reply_to(api, copy)))
+    reply = texts(api, 501)[-1]
+    assert reply.startswith(f"<b>{messages.text('ru', 'staff_reply')}</b>\n[en to ru] France")
+    store = HandoffStore(storage.path)
+    [handoff] = store.find()
+    assert (handoff.state, handoff.holder, handoff.done_by) == (ANSWERED, "telegram:77", "Ann")
+    [recorded] = store.replies(handoff.id)
+    assert (recorded["via"], recorded["text"], recorded["delivered"]) == (
+        "telegram",
+        "France won in 1998.",
+        1,
+    )
+    assert recorded["language"] == "ru"
+    assert edits(api, api.message_id_of(copy)) == ["✅ Answered by Ann"]
+    actions = store.history(handoff.id)
+    assert [(a["actor"], a["action"]) for a in actions] == [("telegram:77", "handoff.reply")]
+    store.close()
+
+
+async def test_claim_on_the_copy_holds_off_another_staff_members_reply(
+    api, bot_config, small_answerer, storage
+):
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        copy = staff_copy(api)
+        copy_id = api.message_id_of(copy)
+        before = len(texts(api, 501))
+        await app.send(press("hc:m", copy_id))
+        assert edits(api, copy_id) == ["✋ Claimed by Ann"]
+        await app.send(staff_says("Germany?", as_reply_to(api, copy), user_id=78, name="Bo"))
+        assert texts(api, STAFF_CHAT)[-1].startswith("Not sent: Ann is answering this user")
+        assert len(texts(api, 501)) == before  # the asker got nothing
+        await app.send(press("hc:m", copy_id, user_id=78, name="Bo"))  # Claim is refused too
+        assert api.sent("answerCallbackQuery")[-1]["text"].startswith("Ann is answering")
+        [handoff] = app.bot_data["desk"].store.find()
+        assert handoff.holder == "telegram:77"
+        await app.send(press(f"ht:{handoff.id}", copy_id, user_id=78, name="Bo"))  # Take over
+        await app.send(staff_says("France.", as_reply_to(api, copy), user_id=78, name="Bo"))
+        assert texts(api, 501)[-1].endswith("France.")
+        await app.send(press(f"hx:{handoff.id}", copy_id, user_id=78, name="Bo"))
+        assert edits(api, copy_id) == [
+            "✋ Claimed by Ann",
+            "✋ Claimed by Bo",
+            "✅ Answered by Bo",
+            "☑️ Closed by Bo",
+        ]
+        assert app.bot_data["desk"].store.get(handoff.id).state == CLOSED
+
+
+async def test_a_staff_message_is_a_handoff_and_the_consoles_reply_reaches_telegram(
+    api, bot_config, small_answerer, storage
+):
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message("/staff I lost my residence card", user_id=501))
+        copy = staff_copy(api)
+        desk = app.bot_data["desk"]
+        [handoff] = desk.store.find()
+        assert (handoff.kind, handoff.channel, handoff.staff_message_id) == (
+            "staff_message",
+            "telegram",
+            api.message_id_of(copy),
+        )
+        await desk.claim(handoff.id, Actor("sam", "sam"))
+        result = await desk.reply(
+            [handoff.id], "Come to desk 3.", Actor("sam", "sam"), via="console"
+        )
+        assert result.delivered == 1
+        assert texts(api, 501)[-1].endswith("Come to desk 3.")
+        assert edits(api, api.message_id_of(copy)) == ["✋ Claimed by sam", "✅ Answered by sam"]
+        assert desk.store.get(handoff.id).state == ANSWERED
+        await app.send(staff_says("And bring your passport.", as_reply_to(api, copy)))
+        assert texts(api, STAFF_CHAT)[-1].startswith("Not sent: sam is answering")
+
+
+async def test_state_button_and_buttons_from_outsiders(api, bot_config, small_answerer, storage):
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        copy_id = api.message_id_of(staff_copy(api))
+        await app.send(press("hc:m", copy_id))
+        [handoff] = app.bot_data["desk"].store.find()
+        outsider = tg.callback(f"hx:{handoff.id}", user_id=42)
+        await app.send(outsider, press(f"hs:{handoff.id}", copy_id), press("hc:999", copy_id))
+        answers = [p.get("text") for p in api.sent("answerCallbackQuery")]
+        assert "✋ Claimed by Ann" in answers
+        assert app.bot_data["desk"].store.get(handoff.id).state == CLAIMED
+        assert texts(api, 42)[-1] == "This command is for the service centre's staff only."
+
+
+async def test_ignore_on_the_staff_chat_closes_the_handoff_and_says_so(
+    api, bot_config, small_answerer, storage
+):
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        copy_id = api.message_id_of(staff_copy(api))
+        [item] = storage.list_unanswered()
+        await app.send(press(f"ui:{item['id']}", copy_id))
+        [handoff] = app.bot_data["desk"].store.find()
+        assert (handoff.state, handoff.done_by) == (CLOSED, "Ann")
+        assert edits(api, copy_id) == ["☑️ Closed by Ann"]
+
+
+async def test_the_console_under_run_shares_the_bots_desk_and_telegram_sender(
+    api, bot_config, small_answerer, storage
+):
+    from bot.telegram.app import console_for
+
+    app = build_application(bot_config, small_answerer, storage, request=tg.RecordingRequest(api))
+    console = console_for(app, bot_config, storage, small_answerer).state.console
+    assert console.desk is app.bot_data["desk"]
+    assert console.deliveries is console.desk.deliveries
+    assert "telegram" in console.deliveries.channels()
+    console.desk.store.close()

@@ -1,0 +1,387 @@
+"""Entry pages of the console through its ASGI client: edit, history, rollback, new entry.
+
+A real SQLite file, a writable copy of tests/data/kb served by a real answerer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from html import unescape
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.accounts import Accounts
+from bot.answering import build_answerer
+from bot.entry_history import EntryHistory
+from bot.knowledge import load_knowledge
+from bot.storage import Storage
+from tests.web_support import PASSWORD, Clock, ask, csrf_of, login, make_client, queued
+
+
+@pytest.fixture
+def storage(tmp_path):
+    with Storage.open(tmp_path / "bot.db") as store:
+        yield store
+
+
+@pytest.fixture
+def accounts(storage):
+    accounts = Accounts(storage.path, clock=Clock())
+    for name, role in (("sam", "staff"), ("mia", "manager")):
+        accounts.add(name, role)
+        accounts.set_password(name, PASSWORD)
+    yield accounts
+    accounts.close()
+
+
+@pytest.fixture
+def live(config, storage, accounts, small_kb_dir, encoder):
+    """A client over a writable knowledge-base copy, served by a real answerer."""
+    cfg = replace(config, knowledge=replace(config.knowledge, dir=small_kb_dir))
+    answerer = build_answerer(cfg, None, storage, encoder=encoder)
+    with make_client(cfg, storage, accounts, answerer) as client:
+        client.holder = client.app.state.console.holder
+        yield client
+
+
+def fields_of(html: str) -> dict[str, str]:
+    """The form's text fields as the browser would send them."""
+    found = {}
+    for name, value in re.findall(
+        r'<input (?:type="hidden" )?name="([^"]+)" value="([^"]*)"', html
+    ):
+        found[name] = unescape(value)
+    for name, value in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+        found[name] = unescape(value)
+    chosen = re.search(r'<select name="topic">.*?<option value="([^"]+)" selected>', html, re.S)
+    if chosen:
+        found["topic"] = chosen[1]
+    found["csrf"] = csrf_of(html)
+    return found
+
+
+def message(response) -> str:
+    from urllib.parse import parse_qs, urlparse
+
+    return parse_qs(urlparse(response.headers["location"]).query)["message"][0]
+
+
+def test_edit_page_shows_every_field_and_a_section_per_language(live):
+    login(live, "mia")
+    page = live.get("/entries/bank-account")
+    assert page.status_code == 200
+    fields = fields_of(page.text)
+    assert fields["question"] == "How do I open a company bank account?"
+    assert fields["alternates"] == "open corporate bank account\nwhich bank should my company use"
+    assert fields["links"] == "People's Bank of China | https://www.pbc.gov.cn/"
+    assert fields["tags"] == "banking" and fields["reviewed"] == "2026-11-01"
+    assert fields["tr-zh-question"] == "公司银行账户怎么开？"
+    for lang in ("en", "zh", "ru", "ar"):
+        assert f'id="lang-{lang}"' in page.text and f'href="#lang-{lang}"' in page.text
+    assert 'name="tr-ar-answer" rows="8" dir="auto"' in page.text
+    assert "<script" not in page.text
+    assert 'value="save"' not in page.text  # a manager reads only
+    assert '<fieldset class="entry-fields" disabled>' in page.text
+    assert "money.yaml" in page.text
+
+
+def test_unknown_entry_is_404(live):
+    login(live, "mia")
+    page = live.get("/entries/no-such-entry")
+    assert page.status_code == 404 and "no entry &#39;no-such-entry&#39;" in page.text
+
+
+def test_edit_saves_and_is_live_at_once(live, small_kb_dir, accounts):
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    before = (small_kb_dir / "money.yaml").read_text()
+    fields["answer"] = "A fapiao is the official invoice; ask the seller for one."
+    fields["alternates"] += "\nwhere do I get an official invoice"
+    response = live.post("/entries/fapiao", data={**fields, "action": "save"})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/entries/fapiao?")
+    assert "the bot serves it now" in message(response)
+    after = (small_kb_dir / "money.yaml").read_text()
+    assert "ask the seller for one" in after
+    assert before.split("- id: fapiao")[0] == after.split("- id: fapiao")[0]  # rest untouched
+    answer = live.holder.answerer.ask("where do I get an official invoice")
+    assert answer.id == "fapiao" and "ask the seller for one" in (answer.answer or "")
+    [row] = [r for r in accounts.audit_log() if r["action"] == "entry.edit"]
+    assert row["actor"] == "sam" and row["target"] == "fapiao"
+    assert "seller" not in row["before"] + row["after"]  # ids and versions, not the text
+    page = live.get(response.headers["location"])
+    assert "ask the seller for one" in page.text
+
+
+def test_try_box_asks_the_running_bot(live):
+    login(live, "mia")
+    page = live.get("/entries/fapiao", params={"try": "What is a fapiao?"})
+    assert "Answered by fapiao" in page.text
+
+
+def test_a_bad_edit_keeps_what_was_typed_and_writes_nothing(live, small_kb_dir):
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    before = (small_kb_dir / "money.yaml").read_bytes()
+    fields["answer"] = "My long new <answer> with details."
+    fields["links"] = "not a link"
+    fields["tr-ru-question"] = "Что такое фапяо?"
+    response = live.post("/entries/fapiao", data={**fields, "action": "save"})
+    assert response.status_code == 400
+    assert "not an http(s) URL" in unescape(response.text)
+    kept = fields_of(response.text)
+    assert kept["answer"] == "My long new <answer> with details."
+    assert kept["links"] == "not a link" and kept["tr-ru-question"] == "Что такое фапяо?"
+    assert "&lt;answer&gt;" in response.text
+    assert (small_kb_dir / "money.yaml").read_bytes() == before
+
+
+def test_history_shows_a_diff_and_rollback_restores_live(live, small_kb_dir, accounts):
+    login(live, "sam")
+    original = (small_kb_dir / "money.yaml").read_text()
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["answer"] = "Changed <b>answer</b>."
+    assert live.post("/entries/fapiao", data={**fields, "action": "save"}).status_code == 303
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["answer"] = "Changed again."
+    assert live.post("/entries/fapiao", data={**fields, "action": "save"}).status_code == 303
+    page = live.get("/entries/fapiao/history").text
+    assert page.count('class="version"') == 2
+    assert '<span class="add">+    answer: Changed again.</span>' in page
+    assert "Changed &lt;b&gt;answer&lt;/b&gt;." in page and "<b>answer" not in page
+    versions = EntryHistory(live.app.state.console.storage.path).versions("fapiao")
+    oldest = versions[-1]
+    response = live.post(
+        "/entries/fapiao/rollback",
+        data={"csrf": csrf_of(page), "version": str(oldest.id), "side": "before"},
+    )
+    assert response.status_code == 303 and "the bot serves it now" in message(response)
+    assert (small_kb_dir / "money.yaml").read_text() == original
+    answer = live.holder.answerer.ask("What is a fapiao?")
+    assert answer.answer and answer.answer.startswith("A fapiao is the official tax invoice")
+    assert [r["action"] for r in accounts.audit_log()][:3] == [
+        "entry.rollback",
+        "entry.edit",
+        "entry.edit",
+    ]
+    bad = live.post(
+        "/entries/bank-account/rollback",
+        data={"csrf": csrf_of(page), "version": str(oldest.id), "side": "after"},
+    )
+    assert "error=" in bad.headers["location"]
+
+
+def test_new_entry_from_a_cluster_resolves_it_and_is_live(live, storage, small_kb_dir, accounts):
+    ask(storage, "Where do I get a dog licence?", 1)
+    ask(storage, "Where can I get a dog licence?", 2)
+    ask(storage, "Где получить лицензию на собаку?", 3, "ru")
+    login(live, "sam")
+    inbox = live.get("/inbox").text
+    link = re.search(r'href="(/entries/new\?[^"]+)"', inbox)
+    assert link
+    page = live.get(unescape(link[1]))
+    assert page.status_code == 200
+    fields = fields_of(page.text)
+    assert "dog licence" in fields["question"]
+    assert "Где получить лицензию на собаку?" in fields["alternates"]
+    assert page.text.count('name="ids"') == 3 and page.text.count("checked") >= 3
+    ids = re.findall(r'name="ids" value="(\d+)"', page.text)
+    fields.update(answer="At the district police station, with the dog's vaccination book.")
+    fields.update(tags="pets", topic="people")
+    response = live.post("/entries/new", data={**fields, "ids": ids, "action": "save"})
+    assert response.status_code == 303, response.text
+    new_id = fields["id"]
+    assert response.headers["location"].startswith(f"/entries/{new_id}?")
+    assert "3 question(s) resolved" in message(response)
+    assert set(queued(storage).values()) == {"resolved"}
+    assert new_id in load_knowledge(small_kb_dir).by_id
+    assert f"- id: {new_id}" in (small_kb_dir / "people.yaml").read_text()
+    answer = live.holder.answerer.ask("where can I get a licence for my dog")
+    assert answer.id == new_id
+    [row] = [r for r in accounts.audit_log() if r["action"] == "entry.new"]
+    assert row["target"] == new_id and '"resolved": 3' in row["after"]
+
+
+def test_new_entry_refused_keeps_the_form(live, storage):
+    ask(storage, "Where do I get a dog licence?", 1)
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/new", params={"ids": "1"}).text)
+    fields.update(id="bank-account", answer="Somewhere.", tags="pets", topic="money")
+    response = live.post("/entries/new", data={**fields, "ids": "1", "asked": "1"})
+    assert response.status_code == 400
+    assert "duplicate id" in unescape(response.text)
+    assert fields_of(response.text)["answer"] == "Somewhere."
+    assert queued(storage) == {1: "new"}
+
+
+def test_new_entry_without_cluster_from_the_entries_page(live, small_kb_dir):
+    login(live, "sam")
+    assert 'href="/entries/new"' in live.get("/entries").text
+    fields = fields_of(live.get("/entries/new").text)
+    fields.update(
+        id="centre-opening-hours",
+        question="When is the service centre open?",
+        alternates="opening hours",
+        answer="Monday to Friday, 9:00 to 17:00.",
+        tags="office",
+        topic="people",
+    )
+    fields["tr-zh-question"] = "服务中心什么时候开门？"
+    fields["tr-zh-answer"] = "周一至周五 9:00 至 17:00。"
+    response = live.post("/entries/new", data={**fields, "action": "save"})
+    assert response.status_code == 303, unescape(response.text).split("<main>")[1][:600]
+    entry = load_knowledge(small_kb_dir).by_id["centre-opening-hours"]
+    assert entry.translations["zh"].question == "服务中心什么时候开门？"
+    assert not entry.stale("zh")
+    assert (
+        live.holder.answerer.ask("opening hours of the service centre").id == "centre-opening-hours"
+    )
+
+
+def test_roles(live):
+    login(live, "mia")
+    page = live.get("/entries/fapiao")
+    token = csrf_of(page.text)
+    for path in ("/entries/fapiao", "/entries/new", "/entries/fapiao/rollback"):
+        response = live.post(path, data={"csrf": token, "answer": "x", "version": "1"})
+        assert response.status_code == 403 and "role (manager)" in response.text
+    assert live.get("/entries/new").status_code == 403
+    assert live.get("/entries/fapiao/history").status_code == 200
+    live.cookies.clear()
+    assert live.get("/entries/fapiao").headers["location"] == "/login"
+    assert live.post("/entries/fapiao", data={"answer": "x"}).status_code == 403
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    text=st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=80
+    )
+)
+def test_any_typed_text_is_saved_or_refused_and_comes_back(live, small_kb_dir, text):
+    if "console_session" not in live.cookies:
+        login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["notes"] = text
+    before = (small_kb_dir / "money.yaml").read_bytes()
+    response = live.post("/entries/fapiao", data={**fields, "action": "save"})
+    assert response.status_code in (303, 400)
+    if response.status_code == 400:
+        assert (small_kb_dir / "money.yaml").read_bytes() == before
+    else:
+        entry = load_knowledge(small_kb_dir).by_id["fapiao"]
+        cleaned = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+        assert entry.notes == cleaned
+
+
+def test_the_entry_pages_speak_chinese(live):
+    login(live, "sam")
+    live.cookies.set("console_lang", "zh")
+    page = live.get("/entries/fapiao").text
+    assert "其他问法（每行一条）" in page and "保存" in page and "暂无人工译文" in page
+    assert "新建条目" in live.get("/entries/new").text
+    assert "尚无保存记录" in live.get("/entries/fapiao/history").text
+
+
+EN_DE = {"Where": "Wo", "dog": "HUND", "licence": "LIZENZ", "police": "POLIZEI"}
+
+
+@pytest.fixture
+def with_model(tmp_path, config, storage, accounts, small_kb_dir, encoder, tmp_path_factory):
+    """A client whose answerer has a real (tiny) Argos en->de model."""
+    from bot.translation import MachineTranslator
+    from tests.argos_packages import PackageFactory
+
+    models = tmp_path / "models"
+    factory = PackageFactory(tmp_path_factory.mktemp("argos"))
+    MachineTranslator(models).install_file(factory("en", "de", EN_DE, with_splitter=False))
+    cfg = replace(
+        config,
+        knowledge=replace(config.knowledge, dir=small_kb_dir, cache_dir=tmp_path / "cache"),
+        languages=replace(
+            config.languages, supported=tuple(dict.fromkeys((*config.languages.supported, "de")))
+        ),
+        translation=replace(config.translation, packages_dir=models, beam_size=1),
+    )
+    answerer = build_answerer(cfg, None, storage, encoder=encoder)
+    with make_client(cfg, storage, accounts, answerer) as client:
+        yield client
+
+
+def test_machine_translation_is_offered_as_a_draft(with_model, storage):
+    ask(storage, "Where do I get a dog licence?", 1)
+    login(with_model, "sam")
+    page = with_model.get("/entries/new", params={"ids": "1"}).text
+    assert 'value="draft"' in page
+    fields = fields_of(page)
+    fields.update(answer="Ask the police.", alternates="dog licence", tags="pets", topic="people")
+    response = with_model.post(
+        "/entries/new", data={**fields, "asked": "1", "ids": "1", "action": "draft"}
+    )
+    assert response.status_code == 200 and "Machine drafts for de" in response.text
+    drafted = fields_of(response.text)
+    assert drafted["tr-de-question"] == "Wo do I get a HUND LIZENZ?"
+    assert drafted["tr-de-answer"] == "Ask the POLIZEI."
+    assert drafted["answer"] == "Ask the police."  # what was typed stays
+    assert queued(storage) == {1: "new"}  # a draft saves nothing
+    saved = with_model.post("/entries/new", data={**drafted, "asked": "1", "ids": "1"})
+    assert saved.status_code == 303, unescape(saved.text).split("<main>")[1][:500]
+    new_id = fields["id"]
+    kb = with_model.app.state.console.holder.answerer.kb
+    assert kb.by_id[new_id].translations["de"].answer == "Ask the POLIZEI."
+    assert not kb.by_id[new_id].stale("de")
+
+
+def test_a_form_opened_before_another_save_does_not_overwrite_it(live, small_kb_dir):
+    login(live, "sam")
+    mine = fields_of(live.get("/entries/fapiao").text)
+    theirs = dict(mine, answer="Their answer, saved first.")
+    assert live.post("/entries/fapiao", data=theirs).status_code == 303
+    mine["answer"] = "My answer, typed meanwhile."
+    response = live.post("/entries/fapiao", data=mine)
+    assert response.status_code == 400
+    assert "changed by someone else" in response.text
+    assert fields_of(response.text)["answer"] == "My answer, typed meanwhile."
+    assert "Their answer, saved first." in (small_kb_dir / "money.yaml").read_text()
+
+
+def test_askers_are_told_after_a_new_entry_resolves_their_question(live, storage):
+    told = []
+
+    async def tell_askers() -> int:
+        told.append(len(storage.pending_notifications()))
+        return 2
+
+    live.holder.after_reload = tell_askers
+    ask(storage, "Where do I get a dog licence?", 1)
+    ask(storage, "Where can I get a dog licence?", 2)
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/new", params={"ids": ["1", "2"]}).text)
+    fields.update(answer="At the police station.", tags="pets", topic="people")
+    response = live.post("/entries/new", data={**fields, "ids": ["1", "2"], "asked": ["1", "2"]})
+    assert response.status_code == 303
+    assert "2 asker(s) were sent the answer" in message(response) and len(told) == 1
+
+
+def test_editing_the_answer_leaves_its_translations_stale(live):
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["tr-ru-question"] = "Что такое фапяо?"
+    fields["tr-ru-answer"] = "Официальный налоговый счёт."
+    assert live.post("/entries/fapiao", data=fields).status_code == 303
+    page = live.get("/entries/fapiao").text
+    assert "ru · curated, current" in page
+    assert live.holder.answerer.answer_entry("fapiao", "ru").answer == "Официальный налоговый счёт."
+    fields = fields_of(page)
+    fields["answer"] = "A fapiao is China's official invoice, issued through the tax system."
+    assert live.post("/entries/fapiao", data=fields).status_code == 303
+    page = live.get("/entries/fapiao").text
+    assert "ru · stale: made from an older text" in page and 'name="tr-ru-current"' in page
+    served = live.holder.answerer.answer_entry("fapiao", "ru")
+    assert served.translation_stale and served.answer != "Официальный налоговый счёт."

@@ -1,0 +1,305 @@
+"""The console's handoff pages through the ASGI client: a real SQLite file, a real
+knowledge-base copy, and a channel sender at the edge that records what it delivers."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from bot.accounts import Accounts
+from bot.delivery import Deliveries
+from bot.handoff import HandoffStore
+from bot.storage import Storage
+from bot.web.app import AnswererHolder, create_app
+from tests.web_support import PASSWORD, Clock, csrf_of, login
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def storage(tmp_path):
+    with Storage.open(tmp_path / "bot.db") as store:
+        yield store
+
+
+@pytest.fixture
+def accounts(storage, clock):
+    accounts = Accounts(storage.path, clock=clock)
+    for name, role in (("sam", "staff"), ("kim", "staff"), ("mia", "manager")):
+        accounts.add(name, role)
+        accounts.set_password(name, PASSWORD)
+    yield accounts
+    accounts.close()
+
+
+class Recorder:
+    """The web chat's sender as the console sees it: records, and says whether it reached."""
+
+    def __init__(self):
+        self.sent: list[tuple[dict, str]] = []
+        self.reachable = True
+
+    async def __call__(self, row: dict, text: str) -> bool:
+        self.sent.append((row, text))
+        return self.reachable
+
+
+@pytest.fixture
+def web():
+    return Recorder()
+
+
+def client_for(config, storage, accounts, answerer, web):
+    deliveries = Deliveries()
+    deliveries.register("web", web)
+    app = create_app(
+        config, storage, AnswererHolder(answerer), accounts, secret=b"s" * 32, deliveries=deliveries
+    )
+    return TestClient(app, follow_redirects=False)
+
+
+@pytest.fixture
+def client(config, storage, accounts, small_answerer, web):
+    with client_for(config, storage, accounts, small_answerer, web) as client:
+        yield client
+
+
+@pytest.fixture
+def other(config, storage, accounts, small_answerer, web):
+    """A second browser: another staff member."""
+    with client_for(config, storage, accounts, small_answerer, web) as client:
+        yield client
+
+
+def ask(storage, question, user, language="en"):
+    """A question asked on the web chat's channel (or, where storage does not know that
+    channel yet, relabelled so after logging)."""
+    storage.log_interaction(
+        user_id=user, chat_type="private", language=language, question=question,
+        status="unanswered", channel="terminal",
+    )  # fmt: skip
+    storage.db.execute(
+        "UPDATE interactions SET channel = 'web' WHERE id = (SELECT max(id) FROM interactions)"
+    )
+    storage.db.conn.commit()
+    return storage.list_unanswered(newest_first=True, limit=1)[0]["id"]
+
+
+def handoff_id(client, question: str) -> int:
+    page = client.get("/handoffs?state=all").text
+    found = re.search(r'<a href="/handoffs/(\d+)">' + re.escape(question), page)
+    assert found, page
+    return int(found[1])
+
+
+def post(client, path, **data):
+    page = client.get("/handoffs").text
+    return client.post(path, data={"csrf": csrf_of(page), **data})
+
+
+def audit_rows(storage):
+    return list(storage.db.query("SELECT actor, action, target, after FROM audit ORDER BY id"))
+
+
+def test_the_list_shows_open_handoffs_with_their_state(client, storage):
+    ask(storage, "Где парковка?", 1, "ru")
+    login(client, "mia")
+    page = client.get("/handoffs")
+    assert page.status_code == 200
+    assert "Где парковка?" in page.text and "New" in page.text
+    assert 'dir="auto"' in page.text
+    assert "/handoffs/claim" not in client.get(f"/handoffs/{handoff_id(client, 'Где')}").text
+    assert client.get("/handoffs?state=closed").text.count("Где парковка?") == 0
+    assert client.get("/handoffs/12345").status_code == 404
+    assert client.get("/handoffs/abc").status_code == 404
+
+
+def test_claim_conflict_and_takeover(client, other, storage):
+    ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    login(other, "kim")
+    hid = handoff_id(client, "Where do I park?")
+    response = post(client, "/handoffs/claim", id=str(hid))
+    assert response.status_code == 303 and "message=" in response.headers["location"]
+    assert "Claimed by sam" in client.get(f"/handoffs/{hid}").text
+    refused = post(other, "/handoffs/claim", id=str(hid))
+    assert "error=" in refused.headers["location"]
+    assert "sam has claimed this conversation" in other.get(refused.headers["location"]).text
+    assert HandoffStore(storage.path).get(hid).holder == "sam"
+    refused = post(other, "/handoffs/reply", id=str(hid), text="Level -2.")
+    assert "error=" in refused.headers["location"]
+    post(other, "/handoffs/claim", id=str(hid), takeover="1")
+    assert "Claimed by kim" in other.get(f"/handoffs/{hid}").text
+    rows = [(r["actor"], r["action"], r["target"]) for r in audit_rows(storage)]
+    assert rows[-2:] == [
+        ("sam", "handoff.claim", f"handoff:{hid}"),
+        ("kim", "handoff.takeover", f"handoff:{hid}"),
+    ]
+
+
+def test_a_reply_is_delivered_through_the_channels_sender_and_recorded(client, storage, web):
+    ask(storage, "Где парковка?", 1, "ru")
+    login(client, "sam")
+    hid = handoff_id(client, "Где парковка?")
+    response = post(client, "/handoffs/reply", id=str(hid), text="Level -2.")
+    assert "Reply+sent+to+1" in response.headers["location"]
+    [(row, text)] = web.sent
+    assert (row["channel"], row["language"], text) == ("web", "ru", "Level -2.")
+    page = client.get(f"/handoffs/{hid}").text
+    assert "Answered by sam" in page and "Level -2." in page and "yes (ru)" in page
+    assert client.get("/handoffs?state=answered").text.count("Где парковка?") == 1
+    web.reachable = False
+    post(client, "/handoffs/reply", id=str(hid), text="Still there?")
+    assert "the channel could not deliver it" in client.get(f"/handoffs/{hid}").text
+    post(client, "/handoffs/close", id=str(hid))
+    assert "Closed by sam" in client.get(f"/handoffs/{hid}").text
+    actions = [r["action"] for r in audit_rows(storage) if r["target"] == f"handoff:{hid}"]
+    assert actions == ["handoff.reply", "handoff.reply", "handoff.close"]
+    assert json.loads(audit_rows(storage)[-1]["after"]) == {"state": "closed", "holder": None}
+
+
+def test_a_canned_reply_is_the_entrys_answer_in_the_askers_language(
+    client, storage, web, small_answerer
+):
+    entry = next(e for e in small_answerer.kb.entries if e.translations)
+    lang = next(iter(entry.translations))
+    ask(storage, "???", 1, lang)
+    login(client, "sam")
+    hid = handoff_id(client, "???")
+    assert f'<option value="{entry.id}">' in client.get(f"/handoffs/{hid}").text
+    post(client, "/handoffs/reply", id=str(hid), entry=entry.id)
+    [(row, text)] = web.sent
+    assert text == small_answerer.answer_entry(entry.id, lang).reply
+    assert (
+        post(client, "/handoffs/reply", id=str(hid), entry="no-such")
+        .headers["location"]
+        .count("error=")
+    )
+
+
+def test_inbox_reply_reaches_every_asker_of_the_group(client, storage, web):
+    ids = [ask(storage, "Where do I park?", 1), ask(storage, "Where do I park?", 2)]
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    assert 'action="/inbox/reply"' in inbox
+    response = client.post(
+        "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
+    )
+    assert "Reply+sent+to+2" in response.headers["location"]
+    assert sorted(row["id"] for row, _ in web.sent) == ids
+
+
+def test_a_manager_reads_but_cannot_change(client, storage):
+    ask(storage, "Where do I park?", 1)
+    login(client, "mia")
+    hid = handoff_id(client, "Where do I park?")
+    for path in ("/handoffs/claim", "/handoffs/reply", "/handoffs/close", "/inbox/reply"):
+        response = post(client, path, id=str(hid), ids=str(hid), text="x")
+        assert response.status_code == 403 and "role (manager)" in response.text
+    assert HandoffStore(storage.path).get(hid).state == "new"
+    assert [r for r in audit_rows(storage) if r["action"].startswith("handoff.")] == []
+
+
+def test_pages_in_chinese(client, storage):
+    ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    client.cookies.set("console_lang", "zh")
+    page = client.get("/handoffs").text
+    assert "转人工会话" in page
+    assert "认领" in client.get(f"/handoffs/{handoff_id(client, 'Where do I park?')}").text
+
+
+@settings(
+    max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(text=st.text(min_size=1, max_size=200).filter(lambda t: t.strip() and "\x00" not in t))
+def test_any_reply_text_is_sent_as_typed_and_shown_escaped(client, storage, web, text):
+    if not web.sent:
+        ask(storage, "Where do I park?", 1)
+        login(client, "sam")
+    hid = handoff_id(client, "Where do I park?")
+    web.sent.clear()
+    post(client, "/handoffs/reply", id=str(hid), text=text)
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    assert web.sent[0][1].replace("\r\n", "\n") == normalised or web.sent[0][1] == text.strip()
+    assert "<script>" not in client.get(f"/handoffs/{hid}").text
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_claim_and_reply_on_a_phone(config, storage, accounts, small_answerer, web):
+    """Debian's chromium, phone-sized: the list, the handoff, a reply, its state."""
+    import uvicorn
+    from playwright.async_api import async_playwright
+
+    ask(storage, "أين أركن سيارتي؟", 1, "ar")
+    deliveries = Deliveries()
+    deliveries.register("web", web)
+    app = create_app(
+        config, storage, AnswererHolder(small_answerer), accounts, secret=b"s" * 32,
+        deliveries=deliveries,
+    )  # fmt: skip
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = await browser.new_page(viewport={"width": 390, "height": 844})
+            await page.goto(f"{base}/login")
+            await page.fill("input[name=name]", "sam")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.click("nav >> text=Handoffs")
+            link = page.locator("table.handoffs td[dir=auto] a")
+            assert await link.inner_text() == "أين أركن سيارتي؟"
+            await link.click()
+            await page.click("form[action='/handoffs/claim'] button")
+            assert "Claimed by sam" in await page.inner_text("h1")
+            await page.fill("textarea[name=text]", "Level -2, by the lifts.")
+            await page.click("text=Send reply")
+            assert "Reply sent to 1 asker(s)." in await page.inner_text("[role=status]")
+            assert "Answered by sam" in await page.inner_text("h1")
+            assert "yes (ar)" in await page.inner_text("td.delivered")
+            await page.screenshot(path=str(storage.path.parent / "handoff.png"), full_page=True)
+            await browser.close()
+    finally:
+        server.should_exit = True
+        await serving
+    assert [(row["language"], text) for row, text in web.sent] == [
+        ("ar", "Level -2, by the lifts.")
+    ]
+
+
+def test_a_channels_own_handoff_is_replied_to_through_its_ref(client, web):
+    """The web chat's "talk to a person": a handoff it keeps the words of itself."""
+    desk = client.app.state.console.desk
+    made = desk.store.open_ref(kind="staff_message", channel="web", ref="visitor-7", language="fr")
+    login(client, "sam")
+    assert "(kept by the web channel)" in client.get("/handoffs").text
+    post(client, "/handoffs/reply", id=str(made), text="Bonjour")
+    [(row, text)] = web.sent
+    assert (row["ref"], row["language"], row["id"], text) == ("visitor-7", "fr", None, "Bonjour")
