@@ -335,6 +335,9 @@ def test_posts_from_another_site_or_without_a_session_are_refused(client):
     )
     assert plain.status_code == 403  # what another site's form could send
     assert send(client, "hello").status_code == 200
+    assert send(client, "hi", origin="https://testserver").status_code == 200  # behind TLS
+    assert send(client, "hi", origin="http://testserver.evil.example").status_code == 403
+    assert send(client, "hi", origin="null").status_code == 403
 
 
 def test_a_message_too_long_is_refused_in_the_visitors_language(client, chat_config, storage):

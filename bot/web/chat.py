@@ -22,6 +22,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -75,11 +76,16 @@ def install(app: Any) -> None:
 
 def same_origin(request: Request) -> bool:
     """A POST from our own pages: JSON (another site's form cannot send it without a
-    preflight, never granted) whose Origin, sent by every browser on a POST, is ours."""
+    preflight, never granted) whose Origin, sent by every browser on a POST, names our host.
+    The host, not the scheme: behind a TLS proxy the app itself may be reached over http."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    return kind == "application/json" and (origin is None or origin == own)
+    if kind != "application/json":
+        return False
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == request.url.netloc
 
 
 # Routes ------------------------------------------------------------------------------
