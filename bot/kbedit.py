@@ -421,9 +421,13 @@ class Edit:
     def file_of(self, kb: KnowledgeBase, entry_id: str) -> TopicFile:
         return self.file(kb.by_id[entry_id].source.rsplit(":", 1)[0])
 
-    def commit(self, must_have: tuple[str, ...] = ()) -> KnowledgeBase | None:
+    def commit(
+        self, must_have: tuple[str, ...] = (), cache_dir: Path | None = None
+    ) -> KnowledgeBase | None:
         """Validate the knowledge base with every staged file, then write the changed ones.
-        Returns the staged knowledge base (None when nothing changed)."""
+        Returns the staged knowledge base (None when nothing changed). With `cache_dir`
+        (the bot's knowledge cache) the validated result is cached by content, so that the
+        reload after the write skips parsing the YAML again."""
         changed = {name: f for name, f in self.files.items() if f.changed}
         if not changed:
             return None
@@ -434,7 +438,7 @@ class Edit:
             for name, text in texts.items():
                 (staged / name).write_text(text, encoding="utf-8", newline="")
             try:
-                kb = load_knowledge(staged, self.language, self.cache_dir)
+                kb = load_knowledge(staged, self.language, cache_dir or self.cache_dir)
             except KnowledgeError as exc:
                 lines = "\n".join(str(p) for p in exc.problems)
                 raise EditError(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import kbedit
-from bot.knowledge import LANGUAGE_CODES, FaqEntry, load_knowledge
+from bot.knowledge import LANGUAGE_CODES, FaqEntry, KnowledgeBase, load_knowledge
 
 
 class TranslationImportError(kbedit.EditError):
@@ -84,6 +84,75 @@ def translation_values(item: dict, entry: FaqEntry, today: dt.date) -> dict[str,
     return values
 
 
+def _stage(edit: kbedit.Edit, kb: KnowledgeBase, lang: str, item: dict, today: dt.date) -> None:
+    entry = kb.by_id[item["id"]]
+    edit.file_of(kb, entry.id).set_translation(
+        entry.id, lang, translation_values(item, entry, today)
+    )
+
+
+def _stage_topic(edit: kbedit.Edit, stem: str, name: Any, lang: str, kb_language: str) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise TranslationImportError(f"topic {stem!r}: the name must be non-empty text")
+    edit.file(f"{stem}.yaml").set_topic_name(lang, name.strip(), kb_language)
+
+
+def _check_language(lang: str, kb_language: str) -> None:
+    if lang not in LANGUAGE_CODES:
+        raise TranslationImportError(f"`language` must be an ISO 639-1 code like ru, got {lang!r}")
+    if lang == kb_language:
+        raise TranslationImportError(f"{lang!r} is the knowledge base's own language")
+
+
+def save_topic_name(
+    kb_dir: Path,
+    lang: str,
+    stem: str,
+    name: str,
+    kb_language: str = "en",
+    cache_dir: Path | None = None,
+) -> KnowledgeBase:
+    """Write one topic's name in `lang` (as `topics` of a translator's file does)."""
+    _check_language(lang, kb_language)
+    kb = load_knowledge(kb_dir, kb_language, cache_dir)
+    if stem not in {t.id for t in kb.topics}:
+        raise TranslationImportError(f"unknown topic {stem!r}")
+    edit = kbedit.stage(kb_dir, kb_language)
+    _stage_topic(edit, stem, name, lang, kb_language)
+    return edit.commit(cache_dir=cache_dir) or kb
+
+
+def save_translation(
+    kb_dir: Path,
+    lang: str,
+    item: dict,
+    kb_language: str = "en",
+    today: dt.date | None = None,
+    version: str | None = None,
+    cache_dir: Path | None = None,
+) -> KnowledgeBase:
+    """Write one reviewed translation (`item` as in a translator's file: id, question,
+    alternates, answer, links) into `lang`, stamped like `import_translations` does: the
+    entry's current source version and today's review date. `version`: the source version
+    the translator saw; refused if the entry's text changed since. Validated like `kb
+    check` before anything is written; returns the knowledge base as written. `cache_dir`:
+    the knowledge cache (`[knowledge] cache_dir`), to skip parsing unchanged YAML."""
+    today = today or dt.date.today()
+    _check_language(lang, kb_language)
+    kb = load_knowledge(kb_dir, kb_language, cache_dir)
+    entry = kb.by_id.get(str(item.get("id")))
+    if entry is None:
+        raise TranslationImportError(f"unknown entry id {item.get('id')!r}")
+    if version is not None and version != entry.version:
+        raise TranslationImportError(
+            f"entry {entry.id!r}: its question or answer changed while you translated it; "
+            "look at the new text"
+        )
+    edit = kbedit.stage(kb_dir, kb_language)
+    _stage(edit, kb, lang, item, today)
+    return edit.commit(cache_dir=cache_dir) or kb
+
+
 def import_translations(
     kb_dir: Path, review: Any, kb_language: str = "en", today: dt.date | None = None
 ) -> ImportResult:
@@ -111,14 +180,9 @@ def import_translations(
     topics = {stem: name for stem, name in topics.items() if stem in stems}
     edit = kbedit.stage(kb_dir, kb_language)
     for item in chosen:
-        entry = kb.by_id[item["id"]]
-        edit.file_of(kb, entry.id).set_translation(
-            entry.id, lang, translation_values(item, entry, today)
-        )
+        _stage(edit, kb, lang, item, today)
     for stem, name in topics.items():
-        if not isinstance(name, str) or not name.strip():
-            raise TranslationImportError(f"topic {stem!r}: the name must be non-empty text")
-        edit.file(f"{stem}.yaml").set_topic_name(lang, name.strip(), kb_language)
+        _stage_topic(edit, stem, name, lang, kb_language)
     edit.commit()
     return ImportResult(
         lang,

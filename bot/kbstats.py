@@ -12,7 +12,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, Topic
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,51 @@ def stale_translations(kb: KnowledgeBase) -> list[StaleTranslation]:
         for lang, tr in sorted(e.translations.items())
         if e.stale(lang)
     ]
+
+
+@dataclass(frozen=True)
+class QueuedTranslation:
+    """An entry whose curated translation into `language` is missing or stale."""
+
+    entry_id: str
+    language: str
+    status: str  # MISSING or STALE
+    topic: str
+
+
+MISSING, STALE = "missing", "stale"
+
+
+def translation_queue(kb: KnowledgeBase, lang: str) -> list[QueuedTranslation]:
+    """The finished entries to translate into `lang`, stale ones first, then by entry order:
+    no curated translation yet, or one made from an older text (`FaqEntry.stale`)."""
+    if lang == kb.language:
+        return []
+    found = [
+        QueuedTranslation(e.id, lang, STALE if e.stale(lang) else MISSING, e.topic)
+        for e in kb.entries
+        if not e.unfinished and (lang not in e.translations or e.stale(lang))
+    ]
+    return sorted(found, key=lambda q: q.status != STALE)
+
+
+def queue_counts(kb: KnowledgeBase, languages: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """Per language (the knowledge base's own left out): entries missing and stale, and
+    topics without a name in it."""
+    counts = {}
+    for lang in sorted(set(languages) | set(kb.languages())):
+        if lang == kb.language:
+            continue
+        queue = translation_queue(kb, lang)
+        stale = sum(1 for q in queue if q.status == STALE)
+        topics = len(untranslated_topics(kb, lang))
+        counts[lang] = {MISSING: len(queue) - stale, STALE: stale, "topics": topics}
+    return counts
+
+
+def untranslated_topics(kb: KnowledgeBase, lang: str) -> list[Topic]:
+    """The topics with no name in `lang` (shown in the knowledge base's language)."""
+    return [t for t in kb.topics if lang != kb.language and lang not in t.names]
 
 
 def _spread(counts: list[int]) -> dict:

@@ -26,6 +26,7 @@ database and deletes across every family (`purge`, `forget`).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sqlite3
@@ -40,7 +41,7 @@ from sqlite_utils import Database
 from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal
 from bot.entry_history import entry_history_tables
-from bot.handoffstore import handoff_tables
+from bot.handoffmodel import handoff_tables
 from bot.redact import redact
 from bot.storage_base import (
     SchemaVersionError,
@@ -79,6 +80,7 @@ from bot.storage_schema import (
 )
 from bot.storage_translations import TranslationTables
 from bot.storage_users import UserTables
+from bot.translation import source_hash
 from bot.webchat_store import web_chat_tables
 
 __all__ = [
@@ -298,14 +300,30 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
                 "DELETE FROM relays WHERE time < :cutoff",
                 "DELETE FROM relay_items WHERE time < :cutoff",
                 "DELETE FROM choices WHERE time < :cutoff",
+                "DELETE FROM translations WHERE kind = 'wording' AND time < :cutoff",
             ],
             {"cutoff": cutoff},
         )
 
     def forget(self, user_id: int | str) -> int:
-        """Delete everything stored about one user, in every table; rows deleted."""
+        """Delete everything stored about one user, in every table; rows deleted. Machine
+        translations of their words shown to staff (kind "wording", keyed by the text's hash)
+        go too."""
+        key = self.user_key(user_id)
+        texts = self._read(
+            """
+            SELECT question AS text FROM interactions WHERE user_key = :key
+            UNION SELECT question FROM unanswered WHERE user_key = :key
+            UNION SELECT question FROM relays WHERE user_key = :key
+            UNION SELECT question FROM relay_items WHERE user_key = :key
+            """,
+            {"key": key},
+        )
+        hashes = json.dumps([source_hash(row["text"]) for row in texts if row["text"]])
         return self._delete(
             [
+                "DELETE FROM translations WHERE kind = 'wording' AND source_hash IN "
+                "(SELECT value FROM json_each(:hashes))",
                 "DELETE FROM notify WHERE user_key = :key",
                 "DELETE FROM feedback WHERE user_key = :key OR interaction_id IN "
                 "(SELECT id FROM interactions WHERE user_key = :key)",
@@ -316,7 +334,7 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
                 "DELETE FROM choices WHERE user_key = :key",
                 "DELETE FROM users WHERE user_key = :key",
             ],
-            {"key": self.user_key(user_id)},
+            {"key": key, "hashes": hashes},
         )
 
     def _delete(self, statements: list[str], params: dict[str, Any]) -> int:

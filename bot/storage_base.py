@@ -90,7 +90,7 @@ class StorageBase:
         with self._lock, transaction(self.db) as db:
             yield db
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
         with self._lock:
             return list(self.db.query(sql, params))
 

@@ -336,6 +336,33 @@ def test_forget_deletes_everything_about_one_user(storage):
     assert storage.forget(alice) == 0
 
 
+def test_translations_of_a_users_words_go_with_forget_and_purge(storage, clock):
+    from bot.translation import source_hash
+
+    def translated(text: str, kind: str = "wording") -> None:
+        storage.put_translation(
+            source_hash=source_hash(text), source_lang="ru", target_lang="en", model="m",
+            kind=kind, source="", text=f"<{text}>",
+        )  # fmt: skip
+
+    def kept() -> set[str]:
+        return {text for (text,) in on_disk(storage.path, "SELECT text FROM translations")}
+
+    clock.moment = T0 - timedelta(days=40)
+    ask(storage, 3, question="старый вопрос", status="unanswered")
+    translated("старый вопрос")
+    translated("Answer of an entry", kind="answer")  # the knowledge base's: not a user's
+    clock.moment = T0
+    ask(storage, 1, question="как открыть счёт", status="unanswered")
+    ask(storage, 2, question="где мой паспорт", status="unanswered")
+    translated("как открыть счёт")
+    translated("где мой паспорт")
+    storage.forget(1)
+    assert kept() == {"<старый вопрос>", "<Answer of an entry>", "<где мой паспорт>"}
+    storage.purge()
+    assert kept() == {"<Answer of an entry>", "<где мой паспорт>"}
+
+
 def test_a_forgotten_question_is_gone_from_the_files(tmp_path):
     path = tmp_path / "bot.db"
     with Storage(path, SECRET) as store:

@@ -203,7 +203,7 @@ def test_attach_adds_phrasings_resolves_and_reloads(live, storage, small_kb_dir,
     ask(storage, "how do I get a corporate account at a bank", 2)
     login(live, "sam")
     page = live.get("/inbox").text
-    assert 'option value="bank-account"' in page
+    assert 'name="entry" value="bank-account"' in page  # offered first: no id to type
     before = live.holder.answerer
     response = live.post(
         "/inbox/attach", data={"ids": ["1"], "entry": "bank-account", "csrf": csrf_of(page)}

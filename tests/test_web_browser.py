@@ -103,15 +103,15 @@ async def test_browser_login_then_attach(served, tmp_path):
             await page.click("button[type=submit]")
             await page.wait_for_url(url + "/inbox")
             assert "2 people in 1 language" in await page.inner_text("main")
-            await page.fill("input[name=entry]", "bank-account")
-            await page.click("text=Attach to entry")
+            await page.check("input[name=entry][value=bank-account]")  # offered: no id typed
+            await page.click("text=Attach to the chosen entry")
             await page.wait_for_selector(".message")
             message = await page.inner_text(".message")
             await page.screenshot(path=str(tmp_path / "attached.png"))
         finally:
             await browser.close()
     assert "the knowledge base is reloaded" in message
-    assert "No unanswered questions" in await_text(url)
+    assert "Nothing waiting" in await_text(url)
     with Storage.open(database) as storage:
         assert {r["status"] for r in storage.list_unanswered(status=None)} == {"resolved"}
     assert "corporate account at a bank" in (kb / "money.yaml").read_text()

@@ -96,8 +96,9 @@ async def test_close_a_gap_by_attach_in_the_browser(tmp_path, small_kb_dir):
                     shot = time.monotonic()  # the picture is for us, not the staff member
                     await page.screenshot(path=str(tmp_path / "inbox.png"), full_page=True)
                     started += time.monotonic() - shot
-                    await effort.fill("section.cluster input[name=entry]", "office-hours")
-                    await effort.click("section.cluster >> text=Attach to entry")
+                    # the matcher's candidates are offered: choose one, no id typed
+                    await effort.click("section.cluster input[name=entry][value=office-hours]")
+                    await effort.click("section.cluster >> text=Attach to the chosen entry")
                     await page.wait_for_selector(".message")
                     message = await page.inner_text(".message")
                     await page.screenshot(path=str(tmp_path / "attached.png"), full_page=True)

@@ -37,7 +37,13 @@ from bot.web import i18n
 
 HERE = Path(__file__).resolve().parent
 # Each page module has `routes() -> list[Route]`; a new group of pages adds its module here.
-PAGE_MODULES = ("bot.web.views", "bot.web.handoffs", "bot.web.entries_edit", "bot.web.chat")
+PAGE_MODULES = (
+    "bot.web.views",
+    "bot.web.handoffs",
+    "bot.web.entries_edit",
+    "bot.web.translations",
+    "bot.web.chat",
+)
 SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"  # a random value the login form's CSRF token is bound to
 

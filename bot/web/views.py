@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import curation, triage
+from bot import curation, entrysearch, inbox, triage
 from bot.answering import reload_answerer
+from bot.kbmodel import FaqEntry
 from bot.knowledge import KnowledgeError
 from bot.storage import NEW, UnknownIdError
 from bot.web import i18n
@@ -24,6 +26,7 @@ from bot.web.app import (
 )
 
 INBOX_LIMIT = 2000
+CANDIDATE_CLUSTERS = 50  # groups offered the matcher's candidates (the biggest ones)
 
 
 def _(request: Request, text: str, **values: object) -> str:
@@ -97,11 +100,8 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/inbox", status_code=303)
 
 
-def _clusters(request: Request) -> tuple[list[curation.Cluster], bool]:
-    """The new questions grouped by meaning, biggest first; (clusters, grouped)."""
-    c = console(request)
-    rows = c.storage.list_unanswered(status=NEW, limit=INBOX_LIMIT, newest_first=True)
-    answerer = c.holder.answerer
+def _clusters(rows: list[dict], answerer) -> tuple[list[curation.Cluster], bool]:
+    """The queued questions grouped by meaning, biggest first; (clusters, grouped)."""
     if answerer is not None and rows:
         return curation.clusters(rows, answerer.matcher.encoder), True
     return [curation.cluster_of([row], _NoEncoder()) for row in rows], False
@@ -116,21 +116,96 @@ class _NoEncoder:
         return np.ones((len(texts), 1), dtype=np.float32)
 
 
-@requires("manager")
-async def inbox(request: Request) -> Response:
-    """Unanswered questions, grouped by meaning across languages, biggest group first."""
+@dataclass(frozen=True)
+class Choice:
+    """An entry offered to attach a group to: its question in the knowledge base's
+    language and, where curated and current, in the staff member's interface language."""
+
+    id: str
+    question: str
+    question_ui: str
+
+
+def _choice(entry: FaqEntry, ui: str) -> Choice:
+    tr = entry.translations.get(ui)
+    local = tr.question if tr is not None and not entry.stale(ui) else ""
+    return Choice(entry.id, entry.question, local)
+
+
+def _inbox_data(request: Request, lang: str, kind: str, find: str, target: int | None) -> dict:
+    """Everything the inbox shows, computed off the event loop."""
     c = console(request)
-    found, grouped = await asyncio.to_thread(_clusters, request)
     answerer = c.holder.answerer
-    entries = answerer.kb.entries if answerer else ()
+    ui = i18n.ui_language(request)
+    queued = kind in ("", *inbox.QUEUED_KINDS)
+    rows = c.storage.list_unanswered(status=NEW, limit=INBOX_LIMIT, newest_first=True)
+    languages = sorted({row["language"] for row in rows})
+    rows = [
+        row
+        for row in rows
+        if (not lang or row["language"] == lang) and (not kind or inbox.kind_of(row) == kind)
+    ]
+    found, grouped = _clusters(rows, answerer) if queued else ([], False)
+    kinds = {row["id"]: inbox.kind_of(row) for row in rows}
+    wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
+    others = [s for s in inbox.signals(c.storage.path, wanted) if not lang or s.language == lang]
+    languages = sorted({*languages, *(s.language for s in others)})
+    offered: dict[int, list[Choice]] = {}
+    searched: list[Choice] = []
+    kb_language = c.config.knowledge.language
+    translated: dict[tuple[str, str], str] = {}
+    if answerer is not None:
+        for cluster in found[:CANDIDATE_CLUSTERS]:
+            ranked = entrysearch.candidates(answerer, cluster.question_in(kb_language))
+            offered[cluster.representative_id] = [_choice(e, ui) for e in ranked]
+        if find:
+            searched = [_choice(e, ui) for e in entrysearch.search(answerer, find)]
+        texts = [
+            (q, lng) for cl in found for q, lng in zip(cl.questions, cl.item_languages, strict=True)
+        ]
+        texts += [(s.text, s.language) for s in others]
+        translated = inbox.wording_translations(
+            c.storage, answerer.localizer.translator, texts, answerer.kb.language
+        )
+    return {
+        "clusters": found,
+        "grouped": grouped,
+        "kinds": kinds,
+        "others": others,
+        "offered": offered,
+        "searched": searched,
+        "find": find,
+        "target": target,
+        "translated": translated,
+        "languages": languages,
+        "kb_language": kb_language,
+        "lang": lang,
+        "kind": kind,
+        "all_kinds": inbox.KINDS,
+    }
+
+
+@requires("manager")
+async def inbox_page(request: Request) -> Response:
+    """Unanswered questions grouped by meaning across languages, biggest group first, with
+    the entries to attach them to; then suggestion-only questions, 👎 and /staff messages."""
+    c = console(request)
+    params = request.query_params
+    kind = params.get("kind", "")
+    kind = kind if kind in inbox.KINDS else ""
+    try:
+        target = int(params.get("for", ""))
+    except ValueError:
+        target = None
+    data = await asyncio.to_thread(
+        _inbox_data, request, params.get("lang", "").strip(), kind, params.get("find", ""), target
+    )
     return c.render(
         request,
         "inbox.html",
-        clusters=found,
-        grouped=grouped,
-        entries=[e for e in entries if not e.unfinished],
-        message=request.query_params.get("message"),
-        error=request.query_params.get("error"),
+        message=params.get("message"),
+        error=params.get("error"),
+        **data,
     )
 
 
@@ -167,7 +242,7 @@ async def attach(request: Request) -> Response:
     form = await request.form()
     ids, entry_id = _ids(form), str(form.get("entry", "")).strip()
     if not ids or not entry_id:
-        return _back(error="Choose the questions and an entry.")
+        return _back(error=_(request, "Choose the questions and an entry."))
     before = [
         {"id": row["id"], "status": row["status"]}
         for row in c.storage.list_unanswered(status=None, ids=ids)
@@ -175,10 +250,16 @@ async def attach(request: Request) -> Response:
     try:
         done = await asyncio.to_thread(_attach, request, ids, entry_id)
     except (UnknownIdError, triage.TriageError) as exc:
-        return _back(error=f"{exc}. Nothing changed.")
+        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
     except KnowledgeError as exc:
         problems = "; ".join(str(p) for p in exc.problems[:5])
-        return _back(error=f"The knowledge base has problems: {problems}. Nothing changed.")
+        return _back(
+            error=_(
+                request,
+                "The knowledge base has problems: {problems}. Nothing changed.",
+                problems=problems,
+            )
+        )
     after = {
         "status": "resolved",
         "entry": entry_id,
@@ -190,10 +271,19 @@ async def attach(request: Request) -> Response:
     c.accounts.audit(session.name, "unanswered.attach", entry_id, before, after)
     told = ""
     if c.holder.after_reload is not None:  # a bot in this process tells the askers now
-        told = f" {await c.holder.after_reload()} asker(s) were sent the answer."
+        told = " " + _(
+            request, "{n} asker(s) were sent the answer.", n=await c.holder.after_reload()
+        )
     return _back(
-        message=f"Added {len(done.added)} question(s) to {entry_id} ({done.file}); "
-        f"{done.changed} question(s) resolved; the knowledge base is reloaded.{told}"
+        message=_(
+            request,
+            "Added {added} question(s) to {entry} ({file}); {changed} question(s) resolved; the knowledge base is reloaded.",  # noqa: E501 (one catalog key)
+            added=len(done.added),
+            entry=entry_id,
+            file=done.file,
+            changed=done.changed,
+        )
+        + told
     )
 
 
@@ -203,7 +293,7 @@ async def ignore(request: Request) -> Response:
     c = console(request)
     ids = _ids(await request.form())
     if not ids:
-        return _back(error="Choose the questions to ignore.")
+        return _back(error=_(request, "Choose the questions to ignore."))
     before = [
         {"id": row["id"], "status": row["status"]}
         for row in c.storage.list_unanswered(status=None, ids=ids)
@@ -211,13 +301,13 @@ async def ignore(request: Request) -> Response:
     try:
         changed = await asyncio.to_thread(triage.ignore, c.storage, ids)
     except UnknownIdError as exc:
-        return _back(error=f"{exc}. Nothing changed.")
+        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
     session = request.state.session
     target = " ".join(map(str, ids))
     c.accounts.audit(
         session.name, "unanswered.ignore", target, before, {"status": "ignored", "changed": changed}
     )
-    return _back(message=f"Ignored {changed} question(s).")
+    return _back(message=_(request, "Ignored {n} question(s).", n=changed))
 
 
 @requires("manager")
@@ -258,7 +348,7 @@ def routes() -> list[Route]:
         Route("/logout", logout, methods=["POST"]),
         Route("/ui-language", ui_language),
         Route("/", home),
-        Route("/inbox", inbox),
+        Route("/inbox", inbox_page),
         Route("/inbox/attach", attach, methods=["POST"]),
         Route("/inbox/ignore", ignore, methods=["POST"]),
         Route("/entries", entries),

@@ -1,0 +1,175 @@
+"""What a handoff is, as data: states, kinds, errors, the `handoff_tables` migration
+(appended to bot/storage.py's MIGRATIONS) and the frozen results the store returns.
+
+The store is bot/handoffstore.py; the operations every adapter calls are in bot/handoff.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+
+NEW, CLAIMED, ANSWERED, CLOSED = "new", "claimed", "answered", "closed"
+STATES = (NEW, CLAIMED, ANSWERED, CLOSED)
+OPEN_STATES = (NEW, CLAIMED)
+QUESTION, NONE_OF_THESE, STAFF_MESSAGE, FEEDBACK, MESSAGE = (
+    "question",
+    "none_of_these",
+    "staff_message",
+    "feedback",
+    "message",
+)
+KINDS = (QUESTION, NONE_OF_THESE, STAFF_MESSAGE, FEEDBACK, MESSAGE)
+TERMINAL_CHAT_ID = 0  # bot.storage.TERMINAL_CHAT_ID: /staff messages typed in the terminal
+GRACE = timedelta(minutes=10)  # a handoff younger than this is kept while its relay is written
+BUSY_TIMEOUT = 5.0
+
+
+class HandoffError(Exception):
+    """A handoff operation cannot be done as asked; nothing changed."""
+
+
+class UnknownHandoffError(HandoffError):
+    """No handoff with that id (or its asker's data is gone)."""
+
+
+class HeldError(HandoffError):
+    """Someone else holds the handoff: take it over explicitly to act on it."""
+
+    def __init__(self, handoff: Handoff):
+        self.handoff = handoff
+        super().__init__(
+            f"handoff {handoff.id} is claimed by {handoff.holder_name}: take it over to act on it"
+        )
+
+
+def handoff_tables(db: Database) -> None:
+    """Handoff state, staff replies to askers and whether each reached its asker."""
+    db.table("handoffs").create(
+        {
+            "id": int,
+            "kind": str,
+            "channel": str,
+            "state": str,
+            "created": str,
+            "updated": str,
+            "unanswered_id": int,
+            "staff_chat_id": int,
+            "staff_message_id": int,
+            "item": int,
+            "ref": str,
+            "language": str,
+            "holder": str,
+            "holder_name": str,
+            "claimed_at": str,
+            "done_by": str,
+            "done_at": str,
+        },
+        pk="id",
+        not_null=["kind", "channel", "state", "created", "updated"],
+    )
+    db.table("handoffs").create_index(["unanswered_id"], unique=True)
+    db.table("handoffs").create_index(["staff_chat_id", "staff_message_id", "item"])
+    db.table("handoffs").create_index(["state", "id"])
+    db.table("handoff_replies").create(
+        {
+            "id": int,
+            "time": str,
+            "actor": str,
+            "actor_name": str,
+            "via": str,
+            "text": str,
+            "entry_id": str,
+        },
+        pk="id",
+        not_null=["time", "actor", "via", "text"],
+    )
+    db.table("handoff_deliveries").create(
+        {
+            "id": int,
+            "reply_id": int,
+            "handoff_id": int,
+            "channel": str,
+            "language": str,
+            "delivered": bool,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("reply_id", "handoff_replies", "id"), ("handoff_id", "handoffs", "id")],
+        not_null=["reply_id", "handoff_id", "delivered"],
+    )
+    db.table("handoff_deliveries").create_index(["handoff_id"])
+    db.table("handoff_deliveries").create_index(["reply_id"])
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a stable identity (`sam`, `telegram:77`) and the name shown to others."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    id: int
+    kind: str
+    channel: str
+    state: str
+    created: str
+    updated: str
+    unanswered_id: int | None
+    staff_chat_id: int | None
+    staff_message_id: int | None
+    item: int | None
+    ref: str | None
+    language: str | None
+    holder: str | None
+    holder_name: str | None
+    claimed_at: str | None
+    done_by: str | None
+    done_at: str | None
+    # Joined from what it refers to (None when gone):
+    question: str | None = None
+    user_key: str | None = None
+    question_status: str | None = None
+
+    def held_by_other(self, actor: Actor) -> bool:
+        return self.holder is not None and self.holder != actor.id
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One asker's copy of a reply: whether the channel confirmed it reached them."""
+
+    handoff_id: int
+    channel: str
+    language: str
+    delivered: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    reply_id: int
+    deliveries: tuple[Delivery, ...]
+
+    @property
+    def delivered(self) -> int:
+        return sum(d.delivered for d in self.deliveries)
+
+    @property
+    def failed(self) -> int:
+        return len(self.deliveries) - self.delivered
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _ids(values: Iterable[int]) -> str:
+    return json.dumps(sorted({int(v) for v in values}))
