@@ -276,6 +276,8 @@ async def test_talk_to_a_person_then_a_staff_reply_is_kept(client, storage):
     assert said("en", "web_staff_sent") in htmls(response)
     [row] = storage.list_unanswered()
     assert row["kind"] == HANDOFF
+    login(client, "sam")  # in the staff's inbox, with the /staff messages
+    assert "I need help with my residence permit" in client.get("/inbox").text
     delivered = await deliveries(client).deliver({**row, "channel": "web"}, "Come on Monday <b>")
     assert delivered is True
     last = client.get("/chat/messages").json()["messages"][-1]
