@@ -102,6 +102,13 @@ class WebConfig:
     port: int = 8080
     session_hours: int = 12
     secure_cookies: bool = False
+    # The web chat (docs/webchat.md): sites whose pages may embed it with /widget.js, as
+    # origins ("https://centre.example"); empty: the chat is served only as its own page.
+    chat_origins: tuple[str, ...] = ()
+    chat_max_chars: int = 1000  # a longer message is refused, with a message saying so
+    chat_rate_messages: int = 10  # per visitor session in chat_rate_seconds
+    chat_rate_seconds: int = 60
+    chat_address_messages: int = 120  # per client address in chat_rate_seconds
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: tuple[str, ...] = ()
 
@@ -167,6 +174,10 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("storage", "retention_days"): (1, 36_500),
     ("web", "port"): (1, 65_535),
     ("web", "session_hours"): (1, 24 * 30),
+    ("web", "chat_max_chars"): (10, 100_000),
+    ("web", "chat_rate_messages"): (1, 10_000),
+    ("web", "chat_rate_seconds"): (1, 86_400),
+    ("web", "chat_address_messages"): (1, 1_000_000),
 }
 
 
@@ -269,6 +280,22 @@ def _base_url(url: str) -> None:
         raise ConfigError(f"[telegram] base_url has a bad port: {url!r}") from exc
 
 
+def _origin(origin: str) -> None:
+    """An origin as browsers send it: scheme, host and port only (it goes into headers)."""
+    parts = urlsplit(origin)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or origin != f"{parts.scheme}://{parts.netloc}"
+        or not all(c.isalnum() or c in ".-:[]" for c in parts.netloc)
+        or parts.netloc.lower() != parts.netloc
+    ):
+        raise ConfigError(
+            "[web] chat_origins must hold origins such as https://centre.example "
+            f"(scheme, lower-case host, optional port; no path), not {origin!r}"
+        )
+
+
 def _check(config: Config) -> None:
     m = config.matching
     if not m.suggest_threshold <= m.answer_threshold:
@@ -280,6 +307,8 @@ def _check(config: Config) -> None:
     for code in config.languages.supported:
         _language("[languages] supported:", code)
     _base_url(config.telegram.base_url)
+    for origin in config.web.chat_origins:
+        _origin(origin)
     for user in config.telegram.staff_user_ids:
         if not 1 <= user <= TELEGRAM_ID_LIMIT:
             raise ConfigError(

@@ -81,6 +81,7 @@ from bot.storage_schema import (
 from bot.storage_translations import TranslationTables
 from bot.storage_users import UserTables
 from bot.translation import source_hash
+from bot.webchat_store import web_chat_tables
 
 __all__ = [
     "ACCEPTED",
@@ -130,6 +131,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _uncertain_outcomes,
     handoff_tables,
     entry_history_tables,
+    web_chat_tables,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

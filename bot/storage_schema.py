@@ -13,7 +13,7 @@ from bot.normalize import normalize
 
 STATUSES = ("answered", "suggest", "unanswered", "smalltalk")
 CHAT_TYPES = ("private", "group", "supergroup", "cli")
-CHANNELS = ("telegram", "cli", "terminal")
+CHANNELS = ("telegram", "cli", "terminal", "web")
 TEXT_SOURCES = ("original", "curated", "machine", "source")
 NEW, IGNORED, RESOLVED = "new", "ignored", "resolved"
 ACCEPTED = "accepted"  # a chosen suggestion added to the entry's phrasings

@@ -36,5 +36,7 @@ def web(config: Config, host: str | None, port: int | None) -> None:
     click.echo(f"Staff console on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:
         uvicorn.Server(uvicorn_config(app, config.web, host, port, log_level="info")).run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it stopped on: a clean stop
+        pass
     finally:
         storage.close()

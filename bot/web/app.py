@@ -43,6 +43,7 @@ PAGE_MODULES = (
     "bot.web.entries_edit",
     "bot.web.translations",
     "bot.web.reports",
+    "bot.web.chat",
 )
 SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"  # a random value the login form's CSRF token is bound to
@@ -165,7 +166,8 @@ SECURITY_HEADERS = [
 
 
 class SecurityHeaders:
-    """No framing, no inline scripts, no caching of pages that show users' questions."""
+    """No framing, no inline scripts, no caching of pages that show users' questions.
+    A header the page set itself is kept (the web chat's own policy allows its embedding)."""
 
     def __init__(self, app: Any):
         self.app = app
@@ -173,8 +175,12 @@ class SecurityHeaders:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *SECURITY_HEADERS]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = [
+                    *headers,
+                    *((name, value) for name, value in SECURITY_HEADERS if name not in present),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -233,10 +239,15 @@ def create_app(
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.console = state
+    for module in PAGE_MODULES:  # a page module may set up state of its own (the web chat)
+        setup = getattr(import_module(module), "install", None)
+        if setup is not None:
+            setup(app)
     return app
 
 
-PUBLIC_PATHS = ("/login", "/static", "/ui-language")  # every other route requires a role
+# Every other route requires a role; the web chat is for anonymous visitors.
+PUBLIC_PATHS = ("/login", "/static", "/ui-language", "/chat", "/widget.js")
 
 
 def route_roles(app: Starlette) -> list[tuple[str, set[str], str | None]]:

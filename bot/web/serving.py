@@ -27,4 +27,5 @@ def uvicorn_config(
         log_level=log_level,
         proxy_headers=bool(web.trusted_proxies),
         forwarded_allow_ips=list(web.trusted_proxies) or None,
+        timeout_graceful_shutdown=5,  # open web chat pages hold event streams
     )

@@ -1,0 +1,337 @@
+"""The web chat for visitors: `/chat` (a page of its own, or `?embed=1` inside the panel that
+`/widget.js` opens on the centre's site), its actions, and live staff replies.
+
+An adapter like bot/telegram/handlers.py over the same core: `Answerer.ask` /
+`answer_entry` answer, `Storage.log_interaction` / `log_feedback` / `log_choice` / `forget`
+log with channel `web`. The visitor is an anonymous session: a random id in a signed,
+HttpOnly cookie, logged under `Storage.user_key("web:<id>")`; their conversation is kept by
+bot/webchat_store.py and shown again when they come back. Staff replies reach it through
+`Deliveries` (channel "web"): stored, then pushed to the visitor's open pages over
+server-sent events (`/chat/events`).
+
+Every POST is JSON from our own origin (checked), within the per-session and per-address
+rate limits and the size limit of `[web]`; the answer is the new messages as safe HTML.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from bot import messages
+from bot.web.app import Console, console
+from bot.web.chat_hub import Hub, deliver, tell_resolved
+from bot.web.chat_turn import (
+    ACTIONS,
+    CHANNEL,
+    COOKIE,
+    LANGUAGE_NAMES,
+    Refused,
+    Turn,
+    hub_of,
+    int_of,
+    rendered,
+    say,
+    session_id,
+    text_of,
+    ui_of,
+    ui_words,
+    visit_of,
+)
+from bot.webchat_store import ChatMessage, WebChats
+
+COOKIE_DAYS = 365
+PING_SECONDS = 15.0
+
+
+def install(app: Any) -> None:
+    """Open the web chat's store and register its sender for staff replies."""
+    c: Console = app.state.console
+    hub = Hub(WebChats(c.storage.path))
+    app.state.webchat = hub
+
+    async def send(row: dict, text: str) -> bool:
+        return await deliver(c, hub, row, text)
+
+    if CHANNEL not in c.deliveries.channels():  # a caller's own web sender (a test) stays
+        c.deliveries.register(CHANNEL, send)
+    earlier = c.holder.after_reload  # Telegram's, when `run` serves both
+
+    async def tell_askers() -> int:
+        told = await earlier() if earlier is not None else 0
+        return told + await tell_resolved(c, hub)
+
+    c.holder.after_reload = tell_askers
+
+
+def same_origin(request: Request) -> bool:
+    """A POST from our own pages: JSON (another site's form cannot send it without a
+    preflight, never granted) whose Origin, sent by every browser on a POST, names our host.
+    The host, not the scheme: behind a TLS proxy the app itself may be reached over http."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    origin = request.headers.get("origin")
+    if kind != "application/json":
+        return False
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == request.url.netloc
+
+
+# Routes ------------------------------------------------------------------------------
+
+
+async def guarded(request: Request, run: Callable[[Turn, dict], Awaitable[None]]) -> Response:
+    """The common part of every POST: origin, session, limits, body; then `run`."""
+    if not same_origin(request):
+        return JSONResponse({"error": "not from this site"}, status_code=403)
+    user_id = session_id(request)
+    if user_id is None:
+        return JSONResponse({"error": "no chat session: reload the page"}, status_code=403)
+    visit = await visit_of(request, user_id)
+    turn = Turn(request, visit)
+    web = turn.c.config.web
+    try:
+        raw = await request.body()
+        if len(raw) > web.chat_max_chars * 4 + 1024:
+            raise Refused(413, "web_too_long", limit=str(web.chat_max_chars))
+        try:
+            body = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise Refused(400, "error") from None
+        if not isinstance(body, dict):
+            raise Refused(400, "error")
+        now = time.monotonic()
+        address = request.client.host if request.client else "unknown"
+        hub = turn.hub
+        if not hub.allowed(
+            "visitor:" + visit.key, web.chat_rate_messages, web.chat_rate_seconds, now
+        ) or not hub.allowed(
+            "address:" + address, web.chat_address_messages, web.chat_rate_seconds, now
+        ):
+            raise Refused(429, "rate_limited")
+        await run(turn, body)
+    except Refused as refused:  # told, not stored: the conversation stays as it was
+        lang = ui_of(request, turn.visit)
+        text = say(request, lang, refused.key, **refused.fields)
+        notice = ChatMessage(0, "", "bot", "notice", text, {})
+        return JSONResponse(
+            {"messages": rendered(request, lang, [notice]), "ui": ui_words(request, lang)},
+            status_code=refused.status,
+        )
+    lang = ui_of(request, turn.visit)
+    return JSONResponse(
+        {"messages": rendered(request, lang, turn.added), "ui": ui_words(request, lang)}
+    )
+
+
+async def send(request: Request) -> Response:
+    """POST {"text": ...}: a question (or the number of a suggestion, or "0")."""
+
+    async def run(turn: Turn, body: dict) -> None:
+        await turn.ask(text_of(turn, body))
+
+    return await guarded(request, run)
+
+
+async def act(request: Request) -> Response:
+    """POST {"act": name, ...}: a button of the page (ACTIONS)."""
+
+    async def run(turn: Turn, body: dict) -> None:
+        action = ACTIONS.get(str(body.get("act", "")))
+        if action is None:
+            raise Refused(400, "stale_button")
+        await action(turn, body)
+
+    return await guarded(request, run)
+
+
+async def forget(request: Request) -> Response:
+    """POST: delete everything stored about this visitor; the cookie goes too."""
+    if not same_origin(request):
+        return JSONResponse({"error": "not from this site"}, status_code=403)
+    user_id = session_id(request)
+    if user_id is None:
+        return JSONResponse({"error": "no chat session: reload the page"}, status_code=403)
+    visit = await visit_of(request, user_id)
+    c, hub = console(request), hub_of(request)
+    lang = ui_of(request, visit)
+    await asyncio.to_thread(c.storage.forget, user_id)
+    await asyncio.to_thread(hub.store.forget, visit.key)
+    hub.languages.pop(visit.key, None)
+    for queue in list(hub.streams.pop(visit.key, ())):
+        queue.put_nowait(None)
+    notice = ChatMessage(0, "", "bot", "notice", say(request, lang, "forgotten"), {})
+    response = JSONResponse({"messages": rendered(request, lang, [notice]), "forgotten": True})
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def history(request: Request) -> Response:
+    """GET ?after=N: the conversation (after message N), as safe HTML, and the page words;
+    the greeting (not stored) while there is no conversation yet."""
+    user_id = session_id(request)
+    if user_id is None:
+        return JSONResponse({"messages": [], "ui": ui_words(request, ui_of(request, None))})
+    visit = await visit_of(request, user_id)
+    after = int_of(request.query_params.get("after"))
+    items = await asyncio.to_thread(hub_of(request).store.transcript, visit.key, after)
+    lang = ui_of(request, visit)
+    if not items and after is None:  # a new conversation opens with the bot's greeting
+        items = [ChatMessage(0, "", "bot", "notice", say(request, lang, "greeting"), {})]
+    return JSONResponse({"messages": rendered(request, lang, items), "ui": ui_words(request, lang)})
+
+
+async def events(request: Request) -> Response:
+    """Server-sent events: every message added to this visitor's conversation (staff
+    replies above all), starting after `Last-Event-ID` (or ?after=N)."""
+    user_id = session_id(request)
+    if user_id is None:
+        return Response("no chat session", status_code=403, media_type="text/plain")
+    visit = await visit_of(request, user_id)
+    hub = hub_of(request)
+    after = int_of(request.headers.get("last-event-id"))
+    if after is None:
+        after = int_of(request.query_params.get("after"))
+    queue: asyncio.Queue = asyncio.Queue()
+    hub.streams[visit.key].add(queue)  # before reading, so nothing falls in between
+
+    async def stream() -> AsyncIterator[str]:
+        nonlocal after
+        last = after or 0
+        try:
+            yield "retry: 2000\n\n"
+            pending: list[ChatMessage | None] = []
+            while True:  # what this page missed (the newest, for a page that has none)
+                missed = await asyncio.to_thread(hub.store.transcript, visit.key, after)
+                pending += missed
+                if after is None or not missed:
+                    break
+                after = missed[-1].id
+            while True:
+                while pending:
+                    message = pending.pop(0)
+                    if message is None:
+                        return
+                    if message.id <= last and message.data.get("open", True):
+                        continue
+                    last = max(last, message.id)
+                    lang = hub.languages.get(visit.key) or ui_of(request, visit)
+                    item = rendered(request, lang, [message])[0]
+                    yield f"id: {last}\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
+                try:
+                    pending.append(await asyncio.wait_for(queue.get(), PING_SECONDS))
+                except TimeoutError:
+                    yield ": ping\n\n"
+        finally:
+            streams = hub.streams.get(visit.key)
+            if streams is not None:
+                streams.discard(queue)
+                if not streams:
+                    hub.streams.pop(visit.key, None)
+                    hub.languages.pop(visit.key, None)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+def chat_csp(config: Any, embed: bool) -> str:
+    ancestors = " ".join(["'self'", *config.web.chat_origins]) if embed else "'none'"
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {ancestors}"
+    )
+
+
+async def page(request: Request) -> Response:
+    """The chat page; `?embed=1` for the widget's panel (framable by `[web] chat_origins`)."""
+    c = console(request)
+    embed = request.query_params.get("embed") == "1"
+    user_id = session_id(request)
+    fresh = user_id is None
+    if user_id is None:
+        user_id = "web:" + secrets.token_urlsafe(24)
+    visit = await visit_of(request, user_id)
+    hub = hub_of(request)
+    await asyncio.to_thread(hub.store.touch, visit.key)  # seen now: kept for retention_days
+    if time.monotonic() >= hub.purge_at:  # retention, as Storage.purge for the question log
+        hub.purge_at = time.monotonic() + 86400
+        await asyncio.to_thread(hub.store.purge, c.config.storage.retention_days)
+    lang = ui_of(request, visit)
+    ui = ui_words(request, lang)
+    html = c.templates.get_template("chat.html").render(
+        request=request,
+        embed=embed,
+        lang=lang,
+        dir=ui["dir"],
+        words=ui["words"],
+        languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in c.config.languages.supported],
+    )
+    response = Response(html, media_type="text/html; charset=utf-8")
+    response.headers["content-security-policy"] = chat_csp(c.config, embed)
+    # Browsers obey frame-ancestors over X-Frame-Options; the old header guards the rest.
+    response.headers["x-frame-options"] = "SAMEORIGIN" if embed else "DENY"
+    if fresh:
+        set_chat_cookie(c, response, user_id, embed)
+    return response
+
+
+def set_chat_cookie(c: Console, response: Response, user_id: str, embed: bool) -> None:
+    """HttpOnly, signed; inside another site's page (the widget) the cookie must be
+    SameSite=None, Secure and Partitioned, which needs HTTPS (docs/webchat.md)."""
+    third_party = embed and c.config.web.secure_cookies
+    response.set_cookie(
+        COOKIE,
+        c.sign(user_id),
+        max_age=COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="none" if third_party else "lax",
+        secure=c.config.web.secure_cookies,
+        partitioned=third_party,
+        path="/",
+    )
+
+
+async def widget(request: Request) -> Response:
+    """The script a centre's site includes: opens the chat panel, on allowed origins only."""
+    c = console(request)
+    words = {
+        code: {"open": messages.text(code, "web_open"), "close": messages.text(code, "web_close")}
+        for code in c.config.languages.supported
+    }
+    body = WIDGET.replace("__ORIGINS__", json.dumps(list(c.config.web.chat_origins))).replace(
+        "__WORDS__", json.dumps(words, ensure_ascii=False)
+    )
+    response = Response(body, media_type="text/javascript; charset=utf-8")
+    response.headers["cross-origin-resource-policy"] = "cross-origin"
+    response.headers["content-security-policy"] = "default-src 'none'"
+    return response
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/chat", page, methods=["GET"]),
+        Route("/chat/messages", history, methods=["GET"]),
+        Route("/chat/events", events, methods=["GET"]),
+        Route("/chat/send", send, methods=["POST"]),
+        Route("/chat/act", act, methods=["POST"]),
+        Route("/chat/forget", forget, methods=["POST"]),
+        Route("/widget.js", widget, methods=["GET"]),
+    ]
+
+
+WIDGET = (Path(__file__).parent / "static" / "widget.js").read_text(encoding="utf-8")

@@ -1,0 +1,99 @@
+"""The web chat's state in one process: the visitors' conversations (bot/webchat_store.py),
+their open event streams, the rate-limit windows and the one matching thread; and what reaches
+visitors from staff: replies through `Deliveries` (`deliver`) and answers to questions staff
+have since resolved (`tell_resolved`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from bot.web.app import Console
+from bot.webchat_store import ChatMessage, WebChats
+
+
+@dataclass
+class Hub:
+    """The web chat's state in this process: its store, open event streams, rate windows."""
+
+    store: WebChats
+    streams: dict[str, set[asyncio.Queue]] = field(default_factory=lambda: defaultdict(set))
+    times: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+    # The interface language of visitors whose pages are open, as it changes: what the
+    # event stream draws buttons in.
+    languages: dict[str, str] = field(default_factory=dict)
+    # One matching thread, as for Telegram: answering holds the GIL; threads only contend.
+    pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="web-matching")
+    )
+
+    def publish(self, user_key: str, message: ChatMessage) -> None:
+        for queue in list(self.streams.get(user_key, ())):
+            queue.put_nowait(message)
+
+    sweep_at: float = 0.0
+    purge_at: float = 0.0  # conversations older than [storage] retention_days go daily
+
+    def allowed(self, key: str, limit: int, window: float, now: float) -> bool:
+        """Sliding window: False when `key` already used `limit` in the last `window` s."""
+        if now >= self.sweep_at:  # forget the quiet ones (windows are at most a day)
+            for old in [
+                k for k, times in self.times.items() if not times or now - times[-1] > 86400
+            ]:
+                del self.times[old]
+            self.sweep_at = now + 60
+        recent = self.times[key]
+        while recent and now - recent[0] >= window:
+            recent.popleft()
+        if len(recent) >= limit:
+            return False
+        recent.append(now)
+        return True
+
+
+async def deliver(c: Console, hub: Hub, row: dict, text: str) -> bool:
+    """A staff reply to a queued question (`row`): added to the asker's conversation and
+    pushed to their open pages; False when no web visitor has that key (forgotten)."""
+    key = row.get("user_key")
+    if not key or not await asyncio.to_thread(hub.store.is_visitor, key):
+        return False
+    data = {"question": row.get("question") or "", "unanswered_id": row.get("id")}
+    if row.get("original_text"):  # a reply translated into the visitor's language
+        data["original"] = row["original_text"]
+    message = await asyncio.to_thread(hub.store.append, key, "staff", "text", text, data)
+    hub.publish(key, message)
+    return True
+
+
+async def tell_resolved(c: Console, hub: Hub) -> int:
+    """Closing the loop: visitors whose question staff have now answered (attached to an
+    entry) get that answer in their conversation, once. Returns how many were told."""
+    answerer = c.holder.answerer
+    if answerer is None:
+        return 0
+    rows = await asyncio.to_thread(c.storage.list_unanswered, status="resolved")
+    told = 0
+    for row in rows:
+        entry_id = row.get("resolved_entry_id")
+        if row["notified"] or entry_id not in answerer.kb.by_id:
+            continue
+        if not await asyncio.to_thread(hub.store.is_visitor, row["user_key"]):
+            continue  # not asked on the web
+        lang = row["language"]
+        intro = answerer.localizer.message(lang, "resolved_answer", question=row["question"])
+        answer = answerer.answer_entry(entry_id, lang)
+        data = {
+            "title": answerer.localizer.question(answerer.kb.by_id[entry_id], lang),
+            "links": [{"title": link.title, "url": link.url} for link in answer.links],
+            "entry": entry_id,
+        }
+        body = "\n\n".join([intro, *answerer.notes(answer), answer.answer or ""])
+        message = await asyncio.to_thread(
+            hub.store.append, row["user_key"], "bot", "answer", body, data
+        )
+        hub.publish(row["user_key"], message)
+        await asyncio.to_thread(c.storage.mark_notified, [row["id"]])
+        told += 1
+    return told

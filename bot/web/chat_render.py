@@ -1,0 +1,139 @@
+"""How web chat messages look: safe HTML made from plain text.
+
+Everything a message holds (the visitor's words, answers, titles, staff replies) is plain
+text and is escaped here, at the last moment; the only markup is ours. Links are made only
+for http and https addresses (in the text, and an entry's sources); anything else stays
+text. Buttons carry `data-act` and a few ids for bot/web/static/chat.js; they never carry
+markup or script.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html import escape
+from urllib.parse import urlsplit
+
+from bot.webchat_store import ChatMessage
+
+Say = Callable[[str], str]  # the bot's words (bot/messages.py keys) in the visitor's language
+URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
+TRAILING = ".,;:!?)]}»”’。，；：！？）"
+REASONS = ("wrong", "outdated", "not_mine")
+
+
+def safe_url(url: str) -> str | None:
+    """`url` when it is an http(s) address with a host and no spaces or controls, else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if any(c.isspace() or ord(c) < 32 or c in "<>\"'`" for c in url):
+        return None
+    return url
+
+
+def link(url: str, title: str | None = None) -> str:
+    found = safe_url(url)
+    if found is None:
+        return escape(title or url)
+    return (
+        f'<a href="{escape(found, quote=True)}" target="_blank" rel="noopener noreferrer '
+        f'nofollow">{escape(title or url)}</a>'
+    )
+
+
+def text_html(text: str) -> str:
+    """Plain text as HTML: escaped, http(s) addresses linked, line breaks kept."""
+    out, at = [], 0
+    for found in URL.finditer(text):
+        url = found.group(0).rstrip(TRAILING)
+        start, end = found.start(), found.start() + len(url)
+        out.append(escape(text[at:start]))
+        out.append(link(url))
+        at = end
+    out.append(escape(text[at:]))
+    return "".join(out).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def button(label: str, act: str, **data: str | int) -> str:
+    attributes = "".join(
+        f' data-{escape(name, quote=True)}="{escape(str(value), quote=True)}"'
+        for name, value in data.items()
+    )
+    return (
+        f'<button type="button" class="chip" data-act="{escape(act, quote=True)}"'
+        f"{attributes}>{escape(label)}</button>"
+    )
+
+
+def message_html(message: ChatMessage, say: Say) -> str:
+    """One message of the conversation as an HTML fragment (a <div> the page appends)."""
+    data, parts = message.data, []
+    if message.role == "staff":
+        parts.append(f'<p class="who">{escape(say("staff_reply"))}</p>')
+    if data.get("title"):
+        parts.append(f'<p class="title" dir="auto"><strong>{escape(data["title"])}</strong></p>')
+    parts.append(f'<p class="text" dir="auto">{text_html(message.text)}</p>')
+    if message.role == "staff" and data.get("original"):
+        parts.append(
+            f'<p class="original" dir="auto"><small>{escape(say("original_text"))} '
+            f"{text_html(str(data['original']))}</small></p>"
+        )
+    parts.append(_extras(message, say))
+    role = escape(message.role, quote=True)
+    kind = escape(message.kind, quote=True)
+    return (
+        f'<div class="msg {role} {kind}" data-id="{message.id}" dir="auto">{"".join(parts)}</div>'
+    )
+
+
+def _extras(message: ChatMessage, say: Say) -> str:
+    data, ident = message.data, message.id
+    if message.kind == "answer":
+        html = ""
+        links = [item for item in data.get("links", []) if isinstance(item, dict)]
+        if links:
+            items = "".join(
+                f"<li>{link(str(item.get('url', '')), str(item.get('title') or ''))}</li>"
+                for item in links
+            )
+            html += f'<p class="sources">{escape(say("sources"))}</p><ul>{items}</ul>'
+        if data.get("ref"):
+            ref = str(data["ref"])
+            html += (
+                '<div class="actions">'
+                + button(say("helpful"), "feedback", ref=ref, value=1)
+                + button(say("not_helpful"), "feedback", ref=ref, value=0)
+                + "</div>"
+            )
+        return html
+    if message.kind == "suggest" and data.get("open"):
+        chips = [button(s["question"], "choose", msg=ident, entry=s["id"]) for s in data["items"]]
+        chips.append(button(say("none_of_these"), "none", msg=ident))
+        return f'<div class="actions">{"".join(chips)}</div>'
+    if message.kind == "suggest":
+        return (
+            "<ul>" + "".join(f"<li>{escape(s['question'])}</li>" for s in data["items"]) + "</ul>"
+        )
+    if message.kind == "reason" and data.get("open"):
+        chips = [button(say(f"reason_{r}"), "reason", msg=ident, reason=r) for r in REASONS]
+        return f'<div class="actions">{"".join(chips)}</div>'
+    if message.kind == "topics":
+        chips = [button(t["name"], "topic", topic=t["id"], page=0) for t in data["items"]]
+        return f'<div class="actions column">{"".join(chips)}</div>'
+    if message.kind == "topic":
+        chips = [button(e["question"], "entry", entry=e["id"]) for e in data["items"]]
+        nav = []
+        if data["page"] > 0:
+            nav.append(button(say("previous"), "topic", topic=data["topic"], page=data["page"] - 1))
+        if data["page"] + 1 < data["pages"]:
+            nav.append(button(say("next"), "topic", topic=data["topic"], page=data["page"] + 1))
+        nav.append(button(say("back"), "topics"))
+        return (
+            f'<div class="actions column">{"".join(chips)}</div>'
+            f'<div class="actions">{"".join(nav)}</div>'
+        )
+    return ""

@@ -1,0 +1,458 @@
+"""One visitor's request in the web chat: who they are (`Visit`, from the signed session
+cookie), the words in their language, and `Turn`, which answers through the shared core
+(`Answerer.ask` / `answer_entry`), logs with channel `web` (`Storage.log_interaction`,
+`log_feedback`, `log_choice`) and adds the messages to their conversation; the page's
+buttons are the ACTIONS, as Telegram's inline buttons are in bot/telegram/handlers.py."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from starlette.requests import Request
+
+from bot import messages
+from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
+from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, UnknownIdError
+from bot.web.app import console
+from bot.web.chat_hub import Hub
+from bot.web.chat_render import message_html
+from bot.webchat_store import ChatMessage
+
+CHANNEL = "web"
+CHAT_TYPE = "private"
+COOKIE = "chat_session"
+HANDOFF = "staff_message"  # the kind of a queued item that is a visitor's message for staff
+PAGE_SIZE = 8
+RTL = frozenset({"ar", "fa", "he", "ur"})
+WORDS = (  # the page's own words, sent again when its language changes
+    "web_title", "web_placeholder", "web_send", "web_topics", "web_staff", "web_staff_mode",
+    "web_forget", "web_forget_confirm", "web_language", "web_conversation", "web_cancel",
+    "web_close", "web_staff_prompt",
+)  # fmt: skip
+LANGUAGE_NAMES = {  # each language's name in itself, for the picker
+    "en": "English", "zh": "中文", "ru": "Русский", "ar": "العربية", "fr": "Français",
+    "es": "Español", "de": "Deutsch", "ja": "日本語", "ko": "한국어", "pt": "Português",
+    "it": "Italiano", "tr": "Türkçe", "th": "ไทย", "nl": "Nederlands", "pl": "Polski",
+}  # fmt: skip
+
+
+class Refused(Exception):
+    """A visitor request that is answered with a message instead (status, message key)."""
+
+    def __init__(self, status: int, key: str, **fields: str):
+        super().__init__(key)
+        self.status, self.key, self.fields = status, key, fields
+
+
+def hub_of(request: Request) -> Hub:
+    return request.app.state.webchat
+
+
+# The visitor --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who is asking: their session id (as the storage user id), its key and languages."""
+
+    user_id: str
+    key: str
+    chosen: str | None
+    language: str | None
+    browser: str | None
+
+    @property
+    def ui(self) -> str | None:
+        return self.chosen or self.language or self.browser
+
+
+def browser_language(request: Request, supported: tuple[str, ...]) -> str | None:
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower().split("-")[0]
+        if code in supported:
+            return code
+    return None
+
+
+def session_id(request: Request) -> str | None:
+    raw = request.cookies.get(COOKIE)
+    value = console(request).unsign(raw) if raw else None
+    return value if value and value.startswith("web:") else None
+
+
+async def visit_of(request: Request, user_id: str) -> Visit:
+    """The visitor of a valid session (noted again if their row expired meanwhile)."""
+    c, hub = console(request), hub_of(request)
+    key = c.storage.user_key(user_id)
+    found = await asyncio.to_thread(hub.store.visitor, key)
+    if found is None:
+        await asyncio.to_thread(hub.store.touch, key)
+    return Visit(
+        user_id,
+        key,
+        found.chosen if found else None,
+        found.language if found else None,
+        browser_language(request, c.config.languages.supported),
+    )
+
+
+def answerer_of(request: Request) -> Answerer:
+    answerer = console(request).holder.answerer
+    if answerer is None:
+        raise Refused(503, "error")
+    return answerer
+
+
+def say(request: Request, lang: str, key: str, **fields: str) -> str:
+    answerer = console(request).holder.answerer
+    if answerer is not None:
+        return answerer.localizer.message(lang, key, **fields)
+    return messages.text(lang, key, **fields)
+
+
+def ui_of(request: Request, visit: Visit | None) -> str:
+    if visit is not None and visit.ui:
+        return visit.ui
+    answerer = console(request).holder.answerer
+    return answerer.kb.language if answerer else messages.FALLBACK
+
+
+def ui_words(request: Request, lang: str) -> dict:
+    return {
+        "lang": lang,
+        "dir": "rtl" if lang in RTL else "ltr",
+        "words": {key: say(request, lang, key) for key in WORDS},
+    }
+
+
+def rendered(request: Request, lang: str, items: list[ChatMessage]) -> list[dict]:
+    def words(key: str) -> str:
+        return say(request, lang, key)
+
+    return [{"id": m.id, "role": m.role, "html": message_html(m, words)} for m in items]
+
+
+# Answering ---------------------------------------------------------------------------
+
+
+async def off_loop(request: Request, function: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        hub_of(request).pool, functools.partial(function, *args, **kw)
+    )
+
+
+async def translated(request: Request, answer: Answer) -> Answer:
+    """An answer that has only its source text, translated now when live translation is on."""
+    answerer = answerer_of(request)
+    if (
+        answer.text_source != "source"
+        or not answerer.config.translation.live
+        or not answerer.localizer.can_translate(answer.language)
+    ):
+        return answer
+    done: Answer = await off_loop(request, answerer.translated, answer)
+    return done
+
+
+class Turn:
+    """One request of one visitor: appends messages to their conversation as it goes."""
+
+    def __init__(self, request: Request, visit: Visit):
+        self.request, self.visit = request, visit
+        self.c, self.hub = console(request), hub_of(request)
+        self.added: list[ChatMessage] = []
+
+    @property
+    def ui(self) -> str:
+        return ui_of(self.request, self.visit)
+
+    def say(self, key: str, lang: str | None = None, **fields: str) -> str:
+        return say(self.request, lang or self.ui, key, **fields)
+
+    async def add(self, role: str, kind: str, text: str, data: dict | None = None) -> ChatMessage:
+        message = await asyncio.to_thread(
+            self.hub.store.append, self.visit.key, role, kind, text, data
+        )
+        self.added.append(message)
+        self.hub.publish(self.visit.key, message)
+        return message
+
+    async def store(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(getattr(self.c.storage, method), *args, **kwargs)
+
+    async def notice(self, key: str, lang: str | None = None, **fields: str) -> None:
+        await self.add("bot", "notice", self.say(key, lang, **fields))
+
+    async def answer(self, answer: Answer, started: float, question: str | None = None) -> None:
+        """Show an answer, then log it (channel web) with the time the visitor waited."""
+        answer = await translated(self.request, answer)
+        ref = secrets.token_urlsafe(9)
+        if answer.status == "unanswered" and not await self.store(
+            "ignored_before", answer.question
+        ):
+            answer = replace(answer, reply=self.say("web_unanswered_noted", answer.language))
+        if answer.status == "answered" and answer.id is not None:
+            answerer = answerer_of(self.request)
+            entry = answerer.kb.by_id[answer.id]
+            data: dict[str, Any] = {
+                "title": answerer.localizer.question(entry, answer.language),
+                "links": [{"title": link.title, "url": link.url} for link in answer.links],
+                "ref": ref,
+                "entry": answer.id,
+            }
+            body = "\n\n".join([*answerer.notes(answer), answer.answer or ""])
+            await self.add("bot", "answer", body, data)
+        elif answer.status == SUGGEST:
+            items = [{"id": s.id, "question": s.question} for s in answer.suggestions]
+            offer = {"items": items, "open": True, "question": question or answer.question,
+                     "language": answer.language}  # fmt: skip
+            await self.add("bot", "suggest", self.say("did_you_mean", answer.language), offer)
+        else:
+            await self.add("bot", "notice", answer.reply)
+        waited = round((time.perf_counter() - started) * 1000, 3)
+        await self.store(
+            "log_interaction",
+            **answer.log_fields(),
+            user_id=self.visit.user_id,
+            chat_type=CHAT_TYPE,
+            channel=CHANNEL,
+            waited_ms=waited,
+            ref=ref,
+        )
+        if self.visit.chosen is None and answer.language != self.visit.language:
+            await asyncio.to_thread(
+                self.hub.store.set_language, self.visit.key, language=answer.language
+            )
+            self.visit = replace(self.visit, language=answer.language)
+            if self.visit.key in self.hub.streams:  # redraw its open pages' buttons in it
+                self.hub.languages[self.visit.key] = self.ui
+
+    async def ask(self, text: str) -> None:
+        started = time.perf_counter()
+        await self.add("visitor", "text", text)
+        offered = await self.offered()
+        if offered is not None and none_chosen(text):
+            await self.none_of_these(offered)
+            return
+        if offered is not None:
+            entry = chosen_suggestion(text, [s["id"] for s in offered.data["items"]])
+            if entry is not None:
+                await self.choose(offered, entry)
+                return
+        answerer = answerer_of(self.request)
+        answer = await off_loop(
+            self.request,
+            answerer.ask,
+            text,
+            lang=self.visit.chosen,
+            telegram_code=self.visit.browser,
+        )
+        await self.answer(answer, started)
+
+    async def offered(self, ident: int | None = None) -> ChatMessage | None:
+        """The open "did you mean" list (message `ident`, else the newest), if any."""
+        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 20)
+        for message in reversed(recent):
+            if message.kind == "suggest" and message.data.get("open"):
+                return message if ident is None or message.id == ident else None
+        return None
+
+    async def close(self, message: ChatMessage) -> None:
+        """A list is chosen from once: its buttons go."""
+        data = {**message.data, "open": False}
+        await asyncio.to_thread(self.hub.store.set_data, self.visit.key, message.id, data)
+        self.added.append(replace(message, data=data))
+        self.hub.publish(self.visit.key, replace(message, data=data))
+
+    async def choose(self, offered: ChatMessage, entry_id: str) -> None:
+        started = time.perf_counter()
+        answerer = answerer_of(self.request)
+        lang = offered.data.get("language") or self.ui
+        await self.close(offered)
+        if entry_id not in answerer.kb.by_id:
+            await self.notice("stale_button")
+            return
+        await self.store(
+            "log_choice",
+            user_id=self.visit.user_id,
+            language=lang,
+            question=offered.data.get("question", ""),
+            entry_id=entry_id,
+        )
+        await self.answer(answerer.answer_entry(entry_id, lang), started)
+
+    async def none_of_these(self, offered: ChatMessage) -> None:
+        """None of the suggestions fits: the question joins the staff's queue, marked."""
+        lang = offered.data.get("language") or self.ui
+        question = offered.data.get("question", "")
+        await self.close(offered)
+        await self.notice("none_noted", lang)
+        await self.store(
+            "log_interaction",
+            user_id=self.visit.user_id,
+            chat_type=CHAT_TYPE,
+            language=lang,
+            question=question,
+            status="unanswered",
+            channel=CHANNEL,
+            kind=NONE_OF_THESE,
+        )
+
+
+# Actions (the page's buttons) -----------------------------------------------------------
+
+
+async def act_choose(turn: Turn, body: dict) -> None:
+    offered = await turn.offered(int_of(body.get("msg")))
+    if offered is None:
+        await turn.notice("stale_button")
+        return
+    await turn.choose(offered, str(body.get("entry", "")))
+
+
+async def act_none(turn: Turn, body: dict) -> None:
+    offered = await turn.offered(int_of(body.get("msg")))
+    if offered is None:
+        await turn.notice("stale_button")
+        return
+    await turn.none_of_these(offered)
+
+
+async def act_entry(turn: Turn, body: dict) -> None:
+    """A question chosen while browsing a topic."""
+    started = time.perf_counter()
+    answerer = answerer_of(turn.request)
+    entry_id = str(body.get("entry", ""))
+    if entry_id not in answerer.kb.by_id:
+        await turn.notice("stale_button")
+        return
+    await turn.answer(answerer.answer_entry(entry_id, turn.ui), started)
+
+
+async def act_feedback(turn: Turn, body: dict) -> None:
+    ref, value = str(body.get("ref", "")), body.get("value")
+    if value not in (0, 1, "0", "1"):
+        raise Refused(400, "stale_button")
+    helpful = str(value) == "1"
+    try:
+        await turn.store("log_feedback", ref, turn.visit.user_id, helpful)
+    except UnknownIdError:
+        await turn.notice("stale_button")
+        return
+    await turn.notice("feedback_thanks")
+    if not helpful:  # 👎: an optional reason, one tap
+        await turn.add("bot", "reason", turn.say("feedback_reason"), {"ref": ref, "open": True})
+
+
+async def act_reason(turn: Turn, body: dict) -> None:
+    reason, ident = str(body.get("reason", "")), int_of(body.get("msg"))
+    recent = await asyncio.to_thread(turn.hub.store.transcript, turn.visit.key, None, 50)
+    asked = next((m for m in recent if m.id == ident and m.kind == "reason"), None)
+    if asked is None or not asked.data.get("open") or reason not in FEEDBACK_REASONS:
+        await turn.notice("stale_button")
+        return
+    try:
+        await turn.store(
+            "log_feedback", asked.data["ref"], turn.visit.user_id, False, reason=reason
+        )
+    except UnknownIdError:
+        await turn.notice("stale_button")
+        return
+    await turn.close(asked)
+    await turn.notice("reason_thanks")
+
+
+async def act_topics(turn: Turn, body: dict) -> None:
+    answerer = answerer_of(turn.request)
+    items = [{"id": t.id, "name": answerer.localizer.topic(t, turn.ui)} for t in answerer.kb.topics]
+    await turn.add("bot", "topics", turn.say("topics"), {"items": items})
+
+
+async def act_topic(turn: Turn, body: dict) -> None:
+    answerer = answerer_of(turn.request)
+    topic = answerer.topics.get(str(body.get("topic", "")))
+    page = int_of(body.get("page")) or 0
+    if topic is None:
+        await turn.notice("stale_button")
+        return
+    pages = max(1, -(-len(topic.entry_ids) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    ids = topic.entry_ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    items = [{"id": e, "question": answerer.localizer.question(answerer.kb.by_id[e], turn.ui)}
+             for e in ids]  # fmt: skip
+    head = turn.say("topic_entries", topic=answerer.localizer.topic(topic, turn.ui))
+    data = {"items": items, "topic": topic.id, "page": page, "pages": pages}
+    await turn.add("bot", "topic", head, data)
+
+
+async def act_language(turn: Turn, body: dict) -> None:
+    code = str(body.get("lang", ""))
+    if code not in turn.c.config.languages.supported:
+        raise Refused(400, "stale_button")
+    await asyncio.to_thread(turn.hub.store.set_language, turn.visit.key, chosen=code, language=code)
+    await turn.store("set_user_language", turn.visit.user_id, code)
+    turn.visit = replace(turn.visit, chosen=code, language=code)
+    if turn.visit.key in turn.hub.streams:
+        turn.hub.languages[turn.visit.key] = code
+    await turn.notice("language_set", code)
+
+
+async def act_staff(turn: Turn, body: dict) -> None:
+    """A message for a person at the centre: queued for the staff's inbox (a handoff);
+    their reply comes back here through `deliver`."""
+    text = text_of(turn, body)
+    config = turn.c.config.telegram
+    now = time.monotonic()
+    if not turn.hub.allowed(
+        "staff:" + turn.visit.key, config.staff_limit_messages, config.staff_limit_seconds, now
+    ):
+        raise Refused(429, "staff_rate_limited")
+    await turn.add("visitor", "text", text, {"to": "staff"})
+    await turn.notice("web_staff_sent")
+    await turn.store(
+        "log_interaction",
+        user_id=turn.visit.user_id,
+        chat_type=CHAT_TYPE,
+        language=turn.ui,
+        question=text,
+        status="unanswered",
+        channel=CHANNEL,
+        kind=HANDOFF,
+    )
+
+
+ACTIONS: dict[str, Callable[[Turn, dict], Awaitable[None]]] = {
+    "choose": act_choose,
+    "entry": act_entry,
+    "feedback": act_feedback,
+    "language": act_language,
+    "none": act_none,
+    "reason": act_reason,
+    "staff": act_staff,
+    "topic": act_topic,
+    "topics": act_topics,
+}
+
+
+def int_of(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def text_of(turn: Turn, body: dict) -> str:
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise Refused(400, "empty")
+    limit = turn.c.config.web.chat_max_chars
+    if len(text) > limit:
+        raise Refused(413, "web_too_long", limit=str(limit))
+    return text.strip()

@@ -1,0 +1,156 @@
+// The web chat page (bot/web/chat.py). Messages arrive as HTML made safe by the server
+// (bot/web/chat_render.py); this script only places them, sends what the visitor types or
+// presses, and listens for staff replies (server-sent events). No inline code: the page's
+// Content-Security-Policy forbids it.
+"use strict";
+(function () {
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const text = document.getElementById("text");
+  const mode = document.getElementById("mode");
+  const status = document.getElementById("status");
+  let words = JSON.parse(document.body.dataset.words || "{}");
+  let toStaff = false;
+  let last = 0;
+  let source = null;
+
+  function place(item) {
+    const holder = document.createElement("div");
+    holder.innerHTML = item.html; // server-escaped (chat_render.py)
+    const node = holder.firstElementChild;
+    if (!node) return;
+    const old = item.id ? log.querySelector('[data-id="' + item.id + '"]') : null;
+    if (old) {
+      old.replaceWith(node); // a list chosen from: its buttons go
+      return;
+    }
+    log.appendChild(node);
+    if (item.id) last = Math.max(last, item.id);
+    // a long answer is read from its start; the visitor's own line just comes into view
+    node.scrollIntoView({ block: item.role === "visitor" ? "end" : "start" });
+  }
+
+  function setUi(ui) {
+    if (!ui) return;
+    words = ui.words;
+    document.documentElement.lang = ui.lang;
+    document.documentElement.dir = ui.dir;
+    document.querySelectorAll("[data-word]").forEach(function (el) {
+      const w = words[el.dataset.word];
+      if (w) el.textContent = w;
+    });
+    document.querySelectorAll("[data-word-placeholder]").forEach(function (el) {
+      el.placeholder = words[el.dataset.wordPlaceholder] || el.placeholder;
+    });
+    document.querySelectorAll("[data-word-label]").forEach(function (el) {
+      el.setAttribute("aria-label", words[el.dataset.wordLabel] || "");
+    });
+    const picker = document.getElementById("language");
+    if (picker && picker.value !== ui.lang) picker.value = ui.lang;
+  }
+
+  async function post(path, body) {
+    let response;
+    try {
+      response = await fetch(path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      status.textContent = "…";
+      return null;
+    }
+    let data = {};
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = {};
+    }
+    (data.messages || []).forEach(place);
+    setUi(data.ui);
+    return { ok: response.ok, data: data };
+  }
+
+  function setStaffMode(on) {
+    toStaff = on;
+    mode.hidden = !on;
+    text.focus();
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const value = text.value.trim();
+    if (!value) return;
+    const staff = toStaff;
+    const sent = await post(staff ? "/chat/act" : "/chat/send",
+      staff ? { act: "staff", text: value } : { text: value });
+    if (sent && sent.ok) {
+      text.value = "";
+      if (staff) setStaffMode(false);
+    }
+    text.focus();
+  });
+
+  text.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  log.addEventListener("click", function (event) {
+    const el = event.target.closest("button[data-act]");
+    if (!el) return;
+    const body = Object.assign({}, el.dataset);
+    post("/chat/act", body);
+  });
+
+  document.getElementById("topics").addEventListener("click", function () {
+    post("/chat/act", { act: "topics" });
+  });
+  document.getElementById("staff").addEventListener("click", function () {
+    setStaffMode(true);
+    status.textContent = words.web_staff_prompt || "";
+  });
+  document.getElementById("cancel").addEventListener("click", function () {
+    setStaffMode(false);
+  });
+  document.getElementById("language").addEventListener("change", function (event) {
+    post("/chat/act", { act: "language", lang: event.target.value });
+  });
+  document.getElementById("forget").addEventListener("click", async function () {
+    if (!window.confirm(words.web_forget_confirm || "?")) return;
+    const done = await post("/chat/forget", {});
+    if (done && done.data.forgotten) {
+      if (source) source.close();
+      const notice = log.lastElementChild;
+      log.replaceChildren();
+      if (notice) log.appendChild(notice);
+      last = 0;
+    }
+  });
+
+  // Inside the widget's panel, Escape asks the centre's page to close it.
+  if (document.body.classList.contains("embed") && window.parent !== window) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") window.parent.postMessage({ faqChat: "close" }, "*");
+    });
+  }
+
+  function listen() {
+    source = new EventSource("/chat/events?after=" + last);
+    source.onmessage = function (event) {
+      place(JSON.parse(event.data));
+    };
+  }
+
+  fetch("/chat/messages", { credentials: "same-origin" })
+    .then(function (r) { return r.json(); })
+    .then(function (data) {
+      (data.messages || []).forEach(place);
+      setUi(data.ui);
+      listen();
+    });
+})();

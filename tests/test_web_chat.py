@@ -1,0 +1,690 @@
+"""The web chat (bot/web/chat.py) through its ASGI client, and its live stream over real HTTP:
+a real SQLite file, the small test knowledge base."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from html import escape
+from html.parser import HTMLParser
+from urllib.parse import unquote_plus
+
+import httpx
+import pytest
+import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import messages
+from bot.accounts import Accounts
+from bot.answering import build_answerer
+from bot.report import build_report
+from bot.storage import NONE_OF_THESE, Storage
+from bot.web.app import AnswererHolder, create_app
+from bot.web.chat_render import message_html, text_html
+from bot.web.chat_turn import COOKIE, HANDOFF
+from bot.webchat_store import ChatMessage, WebChats
+from tests.web_support import PASSWORD, Clock, login, make_client
+
+ORIGIN = "http://testserver"
+SITE = "https://centre.example"
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def storage(tmp_path):
+    with Storage.open(tmp_path / "bot.db") as store:
+        yield store
+
+
+@pytest.fixture
+def accounts(storage, clock):
+    accounts = Accounts(storage.path, clock=clock)
+    accounts.add("sam", "staff")
+    accounts.set_password("sam", PASSWORD)
+    yield accounts
+    accounts.close()
+
+
+@pytest.fixture
+def chat_config(config):
+    return replace(config, web=replace(config.web, chat_origins=(SITE,)))
+
+
+@pytest.fixture
+def client(chat_config, storage, accounts, small_answerer):
+    with make_client(chat_config, storage, accounts, small_answerer) as client:
+        yield client
+
+
+def opened(client, language: str = "en"):
+    """A visitor opens /chat (gets a session cookie); returns the page response."""
+    response = client.get("/chat", headers={"accept-language": language})
+    assert response.status_code == 200
+    assert COOKIE in client.cookies
+    return response
+
+
+def send(client, text: str, **headers):
+    return client.post("/chat/send", json={"text": text}, headers={"origin": ORIGIN, **headers})
+
+
+def act(client, **body):
+    return client.post("/chat/act", json=body, headers={"origin": ORIGIN})
+
+
+def said(lang: str, key: str, **fields: str) -> str:
+    """The bot's words as the page shows them (escaped)."""
+    return escape(messages.text(lang, key, **fields))
+
+
+def htmls(response) -> str:
+    return "\n".join(m["html"] for m in response.json()["messages"])
+
+
+def web_rows(storage: Storage) -> list[dict]:
+    return list(storage.db.query("SELECT * FROM interactions WHERE channel = 'web' ORDER BY id"))
+
+
+def deliveries(client):
+    return client.app.state.console.deliveries
+
+
+# The page ---------------------------------------------------------------------------
+
+
+def test_page_sets_a_signed_httponly_cookie_and_a_strict_policy(client):
+    response = opened(client)
+    cookie = response.headers["set-cookie"]
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    value = client.cookies[COOKIE]
+    assert value.count(".") == 1  # signed by itsdangerous
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    assert '<script src="/static/chat.js" defer></script>' in response.text
+    assert (
+        re.search(r"<script>|<style|\sstyle=|\son[a-z]+=", response.text) is None
+    )  # nothing inline
+    assert 'for="text"' in response.text and 'aria-live="polite"' in response.text
+    # a second visit keeps the same session
+    assert "set-cookie" not in client.get("/chat").headers
+
+
+def test_embed_page_may_be_framed_by_the_configured_origins_only(client):
+    response = client.get("/chat?embed=1")
+    csp = response.headers["content-security-policy"]
+    assert f"frame-ancestors 'self' {SITE}" in csp
+    assert "frame-ancestors 'none'" not in csp
+    assert 'class="chat embed"' in response.text
+
+
+def test_interface_in_the_browser_language_and_arabic_right_to_left(client):
+    page = client.get("/chat", headers={"accept-language": "ar-EG,ar;q=0.9"})
+    assert 'lang="ar" dir="rtl"' in page.text
+    assert messages.text("ar", "web_send") in page.text
+    page = client.get("/chat", headers={"accept-language": "sv-SE, zh;q=0.5"})
+    assert 'lang="zh" dir="ltr"' in page.text  # Swedish is not served: the next one is
+
+
+def test_a_new_conversation_opens_with_the_greeting(client):
+    opened(client, "ru")
+    first = client.get("/chat/messages", headers={"accept-language": "ru"}).json()["messages"]
+    assert len(first) == 1 and said("ru", "greeting") in first[0]["html"]
+    send(client, "What is a fapiao?")
+    again = client.get("/chat/messages").json()["messages"]
+    assert said("ru", "greeting") not in again[0]["html"]  # not stored: only while empty
+
+
+def test_a_forged_cookie_is_a_new_visitor(client):
+    client.cookies.set(COOKIE, "web:someone-else")
+    response = client.get("/chat")
+    assert "set-cookie" in response.headers
+
+
+# Answers -------------------------------------------------------------------------------
+
+
+def test_a_question_is_answered_with_sources_and_logged_as_web(client, storage):
+    opened(client)
+    response = send(client, "How do I open a company bank account?")
+    assert response.status_code == 200
+    html = htmls(response)
+    assert "How do I open a company bank account?" in html  # the visitor's own message
+    assert "<strong>How do I open a company bank account?</strong>" in html  # the title
+    assert 'href="https://www.pbc.gov.cn/"' in html and 'rel="noopener noreferrer' in html
+    assert 'data-act="feedback"' in html
+    rows = web_rows(storage)
+    assert [(r["status"], r["entry_id"], r["chat_type"]) for r in rows] == [
+        ("answered", "bank-account", "private")
+    ]
+    assert rows[0]["waited_ms"] is not None and rows[0]["ref"]
+    # the conversation is still there when the visitor comes back
+    again = client.get("/chat/messages").json()["messages"]
+    assert [m["role"] for m in again] == ["visitor", "bot"]
+
+
+def test_the_answer_comes_in_the_language_asked(client):
+    opened(client)
+    html = htmls(send(client, "公司银行账户怎么开？"))
+    assert "营业执照" in html
+    assert client.get("/chat/messages").json()["ui"]["lang"] == "zh"  # detection moved the UI
+
+
+def test_did_you_mean_then_choose_is_recorded_as_a_choice(client, storage, small_answerer):
+    opened(client)
+    question = "bank fapiao"
+    answer = small_answerer.ask(question)
+    assert answer.status == "suggest", answer.status  # the fixture's premise
+    html = htmls(send(client, question))
+    assert 'data-act="choose"' in html and 'data-act="none"' in html
+    msg = re.search(r'data-act="choose" data-msg="(\d+)" data-entry="([^"]+)"', html)
+    response = act(client, act="choose", msg=msg[1], entry=msg[2])
+    assert response.status_code == 200
+    body = htmls(response)
+    assert 'data-act="choose"' not in body  # the list is closed: chosen from once
+    assert [c["entry_id"] for c in storage.list_choices()] == [msg[2]]
+    again = act(client, act="choose", msg=msg[1], entry=msg[2])
+    assert said("en", "stale_button") in htmls(again)
+    assert len(storage.list_choices()) == 1
+
+
+def test_none_of_these_queues_the_question_marked(client, storage):
+    opened(client)
+    html = htmls(send(client, "bank fapiao"))
+    msg = re.search(r'data-act="none" data-msg="(\d+)"', html)[1]
+    body = htmls(act(client, act="none", msg=msg))
+    assert said("en", "none_noted") in body
+    [row] = storage.list_unanswered()
+    assert row["kind"] == NONE_OF_THESE and row["question"] == "bank fapiao"
+
+
+def test_a_typed_zero_also_says_none_of_these(client, storage):
+    opened(client)
+    send(client, "bank fapiao")
+    send(client, "0")
+    assert [r["kind"] for r in storage.list_unanswered()] == [NONE_OF_THESE]
+
+
+def test_an_unanswerable_question_joins_the_staff_inbox(client, storage):
+    opened(client)
+    body = htmls(send(client, "Can my cat attend the annual tax audit meeting?"))
+    assert "Talk to a person" in body  # web_unanswered_noted
+    [row] = storage.list_unanswered()
+    assert row["question"].startswith("Can my cat")
+    login(client, "sam")
+    assert "Can my cat attend" in client.get("/inbox").text
+
+
+def test_feedback_with_a_reason(client, storage):
+    opened(client)
+    html = htmls(send(client, "What is a fapiao?"))
+    ref = re.search(r'data-ref="([^"]+)" data-value="0"', html)[1]
+    body = htmls(act(client, act="feedback", ref=ref, value="0"))
+    assert said("en", "feedback_thanks") in body
+    msg = re.search(r'data-act="reason" data-msg="(\d+)" data-reason="wrong"', body)[1]
+    body = htmls(act(client, act="reason", msg=msg, reason="wrong"))
+    assert said("en", "reason_thanks") in body
+    [feedback] = storage.db.query("SELECT helpful, reason FROM feedback")
+    assert feedback == {"helpful": 0, "reason": "wrong"}
+    assert act(client, act="feedback", ref="not-a-ref", value="1").status_code == 200
+
+
+def test_topics_pages_and_an_entry(client, storage):
+    opened(client)
+    body = htmls(act(client, act="topics"))
+    topic = re.search(r'data-act="topic" data-topic="([^"]+)" data-page="0">Money', body)[1]
+    body = htmls(act(client, act="topic", topic=topic, page=0))
+    assert "What is a fapiao?" in body and 'data-act="topics"' in body
+    body = htmls(act(client, act="entry", entry="fapiao"))
+    assert "official tax invoice" in body
+    assert web_rows(storage)[-1]["entry_id"] == "fapiao"
+
+
+def test_the_language_picker_changes_the_interface_and_is_kept(client):
+    opened(client)
+    response = act(client, act="language", lang="zh")
+    ui = response.json()["ui"]
+    assert ui["lang"] == "zh" and ui["words"]["web_send"] == messages.text("zh", "web_send")
+    page = client.get("/chat", headers={"accept-language": "en"})
+    assert 'lang="zh"' in page.text
+    assert act(client, act="language", lang="xx").status_code == 400
+
+
+def test_unknown_action_is_refused(client):
+    opened(client)
+    assert act(client, act="drop_tables").status_code == 400
+
+
+# Staff -------------------------------------------------------------------------------
+
+
+async def test_talk_to_a_person_then_a_staff_reply_is_kept(client, storage):
+    opened(client)
+    response = act(client, act="staff", text="I need help with my residence permit")
+    assert said("en", "web_staff_sent") in htmls(response)
+    [row] = storage.list_unanswered()
+    assert row["kind"] == HANDOFF
+    login(client, "sam")  # in the staff's inbox, with the /staff messages
+    assert "I need help with my residence permit" in client.get("/inbox").text
+    delivered = await deliveries(client).deliver({**row, "channel": "web"}, "Come on Monday <b>")
+    assert delivered is True
+    last = client.get("/chat/messages").json()["messages"][-1]
+    assert last["role"] == "staff" and "Come on Monday &lt;b&gt;" in last["html"]
+
+
+async def test_a_reply_to_someone_unknown_is_not_delivered(client):
+    row = {"id": 1, "channel": "web", "user_key": "0" * 16, "question": "q"}
+    assert await deliveries(client).deliver(row, "hello") is False
+
+
+def test_staff_messages_are_rate_limited(client, chat_config):
+    opened(client)
+    limit = chat_config.telegram.staff_limit_messages
+    codes = [act(client, act="staff", text=f"help {i}").status_code for i in range(limit + 1)]
+    assert codes[-1] == 429 and set(codes[:-1]) == {200}
+
+
+# Forget me ---------------------------------------------------------------------------
+
+
+async def test_forget_me_deletes_everything_and_the_cookie(client, storage):
+    opened(client)
+    send(client, "What is a fapiao?")
+    act(client, act="staff", text="please call me")
+    [row] = storage.list_unanswered()
+    response = client.post("/chat/forget", json={}, headers={"origin": ORIGIN})
+    assert response.json()["forgotten"] is True
+    assert said("en", "forgotten") in htmls(response)
+    assert COOKIE not in client.cookies
+    assert web_rows(storage) == [] and storage.list_unanswered(status=None) == []
+    chats = WebChats(storage.path)
+    assert list(chats.db.query("SELECT * FROM web_messages")) == []
+    assert list(chats.db.query("SELECT * FROM web_visitors")) == []
+    chats.close()
+    assert await deliveries(client).deliver({**row, "channel": "web"}, "too late") is False
+
+
+# Safety ------------------------------------------------------------------------------
+
+
+def test_posts_from_another_site_or_without_a_session_are_refused(client):
+    assert send(client, "hello").status_code == 403  # no session yet
+    opened(client)
+    assert send(client, "hello", origin="https://evil.example").status_code == 403
+    assert (
+        client.post("/chat/act", json={"act": "topics"}, headers={"origin": SITE}).status_code
+        == 403
+    )
+    assert (
+        client.post("/chat/forget", headers={"origin": "https://evil.example"}).status_code == 403
+    )
+    plain = client.post(
+        "/chat/send",
+        content='{"text": "hi"}',
+        headers={"origin": ORIGIN, "content-type": "text/plain"},
+    )
+    assert plain.status_code == 403  # what another site's form could send
+    assert send(client, "hello").status_code == 200
+    assert send(client, "hi", origin="https://testserver").status_code == 200  # behind TLS
+    assert send(client, "hi", origin="http://testserver.evil.example").status_code == 403
+    assert send(client, "hi", origin="null").status_code == 403
+
+
+def test_a_message_too_long_is_refused_in_the_visitors_language(client, chat_config, storage):
+    opened(client, "ru")
+    limit = chat_config.web.chat_max_chars
+    response = send(client, "я" * (limit + 1), **{"accept-language": "ru-RU,ru;q=0.9"})
+    assert response.status_code == 413
+    assert said("ru", "web_too_long", limit=str(limit)) in htmls(response)
+    assert web_rows(storage) == []
+    assert send(client, "x" * (limit * 5)).status_code == 413  # the body alone is too big
+    assert send(client, "   ").status_code == 400
+
+
+def test_rate_limit_per_session(client, chat_config):
+    opened(client)
+    limit = chat_config.web.chat_rate_messages
+    codes = [act(client, act="topics").status_code for _ in range(limit + 1)]
+    assert codes[:-1] == [200] * limit and codes[-1] == 429
+    assert said("en", "rate_limited") in htmls(act(client, act="topics"))
+
+
+def test_rate_limit_per_address(chat_config, storage, accounts, small_answerer):
+    config = replace(chat_config, web=replace(chat_config.web, chat_address_messages=3))
+    visitors = []
+    with make_client(config, storage, accounts, small_answerer) as first:
+        for _ in range(4):  # four visitors from one address
+            first.cookies.clear()
+            opened(first)
+            visitors.append(act(first, act="topics").status_code)
+    assert visitors == [200, 200, 200, 429]
+
+
+def test_widget_script_names_the_origins_and_loads_anywhere(client):
+    response = client.get("/widget.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["cross-origin-resource-policy"] == "cross-origin"
+    assert f'var origins = ["{SITE}"];' in response.text
+    assert "/chat?embed=1" in response.text and "__WORDS__" not in response.text
+
+
+def test_static_files_of_the_chat(client):
+    for path in ("/static/chat.js", "/static/chat.css"):
+        assert client.get(path).status_code == 200
+
+
+def test_reports_count_web_questions(client, storage, small_answerer):
+    opened(client)
+    send(client, "What is a fapiao?")
+    send(client, "Can my cat attend the annual tax audit meeting?")
+    now = datetime.now(UTC)
+    report = build_report(storage.path, small_answerer.kb, since=now - timedelta(days=1), now=now)
+    assert sum(day.total for day in report.days) == 2
+
+
+# Safe HTML (hypothesis) -----------------------------------------------------------------
+
+ALLOWED_TAGS = {"div", "p", "strong", "br", "a", "ul", "li", "button"}
+
+
+class Collect(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.hrefs, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.hrefs += [v for k, v in attrs if k == "href"]
+        assert not any(k.startswith("on") or k == "style" for k, _ in attrs), attrs
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_any_text_renders_to_safe_html(text):
+    found = Collect()
+    found.feed(text_html(text))
+    assert set(found.tags) <= {"a", "br"}
+    assert all(re.match(r"https?://", href, re.IGNORECASE) for href in found.hrefs)
+    normalised = text.replace("\r\n", "\n").replace("\n", "")
+    assert "".join(found.text) == normalised  # every character shown, none lost or added
+
+
+@given(
+    st.text(max_size=80),
+    st.lists(st.fixed_dictionaries({"title": st.text(max_size=20), "url": st.text(max_size=40)})),
+)
+@settings(max_examples=200, deadline=None)
+def test_any_answer_title_and_link_render_safely(text, links):
+    message = ChatMessage(
+        1, "", "bot", "answer", text, {"title": text, "links": links, "ref": text}
+    )
+    found = Collect()
+    found.feed(message_html(message, lambda key: messages.text("en", key)))
+    assert set(found.tags) <= ALLOWED_TAGS
+    assert all(re.match(r"https?://[^\s<>\"']+$", href, re.IGNORECASE) for href in found.hrefs)
+
+
+def test_javascript_links_stay_text():
+    html = text_html("see javascript:alert(1) and <script>x</script> http://ok.example/a?b=1&c=2.")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<a href="http://ok.example/a?b=1&amp;c=2"' in html and "javascript:alert(1)" in html
+
+
+@given(st.text(min_size=1, max_size=1200))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_message_is_answered_or_refused_clearly(client, chat_config, text):
+    client.cookies.clear()
+    opened(client)
+    response = send(client, text)
+    limit = chat_config.web.chat_max_chars
+    if not text.strip():
+        assert response.status_code == 400
+    elif len(text.strip()) > limit or len(text) > limit:
+        assert response.status_code == 413
+    else:
+        assert response.status_code == 200
+        own = response.json()["messages"][0]["html"]
+        assert "<script" not in own.lower()
+
+
+# Live: server-sent events over real HTTP ------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live(chat_config, storage, accounts, small_answerer):
+    """The app served by a real uvicorn in a thread; yields (base URL, app)."""
+    app = create_app(chat_config, storage, AnswererHolder(small_answerer), accounts, b"s" * 32)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", app, server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+async def test_a_staff_reply_arrives_live_over_server_sent_events(live, storage):
+    url, app, server = live
+    async with httpx.AsyncClient(base_url=url, timeout=10) as visitor:
+        assert (await visitor.get("/chat")).status_code == 200
+        await visitor.post(
+            "/chat/act", json={"act": "staff", "text": "call me"}, headers={"origin": url}
+        )
+        [row] = storage.list_unanswered()
+        received: list[dict] = []
+
+        async def listen():
+            async with visitor.stream("GET", "/chat/events?after=0") as stream:
+                assert stream.headers["content-type"].startswith("text/event-stream")
+                async for line in stream.aiter_lines():
+                    if line.startswith("data: "):
+                        received.append(json.loads(line[6:]))
+                        if received[-1]["role"] == "staff":
+                            return
+
+        task = asyncio.create_task(listen())
+        await asyncio.sleep(0.5)  # the history first (two messages), then the live reply
+        assert [m["role"] for m in received] == ["visitor", "bot"]
+        future = asyncio.run_coroutine_threadsafe(
+            app.state.console.deliveries.deliver({**row, "channel": "web"}, "Hello from staff"),
+            server_loop(server),  # the reply is made on the server's own loop
+        )
+        assert future.result(timeout=5) is True
+        await asyncio.wait_for(task, 5)
+    assert "Hello from staff" in received[-1]["html"]
+
+
+async def test_the_stream_speaks_the_language_chosen_after_it_opened(live, storage):
+    url, app, server = live
+    async with httpx.AsyncClient(base_url=url, timeout=10) as visitor:
+        await visitor.get("/chat", headers={"accept-language": "en"})
+        received: list[dict] = []
+
+        async def listen():
+            async with visitor.stream("GET", "/chat/events") as stream:
+                async for line in stream.aiter_lines():
+                    if line.startswith("data: "):
+                        received.append(json.loads(line[6:]))
+                        if received[-1]["role"] == "staff":
+                            return
+
+        task = asyncio.create_task(listen())
+        await asyncio.sleep(0.3)
+        await visitor.post(
+            "/chat/act", json={"act": "language", "lang": "zh"}, headers={"origin": url}
+        )
+        await visitor.post(
+            "/chat/act", json={"act": "staff", "text": "你好"}, headers={"origin": url}
+        )
+        [row] = storage.list_unanswered()
+        future = asyncio.run_coroutine_threadsafe(
+            app.state.console.deliveries.deliver({**row, "channel": "web"}, "您好"),
+            server_loop(server),
+        )
+        assert future.result(timeout=5) is True
+        await asyncio.wait_for(task, 5)
+    assert escape(messages.text("zh", "staff_reply")) in received[-1]["html"]
+
+
+def server_loop(server: uvicorn.Server) -> asyncio.AbstractEventLoop:
+    return server.servers[0].get_loop()  # type: ignore[attr-defined]
+
+
+async def test_a_translated_staff_reply_shows_the_original(client, storage):
+    opened(client)
+    act(client, act="staff", text="помогите")
+    [row] = storage.list_unanswered()
+    row = {**row, "channel": "web", "original_text": "Come on <Monday>"}
+    assert await deliveries(client).deliver(row, "Приходите в понедельник")
+    last = client.get("/chat/messages").json()["messages"][-1]["html"]
+    assert "Приходите в понедельник" in last and "Come on &lt;Monday&gt;" in last
+
+
+@pytest.fixture
+def writable(chat_config, storage, accounts, small_kb_dir, encoder):
+    """A client over a writable knowledge-base copy (attaching edits it)."""
+    cfg = replace(chat_config, knowledge=replace(chat_config.knowledge, dir=small_kb_dir))
+    answerer = build_answerer(cfg, None, storage, encoder=encoder)
+    with make_client(cfg, storage, accounts, answerer) as client:
+        yield client
+
+
+def test_attaching_a_web_question_tells_the_visitor_once(writable, storage):
+    client = writable
+    opened(client)
+    send(client, "Can my cat attend the annual tax audit meeting?")
+    [row] = storage.list_unanswered()
+    login(client, "sam")
+    page = client.get("/inbox").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    response = client.post(
+        "/inbox/attach", data={"ids": str(row["id"]), "entry": "fapiao", "csrf": token}
+    )
+    assert "1 asker(s) were sent the answer" in unquote_plus(response.headers["location"])
+    last = client.get("/chat/messages").json()["messages"][-1]
+    assert last["role"] == "bot" and "official tax invoice" in last["html"]
+    assert "Can my cat attend the annual tax audit meeting?" in last["html"]  # resolved_answer
+    assert storage.list_unanswered(status=None)[0]["notified"] is True
+    count = len(client.get("/chat/messages").json()["messages"])
+    asyncio.run(client.app.state.console.holder.after_reload())  # a second reload: not again
+    assert len(client.get("/chat/messages").json()["messages"]) == count
+
+
+# The real command ------------------------------------------------------------------------
+
+
+def test_web_command_serves_the_chat_and_stops_with_streams_open(tmp_path):
+    """`python -m bot web` serves /chat; SIGINT stops it within seconds although a visitor's
+    page still holds its event stream open."""
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import ROOT, SMALL_KB
+
+    kb = Path(shutil.copytree(SMALL_KB, tmp_path / "kb"))
+    config = tmp_path / "config.toml"
+    text = (ROOT / "config.toml").read_text().replace('dir = "knowledge"', f'dir = "{kb}"')
+    config.write_text(text.replace('cache_dir = ".cache"', f'cache_dir = "{tmp_path / "c"}"'))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAQ_BOT_SECOND_ENCODER": "none"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "web", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                httpx.get(url + "/chat", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        with httpx.Client(base_url=url, timeout=10) as visitor:
+            assert "chat.js" in visitor.get("/chat").text
+            answered = visitor.post(
+                "/chat/send", json={"text": "What is a fapiao?"}, headers={"origin": url}
+            )
+            assert "official tax invoice" in answered.text
+            with visitor.stream("GET", "/chat/events") as stream:
+                next(stream.iter_lines())  # the stream is open
+                proc.send_signal(signal.SIGINT)
+                started = time.monotonic()
+                assert proc.wait(timeout=30) == 0
+                assert time.monotonic() - started < 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        '["centre.example"]',
+        '["https://centre.example/"]',
+        '["https://Centre.example"]',
+        '["https://centre.example/page"]',
+        '["javascript:alert(1)"]',
+        "[\"https://a.example 'unsafe-inline'\"]",
+        '"https://centre.example"',
+    ],
+)
+def test_bad_chat_origins_are_refused(tmp_path, origins):
+    from bot.config import ConfigError, load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text(f"[web]\nchat_origins = {origins}\n")
+    with pytest.raises(ConfigError, match=r"\[web\] chat_origins"):
+        load_config(path, environ={})
+
+
+def test_good_chat_origins_are_kept(tmp_path):
+    from bot.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[web]\nchat_origins = ["https://centre.example", "http://127.0.0.1:8000"]\n')
+    assert load_config(path, environ={}).web.chat_origins == (
+        "https://centre.example",
+        "http://127.0.0.1:8000",
+    )

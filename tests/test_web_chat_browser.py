@@ -1,0 +1,272 @@
+"""The web chat in a real browser (Debian's chromium through Playwright; skipped, with the
+reason, when either is absent), served by a real uvicorn over the repository's knowledge base.
+
+The main story: a Russian visitor asks and gets the Russian answer, chooses a "did you mean"
+suggestion, asks something unanswerable, a staff member replies in the console's inbox, and
+the reply appears live in the visitor's page, and is still there after a reload. Then the
+widget on an allowed and on a refused site, Arabic right to left, and the keyboard alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import socket
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from bot import messages
+from bot.accounts import Accounts
+from bot.storage import Storage
+from bot.web.app import AnswererHolder, create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "correct horse battery"
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+    ),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)"
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    return server, thread
+
+
+@pytest.fixture
+def site(config, answerer, tmp_path):
+    """The bot (chat + console) on one port, and the centre's own site on another that is
+    allowed to embed the chat; yields (bot URL, site URL, app, server, storage)."""
+    bot_port, site_port = free_port(), free_port()
+    site_url = f"http://127.0.0.1:{site_port}"
+    chat_config = replace(config, web=replace(config.web, chat_origins=(site_url,)))
+    storage = Storage.open(tmp_path / "bot.db")
+    accounts = Accounts(storage.path)
+    accounts.add("sam", "staff")
+    accounts.set_password("sam", PASSWORD)
+    app = create_app(chat_config, storage, AnswererHolder(answerer), accounts, secret=b"k" * 32)
+    bot_url = f"http://127.0.0.1:{bot_port}"
+
+    async def home(request):
+        return HTMLResponse(
+            f'<!DOCTYPE html><html><body><h1>Centre</h1><script src="{bot_url}/widget.js">'
+            "</script></body></html>"
+        )
+
+    servers = [serve(app, bot_port), serve(Starlette(routes=[Route("/", home)]), site_port)]
+    try:
+        yield bot_url, site_url, app, servers[0][0], storage
+    finally:
+        for server, thread in servers:
+            server.should_exit = True
+            thread.join(timeout=15)
+        accounts.close()
+        storage.close()
+
+
+async def reply_in_the_console(browser, bot_url: str, question: str, text: str) -> None:
+    """A staff member logs in, finds the question in the inbox and replies to its asker."""
+    from playwright.async_api import expect
+
+    staff = await browser.new_page(locale="en-GB")
+    await staff.goto(bot_url + "/login")
+    await staff.fill("input[name=name]", "sam")
+    await staff.fill("input[name=password]", PASSWORD)
+    await staff.click("button[type=submit]")
+    await staff.wait_for_url(bot_url + "/inbox")
+    group = staff.locator("section.cluster", has_text=question)
+    await group.locator("form.inbox-reply textarea[name=text]").fill(text)
+    await group.locator("form.inbox-reply button[type=submit]").click()
+    await expect(staff.locator(".message")).to_contain_text("Reply sent to 1", timeout=15000)
+    await staff.close()
+
+
+async def send(page, text: str) -> None:
+    await page.fill("#text", text)
+    await page.press("#text", "Enter")  # Enter sends
+
+
+async def test_russian_visitor_story(site, tmp_path):
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, _, app, server, storage = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = await browser.new_context(
+                locale="ru-RU", viewport={"width": 390, "height": 800}
+            )
+            page = await context.new_page()
+            await page.goto(bot_url + "/chat")
+            assert await page.get_attribute("html", "lang") == "ru"
+            await expect(page.locator(".msg.bot")).to_have_text(messages.text("ru", "greeting"))
+            assert await page.get_attribute("#text", "placeholder") == messages.text(
+                "ru", "web_placeholder"
+            )
+            assert await page.get_attribute("#log", "aria-live") == "polite"
+            # keyboard: Tab reaches the message box, which has a label
+            await page.focus("#text")
+            label = page.locator("label[for=text]")
+            assert await label.inner_text() == messages.text("ru", "web_placeholder")
+
+            started = time.monotonic()
+            await send(page, "Как открыть расчётный счёт компании?")
+            answer = page.locator(".msg.answer").first
+            await expect(answer).to_contain_text("бизнес-лицензии", timeout=15000)
+            answered_in = time.monotonic() - started
+            await expect(answer.locator(".sources")).to_have_text(messages.text("ru", "sources"))
+            await expect(answer.locator("a").first).to_have_attribute(
+                "href", re.compile(r"^https://")
+            )
+
+            await send(page, "банк")
+            choice = page.get_by_role("button", name="Как открыть корпоративный банковский счёт")
+            await expect(choice).to_be_visible(timeout=15000)
+            await expect(
+                page.get_by_role("button", name=messages.text("ru", "none_of_these"))
+            ).to_be_visible()
+            await choice.click()
+            await expect(page.locator(".msg.answer")).to_have_count(2, timeout=15000)
+            await expect(choice).to_have_count(0)  # the list is closed once chosen from
+
+            await send(page, "Где купить билеты в зоопарк Пекина для моего кота?")
+            noted = messages.text("ru", "web_unanswered_noted")
+            await expect(page.locator(".msg.notice").last).to_have_text(noted, timeout=15000)
+            await page.screenshot(path=str(tmp_path / "ru-before-reply.png"))
+
+            staff_text = "Hello! Tickets are sold on the zoo's website; pets cannot enter."
+            sent_at = time.monotonic()
+            await reply_in_the_console(browser, bot_url, "зоопарк Пекина", staff_text)
+            staff = page.locator(".msg.staff")  # the English, or its translation and it
+            await expect(staff).to_contain_text(staff_text, timeout=10000)
+            live_in = time.monotonic() - sent_at
+            await expect(staff).to_contain_text(messages.text("ru", "staff_reply"))
+            await page.screenshot(path=str(tmp_path / "ru-staff-reply.png"), full_page=True)
+
+            await page.reload()  # they come back: the conversation, staff reply included
+            await expect(page.locator(".msg.staff")).to_contain_text(staff_text, timeout=10000)
+            await expect(page.locator(".msg.answer")).to_have_count(2)
+        finally:
+            await browser.close()
+    rows = list(storage.db.query("SELECT status, channel, language FROM interactions"))
+    assert [(r["status"], r["channel"], r["language"]) for r in rows] == [
+        ("answered", "web", "ru"),
+        ("suggest", "web", "ru"),
+        ("answered", "web", "ru"),
+        ("unanswered", "web", "ru"),
+    ]
+    assert [c["entry_id"] for c in storage.list_choices()] == ["corporate-basic-account"]
+    print(f"answer shown in {answered_in:.2f} s; staff reply shown live in {live_in:.2f} s")
+
+
+async def test_widget_opens_the_chat_on_an_allowed_site_only(site, tmp_path):
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, site_url, *_ = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="en-GB")
+            await page.goto(site_url + "/")
+            opener = page.get_by_role("button", name=messages.text("en", "web_open"))
+            await opener.click()
+            frame = page.frame_locator("#faq-chat-panel iframe")
+            await frame.locator("#text").fill("What is a fapiao?")
+            await frame.locator("#text").press("Enter")
+            await expect(frame.locator(".msg.answer")).to_be_visible(timeout=15000)
+            await page.screenshot(path=str(tmp_path / "widget.png"))
+            await page.keyboard.press("Escape")
+            await expect(page.locator("#faq-chat-panel")).to_be_hidden()
+
+            # the same script on a site that is not in [web] chat_origins does nothing, and
+            # the chat refuses to be framed there
+            other = await browser.new_page()  # about:blank: an origin not in the list
+            await other.set_content(
+                f'<script src="{bot_url}/widget.js"></script>'
+                f'<iframe id="f" src="{bot_url}/chat?embed=1"></iframe>'
+            )
+            await other.wait_for_timeout(1000)
+            assert await other.locator("#faq-chat-panel").count() == 0
+            framed = other.frame_locator("#f").locator("#text")
+            assert await framed.count() == 0
+        finally:
+            await browser.close()
+
+
+async def test_arabic_visitor_reads_right_to_left(site, tmp_path):
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, *_ = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="ar-EG", viewport={"width": 390, "height": 700})
+            await page.goto(bot_url + "/chat")
+            assert await page.get_attribute("html", "dir") == "rtl"
+            await expect(page.locator("#send")).to_have_text(messages.text("ar", "web_send"))
+            await send(page, "كيف أفتح حسابًا مصرفيًا للشركة؟")
+            greeting = page.locator(".msg.bot").first
+            await expect(greeting).to_have_text(messages.text("ar", "greeting"))
+            await expect(page.locator(".msg.answer")).to_be_visible(timeout=15000)
+            direction = await page.evaluate(
+                "getComputedStyle(document.querySelector('#log')).direction"
+            )
+            assert direction == "rtl"
+            await page.screenshot(path=str(tmp_path / "arabic.png"))
+        finally:
+            await browser.close()
+
+
+async def test_keyboard_alone_browses_topics_and_reads_an_answer(site):
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, *_ = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="en-US")
+            await page.goto(bot_url + "/chat")
+            await page.focus("#topics")
+            await page.keyboard.press("Enter")  # a real <button>: Enter presses it
+            first_topic = page.locator(".msg.topics button").first
+            await expect(first_topic).to_be_visible(timeout=10000)
+            await first_topic.focus()
+            await page.keyboard.press("Enter")
+            question = page.locator(".msg.topic button[data-act=entry]").first
+            await expect(question).to_be_visible(timeout=10000)
+            await question.focus()
+            await page.keyboard.press("Space")
+            await expect(page.locator(".msg.answer")).to_be_visible(timeout=10000)
+            # Tab walks from the message box to Send
+            await page.focus("#text")
+            await page.keyboard.press("Tab")
+            assert await page.evaluate("document.activeElement.id") == "send"
+        finally:
+            await browser.close()
