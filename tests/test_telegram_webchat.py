@@ -191,3 +191,41 @@ async def test_talk_to_a_person_none_of_these_and_a_reason_are_copied_and_answer
         ("feedback", "web", ANSWERED),
     }
     store.close()
+
+
+async def test_a_batch_item_from_the_web_is_answered_by_its_number_and_forget_stops_a_copy(
+    api, bot_config, small_answerer, storage
+):
+    """The staff chat is throttled: copies wait and go together, numbered; "#N" answers the
+    visitor of item N and no one else. A visitor who uses "forget me" meanwhile is not
+    copied at all."""
+    async with running(api, bot_config, small_answerer, storage) as (app, url):
+        api.held_chats.add(STAFF_CHAT)
+        await app.process_update(  # a Telegram user first: their copy waits for the chat
+            Update.de_json(tg.api_update(api, tg.message(QUESTION_RU, user_id=501)), app.bot)
+        )
+        visitors = [httpx.AsyncClient(base_url=url, timeout=10) for _ in range(3)]
+        questions = [f"Who won the world cup in {year}?" for year in (1998, 2002, 2006)]
+        for visitor, question in zip(visitors, questions, strict=True):
+            await visitor.get("/chat")
+            await visitor.post("/chat/send", json={"text": question}, headers={"origin": url})
+        gone = await visitors[2].post("/chat/forget", json={}, headers={"origin": url})
+        assert gone.status_code == 200
+        api.held_chats.clear()
+        await app.send()
+        await app.send()
+        batch = next(p for p in staff_copies(api) if "2 messages" in p["text"])
+        assert questions[2] not in "".join(p["text"] for p in staff_copies(api))
+        second = re.search(r"#2</b> (.*?)\n\n.*?(Who won[^\n]*)", batch["text"], re.S)
+        assert second is not None and "Web chat" in second[1]
+        target = questions.index(second[2])
+        await app.send(staff_says("#2 Brazil.", as_reply_to(api, batch)))
+        histories = [(await v.get("/chat/messages")).json()["messages"] for v in visitors[:2]]
+        for visitor in visitors:
+            await visitor.aclose()
+    for i, history in enumerate(histories):
+        staff = [m["html"] for m in history if m["role"] == "staff"]
+        assert len(staff) == (i == target)
+        assert ("Brazil." in "".join(staff)) == (i == target)
+    assert "Brazil." not in "".join(p["text"] for p in api.sent("sendMessage", 501))
+    assert "#2" not in "".join(histories[target][-1]["html"])
