@@ -144,21 +144,28 @@ class RelayTables(StorageBase):
         return None
 
     def relay_unanswered(
-        self, *, staff_chat_id: int, staff_message_id: int, unanswered_id: int
+        self,
+        *,
+        staff_chat_id: int,
+        staff_message_id: int,
+        unanswered_id: int,
+        chatless: bool = False,
     ) -> bool:
         """Link a staff message that shows a queued question to its asker, so that a staff
-        reply to it reaches them as a relayed reply; False when they cannot be reached."""
-        chat_id = self.asker_chat(unanswered_id)
+        reply to it reaches them as a relayed reply; False when they cannot be reached.
+        `chatless`: the asker is on another channel (the web chat), reached through the
+        question's own sender; the relay keeps no chat."""
+        chat_id = None if chatless else self.asker_chat(unanswered_id)
         items = self._read(
             "SELECT user_key, language, question FROM unanswered WHERE id = ?", [unanswered_id]
         )
-        if chat_id is None or not items:
+        if (chat_id is None and not chatless) or not items:
             return False
         item = items[0]
         row = {
             "staff_chat_id": staff_chat_id,
             "staff_message_id": staff_message_id,
-            "user_chat": self._seal.seal(chat_id, "relays"),
+            "user_chat": None if chat_id is None else self._seal.seal(chat_id, "relays"),
             "user_message_id": None,
             "user_key": item["user_key"],
             "language": item["language"],

@@ -229,3 +229,33 @@ async def test_a_batch_item_from_the_web_is_answered_by_its_number_and_forget_st
         assert ("Brazil." in "".join(staff)) == (i == target)
     assert "Brazil." not in "".join(p["text"] for p in api.sent("sendMessage", 501))
     assert "#2" not in "".join(histories[target][-1]["html"])
+
+
+async def test_a_web_question_listed_by_unanswered_is_answered_from_there(
+    api, bot_config, small_answerer, storage
+):
+    async with running(api, bot_config, small_answerer, storage) as (app, url):
+        async with httpx.AsyncClient(base_url=url, timeout=10) as visitor:
+            await visitor.get("/chat")
+            await visitor.post(
+                "/chat/send",
+                json={"text": "Who won the world cup in 1998?"},
+                headers={"origin": url},
+            )
+            await app.send()
+            await app.send(
+                tg.message(
+                    "/unanswered", user_id=STAFF_USER, chat_id=STAFF_CHAT, chat_type="supergroup"
+                )
+            )
+            listed = staff_copies(api)[-1]
+            assert "world cup in 1998" in listed["text"]
+            assert "Reply to this message to answer the user." in listed["text"]
+            await app.send(staff_says("France.", as_reply_to(api, listed)))
+            history = (await visitor.get("/chat/messages")).json()["messages"]
+    assert history[-1]["role"] == "staff" and "France." in history[-1]["html"]
+    store = HandoffStore(storage.path)
+    [handoff] = store.find()
+    assert (handoff.channel, handoff.state) == ("web", ANSWERED)
+    assert store.replies(handoff.id)[0]["delivered"] == 1
+    store.close()
