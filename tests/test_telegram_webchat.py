@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import json
 import re
 import socket
+from types import SimpleNamespace
 
 import httpx
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from telegram import Update
 
 from bot.handoff import ANSWERED, HandoffStore
 from bot.telegram import storage_access
 from bot.telegram.app import build_application, console_for
+from bot.telegram.staffqueue import StaffQueue, WebCopies
+from bot.web.chat_hub import StaffNote
 from tests import fake_telegram as tg
 from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
 from tests.telegram_fixtures import STAFF_CHAT, STAFF_USER
@@ -259,3 +265,20 @@ async def test_a_web_question_listed_by_unanswered_is_answered_from_there(
     assert (handoff.channel, handoff.state) == ("web", ANSWERED)
     assert store.replies(handoff.id)[0]["delivered"] == 1
     store.close()
+
+
+@given(st.text(min_size=1, max_size=600))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_visitor_text_is_copied_escaped_and_marked(bot_config, text):
+    app = SimpleNamespace(bot_data={})
+    queue = StaffQueue(app, bot_config, None, lambda **kw: None)  # type: ignore[arg-type]
+    app.bot_data["staff_queue"] = queue
+    WebCopies(app).copy(StaffNote("❓ Unanswered", text, "en", "web:abc"))  # type: ignore[arg-type]
+    copy = queue.queue.get_nowait()
+    assert (copy.channel, copy.user_chat_id, copy.user_id) == ("web", None, "web:abc")
+    block = asyncio.run(queue._block(copy, 3800))
+    head, _, body = block.partition("\n\n")
+    assert head == "<b>🌐 Web chat · ❓ Unanswered</b>\nweb visitor · en"
+    assert html.unescape(body) == text and "<" not in body
