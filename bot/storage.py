@@ -54,7 +54,7 @@ from bot.storage_base import (
 )
 from bot.storage_log import LogTables
 from bot.storage_queue import QueueTables
-from bot.storage_relays import TERMINAL_CHAT_ID, RelayTables
+from bot.storage_relays import TERMINAL_CHAT_ID, RelayTables, relays_of_other_channels
 from bot.storage_schema import (
     ACCEPTED,
     CHANNELS,
@@ -132,6 +132,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     handoff_tables,
     entry_history_tables,
     web_chat_tables,
+    relays_of_other_channels,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

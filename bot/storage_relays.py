@@ -1,11 +1,17 @@
 """Staff relays: who asked each question forwarded to the staff chat (`relays`, and
 `relay_items` for the numbered items of one message carrying several), /staff messages
 typed in the terminal chat, and where the asker of a queued question can be reached.
+
+A relay of an asker on another channel (a web chat visitor) has no chat (`user_chat` is
+NULL): a staff reply reaches them through their queued question or handoff, whose channel's
+sender finds them by `user_key` (bot/delivery.py).
 """
 
 from __future__ import annotations
 
 import logging
+
+from sqlite_utils import Database
 
 from bot.chat_seal import SealError
 from bot.redact import redact
@@ -14,6 +20,12 @@ from bot.storage_base import StorageBase
 logger = logging.getLogger(__name__)
 
 TERMINAL_CHAT_ID = 0  # relays of /staff messages typed in the terminal chat: no staff chat
+
+
+def relays_of_other_channels(db: Database) -> None:
+    """Relays of askers on another channel than Telegram (the web chat) have no chat id:
+    `relay_items.user_chat` may be NULL, as `relays.user_chat` already may."""
+    db.table("relay_items").transform(not_null={"user_chat": False})
 
 
 class RelayTables(StorageBase):
@@ -25,7 +37,7 @@ class RelayTables(StorageBase):
         *,
         staff_chat_id: int,
         staff_message_id: int,
-        user_chat_id: int,
+        user_chat_id: int | None,
         user_id: int | str,
         language: str,
         question: str,
@@ -33,11 +45,13 @@ class RelayTables(StorageBase):
         item: int | None = None,
     ) -> None:
         """Remember who asked the question forwarded as `staff_message_id` (as its numbered
-        `item` when one message carries several)."""
+        `item` when one message carries several); `user_chat_id` None for an asker on
+        another channel, reached through their queued question or handoff."""
+        sealed = None if user_chat_id is None else self._seal.seal(user_chat_id, "relays")
         row = {
             "staff_chat_id": staff_chat_id,
             "staff_message_id": staff_message_id,
-            "user_chat": self._seal.seal(user_chat_id, "relays"),
+            "user_chat": sealed,
             "user_key": self.user_key(user_id),
             "language": language,
             "question": redact(question),
@@ -82,7 +96,8 @@ class RelayTables(StorageBase):
     def find_relay(
         self, staff_chat_id: int, staff_message_id: int, item: int | None = None
     ) -> dict | None:
-        """The relay a staff reply to `staff_message_id` (its `item`) belongs to, if any."""
+        """The relay a staff reply to `staff_message_id` (its `item`) belongs to, if any;
+        its `user_chat_id` is None for an asker on another channel."""
         if item is None:
             rows = self._read(
                 "SELECT * FROM relays WHERE staff_chat_id = ? AND staff_message_id = ?",
@@ -97,8 +112,11 @@ class RelayTables(StorageBase):
         if not rows:
             return None
         row = rows[0]
+        sealed = row.pop("user_chat")
+        if sealed is None:
+            return row | {"user_chat_id": None}
         try:
-            row["user_chat_id"] = self._seal.open(row.pop("user_chat"), "relays")
+            row["user_chat_id"] = self._seal.open(sealed, "relays")
         except SealError:
             logger.warning("relay %s does not open with this key file", staff_message_id)
             return None
@@ -112,7 +130,7 @@ class RelayTables(StorageBase):
             """
             SELECT r.user_chat AS sealed, 'relays' AS tag FROM unanswered u
             JOIN relays r ON r.user_key = u.user_key AND r.question = u.question
-            WHERE u.id = ?
+            WHERE u.id = ? AND r.user_chat IS NOT NULL
             UNION ALL
             SELECT n.chat AS sealed, 'notify' AS tag FROM notify n WHERE n.unanswered_id = ?
             """,
@@ -126,21 +144,28 @@ class RelayTables(StorageBase):
         return None
 
     def relay_unanswered(
-        self, *, staff_chat_id: int, staff_message_id: int, unanswered_id: int
+        self,
+        *,
+        staff_chat_id: int,
+        staff_message_id: int,
+        unanswered_id: int,
+        chatless: bool = False,
     ) -> bool:
         """Link a staff message that shows a queued question to its asker, so that a staff
-        reply to it reaches them as a relayed reply; False when they cannot be reached."""
-        chat_id = self.asker_chat(unanswered_id)
+        reply to it reaches them as a relayed reply; False when they cannot be reached.
+        `chatless`: the asker is on another channel (the web chat), reached through the
+        question's own sender; the relay keeps no chat."""
+        chat_id = None if chatless else self.asker_chat(unanswered_id)
         items = self._read(
             "SELECT user_key, language, question FROM unanswered WHERE id = ?", [unanswered_id]
         )
-        if chat_id is None or not items:
+        if (chat_id is None and not chatless) or not items:
             return False
         item = items[0]
         row = {
             "staff_chat_id": staff_chat_id,
             "staff_message_id": staff_message_id,
-            "user_chat": self._seal.seal(chat_id, "relays"),
+            "user_chat": None if chat_id is None else self._seal.seal(chat_id, "relays"),
             "user_message_id": None,
             "user_key": item["user_key"],
             "language": item["language"],

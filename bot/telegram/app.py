@@ -40,7 +40,7 @@ from bot.handoff import Desk, HandoffStore
 from bot.telegram import digest, handlers, handoffs, staff, storage_access, webhook
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
 from bot.telegram.polling import PollingRequest, serve_polling
-from bot.telegram.staffqueue import StaffQueue
+from bot.telegram.staffqueue import StaffQueue, WebCopies
 from bot.web.serving import uvicorn_config
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,11 @@ def console_for(app: Application, config: Config, storage, answerer: Answerer) -
         return await staff.notify_resolved(CallbackContext(app))
 
     holder.after_reload = tell_askers
-    return create_app(config, storage, holder, deliveries=desk.deliveries, desk=desk)
+    console_app = create_app(config, storage, holder, deliveries=desk.deliveries, desk=desk)
+    webchat = getattr(console_app.state, "webchat", None)
+    if webchat is not None and config.telegram.staff_chat_id:
+        webchat.staff_copies = WebCopies(app)
+    return console_app
 
 
 async def _polling_with_console(

@@ -258,8 +258,11 @@ def _item_keyboard(
 async def _show_item(
     update: Update, context: Context, item: dict, text: str, keyboard: InlineKeyboardMarkup
 ) -> None:
-    """Show a queued question to staff so that a reply to it reaches its asker."""
+    """Show a queued question to staff so that a reply to it reaches its asker (in their
+    Telegram chat, or on their own channel: a web chat visitor)."""
     reachable = await _store(context, "asker_chat", item["id"]) is not None
+    elsewhere = not reachable and await _reached_elsewhere(context, item["id"])
+    reachable = reachable or elsewhere
     sent = await reply(
         update,
         context,
@@ -274,7 +277,23 @@ async def _show_item(
             staff_chat_id=sent.chat.id,
             staff_message_id=sent.message_id,
             unanswered_id=item["id"],
+            chatless=elsewhere,
         )
+
+
+async def _reached_elsewhere(context: Context, unanswered_id: int) -> bool:
+    """Whether the asker of a queued question is on a channel whose sender this process has
+    besides Telegram's (the web chat's, when it is served here)."""
+    desk: Desk | None = context.bot_data.get("desk")
+    if desk is None:
+        return False
+    held = await _handoffs_of(context, [unanswered_id])
+    handoff = held.get(unanswered_id)
+    return (
+        handoff is not None
+        and handoff.channel not in ("telegram", "terminal")
+        and handoff.channel in desk.deliveries.channels()
+    )
 
 
 @staff_only

@@ -28,6 +28,7 @@ from telegram.ext import Application
 
 from bot.config import Config
 from bot.telegram.handoffs import copy_keyboard
+from bot.web.chat_hub import StaffNote
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,12 @@ class StaffCopy:
     kind: str  # "❓ Unanswered", "✉️ /staff"
     text: str
     language: str
-    user_chat_id: int
-    user_id: int | None
+    user_chat_id: int | None  # None: an asker on another channel (`channel`)
+    user_id: int | str | None
     who: str
     username: str | None = None
     handoff: str | None = None  # its kind when it is a handoff of its own (bot/handoff.py)
+    channel: str = "telegram"  # the asker's; "web": a reply reaches them through its sender
 
 
 def addressed_item(text: str) -> tuple[int | None, str]:
@@ -96,7 +98,7 @@ class StaffQueue:
         self.opening: set[asyncio.Task] = set()  # handoffs being written (bot/handoff.py)
         self.queue: asyncio.Queue[StaffCopy] = asyncio.Queue()
         self.dropped = 0
-        self.forgotten: set[int] = set()  # users who used /forget while this process ran
+        self.forgotten: set[int | str] = set()  # users who used /forget while this ran
         self.sending = False
         self.task: asyncio.Task | None = None
 
@@ -128,7 +130,7 @@ class StaffQueue:
             log.warning("staff queue full: the oldest copy was dropped (%d so far)", self.dropped)
         self.queue.put_nowait(copy)
 
-    def forget(self, user_id: int) -> None:
+    def forget(self, user_id: int | str) -> None:
         """A user used /forget: their copies still waiting are not sent, and no copy of
         theirs is linked to them afterwards (a reply to it cannot reach them)."""
         self.forgotten.add(user_id)
@@ -174,7 +176,7 @@ class StaffQueue:
                 staff_chat_id=self.chat_id,
                 staff_message_id=sent.message_id,
                 user_chat_id=copy.user_chat_id,
-                user_id=copy.user_id if copy.user_id is not None else copy.user_chat_id,
+                user_id=copy.user_id if copy.user_id is not None else copy.user_chat_id or 0,
                 language=copy.language,
                 question=copy.text,
                 item=item,
@@ -187,6 +189,7 @@ class StaffQueue:
                         staff_chat_id=self.chat_id,
                         staff_message_id=sent.message_id,
                         item=item,
+                        channel=copy.channel,
                     )
                 )
                 self.opening.add(task)
@@ -212,3 +215,41 @@ class StaffQueue:
             shown = html.escape(_shorten(translated, room))
             lines += ["", f"<i>{html.escape(self.kb_language)}:</i> {shown}"]
         return "\n".join(lines)
+
+
+class WebCopies:
+    """The web chat's words for staff (bot/web/chat_hub.py `StaffNote`: a question nobody
+    could answer, "none of these", "talk to a person", a 👎 with its reason), copied to the
+    staff chat marked as from the web chat. Their relay has no chat: a staff reply to the copy
+    goes to the visitor's queued question or handoff (channel web), which the web chat's
+    sender in `Deliveries` reaches."""
+
+    LABEL = "🌐 Web chat · "
+
+    def __init__(self, app: Application):
+        self.app = app
+
+    def _queue(self) -> StaffQueue | None:
+        return self.app.bot_data.get("staff_queue")  # there once the bot has started
+
+    def copy(self, note: StaffNote) -> None:
+        queue = self._queue()
+        if queue is None:
+            return
+        queue.put(
+            StaffCopy(
+                kind=self.LABEL + note.label,
+                text=note.text,
+                language=note.language,
+                user_chat_id=None,
+                user_id=note.user_id,
+                who="web visitor",
+                handoff=note.handoff,
+                channel="web",
+            )
+        )
+
+    def forget(self, user_id: str) -> None:
+        queue = self._queue()
+        if queue is not None:
+            queue.forget(user_id)

@@ -168,6 +168,8 @@ async def forget(request: Request) -> Response:
     lang = ui_of(request, visit)
     await asyncio.to_thread(c.storage.forget, user_id)
     await asyncio.to_thread(hub.store.forget, visit.key)
+    if hub.staff_copies is not None:  # their copies still waiting are not sent
+        hub.staff_copies.forget(user_id)
     hub.languages.pop(visit.key, None)
     for queue in list(hub.streams.pop(visit.key, ())):
         queue.put_nowait(None)

@@ -1,7 +1,12 @@
 """The web chat's state in one process: the visitors' conversations (bot/webchat_store.py),
 their open event streams, the rate-limit windows and the one matching thread; and what reaches
 visitors from staff: replies through `Deliveries` (`deliver`) and answers to questions staff
-have since resolved (`tell_resolved`)."""
+have since resolved (`tell_resolved`).
+
+What visitors say to staff is queued for the console's inbox; when another adapter in the
+process has a staff room (the Telegram staff chat under `python -m bot run`), it sets
+`Hub.staff_copies`, and each of those words is also copied there as a `StaffNote`. A reply
+to the copy comes back through `Deliveries` like the console's."""
 
 from __future__ import annotations
 
@@ -9,9 +14,29 @@ import asyncio
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.web.app import Console
 from bot.webchat_store import ChatMessage, WebChats
+
+
+@dataclass(frozen=True)
+class StaffNote:
+    """A visitor's words for staff, to copy to another adapter's staff room."""
+
+    label: str  # what it is, in the knowledge base's language: "❓ Unanswered", "👎 …"
+    text: str
+    language: str
+    user_id: str  # the session's storage user id ("web:<id>"): Storage.user_key of it
+    handoff: str | None = None  # its handoff kind when it is no queued question (a 👎)
+
+
+class StaffCopies(Protocol):
+    """Another adapter's staff room (set by bot/telegram/app.py when it has one)."""
+
+    def copy(self, note: StaffNote) -> None: ...
+
+    def forget(self, user_id: str) -> None: ...
 
 
 @dataclass
@@ -34,6 +59,7 @@ class Hub:
             queue.put_nowait(message)
 
     sweep_at: float = 0.0
+    staff_copies: StaffCopies | None = None  # the Telegram staff chat, when it is served
     purge_at: float = 0.0  # conversations older than [storage] retention_days go daily
 
     def allowed(self, key: str, limit: int, window: float, now: float) -> bool:

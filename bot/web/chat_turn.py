@@ -20,7 +20,7 @@ from bot import messages
 from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
 from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, UnknownIdError
 from bot.web.app import console
-from bot.web.chat_hub import Hub
+from bot.web.chat_hub import Hub, StaffNote
 from bot.web.chat_render import message_html
 from bot.webchat_store import ChatMessage
 
@@ -187,6 +187,13 @@ class Turn:
     async def store(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(getattr(self.c.storage, method), *args, **kwargs)
 
+    def to_staff(self, label: str, text: str, language: str, handoff: str | None = None) -> None:
+        """Copy the visitor's words to the staff room of another adapter, if one is served
+        (chat_hub.py); its reply comes back through `Deliveries`."""
+        if self.hub.staff_copies is not None:
+            note = StaffNote(label, text, language, self.visit.user_id, handoff)
+            self.hub.staff_copies.copy(note)
+
     async def notice(self, key: str, lang: str | None = None, **fields: str) -> None:
         await self.add("bot", "notice", self.say(key, lang, **fields))
 
@@ -194,9 +201,10 @@ class Turn:
         """Show an answer, then log it (channel web) with the time the visitor waited."""
         answer = await translated(self.request, answer)
         ref = secrets.token_urlsafe(9)
-        if answer.status == "unanswered" and not await self.store(
+        for_staff = answer.status == "unanswered" and not await self.store(
             "ignored_before", answer.question
-        ):
+        )
+        if for_staff:
             answer = replace(answer, reply=self.say("web_unanswered_noted", answer.language))
         if answer.status == "answered" and answer.id is not None:
             answerer = answerer_of(self.request)
@@ -226,6 +234,8 @@ class Turn:
             waited_ms=waited,
             ref=ref,
         )
+        if for_staff:  # queued (logged) first: a reply to the copy finds the question
+            self.to_staff("❓ Unanswered", answer.question, answer.language)
         if self.visit.chosen is None and answer.language != self.visit.language:
             await asyncio.to_thread(
                 self.hub.store.set_language, self.visit.key, language=answer.language
@@ -304,6 +314,7 @@ class Turn:
             channel=CHANNEL,
             kind=NONE_OF_THESE,
         )
+        self.to_staff("🤷 None of these fit", question, lang)
 
 
 # Actions (the page's buttons) -----------------------------------------------------------
@@ -367,6 +378,12 @@ async def act_reason(turn: Turn, body: dict) -> None:
         return
     await turn.close(asked)
     await turn.notice("reason_thanks")
+    logged = await turn.store("interaction", asked.data["ref"])
+    if logged:  # a copy with the question and the entry, as Telegram's (handlers.py)
+        kb_language = answerer_of(turn.request).kb.language
+        label = "👎 " + say(turn.request, kb_language, f"reason_{reason}")
+        text = f"{logged['question']}\n\n(entry {logged['entry_id']})"
+        turn.to_staff(label, text, logged["language"], "feedback")
 
 
 async def act_topics(turn: Turn, body: dict) -> None:
@@ -426,6 +443,7 @@ async def act_staff(turn: Turn, body: dict) -> None:
         channel=CHANNEL,
         kind=HANDOFF,
     )
+    turn.to_staff("✉️ Talk to a person", text, turn.ui)
 
 
 ACTIONS: dict[str, Callable[[Turn, dict], Awaitable[None]]] = {
