@@ -26,7 +26,10 @@ HOSTILE = (
     "\x9b1A\x90q\x9c"  # C1 CSI (cursor up) and DCS ... ST
     "\u202eevil\u202c\x08\x7f\rfake prompt$ \x00end"
 )
-RAW_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# Bidi marks (U+061C, U+200E, U+200F) are escaped too: they reorder what staff read.
+RAW_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\r=1"]
 
 
