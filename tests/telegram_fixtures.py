@@ -3,6 +3,7 @@
 Test modules take the fixtures with `from tests.telegram_fixtures import *`.
 """
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -62,6 +63,9 @@ def run_updates(api, bot_config, small_answerer):
                 await app.process_update(Update.de_json(tg.api_update(api, data), app.bot))
             if "staff_queue" in app.bot_data:  # the staff copies are sent
                 await app.bot_data["staff_queue"].stop()
+            if "purged" in app.bot_data:  # the start-up purge is not still writing
+                await asyncio.wait_for(app.bot_data["purged"].wait(), 60)
+                app.bot_data["purge_task"].cancel()
             storage_access.close_access(app)  # the queued log writes are written
         return api
 

@@ -89,7 +89,8 @@ def build_application(
 
     async def post_init(app: Application) -> None:
         if storage is not None:
-            app.bot_data["purge_task"] = asyncio.create_task(purge_daily(storage))
+            purged = app.bot_data["purged"] = asyncio.Event()  # set after the first purge
+            app.bot_data["purge_task"] = asyncio.create_task(purge_daily(storage, purged))
         app.bot_data.update(
             answerer=answerer,
             config=config,
@@ -148,14 +149,19 @@ def build_application(
     return app
 
 
-async def purge_daily(storage, every_s: float = 24 * 3600) -> None:
-    """Delete what is older than [storage] retention_days now, then once a day."""
+async def purge_daily(
+    storage, done: asyncio.Event | None = None, every_s: float = 24 * 3600
+) -> None:
+    """Delete what is older than [storage] retention_days now, then once a day; `done` is
+    set when the first purge has ended."""
     while True:
         try:
             removed = await asyncio.to_thread(storage.purge)
             log.info("retention purge: %d row(s) removed", removed)
         except Exception:  # a failed purge must not stop the bot; it is retried tomorrow
             log.exception("retention purge failed")
+        if done is not None:
+            done.set()
         await asyncio.sleep(every_s)
 
 
