@@ -7,41 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.accounts import MAX_FAILURES, Accounts
+from bot.accounts import MAX_FAILURES
 from bot.answering import build_answerer
 from bot.knowledge import load_knowledge
-from bot.storage import Storage
 from bot.web.app import PUBLIC_PATHS, route_roles
-from tests.web_support import PASSWORD, Clock, ask, csrf_of, login, make_client, queued
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def storage(tmp_path):
-    with Storage.open(tmp_path / "bot.db") as store:
-        yield store
-
-
-@pytest.fixture
-def accounts(storage, clock):
-    accounts = Accounts(storage.path, clock=clock)
-    accounts.add("sam", "staff")
-    accounts.set_password("sam", PASSWORD)
-    accounts.add("mia", "manager")
-    accounts.set_password("mia", PASSWORD)
-    yield accounts
-    accounts.close()
-
-
-@pytest.fixture
-def client(config, storage, accounts, small_answerer):
-    with make_client(config, storage, accounts, small_answerer) as client:
-        yield client
-
+from tests.web_support import *  # noqa: F403  (the fixtures)
+from tests.web_support import PASSWORD, ask, csrf_of, login, make_client, queued
 
 # Every route refuses the anonymous and the wrong role ------------------------------------
 

@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import messages
-from bot.accounts import Accounts
 from bot.answering import build_answerer
 from bot.report import build_report
 from bot.storage import NONE_OF_THESE, Storage
@@ -30,30 +29,11 @@ from bot.web.app import AnswererHolder, create_app
 from bot.web.chat_render import message_html, text_html
 from bot.web.chat_turn import COOKIE, HANDOFF
 from bot.webchat_store import ChatMessage, WebChats
-from tests.web_support import PASSWORD, Clock, login, make_client
+from tests.web_support import *  # noqa: F403  (the fixtures)
+from tests.web_support import login, make_client
 
 ORIGIN = "http://testserver"
 SITE = "https://centre.example"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def storage(tmp_path):
-    with Storage.open(tmp_path / "bot.db") as store:
-        yield store
-
-
-@pytest.fixture
-def accounts(storage, clock):
-    accounts = Accounts(storage.path, clock=clock)
-    accounts.add("sam", "staff")
-    accounts.set_password("sam", PASSWORD)
-    yield accounts
-    accounts.close()
 
 
 @pytest.fixture

@@ -12,28 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.accounts import Accounts
 from bot.answering import build_answerer
 from bot.entry_history import EntryHistory
 from bot.knowledge import load_knowledge
-from bot.storage import Storage
-from tests.web_support import PASSWORD, Clock, ask, csrf_of, login, make_client, queued
-
-
-@pytest.fixture
-def storage(tmp_path):
-    with Storage.open(tmp_path / "bot.db") as store:
-        yield store
-
-
-@pytest.fixture
-def accounts(storage):
-    accounts = Accounts(storage.path, clock=Clock())
-    for name, role in (("sam", "staff"), ("mia", "manager")):
-        accounts.add(name, role)
-        accounts.set_password(name, PASSWORD)
-    yield accounts
-    accounts.close()
+from tests.web_support import *  # noqa: F403  (the fixtures)
+from tests.web_support import ask, csrf_of, login, make_client, queued
 
 
 @pytest.fixture

@@ -19,20 +19,9 @@ from starlette.testclient import TestClient
 from bot.accounts import Accounts
 from bot.delivery import Deliveries
 from bot.handoff import HandoffStore
-from bot.storage import Storage
 from bot.web.app import AnswererHolder, create_app
-from tests.web_support import PASSWORD, Clock, csrf_of, login
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def storage(tmp_path):
-    with Storage.open(tmp_path / "bot.db") as store:
-        yield store
+from tests.web_support import *  # noqa: F403  (the fixtures)
+from tests.web_support import PASSWORD, csrf_of, login
 
 
 @pytest.fixture

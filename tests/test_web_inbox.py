@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import entrysearch, inbox
-from bot.accounts import Accounts
 from bot.answering import build_answerer
 from bot.knowledge import load_knowledge
 from bot.storage import NONE_OF_THESE, Storage
 from bot.translation import MachineTranslator
 from tests.argos_packages import PackageFactory
-from tests.web_support import PASSWORD, Clock, ask, csrf_of, login, make_client, queued
+from tests.web_support import *  # noqa: F403  (the fixtures)
+from tests.web_support import ask, csrf_of, login, make_client, queued
 
 RU_EN = {"открыть": "open", "счёт": "account", "банке": "bank"}
 
@@ -24,22 +24,6 @@ RU_EN = {"открыть": "open", "счёт": "account", "банке": "bank"}
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory) -> PackageFactory:
     return PackageFactory(tmp_path_factory.mktemp("argos-packages"))
-
-
-@pytest.fixture
-def storage(tmp_path):
-    with Storage.open(tmp_path / "bot.db") as store:
-        yield store
-
-
-@pytest.fixture
-def accounts(storage):
-    accounts = Accounts(storage.path, clock=Clock())
-    for name, role in (("sam", "staff"), ("mia", "manager")):
-        accounts.add(name, role)
-        accounts.set_password(name, PASSWORD)
-    yield accounts
-    accounts.close()
 
 
 @pytest.fixture

@@ -10,37 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.accounts import Accounts
 from bot.report import tables
-from bot.storage import Storage
 from bot.web.reports import csv_text
-from tests.web_support import PASSWORD, Clock, login, make_client
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def storage(tmp_path):
-    with Storage.open(tmp_path / "bot.db") as store:
-        yield store
-
-
-@pytest.fixture
-def accounts(storage, clock):
-    accounts = Accounts(storage.path, clock=clock)
-    accounts.add("mia", "manager")
-    accounts.set_password("mia", PASSWORD)
-    yield accounts
-    accounts.close()
-
-
-@pytest.fixture
-def client(config, storage, accounts, small_answerer):
-    with make_client(config, storage, accounts, small_answerer) as client:
-        yield client
+from tests.web_support import *  # noqa: F403  (the fixtures)
+from tests.web_support import login
 
 
 def log(storage, question, status, *, user=1, language="en", entry=None, channel="telegram"):

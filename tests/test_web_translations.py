@@ -13,16 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.accounts import Accounts
 from bot.answering import build_answerer, reload_answerer
 from bot.kbimport import TranslationImportError, save_translation
 from bot.kbstats import queue_counts, translation_queue
 from bot.knowledge import load_knowledge
-from bot.storage import Storage
 from bot.translation import MachineTranslator
 from tests import test_web_browser as served_console
 from tests.argos_packages import PackageFactory
-from tests.web_support import PASSWORD, Clock, csrf_of, login, make_client
+from tests.web_support import *  # noqa: F403  (the fixtures)
+from tests.web_support import PASSWORD, csrf_of, login, make_client
 
 EN_RU = {"bank": "БАНК", "account": "СЧЁТ", "company": "КОМПАНИЯ", "open": "ОТКРЫТЬ"}
 
@@ -30,22 +29,6 @@ EN_RU = {"bank": "БАНК", "account": "СЧЁТ", "company": "КОМПАНИЯ
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory) -> PackageFactory:
     return PackageFactory(tmp_path_factory.mktemp("argos-packages"))
-
-
-@pytest.fixture
-def storage(tmp_path):
-    with Storage.open(tmp_path / "bot.db") as store:
-        yield store
-
-
-@pytest.fixture
-def accounts(storage):
-    accounts = Accounts(storage.path, clock=Clock())
-    for name, role in (("sam", "staff"), ("mia", "manager")):
-        accounts.add(name, role)
-        accounts.set_password(name, PASSWORD)
-    yield accounts
-    accounts.close()
 
 
 @pytest.fixture

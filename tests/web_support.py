@@ -1,14 +1,17 @@
 """Helpers for console tests: accounts, logging in through the real forms, asking questions.
 
-The fixtures `clock`, `web_storage`, `accounts` and `client` live in tests/conftest.py."""
+Test modules take the fixtures (`clock`, `storage`, `accounts`: sam is staff, mia a manager;
+`client`) with `from tests.web_support import *`, and define their own where they differ."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
 
+import pytest
 from starlette.testclient import TestClient
 
+from bot.accounts import Accounts
 from bot.storage import Storage
 from bot.web.app import AnswererHolder, create_app
 
@@ -48,3 +51,30 @@ def ask(storage: Storage, question: str, user: int, language: str = "en") -> Non
 
 def queued(storage: Storage) -> dict[int, str]:
     return {row["id"]: row["status"] for row in storage.list_unanswered(status=None)}
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def storage(tmp_path):
+    with Storage.open(tmp_path / "bot.db") as store:
+        yield store
+
+
+@pytest.fixture
+def accounts(storage, clock):
+    accounts = Accounts(storage.path, clock=clock)
+    for name, role in (("sam", "staff"), ("mia", "manager")):
+        accounts.add(name, role)
+        accounts.set_password(name, PASSWORD)
+    yield accounts
+    accounts.close()
+
+
+@pytest.fixture
+def client(config, storage, accounts, small_answerer):
+    with make_client(config, storage, accounts, small_answerer) as client:
+        yield client
