@@ -10,6 +10,7 @@ replies to every asker of an inbox group. The operations are the core's (bot/han
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -139,36 +140,32 @@ async def _form(request: Request) -> tuple[int | None, dict[str, str]]:
     return (int(raw) if raw.isdigit() else None), values
 
 
-@requires("staff")
-async def claim(request: Request) -> Response:
-    """Claim a handoff (or take it over from whoever holds it)."""
+async def _change(request: Request, act: Callable[..., Awaitable[object]], done: str) -> Response:
+    """Claim or close the form's handoff with `act` (`Desk.claim` / `Desk.close`)."""
     handoff_id, form = await _form(request)
     if handoff_id is None:
         return _to("/handoffs", error=_(request, "Choose a handoff."))
     page = f"/handoffs/{handoff_id}"
     try:
-        await _desk(request).claim(handoff_id, _actor(request), takeover="takeover" in form)
+        await act(handoff_id, _actor(request), takeover="takeover" in form)
     except HeldError as exc:
         return _to(page, error=_held(request, exc))
     except UnknownHandoffError:
         return _to("/handoffs", error=_(request, "No such handoff."))
-    return _to(page, message=_(request, "Claimed: the others see that you are answering."))
+    return _to(page, message=done)
+
+
+@requires("staff")
+async def claim(request: Request) -> Response:
+    """Claim a handoff (or take it over from whoever holds it)."""
+    done = _(request, "Claimed: the others see that you are answering.")
+    return await _change(request, _desk(request).claim, done)
 
 
 @requires("staff")
 async def close(request: Request) -> Response:
     """Close a handoff: nothing more to do for this asker."""
-    handoff_id, form = await _form(request)
-    if handoff_id is None:
-        return _to("/handoffs", error=_(request, "Choose a handoff."))
-    page = f"/handoffs/{handoff_id}"
-    try:
-        await _desk(request).close(handoff_id, _actor(request), takeover="takeover" in form)
-    except HeldError as exc:
-        return _to(page, error=_held(request, exc))
-    except UnknownHandoffError:
-        return _to("/handoffs", error=_(request, "No such handoff."))
-    return _to(page, message=_(request, "Closed."))
+    return await _change(request, _desk(request).close, _(request, "Closed."))
 
 
 async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str]) -> ReplyResult:
