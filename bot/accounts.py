@@ -15,10 +15,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,13 +25,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlite_utils import Database
 
+from bot.storage_base import SideStore
+
 ROLES = ("manager", "staff")  # each can do what the ones before it can
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
-BUSY_TIMEOUT = 5.0
 
 
 class AccountError(Exception):
@@ -109,41 +107,20 @@ def check_password(password: str) -> str:
     return password
 
 
-class Accounts:
+class Accounts(SideStore):
     """Staff accounts, sessions and the audit log in the database at `path`, which must
     already exist with its migrations applied (open it with `Storage` first)."""
 
+    TABLE, WHAT, MISSING = "staff", "staff tables", AccountError
+
     def __init__(self, path: Path, *, clock: Callable[[], datetime] | None = None):
-        self.path = Path(path)
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.RLock()
+        super().__init__(path, clock=clock)
         self._hasher = PasswordHasher()
         # A hash to verify against for unknown names, so that they take as long as known ones.
         self._dummy = self._hasher.hash(secrets.token_hex(16))
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, check_same_thread=False)
-        self.db = Database(conn, execute_plugins=False)
-        self.db.execute("PRAGMA foreign_keys = ON")
-        if not self.db.table("staff").exists():
-            conn.close()
-            raise AccountError(f"{self.path} has no staff tables: open it with Storage first")
-
-    def close(self) -> None:
-        with self._lock:
-            self.db.close()
 
     def now(self) -> datetime:
         return self._clock()
-
-    @contextmanager
-    def _write(self) -> Iterator[Database]:
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-                self.db.conn.commit()
-            except BaseException:
-                self.db.conn.rollback()
-                raise
 
     def _one(self, sql: str, params: list[Any]) -> dict | None:
         with self._lock:

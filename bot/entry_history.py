@@ -10,17 +10,13 @@ connection to that file, like bot/accounts.Accounts.
 from __future__ import annotations
 
 import difflib
-import sqlite3
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import cast
 
 from sqlite_utils import Database
 
-BUSY_TIMEOUT = 5.0
+from bot.storage_base import SideStore
 
 
 class HistoryError(Exception):
@@ -78,22 +74,10 @@ def _version(row: dict) -> Version:
     )
 
 
-class EntryHistory:
+class EntryHistory(SideStore):
     """Entry versions in the database at `path` (open it with `Storage` first)."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], datetime] | None = None):
-        self.path = Path(path)
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.RLock()
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, check_same_thread=False)
-        self.db = Database(conn, execute_plugins=False)
-        if not self.db.table("entry_versions").exists():
-            conn.close()
-            raise HistoryError(f"{self.path} has no entry history: open it with Storage first")
-
-    def close(self) -> None:
-        with self._lock:
-            self.db.close()
+    TABLE, WHAT, MISSING = "entry_versions", "entry history", HistoryError
 
     def record(
         self, entry_id: str, file: str, actor: str, action: str, before: str, after: str

@@ -26,7 +26,6 @@ QUESTION, NONE_OF_THESE, STAFF_MESSAGE, FEEDBACK, MESSAGE = (
 KINDS = (QUESTION, NONE_OF_THESE, STAFF_MESSAGE, FEEDBACK, MESSAGE)
 TERMINAL_CHAT_ID = 0  # bot.storage.TERMINAL_CHAT_ID: /staff messages typed in the terminal
 GRACE = timedelta(minutes=10)  # a handoff younger than this is kept while its relay is written
-BUSY_TIMEOUT = 5.0
 
 
 class HandoffError(Exception):

@@ -9,18 +9,13 @@ errors, migration and result types are in bot/handoffmodel.py (re-exported here)
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlite_utils import Database
 
 from bot.handoffmodel import (  # noqa: F401  (re-exported: callers import them from here)
     ANSWERED,
-    BUSY_TIMEOUT,
     CLAIMED,
     CLOSED,
     FEEDBACK,
@@ -45,6 +40,7 @@ from bot.handoffmodel import (  # noqa: F401  (re-exported: callers import them 
     _utc,
     handoff_tables,
 )
+from bot.storage_base import SideStore
 
 _SELECT = """
     SELECT h.id, h.kind, h.channel, h.state, h.created, h.updated, h.unanswered_id,
@@ -65,42 +61,14 @@ _SELECT = """
 """
 
 
-class HandoffStore:
+class HandoffStore(SideStore):
     """The handoff tables in the bot's database at `path` (opened with `Storage` first, so
     that the migrations are applied); its own connection and lock, like `Accounts`."""
 
-    def __init__(self, path: Any, *, clock: Callable[[], datetime] | None = None):
-        self.path = path
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.RLock()
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False)
-        self.db = Database(conn, execute_plugins=False)
-        self.db.execute("PRAGMA foreign_keys = ON")
-        if not self.db.table("handoffs").exists():
-            conn.close()
-            raise HandoffError(f"{path} has no handoff tables: open it with Storage first")
-
-    def close(self) -> None:
-        with self._lock:
-            self.db.close()
+    TABLE, WHAT, MISSING = "handoffs", "handoff tables", HandoffError
 
     def _now(self) -> str:
         return _utc(self._clock())
-
-    @contextmanager
-    def _write(self) -> Iterator[Database]:
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-                self.db.conn.commit()
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-
-    def _read(self, sql: str, params: list[Any] | dict[str, Any] = ()) -> list[dict]:  # type: ignore[assignment]
-        with self._lock:
-            return list(self.db.query(sql, params))
 
     def _audit(self, db: Database, actor: Actor, action: str, handoff: int, before, after) -> None:
         db.execute(

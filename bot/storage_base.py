@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.chat_seal import ChatSeal
+
+SIDE_BUSY_TIMEOUT = 5.0  # seconds a side store waits for another writer
 
 
 class StorageError(Exception):
@@ -101,3 +104,44 @@ class StorageBase:
         """The pseudonymous key stored instead of a Telegram user id."""
         digest = hmac.new(self._secret, str(user_id).encode(), hashlib.sha256)
         return digest.hexdigest()[:16]
+
+
+class SideStore:
+    """A table family kept in the bot's database with a connection and a lock of its own
+    (staff accounts, handoffs, entry history). The database must already have its
+    migrations (open it with `Storage` first): without `TABLE`, `MISSING` is raised."""
+
+    TABLE = ""
+    WHAT = ""  # "staff tables": what the message says is missing
+    MISSING: type[Exception] = LookupError
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] | None = None):
+        self.path = Path(path)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        conn = sqlite3.connect(self.path, timeout=SIDE_BUSY_TIMEOUT, check_same_thread=False)
+        self.db = Database(conn, execute_plugins=False)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if not self.db.table(self.TABLE).exists():
+            conn.close()
+            raise self.MISSING(f"{self.path} has no {self.WHAT}: open it with Storage first")
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Database]:
+        """One write transaction, the write lock taken up front (BEGIN IMMEDIATE)."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.conn.commit()
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
+        with self._lock:
+            return list(self.db.query(sql, params))
