@@ -185,14 +185,7 @@ async def serve_polling(app: Application, base_url: str, allowed_updates: list[s
     finally:
         if updater.running:
             await updater.stop()
-        if app.running:
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-        if started:
-            await app.shutdown()
-            if app.post_shutdown:
-                await app.post_shutdown(app)
+        await stop_application(app, started)
     if refused:
         log.critical("%s", refused_message(refused[0]))
         return EXIT_REFUSED
@@ -202,3 +195,15 @@ async def serve_polling(app: Application, base_url: str, allowed_updates: list[s
 def _polling_error(exc: TelegramError) -> None:
     """A failed getUpdates: one line (it is retried with a growing pause)."""
     log.warning("getUpdates failed: %s (retrying)", exc)
+
+
+async def stop_application(app: Application, started: bool) -> None:
+    """Stop the Application and shut it down (with its post hooks), as far as it got."""
+    if app.running:
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+    if started:
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)

@@ -37,6 +37,7 @@ from bot.telegram.polling import (
     no_refused_token_tracebacks,
     refused_message,
     start_with_retry,
+    stop_application,
 )
 from bot.web.serving import uvicorn_config
 
@@ -138,14 +139,7 @@ async def serve_webhook(
         server.should_exit = True
         if serving is not None:
             await asyncio.wait([serving], timeout=10)
-        if app.running:
-            await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
-        if started:
-            await app.shutdown()
-            if app.post_shutdown:
-                await app.post_shutdown(app)
+        await stop_application(app, started)
     return status
 
 
