@@ -49,7 +49,7 @@ SCRIPT = """\
 1
 /staff I need help with my residence permit
 /staff
-Can my cat ride the Shanghai metro for free?
+How many moons does Jupiter have?
 /notify off
 /quit
 """
@@ -71,7 +71,7 @@ def test_a_terminal_session_is_logged_and_staff_tools_see_it(config_file):
     listed = python_m_bot(config_file, "unanswered", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert [r["question"] for r in rows] == ["Can my cat ride the Shanghai metro for free?"]
+    assert [r["question"] for r in rows] == ["How many moons does Jupiter have?"]
     messages = python_m_bot(config_file, "unanswered", "messages")
     assert "I need help with my residence permit" in messages.stdout
 
@@ -81,7 +81,7 @@ def test_a_terminal_session_is_logged_and_staff_tools_see_it(config_file):
     ).fetchall()
     assert [(q[:28], s) for q, s, *_ in logged] == [
         ("How do I open a corporate ba", "answered"),
-        ("Can my cat ride the Shanghai", "unanswered"),
+        ("How many moons does Jupiter ", "unanswered"),
     ]
     assert {(c, t) for _, _, c, t, _ in logged} == {("terminal", "private")}
     assert all(waited is not None and waited >= 0 for *_, waited in logged)
@@ -95,13 +95,15 @@ def test_a_terminal_session_is_logged_and_staff_tools_see_it(config_file):
 
 def test_ask_writes_nothing_unless_asked_to_log(config_file):
     database = config_file.parent / "data" / "bot.db"
-    plain = python_m_bot(config_file, "ask", "Can my cat ride the Shanghai metro for free?")
+    plain = python_m_bot(config_file, "ask", "How many moons does Jupiter have?")
     assert plain.returncode == 0, plain.stderr
     assert not database.exists()
-    logged = python_m_bot(config_file, "ask", "--log", "Can my cat ride the metro for free?")
+    logged = python_m_bot(
+        config_file, "ask", "--log", "Who painted the ceiling of the Sistine Chapel?"
+    )
     assert logged.returncode == 0, logged.stderr
     listed = python_m_bot(config_file, "unanswered", "list")
-    assert "Can my cat ride the metro for free?" in listed.stdout
+    assert "Who painted the ceiling of the Sistine Chapel?" in listed.stdout
 
 
 def test_no_log_writes_nothing(config_file):
