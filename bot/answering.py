@@ -16,11 +16,19 @@ from pathlib import Path
 from bot import messages, smalltalk
 from bot.config import Config
 from bot.encoder import E5Encoder, Encoder, second_encoder
-from bot.knowledge import FaqEntry, KnowledgeBase, KnowledgeError, Link, load_knowledge
+from bot.knowledge import (
+    LANGUAGE_CODES,
+    FaqEntry,
+    KnowledgeBase,
+    KnowledgeError,
+    Link,
+    load_knowledge,
+)
 from bot.language import Detection, LanguageDetector
 from bot.localize import MACHINE, SOURCE, Localizer
 from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Match, Matcher
 from bot.normalize import clean
+from bot.offtopic import load_offtopic
 from bot.segments import Glossary, GlossaryError
 from bot.translation import MachineTranslator
 
@@ -384,6 +392,7 @@ def build_answerer(
         localizer.machine_phrasings(),
         second=second,
         previous=old,
+        offtopic=load_offtopic(Path(folder), LANGUAGE_CODES),
     )
     detector = LanguageDetector(config.languages.supported)
     answerer = Answerer(kb, matcher, detector, config, localizer)

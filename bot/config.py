@@ -42,6 +42,7 @@ class MatchingConfig:
     max_question_chars: int = 1000
     second_encoder: str = "e5"
     second_weight: float = 0.5
+    offtopic_threshold: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "lexical_weight"): (0, 100),
     ("matching", "max_question_chars"): (10, 100_000),
     ("matching", "second_weight"): (0, 1),
+    ("matching", "offtopic_threshold"): (0, 1),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

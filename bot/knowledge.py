@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 # Files in the knowledge folder that are not topic files.
-RESERVED_FILES = frozenset({"glossary.yaml"})
+RESERVED_FILES = frozenset({"glossary.yaml", "offtopic.yaml"})
 
 # ISO 639-1 codes, the language codes allowed in `translations:` and `topic:`.
 LANGUAGE_CODES = frozenset(

@@ -37,6 +37,7 @@ import hashlib
 import itertools
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -117,6 +118,9 @@ class Candidate:
     lexical: float  # best rapidfuzz similarity to one of the entry's phrasings, 0..1
     phrasing: str  # the phrasing that was most similar
     lexical_language: str = ""  # the language of the entry's closest phrasing in spelling
+    # The probability that the question is off-topic (offtopic.py): the same on every
+    # candidate of one question; 0 without off-topic examples.
+    offtopic: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,13 @@ class Matcher:
         extra: dict[str, list[Phrasing]] | None = None,
         second: E5Encoder | None = None,
         previous: Matcher | None = None,
+        offtopic: Sequence[Phrasing] = (),
     ):
         """`extra`: more phrasings per entry id (machine translations) to match against.
+        `offtopic`: examples of what must not be answered (offtopic.py). They train a gate:
+        a second layer per encoder whose classes are the entries plus "off-topic". The
+        entries are still ranked by the layers trained on the entries alone, so that adding
+        examples changes nothing for a question the gate lets through.
         `second`: the second encoder, fused with the first (None: the first alone).
         `previous`: the matcher this one replaces after an edit: its embeddings are reused
         for unchanged phrasings and its classifier layers are the starting point, so that an
@@ -196,6 +205,59 @@ class Matcher:
                 cache_dir,
                 self._warm_start(previous, 1) if warm else None,
             )
+        self.offtopic_texts = [p.text for p in offtopic] if self.texts else []
+        self.offtopic_raw: list[np.ndarray] = []
+        self.gate: SoftmaxLayer | None = None
+        self.gate2: SoftmaxLayer | None = None
+        if self.offtopic_texts:
+            self._build_gates(cache_dir, previous)
+
+    def _build_gates(self, cache_dir: Path | None, previous: Matcher | None) -> None:
+        """The gate layers: every phrasing and every off-topic example, the examples as one
+        more class (the last). The examples' embeddings are cached like the phrasings'."""
+        labels = np.r_[self.owner, np.full(len(self.offtopic_texts), len(self.entry_ids))]
+        classes = len(self.entry_ids) + 1
+        off = cached_embeddings(
+            self.encoder, self.offtopic_texts, cache_dir, previous.known(0) if previous else None
+        )
+        warm = previous is not None and previous.entry_ids and self.entry_ids
+        self.gate = cached_layer(
+            np.vstack([self.embeddings, off]),
+            labels,
+            classes,
+            cache_dir,
+            self._warm_start(previous, 0, gate=True) if warm else None,
+        )
+        self.offtopic_raw = [off]
+        if self.second is not None and self.embeddings2 is not None and self.center2 is not None:
+            raw = cached_embeddings(
+                self.second,
+                self.offtopic_texts,
+                cache_dir,
+                previous.known(1) if previous else None,
+            )
+            self.offtopic_raw.append(raw)
+            vectors = np.vstack([self.embeddings2, unit(raw - self.center2)])
+            self.gate2 = cached_layer(
+                vectors,
+                labels,
+                classes,
+                cache_dir,
+                self._warm_start(previous, 1, gate=True) if warm else None,
+            )
+
+    def offtopic_probability(self, vector: np.ndarray, second: np.ndarray | None) -> float:
+        """The gate's probability that the question (its unit vectors from the first and,
+        when fused, the second encoder) is off-topic rather than any entry."""
+        if self.gate is None:
+            return 0.0
+        log_probs = self.gate.log_probs(vector[None, :])[0]
+        if second is not None and self.gate2 is not None:
+            weight = self.config.second_weight
+            fused = (1 - weight) * log_probs + weight * self.gate2.log_probs(second)[0]
+            fused -= fused.max()
+            log_probs = fused - np.log(np.exp(fused).sum())
+        return float(np.exp(log_probs[-1]))
 
     def known(self, which: int) -> dict[bytes, np.ndarray]:
         """This matcher's phrasing embeddings by text digest, from its first (0) or second
@@ -203,23 +265,36 @@ class Matcher:
         matrix = self.embeddings if which == 0 else self.raw2
         if matrix is None:
             return {}
-        return {text_digest(t): matrix[i] for i, t in enumerate(self.texts)}
+        known = {text_digest(t): matrix[i] for i, t in enumerate(self.texts)}
+        if which < len(self.offtopic_raw):  # and the off-topic examples'
+            off = self.offtopic_raw[which]
+            known.update((text_digest(t), off[i]) for i, t in enumerate(self.offtopic_texts))
+        return known
 
-    def _warm_start(self, previous: Matcher | None, which: int) -> WarmStart | None:
+    def _warm_start(
+        self, previous: Matcher | None, which: int, gate: bool = False
+    ) -> WarmStart | None:
         """The previous layer's weights laid out for this matcher's entries, and the
-        phrasings that are new (or moved to another entry) since."""
+        phrasings that are new (or moved to another entry) since. `gate`: the same for the
+        gate layer, whose last class is the off-topic examples."""
         if previous is None:
             return None
-        layer = previous.layer if which == 0 else previous.layer2
+        if gate:
+            layer = previous.gate if which == 0 else previous.gate2
+        else:
+            layer = previous.layer if which == 0 else previous.layer2
         if layer is None:
             return None
+        extra = 1 if gate else 0
         dim = layer.weights.shape[0]
-        weights = np.zeros((dim, len(self.entry_ids)), np.float32)
-        bias = np.full(len(self.entry_ids), float(np.median(layer.bias)), np.float32)
+        weights = np.zeros((dim, len(self.entry_ids) + extra), np.float32)
+        bias = np.full(len(self.entry_ids) + extra, float(np.median(layer.bias)), np.float32)
         old = {eid: i for i, eid in enumerate(previous.entry_ids)}
         for i, eid in enumerate(self.entry_ids):
             if eid in old:
                 weights[:, i], bias[i] = layer.weights[:, old[eid]], layer.bias[old[eid]]
+        if gate:
+            weights[:, -1], bias[-1] = layer.weights[:, -1], layer.bias[-1]
         before = {
             (previous.entry_ids[o], t) for o, t in zip(previous.owner, previous.texts, strict=True)
         }
@@ -228,6 +303,11 @@ class Matcher:
             for row, (o, t) in enumerate(zip(self.owner, self.texts, strict=True))
             if (self.entry_ids[o], t) not in before
         ]
+        if gate:
+            known = set(previous.offtopic_texts)
+            focus += [
+                len(self.texts) + i for i, t in enumerate(self.offtopic_texts) if t not in known
+            ]
         return WarmStart(weights, bias, np.array(focus, dtype=np.int64))
 
     def _phrasings_of(self, entries: np.ndarray) -> np.ndarray:
@@ -288,11 +368,13 @@ class Matcher:
             return []
         vector = self.encoder.encode_one(text)
         log_probs = self.layer.log_probs(vector[None, :])[0]
+        second = None
         if self.second is not None and self.layer2 is not None:
             second = unit((self.second.encode_one(text) - self.center2)[None, :])
             weight = self.config.second_weight
             fused = (1 - weight) * log_probs + weight * self.layer2.log_probs(second)[0]
             log_probs = fused - np.log(np.exp(fused - fused.max()).sum()) - fused.max()
+        offtopic = self.offtopic_probability(vector, second)
         if len(self.entry_ids) > LEXICAL_CANDIDATES:
             candidates = np.argpartition(-log_probs, LEXICAL_CANDIDATES)[:LEXICAL_CANDIDATES]
         else:
@@ -305,7 +387,7 @@ class Matcher:
             exact, exact_arg, _ = self._lexical(key, missing)
             lex_best[missing], lex_arg[missing] = exact[missing], exact_arg[missing]
         return [
-            self._candidate(i, vector, combined[i], log_probs[i], lex_best[i], lex_arg[i])
+            self._candidate(i, vector, combined[i], log_probs[i], lex_best[i], lex_arg[i], offtopic)
             for i in order
         ]
 
@@ -317,6 +399,7 @@ class Matcher:
         log_prob: float,
         lexical: float,
         lex_arg: int,
+        offtopic: float = 0.0,
     ) -> Candidate:
         """Only the ranked entries need their closest phrasing by cosine: one small product."""
         start = self.starts[i]
@@ -331,6 +414,7 @@ class Matcher:
             round(float(lexical), 4),
             self.texts[sem_arg if semantic >= lexical else lex_arg],
             self.languages[lex_arg] if lex_arg >= 0 else "",
+            round(offtopic, 4),
         )
 
     def match(self, question: str) -> Match:
@@ -346,7 +430,7 @@ class Matcher:
             if c.score >= cfg.suggest_threshold
             and (c.semantic >= cfg.min_similarity or c.lexical >= cfg.min_lexical)
         ]
-        if not close or close[0] is not ranked[0]:
+        if not close or close[0] is not ranked[0] or ranked[0].offtopic > cfg.offtopic_threshold:
             return Match(UNANSWERED, ())
         best = close[0]
         if best.score >= cfg.answer_threshold and best.classifier >= cfg.classifier_threshold:

@@ -12,9 +12,10 @@ import pytest
 from bot.answering import Answerer
 from bot.config import Config, load_config
 from bot.encoder import Encoder
-from bot.knowledge import load_knowledge
+from bot.knowledge import LANGUAGE_CODES, load_knowledge
 from bot.language import LanguageDetector
 from bot.matching import Matcher
+from bot.offtopic import load_offtopic
 
 # The second encoder (e5, ~25 ms a question and ~45 phrasings a second to embed) would make
 # every test that builds the bot from config.toml with a fresh cache slow; tests that are
@@ -54,7 +55,8 @@ def config(session_cache) -> Config:
 
 def make_answerer(config: Config, kb_dir: Path, encoder: Encoder, detector) -> Answerer:
     kb = load_knowledge(kb_dir, config.knowledge.language)
-    matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir)
+    offtopic = load_offtopic(kb_dir, LANGUAGE_CODES)
+    matcher = Matcher(kb, config.matching, encoder, config.knowledge.cache_dir, offtopic=offtopic)
     return Answerer(kb, matcher, detector, config)
 
 

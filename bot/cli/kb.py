@@ -17,9 +17,18 @@ from bot.config import Config
 from bot.kbedit import EditError
 from bot.kbimport import import_translations
 from bot.kbstats import knowledge_stats, stale_translations
-from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge, round_trip_yaml
+from bot.knowledge import (
+    LANGUAGE_CODES,
+    KnowledgeBase,
+    KnowledgeError,
+    Phrasing,
+    load_knowledge,
+    round_trip_yaml,
+)
 from bot.localize import Localizer
 from bot.normalize import normalize
+from bot.offtopic import FILE as OFFTOPIC_FILE
+from bot.offtopic import load_offtopic
 
 
 @click.group()
@@ -38,9 +47,10 @@ def _load(config: Config, kb_dir: Path | None) -> KnowledgeBase:
 @KB_OPTION
 @click.pass_obj
 def check(config: Config, kb_dir: Path | None) -> None:
-    """Validate every topic file and the glossary; list all problems, exit 1 if any.
-    Warnings (exit 0): unfinished drafts, stale translations (made from an older text of
-    their entry), phrasings shared by several entries.
+    """Validate every topic file, the glossary and the off-topic examples; list all
+    problems, exit 1 if any. Warnings (exit 0): unfinished drafts, stale translations (made
+    from an older text of their entry), phrasings shared by several entries, off-topic
+    examples that are also an entry's phrasing.
 
     Example: python -m bot kb check --kb knowledge/
     """
@@ -48,16 +58,33 @@ def check(config: Config, kb_dir: Path | None) -> None:
     try:
         base = load_knowledge(folder, config.knowledge.language)
         glossary = load_glossary(folder)
+        offtopic = load_offtopic(folder, LANGUAGE_CODES)
     except KnowledgeError as exc:
         click.echo(problems_message(exc), err=True)
         raise SystemExit(1) from exc
-    for warning in _warnings(base):
+    for warning in [*_warnings(base), *_offtopic_warnings(base, offtopic)]:
         click.echo(f"warning: {warning}", err=True)
     terms = f", glossary of {len(glossary.terms)} terms" if glossary else ""
+    if offtopic:
+        languages = len({p.language for p in offtopic})
+        terms += f", {len(offtopic)} off-topic examples in {languages} languages"
     click.echo(
         f"OK: {len(base.entries)} entries in {len(base.topics)} topics "
         f"({', '.join(base.languages())}){terms} in {folder}"
     )
+
+
+def _offtopic_warnings(base: KnowledgeBase, offtopic: tuple[Phrasing, ...]) -> list[str]:
+    """Off-topic examples that are also a phrasing of an entry: the two classes fight."""
+    owners: dict[str, str] = {}
+    for p in base.phrasings():
+        owners.setdefault(normalize(p.text), p.entry_id)
+    return [
+        f"{OFFTOPIC_FILE}: off-topic example {p.text!r} ({p.language}) is also a phrasing "
+        f"of entry {owners[normalize(p.text)]}"
+        for p in offtopic
+        if normalize(p.text) in owners
+    ]
 
 
 def _warnings(base: KnowledgeBase) -> list[str]:
