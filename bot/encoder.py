@@ -209,8 +209,11 @@ def texts_key(texts: list[str], encoder_version: str) -> str:
     return digest.hexdigest()[:32]
 
 
+DIGEST_BYTES = 16
+
+
 def text_digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()[:16]
+    return hashlib.sha256(text.encode("utf-8")).digest()[:DIGEST_BYTES]
 
 
 def cached_embeddings(
@@ -259,4 +262,5 @@ def _read_store(path: Path, dim: int) -> dict[bytes, np.ndarray]:
     except (OSError, ValueError, KeyError) as exc:
         log.warning("ignoring unreadable embedding cache %s: %s", path, exc)
         return {}
-    return {bytes(k): rows[i] for i, k in enumerate(keys)}
+    # numpy's fixed-width bytes drop trailing NULs: a digest ending in 0x00 reads back short.
+    return {bytes(k).ljust(DIGEST_BYTES, b"\0"): rows[i] for i, k in enumerate(keys)}

@@ -179,9 +179,16 @@ class Matcher:
         self.starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
         self.ends = np.r_[self.starts[1:], len(self.texts)]  # per entry, its phrasings' span
         warm = previous is not None and previous.entry_ids and self.entry_ids
-        self.embeddings = cached_embeddings(
-            encoder, self.texts, cache_dir, previous.known(0) if previous else None
+        self.offtopic_texts = [p.text for p in offtopic] if self.texts else []
+        # One cache file per encoder holds the phrasings and the off-topic examples together
+        # (it keeps only the texts of its last call).
+        n = len(self.texts)
+        both = self.texts + self.offtopic_texts
+        vectors = cached_embeddings(
+            encoder, both, cache_dir, previous.known(0) if previous else None
         )
+        self.embeddings = vectors[:n]
+        self.offtopic_raw: list[np.ndarray] = [vectors[n:]]
         self.layer = cached_layer(
             self.embeddings,
             self.owner,
@@ -192,9 +199,11 @@ class Matcher:
         self.raw2 = self.embeddings2 = self.center2 = None
         self.layer2: SoftmaxLayer | None = None
         if second is not None:
-            self.raw2 = cached_embeddings(
-                second, self.texts, cache_dir, previous.known(1) if previous else None
+            vectors = cached_embeddings(
+                second, both, cache_dir, previous.known(1) if previous else None
             )
+            self.raw2 = vectors[:n]
+            self.offtopic_raw.append(vectors[n:])
             # e5's vectors all lie close together: centred, the layer can tell them apart.
             self.center2 = self.raw2.mean(axis=0) if len(self.texts) else None
             self.embeddings2 = unit(self.raw2 - self.center2) if len(self.texts) else self.raw2
@@ -205,8 +214,6 @@ class Matcher:
                 cache_dir,
                 self._warm_start(previous, 1) if warm else None,
             )
-        self.offtopic_texts = [p.text for p in offtopic] if self.texts else []
-        self.offtopic_raw: list[np.ndarray] = []
         self.gate: SoftmaxLayer | None = None
         self.gate2: SoftmaxLayer | None = None
         if self.offtopic_texts:
@@ -214,12 +221,10 @@ class Matcher:
 
     def _build_gates(self, cache_dir: Path | None, previous: Matcher | None) -> None:
         """The gate layers: every phrasing and every off-topic example, the examples as one
-        more class (the last). The examples' embeddings are cached like the phrasings'."""
+        more class (the last)."""
         labels = np.r_[self.owner, np.full(len(self.offtopic_texts), len(self.entry_ids))]
         classes = len(self.entry_ids) + 1
-        off = cached_embeddings(
-            self.encoder, self.offtopic_texts, cache_dir, previous.known(0) if previous else None
-        )
+        off = self.offtopic_raw[0]
         warm = previous is not None and previous.entry_ids and self.entry_ids
         self.gate = cached_layer(
             np.vstack([self.embeddings, off]),
@@ -228,15 +233,8 @@ class Matcher:
             cache_dir,
             self._warm_start(previous, 0, gate=True) if warm else None,
         )
-        self.offtopic_raw = [off]
-        if self.second is not None and self.embeddings2 is not None and self.center2 is not None:
-            raw = cached_embeddings(
-                self.second,
-                self.offtopic_texts,
-                cache_dir,
-                previous.known(1) if previous else None,
-            )
-            self.offtopic_raw.append(raw)
+        if len(self.offtopic_raw) > 1 and self.embeddings2 is not None and self.center2 is not None:
+            raw = self.offtopic_raw[1]
             vectors = np.vstack([self.embeddings2, unit(raw - self.center2)])
             self.gate2 = cached_layer(
                 vectors,

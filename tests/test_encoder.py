@@ -127,3 +127,18 @@ def test_sentencepiece_gives_the_ids_of_usem3s_own_tokenizer(encoder):
             text, out_type=int, add_bos=True, add_eos=True
         ), text
     assert isinstance(encoder.model._sp, SentencePiece)
+
+
+def test_a_digest_ending_in_a_nul_byte_is_found_in_the_cache(tmp_path, encoder):
+    # numpy's fixed-width bytes drop trailing NULs; this text's digest ends in 0x00.
+    text = "какая погода в субботу"
+    assert text_digest(text).endswith(b"\0")
+    first = cached_embeddings(encoder, [text, "fapiao"], tmp_path)
+
+    class NoEncoding:
+        name, version, dim = encoder.name, encoder.version, encoder.dim
+
+        def encode(self, texts, batch_size=256):
+            raise AssertionError(f"embedded again: {texts}")
+
+    assert np.array_equal(cached_embeddings(NoEncoding(), [text, "fapiao"], tmp_path), first)

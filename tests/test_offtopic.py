@@ -3,6 +3,7 @@
 import shutil
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from bot.knowledge import LANGUAGE_CODES, KnowledgeError, load_knowledge
@@ -155,3 +156,21 @@ def test_after_an_edit_the_gate_starts_from_the_previous_one_and_still_holds_bac
     assert second.gate.weights.shape == (first.gate.weights.shape[0], len(second.entry_ids) + 1)
     assert second.match("will it rain on sunday?").status == UNANSWERED
     assert second.match("how do I get an invoice from a supplier").best.entry_id == "fapiao"
+
+
+def test_a_restart_embeds_neither_phrasings_nor_examples_again(config, tmp_path, kb_with_examples):
+    from bot.encoder import Encoder
+
+    cache = tmp_path / "cache"
+    cfg = replace(config, knowledge=replace(config.knowledge, cache_dir=cache))
+    first = matcher(cfg, Encoder(), kb_with_examples)
+
+    class NoEncoding(Encoder):
+        def encode(self, texts, batch_size=256):
+            raise AssertionError(f"embedded again: {texts[:3]}")
+
+    again = matcher(cfg, NoEncoding(), kb_with_examples)
+    assert np.array_equal(first.embeddings, again.embeddings)
+    assert np.array_equal(first.offtopic_raw[0], again.offtopic_raw[0])
+    again.encoder = first.encoder  # questions are embedded, of course
+    assert again.scores("will it rain on sunday?")[0].offtopic > 0.5
