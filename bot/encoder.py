@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import platform
+import time
 from functools import lru_cache
 from importlib.metadata import version
 from importlib.resources import files
@@ -210,6 +211,9 @@ def texts_key(texts: list[str], encoder_version: str) -> str:
 
 
 DIGEST_BYTES = 16
+# Embedding more texts than this at once logs progress, every this many texts (a multiple of
+# every encoder's batch size).
+PROGRESS_EVERY = 1024
 
 
 def text_digest(text: str) -> bytes:
@@ -236,7 +240,7 @@ def cached_embeddings(
     missing = list(dict.fromkeys(d for d in digests if d not in vectors))
     if missing:
         first_text = {d: t for d, t in zip(digests, texts, strict=True)}
-        fresh = encoder.encode([first_text[d] for d in missing])
+        fresh = _encode_with_progress(encoder, [first_text[d] for d in missing])
         vectors.update(zip(missing, fresh, strict=True))
     matrix = (
         np.vstack([vectors[d] for d in digests]).astype(np.float32)
@@ -249,6 +253,27 @@ def cached_embeddings(
         rows = np.vstack([vectors[d] for d in unique]) if unique else matrix
         write_cache(path, lambda f: np.savez(f, keys=keys, vectors=rows))
     return matrix
+
+
+def _encode_with_progress(encoder, texts: list[str]) -> np.ndarray:
+    """`encoder.encode(texts)`, in parts of PROGRESS_EVERY texts with a logged line after
+    each when there are more than that: a first start embeds the whole knowledge base, which
+    takes minutes with e5, and whoever waits should see that it moves and how long is left.
+    (Parts are a multiple of every encoder's batch, so the vectors are the same.)"""
+    if len(texts) <= PROGRESS_EVERY:
+        return encoder.encode(texts)
+    log.info(
+        "embedding %d texts with %s (first start or a large change; cached for the next)",
+        len(texts),
+        encoder.name,
+    )
+    started, parts, done = time.perf_counter(), [], 0
+    for i in range(0, len(texts), PROGRESS_EVERY):
+        parts.append(encoder.encode(texts[i : i + PROGRESS_EVERY]))
+        done += len(parts[-1])
+        left = (time.perf_counter() - started) / done * (len(texts) - done)
+        log.info("%s: %d of %d embedded, about %.0f s left", encoder.name, done, len(texts), left)
+    return np.vstack(parts)
 
 
 def _read_store(path: Path, dim: int) -> dict[bytes, np.ndarray]:

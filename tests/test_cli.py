@@ -263,3 +263,17 @@ def test_unfinished_drafts_are_not_served_and_kb_check_warns(cli, small_kb_dir):
     asked = cli("ask", "--kb", str(small_kb_dir), "--json", "What is a fapiao?")
     row = json.loads(asked.stdout)
     assert row["id"] != "fapiao" and "TODO" not in row["reply"]
+
+
+def test_a_first_start_shows_how_embedding_the_knowledge_base_progresses(cli, monkeypatch):
+    from bot import encoder
+
+    monkeypatch.setattr(encoder, "PROGRESS_EVERY", 4)  # the small KB has a few dozen texts
+    first = cli("ask", "--kb", str(SMALL_KB), "What is a fapiao?")
+    assert first.exit_code == 0, first.output
+    assert "Loading the knowledge base..." in first.stderr
+    assert "texts with use (first start or a large change; cached for the next)" in first.stderr
+    assert "use: 4 of " in first.stderr and "s left" in first.stderr
+    again = cli("ask", "--kb", str(SMALL_KB), "What is a fapiao?")
+    assert "embedded" not in again.stderr  # the cache is used: nothing to wait for
+    assert "[answered fapiao" in again.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,11 +52,22 @@ def open_storage(config: Config, create: bool = False) -> Storage | None:
 
 
 def load_answerer(config: Config, kb_dir: Path | None, storage: Storage | None = None) -> Answerer:
+    """The answerer, with a line on stderr while it loads and, on a first start (when the
+    whole knowledge base is embedded, minutes with the second encoder), its progress."""
     click.echo("Loading the knowledge base...", err=True)
+    progress = logging.getLogger("bot.encoder")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    level = progress.level
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
     try:
         return build_answerer(config, kb_dir, storage)
     except KnowledgeError as exc:
         raise click.ClickException(problems_message(exc)) from exc
+    finally:
+        progress.removeHandler(handler)
+        progress.setLevel(level)
 
 
 def check_lang(config: Config, lang: str | None) -> str | None:
