@@ -26,6 +26,10 @@ validation questions, the best entry's combined score moves by 0.0003 on average
 most, and never changes which entry is best). An entry ranked among the results without
 having been compared gets its true lexical score before it is shown or gated.
 
+An off-topic gate (offtopic.py) vetoes: trained on the phrasings plus the knowledge base's
+off-topic examples as one more class, it leaves a question unanswered when it finds it more
+likely than `offtopic_threshold` to be off-topic, whatever entry ranks first.
+
 Everything about the knowledge base (normalised phrasings, embeddings, the trained layer) is
 computed when the matcher is built and cached on disk; a question costs one embedding, a few
 small matrix products and one rapidfuzz pass over a few hundred phrasings.

@@ -3,9 +3,11 @@
 The classifier that ranks entries only says which entry a question is most like, never
 whether it is like any: "me duele la muela, qué hago" shares its "what do I do" with an
 entry about overstaying a visa. Messages far outside the knowledge base's domain (weather,
-recipes, sport, health, homework...) are therefore one more class for the matcher, trained
-like an entry but never shown: when it is the likeliest class, the question is left
-unanswered and reaches staff like any other gap (matching.py).
+recipes, sport, health, homework...) therefore train a gate: per encoder, a layer whose
+classes are the entries plus "off-topic", never shown as an answer. When the gate finds a
+question more likely than `[matching] offtopic_threshold` to be off-topic, it is left
+unanswered and reaches staff like any other gap (matching.py). Entries are still ranked by
+the layers trained on entries alone.
 
 The file is content, like the topic files, and belongs to this knowledge base only: a
 knowledge base about something else (the benchmarks' BANKING77 or CLINC150) has its own or
