@@ -42,7 +42,7 @@ import itertools
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -125,6 +125,8 @@ class Candidate:
     # The probability that the question is off-topic (offtopic.py): the same on every
     # candidate of one question; 0 without off-topic examples.
     offtopic: float = 0.0
+    # The question is one of this entry's phrasings, word for word after normalising.
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,13 @@ class Matcher:
         self.entry_ids = list(dict.fromkeys(owners))
         index = {eid: i for i, eid in enumerate(self.entry_ids)}
         self.owner = np.array([index[o] for o in owners], dtype=np.int64)
+        # A question that is word for word one of an entry's phrasings gets that entry: a
+        # wording staff attached to an entry must bring the next asker that entry, whatever
+        # the classifier (which does not learn every phrasing perfectly) thinks. `kb check`
+        # warns when two entries share a phrasing; the first keeps it.
+        self._exact: dict[str, int] = {}
+        for key, owner in zip(self.keys, self.owner, strict=True):
+            self._exact.setdefault(key, int(owner))
         self.starts = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
         self.ends = np.r_[self.starts[1:], len(self.texts)]  # per entry, its phrasings' span
         warm = previous is not None and previous.entry_ids and self.entry_ids
@@ -381,15 +390,25 @@ class Matcher:
             candidates = np.argpartition(-log_probs, LEXICAL_CANDIDATES)[:LEXICAL_CANDIDATES]
         else:
             candidates = np.arange(len(self.entry_ids))
+        exact_index = self._exact.get(key)
+        if exact_index is not None:
+            candidates = np.union1d(candidates, [exact_index])
         lex_best, lex_arg, compared = self._lexical(key, candidates)
         combined = _softmax(log_probs + self.config.lexical_weight * lex_best)
+        if exact_index is not None:  # first, and certain
+            combined[exact_index] = max(float(combined.max()), 1.0)
         order = np.argsort(-combined, kind="stable")[:limit]
         missing = order[~compared[order]]
         if len(missing):  # shown or gated: their own lexical score, not the stand-in
             exact, exact_arg, _ = self._lexical(key, missing)
             lex_best[missing], lex_arg[missing] = exact[missing], exact_arg[missing]
         return [
-            self._candidate(i, vector, combined[i], log_probs[i], lex_best[i], lex_arg[i], offtopic)
+            replace(
+                self._candidate(
+                    i, vector, combined[i], log_probs[i], lex_best[i], lex_arg[i], offtopic
+                ),
+                exact=bool(i == exact_index),
+            )
             for i in order
         ]
 
@@ -432,6 +451,8 @@ class Matcher:
             if c.score >= cfg.suggest_threshold
             and (c.semantic >= cfg.min_similarity or c.lexical >= cfg.min_lexical)
         ]
+        if ranked and ranked[0].exact:  # one of its phrasings, word for word
+            return Match(ANSWERED, (ranked[0],))
         if not close or close[0] is not ranked[0] or ranked[0].offtopic > cfg.offtopic_threshold:
             return Match(UNANSWERED, ())
         best = close[0]
