@@ -173,7 +173,8 @@ def test_a_picked_suggestion_is_answered_in_the_language_it_was_offered_in(small
     unsure = replace(small_answerer.config.matching, answer_threshold=1.1, suggest_threshold=0.2)
     matcher = Matcher(small_answerer.kb, unsure, small_answerer.matcher.encoder, None)
     answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, small_answerer.config)
-    text = converse(answerer, ["公司银行账户怎么开？", "1"])
+    # Not word for word a phrasing (those are answered outright): a suggestion to pick.
+    text = converse(answerer, ["请问公司银行账户怎么开？", "1"])
     assert "1. 公司银行账户怎么开？" in text
     assert "携带" in text  # the Chinese answer, not the knowledge base's English
 
