@@ -139,6 +139,12 @@ class Match:
         return self.candidates[0] if self.candidates else None
 
 
+def _fuse(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
+    """Two encoders' log-probabilities mixed, `weight` for the second, normalised again."""
+    fused = (1 - weight) * first + weight * second
+    return fused - np.log(np.exp(fused - fused.max()).sum()) - fused.max()
+
+
 def _softmax(scores: np.ndarray) -> np.ndarray:
     z = np.exp(scores - scores.max())
     return z / z.sum()
@@ -264,10 +270,7 @@ class Matcher:
             return 0.0
         log_probs = self.gate.log_probs(vector[None, :])[0]
         if second is not None and self.gate2 is not None:
-            weight = self.config.second_weight
-            fused = (1 - weight) * log_probs + weight * self.gate2.log_probs(second)[0]
-            fused -= fused.max()
-            log_probs = fused - np.log(np.exp(fused).sum())
+            log_probs = _fuse(log_probs, self.gate2.log_probs(second)[0], self.config.second_weight)
         return float(np.exp(log_probs[-1]))
 
     def known(self, which: int) -> dict[bytes, np.ndarray]:
@@ -382,9 +385,9 @@ class Matcher:
         second = None
         if self.second is not None and self.layer2 is not None:
             second = unit((self.second.encode_one(text) - self.center2)[None, :])
-            weight = self.config.second_weight
-            fused = (1 - weight) * log_probs + weight * self.layer2.log_probs(second)[0]
-            log_probs = fused - np.log(np.exp(fused - fused.max()).sum()) - fused.max()
+            log_probs = _fuse(
+                log_probs, self.layer2.log_probs(second)[0], self.config.second_weight
+            )
         offtopic = self.offtopic_probability(vector, second)
         if len(self.entry_ids) > LEXICAL_CANDIDATES:
             candidates = np.argpartition(-log_probs, LEXICAL_CANDIDATES)[:LEXICAL_CANDIDATES]
