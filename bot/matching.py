@@ -42,7 +42,7 @@ import itertools
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -406,11 +406,15 @@ class Matcher:
             exact, exact_arg, _ = self._lexical(key, missing)
             lex_best[missing], lex_arg[missing] = exact[missing], exact_arg[missing]
         return [
-            replace(
-                self._candidate(
-                    i, vector, combined[i], log_probs[i], lex_best[i], lex_arg[i], offtopic
-                ),
-                exact=bool(i == exact_index),
+            self._candidate(
+                i,
+                vector,
+                combined[i],
+                log_probs[i],
+                lex_best[i],
+                lex_arg[i],
+                offtopic,
+                exact=i == exact_index,
             )
             for i in order
         ]
@@ -424,6 +428,7 @@ class Matcher:
         lexical: float,
         lex_arg: int,
         offtopic: float = 0.0,
+        exact: bool = False,
     ) -> Candidate:
         """Only the ranked entries need their closest phrasing by cosine: one small product."""
         start = self.starts[i]
@@ -439,6 +444,7 @@ class Matcher:
             self.texts[sem_arg if semantic >= lexical else lex_arg],
             self.languages[lex_arg] if lex_arg >= 0 else "",
             round(offtopic, 4),
+            bool(exact),
         )
 
     def match(self, question: str) -> Match:

@@ -62,7 +62,8 @@ def check(config: Config, kb_dir: Path | None) -> None:
     except KnowledgeError as exc:
         click.echo(problems_message(exc), err=True)
         raise SystemExit(1) from exc
-    for warning in [*_warnings(base), *_offtopic_warnings(base, offtopic)]:
+    owners = _phrasing_owners(base)
+    for warning in [*_warnings(base, owners), *_offtopic_warnings(owners, offtopic)]:
         click.echo(f"warning: {warning}", err=True)
     terms = f", glossary of {len(glossary.terms)} terms" if glossary else ""
     if offtopic:
@@ -74,29 +75,32 @@ def check(config: Config, kb_dir: Path | None) -> None:
     )
 
 
-def _offtopic_warnings(base: KnowledgeBase, offtopic: tuple[Phrasing, ...]) -> list[str]:
-    """Off-topic examples that are also a phrasing of an entry: the two classes fight."""
-    owners: dict[str, str] = {}
+def _phrasing_owners(base: KnowledgeBase) -> dict[str, set[str]]:
+    """The entries each normalised phrasing belongs to."""
+    owners: dict[str, set[str]] = {}
     for p in base.phrasings():
-        owners.setdefault(normalize(p.text), p.entry_id)
+        owners.setdefault(normalize(p.text), set()).add(p.entry_id)
+    return owners
+
+
+def _offtopic_warnings(owners: dict[str, set[str]], offtopic: tuple[Phrasing, ...]) -> list[str]:
+    """Off-topic examples that are also a phrasing of an entry: the two classes fight."""
+    found = ((p, owners.get(normalize(p.text))) for p in offtopic)
     return [
         f"{OFFTOPIC_FILE}: off-topic example {p.text!r} ({p.language}) is also a phrasing "
-        f"of entry {owners[normalize(p.text)]}"
-        for p in offtopic
-        if normalize(p.text) in owners
+        f"of entry {', '.join(sorted(ids))}"
+        for p, ids in found
+        if ids
     ]
 
 
-def _warnings(base: KnowledgeBase) -> list[str]:
+def _warnings(base: KnowledgeBase, owners: dict[str, set[str]]) -> list[str]:
     drafts = [
         f"{e.source} [{e.id}]: unfinished draft (TODO answer or `todo` tag): the bot "
         "does not serve it until it is completed"
         for e in base.entries
         if e.unfinished
     ]
-    owners: dict[str, set[str]] = {}
-    for p in base.phrasings():
-        owners.setdefault(normalize(p.text), set()).add(p.entry_id)
     stale = [
         f"{s.where} [{s.entry_id}]: the {s.language} translation was made from an older text "
         f"(source {s.recorded}, now {s.current}): the bot serves the current text until a "
