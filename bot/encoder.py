@@ -10,8 +10,10 @@ question) but, fused with the first, it ranks the right entry first more often
 is loaded; without them the bot uses USE alone and logs why.
 
 Embeddings of the knowledge base's phrasings are cached per phrasing (keyed by the text and
-the encoder's version) in one file per encoder under the cache folder: start-up with a warm
-cache costs one file read, and an edited entry costs only its new phrasings.
+the encoder's version) in one file per encoder under the cache folder, shared by every
+knowledge base run with that folder: start-up with a warm cache costs one file read, an
+edited entry costs only its new phrasings, and a run on another knowledge base does not make
+the next start on this one cold.
 """
 
 from __future__ import annotations
@@ -211,6 +213,11 @@ def texts_key(texts: list[str], encoder_version: str) -> str:
 
 
 DIGEST_BYTES = 16
+# The cache file of an encoder keeps vectors of texts embedded for other knowledge bases too
+# (a benchmark's, a test folder's, `ask --kb other/`), so that switching back is not a cold
+# start: the current knowledge base's texts first, then earlier ones, newest first, up to this
+# many in all (about 61 MB for USE, 46 MB for e5; the shipped knowledge base has ~12,300).
+STORE_LIMIT = 30_000
 # Embedding more texts than this at once logs progress, every this many texts (a multiple of
 # every encoder's batch size).
 PROGRESS_EVERY = 1024
@@ -225,18 +232,19 @@ def cached_embeddings(
 ) -> np.ndarray:
     """Embeddings of `texts`, one row each. A phrasing already embedded by this encoder (in
     `known`, e.g. the vectors of the matcher being replaced, or in the cache file) is never
-    embedded again: after an edit only new or changed phrasings cost time. The cache file
-    holds the current phrasings only, rewritten when they change."""
+    embedded again: after an edit only new or changed phrasings cost time. The cache file is
+    rewritten when something had to be embedded: these texts first, then what it held before
+    (other knowledge bases, earlier versions of this one), up to STORE_LIMIT texts."""
     digests = [text_digest(t) for t in texts]
     vectors: dict[bytes, np.ndarray] = dict(known or {})
     path = None
-    stored: set[bytes] = set()
+    stored: dict[bytes, np.ndarray] = {}
     if cache_dir is not None:
         tag = hashlib.sha256(encoder.version.encode()).hexdigest()[:16]
         path = Path(cache_dir) / f"vectors-{encoder.name}-{tag}.npz"
-        for digest, vector in _read_store(path, encoder.dim).items():
+        stored = _read_store(path, encoder.dim)
+        for digest, vector in stored.items():
             vectors.setdefault(digest, vector)
-            stored.add(digest)
     missing = list(dict.fromkeys(d for d in digests if d not in vectors))
     if missing:
         first_text = {d: t for d, t in zip(digests, texts, strict=True)}
@@ -247,10 +255,13 @@ def cached_embeddings(
         if texts
         else np.zeros((0, encoder.dim), dtype=np.float32)
     )
-    if path is not None and stored != set(digests):
+    if path is not None and not stored.keys() >= set(digests):
         unique = list(dict.fromkeys(digests))
-        keys = np.frombuffer(b"".join(unique), dtype="S16") if unique else np.zeros(0, "S16")
-        rows = np.vstack([vectors[d] for d in unique]) if unique else matrix
+        current = set(unique)
+        keep = unique + [d for d in stored if d not in current]
+        keep = keep[: max(STORE_LIMIT, len(unique))]
+        keys = np.frombuffer(b"".join(keep), dtype="S16") if keep else np.zeros(0, "S16")
+        rows = np.vstack([vectors[d] for d in keep]) if keep else matrix
         write_cache(path, lambda f: np.savez(f, keys=keys, vectors=rows))
     return matrix
 

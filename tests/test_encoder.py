@@ -75,6 +75,35 @@ def test_only_new_phrasings_are_embedded_after_an_edit(tmp_path):
     assert counting.embedded == []
 
 
+def test_another_knowledge_base_does_not_evict_this_ones_vectors(tmp_path, monkeypatch):
+    """`ask --kb other/` with the same cache folder used to leave only the other knowledge
+    base's vectors, so the next start on the main one embedded everything again (minutes
+    with e5). The file keeps earlier texts behind the current ones, up to STORE_LIMIT."""
+    monkeypatch.setattr(encoder_module, "STORE_LIMIT", 4)
+    counting = CountingEncoder()
+    main, other = ["visa extension", "open a bank account"], ["lost card", "exchange rate"]
+    cached_embeddings(counting, main, tmp_path)
+    cached_embeddings(counting, other, tmp_path)
+    counting.embedded.clear()
+    cached_embeddings(counting, main, tmp_path)
+    cached_embeddings(counting, other, tmp_path)
+    assert counting.embedded == []
+    (path,) = tmp_path.glob("vectors-use-*.npz")
+    written = path.stat().st_mtime_ns
+    cached_embeddings(counting, main, tmp_path)
+    assert path.stat().st_mtime_ns == written  # nothing new: the file is not rewritten
+    cached_embeddings(counting, ["refund", "top up", "card arrival"], tmp_path)
+    with np.load(path) as data:
+        kept = {bytes(k).ljust(16, b"\0") for k in data["keys"]}
+    # the three new texts first, then the newest earlier one; the rest is dropped
+    assert len(kept) == 4
+    assert {text_digest(t) for t in ["refund", "top up", "card arrival"]} < kept
+    counting.embedded.clear()
+    cached_embeddings(counting, ["x" * 3 + str(i) for i in range(6)], tmp_path)
+    with np.load(path) as data:
+        assert len(data["keys"]) == 6  # never fewer than the current knowledge base
+
+
 def test_an_unreadable_cache_is_ignored_and_rebuilt(tmp_path, encoder):
     first = cached_embeddings(encoder, ["a question"], tmp_path)
     (path,) = tmp_path.glob("vectors-use-*.npz")
