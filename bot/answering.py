@@ -60,7 +60,7 @@ class Answer:
     text_source: str | None  # original | curated | machine | source (no translation yet)
     suggestions: tuple[Suggestion, ...]
     reply: str  # the whole message to show the user, as plain text
-    smalltalk: str | None = None  # greeting | thanks | goodbye | gibberish | empty
+    smalltalk: str | None = None  # greeting|thanks|goodbye|about_bot|frustration|gibberish|empty
     links: tuple[Link, ...] = ()  # titled in the answer's language where curated
     truncated: bool = False
     translation_stale: bool = False  # the curated translation predates the source text

@@ -1,4 +1,5 @@
-"""Greetings, thanks, goodbyes and gibberish: recognised before matching, answered politely.
+"""Greetings, thanks, goodbyes, "are you a bot?", frustration and gibberish: recognised before
+matching, answered politely.
 
 Such messages are not questions: they never get a random entry as an answer and are never
 logged as unanswered. The phrases live in `bot/locales/smalltalk.yaml`.
@@ -16,7 +17,8 @@ from ruamel.yaml import YAML
 from bot.normalize import normalize
 
 GREETING, THANKS, GOODBYE, GIBBERISH, EMPTY = "greeting", "thanks", "goodbye", "gibberish", "empty"
-INTENTS = (GREETING, THANKS, GOODBYE)
+ABOUT_BOT, FRUSTRATION = "about_bot", "frustration"
+INTENTS = (GREETING, THANKS, GOODBYE, ABOUT_BOT, FRUSTRATION)
 # Letter rows of the QWERTY, AZERTY, QWERTZ and ЙЦУКЕН keyboards, and the digits.
 _KEYBOARD_ROWS = (
     "qwertyuiop",
@@ -36,6 +38,10 @@ _VOWELS = set("aeiouyàâäéèêëîïôöùûüáíóúñ")
 _CYRILLIC_VOWELS = set("аеёиоуыэюяі")
 _LATIN_WORD = re.compile(r"^[a-z]+$")
 _CYRILLIC_WORD = re.compile(r"^[а-яёії]+$")
+# Laughter beside a phrase ("jajaja eres un bot?", "哈哈 谢谢") adds nothing to it.
+_LAUGHTER = re.compile(
+    r"^(?:[hja]{4,}|[he]{4,}|[hi]{4,}|[ах]{4,}|[хе]{4,}|lo+l|k{3,}|ه{3,}|哈|呵|[ᄏᄒ]+|w{3,})$"
+)
 # Longest phrase, in tokens (normalising splits kana, Hangul and Han into one token each:
 # ありがとうございます is 10).
 MAX_PHRASE_TOKENS = 12
@@ -70,7 +76,7 @@ def _strip_phrases(key: str) -> tuple[str | None, str]:
         else:
             left.append(words[i])
             i += 1
-    return found, " ".join(w for w in left if w not in filler)
+    return found, " ".join(w for w in left if w not in filler and not _LAUGHTER.match(w))
 
 
 @cache
@@ -134,7 +140,8 @@ def _mash_fragment(word: str) -> bool:
 
 
 def classify(question: str) -> str | None:
-    """`greeting`, `thanks`, `goodbye`, `empty`, `gibberish`, or None for a real question."""
+    """`greeting`, `thanks`, `goodbye`, `about_bot`, `frustration`, `empty`, `gibberish`, or
+    None for a real question."""
     key = normalize(question)
     if not any(ch.isalpha() for ch in key):
         return EMPTY if not key or not any(ch.isdigit() for ch in key) else GIBBERISH

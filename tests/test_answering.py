@@ -53,6 +53,21 @@ def test_greeting_is_small_talk_in_the_users_language(small_answerer):
     assert a.reply.startswith("Здравствуйте!")
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "lang"),
+    [("ты тупой бот", "frustration", "ru"), ("你是机器人吗？", "about_bot", "zh")],
+)
+def test_are_you_a_bot_and_frustration_get_their_own_reply_not_an_entry(
+    small_answerer, text, kind, lang
+):
+    """They used to reach matching: an insult got the complaints entry."""
+    a = small_answerer.ask(text)
+    assert a.status == SMALLTALK and a.smalltalk == kind and a.id is None
+    assert a.language == lang
+    assert a.reply == small_answerer.localizer.message(lang, kind)
+    assert a.reply != small_answerer.localizer.message("en", kind)
+
+
 def test_emoji_only_is_handled_politely(small_answerer):
     a = small_answerer.ask("👍🎉")
     assert a.status == SMALLTALK and a.smalltalk == "empty"
