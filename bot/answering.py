@@ -355,6 +355,7 @@ def build_answerer(
     *,
     encoder: Encoder | None = None,
     previous: Answerer | None = None,
+    defer_second: bool = False,
 ) -> Answerer:
     """Load the knowledge base (raises KnowledgeError) and everything computed from it.
 
@@ -363,6 +364,9 @@ def build_answerer(
     `previous`: the answerer this one replaces (a reload after an edit): its encoders, the
     embeddings of unchanged phrasings and its classifier layers are reused, so that an edit
     is live in seconds.
+    `defer_second`: on a first start, answer with the first encoder alone rather than wait
+    minutes for the second to embed the knowledge base (see Matcher; bot/warmup.py brings
+    it in from the background). For long-running modes, never for a one-off `ask`.
     """
     folder = kb_dir or config.knowledge.dir
     kb = load_knowledge(folder, config.knowledge.language, config.knowledge.cache_dir)
@@ -380,8 +384,9 @@ def build_answerer(
     old = previous.matcher if previous is not None else None
     encoder = encoder or (old.encoder if old is not None else Encoder())
     second: E5Encoder | None
-    if old is not None and old.second is not None and config.matching.second_encoder != "none":
-        second = old.second
+    running = (old.second or old.second_pending) if old is not None else None
+    if running is not None and config.matching.second_encoder != "none":
+        second = running
     else:
         second = second_encoder(config.matching.second_encoder)
     matcher = Matcher(
@@ -393,6 +398,7 @@ def build_answerer(
         second=second,
         previous=old,
         offtopic=load_offtopic(Path(folder), LANGUAGE_CODES),
+        defer_second=defer_second,
     )
     detector = LanguageDetector(config.languages.supported)
     answerer = Answerer(kb, matcher, detector, config, localizer)
@@ -403,7 +409,9 @@ def build_answerer(
 def reload_answerer(current: Answerer, config: Config, storage=None) -> Answerer:
     """The knowledge base as it is now on disk, built as at start-up (same storage, so the
     cached machine translations and phrasings stay), reusing the running encoder and
-    translator; models installed since are picked up. Raises KnowledgeError."""
+    translator; models installed since are picked up. Raises KnowledgeError. While the
+    second encoder is still being prepared in the background, the reload goes on without it
+    (the background thread brings it in when ready)."""
     return build_answerer(
         config,
         None,
@@ -411,4 +419,5 @@ def reload_answerer(current: Answerer, config: Config, storage=None) -> Answerer
         current.localizer.translator,
         encoder=current.matcher.encoder,
         previous=current,
+        defer_second=current.matcher.second_pending is not None,
     )

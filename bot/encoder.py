@@ -227,6 +227,19 @@ def text_digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()[:DIGEST_BYTES]
 
 
+def _store_path(encoder, cache_dir: Path) -> Path:
+    tag = hashlib.sha256(encoder.version.encode()).hexdigest()[:16]
+    return Path(cache_dir) / f"vectors-{encoder.name}-{tag}.npz"
+
+
+def uncached(
+    encoder, texts: list[str], cache_dir: Path, known: dict[bytes, np.ndarray] | None = None
+) -> int:
+    """How many distinct texts `cached_embeddings` would have to embed now."""
+    have = set(known or ()) | set(_read_store(_store_path(encoder, cache_dir), encoder.dim))
+    return len({text_digest(t) for t in texts} - have)
+
+
 def cached_embeddings(
     encoder, texts: list[str], cache_dir: Path | None, known: dict[bytes, np.ndarray] | None = None
 ) -> np.ndarray:
@@ -240,8 +253,7 @@ def cached_embeddings(
     path = None
     stored: dict[bytes, np.ndarray] = {}
     if cache_dir is not None:
-        tag = hashlib.sha256(encoder.version.encode()).hexdigest()[:16]
-        path = Path(cache_dir) / f"vectors-{encoder.name}-{tag}.npz"
+        path = _store_path(encoder, cache_dir)
         stored = _read_store(path, encoder.dim)
         for digest, vector in stored.items():
             vectors.setdefault(digest, vector)

@@ -53,7 +53,15 @@ from bot import normalize as normalize_module
 from bot.cachefile import write_cache
 from bot.classifier import SoftmaxLayer, WarmStart, cached_layer
 from bot.config import MatchingConfig
-from bot.encoder import E5Encoder, Encoder, cached_embeddings, text_digest, texts_key, unit
+from bot.encoder import (
+    E5Encoder,
+    Encoder,
+    cached_embeddings,
+    text_digest,
+    texts_key,
+    uncached,
+    unit,
+)
 from bot.knowledge import KnowledgeBase, Phrasing
 from bot.normalize import normalize
 
@@ -62,6 +70,10 @@ log = logging.getLogger(__name__)
 ANSWERED, SUGGEST, UNANSWERED = "answered", "suggest", "unanswered"
 # Entries whose phrasings the lexical pass compares with a question: the classifier's best.
 LEXICAL_CANDIDATES = 50
+# With `defer_second`, the second encoder is left to the background when it would have to
+# embed more than this many texts before the first answer (about 6 s with e5): a first start
+# with the shipped knowledge base embeds ~12,300, 3 minutes with e5 against 12 s with USE.
+DEFER_SECOND_AFTER = 256
 # Prefixes that turn a word into its opposite ("register" / "deregister", "activate" /
 # "deactivate", "inscription" / "désinscription"). Character-level similarity sees the word
 # inside its opposite; a phrasing that has the opposite of a question's word (and not the word
@@ -163,6 +175,7 @@ class Matcher:
         second: E5Encoder | None = None,
         previous: Matcher | None = None,
         offtopic: Sequence[Phrasing] = (),
+        defer_second: bool = False,
     ):
         """`extra`: more phrasings per entry id (machine translations) to match against.
         `offtopic`: examples of what must not be answered (offtopic.py). They train a gate:
@@ -172,7 +185,11 @@ class Matcher:
         `second`: the second encoder, fused with the first (None: the first alone).
         `previous`: the matcher this one replaces after an edit: its embeddings are reused
         for unchanged phrasings and its classifier layers are the starting point, so that an
-        edit costs its new phrasings and a short training, not a cold start."""
+        edit costs its new phrasings and a short training, not a cold start.
+        `defer_second`: when the second encoder would have to embed more than
+        DEFER_SECOND_AFTER texts first (a first start: minutes with e5), match with the first
+        encoder alone and keep the second in `second_pending`, for bot/warmup.py to embed
+        in the background."""
         self.kb = kb
         self.config = config
         self.encoder = encoder
@@ -217,6 +234,15 @@ class Matcher:
         )
         self.raw2 = self.embeddings2 = self.center2 = None
         self.layer2: SoftmaxLayer | None = None
+        self.second_pending: E5Encoder | None = None
+        if (
+            second is not None
+            and defer_second
+            and cache_dir is not None
+            and uncached(second, both, cache_dir, previous.known(1) if previous else None)
+            > DEFER_SECOND_AFTER
+        ):
+            self.second_pending, self.second, second = second, None, None
         if second is not None:
             vectors = cached_embeddings(
                 second, both, cache_dir, previous.known(1) if previous else None

@@ -162,6 +162,31 @@ def test_run_without_token_starts_the_terminal_chat(cli):
     assert "official tax invoice" in result.stdout
 
 
+@pytest.mark.skipif(
+    __import__("bot.encoder").encoder.e5_unavailable() is not None,
+    reason="the e5 encoder cannot run on this CPU",
+)
+def test_a_first_start_chats_at_once_while_the_second_encoder_embeds(cli, monkeypatch):
+    """With the shipped knowledge base e5 needs 3 minutes on a first start, USE 12 s: the
+    chat starts with USE alone, says so, and e5 fills the cache in the background."""
+    import threading
+
+    from bot import matching
+
+    monkeypatch.setattr(matching, "DEFER_SECOND_AFTER", 0)  # the small KB has a few dozen
+    env = {"FAQ_BOT_SECOND_ENCODER": "e5"}
+    first = cli("run", "--kb", str(SMALL_KB), input="What is a fapiao?\n", env=env)
+    assert first.exit_code == 0, first.output
+    assert "First start: answering with USE alone for now" in first.stderr
+    assert "official tax invoice" in first.stdout
+    for thread in threading.enumerate():
+        if thread.name == "second-encoder":
+            thread.join(timeout=300)
+    again = cli("run", "--kb", str(SMALL_KB), input="What is a fapiao?\n", env=env)
+    assert "First start" not in again.stderr  # e5's vectors are in the cache now
+    assert "official tax invoice" in again.stdout
+
+
 def test_run_for_telegram_only_without_token_fails_clearly(cli):
     result = cli("run", "--telegram", "--kb", str(SMALL_KB))
     assert result.exit_code == 1

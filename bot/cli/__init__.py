@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 
+from bot import warmup
 from bot.answering import Answer
-from bot.cli.chat import chat_loop, local_user, log_answer
+from bot.cli.chat import TerminalChat, local_user, log_answer
 from bot.cli.common import (
     KB_OPTION,
     LANG_OPTION,
@@ -125,9 +127,13 @@ def terminal_chat(config: Config, kb_dir: Path | None, lang: str | None, no_log:
         storage = None if no_log else open_storage(config, create=True)
     except click.ClickException as exc:
         raise click.ClickException(f"{exc.message} (--no-log chats without a database)") from exc
-    answerer = load_answerer(config, kb_dir, storage)
+    answerer = load_answerer(config, kb_dir, storage, defer_second=True)
+    chat = TerminalChat(answerer, lang, storage=storage)
+    if kb_dir is not None:
+        config = config.with_knowledge_dir(kb_dir)
+    warmup.start(lambda: chat.answerer, partial(setattr, chat, "answerer"), config, storage)
     try:
-        chat_loop(answerer, lang, storage=storage)
+        chat.run(input)
     finally:
         if storage is not None:
             storage.close()
@@ -241,7 +247,7 @@ def run(
     if kb_dir is not None:
         config = config.with_knowledge_dir(kb_dir)
     storage = open_storage(config, create=True)
-    answerer = load_answerer(config, None, storage)
+    answerer = load_answerer(config, None, storage, defer_second=True)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

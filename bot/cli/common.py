@@ -51,9 +51,17 @@ def open_storage(config: Config, create: bool = False) -> Storage | None:
         raise click.ClickException(f"cannot open the database {path}: {exc}") from exc
 
 
-def load_answerer(config: Config, kb_dir: Path | None, storage: Storage | None = None) -> Answerer:
+def load_answerer(
+    config: Config,
+    kb_dir: Path | None,
+    storage: Storage | None = None,
+    *,
+    defer_second: bool = False,
+) -> Answerer:
     """The answerer, with a line on stderr while it loads and, on a first start (when the
-    whole knowledge base is embedded, minutes with the second encoder), its progress."""
+    whole knowledge base is embedded, minutes with the second encoder), its progress.
+    `defer_second` (long-running modes; see bot/warmup.py): on a first start, answer with
+    the first encoder alone at once, and say so."""
     click.echo("Loading the knowledge base...", err=True)
     progress = logging.getLogger("bot.encoder")
     handler = logging.StreamHandler(sys.stderr)
@@ -62,12 +70,21 @@ def load_answerer(config: Config, kb_dir: Path | None, storage: Storage | None =
     progress.addHandler(handler)
     progress.setLevel(logging.INFO)
     try:
-        return build_answerer(config, kb_dir, storage)
+        answerer = build_answerer(config, kb_dir, storage, defer_second=defer_second)
     except KnowledgeError as exc:
         raise click.ClickException(problems_message(exc)) from exc
     finally:
         progress.removeHandler(handler)
         progress.setLevel(level)
+    second = answerer.matcher.second_pending
+    if second is not None:
+        click.echo(
+            f"First start: answering with {answerer.matcher.encoder.name.upper()} alone for "
+            f"now; the second encoder ({second.name}) embeds the knowledge base in the "
+            "background (a few minutes, once) and takes over when it is ready.",
+            err=True,
+        )
+    return answerer
 
 
 def check_lang(config: Config, lang: str | None) -> str | None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 
+from bot import warmup
 from bot.cli.common import load_answerer, open_storage
 from bot.config import Config
 
@@ -30,8 +33,16 @@ def web(config: Config, host: str | None, port: int | None) -> None:
 
     storage = open_storage(config, create=True)
     assert storage is not None
-    holder = AnswererHolder(load_answerer(config, None, storage))
+    answerer = load_answerer(config, None, storage, defer_second=True)
+    holder = AnswererHolder(answerer)
     app = create_app(config, storage, holder)
+    warmup.start(
+        lambda: holder.answerer or answerer,
+        partial(setattr, holder, "answerer"),
+        config,
+        storage,
+        holder.lock,
+    )
     host, port = host or config.web.host, port or config.web.port
     click.echo(f"Staff console on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     try:

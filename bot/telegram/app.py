@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import warmup
 from bot.answering import Answerer
 from bot.config import Config
 from bot.delivery import Deliveries
@@ -228,6 +229,7 @@ def run(
     app = build_application(config, answerer, storage, translate, journal=journal)
     updates = Update.ALL_TYPES
     console_app = console_for(app, config, storage, answerer) if console and storage else None
+    start_second_encoder(app, config, storage)
     if webhook_url:
         secret = webhook.new_secret()
         path = urlparse(webhook_url).path
@@ -254,6 +256,27 @@ def run(
     if console_app is None:
         return asyncio.run(serve_polling(app, config.telegram.base_url, updates))
     return asyncio.run(_polling_with_console(app, config, console_app, updates))
+
+
+def start_second_encoder(app: Application, config: Config, storage=None) -> None:
+    """After a first start that deferred the second encoder (bot/warmup.py): prepare it in
+    the background and swap the fused answerer in where /reload puts one (and into the
+    console's holder, under its lock, when the console shares the process)."""
+    holder = app.bot_data.get("holder")
+
+    def current() -> Answerer:
+        if holder is not None and holder.answerer is not None:
+            shared: Answerer = holder.answerer
+            return shared
+        answerer: Answerer = app.bot_data["answerer"]
+        return answerer
+
+    def put(new: Answerer) -> None:
+        app.bot_data["answerer"] = new
+        if holder is not None:
+            holder.answerer = new
+
+    warmup.start(current, put, config, storage, holder.lock if holder is not None else None)
 
 
 def console_for(app: Application, config: Config, storage, answerer: Answerer) -> Starlette:
