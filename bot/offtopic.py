@@ -21,17 +21,23 @@ none. Format:
 
 Examples must be far from every entry: a near-domain question the knowledge base does not
 answer yet ("minimum wage in Beijing") belongs in the unanswered queue, where staff can write
-its entry, not here.
+its entry, not here. Staff add examples from the console's inbox ("Off-topic") or with
+`unanswered offtopic` (`add_examples`, through bot/triage.py).
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from bot.kbmodel import KnowledgeError, Phrasing, Problem
+from bot.kbedit import replace_file
+from bot.kbmodel import KnowledgeBase, KnowledgeError, Phrasing, Problem
+from bot.normalize import normalize
 
 FILE = "offtopic.yaml"
 # The matcher's class for these examples. Not a valid entry id (ids are lowercase words and
@@ -77,3 +83,79 @@ def load_offtopic(kb_dir: Path, languages: frozenset[str] | None = None) -> tupl
     if problems:
         raise KnowledgeError(problems)
     return tuple(found)
+
+
+# The start of a new offtopic.yaml written by `add_examples`.
+NEW_FILE = """\
+# Off-topic examples: messages far outside this knowledge base's domain, which the bot must
+# not answer with its nearest entry (bot/offtopic.py). Staff add them from the console's inbox
+# ("Off-topic") or with `python -m bot unanswered offtopic IDS`.
+examples: {}
+"""
+
+
+class OffTopicError(Exception):
+    """The examples cannot be added as asked; nothing was written."""
+
+
+def add_examples(
+    kb_dir: Path, examples: Sequence[tuple[str, str]], kb: KnowledgeBase
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Add (language, text) examples to `kb_dir`/offtopic.yaml (created if missing), keeping
+    its comments and layout; returns (added, skipped: already there). Raises OffTopicError,
+    writing nothing, for a text that is one of the entries' phrasings (it would teach the
+    gate to hold back the entry's own wording) or a language the file may not hold."""
+    from bot.knowledge import LANGUAGE_CODES
+
+    owners: dict[str, str] = {}
+    for p in kb.phrasings():
+        owners.setdefault(normalize(p.text), p.entry_id)
+    path = Path(kb_dir) / FILE
+    original = path.read_bytes() if path.is_file() else None
+    have = {normalize(p.text) for p in load_offtopic(kb_dir, LANGUAGE_CODES)}
+    yaml = YAML()  # round trip: comments, order and quoting stay as they are
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    data = yaml.load(original.decode("utf-8") if original else NEW_FILE)
+    if data is None:
+        data = yaml.load(NEW_FILE)
+    if data.get("examples") is None:
+        data["examples"] = {}
+    added: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    for lang, text in examples:
+        text = " ".join(text.split())
+        key = normalize(text)
+        if not key:
+            continue
+        if lang not in LANGUAGE_CODES:
+            raise OffTopicError(f"{text!r}: unknown language code {lang!r}")
+        if key in owners:
+            raise OffTopicError(
+                f"{text!r} is a phrasing of entry {owners[key]!r}: it cannot also be "
+                "off-topic (ignore it instead, or change the entry)"
+            )
+        if key in have:
+            skipped.append(text)
+            continue
+        have.add(key)
+        data["examples"].setdefault(lang, []).append(DoubleQuotedScalarString(text))
+        added.append((lang, text))
+    if not added:
+        return added, skipped
+    out = io.StringIO()
+    yaml.dump(data, out)
+    if original is None:
+        path.write_text(out.getvalue(), encoding="utf-8")
+    else:
+        replace_file(path, original, out.getvalue())
+    try:
+        load_offtopic(kb_dir, LANGUAGE_CODES)
+    except KnowledgeError as exc:  # never leave a file the bot cannot load
+        if original is None:
+            path.unlink()
+        else:
+            path.write_bytes(original)
+        raise OffTopicError(f"{FILE} would not load: {exc}") from exc
+    return added, skipped

@@ -1,7 +1,8 @@
 """Triage of the unanswered queue: the operations every adapter (CLI, web console) calls.
 
 `resolve()` adds queued questions to an entry's phrasings and marks them resolved by it;
-`ignore()` sets them aside. Both check every id first and change nothing on error.
+`ignore()` sets them aside; `mark_offtopic()` sets them aside and teaches the off-topic gate
+to hold such questions back. All check every id first and change nothing on error.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import curation
-from bot.knowledge import load_knowledge
+from bot import curation, offtopic
+from bot.knowledge import LANGUAGE_CODES, load_knowledge
 from bot.storage import IGNORED, RESOLVED, Storage, UnknownIdError
 
 
@@ -76,3 +77,34 @@ def ignore(storage: Storage, ids: Sequence[int]) -> int:
     """Mark the questions `ids`, and other asks of the same wording still new, ignored;
     returns how many changed. Raises UnknownIdError, changing nothing."""
     return storage.set_unanswered_status(ids, IGNORED)
+
+
+@dataclass(frozen=True)
+class OffTopic:
+    """What `mark_offtopic` did."""
+
+    added: tuple[tuple[str, str], ...]  # (language, text) added to offtopic.yaml
+    skipped: tuple[str, ...]  # already off-topic examples
+    changed: int  # queued questions marked ignored, repeats of the same wording included
+
+
+def mark_offtopic(storage: Storage, kb_dir: Path, kb_language: str, ids: Sequence[int]) -> OffTopic:
+    """Add the questions `ids` to the knowledge base's off-topic examples (offtopic.py: once
+    the bot reloads, the gate holds such questions back instead of answering them with the
+    nearest entry) and mark them, and other asks of the same wording, ignored.
+
+    Raises UnknownIdError for unknown ids, KnowledgeError for a broken knowledge base and
+    TriageError for a question that is one of an entry's phrasings; nothing is written then.
+    """
+    queued = items(storage, ids)
+    kb = load_knowledge(kb_dir, kb_language)
+    examples = [
+        (item["language"] if item["language"] in LANGUAGE_CODES else kb.language, item["question"])
+        for item in queued
+    ]
+    try:
+        added, skipped = offtopic.add_examples(kb_dir, examples, kb)
+    except offtopic.OffTopicError as exc:
+        raise TriageError(str(exc)) from exc
+    changed = storage.set_unanswered_status(tuple(item["id"] for item in queued), IGNORED)
+    return OffTopic(tuple(added), tuple(skipped), changed)

@@ -522,3 +522,48 @@ def test_any_asked_question_becomes_an_alternate_as_asked(tmp_path_factory, ques
         assert entry.alternates == (*before.alternates, question.strip())
     else:
         assert entry.alternates == before.alternates
+
+
+def test_offtopic_adds_examples_ignores_and_the_reloaded_bot_holds_them_back(cfg):
+    from bot.answering import build_answerer
+
+    db = cfg.storage.database
+    ids = log(
+        db,
+        [
+            ("recommend a good hotpot place in Chengdu", "en"),
+            ("Recommend a good hotpot place in Chengdu!", "en"),
+            ("какая погода завтра в Пекине", "ru"),
+            SIM[0],
+        ],
+    )
+    result = run(cfg, "offtopic", str(ids[0]), str(ids[2]))
+    assert result.exit_code == 0, result.output
+    assert "Added 2 off-topic example(s)" in result.output
+    assert f"Marked 2 question(s) ignored: {ids[0]} {ids[2]}, and 1 other ask(s)" in result.output
+    assert "/reload" in result.output
+    assert statuses(db) == {
+        ids[0]: ("ignored", None),
+        ids[1]: ("ignored", None),
+        ids[2]: ("ignored", None),
+        ids[3]: ("new", None),
+    }
+    text = (cfg.knowledge.dir / "offtopic.yaml").read_text(encoding="utf-8")
+    assert "recommend a good hotpot place in Chengdu" in text and "погода" in text
+    again = run(cfg, "offtopic", str(ids[1]))
+    assert "Added 0 off-topic example(s)" in again.output and "1 already there" in again.output
+    answerer = build_answerer(cfg)
+    assert answerer.ask("recommend a good hotpot place in Chengdu").status == "unanswered"
+    assert answerer.ask("How do I open a company bank account?").id == "bank-account"
+
+
+def test_offtopic_refuses_an_entrys_phrasing_and_unknown_ids(cfg):
+    ids = log(cfg.storage.database, [("which bank should my company use", "en")])
+    before, queue = snapshot(cfg.knowledge.dir), statuses(cfg.storage.database)
+    refused = run(cfg, "offtopic", str(ids[0]))
+    assert refused.exit_code == 1
+    assert "is a phrasing of entry 'bank-account'" in refused.output
+    assert "Nothing changed" in refused.output
+    unknown = run(cfg, "offtopic", str(ids[0]), "999")
+    assert unknown.exit_code == 1 and "999" in unknown.output
+    assert snapshot(cfg.knowledge.dir) == before and statuses(cfg.storage.database) == queue

@@ -19,7 +19,12 @@ from tests.web_support import PASSWORD, ask, csrf_of, login, make_client, queued
 
 def test_every_route_refuses_anonymous_and_wrong_role(client):
     routes = route_roles(client.app)
-    assert {path for path, _, _ in routes} >= {"/inbox", "/inbox/attach", "/inbox/ignore"}
+    assert {path for path, _, _ in routes} >= {
+        "/inbox",
+        "/inbox/attach",
+        "/inbox/ignore",
+        "/inbox/offtopic",
+    }
     for path, methods, role in routes:
         if path.startswith(PUBLIC_PATHS):
             assert role is None
@@ -228,6 +233,46 @@ def test_ignore_unknown_id_changes_nothing(client, storage):
     response = client.post("/inbox/ignore", data={"ids": ["1", "99"], "csrf": token})
     assert "unknown" in client.get(response.headers["location"]).text
     assert queued(storage) == {1: "new"}
+
+
+def test_off_topic_teaches_the_gate_reloads_and_is_audited(live, storage, small_kb_dir, accounts):
+    question = "what is the weather like in Hangzhou this weekend"
+    ask(storage, question, 1)
+    ask(storage, question, 2)
+    ask(storage, "Where do I get a dog licence?", 3)
+    before = live.holder.answerer
+    assert before.matcher.gate is None  # the small knowledge base has no offtopic.yaml
+    login(live, "sam")
+    page = live.get("/inbox").text
+    assert 'action="/inbox/offtopic"' in page
+    response = live.post("/inbox/offtopic", data={"ids": ["1"], "csrf": csrf_of(page)})
+    assert response.status_code == 303
+    message = live.get(response.headers["location"]).text
+    assert "Marked 2 question(s) off-topic; 1 example(s) added to offtopic.yaml" in message
+    assert queued(storage) == {1: "ignored", 2: "ignored", 3: "new"}
+    assert question in (small_kb_dir / "offtopic.yaml").read_text(encoding="utf-8")
+    after = live.holder.answerer
+    assert after is not before and after.matcher.gate is not None
+    [best] = after.matcher.scores(question, limit=1)
+    assert best.offtopic > after.config.matching.offtopic_threshold
+    assert after.ask(question).status == "unanswered"
+    [row] = [r for r in accounts.audit_log() if r["action"] == "unanswered.offtopic"]
+    assert row["actor"] == "sam" and question in row["after"]
+
+
+def test_off_topic_refuses_an_entrys_own_phrasing_and_changes_nothing(live, storage, small_kb_dir):
+    ask(storage, "which bank should my company use", 1)  # an alternate of bank-account
+    files = {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
+    login(live, "sam")
+    token = csrf_of(live.get("/inbox").text)
+    response = live.post("/inbox/offtopic", data={"ids": ["1"], "csrf": token})
+    page = live.get(response.headers["location"]).text
+    assert "is a phrasing of entry" in page and "Nothing changed" in page
+    assert queued(storage) == {1: "new"}
+    assert files == {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
+    assert not (small_kb_dir / "offtopic.yaml").exists()
+    empty = live.post("/inbox/offtopic", data={"csrf": token})
+    assert "Choose+the+questions" in empty.headers["location"]
 
 
 def test_entries_lists_by_topic_and_searches(client):

@@ -203,3 +203,44 @@ async def test_browser_closes_a_gap_by_new_entry(served, tmp_path):
     with Storage.open(database) as storage:
         dog = [r for r in storage.list_unanswered(status=None) if "dog" in r["question"]]
         assert {r["status"] for r in dog} == {"resolved"}
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_marks_a_question_off_topic(served, tmp_path):
+    """Staff press "Off-topic" on a group: it leaves the inbox, its wording becomes an
+    example in the knowledge base's offtopic.yaml, and the running bot has learnt it."""
+    from playwright.async_api import async_playwright
+
+    url, database, kb = served
+    question = "will my flight to Bali be delayed by the typhoon"
+    with Storage.open(database) as storage:
+        storage.log_interaction(
+            user_id=3, chat_type="private", language="en", channel="terminal",
+            question=question, status="unanswered",
+        )  # fmt: skip
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await page.goto(url + "/login")
+            await page.fill("input[name=name]", "sam")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(url + "/inbox")
+            group = page.locator("section.cluster", has_text="typhoon")
+            await group.get_by_role("button", name="Off-topic").click()
+            await page.wait_for_selector(".message")
+            message = await page.inner_text(".message")
+            await page.screenshot(path=str(tmp_path / "offtopic.png"))
+        finally:
+            await browser.close()
+    assert "Marked 1 question(s) off-topic" in message and "reloaded" in message
+    inbox = await_text(url)
+    assert "typhoon" not in inbox and "corporate account at a bank" in inbox
+    assert question in (kb / "offtopic.yaml").read_text(encoding="utf-8")
+    with Storage.open(database) as storage:
+        statuses = {r["question"]: r["status"] for r in storage.list_unanswered(status=None)}
+    assert statuses[question] == "ignored"

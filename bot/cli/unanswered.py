@@ -2,7 +2,8 @@
 
 List the queue, see which questions many people asked (in any language), then either add
 them to an existing entry (`resolve`, after which /reload tells the askers the answer),
-draft a new entry (`new-entry`) or set them aside (`ignore`). Suggestions users chose from
+draft a new entry (`new-entry`), set them aside (`ignore`), or set them aside and teach the
+bot to hold such questions back (`offtopic`). Suggestions users chose from
 a "did you mean" list are reviewed with `choices` and added as alternates with
 `accept-choices`.
 """
@@ -351,6 +352,38 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
     given = len(set(ids))
     click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(count - given)}.")
     click.echo("The same wording asked again is logged as ignored, without calling on staff.")
+
+
+@unanswered.command("offtopic")
+@IDS_ARGUMENT
+@KB_OPTION
+@click.pass_obj
+def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None) -> None:
+    """Add the questions IDS to the off-topic examples (offtopic.yaml in the knowledge
+    base) and mark them ignored, with every other ask of the same wording still new.
+
+    For questions far outside what the centre answers (weather, health, recipes...): after
+    the next /reload the bot holds such questions back for staff instead of answering them
+    with the nearest entry. A question that is one of an entry's phrasings is refused.
+
+    Example: python -m bot unanswered offtopic 14 22
+    """
+    folder = Path(kb_dir or config.knowledge.dir)
+    with _storage(config) as storage:
+        _items(storage, ids)
+        try:
+            done = triage.mark_offtopic(storage, folder, config.knowledge.language, ids)
+        except KnowledgeError as exc:
+            raise click.ClickException(shown_lines(problems_message(exc))) from exc
+        except triage.TriageError as exc:
+            raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
+    given = len(set(ids))
+    click.echo(
+        f"Added {len(done.added)} off-topic example(s) to {folder / 'offtopic.yaml'}; "
+        f"{len(done.skipped)} already there."
+    )
+    click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(done.changed - given)}.")
+    click.echo("Now send /reload to the bot so that it holds such questions back.")
 
 
 def _repeats(count: int) -> str:

@@ -14,6 +14,7 @@ from bot import curation, entrysearch, inbox, triage
 from bot.answering import reload_answerer
 from bot.kbmodel import FaqEntry
 from bot.knowledge import KnowledgeError
+from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import NEW, UnknownIdError
 from bot.vector_memo import remembering
 from bot.web import i18n
@@ -311,6 +312,61 @@ async def ignore(request: Request) -> Response:
     return _back(message=_(request, "Ignored {n} question(s).", n=changed))
 
 
+def _offtopic(request: Request, ids: list[int]) -> triage.OffTopic:
+    """Add to the off-topic examples, then reload so that the gate has learnt them."""
+    c = console(request)
+    with c.holder.lock:
+        done = triage.mark_offtopic(
+            c.storage, c.config.knowledge.dir, c.config.knowledge.language, ids
+        )
+        if c.holder.answerer is not None and done.added:
+            c.holder.answerer = reload_answerer(c.holder.answerer, c.config, c.storage)
+    return done
+
+
+@requires("staff")
+async def offtopic(request: Request) -> Response:
+    """Set a group of questions aside as off-topic, and teach the bot to hold such
+    questions back (knowledge/offtopic.yaml) instead of answering with the nearest entry."""
+    c = console(request)
+    ids = _ids(await request.form())
+    if not ids:
+        return _back(error=_(request, "Choose the questions that are off-topic."))
+    before = [
+        {"id": row["id"], "status": row["status"]}
+        for row in c.storage.list_unanswered(status=None, ids=ids)
+    ]
+    try:
+        done = await asyncio.to_thread(_offtopic, request, ids)
+    except (UnknownIdError, triage.TriageError) as exc:
+        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
+    except KnowledgeError as exc:
+        problems = "; ".join(str(p) for p in exc.problems[:5])
+        return _back(
+            error=_(
+                request,
+                "The knowledge base has problems: {problems}. Nothing changed.",
+                problems=problems,
+            )
+        )
+    session = request.state.session
+    after = {
+        "status": "ignored",
+        "offtopic_examples_added": [text for _lang, text in done.added],
+        "changed": done.changed,
+    }
+    c.accounts.audit(session.name, "unanswered.offtopic", OFFTOPIC_FILE, before, after)
+    return _back(
+        message=_(
+            request,
+            "Marked {n} question(s) off-topic; {added} example(s) added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
+            n=done.changed,
+            added=len(done.added),
+            file=OFFTOPIC_FILE,
+        )
+    )
+
+
 @requires("manager")
 async def entries(request: Request) -> Response:
     """Every entry by topic; `q` keeps those whose id, question or alternates contain it."""
@@ -352,6 +408,7 @@ def routes() -> list[Route]:
         Route("/inbox", inbox_page),
         Route("/inbox/attach", attach, methods=["POST"]),
         Route("/inbox/ignore", ignore, methods=["POST"]),
+        Route("/inbox/offtopic", offtopic, methods=["POST"]),
         Route("/entries", entries),
         Route("/audit", audit),
     ]
