@@ -264,6 +264,23 @@ class TopicFile:
             if lang not in added:
                 self._append_list(node, expected, self._key_span(node, lang, end)[1], lang, items)
 
+    def drop_phrasings(self, entry_id: str, lang: str) -> None:
+        """Remove the entry's `phrasings.<lang>` (the whole `phrasings` key when that is its
+        only language): a curated translation into `lang` takes them as its alternates."""
+        index, node, end = self._entry(entry_id)
+        expected = self._entry_expected(index)
+        phrasings = node.get("phrasings")
+        if not isinstance(phrasings, CommentedMap) or lang not in phrasings:
+            return
+        if len(phrasings) == 1:
+            self._drop_key(node, "phrasings", end)
+            expected.pop("phrasings", None)
+            return
+        if phrasings.fa.flow_style():
+            raise EditError(f"{self.path.name}: a {{...}} mapping cannot be edited here")
+        self._drop_key(phrasings, lang, self._key_span(node, "phrasings", end)[1])
+        expected["phrasings"].pop(lang, None)
+
     def _append_list(
         self, node: CommentedMap, expected: dict, end: int, key: str, texts: list[str]
     ) -> None:

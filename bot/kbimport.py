@@ -17,6 +17,7 @@ from typing import Any
 
 from bot import kbedit
 from bot.knowledge import LANGUAGE_CODES, FaqEntry, KnowledgeBase, load_knowledge
+from bot.normalize import normalize
 
 
 class TranslationImportError(kbedit.EditError):
@@ -85,10 +86,29 @@ def translation_values(item: dict, entry: FaqEntry, today: dt.date) -> dict[str,
 
 
 def _stage(edit: kbedit.Edit, kb: KnowledgeBase, lang: str, item: dict, today: dt.date) -> None:
+    """Stage one translation. The entry's `phrasings.<lang>` (ways to ask collected before
+    the entry had a translation into `lang`) become the translation's alternates, after the
+    translator's own: a language with a curated translation keeps them there."""
     entry = kb.by_id[item["id"]]
-    edit.file_of(kb, entry.id).set_translation(
-        entry.id, lang, translation_values(item, entry, today)
-    )
+    values = translation_values(item, entry, today)
+    moved = entry.phrasings.get(lang, ())
+    if moved:
+        seen = {normalize(values["question"]), *map(normalize, values.get("alternates", []))}
+        extra = []
+        for text in moved:
+            if normalize(text) not in seen:
+                seen.add(normalize(text))
+                extra.append(text)
+        alternates = [*values.get("alternates", []), *extra]
+        values = {
+            "question": values["question"],
+            **({"alternates": alternates} if alternates else {}),
+            **{k: v for k, v in values.items() if k not in ("question", "alternates")},
+        }
+    topic_file = edit.file_of(kb, entry.id)
+    topic_file.set_translation(entry.id, lang, values)
+    if moved:
+        topic_file.drop_phrasings(entry.id, lang)
 
 
 def _stage_topic(edit: kbedit.Edit, stem: str, name: Any, lang: str, kb_language: str) -> None:

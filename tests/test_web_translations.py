@@ -103,6 +103,46 @@ def test_save_translation_refuses_a_changed_source_and_writes_nothing(small_kb_d
     assert (small_kb_dir / "people.yaml").read_text() == before
 
 
+def test_a_new_translation_takes_the_entrys_phrasings_in_that_language(small_kb_dir):
+    """Ways to ask collected before an entry had a German translation live in
+    `phrasings.de`; once it has one they belong in its alternates. Saving used to be refused
+    ("phrasings in 'de' belong in the entry's translation 'de'") for every such entry."""
+    path = small_kb_dir / "money.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        "    reviewed: 2026-11-01\n    translations:\n",
+        "    reviewed: 2026-11-01\n    phrasings:\n      de:\n        - Firmenkonto eröffnen\n"
+        "        - welche Bank für die GmbH\n      it:\n        - aprire un conto aziendale\n"
+        "    translations:\n",
+        1,
+    )
+    path.write_text(text, encoding="utf-8")
+    item = {
+        "id": "bank-account",
+        "question": "Wie eröffne ich ein Firmenkonto?",
+        "alternates": ["firmenkonto eröffnen!"],  # the same wording: kept once
+        "answer": "Mit Gewerbeschein, Stempeln und Pass des Vertreters zur Bank.",
+        "links": ["Chinesische Volksbank"],
+    }
+    kb = save_translation(small_kb_dir, "de", item, "en")
+    entry = kb.by_id["bank-account"]
+    assert entry.translations["de"].alternates == (
+        "firmenkonto eröffnen!",
+        "welche Bank für die GmbH",
+    )
+    assert entry.phrasings == {"it": ("aprire un conto aziendale",)}
+    assert "# Small test knowledge base: money matters." in path.read_text(encoding="utf-8")
+    item_it = {
+        "id": "bank-account",
+        "question": "Come apro un conto aziendale?",
+        "answer": "In banca.",
+    }
+    kb = save_translation(small_kb_dir, "it", item_it, "en")
+    entry = kb.by_id["bank-account"]
+    assert entry.phrasings == {} and "phrasings:" not in path.read_text(encoding="utf-8")
+    assert entry.translations["it"].alternates == ("aprire un conto aziendale",)
+
+
 # The page ----------------------------------------------------------------------------------
 
 
