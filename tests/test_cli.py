@@ -131,7 +131,7 @@ def test_chat_number_picks_a_suggestion(small_answerer):
     from dataclasses import replace
 
     from bot.answering import Answerer
-    from bot.cli import chat_loop
+    from bot.cli.chat import chat_loop
     from bot.matching import Matcher
 
     strict = replace(small_answerer.config.matching, answer_threshold=1.1, suggest_threshold=0.2)

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot import kbedit
-from bot.cli import chat_loop, main
+from bot.cli import main
+from bot.cli.chat import chat_loop
 from bot.knowledge import load_knowledge
 from bot.localize import CURATED, SOURCE
 from bot.telegram.format import answer_keyboard, answer_messages, topics_keyboard
@@ -122,11 +123,11 @@ def test_telegram_buttons_and_terminal_chat_use_translated_titles(ru_kb, config,
 PROCESS_ENV = {"PATH": "", "PYTHONPATH": str(ROOT), "FAQ_BOT_SECOND_ENCODER": "none"}
 
 
-def test_a_german_user_reads_the_frame_in_german_through_the_real_process(tmp_path):
+def test_a_dutch_user_reads_the_frame_in_dutch_through_the_real_process(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--json"],
         input="What is a fapiao?\n"
-        "Was sind die Schritte, um eine Arbeitserlaubnis und ein Arbeitsvisum zu bekommen?\n",
+        "Wat zijn de stappen om een werkvergunning en een werkvisum te krijgen?\n",
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -134,21 +135,41 @@ def test_a_german_user_reads_the_frame_in_german_through_the_real_process(tmp_pa
         timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
-    english, german = (json.loads(line) for line in proc.stdout.splitlines())
+    english, dutch = (json.loads(line) for line in proc.stdout.splitlines())
     assert english["language"] == "en"
-    assert (german["language"], german["detected"]) == ("de", "de")
-    assert (german["status"], german["id"]) == ("answered", "work-permit-process")
-    assert german["text_source"] == SOURCE  # no German answers yet: English with a German note
-    assert german["reply"].startswith(
-        "Diese Antwort gibt es noch nicht in Ihrer Sprache; hier ist sie auf Englisch."
+    assert (dutch["language"], dutch["detected"]) == ("nl", "nl")
+    assert (dutch["status"], dutch["id"]) == ("answered", "work-permit-process")
+    assert dutch["text_source"] == SOURCE  # no Dutch answers: English with a Dutch note
+    assert dutch["reply"].startswith(
+        "Dit antwoord is nog niet beschikbaar in uw taal; hier is het in het Engels."
     )
-    assert "Offizielle Quellen:" in german["reply"]
+    assert "Officiële bronnen:" in dutch["reply"]
 
 
-def test_ask_lang_de_through_the_real_process(tmp_path):
+@pytest.mark.parametrize(("lang", "start"), [("de", "Der"), ("ja", "雇用主"), ("tr", "İşveren")])
+def test_german_japanese_and_turkish_users_read_curated_answers(config, encoder, lang, start):
+    """The shipped knowledge base has reviewed translations in 11 languages besides English:
+    these users read the answer itself in their language, with no note, and the sources'
+    names in their language. (Asked with the translation's own question.)"""
+    from bot.language import LanguageDetector
+    from tests.conftest import make_answerer
+
+    answerer = make_answerer(
+        config, ROOT / "knowledge", encoder, LanguageDetector(config.languages.supported)
+    )
+    entry = answerer.kb.by_id["work-permit-process"]
+    a = answerer.ask(entry.translations[lang].question)
+    assert (a.status, a.id, a.language) == ("answered", "work-permit-process", lang)
+    assert a.text_source == CURATED and a.answer.startswith(start)
+    assert a.answer == entry.translations[lang].answer
+    assert [link.title for link in a.links] == [t.title for t in entry.link_titles(lang)]
+    assert "Ministry of Science and Technology" not in a.reply
+
+
+def test_ask_lang_nl_through_the_real_process(tmp_path):
     proc = subprocess.run(
         [
-            *(sys.executable, "-m", "bot", "ask", "--lang", "de"),
+            *(sys.executable, "-m", "bot", "ask", "--lang", "nl"),
             "What are the steps to get a work permit and work visa?",
         ],
         capture_output=True,
@@ -158,7 +179,7 @@ def test_ask_lang_de_through_the_real_process(tmp_path):
         timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
-    assert " de]\nDiese Antwort gibt es noch nicht in Ihrer Sprache" in proc.stdout
+    assert " nl]\nDit antwoord is nog niet beschikbaar in uw taal" in proc.stdout
 
 
 @pytest.mark.parametrize(
