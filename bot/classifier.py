@@ -33,7 +33,16 @@ MAX_STEPS = 3000
 # the new or changed phrasings, teach it the change (a tenth of a cold training with 1,000
 # entries, so that an edit is live in seconds).
 WARM_STEPS = 300
-VERSION = f"softmax-v2-{SCALE}-{WEIGHT_DECAY}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{SEED}-{MAX_STEPS}"
+# The layer kept is an exponential moving average of the weights over the training steps
+# (Polyak averaging), not the last step's: the last step depends on the last few batches, so
+# the same phrasings trained with another seed or in another order ranked differently. On
+# bench/data/validation.yaml (seeds 0-2, shipped knowledge base) averaging raised answered
+# right from 82.4% to 85.6% and cut answered wrong from 1.4% to 0.6%; 0.998 gave 84.9 / 0.5.
+AVERAGE_DECAY = 0.99
+VERSION = (
+    f"softmax-v3-{SCALE}-{WEIGHT_DECAY}-{EPOCHS}-{BATCH}-{LEARNING_RATE}-{SEED}-{MAX_STEPS}"
+    f"-avg{AVERAGE_DECAY}"
+)
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,17 @@ def _batches(n: int, rng: np.random.Generator, warm: WarmStart | None):
 
 
 def train(
-    vectors: np.ndarray, labels: np.ndarray, classes: int, warm: WarmStart | None = None
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    classes: int,
+    warm: WarmStart | None = None,
+    *,
+    seed: int = SEED,
+    decay: float = AVERAGE_DECAY,
 ) -> SoftmaxLayer:
     """Mini-batch Adam on cross-entropy with weight decay, with a fixed seed: from zero, or
-    from `warm` after an edit.
+    from `warm` after an edit. Returns the moving average of the weights (`decay` per step;
+    0 keeps the last step's).
 
     Ten epochs of batches of 64 reach the accuracy of 300 full-batch steps (BANKING77, 10
     phrasings per entry) at a tenth of the cost, which keeps a cold start with 1,000 entries
@@ -97,7 +113,8 @@ def train(
         w, b = np.zeros((dim, classes), np.float32), np.zeros(classes, np.float32)
     mw, vw = np.zeros_like(w), np.zeros_like(w)
     mb, vb = np.zeros_like(b), np.zeros_like(b)
-    rng = np.random.default_rng(SEED)
+    avg_w, avg_b = w.copy(), b.copy()
+    rng = np.random.default_rng(seed)
     t = 0
     if n:
         for rows in _batches(n, rng, warm):
@@ -118,7 +135,13 @@ def train(
             c1, c2 = 1 - 0.9**t, 1 - 0.999**t
             w -= LEARNING_RATE * (mw / c1) / (np.sqrt(vw / c2) + 1e-8)
             b -= LEARNING_RATE * (mb / c1) / (np.sqrt(vb / c2) + 1e-8)
-    return SoftmaxLayer(w, b)
+            # The average follows closely at first (its start is no estimate), then slowly.
+            d = min(decay, (1 + t) / (10 + t))
+            avg_w *= d
+            avg_w += (1 - d) * w
+            avg_b *= d
+            avg_b += (1 - d) * b
+    return SoftmaxLayer(avg_w, avg_b)
 
 
 def cached_layer(
