@@ -42,7 +42,7 @@ class MatchingConfig:
     max_question_chars: int = 1000
     second_encoder: str = "e5"
     second_weight: float = 0.5
-    offtopic_threshold: float = 0.3
+    offtopic_threshold: float = 0.2
 
 
 @dataclass(frozen=True)
