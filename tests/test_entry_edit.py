@@ -77,7 +77,7 @@ def test_editing_the_answer_changes_its_lines_only_and_leaves_translations_stale
     assert entry.stale("zh") and entry.stale("ru")  # their `source` is the older text's
     _, now = entry_edit.read_entry(repo_kb, "corporate-basic-account")
     assert entry_edit.translation_state(now, "zh") == "stale"
-    assert entry_edit.translation_state(now, "de") == "none"
+    assert entry_edit.translation_state(now, "nl") == "none"
     [version] = history.versions("corporate-basic-account")
     assert version.actor == "sam" and version.action == entry_edit.EDIT
     assert version.before == saved.before and version.after == saved.after
@@ -281,15 +281,24 @@ def test_the_validated_knowledge_base_is_cached_for_the_reload(small_kb_dir, tmp
 
 def test_phrasings_in_untranslated_languages_are_edited_as_code_prefixed_lines(repo_kb, history):
     kb = load_knowledge(repo_kb)
-    entry = next(e for e in kb.entries if "de" in e.phrasings)
-    fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
-    assert f"de: {entry.phrasings['de'][0]}" in fields["phrasings"].split("\n")
-    typed = fields["phrasings"] + "\nde: Wie lange dauert das bei der Bank?"
+    entry = kb.by_id["corporate-basic-account"]
+    assert not entry.phrasings  # every language shipped with phrasings has a translation now
+    first, polish = "Hoe open ik een zakelijke bankrekening?", "Jak otworzyć konto firmowe?"
+    typed = f"nl: {first}\npl: {polish}"
     values = edited(repo_kb, entry.id, kb.languages(), phrasings=typed)
     entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history)
     after = load_knowledge(repo_kb).by_id[entry.id]
-    assert after.phrasings["de"] == (*entry.phrasings["de"], "Wie lange dauert das bei der Bank?")
-    assert after.phrasings["ja"] == entry.phrasings["ja"]
-    bad = edited(repo_kb, entry.id, kb.languages(), phrasings="no language code here")
-    with pytest.raises(entry_edit.EntryError, match="nothing written"):
-        entry_edit.save_entry(repo_kb, "en", entry.id, bad, history=history)
+    assert after.phrasings == {"nl": (first,), "pl": (polish,)}
+    fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
+    assert f"nl: {first}" in fields["phrasings"].split("\n")
+    more = fields["phrasings"] + "\nnl: Hoe lang duurt dat bij de bank?"
+    values = edited(repo_kb, entry.id, kb.languages(), phrasings=more)
+    entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history)
+    again = load_knowledge(repo_kb).by_id[entry.id]
+    assert again.phrasings["nl"] == (first, "Hoe lang duurt dat bij de bank?")
+    assert again.phrasings["pl"] == (polish,)
+    for bad_lines in ("no language code here", "de: Wie eröffne ich ein Firmenkonto?"):
+        # (German has a curated translation: its phrasings are that translation's alternates)
+        bad = edited(repo_kb, entry.id, kb.languages(), phrasings=bad_lines)
+        with pytest.raises(entry_edit.EntryError, match="nothing written"):
+            entry_edit.save_entry(repo_kb, "en", entry.id, bad, history=history)

@@ -288,23 +288,21 @@ def test_the_second_encoder_is_fused_with_the_first(config, encoder, tmp_path):
 
 
 def test_a_question_that_is_one_of_an_entrys_phrasings_gets_that_entry(answerer):
-    # The classifier does not learn every one of ~12,000 phrasings perfectly: this Arabic
-    # phrasing of the company-account entry leans to the personal one. Word for word (after
-    # normalising, in any order of words), a phrasing is answered by its own entry: what
-    # staff attached to an entry brings the next asker that entry.
+    # The classifier does not learn every one of ~12,500 phrasings perfectly (8 were ranked
+    # under another entry when this was written, e.g. "combien de temps pour obtenir la
+    # licence d'exploitation" under the setup timeline). Word for word (after normalising,
+    # in any order of words), a phrasing is answered by its own entry: what staff attached
+    # to an entry brings the next asker that entry.
     m = answerer.matcher
-    question = "كيف أفتح حسابًا مصرفيًا لشركتي في الصين؟"
-    assert m.layer.log_probs(m.encoder.encode_one(question)[None, :])[0].argmax() != (
-        m.entry_ids.index("corporate-basic-account")
-    )
-    match = m.match(question)
-    assert (match.status, match.best.entry_id, match.best.exact) == (
-        ANSWERED,
-        "corporate-basic-account",
-        True,
-    )
-    assert m.match("الصين؟ في لشركتي مصرفيًا حسابًا أفتح كيف").best.exact  # word order
-    assert not m.match("كيف أفتح حسابًا مصرفيًا لشركتي").best.exact  # not every word
+    misranked = np.flatnonzero(m.layer.log_probs(m.embeddings).argmax(axis=1) != m.owner)
+    picked = [int(i) for i in misranked if len(m.texts[i].split()) >= 3][:3] or [0]
+    for i in picked:
+        question, owner = m.texts[i], m.entry_ids[m.owner[i]]
+        match = m.match(question)
+        assert (match.status, match.best.entry_id, match.best.exact) == (ANSWERED, owner, True)
+        assert m.match(" ".join(reversed(question.split()))).best.exact  # any word order
+        shorter = m.match(" ".join(question.split()[:-1]))
+        assert not (shorter.best and shorter.best.exact)  # not every word: not exact
     wrong = [
         p.text
         for p in list(m.kb.phrasings())[::7]

@@ -146,7 +146,7 @@ async def test_russian_visitor_story(site, tmp_path):
                 "href", re.compile(r"^https://")
             )
 
-            await send(page, "какой счёт открыть")  # vague: a "did you mean" list
+            await send(page, "хочу открыть счёт")  # vague (whose account?): a "did you mean" list
             choice = page.get_by_role("button", name="Как открыть корпоративный банковский счёт")
             await expect(choice).to_be_visible(timeout=15000)
             await expect(
