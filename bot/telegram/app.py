@@ -265,11 +265,7 @@ def start_second_encoder(app: Application, config: Config, storage=None) -> None
     holder = app.bot_data.get("holder")
 
     def current() -> Answerer:
-        if holder is not None and holder.answerer is not None:
-            shared: Answerer = holder.answerer
-            return shared
-        answerer: Answerer = app.bot_data["answerer"]
-        return answerer
+        return handlers.serving(app.bot_data)
 
     def put(new: Answerer) -> None:
         app.bot_data["answerer"] = new

@@ -41,15 +41,19 @@ Context = ContextTypes.DEFAULT_TYPE
 # --- helpers -------------------------------------------------------------------------
 
 
-def _answerer(context: Context) -> Answerer:
+def serving(bot_data: dict) -> Answerer:
     """The answerer serving now: the staff console's, when `run` serves both (a reload in
     either is live in both), else the one the Application was built with."""
-    holder = context.bot_data.get("holder")
+    holder = bot_data.get("holder")
     if holder is not None and holder.answerer is not None:
         shared: Answerer = holder.answerer
         return shared
-    answerer: Answerer = context.bot_data["answerer"]
+    answerer: Answerer = bot_data["answerer"]
     return answerer
+
+
+def _answerer(context: Context) -> Answerer:
+    return serving(context.bot_data)
 
 
 def _config(context: Context) -> Config:

@@ -21,6 +21,7 @@ from bot.web import i18n
 from bot.web.app import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
+    Console,
     console,
     current_session,
     forbidden,
@@ -225,6 +226,23 @@ def _back(message: str = "", error: str = "") -> Response:
     return RedirectResponse("/inbox" + (f"?{query}" if query else ""), status_code=303)
 
 
+def _statuses(c: Console, ids: list[int]) -> list[dict]:
+    """The questions' ids and statuses before a change, for the audit log."""
+    rows = c.storage.list_unanswered(status=None, ids=ids)
+    return [{"id": row["id"], "status": row["status"]} for row in rows]
+
+
+def _broken(request: Request, exc: KnowledgeError) -> Response:
+    problems = "; ".join(str(p) for p in exc.problems[:5])
+    return _back(
+        error=_(
+            request,
+            "The knowledge base has problems: {problems}. Nothing changed.",
+            problems=problems,
+        )
+    )
+
+
 def _attach(request: Request, ids: list[int], entry_id: str) -> triage.Resolved:
     """Resolve, then reload the knowledge base so that the new phrasings are live."""
     c = console(request)
@@ -245,23 +263,13 @@ async def attach(request: Request) -> Response:
     ids, entry_id = _ids(form), str(form.get("entry", "")).strip()
     if not ids or not entry_id:
         return _back(error=_(request, "Choose the questions and an entry."))
-    before = [
-        {"id": row["id"], "status": row["status"]}
-        for row in c.storage.list_unanswered(status=None, ids=ids)
-    ]
+    before = _statuses(c, ids)
     try:
         done = await asyncio.to_thread(_attach, request, ids, entry_id)
     except (UnknownIdError, triage.TriageError) as exc:
         return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
     except KnowledgeError as exc:
-        problems = "; ".join(str(p) for p in exc.problems[:5])
-        return _back(
-            error=_(
-                request,
-                "The knowledge base has problems: {problems}. Nothing changed.",
-                problems=problems,
-            )
-        )
+        return _broken(request, exc)
     after = {
         "status": "resolved",
         "entry": entry_id,
@@ -296,10 +304,7 @@ async def ignore(request: Request) -> Response:
     ids = _ids(await request.form())
     if not ids:
         return _back(error=_(request, "Choose the questions to ignore."))
-    before = [
-        {"id": row["id"], "status": row["status"]}
-        for row in c.storage.list_unanswered(status=None, ids=ids)
-    ]
+    before = _statuses(c, ids)
     try:
         changed = await asyncio.to_thread(triage.ignore, c.storage, ids)
     except UnknownIdError as exc:
@@ -332,23 +337,13 @@ async def offtopic(request: Request) -> Response:
     ids = _ids(await request.form())
     if not ids:
         return _back(error=_(request, "Choose the questions that are off-topic."))
-    before = [
-        {"id": row["id"], "status": row["status"]}
-        for row in c.storage.list_unanswered(status=None, ids=ids)
-    ]
+    before = _statuses(c, ids)
     try:
         done = await asyncio.to_thread(_offtopic, request, ids)
     except (UnknownIdError, triage.TriageError) as exc:
         return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
     except KnowledgeError as exc:
-        problems = "; ".join(str(p) for p in exc.problems[:5])
-        return _back(
-            error=_(
-                request,
-                "The knowledge base has problems: {problems}. Nothing changed.",
-                problems=problems,
-            )
-        )
+        return _broken(request, exc)
     session = request.state.session
     after = {
         "status": "ignored",
