@@ -216,8 +216,8 @@ class Matcher:
         self.ends = np.r_[self.starts[1:], len(self.texts)]  # per entry, its phrasings' span
         warm = previous is not None and previous.entry_ids and self.entry_ids
         self.offtopic_texts = [p.text for p in offtopic] if self.texts else []
-        # One cache file per encoder holds the phrasings and the off-topic examples together
-        # (it keeps only the texts of its last call).
+        # The phrasings and the off-topic examples are embedded in one call per encoder: one
+        # read and at most one write of the encoder's cache file.
         n = len(self.texts)
         both = self.texts + self.offtopic_texts
         vectors = cached_embeddings(
