@@ -7,6 +7,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -82,3 +84,12 @@ def results_folder(args) -> Path | None:
     if args.out is None and getattr(args, "smoke", False):
         return Path(tempfile.mkdtemp(prefix="faqbench-smoke-"))
     return args.out
+
+
+def run_child(code: str, *args: str) -> dict:
+    """Run `code` in a fresh Python process (start-up and memory measured from nothing) with
+    `args`; its last line of output is JSON, returned."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return json.loads(proc.stdout.splitlines()[-1])

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +25,7 @@ from bench.common import (  # noqa: E402
     ROOT,
     add_smoke_option,
     results_folder,
+    run_child,
     summary_ms,
     table,
     write_results,
@@ -81,23 +81,8 @@ print(json.dumps({"startup_s": started, "ask_ms": times, "thefuzz_ms": fuzz_ms,
 
 
 def child(config: Path, kb: Path, cache: Path, questions: Path, thefuzz: bool) -> dict:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            str(config),
-            str(kb),
-            str(cache),
-            str(questions),
-            "1" if thefuzz else "0",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
-    return json.loads(proc.stdout.splitlines()[-1])
+    args = (config, kb, cache, questions)
+    return run_child(CHILD, *map(str, args), "1" if thefuzz else "0")
 
 
 def main() -> None:

@@ -13,15 +13,20 @@ Example: python bench/startup.py [--kb knowledge] [--skip-baseline]
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, add_smoke_option, results_folder, table, write_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    ROOT,
+    add_smoke_option,
+    results_folder,
+    run_child,
+    table,
+    write_results,
+)
 
 CHILD = r"""
 import json, resource, sys, time
@@ -49,14 +54,7 @@ print(json.dumps({"first_answer_s": first, "deferred": deferred,
 
 
 def child(config: Path, kb: Path, cache: Path, defer: bool) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(config), str(kb), str(cache), "1" if defer else "0"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
-    return json.loads(proc.stdout.splitlines()[-1])
+    return run_child(CHILD, str(config), str(kb), str(cache), "1" if defer else "0")
 
 
 def main() -> None:

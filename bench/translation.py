@@ -18,7 +18,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ from bench.common import (  # noqa: E402
     ROOT,
     add_smoke_option,
     results_folder,
+    run_child,
     summary_ms,
     table,
     write_results,
@@ -149,14 +149,7 @@ def main() -> None:
             "cached_minus_english_ms": round(med["cached"] - med["en"], 3),
         }
 
-        proc = subprocess.run(
-            [sys.executable, "-c", MEMORY_CHILD, str(models), *langs],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=True,
-        )
-        rss = json.loads(proc.stdout.splitlines()[-1])
+        rss = run_child(MEMORY_CHILD, str(models), *langs)
         memory = {
             "rss_mb_no_model": round(rss["0"], 1),
             "rss_mb_one_model": round(rss["1"], 1),

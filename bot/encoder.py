@@ -232,14 +232,6 @@ def _store_path(encoder, cache_dir: Path) -> Path:
     return Path(cache_dir) / f"vectors-{encoder.name}-{tag}.npz"
 
 
-def uncached(
-    encoder, texts: list[str], cache_dir: Path, known: dict[bytes, np.ndarray] | None = None
-) -> int:
-    """How many distinct texts `cached_embeddings` would have to embed now."""
-    have = set(known or ()) | set(_read_store(_store_path(encoder, cache_dir), encoder.dim))
-    return len({text_digest(t) for t in texts} - have)
-
-
 def cached_embeddings(
     encoder, texts: list[str], cache_dir: Path | None, known: dict[bytes, np.ndarray] | None = None
 ) -> np.ndarray:
@@ -248,6 +240,21 @@ def cached_embeddings(
     embedded again: after an edit only new or changed phrasings cost time. The cache file is
     rewritten when something had to be embedded: these texts first, then what it held before
     (other knowledge bases, earlier versions of this one), up to STORE_LIMIT texts."""
+    matrix = embeddings_within(encoder, texts, cache_dir, known, at_most=None)
+    assert matrix is not None
+    return matrix
+
+
+def embeddings_within(
+    encoder,
+    texts: list[str],
+    cache_dir: Path | None,
+    known: dict[bytes, np.ndarray] | None = None,
+    *,
+    at_most: int | None,
+) -> np.ndarray | None:
+    """`cached_embeddings`, or None (nothing embedded) when more than `at_most` of the texts
+    are neither known nor cached: the caller would rather not wait for them now."""
     digests = [text_digest(t) for t in texts]
     vectors: dict[bytes, np.ndarray] = dict(known or {})
     path = None
@@ -258,6 +265,8 @@ def cached_embeddings(
         for digest, vector in stored.items():
             vectors.setdefault(digest, vector)
     missing = list(dict.fromkeys(d for d in digests if d not in vectors))
+    if at_most is not None and len(missing) > at_most:
+        return None
     if missing:
         first_text = {d: t for d, t in zip(digests, texts, strict=True)}
         fresh = _encode_with_progress(encoder, [first_text[d] for d in missing])

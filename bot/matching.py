@@ -57,9 +57,9 @@ from bot.encoder import (
     E5Encoder,
     Encoder,
     cached_embeddings,
+    embeddings_within,
     text_digest,
     texts_key,
-    uncached,
     unit,
 )
 from bot.knowledge import KnowledgeBase, Phrasing
@@ -235,20 +235,17 @@ class Matcher:
         self.raw2 = self.embeddings2 = self.center2 = None
         self.layer2: SoftmaxLayer | None = None
         self.second_pending: E5Encoder | None = None
-        if (
-            second is not None
-            and defer_second
-            and cache_dir is not None
-            and uncached(second, both, cache_dir, previous.known(1) if previous else None)
-            > DEFER_SECOND_AFTER
-        ):
-            self.second_pending, self.second, second = second, None, None
+        found = None
         if second is not None:
-            vectors = cached_embeddings(
-                second, both, cache_dir, previous.known(1) if previous else None
-            )
-            self.raw2 = vectors[:n]
-            self.offtopic_raw.append(vectors[n:])
+            # None: deferred, more than DEFER_SECOND_AFTER texts to embed before answering.
+            at_most = DEFER_SECOND_AFTER if defer_second and cache_dir is not None else None
+            known2 = previous.known(1) if previous else None
+            found = embeddings_within(second, both, cache_dir, known2, at_most=at_most)
+            if found is None:
+                self.second_pending, self.second = second, None
+        if found is not None:
+            self.raw2 = found[:n]
+            self.offtopic_raw.append(found[n:])
             # e5's vectors all lie close together: centred, the layer can tell them apart.
             self.center2 = self.raw2.mean(axis=0) if len(self.texts) else None
             self.embeddings2 = unit(self.raw2 - self.center2) if len(self.texts) else self.raw2

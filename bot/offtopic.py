@@ -37,6 +37,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from bot.kbedit import replace_file
 from bot.kbmodel import KnowledgeBase, KnowledgeError, Phrasing, Problem
+from bot.knowledge import LANGUAGE_CODES
 from bot.normalize import normalize
 
 FILE = "offtopic.yaml"
@@ -105,8 +106,6 @@ def add_examples(
     its comments and layout; returns (added, skipped: already there). Raises OffTopicError,
     writing nothing, for a text that is one of the entries' phrasings (it would teach the
     gate to hold back the entry's own wording) or a language the file may not hold."""
-    from bot.knowledge import LANGUAGE_CODES
-
     owners: dict[str, str] = {}
     for p in kb.phrasings():
         owners.setdefault(normalize(p.text), p.entry_id)

@@ -117,6 +117,15 @@ async def test_browser_login_then_attach(served, tmp_path):
     assert "corporate account at a bank" in (kb / "money.yaml").read_text()
 
 
+async def log_in(page, url: str) -> None:
+    """Log in as sam through the real form; lands on the inbox."""
+    await page.goto(url + "/login")
+    await page.fill("input[name=name]", "sam")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(url + "/inbox")
+
+
 def await_text(url: str) -> str:
     """The inbox as a fresh, logged-in client sees it."""
     with httpx.Client(base_url=url) as client:
@@ -154,11 +163,7 @@ async def test_browser_closes_a_gap_by_new_entry(served, tmp_path):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = await browser.new_page()
-            await page.goto(url + "/login")
-            await page.fill("input[name=name]", "sam")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("button[type=submit]")
-            await page.wait_for_url(url + "/inbox")
+            await log_in(page, url)
             started = time.monotonic()
             group = page.locator("section.cluster", has_text="dog licence")
             await group.get_by_role("link", name="New entry").click()
@@ -225,11 +230,7 @@ async def test_browser_marks_a_question_off_topic(served, tmp_path):
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = await browser.new_page()
-            await page.goto(url + "/login")
-            await page.fill("input[name=name]", "sam")
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("button[type=submit]")
-            await page.wait_for_url(url + "/inbox")
+            await log_in(page, url)
             group = page.locator("section.cluster", has_text="typhoon")
             await group.get_by_role("button", name="Off-topic").click()
             await page.wait_for_selector(".message")
