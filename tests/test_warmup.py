@@ -110,3 +110,34 @@ def test_telegram_swaps_the_fused_answerer_where_reload_puts_it(fused_config, mo
     thread.join(timeout=300)
     assert holder.answerer is app.bot_data["answerer"] is not first
     assert holder.answerer is not None and holder.answerer.matcher.second is not None
+
+
+@needs_e5
+def test_a_telegram_reload_waits_for_the_warm_up_swap_and_builds_on_it(
+    fused_config, monkeypatch
+):
+    """Without the console: /reload and the warm-up's swap share the Application's reload
+    lock, and the reload rebuilds from whatever serves once it has the lock. Unlocked, a
+    reload begun before the swap would put back an answerer without the second encoder."""
+    import threading
+
+    from bot.telegram import handlers, staff
+
+    monkeypatch.setattr(matching, "DEFER_SECOND_AFTER", 0)
+    first = build_answerer(fused_config, defer_second=True)
+    bot_data: dict = {"answerer": first}
+    lock = handlers.reload_lock(bot_data)
+    assert handlers.reload_lock(bot_data) is lock  # one per Application
+    done: list = []
+    with lock:  # the warm-up is swapping
+        reload = threading.Thread(
+            target=lambda: done.append(staff._reload_and_swap(bot_data, fused_config, None))
+        )
+        reload.start()
+        reload.join(timeout=2)
+        assert not done  # the reload waits for the swap
+        bot_data["answerer"] = build_answerer(fused_config)  # what the warm-up puts
+    reload.join(timeout=300)
+    (reloaded,) = done
+    assert bot_data["answerer"] is reloaded
+    assert not warmup.pending(reloaded) and reloaded.matcher.second is not None

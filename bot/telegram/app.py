@@ -272,7 +272,7 @@ def start_second_encoder(app: Application, config: Config, storage=None) -> None
         if holder is not None:
             holder.answerer = new
 
-    warmup.start(current, put, config, storage, holder.lock if holder is not None else None)
+    warmup.start(current, put, config, storage, handlers.reload_lock(app.bot_data))
 
 
 def console_for(app: Application, config: Config, storage, answerer: Answerer) -> Starlette:

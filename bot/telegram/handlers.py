@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -50,6 +51,18 @@ def serving(bot_data: dict) -> Answerer:
         return shared
     answerer: Answerer = bot_data["answerer"]
     return answerer
+
+
+def reload_lock(bot_data: dict) -> threading.Lock:
+    """The lock under which the answerer is rebuilt and replaced (/reload, the second
+    encoder's warm-up, and the staff console when it shares the process): the staff
+    console's, else one of the Application's own. Without it a /reload that started before
+    the warm-up's swap would put back an answerer without the second encoder."""
+    holder = bot_data.get("holder")
+    if holder is not None:
+        lock: threading.Lock = holder.lock
+        return lock
+    return bot_data.setdefault("reload_lock", threading.Lock())
 
 
 def _answerer(context: Context) -> Answerer:

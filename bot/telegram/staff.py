@@ -19,7 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
-from bot.answering import reload_answerer
+from bot.answering import Answerer, reload_answerer
+from bot.config import Config
 from bot.handoff import Desk, Handoff
 from bot.knowledge import KnowledgeError
 from bot.storage import NONE_OF_THESE, UnknownIdError
@@ -31,8 +32,10 @@ from bot.telegram.handlers import (
     _config,
     _store,
     is_staff,
+    reload_lock,
     reply,
     say,
+    serving,
     translated,
     ui_language,
 )
@@ -159,7 +162,7 @@ async def reload(update: Update, context: Context) -> None:
     config = _config(context)
     storage = context.bot_data.get("storage")
     try:
-        answerer = await asyncio.to_thread(reload_answerer, _answerer(context), config, storage)
+        answerer = await asyncio.to_thread(_reload_and_swap, context.bot_data, config, storage)
     except KnowledgeError as exc:
         problems = "\n".join(str(p) for p in exc.problems[:30])
         more = f"\n… and {len(exc.problems) - 30} more" if len(exc.problems) > 30 else ""
@@ -170,11 +173,6 @@ async def reload(update: Update, context: Context) -> None:
             f"previous one.\n{problems}{more}",
         )
         return
-    context.bot_data["answerer"] = answerer
-    holder = context.bot_data.get("holder")
-    if holder is not None:  # the staff console serves the same answerer
-        with holder.lock:
-            holder.answerer = answerer
     sent = await notify_resolved(context)
     await reply(
         update,
@@ -183,6 +181,19 @@ async def reload(update: Update, context: Context) -> None:
         f"{len(answerer.kb.topics)} topics."
         + (f" Sent the answer to {sent} earlier question(s)." if sent else ""),
     )
+
+
+def _reload_and_swap(bot_data: dict, config: Config, storage) -> Answerer:
+    """Rebuild from the answerer serving now and put the new one in its place, both under
+    the reload lock: a swap made meanwhile (the console's, or the second encoder's warm-up)
+    is built on, never undone."""
+    with reload_lock(bot_data):
+        answerer = reload_answerer(serving(bot_data), config, storage)
+        bot_data["answerer"] = answerer
+        holder = bot_data.get("holder")
+        if holder is not None:  # the staff console serves the same answerer
+            holder.answerer = answerer
+    return answerer
 
 
 async def notify_resolved(context: Context) -> int:
