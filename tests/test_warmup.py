@@ -113,9 +113,7 @@ def test_telegram_swaps_the_fused_answerer_where_reload_puts_it(fused_config, mo
 
 
 @needs_e5
-def test_a_telegram_reload_waits_for_the_warm_up_swap_and_builds_on_it(
-    fused_config, monkeypatch
-):
+def test_a_telegram_reload_waits_for_the_warm_up_swap_and_builds_on_it(fused_config, monkeypatch):
     """Without the console: /reload and the warm-up's swap share the Application's reload
     lock, and the reload rebuilds from whatever serves once it has the lock. Unlocked, a
     reload begun before the swap would put back an answerer without the second encoder."""
