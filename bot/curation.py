@@ -470,14 +470,15 @@ def append_scaffold(
     """Append a new entry scaffold to the `entries:` of an existing topic file, keeping the
     rest of the file byte for byte; validated on a staged copy first. Returns the new id."""
     scaffold = _scaffold(
-        cluster_or_questions, topic_file, kb_language, today, _item_indent(Path(topic_file))
+        cluster_or_questions, topic_file, kb_language, today, item_indent(Path(topic_file))
     )
     return append_entry(
         topic_file, scaffold.values, kb_language=kb_language, comments=scaffold.comments
     )
 
 
-def _item_indent(topic_file: Path) -> int:
+def item_indent(topic_file: Path) -> int:
+    """How far the entries of `topic_file` are indented (2 when it has none)."""
     try:
         text = topic_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -506,7 +507,7 @@ def append_entry(
     if topic_file.resolve() not in {p.resolve() for p in topic_files(kb_dir)}:
         raise CurationError(f"{topic_file}: not a topic file (*.yaml, not the glossary)")
     entry_id = str(values.get("id", ""))
-    text = entry_item_text(values, _item_indent(topic_file), comments)
+    text = entry_item_text(values, item_indent(topic_file), comments)
     try:
         edit = kbedit.stage(kb_dir, kb_language, cache_dir)
         [entry] = YAML(typ="safe").load(textwrap.dedent(text))

@@ -2,8 +2,10 @@
 
 `read_entry()` gives an entry's values as its topic file holds them; `save_entry()` makes
 the entry hold new values, `create_entry()` appends a new one (through
-`curation.append_entry`, the writer `unanswered new-entry` uses), `rollback()` writes an
-earlier version back. Each validates the whole knowledge base on a staged copy first (the
+`curation.append_entry`, the writer `unanswered new-entry` uses), `move_entry()` moves one to
+another topic file, `delete_entry()` removes one (and its name from other entries'
+`related`), `rollback()` writes an earlier version back (re-creating a deleted entry).
+Each validates the whole knowledge base on a staged copy first (the
 checks of `kb check`), writes through bot/kbedit.py (comments and layout kept, only the
 edited lines change) and records the entry's text before and after in bot/entry_history.py.
 
@@ -22,7 +24,7 @@ import json
 import re
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from bot.entry_history import EntryHistory, Version
 from bot.knowledge import TRANSLATION_KEYS, KnowledgeBase, source_version, topic_files
 
 EDIT, NEW, ROLLBACK = "entry.edit", "entry.new", "entry.rollback"
+MOVE, DELETE = "entry.move", "entry.delete"
 ORDER = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
 
 
@@ -50,10 +53,11 @@ class Saved:
     before: str  # the entry's lines before ("" for a new entry)
     after: str
     version: int | None  # the history row; None when nothing changed
+    moved_from: str = ""  # after a move: the topic file it was in
 
     @property
     def changed(self) -> bool:
-        return self.before != self.after
+        return self.before != self.after or bool(self.moved_from and self.moved_from != self.file)
 
 
 def text_version(values: Mapping[str, Any]) -> str:
@@ -156,6 +160,152 @@ def create_entry(
     return Saved(entry_id, topic_file, "", after, _record(history, saved, actor, NEW))
 
 
+@dataclass(frozen=True)
+class Deleted:
+    """What a delete did: the entry's last text (`saved.before`; `saved.after` is empty) and
+    the entries whose `related` list named it, which no longer do (each a save of its own)."""
+
+    saved: Saved
+    unlinked: tuple[Saved, ...]
+
+
+def _check_base(topic: kbedit.TopicFile, entry_id: str, base: str | None) -> None:
+    if base is not None and base != text_version(topic.entry_values(entry_id)):
+        raise EntryError(
+            f"nothing written: {entry_id} was changed by someone else since this page was "
+            "opened. Open the entry again, then try again."
+        )
+
+
+def _reindented(text: str, topic: kbedit.TopicFile) -> tuple[str, dict]:
+    """An entry's lines (from another file, or a version) indented as `topic`'s entries
+    are, comments and layout kept; and their values."""
+    raw = textwrap.dedent(text)
+    indent = curation.item_indent(topic.path)
+    return textwrap.indent(raw, " " * indent), values_of_text(raw)
+
+
+def referring(edit: kbedit.Edit, kb_dir: Path, entry_id: str) -> list[tuple[str, str]]:
+    """(topic file, id) of every other entry whose `related` list names `entry_id`."""
+    found = []
+    for path in topic_files(kb_dir):
+        for node in edit.file(path.name).data["entries"]:
+            related = node.get("related") if isinstance(node, dict) else None
+            if isinstance(related, list) and entry_id in related and node.get("id") != entry_id:
+                found.append((path.name, str(node["id"])))
+    return found
+
+
+def delete_entry(
+    kb_dir: Path,
+    kb_language: str,
+    entry_id: str,
+    *,
+    history: EntryHistory | None = None,
+    actor: str = "",
+    kb: KnowledgeBase | None = None,
+    base: str | None = None,
+    cache_dir: Path | None = None,
+) -> Deleted:
+    """Remove entry `entry_id` from its topic file, and its id from every other entry's
+    `related` list, validated first; each change recorded in the history (the entry's last
+    text stays there: `rollback` to the text before the delete brings it back). Raises
+    EntryError, writing nothing, when it is its topic's only entry or `base` is stale."""
+    kb_dir = Path(kb_dir)
+    name = entry_file(kb_dir, entry_id, kb)
+    try:
+        edit = kbedit.stage(kb_dir, kb_language, cache_dir)
+        topic = edit.file(name)
+        before = topic.entry_text(entry_id)
+        _check_base(topic, entry_id, base)
+        others = referring(edit, kb_dir, entry_id)
+        texts = {}
+        for file, other in others:  # before the removal: it shifts the file's entries
+            values = edit.file(file).entry_values(other)
+            texts[other] = edit.file(file).entry_text(other)
+            kept = [r for r in values.get("related") or [] if r != entry_id]
+            if kept:
+                values["related"] = kept
+            else:
+                values.pop("related", None)
+            edit.file(file).replace_entry(other, values)
+        topic.remove_entry(entry_id)
+        edit.commit()
+        unlinked = []
+        for file, other in others:
+            after = kbedit.TopicFile.open(kb_dir / file).entry_text(other)
+            saved = Saved(other, file, texts[other], after, None)
+            unlinked.append(
+                Saved(other, file, texts[other], after, _record(history, saved, actor, EDIT))
+            )
+    except kbedit.EditError as exc:
+        raise EntryError(str(exc)) from exc
+    gone = Saved(entry_id, name, before, "", None)
+    return Deleted(
+        Saved(entry_id, name, before, "", _record(history, gone, actor, DELETE)), tuple(unlinked)
+    )
+
+
+def move_entry(
+    kb_dir: Path,
+    kb_language: str,
+    entry_id: str,
+    topic_file: str,
+    *,
+    history: EntryHistory | None = None,
+    actor: str = "",
+    kb: KnowledgeBase | None = None,
+    base: str | None = None,
+    cache_dir: Path | None = None,
+) -> Saved:
+    """Move entry `entry_id` to the end of `topic_file` (a name in the knowledge folder), its
+    lines as they are (comments kept, indented as that file's entries); validated first."""
+    kb_dir = Path(kb_dir)
+    name = entry_file(kb_dir, entry_id, kb)
+    if name == topic_file:
+        raise EntryError(f"{entry_id} is already in {topic_file}")
+    try:
+        edit = kbedit.stage(kb_dir, kb_language, cache_dir)
+        source, target = edit.file(name), edit.file(topic_file)
+        before = source.entry_text(entry_id)
+        _check_base(source, entry_id, base)
+        text, values = _reindented(before, target)
+        source.remove_entry(entry_id)
+        target.append_text(text, values)
+        edit.commit(must_have=(entry_id,))
+        after = kbedit.TopicFile.open(kb_dir / topic_file).entry_text(entry_id)
+    except kbedit.EditError as exc:
+        raise EntryError(str(exc)) from exc
+    saved = Saved(entry_id, topic_file, before, after, None, name)
+    return replace(saved, version=_record(history, saved, actor, MOVE))
+
+
+def _recreate(
+    kb_dir: Path,
+    kb_language: str,
+    entry_id: str,
+    text: str,
+    topic_file: str,
+    history: EntryHistory | None,
+    actor: str,
+    cache_dir: Path | None,
+) -> Saved:
+    """Append a deleted entry's `text` (a version's lines) to `topic_file` again."""
+    try:
+        edit = kbedit.stage(kb_dir, kb_language, cache_dir)
+        target = edit.file(topic_file)
+        lines, values = _reindented(text, target)
+        if values.get("id") != entry_id:
+            raise EntryError(f"that version is not entry {entry_id}")
+        target.append_text(lines, values)
+        edit.commit(must_have=(entry_id,))
+        after = kbedit.TopicFile.open(kb_dir / topic_file).entry_text(entry_id)
+    except kbedit.EditError as exc:
+        raise EntryError(str(exc)) from exc
+    saved = Saved(entry_id, topic_file, "", after, None)
+    return Saved(entry_id, topic_file, "", after, _record(history, saved, actor, ROLLBACK))
+
+
 def values_of_text(text: str) -> dict:
     """The values of one entry's lines (as `Saved.after` or a version holds them)."""
     try:
@@ -178,11 +328,27 @@ def rollback(
     kb: KnowledgeBase | None = None,
     cache_dir: Path | None = None,
 ) -> Saved:
-    """Write back the entry as it was after (or before) `version`, through `save_entry`."""
+    """Write back the entry as it was after (or before) `version`, through `save_entry`; an
+    entry deleted since is appended again to the topic file it was last in (or, if that file
+    is gone, to the version's)."""
     text = version.after if side == "after" else version.before
     if not text:
-        raise EntryError("that version has no text to go back to (the entry was new then)")
+        raise EntryError(
+            "that version has no text to go back to (the entry was new, or deleted, then)"
+        )
     values = values_of_text(text)
+    kb_dir = Path(kb_dir)
+    try:
+        entry_file(kb_dir, version.entry_id, kb)
+    except EntryError:  # deleted: restore it where it was last
+        latest = history.versions(version.entry_id, limit=1) if history is not None else []
+        names = [v.file for v in latest] + [version.file]
+        found = [n for n in names if (kb_dir / n).is_file()]
+        if not found:
+            raise EntryError(f"the topic file {version.file} is gone: restore by hand") from None
+        return _recreate(
+            kb_dir, kb_language, version.entry_id, text, found[0], history, actor, cache_dir
+        )
     return save_entry(
         kb_dir,
         kb_language,

@@ -49,7 +49,7 @@ class Version:
     file: str
     time: datetime
     actor: str
-    action: str  # entry.edit | entry.new | entry.rollback
+    action: str  # entry.edit | entry.new | entry.rollback | entry.move | entry.delete
     before: str  # the entry's lines before the save ("" when it was created)
     after: str
 
@@ -103,6 +103,15 @@ class EntryHistory(SideStore):
         sql = "SELECT * FROM entry_versions WHERE entry_id = ? ORDER BY id DESC LIMIT ?"
         with self._lock:
             return [_version(row) for row in self.db.query(sql, [entry_id, limit])]
+
+    def deleted(self, limit: int = 50) -> list[Version]:
+        """The latest deletes (`entry.delete` saves), newest first, one per entry."""
+        sql = (
+            "SELECT * FROM entry_versions WHERE id IN (SELECT max(id) FROM entry_versions "
+            "WHERE action = 'entry.delete' GROUP BY entry_id) ORDER BY id DESC LIMIT ?"
+        )
+        with self._lock:
+            return [_version(row) for row in self.db.query(sql, [limit])]
 
     def version(self, version_id: int) -> Version | None:
         with self._lock:

@@ -374,6 +374,19 @@ class TopicFile:
                     self._set_keys(current, t_end, {lang: tr})
         self.expected["entries"][index] = _plain(values)
 
+    def remove_entry(self, entry_id: str) -> None:
+        """Remove entry `entry_id`'s lines (those `entry_text` gives). Stage any other edit
+        of this file's entries before this one. A topic keeps at least one entry."""
+        _, node, end = self._entry(entry_id)
+        left = [e for e in self.expected["entries"] if e.get("id") != entry_id]
+        if not left:
+            raise EditError(
+                f"{self.path.name}: {entry_id!r} is the topic's only entry; a topic needs one "
+                "(add another entry to it first, or remove the topic file by hand)"
+            )
+        self.edits.append((node.lc.line, end, []))
+        self.expected["entries"] = left
+
     def append_text(self, text: str, parsed_entry: dict) -> None:
         """Append `text` (one `entries:` item, already indented) at the end of the file."""
         self.appended += text

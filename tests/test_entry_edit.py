@@ -302,3 +302,78 @@ def test_phrasings_in_untranslated_languages_are_edited_as_code_prefixed_lines(r
         bad = edited(repo_kb, entry.id, kb.languages(), phrasings=bad_lines)
         with pytest.raises(entry_edit.EntryError, match="nothing written"):
             entry_edit.save_entry(repo_kb, "en", entry.id, bad, history=history)
+
+
+# Move and delete --------------------------------------------------------------------------
+
+
+def test_delete_removes_the_entry_and_its_name_from_related_and_restore_brings_it_back(
+    small_kb_dir, history
+):
+    money = (small_kb_dir / "money.yaml").read_text(encoding="utf-8")
+    people = (small_kb_dir / "people.yaml").read_text(encoding="utf-8")
+    deleted = entry_edit.delete_entry(
+        small_kb_dir, "en", "bank-account", history=history, actor="sam"
+    )
+    kb = load_knowledge(small_kb_dir, "en")
+    assert "bank-account" not in kb.by_id and "fapiao" in kb.by_id
+    assert kb.by_id["office-hours"].related == ()  # it named only the deleted entry
+    assert [s.entry_id for s in deleted.unlinked] == ["office-hours"]
+    assert deleted.saved.file == "money.yaml" and deleted.saved.after == ""
+    left = (small_kb_dir / "money.yaml").read_text(encoding="utf-8")
+    assert deleted.saved.before in money and deleted.saved.before not in left
+    assert left.startswith("# Small test knowledge base")  # the file's comment stays
+    # the history has the text: restoring puts it back where it was, translations included
+    [gone, *_] = history.versions("bank-account")
+    assert gone.action == entry_edit.DELETE and gone.before == deleted.saved.before
+    assert [v.entry_id for v in history.deleted()] == ["bank-account"]
+    restored = entry_edit.rollback(small_kb_dir, "en", gone, side="before", history=history)
+    assert restored.file == "money.yaml" and restored.changed
+    kb = load_knowledge(small_kb_dir, "en")
+    assert kb.by_id["bank-account"].translations["zh"].question == "公司银行账户怎么开？"
+    assert history.versions("bank-account")[0].action == entry_edit.ROLLBACK
+    # the `related` link is not restored: it was another entry's save, with its own history
+    assert (small_kb_dir / "people.yaml").read_text(encoding="utf-8") != people
+    assert history.versions("office-hours")[0].action == entry_edit.EDIT
+
+
+def test_a_topic_keeps_one_entry_and_a_stale_page_deletes_nothing(small_kb_dir, history):
+    entry_edit.delete_entry(small_kb_dir, "en", "fapiao", history=history)
+    before = (small_kb_dir / "money.yaml").read_bytes()
+    with pytest.raises(entry_edit.EntryError, match="only entry"):
+        entry_edit.delete_entry(small_kb_dir, "en", "bank-account", history=history)
+    with pytest.raises(entry_edit.EntryError, match="only entry"):
+        entry_edit.move_entry(small_kb_dir, "en", "bank-account", "people.yaml")
+    assert (small_kb_dir / "money.yaml").read_bytes() == before
+    with pytest.raises(entry_edit.EntryError, match="changed by someone else"):
+        entry_edit.delete_entry(small_kb_dir, "en", "work-permit", base="0" * 16)
+    with pytest.raises(entry_edit.EntryError, match="no entry"):
+        entry_edit.delete_entry(small_kb_dir, "en", "fapiao")
+    assert "work-permit" in load_knowledge(small_kb_dir, "en").by_id
+
+
+def test_move_keeps_the_entry_lines_and_comments_in_the_other_topic(repo_kb, history):
+    kb = load_knowledge(repo_kb, "en")
+    source = kb.by_id["representative-office"].source.split(":")[0]
+    text = (repo_kb / source).read_text(encoding="utf-8")
+    _, values = entry_edit.read_entry(repo_kb, "representative-office")
+    saved = entry_edit.move_entry(
+        repo_kb, "en", "representative-office", "banking.yaml", history=history, actor="sam"
+    )
+    assert saved.moved_from == source and saved.file == "banking.yaml" and saved.changed
+    assert saved.before == saved.after  # the same lines, in another file
+    assert saved.after in (repo_kb / "banking.yaml").read_text(encoding="utf-8")
+    assert saved.before not in (repo_kb / source).read_text(encoding="utf-8")
+    moved = load_knowledge(repo_kb, "en")
+    assert moved.by_id["representative-office"].source.startswith("banking.yaml:")
+    assert entry_edit.read_entry(repo_kb, "representative-office")[1] == values
+    assert len(moved.entries) == len(kb.entries)
+    [version] = history.versions("representative-office")
+    assert version.action == entry_edit.MOVE and version.file == "banking.yaml"
+    with pytest.raises(entry_edit.EntryError, match="already in"):
+        entry_edit.move_entry(repo_kb, "en", "representative-office", "banking.yaml")
+    # and back: the source file is as it was, but for where the entry now stands (the end)
+    entry_edit.move_entry(repo_kb, "en", "representative-office", source)
+    assert sorted(text.splitlines()) == sorted(
+        (repo_kb / source).read_text(encoding="utf-8").splitlines()
+    )

@@ -245,3 +245,49 @@ async def test_browser_marks_a_question_off_topic(served, tmp_path):
     with Storage.open(database) as storage:
         statuses = {r["question"]: r["status"] for r in storage.list_unanswered(status=None)}
     assert statuses[question] == "ignored"
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_moves_deletes_and_restores_an_entry(served, tmp_path):
+    """From an entry's page: move it to another topic, delete it (a confirmation page
+    first), then bring it back from its history; the served bot follows each step."""
+    from playwright.async_api import async_playwright
+
+    url, database, kb = served
+    shots = Path(os.environ.get("SCREENSHOTS") or tmp_path)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await log_in(page, url)
+            await page.goto(url + "/entries/fapiao")
+            await page.select_option("form.move select[name=topic]", "people")
+            await page.click("form.move button")
+            await page.wait_for_selector(".message")
+            moved = await page.inner_text(".message")
+            await page.click("text=Delete this entry…")
+            await page.wait_for_selector("ul.consequences")
+            await page.screenshot(path=str(shots / "entry-delete.png"), full_page=True)
+            await page.get_by_role("button", name="Delete entry").click()
+            await page.wait_for_selector(".message")
+            deleted = await page.inner_text(".message")
+            listing = await page.inner_text("main")
+            await page.click("#deleted ~ table a:has-text('fapiao')")
+            await page.get_by_role("button", name="Restore this entry").click()
+            await page.wait_for_selector(".message")
+            restored = await page.inner_text(".message")
+            await page.screenshot(path=str(shots / "entry-restored.png"), full_page=True)
+            await page.fill("input[name=try]", "What is a fapiao?")
+            await page.click("form.try button")
+            await page.wait_for_selector(".tried")
+            tried = await page.inner_text(".tried")
+        finally:
+            await browser.close()
+    assert "Moved fapiao from money.yaml to people.yaml" in moved
+    assert "the bot no longer serves it" in deleted and "Deleted entries" in listing
+    assert "the bot serves it now" in restored and "Answered by fapiao" in tried
+    assert "- id: fapiao" in (kb / "people.yaml").read_text(encoding="utf-8")
+    assert "- id: fapiao" not in (kb / "money.yaml").read_text(encoding="utf-8")

@@ -368,3 +368,102 @@ def test_editing_the_answer_leaves_its_translations_stale(live):
     assert "ru · stale: made from an older text" in page and 'name="tr-ru-current"' in page
     served = live.holder.answerer.answer_entry("fapiao", "ru")
     assert served.translation_stale and served.answer != "Официальный налоговый счёт."
+
+
+def error_of(response) -> str:
+    from urllib.parse import parse_qs, urlparse
+
+    return parse_qs(urlparse(response.headers["location"]).query)["error"][0]
+
+
+def test_delete_asks_first_then_the_bot_stops_serving_it_and_history_restores_it(
+    live, small_kb_dir, accounts
+):
+    login(live, "sam")
+    assert live.holder.answerer.ask("How do I open a company bank account?").id == "bank-account"
+    entry = live.get("/entries/bank-account").text
+    assert 'href="/entries/bank-account/delete"' in entry
+    page = live.get("/entries/bank-account/delete")
+    assert page.status_code == 200 and "office-hours" in page.text  # named as related there
+    assert (small_kb_dir / "money.yaml").read_text().count("- id: bank-account") == 1
+    response = live.post("/entries/bank-account/delete", data=fields_of(page.text))
+    assert response.status_code == 303 and response.headers["location"].startswith("/entries?")
+    assert "the bot no longer serves it" in message(response)
+    assert "office-hours" in message(response)
+    assert "- id: bank-account" not in (small_kb_dir / "money.yaml").read_text()
+    assert live.holder.answerer.ask("How do I open a company bank account?").id != "bank-account"
+    assert live.get("/entries/bank-account").status_code == 404
+    listing = live.get(response.headers["location"]).text
+    assert "the bot no longer serves it" in listing
+    assert 'href="/entries/bank-account/history"' in listing  # under "Deleted entries"
+    actions = [(r["action"], r["target"]) for r in accounts.audit_log()][:2]
+    assert sorted(actions) == [("entry.delete", "bank-account"), ("entry.edit", "office-hours")]
+    history = live.get("/entries/bank-account/history").text
+    assert "Restore this entry" in history and "current" not in history
+    [version] = re.findall(r'name="version" value="(\d+)"', history)
+    restored = live.post(
+        "/entries/bank-account/rollback",
+        data={"csrf": csrf_of(history), "version": version, "side": "before"},
+    )
+    assert restored.status_code == 303 and "the bot serves it now" in message(restored)
+    assert live.holder.answerer.ask("How do I open a company bank account?").id == "bank-account"
+    assert 'href="/entries/bank-account/history"' not in live.get("/entries").text
+
+
+def test_delete_refused_for_a_topic_s_last_entry_and_for_a_stale_page(live, small_kb_dir):
+    login(live, "sam")
+    stale = fields_of(live.get("/entries/bank-account/delete").text)
+    fields = fields_of(live.get("/entries/bank-account").text)
+    fields["answer"] = "Changed meanwhile."
+    assert live.post("/entries/bank-account", data={**fields, "action": "save"}).status_code == 303
+    refused = live.post("/entries/bank-account/delete", data=stale)
+    assert refused.headers["location"].startswith("/entries/bank-account/delete?")
+    assert "changed by someone else" in error_of(refused)
+    page = live.get(refused.headers["location"]).text
+    assert "changed by someone else" in unescape(page)
+    ok = live.post(
+        "/entries/fapiao/delete", data=fields_of(live.get("/entries/fapiao/delete").text)
+    )
+    assert ok.status_code == 303
+    last = live.post(
+        "/entries/bank-account/delete",
+        data=fields_of(live.get("/entries/bank-account/delete").text),
+    )
+    assert "only entry" in error_of(last)
+    assert "- id: bank-account" in (small_kb_dir / "money.yaml").read_text()
+    assert live.get("/entries/no-such/delete").status_code == 404
+
+
+def test_move_to_another_topic_is_live_and_in_the_history(live, small_kb_dir, accounts):
+    login(live, "sam")
+    page = live.get("/entries/fapiao").text
+    assert '<form method="post" action="/entries/fapiao/move"' in page
+    assert '<option value="people">' in page and '<option value="money">' not in page
+    response = live.post(
+        "/entries/fapiao/move",
+        data={"csrf": csrf_of(page), "topic": "people", "base": fields_of(page)["base"]},
+    )
+    assert response.status_code == 303 and "to people.yaml" in message(response)
+    assert "- id: fapiao" in (small_kb_dir / "people.yaml").read_text()
+    assert "- id: fapiao" not in (small_kb_dir / "money.yaml").read_text()
+    assert live.holder.answerer.kb.by_id["fapiao"].source.startswith("people.yaml:")
+    assert live.holder.answerer.ask("What is a fapiao?").id == "fapiao"
+    assert "people.yaml" in live.get("/entries/fapiao").text
+    assert "moved" in live.get("/entries/fapiao/history").text
+    assert accounts.audit_log()[0]["action"] == "entry.move"
+    bad = live.post("/entries/fapiao/move", data={"csrf": csrf_of(page), "topic": "nowhere"})
+    assert "Choose a topic" in error_of(bad)
+
+
+def test_managers_cannot_move_or_delete(live):
+    login(live, "mia")
+    page = live.get("/entries/fapiao").text
+    assert "/entries/fapiao/move" not in page and "/entries/fapiao/delete" not in page
+    assert live.get("/entries/fapiao/delete").status_code == 403
+    for path in ("/entries/fapiao/delete", "/entries/fapiao/move"):
+        response = live.post(path, data={"csrf": csrf_of(page), "topic": "people"})
+        assert response.status_code == 403 and "role (manager)" in response.text
+    live.cookies.clear()
+    login(live, "sam")
+    for path in ("/entries/fapiao/delete", "/entries/fapiao/move"):  # no CSRF token
+        assert live.post(path, data={"topic": "people"}).status_code == 403

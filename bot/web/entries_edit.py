@@ -1,4 +1,5 @@
-"""Entry pages: edit every field of an entry, its history (diff, rollback), new entries.
+"""Entry pages: edit every field of an entry, its history (diff, rollback), new entries,
+moving an entry to another topic and deleting one (restored from its history).
 
 Every save goes through bot/entry_edit.py (validated as `kb check`, written by the round-trip
 editor, recorded in the entry history), under the answerer lock, and reloads the answerer so
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode
@@ -105,8 +106,8 @@ def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
     return text
 
 
-def _redirect(path: str, message: str) -> Response:
-    return RedirectResponse(f"{path}?{urlencode({'message': message})}", status_code=303)
+def _redirect(path: str, message: str, kind: str = "message") -> Response:
+    return RedirectResponse(f"{path}?{urlencode({kind: message})}", status_code=303)
 
 
 # Editing ----------------------------------------------------------------------------------
@@ -204,6 +205,7 @@ async def edit_page(request: Request) -> Response:
         entry_id=entry_id,
         file=file,
         message=request.query_params.get("message"),
+        error=request.query_params.get("error"),
         tried=question,
         answer=await _try(request, question),
     )
@@ -331,7 +333,133 @@ async def rollback(request: Request) -> Response:
     if saved.changed:
         _audit(request, entry_edit.ROLLBACK, saved, previous, restored=version.id, side=side)
     told = await _told(c) if saved.changed else 0
-    return _redirect(back, _saved_message(request, saved, told))
+    restored = saved.changed and not saved.before  # a deleted entry, back: show it
+    return _redirect(
+        f"/entries/{entry_id}" if restored else back, _saved_message(request, saved, told)
+    )
+
+
+# Move and delete --------------------------------------------------------------------------
+
+
+def _written(c: Console, write: Callable[..., Any], *args: Any, actor: str, base: str) -> Any:
+    """`write` (entry_edit's move_entry or delete_entry) on the knowledge folder, recorded in
+    the history, under the answerer lock; then reload so that the change is live."""
+    with _writing(c) as history:
+        result = write(
+            c.config.knowledge.dir,
+            c.config.knowledge.language,
+            *args,
+            history=history,
+            actor=actor,
+            kb=_kb(c),
+            base=base or None,
+            cache_dir=c.config.knowledge.cache_dir,
+        )
+        _reload(c)
+    return result
+
+
+@requires("staff")
+async def move(request: Request) -> Response:
+    """Move the entry to the end of another topic's file (validated, recorded, live)."""
+    c = console(request)
+    entry_id = request.path_params["entry_id"]
+    form = await request.form()
+    topic = str(form.get("topic", ""))
+    back = f"/entries/{entry_id}"
+    kb = _kb(c)
+    if kb is None or topic not in {t.id for t in kb.topics}:
+        return _redirect(back, _(request, "Choose a topic."), "error")
+    previous = _latest(request, entry_id)
+    actor = request.state.session.name
+    try:
+        saved: entry_edit.Saved = await asyncio.to_thread(
+            _written,
+            c,
+            entry_edit.move_entry,
+            entry_id,
+            f"{topic}.yaml",
+            actor=actor,
+            base=str(form.get("base", "")),
+        )
+    except (entry_edit.EntryError, KnowledgeError) as exc:
+        error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
+        return _redirect(back, error, "error")
+    _audit(request, entry_edit.MOVE, saved, previous, moved_from=saved.moved_from)
+    message = _(
+        request,
+        "Moved {id} from {old} to {new}; the bot serves it now.",
+        id=entry_id,
+        old=saved.moved_from,
+        new=saved.file,
+    )
+    return _redirect(back, message)
+
+
+@requires("staff")
+async def delete_page(request: Request) -> Response:
+    """What deleting the entry does, and the button that does it."""
+    c = console(request)
+    entry_id = request.path_params["entry_id"]
+    kb = _kb(c)
+    try:
+        file, values = await asyncio.to_thread(
+            entry_edit.read_entry, c.config.knowledge.dir, entry_id, kb
+        )
+    except entry_edit.EntryError as exc:
+        return c.render(
+            request, "entries.html", 404, topics=[], query="", loaded=True, error=str(exc)
+        )
+    referrers = [e.id for e in kb.entries if entry_id in e.related] if kb else []
+    return c.render(
+        request,
+        "entry_delete.html",
+        entry_id=entry_id,
+        file=file,
+        question=values.get("question", ""),
+        referrers=referrers,
+        base=entry_edit.text_version(values),
+        error=request.query_params.get("error"),
+    )
+
+
+@requires("staff")
+async def delete(request: Request) -> Response:
+    """Delete the entry (and its id from other entries' `related`), validated, recorded in
+    its history (from where it can be restored) and audited; live at once."""
+    c = console(request)
+    entry_id = request.path_params["entry_id"]
+    form = await request.form()
+    previous = _latest(request, entry_id)
+    actor = request.state.session.name
+    try:
+        deleted: entry_edit.Deleted = await asyncio.to_thread(
+            _written,
+            c,
+            entry_edit.delete_entry,
+            entry_id,
+            actor=actor,
+            base=str(form.get("base", "")),
+        )
+    except (entry_edit.EntryError, KnowledgeError) as exc:
+        error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
+        return _redirect(f"/entries/{entry_id}/delete", error, "error")
+    unlinked = [s.entry_id for s in deleted.unlinked]
+    _audit(request, entry_edit.DELETE, deleted.saved, previous, unlinked=unlinked)
+    for other in deleted.unlinked:
+        _audit(request, entry_edit.EDIT, other, None, unlinked_from=entry_id)
+    message = _(
+        request,
+        "Deleted {id} from {file}; the bot no longer serves it (its history can restore it).",
+        id=entry_id,
+        file=deleted.saved.file,
+    )
+    if unlinked:
+        message += " " + _(
+            request, "No longer named as related by: {ids}.", ids=", ".join(unlinked)
+        )
+    return _redirect("/entries", message)
 
 
 # New entries ------------------------------------------------------------------------------
@@ -444,4 +572,7 @@ def routes() -> list[Route]:
         Route("/entries/{entry_id}", edit_save, methods=["POST"]),
         Route("/entries/{entry_id}/history", history_page),
         Route("/entries/{entry_id}/rollback", rollback, methods=["POST"]),
+        Route("/entries/{entry_id}/move", move, methods=["POST"]),
+        Route("/entries/{entry_id}/delete", delete_page),
+        Route("/entries/{entry_id}/delete", delete, methods=["POST"]),
     ]

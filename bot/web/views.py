@@ -12,8 +12,9 @@ from starlette.routing import Route
 
 from bot import curation, entrysearch, inbox, triage
 from bot.answering import reload_answerer
+from bot.entry_history import EntryHistory
 from bot.kbmodel import FaqEntry
-from bot.knowledge import KnowledgeError
+from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import NEW, UnknownIdError
 from bot.vector_memo import remembering
@@ -384,7 +385,25 @@ async def entries(request: Request) -> Response:
             ]
             if found:
                 topics.append((topic.name_in(kb.language, kb.language), found))
-    return c.render(request, "entries.html", topics=topics, query=query, loaded=kb is not None)
+    return c.render(
+        request,
+        "entries.html",
+        topics=topics,
+        query=query,
+        loaded=kb is not None,
+        deleted=await asyncio.to_thread(_deleted, c, kb) if not query else [],
+        message=request.query_params.get("message"),
+        error=request.query_params.get("error"),
+    )
+
+
+def _deleted(c: Console, kb: KnowledgeBase | None) -> list:
+    """Entries deleted in the console and not back since: restored from their history."""
+    history = EntryHistory(c.storage.path)
+    try:
+        return [v for v in history.deleted() if kb is None or v.entry_id not in kb.by_id]
+    finally:
+        history.close()
 
 
 @requires("manager")
