@@ -270,6 +270,12 @@ def test_the_entry_pages_speak_chinese(live):
     assert "其他问法（每行一条）" in page and "保存" in page and "暂无人工译文" in page
     assert "新建条目" in live.get("/entries/new").text
     assert "尚无保存记录" in live.get("/entries/fapiao/history").text
+    assert "移到主题" in page and "删除此条目…" in page
+    confirm = live.get("/entries/fapiao/delete").text
+    assert "删除条目" in confirm and "恢复此条目" in confirm
+    deleted = live.post("/entries/fapiao/delete", data={"csrf": csrf_of(confirm)})
+    assert "机器人不再使用该条目" in unescape(live.get(deleted.headers["location"]).text)
+    assert "恢复此条目" in live.get("/entries/fapiao/history").text
 
 
 EN_DE = {"Where": "Wo", "dog": "HUND", "licence": "LIZENZ", "police": "POLIZEI"}
