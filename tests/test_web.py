@@ -12,7 +12,7 @@ from bot.answering import build_answerer
 from bot.knowledge import load_knowledge
 from bot.web.app import PUBLIC_PATHS, route_roles
 from tests.web_support import *  # noqa: F403  (the fixtures)
-from tests.web_support import PASSWORD, ask, csrf_of, login, make_client, queued
+from tests.web_support import PASSWORD, ask, csrf_of, flash_of, login, make_client, queued
 
 # Every route refuses the anonymous and the wrong role ------------------------------------
 
@@ -218,7 +218,7 @@ def test_ignore_sets_the_group_aside_and_is_audited(client, storage, accounts):
     login(client, "sam")
     token = csrf_of(client.get("/inbox").text)
     response = client.post("/inbox/ignore", data={"ids": ["1"], "csrf": token})
-    assert "Ignored+2" in response.headers["location"]
+    assert flash_of(client, response).startswith("Ignored 2")
     assert queued(storage) == {1: "ignored", 2: "ignored", 3: "new"}
     page = client.get("/inbox").text
     assert "dog licence" in page and "cat to the office" not in page
@@ -272,7 +272,7 @@ def test_off_topic_refuses_an_entrys_own_phrasing_and_changes_nothing(live, stor
     assert files == {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
     assert not (small_kb_dir / "offtopic.yaml").exists()
     empty = live.post("/inbox/offtopic", data={"csrf": token})
-    assert "Choose+the+questions" in empty.headers["location"]
+    assert flash_of(live, empty, "error").startswith("Choose the questions")
 
 
 def test_entries_lists_by_topic_and_searches(client):
@@ -321,3 +321,20 @@ def test_every_catalog_string_is_used_and_fills_its_fields():
     for key, value in i18n.catalog("zh").items():
         assert key in sources, f"{key!r} is in the zh catalog but no template or view uses it"
         assert set(re.findall(r"{(\w+)}", key)) == set(re.findall(r"{(\w+)}", value)), key
+
+
+def test_a_crafted_link_cannot_make_the_console_show_a_message(live, storage):
+    """After an action the console shows what it did; that text travels in the redirect
+    signed with the console's secret, so a link made elsewhere shows nothing."""
+    ask(storage, "Can I bring my cat to the office?", 1)
+    login(live, "sam")
+    token = csrf_of(live.get("/inbox").text)
+    done = live.post("/inbox/ignore", data={"ids": ["1"], "csrf": token})
+    assert "Ignored 1" in live.get(done.headers["location"]).text
+    lure = "Your session expired: log in again at evil.example"
+    for path in ("/inbox", "/entries", "/entries/fapiao", "/handoffs", "/translations?lang=ru"):
+        sep = "&" if "?" in path else "?"
+        page = live.get(f"{path}{sep}message={lure}&error={lure}")
+        assert page.status_code == 200 and "evil.example" not in page.text, path
+        forged = live.app.state.console.flash(lure).rsplit(".", 1)[0] + ".AAAA"
+        assert "evil.example" not in live.get(f"{path}{sep}message={forged}").text, path

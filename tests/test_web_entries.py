@@ -16,7 +16,7 @@ from bot.answering import build_answerer
 from bot.entry_history import EntryHistory
 from bot.knowledge import load_knowledge
 from tests.web_support import *  # noqa: F403  (the fixtures)
-from tests.web_support import ask, csrf_of, login, make_client, queued
+from tests.web_support import ask, csrf_of, flash_of, login, make_client, queued
 
 
 @pytest.fixture
@@ -43,12 +43,6 @@ def fields_of(html: str) -> dict[str, str]:
         found["topic"] = chosen[1]
     found["csrf"] = csrf_of(html)
     return found
-
-
-def message(response) -> str:
-    from urllib.parse import parse_qs, urlparse
-
-    return parse_qs(urlparse(response.headers["location"]).query)["message"][0]
 
 
 def test_edit_page_shows_every_field_and_a_section_per_language(live):
@@ -85,7 +79,7 @@ def test_edit_saves_and_is_live_at_once(live, small_kb_dir, accounts):
     response = live.post("/entries/fapiao", data={**fields, "action": "save"})
     assert response.status_code == 303
     assert response.headers["location"].startswith("/entries/fapiao?")
-    assert "the bot serves it now" in message(response)
+    assert "the bot serves it now" in flash_of(live, response)
     after = (small_kb_dir / "money.yaml").read_text()
     assert "ask the seller for one" in after
     assert before.split("- id: fapiao")[0] == after.split("- id: fapiao")[0]  # rest untouched
@@ -140,7 +134,7 @@ def test_history_shows_a_diff_and_rollback_restores_live(live, small_kb_dir, acc
         "/entries/fapiao/rollback",
         data={"csrf": csrf_of(page), "version": str(oldest.id), "side": "before"},
     )
-    assert response.status_code == 303 and "the bot serves it now" in message(response)
+    assert response.status_code == 303 and "the bot serves it now" in flash_of(live, response)
     assert (small_kb_dir / "money.yaml").read_text() == original
     answer = live.holder.answerer.ask("What is a fapiao?")
     assert answer.answer and answer.answer.startswith("A fapiao is the official tax invoice")
@@ -177,7 +171,7 @@ def test_new_entry_from_a_cluster_resolves_it_and_is_live(live, storage, small_k
     assert response.status_code == 303, response.text
     new_id = fields["id"]
     assert response.headers["location"].startswith(f"/entries/{new_id}?")
-    assert "3 question(s) resolved" in message(response)
+    assert "3 question(s) resolved" in flash_of(live, response)
     assert set(queued(storage).values()) == {"resolved"}
     assert new_id in load_knowledge(small_kb_dir).by_id
     assert f"- id: {new_id}" in (small_kb_dir / "people.yaml").read_text()
@@ -355,7 +349,7 @@ def test_askers_are_told_after_a_new_entry_resolves_their_question(live, storage
     fields.update(answer="At the police station.", tags="pets", topic="people")
     response = live.post("/entries/new", data={**fields, "ids": ["1", "2"], "asked": ["1", "2"]})
     assert response.status_code == 303
-    assert "2 asker(s) were sent the answer" in message(response) and len(told) == 1
+    assert "2 asker(s) were sent the answer" in flash_of(live, response) and len(told) == 1
 
 
 def test_editing_the_answer_leaves_its_translations_stale(live):
@@ -376,12 +370,6 @@ def test_editing_the_answer_leaves_its_translations_stale(live):
     assert served.translation_stale and served.answer != "Официальный налоговый счёт."
 
 
-def error_of(response) -> str:
-    from urllib.parse import parse_qs, urlparse
-
-    return parse_qs(urlparse(response.headers["location"]).query)["error"][0]
-
-
 def test_delete_asks_first_then_the_bot_stops_serving_it_and_history_restores_it(
     live, small_kb_dir, accounts
 ):
@@ -394,8 +382,8 @@ def test_delete_asks_first_then_the_bot_stops_serving_it_and_history_restores_it
     assert (small_kb_dir / "money.yaml").read_text().count("- id: bank-account") == 1
     response = live.post("/entries/bank-account/delete", data=fields_of(page.text))
     assert response.status_code == 303 and response.headers["location"].startswith("/entries?")
-    assert "the bot no longer serves it" in message(response)
-    assert "office-hours" in message(response)
+    assert "the bot no longer serves it" in flash_of(live, response)
+    assert "office-hours" in flash_of(live, response)
     assert "- id: bank-account" not in (small_kb_dir / "money.yaml").read_text()
     assert live.holder.answerer.ask("How do I open a company bank account?").id != "bank-account"
     assert live.get("/entries/bank-account").status_code == 404
@@ -411,7 +399,7 @@ def test_delete_asks_first_then_the_bot_stops_serving_it_and_history_restores_it
         "/entries/bank-account/rollback",
         data={"csrf": csrf_of(history), "version": version, "side": "before"},
     )
-    assert restored.status_code == 303 and "the bot serves it now" in message(restored)
+    assert restored.status_code == 303 and "the bot serves it now" in flash_of(live, restored)
     assert live.holder.answerer.ask("How do I open a company bank account?").id == "bank-account"
     assert 'href="/entries/bank-account/history"' not in live.get("/entries").text
 
@@ -424,7 +412,7 @@ def test_delete_refused_for_a_topic_s_last_entry_and_for_a_stale_page(live, smal
     assert live.post("/entries/bank-account", data={**fields, "action": "save"}).status_code == 303
     refused = live.post("/entries/bank-account/delete", data=stale)
     assert refused.headers["location"].startswith("/entries/bank-account/delete?")
-    assert "changed by someone else" in error_of(refused)
+    assert "changed by someone else" in flash_of(live, refused, "error")
     page = live.get(refused.headers["location"]).text
     assert "changed by someone else" in unescape(page)
     ok = live.post(
@@ -435,7 +423,7 @@ def test_delete_refused_for_a_topic_s_last_entry_and_for_a_stale_page(live, smal
         "/entries/bank-account/delete",
         data=fields_of(live.get("/entries/bank-account/delete").text),
     )
-    assert "only entry" in error_of(last)
+    assert "only entry" in flash_of(live, last, "error")
     assert "- id: bank-account" in (small_kb_dir / "money.yaml").read_text()
     assert live.get("/entries/no-such/delete").status_code == 404
 
@@ -449,7 +437,7 @@ def test_move_to_another_topic_is_live_and_in_the_history(live, small_kb_dir, ac
         "/entries/fapiao/move",
         data={"csrf": csrf_of(page), "topic": "people", "base": fields_of(page)["base"]},
     )
-    assert response.status_code == 303 and "to people.yaml" in message(response)
+    assert response.status_code == 303 and "to people.yaml" in flash_of(live, response)
     assert "- id: fapiao" in (small_kb_dir / "people.yaml").read_text()
     assert "- id: fapiao" not in (small_kb_dir / "money.yaml").read_text()
     assert live.holder.answerer.kb.by_id["fapiao"].source.startswith("people.yaml:")
@@ -458,7 +446,7 @@ def test_move_to_another_topic_is_live_and_in_the_history(live, small_kb_dir, ac
     assert "moved" in live.get("/entries/fapiao/history").text
     assert accounts.audit_log()[0]["action"] == "entry.move"
     bad = live.post("/entries/fapiao/move", data={"csrf": csrf_of(page), "topic": "nowhere"})
-    assert "Choose a topic" in error_of(bad)
+    assert "Choose a topic" in flash_of(live, bad, "error")
 
 
 def test_managers_cannot_move_or_delete(live):

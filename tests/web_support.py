@@ -37,6 +37,16 @@ def csrf_of(html: str) -> str:
     return found[1]
 
 
+def flash_of(client: TestClient, response, key: str = "message") -> str:
+    """The message (or error) a redirect carries for the page it leads to, as shown there."""
+    from urllib.parse import parse_qs, urlparse
+
+    [token] = parse_qs(urlparse(response.headers["location"]).query)[key]
+    text = client.app.state.console.flashed(token)  # type: ignore[attr-defined]
+    assert text is not None, f"{key} is not signed by this console"
+    return text
+
+
 def login(client: TestClient, name: str, password: str = PASSWORD):
     token = csrf_of(client.get("/login").text)
     return client.post("/login", data={"name": name, "password": password, "csrf": token})

@@ -12,11 +12,13 @@ import hmac
 import secrets
 import threading
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
 from importlib import import_module
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -99,6 +101,18 @@ class Console:
         except BadSignature:
             return None
 
+    def flash(self, text: str) -> str:
+        """`text` signed, for the query string of a redirect (see `flash_query`)."""
+        return URLSafeSerializer(self.secret, salt=FLASH_SALT).dumps(text)
+
+    def flashed(self, token: str) -> str | None:
+        """The text `flash` signed; None for anything else (a crafted or damaged link)."""
+        try:
+            text = URLSafeSerializer(self.secret, salt=FLASH_SALT).loads(token)
+        except BadSignature:
+            return None
+        return text if isinstance(text, str) else None
+
     def login_token(self, nonce: str) -> str:
         return hmac.new(self.secret, b"login-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
 
@@ -116,6 +130,27 @@ class Console:
 
 def console(request: Request) -> Console:
     return request.app.state.console
+
+
+# The messages shown after an action ("Saved ...", "Nothing changed: ...") travel in the
+# redirect's query string, signed with the console's secret: a link made elsewhere cannot
+# make the console show words of its own. The console of the request being served, for
+# the redirect helpers: set by `requires`.
+FLASH_SALT = "console-flash"
+_serving: ContextVar[Console] = ContextVar("serving_console")
+
+
+def flash_query(**texts: str) -> str:
+    """The query string for a redirect that shows `texts` (`message=`, `error=`), signed;
+    empty ones left out. Call while serving a request that `requires` let through."""
+    c = _serving.get()
+    return urlencode({key: c.flash(text) for key, text in texts.items() if text})
+
+
+def flashed(request: Request, key: str) -> str | None:
+    """The text `flash_query` put under `key` in this request's query string, if genuine."""
+    token = request.query_params.get(key)
+    return console(request).flashed(token) if token else None
 
 
 def current_session(request: Request) -> Session | None:
@@ -148,6 +183,7 @@ def requires(role: str) -> Callable[[View], View]:
                 if not secrets.compare_digest(token.encode(), session.csrf.encode()):
                     return forbidden("The form has expired or is not ours: reload the page.")
             request.state.session = session
+            _serving.set(console(request))
             return await view(request)
 
         endpoint.role = role  # type: ignore[attr-defined]

@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -26,7 +25,7 @@ from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
-from bot.web.app import Console, console, requires
+from bot.web.app import Console, console, flash_query, flashed, requires
 from bot.web.views import _
 
 
@@ -107,7 +106,7 @@ def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
 
 
 def _redirect(path: str, message: str, kind: str = "message") -> Response:
-    return RedirectResponse(f"{path}?{urlencode({kind: message})}", status_code=303)
+    return RedirectResponse(f"{path}?{flash_query(**{kind: message})}", status_code=303)
 
 
 # Editing ----------------------------------------------------------------------------------
@@ -204,8 +203,8 @@ async def edit_page(request: Request) -> Response:
         {**fields, "base": entry_edit.text_version(values)},
         entry_id=entry_id,
         file=file,
-        message=request.query_params.get("message"),
-        error=request.query_params.get("error"),
+        message=flashed(request, "message"),
+        error=flashed(request, "error"),
         tried=question,
         answer=await _try(request, question),
     )
@@ -302,8 +301,8 @@ async def history_page(request: Request) -> Response:
         "entry_history.html",
         entry_id=entry_id,
         versions=versions,
-        message=request.query_params.get("message"),
-        error=request.query_params.get("error"),
+        message=flashed(request, "message"),
+        error=flashed(request, "error"),
     )
 
 
@@ -320,16 +319,14 @@ async def rollback(request: Request) -> Response:
         version = None
     back = f"/entries/{entry_id}/history"
     if version is None or version.entry_id != entry_id:
-        return RedirectResponse(
-            f"{back}?{urlencode({'error': _(request, 'No such version.')})}", 303
-        )
+        return _redirect(back, _(request, "No such version."), "error")
     previous = _latest(request, entry_id)
     actor = request.state.session.name
     try:
         saved = await asyncio.to_thread(_roll_back, c, version, side, actor)
     except (entry_edit.EntryError, KnowledgeError) as exc:
         error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
-        return RedirectResponse(f"{back}?{urlencode({'error': error})}", 303)
+        return _redirect(back, error, "error")
     if saved.changed:
         _audit(request, entry_edit.ROLLBACK, saved, previous, restored=version.id, side=side)
     told = await _told(c) if saved.changed else 0
@@ -420,7 +417,7 @@ async def delete_page(request: Request) -> Response:
         question=values.get("question", ""),
         referrers=referrers,
         base=entry_edit.text_version(values),
-        error=request.query_params.get("error"),
+        error=flashed(request, "error"),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -28,7 +27,7 @@ from bot.handoff import (
     UnknownHandoffError,
 )
 from bot.web import i18n
-from bot.web.app import console, requires
+from bot.web.app import console, flash_query, flashed, requires
 
 FILTERS = ("open", *STATES, "all")
 KIND_LABELS = {
@@ -58,7 +57,7 @@ def _actor(request: Request) -> Actor:
 
 
 def _to(path: str, message: str = "", error: str = "") -> Response:
-    query = urlencode({k: v for k, v in (("message", message), ("error", error)) if v})
+    query = flash_query(message=message, error=error)
     return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
 
 
@@ -96,8 +95,8 @@ async def handoff_list(request: Request) -> Response:
         chosen=chosen,
         filters=FILTERS,
         counts=counts,
-        message=request.query_params.get("message"),
-        error=request.query_params.get("error"),
+        message=flashed(request, "message"),
+        error=flashed(request, "error"),
     )
 
 
@@ -122,8 +121,8 @@ async def handoff_page(request: Request) -> Response:
         history=await asyncio.to_thread(desk.store.history, handoff.id),
         held_by_other=handoff.held_by_other(_actor_of_session(request)),
         entries=entries,
-        message=request.query_params.get("message"),
-        error=request.query_params.get("error"),
+        message=flashed(request, "message"),
+        error=flashed(request, "error"),
     )
 
 

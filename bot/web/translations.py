@@ -32,7 +32,7 @@ from bot.kbstats import (
 )
 from bot.knowledge import KnowledgeError
 from bot.localize import ANSWER, PHRASING, Localizer
-from bot.web.app import console, requires
+from bot.web.app import console, flash_query, flashed, requires
 from bot.web.i18n import translate, ui_language
 
 PAGE_SIZE = 20
@@ -137,15 +137,21 @@ async def queue(request: Request) -> Response:
         pages=pages,
         can_draft=localizer is not None,
         stale=STALE,
-        message=request.query_params.get("message"),
-        error=request.query_params.get("error"),
+        message=flashed(request, "message"),
+        error=flashed(request, "error"),
     )
 
 
 def _back(lang: str, entry_id: str = "", message: str = "", error: str = "") -> Response:
-    query = {"lang": lang, "message": message, "error": error}
     anchor = f"#tr-{entry_id}" if entry_id and error else ""
-    found = urlencode({k: v for k, v in query.items() if v})
+    found = "&".join(
+        q
+        for q in (
+            urlencode({"lang": lang} if lang else {}),
+            flash_query(message=message, error=error),
+        )
+        if q
+    )
     return RedirectResponse(f"/translations?{found}{anchor}", status_code=303)
 
 

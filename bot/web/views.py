@@ -25,6 +25,8 @@ from bot.web.app import (
     Console,
     console,
     current_session,
+    flash_query,
+    flashed,
     forbidden,
     requires,
 )
@@ -207,8 +209,8 @@ async def inbox_page(request: Request) -> Response:
     return c.render(
         request,
         "inbox.html",
-        message=params.get("message"),
-        error=params.get("error"),
+        message=flashed(request, "message"),
+        error=flashed(request, "error"),
         **data,
     )
 
@@ -221,9 +223,7 @@ def _ids(form) -> list[int]:
 
 
 def _back(message: str = "", error: str = "") -> Response:
-    from urllib.parse import urlencode
-
-    query = urlencode({k: v for k, v in (("message", message), ("error", error)) if v})
+    query = flash_query(message=message, error=error)
     return RedirectResponse("/inbox" + (f"?{query}" if query else ""), status_code=303)
 
 
@@ -392,8 +392,8 @@ async def entries(request: Request) -> Response:
         query=query,
         loaded=kb is not None,
         deleted=await asyncio.to_thread(_deleted, c, kb) if not query else [],
-        message=request.query_params.get("message"),
-        error=request.query_params.get("error"),
+        message=flashed(request, "message"),
+        error=flashed(request, "error"),
     )
 
 
