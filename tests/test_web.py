@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -172,6 +173,40 @@ def test_inbox_groups_questions_across_languages_biggest_first(live, storage):
     assert len(sections) == 2
     assert "3 people in 2 languages" in sections[0] and "Как продлить" in sections[0]
     assert "cat to the office" in sections[1]
+
+
+def test_the_inbox_shows_a_page_of_groups_each_with_candidates(live, storage, monkeypatch):
+    from bot.web import views
+
+    monkeypatch.setattr(views, "INBOX_PAGE", 2)
+    for user, question in enumerate(
+        [
+            "How do I renew my residence permit?",
+            "How can I renew my residence permit?",
+            "how do I get a corporate account at a bank",
+            "Can I bring my cat to the office?",
+            "Where do I buy a ticket for the opera?",
+            "What time does the gym open?",
+        ]
+    ):
+        ask(storage, question, user)
+    login(live, "sam")
+    first = live.get("/inbox").text
+    assert "5 group(s)" in first and first.count('<section class="cluster"') == 2
+    assert '<a href="/inbox?page=3">3</a>' in first and "<strong>1</strong>" in first
+    pages = [first] + [live.get(f"/inbox?page={n}").text for n in (2, 3)]
+    sections = [s for page in pages for s in page.split('<section class="cluster"')[1:]]
+    assert len(sections) == 5 and pages[2].count('<section class="cluster"') == 1
+    assert all('name="entry"' in s for s in sections)  # every page offers entries
+    bank = next(p for p in pages if "corporate account at a bank" in p)
+    assert 'name="entry" value="bank-account"' in bank
+    # a search from a group on page 3 comes back to page 3, and a page past the end is the last
+    cid = re.search(r'id="cluster-(\d+)"', pages[2])[1]
+    found = live.get(f"/inbox?for={cid}&find=fapiao").text
+    assert f'id="cluster-{cid}"' in found and "<strong>3</strong>" in found
+    assert '<input type="hidden" name="page" value="3">' in found
+    assert live.get("/inbox?page=99").text.count('<section class="cluster"') == 1
+    assert live.get("/inbox?page=x").text.count('<section class="cluster"') == 2
 
 
 def test_attach_adds_phrasings_resolves_and_reloads(live, storage, small_kb_dir, accounts):

@@ -32,7 +32,9 @@ from bot.web.app import (
 )
 
 INBOX_LIMIT = 2000
-CANDIDATE_CLUSTERS = 50  # groups offered the matcher's candidates (the biggest ones)
+# Groups shown on one page of the inbox, biggest first; each is offered the matcher's
+# candidate entries and its wordings' translations.
+INBOX_PAGE = 50
 
 
 def _(request: Request, text: str, **values: object) -> str:
@@ -138,7 +140,18 @@ def _choice(entry: FaqEntry, ui: str) -> Choice:
     return Choice(entry.id, entry.question, local)
 
 
-def _inbox_data(request: Request, lang: str, kind: str, find: str, target: int | None) -> dict:
+def _page_of(found: list, page: int | None, target: int | None) -> tuple[int, int]:
+    """(page shown, number of pages): `page` if given, else the one holding group `target`."""
+    pages = max(1, -(-len(found) // INBOX_PAGE))
+    if page is None:
+        at = [i for i, cl in enumerate(found) if cl.representative_id == target]
+        page = at[0] // INBOX_PAGE + 1 if at else 1
+    return min(max(page, 1), pages), pages
+
+
+def _inbox_data(
+    request: Request, lang: str, kind: str, find: str, target: int | None, page: int | None
+) -> dict:
     """Everything the inbox shows, computed off the event loop."""
     c = console(request)
     answerer = c.holder.answerer
@@ -152,6 +165,9 @@ def _inbox_data(request: Request, lang: str, kind: str, find: str, target: int |
         if (not lang or row["language"] == lang) and (not kind or inbox.kind_of(row) == kind)
     ]
     found, grouped = _clusters(rows, answerer) if queued else ([], False)
+    page, pages = _page_of(found, page, target)
+    total = len(found)
+    found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
     wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
     others = [s for s in inbox.signals(c.storage.path, wanted) if not lang or s.language == lang]
@@ -161,7 +177,7 @@ def _inbox_data(request: Request, lang: str, kind: str, find: str, target: int |
     kb_language = c.config.knowledge.language
     translated: dict[tuple[str, str], str] = {}
     if answerer is not None:
-        for cluster in found[:CANDIDATE_CLUSTERS]:
+        for cluster in found:
             ranked = entrysearch.candidates(answerer, cluster.question_in(kb_language))
             offered[cluster.representative_id] = [_choice(e, ui) for e in ranked]
         if find:
@@ -175,6 +191,9 @@ def _inbox_data(request: Request, lang: str, kind: str, find: str, target: int |
         )
     return {
         "clusters": found,
+        "total_clusters": total,
+        "page": page,
+        "pages": pages,
         "grouped": grouped,
         "kinds": kinds,
         "others": others,
@@ -199,12 +218,15 @@ async def inbox_page(request: Request) -> Response:
     params = request.query_params
     kind = params.get("kind", "")
     kind = kind if kind in inbox.KINDS else ""
-    try:
-        target = int(params.get("for", ""))
-    except ValueError:
-        target = None
+    target, page = _number(params.get("for")), _number(params.get("page"))
     data = await asyncio.to_thread(
-        _inbox_data, request, params.get("lang", "").strip(), kind, params.get("find", ""), target
+        _inbox_data,
+        request,
+        params.get("lang", "").strip(),
+        kind,
+        params.get("find", ""),
+        target,
+        page,
     )
     return c.render(
         request,
@@ -213,6 +235,13 @@ async def inbox_page(request: Request) -> Response:
         error=flashed(request, "error"),
         **data,
     )
+
+
+def _number(text: str | None) -> int | None:
+    try:
+        return int(text or "")
+    except ValueError:
+        return None
 
 
 def _ids(form) -> list[int]:
