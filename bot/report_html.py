@@ -135,8 +135,16 @@ def _day_axes(
     return parts
 
 
-def per_day_bars(days: Sequence[Outcomes], height: float = 280) -> str:
-    """Questions per day as stacked bars, one colour per outcome."""
+Say = Callable[..., str]  # an interface-language translator: say("{n} of {total}", n=..)
+
+
+def _english(text: str, **values: object) -> str:
+    return text.format(**values) if values else text
+
+
+def per_day_bars(days: Sequence[Outcomes], height: float = 280, say: Say = _english) -> str:
+    """Questions per day as stacked bars, one colour per outcome; titles and tooltips through
+    `say` (the console passes its interface language's)."""
     peak = max(d.total for d in days)
     top = max(4, 4 * math.ceil(peak / 4)) if peak < 40 else _nice(peak)  # whole-number ticks
     parts = _day_axes(days, height, top, lambda v: f"{v:,.0f}")
@@ -157,10 +165,16 @@ def per_day_bars(days: Sequence[Outcomes], height: float = 280) -> str:
                         width,
                         h,
                         COLOURS[outcome],
-                        f"{day.key}: {count:,} {NAMES[outcome]} of {day.total:,}",
+                        say(
+                            "{day}: {count} {outcome} of {total}",
+                            day=day.key,
+                            count=f"{count:,}",
+                            outcome=say(NAMES[outcome]),
+                            total=f"{day.total:,}",
+                        ),
                     )
                 )
-    return _svg(height, "Questions per day by outcome", parts)
+    return _svg(height, say("Questions per day by outcome"), parts)
 
 
 def share_lines(days: Sequence[Outcomes], height: float = 240) -> str:

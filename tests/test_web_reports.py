@@ -125,6 +125,13 @@ def test_report_pages_in_chinese(client, logged):
     client.cookies.set("console_lang", "zh")
     html = client.get("/reports").text
     assert "报表" in html and "最近 7 天" in html and "提问人数" in html
+    # the charts' titles and tooltips too
+    assert "<title>每日问题（按结果）</title>" in html and "<title>各语言问题数</title>" in html
+    assert re.search(r"<title>\d{4}-\d\d-\d\d：共 [\d,]+ 个问题，已回答 [\d,]+ 个</title>", html)
+    assert re.search(r"<title>en：已回答 [\d,]+ 个</title>", html)
+    english = client.get("/reports", cookies={"console_lang": "en"}).text
+    assert "<title>Questions per day by outcome</title>" in english
+    assert re.search(r"<title>\d{4}-\d\d-\d\d: [\d,]+ answered of [\d,]+</title>", english)
 
 
 @given(st.text(max_size=30), st.text(max_size=30), st.text(max_size=12), st.text(max_size=12))

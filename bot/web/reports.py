@@ -13,6 +13,7 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -185,7 +186,17 @@ async def reports(request: Request) -> Response:
         (
             row.key,
             [
-                (getattr(row, o), CHART_COLOURS[o], f"{row.key}: {getattr(row, o):,} {o}")
+                (
+                    getattr(row, o),
+                    CHART_COLOURS[o],
+                    _(
+                        request,
+                        "{code}: {count} {outcome}",
+                        code=row.key,
+                        count=f"{getattr(row, o):,}",
+                        outcome=_(request, NAMES[o]),
+                    ),
+                )
                 for o in OUTCOMES
             ],
             f"{row.total:,}",
@@ -205,8 +216,8 @@ async def reports(request: Request) -> Response:
         outcomes=OUTCOMES,
         names=NAMES,
         min_votes=MIN_VOTES,
-        days_chart=per_day_bars(report.days) if report.total else "",
-        languages_chart=hbars(bars, "Questions by language") if bars else "",
+        days_chart=per_day_bars(report.days, say=partial(_, request)) if report.total else "",
+        languages_chart=hbars(bars, _(request, "Questions by language")) if bars else "",
         pct=_pct,
         ms=_ms,
     )
