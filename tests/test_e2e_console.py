@@ -3,6 +3,7 @@ serves Telegram (long polling against the Bot API stand-in) and the console on o
 loop; a question nobody could answer is attached to an entry in the console, and the same
 question on Telegram is answered at once, by the same process, without a restart."""
 
+import html
 import os
 import re
 import socket
@@ -112,3 +113,85 @@ def wait_for_unanswered(db, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the unanswered question was never logged")
         time.sleep(0.1)
+
+
+def test_the_console_served_alone_replies_to_telegram_askers(tmp_path, small_kb_dir):
+    """`python -m bot web` with TELEGRAM_BOT_TOKEN set (Telegram polled by another process,
+    or not at all): a reply typed in the inbox reaches the Telegram asker through the Bot
+    API. Without the token the same reply is recorded as not delivered."""
+    from bot.storage import Storage
+
+    port = free_port()
+    config = tmp_path / "config.toml"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAQ_BOT_SECOND_ENCODER": "none"}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    base = [sys.executable, "-m", "bot", "--config", str(config)]
+    api = tg.FakeBotApi()
+    with tg.BotApiServer(api) as server:
+        config.write_text(f"""
+[knowledge]
+dir = "{small_kb_dir}"
+cache_dir = "{tmp_path / "cache"}"
+[telegram]
+base_url = "{server.base_url}"
+[storage]
+database = "{tmp_path / "bot.db"}"
+[web]
+port = {port}
+""")
+        for args, stdin in (
+            (["staff", "add", "sam", "--role", "staff"], ""),
+            (["staff", "password", "sam"], PASSWORD + "\n"),
+        ):
+            subprocess.run(base + args, input=stdin, text=True, env=env, check=True, timeout=60)
+        with Storage.open(tmp_path / "bot.db") as storage:
+            storage.log_interaction(
+                user_id=901, chat_type="private", language="en", channel="telegram",
+                question=QUESTION, status="unanswered", chat_id=901,
+            )  # fmt: skip
+        bad = subprocess.run(
+            [*base, "web", "--port", str(port)],
+            env={**env, "TELEGRAM_BOT_TOKEN": "not a token"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert bad.returncode != 0 and "does not look like a bot token" in bad.stderr
+        proc = subprocess.Popen(
+            [*base, "web", "--port", str(port)],
+            cwd=ROOT,
+            env={**env, "TELEGRAM_BOT_TOKEN": tg.TOKEN},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    httpx.get(url + "/login", timeout=2)
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None and time.monotonic() < deadline, "web never served"
+                    time.sleep(0.3)
+            with httpx.Client(base_url=url, timeout=30) as console:
+                token = re.search(r'name="csrf" value="([^"]+)"', console.get("/login").text)
+                assert token, "no login form"
+                console.post("/login", data={"name": "sam", "password": PASSWORD, "csrf": token[1]})
+                inbox = console.get("/inbox").text
+                csrf = re.search(r'name="csrf" value="([^"]+)"', inbox)[1]
+                ids = re.findall(r'name="ids" value="(\d+)"', inbox)
+                done = console.post(
+                    "/inbox/reply",
+                    data={"csrf": csrf, "ids": ids[:1], "text": "Park in the visitors' lot, B2."},
+                    follow_redirects=True,
+                )
+            assert done.status_code == 200 and "Reply sent to 1" in done.text
+            [sent] = api.sent(chat_id=901)
+            assert "Park in the visitors' lot, B2." in html.unescape(sent["text"])  # HTML mode
+        finally:
+            out = stop(proc)
+        assert "Replies to Telegram askers go out through the Bot API" in out
+        assert "Traceback" not in out
+    assert not any(method == "getUpdates" for method, _ in api.calls)  # it does not poll

@@ -1,4 +1,4 @@
-"""`python -m bot web`: the staff console alone, without Telegram."""
+"""`python -m bot web`: the staff console (and the web chat) alone, without polling Telegram."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import click
 from bot import warmup
 from bot.cli.common import load_answerer, open_storage
 from bot.config import Config
+from bot.delivery import Deliveries
 
 
 @click.command()
@@ -22,7 +23,9 @@ def web(config: Config, host: str | None, port: int | None) -> None:
 
     Log in with an account made by `staff add` and `staff password`. Attaching questions
     to an entry edits the knowledge base and reloads it in this process; a Telegram bot
-    running in another process picks the change up at its next /reload.
+    running in another process picks the change up at its next /reload. With
+    TELEGRAM_BOT_TOKEN set, replies typed here reach Telegram askers through the Bot API
+    (this process does not poll Telegram: `run` does).
 
     Example: python -m bot web --port 8080
     """
@@ -31,11 +34,28 @@ def web(config: Config, host: str | None, port: int | None) -> None:
     from bot.web.app import AnswererHolder, create_app
     from bot.web.serving import uvicorn_config
 
+    token = None
+    if config.token:  # checked before the slow start-up
+        from bot.telegram.app import TokenError, check_token
+
+        try:
+            token = check_token(config.token)
+        except TokenError as exc:
+            raise click.ClickException(str(exc)) from None
     storage = open_storage(config, create=True)
     assert storage is not None
     answerer = load_answerer(config, None, storage, defer_second=True)
     holder = AnswererHolder(answerer)
-    app = create_app(config, storage, holder)
+    deliveries = Deliveries()
+    if token:
+        from bot.telegram.handoffs import bot_api_sender
+
+        sender = bot_api_sender(
+            token, config.telegram.base_url, lambda: holder.answerer or answerer, storage
+        )
+        deliveries.register("telegram", sender)
+        click.echo("Replies to Telegram askers go out through the Bot API.", err=True)
+    app = create_app(config, storage, holder, deliveries=deliveries)
     warmup.start(
         lambda: holder.answerer or answerer,
         partial(setattr, holder, "answerer"),

@@ -143,7 +143,9 @@ def build_application(
             kb_language=config.knowledge.language,
             translate=translate,
         )
-        desk.deliveries.register("telegram", handoffs.sender(app, storage))
+        desk.deliveries.register(
+            "telegram", handoffs.sender(app.bot, lambda: handlers.serving(app.bot_data), storage)
+        )
         desk.watch(handoffs.show_state(app, desk))
         app.bot_data.update(desk=desk, deliveries=desk.deliveries)
     wire(app, config)

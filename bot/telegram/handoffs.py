@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackContext
 
+from bot.answering import Answerer
 from bot.delivery import Sender
 from bot.handoff import CLAIMED, CLOSED, NEW, Actor, Desk, Handoff, HandoffError, HeldError
 
@@ -103,9 +104,10 @@ def reply_html(header: str, text: str, original: str | None, original_label: str
     return "\n".join(parts)
 
 
-def sender(app: Application, storage) -> Sender:
-    """Delivers a staff reply to a Telegram asker: the chat of the relayed copy, else the
-    chat kept for the queued question. True only when Telegram returned the sent Message."""
+def sender(bot: Bot, answerer_of: Callable[[], Answerer], storage) -> Sender:
+    """Delivers a staff reply to a Telegram asker through `bot`: the chat of the relayed
+    copy, else the chat kept for the queued question; worded by the answerer serving
+    (`answerer_of()`). True only when Telegram returned the sent Message."""
 
     def chat_of(row: dict) -> int | None:
         relay = row.get("relay")
@@ -120,7 +122,7 @@ def sender(app: Application, storage) -> Sender:
         chat_id = await asyncio.to_thread(chat_of, row)
         if chat_id is None:
             return False
-        localizer = app.bot_data["answerer"].localizer
+        localizer = answerer_of().localizer
         lang = row["language"]
         body = reply_html(
             localizer.message(lang, "staff_reply"),
@@ -131,7 +133,7 @@ def sender(app: Application, storage) -> Sender:
         try:
             sent = None
             for start in range(0, len(body), MAX_TEXT):
-                sent = await app.bot.send_message(
+                sent = await bot.send_message(
                     chat_id, body[start : start + MAX_TEXT], parse_mode=ParseMode.HTML
                 )
         except TelegramError as exc:  # blocked the bot, deleted the chat
@@ -140,6 +142,29 @@ def sender(app: Application, storage) -> Sender:
         return isinstance(sent, Message)
 
     return send
+
+
+def bot_api_sender(
+    token: str, base_url: str, answerer_of: Callable[[], Answerer], storage
+) -> Sender:
+    """`sender` for a process that does not poll Telegram (`python -m bot web`): staff
+    replies still reach Telegram askers, through the Bot API directly (sending needs no
+    polling, so another process may run the bot meanwhile). The Bot is set up at the first
+    reply; when Telegram cannot be reached, the reply is recorded as not delivered."""
+    bot = Bot(token, base_url=base_url)
+    send = sender(bot, answerer_of, storage)
+    ready = asyncio.Lock()
+
+    async def deliver(row: dict, text: str) -> bool:
+        try:
+            async with ready:  # once: initialize() returns at once when done before
+                await bot.initialize()
+        except TelegramError as exc:
+            log.warning("Telegram cannot be reached to deliver a staff reply: %s", exc)
+            return False
+        return await send(row, text)
+
+    return deliver
 
 
 def show_state(app: Application, desk: Desk):
