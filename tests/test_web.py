@@ -209,6 +209,42 @@ def test_the_inbox_shows_a_page_of_groups_each_with_candidates(live, storage, mo
     assert live.get("/inbox?page=x").text.count('<section class="cluster"') == 2
 
 
+def test_a_group_s_forms_carry_its_ids_as_one_value(live, storage):
+    """Each inbox form holds the group's ids joined ("4,2,1"), not one field each: with
+    thousands of queued questions the page stays a fraction of the size."""
+    from bot.web.app import id_list
+
+    for user in (1, 2, 3):
+        ask(storage, "How do I renew my residence permit?", user)
+    ids = list(queued(storage))
+    login(live, "sam")
+    page = live.get("/inbox").text
+    [joined] = set(re.findall(r'name="ids" value="([\d,]+)"', page))
+    assert sorted(id_list([joined])) == sorted(ids) and page.count(f'value="{joined}"') == 4
+    assert f'href="/entries/new?ids={joined}"' in page
+    new_entry = live.get(f"/entries/new?ids={joined}").text
+    assert all(f'name="ids" value="{i}" checked' in new_entry for i in ids)
+    done = live.post("/inbox/ignore", data={"ids": joined, "csrf": csrf_of(page)})
+    assert flash_of(live, done).startswith("Ignored 3")
+    assert id_list(["1, 2", "3"]) == [1, 2, 3] and id_list(["1,x"]) == [] and id_list([""]) == []
+
+
+def test_a_group_lists_each_wording_once_with_how_often_it_was_asked(live, storage):
+    for user in range(5):
+        ask(storage, "How do I renew my residence permit?", user)
+    for n in range(22):
+        ask(storage, f"residence permit renewal question number {n}", 100 + n)
+    login(live, "sam")
+    sections = live.get("/inbox").text.split('<section class="cluster"')[1:]
+    [renew] = [s for s in sections if "How do I renew my residence permit?" in s]
+    assert renew.count("<li>") == 1 and "×5" in renew  # one wording, asked 5 times
+    [numbered] = [s for s in sections if "number 11" in s]
+    shown, rest = numbered.split('<details class="more-wordings">')
+    assert shown.count("<li>") == 20 and "2 more wording(s)" in rest
+    listed = numbered.split("<ul>", 1)[1]  # not the heading
+    assert sum(listed.count(f"number {n}<") for n in range(22)) == 22
+
+
 def test_attach_adds_phrasings_resolves_and_reloads(live, storage, small_kb_dir, accounts):
     ask(storage, "how do I get a corporate account at a bank", 1)
     ask(storage, "how do I get a corporate account at a bank", 2)

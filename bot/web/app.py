@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
@@ -130,6 +130,15 @@ class Console:
 
 def console(request: Request) -> Console:
     return request.app.state.console
+
+
+def id_list(values: Iterable[object]) -> list[int]:
+    """Question ids from form or query values, each one id or several joined by commas (an
+    inbox group's forms carry its ids as one value); empty when any is not a number."""
+    try:
+        return [int(part) for value in values for part in str(value).split(",") if part.strip()]
+    except ValueError:
+        return []
 
 
 # The messages shown after an action ("Saved ...", "Nothing changed: ...") travel in the

@@ -25,7 +25,7 @@ from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
-from bot.web.app import Console, console, flash_query, flashed, requires
+from bot.web.app import Console, console, flash_query, flashed, id_list, requires
 from bot.web.views import _
 
 
@@ -480,10 +480,7 @@ def _prefill(c: Console, rows: list[dict]) -> dict[str, str]:
 
 
 def _ids(values: list[str]) -> list[int]:
-    try:
-        return [int(v) for v in values]
-    except ValueError:
-        return []
+    return id_list(values)
 
 
 @requires("staff")

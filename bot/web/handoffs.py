@@ -27,7 +27,7 @@ from bot.handoff import (
     UnknownHandoffError,
 )
 from bot.web import i18n
-from bot.web.app import console, flash_query, flashed, requires
+from bot.web.app import console, flash_query, flashed, id_list, requires
 
 FILTERS = ("open", *STATES, "all")
 KIND_LABELS = {
@@ -203,10 +203,7 @@ async def reply(request: Request) -> Response:
 async def inbox_reply(request: Request) -> Response:
     """Reply to every asker of an inbox group (queued question ids)."""
     form = await request.form()
-    try:
-        ids = [int(str(value)) for value in form.getlist("ids")]
-    except ValueError:
-        ids = []
+    ids = id_list(form.getlist("ids"))
     values = {key: str(value) for key, value in form.items()}
     if not ids:
         return _to("/inbox", error=_(request, "Choose the questions."))

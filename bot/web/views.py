@@ -28,6 +28,7 @@ from bot.web.app import (
     flash_query,
     flashed,
     forbidden,
+    id_list,
     requires,
 )
 
@@ -149,6 +150,27 @@ def _page_of(found: list, page: int | None, target: int | None) -> tuple[int, in
     return min(max(page, 1), pages), pages
 
 
+@dataclass(frozen=True)
+class Wording:
+    """One distinct wording of an inbox group: the same text in the same language and of the
+    same kind, asked `count` times (`first`: the id of the first of them in the group)."""
+
+    text: str
+    language: str
+    kind: str
+    count: int
+    first: int
+
+
+def _wordings(cluster, kinds: dict[int, str]) -> list[Wording]:
+    """The group's distinct wordings, closest to its representative first: a group of
+    hundreds of questions often has a few dozen wordings."""
+    found: dict[tuple[str, str, str], list[int]] = {}
+    for qid, text, lang in zip(cluster.ids, cluster.questions, cluster.item_languages, strict=True):
+        found.setdefault((text, lang, kinds[qid]), []).append(qid)
+    return [Wording(t, lang, kind, len(ids), ids[0]) for (t, lang, kind), ids in found.items()]
+
+
 def _inbox_data(
     request: Request, lang: str, kind: str, find: str, target: int | None, page: int | None
 ) -> dict:
@@ -169,6 +191,7 @@ def _inbox_data(
     total = len(found)
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
+    wordings = {cl.representative_id: _wordings(cl, kinds) for cl in found}
     wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
     others = [s for s in inbox.signals(c.storage.path, wanted) if not lang or s.language == lang]
     languages = sorted({*languages, *(s.language for s in others)})
@@ -191,6 +214,7 @@ def _inbox_data(
         )
     return {
         "clusters": found,
+        "wordings": wordings,
         "total_clusters": total,
         "page": page,
         "pages": pages,
@@ -245,10 +269,7 @@ def _number(text: str | None) -> int | None:
 
 
 def _ids(form) -> list[int]:
-    try:
-        return [int(value) for value in form.getlist("ids")]
-    except ValueError:
-        return []
+    return id_list(form.getlist("ids"))
 
 
 def _back(message: str = "", error: str = "") -> Response:
