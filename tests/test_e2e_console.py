@@ -18,6 +18,7 @@ import httpx
 from tests import fake_telegram as tg
 from tests.conftest import ROOT
 from tests.test_e2e import STAFF_CHAT, stop
+from tests.web_support import log_in_over_http, wait_served
 
 PASSWORD = "correct horse battery"
 QUESTION = "Where can I leave my car when I visit you?"
@@ -70,9 +71,7 @@ port = {port}
             wait_for_unanswered(tmp_path / "bot.db")
 
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as console:
-                token = re.search(r'name="csrf" value="([^"]+)"', console.get("/login").text)
-                assert token, "no login form"
-                console.post("/login", data={"name": "sam", "password": PASSWORD, "csrf": token[1]})
+                log_in_over_http(console, "sam", PASSWORD)
                 inbox = console.get("/inbox").text
                 assert QUESTION in inbox
                 csrf = re.search(r'name="csrf" value="([^"]+)"', inbox)[1]
@@ -167,18 +166,9 @@ port = {port}
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    httpx.get(url + "/login", timeout=2)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None and time.monotonic() < deadline, "web never served"
-                    time.sleep(0.3)
+            wait_served(url + "/login", proc)
             with httpx.Client(base_url=url, timeout=30) as console:
-                token = re.search(r'name="csrf" value="([^"]+)"', console.get("/login").text)
-                assert token, "no login form"
-                console.post("/login", data={"name": "sam", "password": PASSWORD, "csrf": token[1]})
+                log_in_over_http(console, "sam", PASSWORD)
                 inbox = console.get("/inbox").text
                 csrf = re.search(r'name="csrf" value="([^"]+)"', inbox)[1]
                 ids = re.findall(r'name="ids" value="(\d+)"', inbox)

@@ -17,6 +17,7 @@ import pytest
 
 from bot.storage import Storage
 from tests.conftest import ROOT, SMALL_KB
+from tests.web_support import wait_served
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
@@ -61,15 +62,7 @@ def served(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.3)
+        wait_served(url + "/login", proc, log)
         yield url, database, kb
     finally:
         proc.terminate()

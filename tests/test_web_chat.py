@@ -29,7 +29,7 @@ from bot.web.chat_render import message_html, text_html
 from bot.web.chat_turn import COOKIE, HANDOFF
 from bot.webchat_store import ChatMessage, WebChats
 from tests.web_support import *  # noqa: F403  (the fixtures)
-from tests.web_support import flash_of, login, make_client
+from tests.web_support import flash_of, login, make_client, wait_served
 
 ORIGIN = "http://testserver"
 SITE = "https://centre.example"
@@ -611,14 +611,7 @@ def test_web_command_serves_the_chat_and_stops_with_streams_open(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                httpx.get(url + "/chat", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.3)
+        wait_served(url + "/chat", proc)
         with httpx.Client(base_url=url, timeout=10) as visitor:
             assert "chat.js" in visitor.get("/chat").text
             answered = visitor.post(

@@ -6,8 +6,11 @@ Test modules take the fixtures (`clock`, `storage`, `accounts`: sam is staff, mi
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -88,3 +91,23 @@ def accounts(storage, clock):
 def client(config, storage, accounts, small_answerer):
     with make_client(config, storage, accounts, small_answerer) as client:
         yield client
+
+
+def wait_served(url: str, proc, log: Path | None = None, timeout: float = 180) -> None:
+    """Until `url` answers over HTTP; fails (with the server's `log`) if `proc` ends first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(log.read_text() if log else f"{url} never answered") from None
+            time.sleep(0.3)
+
+
+def log_in_over_http(client: httpx.Client, name: str, password: str = PASSWORD) -> None:
+    """Log in through the real form of a console served over HTTP."""
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert token, "no login form"
+    client.post("/login", data={"name": name, "password": password, "csrf": token[1]})
