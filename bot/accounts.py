@@ -174,7 +174,45 @@ class Accounts(SideStore):
             db.execute("DELETE FROM web_sessions WHERE name = ?", [name])
             self._audit(db, actor, "staff.password", name, None, None)
 
+    def change_own_password(
+        self, name: str, current: str, new: str, address: str, keep: str | None = None
+    ) -> bool:
+        """Set `name`'s password to `new` when `current` is its password now (a wrong one
+        counts as a failed login, so the form cannot be used to guess it); end its other
+        sessions, all but `keep`. False when `current` is wrong or the account is locked
+        out; AccountError for a `new` of the wrong length (nothing changed)."""
+        check_password(new)
+        if self.locked_out(name, address) or not self._verified(name, current):
+            self._failed(name, address)
+            return False
+        hashed = self._hasher.hash(new)
+        with self._write() as db:
+            db.execute(
+                "UPDATE staff SET password_hash = ?, password_changed = ? WHERE name = ?",
+                [hashed, _utc(self.now()), name],
+            )
+            db.execute("DELETE FROM web_sessions WHERE name = ? AND id IS NOT ?", [name, keep])
+            self._audit(db, name, "staff.password", name, None, {"by": "self"})
+        return True
+
     # Logging in --------------------------------------------------------------------------
+
+    def _verified(self, name: str, password: str) -> bool:
+        """Whether `password` is `name`'s (as long for unknown names as for known ones)."""
+        row = self._one("SELECT password_hash FROM staff WHERE name = ?", [name])
+        stored = row["password_hash"] if row and row["password_hash"] else None
+        try:
+            ok: bool = self._hasher.verify(stored or self._dummy, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        return ok and stored is not None
+
+    def _failed(self, name: str, address: str) -> None:
+        now = self.now()
+        with self._write() as db:
+            for key in (f"name:{name}", f"addr:{address}"):
+                db.execute("INSERT INTO login_failures (key, time) VALUES (?, ?)", [key, _utc(now)])
+            db.execute("DELETE FROM login_failures WHERE time < ?", [_utc(now - FAILURE_WINDOW)])
 
     def _failures(self, key: str) -> int:
         since = _utc(self.now() - FAILURE_WINDOW)
@@ -194,26 +232,14 @@ class Accounts(SideStore):
         out; else None, and the failure is counted."""
         if self.locked_out(name, address):
             return None
-        row = self._one("SELECT role, password_hash FROM staff WHERE name = ?", [name])
-        try:
-            ok: bool = self._hasher.verify(
-                row["password_hash"] if row and row["password_hash"] else self._dummy, password
-            )
-        except (VerificationError, InvalidHashError):
-            ok = False
-        ok = ok and row is not None and row["password_hash"] is not None
+        if not self._verified(name, password):
+            self._failed(name, address)
+            return None
+        row = self._one("SELECT role FROM staff WHERE name = ?", [name])
+        if row is None:  # removed meanwhile
+            return None
         now = self.now()
         with self._write() as db:
-            if not ok:
-                for key in (f"name:{name}", f"addr:{address}"):
-                    db.execute(
-                        "INSERT INTO login_failures (key, time) VALUES (?, ?)", [key, _utc(now)]
-                    )
-                db.execute(
-                    "DELETE FROM login_failures WHERE time < ?", [_utc(now - FAILURE_WINDOW)]
-                )
-                return None
-            assert row is not None
             session = Session(
                 secrets.token_urlsafe(32),
                 name,

@@ -149,6 +149,55 @@ def test_removed_account_loses_its_session(client, accounts):
     assert client.get("/entries").status_code == 303
 
 
+def test_staff_change_their_own_password_in_the_browser(client, accounts, config, storage):
+    from bot.accounts import MIN_PASSWORD
+
+    login(client, "mia")  # a manager: every account may change its own password
+    page = client.get("/account").text
+    assert 'href="/account">mia (manager)</a>' in page and 'name="current"' in page
+    with make_client(config, storage, accounts, None) as other:  # another browser
+        login(other, "mia")
+        assert other.get("/inbox").status_code == 200
+        token = csrf_of(page)
+        new = "a much better passphrase"
+
+        def change(current: str, new: str, again: str):
+            data = {"csrf": token, "current": current, "new": new, "again": again}
+            return client.post("/account/password", data=data)
+
+        for (current, typed, again), error in (
+            ((PASSWORD, new, new + "!"), "The two new passwords differ."),
+            ((PASSWORD, "short", "short"), f"A password needs {MIN_PASSWORD} to"),
+            (("not my password", new, new), "The current password is not right."),
+        ):
+            refused = change(current, typed, again)
+            assert refused.status_code == 303 and flash_of(client, refused, "error").startswith(
+                error
+            )
+        assert other.get("/inbox").status_code == 200  # nothing changed yet
+        done = change(PASSWORD, new, new)
+        assert flash_of(client, done).startswith("Password changed")
+        assert client.get("/inbox").status_code == 200  # this session stays
+        assert other.get("/inbox").status_code == 303  # the other one ended
+    client.cookies.clear()
+    assert login(client, "mia").status_code == 401
+    assert login(client, "mia", new).status_code == 303
+    [row] = [r for r in accounts.audit_log() if r["action"] == "staff.password"][:1]
+    assert row["actor"] == "mia" and row["target"] == "mia"
+    # a wrong current password counts as a failed login: the form cannot be used to guess
+    token = csrf_of(client.get("/account").text)
+    for _ in range(5):
+        client.post(
+            "/account/password", data={"csrf": token, "current": "guess", "new": new, "again": new}
+        )
+    locked = client.post(
+        "/account/password", data={"csrf": token, "current": new, "new": new, "again": new}
+    )
+    assert "Too many failed logins" in flash_of(client, locked, "error")
+    client.cookies.set("console_lang", "zh")
+    assert "修改密码" in client.get("/account").text
+
+
 # Inbox, entries, audit ---------------------------------------------------------------------
 
 

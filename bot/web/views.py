@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot import curation, entrysearch, inbox, triage
+from bot.accounts import MAX_PASSWORD, MIN_PASSWORD
 from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory
 from bot.kbmodel import FaqEntry
@@ -457,6 +458,49 @@ def _deleted(c: Console, kb: KnowledgeBase | None) -> list:
 
 
 @requires("manager")
+async def account(request: Request) -> Response:
+    """The logged-in account: its name and role, and the form to change its password."""
+    return console(request).render(
+        request,
+        "account.html",
+        minimum=MIN_PASSWORD,
+        message=flashed(request, "message"),
+        error=flashed(request, "error"),
+    )
+
+
+@requires("manager")
+async def change_password(request: Request) -> Response:
+    """Change one's own password (the current one first); other sessions end."""
+    c = console(request)
+    form = await request.form()
+    session = request.state.session
+    current, new = str(form.get("current", "")), str(form.get("new", ""))
+    address = request.client.host if request.client else "unknown"
+    error = None
+    if new != str(form.get("again", "")):
+        error = _(request, "The two new passwords differ.")
+    elif not MIN_PASSWORD <= len(new) <= MAX_PASSWORD:
+        error = _(
+            request,
+            "A password needs {low} to {high} characters.",
+            low=MIN_PASSWORD,
+            high=MAX_PASSWORD,
+        )
+    elif c.accounts.locked_out(session.name, address):
+        error = _(request, "Too many failed logins: wait 15 minutes and try again.")
+    elif not await asyncio.to_thread(
+        c.accounts.change_own_password, session.name, current, new, address, session.id
+    ):
+        error = _(request, "The current password is not right.")
+    if error:
+        query = flash_query(error=error)
+    else:
+        query = flash_query(message=_(request, "Password changed; your other sessions are ended."))
+    return RedirectResponse(f"/account?{query}", status_code=303)
+
+
+@requires("manager")
 async def audit(request: Request) -> Response:
     """The latest changes made in the console and by `staff` commands."""
     c = console(request)
@@ -467,6 +511,8 @@ def routes() -> list[Route]:
     return [
         Route("/login", login_page, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/account", account),
+        Route("/account/password", change_password, methods=["POST"]),
         Route("/ui-language", ui_language),
         Route("/", home),
         Route("/inbox", inbox_page),
