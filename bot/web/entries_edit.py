@@ -479,15 +479,11 @@ def _prefill(c: Console, rows: list[dict]) -> dict[str, str]:
     return entry_edit.new_entry_fields(questions, language, taken, dt.date.today())
 
 
-def _ids(values: list[str]) -> list[int]:
-    return id_list(values)
-
-
 @requires("staff")
 async def new_page(request: Request) -> Response:
     """The form for a new entry; `ids` prefills it from those unanswered questions."""
     c = console(request)
-    ids = _ids(request.query_params.getlist("ids"))
+    ids = id_list(request.query_params.getlist("ids"))
     try:
         rows = _asked(c, ids)
     except UnknownIdError as exc:
@@ -526,8 +522,8 @@ async def new_save(request: Request) -> Response:
     c = console(request)
     form = await request.form()
     fields = _fields_of(form)
-    ids = _ids([str(v) for v in form.getlist("ids")])
-    all_ids = _ids([str(v) for v in form.getlist("asked")])
+    ids = id_list(form.getlist("ids"))
+    all_ids = id_list(form.getlist("asked"))
     try:
         rows = _asked(c, all_ids)
     except UnknownIdError as exc:
