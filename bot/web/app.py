@@ -82,6 +82,10 @@ class Console:
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         session = getattr(request.state, "session", None)
         ui = i18n.ui_language(request)
+        for key in ("message", "error"):  # what the redirect to this page said it did
+            if context.get(key) is None:
+                token = request.query_params.get(key)
+                context[key] = self.flashed(token) if token else None
         html = self.templates.get_template(name).render(
             request=request,
             session=session,
@@ -154,12 +158,6 @@ def flash_query(**texts: str) -> str:
     empty ones left out. Call while serving a request that `requires` let through."""
     c = _serving.get()
     return urlencode({key: c.flash(text) for key, text in texts.items() if text})
-
-
-def flashed(request: Request, key: str) -> str | None:
-    """The text `flash_query` put under `key` in this request's query string, if genuine."""
-    token = request.query_params.get(key)
-    return console(request).flashed(token) if token else None
 
 
 def current_session(request: Request) -> Session | None:

@@ -25,7 +25,7 @@ from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
-from bot.web.app import Console, console, flash_query, flashed, id_list, requires
+from bot.web.app import Console, console, flash_query, id_list, requires
 from bot.web.views import _
 
 
@@ -203,8 +203,6 @@ async def edit_page(request: Request) -> Response:
         {**fields, "base": entry_edit.text_version(values)},
         entry_id=entry_id,
         file=file,
-        message=flashed(request, "message"),
-        error=flashed(request, "error"),
         tried=question,
         answer=await _try(request, question),
     )
@@ -301,8 +299,6 @@ async def history_page(request: Request) -> Response:
         "entry_history.html",
         entry_id=entry_id,
         versions=versions,
-        message=flashed(request, "message"),
-        error=flashed(request, "error"),
     )
 
 
@@ -417,7 +413,6 @@ async def delete_page(request: Request) -> Response:
         question=values.get("question", ""),
         referrers=referrers,
         base=entry_edit.text_version(values),
-        error=flashed(request, "error"),
     )
 
 

@@ -27,7 +27,7 @@ from bot.handoff import (
     UnknownHandoffError,
 )
 from bot.web import i18n
-from bot.web.app import console, flash_query, flashed, id_list, requires
+from bot.web.app import console, flash_query, id_list, requires
 
 FILTERS = ("open", *STATES, "all")
 KIND_LABELS = {
@@ -95,8 +95,6 @@ async def handoff_list(request: Request) -> Response:
         chosen=chosen,
         filters=FILTERS,
         counts=counts,
-        message=flashed(request, "message"),
-        error=flashed(request, "error"),
     )
 
 
@@ -121,8 +119,6 @@ async def handoff_page(request: Request) -> Response:
         history=await asyncio.to_thread(desk.store.history, handoff.id),
         held_by_other=handoff.held_by_other(_actor_of_session(request)),
         entries=entries,
-        message=flashed(request, "message"),
-        error=flashed(request, "error"),
     )
 
 

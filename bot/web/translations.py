@@ -32,7 +32,7 @@ from bot.kbstats import (
 )
 from bot.knowledge import KnowledgeError
 from bot.localize import ANSWER, PHRASING, Localizer
-from bot.web.app import console, flash_query, flashed, requires
+from bot.web.app import console, flash_query, requires
 from bot.web.i18n import translate, ui_language
 
 PAGE_SIZE = 20
@@ -137,8 +137,6 @@ async def queue(request: Request) -> Response:
         pages=pages,
         can_draft=localizer is not None,
         stale=STALE,
-        message=flashed(request, "message"),
-        error=flashed(request, "error"),
     )
 
 

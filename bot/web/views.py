@@ -27,7 +27,6 @@ from bot.web.app import (
     console,
     current_session,
     flash_query,
-    flashed,
     forbidden,
     id_list,
     requires,
@@ -256,8 +255,6 @@ async def inbox_page(request: Request) -> Response:
     return c.render(
         request,
         "inbox.html",
-        message=flashed(request, "message"),
-        error=flashed(request, "error"),
         **data,
     )
 
@@ -443,8 +440,6 @@ async def entries(request: Request) -> Response:
         query=query,
         loaded=kb is not None,
         deleted=await asyncio.to_thread(_deleted, c, kb) if not query else [],
-        message=flashed(request, "message"),
-        error=flashed(request, "error"),
     )
 
 
@@ -464,8 +459,6 @@ async def account(request: Request) -> Response:
         request,
         "account.html",
         minimum=MIN_PASSWORD,
-        message=flashed(request, "message"),
-        error=flashed(request, "error"),
     )
 
 
