@@ -151,13 +151,15 @@ def _shared_matcher(config, encoder):
     return _CACHE["m"]
 
 
-@pytest.mark.parametrize("room", [3, 10])
+@pytest.mark.parametrize("room", [10, matching.LEXICAL_CANDIDATES])
 def test_lexical_pass_over_the_classifiers_best_entries_ranks_as_the_full_pass(
     answerer, monkeypatch, room
 ):
-    """With 93 entries and room for 3 or 10, the lexical pass skips most phrasings; entries
-    ranked at the top get exactly the lexical scores of the full pass, and combined scores
-    move only a little (the others count with a stand-in)."""
+    """With the shipped knowledge base (125 entries) and room for 10 or the shipped number,
+    the lexical pass skips many phrasings; entries ranked at the top get exactly the lexical
+    scores of the full pass, and combined scores move only a little (the others count with a
+    stand-in). (With room for only 3, a three-character question such as 开发票 can rank
+    another entry first: its best entry is not among the classifier's first 3.)"""
     m = answerer.matcher
     questions = [p.text for p in m.kb.phrasings()][::40] + [
         "how much does it cost to register a company",
