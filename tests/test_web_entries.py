@@ -449,6 +449,23 @@ def test_move_to_another_topic_is_live_and_in_the_history(live, small_kb_dir, ac
     assert "Choose a topic" in flash_of(live, bad, "error")
 
 
+def test_move_refused_for_a_stale_page_changes_nothing(live, small_kb_dir):
+    login(live, "sam")
+    page = live.get("/entries/fapiao").text
+    fields = fields_of(page)
+    edited = {**fields, "answer": "Changed meanwhile.", "action": "save"}
+    assert live.post("/entries/fapiao", data=edited).status_code == 303
+    refused = live.post(
+        "/entries/fapiao/move",
+        data={"csrf": csrf_of(page), "topic": "people", "base": fields["base"]},
+    )
+    assert refused.headers["location"].startswith("/entries/fapiao?")
+    error = flash_of(live, refused, "error")
+    assert error.startswith("Nothing changed:") and "changed by someone else" in error
+    assert "- id: fapiao" in (small_kb_dir / "money.yaml").read_text()
+    assert "- id: fapiao" not in (small_kb_dir / "people.yaml").read_text()
+
+
 def test_managers_cannot_move_or_delete(live):
     login(live, "mia")
     page = live.get("/entries/fapiao").text
