@@ -251,6 +251,12 @@ def _problems(exc: Exception) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
+def _refused(request: Request, back: str, exc: Exception) -> Response:
+    """Back to `back` with why nothing was written (a rollback, move or delete refused)."""
+    error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
+    return _redirect(back, error, "error")
+
+
 async def _with_drafts(
     request: Request,
     values: dict | None,
@@ -321,8 +327,7 @@ async def rollback(request: Request) -> Response:
     try:
         saved = await asyncio.to_thread(_roll_back, c, version, side, actor)
     except (entry_edit.EntryError, KnowledgeError) as exc:
-        error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
-        return _redirect(back, error, "error")
+        return _refused(request, back, exc)
     if saved.changed:
         _audit(request, entry_edit.ROLLBACK, saved, previous, restored=version.id, side=side)
     told = await _told(c) if saved.changed else 0
@@ -377,8 +382,7 @@ async def move(request: Request) -> Response:
             base=str(form.get("base", "")),
         )
     except (entry_edit.EntryError, KnowledgeError) as exc:
-        error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
-        return _redirect(back, error, "error")
+        return _refused(request, back, exc)
     _audit(request, entry_edit.MOVE, saved, previous, moved_from=saved.moved_from)
     message = _(
         request,
@@ -435,8 +439,7 @@ async def delete(request: Request) -> Response:
             base=str(form.get("base", "")),
         )
     except (entry_edit.EntryError, KnowledgeError) as exc:
-        error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
-        return _redirect(f"/entries/{entry_id}/delete", error, "error")
+        return _refused(request, f"/entries/{entry_id}/delete", exc)
     unlinked = [s.entry_id for s in deleted.unlinked]
     _audit(request, entry_edit.DELETE, deleted.saved, previous, unlinked=unlinked)
     for other in deleted.unlinked:
