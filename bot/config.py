@@ -43,6 +43,7 @@ class MatchingConfig:
     second_encoder: str = "e5"
     second_weight: float = 0.5
     offtopic_threshold: float = 0.2
+    answer_related: bool = True
 
 
 @dataclass(frozen=True)

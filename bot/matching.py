@@ -12,8 +12,9 @@ curated translations):
 
 The combined score is softmax(classifier log-probability + lexical_weight x lexical): the
 probability that this entry, and not another, is meant. An entry is the answer when that
-score and the classifier's own probability clear their thresholds in `[matching]`; close
-calls become "did you mean" suggestions. Either way the entry must be similar enough to the
+score and the classifier's own probability clear their thresholds in `[matching]`, or (with
+`answer_related`) when the runner-up is an entry staff marked as `related` and the two clear
+them together; close calls become "did you mean" suggestions. Either way the entry must be similar enough to the
 question on its own terms (cosine >= min_similarity, or lexical >= min_lexical): the
 probabilities only say which entry is most likely, not whether any is; a question that is
 not similar enough to any phrasing is unanswered.
@@ -192,6 +193,12 @@ class Matcher:
         in the background."""
         self.kb = kb
         self.config = config
+        # Entries staff linked with `related`, both ways: see decide().
+        self.related: dict[str, set[str]] = {}
+        for entry in kb.entries:
+            for other in entry.related:
+                self.related.setdefault(entry.id, set()).add(other)
+                self.related.setdefault(other, set()).add(entry.id)
         self.encoder = encoder
         self.second = second
         phrasings = []  # grouped by entry, in entry order
@@ -490,4 +497,18 @@ class Matcher:
         best = close[0]
         if best.score >= cfg.answer_threshold and best.classifier >= cfg.classifier_threshold:
             return Match(ANSWERED, (best,))
+        if cfg.answer_related and len(close) > 1 and self._shared(best, close[1], cfg):
+            return Match(ANSWERED, (best,))
         return Match(SUGGEST, tuple(close))
+
+    def _shared(self, best: Candidate, runner: Candidate, cfg: MatchingConfig) -> bool:
+        """The best entry and the runner-up are entries staff marked as related (`related`,
+        either way) and clear the answer thresholds together: the question is about what the
+        two have in common, so the probability split between them is not doubt about the
+        topic. The best one is the answer."""
+        if runner.entry_id not in self.related.get(best.entry_id, ()):
+            return False
+        return (
+            best.score + runner.score >= cfg.answer_threshold
+            and best.classifier + runner.classifier >= cfg.classifier_threshold
+        )

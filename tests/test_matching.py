@@ -311,3 +311,28 @@ def test_a_question_that_is_one_of_an_entrys_phrasings_gets_that_entry(answerer)
         if m.match(p.text).status != ANSWERED or m.match(p.text).best.entry_id != p.entry_id
     ]
     assert not wrong
+
+
+def test_related_entries_sharing_the_probability_answer_the_best(config, encoder):
+    """office-hours names bank-account as related (one way only in the small knowledge base):
+    when the two split the probability but clear the thresholds together, the best is the
+    answer; an unrelated runner-up, a pair short of the thresholds together, or the option
+    turned off leaves a "did you mean" list."""
+    m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
+    cfg = replace(config.matching, answer_threshold=0.3, classifier_threshold=0.7)
+
+    def cand(entry_id: str, score: float, classifier: float) -> matching.Candidate:
+        return matching.Candidate(entry_id, score, classifier, 0.9, 0.5, "x", "en")
+
+    for first, second in (("bank-account", "office-hours"), ("office-hours", "bank-account")):
+        pair = [cand(first, 0.2, 0.4), cand(second, 0.15, 0.35)]
+        outcome = m.decide(pair, cfg)
+        assert outcome.status == ANSWERED and outcome.best is not None
+        assert outcome.best.entry_id == first
+        assert m.decide(pair, replace(cfg, answer_related=False)).status == SUGGEST
+    unrelated = [cand("bank-account", 0.2, 0.4), cand("fapiao", 0.15, 0.35)]
+    assert m.decide(unrelated, cfg).status == SUGGEST
+    short = [cand("bank-account", 0.2, 0.4), cand("office-hours", 0.15, 0.25)]
+    assert m.decide(short, cfg).status == SUGGEST
+    weak = [cand("bank-account", 0.15, 0.4), cand("office-hours", 0.12, 0.35)]
+    assert m.decide(weak, cfg).status == SUGGEST
