@@ -39,6 +39,7 @@ SMALLTALK = "smalltalk"
 HINT_LEXICAL = 0.7
 HINT_LEXICAL_ALONE = 0.9
 NONE_CHOICE = "0"  # the number of "none of these" under a "did you mean" list
+MAX_RELATED = 3  # "see also" entries under an answer
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class Answer:
     translation_stale: bool = False  # the curated translation predates the source text
     topic: str = ""  # the entry's topic name in the answer's language
     took_ms: float = 0.0
+    # Entries staff marked as related to the answer's (`related`, either way), as "see also"
+    # choices in the user's language; score 0.
+    related: tuple[Suggestion, ...] = ()
 
     def log_fields(self) -> dict:
         """What the question log records of this answer (Storage.log_interaction's own
@@ -84,6 +88,7 @@ class Answer:
         data = asdict(self)
         data["links"] = [asdict(link) for link in self.links]
         data["suggestions"] = [asdict(s) for s in self.suggestions]
+        data["related"] = [asdict(s) for s in self.related]
         return data
 
 
@@ -104,6 +109,14 @@ class Answerer:
         self.config = config
         self.localizer = localizer or Localizer(kb, config.translation)
         self.topics = {t.id: t for t in kb.topics}
+        # "See also" under an answer: the entry's own `related` list first, then the entries
+        # that name it, at most MAX_RELATED.
+        self.related: dict[str, list[str]] = {e.id: list(e.related) for e in kb.entries}
+        for entry in kb.entries:
+            for other in entry.related:
+                named = self.related.setdefault(other, [])
+                if entry.id not in named:
+                    named.append(entry.id)
 
     def language_for(
         self, text: str, chosen: str | None = None, telegram_code: str | None = None
@@ -292,6 +305,12 @@ class Answerer:
             if entry.topic in self.topics
             else "",
         )
+        related = tuple(
+            Suggestion(i, self.localizer.question(self.kb.by_id[i], lang), 0.0)
+            for i in self.related.get(entry.id, [])[:MAX_RELATED]
+            if i in self.kb.by_id
+        )
+        answer = replace(answer, related=related)
         parts = [*self.notes(answer), text]
         if links:
             parts.append(
@@ -301,6 +320,12 @@ class Answerer:
                     f"- {link.title}: {link.url}" if link.title != link.url else f"- {link.url}"
                     for link in links
                 )
+            )
+        if related:
+            parts.append(
+                self.localizer.message(lang, "see_also")
+                + "\n"
+                + "\n".join(f"- {r.question}" for r in related)
             )
         return replace(answer, reply="\n\n".join(parts))
 

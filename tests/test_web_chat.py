@@ -220,6 +220,18 @@ def test_feedback_with_a_reason(client, storage):
     assert act(client, act="feedback", ref="not-a-ref", value="1").status_code == 200
 
 
+def test_see_also_opens_a_related_entry(client, storage):
+    """office-hours names bank-account as related: the bank answer offers it, and back."""
+    opened(client)
+    html = htmls(send(client, "How do I open a company bank account?"))
+    assert messages.text("en", "see_also") in html
+    chip = re.search(r'data-act="entry" data-entry="([^"]+)">([^<]+)</button>', html)
+    assert chip[1] == "office-hours" and chip[2] == "When is the service centre open?"
+    body = htmls(act(client, act="entry", entry=chip[1]))
+    assert "See the hours posted" in body and 'data-entry="bank-account"' in body
+    assert [r["entry_id"] for r in web_rows(storage)] == ["bank-account", "office-hours"]
+
+
 def test_topics_pages_and_an_entry(client, storage):
     opened(client)
     body = htmls(act(client, act="topics"))

@@ -270,3 +270,29 @@ async def test_keyboard_alone_browses_topics_and_reads_an_answer(site):
             assert await page.evaluate("document.activeElement.id") == "send"
         finally:
             await browser.close()
+
+
+async def test_see_also_under_an_answer_opens_the_related_entry(site):
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, *_, storage = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="en-US")
+            await page.goto(bot_url + "/chat")
+            await send(page, "How do I open a company bank account in China?")
+            answer = page.locator(".msg.answer").first
+            await expect(answer.locator(".see-also")).to_have_text(
+                messages.text("en", "see_also"), timeout=15000
+            )
+            related = answer.locator("button[data-act=entry]").first
+            title = (await related.inner_text()).strip()
+            await related.click()
+            await expect(page.locator(".msg.answer")).to_have_count(2, timeout=15000)
+            await expect(page.locator(".msg.answer .title").last).to_have_text(title)
+        finally:
+            await browser.close()
+    rows = list(storage.db.query("SELECT status, entry_id FROM interactions"))
+    assert [r["status"] for r in rows] == ["answered", "answered"]
+    assert rows[0]["entry_id"] == "corporate-basic-account" != rows[1]["entry_id"]

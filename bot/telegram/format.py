@@ -99,6 +99,10 @@ def answer_keyboard(
             ]
             for link in answer.links[:3]
         ]
+        rows += [  # "see also": opens that entry, like a question chosen from /topics
+            [InlineKeyboardButton(f"↪ {r.question}"[:120], callback_data=f"e:{r.id}")]
+            for r in answer.related
+        ]
         if interaction_id is not None:
             rows.append(
                 [

@@ -214,6 +214,7 @@ class Turn:
                 "links": [{"title": link.title, "url": link.url} for link in answer.links],
                 "ref": ref,
                 "entry": answer.id,
+                "related": [{"id": r.id, "question": r.question} for r in answer.related],
             }
             body = "\n\n".join([*answerer.notes(answer), answer.answer or ""])
             await self.add("bot", "answer", body, data)
