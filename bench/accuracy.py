@@ -6,8 +6,9 @@ holds questions the bot must not answer. Both run through the same Answerer as t
 Reported per language and question set (`authors`: written by the developers; `users`:
 written by someone who had not read the knowledge base, then labelled; `all`): answered
 with the right entry, answered wrongly, helpful (right, or the right entry among the
-suggestions, or a question the knowledge base cannot answer left to staff), the share of
-right answers whose text is in the asker's language, right entry ranked first, language
+suggestions, or a question the knowledge base cannot answer left to staff), answered
+wrongly but with the right entry offered under "See also", the share of right answers whose
+text is in the asker's language, right entry ranked first, language
 detected, and the share of off-topic questions not answered.
 
 `--questions validation.yaml` evaluates another questions file in bench/data instead
@@ -79,6 +80,7 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
         wrong = a.status == "answered" and a.id not in accepted
         suggested = a.status == "suggest" and bool(accepted & {s.id for s in a.suggestions})
         held = not accepted and a.status != "answered"
+        see_also = wrong and bool(accepted & {r.id for r in a.related})
         ranked = answerer.matcher.scores(q["text"], limit=1)
         for key in ((q["lang"], q.get("set", "authors")), (q["lang"], "all")):
             row = per[key]
@@ -86,6 +88,7 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
             row["covered"] += bool(accepted)
             row["answered_right"] += right
             row["answered_wrong"] += wrong
+            row["wrong_see_also"] += see_also
             row["in_suggestions"] += suggested
             row["helpful"] += right or suggested or held
             row["right_in_language"] += right and _in_language(a, q["lang"])
@@ -132,6 +135,7 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
                 "heldout": n,
                 "answered_right": round(r["answered_right"] / n, 3),
                 "answered_wrong": round(r["answered_wrong"] / n, 3),
+                "wrong_see_also": round(r["wrong_see_also"] / n, 3),
                 "helpful": round(r["helpful"] / n, 3),
                 "right_in_suggest": round(r["in_suggestions"] / n, 3),
                 "right_in_language": round(r["right_in_language"] / (r["answered_right"] or 1), 3),
