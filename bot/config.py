@@ -43,7 +43,7 @@ class MatchingConfig:
     second_encoder: str = "e5"
     second_weight: float = 0.5
     offtopic_threshold: float = 0.2
-    answer_related: bool = True
+    answer_related: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ curated translations):
 The combined score is softmax(classifier log-probability + lexical_weight x lexical): the
 probability that this entry, and not another, is meant. An entry is the answer when that
 score and the classifier's own probability clear their thresholds in `[matching]`, or (with
-`answer_related`) when the runner-up is an entry staff marked as `related` and the two clear
-them together; close calls become "did you mean" suggestions. Either way the entry must be similar enough to the
-question on its own terms (cosine >= min_similarity, or lexical >= min_lexical): the
-probabilities only say which entry is most likely, not whether any is; a question that is
-not similar enough to any phrasing is unanswered.
+`answer_related`, off by default) when the runner-up is an entry staff marked as `related`
+and the two clear them together; close calls become "did you mean" suggestions. Either way
+the entry must be similar enough to the question on its own terms (cosine >= min_similarity,
+or lexical >= min_lexical): the probabilities only say which entry is most likely, not
+whether any is; a question that is not similar enough to any phrasing is unanswered.
 
 The lexical pass covers the phrasings of the LEXICAL_CANDIDATES entries the classifier ranks
 highest, not every phrasing, so that it costs the same with 100 entries or 10,000. The other

@@ -314,16 +314,19 @@ def test_a_question_that_is_one_of_an_entrys_phrasings_gets_that_entry(answerer)
 
 
 def test_related_entries_sharing_the_probability_answer_the_best(config, encoder):
-    """office-hours names bank-account as related (one way only in the small knowledge base):
-    when the two split the probability but clear the thresholds together, the best is the
-    answer; an unrelated runner-up, a pair short of the thresholds together, or the option
-    turned off leaves a "did you mean" list."""
+    """With `answer_related` (off by default): office-hours names bank-account as related (one
+    way only in the small knowledge base); when the two split the probability but clear the
+    thresholds together, the best is the answer; an unrelated runner-up, a pair short of the
+    thresholds together, or the option turned off leaves a "did you mean" list."""
     m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
-    cfg = replace(config.matching, answer_threshold=0.3, classifier_threshold=0.7)
+    cfg = replace(
+        config.matching, answer_threshold=0.3, classifier_threshold=0.7, answer_related=True
+    )
 
     def cand(entry_id: str, score: float, classifier: float) -> matching.Candidate:
         return matching.Candidate(entry_id, score, classifier, 0.9, 0.5, "x", "en")
 
+    assert config.matching.answer_related is False  # shipped off: see config.toml
     for first, second in (("bank-account", "office-hours"), ("office-hours", "bank-account")):
         pair = [cand(first, 0.2, 0.4), cand(second, 0.15, 0.35)]
         outcome = m.decide(pair, cfg)

@@ -103,13 +103,13 @@ def _extras(message: ChatMessage, say: Say) -> str:
             html += f'<p class="sources">{escape(say("sources"))}</p><ul>{items}</ul>'
         related = [item for item in data.get("related", []) if isinstance(item, dict)]
         if related:  # "see also": opens that entry, like a question chosen from a topic
-            chips = "".join(
+            see_also = "".join(
                 button(str(item.get("question", "")), "entry", entry=str(item.get("id", "")))
                 for item in related
             )
             html += (
                 f'<p class="see-also">{escape(say("see_also"))}</p>'
-                f'<div class="actions column">{chips}</div>'
+                f'<div class="actions column">{see_also}</div>'
             )
         if data.get("ref"):
             ref = str(data["ref"])
