@@ -109,14 +109,7 @@ class Answerer:
         self.config = config
         self.localizer = localizer or Localizer(kb, config.translation)
         self.topics = {t.id: t for t in kb.topics}
-        # "See also" under an answer: the entry's own `related` list first, then the entries
-        # that name it, at most MAX_RELATED.
-        self.related: dict[str, list[str]] = {e.id: list(e.related) for e in kb.entries}
-        for entry in kb.entries:
-            for other in entry.related:
-                named = self.related.setdefault(other, [])
-                if entry.id not in named:
-                    named.append(entry.id)
+        self.related = kb.related_both_ways()  # "see also" under an answer, MAX_RELATED
 
     def language_for(
         self, text: str, chosen: str | None = None, telegram_code: str | None = None

@@ -124,6 +124,17 @@ class KnowledgeBase:
                 for text in texts:
                     yield Phrasing(e.id, lang, text)
 
+    def related_both_ways(self) -> dict[str, list[str]]:
+        """Per entry id, the entries staff linked to it with `related`, either way: its own
+        list first, then the entries that name it."""
+        related = {e.id: list(e.related) for e in self.entries}
+        for entry in self.entries:
+            for other in entry.related:
+                named = related.setdefault(other, [])
+                if entry.id not in named:
+                    named.append(entry.id)
+        return related
+
     def languages(self) -> list[str]:
         langs = {self.language}
         for e in self.entries:

@@ -194,11 +194,7 @@ class Matcher:
         self.kb = kb
         self.config = config
         # Entries staff linked with `related`, both ways: see decide().
-        self.related: dict[str, set[str]] = {}
-        for entry in kb.entries:
-            for other in entry.related:
-                self.related.setdefault(entry.id, set()).add(other)
-                self.related.setdefault(other, set()).add(entry.id)
+        self.related = {i: set(ids) for i, ids in kb.related_both_ways().items()}
         self.encoder = encoder
         self.second = second
         phrasings = []  # grouped by entry, in entry order

@@ -201,3 +201,17 @@ def test_a_typed_number_chooses_a_suggestion():
     for text in ("0", "3", "-1", "1 2", "²", "one", "", "1e3", "01x"):
         assert chosen_suggestion(text, ids) is None, text
     assert chosen_suggestion("1", []) is None
+
+
+def test_an_answer_offers_its_related_entries_both_ways(small_answerer):
+    """office-hours names bank-account as related; each answer offers the other, with the
+    question in the user's language where curated, and the terminal reply lists them."""
+    bank = small_answerer.answer_entry("bank-account", "zh")
+    assert [(r.id, r.question) for r in bank.related] == [
+        ("office-hours", "When is the service centre open?")  # no curated zh question
+    ]
+    hours = small_answerer.answer_entry("office-hours", "zh")
+    assert [(r.id, r.question) for r in hours.related] == [("bank-account", "公司银行账户怎么开？")]
+    assert hours.reply.endswith("相关问题：\n- 公司银行账户怎么开？")
+    assert json.loads(json.dumps(hours.to_json()))["related"][0]["id"] == "bank-account"
+    assert small_answerer.answer_entry("fapiao", "en").related == ()
