@@ -8,8 +8,8 @@ written by someone who had not read the knowledge base, then labelled; `all`): a
 with the right entry, answered wrongly, helpful (right, or the right entry among the
 suggestions, or a question the knowledge base cannot answer left to staff), answered
 wrongly but with the right entry offered under "See also", the share of right answers whose
-text is in the asker's language, right entry ranked first, language
-detected, and the share of off-topic questions not answered.
+text is in the asker's language, right entry ranked first, language detected, and the share
+of off-topic questions not answered.
 
 `--questions validation.yaml` evaluates another questions file in bench/data instead
 (`bench/data/validation.yaml`: questions written without reading the knowledge base, for

@@ -281,6 +281,10 @@ class Answerer:
             text += "\n\n" + self.localizer.message(lang, "previous_translation")
             text += "\n" + chosen.stale
         links = self.localizer.links(entry, lang)
+        related = tuple(
+            Suggestion(i, self.localizer.question(self.kb.by_id[i], lang), 0.0)
+            for i in self.related.get(entry.id, [])[:MAX_RELATED]
+        )
         answer = Answer(
             question,
             lang,
@@ -297,13 +301,8 @@ class Answerer:
             topic=self.localizer.topic(self.topics[entry.topic], lang)
             if entry.topic in self.topics
             else "",
+            related=related,
         )
-        related = tuple(
-            Suggestion(i, self.localizer.question(self.kb.by_id[i], lang), 0.0)
-            for i in self.related.get(entry.id, [])[:MAX_RELATED]
-            if i in self.kb.by_id
-        )
-        answer = replace(answer, related=related)
         parts = [*self.notes(answer), text]
         if links:
             parts.append(

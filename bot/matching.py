@@ -194,7 +194,7 @@ class Matcher:
         self.kb = kb
         self.config = config
         # Entries staff linked with `related`, both ways: see decide().
-        self.related = {i: set(ids) for i, ids in kb.related_both_ways().items()}
+        self.related = kb.related_both_ways()
         self.encoder = encoder
         self.second = second
         phrasings = []  # grouped by entry, in entry order
