@@ -36,6 +36,8 @@ _KEYBOARD_ROWS = (
 )
 _VOWELS = set("aeiouyàâäéèêëîïôöùûüáíóúñ")
 _CYRILLIC_VOWELS = set("аеёиоуыэюяі")
+# Single characters that say "ok" or "yes", repeated: 好好好, 对对对, 嗯嗯嗯, 네네네.
+_ACKNOWLEDGING = frozenset("好对嗯是行네예")
 _LATIN_WORD = re.compile(r"^[a-z]+$")
 _CYRILLIC_WORD = re.compile(r"^[а-яёії]+$")
 # Laughter beside a phrase ("jajaja eres un bot?", "哈哈 谢谢") adds nothing to it.
@@ -156,6 +158,10 @@ def classify(question: str) -> str | None:
             if hit and len(key) >= 4:
                 return phrases[hit[0]]
     letters = [w for w in words if not w.isdigit()]
+    if len(letters) >= 3 and len(set(letters)) == 1 and len(letters[0]) == 1:
+        # One kana, Hangul or Han character typed over and over (normalising splits them):
+        # 好好好 or 네네네 is "ok", 啊啊啊啊 or ああああ is no question.
+        return THANKS if letters[0] in _ACKNOWLEDGING else GIBBERISH
     mashed = [_gibberish_word(w) for w in letters]
     if all(mashed):
         return GIBBERISH

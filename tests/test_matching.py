@@ -287,6 +287,33 @@ def test_the_second_encoder_is_fused_with_the_first(config, encoder, tmp_path):
     only = replace(config.matching, second_weight=0.0)
     same = Matcher(kb, only, encoder, tmp_path, second=E5Encoder())
     assert [c.classifier for c in same.scores("visa for my employee")] == [c.classifier for c in a]
+    # Each candidate carries the second encoder's cosine too (0 without it).
+    top, runner = fused.scores("fapiao types", limit=2)
+    assert top.entry_id == "fapiao" and 0.5 < top.semantic_second <= 1.0001
+    assert -1 <= runner.semantic_second < top.semantic_second
+    assert all(c.semantic_second == 0.0 for c in a)
+
+
+def test_the_second_encoders_similarity_offers_an_entry_but_does_not_answer(config, encoder):
+    """Below min_similarity by USE's cosine and below min_lexical in spelling, an entry the
+    second encoder finds similar enough is a suggestion, however probable; an entry neither
+    encoder finds similar is not offered at all, and USE's cosine alone still answers."""
+    m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
+    cfg = config.matching
+    low, high = cfg.min_similarity - 0.05, cfg.min_similarity + 0.05
+
+    def best(semantic: float, second: float) -> list[matching.Candidate]:
+        return [
+            matching.Candidate(
+                "bank-account", 0.99, 0.99, semantic, 0.5, "x", "en", semantic_second=second
+            )
+        ]
+
+    offered = m.decide(best(low, high))
+    assert offered.status == SUGGEST and offered.best.entry_id == "bank-account"
+    assert m.decide(best(low, low)).status == UNANSWERED
+    assert m.decide(best(high, 0.0)).status == ANSWERED
+    assert m.decide(best(high, low)).status == ANSWERED
 
 
 def test_a_question_that_is_one_of_an_entrys_phrasings_gets_that_entry(answerer):

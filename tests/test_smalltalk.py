@@ -94,6 +94,12 @@ SMALL_TALK = [
     ("Ты бот?", ABOUT_BOT),
     ("هل انت بوت؟", ABOUT_BOT),
     ("c'est un bot ?", ABOUT_BOT),
+    ("t'es qui toi ?", ABOUT_BOT),
+    ("Vous êtes qui ?", ABOUT_BOT),
+    # One character typed over and over that says "ok" or "yes"
+    ("好好好", THANKS),
+    ("对对对！", THANKS),
+    ("네네네", THANKS),
     ("Bist du ein Mensch?", ABOUT_BOT),
     ("vc é robô?", ABOUT_BOT),
     ("bot musun", ABOUT_BOT),
@@ -129,6 +135,9 @@ def test_small_talk_is_recognised(text, intent):
         "ffffffff",
         "фывапр",
         "цукен",
+        "啊啊啊啊啊111",
+        "ああああ",
+        "哈哈哈哈哈",
     ],
 )
 def test_gibberish(text):
@@ -167,6 +176,8 @@ def test_nothing_to_answer_is_empty(text):
         "Z visa",
         "发票",
         "社保怎么交",
+        "签证签证",
+        "好吗",
         "work permit",
         "are you a bot, how do I get a visa?",
         "can I talk to a real person?",
