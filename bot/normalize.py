@@ -1,7 +1,8 @@
 """Text normalisation for matching, the same for phrasings and questions.
 
 Unicode NFKC (full-width forms, ligatures, compatibility characters), case folding,
-traditional to simplified Chinese (OpenCC), accents and Arabic diacritics dropped, control,
+traditional to simplified Chinese (OpenCC), accents and Arabic diacritics dropped (and
+Turkish dotless i, Polish ł, Nordic ø taken as plain letters), control,
 zero-width and punctuation characters removed, and CJK characters spaced out so that
 token-based scorers see one token per character in Chinese and Japanese.
 """
@@ -23,8 +24,13 @@ _CJK = re.compile(
     "([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002ffff])"
 )
 _SPACES = re.compile(r"\s+")
-# Arabic letter variants that users type interchangeably.
-_ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+# Letters that users type interchangeably: Arabic letter variants, and Latin letters whose
+# mark is part of the letter (no combining mark to drop), typed without it on a keyboard
+# that lacks them: Turkish "calisan" for "çalışan", Polish "zloty" for "złoty".
+_LETTERS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
+    | {"ı": "i", "ł": "l", "ø": "o", "đ": "d"}
+)
 
 
 def _keep(ch: str) -> str:
@@ -61,7 +67,7 @@ def normalize(text: str) -> str:
         text = simplified
     text = unicodedata.normalize("NFD", text)
     text = _DROP_MARKS.sub("", text)
-    text = unicodedata.normalize("NFC", text).translate(_ARABIC)
+    text = unicodedata.normalize("NFC", text).translate(_LETTERS)
     text = "".join(_keep(ch) for ch in text)
     return _SPACES.sub(" ", text).strip()
 

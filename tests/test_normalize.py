@@ -49,6 +49,11 @@ def test_traditional_chinese_becomes_simplified():
         ("счёт", "счет"),
         ("Ñandú", "nandu"),
         ("dépôt à l'étranger", "depot a l etranger"),
+        # Letters whose mark is part of the letter, typed plain on other keyboards
+        ("Çalışan istifa ederse ihbar süresi", "calisan istifa ederse ihbar suresi"),
+        ("İŞ İZNİ", "is izni"),
+        ("złoty", "zloty"),
+        ("Tromsø", "tromso"),
     ],
 )
 def test_accents_are_dropped(accented, plain):
