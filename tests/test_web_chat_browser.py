@@ -113,10 +113,26 @@ async def send(page, text: str) -> None:
     await page.press("#text", "Enter")  # Enter sends
 
 
-async def test_russian_visitor_story(site, tmp_path):
+# Vague Russian questions (whose account?): which of them the classifier finds too close to
+# call between the company and the personal account moves a little whenever the knowledge
+# base is retrained, so the story takes the first that gets a "did you mean" list.
+VAGUE_ACCOUNT = ("хочу открыть счёт", "открыть счёт", "нужен банковский счёт", "счёт в банке")
+
+
+async def test_russian_visitor_story(site, answerer, tmp_path):
     from playwright.async_api import async_playwright, expect
 
     bot_url, _, app, server, storage = site
+    vague = next(
+        (
+            q
+            for q in VAGUE_ACCOUNT
+            if answerer.ask(q).status == "suggest"
+            and "corporate-basic-account" in {s.id for s in answerer.ask(q).suggestions}
+        ),
+        None,
+    )
+    assert vague, "none of VAGUE_ACCOUNT gets a did-you-mean list with the company account"
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
@@ -146,7 +162,7 @@ async def test_russian_visitor_story(site, tmp_path):
                 "href", re.compile(r"^https://")
             )
 
-            await send(page, "хочу открыть счёт")  # vague (whose account?): a "did you mean" list
+            await send(page, vague)  # whose account? a "did you mean" list
             choice = page.get_by_role("button", name="Как открыть корпоративный банковский счёт")
             await expect(choice).to_be_visible(timeout=15000)
             await expect(
