@@ -127,8 +127,8 @@ async def test_russian_visitor_story(site, answerer, tmp_path):
         (
             q
             for q in VAGUE_ACCOUNT
-            if answerer.ask(q).status == "suggest"
-            and "corporate-basic-account" in {s.id for s in answerer.ask(q).suggestions}
+            if (outcome := answerer.ask(q)).status == "suggest"
+            and "corporate-basic-account" in {s.id for s in outcome.suggestions}
         ),
         None,
     )
