@@ -8,6 +8,7 @@ control-character input all get an `Answer`.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -40,6 +41,14 @@ HINT_LEXICAL = 0.7
 HINT_LEXICAL_ALONE = 0.9
 NONE_CHOICE = "0"  # the number of "none of these" under a "did you mean" list
 MAX_RELATED = 3  # "see also" entries under an answer
+# A message of several sentences is also asked sentence by sentence (`[matching]
+# answer_parts`, see `Answerer._by_parts`): a sentence ends at ? ! 。 (any script) or
+# at . ; followed by a space. Shorter pieces than MIN_PART_CHARS ("ok.", "Hi!") are not asked
+# on their own; at most MAX_PARTS answers are given.
+SENTENCE_END = re.compile(r"(?<=[?？!！。])\s*|(?<=[.;；])\s+")
+MIN_PART_CHARS = 8
+MAX_PARTS = 3
+MAX_SENTENCES = 4  # each costs a match (~25 ms with both encoders)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,9 @@ class Answer:
     # Entries staff marked as related to the answer's (`related`, either way), as "see also"
     # choices in the user's language; score 0.
     related: tuple[Suggestion, ...] = ()
+    # A message that asks several things: the answers to its other sentences, in the order
+    # asked, each with that sentence as its `question` (this one keeps the whole message).
+    parts: tuple[Answer, ...] = ()
 
     def log_fields(self) -> dict:
         """What the question log records of this answer (Storage.log_interaction's own
@@ -153,6 +165,8 @@ class Answerer:
             if lang is None and found.confidence < self.config.languages.min_confidence:
                 language = self._phrasing_language(match, found) or language
             answer = self._matched(question, match, language, detected, live)
+            if match.status != UNANSWERED and self.config.matching.answer_parts:
+                answer = self._by_parts(question, text, match, answer, language, detected, live)
         if truncated:
             note = self.localizer.message(language, "truncated")
             answer = replace(answer, truncated=True, reply=f"{note}\n\n{answer.reply}")
@@ -179,6 +193,7 @@ class Answerer:
             ),
             took_ms=answer.took_ms,
             truncated=answer.truncated,
+            parts=answer.parts,
         )
 
     def _smalltalk(self, question: str, lang: str, detected: str | None, kind: str) -> Answer:
@@ -195,6 +210,78 @@ class Answerer:
             self.localizer.message(lang, kind),
             smalltalk=kind,
         )
+
+    def _by_parts(
+        self,
+        question: str,
+        text: str,
+        match: Match,
+        answer: Answer,
+        lang: str,
+        detected: str | None,
+        live: bool,
+    ) -> Answer:
+        """`answer` to a message of several sentences, with every part of it answered.
+
+        Each sentence (at most MAX_SENTENCES) is matched on its own as well:
+        - the message as a whole was answered: a sentence answered alone with another entry
+          adds that entry's answer ("What is a fapiao? When are you open?" gets both);
+        - the whole got only a "did you mean" list, its probability split between the
+          entries its sentences ask about: a sentence answered alone with one of the
+          entries offered gets that answer, and the list stays, without the answered
+          entries, for the sentences no answer covers.
+        The first answer (the whole message's, if it had one) carries the others as
+        `parts`, in the order asked."""
+        sentences = [p.strip() for p in SENTENCE_END.split(text) if _long_enough(p.strip())]
+        if len(sentences) < 2:
+            return answer
+        whole = match.best.entry_id if match.status == ANSWERED and match.best else None
+        offered = {c.entry_id for c in match.close or match.candidates}
+        found: dict[str, tuple[str, float | None]] = {}
+        if whole is not None:
+            found[whole] = (question, answer.score)
+        rest: list[str] = []  # sentences asked that no answer covers
+        for sentence in sentences[:MAX_SENTENCES]:
+            if smalltalk.classify(sentence) is not None:
+                continue
+            alone = self.matcher.match(sentence)
+            chosen = alone.best
+            if (
+                len(found) < MAX_PARTS
+                and alone.status == ANSWERED
+                and chosen is not None
+                and chosen.entry_id in offered
+            ):
+                found.setdefault(chosen.entry_id, (sentence, chosen.score))
+            elif chosen is None or chosen.entry_id not in found:
+                rest.append(sentence)
+        if len(found) <= (whole is not None):
+            return answer
+        answers = [
+            answer
+            if entry_id == whole
+            else self._entry_answer(
+                question if i == 0 else sentence,
+                lang,
+                detected,
+                self.kb.by_id[entry_id],
+                score,
+                live,
+            )
+            for i, (entry_id, (sentence, score)) in enumerate(found.items())
+        ]
+        # What the answers leave open keeps the whole message's other suggestions.
+        others = tuple(c for c in match.candidates if c.entry_id not in found)
+        if whole is None and rest and others:
+            answers.append(
+                self._matched(" ".join(rest), Match(SUGGEST, others), lang, detected, live)
+            )
+        return replace(answers[0], parts=tuple(answers[1:]))
+
+    def title(self, answer: Answer) -> str:
+        """The question of an answer's entry in the answer's language ("" for no entry)."""
+        entry = self.kb.by_id.get(answer.id) if answer.id else None
+        return self.localizer.question(entry, answer.language) if entry else ""
 
     def _phrasing_language(self, match: Match, found: Detection) -> str | None:
         """The language of the phrasing a question is closest to in spelling, when detection
@@ -320,6 +407,12 @@ class Answerer:
                 + "\n".join(f"- {r.question}" for r in related)
             )
         return replace(answer, reply="\n\n".join(parts))
+
+
+def _long_enough(sentence: str) -> bool:
+    """Long enough to be asked on its own: MIN_PART_CHARS, a CJK, kana or Hangul character
+    counting three (什么是发票？ is a question, "Hi!" is not)."""
+    return sum(3 if ord(ch) >= 0x2E80 else 1 for ch in sentence) >= MIN_PART_CHARS
 
 
 def chosen_suggestion(text: str, suggestion_ids: Sequence[str]) -> str | None:

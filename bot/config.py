@@ -44,6 +44,7 @@ class MatchingConfig:
     second_weight: float = 0.5
     offtopic_threshold: float = 0.2
     answer_related: bool = False
+    answer_parts: bool = True
 
 
 @dataclass(frozen=True)

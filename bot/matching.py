@@ -151,6 +151,9 @@ class Candidate:
 class Match:
     status: str
     candidates: tuple[Candidate, ...]  # best first; one for `answered`, the suggestions else
+    # Every entry close enough to be offered, best first (for `answered` too: the other
+    # parts of a message asking several things are among them, see Answerer._by_parts).
+    close: tuple[Candidate, ...] = ()
 
     @property
     def best(self) -> Candidate | None:
@@ -504,7 +507,7 @@ class Matcher:
             and (_similar(c, cfg) or c.semantic_second >= cfg.min_similarity)
         ]
         if ranked and ranked[0].exact:  # one of its phrasings, word for word
-            return Match(ANSWERED, (ranked[0],))
+            return Match(ANSWERED, (ranked[0],), tuple(close))
         if not close or close[0] is not ranked[0] or ranked[0].offtopic > cfg.offtopic_threshold:
             return Match(UNANSWERED, ())
         best = close[0]
@@ -514,12 +517,12 @@ class Matcher:
         # as well added 0.5 points of right answers but held back fewer off-topic
         # questions (95.4 -> 94.8%).
         if not _similar(best, cfg):
-            return Match(SUGGEST, tuple(close))
+            return Match(SUGGEST, tuple(close), tuple(close))
         if best.score >= cfg.answer_threshold and best.classifier >= cfg.classifier_threshold:
-            return Match(ANSWERED, (best,))
+            return Match(ANSWERED, (best,), tuple(close))
         if cfg.answer_related and len(close) > 1 and self._shared(best, close[1], cfg):
-            return Match(ANSWERED, (best,))
-        return Match(SUGGEST, tuple(close))
+            return Match(ANSWERED, (best,), tuple(close))
+        return Match(SUGGEST, tuple(close), tuple(close))
 
     def _shared(self, best: Candidate, runner: Candidate, cfg: MatchingConfig) -> bool:
         """The best entry and the runner-up are entries staff marked as related (`related`,

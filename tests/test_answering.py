@@ -215,3 +215,80 @@ def test_an_answer_offers_its_related_entries_both_ways(small_answerer):
     assert hours.reply.endswith("相关问题：\n- 公司银行账户怎么开？")
     assert json.loads(json.dumps(hours.to_json()))["related"][0]["id"] == "bank-account"
     assert small_answerer.answer_entry("fapiao", "en").related == ()
+
+
+# A message that asks several things ---------------------------------------------------
+
+TWO_THINGS = "How do I get a work permit? And when is the centre open?"
+
+
+def test_a_message_asking_two_things_gets_both_answers(small_answerer):
+    """The whole message is answered with one entry, the other close behind; its other
+    sentence, answered alone with that entry, adds its answer as a part, with the sentence
+    as its question."""
+    answer = small_answerer.ask(TWO_THINGS)
+    assert (answer.status, answer.id, answer.question) == (ANSWERED, "work-permit", TWO_THINGS)
+    assert [(p.status, p.id, p.question) for p in answer.parts] == [
+        (ANSWERED, "office-hours", "And when is the centre open?")
+    ]
+    assert "hours posted at the entrance" in answer.parts[0].reply
+    assert json.loads(json.dumps(answer.to_json()))["parts"][0]["id"] == "office-hours"
+    zh = small_answerer.ask("外国员工的工作许可怎么办？中心几点开门？")  # short CJK sentences count
+    assert (zh.id, [p.id for p in zh.parts]) == ("office-hours", ["work-permit"])
+    assert all(p.language == "zh" for p in zh.parts)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I open a company bank account?",  # one sentence
+        "Hello! How do I open a company bank account?",  # a greeting is no second question
+        "How do I open a company bank account? What is the weather in Paris tomorrow?",
+        "How do I open a company bank account? I need it soon.",  # the same entry again
+        # answered alone, "What is a fapiao?" would be the fapiao entry: too far from the
+        # message as a whole (not among its close candidates) to be one of its answers
+        "What is a fapiao? How do I open a company bank account?",
+    ],
+)
+def test_one_question_gets_one_answer(small_answerer, text):
+    answer = small_answerer.ask(text)
+    assert (answer.status, answer.id, answer.parts) == (ANSWERED, "bank-account", ())
+
+
+def test_answer_parts_can_be_switched_off(small_answerer):
+    from dataclasses import replace
+
+    from bot.answering import Answerer
+
+    config = small_answerer.config
+    off = replace(config, matching=replace(config.matching, answer_parts=False))
+    answerer = Answerer(small_answerer.kb, small_answerer.matcher, small_answerer.detector, off)
+    answer = answerer.ask(TWO_THINGS)
+    assert (answer.id, answer.parts) == ("work-permit", ())
+
+
+def test_a_did_you_mean_list_split_between_two_sentences_answers_each(small_answerer):
+    """The whole message's probability split between the entries its sentences ask about
+    (a "did you mean" list): a sentence answered alone with an entry on the list gets that
+    answer; the list stays, without it, for the sentences no answer covers; an entry not on
+    the list is never answered."""
+    from bot.matching import Match
+
+    matcher = small_answerer.matcher
+    text = "What is a fapiao? Something about the paperwork I still do not understand."
+    offered = tuple(matcher.scores(text, limit=4))
+    fapiao = next(c for c in offered if c.entry_id == "fapiao")
+    others = tuple(c for c in offered if c.entry_id != "fapiao")[:2]
+    listed = small_answerer._matched(text, Match(SUGGEST, (fapiao, *others)), "en", "en", False)
+    answer = small_answerer._by_parts(
+        text, text, Match(SUGGEST, (fapiao, *others)), listed, "en", "en", False
+    )
+    assert (answer.status, answer.id, answer.question) == (ANSWERED, "fapiao", text)
+    [rest] = answer.parts
+    assert rest.status == SUGGEST
+    assert rest.question == "Something about the paperwork I still do not understand."
+    assert [s.id for s in rest.suggestions] == [c.entry_id for c in others]
+    not_offered = small_answerer._by_parts(
+        text, text, Match(SUGGEST, others), listed, "en", "en", False
+    )
+    assert not_offered is listed

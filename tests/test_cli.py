@@ -35,6 +35,16 @@ def test_ask_one_question(cli):
     assert "official tax invoice" in result.output
 
 
+def test_ask_gives_every_answer_to_a_message_asking_two_things(cli):
+    text = "How do I get a work permit? And when is the centre open?"
+    result = cli("ask", "--kb", str(SMALL_KB), text)
+    assert result.exit_code == 0, result.output
+    assert "[answered work-permit" in result.output and "[answered office-hours" in result.output
+    as_json = cli("ask", "--kb", str(SMALL_KB), "--json", text)
+    [row] = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert (row["id"], [p["id"] for p in row["parts"]]) == ("work-permit", ["office-hours"])
+
+
 def test_ask_reads_stdin_one_json_object_per_line(cli):
     lines = ["What is a fapiao?", "", "公司银行账户怎么开？", "hello", "weather in Paris tomorrow?"]
     result = cli("ask", "--kb", str(SMALL_KB), "--json", input="\n".join(lines) + "\n")

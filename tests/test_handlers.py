@@ -19,7 +19,7 @@ async def test_question_is_answered_in_html_with_source_and_feedback_buttons(run
     api = await run_updates(tg.message("What is a fapiao?"), storage=storage)
     [sent] = api.sent("sendMessage", 42)
     assert sent["parse_mode"] == "HTML"
-    assert sent["text"].startswith("<b>What is a fapiao?</b>")
+    assert sent["text"].startswith("<b>When is the service centre open?</b>")
     assert "official tax invoice" in sent["text"]
     rows = sent["reply_markup"]["inline_keyboard"]
     assert rows[0][0]["url"] == "https://www.chinatax.gov.cn/"
@@ -343,7 +343,7 @@ async def test_long_answers_are_split_under_telegrams_limit(
     parts = texts(api, 42)
     assert len(parts) > 1
     assert all(len(p) <= 4096 for p in parts)
-    assert parts[0].startswith("<b>What is a fapiao?</b>")
+    assert parts[0].startswith("<b>When is the service centre open?</b>")
     joined = html.unescape("\n\n".join(p for p in parts)).replace("<b>What is a fapiao?</b>", "")
     assert joined.split() == long_answer.split()
     assert all(p.count("&lt;tag&gt;") == p.count("&lt;tag") for p in parts)  # no cut entity
@@ -410,3 +410,22 @@ async def test_unanswered_lists_newest_first_and_stale_items_are_handled(run_upd
         storage=storage,
     )
     assert all("out of date" in a["text"] for a in api.sent("answerCallbackQuery")[-2:])
+
+
+async def test_a_message_asking_two_things_gets_two_answers_each_logged(run_updates, storage):
+    api = await run_updates(
+        tg.message("How do I get a work permit? And when is the centre open?"), storage=storage
+    )
+    first, second = api.sent("sendMessage", 42)
+    assert first["text"].startswith("<b>How do I get a work permit for a foreign employee?</b>")
+    assert second["text"].startswith("<b>When is the service centre open?</b>")
+    assert "hours posted at the entrance" in second["text"]
+    feedback = [
+        b.get("callback_data", "") for row in second["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert any(data.startswith("f:") for data in feedback)  # each answer its own 👍/👎
+    rows = list(storage.db.query("SELECT question, status, entry_id FROM interactions ORDER BY id"))
+    assert [(r["question"], r["entry_id"]) for r in rows] == [
+        ("How do I get a work permit? And when is the centre open?", "work-permit"),
+        ("And when is the centre open?", "office-hours"),
+    ]

@@ -197,3 +197,15 @@ def test_a_chosen_suggestion_is_recorded_but_a_topic_entry_is_not(small_answerer
         "work-permit",
         "en",
     )
+
+
+def test_a_message_asking_two_things_gets_both_answers_titled(small_answerer, tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        text = converse(
+            small_answerer, ["How do I get a work permit? And when is the centre open?"], storage
+        )
+        rows = list(storage.db.query("SELECT question, entry_id FROM interactions ORDER BY id"))
+    assert "» How do I get a work permit for a foreign employee?" in text
+    assert "» When is the service centre open?" in text and "hours posted" in text
+    assert text.index("» How do I") < text.index("» When is")
+    assert [r["entry_id"] for r in rows] == ["work-permit", "office-hours"]

@@ -672,3 +672,20 @@ def test_good_chat_origins_are_kept(tmp_path):
         "https://centre.example",
         "http://127.0.0.1:8000",
     )
+
+
+def test_a_message_asking_two_things_gets_two_answers_each_logged(client, storage):
+    opened(client)
+    messages = send(client, "How do I get a work permit? And when is the centre open?").json()[
+        "messages"
+    ]
+    assert [m["role"] for m in messages] == ["visitor", "bot", "bot"]
+    assert (
+        "<strong>How do I get a work permit for a foreign employee?</strong>" in messages[1]["html"]
+    )
+    assert "<strong>When is the service centre open?</strong>" in messages[2]["html"]
+    assert 'data-act="feedback"' in messages[2]["html"]
+    assert [(r["question"], r["entry_id"]) for r in web_rows(storage)] == [
+        ("How do I get a work permit? And when is the centre open?", "work-permit"),
+        ("And when is the centre open?", "office-hours"),
+    ]

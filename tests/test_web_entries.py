@@ -96,6 +96,12 @@ def test_try_box_asks_the_running_bot(live):
     login(live, "mia")
     page = live.get("/entries/fapiao", params={"try": "What is a fapiao?"})
     assert "Answered by fapiao" in page.text
+    both = live.get(
+        "/entries/work-permit",
+        params={"try": "How do I get a work permit? And when is the centre open?"},
+    )
+    assert "Answered by work-permit" in both.text
+    assert "Also answered by office-hours, for: And when is the centre open?" in unescape(both.text)
 
 
 def test_a_bad_edit_keeps_what_was_typed_and_writes_nothing(live, small_kb_dir):

@@ -97,11 +97,12 @@ def ask(
         answer = answerer.ask(text, lang=lang, live=config.translation.live)
         if log_questions and storage is not None:
             waited = round((time.perf_counter() - started) * 1000, 3)
-            log_answer(storage, answer, local_user(), waited_ms=waited)
+            for one in (answer, *answer.parts):
+                log_answer(storage, one, local_user(), waited_ms=waited)
         if as_json:
             click.echo(json_line(answer.to_json()))
         else:
-            click.echo(_describe(answer))
+            click.echo("\n".join(_describe(one) for one in (answer, *answer.parts)))
 
 
 def _describe(answer: Answer) -> str:

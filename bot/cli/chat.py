@@ -129,9 +129,14 @@ class TerminalChat:
             reply = self.say("unanswered_noted", answer.language)  # it is in the queue
         else:
             reply = answer.reply  # with its notes (no translation yet, machine-translated)
+        if answer.parts:  # a message that asked several things: which answer is which
+            reply = f"» {self.answerer.title(answer)}\n\n{reply}"
         self.write(reply + "\n")
         waited = round((time.perf_counter() - received) * 1000, 3)
         self.log(answer, waited)
+        for part in answer.parts:
+            self.write(f"\n» {self.answerer.title(part)}\n\n{part.reply}\n")
+            self.log(part, round((time.perf_counter() - received) * 1000, 3))
         if answer.status == SUGGEST:
             self.choices = Choices(
                 [("entry", s.id) for s in answer.suggestions],

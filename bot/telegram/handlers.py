@@ -464,6 +464,13 @@ async def ask(update: Update, context: Context) -> None:
         await send_answer(update, context, answer, ref)
     finally:  # answered first, then logged (also when the answer could not be sent)
         await log_answer(update, context, answer, ref, _waited(started))
+    for part in answer.parts:  # the message's other questions, each its own answer
+        part = await translated(context, part)
+        ref = interaction_ref(context)
+        try:
+            await send_answer(update, context, part, ref)
+        finally:
+            await log_answer(update, context, part, ref, _waited(started))
 
 
 def _offered(update: Update, context: Context) -> tuple | None:

@@ -244,6 +244,8 @@ class Turn:
             self.visit = replace(self.visit, language=answer.language)
             if self.visit.key in self.hub.streams:  # redraw its open pages' buttons in it
                 self.hub.languages[self.visit.key] = self.ui
+        for part in answer.parts:  # the message's other questions, each its own answer
+            await self.answer(part, started)
 
     async def ask(self, text: str) -> None:
         started = time.perf_counter()
