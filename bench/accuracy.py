@@ -76,9 +76,18 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
     for q in heldout:
         a = answerer.ask(q["text"])
         accepted = _accepted(q)
-        right = a.status == "answered" and a.id in accepted
-        wrong = a.status == "answered" and a.id not in accepted
-        suggested = a.status == "suggest" and bool(accepted & {s.id for s in a.suggestions})
+        # A message asking several things gets an answer per part (Answer.parts): right when
+        # one of its answers is an accepted entry, wrong when none is, and counted apart
+        # when an answer beside the right one is not among the labels (`answered_extra`).
+        given = (
+            {x.id for x in (a, *a.parts) if x.status == "answered"}
+            if a.status == "answered"
+            else set()
+        )
+        right = bool(given & accepted)
+        wrong = bool(given) and not right
+        offered = {s.id for x in (a, *a.parts) for s in x.suggestions}
+        suggested = not given and bool(accepted & offered)
         held = not accepted and a.status != "answered"
         see_also = wrong and bool(accepted & {r.id for r in a.related})
         ranked = answerer.matcher.scores(q["text"], limit=1)
@@ -88,6 +97,8 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
             row["covered"] += bool(accepted)
             row["answered_right"] += right
             row["answered_wrong"] += wrong
+            row["answered_several"] += len(given) > 1
+            row["answered_extra"] += right and bool(given - accepted)
             row["wrong_see_also"] += see_also
             row["in_suggestions"] += suggested
             row["helpful"] += right or suggested or held
@@ -102,7 +113,7 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
                     "text": q["text"],
                     "expected": sorted(accepted) or None,
                     "status": a.status,
-                    "got": a.id or [s.id for s in a.suggestions],
+                    "got": sorted(given) or [s.id for s in a.suggestions],
                 }
             )
     off: dict[str, dict] = defaultdict(lambda: defaultdict(int))
@@ -136,6 +147,8 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
                 "answered_right": round(r["answered_right"] / n, 3),
                 "answered_wrong": round(r["answered_wrong"] / n, 3),
                 "wrong_see_also": round(r["wrong_see_also"] / n, 3),
+                "answered_several": round(r["answered_several"] / n, 3),
+                "answered_extra": round(r["answered_extra"] / n, 3),
                 "helpful": round(r["helpful"] / n, 3),
                 "right_in_suggest": round(r["in_suggestions"] / n, 3),
                 "right_in_language": round(r["right_in_language"] / (r["answered_right"] or 1), 3),
