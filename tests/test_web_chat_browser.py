@@ -312,3 +312,40 @@ async def test_see_also_under_an_answer_opens_the_related_entry(site):
     rows = list(storage.db.query("SELECT status, entry_id FROM interactions"))
     assert [r["status"] for r in rows] == ["answered", "answered"]
     assert rows[0]["entry_id"] == "corporate-basic-account" != rows[1]["entry_id"]
+
+
+async def test_a_message_asking_two_things_shows_two_answers(site):
+    """Each part answered in its own message, with its own title and feedback; a part no
+    answer covers keeps its "did you mean" list, and choosing from it answers that part."""
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, *_, storage = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="en-US")
+            await page.goto(bot_url + "/chat")
+            await send(
+                page,
+                "Can a foreigner set up a company alone? What is the minimum registered capital?",
+            )
+            answers = page.locator(".msg.answer")
+            await expect(answers).to_have_count(2, timeout=15000)
+            await expect(answers.nth(0).locator(".title")).to_contain_text("WFOE")
+            await expect(answers.nth(1).locator(".title")).to_contain_text("registered capital")
+            for i in range(2):
+                await expect(answers.nth(i).locator("button[data-act=feedback]")).to_have_count(2)
+            await send(page, "How much does it cost to set up a company? How long does it take?")
+            await expect(answers).to_have_count(3, timeout=15000)
+            offer = page.locator(".msg.suggest").last
+            await offer.locator("button[data-act=choose]").first.click()
+            await expect(answers).to_have_count(4, timeout=15000)
+        finally:
+            await browser.close()
+    rows = list(storage.db.query("SELECT question, status, entry_id FROM interactions"))
+    assert [(r["status"], r["entry_id"]) for r in rows][:3] == [
+        ("answered", "wfoe-what-is"),
+        ("answered", "registered-capital-five-year-rule"),
+        ("answered", "company-setup-cost"),
+    ]
+    assert (rows[3]["question"], rows[3]["status"]) == ("How long does it take?", "suggest")
