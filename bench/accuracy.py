@@ -34,6 +34,7 @@ from bench.common import (  # noqa: E402
     ROOT,
     add_smoke_option,
     results_folder,
+    summary_ms,
     table,
     write_results,
 )
@@ -66,15 +67,19 @@ def _in_language(a, lang: str) -> bool:
     return a.language == lang and a.text_source in ("original", "curated", "machine")
 
 
-def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list, list]:
+def evaluate(
+    answerer, heldout: list[dict], offtopic: list[dict], took: list[float] | None = None
+) -> tuple[list, list]:
     """Per language and question set (`authors`, `users`, and both): answered right, wrong,
     helpful (answered right, the right entry among the suggestions, or a question the
     knowledge base cannot answer left to staff), the share of right answers in the asker's
     language; and off-topic questions held back."""
     per: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(int))
     misses = []
+    took = took if took is not None else []
     for q in heldout:
         a = answerer.ask(q["text"])
+        took.append(a.took_ms)
         accepted = _accepted(q)
         # A message asking several things gets an answer per part (Answer.parts): right when
         # one of its answers is an accepted entry, wrong when none is, and counted apart
@@ -119,6 +124,7 @@ def evaluate(answerer, heldout: list[dict], offtopic: list[dict]) -> tuple[list,
     off: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     for q in offtopic:
         a = answerer.ask(q["text"])
+        took.append(a.took_ms)
         row = off[q["lang"]]
         row["questions"] += 1
         row["unanswered"] += a.status in ("unanswered", "smalltalk")
@@ -181,15 +187,25 @@ def main() -> None:
     heldout, offtopic = load_questions(args.questions)
     if args.smoke:
         heldout, offtopic = heldout[::50], offtopic[::40]
-    rows, misses = evaluate(answerer, heldout, offtopic)
+    took: list[float] = []
+    rows, misses = evaluate(answerer, heldout, offtopic, took)
     columns = list(rows[0]) if rows else []
-    text = table(rows, columns)
+    speed = summary_ms(took)
+    text = table(rows, columns) + (
+        f"\nper question (answering core, these questions): "
+        f"median {speed['median_ms']} ms, p99 {speed['p99_ms']} ms, n {speed['n']}"
+    )
     name = (
         "accuracy" if args.questions == "heldout.yaml" else f"accuracy-{Path(args.questions).stem}"
     )
     write_results(
         name,
-        {"thresholds": vars(answerer.config.matching), "rows": rows, "misses": misses},
+        {
+            "thresholds": vars(answerer.config.matching),
+            "rows": rows,
+            "took_ms": speed,
+            "misses": misses,
+        },
         text,
         results_folder(args),
     )
