@@ -19,7 +19,7 @@ async def test_question_is_answered_in_html_with_source_and_feedback_buttons(run
     api = await run_updates(tg.message("What is a fapiao?"), storage=storage)
     [sent] = api.sent("sendMessage", 42)
     assert sent["parse_mode"] == "HTML"
-    assert sent["text"].startswith("<b>When is the service centre open?</b>")
+    assert sent["text"].startswith("<b>What is a fapiao?</b>")
     assert "official tax invoice" in sent["text"]
     rows = sent["reply_markup"]["inline_keyboard"]
     assert rows[0][0]["url"] == "https://www.chinatax.gov.cn/"
@@ -343,7 +343,7 @@ async def test_long_answers_are_split_under_telegrams_limit(
     parts = texts(api, 42)
     assert len(parts) > 1
     assert all(len(p) <= 4096 for p in parts)
-    assert parts[0].startswith("<b>When is the service centre open?</b>")
+    assert parts[0].startswith("<b>What is a fapiao?</b>")
     joined = html.unescape("\n\n".join(p for p in parts)).replace("<b>What is a fapiao?</b>", "")
     assert joined.split() == long_answer.split()
     assert all(p.count("&lt;tag&gt;") == p.count("&lt;tag") for p in parts)  # no cut entity
