@@ -48,7 +48,9 @@ MAX_RELATED = 3  # "see also" entries under an answer
 SENTENCE_END = re.compile(r"(?<=[?？!！。])\s*|(?<=[.;；])\s+")
 MIN_PART_CHARS = 8
 MAX_PARTS = 3
-MAX_SENTENCES = 4  # each costs a match (~25 ms with both encoders)
+# Each sentence costs a match, with the first encoder alone (~3 ms; both would add ~20-30 ms
+# a sentence and take the answering time of real two-part questions past 100 ms at p99).
+MAX_SENTENCES = 3
 
 
 @dataclass(frozen=True)
@@ -223,17 +225,18 @@ class Answerer:
     ) -> Answer:
         """`answer` to a message of several sentences, with every part of it answered.
 
-        Each sentence (at most MAX_SENTENCES) is matched on its own as well:
+        Each sentence (at most MAX_SENTENCES) is matched on its own as well, with the first
+        encoder alone:
         - the message as a whole was answered: a sentence answered alone with another entry
           adds that entry's answer ("What is a fapiao? When are you open?" gets both);
         - the whole got only a "did you mean" list, its probability split between the
           entries its sentences ask about: when a sentence answered alone with the entry
           ranked first confirms it, each sentence answered alone with one of the entries
           offered gets that answer, and the list stays, without the answered entries, for
-          the sentences no answer covers. On bench/data/validation.yaml (seeds 0-2) this
-          last condition kept wrong answers at 2.0% (2.2% without it) for 89.1% right
-          (89.7%): a sentence alone loses the context of the others ("how much does it
-          cost to close a WFOE?" is the set-up cost).
+          the sentences no answer covers. On bench/data/validation.yaml (seeds 0-2, with
+          both encoders on the sentences) this last condition kept wrong answers at 2.0%
+          (2.2% without it) for 89.1% right (89.7%): a sentence alone loses the context of
+          the others ("how much does it cost to close a WFOE?" is the set-up cost).
         The first answer (the whole message's, if it had one) carries the others as
         `parts`, in the order asked."""
         sentences = [p.strip() for p in SENTENCE_END.split(text) if _long_enough(p.strip())]
@@ -241,6 +244,8 @@ class Answerer:
             return answer
         whole = match.best.entry_id if match.status == ANSWERED and match.best else None
         offered = {c.entry_id for c in match.close or match.candidates}
+        if whole is not None and not offered - {whole}:
+            return answer  # nothing else close: no sentence can add an answer (saves time)
         found: dict[str, tuple[str, float | None]] = {}
         if whole is not None:
             found[whole] = (question, answer.score)
@@ -248,7 +253,7 @@ class Answerer:
         for sentence in sentences[:MAX_SENTENCES]:
             if smalltalk.classify(sentence) is not None:
                 continue
-            alone = self.matcher.match(sentence)
+            alone = self.matcher.match(sentence, first_only=True)
             chosen = alone.best
             if (
                 len(found) < MAX_PARTS

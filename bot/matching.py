@@ -413,8 +413,11 @@ class Matcher:
         arg[owner[hits[::-1]]] = rows[hits[::-1]]  # the first phrasing wins ties
         return best, arg, compared
 
-    def scores(self, question: str, limit: int | None = None) -> list[Candidate]:
-        """The entries with their scores, best first (all of them, or the first `limit`)."""
+    def scores(
+        self, question: str, limit: int | None = None, first_only: bool = False
+    ) -> list[Candidate]:
+        """The entries with their scores, best first (all of them, or the first `limit`);
+        `first_only`: with the first encoder alone (~20 ms less with e5)."""
         text = question[: self.config.max_question_chars]
         key = sorted_tokens(normalize(text))
         if not key or not self.entry_ids:
@@ -422,7 +425,7 @@ class Matcher:
         vector = self.encoder.encode_one(text)
         log_probs = self.layer.log_probs(vector[None, :])[0]
         second = None
-        if self.second is not None and self.layer2 is not None:
+        if self.second is not None and self.layer2 is not None and not first_only:
             second = unit((self.second.encode_one(text) - self.center2)[None, :])
             log_probs = _fuse(
                 log_probs, self.layer2.log_probs(second)[0], self.config.second_weight
@@ -493,8 +496,8 @@ class Matcher:
             round(semantic_second, 4),
         )
 
-    def match(self, question: str) -> Match:
-        return self.decide(self.scores(question, limit=self.config.max_suggestions))
+    def match(self, question: str, first_only: bool = False) -> Match:
+        return self.decide(self.scores(question, self.config.max_suggestions, first_only))
 
     def decide(self, ranked: list[Candidate], config: MatchingConfig | None = None) -> Match:
         """The outcome for candidates ranked by `scores()` (under other thresholds if given)."""

@@ -292,6 +292,11 @@ def test_the_second_encoder_is_fused_with_the_first(config, encoder, tmp_path):
     assert top.entry_id == "fapiao" and 0.5 < top.semantic_second <= 1.0001
     assert -1 <= runner.semantic_second < top.semantic_second
     assert all(c.semantic_second == 0.0 for c in a)
+    # `first_only` (a message's sentences, Answerer._by_parts): the first encoder alone.
+    first = fused.scores("visa for my employee", first_only=True)
+    assert [c.classifier for c in first] == [c.classifier for c in a]
+    assert all(c.semantic_second == 0.0 for c in first)
+    assert fused.match("fapiao types", first_only=True).best.semantic_second == 0.0
 
 
 def test_the_second_encoders_similarity_offers_an_entry_but_does_not_answer(config, encoder):
