@@ -239,7 +239,7 @@ class Answerer:
           the others ("how much does it cost to close a WFOE?" is the set-up cost).
         The first answer (the whole message's, if it had one) carries the others as
         `parts`, in the order asked."""
-        sentences = [p.strip() for p in SENTENCE_END.split(text) if _long_enough(p.strip())]
+        sentences = split_sentences(text)
         if len(sentences) < 2:
             return answer
         whole = match.best.entry_id if match.status == ANSWERED and match.best else None
@@ -418,6 +418,25 @@ class Answerer:
                 + "\n".join(f"- {r.question}" for r in related)
             )
         return replace(answer, reply="\n\n".join(parts))
+
+
+# Abbreviations whose full stop does not end a sentence ("inkl. Steuerprüfung", "e.g. a WFOE").
+ABBREVIATIONS = frozenset(
+    "e.g i.e etc vs approx incl no nr co ltd inc dr mr mrs ms st cf z.b inkl bzw ca usw evtl "
+    "ggf u.a d.h p.ex ex env cf aprox p.ej sr sra ecc es".split()
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a message long enough to be asked on their own, in order."""
+    pieces: list[str] = []
+    for piece in SENTENCE_END.split(text):
+        last = pieces[-1].rsplit(None, 1)[-1] if pieces and pieces[-1].strip() else ""
+        if last.endswith(".") and last.rstrip(".").lower() in ABBREVIATIONS:
+            pieces[-1] = f"{pieces[-1]} {piece}"
+        else:
+            pieces.append(piece)
+    return [p.strip() for p in pieces if _long_enough(p.strip())]
 
 
 def _long_enough(sentence: str) -> bool:

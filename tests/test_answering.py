@@ -292,3 +292,27 @@ def test_a_did_you_mean_list_split_between_two_sentences_answers_each(small_answ
         text, text, Match(SUGGEST, others), listed, "en", "en", False
     )
     assert not_offered is listed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("What is a fapiao? When are you open?", ["What is a fapiao?", "When are you open?"]),
+        ("什么是发票？你们几点开门？", ["什么是发票？", "你们几点开门？"]),
+        ("I run a WFOE. How do I hire staff", ["I run a WFOE.", "How do I hire staff"]),
+        ("Hi! What is a fapiao?", ["What is a fapiao?"]),  # too short to ask alone
+        (  # an abbreviation's full stop ends no sentence
+            "Was kostet die Liquidation ungefähr, inkl. Steuerprüfung und Berater?",
+            ["Was kostet die Liquidation ungefähr, inkl. Steuerprüfung und Berater?"],
+        ),
+        (
+            "Costs, e.g. for a small WFOE? And the time?",
+            ["Costs, e.g. for a small WFOE?", "And the time?"],
+        ),
+        ("version 3.5 of the form", ["version 3.5 of the form"]),
+    ],
+)
+def test_a_message_is_split_into_sentences(text, expected):
+    from bot.answering import split_sentences
+
+    assert split_sentences(text) == expected
