@@ -9,6 +9,7 @@ widget on an allowed and on a refused site, Arabic right to left, and the keyboa
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
 import shutil
@@ -106,6 +107,21 @@ async def reply_in_the_console(browser, bot_url: str, question: str, text: str) 
     await group.locator("form.inbox-reply button[type=submit]").click()
     await expect(staff.locator(".message")).to_contain_text("Reply sent to 1", timeout=15000)
     await staff.close()
+
+
+@contextlib.asynccontextmanager
+async def chat_page(bot_url: str, locale: str = "en-US"):
+    """A visitor's /chat page in a fresh headless chromium, closed afterwards."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale=locale)
+            await page.goto(bot_url + "/chat")
+            yield page
+        finally:
+            await browser.close()
 
 
 async def send(page, text: str) -> None:
@@ -289,26 +305,20 @@ async def test_keyboard_alone_browses_topics_and_reads_an_answer(site):
 
 
 async def test_see_also_under_an_answer_opens_the_related_entry(site):
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     bot_url, *_, storage = site
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(locale="en-US")
-            await page.goto(bot_url + "/chat")
-            await send(page, "How do I open a company bank account in China?")
-            answer = page.locator(".msg.answer").first
-            await expect(answer.locator(".see-also")).to_have_text(
-                messages.text("en", "see_also"), timeout=15000
-            )
-            related = answer.locator("button[data-act=entry]").first
-            title = (await related.inner_text()).strip()
-            await related.click()
-            await expect(page.locator(".msg.answer")).to_have_count(2, timeout=15000)
-            await expect(page.locator(".msg.answer .title").last).to_have_text(title)
-        finally:
-            await browser.close()
+    async with chat_page(bot_url) as page:
+        await send(page, "How do I open a company bank account in China?")
+        answer = page.locator(".msg.answer").first
+        await expect(answer.locator(".see-also")).to_have_text(
+            messages.text("en", "see_also"), timeout=15000
+        )
+        related = answer.locator("button[data-act=entry]").first
+        title = (await related.inner_text()).strip()
+        await related.click()
+        await expect(page.locator(".msg.answer")).to_have_count(2, timeout=15000)
+        await expect(page.locator(".msg.answer .title").last).to_have_text(title)
     rows = list(storage.db.query("SELECT status, entry_id FROM interactions"))
     assert [r["status"] for r in rows] == ["answered", "answered"]
     assert rows[0]["entry_id"] == "corporate-basic-account" != rows[1]["entry_id"]
@@ -317,31 +327,24 @@ async def test_see_also_under_an_answer_opens_the_related_entry(site):
 async def test_a_message_asking_two_things_shows_two_answers(site):
     """Each part answered in its own message, with its own title and feedback; a part no
     answer covers keeps its "did you mean" list, and choosing from it answers that part."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     bot_url, *_, storage = site
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(locale="en-US")
-            await page.goto(bot_url + "/chat")
-            await send(
-                page,
-                "Can a foreigner set up a company alone? What is the minimum registered capital?",
-            )
-            answers = page.locator(".msg.answer")
-            await expect(answers).to_have_count(2, timeout=15000)
-            await expect(answers.nth(0).locator(".title")).to_contain_text("WFOE")
-            await expect(answers.nth(1).locator(".title")).to_contain_text("registered capital")
-            for i in range(2):
-                await expect(answers.nth(i).locator("button[data-act=feedback]")).to_have_count(2)
-            await send(page, "How much does it cost to set up a company? How long does it take?")
-            await expect(answers).to_have_count(3, timeout=15000)
-            offer = page.locator(".msg.suggest").last
-            await offer.locator("button[data-act=choose]").first.click()
-            await expect(answers).to_have_count(4, timeout=15000)
-        finally:
-            await browser.close()
+    async with chat_page(bot_url) as page:
+        await send(
+            page, "Can a foreigner set up a company alone? What is the minimum registered capital?"
+        )
+        answers = page.locator(".msg.answer")
+        await expect(answers).to_have_count(2, timeout=15000)
+        await expect(answers.nth(0).locator(".title")).to_contain_text("WFOE")
+        await expect(answers.nth(1).locator(".title")).to_contain_text("registered capital")
+        for i in range(2):
+            await expect(answers.nth(i).locator("button[data-act=feedback]")).to_have_count(2)
+        await send(page, "How much does it cost to set up a company? How long does it take?")
+        await expect(answers).to_have_count(3, timeout=15000)
+        offer = page.locator(".msg.suggest").last
+        await offer.locator("button[data-act=choose]").first.click()
+        await expect(answers).to_have_count(4, timeout=15000)
     rows = list(storage.db.query("SELECT question, status, entry_id FROM interactions"))
     assert [(r["status"], r["entry_id"]) for r in rows][:3] == [
         ("answered", "wfoe-what-is"),
