@@ -228,7 +228,8 @@ class Answerer:
         Each sentence (at most MAX_SENTENCES) is matched on its own as well, with the first
         encoder alone:
         - the message as a whole was answered: a sentence answered alone with another entry
-          adds that entry's answer ("What is a fapiao? When are you open?" gets both);
+          adds that entry's answer ("How do I get a work permit? And when is the centre
+          open?" gets both, when the opening hours are close to the whole message too);
         - the whole got only a "did you mean" list, its probability split between the
           entries its sentences ask about: when a sentence answered alone with the entry
           ranked first confirms it, each sentence answered alone with one of the entries
@@ -423,7 +424,7 @@ class Answerer:
 # Abbreviations whose full stop does not end a sentence ("inkl. Steuerprüfung", "e.g. a WFOE").
 ABBREVIATIONS = frozenset(
     "e.g i.e etc vs approx incl no nr co ltd inc dr mr mrs ms st cf z.b inkl bzw ca usw evtl "
-    "ggf u.a d.h p.ex ex env cf aprox p.ej sr sra ecc es".split()
+    "ggf u.a d.h p.ex env aprox p.ej sr sra ecc".split()
 )
 
 
