@@ -124,19 +124,23 @@ class TerminalChat:
         return self.answerer.config.translation.live
 
     def reply(self, answer: Answer, received: float) -> None:
-        """Show an answer, log it with the time the user waited, offer its suggestions."""
+        """Show an answer and the answers to the message's other parts, each logged with the
+        time the user waited; the last one's suggestions are what a number chooses from."""
+        for i, one in enumerate((answer, *answer.parts)):
+            self.show(one, received, titled=bool(answer.parts), first=i == 0)
+
+    def show(self, answer: Answer, received: float, titled: bool, first: bool = True) -> None:
+        """Show one answer (titled: a message that asked several things, which is which),
+        log it, offer its suggestions."""
         if answer.status == "unanswered" and self.storage is not None:
             reply = self.say("unanswered_noted", answer.language)  # it is in the queue
         else:
             reply = answer.reply  # with its notes (no translation yet, machine-translated)
-        if answer.parts:  # a message that asked several things: which answer is which
-            reply = f"» {self.answerer.title(answer)}\n\n{reply}"
-        self.write(reply + "\n")
-        waited = round((time.perf_counter() - received) * 1000, 3)
-        self.log(answer, waited)
-        for part in answer.parts:
-            self.write(f"\n» {self.answerer.title(part)}\n\n{part.reply}\n")
-            self.log(part, round((time.perf_counter() - received) * 1000, 3))
+        title = self.answerer.title(answer) if titled else ""
+        if title:
+            reply = f"» {title}\n\n{reply}"
+        self.write(("" if first else "\n") + reply + "\n")
+        self.log(answer, round((time.perf_counter() - received) * 1000, 3))
         if answer.status == SUGGEST:
             self.choices = Choices(
                 [("entry", s.id) for s in answer.suggestions],
