@@ -240,14 +240,14 @@ class Answerer:
           the others ("how much does it cost to close a WFOE?" is the set-up cost).
         The first answer (the whole message's, if it had one) carries the others as
         `parts`, in the order asked."""
-        sentences = split_sentences(text)
-        if len(sentences) < 2:
-            return answer
         whole = match.best.entry_id if match.status == ANSWERED and match.best else None
         offered = {c.entry_id for c in match.close or match.candidates}
         if whole is not None and not offered - {whole}:
             return answer  # nothing else close: no sentence can add an answer (saves time)
-        found: dict[str, tuple[str, float | None]] = {}
+        sentences = split_sentences(text)
+        if len(sentences) < 2:
+            return answer
+        found: dict[str, tuple[str, float | None]] = {}  # entry -> (its sentence, score)
         if whole is not None:
             found[whole] = (question, answer.score)
         rest: list[str] = []  # sentences asked that no answer covers
@@ -265,8 +265,8 @@ class Answerer:
                 found.setdefault(chosen.entry_id, (sentence, chosen.score))
             elif chosen is None or chosen.entry_id not in found:
                 rest.append(sentence)
-        if len(found) <= (whole is not None):
-            return answer
+        if whole is not None and len(found) == 1:
+            return answer  # no sentence added another answer
         if whole is None and match.candidates[0].entry_id not in found:
             return answer  # no sentence asks for what the whole message ranks first
         answers = [

@@ -76,8 +76,7 @@ def answer_messages(answer: Answer, answerer: Answerer) -> list[str]:
     """The HTML messages for an answer: the entry's question in bold, then the text."""
     if answer.status != "answered" or answer.id is None:
         return [html.escape(p) for p in split_text(answer.reply)]
-    entry = answerer.kb.by_id[answer.id]
-    title = answerer.localizer.question(entry, answer.language)
+    title = answerer.title(answer)
     body = "\n\n".join([*answerer.notes(answer), answer.answer or ""])
     header = f"<b>{html.escape(title)}</b>\n\n"
     chunks = split_text(body, MAX_MESSAGE - len(header))

@@ -460,17 +460,20 @@ async def ask(update: Update, context: Context) -> None:
         noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
         if noted:
             answer = replace(answer, reply=say(context, answer.language, "unanswered_noted"))
-    try:
-        await send_answer(update, context, answer, ref)
-    finally:  # answered first, then logged (also when the answer could not be sent)
-        await log_answer(update, context, answer, ref, _waited(started))
+    await send_logged(update, context, answer, ref, started)
     for part in answer.parts:  # the message's other questions, each its own answer
         part = await translated(context, part)
-        ref = interaction_ref(context)
-        try:
-            await send_answer(update, context, part, ref)
-        finally:
-            await log_answer(update, context, part, ref, _waited(started))
+        await send_logged(update, context, part, interaction_ref(context), started)
+
+
+async def send_logged(
+    update: Update, context: Context, answer: Answer, ref: str | None, started: float
+) -> None:
+    """Send an answer, then log it (also when it could not be sent)."""
+    try:
+        await send_answer(update, context, answer, ref)
+    finally:
+        await log_answer(update, context, answer, ref, _waited(started))
 
 
 def _offered(update: Update, context: Context) -> tuple | None:

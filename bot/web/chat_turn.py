@@ -208,9 +208,8 @@ class Turn:
             answer = replace(answer, reply=self.say("web_unanswered_noted", answer.language))
         if answer.status == "answered" and answer.id is not None:
             answerer = answerer_of(self.request)
-            entry = answerer.kb.by_id[answer.id]
             data: dict[str, Any] = {
-                "title": answerer.localizer.question(entry, answer.language),
+                "title": answerer.title(answer),
                 "links": [{"title": link.title, "url": link.url} for link in answer.links],
                 "ref": ref,
                 "entry": answer.id,
