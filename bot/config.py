@@ -45,6 +45,8 @@ class MatchingConfig:
     offtopic_threshold: float = 0.2
     answer_related: bool = False
     answer_parts: bool = True
+    confirm_similarity: float = 0.60
+    confirm_margin: float = 0.20
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "max_question_chars"): (10, 100_000),
     ("matching", "second_weight"): (0, 1),
     ("matching", "offtopic_threshold"): (0, 1),
+    ("matching", "confirm_similarity"): (0, 1),
+    ("matching", "confirm_margin"): (0, 1),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

@@ -523,9 +523,28 @@ class Matcher:
             return Match(SUGGEST, tuple(close), tuple(close))
         if best.score >= cfg.answer_threshold and best.classifier >= cfg.classifier_threshold:
             return Match(ANSWERED, (best,), tuple(close))
+        if self._confirmed(best, ranked, cfg):
+            return Match(ANSWERED, (best,), tuple(close))
         if cfg.answer_related and len(close) > 1 and self._shared(best, close[1], cfg):
             return Match(ANSWERED, (best,), tuple(close))
         return Match(SUGGEST, tuple(close), tuple(close))
+
+    @staticmethod
+    def _confirmed(best: Candidate, ranked: list[Candidate], cfg: MatchingConfig) -> bool:
+        """The classifier is unsure, but the second encoder finds one of the best entry's
+        phrasings close to the question (cosine >= confirm_similarity on its centred vectors)
+        and the entry leads the runner-up by at least confirm_margin in combined score: the
+        doubt is the classifier's, not about which entry is meant. On
+        bench/data/validation.yaml (seeds 0-2) 2 in 3 "did you mean" lists had the right entry
+        first; of the lists this turns into answers, 110 of 117 had (right answers 88.6 ->
+        91.3%, wrong 2.1 -> 2.25%, no off-topic question more answered). Never with the first
+        encoder alone (semantic_second is 0 then), e.g. for a message's single sentences."""
+        runner = ranked[1].score if len(ranked) > 1 else 0.0
+        return (
+            best.score >= cfg.answer_threshold
+            and best.semantic_second >= cfg.confirm_similarity
+            and best.score - runner >= cfg.confirm_margin
+        )
 
     def _shared(self, best: Candidate, runner: Candidate, cfg: MatchingConfig) -> bool:
         """The best entry and the runner-up are entries staff marked as related (`related`,

@@ -321,6 +321,60 @@ def test_the_second_encoders_similarity_offers_an_entry_but_does_not_answer(conf
     assert m.decide(best(high, low)).status == ANSWERED
 
 
+def test_the_second_encoder_confirms_a_clear_leader_the_classifier_doubts(config, encoder):
+    """Below classifier_threshold, the best entry is still the answer when the second
+    encoder's cosine reaches confirm_similarity and the entry leads the runner-up by
+    confirm_margin in combined score; short of any of the three (or without a second
+    encoder: its cosine is 0), it stays a "did you mean" list."""
+    m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
+    cfg = config.matching
+    assert (cfg.confirm_similarity, cfg.confirm_margin) == (0.60, 0.20)  # see config.toml
+
+    def ranked(score: float, second: float, runner: float) -> list[matching.Candidate]:
+        doubted = cfg.classifier_threshold - 0.2
+        return [
+            matching.Candidate(
+                "bank-account", score, doubted, 0.7, 0.5, "x", "en", semantic_second=second
+            ),
+            matching.Candidate("fapiao", runner, 0.2, 0.6, 0.4, "y", "en"),
+        ]
+
+    confirmed = m.decide(ranked(0.6, 0.65, 0.3))
+    assert confirmed.status == ANSWERED and confirmed.best.entry_id == "bank-account"
+    assert [c.entry_id for c in confirmed.close] == ["bank-account", "fapiao"]
+    assert m.decide(ranked(0.6, 0.55, 0.3)).status == SUGGEST  # the second encoder is unsure
+    assert m.decide(ranked(0.45, 0.65, 0.3)).status == SUGGEST  # no clear lead
+    assert m.decide(ranked(0.6, 0.0, 0.3)).status == SUGGEST  # no second encoder
+    low = cfg.answer_threshold - 0.05
+    assert m.decide(ranked(low, 0.65, 0.0)).status == SUGGEST  # too unlikely on the whole
+    off = replace(cfg, confirm_similarity=1.0)
+    assert m.decide(ranked(0.6, 0.65, 0.3), off).status == SUGGEST  # turned off
+    # One candidate: the lead is over nothing.
+    assert m.decide(ranked(0.6, 0.65, 0.3)[:1]).status == ANSWERED
+
+
+@needs_e5
+def test_a_question_the_classifier_doubts_is_answered_when_e5_confirms_it(
+    config, encoder, tmp_path
+):
+    """The real encoders: with the classifier's threshold out of reach, a question is
+    answered through the second encoder's confirmation alone, and not with it turned off."""
+    from bot.encoder import E5Encoder
+
+    kb = load_knowledge(SMALL_KB, "en")
+    doubt = replace(config.matching, classifier_threshold=1.0)
+    fused = Matcher(kb, doubt, encoder, tmp_path, second=E5Encoder())
+    question = "how can I open a bank account for my company"
+    ranked = fused.scores(question, limit=3)
+    assert ranked[0].entry_id == "bank-account" and ranked[0].classifier < 1.0
+    assert ranked[0].semantic_second >= doubt.confirm_similarity
+    match = fused.decide(ranked)
+    assert match.status == ANSWERED and match.best.entry_id == "bank-account"
+    assert fused.decide(ranked, replace(doubt, confirm_similarity=1.0)).status == SUGGEST
+    # With the first encoder alone (the sentences of a message) nothing confirms it.
+    assert fused.match(question, first_only=True).status == SUGGEST
+
+
 def test_a_question_that_is_one_of_an_entrys_phrasings_gets_that_entry(answerer):
     # The classifier does not learn every one of ~12,500 phrasings perfectly (8 were ranked
     # under another entry when this was written, e.g. "combien de temps pour obtenir la
