@@ -84,6 +84,8 @@ class Answer:
     # A message that asks several things: the answers to its other sentences, in the order
     # asked, each with that sentence as its `question` (this one keeps the whole message).
     parts: tuple[Answer, ...] = ()
+    # 0 for the answer to a message; 1, 2... for the answers in its `parts`.
+    part: int = 0
 
     def log_fields(self) -> dict:
         """What the question log records of this answer (Storage.log_interaction's own
@@ -94,8 +96,10 @@ class Answer:
             "status": self.status,
             "entry_id": self.id,
             "score": self.score,
-            "took_ms": self.took_ms,
+            # The message's time is its first answer's; a part has none of its own.
+            "took_ms": None if self.part else self.took_ms,
             "text_source": self.text_source,
+            "part": self.part or None,
         }
 
     def to_json(self) -> dict:
@@ -288,7 +292,8 @@ class Answerer:
             answers.append(
                 self._matched(" ".join(rest), Match(SUGGEST, others), lang, detected, live)
             )
-        return replace(answers[0], parts=tuple(answers[1:]))
+        parts = tuple(replace(a, part=i) for i, a in enumerate(answers[1:], start=1))
+        return replace(answers[0], parts=parts)
 
     def title(self, answer: Answer) -> str:
         """The question of an answer's entry in the answer's language ("" for no entry)."""

@@ -214,17 +214,31 @@ _PERIOD_I = "i.time >= :since AND i.time <= :until AND " + _FILTERS.format(
 _PERIOD_U = "time >= :since AND time <= :until AND " + _FILTERS.format(
     p="", c="interaction_id IN (SELECT id FROM interactions WHERE channel = :channel)"
 )
+# A message that asked several things has a row per answer (`part` 1, 2... after the first):
+# questions, outcomes and times are the messages', from their first row. A log older than
+# the `part` column has one row per message.
+_MESSAGES = "part IS NULL"
+
+
+def _messages(conn: sqlite3.Connection) -> str:
+    """The condition that keeps one row per message (its first answer)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
+    return _MESSAGES if "part" in columns else "1"
+
+
 _COUNTS = "count(*) AS total, " + ", ".join(f"sum(status = '{s}') AS {s}" for s in OUTCOMES)
 
 
-def _outcomes(conn: sqlite3.Connection, params: dict) -> tuple[list[Outcomes], list[Outcomes]]:
+def _outcomes(
+    conn: sqlite3.Connection, params: dict, messages: str = _MESSAGES
+) -> tuple[list[Outcomes], list[Outcomes]]:
     """Outcomes per day (in order) and per language (most questions first), from one
     GROUP BY over the period (days x languages rows, added up here)."""
     by_day: dict[str, list[int]] = {}
     by_language: dict[str, list[int]] = {}
     sql = (
         f"SELECT substr(time, 1, 10), language, {_COUNTS} FROM interactions WHERE {_PERIOD} "
-        "GROUP BY 1, 2"
+        f"AND {messages} GROUP BY 1, 2"
     )
     for day, language, *counts in conn.execute(sql, params):
         for table, key in ((by_day, day), (by_language, language)):
@@ -257,13 +271,15 @@ def _ranks(values: np.ndarray) -> Times:
     return n, float(values[low - 1] + values[high - 1]) / 2, float(values[p90 - 1])
 
 
-def _reply_times(conn: sqlite3.Connection, params: dict, waited: bool) -> tuple[Times, Times]:
+def _reply_times(
+    conn: sqlite3.Connection, params: dict, waited: bool, messages: str = _MESSAGES
+) -> tuple[Times, Times]:
     """Matching time (took_ms) and the users' wait (waited_ms, when the log has it): one
     pass over the period and a sort in numpy, several times faster than SQLite's window
     functions over a hundred thousand rows."""
     second = "waited_ms" if waited else "NULL"
     rows = conn.execute(
-        f"SELECT took_ms, {second} FROM interactions WHERE {_PERIOD} "
+        f"SELECT took_ms, {second} FROM interactions WHERE {_PERIOD} AND {messages} "
         f"AND (took_ms IS NOT NULL OR {second} IS NOT NULL)",
         params,
     ).fetchall()
@@ -412,7 +428,8 @@ def build_report(
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")  # one snapshot for every figure, while the bot goes on logging
-        found_days, languages = _outcomes(conn, params)
+        messages = _messages(conn)
+        found_days, languages = _outcomes(conn, params, messages)
         days = _every_day(found_days, since, now)
         total = sum(day.total for day in days)
         people = conn.execute(
@@ -427,7 +444,7 @@ def build_report(
         ).fetchone()
         columns = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
         (timed, median, p90), (waits, wait_median, wait_p90) = _reply_times(
-            conn, params, "waited_ms" in columns
+            conn, params, "waited_ms" in columns, messages
         )
         unanswered_open = conn.execute(
             f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {_PERIOD_U}", params

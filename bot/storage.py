@@ -76,6 +76,7 @@ from bot.storage_schema import (
     _v4_unanswered_wording,
     _v5_relay_items,
     _waited_ms,
+    message_parts,
     wording,
 )
 from bot.storage_translations import TranslationTables
@@ -133,6 +134,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     entry_history_tables,
     web_chat_tables,
     relays_of_other_channels,
+    message_parts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

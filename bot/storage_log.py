@@ -49,6 +49,7 @@ class LogTables(StorageBase):
         waited_ms: float | None = None,
         ref: str | None = None,
         kind: str | None = None,
+        part: int | None = None,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
@@ -60,6 +61,8 @@ class LogTables(StorageBase):
         to tell the user once staff have answered it; pass it only where that is welcome.
         `ref` is the caller's own unique reference for it (see `log_feedback`).
         `kind` marks a queued question that staff should tell apart (NONE_OF_THESE).
+        `part` (1, 2...) marks the answer to another sentence of a message already logged
+        (Answer.part): reports count the message once.
         """
         check("status", status, STATUSES)
         check("chat_type", chat_type, CHAT_TYPES)
@@ -85,6 +88,7 @@ class LogTables(StorageBase):
                         "channel": channel,
                         "waited_ms": None if waited_ms is None else float(waited_ms),
                         "ref": ref,
+                        "part": part or None,
                     }
                 )
                 .last_pk

@@ -149,6 +149,14 @@ def _waited_ms(db: Database) -> None:
     db.table("interactions").add_column("waited_ms", float)
 
 
+def message_parts(db: Database) -> None:
+    """A message that asks several things is logged as one row per answer (see
+    Answerer._by_parts): `part` is NULL for the message's own row, whose status is the
+    message's outcome, and 1, 2... for the answers to its other sentences. Reports count
+    messages and their times from the first, and every entry asked from all."""
+    db.table("interactions").add_column("part", int)
+
+
 def _v4_sealed_chat_ids(db: Database) -> None:
     """Chat ids kept for delivery are stored only encrypted (bot/chat_seal.py):
     `notify.chat` and `relays.user_chat` replace the clear `chat_id` and `user_chat_id`.

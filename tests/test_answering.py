@@ -233,6 +233,11 @@ def test_a_message_asking_two_things_gets_both_answers(small_answerer):
     ]
     assert "hours posted at the entrance" in answer.parts[0].reply
     assert json.loads(json.dumps(answer.to_json()))["parts"][0]["id"] == "office-hours"
+    # Logged as parts of one message: numbered, the time on the message's own row.
+    assert (answer.part, [p.part for p in answer.parts]) == (0, [1])
+    first, second = answer.log_fields(), answer.parts[0].log_fields()
+    assert (first["part"], second["part"]) == (None, 1)
+    assert first["took_ms"] == answer.took_ms > 0 and second["took_ms"] is None
     zh = small_answerer.ask("外国员工的工作许可怎么办？中心几点开门？")  # short CJK sentences count
     assert (zh.id, [p.id for p in zh.parts]) == ("office-hours", ["work-permit"])
     assert all(p.language == "zh" for p in zh.parts)

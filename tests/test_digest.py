@@ -42,11 +42,11 @@ def fill(path, now=NOW):
     clock = Clock()
     with Storage.open(path, clock=clock) as storage:
 
-        def log(hours_ago, question, status, entry=None, language="en", user=1):
+        def log(hours_ago, question, status, entry=None, language="en", user=1, part=None):
             clock.moment = now - timedelta(hours=hours_ago)
             return storage.log_interaction(
                 user_id=user, chat_type="private", language=language, question=question,
-                status=status, entry_id=entry,
+                status=status, entry_id=entry, part=part,
             )  # fmt: skip
 
         log(30, "Where can I park?", "unanswered")  # the day before: not new
@@ -55,7 +55,8 @@ def fill(path, now=NOW):
         log(4, "Can I bring my dog?", "unanswered", user=3)
         log(3, "can i bring my dog", "unanswered", user=4, language="fr")
         bank = [log(2, "bank account?", "answered", "bank-account", user=u) for u in (5, 6)]
-        log(1, "Office hours?", "answered", "office-hours", user=7)
+        log(1, "Office hours? bank account?", "answered", "office-hours", user=7)
+        log(1, "bank account?", "answered", "bank-account", user=7, part=1)  # same message
         clock.moment = now - timedelta(hours=1)
         storage.log_feedback(bank[0], 5, False, "outdated")
         storage.log_feedback(bank[1], 6, False)
@@ -70,7 +71,8 @@ def test_digest_figures(tmp_path, small_answerer):
         ("Can I bring my dog?", 2, ("en", "fr"))
     ]
     assert digest.gaps_total == 1
-    assert [(t.entry_id, t.before, t.count) for t in digest.trending] == [("bank-account", 0, 2)]
+    # A message answered in two parts is one question; each entry given counts as used.
+    assert [(t.entry_id, t.before, t.count) for t in digest.trending] == [("bank-account", 0, 3)]
     assert digest.thumbs_down == 2
     assert digest.reasons == (("", 1), ("outdated", 1))
     assert [(d.entry_id, d.count, d.reasons) for d in digest.disliked] == [
@@ -113,7 +115,7 @@ def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
     assert text.startswith("Daily digest: 2026-11-19 08:00 – 2026-11-20 08:00 UTC")
     assert "6 questions, 50% answered, 3 unanswered." in text
     assert "• Can I bring my dog? ×2 (en, fr)" in text
-    assert "(bank-account) 0 → 2" in text
+    assert "(bank-account) 0 → 3" in text
     assert "Reasons: no reason 1, outdated 1" in text
     chinese = render_digest(digest, partial(i18n.translate, "zh"))
     assert chinese.startswith("每日摘要") and "新的知识缺口：1" in chinese

@@ -424,8 +424,14 @@ async def test_a_message_asking_two_things_gets_two_answers_each_logged(run_upda
         b.get("callback_data", "") for row in second["reply_markup"]["inline_keyboard"] for b in row
     ]
     assert any(data.startswith("f:") for data in feedback)  # each answer its own 👍/👎
-    rows = list(storage.db.query("SELECT question, status, entry_id FROM interactions ORDER BY id"))
-    assert [(r["question"], r["entry_id"]) for r in rows] == [
-        ("How do I get a work permit? And when is the centre open?", "work-permit"),
-        ("And when is the centre open?", "office-hours"),
+    rows = list(
+        storage.db.query(
+            "SELECT question, status, entry_id, part, took_ms FROM interactions ORDER BY id"
+        )
+    )
+    assert [(r["question"], r["entry_id"], r["part"]) for r in rows] == [
+        ("How do I get a work permit? And when is the centre open?", "work-permit", None),
+        ("And when is the centre open?", "office-hours", 1),
     ]
+    # The message's matching time is on its own row; the part has none (reports count it once).
+    assert rows[0]["took_ms"] > 0 and rows[1]["took_ms"] is None

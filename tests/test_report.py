@@ -160,6 +160,39 @@ def test_questions_per_day_and_shares(result):
     assert result.share("answered") == 0.4 and result.unanswered_total == 4
 
 
+def test_a_message_answered_in_parts_counts_once(db_path, kb):
+    """A message that asked two things is logged as two rows, the second with `part` 1 and no
+    time of its own: it is one question, answered, with one reply time, and both entries
+    count as used. A log written before the `part` column counts every row."""
+    later = datetime(2026, 11, 21, 11, tzinfo=UTC)
+    with Storage.open(db_path, clock=lambda: later) as storage:
+        for part, entry, took in ((None, "bank-account", 50.0), (1, "fapiao", None)):
+            storage.log_interaction(
+                user_id=8,
+                chat_type="private",
+                language="en",
+                question="Company bank account? And what is a fapiao?",
+                status="answered",
+                entry_id=entry,
+                took_ms=took,
+                text_source="original",
+                part=part,
+            )
+    report = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
+    assert (report.total, report.days[-1].total, report.days[-1].answered) == (11, 3, 3)
+    assert [(r.key, r.total) for r in report.languages][0] == ("en", 7)
+    assert report.replies_timed == 11  # 10 before, and the message's own row
+    uses = {e.entry_id: e.uses for e in report.top_entries}
+    assert uses == {"bank-account": 3, "fapiao": 3}  # every entry given counts
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM interactions WHERE part = 1").fetchone() == (1,)
+    conn.execute("ALTER TABLE interactions DROP COLUMN part")  # a log from before parts
+    conn.commit()
+    conn.close()
+    old = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
+    assert (old.total, old.replies_timed) == (12, 11)
+
+
 def test_empty_days_are_listed(db_path, kb):
     report = build_report(db_path, kb, since=datetime(2026, 11, 15, tzinfo=UTC), now=NOW)
     assert [d.key for d in report.days][:4] == [

@@ -204,11 +204,16 @@ def test_a_message_asking_two_things_gets_both_answers_titled(small_answerer, tm
         text = converse(
             small_answerer, ["How do I get a work permit? And when is the centre open?"], storage
         )
-        rows = list(storage.db.query("SELECT question, entry_id FROM interactions ORDER BY id"))
+        rows = list(
+            storage.db.query("SELECT question, entry_id, part FROM interactions ORDER BY id")
+        )
     assert "» How do I get a work permit for a foreign employee?" in text
     assert "» When is the service centre open?" in text and "hours posted" in text
     assert text.index("» How do I") < text.index("» When is")
-    assert [r["entry_id"] for r in rows] == ["work-permit", "office-hours"]
+    assert [(r["entry_id"], r["part"]) for r in rows] == [
+        ("work-permit", None),
+        ("office-hours", 1),
+    ]
 
 
 def test_the_list_kept_for_the_rest_of_a_message_can_be_chosen_from(answerer, tmp_path):

@@ -685,7 +685,7 @@ def test_a_message_asking_two_things_gets_two_answers_each_logged(client, storag
     )
     assert "<strong>When is the service centre open?</strong>" in messages[2]["html"]
     assert 'data-act="feedback"' in messages[2]["html"]
-    assert [(r["question"], r["entry_id"]) for r in web_rows(storage)] == [
-        ("How do I get a work permit? And when is the centre open?", "work-permit"),
-        ("And when is the centre open?", "office-hours"),
+    assert [(r["question"], r["entry_id"], r["part"]) for r in web_rows(storage)] == [
+        ("How do I get a work permit? And when is the centre open?", "work-permit", None),
+        ("And when is the centre open?", "office-hours", 1),
     ]
