@@ -40,6 +40,7 @@ def test_log_interaction_writes_a_redacted_row(storage):
         "channel": "telegram",
         "waited_ms": None,
         "ref": None,
+        "part": None,
     }
     assert storage.db.table("interactions").get(second)["channel"] == "cli"
     data = file_bytes(storage.path)
@@ -147,3 +148,29 @@ def test_a_thumbs_down_reason_is_checked_and_kept_only_with_thumbs_down(storage)
     storage.log_feedback(asked, 2, True, reason="wrong")
     rows = on_disk(storage.path, "SELECT helpful, reason FROM feedback ORDER BY id")
     assert rows == [(0, "wrong"), (1, None)]
+
+
+def test_an_older_log_gains_the_part_column_and_keeps_its_rows(tmp_path):
+    """The release before answers by parts had no `part`: its rows stay, each a message."""
+    from sqlite_utils import Database
+
+    from bot.storage import MIGRATIONS, migrate
+    from bot.storage_schema import message_parts
+    from tests.storage_support import SECRET
+
+    path = tmp_path / "bot.db"
+    with Database(path) as db:
+        migrate(db, MIGRATIONS[: MIGRATIONS.index(message_parts)])
+        row = {"time": "2026-01-05T10:00:00+00:00", "user_key": "k1", "chat_type": "private",
+               "language": "en", "question": "Q?", "status": "answered",
+               "channel": "telegram"}  # fmt: skip
+        db.table("interactions").insert(row)
+        assert "part" not in {c.name for c in db.table("interactions").columns}
+    with Storage(path, SECRET) as store:
+        [kept] = store.db.query("SELECT * FROM interactions")
+        assert {k: kept[k] for k in row} == row and kept["part"] is None
+        one = store.log_interaction(
+            user_id=1, chat_type="private", language="en", question="Q2?",
+            status="answered", entry_id="visa", part=2,
+        )  # fmt: skip
+        assert store.db.table("interactions").get(one)["part"] == 2
