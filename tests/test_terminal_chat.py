@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli.chat import TerminalChat
 from bot.storage import Storage
-from tests.conftest import ROOT
+from tests.conftest import ROOT, kept_list_message
 
 
 def python_m_bot(config, *args, input=""):
@@ -217,16 +217,13 @@ def test_a_message_asking_two_things_gets_both_answers_titled(small_answerer, tm
 
 
 def test_the_list_kept_for_the_rest_of_a_message_can_be_chosen_from(answerer, tmp_path):
-    """The cost part is answered; "How long does it take?" keeps a list, and its number
+    """The first part is answered; "How long does it take?" keeps a list, and its number
     chooses from that list (recorded as a choice for that sentence)."""
+    message, first = kept_list_message(answerer)
     with Storage.open(tmp_path / "bot.db") as storage:
-        text = converse(
-            answerer,
-            ["How much does it cost to set up a company? How long does it take?", "1"],
-            storage,
-        )
+        text = converse(answerer, [message, "1"], storage)
         [choice] = storage.list_choices()
-    assert "» How much does it cost to set up a company (WFOE) in China?" in text
+    assert f"» {answerer.title(first)}" in text
     assert "\n» \n" not in text  # a list has no title line
     assert choice["question"] == "How long does it take?"
     assert answerer.kb.by_id[choice["entry_id"]].answer[:40] in text  # the chosen answer
