@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.handoffstore import OPEN_STATES
 from bot.knowledge import KnowledgeBase
-from bot.report import _iso, _messages, open_readonly
+from bot.report import _columns, _iso, _messages, open_readonly
 
 PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 SCHEDULES = ("daily", "weekly", "off")
@@ -178,7 +178,7 @@ def build_digest(
         questions, answered, unanswered = conn.execute(
             "SELECT count(*), coalesce(sum(status = 'answered'), 0), "
             "coalesce(sum(status = 'unanswered'), 0) FROM interactions "
-            f"WHERE time >= :since AND time <= :until AND {_messages(conn)}",  # not parts
+            f"WHERE time >= :since AND time <= :until AND {_messages(_columns(conn))}",  # not parts
             params,
         ).fetchone()
         gaps, gaps_total = _gaps(conn, params)

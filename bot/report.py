@@ -220,9 +220,13 @@ _PERIOD_U = "time >= :since AND time <= :until AND " + _FILTERS.format(
 _MESSAGES = "part IS NULL"
 
 
-def _messages(conn: sqlite3.Connection) -> str:
+def _columns(conn: sqlite3.Connection) -> set[str]:
+    """The columns of `interactions` (an older log lacks the newer ones)."""
+    return {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
+
+
+def _messages(columns: set[str]) -> str:
     """The condition that keeps one row per message (its first answer)."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
     return _MESSAGES if "part" in columns else "1"
 
 
@@ -428,7 +432,8 @@ def build_report(
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")  # one snapshot for every figure, while the bot goes on logging
-        messages = _messages(conn)
+        columns = _columns(conn)
+        messages = _messages(columns)
         found_days, languages = _outcomes(conn, params, messages)
         days = _every_day(found_days, since, now)
         total = sum(day.total for day in days)
@@ -442,7 +447,6 @@ def build_report(
             f"WHERE {_PERIOD_I}",
             params,
         ).fetchone()
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
         (timed, median, p90), (waits, wait_median, wait_p90) = _reply_times(
             conn, params, "waited_ms" in columns, messages
         )
