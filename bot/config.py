@@ -47,6 +47,7 @@ class MatchingConfig:
     answer_parts: bool = True
     confirm_similarity: float = 0.60
     confirm_margin: float = 0.20
+    restore_accents: bool = True
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ from bot import normalize as normalize_module
 from bot.cachefile import write_cache
 from bot.classifier import SoftmaxLayer, WarmStart, cached_layer
 from bot.config import MatchingConfig
+from bot.diacritics import AccentRestorer
 from bot.encoder import (
     E5Encoder,
     Encoder,
@@ -216,6 +217,8 @@ class Matcher:
         self.texts = [p.text for p in phrasings]
         self.languages = [p.language for p in phrasings]
         self.keys = cached_keys(self.texts, cache_dir)
+        # "sirket kurma" reaches the encoders as "şirket kurma": see diacritics.py.
+        self.restorer = AccentRestorer(self.texts) if config.restore_accents else None
         self._rows_with = _token_index(self.keys)
         owners = [p.entry_id for p in phrasings]
         self.entry_ids = list(dict.fromkeys(owners))
@@ -422,11 +425,12 @@ class Matcher:
         key = sorted_tokens(normalize(text))
         if not key or not self.entry_ids:
             return []
-        vector = self.encoder.encode_one(text)
+        spelled = self.restorer.restore(text) if self.restorer else text
+        vector = self.encoder.encode_one(spelled)
         log_probs = self.layer.log_probs(vector[None, :])[0]
         second = None
         if self.second is not None and self.layer2 is not None and not first_only:
-            second = unit((self.second.encode_one(text) - self.center2)[None, :])
+            second = unit((self.second.encode_one(spelled) - self.center2)[None, :])
             log_probs = _fuse(
                 log_probs, self.layer2.log_probs(second)[0], self.config.second_weight
             )
