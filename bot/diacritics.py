@@ -41,14 +41,13 @@ class AccentRestorer:
     def __init__(self, texts: Iterable[str]):
         plain: set[str] = set()
         forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        for text in texts:
-            for word in _WORD.findall(text.lower()):
-                if word.isascii():
-                    plain.add(word)
-                    continue
-                bare = unmarked(word)
-                if bare != word and bare.isascii():
-                    forms[bare][word] += 1
+        for word, count in Counter(_WORD.findall("\n".join(texts).lower())).items():
+            if word.isascii():
+                plain.add(word)
+                continue
+            bare = unmarked(word)
+            if bare != word and bare.isascii():
+                forms[bare][word] += count
         # "sirket" -> "şirket": only spellings no phrasing uses as a word of its own.
         self.accented = {
             bare: counts.most_common(1)[0][0] for bare, counts in forms.items() if bare not in plain
