@@ -12,8 +12,9 @@ plain ASCII letters becomes the accented word of the phrasings that spells the s
 its marks ("sirket" -> "şirket"), the most frequent one when there are several, but only
 when no phrasing uses the plain spelling as a word of its own: "e", "esta", "is" stay as they
 are, since "e" (and), "esta" (this) and "is" are words too. Acronyms in capitals (VAT, WFOE)
-and words the phrasings do not contain are left alone: a question is never made worse than
-it was typed.
+and words the phrasings do not contain are left alone. The dictionary mixes languages, so a
+word can take another language's accents ("grace" -> "grâce"): 3 of the 1,738 validation
+questions, none of whose outcomes changed.
 """
 
 from __future__ import annotations
