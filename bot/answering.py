@@ -139,7 +139,7 @@ class Answerer:
         self, text: str, chosen: str | None, telegram_code: str | None
     ) -> tuple[str, Detection]:
         return self.detector.choose(
-            text,
+            self.matcher.spelled(text),  # "sirket nasil kurulur" is Turkish to the detector
             chosen=chosen,
             telegram_code=telegram_code,
             fallback=self.kb.language,

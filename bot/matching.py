@@ -425,7 +425,7 @@ class Matcher:
         key = sorted_tokens(normalize(text))
         if not key or not self.entry_ids:
             return []
-        spelled = self.restorer.restore(text) if self.restorer else text
+        spelled = self.spelled(text)
         vector = self.encoder.encode_one(spelled)
         log_probs = self.layer.log_probs(vector[None, :])[0]
         second = None
@@ -465,6 +465,12 @@ class Matcher:
             )
             for i in order
         ]
+
+    def spelled(self, text: str) -> str:
+        """`text` as the encoders and the language detector read it: with the accents the
+        knowledge base's phrasings give its plain words (diacritics.py), when
+        `restore_accents` is on."""
+        return self.restorer.restore(text) if self.restorer else text
 
     def _candidate(
         self,

@@ -1,7 +1,11 @@
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.diacritics import AccentRestorer, unmarked
+from bot.language import LanguageDetector
+from tests.conftest import make_answerer
 from tests.test_matching import matcher_for
 
 PHRASINGS = [
@@ -85,3 +89,18 @@ def test_the_encoders_read_a_question_typed_without_accents_with_them(config, en
     # Without its accents USE hardly knows the Turkish phrasing it spells (cosine 0.42);
     # restored, the question is that phrasing but for its capital and question mark (0.88).
     assert off.semantic < 0.6 < 0.8 < on.semantic
+
+
+def test_a_question_typed_without_accents_is_detected_in_its_language(config, encoder, tmp_path):
+    (tmp_path / "visa.yaml").write_text(TURKISH_KB, encoding="utf-8")
+    detector = LanguageDetector(("en", "tr"))
+    off = replace(config, matching=replace(config.matching, restore_accents=False))
+    question = "calisma izni nasil alinir"
+    # Without its letters the detector is unsure of the Turkish and the reply falls back to
+    # English; restored, the detector reads Turkish and the Turkish answer is given.
+    assert make_answerer(off, tmp_path, encoder, detector).language_for(question)[0] == "en"
+    answerer = make_answerer(config, tmp_path, encoder, detector)
+    assert answerer.language_for(question) == ("tr", "tr")
+    answer = answerer.ask(question)
+    assert (answer.id, answer.language) == ("work-permit", "tr")
+    assert answer.answer == "İşvereniniz başvurur."
