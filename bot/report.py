@@ -234,10 +234,11 @@ _COUNTS = "count(*) AS total, " + ", ".join(f"sum(status = '{s}') AS {s}" for s 
 
 
 def _outcomes(
-    conn: sqlite3.Connection, params: dict, messages: str = _MESSAGES
+    conn: sqlite3.Connection, params: dict, messages: str
 ) -> tuple[list[Outcomes], list[Outcomes]]:
     """Outcomes per day (in order) and per language (most questions first), from one
-    GROUP BY over the period (days x languages rows, added up here)."""
+    GROUP BY over the period (days x languages rows, added up here); `messages` is the
+    condition `_messages()` gives for this log."""
     by_day: dict[str, list[int]] = {}
     by_language: dict[str, list[int]] = {}
     sql = (
@@ -276,7 +277,7 @@ def _ranks(values: np.ndarray) -> Times:
 
 
 def _reply_times(
-    conn: sqlite3.Connection, params: dict, waited: bool, messages: str = _MESSAGES
+    conn: sqlite3.Connection, params: dict, waited: bool, messages: str
 ) -> tuple[Times, Times]:
     """Matching time (took_ms) and the users' wait (waited_ms, when the log has it): one
     pass over the period and a sort in numpy, several times faster than SQLite's window
