@@ -168,7 +168,8 @@ class Answerer:
             answer = self._smalltalk(question, language, detected, kind)
         else:
             match = self.matcher.match(text)
-            if lang is None and found.confidence < self.config.languages.min_confidence:
+            unsure = found.confidence < self.config.languages.min_confidence
+            if lang is None and (unsure or found.undecided):
                 language = self._phrasing_language(match, found) or language
             answer = self._matched(question, match, language, detected, live)
             if match.status != UNANSWERED and self.config.matching.answer_parts:
@@ -304,13 +305,17 @@ class Answerer:
         """The language of the phrasing a question is closest to in spelling, when detection
         alone was unsure: "c quoi un fapiao" is too short for the detector, but the French
         phrasing it matches settles it. Taken only when the two agree, or when the spelling
-        is nearly the same; None otherwise."""
+        is nearly the same; None otherwise. Detection undecided between languages the writing
+        cannot tell apart ("法人口座 開設", Traditional Chinese or Japanese) takes the hint
+        when it is one of them, and nothing else."""
         best = match.best
         if best is None or best.lexical < HINT_LEXICAL or not best.lexical_language:
             return None
         hint = best.lexical_language
         if hint not in self.detector.supported:
             return None
+        if found.undecided:
+            return hint if hint in found.undecided else None
         if hint == found.language or (best.lexical >= HINT_LEXICAL_ALONE and found.language):
             return hint
         return None

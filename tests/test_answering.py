@@ -191,6 +191,41 @@ def test_unsure_detection_takes_the_language_of_the_matched_phrasing(
     )
 
 
+def _with_japanese_bank_account(kb_dir):
+    path = kb_dir / "money.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "        answer: 携带营业执照、公司印章和法定代表人护照到银行网点办理。各银行要求不同。\n",
+        "        answer: 携带营业执照、公司印章和法定代表人护照到银行网点办理。各银行要求不同。\n"
+        "      ja:\n"
+        "        question: 会社の銀行口座はどうやって開設しますか？\n"
+        "        alternates: [法人口座の開設に必要な書類]\n"
+        "        answer: 営業許可証、会社印と法定代表者のパスポートを銀行の窓口に持参します。\n",
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+def test_han_only_text_takes_japanese_from_the_matched_phrasing(config, encoder, small_kb_dir):
+    """ "法人口座 開設 必要書類" is in traditional forms: Traditional Chinese or Japanese. The
+    Japanese phrasing it matches makes it Japanese; Traditional Chinese stays Chinese."""
+    from bot.language import LanguageDetector
+    from tests.conftest import make_answerer
+
+    detector = LanguageDetector(("en", "zh", "ja"))
+    question = "法人口座 開設 必要書類"
+    before = make_answerer(config, small_kb_dir, encoder, detector).ask(question)
+    assert before.language == "zh"  # no Japanese phrasing to match yet
+    _with_japanese_bank_account(small_kb_dir)
+    answerer = make_answerer(config, small_kb_dir, encoder, detector)
+    after = answerer.ask(question)
+    assert (after.id, after.language, after.detected) == ("bank-account", "ja", "zh")
+    assert after.answer.startswith("営業許可証")
+    chinese = answerer.ask("公司銀行帳戶怎麼開？")  # traditional, the Chinese phrasing's words
+    assert (chinese.id, chinese.language) == ("bank-account", "zh")
+    assert answerer.ask(question, lang="zh").language == "zh"  # a choice still wins
+    japanese = answerer.ask("法人口座 開設 対応銀行")  # "対" is written only in Japanese
+    assert (japanese.language, japanese.detected) == ("ja", "ja")
+
+
 def test_a_typed_number_chooses_a_suggestion():
     from bot.answering import chosen_suggestion
 

@@ -215,3 +215,67 @@ def test_a_probable_detection_beats_the_fallback_when_there_is_no_other_clue():
     assert DETECTOR.choose(text, fallback="en")[0] == "es"
     assert DETECTOR.choose(text, telegram_code="fr", fallback="en")[0] == "fr"  # a clue wins
     assert DETECTOR.choose("visa?", fallback="en")[0] == "en"  # too short to guess
+
+
+# Japanese written in Han characters alone: telegraphic questions are common ("法人口座 開設").
+ZH_JA = LanguageDetector(("en", "zh", "ja"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["労働契約 試用期間 最長", "中国 永住権 条件 何年", "起業補助金 対象？", "商標登録 審査機関"],
+)
+def test_han_characters_only_japanese_writes_make_a_message_japanese(text):
+    found = ZH_JA.detect(text)
+    assert (found.language, found.undecided) == ("ja", ())
+    assert found.confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    "text", ["法人口座 開設 必要書類", "我怎麼為公司開設銀行帳戶？", "住宅積立金 外国人 加入"]
+)
+def test_traditional_forms_alone_are_chinese_undecided_with_japanese(text):
+    found = ZH_JA.detect(text)
+    assert (found.language, found.undecided) == ("zh", ("zh", "ja"))
+    assert found.confidence >= 0.8  # Traditional Chinese is still answered in Chinese
+
+
+@pytest.mark.parametrize(
+    "text", ["增值税 小规模纳税人 税率", "个人所得税 年度汇算", "公司银行账户怎么开？"]
+)
+def test_simplified_chinese_is_chinese_without_doubt(text):
+    assert ZH_JA.detect(text) == Detection("zh", 1.0)
+
+
+def test_without_japanese_configured_traditional_chinese_is_simply_chinese():
+    assert DETECTOR.detect("法人口座 開設 必要書類") == Detection("zh", 1.0)
+    assert DETECTOR.detect("労働契約 試用期間") == Detection("zh", 1.0)  # "ja" not a choice
+
+
+def test_half_width_katakana_is_japanese():
+    found = ZH_JA.detect("ｱﾌﾟﾘ ﾘﾘｰｽ APP備案 いる？")
+    assert found.language == "ja" and found.confidence >= 0.8
+
+
+def test_chinese_text_never_has_a_japanese_only_character():
+    """Every Chinese phrasing of the shipped knowledge base, simplified and converted to the
+    traditional forms of Taiwan and Hong Kong, stays Chinese: no character of
+    japanese_only() is ever written in Chinese."""
+    import opencc
+
+    from bot.knowledge import load_knowledge
+    from bot.language import japanese_only
+    from tests.conftest import ROOT
+
+    only = japanese_only()
+    assert {"険", "労", "円", "実", "権", "関", "対"} <= only
+    assert not only & set("并翻研概会学国税个们书汇")  # Chinese (and shared) characters
+    kb = load_knowledge(ROOT / "knowledge")
+    chinese = [p.text for p in kb.phrasings() if p.language == "zh"]
+    chinese += [e.translations["zh"].answer for e in kb.entries if "zh" in e.translations]
+    assert len(chinese) > 1000
+    for config in ("s2t", "s2tw", "s2hk"):
+        convert = opencc.OpenCC(config).convert
+        assert not [t for t in chinese if only & set(convert(t))], config
+    assert not [t for t in chinese if only & set(t)]
+    assert all(ZH_JA.detect(t).language == "zh" for t in chinese[:300])
