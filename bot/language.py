@@ -4,9 +4,10 @@ The writing system settles most cases (Han, kana, Hangul, Arabic, Cyrillic, Gree
 Thai, Devanagari ...); py3langid, whose model ships in its wheel, decides between the
 configured languages that share the script. Han characters without kana are Chinese unless
 one of them is written only in Japanese ("労", "険"); in traditional forms alone they may be
-either, and the answerer lets the phrasing a message matches decide (Detection.undecided). Short messages are unreliable, so `choose`
-applies the order: the user's explicit choice, a confident detection, Telegram's
-`language_code`, the knowledge base's language.
+either, and the answerer lets the phrasing a message matches decide (Detection.undecided).
+Short messages are unreliable, so `choose` applies the order: the user's explicit choice, a
+confident detection, Telegram's `language_code`, a probable detection of three words or
+more, the knowledge base's language.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ CANDIDATE_MASS = 0.5
 # Without a confident detection or a Telegram language_code, a detection at least this likely
 # of a message of three words or more is still a better guess than the knowledge base's
 # language ("contador obligatorio para mi empresa" is unsure, but Spanish).
-PROBABLE = 0.5
+PROBABLE = 0.4
 # Fewer letters than this in a Latin- or Cyrillic-script message: detection is only a guess.
 MIN_LETTERS = 12
 # Letters of a non-Latin script that make a message that script's, whatever Latin words it
@@ -55,6 +56,11 @@ MIN_LETTERS = 12
 # acronyms and terms inside such a message never decide its language.
 MIN_SCRIPT_LETTERS = {"CJK": 2, "HIRAGANA": 1, "KATAKANA": 1, "HANGUL": 2}
 MIN_OTHER_SCRIPT_LETTERS = 4
+# The other way round, a few Han characters, kana or Hangul quoted in a Latin-script message
+# ("Business License (营业执照) verloren", "押一付三 ne demek") do not make it Chinese: when
+# its Latin letters are at least this many times those, the message is Latin-script.
+LATIN_PER_CJK = 4
+_CJK_FAMILY = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL")
 # Latin-script words that say nothing about which Latin-script language a message is in:
 # the domain's loanwords and names, used alike in every language. Removed (with acronyms in
 # capitals) before the statistical model ranks a Latin-script message, when enough is left.
@@ -162,8 +168,11 @@ def _identifier():
 
 def _has_other_script(scripts: Counter) -> bool:
     """Whether a message has enough letters of a script other than Latin to be that script's."""
+    cjk = sum(scripts.get(script, 0) for script in _CJK_FAMILY)
+    quoted = scripts.get("LATIN", 0) >= LATIN_PER_CJK * cjk
     return any(
         count >= MIN_SCRIPT_LETTERS.get(script, MIN_OTHER_SCRIPT_LETTERS)
+        and not (quoted and script in _CJK_FAMILY)
         for script, count in scripts.items()
         if script not in ("LATIN", "OTHER")
     )
@@ -230,7 +239,8 @@ class LanguageDetector:
                 return Detection(langs[0], share * 0.5)
         if script == "CJK":
             return _han_language(text, candidates, share)
-        if script == "LATIN":
+        if script == "LATIN":  # without the other scripts' quoted terms, if any
+            text = "".join(ch for ch in text if _script(ch) in (None, "LATIN"))
             text, letters = _without_neutral_words(text, letters)
         found = self._rank(text, candidates)
         if letters < MIN_LETTERS:
