@@ -187,6 +187,8 @@ def test_unsure_detection_takes_the_language_of_the_matched_phrasing(
     after = make_answerer(config, small_kb_dir, encoder, detector).ask("c quoi fapiao")
     assert (after.status, after.id, after.language) == (ANSWERED, "fapiao", "fr")
     assert after.answer.startswith("Le fapiao")
+    # two words the detector hardly knows (French at 0.6), 0.62 alike a French phrasing
+    assert make_answerer(config, small_kb_dir, encoder, detector).ask("cest quoi").language == "fr"
     # An explicit choice still wins, and a confident detection is never overridden.
     assert (
         make_answerer(config, small_kb_dir, encoder, detector)
