@@ -158,17 +158,29 @@ def test_ask_never_fails(small_answerer, text):
     json.dumps(a.to_json(), ensure_ascii=False)
 
 
-def _with_french_fapiao(kb_dir):
+def _add_translation(kb_dir, chinese_answer, lang, question, alternate, answer):
+    """A curated translation into `lang` added to the small knowledge base's entry whose
+    Chinese answer is `chinese_answer` (money.yaml)."""
     path = kb_dir / "money.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "        answer: 发票是中国官方的税务凭证，通过税务系统开具。\n",
-        "        answer: 发票是中国官方的税务凭证，通过税务系统开具。\n"
-        "      fr:\n"
-        "        question: Qu'est-ce qu'un fapiao ?\n"
-        "        alternates: [c'est quoi un fapiao]\n"
-        "        answer: Le fapiao (发票) est la facture fiscale officielle en Chine.\n",
+    line = f"        answer: {chinese_answer}\n"
+    text = path.read_text(encoding="utf-8")
+    assert line in text
+    translation = (
+        f"      {lang}:\n        question: {question}\n"
+        f"        alternates: [{alternate}]\n        answer: {answer}\n"
     )
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text.replace(line, line + translation), encoding="utf-8")
+
+
+def _with_french_fapiao(kb_dir):
+    _add_translation(
+        kb_dir,
+        "发票是中国官方的税务凭证，通过税务系统开具。",
+        "fr",
+        "Qu'est-ce qu'un fapiao ?",
+        "c'est quoi un fapiao",
+        "Le fapiao (发票) est la facture fiscale officielle en Chine.",
+    )
 
 
 def test_unsure_detection_takes_the_language_of_the_matched_phrasing(
@@ -199,16 +211,14 @@ def test_unsure_detection_takes_the_language_of_the_matched_phrasing(
 
 
 def _with_japanese_bank_account(kb_dir):
-    path = kb_dir / "money.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "        answer: 携带营业执照、公司印章和法定代表人护照到银行网点办理。各银行要求不同。\n",
-        "        answer: 携带营业执照、公司印章和法定代表人护照到银行网点办理。各银行要求不同。\n"
-        "      ja:\n"
-        "        question: 会社の銀行口座はどうやって開設しますか？\n"
-        "        alternates: [法人口座の開設に必要な書類]\n"
-        "        answer: 営業許可証、会社印と法定代表者のパスポートを銀行の窓口に持参します。\n",
+    _add_translation(
+        kb_dir,
+        "携带营业执照、公司印章和法定代表人护照到银行网点办理。各银行要求不同。",
+        "ja",
+        "会社の銀行口座はどうやって開設しますか？",
+        "法人口座の開設に必要な書類",
+        "営業許可証、会社印と法定代表者のパスポートを銀行の窓口に持参します。",
     )
-    path.write_text(text, encoding="utf-8")
 
 
 def test_han_only_text_takes_japanese_from_the_matched_phrasing(config, encoder, small_kb_dir):
