@@ -147,11 +147,13 @@ def _han_language(text: str, candidates: tuple[str, ...], share: float) -> Detec
     han = [ch for ch in text if _script(ch) == "CJK"]
     if to_simple.convert("".join(han)) == "".join(han):
         return Detection(language, share)  # nothing traditional in it
-    trad = _converted(to_trad, han)
+    traditional = _converted(to_trad, han)
     simplified_only = [
         ch
-        for ch, old, japanese in zip(han, trad, _converted(to_japanese, trad), strict=True)
-        if old != ch and japanese != ch  # "个" (個, 個 in Japanese), not "会" (會, 会)
+        for ch, trad, japanese in zip(
+            han, traditional, _converted(to_japanese, traditional), strict=True
+        )
+        if trad != ch and japanese != ch  # "个" (個, 個 in Japanese), not "会" (會, 会)
     ]
     return Detection(language, share, () if simplified_only else ("zh", "ja"))
 
