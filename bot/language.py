@@ -241,8 +241,9 @@ class LanguageDetector:
                 return Detection(langs[0], share * 0.5)
         if script == "CJK":
             return _han_language(text, candidates, share)
-        if script == "LATIN":  # without the other scripts' quoted terms, if any
-            text = "".join(ch for ch in text if _script(ch) in (None, "LATIN"))
+        if script == "LATIN":
+            if len(scripts) > 1:  # without the other scripts' quoted terms
+                text = "".join(ch for ch in text if _script(ch) in (None, "LATIN"))
             text, letters = _without_neutral_words(text, letters)
         found = self._rank(text, candidates)
         if letters < MIN_LETTERS:
