@@ -24,10 +24,12 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from bot.normalize import MARKED_LETTERS
+
 _WORD = re.compile(r"[^\W\d_]+")
 # Letters whose mark is part of the letter (no combining mark to drop), as normalize.py
 # takes them, and ligatures typed as two letters.
-_LETTERS = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "œ": "oe", "æ": "ae"})
+_LETTERS = str.maketrans(MARKED_LETTERS | {"ß": "ss", "œ": "oe", "æ": "ae"})
 
 
 def unmarked(word: str) -> str:

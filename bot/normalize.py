@@ -27,9 +27,10 @@ _SPACES = re.compile(r"\s+")
 # Letters that users type interchangeably: Arabic letter variants, and Latin letters whose
 # mark is part of the letter (no combining mark to drop), typed without it on a keyboard
 # that lacks them: Turkish "calisan" for "çalışan", Polish "zloty" for "złoty".
+# Latin letters whose mark is part of the letter (diacritics.py strips them the same way).
+MARKED_LETTERS = {"ı": "i", "ł": "l", "ø": "o", "đ": "d"}
 _LETTERS = str.maketrans(
-    {"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
-    | {"ı": "i", "ł": "l", "ø": "o", "đ": "d"}
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"} | MARKED_LETTERS
 )
 
 
