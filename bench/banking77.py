@@ -70,6 +70,8 @@ def main() -> None:
                     "top3",
                     "answered_correct",
                     "answered_wrong",
+                    "answered_several",
+                    "right_not_first",
                     "in_suggestions",
                     "unanswered",
                     "build_seconds_cold",

@@ -53,6 +53,7 @@ def rescore(rows: list[dict], matcher, config) -> list[dict]:
                 **r,
                 "status": match.status,
                 "id": ids[0] if match.status == ANSWERED else None,
+                "also": ids[1:] if match.status == ANSWERED else [],  # a pair's second
                 "suggested": ids if match.status == SUGGEST else [],
             }
         )
@@ -152,6 +153,8 @@ def main() -> None:
                     "top1",
                     "answered_correct",
                     "answered_wrong",
+                    "answered_several",
+                    "right_not_first",
                     "in_suggestions",
                     "oos_not_answered",
                     "oos_unanswered",

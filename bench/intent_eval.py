@@ -52,6 +52,8 @@ def run_pipeline(answerer: Answerer, split: Split) -> list[dict]:
                 "ranked": ranked,
                 "status": answer.status,
                 "id": answer.id,
+                # More answers beside the first (a pair, Matcher._pair; or a message's parts).
+                "also": [p.id for p in answer.parts if p.id],
                 "suggested": [s.id for s in answer.suggestions],
             }
         )
@@ -80,6 +82,19 @@ def pipeline_figures(rows: list[dict]) -> dict:
                 / m,
                 "answered_wrong": sum(
                     r["status"] == "answered" and r["id"] != r["expected"] for r in inscope
+                )
+                / m,
+                # Answers are scored by the first: these are given more than one, and
+                # those whose first is wrong but a later one right (counted wrong above).
+                "answered_several": sum(
+                    r["status"] == "answered" and bool(r.get("also")) for r in inscope
+                )
+                / m,
+                "right_not_first": sum(
+                    r["status"] == "answered"
+                    and r["id"] != r["expected"]
+                    and r["expected"] in r.get("also", ())
+                    for r in inscope
                 )
                 / m,
                 "in_suggestions": sum(

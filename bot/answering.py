@@ -181,6 +181,12 @@ class Answerer:
             if lang is None and (unsure or found.undecided):
                 language = self._phrasing_language(match, found) or language
             answer = self._matched(question, match, language, detected, live)
+            if match.status == ANSWERED and len(match.candidates) > 1:  # a pair: both
+                second = match.candidates[1]
+                other = self._entry_answer(
+                    question, language, detected, self.kb.by_id[second.entry_id], second.score, live
+                )
+                answer = replace(answer, parts=(replace(other, part=1),))
             if match.status != UNANSWERED and self.config.matching.answer_parts:
                 answer = self._by_parts(question, text, match, answer, language, detected, live)
         if truncated:
@@ -255,15 +261,18 @@ class Answerer:
         The first answer (the whole message's, if it had one) carries the others as
         `parts`, in the order asked."""
         whole = match.best.entry_id if match.status == ANSWERED and match.best else None
+        # The answers already given (the whole message's, and its pair's: Matcher._pair).
+        made = {a.id: a for a in (answer, *answer.parts) if a.id} if whole is not None else {}
         offered = {c.entry_id for c in match.close or match.candidates}
-        if whole is not None and not offered - {whole}:
+        if whole is not None and not offered - set(made):
             return answer  # nothing else close: no sentence can add an answer (saves time)
         sentences = split_sentences(text)
         if len(sentences) < 2:
             return answer
-        found: dict[str, tuple[str, float | None]] = {}  # entry -> (its sentence, score)
-        if whole is not None:
-            found[whole] = (question, answer.score)
+        # entry -> (its sentence, score)
+        found: dict[str, tuple[str, float | None]] = {
+            entry_id: (question, made_answer.score) for entry_id, made_answer in made.items()
+        }
         rest: list[str] = []  # sentences asked that no answer covers
         for sentence in sentences[:MAX_SENTENCES]:
             if smalltalk.classify(sentence) is not None:
@@ -279,13 +288,13 @@ class Answerer:
                 found.setdefault(chosen.entry_id, (sentence, chosen.score))
             elif chosen is None or chosen.entry_id not in found:
                 rest.append(sentence)
-        if whole is not None and len(found) == 1:
+        if whole is not None and len(found) == len(made):
             return answer  # no sentence added another answer
         if whole is None and match.candidates[0].entry_id not in found:
             return answer  # no sentence asks for what the whole message ranks first
         answers = [
-            answer
-            if entry_id == whole
+            made[entry_id]
+            if entry_id in made
             else self._entry_answer(
                 question if i == 0 else sentence,
                 lang,

@@ -47,6 +47,7 @@ class MatchingConfig:
     answer_parts: bool = True
     confirm_similarity: float = 0.60
     confirm_margin: float = 0.20
+    pair_similarity: float = 0.60
     restore_accents: bool = True
 
 
@@ -170,6 +171,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "offtopic_threshold"): (0, 1),
     ("matching", "confirm_similarity"): (0, 1),
     ("matching", "confirm_margin"): (0, 1),
+    ("matching", "pair_similarity"): (0, 1),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

@@ -151,7 +151,8 @@ class Candidate:
 @dataclass(frozen=True)
 class Match:
     status: str
-    candidates: tuple[Candidate, ...]  # best first; one for `answered`, the suggestions else
+    # Best first: for `answered` the answer (or two: a pair, see _pair), the suggestions else.
+    candidates: tuple[Candidate, ...]
     # Every entry close enough to be offered, best first (for `answered` too: the other
     # parts of a message asking several things are among them, see Answerer._by_parts).
     close: tuple[Candidate, ...] = ()
@@ -537,6 +538,8 @@ class Matcher:
             return Match(ANSWERED, (best,), tuple(close))
         if cfg.answer_related and len(close) > 1 and self._shared(best, close[1], cfg):
             return Match(ANSWERED, (best,), tuple(close))
+        if len(close) > 1 and self._pair(best, close[1], cfg):
+            return Match(ANSWERED, (best, close[1]), tuple(close))
         return Match(SUGGEST, tuple(close), tuple(close))
 
     @staticmethod
@@ -554,6 +557,19 @@ class Matcher:
             best.score >= cfg.answer_threshold
             and best.semantic_second >= cfg.confirm_similarity
             and best.score - runner >= cfg.confirm_margin
+        )
+
+    @staticmethod
+    def _pair(best: Candidate, runner: Candidate, cfg: MatchingConfig) -> bool:
+        """The question sits between two entries: the best and the runner-up hold the
+        answer threshold twice over together, and the second encoder finds a phrasing of
+        each close to the question (cosine >= pair_similarity on its centred vectors). Both
+        are then the answer, best first ("What do employer and employee pay for social
+        insurance and the housing fund?"), instead of a list to choose from. Never with the
+        first encoder alone (semantic_second is 0 then)."""
+        return (
+            best.score + runner.score >= 2 * cfg.answer_threshold
+            and min(best.semantic_second, runner.semantic_second) >= cfg.pair_similarity
         )
 
     def _shared(self, best: Candidate, runner: Candidate, cfg: MatchingConfig) -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.answering import Answer, Answerer
 from bot.config import Config, load_config
-from bot.encoder import Encoder
+from bot.encoder import Encoder, e5_unavailable
 from bot.knowledge import LANGUAGE_CODES, load_knowledge
 from bot.language import LanguageDetector
 from bot.matching import Matcher
@@ -24,6 +24,11 @@ os.environ.setdefault("FAQ_BOT_SECOND_ENCODER", "none")
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_KB = Path(__file__).resolve().parent / "data" / "kb"
+
+# For tests of the second encoder itself: its engine needs x86-64 with AVX2 and FMA.
+needs_e5 = pytest.mark.skipif(
+    e5_unavailable() is not None, reason="the e5 encoder cannot run on this CPU"
+)
 
 
 @pytest.fixture(scope="session")

@@ -353,6 +353,37 @@ def test_a_did_you_mean_list_split_between_two_sentences_answers_each(small_answ
     assert not_offered is listed
 
 
+def test_a_pair_answer_keeps_both_answers_when_a_sentence_adds_a_third(small_answerer):
+    """A message answered with two entries (Matcher._pair) whose other sentence is answered
+    alone with a third entry among those offered: three answers, the pair's first and in
+    its order; a single sentence adds nothing to the pair."""
+    from dataclasses import replace
+
+    from bot.matching import Match
+
+    matcher = small_answerer.matcher
+    text = "Work permit and opening hours please. What is a fapiao?"
+    ranked = {c.entry_id: c for c in matcher.scores(text, limit=4)}
+    pair = (ranked["work-permit"], ranked["office-hours"])
+    match = Match(ANSWERED, pair, (*pair, ranked["fapiao"]))
+    first, second = (small_answerer.answer_entry(c.entry_id, "en", text) for c in pair)
+    given = replace(first, parts=(replace(second, part=1),))
+    answer = small_answerer._by_parts(text, text, match, given, "en", "en", False)
+    assert [answer.id, *(p.id for p in answer.parts)] == ["work-permit", "office-hours", "fapiao"]
+    assert [p.part for p in answer.parts] == [1, 2]
+    assert answer.parts[1].question == "What is a fapiao?"
+    alone = small_answerer._by_parts(
+        "work permit and opening hours",
+        "work permit and opening hours",
+        match,
+        given,
+        "en",
+        "en",
+        False,
+    )
+    assert alone is given
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -10,7 +10,7 @@ from bot.encoder import Encoder
 from bot.knowledge import load_knowledge
 from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Matcher
 from bot.normalize import normalize
-from tests.conftest import SMALL_KB
+from tests.conftest import SMALL_KB, needs_e5
 
 
 def matcher_for(config, encoder, kb_dir=SMALL_KB, **matching):
@@ -264,12 +264,6 @@ def test_an_edit_is_learned_from_the_previous_matcher_without_a_cold_start(
     assert [after.texts[r] for r in warm.focus] == ["golden tax paper slip"]
 
 
-needs_e5 = pytest.mark.skipif(
-    __import__("bot.encoder").encoder.e5_unavailable() is not None,
-    reason="the e5 encoder cannot run on this CPU",
-)
-
-
 @needs_e5
 def test_the_second_encoder_is_fused_with_the_first(config, encoder, tmp_path):
     from bot.encoder import E5Encoder
@@ -373,6 +367,66 @@ def test_a_question_the_classifier_doubts_is_answered_when_e5_confirms_it(
     assert fused.decide(ranked, replace(doubt, confirm_similarity=1.0)).status == SUGGEST
     # With the first encoder alone (the sentences of a message) nothing confirms it.
     assert fused.match(question, first_only=True).status == SUGGEST
+
+
+def test_a_question_between_two_entries_both_close_to_it_gets_both(config, encoder):
+    """The best entry and the runner-up together hold twice the answer threshold and the
+    second encoder finds each close to the question (pair_similarity): both are the answer,
+    best first. Short of either, with the first encoder alone (its cosine is 0) or with the
+    rule turned off, a "did you mean" list; a confirmed leader stays the only answer."""
+    m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
+    cfg = config.matching
+    assert cfg.pair_similarity == 0.60  # see config.toml
+
+    close, far = cfg.pair_similarity + 0.02, cfg.pair_similarity - 0.05
+
+    def ranked(best: float, runner: float, second: float) -> list[matching.Candidate]:
+        doubted = cfg.classifier_threshold - 0.2
+        return [
+            matching.Candidate(
+                "bank-account", best, doubted, 0.7, 0.5, "x", "en", semantic_second=close
+            ),
+            matching.Candidate("fapiao", runner, 0.3, 0.6, 0.4, "y", "en", semantic_second=second),
+            matching.Candidate("work-permit", 0.05, 0.01, 0.5, 0.3, "z", "en", semantic_second=0.5),
+        ]
+
+    pair = m.decide(ranked(0.4, 0.35, close))
+    assert pair.status == ANSWERED
+    assert [c.entry_id for c in pair.candidates] == ["bank-account", "fapiao"]
+    assert m.decide(ranked(0.4, 0.35, far)).status == SUGGEST  # the runner-up is not close
+    assert m.decide(ranked(0.3, 0.25, close)).status == SUGGEST  # too unlikely together
+    assert m.decide(ranked(0.4, 0.35, 0.0)).status == SUGGEST  # no second encoder
+    off = replace(cfg, pair_similarity=1.0)
+    assert m.decide(ranked(0.4, 0.35, close), off).status == SUGGEST
+    confirmed = m.decide(ranked(0.65, 0.3, close), replace(cfg, confirm_similarity=close))
+    assert [c.entry_id for c in confirmed.candidates] == ["bank-account"]
+
+
+@needs_e5
+def test_a_message_asking_about_two_entries_is_answered_with_both(config, encoder, tmp_path):
+    """The real encoders and answerer: "work permit and opening hours" is split between two
+    entries the second encoder finds close (cosines of about 0.6 to each; the threshold is
+    set a little below, and the confirmation of a single leader off), and gets both
+    answers, best first; with the rule off, a list of the two."""
+    from bot.answering import Answerer
+    from bot.encoder import E5Encoder
+    from bot.language import LanguageDetector
+
+    kb = load_knowledge(SMALL_KB, "en")
+    cfg = replace(config.matching, confirm_similarity=1.0, pair_similarity=0.55)
+    fused = Matcher(kb, cfg, encoder, tmp_path, second=E5Encoder())
+    detector = LanguageDetector(config.languages.supported)
+    answerer = Answerer(kb, fused, detector, replace(config, matching=cfg))
+    question = "work permit and opening hours"
+    answer = answerer.ask(question)
+    assert answer.status == ANSWERED and answer.id == "work-permit"
+    assert [(p.id, p.part) for p in answer.parts] == [("office-hours", 1)]
+    assert answer.parts[0].reply.startswith(kb.by_id["office-hours"].answer.strip()[:20])
+    off = replace(cfg, pair_similarity=1.0)
+    fused.config = off
+    listed = Answerer(kb, fused, detector, replace(config, matching=off)).ask(question)
+    assert listed.status == SUGGEST
+    assert {s.id for s in listed.suggestions} == {"work-permit", "office-hours"}
 
 
 def test_a_question_that_is_one_of_an_entrys_phrasings_gets_that_entry(answerer):

@@ -10,11 +10,7 @@ import pytest
 
 from bot import matching, warmup
 from bot.answering import build_answerer, reload_answerer
-from bot.encoder import e5_unavailable
-
-needs_e5 = pytest.mark.skipif(
-    e5_unavailable() is not None, reason="the e5 encoder cannot run on this CPU"
-)
+from tests.conftest import needs_e5
 
 
 @pytest.fixture
