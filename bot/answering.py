@@ -180,13 +180,10 @@ class Answerer:
             unsure = found.confidence < self.config.languages.min_confidence
             if lang is None and (unsure or found.undecided):
                 language = self._phrasing_language(match, found) or language
-            answer = self._matched(question, match, language, detected, live)
-            if match.status == ANSWERED and len(match.candidates) > 1:  # a pair: both
-                second = match.candidates[1]
-                other = self._entry_answer(
-                    question, language, detected, self.kb.by_id[second.entry_id], second.score, live
-                )
-                answer = replace(answer, parts=(replace(other, part=1),))
+            if match.status == ANSWERED and len(match.candidates) > 1:
+                answer = self._pair(question, match, language, detected, live)
+            else:
+                answer = self._matched(question, match, language, detected, live)
             if match.status != UNANSWERED and self.config.matching.answer_parts:
                 answer = self._by_parts(question, text, match, answer, language, detected, live)
         if truncated:
@@ -232,6 +229,21 @@ class Answerer:
             self.localizer.message(lang, kind),
             smalltalk=kind,
         )
+
+    def _pair(
+        self, question: str, match: Match, lang: str, detected: str | None, live: bool
+    ) -> Answer:
+        """Both answers to a question between two entries (Matcher._pair), best first, the
+        second as a part; neither offers the other under "See also"."""
+        best, runner = match.candidates[:2]
+        first, second = self.kb.by_id[best.entry_id], self.kb.by_id[runner.entry_id]
+        answer = self._entry_answer(
+            question, lang, detected, first, best.score, live, besides=(second.id,)
+        )
+        other = self._entry_answer(
+            question, lang, detected, second, runner.score, live, besides=(first.id,)
+        )
+        return replace(answer, parts=(replace(other, part=1),))
 
     def _by_parts(
         self,
@@ -402,7 +414,9 @@ class Answerer:
         entry: FaqEntry,
         score: float | None,
         live: bool = False,
+        besides: tuple[str, ...] = (),
     ) -> Answer:
+        """`besides`: entries answered beside this one, not offered under "See also"."""
         chosen = self.localizer.answer(entry, lang, live)
         text = chosen.text
         if chosen.stale is not None:  # current source first, the old translation marked
@@ -411,7 +425,7 @@ class Answerer:
         links = self.localizer.links(entry, lang)
         related = tuple(
             Suggestion(i, self.localizer.question(self.kb.by_id[i], lang), 0.0)
-            for i in self.related.get(entry.id, [])[:MAX_RELATED]
+            for i in [r for r in self.related.get(entry.id, []) if r not in besides][:MAX_RELATED]
         )
         answer = Answer(
             question,

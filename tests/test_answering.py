@@ -353,6 +353,26 @@ def test_a_did_you_mean_list_split_between_two_sentences_answers_each(small_answ
     assert not_offered is listed
 
 
+def test_a_pair_answer_does_not_offer_its_other_half_under_see_also(small_answerer):
+    """office-hours names bank-account as related: alone, its answer offers bank-account
+    under "See also"; answered together with bank-account (Matcher._pair), it does not, and
+    both answers are given, best first."""
+    from bot.matching import Match
+
+    text = "opening hours and a company bank account"
+    ranked = {c.entry_id: c for c in small_answerer.matcher.scores(text, limit=4)}
+    pair = (ranked["office-hours"], ranked["bank-account"])
+    alone = small_answerer.answer_entry("office-hours", "en", text)
+    assert [r.id for r in alone.related] == ["bank-account"]
+    answer = small_answerer._pair(text, Match(ANSWERED, pair, pair), "en", "en", False)
+    assert (answer.id, [(p.id, p.part) for p in answer.parts]) == (
+        "office-hours",
+        [("bank-account", 1)],
+    )
+    assert answer.related == () and answer.parts[0].related == ()
+    assert alone.reply.startswith(answer.reply) and len(alone.reply) > len(answer.reply)
+
+
 def test_a_pair_answer_keeps_both_answers_when_a_sentence_adds_a_third(small_answerer):
     """A message answered with two entries (Matcher._pair) whose other sentence is answered
     alone with a third entry among those offered: three answers, the pair's first and in
