@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -206,13 +206,17 @@ class Answerer:
         if not self.localizer.can_translate(answer.language):
             return answer
         entry = self.kb.by_id[answer.id]
+        fresh = self._entry_answer(
+            answer.question, answer.language, answer.detected, entry, answer.score or 1.0, True
+        )
+        shown = {r.id for r in answer.related}  # the entries answered beside it stay out
+        fresh = self._besides(fresh, {r.id for r in fresh.related} - shown)
         return replace(
-            self._entry_answer(
-                answer.question, answer.language, answer.detected, entry, answer.score or 1.0, True
-            ),
+            fresh,
             took_ms=answer.took_ms,
             truncated=answer.truncated,
             parts=answer.parts,
+            part=answer.part,
         )
 
     def _smalltalk(self, question: str, lang: str, detected: str | None, kind: str) -> Answer:
@@ -237,12 +241,9 @@ class Answerer:
         second as a part; neither offers the other under "See also"."""
         best, runner = match.candidates[:2]
         first, second = self.kb.by_id[best.entry_id], self.kb.by_id[runner.entry_id]
-        answer = self._entry_answer(
-            question, lang, detected, first, best.score, live, besides=(second.id,)
-        )
-        other = self._entry_answer(
-            question, lang, detected, second, runner.score, live, besides=(first.id,)
-        )
+        answer = self._entry_answer(question, lang, detected, first, best.score, live)
+        other = self._entry_answer(question, lang, detected, second, runner.score, live)
+        answer, other = self._besides(answer, {second.id}), self._besides(other, {first.id})
         return replace(answer, parts=(replace(other, part=1),))
 
     def _by_parts(
@@ -323,6 +324,7 @@ class Answerer:
             answers.append(
                 self._matched(" ".join(rest), Match(SUGGEST, others), lang, detected, live)
             )
+        answers = [self._besides(a, set(found) - {a.id}) for a in answers]
         parts = tuple(replace(a, part=i) for i, a in enumerate(answers[1:], start=1))
         return replace(answers[0], parts=parts)
 
@@ -414,19 +416,12 @@ class Answerer:
         entry: FaqEntry,
         score: float | None,
         live: bool = False,
-        besides: tuple[str, ...] = (),
     ) -> Answer:
-        """`besides`: entries answered beside this one, not offered under "See also"."""
         chosen = self.localizer.answer(entry, lang, live)
         text = chosen.text
         if chosen.stale is not None:  # current source first, the old translation marked
             text += "\n\n" + self.localizer.message(lang, "previous_translation")
             text += "\n" + chosen.stale
-        links = self.localizer.links(entry, lang)
-        related = tuple(
-            Suggestion(i, self.localizer.question(self.kb.by_id[i], lang), 0.0)
-            for i in [r for r in self.related.get(entry.id, []) if r not in besides][:MAX_RELATED]
-        )
         answer = Answer(
             question,
             lang,
@@ -438,28 +433,53 @@ class Answerer:
             chosen.source,
             (),
             "",
-            links=links,
+            links=self.localizer.links(entry, lang),
             translation_stale=chosen.stale is not None,
             topic=self.localizer.topic(self.topics[entry.topic], lang)
             if entry.topic in self.topics
             else "",
-            related=related,
+            related=self._related(entry.id, lang),
         )
-        parts = [*self.notes(answer), text]
-        if links:
+        return self._with_reply(answer)
+
+    def _related(
+        self, entry_id: str, lang: str, besides: Collection[str] = ()
+    ) -> tuple[Suggestion, ...]:
+        """The entries offered under "See also" with an entry's answer: those staff linked
+        to it (either way), at most MAX_RELATED, without `besides` (answered beside it)."""
+        ids = [i for i in self.related.get(entry_id, []) if i not in besides]
+        return tuple(
+            Suggestion(i, self.localizer.question(self.kb.by_id[i], lang), 0.0)
+            for i in ids[:MAX_RELATED]
+        )
+
+    def _besides(self, answer: Answer, answered: Collection[str]) -> Answer:
+        """An entry's `answer` given together with the answers of `answered`: none of those
+        is offered under its "See also"."""
+        if answer.id is None or not any(r.id in answered for r in answer.related):
+            return answer
+        related = self._related(answer.id, answer.language, answered)
+        return self._with_reply(replace(answer, related=related))
+
+    def _with_reply(self, answer: Answer) -> Answer:
+        """An entry's answer with the reply the user reads: the notes, the text, its sources
+        and "See also"."""
+        say = self.localizer.message
+        parts = [*self.notes(answer), answer.answer or ""]
+        if answer.links:
             parts.append(
-                self.localizer.message(lang, "sources")
+                say(answer.language, "sources")
                 + "\n"
                 + "\n".join(
                     f"- {link.title}: {link.url}" if link.title != link.url else f"- {link.url}"
-                    for link in links
+                    for link in answer.links
                 )
             )
-        if related:
+        if answer.related:
             parts.append(
-                self.localizer.message(lang, "see_also")
+                say(answer.language, "see_also")
                 + "\n"
-                + "\n".join(f"- {r.question}" for r in related)
+                + "\n".join(f"- {r.question}" for r in answer.related)
             )
         return replace(answer, reply="\n\n".join(parts))
 

@@ -373,6 +373,19 @@ def test_a_pair_answer_does_not_offer_its_other_half_under_see_also(small_answer
     assert alone.reply.startswith(answer.reply) and len(alone.reply) > len(answer.reply)
 
 
+def test_answers_to_one_message_do_not_offer_each_other_under_see_also(small_answerer):
+    """A message asking for the opening hours and a bank account gets both answers; the
+    entries are related, but neither answer offers the other under "See also", which the
+    opening hours asked alone do."""
+    asked = "How do I open a company bank account? And when is the service centre open?"
+    answer = small_answerer.ask(asked)
+    assert [answer.id, *(p.id for p in answer.parts)] == ["bank-account", "office-hours"]
+    assert answer.related == () and answer.parts[0].related == ()
+    assert "See also" not in answer.reply + answer.parts[0].reply
+    alone = small_answerer.ask("When is the service centre open?")
+    assert [r.id for r in alone.related] == ["bank-account"] and "See also" in alone.reply
+
+
 def test_a_pair_answer_keeps_both_answers_when_a_sentence_adds_a_third(small_answerer):
     """A message answered with two entries (Matcher._pair) whose other sentence is answered
     alone with a third entry among those offered: three answers, the pair's first and in

@@ -296,3 +296,20 @@ def test_a_changed_glossary_makes_cached_translations_stale(setup, tmp_path):
     with Storage.open(setup.storage.database) as storage:
         answer = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="de")
     assert "Steuerbeleg" in answer.answer and "Fapiao-Rechnung" not in answer.answer
+
+
+def test_a_live_translation_keeps_a_parts_place_and_what_it_leaves_out_of_see_also(setup):
+    """The two answers to a message of two questions, translated live one by one as the
+    Telegram and web chats do: the second stays part 1 (reports count the message once) and
+    neither offers the other under "See also", as before the translation."""
+    with Storage.open(setup.storage.database) as storage:
+        answerer = build_answerer(setup, storage=storage)
+        asked = "How do I open a company bank account? And when is the service centre open?"
+        answer = answerer.ask(asked, lang="de")
+        assert [answer.id, *(p.id for p in answer.parts)] == ["bank-account", "office-hours"]
+        assert answer.parts[0].text_source == SOURCE and answer.parts[0].related == ()
+        part = answerer.translated(answer.parts[0])
+        assert (part.id, part.part, part.text_source) == ("office-hours", 1, MACHINE)
+        assert part.related == ()
+        alone = answerer.translated(answerer.ask("When is the service centre open?", lang="de"))
+        assert [r.id for r in alone.related] == ["bank-account"]
