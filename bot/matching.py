@@ -564,9 +564,9 @@ class Matcher:
         """The question sits between two entries: the best and the runner-up hold the
         answer threshold twice over together, and the second encoder finds a phrasing of
         each close to the question (cosine >= pair_similarity on its centred vectors). Both
-        are then the answer, best first ("What do employer and employee pay for social
-        insurance and the housing fund?"), instead of a list to choose from. Never with the
-        first encoder alone (semantic_second is 0 then)."""
+        are then the answer, best first (dismissal during probation: the probation entry and
+        the termination entry), instead of a list to choose from. Never with the first
+        encoder alone (semantic_second is 0 then)."""
         return (
             best.score + runner.score >= 2 * cfg.answer_threshold
             and min(best.semantic_second, runner.semantic_second) >= cfg.pair_similarity
