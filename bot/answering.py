@@ -209,10 +209,8 @@ class Answerer:
         fresh = self._entry_answer(
             answer.question, answer.language, answer.detected, entry, answer.score or 1.0, True
         )
-        shown = {r.id for r in answer.related}  # the entries answered beside it stay out
-        fresh = self._besides(fresh, {r.id for r in fresh.related} - shown)
         return replace(
-            fresh,
+            self._with_reply(replace(fresh, related=answer.related)),  # as it was offered
             took_ms=answer.took_ms,
             truncated=answer.truncated,
             parts=answer.parts,

@@ -110,7 +110,8 @@ def japanese_only() -> frozenset[str]:
     the tables cannot tell it from a Chinese character; such messages stay undecided."""
     import opencc
 
-    to_old, to_simple, to_trad = (opencc.OpenCC(c) for c in ("jp2t", "t2s", "s2t"))
+    to_old = opencc.OpenCC("jp2t")
+    to_simple, to_trad, _ = _converters()
     chars = [chr(c) for c in range(0x4E00, 0xA000)]
     pairs = [(c, old) for c, old in zip(chars, _converted(to_old, chars), strict=True) if old != c]
     new = [c for c, _ in pairs]
