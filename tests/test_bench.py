@@ -87,7 +87,7 @@ def test_benchmark_runs_at_a_tiny_size(script, tmp_path):
 def test_accuracy_scores_the_validation_set_with_its_unanswerable_questions_as_off_topic(
     tmp_path,
 ):
-    from bench.accuracy import load, load_questions
+    from bench.accuracy import load, load_questions, smoke_sample
 
     questions = load("validation.yaml")
     covered, offtopic = load_questions("validation.yaml")
@@ -115,5 +115,5 @@ def test_accuracy_scores_the_validation_set_with_its_unanswerable_questions_as_o
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads((tmp_path / "accuracy-validation.json").read_text(encoding="utf-8"))
     assert data["benchmark"] == "accuracy-validation"
-    smoke = covered[::50]  # what --smoke scores; a row per set it holds, and "all"
+    smoke, _ = smoke_sample(covered, offtopic)  # a row per set these hold, and "all"
     assert {row["set"] for row in data["rows"]} == {q["set"] for q in smoke} | {"all"}
