@@ -34,7 +34,7 @@ def pipeline(
         config.matching,
         Encoder(),
         config.knowledge.cache_dir,
-        second=second_encoder(config.matching.second_encoder),
+        second=second_encoder(config.matching.second_encoder, config.matching.second_threads),
     )
     answerer = Answerer(kb, matcher, LanguageDetector(config.languages.supported), config)
     return answerer, time.perf_counter() - started

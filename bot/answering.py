@@ -590,7 +590,7 @@ def build_answerer(
     if running is not None and config.matching.second_encoder != "none":
         second = running
     else:
-        second = second_encoder(config.matching.second_encoder)
+        second = second_encoder(config.matching.second_encoder, config.matching.second_threads)
     matcher = Matcher(
         kb,
         config.matching,

@@ -41,6 +41,7 @@ class MatchingConfig:
     lexical_weight: float = 4.0
     max_question_chars: int = 1000
     second_encoder: str = "e5"
+    second_threads: int = 2
     second_weight: float = 0.5
     offtopic_threshold: float = 0.2
     answer_related: bool = False
@@ -168,6 +169,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "lexical_weight"): (0, 100),
     ("matching", "max_question_chars"): (10, 100_000),
     ("matching", "second_weight"): (0, 1),
+    ("matching", "second_threads"): (1, 64),
     ("matching", "offtopic_threshold"): (0, 1),
     ("matching", "confirm_similarity"): (0, 1),
     ("matching", "confirm_margin"): (0, 1),

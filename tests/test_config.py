@@ -322,6 +322,10 @@ def test_the_second_encoder_can_be_turned_off_for_one_run(tmp_path):
         load_config(path, environ={"FAQ_BOT_SECOND_ENCODER": "bert"})
     with pytest.raises(ConfigError, match="second_weight"):
         load_config(write_config(tmp_path, "[matching]\nsecond_weight = 1.5\n"), environ={})
+    path = write_config(tmp_path, "[matching]\nsecond_threads = 1\n")
+    assert load_config(path, environ={}).matching.second_threads == 1
+    with pytest.raises(ConfigError, match="second_threads"):
+        load_config(write_config(tmp_path, "[matching]\nsecond_threads = 0\n"), environ={})
 
 
 def test_every_default_language_has_curated_words():

@@ -5,6 +5,7 @@ from threadpoolctl import threadpool_info
 
 from bot import encoder as encoder_module
 from bot.encoder import DIM, Encoder, SentencePiece, cached_embeddings, text_digest
+from tests.conftest import needs_e5
 
 
 def test_embeddings_are_unit_vectors_and_cross_lingual(encoder):
@@ -171,3 +172,92 @@ def test_a_digest_ending_in_a_nul_byte_is_found_in_the_cache(tmp_path, encoder):
             raise AssertionError(f"embedded again: {texts}")
 
     assert np.array_equal(cached_embeddings(NoEncoding(), [text, "fapiao"], tmp_path), first)
+
+
+ENGINE_THREADS = r"""
+import json, os, sys
+from bot import encoder
+tasks = lambda: len(os.listdir("/proc/self/task"))
+e5 = encoder.E5Encoder(int(sys.argv[1]))
+engine = encoder._e5_engine(e5.threads)
+text = "How do I open a company bank account?"
+before = tasks()
+encoder.runnable_tasks = lambda: int(sys.argv[2])  # the machine as busy as the test says
+first = e5.encode([text])[0]
+chosen = engine.openmp.omp_get_max_threads()
+print(json.dumps({
+    "threads": e5.threads,
+    "chosen": chosen,
+    "new_tasks": tasks() - before,
+    "env": [os.environ.get("OMP_NUM_THREADS"), os.environ.get("GOMP_SPINCOUNT")],
+    "vector": first.tolist(),
+}))
+"""
+
+
+def _engine_run(threads: int, running: int) -> dict:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "GOMP_SPINCOUNT")}
+    done = subprocess.run(
+        [sys.executable, "-c", ENGINE_THREADS, str(threads), str(running)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@needs_e5
+def test_the_second_encoder_takes_its_threads_only_while_the_cpus_are_free():
+    """[matching] second_threads: with the machine idle a call runs the engine's OpenMP
+    threads (a worker appears in the process), with another busy task it runs one; the
+    variables that set the runtime up are not left behind for other libraries; the vectors
+    are bit for bit those of one thread (the embedding cache stays valid)."""
+    cpus = encoder_module.usable_cpus()
+    idle = _engine_run(2, running=1)
+    busy = _engine_run(2, running=2)
+    single = _engine_run(1, running=1)
+    assert idle["threads"] == min(2, cpus) and single["threads"] == 1
+    assert idle["chosen"] == min(2, cpus)
+    assert busy["chosen"] == 1 and single["chosen"] == 1
+    if cpus >= 2:
+        assert idle["new_tasks"] > busy["new_tasks"]  # the engine's second worker
+    assert idle["env"] == busy["env"] == single["env"] == [None, None]
+    assert idle["vector"] == busy["vector"] == single["vector"]
+
+
+def test_a_call_takes_the_threads_the_free_cpus_allow():
+    from bot.encoder import threads_now
+
+    assert threads_now(2, cpus=2, running=1) == 2  # only the caller runs
+    assert threads_now(2, cpus=2, running=2) == 1  # another task has the other core
+    assert threads_now(2, cpus=2, running=9) == 1
+    assert threads_now(4, cpus=8, running=6) == 3
+    assert threads_now(1, cpus=8, running=1) == 1
+    assert threads_now(2, cpus=2, running=None) in (1, 2)  # read from the machine
+
+
+def test_the_runnable_tasks_are_read_from_the_kernels_load_line(tmp_path):
+    from bot.encoder import runnable_tasks
+
+    line = tmp_path / "loadavg"
+    line.write_text("0.52 0.61 0.70 3/412 98765\n")
+    assert runnable_tasks(str(line)) == 3
+    line.write_text("garbage\n")
+    assert runnable_tasks(str(line)) is None
+    assert runnable_tasks(str(tmp_path / "missing")) is None
+    here = runnable_tasks()
+    assert here is None or here >= 1
+
+
+def test_the_second_encoders_threads_are_at_most_the_usable_cpus():
+    from bot.encoder import E5Encoder
+
+    assert E5Encoder(64).threads == encoder_module.usable_cpus()
+    assert E5Encoder(0).threads == 1
