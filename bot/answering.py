@@ -174,6 +174,13 @@ class Answerer:
         detected = found.language
         kind = smalltalk.classify(text)
         if kind is not None:
+            unsure = found.confidence < self.config.languages.min_confidence
+            if lang is None and (unsure or found.undecided):
+                # "hola" or "obrigado" is too short for the detector, but only one language
+                # says it: that one, rather than the Telegram app's or the default language
+                spoken = smalltalk.language_of(text)
+                if spoken is not None and spoken in self.config.languages.supported:
+                    language = spoken
             answer = self._smalltalk(question, language, detected, kind)
         else:
             match = self.matcher.match(text)

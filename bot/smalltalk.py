@@ -8,6 +8,7 @@ logged as unanswered. The phrases live in `bot/locales/smalltalk.yaml`.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -49,36 +50,52 @@ _LAUGHTER = re.compile(
 MAX_PHRASE_TOKENS = 12
 
 
+@dataclass(frozen=True)
+class _Phrases:
+    intents: dict[str, str]  # normalised phrase -> intent
+    languages: dict[str, frozenset[str]]  # normalised phrase -> the languages that say it
+    filler: frozenset[str]
+
+
 @cache
-def _phrases() -> tuple[dict[str, str], frozenset[str]]:
+def _phrases() -> _Phrases:
     path = resources.files("bot") / "locales" / "smalltalk.yaml"
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    phrases: dict[str, str] = {}
+    intents: dict[str, str] = {}
+    languages: dict[str, set[str]] = {}
     for intent in INTENTS:
-        for phrase in data[intent]:
-            phrases.setdefault(normalize(str(phrase)), intent)
+        for lang, phrases in data[intent].items():
+            for phrase in phrases:
+                key = normalize(str(phrase))
+                intents.setdefault(key, intent)
+                languages.setdefault(key, set()).add(str(lang))
     filler = frozenset(normalize(str(w)) for w in data["filler"])
-    return phrases, filler
+    return _Phrases(intents, {k: frozenset(v) for k, v in languages.items()}, filler)
 
 
-def _strip_phrases(key: str) -> tuple[str | None, str]:
-    """Remove small-talk phrases (longest first) from the normalised text; what is left."""
-    phrases, filler = _phrases()
+def _strip_phrases(key: str) -> tuple[str | None, str, list[str]]:
+    """Remove small-talk phrases (longest first) from the normalised text: the first one's
+    intent, what is left, and the phrases found."""
+    phrases = _phrases()
     words = key.split()
     found = None
+    seen: list[str] = []
     i = 0
     left = []
     while i < len(words):
         for n in range(min(MAX_PHRASE_TOKENS, len(words) - i), 0, -1):
-            intent = phrases.get(" ".join(words[i : i + n]))
+            phrase = " ".join(words[i : i + n])
+            intent = phrases.intents.get(phrase)
             if intent:
                 found = found or intent
+                seen.append(phrase)
                 i += n
                 break
         else:
             left.append(words[i])
             i += 1
-    return found, " ".join(w for w in left if w not in filler and not _LAUGHTER.match(w))
+    rest = " ".join(w for w in left if w not in phrases.filler and not _LAUGHTER.match(w))
+    return found, rest, seen
 
 
 @cache
@@ -149,14 +166,9 @@ def classify(question: str) -> str | None:
         return EMPTY if not key or not any(ch.isdigit() for ch in key) else GIBBERISH
     words = key.split()
     if len(words) <= MAX_PHRASE_TOKENS:
-        intent, rest = _strip_phrases(key)
-        if intent and not rest:
-            return intent
-        if len(words) <= 2 and not intent:
-            phrases, _ = _phrases()
-            hit = process.extractOne(key, phrases.keys(), scorer=fuzz.ratio, score_cutoff=88)
-            if hit and len(key) >= 4:
-                return phrases[hit[0]]
+        said = _said(key)
+        if said:
+            return _phrases().intents[said[0]]
     letters = [w for w in words if not w.isdigit()]
     if len(letters) >= 3 and len(set(letters)) == 1 and len(letters[0]) == 1:
         # One kana, Hangul or Han character typed over and over (normalising splits them):
@@ -168,3 +180,37 @@ def classify(question: str) -> str | None:
     if any(mashed) and all(m or _mash_fragment(w) for w, m in zip(letters, mashed, strict=True)):
         return GIBBERISH
     return None
+
+
+def _said(key: str) -> list[str]:
+    """The small-talk phrases a normalised message consists of ([] when it is more than
+    small talk): "hola buenos dias" is two; a message of one or two words may be a typo of
+    one ("thnaks")."""
+    intent, rest, seen = _strip_phrases(key)
+    if intent and not rest:
+        return seen
+    if len(key.split()) <= 2 and not intent and len(key) >= 4:
+        intents = _phrases().intents
+        hit = process.extractOne(key, intents.keys(), scorer=fuzz.ratio, score_cutoff=88)
+        if hit:
+            return [hit[0]]
+    return []
+
+
+def language_of(question: str) -> str | None:
+    """The language a small-talk message is written in, when its phrases tell: "hola",
+    "obrigado", "merci beaucoup" have one; "ok" or "hallo" (German and Dutch) have several,
+    and then None, as for a message that is not small talk. A language only
+    `bot/locales/smalltalk.yaml` knows ("other") is None too."""
+    key = normalize(question)
+    if len(key.split()) > MAX_PHRASE_TOKENS:
+        return None
+    said = _said(key)
+    if not said:
+        return None
+    languages = _phrases().languages
+    common = frozenset.intersection(*(languages[phrase] for phrase in said))
+    if len(common) != 1:
+        return None
+    (lang,) = common
+    return None if lang == "other" else lang

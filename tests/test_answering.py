@@ -68,6 +68,35 @@ def test_are_you_a_bot_and_frustration_get_their_own_reply_not_an_entry(
     assert a.reply != small_answerer.localizer.message("en", kind)
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "lang"),
+    [
+        ("hola", "greeting", "es"),
+        ("Bonjour !", "greeting", "fr"),
+        ("obrigado", "thanks", "pt"),
+        ("grazie mille", "thanks", "it"),
+        ("merhaba", "greeting", "tr"),
+        ("tschüss", "goodbye", "de"),
+    ],
+)
+def test_small_talk_too_short_to_detect_is_answered_in_the_language_it_is_written_in(
+    small_answerer, text, kind, lang
+):
+    """The detector cannot tell "hola" from a word of another language, but only Spanish
+    says it: the reply is Spanish, even when the Telegram app is set to English."""
+    for code in (None, "en"):
+        a = small_answerer.ask(text, telegram_code=code)
+        assert a.status == SMALLTALK and a.smalltalk == kind
+        assert a.language == lang
+        assert a.reply == small_answerer.localizer.message(lang, kind)
+
+
+def test_small_talk_that_several_languages_say_keeps_the_other_clues(small_answerer):
+    assert small_answerer.ask("ok", telegram_code="ru").language == "ru"
+    assert small_answerer.ask("ok").language == "en"  # the knowledge base's language
+    assert small_answerer.ask("hola", lang="zh").language == "zh"  # the user's own choice
+
+
 def test_emoji_only_is_handled_politely(small_answerer):
     a = small_answerer.ask("👍🎉")
     assert a.status == SMALLTALK and a.smalltalk == "empty"

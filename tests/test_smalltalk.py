@@ -199,3 +199,28 @@ def test_classify_never_raises(text):
 @given(st.text(alphabet=st.characters(categories=["Po", "Ps", "Pe", "Pd", "Pi", "Pf", "Zs"])))
 def test_punctuation_and_spaces_only_is_empty(text):
     assert classify(text) == EMPTY
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("hola", "es"),
+        ("Hola, buenos días", "es"),
+        ("merci beaucoup !", "fr"),
+        ("obrigado", "pt"),
+        ("ciao grazie", "it"),
+        ("graciass", "es"),  # a typo of one phrase
+        ("спасибо", "ru"),
+        ("ok", None),  # every language says it
+        ("ok thanks", "en"),
+        ("gracias obrigado", None),  # two languages: no single one
+        ("xin chao", None),  # a language the bot does not speak
+        ("How do I open a company bank account?", None),  # not small talk
+        ("hola, como abro una empresa?", None),
+        ("", None),
+    ],
+)
+def test_the_language_a_small_talk_message_is_written_in(text, lang):
+    from bot.smalltalk import language_of
+
+    assert language_of(text) == lang
