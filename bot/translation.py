@@ -33,6 +33,7 @@ from bot.argos_archive import (
     remove_stale,
     unpack,
 )
+from bot.environ import restored
 from bot.segments import Glossary, split_sentences, translate_markdown
 
 PIVOT = "en"
@@ -89,19 +90,11 @@ def _import_argos():
     """
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     if "argostranslate.translate" not in sys.modules:
-        saved = {name: os.environ.get(name) for name in _XDG}
-        with tempfile.TemporaryDirectory(prefix="faq-bot-argos-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="faq-bot-argos-") as tmp, restored(*_XDG):
             os.environ.update({name: tmp for name in _XDG})
-            try:
-                import argostranslate.package
-                import argostranslate.settings
-                import argostranslate.translate  # noqa: F401
-            finally:
-                for name, value in saved.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
+            import argostranslate.package
+            import argostranslate.settings
+            import argostranslate.translate  # noqa: F401
     import argostranslate
 
     return argostranslate
