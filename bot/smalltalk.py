@@ -185,7 +185,7 @@ def classify(question: str) -> str | None:
 def _said(key: str) -> list[str]:
     """The small-talk phrases a normalised message consists of ([] when it is more than
     small talk): "hola buenos dias" is two; a message of one or two words may be a typo of
-    one ("thnaks")."""
+    one ("graciass")."""
     intent, rest, seen = _strip_phrases(key)
     if intent and not rest:
         return seen
