@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.environ import restored
 from tests.argos_packages import (
     PackageFactory,
     RuleSentencizer,
@@ -60,25 +61,15 @@ def argos(tmp_path_factory):
     data/config/cache directories (created at import) go to a temporary home."""
     if "argostranslate.settings" not in sys.modules:
         home = tmp_path_factory.mktemp("argos-home")
-        saved = {
-            k: os.environ.get(k)
-            for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARGOS_PACKAGES_DIR")
-        }
-        os.environ.update(
-            XDG_DATA_HOME=str(home / "data"),
-            XDG_CONFIG_HOME=str(home / "config"),
-            XDG_CACHE_HOME=str(home / "cache"),
-            ARGOS_PACKAGES_DIR=str(home / "packages"),
-        )
-        try:
+        with restored("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARGOS_PACKAGES_DIR"):
+            os.environ.update(
+                XDG_DATA_HOME=str(home / "data"),
+                XDG_CONFIG_HOME=str(home / "config"),
+                XDG_CACHE_HOME=str(home / "cache"),
+                ARGOS_PACKAGES_DIR=str(home / "packages"),
+            )
             import argostranslate.package  # noqa: F401
             import argostranslate.translate  # noqa: F401
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
     import argostranslate.package as package
     import argostranslate.sbd as sbd
     import argostranslate.settings as settings
