@@ -103,6 +103,8 @@ def test_accuracy_scores_the_validation_set_with_its_unanswerable_questions_as_o
             "--smoke",
             "--questions",
             "validation.yaml",
+            "--seed",
+            "1",
             "--out",
             str(tmp_path),
         ],
@@ -115,5 +117,6 @@ def test_accuracy_scores_the_validation_set_with_its_unanswerable_questions_as_o
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads((tmp_path / "accuracy-validation.json").read_text(encoding="utf-8"))
     assert data["benchmark"] == "accuracy-validation"
+    assert data["seed"] == 1  # the classifier layers' training seed, recorded with the figures
     smoke, _ = smoke_sample(covered, offtopic)  # a row per set these hold, and "all"
     assert {row["set"] for row in data["rows"]} == {q["set"] for q in smoke} | {"all"}

@@ -84,3 +84,17 @@ def test_the_layer_is_cached_by_its_inputs(tmp_path, monkeypatch):
     monkeypatch.setattr(classifier, "train", no_training)
     again = cached_layer(x, y, 12, tmp_path)
     assert np.array_equal(again.weights, first.weights)
+
+
+def test_another_seed_trains_its_own_layer_and_leaves_the_shipped_one_cached(tmp_path, monkeypatch):
+    """bench/accuracy.py --seed sets SEED: the layer is trained anew with it (another cache
+    file, other weights), and the seed-0 layer stays in the cache for the next run."""
+    (x, y), _ = _data(noise=0.9)
+    shipped = cached_layer(x, y, 12, tmp_path)
+    monkeypatch.setattr(classifier, "SEED", 1)
+    other = cached_layer(x, y, 12, tmp_path)
+    assert len(list(tmp_path.glob("softmax-*.npz"))) == 2
+    assert not np.allclose(other.weights, shipped.weights)
+    assert np.array_equal(train(x, y, 12).weights, other.weights)
+    monkeypatch.setattr(classifier, "SEED", 0)
+    assert np.array_equal(cached_layer(x, y, 12, tmp_path).weights, shipped.weights)
