@@ -211,6 +211,15 @@ def test_punctuation_and_spaces_only_is_empty(text):
         ("ciao grazie", "it"),
         ("graciass", "es"),  # a typo of one phrase
         ("спасибо", "ru"),
+        # acknowledgements: "tamam" was logged for staff as an unanswered question
+        ("tamam", "tr"),
+        ("Tamamdır!", "tr"),
+        ("va bene", "it"),
+        ("beleza", "pt"),
+        ("alles klar", "de"),
+        ("알겠습니다", "ko"),
+        ("わかりました", "ja"),
+        ("تمام", "ar"),
         ("ok", None),  # every language says it
         ("ok thanks", "en"),
         ("gracias obrigado", None),  # two languages: no single one
