@@ -43,6 +43,8 @@ class MatchingConfig:
     second_encoder: str = "e5"
     second_threads: int = 2
     second_weight: float = 0.5
+    cosine_weight: float = 0.0
+    second_cosine_weight: float = 10.0
     offtopic_threshold: float = 0.2
     answer_related: bool = False
     answer_parts: bool = True
@@ -169,6 +171,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "lexical_weight"): (0, 100),
     ("matching", "max_question_chars"): (10, 100_000),
     ("matching", "second_weight"): (0, 1),
+    ("matching", "cosine_weight"): (0, 100),
+    ("matching", "second_cosine_weight"): (0, 100),
     ("matching", "second_threads"): (1, 64),
     ("matching", "offtopic_threshold"): (0, 1),
     ("matching", "confirm_similarity"): (0, 1),

@@ -293,6 +293,55 @@ def test_the_second_encoder_is_fused_with_the_first(config, encoder, tmp_path):
     assert fused.match("fapiao types", first_only=True).best.semantic_second == 0.0
 
 
+def test_each_entrys_nearest_phrasing_tempers_the_classifier(config, encoder):
+    """cosine_weight x the entry's best USE cosine joins the combined score: the classifier's
+    own probability is untouched, the log-odds of two entries move by exactly the weighted
+    difference of their cosines, and a large weight ranks entries by cosine alone."""
+    plain = matcher_for(config, encoder, cosine_weight=0.0, second_cosine_weight=0.0)
+    near = matcher_for(config, encoder, cosine_weight=5.0, second_cosine_weight=0.0)
+    checked = 0
+    for question in ("visa for my employee", "do I need an accountant", "tax", "公司", "hello"):
+        before = {c.entry_id: c for c in plain.scores(question)}
+        after = near.scores(question)
+        assert {c.entry_id: c.classifier for c in after} == {
+            e: c.classifier for e, c in before.items()
+        }
+        x, y = after[:2]  # scores are rounded to 4 decimals: log-odds of those above 0.005
+        if min(x.score, y.score, before[x.entry_id].score, before[y.entry_id].score) > 0.005:
+            moved = np.log(x.score / y.score) - np.log(
+                before[x.entry_id].score / before[y.entry_id].score
+            )
+            assert moved == pytest.approx(5.0 * (x.semantic - y.semantic), abs=0.05), question
+            checked += 1
+    assert checked >= 2
+    by_cosine = matcher_for(config, encoder, cosine_weight=100.0, lexical_weight=0.0)
+    for question in ("visa for my employee", "tax invoice", "开公司要多少钱"):
+        ranked = by_cosine.scores(question)
+        assert ranked[0].semantic == max(c.semantic for c in ranked), question
+        assert plain.scores(question)[0].score != ranked[0].score
+
+
+@needs_e5
+def test_the_second_encoders_nearest_phrasing_counts_by_its_own_weight(config, encoder, tmp_path):
+    from bot.encoder import E5Encoder
+
+    kb, e5 = load_knowledge(SMALL_KB, "en"), E5Encoder()
+    only = replace(config.matching, cosine_weight=0.0, lexical_weight=0.0)
+    by_e5 = Matcher(kb, replace(only, second_cosine_weight=100.0), encoder, tmp_path, second=e5)
+    without = Matcher(kb, replace(only, second_cosine_weight=0.0), encoder, tmp_path, second=e5)
+    for question in ("visa for my employee", "tax invoice", "开公司要多少钱"):
+        ranked = by_e5.scores(question)
+        assert ranked[0].semantic_second == max(c.semantic_second for c in ranked), question
+        assert [c.classifier for c in ranked[:1]] == [
+            c.classifier for c in without.scores(question) if c.entry_id == ranked[0].entry_id
+        ]
+    # Without the second encoder (first_only, or before it is ready) the term is left out.
+    first = by_e5.scores("visa for my employee", first_only=True)
+    assert [c.entry_id for c in first] == [
+        c.entry_id for c in without.scores("visa for my employee", first_only=True)
+    ]
+
+
 def test_the_second_encoders_similarity_offers_an_entry_but_does_not_answer(config, encoder):
     """Below min_similarity by USE's cosine and below min_lexical in spelling, an entry the
     second encoder finds similar enough is a suggestion, however probable; an entry neither
