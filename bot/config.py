@@ -49,7 +49,7 @@ class MatchingConfig:
     answer_related: bool = False
     answer_parts: bool = True
     confirm_similarity: float = 0.60
-    confirm_margin: float = 0.20
+    confirm_margin: float = 0.40
     pair_similarity: float = 0.60
     restore_accents: bool = True
 

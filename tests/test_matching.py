@@ -371,7 +371,7 @@ def test_the_second_encoder_confirms_a_clear_leader_the_classifier_doubts(config
     encoder: its cosine is 0), it stays a "did you mean" list."""
     m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
     cfg = config.matching
-    assert (cfg.confirm_similarity, cfg.confirm_margin) == (0.60, 0.20)  # see config.toml
+    assert (cfg.confirm_similarity, cfg.confirm_margin) == (0.60, 0.40)  # see config.toml
 
     def ranked(score: float, second: float, runner: float) -> list[matching.Candidate]:
         doubted = cfg.classifier_threshold - 0.2
@@ -382,18 +382,18 @@ def test_the_second_encoder_confirms_a_clear_leader_the_classifier_doubts(config
             matching.Candidate("fapiao", runner, 0.2, 0.6, 0.4, "y", "en"),
         ]
 
-    confirmed = m.decide(ranked(0.6, 0.65, 0.3))
+    confirmed = m.decide(ranked(0.7, 0.65, 0.25))
     assert confirmed.status == ANSWERED and confirmed.best.entry_id == "bank-account"
     assert [c.entry_id for c in confirmed.close] == ["bank-account", "fapiao"]
-    assert m.decide(ranked(0.6, 0.55, 0.3)).status == SUGGEST  # the second encoder is unsure
-    assert m.decide(ranked(0.45, 0.65, 0.3)).status == SUGGEST  # no clear lead
-    assert m.decide(ranked(0.6, 0.0, 0.3)).status == SUGGEST  # no second encoder
+    assert m.decide(ranked(0.7, 0.55, 0.25)).status == SUGGEST  # the second encoder is unsure
+    assert m.decide(ranked(0.7, 0.65, 0.31)).status == SUGGEST  # no clear lead
+    assert m.decide(ranked(0.7, 0.0, 0.25)).status == SUGGEST  # no second encoder
     low = cfg.answer_threshold - 0.05
     assert m.decide(ranked(low, 0.65, 0.0)).status == SUGGEST  # too unlikely on the whole
     off = replace(cfg, confirm_similarity=1.0)
-    assert m.decide(ranked(0.6, 0.65, 0.3), off).status == SUGGEST  # turned off
+    assert m.decide(ranked(0.7, 0.65, 0.25), off).status == SUGGEST  # turned off
     # One candidate: the lead is over nothing.
-    assert m.decide(ranked(0.6, 0.65, 0.3)[:1]).status == ANSWERED
+    assert m.decide(ranked(0.7, 0.65, 0.25)[:1]).status == ANSWERED
 
 
 @needs_e5
