@@ -447,7 +447,7 @@ def test_a_question_between_two_entries_both_close_to_it_gets_both(config, encod
     assert m.decide(ranked(0.4, 0.35, 0.0)).status == SUGGEST  # no second encoder
     off = replace(cfg, pair_similarity=1.0)
     assert m.decide(ranked(0.4, 0.35, close), off).status == SUGGEST
-    confirmed = m.decide(ranked(0.65, 0.3, close), replace(cfg, confirm_similarity=close))
+    confirmed = m.decide(ranked(0.75, 0.3, close), replace(cfg, confirm_similarity=close))
     assert [c.entry_id for c in confirmed.candidates] == ["bank-account"]
 
 
