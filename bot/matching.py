@@ -17,10 +17,10 @@ of an entry whose phrasings are all further from the question than another entry
 entry is the answer when that score and the classifier's own probability clear their
 thresholds in `[matching]`, or (with `answer_related`, off by default) when the runner-up is
 an entry staff marked as `related` and the two clear them together; close calls become "did
-you mean" suggestions. Either way
-the entry must be similar enough to the question on its own terms (cosine >= min_similarity,
-or lexical >= min_lexical): the probabilities only say which entry is most likely, not
-whether any is; a question that is not similar enough to any phrasing is unanswered. The
+you mean" suggestions. Either way the entry must be similar enough to the question on its
+own terms (cosine >= min_similarity, or lexical >= min_lexical): the probabilities only say
+which entry is most likely, not whether any is; a question that is not similar enough to
+any phrasing is unanswered. The
 second encoder's cosine, at the same floor, is enough to offer an entry as a suggestion, not
 to answer with it.
 
@@ -478,15 +478,14 @@ class Matcher:
         whose phrasings are all further from the question than another entry's; the nearest
         phrasing tempers it. One product over every phrasing per encoder (~14,000 x 512 with
         the shipped knowledge base, about a millisecond)."""
-        cfg = self.config
         closeness = np.zeros(len(self.entry_ids), dtype=np.float32)
-        if cfg.cosine_weight:
-            cosines = self.embeddings @ vector
-            closeness += np.float32(cfg.cosine_weight) * np.maximum.reduceat(cosines, self.starts)
-        if cfg.second_cosine_weight and second is not None and self.embeddings2 is not None:
-            cosines = self.embeddings2 @ second[0]
-            weight = np.float32(cfg.second_cosine_weight)
-            closeness += weight * np.maximum.reduceat(cosines, self.starts)
+        for weight, phrasings, question in (
+            (self.config.cosine_weight, self.embeddings, vector),
+            (self.config.second_cosine_weight, self.embeddings2, second),
+        ):
+            if weight and phrasings is not None and question is not None:
+                cosines = phrasings @ question.reshape(-1)
+                closeness += np.float32(weight) * np.maximum.reduceat(cosines, self.starts)
         return closeness
 
     def spelled(self, text: str) -> str:
