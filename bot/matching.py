@@ -20,9 +20,8 @@ an entry staff marked as `related` and the two clear them together; close calls 
 you mean" suggestions. Either way the entry must be similar enough to the question on its
 own terms (cosine >= min_similarity, or lexical >= min_lexical): the probabilities only say
 which entry is most likely, not whether any is; a question that is not similar enough to
-any phrasing is unanswered. The
-second encoder's cosine, at the same floor, is enough to offer an entry as a suggestion, not
-to answer with it.
+any phrasing is unanswered. The second encoder's cosine, at the same floor, is enough to
+offer an entry as a suggestion, not to answer with it.
 
 The lexical pass covers the phrasings of the LEXICAL_CANDIDATES entries the classifier ranks
 highest, not every phrasing, so that it costs the same with 100 entries or 10,000. The other
