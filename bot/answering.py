@@ -87,8 +87,9 @@ class Answer:
     translation_stale: bool = False  # the curated translation predates the source text
     topic: str = ""  # the entry's topic name in the answer's language
     took_ms: float = 0.0
-    # Entries staff marked as related to the answer's (`related`, either way), as "see also"
-    # choices in the user's language; score 0.
+    # "See also" choices in the user's language, score 0: the entry ranked next to the
+    # answer's when the question is close to it too (Match.nearest), then the entries staff
+    # marked as related to the answer's (`related`, either way).
     related: tuple[Suggestion, ...] = ()
     # A message that asks several things: the answers to its other sentences, in the order
     # asked, each with that sentence as its `question` (this one keeps the whole message).
@@ -364,8 +365,9 @@ class Answerer:
         say = self.localizer.message
         best = match.best
         if match.status == ANSWERED and best is not None:
+            nearest = match.nearest.entry_id if match.nearest else None
             return self._entry_answer(
-                question, lang, detected, self.kb.by_id[best.entry_id], best.score, live
+                question, lang, detected, self.kb.by_id[best.entry_id], best.score, live, nearest
             )
         if match.status == SUGGEST and best is not None:
             suggestions = tuple(
@@ -421,7 +423,9 @@ class Answerer:
         entry: FaqEntry,
         score: float | None,
         live: bool = False,
+        nearest: str | None = None,
     ) -> Answer:
+        """`nearest`: the entry ranked next, offered first under "See also" (Match.nearest)."""
         chosen = self.localizer.answer(entry, lang, live)
         text = chosen.text
         if chosen.stale is not None:  # current source first, the old translation marked
@@ -443,27 +447,37 @@ class Answerer:
             topic=self.localizer.topic(self.topics[entry.topic], lang)
             if entry.topic in self.topics
             else "",
-            related=self._related(entry.id, lang),
+            related=self._related(entry.id, lang, nearest=nearest),
         )
         return self._with_reply(answer)
 
     def _related(
-        self, entry_id: str, lang: str, besides: Collection[str] = ()
+        self,
+        entry_id: str,
+        lang: str,
+        besides: Collection[str] = (),
+        nearest: str | None = None,
     ) -> tuple[Suggestion, ...]:
-        """The entries offered under "See also" with an entry's answer: those staff linked
-        to it (either way), at most MAX_RELATED, without `besides` (answered beside it)."""
-        ids = [i for i in self.related.get(entry_id, []) if i not in besides]
+        """The entries offered under "See also" with an entry's answer: the entry ranked next
+        to it, when the question is close enough to that one to offer it (`nearest`:
+        Match.nearest, `see_also_nearest`), then those staff linked to it (either way); at
+        most MAX_RELATED, without `besides` (answered beside it)."""
+        linked = self.related.get(entry_id, [])
+        ids = [*([nearest] if nearest else []), *(i for i in linked if i != nearest)]
         return tuple(
             Suggestion(i, self.localizer.question(self.kb.by_id[i], lang), 0.0)
-            for i in ids[:MAX_RELATED]
+            for i in [i for i in ids if i not in besides and i != entry_id][:MAX_RELATED]
         )
 
     def _besides(self, answer: Answer, answered: Collection[str]) -> Answer:
         """An entry's `answer` given together with the answers of `answered`: none of those
-        is offered under its "See also"."""
+        is offered under its "See also"; the entries staff linked to it fill the places."""
         if answer.id is None or not any(r.id in answered for r in answer.related):
             return answer
-        related = self._related(answer.id, answer.language, answered)
+        kept = [r for r in answer.related if r.id not in answered]
+        shown = {r.id for r in kept}
+        refill = self._related(answer.id, answer.language, {*answered, *shown})
+        related = (*kept, *refill)[:MAX_RELATED]
         return self._with_reply(replace(answer, related=related))
 
     def _with_reply(self, answer: Answer) -> Answer:

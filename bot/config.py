@@ -52,6 +52,7 @@ class MatchingConfig:
     confirm_margin: float = 0.40
     pair_similarity: float = 0.60
     restore_accents: bool = True
+    see_also_nearest: bool = True
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,10 @@ class Match:
     # Every entry close enough to be offered, best first (for `answered` too: the other
     # parts of a message asking several things are among them, see Answerer._by_parts).
     close: tuple[Candidate, ...] = ()
+    # With a single answer: the entry ranked next when its closest phrasing is as similar
+    # to the question as an answer's must be (`_similar`; `see_also_nearest`), offered first
+    # under "See also". Most wrong answers have the right entry ranked next (bench/README).
+    nearest: Candidate | None = None
 
     @property
     def best(self) -> Candidate | None:
@@ -540,8 +544,13 @@ class Matcher:
             if c.score >= cfg.suggest_threshold
             and (_similar(c, cfg) or c.semantic_second >= cfg.min_similarity)
         ]
+        nearest = (
+            ranked[1]
+            if cfg.see_also_nearest and len(ranked) > 1 and _similar(ranked[1], cfg)
+            else None
+        )
         if ranked and ranked[0].exact:  # one of its phrasings, word for word
-            return Match(ANSWERED, (ranked[0],), tuple(close))
+            return Match(ANSWERED, (ranked[0],), tuple(close), nearest)
         if not close or close[0] is not ranked[0] or ranked[0].offtopic > cfg.offtopic_threshold:
             return Match(UNANSWERED, ())
         best = close[0]
@@ -553,11 +562,11 @@ class Matcher:
         if not _similar(best, cfg):
             return Match(SUGGEST, tuple(close), tuple(close))
         if best.score >= cfg.answer_threshold and best.classifier >= cfg.classifier_threshold:
-            return Match(ANSWERED, (best,), tuple(close))
+            return Match(ANSWERED, (best,), tuple(close), nearest)
         if self._confirmed(best, ranked, cfg):
-            return Match(ANSWERED, (best,), tuple(close))
+            return Match(ANSWERED, (best,), tuple(close), nearest)
         if cfg.answer_related and len(close) > 1 and self._shared(best, close[1], cfg):
-            return Match(ANSWERED, (best,), tuple(close))
+            return Match(ANSWERED, (best,), tuple(close), nearest)
         if len(close) > 1 and self._pair(best, close[1], cfg):
             return Match(ANSWERED, (best, close[1]), tuple(close))
         return Match(SUGGEST, tuple(close), tuple(close))

@@ -300,6 +300,58 @@ def test_an_answer_offers_its_related_entries_both_ways(small_answerer):
     assert small_answerer.answer_entry("fapiao", "en").related == ()
 
 
+def test_see_also_offers_the_entry_ranked_next_first_then_the_linked_ones(small_answerer):
+    """An answer whose match ranks another entry close behind (Match.nearest) offers that
+    entry first under "See also", then the entries staff linked, each once; the reply lists
+    them in that order. An answer given beside the nearest entry does not offer it, and
+    the linked entries fill its place."""
+    from bot.matching import Match
+
+    text = "when is the centre open"
+    ranked = {c.entry_id: c for c in small_answerer.matcher.scores(text, limit=4)}
+    best = ranked["office-hours"]
+
+    def answered(nearest: str | None):
+        match = Match(ANSWERED, (best,), (best,), ranked[nearest] if nearest else None)
+        return small_answerer._matched(text, match, "en", "en", False)
+
+    answer = answered("fapiao")
+    assert [r.id for r in answer.related] == ["fapiao", "bank-account"]
+    assert answer.reply.endswith(
+        "See also:\n- What is a fapiao?\n- How do I open a company bank account?"
+    )
+    assert [r.id for r in answered("bank-account").related] == ["bank-account"]  # linked too
+    assert [r.id for r in answered(None).related] == ["bank-account"]
+    beside = small_answerer._besides(answer, {"fapiao"})
+    assert [r.id for r in beside.related] == ["bank-account"] and "fapiao" not in beside.reply
+    assert small_answerer._besides(answer, {"bank-account"}).related == answer.related[:1]
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "What percentage of salary goes to social insurance?",
+        "can my employee's wife get a visa",
+        "do foreigners have to pay into social insurance",
+    ],
+)
+def test_the_shipped_knowledge_base_offers_the_entry_ranked_next_under_see_also(answerer, asked):
+    """With the shipped knowledge base, an answer whose runner-up is as similar to the
+    question as an answer must be offers that entry first under "See also" (Match.nearest),
+    in the reply and as data; the rest are the entries staff linked."""
+    from bot.matching import _similar
+
+    ranked = answerer.matcher.scores(asked, limit=2)
+    answer = answerer.ask(asked)
+    assert answer.status == ANSWERED and answer.id == ranked[0].entry_id
+    runner = ranked[1]
+    assert _similar(runner, answerer.config.matching), runner
+    assert answer.related[0].id == runner.entry_id
+    linked = [i for i in answerer.related.get(answer.id, []) if i != runner.entry_id]
+    assert [r.id for r in answer.related[1:]] == linked[:2]
+    assert "\n- " + answer.related[0].question in answer.reply.split("See also:")[1]
+
+
 # A message that asks several things ---------------------------------------------------
 
 TWO_THINGS = "How do I get a work permit? And when is the centre open?"

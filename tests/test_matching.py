@@ -396,6 +396,39 @@ def test_the_second_encoder_confirms_a_clear_leader_the_classifier_doubts(config
     assert m.decide(ranked(0.7, 0.65, 0.25)[:1]).status == ANSWERED
 
 
+def test_an_answer_carries_the_entry_ranked_next_when_it_is_similar_enough(config, encoder):
+    """With a single answer, the runner-up is Match.nearest (offered first under "See also")
+    when it is as similar to the question as an answer must be, by USE's cosine or the
+    spelling, however unlikely its score. Not by the second encoder's cosine alone, nor with
+    see_also_nearest off, nor without an answer or a runner-up."""
+    m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
+    cfg = config.matching
+    low, high = cfg.min_similarity - 0.05, cfg.min_similarity + 0.05
+
+    def ranked(
+        semantic: float, second: float = 0.0, lexical: float = 0.3, score: float = 0.95
+    ) -> list[matching.Candidate]:
+        return [
+            matching.Candidate("bank-account", score, 0.95, 0.8, 0.5, "x", "en"),
+            matching.Candidate(
+                "fapiao", 0.01, 0.02, semantic, lexical, "y", "en", semantic_second=second
+            ),
+        ]
+
+    answered = m.decide(ranked(high))
+    assert answered.status == ANSWERED and answered.best.entry_id == "bank-account"
+    assert answered.nearest is not None and answered.nearest.entry_id == "fapiao"
+    assert [c.entry_id for c in answered.close] == ["bank-account"]  # too unlikely to suggest
+    assert m.decide(ranked(low)).nearest is None
+    assert m.decide(ranked(low, second=0.99)).nearest is None
+    by_spelling = m.decide(ranked(low, lexical=cfg.min_lexical)).nearest
+    assert by_spelling is not None and by_spelling.entry_id == "fapiao"
+    assert m.decide(ranked(high), replace(cfg, see_also_nearest=False)).nearest is None
+    suggested = m.decide(ranked(high, score=cfg.answer_threshold - 0.1))
+    assert suggested.status == SUGGEST and suggested.nearest is None
+    assert m.decide(ranked(high)[:1]).nearest is None
+
+
 @needs_e5
 def test_a_question_the_classifier_doubts_is_answered_when_e5_confirms_it(
     config, encoder, tmp_path
