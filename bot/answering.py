@@ -91,6 +91,9 @@ class Answer:
     # answer's when the question is close to it too (Match.nearest), then the entries staff
     # marked as related to the answer's (`related`, either way).
     related: tuple[Suggestion, ...] = ()
+    # The id of the first of `related` when it is the entry ranked next (Match.nearest): a
+    # user who opens it shows that the question may mean it, like a chosen suggestion.
+    nearest: str | None = None
     # A message that asks several things: the answers to its other sentences, in the order
     # asked, each with that sentence as its `question` (this one keeps the whole message).
     parts: tuple[Answer, ...] = ()
@@ -217,8 +220,8 @@ class Answerer:
         fresh = self._entry_answer(
             answer.question, answer.language, answer.detected, entry, answer.score or 1.0, True
         )
-        return replace(
-            self._with_reply(replace(fresh, related=answer.related)),  # as it was offered
+        return replace(  # "See also" as it was offered
+            self._with_reply(replace(fresh, related=answer.related, nearest=answer.nearest)),
             took_ms=answer.took_ms,
             truncated=answer.truncated,
             parts=answer.parts,
@@ -448,6 +451,7 @@ class Answerer:
             if entry.topic in self.topics
             else "",
             related=self._related(entry.id, lang, nearest=nearest),
+            nearest=nearest if nearest is not None and nearest != entry.id else None,
         )
         return self._with_reply(answer)
 
@@ -478,7 +482,8 @@ class Answerer:
         shown = {r.id for r in kept}
         refill = self._related(answer.id, answer.language, {*answered, *shown})
         related = (*kept, *refill)[:MAX_RELATED]
-        return self._with_reply(replace(answer, related=related))
+        nearest = answer.nearest if answer.nearest not in answered else None
+        return self._with_reply(replace(answer, related=related, nearest=nearest))
 
     def _with_reply(self, answer: Answer) -> Answer:
         """An entry's answer with the reply the user reads: the notes, the text, its sources

@@ -188,8 +188,9 @@ class LogTables(StorageBase):
 
     def log_choice(self, *, user_id: int | str, language: str, question: str, entry_id: str) -> int:
         """Record that a user asking `question` chose entry `entry_id` from a "did you mean"
-        list: evidence that the question means that entry (see `python -m bot unanswered
-        choices`)."""
+        list, or opened it from the answer's "See also" as the entry ranked next to the
+        answer (Answer.nearest): evidence that the question means that entry (see
+        `python -m bot unanswered choices`)."""
         with self._write() as db:
             row = {
                 "time": self._now(),

@@ -111,13 +111,13 @@ async def test_see_also_buttons_open_the_related_entries_both_ways(run_updates, 
     [bank] = api.sent("sendMessage", 42)
     assert "公司银行账户怎么开" in bank["text"]
     see_also = [b for row in bank["reply_markup"]["inline_keyboard"] for b in row][-3]
-    assert see_also["callback_data"] == "e:office-hours"
+    assert see_also["callback_data"] == "a:office-hours"
     assert see_also["text"].startswith("↪ ")  # no curated zh question: the English one
     assert "When is the service centre open?" in see_also["text"]
-    await run_updates(tg.callback("e:office-hours"), storage=storage)
+    await run_updates(tg.callback("a:office-hours"), storage=storage)
     hours = api.sent("sendMessage", 42)[-1]
     assert "See the hours posted" in hours["text"]
-    assert "e:bank-account" in buttons(hours)
+    assert "a:bank-account" in buttons(hours)
     statuses = [r["entry_id"] for r in storage.db.query("SELECT entry_id FROM interactions")]
     assert statuses == ["bank-account", "office-hours"]
     no_apology(api)

@@ -54,6 +54,31 @@ async def test_chosen_suggestion_is_recorded_by_button_and_by_number(run_updates
     assert rows[0]["entry_id"] == rows[1]["entry_id"] == first[2:]
 
 
+async def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(run_updates, storage):
+    """An answer offers the entry ranked next first under "See also" (Answer.nearest);
+    opening it records the question as a choice of that entry, like a chosen suggestion,
+    and only once. An entry staff linked, opened from "See also", is not recorded."""
+    asked = "How do I get a work permit for a foreign employee?"
+    api = await run_updates(
+        tg.message(asked),
+        tg.callback("a:bank-account"),
+        tg.callback("a:bank-account"),
+        tg.message("when is the centre open"),
+        tg.callback("a:bank-account"),
+        storage=storage,
+    )
+    permit, bank, again, hours, linked = api.sent("sendMessage", 42)
+    assert "a:bank-account" in buttons(permit)  # the entry ranked next
+    assert "a:bank-account" in buttons(hours)  # linked by staff (office-hours names it)
+    for opened in (bank, again, linked):
+        assert "company bank account" in opened["text"].lower()
+    rows = storage.list_choices()
+    assert [(r["question"], r["language"], r["entry_id"]) for r in rows] == [
+        (asked, "en", "bank-account")
+    ]
+    assert messages.text("en", "error") not in texts(api)  # no handler failed
+
+
 async def test_topic_menu_entries_are_not_recorded_as_choices(run_updates, storage):
     await run_updates(tg.message("licence"), tg.callback("e:work-permit"), storage=storage)
     assert storage.list_choices() == []

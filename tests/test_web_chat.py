@@ -225,11 +225,32 @@ def test_see_also_opens_a_related_entry(client, storage):
     opened(client)
     html = htmls(send(client, "How do I open a company bank account?"))
     assert messages.text("en", "see_also") in html
-    chip = re.search(r'data-act="entry" data-entry="([^"]+)">([^<]+)</button>', html)
+    chip = re.search(r'data-act="entry" data-entry="([^"]+)" data-msg="\d+">([^<]+)</b', html)
     assert chip[1] == "office-hours" and chip[2] == "When is the service centre open?"
     body = htmls(act(client, act="entry", entry=chip[1]))
     assert "See the hours posted" in body and 'data-entry="bank-account"' in body
     assert [r["entry_id"] for r in web_rows(storage)] == ["bank-account", "office-hours"]
+
+
+def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(client, storage):
+    """The answer offers the entry ranked next first under "See also" (Answer.nearest);
+    opening it records the question as a choice of that entry, once. An entry staff linked,
+    or one opened from a topic, is not recorded."""
+    opened(client)
+    asked = "How do I get a work permit for a foreign employee?"
+    html = htmls(send(client, asked))
+    chip = re.search(r'data-act="entry" data-entry="bank-account" data-msg="(\d+)"', html)
+    assert chip is not None, html
+    for _ in range(2):
+        body = htmls(act(client, act="entry", entry="bank-account", msg=chip[1]))
+        assert "company bank account" in body.lower()
+    choices = [(c["question"], c["language"], c["entry_id"]) for c in storage.list_choices()]
+    assert choices == [(asked, "en", "bank-account")]
+    html = htmls(send(client, "when is the centre open"))
+    linked = re.search(r'data-act="entry" data-entry="bank-account" data-msg="(\d+)"', html)
+    act(client, act="entry", entry="bank-account", msg=linked[1])
+    act(client, act="entry", entry="bank-account")
+    assert len(storage.list_choices()) == 1
 
 
 def test_topics_pages_and_an_entry(client, storage):

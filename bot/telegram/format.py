@@ -98,8 +98,8 @@ def answer_keyboard(
             ]
             for link in answer.links[:3]
         ]
-        rows += [  # "see also": opens that entry, like a question chosen from /topics
-            [InlineKeyboardButton(f"↪ {r.question}"[:120], callback_data=f"e:{r.id}")]
+        rows += [  # "see also": opens that entry (handlers._also_button)
+            [InlineKeyboardButton(f"↪ {r.question}"[:120], callback_data=f"a:{r.id}")]
             for r in answer.related
         ]
         if interaction_id is not None:

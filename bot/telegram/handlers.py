@@ -218,6 +218,8 @@ async def send_answer(
         )
     if answer.status == "answered" and interaction_id is not None:
         _remember_answer(data, str(interaction_id), answer)
+    if answer.status == "answered" and answer.nearest is not None:
+        _remember_nearest(data, answer)
     answerer = _answerer(context)
     parts = answer_messages(answer, answerer)
     keyboard = answer_keyboard(
@@ -244,6 +246,16 @@ def _remember_answer(data: dict, ref: str, answer: Answer) -> None:
     answered[ref] = (answer.question, answer.id, answer.language)
     for old in list(answered)[:-REMEMBERED_ANSWERS]:
         del answered[old]
+
+
+def _remember_nearest(data: dict, answer: Answer) -> None:
+    """The entry ranked next to this answer, offered first under "See also": opening it
+    records the answer's question as a choice of that entry (_also_button)."""
+    nearest = data.setdefault("nearest", {})
+    nearest.pop(answer.nearest, None)  # the newest question offering it counts
+    nearest[answer.nearest] = (answer.question, answer.language)
+    for old in list(nearest)[:-REMEMBERED_ANSWERS]:
+        del nearest[old]
 
 
 def interaction_ref(context: Context) -> str | None:
@@ -577,6 +589,25 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
     return True
 
 
+async def _also_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
+    """An entry opened from an answer's "See also". When it is the entry ranked next to the
+    answer (Answer.nearest), the user shows that their question may mean it: recorded like
+    a chosen suggestion (once), for staff to review with the others."""
+    offered = _user_data(context).get("nearest", {}).pop(entry_id, None)
+    user = update.effective_user
+    if offered is not None and user is not None and entry_id in _answerer(context).kb.by_id:
+        question, language = offered
+        await _store(
+            context,
+            "log_choice",
+            user_id=user.id,
+            language=language,
+            question=question,
+            entry_id=entry_id,
+        )
+    return await _entry_button(update, context, entry_id, lang)
+
+
 async def _suggestion_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
     """A suggestion chosen from a "did you mean" list: recorded, then answered."""
     if entry_id in _answerer(context).kb.by_id:
@@ -675,6 +706,7 @@ async def _topic_list_button(update: Update, context: Context, rest: str, lang: 
 
 Button = Callable[[Update, Context, str, str], Awaitable[bool]]
 _BUTTONS: dict[str, Button] = {
+    "a": _also_button,
     "e": _entry_button,
     "f": _feedback_button,
     "l": _language_button,

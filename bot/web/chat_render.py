@@ -102,9 +102,14 @@ def _extras(message: ChatMessage, say: Say) -> str:
             )
             html += f'<p class="sources">{escape(say("sources"))}</p><ul>{items}</ul>'
         related = [item for item in data.get("related", []) if isinstance(item, dict)]
-        if related:  # "see also": opens that entry, like a question chosen from a topic
+        if related:  # "see also": opens that entry (chat_turn.act_entry)
             see_also = "".join(
-                button(str(item.get("question", "")), "entry", entry=str(item.get("id", "")))
+                button(
+                    str(item.get("question", "")),
+                    "entry",
+                    entry=str(item.get("id", "")),
+                    msg=message.id,
+                )
                 for item in related
             )
             html += (

@@ -215,6 +215,12 @@ class Turn:
                 "entry": answer.id,
                 "related": [{"id": r.id, "question": r.question} for r in answer.related],
             }
+            if answer.nearest is not None:  # opening it records a choice (act_entry)
+                data["nearest"] = {
+                    "id": answer.nearest,
+                    "question": answer.question,
+                    "language": answer.language,
+                }
             body = "\n\n".join([*answerer.notes(answer), answer.answer or ""])
             await self.add("bot", "answer", body, data)
         elif answer.status == SUGGEST:
@@ -283,6 +289,26 @@ class Turn:
         self.added.append(replace(message, data=data))
         self.hub.publish(self.visit.key, replace(message, data=data))
 
+    async def chose_nearest(self, ident: int, entry_id: str) -> None:
+        """Answer `ident` offered `entry_id` first under "See also" as the entry ranked next
+        (Answer.nearest): the visitor opened it, so record its question as a choice of it."""
+        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 50)
+        answered = next((m for m in recent if m.id == ident and m.kind == "answer"), None)
+        if answered is None:
+            return
+        nearest = answered.data.get("nearest")
+        if not isinstance(nearest, dict) or nearest.get("id") != entry_id:
+            return
+        data = {k: v for k, v in answered.data.items() if k != "nearest"}  # once
+        await asyncio.to_thread(self.hub.store.set_data, self.visit.key, ident, data)
+        await self.store(
+            "log_choice",
+            user_id=self.visit.user_id,
+            language=str(nearest.get("language") or self.ui),
+            question=str(nearest.get("question", "")),
+            entry_id=entry_id,
+        )
+
     async def choose(self, offered: ChatMessage, entry_id: str) -> None:
         started = time.perf_counter()
         answerer = answerer_of(self.request)
@@ -339,13 +365,18 @@ async def act_none(turn: Turn, body: dict) -> None:
 
 
 async def act_entry(turn: Turn, body: dict) -> None:
-    """A question chosen while browsing a topic."""
+    """A question chosen while browsing a topic, or under an answer's "See also" (`msg`: that
+    answer). The entry ranked next to the answer (Answer.nearest), opened from there, shows
+    that the visitor's question may mean it: recorded like a chosen suggestion, once."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
     entry_id = str(body.get("entry", ""))
     if entry_id not in answerer.kb.by_id:
         await turn.notice("stale_button")
         return
+    ident = int_of(body.get("msg"))
+    if ident is not None:
+        await turn.chose_nearest(ident, entry_id)
     await turn.answer(answerer.answer_entry(entry_id, turn.ui), started)
 
 
