@@ -305,12 +305,17 @@ async def test_keyboard_alone_browses_topics_and_reads_an_answer(site):
             await browser.close()
 
 
-async def test_see_also_under_an_answer_opens_the_related_entry(site):
+async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
+    """The first "See also" button is the entry ranked next (Answer.nearest): it opens that
+    entry, and the question is recorded as a choice of it, like a chosen suggestion."""
     from playwright.async_api import expect
 
     bot_url, *_, storage = site
+    asked = "How do I open a company bank account in China?"
+    nearest = answerer.ask(asked).nearest
+    assert nearest is not None
     async with chat_page(bot_url) as page:
-        await send(page, "How do I open a company bank account in China?")
+        await send(page, asked)
         answer = page.locator(".msg.answer").first
         await expect(answer.locator(".see-also")).to_have_text(
             messages.text("en", "see_also"), timeout=15000
@@ -322,7 +327,8 @@ async def test_see_also_under_an_answer_opens_the_related_entry(site):
         await expect(page.locator(".msg.answer .title").last).to_have_text(title)
     rows = list(storage.db.query("SELECT status, entry_id FROM interactions"))
     assert [r["status"] for r in rows] == ["answered", "answered"]
-    assert rows[0]["entry_id"] == "corporate-basic-account" != rows[1]["entry_id"]
+    assert rows[0]["entry_id"] == "corporate-basic-account" != rows[1]["entry_id"] == nearest
+    assert [(c["question"], c["entry_id"]) for c in storage.list_choices()] == [(asked, nearest)]
 
 
 async def test_a_message_asking_two_things_shows_two_answers(site, answerer):
