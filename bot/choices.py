@@ -1,5 +1,6 @@
-"""Chosen suggestions: what users picked from a "did you mean" list, as evidence that their
-question means that entry. Staff review them grouped by entry (`choice_groups`) and accept
+"""Chosen suggestions: what users picked from a "did you mean" list, or the entry ranked next
+to their answer that they opened from its "See also" (Answer.nearest), as evidence that
+their question means that entry. Staff review them grouped by entry (`choice_groups`) and accept
 them as the entry's alternates in bulk (`accept_choices`), through the one topic-file editor
 (`curation.add_alternates`): validated first, comments and layout kept.
 """

@@ -4,8 +4,8 @@ List the queue, see which questions many people asked (in any language), then ei
 them to an existing entry (`resolve`, after which /reload tells the askers the answer),
 draft a new entry (`new-entry`), set them aside (`ignore`), or set them aside and teach the
 bot to hold such questions back (`offtopic`). Suggestions users chose from
-a "did you mean" list are reviewed with `choices` and added as alternates with
-`accept-choices`.
+a "did you mean" list, and the entries ranked next to an answer that users opened from its
+"See also", are reviewed with `choices` and added as alternates with `accept-choices`.
 """
 
 from __future__ import annotations
@@ -421,9 +421,10 @@ def messages(config: Config, as_json: bool) -> None:
 @JSON_OPTION
 @click.pass_obj
 def choices_(config: Config, since: datetime | None, as_json: bool) -> None:
-    """List the suggestions users chose from a "did you mean" list and not yet accepted,
-    grouped by entry, the most chosen first: each wording is evidence that it means the
-    entry (accept them with `accept-choices`).
+    """List the suggestions users chose from a "did you mean" list, and the entries ranked
+    next to an answer that users opened from its "See also", not yet accepted, grouped by
+    entry, the most chosen first: each wording is evidence that it means the entry (accept
+    them with `accept-choices`).
 
     Example: python -m bot unanswered choices --since 30d
     """
