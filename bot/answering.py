@@ -451,7 +451,7 @@ class Answerer:
             if entry.topic in self.topics
             else "",
             related=self._related(entry.id, lang, nearest=nearest),
-            nearest=nearest if nearest is not None and nearest != entry.id else None,
+            nearest=nearest,
         )
         return self._with_reply(answer)
 
@@ -470,7 +470,7 @@ class Answerer:
         ids = [*([nearest] if nearest else []), *(i for i in linked if i != nearest)]
         return tuple(
             Suggestion(i, self.localizer.question(self.kb.by_id[i], lang), 0.0)
-            for i in [i for i in ids if i not in besides and i != entry_id][:MAX_RELATED]
+            for i in [i for i in ids if i not in besides][:MAX_RELATED]
         )
 
     def _besides(self, answer: Answer, answered: Collection[str]) -> Answer:
