@@ -478,11 +478,8 @@ class Answerer:
         is offered under its "See also"; the entries staff linked to it fill the places."""
         if answer.id is None or not any(r.id in answered for r in answer.related):
             return answer
-        kept = [r for r in answer.related if r.id not in answered]
-        shown = {r.id for r in kept}
-        refill = self._related(answer.id, answer.language, {*answered, *shown})
-        related = (*kept, *refill)[:MAX_RELATED]
         nearest = answer.nearest if answer.nearest not in answered else None
+        related = self._related(answer.id, answer.language, answered, nearest)
         return self._with_reply(replace(answer, related=related, nearest=nearest))
 
     def _with_reply(self, answer: Answer) -> Answer:

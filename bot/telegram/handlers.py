@@ -240,22 +240,27 @@ async def send_answer(
 REMEMBERED_ANSWERS = 20  # answers per user whose question a 👎 reason can name to staff
 
 
+def _remember(data: dict, name: str, key: str, value: tuple) -> None:
+    """`value` under `key` in the user's `name` memory: the newest last, at most
+    REMEMBERED_ANSWERS kept."""
+    memory = data.setdefault(name, {})
+    memory.pop(key, None)
+    memory[key] = value
+    for old in list(memory)[:-REMEMBERED_ANSWERS]:
+        del memory[old]
+
+
 def _remember_answer(data: dict, ref: str, answer: Answer) -> None:
     """What a 👎 reason on this answer tells staff: the question, entry and language."""
-    answered = data.setdefault("answered", {})
-    answered[ref] = (answer.question, answer.id, answer.language)
-    for old in list(answered)[:-REMEMBERED_ANSWERS]:
-        del answered[old]
+    _remember(data, "answered", ref, (answer.question, answer.id, answer.language))
 
 
 def _remember_nearest(data: dict, answer: Answer) -> None:
     """The entry ranked next to this answer, offered first under "See also": opening it
-    records the answer's question as a choice of that entry (_also_button)."""
-    nearest = data.setdefault("nearest", {})
-    nearest.pop(answer.nearest, None)  # the newest question offering it counts
-    nearest[answer.nearest] = (answer.question, answer.language)
-    for old in list(nearest)[:-REMEMBERED_ANSWERS]:
-        del nearest[old]
+    records the answer's question as a choice of that entry (_also_button); the newest
+    question offering it counts."""
+    if answer.nearest is not None:
+        _remember(data, "nearest", answer.nearest, (answer.question, answer.language))
 
 
 def interaction_ref(context: Context) -> str | None:

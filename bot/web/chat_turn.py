@@ -289,11 +289,15 @@ class Turn:
         self.added.append(replace(message, data=data))
         self.hub.publish(self.visit.key, replace(message, data=data))
 
+    async def message(self, ident: int | None, kind: str) -> ChatMessage | None:
+        """Message `ident` of this conversation, if it is among the last 50 and of `kind`."""
+        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 50)
+        return next((m for m in recent if m.id == ident and m.kind == kind), None)
+
     async def chose_nearest(self, ident: int, entry_id: str) -> None:
         """Answer `ident` offered `entry_id` first under "See also" as the entry ranked next
         (Answer.nearest): the visitor opened it, so record its question as a choice of it."""
-        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 50)
-        answered = next((m for m in recent if m.id == ident and m.kind == "answer"), None)
+        answered = await self.message(ident, "answer")
         if answered is None:
             return
         nearest = answered.data.get("nearest")
@@ -397,8 +401,7 @@ async def act_feedback(turn: Turn, body: dict) -> None:
 
 async def act_reason(turn: Turn, body: dict) -> None:
     reason, ident = str(body.get("reason", "")), int_of(body.get("msg"))
-    recent = await asyncio.to_thread(turn.hub.store.transcript, turn.visit.key, None, 50)
-    asked = next((m for m in recent if m.id == ident and m.kind == "reason"), None)
+    asked = await turn.message(ident, "reason")
     if asked is None or not asked.data.get("open") or reason not in FEEDBACK_REASONS:
         await turn.notice("stale_button")
         return
