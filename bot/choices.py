@@ -2,7 +2,8 @@
 to their answer that they opened from its "See also" (Answer.nearest), as evidence that
 their question means that entry. Staff review them grouped by entry (`choice_groups`) and accept
 them as the entry's alternates in bulk (`accept_choices`), through the one topic-file editor
-(`curation.add_alternates`): validated first, comments and layout kept.
+(`curation.add_alternates`): validated first, comments and layout kept; or set aside those
+that do not mean it (`dismiss_choices`: a user may open an entry out of curiosity).
 """
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ class ChoiceError(Exception):
 
 @dataclass(frozen=True)
 class ChoiceGroup:
-    """The chosen suggestions of one entry: their ids and each wording with its count."""
+    """The chosen suggestions of one entry: their ids and each distinct wording with its
+    count, its choices' ids and where it was chosen."""
 
     entry_id: str
     ids: tuple[int, ...]
     wordings: tuple[tuple[str, str, int], ...]  # (language, question, times chosen)
+    wording_ids: tuple[tuple[int, ...], ...]  # each wording's choice ids, in that order
+    # Each wording's sources (storage CHOICE_SOURCES: a "did you mean" list, "See also"),
+    # in that order; empty for choices logged before sources were recorded.
+    wording_sources: tuple[tuple[str, ...], ...]
 
     @property
     def count(self) -> int:
@@ -40,8 +46,10 @@ class ChoiceGroup:
             "count": self.count,
             "ids": list(self.ids),
             "wordings": [
-                {"language": lang, "question": question, "count": n}
-                for lang, question, n in self.wordings
+                {"language": lang, "question": question, "count": n, "sources": list(sources)}
+                for (lang, question, n), sources in zip(
+                    self.wordings, self.wording_sources, strict=True
+                )
             ],
         }
 
@@ -66,7 +74,21 @@ def group_choices(rows: Iterable[dict]) -> list[ChoiceGroup]:
     for entry_id, items in by_entry.items():
         counts = Counter((r["language"], r["question"]) for r in items)
         wordings = tuple((lang, q, n) for (lang, q), n in counts.most_common())
-        groups.append(ChoiceGroup(entry_id, tuple(r["id"] for r in items), wordings))
+        ids: dict[tuple[str, str], list[int]] = {}
+        sources: dict[tuple[str, str], set[str]] = {}
+        for r in items:
+            ids.setdefault((r["language"], r["question"]), []).append(r["id"])
+            if r.get("source"):
+                sources.setdefault((r["language"], r["question"]), set()).add(r["source"])
+        groups.append(
+            ChoiceGroup(
+                entry_id,
+                tuple(r["id"] for r in items),
+                wordings,
+                tuple(tuple(ids[(lang, q)]) for lang, q, _ in wordings),
+                tuple(tuple(sorted(sources.get((lang, q), ()))) for lang, q, _ in wordings),
+            )
+        )
     return sorted(groups, key=lambda g: (-g.count, g.entry_id))
 
 
@@ -86,6 +108,20 @@ def _selected(storage: Storage, ids: Sequence[int], entry_id: str | None) -> lis
     if unknown:
         raise ChoiceError(f"unknown choice id(s): {', '.join(map(str, unknown))}")
     return [r for r in rows if r["status"] == NEW]
+
+
+def dismiss_choices(
+    storage: Storage, *, ids: Sequence[int] = (), entry_id: str | None = None
+) -> tuple[int, ...]:
+    """Set aside the choices `ids` (or all waiting for `entry_id`): they leave the review
+    list and never become alternates. Returns the ids that were waiting and are set aside
+    now; raises ChoiceError for unknown ids or an entry with nothing waiting, changing
+    nothing."""
+    if not ids and entry_id is None:
+        raise ChoiceError("give choice ids or an entry")
+    waiting = tuple(row["id"] for row in _selected(storage, ids, entry_id))
+    storage.set_choices_ignored(waiting)
+    return waiting
 
 
 def accept_choices(

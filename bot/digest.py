@@ -2,10 +2,11 @@
 
 `build_digest()` reads the question log (read-only, like the report) for the last day or
 week: new gaps (unanswered wordings first asked in the period), trending entries (used more
-than in the period before), 👎 with their reasons, and open handoffs when a handoff table
-exists (bot/handoffstore.py). `render_digest()` writes it as plain text in the language of
-the `gettext` given (the staff interface's: the console catalogs). Adapters post it
-(bot/telegram/digest.py) or print it (`python -m bot report --digest`).
+than in the period before), 👎 with their reasons, the suggestions chosen by users waiting for
+review (bot/choices.py: the console's "Chosen by users" page), and open handoffs when a
+handoff table exists (bot/handoffstore.py). `render_digest()` writes it as plain text in
+the language of the `gettext` given (the staff interface's: the console catalogs). Adapters
+post it (bot/telegram/digest.py) or print it (`python -m bot report --digest`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Digest:
     reasons: tuple[tuple[str, int], ...]  # most given first; "" for none given
     disliked: tuple[Disliked, ...]
     handoffs: Mapping[str, int] | None  # open handoffs by state; None: no handoff table
+    choices_waiting: int = 0  # chosen suggestions not yet accepted or set aside, any time
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
@@ -85,6 +87,13 @@ def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
         )
     )
     return {state: found.get(state, 0) for state in OPEN_STATES}
+
+
+def _choices_waiting(conn: sqlite3.Connection) -> int:
+    """Chosen suggestions not yet accepted or set aside; 0 for a database from before them."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'choices'").fetchone():
+        return 0
+    return conn.execute("SELECT count(*) FROM choices WHERE status = 'new'").fetchone()[0]
 
 
 def _question(kb: KnowledgeBase | None, entry_id: str) -> str:
@@ -185,6 +194,7 @@ def build_digest(
         trending = _trending(conn, params, kb)
         down, reasons, disliked = _thumbs_down(conn, params, kb)
         open_handoffs = handoffs(conn) if handoffs is not None else None
+        choices_waiting = _choices_waiting(conn)
     finally:
         conn.close()
     return Digest(
@@ -201,6 +211,7 @@ def build_digest(
         reasons=tuple(reasons),
         disliked=tuple(disliked),
         handoffs=open_handoffs,
+        choices_waiting=choices_waiting,
     )
 
 
@@ -245,6 +256,14 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
         + (f": {d.reasons}" if d.reasons else "")
         for d in digest.disliked
     ]
+    if digest.choices_waiting:
+        lines += [
+            "",
+            _(
+                "Suggestions chosen by users, waiting for review: {n} (console: Chosen by users)",
+                n=digest.choices_waiting,
+            ),
+        ]
     if digest.handoffs is not None:
         total = sum(digest.handoffs.values())
         states = ", ".join(f"{state} {n}" for state, n in digest.handoffs.items())

@@ -18,10 +18,12 @@ from bot.storage_schema import (
     ACCEPTED,
     CHANNELS,
     CHAT_TYPES,
+    CHOICE_SOURCES,
     FEEDBACK_REASONS,
     IGNORED,
     NEW,
     STATUSES,
+    SUGGESTION,
     TEXT_SOURCES,
     wording,
 )
@@ -186,11 +188,20 @@ class LogTables(StorageBase):
 
     # Chosen suggestions -----------------------------------------------------------------
 
-    def log_choice(self, *, user_id: int | str, language: str, question: str, entry_id: str) -> int:
+    def log_choice(
+        self,
+        *,
+        user_id: int | str,
+        language: str,
+        question: str,
+        entry_id: str,
+        source: str = SUGGESTION,
+    ) -> int:
         """Record that a user asking `question` chose entry `entry_id` from a "did you mean"
-        list, or opened it from the answer's "See also" as the entry ranked next to the
-        answer (Answer.nearest): evidence that the question means that entry (see
-        `python -m bot unanswered choices`)."""
+        list (`source` SUGGESTION), or opened it from the answer's "See also" as the entry
+        ranked next to the answer (SEE_ALSO, Answer.nearest): evidence that the question
+        means that entry (see `python -m bot unanswered choices`)."""
+        check("source", source, CHOICE_SOURCES)
         with self._write() as db:
             row = {
                 "time": self._now(),
@@ -199,6 +210,7 @@ class LogTables(StorageBase):
                 "question": redact(question),
                 "entry_id": entry_id,
                 "status": NEW,
+                "source": source,
             }
             return cast(int, db.table("choices").insert(row).last_pk)
 
@@ -225,17 +237,26 @@ class LogTables(StorageBase):
             where.append("entry_id = ?")
             params.append(entry_id)
         return self._read(
-            "SELECT id, time, user_key, language, question, entry_id, status FROM choices "
+            "SELECT id, time, user_key, language, question, entry_id, status, source FROM choices "
             f"WHERE {' AND '.join(where)} ORDER BY id",
             params,
         )
 
     def set_choices_accepted(self, ids: Iterable[int]) -> int:
         """Mark chosen suggestions as added to their entry's phrasings; rows changed."""
+        return self._set_choices(ids, ACCEPTED)
+
+    def set_choices_ignored(self, ids: Iterable[int]) -> int:
+        """Set aside chosen suggestions still waiting (staff judged that the wording does not
+        mean the entry); accepted ones stay accepted. Rows changed."""
+        return self._set_choices(ids, IGNORED)
+
+    def _set_choices(self, ids: Iterable[int], status: str) -> int:
         with self._write() as db:
             return db.execute(
-                "UPDATE choices SET status = ? WHERE id IN (SELECT value FROM json_each(?))",
-                [ACCEPTED, id_list(int(i) for i in ids)],
+                "UPDATE choices SET status = ? WHERE status = ? "
+                "AND id IN (SELECT value FROM json_each(?))",
+                [status, NEW, id_list(int(i) for i in ids)],
             ).rowcount
 
     # Counts ------------------------------------------------------------------------------

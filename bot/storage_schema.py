@@ -20,6 +20,10 @@ ACCEPTED = "accepted"  # a chosen suggestion added to the entry's phrasings
 NONE_OF_THESE = "none_of_these"  # unanswered kind: the user rejected a "did you mean" list
 FEEDBACK_REASONS = ("wrong", "outdated", "not_mine")  # why an answer got a 👎
 UNANSWERED_STATUSES = (NEW, IGNORED, RESOLVED)
+# Where a chosen suggestion came from: a "did you mean" list, or the entry ranked next to an
+# answer, opened from its "See also" (Answer.nearest). NULL in rows logged before the column.
+SUGGESTION, SEE_ALSO = "suggestion", "see_also"
+CHOICE_SOURCES = (SUGGESTION, SEE_ALSO)
 
 
 def _v1_question_log(db: Database) -> None:
@@ -155,6 +159,12 @@ def message_parts(db: Database) -> None:
     message's outcome, and 1, 2... for the answers to its other sentences. Reports count
     messages and their times from the first, and every entry asked from all."""
     db.table("interactions").add_column("part", int)
+
+
+def choice_sources(db: Database) -> None:
+    """`choices.source`: a "did you mean" list or the answer's "See also" (CHOICE_SOURCES),
+    so that staff weigh the evidence; NULL for choices logged before."""
+    db.table("choices").add_column("source", str)
 
 
 def _v4_sealed_chat_ids(db: Database) -> None:

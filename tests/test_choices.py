@@ -14,19 +14,21 @@ from bot.cli.unanswered import unanswered
 from bot.knowledge import load_knowledge
 from bot.storage import NONE_OF_THESE, Storage
 
-CHOSEN = [
-    ("company account", "en", "bank-account"),
-    ("company account", "en", "bank-account"),
-    ("开个公司账户", "zh", "bank-account"),
-    ("permit for work", "en", "work-permit"),
+CHOSEN = [  # (wording, language, entry, where it was chosen)
+    ("company account", "en", "bank-account", "suggestion"),
+    ("company account", "en", "bank-account", "see_also"),
+    ("开个公司账户", "zh", "bank-account", "suggestion"),
+    ("permit for work", "en", "work-permit", "suggestion"),
 ]
 
 
 @pytest.fixture
 def cfg(config, tmp_path, small_kb_dir):
     with Storage.open(tmp_path / "bot.db") as storage:
-        for n, (question, lang, entry_id) in enumerate(CHOSEN):
-            storage.log_choice(user_id=n, language=lang, question=question, entry_id=entry_id)
+        for n, (question, lang, entry_id, source) in enumerate(CHOSEN):
+            storage.log_choice(
+                user_id=n, language=lang, question=question, entry_id=entry_id, source=source
+            )
     return replace(
         config,
         storage=replace(config.storage, database=tmp_path / "bot.db"),
@@ -46,9 +48,17 @@ def test_choices_are_listed_grouped_by_entry_most_chosen_first(cfg):
         ("bank-account", 3),
         ("work-permit", 1),
     ]
-    assert groups[0]["wordings"][0] == {"language": "en", "question": "company account", "count": 2}
+    assert groups[0]["wordings"][0] == {
+        "language": "en",
+        "question": "company account",
+        "count": 2,
+        "sources": ["see_also", "suggestion"],
+    }
+    assert groups[1]["wordings"][0]["sources"] == ["suggestion"]
     table = run(cfg, "choices", "--since", "30d")
     assert "bank-account: chosen 3 time(s); ids 1 2 3" in table.output
+    assert "company account  [See also, did you mean]" in table.output
+    assert "permit for work  [did you mean]" in table.output
     assert "4 choice(s) for 2 entr(y/ies)" in table.output
 
 
@@ -78,6 +88,27 @@ def test_accept_by_id_and_bad_input_changes_nothing(cfg):
     assert done.exit_code == 0, done.output
     entry = load_knowledge(cfg.knowledge.dir, "en").by_id["work-permit"]
     assert "permit for work" in entry.alternates
+
+
+def test_dismissed_choices_leave_the_list_and_are_never_accepted(cfg):
+    people = Path(cfg.knowledge.dir) / "people.yaml"
+    before = people.read_bytes()
+    unknown = run(cfg, "dismiss-choices", "4", "99")
+    assert unknown.exit_code != 0 and "unknown choice id(s): 99" in unknown.output
+    neither = run(cfg, "dismiss-choices")
+    assert neither.exit_code != 0 and "either choice IDS or --all-for" in neither.output
+    done = run(cfg, "dismiss-choices", "4")
+    assert done.exit_code == 0 and "Set aside 1 choice(s): 4." in done.output, done.output
+    assert people.read_bytes() == before  # the knowledge base is not touched
+    left = [json.loads(line) for line in run(cfg, "choices", "--json").output.splitlines()]
+    assert [g["entry_id"] for g in left] == ["bank-account"]
+    assert "accepted already; nothing changed" in run(cfg, "accept-choices", "4").output
+    assert "set aside already" in run(cfg, "dismiss-choices", "4").output
+    everything = run(cfg, "dismiss-choices", "--all-for", "bank-account")
+    assert "Set aside 3 choice(s): 1 2 3." in everything.output, everything.output
+    assert "No chosen suggestions waiting." in run(cfg, "choices").output
+    nothing = run(cfg, "dismiss-choices", "--all-for", "bank-account")
+    assert nothing.exit_code != 0 and "no chosen suggestions waiting" in nothing.output
 
 
 def test_unanswered_list_marks_none_of_these(cfg):

@@ -99,6 +99,20 @@ def test_digest_counts_open_handoffs_from_the_handoff_table_or_a_function(tmp_pa
     assert build_digest(path, None, period="daily", now=NOW, handoffs=None).handoffs is None
 
 
+def test_the_digest_says_how_many_chosen_suggestions_wait(tmp_path):
+    path = fill(tmp_path / "bot.db")
+    assert "chosen by users" not in render_digest(build_digest(path, None, period="daily", now=NOW))
+    with Storage.open(path) as storage:
+        for user in (1, 2, 3):
+            storage.log_choice(user_id=user, language="en", question="q", entry_id="fapiao")
+        storage.set_choices_ignored([3])
+    digest = build_digest(path, None, period="daily", now=NOW)
+    assert digest.choices_waiting == 2
+    assert "Suggestions chosen by users, waiting for review: 2" in render_digest(digest)
+    chinese = render_digest(digest, partial(i18n.translate, "zh"))
+    assert "待审核的用户选择：2（控制台：用户的选择）" in chinese
+
+
 def test_a_database_without_handoffs_has_no_handoff_line(tmp_path):
     path = fill(tmp_path / "bot.db")
     conn = sqlite3.connect(path)

@@ -52,6 +52,7 @@ async def test_chosen_suggestion_is_recorded_by_button_and_by_number(run_updates
     rows = storage.list_choices()
     assert [(r["question"], r["language"]) for r in rows] == [("licence", "en")] * 2
     assert rows[0]["entry_id"] == rows[1]["entry_id"] == first[2:]
+    assert [r["source"] for r in rows] == ["suggestion"] * 2
 
 
 async def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(run_updates, storage):
@@ -73,8 +74,8 @@ async def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(run_u
     for opened in (bank, again, linked):
         assert "company bank account" in opened["text"].lower()
     rows = storage.list_choices()
-    assert [(r["question"], r["language"], r["entry_id"]) for r in rows] == [
-        (asked, "en", "bank-account")
+    assert [(r["question"], r["language"], r["entry_id"], r["source"]) for r in rows] == [
+        (asked, "en", "bank-account", "see_also")
     ]
     assert messages.text("en", "error") not in texts(api)  # no handler failed
 

@@ -140,6 +140,24 @@ def test_chosen_suggestions_are_forgotten_purged_and_accepted(storage, clock):
     assert [r["id"] for r in storage.list_choices(status=None)] == [bob]
 
 
+def test_chosen_suggestions_set_aside_stay_aside_and_accepted_ones_stay_accepted(storage):
+    one = storage.log_choice(user_id=1, language="en", question="a", entry_id="visa")
+    two = storage.log_choice(user_id=2, language="en", question="b", entry_id="visa")
+    assert storage.set_choices_accepted([one]) == 1
+    assert storage.set_choices_ignored([one, two]) == 1  # the accepted one is not changed
+    assert storage.set_choices_accepted([two]) == 0  # nor is the one set aside
+    assert storage.list_choices() == []
+    assert [r["status"] for r in storage.list_choices(status=None)] == ["accepted", "ignored"]
+
+
+def test_a_choice_records_where_it_was_made(storage):
+    storage.log_choice(user_id=1, language="en", question="a", entry_id="visa")
+    storage.log_choice(user_id=1, language="en", question="b", entry_id="visa", source="see_also")
+    with pytest.raises(ValueError, match="source"):
+        storage.log_choice(user_id=1, language="en", question="c", entry_id="visa", source="x")
+    assert [r["source"] for r in storage.list_choices()] == ["suggestion", "see_also"]
+
+
 def test_a_thumbs_down_reason_is_checked_and_kept_only_with_thumbs_down(storage):
     asked = ask(storage, 1)
     with pytest.raises(ValueError, match="reason"):

@@ -207,6 +207,50 @@ async def test_browser_closes_a_gap_by_new_entry(served, tmp_path):
     importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
 )
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_adds_ticked_choices_and_sets_the_rest_aside(served, tmp_path):
+    """On "Chosen by users", staff untick a wording that does not mean the entry, add the
+    others to its phrasings (the running bot reloads), then set the unticked one aside."""
+    from playwright.async_api import async_playwright
+
+    url, database, kb = served
+    with Storage.open(database) as storage:
+        for user, wording in ((1, "account for my trading firm"), (2, "which cafe has wifi")):
+            storage.log_choice(
+                user_id=user, language="en", question=wording, entry_id="bank-account"
+            )
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await log_in(page, url)
+            await page.click("text=2 suggestion(s) chosen by users wait for review.")
+            await page.wait_for_url(url + "/choices")
+            group = page.locator("section.chosen", has_text="bank-account")
+            await group.get_by_label("which cafe has wifi").uncheck()
+            await group.get_by_role("button", name="Add the ticked wordings to this entry").click()
+            await page.wait_for_selector(".message")
+            added = await page.inner_text(".message")
+            await page.screenshot(path=str(tmp_path / "chosen.png"))
+            group = page.locator("section.chosen", has_text="bank-account")
+            await group.get_by_role("button", name="Set the ticked wordings aside").click()
+            await page.wait_for_selector(".message")
+            aside = await page.inner_text(".message")
+            left = await page.inner_text("main")
+        finally:
+            await browser.close()
+    assert "Added 1 wording(s) to bank-account" in added and "reloaded" in added
+    assert "Set aside 1 choice(s)." in aside and "Nothing waiting." in left
+    topic = (kb / "money.yaml").read_text(encoding="utf-8")
+    assert "account for my trading firm" in topic and "cafe" not in topic
+    with Storage.open(database) as storage:
+        statuses = {r["question"]: r["status"] for r in storage.list_choices(status=None)}
+    assert statuses == {"account for my trading firm": "accepted", "which cafe has wifi": "ignored"}
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
 async def test_browser_marks_a_question_off_topic(served, tmp_path):
     """Staff press "Off-topic" on a group: it leaves the inbox, its wording becomes an
     example in the knowledge base's offtopic.yaml, and the running bot has learnt it."""

@@ -173,7 +173,9 @@ def test_did_you_mean_then_choose_is_recorded_as_a_choice(client, storage, small
     assert response.status_code == 200
     body = htmls(response)
     assert 'data-act="choose"' not in body  # the list is closed: chosen from once
-    assert [c["entry_id"] for c in storage.list_choices()] == [msg[2]]
+    assert [(c["entry_id"], c["source"]) for c in storage.list_choices()] == [
+        (msg[2], "suggestion")
+    ]
     again = act(client, act="choose", msg=msg[1], entry=msg[2])
     assert said("en", "stale_button") in htmls(again)
     assert len(storage.list_choices()) == 1
@@ -244,8 +246,10 @@ def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(client, sto
     for _ in range(2):
         body = htmls(act(client, act="entry", entry="bank-account", msg=chip[1]))
         assert "company bank account" in body.lower()
-    choices = [(c["question"], c["language"], c["entry_id"]) for c in storage.list_choices()]
-    assert choices == [(asked, "en", "bank-account")]
+    choices = [
+        (c["question"], c["language"], c["entry_id"], c["source"]) for c in storage.list_choices()
+    ]
+    assert choices == [(asked, "en", "bank-account", "see_also")]
     html = htmls(send(client, "when is the centre open"))
     linked = re.search(r'data-act="entry" data-entry="bank-account" data-msg="(\d+)"', html)
     act(client, act="entry", entry="bank-account", msg=linked[1])

@@ -5,7 +5,8 @@ them to an existing entry (`resolve`, after which /reload tells the askers the a
 draft a new entry (`new-entry`), set them aside (`ignore`), or set them aside and teach the
 bot to hold such questions back (`offtopic`). Suggestions users chose from
 a "did you mean" list, and the entries ranked next to an answer that users opened from its
-"See also", are reviewed with `choices` and added as alternates with `accept-choices`.
+"See also", are reviewed with `choices`, added as alternates with `accept-choices` and set
+aside with `dismiss-choices` (or all three on the staff console's "Chosen by users" page).
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ from bot.entry_history import EntryHistory
 from bot.knowledge import KnowledgeError
 from bot.storage import (
     NONE_OF_THESE,
+    SEE_ALSO,
+    SUGGESTION,
     UNANSWERED_STATUSES,
     Storage,
     UnknownIdError,
 )
 
 QUESTION_WIDTH = 70
+SOURCE_LABELS = {SUGGESTION: "did you mean", SEE_ALSO: "See also"}  # where a choice was made
 
 
 SINCE_OPTION = click.option(
@@ -422,9 +426,10 @@ def messages(config: Config, as_json: bool) -> None:
 @click.pass_obj
 def choices_(config: Config, since: datetime | None, as_json: bool) -> None:
     """List the suggestions users chose from a "did you mean" list, and the entries ranked
-    next to an answer that users opened from its "See also", not yet accepted, grouped by
-    entry, the most chosen first: each wording is evidence that it means the entry (accept
-    them with `accept-choices`).
+    next to an answer that users opened from its "See also", not yet accepted or set aside,
+    grouped by entry, the most chosen first: each wording is evidence that it means the entry
+    (accept them with `accept-choices`, set them aside with `dismiss-choices`). Each wording
+    says where it was chosen: [did you mean] or [See also].
 
     Example: python -m bot unanswered choices --since 30d
     """
@@ -439,8 +444,11 @@ def choices_(config: Config, since: datetime | None, as_json: bool) -> None:
         return
     for group in groups:
         click.echo(f"{group.entry_id}: chosen {group.count} time(s); ids {_ids(list(group.ids))}")
-        for lang, question, count in group.wordings:
-            click.echo(f"  {count:>4}x  {lang:<4}  {_cut(question)}")
+        for (lang, question, count), sources in zip(
+            group.wordings, group.wording_sources, strict=True
+        ):
+            seen = f"  [{', '.join(SOURCE_LABELS[s] for s in sources)}]" if sources else ""
+            click.echo(f"  {count:>4}x  {lang:<4}  {_cut(question)}{seen}")
     click.echo(f"{sum(g.count for g in groups)} choice(s) for {len(groups)} entr(y/ies)")
 
 
@@ -488,3 +496,31 @@ def accept_choices(
             f"({item.skipped} already there); accepted choice(s) {_ids(list(item.ids))}."
         )
     click.echo("Now send /reload to the bot so that it serves the new phrasings.")
+
+
+@unanswered.command("dismiss-choices")
+@click.argument("ids", nargs=-1, type=int)
+@click.option(
+    "--all-for",
+    "entry_id",
+    help="Set aside every waiting choice of this entry instead of listing ids.",
+)
+@click.pass_obj
+def dismiss_choices(config: Config, ids: tuple[int, ...], entry_id: str | None) -> None:
+    """Set aside the chosen suggestions IDS (or all of one entry's) whose wording does not
+    mean the entry: a user may open an entry out of curiosity. They leave `choices` and are
+    never added as alternates; the knowledge base is not touched.
+
+    Example: python -m bot unanswered dismiss-choices 5 9
+    """
+    if bool(ids) == bool(entry_id):
+        raise click.UsageError("give either choice IDS or --all-for ENTRY")
+    with _storage(config) as storage:
+        try:
+            done = chosen.dismiss_choices(storage, ids=ids, entry_id=entry_id)
+        except chosen.ChoiceError as exc:
+            raise click.ClickException(f"{exc}\nNothing changed.") from exc
+    if not done:
+        click.echo("Those choices were accepted or set aside already; nothing changed.")
+        return
+    click.echo(f"Set aside {len(done)} choice(s): {_ids(list(done))}.")

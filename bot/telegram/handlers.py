@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 
 from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
 from bot.config import Config
-from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, UnknownIdError
+from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, SEE_ALSO, UnknownIdError
 from bot.telegram import storage_access
 from bot.telegram.format import (
     answer_keyboard,
@@ -609,6 +609,7 @@ async def _also_button(update: Update, context: Context, entry_id: str, lang: st
             language=language,
             question=question,
             entry_id=entry_id,
+            source=SEE_ALSO,
         )
     return await _entry_button(update, context, entry_id, lang)
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from bot import messages
 from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
-from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, UnknownIdError
+from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, SEE_ALSO, UnknownIdError
 from bot.web.app import console
 from bot.web.chat_hub import Hub, StaffNote
 from bot.web.chat_render import message_html
@@ -311,6 +311,7 @@ class Turn:
             language=str(nearest.get("language") or self.ui),
             question=str(nearest.get("question", "")),
             entry_id=entry_id,
+            source=SEE_ALSO,
         )
 
     async def choose(self, offered: ChatMessage, entry_id: str) -> None:

@@ -231,6 +231,7 @@ def _inbox_data(
         "lang": lang,
         "kind": kind,
         "all_kinds": inbox.KINDS,
+        "chosen_waiting": len(c.storage.list_choices(status=NEW)),  # see /choices
     }
 
 
@@ -281,15 +282,16 @@ def _statuses(c: Console, ids: list[int]) -> list[dict]:
     return [{"id": row["id"], "status": row["status"]} for row in rows]
 
 
-def _broken(request: Request, exc: KnowledgeError) -> Response:
+def knowledge_problems(request: Request, exc: KnowledgeError) -> str:
+    """What to tell staff when a change would leave the knowledge base invalid."""
     problems = "; ".join(str(p) for p in exc.problems[:5])
-    return _back(
-        error=_(
-            request,
-            "The knowledge base has problems: {problems}. Nothing changed.",
-            problems=problems,
-        )
+    return _(
+        request, "The knowledge base has problems: {problems}. Nothing changed.", problems=problems
     )
+
+
+def _broken(request: Request, exc: KnowledgeError) -> Response:
+    return _back(error=knowledge_problems(request, exc))
 
 
 def _attach(request: Request, ids: list[int], entry_id: str) -> triage.Resolved:
