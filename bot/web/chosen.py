@@ -19,7 +19,7 @@ from bot.answering import reload_answerer
 from bot.knowledge import KnowledgeError
 from bot.web import i18n
 from bot.web.app import console, flash_query, id_list, requires
-from bot.web.views import knowledge_problems
+from bot.web.views import entry_choice, knowledge_problems
 
 # Wordings shown in a group before the rest go behind a click.
 SHOWN_WORDINGS = 20
@@ -65,16 +65,14 @@ def _page_data(request: Request) -> dict:
     waiting = choices.choice_groups(c.storage)
     for group in waiting[:SHOWN_GROUPS]:
         entry = kb.by_id.get(group.entry_id) if kb is not None else None
-        local = ""
-        if entry is not None and ui in entry.translations and not entry.stale(ui):
-            local = entry.translations[ui].question
+        shown = entry_choice(entry, ui) if entry is not None else None
         wordings = [
             Wording(question, language, count, ",".join(map(str, ids)), sources)
             for (language, question, count), ids, sources in zip(
                 group.wordings, group.wording_ids, group.wording_sources, strict=True
             )
         ]
-        question = entry.question if entry is not None else ""
+        question, local = (shown.question, shown.question_ui) if shown else ("", "")
         groups.append(Group(group.entry_id, question, local, group.count, wordings))
     translated: dict[tuple[str, str], str] = {}
     if answerer is not None:

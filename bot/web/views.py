@@ -135,7 +135,8 @@ class Choice:
     question_ui: str
 
 
-def _choice(entry: FaqEntry, ui: str) -> Choice:
+def entry_choice(entry: FaqEntry, ui: str) -> Choice:
+    """The entry's question, and its current curated translation into `ui` if any."""
     tr = entry.translations.get(ui)
     local = tr.question if tr is not None and not entry.stale(ui) else ""
     return Choice(entry.id, entry.question, local)
@@ -202,9 +203,9 @@ def _inbox_data(
     if answerer is not None:
         for cluster in found:
             ranked = entrysearch.candidates(answerer, cluster.question_in(kb_language))
-            offered[cluster.representative_id] = [_choice(e, ui) for e in ranked]
+            offered[cluster.representative_id] = [entry_choice(e, ui) for e in ranked]
         if find:
-            searched = [_choice(e, ui) for e in entrysearch.search(answerer, find)]
+            searched = [entry_choice(e, ui) for e in entrysearch.search(answerer, find)]
         texts = [
             (q, lng) for cl in found for q, lng in zip(cl.questions, cl.item_languages, strict=True)
         ]
