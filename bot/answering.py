@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot import messages, smalltalk
 from bot.config import Config
+from bot.elsewhere import Place, place_elsewhere
 from bot.encoder import E5Encoder, Encoder, second_encoder
 from bot.knowledge import (
     LANGUAGE_CODES,
@@ -99,6 +100,13 @@ class Answer:
     parts: tuple[Answer, ...] = ()
     # 0 for the answer to a message; 1, 2... for the answers in its `parts`.
     part: int = 0
+    # What the user is told before anything else, in their language (the message was cut
+    # short, it seems set in another country); already at the head of `reply`. An adapter
+    # that shows other words than `reply` puts it first (with_notice).
+    notice: str = ""
+    # The ISO 3166 code of the other country the question seems set in (elsewhere.py): no
+    # answer about China, suggestions "if you meant China" at most.
+    elsewhere: str | None = None
 
     def log_fields(self) -> dict:
         """What the question log records of this answer (Storage.log_interaction's own
@@ -191,15 +199,24 @@ class Answerer:
             unsure = found.confidence < self.config.languages.min_confidence
             if lang is None and (unsure or found.undecided):
                 language = self._phrasing_language(match, found) or language
-            if match.status == ANSWERED and len(match.candidates) > 1:
+            place = (
+                place_elsewhere(self.matcher.spelled(text), (language, detected or language))
+                if self.config.matching.hold_other_countries
+                else None
+            )
+            if place is not None:
+                answer = self._elsewhere(question, match, language, detected, place)
+            elif match.status == ANSWERED and len(match.candidates) > 1:
                 answer = self._pair(question, match, language, detected, live)
             else:
                 answer = self._matched(question, match, language, detected, live)
-            if match.status != UNANSWERED and self.config.matching.answer_parts:
+            if place is None and match.status != UNANSWERED and self.config.matching.answer_parts:
                 answer = self._by_parts(question, text, match, answer, language, detected, live)
         if truncated:
             note = self.localizer.message(language, "truncated")
-            answer = replace(answer, truncated=True, reply=f"{note}\n\n{answer.reply}")
+            answer = replace(answer, truncated=True, notice=with_notice(note, answer.notice))
+        if answer.notice:
+            answer = replace(answer, reply=with_notice(answer.notice, answer.reply))
         return replace(answer, took_ms=round((time.perf_counter() - started) * 1000, 3))
 
     def answer_entry(
@@ -220,8 +237,11 @@ class Answerer:
         fresh = self._entry_answer(
             answer.question, answer.language, answer.detected, entry, answer.score or 1.0, True
         )
-        return replace(  # "See also" as it was offered
-            self._with_reply(replace(fresh, related=answer.related, nearest=answer.nearest)),
+        shown = self._with_reply(replace(fresh, related=answer.related, nearest=answer.nearest))
+        return replace(  # "See also" as it was offered, the notice as it was given
+            shown,
+            reply=with_notice(answer.notice, shown.reply),
+            notice=answer.notice,
             took_ms=answer.took_ms,
             truncated=answer.truncated,
             parts=answer.parts,
@@ -242,6 +262,21 @@ class Answerer:
             self.localizer.message(lang, kind),
             smalltalk=kind,
         )
+
+    def _elsewhere(
+        self, question: str, match: Match, lang: str, detected: str | None, place: Place
+    ) -> Answer:
+        """A question set in another country: no answer about China; what would have been
+        answered or suggested is offered, "if you meant China"."""
+        offered = match.close or match.candidates
+        if match.status == UNANSWERED or not offered:
+            answer = self._matched(question, Match(UNANSWERED, ()), lang, detected, False)
+        else:
+            answer = self._matched(
+                question, Match(SUGGEST, offered, match.close), lang, detected, False, True
+            )
+        notice = self.localizer.message(lang, "elsewhere", country=place.name(lang))
+        return replace(answer, notice=notice, elsewhere=place.code)
 
     def _pair(
         self, question: str, match: Match, lang: str, detected: str | None, live: bool
@@ -363,8 +398,15 @@ class Answerer:
         return None
 
     def _matched(
-        self, question: str, match: Match, lang: str, detected: str | None, live: bool
+        self,
+        question: str,
+        match: Match,
+        lang: str,
+        detected: str | None,
+        live: bool,
+        elsewhere: bool = False,
     ) -> Answer:
+        """`elsewhere`: the suggestions are offered "if you meant China" (_elsewhere)."""
         say = self.localizer.message
         best = match.best
         if match.status == ANSWERED and best is not None:
@@ -379,7 +421,7 @@ class Answerer:
                 )
                 for c in match.candidates
             )
-            lines = [say(lang, "did_you_mean")]
+            lines = [say(lang, "elsewhere_suggest" if elsewhere else "did_you_mean")]
             lines += [f"{i}. {s.question}" for i, s in enumerate(suggestions, 1)]
             lines.append(f"{NONE_CHOICE}. {say(lang, 'none_of_these')}")
             lines.append(say(lang, "choose_one"))
@@ -510,6 +552,11 @@ ABBREVIATIONS = frozenset(
     "e.g i.e etc vs approx incl no nr co ltd inc dr mr mrs ms st cf z.b inkl bzw ca usw evtl "
     "ggf u.a d.h p.ex env aprox p.ej sr sra ecc".split()
 )
+
+
+def with_notice(notice: str, text: str) -> str:
+    """`text` with the answer's notice (Answer.notice) before it, when there is one."""
+    return f"{notice}\n\n{text}" if notice and text else notice or text
 
 
 def split_sentences(text: str) -> list[str]:

@@ -53,6 +53,7 @@ class MatchingConfig:
     pair_similarity: float = 0.60
     restore_accents: bool = True
     see_also_nearest: bool = True
+    hold_other_countries: bool = True
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def available() -> list[str]:
     return sorted(
         p.name[:-5]
         for p in folder.iterdir()
-        if p.name.endswith(".yaml") and p.name != "smalltalk.yaml"
+        if p.name.endswith(".yaml") and p.name not in ("smalltalk.yaml", "places.yaml")
     )
 
 

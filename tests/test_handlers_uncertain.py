@@ -1,6 +1,8 @@
 """Uncertain outcomes on Telegram: "none of these" reaches staff, a chosen suggestion is
 recorded, a 👎 can carry a reason (real Application, recording request, real SQLite)."""
 
+import html
+
 from bot import messages
 from bot.storage import NONE_OF_THESE
 from tests import fake_telegram as tg
@@ -124,3 +126,22 @@ async def test_staff_see_none_of_these_in_their_list(run_updates, storage, api):
     )
     listed = api.sent("sendMessage", STAFF_CHAT)[-1]["text"]
     assert "none of these" in listed and "licence" in listed
+
+
+async def test_a_question_set_in_another_country_gets_the_notice_and_reaches_staff(
+    run_updates, storage
+):
+    """No answer about China for Vietnam: the notice, then the entries "if you meant
+    China" as buttons; with nothing to offer, the notice and the question goes to staff."""
+    notice = messages.text("en", "elsewhere", country="Vietnam")
+    api = await run_updates(tg.message("How do I get a work permit in Vietnam?"), storage=storage)
+    [offer] = api.sent("sendMessage", 42)
+    assert offer["text"].startswith(notice + "\n\n" + messages.text("en", "elsewhere_suggest"))
+    assert buttons(offer)[0] == "s:work-permit"
+    dubai = "What time is it in Dubai right now?"
+    api = await run_updates(tg.message(dubai), storage=storage)
+    told = texts(api, 42)[-1]
+    uae = messages.text("en", "elsewhere", country="United Arab Emirates")
+    assert told == html.escape(uae + "\n\n" + messages.text("en", "unanswered_noted"))
+    assert [q["question"] for q in storage.list_unanswered()] == [dubai]
+    assert dubai in api.sent("sendMessage", STAFF_CHAT)[0]["text"]

@@ -227,3 +227,18 @@ def test_the_list_kept_for_the_rest_of_a_message_can_be_chosen_from(answerer, tm
     assert "\n» \n" not in text  # a list has no title line
     assert choice["question"] == "How long does it take?"
     assert answerer.kb.by_id[choice["entry_id"]].answer[:40] in text  # the chosen answer
+
+
+def test_a_question_set_in_another_country_says_so_before_the_rest(small_answerer, tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        text = converse(
+            small_answerer,
+            ["How do I get a work permit in Vietnam?", "What time is it in Dubai right now?"],
+            storage,
+        )
+        [queued] = storage.list_unanswered()
+    assert "another country (Vietnam)" in text and "If you meant China" in text
+    assert "1. How do I get a work permit for a foreign employee?" in text
+    uae = "another country (United Arab Emirates)"
+    assert text.index(uae) < text.index("It has been noted for the service centre's staff")
+    assert queued["question"] == "What time is it in Dubai right now?"

@@ -181,6 +181,20 @@ def test_did_you_mean_then_choose_is_recorded_as_a_choice(client, storage, small
     assert len(storage.list_choices()) == 1
 
 
+def test_a_question_set_in_another_country_says_so_in_the_list_and_the_notice(client, storage):
+    opened(client)
+    html = htmls(send(client, "How do I get a work permit in Vietnam?"))
+    lead = messages.text("en", "elsewhere", country="Vietnam")
+    assert escape(lead) in html and said("en", "elsewhere_suggest") in html
+    assert said("en", "did_you_mean") not in html
+    assert 'data-act="choose"' in html and 'data-entry="work-permit"' in html
+    body = htmls(send(client, "What time is it in Dubai right now?"))
+    assert escape(messages.text("en", "elsewhere", country="United Arab Emirates")) in body
+    assert "Talk to a person" in body  # web_unanswered_noted
+    [row] = storage.list_unanswered()
+    assert row["question"] == "What time is it in Dubai right now?"
+
+
 def test_none_of_these_queues_the_question_marked(client, storage):
     opened(client)
     html = htmls(send(client, "bank fapiao"))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import click
 
 from bot import messages
-from bot.answering import Answer, Answerer, none_chosen
+from bot.answering import Answer, Answerer, none_chosen, with_notice
 from bot.matching import SUGGEST
 from bot.storage import NONE_OF_THESE, Storage
 
@@ -133,7 +133,8 @@ class TerminalChat:
         """Show one answer (titled: a message that asked several things, which is which),
         log it, offer its suggestions."""
         if answer.status == "unanswered" and self.storage is not None:
-            reply = self.say("unanswered_noted", answer.language)  # it is in the queue
+            noted = self.say("unanswered_noted", answer.language)  # it is in the queue
+            reply = with_notice(answer.notice, noted)
         else:
             reply = answer.reply  # with its notes (no translation yet, machine-translated)
         title = self.answerer.title(answer) if titled else ""

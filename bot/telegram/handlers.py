@@ -21,7 +21,14 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
+from bot.answering import (
+    SUGGEST,
+    Answer,
+    Answerer,
+    chosen_suggestion,
+    none_chosen,
+    with_notice,
+)
 from bot.config import Config
 from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, SEE_ALSO, UnknownIdError
 from bot.telegram import storage_access
@@ -476,7 +483,8 @@ async def ask(update: Update, context: Context) -> None:
     if answer.status == "unanswered" and not await _store(context, "ignored_before", text):
         noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
         if noted:
-            answer = replace(answer, reply=say(context, answer.language, "unanswered_noted"))
+            noted_reply = say(context, answer.language, "unanswered_noted")
+            answer = replace(answer, reply=with_notice(answer.notice, noted_reply))
     await send_logged(update, context, answer, ref, started)
     for part in answer.parts:  # the message's other questions, each its own answer
         part = await translated(context, part)

@@ -17,7 +17,14 @@ from typing import Any
 from starlette.requests import Request
 
 from bot import messages
-from bot.answering import SUGGEST, Answer, Answerer, chosen_suggestion, none_chosen
+from bot.answering import (
+    SUGGEST,
+    Answer,
+    Answerer,
+    chosen_suggestion,
+    none_chosen,
+    with_notice,
+)
 from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, SEE_ALSO, UnknownIdError
 from bot.web.app import console
 from bot.web.chat_hub import Hub, StaffNote
@@ -205,7 +212,8 @@ class Turn:
             "ignored_before", answer.question
         )
         if for_staff:
-            answer = replace(answer, reply=self.say("web_unanswered_noted", answer.language))
+            noted = self.say("web_unanswered_noted", answer.language)
+            answer = replace(answer, reply=with_notice(answer.notice, noted))
         if answer.status == "answered" and answer.id is not None:
             answerer = answerer_of(self.request)
             data: dict[str, Any] = {
@@ -227,7 +235,9 @@ class Turn:
             items = [{"id": s.id, "question": s.question} for s in answer.suggestions]
             offer = {"items": items, "open": True, "question": question or answer.question,
                      "language": answer.language}  # fmt: skip
-            await self.add("bot", "suggest", self.say("did_you_mean", answer.language), offer)
+            key = "elsewhere_suggest" if answer.elsewhere else "did_you_mean"
+            lead = self.say(key, answer.language)
+            await self.add("bot", "suggest", with_notice(answer.notice, lead), offer)
         else:
             await self.add("bot", "notice", answer.reply)
         waited = round((time.perf_counter() - started) * 1000, 3)

@@ -1,0 +1,365 @@
+"""Questions set in another country: "How do I register a company in Japan?", "Almanya'da
+GmbH kurmak için ne kadar sermaye lazım?", "베트남 사업비자 발급 기간 얼마나 걸려요?".
+
+The knowledge base answers about China. Matched on their words alone, such questions get a
+confident Chinese answer (registered capital, the M visa) that is wrong for the country
+asked about. A question is set elsewhere when it names another country as the place where
+things happen ("in Japan", "en Allemagne", "в Германии", "في ألمانيا", "日本で", "베트남에서",
+"在日本"; in Korean and Chinese a country named before a noun, "베트남 사업비자", counts too)
+and nothing in it points to China: the country, its cities and provinces, its language,
+"foreigner", a WFOE or a fapiao (`bot/locales/places.yaml`). "I live in Germany, how do I
+open a company in Shanghai?" is about China; "from Germany", "to the US" and "I am German"
+name no place where things happen.
+
+Country names are CLDR's (Babel's territory names) in the question's language and in
+English, with the aliases in places.yaml; Hong Kong, Macao and Taiwan are never "another
+country" here, since questions about them are usually questions about doing business with
+the mainland. The answerer then offers its suggestions instead of an answer, after a note
+that names the country (Answerer.ask); nothing is said and nothing changes when the check
+finds no country.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from babel import Locale, UnknownLocaleError
+from ruamel.yaml import YAML
+
+from bot.normalize import normalize
+
+# Never "another country": China itself, and the places whose questions are about China.
+NOT_ELSEWHERE = frozenset({"CN", "HK", "MO", "TW"})
+# Words before a country that put things there ("in Japan"), per language, and the articles
+# that may stand between ("in the Netherlands", "dans les Emirats").
+BEFORE = {
+    "en": {"in", "inside", "within"},
+    "de": {"in", "im"},
+    "nl": {"in"},
+    "fr": {"en", "au", "aux", "a", "dans"},
+    "es": {"en"},
+    "it": {"in", "a", "nel", "nella", "negli", "nei", "nelle", "al", "alla", "agli"},
+    "pt": {"em", "no", "na", "nos", "nas"},
+    "pl": {"w", "we"},
+    "ru": {"в", "во"},
+    "ar": {"في", "داخل"},
+    "zh": {"在", "于"},
+}
+ARTICLES = {"the", "der", "den", "die", "le", "la", "les", "l", "el", "los", "las", "de"}
+# Where someone lives or is ("I live in Japan", "moro em Portugal", "지금 한국에 있는데",
+# "Türkiye'de yaşayabilir mi") is not where the question is set: the asker or a manager
+# abroad asking about China. The word before "in" (or, in Korean and Turkish, the word after
+# the country) says so.
+RESIDING_BEFORE = {
+    "en": {"live", "lives", "living", "lived", "based", "reside", "resides", "residing", "am",
+           "im", "are", "stay", "staying", "currently"},
+    "fr": {"habite", "habitons", "vis", "vit", "vivons", "suis", "sommes", "reside", "base",
+           "basee", "actuellement"},
+    "es": {"vivo", "vive", "vivimos", "estoy", "estamos", "resido", "reside", "radicado"},
+    "pt": {"moro", "mora", "moramos", "vivo", "vive", "estou", "estamos", "resido"},
+    "de": {"wohne", "wohnt", "lebe", "lebt", "bin", "sind", "sitze", "sitzt", "ansassig",
+           "derzeit"},
+    "it": {"vivo", "vive", "abito", "abita", "sono", "siamo", "risiedo"},
+    "ru": {"живу", "живет", "живем", "живут", "нахожусь", "находится"},
+    "ar": {"اعيش", "يعيش", "اسكن", "يسكن", "مقيم", "اقيم"},
+}  # fmt: skip
+RESIDING_AFTER = {
+    "ko": (("있",), ("살",), ("거", "주"), ("머", "물")),
+    "tr": ("yasa", "yasi", "otur", "ikamet"),
+}
+# Postpositions after a country that put things there: Japanese で / にて / における,
+# Korean 에서 / 에 / 의, Turkish -da / -de / -ta / -te (apart after an apostrophe, or joined).
+AFTER = {
+    "ja": (("で",), ("に", "て"), ("に", "お", "け", "る")),
+    "ko": (("에", "서"), ("에",), ("의",)),
+}
+TURKISH_LOCATIVE = ("da", "de", "ta", "te", "nda", "nde")
+# Korean and Chinese name a country before a noun ("베트남 사업비자", "美国签证"): such a
+# mention counts unless a word saying who or what comes from there follows, or a word saying
+# from or to precedes (Chinese).
+# A Korean name must begin a word (Korean writes spaces between words: "인도" is India, "법인
+# 도장" is not) and, without a postposition, be the whole word ("한국시리즈" is no place).
+BARE = {"ko", "zh"}
+NOT_A_PLACE_AFTER = {
+    "ko": (
+        ("인",),
+        ("어",),
+        ("사", "람"),
+        ("출", "신"),
+        ("국", "적"),
+        ("계",),
+        ("으", "로"),
+        ("로",),
+        ("나", "가"),
+        ("돌", "아"),
+        ("가",),
+        ("와",),
+        ("들", "어"),
+        ("귀", "국"),
+    ),
+    "zh": (
+        ("人",),
+        ("籍",),
+        ("语",),
+        ("话",),
+        ("文",),
+        ("产",),
+        ("制",),
+        ("护", "照"),
+        ("客", "户"),
+        ("朋", "友"),
+    ),
+}
+NOT_A_PLACE_BEFORE = {"zh": {"从", "自", "去", "到", "往", "向", "寄", "汇", "回", "对"}}
+# Russian country names change their endings: "в Германии", "в Южной Корее" (in) but "в
+# Германию" (to). A word matches a name's word in the prepositional case: the name's word
+# without its final vowels, then one of these endings; short names that do not change (США,
+# ОАЭ, Перу) match as they are.
+RUSSIAN_ENDINGS = ("е", "и", "ии", "ее", "ои", "ом", "ах", "ях", "их")
+_RUSSIAN_VOWELS = "аеиоуыэюяь"
+_ARABIC_PREFIXES = ("ب", "وب", "لل", "ل")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A country a question is set in: its ISO 3166 code and the words the question used."""
+
+    code: str
+    written: str
+
+    def name(self, lang: str) -> str:
+        """The country's name in `lang` (CLDR), else in English."""
+        return _territories(lang).get(self.code) or _territories("en")[self.code]
+
+
+@cache
+def _data() -> dict:
+    path = resources.files("bot") / "locales" / "places.yaml"
+    return dict(YAML(typ="safe").load(path.read_text(encoding="utf-8")))
+
+
+@cache
+def _territories(lang: str) -> dict[str, str]:
+    try:
+        names = Locale.parse(lang).territories
+    except (UnknownLocaleError, ValueError):
+        return {}
+    return {
+        code: name
+        for code, name in names.items()
+        if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "QO", "ZZ"}
+    }
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(normalize(text).split())
+
+
+def _word_starts(text: str) -> frozenset[int]:
+    """The positions in _words(text) where a word written between spaces begins (a Hangul
+    word is several of _words, one a syllable)."""
+    starts, at = set(), 0
+    for chunk in text.split():
+        starts.add(at)
+        at += len(_words(chunk))
+    return frozenset(starts)
+
+
+@dataclass(frozen=True)
+class _WordList:
+    """A word list of places.yaml (`china`, `between`): whole words and word sequences, and
+    beginnings (the * ones: one word's, or a sequence whose last word is a beginning)."""
+
+    whole: frozenset[tuple[str, ...]]
+    starts: tuple[str, ...]
+    sequences: tuple[tuple[tuple[str, ...], str], ...]
+    longest: int
+
+    def found_in(self, words: tuple[str, ...]) -> bool:
+        for i, word in enumerate(words):
+            if word.startswith(self.starts):
+                return True
+            if any(words[i : i + n] in self.whole for n in range(1, self.longest + 1)):
+                return True
+            for head, start in self.sequences:
+                end = i + len(head)
+                if words[i:end] == head and end < len(words) and words[end].startswith(start):
+                    return True
+        return False
+
+
+@cache
+def _word_list(group: str) -> _WordList:
+    whole: set[tuple[str, ...]] = set()
+    starts: list[str] = []
+    sequences: list[tuple[tuple[str, ...], str]] = []
+    for written in _data()[group].values():
+        for word in written:
+            words = _words(word.rstrip("*"))
+            if not words:
+                continue
+            if not word.endswith("*"):
+                whole.add(words)
+            elif len(words) == 1:
+                starts.append(words[0])
+            else:
+                sequences.append((words[:-1], words[-1]))
+    longest = max((len(w) for w in whole), default=0)
+    return _WordList(frozenset(whole), tuple(starts), tuple(sequences), longest)
+
+
+@cache
+def _names(lang: str) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """Country names to look for in a question in `lang`, by first word: (words, code)."""
+    ignored = {_words(w) for w in _data()["ignore"].get(lang, []) + _data()["ignore"]["en"]}
+    found: dict[tuple[str, ...], str] = {}
+    for source in (_territories("en"), _territories(lang)):
+        for code, name in source.items():
+            if code not in NOT_ELSEWHERE:
+                found.setdefault(_words(name), code)
+    aliases = _data()["aliases"]
+    for group in ("all", "en", lang):
+        for code, names in (aliases.get(group) or {}).items():
+            for name in names:
+                found.setdefault(_words(name), code)
+    index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for words, code in found.items():
+        if words and words not in ignored:
+            key = _russian_stem(words[0]) if lang == "ru" else words[0]
+            index.setdefault(key, []).append((words, code))
+    return index
+
+
+def _russian_stem(word: str) -> str:
+    stem = word.rstrip(_RUSSIAN_VOWELS)
+    return stem if len(stem) >= 3 else word
+
+
+def _same(word: str, name_word: str, lang: str) -> bool:
+    if lang == "ru" and word != name_word:
+        stem = _russian_stem(name_word)
+        return word.startswith(stem) and word[len(stem) :] in RUSSIAN_ENDINGS
+    if lang == "ru":
+        return len(word) <= 3 or not word.endswith(("а", "я")) and word[-1] in _RUSSIAN_VOWELS
+    return word == name_word
+
+
+def _follows(words: tuple[str, ...], at: int, options: tuple[tuple[str, ...], ...]) -> bool:
+    return any(words[at : at + len(o)] == o for o in options)
+
+
+def _placed(
+    words: tuple[str, ...], start: int, end: int, lang: str, suffix: str, starts: frozenset[int]
+) -> bool:
+    """Whether the country at words[start:end] is where things happen, by the words around
+    it; `suffix` is what a Turkish or Arabic word added to the name ("almanyada"); `starts`:
+    where written words begin (_word_starts)."""
+    if lang == "tr":
+        after = end + (not suffix)  # the word after "almanyada", or after "almanya da"
+        if after < len(words) and words[after].startswith(RESIDING_AFTER["tr"]):
+            return False
+        return suffix in TURKISH_LOCATIVE or (
+            not suffix and end < len(words) and words[end] in TURKISH_LOCATIVE
+        )
+    if lang == "ar" and suffix:
+        return True  # "بألمانيا", "بالإمارات": the prefix ب is "in"
+    if lang == "ko" and start not in starts:
+        return False
+    if lang == "ko" and any(
+        _follows(words, end + len(p), RESIDING_AFTER["ko"])
+        for p in AFTER["ko"]
+        if p != ("의",)
+        if _follows(words, end, (p,))
+    ):
+        return False
+    if lang in AFTER and _follows(words, end, AFTER[lang]):
+        return True
+    if lang == "ko" and end < len(words) and end not in starts:
+        return False
+    if lang in BARE:
+        if _follows(words, end, NOT_A_PLACE_AFTER[lang]):
+            return False
+        return not (start and words[start - 1] in NOT_A_PLACE_BEFORE.get(lang, ()))
+    before = BEFORE.get(lang, set())
+    at = start - 1
+    if at >= 1 and words[at] in ARTICLES:
+        at -= 1
+    if at < 0 or words[at] not in before:
+        return False
+    return not (at and words[at - 1] in RESIDING_BEFORE.get(lang, ()))
+
+
+def _mentions(words: tuple[str, ...], lang: str):
+    """(start, end, code, suffix) of each country named in `words`."""
+    index = _names(lang)
+    for i, word in enumerate(words):
+        for names, code, suffix in _candidates(index, word, lang):
+            end = i + len(names)
+            if end > len(words):
+                continue
+            if all(_same(w, n, lang) for w, n in zip(words[i : end - 1], names[:-1], strict=True)):
+                last = words[end - 1]
+                if lang in ("tr", "ar") and len(names) == 1:
+                    yield i, end, code, suffix
+                elif _same(last, names[-1], lang):
+                    yield i, end, code, ""
+
+
+def _candidates(index, word: str, lang: str):
+    """Names whose first word `word` may be: (words, code, what `word` adds to a one-word
+    name in Turkish or Arabic)."""
+    if lang == "ru":
+        for key, names in index.items():
+            if word.startswith(key) and word[len(key) :] in ("", *RUSSIAN_ENDINGS):
+                for names_words, code in names:
+                    yield names_words, code, ""
+        return
+    for names_words, code in index.get(word, []):
+        yield names_words, code, ""
+    if lang == "tr":
+        for suffix in TURKISH_LOCATIVE:
+            if word.endswith(suffix) and len(word) > len(suffix) + 2:
+                for names_words, code in index.get(word[: -len(suffix)], []):
+                    if len(names_words) == 1:
+                        yield names_words, code, suffix
+    if lang == "ar":
+        for prefix in _ARABIC_PREFIXES:
+            if word.startswith(prefix) and len(word) > len(prefix) + 2:
+                for names_words, code in index.get(word[len(prefix) :], []):
+                    if len(names_words) == 1:
+                        yield names_words, code, prefix
+
+
+def _by_script(text: str) -> tuple[str, ...]:
+    """Languages a question's writing names for certain, whatever detection said: Hangul is
+    Korean, kana Japanese, Han Chinese or Japanese."""
+    found = []
+    if _HANGUL.search(text):
+        found.append("ko")
+    if _KANA.search(text):
+        found.append("ja")
+    if _HAN.search(text):
+        found += ["zh", "ja"]
+    return tuple(found)
+
+
+def place_elsewhere(text: str, languages: tuple[str, ...]) -> Place | None:
+    """The other country `text` is set in, read in each of `languages` (the detected and
+    the reply language; English is always read too), or None: no country named as the
+    place where things happen, or a word of China's anywhere in the text."""
+    words, starts = _words(text), _word_starts(text)
+    if not words or _word_list("china").found_in(words) or _word_list("between").found_in(words):
+        return None
+    for lang in dict.fromkeys((*languages, *_by_script(text), "en")):
+        for start, end, code, suffix in _mentions(words, lang):
+            if _placed(words, start, end, lang, suffix, starts):
+                named = words[start:end]
+                joined = all(len(w) == 1 for w in named)  # Han, kana, Hangul: one a word
+                return Place(code, ("" if joined else " ").join(named))
+    return None

@@ -1,0 +1,163 @@
+"""Questions set in another country (bot/elsewhere.py) and what the answerer does with them."""
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import messages
+from bot.answering import Answerer
+from bot.elsewhere import Place, place_elsewhere
+from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Matcher
+
+ELSEWHERE = [
+    ("How do I register a company in Japan?", "en", "JP"),
+    ("what time is it in Dubai right now", "en", "AE"),
+    ("How much capital do I need to set up a GmbH in the Netherlands?", "en", "NL"),
+    ("comment créer une société aux États-Unis", "fr", "US"),
+    ("¿cómo abro una empresa en España?", "es", "ES"),
+    ("Wie gründe ich eine GmbH in Österreich?", "de", "AT"),
+    ("come aprire una società in Italia", "it", "IT"),
+    ("Como abro uma empresa MEI no Brasil?", "pt", "BR"),
+    ("как открыть компанию в Германии", "ru", "DE"),
+    ("как открыть компанию в Южной Корее", "ru", "KR"),
+    ("рабочая виза в США", "ru", "US"),
+    ("كيف أفتح شركة في ألمانيا", "ar", "DE"),
+    ("كيف أفتح شركة بالإمارات", "ar", "AE"),
+    ("Almanya'da GmbH kurmak için ne kadar sermaye lazım?", "tr", "DE"),
+    ("Almanyada şirket kurmak", "tr", "DE"),
+    ("日本で株式会社を設立するにはどうすればいいですか？", "ja", "JP"),
+    ("ベトナムで就労ビザを取る方法", "ja", "VN"),
+    ("한국에서 법인 설립하려면 자본금 얼마 필요해요?", "ko", "KR"),
+    ("베트남 사업비자 발급 기간 얼마나 걸려요?", "ko", "VN"),
+    ("在日本开公司需要多少钱", "zh", "JP"),
+    ("美国签证怎么办", "zh", "US"),
+]
+
+ABOUT_CHINA = [
+    # China, its cities, its language or a foreigner named anywhere
+    ("how to register a company in china", "en"),
+    ("I live in Germany, how do I open a company in Shanghai?", "en"),
+    ("As a foreigner in Japan can I set up a company?", "en"),
+    ("美国公司可以开WFOE吗", "zh"),
+    ("如何在日本和中国同时注册商标", "zh"),
+    # where someone comes from or goes to, who they are
+    ("can I send my salary to Germany", "en"),
+    ("Türkiye'den şirket kurabilir miyim", "tr"),
+    ("перевести деньги в Россию", "ru"),
+    ("我是德国人，需要签证吗", "zh"),
+    ("日本人ですがビザは必要ですか", "ja"),
+    ("한국 사람인데 비자 어떻게 받아요?", "ko"),
+    ("한국어로 상담할 수 있어요?", "ko"),
+    # money, documents, a parent company or data between the two
+    ("Come posso trasferire gli utili alla società madre in Italia?", "it"),
+    ("Welche Dokumente müssen in Deutschland apostilliert werden?", "de"),
+    ("日本の親会社に配当を送るときの源泉税は？", "ja"),
+    ("한국 본사로 배당금 보낼 때 원천세 몇 %?", "ko"),
+    ("нужно ли регистрировать товарный знак, если он уже есть в России", "ru"),
+    # where the asker lives or is
+    ("I live in Japan, do I need a visa for a business trip?", "en"),
+    ("지금 한국에 있는데 센터에 방문하려고요", "ko"),
+    ("şirket müdürü Türkiye'de yaşayabilir mi", "tr"),
+    ("я живу в Германии, нужна ли мне виза", "ru"),
+    # a country's name inside another word
+    ("법인 도장 종류 어디서 만들어요", "ko"),  # 인도 (India) across two words
+    ("올해 한국시리즈 어디가 우승했어?", "ko"),
+    ("직원 해고할때 N+1 이란게 뭔지 모르겠어요", "ko"),  # 이란 (Iran)
+    ("mali müşavir şart mı", "tr"),  # mali: financial, not Mali
+    # no country at all
+    ("How do I open a company bank account?", "en"),
+    ("", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang", "code"), ELSEWHERE)
+def test_a_question_set_in_another_country_is_found(text, lang, code):
+    place = place_elsewhere(text, (lang,))
+    assert place is not None and place.code == code
+
+
+@pytest.mark.parametrize(("text", "lang"), ABOUT_CHINA)
+def test_a_question_about_china_is_not(text, lang):
+    assert place_elsewhere(text, (lang,)) is None
+
+
+def test_english_names_are_read_whatever_the_language():
+    assert place_elsewhere("как открыть компанию in Japan", ("ru",)) == Place("JP", "japan")
+
+
+def test_hong_kong_macao_and_taiwan_are_not_another_country():
+    for text in ("open a company in Hong Kong", "work visa in Macao", "tax in Taiwan"):
+        assert place_elsewhere(text, ("en",)) is None
+
+
+def test_the_country_is_named_in_the_reply_language():
+    place = place_elsewhere("日本で会社を作りたい", ("ja",))
+    assert place is not None
+    assert (place.name("ko"), place.name("fr"), place.name("ja")) == ("일본", "Japon", "日本")
+    assert place.name("xx") == "Japan"  # no CLDR names: English
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(["en", "ru", "ar", "tr", "ko", "ja", "zh", "xx"]))
+def test_any_text_is_read_and_china_always_wins(text, lang):
+    place = place_elsewhere(text, (lang,))
+    assert place is None or len(place.code) == 2
+    assert place_elsewhere(f"{text} in China", (lang,)) is None
+
+
+# The answerer --------------------------------------------------------------------------
+
+
+def test_no_answer_about_china_for_another_country_but_its_entries_are_offered(small_answerer):
+    plain = small_answerer.ask("How do I get a work permit?")
+    assert (plain.status, plain.id, plain.elsewhere, plain.notice) == (
+        ANSWERED,
+        "work-permit",
+        None,
+        "",
+    )
+    a = small_answerer.ask("How do I get a work permit in Vietnam?")
+    assert (a.status, a.id, a.elsewhere) == (SUGGEST, None, "VN")
+    notice = messages.text("en", "elsewhere", country="Vietnam")
+    assert a.notice == notice
+    assert a.reply.startswith(notice + "\n\n" + messages.text("en", "elsewhere_suggest"))
+    assert [s.id for s in a.suggestions] == ["work-permit"]
+    assert "1. How do I get a work permit for a foreign employee?" in a.reply
+    assert a.parts == ()
+
+
+def test_in_the_users_language_and_unanswered_when_nothing_is_close(small_answerer):
+    a = small_answerer.ask("한국에서 법인 설립하려면 자본금 얼마 필요해요?")
+    assert (a.status, a.language, a.elsewhere) == (UNANSWERED, "ko", "KR")
+    assert a.reply.startswith(messages.text("ko", "elsewhere", country="대한민국"))
+    assert a.reply.endswith(messages.text("ko", "unanswered"))
+
+
+def test_a_long_message_set_elsewhere_says_both(small_answerer):
+    a = small_answerer.ask("How do I get a work permit in Vietnam? " + "x " * 600)
+    assert a.truncated and a.elsewhere == "VN"
+    assert a.reply.startswith(messages.text("en", "truncated") + "\n\n")
+    assert messages.text("en", "elsewhere", country="Vietnam") in a.reply
+
+
+def test_the_check_can_be_turned_off(small_answerer):
+    config = small_answerer.config
+    off = replace(config, matching=replace(config.matching, hold_other_countries=False))
+    matcher = Matcher(small_answerer.kb, off.matching, small_answerer.matcher.encoder, None)
+    answerer = Answerer(small_answerer.kb, matcher, small_answerer.detector, off)
+    a = answerer.ask("How do I get a work permit in Vietnam?")
+    assert (a.status, a.id, a.elsewhere) == (ANSWERED, "work-permit", None)
+
+
+def test_the_shipped_knowledge_base_holds_back_other_countries(answerer):
+    for text, code in (
+        ("日本で株式会社を設立するにはどうすればいいですか？", "JP"),
+        ("Как открыть компанию в Германии и сколько нужно капитала?", "DE"),
+        ("How do I get a business visa for Vietnam? I mean a visa to work in Vietnam", "VN"),
+    ):
+        a = answerer.ask(text)
+        assert (a.status != ANSWERED, a.elsewhere) == (True, code), text
+    china = answerer.ask("中国で株式会社を設立するにはどうすればいいですか？")
+    assert (china.status, china.elsewhere) == (ANSWERED, None)
