@@ -66,10 +66,8 @@ RESIDING_BEFORE = {
     "ru": {"живу", "живет", "живем", "живут", "нахожусь", "находится"},
     "ar": {"اعيش", "يعيش", "اسكن", "يسكن", "مقيم", "اقيم"},
 }  # fmt: skip
-RESIDING_AFTER = {
-    "ko": (("있",), ("살",), ("거", "주"), ("머", "물")),
-    "tr": ("yasa", "yasi", "otur", "ikamet"),
-}
+RESIDING_AFTER_KO = (("있",), ("살",), ("거", "주"), ("머", "물"))
+RESIDING_AFTER_TR = ("yasa", "yasi", "otur", "ikamet")
 # Postpositions after a country that put things there: Japanese で / にて / における,
 # Korean 에서 / 에 / 의, Turkish -da / -de / -ta / -te (apart after an apostrophe, or joined).
 AFTER = {
@@ -262,7 +260,7 @@ def _placed(
     where written words begin (_word_starts)."""
     if lang == "tr":
         after = end + (not suffix)  # the word after "almanyada", or after "almanya da"
-        if after < len(words) and words[after].startswith(RESIDING_AFTER["tr"]):
+        if after < len(words) and words[after].startswith(RESIDING_AFTER_TR):
             return False
         return suffix in TURKISH_LOCATIVE or (
             not suffix and end < len(words) and words[end] in TURKISH_LOCATIVE
@@ -272,7 +270,7 @@ def _placed(
     if lang == "ko" and start not in starts:
         return False
     if lang == "ko" and any(
-        _follows(words, end + len(p), RESIDING_AFTER["ko"])
+        _follows(words, end + len(p), RESIDING_AFTER_KO)
         for p in AFTER["ko"]
         if p != ("의",)
         if _follows(words, end, (p,))
@@ -338,14 +336,15 @@ def _candidates(index, word: str, lang: str):
 
 def _by_script(text: str) -> tuple[str, ...]:
     """Languages a question's writing names for certain, whatever detection said: Hangul is
-    Korean, kana Japanese, Han Chinese or Japanese."""
+    Korean, kana Japanese, Han without kana Chinese. (Chinese grammar is never applied to
+    Japanese: "日本から" is "from Japan", not a country named before a noun.)"""
     found = []
     if _HANGUL.search(text):
         found.append("ko")
     if _KANA.search(text):
         found.append("ja")
-    if _HAN.search(text):
-        found += ["zh", "ja"]
+    elif _HAN.search(text):
+        found.append("zh")
     return tuple(found)
 
 
@@ -356,7 +355,10 @@ def place_elsewhere(text: str, languages: tuple[str, ...]) -> Place | None:
     words, starts = _words(text), _word_starts(text)
     if not words or _word_list("china").found_in(words) or _word_list("between").found_in(words):
         return None
-    for lang in dict.fromkeys((*languages, *_by_script(text), "en")):
+    script = _by_script(text)
+    if "ja" in script:  # detection may say Chinese for a Japanese question full of Han
+        languages = tuple(lang for lang in languages if lang != "zh")
+    for lang in dict.fromkeys((*languages, *script, "en")):
         for start, end, code, suffix in _mentions(words, lang):
             if _placed(words, start, end, lang, suffix, starts):
                 named = words[start:end]

@@ -48,6 +48,8 @@ ABOUT_CHINA = [
     ("перевести деньги в Россию", "ru"),
     ("我是德国人，需要签证吗", "zh"),
     ("日本人ですがビザは必要ですか", "ja"),
+    ("日本から書類を持ってくる必要がありますか", "ja"),
+    ("日本から書類を持ってくる必要がありますか", "zh"),  # detected as Chinese: still Japanese
     ("한국 사람인데 비자 어떻게 받아요?", "ko"),
     ("한국어로 상담할 수 있어요?", "ko"),
     # money, documents, a parent company or data between the two
