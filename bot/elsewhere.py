@@ -118,7 +118,8 @@ NOT_A_PLACE_BEFORE = {"zh": {"从", "自", "去", "到", "往", "向", "寄", "�
 # ОАЭ, Перу) match as they are.
 RUSSIAN_ENDINGS = ("е", "и", "ии", "ее", "ои", "ом", "ах", "ях", "их")
 _RUSSIAN_VOWELS = "аеиоуыэюяь"
-_ARABIC_PREFIXES = ("ب", "وب", "لل", "ل")
+# Arabic joins "in" to the name ("بألمانيا", "بالإمارات"); ل (to, for) names no place.
+_ARABIC_PREFIXES = ("ب", "وب")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")

@@ -46,6 +46,7 @@ ABOUT_CHINA = [
     ("can I send my salary to Germany", "en"),
     ("Türkiye'den şirket kurabilir miyim", "tr"),
     ("перевести деньги в Россию", "ru"),
+    ("هل أحتاج تأشيرة للسفر لألمانيا", "ar"),  # ل: to Germany
     ("我是德国人，需要签证吗", "zh"),
     ("日本人ですがビザは必要ですか", "ja"),
     ("日本から書類を持ってくる必要がありますか", "ja"),
