@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from bot import messages
 from bot.accounts import Accounts
+from bot.elsewhere import Place
 from bot.storage import Storage
 from bot.web.app import AnswererHolder, create_app
 from tests.conftest import kept_list_message
@@ -365,3 +366,28 @@ async def test_a_message_asking_two_things_shows_two_answers(site, answerer):
     ]
     assert logged[2] == ("answered", first.id)
     assert (rows[3]["question"], rows[3]["status"]) == ("How long does it take?", "suggest")
+
+
+async def test_a_question_about_another_country_says_so_and_offers_china(site, answerer, tmp_path):
+    """A French visitor asks about a business visa for Vietnam: no answer about China's M
+    visa, but the notice naming the country in French and the entries "if you meant China";
+    choosing one answers it."""
+    from playwright.async_api import expect
+
+    bot_url, *_, storage = site
+    question = "Comment obtenir un visa d'affaires au Vietnam ?"
+    expected = answerer.ask(question)
+    assert expected.elsewhere == "VN" and expected.suggestions  # the story's premise
+    async with chat_page(bot_url, locale="fr-FR") as page:
+        await send(page, question)
+        offer = page.locator(".msg.suggest").last
+        notice = messages.text("fr", "elsewhere", country=Place("VN", "").name("fr"))
+        await expect(offer).to_contain_text(notice, timeout=15000)
+        await expect(offer).to_contain_text(messages.text("fr", "elsewhere_suggest"))
+        await expect(page.locator(".msg.answer")).to_have_count(0)
+        await page.screenshot(path=str(tmp_path / "elsewhere.png"), full_page=True)
+        await offer.locator("button[data-act=choose]").first.click()
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+    rows = list(storage.db.query("SELECT question, status, entry_id FROM interactions"))
+    assert (rows[0]["question"], rows[0]["status"]) == (question, "suggest")
+    assert (rows[1]["status"], rows[1]["entry_id"]) == ("answered", expected.suggestions[0].id)
