@@ -7,9 +7,10 @@ asked about. A question is set elsewhere when it names another country as the pl
 things happen ("in Japan", "en Allemagne", "в Германии", "في ألمانيا", "日本で", "베트남에서",
 "在日本"; in Korean and Chinese a country named before a noun, "베트남 사업비자", counts too)
 and nothing in it points to China: the country, its cities and provinces, its language,
-"foreigner", a WFOE or a fapiao (`bot/locales/places.yaml`). "I live in Germany, how do I
-open a company in Shanghai?" is about China; "from Germany", "to the US" and "I am German"
-name no place where things happen.
+"foreigner", a WFOE or a fapiao, or money, documents, a parent company or data going between
+the two countries (`bot/locales/places.yaml`). "I live in Germany, how do I open a company in
+Shanghai?" and "send the profits to our parent company in Italy" are about China; "from
+Germany", "to the US", "I am German" and "I live in Japan" name no place where things happen.
 
 Country names are CLDR's (Babel's territory names) in the question's language and in
 English, with the aliases in places.yaml; Hong Kong, Macao and Taiwan are never "another
@@ -352,7 +353,8 @@ def _by_script(text: str) -> tuple[str, ...]:
 def place_elsewhere(text: str, languages: tuple[str, ...]) -> Place | None:
     """The other country `text` is set in, read in each of `languages` (the detected and
     the reply language; English is always read too), or None: no country named as the
-    place where things happen, or a word of China's anywhere in the text."""
+    place where things happen, or a word of China's or of the two countries' ties anywhere
+    in the text."""
     words, starts = _words(text), _word_starts(text)
     if not words or _word_list("china").found_in(words) or _word_list("between").found_in(words):
         return None
