@@ -450,6 +450,13 @@ class Answerer:
             say(lang, "unanswered"),
         )
 
+    def body(self, answer: Answer) -> str:
+        """What an adapter shows under an answer's title: its notice (the message was cut
+        short), its notes (no translation yet, machine-translated) and the entry's text."""
+        return "\n\n".join(
+            [*([answer.notice] if answer.notice else []), *self.notes(answer), answer.answer or ""]
+        )
+
     def notes(self, answer: Answer) -> list[str]:
         """The one-line notes that go with an answer's text, in the user's language."""
         if answer.text_source == SOURCE:

@@ -26,6 +26,15 @@ async def test_question_is_answered_in_html_with_source_and_feedback_buttons(run
     assert [b["text"] for b in rows[-1]] == ["👍 Helpful", "👎 Not helpful"]
 
 
+async def test_a_long_question_answered_says_it_was_cut_under_the_title(run_updates):
+    api = await run_updates(
+        tg.message("What is a fapiao? " + "Please explain what a fapiao is. " * 40)
+    )
+    [sent] = api.sent("sendMessage", 42)
+    note = messages.text("en", "truncated")
+    assert sent["text"].startswith(f"<b>What is a fapiao?</b>\n\n{note}\n\nA fapiao is")
+
+
 async def test_chinese_question_gets_the_curated_chinese_answer(run_updates):
     api = await run_updates(tg.message("公司银行账户怎么开？", language_code="zh-hans"))
     [text] = texts(api, 42)

@@ -154,6 +154,16 @@ def test_a_question_is_answered_with_sources_and_logged_as_web(client, storage):
     assert [m["role"] for m in again] == ["visitor", "bot"]
 
 
+def test_a_long_question_answered_says_it_was_cut(chat_config, storage, accounts, small_answerer):
+    """With chat_max_chars above [matching] max_question_chars, a long message is answered
+    from its beginning, and the answer says so."""
+    roomy = replace(chat_config, web=replace(chat_config.web, chat_max_chars=3000))
+    with make_client(roomy, storage, accounts, small_answerer) as client:
+        opened(client)
+        html = htmls(send(client, "What is a fapiao? " + "Please explain what a fapiao is. " * 40))
+    assert said("en", "truncated") in html and "official tax invoice" in html
+
+
 def test_the_answer_comes_in_the_language_asked(client):
     opened(client)
     html = htmls(send(client, "公司银行账户怎么开？"))

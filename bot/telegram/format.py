@@ -77,7 +77,7 @@ def answer_messages(answer: Answer, answerer: Answerer) -> list[str]:
     if answer.status != "answered" or answer.id is None:
         return [html.escape(p) for p in split_text(answer.reply)]
     title = answerer.title(answer)
-    body = "\n\n".join([*answerer.notes(answer), answer.answer or ""])
+    body = answerer.body(answer)
     header = f"<b>{html.escape(title)}</b>\n\n"
     chunks = split_text(body, MAX_MESSAGE - len(header))
     return [header + html.escape(chunks[0])] + [html.escape(c) for c in chunks[1:]]

@@ -229,7 +229,7 @@ class Turn:
                     "question": answer.question,
                     "language": answer.language,
                 }
-            body = "\n\n".join([*answerer.notes(answer), answer.answer or ""])
+            body = answerer.body(answer)
             await self.add("bot", "answer", body, data)
         elif answer.status == SUGGEST:
             items = [{"id": s.id, "question": s.question} for s in answer.suggestions]
