@@ -71,9 +71,10 @@ RESIDING_AFTER_KO = (("있",), ("살",), ("거", "주"), ("머", "물"))
 RESIDING_AFTER_TR = ("yasa", "yasi", "otur", "ikamet")
 # Postpositions after a country that put things there: Japanese で / にて / における,
 # Korean 에서 / 에 / 의, Turkish -da / -de / -ta / -te (apart after an apostrophe, or joined).
+KOREAN_IN = (("에", "서"), ("에",))
 AFTER = {
     "ja": (("で",), ("に", "て"), ("に", "お", "け", "る")),
-    "ko": (("에", "서"), ("에",), ("의",)),
+    "ko": (*KOREAN_IN, ("의",)),
 }
 TURKISH_LOCATIVE = ("da", "de", "ta", "te", "nda", "nde")
 # Korean and Chinese name a country before a noun ("베트남 사업비자", "美国签证"): such a
@@ -246,7 +247,7 @@ def _same(word: str, name_word: str, lang: str) -> bool:
         stem = _russian_stem(name_word)
         return word.startswith(stem) and word[len(stem) :] in RUSSIAN_ENDINGS
     if lang == "ru":
-        return len(word) <= 3 or not word.endswith(("а", "я")) and word[-1] in _RUSSIAN_VOWELS
+        return len(word) <= 3 or (not word.endswith(("а", "я")) and word[-1] in _RUSSIAN_VOWELS)
     return word == name_word
 
 
@@ -269,15 +270,14 @@ def _placed(
         )
     if lang == "ar" and suffix:
         return True  # "بألمانيا", "بالإمارات": the prefix ب is "in"
-    if lang == "ko" and start not in starts:
-        return False
-    if lang == "ko" and any(
-        _follows(words, end + len(p), RESIDING_AFTER_KO)
-        for p in AFTER["ko"]
-        if p != ("의",)
-        if _follows(words, end, (p,))
-    ):
-        return False
+    if lang == "ko":
+        if start not in starts:
+            return False
+        for particle in KOREAN_IN:  # "한국에 있는데": where someone is
+            if _follows(words, end, (particle,)) and _follows(
+                words, end + len(particle), RESIDING_AFTER_KO
+            ):
+                return False
     if lang in AFTER and _follows(words, end, AFTER[lang]):
         return True
     if lang == "ko" and end < len(words) and end not in starts:
@@ -314,11 +314,11 @@ def _mentions(words: tuple[str, ...], lang: str):
 def _candidates(index, word: str, lang: str):
     """Names whose first word `word` may be: (words, code, what `word` adds to a one-word
     name in Turkish or Arabic)."""
-    if lang == "ru":
-        for key, names in index.items():
-            if word.startswith(key) and word[len(key) :] in ("", *RUSSIAN_ENDINGS):
-                for names_words, code in names:
-                    yield names_words, code, ""
+    if lang == "ru":  # the word is a name's stem plus an ending (or none): one look-up each
+        keys = {word[: len(word) - len(e)] for e in ("", *RUSSIAN_ENDINGS) if word.endswith(e)}
+        for key in keys:
+            for names_words, code in index.get(key, []):
+                yield names_words, code, ""
         return
     for names_words, code in index.get(word, []):
         yield names_words, code, ""
