@@ -324,3 +324,66 @@ def test_han_terms_quoted_in_a_latin_message_do_not_make_it_chinese(lang, text):
 )
 def test_latin_terms_in_a_chinese_message_still_do_not_make_it_latin(text):
     assert ALL_DEFAULT.detect(text).language == "zh"
+
+
+# Written by people who had not read the detector: Persian (Iran and Afghanistan), Urdu and
+# Pashto speakers read English better than Arabic, and Arabic in any dialect or spelling
+# ("ڤيزا", "گوانگجو", "پاسپورت" in Arabic words) stays Arabic.
+NOT_ARABIC = [
+    ("fa", "سلام، برای ثبت شرکت WFOE تو گوانگجو چقدر سرمایه لازمه؟"),
+    ("fa", "فاپیائو چیه دقیقا؟ مشتری چینیم ازم میخواد"),
+    ("fa", "بیمه اجتماعی برای کارمندای چینی اجباریه؟"),
+    ("fa", "مالیات شرکت سالی چند درصده"),
+    (
+        "fa",
+        "سلام علیکم، من از کابل استم و در ییوو تجارت دارم. "
+        "چطور میتوانم کمپنی خود را اینجا ثبت کنم؟",
+    ),
+    (
+        "ur",
+        "السلام علیکم، میں پاکستان سے ہوں اور گوانگژو میں WFOE رجسٹر کروانا چاہتا ہوں۔ "
+        "کتنا خرچہ آئے گا؟",
+    ),
+    ("ur", "ریزیڈنس پرمٹ کی تجدید کیسے ہوتی ہے"),
+    ("ur", "سوشل انشورنس غیر ملکیوں کے لیے بھی لازمی ہے کیا"),
+    ("ps", "السلام علیکم، زه غواړم چې په ګوانګجو کې شرکت ثبت کړم. کوم اسناد پکار دي؟"),
+    ("ps", "که چینايي کارکوونکي استخدام کړم، ټولنیزه بیمه اړینه ده؟"),
+]
+SHORT_NOT_ARABIC = ["ویزای کاری", "ورک ویزا", "اپائنٹمنٹ"]
+STILL_ARABIC = [
+    "حجز موعد",
+    "فتح حساب",
+    "هو الفابياو ده إيه بالظبط؟ المورد بيطلبه مني",
+    "ڤيزا تجارية",
+    "بدي بيت للإيجار قريب من الپارك، غرفتين نوم",
+    "بغيت نفتح شركة فالصين، شنو خاصني؟",
+    "السلعة ديالي حابسينها فالديوانة ف گوانگجو، شنو ندير؟",
+    "عندي بضاعة من گوانگجو رايحة للبصرة، منو يسويلي التخليص؟",
+    "طلعت پاسپورت جديد، لازم احدث الاقامة لو لا؟",
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), NOT_ARABIC)
+def test_persian_urdu_and_pashto_are_not_taken_for_arabic(lang, text):
+    found = ALL_DEFAULT.detect(text)
+    assert found.language == lang
+    assert ALL_DEFAULT.choose(text, fallback="en")[0] == lang  # answered in English, not Arabic
+    assert ALL_DEFAULT.choose(text, telegram_code=lang, fallback="en")[0] == lang
+
+
+@pytest.mark.parametrize("text", SHORT_NOT_ARABIC)
+def test_a_short_message_typed_on_a_persian_or_urdu_keyboard_is_not_arabic(text):
+    assert ALL_DEFAULT.detect(text).language != "ar"
+    assert ALL_DEFAULT.choose(text, fallback="en")[0] != "ar"
+
+
+@pytest.mark.parametrize("text", STILL_ARABIC)
+def test_arabic_in_any_dialect_or_spelling_stays_arabic(text):
+    found = ALL_DEFAULT.detect(text)
+    assert (found.language, found.confidence) == ("ar", 1.0)
+
+
+def test_persian_is_persian_where_it_is_configured():
+    found = LanguageDetector(("en", "ar", "fa")).detect(NOT_ARABIC[0][1])
+    assert found.language == "fa"
+    assert found.confidence >= 0.8

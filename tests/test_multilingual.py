@@ -240,3 +240,29 @@ async def test_a_german_user_on_telegram_reads_the_bots_words_in_german(small_an
     )
     buttons = [b["text"] for row in answer["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons == ["Offizielle Quelle"]  # (no database: no feedback buttons)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("چطور برای شرکتم در چین حساب بانکی باز کنم؟", "fa"),
+        ("چین میں کمپنی کا بینک اکاؤنٹ کیسے کھولیں؟", "ur"),
+    ],
+)
+def test_persian_and_urdu_users_read_english_not_arabic(answerer, text, lang):
+    """The shipped knowledge base has Arabic for every entry; a Persian or Urdu speaker is
+    answered in English, with the note that their language has no translation yet."""
+    answer = answerer.ask(text)
+    assert answer.language == lang
+    if answer.status == "answered":
+        entry = answerer.kb.by_id[answer.id]
+        assert answer.answer == entry.answer
+        assert entry.translations["ar"].answer not in answer.reply
+        assert answer.reply.startswith("This answer is not yet available in your language")
+    elif answer.status == "suggest":  # the list's questions are the English ones
+        entry = answerer.kb.by_id[answer.suggestions[0].id]
+        assert answer.reply.startswith("I'm not sure which of these you mean")
+        assert entry.question in answer.reply
+    else:
+        english = answerer.localizer.message("en", "unanswered")
+        assert answer.reply == english
