@@ -275,7 +275,8 @@ class Answerer:
             answer = self._matched(
                 question, Match(SUGGEST, offered, match.close), lang, detected, False, True
             )
-        notice = self.localizer.message(lang, "elsewhere", country=place.name(lang))
+        country = place.name(self.localizer.speaks(lang, "elsewhere"))
+        notice = self.localizer.message(lang, "elsewhere", country=country)
         return replace(answer, notice=notice, elsewhere=place.code)
 
     def _pair(

@@ -47,6 +47,8 @@ BEFORE = {
     "pl": {"w", "we"},
     "ru": {"в", "во"},
     "ar": {"في", "داخل"},
+    "fa": {"در", "تو"},  # "تو دبی": spoken Persian's "in"
+    "ps": {"په"},  # "په المان کې"
     "zh": {"在", "于"},
 }
 ARTICLES = {"the", "der", "den", "die", "le", "la", "les", "l", "el", "los", "las", "de"}
@@ -69,13 +71,27 @@ RESIDING_BEFORE = {
 }  # fmt: skip
 RESIDING_AFTER_KO = (("있",), ("살",), ("거", "주"), ("머", "물"))
 RESIDING_AFTER_TR = ("yasa", "yasi", "otur", "ikamet")
+# Persian, Urdu and Pashto say it after the country (and its postposition): "در آلمان زندگی
+# می‌کنم", "جرمنی میں رہتا ہوں", "په المان کې اوسېږم". Word beginnings; a space ends a
+# whole word ("رہ رہا ہوں" lives, "رہائش" is residence).
+RESIDING_AFTER = {
+    "fa": ("زندگی", "ساکن", "مقیم", "هستم", "هستیم", "میمان", "اقامت دارم"),
+    "ur": ("رہتا", "رہتی", "رہتے", "رہ ", "مقیم", "ہوں", "ہیں", "موجود"),
+    "ps": ("اوس", "ژوند", "یم", "یو"),
+}
 # Postpositions after a country that put things there: Japanese で / にて / における,
 # Korean 에서 / 에 / 의, Turkish -da / -de / -ta / -te (apart after an apostrophe, or joined).
 KOREAN_IN = (("에", "서"), ("에",))
 AFTER = {
     "ja": (("で",), ("に", "て"), ("に", "お", "け", "る")),
     "ko": (*KOREAN_IN, ("의",)),
+    "ur": (("میں",),),  # "دبئی میں" (before a country, "میں" is "I")
 }
+# Persian names a country after a visa or residence word joined by the ezafe ("ویزای کار
+# آلمان", "اقامت ترکیه"): the country that issues it.
+ISSUED_BY = {"fa": {"ویزا", "ویزای", "ویزه", "اقامت"}}
+VISA_KINDS = {"fa": {"کار", "کاری", "تجاری", "توریستی", "تحصیلی", "دانشجویی"}}
+
 TURKISH_LOCATIVE = ("da", "de", "ta", "te", "nda", "nde")
 # Korean and Chinese name a country before a noun ("베트남 사업비자", "美国签证"): such a
 # mention counts unless a word saying who or what comes from there follows, or a word saying
@@ -278,6 +294,15 @@ def _placed(
                 words, end + len(particle), RESIDING_AFTER_KO
             ):
                 return False
+    if lang in RESIDING_AFTER:
+        after = end + (lang == "ur" or (lang == "ps" and end < len(words) and words[end] == "کې"))
+        if after < len(words) and f"{words[after]} ".startswith(RESIDING_AFTER[lang]):
+            return False
+    if lang in ISSUED_BY and start:
+        issued, kinds = ISSUED_BY[lang], VISA_KINDS[lang]
+        word = words[start - 1]
+        if word in issued or (start > 1 and word in kinds and words[start - 2] in issued):
+            return True
     if lang in AFTER and _follows(words, end, AFTER[lang]):
         return True
     if lang == "ko" and end < len(words) and end not in starts:

@@ -163,12 +163,23 @@ class Localizer:
         English text, else English."""
         if messages.has_locale(lang) or lang == messages.FALLBACK:
             return messages.text(lang, key, **fields)
+        template = self._machine_message(lang, key) or messages.text(messages.FALLBACK, key)
+        return template.format(**fields) if fields else template
+
+    def speaks(self, lang: str, key: str) -> str:
+        """The language message(lang, key) is written in: `lang`, or English when `lang` has
+        neither a locale file nor a cached translation of that message (a country named in
+        it is named in that language)."""
+        if messages.has_locale(lang) or lang == messages.FALLBACK:
+            return lang
+        return lang if self._machine_message(lang, key) else messages.FALLBACK
+
+    def _machine_message(self, lang: str, key: str) -> str | None:
         english = messages.text(messages.FALLBACK, key)
         machine = (
             self.memory.get((source_hash(english), lang)) if self.kb.language == "en" else None
         )
-        template = machine if machine and _same_fields(english, machine) else english
-        return template.format(**fields) if fields else template
+        return machine if machine and _same_fields(english, machine) else None
 
     def machine_phrasings(self) -> dict[str, list[Phrasing]]:
         """Cached machine translations of questions and alternates, to match against."""

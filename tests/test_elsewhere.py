@@ -33,6 +33,12 @@ ELSEWHERE = [
     ("베트남 사업비자 발급 기간 얼마나 걸려요?", "ko", "VN"),
     ("在日本开公司需要多少钱", "zh", "JP"),
     ("美国签证怎么办", "zh", "US"),
+    ("چطور در آلمان شرکت ثبت کنم؟", "fa", "DE"),
+    ("هزینه ثبت شرکت تو دبی چقدره", "fa", "AE"),
+    ("ویزای کار کانادا چقدر طول میکشه", "fa", "CA"),  # the ezafe: Canada's work visa
+    ("جرمنی میں کمپنی کیسے رجسٹر کروائیں", "ur", "DE"),
+    ("ترکی میں رہائشی پرمٹ کیسے ملتا ہے", "ur", "TR"),  # residence, not residing
+    ("په المان کې شرکت څنګه ثبت کړم", "ps", "DE"),
 ]
 
 ABOUT_CHINA = [
@@ -69,6 +75,13 @@ ABOUT_CHINA = [
     ("올해 한국시리즈 어디가 우승했어?", "ko"),
     ("직원 해고할때 N+1 이란게 뭔지 모르겠어요", "ko"),  # 이란 (Iran)
     ("mali müşavir şart mı", "tr"),  # mali: financial, not Mali
+    # Persian, Urdu, Pashto
+    ("من در آلمان زندگی می‌کنم، برای ثبت شرکت چه مدارکی لازمه؟", "fa"),
+    ("ویزای کار چین برای کسی که در آلمان است", "fa"),
+    ("میں جرمنی میں رہتا ہوں، کمپنی رجسٹریشن کیسے ہوگی؟", "ur"),
+    ("میں پاکستان سے ہوں، کمپنی کیسے کھولوں", "ur"),  # "میں" before a country: "I"
+    ("جرمنی میں میرا بینک اکاؤنٹ ہے، کیا پیسے بھیج سکتا ہوں", "ur"),
+    ("زه په المان کې اوسېږم، شرکت څنګه ثبت کړم", "ps"),
     # no country at all
     ("How do I open a company bank account?", "en"),
     ("", "en"),
@@ -164,3 +177,10 @@ def test_the_shipped_knowledge_base_holds_back_other_countries(answerer):
         assert (a.status != ANSWERED, a.elsewhere) == (True, code), text
     china = answerer.ask("中国で株式会社を設立するにはどうすればいいですか？")
     assert (china.status, china.elsewhere) == (ANSWERED, None)
+
+
+def test_a_language_without_a_locale_names_the_country_in_english(small_answerer):
+    """A Persian speaker reads the bot's words in English, the country's name included."""
+    answer = small_answerer.ask("چطور در آلمان شرکت ثبت کنم؟")
+    assert (answer.language, answer.elsewhere) == ("fa", "DE")
+    assert answer.notice.startswith("Your question seems to be about another country (Germany).")
