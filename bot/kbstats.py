@@ -102,18 +102,28 @@ def knowledge_stats(kb: KnowledgeBase, languages: tuple[str, ...] = ()) -> dict:
     total = len(kb.entries)
     per_topic = Counter(e.topic for e in kb.entries)
     stale = Counter(s.language for s in stale_translations(kb))
-    langs = sorted((set(languages) | set(kb.languages())) - {kb.language})
+    # and the languages only matched, never answered in (`phrasings`: Persian, Urdu ...)
+    matched = {lang for e in kb.entries for lang in e.phrasings}
+    langs = sorted((set(languages) | set(kb.languages()) | matched) - {kb.language})
     coverage = {}
     for lang in langs:
         done = [e for e in kb.entries if lang in e.translations]
         phrasings = [
-            1 + len(e.translations[lang].alternates) for e in finished if lang in e.translations
+            1 + len(e.translations[lang].alternates)
+            if lang in e.translations
+            else len(e.phrasings[lang])
+            for e in finished
+            if lang in e.translations or lang in e.phrasings
         ]
         coverage[lang] = {
             "entries": len(done),
             "share": round(len(done) / total, 3) if total else 0.0,
             "stale": stale[lang],
             "unversioned": sum(1 for e in done if not e.translations[lang].source),
+            # entries with `phrasings` in it and no translation: matched, answered in kb.language
+            "phrasings_only": sum(
+                1 for e in kb.entries if lang in e.phrasings and lang not in e.translations
+            ),
             "phrasings_per_entry": _spread(phrasings),
         }
     return {

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot import kbedit
 from bot.cli import main
 from tests.conftest import ROOT, SMALL_KB
 
@@ -120,12 +121,37 @@ def test_kb_stats(cli):
         "share": 0.5,
         "stale": 0,
         "unversioned": 2,
+        "phrasings_only": 0,
         "phrasings_per_entry": {"min": 1, "median": 1.5},
     }
     assert stats["translations"]["ru"]["entries"] == 0
     assert stats["phrasings_per_entry"] == {"min": 3, "median": 3}
     table = cli("kb", "stats", "--kb", str(SMALL_KB))
     assert "zh                2/4 (50%)      0           2  1, 1.5" in table.stdout
+
+
+def test_kb_stats_counts_languages_only_matched(cli, small_kb_dir):
+    """Phrasings in a language no entry is translated into (Persian here) are matched and
+    never shown: stats list the language, its phrasings and how many entries have them."""
+    edit = kbedit.stage(small_kb_dir)
+    money = edit.file("money.yaml")
+    money.append_phrasings("fapiao", {"fa": ["فاپیائو چیه", "فاکتور رسمی چین"]})
+    edit.commit()
+    result = cli("kb", "stats", "--kb", str(small_kb_dir), "--json")
+    row = json.loads(result.stdout)["translations"]["fa"]
+    assert row == {
+        "entries": 0,
+        "share": 0.0,
+        "stale": 0,
+        "unversioned": 0,
+        "phrasings_only": 1,
+        "phrasings_per_entry": {"min": 2, "median": 2},
+    }
+    table = cli("kb", "stats", "--kb", str(small_kb_dir)).stdout
+    assert (
+        "fa                 0/4 (0%)      0           0  2, 2 (phrasings only: 1 entry)"
+        in table
+    )
 
 
 def test_chat_conversation_with_suggestion_choice(cli):

@@ -124,7 +124,8 @@ def _warnings(base: KnowledgeBase, owners: dict[str, set[str]]) -> list[str]:
 @click.pass_obj
 def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
     """Entries per topic; per language: curated translations, stale ones (made from an
-    older source text), ones without a recorded source version, and phrasings per entry.
+    older source text), ones without a recorded source version, and phrasings per entry
+    (with the entries whose phrasings in that language are matched but never shown).
 
     Example: python -m bot kb stats --json
     """
@@ -154,7 +155,13 @@ def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
         spread = row["phrasings_per_entry"]
         click.echo(
             f"{lang:<10} {share:>16} {row['stale']:>6} {row['unversioned']:>11}  "
-            + (f"{spread['min']}, {spread['median']:g}" if row["entries"] else "-")
+            + (f"{spread['min']}, {spread['median']:g}" if spread["min"] else "-")
+            + (
+                f" (phrasings only: {row['phrasings_only']} "
+                f"{'entry' if row['phrasings_only'] == 1 else 'entries'})"
+                if row["phrasings_only"]
+                else ""
+            )
         )
 
 
