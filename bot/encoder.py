@@ -303,7 +303,7 @@ DIGEST_BYTES = 16
 # The cache file of an encoder keeps vectors of texts embedded for other knowledge bases too
 # (a benchmark's, a test folder's, `ask --kb other/`), so that switching back is not a cold
 # start: the current knowledge base's texts first, then earlier ones, newest first, up to this
-# many in all (about 61 MB for USE, 46 MB for e5; the shipped knowledge base has ~17,000).
+# many in all (about 61 MB for USE, 46 MB for e5; the shipped knowledge base has ~18,000).
 STORE_LIMIT = 30_000
 # Embedding more texts than this at once logs progress, every this many texts (a multiple of
 # every encoder's batch size).

@@ -78,7 +78,7 @@ ANSWERED, SUGGEST, UNANSWERED = "answered", "suggest", "unanswered"
 LEXICAL_CANDIDATES = 50
 # With `defer_second`, the second encoder is left to the background when it would have to
 # embed more than this many texts before the first answer (about 6 s with e5): a first start
-# with the shipped knowledge base embeds ~17,000, over 3 minutes with e5 against 17 s with USE.
+# with the shipped knowledge base embeds ~18,000, over 3.5 minutes with e5 against 20 s with USE.
 DEFER_SECOND_AFTER = 256
 # Prefixes that turn a word into its opposite ("register" / "deregister", "activate" /
 # "deactivate", "inscription" / "désinscription"). Character-level similarity sees the word

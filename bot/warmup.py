@@ -1,7 +1,7 @@
 """The second sentence encoder, made ready in the background after a first start.
 
 A first start (an empty cache, or a new encoder version) embeds every phrasing with both
-encoders: with the shipped knowledge base about 17 s with USE, over 3 minutes with e5. The
+encoders: with the shipped knowledge base about 20 s with USE, over 3.5 minutes with e5. The
 long-running modes (`run`, `web`, `chat`) therefore build with `defer_second` and answer
 with USE alone at once, while a thread here embeds the phrasings with e5 into the cache,
 then builds the fused answerer as a reload does and swaps it in. A reload made in the

@@ -68,15 +68,14 @@ def test_adding_one_translation_changes_only_the_lines_of_that_block(repo_kb):
     after = path.read_text(encoding="utf-8")
     removed, added = changed_lines(before, after)
     assert removed == []
-    assert added[0] == "      uk:" and added[-1] == "        reviewed: 2026-11-26"
     assert len(added) == 17
-    # inserted as one block after the zh translation, before the blank line between entries
-    at = after.split("\n").index("      uk:")
-    assert after.split("\n")[at - 1].startswith("        reviewed: ")  # the end of the last
-    assert after.split("\n")[at + 17 : at + 19] == [
-        "",
-        "  - id: negative-list-restricted-industries",
-    ]
+    # inserted as one block after the last translation, before the entry's phrasings
+    lines = after.split("\n")
+    at = lines.index("      uk:")
+    assert lines[at + 16] == "        reviewed: 2026-11-26"
+    assert lines[:at] + lines[at + 17 :] == before.split("\n")  # nothing else changed
+    assert lines[at - 1].startswith("        reviewed: ")  # the end of the last
+    assert lines[at + 17] == "    phrasings:"
     assert path.stat().st_mode & 0o777 == 0o640
     tr = load_knowledge(repo_kb).by_id["wfoe-what-is"].translations["uk"]
     assert tr.answer == RU["answer"] and tr.source == "1a2b3c4d" and tr.reviewed == TODAY
