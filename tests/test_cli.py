@@ -148,10 +148,7 @@ def test_kb_stats_counts_languages_only_matched(cli, small_kb_dir):
         "phrasings_per_entry": {"min": 2, "median": 2},
     }
     table = cli("kb", "stats", "--kb", str(small_kb_dir)).stdout
-    assert (
-        "fa                 0/4 (0%)      0           0  2, 2 (phrasings only: 1 entry)"
-        in table
-    )
+    assert "fa                 0/4 (0%)      0           0  2, 2 (phrasings only: 1 entry)" in table
 
 
 def test_chat_conversation_with_suggestion_choice(cli):
