@@ -330,7 +330,7 @@ def test_see_also_offers_the_entry_ranked_next_first_then_the_linked_ones(small_
 @pytest.mark.parametrize(
     "asked",
     [
-        "What percentage of salary goes to social insurance?",
+        "How much social insurance does an employer pay on a salary?",
         "can my employee's wife get a visa",
         "do foreigners have to pay into social insurance",
     ],

@@ -341,7 +341,7 @@ async def test_a_message_asking_two_things_shows_two_answers(site, answerer):
     bot_url, *_, storage = site
     async with chat_page(bot_url) as page:
         await send(
-            page, "Can a foreigner set up a company alone? What is the minimum registered capital?"
+            page, "Can a foreigner set up a WFOE alone? What is the minimum registered capital?"
         )
         answers = page.locator(".msg.answer")
         await expect(answers).to_have_count(2, timeout=15000)
