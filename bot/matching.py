@@ -531,6 +531,19 @@ class Matcher:
             round(semantic_second, 4),
         )
 
+    def reads(self, language: str | None, first_only: bool = False) -> bool:
+        """Whether an encoder in use now (the first alone with `first_only`) was trained on
+        `language` (None, not known: taken as read). USE was trained on 16 languages; for
+        Persian or Urdu it sees only subwords shared with Arabic, and ranked alone their
+        questions' entries wrongly (README command 1, the minutes before e5 is ready):
+        Answerer.ask then offers a list instead of answering."""
+        encoders: list[Encoder | E5Encoder] = [self.encoder]
+        if self.second is not None and not first_only:
+            encoders.append(self.second)
+        return language is None or any(
+            e.languages is None or language in e.languages for e in encoders
+        )
+
     def match(self, question: str, first_only: bool = False) -> Match:
         return self.decide(self.scores(question, self.config.max_suggestions, first_only))
 

@@ -291,6 +291,9 @@ def test_the_second_encoder_is_fused_with_the_first(config, encoder, tmp_path):
     assert [c.classifier for c in first] == [c.classifier for c in a]
     assert all(c.semantic_second == 0.0 for c in first)
     assert fused.match("fapiao types", first_only=True).best.semantic_second == 0.0
+    # e5 reads Persian; USE, trained on 16 languages, does not (Answerer._readable).
+    assert fused.reads("fa") and not alone.reads("fa") and not fused.reads("fa", first_only=True)
+    assert alone.reads("ar") and alone.reads(None) and fused.reads("ar", first_only=True)
 
 
 def test_each_entrys_nearest_phrasing_tempers_the_classifier(config, encoder):

@@ -266,3 +266,23 @@ def test_persian_and_urdu_users_read_english_not_arabic(answerer, text, lang):
     else:
         english = answerer.localizer.message("en", "unanswered")
         assert answer.reply == english
+
+
+def test_a_language_no_encoder_in_use_reads_gets_a_list_not_an_answer(answerer):
+    """Tests run USE alone, as the bot does on a first start until e5 is ready (or on a CPU
+    without AVX2). USE was not trained on Persian, and answered Persian questions with wrong
+    entries then: a question close to an entry is offered as a list instead. A Persian
+    phrasing of the knowledge base, word for word, is still answered."""
+    assert not answerer.matcher.reads("fa") and answerer.matcher.reads("ar")
+    shipped = "به عنوان خارجی میتونم تو چین حساب بانکی شخصی باز کنم؟"
+    exact = answerer.ask(shipped)
+    assert (exact.status, exact.id) == ("answered", "personal-bank-account")
+    near = answerer.ask("به عنوان یک خارجی میتونم تو چین یک حساب بانکی شخصی باز کنم")
+    assert near.status == "suggest" and near.detected == "fa"
+    assert near.suggestions[0].id == "personal-bank-account"
+    assert near.reply.startswith("I'm not sure which of these you mean")
+    # Two questions in one message: no sentence is answered alone either.
+    two = answerer.ask(
+        "به عنوان یک خارجی میتونم تو چین یک حساب بانکی شخصی باز کنم؟ سیمکارت از کجا بخرم؟"
+    )
+    assert two.status != "answered" and not two.parts
