@@ -56,6 +56,9 @@ NOT_READ_AS = {
     },
 }  # fmt: skip
 OTHER_LANGUAGE = 0.7
+# Those languages, whose readers an app or browser set to them names even when a message is
+# too short to tell ("سلام", "ممنون", "خداحافظ" are Persian as well as Arabic): choose().
+READ_APART = frozenset(code for table in NOT_READ_AS.values() for code in table.values())
 # Letters only Persian and Urdu keyboards type (Farsi yeh, keheh; Urdu's yeh barree, heh goal,
 # retroflexes, noon ghunna, heh doachashmee) and letters only Arabic keyboards type (yeh,
 # kaf, alef maksura, teh marbuta). A message with the first and none of the second is not
@@ -262,6 +265,18 @@ class LanguageDetector:
             return None
         return Detection(language, confidence)
 
+    @staticmethod
+    def _app_reads_apart(text: str, found: Detection, code: str) -> bool:
+        """A message taken for Arabic with no letter only Arabic keyboards type, from an app
+        or browser set to Persian, Urdu or Pashto (READ_APART): a greeting or a thank-you
+        too short to tell is the app's language, whose readers do not read Arabic."""
+        return (
+            found.language == "ar"
+            and code != "ar"
+            and code in READ_APART
+            and not ARABIC_KEYBOARD.search(text)
+        )
+
     def detect(self, text: str) -> Detection:
         text = unicodedata.normalize("NFKC", text)  # half-width katakana "ｱﾌﾟﾘ" is "アプリ"
         scripts = Counter(s for s in map(_script, text) if s)
@@ -314,9 +329,11 @@ class LanguageDetector:
         found = self.detect(text)
         if chosen:
             return chosen, found
-        if found.language and found.confidence >= min_confidence:
-            return found.language, found
         code = (telegram_code or "").split("-")[0].lower()
+        if found.language and found.confidence >= min_confidence:
+            if self._app_reads_apart(text, found, code):
+                return code, found
+            return found.language, found
         if code in self.supported:
             return code, found
         if found.language and found.confidence >= PROBABLE and len(text.split()) >= 3:

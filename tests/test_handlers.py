@@ -42,6 +42,17 @@ async def test_chinese_question_gets_the_curated_chinese_answer(run_updates):
     assert "携带营业执照" in text
 
 
+async def test_a_persian_apps_greeting_is_not_answered_in_arabic(run_updates):
+    """ "سلام" is Arabic and Persian alike: Telegram's language_code says whose it is."""
+    api = await run_updates(
+        tg.message("سلام", language_code="fa"), tg.message("سلام", language_code="ar", user_id=43)
+    )
+    [persian] = texts(api, 42)
+    [arabic] = texts(api, 43)
+    assert persian.startswith(html.escape(messages.text("en", "greeting")))
+    assert arabic.startswith(html.escape(messages.text("ar", "greeting")))
+
+
 async def test_user_text_and_kb_text_are_escaped(run_updates, small_kb_dir):
     api = await run_updates(tg.message("<b>hello</b> & <script>"))
     for text in texts(api, 42):

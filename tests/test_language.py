@@ -387,3 +387,22 @@ def test_persian_is_persian_where_it_is_configured():
     found = LanguageDetector(("en", "ar", "fa")).detect(NOT_ARABIC[0][1])
     assert found.language == "fa"
     assert found.confidence >= 0.8
+
+
+@pytest.mark.parametrize("text", ["سلام", "ممنون", "خداحافظ", "رزرو وقت"])
+def test_an_app_set_to_persian_or_urdu_claims_what_could_be_arabic(text):
+    """Messages too short to tell from Arabic, from a Telegram app or browser set to Persian
+    or Urdu, are theirs (answered in English, which those readers read better); from any other
+    app, Arabic."""
+    d = LanguageDetector(("en", "ar", "fr"))
+    kw = {"fallback": "en", "min_confidence": 0.8}
+    assert d.choose(text, **kw)[0] == "ar"
+    assert d.choose(text, telegram_code="fr", **kw)[0] == "ar"
+    assert d.choose(text, telegram_code="fa", **kw)[0] == "fa"
+    assert d.choose(text, telegram_code="ur-PK", **kw)[0] == "ur"
+
+
+def test_a_message_only_arabic_keyboards_type_stays_arabic_whatever_the_app():
+    d = LanguageDetector(("en", "ar", "fr"))
+    for text in ("شكرا", "السلام عليكم ورحمة الله", "كيف أفتح حساب بنكي للشركة؟"):
+        assert d.choose(text, telegram_code="fa", fallback="en")[0] == "ar", text

@@ -738,3 +738,15 @@ def test_a_message_asking_two_things_gets_two_answers_each_logged(client, storag
         ("How do I get a work permit? And when is the centre open?", "work-permit", None),
         ("And when is the centre open?", "office-hours", 1),
     ]
+
+
+def test_a_persian_browsers_greeting_is_not_answered_in_arabic(client):
+    """ "سلام" is Arabic and Persian alike; a browser set to Persian says whose it is (as
+    Telegram's language_code does). The page's own words stay in the first served language."""
+    persian = {"accept-language": "fa-IR,fa;q=0.9,en-US;q=0.8"}
+    page = client.get("/chat", headers=persian)
+    assert 'lang="en"' in page.text
+    reply = htmls(send(client, "سلام", **persian))
+    assert said("en", "greeting") in reply and said("ar", "greeting") not in reply
+    reply = htmls(send(client, "سلام", **{"accept-language": "ar-EG,ar;q=0.9"}))
+    assert said("ar", "greeting") in reply

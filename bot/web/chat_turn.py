@@ -25,6 +25,7 @@ from bot.answering import (
     none_chosen,
     with_notice,
 )
+from bot.language import READ_APART
 from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, SEE_ALSO, UnknownIdError
 from bot.web.app import console
 from bot.web.chat_hub import Hub, StaffNote
@@ -73,6 +74,7 @@ class Visit:
     chosen: str | None
     language: str | None
     browser: str | None
+    hint: str | None  # browser_hint: for the answerer
 
     @property
     def ui(self) -> str | None:
@@ -80,11 +82,20 @@ class Visit:
 
 
 def browser_language(request: Request, supported: tuple[str, ...]) -> str | None:
+    """The first of the browser's languages (Accept-Language) in `supported`."""
     for part in request.headers.get("accept-language", "").split(","):
         code = part.split(";")[0].strip().lower().split("-")[0]
         if code in supported:
             return code
     return None
+
+
+def browser_hint(request: Request, supported: tuple[str, ...]) -> str | None:
+    """The language the browser tells the answerer (as Telegram tells its language_code):
+    its first one that the bot speaks or tells apart from one it speaks (Persian, Urdu,
+    Pashto: language.READ_APART), so that a Persian browser's "سلام" is not taken for
+    Arabic. The pages' own words follow browser_language."""
+    return browser_language(request, (*supported, *sorted(READ_APART)))
 
 
 def session_id(request: Request) -> str | None:
@@ -106,6 +117,7 @@ async def visit_of(request: Request, user_id: str) -> Visit:
         found.chosen if found else None,
         found.language if found else None,
         browser_language(request, c.config.languages.supported),
+        browser_hint(request, c.config.languages.supported),
     )
 
 
@@ -280,7 +292,7 @@ class Turn:
             answerer.ask,
             text,
             lang=self.visit.chosen,
-            telegram_code=self.visit.browser,
+            telegram_code=self.visit.hint,
         )
         await self.answer(answer, started)
 
