@@ -91,6 +91,12 @@ AFTER = {
 # آلمان", "اقامت ترکیه"): the country that issues it.
 ISSUED_BY = {"fa": {"ویزا", "ویزای", "ویزه", "اقامت"}}
 VISA_KINDS = {"fa": {"کار", "کاری", "تجاری", "توریستی", "تحصیلی", "دانشجویی"}}
+# Pashto and Urdu say it with the genitive: "د دوبۍ ویزه", "دبئی کا ویزا" (Dubai's visa).
+# (the word before the country or None, the words after it, the visa or residence words)
+GENITIVE_VISA = {
+    "ps": ("د", (), {"ویزه", "ویزې", "ویزا", "اقامت", "اقامه"}),
+    "ur": (None, ("کا", "کی", "کے"), {"ویزا", "ویزہ", "ویزے", "اقامہ", "اقامت"}),
+}
 
 TURKISH_LOCATIVE = ("da", "de", "ta", "te", "nda", "nde")
 # Korean and Chinese name a country before a noun ("베트남 사업비자", "美国签证"): such a
@@ -303,6 +309,12 @@ def _placed(
         word = words[start - 1]
         if word in issued or (start > 1 and word in kinds and words[start - 2] in issued):
             return True
+    if lang in GENITIVE_VISA:
+        of, particles, visas = GENITIVE_VISA[lang]
+        if of is None or (start and words[start - 1] == of):
+            at = end + (end < len(words) and words[end] in particles)
+            if (not particles or at > end) and at < len(words) and words[at] in visas:
+                return True
     if lang in AFTER and _follows(words, end, AFTER[lang]):
         return True
     if lang == "ko" and end < len(words) and end not in starts:
