@@ -316,7 +316,7 @@ class Answerer:
         """`answer` to a message of several sentences, with every part of it answered.
 
         Each sentence (at most MAX_SENTENCES) is matched on its own as well, with the first
-        encoder alone (with both in a language it was not trained on: Matcher.reads):
+        encoder alone; not at all in a language it was not trained on (Matcher.reads):
         - the message as a whole was answered: a sentence answered alone with another entry
           adds that entry's answer ("How do I get a work permit? And when is the centre
           open?" gets both, when the opening hours are close to the whole message too);
@@ -330,10 +330,8 @@ class Answerer:
           the others ("how much does it cost to close a WFOE?" is the set-up cost).
         The first answer (the whole message's, if it had one) carries the others as
         `parts`, in the order asked."""
-        if not self.matcher.reads(detected):
-            return answer  # no sentence is answered in a language no encoder in use reads
-        # USE alone is fast and reads its 16 languages; others' sentences take both encoders.
-        first_only = self.matcher.reads(detected, first_only=True)
+        if not self.matcher.reads(detected, first_only=True):
+            return answer  # sentences are matched with USE alone: not in a language it never read
         whole = match.best.entry_id if match.status == ANSWERED and match.best else None
         # The answers already given (the whole message's, and its pair's: Matcher._pair).
         made = {a.id: a for a in (answer, *answer.parts) if a.id} if whole is not None else {}
@@ -351,7 +349,7 @@ class Answerer:
         for sentence in sentences[:MAX_SENTENCES]:
             if smalltalk.classify(sentence) is not None:
                 continue
-            alone = self.matcher.match(sentence, first_only=first_only)
+            alone = self.matcher.match(sentence, first_only=True)
             chosen = alone.best
             if (
                 len(found) < MAX_PARTS
