@@ -391,3 +391,28 @@ async def test_a_question_about_another_country_says_so_and_offers_china(site, a
     rows = list(storage.db.query("SELECT question, status, entry_id FROM interactions"))
     assert (rows[0]["question"], rows[0]["status"]) == (question, "suggest")
     assert (rows[1]["status"], rows[1]["entry_id"]) == ("answered", expected.suggestions[0].id)
+
+
+async def test_a_persian_visitor_is_greeted_and_answered_in_english_not_arabic(site, tmp_path):
+    """A browser set to Persian: "سلام" (Arabic too) gets the English greeting, not the
+    Arabic one, and a Persian question the English answer with the note that Persian has no
+    translation yet; the page's own words are English."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url, locale="fa-IR") as page:
+        assert await page.get_attribute("html", "lang") == "en"
+        await send(page, "سلام")
+        greeting = page.locator(".msg", has_text=messages.text("en", "greeting")).last
+        await expect(greeting).to_be_visible(timeout=15000)
+        await expect(page.locator(".msg", has_text=messages.text("ar", "greeting"))).to_have_count(
+            0
+        )
+        await send(page, "به عنوان خارجی میتونم تو چین حساب بانکی شخصی باز کنم؟")
+        note = messages.text("en", "no_translation", source="English")
+        await expect(page.locator(".msg.answer").last).to_contain_text(note, timeout=15000)
+        # the page stays English, left to right, with English in the picker
+        assert await page.get_attribute("html", "dir") == "ltr"
+        assert await page.get_attribute("html", "lang") == "en"
+        assert await page.input_value("#language") == "en"
+        await page.screenshot(path=str(tmp_path / "persian.png"), full_page=True)

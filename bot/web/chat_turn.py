@@ -75,10 +75,15 @@ class Visit:
     language: str | None
     browser: str | None
     hint: str | None  # browser_hint: for the answerer
+    pages: tuple[str, ...] = ()  # the languages the page is offered in ([languages] supported)
 
     @property
     def ui(self) -> str | None:
-        return self.chosen or self.language or self.browser
+        """The page's language: the one chosen, else the last answer's when the page is
+        offered in it (a Persian question is answered in English, with no Persian words for
+        the page: not an English page set right to left), else the browser's."""
+        answered = self.language if self.language in self.pages else None
+        return self.chosen or answered or self.browser
 
 
 def browser_language(request: Request, supported: tuple[str, ...]) -> str | None:
@@ -118,6 +123,7 @@ async def visit_of(request: Request, user_id: str) -> Visit:
         found.language if found else None,
         browser_language(request, c.config.languages.supported),
         browser_hint(request, c.config.languages.supported),
+        c.config.languages.supported,
     )
 
 
