@@ -229,7 +229,7 @@ class Answerer:
             return match
         if self.matcher.reads(detected):
             return match
-        return Match(SUGGEST, match.close or match.candidates, match.close)
+        return match.offered()
 
     def answer_entry(
         self, entry_id: str, lang: str, question: str = "", live: bool = False
@@ -280,13 +280,11 @@ class Answerer:
     ) -> Answer:
         """A question set in another country: no answer about China; what would have been
         answered or suggested is offered, "if you meant China"."""
-        offered = match.close or match.candidates
-        if match.status == UNANSWERED or not offered:
+        offered = match.offered()
+        if match.status == UNANSWERED or not offered.candidates:
             answer = self._matched(question, Match(UNANSWERED, ()), lang, detected, False)
         else:
-            answer = self._matched(
-                question, Match(SUGGEST, offered, match.close), lang, detected, False, True
-            )
+            answer = self._matched(question, offered, lang, detected, False, True)
         country = place.name(self.localizer.speaks(lang, "elsewhere"))
         notice = self.localizer.message(lang, "elsewhere", country=country)
         return replace(answer, notice=notice, elsewhere=place.code)

@@ -75,9 +75,9 @@ class Encoder(_Embedder):
     batch_size = 256
     # The 16 languages it was trained on (Yang et al. 2019, "Multilingual Universal Sentence
     # Encoder for Semantic Retrieval"), as the language detector names them (one code for
-    # simplified and traditional Chinese). Others that
-    # share their script (Persian and Urdu with Arabic) only share subwords with them: its
-    # vectors for them are too rough to answer on alone (Matcher.reads).
+    # simplified and traditional Chinese). Others that share their script (Persian and Urdu
+    # with Arabic) only share subwords with them: its vectors for them are too rough to
+    # answer on alone (Matcher.reads).
     languages: frozenset[str] | None = frozenset(
         "ar de en es fr it ja ko nl pl pt ru th tr zh".split()
     )

@@ -167,6 +167,10 @@ class Match:
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
+    def offered(self) -> Match:
+        """What this match would answer or suggest, offered as a "did you mean" list."""
+        return Match(SUGGEST, self.close or self.candidates, self.close)
+
 
 def _fuse(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
     """Two encoders' log-probabilities mixed, `weight` for the second, normalised again."""

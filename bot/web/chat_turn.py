@@ -75,7 +75,7 @@ class Visit:
     language: str | None
     browser: str | None
     hint: str | None  # browser_hint: for the answerer
-    pages: tuple[str, ...] = ()  # the languages the page is offered in ([languages] supported)
+    pages: tuple[str, ...]  # the languages the page is offered in ([languages] supported)
 
     @property
     def ui(self) -> str | None:
@@ -95,12 +95,15 @@ def browser_language(request: Request, supported: tuple[str, ...]) -> str | None
     return None
 
 
+_APART = tuple(sorted(READ_APART))
+
+
 def browser_hint(request: Request, supported: tuple[str, ...]) -> str | None:
     """The language the browser tells the answerer (as Telegram tells its language_code):
     its first one that the bot speaks or tells apart from one it speaks (Persian, Urdu,
     Pashto: language.READ_APART), so that a Persian browser's "سلام" is not taken for
     Arabic. The pages' own words follow browser_language."""
-    return browser_language(request, (*supported, *sorted(READ_APART)))
+    return browser_language(request, (*supported, *_APART))
 
 
 def session_id(request: Request) -> str | None:
