@@ -195,7 +195,7 @@ class Answerer:
                     language = spoken
             answer = self._smalltalk(question, language, detected, kind)
         else:
-            match = self._readable(self.matcher.match(text), detected)
+            match = self._readable(self.matcher.match(text, language=detected), detected)
             unsure = found.confidence < self.config.languages.min_confidence
             if lang is None and (unsure or found.undecided):
                 language = self._phrasing_language(match, found) or language

@@ -316,14 +316,19 @@ class Matcher:
                 self._warm_start(previous, 1, gate=True) if warm else None,
             )
 
-    def offtopic_probability(self, vector: np.ndarray, second: np.ndarray | None) -> float:
+    def offtopic_probability(
+        self, vector: np.ndarray, second: np.ndarray | None, weight: float | None = None
+    ) -> float:
         """The gate's probability that the question (its unit vectors from the first and,
-        when fused, the second encoder) is off-topic rather than any entry."""
+        when fused, the second encoder, `weight` for the second: `second_weight` unless
+        given) is off-topic rather than any entry."""
         if self.gate is None:
             return 0.0
         log_probs = self.gate.log_probs(vector[None, :])[0]
         if second is not None and self.gate2 is not None:
-            log_probs = _fuse(log_probs, self.gate2.log_probs(second)[0], self.config.second_weight)
+            if weight is None:
+                weight = self.config.second_weight
+            log_probs = _fuse(log_probs, self.gate2.log_probs(second)[0], weight)
         return float(np.exp(log_probs[-1]))
 
     def known(self, which: int) -> dict[bytes, np.ndarray]:
@@ -428,10 +433,16 @@ class Matcher:
         return best, arg, compared
 
     def scores(
-        self, question: str, limit: int | None = None, first_only: bool = False
+        self,
+        question: str,
+        limit: int | None = None,
+        first_only: bool = False,
+        language: str | None = None,
     ) -> list[Candidate]:
         """The entries with their scores, best first (all of them, or the first `limit`);
-        `first_only`: with the first encoder alone (~20 ms less with e5)."""
+        `first_only`: with the first encoder alone (~20 ms less with e5). `language`, the
+        detected one, if known: in a language the first encoder was not trained on, the
+        second one's scores weigh `unread_second_weight` rather than `second_weight`."""
         text = question[: self.config.max_question_chars]
         key = sorted_tokens(normalize(text))
         if not key or not self.entry_ids:
@@ -440,12 +451,11 @@ class Matcher:
         vector = self.encoder.encode_one(spelled)
         log_probs = self.layer.log_probs(vector[None, :])[0]
         second = None
+        weight = self.second_weight(language)
         if self.second is not None and self.layer2 is not None and not first_only:
             second = unit((self.second.encode_one(spelled) - self.center2)[None, :])
-            log_probs = _fuse(
-                log_probs, self.layer2.log_probs(second)[0], self.config.second_weight
-            )
-        offtopic = self.offtopic_probability(vector, second)
+            log_probs = _fuse(log_probs, self.layer2.log_probs(second)[0], weight)
+        offtopic = self.offtopic_probability(vector, second, weight)
         tempered = log_probs + self._closeness(vector, second)
         if len(self.entry_ids) > LEXICAL_CANDIDATES:
             candidates = np.argpartition(-tempered, LEXICAL_CANDIDATES)[:LEXICAL_CANDIDATES]
@@ -548,8 +558,17 @@ class Matcher:
             e.languages is None or language in e.languages for e in encoders
         )
 
-    def match(self, question: str, first_only: bool = False) -> Match:
-        return self.decide(self.scores(question, self.config.max_suggestions, first_only))
+    def second_weight(self, language: str | None) -> float:
+        """The second encoder's weight in the fused scores of a question in `language`:
+        `unread_second_weight` when the first encoder was not trained on it (its scores are
+        then mostly noise: Persian, Urdu and Pashto validation, bench/README)."""
+        languages = self.encoder.languages
+        if language is None or languages is None or language in languages:
+            return self.config.second_weight
+        return self.config.unread_second_weight
+
+    def match(self, question: str, first_only: bool = False, language: str | None = None) -> Match:
+        return self.decide(self.scores(question, self.config.max_suggestions, first_only, language))
 
     def decide(self, ranked: list[Candidate], config: MatchingConfig | None = None) -> Match:
         """The outcome for candidates ranked by `scores()` (under other thresholds if given)."""

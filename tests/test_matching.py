@@ -564,3 +564,35 @@ def test_related_entries_sharing_the_probability_answer_the_best(config, encoder
     assert m.decide(short, cfg).status == SUGGEST
     weak = [cand("bank-account", 0.15, 0.4), cand("office-hours", 0.12, 0.35)]
     assert m.decide(weak, cfg).status == SUGGEST
+
+
+@needs_e5
+def test_a_language_the_first_encoder_never_read_leans_on_the_second(config, encoder, tmp_path):
+    """USE was not trained on Persian: its scores for a Persian question are mostly noise,
+    and the second encoder's weigh `unread_second_weight` instead of `second_weight`, in the
+    classifier and in the off-topic gate. Questions in USE's languages, or with no detected
+    language, keep `second_weight`. The answerer passes the detected language."""
+    from bot.answering import Answerer
+    from bot.encoder import E5Encoder
+    from bot.language import LanguageDetector
+
+    kb, e5 = load_knowledge(SMALL_KB, "en"), E5Encoder()
+    cfg = replace(config.matching, second_weight=0.5, unread_second_weight=0.9)
+    fused = Matcher(kb, cfg, encoder, tmp_path, second=e5)
+    leaning = Matcher(kb, replace(cfg, second_weight=0.9), encoder, tmp_path, second=e5)
+    assert (fused.second_weight("fa"), fused.second_weight("ar")) == (0.9, 0.5)
+    assert fused.second_weight(None) == fused.second_weight("en") == 0.5
+    question = "حساب بانکی شرکت چطور باز کنم"  # how do I open the company's bank account
+
+    def outcome(ranked: list[matching.Candidate]) -> list[tuple[str, float, float, float]]:
+        return [(c.entry_id, c.score, c.classifier, c.offtopic) for c in ranked]
+
+    persian = outcome(fused.scores(question, language="fa"))
+    assert persian == outcome(leaning.scores(question))
+    assert persian != outcome(fused.scores(question))
+    assert outcome(fused.scores(question, language="ar")) == outcome(fused.scores(question))
+    # Through the answerer: the detected language reaches the matcher.
+    detector = LanguageDetector(config.languages.supported)
+    answer = Answerer(kb, fused, detector, replace(config, matching=cfg)).ask(question)
+    assert (answer.detected, answer.status) == ("fa", ANSWERED)
+    assert (answer.id, answer.score) == persian[0][:2] != outcome(fused.scores(question))[0][:2]
