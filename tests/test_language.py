@@ -406,3 +406,48 @@ def test_a_message_only_arabic_keyboards_type_stays_arabic_whatever_the_app():
     d = LanguageDetector(("en", "ar", "fr"))
     for text in ("شكرا", "السلام عليكم ورحمة الله", "كيف أفتح حساب بنكي للشركة؟"):
         assert d.choose(text, telegram_code="fa", fallback="en")[0] == "ar", text
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "script_language"),
+    [
+        ("Tôi muốn mở tài khoản ngân hàng cho công ty thì cần giấy tờ gì?", "vi", None),
+        ("Xitoyda kompaniya ochish uchun qanday hujjatlar kerak?", "uz", None),
+        ("Шанхайда компания ашу үшін қандай құжаттар керек?", "kk", "ru"),
+        ("Қытайда жұмысқа рұқсатты қалай алуға болады?", "kk", "ru"),
+    ],
+)
+def test_a_language_the_bot_does_not_configure_is_still_known_as_written(
+    text, written, script_language
+):
+    """Vietnamese, Uzbek or Kazakh is detected, for want of better, as a configured language
+    (Kazakh as Russian, which its readers read, and are answered in); `written` says what
+    it is, for matching: USE was never trained on it (Matcher.second_weight)."""
+    found = DETECTOR.detect(text)
+    assert found.written == written
+    assert found.language in SUPPORTED
+    if script_language:
+        assert found.language == script_language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Как открыть счёт для компании в Китае?",
+        "¿Cómo abro una cuenta bancaria para mi empresa en China?",
+        "Como abrir uma conta bancária para minha empresa na China?",
+        "Şirketim için Çin'de nasıl banka hesabı açarım?",
+        "Wie eröffne ich ein Firmenkonto in China?",
+        "How do I open a company bank account in China?",
+        "Saya mau buka rekening bank perusahaan di China, syaratnya apa?",  # Indonesian
+        "xin chào",  # too short to tell
+    ],
+)
+def test_configured_languages_and_short_messages_are_not_written_in_another(text):
+    assert DETECTOR.detect(text).written is None
+
+
+def test_a_configured_language_is_detected_not_written():
+    with_vietnamese = LanguageDetector((*SUPPORTED, "vi"))
+    found = with_vietnamese.detect("Làm sao để xin giấy phép lao động ở Trung Quốc?")
+    assert (found.language, found.written) == ("vi", None)

@@ -286,3 +286,14 @@ def test_a_language_no_encoder_in_use_reads_gets_a_list_not_an_answer(answerer):
         "به عنوان یک خارجی میتونم تو چین یک حساب بانکی شخصی باز کنم؟ سیمکارت از کجا بخرم؟"
     )
     assert two.status != "answered" and not two.parts
+
+
+def test_a_language_detected_as_another_is_still_one_no_encoder_in_use_reads(answerer):
+    """Kazakh is detected as Russian (its readers read Russian), but USE was never trained
+    on it: alone, as tests run, it answered this question (what a company in Shanghai
+    needs) with the entry on choosing a city. Detection.written makes it a list."""
+    question = "Шанхайда компания ашу үшін қандай құжаттар керек?"
+    answer = answerer.ask(question)
+    assert (answer.detected, answer.language) == ("ru", "ru")
+    assert answer.status == "suggest" and answer.suggestions
+    assert answer.reply.startswith(answerer.localizer.message("ru", "did_you_mean"))
