@@ -246,13 +246,9 @@ class LanguageDetector:
     def _model(self):
         return _identifier()
 
-    def _rank(
-        self, text: str, candidates: tuple[str, ...], ranked: dict[str, float] | None = None
-    ) -> Detection:
-        """The likeliest of `candidates` (`ranked`: py3langid's probabilities for `text`,
-        if already known)."""
-        if ranked is None:
-            ranked = dict(self._model.rank(text))
+    @staticmethod
+    def _rank(ranked: dict[str, float], candidates: tuple[str, ...]) -> Detection:
+        """The likeliest of `candidates` (`ranked`: py3langid's probabilities for the text)."""
         scores = np.array([ranked.get(lang, 0.0) for lang in candidates], dtype=float)
         mass = float(scores.sum())
         if not mass:
@@ -339,7 +335,7 @@ class LanguageDetector:
                 if other is not None:
                     return Detection(other.language, other.confidence * share)
                 written = None
-                if script in WRITTEN:  # Kazakh or Ukrainian, answered in Russian
+                if script in WRITTEN:  # Kazakh, say: answered in Russian
                     written = self._written(dict(self._model.rank(text)), script, letters)
                 return Detection(candidates[0], share, written=written)
             if not candidates:
@@ -351,7 +347,7 @@ class LanguageDetector:
                 text = "".join(ch for ch in text if _script(ch) in (None, "LATIN"))
             text, letters = _without_neutral_words(text, letters)
         ranked = dict(self._model.rank(text))
-        found = self._rank(text, candidates, ranked)
+        found = self._rank(ranked, candidates)
         if letters < MIN_LETTERS:
             found = Detection(found.language, found.confidence * letters / MIN_LETTERS)
         written = self._written(ranked, script, letters)

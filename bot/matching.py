@@ -317,17 +317,15 @@ class Matcher:
             )
 
     def offtopic_probability(
-        self, vector: np.ndarray, second: np.ndarray | None, weight: float | None = None
+        self, vector: np.ndarray, second: np.ndarray | None, weight: float
     ) -> float:
         """The gate's probability that the question (its unit vectors from the first and,
-        when fused, the second encoder, `weight` for the second: `second_weight` unless
-        given) is off-topic rather than any entry."""
+        when fused, the second encoder, `weight` for the second) is off-topic rather than
+        any entry."""
         if self.gate is None:
             return 0.0
         log_probs = self.gate.log_probs(vector[None, :])[0]
         if second is not None and self.gate2 is not None:
-            if weight is None:
-                weight = self.config.second_weight
             log_probs = _fuse(log_probs, self.gate2.log_probs(second)[0], weight)
         return float(np.exp(log_probs[-1]))
 
