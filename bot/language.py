@@ -288,12 +288,14 @@ class LanguageDetector:
     def _written(self, ranked: dict[str, float], script: str, letters: int) -> str | None:
         """The language a message is written in (`ranked`: py3langid's probabilities for
         it) when it is confidently one of WRITTEN that the bot does not configure."""
+        if letters < MIN_LETTERS:
+            return None
         others = [
             (probability, code)
             for code, probability in ranked.items()
             if code in WRITTEN.get(script, ()) and code not in self.supported
         ]
-        if letters < MIN_LETTERS or sum(p for p, _ in others) < WRITTEN_MASS:
+        if sum(p for p, _ in others) < WRITTEN_MASS:
             return None
         return max(others)[1]
 
@@ -335,7 +337,7 @@ class LanguageDetector:
                 if other is not None:
                     return Detection(other.language, other.confidence * share)
                 written = None
-                if script in WRITTEN:  # Kazakh, say: answered in Russian
+                if script in WRITTEN and letters >= MIN_LETTERS:  # Kazakh: answered in Russian
                     written = self._written(dict(self._model.rank(text)), script, letters)
                 return Detection(candidates[0], share, written=written)
             if not candidates:

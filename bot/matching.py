@@ -560,8 +560,7 @@ class Matcher:
         """The second encoder's weight in the fused scores of a question in `language`:
         `unread_second_weight` when the first encoder was not trained on it (its scores are
         then mostly noise: Persian, Urdu and Pashto validation, bench/README)."""
-        languages = self.encoder.languages
-        if language is None or languages is None or language in languages:
+        if self.reads(language, first_only=True):
             return self.config.second_weight
         return self.config.unread_second_weight
 
