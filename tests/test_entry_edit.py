@@ -283,7 +283,7 @@ def test_phrasings_in_untranslated_languages_are_edited_as_code_prefixed_lines(r
     kb = load_knowledge(repo_kb)
     entry = kb.by_id["corporate-basic-account"]
     # shipped: languages only matched (no translation)
-    assert set(entry.phrasings) == {"fa", "ur", "ps", "vi", "uz", "kk"}
+    assert set(entry.phrasings) == {"fa", "ur", "ps", "vi", "uz", "kk", "hi"}
     shipped = [f"{lang}: {text}" for lang, texts in entry.phrasings.items() for text in texts]
     fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
     assert fields["phrasings"].split("\n") == shipped
