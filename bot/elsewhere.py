@@ -4,8 +4,9 @@ GmbH kurmak için ne kadar sermaye lazım?", "베트남 사업비자 발급 기�
 The knowledge base answers about China. Matched on their words alone, such questions get a
 confident Chinese answer (registered capital, the M visa) that is wrong for the country
 asked about. A question is set elsewhere when it names another country as the place where
-things happen ("in Japan", "en Allemagne", "в Германии", "في ألمانيا", "日本で", "베트남에서",
-"在日本"; in Korean and Chinese a country named before a noun, "베트남 사업비자", counts too)
+things happen ("in Japan", "en Allemagne", "в Германии", "في ألمانيا", "भारत में", "ভারতে",
+"日本で", "베트남에서", "在日本"; in Korean and Chinese a country named before a noun, "베트남
+사업비자", counts too)
 and nothing in it points to China: the country, its cities and provinces, its language,
 "foreigner", a WFOE or a fapiao, or money, documents, a parent company or data going between
 the two countries (`bot/locales/places.yaml`). "I live in Germany, how do I open a company in
@@ -78,6 +79,8 @@ RESIDING_AFTER = {
     "fa": ("زندگی", "ساکن", "مقیم", "هستم", "هستیم", "میمان"),
     "ur": ("رہتا", "رہتی", "رہتے", "رہ ", "مقیم", "ہوں", "ہیں", "موجود"),
     "ps": ("اوس", "ژوند", "یم", "یو"),
+    "hi": ("रहता", "रहती", "रहते", "रह ", "हूँ", "हूं", "हैं", "मौजूद"),
+    "bn": ("থাকি", "থাকেন", "থাকে", "থাকছি", "আছি", "আছেন", "বাস"),
 }
 # Postpositions after a country that put things there: Japanese で / にて / における,
 # Korean 에서 / 에 / 의, Turkish -da / -de / -ta / -te (apart after an apostrophe, or joined).
@@ -86,6 +89,7 @@ AFTER = {
     "ja": (("で",), ("に", "て"), ("に", "お", "け", "る")),
     "ko": (*KOREAN_IN, ("의",)),
     "ur": (("میں",),),  # "دبئی میں" (before a country, "میں" is "I")
+    "hi": (("में",),),  # "भारत में"
 }
 # Persian names a country after a visa or residence word joined by the ezafe ("ویزای کار
 # آلمان", "اقامت ترکیه"): the country that issues it.
@@ -99,6 +103,9 @@ GENITIVE_VISA = {
 }
 
 TURKISH_LOCATIVE = ("da", "de", "ta", "te", "nda", "nde")
+# Bengali joins "in" to the name: "ভারতে", "দুবাইতে", "মালয়েশিয়ায়" (-e, -te, -y; "ভারতের",
+# of India, and "ভারত থেকে", from India, name no place).
+BENGALI_LOCATIVE = ("\u09c7", "\u09a4\u09c7", "\u09af\u09bc", "\u098f")
 # Korean and Chinese name a country before a noun ("베트남 사업비자", "美国签证"): such a
 # mention counts unless a word saying who or what comes from there follows, or a word saying
 # from or to precedes (Chinese).
@@ -292,6 +299,10 @@ def _placed(
         )
     if lang == "ar" and suffix:
         return True  # "بألمانيا", "بالإمارات": the prefix ب is "in"
+    if lang == "bn":
+        if end < len(words) and f"{words[end]} ".startswith(RESIDING_AFTER[lang]):
+            return False  # "ভারতে থাকি": where someone lives
+        return suffix in BENGALI_LOCATIVE
     if lang == "ko":
         if start not in starts:
             return False
@@ -301,7 +312,9 @@ def _placed(
             ):
                 return False
     if lang in RESIDING_AFTER:
-        after = end + (lang == "ur" or (lang == "ps" and end < len(words) and words[end] == "کې"))
+        after = end + (
+            lang in ("ur", "hi") or (lang == "ps" and end < len(words) and words[end] == "کې")
+        )
         if after < len(words) and f"{words[after]} ".startswith(RESIDING_AFTER[lang]):
             return False
     if lang in ISSUED_BY and start:
@@ -342,7 +355,7 @@ def _mentions(words: tuple[str, ...], lang: str):
                 continue
             if all(_same(w, n, lang) for w, n in zip(words[i : end - 1], names[:-1], strict=True)):
                 last = words[end - 1]
-                if lang in ("tr", "ar") and len(names) == 1:
+                if lang in ("tr", "ar", "bn") and len(names) == 1:
                     yield i, end, code, suffix
                 elif _same(last, names[-1], lang):
                     yield i, end, code, ""
@@ -350,7 +363,7 @@ def _mentions(words: tuple[str, ...], lang: str):
 
 def _candidates(index, word: str, lang: str):
     """Names whose first word `word` may be: (words, code, what `word` adds to a one-word
-    name in Turkish or Arabic)."""
+    name in Turkish, Arabic or Bengali)."""
     if lang == "ru":  # the word is a name's stem plus an ending (or none): one look-up each
         keys = {word[: len(word) - len(e)] for e in ("", *RUSSIAN_ENDINGS) if word.endswith(e)}
         for key in keys:
@@ -361,6 +374,12 @@ def _candidates(index, word: str, lang: str):
         yield names_words, code, ""
     if lang == "tr":
         for suffix in TURKISH_LOCATIVE:
+            if word.endswith(suffix) and len(word) > len(suffix) + 2:
+                for names_words, code in index.get(word[: -len(suffix)], []):
+                    if len(names_words) == 1:
+                        yield names_words, code, suffix
+    if lang == "bn":
+        for suffix in BENGALI_LOCATIVE:
             if word.endswith(suffix) and len(word) > len(suffix) + 2:
                 for names_words, code in index.get(word[: -len(suffix)], []):
                     if len(names_words) == 1:
