@@ -106,6 +106,8 @@ TURKISH_LOCATIVE = ("da", "de", "ta", "te", "nda", "nde")
 # Bengali joins "in" to the name: "ভারতে", "দুবাইতে", "মালয়েশিয়ায়" (-e, -te, -y; "ভারতের",
 # of India, and "ভারত থেকে", from India, name no place).
 BENGALI_LOCATIVE = ("\u09c7", "\u09a4\u09c7", "\u09af\u09bc", "\u098f")
+# What a word may add to a one-word name, by language: the joined "in" (Arabic's is a prefix).
+JOINED_SUFFIXES = {"tr": TURKISH_LOCATIVE, "bn": BENGALI_LOCATIVE}
 # Korean and Chinese name a country before a noun ("베트남 사업비자", "美国签证"): such a
 # mention counts unless a word saying who or what comes from there follows, or a word saying
 # from or to precedes (Chinese).
@@ -299,10 +301,6 @@ def _placed(
         )
     if lang == "ar" and suffix:
         return True  # "بألمانيا", "بالإمارات": the prefix ب is "in"
-    if lang == "bn":
-        if end < len(words) and f"{words[end]} ".startswith(RESIDING_AFTER[lang]):
-            return False  # "ভারতে থাকি": where someone lives
-        return suffix in BENGALI_LOCATIVE
     if lang == "ko":
         if start not in starts:
             return False
@@ -317,6 +315,8 @@ def _placed(
         )
         if after < len(words) and f"{words[after]} ".startswith(RESIDING_AFTER[lang]):
             return False
+    if lang == "bn":
+        return suffix in BENGALI_LOCATIVE  # "ভারতে থাকি" (lives there) was ruled out above
     if lang in ISSUED_BY and start:
         issued, kinds = ISSUED_BY[lang], VISA_KINDS[lang]
         word = words[start - 1]
@@ -355,7 +355,7 @@ def _mentions(words: tuple[str, ...], lang: str):
                 continue
             if all(_same(w, n, lang) for w, n in zip(words[i : end - 1], names[:-1], strict=True)):
                 last = words[end - 1]
-                if lang in ("tr", "ar", "bn") and len(names) == 1:
+                if (lang in JOINED_SUFFIXES or lang == "ar") and len(names) == 1:
                     yield i, end, code, suffix
                 elif _same(last, names[-1], lang):
                     yield i, end, code, ""
@@ -372,18 +372,11 @@ def _candidates(index, word: str, lang: str):
         return
     for names_words, code in index.get(word, []):
         yield names_words, code, ""
-    if lang == "tr":
-        for suffix in TURKISH_LOCATIVE:
-            if word.endswith(suffix) and len(word) > len(suffix) + 2:
-                for names_words, code in index.get(word[: -len(suffix)], []):
-                    if len(names_words) == 1:
-                        yield names_words, code, suffix
-    if lang == "bn":
-        for suffix in BENGALI_LOCATIVE:
-            if word.endswith(suffix) and len(word) > len(suffix) + 2:
-                for names_words, code in index.get(word[: -len(suffix)], []):
-                    if len(names_words) == 1:
-                        yield names_words, code, suffix
+    for suffix in JOINED_SUFFIXES.get(lang, ()):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            for names_words, code in index.get(word[: -len(suffix)], []):
+                if len(names_words) == 1:
+                    yield names_words, code, suffix
     if lang == "ar":
         for prefix in _ARABIC_PREFIXES:
             if word.startswith(prefix) and len(word) > len(prefix) + 2:
