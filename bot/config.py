@@ -44,6 +44,7 @@ class MatchingConfig:
     second_threads: int = 2
     second_weight: float = 0.5
     unread_second_weight: float = 0.75
+    unread_similarity: float = 0.60
     cosine_weight: float = 0.0
     second_cosine_weight: float = 10.0
     offtopic_threshold: float = 0.2
@@ -175,6 +176,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "max_question_chars"): (10, 100_000),
     ("matching", "second_weight"): (0, 1),
     ("matching", "unread_second_weight"): (0, 1),
+    ("matching", "unread_similarity"): (0, 1),
     ("matching", "cosine_weight"): (0, 100),
     ("matching", "second_cosine_weight"): (0, 100),
     ("matching", "second_threads"): (1, 64),

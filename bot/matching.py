@@ -178,9 +178,15 @@ def _fuse(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
     return fused - np.log(np.exp(fused - fused.max()).sum()) - fused.max()
 
 
-def _similar(candidate: Candidate, cfg: MatchingConfig) -> bool:
-    """Similar enough to the question to be its answer: by USE's cosine or in spelling."""
-    return candidate.semantic >= cfg.min_similarity or candidate.lexical >= cfg.min_lexical
+def _similar(candidate: Candidate, cfg: MatchingConfig, unread: bool = False) -> bool:
+    """Similar enough to the question to be its answer: by USE's cosine or in spelling, or,
+    in a language USE was not trained on (`unread`: its cosine is mostly noise there), by
+    the second encoder's cosine to one of the entry's phrasings (`unread_similarity`)."""
+    return (
+        candidate.semantic >= cfg.min_similarity
+        or candidate.lexical >= cfg.min_lexical
+        or (unread and candidate.semantic_second >= cfg.unread_similarity)
+    )
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -565,21 +571,25 @@ class Matcher:
         return self.config.unread_second_weight
 
     def match(self, question: str, first_only: bool = False, language: str | None = None) -> Match:
-        return self.decide(self.scores(question, self.config.max_suggestions, first_only, language))
+        ranked = self.scores(question, self.config.max_suggestions, first_only, language)
+        return self.decide(ranked, unread=not self.reads(language, first_only=True))
 
-    def decide(self, ranked: list[Candidate], config: MatchingConfig | None = None) -> Match:
-        """The outcome for candidates ranked by `scores()` (under other thresholds if given)."""
+    def decide(
+        self, ranked: list[Candidate], config: MatchingConfig | None = None, unread: bool = False
+    ) -> Match:
+        """The outcome for candidates ranked by `scores()` (under other thresholds if given);
+        `unread`: the question is in a language the first encoder was not trained on."""
         cfg = config or self.config
         ranked = ranked[: cfg.max_suggestions]
         close = [
             c
             for c in ranked
             if c.score >= cfg.suggest_threshold
-            and (_similar(c, cfg) or c.semantic_second >= cfg.min_similarity)
+            and (_similar(c, cfg, unread) or c.semantic_second >= cfg.min_similarity)
         ]
         nearest = (
             ranked[1]
-            if cfg.see_also_nearest and len(ranked) > 1 and _similar(ranked[1], cfg)
+            if cfg.see_also_nearest and len(ranked) > 1 and _similar(ranked[1], cfg, unread)
             else None
         )
         if ranked and ranked[0].exact:  # one of its phrasings, word for word
@@ -587,12 +597,13 @@ class Matcher:
         if not close or close[0] is not ranked[0] or ranked[0].offtopic > cfg.offtopic_threshold:
             return Match(UNANSWERED, ())
         best = close[0]
-        # The second encoder's cosine offers an entry, it does not answer with it. On
-        # bench/data/validation.yaml (seeds 0-2) offering made 12 more of 1,332 questions
-        # helpful (95.5 -> 96.4%; Turkish 91.6 -> 95.8%) and changed no answer; answering
-        # as well added 0.5 points of right answers but held back fewer off-topic
-        # questions (95.4 -> 94.8%).
-        if not _similar(best, cfg):
+        # In USE's languages the second encoder's cosine offers an entry, it does not
+        # answer with it. On bench/data/validation.yaml (seeds 0-2) offering made 12 more of
+        # 1,332 questions helpful (95.5 -> 96.4%; Turkish 91.6 -> 95.8%) and changed no
+        # answer; answering as well added 0.5 points of right answers but held back fewer
+        # off-topic questions (95.4 -> 94.8%). In the others (`unread`) USE's cosine is
+        # noise, and the second encoder's at `unread_similarity` stands in for it.
+        if not _similar(best, cfg, unread):
             return Match(SUGGEST, tuple(close), tuple(close))
         if best.score >= cfg.answer_threshold and best.classifier >= cfg.classifier_threshold:
             return Match(ANSWERED, (best,), tuple(close), nearest)

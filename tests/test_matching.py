@@ -367,6 +367,58 @@ def test_the_second_encoders_similarity_offers_an_entry_but_does_not_answer(conf
     assert m.decide(best(high, low)).status == ANSWERED
 
 
+def test_in_a_language_use_never_read_the_second_encoders_similarity_can_answer(config, encoder):
+    """USE's cosine is noise in a language it was not trained on (`unread`): there the second
+    encoder's cosine at `unread_similarity` makes an entry similar enough to be the answer
+    (and to be offered as "see also"), where in USE's languages it only offers it."""
+    m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
+    cfg = config.matching
+    assert cfg.unread_similarity == 0.60  # see config.toml
+    low = cfg.min_similarity - 0.05
+
+    def ranked(second: float, runner_second: float = 0.0) -> list[matching.Candidate]:
+        return [
+            matching.Candidate(
+                "bank-account", 0.99, 0.99, low, 0.5, "x", "en", semantic_second=second
+            ),
+            matching.Candidate(
+                "fapiao", 0.01, 0.01, low, 0.4, "y", "en", semantic_second=runner_second
+            ),
+        ]
+
+    answered = m.decide(ranked(0.65, 0.62), unread=True)
+    assert answered.status == ANSWERED and answered.best.entry_id == "bank-account"
+    assert answered.nearest is not None and answered.nearest.entry_id == "fapiao"
+    assert m.decide(ranked(0.65, 0.55), unread=True).nearest is None
+    assert m.decide(ranked(0.55), unread=True).status == SUGGEST  # below unread_similarity
+    assert m.decide(ranked(0.65)).status == SUGGEST  # a language USE read
+    off = replace(cfg, unread_similarity=1.0)
+    assert m.decide(ranked(0.65), off, unread=True).status == SUGGEST  # turned off
+
+
+@needs_e5
+def test_match_knows_when_use_never_read_the_question(config, encoder, tmp_path):
+    """`match` tells `decide` whether the detected language is one the first encoder never
+    read: with USE's cosine and spelling out of reach, only a Persian question can be
+    answered on the second encoder's cosine; an Arabic one, or one of no known language,
+    cannot."""
+    from bot.encoder import E5Encoder
+
+    cfg = replace(
+        config.matching,
+        min_similarity=1.0,
+        min_lexical=1.0,
+        unread_similarity=0.0,
+        answer_threshold=0.0,
+        classifier_threshold=0.0,
+    )
+    m = Matcher(load_knowledge(SMALL_KB, "en"), cfg, encoder, tmp_path, second=E5Encoder())
+    question = "حساب بانکی شرکت چطور باز کنم"  # how do I open the company's bank account
+    assert m.match(question, language="fa").status == ANSWERED
+    assert m.match(question, language="ar").status != ANSWERED
+    assert m.match(question).status != ANSWERED
+
+
 def test_the_second_encoder_confirms_a_clear_leader_the_classifier_doubts(config, encoder):
     """Below classifier_threshold, the best entry is still the answer when the second
     encoder's cosine reaches confirm_similarity and the entry leads the runner-up by
