@@ -66,9 +66,12 @@ class Accepted:
 
 
 def group_choices(rows: Iterable[dict]) -> list[ChoiceGroup]:
-    """Choices grouped by entry, the most chosen entry first (then by entry id)."""
+    """Choices grouped by entry, the most chosen entry first (then by entry id). Each
+    wording's language is the one it is written in where the log holds the one its asker
+    was answered in (`curation.asked_language`: Hindi, not English)."""
     by_entry: dict[str, list[dict]] = {}
     for row in rows:
+        row = {**row, "language": curation.asked_language(row["question"], row["language"])}
         by_entry.setdefault(row["entry_id"], []).append(row)
     groups = []
     for entry_id, items in by_entry.items():

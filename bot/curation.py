@@ -17,6 +17,7 @@ distinct questions take 1.5-3.5 s and 0.4 GB on 2 cores, after embedding them (~
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import re
 import textwrap
@@ -33,6 +34,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from bot import kbedit
+from bot.config import LanguagesConfig
 from bot.knowledge import (
     MAX_ID_LENGTH,
     FaqEntry,
@@ -41,6 +43,7 @@ from bot.knowledge import (
     round_trip_yaml,
     topic_files,
 )
+from bot.language import LanguageDetector
 from bot.normalize import normalize
 
 DEFAULT_THRESHOLD = 0.6  # chosen on bench/data/heldout.yaml and CLINC150: see group()
@@ -162,11 +165,14 @@ def _make_cluster(items: list[dict], vectors: np.ndarray) -> Cluster:
     closeness = vectors @ vectors[medoid]
     closeness[medoid] = np.inf
     ranked = [items[i] for i in np.lexsort(([it["id"] for it in items], -closeness))]
-    languages = Counter(it["language"] for it in ranked)
+    # The language each is written in (a Hindi question is logged as answered, in English):
+    # a new entry's question is the central one asked in the knowledge base's language.
+    written = tuple(asked_language(it["question"], it["language"]) for it in ranked)
+    languages = Counter(written)
     return Cluster(
         ids=tuple(it["id"] for it in ranked),
         questions=tuple(it["question"] for it in ranked),
-        item_languages=tuple(it["language"] for it in ranked),
+        item_languages=written,
         languages=dict(languages.most_common()),
         users=tuple(dict.fromkeys(it["user_key"] for it in ranked)),
         representative=items[medoid]["question"],
@@ -248,6 +254,23 @@ class AlternatesPlan:
         return self.entry.source.rsplit(":", 1)[0]
 
 
+@functools.cache
+def _detector() -> LanguageDetector:
+    return LanguageDetector(LanguagesConfig().supported)
+
+
+def asked_language(question: str, logged: str) -> str:
+    """The language a logged question is written in, for its place among an entry's
+    phrasings. The log holds the language it was answered in: for a language the bot does
+    not configure that is English (Hindi, Bengali, Persian, Urdu, Pashto, Vietnamese,
+    Uzbek...) or Russian (Kazakh), and "मेरा work permit कैसे बनेगा" would become an English
+    alternate. Detection names such a language by its script or letters (Detection.written);
+    any other question keeps `logged`, the language its asker was answered in."""
+    found = _detector().detect(question)
+    code = found.written or found.language
+    return code if code and code not in _detector().supported else logged
+
+
 def plan_alternates(
     kb: KnowledgeBase,
     entry_id: str,
@@ -267,13 +290,14 @@ def plan_alternates(
     for texts in entry.phrasings.values():
         seen.update(map(normalize, texts))
     added, skipped = [], []
-    for question, lang in zip(questions, languages, strict=True):
+    for question, logged in zip(questions, languages, strict=True):
         text = question.strip()
         key = normalize(text)
         if not key or key in seen:
             skipped.append(question)
             continue
         seen.add(key)
+        lang = asked_language(text, logged)
         added.append((lang if lang != kb.language else None, text))
     return AlternatesPlan(entry, tuple(added), tuple(skipped))
 
@@ -298,7 +322,9 @@ def add_alternates(
     `questions`) goes to `translations: {lang: {alternates: [...]}}` when the entry has a
     curated translation into that language, otherwise to `phrasings: {lang: [...]}` (matched,
     never shown: a translation block cannot be started without a curated question and
-    answer). Comments, order and formatting are kept; the
+    answer). A question written in a language the bot does not configure goes to that
+    language's phrasings whatever `languages` says (`asked_language`): the log holds the
+    language it was answered in. Comments, order and formatting are kept; the
     knowledge base is validated on a staged copy first and nothing is written on error.
     """
     kb_dir = Path(kb_dir)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import curation, offtopic
-from bot.knowledge import LANGUAGE_CODES, load_knowledge
+from bot.knowledge import LANGUAGE_CODES, KnowledgeBase, load_knowledge
 from bot.storage import IGNORED, RESOLVED, Storage, UnknownIdError
 
 
@@ -88,6 +88,11 @@ class OffTopic:
     changed: int  # queued questions marked ignored, repeats of the same wording included
 
 
+def _logged(language: str, kb: KnowledgeBase) -> str:
+    """A logged language as an example's: the knowledge base's when it is no language code."""
+    return language if language in LANGUAGE_CODES else kb.language
+
+
 def mark_offtopic(storage: Storage, kb_dir: Path, kb_language: str, ids: Sequence[int]) -> OffTopic:
     """Add the questions `ids` to the knowledge base's off-topic examples (offtopic.py: once
     the bot reloads, the gate holds such questions back instead of answering them with the
@@ -99,7 +104,7 @@ def mark_offtopic(storage: Storage, kb_dir: Path, kb_language: str, ids: Sequenc
     queued = items(storage, ids)
     kb = load_knowledge(kb_dir, kb_language)
     examples = [
-        (item["language"] if item["language"] in LANGUAGE_CODES else kb.language, item["question"])
+        (curation.asked_language(item["question"], _logged(item["language"], kb)), item["question"])
         for item in queued
     ]
     try:

@@ -125,6 +125,16 @@ def test_clusters_count_people_not_questions(encoder):
     assert curation.clusters([], encoder) == []
 
 
+def test_clusters_know_the_language_a_question_is_written_in(encoder):
+    """A Hindi question is logged in English, the language it was answered in: its cluster
+    counts it as Hindi, and a new entry's question in English is the English one."""
+    hindi = ("सिम कार्ड कहाँ से खरीदें", "en")
+    cluster = curation.cluster_of(items([hindi, SIM[0], hindi]), encoder)
+    assert cluster.languages == {"hi": 2, "en": 1}
+    assert cluster.question_in("en") == SIM[0][0]
+    assert cluster.summary.startswith("3 people in 2 languages asked: ")
+
+
 def _reference_average_link(vectors: np.ndarray, threshold: float) -> set[frozenset[int]]:
     """Textbook average link: merge the most similar pair of groups while it reaches t."""
     groups = [[i] for i in range(len(vectors))]
@@ -405,6 +415,31 @@ def test_resolve_adds_alternates_and_marks_resolved(cfg):
     assert "1 already there" in again.output and (kb / "money.yaml").read_text() == text
 
 
+def test_resolve_files_questions_in_unconfigured_languages_under_their_own(cfg):
+    """The log holds the language a question was answered in: English for Hindi, Bengali,
+    Persian, Urdu or Vietnamese, Russian for Kazakh. Resolved into an entry, each goes to the
+    phrasings of the language it is written in, not among the English alternates or the
+    Russian ones; an English question stays an English alternate."""
+    asked = [
+        ("मेरी कंपनी का बैंक अकाउंट कैसे खुलेगा", "en", "hi"),
+        ("ব্যাংকে কোম্পানির অ্যাকাউন্ট খুলতে কী লাগে", "en", "bn"),
+        ("حساب بانکی شرکت را چطور باز کنم", "en", "fa"),
+        ("کمپنی کا بینک اکاؤنٹ کیسے کھلے گا", "en", "ur"),
+        ("Làm sao để mở tài khoản ngân hàng cho công ty", "en", "vi"),
+        ("Компанияға банк шотын қалай ашуға болады, қандай құжаттар керек", "ru", "kk"),
+        ("which bank opens company accounts fastest", "en", "en"),
+    ]
+    ids = log(cfg.storage.database, [(q, logged) for q, logged, _ in asked])
+    result = run(cfg, "resolve", *map(str, ids), "--entry", "bank-account")
+    assert result.exit_code == 0, result.output
+    entry = load_knowledge(cfg.knowledge.dir, "en").by_id["bank-account"]
+    for question, _, lang in asked[:-1]:
+        assert entry.phrasings[lang] == (question,), lang
+    assert "ru" not in entry.phrasings and "ru" not in entry.translations
+    assert "which bank opens company accounts fastest" in entry.alternates
+    assert not {q for q, _, _ in asked[:-1]} & set(entry.alternates)
+
+
 def test_resolve_and_ignore_cover_later_asks_of_the_same_wording(cfg):
     db = cfg.storage.database
     ids = log(
@@ -518,8 +553,12 @@ def test_any_asked_question_becomes_an_alternate_as_asked(tmp_path_factory, ques
     known = {normalize(p) for p in (before.question, *before.alternates)}
     curation.add_alternates(kb_dir, "office-hours", [question])
     entry = load_knowledge(kb_dir).by_id["office-hours"]
-    if normalize(question) and normalize(question) not in known:
+    lang = curation.asked_language(question.strip(), "en")  # "en" but for Hindi, Persian...
+    if normalize(question) and normalize(question) not in known and lang == "en":
         assert entry.alternates == (*before.alternates, question.strip())
+    elif normalize(question) and normalize(question) not in known:
+        assert entry.alternates == before.alternates
+        assert entry.phrasings[lang] == (question.strip(),)
     else:
         assert entry.alternates == before.alternates
 
@@ -550,6 +589,12 @@ def test_offtopic_adds_examples_ignores_and_the_reloaded_bot_holds_them_back(cfg
     }
     text = (cfg.knowledge.dir / "offtopic.yaml").read_text(encoding="utf-8")
     assert "recommend a good hotpot place in Chengdu" in text and "погода" in text
+    # A Hindi message, answered (and so logged) in English, is a Hindi example.
+    hindi = log(db, [("कल दिल्ली में बारिश होगी क्या", "en")])
+    assert run(cfg, "offtopic", str(hindi[0])).exit_code == 0
+    examples = YAML(typ="safe").load(cfg.knowledge.dir / "offtopic.yaml")["examples"]
+    assert examples["hi"] == ["कल दिल्ली में बारिश होगी क्या"]
+    assert "कल दिल्ली में बारिश होगी क्या" not in examples["en"]
     again = run(cfg, "offtopic", str(ids[1]))
     assert "Added 0 off-topic example(s)" in again.output and "1 already there" in again.output
     answerer = build_answerer(cfg)
