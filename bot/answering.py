@@ -107,6 +107,12 @@ class Answer:
     # The ISO 3166 code of the other country the question seems set in (elsewhere.py): no
     # answer about China, suggestions "if you meant China" at most.
     elsewhere: str | None = None
+    # The language the question is written in when the bot does not configure it and
+    # `language` is another: Vietnamese or Uzbek (answered in English, or the language the
+    # user chose), Kazakh (Russian), Hindi from a user who chose English. None otherwise
+    # (Hindi or Persian is `language` itself, answered from the English text). Logged, so
+    # that reports count such users under their own language.
+    written_in: str | None = None
 
     def log_fields(self) -> dict:
         """What the question log records of this answer (Storage.log_interaction's own
@@ -121,6 +127,7 @@ class Answer:
             "took_ms": None if self.part else self.took_ms,
             "text_source": self.text_source,
             "part": self.part or None,
+            "written_in": self.written_in,
         }
 
     def to_json(self) -> dict:
@@ -215,6 +222,12 @@ class Answerer:
                 answer = self._matched(question, match, language, detected, live)
             if place is None and match.status != UNANSWERED and self.config.matching.answer_parts:
                 answer = self._by_parts(question, text, match, answer, language, detected, live)
+        if reading and reading not in self.config.languages.supported and reading != language:
+            answer = replace(
+                answer,
+                written_in=reading,
+                parts=tuple(replace(p, written_in=reading) for p in answer.parts),
+            )
         if truncated:
             note = self.localizer.message(language, "truncated")
             answer = replace(answer, truncated=True, notice=with_notice(note, answer.notice))
@@ -261,6 +274,7 @@ class Answerer:
             truncated=answer.truncated,
             parts=answer.parts,
             part=answer.part,
+            written_in=answer.written_in,
         )
 
     def _smalltalk(self, question: str, lang: str, detected: str | None, kind: str) -> Answer:

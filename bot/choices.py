@@ -68,7 +68,7 @@ class Accepted:
 def group_choices(rows: Iterable[dict]) -> list[ChoiceGroup]:
     """Choices grouped by entry, the most chosen entry first (then by entry id). Each
     wording's language is the one it is written in where the log holds the one its asker
-    was answered in (`curation.asked_language`: Hindi, not English)."""
+    was answered in (`curation.asked_language`: Vietnamese, not English)."""
     by_entry: dict[str, list[dict]] = {}
     for row in rows:
         row = {**row, "language": curation.asked_language(row["question"], row["language"])}

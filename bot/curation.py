@@ -165,7 +165,7 @@ def _make_cluster(items: list[dict], vectors: np.ndarray) -> Cluster:
     closeness = vectors @ vectors[medoid]
     closeness[medoid] = np.inf
     ranked = [items[i] for i in np.lexsort(([it["id"] for it in items], -closeness))]
-    # The language each is written in (a Hindi question is logged as answered, in English):
+    # The language each is written in (a Vietnamese question is logged as answered, in English):
     # a new entry's question is the central one asked in the knowledge base's language.
     written = tuple(asked_language(it["question"], it["language"]) for it in ranked)
     languages = Counter(written)
@@ -261,11 +261,11 @@ def _detector() -> LanguageDetector:
 
 def asked_language(question: str, logged: str) -> str:
     """The language a logged question is written in, for its place among an entry's
-    phrasings. The log holds the language it was answered in: for a language the bot does
-    not configure that is English (Hindi, Bengali, Persian, Urdu, Pashto, Vietnamese,
-    Uzbek...) or Russian (Kazakh), and "मेरा work permit कैसे बनेगा" would become an English
-    alternate. Detection names such a language by its script or letters (Detection.written);
-    any other question keeps `logged`, the language its asker was answered in."""
+    phrasings. The log holds the language it was answered in: for Vietnamese or Uzbek that
+    is English (or the language the user chose), for Kazakh Russian, for Hindi or Persian
+    from a user who chose English, English; "Làm sao mở tài khoản ngân hàng" would become
+    an English alternate. Detection names a language the bot does not configure by its
+    script or letters (Detection.written); any other question keeps `logged`."""
     found = _detector().detect(question)
     code = found.written or found.language
     return code if code and code not in _detector().supported else logged

@@ -204,16 +204,44 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-# The period, and the language and channel filters (NULL: every one). The unanswered queue
-# has no channel of its own: its interaction's is used.
-_FILTERS = "(:language IS NULL OR {p}language = :language) AND (:channel IS NULL OR {c})"
-_PERIOD = "time >= :since AND time <= :until AND " + _FILTERS.format(p="", c="channel = :channel")
-_PERIOD_I = "i.time >= :since AND i.time <= :until AND " + _FILTERS.format(
-    p="i.", c="i.channel = :channel"
-)
-_PERIOD_U = "time >= :since AND time <= :until AND " + _FILTERS.format(
-    p="", c="interaction_id IN (SELECT id FROM interactions WHERE channel = :channel)"
-)
+@dataclass(frozen=True)
+class _Where:
+    """The period, and the language and channel filters (NULL: every one), as SQL for this
+    log's columns. The unanswered queue has no channel of its own: its interaction's is
+    used. A question written in a language the bot does not configure (`written_in`:
+    Hindi, answered in English) counts under that language in the table by language, and
+    the language filter keeps it under both (an older log has no `written_in`)."""
+
+    period: str  # on interactions
+    period_i: str  # on interactions AS i
+    period_u: str  # on unanswered
+    language: str  # an interaction's language in the table by language
+
+
+def _where(columns: set[str]) -> _Where:
+    written = "written_in" in columns
+
+    def language(p: str) -> str:
+        either = f" OR {p}written_in = :language" if written else ""
+        return f"(:language IS NULL OR {p}language = :language{either})"
+
+    queued = (
+        " OR interaction_id IN (SELECT id FROM interactions WHERE written_in = :language)"
+        if written
+        else ""
+    )
+    return _Where(
+        period=f"time >= :since AND time <= :until AND {language('')} "
+        "AND (:channel IS NULL OR channel = :channel)",
+        period_i=f"i.time >= :since AND i.time <= :until AND {language('i.')} "
+        "AND (:channel IS NULL OR i.channel = :channel)",
+        period_u=f"time >= :since AND time <= :until "
+        f"AND (:language IS NULL OR language = :language{queued}) AND (:channel IS NULL OR "
+        "interaction_id IN (SELECT id FROM interactions WHERE channel = :channel))",
+        language="coalesce(written_in, language)" if written else "language",
+    )
+
+
 # A message that asked several things has a row per answer (`part` 1, 2... after the first):
 # questions, outcomes and times are the messages', from their first row. A log older than
 # the `part` column has one row per message.
@@ -234,7 +262,7 @@ _COUNTS = "count(*) AS total, " + ", ".join(f"sum(status = '{s}') AS {s}" for s 
 
 
 def _outcomes(
-    conn: sqlite3.Connection, params: dict, messages: str
+    conn: sqlite3.Connection, params: dict, messages: str, where: _Where
 ) -> tuple[list[Outcomes], list[Outcomes]]:
     """Outcomes per day (in order) and per language (most questions first), from one
     GROUP BY over the period (days x languages rows, added up here); `messages` is the
@@ -242,7 +270,8 @@ def _outcomes(
     by_day: dict[str, list[int]] = {}
     by_language: dict[str, list[int]] = {}
     sql = (
-        f"SELECT substr(time, 1, 10), language, {_COUNTS} FROM interactions WHERE {_PERIOD} "
+        f"SELECT substr(time, 1, 10), {where.language}, {_COUNTS} FROM interactions "
+        f"WHERE {where.period} "
         f"AND {messages} GROUP BY 1, 2"
     )
     for day, language, *counts in conn.execute(sql, params):
@@ -277,14 +306,14 @@ def _ranks(values: np.ndarray) -> Times:
 
 
 def _reply_times(
-    conn: sqlite3.Connection, params: dict, waited: bool, messages: str
+    conn: sqlite3.Connection, params: dict, waited: bool, messages: str, where: _Where
 ) -> tuple[Times, Times]:
     """Matching time (took_ms) and the users' wait (waited_ms, when the log has it): one
     pass over the period and a sort in numpy, several times faster than SQLite's window
     functions over a hundred thousand rows."""
     second = "waited_ms" if waited else "NULL"
     rows = conn.execute(
-        f"SELECT took_ms, {second} FROM interactions WHERE {_PERIOD} AND {messages} "
+        f"SELECT took_ms, {second} FROM interactions WHERE {where.period} AND {messages} "
         f"AND (took_ms IS NOT NULL OR {second} IS NOT NULL)",
         params,
     ).fetchall()
@@ -316,12 +345,14 @@ def _cluster(group: Sequence[UnansweredItem]) -> Cluster:
     )
 
 
-def _clusters(conn: sqlite3.Connection, params: dict, clusterer: Clusterer | None) -> list[Cluster]:
+def _clusters(
+    conn: sqlite3.Connection, params: dict, clusterer: Clusterer | None, where: _Where
+) -> list[Cluster]:
     items = [
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, language, count(*) FROM unanswered "
-            f"WHERE status = 'new' AND {_PERIOD_U} GROUP BY question, language",
+            f"WHERE status = 'new' AND {where.period_u} GROUP BY question, language",
             params,
         )
     ]
@@ -332,11 +363,12 @@ def _clusters(conn: sqlite3.Connection, params: dict, clusterer: Clusterer | Non
 
 
 def _entries(
-    conn: sqlite3.Connection, params: dict, kb: KnowledgeBase | None
+    conn: sqlite3.Connection, params: dict, kb: KnowledgeBase | None, where: _Where
 ) -> tuple[list[EntryStats], list[EntryStats]]:
     uses = dict(
         conn.execute(
-            f"SELECT entry_id, count(*) FROM interactions WHERE entry_id IS NOT NULL AND {_PERIOD} "
+            "SELECT entry_id, count(*) FROM interactions WHERE entry_id IS NOT NULL "
+            f"AND {where.period} "
             "GROUP BY entry_id",
             params,
         )
@@ -346,12 +378,12 @@ def _entries(
         for row in conn.execute(
             "SELECT i.entry_id, count(*), sum(f.helpful) FROM feedback f "
             "JOIN interactions i ON i.id = f.interaction_id "
-            f"WHERE i.entry_id IS NOT NULL AND {_PERIOD_I} "
+            f"WHERE i.entry_id IS NOT NULL AND {where.period_i} "
             "GROUP BY i.entry_id",
             params,
         )
     }
-    reasons = _reasons(conn, params)
+    reasons = _reasons(conn, params, where)
     by_id = kb.by_id if kb else {}
 
     def stats(entry_id: str) -> EntryStats:
@@ -376,7 +408,7 @@ def _entries(
     return [stats(e) for e in top], rated
 
 
-def _reasons(conn: sqlite3.Connection, params: dict) -> dict[str, str]:
+def _reasons(conn: sqlite3.Connection, params: dict, where: _Where) -> dict[str, str]:
     """Each entry's 👎 reasons with their counts, most given first ("outdated 2, wrong 1");
     nothing for a database from before reasons were stored."""
     if "reason" not in {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}:
@@ -385,7 +417,7 @@ def _reasons(conn: sqlite3.Connection, params: dict) -> dict[str, str]:
     for entry_id, reason, n in conn.execute(
         "SELECT i.entry_id, f.reason, count(*) AS n FROM feedback f "
         "JOIN interactions i ON i.id = f.interaction_id "
-        f"WHERE i.entry_id IS NOT NULL AND f.reason IS NOT NULL AND {_PERIOD_I} "
+        f"WHERE i.entry_id IS NOT NULL AND f.reason IS NOT NULL AND {where.period_i} "
         "GROUP BY i.entry_id, f.reason ORDER BY i.entry_id, n DESC, f.reason",
         params,
     ):
@@ -435,31 +467,32 @@ def build_report(
         conn.execute("BEGIN")  # one snapshot for every figure, while the bot goes on logging
         columns = _columns(conn)
         messages = _messages(columns)
-        found_days, languages = _outcomes(conn, params, messages)
+        where = _where(columns)
+        found_days, languages = _outcomes(conn, params, messages, where)
         days = _every_day(found_days, since, now)
         total = sum(day.total for day in days)
         people = conn.execute(
-            f"SELECT count(DISTINCT user_key) FROM interactions WHERE {_PERIOD}", params
+            f"SELECT count(DISTINCT user_key) FROM interactions WHERE {where.period}", params
         ).fetchone()[0]
-        top, rated = _entries(conn, params, kb)
+        top, rated = _entries(conn, params, kb, where)
         votes, helpful = conn.execute(
             "SELECT count(*), coalesce(sum(f.helpful), 0) FROM feedback f "
             "JOIN interactions i ON i.id = f.interaction_id "
-            f"WHERE {_PERIOD_I}",
+            f"WHERE {where.period_i}",
             params,
         ).fetchone()
         (timed, median, p90), (waits, wait_median, wait_p90) = _reply_times(
-            conn, params, "waited_ms" in columns, messages
+            conn, params, "waited_ms" in columns, messages, where
         )
         unanswered_open = conn.execute(
-            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {_PERIOD_U}", params
+            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {where.period_u}", params
         ).fetchone()[0]
         sources = conn.execute(
             f"SELECT text_source, count(*) AS n FROM interactions WHERE text_source IS NOT NULL "
-            f"AND {_PERIOD} GROUP BY text_source ORDER BY n DESC, text_source",
+            f"AND {where.period} GROUP BY text_source ORDER BY n DESC, text_source",
             params,
         ).fetchall()
-        clusters = _clusters(conn, params, clusterer)
+        clusters = _clusters(conn, params, clusterer, where)
     finally:
         conn.close()
     return Report(

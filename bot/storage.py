@@ -82,6 +82,7 @@ from bot.storage_schema import (
     choice_sources,
     message_parts,
     wording,
+    written_languages,
 )
 from bot.storage_translations import TranslationTables
 from bot.storage_users import UserTables
@@ -143,6 +144,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     relays_of_other_channels,
     message_parts,
     choice_sources,
+    written_languages,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

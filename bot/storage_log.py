@@ -52,6 +52,7 @@ class LogTables(StorageBase):
         ref: str | None = None,
         kind: str | None = None,
         part: int | None = None,
+        written_in: str | None = None,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
@@ -64,7 +65,8 @@ class LogTables(StorageBase):
         `ref` is the caller's own unique reference for it (see `log_feedback`).
         `kind` marks a queued question that staff should tell apart (NONE_OF_THESE).
         `part` (1, 2...) marks the answer to another sentence of a message already logged
-        (Answer.part): reports count the message once.
+        (Answer.part): reports count the message once. `written_in` is the language the
+        question is written in when the bot does not configure it (Answer.written_in).
         """
         check("status", status, STATUSES)
         check("chat_type", chat_type, CHAT_TYPES)
@@ -91,6 +93,7 @@ class LogTables(StorageBase):
                         "waited_ms": None if waited_ms is None else float(waited_ms),
                         "ref": ref,
                         "part": part or None,
+                        "written_in": written_in,
                     }
                 )
                 .last_pk

@@ -167,6 +167,14 @@ def choice_sources(db: Database) -> None:
     db.table("choices").add_column("source", str)
 
 
+def written_languages(db: Database) -> None:
+    """`interactions.written_in`: the language a question is written in when the bot does not
+    configure it (Hindi, Persian, Vietnamese, Kazakh...) and so answers in another
+    (`language`: English, Russian for Kazakh); NULL otherwise, and for rows logged before.
+    Reports count such questions under the language they are written in."""
+    db.table("interactions").add_column("written_in", str)
+
+
 def _v4_sealed_chat_ids(db: Database) -> None:
     """Chat ids kept for delivery are stored only encrypted (bot/chat_seal.py):
     `notify.chat` and `relays.user_chat` replace the clear `chat_id` and `user_chat_id`.

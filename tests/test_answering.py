@@ -523,3 +523,26 @@ def test_a_message_is_split_into_sentences(text, expected):
     from bot.answering import split_sentences
 
     assert split_sentences(text) == expected
+
+
+def test_a_question_in_a_language_the_bot_does_not_configure_says_which(small_answerer):
+    """Vietnamese and Uzbek are answered in English, Kazakh in Russian: the answer (and the
+    log, through log_fields) names the language the question is written in. Hindi and
+    Persian are the answer's language themselves (answered from the English text), unless
+    the user chose another; questions in a configured language name none."""
+    asked = {
+        "Làm sao để mở tài khoản ngân hàng cho công ty": ("vi", "en"),
+        "Kompaniya uchun bank hisobini qanday ochsam bo'ladi?": ("uz", "en"),
+        "Компанияға банк шотын қалай ашуға болады, қандай құжаттар керек": ("kk", "ru"),
+        "मेरी कंपनी का बैंक अकाउंट कैसे खुलेगा": (None, "hi"),
+        "حساب بانکی شرکت را چطور باز کنم": (None, "fa"),
+        "How do I open a company bank account?": (None, "en"),
+        "Как открыть счёт для компании в банке?": (None, "ru"),
+        "公司银行账户怎么开？": (None, "zh"),
+    }
+    for question, (written, language) in asked.items():
+        answer = small_answerer.ask(question)
+        assert (answer.written_in, answer.language) == (written, language), question
+        assert answer.log_fields()["written_in"] == written
+    chosen = small_answerer.ask("मेरी कंपनी का बैंक अकाउंट कैसे खुलेगा", lang="en")
+    assert (chosen.written_in, chosen.language) == ("hi", "en")

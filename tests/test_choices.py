@@ -77,21 +77,22 @@ def test_accept_all_for_an_entry_adds_alternates_in_their_language(cfg):
 
 
 def test_a_choice_in_an_unconfigured_language_is_accepted_in_it(cfg):
-    """A Hindi asker is answered, and their choice logged, in English; staff see the wording
-    as Hindi, and accepted it is a Hindi phrasing of the entry, not an English alternate."""
-    hindi = "कंपनी का बैंक अकाउंट खुलवाना है"
+    """A Vietnamese asker is answered, and their choice logged, in English; staff see the
+    wording as Vietnamese, and accepted it is a Vietnamese phrasing of the entry, not an
+    English alternate."""
+    vietnamese = "Làm sao để mở tài khoản ngân hàng cho công ty"
     with Storage.open(cfg.storage.database) as storage:
         chosen = storage.log_choice(
-            user_id=9, language="en", question=hindi, entry_id="bank-account"
+            user_id=9, language="en", question=vietnamese, entry_id="bank-account"
         )
     listed = [json.loads(line) for line in run(cfg, "choices", "--json").output.splitlines()]
     wordings = {w["question"]: w["language"] for g in listed for w in g["wordings"]}
-    assert wordings[hindi] == "hi" and wordings["company account"] == "en"
+    assert wordings[vietnamese] == "vi" and wordings["company account"] == "en"
     done = run(cfg, "accept-choices", str(chosen))
     assert done.exit_code == 0, done.output
     entry = load_knowledge(cfg.knowledge.dir, "en").by_id["bank-account"]
-    assert entry.phrasings["hi"] == (hindi,)
-    assert hindi not in entry.alternates
+    assert entry.phrasings["vi"] == (vietnamese,)
+    assert vietnamese not in entry.alternates
 
 
 def test_accept_by_id_and_bad_input_changes_nothing(cfg):

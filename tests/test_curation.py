@@ -126,8 +126,9 @@ def test_clusters_count_people_not_questions(encoder):
 
 
 def test_clusters_know_the_language_a_question_is_written_in(encoder):
-    """A Hindi question is logged in English, the language it was answered in: its cluster
-    counts it as Hindi, and a new entry's question in English is the English one."""
+    """A Hindi question from a user who chose English is logged in English, the language it
+    was answered in: its cluster counts it as Hindi, and a new entry's question in English is
+    the English one."""
     hindi = ("सिम कार्ड कहाँ से खरीदें", "en")
     cluster = curation.cluster_of(items([hindi, SIM[0], hindi]), encoder)
     assert cluster.languages == {"hi": 2, "en": 1}
@@ -416,10 +417,11 @@ def test_resolve_adds_alternates_and_marks_resolved(cfg):
 
 
 def test_resolve_files_questions_in_unconfigured_languages_under_their_own(cfg):
-    """The log holds the language a question was answered in: English for Hindi, Bengali,
-    Persian, Urdu or Vietnamese, Russian for Kazakh. Resolved into an entry, each goes to the
-    phrasings of the language it is written in, not among the English alternates or the
-    Russian ones; an English question stays an English alternate."""
+    """The log holds the language a question was answered in: English for Vietnamese, Russian
+    for Kazakh, and English for Hindi, Bengali, Persian or Urdu from a user who chose it.
+    Resolved into an entry, each goes to the phrasings of the language it is written in, not
+    among the English alternates or the Russian ones; an English question stays an English
+    alternate."""
     asked = [
         ("मेरी कंपनी का बैंक अकाउंट कैसे खुलेगा", "en", "hi"),
         ("ব্যাংকে কোম্পানির অ্যাকাউন্ট খুলতে কী লাগে", "en", "bn"),
@@ -553,7 +555,7 @@ def test_any_asked_question_becomes_an_alternate_as_asked(tmp_path_factory, ques
     known = {normalize(p) for p in (before.question, *before.alternates)}
     curation.add_alternates(kb_dir, "office-hours", [question])
     entry = load_knowledge(kb_dir).by_id["office-hours"]
-    lang = curation.asked_language(question.strip(), "en")  # "en" but for Hindi, Persian...
+    lang = curation.asked_language(question.strip(), "en")  # "en" but for Hindi, Vietnamese...
     if normalize(question) and normalize(question) not in known and lang == "en":
         assert entry.alternates == (*before.alternates, question.strip())
     elif normalize(question) and normalize(question) not in known:
@@ -589,7 +591,7 @@ def test_offtopic_adds_examples_ignores_and_the_reloaded_bot_holds_them_back(cfg
     }
     text = (cfg.knowledge.dir / "offtopic.yaml").read_text(encoding="utf-8")
     assert "recommend a good hotpot place in Chengdu" in text and "погода" in text
-    # A Hindi message, answered (and so logged) in English, is a Hindi example.
+    # A Hindi message from a user who chose English, logged in English, is a Hindi example.
     hindi = log(db, [("कल दिल्ली में बारिश होगी क्या", "en")])
     assert run(cfg, "offtopic", str(hindi[0])).exit_code == 0
     examples = YAML(typ="safe").load(cfg.knowledge.dir / "offtopic.yaml")["examples"]

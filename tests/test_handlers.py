@@ -238,6 +238,24 @@ async def test_feedback_buttons_are_stored(run_updates, storage):
     assert row["helpful"] == 1
 
 
+async def test_a_question_in_an_unconfigured_language_is_logged_with_it(run_updates, storage):
+    """A Kazakh question is answered in Russian and a Vietnamese one in English: the log keeps
+    the language each was answered in and the one it is written in (`written_in`), so that
+    reports count them apart; an English question has none."""
+    await run_updates(
+        tg.message("Компанияға банк шотын қалай ашуға болады, қандай құжаттар керек"),
+        tg.message("Làm sao để mở tài khoản ngân hàng cho công ty"),
+        tg.message("What is a fapiao?"),
+        storage=storage,
+    )
+    rows = list(storage.db.query("SELECT language, written_in FROM interactions ORDER BY id"))
+    assert [(r["language"], r["written_in"]) for r in rows] == [
+        ("ru", "kk"),
+        ("en", "vi"),
+        ("en", None),
+    ]
+
+
 async def test_every_question_is_logged_with_its_outcome(run_updates, storage):
     await run_updates(
         tg.message("What is a fapiao?"),

@@ -193,6 +193,41 @@ def test_a_message_answered_in_parts_counts_once(db_path, kb):
     assert (old.total, old.replies_timed) == (12, 11)
 
 
+def test_questions_in_unconfigured_languages_count_under_their_own(db_path, kb):
+    """A Hindi question is answered, and logged, in English with `written_in` "hi": the table
+    by language counts it as Hindi, the Hindi filter finds it (its unanswered wording too),
+    and the English filter keeps it, since it was answered in English. A log from before
+    `written_in` counts it under English and still filters."""
+    later = datetime(2026, 11, 21, 11, tzinfo=UTC)
+    with Storage.open(db_path, clock=lambda: later) as storage:
+        for user, status in ((11, "unanswered"), (12, "answered")):
+            storage.log_interaction(
+                user_id=user,
+                chat_type="private",
+                language="en",
+                question="मेरा work permit कैसे बनेगा",
+                status=status,
+                entry_id="work-permit" if status == "answered" else None,
+                written_in="hi",
+            )
+    report = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
+    by_language = {r.key: (r.total, r.answered, r.unanswered) for r in report.languages}
+    assert by_language["hi"] == (2, 1, 1) and by_language["en"] == (6, 2, 3)
+    hindi = build_report(db_path, kb, since=SINCE, now=NOW, language="hi")
+    assert (hindi.total, hindi.people, hindi.unanswered_open) == (2, 2, 1)
+    assert [c.label for c in hindi.clusters] == ["मेरा work permit कैसे बनेगा"]
+    english = build_report(db_path, kb, since=SINCE, now=NOW, language="en")
+    assert english.total == 8 and {r.key for r in english.languages} == {"en", "hi"}
+    conn = sqlite3.connect(db_path)
+    conn.execute("ALTER TABLE interactions DROP COLUMN written_in")  # a log from before
+    conn.commit()
+    conn.close()
+    old = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
+    assert "hi" not in {r.key for r in old.languages}
+    assert [(r.key, r.total) for r in old.languages][0] == ("en", 8)
+    assert build_report(db_path, kb, since=SINCE, now=NOW, language="en").total == 8
+
+
 def test_empty_days_are_listed(db_path, kb):
     report = build_report(db_path, kb, since=datetime(2026, 11, 15, tzinfo=UTC), now=NOW)
     assert [d.key for d in report.days][:4] == [

@@ -41,6 +41,7 @@ def test_log_interaction_writes_a_redacted_row(storage):
         "waited_ms": None,
         "ref": None,
         "part": None,
+        "written_in": None,
     }
     assert storage.db.table("interactions").get(second)["channel"] == "cli"
     data = file_bytes(storage.path)
@@ -192,3 +193,30 @@ def test_an_older_log_gains_the_part_column_and_keeps_its_rows(tmp_path):
             status="answered", entry_id="visa", part=2,
         )  # fmt: skip
         assert store.db.table("interactions").get(one)["part"] == 2
+
+
+def test_an_older_log_gains_the_written_in_column_and_keeps_its_rows(tmp_path):
+    """The release before `written_in` (the language a question is written in when the bot
+    does not configure it): its rows stay, with none; new rows record it."""
+    from sqlite_utils import Database
+
+    from bot.storage import MIGRATIONS, migrate
+    from bot.storage_schema import written_languages
+    from tests.storage_support import SECRET
+
+    path = tmp_path / "bot.db"
+    with Database(path) as db:
+        migrate(db, MIGRATIONS[: MIGRATIONS.index(written_languages)])
+        row = {"time": "2026-01-05T10:00:00+00:00", "user_key": "k1", "chat_type": "private",
+               "language": "en", "question": "Q?", "status": "answered",
+               "channel": "telegram"}  # fmt: skip
+        db.table("interactions").insert(row)
+        assert "written_in" not in {c.name for c in db.table("interactions").columns}
+    with Storage(path, SECRET) as store:
+        [kept] = store.db.query("SELECT * FROM interactions")
+        assert {k: kept[k] for k in row} == row and kept["written_in"] is None
+        one = store.log_interaction(
+            user_id=1, chat_type="private", language="en", question="Xin chào, mở công ty?",
+            status="unanswered", written_in="vi",
+        )  # fmt: skip
+        assert store.db.table("interactions").get(one)["written_in"] == "vi"
