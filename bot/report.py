@@ -209,7 +209,7 @@ class _Where:
     """The period, and the language and channel filters (NULL: every one), as SQL for this
     log's columns. The unanswered queue has no channel of its own: its interaction's is
     used. A question written in a language the bot does not configure (`written_in`:
-    Hindi, answered in English) counts under that language in the table by language, and
+    Vietnamese, answered in English) counts under that language in the table by language, and
     the language filter keeps it under both (an older log has no `written_in`)."""
 
     period: str  # on interactions

@@ -169,54 +169,36 @@ def test_a_thumbs_down_reason_is_checked_and_kept_only_with_thumbs_down(storage)
     assert rows == [(0, "wrong"), (1, None)]
 
 
-def test_an_older_log_gains_the_part_column_and_keeps_its_rows(tmp_path):
-    """The release before answers by parts had no `part`: its rows stay, each a message."""
+@pytest.mark.parametrize(
+    ("migration", "column", "logged"),
+    [
+        # The release before answers by parts: its rows stay, each a message.
+        ("message_parts", "part", 2),
+        # The release before `written_in` (the language a question is written in when the
+        # bot does not configure it): its rows stay, with none.
+        ("written_languages", "written_in", "vi"),
+    ],
+)
+def test_an_older_log_gains_a_new_column_and_keeps_its_rows(tmp_path, migration, column, logged):
     from sqlite_utils import Database
 
+    from bot import storage_schema
     from bot.storage import MIGRATIONS, migrate
-    from bot.storage_schema import message_parts
     from tests.storage_support import SECRET
 
     path = tmp_path / "bot.db"
     with Database(path) as db:
-        migrate(db, MIGRATIONS[: MIGRATIONS.index(message_parts)])
+        migrate(db, MIGRATIONS[: MIGRATIONS.index(getattr(storage_schema, migration))])
         row = {"time": "2026-01-05T10:00:00+00:00", "user_key": "k1", "chat_type": "private",
                "language": "en", "question": "Q?", "status": "answered",
                "channel": "telegram"}  # fmt: skip
         db.table("interactions").insert(row)
-        assert "part" not in {c.name for c in db.table("interactions").columns}
+        assert column not in {c.name for c in db.table("interactions").columns}
     with Storage(path, SECRET) as store:
         [kept] = store.db.query("SELECT * FROM interactions")
-        assert {k: kept[k] for k in row} == row and kept["part"] is None
+        assert {k: kept[k] for k in row} == row and kept[column] is None
         one = store.log_interaction(
             user_id=1, chat_type="private", language="en", question="Q2?",
-            status="answered", entry_id="visa", part=2,
+            status="answered", entry_id="visa", **{column: logged},
         )  # fmt: skip
-        assert store.db.table("interactions").get(one)["part"] == 2
-
-
-def test_an_older_log_gains_the_written_in_column_and_keeps_its_rows(tmp_path):
-    """The release before `written_in` (the language a question is written in when the bot
-    does not configure it): its rows stay, with none; new rows record it."""
-    from sqlite_utils import Database
-
-    from bot.storage import MIGRATIONS, migrate
-    from bot.storage_schema import written_languages
-    from tests.storage_support import SECRET
-
-    path = tmp_path / "bot.db"
-    with Database(path) as db:
-        migrate(db, MIGRATIONS[: MIGRATIONS.index(written_languages)])
-        row = {"time": "2026-01-05T10:00:00+00:00", "user_key": "k1", "chat_type": "private",
-               "language": "en", "question": "Q?", "status": "answered",
-               "channel": "telegram"}  # fmt: skip
-        db.table("interactions").insert(row)
-        assert "written_in" not in {c.name for c in db.table("interactions").columns}
-    with Storage(path, SECRET) as store:
-        [kept] = store.db.query("SELECT * FROM interactions")
-        assert {k: kept[k] for k in row} == row and kept["written_in"] is None
-        one = store.log_interaction(
-            user_id=1, chat_type="private", language="en", question="Xin chào, mở công ty?",
-            status="unanswered", written_in="vi",
-        )  # fmt: skip
-        assert store.db.table("interactions").get(one)["written_in"] == "vi"
+        assert store.db.table("interactions").get(one)[column] == logged
