@@ -393,6 +393,33 @@ async def test_a_question_about_another_country_says_so_and_offers_china(site, a
     assert (rows[1]["status"], rows[1]["entry_id"]) == ("answered", expected.suggestions[0].id)
 
 
+async def test_what_is_typed_while_a_message_is_sent_is_kept(site):
+    """The reply can arrive by the stream before the page has the response to its own
+    request: what the visitor typed meanwhile is the next message and stays in the box."""
+    import asyncio
+
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url) as page:
+        released, fulfilled = asyncio.Event(), asyncio.Event()
+
+        async def slow_response(route):
+            response = await route.fetch()  # the server answers (and streams the reply) now
+            await released.wait()
+            await route.fulfill(response=response)
+            fulfilled.set()
+
+        await page.route("**/chat/send", slow_response)
+        await send(page, "What is a fapiao?")
+        await expect(page.locator(".msg.answer").last).to_be_visible(timeout=15000)
+        await page.fill("#text", "And how do I issue one?")
+        released.set()
+        await asyncio.wait_for(fulfilled.wait(), 15)
+        await page.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # handled
+        assert await page.input_value("#text") == "And how do I issue one?"
+
+
 async def test_a_persian_visitor_is_greeted_and_answered_in_english_not_arabic(site, tmp_path):
     """A browser set to Persian: "سلام" (Arabic too) gets the English greeting, not the
     Arabic one, and a Persian question the English answer with the note that Persian has no

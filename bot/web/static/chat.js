@@ -87,7 +87,9 @@
     const sent = await post(staff ? "/chat/act" : "/chat/send",
       staff ? { act: "staff", text: value } : { text: value });
     if (sent && sent.ok) {
-      text.value = "";
+      // The reply may have come by the stream before this response: what the visitor has
+      // typed since is the next message, not this one, and stays.
+      if (text.value.trim() === value) text.value = "";
       if (staff) setStaffMode(false);
     }
     text.focus();
