@@ -169,9 +169,10 @@ def choice_sources(db: Database) -> None:
 
 def written_languages(db: Database) -> None:
     """`interactions.written_in`: the language a question is written in when the bot does not
-    configure it (Hindi, Persian, Vietnamese, Kazakh...) and so answers in another
-    (`language`: English, Russian for Kazakh); NULL otherwise, and for rows logged before.
-    Reports count such questions under the language they are written in."""
+    configure it and `language` is another (Vietnamese or Uzbek answered in English, Kazakh
+    in Russian, Hindi from a user who chose English; Answer.written_in); NULL otherwise, and
+    for rows logged before. Reports count such questions under the language they are
+    written in."""
     db.table("interactions").add_column("written_in", str)
 
 
