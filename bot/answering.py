@@ -210,7 +210,7 @@ class Answerer:
             if lang is None and (unsure or found.undecided):
                 language = self._phrasing_language(match, found) or language
             place = (
-                place_elsewhere(self.matcher.spelled(text), (language, detected or language))
+                place_elsewhere(self.matcher.spelled(text), (language, reading or language))
                 if self.config.matching.hold_other_countries
                 else None
             )

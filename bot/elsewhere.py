@@ -6,19 +6,24 @@ confident Chinese answer (registered capital, the M visa) that is wrong for the 
 asked about. A question is set elsewhere when it names another country as the place where
 things happen ("in Japan", "en Allemagne", "в Германии", "في ألمانيا", "भारत में", "ভারতে",
 "日本で", "베트남에서", "在日本"; in Korean and Chinese a country named before a noun, "베트남
-사업비자", counts too)
-and nothing in it points to China: the country, its cities and provinces, its language,
-"foreigner", a WFOE or a fapiao, or money, documents, a parent company or data going between
-the two countries (`bot/locales/places.yaml`). "I live in Germany, how do I open a company in
-Shanghai?" and "send the profits to our parent company in Italy" are about China; "from
-Germany", "to the US", "I am German" and "I live in Japan" name no place where things happen.
+사업비자", counts too), or a city abroad the same way ("in Tokyo", "в Москве"), or names a
+visa for it ("a work visa for Canada", "виза в Германию", "Almanya vizesi"), and nothing in
+it points to China: the country, its cities and provinces, its language, "foreigner", a
+WFOE or a fapiao, or money, documents, a parent company, data or work experience going
+between the two countries (`bot/locales/places.yaml`). "I live in Germany, how do I open a
+company in Shanghai?" and "send the profits to our parent company in Italy" are about China;
+"from Germany", "to the US", "I am German" and "I live in Japan" name no place where things
+happen.
 
 Country names are CLDR's (Babel's territory names) in the question's language and in
-English, with the aliases in places.yaml; Hong Kong, Macao and Taiwan are never "another
-country" here, since questions about them are usually questions about doing business with
-the mainland. The answerer then offers its suggestions instead of an answer, after a note
-that names the country (Answerer.ask); nothing is said and nothing changes when the check
-finds no country.
+English, and cities CLDR's time zone cities for the zones places.yaml lists, with the
+aliases in places.yaml. The detected language, the reply language and the language a
+message is written in when the bot does not configure it (Vietnamese, Uzbek, Kazakh:
+Detection.written) are each read in their own grammar. Hong Kong, Macao and Taiwan are
+never "another country" here, since questions about them are usually questions about doing
+business with the mainland. The answerer then offers its suggestions instead of an
+answer, after a note that names the country (Answerer.ask); nothing is said and nothing
+changes when the check finds no country.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from functools import cache
 from importlib import resources
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.dates import get_timezone_location
 from ruamel.yaml import YAML
 
 from bot.normalize import normalize
@@ -51,8 +58,10 @@ BEFORE = {
     "fa": {"در", "تو"},  # "تو دبی": spoken Persian's "in"
     "ps": {"په"},  # "په المان کې"
     "zh": {"在", "于"},
+    "vi": {"o", "tai"},  # "ở Nhật", "tại Hàn Quốc"
 }
-ARTICLES = {"the", "der", "den", "die", "le", "la", "les", "l", "el", "los", "las", "de"}
+ARTICLES = {"the", "der", "den", "die", "le", "la", "les", "l", "el", "los", "las", "de", "il",
+            "lo", "gli", "o", "a", "os", "as"}  # fmt: skip
 # Where someone lives or is ("I live in Japan", "moro em Portugal", "지금 한국에 있는데",
 # "Türkiye'de yaşayabilir mi") is not where the question is set: the asker or a manager
 # abroad asking about China. The word before "in" (or, in Korean and Turkish, the word after
@@ -63,15 +72,24 @@ RESIDING_BEFORE = {
     "fr": {"habite", "habitons", "vis", "vit", "vivons", "suis", "sommes", "reside", "base",
            "basee", "actuellement"},
     "es": {"vivo", "vive", "vivimos", "estoy", "estamos", "resido", "reside", "radicado"},
-    "pt": {"moro", "mora", "moramos", "vivo", "vive", "estou", "estamos", "resido"},
+    "pt": {"moro", "mora", "moramos", "morando", "vivo", "vive", "vivendo", "estou", "estamos",
+           "resido", "residindo"},
     "de": {"wohne", "wohnt", "lebe", "lebt", "bin", "sind", "sitze", "sitzt", "ansassig",
            "derzeit"},
     "it": {"vivo", "vive", "abito", "abita", "sono", "siamo", "risiedo"},
     "ru": {"живу", "живет", "живем", "живут", "нахожусь", "находится"},
     "ar": {"اعيش", "يعيش", "اسكن", "يسكن", "مقيم", "اقيم"},
+    # "tôi ở Việt Nam", "đang sống ở Hà Nội": ở is also "live, be"
+    "vi": {"toi", "minh", "em", "anh", "chi", "song", "dang", "hien", "nha"},
 }  # fmt: skip
 RESIDING_AFTER_KO = (("있",), ("살",), ("거", "주"), ("머", "물"))
 RESIDING_AFTER_TR = ("yasa", "yasi", "otur", "ikamet")
+# Uzbek and Kazakh as Turkish: "Toshkentda yashayman", "Алматыда тұрамын" (live there).
+RESIDING_AFTER_JOINED = {
+    "tr": RESIDING_AFTER_TR,
+    "uz": ("yasha", "tura", "turi", "istiqomat"),
+    "kk": ("тұра", "тұры", "тура", "туры", "өмір", "омир"),
+}
 # Persian, Urdu and Pashto say it after the country (and its postposition): "در آلمان زندگی
 # می‌کنم", "جرمنی میں رہتا ہوں", "په المان کې اوسېږم". Word beginnings; a space ends a
 # whole word ("رہ رہا ہوں" lives, "رہائش" is residence).
@@ -91,10 +109,46 @@ AFTER = {
     "ur": (("میں",),),  # "دبئی میں" (before a country, "میں" is "I")
     "hi": (("में",),),  # "भारत में"
 }
+# A visa or permit for a country is that country's ("a work visa for Japan", "Visum für
+# Vietnam", "visto per il Canada"): the word for "for" before the country, and a visa word
+# (a word beginning with one of VISA_WORDS) among the three words before that.
+VISA_FOR = {
+    "en": {"for"},
+    "de": {"fur"},
+    "fr": {"pour"},
+    "es": {"para"},
+    "it": {"per"},
+    "pt": {"para", "pro"},
+    "vi": {"di", "sang"},  # "visa đi Nhật", "visa sang Hàn": to go to
+}
+VISA_WORDS = {
+    "en": ("visa", "permit", "residence"),
+    "de": ("visum", "visa", "arbeitsvisum", "aufenthalt", "arbeitserlaubnis"),
+    "fr": ("visa", "permis", "titre"),
+    "es": ("visa", "visado", "permiso", "residencia"),
+    "it": ("visto", "visti", "permesso"),
+    "pt": ("visto", "vistos", "autorizacao", "residencia"),
+    "vi": ("visa",),
+}
+# German joins the visa to its kind: "Arbeitsvisum", "Geschäftsvisum".
+VISA_ENDINGS = {"de": ("visum", "visa")}
+# Russian puts a visa "to" a country in the accusative: "виза в Германию", "визу в Японию".
+RUSSIAN_VISA = ("виз", "разрешени", "вид на жительств")
+RUSSIAN_ACCUSATIVE = ("у", "ю")
+ACCUSATIVE = "acc"  # what _mentions says of a name found in it
 # Persian names a country after a visa or residence word joined by the ezafe ("ویزای کار
 # آلمان", "اقامت ترکیه"): the country that issues it.
-ISSUED_BY = {"fa": {"ویزا", "ویزای", "ویزه", "اقامت"}}
-VISA_KINDS = {"fa": {"کار", "کاری", "تجاری", "توریستی", "تحصیلی", "دانشجویی"}}
+# Arabic does the same with the construct state: "فيزا ألمانيا", "تأشيرة عمل كندا".
+ISSUED_BY = {
+    "fa": {"ویزا", "ویزای", "ویزه", "اقامت"},
+    "ar": {"فيزا", "الفيزا", "فيزه", "تاشيره", "التاشيره", "اقامه", "الاقامه"},
+}
+VISA_KINDS = {
+    "fa": {"کار", "کاری", "تجاری", "توریستی", "تحصیلی", "دانشجویی"},
+    "ar": {"عمل", "العمل", "سياحه", "سياحيه", "زياره", "دراسه", "تجاريه", "اعمال"},
+}
+# Turkish puts the country first: "Almanya vizesi", "Kanada çalışma vizesi".
+TURKISH_VISA = ("vize",)
 # Pashto and Urdu say it with the genitive: "د دوبۍ ویزه", "دبئی کا ویزا" (Dubai's visa).
 # (the word before the country or None, the words after it, the visa or residence words)
 GENITIVE_VISA = {
@@ -103,11 +157,20 @@ GENITIVE_VISA = {
 }
 
 TURKISH_LOCATIVE = ("da", "de", "ta", "te", "nda", "nde")
+# Uzbek joins "in" as -da ("Germaniyada", "Dubayda"), Kazakh as -да/-де/-та/-те/-нда/-нде
+# ("Германияда", "Дубайда"); "-dan"/"-дан" is from, "-ga"/"-ға" to.
+UZBEK_LOCATIVE = ("da",)
+KAZAKH_LOCATIVE = ("да", "де", "та", "те", "нда", "нде")
 # Bengali joins "in" to the name: "ভারতে", "দুবাইতে", "মালয়েশিয়ায়" (-e, -te, -y; "ভারতের",
 # of India, and "ভারত থেকে", from India, name no place).
 BENGALI_LOCATIVE = ("\u09c7", "\u09a4\u09c7", "\u09af\u09bc", "\u098f")
 # What a word may add to a one-word name, by language: the joined "in" (Arabic's is a prefix).
-JOINED_SUFFIXES = {"tr": TURKISH_LOCATIVE, "bn": BENGALI_LOCATIVE}
+JOINED_SUFFIXES = {
+    "tr": TURKISH_LOCATIVE,
+    "bn": BENGALI_LOCATIVE,
+    "uz": UZBEK_LOCATIVE,
+    "kk": KAZAKH_LOCATIVE,
+}
 # Korean and Chinese name a country before a noun ("베트남 사업비자", "美国签证"): such a
 # mention counts unless a word saying who or what comes from there follows, or a word saying
 # from or to precedes (Chinese).
@@ -130,6 +193,7 @@ NOT_A_PLACE_AFTER = {
         ("와",),
         ("들", "어"),
         ("귀", "국"),
+        ("복", "귀"),
     ),
     "zh": (
         ("人",),
@@ -187,6 +251,22 @@ def _territories(lang: str) -> dict[str, str]:
         for code, name in names.items()
         if len(code) == 2 and code.isalpha() and code not in {"EU", "EZ", "UN", "QO", "ZZ"}
     }
+
+
+@cache
+def _cities(lang: str) -> dict[str, str]:
+    """The cities of places.yaml's `cities` by their name in `lang` (CLDR's time zone
+    cities, else the zone's own), each with its country's code."""
+    aliases, countries = get_global("zone_aliases"), get_global("zone_territories")
+    found = {}
+    for zone in _data()["cities"]:
+        cldr = aliases.get(zone, zone)
+        try:
+            name = get_timezone_location(cldr, locale=lang, return_city=True)
+        except (UnknownLocaleError, ValueError, LookupError):
+            continue
+        found[name] = countries[cldr]
+    return found
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -255,6 +335,9 @@ def _names(lang: str) -> dict[str, list[tuple[tuple[str, ...], str]]]:
         for code, name in source.items():
             if code not in NOT_ELSEWHERE:
                 found.setdefault(_words(name), code)
+    for cities in (_cities("en"), _cities(lang)):
+        for name, code in cities.items():
+            found.setdefault(_words(name), code)
     aliases = _data()["aliases"]
     for group in ("all", "en", lang):
         for code, names in (aliases.get(group) or {}).items():
@@ -292,12 +375,21 @@ def _placed(
     """Whether the country at words[start:end] is where things happen, by the words around
     it; `suffix` is what a Turkish or Arabic word added to the name ("almanyada"); `starts`:
     where written words begin (_word_starts)."""
-    if lang == "tr":
+    if lang in RESIDING_AFTER_JOINED:
         after = end + (not suffix)  # the word after "almanyada", or after "almanya da"
-        if after < len(words) and words[after].startswith(RESIDING_AFTER_TR):
+        if after < len(words) and words[after].startswith(RESIDING_AFTER_JOINED[lang]):
             return False
-        return suffix in TURKISH_LOCATIVE or (
-            not suffix and end < len(words) and words[end] in TURKISH_LOCATIVE
+        if lang == "tr" and not suffix and _visa_after(words, end, TURKISH_VISA):
+            return True  # "Almanya vizesi", "Kanada çalışma vizesi"
+        joined = JOINED_SUFFIXES[lang]
+        return suffix in joined or (
+            lang == "tr" and not suffix and end < len(words) and words[end] in joined
+        )
+    if lang == "ru" and suffix == ACCUSATIVE:  # "виза в Германию"
+        return (
+            start >= 2
+            and words[start - 1] in BEFORE["ru"]
+            and any(w.startswith(RUSSIAN_VISA) for w in words[max(0, start - 4) : start - 1])
         )
     if lang == "ar" and suffix:
         return True  # "بألمانيا", "بالإمارات": the prefix ب is "in"
@@ -338,11 +430,24 @@ def _placed(
         return not (start and words[start - 1] in NOT_A_PLACE_BEFORE.get(lang, ()))
     before = BEFORE.get(lang, set())
     at = start - 1
-    if at >= 1 and words[at] in ARTICLES:
+    if at >= 1 and words[at] in ARTICLES and words[at] not in before:  # "a" is Italian "in"
         at -= 1
+    if at >= 1 and words[at] in VISA_FOR.get(lang, ()) and _visa_before(words, at, lang):
+        return True
     if at < 0 or words[at] not in before:
         return False
     return not (at and words[at - 1] in RESIDING_BEFORE.get(lang, ()))
+
+
+def _visa_before(words: tuple[str, ...], at: int, lang: str) -> bool:
+    """Whether a visa word is among the three words before words[at] ("visa for")."""
+    starts, ends = VISA_WORDS[lang], VISA_ENDINGS.get(lang, ())
+    return any(w.startswith(starts) or w.endswith(ends) for w in words[max(0, at - 3) : at])
+
+
+def _visa_after(words: tuple[str, ...], end: int, starts: tuple[str, ...]) -> bool:
+    """Whether one of the two words after a country is a visa word ("Almanya vizesi")."""
+    return any(w.startswith(starts) for w in words[end : end + 2])
 
 
 def _mentions(words: tuple[str, ...], lang: str):
@@ -359,6 +464,14 @@ def _mentions(words: tuple[str, ...], lang: str):
                     yield i, end, code, suffix
                 elif _same(last, names[-1], lang):
                     yield i, end, code, ""
+                elif lang == "ru" and _accusative(last, names[-1]):
+                    yield i, end, code, ACCUSATIVE
+
+
+def _accusative(word: str, name_word: str) -> bool:
+    """Whether a Russian word is a name's word in the accusative ("германию", "корею")."""
+    stem = name_word[:-1] if name_word.endswith(("а", "я")) else None
+    return stem is not None and word[len(stem) :] in RUSSIAN_ACCUSATIVE and word.startswith(stem)
 
 
 def _candidates(index, word: str, lang: str):
@@ -366,6 +479,7 @@ def _candidates(index, word: str, lang: str):
     name in Turkish, Arabic or Bengali)."""
     if lang == "ru":  # the word is a name's stem plus an ending (or none): one look-up each
         keys = {word[: len(word) - len(e)] for e in ("", *RUSSIAN_ENDINGS) if word.endswith(e)}
+        keys.add(_russian_stem(word))  # "германию": the accusative (_accusative)
         for key in keys:
             for names_words, code in index.get(key, []):
                 yield names_words, code, ""

@@ -47,6 +47,38 @@ ELSEWHERE = [
     ("ভারতে ব্যবসার লাইসেন্স পেতে কত দিন লাগে?", "bn", "IN"),  # "in" joined: -e
     ("দুবাইতে কোম্পানি খোলার খরচ কত?", "bn", "AE"),  # -te
     ("আমেরিকায় ভিসা পেতে কত দিন লাগে?", "bn", "US"),  # -y
+    # cities abroad (CLDR's time zone cities, and aliases)
+    ("How do I open a company in Tokyo?", "en", "JP"),
+    ("как открыть фирму в Москве", "ru", "RU"),
+    ("東京で会社を設立したい", "ja", "JP"),
+    ("在东京开公司要多少钱", "zh", "JP"),
+    ("서울에서 법인 설립하려면", "ko", "KR"),
+    ("İstanbul'da şirket kurmak", "tr", "TR"),
+    ("como abrir uma empresa em São Paulo", "pt", "BR"),
+    ("كيف أفتح شركة في القاهرة", "ar", "EG"),
+    ("aprire una società a Milano", "it", "IT"),
+    ("Firma gründen in München", "de", "DE"),
+    # a visa for a country is that country's
+    ("How long does a work visa for Canada take?", "en", "CA"),
+    ("Visum für Vietnam als Deutscher, brauche ich das?", "de", "VN"),
+    ("Arbeitsvisum für Japan beantragen", "de", "JP"),
+    ("combien coûte un visa pour le Canada", "fr", "CA"),
+    ("cuánto tarda el visado para España", "es", "ES"),
+    ("visto di lavoro per il Giappone", "it", "JP"),
+    ("quanto custa o visto para Portugal", "pt", "PT"),
+    ("сколько стоит виза в Германию", "ru", "DE"),
+    ("как получить визу в Японию", "ru", "JP"),
+    ("فيزا المانيا كم تكلف", "ar", "DE"),
+    ("تأشيرة عمل كندا", "ar", "CA"),
+    ("Almanya çalışma vizesi ne kadar sürer", "tr", "DE"),
+    # Vietnamese, Uzbek, Kazakh
+    ("Làm sao xin giấy phép lao động ở Hàn Quốc?", "vi", "KR"),
+    ("mở công ty ở Nhật cần bao nhiêu vốn", "vi", "JP"),
+    ("làm visa đi Nhật mất bao lâu", "vi", "JP"),
+    ("Toshkentda YaTT sifatida qancha soliq to'lanadi?", "uz", "UZ"),
+    ("Germaniyada firma ochish", "uz", "DE"),
+    ("Қазақстанда ЖК үшін салық қанша?", "kk", "KZ"),
+    ("Алматыда компания ашу", "kk", "KZ"),
 ]
 
 ABOUT_CHINA = [
@@ -104,6 +136,28 @@ ABOUT_CHINA = [
     ("বাংলাদেশ থেকে মাল আনতে চাই, কাস্টমস রেজিস্ট্রেশন লাগবে?", "bn"),  # from Bangladesh
     ("বাংলাদেশের নাগরিক হিসেবে ওয়ার্ক পারমিট পাব?", "bn"),  # of Bangladesh
     ("ভারতে আমাদের হেড অফিস, এখানে শাখা খুলতে চাই", "bn"),  # the head office
+    # words that are also places, and where the asker is or comes from
+    ("que papéis da empresa levo na reunião com vocês", "pt"),  # in the meeting
+    ("dá pra ser representante legal morando no Brasil?", "pt"),
+    ("주재원 임기 끝나고 한국 복귀하는데 서류 뭐 있어요?", "ko"),  # back to Korea
+    ("перевести деньги в Германию", "ru"),  # to Germany, no visa
+    ("I need a visa for my trip to Shanghai", "en"),
+    ("Tôi ở Hàn Quốc, muốn hỏi về visa", "vi"),  # where he is
+    ("Toshkentda yashayman, firma ochmoqchiman", "uz"),  # lives in Tashkent
+    ("Алматыда тұрамын, компания ашқым келеді", "kk"),
+    ("Mở công ty ở Trung Quốc, tôi đang ở Việt Nam", "vi"),  # China named
+    # China named, or what ties the two countries together
+    ("налоговая в России требует подтвердить, что я налоговый резидент Китая", "ru"),
+    ("храним данные клиентов в облаке aws в сша", "ru"),
+    ("حصلت على عرض عمل من شركة في هانغتشو وأنا حاليًا في عمّان", "ar"),
+    ("مالیات تکلیفی روی حق امتیازی که به شرکت مادر تو آمریکا میدیم", "fa"),
+    ("马德里商标在中国被驳回怎么办", "zh"),
+    ("马德里体系", "zh"),
+    ("Can I use the Madrid system from Spain?", "en"),
+    ("日本での職務経験5年です。就労許可は取れますか", "ja"),
+    ("I have 5 years of experience in Japan, can I get a work permit?", "en"),
+    ("Em tốt nghiệp đại học ở Việt Nam, có 3 năm kinh nghiệm", "vi"),
+    ("Công ty mình trả phí cho công ty mẹ ở Việt Nam", "vi"),
 ]
 
 
@@ -203,3 +257,12 @@ def test_a_language_without_a_locale_names_the_country_in_english(small_answerer
     answer = small_answerer.ask("چطور در آلمان شرکت ثبت کنم؟")
     assert (answer.language, answer.elsewhere) == ("fa", "DE")
     assert answer.notice.startswith("Your question seems to be about another country (Germany).")
+
+
+def test_a_language_the_bot_does_not_configure_is_read_in_its_own_grammar(small_answerer):
+    """Vietnamese is detected as the nearest configured language and answered in English;
+    "ở Hàn Quốc" (in Korea) is still read as Vietnamese, and Kazakh's joined "in" too."""
+    answer = small_answerer.ask("Làm sao để xin giấy phép lao động ở Hàn Quốc?")
+    assert (answer.written_in, answer.elsewhere) == ("vi", "KR")
+    kazakh = small_answerer.ask("Алматыда жұмыс рұқсатын қалай алуға болады?")
+    assert (kazakh.written_in, kazakh.elsewhere) == ("kk", "KZ")
