@@ -144,6 +144,8 @@ class Report:
     kb_loaded: bool
     # curated translations made from an older text of their entry (bot/kbstats.py)
     stale_translations: tuple[StaleTranslation, ...] = ()
+    language: str | None = None  # the filters the report was built with; None: every one
+    channel: str | None = None
 
     @property
     def helpful_rate(self) -> float | None:
@@ -520,6 +522,8 @@ def build_report(
         stale_entries=tuple(_stale(kb, now.date(), review_age_days)),
         kb_loaded=kb is not None,
         stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
+        language=language or None,
+        channel=channel or None,
     )
 
 

@@ -524,6 +524,18 @@ def _stale_translations_section(r: Report) -> str:
     )
 
 
+def _filters(report: Report) -> str:
+    """The filters a report was built with, so that nobody reads it as the whole log."""
+    kept = []
+    if report.language:
+        kept.append(f"in language {_e(report.language)} (written or answered in it)")
+    if report.channel:
+        kept.append(f"through channel {_e(report.channel)}")
+    if not kept:
+        return ""
+    return f'<p class="filters">Only questions {" and ".join(kept)}.</p>'
+
+
 def render_html(report: Report) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch)."""
     since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
@@ -545,7 +557,8 @@ def render_html(report: Report) -> str:
         f"<title>FAQ bot report {_e(since[:10])} to {_e(until[:10])}</title>"
         f"<style>{CSS}</style></head><body>"
         f"<header><h1>FAQ bot report</h1><p>Period: {_e(since)} to {_e(until)} UTC "
-        f"({days} day{'s' if days != 1 else ''}) · generated {_e(until)} UTC</p></header>"
+        f"({days} day{'s' if days != 1 else ''}) · generated {_e(until)} UTC</p>"
+        f"{_filters(report)}</header>"
         f"<main>{''.join(sections)}</main>"
         "<footer>Question texts are shown as logged, with personal data redacted. People are "
         "counted by pseudonymous key only; no Telegram id is stored or shown.</footer>"

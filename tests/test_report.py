@@ -665,3 +665,53 @@ def test_screenshot_in_headless_chromium(result, tmp_path):
     # The header band and each outcome colour of the charts are on the page.
     for rgb in ((0x1F, 0x3A, 0x5F), (0x2E, 0x7D, 0x32), (0xC6, 0x28, 0x28)):
         assert (pixels[..., :3] == rgb).all(axis=-1).sum() > 100, rgb
+
+
+def test_cli_keeps_one_language_or_channel_and_says_so(config, tmp_path):
+    """`--language vi` keeps the Vietnamese question answered in English (`written_in`) and
+    drops the Chinese one; `--channel web` keeps the web one; the page names its filters."""
+    with Storage.open(config.storage.database) as storage:
+        for user, lang, written, channel, question in (
+            (1, "en", "vi", "telegram", "Làm sao mở tài khoản ngân hàng?"),
+            (2, "zh", None, "web", "发票是什么"),
+            (3, "zh", None, "telegram", "怎么开银行账户"),
+        ):
+            storage.log_interaction(
+                user_id=user,
+                chat_type="private",
+                language=lang,
+                question=question,
+                status="unanswered",
+                written_in=written,
+                channel=channel,
+            )
+    out = tmp_path / "vi.html"
+    result = CliRunner().invoke(report, ["--language", "VI", "--out", str(out)], obj=config)
+    assert result.exit_code == 0, result.output
+    assert "Wrote" in result.output and "1 question in vi from" in result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Làm sao mở tài khoản ngân hàng?" in page and "发票是什么" not in page
+    assert "Only questions in language vi (written or answered in it)." in page
+    web = tmp_path / "web.html"
+    result = CliRunner().invoke(
+        report, ["--channel", "web", "--language", "zh", "--out", str(web)], obj=config
+    )
+    assert result.exit_code == 0 and "1 question in zh through web from" in result.output
+    page = web.read_text(encoding="utf-8")
+    assert "发票是什么" in page and "怎么开银行账户" not in page
+    assert (
+        "Only questions in language zh (written or answered in it) and through channel web." in page
+    )
+    whole = tmp_path / "all.html"
+    assert CliRunner().invoke(report, ["--out", str(whole)], obj=config).exit_code == 0
+    assert "Only questions" not in whole.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--language", "english!"], "is not a language code"), (["--channel", "fax"], "fax")],
+)
+def test_cli_rejects_a_bad_filter_and_writes_nothing(config, tmp_path, args, message):
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(report, [*args, "--out", str(out)], obj=config)
+    assert result.exit_code == 2 and message in result.output and not out.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,20 @@ from bot.curation import meaning_clusterer
 from bot.encoder import Encoder
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.report import ReportError, build_report, render_html, write_csv
+from bot.storage import CHANNELS
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # as the console's filter
+
+
+def _language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """A language code as the log writes it ("VI" is vi), or a usage error."""
+    if value is None:
+        return None
+    primary, dash, rest = value.strip().partition("-")
+    code = primary.lower() + dash + rest
+    if not LANGUAGE_CODE.match(code):
+        raise click.BadParameter(f"{value!r} is not a language code (e.g. en, zh, vi).")
+    return code
 
 
 def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
@@ -48,6 +63,17 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write every table as a UTF-8 CSV file into this folder.",
 )
+@click.option(
+    "--language",
+    callback=_language,
+    metavar="CODE",
+    help="Only questions in this language (written or answered in it), e.g. vi or zh.",
+)
+@click.option(
+    "--channel",
+    type=click.Choice(CHANNELS),
+    help="Only questions that came through this channel.",
+)
 @KB_OPTION
 @click.option(
     "--review-age-days",
@@ -72,6 +98,8 @@ def report(
     out: Path,
     csv_dir: Path | None,
     kb_dir: Path | None,
+    language: str | None,
+    channel: str | None,
     review_age_days: int,
     digest: str | None,
 ) -> None:
@@ -81,6 +109,8 @@ def report(
     Reads the database at [storage] database read-only; the bot may keep running.
 
     Example: python -m bot report --since 30d --out report.html --csv report-csv
+
+    Example: python -m bot report --since 7d --language vi --out report-vi.html
 
     Example: python -m bot report --digest weekly
     """
@@ -98,6 +128,8 @@ def report(
             now=now,
             review_age_days=review_age_days,
             clusterer=meaning_clusterer(Encoder()),
+            language=language,
+            channel=channel,
         )
     except ReportError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -108,9 +140,10 @@ def report(
     except OSError as exc:
         raise click.ClickException(f"cannot write the report: {exc}") from exc
     plural = "" if result.total == 1 else "s"
+    only = "".join(f" {k} {v}" for k, v in (("in", language), ("through", channel)) if v)
     click.echo(
-        f"Wrote {out}: {result.total:,} question{plural} from {start:%Y-%m-%d %H:%M} to "
-        f"{now:%Y-%m-%d %H:%M} UTC."
+        f"Wrote {out}: {result.total:,} question{plural}{only} from {start:%Y-%m-%d %H:%M} "
+        f"to {now:%Y-%m-%d %H:%M} UTC."
     )
     if written:
         click.echo(f"Wrote {len(written)} CSV files to {csv_dir}.")
