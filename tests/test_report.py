@@ -416,6 +416,36 @@ def test_datasette_canned_queries_run(db_path):
     conn.close()
 
 
+def test_datasette_unanswered_queries_count_the_written_language(tmp_path):
+    """A Vietnamese question answered in English counts as vi in the canned queries, and the
+    language filter finds it under vi and under en."""
+    metadata = YAML(typ="safe").load((ROOT / "datasette-metadata.yaml").read_text("utf-8"))
+    queries = metadata["databases"]["bot"]["queries"]
+    path = tmp_path / "bot.db"
+    with Storage.open(path) as storage:  # logged now: this week
+        for user, written, question in ((1, "vi", "Làm sao mở tài khoản?"), (2, None, "x?")):
+            storage.log_interaction(
+                user_id=user,
+                chat_type="private",
+                language="en",
+                question=question,
+                status="unanswered",
+                written_in=written,
+            )
+    conn = sqlite3.connect(path)
+    by_language = queries["unanswered_this_week_by_language"]["sql"]
+
+    def languages(code: str) -> list[tuple[str, str]]:
+        return [row[:2] for row in conn.execute(by_language, {"language": code})]
+
+    assert languages("") == [("en", "x?"), ("vi", "Làm sao mở tài khoản?")]
+    assert languages("vi") == [("vi", "Làm sao mở tài khoản?")]
+    assert len(languages("en")) == 2
+    counts = conn.execute(queries["unanswered_this_week_per_language"]["sql"]).fetchall()
+    assert sorted(counts) == [("en", 1, 1), ("vi", 1, 1)]
+    conn.close()
+
+
 def test_csv_tables(result, tmp_path):
     files = write_csv(result, tmp_path / "csv")
     assert sorted(p.name for p in files) == sorted(
