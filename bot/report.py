@@ -211,13 +211,15 @@ class _Where:
     """The period, and the language and channel filters (NULL: every one), as SQL for this
     log's columns. The unanswered queue has no channel of its own: its interaction's is
     used. A question written in a language the bot does not configure (`written_in`:
-    Vietnamese, answered in English) counts under that language in the table by language, and
-    the language filter keeps it under both (an older log has no `written_in`)."""
+    Vietnamese, answered in English) counts under that language in the table by language and
+    the unanswered clusters, and the language filter keeps it under both (an older log has no
+    `written_in`)."""
 
     period: str  # on interactions
     period_i: str  # on interactions AS i
     period_u: str  # on unanswered
     language: str  # an interaction's language in the table by language
+    language_u: str  # a queued question's language (its interaction's written_in, if any)
 
 
 def _where(columns: set[str]) -> _Where:
@@ -241,6 +243,11 @@ def _where(columns: set[str]) -> _Where:
         f"AND (:language IS NULL OR language = :language{queued}) AND (:channel IS NULL OR "
         "interaction_id IN (SELECT id FROM interactions WHERE channel = :channel))",
         language="coalesce(written_in, language)" if written else "language",
+        language_u=(
+            "coalesce((SELECT written_in FROM interactions WHERE id = interaction_id), language)"
+            if written
+            else "language"
+        ),
     )
 
 
@@ -353,8 +360,8 @@ def _clusters(
     items = [
         UnansweredItem(*row)
         for row in conn.execute(
-            f"SELECT question, language, count(*) FROM unanswered "
-            f"WHERE status = 'new' AND {where.period_u} GROUP BY question, language",
+            f"SELECT question, {where.language_u}, count(*) FROM unanswered "
+            f"WHERE status = 'new' AND {where.period_u} GROUP BY 1, 2",
             params,
         )
     ]

@@ -195,7 +195,8 @@ def test_a_message_answered_in_parts_counts_once(db_path, kb):
 
 def test_questions_in_unconfigured_languages_count_under_their_own(db_path, kb):
     """A Hindi question is answered, and logged, in English with `written_in` "hi": the table
-    by language counts it as Hindi, the Hindi filter finds it (its unanswered wording too),
+    by language and its unanswered group count it as Hindi, the Hindi filter finds it (its
+    unanswered wording too),
     and the English filter keeps it, since it was answered in English. A log from before
     `written_in` counts it under English and still filters."""
     later = datetime(2026, 11, 21, 11, tzinfo=UTC)
@@ -213,6 +214,8 @@ def test_questions_in_unconfigured_languages_count_under_their_own(db_path, kb):
     report = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
     by_language = {r.key: (r.total, r.answered, r.unanswered) for r in report.languages}
     assert by_language["hi"] == (2, 1, 1) and by_language["en"] == (6, 2, 3)
+    queued = {c.label: c.languages for c in report.clusters}
+    assert queued["मेरा work permit कैसे बनेगा"] == ("hi",)  # its group is Hindi too
     hindi = build_report(db_path, kb, since=SINCE, now=NOW, language="hi")
     assert (hindi.total, hindi.people, hindi.unanswered_open) == (2, 2, 1)
     assert [c.label for c in hindi.clusters] == ["मेरा work permit कैसे बनेगा"]
@@ -224,6 +227,7 @@ def test_questions_in_unconfigured_languages_count_under_their_own(db_path, kb):
     conn.close()
     old = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
     assert "hi" not in {r.key for r in old.languages}
+    assert {c.label: c.languages for c in old.clusters}["मेरा work permit कैसे बनेगा"] == ("en",)
     assert [(r.key, r.total) for r in old.languages][0] == ("en", 8)
     assert build_report(db_path, kb, since=SINCE, now=NOW, language="en").total == 8
 
