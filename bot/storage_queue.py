@@ -37,7 +37,8 @@ class QueueTables(StorageBase):
         newest_first: bool = False,
     ) -> list[dict]:
         """Queued questions, oldest first (or newest first); `status=None` lists every
-        status; `ids` keeps only those items."""
+        status; `ids` keeps only those items; `language` those answered or written in it (a
+        Vietnamese question answered in English is found under en and vi)."""
         where, params = [], []
         if ids is not None:
             where.append("id IN (SELECT value FROM json_each(?))")
@@ -49,9 +50,12 @@ class QueueTables(StorageBase):
         if since is not None:
             where.append("time >= ?")
             params.append(utc(since))
-        if language is not None:
-            where.append("language = ?")
-            params.append(language)
+        if language is not None:  # answered in it, or written in it (Vietnamese: en, vi)
+            where.append(
+                "(language = ? OR interaction_id IN "
+                "(SELECT id FROM interactions WHERE written_in = ?))"
+            )
+            params += [language, language]
         with self._lock:
             rows = self.db.table("unanswered").rows_where(
                 " AND ".join(where) or None,

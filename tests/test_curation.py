@@ -367,6 +367,27 @@ def test_list_filters_and_json(cfg):
     assert bad.exit_code == 2 and "Invalid value for '--since'" in bad.output
 
 
+def test_list_shows_and_filters_the_language_a_question_is_written_in(cfg):
+    """A Vietnamese question answered in English is listed as vi, and `--lang vi` finds it
+    (through its interaction's `written_in`) as `--lang en` does."""
+    with Storage.open(cfg.storage.database) as storage:
+        storage.log_interaction(
+            user_id=1,
+            chat_type="private",
+            language="en",
+            question="Làm sao để mở tài khoản ngân hàng cho công ty?",
+            status="unanswered",
+            written_in="vi",
+        )
+    log(cfg.storage.database, [("How do I open a company bank account?", "en")])
+    vietnamese = run(cfg, "list", "--lang", "vi")
+    assert vietnamese.exit_code == 0 and "1 question(s)" in vietnamese.output
+    line = vietnamese.output.splitlines()[1]
+    assert "  vi  " in line and "Làm sao để mở tài khoản" in line
+    english = run(cfg, "list", "--lang", "en").output
+    assert "2 question(s)" in english and "  vi  " in english and "  en  " in english
+
+
 def test_list_cuts_long_questions(cfg):
     log(cfg.storage.database, [("why " * 60, "en")])
     line = run(cfg, "list").output.splitlines()[1]

@@ -35,6 +35,21 @@ def test_list_unanswered_filters_by_time_language_status_and_limit(storage, cloc
         storage.list_unanswered(status="open")
 
 
+def test_list_unanswered_finds_a_question_under_the_language_it_is_written_in(storage):
+    """A Vietnamese question answered in English (`written_in` vi) is listed under vi and en;
+    a question asked in English is not listed under vi."""
+    ask(storage, question="Làm sao mở tài khoản?", status="unanswered", written_in="vi")
+    ask(storage, question="How do I open an account?", status="unanswered")
+    ask(storage, question="Mở công ty", status="answered", written_in="vi")  # not queued
+
+    def questions(language):
+        return [item["question"] for item in storage.list_unanswered(language=language)]
+
+    assert questions("vi") == ["Làm sao mở tài khoản?"]
+    assert questions("en") == ["Làm sao mở tài khoản?", "How do I open an account?"]
+    assert questions("kk") == []
+
+
 def test_set_unanswered_status_is_validated_and_all_or_nothing(storage, clock):
     for i in range(3):
         ask(storage, status="unanswered", question=f"What is the VAT rate on item {i}?")

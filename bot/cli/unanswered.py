@@ -43,7 +43,10 @@ SINCE_OPTION = click.option(
     type=Since(),
     help=f"Only questions asked since then: {SINCE_HELP}.",
 )
-LANG_OPTION = click.option("--lang", help="Only questions in this language, e.g. ru.")
+LANG_OPTION = click.option(
+    "--lang",
+    help="Only questions in this language (answered or written in it), e.g. ru or vi.",
+)
 STATUS_OPTION = click.option(
     "--status",
     type=click.Choice([*UNANSWERED_STATUSES, "all"]),
@@ -129,8 +132,10 @@ def list_(
     limit: int | None,
     as_json: bool,
 ) -> None:
-    """List queued questions, oldest first; times are UTC. A question whose asker said
-    "none of these" to a "did you mean" list is marked [none of these] (JSON: its `kind`).
+    """List queued questions, oldest first; times are UTC; lang is the language a question
+    is written in (JSON: `language`, the one it was answered in). A question whose asker
+    said "none of these" to a "did you mean" list is marked [none of these] (JSON: its
+    `kind`).
 
     Example: python -m bot unanswered list --since 7d --lang ru
     """
@@ -146,9 +151,9 @@ def list_(
     click.echo(f"{'id':>6}  {'time (UTC)':<16}  {'lang':<4}  {'status':<8}  question")
     for row in rows:
         when = row["time"][:16].replace("T", " ")
-        click.echo(
-            f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {row['status']:<8}  {_marked(row)}"
-        )
+        # the language it is written in: Vietnamese answered in English shows as vi
+        lang = curation.asked_language(row["question"], row["language"])
+        click.echo(f"{row['id']:>6}  {when:<16}  {lang:<4}  {row['status']:<8}  {_marked(row)}")
     click.echo(f"{len(rows)} question(s)")
 
 
