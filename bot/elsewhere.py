@@ -19,7 +19,9 @@ Country names are CLDR's (Babel's territory names) in the question's language an
 English, and cities CLDR's time zone cities for the zones places.yaml lists, with the
 aliases in places.yaml. The detected language, the reply language and the language a
 message is written in when the bot does not configure it (Vietnamese, Uzbek, Kazakh:
-Detection.written) are each read in their own grammar. Hong Kong, Macao and Taiwan are
+Detection.written) are each read in their own grammar, and English and Indonesian always
+(detection takes Indonesian for English, Dutch or Turkish; on the benchmark questions its
+"di" and "ke" named no place in any other language). Hong Kong, Macao and Taiwan are
 never "another country" here, since questions about them are usually questions about doing
 business with the mainland. The answerer then offers its suggestions instead of an
 answer, after a note that names the country (Answerer.ask); nothing is said and nothing
@@ -59,6 +61,7 @@ BEFORE = {
     "ps": {"په"},  # "په المان کې"
     "zh": {"在", "于"},
     "vi": {"o", "tai"},  # "ở Nhật", "tại Hàn Quốc"
+    "id": {"di"},
 }
 ARTICLES = {"the", "der", "den", "die", "le", "la", "les", "l", "el", "los", "las", "de", "il",
             "lo", "gli", "o", "a", "os", "as"}  # fmt: skip
@@ -81,6 +84,8 @@ RESIDING_BEFORE = {
     "ar": {"اعيش", "يعيش", "اسكن", "يسكن", "مقيم", "اقيم"},
     # "tôi ở Việt Nam", "đang sống ở Hà Nội": ở is also "live, be"
     "vi": {"toi", "minh", "em", "anh", "chi", "song", "dang", "hien", "nha"},
+    "id": {"tinggal", "menetap", "berdomisili", "domisili", "saya", "aku", "kami", "sekarang",
+           "lagi", "masih", "kerja", "bekerja", "kuliah"},
 }  # fmt: skip
 RESIDING_AFTER_KO = (("있",), ("살",), ("거", "주"), ("머", "물"))
 RESIDING_AFTER_TR = ("yasa", "yasi", "otur", "ikamet")
@@ -120,6 +125,7 @@ VISA_FOR = {
     "it": {"per"},
     "pt": {"para", "pro"},
     "vi": {"di", "sang"},  # "visa đi Nhật", "visa sang Hàn": to go to
+    "id": {"ke", "untuk"},
 }
 VISA_WORDS = {
     "en": ("visa", "permit", "residence"),
@@ -129,6 +135,7 @@ VISA_WORDS = {
     "it": ("visto", "visti", "permesso"),
     "pt": ("visto", "vistos", "autorizacao", "residencia"),
     "vi": ("visa",),
+    "id": ("visa", "izin"),
 }
 # German joins the visa to its kind: "Arbeitsvisum", "Geschäftsvisum".
 VISA_ENDINGS = {"de": ("visum", "visa")}
@@ -515,16 +522,16 @@ def _by_script(text: str) -> tuple[str, ...]:
 
 def place_elsewhere(text: str, languages: tuple[str, ...]) -> Place | None:
     """The other country `text` is set in, read in each of `languages` (the detected and
-    the reply language; English is always read too), or None: no country named as the
-    place where things happen, or a word of China's or of the two countries' ties anywhere
-    in the text."""
+    the reply language; English and Indonesian are always read too), or None: no country
+    named as the place where things happen, or a word of China's or of the two countries'
+    ties anywhere in the text."""
     words, starts = _words(text), _word_starts(text)
     if not words or _word_list("china").found_in(words) or _word_list("between").found_in(words):
         return None
     script = _by_script(text)
     if "ja" in script:  # detection may say Chinese for a Japanese question full of Han
         languages = tuple(lang for lang in languages if lang != "zh")
-    for lang in dict.fromkeys((*languages, *script, "en")):
+    for lang in dict.fromkeys((*languages, *script, "en", "id")):
         for start, end, code, suffix in _mentions(words, lang):
             if _placed(words, start, end, lang, suffix, starts):
                 named = words[start:end]

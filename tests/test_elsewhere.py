@@ -79,6 +79,9 @@ ELSEWHERE = [
     ("Germaniyada firma ochish", "uz", "DE"),
     ("Қазақстанда ЖК үшін салық қанша?", "kk", "KZ"),
     ("Алматыда компания ашу", "kk", "KZ"),
+    # Indonesian, read whatever detection says
+    ("Cara apply visa kerja ke Jepang gimana?", "en", "JP"),
+    ("Buka PT di Malaysia berapa biayanya?", "nl", "MY"),
 ]
 
 ABOUT_CHINA = [
@@ -158,6 +161,9 @@ ABOUT_CHINA = [
     ("I have 5 years of experience in Japan, can I get a work permit?", "en"),
     ("Em tốt nghiệp đại học ở Việt Nam, có 3 năm kinh nghiệm", "vi"),
     ("Công ty mình trả phí cho công ty mẹ ở Việt Nam", "vi"),
+    ("Saya tinggal di Malaysia, mau buka PT di Shanghai", "en"),
+    ("Saya udah bayar BPJS di Indonesia, wajib ikut social insurance?", "en"),
+    ("Saya tinggal di Malaysia, apa perlu visa bisnis?", "en"),
 ]
 
 
