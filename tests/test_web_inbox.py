@@ -212,6 +212,19 @@ def test_filters_by_language_and_kind(live, storage):
     assert "Nothing waiting" in page
 
 
+def test_a_question_is_filtered_under_the_language_it_is_written_in(live, storage):
+    """A Vietnamese question answered in English is offered and found under vi (as its
+    group shows it) and under en."""
+    ask(storage, "Làm sao để mở tài khoản ngân hàng cho công ty?", 1)  # logged as en
+    ask(storage, "Можно ли прийти с кошкой?", 2, "ru")
+    login(live, "sam")
+    page = live.get("/inbox").text
+    assert '<option value="vi"' in page
+    page = live.get("/inbox", params={"lang": "vi"}).text
+    assert "mở tài khoản" in page and "с кошкой" not in page
+    assert "mở tài khoản" in live.get("/inbox", params={"lang": "en"}).text
+
+
 def test_wordings_are_shown_with_their_machine_translation(live, storage):
     ask(storage, "Как открыть счёт в банке?", 1, "ru")
     storage.save_staff_message(user_id=7, language="ru", text="открыть счёт")

@@ -181,11 +181,15 @@ def _inbox_data(
     ui = i18n.ui_language(request)
     queued = kind in ("", *inbox.QUEUED_KINDS)
     rows = c.storage.list_unanswered(status=NEW, limit=INBOX_LIMIT, newest_first=True)
-    languages = sorted({row["language"] for row in rows})
+    # A question is under the language it was answered in and the one it is written in, as
+    # its group shows it (Vietnamese answered in English: en and vi).
+    written = {row["id"]: curation.asked_language(row["question"], row["language"]) for row in rows}
+    languages = sorted({row["language"] for row in rows} | set(written.values()))
     rows = [
         row
         for row in rows
-        if (not lang or row["language"] == lang) and (not kind or inbox.kind_of(row) == kind)
+        if (not lang or lang in (row["language"], written[row["id"]]))
+        and (not kind or inbox.kind_of(row) == kind)
     ]
     found, grouped = _clusters(rows, answerer) if queued else ([], False)
     page, pages = _page_of(found, page, target)
