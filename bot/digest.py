@@ -102,8 +102,16 @@ def _question(kb: KnowledgeBase | None, entry_id: str) -> str:
 
 
 def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
+    """The new unanswered wordings, each with the languages it was written in (a Vietnamese
+    question answered in English: vi, from its interaction's `written_in`)."""
+    language = (
+        "coalesce((SELECT written_in FROM interactions i WHERE i.id = u.interaction_id), "
+        "u.language)"
+        if "written_in" in _columns(conn)
+        else "u.language"
+    )
     rows = conn.execute(
-        "SELECT wording, min(question), count(*) AS n, group_concat(DISTINCT language) "
+        f"SELECT wording, min(question), count(*) AS n, group_concat(DISTINCT {language}) "
         "FROM unanswered u WHERE status = 'new' AND time >= :since AND time <= :until "
         "AND wording IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unanswered o "
         "WHERE o.wording = u.wording AND o.time < :since) "

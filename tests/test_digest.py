@@ -63,6 +63,26 @@ def fill(path, now=NOW):
     return path
 
 
+def test_a_new_gap_names_the_language_it_is_written_in(tmp_path, small_answerer):
+    """A Vietnamese question answered in English is a gap in vi (its interaction's
+    `written_in`); in a log from before that column, in en."""
+    path = tmp_path / "bot.db"
+    with Storage.open(path, clock=lambda: NOW - timedelta(hours=2)) as storage:
+        for user in (1, 2):
+            storage.log_interaction(
+                user_id=user, chat_type="private", language="en", written_in="vi",
+                question="Làm sao mở tài khoản?", status="unanswered",
+            )  # fmt: skip
+    digest = build_digest(path, small_answerer.kb, period="daily", now=NOW)
+    assert [(g.count, g.languages) for g in digest.new_gaps] == [(2, ("vi",))]
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE interactions DROP COLUMN written_in")
+    conn.commit()
+    conn.close()
+    old = build_digest(path, small_answerer.kb, period="daily", now=NOW)
+    assert [(g.count, g.languages) for g in old.new_gaps] == [(2, ("en",))]
+
+
 def test_digest_figures(tmp_path, small_answerer):
     path = fill(tmp_path / "bot.db")
     digest = build_digest(path, small_answerer.kb, period="daily", now=NOW)
