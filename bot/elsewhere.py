@@ -408,6 +408,8 @@ def _placed(
                 words, end + len(particle), RESIDING_AFTER_KO
             ):
                 return False
+        if _follows(words, end, (("에", "서"),)) and _came(words, end + 2, starts):
+            return False  # "한국에서 왔는데": 에서 is "from" too
     if lang in RESIDING_AFTER:
         after = end + (
             lang in ("ur", "hi") or (lang == "ps" and end < len(words) and words[end] == "کې")
@@ -444,6 +446,16 @@ def _placed(
     if at < 0 or words[at] not in before:
         return False
     return not (at and words[at - 1] in RESIDING_BEFORE.get(lang, ()))
+
+
+def _came(words: tuple[str, ...], at: int, starts: frozenset[int]) -> bool:
+    """Whether one of the two Korean written words from `at` says someone came ("왔어요",
+    "출장 왔는데", "온 직원"): then "X에서" is "from X"."""
+    ends = sorted(i for i in starts if i > at)[:2]
+    stop = ends[-1] if len(ends) == 2 else len(words)
+    # the written words from `at`: (start, end) pairs
+    bounds = list(zip([at, *ends[:1]], [*ends[:1], stop], strict=True))
+    return any("왔" in words[a:b] or words[a:b] == ("온",) for a, b in bounds)
 
 
 def _visa_before(words: tuple[str, ...], at: int, lang: str) -> bool:

@@ -53,6 +53,7 @@ ELSEWHERE = [
     ("東京で会社を設立したい", "ja", "JP"),
     ("在东京开公司要多少钱", "zh", "JP"),
     ("서울에서 법인 설립하려면", "ko", "KR"),
+    ("서울에서 법인 설립 온라인으로 돼요?", "ko", "KR"),  # 온라인 is not "came"
     ("İstanbul'da şirket kurmak", "tr", "TR"),
     ("como abrir uma empresa em São Paulo", "pt", "BR"),
     ("كيف أفتح شركة في القاهرة", "ar", "EG"),
@@ -164,6 +165,9 @@ ABOUT_CHINA = [
     ("Saya tinggal di Malaysia, mau buka PT di Shanghai", "en"),
     ("Saya udah bayar BPJS di Indonesia, wajib ikut social insurance?", "en"),
     ("Saya tinggal di Malaysia, apa perlu visa bisnis?", "en"),
+    ("한국에서 왔는데 비자 연장 어떻게 해요?", "ko"),  # 에서: from, with "came"
+    ("일본에서 출장 왔어요, 사무실 임대 가능해요?", "ko"),
+    ("서울에서 온 직원 비자 문제", "ko"),
 ]
 
 
