@@ -140,7 +140,7 @@ VISA_WORDS = {
 # German joins the visa to its kind: "Arbeitsvisum", "Geschäftsvisum".
 VISA_ENDINGS = {"de": ("visum", "visa")}
 # Russian puts a visa "to" a country in the accusative: "виза в Германию", "визу в Японию".
-RUSSIAN_VISA = ("виз", "разрешени", "вид на жительств")
+RUSSIAN_VISA = ("виз", "разрешени", "внж")
 RUSSIAN_ACCUSATIVE = ("у", "ю")
 ACCUSATIVE = "acc"  # what _mentions says of a name found in it
 # Persian names a country after a visa or residence word joined by the ezafe ("ویزای کار

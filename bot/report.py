@@ -244,7 +244,8 @@ def _where(columns: set[str]) -> _Where:
         "interaction_id IN (SELECT id FROM interactions WHERE channel = :channel))",
         language="coalesce(written_in, language)" if written else "language",
         language_u=(
-            "coalesce((SELECT written_in FROM interactions WHERE id = interaction_id), language)"
+            "coalesce((SELECT written_in FROM interactions i "
+            "WHERE i.id = unanswered.interaction_id), language)"
             if written
             else "language"
         ),

@@ -69,6 +69,7 @@ ELSEWHERE = [
     ("quanto custa o visto para Portugal", "pt", "PT"),
     ("сколько стоит виза в Германию", "ru", "DE"),
     ("как получить визу в Японию", "ru", "JP"),
+    ("разрешение на работу в Корею", "ru", "KR"),
     ("فيزا المانيا كم تكلف", "ar", "DE"),
     ("تأشيرة عمل كندا", "ar", "CA"),
     ("Almanya çalışma vizesi ne kadar sürer", "tr", "DE"),
