@@ -177,7 +177,7 @@ def per_day_bars(days: Sequence[Outcomes], height: float = 280, say: Say = _engl
     return _svg(height, say("Questions per day by outcome"), parts)
 
 
-def share_lines(days: Sequence[Outcomes], height: float = 240) -> str:
+def share_lines(days: Sequence[Outcomes], height: float = 240, say: Say = _english) -> str:
     """The share of each outcome per day as lines; days without questions leave a gap."""
     parts = _day_axes(days, height, 1.0, lambda v: f"{v:.0%}")
     plot_h = height - AXIS_T - AXIS_B
@@ -194,7 +194,7 @@ def share_lines(days: Sequence[Outcomes], height: float = 240) -> str:
                 parts.append(
                     f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" '
                     f'fill="{COLOURS[outcome]}"><title>{_e(day.key)}: '
-                    f"{_pct(day.share(outcome))} {NAMES[outcome]}</title></circle>"
+                    f"{_pct(day.share(outcome))} {_e(say(NAMES[outcome]))}</title></circle>"
                 )
         parts.extend(
             f'<polyline points="{" ".join(run)}" fill="none" stroke-width="2" '
@@ -202,7 +202,7 @@ def share_lines(days: Sequence[Outcomes], height: float = 240) -> str:
             for run in runs
             if len(run) > 1
         )
-    return _svg(height, "Share of each outcome per day", parts)
+    return _svg(height, say("Share of each outcome per day"), parts)
 
 
 def hbars(
@@ -232,9 +232,9 @@ def hbars(
     return _svg(8 + row_h * len(rows), title, parts)
 
 
-def _legend(keys: Sequence[str]) -> str:
+def _legend(keys: Sequence[str], say: Say = _english) -> str:
     items = "".join(
-        f'<span><i style="background:{COLOURS[k]}"></i>{_e(NAMES[k])}</span>' for k in keys
+        f'<span><i style="background:{COLOURS[k]}"></i>{_e(say(NAMES[k]))}</span>' for k in keys
     )
     return f'<p class="legend">{items}</p>'
 
@@ -271,24 +271,27 @@ def _outcome_rows(rows: Sequence[Outcomes]) -> list[list[object]]:
     ]
 
 
-def _summary(r: Report) -> str:
+def _summary(r: Report, say: Say = _english) -> str:
     cards = [
-        (f"{r.total:,}", "questions"),
-        (f"{r.people:,}", "people asking"),
-        (_pct(r.share("answered")), "answered"),
-        (_pct(r.share("suggest")), "suggestions only"),
-        (_pct(r.share("unanswered")), "unanswered"),
-        (_pct(r.helpful_rate), f"helpful ({r.votes:,} votes)"),
+        (f"{r.total:,}", say("questions")),
+        (f"{r.people:,}", say("people asking")),
+        (_pct(r.share("answered")), say("answered")),
+        (_pct(r.share("suggest")), say("suggestions only")),
+        (_pct(r.share("unanswered")), say("unanswered")),
+        (_pct(r.helpful_rate), say("helpful ({n} votes)", n=f"{r.votes:,}")),
     ]
     if r.waits_timed or not r.replies_timed:
         cards += [
-            (_ms(r.wait_median_ms), f"median wait for a reply ({r.waits_timed:,} timed)"),
-            (_ms(r.wait_p90_ms), "90% waited at most"),
+            (
+                _ms(r.wait_median_ms),
+                say("median wait for a reply ({n} timed)", n=f"{r.waits_timed:,}"),
+            ),
+            (_ms(r.wait_p90_ms), say("90% waited at most")),
         ]
     else:  # a log written before waits were recorded: say what the figure is
         cards += [
-            (_ms(r.median_ms), "median matching time (waits not logged)"),
-            (_ms(r.p90_ms), "90% matched within"),
+            (_ms(r.median_ms), say("median matching time (waits not logged)")),
+            (_ms(r.p90_ms), say("90% matched within")),
         ]
     return (
         '<div class="cards">'
@@ -300,32 +303,41 @@ def _summary(r: Report) -> str:
     )
 
 
-def _days_section(r: Report) -> str:
+def _outcome_header(first: str, say: Say) -> list[str]:
+    return [say(first), say("questions"), *(say(NAMES[o]) for o in OUTCOMES)]
+
+
+def _days_section(r: Report, say: Say = _english) -> str:
     if not r.total:
-        return _section("Questions per day", "No questions in this period.")
+        return _section(say("Questions per day"), say("No questions in this period."))
     return _section(
-        "Questions per day",
-        "Each bar is one day (UTC), split by outcome. Hover for numbers.",
-        _legend(OUTCOMES),
-        per_day_bars(r.days),
-        "<h2>Outcome shares per day</h2>",
-        share_lines(r.days),
-        "<details><summary>Table</summary>",
-        _table(
-            ["day", "questions", *(NAMES[o] for o in OUTCOMES)],
-            _outcome_rows(r.days),
-            numeric={1, 2, 3, 4, 5},
-        ),
+        say("Questions per day"),
+        say("Each bar is one day (UTC), split by outcome. Hover for numbers."),
+        _legend(OUTCOMES, say),
+        per_day_bars(r.days, say=say),
+        f"<h2>{_e(say('Outcome shares per day'))}</h2>",
+        share_lines(r.days, say=say),
+        f"<details><summary>{_e(say('Table'))}</summary>",
+        _table(_outcome_header("day", say), _outcome_rows(r.days), numeric={1, 2, 3, 4, 5}),
         "</details>",
     )
 
 
-def _languages_section(r: Report) -> str:
+def _languages_section(r: Report, say: Say = _english) -> str:
     rows = [
         (
             lang.key,
             [
-                (getattr(lang, o), COLOURS[o], f"{lang.key}: {getattr(lang, o):,} {NAMES[o]}")
+                (
+                    getattr(lang, o),
+                    COLOURS[o],
+                    say(
+                        "{code}: {count} {outcome}",
+                        code=lang.key,
+                        count=f"{getattr(lang, o):,}",
+                        outcome=say(NAMES[o]),
+                    ),
+                )
                 for o in OUTCOMES
             ],
             f"{lang.total:,}",
@@ -333,30 +345,37 @@ def _languages_section(r: Report) -> str:
         for lang in r.languages
     ]
     return _section(
-        "Languages",
-        "Questions by the language they were answered in, split by outcome.",
-        _legend(OUTCOMES),
-        hbars(rows, "Questions by language") if rows else "",
+        say("Languages"),
+        say(
+            "Questions by the language they are written in, split by outcome (a language the "
+            "bot does not configure, such as Vietnamese answered in English, counts as itself)."
+        ),
+        _legend(OUTCOMES, say),
+        hbars(rows, say("Questions by language")) if rows else "",
         _table(
-            ["language", "questions", *(NAMES[o] for o in OUTCOMES)],
+            _outcome_header("language", say),
             _outcome_rows(r.languages),
             numeric={1, 2, 3, 4, 5},
         ),
     )
 
 
-def _unanswered_section(r: Report) -> str:
+def _unanswered_section(r: Report, say: Say = _english) -> str:
     rows = [
         [i, c.label, c.count, " ".join(c.languages), " | ".join(c.examples)]
         for i, c in enumerate(r.clusters, 1)
     ]
     return _section(
-        "Top unanswered questions",
-        f"{r.unanswered_total:,} questions found no answer; {r.unanswered_open:,} of them "
-        "still wait for staff (not yet resolved or ignored). The most asked of those, with "
-        "similar wordings grouped: candidates for new knowledge base entries.",
+        say("Top unanswered questions"),
+        say(
+            "{total} questions found no answer; {open} of them still wait for staff (not yet "
+            "resolved or ignored). The most asked of those, with similar wordings grouped: "
+            "candidates for new knowledge base entries.",
+            total=f"{r.unanswered_total:,}",
+            open=f"{r.unanswered_open:,}",
+        ),
         _table(
-            ["#", "question", "times", "languages", "other wordings"],
+            ["#", say("question"), say("times"), say("languages"), say("other wordings")],
             rows,
             numeric={0, 2},
             user_text={1, 4},
@@ -366,24 +385,31 @@ def _unanswered_section(r: Report) -> str:
     )
 
 
-def _entries_section(r: Report) -> str:
+def _entries_section(r: Report, say: Say = _english) -> str:
     bars = [
         (
             s.question or s.entry_id,
-            [(s.uses, COLOURS["answered"], f"{s.entry_id}: {s.uses:,} answers")],
+            [
+                (
+                    s.uses,
+                    COLOURS["answered"],
+                    say("{entry}: {n} answers", entry=s.entry_id, n=f"{s.uses:,}"),
+                )
+            ],
             f"{s.uses:,}",
         )
         for s in r.top_entries
     ]
     tips = [f"{s.entry_id}: {s.question}" if s.question else s.entry_id for s in r.top_entries]
     rows = [
-        [s.entry_id, s.question, f"{s.uses:,}", f"{s.votes:,}", _helpful(s)] for s in r.top_entries
+        [s.entry_id, s.question, f"{s.uses:,}", f"{s.votes:,}", _helpful(s, say)]
+        for s in r.top_entries
     ]
-    header = ["entry", "question", "answers", "votes", "helpful"]
+    header = [say("entry"), say("question"), say("answers"), say("votes"), say("helpful")]
     return _section(
-        "Most used entries",
-        "The knowledge base entries given as answers most often. Hover a question for its id.",
-        hbars(bars, "Most used entries", tips) if bars else "",
+        say("Most used entries"),
+        say("The knowledge base entries given as answers most often. Hover a question for its id."),
+        hbars(bars, say("Most used entries"), tips) if bars else "",
         _table(header, rows, numeric={2, 3, 4}, user_text={1}) if rows else "",
     )
 
@@ -394,111 +420,133 @@ def _long_table(
     numeric: Collection[int],
     user_text: Collection[int],
     shown: int = 20,
+    say: Say = _english,
 ) -> str:
     """The first `shown` rows, and the rest folded away under a <details>."""
     if not rows:
         return ""
     html = _table(header, rows[:shown], numeric, user_text)
     if len(rows) > shown:
+        more = say("{n} more", n=f"{len(rows) - shown:,}")
         html += (
-            f"<details><summary>{len(rows) - shown} more</summary>"
+            f"<details><summary>{_e(more)}</summary>"
             f"{_table(header, rows[shown:], numeric, user_text)}</details>"
         )
     return html
 
 
-def _helpful(s: EntryStats) -> str:
+def _helpful(s: EntryStats, say: Say = _english) -> str:
     """`60% of 5 votes`: a share never without the number of votes behind it."""
     if not s.votes:
         return "–"
-    return f"{_pct(s.helpful_rate)} of {s.votes:,} vote{'s' if s.votes != 1 else ''}"
+    text = "{share} of {n} vote" if s.votes == 1 else "{share} of {n} votes"
+    return say(text, share=_pct(s.helpful_rate), n=f"{s.votes:,}")
 
 
-def _feedback_section(r: Report) -> str:
+def _feedback_section(r: Report, say: Say = _english) -> str:
     rows = [
         [
             s.entry_id,
             s.question,
             f"{s.votes:,}",
             f"{s.votes - s.helpful:,}",
-            _helpful(s),
-            _pct(s.helpful_low) if s.ranked else f"fewer than {MIN_VOTES} votes",
+            _helpful(s, say),
+            _pct(s.helpful_low) if s.ranked else say("fewer than {n} votes", n=MIN_VOTES),
             s.reasons or "–",
         ]
         for s in r.entry_feedback
     ]
     return _section(
-        "Helpful feedback",
-        f"Overall {_pct(r.helpful_rate)} of {r.votes:,} votes said the answer helped. Entries "
-        f"with at least {MIN_VOTES} votes come first, least helpful first by what their votes "
-        "show with 95% confidence (the Wilson lower bound: 1 helpful vote of 1 proves less "
-        f'than 40 of 45); then entries with fewer votes, most "not helpful" votes first.',
+        say("Helpful feedback"),
+        say(
+            "Overall {share} of {n} votes said the answer helped. Entries with at least {min} "
+            "votes come first, least helpful first by what their votes show with 95% "
+            "confidence (the Wilson lower bound: 1 helpful vote of 1 proves less than 40 of "
+            '45); then entries with fewer votes, most "not helpful" votes first.',
+            share=_pct(r.helpful_rate),
+            n=f"{r.votes:,}",
+            min=MIN_VOTES,
+        ),
         _long_table(
             [
-                "entry",
-                "question",
-                "votes",
-                "not helpful",
-                "helpful",
-                "at least (95%)",
-                "👎 reasons",
+                say("entry"),
+                say("question"),
+                say("votes"),
+                say("not helpful"),
+                say("helpful"),
+                say("at least (95%)"),
+                say("👎 reasons"),
             ],
             rows,
             numeric={2, 3, 4, 5},
             user_text={1},
+            say=say,
         ),
     )
 
 
-def _sources_section(r: Report) -> str:
+def _sources_section(r: Report, say: Say = _english) -> str:
     total = sum(n for _, n in r.text_sources)
     rows = [
         (
-            NAMES.get(s, s),
-            [(n, COLOURS.get(s, "#607d8b"), f"{n:,} answers")],
+            say(NAMES.get(s, s)),
+            [(n, COLOURS.get(s, "#607d8b"), say("{n} answers", n=f"{n:,}"))],
             f"{n:,} ({_pct(n / total)})",
         )
         for s, n in r.text_sources
     ]
-    timing = (
-        f"The users' wait for a reply, over the {r.waits_timed:,} replies where it was "
-        f"measured: median {_ms(r.wait_median_ms)}, 90th percentile {_ms(r.wait_p90_ms)}. "
-        f"Matching alone, over {r.replies_timed:,} questions: median {_ms(r.median_ms)}, "
-        f"90th percentile {_ms(r.p90_ms)}."
+    timing = say(
+        "The users' wait for a reply, over the {n} replies where it was measured: median "
+        "{median}, 90th percentile {p90}. Matching alone, over {m} questions: median "
+        "{match_median}, 90th percentile {match_p90}.",
+        n=f"{r.waits_timed:,}",
+        median=_ms(r.wait_median_ms),
+        p90=_ms(r.wait_p90_ms),
+        m=f"{r.replies_timed:,}",
+        match_median=_ms(r.median_ms),
+        match_p90=_ms(r.p90_ms),
+    )
+    sources = say(
+        "Where the text of each answer came from: the knowledge base's own language, a "
+        "translation, or the original text because no translation exists yet."
     )
     return _section(
-        "Answer texts and reply time",
-        "Where the text of each answer came from: the knowledge base's own language, "
-        "a translation, or the original text because no translation exists yet. " + timing,
-        hbars(rows, "Answer text source") if rows else "",
+        say("Answer texts and reply time"),
+        sources + ("" if sources.endswith("。") else " ") + timing,  # no space after 。
+        hbars(rows, say("Answer text source")) if rows else "",
     )
 
 
-def _stale_section(r: Report) -> str:
+def _stale_section(r: Report, say: Say = _english) -> str:
     if not r.kb_loaded:
-        return _section("Entries due for review", "The knowledge base was not loaded.")
+        return _section(say("Entries due for review"), say("The knowledge base was not loaded."))
     rows = [
         [s.entry_id, s.topic, s.question, s.reviewed.isoformat(), f"{s.age_days:,}"]
         for s in r.stale_entries
     ]
     note = (
-        f"{len(rows)} entries were last reviewed more than {r.review_age_days} days ago."
+        say(
+            "{n} entries were last reviewed more than {days} days ago.",
+            n=len(rows),
+            days=r.review_age_days,
+        )
         if rows
-        else f"Every entry was reviewed in the last {r.review_age_days} days."
+        else say("Every entry was reviewed in the last {days} days.", days=r.review_age_days)
     )
     return _section(
-        "Entries due for review",
+        say("Entries due for review"),
         note,
         _long_table(
-            ["entry", "topic", "question", "reviewed", "days ago"],
+            [say("entry"), say("topic"), say("question"), say("reviewed"), say("days ago")],
             rows,
             numeric={3, 4},
             user_text={2},
+            say=say,
         ),
     )
 
 
-def _stale_translations_section(r: Report) -> str:
+def _stale_translations_section(r: Report, say: Say = _english) -> str:
     if not r.kb_loaded:
         return ""
     rows = [
@@ -506,61 +554,93 @@ def _stale_translations_section(r: Report) -> str:
         for s in r.stale_translations
     ]
     note = (
-        f"{len(rows)} curated translation(s) were made from an older text of their entry. "
-        "Until a translator updates them, the bot answers with the current text and a note "
-        "that the translation is being updated."
+        say(
+            "{n} curated translation(s) were made from an older text of their entry. Until a "
+            "translator updates them, the bot answers with the current text and a note that "
+            "the translation is being updated.",
+            n=len(rows),
+        )
         if rows
-        else "Every curated translation matches the current text of its entry."
+        else say("Every curated translation matches the current text of its entry.")
     )
     return _section(
-        "Translations to update",
+        say("Translations to update"),
         note,
         _long_table(
-            ["entry", "language", "topic", "reviewed", "made from", "current"],
+            [
+                say("entry"),
+                say("language"),
+                say("topic"),
+                say("reviewed"),
+                say("made from"),
+                say("current"),
+            ],
             rows,
             numeric=(),
             user_text=(),
+            say=say,
         ),
     )
 
 
-def _filters(report: Report) -> str:
+def _filters(report: Report, say: Say = _english) -> str:
     """The filters a report was built with, so that nobody reads it as the whole log."""
-    kept = []
-    if report.language:
-        kept.append(f"in language {_e(report.language)} (written or answered in it)")
-    if report.channel:
-        kept.append(f"through channel {_e(report.channel)}")
-    if not kept:
+    if report.language and report.channel:
+        text = say(
+            "Only questions in language {code} (written or answered in it) and through "
+            "channel {channel}.",
+            code=report.language,
+            channel=report.channel,
+        )
+    elif report.language:
+        text = say(
+            "Only questions in language {code} (written or answered in it).",
+            code=report.language,
+        )
+    elif report.channel:
+        text = say("Only questions through channel {channel}.", channel=report.channel)
+    else:
         return ""
-    return f'<p class="filters">Only questions {" and ".join(kept)}.</p>'
+    return f'<p class="filters">{_e(text)}</p>'
 
 
-def render_html(report: Report) -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch)."""
+def render_html(report: Report, say: Say = _english, language: str = "en") -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch),
+    its words through `say` in `language` (the CLI passes the console's catalog for zh)."""
     since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
     days = len(report.days)
     sections = [
-        f"<section><h2>Summary</h2>{_summary(report)}</section>",
-        _days_section(report),
-        _languages_section(report),
-        _unanswered_section(report),
-        _entries_section(report),
-        _feedback_section(report),
-        _sources_section(report),
-        _stale_section(report),
-        _stale_translations_section(report),
+        f"<section><h2>{_e(say('Summary'))}</h2>{_summary(report, say)}</section>",
+        _days_section(report, say),
+        _languages_section(report, say),
+        _unanswered_section(report, say),
+        _entries_section(report, say),
+        _feedback_section(report, say),
+        _sources_section(report, say),
+        _stale_section(report, say),
+        _stale_translations_section(report, say),
     ]
+    period = say(
+        "Period: {since} to {until} UTC ({days} days) · generated {until} UTC"
+        if days != 1
+        else "Period: {since} to {until} UTC (1 day) · generated {until} UTC",
+        since=since,
+        until=until,
+        days=days,
+    )
+    title = say("FAQ bot report {since} to {until}", since=since[:10], until=until[:10])
+    footer = say(
+        "Question texts are shown as logged, with personal data redacted. People are counted "
+        "by pseudonymous key only; no Telegram id is stored or shown."
+    )
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{_e(language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>FAQ bot report {_e(since[:10])} to {_e(until[:10])}</title>"
+        f"<title>{_e(title)}</title>"
         f"<style>{CSS}</style></head><body>"
-        f"<header><h1>FAQ bot report</h1><p>Period: {_e(since)} to {_e(until)} UTC "
-        f"({days} day{'s' if days != 1 else ''}) · generated {_e(until)} UTC</p>"
-        f"{_filters(report)}</header>"
+        f"<header><h1>{_e(say('FAQ bot report'))}</h1><p>{_e(period)}</p>"
+        f"{_filters(report, say)}</header>"
         f"<main>{''.join(sections)}</main>"
-        "<footer>Question texts are shown as logged, with personal data redacted. People are "
-        "counted by pseudonymous key only; no Telegram id is stored or shown.</footer>"
+        f"<footer>{_e(footer)}</footer>"
         "</body></html>\n"
     )

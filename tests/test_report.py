@@ -741,9 +741,61 @@ def test_cli_keeps_one_language_or_channel_and_says_so(config, tmp_path):
     assert "Only questions" not in whole.read_text(encoding="utf-8")
 
 
+def test_every_word_of_the_report_page_has_a_chinese_translation():
+    """Each string bot/report_html.py passes to `say` (and each outcome or source name) is in
+    the zh catalog: a page in Chinese has no English left but data and codes."""
+    import ast
+
+    from bot import report_html
+    from bot.web.i18n import catalog
+
+    def literals(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.IfExp):
+            return literals(node.body) + literals(node.orelse)
+        return []
+
+    tree = ast.parse(Path(report_html.__file__).read_text(encoding="utf-8"))
+    said = {
+        text
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "say" and node.args
+        for text in literals(node.args[0])
+    }
+    # strings chosen before they are said: _helpful's, _outcome_header's, the names
+    said |= {"{share} of {n} vote", "{share} of {n} votes", "day", "language"}
+    said |= set(report_html.NAMES.values())
+    assert len(said) > 60
+    assert sorted(said - set(catalog("zh"))) == []
+
+
+def test_cli_writes_the_page_in_chinese(config, tmp_path):
+    with Storage.open(config.storage.database) as storage:
+        storage.log_interaction(
+            user_id=1, chat_type="private", language="zh", question="发票是什么？",
+            status="unanswered", channel="web",
+        )  # fmt: skip
+    out = tmp_path / "zh.html"
+    args = ["--page-language", "zh", "--channel", "web", "--out", str(out)]
+    result = CliRunner().invoke(report, args, obj=config)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="zh">' in page and "<h1>FAQ 机器人报表</h1>" in page
+    assert "仅包含来自渠道 web 的问题。" in page and "发票是什么？" in page
+    assert "最常见的未回答问题" in page and "Top unanswered questions" not in page
+    english = tmp_path / "en.html"
+    assert CliRunner().invoke(report, ["--out", str(english)], obj=config).exit_code == 0
+    assert '<html lang="en">' in english.read_text(encoding="utf-8")  # an English kb: English
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--language", "english!"], "is not a language code"), (["--channel", "fax"], "fax")],
+    [
+        (["--language", "english!"], "is not a language code"),
+        (["--channel", "fax"], "fax"),
+        (["--page-language", "fr"], "fr"),
+    ],
 )
 def test_cli_rejects_a_bad_filter_and_writes_nothing(config, tmp_path, args, message):
     out = tmp_path / "r.html"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from bot.encoder import Encoder
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
 from bot.report import ReportError, build_report, render_html, write_csv
 from bot.storage import CHANNELS
+from bot.web import i18n
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # as the console's filter
 
@@ -74,6 +76,12 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
     type=click.Choice(CHANNELS),
     help="Only questions that came through this channel.",
 )
+@click.option(
+    "--page-language",
+    type=click.Choice(["en", "zh"]),
+    help="The page's language (default: the knowledge base's where the console has it, "
+    "as the staff digest's; else English).",
+)
 @KB_OPTION
 @click.option(
     "--review-age-days",
@@ -100,6 +108,7 @@ def report(
     kb_dir: Path | None,
     language: str | None,
     channel: str | None,
+    page_language: str | None,
     review_age_days: int,
     digest: str | None,
 ) -> None:
@@ -111,6 +120,8 @@ def report(
     Example: python -m bot report --since 30d --out report.html --csv report-csv
 
     Example: python -m bot report --since 7d --language vi --out report-vi.html
+
+    Example: python -m bot report --page-language zh --out report-zh.html
 
     Example: python -m bot report --digest weekly
     """
@@ -135,7 +146,9 @@ def report(
         raise click.ClickException(str(exc)) from exc
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render_html(result), encoding="utf-8")
+        words = page_language or i18n.staff_language(config.knowledge.language)
+        page = render_html(result, functools.partial(i18n.translate, words), words)
+        out.write_text(page, encoding="utf-8")
         written = write_csv(result, csv_dir) if csv_dir else []
     except OSError as exc:
         raise click.ClickException(f"cannot write the report: {exc}") from exc

@@ -28,8 +28,7 @@ def utcnow() -> datetime:
 
 def staff_gettext(config: Config):
     """The staff interface's language: the knowledge base's where the console has it."""
-    language = config.knowledge.language if config.knowledge.language in i18n.UI_LANGUAGES else "en"
-    return functools.partial(i18n.translate, language)
+    return functools.partial(i18n.translate, i18n.staff_language(config.knowledge.language))
 
 
 def digest_text(app: Application, config: Config, now: datetime) -> str:

@@ -49,6 +49,12 @@ def translate(language: str, text: str, **values: Any) -> str:
     return found.format(**values) if values else found
 
 
+def staff_language(knowledge_language: str) -> str:
+    """The language of what staff read outside the console (the digest, the report page):
+    the knowledge base's where the console has a catalog for it, else English."""
+    return knowledge_language if knowledge_language in UI_LANGUAGES else "en"
+
+
 def ui_language(request: Request) -> str:
     """The cookie's choice, else the first supported language the browser asks for, else en."""
     chosen = request.cookies.get(COOKIE, "")
