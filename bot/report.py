@@ -640,7 +640,6 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
 def render_html(report: Report, say: Callable[..., str] | None = None, language: str = "en") -> str:
     """The report as one self-contained HTML page (see bot/report_html.py), its words
     through `say` (English without it) in `language`."""
-    from bot.report_html import _english
     from bot.report_html import render_html as render
 
-    return render(report, say or _english, language)
+    return render(report, say, language)

@@ -604,9 +604,11 @@ def _filters(report: Report, say: Say = _english) -> str:
     return f'<p class="filters">{_e(text)}</p>'
 
 
-def render_html(report: Report, say: Say = _english, language: str = "en") -> str:
+def render_html(report: Report, say: Say | None = None, language: str = "en") -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch),
-    its words through `say` in `language` (the CLI passes the console's catalog for zh)."""
+    its words through `say` (English without it) in `language` (the CLI passes the console's
+    catalog for zh)."""
+    say = say or _english
     since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
     days = len(report.days)
     sections = [

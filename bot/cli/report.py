@@ -78,7 +78,7 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
 )
 @click.option(
     "--page-language",
-    type=click.Choice(["en", "zh"]),
+    type=click.Choice(sorted(i18n.UI_LANGUAGES)),
     help="The page's language (default: the knowledge base's where the console has it, "
     "as the staff digest's; else English).",
 )
