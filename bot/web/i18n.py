@@ -16,10 +16,11 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, pass_context
-from starlette.requests import Request
+if TYPE_CHECKING:  # the CLI's report page and the digest use the catalogs without a web stack
+    from jinja2 import Environment
+    from starlette.requests import Request
 
 LOCALE = Path(__file__).resolve().parent / "locale"
 UI_LANGUAGES = {"en": "English", "zh": "中文"}
@@ -69,6 +70,7 @@ def ui_language(request: Request) -> str:
 
 def install(templates: Environment) -> None:
     """Give the templates `_()`, translating into the request's interface language."""
+    from jinja2 import pass_context
 
     @pass_context
     def gettext(context: Any, text: str, **values: Any) -> str:
