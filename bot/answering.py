@@ -195,6 +195,7 @@ class Answerer:
         # (Detection.written) is still a language the first encoder never read.
         reading = found.written or detected
         kind = smalltalk.classify(text)
+        place: Place | None = None
         if kind is not None:
             unsure = found.confidence < self.config.languages.min_confidence
             if lang is None and (unsure or found.undecided):
@@ -222,6 +223,15 @@ class Answerer:
                 answer = self._matched(question, match, language, detected, live)
             if place is None and match.status != UNANSWERED and self.config.matching.answer_parts:
                 answer = self._by_parts(question, text, match, answer, language, detected, live)
+        # A list or no answer in a language no encoder in use reads: say so (not for small
+        # talk, nor a question about another country, which was understood).
+        if (
+            kind is None
+            and place is None
+            and answer.status != ANSWERED
+            and not self.matcher.reads(reading)
+        ):
+            answer = replace(answer, notice=self._unread_note(reading, language, answer.notice))
         if reading and reading not in self.config.languages.supported and reading != language:
             answer = replace(
                 answer,
@@ -246,6 +256,16 @@ class Answerer:
         if self.matcher.reads(detected):
             return match
         return match.offered()
+
+    def _unread_note(self, reading: str | None, language: str, notice: str) -> str:
+        """`notice` with a note that a list or no answer may come from misreading a language
+        no encoder in use was trained on (Persian or Vietnamese while only USE is ready):
+        ask again in a few minutes, when e5 has embedded the knowledge base (a first start),
+        or in the reply's language (e5 not in use: `second_encoder = "none"`, or a CPU
+        without AVX2)."""
+        key = "reading_soon" if self.matcher.second_pending is not None else "reading_rough"
+        name = messages.language_name(reading or "", self.localizer.speaks(language, key))
+        return with_notice(notice, self.localizer.message(language, key, language=name))
 
     def answer_entry(
         self, entry_id: str, lang: str, question: str = "", live: bool = False

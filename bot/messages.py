@@ -38,9 +38,26 @@ def text(lang: str, key: str, **fields: str) -> str:
 
 
 def language_name(lang: str, in_lang: str) -> str:
-    """Name of language `lang` written in language `in_lang`, e.g. ("en", "ru") -> английский."""
+    """Name of language `lang` written in language `in_lang`, e.g. ("en", "ru") -> английский:
+    the locale file's table, else CLDR's name (Babel: Vietnamese or Persian, languages the
+    bot reads but has no locale of), else the code."""
     names = _locale(in_lang).get("language_names") or _locale(FALLBACK)["language_names"]
-    return names.get(lang, lang)
+    return names.get(lang) or _cldr_name(lang, in_lang) or _cldr_name(lang, FALLBACK) or lang
+
+
+@cache
+def _cldr_name(lang: str, in_lang: str) -> str | None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(in_lang).languages.get(lang)
+    except (UnknownLocaleError, ValueError):
+        return None
+    # Thai names a language "ภาษา X" in running text (the locale file's table does); CLDR
+    # gives the bare X.
+    if name and in_lang == "th" and not name.startswith("ภาษา"):
+        name = "ภาษา" + name
+    return name
 
 
 def has_locale(lang: str) -> bool:

@@ -122,7 +122,14 @@ def test_has_locale():
         ("fr", "de", "Französisch"),
         ("en", "ja", "英語"),
         ("fr", "vi", "French"),  # no Vietnamese locale: English names
-        ("vi", "en", "vi"),  # no name known: the code itself
+        # Languages without a locale file are named by CLDR (Babel)...
+        ("vi", "en", "Vietnamese"),
+        ("kk", "ru", "казахский"),
+        ("fa", "zh", "波斯语"),
+        ("fa", "th", "ภาษาเปอร์เซีย"),  # as the Thai table names languages
+        ("vi", "vi", "Tiếng Việt"),
+        ("fa", "qq", "Persian"),  # in a language CLDR does not know: in English
+        ("qq", "en", "qq"),  # no name known: the code itself
     ],
 )
 def test_language_name(lang, in_lang, name):

@@ -29,6 +29,14 @@ def test_a_first_start_answers_at_once_and_the_second_encoder_takes_over(fused_c
     first = build_answerer(fused_config, defer_second=True)
     assert warmup.pending(first) and first.matcher.second is None
     assert first.ask("How do I open a company bank account?").id == "bank-account"
+    # USE never read Persian: until e5 is ready, a Persian question is told to come back
+    persian = "چطور برای شرکتم حساب بانکی باز کنم؟"
+    waiting = first.ask(persian)
+    assert waiting.status != "answered" and waiting.detected == "fa"
+    assert waiting.reply.startswith(
+        "I am still getting ready to read Persian, so I may have misunderstood you. "
+        "Ask again in a few minutes, or in English, for a better answer.\n\n"
+    )
     # a reload before the second encoder is ready stays fast: still the first alone
     again = reload_answerer(first, fused_config)
     assert warmup.pending(again) and again.matcher.layer2 is None
@@ -42,6 +50,7 @@ def test_a_first_start_answers_at_once_and_the_second_encoder_takes_over(fused_c
     assert not warmup.pending(fused) and fused.matcher.second is not None
     assert fused.matcher.layer2 is not None
     assert fused.ask("How do I open a company bank account?").id == "bank-account"
+    assert not fused.ask(persian).notice  # e5 reads it
     # the vectors are in the cache: the next start fuses both at once, with nothing deferred
     next_start = build_answerer(fused_config, defer_second=True)
     assert not warmup.pending(next_start) and next_start.matcher.second is not None
