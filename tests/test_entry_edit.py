@@ -287,12 +287,12 @@ def test_phrasings_in_untranslated_languages_are_edited_as_code_prefixed_lines(r
     shipped = [f"{lang}: {text}" for lang, texts in entry.phrasings.items() for text in texts]
     fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
     assert fields["phrasings"].split("\n") == shipped
-    first, polish = "Hoe open ik een zakelijke bankrekening?", "Jak otworzyć konto firmowe?"
-    typed = f"nl: {first}\npl: {polish}"
+    first, indonesian = "Hoe open ik een zakelijke bankrekening?", "Cara buka rekening perusahaan?"
+    typed = f"nl: {first}\nid: {indonesian}"
     values = edited(repo_kb, entry.id, kb.languages(), phrasings=typed)
     entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history)
     after = load_knowledge(repo_kb).by_id[entry.id]
-    assert after.phrasings == {"nl": (first,), "pl": (polish,)}  # the form's lines replace all
+    assert after.phrasings == {"nl": (first,), "id": (indonesian,)}  # the form's lines replace all
     fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
     assert f"nl: {first}" in fields["phrasings"].split("\n")
     more = fields["phrasings"] + "\nnl: Hoe lang duurt dat bij de bank?"
@@ -300,7 +300,7 @@ def test_phrasings_in_untranslated_languages_are_edited_as_code_prefixed_lines(r
     entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history)
     again = load_knowledge(repo_kb).by_id[entry.id]
     assert again.phrasings["nl"] == (first, "Hoe lang duurt dat bij de bank?")
-    assert again.phrasings["pl"] == (polish,)
+    assert again.phrasings["id"] == (indonesian,)
     for bad_lines in ("no language code here", "de: Wie eröffne ich ein Firmenkonto?"):
         # (German has a curated translation: its phrasings are that translation's alternates)
         bad = edited(repo_kb, entry.id, kb.languages(), phrasings=bad_lines)
