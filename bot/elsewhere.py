@@ -4,16 +4,17 @@ GmbH kurmak için ne kadar sermaye lazım?", "베트남 사업비자 발급 기�
 The knowledge base answers about China. Matched on their words alone, such questions get a
 confident Chinese answer (registered capital, the M visa) that is wrong for the country
 asked about. A question is set elsewhere when it names another country as the place where
-things happen ("in Japan", "en Allemagne", "в Германии", "في ألمانيا", "भारत में", "ভারতে",
-"日本で", "베트남에서", "在日本"; in Korean and Chinese a country named before a noun, "베트남
-사업비자", counts too), or a city abroad the same way ("in Tokyo", "в Москве"), or names a
-visa for it ("a work visa for Canada", "виза в Германию", "Almanya vizesi"), and nothing in
-it points to China: the country, its cities and provinces, its language, "foreigner", a
-WFOE or a fapiao, or money, documents, a parent company, data or work experience going
-between the two countries (`bot/locales/places.yaml`). "I live in Germany, how do I open a
-company in Shanghai?" and "send the profits to our parent company in Italy" are about China;
-"from Germany", "to the US", "I am German" and "I live in Japan" name no place where things
-happen.
+things happen ("in Japan", "en Allemagne", "в Германии", "w Niemczech", "في ألمانيا",
+"भारत में", "ভারতে", "日本で", "베트남에서", "在日本", "ที่ญี่ปุ่น"; in Korean and Chinese a
+country named before a noun, "베트남 사업비자", counts too), or a city abroad the same way
+("in Tokyo", "в Москве"), or names a visa for it ("a work visa for Canada", "виза в
+Германию", "wiza do Japonii", "werkvisum voor Vietnam", "วีซ่าทำงานญี่ปุ่น", "Almanya
+vizesi"), and nothing in it points to China: the country, its cities and provinces, its
+language, "foreigner", a WFOE or a fapiao, or money, documents, a parent company, data or
+work experience going between the two countries (`bot/locales/places.yaml`). "I live in
+Germany, how do I open a company in Shanghai?" and "send the profits to our parent company
+in Italy" are about China; "from Germany", "to the US", "I am German" and "I live in
+Japan" name no place where things happen.
 
 Country names are CLDR's (Babel's territory names) in the question's language and in
 English, and cities CLDR's time zone cities for the zones places.yaml lists, with the
@@ -31,6 +32,7 @@ changes when the check finds no country.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -54,7 +56,7 @@ BEFORE = {
     "es": {"en"},
     "it": {"in", "a", "nel", "nella", "negli", "nei", "nelle", "al", "alla", "agli"},
     "pt": {"em", "no", "na", "nos", "nas"},
-    "pl": {"w", "we"},
+    "pl": {"w", "we", "na"},  # "na Ukrainie", "na Węgrzech"
     "ru": {"в", "во"},
     "ar": {"في", "داخل"},
     "fa": {"در", "تو"},  # "تو دبی": spoken Persian's "in"
@@ -64,7 +66,7 @@ BEFORE = {
     "id": {"di"},
 }
 ARTICLES = {"the", "der", "den", "die", "le", "la", "les", "l", "el", "los", "las", "de", "il",
-            "lo", "gli", "o", "a", "os", "as"}  # fmt: skip
+            "lo", "gli", "o", "a", "os", "as", "het"}  # fmt: skip
 # Where someone lives or is ("I live in Japan", "moro em Portugal", "지금 한국에 있는데",
 # "Türkiye'de yaşayabilir mi") is not where the question is set: the asker or a manager
 # abroad asking about China. The word before "in" (or, in Korean and Turkish, the word after
@@ -80,6 +82,10 @@ RESIDING_BEFORE = {
     "de": {"wohne", "wohnt", "lebe", "lebt", "bin", "sind", "sitze", "sitzt", "ansassig",
            "derzeit"},
     "it": {"vivo", "vive", "abito", "abita", "sono", "siamo", "risiedo"},
+    "nl": {"woon", "woont", "wonen", "ben", "zit", "zitten", "verblijf", "verblijven",
+           "gevestigd", "momenteel"},
+    "pl": {"mieszkam", "mieszka", "mieszkamy", "mieszkaja", "jestem", "jestesmy",
+           "przebywam", "przebywamy", "obecnie", "teraz", "zyje", "zyjemy"},
     "ru": {"живу", "живет", "живем", "живут", "нахожусь", "находится"},
     "ar": {"اعيش", "يعيش", "اسكن", "يسكن", "مقيم", "اقيم"},
     # "tôi ở Việt Nam", "đang sống ở Hà Nội": ở is also "live, be"
@@ -123,6 +129,8 @@ VISA_FOR = {
     "fr": {"pour"},
     "es": {"para"},
     "it": {"per"},
+    "nl": {"voor", "naar"},
+    "pl": {"do"},  # "wiza do Japonii": to Japan
     "pt": {"para", "pro"},
     "vi": {"di", "sang"},  # "visa đi Nhật", "visa sang Hàn": to go to
     "id": {"ke", "untuk"},
@@ -133,12 +141,14 @@ VISA_WORDS = {
     "fr": ("visa", "permis", "titre"),
     "es": ("visa", "visado", "permiso", "residencia"),
     "it": ("visto", "visti", "permesso"),
+    "nl": ("visum", "visa", "werkvergunning", "verblijfsvergunning"),
+    "pl": ("wiz", "zezwoleni", "pozwoleni"),
     "pt": ("visto", "vistos", "autorizacao", "residencia"),
     "vi": ("visa",),
     "id": ("visa", "izin"),
 }
 # German joins the visa to its kind: "Arbeitsvisum", "Geschäftsvisum".
-VISA_ENDINGS = {"de": ("visum", "visa")}
+VISA_ENDINGS = {"de": ("visum", "visa"), "nl": ("visum", "visa")}
 # Russian puts a visa "to" a country in the accusative: "виза в Германию", "визу в Японию".
 RUSSIAN_VISA = ("виз", "разрешени", "внж")
 RUSSIAN_ACCUSATIVE = ("у", "ю")
@@ -222,6 +232,30 @@ NOT_A_PLACE_BEFORE = {"zh": {"从", "自", "去", "到", "往", "向", "寄", "�
 # ОАЭ, Перу) match as they are.
 RUSSIAN_ENDINGS = ("е", "и", "ии", "ее", "ои", "ом", "ах", "ях", "их")
 _RUSSIAN_VOWELS = "аеиоуыэюяь"
+# Polish country names change their endings too: "w Japonii", "we Francji", "w Wietnamie",
+# "w Kanadzie", "w Korei Południowej", "do Wietnamu" (to). A word matches a name's word when
+# it is that word without its final vowels (three letters at least) plus one of these
+# endings, the adjective ones only in a name of several words ("Korea Południowa", not
+# "polskiej firmie"); the irregular forms ("w Niemczech", "w Polsce") are aliases in
+# places.yaml.
+POLISH_ENDINGS = ("i", "ii", "ji", "ie", "u", "y", "e", "ze", "zie", "ei", "ach", "iach", "ech")
+POLISH_ADJECTIVE_ENDINGS = ("ej", "iej", "ych", "ich")
+_POLISH_VOWELS = "aeiouy"
+# Thai writes no spaces between words: a Thai name is looked for inside the text, and
+# counts when "in" or "at" (ใน, ที่, optionally with "country" or "city") or a visa
+# ("วีซ่าทำงานญี่ปุ่น", "วีซ่าไปเกาหลี") comes just before it, unless the asker lives or is
+# there ("ผมอยู่ไทย", "อยู่ที่ญี่ปุ่น").
+# (Patterns in NFKC, as normalize() leaves Thai: "ำ" is "ํา".)
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+_THAI_BEFORE = re.compile(unicodedata.normalize("NFKC", r"(?:ใน|ที่)(?:ประเทศ|เมือง)?$"))
+_THAI_VISA = re.compile(
+    unicodedata.normalize(
+        "NFKC",
+        r"(?:วีซ่า|ใบอนุญาตทำงาน)(?:ทำงาน|ธุรกิจ|ท่องเที่ยว|นักเรียน|นักศึกษา|ครอบครัว)?"
+        r"(?:ไป|เข้า)?(?:ประเทศ)?$",
+    )
+)
+_THAI_RESIDING = re.compile(unicodedata.normalize("NFKC", r"อยู่(?:ที่|ใน)?(?:ประเทศ|เมือง)?$"))
 # Arabic joins "in" to the name ("بألمانيا", "بالإمارات"); ل (to, for) names no place.
 _ARABIC_PREFIXES = ("ب", "وب")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
@@ -353,7 +387,12 @@ def _names(lang: str) -> dict[str, list[tuple[tuple[str, ...], str]]]:
     index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for words, code in found.items():
         if words and words not in ignored:
-            key = _russian_stem(words[0]) if lang == "ru" else words[0]
+            if lang == "ru":
+                key = _russian_stem(words[0])
+            elif lang == "pl":
+                key = _polish_stem(words[0])
+            else:
+                key = words[0]
             index.setdefault(key, []).append((words, code))
     return index
 
@@ -363,12 +402,27 @@ def _russian_stem(word: str) -> str:
     return stem if len(stem) >= 3 else word
 
 
-def _same(word: str, name_word: str, lang: str) -> bool:
+def _polish_stem(word: str) -> str:
+    stem = word.rstrip(_POLISH_VOWELS)
+    return stem if len(stem) >= 3 else word
+
+
+def _same(word: str, name_word: str, lang: str, several: bool = False) -> bool:
+    """Whether `word` is `name_word` as the question writes it (`several`: the name has
+    more than one word)."""
     if lang == "ru" and word != name_word:
         stem = _russian_stem(name_word)
         return word.startswith(stem) and word[len(stem) :] in RUSSIAN_ENDINGS
     if lang == "ru":
         return len(word) <= 3 or (not word.endswith(("а", "я")) and word[-1] in _RUSSIAN_VOWELS)
+    if lang == "pl" and word != name_word:
+        stem = _polish_stem(name_word)
+        if not word.startswith(stem) or (stem == name_word and name_word[-1] in _POLISH_VOWELS):
+            return False
+        ending = word[len(stem) :]
+        if not ending:  # "do Czech", "do Włoch": a plural name's genitive
+            return name_word.endswith("y") and len(stem) >= 4
+        return ending in POLISH_ENDINGS or (several and ending in POLISH_ADJECTIVE_ENDINGS)
     return word == name_word
 
 
@@ -477,11 +531,13 @@ def _mentions(words: tuple[str, ...], lang: str):
             end = i + len(names)
             if end > len(words):
                 continue
-            if all(_same(w, n, lang) for w, n in zip(words[i : end - 1], names[:-1], strict=True)):
+            several = len(names) > 1
+            pairs = zip(words[i : end - 1], names[:-1], strict=True)
+            if all(_same(w, n, lang, several) for w, n in pairs):
                 last = words[end - 1]
                 if (lang in JOINED_SUFFIXES or lang == "ar") and len(names) == 1:
                     yield i, end, code, suffix
-                elif _same(last, names[-1], lang):
+                elif _same(last, names[-1], lang, several):
                     yield i, end, code, ""
                 elif lang == "ru" and _accusative(last, names[-1]):
                     yield i, end, code, ACCUSATIVE
@@ -503,6 +559,14 @@ def _candidates(index, word: str, lang: str):
             for names_words, code in index.get(key, []):
                 yield names_words, code, ""
         return
+    if lang == "pl":  # the word is a name's stem plus an ending, or the name itself
+        endings = (*POLISH_ENDINGS, *POLISH_ADJECTIVE_ENDINGS)
+        keys = {word[: len(word) - len(e)] for e in ("", *endings) if word.endswith(e)}
+        keys.add(_polish_stem(word))
+        for key in keys:
+            for names_words, code in index.get(key, []):
+                yield names_words, code, ""
+        return
     for names_words, code in index.get(word, []):
         yield names_words, code, ""
     for suffix in JOINED_SUFFIXES.get(lang, ()):
@@ -518,11 +582,51 @@ def _candidates(index, word: str, lang: str):
                         yield names_words, code, prefix
 
 
+@cache
+def _thai_names() -> tuple[tuple[str, str], ...]:
+    """Thai names of countries and cities abroad (CLDR's, and the aliases), longest first."""
+    found: dict[str, str] = {}
+    for code, name in _territories("th").items():
+        if code not in NOT_ELSEWHERE:
+            found.setdefault(normalize(name), code)
+    for name, code in _cities("th").items():
+        found.setdefault(normalize(name), code)
+    for group in ("all", "th"):
+        for code, names in (_data()["aliases"].get(group) or {}).items():
+            for name in names:
+                found.setdefault(normalize(name), code)
+    thai = {name: code for name, code in found.items() if _THAI.search(name)}
+    return tuple(sorted(thai.items(), key=lambda item: -len(item[0])))
+
+
+@cache
+def _thai_words(group: str) -> tuple[str, ...]:
+    """A places.yaml word list's Thai words, found anywhere in a Thai text."""
+    return tuple(normalize(w.rstrip("*")) for w in _data()[group].get("thai", []))
+
+
+def _thai_place(text: str) -> Place | None:
+    """The country a Thai text names after "in", "at" or a visa (see _THAI_BEFORE)."""
+    for name, code in _thai_names():
+        at = text.find(name)
+        while at >= 0:
+            before = text[:at].rstrip()
+            if not _THAI_RESIDING.search(before) and (
+                _THAI_BEFORE.search(before) or _THAI_VISA.search(before)
+            ):
+                return Place(code, name)
+            at = text.find(name, at + 1)
+    return None
+
+
 def _by_script(text: str) -> tuple[str, ...]:
-    """Languages a question's writing names for certain, whatever detection said: Hangul is
-    Korean, kana Japanese, Han without kana Chinese. (Chinese grammar is never applied to
-    Japanese: "日本から" is "from Japan", not a country named before a noun.)"""
+    """Languages a question's writing names for certain, whatever detection said: Thai
+    letters are Thai, Hangul Korean, kana Japanese, Han without kana Chinese. (Chinese
+    grammar is never applied to Japanese: "日本から" is "from Japan", not a country named
+    before a noun.)"""
     found = []
+    if _THAI.search(text):
+        found.append("th")
     if _HANGUL.search(text):
         found.append("ko")
     if _KANA.search(text):
@@ -540,10 +644,18 @@ def place_elsewhere(text: str, languages: tuple[str, ...]) -> Place | None:
     words, starts = _words(text), _word_starts(text)
     if not words or _word_list("china").found_in(words) or _word_list("between").found_in(words):
         return None
+    thai = normalize(text) if _THAI.search(text) else ""
+    if thai and any(w in thai for w in (*_thai_words("china"), *_thai_words("between"))):
+        return None
     script = _by_script(text)
     if "ja" in script:  # detection may say Chinese for a Japanese question full of Han
         languages = tuple(lang for lang in languages if lang != "zh")
     for lang in dict.fromkeys((*languages, *script, "en", "id")):
+        if lang == "th":
+            place = _thai_place(thai) if thai else None
+            if place is not None:
+                return place
+            continue
         for start, end, code, suffix in _mentions(words, lang):
             if _placed(words, start, end, lang, suffix, starts):
                 named = words[start:end]

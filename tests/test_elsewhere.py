@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bot import messages
 from bot.answering import Answerer
 from bot.elsewhere import Place, place_elsewhere
+from bot.language import LanguageDetector
 from bot.matching import ANSWERED, SUGGEST, UNANSWERED, Matcher
 
 ELSEWHERE = [
@@ -47,6 +48,23 @@ ELSEWHERE = [
     ("ভারতে ব্যবসার লাইসেন্স পেতে কত দিন লাগে?", "bn", "IN"),  # "in" joined: -e
     ("দুবাইতে কোম্পানি খোলার খরচ কত?", "bn", "AE"),  # -te
     ("আমেরিকায় ভিসা পেতে কত দিন লাগে?", "bn", "US"),  # -y
+    # Dutch, Polish (its cases: "w Niemczech", "do Japonii") and Thai (no spaces)
+    ("hoe richt ik een bedrijf op in Duitsland", "nl", "DE"),
+    ("hoe krijg ik een werkvisum voor Vietnam", "nl", "VN"),
+    ("bedrijf starten in het Verenigd Koninkrijk", "nl", "GB"),
+    ("jak założyć firmę w Niemczech", "pl", "DE"),
+    ("jak założyć spółkę w Wietnamie", "pl", "VN"),
+    ("wiza pracownicza do Japonii", "pl", "JP"),
+    ("firma w Korei Południowej", "pl", "KR"),
+    ("działalność gospodarcza w Polsce", "pl", "PL"),
+    ("ile kosztuje firma w Kanadzie", "pl", "CA"),
+    ("wiza do Czech", "pl", "CZ"),
+    ("praca na Ukrainie", "pl", "UA"),
+    ("จดทะเบียนบริษัทที่ญี่ปุ่นต้องทำยังไง", "th", "JP"),
+    ("จดบริษัทในประเทศไทย", "th", "TH"),
+    ("วีซ่าทำงานญี่ปุ่น", "th", "JP"),
+    ("ขอวีซ่าไปเกาหลี", "th", "KR"),
+    ("เปิดบริษัทที่กรุงเทพ", "th", "TH"),
     # cities abroad (CLDR's time zone cities, and aliases)
     ("How do I open a company in Tokyo?", "en", "JP"),
     ("как открыть фирму в Москве", "ru", "RU"),
@@ -141,6 +159,20 @@ ABOUT_CHINA = [
     ("বাংলাদেশ থেকে মাল আনতে চাই, কাস্টমস রেজিস্ট্রেশন লাগবে?", "bn"),  # from Bangladesh
     ("বাংলাদেশের নাগরিক হিসেবে ওয়ার্ক পারমিট পাব?", "bn"),  # of Bangladesh
     ("ভারতে আমাদের হেড অফিস, এখানে শাখা খুলতে চাই", "bn"),  # the head office
+    # Dutch, Polish and Thai: where the asker lives or is, China named, what ties the two
+    ("ik woon in Nederland, welk visum heb ik nodig", "nl"),
+    ("ik woon in Duitsland, hoe open ik een bedrijf in Shanghai", "nl"),
+    ("winst naar het moederbedrijf in Nederland sturen", "nl"),
+    ("mieszkam w Polsce, czy potrzebuję wizy", "pl"),
+    ("pracuję w polskiej firmie, czy potrzebuję wizy", "pl"),  # an adjective, not Poland
+    ("czy jestem w stanie założyć firmę sam", "pl"),  # "w stanie": able to
+    ("jak założyć firmę w Chinach, mieszkam w Niemczech", "pl"),
+    ("Czy strona firmy potrzebuje ICP? Mam hosting w Niemczech", "pl"),
+    ("ผมอยู่ไทย อยากเปิดบริษัทที่เซี่ยงไฮ้", "th"),
+    ("ผมอยู่ที่ญี่ปุ่น ต้องขอวีซ่าไหม", "th"),
+    ("ผมเป็นคนไทย ต้องขอวีซ่าไหม", "th"),
+    ("เปิดบัญชีธนาคารในไทยได้ไหม", "th"),
+    ("ตอบเป็นภาษาอังกฤษได้ไหม", "th"),
     # words that are also places, and where the asker is or comes from
     ("que papéis da empresa levo na reunião com vocês", "pt"),  # in the meeting
     ("dá pra ser representante legal morando no Brasil?", "pt"),
@@ -261,6 +293,24 @@ def test_the_shipped_knowledge_base_holds_back_other_countries(answerer):
         assert (a.status != ANSWERED, a.elsewhere) == (True, code), text
     china = answerer.ask("中国で株式会社を設立するにはどうすればいいですか？")
     assert (china.status, china.elsewhere) == (ANSWERED, None)
+
+
+def test_thai_polish_and_dutch_questions_about_their_own_country_are_held_back(answerer, config):
+    """Thai, Polish and Dutch users read answers in their language: one asking how to set up
+    a company at home must not get China's procedure as if it were their country's."""
+    every = Answerer(
+        answerer.kb, answerer.matcher, LanguageDetector(config.languages.supported), config
+    )
+    for text, code, lang, name in (
+        ("จดทะเบียนบริษัทจำกัดในประเทศไทยต้องทำยังไง", "TH", "th", "ไทย"),
+        ("Jak założyć spółkę z o.o. w Polsce?", "PL", "pl", "Polska"),
+        ("Hoe richt ik een BV op in Nederland?", "NL", "nl", "Nederland"),
+    ):
+        a = every.ask(text)
+        assert (a.status != ANSWERED, a.elsewhere, a.language) == (True, code, lang), text
+        assert name in a.notice, a.notice
+    for text in ("จดทะเบียนบริษัทในจีนต้องทำยังไง", "Jak założyć firmę w Chinach?"):
+        assert every.ask(text).elsewhere is None, text
 
 
 def test_a_language_without_a_locale_names_the_country_in_english(small_answerer):
