@@ -77,7 +77,7 @@ def test_editing_the_answer_changes_its_lines_only_and_leaves_translations_stale
     assert entry.stale("zh") and entry.stale("ru")  # their `source` is the older text's
     _, now = entry_edit.read_entry(repo_kb, "corporate-basic-account")
     assert entry_edit.translation_state(now, "zh") == "stale"
-    assert entry_edit.translation_state(now, "nl") == "none"
+    assert entry_edit.translation_state(now, "id") == "none"
     [version] = history.versions("corporate-basic-account")
     assert version.actor == "sam" and version.action == entry_edit.EDIT
     assert version.before == saved.before and version.after == saved.after
@@ -287,19 +287,19 @@ def test_phrasings_in_untranslated_languages_are_edited_as_code_prefixed_lines(r
     shipped = [f"{lang}: {text}" for lang, texts in entry.phrasings.items() for text in texts]
     fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
     assert fields["phrasings"].split("\n") == shipped
-    first, indonesian = "Hoe open ik een zakelijke bankrekening?", "Cara buka rekening perusahaan?"
-    typed = f"nl: {first}\nid: {indonesian}"
+    first, indonesian = "কোম্পানির ব্যাংক অ্যাকাউন্ট কীভাবে খুলব?", "Cara buka rekening perusahaan?"
+    typed = f"bn: {first}\nid: {indonesian}"
     values = edited(repo_kb, entry.id, kb.languages(), phrasings=typed)
     entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history)
     after = load_knowledge(repo_kb).by_id[entry.id]
-    assert after.phrasings == {"nl": (first,), "id": (indonesian,)}  # the form's lines replace all
+    assert after.phrasings == {"bn": (first,), "id": (indonesian,)}  # the form's lines replace all
     fields = entry_edit.form_fields(entry_edit.read_entry(repo_kb, entry.id)[1], kb.languages())
-    assert f"nl: {first}" in fields["phrasings"].split("\n")
-    more = fields["phrasings"] + "\nnl: Hoe lang duurt dat bij de bank?"
+    assert f"bn: {first}" in fields["phrasings"].split("\n")
+    more = fields["phrasings"] + "\nbn: ব্যাংকে কত দিন লাগে?"
     values = edited(repo_kb, entry.id, kb.languages(), phrasings=more)
     entry_edit.save_entry(repo_kb, "en", entry.id, values, history=history)
     again = load_knowledge(repo_kb).by_id[entry.id]
-    assert again.phrasings["nl"] == (first, "Hoe lang duurt dat bij de bank?")
+    assert again.phrasings["bn"] == (first, "ব্যাংকে কত দিন লাগে?")
     assert again.phrasings["id"] == (indonesian,)
     for bad_lines in ("no language code here", "de: Wie eröffne ich ein Firmenkonto?"):
         # (German has a curated translation: its phrasings are that translation's alternates)

@@ -139,16 +139,17 @@ def test_a_dutch_user_reads_the_frame_in_dutch_through_the_real_process(tmp_path
     assert english["language"] == "en"
     assert (dutch["language"], dutch["detected"]) == ("nl", "nl")
     assert (dutch["status"], dutch["id"]) == ("answered", "work-permit-process")
-    assert dutch["text_source"] == SOURCE  # no Dutch answers: English with a Dutch note
-    assert dutch["reply"].startswith(
-        "Dit antwoord is nog niet beschikbaar in uw taal; hier is het in het Engels."
-    )
+    assert dutch["text_source"] == CURATED  # the knowledge base's Dutch, with no note
+    assert dutch["reply"].startswith("De werkgever")
+    assert "nog niet beschikbaar" not in dutch["reply"]
     assert "Officiële bronnen:" in dutch["reply"]
 
 
-@pytest.mark.parametrize(("lang", "start"), [("de", "Der"), ("ja", "雇用主"), ("tr", "İşveren")])
+@pytest.mark.parametrize(
+    ("lang", "start"), [("de", "Der"), ("ja", "雇用主"), ("tr", "İşveren"), ("nl", "De werkgever")]
+)
 def test_german_japanese_and_turkish_users_read_curated_answers(config, encoder, lang, start):
-    """The shipped knowledge base has reviewed translations in 11 languages besides English:
+    """The shipped knowledge base has reviewed translations in 14 languages besides English:
     these users read the answer itself in their language, with no note, and the sources'
     names in their language. (Asked with the translation's own question.)"""
     from bot.language import LanguageDetector
@@ -179,7 +180,7 @@ def test_ask_lang_nl_through_the_real_process(tmp_path):
         timeout=180,
     )
     assert proc.returncode == 0, proc.stderr
-    assert " nl]\nDit antwoord is nog niet beschikbaar in uw taal" in proc.stdout
+    assert " nl]\nDe werkgever (dat kan uw eigen WFOE zijn)" in proc.stdout
 
 
 @pytest.mark.parametrize(
