@@ -43,7 +43,8 @@ from bot.knowledge import load_knowledge  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from bot.translation import MachineTranslator, split_sentences  # noqa: E402
 
-LANGS = ["nl", "ru", "ar", "fr", "es", "ja"]  # nl first: it has no curated translation
+LANGS = ["vi", "ru", "ar", "fr", "es", "ja"]  # vi first: no curated translation, no locale
+ASKED = LANGS[0]  # added to [languages] supported for the ask timing
 
 
 def clone_package(package: Path, folder: Path, to_code: str) -> Path:
@@ -126,6 +127,7 @@ def main() -> None:
             base,
             knowledge=replace(base.knowledge, cache_dir=tmp / "cache"),
             translation=replace(base.translation, packages_dir=models, beam_size=1),
+            languages=replace(base.languages, supported=(*base.languages.supported, ASKED)),
             storage=replace(base.storage, database=tmp / "bot.db"),
         )
         questions = [e.question for e in kb.entries[: args.entries]]
@@ -134,17 +136,18 @@ def main() -> None:
             for q in questions:  # the same embedding work in every measured pass below
                 answerer.ask(q, lang="en")
             english = [answerer.ask(q, lang="en").took_ms for q in questions]
-            live = [answerer.ask(q, lang="nl", live=True).took_ms for q in questions]
-            cached = [answerer.ask(q, lang="nl", live=True).took_ms for q in questions]
-            assert all(answerer.ask(q, lang="nl").text_source == "machine" for q in questions)
+            live = [answerer.ask(q, lang=ASKED, live=True).took_ms for q in questions]
+            cached = [answerer.ask(q, lang=ASKED, live=True).took_ms for q in questions]
+            assert all(answerer.ask(q, lang=ASKED).text_source == "machine" for q in questions)
         med = {
             k: statistics.median(v)
             for k, v in (("en", english), ("live", live), ("cached", cached))
         }
         ask = {
             "english": summary_ms(english),
-            "nl_live": summary_ms(live),
-            "nl_cached": summary_ms(cached),
+            "language": ASKED,
+            "live": summary_ms(live),
+            "cached": summary_ms(cached),
             "live_to_cached_ratio": round(med["live"] / med["cached"], 1),
             "cached_minus_english_ms": round(med["cached"] - med["en"], 3),
         }
@@ -169,8 +172,8 @@ def main() -> None:
     text += "\n\n" + table(
         [
             {"path": "English (no translation)", **ask["english"]},
-            {"path": "nl, live translation", **ask["nl_live"]},
-            {"path": "nl, cached translation", **ask["nl_cached"]},
+            {"path": f"{ASKED}, live translation", **ask["live"]},
+            {"path": f"{ASKED}, cached translation", **ask["cached"]},
         ],
         ["path", "median_ms", "p99_ms", "n"],
     )
