@@ -241,6 +241,7 @@ _RUSSIAN_VOWELS = "аеиоуыэюяь"
 POLISH_ENDINGS = ("i", "ii", "ji", "ie", "u", "y", "e", "ze", "zie", "ei", "ach", "iach", "ech")
 POLISH_ADJECTIVE_ENDINGS = ("ej", "iej", "ych", "ich")
 _POLISH_VOWELS = "aeiouy"
+_STEM_VOWELS = {"ru": _RUSSIAN_VOWELS, "pl": _POLISH_VOWELS}
 # Thai writes no spaces between words: a Thai name is looked for inside the text, and
 # counts when "in" or "at" (ใน, ที่, optionally with "country" or "city") or a visa
 # ("วีซ่าทำงานญี่ปุ่น", "วีซ่าไปเกาหลี") comes just before it, unless the asker lives or is
@@ -387,23 +388,14 @@ def _names(lang: str) -> dict[str, list[tuple[tuple[str, ...], str]]]:
     index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for words, code in found.items():
         if words and words not in ignored:
-            if lang == "ru":
-                key = _russian_stem(words[0])
-            elif lang == "pl":
-                key = _polish_stem(words[0])
-            else:
-                key = words[0]
+            key = _stem(words[0], lang) if lang in _STEM_VOWELS else words[0]
             index.setdefault(key, []).append((words, code))
     return index
 
 
-def _russian_stem(word: str) -> str:
-    stem = word.rstrip(_RUSSIAN_VOWELS)
-    return stem if len(stem) >= 3 else word
-
-
-def _polish_stem(word: str) -> str:
-    stem = word.rstrip(_POLISH_VOWELS)
+def _stem(word: str, lang: str) -> str:
+    """A Russian or Polish word without its final vowels, when three letters are left."""
+    stem = word.rstrip(_STEM_VOWELS[lang])
     return stem if len(stem) >= 3 else word
 
 
@@ -411,12 +403,12 @@ def _same(word: str, name_word: str, lang: str, several: bool = False) -> bool:
     """Whether `word` is `name_word` as the question writes it (`several`: the name has
     more than one word)."""
     if lang == "ru" and word != name_word:
-        stem = _russian_stem(name_word)
+        stem = _stem(name_word, "ru")
         return word.startswith(stem) and word[len(stem) :] in RUSSIAN_ENDINGS
     if lang == "ru":
         return len(word) <= 3 or (not word.endswith(("а", "я")) and word[-1] in _RUSSIAN_VOWELS)
     if lang == "pl" and word != name_word:
-        stem = _polish_stem(name_word)
+        stem = _stem(name_word, "pl")
         if not word.startswith(stem) or (stem == name_word and name_word[-1] in _POLISH_VOWELS):
             return False
         ending = word[len(stem) :]
@@ -554,7 +546,7 @@ def _candidates(index, word: str, lang: str):
     name in Turkish, Arabic or Bengali)."""
     if lang == "ru":  # the word is a name's stem plus an ending (or none): one look-up each
         keys = {word[: len(word) - len(e)] for e in ("", *RUSSIAN_ENDINGS) if word.endswith(e)}
-        keys.add(_russian_stem(word))  # "германию": the accusative (_accusative)
+        keys.add(_stem(word, "ru"))  # "германию": the accusative (_accusative)
         for key in keys:
             for names_words, code in index.get(key, []):
                 yield names_words, code, ""
@@ -562,7 +554,7 @@ def _candidates(index, word: str, lang: str):
     if lang == "pl":  # the word is a name's stem plus an ending, or the name itself
         endings = (*POLISH_ENDINGS, *POLISH_ADJECTIVE_ENDINGS)
         keys = {word[: len(word) - len(e)] for e in ("", *endings) if word.endswith(e)}
-        keys.add(_polish_stem(word))
+        keys.add(_stem(word, "pl"))
         for key in keys:
             for names_words, code in index.get(key, []):
                 yield names_words, code, ""
