@@ -168,6 +168,7 @@ ABOUT_CHINA = [
     ("czy jestem w stanie założyć firmę sam", "pl"),  # "w stanie": able to
     ("jak założyć firmę w Chinach, mieszkam w Niemczech", "pl"),
     ("Czy strona firmy potrzebuje ICP? Mam hosting w Niemczech", "pl"),
+    ("płacimy opłatę licencyjną spółce matce w USA, jaki podatek obowiązuje?", "pl"),
     ("ผมอยู่ไทย อยากเปิดบริษัทที่เซี่ยงไฮ้", "th"),
     ("ผมอยู่ที่ญี่ปุ่น ต้องขอวีซ่าไหม", "th"),
     ("ผมเป็นคนไทย ต้องขอวีซ่าไหม", "th"),
