@@ -56,6 +56,7 @@ class MatchingConfig:
     restore_accents: bool = True
     see_also_nearest: bool = True
     hold_other_countries: bool = True
+    opposite_penalty: float = 0.001
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "confirm_similarity"): (0, 1),
     ("matching", "confirm_margin"): (0, 1),
     ("matching", "pair_similarity"): (0, 1),
+    ("matching", "opposite_penalty"): (0, 1),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

@@ -22,12 +22,16 @@ def _locale(lang: str) -> dict:
     return dict(YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {})
 
 
+# The files of bot/locales/ that are not one language's messages.
+NOT_LANGUAGES = ("smalltalk.yaml", "places.yaml", "opposites.yaml")
+
+
 def available() -> list[str]:
     folder = resources.files("bot") / "locales"
     return sorted(
         p.name[:-5]
         for p in folder.iterdir()
-        if p.name.endswith(".yaml") and p.name not in ("smalltalk.yaml", "places.yaml")
+        if p.name.endswith(".yaml") and p.name not in NOT_LANGUAGES
     )
 
 
