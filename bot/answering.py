@@ -357,7 +357,12 @@ class Answerer:
         right and no more wrong than not):
         - the message as a whole was answered: a sentence answered alone with another entry
           adds that entry's answer ("How do I get a work permit? And when is the centre
-          open?" gets both, when the opening hours are close to the whole message too);
+          open?" gets both, when the opening hours are close to the whole message too), or
+          with an entry the whole message ranks among its first few but too unlikely to offer
+          (its answer took nearly all the probability), when the sentence is sure of it
+          (`part_confidence`) and the second encoder finds it close to the whole message
+          (`pair_similarity`): "상담 예약은 어떻게 하나요? 한국어 가능한 직원 있어요?" (how do I
+          book? does anyone speak Korean?) was answered about languages alone;
         - the whole got only a "did you mean" list, its probability split between the
           entries its sentences ask about: when a sentence answered alone with the entry
           ranked first confirms it, each sentence answered alone with one of the entries
@@ -374,7 +379,16 @@ class Answerer:
         # The answers already given (the whole message's, and its pair's: Matcher._pair).
         made = {a.id: a for a in (answer, *answer.parts) if a.id} if whole is not None else {}
         offered = {c.entry_id for c in match.close or match.candidates}
-        if whole is not None and not offered - set(made):
+        cfg = self.config.matching
+        # Ranked next to the answer, too unlikely to be offered (the answer took nearly all
+        # the probability) but close to the message by the second encoder: a sentence answered
+        # alone with one of them, with confidence, asks for it.
+        beside = (
+            {c.entry_id for c in match.ranked if c.semantic_second >= cfg.pair_similarity}
+            if whole is not None and cfg.part_confidence < 1.0
+            else set()
+        )
+        if whole is not None and not (offered | beside) - set(made):
             return answer  # nothing else close: no sentence can add an answer (saves time)
         sentences = split_sentences(text)
         if len(sentences) < 2:
@@ -393,7 +407,13 @@ class Answerer:
                 len(found) < MAX_PARTS
                 and alone.status == ANSWERED
                 and chosen is not None
-                and chosen.entry_id in offered
+                and (
+                    chosen.entry_id in offered
+                    or (
+                        chosen.entry_id in beside
+                        and min(chosen.score, chosen.classifier) >= cfg.part_confidence
+                    )
+                )
             ):
                 found.setdefault(chosen.entry_id, (sentence, chosen.score))
             elif chosen is None or chosen.entry_id not in found:

@@ -50,6 +50,7 @@ class MatchingConfig:
     offtopic_threshold: float = 0.2
     answer_related: bool = False
     answer_parts: bool = True
+    part_confidence: float = 0.9
     confirm_similarity: float = 0.60
     confirm_margin: float = 0.40
     pair_similarity: float = 0.60
@@ -186,6 +187,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "confirm_margin"): (0, 1),
     ("matching", "pair_similarity"): (0, 1),
     ("matching", "opposite_penalty"): (0, 1),
+    ("matching", "part_confidence"): (0, 1),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

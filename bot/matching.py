@@ -47,7 +47,7 @@ import itertools
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -187,6 +187,8 @@ class Match:
     # to the question as an answer's must be (`_similar`; `see_also_nearest`), offered first
     # under "See also". Most wrong answers have the right entry ranked next (bench/README).
     nearest: Candidate | None = None
+    # The first `max_suggestions` entries as scores() ranked them, whatever their outcome.
+    ranked: tuple[Candidate, ...] = ()
 
     @property
     def best(self) -> Candidate | None:
@@ -605,7 +607,8 @@ class Matcher:
 
     def match(self, question: str, first_only: bool = False, language: str | None = None) -> Match:
         ranked = self.scores(question, self.config.max_suggestions, first_only, language)
-        return self.decide(ranked, unread=not self.reads(language, first_only=True))
+        found = self.decide(ranked, unread=not self.reads(language, first_only=True))
+        return replace(found, ranked=tuple(ranked[: self.config.max_suggestions]))
 
     def decide(
         self, ranked: list[Candidate], config: MatchingConfig | None = None, unread: bool = False

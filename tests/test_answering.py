@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from bot.answering import SMALLTALK
 from bot.localize import CURATED, ORIGINAL, SOURCE
 from bot.matching import ANSWERED, SUGGEST, UNANSWERED
+from tests.conftest import SMALL_KB, needs_e5
 
 STATUSES = (ANSWERED, SUGGEST, UNANSWERED, SMALLTALK)
 
@@ -408,6 +409,57 @@ def test_answer_parts_can_be_switched_off(small_answerer):
     answerer = Answerer(small_answerer.kb, small_answerer.matcher, small_answerer.detector, off)
     answer = answerer.ask(TWO_THINGS)
     assert (answer.id, answer.parts) == ("work-permit", ())
+
+
+@needs_e5
+def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
+    config, encoder, tmp_path
+):
+    """The whole message answered with one entry that took nearly all the probability: a
+    sentence answered alone, surely (part_confidence), with an entry ranked among the
+    message's first three and close to it by the second encoder (pair_similarity) adds that
+    answer, though the entry is too unlikely to be offered (suggest_threshold, raised here
+    to put "fapiao" out of the offered entries). Not a sentence about the same entry, nor one
+    no entry answers; not with part_confidence at 1."""
+    from dataclasses import replace
+
+    from bot.answering import Answerer
+    from bot.encoder import E5Encoder
+    from bot.knowledge import load_knowledge
+    from bot.language import LanguageDetector
+    from bot.matching import Matcher
+
+    kb = load_knowledge(SMALL_KB, "en")
+    second = E5Encoder()
+    detector = LanguageDetector(config.languages.supported)
+
+    def answerer(part_confidence: float) -> Answerer:
+        cfg = replace(
+            config.matching,
+            suggest_threshold=0.5,
+            answer_threshold=0.5,
+            part_confidence=part_confidence,
+        )
+        matcher = Matcher(kb, cfg, encoder, tmp_path, second=second)
+        return Answerer(kb, matcher, detector, replace(config, matching=cfg))
+
+    asked = "What is a fapiao? How do I open a company bank account?"
+    sure = answerer(0.95)
+    match = sure.matcher.match(asked)
+    assert [c.entry_id for c in match.close] == ["bank-account"]  # fapiao is not offered
+    fapiao = next(c for c in match.ranked if c.entry_id == "fapiao")
+    assert fapiao.semantic_second >= config.matching.pair_similarity
+    answer = sure.ask(asked)
+    assert (answer.id, [(p.id, p.question) for p in answer.parts]) == (
+        "bank-account",
+        [("fapiao", "What is a fapiao?")],
+    )
+    for text in (
+        "How do I open a company bank account? I need it soon.",
+        "How do I open a company bank account? What is the weather in Paris tomorrow?",
+    ):
+        assert (sure.ask(text).id, sure.ask(text).parts) == ("bank-account", ()), text
+    assert answerer(1.0).ask(asked).parts == ()
 
 
 def test_a_did_you_mean_list_split_between_two_sentences_answers_each(small_answerer):
