@@ -31,6 +31,10 @@ validation questions, the best entry's combined score moves by 0.0003 on average
 most, and never changes which entry is best). An entry ranked among the results without
 having been compared gets its true lexical score before it is shown or gated.
 
+A question that says opening a company and not closing one, or the other way round
+(opposites.py), has the scores of the entries about the other side multiplied by
+`opposite_penalty` before the softmax: the encoders place the two close together.
+
 An off-topic gate (offtopic.py) vetoes: trained on the phrasings plus the knowledge base's
 off-topic examples as one more class, it leaves a question unanswered when it finds it more
 likely than `offtopic_threshold` to be off-topic, whatever entry ranks first.
