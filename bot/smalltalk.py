@@ -129,11 +129,26 @@ def _row_neighbours(run: str) -> bool:
     return any(_on_one_row(run[i : i + 2]) for i in range(len(run) - 1))
 
 
+def _s_joint(run: str) -> bool:
+    """Consonants that meet at an `s` joining two words or syllables: at most 4 end the
+    first part and at most 3 begin the next, the `s` on either side (German
+    Ausland|s|krankenversicherung, selbst|ständig, Vertrag|s|strafe; Dutch leeftijd|s|grens,
+    Polish pow|strzymać)."""
+    for i, ch in enumerate(run):
+        if ch == "s" and (
+            (len(run[: i + 1]) <= 4 and len(run[i + 1 :]) <= 3)
+            or (len(run[:i]) <= 4 and len(run[i:]) <= 3)
+        ):
+            return True
+    return False
+
+
 def _mash_cluster(word: str) -> bool:
     """Consonants no language puts together: 6 in a row, or 5 with two of them keyboard
-    neighbours (`asdkjh`); German `ftspr` (Wirtschaftsprüfer) has none."""
+    neighbours (`asdkjh`); German `ftspr` (Wirtschaftsprüfer) has none, and a cluster
+    joined at an `s` (`ndskr` in Auslandskrankenversicherung) is no mash."""
     for run in _LATIN_RUN.findall(_GRAPHEMES.sub("C", word)):
-        if len(run) >= 6 or (len(run) == 5 and _row_neighbours(run)):
+        if (len(run) >= 6 or (len(run) == 5 and _row_neighbours(run))) and not _s_joint(run):
             return True
     return False
 

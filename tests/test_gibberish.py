@@ -79,6 +79,12 @@ REAL = [
     "Angstschweiß",
     "Herbstschnitt",
     "Handelsregisterauszug",
+    # consonants joined at an "s" between two parts of a compound
+    "Auslandskrankenversicherung",
+    "selbstständig",
+    "Vertragsstrafe",
+    "leeftijdsgrens",
+    "powstrzymać",
 ]
 
 
@@ -115,6 +121,13 @@ def test_no_phrasing_of_the_knowledge_base_is_small_talk_or_gibberish():
     greeting, "are you a bot?", frustration or a keyboard mash."""
     assert len(PHRASINGS) > 10_000
     assert [t for t in PHRASINGS if classify(t) is not None] == []
+
+
+def test_no_word_of_the_knowledge_base_alone_is_gibberish():
+    """A user may type one word of an entry's phrasings and nothing else: "selbstständig",
+    "Inlandsflug" and five more were taken for a keyboard mash."""
+    assert len(WORDS) > 30_000
+    assert [w for w in WORDS if classify(w) == GIBBERISH] == []
 
 
 @given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3))
