@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +50,8 @@ def solid_script(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Side:
-    """One side's words, compiled: one-part words as one pattern matched against each word
-    of a text, words of several parts as one pattern per part, solid words as one pattern
+    """One side's words, compiled: one-part words as sets looked up with each word of a
+    text, words of several parts as one pattern per part, solid words as one pattern
     searched in the text's solid runs."""
 
     exact: frozenset[str]  # one-part words matched whole
@@ -98,11 +99,14 @@ def _side(words: list[str]) -> Side:
     )
 
 
+def _words_file() -> Traversable:
+    return resources.files("bot") / "locales" / "opposites.yaml"
+
+
 @cache
 def sides() -> dict[str, Side]:
     """The sides of opposites.yaml, each with its words in every language."""
-    path = resources.files("bot") / "locales" / "opposites.yaml"
-    data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    data = YAML(typ="safe").load(_words_file().read_text(encoding="utf-8"))
     return {
         side: _side([w for words in by_language.values() for w in words])
         for side, by_language in data.items()
@@ -138,8 +142,7 @@ def _forms(token: str) -> tuple[str, ...]:
 
 def opposites_source() -> bytes:
     """This module's source and opposites.yaml: what the sides a text says depend on."""
-    path = resources.files("bot") / "locales" / "opposites.yaml"
-    return Path(__file__).read_bytes() + path.read_bytes()
+    return Path(__file__).read_bytes() + _words_file().read_bytes()
 
 
 def said(text: str) -> frozenset[str]:
