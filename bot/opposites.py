@@ -51,12 +51,12 @@ def solid_script(text: str) -> bool:
 @dataclass(frozen=True)
 class Side:
     """One side's words, compiled: one-part words as sets looked up with each word of a
-    text, words of several parts as one pattern per part, solid words as one pattern
-    searched in the text's solid runs."""
+    text, words of several parts as their parts, solid words as one pattern searched in the
+    text's solid runs."""
 
     exact: frozenset[str]  # one-part words matched whole
     starts: frozenset[str]  # one-part words ending in *: the start of a word
-    multi: tuple[tuple[re.Pattern[str], ...], ...]
+    multi: tuple[tuple[tuple[str, bool], ...], ...]  # per word, its parts: (text, ends in *)
     solid: re.Pattern[str] | None
     hints: tuple[str, ...]  # a part of each word, one of which a text saying the side has
 
@@ -65,11 +65,14 @@ class Side:
         return word in self.exact or any(word[:n] in self.starts for n in range(1, len(word) + 1))
 
 
-def _pattern(part: str) -> str:
-    """`part` as a pattern for a whole word: "kapat*" -> "kapat\\w*"."""
-    star = part.endswith("*")
-    text = re.escape(normalize(part.rstrip("*")))
-    return text + ("\\w*" if star else "")
+def _part(raw: str) -> tuple[str, bool]:
+    """A word's normalized text, and whether it ends in * (matches the words it starts)."""
+    return normalize(raw.rstrip("*")), raw.endswith("*")
+
+
+def _is(form: str, part: tuple[str, bool]) -> bool:
+    text, star = part
+    return form.startswith(text) if star else form == text
 
 
 def _alternatives(patterns: list[str]) -> re.Pattern[str] | None:
@@ -79,7 +82,7 @@ def _alternatives(patterns: list[str]) -> re.Pattern[str] | None:
 def _side(words: list[str]) -> Side:
     exact: set[str] = set()
     starts: set[str] = set()
-    multi: list[tuple[re.Pattern[str], ...]] = []
+    multi: list[tuple[tuple[str, bool], ...]] = []
     solid: list[str] = []
     hints: list[str] = []
     for word in words:
@@ -89,10 +92,11 @@ def _side(words: list[str]) -> Side:
             continue
         parts = word.split()
         if len(parts) == 1:
-            (starts if word.endswith("*") else exact).add(normalize(word.rstrip("*")))
+            text, star = _part(word)
+            (starts if star else exact).add(text)
         else:
             # the longest part first: the one least often there
-            multi.append(tuple(re.compile(_pattern(p)) for p in sorted(parts, key=len)[::-1]))
+            multi.append(tuple(_part(p) for p in sorted(parts, key=len)[::-1]))
         hints.append(normalize(max(parts, key=len).rstrip("*")))
     return Side(
         frozenset(exact), frozenset(starts), tuple(multi), _alternatives(solid), tuple(hints)
@@ -162,9 +166,9 @@ def said_normalized(normalized: str) -> frozenset[str]:
     taken: set[int] = set()
     found = set()
 
-    def first(pattern: re.Pattern[str]) -> int | None:
+    def first(part: tuple[str, bool]) -> int | None:
         for i, token_forms in enumerate(forms):
-            if i not in taken and any(pattern.fullmatch(f) for f in token_forms):
+            if i not in taken and any(_is(f, part) for f in token_forms):
                 return i
         return None
 
