@@ -110,6 +110,12 @@ class LogQueue:
         if stalled:
             self._stalled()
 
+    def pending(self, method: str) -> list[dict[str, Any]]:
+        """The keyword arguments of the `method` writes not yet settled (waiting, or being
+        written now), oldest first: what a reader cannot see in storage yet."""
+        with self._cond:
+            return [dict(item.kwargs) for item in self._items if item.method == method]
+
     def join(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the queue to empty; True when it did."""
         deadline = time.monotonic() + timeout

@@ -150,12 +150,16 @@ class RelayTables(StorageBase):
         staff_message_id: int,
         unanswered_id: int,
         chatless: bool = False,
+        on_its_way: int | None = None,
     ) -> bool:
         """Link a staff message that shows a queued question to its asker, so that a staff
         reply to it reaches them as a relayed reply; False when they cannot be reached.
         `chatless`: the asker is on another channel (the web chat), reached through the
-        question's own sender; the relay keeps no chat."""
+        question's own sender; the relay keeps no chat. `on_its_way`: the asker's chat as
+        the question's staff copy carries it, for when its relay is not written yet."""
         chat_id = None if chatless else self.asker_chat(unanswered_id)
+        if chat_id is None and not chatless:
+            chat_id = on_its_way
         items = self._read(
             "SELECT user_key, language, question FROM unanswered WHERE id = ?", [unanswered_id]
         )

@@ -76,3 +76,28 @@ def test_memory_is_bounded_the_oldest_waiting_write_is_dropped_and_counted(tmp_p
         assert queue.counts.dropped_full >= 6
         kept = [q for (q,) in storage.db.execute("SELECT question FROM interactions")]
         assert kept[-3:] == ["q7", "q8", "q9"]  # the newest are kept
+
+
+def test_pending_lists_the_writes_a_reader_cannot_see_yet(tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        release = threading.Event()
+
+        class Held:  # the real storage behind a write that waits (a slow disk)
+            def __getattr__(self, name):
+                return getattr(storage, name)
+
+            def hold(self):
+                assert release.wait(10)
+
+        queue = LogQueue(Held())
+        queue.put("hold")
+        relay = dict(staff_chat_id=-1, staff_message_id=5, user_chat_id=9, user_id=9)
+        queue.put("save_relay", **relay, language="en", question="q")
+        log(queue, 1)
+        [waiting] = queue.pending("save_relay")
+        assert waiting == {**relay, "language": "en", "question": "q"}
+        assert queue.pending("forget") == []
+        release.set()
+        assert queue.close(timeout=10) is True
+        assert queue.pending("save_relay") == []
+        assert storage.find_relay(-1, 5)["user_chat_id"] == 9

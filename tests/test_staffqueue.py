@@ -18,6 +18,7 @@ from bot.telegram.staffqueue import addressed_item
 from tests import fake_telegram as tg
 
 STAFF_CHAT = -100500
+STAFF_USER = 77
 UNKNOWN = "Who won the football world cup in 1998?"
 
 
@@ -30,6 +31,7 @@ def bot_config(small_answerer):
         telegram=replace(
             base.telegram,
             staff_chat_id=STAFF_CHAT,
+            staff_user_ids=(STAFF_USER,),
             staff_limit_messages=2,
             staff_limit_seconds=600,
         ),
@@ -133,6 +135,48 @@ async def test_staff_answer_an_item_of_a_batch_by_its_number(bot):
     for u in (31, 32, 33):
         if u != second:
             assert not any("France won it." in t for t in got[u])
+
+
+async def test_a_question_listed_while_its_copy_waits_still_reaches_its_asker(bot):
+    """/unanswered in a private staff chat while the staff chat is throttled: the asker
+    turned off being told of answers later, so their chat is known only from the waiting
+    copy, and a reply to the listing reaches them."""
+    api = bot.api
+    api.held_chats.add(STAFF_CHAT)
+    await bot.send(tg.message("/notify off", user_id=601, message_id=1))
+    await bot.send(tg.message(UNKNOWN, user_id=601, message_id=2))
+    await asyncio.to_thread(bot.bot_data["log_queue"].join, 10)  # the question is queued
+    assert staff_texts(api) == [] and bot.storage.asker_chat(1) is None  # no relay yet
+    await bot.send(tg.message("/unanswered", user_id=STAFF_USER, message_id=3))
+    [listed] = api.sent("sendMessage", STAFF_USER)
+    assert UNKNOWN in listed["text"] and "Reply to this message" in listed["text"]
+    bot_message = {
+        "message_id": api.message_id_of(listed),
+        "date": 0,
+        "chat": {"id": STAFF_USER, "type": "private"},
+        "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
+        "text": listed["text"],
+    }
+    reply = tg.message("France won it.", user_id=STAFF_USER, reply_to=bot_message, message_id=4)
+    await bot.send(reply)
+    assert api.sent("sendMessage", 601)[-1]["text"].endswith("France won it.")
+    api.held_chats.clear()  # the copy still goes out, and its own relay is written
+    await until(lambda: any(UNKNOWN in t for t in staff_texts(api)))
+    await idle(bot)
+    assert bot.storage.asker_chat(1) == 601
+    assert bot.bot_data["staff_queue"].unsent() == []
+
+
+async def test_a_forgotten_askers_waiting_copy_does_not_make_them_reachable(bot):
+    api = bot.api
+    api.held_chats.add(STAFF_CHAT)
+    await bot.send(tg.message(UNKNOWN, user_id=602, message_id=1))
+    await bot.send(tg.message("/forget", user_id=602, message_id=2))
+    await asyncio.to_thread(bot.bot_data["log_queue"].join, 10)
+    assert bot.bot_data["staff_queue"].unsent() == []
+    await bot.send(tg.message("/unanswered", user_id=STAFF_USER, message_id=3))
+    assert "No new unanswered questions" in api.sent("sendMessage", STAFF_USER)[-1]["text"]
+    api.held_chats.clear()
 
 
 async def test_staff_command_is_limited_per_user_with_a_polite_message(bot):

@@ -23,6 +23,7 @@ from bot.answering import Answerer, reload_answerer
 from bot.config import Config
 from bot.handoff import Desk, Handoff
 from bot.knowledge import KnowledgeError
+from bot.redact import redact
 from bot.storage import NONE_OF_THESE, UnknownIdError
 from bot.telegram import handlers, handoffs
 from bot.telegram.format import answer_messages
@@ -272,8 +273,11 @@ async def _show_item(
     """Show a queued question to staff so that a reply to it reaches its asker (in their
     Telegram chat, or on their own channel: a web chat visitor)."""
     reachable = await _store(context, "asker_chat", item["id"]) is not None
-    elsewhere = not reachable and await _reached_elsewhere(context, item["id"])
-    reachable = reachable or elsewhere
+    on_its_way = None if reachable else _chat_on_its_way(context, item)
+    elsewhere = (
+        not reachable and on_its_way is None and await _reached_elsewhere(context, item["id"])
+    )
+    reachable = reachable or elsewhere or on_its_way is not None
     sent = await reply(
         update,
         context,
@@ -289,7 +293,41 @@ async def _show_item(
             staff_message_id=sent.message_id,
             unanswered_id=item["id"],
             chatless=elsewhere,
+            on_its_way=on_its_way,
         )
+
+
+def _chat_on_its_way(context: Context, item: dict) -> int | None:
+    """The chat of a queued question's asker while its staff copy is on its way: waiting
+    in the staff queue (a throttled staff chat), or sent with its relay not yet written.
+    Without it, /unanswered in that window said the asker could not be reached."""
+    reader = context.bot_data.get("storage_reader")
+    if reader is None:
+        return None
+    queue = context.bot_data.get("staff_queue")
+    carried = (
+        []
+        if queue is None
+        else [(copy.user_id, copy.text, copy.user_chat_id) for copy in queue.unsent()]
+    )
+    writes = context.bot_data.get("log_queue")
+    if writes is not None:
+        gone = set() if queue is None else queue.forgotten
+        carried += [
+            (relay.get("user_id"), relay.get("question"), relay.get("user_chat_id"))
+            for relay in writes.pending("save_relay")
+            if relay.get("user_id") not in gone
+        ]
+    for user_id, text, chat in carried:
+        if (
+            chat is not None
+            and user_id is not None
+            and isinstance(text, str)
+            and reader.user_key(user_id) == item["user_key"]
+            and redact(text) == item["question"]
+        ):
+            return chat
+    return None
 
 
 async def _reached_elsewhere(context: Context, unanswered_id: int) -> bool:

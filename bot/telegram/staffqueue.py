@@ -97,6 +97,9 @@ class StaffQueue:
         self.open_handoff = open_handoff
         self.opening: set[asyncio.Task] = set()  # handoffs being written (bot/handoff.py)
         self.queue: asyncio.Queue[StaffCopy] = asyncio.Queue()
+        # Copies put and not yet sent with their relays handed to `save_relay`: waiting, or
+        # in the batch being sent. `unsent` finds their askers in the meantime.
+        self.waiting: list[StaffCopy] = []
         self.dropped = 0
         self.forgotten: set[int | str] = set()  # users who used /forget while this ran
         self.sending = False
@@ -125,10 +128,21 @@ class StaffQueue:
 
     def put(self, copy: StaffCopy) -> None:
         if self.queue.qsize() >= MAX_QUEUE:
-            self.queue.get_nowait()
+            self._settled([self.queue.get_nowait()])
             self.dropped += 1
             log.warning("staff queue full: the oldest copy was dropped (%d so far)", self.dropped)
         self.queue.put_nowait(copy)
+        self.waiting.append(copy)
+
+    def unsent(self) -> list[StaffCopy]:
+        """Copies on their way to the staff chat whose relays are not yet handed on: a
+        staff member who lists the queued questions meanwhile can still reach their askers
+        (bot/telegram/staff.py)."""
+        return [copy for copy in self.waiting if copy.user_id not in self.forgotten]
+
+    def _settled(self, copies: list[StaffCopy]) -> None:
+        done = {id(copy) for copy in copies}
+        self.waiting = [copy for copy in self.waiting if id(copy) not in done]
 
     def forget(self, user_id: int | str) -> None:
         """A user used /forget: their copies still waiting are not sent, and no copy of
@@ -140,8 +154,9 @@ class StaffQueue:
             batch = [await self.queue.get()]
             while len(batch) < MAX_BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
-            batch = [copy for copy in batch if copy.user_id not in self.forgotten]
+            taken, batch = batch, [copy for copy in batch if copy.user_id not in self.forgotten]
             if not batch:
+                self._settled(taken)
                 continue
             self.sending = True
             try:
@@ -151,6 +166,7 @@ class StaffQueue:
             except Exception:  # never let one bad copy stop the staff chat for good
                 log.exception("staff copy failed")
             finally:
+                self._settled(taken)
                 self.sending = False
 
     async def send(self, batch: list[StaffCopy]) -> None:
