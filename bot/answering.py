@@ -361,7 +361,7 @@ class Answerer:
           with an entry the whole message ranks among its first few but too unlikely to offer
           (its answer took nearly all the probability), when the sentence is sure of it
           (`part_confidence`) and the second encoder finds it close to the whole message
-          (`pair_similarity`): "상담 예약은 어떻게 하나요? 한국어 가능한 직원 있어요?" (how do I
+          (`part_similarity`): "상담 예약은 어떻게 하나요? 한국어 가능한 직원 있어요?" (how do I
           book? does anyone speak Korean?) was answered about languages alone;
         - the whole got only a "did you mean" list, its probability split between the
           entries its sentences ask about: when a sentence answered alone with the entry
@@ -384,7 +384,7 @@ class Answerer:
         # the probability) but close to the message by the second encoder: a sentence answered
         # alone with one of them, with confidence, asks for it.
         beside = (
-            {c.entry_id for c in match.ranked if c.semantic_second >= cfg.pair_similarity}
+            {c.entry_id for c in match.ranked if c.semantic_second >= cfg.part_similarity}
             if whole is not None and cfg.part_confidence < 1.0
             else set()
         )

@@ -51,6 +51,7 @@ class MatchingConfig:
     answer_related: bool = False
     answer_parts: bool = True
     part_confidence: float = 0.9
+    part_similarity: float = 0.55
     confirm_similarity: float = 0.60
     confirm_margin: float = 0.40
     pair_similarity: float = 0.60
@@ -188,6 +189,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "pair_similarity"): (0, 1),
     ("matching", "opposite_penalty"): (0, 1),
     ("matching", "part_confidence"): (0, 1),
+    ("matching", "part_similarity"): (0, 1),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

@@ -417,10 +417,11 @@ def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
 ):
     """The whole message answered with one entry that took nearly all the probability: a
     sentence answered alone, surely (part_confidence), with an entry ranked among the
-    message's first three and close to it by the second encoder (pair_similarity) adds that
+    message's first three and close to it by the second encoder (part_similarity) adds that
     answer, though the entry is too unlikely to be offered (suggest_threshold, raised here
     to put "fapiao" out of the offered entries). Not a sentence about the same entry, nor one
-    no entry answers; not with part_confidence at 1."""
+    no entry answers; not with part_confidence at 1, nor when the entry is less close to the
+    message than part_similarity."""
     from dataclasses import replace
 
     from bot.answering import Answerer
@@ -433,12 +434,13 @@ def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
     second = E5Encoder()
     detector = LanguageDetector(config.languages.supported)
 
-    def answerer(part_confidence: float) -> Answerer:
+    def answerer(part_confidence: float, part_similarity: float = 0.55) -> Answerer:
         cfg = replace(
             config.matching,
             suggest_threshold=0.5,
             answer_threshold=0.5,
             part_confidence=part_confidence,
+            part_similarity=part_similarity,
         )
         matcher = Matcher(kb, cfg, encoder, tmp_path, second=second)
         return Answerer(kb, matcher, detector, replace(config, matching=cfg))
@@ -448,7 +450,7 @@ def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
     match = sure.matcher.match(asked)
     assert [c.entry_id for c in match.close] == ["bank-account"]  # fapiao is not offered
     fapiao = next(c for c in match.ranked if c.entry_id == "fapiao")
-    assert fapiao.semantic_second >= config.matching.pair_similarity
+    assert fapiao.semantic_second >= config.matching.part_similarity
     answer = sure.ask(asked)
     assert (answer.id, [(p.id, p.question) for p in answer.parts]) == (
         "bank-account",
@@ -460,6 +462,8 @@ def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
     ):
         assert (sure.ask(text).id, sure.ask(text).parts) == ("bank-account", ()), text
     assert answerer(1.0).ask(asked).parts == ()
+    farther = min(1.0, float(fapiao.semantic_second) + 0.01)
+    assert answerer(0.95, part_similarity=farther).ask(asked).parts == ()
 
 
 def test_a_did_you_mean_list_split_between_two_sentences_answers_each(small_answerer):
