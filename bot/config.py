@@ -48,6 +48,7 @@ class MatchingConfig:
     cosine_weight: float = 0.0
     second_cosine_weight: float = 10.0
     offtopic_threshold: float = 0.2
+    offtopic_override: float = 0.9
     answer_related: bool = False
     answer_parts: bool = True
     part_confidence: float = 0.9
@@ -184,6 +185,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "second_cosine_weight"): (0, 100),
     ("matching", "second_threads"): (1, 64),
     ("matching", "offtopic_threshold"): (0, 1),
+    ("matching", "offtopic_override"): (0, 1),
     ("matching", "confirm_similarity"): (0, 1),
     ("matching", "confirm_margin"): (0, 1),
     ("matching", "pair_similarity"): (0, 1),

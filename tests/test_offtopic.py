@@ -115,6 +115,33 @@ def test_the_threshold_decides_and_one_turns_the_gate_off(config, encoder):
     assert m.decide([replace(sure, offtopic=0.2)]).status == ANSWERED
 
 
+def test_an_entry_the_classifier_is_sure_of_and_e5_finds_close_needs_a_sure_gate(config, encoder):
+    """ "qué es el fapiao y cómo se emite" (the fapiao entry at 0.998, e5 cosine 0.82) was
+    held back at a gate probability of 0.24: such an entry is vetoed only by a gate that
+    finds the question more likely off-topic than not."""
+    from bot.matching import OFFTOPIC_SURE
+
+    m = Matcher(load_knowledge(SMALL_KB), config.matching, encoder, config.knowledge.cache_dir)
+    cfg = config.matching
+    sure = Candidate(
+        "fapiao", 0.998, 0.998, 0.7, 0.68, "x", "es", offtopic=0.24, semantic_second=0.82
+    )
+    assert cfg.offtopic_threshold < sure.offtopic < OFFTOPIC_SURE
+    assert m.decide([sure]).status == ANSWERED
+    assert m.decide([replace(sure, offtopic=OFFTOPIC_SURE + 0.01)]).status == UNANSWERED
+    unsure = replace(sure, classifier=cfg.offtopic_override - 0.01)  # still answerable
+    assert unsure.classifier >= cfg.classifier_threshold
+    assert m.decide([unsure]).status == UNANSWERED
+    far = replace(sure, semantic_second=cfg.confirm_similarity - 0.01)
+    assert m.decide([far]).status == UNANSWERED
+    assert m.decide([replace(sure, semantic_second=0.0)]).status == UNANSWERED  # USE alone
+    assert m.decide([sure], replace(cfg, offtopic_override=1.0)).status == UNANSWERED  # off
+    assert (
+        m.decide([sure], replace(cfg, offtopic_override=1.0, offtopic_threshold=0.3)).status
+        == ANSWERED
+    )
+
+
 def test_kb_check_counts_the_examples_and_warns_about_one_that_is_a_phrasing(
     config_file,  # noqa: F811
     kb_with_examples,
