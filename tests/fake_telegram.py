@@ -301,6 +301,17 @@ def callback(
     }
 
 
+def bot_message(api: FakeBotApi, params: dict, chat_id: int) -> dict:
+    """The message the bot sent with `params`, as Telegram shows it in reply_to_message."""
+    return {
+        "message_id": api.message_id_of(params),
+        "date": 0,
+        "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "FAQ"},
+        "text": params["text"],
+    }
+
+
 def api_update(api: FakeBotApi, data: dict) -> dict:
     """`data` with an update_id, as getUpdates would deliver it."""
     return {"update_id": next(api._update_ids), **data}

@@ -100,13 +100,7 @@ def test_long_polling_end_to_end(tmp_path, kb_with_russian):
             assert "Who won the football world cup in 1998?" in forwarded["text"]
             wait_for_rows(tmp_path / "bot.db", "SELECT * FROM relays", 1)  # linked to its asker
 
-            staff_message = {
-                "message_id": api.message_id_of(forwarded),
-                "date": 0,
-                "chat": {"id": STAFF_CHAT, "type": "supergroup"},
-                "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
-                "text": forwarded["text"],
-            }
+            staff_message = tg.bot_message(api, forwarded, STAFF_CHAT)
             api.push(
                 tg.message(
                     "France won it.",

@@ -98,17 +98,6 @@ async def test_a_question_staff_ignored_does_not_call_on_them_again(run_updates,
     assert len(storage.list_unanswered(status="ignored")) == 2
 
 
-def bot_message(api, params: dict, chat_id: int) -> dict:
-    """The message the bot sent with `params`, as Telegram shows it in reply_to_message."""
-    return {
-        "message_id": api.message_id_of(params),
-        "date": 0,
-        "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
-        "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
-        "text": params["text"],
-    }
-
-
 def staff_says(text, reply_to, *, chat_id=STAFF_CHAT, **kwargs):
     chat_type = "supergroup" if chat_id < 0 else "private"
     return tg.message(
@@ -134,7 +123,7 @@ async def test_a_reply_to_an_unanswered_item_reaches_the_asker(run_updates, stor
     forwarded, listed = api.sent("sendMessage", STAFF_CHAT)
     assert QUESTION_RU in listed["text"] and "Reply to this message" in listed["text"]
     await run_updates(
-        staff_says("France won in 1998.", bot_message(api, listed, STAFF_CHAT)),
+        staff_says("France won in 1998.", tg.bot_message(api, listed, STAFF_CHAT)),
         storage=storage,
         translate=translate,
     )
@@ -153,7 +142,7 @@ async def test_a_reply_to_an_item_in_a_private_staff_chat_reaches_the_asker(
     )
     [listed] = api.sent("sendMessage", STAFF_USER)
     await run_updates(
-        staff_says("France.", bot_message(api, listed, STAFF_USER), chat_id=STAFF_USER),
+        staff_says("France.", tg.bot_message(api, listed, STAFF_USER), chat_id=STAFF_USER),
         staff_says("What is a fapiao?", None, chat_id=STAFF_USER),
         storage=storage,
     )
@@ -185,7 +174,7 @@ async def test_open_shows_the_item_in_full_with_its_actions(run_updates, storage
         ("Close", f"hx:{handoff}"),
     ]
     await run_updates(
-        staff_says("France.", bot_message(api, opened, STAFF_USER), chat_id=STAFF_USER),
+        staff_says("France.", tg.bot_message(api, opened, STAFF_USER), chat_id=STAFF_USER),
         storage=storage,
     )
     assert texts(api, 501)[-1].endswith("France.")
@@ -210,10 +199,10 @@ async def test_a_photo_reply_is_explained_to_staff_and_not_lost_silently(run_upd
     [forwarded] = api.sent("sendMessage", STAFF_CHAT)
     before = len(texts(api, 501))
     await run_updates(
-        staff_says(None, bot_message(api, forwarded, STAFF_CHAT), extra=PHOTO),
+        staff_says(None, tg.bot_message(api, forwarded, STAFF_CHAT), extra=PHOTO),
         staff_says(
             None,
-            bot_message(api, forwarded, STAFF_CHAT),
+            tg.bot_message(api, forwarded, STAFF_CHAT),
             extra={"document": {"file_id": "d", "file_unique_id": "d"}, "caption": "the form"},
         ),
         storage=storage,
@@ -229,10 +218,10 @@ async def test_a_reply_to_an_asker_who_used_forget_is_explained(run_updates, sto
     [forwarded] = api.sent("sendMessage", STAFF_CHAT)  # staff saw it; then the asker left
     await run_updates(tg.message("/forget", user_id=501, language_code="ru"), storage=storage)
     before = len(texts(api, 501))
-    chatter = {**bot_message(api, forwarded, STAFF_CHAT), "text": "a staff member's note"}
+    chatter = {**tg.bot_message(api, forwarded, STAFF_CHAT), "text": "a staff member's note"}
     chatter["from"] = {"id": 78, "is_bot": False, "first_name": "Bo"}
     await run_updates(
-        staff_says("France.", bot_message(api, forwarded, STAFF_CHAT)),
+        staff_says("France.", tg.bot_message(api, forwarded, STAFF_CHAT)),
         staff_says("I agree", chatter),  # staff talking among themselves: not for the bot
         storage=storage,
     )
@@ -243,7 +232,7 @@ async def test_a_reply_to_an_asker_who_used_forget_is_explained(run_updates, sto
 async def test_an_edited_staff_reply_is_not_sent_again(run_updates, storage, api):
     await run_updates(tg.message(QUESTION_RU, user_id=501, language_code="ru"), storage=storage)
     [forwarded] = api.sent("sendMessage", STAFF_CHAT)
-    original = bot_message(api, forwarded, STAFF_CHAT)
+    original = tg.bot_message(api, forwarded, STAFF_CHAT)
     await run_updates(
         staff_says("France won.", original, message_id=30),
         staff_says("France won in 1998.", original, message_id=30, edited=True),

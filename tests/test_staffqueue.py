@@ -112,13 +112,7 @@ async def test_staff_answer_an_item_of_a_batch_by_its_number(bot):
     batch = next(p for p in api.sent("sendMessage", STAFF_CHAT) if "#2" in p["text"])
     second = int(re.search(r"#2</b>.*?\((\d+)\)", batch["text"], re.S).group(1))
     await idle(bot)
-    original = {
-        "message_id": api.message_id_of(batch),
-        "date": 0,
-        "chat": {"id": STAFF_CHAT, "type": "supergroup"},
-        "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
-        "text": batch["text"],
-    }
+    original = tg.bot_message(api, batch, STAFF_CHAT)
     await bot.send(
         tg.message(
             "#2 France won it.",
@@ -150,14 +144,8 @@ async def test_a_question_listed_while_its_copy_waits_still_reaches_its_asker(bo
     await bot.send(tg.message("/unanswered", user_id=STAFF_USER, message_id=3))
     [listed] = api.sent("sendMessage", STAFF_USER)
     assert UNKNOWN in listed["text"] and "Reply to this message" in listed["text"]
-    bot_message = {
-        "message_id": api.message_id_of(listed),
-        "date": 0,
-        "chat": {"id": STAFF_USER, "type": "private"},
-        "from": {"id": tg.BOT_ID, "is_bot": True, "first_name": "FAQ"},
-        "text": listed["text"],
-    }
-    reply = tg.message("France won it.", user_id=STAFF_USER, reply_to=bot_message, message_id=4)
+    listing = tg.bot_message(api, listed, STAFF_USER)
+    reply = tg.message("France won it.", user_id=STAFF_USER, reply_to=listing, message_id=4)
     await bot.send(reply)
     assert api.sent("sendMessage", 601)[-1]["text"].endswith("France won it.")
     api.held_chats.clear()  # the copy still goes out, and its own relay is written
