@@ -155,6 +155,36 @@ async def test_a_question_listed_while_its_copy_waits_still_reaches_its_asker(bo
     assert bot.bot_data["staff_queue"].unsent() == []
 
 
+async def test_a_listing_reads_the_waiting_copies_once_and_links_each_to_its_asker(bot):
+    """Four askers with /notify off wait behind a throttled staff chat: /unanswered lists
+    each as reachable, a reply to each listing reaches its own asker, and the waiting
+    copies' asker keys are computed once for the listing, not once per listed item (a
+    throttled chat can hold thousands of copies)."""
+    api = bot.api
+    api.held_chats.add(STAFF_CHAT)
+    users = (611, 612, 613, 614)
+    for u in users:
+        await bot.send(tg.message("/notify off", user_id=u, message_id=1))
+        await bot.send(tg.message(UNKNOWN + f" ({u})", user_id=u, message_id=2))
+    await asyncio.to_thread(bot.bot_data["log_queue"].join, 10)
+    reader = bot.bot_data["storage_reader"]
+    keyed = []
+    user_key = reader.user_key
+    reader.user_key = lambda user_id: keyed.append(user_id) or user_key(user_id)
+    await bot.send(tg.message("/unanswered", user_id=STAFF_USER, message_id=3))
+    listed = api.sent("sendMessage", STAFF_USER)
+    assert len(listed) == len(users)
+    assert all("Reply to this message" in p["text"] for p in listed)
+    assert sorted(keyed) == sorted(users)  # one key per waiting copy
+    for n, shown in enumerate(listed):
+        asker = int(re.search(r"\((\d+)\)", shown["text"]).group(1))
+        listing = tg.bot_message(api, shown, STAFF_USER)
+        answer = f"Answer {n} for you."
+        await bot.send(tg.message(answer, user_id=STAFF_USER, reply_to=listing, message_id=10 + n))
+        assert api.sent("sendMessage", asker)[-1]["text"].endswith(answer)
+    api.held_chats.clear()
+
+
 async def test_a_forgotten_askers_waiting_copy_does_not_make_them_reachable(bot):
     api = bot.api
     api.held_chats.add(STAFF_CHAT)

@@ -10,6 +10,7 @@ item, an opened item) goes to that asker, in their language, and to no one else.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -233,12 +234,15 @@ async def unanswered(update: Update, context: Context) -> None:
         await reply(update, context, "No new unanswered questions.")
         return
     held = await _handoffs_of(context, [item["id"] for item in items])
+    # The askers' chats on their way to staff, read at most once for the whole listing.
+    on_their_way = functools.cache(lambda: _chats_on_their_way(context))
     for item in items:
         text = (
             f"#{item['id']} · {item['language']} · {item['time'][:16]}{_kind(item)}\n"
             f"{html.escape(item['question'])}"
         )
-        await _show_item(update, context, item, text, _item_keyboard(item, True, held))
+        keyboard = _item_keyboard(item, True, held)
+        await _show_item(update, context, item, text, keyboard, on_their_way)
 
 
 def _kind(item: dict) -> str:
@@ -268,12 +272,22 @@ def _item_keyboard(
 
 
 async def _show_item(
-    update: Update, context: Context, item: dict, text: str, keyboard: InlineKeyboardMarkup
+    update: Update,
+    context: Context,
+    item: dict,
+    text: str,
+    keyboard: InlineKeyboardMarkup,
+    on_their_way: Callable[[], dict[tuple[str, str], int]] | None = None,
 ) -> None:
     """Show a queued question to staff so that a reply to it reaches its asker (in their
-    Telegram chat, or on their own channel: a web chat visitor)."""
+    Telegram chat, or on their own channel: a web chat visitor). `on_their_way`: the
+    askers' chats whose staff copies are on their way (`_chats_on_their_way`), when a
+    listing shares them between its items."""
     reachable = await _store(context, "asker_chat", item["id"]) is not None
-    on_its_way = None if reachable else _chat_on_its_way(context, item)
+    on_its_way = None
+    if not reachable:
+        chats = on_their_way() if on_their_way is not None else _chats_on_their_way(context)
+        on_its_way = chats.get((item["user_key"], item["question"]))
     elsewhere = (
         not reachable and on_its_way is None and await _reached_elsewhere(context, item["id"])
     )
@@ -297,13 +311,15 @@ async def _show_item(
         )
 
 
-def _chat_on_its_way(context: Context, item: dict) -> int | None:
-    """The chat of a queued question's asker while its staff copy is on its way: waiting
-    in the staff queue (a throttled staff chat), or sent with its relay not yet written.
-    Without it, /unanswered in that window said the asker could not be reached."""
+def _chats_on_their_way(context: Context) -> dict[tuple[str, str], int]:
+    """The chats of askers whose staff copies are on their way, by (asker key, question as
+    logged): waiting in the staff queue (a throttled staff chat), or sent with their relays
+    not yet written. Without them, /unanswered in that window said the asker could not be
+    reached. Read once per listing: a throttled staff chat can hold thousands of copies,
+    each needing its asker's key and its redacted text."""
     reader = context.bot_data.get("storage_reader")
     if reader is None:
-        return None
+        return {}
     queue = context.bot_data.get("staff_queue")
     carried = (
         []
@@ -318,16 +334,11 @@ def _chat_on_its_way(context: Context, item: dict) -> int | None:
             for relay in writes.pending("save_relay")
             if relay.get("user_id") not in gone
         ]
+    chats: dict[tuple[str, str], int] = {}
     for user_id, text, chat in carried:
-        if (
-            chat is not None
-            and user_id is not None
-            and isinstance(text, str)
-            and reader.user_key(user_id) == item["user_key"]
-            and redact(text) == item["question"]
-        ):
-            return chat
-    return None
+        if chat is not None and user_id is not None and isinstance(text, str):
+            chats.setdefault((reader.user_key(user_id), redact(text)), chat)
+    return chats
 
 
 async def _reached_elsewhere(context: Context, unanswered_id: int) -> bool:
