@@ -270,6 +270,9 @@ class Matcher:
         self.texts = [p.text for p in phrasings]
         self.languages = [p.language for p in phrasings]
         self.keys = cached_keys(self.texts, cache_dir)
+        # The same keys as an array, so that a question's candidates' keys are picked in
+        # one indexing (a list comprehension over ~8,000 rows took ~0.75 ms a match).
+        self._key_array = np.array(self.keys, dtype=object).reshape(-1)
         # "sirket kurma" reaches the encoders as "şirket kurma": see diacritics.py.
         self.restorer = AccentRestorer(self.texts) if config.restore_accents else None
         self._rows_with = _token_index(self.keys)
@@ -459,7 +462,7 @@ class Matcher:
         of those that were (and phrasing index -1)."""
         rows = self._phrasings_of(entries)
         scores = process.cdist(
-            [key], [self.keys[r] for r in rows], scorer=fuzz.ratio, dtype=np.float32
+            [key], self._key_array[rows].tolist(), scorer=fuzz.ratio, dtype=np.float32
         )[0] / np.float32(100.0)
         opposite = self._opposite_rows(key)
         if opposite.size:
