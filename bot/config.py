@@ -124,9 +124,9 @@ class WebConfig:
     # origins ("https://centre.example"); empty: the chat is served only as its own page.
     chat_origins: tuple[str, ...] = ()
     chat_max_chars: int = 1000  # a longer message is refused, with a message saying so
-    chat_rate_messages: int = 10  # per visitor session in chat_rate_seconds
+    chat_rate_messages: int = 10  # typed per visitor session in chat_rate_seconds
     chat_rate_seconds: int = 60
-    chat_address_messages: int = 120  # per client address in chat_rate_seconds
+    chat_address_messages: int = 120  # requests per client address in chat_rate_seconds
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: tuple[str, ...] = ()
 

@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.testclient import TestClient
 
 from bot import messages
 from bot.answering import build_answerer
@@ -339,21 +340,50 @@ def test_staff_messages_are_rate_limited(client, chat_config):
 # Forget me ---------------------------------------------------------------------------
 
 
-async def test_forget_me_deletes_everything_and_the_cookie(client, storage):
+async def test_forget_me_deletes_everything_and_starts_a_new_session(client, storage):
     opened(client)
     send(client, "What is a fapiao?")
     act(client, act="staff", text="please call me")
     [row] = storage.list_unanswered()
+    before = client.cookies[COOKIE]
     response = client.post("/chat/forget", json={}, headers={"origin": ORIGIN})
     assert response.json()["forgotten"] is True
     assert said("en", "forgotten") in htmls(response)
-    assert COOKIE not in client.cookies
+    assert client.cookies[COOKIE] != before  # the old session is gone, a new one begins
+    assert "samesite=lax" in response.headers["set-cookie"].lower()
     assert web_rows(storage) == [] and storage.list_unanswered(status=None) == []
     chats = WebChats(storage.path)
     assert list(chats.db.query("SELECT * FROM web_messages")) == []
     assert list(chats.db.query("SELECT * FROM web_visitors")) == []
     chats.close()
     assert await deliveries(client).deliver({**row, "channel": "web"}, "too late") is False
+    # the page goes on: the next question is answered in a new, empty conversation
+    assert send(client, "What is a fapiao?").status_code == 200
+    history = client.get("/chat/messages").json()["messages"]
+    assert len(history) == 2 and "fapiao" in history[0]["html"]
+
+
+def test_the_widgets_cookie_is_partitioned_and_forget_me_keeps_it_so(
+    chat_config, storage, accounts, small_answerer
+):
+    """Inside another site's page the cookie must be SameSite=None; Secure; Partitioned.
+    Starlette refuses `partitioned` before Python 3.14, which made the embedded page fail
+    with secure_cookies on (the documented setting for embedding)."""
+    config = replace(chat_config, web=replace(chat_config.web, secure_cookies=True))
+    app = create_app(config, storage, AnswererHolder(small_answerer), accounts, secret=b"s" * 32)
+    with TestClient(app, base_url="https://testserver") as client:
+        page = client.get("/chat?embed=1")
+        assert page.status_code == 200
+        for response in (
+            page,
+            client.post("/chat/forget", json={"embed": True}, headers={"origin": ORIGIN}),
+        ):
+            cookie = response.headers["set-cookie"].lower()
+            assert "samesite=none" in cookie and "secure" in cookie, cookie
+            assert cookie.endswith("; partitioned"), cookie
+        assert client.get("/chat").status_code == 200  # standalone: Lax, not partitioned
+        client.cookies.clear()
+        assert "partitioned" not in client.get("/chat").headers["set-cookie"].lower()
 
 
 # Safety ------------------------------------------------------------------------------
@@ -393,12 +423,18 @@ def test_a_message_too_long_is_refused_in_the_visitors_language(client, chat_con
     assert send(client, "   ").status_code == 400
 
 
-def test_rate_limit_per_session(client, chat_config):
+def test_rate_limit_per_session_counts_typed_messages_not_buttons(client, chat_config, storage):
     opened(client)
     limit = chat_config.web.chat_rate_messages
-    codes = [act(client, act="topics").status_code for _ in range(limit + 1)]
+    for _ in range(3 * limit):  # browsing topics uses up nothing
+        assert act(client, act="topics").status_code == 200
+    codes = [send(client, "What is a fapiao?").status_code for _ in range(limit + 1)]
     assert codes[:-1] == [200] * limit and codes[-1] == 429
-    assert said("en", "rate_limited") in htmls(act(client, act="topics"))
+    assert said("en", "rate_limited") in htmls(send(client, "What is a fapiao?"))
+    # a 👍 after the limit is still recorded
+    ref = web_rows(storage)[0]["ref"]
+    assert act(client, act="feedback", ref=ref, value=1).status_code == 200
+    assert list(storage.db.query("SELECT helpful FROM feedback")) == [{"helpful": 1}]
 
 
 def test_rate_limit_per_address(chat_config, storage, accounts, small_answerer):
@@ -410,6 +446,76 @@ def test_rate_limit_per_address(chat_config, storage, accounts, small_answerer):
             opened(first)
             visitors.append(act(first, act="topics").status_code)
     assert visitors == [200, 200, 200, 429]
+
+
+def test_telegram_commands_typed_in_the_web_chat(client, storage):
+    """The knowledge base's answers say "send /staff followed by your message": typed here,
+    it reaches staff like "Talk to a person". Other commands are explained, never queued
+    for staff as unanswered questions."""
+    opened(client)
+    response = send(client, "/staff I need help with my work permit, deadline Friday")
+    assert said("en", "web_staff_sent") in htmls(response)
+    [queued] = storage.list_unanswered()
+    assert queued["kind"] == HANDOFF
+    assert queued["question"] == "I need help with my work permit, deadline Friday"
+    assert said("en", "staff_usage") in htmls(send(client, "/staff"))
+    assert "topics" in response_kinds(send(client, "/topics"))
+    words = {k: messages.text("en", k) for k in ("web_topics", "web_staff", "web_forget")}
+    help_text = said("en", "web_commands", topics=words["web_topics"], staff=words["web_staff"],
+                     forget=words["web_forget"])  # fmt: skip
+    for command in ("/help", "/start", "/forget", "/notify off", "/whatever", "/start@SomeBot"):
+        assert help_text in htmls(send(client, command)), command
+    assert len(storage.list_unanswered()) == 1  # only the /staff message
+    assert web_rows(storage)[-1]["question"] == queued["question"]  # no command logged
+    assert said("ru", "language_set") in htmls(send(client, "/lang ru"))
+    assert client.get("/chat/messages").json()["ui"]["lang"] == "ru"
+
+
+def response_kinds(response) -> set[str]:
+    return {kind for m in response.json()["messages"] for kind in m["html"].split('"')[1].split()}
+
+
+def test_a_post_without_a_session_says_so_in_the_visitors_language(client):
+    response = client.post(
+        "/chat/send",
+        json={"text": "hello"},
+        headers={"origin": ORIGIN, "accept-language": "fr-FR,fr;q=0.9"},
+    )
+    assert response.status_code == 403
+    assert said("fr", "web_no_session") in htmls(response)
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read_whole():
+    """The body cap: a declared Content-Length over it is refused before any of the body is
+    read; a body without one is read only until it passes the cap."""
+    from starlette.requests import Request
+
+    from bot.web.chat import capped_body
+    from bot.web.chat_turn import Refused
+
+    def request(chunks: list[bytes], length: int | None):
+        pulled = []
+
+        async def receive():
+            chunk = chunks[len(pulled)] if len(pulled) < len(chunks) else b""
+            pulled.append(chunk)
+            return {"type": "http.request", "body": chunk, "more_body": len(pulled) < len(chunks)}
+
+        headers = [] if length is None else [(b"content-length", str(length).encode())]
+        scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+        return Request(scope, receive), pulled
+
+    big = [b"x" * 1024] * 10_000  # 10 MB in 1 KB chunks
+    req, pulled = request(big, 10 * 1024 * 1024)
+    with pytest.raises(Refused) as refused:
+        await capped_body(req, 5000)
+    assert refused.value.status == 413 and pulled == []
+    req, pulled = request(big, None)
+    with pytest.raises(Refused):
+        await capped_body(req, 5000)
+    assert len(pulled) == 5  # stopped once past 5,000 bytes
+    req, pulled = request([b'{"text": ', b'"hi"}'], None)
+    assert await capped_body(req, 5000) == b'{"text": "hi"}'
 
 
 def test_widget_script_names_the_origins_and_loads_anywhere(client):

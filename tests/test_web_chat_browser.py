@@ -426,6 +426,69 @@ async def test_what_is_typed_while_a_message_is_sent_is_kept(site):
         assert await page.input_value("#text") == "And how do I issue one?"
 
 
+async def test_enter_pressed_twice_asks_once(site):
+    """Send is disabled while a message is on its way: a second Enter (or click) while the
+    first is answered does not ask the same question again."""
+    import asyncio
+
+    from playwright.async_api import expect
+
+    bot_url, _, _, _, storage = site
+    async with chat_page(bot_url) as page:
+        released = asyncio.Event()
+
+        async def slow(route):
+            await released.wait()
+            await route.continue_()
+
+        await page.route("**/chat/send", slow)
+        await page.fill("#text", "What is a fapiao?")
+        await page.press("#text", "Enter")
+        await expect(page.locator("#send")).to_be_disabled()
+        await page.press("#text", "Enter")
+        await page.locator("#send").click(force=True)
+        released.set()
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+        await expect(page.locator("#send")).to_be_enabled()
+        await page.evaluate("() => new Promise((done) => setTimeout(done, 300))")
+        assert await page.locator(".msg.visitor").count() == 1
+        asked = storage.db.execute("SELECT COUNT(*) FROM interactions").fetchone()[0]
+        assert asked == 1
+
+
+async def test_forget_me_then_the_conversation_goes_on(site):
+    """After "Forget me" the page is a new, empty conversation that still works (the
+    cookie was replaced, not only deleted)."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url) as page:
+        await send(page, "What is a fapiao?")
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+        page.once("dialog", lambda dialog: dialog.accept())
+        await page.click("#forget")
+        await expect(page.locator(".msg")).to_have_count(1, timeout=15000)
+        await expect(page.locator(".msg")).to_contain_text(messages.text("en", "forgotten"))
+        await send(page, "What is a fapiao?")
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+        await page.reload()
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+
+
+async def test_a_request_that_fails_is_shown_and_the_text_kept(site):
+    """The server cannot be reached: the page says so in the visitor's language and keeps
+    what they typed, instead of silently doing nothing."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url, locale="es-ES") as page:
+        await page.route("**/chat/send", lambda route: route.abort())
+        await send(page, "¿Qué es un fapiao?")
+        notice = page.locator(".msg.notice").last
+        await expect(notice).to_contain_text(messages.text("es", "web_offline"), timeout=15000)
+        assert await page.input_value("#text") == "¿Qué es un fapiao?"
+
+
 async def test_a_persian_visitor_is_greeted_and_answered_in_english_not_arabic(site, tmp_path):
     """A browser set to Persian: "سلام" (Arabic too) gets the English greeting, not the
     Arabic one, and a Persian question the English answer with the note that Persian has no

@@ -38,6 +38,7 @@ from bot.web.chat_turn import (
     LANGUAGE_NAMES,
     Refused,
     Turn,
+    browser_language,
     hub_of,
     int_of,
     rendered,
@@ -91,47 +92,87 @@ def same_origin(request: Request) -> bool:
 # Routes ------------------------------------------------------------------------------
 
 
-async def guarded(request: Request, run: Callable[[Turn, dict], Awaitable[None]]) -> Response:
-    """The common part of every POST: origin, session, limits, body; then `run`."""
+async def capped_body(request: Request, limit: int) -> bytes:
+    """The request's body, read no further than `limit` bytes: a longer one is refused
+    (413) as soon as its Content-Length says so, or as soon as that much has arrived,
+    never held whole in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.strip().isdigit() and int(declared) > limit:
+        raise Refused(413, "web_too_long", limit=str(limit))
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise Refused(413, "web_too_long", limit=str(limit))
+    return bytes(raw)
+
+
+def body_limit(turn: Turn) -> int:
+    """The most bytes a POST may carry: a message of `chat_max_chars` characters of up to
+    four bytes each, in JSON, with room for the other fields."""
+    return turn.c.config.web.chat_max_chars * 4 + 1024
+
+
+async def guarded(
+    request: Request, run: Callable[[Turn, dict], Awaitable[None]], typed: bool = False
+) -> Response:
+    """The common part of every POST: origin, session, limits, body; then `run`. Every POST
+    counts against the client address's limit (checked before the body is read); `typed`,
+    a message the visitor typed (a question, or words for staff), against the session's
+    limit of messages too: buttons (topics, 👍/👎 and its reason, a suggestion) do not use
+    up the messages a visitor may send."""
     if not same_origin(request):
         return JSONResponse({"error": "not from this site"}, status_code=403)
     user_id = session_id(request)
     if user_id is None:
-        return JSONResponse({"error": "no chat session: reload the page"}, status_code=403)
+        return refused_response(
+            request, sessionless_language(request), Refused(403, "web_no_session")
+        )
     visit = await visit_of(request, user_id)
     turn = Turn(request, visit)
     web = turn.c.config.web
     try:
-        raw = await request.body()
-        if len(raw) > web.chat_max_chars * 4 + 1024:
-            raise Refused(413, "web_too_long", limit=str(web.chat_max_chars))
+        now = time.monotonic()
+        address = request.client.host if request.client else "unknown"
+        hub = turn.hub
+        if not hub.allowed(
+            "address:" + address, web.chat_address_messages, web.chat_rate_seconds, now
+        ):
+            raise Refused(429, "rate_limited")
+        raw = await capped_body(request, body_limit(turn))
         try:
             body = json.loads(raw or b"{}")
         except (ValueError, UnicodeDecodeError):
             raise Refused(400, "error") from None
         if not isinstance(body, dict):
             raise Refused(400, "error")
-        now = time.monotonic()
-        address = request.client.host if request.client else "unknown"
-        hub = turn.hub
-        if not hub.allowed(
+        if (typed or body.get("act") == "staff") and not hub.allowed(
             "visitor:" + visit.key, web.chat_rate_messages, web.chat_rate_seconds, now
-        ) or not hub.allowed(
-            "address:" + address, web.chat_address_messages, web.chat_rate_seconds, now
         ):
             raise Refused(429, "rate_limited")
         await run(turn, body)
     except Refused as refused:  # told, not stored: the conversation stays as it was
-        lang = ui_of(request, turn.visit)
-        text = say(request, lang, refused.key, **refused.fields)
-        notice = ChatMessage(0, "", "bot", "notice", text, {})
-        return JSONResponse(
-            {"messages": rendered(request, lang, [notice]), "ui": ui_words(request, lang)},
-            status_code=refused.status,
-        )
+        return refused_response(request, ui_of(request, turn.visit), refused)
     lang = ui_of(request, turn.visit)
     return JSONResponse(
         {"messages": rendered(request, lang, turn.added), "ui": ui_words(request, lang)}
+    )
+
+
+def sessionless_language(request: Request) -> str:
+    """The language to speak to a request without a session: the browser's, if supported."""
+    supported = console(request).config.languages.supported
+    return browser_language(request, supported) or ui_of(request, None)
+
+
+def refused_response(request: Request, lang: str, refused: Refused) -> JSONResponse:
+    """A request refused: its reason as a notice in the visitor's language (shown, not
+    stored), with the HTTP status."""
+    text = say(request, lang, refused.key, **refused.fields)
+    notice = ChatMessage(0, "", "bot", "notice", text, {})
+    return JSONResponse(
+        {"messages": rendered(request, lang, [notice]), "ui": ui_words(request, lang)},
+        status_code=refused.status,
     )
 
 
@@ -141,7 +182,7 @@ async def send(request: Request) -> Response:
     async def run(turn: Turn, body: dict) -> None:
         await turn.ask(text_of(turn, body))
 
-    return await guarded(request, run)
+    return await guarded(request, run, typed=True)
 
 
 async def act(request: Request) -> Response:
@@ -157,15 +198,27 @@ async def act(request: Request) -> Response:
 
 
 async def forget(request: Request) -> Response:
-    """POST: delete everything stored about this visitor; the cookie goes too."""
+    """POST: delete everything stored about this visitor. Their cookie is replaced by a new
+    session's, so that the page goes on as a new, empty conversation (nothing is stored
+    about it until they write). Body: {"embed": true} from the widget's panel."""
     if not same_origin(request):
         return JSONResponse({"error": "not from this site"}, status_code=403)
     user_id = session_id(request)
     if user_id is None:
-        return JSONResponse({"error": "no chat session: reload the page"}, status_code=403)
+        return refused_response(
+            request, sessionless_language(request), Refused(403, "web_no_session")
+        )
     visit = await visit_of(request, user_id)
     c, hub = console(request), hub_of(request)
     lang = ui_of(request, visit)
+    try:
+        raw = await capped_body(request, 1024)
+        body = json.loads(raw or b"{}")
+    except Refused as refused:
+        return refused_response(request, lang, refused)
+    except (ValueError, UnicodeDecodeError):
+        body = {}
+    embed = isinstance(body, dict) and body.get("embed") is True
     await asyncio.to_thread(c.storage.forget, user_id)
     await asyncio.to_thread(hub.store.forget, visit.key)
     if hub.staff_copies is not None:  # their copies still waiting are not sent
@@ -175,7 +228,7 @@ async def forget(request: Request) -> Response:
         queue.put_nowait(None)
     notice = ChatMessage(0, "", "bot", "notice", say(request, lang, "forgotten"), {})
     response = JSONResponse({"messages": rendered(request, lang, [notice]), "forgotten": True})
-    response.delete_cookie(COOKIE, path="/")
+    set_chat_cookie(c, response, "web:" + secrets.token_urlsafe(24), embed)
     return response
 
 
@@ -303,9 +356,14 @@ def set_chat_cookie(c: Console, response: Response, user_id: str, embed: bool) -
         httponly=True,
         samesite="none" if third_party else "lax",
         secure=c.config.web.secure_cookies,
-        partitioned=third_party,
         path="/",
     )
+    if third_party:
+        # Starlette sets `Partitioned` only on Python 3.14 and later (http.cookies knows it
+        # from then) and refuses it before, which made every embedded page fail: added here.
+        name, value = response.raw_headers[-1]
+        assert name == b"set-cookie"
+        response.raw_headers[-1] = (name, value + b"; Partitioned")
 
 
 async def widget(request: Request) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -41,8 +42,10 @@ RTL = frozenset({"ar", "fa", "he", "ur"})
 WORDS = (  # the page's own words, sent again when its language changes
     "web_title", "web_placeholder", "web_send", "web_topics", "web_staff", "web_staff_mode",
     "web_forget", "web_forget_confirm", "web_language", "web_conversation", "web_cancel",
-    "web_close", "web_staff_prompt",
+    "web_close", "web_staff_prompt", "web_offline", "web_no_session",
 )  # fmt: skip
+# A command as Telegram's: "/staff I need help", "/topics", "/start@SomeBot".
+COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$", re.S)
 LANGUAGE_NAMES = {  # each language's name in itself, for the picker
     "en": "English", "zh": "中文", "ru": "Русский", "ar": "العربية", "fr": "Français",
     "es": "Español", "de": "Deutsch", "ja": "日本語", "ko": "한국어", "pt": "Português",
@@ -284,6 +287,10 @@ class Turn:
             await self.answer(part, started)
 
     async def ask(self, text: str) -> None:
+        command = COMMAND.match(text)
+        if command is not None:
+            await self.command(command.group(1).lower(), (command.group(2) or "").strip(), text)
+            return
         started = time.perf_counter()
         await self.add("visitor", "text", text)
         offered = await self.offered()
@@ -304,6 +311,53 @@ class Turn:
             telegram_code=self.visit.hint,
         )
         await self.answer(answer, started)
+
+    async def command(self, name: str, rest: str, text: str) -> None:
+        """A Telegram-style command typed here (the knowledge base's answers tell users to
+        "send /staff followed by your message"): /staff MESSAGE goes to staff as "Talk to a
+        person" does, /topics lists the topics, /lang CODE sets the language; anything else
+        (/start, /help, /forget, /notify...) is told what this chat offers. Never matched as
+        a question, so never queued for staff as an unanswered one."""
+        if name == "staff" and rest:
+            await self.to_person(rest)
+            return
+        await self.add("visitor", "text", text)
+        if name == "staff":
+            await self.notice("staff_usage")
+        elif name == "topics":
+            await act_topics(self, {})
+        elif name in ("lang", "language") and rest.lower() in self.c.config.languages.supported:
+            await act_language(self, {"lang": rest.lower()})
+        else:
+            await self.notice(
+                "web_commands",
+                topics=self.say("web_topics"),
+                staff=self.say("web_staff"),
+                forget=self.say("web_forget"),
+            )
+
+    async def to_person(self, text: str) -> None:
+        """A message for a person at the centre: queued for the staff's inbox (a handoff);
+        their reply comes back here through `deliver`."""
+        config = self.c.config.telegram
+        now = time.monotonic()
+        if not self.hub.allowed(
+            "staff:" + self.visit.key, config.staff_limit_messages, config.staff_limit_seconds, now
+        ):
+            raise Refused(429, "staff_rate_limited")
+        await self.add("visitor", "text", text, {"to": "staff"})
+        await self.notice("web_staff_sent")
+        await self.store(
+            "log_interaction",
+            user_id=self.visit.user_id,
+            chat_type=CHAT_TYPE,
+            language=self.ui,
+            question=text,
+            status="unanswered",
+            channel=CHANNEL,
+            kind=HANDOFF,
+        )
+        self.to_staff("✉️ Talk to a person", text, self.ui)
 
     async def offered(self, ident: int | None = None) -> ChatMessage | None:
         """The open "did you mean" list (message `ident`, else the newest), if any."""
@@ -490,28 +544,8 @@ async def act_language(turn: Turn, body: dict) -> None:
 
 
 async def act_staff(turn: Turn, body: dict) -> None:
-    """A message for a person at the centre: queued for the staff's inbox (a handoff);
-    their reply comes back here through `deliver`."""
-    text = text_of(turn, body)
-    config = turn.c.config.telegram
-    now = time.monotonic()
-    if not turn.hub.allowed(
-        "staff:" + turn.visit.key, config.staff_limit_messages, config.staff_limit_seconds, now
-    ):
-        raise Refused(429, "staff_rate_limited")
-    await turn.add("visitor", "text", text, {"to": "staff"})
-    await turn.notice("web_staff_sent")
-    await turn.store(
-        "log_interaction",
-        user_id=turn.visit.user_id,
-        chat_type=CHAT_TYPE,
-        language=turn.ui,
-        question=text,
-        status="unanswered",
-        channel=CHANNEL,
-        kind=HANDOFF,
-    )
-    turn.to_staff("✉️ Talk to a person", text, turn.ui)
+    """ "Talk to a person": the visitor's words for the staff (Turn.to_person)."""
+    await turn.to_person(text_of(turn, body))
 
 
 ACTIONS: dict[str, Callable[[Turn, dict], Awaitable[None]]] = {

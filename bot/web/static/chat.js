@@ -13,6 +13,8 @@
   let toStaff = false;
   let last = 0;
   let source = null;
+  let sending = false; // a typed message is on its way: Enter or Send again does nothing
+  const sendButton = document.getElementById("send");
 
   function place(item) {
     const holder = document.createElement("div");
@@ -49,6 +51,20 @@
     if (picker && picker.value !== ui.lang) picker.value = ui.lang;
   }
 
+  // A notice of the page's own (not stored), e.g. when the server cannot be reached.
+  function notice(words_key) {
+    const node = document.createElement("div");
+    node.className = "msg bot notice";
+    node.setAttribute("dir", "auto");
+    const p = document.createElement("p");
+    p.className = "text";
+    p.textContent = words[words_key] || "…";
+    node.appendChild(p);
+    log.appendChild(node);
+    node.scrollIntoView({ block: "start" });
+    status.textContent = p.textContent;
+  }
+
   async function post(path, body) {
     let response;
     try {
@@ -59,7 +75,7 @@
         body: JSON.stringify(body),
       });
     } catch (err) {
-      status.textContent = "…";
+      notice("web_offline");
       return null;
     }
     let data = {};
@@ -68,8 +84,10 @@
     } catch (err) {
       data = {};
     }
-    (data.messages || []).forEach(place);
+    const shown = data.messages || [];
+    shown.forEach(place);
     setUi(data.ui);
+    if (!response.ok && !shown.length) notice("web_offline"); // a proxy's error page
     return { ok: response.ok, data: data };
   }
 
@@ -82,10 +100,18 @@
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     const value = text.value.trim();
-    if (!value) return;
+    if (!value || sending) return;
     const staff = toStaff;
-    const sent = await post(staff ? "/chat/act" : "/chat/send",
-      staff ? { act: "staff", text: value } : { text: value });
+    sending = true;
+    sendButton.disabled = true;
+    let sent = null;
+    try {
+      sent = await post(staff ? "/chat/act" : "/chat/send",
+        staff ? { act: "staff", text: value } : { text: value });
+    } finally {
+      sending = false;
+      sendButton.disabled = false;
+    }
     if (sent && sent.ok) {
       // The reply may have come by the stream before this response: what the visitor has
       // typed since is the next message, not this one, and stays.
@@ -124,13 +150,16 @@
   });
   document.getElementById("forget").addEventListener("click", async function () {
     if (!window.confirm(words.web_forget_confirm || "?")) return;
-    const done = await post("/chat/forget", {});
+    const embed = document.body.classList.contains("embed");
+    const done = await post("/chat/forget", { embed: embed });
     if (done && done.data.forgotten) {
+      // A new, empty conversation goes on under the new session the answer set.
       if (source) source.close();
-      const notice = log.lastElementChild;
+      const said = log.lastElementChild;
       log.replaceChildren();
-      if (notice) log.appendChild(notice);
+      if (said) log.appendChild(said);
       last = 0;
+      listen();
     }
   });
 
