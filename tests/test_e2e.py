@@ -119,6 +119,23 @@ def test_long_polling_end_to_end(tmp_path, kb_with_russian):
     assert tg.TOKEN not in out  # the token is never logged
 
 
+def test_long_polling_without_the_console(tmp_path, small_kb_dir):
+    """`run --no-console`: Telegram alone. The second encoder's warm-up looked for the
+    answerer before the application had stored it, and the bot failed at start."""
+    api = tg.FakeBotApi()
+    with tg.BotApiServer(api) as server:
+        proc = start_bot(tmp_path, server.base_url, small_kb_dir, "--no-console")
+        try:
+            api.wait_for(lambda calls: any(m == "getUpdates" for m, _ in calls), timeout=120)
+            api.push(tg.message("What is a fapiao?", user_id=503))
+            api.wait_for(lambda c: len(api.sent(chat_id=503)) >= 1)
+            assert "official tax invoice" in api.sent(chat_id=503)[0]["text"]
+            assert proc.poll() is None
+        finally:
+            out = stop(proc)
+    assert "Traceback" not in out, out
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

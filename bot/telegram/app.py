@@ -92,8 +92,10 @@ def build_application(
         if storage is not None:
             purged = app.bot_data["purged"] = asyncio.Event()  # set after the first purge
             app.bot_data["purge_task"] = asyncio.create_task(purge_daily(storage, purged))
+        # The second encoder's warm-up may already have swapped in its answerer (it starts
+        # before the application: run/start_second_encoder).
+        app.bot_data.setdefault("answerer", answerer)
         app.bot_data.update(
-            answerer=answerer,
             config=config,
             storage=storage,
             translate=translate,
@@ -230,6 +232,9 @@ def run(
         log.error("no update journal (%s): updates being answered at a crash are lost", exc)
     app = build_application(config, answerer, storage, translate, journal=journal)
     updates = Update.ALL_TYPES
+    # The answerer serving now, before post_init runs: the warm-up reads it at once (without
+    # the console, whose holder otherwise supplies it, `run --no-console` failed here).
+    app.bot_data["answerer"] = answerer
     console_app = console_for(app, config, storage, answerer) if console and storage else None
     start_second_encoder(app, config, storage)
     if webhook_url:
