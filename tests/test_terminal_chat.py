@@ -188,6 +188,18 @@ def test_none_of_these_queues_the_question_marked_for_staff(small_answerer, tmp_
     assert (queued["question"], queued["kind"]) == ("licence", "none_of_these")
 
 
+def test_a_digit_that_is_not_a_number_is_read_as_text_not_a_crash(small_answerer):
+    """ "²" or "⑤" after a list is a digit to Python but no number int() reads: the chat
+    ended with a ValueError. Now it is a message like any other; "٢" and "２" still pick."""
+    listed = converse(small_answerer, ["/topics"])
+    second = converse(small_answerer, ["/topics", "2"])
+    assert len(second) > len(listed)  # the second topic opened
+    assert converse(small_answerer, ["/topics", "٢"]) == second
+    assert converse(small_answerer, ["/topics", "２"]) == second
+    text = converse(small_answerer, ["/topics", "²", "⑤"])  # no ValueError
+    assert text.startswith(listed) and len(text) > len(listed)
+
+
 def test_a_chosen_suggestion_is_recorded_but_a_topic_entry_is_not(small_answerer, tmp_path):
     with Storage.open(tmp_path / "bot.db") as storage:
         converse(small_answerer, ["licence", "1", "/topics", "1", "1"], storage)

@@ -167,7 +167,7 @@ class TerminalChat:
         if self.choices.question is not None and none_chosen(line):
             self.none_of_these(self.choices.question, self.choices.language or self.ui)
             return True
-        if not line.isdigit() or not 1 <= int(line) <= len(self.choices.items):
+        if not line.isdecimal() or not 1 <= int(line) <= len(self.choices.items):
             return False
         kind, value = self.choices.items[int(line) - 1]
         if kind == "topic":

@@ -648,7 +648,7 @@ async def _feedback_button(update: Update, context: Context, rest: str, lang: st
     user = update.effective_user
     if not storage_access.is_interaction_ref(ident) or value not in ("0", "1") or user is None:
         return False
-    interaction = int(ident) if ident.isdigit() else ident
+    interaction = int(ident) if ident.isdecimal() else ident
     try:
         await _store(context, "log_feedback", interaction, user.id, value == "1")
     except UnknownIdError:  # the answer was forgotten (/forget) or purged meanwhile
@@ -667,7 +667,7 @@ async def _reason_button(update: Update, context: Context, rest: str, lang: str)
     user = update.effective_user
     if not storage_access.is_interaction_ref(ident) or reason not in FEEDBACK_REASONS or not user:
         return False
-    interaction = int(ident) if ident.isdigit() else ident
+    interaction = int(ident) if ident.isdecimal() else ident
     try:
         await _store(context, "log_feedback", interaction, user.id, False, reason=reason)
     except UnknownIdError:
@@ -699,7 +699,7 @@ async def _language_button(update: Update, context: Context, code: str, lang: st
 
 async def _topic_button(update: Update, context: Context, rest: str, lang: str) -> bool:
     topic_id, _, page = rest.rpartition(":")
-    if not page.isdigit():
+    if not page.isdecimal():
         return False
     shown = topic_page(_answerer(context), topic_id, int(page), lang)
     if shown is None:

@@ -247,7 +247,7 @@ async def button(update: Update, context: CallbackContext, kind: str, rest: str)
 
 
 async def _pressed(desk: Desk, query, rest: str) -> Handoff | None:
-    if rest.isdigit():
+    if rest.isdecimal():
         try:
             return await asyncio.to_thread(desk.store.get, int(rest))
         except HandoffError:
@@ -255,5 +255,5 @@ async def _pressed(desk: Desk, query, rest: str) -> Handoff | None:
     message = query.message
     if not rest.startswith("m") or message is None:
         return None
-    item = int(rest[1:]) if rest[1:].isdigit() else None
+    item = int(rest[1:]) if rest[1:].isdecimal() else None
     return await asyncio.to_thread(desk.store.for_relay, message.chat.id, message.message_id, item)

@@ -382,7 +382,7 @@ def staff_button(handler: ItemButton) -> Button:
         if not is_staff(update, _config(context)):
             await refuse(update, context)
             return True
-        if not rest.isdigit():
+        if not rest.isdecimal():
             return False
         return await handler(update, context, int(rest))
 

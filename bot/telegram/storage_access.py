@@ -166,4 +166,4 @@ async def call(context: Context, method: str, *args: Any, **kwargs: Any):
 
 def is_interaction_ref(text: str) -> bool:
     """An interaction id (older buttons) or a reference from `new_ref`."""
-    return text.isdigit() or bool(REF.fullmatch(text))
+    return text.isdecimal() or bool(REF.fullmatch(text))

@@ -97,7 +97,7 @@ async def capped_body(request: Request, limit: int) -> bytes:
     (413) as soon as its Content-Length says so, or as soon as that much has arrived,
     never held whole in memory."""
     declared = request.headers.get("content-length", "")
-    if declared.strip().isdigit() and int(declared) > limit:
+    if declared.strip().isdecimal() and int(declared) > limit:
         raise Refused(413, "web_too_long", limit=str(limit))
     raw = bytearray()
     async for chunk in request.stream():

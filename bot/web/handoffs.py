@@ -132,7 +132,7 @@ async def _form(request: Request) -> tuple[int | None, dict[str, str]]:
     form = await request.form()
     values = {key: str(value) for key, value in form.items()}
     raw = values.get("id", "")
-    return (int(raw) if raw.isdigit() else None), values
+    return (int(raw) if raw.isdecimal() else None), values
 
 
 async def _change(request: Request, act: Callable[..., Awaitable[object]], done: str) -> Response:
