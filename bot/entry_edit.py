@@ -10,10 +10,11 @@ checks of `kb check`), writes through bot/kbedit.py (comments and layout kept, o
 edited lines change) and records the entry's text before and after in bot/entry_history.py.
 
 `form_fields()` and `values_from_form()` translate between values and the flat text fields
-of a form (one line per alternate, link or tag). A curated translation whose text is edited,
-or that staff mark current, records the source text it now matches (`source`, see
-bot/kbmodel.source_version) and today's date; one left as it was keeps its `source`, so
-editing the question or answer leaves it stale, as `kb check` then warns.
+of a form (one line per alternate, link or tag). A curated translation whose answer is
+rewritten, or that staff mark current, records the source text it now matches (`source`, see
+bot/kbmodel.source_version) and today's date; one whose answer is left as it was keeps its
+`source` (its question, phrasings or links edited alone included), so editing the entry's
+question or answer leaves it stale, as `kb check` then warns.
 """
 
 from __future__ import annotations
@@ -468,9 +469,11 @@ def _translation(
         tr["links"] = links
     if not (tr["question"] or tr["answer"] or alternates or links):
         return None
-    texts = {k: old[k] for k in ("question", "alternates", "answer", "links") if k in old}
-    edited = _stripped(tr) != _stripped(texts)
-    if edited or form.get(prefix + "current"):
+    # Its answer rewritten (or a new translation): translated from today's text. Other
+    # fields edited alone (a phrasing added, a link) say nothing of whether the answer
+    # caught up with the source, and a stale translation stays stale.
+    rewritten = _stripped(tr["answer"]) != _stripped(old.get("answer", ""))
+    if rewritten or form.get(prefix + "current"):
         tr["source"], tr["reviewed"] = version, today
     else:
         for key in ("source", "reviewed"):

@@ -105,6 +105,24 @@ def test_editing_a_translation_records_the_source_it_now_matches(repo_kb):
     assert entry_edit.translation_state(now, "ru") == "current"
 
 
+def test_a_phrasing_added_to_a_stale_translation_leaves_it_stale(repo_kb):
+    """Only a rewritten answer (or the "matches the current text" tick) says a translation
+    caught up with its source: a phrasing, a question or a link edited alone in a stale
+    translation left its old answer served as current."""
+    values = edited(repo_kb, "corporate-basic-account", ["zh"], answer="Ask your bank.")
+    entry_edit.save_entry(repo_kb, "en", "corporate-basic-account", values)
+    assert load_knowledge(repo_kb).by_id["corporate-basic-account"].stale("zh")
+    _, now = entry_edit.read_entry(repo_kb, "corporate-basic-account")
+    alternates = entry_edit.form_fields(now, ["zh"])["tr-zh-alternates"] + "\n公司开户去哪个银行"
+    values = edited(repo_kb, "corporate-basic-account", ["zh"], tr_zh_alternates=alternates)
+    entry_edit.save_entry(repo_kb, "en", "corporate-basic-account", values)
+    entry = load_knowledge(repo_kb).by_id["corporate-basic-account"]
+    assert "公司开户去哪个银行" in entry.translations["zh"].alternates
+    assert entry.stale("zh")
+    _, now = entry_edit.read_entry(repo_kb, "corporate-basic-account")
+    assert entry_edit.translation_state(now, "zh") == "stale"
+
+
 def test_adding_and_removing_translations_and_optional_keys(small_kb_dir):
     path = small_kb_dir / "money.yaml"
     values = edited(
