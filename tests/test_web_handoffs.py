@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import socket
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,27 @@ def test_a_canned_reply_is_the_entrys_answer_in_the_askers_language(
         .headers["location"]
         .count("error=")
     )
+
+
+def test_a_typed_reply_and_an_entry_chosen_together_send_nothing_and_keep_the_text(
+    client, storage, web, small_answerer
+):
+    """Both a typed reply and an entry's answer: the typed words were dropped without a
+    word and the entry's answer sent. Now nothing is sent, staff are told why, and the
+    handoff page puts their words back in the reply box."""
+    entry = small_answerer.kb.entries[0]
+    question = ask(storage, "Где парковка?", 1, "ru")
+    login(client, "sam")
+    hid = handoff_id(client, "Где парковка?")
+    typed = "Level -2, <next> to the lifts."
+    response = post(client, "/handoffs/reply", id=str(hid), text=typed, entry=entry.id)
+    assert web.sent == []
+    assert "not both" in flash_of(client, response, "error")
+    page = client.get(response.headers["location"]).text
+    assert f">{escape(typed)}</textarea>" in page
+    assert "Answered by" not in page
+    inbox = post(client, "/inbox/reply", ids=str(question), text=typed, entry=entry.id)
+    assert web.sent == [] and "not both" in flash_of(client, inbox, "error")
 
 
 def test_inbox_reply_reaches_every_asker_of_the_group(client, storage, web):

@@ -56,8 +56,10 @@ def _actor(request: Request) -> Actor:
     return Actor(name, name)
 
 
-def _to(path: str, message: str = "", error: str = "") -> Response:
-    query = flash_query(message=message, error=error)
+def _to(path: str, message: str = "", error: str = "", draft: str = "") -> Response:
+    """A redirect to `path` showing `message` or `error`; `draft`: a reply typed but not
+    sent, put back in the handoff page's reply box."""
+    query = flash_query(message=message, error=error, draft=draft)
     return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
 
 
@@ -119,7 +121,14 @@ async def handoff_page(request: Request) -> Response:
         history=await asyncio.to_thread(desk.store.history, handoff.id),
         held_by_other=handoff.held_by_other(_actor_of_session(request)),
         entries=entries,
+        draft=_draft(request),
     )
+
+
+def _draft(request: Request) -> str:
+    """A reply typed but not sent (`_to`'s `draft`), to put back in the reply box."""
+    token = request.query_params.get("draft")
+    return (console(request).flashed(token) or "") if token else ""
 
 
 def _actor_of_session(request: Request) -> Actor:
@@ -163,12 +172,18 @@ async def close(request: Request) -> Response:
     return await _change(request, _desk(request).close, _(request, "Closed."))
 
 
+class BothGiven(HandoffError):
+    """A reply typed and an entry's answer chosen: which one to send is not ours to guess."""
+
+
 async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str]) -> ReplyResult:
     text = form.get("text", "")[:MAX_REPLY]
     entry_id = form.get("entry", "").strip() or None
+    if entry_id and text.strip():  # the typed words were dropped without a word before
+        raise BothGiven(_(request, "Type a reply or choose an entry's answer, not both"))
     return await _desk(request).reply(
         handoff_ids,
-        "" if entry_id else text,
+        text,
         _actor(request),
         via="console",
         takeover="takeover" in form,
@@ -190,6 +205,9 @@ async def reply(request: Request) -> Response:
         return _to(page, error=_held(request, exc))
     except UnknownHandoffError:
         return _to("/handoffs", error=_(request, "No such handoff."))
+    except BothGiven as exc:
+        draft = form.get("text", "")[:MAX_REPLY]
+        return _to(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
     except HandoffError as exc:
         return _to(page, error=f"{exc}. " + _(request, "Nothing was sent."))
     return _to(page, message=_sent(request, result))
