@@ -75,13 +75,19 @@ class Localizer:
                     suffix = f"~glossary-{self.glossary_key}" if self.glossary_key else ""
                     self.versions[lang] = version + suffix
         self.memory = {}
-        if self.storage is not None:
-            for row in self.storage.translations():
-                if (
-                    row["source_lang"] == self.kb.language
-                    and self.versions.get(row["target_lang"]) == row["model"]
-                ):
-                    self.memory[row["source_hash"], row["target_lang"]] = row["text"]
+        if self.storage is None or not self.versions:  # no model: no cached text is usable
+            return
+        try:
+            rows = self.storage.translations()
+        except (StorageError, sqlite3.Error) as exc:  # a damaged database: answer without
+            log.warning("cached translations could not be read (%s): translating anew", exc)
+            return
+        for row in rows:
+            if (
+                row["source_lang"] == self.kb.language
+                and self.versions.get(row["target_lang"]) == row["model"]
+            ):
+                self.memory[row["source_hash"], row["target_lang"]] = row["text"]
 
     def languages(self) -> list[str]:
         """Target languages the installed models cover."""

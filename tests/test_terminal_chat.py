@@ -43,6 +43,29 @@ def config_file(tmp_path, session_cache):
     return path
 
 
+def test_a_damaged_database_is_said_in_one_line_and_ask_still_answers(config_file):
+    """A database whose pages were overwritten (a disk fault): `ask` answers without it
+    (it writes nothing unless --log), and the commands that need it say so in one line
+    instead of a traceback."""
+    python_m_bot(config_file, "chat", input="What is a fapiao?\n/quit\n")  # creates it
+    db = config_file.parent / "data" / "bot.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE filler (x TEXT)")
+        conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,)] * 200)
+    with open(db, "r+b") as file:
+        for page in range(2, 12):
+            file.seek(page * 4096)
+            file.write(bytes(range(256)) * 16)
+    asked = python_m_bot(config_file, "ask", "How do I open a company bank account?")
+    assert asked.returncode == 0, asked.stderr
+    assert "bank" in asked.stdout.lower()
+    for args in (("chat",), ("report",), ("unanswered", "list")):
+        done = python_m_bot(config_file, *args, input="What is a fapiao?\n")
+        assert done.returncode == 1, args
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "the database could not be read" in done.stderr, done.stderr
+
+
 SCRIPT = """\
 /topics
 1

@@ -7,10 +7,12 @@ clear messages and a non-zero exit status here, at the edge.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -37,7 +39,21 @@ from bot.cli.web import web
 from bot.config import Config, ConfigError, load_config
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a database that cannot be read (damaged, locked, not SQLite) ends
+    a command with one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(
+                f"the database could not be read ({exc}). Move it aside or restore it from a "
+                "backup; `python -m bot chat --no-log` and `python -m bot ask` answer without it."
+            ) from exc
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
