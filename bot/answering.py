@@ -362,7 +362,12 @@ class Answerer:
           (its answer took nearly all the probability), when the sentence is sure of it
           (`part_confidence`) and the second encoder finds it close to the whole message
           (`part_similarity`): "상담 예약은 어떻게 하나요? 한국어 가능한 직원 있어요?" (how do I
-          book? does anyone speak Korean?) was answered about languages alone;
+          book? does anyone speak Korean?) was answered about languages alone; or with any
+          entry the sentence is sure of when the second encoder, asked about that sentence
+          alone, confirms it (cosine >= `part_confirm` to one of its phrasings): "How do I
+          open a company bank account? And how long does it take to get a work permit? And
+          what is the VAT rate for small companies?" got the bank account alone, its other
+          questions' entries being too far from the whole message to rank among its first;
         - the whole got only a "did you mean" list, its probability split between the
           entries its sentences ask about: when a sentence answered alone with the entry
           ranked first confirms it, each sentence answered alone with one of the entries
@@ -388,7 +393,7 @@ class Answerer:
             if whole is not None and cfg.part_confidence < 1.0
             else set()
         )
-        if whole is not None and not (offered | beside) - set(made):
+        if whole is not None and not cfg.part_confirm and not (offered | beside) - set(made):
             return answer  # nothing else close: no sentence can add an answer (saves time)
         sentences = split_sentences(text)
         if len(sentences) < 2:
@@ -412,6 +417,14 @@ class Answerer:
                     or (
                         chosen.entry_id in beside
                         and min(chosen.score, chosen.classifier) >= cfg.part_confidence
+                    )
+                    or (
+                        whole is not None
+                        and cfg.part_confirm > 0
+                        and chosen.entry_id not in found
+                        and min(chosen.score, chosen.classifier) >= cfg.part_confidence
+                        and self.matcher.second_similarity(sentence, chosen.entry_id)
+                        >= cfg.part_confirm
                     )
                 )
             ):

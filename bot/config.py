@@ -53,6 +53,7 @@ class MatchingConfig:
     answer_parts: bool = True
     part_confidence: float = 0.9
     part_similarity: float = 0.55
+    part_confirm: float = 0.65
     confirm_similarity: float = 0.60
     confirm_margin: float = 0.40
     pair_similarity: float = 0.60
@@ -192,6 +193,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "opposite_penalty"): (0, 1),
     ("matching", "part_confidence"): (0, 1),
     ("matching", "part_similarity"): (0, 1),
+    ("matching", "part_confirm"): (0, 1),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

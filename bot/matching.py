@@ -596,6 +596,15 @@ class Matcher:
             round(semantic_second, 4),
         )
 
+    def second_similarity(self, text: str, entry_id: str) -> float:
+        """The second encoder's cosine between `text` and the nearest phrasing of entry
+        `entry_id` (centred vectors, as `Candidate.semantic_second`); 0 without it."""
+        if self.second is None or self.embeddings2 is None or self.center2 is None:
+            return 0.0
+        i = self.entry_ids.index(entry_id)
+        vector = unit((self.second.encode_one(self.spelled(text)) - self.center2)[None, :])[0]
+        return float((self.embeddings2[self.starts[i] : self.ends[i]] @ vector).max())
+
     def reads(self, language: str | None, first_only: bool = False) -> bool:
         """Whether an encoder in use now (the first alone with `first_only`) was trained on
         `language` (None, not known: taken as read). USE was trained on 16 languages; for

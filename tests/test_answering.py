@@ -441,6 +441,7 @@ def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
             answer_threshold=0.5,
             part_confidence=part_confidence,
             part_similarity=part_similarity,
+            part_confirm=0.0,  # this rule alone (the next test has the other)
         )
         matcher = Matcher(kb, cfg, encoder, tmp_path, second=second)
         return Answerer(kb, matcher, detector, replace(config, matching=cfg))
@@ -464,6 +465,54 @@ def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
     assert answerer(1.0).ask(asked).parts == ()
     farther = min(1.0, float(fapiao.semantic_second) + 0.01)
     assert answerer(0.95, part_similarity=farther).ask(asked).parts == ()
+
+
+def test_a_sentence_sure_of_an_entry_e5_confirms_adds_its_answer(config, encoder, tmp_path):
+    """A message of three questions answered with one entry: each other sentence answered
+    alone, surely (part_confidence), with an entry the second encoder confirms for that
+    sentence alone (part_confirm) adds its answer, though the whole message ranks that entry
+    nowhere near its first. Not with part_confirm at 0, nor above the sentence's cosine."""
+    from dataclasses import replace
+
+    from bot.answering import Answerer
+    from bot.encoder import E5Encoder
+    from bot.knowledge import load_knowledge
+    from bot.language import LanguageDetector
+    from bot.matching import Matcher
+
+    kb = load_knowledge(SMALL_KB, "en")
+    second = E5Encoder()
+    detector = LanguageDetector(config.languages.supported)
+
+    def answerer(part_confirm: float) -> Answerer:
+        cfg = replace(
+            config.matching,
+            suggest_threshold=0.5,
+            answer_threshold=0.5,
+            part_similarity=1.0,  # the rule of the test above, off
+            part_confirm=part_confirm,
+        )
+        matcher = Matcher(kb, cfg, encoder, tmp_path, second=second)
+        return Answerer(kb, matcher, detector, replace(config, matching=cfg))
+
+    asked = "How do I open a company bank account? And what is a fapiao exactly?"
+    confirming = answerer(0.65)
+    whole = confirming.matcher.match(asked)
+    assert [c.entry_id for c in whole.close] == ["bank-account"]  # fapiao is not offered
+    answer = confirming.ask(asked)
+    assert (answer.id, [(p.id, p.question) for p in answer.parts]) == (
+        "bank-account",
+        [("fapiao", "And what is a fapiao exactly?")],
+    )
+    cosine = confirming.matcher.second_similarity("And what is a fapiao exactly?", "fapiao")
+    assert 0.65 <= cosine < 0.99  # not word for word a phrasing
+    assert answerer(0.0).ask(asked).parts == ()
+    assert answerer(min(1.0, cosine + 0.01)).ask(asked).parts == ()
+    for text in (
+        "How do I open a company bank account? I need it soon.",
+        "How do I open a company bank account? What is the weather in Paris tomorrow?",
+    ):
+        assert confirming.ask(text).parts == (), text
 
 
 def test_a_did_you_mean_list_split_between_two_sentences_answers_each(small_answerer):
