@@ -66,6 +66,23 @@ def test_a_damaged_database_is_said_in_one_line_and_ask_still_answers(config_fil
         assert "the database could not be read" in done.stderr, done.stderr
 
 
+def test_ask_answers_while_another_process_holds_the_database_locked(config_file):
+    """`ask` writes nothing without --log: a database locked by another process (a backup,
+    a long write) does not keep it from answering."""
+    python_m_bot(config_file, "chat", input="What is a fapiao?\n/quit\n")  # creates it
+    db = config_file.parent / "data" / "bot.db"
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        asked = python_m_bot(config_file, "ask", "How do I open a company bank account?")
+        logged = python_m_bot(config_file, "ask", "--log", "What is a fapiao?")
+    finally:
+        holder.close()
+    assert asked.returncode == 0, asked.stderr
+    assert "bank" in asked.stdout.lower() and "answering without it" in asked.stderr
+    assert logged.returncode == 1 and "Traceback" not in logged.stderr
+
+
 SCRIPT = """\
 /topics
 1

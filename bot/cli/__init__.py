@@ -105,7 +105,14 @@ def ask(
     Example: python -m bot ask --json < questions.txt
     """
     lang = check_lang(config, lang)
-    storage = open_storage(config, create=log_questions)
+    try:
+        storage = open_storage(config, create=log_questions)
+    except click.ClickException as exc:
+        if log_questions:
+            raise
+        # It only lends cached translations when nothing is logged: answer without it.
+        click.echo(f"{exc.message}: answering without it.", err=True)
+        storage = None
     answerer = load_answerer(config, kb_dir, storage)
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     for text in questions:
