@@ -412,6 +412,24 @@ def test_answer_parts_can_be_switched_off(small_answerer):
 
 
 @needs_e5
+def parts_answerer(config, encoder, tmp_path, **matching):
+    """The small knowledge base's answerer with both encoders (real e5), thresholds raised
+    to 0.5 so that "fapiao" is not offered beside the bank account, and `matching` set."""
+    from dataclasses import replace
+
+    from bot.answering import Answerer
+    from bot.encoder import E5Encoder
+    from bot.knowledge import load_knowledge
+    from bot.language import LanguageDetector
+    from bot.matching import Matcher
+
+    kb = load_knowledge(SMALL_KB, "en")
+    cfg = replace(config.matching, suggest_threshold=0.5, answer_threshold=0.5, **matching)
+    matcher = Matcher(kb, cfg, encoder, tmp_path, second=E5Encoder())
+    detector = LanguageDetector(config.languages.supported)
+    return Answerer(kb, matcher, detector, replace(config, matching=cfg))
+
+
 def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
     config, encoder, tmp_path
 ):
@@ -422,29 +440,16 @@ def test_a_sentence_sure_of_an_entry_ranked_beside_the_answer_adds_its_answer(
     to put "fapiao" out of the offered entries). Not a sentence about the same entry, nor one
     no entry answers; not with part_confidence at 1, nor when the entry is less close to the
     message than part_similarity."""
-    from dataclasses import replace
 
-    from bot.answering import Answerer
-    from bot.encoder import E5Encoder
-    from bot.knowledge import load_knowledge
-    from bot.language import LanguageDetector
-    from bot.matching import Matcher
-
-    kb = load_knowledge(SMALL_KB, "en")
-    second = E5Encoder()
-    detector = LanguageDetector(config.languages.supported)
-
-    def answerer(part_confidence: float, part_similarity: float = 0.55) -> Answerer:
-        cfg = replace(
-            config.matching,
-            suggest_threshold=0.5,
-            answer_threshold=0.5,
+    def answerer(part_confidence: float, part_similarity: float = 0.55):
+        return parts_answerer(  # this rule alone (the next test has the other)
+            config,
+            encoder,
+            tmp_path,
             part_confidence=part_confidence,
             part_similarity=part_similarity,
-            part_confirm=0.0,  # this rule alone (the next test has the other)
+            part_confirm=0.0,
         )
-        matcher = Matcher(kb, cfg, encoder, tmp_path, second=second)
-        return Answerer(kb, matcher, detector, replace(config, matching=cfg))
 
     asked = "What is a fapiao? How do I open a company bank account?"
     sure = answerer(0.95)
@@ -472,28 +477,11 @@ def test_a_sentence_sure_of_an_entry_e5_confirms_adds_its_answer(config, encoder
     alone, surely (part_confidence), with an entry the second encoder confirms for that
     sentence alone (part_confirm) adds its answer, though the whole message ranks that entry
     nowhere near its first. Not with part_confirm at 0, nor above the sentence's cosine."""
-    from dataclasses import replace
 
-    from bot.answering import Answerer
-    from bot.encoder import E5Encoder
-    from bot.knowledge import load_knowledge
-    from bot.language import LanguageDetector
-    from bot.matching import Matcher
-
-    kb = load_knowledge(SMALL_KB, "en")
-    second = E5Encoder()
-    detector = LanguageDetector(config.languages.supported)
-
-    def answerer(part_confirm: float) -> Answerer:
-        cfg = replace(
-            config.matching,
-            suggest_threshold=0.5,
-            answer_threshold=0.5,
-            part_similarity=1.0,  # the rule of the test above, off
-            part_confirm=part_confirm,
+    def answerer(part_confirm: float):
+        return parts_answerer(  # the rule of the test above, off
+            config, encoder, tmp_path, part_similarity=1.0, part_confirm=part_confirm
         )
-        matcher = Matcher(kb, cfg, encoder, tmp_path, second=second)
-        return Answerer(kb, matcher, detector, replace(config, matching=cfg))
 
     asked = "How do I open a company bank account? And what is a fapiao exactly?"
     confirming = answerer(0.65)
