@@ -393,7 +393,9 @@ class Answerer:
             if whole is not None and cfg.part_confidence < 1.0
             else set()
         )
-        if whole is not None and not cfg.part_confirm and not (offered | beside) - set(made):
+        # A sentence e5 confirms may add any entry (part_confirm): not without e5 (warm-up).
+        confirming = cfg.part_confirm > 0 and self.matcher.second is not None
+        if whole is not None and not confirming and not (offered | beside) - set(made):
             return answer  # nothing else close: no sentence can add an answer (saves time)
         sentences = split_sentences(text)
         if len(sentences) < 2:
@@ -420,7 +422,7 @@ class Answerer:
                     )
                     or (
                         whole is not None
-                        and cfg.part_confirm > 0
+                        and confirming
                         and chosen.entry_id not in found
                         and min(chosen.score, chosen.classifier) >= cfg.part_confidence
                         and self.matcher.second_similarity(sentence, chosen.entry_id)

@@ -278,8 +278,8 @@ class Matcher:
         self._rows_with = _token_index(self.keys)
         owners = [p.entry_id for p in phrasings]
         self.entry_ids = list(dict.fromkeys(owners))
-        index = {eid: i for i, eid in enumerate(self.entry_ids)}
-        self.owner = np.array([index[o] for o in owners], dtype=np.int64)
+        self._entry_index = {eid: i for i, eid in enumerate(self.entry_ids)}
+        self.owner = np.array([self._entry_index[o] for o in owners], dtype=np.int64)
         # A question that is word for word one of an entry's phrasings gets that entry: a
         # wording staff attached to an entry must bring the next asker that entry, whatever
         # the classifier (which does not learn every phrasing perfectly) thinks. `kb check`
@@ -601,7 +601,7 @@ class Matcher:
         `entry_id` (centred vectors, as `Candidate.semantic_second`); 0 without it."""
         if self.second is None or self.embeddings2 is None or self.center2 is None:
             return 0.0
-        i = self.entry_ids.index(entry_id)
+        i = self._entry_index[entry_id]
         vector = unit((self.second.encode_one(self.spelled(text)) - self.center2)[None, :])[0]
         return float((self.embeddings2[self.starts[i] : self.ends[i]] @ vector).max())
 

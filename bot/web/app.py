@@ -83,7 +83,8 @@ class Console:
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         session = getattr(request.state, "session", None)
         ui = i18n.ui_language(request)
-        for key in ("message", "error"):  # what the redirect to this page said it did
+        # What the redirect to this page said it did; `draft`, words typed but not sent.
+        for key in ("message", "error", "draft"):
             if context.get(key) is None:
                 token = request.query_params.get(key)
                 context[key] = self.flashed(token) if token else None

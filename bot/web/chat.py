@@ -125,9 +125,7 @@ async def guarded(
         return JSONResponse({"error": "not from this site"}, status_code=403)
     user_id = session_id(request)
     if user_id is None:
-        return refused_response(
-            request, sessionless_language(request), Refused(403, "web_no_session")
-        )
+        return no_session(request)
     visit = await visit_of(request, user_id)
     turn = Turn(request, visit)
     web = turn.c.config.web
@@ -159,10 +157,12 @@ async def guarded(
     )
 
 
-def sessionless_language(request: Request) -> str:
-    """The language to speak to a request without a session: the browser's, if supported."""
+def no_session(request: Request) -> JSONResponse:
+    """A POST without a session (the cookie gone, or blocked by the browser): said in the
+    browser's language, if supported."""
     supported = console(request).config.languages.supported
-    return browser_language(request, supported) or ui_of(request, None)
+    lang = browser_language(request, supported) or ui_of(request, None)
+    return refused_response(request, lang, Refused(403, "web_no_session"))
 
 
 def refused_response(request: Request, lang: str, refused: Refused) -> JSONResponse:
@@ -205,9 +205,7 @@ async def forget(request: Request) -> Response:
         return JSONResponse({"error": "not from this site"}, status_code=403)
     user_id = session_id(request)
     if user_id is None:
-        return refused_response(
-            request, sessionless_language(request), Refused(403, "web_no_session")
-        )
+        return no_session(request)
     visit = await visit_of(request, user_id)
     c, hub = console(request), hub_of(request)
     lang = ui_of(request, visit)

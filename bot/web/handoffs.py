@@ -121,14 +121,7 @@ async def handoff_page(request: Request) -> Response:
         history=await asyncio.to_thread(desk.store.history, handoff.id),
         held_by_other=handoff.held_by_other(_actor_of_session(request)),
         entries=entries,
-        draft=_draft(request),
     )
-
-
-def _draft(request: Request) -> str:
-    """A reply typed but not sent (`_to`'s `draft`), to put back in the reply box."""
-    token = request.query_params.get("draft")
-    return (console(request).flashed(token) or "") if token else ""
 
 
 def _actor_of_session(request: Request) -> Actor:
