@@ -180,10 +180,14 @@ class Answerer:
         *,
         lang: str | None = None,
         telegram_code: str | None = None,
+        recent: str | None = None,
         live: bool = False,
     ) -> Answer:
         """Answer one question. `lang` is the user's explicit language choice, if any;
-        `live` allows translating an answer now when no translation is cached (slow)."""
+        `recent` the language their conversation was last answered in, if any: a message
+        too short or too mixed for the detector ("fapiao?", "ok thanks", "WFOE") stays in it
+        (see _continued); `live` allows translating an answer now when no translation is
+        cached (slow)."""
         started = time.perf_counter()
         limit = self.config.matching.max_question_chars
         text = clean(question)
@@ -196,9 +200,16 @@ class Answerer:
         reading = found.written or detected
         kind = smalltalk.classify(text)
         place: Place | None = None
+        unsure = found.confidence < self.config.languages.min_confidence
+        # The conversation's language, for a message that does not say its own (not for one
+        # written in a language the bot does not speak: a Vietnamese message is not Russian).
+        ongoing = (
+            recent if recent in self.config.languages.supported and not found.written else None
+        )
         if kind is not None:
-            unsure = found.confidence < self.config.languages.min_confidence
-            if lang is None and (unsure or found.undecided):
+            if lang is None and ongoing is not None and (unsure or found.undecided):
+                language = ongoing  # "thanks" after Chinese questions: thanked in Chinese
+            elif lang is None and (unsure or found.undecided):
                 # "hola" or "obrigado" is too short for the detector, but only one language
                 # says it: that one, rather than the Telegram app's or the default language
                 spoken = smalltalk.language_of(text)
@@ -207,9 +218,12 @@ class Answerer:
             answer = self._smalltalk(question, language, detected, kind)
         else:
             match = self._readable(self.matcher.match(text, language=reading), reading)
-            unsure = found.confidence < self.config.languages.min_confidence
             if lang is None and (unsure or found.undecided):
-                language = self._phrasing_language(match, found) or language
+                hinted = self._phrasing_language(match, found)
+                if ongoing is not None:
+                    language = self._continued(ongoing, hinted, found, language)
+                else:
+                    language = hinted or language
             place = (
                 place_elsewhere(self.matcher.spelled(text), (language, reading or language))
                 if self.config.matching.hold_other_countries
@@ -484,6 +498,23 @@ class Answerer:
         if hint == found.language or (best.lexical >= HINT_LEXICAL_ALONE and found.language):
             return hint
         return None
+
+    @staticmethod
+    def _continued(ongoing: str, hinted: str | None, found: Detection, chosen: str) -> str:
+        """The language to answer an unsure message in, in a conversation answered in
+        `ongoing` so far: still that one, unless the detector's guess and the phrasing the
+        message is spelled like (`hinted`, _phrasing_language) agree on another ("c quoi un
+        fapiao" after English: French), so that one loanword ("fapiao", "WFOE", "visa?")
+        or "ok thanks" does not turn a Chinese, Russian or Arabic conversation into an
+        English one. Between languages the writing cannot tell apart (Chinese or Japanese
+        for a message in Han characters alone), the ongoing one when it is one of them,
+        else the phrasing's, else `chosen` (LanguageDetector.choose). Only messages in Latin
+        letters are unsure in practice: other scripts name their language."""
+        if found.undecided:
+            return ongoing if ongoing in found.undecided else (hinted or chosen)
+        if hinted is not None and hinted == found.language:
+            return hinted
+        return ongoing
 
     def _matched(
         self,

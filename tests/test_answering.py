@@ -240,6 +240,36 @@ def test_unsure_detection_takes_the_language_of_the_matched_phrasing(
     )
 
 
+def test_an_unsure_message_stays_in_the_conversation_language(
+    config, encoder, detector, small_kb_dir
+):
+    """One loanword or "ok thanks" after questions in Chinese or Russian is answered in that
+    language (`recent`), not taken for English; a message whose spelling and detection
+    agree on another language, or that is detected with confidence, switches."""
+    from tests.conftest import make_answerer
+
+    _with_french_fapiao(small_kb_dir)
+    answerer = make_answerer(config, small_kb_dir, encoder, detector)
+    assert answerer.ask("fapiao").language == "en"  # alone, nothing says otherwise
+    continued = answerer.ask("fapiao", recent="zh")
+    assert (continued.status, continued.id, continued.language) == (ANSWERED, "fapiao", "zh")
+    assert continued.answer.startswith("发票")
+    assert answerer.ask("WFOE?", recent="ru").language == "ru"
+    thanks = answerer.ask("ok thanks", recent="ru")
+    assert (thanks.status, thanks.language) == (SMALLTALK, "ru")
+    assert answerer.ask("ok thanks").language == "en"
+    # Detector and phrasing agree on French: the user switched.
+    assert answerer.ask("c quoi un fapiao", recent="en").language == "fr"
+    # Confident detection, an explicit choice, a language not offered: as without `recent`.
+    assert answerer.ask("How do I get an invoice?", recent="zh").language == "en"
+    assert answerer.ask("fapiao", lang="en", recent="zh").language == "en"
+    assert answerer.ask("fapiao", recent="xx").language == "en"
+    # Written in a language the bot does not speak (Vietnamese): not taken for Russian.
+    vietnamese = "Làm sao để mở tài khoản ngân hàng cho công ty"
+    assert answerer.ask(vietnamese, recent="ru").language == answerer.ask(vietnamese).language
+    assert answerer.ask(vietnamese).language != "ru"
+
+
 def _with_japanese_bank_account(kb_dir):
     _add_translation(
         kb_dir,

@@ -281,6 +281,19 @@ async def test_language_choice_persists_and_wins_over_detection(run_updates, sto
     assert storage.get_user_language(42) == "zh"
 
 
+async def test_a_loanword_after_a_chinese_question_is_answered_in_chinese(run_updates):
+    """The language of the user's last answer carries an unsure message ("fapiao", which
+    was answered in English, their Telegram app's language); /forget drops it."""
+    api = await run_updates(
+        tg.message("公司银行账户怎么开？"), tg.message("fapiao"), tg.message("/forget"),
+        tg.message("fapiao"),
+    )  # fmt: skip
+    sent = texts(api, 42)
+    assert "营业执照" in sent[0]
+    assert "发票是中国官方的税务凭证" in sent[1]
+    assert "official tax invoice" in sent[-1]
+
+
 async def test_staff_reply_reaches_the_asker_and_no_one_else(run_updates, storage, api):
     def translate(text, source, target):
         return f"[{source} to {target}] {text}"

@@ -204,6 +204,12 @@ def test_an_untranslated_answer_carries_its_note_once(small_answerer):
     assert text.count("Этого ответа пока нет на вашем языке") == 1
 
 
+def test_a_loanword_after_a_chinese_question_is_answered_in_chinese(small_answerer):
+    text = converse(small_answerer, ["公司银行账户怎么开？", "fapiao", "/forget", "fapiao"])
+    chinese, english = text.index("发票是中国官方的税务凭证"), text.index("official tax invoice")
+    assert chinese < english  # in Chinese after Chinese; in English once forgotten
+
+
 def test_a_picked_suggestion_is_answered_in_the_language_it_was_offered_in(small_answerer):
     from dataclasses import replace
 

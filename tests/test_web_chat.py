@@ -172,6 +172,19 @@ def test_the_answer_comes_in_the_language_asked(client):
     assert client.get("/chat/messages").json()["ui"]["lang"] == "zh"  # detection moved the UI
 
 
+def test_a_loanword_does_not_turn_a_chinese_conversation_into_english(client, storage):
+    """ "fapiao" alone is too short for the detector; after a question in Chinese it is
+    answered in Chinese and the page stays Chinese (it was answered and shown in English)."""
+    opened(client)
+    send(client, "公司银行账户怎么开？")
+    reply = send(client, "fapiao")
+    assert "发票是中国官方的税务凭证" in htmls(reply)
+    assert reply.json()["ui"]["lang"] == "zh"
+    assert [r["language"] for r in web_rows(storage)] == ["zh", "zh"]
+    # A question in English, detected with confidence, switches the page.
+    assert send(client, "How do I open a company bank account?").json()["ui"]["lang"] == "en"
+
+
 def test_did_you_mean_then_choose_is_recorded_as_a_choice(client, storage, small_answerer):
     opened(client)
     question = "bank fapiao"

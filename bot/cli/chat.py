@@ -75,6 +75,7 @@ class TerminalChat:
         self.choices = Choices()
         stored = storage.get_user_language(self.user_id) if storage else None
         self.lang = lang or stored  # the user's explicit choice; None detects each message
+        self.recent: str | None = None  # the language the last answer was in (Answerer.ask)
 
     # Words --------------------------------------------------------------------------------
 
@@ -115,7 +116,8 @@ class TerminalChat:
             return True
         if self.pick(line):
             return True
-        answer = self.answerer.ask(line, lang=self.lang, live=self.live)
+        answer = self.answerer.ask(line, lang=self.lang, recent=self.recent, live=self.live)
+        self.recent = answer.language
         self.reply(answer, received)
         return True
 
@@ -293,7 +295,7 @@ class TerminalChat:
     def forget(self, rest: str) -> None:
         if self.storage is not None:
             self.storage.forget(self.user_id)
-        self.lang = None
+        self.lang = self.recent = None
         self.write(self.say("forgotten") + "\n")
 
     def notify(self, rest: str) -> None:

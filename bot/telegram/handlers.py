@@ -477,7 +477,9 @@ async def ask(update: Update, context: Context) -> None:
             text,
             lang=chosen,
             telegram_code=user.language_code if user else None,
+            recent=data.get("recent"),
         )
+        data["recent"] = answer.language  # what an unsure next message continues in
     answer = await translated(context, answer)
     ref = interaction_ref(context)
     if answer.status == "unanswered" and not await _store(context, "ignored_before", text):

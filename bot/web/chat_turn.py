@@ -309,6 +309,7 @@ class Turn:
             text,
             lang=self.visit.chosen,
             telegram_code=self.visit.hint,
+            recent=self.visit.language,
         )
         await self.answer(answer, started)
 
