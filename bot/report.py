@@ -28,6 +28,11 @@ from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
 
 OUTCOMES = ("answered", "suggest", "unanswered", "smalltalk")
+# The channels a question can come through, as the log stores them: Telegram, the web chat,
+# and the terminal (`python -m bot chat`, `python -m bot ask --log`). "cli", what the terminal
+# is often called, means the terminal (`channel_of`).
+CHANNELS = ("telegram", "web", "terminal")
+CHANNEL_ALIASES = {"cli": "terminal"}
 TOP_CLUSTERS = 20
 TOP_ENTRIES = 20
 MIN_VOTES = 5  # fewer votes than this: an entry's helpfulness is shown but not ranked
@@ -36,6 +41,16 @@ WILSON_Z = 1.96  # 95% confidence
 
 class ReportError(Exception):
     """The database is missing or is not the bot's database."""
+
+
+def channel_of(value: str) -> str:
+    """The channel the log stores for `value` (any case; "cli" is the terminal); ValueError
+    for a channel the bot does not have."""
+    name = value.strip().lower()
+    name = CHANNEL_ALIASES.get(name, name)
+    if name not in CHANNELS:
+        raise ValueError(f"{value!r} is not a channel: choose {', '.join(CHANNELS)}")
+    return name
 
 
 @dataclass(frozen=True)

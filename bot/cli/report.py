@@ -14,8 +14,7 @@ from bot.config import Config
 from bot.curation import meaning_clusterer
 from bot.encoder import Encoder
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
-from bot.report import ReportError, build_report, render_html, write_csv
-from bot.storage import CHANNELS
+from bot.report import CHANNELS, ReportError, build_report, channel_of, render_html, write_csv
 from bot.web import i18n
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # as the console's filter
@@ -30,6 +29,17 @@ def _language(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     if not LANGUAGE_CODE.match(code):
         raise click.BadParameter(f"{value!r} is not a language code (e.g. en, zh, vi).")
     return code
+
+
+class ChannelChoice(click.Choice):
+    """A channel as the log stores it (`bot.report.channel_of`): "cli" is the terminal."""
+
+    def convert(self, value, param, ctx):
+        try:
+            value = channel_of(value) if isinstance(value, str) else value
+        except ValueError:
+            pass  # click.Choice says what the choices are
+        return super().convert(value, param, ctx)
 
 
 def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
@@ -73,8 +83,9 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
 )
 @click.option(
     "--channel",
-    type=click.Choice(CHANNELS),
-    help="Only questions that came through this channel.",
+    type=ChannelChoice(CHANNELS, case_sensitive=False),
+    help="Only questions that came through this channel: telegram, web (the web chat) or "
+    "terminal (`chat` and `ask --log`; cli means the same).",
 )
 @click.option(
     "--page-language",

@@ -20,15 +20,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot import storage as storage_module
 from bot.curation import meaning_clusterer
 from bot.period import parse_since, parse_until
 from bot.report import (
+    CHANNELS,
     MIN_VOTES,
     OUTCOMES,
     Report,
     ReportError,
     build_report,
+    channel_of,
     csv_cell,
     open_readonly,
     tables,
@@ -109,9 +110,12 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
         errors.append(_(request, "{value} is not a language code.", value=repr(language)))
         language = None
     channel = params.get("channel", "").strip() or None
-    if channel and channel not in storage_module.CHANNELS:
-        errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
-        channel = None
+    if channel:
+        try:
+            channel = channel_of(channel)
+        except ValueError:
+            errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
+            channel = None
     return Filters(since_text, until_text, since, until, language, channel), errors
 
 
@@ -212,7 +216,7 @@ async def reports(request: Request) -> Response:
         presets=[(days, f.query(since=f"{days}d", until="")) for days in PRESETS],
         csv_link=lambda table: "/reports.csv?" + f.query(table=table),
         languages=languages,
-        channels=storage_module.CHANNELS,
+        channels=CHANNELS,
         outcomes=OUTCOMES,
         names=NAMES,
         min_votes=MIN_VOTES,
