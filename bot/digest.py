@@ -57,7 +57,7 @@ class Disliked:
 
 @dataclass(frozen=True)
 class Digest:
-    period: str  # daily | weekly
+    period: str  # daily | weekly, or "period" for one given by its start (`build_digest`)
     since: dt.datetime
     now: dt.datetime
     questions: int
@@ -175,20 +175,28 @@ def build_digest(
     *,
     period: str,
     now: dt.datetime,
+    since: dt.datetime | None = None,
     handoffs: HandoffCounts | None = handoff_table_counts,
 ) -> Digest:
-    """The digest of the day or week (`period`: daily | weekly) that ends `now`.
+    """The digest of the day or week (`period`: daily | weekly) that ends `now`, or of the
+    period from `since` to `now` when `since` is given (its trends compare it with the
+    period of the same length before it, as a day's compare with the day before).
 
     `handoffs` counts the open handoffs by state from the (read-only) connection; the
     default reads a `handoffs` table where there is one; None leaves handoffs out."""
-    if period not in PERIODS:
+    if since is not None:
+        if since >= now:
+            raise ValueError(f"the period starts ({since}) at or after it ends ({now})")
+        period = "period"
+    elif period in PERIODS:
+        since = now - PERIODS[period]
+    else:
         raise ValueError(f"the digest period is daily or weekly, not {period!r}")
-    since = now - PERIODS[period]
-    params = {
-        "since": _iso(since),
-        "until": _iso(now),
-        "before": _iso(since - PERIODS[period]),
-    }
+    try:
+        before = since - (now - since)
+    except OverflowError:  # a period reaching back to the first centuries
+        before = dt.datetime.min.replace(tzinfo=dt.UTC)
+    params = {"since": _iso(since), "until": _iso(now), "before": _iso(before)}
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")
@@ -234,7 +242,8 @@ def _short(text: str, limit: int = 80) -> str:
 
 def render_digest(digest: Digest, _: Gettext = english) -> str:
     """The digest as plain text (no markup: safe to send as is), in `_`'s language."""
-    title = _("Daily digest") if digest.period == "daily" else _("Weekly digest")
+    titles = {"daily": _("Daily digest"), "weekly": _("Weekly digest")}
+    title = titles.get(digest.period) or _("Digest")
     share = f"{100 * digest.answered / digest.questions:.0f}%" if digest.questions else "–"
     lines = [
         f"{title}: {digest.since:%Y-%m-%d %H:%M} – {digest.now:%Y-%m-%d %H:%M} UTC",
