@@ -65,3 +65,40 @@ def test_the_channel_option_lists_the_channels_the_log_holds():
     assert "[telegram|web|terminal]" in shown
     refused = CliRunner().invoke(report, ["--channel", "fax"])
     assert refused.exit_code == 2 and "'telegram', 'web', 'terminal'" in refused.output
+
+
+def test_a_question_counts_once_whatever_the_user_does_with_its_list(
+    small_answerer, storage, report_config, tmp_path
+):
+    """Three people get a "did you mean" list for "licence": Ana chooses a suggestion (one
+    question, answered after a suggestion), Ben says "none of these" (one question,
+    unanswered, queued once), Caro leaves it and asks something else (two questions: one
+    suggested only, one answered). Each figure as the report page, its CSV and the digest
+    give it, from the log the real terminal chat wrote."""
+    chat(small_answerer, storage, "licence", "1", user="terminal:ana")
+    chat(small_answerer, storage, "licence", "0", user="terminal:ben")
+    chat(small_answerer, storage, "licence", "What is a fapiao?", user="terminal:caro")
+    assert storage.db.execute("SELECT count(*) FROM interactions").fetchone()[0] == 6
+    csv_dir = tmp_path / "csv"
+    said, page = run_report(report_config, tmp_path, "--csv", str(csv_dir))
+    assert "4 questions from" in said
+    summary = dict(
+        line.split(",", 1) for line in (csv_dir / "summary.csv").read_text().splitlines()
+    )
+    assert summary["questions"] == "4" and summary["people"] == "3"
+    assert summary["answered_pct"] == "25.0" and summary["chosen_pct"] == "25.0"
+    assert summary["suggest_pct"] == "25.0" and summary["unanswered_pct"] == "25.0"
+    assert summary["unanswered_open"] == "1"
+    languages = (csv_dir / "languages.csv").read_text().splitlines()
+    assert languages[0].startswith("language,total,answered,chosen,suggest,unanswered,")
+    assert languages[1].startswith("en,4,1,1,1,1,0,")
+    clusters = (csv_dir / "unanswered_clusters.csv").read_text().splitlines()
+    assert clusters[1:] == ["licence,1,en,"]
+    entries = (csv_dir / "top_entries.csv").read_text().splitlines()
+    assert sorted(line.split(",")[0] for line in entries[1:]) == ["fapiao", "work-permit"]
+    assert "25.0%</b><span>answered after a suggestion" in page
+    assert "A question counts once." in page
+    digest = CliRunner().invoke(report, ["--digest", "--since", "1h"], obj=report_config)
+    assert digest.exit_code == 0, digest.output
+    assert "4 questions, 50% answered (1 after a suggestion), 1 unanswered." in digest.output
+    assert "New gaps: 1" in digest.output and "• licence ×1 (en)" in digest.output

@@ -35,7 +35,7 @@ from bot.report import (
     tables,
 )
 from bot.report_html import COLOURS as CHART_COLOURS
-from bot.report_html import hbars, per_day_bars
+from bot.report_html import COUNTING, hbars, per_day_bars
 from bot.vector_memo import remembering
 from bot.web import i18n
 from bot.web.app import console, requires
@@ -44,6 +44,7 @@ PRESETS = (7, 30, 90)
 # The outcomes' names on the page (translated by the catalogs), as in the HTML report.
 NAMES = {
     "answered": "answered",
+    "chosen": "answered after a suggestion",
     "suggest": "suggested",
     "unanswered": "unanswered",
     "smalltalk": "small talk",
@@ -219,6 +220,7 @@ async def reports(request: Request) -> Response:
         channels=CHANNELS,
         outcomes=OUTCOMES,
         names=NAMES,
+        counting=_(request, COUNTING),
         min_votes=MIN_VOTES,
         days_chart=per_day_bars(report.days, say=partial(_, request)) if report.total else "",
         languages_chart=hbars(bars, _(request, "Questions by language")) if bars else "",
