@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.handoffstore import OPEN_STATES
 from bot.knowledge import KnowledgeBase
-from bot.report import _columns, _iso, _messages, open_readonly
+from bot.report import _columns, _iso, _messages, _outcome, _to_staff, open_readonly
 
 PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 SCHEDULES = ("daily", "weekly", "off")
@@ -57,11 +57,11 @@ class Disliked:
 
 @dataclass(frozen=True)
 class Digest:
-    period: str  # daily | weekly
+    period: str  # daily | weekly, or "period" for one given by its start (`build_digest`)
     since: dt.datetime
     now: dt.datetime
     questions: int
-    answered: int
+    answered: int  # directly or after a suggestion
     unanswered: int
     new_gaps: tuple[Gap, ...]
     gaps_total: int  # new gap wordings, beyond the TOP shown
@@ -71,6 +71,7 @@ class Digest:
     disliked: tuple[Disliked, ...]
     handoffs: Mapping[str, int] | None  # open handoffs by state; None: no handoff table
     choices_waiting: int = 0  # chosen suggestions not yet accepted or set aside, any time
+    chosen: int = 0  # of `answered`: answered after a suggestion the user chose
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
@@ -103,16 +104,19 @@ def _question(kb: KnowledgeBase | None, entry_id: str) -> str:
 
 def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
     """The new unanswered wordings, each with the languages it was written in (a Vietnamese
-    question answered in English: vi, from its interaction's `written_in`)."""
+    question answered in English: vi, from its interaction's `written_in`); messages written
+    to the staff on purpose are none."""
+    columns = _columns(conn)
     language = (
         "coalesce((SELECT written_in FROM interactions i WHERE i.id = u.interaction_id), "
         "u.language)"
-        if "written_in" in _columns(conn)
+        if "written_in" in columns
         else "u.language"
     )
     rows = conn.execute(
         f"SELECT wording, min(question), count(*) AS n, group_concat(DISTINCT {language}) "
         "FROM unanswered u WHERE status = 'new' AND time >= :since AND time <= :until "
+        f"AND {_to_staff(columns)} "  # a message to the staff is no gap in the knowledge
         "AND wording IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unanswered o "
         "WHERE o.wording = u.wording AND o.time < :since) "
         "GROUP BY wording ORDER BY n DESC, wording",
@@ -175,27 +179,38 @@ def build_digest(
     *,
     period: str,
     now: dt.datetime,
+    since: dt.datetime | None = None,
     handoffs: HandoffCounts | None = handoff_table_counts,
 ) -> Digest:
-    """The digest of the day or week (`period`: daily | weekly) that ends `now`.
+    """The digest of the day or week (`period`: daily | weekly) that ends `now`, or of the
+    period from `since` to `now` when `since` is given (its trends compare it with the
+    period of the same length before it, as a day's compare with the day before).
 
     `handoffs` counts the open handoffs by state from the (read-only) connection; the
     default reads a `handoffs` table where there is one; None leaves handoffs out."""
-    if period not in PERIODS:
+    if since is not None:
+        if since >= now:
+            raise ValueError(f"the period starts ({since}) at or after it ends ({now})")
+        period = "period"
+    elif period in PERIODS:
+        since = now - PERIODS[period]
+    else:
         raise ValueError(f"the digest period is daily or weekly, not {period!r}")
-    since = now - PERIODS[period]
-    params = {
-        "since": _iso(since),
-        "until": _iso(now),
-        "before": _iso(since - PERIODS[period]),
-    }
+    try:
+        before = since - (now - since)
+    except OverflowError:  # a period reaching back to the first centuries
+        before = dt.datetime.min.replace(tzinfo=dt.UTC)
+    params = {"since": _iso(since), "until": _iso(now), "before": _iso(before)}
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")
-        questions, answered, unanswered = conn.execute(
-            "SELECT count(*), coalesce(sum(status = 'answered'), 0), "
-            "coalesce(sum(status = 'unanswered'), 0) FROM interactions "
-            f"WHERE time >= :since AND time <= :until AND {_messages(_columns(conn))}",  # not parts
+        columns = _columns(conn)
+        outcome = _outcome(columns)  # counted as the report counts them
+        questions, answered, chosen, unanswered = conn.execute(
+            f"SELECT count(*), coalesce(sum({outcome} IN ('answered', 'chosen')), 0), "
+            f"coalesce(sum({outcome} = 'chosen'), 0), "
+            f"coalesce(sum({outcome} = 'unanswered'), 0) FROM interactions "
+            f"WHERE time >= :since AND time <= :until AND {_messages(columns)}",
             params,
         ).fetchone()
         gaps, gaps_total = _gaps(conn, params)
@@ -220,6 +235,7 @@ def build_digest(
         disliked=tuple(disliked),
         handoffs=open_handoffs,
         choices_waiting=choices_waiting,
+        chosen=chosen,
     )
 
 
@@ -234,16 +250,29 @@ def _short(text: str, limit: int = 80) -> str:
 
 def render_digest(digest: Digest, _: Gettext = english) -> str:
     """The digest as plain text (no markup: safe to send as is), in `_`'s language."""
-    title = _("Daily digest") if digest.period == "daily" else _("Weekly digest")
+    titles = {"daily": _("Daily digest"), "weekly": _("Weekly digest")}
+    title = titles.get(digest.period) or _("Digest")
     share = f"{100 * digest.answered / digest.questions:.0f}%" if digest.questions else "–"
-    lines = [
-        f"{title}: {digest.since:%Y-%m-%d %H:%M} – {digest.now:%Y-%m-%d %H:%M} UTC",
+    figures = (
         _(
+            "{n} questions, {share} answered ({chosen} after a suggestion), "
+            "{unanswered} unanswered.",
+            n=digest.questions,
+            share=share,
+            chosen=digest.chosen,
+            unanswered=digest.unanswered,
+        )
+        if digest.chosen
+        else _(
             "{n} questions, {share} answered, {unanswered} unanswered.",
             n=digest.questions,
             share=share,
             unanswered=digest.unanswered,
-        ),
+        )
+    )
+    lines = [
+        f"{title}: {digest.since:%Y-%m-%d %H:%M} – {digest.now:%Y-%m-%d %H:%M} UTC",
+        figures,
         "",
         _("New gaps: {n}", n=digest.gaps_total),
     ]

@@ -23,11 +23,20 @@ from typing import Any
 
 import numpy as np
 
+from bot.handoffmodel import STAFF_MESSAGE
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
 
-OUTCOMES = ("answered", "suggest", "unanswered", "smalltalk")
+# How a question ended: answered; answered after a suggestion (the user chose one from the
+# "did you mean" list it got); suggested only (no choice made); unanswered (also when the user
+# said "none of these" to the list); small talk. See `_outcome`.
+OUTCOMES = ("answered", "chosen", "suggest", "unanswered", "smalltalk")
+# The channels a question can come through, as the log stores them: Telegram, the web chat,
+# and the terminal (`python -m bot chat`, `python -m bot ask --log`). "cli", what the terminal
+# is often called, means the terminal (`channel_of`).
+CHANNELS = ("telegram", "web", "terminal")
+CHANNEL_ALIASES = {"cli": "terminal"}
 TOP_CLUSTERS = 20
 TOP_ENTRIES = 20
 MIN_VOTES = 5  # fewer votes than this: an entry's helpfulness is shown but not ranked
@@ -38,6 +47,16 @@ class ReportError(Exception):
     """The database is missing or is not the bot's database."""
 
 
+def channel_of(value: str) -> str:
+    """The channel the log stores for `value` (any case; "cli" is the terminal); ValueError
+    for a channel the bot does not have."""
+    name = value.strip().lower()
+    name = CHANNEL_ALIASES.get(name, name)
+    if name not in CHANNELS:
+        raise ValueError(f"{value!r} is not a channel: choose {', '.join(CHANNELS)}")
+    return name
+
+
 @dataclass(frozen=True)
 class Outcomes:
     """Questions of one day (`key` = YYYY-MM-DD, UTC) or one language, by outcome."""
@@ -45,6 +64,7 @@ class Outcomes:
     key: str
     total: int
     answered: int
+    chosen: int  # answered after a suggestion
     suggest: int
     unanswered: int
     smalltalk: int
@@ -254,35 +274,69 @@ def _where(columns: set[str]) -> _Where:
 
 # A message that asked several things has a row per answer (`part` 1, 2... after the first):
 # questions, outcomes and times are the messages', from their first row. A log older than
-# the `part` column has one row per message.
-_MESSAGES = "part IS NULL"
+# the `part` column has one row per message. The user's steps after a reply (`follows`: a
+# suggestion chosen, "none of these", an entry opened from "See also") are no questions, nor
+# are the messages a user writes to the staff on purpose (the web chat's "Talk to a person"
+# and /staff, queued as kind STAFF_MESSAGE; Telegram's and the terminal's are not logged).
+_QUEUE_KIND = "unanswered.kind"  # in `_columns` where the queue has kinds
 
 
 def _columns(conn: sqlite3.Connection) -> set[str]:
-    """The columns of `interactions` (an older log lacks the newer ones)."""
-    return {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
+    """The columns of `interactions` (an older log lacks the newer ones), and
+    `unanswered.kind` where the queue has it."""
+    found = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
+    if "kind" in {row[1] for row in conn.execute("PRAGMA table_info(unanswered)")}:
+        found.add(_QUEUE_KIND)
+    return found
+
+
+def _to_staff(columns: set[str]) -> str:
+    """The condition, on `unanswered`, that leaves out messages written to the staff."""
+    return f"kind IS NOT '{STAFF_MESSAGE}'" if _QUEUE_KIND in columns else "1"
 
 
 def _messages(columns: set[str]) -> str:
-    """The condition that keeps one row per message (its first answer)."""
-    return _MESSAGES if "part" in columns else "1"
+    """The condition that keeps one row per message (its first answer): the questions."""
+    kept = ["part IS NULL"] if "part" in columns else []
+    kept += ["follows IS NULL"] if "follows" in columns else []
+    if _QUEUE_KIND in columns:
+        kept.append(
+            f"id NOT IN (SELECT interaction_id FROM unanswered WHERE kind = '{STAFF_MESSAGE}')"
+        )
+    return " AND ".join(kept) or "1"
 
 
-_COUNTS = "count(*) AS total, " + ", ".join(f"sum(status = '{s}') AS {s}" for s in OUTCOMES)
+def _outcome(columns: set[str]) -> str:
+    """How a question ended, as SQL over its `interactions` row (OUTCOMES): a "did you mean"
+    list from which the user chose a suggestion is `chosen`, one they said "none of these"
+    to is `unanswered` (its step after the list: the row that `follows` it)."""
+    if "follows" not in columns:
+        return "status"
+    step = (
+        "(SELECT CASE WHEN max(c.status = 'answered') THEN 'chosen' "
+        "WHEN max(c.status = 'unanswered') THEN 'unanswered' END "
+        "FROM interactions c WHERE c.follows = interactions.id)"
+    )
+    return f"CASE WHEN status = 'suggest' THEN coalesce({step}, 'suggest') ELSE status END"
+
+
+def _counts(columns: set[str]) -> str:
+    """count(*) AS total and one sum per outcome, for a SELECT over questions."""
+    outcome = _outcome(columns)
+    return "count(*) AS total, " + ", ".join(f"sum({outcome} = '{o}') AS {o}" for o in OUTCOMES)
 
 
 def _outcomes(
-    conn: sqlite3.Connection, params: dict, messages: str, where: _Where
+    conn: sqlite3.Connection, params: dict, columns: set[str], where: _Where
 ) -> tuple[list[Outcomes], list[Outcomes]]:
     """Outcomes per day (in order) and per language (most questions first), from one
-    GROUP BY over the period (days x languages rows, added up here); `messages` is the
-    condition `_messages()` gives for this log."""
+    GROUP BY over the period's questions (days x languages rows, added up here)."""
     by_day: dict[str, list[int]] = {}
     by_language: dict[str, list[int]] = {}
     sql = (
-        f"SELECT substr(time, 1, 10), {where.language}, {_COUNTS} FROM interactions "
+        f"SELECT substr(time, 1, 10), {where.language}, {_counts(columns)} FROM interactions "
         f"WHERE {where.period} "
-        f"AND {messages} GROUP BY 1, 2"
+        f"AND {_messages(columns)} GROUP BY 1, 2"
     )
     for day, language, *counts in conn.execute(sql, params):
         for table, key in ((by_day, day), (by_language, language)):
@@ -299,7 +353,7 @@ def _every_day(found: list[Outcomes], since: dt.datetime, now: dt.datetime) -> l
     by_day = {day.key: day for day in found}
     first, last = (dt.datetime.fromisoformat(_iso(t)).date() for t in (since, now))
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    return [by_day.get(d.isoformat(), Outcomes(d.isoformat(), 0, 0, 0, 0, 0)) for d in days]
+    return [by_day.get(d.isoformat(), Outcomes(d.isoformat(), 0, 0, 0, 0, 0, 0)) for d in days]
 
 
 Times = tuple[int, float | None, float | None]
@@ -356,13 +410,17 @@ def _cluster(group: Sequence[UnansweredItem]) -> Cluster:
 
 
 def _clusters(
-    conn: sqlite3.Connection, params: dict, clusterer: Clusterer | None, where: _Where
+    conn: sqlite3.Connection,
+    params: dict,
+    clusterer: Clusterer | None,
+    where: _Where,
+    columns: set[str],
 ) -> list[Cluster]:
     items = [
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, {where.language_u}, count(*) FROM unanswered "
-            f"WHERE status = 'new' AND {where.period_u} GROUP BY 1, 2",
+            f"WHERE status = 'new' AND {where.period_u} AND {_to_staff(columns)} GROUP BY 1, 2",
             params,
         )
     ]
@@ -478,11 +536,13 @@ def build_report(
         columns = _columns(conn)
         messages = _messages(columns)
         where = _where(columns)
-        found_days, languages = _outcomes(conn, params, messages, where)
+        found_days, languages = _outcomes(conn, params, columns, where)
         days = _every_day(found_days, since, now)
         total = sum(day.total for day in days)
         people = conn.execute(
-            f"SELECT count(DISTINCT user_key) FROM interactions WHERE {where.period}", params
+            f"SELECT count(DISTINCT user_key) FROM interactions WHERE {where.period} "
+            f"AND {messages}",
+            params,
         ).fetchone()[0]
         top, rated = _entries(conn, params, kb, where)
         votes, helpful = conn.execute(
@@ -495,14 +555,16 @@ def build_report(
             conn, params, "waited_ms" in columns, messages, where
         )
         unanswered_open = conn.execute(
-            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {where.period_u}", params
+            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {where.period_u} "
+            f"AND {_to_staff(columns)}",
+            params,
         ).fetchone()[0]
         sources = conn.execute(
             f"SELECT text_source, count(*) AS n FROM interactions WHERE text_source IS NOT NULL "
             f"AND {where.period} GROUP BY text_source ORDER BY n DESC, text_source",
             params,
         ).fetchall()
-        clusters = _clusters(conn, params, clusterer, where)
+        clusters = _clusters(conn, params, clusterer, where, columns)
     finally:
         conn.close()
     return Report(

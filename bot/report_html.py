@@ -13,6 +13,7 @@ from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso
 
 COLOURS = {
     "answered": "#2e7d32",
+    "chosen": "#8bc34a",
     "suggest": "#f2a900",
     "unanswered": "#c62828",
     "smalltalk": "#90a4ae",
@@ -23,6 +24,7 @@ COLOURS = {
 }
 NAMES = {
     "answered": "answered",
+    "chosen": "answered after a suggestion",
     "suggest": "suggested",
     "unanswered": "unanswered",
     "smalltalk": "small talk",
@@ -31,6 +33,11 @@ NAMES = {
     "machine": "machine translation",
     "source": "not yet translated",
 }
+COUNTING = (
+    "A question counts once. When the user chooses one of the suggestions offered, it "
+    'counts as answered after a suggestion; when they say "none of these", as unanswered. '
+    'Opening an entry from "See also" and writing to the staff on purpose are not questions.'
+)
 CHART_W, AXIS_L, AXIS_R, AXIS_T, AXIS_B = 960, 56, 12, 14, 34
 CSS = """
 body{font:15px/1.45 system-ui,"Segoe UI","DejaVu Sans",sans-serif;color:#222;margin:0;
@@ -276,6 +283,7 @@ def _summary(r: Report, say: Say = _english) -> str:
         (f"{r.total:,}", say("questions")),
         (f"{r.people:,}", say("people asking")),
         (_pct(r.share("answered")), say("answered")),
+        (_pct(r.share("chosen")), say("answered after a suggestion")),
         (_pct(r.share("suggest")), say("suggestions only")),
         (_pct(r.share("unanswered")), say("unanswered")),
         (_pct(r.helpful_rate), say("helpful ({n} votes)", n=f"{r.votes:,}")),
@@ -318,7 +326,7 @@ def _days_section(r: Report, say: Say = _english) -> str:
         f"<h2>{_e(say('Outcome shares per day'))}</h2>",
         share_lines(r.days, say=say),
         f"<details><summary>{_e(say('Table'))}</summary>",
-        _table(_outcome_header("day", say), _outcome_rows(r.days), numeric={1, 2, 3, 4, 5}),
+        _table(_outcome_header("day", say), _outcome_rows(r.days), numeric={1, 2, 3, 4, 5, 6}),
         "</details>",
     )
 
@@ -355,7 +363,7 @@ def _languages_section(r: Report, say: Say = _english) -> str:
         _table(
             _outcome_header("language", say),
             _outcome_rows(r.languages),
-            numeric={1, 2, 3, 4, 5},
+            numeric={1, 2, 3, 4, 5, 6},
         ),
     )
 
@@ -612,7 +620,8 @@ def render_html(report: Report, say: Say | None = None, language: str = "en") ->
     since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
     days = len(report.days)
     sections = [
-        f"<section><h2>{_e(say('Summary'))}</h2>{_summary(report, say)}</section>",
+        f"<section><h2>{_e(say('Summary'))}</h2>{_summary(report, say)}"
+        f'<p class="note">{_e(say(COUNTING))}</p></section>',
         _days_section(report, say),
         _languages_section(report, say),
         _unanswered_section(report, say),

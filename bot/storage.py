@@ -81,6 +81,7 @@ from bot.storage_schema import (
     _waited_ms,
     choice_sources,
     message_parts,
+    reply_steps,
     wording,
     written_languages,
 )
@@ -145,6 +146,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     message_parts,
     choice_sources,
     written_languages,
+    reply_steps,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

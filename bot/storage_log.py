@@ -53,6 +53,7 @@ class LogTables(StorageBase):
         kind: str | None = None,
         part: int | None = None,
         written_in: str | None = None,
+        follows: int | str | None = None,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
@@ -67,6 +68,9 @@ class LogTables(StorageBase):
         `part` (1, 2...) marks the answer to another sentence of a message already logged
         (Answer.part): reports count the message once. `written_in` is the language the
         question is written in when the bot does not configure it (Answer.written_in).
+        `follows` marks the user's step after a reply, which reports do not count as a
+        question: the reply's id or `ref` (a suggestion chosen from its list, "none of
+        these" said to it, an entry opened from its "See also"), 0 when it is not known.
         """
         check("status", status, STATUSES)
         check("chat_type", chat_type, CHAT_TYPES)
@@ -75,6 +79,7 @@ class LogTables(StorageBase):
             check("text_source", text_source, TEXT_SOURCES)
         key, now, question = self.user_key(user_id), self._now(), redact(question)
         with self._write() as db:
+            step_of = self._reply_id(db, follows)
             interaction_id = (
                 db.table("interactions")
                 .insert(
@@ -94,6 +99,7 @@ class LogTables(StorageBase):
                         "ref": ref,
                         "part": part or None,
                         "written_in": written_in,
+                        "follows": step_of,
                     }
                 )
                 .last_pk
@@ -128,6 +134,16 @@ class LogTables(StorageBase):
                         }
                     )
         return cast(int, interaction_id)
+
+    @staticmethod
+    def _reply_id(db: Database, follows: int | str | None) -> int | None:
+        """The id of the interaction `follows` names (its id or ref); 0 when there is none
+        (its write was lost, or it was forgotten); None for a question."""
+        if follows is None:
+            return None
+        column = "ref" if isinstance(follows, str) else "id"
+        found = db.execute(f"SELECT id FROM interactions WHERE {column} = ?", [follows]).fetchone()
+        return int(found[0]) if found else 0
 
     @staticmethod
     def _ignored(db: Database, words: str | None) -> bool:

@@ -176,6 +176,16 @@ def written_languages(db: Database) -> None:
     db.table("interactions").add_column("written_in", str)
 
 
+def reply_steps(db: Database) -> None:
+    """`interactions.follows`: a row that is the user's step after a reply, not a question
+    of its own: a suggestion chosen from a "did you mean" list, "none of these" said to it,
+    an entry opened from an answer's "See also". It holds the id of that reply's row (0 when
+    it is not known), so that reports count the question once, with the outcome the step
+    gave it; NULL for a question, and for rows logged before."""
+    db.table("interactions").add_column("follows", int)
+    db.table("interactions").create_index(["follows"])
+
+
 def _v4_sealed_chat_ids(db: Database) -> None:
     """Chat ids kept for delivery are stored only encrypted (bot/chat_seal.py):
     `notify.chat` and `relays.user_chat` replace the clear `chat_id` and `user_chat_id`.

@@ -186,6 +186,49 @@ def test_report_digest_prints_it(tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+def test_report_digest_covers_the_period_since_gives(tmp_path):
+    """`report --digest --since 2h` is the digest of the last two hours (the old gap asked
+    again five hours ago and the dog question are left out), titled as such; without
+    --since, the day's."""
+    database = fill(tmp_path / "bot.db", now=datetime.now(UTC).replace(microsecond=0))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[knowledge]\ndir = "{SMALL_KB}"\ncache_dir = "{tmp_path / "cache"}"\n'
+        f'[storage]\ndatabase = "{database}"\n',
+        encoding="utf-8",
+    )
+
+    def digest(*args):
+        result = CliRunner().invoke(main, ["--config", str(config), "report", "--digest", *args])
+        return result.exit_code, result.output
+
+    code, day = digest()
+    assert code == 0 and "Daily digest" in day and "6 questions" in day
+    code, hours = digest("--since", "150m")
+    assert code == 0, hours
+    assert hours.startswith("Digest: ") and "3 questions, 100% answered, 0 unanswered." in hours
+    assert "New gaps: 0" in hours and "Can I bring my dog?" not in hours
+    code, weekly = digest("weekly", "--since", "150m")  # --since says which period
+    assert code == 0 and weekly == hours
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--channel", "web"], "--channel"),
+        (["--language", "vi"], "--language"),
+        (["--out", "x.html", "--csv", "tables"], "--csv, --out"),
+    ],
+)
+def test_report_digest_refuses_what_only_the_page_has(tmp_path, args, named):
+    database = fill(tmp_path / "bot.db")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{database}"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "report", "--digest", *args])
+    assert result.exit_code == 2 and f"has no {named}:" in result.output
+    assert "every language and channel" in result.output
+
+
 def test_config_refuses_a_bad_digest(tmp_path):
     from bot.config import ConfigError, load_config
 

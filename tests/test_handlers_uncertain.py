@@ -145,3 +145,37 @@ async def test_a_question_set_in_another_country_gets_the_notice_and_reaches_sta
     assert told == html.escape(uae + "\n\n" + messages.text("en", "unanswered_noted"))
     assert [q["question"] for q in storage.list_unanswered()] == [dubai]
     assert dubai in api.sent("sendMessage", STAFF_CHAT)[0]["text"]
+
+
+async def test_the_report_counts_each_telegram_question_once(run_updates, storage):
+    """Lists chosen from by number and by button, a list left, a list refused, and an answer
+    whose "See also" entry is opened: five questions as the report counts them (the log
+    holds nine rows); each step after a reply names the reply it follows."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.report import build_report
+
+    await run_updates(tg.message("licence"), tg.message("1"), storage=storage)
+    api = await run_updates(tg.message("licence"), storage=storage)
+    first = buttons(api.sent("sendMessage", 42)[-1])[0]
+    await run_updates(tg.message("licence"), tg.callback(first), storage=storage)
+    await run_updates(tg.message("licence"), tg.callback("n"), storage=storage)
+    asked = "How do I get a work permit for a foreign employee?"
+    await run_updates(tg.message(asked), tg.callback("a:bank-account"), storage=storage)
+    rows = list(storage.db.query("SELECT id, status, follows FROM interactions ORDER BY id"))
+    steps = [(r["status"], r["follows"]) for r in rows]
+    assert steps == [
+        ("suggest", None), ("answered", rows[0]["id"]),
+        ("suggest", None),  # the list that only showed the button
+        ("suggest", None), ("answered", rows[3]["id"]),
+        ("suggest", None), ("unanswered", rows[5]["id"]),
+        ("answered", None), ("answered", rows[7]["id"]),
+    ]  # fmt: skip
+    now = datetime.now(UTC)
+    report = build_report(storage.path, None, since=now - timedelta(days=1), now=now)
+    assert (report.total, report.outcome_total("answered"), report.outcome_total("chosen")) == (
+        5,
+        1,
+        2,
+    )
+    assert (report.outcome_total("suggest"), report.outcome_total("unanswered")) == (1, 1)

@@ -554,6 +554,32 @@ def test_reports_count_web_questions(client, storage, small_answerer):
     assert sum(day.total for day in report.days) == 2
 
 
+def test_reports_count_each_web_question_once_and_no_message_to_staff(
+    client, storage, small_answerer
+):
+    """A list chosen from is one question answered after a suggestion, a list refused one
+    unanswered question, an entry opened from "See also" no question, and the visitor's
+    words for the staff ("Talk to a person", /staff) no question and no gap: 3 questions."""
+    opened(client)
+    listed = htmls(send(client, "bank fapiao"))
+    chip = re.search(r'data-act="choose" data-msg="(\d+)" data-entry="([^"]+)"', listed)
+    act(client, act="choose", msg=chip[1], entry=chip[2])
+    refused = htmls(send(client, "bank fapiao"))
+    act(client, act="none", msg=re.search(r'data-act="none" data-msg="(\d+)"', refused)[1])
+    answered = htmls(send(client, "How do I open a company bank account?"))
+    also = re.search(r'data-act="entry" data-entry="([^"]+)" data-msg="(\d+)"', answered)
+    assert "See the hours posted" in htmls(act(client, act="entry", entry=also[1], msg=also[2]))
+    act(client, act="staff", text="Please call me about my visa")
+    send(client, "/staff I need help with my work permit")
+    assert len(web_rows(storage)) == 8
+    now = datetime.now(UTC)
+    report = build_report(storage.path, small_answerer.kb, since=now - timedelta(days=1), now=now)
+    [day] = [d for d in report.days if d.total]
+    assert (day.total, day.answered, day.chosen, day.suggest, day.unanswered) == (3, 1, 1, 0, 1)
+    assert [(c.label, c.count) for c in report.clusters] == [("bank fapiao", 1)]
+    assert report.unanswered_open == 1 and report.people == 1
+
+
 # Safe HTML (hypothesis) -----------------------------------------------------------------
 
 ALLOWED_TAGS = {"div", "p", "strong", "br", "a", "ul", "li", "button"}

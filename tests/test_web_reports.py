@@ -69,6 +69,10 @@ def test_language_and_channel_filters(client, logged):
     assert "HYPERLINK" not in arabic
     terminal = client.get("/reports", params={"channel": "terminal"}).text
     assert card(terminal, "questions") == "1"
+    channels = re.findall(r'<option value="(\w+)"', terminal.split('name="channel"')[1])
+    assert channels[:3] == ["telegram", "web", "terminal"] and "cli" not in channels
+    cli = client.get("/reports", params={"channel": "cli"}).text  # the terminal's other name
+    assert card(cli, "questions") == "1" and 'value="terminal" selected' in cli
     telegram = client.get("/reports", params={"channel": "telegram"}).text
     assert card(telegram, "questions") == "4" and "ركن السيارة" not in telegram
     assert 'value="telegram" selected' in telegram

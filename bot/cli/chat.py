@@ -54,6 +54,7 @@ class Choices:
     page: int = 0
     language: str | None = None  # suggestions: the language they were offered in
     question: str | None = None  # suggestions: the question they were offered for
+    asked: int | None = None  # suggestions: the logged question's id (what a pick follows)
 
 
 class TerminalChat:
@@ -125,13 +126,21 @@ class TerminalChat:
     def live(self) -> bool:
         return self.answerer.config.translation.live
 
-    def reply(self, answer: Answer, received: float) -> None:
+    def reply(self, answer: Answer, received: float, follows: int | None = None) -> None:
         """Show an answer and the answers to the message's other parts, each logged with the
-        time the user waited; the last one's suggestions are what a number chooses from."""
+        time the user waited; the last one's suggestions are what a number chooses from.
+        `follows`: the reply this answer is a step after (a suggestion chosen from it)."""
         for i, one in enumerate((answer, *answer.parts)):
-            self.show(one, received, titled=bool(answer.parts), first=i == 0)
+            self.show(one, received, titled=bool(answer.parts), first=i == 0, follows=follows)
 
-    def show(self, answer: Answer, received: float, titled: bool, first: bool = True) -> None:
+    def show(
+        self,
+        answer: Answer,
+        received: float,
+        titled: bool,
+        first: bool = True,
+        follows: int | None = None,
+    ) -> None:
         """Show one answer (titled: a message that asked several things, which is which),
         log it, offer its suggestions."""
         if answer.status == "unanswered" and self.storage is not None:
@@ -143,20 +152,22 @@ class TerminalChat:
         if title:
             reply = f"» {title}\n\n{reply}"
         self.write(("" if first else "\n") + reply + "\n")
-        self.log(answer, round((time.perf_counter() - received) * 1000, 3))
+        logged = self.log(answer, round((time.perf_counter() - received) * 1000, 3), follows)
         if answer.status == SUGGEST:
             self.choices = Choices(
                 [("entry", s.id) for s in answer.suggestions],
                 language=answer.language,
                 question=answer.question,
+                asked=logged,
             )
         else:
             self.choices = Choices()
 
-    def log(self, answer: Answer, waited_ms: float) -> None:
+    def log(self, answer: Answer, waited_ms: float, follows: int | None = None) -> int | None:
+        """Log one answer; its id (None without a storage)."""
         if self.storage is None:
-            return
-        log_answer(self.storage, answer, self.user_id, waited_ms=waited_ms)
+            return None
+        return log_answer(self.storage, answer, self.user_id, waited_ms=waited_ms, follows=follows)
 
     # Numbered choices ---------------------------------------------------------------------
 
@@ -167,7 +178,9 @@ class TerminalChat:
             step = 1 if line.lower() == "n" else -1
             return self.show_topic(self.choices.topic, self.choices.page + step)
         if self.choices.question is not None and none_chosen(line):
-            self.none_of_these(self.choices.question, self.choices.language or self.ui)
+            self.none_of_these(
+                self.choices.question, self.choices.language or self.ui, self.choices.asked
+            )
             return True
         if not line.isdecimal() or not 1 <= int(line) <= len(self.choices.items):
             return False
@@ -178,16 +191,23 @@ class TerminalChat:
             self.set_language(value)
             return True
         lang = self.choices.language or self.ui
-        if self.choices.question is not None and self.storage is not None:
-            self.storage.log_choice(
-                user_id=self.user_id, language=lang, question=self.choices.question, entry_id=value
-            )
+        follows = None  # a question picked from a topic: a question of its own
+        if self.choices.question is not None:  # a suggestion: a step after the list
+            follows = self.choices.asked or 0
+            if self.storage is not None:
+                self.storage.log_choice(
+                    user_id=self.user_id,
+                    language=lang,
+                    question=self.choices.question,
+                    entry_id=value,
+                )
         answer = self.answerer.answer_entry(value, lang, live=self.live)
-        self.reply(answer, started)
+        self.reply(answer, started, follows)
         return True
 
-    def none_of_these(self, question: str, lang: str) -> None:
-        """None of the suggestions fits: the question joins the unanswered queue, marked."""
+    def none_of_these(self, question: str, lang: str, asked: int | None = None) -> None:
+        """None of the suggestions fits: the question joins the unanswered queue, marked, as
+        the step after the list (`asked`: its logged id), so it counts once."""
         self.choices = Choices()
         if self.storage is None:
             self.write(self.say("unanswered", lang) + "\n")
@@ -200,6 +220,7 @@ class TerminalChat:
             status="unanswered",
             channel=CHANNEL,
             kind=NONE_OF_THESE,
+            follows=asked or 0,
         )
         self.write(self.say("none_noted", lang) + "\n")
 
@@ -317,15 +338,22 @@ class TerminalChat:
 
 
 def log_answer(
-    storage: Storage, answer: Answer, user_id: str, *, waited_ms: float | None = None
+    storage: Storage,
+    answer: Answer,
+    user_id: str,
+    *,
+    waited_ms: float | None = None,
+    follows: int | None = None,
 ) -> int:
-    """Log one terminal answer like a Telegram one (channel `terminal`)."""
+    """Log one terminal answer like a Telegram one (channel `terminal`); `follows`: the
+    reply it is a step after (a suggestion chosen from its list)."""
     return storage.log_interaction(
         **answer.log_fields(),
         user_id=user_id,
         chat_type=CHAT_TYPE,
         channel=CHANNEL,
         waited_ms=waited_ms,
+        follows=follows,
     )
 
 

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from bot.cli.common import KB_OPTION, SINCE_HELP, Since, problems_message
 from bot.config import Config
 from bot.curation import meaning_clusterer
 from bot.encoder import Encoder
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
-from bot.report import ReportError, build_report, render_html, write_csv
-from bot.storage import CHANNELS
+from bot.report import CHANNELS, ReportError, build_report, channel_of, render_html, write_csv
 from bot.web import i18n
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # as the console's filter
@@ -30,6 +30,17 @@ def _language(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     if not LANGUAGE_CODE.match(code):
         raise click.BadParameter(f"{value!r} is not a language code (e.g. en, zh, vi).")
     return code
+
+
+class ChannelChoice(click.Choice):
+    """A channel as the log stores it (`bot.report.channel_of`): "cli" is the terminal."""
+
+    def convert(self, value, param, ctx):
+        try:
+            value = channel_of(value) if isinstance(value, str) else value
+        except ValueError:
+            pass  # click.Choice says what the choices are
+        return super().convert(value, param, ctx)
 
 
 def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
@@ -73,8 +84,9 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
 )
 @click.option(
     "--channel",
-    type=click.Choice(CHANNELS),
-    help="Only questions that came through this channel.",
+    type=ChannelChoice(CHANNELS, case_sensitive=False),
+    help="Only questions that came through this channel: telegram, web (the web chat) or "
+    "terminal (`chat` and `ask --log`; cli means the same).",
 )
 @click.option(
     "--page-language",
@@ -97,7 +109,7 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
     flag_value="configured",
     metavar="[daily|weekly]",
     help="Print the staff digest of the last day or week instead (alone: [telegram] digest's "
-    "period, daily when it is off); writes no file.",
+    "period, daily when it is off), or of the period --since gives; writes no file.",
 )
 @click.pass_obj
 def report(
@@ -124,10 +136,22 @@ def report(
     Example: python -m bot report --page-language zh --out report-zh.html
 
     Example: python -m bot report --digest weekly
+
+    Example: python -m bot report --digest --since 3d
     """
     now = datetime.now(UTC).replace(microsecond=0)
     if digest:
-        _print_digest(config, kb_dir, digest, now)
+        ctx = click.get_current_context()
+        given = {p.name for p in ctx.command.params if _given(ctx, p.name)}
+        unused = sorted(given & PAGE_ONLY.keys())
+        if unused:
+            names = ", ".join("--" + PAGE_ONLY[name] for name in unused)
+            raise click.UsageError(
+                f"--digest prints the staff digest, which has no {names}: it covers every "
+                "language and channel and writes no file. Leave those out, or leave out "
+                "--digest to write the report page."
+            )
+        _print_digest(config, kb_dir, digest, now, since if "since" in given else None)
         return
     start = min(since, now)
     kb = _knowledge(config, kb_dir)
@@ -162,8 +186,28 @@ def report(
         click.echo(f"Wrote {len(written)} CSV files to {csv_dir}.")
 
 
-def _print_digest(config: Config, kb_dir: Path | None, period: str, now: datetime) -> None:
-    """The staff digest as the staff chat would get it."""
+# The options of the report page that the digest has no use for, by parameter name.
+PAGE_ONLY = {
+    "out": "out",
+    "csv_dir": "csv",
+    "language": "language",
+    "channel": "channel",
+    "page_language": "page-language",
+    "review_age_days": "review-age-days",
+}
+
+
+def _given(ctx: click.Context, name: str | None) -> bool:
+    """Whether the option was typed (or set in the environment), not left at its default."""
+    source = ctx.get_parameter_source(name) if name else None
+    return source not in (None, ParameterSource.DEFAULT)
+
+
+def _print_digest(
+    config: Config, kb_dir: Path | None, period: str, now: datetime, since: datetime | None
+) -> None:
+    """The staff digest as the staff chat would get it; of the period from `since` to now
+    when `since` is given."""
     from bot.digest import build_digest, render_digest
     from bot.telegram.digest import staff_gettext
 
@@ -171,7 +215,9 @@ def _print_digest(config: Config, kb_dir: Path | None, period: str, now: datetim
         period = config.telegram.digest if config.telegram.digest != "off" else "daily"
     kb = _knowledge(config, kb_dir)
     try:
-        found = build_digest(config.storage.database, kb, period=period, now=now)
-    except ReportError as exc:
+        found = build_digest(
+            config.storage.database, kb, period=period, now=now, since=since and min(since, now)
+        )
+    except (ReportError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(render_digest(found, staff_gettext(config)))

@@ -222,11 +222,12 @@ async def send_answer(
             answer.language,
             [s.id for s in answer.suggestions],
             answer.question,
+            interaction_id,  # what a choice from it, or "none of these", follows
         )
     if answer.status == "answered" and interaction_id is not None:
         _remember_answer(data, str(interaction_id), answer)
     if answer.status == "answered" and answer.nearest is not None:
-        _remember_nearest(data, answer)
+        _remember_nearest(data, answer, None if interaction_id is None else str(interaction_id))
     answerer = _answerer(context)
     parts = answer_messages(answer, answerer)
     keyboard = answer_keyboard(
@@ -262,12 +263,12 @@ def _remember_answer(data: dict, ref: str, answer: Answer) -> None:
     _remember(data, "answered", ref, (answer.question, answer.id, answer.language))
 
 
-def _remember_nearest(data: dict, answer: Answer) -> None:
+def _remember_nearest(data: dict, answer: Answer, ref: str | None) -> None:
     """The entry ranked next to this answer, offered first under "See also": opening it
     records the answer's question as a choice of that entry (_also_button); the newest
-    question offering it counts."""
+    question offering it counts. `ref`: the answer's, which the opening follows."""
     if answer.nearest is not None:
-        _remember(data, "nearest", answer.nearest, (answer.question, answer.language))
+        _remember(data, "nearest", answer.nearest, (answer.question, answer.language, ref))
 
 
 def interaction_ref(context: Context) -> str | None:
@@ -287,9 +288,11 @@ async def log_answer(
     answer: Answer,
     ref: str | None,
     waited_ms: float | None = None,
+    follows: int | str | None = None,
 ) -> None:
     """Queue the interaction's log entry, after the answer was sent (storage_access.py);
-    `waited_ms`: from the bot receiving the message to the answer sent."""
+    `waited_ms`: from the bot receiving the message to the answer sent; `follows`: the
+    reply this answer is a step after (Storage.log_interaction), None for a question."""
     if ref is None:
         return
     chat = update.effective_chat
@@ -306,6 +309,7 @@ async def log_answer(
         chat_id=chat.id,
         ref=ref,
         waited_ms=waited_ms,
+        follows=follows,
     )
 
 
@@ -465,7 +469,9 @@ async def ask(update: Update, context: Context) -> None:
         await none_of_these(update, context, offered)
         return
     picked = _picked(update, context, text)
+    follows = None
     if picked is not None:
+        follows = _offered_ref(offered)
         await _log_choice(update, context, picked[0])
         answer = _answerer(context).answer_entry(*picked)
     else:
@@ -487,29 +493,39 @@ async def ask(update: Update, context: Context) -> None:
         if noted:
             noted_reply = say(context, answer.language, "unanswered_noted")
             answer = replace(answer, reply=with_notice(answer.notice, noted_reply))
-    await send_logged(update, context, answer, ref, started)
+    await send_logged(update, context, answer, ref, started, follows)
     for part in answer.parts:  # the message's other questions, each its own answer
         part = await translated(context, part)
         await send_logged(update, context, part, interaction_ref(context), started)
 
 
 async def send_logged(
-    update: Update, context: Context, answer: Answer, ref: str | None, started: float
+    update: Update,
+    context: Context,
+    answer: Answer,
+    ref: str | None,
+    started: float,
+    follows: int | str | None = None,
 ) -> None:
     """Send an answer, then log it (also when it could not be sent)."""
     try:
         await send_answer(update, context, answer, ref)
     finally:
-        await log_answer(update, context, answer, ref, _waited(started))
+        await log_answer(update, context, answer, ref, _waited(started), follows)
 
 
 def _offered(update: Update, context: Context) -> tuple | None:
     """The "did you mean" list this chat was just offered: (chat id, language, entry ids,
-    question), or None."""
+    question, its interaction's ref), or None."""
     offered = _user_data(context).get("suggested")
     if not offered or update.effective_chat is None or offered[0] != update.effective_chat.id:
         return None
     return tuple(offered)
+
+
+def _offered_ref(offered: tuple | None) -> int | str:
+    """The reply that offered the list, for the step the user takes after it (0: unknown)."""
+    return (offered[4] if offered and len(offered) > 4 else None) or 0
 
 
 def _picked(update: Update, context: Context, text: str) -> tuple[str, str] | None:
@@ -541,7 +557,7 @@ async def _log_choice(update: Update, context: Context, entry_id: str) -> None:
 async def none_of_these(update: Update, context: Context, offered: tuple) -> None:
     """The user said none of the suggestions fits: the question goes to staff like an
     unanswered one (queued, and a copy for the staff chat), and the user is told."""
-    _, lang, _, question = offered
+    lang, question = offered[1], offered[3]
     _user_data(context).pop("suggested", None)
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
@@ -564,6 +580,7 @@ async def none_of_these(update: Update, context: Context, offered: tuple) -> Non
         chat_id=chat.id,
         ref=interaction_ref(context),
         kind=NONE_OF_THESE,
+        follows=_offered_ref(offered),  # one question: the list's, now unanswered
     )
 
 
@@ -589,7 +606,15 @@ async def button(update: Update, context: Context) -> None:
         await query.answer(say(context, lang, "stale_button"), show_alert=False)
 
 
-async def _entry_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
+async def _entry_button(
+    update: Update,
+    context: Context,
+    entry_id: str,
+    lang: str,
+    follows: int | str | None = None,
+) -> bool:
+    """An entry opened with a button: from a topic (a question of its own), or as the step
+    after a reply (`follows`: a chosen suggestion, "See also")."""
     answerer = _answerer(context)
     if entry_id not in answerer.kb.by_id:
         return False
@@ -600,18 +625,19 @@ async def _entry_button(update: Update, context: Context, entry_id: str, lang: s
     try:
         await send_answer(update, context, answer, ref)
     finally:  # answered first, then logged (also when the answer could not be sent)
-        await log_answer(update, context, answer, ref)
+        await log_answer(update, context, answer, ref, follows=follows)
     return True
 
 
 async def _also_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
     """An entry opened from an answer's "See also". When it is the entry ranked next to the
     answer (Answer.nearest), the user shows that their question may mean it: recorded like
-    a chosen suggestion (once), for staff to review with the others."""
+    a chosen suggestion (once), for staff to review with the others. Any entry opened there
+    is a step after that answer, not a question of its own."""
     offered = _user_data(context).get("nearest", {}).pop(entry_id, None)
     user = update.effective_user
     if offered is not None and user is not None and entry_id in _answerer(context).kb.by_id:
-        question, language = offered
+        question, language = offered[:2]
         await _store(
             context,
             "log_choice",
@@ -621,14 +647,17 @@ async def _also_button(update: Update, context: Context, entry_id: str, lang: st
             entry_id=entry_id,
             source=SEE_ALSO,
         )
-    return await _entry_button(update, context, entry_id, lang)
+    answered = offered[2] if offered is not None and len(offered) > 2 else None
+    return await _entry_button(update, context, entry_id, lang, answered or 0)
 
 
 async def _suggestion_button(update: Update, context: Context, entry_id: str, lang: str) -> bool:
     """A suggestion chosen from a "did you mean" list: recorded, then answered."""
+    offered = _offered(update, context)
+    follows = _offered_ref(offered) if offered and entry_id in offered[2] else 0
     if entry_id in _answerer(context).kb.by_id:
         await _log_choice(update, context, entry_id)
-    return await _entry_button(update, context, entry_id, lang)
+    return await _entry_button(update, context, entry_id, lang, follows)
 
 
 async def _none_button(update: Update, context: Context, rest: str, lang: str) -> bool:

@@ -228,8 +228,15 @@ class Turn:
     async def notice(self, key: str, lang: str | None = None, **fields: str) -> None:
         await self.add("bot", "notice", self.say(key, lang, **fields))
 
-    async def answer(self, answer: Answer, started: float, question: str | None = None) -> None:
-        """Show an answer, then log it (channel web) with the time the visitor waited."""
+    async def answer(
+        self,
+        answer: Answer,
+        started: float,
+        question: str | None = None,
+        follows: int | str | None = None,
+    ) -> None:
+        """Show an answer, then log it (channel web) with the time the visitor waited;
+        `follows`: the reply it is a step after (Storage.log_interaction), None for a question."""
         answer = await translated(self.request, answer)
         ref = secrets.token_urlsafe(9)
         for_staff = answer.status == "unanswered" and not await self.store(
@@ -258,7 +265,7 @@ class Turn:
         elif answer.status == SUGGEST:
             items = [{"id": s.id, "question": s.question} for s in answer.suggestions]
             offer = {"items": items, "open": True, "question": question or answer.question,
-                     "language": answer.language}  # fmt: skip
+                     "language": answer.language, "ref": ref}  # fmt: skip
             key = "elsewhere_suggest" if answer.elsewhere else "did_you_mean"
             lead = self.say(key, answer.language)
             await self.add("bot", "suggest", with_notice(answer.notice, lead), offer)
@@ -273,6 +280,7 @@ class Turn:
             channel=CHANNEL,
             waited_ms=waited,
             ref=ref,
+            follows=follows,
         )
         if for_staff:  # queued (logged) first: a reply to the copy finds the question
             self.to_staff("❓ Unanswered", answer.question, answer.language)
@@ -415,7 +423,8 @@ class Turn:
             question=offered.data.get("question", ""),
             entry_id=entry_id,
         )
-        await self.answer(answerer.answer_entry(entry_id, lang), started)
+        follows = offered.data.get("ref") or 0  # one question: the list's, now answered
+        await self.answer(answerer.answer_entry(entry_id, lang), started, follows=follows)
 
     async def none_of_these(self, offered: ChatMessage) -> None:
         """None of the suggestions fits: the question joins the staff's queue, marked."""
@@ -432,6 +441,7 @@ class Turn:
             status="unanswered",
             channel=CHANNEL,
             kind=NONE_OF_THESE,
+            follows=offered.data.get("ref") or 0,  # one question: the list's, now unanswered
         )
         self.to_staff("🤷 None of these fit", question, lang)
 
@@ -457,8 +467,9 @@ async def act_none(turn: Turn, body: dict) -> None:
 
 async def act_entry(turn: Turn, body: dict) -> None:
     """A question chosen while browsing a topic, or under an answer's "See also" (`msg`: that
-    answer). The entry ranked next to the answer (Answer.nearest), opened from there, shows
-    that the visitor's question may mean it: recorded like a chosen suggestion, once."""
+    answer; logged as a step after it, not a question). The entry ranked next to the answer
+    (Answer.nearest), opened from there, shows that the visitor's question may mean it:
+    recorded like a chosen suggestion, once."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
     entry_id = str(body.get("entry", ""))
@@ -466,9 +477,12 @@ async def act_entry(turn: Turn, body: dict) -> None:
         await turn.notice("stale_button")
         return
     ident = int_of(body.get("msg"))
-    if ident is not None:
+    follows = None  # browsing a topic: a question of its own
+    if ident is not None:  # "See also": a step after that answer
         await turn.chose_nearest(ident, entry_id)
-    await turn.answer(answerer.answer_entry(entry_id, turn.ui), started)
+        answered = await turn.message(ident, "answer")
+        follows = (answered.data.get("ref") if answered else None) or 0
+    await turn.answer(answerer.answer_entry(entry_id, turn.ui), started, follows=follows)
 
 
 async def act_feedback(turn: Turn, body: dict) -> None:

@@ -20,21 +20,22 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot import storage as storage_module
 from bot.curation import meaning_clusterer
 from bot.period import parse_since, parse_until
 from bot.report import (
+    CHANNELS,
     MIN_VOTES,
     OUTCOMES,
     Report,
     ReportError,
     build_report,
+    channel_of,
     csv_cell,
     open_readonly,
     tables,
 )
 from bot.report_html import COLOURS as CHART_COLOURS
-from bot.report_html import hbars, per_day_bars
+from bot.report_html import COUNTING, hbars, per_day_bars
 from bot.vector_memo import remembering
 from bot.web import i18n
 from bot.web.app import console, requires
@@ -43,6 +44,7 @@ PRESETS = (7, 30, 90)
 # The outcomes' names on the page (translated by the catalogs), as in the HTML report.
 NAMES = {
     "answered": "answered",
+    "chosen": "answered after a suggestion",
     "suggest": "suggested",
     "unanswered": "unanswered",
     "smalltalk": "small talk",
@@ -109,9 +111,12 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
         errors.append(_(request, "{value} is not a language code.", value=repr(language)))
         language = None
     channel = params.get("channel", "").strip() or None
-    if channel and channel not in storage_module.CHANNELS:
-        errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
-        channel = None
+    if channel:
+        try:
+            channel = channel_of(channel)
+        except ValueError:
+            errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
+            channel = None
     return Filters(since_text, until_text, since, until, language, channel), errors
 
 
@@ -212,9 +217,10 @@ async def reports(request: Request) -> Response:
         presets=[(days, f.query(since=f"{days}d", until="")) for days in PRESETS],
         csv_link=lambda table: "/reports.csv?" + f.query(table=table),
         languages=languages,
-        channels=storage_module.CHANNELS,
+        channels=CHANNELS,
         outcomes=OUTCOMES,
         names=NAMES,
+        counting=_(request, COUNTING),
         min_votes=MIN_VOTES,
         days_chart=per_day_bars(report.days, say=partial(_, request)) if report.total else "",
         languages_chart=hbars(bars, _(request, "Questions by language")) if bars else "",
