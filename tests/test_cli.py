@@ -110,6 +110,35 @@ def test_kb_check_lists_every_problem_and_exits_1(cli, small_kb_dir):
     assert "b.yaml:1: not UTF-8 text" in out
 
 
+def test_kb_check_reports_every_broken_file_at_once_in_plain_words(cli, small_kb_dir):
+    """A syntax error in one file hides nothing: every broken topic file, the glossary and
+    the off-topic examples are reported together, each with its line and what to do."""
+    money = small_kb_dir / "money.yaml"
+    money.write_text(money.read_text().replace("    tags: [banking]", "\ttags: [banking]"))
+    people = small_kb_dir / "people.yaml"
+    people.write_text(people.read_text().replace("answer: See the hours", 'answer: "See the hours'))
+    (small_kb_dir / "glossary.yaml").write_text("terms:\n  - term: fapiao\n    term: WFOE\n")
+    (small_kb_dir / "offtopic.yaml").write_text("examples:\n  en: [will it rain\n")
+    (small_kb_dir / "notes.yaml").mkdir()  # not a file at all
+    result = cli("kb", "check", "--kb", str(small_kb_dir))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[-1] == "5 problem(s); the knowledge base was not loaded.", lines
+    assert lines[:-1] == [
+        "money.yaml:14: invalid YAML: a tab character: indent with spaces only "
+        "(the YAML reader says: found character '\\t' that cannot start any token)",
+        "notes.yaml: cannot read the file: Is a directory",
+        "people.yaml:22: invalid YAML: the quote opened on line 17 is never closed: end the "
+        "text with the same quote (the YAML reader says: found unexpected end of stream)",
+        "glossary.yaml:3: invalid YAML: `term` is written twice here (first on line 2): "
+        'keep one (the YAML reader says: found duplicate key "term" with value "WFOE" '
+        '(original value: "fapiao"))',
+        "offtopic.yaml:3: invalid YAML: the brackets opened on line 2 are never closed, or "
+        "their items are not separated by commas (the YAML reader says: expected ',' or "
+        "']', but got '<stream end>')",
+    ]  # and no "`related` names unknown entry 'bank-account'": it is in unreadable money.yaml
+
+
 def test_kb_stats(cli):
     result = cli("kb", "stats", "--kb", str(SMALL_KB), "--json")
     assert result.exit_code == 0, result.output

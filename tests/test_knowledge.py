@@ -451,6 +451,20 @@ def test_invalid_yaml_is_reported_with_its_line(tmp_path):
     assert len(problems) == 1
 
 
+def test_an_entry_in_a_file_that_is_not_valid_yaml_is_not_also_called_unknown(tmp_path):
+    """banking.yaml names vat-rate as related; tax.yaml, which has it, has a syntax error:
+    that error is the one problem, not also an "unknown entry" that exists. A name found
+    nowhere is still reported."""
+    write_topic(tmp_path, "banking.yaml", edit(BANKING, "[vat-rate]", "[vat-rate, no-such]"))
+    write_topic(tmp_path, "tax.yaml", edit(TAX, "    tags: [tax, vat]", "\ttags: [tax, vat]"))
+    problems = problems_of(tmp_path)
+    assert [str(p) for p in problems] == [
+        "tax.yaml:8: invalid YAML: a tab character: indent with spaces only "
+        "(the YAML reader says: found character '\\t' that cannot start any token)",
+        "banking.yaml:5 [open-account]: `related` names unknown entry 'no-such'",
+    ]
+
+
 def test_non_utf8_bytes_are_reported_with_their_line(tmp_path):
     data = edit(TAX, "What is the VAT rate?", "What is the VAT rate in Curaçao?").encode("latin-1")
     write_topic(tmp_path, "tax.yaml", data)
