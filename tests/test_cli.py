@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot import kbedit
+from bot import curation, kbedit
 from bot.cli import main
 from tests.conftest import ROOT, SMALL_KB
 
@@ -350,6 +350,44 @@ def test_unfinished_drafts_are_not_served_and_kb_check_warns(cli, small_kb_dir):
     asked = cli("ask", "--kb", str(small_kb_dir), "--json", "What is a fapiao?")
     row = json.loads(asked.stdout)
     assert row["id"] != "fapiao" and "TODO" not in row["reply"]
+
+
+def test_a_drafts_placeholder_phrasing_is_never_served(cli, small_kb_dir):
+    """A draft made from one question has the placeholder alternate "TODO: another way to
+    ask this". Staff who write the answer and drop the `todo` tag but keep it have not
+    finished the entry: it is not served (no phrasing of it is matched, so "TODO" or the
+    Spanish "todo" never finds it) and `kb check` says which placeholder is left."""
+    money = small_kb_dir / "money.yaml"
+    curation.append_scaffold(["Can I open a second company?"], money)
+    text = money.read_text(encoding="utf-8")
+    assert "- 'TODO: another way to ask this'" in text
+    money.write_text(
+        text.replace("TODO: write the answer", "Yes: one person may own several.").replace(
+            "[todo]", "[company]"
+        ),
+        encoding="utf-8",
+    )
+    checked = cli("kb", "check", "--kb", str(small_kb_dir))
+    assert checked.exit_code == 0
+    assert (
+        "[open-second-company]: unfinished draft (the placeholder phrasing "
+        "'TODO: another way to ask this'): the bot does not serve it until it is completed "
+        "(write a real way to ask in place of each placeholder phrasing, or delete it)"
+    ) in checked.stderr
+    asked = cli("ask", "--kb", str(small_kb_dir), "--json", input="TODO\ntodo\n")
+    for row in map(json.loads, asked.stdout.splitlines()):
+        assert row["status"] == "unanswered", row
+    money.write_text(
+        money.read_text(encoding="utf-8").replace(
+            "'TODO: another way to ask this'", "start another company"
+        ),
+        encoding="utf-8",
+    )
+    assert "open-second-company" not in cli("kb", "check", "--kb", str(small_kb_dir)).stderr
+    row = json.loads(
+        cli("ask", "--kb", str(small_kb_dir), "--json", "start another company").stdout
+    )
+    assert row["id"] == "open-second-company"
 
 
 def test_a_first_start_shows_how_embedding_the_knowledge_base_progresses(cli, monkeypatch):

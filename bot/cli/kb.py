@@ -111,8 +111,13 @@ def _offtopic_warnings(owners: dict[str, set[str]], offtopic: tuple[Phrasing, ..
 
 def _warnings(base: KnowledgeBase, owners: dict[str, set[str]]) -> list[str]:
     drafts = [
-        f"{e.source} [{e.id}]: unfinished draft (TODO answer or `todo` tag): the bot "
-        "does not serve it until it is completed"
+        f"{e.source} [{e.id}]: unfinished draft ({'; '.join(e.draft_marks)}): the bot does "
+        "not serve it until it is completed"
+        + (
+            " (write a real way to ask in place of each placeholder phrasing, or delete it)"
+            if any(mark.startswith("the placeholder") for mark in e.draft_marks)
+            else ""
+        )
         for e in base.entries
         if e.unfinished
     ]
