@@ -255,6 +255,38 @@ def test_run_for_telegram_only_without_token_fails_clearly(cli):
     assert "TELEGRAM_BOT_TOKEN is not set" in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--webhook", "https://bot.example.org/telegram"], "`run --webhook` runs the bot on"),
+        (["--listen", "0.0.0.0", "--port", "8080"], "`run --listen --port` runs the bot on"),
+        (["--no-console"], "`run --no-console` runs the bot on Telegram"),
+        (["--console"], "`run --console` runs the bot on Telegram"),
+    ],
+)
+def test_run_with_telegram_options_but_no_token_refuses_instead_of_chatting(cli, args, said):
+    """A webhook (or its server's address, or the console served beside Telegram) asked
+    for without a token is a mistake to point out, not a cue for the terminal chat."""
+    result = cli("run", "--kb", str(SMALL_KB), *args, input="What is a fapiao?\n")
+    assert result.exit_code == 1
+    assert said in result.stderr
+    assert "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather" in result.stderr
+    assert "python -m bot chat" in result.stderr
+    assert ("public https URL" in result.stderr) == ("--webhook" in args)
+    assert "Loading the knowledge base" not in result.stderr and not result.stdout
+
+
+def test_run_with_terminal_refuses_telegram_options(cli):
+    env = {"TELEGRAM_BOT_TOKEN": "123456:ABC-not-checked"}
+    args = ["--terminal", "--webhook", "https://bot.example.org/telegram", "--telegram"]
+    result = cli("run", "--kb", str(SMALL_KB), *args, env=env)
+    assert result.exit_code == 2
+    assert (
+        "--terminal runs the terminal chat, which has no use for --telegram and --webhook"
+    ) in result.stderr
+    assert not result.stdout
+
+
 def test_bad_config_is_a_clear_error(tmp_path):
     bad = tmp_path / "c.toml"
     bad.write_text("[matching]\nanswer_threshold = 'high'\n")
