@@ -189,6 +189,16 @@ def test_language_command_lists_picks_and_remembers(answerer, tmp_path):
         assert storage.get_user_language("tester") is None
 
 
+def test_notify_takes_only_a_clear_on_or_off(small_answerer, tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        text = converse(small_answerer, ["/notify off", "/notify maybe"], storage, lang="fr")
+        assert storage.get_notify_opt_out("tester")  # "maybe" did not turn it back on
+        usage = "Écrivez /notify on pour recevoir les réponses à vos questions précédentes"
+        assert text.count(usage) == 1
+        converse(small_answerer, ["/notify on"], storage)
+        assert not storage.get_notify_opt_out("tester")
+
+
 def test_an_unwritable_database_is_a_clear_error_with_a_way_out(tmp_path, config_file):
     (tmp_path / "data").write_text("a file where the database folder should be\n")
     config = config_file

@@ -297,10 +297,14 @@ class TerminalChat:
         self.write(self.say("forgotten") + "\n")
 
     def notify(self, rest: str) -> None:
-        off = (rest.split() or ["on"])[0].lower() in ("off", "no", "0", "stop")
+        """/notify on|off; anything else is answered with how to use it."""
+        on = messages.notify_choice(rest)
+        if on is None:
+            self.write(self.say("notify_usage") + "\n")
+            return
         if self.storage is not None:
-            self.storage.set_notify_opt_out(self.user_id, off)
-        self.write(self.say("notify_off" if off else "notify_on") + "\n")
+            self.storage.set_notify_opt_out(self.user_id, not on)
+        self.write(self.say("notify_on" if on else "notify_off") + "\n")
 
     COMMANDS: dict[str, Callable[[TerminalChat, str], None]] = {
         "/start": start,
