@@ -184,7 +184,7 @@ def test_chat_conversation_with_suggestion_choice(cli):
     script = "/lang xx\n/lang zh\nWhat is a fapiao?\n/lang auto\nhello\n/quit\n"
     result = cli("chat", "--kb", str(SMALL_KB), input=script)
     assert result.exit_code == 0, result.output
-    assert "Unknown language 'xx'" in result.stdout
+    assert "xx is not one of the available languages. Choose one of: en, " in result.stdout
     assert "发票是中国官方的税务凭证" in result.stdout
     assert "Hello! I answer questions" in result.stdout
 

@@ -28,12 +28,6 @@ CHANNEL = "terminal"
 CHAT_TYPE = "private"  # one person at one terminal
 PAGE_SIZE = 8
 QUIT = ("/quit", "/exit", "/q")
-# Terminal-only words (no Telegram counterpart in the locale files).
-TERMINAL_HELP = (
-    "/quit – leave (Ctrl-D works too)\n"
-    "Type the number of a question, topic or language shown to pick it; "
-    "n and p page through a topic."
-)
 
 
 def local_user() -> str:
@@ -236,11 +230,11 @@ class TerminalChat:
     def start(self, rest: str) -> None:
         """Greet, then show the topics."""
         self.write(self.say("greeting") + "\n")
-        self.write(TERMINAL_HELP + "\n")
+        self.write(self.say("terminal_help") + "\n")
         self.show_topics()
 
     def help(self, rest: str) -> None:
-        self.write(self.say("help") + "\n" + TERMINAL_HELP + "\n")
+        self.write(self.say("help") + "\n" + self.say("terminal_help") + "\n")
 
     def language(self, rest: str) -> None:
         """/language CODE chooses; `auto` detects again; alone, lists the languages."""
@@ -250,7 +244,9 @@ class TerminalChat:
             return
         if rest:
             if rest.lower() not in supported:
-                self.write(f"Unknown language {rest!r}; choose one of: {', '.join(supported)}\n")
+                listed = ", ".join(supported)
+                self.write(self.say("terminal_unknown_language", code=rest, languages=listed))
+                self.write("\n")
                 return
             self.set_language(rest.lower())
             return
@@ -259,19 +255,18 @@ class TerminalChat:
             f"{i}. {messages.language_name(code, code)} ({code})"
             for i, code in enumerate(supported, 1)
         ]
-        lines.append("/language auto: detected from each message")
+        lines.append(self.say("terminal_language_auto"))
         self.write("\n".join(lines) + "\n")
         self.choices = Choices([("language", code) for code in supported])
 
     def set_language(self, code: str | None) -> None:
+        told = code or self.ui  # "auto" is said in the language chosen until now
         self.lang = code
         if self.storage is not None:
             self.storage.set_user_language(self.user_id, code)
         self.choices = Choices()
-        if code is None:
-            self.write("Language: detected from each message\n")
-        else:
-            self.write(self.say("language_set", code) + "\n")
+        key = "language_set" if code else "terminal_language_detected"
+        self.write(self.say(key, told) + "\n")
 
     def topics(self, rest: str) -> None:
         self.show_topics()
@@ -284,11 +279,9 @@ class TerminalChat:
         if self.storage is None:
             self.write(self.say("staff_unavailable") + "\n")
             return
-        self.storage.save_staff_message(user_id=self.user_id, language=self.ui, text=rest)
-        self.write(
-            "Your message has been recorded for the service centre's staff "
-            "(they read it with `python -m bot unanswered messages`).\n"
-        )
+        language = self.answerer.language_of(rest, self.lang)  # as a question's is logged
+        self.storage.save_staff_message(user_id=self.user_id, language=language, text=rest)
+        self.write(self.say("terminal_staff_recorded") + "\n")
 
     def forget(self, rest: str) -> None:
         if self.storage is not None:
