@@ -281,6 +281,12 @@ class Answerer:
         name = messages.language_name(reading or "", self.localizer.speaks(language, key))
         return with_notice(notice, self.localizer.message(language, key, language=name))
 
+    def language_of(self, text: str, lang: str | None = None) -> str:
+        """The language a message is logged in, as `ask` chooses it for a question: `lang`
+        (the user's explicit choice), else the one `text` is detected in, else the
+        knowledge base's. For messages that are not questions (/staff)."""
+        return self._choose(clean(text), lang, None)[0]
+
     def answer_entry(
         self, entry_id: str, lang: str, question: str = "", live: bool = False
     ) -> Answer:

@@ -34,6 +34,7 @@ from ruamel.yaml.error import YAMLError
 
 from bot import curation, kbedit
 from bot.entry_history import EntryHistory, Version
+from bot.kbmodel import is_placeholder
 from bot.knowledge import TRANSLATION_KEYS, KnowledgeBase, source_version, topic_files
 
 EDIT, NEW, ROLLBACK = "entry.edit", "entry.new", "entry.rollback"
@@ -539,9 +540,18 @@ def translation_state(values: Mapping[str, Any], lang: str) -> str:
 
 
 def unfinished(values: Mapping[str, Any]) -> bool:
-    """A draft, as FaqEntry.unfinished says: a TODO answer or the `todo` tag."""
-    answer = str(values.get("answer", "")).lstrip().upper()
-    return answer.startswith("TODO") or "todo" in (values.get("tags") or [])
+    """A draft, as FaqEntry.unfinished says: a TODO answer, the `todo` tag or a placeholder
+    phrasing."""
+    texts = [values.get("question", ""), *(values.get("alternates") or [])]
+    for tr in (values.get("translations") or {}).values():
+        texts += [tr.get("question", ""), *(tr.get("alternates") or [])]
+    for more in (values.get("phrasings") or {}).values():
+        texts += more or []
+    return (
+        is_placeholder(str(values.get("answer", "")))
+        or "todo" in (values.get("tags") or [])
+        or any(is_placeholder(str(text)) for text in texts)
+    )
 
 
 def new_entry_fields(

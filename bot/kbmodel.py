@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,17 @@ def source_version(question: str, answer: str) -> str:
     spaces as one, each line and the whole text trimmed)."""
     text = _normalised(question) + "\n" + _normalised(answer)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+# A draft's stand-in for a text staff have still to write: TODO, in capitals, at its start
+# and not followed by a letter ("TODO: write the answer", "TODO: another way to ask this").
+_PLACEHOLDER = re.compile(r"TODO(?![^\W\d_])")
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether `text` is a draft's placeholder, never a real answer or way of asking. Only
+    TODO in capitals: Spanish and Portuguese "todo"/"Todo" ("all", "every") is a word."""
+    return _PLACEHOLDER.match(text.strip()) is not None
 
 
 @dataclass(frozen=True)
@@ -76,11 +89,27 @@ class FaqEntry:
         titles = {link.url: link.title for link in tr.links}
         return tuple(Link(titles.get(link.url, link.title), link.url) for link in self.links)
 
+    @cached_property
+    def draft_marks(self) -> tuple[str, ...]:
+        """What makes this entry a draft staff have not completed, in words for them: a
+        TODO answer, the `todo` tag, placeholder phrasings (`is_placeholder`); none for a
+        finished entry."""
+        texts = [self.question, *self.alternates]
+        for tr in self.translations.values():
+            texts += [tr.question, *tr.alternates]
+        for more in self.phrasings.values():
+            texts += more
+        marks = ["a TODO answer"] if is_placeholder(self.answer) else []
+        if "todo" in self.tags:
+            marks.append("the `todo` tag")
+        marks += [f"the placeholder phrasing {text!r}" for text in texts if is_placeholder(text)]
+        return tuple(marks)
+
     @property
     def unfinished(self) -> bool:
-        """A draft staff have not completed: a TODO answer or the `todo` tag. The bot does
-        not serve it; `kb check` warns about it."""
-        return self.answer.lstrip().upper().startswith("TODO") or "todo" in self.tags
+        """A draft staff have not completed (`draft_marks`). The bot does not serve it nor
+        match any of its phrasings; `kb check` warns about it."""
+        return bool(self.draft_marks)
 
 
 @dataclass(frozen=True)

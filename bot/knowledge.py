@@ -78,7 +78,10 @@ def content_hash(directory: Path, language: str) -> str:
     digest = hashlib.sha256(f"kb-v3:{language}".encode())
     for path in topic_files(directory):
         digest.update(path.name.encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+        try:
+            digest.update(path.read_bytes() + b"\0")
+        except OSError as exc:  # reported by the load; never a cached knowledge base
+            digest.update(f"unreadable: {exc}".encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -89,6 +92,59 @@ class _DatesAsText(RoundTripConstructor):
 _DatesAsText.add_constructor(
     "tag:yaml.org,2002:timestamp", lambda self, node: self.construct_scalar(node)
 )
+
+
+# What the YAML reader says of a syntax error, in words staff can act on: (part of what it
+# says, what to tell staff; {char}, {key}, {opened}: filled in from the error).
+_PLAIN_YAML = (
+    ("found character '\\t'", "a tab character: indent with spaces only"),
+    (
+        "that cannot start any token",
+        "a text cannot start with {char}: put the whole text in quotes",
+    ),
+    ("found undefined alias", "a text cannot start with *: put the whole text in quotes"),
+    (
+        "mapping values are not allowed here",
+        "a colon followed by a space inside a text, or a line indented too far: put the "
+        "whole text in quotes, or line it up with the lines above it",
+    ),
+    ("found duplicate key", "`{key}` is written twice here (first on line {opened}): keep one"),
+    (
+        "end of stream",
+        "the quote opened on line {opened} is never closed: end the text with the same quote",
+    ),
+    (
+        "while parsing a flow",
+        "the brackets opened on line {opened} are never closed, or their items are not "
+        "separated by commas",
+    ),
+    (
+        "expected <block end>",
+        "this line is not lined up with the lines above it, or a text goes on after its "
+        "closing quote: fix the indentation, or put the whole text in quotes",
+    ),
+)
+
+
+def yaml_problem(file: str, exc: YAMLError) -> Problem:
+    """A YAML syntax error in `file` as a problem: the line it is on and what is wrong, in
+    plain words where the reader's own are cryptic (those follow, for whoever knows YAML)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line: int | None = mark.line + 1 if mark is not None else None
+    said = str(getattr(exc, "problem", None) or str(exc).splitlines()[0])
+    context = getattr(exc, "context_mark", None)
+    seen = f"{said} {getattr(exc, 'context', '') or ''}"
+    plain = next((words for part, words in _PLAIN_YAML if part in seen), None)
+    if plain is None:
+        return Problem(file, line, None, f"invalid YAML: {said}")
+    char = re.search(r"found character '(.+?)'", said)
+    key = re.search(r'found duplicate key "(.*?)"', said)
+    plain = plain.format(
+        char=char.group(1) if char else "this character",
+        key=key.group(1) if key else "a key",
+        opened=context.line + 1 if context is not None else "?",
+    )
+    return Problem(file, line, None, f"invalid YAML: {plain} (the YAML reader says: {said})")
 
 
 def _yaml() -> YAML:
@@ -120,6 +176,7 @@ class _FileChecker:
         self.kb_language = kb_language
         self.problems = problems
         self.ids: list[tuple[str, str]] = []  # (id, "file:line") of every entry, even broken
+        self.unread = False  # the file is not valid YAML (or not readable at all)
 
     def problem(self, node: Any, key: Any, entry_id: str | None, message: str) -> None:
         line = None
@@ -396,7 +453,11 @@ def parsed_topic(text: str) -> Any:
 
 def _parse(path: Path, problems: list[Problem]) -> Any:
     name = path.name
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # a folder named *.yaml, a file staff may not read
+        problems.append(Problem(name, None, None, f"cannot read the file: {exc.strerror}"))
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -408,10 +469,7 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
     try:
         return parsed_topic(text)
     except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line: int | None = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(Problem(name, line, None, f"invalid YAML: {problem}"))
+        problems.append(yaml_problem(name, exc))
     except (ValueError, TypeError) as exc:  # e.g. an explicit tag on a wrong value: !!int abc
         problems.append(Problem(name, None, None, f"invalid value: {exc}"))
     return None
@@ -419,7 +477,9 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
 
 def _check_file(path: Path, checker: _FileChecker) -> tuple[Topic, list]:
     problems = checker.problems
+    before = len(problems)
     data = _parse(path, problems)
+    checker.unread = len(problems) > before
     empty = Topic(path.stem, {})
     if data is None and not any(p.file == path.name for p in problems):
         checker.problem(None, None, None, "the file is empty: it needs an `entries:` list")
@@ -445,9 +505,29 @@ def _check_file(path: Path, checker: _FileChecker) -> tuple[Topic, list]:
     return Topic(path.stem, names, tuple(e.id for e in entries)), entries
 
 
+def _raw_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _written_in(entry_id: str, texts: list[str]) -> bool:
+    """Whether one of `texts` (files that could not be read as YAML) seems to hold the
+    entry `entry_id`: its `id:` line."""
+    line = re.compile(rf"^[ -]*id: *['\"]?{re.escape(entry_id)}['\"]? *(#.*)?$", re.MULTILINE)
+    return any(line.search(text) for text in texts)
+
+
 def _check_links(
-    ids: list[tuple[str, str]], entries: list[FaqEntry], problems: list[Problem]
+    ids: list[tuple[str, str]],
+    entries: list[FaqEntry],
+    problems: list[Problem],
+    unread: list[str],
 ) -> None:
+    """Duplicate ids, and `related` names no entry has (`unread`: the text of files that
+    are not valid YAML, whose entries are not known; a name found there is not reported,
+    it would be a second, wrong problem)."""
     seen: dict[str, str] = {}
     for eid, source in ids:
         if eid in seen:
@@ -458,7 +538,7 @@ def _check_links(
             seen[eid] = source
     for e in entries:
         for rel in e.related:
-            if rel not in seen:
+            if rel not in seen and not _written_in(rel, unread):
                 file, line = e.source.rsplit(":", 1)
                 problems.append(
                     Problem(file, int(line), e.id, f"`related` names unknown entry {rel!r}")
@@ -486,14 +566,16 @@ def load_knowledge(
         if cached is not None:
             return cached
     problems: list[Problem] = []
-    topics, entries, ids = [], [], []
+    topics, entries, ids, unread = [], [], [], []
     for path in files:
         checker = _FileChecker(path.name, language, problems)
         topic, found = _check_file(path, checker)
         topics.append(topic)
         entries.extend(found)
         ids.extend(checker.ids)
-    _check_links(ids, entries, problems)
+        if checker.unread:
+            unread.append(_raw_text(path))
+    _check_links(ids, entries, problems, unread)
     if problems:
         raise KnowledgeError(problems)
     kb = KnowledgeBase(

@@ -71,3 +71,20 @@ def has_locale(lang: str) -> bool:
 def keys() -> list[str]:
     """Every message key (those whose value is a text, not a table)."""
     return [k for k, v in _locale(FALLBACK).items() if isinstance(v, str)]
+
+
+# The words /notify takes (Telegram and the terminal chat), on and off; anything else is
+# answered with `notify_usage` and changes nothing.
+NOTIFY_ON = frozenset({"on", "yes", "start", "1"})
+NOTIFY_OFF = frozenset({"off", "no", "stop", "0"})
+
+
+def notify_choice(args: str) -> bool | None:
+    """What `/notify ARGS` asks: True to be sent answers later, False not to, None when
+    ARGS is not one clear on/off word (nothing, "maybe", "off please")."""
+    word = args.strip().lower()
+    if word in NOTIFY_ON:
+        return True
+    if word in NOTIFY_OFF:
+        return False
+    return None

@@ -37,7 +37,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from bot.kbedit import replace_file
 from bot.kbmodel import KnowledgeBase, KnowledgeError, Phrasing, Problem
-from bot.knowledge import LANGUAGE_CODES
+from bot.knowledge import LANGUAGE_CODES, yaml_problem
 from bot.normalize import normalize
 
 FILE = "offtopic.yaml"
@@ -54,7 +54,9 @@ def load_offtopic(kb_dir: Path, languages: frozenset[str] | None = None) -> tupl
         return ()
     try:
         data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, YAMLError) as exc:
+    except YAMLError as exc:
+        raise KnowledgeError([yaml_problem(FILE, exc)]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise KnowledgeError([Problem(FILE, None, None, f"cannot read: {exc}")]) from exc
     if data is None:
         return ()

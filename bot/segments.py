@@ -39,7 +39,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from bot.knowledge import LANGUAGE_CODES, Problem
+from bot.knowledge import LANGUAGE_CODES, Problem, yaml_problem
 
 Span = tuple[int, int, str]  # start, end, kind
 
@@ -226,10 +226,7 @@ def _parse(path: Path, problems: list[Problem]) -> Any:
     try:
         return YAML(typ="rt").load(text.lstrip("\ufeff"))
     except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        line = mark.line + 1 if mark is not None else None
-        problems.append(Problem(path.name, line, None, f"invalid YAML: {problem}"))
+        problems.append(yaml_problem(path.name, exc))
         return None
 
 

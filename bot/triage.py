@@ -59,8 +59,8 @@ def resolve(
         plan = curation.plan_alternates(kb, entry_id, questions, languages)
         if curation.is_unfinished(plan.entry):
             raise curation.CurationError(
-                f"entry {entry_id!r} is not finished (TODO answer or `todo` tag in "
-                f"{plan.entry.source}): complete it first, or askers would be sent a draft"
+                f"entry {entry_id!r} is not finished ({'; '.join(plan.entry.draft_marks)} "
+                f"in {plan.entry.source}): complete it first, or askers would be sent a draft"
             )
         curation.add_alternates(
             kb_dir, entry_id, questions, languages=languages, kb_language=kb.language

@@ -427,6 +427,26 @@ async def test_resolved_questions_reach_their_askers_once_after_reload(
     assert len(texts(api, 601)) == before  # once only
 
 
+async def test_notify_takes_only_a_clear_on_or_off(run_updates, storage, api):
+    """/notify maybe (or a bare /notify) changes nothing and says how to use it, in the
+    user's language; /notify off and /notify on switch."""
+    await run_updates(
+        tg.message("/notify off", user_id=603, language_code="ru"),
+        tg.message("/notify maybe", user_id=603, language_code="ru"),
+        tg.message("/notify", user_id=603, language_code="ru"),
+        storage=storage,
+    )
+    assert texts(api, 603) == [
+        messages.text("ru", "notify_off"),
+        messages.text("ru", "notify_usage"),
+        messages.text("ru", "notify_usage"),
+    ]
+    assert storage.get_notify_opt_out(603)  # still off
+    await run_updates(tg.message("/notify ON", user_id=603, language_code="ru"), storage=storage)
+    assert texts(api, 603)[-1] == messages.text("ru", "notify_on")
+    assert not storage.get_notify_opt_out(603)
+
+
 async def test_retention_purge_runs_when_the_bot_starts(run_updates, tmp_path):
     from datetime import UTC, datetime, timedelta
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import TranslationConfig
+from bot.kbmodel import is_placeholder
 from bot.knowledge import (
     KnowledgeBase,
     KnowledgeError,
@@ -451,6 +452,20 @@ def test_invalid_yaml_is_reported_with_its_line(tmp_path):
     assert len(problems) == 1
 
 
+def test_an_entry_in_a_file_that_is_not_valid_yaml_is_not_also_called_unknown(tmp_path):
+    """banking.yaml names vat-rate as related; tax.yaml, which has it, has a syntax error:
+    that error is the one problem, not also an "unknown entry" that exists. A name found
+    nowhere is still reported."""
+    write_topic(tmp_path, "banking.yaml", edit(BANKING, "[vat-rate]", "[vat-rate, no-such]"))
+    write_topic(tmp_path, "tax.yaml", edit(TAX, "    tags: [tax, vat]", "\ttags: [tax, vat]"))
+    problems = problems_of(tmp_path)
+    assert [str(p) for p in problems] == [
+        "tax.yaml:8: invalid YAML: a tab character: indent with spaces only "
+        "(the YAML reader says: found character '\\t' that cannot start any token)",
+        "banking.yaml:5 [open-account]: `related` names unknown entry 'no-such'",
+    ]
+
+
 def test_non_utf8_bytes_are_reported_with_their_line(tmp_path):
     data = edit(TAX, "What is the VAT rate?", "What is the VAT rate in Curaçao?").encode("latin-1")
     write_topic(tmp_path, "tax.yaml", data)
@@ -657,3 +672,32 @@ def test_validating_a_copy_with_one_file_changed_parses_only_that_file(
     kb = load_knowledge(copy)
     assert len(parsed) == 1 and "Rules vary." in parsed[0]
     assert "Rules vary." in kb.by_id["bank-account"].answer
+
+
+@pytest.mark.parametrize(
+    ("text", "placeholder"),
+    [
+        ("TODO", True),
+        ("TODO: another way to ask this", True),
+        ("  TODO write the answer", True),
+        ("TODO? ask staff", True),
+        ("todo sobre el IVA", False),  # Spanish "all"
+        ("Todo o processo leva duas semanas.", False),  # Portuguese "the whole"
+        ("TODOS LOS DOCUMENTOS", False),
+        ("what to do", False),
+    ],
+)
+def test_only_todo_in_capitals_is_a_placeholder(text, placeholder):
+    assert is_placeholder(text) is placeholder
+
+
+def test_an_answer_that_starts_with_the_word_todo_is_not_a_draft(tmp_path):
+    """A Spanish knowledge base's answer "Todo ..." ("All ...") is served; "TODO: ..." is a
+    draft."""
+    answer = "answer: Todo trámite empieza en el centro."
+    write_topic(tmp_path, "tax.yaml", edit(TAX, "answer: The standard VAT rate is 13%.", answer))
+    assert not load_knowledge(tmp_path, "es").by_id["vat-rate"].unfinished
+    write_topic(
+        tmp_path, "tax.yaml", edit(TAX, "answer: The standard", "answer: TODO The standard")
+    )
+    assert load_knowledge(tmp_path, "es").by_id["vat-rate"].draft_marks == ("a TODO answer",)

@@ -71,7 +71,10 @@ def test_no_file_means_no_examples_and_the_file_is_not_a_topic(kb_with_examples)
         ("examples:\n  xx: [weather]\n", "unknown language code 'xx'"),
         ("examples:\n  en: weather\n", "`en` must be a list"),
         ("examples:\n  en: ['', ok]\n", "`en`: empty or not text"),
-        ("examples:\n  en: [a\n", "cannot read"),
+        (
+            "examples:\n  en: [a\n",
+            "offtopic.yaml:3: invalid YAML: the brackets opened on line 2 are never closed",
+        ),
     ],
 )
 def test_a_broken_file_is_a_knowledge_base_problem_with_a_clear_message(tmp_path, text, message):

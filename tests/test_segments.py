@@ -483,7 +483,9 @@ def test_glossary_file_shape(tmp_path):
         "glossary.yaml:2: unknown top-level key `words`"
     ]
     assert problems(tmp_path, "terms:\n  - term: [unclosed\n") == [
-        "glossary.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'"
+        "glossary.yaml:3: invalid YAML: the brackets opened on line 2 are never closed, or "
+        "their items are not separated by commas (the YAML reader says: expected ',' or ']', "
+        "but got '<stream end>')"
     ]
 
 

@@ -189,6 +189,49 @@ def test_language_command_lists_picks_and_remembers(answerer, tmp_path):
         assert storage.get_user_language("tester") is None
 
 
+def test_notify_takes_only_a_clear_on_or_off(small_answerer, tmp_path):
+    with Storage.open(tmp_path / "bot.db") as storage:
+        text = converse(small_answerer, ["/notify off", "/notify maybe"], storage, lang="fr")
+        assert storage.get_notify_opt_out("tester")  # "maybe" did not turn it back on
+        usage = "Écrivez /notify on pour recevoir les réponses à vos questions précédentes"
+        assert text.count(usage) == 1
+        converse(small_answerer, ["/notify on"], storage)
+        assert not storage.get_notify_opt_out("tester")
+
+
+def test_the_terminal_chats_own_lines_follow_the_chosen_language(small_answerer, tmp_path):
+    """After /lang de, the terminal's own lines (help, the language list, an unknown code,
+    the /staff notice, /lang auto) are German: none of the English ones is left."""
+    english = [
+        "/quit – leave",
+        "/language auto – detect",
+        "is not one of the available languages",
+        "recorded for the service centre's staff",
+        "From now on I will answer in the language of each message.",
+    ]
+    lines = ["/lang de", "/help", "/language", "/language xx", "/staff Bitte um Rückruf"]
+    with Storage.open(tmp_path / "bot.db") as storage:
+        text = converse(small_answerer, [*lines, "/lang auto"], storage)
+    german = text.split("Ab jetzt antworte ich auf Deutsch.", 1)[1]
+    assert "/quit – beenden (Ctrl-D geht auch)" in german
+    assert "/language auto – die Sprache jeder Nachricht erkennen" in german
+    assert "xx ist keine der verfügbaren Sprachen. Wählen Sie eine von: en, " in german
+    assert "Ihre Nachricht wurde für die Mitarbeitenden des Servicezentrums gespeichert" in german
+    assert german.rstrip().endswith("Ab jetzt antworte ich in der Sprache jeder Nachricht.")
+    assert not [line for line in english if line in german]
+
+
+def test_a_staff_message_is_logged_in_the_language_it_is_written_in(small_answerer, tmp_path):
+    """With no language chosen the bot's words are English, but a /staff message written
+    in Russian is logged as Russian, as a question in Russian is; a chosen language is the
+    language of both."""
+    with Storage.open(tmp_path / "bot.db") as storage:
+        converse(small_answerer, ["/staff Мне нужна помощь с видом на жительство"], storage)
+        converse(small_answerer, ["/staff I need help with my residence permit"], storage)
+        converse(small_answerer, ["/staff Please call me back"], storage, lang="fr")
+        assert [m["language"] for m in storage.staff_messages()] == ["ru", "en", "fr"]
+
+
 def test_an_unwritable_database_is_a_clear_error_with_a_way_out(tmp_path, config_file):
     (tmp_path / "data").write_text("a file where the database folder should be\n")
     config = config_file

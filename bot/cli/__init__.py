@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from bot import warmup
 from bot.answering import Answer
@@ -239,17 +240,21 @@ def run(
     Long polling by default; --webhook URL --listen HOST --port N for webhook mode, where
     one server takes Telegram's updates on the URL's path and serves the staff console on
     every other path (put a TLS reverse proxy in front: docs/console.md). With --telegram
-    a missing token is an error instead of a terminal chat.
+    a missing token is an error instead of a terminal chat, as it is with any option that
+    only means something on Telegram (--webhook, --listen, --port, --console/--no-console).
     [telegram] base_url in the config points the bot at a self-hosted Bot API server.
     Exits with status 1 when Telegram refuses the token (revoked), so a supervisor sees it.
 
     Example: TELEGRAM_BOT_TOKEN=123456:ABC... python -m bot run
     """
-    if require_telegram and config.token is None:
-        raise click.ClickException(
-            "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather "
-            "and export TELEGRAM_BOT_TOKEN=123456:ABC..."
+    given = _telegram_options(click.get_current_context())
+    if terminal and given:
+        raise click.UsageError(
+            f"--terminal runs the terminal chat, which has no use for {_listed(given)}: "
+            "leave out one or the other"
         )
+    if config.token is None and (require_telegram or given):
+        raise click.ClickException(_needs_a_token(given))
     if config.token is None or terminal:
         if not terminal:
             click.echo(
@@ -290,6 +295,49 @@ def run(
     )
     if status:
         sys.exit(status)
+
+
+# The options of `run` that only mean something on Telegram: (parameter, as typed).
+TELEGRAM_OPTIONS = (
+    ("require_telegram", "--telegram"),
+    ("webhook_url", "--webhook"),
+    ("listen", "--listen"),
+    ("port", "--port"),
+    ("console", "--console"),  # or --no-console: the console served beside Telegram
+)
+
+
+def _telegram_options(ctx: click.Context) -> list[str]:
+    """The Telegram-only options of `run` given on the command line (or the environment)."""
+    given = [
+        typed
+        for name, typed in TELEGRAM_OPTIONS
+        if ctx.get_parameter_source(name)
+        not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    ]
+    flag = "--console" if ctx.params.get("console") else "--no-console"
+    return [flag if typed == "--console" else typed for typed in given]
+
+
+def _listed(options: list[str]) -> str:
+    return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " and " + options[-1]
+
+
+def _needs_a_token(given: list[str]) -> str:
+    """Why `run` with Telegram-only options stops when no token is set, and what to do."""
+    lines = [
+        f"`run {' '.join(given)}` runs the bot on Telegram, and TELEGRAM_BOT_TOKEN is not "
+        "set: get a token from @BotFather and export TELEGRAM_BOT_TOKEN=123456:ABC... "
+        "(nothing was started)."
+    ]
+    if "--webhook" in given:
+        lines.append(
+            "A webhook also needs a public https URL with a path, such as "
+            "https://bot.example.org/telegram, that a TLS reverse proxy forwards to "
+            "--listen/--port (see docs/console.md)."
+        )
+    lines.append("To talk to the bot in the terminal instead: python -m bot chat")
+    return "\n".join(lines)
 
 
 main.add_command(init)

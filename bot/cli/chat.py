@@ -28,12 +28,6 @@ CHANNEL = "terminal"
 CHAT_TYPE = "private"  # one person at one terminal
 PAGE_SIZE = 8
 QUIT = ("/quit", "/exit", "/q")
-# Terminal-only words (no Telegram counterpart in the locale files).
-TERMINAL_HELP = (
-    "/quit – leave (Ctrl-D works too)\n"
-    "Type the number of a question, topic or language shown to pick it; "
-    "n and p page through a topic."
-)
 
 
 def local_user() -> str:
@@ -259,11 +253,11 @@ class TerminalChat:
     def start(self, rest: str) -> None:
         """Greet, then show the topics."""
         self.write(self.say("greeting") + "\n")
-        self.write(TERMINAL_HELP + "\n")
+        self.write(self.say("terminal_help") + "\n")
         self.show_topics()
 
     def help(self, rest: str) -> None:
-        self.write(self.say("help") + "\n" + TERMINAL_HELP + "\n")
+        self.write(self.say("help") + "\n" + self.say("terminal_help") + "\n")
 
     def language(self, rest: str) -> None:
         """/language CODE chooses; `auto` detects again; alone, lists the languages."""
@@ -273,7 +267,9 @@ class TerminalChat:
             return
         if rest:
             if rest.lower() not in supported:
-                self.write(f"Unknown language {rest!r}; choose one of: {', '.join(supported)}\n")
+                listed = ", ".join(supported)
+                self.write(self.say("terminal_unknown_language", code=rest, languages=listed))
+                self.write("\n")
                 return
             self.set_language(rest.lower())
             return
@@ -282,19 +278,18 @@ class TerminalChat:
             f"{i}. {messages.language_name(code, code)} ({code})"
             for i, code in enumerate(supported, 1)
         ]
-        lines.append("/language auto: detected from each message")
+        lines.append(self.say("terminal_language_auto"))
         self.write("\n".join(lines) + "\n")
         self.choices = Choices([("language", code) for code in supported])
 
     def set_language(self, code: str | None) -> None:
+        told = code or self.ui  # "auto" is said in the language chosen until now
         self.lang = code
         if self.storage is not None:
             self.storage.set_user_language(self.user_id, code)
         self.choices = Choices()
-        if code is None:
-            self.write("Language: detected from each message\n")
-        else:
-            self.write(self.say("language_set", code) + "\n")
+        key = "language_set" if code else "terminal_language_detected"
+        self.write(self.say(key, told) + "\n")
 
     def topics(self, rest: str) -> None:
         self.show_topics()
@@ -307,11 +302,9 @@ class TerminalChat:
         if self.storage is None:
             self.write(self.say("staff_unavailable") + "\n")
             return
-        self.storage.save_staff_message(user_id=self.user_id, language=self.ui, text=rest)
-        self.write(
-            "Your message has been recorded for the service centre's staff "
-            "(they read it with `python -m bot unanswered messages`).\n"
-        )
+        language = self.answerer.language_of(rest, self.lang)  # as a question's is logged
+        self.storage.save_staff_message(user_id=self.user_id, language=language, text=rest)
+        self.write(self.say("terminal_staff_recorded") + "\n")
 
     def forget(self, rest: str) -> None:
         if self.storage is not None:
@@ -320,10 +313,14 @@ class TerminalChat:
         self.write(self.say("forgotten") + "\n")
 
     def notify(self, rest: str) -> None:
-        off = (rest.split() or ["on"])[0].lower() in ("off", "no", "0", "stop")
+        """/notify on|off; anything else is answered with how to use it."""
+        on = messages.notify_choice(rest)
+        if on is None:
+            self.write(self.say("notify_usage") + "\n")
+            return
         if self.storage is not None:
-            self.storage.set_notify_opt_out(self.user_id, off)
-        self.write(self.say("notify_off" if off else "notify_on") + "\n")
+            self.storage.set_notify_opt_out(self.user_id, not on)
+        self.write(self.say("notify_on" if on else "notify_off") + "\n")
 
     COMMANDS: dict[str, Callable[[TerminalChat, str], None]] = {
         "/start": start,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from ruamel.yaml import YAML
@@ -22,6 +24,7 @@ from bot.knowledge import (
     KnowledgeBase,
     KnowledgeError,
     Phrasing,
+    Problem,
     load_knowledge,
     round_trip_yaml,
 )
@@ -29,6 +32,8 @@ from bot.localize import Localizer
 from bot.normalize import normalize
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.offtopic import load_offtopic
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -55,15 +60,15 @@ def check(config: Config, kb_dir: Path | None) -> None:
     Example: python -m bot kb check --kb knowledge/
     """
     folder = Path(kb_dir or config.knowledge.dir)
-    try:
-        base = load_knowledge(folder, config.knowledge.language)
-        glossary = load_glossary(folder)
-        offtopic = load_offtopic(folder, LANGUAGE_CODES)
-    except KnowledgeError as exc:
-        click.echo(problems_message(exc), err=True)
-        raise SystemExit(1) from exc
+    problems: list[Problem] = []
+    base = _checked(problems, load_knowledge, folder, config.knowledge.language)
+    glossary = _checked(problems, load_glossary, folder)
+    offtopic = _checked(problems, load_offtopic, folder, LANGUAGE_CODES)
+    if problems or base is None:
+        click.echo(problems_message(KnowledgeError(problems)), err=True)
+        raise SystemExit(1)
     owners = _phrasing_owners(base)
-    for warning in [*_warnings(base, owners), *_offtopic_warnings(owners, offtopic)]:
+    for warning in [*_warnings(base, owners), *_offtopic_warnings(owners, offtopic or ())]:
         click.echo(f"warning: {warning}", err=True)
     terms = f", glossary of {len(glossary.terms)} terms" if glossary else ""
     if offtopic:
@@ -73,6 +78,16 @@ def check(config: Config, kb_dir: Path | None) -> None:
         f"OK: {len(base.entries)} entries in {len(base.topics)} topics "
         f"({', '.join(base.languages())}){terms} in {folder}"
     )
+
+
+def _checked(problems: list[Problem], load: Callable[..., T], *args: Any) -> T | None:
+    """What `load` returns, or None with its problems added to `problems`: one broken file
+    does not hide the problems of the others."""
+    try:
+        return load(*args)
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+        return None
 
 
 def _phrasing_owners(base: KnowledgeBase) -> dict[str, set[str]]:
@@ -96,8 +111,13 @@ def _offtopic_warnings(owners: dict[str, set[str]], offtopic: tuple[Phrasing, ..
 
 def _warnings(base: KnowledgeBase, owners: dict[str, set[str]]) -> list[str]:
     drafts = [
-        f"{e.source} [{e.id}]: unfinished draft (TODO answer or `todo` tag): the bot "
-        "does not serve it until it is completed"
+        f"{e.source} [{e.id}]: unfinished draft ({'; '.join(e.draft_marks)}): the bot does "
+        "not serve it until it is completed"
+        + (
+            " (write a real way to ask in place of each placeholder phrasing, or delete it)"
+            if any(mark.startswith("the placeholder") for mark in e.draft_marks)
+            else ""
+        )
         for e in base.entries
         if e.unfinished
     ]

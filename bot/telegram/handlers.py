@@ -30,6 +30,7 @@ from bot.answering import (
     with_notice,
 )
 from bot.config import Config
+from bot.messages import notify_choice
 from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, SEE_ALSO, UnknownIdError
 from bot.telegram import storage_access
 from bot.telegram.format import (
@@ -420,12 +421,14 @@ async def forget(update: Update, context: Context) -> None:
 async def notify(update: Update, context: Context) -> None:
     """/notify on|off: whether answers to earlier unanswered questions are sent later."""
     lang = await ui_language(update, context)
-    choice = (context.args or ["on"])[0].lower()
-    off = choice in ("off", "no", "0", "stop")
+    on = notify_choice(" ".join(context.args or []))
+    if on is None:
+        await reply(update, context, say(context, lang, "notify_usage"))
+        return
     if update.effective_user is None:
         return
-    await _store(context, "set_notify_opt_out", update.effective_user.id, off)
-    await reply(update, context, say(context, lang, "notify_off" if off else "notify_on"))
+    await _store(context, "set_notify_opt_out", update.effective_user.id, not on)
+    await reply(update, context, say(context, lang, "notify_on" if on else "notify_off"))
 
 
 def _question_text(update: Update, context: Context) -> str | None:
