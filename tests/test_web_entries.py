@@ -340,6 +340,26 @@ def test_a_form_opened_before_another_save_does_not_overwrite_it(live, small_kb_
     assert "Their answer, saved first." in (small_kb_dir / "money.yaml").read_text()
 
 
+def test_a_new_entry_from_questions_resolved_meanwhile_writes_nothing(live, storage, small_kb_dir):
+    """The New entry form opened from a group that another tab then attached to an entry:
+    saving it is refused, saying where the question went, with the form kept as typed."""
+    ask(storage, "Where do I get a dog licence?", 1)
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/new", params={"ids": "1"}).text)
+    token = fields["csrf"]
+    live.post("/inbox/attach", data={"ids": "1", "entry": "office-hours", "csrf": token})
+    people = (small_kb_dir / "people.yaml").read_text()
+    fields.update(answer="At the district police station.", tags="pets", topic="people")
+    response = live.post("/entries/new", data={**fields, "ids": "1", "asked": "1"})
+    assert response.status_code == 400
+    text = unescape(response.text)
+    assert "question #1 was added to “When is the service centre open?” (office-hours)" in text
+    assert fields_of(response.text)["answer"] == "At the district police station."
+    assert (small_kb_dir / "people.yaml").read_text() == people
+    assert fields["id"] not in live.holder.answerer.kb.by_id
+    assert queued(storage) == {1: "resolved"}
+
+
 def test_askers_are_told_after_a_new_entry_resolves_their_question(live, storage):
     told = []
 
