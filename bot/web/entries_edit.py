@@ -95,7 +95,7 @@ async def _told(c: Console) -> int:
 
 
 def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
-    if not saved.changed:
+    if not saved.changed and not saved.again:
         return _(request, "Nothing changed.")
     text = _(
         request, "Saved {id} in {file}; the bot serves it now.", id=saved.entry_id, file=saved.file
