@@ -24,6 +24,7 @@ from bot.web.app import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     Console,
+    OnceForms,
     console,
     current_session,
     flash_query,
@@ -258,11 +259,7 @@ async def inbox_page(request: Request) -> Response:
         target,
         page,
     )
-    return c.render(
-        request,
-        "inbox.html",
-        **data,
-    )
+    return c.render(request, "inbox.html", **data, once=OnceForms.token())  # see inbox_reply
 
 
 def _number(text: str | None) -> int | None:
