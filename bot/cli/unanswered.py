@@ -250,7 +250,9 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
     with every other ask of the same wording still new.
 
     The topic file keeps its comments and layout and is written only if the knowledge base
-    still validates. Askers waiting for an answer get it when the bot next reloads.
+    still validates. Askers waiting for an answer get it when the bot next reloads. A
+    question resolved by another entry or set aside already (in the console, say) is
+    refused, saying what was done to it; one resolved by this entry already is skipped.
 
     Example: python -m bot unanswered resolve 12 15 31 --entry bank-account
     """
