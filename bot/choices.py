@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot import curation
 from bot.knowledge import load_knowledge
+from bot.normalize import normalize
 from bot.storage import NEW, Storage
 
 
@@ -127,6 +128,20 @@ def dismiss_choices(
     return waiting
 
 
+def _one_entry_each(plans: dict[str, curation.AlternatesPlan]) -> None:
+    """ChoiceError when one wording would be added to two entries at once (users chose both
+    for it): staff decide which it means."""
+    owners: dict[str, str] = {}
+    for entry_id, plan in plans.items():
+        for _lang, text in plan.added:
+            other = owners.setdefault(normalize(text), entry_id)
+            if other != entry_id:
+                raise ChoiceError(
+                    f"{text!r} was chosen for both {other} and {entry_id}: accept it for the "
+                    "one it means and set the other aside"
+                )
+
+
 def accept_choices(
     storage: Storage,
     kb_dir: Path,
@@ -137,8 +152,10 @@ def accept_choices(
 ) -> list[Accepted]:
     """Add the wordings of the choices `ids` (or all waiting for `entry_id`) to their
     entries' phrasings, each in its language (see `curation.add_alternates`), then mark
-    them accepted. Every entry is checked before anything is written; an entry whose file
-    would not validate raises `curation.CurationError` with nothing written for it."""
+    them accepted. Every entry is checked before anything is written: a wording that is
+    another entry's phrasing already raises `curation.CurationError`, one chosen for two of
+    these entries ChoiceError, writing nothing; an entry whose file would not validate raises
+    `curation.CurationError` with nothing written for it."""
     if not ids and entry_id is None:
         raise ChoiceError("give choice ids or an entry")
     groups = group_choices(_selected(storage, ids, entry_id))
@@ -152,6 +169,7 @@ def accept_choices(
         )
         for group in groups
     }
+    _one_entry_each(plans)
     done: list[Accepted] = []
     for group in groups:
         plan = plans[group.entry_id]

@@ -23,7 +23,7 @@ import re
 import textwrap
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -284,11 +284,10 @@ def plan_alternates(
     languages = list(languages) if languages is not None else [kb.language] * len(questions)
     if len(languages) != len(questions):
         raise ValueError("give one language per question")
-    seen = {normalize(entry.question), *map(normalize, entry.alternates)}
-    for tr in entry.translations.values():
-        seen.update(map(normalize, (tr.question, *tr.alternates)))
-    for texts in entry.phrasings.values():
-        seen.update(map(normalize, texts))
+    seen = set(_phrasing_keys(entry))
+    owners = {
+        key: other for other in kb.entries if other.id != entry_id for key in _phrasing_keys(other)
+    }
     added, skipped = [], []
     for question, logged in zip(questions, languages, strict=True):
         text = question.strip()
@@ -296,10 +295,26 @@ def plan_alternates(
         if not key or key in seen:
             skipped.append(question)
             continue
+        if key in owners:  # resolved there already (a stale page, the CLI, a chosen suggestion)
+            owner = owners[key]
+            raise CurationError(
+                f"{text!r} is already a phrasing of entry {owner.id!r} (“{owner.question}”): "
+                f"a wording answers one entry; take it out of {owner.id} first if it "
+                f"belongs to {entry_id}"
+            )
         seen.add(key)
         lang = asked_language(text, logged)
         added.append((lang if lang != kb.language else None, text))
     return AlternatesPlan(entry, tuple(added), tuple(skipped))
+
+
+def _phrasing_keys(entry: FaqEntry) -> Iterator[str]:
+    """The normalised texts of every phrasing of `entry`, in any language."""
+    yield from map(normalize, (entry.question, *entry.alternates))
+    for tr in entry.translations.values():
+        yield from map(normalize, (tr.question, *tr.alternates))
+    for texts in entry.phrasings.values():
+        yield from map(normalize, texts)
 
 
 def is_unfinished(entry: FaqEntry) -> bool:
@@ -324,8 +339,10 @@ def add_alternates(
     never shown: a translation block cannot be started without a curated question and
     answer). A question written in a language the bot does not configure goes to that
     language's phrasings whatever `languages` says (`asked_language`): the log holds the
-    language it was answered in. Comments, order and formatting are kept; the
-    knowledge base is validated on a staged copy first and nothing is written on error.
+    language it was answered in. A question that is already another entry's phrasing is
+    refused (CurationError): one wording answers one entry. Comments, order and formatting
+    are kept; the knowledge base is validated on a staged copy first and nothing is written
+    on error.
     """
     kb_dir = Path(kb_dir)
     plan = plan_alternates(load_knowledge(kb_dir, kb_language), entry_id, questions, languages)

@@ -56,6 +56,7 @@ class Saved:
     after: str
     version: int | None  # the history row; None when nothing changed
     moved_from: str = ""  # after a move: the topic file it was in
+    again: bool = False  # the form was saved already (sent twice): nothing more to write
 
     @property
     def changed(self) -> bool:
@@ -99,6 +100,16 @@ def _record(history: EntryHistory | None, saved: Saved, actor: str, action: str)
     return history.record(saved.entry_id, saved.file, actor, action, saved.before, saved.after)
 
 
+def _stored_already(topic: kbedit.TopicFile, entry_id: str, values: dict) -> bool:
+    """Whether writing `values` into entry `entry_id` would leave its file as it is: a form
+    sent twice (a double click), whose first send saved it. Tried on the staged copy."""
+    try:
+        topic.replace_entry(entry_id, values)
+    except kbedit.EditError:
+        return False
+    return topic.text().encode("utf-8") == topic.original
+
+
 def save_entry(
     kb_dir: Path,
     kb_language: str,
@@ -116,7 +127,8 @@ def save_entry(
     Raises EntryError (with every problem `kb check` would list), writing nothing.
 
     `base`: the `text_version` of the values the edit started from; if the entry has
-    changed since, nothing is written. `cache_dir`: the knowledge cache (see `kbedit.stage`),
+    changed since, nothing is written: EntryError, unless it holds `values` already (the
+    same form sent twice: `Saved.again`). `cache_dir`: the knowledge cache (see `kbedit.stage`),
     so that the reload after the save does not parse the files again."""
     kb_dir = Path(kb_dir)
     name = entry_file(kb_dir, entry_id, kb)
@@ -125,6 +137,8 @@ def save_entry(
         topic = edit.file(name)
         before = topic.entry_text(entry_id)
         if base is not None and base != text_version(topic.entry_values(entry_id)):
+            if _stored_already(topic, entry_id, values):  # the same save twice
+                return Saved(entry_id, name, before, before, None, again=True)
             raise EntryError(
                 f"nothing written: {entry_id} was changed by someone else since this form was "
                 "opened. Open the entry again in another tab, then copy your changes over."

@@ -72,13 +72,16 @@ class QueueTables(StorageBase):
         entry_id: str | None = None,
         *,
         repeats: bool = True,
+        if_new: bool = False,
     ) -> int:
         """Mark queued questions new, ignored or resolved (by `entry_id`); all or nothing;
         returns how many changed.
 
         Ignoring or resolving also covers the questions still new that have the same
         normalised wording as one of `ids` (everyone who asked it), unless `repeats` is
-        False. Raises UnknownIdError, changing nothing, if any id is not in the queue.
+        False. `if_new`: change only those still new (one resolved or set aside meanwhile,
+        from another page or process, keeps what was done to it first). Raises
+        UnknownIdError, changing nothing, if any id is not in the queue.
         """
         check("status", status, UNANSWERED_STATUSES)
         if entry_id is not None and status != RESOLVED:
@@ -98,8 +101,9 @@ class QueueTables(StorageBase):
                 raise UnknownIdError("unanswered", missing)
             update = "UPDATE unanswered SET status = ?, resolved_entry_id = ?, resolved_time = ? "
             values = [status, entry_id, resolved_time, wanted]
+            only_new = " AND status = 'new'" if if_new else ""
             changed: int = db.execute(
-                update + "WHERE id IN (SELECT value FROM json_each(?))", values
+                update + "WHERE id IN (SELECT value FROM json_each(?))" + only_new, values
             ).rowcount
             if repeats and status != NEW:
                 changed += db.execute(

@@ -3,21 +3,33 @@
 `resolve()` adds queued questions to an entry's phrasings and marks them resolved by it;
 `ignore()` sets them aside; `mark_offtopic()` sets them aside and teaches the off-topic gate
 to hold such questions back. All check every id first and change nothing on error.
+
+A question resolved or set aside already (from a stale page, another tab or the CLI) is not
+resolved again: the action is refused with what was done to it (`AlreadyDoneError`), except
+when it was the same action (the same entry, ignored again), which is already done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot import curation, offtopic
 from bot.knowledge import LANGUAGE_CODES, KnowledgeBase, load_knowledge
-from bot.storage import IGNORED, RESOLVED, Storage, UnknownIdError
+from bot.normalize import normalize
+from bot.storage import IGNORED, NEW, RESOLVED, Storage, UnknownIdError
+
+NAMED = 5  # questions named in an AlreadyDoneError; the others counted
 
 
 class TriageError(Exception):
     """The questions cannot be resolved or ignored as asked; nothing changed."""
+
+
+class AlreadyDoneError(TriageError):
+    """Some of the questions were resolved or set aside already, otherwise than asked now
+    (from a stale page, another tab or the CLI); nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,7 @@ class Resolved:
     skipped: tuple[str, ...]  # already among the entry's phrasings
     changed: int  # queued questions marked resolved, repeats of the same wording included
     waiting: int  # askers waiting to be told the answer (sent when the bot reloads)
+    already: tuple[int, ...] = ()  # given questions resolved by this entry before: skipped
 
 
 def items(storage: Storage, ids: Sequence[int]) -> list[dict]:
@@ -42,21 +55,61 @@ def items(storage: Storage, ids: Sequence[int]) -> list[dict]:
     return [rows[i] for i in dict.fromkeys(ids)]
 
 
+def _title(entry_id: str, kb: KnowledgeBase | None) -> str:
+    entry = kb.by_id.get(entry_id) if kb is not None else None
+    return f"“{entry.question}” ({entry_id})" if entry is not None else entry_id
+
+
+def fate(item: dict, kb: KnowledgeBase | None = None) -> str:
+    """What was done to a queued question that is no longer new, in plain words."""
+    if item["status"] == RESOLVED:
+        entry_id = item.get("resolved_entry_id")
+        return f"added to {_title(entry_id, kb)}" if entry_id else "resolved"
+    return "set aside (ignored or off-topic)"
+
+
+def still_new(
+    queued: Sequence[dict], kb: KnowledgeBase | None, same: Callable[[dict], bool]
+) -> list[dict]:
+    """The questions of `queued` still new. Those resolved or set aside already count as done
+    when `same(item)` says it was the action asked now; any other raises AlreadyDoneError
+    saying what was done to each."""
+    others = [item for item in queued if item["status"] != NEW and not same(item)]
+    if others:
+        said = [f"question #{item['id']} was {fate(item, kb)}" for item in others[:NAMED]]
+        if len(others) > NAMED:
+            said.append(f"and {len(others) - NAMED} more")
+        raise AlreadyDoneError(
+            "Already done, on another page or by someone else: " + "; ".join(said)
+        )
+    return [item for item in queued if item["status"] == NEW]
+
+
 def resolve(
     storage: Storage, kb_dir: Path, kb_language: str, ids: Sequence[int], entry_id: str
 ) -> Resolved:
     """Add the questions `ids` to the phrasings of entry `entry_id` (see
     `curation.add_alternates`) and mark them, and other asks of the same wording, resolved.
 
-    Raises UnknownIdError for unknown ids, KnowledgeError for a broken knowledge base and
-    TriageError for an unknown or unfinished entry; nothing is written then.
+    Questions resolved by this entry already are skipped (`Resolved.already`). Raises
+    UnknownIdError for unknown ids, KnowledgeError for a broken knowledge base, TriageError
+    for an unknown or unfinished entry and AlreadyDoneError for a question resolved by
+    another entry or set aside; nothing is written then.
     """
     queued = items(storage, ids)
     kb = load_knowledge(kb_dir, kb_language)
-    questions = [item["question"] for item in queued]
-    languages = [item["language"] for item in queued]
+    waiting = still_new(
+        queued,
+        kb,
+        lambda item: item["status"] == RESOLVED and item["resolved_entry_id"] == entry_id,
+    )
+    already = tuple(item["id"] for item in queued if item["status"] != NEW)
+    questions = [item["question"] for item in waiting]
+    languages = [item["language"] for item in waiting]
     try:
         plan = curation.plan_alternates(kb, entry_id, questions, languages)
+        if not waiting:
+            return Resolved(entry_id, plan.file, (), (), (), 0, 0, already)
         if curation.is_unfinished(plan.entry):
             raise curation.CurationError(
                 f"entry {entry_id!r} is not finished ({'; '.join(plan.entry.draft_marks)} "
@@ -67,16 +120,23 @@ def resolve(
         )
     except curation.CurationError as exc:
         raise TriageError(str(exc)) from exc
-    given = tuple(item["id"] for item in queued)
-    changed = storage.set_unanswered_status(given, RESOLVED, entry_id)
-    waiting = storage.pending_notifications([entry_id])
-    return Resolved(entry_id, plan.file, given, plan.added, plan.skipped, changed, len(waiting))
+    given = tuple(item["id"] for item in waiting)
+    changed = storage.set_unanswered_status(given, RESOLVED, entry_id, if_new=True)
+    told = storage.pending_notifications([entry_id])
+    return Resolved(
+        entry_id, plan.file, given, plan.added, plan.skipped, changed, len(told), already
+    )
 
 
-def ignore(storage: Storage, ids: Sequence[int]) -> int:
+def ignore(storage: Storage, ids: Sequence[int], kb: KnowledgeBase | None = None) -> int:
     """Mark the questions `ids`, and other asks of the same wording still new, ignored;
-    returns how many changed. Raises UnknownIdError, changing nothing."""
-    return storage.set_unanswered_status(ids, IGNORED)
+    returns how many changed (0: all were ignored already). Raises UnknownIdError, and
+    AlreadyDoneError for a question resolved meanwhile (named by its entry in `kb`),
+    changing nothing."""
+    waiting = still_new(items(storage, ids), kb, lambda item: item["status"] == IGNORED)
+    if not waiting:
+        return 0
+    return storage.set_unanswered_status([item["id"] for item in waiting], IGNORED, if_new=True)
 
 
 @dataclass(frozen=True)
@@ -98,11 +158,20 @@ def mark_offtopic(storage: Storage, kb_dir: Path, kb_language: str, ids: Sequenc
     the bot reloads, the gate holds such questions back instead of answering them with the
     nearest entry) and mark them, and other asks of the same wording, ignored.
 
-    Raises UnknownIdError for unknown ids, KnowledgeError for a broken knowledge base and
-    TriageError for a question that is one of an entry's phrasings; nothing is written then.
+    Raises UnknownIdError for unknown ids, KnowledgeError for a broken knowledge base,
+    TriageError for a question that is one of an entry's phrasings and AlreadyDoneError for
+    one resolved or ignored (and not an off-topic example) meanwhile; nothing is written then.
+    Questions already set aside as off-topic are done: all of them, and nothing changes.
     """
-    queued = items(storage, ids)
     kb = load_knowledge(kb_dir, kb_language)
+    examples_now = {normalize(p.text) for p in offtopic.load_offtopic(kb_dir, LANGUAGE_CODES)}
+    queued = still_new(
+        items(storage, ids),
+        kb,
+        lambda item: item["status"] == IGNORED and normalize(item["question"]) in examples_now,
+    )
+    if not queued:
+        return OffTopic((), (), 0)
     examples = [
         (curation.asked_language(item["question"], _logged(item["language"], kb)), item["question"])
         for item in queued
@@ -111,5 +180,7 @@ def mark_offtopic(storage: Storage, kb_dir: Path, kb_language: str, ids: Sequenc
         added, skipped = offtopic.add_examples(kb_dir, examples, kb)
     except offtopic.OffTopicError as exc:
         raise TriageError(str(exc)) from exc
-    changed = storage.set_unanswered_status(tuple(item["id"] for item in queued), IGNORED)
+    changed = storage.set_unanswered_status(
+        tuple(item["id"] for item in queued), IGNORED, if_new=True
+    )
     return OffTopic(tuple(added), tuple(skipped), changed)

@@ -109,6 +109,34 @@ def test_accept_by_id_and_bad_input_changes_nothing(cfg):
     assert "permit for work" in entry.alternates
 
 
+def test_a_wording_resolved_into_another_entry_is_not_accepted_twice(cfg):
+    """A question added to one entry from the inbox (or `resolve`) that users also chose for
+    another entry: accepting the choice is refused, naming the entry it is in, and nothing is
+    written; so is one wording chosen for two entries accepted at once."""
+    with Storage.open(cfg.storage.database) as storage:
+        storage.log_interaction(
+            user_id=7, chat_type="private", language="en", question="company account",
+            status="unanswered", channel="terminal",
+        )  # fmt: skip
+        [asked] = storage.list_unanswered()
+    resolved = run(cfg, "resolve", str(asked["id"]), "--entry", "fapiao")
+    assert resolved.exit_code == 0, resolved.output
+    before = {p.name: p.read_bytes() for p in Path(cfg.knowledge.dir).glob("*.yaml")}
+    refused = run(cfg, "accept-choices", "--all-for", "bank-account")
+    assert refused.exit_code == 1
+    assert "'company account' is already a phrasing of entry 'fapiao'" in refused.output
+    with Storage.open(cfg.storage.database) as storage:
+        both = storage.log_choice(
+            user_id=8, language="en", question="permit for work", entry_id="bank-account"
+        )
+    twice = run(cfg, "accept-choices", "4", str(both))
+    assert twice.exit_code == 1
+    assert "'permit for work' was chosen for both" in twice.output
+    assert before == {p.name: p.read_bytes() for p in Path(cfg.knowledge.dir).glob("*.yaml")}
+    waiting = [json.loads(line) for line in run(cfg, "choices", "--json").output.splitlines()]
+    assert sum(g["count"] for g in waiting) == 5  # none accepted
+
+
 def test_dismissed_choices_leave_the_list_and_are_never_accepted(cfg):
     people = Path(cfg.knowledge.dir) / "people.yaml"
     before = people.read_bytes()

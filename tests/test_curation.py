@@ -433,8 +433,51 @@ def test_resolve_adds_alternates_and_marks_resolved(cfg):
         ids[2]: ("new", None),
     }
     again = run(cfg, "resolve", str(ids[0]), "--entry", "bank-account")
-    assert again.exit_code == 0 and "0 question(s)" in again.output
-    assert "1 already there" in again.output and (kb / "money.yaml").read_text() == text
+    assert again.exit_code == 0, again.output
+    assert f"Question(s) {ids[0]} were already added to entry bank-account; nothing changed." in (
+        again.output
+    )
+    assert (kb / "money.yaml").read_text() == text
+
+
+def test_a_resolved_question_is_not_resolved_again_elsewhere(cfg):
+    """`resolve` to another entry, `ignore` or `offtopic` of a question resolved already
+    (from the console, or an earlier command) is refused, saying what happened to it; a
+    question set aside is not attached to an entry later either."""
+    db, kb = cfg.storage.database, cfg.knowledge.dir
+    ids = log(db, [("can any bank open my company's account", "en"), UNRELATED[0]])
+    assert run(cfg, "resolve", str(ids[0]), "--entry", "bank-account").exit_code == 0
+    assert run(cfg, "ignore", str(ids[1])).exit_code == 0
+    before, queue = snapshot(kb), statuses(db)
+    for args in (
+        ("resolve", str(ids[0]), "--entry", "work-permit"),
+        ("ignore", str(ids[0])),
+        ("offtopic", str(ids[0])),
+    ):
+        refused = run(cfg, *args)
+        assert refused.exit_code == 1, args
+        # named by its question where the command reads the knowledge base (ignore does not)
+        named = "“How do I open a company bank account?” (bank-account)"
+        said = named if args[0] != "ignore" else "bank-account"
+        assert f"question #{ids[0]} was added to {said}" in refused.output, refused.output
+        assert "Nothing changed." in refused.output
+    late = run(cfg, "resolve", str(ids[1]), "--entry", "office-hours")
+    assert late.exit_code == 1 and f"question #{ids[1]} was set aside" in late.output
+    assert snapshot(kb) == before and statuses(db) == queue
+    again = run(cfg, "ignore", str(ids[1]))
+    assert again.exit_code == 0 and "already ignored; nothing changed" in again.output
+
+
+def test_a_wording_of_one_entry_is_not_added_to_another(cfg):
+    """A question resolved into one entry and asked again (before the bot reloaded) or
+    written there by hand is not added to a second entry: one wording, one entry."""
+    db, kb = cfg.storage.database, cfg.knowledge.dir
+    ids = log(db, [("which bank should my company use", "en")])  # bank-account's alternate
+    before = snapshot(kb)
+    refused = run(cfg, "resolve", str(ids[0]), "--entry", "work-permit")
+    assert refused.exit_code == 1
+    assert "is already a phrasing of entry 'bank-account'" in refused.output
+    assert snapshot(kb) == before and statuses(db) == {ids[0]: ("new", None)}
 
 
 def test_resolve_files_questions_in_unconfigured_languages_under_their_own(cfg):
@@ -619,7 +662,7 @@ def test_offtopic_adds_examples_ignores_and_the_reloaded_bot_holds_them_back(cfg
     assert examples["hi"] == ["कल दिल्ली में बारिश होगी क्या"]
     assert "कल दिल्ली में बारिश होगी क्या" not in examples["en"]
     again = run(cfg, "offtopic", str(ids[1]))
-    assert "Added 0 off-topic example(s)" in again.output and "1 already there" in again.output
+    assert f"Question(s) {ids[1]} were already marked off-topic; nothing changed." in again.output
     answerer = build_answerer(cfg)
     assert answerer.ask("recommend a good hotpot place in Chengdu").status == "unanswered"
     assert answerer.ask("How do I open a company bank account?").id == "bank-account"

@@ -187,6 +187,24 @@ def test_a_save_started_from_an_older_text_is_refused(small_kb_dir):
     assert load_knowledge(small_kb_dir).by_id["fapiao"].answer == "First."
 
 
+def test_the_same_save_sent_twice_is_saved_once(small_kb_dir, history):
+    """A double click: both sends carry the same values and the same base; the second
+    finds them stored already and is saved (nothing more written), not a conflict."""
+    _, values = entry_edit.read_entry(small_kb_dir, "bank-account")
+    base = entry_edit.text_version(values)
+    same = edited(small_kb_dir, "bank-account", ["zh"], answer="Short.", tags="banking, new")
+    first = entry_edit.save_entry(
+        small_kb_dir, "en", "bank-account", same, base=base, history=history
+    )
+    text = (small_kb_dir / "money.yaml").read_text()
+    second = entry_edit.save_entry(
+        small_kb_dir, "en", "bank-account", same, base=base, history=history
+    )
+    assert first.changed and not second.changed and second.again
+    assert (small_kb_dir / "money.yaml").read_text() == text
+    assert len(history.versions("bank-account")) == 1
+
+
 def test_rollback_restores_the_entry_text(small_kb_dir, history):
     path = small_kb_dir / "money.yaml"
     original = path.read_text()

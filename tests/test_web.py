@@ -331,6 +331,66 @@ def test_attach_to_unknown_entry_changes_nothing(live, storage, small_kb_dir):
     assert files == {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
 
 
+def test_a_stale_page_cannot_resolve_a_question_twice(live, storage, small_kb_dir, accounts):
+    """A group attached to an entry (or set aside) in one tab stays as it is when a stale
+    page or a second tab attaches it to another entry, ignores it or marks it off-topic: the
+    console says what was done to it and changes nothing. The same entry again is done."""
+    question = "how do I get a corporate account at a bank"
+    ask(storage, question, 1)
+    ask(storage, question, 2)
+    login(live, "sam")
+    stale = live.get("/inbox").text
+    token = csrf_of(stale)
+    first = live.post("/inbox/attach", data={"ids": "1,2", "entry": "bank-account", "csrf": token})
+    assert "Added 1 question(s) to bank-account" in flash_of(live, first)
+    files = {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
+    audited = len(accounts.audit_log())
+    for path, data in (
+        ("/inbox/attach", {"entry": "work-permit"}),
+        ("/inbox/ignore", {}),
+        ("/inbox/offtopic", {}),
+    ):
+        again = live.post(path, data={"ids": "1,2", "csrf": token, **data})
+        error = flash_of(live, again, "error")
+        assert (
+            "question #1 was added to “How do I open a company bank account?” (bank-account)"
+            in error
+        ), path
+        assert error.endswith("Nothing changed."), path
+        assert queued(storage) == {1: "resolved", 2: "resolved"}, path
+    assert files == {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
+    assert not (small_kb_dir / "offtopic.yaml").exists()
+    kb = load_knowledge(small_kb_dir, "en")
+    assert question not in kb.by_id["work-permit"].alternates
+    same = live.post("/inbox/attach", data={"ids": "1,2", "entry": "bank-account", "csrf": token})
+    assert flash_of(live, same) == (
+        "These questions were already added to bank-account; nothing changed."
+    )
+    assert len(accounts.audit_log()) == audited  # nothing done, nothing audited
+    # set aside in one tab: another tab's attach is refused, a second ignore is done
+    ask(storage, "Can I bring my cat to the office?", 3)
+    assert live.post("/inbox/ignore", data={"ids": "3", "csrf": token}).status_code == 303
+    late = live.post("/inbox/attach", data={"ids": "3", "entry": "office-hours", "csrf": token})
+    assert "question #3 was set aside (ignored or off-topic)" in flash_of(live, late, "error")
+    twice = live.post("/inbox/ignore", data={"ids": "3", "csrf": token})
+    assert flash_of(live, twice) == "These questions were already set aside; nothing changed."
+    assert queued(storage)[3] == "ignored"
+    assert files == {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
+
+
+def test_off_topic_twice_is_done_once(live, storage, small_kb_dir):
+    ask(storage, "what is the weather like in Hangzhou this weekend", 1)
+    login(live, "sam")
+    token = csrf_of(live.get("/inbox").text)
+    live.post("/inbox/offtopic", data={"ids": "1", "csrf": token})
+    examples = (small_kb_dir / "offtopic.yaml").read_text(encoding="utf-8")
+    twice = live.post("/inbox/offtopic", data={"ids": "1", "csrf": token})
+    assert flash_of(live, twice) == (
+        "These questions were already marked off-topic; nothing changed."
+    )
+    assert (small_kb_dir / "offtopic.yaml").read_text(encoding="utf-8") == examples
+
+
 def test_ignore_sets_the_group_aside_and_is_audited(client, storage, accounts):
     ask(storage, "Can I bring my cat to the office?", 1)
     ask(storage, "Can I bring my cat to the office?", 2)

@@ -58,14 +58,15 @@ def _section(page: str, entry_id: str) -> str:
     return found.split("</section>")[0]
 
 
-def _boxes(section: str) -> dict[str, str]:
-    """Each ticked wording's text -> its checkbox value (the ids of its choices)."""
+def _boxes(section: str, ticked: bool = False) -> dict[str, str]:
+    """Each wording's text (only the ticked ones' with `ticked`) -> its checkbox value (the
+    ids of its choices)."""
     found = re.findall(
-        r'name="ids" value="([^"]+)" checked> <span class="lang">\w+</span> '
+        r'name="ids" value="([^"]+)"( checked)?> <span class="lang">\w+</span> '
         r'<span dir="auto" lang="\w+">([^<]+)</span>',
         section,
     )
-    return {text: value for value, text in found}
+    return {text: value for value, checked, text in found if checked or not ticked}
 
 
 def _statuses(storage: Storage) -> dict[int, str]:
@@ -86,6 +87,11 @@ def test_choices_are_listed_by_entry_most_chosen_first_with_counts_and_translati
         "给公司开个户": "3",
         "открыть счёт фирмы": "4",
     }
+    # Opened from "See also" is no sign that the wording means the entry: not ticked
+    assert _boxes(section, ticked=True) == {
+        "corporate account for my shop": "1,2",
+        "открыть счёт фирмы": "4",
+    }
     assert '<span class="times">×2</span>' in section
     items = {text: item for item in section.split("<li>")[1:] for text in _boxes(item)}
     assert "chosen from “did you mean”" in items["corporate account for my shop"]
@@ -93,6 +99,22 @@ def test_choices_are_listed_by_entry_most_chosen_first_with_counts_and_translati
     assert "See also" not in items["открыть счёт фирмы"]
     assert "→ open account company" in section  # the installed ru->en model
     assert "/choices/accept" in section and 'formaction="/choices/dismiss"' in section
+
+
+def test_only_wordings_picked_from_a_list_are_ticked(live, storage):
+    """A wording also picked from a "did you mean" list is ticked, whatever else; one logged
+    before sources were recorded may have been a "See also" click: not ticked."""
+    storage.log_choice(
+        user_id=6, language="zh", question="给公司开个户", entry_id="bank-account"
+    )  # the See also wording of CHOSEN, now picked from a list too
+    legacy = storage.log_choice(user_id=7, language="en", question="old choice", entry_id="fapiao")
+    storage.db.execute("UPDATE choices SET source = NULL WHERE id = ?", [legacy])
+    storage.db.conn.commit()
+    login(live, "sam")
+    page = live.get("/choices").text
+    assert "给公司开个户" in _boxes(_section(page, "bank-account"), ticked=True)
+    fapiao = _section(page, "fapiao")
+    assert "old choice" in _boxes(fapiao) and "old choice" not in _boxes(fapiao, ticked=True)
 
 
 def test_the_inbox_says_how_many_choices_wait_and_links_the_page(live, storage):

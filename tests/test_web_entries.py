@@ -340,6 +340,44 @@ def test_a_form_opened_before_another_save_does_not_overwrite_it(live, small_kb_
     assert "Their answer, saved first." in (small_kb_dir / "money.yaml").read_text()
 
 
+def test_the_same_save_twice_is_saved_not_a_conflict(live, small_kb_dir, accounts):
+    """A double click sends the form twice: the second, identical to what the first
+    stored, is saved (once: one version, one audit row), not refused as someone else's."""
+    login(live, "sam")
+    form = fields_of(live.get("/entries/bank-account").text)
+    form.update(answer="Bring your business licence to any bank.", tags="banking company")
+    form["tr-zh-answer"] = "带上营业执照去任何一家银行。"  # a translation rewritten: dated today
+    first = live.post("/entries/bank-account", data=form)
+    second = live.post("/entries/bank-account", data=form)
+    assert second.status_code == 303, unescape(second.text)
+    assert flash_of(live, second) == flash_of(live, first)
+    assert flash_of(live, second).startswith("Saved bank-account in money.yaml")
+    assert "带上营业执照去任何一家银行。" in (small_kb_dir / "money.yaml").read_text()
+    history = EntryHistory(live.app.state.console.storage.path)
+    assert len(history.versions("bank-account")) == 1
+    assert [r["action"] for r in accounts.audit_log()].count("entry.edit") == 1
+
+
+def test_a_new_entry_from_questions_resolved_meanwhile_writes_nothing(live, storage, small_kb_dir):
+    """The New entry form opened from a group that another tab then attached to an entry:
+    saving it is refused, saying where the question went, with the form kept as typed."""
+    ask(storage, "Where do I get a dog licence?", 1)
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/new", params={"ids": "1"}).text)
+    token = fields["csrf"]
+    live.post("/inbox/attach", data={"ids": "1", "entry": "office-hours", "csrf": token})
+    people = (small_kb_dir / "people.yaml").read_text()
+    fields.update(answer="At the district police station.", tags="pets", topic="people")
+    response = live.post("/entries/new", data={**fields, "ids": "1", "asked": "1"})
+    assert response.status_code == 400
+    text = unescape(response.text)
+    assert "question #1 was added to “When is the service centre open?” (office-hours)" in text
+    assert fields_of(response.text)["answer"] == "At the district police station."
+    assert (small_kb_dir / "people.yaml").read_text() == people
+    assert fields["id"] not in live.holder.answerer.kb.by_id
+    assert queued(storage) == {1: "resolved"}
+
+
 def test_askers_are_told_after_a_new_entry_resolves_their_question(live, storage):
     told = []
 

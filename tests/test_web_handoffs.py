@@ -201,6 +201,73 @@ def test_a_typed_reply_and_an_entry_chosen_together_send_nothing_and_keep_the_te
     assert web.sent == [] and "not both" in flash_of(client, inbox, "error")
 
 
+class Slow(Recorder):
+    """A channel that takes its time to deliver: a double click lands meanwhile."""
+
+    async def __call__(self, row: dict, text: str) -> bool:
+        self.sent.append((row, text))
+        await asyncio.sleep(0.3)
+        return True
+
+
+async def test_a_reply_form_sent_twice_reaches_the_asker_once(
+    config, storage, accounts, small_answerer
+):
+    """A double click on Send reply (the second click while the first is still delivering),
+    or the form sent again after a slow answer, delivers the reply once; both tell staff it
+    was sent. A new page load replies again, as staff ask."""
+    import httpx
+
+    slow = Slow()
+    deliveries = Deliveries()
+    deliveries.register("web", slow)
+    app = create_app(
+        config, storage, AnswererHolder(small_answerer), accounts, secret=b"s" * 32,
+        deliveries=deliveries,
+    )  # fmt: skip
+    flashed = app.state.console.flashed
+    question = ask(storage, "Где парковка?", 1, "ru")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+        token = csrf_of((await browser.get("/login")).text)
+        await browser.post("/login", data={"name": "sam", "password": PASSWORD, "csrf": token})
+        listed = (await browser.get("/handoffs")).text
+        hid = re.search(r'<a href="/handoffs/(\d+)">', listed)[1]
+        page = (await browser.get(f"/handoffs/{hid}")).text
+        once = re.search(r'name="once" value="([^"]+)"', page)[1]
+        form = {"csrf": csrf_of(page), "id": hid, "once": once, "text": "Level -2."}
+        clicks = await asyncio.gather(
+            browser.post("/handoffs/reply", data=form), browser.post("/handoffs/reply", data=form)
+        )
+        again = await browser.post("/handoffs/reply", data=form)  # resubmitted later
+        said = []
+        for response in (*clicks, again):
+            assert response.status_code == 303
+            assert response.headers["location"].startswith(f"/handoffs/{hid}?message=")
+            token = response.headers["location"].split("message=")[1]
+            said.append(flashed(httpx.QueryParams(f"m={token}")["m"]))
+        assert len(slow.sent) == 1
+        already = "Already sent: the form was sent twice, and the reply went once."
+        assert said.count(f"{already} Reply sent to 1 asker(s).") == 2
+        assert said.count("Reply sent to 1 asker(s).") == 1
+        replies = await asyncio.to_thread(HandoffStore(storage.path).replies, int(hid))
+        assert len(replies) == 1
+        # the inbox group's reply form: the same
+        inbox = (await browser.get("/inbox")).text
+        once = re.search(r'name="once" value="([^"]+)"', inbox)[1]
+        form = {"csrf": csrf_of(inbox), "ids": str(question), "once": once, "text": "B2"}
+        await asyncio.gather(
+            browser.post("/inbox/reply", data=form), browser.post("/inbox/reply", data=form)
+        )
+        assert len(slow.sent) == 2
+        # the page loaded again: a new reply is sent
+        page = (await browser.get(f"/handoffs/{hid}")).text
+        once = re.search(r'name="once" value="([^"]+)"', page)[1]
+        form = {"csrf": csrf_of(page), "id": hid, "once": once, "text": "Level -2, by the lifts."}
+        await browser.post("/handoffs/reply", data=form)
+        assert len(slow.sent) == 3
+
+
 def test_inbox_reply_reaches_every_asker_of_the_group(client, storage, web):
     ids = [ask(storage, "Where do I park?", 1), ask(storage, "Where do I park?", 2)]
     login(client, "sam")

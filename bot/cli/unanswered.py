@@ -250,7 +250,9 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
     with every other ask of the same wording still new.
 
     The topic file keeps its comments and layout and is written only if the knowledge base
-    still validates. Askers waiting for an answer get it when the bot next reloads.
+    still validates. Askers waiting for an answer get it when the bot next reloads. A
+    question resolved by another entry or set aside already (in the console, say) is
+    refused, saying what was done to it; one resolved by this entry already is skipped.
 
     Example: python -m bot unanswered resolve 12 15 31 --entry bank-account
     """
@@ -263,6 +265,13 @@ def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | 
             raise click.ClickException(shown_lines(problems_message(exc))) from exc
         except triage.TriageError as exc:
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
+    if done.already:
+        click.echo(
+            f"Question(s) {_ids(list(done.already))} were already added to entry {entry_id}"
+            + ("; nothing changed." if not done.ids else ".")
+        )
+    if not done.ids:
+        return
     translated = sum(1 for lang, _ in done.added if lang)
     note = f" ({translated} under their curated translation)" if translated else ""
     click.echo(
@@ -358,6 +367,11 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
             count = triage.ignore(storage, ids)
         except UnknownIdError as exc:
             raise click.ClickException(shown_lines(f"{exc}; nothing changed")) from exc
+        except triage.TriageError as exc:
+            raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
+    if not count:
+        click.echo(f"Question(s) {_ids(ids)} were already ignored; nothing changed.")
+        return
     given = len(set(ids))
     click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(count - given)}.")
     click.echo("The same wording asked again is logged as ignored, without calling on staff.")
@@ -386,6 +400,9 @@ def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None) -> None
             raise click.ClickException(shown_lines(problems_message(exc))) from exc
         except triage.TriageError as exc:
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
+    if not done.changed and not done.added:
+        click.echo(f"Question(s) {_ids(ids)} were already marked off-topic; nothing changed.")
+        return
     given = len(set(ids))
     click.echo(
         f"Added {len(done.added)} off-topic example(s) to {folder / 'offtopic.yaml'}; "

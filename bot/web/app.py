@@ -7,10 +7,12 @@ every view that is not public. Views are in bot/web/views.py.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -65,6 +67,38 @@ class AnswererHolder:
     after_reload: Callable[[], Awaitable[int]] | None = None
 
 
+class OnceForms:
+    """One-time tokens for forms that send something to users (a staff reply): each page
+    load gives its form a new token; the first send with it goes through, and a second (a
+    double click, the form sent again after a slow answer or after Back) waits for the
+    first and is told what it did instead of sending again. In memory: the console is one
+    process; the `keep` latest are remembered."""
+
+    def __init__(self, keep: int = 10_000):
+        self.keep = keep
+        self._seen: OrderedDict[str, asyncio.Future[Any]] = OrderedDict()
+
+    @staticmethod
+    def token() -> str:
+        return secrets.token_urlsafe(16)
+
+    def first(self, key: str) -> asyncio.Future[Any] | None:
+        """None when `key` (a form's token and what it acts on) is used for the first time:
+        the caller then reports the outcome with `done`. Otherwise the first use's outcome
+        to await (None if the first use failed unexpectedly)."""
+        if key in self._seen:
+            return self._seen[key]
+        self._seen[key] = asyncio.get_running_loop().create_future()
+        while len(self._seen) > self.keep:
+            self._seen.popitem(last=False)
+        return None
+
+    def done(self, key: str, outcome: Any) -> None:
+        found = self._seen.get(key)
+        if found is not None and not found.done():
+            found.set_result(outcome)
+
+
 @dataclass(frozen=True)
 class Console:
     """What every view needs, kept in `app.state.console`."""
@@ -79,6 +113,8 @@ class Console:
     deliveries: Deliveries = field(default_factory=Deliveries)
     # Handoff state and replies to askers (bot/handoff.py), over `deliveries`.
     desk: Desk | None = None
+    # Forms that send to users once per page load (a staff reply).
+    once: OnceForms = field(default_factory=OnceForms)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         session = getattr(request.state, "session", None)

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from bot import choices, curation, inbox
 from bot.answering import reload_answerer
 from bot.knowledge import KnowledgeError
+from bot.storage import SUGGESTION
 from bot.web import i18n
 from bot.web.app import console, flash_query, id_list, requires
 from bot.web.views import entry_choice, knowledge_problems
@@ -41,6 +42,13 @@ class Wording:
     count: int
     ids: str
     sources: tuple[str, ...]  # storage CHOICE_SOURCES; empty for choices logged before
+
+    @property
+    def ticked(self) -> bool:
+        """Ticked for adding when a user picked it from a "did you mean" list: evidence that
+        it means the entry. An entry opened from "See also" may be curiosity, and a choice
+        logged before sources were recorded may have been one: staff tick those themselves."""
+        return SUGGESTION in self.sources
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ async def _told(c: Console) -> int:
 
 
 def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
-    if not saved.changed:
+    if not saved.changed and not saved.again:
         return _(request, "Nothing changed.")
     text = _(
         request, "Saved {id} in {file}; the bot serves it now.", id=saved.entry_id, file=saved.file
@@ -495,9 +495,12 @@ async def new_page(request: Request) -> Response:
 def _create(
     c: Console, topic: str, values: dict, ids: list[int], actor: str
 ) -> tuple[entry_edit.Saved, int]:
-    """Append the entry, resolve the questions `ids` with it, reload: under the lock."""
+    """Append the entry, resolve the questions `ids` with it, reload: under the lock. A
+    question resolved or set aside meanwhile raises triage.AlreadyDoneError first, writing
+    nothing."""
     kb_dir, language = c.config.knowledge.dir, c.config.knowledge.language
     with _writing(c) as history:
+        triage.still_new(triage.items(c.storage, ids), _kb(c), lambda item: False)
         saved = entry_edit.create_entry(
             kb_dir,
             language,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -27,7 +28,7 @@ from bot.handoff import (
     UnknownHandoffError,
 )
 from bot.web import i18n
-from bot.web.app import console, flash_query, id_list, requires
+from bot.web.app import OnceForms, console, flash_query, id_list, requires
 
 FILTERS = ("open", *STATES, "all")
 KIND_LABELS = {
@@ -121,6 +122,7 @@ async def handoff_page(request: Request) -> Response:
         history=await asyncio.to_thread(desk.store.history, handoff.id),
         held_by_other=handoff.held_by_other(_actor_of_session(request)),
         entries=entries,
+        once=OnceForms.token(),  # the reply form's: sent twice, it is sent once
     )
 
 
@@ -185,43 +187,110 @@ async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str])
     )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """Where sending a reply form led: the page, and what it said there (`draft`: the
+    typed reply, put back when nothing was sent)."""
+
+    path: str
+    message: str = ""
+    error: str = ""
+    draft: str = ""
+
+    def response(self) -> Response:
+        return _to(self.path, self.message, self.error, self.draft)
+
+
+async def _once(
+    request: Request,
+    form: dict[str, str],
+    target: str,
+    page: str,
+    send: Callable[[], Awaitable[Outcome]],
+) -> Response:
+    """`send` once per page load: the form sent again with the same token (`once`) to the
+    same `target` (a double click, a resubmit) waits for the first send and says what it
+    did on `page`, sending nothing more. A form without a token (a page older than tokens)
+    sends."""
+    token = form.get("once", "")
+    if not token:
+        return (await send()).response()
+    forms, key = console(request).once, f"{token}|{target}"
+    first = forms.first(key)
+    if first is not None:
+        return _again(request, await asyncio.shield(first), page).response()
+    try:
+        outcome = await send()
+    except BaseException:
+        forms.done(key, None)
+        raise
+    forms.done(key, outcome)
+    return outcome.response()
+
+
+def _again(request: Request, first: Outcome | None, path: str) -> Outcome:
+    """What a form sent twice says: the first send's outcome."""
+    if first is None:
+        error = _(
+            request,
+            "This form was sent twice and the first send did not finish: check the replies "
+            "before sending again.",
+        )
+        return Outcome(path, error=error)
+    if first.error:
+        return first
+    said = _(request, "Already sent: the form was sent twice, and the reply went once.")
+    return replace(first, message=f"{said} {first.message}")
+
+
+async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> Outcome:
+    page = f"/handoffs/{handoff_id}"
+    draft = form.get("text", "")[:MAX_REPLY]
+    try:
+        result = await _reply(request, [handoff_id], form)
+    except HeldError as exc:
+        return Outcome(page, error=_held(request, exc), draft=draft)
+    except UnknownHandoffError:
+        return Outcome("/handoffs", error=_(request, "No such handoff."))
+    except HandoffError as exc:
+        return Outcome(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
+    return Outcome(page, message=_sent(request, result))
+
+
 @requires("staff")
 async def reply(request: Request) -> Response:
-    """Send a reply (typed, or an entry's answer) to the handoff's asker, in their language."""
+    """Send a reply (typed, or an entry's answer) to the handoff's asker, in their language;
+    once per page load."""
     handoff_id, form = await _form(request)
     if handoff_id is None:
         return _to("/handoffs", error=_(request, "Choose a handoff."))
     page = f"/handoffs/{handoff_id}"
+    return await _once(request, form, page, page, lambda: _reply_to(request, handoff_id, form))
+
+
+async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]) -> Outcome:
+    found = await asyncio.to_thread(_desk(request).store.for_questions, ids)
     try:
-        result = await _reply(request, [handoff_id], form)
+        result = await _reply(request, [h.id for h in found], form)
     except HeldError as exc:
-        return _to(page, error=_held(request, exc))
-    except UnknownHandoffError:
-        return _to("/handoffs", error=_(request, "No such handoff."))
-    except BothGiven as exc:
-        draft = form.get("text", "")[:MAX_REPLY]
-        return _to(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
+        return Outcome("/inbox", error=_held(request, exc))
     except HandoffError as exc:
-        return _to(page, error=f"{exc}. " + _(request, "Nothing was sent."))
-    return _to(page, message=_sent(request, result))
+        return Outcome("/inbox", error=f"{exc}. " + _(request, "Nothing was sent."))
+    return Outcome("/inbox", message=_sent(request, result))
 
 
 @requires("staff")
 async def inbox_reply(request: Request) -> Response:
-    """Reply to every asker of an inbox group (queued question ids)."""
+    """Reply to every asker of an inbox group (queued question ids); once per page load."""
     form = await request.form()
     ids = id_list(form.getlist("ids"))
     values = {key: str(value) for key, value in form.items()}
     if not ids:
         return _to("/inbox", error=_(request, "Choose the questions."))
-    found = await asyncio.to_thread(_desk(request).store.for_questions, ids)
-    try:
-        result = await _reply(request, [h.id for h in found], values)
-    except HeldError as exc:
-        return _to("/inbox", error=_held(request, exc))
-    except HandoffError as exc:
-        return _to("/inbox", error=f"{exc}. " + _(request, "Nothing was sent."))
-    return _to("/inbox", message=_sent(request, result))
+    target = "inbox:" + ",".join(map(str, sorted(ids)))
+    return await _once(
+        request, values, target, "/inbox", lambda: _reply_to_group(request, ids, values)
+    )
 
 
 def routes() -> list[Route]:

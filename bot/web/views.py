@@ -24,6 +24,7 @@ from bot.web.app import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     Console,
+    OnceForms,
     console,
     current_session,
     flash_query,
@@ -258,11 +259,7 @@ async def inbox_page(request: Request) -> Response:
         target,
         page,
     )
-    return c.render(
-        request,
-        "inbox.html",
-        **data,
-    )
+    return c.render(request, "inbox.html", **data, once=OnceForms.token())  # see inbox_reply
 
 
 def _number(text: str | None) -> int | None:
@@ -306,7 +303,7 @@ def _attach(request: Request, ids: list[int], entry_id: str) -> triage.Resolved:
         done = triage.resolve(
             c.storage, c.config.knowledge.dir, c.config.knowledge.language, ids, entry_id
         )
-        if c.holder.answerer is not None:
+        if c.holder.answerer is not None and done.ids:
             c.holder.answerer = reload_answerer(c.holder.answerer, c.config, c.storage)
     return done
 
@@ -326,6 +323,14 @@ async def attach(request: Request) -> Response:
         return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
     except KnowledgeError as exc:
         return _broken(request, exc)
+    if not done.ids:  # a second click, or a stale page: nothing left to do
+        return _back(
+            message=_(
+                request,
+                "These questions were already added to {entry}; nothing changed.",
+                entry=entry_id,
+            )
+        )
     after = {
         "status": "resolved",
         "entry": entry_id,
@@ -350,7 +355,15 @@ async def attach(request: Request) -> Response:
             changed=done.changed,
         )
         + told
+        + _already(request, done)
     )
+
+
+def _already(request: Request, done: triage.Resolved) -> str:
+    """What a partly stale page's group had: questions added to the same entry before."""
+    if not done.already:
+        return ""
+    return " " + _(request, "{n} of them had been added to it before.", n=len(done.already))
 
 
 @requires("staff")
@@ -361,10 +374,13 @@ async def ignore(request: Request) -> Response:
     if not ids:
         return _back(error=_(request, "Choose the questions to ignore."))
     before = _statuses(c, ids)
+    kb = c.holder.answerer.kb if c.holder.answerer is not None else None
     try:
-        changed = await asyncio.to_thread(triage.ignore, c.storage, ids)
-    except UnknownIdError as exc:
+        changed = await asyncio.to_thread(triage.ignore, c.storage, ids, kb)
+    except (UnknownIdError, triage.TriageError) as exc:
         return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
+    if not changed:
+        return _back(message=_(request, "These questions were already set aside; nothing changed."))
     session = request.state.session
     target = " ".join(map(str, ids))
     c.accounts.audit(
@@ -400,6 +416,10 @@ async def offtopic(request: Request) -> Response:
         return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
     except KnowledgeError as exc:
         return _broken(request, exc)
+    if not done.changed and not done.added:
+        return _back(
+            message=_(request, "These questions were already marked off-topic; nothing changed.")
+        )
     session = request.state.session
     after = {
         "status": "ignored",
