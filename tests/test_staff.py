@@ -84,6 +84,22 @@ async def test_staff_buttons_in_a_public_group_are_refused(run_updates, storage,
     assert storage.list_unanswered()[0]["status"] == "new"
 
 
+async def test_ignore_on_a_question_resolved_meanwhile_keeps_it_resolved(
+    run_updates, storage, api
+):
+    """The staff copy's Ignore pressed after the question was resolved (from the console
+    or the CLI) does not turn it into an ignored one; staff are told what was done."""
+    await run_updates(tg.message("Who won the football world cup in 1998?"), storage=storage)
+    [item] = storage.list_unanswered()
+    storage.set_unanswered_status([item["id"]], "resolved", "fapiao")
+    await run_updates(tg.callback(f"ui:{item['id']}", user_id=STAFF_USER), storage=storage)
+    [after] = storage.list_unanswered(status="resolved")
+    assert (after["id"], after["resolved_entry_id"]) == (item["id"], "fapiao")
+    assert api.sent("answerCallbackQuery")[-1]["text"] == (
+        "Already resolved (fapiao): nothing changed."
+    )
+
+
 async def test_a_question_staff_ignored_does_not_call_on_them_again(run_updates, storage, api):
     question = "Who won the football world cup in 1998?"
     await run_updates(tg.message(question, user_id=501), storage=storage)

@@ -398,9 +398,19 @@ async def _answer_query(update: Update, text: str | None = None) -> None:
 @staff_button
 async def _ignore_button(update: Update, context: Context, item_id: int) -> bool:
     """Mark an unanswered item ignored (and close its handoff, unless someone else holds
-    it); an item that is gone is a stale button."""
+    it); an item that is gone is a stale button, one already resolved or set aside (from
+    the console, the CLI or another press) is said so and kept as it is."""
+    items = await _store(context, "list_unanswered", status=None, ids=[item_id])
+    if items == []:
+        return False
+    if items and items[0]["status"] != "new":
+        done = items[0]["status"]
+        entry = items[0].get("resolved_entry_id")
+        entry = f" ({entry})" if entry else ""
+        await _answer_query(update, f"Already {done}{entry}: nothing changed.")
+        return True
     try:
-        await _store(context, "set_unanswered_status", [item_id], "ignored")
+        await _store(context, "set_unanswered_status", [item_id], "ignored", if_new=True)
     except UnknownIdError:
         return False
     await _answer_query(update, "Ignored")
