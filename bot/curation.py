@@ -422,6 +422,29 @@ class Scaffold:
     comments: tuple[str, ...] = ()
 
 
+def file_wordings(
+    question: str, wordings: Sequence[tuple[str, str]], kb_language: str
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Where a new entry whose question is `question` keeps the asked (text, language)
+    `wordings` (languages as `asked_language` gives them): those in `kb_language` as its
+    alternates, the others as its phrasings under their own language (matched, never shown,
+    until the entry has a curated translation into it). Each text once (normalised), in the
+    order given; the question itself is left out."""
+    seen = {normalize(question)} if question.strip() else set()
+    alternates: list[str] = []
+    phrasings: dict[str, list[str]] = {}
+    for text, lang in wordings:
+        text = text.strip()
+        if not text or normalize(text) in seen:
+            continue
+        seen.add(normalize(text))
+        if lang == kb_language:
+            alternates.append(text)
+        else:
+            phrasings.setdefault(lang, []).append(text)
+    return alternates, phrasings
+
+
 def _scaffold(
     source: Cluster | Sequence[str],
     topic_file: Path,
@@ -431,22 +454,19 @@ def _scaffold(
 ) -> Scaffold:
     language = kb_language
     if isinstance(source, Cluster):
-        question, others = source.question_in(kb_language), source.questions
+        question = source.question_in(kb_language)
+        wordings = list(zip(source.questions, source.item_languages, strict=True))
         if kb_language not in source.languages:
             language = source.item_languages[0]  # the representative's
         ids = ", ".join(map(str, sorted(source.ids)))
         origin = f"unanswered questions {ids} ({source.counts})"
     elif source:
         question, origin = source[0], f"{len(source)} asked question(s)"
-        others = tuple(source)
+        wordings = [(text, kb_language) for text in source]
     else:
         raise CurationError("no questions given")
     question = question.strip()
-    seen, alternates = {normalize(question)}, []
-    for other in others:
-        if normalize(other) not in seen:
-            seen.add(normalize(other))
-            alternates.append(other.strip())
+    alternates, phrasings = file_wordings(question, wordings, kb_language)
     entry_id = entry_slug(question, _known_ids(Path(topic_file).parent))
     node = CommentedMap()
     node["id"] = entry_id
@@ -456,6 +476,8 @@ def _scaffold(
     node["tags"] = CommentedSeq(["todo"])
     node["links"] = CommentedSeq()
     node["reviewed"] = today or dt.date.today()
+    if phrasings:
+        node["phrasings"] = phrasings
     comments = [
         f"# TODO: new entry drafted from {origin}.",
         "# Write answer, tags and links, then delete these TODO lines; /reload only after.",
@@ -463,7 +485,7 @@ def _scaffold(
     if language != kb_language:
         comments.append(
             f"# TODO: the question is in {language}: write it in {kb_language} "
-            "and move this one to the alternates."
+            f"and move this one to the phrasings under {language}."
         )
     return Scaffold(entry_id, entry_item_text(node, indent, comments), node, tuple(comments))
 
@@ -496,7 +518,8 @@ def new_entry_scaffold(
 
     The id is a slug of the question, unique in the knowledge base around `topic_file`;
     the question is the cluster's most central one in `kb_language` (else its
-    representative; for a plain list, the first); `alternates` are the others; `answer`,
+    representative; for a plain list, the first); the others are its `alternates` or, when
+    asked in another language, its `phrasings` in that language (`file_wordings`); `answer`,
     `tags` are TODO markers and `reviewed` is today. The text is one list item indented for
     a topic file's `entries:`, preceded by a `# TODO` comment line.
     """

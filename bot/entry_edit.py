@@ -36,6 +36,7 @@ from bot import curation, kbedit
 from bot.entry_history import EntryHistory, Version
 from bot.kbmodel import is_placeholder
 from bot.knowledge import TRANSLATION_KEYS, KnowledgeBase, source_version, topic_files
+from bot.normalize import normalize
 
 EDIT, NEW, ROLLBACK = "entry.edit", "entry.new", "entry.rollback"
 MOVE, DELETE = "entry.move", "entry.delete"
@@ -498,6 +499,25 @@ def _translation(
     return {**tr, **extra}  # unknown keys stay, for validation to report
 
 
+def _with_alternates(tr: dict, texts: list[str]) -> dict:
+    """Translation `tr` with `texts` (ways to ask in its language, from the entry's
+    phrasings) after its own alternates, each once: a language with a curated translation
+    keeps them there, as the Translations page and `kb translations import` do."""
+    own = [str(a) for a in tr.get("alternates") or []]
+    seen = {normalize(str(tr.get("question", ""))), *map(normalize, own)}
+    extra = []
+    for text in texts:
+        if normalize(text) not in seen:
+            seen.add(normalize(text))
+            extra.append(text)
+    alternates = own + extra
+    return {
+        "question": tr.get("question", ""),
+        **({"alternates": alternates} if alternates else {}),
+        **{k: v for k, v in tr.items() if k not in ("question", "alternates")},
+    }
+
+
 def values_from_form(
     form: Mapping[str, str],
     languages: list[str],
@@ -528,9 +548,14 @@ def values_from_form(
         tr = _translation(form, lang, old_translations.get(lang) or {}, version, today)
         if tr is not None:
             translations[lang] = tr
+    phrasings = _phrasings(form)
+    # A translation begun in this form takes the phrasings of its language (ways to ask
+    # gathered before it existed: a new entry's asked wordings) into its alternates.
+    begun = [c for c in phrasings if c not in old_translations and c in translations]
+    for lang in begun:
+        translations[lang] = _with_alternates(translations[lang], phrasings.pop(lang))
     if translations:
         values["translations"] = translations
-    phrasings = _phrasings(form)
     if phrasings:
         values["phrasings"] = phrasings
     related, notes = _words(form, "related"), _text(form, "notes")
@@ -569,25 +594,27 @@ def unfinished(values: Mapping[str, Any]) -> bool:
 
 
 def new_entry_fields(
-    questions: list[str], kb_language: str, taken: set[str], today: dt.date
+    question: str,
+    wordings: list[tuple[str, str]],
+    kb_language: str,
+    taken: set[str],
+    today: dt.date,
 ) -> dict[str, str]:
-    """A new entry's form prefilled from asked questions: the first is the question (pass
-    the cluster's `question_in(kb_language)` first), the others its alternates."""
-    seen: set[str] = set()
-    unique = []
-    for q in questions:
-        if q.strip() and q.strip().casefold() not in seen:
-            seen.add(q.strip().casefold())
-            unique.append(q.strip())
-    question = unique[0] if unique else ""
+    """A new entry's form prefilled from asked questions: `question` (the cluster's
+    `question_in(kb_language)`; empty when none was asked in it) and the asked (text,
+    language) `wordings`, each filed under its own language (`curation.file_wordings`):
+    alternates in the knowledge base's language, phrasings in the others."""
+    question = question.strip()
+    alternates, phrasings = curation.file_wordings(question, wordings, kb_language)
     values = {
         "id": curation.entry_slug(question, taken) if question else "",
         "question": question,
-        "alternates": unique[1:],
+        "alternates": alternates,
         "answer": "",
         "tags": [],
         "links": [],
         "reviewed": today.isoformat(),
+        "phrasings": phrasings,
     }
     return form_fields(values, [])
 

@@ -160,3 +160,42 @@ def add_examples(
             path.write_bytes(original)
         raise OffTopicError(f"{FILE} would not load: {exc}") from exc
     return added, skipped
+
+
+def remove_examples(kb_dir: Path, texts: Sequence[str]) -> list[tuple[str, str]]:
+    """Take out of `kb_dir`/offtopic.yaml the examples equal to `texts` once normalised, in
+    any language, keeping the file's comments and layout (a language left without examples
+    goes too); returns the (language, text) removed. Undoes `add_examples` for the questions
+    staff put back in the inbox."""
+    path = Path(kb_dir) / FILE
+    keys = {normalize(text) for text in texts} - {""}
+    if not keys or not path.is_file():
+        return []
+    original = path.read_bytes()
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    data = yaml.load(original.decode("utf-8"))
+    examples = data.get("examples") if isinstance(data, dict) else None
+    if not isinstance(examples, dict):
+        return []
+    removed: list[tuple[str, str]] = []
+    for lang in list(examples):
+        items = examples[lang]
+        if not isinstance(items, list):
+            continue
+        gone = [
+            i for i, text in enumerate(items) if isinstance(text, str) and normalize(text) in keys
+        ]
+        removed += [(lang, str(items[i])) for i in gone]
+        for i in reversed(gone):
+            del items[i]
+        if not items:
+            del examples[lang]
+    if not removed:
+        return []
+    out = io.StringIO()
+    yaml.dump(data, out)
+    replace_file(path, original, out.getvalue())
+    return removed

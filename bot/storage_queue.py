@@ -118,6 +118,30 @@ class QueueTables(StorageBase):
                 )
             return changed
 
+    def restore_ignored(self, ids: Iterable[int]) -> int:
+        """Put ignored questions back in the queue (staff undoing an Ignore or Off-topic):
+        the questions `ids` and every ignored ask of the same normalised wording (ignoring
+        set them aside, and repeats asked later were logged ignored); returns how many
+        changed. Questions not ignored are left as they are. Raises UnknownIdError, changing
+        nothing, if any id is not in the queue. Their askers' chat ids were not kept: they
+        are not told when the question is answered."""
+        wanted = id_list(int(i) for i in ids)
+        in_ids = "IN (SELECT value FROM json_each(?))"
+        with self._write() as db:
+            found = {
+                row["id"]
+                for row in db.query(f"SELECT id FROM unanswered WHERE id {in_ids}", [wanted])
+            }
+            missing = set(json.loads(wanted)) - found
+            if missing:
+                raise UnknownIdError("unanswered", missing)
+            changed: int = db.execute(
+                f"UPDATE unanswered SET status = ? WHERE status = ? AND (id {in_ids} OR "
+                f"wording IN (SELECT wording FROM unanswered WHERE id {in_ids}))",
+                [NEW, IGNORED, wanted, wanted],
+            ).rowcount
+            return changed
+
     def pending_notifications(self, entry_ids: Iterable[str] | None = None) -> list[dict]:
         """Resolved questions whose askers can be told the answer now, one per chat and entry.
 

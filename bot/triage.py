@@ -2,7 +2,8 @@
 
 `resolve()` adds queued questions to an entry's phrasings and marks them resolved by it;
 `ignore()` sets them aside; `mark_offtopic()` sets them aside and teaches the off-topic gate
-to hold such questions back. All check every id first and change nothing on error.
+to hold such questions back; `restore()` puts set-aside questions back (and unteaches the
+gate). All check every id first and change nothing on error.
 
 A question resolved or set aside already (from a stale page, another tab or the CLI) is not
 resolved again: the action is refused with what was done to it (`AlreadyDoneError`), except
@@ -184,3 +185,28 @@ def mark_offtopic(storage: Storage, kb_dir: Path, kb_language: str, ids: Sequenc
         tuple(item["id"] for item in queued), IGNORED, if_new=True
     )
     return OffTopic(tuple(added), tuple(skipped), changed)
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What `restore` did."""
+
+    changed: int  # ignored questions back in the queue, repeats of the same wording included
+    removed: tuple[tuple[str, str], ...]  # (language, text) taken out of offtopic.yaml
+
+
+def restore(
+    storage: Storage, kb_dir: Path, ids: Sequence[int], unlearn: Sequence[int] = ()
+) -> Restored:
+    """Put the ignored questions `ids` (and the ignored asks of their wordings) back in the
+    queue, undoing `ignore` or `mark_offtopic`; the off-topic examples that are the
+    wordings of `unlearn` (those `mark_offtopic` added) are taken out of offtopic.yaml, so
+    that once the bot reloads the gate no longer holds such questions back.
+
+    Raises UnknownIdError for unknown ids, changing nothing.
+    """
+    queued = items(storage, [*ids, *unlearn])
+    texts = [item["question"] for item in queued if item["id"] in set(unlearn)]
+    removed = offtopic.remove_examples(kb_dir, texts) if texts else []
+    changed = storage.restore_ignored([*ids, *unlearn])
+    return Restored(changed, tuple(removed))

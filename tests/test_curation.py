@@ -270,7 +270,9 @@ def test_new_entry_scaffold_is_yaml_and_validates_once_completed(encoder, small_
     [entry] = YAML(typ="safe").load(text)
     assert entry["id"] == "buy-sim-card"
     assert entry["question"] == SIM[0][0]  # the English question
-    assert sorted(entry["alternates"]) == sorted([SIM[1][0], SIM[2][0]])
+    # each wording under its own language (they were all English alternates)
+    assert entry["alternates"] == ["TODO: another way to ask this"]
+    assert entry["phrasings"] == {"ru": [SIM[1][0]], "zh": [SIM[2][0]]}
     assert entry["answer"].startswith("TODO") and entry["tags"] == ["todo"]
     assert entry["links"] == [] and entry["reviewed"] == date.today()
     people = small_kb_dir / "people.yaml"
@@ -280,11 +282,13 @@ def test_new_entry_scaffold_is_yaml_and_validates_once_completed(encoder, small_
     )
     completed = load_knowledge(small_kb_dir).by_id["buy-sim-card"]
     assert not curation.is_unfinished(completed)
+    assert completed.phrasings == {"ru": (SIM[1][0],), "zh": (SIM[2][0],)}
     again = YAML(typ="safe").load(curation.new_entry_scaffold([SIM[0][0]], people))
     assert again[0]["id"] == "buy-sim-card-2"  # unique against the knowledge base
     foreign = curation.clusters(items([SIM[1], SIM[1], SIM[2]]), encoder)[0]
     text = curation.new_entry_scaffold(foreign, people)
     assert "# TODO: the question is in ru: write it in en" in text
+    assert YAML(typ="safe").load(text)[0]["phrasings"] == {"zh": [SIM[2][0]]}
     assert YAML(typ="safe").load(text)[0]["id"] == "new-entry"
 
 

@@ -223,19 +223,28 @@ def test_rollback_restores_the_entry_text(small_kb_dir, history):
 
 def test_create_entry_appends_through_the_one_writer(small_kb_dir, history):
     fields = entry_edit.new_entry_fields(
-        ["Where do I get a dog licence?", "dog licence", "Where do I get a dog licence?"],
+        "Where do I get a dog licence?",
+        [
+            ("Where do I get a dog licence?", "en"),
+            ("dog licence", "en"),
+            ("Где получить лицензию на собаку?", "ru"),
+            ("where do i get a dog licence", "en"),
+        ],
         "en",
         {"bank-account"},
         TODAY,
     )
     assert fields["id"] == "dog-licence" and fields["alternates"] == "dog licence"
+    assert fields["phrasings"] == "ru: Где получить лицензию на собаку?"
     fields.update(answer="At the district police station.", tags="pets")
     values = entry_edit.values_from_form(fields, [], None, TODAY)
     before = (small_kb_dir / "money.yaml").read_text()
     saved = entry_edit.create_entry(small_kb_dir, "en", "money.yaml", values, history=history)
     after = (small_kb_dir / "money.yaml").read_text()
     assert after.startswith(before) and after[len(before) :] == saved.after
-    assert load_knowledge(small_kb_dir).by_id[saved.entry_id].answer.startswith("At the")
+    entry = load_knowledge(small_kb_dir).by_id[saved.entry_id]
+    assert entry.answer.startswith("At the") and entry.alternates == ("dog licence",)
+    assert entry.phrasings == {"ru": ("Где получить лицензию на собаку?",)}
     assert history.versions(saved.entry_id)[0].action == entry_edit.NEW
     with pytest.raises(entry_edit.EntryError, match="duplicate id"):
         entry_edit.create_entry(small_kb_dir, "en", "people.yaml", values)

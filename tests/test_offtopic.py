@@ -9,7 +9,7 @@ import pytest
 from bot.knowledge import LANGUAGE_CODES, KnowledgeError, load_knowledge
 from bot.matching import ANSWERED, UNANSWERED, Candidate, Matcher
 from bot.normalize import normalize
-from bot.offtopic import FILE, OFFTOPIC, load_offtopic
+from bot.offtopic import FILE, OFFTOPIC, add_examples, load_offtopic, remove_examples
 from tests.conftest import ROOT, SMALL_KB
 from tests.test_terminal_chat import config_file, python_m_bot  # noqa: F401
 
@@ -56,6 +56,27 @@ def test_examples_load_as_one_class_per_language(kb_with_examples):
     assert len(examples) == 12
     assert {p.entry_id for p in examples} == {OFFTOPIC}
     assert {p.language for p in examples} == {"en", "fr", "ru"}
+
+
+def test_examples_taken_out_again_leave_the_rest_of_the_file_as_it_was(kb_with_examples):
+    """Undoing an Off-topic: the examples equal to the questions put back (normalised, in
+    any language) go; comments, the other examples and a language's list left empty too."""
+    path = kb_with_examples / FILE
+    path.write_text("# Off-topic: weather.\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    kb = load_knowledge(kb_with_examples, "en")
+    added, _ = add_examples(kb_with_examples, [("de", "Wird es morgen regnen?")], kb)
+    assert added == [("de", "Wird es morgen regnen?")]
+    removed = remove_examples(
+        kb_with_examples, ["wird es morgen REGNEN", "Will it rain tomorrow?", "not an example"]
+    )
+    assert removed == [("en", "will it rain tomorrow"), ("de", "Wird es morgen regnen?")]
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Off-topic: weather.\nexamples:\n  en:\n")
+    assert "de:" not in text and "will it rain tomorrow" not in text
+    left = load_offtopic(kb_with_examples, LANGUAGE_CODES)
+    assert len(left) == 11 and {p.language for p in left} == {"en", "fr", "ru"}
+    assert remove_examples(kb_with_examples, ["will it rain tomorrow"]) == []
+    assert remove_examples(kb_with_examples / "nowhere", ["météo du week-end"]) == []
 
 
 def test_no_file_means_no_examples_and_the_file_is_not_a_topic(kb_with_examples):

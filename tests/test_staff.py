@@ -84,9 +84,7 @@ async def test_staff_buttons_in_a_public_group_are_refused(run_updates, storage,
     assert storage.list_unanswered()[0]["status"] == "new"
 
 
-async def test_ignore_on_a_question_resolved_meanwhile_keeps_it_resolved(
-    run_updates, storage, api
-):
+async def test_ignore_on_a_question_resolved_meanwhile_keeps_it_resolved(run_updates, storage, api):
     """The staff copy's Ignore pressed after the question was resolved (from the console
     or the CLI) does not turn it into an ignored one; staff are told what was done."""
     await run_updates(tg.message("Who won the football world cup in 1998?"), storage=storage)

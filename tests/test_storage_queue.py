@@ -152,3 +152,26 @@ def test_an_ignored_wording_asked_again_is_logged_as_ignored(storage):
     # Ignored questions keep no chat id: only the dog's asker can be told an answer later.
     assert on_disk(storage.path, "SELECT unanswered_id FROM notify ORDER BY 1") == [(3,)]
     assert not storage.ignored_before("🙂") and not storage.ignored_before("")
+
+
+def test_restoring_ignored_questions_brings_their_wording_back_to_the_queue(storage):
+    """Undoing an Ignore: the questions and every ignored ask of their wording (repeats
+    ignored with them, and those asked later, logged ignored) are new again; others stay."""
+    ask(storage, 1, question="Where can I buy a cat?", status="unanswered")
+    ask(storage, 2, question="where can i buy a CAT", status="unanswered")
+    ask(storage, 3, question="What about taxes?", status="unanswered")
+    ask(storage, 4, question="🙂", status="unanswered")
+    ask(storage, 5, question="🙂", status="unanswered")
+    storage.set_unanswered_status([1, 3, 4, 5], "ignored")
+    ask(storage, 6, question="Where can I buy a cat???", status="unanswered")  # logged ignored
+    storage.set_unanswered_status([3], "resolved", "taxes", repeats=False)
+    with pytest.raises(UnknownIdError):
+        storage.restore_ignored([1, 99])
+    assert storage.list_unanswered() == []  # nothing changed
+    assert storage.restore_ignored([2, 3, 4]) == 4  # 1, 2 and 6; 4 (no wording: by its id)
+    statuses = {i["id"]: i["status"] for i in storage.list_unanswered(status=None)}
+    assert statuses == {1: "new", 2: "new", 3: "resolved", 4: "new", 5: "ignored", 6: "new"}
+    assert not storage.ignored_before("where can I buy a cat")
+    ask(storage, 7, question="Where can I buy a cat", status="unanswered")
+    assert storage.list_unanswered()[-1]["id"] == 7  # asked again: new, not set aside
+    assert storage.restore_ignored([1]) == 0

@@ -455,6 +455,100 @@ def test_off_topic_refuses_an_entrys_own_phrasing_and_changes_nothing(live, stor
     assert flash_of(live, empty, "error").startswith("Choose the questions")
 
 
+def _form(html: str, action: str) -> dict[str, str]:
+    """The hidden and ticked fields of the first form posting to `action`."""
+    form = html.split(f'action="{action}"', 1)[1].split("</form>")[0]
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+    fields.update(re.findall(r'<input type="checkbox" name="(\w+)" value="([^"]*)" checked', form))
+    return fields
+
+
+def test_ignore_is_undone_from_its_message_and_restored_from_the_set_aside_list(
+    client, storage, accounts
+):
+    """Ignore took a group out of the inbox at once, with no undo and nowhere to see it."""
+    ask(storage, "Can I bring my cat to the office?", 1)
+    ask(storage, "can I bring my CAT to the office", 2)
+    ask(storage, "Where do I get a dog licence?", 3)
+    login(client, "sam")
+    token = csrf_of(client.get("/inbox").text)
+    done = client.post("/inbox/ignore", data={"ids": "1", "csrf": token})
+    page = client.get(done.headers["location"]).text
+    assert "Ignored 2 question(s)." in page and "cat to the office" not in page
+    undo = _form(page, "/inbox/restore")
+    assert undo["ids"] == "1" and "unlearn" not in undo
+    back = client.post("/inbox/restore", data=undo)
+    assert back.headers["location"].startswith("/inbox?")
+    assert flash_of(client, back) == "Put 2 question(s) back in the inbox."
+    assert queued(storage) == {1: "new", 2: "new", 3: "new"}
+    assert 'action="/inbox/restore"' not in client.get(back.headers["location"]).text
+    client.post("/inbox/ignore", data={"ids": "2", "csrf": token})
+    ask(storage, "Can I bring my cat to the office", 4)  # asked again: set aside at once
+    listed = client.get("/inbox/set-aside").text
+    assert 'href="/inbox/set-aside"' in client.get("/inbox").text
+    row = listed.split('id="aside-4"')[1].split("</tr>")[0]
+    assert "Can I bring my cat to the office" in row and "<td>3</td>" in row
+    assert "dog licence" not in listed and "off-topic example" not in row
+    restored = client.post("/inbox/restore", data=_form(row, "/inbox/restore"))
+    assert restored.headers["location"].startswith("/inbox/set-aside?")
+    assert "Put 3 question(s) back" in flash_of(client, restored)
+    assert queued(storage) == {1: "new", 2: "new", 3: "new", 4: "new"}
+    assert "Nothing set aside." in client.get("/inbox/set-aside").text
+    actions = [r["action"] for r in accounts.audit_log() if r["action"].startswith("unanswered.")]
+    assert actions == ["unanswered.restore", "unanswered.ignore"] * 2
+    unknown = client.post("/inbox/restore", data={"ids": "99", "csrf": token})
+    assert "unknown" in flash_of(client, unknown, "error")
+    client.cookies.clear()
+    login(client, "mia")  # a manager sees what was set aside, and cannot restore it
+    client.post("/inbox/ignore", data={"ids": "1", "csrf": csrf_of(client.get("/inbox").text)})
+    assert 'action="/inbox/restore"' not in client.get("/inbox/set-aside").text
+
+
+def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(
+    live, storage, small_kb_dir, accounts
+):
+    """Undoing an Off-topic takes its example out of offtopic.yaml again and reloads; the
+    example that was there before is kept."""
+    question = "what is the weather like in Hangzhou this weekend"
+    ask(storage, question, 1)
+    ask(storage, question, 2)
+    ask(storage, "will it snow in Harbin", 3)
+    offtopic_file = small_kb_dir / "offtopic.yaml"
+    offtopic_file.write_text('examples:\n  en:\n    - "will it snow in Harbin"\n')
+    login(live, "sam")
+    token = csrf_of(live.get("/inbox").text)
+    done = live.post("/inbox/offtopic", data={"ids": "1,3", "csrf": token})
+    page = live.get(done.headers["location"]).text
+    assert "1 example(s) added to offtopic.yaml" in page
+    assert question in offtopic_file.read_text(encoding="utf-8")
+    marked = live.holder.answerer
+    assert marked.matcher.scores(question, limit=1)[0].offtopic > 0.5
+    undo = _form(page, "/inbox/restore")
+    assert undo["ids"] == "1,3" and undo["unlearn"] == "1"  # only the example it added
+    back = live.post("/inbox/restore", data=undo)
+    message = flash_of(live, back)
+    assert message.startswith("Put 3 question(s) back in the inbox. 1 example(s) taken out")
+    assert queued(storage) == {1: "new", 2: "new", 3: "new"}
+    assert (
+        offtopic_file.read_text(encoding="utf-8")
+        == 'examples:\n  en:\n    - "will it snow in Harbin"\n'
+    )
+    assert live.holder.answerer is not marked  # reloaded: the gate learnt without it
+    [row] = [r for r in accounts.audit_log() if r["action"] == "unanswered.restore"]
+    assert question in row["after"]
+    live.post("/inbox/offtopic", data={"ids": "2", "csrf": token})
+    listed = live.get("/inbox/set-aside").text
+    row_html = listed.split(question)[1].split("</tr>")[0]
+    assert "off-topic example" in row_html
+    restore = _form(
+        listed.split(question)[0].rsplit("<tr", 1)[1] + question + row_html, "/inbox/restore"
+    )
+    assert restore["unlearn"]  # ticked: the example goes too
+    live.post("/inbox/restore", data=restore)
+    assert question not in offtopic_file.read_text(encoding="utf-8")
+    assert queued(storage) == {1: "new", 2: "new", 3: "new"}
+
+
 def test_entries_lists_by_topic_and_searches(client):
     login(client, "mia")
     page = client.get("/entries").text

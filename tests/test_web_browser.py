@@ -273,15 +273,25 @@ async def test_browser_marks_a_question_off_topic(served, tmp_path):
             await page.wait_for_selector(".message")
             message = await page.inner_text(".message")
             await page.screenshot(path=str(tmp_path / "offtopic.png"))
+            inbox = await_text(url)
+            learnt = (kb / "offtopic.yaml").read_text(encoding="utf-8")
+            with Storage.open(database) as storage:
+                marked = {r["question"]: r["status"] for r in storage.list_unanswered(status=None)}
+            await page.get_by_role("button", name="Undo").click()  # changed their mind
+            await page.wait_for_selector("text=back in the inbox")
+            undone = await page.inner_text(".message")
+            await page.screenshot(path=str(tmp_path / "offtopic-undone.png"))
+            back = await page.locator("section.cluster", has_text="typhoon").count()
         finally:
             await browser.close()
     assert "Marked 1 question(s) off-topic" in message and "reloaded" in message
-    inbox = await_text(url)
     assert "typhoon" not in inbox and "corporate account at a bank" in inbox
-    assert question in (kb / "offtopic.yaml").read_text(encoding="utf-8")
+    assert question in learnt and marked[question] == "ignored"
+    assert "Put 1 question(s) back in the inbox. 1 example(s) taken out" in undone and back == 1
+    assert question not in (kb / "offtopic.yaml").read_text(encoding="utf-8")
     with Storage.open(database) as storage:
         statuses = {r["question"]: r["status"] for r in storage.list_unanswered(status=None)}
-    assert statuses[question] == "ignored"
+    assert statuses[question] == "new"
 
 
 @pytest.mark.skipif(

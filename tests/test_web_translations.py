@@ -7,6 +7,7 @@ import importlib.util
 import os
 import re
 from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from bot.kbimport import TranslationImportError, save_translation
 from bot.kbstats import queue_counts, translation_queue
 from bot.knowledge import load_knowledge
 from bot.translation import MachineTranslator
+from bot.web import translations as translation_page
 from tests import test_web_browser as served_console
 from tests.argos_packages import PackageFactory
 from tests.web_support import *  # noqa: F403  (the fixtures)
@@ -211,23 +213,84 @@ def test_saving_writes_marks_reviewed_reloads_and_audits(
     assert "translation.save" in live.get("/audit").text
 
 
-def test_invalid_translation_changes_nothing(live, small_kb_dir, accounts):
+def _form(section: str) -> dict[str, str | list[str]]:
+    """The fields of an entry's translation form, as the browser would send them."""
+    form = section.split('action="/translations/save"')[1].split("</form>")[0]
+    found: dict[str, str | list[str]] = {}
+    for name, value in re.findall(r'<input (?:type="hidden" )?name="(\w+)" value="([^"]*)"', form):
+        if name == "link":
+            found.setdefault("link", [])
+            found["link"].append(unescape(value))  # type: ignore[union-attr]
+        else:
+            found[name] = unescape(value)
+    for name, value in re.findall(r'<textarea name="(\w+)"[^>]*>(.*?)</textarea>', form, re.S):
+        found[name] = unescape(value)
+    return found
+
+
+def test_invalid_translation_changes_nothing_and_keeps_what_was_typed(live, small_kb_dir, accounts):
+    """A refused translation came back as a redirect to the page with its fields refilled
+    from the knowledge base: everything typed was lost, and the message named neither the
+    language nor (for most problems) the entry."""
     login(live, "sam")
     page = live.get("/translations?lang=ru").text
     files = {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
     section = page.split('id="tr-fapiao"')[1].split("</section>")[0]
     version = re.search(r'name="version" value="(\w+)"', section)[1]
     base = {"csrf": csrf_of(page), "lang": "ru", "entry": "fapiao", "version": version}
+    typed = {
+        "question": "Что такое фапяо? <b>",
+        "alternates": "фапяо для аренды\nофициальный счёт",
+        "answer": "Официальный налоговый счёт.",
+        "link": "Налоговая служба",
+    }
     for data, problem in (
-        ({"question": "Что такое фапяо?", "answer": "  "}, "non-empty"),
-        ({"question": "Что?", "answer": "Счёт.", "version": "0bad0bad"}, "changed while"),
-        ({"question": "Что?", "answer": "Счёт.", "link": ["a", "b"]}, "link title"),
+        ({"answer": "  "}, "non-empty"),
+        ({"version": "0bad0bad"}, "changed while"),
+        ({"link": ["a", "b"]}, "link title"),
+        ({"entry": "no-such-entry"}, "no entry no-such-entry"),
     ):
-        response = live.post("/translations/save", data={**base, **data})
-        shown = live.get(response.headers["location"]).text
-        assert problem in shown and "Nothing changed" in shown
+        response = live.post("/translations/save", data={**base, **typed, **data})
+        assert response.status_code == 400
+        shown = unescape(response.text)
+        error = shown.split('class="error" role="alert">')[1].split("</p>")[0]
+        assert problem in error and "Nothing changed" in error
+        assert error.startswith(f"The Russian translation of {data.get('entry', 'fapiao')}")
+        if data.get("entry"):  # gone from the knowledge base: kept to copy
+            assert typed["question"] in shown and typed["answer"] in shown
+            continue
+        kept = _form(response.text.split('id="tr-fapiao"')[1].split("</section>")[0])
+        assert kept["question"] == typed["question"]
+        assert kept["alternates"] == typed["alternates"]
+        assert kept["answer"] == data.get("answer", typed["answer"])
+        assert kept["link"] == [data.get("link", ["Налоговая служба"])[0]]
     assert files == {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
     assert not [r for r in accounts.audit_log() if r["action"] == "translation.save"]
+
+
+def test_refused_translation_on_a_later_page_is_shown_where_it_was_typed(
+    live, small_kb_dir, monkeypatch
+):
+    """The refused entry is shown on the page its form came from, and resaving it (the
+    problem corrected) saves it."""
+    monkeypatch.setattr(translation_page, "PAGE_SIZE", 2)
+    login(live, "sam")
+    page = live.get("/translations?lang=ru&page=2").text
+    [entry_id] = [e for e in re.findall(r'id="tr-([\w-]+)"', page)][-1:]
+    form = _form(page.split(f'id="tr-{entry_id}"')[1].split("</section>")[0])
+    assert form["page"] == "2"
+    typed = {**form, "csrf": csrf_of(page), "question": "Вопрос?", "answer": ""}
+    refused = live.post("/translations/save", data=typed)
+    assert refused.status_code == 400 and "2</strong>" in refused.text
+    kept = _form(refused.text.split(f'id="tr-{entry_id}"')[1].split("</section>")[0])
+    assert kept["question"] == "Вопрос?"
+    saved = live.post(
+        "/translations/save", data={**kept, "csrf": csrf_of(page), "answer": "Ответ."}
+    )
+    assert saved.status_code == 303
+    assert load_knowledge(small_kb_dir, "en").by_id[entry_id].translations["ru"].answer == (
+        "Ответ."
+    )
 
 
 def test_manager_reads_the_queue_but_cannot_save(live, small_kb_dir):
@@ -262,7 +325,7 @@ def test_topic_names_are_translated_and_audited(live, small_kb_dir, accounts):
         "/translations/topic",
         data={"csrf": csrf_of(page), "lang": "zh", "topic": "people", "name": "人员"},
     )
-    assert "Saved the zh name of topic people" in live.get(response.headers["location"]).text
+    assert "Saved the Chinese name of topic people" in live.get(response.headers["location"]).text
     assert load_knowledge(small_kb_dir, "en").topics[1].names["zh"] == "人员"
     assert live.holder.answerer.topics["people"].names["zh"] == "人员"  # live
     assert 'id="topic-people"' not in live.get("/translations?lang=zh").text
@@ -272,7 +335,16 @@ def test_topic_names_are_translated_and_audited(live, small_kb_dir, accounts):
         "/translations/topic",
         data={"csrf": csrf_of(page), "lang": "zh", "topic": "nowhere", "name": "x"},
     )
-    assert "unknown topic" in live.get(response.headers["location"]).text
+    assert response.status_code == 400
+    assert "The Chinese name of topic nowhere was not saved: unknown topic" in unescape(
+        response.text
+    )
+    response = live.post(
+        "/translations/topic",
+        data={"csrf": csrf_of(page), "lang": "ru", "topic": "money", "name": " \t "},
+    )
+    assert response.status_code == 400 and "The Russian name of topic money" in response.text
+    assert 'name="name" required dir="auto" lang="ru" value=" \t "' in response.text
     live.cookies.clear()
     login(live, "mia")
     page = live.get("/translations?lang=ru").text
@@ -289,6 +361,11 @@ def test_page_in_chinese(live):
     live.cookies.set("console_lang", "zh")
     page = live.get("/translations?lang=ru").text
     assert "待办翻译" in page and "保存为已审核" in page
+    section = page.split('id="tr-fapiao"')[1].split("</section>")[0]
+    refused = live.post(
+        "/translations/save", data={**_form(section), "csrf": csrf_of(page), "question": "Что?"}
+    )
+    assert "fapiao 的俄文翻译未保存" in refused.text and 'value="Что?"' in refused.text
 
 
 @settings(

@@ -43,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 # Each page module has `routes() -> list[Route]`; a new group of pages adds its module here.
 PAGE_MODULES = (
     "bot.web.views",
+    "bot.web.set_aside",
     "bot.web.chosen",
     "bot.web.handoffs",
     "bot.web.entries_edit",

@@ -465,16 +465,22 @@ def _asked(c: Console, ids: list[int]) -> list[dict]:
 
 
 def _prefill(c: Console, rows: list[dict]) -> dict[str, str]:
-    """A new entry's fields: the cluster's questions, the central one (in the knowledge
-    base's language when asked in it) first."""
+    """A new entry's fields from the cluster of questions `rows`: its central question asked
+    in the knowledge base's language, and every wording under the language it is written in
+    (`curation.asked_language`: the language logged with it, or detected now)."""
     kb = _kb(c)
     language = c.config.knowledge.language
-    questions = [row["question"] for row in rows]
     if rows and c.holder.answerer is not None:
         cluster = curation.cluster_of(rows, c.holder.answerer.matcher.encoder)
-        questions = [cluster.question_in(language), *cluster.questions]
+        wordings = list(zip(cluster.questions, cluster.item_languages, strict=True))
+    else:
+        wordings = [
+            (row["question"], curation.asked_language(row["question"], row["language"]))
+            for row in rows
+        ]
+    question = next((text for text, lang in wordings if lang == language), "")
     taken = set(kb.by_id) if kb else set()
-    return entry_edit.new_entry_fields(questions, language, taken, dt.date.today())
+    return entry_edit.new_entry_fields(question, wordings, language, taken, dt.date.today())
 
 
 @requires("staff")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import kbedit
+from bot import kbedit, messages
 from bot.answering import reload_answerer
 from bot.kbimport import save_topic_name, save_translation
 from bot.kbmodel import FaqEntry, KnowledgeBase
@@ -89,68 +90,125 @@ def _languages(request: Request, kb: KnowledgeBase) -> dict[str, dict[str, int]]
     return queue_counts(kb, console(request).config.languages.supported)
 
 
-@requires("manager")
-async def queue(request: Request) -> Response:
-    """Missing and stale translations: counts per language, then one language's queue."""
+def _number(text: str | None) -> int:
+    try:
+        return max(1, int(text or "1"))
+    except ValueError:
+        return 1
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What staff typed for one entry's translation, shown again when saving was refused."""
+
+    entry_id: str
+    draft: Draft
+
+
+async def _page(
+    request: Request,
+    lang: str,
+    page: int,
+    wanted: str = "",
+    typed: Typed | None = None,
+    typed_topic: tuple[str, str] = ("", ""),
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The queue page: counts per language, then one page of `lang`'s queue. `wanted`: the
+    entry to make a machine draft of; `typed`, `typed_topic` (topic, name): what staff typed
+    and could not save, shown again in its form."""
     c = console(request)
     answerer = c.holder.answerer
     if answerer is None:
-        return c.render(request, "translations.html", loaded=False, counts={}, lang="")
+        return c.render(
+            request, "translations.html", status, loaded=False, counts={}, lang="", error=error
+        )
     kb = answerer.kb
     counts = await asyncio.to_thread(_languages, request, kb)
-    lang = request.query_params.get("lang", "")
     if lang not in counts:
         lang = ""
     items: list[QueuedTranslation] = translation_queue(kb, lang) if lang else []
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
     pages = max(1, -(-len(items) // PAGE_SIZE))
     page = min(page, pages)
     shown = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    wanted = request.query_params.get("draft", "")  # translate this entry now, if not cached
+    orphan = None  # typed for an entry the knowledge base no longer has
+    if typed is not None and lang:
+        entry = kb.by_id.get(typed.entry_id)
+        if entry is None:
+            orphan = typed
+        elif typed.entry_id not in {q.entry_id for q in shown}:  # on another page, or done
+            found = [q for q in items if q.entry_id == typed.entry_id]
+            status_now = "current" if entry.translations.get(lang) else "missing"
+            shown = [
+                found[0] if found else QueuedTranslation(entry.id, lang, status_now, ""),
+                *shown,
+            ]
     localizer = answerer.localizer if answerer.localizer.can_translate(lang) else None
 
-    def drafts() -> list[tuple[QueuedTranslation, FaqEntry, Draft]]:
-        return [
-            (
-                q,
-                kb.by_id[q.entry_id],
-                draft(kb.by_id[q.entry_id], lang, localizer, q.entry_id == wanted),
-            )
-            for q in shown
-        ]
+    def row(q: QueuedTranslation) -> tuple[QueuedTranslation, FaqEntry, Draft]:
+        entry = kb.by_id[q.entry_id]
+        if typed is not None and typed.entry_id == q.entry_id:
+            return q, entry, _fitted(typed.draft, entry)
+        return q, entry, draft(entry, lang, localizer, q.entry_id == wanted)
 
-    rows = await asyncio.to_thread(drafts) if lang else []
+    rows = await asyncio.to_thread(lambda: [row(q) for q in shown]) if lang else []
     return c.render(
         request,
         "translations.html",
+        status,
         loaded=True,
         kb_language=kb.language,
         counts=counts,
         lang=lang,
         rows=rows,
+        orphan=orphan,
         topics=untranslated_topics(kb, lang) if lang else [],
+        typed_topic=typed_topic,
         total=len(items),
         page=page,
         pages=pages,
         can_draft=localizer is not None,
         stale=STALE,
+        error=error,
     )
 
 
-def _back(lang: str, entry_id: str = "", message: str = "", error: str = "") -> Response:
-    anchor = f"#tr-{entry_id}" if entry_id and error else ""
-    found = "&".join(
-        q
-        for q in (
-            urlencode({"lang": lang} if lang else {}),
-            flash_query(message=message, error=error),
-        )
-        if q
+def _fitted(typed: Draft, entry: FaqEntry) -> Draft:
+    """`typed` with one link title per link the entry has now."""
+    titles = (*typed.links, *("" for _ in entry.links))[: len(entry.links)]
+    return Draft(typed.question, typed.alternates, typed.answer, titles, False)
+
+
+@requires("manager")
+async def queue(request: Request) -> Response:
+    """Missing and stale translations: counts per language, then one language's queue."""
+    params = request.query_params
+    return await _page(
+        request,
+        params.get("lang", ""),
+        _number(params.get("page")),
+        wanted=params.get("draft", ""),  # translate this entry now, if not cached
     )
-    return RedirectResponse(f"/translations?{found}{anchor}", status_code=303)
+
+
+def language_name(request: Request, lang: str) -> str:
+    """`lang` by its name in the interface language ("Russian"), for messages."""
+    return messages.language_name(lang, ui_language(request)) if lang else "?"
+
+
+def _problem(exc: Exception) -> str:
+    """What is wrong, in the words of the check that refused it."""
+    if isinstance(exc, KnowledgeError):
+        return "; ".join(str(p) for p in exc.problems[:5])
+    return str(exc)
+
+
+def _back(lang: str, message: str) -> Response:
+    query = "&".join(
+        q for q in (urlencode({"lang": lang} if lang else {}), flash_query(message=message)) if q
+    )
+    return RedirectResponse(f"/translations?{query}", status_code=303)
 
 
 def _lines(text: str) -> list[str]:
@@ -177,23 +235,46 @@ def _save(request: Request, lang: str, item: dict, version: str, today: dt.date)
 
 @requires("staff")
 async def save(request: Request) -> Response:
-    """Save one entry's translation as reviewed."""
+    """Save one entry's translation as reviewed; refused, the page comes back with what was
+    typed and what to correct."""
     c = console(request)
     form = await request.form()
     lang = str(form.get("lang", "")).strip()
     entry_id = str(form.get("entry", "")).strip()
+    titles = tuple(str(t).strip() for t in form.getlist("link"))
+    typed = Typed(
+        entry_id,
+        Draft(
+            str(form.get("question", "")),
+            tuple(_lines(str(form.get("alternates", "")))),
+            str(form.get("answer", "")),
+            titles,
+            False,
+        ),
+    )
+    item = {
+        "id": entry_id,
+        "question": typed.draft.question,
+        "alternates": list(typed.draft.alternates),
+        "answer": typed.draft.answer,
+        "links": list(titles) if any(titles) else [],
+    }
+    page = _number(str(form.get("page", "")))
+    names = {"name": language_name(request, lang), "id": entry_id}
+
+    def refused(problem: str) -> Awaitable[Response]:
+        error = _(
+            request,
+            "The {name} translation of {id} was not saved: {problem} Nothing changed; what you typed is kept below: correct it and save again.",  # noqa: E501 (one catalog key)
+            problem=problem.rstrip(".") + ".",
+            **names,
+        )
+        return _page(request, lang, page, typed=typed, error=error, status=400)
+
     answerer = c.holder.answerer
     entry = answerer.kb.by_id.get(entry_id) if answerer else None
     if entry is None:
-        return _back(lang, error=_(request, "Unknown entry {id}. Nothing changed.", id=entry_id))
-    titles = [str(t).strip() for t in form.getlist("link")]
-    item = {
-        "id": entry_id,
-        "question": str(form.get("question", "")),
-        "alternates": _lines(str(form.get("alternates", ""))),
-        "answer": str(form.get("answer", "")),
-        "links": titles if any(titles) else [],
-    }
+        return await refused(_(request, "the knowledge base has no entry {id}.", id=entry_id))
     old = entry.translations.get(lang)
     before = {
         "status": "missing" if old is None else ("stale" if entry.stale(lang) else "current"),
@@ -206,7 +287,7 @@ async def save(request: Request) -> Response:
             _save, request, lang, item, str(form.get("version", "")), today
         )
     except (kbedit.EditError, KnowledgeError) as exc:
-        return _back(lang, entry_id, error=_(request, "{problem} Nothing changed.", problem=exc))
+        return await refused(_problem(exc))
     saved = kb.by_id[entry_id].translations[lang]
     after = {
         "status": "current",
@@ -219,11 +300,10 @@ async def save(request: Request) -> Response:
     )
     return _back(
         lang,
-        message=_(
+        _(
             request,
-            "Saved the {lang} translation of {id} as reviewed; the bot serves it now.",
-            lang=lang,
-            id=entry_id,
+            "Saved the {name} translation of {id} as reviewed; the bot serves it now.",
+            **names,
         ),
     )
 
@@ -245,14 +325,23 @@ def _save_topic(request: Request, lang: str, stem: str, name: str) -> None:
 
 @requires("staff")
 async def save_topic(request: Request) -> Response:
-    """Save a topic's name in one language."""
+    """Save a topic's name in one language; refused, the page comes back with it typed."""
     c = console(request)
     form = await request.form()
     lang, stem = str(form.get("lang", "")).strip(), str(form.get("topic", "")).strip()
+    name = str(form.get("name", ""))
+    names = {"name": language_name(request, lang), "id": stem}
     try:
-        await asyncio.to_thread(_save_topic, request, lang, stem, str(form.get("name", "")))
+        await asyncio.to_thread(_save_topic, request, lang, stem, name)
     except (kbedit.EditError, KnowledgeError) as exc:
-        return _back(lang, error=_(request, "{problem} Nothing changed.", problem=exc))
+        error = _(
+            request,
+            "The {name} name of topic {id} was not saved: {problem} Nothing changed.",
+            problem=_problem(exc).rstrip(".") + ".",
+            **names,
+        )
+        page = _number(str(form.get("page", "")))
+        return await _page(request, lang, page, typed_topic=(stem, name), error=error, status=400)
     c.accounts.audit(
         request.state.session.name,
         "translation.topic",
@@ -260,9 +349,7 @@ async def save_topic(request: Request) -> Response:
         {"status": "missing"},
         {"status": "current"},
     )
-    return _back(
-        lang, message=_(request, "Saved the {lang} name of topic {id}.", lang=lang, id=stem)
-    )
+    return _back(lang, _(request, "Saved the {name} name of topic {id}.", **names))
 
 
 def routes() -> list[Route]:

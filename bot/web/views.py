@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -16,6 +18,7 @@ from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory
 from bot.kbmodel import FaqEntry
 from bot.knowledge import KnowledgeBase, KnowledgeError
+from bot.normalize import normalize
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import NEW, UnknownIdError
 from bot.vector_memo import remembering
@@ -259,7 +262,8 @@ async def inbox_page(request: Request) -> Response:
         target,
         page,
     )
-    return c.render(request, "inbox.html", **data, once=OnceForms.token())  # see inbox_reply
+    once = OnceForms.token()  # see inbox_reply
+    return c.render(request, "inbox.html", undo=undo_of(request), **data, once=once)
 
 
 def _number(text: str | None) -> int | None:
@@ -276,6 +280,29 @@ def _ids(form) -> list[int]:
 def _back(message: str = "", error: str = "") -> Response:
     query = flash_query(message=message, error=error)
     return RedirectResponse("/inbox" + (f"?{query}" if query else ""), status_code=303)
+
+
+def _undoable(message: str, rows: list[dict], unlearn: Collection[str] = ()) -> Response:
+    """Back to the inbox showing `message` and an Undo button that puts the questions `rows`
+    back (one id per wording: restoring a question restores its wording's repeats) and
+    takes the off-topic examples with the normalised texts `unlearn` out again."""
+    ids: dict[str, int] = {}
+    for row in rows:
+        ids.setdefault(normalize(row["question"]) or f"#{row['id']}", row["id"])
+    undo = {"ids": list(ids.values()), "unlearn": [i for key, i in ids.items() if key in unlearn]}
+    query = flash_query(message=message, undo=json.dumps(undo))
+    return RedirectResponse(f"/inbox?{query}", status_code=303)
+
+
+def undo_of(request: Request) -> dict[str, str] | None:
+    """The Undo the redirect after Ignore or Off-topic offers: the restore form's `ids` and
+    `unlearn`, comma-joined; None without one (or with one not signed by this console)."""
+    token = request.query_params.get("undo")
+    text = console(request).flashed(token) if token else None
+    if text is None:
+        return None
+    undo = json.loads(text)
+    return {key: ",".join(map(str, undo[key])) for key in ("ids", "unlearn")}
 
 
 def _statuses(c: Console, ids: list[int]) -> list[dict]:
@@ -375,6 +402,7 @@ async def ignore(request: Request) -> Response:
         return _back(error=_(request, "Choose the questions to ignore."))
     before = _statuses(c, ids)
     kb = c.holder.answerer.kb if c.holder.answerer is not None else None
+    rows = c.storage.list_unanswered(status=None, ids=ids)
     try:
         changed = await asyncio.to_thread(triage.ignore, c.storage, ids, kb)
     except (UnknownIdError, triage.TriageError) as exc:
@@ -386,7 +414,7 @@ async def ignore(request: Request) -> Response:
     c.accounts.audit(
         session.name, "unanswered.ignore", target, before, {"status": "ignored", "changed": changed}
     )
-    return _back(message=_(request, "Ignored {n} question(s).", n=changed))
+    return _undoable(_(request, "Ignored {n} question(s).", n=changed), rows)
 
 
 def _offtopic(request: Request, ids: list[int]) -> triage.OffTopic:
@@ -410,6 +438,7 @@ async def offtopic(request: Request) -> Response:
     if not ids:
         return _back(error=_(request, "Choose the questions that are off-topic."))
     before = _statuses(c, ids)
+    rows = c.storage.list_unanswered(status=None, ids=ids)
     try:
         done = await asyncio.to_thread(_offtopic, request, ids)
     except (UnknownIdError, triage.TriageError) as exc:
@@ -427,15 +456,14 @@ async def offtopic(request: Request) -> Response:
         "changed": done.changed,
     }
     c.accounts.audit(session.name, "unanswered.offtopic", OFFTOPIC_FILE, before, after)
-    return _back(
-        message=_(
-            request,
-            "Marked {n} question(s) off-topic; {added} example(s) added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
-            n=done.changed,
-            added=len(done.added),
-            file=OFFTOPIC_FILE,
-        )
+    message = _(
+        request,
+        "Marked {n} question(s) off-topic; {added} example(s) added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
+        n=done.changed,
+        added=len(done.added),
+        file=OFFTOPIC_FILE,
     )
+    return _undoable(message, rows, {normalize(text) for _lang, text in done.added})
 
 
 @requires("manager")

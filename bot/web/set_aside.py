@@ -1,0 +1,136 @@
+"""What the inbox set aside: the questions staff ignored or marked off-topic, and putting
+one back (the Undo after Ignore or Off-topic, or Restore on the list).
+
+Restoring is `bot.triage.restore`: the questions, and the ignored asks of their wording,
+are new again; restoring an off-topic one can also take its example out of offtopic.yaml,
+and the answerer is reloaded so that the gate no longer holds such questions back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot import kbedit, triage
+from bot.answering import reload_answerer
+from bot.knowledge import LANGUAGE_CODES, KnowledgeError
+from bot.normalize import normalize
+from bot.offtopic import FILE as OFFTOPIC_FILE
+from bot.offtopic import load_offtopic
+from bot.storage import IGNORED, UnknownIdError
+from bot.web.app import console, flash_query, id_list, requires
+from bot.web.views import INBOX_LIMIT, _
+
+BACK = ("/inbox", "/inbox/set-aside")  # where a restore may lead back to
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """One ignored wording: asked `len(ids)` times, last at `time`."""
+
+    text: str
+    language: str
+    time: str
+    ids: tuple[int, ...]
+    offtopic: bool  # its wording is one of the off-topic examples
+
+
+def set_aside(request: Request) -> list[SetAside]:
+    """The ignored questions, newest first, one row per wording."""
+    c = console(request)
+    rows = c.storage.list_unanswered(status=IGNORED, limit=INBOX_LIMIT, newest_first=True)
+    try:
+        examples = {
+            normalize(p.text) for p in load_offtopic(c.config.knowledge.dir, LANGUAGE_CODES)
+        }
+    except KnowledgeError:
+        examples = set()
+    found: dict[str, list[dict]] = {}
+    for row in rows:
+        found.setdefault(normalize(row["question"]) or f"#{row['id']}", []).append(row)
+    return [
+        SetAside(
+            group[0]["question"],
+            group[0]["language"],
+            group[0]["time"],
+            tuple(row["id"] for row in group),
+            key in examples,
+        )
+        for key, group in found.items()
+    ]
+
+
+@requires("manager")
+async def set_aside_page(request: Request) -> Response:
+    """The questions set aside by Ignore or Off-topic, each with a button to restore it."""
+    c = console(request)
+    rows = await asyncio.to_thread(set_aside, request)
+    return c.render(request, "set_aside.html", rows=rows, offtopic_file=OFFTOPIC_FILE)
+
+
+def _restore(request: Request, ids: list[int], unlearn: list[int]) -> triage.Restored:
+    """Restore, then reload if examples left offtopic.yaml so that the gate forgets them."""
+    c = console(request)
+    with c.holder.lock:
+        done = triage.restore(c.storage, c.config.knowledge.dir, ids, unlearn)
+        if c.holder.answerer is not None and done.removed:
+            c.holder.answerer = reload_answerer(c.holder.answerer, c.config, c.storage)
+    return done
+
+
+@requires("staff")
+async def restore(request: Request) -> Response:
+    """Put set-aside questions back in the inbox (`unlearn`: and their off-topic examples
+    out of offtopic.yaml)."""
+    c = console(request)
+    form = await request.form()
+    ids, unlearn = id_list(form.getlist("ids")), id_list(form.getlist("unlearn"))
+    back = str(form.get("back", ""))
+    back = back if back in BACK else BACK[0]
+
+    def to(**texts: str) -> Response:
+        return RedirectResponse(f"{back}?{flash_query(**texts)}", status_code=303)
+
+    if not ids:
+        return to(error=_(request, "Choose the questions to restore."))
+    before = c.storage.list_unanswered(status=None, ids=ids)
+    try:
+        done = await asyncio.to_thread(_restore, request, ids, unlearn)
+    except UnknownIdError as exc:
+        return to(error=_(request, "{problem}. Nothing changed.", problem=exc))
+    except (OSError, kbedit.EditError) as exc:
+        problem = _(
+            request, "{file} could not be written: {problem}.", file=OFFTOPIC_FILE, problem=exc
+        )
+        return to(error=problem + " " + _(request, "Nothing changed."))
+    c.accounts.audit(
+        request.state.session.name,
+        "unanswered.restore",
+        " ".join(map(str, ids)),
+        [{"id": row["id"], "status": row["status"]} for row in before],
+        {
+            "status": "new",
+            "changed": done.changed,
+            "offtopic_examples_removed": [text for _lang, text in done.removed],
+        },
+    )
+    message = _(request, "Put {n} question(s) back in the inbox.", n=done.changed)
+    if done.removed:
+        message += " " + _(
+            request,
+            "{removed} example(s) taken out of {file}, and the knowledge base is reloaded: such questions are no longer held back.",  # noqa: E501 (one catalog key)
+            removed=len(done.removed),
+            file=OFFTOPIC_FILE,
+        )
+    return to(message=message)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/inbox/set-aside", set_aside_page),
+        Route("/inbox/restore", restore, methods=["POST"]),
+    ]
