@@ -277,6 +277,8 @@ def test_new_entry_scaffold_is_yaml_and_validates_once_completed(encoder, small_
     assert entry["links"] == [] and entry["reviewed"] == date.today()
     people = small_kb_dir / "people.yaml"
     done = text.replace("'TODO: write the answer'", "Any phone shop, with your passport.")
+    assert "TODO: another way to ask this" in done  # a placeholder keeps it a draft, so:
+    done = done.replace("TODO: another way to ask this", "where to get a phone number")
     people.write_text(
         people.read_text(encoding="utf-8") + done.replace("[todo]", "[phones]"), encoding="utf-8"
     )
