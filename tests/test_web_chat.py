@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import socket
 import threading
@@ -389,7 +390,7 @@ def test_the_widgets_cookie_is_partitioned_and_forget_me_keeps_it_so(
 # Safety ------------------------------------------------------------------------------
 
 
-def test_posts_from_another_site_or_without_a_session_are_refused(client):
+def test_posts_from_another_site_or_without_a_session_are_refused(client, storage):
     assert send(client, "hello").status_code == 403  # no session yet
     opened(client)
     assert send(client, "hello", origin="https://evil.example").status_code == 403
@@ -405,11 +406,68 @@ def test_posts_from_another_site_or_without_a_session_are_refused(client):
         content='{"text": "hi"}',
         headers={"origin": ORIGIN, "content-type": "text/plain"},
     )
-    assert plain.status_code == 403  # what another site's form could send
+    assert plain.status_code == 415  # what another site's form could send, without Origin
+    assert web_rows(storage) == []
     assert send(client, "hello").status_code == 200
     assert send(client, "hi", origin="https://testserver").status_code == 200  # behind TLS
     assert send(client, "hi", origin="http://testserver.evil.example").status_code == 403
     assert send(client, "hi", origin="null").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path, content, kind",
+    [
+        ("/chat/send", b'{"text": "What is a fap', "application/json"),  # cut short
+        ("/chat/send", b'["What is a fapiao?"]', "application/json"),
+        ("/chat/send", b'{"question": "What is a fapiao?"}', "application/json"),
+        ("/chat/send", b'{"text": 5}', "application/json"),
+        ("/chat/send", b'{"text": "\\ud800 fapiao"}', "application/json"),  # lone surrogate
+        ("/chat/send", b"\xff\xfe{}", "application/json"),
+        ("/chat/send", b'{"text": "What is a fapiao?"}', "text/plain"),
+        ("/chat/act", b'{"text": "hi"}', "application/json"),  # which button?
+        ("/chat/act", b'{"act": "topics"', "application/json"),
+        ("/chat/act", b'{"act": "topic", "topic": "banking", "page": 1e400}', "application/json"),
+        ("/chat/act", b'{"act": "choose", "msg": 1e300, "entry": "fapiao"}', "application/json"),
+        ("/chat/act", b'{"act": "choose", "msg": "1", "entry": ["fapiao"]}', "application/json"),
+        ("/chat/act", b'{"act": "feedback", "ref": "r", "value": true}', "application/json"),
+        ("/chat/act", b'{"act": "staff", "text": "\\udc00 help"}', "application/json"),
+        ("/chat/act", b'{"act": "language", "lang": 5}', "application/json"),
+        ("/chat/forget", b'{"embed": ', "application/json"),
+        ("/chat/forget", b'{"embed": "yes"}', "application/json"),
+        ("/chat/forget", b"{}", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_request_our_page_never_sends_is_a_clear_client_error(
+    client, storage, caplog, path, content, kind
+):
+    """Malformed JSON, another content type, a field missing or of the wrong type: a 400
+    (415 for the content type) saying so in plain words, logged as the client's error;
+    nothing is stored, nothing forgotten."""
+    opened(client)
+    send(client, "What is a fapiao?")
+    before = client.get("/chat/messages").json()["messages"]
+    with caplog.at_level(logging.INFO):
+        response = client.post(
+            path, content=content, headers={"origin": ORIGIN, "content-type": kind}
+        )
+    assert response.status_code == (415 if kind != "application/json" else 400)
+    assert htmls(response).count(said("en", "web_bad_request")) == 1
+    assert said("en", "error") not in htmls(response)
+    assert client.get("/chat/messages").json()["messages"] == before
+    assert len(web_rows(storage)) == 1
+    [logged] = [r for r in caplog.records if r.name == "bot.web.chat"]
+    assert logged.levelno == logging.INFO and "client error" in logged.getMessage()
+    assert path in logged.getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_page_asking_after_a_message_beyond_any_id_gets_the_conversation(client):
+    """?after= (or Last-Event-ID) beyond SQLite's integers is read as absent, not a 500."""
+    opened(client)
+    send(client, "What is a fapiao?")
+    response = client.get("/chat/messages?after=" + "9" * 30)
+    assert response.status_code == 200
+    assert [m["role"] for m in response.json()["messages"]] == ["visitor", "bot"]
 
 
 def test_a_message_too_long_is_refused_in_the_visitors_language(client, chat_config, storage):

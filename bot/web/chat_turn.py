@@ -61,6 +61,16 @@ class Refused(Exception):
         self.status, self.key, self.fields = status, key, fields
 
 
+class BadRequest(Refused):
+    """A request our page never sends (not JSON, malformed, a field missing or of the wrong
+    type): a client error, told in plain words (`web_bad_request`); `detail`, what was wrong,
+    is for the log."""
+
+    def __init__(self, detail: str, status: int = 400):
+        super().__init__(status, "web_bad_request")
+        self.detail = detail
+
+
 def hub_of(request: Request) -> Hub:
     return request.app.state.webchat
 
@@ -439,15 +449,16 @@ class Turn:
 
 
 async def act_choose(turn: Turn, body: dict) -> None:
-    offered = await turn.offered(int_of(body.get("msg")))
+    ident, entry_id = number(body, "msg"), word(body, "entry")
+    offered = await turn.offered(ident)
     if offered is None:
         await turn.notice("stale_button")
         return
-    await turn.choose(offered, str(body.get("entry", "")))
+    await turn.choose(offered, entry_id)
 
 
 async def act_none(turn: Turn, body: dict) -> None:
-    offered = await turn.offered(int_of(body.get("msg")))
+    offered = await turn.offered(number(body, "msg"))
     if offered is None:
         await turn.notice("stale_button")
         return
@@ -460,21 +471,21 @@ async def act_entry(turn: Turn, body: dict) -> None:
     that the visitor's question may mean it: recorded like a chosen suggestion, once."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
-    entry_id = str(body.get("entry", ""))
+    entry_id = word(body, "entry")
+    ident = number(body, "msg") if body.get("msg") is not None else None
     if entry_id not in answerer.kb.by_id:
         await turn.notice("stale_button")
         return
-    ident = int_of(body.get("msg"))
     if ident is not None:
         await turn.chose_nearest(ident, entry_id)
     await turn.answer(answerer.answer_entry(entry_id, turn.ui), started)
 
 
 async def act_feedback(turn: Turn, body: dict) -> None:
-    ref, value = str(body.get("ref", "")), body.get("value")
-    if value not in (0, 1, "0", "1"):
-        raise Refused(400, "stale_button")
-    helpful = str(value) == "1"
+    ref, value = word(body, "ref"), number(body, "value")
+    if value not in (0, 1):
+        raise BadRequest("'value' is neither 0 nor 1")
+    helpful = value == 1
     try:
         await turn.store("log_feedback", ref, turn.visit.user_id, helpful)
     except UnknownIdError:
@@ -486,7 +497,7 @@ async def act_feedback(turn: Turn, body: dict) -> None:
 
 
 async def act_reason(turn: Turn, body: dict) -> None:
-    reason, ident = str(body.get("reason", "")), int_of(body.get("msg"))
+    reason, ident = word(body, "reason"), number(body, "msg")
     asked = await turn.message(ident, "reason")
     if asked is None or not asked.data.get("open") or reason not in FEEDBACK_REASONS:
         await turn.notice("stale_button")
@@ -516,8 +527,8 @@ async def act_topics(turn: Turn, body: dict) -> None:
 
 async def act_topic(turn: Turn, body: dict) -> None:
     answerer = answerer_of(turn.request)
-    topic = answerer.topics.get(str(body.get("topic", "")))
-    page = int_of(body.get("page")) or 0
+    topic = answerer.topics.get(word(body, "topic"))
+    page = number(body, "page")
     if topic is None:
         await turn.notice("stale_button")
         return
@@ -532,7 +543,7 @@ async def act_topic(turn: Turn, body: dict) -> None:
 
 
 async def act_language(turn: Turn, body: dict) -> None:
-    code = str(body.get("lang", ""))
+    code = word(body, "lang")
     if code not in turn.c.config.languages.supported:
         raise Refused(400, "stale_button")
     await asyncio.to_thread(turn.hub.store.set_language, turn.visit.key, chosen=code, language=code)
@@ -561,16 +572,40 @@ ACTIONS: dict[str, Callable[[Turn, dict], Awaitable[None]]] = {
 }
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a message id is never more
+
+
 def int_of(value: Any) -> int | None:
+    """A number from a query string or header; None when absent or no id could be it."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        found = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return found if 0 <= found <= MAX_ID else None
+
+
+def number(body: dict, name: str) -> int:
+    """Field `name` of a POST: a whole number, sent as one or as its digits (the page sends
+    its buttons' data attributes, which are text); BadRequest when it is not one."""
+    value = body.get(name)
+    if isinstance(value, str) and value.isascii() and value.isdecimal() and len(value) < 19:
+        value = int(value)
+    if type(value) is not int or not 0 <= value <= MAX_ID:  # bool is no number here
+        raise BadRequest(f"{name!r} is missing" if value is None else f"{name!r} is no number")
+    return value
+
+
+def word(body: dict, name: str) -> str:
+    """Field `name` of a POST: a string; BadRequest when missing or of another type."""
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise BadRequest(f"{name!r} is missing" if value is None else f"{name!r} is no string")
+    return value
 
 
 def text_of(turn: Turn, body: dict) -> str:
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
+    text = word(body, "text")
+    if not text.strip():
         raise Refused(400, "empty")
     limit = turn.c.config.web.chat_max_chars
     if len(text) > limit:
