@@ -234,18 +234,87 @@ def test_an_unanswerable_question_joins_the_staff_inbox(client, storage):
     assert "Can my cat attend" in client.get("/inbox").text
 
 
+def rated(storage: Storage) -> list[tuple]:
+    """(question, helpful, reason) of every 👍/👎 recorded, in the order asked."""
+    rows = storage.db.query(
+        "SELECT i.question, f.helpful, f.reason FROM feedback f "
+        "JOIN interactions i ON i.id = f.interaction_id ORDER BY i.id"
+    )
+    return [(r["question"], r["helpful"], r["reason"]) for r in rows]
+
+
+def answer_id(html: str) -> str:
+    """The id of the (last) answer in `html`, as its 👍/👎 carry it."""
+    return re.findall(r'data-act="feedback" data-msg="(\d+)" data-value="1"', html)[-1]
+
+
+def conversation(client) -> list[dict]:
+    return client.get("/chat/messages").json()["messages"]
+
+
 def test_feedback_with_a_reason(client, storage):
     opened(client)
-    html = htmls(send(client, "What is a fapiao?"))
-    ref = re.search(r'data-ref="([^"]+)" data-value="0"', html)[1]
-    body = htmls(act(client, act="feedback", ref=ref, value="0"))
-    assert said("en", "feedback_thanks") in body
-    msg = re.search(r'data-act="reason" data-msg="(\d+)" data-reason="wrong"', body)[1]
-    body = htmls(act(client, act="reason", msg=msg, reason="wrong"))
-    assert said("en", "reason_thanks") in body
-    [feedback] = storage.db.query("SELECT helpful, reason FROM feedback")
-    assert feedback == {"helpful": 0, "reason": "wrong"}
-    assert act(client, act="feedback", ref="not-a-ref", value="1").status_code == 200
+    ident = answer_id(htmls(send(client, "What is a fapiao?")))
+    body = htmls(act(client, act="feedback", msg=ident, value="0"))
+    assert said("en", "feedback_reason") in body and said("en", "feedback_thanks") not in body
+    assert f'data-act="reason" data-msg="{ident}" data-reason="wrong"' in body
+    body = htmls(act(client, act="reason", msg=ident, reason="wrong"))
+    assert said("en", "reason_thanks") in body and 'data-act="reason"' not in body
+    assert rated(storage) == [("What is a fapiao?", 0, "wrong")]
+    assert said("en", "stale_button") in htmls(act(client, act="feedback", msg=999, value="1"))
+
+
+def test_one_rating_per_answer_and_a_change_of_mind_replaces_it(client, storage):
+    """👍 pressed twice (a double click, a replayed request) is recorded and shown once, the
+    button marked as pressed; a 👎 then replaces it (and asks for its reason in the answer),
+    and a 👎 again asks nothing more."""
+    opened(client)
+    ident = answer_id(htmls(send(client, "What is a fapiao?")))
+    shown = conversation(client)
+    helpful = f'data-value="1" aria-pressed="true">{said("en", "helpful")}</button>'
+    first = act(client, act="feedback", msg=ident, value=1).json()["messages"]
+    assert [m["id"] for m in first] == [int(ident)]  # the answer redrawn, nothing added
+    assert helpful in first[0]["html"] and said("en", "feedback_thanks") in first[0]["html"]
+    again = act(client, act="feedback", msg=ident, value="1").json()["messages"]
+    assert again == first
+    assert len(conversation(client)) == len(shown)
+    assert rated(storage) == [("What is a fapiao?", 1, None)]
+    [answer] = act(client, act="feedback", msg=ident, value="0").json()["messages"]
+    assert 'data-value="0" aria-pressed="true"' in answer["html"] and helpful not in answer["html"]
+    assert answer["html"].count('data-act="reason"') == 3
+    assert act(client, act="feedback", msg=ident, value="0").json()["messages"] == [answer]
+    assert rated(storage) == [("What is a fapiao?", 0, None)]
+    assert len(conversation(client)) == len(shown)
+    assert conversation(client)[-1]["html"] == answer["html"]  # as it is kept
+
+
+def test_a_reason_is_about_its_own_answer_and_only_while_it_has_a_thumbs_down(client, storage):
+    """Each 👎 asks for its reason in its own answer; a reason left on the page from before a
+    change of mind to 👍 (another tab, a replayed request) turns nothing into a 👎, and a
+    reason is taken once."""
+    opened(client)
+    first = answer_id(htmls(send(client, "What is a fapiao?")))
+    second = answer_id(htmls(send(client, "How do I open a company bank account?")))
+    act(client, act="feedback", msg=first, value=0)
+    act(client, act="feedback", msg=second, value=0)
+    act(client, act="reason", msg=first, reason="outdated")
+    act(client, act="reason", msg=second, reason="wrong")
+    assert rated(storage) == [
+        ("What is a fapiao?", 0, "outdated"),
+        ("How do I open a company bank account?", 0, "wrong"),
+    ]
+    replayed = htmls(act(client, act="reason", msg=second, reason="not_mine"))
+    assert said("en", "stale_button") in replayed
+    act(client, act="feedback", msg=first, value=1)  # a change of mind
+    act(client, act="feedback", msg=first, value=0)  # and back: asked again
+    act(client, act="feedback", msg=first, value=1)
+    left_over = act(client, act="reason", msg=first, reason="wrong")
+    assert said("en", "stale_button") in htmls(left_over)
+    assert 'aria-pressed="true">' + said("en", "helpful") in htmls(left_over)  # shown as it is
+    assert rated(storage) == [
+        ("What is a fapiao?", 1, None),
+        ("How do I open a company bank account?", 0, "wrong"),
+    ]
 
 
 def test_see_also_opens_a_related_entry(client, storage):
@@ -490,8 +559,8 @@ def test_rate_limit_per_session_counts_typed_messages_not_buttons(client, chat_c
     assert codes[:-1] == [200] * limit and codes[-1] == 429
     assert said("en", "rate_limited") in htmls(send(client, "What is a fapiao?"))
     # a 👍 after the limit is still recorded
-    ref = web_rows(storage)[0]["ref"]
-    assert act(client, act="feedback", ref=ref, value=1).status_code == 200
+    ident = answer_id("".join(m["html"] for m in conversation(client)))
+    assert act(client, act="feedback", msg=ident, value=1).status_code == 200
     assert list(storage.db.query("SELECT helpful FROM feedback")) == [{"helpful": 1}]
 
 

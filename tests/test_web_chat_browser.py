@@ -339,6 +339,57 @@ async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
     assert [(c["question"], c["entry_id"]) for c in storage.list_choices()] == [(asked, nearest)]
 
 
+async def test_thumbs_count_once_and_a_reason_stays_with_its_answer(site, tmp_path):
+    """👍 pressed twice shows and records one rating, the button marked as pressed; a 👎 asks
+    for its reason inside that answer, and a 👍 pressed after it takes the question away, so
+    that no reason left on the page can turn the 👍 into a 👎 or land on another answer."""
+    from playwright.async_api import expect
+
+    bot_url, *_, storage = site
+
+    def named(key: str) -> str:
+        return messages.text("en", key)
+
+    async with chat_page(bot_url) as page:
+        await send(page, "What is a fapiao?")
+        first = page.locator(".msg.answer").first
+        await expect(first).to_be_visible(timeout=15000)
+        shown = await page.locator(".msg").count()
+        up = first.get_by_role("button", name=named("helpful"))
+        down = first.get_by_role("button", name=named("not_helpful"))
+        await up.dblclick()
+        await expect(up).to_have_attribute("aria-pressed", "true")
+        await expect(down).to_have_attribute("aria-pressed", "false")
+        await expect(first.locator(".thanks")).to_have_text(named("feedback_thanks"))
+        await up.click()  # pressed already: nothing is sent
+        await page.wait_for_timeout(300)
+        assert await page.locator(".msg").count() == shown
+        await down.click()
+        await expect(first.locator("button[data-act=reason]")).to_have_count(3)
+        await expect(first.locator(".ask")).to_have_text(named("feedback_reason"))
+        await up.click()  # a change of mind: the reason is no longer asked
+        await expect(up).to_have_attribute("aria-pressed", "true")
+        await expect(page.locator("button[data-act=reason]")).to_have_count(0)
+        assert await page.locator(".msg").count() == shown
+
+        await send(page, "How do I open a company bank account in China?")
+        second = page.locator(".msg.answer").nth(1)
+        await expect(second).to_be_visible(timeout=15000)
+        await second.get_by_role("button", name=named("not_helpful")).click()
+        reasons = second.get_by_role("group", name=named("feedback_reason"))
+        await reasons.get_by_role("button", name=named("reason_outdated")).click()
+        await expect(second.locator(".thanks")).to_have_text(named("reason_thanks"))
+        await page.screenshot(path=str(tmp_path / "rated.png"), full_page=True)
+    rows = storage.db.query(
+        "SELECT i.question, f.helpful, f.reason FROM feedback f "
+        "JOIN interactions i ON i.id = f.interaction_id ORDER BY i.id"
+    )
+    assert [(r["question"], r["helpful"], r["reason"]) for r in rows] == [
+        ("What is a fapiao?", 1, None),
+        ("How do I open a company bank account in China?", 0, "outdated"),
+    ]
+
+
 async def test_a_message_asking_two_things_shows_two_answers(site, answerer):
     """Each part answered in its own message, with its own title and feedback; a part no
     answer covers keeps its "did you mean" list, and choosing from it answers that part."""

@@ -379,10 +379,18 @@ class Turn:
 
     async def close(self, message: ChatMessage) -> None:
         """A list is chosen from once: its buttons go."""
-        data = {**message.data, "open": False}
+        await self.redraw(message, {**message.data, "open": False})
+
+    async def redraw(self, message: ChatMessage, data: dict) -> None:
+        """Store what `message` now shows (its buttons) and redraw it on the visitor's pages."""
         await asyncio.to_thread(self.hub.store.set_data, self.visit.key, message.id, data)
         self.added.append(replace(message, data=data))
         self.hub.publish(self.visit.key, replace(message, data=data))
+
+    async def rated(self, ident: int) -> ChatMessage | None:
+        """Answer `ident` of this conversation, if it has 👍/👎 (it was logged, with a ref)."""
+        found = await asyncio.to_thread(self.hub.store.message, self.visit.key, ident)
+        return found if found and found.kind == "answer" and found.data.get("ref") else None
 
     async def message(self, ident: int | None, kind: str) -> ChatMessage | None:
         """Message `ident` of this conversation, if it is among the last 50 and of `kind`."""
@@ -482,36 +490,51 @@ async def act_entry(turn: Turn, body: dict) -> None:
 
 
 async def act_feedback(turn: Turn, body: dict) -> None:
-    ref, value = word(body, "ref"), number(body, "value")
+    """👍/👎 under answer `msg`: one rating per answer. A change of mind replaces it; the same
+    again (a double click, a replayed request) records nothing. The answer is redrawn with
+    the chosen button pressed and, after 👎, asks for a reason itself (chat_render), so that
+    a reason is always about this answer, and goes when a 👍 replaces the 👎."""
+    ident, value = number(body, "msg"), number(body, "value")
     if value not in (0, 1):
         raise BadRequest("'value' is neither 0 nor 1")
-    helpful = value == 1
-    try:
-        await turn.store("log_feedback", ref, turn.visit.user_id, helpful)
-    except UnknownIdError:
-        await turn.notice("stale_button")
-        return
-    await turn.notice("feedback_thanks")
-    if not helpful:  # 👎: an optional reason, one tap
-        await turn.add("bot", "reason", turn.say("feedback_reason"), {"ref": ref, "open": True})
+    async with turn.hub.rating:
+        answered = await turn.rated(ident)
+        if answered is None:
+            await turn.notice("stale_button")
+            return
+        if answered.data.get("rated") == value:  # as it is: shown again, not recorded
+            turn.added.append(answered)
+            return
+        try:
+            await turn.store("log_feedback", answered.data["ref"], turn.visit.user_id, value == 1)
+        except UnknownIdError:  # the answer's log entry is gone (retention)
+            await turn.notice("stale_button")
+            return
+        data = {k: v for k, v in answered.data.items() if k != "reason"}
+        await turn.redraw(answered, {**data, "rated": value})
 
 
 async def act_reason(turn: Turn, body: dict) -> None:
-    reason, ident = word(body, "reason"), number(body, "msg")
-    asked = await turn.message(ident, "reason")
-    if asked is None or not asked.data.get("open") or reason not in FEEDBACK_REASONS:
-        await turn.notice("stale_button")
-        return
-    try:
-        await turn.store(
-            "log_feedback", asked.data["ref"], turn.visit.user_id, False, reason=reason
-        )
-    except UnknownIdError:
-        await turn.notice("stale_button")
-        return
-    await turn.close(asked)
-    await turn.notice("reason_thanks")
-    logged = await turn.store("interaction", asked.data["ref"])
+    """The one-tap reason for a 👎, asked in answer `msg`: taken once, and only while that
+    answer's rating is the 👎 it was asked for; a copy goes to the staff room."""
+    ident, reason = number(body, "msg"), word(body, "reason")
+    if reason not in FEEDBACK_REASONS:
+        raise BadRequest("'reason' is none of " + ", ".join(FEEDBACK_REASONS))
+    async with turn.hub.rating:
+        answered = await turn.rated(ident)
+        if answered is None or answered.data.get("rated") != 0 or answered.data.get("reason"):
+            if answered is not None:
+                turn.added.append(answered)  # the page had an old state: shown as it is
+            await turn.notice("stale_button")
+            return
+        ref = answered.data["ref"]
+        try:
+            await turn.store("log_feedback", ref, turn.visit.user_id, False, reason=reason)
+        except UnknownIdError:
+            await turn.notice("stale_button")
+            return
+        await turn.redraw(answered, {**answered.data, "reason": reason})
+    logged = await turn.store("interaction", ref)
     if logged:  # a copy with the question and the entry, as Telegram's (handlers.py)
         kb_language = answerer_of(turn.request).kb.language
         label = "👎 " + say(turn.request, kb_language, f"reason_{reason}")

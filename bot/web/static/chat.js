@@ -23,13 +23,26 @@
     if (!node) return;
     const old = item.id ? log.querySelector('[data-id="' + item.id + '"]') : null;
     if (old) {
-      old.replaceWith(node); // a list chosen from: its buttons go
+      redraw(old, node); // a list chosen from, an answer rated
       return;
     }
     log.appendChild(node);
     if (item.id) last = Math.max(last, item.id);
     // a long answer is read from its start; the visitor's own line just comes into view
     node.scrollIntoView({ block: item.role === "visitor" ? "end" : "start" });
+  }
+
+  // A message drawn again: only its parts that changed are replaced (the buttons under an
+  // answer), so that a screen reader reads out those, not the whole answer again.
+  function redraw(old, node) {
+    const parts = Array.from(node.children);
+    if (old.className !== node.className || old.children.length !== parts.length) {
+      old.replaceWith(node);
+      return;
+    }
+    parts.forEach(function (part, i) {
+      if (!old.children[i].isEqualNode(part)) old.children[i].replaceWith(part);
+    });
   }
 
   function setUi(ui) {
@@ -131,8 +144,8 @@
   log.addEventListener("click", function (event) {
     const el = event.target.closest("button[data-act]");
     if (!el) return;
-    const body = Object.assign({}, el.dataset);
-    post("/chat/act", body);
+    if (el.getAttribute("aria-pressed") === "true") return; // chosen already: nothing to send
+    post("/chat/act", Object.assign({}, el.dataset));
   });
 
   document.getElementById("topics").addEventListener("click", function () {
