@@ -654,6 +654,24 @@ def test_widget_script_names_the_origins_and_loads_anywhere(client):
     assert "/chat?embed=1" in response.text and "__WORDS__" not in response.text
 
 
+def test_the_site_has_an_icon_cached_for_long(client):
+    """/favicon.ico, which browsers ask for on every page, and the SVG the pages link: served
+    (not a 404 on every page and in the console), for anyone, cached for 30 days."""
+    for path, kind, start in (
+        ("/favicon.ico", "image/x-icon", b"\x00\x00\x01\x00"),  # an ICO of one image
+        ("/favicon.svg", "image/svg+xml", b"<svg "),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith(kind)
+        assert response.content.startswith(start) and len(response.content) < 2048
+        assert response.headers["cache-control"] == "public, max-age=2592000"
+    page = opened(client).text
+    assert '<link rel="icon" href="/favicon.ico" sizes="32x32">' in page
+    assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in page
+    assert '<link rel="icon" href="/favicon.svg"' in client.get("/login").text  # the console
+
+
 def test_static_files_of_the_chat(client):
     for path in ("/static/chat.js", "/static/chat.css"):
         assert client.get(path).status_code == 200

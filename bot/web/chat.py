@@ -397,8 +397,18 @@ async def widget(request: Request) -> Response:
     return response
 
 
+async def favicon(request: Request) -> Response:
+    """The site's icon, for the chat's pages and the console's: /favicon.svg, which the pages
+    link, and /favicon.ico, which browsers ask for on any page; cached for 30 days."""
+    name = request.url.path.lstrip("/")
+    kind = "image/svg+xml" if name.endswith(".svg") else "image/x-icon"
+    return Response(ICONS[name], media_type=kind, headers={"cache-control": ICON_CACHE})
+
+
 def routes() -> list[Route]:
     return [
+        Route("/favicon.ico", favicon, methods=["GET"]),
+        Route("/favicon.svg", favicon, methods=["GET"]),
         Route("/chat", page, methods=["GET"]),
         Route("/chat/messages", history, methods=["GET"]),
         Route("/chat/events", events, methods=["GET"]),
@@ -409,4 +419,7 @@ def routes() -> list[Route]:
     ]
 
 
-WIDGET = (Path(__file__).parent / "static" / "widget.js").read_text(encoding="utf-8")
+STATIC = Path(__file__).parent / "static"
+WIDGET = (STATIC / "widget.js").read_text(encoding="utf-8")
+ICONS = {name: (STATIC / name).read_bytes() for name in ("favicon.ico", "favicon.svg")}
+ICON_CACHE = "public, max-age=2592000"  # 30 days: a new icon shows within a month
