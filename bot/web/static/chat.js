@@ -104,6 +104,15 @@
     return { ok: response.ok, data: data };
   }
 
+  // After a button the visitor goes on typing: focus returns to the message box, where a
+  // keyboard or screen-reader user can write at once while the log (a live region) reads out
+  // what the button brought; left on the button, it would be lost when the button goes (a
+  // list chosen from). Not after a tap on a touch screen: there it would open the on-screen
+  // keyboard over the answer just asked for.
+  function backToTyping(event) {
+    if (event.pointerType !== "touch") text.focus({ preventScroll: true });
+  }
+
   function setStaffMode(on) {
     toStaff = on;
     mode.hidden = !on;
@@ -144,11 +153,13 @@
   log.addEventListener("click", function (event) {
     const el = event.target.closest("button[data-act]");
     if (!el) return;
+    backToTyping(event);
     if (el.getAttribute("aria-pressed") === "true") return; // chosen already: nothing to send
     post("/chat/act", Object.assign({}, el.dataset));
   });
 
-  document.getElementById("topics").addEventListener("click", function () {
+  document.getElementById("topics").addEventListener("click", function (event) {
+    backToTyping(event);
     post("/chat/act", { act: "topics" });
   });
   document.getElementById("staff").addEventListener("click", function () {
@@ -158,6 +169,8 @@
   document.getElementById("cancel").addEventListener("click", function () {
     setStaffMode(false);
   });
+  // The picker keeps focus: arrow keys change a closed <select> one language at a time, each
+  // a change; moving focus away would stop them at the first.
   document.getElementById("language").addEventListener("change", function (event) {
     post("/chat/act", { act: "language", lang: event.target.value });
   });
