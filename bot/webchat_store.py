@@ -56,7 +56,7 @@ class ChatMessage:
     id: int
     time: str
     role: str  # visitor | bot | staff
-    kind: str  # text | answer | suggest | topics | topic | reason | notice
+    kind: str  # text | answer | suggest | topics | topic | notice (| reason: older, no buttons)
     text: str
     data: dict
 
@@ -148,6 +148,18 @@ class WebChats:
             [user_key, now, role, kind, text, payload],
         )
         return ChatMessage(ident, now, role, kind, text, data or {})
+
+    def message(self, user_key: str, ident: int) -> ChatMessage | None:
+        """Message `ident` of the visitor's conversation, if it is theirs."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT id, time, role, kind, text, data FROM web_messages "
+                "WHERE id = ? AND user_key = ?",
+                [ident, user_key],
+            ).fetchone()
+        if row is None:
+            return None
+        return ChatMessage(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "{}"))
 
     def set_data(self, user_key: str, ident: int, data: dict) -> bool:
         """Replace what a message's buttons offer (a list chosen from is closed)."""

@@ -174,9 +174,9 @@ async def test_talk_to_a_person_none_of_these_and_a_reason_are_copied_and_answer
                 "/chat/send", json={"text": "What is a fapiao?"}, headers={"origin": url}
             )
             html = "\n".join(m["html"] for m in answered.json()["messages"])
-            ref = re.search(r'data-ref="([^"]+)" data-value="0"', html)[1]
-            shown = await act(act="feedback", ref=ref, value="0")
-            await act(act="reason", msg=shown[-1]["id"], reason="wrong")
+            ident = re.search(r'data-act="feedback" data-msg="(\d+)" data-value="0"', html)[1]
+            await act(act="feedback", msg=ident, value="0")
+            await act(act="reason", msg=ident, reason="wrong")
             await app.send()
             await app.send()
             copies = staff_copies(api)

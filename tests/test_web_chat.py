@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import socket
 import threading
@@ -246,18 +247,87 @@ def test_an_unanswerable_question_joins_the_staff_inbox(client, storage):
     assert "Can my cat attend" in client.get("/inbox").text
 
 
+def rated(storage: Storage) -> list[tuple]:
+    """(question, helpful, reason) of every 👍/👎 recorded, in the order asked."""
+    rows = storage.db.query(
+        "SELECT i.question, f.helpful, f.reason FROM feedback f "
+        "JOIN interactions i ON i.id = f.interaction_id ORDER BY i.id"
+    )
+    return [(r["question"], r["helpful"], r["reason"]) for r in rows]
+
+
+def answer_id(html: str) -> str:
+    """The id of the (last) answer in `html`, as its 👍/👎 carry it."""
+    return re.findall(r'data-act="feedback" data-msg="(\d+)" data-value="1"', html)[-1]
+
+
+def conversation(client) -> list[dict]:
+    return client.get("/chat/messages").json()["messages"]
+
+
 def test_feedback_with_a_reason(client, storage):
     opened(client)
-    html = htmls(send(client, "What is a fapiao?"))
-    ref = re.search(r'data-ref="([^"]+)" data-value="0"', html)[1]
-    body = htmls(act(client, act="feedback", ref=ref, value="0"))
-    assert said("en", "feedback_thanks") in body
-    msg = re.search(r'data-act="reason" data-msg="(\d+)" data-reason="wrong"', body)[1]
-    body = htmls(act(client, act="reason", msg=msg, reason="wrong"))
-    assert said("en", "reason_thanks") in body
-    [feedback] = storage.db.query("SELECT helpful, reason FROM feedback")
-    assert feedback == {"helpful": 0, "reason": "wrong"}
-    assert act(client, act="feedback", ref="not-a-ref", value="1").status_code == 200
+    ident = answer_id(htmls(send(client, "What is a fapiao?")))
+    body = htmls(act(client, act="feedback", msg=ident, value="0"))
+    assert said("en", "feedback_reason") in body and said("en", "feedback_thanks") not in body
+    assert f'data-act="reason" data-msg="{ident}" data-reason="wrong"' in body
+    body = htmls(act(client, act="reason", msg=ident, reason="wrong"))
+    assert said("en", "reason_thanks") in body and 'data-act="reason"' not in body
+    assert rated(storage) == [("What is a fapiao?", 0, "wrong")]
+    assert said("en", "stale_button") in htmls(act(client, act="feedback", msg=999, value="1"))
+
+
+def test_one_rating_per_answer_and_a_change_of_mind_replaces_it(client, storage):
+    """👍 pressed twice (a double click, a replayed request) is recorded and shown once, the
+    button marked as pressed; a 👎 then replaces it (and asks for its reason in the answer),
+    and a 👎 again asks nothing more."""
+    opened(client)
+    ident = answer_id(htmls(send(client, "What is a fapiao?")))
+    shown = conversation(client)
+    helpful = f'data-value="1" aria-pressed="true">{said("en", "helpful")}</button>'
+    first = act(client, act="feedback", msg=ident, value=1).json()["messages"]
+    assert [m["id"] for m in first] == [int(ident)]  # the answer redrawn, nothing added
+    assert helpful in first[0]["html"] and said("en", "feedback_thanks") in first[0]["html"]
+    again = act(client, act="feedback", msg=ident, value="1").json()["messages"]
+    assert again == first
+    assert len(conversation(client)) == len(shown)
+    assert rated(storage) == [("What is a fapiao?", 1, None)]
+    [answer] = act(client, act="feedback", msg=ident, value="0").json()["messages"]
+    assert 'data-value="0" aria-pressed="true"' in answer["html"] and helpful not in answer["html"]
+    assert answer["html"].count('data-act="reason"') == 3
+    assert act(client, act="feedback", msg=ident, value="0").json()["messages"] == [answer]
+    assert rated(storage) == [("What is a fapiao?", 0, None)]
+    assert len(conversation(client)) == len(shown)
+    assert conversation(client)[-1]["html"] == answer["html"]  # as it is kept
+
+
+def test_a_reason_is_about_its_own_answer_and_only_while_it_has_a_thumbs_down(client, storage):
+    """Each 👎 asks for its reason in its own answer; a reason left on the page from before a
+    change of mind to 👍 (another tab, a replayed request) turns nothing into a 👎, and a
+    reason is taken once."""
+    opened(client)
+    first = answer_id(htmls(send(client, "What is a fapiao?")))
+    second = answer_id(htmls(send(client, "How do I open a company bank account?")))
+    act(client, act="feedback", msg=first, value=0)
+    act(client, act="feedback", msg=second, value=0)
+    act(client, act="reason", msg=first, reason="outdated")
+    act(client, act="reason", msg=second, reason="wrong")
+    assert rated(storage) == [
+        ("What is a fapiao?", 0, "outdated"),
+        ("How do I open a company bank account?", 0, "wrong"),
+    ]
+    replayed = htmls(act(client, act="reason", msg=second, reason="not_mine"))
+    assert said("en", "stale_button") in replayed
+    act(client, act="feedback", msg=first, value=1)  # a change of mind
+    act(client, act="feedback", msg=first, value=0)  # and back: asked again
+    act(client, act="feedback", msg=first, value=1)
+    left_over = act(client, act="reason", msg=first, reason="wrong")
+    assert said("en", "stale_button") in htmls(left_over)
+    assert 'aria-pressed="true">' + said("en", "helpful") in htmls(left_over)  # shown as it is
+    assert rated(storage) == [
+        ("What is a fapiao?", 1, None),
+        ("How do I open a company bank account?", 0, "wrong"),
+    ]
 
 
 def test_see_also_opens_a_related_entry(client, storage):
@@ -402,7 +472,7 @@ def test_the_widgets_cookie_is_partitioned_and_forget_me_keeps_it_so(
 # Safety ------------------------------------------------------------------------------
 
 
-def test_posts_from_another_site_or_without_a_session_are_refused(client):
+def test_posts_from_another_site_or_without_a_session_are_refused(client, storage):
     assert send(client, "hello").status_code == 403  # no session yet
     opened(client)
     assert send(client, "hello", origin="https://evil.example").status_code == 403
@@ -418,11 +488,68 @@ def test_posts_from_another_site_or_without_a_session_are_refused(client):
         content='{"text": "hi"}',
         headers={"origin": ORIGIN, "content-type": "text/plain"},
     )
-    assert plain.status_code == 403  # what another site's form could send
+    assert plain.status_code == 415  # what another site's form could send, without Origin
+    assert web_rows(storage) == []
     assert send(client, "hello").status_code == 200
     assert send(client, "hi", origin="https://testserver").status_code == 200  # behind TLS
     assert send(client, "hi", origin="http://testserver.evil.example").status_code == 403
     assert send(client, "hi", origin="null").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path, content, kind",
+    [
+        ("/chat/send", b'{"text": "What is a fap', "application/json"),  # cut short
+        ("/chat/send", b'["What is a fapiao?"]', "application/json"),
+        ("/chat/send", b'{"question": "What is a fapiao?"}', "application/json"),
+        ("/chat/send", b'{"text": 5}', "application/json"),
+        ("/chat/send", b'{"text": "\\ud800 fapiao"}', "application/json"),  # lone surrogate
+        ("/chat/send", b"\xff\xfe{}", "application/json"),
+        ("/chat/send", b'{"text": "What is a fapiao?"}', "text/plain"),
+        ("/chat/act", b'{"text": "hi"}', "application/json"),  # which button?
+        ("/chat/act", b'{"act": "topics"', "application/json"),
+        ("/chat/act", b'{"act": "topic", "topic": "banking", "page": 1e400}', "application/json"),
+        ("/chat/act", b'{"act": "choose", "msg": 1e300, "entry": "fapiao"}', "application/json"),
+        ("/chat/act", b'{"act": "choose", "msg": "1", "entry": ["fapiao"]}', "application/json"),
+        ("/chat/act", b'{"act": "feedback", "ref": "r", "value": true}', "application/json"),
+        ("/chat/act", b'{"act": "staff", "text": "\\udc00 help"}', "application/json"),
+        ("/chat/act", b'{"act": "language", "lang": 5}', "application/json"),
+        ("/chat/forget", b'{"embed": ', "application/json"),
+        ("/chat/forget", b'{"embed": "yes"}', "application/json"),
+        ("/chat/forget", b"{}", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_request_our_page_never_sends_is_a_clear_client_error(
+    client, storage, caplog, path, content, kind
+):
+    """Malformed JSON, another content type, a field missing or of the wrong type: a 400
+    (415 for the content type) saying so in plain words, logged as the client's error;
+    nothing is stored, nothing forgotten."""
+    opened(client)
+    send(client, "What is a fapiao?")
+    before = client.get("/chat/messages").json()["messages"]
+    with caplog.at_level(logging.INFO):
+        response = client.post(
+            path, content=content, headers={"origin": ORIGIN, "content-type": kind}
+        )
+    assert response.status_code == (415 if kind != "application/json" else 400)
+    assert htmls(response).count(said("en", "web_bad_request")) == 1
+    assert said("en", "error") not in htmls(response)
+    assert client.get("/chat/messages").json()["messages"] == before
+    assert len(web_rows(storage)) == 1
+    [logged] = [r for r in caplog.records if r.name == "bot.web.chat"]
+    assert logged.levelno == logging.INFO and "client error" in logged.getMessage()
+    assert path in logged.getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_page_asking_after_a_message_beyond_any_id_gets_the_conversation(client):
+    """?after= (or Last-Event-ID) beyond SQLite's integers is read as absent, not a 500."""
+    opened(client)
+    send(client, "What is a fapiao?")
+    response = client.get("/chat/messages?after=" + "9" * 30)
+    assert response.status_code == 200
+    assert [m["role"] for m in response.json()["messages"]] == ["visitor", "bot"]
 
 
 def test_a_message_too_long_is_refused_in_the_visitors_language(client, chat_config, storage):
@@ -445,8 +572,8 @@ def test_rate_limit_per_session_counts_typed_messages_not_buttons(client, chat_c
     assert codes[:-1] == [200] * limit and codes[-1] == 429
     assert said("en", "rate_limited") in htmls(send(client, "What is a fapiao?"))
     # a 👍 after the limit is still recorded
-    ref = web_rows(storage)[0]["ref"]
-    assert act(client, act="feedback", ref=ref, value=1).status_code == 200
+    ident = answer_id("".join(m["html"] for m in conversation(client)))
+    assert act(client, act="feedback", msg=ident, value=1).status_code == 200
     assert list(storage.db.query("SELECT helpful FROM feedback")) == [{"helpful": 1}]
 
 
@@ -538,6 +665,24 @@ def test_widget_script_names_the_origins_and_loads_anywhere(client):
     assert response.headers["cross-origin-resource-policy"] == "cross-origin"
     assert f'var origins = ["{SITE}"];' in response.text
     assert "/chat?embed=1" in response.text and "__WORDS__" not in response.text
+
+
+def test_the_site_has_an_icon_cached_for_long(client):
+    """/favicon.ico, which browsers ask for on every page, and the SVG the pages link: served
+    (not a 404 on every page and in the console), for anyone, cached for 30 days."""
+    for path, kind, start in (
+        ("/favicon.ico", "image/x-icon", b"\x00\x00\x01\x00"),  # an ICO of one image
+        ("/favicon.svg", "image/svg+xml", b"<svg "),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith(kind)
+        assert response.content.startswith(start) and len(response.content) < 2048
+        assert response.headers["cache-control"] == "public, max-age=2592000"
+    page = opened(client).text
+    assert '<link rel="icon" href="/favicon.ico" sizes="32x32">' in page
+    assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in page
+    assert '<link rel="icon" href="/favicon.svg"' in client.get("/login").text  # the console
 
 
 def test_static_files_of_the_chat(client):

@@ -313,6 +313,94 @@ async def test_keyboard_alone_browses_topics_and_reads_an_answer(site):
             await browser.close()
 
 
+async def test_after_a_button_focus_is_back_in_the_message_box(site, answerer):
+    """Keyboard alone: a "did you mean" suggestion chosen with Tab and Enter (its list then
+    goes), 👍, 👎 and its reason, Topics and a topic: focus is back in the message box each
+    time, so typing goes on. The language picker keeps focus (its arrow keys change it); a
+    tap on a touch screen leaves focus be (no on-screen keyboard over the answer)."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    vague = next(q for q in VAGUE_ACCOUNT if answerer.ask(q).status == "suggest")
+
+    def named(key: str) -> str:
+        return messages.text("ru", key)
+
+    async def focused() -> str:
+        return await page.evaluate("document.activeElement.id")
+
+    async def named_in(lang: str) -> None:  # the page's own controls, named in `lang`
+        for role, key in (
+            ("button", "web_topics"),
+            ("button", "web_staff"),
+            ("button", "web_forget"),
+            ("button", "web_send"),
+            ("combobox", "web_language"),
+            ("textbox", "web_placeholder"),
+            ("log", "web_conversation"),
+        ):
+            name = messages.text(lang, key)
+            await expect(page.get_by_role(role, name=name, exact=True)).to_have_count(1)
+
+    async with chat_page(bot_url, locale="ru-RU") as page:
+        await named_in("ru")
+        icons = await page.evaluate(
+            "Promise.all([...document.querySelectorAll('link[rel=icon]')]"
+            ".map((link) => fetch(link.href).then((r) => r.status)))"
+        )
+        assert icons == [200, 200]
+        await send(page, vague)
+        choice = page.locator(".msg.suggest button[data-act=choose]").first
+        await expect(choice).to_be_visible(timeout=15000)
+        await page.focus("#text")
+        for _ in range(10):  # Forget me, Talk to a person, Topics, then the list from its end
+            await page.keyboard.press("Shift+Tab")
+            if await page.evaluate("document.activeElement.dataset.act") == "choose":
+                break
+        await page.keyboard.press("Enter")
+        answer = page.locator(".msg.answer").last
+        await expect(answer).to_be_visible(timeout=15000)
+        await expect(choice).to_have_count(0)  # the button pressed is gone
+        assert await focused() == "text"
+        await page.keyboard.type("ещё")
+        assert await page.input_value("#text") == "ещё"
+
+        for key in ("helpful", "not_helpful"):
+            await answer.get_by_role("button", name=named(key)).focus()
+            await page.keyboard.press("Enter")
+            await expect(answer.get_by_role("button", name=named(key))).to_have_attribute(
+                "aria-pressed", "true"
+            )
+            assert await focused() == "text"
+        await answer.get_by_role("button", name=named("reason_outdated")).focus()
+        await page.keyboard.press("Space")
+        await expect(answer.locator(".thanks")).to_have_text(named("reason_thanks"))
+        assert await focused() == "text"
+
+        await page.focus("#topics")
+        await page.keyboard.press("Enter")
+        topic = page.locator(".msg.topics button").first
+        await expect(topic).to_be_visible(timeout=10000)
+        assert await focused() == "text"
+        await topic.focus()
+        await page.keyboard.press("Enter")
+        await expect(page.locator(".msg.topic")).to_have_count(1, timeout=10000)
+        assert await focused() == "text"
+
+        await page.focus("#language")
+        await page.keyboard.press("ArrowDown")  # a closed picker: the next language
+        await expect(page.locator("html")).not_to_have_attribute("lang", "ru", timeout=10000)
+        assert await focused() == "language"
+        await named_in(await page.get_attribute("html", "lang"))
+        assert await page.input_value("#text") == "ещё"  # typed, kept all along
+
+        touch = await page.context.browser.new_page(has_touch=True, locale="ru-RU")
+        await touch.goto(bot_url + "/chat")
+        await touch.tap("#topics")
+        await expect(touch.locator(".msg.topics button").first).to_be_visible(timeout=10000)
+        assert await touch.evaluate("document.activeElement.id") != "text"
+
+
 async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
     """The first "See also" button is the entry ranked next (Answer.nearest): it opens that
     entry, and the question is recorded as a choice of it, like a chosen suggestion."""
@@ -337,6 +425,57 @@ async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
     assert [r["status"] for r in rows] == ["answered", "answered"]
     assert rows[0]["entry_id"] == "corporate-basic-account" != rows[1]["entry_id"] == nearest
     assert [(c["question"], c["entry_id"]) for c in storage.list_choices()] == [(asked, nearest)]
+
+
+async def test_thumbs_count_once_and_a_reason_stays_with_its_answer(site, tmp_path):
+    """👍 pressed twice shows and records one rating, the button marked as pressed; a 👎 asks
+    for its reason inside that answer, and a 👍 pressed after it takes the question away, so
+    that no reason left on the page can turn the 👍 into a 👎 or land on another answer."""
+    from playwright.async_api import expect
+
+    bot_url, *_, storage = site
+
+    def named(key: str) -> str:
+        return messages.text("en", key)
+
+    async with chat_page(bot_url) as page:
+        await send(page, "What is a fapiao?")
+        first = page.locator(".msg.answer").first
+        await expect(first).to_be_visible(timeout=15000)
+        shown = await page.locator(".msg").count()
+        up = first.get_by_role("button", name=named("helpful"))
+        down = first.get_by_role("button", name=named("not_helpful"))
+        await up.dblclick()
+        await expect(up).to_have_attribute("aria-pressed", "true")
+        await expect(down).to_have_attribute("aria-pressed", "false")
+        await expect(first.locator(".thanks")).to_have_text(named("feedback_thanks"))
+        await up.click()  # pressed already: nothing is sent
+        await page.wait_for_timeout(300)
+        assert await page.locator(".msg").count() == shown
+        await down.click()
+        await expect(first.locator("button[data-act=reason]")).to_have_count(3)
+        await expect(first.locator(".ask")).to_have_text(named("feedback_reason"))
+        await up.click()  # a change of mind: the reason is no longer asked
+        await expect(up).to_have_attribute("aria-pressed", "true")
+        await expect(page.locator("button[data-act=reason]")).to_have_count(0)
+        assert await page.locator(".msg").count() == shown
+
+        await send(page, "How do I open a company bank account in China?")
+        second = page.locator(".msg.answer").nth(1)
+        await expect(second).to_be_visible(timeout=15000)
+        await second.get_by_role("button", name=named("not_helpful")).click()
+        reasons = second.get_by_role("group", name=named("feedback_reason"))
+        await reasons.get_by_role("button", name=named("reason_outdated")).click()
+        await expect(second.locator(".thanks")).to_have_text(named("reason_thanks"))
+        await page.screenshot(path=str(tmp_path / "rated.png"), full_page=True)
+    rows = storage.db.query(
+        "SELECT i.question, f.helpful, f.reason FROM feedback f "
+        "JOIN interactions i ON i.id = f.interaction_id ORDER BY i.id"
+    )
+    assert [(r["question"], r["helpful"], r["reason"]) for r in rows] == [
+        ("What is a fapiao?", 1, None),
+        ("How do I open a company bank account in China?", 0, "outdated"),
+    ]
 
 
 async def test_a_message_asking_two_things_shows_two_answers(site, answerer):

@@ -37,6 +37,9 @@ def test_data_round_trips_and_only_for_its_visitor(chats):
     assert chats.transcript("k1")[0].data == {"open": False}
     with pytest.raises(ValueError):
         chats.append("k1", "admin", "text", "x")
+    assert chats.message("k1", message.id) == chats.transcript("k1")[0]
+    assert chats.message("k2", message.id) is None  # another visitor's: not found
+    assert chats.message("k1", message.id + 1) is None
 
 
 def test_languages_and_forget(chats):

@@ -329,7 +329,7 @@ def create_app(
 
 
 # Every other route requires a role; the web chat is for anonymous visitors.
-PUBLIC_PATHS = ("/login", "/static", "/ui-language", "/chat", "/widget.js")
+PUBLIC_PATHS = ("/login", "/static", "/ui-language", "/chat", "/widget.js", "/favicon")
 
 
 def route_roles(app: Starlette) -> list[tuple[str, set[str], str | None]]:

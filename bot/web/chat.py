@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -36,6 +37,7 @@ from bot.web.chat_turn import (
     CHANNEL,
     COOKIE,
     LANGUAGE_NAMES,
+    BadRequest,
     Refused,
     Turn,
     browser_language,
@@ -48,9 +50,11 @@ from bot.web.chat_turn import (
     ui_of,
     ui_words,
     visit_of,
+    word,
 )
 from bot.webchat_store import ChatMessage, WebChats
 
+log = logging.getLogger(__name__)
 COOKIE_DAYS = 365
 PING_SECONDS = 15.0
 
@@ -76,13 +80,11 @@ def install(app: Any) -> None:
 
 
 def same_origin(request: Request) -> bool:
-    """A POST from our own pages: JSON (another site's form cannot send it without a
-    preflight, never granted) whose Origin, sent by every browser on a POST, names our host.
-    The host, not the scheme: behind a TLS proxy the app itself may be reached over http."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    """A POST from our own pages: its Origin, sent by every browser on a POST, names our
+    host. The host, not the scheme: behind a TLS proxy the app itself may be reached over
+    http. (A browser without Origin cannot send another site's form as JSON either, which
+    needs a preflight, never granted: `json_of` refuses any other content type.)"""
     origin = request.headers.get("origin")
-    if kind != "application/json":
-        return False
     if origin is None:
         return True
     parts = urlsplit(origin)
@@ -105,6 +107,25 @@ async def capped_body(request: Request, limit: int) -> bytes:
         if len(raw) > limit:
             raise Refused(413, "web_too_long", limit=str(limit))
     return bytes(raw)
+
+
+async def json_of(request: Request, limit: int) -> dict:
+    """The body of a POST: a JSON object (an empty body is an empty one), at most `limit`
+    bytes; BadRequest, a client error, when it is anything else."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise BadRequest(f"content type {kind or 'none'!r}, not application/json", 415)
+    raw = await capped_body(request, limit)
+    try:
+        body = json.loads(raw or b"{}")
+        json.dumps(body, ensure_ascii=False).encode()  # a lone surrogate cannot be stored
+    except UnicodeError:
+        raise BadRequest("the body is not UTF-8 text, or holds a lone surrogate") from None
+    except ValueError as error:
+        raise BadRequest(f"malformed JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f"the body is a JSON {type(body).__name__}, not an object")
+    return body
 
 
 def body_limit(turn: Turn) -> int:
@@ -137,13 +158,7 @@ async def guarded(
             "address:" + address, web.chat_address_messages, web.chat_rate_seconds, now
         ):
             raise Refused(429, "rate_limited")
-        raw = await capped_body(request, body_limit(turn))
-        try:
-            body = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise Refused(400, "error") from None
-        if not isinstance(body, dict):
-            raise Refused(400, "error")
+        body = await json_of(request, body_limit(turn))
         if (typed or body.get("act") == "staff") and not hub.allowed(
             "visitor:" + visit.key, web.chat_rate_messages, web.chat_rate_seconds, now
         ):
@@ -167,7 +182,10 @@ def no_session(request: Request) -> JSONResponse:
 
 def refused_response(request: Request, lang: str, refused: Refused) -> JSONResponse:
     """A request refused: its reason as a notice in the visitor's language (shown, not
-    stored), with the HTTP status."""
+    stored), with the HTTP status. A bad request is logged as the client's error it is."""
+    if isinstance(refused, BadRequest):
+        log.info("web chat: client error %s on %s: %s", refused.status, request.url.path,
+                 refused.detail)  # fmt: skip
     text = say(request, lang, refused.key, **refused.fields)
     notice = ChatMessage(0, "", "bot", "notice", text, {})
     return JSONResponse(
@@ -189,7 +207,7 @@ async def act(request: Request) -> Response:
     """POST {"act": name, ...}: a button of the page (ACTIONS)."""
 
     async def run(turn: Turn, body: dict) -> None:
-        action = ACTIONS.get(str(body.get("act", "")))
+        action = ACTIONS.get(word(body, "act"))
         if action is None:
             raise Refused(400, "stale_button")
         await action(turn, body)
@@ -210,13 +228,12 @@ async def forget(request: Request) -> Response:
     c, hub = console(request), hub_of(request)
     lang = ui_of(request, visit)
     try:
-        raw = await capped_body(request, 1024)
-        body = json.loads(raw or b"{}")
-    except Refused as refused:
+        body = await json_of(request, 1024)
+        embed = body.get("embed", False)
+        if not isinstance(embed, bool):
+            raise BadRequest("'embed' is not true or false")
+    except Refused as refused:  # nothing is deleted
         return refused_response(request, lang, refused)
-    except (ValueError, UnicodeDecodeError):
-        body = {}
-    embed = isinstance(body, dict) and body.get("embed") is True
     await asyncio.to_thread(c.storage.forget, user_id)
     await asyncio.to_thread(hub.store.forget, visit.key)
     if hub.staff_copies is not None:  # their copies still waiting are not sent
@@ -380,8 +397,18 @@ async def widget(request: Request) -> Response:
     return response
 
 
+async def favicon(request: Request) -> Response:
+    """The site's icon, for the chat's pages and the console's: /favicon.svg, which the pages
+    link, and /favicon.ico, which browsers ask for on any page; cached for 30 days."""
+    name = request.url.path.lstrip("/")
+    kind = "image/svg+xml" if name.endswith(".svg") else "image/x-icon"
+    return Response(ICONS[name], media_type=kind, headers={"cache-control": ICON_CACHE})
+
+
 def routes() -> list[Route]:
     return [
+        Route("/favicon.ico", favicon, methods=["GET"]),
+        Route("/favicon.svg", favicon, methods=["GET"]),
         Route("/chat", page, methods=["GET"]),
         Route("/chat/messages", history, methods=["GET"]),
         Route("/chat/events", events, methods=["GET"]),
@@ -392,4 +419,7 @@ def routes() -> list[Route]:
     ]
 
 
-WIDGET = (Path(__file__).parent / "static" / "widget.js").read_text(encoding="utf-8")
+STATIC = Path(__file__).parent / "static"
+WIDGET = (STATIC / "widget.js").read_text(encoding="utf-8")
+ICONS = {name: (STATIC / name).read_bytes() for name in ("favicon.ico", "favicon.svg")}
+ICON_CACHE = "public, max-age=2592000"  # 30 days: a new icon shows within a month

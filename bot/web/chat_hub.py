@@ -53,6 +53,9 @@ class Hub:
     pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="web-matching")
     )
+    # 👍/👎 and reasons are read, logged and shown one at a time: two quick presses (or a
+    # replayed request) find the first one's rating, never a half-recorded one.
+    rating: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def publish(self, user_key: str, message: ChatMessage) -> None:
         for queue in list(self.streams.get(user_key, ())):

@@ -58,15 +58,43 @@ def text_html(text: str) -> str:
     return "".join(out).replace("\r\n", "\n").replace("\n", "<br>")
 
 
-def button(label: str, act: str, **data: str | int) -> str:
+def button(label: str, act: str, pressed: bool | None = None, **data: str | int) -> str:
+    """A chip; `pressed` makes it a toggle (aria-pressed), e.g. the 👍 chosen."""
     attributes = "".join(
         f' data-{escape(name, quote=True)}="{escape(str(value), quote=True)}"'
         for name, value in data.items()
     )
+    if pressed is not None:
+        attributes += f' aria-pressed="{"true" if pressed else "false"}"'
     return (
         f'<button type="button" class="chip" data-act="{escape(act, quote=True)}"'
         f"{attributes}>{escape(label)}</button>"
     )
+
+
+def feedback_html(message: ChatMessage, say: Say) -> str:
+    """👍/👎 under an answer, the one chosen pressed (pressing the other changes it); after a
+    👎, its one-tap reason, asked in the answer itself so that it is about this answer; then
+    thanks."""
+    data, ident = message.data, message.id
+    rated = data.get("rated")
+    choices = "".join(
+        button(say(key), "feedback", pressed=rated == value, msg=ident, value=value)
+        for key, value in (("helpful", 1), ("not_helpful", 0))
+    )
+    html = f'<div class="actions">{choices}</div>'
+    if rated == 0 and not data.get("reason"):
+        reasons = "".join(
+            button(say(f"reason_{r}"), "reason", msg=ident, reason=r) for r in REASONS
+        )
+        html += (
+            f'<p class="ask" id="ask-{ident}">{escape(say("feedback_reason"))}</p>'
+            f'<div class="actions" role="group" aria-labelledby="ask-{ident}">{reasons}</div>'
+        )
+    elif rated in (0, 1):
+        thanks = say("reason_thanks" if data.get("reason") else "feedback_thanks")
+        html += f'<p class="thanks">{escape(thanks)}</p>'
+    return f'<div class="feedback">{html}</div>'
 
 
 def message_html(message: ChatMessage, say: Say) -> str:
@@ -116,14 +144,8 @@ def _extras(message: ChatMessage, say: Say) -> str:
                 f'<p class="see-also">{escape(say("see_also"))}</p>'
                 f'<div class="actions column">{see_also}</div>'
             )
-        if data.get("ref"):
-            ref = str(data["ref"])
-            html += (
-                '<div class="actions">'
-                + button(say("helpful"), "feedback", ref=ref, value=1)
-                + button(say("not_helpful"), "feedback", ref=ref, value=0)
-                + "</div>"
-            )
+        if data.get("ref"):  # logged: it can be rated
+            html += feedback_html(message, say)
         return html
     if message.kind == "suggest" and data.get("open"):
         chips = [button(s["question"], "choose", msg=ident, entry=s["id"]) for s in data["items"]]
@@ -133,9 +155,6 @@ def _extras(message: ChatMessage, say: Say) -> str:
         return (
             "<ul>" + "".join(f"<li>{escape(s['question'])}</li>" for s in data["items"]) + "</ul>"
         )
-    if message.kind == "reason" and data.get("open"):
-        chips = [button(say(f"reason_{r}"), "reason", msg=ident, reason=r) for r in REASONS]
-        return f'<div class="actions">{"".join(chips)}</div>'
     if message.kind == "topics":
         chips = [button(t["name"], "topic", topic=t["id"], page=0) for t in data["items"]]
         return f'<div class="actions column">{"".join(chips)}</div>'

@@ -61,6 +61,16 @@ class Refused(Exception):
         self.status, self.key, self.fields = status, key, fields
 
 
+class BadRequest(Refused):
+    """A request our page never sends (not JSON, malformed, a field missing or of the wrong
+    type): a client error, told in plain words (`web_bad_request`); `detail`, what was wrong,
+    is for the log."""
+
+    def __init__(self, detail: str, status: int = 400):
+        super().__init__(status, "web_bad_request")
+        self.detail = detail
+
+
 def hub_of(request: Request) -> Hub:
     return request.app.state.webchat
 
@@ -378,10 +388,18 @@ class Turn:
 
     async def close(self, message: ChatMessage) -> None:
         """A list is chosen from once: its buttons go."""
-        data = {**message.data, "open": False}
+        await self.redraw(message, {**message.data, "open": False})
+
+    async def redraw(self, message: ChatMessage, data: dict) -> None:
+        """Store what `message` now shows (its buttons) and redraw it on the visitor's pages."""
         await asyncio.to_thread(self.hub.store.set_data, self.visit.key, message.id, data)
         self.added.append(replace(message, data=data))
         self.hub.publish(self.visit.key, replace(message, data=data))
+
+    async def rated(self, ident: int) -> ChatMessage | None:
+        """Answer `ident` of this conversation, if it has 👍/👎 (it was logged, with a ref)."""
+        found = await asyncio.to_thread(self.hub.store.message, self.visit.key, ident)
+        return found if found and found.kind == "answer" and found.data.get("ref") else None
 
     async def message(self, ident: int | None, kind: str) -> ChatMessage | None:
         """Message `ident` of this conversation, if it is among the last 50 and of `kind`."""
@@ -450,15 +468,16 @@ class Turn:
 
 
 async def act_choose(turn: Turn, body: dict) -> None:
-    offered = await turn.offered(int_of(body.get("msg")))
+    ident, entry_id = number(body, "msg"), word(body, "entry")
+    offered = await turn.offered(ident)
     if offered is None:
         await turn.notice("stale_button")
         return
-    await turn.choose(offered, str(body.get("entry", "")))
+    await turn.choose(offered, entry_id)
 
 
 async def act_none(turn: Turn, body: dict) -> None:
-    offered = await turn.offered(int_of(body.get("msg")))
+    offered = await turn.offered(number(body, "msg"))
     if offered is None:
         await turn.notice("stale_button")
         return
@@ -472,11 +491,11 @@ async def act_entry(turn: Turn, body: dict) -> None:
     recorded like a chosen suggestion, once."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
-    entry_id = str(body.get("entry", ""))
+    entry_id = word(body, "entry")
+    ident = number(body, "msg") if body.get("msg") is not None else None
     if entry_id not in answerer.kb.by_id:
         await turn.notice("stale_button")
         return
-    ident = int_of(body.get("msg"))
     follows = None  # browsing a topic: a question of its own
     if ident is not None:  # "See also": a step after that answer
         await turn.chose_nearest(ident, entry_id)
@@ -486,36 +505,51 @@ async def act_entry(turn: Turn, body: dict) -> None:
 
 
 async def act_feedback(turn: Turn, body: dict) -> None:
-    ref, value = str(body.get("ref", "")), body.get("value")
-    if value not in (0, 1, "0", "1"):
-        raise Refused(400, "stale_button")
-    helpful = str(value) == "1"
-    try:
-        await turn.store("log_feedback", ref, turn.visit.user_id, helpful)
-    except UnknownIdError:
-        await turn.notice("stale_button")
-        return
-    await turn.notice("feedback_thanks")
-    if not helpful:  # 👎: an optional reason, one tap
-        await turn.add("bot", "reason", turn.say("feedback_reason"), {"ref": ref, "open": True})
+    """👍/👎 under answer `msg`: one rating per answer. A change of mind replaces it; the same
+    again (a double click, a replayed request) records nothing. The answer is redrawn with
+    the chosen button pressed and, after 👎, asks for a reason itself (chat_render), so that
+    a reason is always about this answer, and goes when a 👍 replaces the 👎."""
+    ident, value = number(body, "msg"), number(body, "value")
+    if value not in (0, 1):
+        raise BadRequest("'value' is neither 0 nor 1")
+    async with turn.hub.rating:
+        answered = await turn.rated(ident)
+        if answered is None:
+            await turn.notice("stale_button")
+            return
+        if answered.data.get("rated") == value:  # as it is: shown again, not recorded
+            turn.added.append(answered)
+            return
+        try:
+            await turn.store("log_feedback", answered.data["ref"], turn.visit.user_id, value == 1)
+        except UnknownIdError:  # the answer's log entry is gone (retention)
+            await turn.notice("stale_button")
+            return
+        data = {k: v for k, v in answered.data.items() if k != "reason"}
+        await turn.redraw(answered, {**data, "rated": value})
 
 
 async def act_reason(turn: Turn, body: dict) -> None:
-    reason, ident = str(body.get("reason", "")), int_of(body.get("msg"))
-    asked = await turn.message(ident, "reason")
-    if asked is None or not asked.data.get("open") or reason not in FEEDBACK_REASONS:
-        await turn.notice("stale_button")
-        return
-    try:
-        await turn.store(
-            "log_feedback", asked.data["ref"], turn.visit.user_id, False, reason=reason
-        )
-    except UnknownIdError:
-        await turn.notice("stale_button")
-        return
-    await turn.close(asked)
-    await turn.notice("reason_thanks")
-    logged = await turn.store("interaction", asked.data["ref"])
+    """The one-tap reason for a 👎, asked in answer `msg`: taken once, and only while that
+    answer's rating is the 👎 it was asked for; a copy goes to the staff room."""
+    ident, reason = number(body, "msg"), word(body, "reason")
+    if reason not in FEEDBACK_REASONS:
+        raise BadRequest("'reason' is none of " + ", ".join(FEEDBACK_REASONS))
+    async with turn.hub.rating:
+        answered = await turn.rated(ident)
+        if answered is None or answered.data.get("rated") != 0 or answered.data.get("reason"):
+            if answered is not None:
+                turn.added.append(answered)  # the page had an old state: shown as it is
+            await turn.notice("stale_button")
+            return
+        ref = answered.data["ref"]
+        try:
+            await turn.store("log_feedback", ref, turn.visit.user_id, False, reason=reason)
+        except UnknownIdError:
+            await turn.notice("stale_button")
+            return
+        await turn.redraw(answered, {**answered.data, "reason": reason})
+    logged = await turn.store("interaction", ref)
     if logged:  # a copy with the question and the entry, as Telegram's (handlers.py)
         kb_language = answerer_of(turn.request).kb.language
         label = "👎 " + say(turn.request, kb_language, f"reason_{reason}")
@@ -531,8 +565,8 @@ async def act_topics(turn: Turn, body: dict) -> None:
 
 async def act_topic(turn: Turn, body: dict) -> None:
     answerer = answerer_of(turn.request)
-    topic = answerer.topics.get(str(body.get("topic", "")))
-    page = int_of(body.get("page")) or 0
+    topic = answerer.topics.get(word(body, "topic"))
+    page = number(body, "page")
     if topic is None:
         await turn.notice("stale_button")
         return
@@ -547,7 +581,7 @@ async def act_topic(turn: Turn, body: dict) -> None:
 
 
 async def act_language(turn: Turn, body: dict) -> None:
-    code = str(body.get("lang", ""))
+    code = word(body, "lang")
     if code not in turn.c.config.languages.supported:
         raise Refused(400, "stale_button")
     await asyncio.to_thread(turn.hub.store.set_language, turn.visit.key, chosen=code, language=code)
@@ -576,16 +610,40 @@ ACTIONS: dict[str, Callable[[Turn, dict], Awaitable[None]]] = {
 }
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a message id is never more
+
+
 def int_of(value: Any) -> int | None:
+    """A number from a query string or header; None when absent or no id could be it."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        found = int(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return found if 0 <= found <= MAX_ID else None
+
+
+def number(body: dict, name: str) -> int:
+    """Field `name` of a POST: a whole number, sent as one or as its digits (the page sends
+    its buttons' data attributes, which are text); BadRequest when it is not one."""
+    value = body.get(name)
+    if isinstance(value, str) and value.isascii() and value.isdecimal() and len(value) < 19:
+        value = int(value)
+    if type(value) is not int or not 0 <= value <= MAX_ID:  # bool is no number here
+        raise BadRequest(f"{name!r} is missing" if value is None else f"{name!r} is no number")
+    return value
+
+
+def word(body: dict, name: str) -> str:
+    """Field `name` of a POST: a string; BadRequest when missing or of another type."""
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise BadRequest(f"{name!r} is missing" if value is None else f"{name!r} is no string")
+    return value
 
 
 def text_of(turn: Turn, body: dict) -> str:
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
+    text = word(body, "text")
+    if not text.strip():
         raise Refused(400, "empty")
     limit = turn.c.config.web.chat_max_chars
     if len(text) > limit:

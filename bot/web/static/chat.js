@@ -23,13 +23,26 @@
     if (!node) return;
     const old = item.id ? log.querySelector('[data-id="' + item.id + '"]') : null;
     if (old) {
-      old.replaceWith(node); // a list chosen from: its buttons go
+      redraw(old, node); // a list chosen from, an answer rated
       return;
     }
     log.appendChild(node);
     if (item.id) last = Math.max(last, item.id);
     // a long answer is read from its start; the visitor's own line just comes into view
     node.scrollIntoView({ block: item.role === "visitor" ? "end" : "start" });
+  }
+
+  // A message drawn again: only its parts that changed are replaced (the buttons under an
+  // answer), so that a screen reader reads out those, not the whole answer again.
+  function redraw(old, node) {
+    const parts = Array.from(node.children);
+    if (old.className !== node.className || old.children.length !== parts.length) {
+      old.replaceWith(node);
+      return;
+    }
+    parts.forEach(function (part, i) {
+      if (!old.children[i].isEqualNode(part)) old.children[i].replaceWith(part);
+    });
   }
 
   function setUi(ui) {
@@ -91,6 +104,15 @@
     return { ok: response.ok, data: data };
   }
 
+  // After a button the visitor goes on typing: focus returns to the message box, where a
+  // keyboard or screen-reader user can write at once while the log (a live region) reads out
+  // what the button brought; left on the button, it would be lost when the button goes (a
+  // list chosen from). Not after a tap on a touch screen: there it would open the on-screen
+  // keyboard over the answer just asked for.
+  function backToTyping(event) {
+    if (event.pointerType !== "touch") text.focus({ preventScroll: true });
+  }
+
   function setStaffMode(on) {
     toStaff = on;
     mode.hidden = !on;
@@ -131,11 +153,13 @@
   log.addEventListener("click", function (event) {
     const el = event.target.closest("button[data-act]");
     if (!el) return;
-    const body = Object.assign({}, el.dataset);
-    post("/chat/act", body);
+    backToTyping(event);
+    if (el.getAttribute("aria-pressed") === "true") return; // chosen already: nothing to send
+    post("/chat/act", Object.assign({}, el.dataset));
   });
 
-  document.getElementById("topics").addEventListener("click", function () {
+  document.getElementById("topics").addEventListener("click", function (event) {
+    backToTyping(event);
     post("/chat/act", { act: "topics" });
   });
   document.getElementById("staff").addEventListener("click", function () {
@@ -145,6 +169,8 @@
   document.getElementById("cancel").addEventListener("click", function () {
     setStaffMode(false);
   });
+  // The picker keeps focus: arrow keys change a closed <select> one language at a time, each
+  // a change; moving focus away would stop them at the first.
   document.getElementById("language").addEventListener("change", function (event) {
     post("/chat/act", { act: "language", lang: event.target.value });
   });
