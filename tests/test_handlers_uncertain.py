@@ -118,6 +118,36 @@ async def test_thumbs_up_asks_no_reason_and_a_bad_reason_is_stale(run_updates, s
     assert (row["helpful"], row["reason"]) == (1, None)
 
 
+async def test_one_rating_per_answer_and_an_old_reason_prompt_cannot_undo_a_thumbs_up(
+    run_updates, storage, api
+):
+    """👎 twice asks for a reason once; after a 👍, the old prompt's reason is out of date
+    (it turned the 👍 into a 👎 and called on staff); a reason tapped twice reaches staff
+    once."""
+    first = await run_updates(tg.message("What is a fapiao?"), storage=storage)
+    thumbs_up, thumbs_down = buttons(first.sent("sendMessage", 42)[-1])[-2:]
+    ref = thumbs_down.split(":")[1]
+    await run_updates(
+        tg.callback(thumbs_down), tg.callback(thumbs_down), tg.callback(thumbs_up),
+        tg.callback(f"r:{ref}:wrong"),
+        storage=storage,
+    )  # fmt: skip
+    prompts = [m for m in api.sent("sendMessage", 42) if m.get("reply_markup")]
+    asked = [m for m in prompts if m["text"] == messages.text("en", "feedback_reason")]
+    assert len(asked) == 1
+    assert api.sent("answerCallbackQuery")[-1]["text"] == messages.text("en", "stale_button")
+    [row] = storage.db.query("SELECT helpful, reason FROM feedback")
+    assert (row["helpful"], row["reason"]) == (1, None)
+    assert api.sent("sendMessage", STAFF_CHAT) == []
+    await run_updates(
+        tg.callback(thumbs_down), tg.callback(f"r:{ref}:wrong"), tg.callback(f"r:{ref}:wrong"),
+        storage=storage,
+    )  # fmt: skip
+    [row] = storage.db.query("SELECT helpful, reason FROM feedback")
+    assert (row["helpful"], row["reason"]) == (0, "wrong")
+    assert len(api.sent("sendMessage", STAFF_CHAT)) == 1
+
+
 async def test_staff_see_none_of_these_in_their_list(run_updates, storage, api):
     await run_updates(tg.message("licence"), tg.callback("n"), storage=storage)
     await run_updates(

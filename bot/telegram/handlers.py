@@ -683,10 +683,16 @@ async def _feedback_button(update: Update, context: Context, rest: str, lang: st
     if not storage_access.is_interaction_ref(ident) or value not in ("0", "1") or user is None:
         return False
     interaction = int(ident) if ident.isdecimal() else ident
+    data = _user_data(context)
+    before = data.get("rated", {}).get(ident)
+    if before is not None and before[0] == value:  # the same button again: already counted
+        await _answer_query(update, say(context, lang, "feedback_thanks"))
+        return True
     try:
         await _store(context, "log_feedback", interaction, user.id, value == "1")
     except UnknownIdError:  # the answer was forgotten (/forget) or purged meanwhile
         return False
+    _remember(data, "rated", ident, (value, None))
     await _answer_query(update, say(context, lang, "feedback_thanks"))
     if value == "0":  # 👎: an optional reason, one tap
         keyboard = reason_keyboard(lambda key: say(context, lang, key), ident)
@@ -702,10 +708,20 @@ async def _reason_button(update: Update, context: Context, rest: str, lang: str)
     if not storage_access.is_interaction_ref(ident) or reason not in FEEDBACK_REASONS or not user:
         return False
     interaction = int(ident) if ident.isdecimal() else ident
+    data = _user_data(context)
+    # This answer's rating now, as far as this process saw it (nothing after a restart).
+    rating = data.get("rated", {}).get(ident)
+    if rating is not None and rating[0] != "0":  # a 👍 since: the prompt is out of date
+        await _answer_query(update, say(context, lang, "stale_button"))
+        return True
+    if rating is not None and rating[1] is not None:  # a reason given already: sent once
+        await _answer_query(update, say(context, lang, "reason_thanks"))
+        return True
     try:
         await _store(context, "log_feedback", interaction, user.id, False, reason=reason)
     except UnknownIdError:
         return False
+    _remember(data, "rated", ident, ("0", reason))
     await _answer_query(update, say(context, lang, "reason_thanks"))
     answered = _user_data(context).get("answered", {}).get(ident)
     if answered is None:  # not answered by this process (a restart): as logged
