@@ -203,9 +203,8 @@ class Answerer:
         unsure = found.confidence < self.config.languages.min_confidence
         # The conversation's language, for a message that does not say its own (not for one
         # written in a language the bot does not speak: a Vietnamese message is not Russian).
-        ongoing = (
-            recent if recent in self.config.languages.supported and not found.written else None
-        )
+        supported = self.config.languages.supported
+        ongoing = recent if recent in supported and not found.written else None
         if kind is not None:
             if lang is None and ongoing is not None and (unsure or found.undecided):
                 language = ongoing  # "thanks" after Chinese questions: thanked in Chinese
@@ -220,6 +219,11 @@ class Answerer:
             match = self._readable(self.matcher.match(text, language=reading), reading)
             if lang is None and (unsure or found.undecided):
                 hinted = self._phrasing_language(match, found)
+                # Else the app's or browser's language: "fapiao" as a first message from a
+                # Korean browser is answered in Korean, not in its English phrasing's language.
+                app = (telegram_code or "").split("-")[0].lower()
+                if ongoing is None and app in supported and not found.written:
+                    ongoing = app
                 if ongoing is not None:
                     language = self._continued(ongoing, hinted, found, language)
                 else:

@@ -260,6 +260,9 @@ def test_an_unsure_message_stays_in_the_conversation_language(
     assert answerer.ask("ok thanks").language == "en"
     # Detector and phrasing agree on French: the user switched.
     assert answerer.ask("c quoi un fapiao", recent="en").language == "fr"
+    # A first message: the app's or browser's language, as a conversation's.
+    assert answerer.ask("fapiao", telegram_code="ru-RU").language == "ru"
+    assert answerer.ask("c quoi un fapiao", telegram_code="ru").language == "fr"
     # Confident detection, an explicit choice, a language not offered: as without `recent`.
     assert answerer.ask("How do I get an invoice?", recent="zh").language == "en"
     assert answerer.ask("fapiao", lang="en", recent="zh").language == "en"
