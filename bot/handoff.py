@@ -38,6 +38,7 @@ from bot.handoffstore import (
     OPEN_STATES,
     STATES,
     Actor,
+    AlreadyRepliedError,
     Delivery,
     Handoff,
     HandoffError,
@@ -59,6 +60,7 @@ __all__ = [
     "OPEN_STATES",
     "STATES",
     "Actor",
+    "AlreadyRepliedError",
     "Delivery",
     "Desk",
     "Handoff",
@@ -128,10 +130,14 @@ class Desk:
         takeover: bool = False,
         entry_id: str | None = None,
         answerer: Any = None,
+        not_twice: bool = False,
     ) -> ReplyResult:
         """Send staff words (or, with `entry_id`, that entry's answer) to every asker of
         these handoffs, each in their language; record it and what reached whom; the
-        handoffs become answered. HeldError (nothing sent) when another holds one."""
+        handoffs become answered. HeldError (nothing sent) when another holds one.
+
+        `not_twice`: askers who were sent this very reply before are left out (a second
+        tab, a stale page); AlreadyRepliedError, sending nothing, when that is all of them."""
         wanted = sorted(set(handoff_ids))
         text = text.strip()
         if not wanted:
@@ -144,6 +150,13 @@ class Desk:
             current = await asyncio.to_thread(self.store.get_many, wanted)
         else:
             current = await asyncio.to_thread(self.store.check_free, wanted, actor)
+        already = 0
+        if not_twice:
+            sent = await asyncio.to_thread(self.store.sent_before, wanted, text, entry_id)
+            if sent and len(sent) == len(current):
+                first = min(sent.values(), key=lambda row: row["time"])
+                raise AlreadyRepliedError(first["time"], first["actor_name"])
+            current, already = [h for h in current if h.id not in sent], len(sent)
         rows = self.store.askers(current)
         texts: dict[str, tuple[str, str | None]] = {}
         deliveries = []
@@ -164,7 +177,7 @@ class Desk:
             entry_id=entry_id,
         )
         await self._changed(wanted)
-        return ReplyResult(reply_id, tuple(deliveries))
+        return ReplyResult(reply_id, tuple(deliveries), already)
 
     async def _text_for(
         self, lang: str, text: str, entry_id: str | None, answerer: Any

@@ -46,6 +46,15 @@ class HeldError(HandoffError):
         )
 
 
+class AlreadyRepliedError(HandoffError):
+    """The askers were sent this very reply already (the same words, or the same entry's
+    answer): sent again, they would read it twice. Nothing was sent."""
+
+    def __init__(self, time: str, actor_name: str | None):
+        self.time, self.actor_name = time, actor_name
+        super().__init__(f"this reply was sent already, at {time} by {actor_name or '?'}")
+
+
 def handoff_tables(db: Database) -> None:
     """Handoff state, staff replies to askers and whether each reached its asker."""
     db.table("handoffs").create(
@@ -156,6 +165,7 @@ class Delivery:
 class ReplyResult:
     reply_id: int
     deliveries: tuple[Delivery, ...]
+    already: int = 0  # askers left out: they were sent this very reply before
 
     @property
     def delivered(self) -> int:

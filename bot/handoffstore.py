@@ -30,6 +30,7 @@ from bot.handoffmodel import (  # noqa: F401  (re-exported: callers import them 
     STATES,
     TERMINAL_CHAT_ID,
     Actor,
+    AlreadyRepliedError,
     Delivery,
     Handoff,
     HandoffError,
@@ -344,6 +345,25 @@ class HandoffStore(SideStore):
             "ORDER BY r.id",
             [handoff_id],
         )
+
+    def sent_before(
+        self, handoff_ids: Iterable[int], text: str, entry_id: str | None = None
+    ) -> dict[int, dict]:
+        """For each of these handoffs whose asker was sent this reply already (the words
+        `text`, or with `entry_id` that entry's answer): the first such reply's `time` and
+        `actor_name`. A reply that did not reach the asker does not count."""
+        same = "r.entry_id = ?" if entry_id is not None else "r.entry_id IS NULL AND r.text = ?"
+        rows = self._read(
+            "SELECT d.handoff_id, r.time, r.actor_name FROM handoff_replies r "
+            "JOIN handoff_deliveries d ON d.reply_id = r.id "
+            f"WHERE d.handoff_id IN (SELECT value FROM json_each(?)) AND d.delivered AND {same} "
+            "ORDER BY r.id",
+            [_ids(handoff_ids), entry_id if entry_id is not None else text],
+        )
+        found: dict[int, dict] = {}
+        for row in rows:
+            found.setdefault(row["handoff_id"], row)
+        return found
 
     def history(self, handoff_id: int) -> list[dict]:
         return self._read(

@@ -195,17 +195,51 @@ class Restored:
     removed: tuple[tuple[str, str], ...]  # (language, text) taken out of offtopic.yaml
 
 
+class ChangedSinceError(TriageError):
+    """An Undo offered after an Ignore or Off-topic no longer fits: the questions were put
+    back and set aside again otherwise since; nothing changed."""
+
+
+UNDOABLE = ("ignore", "offtopic")
+
+
+def _changed_since(queued: list[dict], kb_dir: Path, unlearn: set[int], undoing: str) -> bool:
+    """Whether the set-aside questions of an Undo of `undoing` were set aside otherwise
+    since: marked off-topic after an Ignore, or ignored again after an Off-topic whose
+    examples were taken out."""
+    examples = {normalize(p.text) for p in offtopic.load_offtopic(kb_dir, LANGUAGE_CODES)}
+    for item in queued:
+        if item["status"] != IGNORED:
+            continue
+        example = normalize(item["question"]) in examples
+        if example if undoing == "ignore" else item["id"] in unlearn and not example:
+            return True
+    return False
+
+
 def restore(
-    storage: Storage, kb_dir: Path, ids: Sequence[int], unlearn: Sequence[int] = ()
+    storage: Storage,
+    kb_dir: Path,
+    ids: Sequence[int],
+    unlearn: Sequence[int] = (),
+    *,
+    undoing: str | None = None,
 ) -> Restored:
     """Put the ignored questions `ids` (and the ignored asks of their wordings) back in the
     queue, undoing `ignore` or `mark_offtopic`; the off-topic examples that are the
     wordings of `unlearn` (those `mark_offtopic` added) are taken out of offtopic.yaml, so
     that once the bot reloads the gate no longer holds such questions back.
 
-    Raises UnknownIdError for unknown ids, changing nothing.
+    `undoing` ("ignore" or "offtopic"): this is the Undo offered right after that action,
+    which undoes only it: ChangedSinceError when the questions were put back and set aside
+    otherwise since (its example would stay in offtopic.yaml). Raises UnknownIdError for
+    unknown ids; nothing changes on error.
     """
     queued = items(storage, [*ids, *unlearn])
+    if undoing is not None and _changed_since(queued, kb_dir, set(unlearn), undoing):
+        raise ChangedSinceError(
+            "these questions were put back and set aside again since this Undo was offered"
+        )
     texts = [item["question"] for item in queued if item["id"] in set(unlearn)]
     removed = offtopic.remove_examples(kb_dir, texts) if texts else []
     changed = storage.restore_ignored([*ids, *unlearn])

@@ -549,6 +549,40 @@ def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(
     assert queued(storage) == {1: "new", 2: "new", 3: "new"}
 
 
+def test_an_old_undo_undoes_only_its_own_action(live, storage, small_kb_dir):
+    """Ignore, Undo, then Off-topic: the Ignore's Undo pressed again put the questions back
+    but left their example in offtopic.yaml, and off the Set aside page where it could be
+    taken out. Now an Undo whose questions were set aside otherwise since changes nothing
+    and says so; one pressed again says they are already back in the inbox."""
+    question = "what is the weather like in Hangzhou this weekend"
+    ask(storage, question, 1)
+    offtopic_file = small_kb_dir / "offtopic.yaml"
+    login(live, "sam")
+    token = csrf_of(live.get("/inbox").text)
+    ignored = live.post("/inbox/ignore", data={"ids": "1", "csrf": token})
+    undo_ignore = _form(live.get(ignored.headers["location"]).text, "/inbox/restore")
+    live.post("/inbox/restore", data=undo_ignore)
+    marked = live.post("/inbox/offtopic", data={"ids": "1", "csrf": token})
+    undo_offtopic = _form(live.get(marked.headers["location"]).text, "/inbox/restore")
+    stale = live.post("/inbox/restore", data=undo_ignore)
+    error = flash_of(live, stale, "error")
+    assert "set aside again since" in error and "nothing changed" in error
+    assert "Set aside page" in error
+    assert queued(storage) == {1: "ignored"}
+    assert question in offtopic_file.read_text(encoding="utf-8")
+    assert "off-topic example" in live.get("/inbox/set-aside").text
+    live.post("/inbox/restore", data=undo_offtopic)
+    assert queued(storage) == {1: "new"} and question not in offtopic_file.read_text("utf-8")
+    again = live.post("/inbox/restore", data=undo_offtopic)
+    assert flash_of(live, again) == (
+        "These questions were already back in the inbox; nothing changed."
+    )
+    live.post("/inbox/ignore", data={"ids": "1", "csrf": token})  # Off-topic, Undo, Ignore
+    stale = live.post("/inbox/restore", data=undo_offtopic)
+    assert "set aside again since" in flash_of(live, stale, "error")
+    assert queued(storage) == {1: "ignored"}
+
+
 def test_entries_lists_by_topic_and_searches(client):
     login(client, "mia")
     page = client.get("/entries").text

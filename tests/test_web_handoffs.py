@@ -268,6 +268,59 @@ async def test_a_reply_form_sent_twice_reaches_the_asker_once(
         assert len(slow.sent) == 3
 
 
+def reply_form(page: str, hid: int, text: str) -> dict:
+    """The reply form of a handoff page as the browser would send it."""
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page))
+    return fields | {"id": str(hid), "text": text}
+
+
+def test_a_second_tab_does_not_send_the_same_reply_again(client, storage, web):
+    """Two tabs on one handoff: tab A sends a reply; tab B, opened before, sent the same
+    words again (its form token is its own) and the asker read them twice. Now the same
+    words are refused, saying when and by whom they went, and kept in the reply box; other
+    words from tab B go, saying that someone replied since the page was opened."""
+    question = ask(storage, "Где парковка?", 1, "ru")
+    login(client, "sam")
+    hid = handoff_id(client, "Где парковка?")
+    tab_a, tab_b, tab_c = (client.get(f"/handoffs/{hid}").text for _ in range(3))
+    sent = client.post("/handoffs/reply", data=reply_form(tab_a, hid, "Level -2."))
+    assert flash_of(client, sent).startswith("Reply sent to 1")
+    again = client.post("/handoffs/reply", data=reply_form(tab_b, hid, " Level -2.\n"))
+    error = flash_of(client, again, "error")
+    assert "sent already" in error and "by sam" in error and "Nothing was sent" in error
+    assert len(web.sent) == 1
+    assert "> Level -2.\n</textarea>" in client.get(again.headers["location"]).text
+    other = client.post("/handoffs/reply", data=reply_form(tab_c, hid, "Or by the lifts."))
+    said = flash_of(client, other)
+    assert said.startswith("Reply sent to 1") and "since you opened this page (by sam)" in said
+    assert [text for _row, text in web.sent] == ["Level -2.", "Or by the lifts."]
+    # the inbox group's form: the same
+    inbox = client.get("/inbox").text
+    group = client.post(
+        "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": str(question), "text": "Level -2."}
+    )
+    assert "sent already" in flash_of(client, group, "error") and len(web.sent) == 2
+    # a reply that did not reach the asker may be sent again
+    web.reachable = False
+    post(client, "/handoffs/reply", id=str(hid), text="Open 8-20.")
+    web.reachable = True
+    retried = post(client, "/handoffs/reply", id=str(hid), text="Open 8-20.")
+    assert flash_of(client, retried).startswith("Reply sent to 1") and len(web.sent) == 4
+
+
+def test_a_group_reply_leaves_out_the_askers_who_had_it(client, storage, web):
+    ids = [ask(storage, "Where do I park?", 1), ask(storage, "Where do I park?", 2)]
+    login(client, "sam")
+    post(client, "/handoffs/reply", id=str(handoff_id(client, "Where do I park?")), text="B2")
+    inbox = client.get("/inbox").text
+    response = client.post(
+        "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
+    )
+    said = flash_of(client, response)
+    assert said.startswith("Reply sent to 1") and "Not sent again to 1 asker(s)" in said
+    assert sorted(row["id"] for row, _ in web.sent) == ids
+
+
 def test_inbox_reply_reaches_every_asker_of_the_group(client, storage, web):
     ids = [ask(storage, "Where do I park?", 1), ask(storage, "Where do I park?", 2)]
     login(client, "sam")

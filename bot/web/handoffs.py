@@ -21,6 +21,7 @@ from bot.handoff import (
     OPEN_STATES,
     STATES,
     Actor,
+    AlreadyRepliedError,
     Desk,
     HandoffError,
     HeldError,
@@ -76,7 +77,22 @@ def _sent(request: Request, result: ReplyResult) -> str:
     text = _(request, "Reply sent to {n} asker(s).", n=result.delivered)
     if result.failed:
         text += " " + _(request, "Not delivered to {n}: see the replies below.", n=result.failed)
+    if result.already:
+        text += " " + _(
+            request,
+            "Not sent again to {n} asker(s) who were sent this very reply before.",
+            n=result.already,
+        )
     return text
+
+
+def _sent_before(request: Request, exc: AlreadyRepliedError) -> str:
+    return _(
+        request,
+        "This very reply was sent already, at {time} (UTC) by {name}: the asker would read it twice. Nothing was sent.",  # noqa: E501 (one catalog key)
+        time=exc.time[:16].replace("T", " "),
+        name=exc.actor_name or "?",
+    )
 
 
 @requires("manager")
@@ -112,13 +128,15 @@ async def handoff_page(request: Request) -> Response:
         return PlainTextResponse(_(request, "No such handoff."), status_code=404)
     answerer = console(request).holder.answerer
     entries = [e for e in answerer.kb.entries if not e.unfinished] if answerer else []
+    replies = await asyncio.to_thread(desk.store.replies, handoff.id)
     return console(request).render(
         request,
         "handoff.html",
         handoff=handoff,
         kind_labels=KIND_LABELS,
         conversation=await asyncio.to_thread(desk.store.conversation, handoff),
-        replies=await asyncio.to_thread(desk.store.replies, handoff.id),
+        replies=replies,
+        seen=max((r["id"] for r in replies), default=0),  # see _replied_since
         history=await asyncio.to_thread(desk.store.history, handoff.id),
         held_by_other=handoff.held_by_other(_actor_of_session(request)),
         entries=entries,
@@ -184,6 +202,7 @@ async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str])
         takeover="takeover" in form,
         entry_id=entry_id,
         answerer=console(request).holder.answerer,
+        not_twice=True,  # a second tab, opened before the first sent it
     )
 
 
@@ -250,11 +269,31 @@ async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> 
         result = await _reply(request, [handoff_id], form)
     except HeldError as exc:
         return Outcome(page, error=_held(request, exc), draft=draft)
+    except AlreadyRepliedError as exc:
+        return Outcome(page, error=_sent_before(request, exc), draft=draft)
     except UnknownHandoffError:
         return Outcome("/handoffs", error=_(request, "No such handoff."))
     except HandoffError as exc:
         return Outcome(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
-    return Outcome(page, message=_sent(request, result))
+    message = _sent(request, result)
+    others = await _replied_since(request, handoff_id, form.get("seen", ""), result.reply_id)
+    if others:
+        message += " " + _(
+            request,
+            "Another reply was sent since you opened this page (by {names}): see the replies below.",  # noqa: E501 (one catalog key)
+            names=", ".join(others),
+        )
+    return Outcome(page, message=message)
+
+
+async def _replied_since(request: Request, handoff_id: int, seen: str, mine: int) -> list[str]:
+    """Who else replied to the handoff after the page with the reply form showed reply
+    `seen` as its latest (none when the form does not say)."""
+    if not seen.isdecimal():
+        return []
+    replies = await asyncio.to_thread(_desk(request).store.replies, handoff_id)
+    names = [r["actor_name"] or r["actor"] for r in replies if int(seen) < r["id"] != mine]
+    return list(dict.fromkeys(names))
 
 
 @requires("staff")
@@ -274,6 +313,8 @@ async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]
         result = await _reply(request, [h.id for h in found], form)
     except HeldError as exc:
         return Outcome("/inbox", error=_held(request, exc))
+    except AlreadyRepliedError as exc:
+        return Outcome("/inbox", error=_sent_before(request, exc))
     except HandoffError as exc:
         return Outcome("/inbox", error=f"{exc}. " + _(request, "Nothing was sent."))
     return Outcome("/inbox", message=_sent(request, result))

@@ -72,11 +72,13 @@ async def set_aside_page(request: Request) -> Response:
     return c.render(request, "set_aside.html", rows=rows, offtopic_file=OFFTOPIC_FILE)
 
 
-def _restore(request: Request, ids: list[int], unlearn: list[int]) -> triage.Restored:
+def _restore(
+    request: Request, ids: list[int], unlearn: list[int], undoing: str | None
+) -> triage.Restored:
     """Restore, then reload if examples left offtopic.yaml so that the gate forgets them."""
     c = console(request)
     with c.holder.lock:
-        done = triage.restore(c.storage, c.config.knowledge.dir, ids, unlearn)
+        done = triage.restore(c.storage, c.config.knowledge.dir, ids, unlearn, undoing=undoing)
         if c.holder.answerer is not None and done.removed:
             c.holder.answerer = reload_answerer(c.holder.answerer, c.config, c.storage)
     return done
@@ -91,6 +93,7 @@ async def restore(request: Request) -> Response:
     ids, unlearn = id_list(form.getlist("ids")), id_list(form.getlist("unlearn"))
     back = str(form.get("back", ""))
     back = back if back in BACK else BACK[0]
+    undoing = str(form.get("undo", ""))  # the Undo after Ignore or Off-topic: only that
 
     def to(**texts: str) -> Response:
         return RedirectResponse(f"{back}?{flash_query(**texts)}", status_code=303)
@@ -99,7 +102,16 @@ async def restore(request: Request) -> Response:
         return to(error=_(request, "Choose the questions to restore."))
     before = c.storage.list_unanswered(status=None, ids=ids)
     try:
-        done = await asyncio.to_thread(_restore, request, ids, unlearn)
+        done = await asyncio.to_thread(
+            _restore, request, ids, unlearn, undoing if undoing in triage.UNDOABLE else None
+        )
+    except triage.ChangedSinceError:
+        return to(
+            error=_(
+                request,
+                "These questions were put back and set aside again since this Undo was offered, so it no longer fits; nothing changed. To put them back in the inbox, use Restore on the Set aside page.",  # noqa: E501 (one catalog key)
+            )
+        )
     except UnknownIdError as exc:
         return to(error=_(request, "{problem}. Nothing changed.", problem=exc))
     except (OSError, kbedit.EditError) as exc:
@@ -118,7 +130,10 @@ async def restore(request: Request) -> Response:
             "offtopic_examples_removed": [text for _lang, text in done.removed],
         },
     )
-    message = _(request, "Put {n} question(s) back in the inbox.", n=done.changed)
+    if done.changed:
+        message = _(request, "Put {n} question(s) back in the inbox.", n=done.changed)
+    else:
+        message = _(request, "These questions were already back in the inbox; nothing changed.")
     if done.removed:
         message += " " + _(
             request,

@@ -282,27 +282,36 @@ def _back(message: str = "", error: str = "") -> Response:
     return RedirectResponse("/inbox" + (f"?{query}" if query else ""), status_code=303)
 
 
-def _undoable(message: str, rows: list[dict], unlearn: Collection[str] = ()) -> Response:
-    """Back to the inbox showing `message` and an Undo button that puts the questions `rows`
-    back (one id per wording: restoring a question restores its wording's repeats) and
-    takes the off-topic examples with the normalised texts `unlearn` out again."""
+def _undoable(
+    message: str, action: str, rows: list[dict], unlearn: Collection[str] = ()
+) -> Response:
+    """Back to the inbox showing `message` and an Undo button for `action` ("ignore",
+    "offtopic") that puts the questions `rows` back (one id per wording: restoring a
+    question restores its wording's repeats) and takes the off-topic examples with the
+    normalised texts `unlearn` out again."""
     ids: dict[str, int] = {}
     for row in rows:
         ids.setdefault(normalize(row["question"]) or f"#{row['id']}", row["id"])
-    undo = {"ids": list(ids.values()), "unlearn": [i for key, i in ids.items() if key in unlearn]}
+    undo = {
+        "ids": list(ids.values()),
+        "unlearn": [i for key, i in ids.items() if key in unlearn],
+        "action": action,
+    }
     query = flash_query(message=message, undo=json.dumps(undo))
     return RedirectResponse(f"/inbox?{query}", status_code=303)
 
 
 def undo_of(request: Request) -> dict[str, str] | None:
     """The Undo the redirect after Ignore or Off-topic offers: the restore form's `ids` and
-    `unlearn`, comma-joined; None without one (or with one not signed by this console)."""
+    `unlearn`, comma-joined, and the `action` it undoes; None without one (or with one not
+    signed by this console)."""
     token = request.query_params.get("undo")
     text = console(request).flashed(token) if token else None
     if text is None:
         return None
     undo = json.loads(text)
-    return {key: ",".join(map(str, undo[key])) for key in ("ids", "unlearn")}
+    found = {key: ",".join(map(str, undo[key])) for key in ("ids", "unlearn")}
+    return found | {"action": undo.get("action", "")}
 
 
 def _statuses(c: Console, ids: list[int]) -> list[dict]:
@@ -414,7 +423,7 @@ async def ignore(request: Request) -> Response:
     c.accounts.audit(
         session.name, "unanswered.ignore", target, before, {"status": "ignored", "changed": changed}
     )
-    return _undoable(_(request, "Ignored {n} question(s).", n=changed), rows)
+    return _undoable(_(request, "Ignored {n} question(s).", n=changed), "ignore", rows)
 
 
 def _offtopic(request: Request, ids: list[int]) -> triage.OffTopic:
@@ -463,7 +472,7 @@ async def offtopic(request: Request) -> Response:
         added=len(done.added),
         file=OFFTOPIC_FILE,
     )
-    return _undoable(message, rows, {normalize(text) for _lang, text in done.added})
+    return _undoable(message, "offtopic", rows, {normalize(text) for _lang, text in done.added})
 
 
 @requires("manager")
