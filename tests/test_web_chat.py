@@ -560,6 +560,10 @@ def test_a_message_too_long_is_refused_in_the_visitors_language(client, chat_con
     assert said("ru", "web_too_long", limit=str(limit)) in htmls(response)
     assert web_rows(storage) == []
     assert send(client, "x" * (limit * 5)).status_code == 413  # the body alone is too big
+    # Chinese twice over the limit is over the byte cap too: still said in characters.
+    chinese = send(client, "请问外国人怎么开公司" * (limit // 5), **{"accept-language": "zh-CN"})
+    assert chinese.status_code == 413
+    assert said("zh", "web_too_long", limit=str(limit)) in htmls(chinese)
     assert send(client, "   ").status_code == 400
 
 

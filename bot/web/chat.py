@@ -94,28 +94,31 @@ def same_origin(request: Request) -> bool:
 # Routes ------------------------------------------------------------------------------
 
 
-async def capped_body(request: Request, limit: int) -> bytes:
+async def capped_body(request: Request, limit: int, chars: int) -> bytes:
     """The request's body, read no further than `limit` bytes: a longer one is refused
     (413) as soon as its Content-Length says so, or as soon as that much has arrived,
-    never held whole in memory."""
+    never held whole in memory. The refusal tells the visitor the limit they can act on,
+    `chars` characters (2,000 Chinese characters are over the byte cap before the
+    message's length is read: "under 5024 characters" was wrong)."""
     declared = request.headers.get("content-length", "")
     if declared.strip().isdecimal() and int(declared) > limit:
-        raise Refused(413, "web_too_long", limit=str(limit))
+        raise Refused(413, "web_too_long", limit=str(chars))
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > limit:
-            raise Refused(413, "web_too_long", limit=str(limit))
+            raise Refused(413, "web_too_long", limit=str(chars))
     return bytes(raw)
 
 
-async def json_of(request: Request, limit: int) -> dict:
+async def json_of(request: Request, limit: int, chars: int) -> dict:
     """The body of a POST: a JSON object (an empty body is an empty one), at most `limit`
-    bytes; BadRequest, a client error, when it is anything else."""
+    bytes (said as `chars` characters); BadRequest, a client error, when it is anything
+    else."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json":
         raise BadRequest(f"content type {kind or 'none'!r}, not application/json", 415)
-    raw = await capped_body(request, limit)
+    raw = await capped_body(request, limit, chars)
     try:
         body = json.loads(raw or b"{}")
         json.dumps(body, ensure_ascii=False).encode()  # a lone surrogate cannot be stored
@@ -158,7 +161,7 @@ async def guarded(
             "address:" + address, web.chat_address_messages, web.chat_rate_seconds, now
         ):
             raise Refused(429, "rate_limited")
-        body = await json_of(request, body_limit(turn))
+        body = await json_of(request, body_limit(turn), turn.c.config.web.chat_max_chars)
         if (typed or body.get("act") == "staff") and not hub.allowed(
             "visitor:" + visit.key, web.chat_rate_messages, web.chat_rate_seconds, now
         ):
@@ -228,7 +231,7 @@ async def forget(request: Request) -> Response:
     c, hub = console(request), hub_of(request)
     lang = ui_of(request, visit)
     try:
-        body = await json_of(request, 1024)
+        body = await json_of(request, 1024, 1024)
         embed = body.get("embed", False)
         if not isinstance(embed, bool):
             raise BadRequest("'embed' is not true or false")
