@@ -117,6 +117,11 @@ def test_interface_in_the_browser_language_and_arabic_right_to_left(client):
     assert messages.text("ar", "web_send") in page.text
     page = client.get("/chat", headers={"accept-language": "sv-SE, zh;q=0.5"})
     assert 'lang="zh" dir="ltr"' in page.text  # Swedish is not served: the next one is
+    # Weights, not order, decide; q=0 is "not acceptable".
+    page = client.get("/chat", headers={"accept-language": "en-US;q=0.5,ar;q=0.9"})
+    assert 'lang="ar" dir="rtl"' in page.text
+    page = client.get("/chat", headers={"accept-language": "de-CH;q=0,fr;q=0.5"})
+    assert 'lang="fr" dir="ltr"' in page.text
 
 
 def test_a_new_conversation_opens_with_the_greeting(client):

@@ -100,9 +100,22 @@ class Visit:
 
 
 def browser_language(request: Request, supported: tuple[str, ...]) -> str | None:
-    """The first of the browser's languages (Accept-Language) in `supported`."""
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower().split("-")[0]
+    """The browser's most preferred language (Accept-Language, by its q weights, in the
+    order given between equal ones; q=0 means not acceptable) in `supported`."""
+    ranked = []
+    for i, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        code, *params = (p.strip() for p in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0:
+            ranked.append((-weight, i, code.lower().split("-")[0]))
+    for _, _, code in sorted(ranked):
         if code in supported:
             return code
     return None
