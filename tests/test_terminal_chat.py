@@ -247,6 +247,12 @@ def test_an_untranslated_answer_carries_its_note_once(small_answerer):
     assert text.count("Этого ответа пока нет на вашем языке") == 1
 
 
+def test_the_chats_own_words_follow_the_conversation_language(small_answerer):
+    text = converse(small_answerer, ["公司银行账户怎么开？", "/topics", "/forget"])
+    assert "关于您的所有记录都已删除。" in text  # /forget, said in Chinese
+    assert small_answerer.localizer.topic(small_answerer.kb.topics[0], "zh") in text
+
+
 def test_a_loanword_after_a_chinese_question_is_answered_in_chinese(small_answerer):
     text = converse(small_answerer, ["公司银行账户怎么开？", "fapiao", "/forget", "fapiao"])
     chinese, english = text.index("发票是中国官方的税务凭证"), text.index("official tax invoice")

@@ -76,8 +76,10 @@ class TerminalChat:
 
     @property
     def ui(self) -> str:
-        """Language of the bot's own words: the chosen one, else the knowledge base's."""
-        return self.lang or self.answerer.kb.language
+        """Language of the bot's own words: the chosen one, else the last answer's (after
+        a question in Chinese, /topics and /help are in Chinese), else the knowledge
+        base's."""
+        return self.lang or self.recent or self.answerer.kb.language
 
     def say(self, key: str, lang: str | None = None, **fields: str) -> str:
         return self.answerer.localizer.message(lang or self.ui, key, **fields)
@@ -309,8 +311,9 @@ class TerminalChat:
     def forget(self, rest: str) -> None:
         if self.storage is not None:
             self.storage.forget(self.user_id)
+        said = self.say("forgotten")  # in the language of the conversation forgotten
         self.lang = self.recent = None
-        self.write(self.say("forgotten") + "\n")
+        self.write(said + "\n")
 
     def notify(self, rest: str) -> None:
         """/notify on|off; anything else is answered with how to use it."""
