@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import kbedit
+from bot.kbmodel import is_placeholder
 from bot.knowledge import LANGUAGE_CODES, FaqEntry, KnowledgeBase, load_knowledge
 from bot.normalize import normalize
 
@@ -38,7 +39,17 @@ def _text(item: dict, key: str, where: str) -> str:
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
         raise TranslationImportError(f"{where}: `{key}` must be non-empty text")
-    return value.strip()
+    return _written(value.strip(), f"{where}: `{key}`")
+
+
+def _written(text: str, what: str) -> str:
+    """`text`, unless it is a draft's placeholder (TODO): a translation has no drafts, it
+    is served as soon as it is saved."""
+    if is_placeholder(text):
+        raise TranslationImportError(
+            f"{what} is the placeholder {text!r}, not a translation: write the translation"
+        )
+    return text
 
 
 def _links(item: dict, entry: FaqEntry, where: str) -> list[dict[str, str]]:
@@ -73,7 +84,7 @@ def translation_values(item: dict, entry: FaqEntry, today: dt.date) -> dict[str,
     raw = item.get("alternates") or []
     if not isinstance(raw, list):
         raise TranslationImportError(f"{where}: `alternates` must be a list")
-    alternates = [str(a).strip() for a in raw if str(a).strip()]
+    alternates = [_written(str(a).strip(), f"{where}: alternate") for a in raw if str(a).strip()]
     if alternates:
         values["alternates"] = alternates
     values["answer"] = _text(item, "answer", where)

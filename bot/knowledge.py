@@ -30,6 +30,7 @@ from bot.kbmodel import (
     Problem,
     Topic,
     Translation,
+    is_placeholder,
     source_version,
 )
 
@@ -74,8 +75,10 @@ def topic_files(directory: Path) -> list[Path]:
 
 
 def content_hash(directory: Path, language: str) -> str:
-    """Hash of every topic file's name and bytes (and the KB language)."""
-    digest = hashlib.sha256(f"kb-v3:{language}".encode())
+    """Hash of every topic file's name and bytes (and the KB language). The `kb-v` number
+    goes up whenever validation gets stricter, so that no cached knowledge base checked by
+    the older rules is served (v4: a translation's TODO placeholder is a problem)."""
+    digest = hashlib.sha256(f"kb-v4:{language}".encode())
     for path in topic_files(directory):
         digest.update(path.name.encode() + b"\0")
         try:
@@ -198,6 +201,21 @@ class _FileChecker:
             return None
         return value.strip()
 
+    def translated_text(self, tr: Any, key: str, code: str, eid: str | None) -> str | None:
+        """A translation's question or answer: non-empty text, and no draft's placeholder
+        (a translation is served as soon as it loads; there is no draft translation)."""
+        value = self.text(tr, key, eid)
+        if value is not None and is_placeholder(value):
+            self.problem(
+                tr,
+                key,
+                eid,
+                f"`{key}` of translation {code!r} is the placeholder {value!r}, not a "
+                "translation: write the translation, or delete it",
+            )
+            return None
+        return value
+
     def texts(self, node: Any, key: str, eid: str | None, minimum: int) -> tuple:
         value = node.get(key)
         if key not in node:
@@ -305,8 +323,8 @@ class _FileChecker:
                 continue
             for key in sorted(set(map(str, tr)) - set(TRANSLATION_KEYS)):
                 self.problem(tr, key, eid, f"unknown key `{key}` in translation {code!r}")
-            question = self.text(tr, "question", eid)
-            answer = self.text(tr, "answer", eid)
+            question = self.translated_text(tr, "question", code, eid)
+            answer = self.translated_text(tr, "answer", code, eid)
             alternates = self.texts(tr, "alternates", eid, 0) if "alternates" in tr else ()
             links = self.translated_links(tr, code, eid, urls) if "links" in tr else ()
             source = tr.get("source", "")

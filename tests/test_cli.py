@@ -422,6 +422,27 @@ def test_a_drafts_placeholder_phrasing_is_never_served(cli, small_kb_dir):
     assert row["id"] == "open-second-company"
 
 
+def test_a_placeholder_translation_is_a_problem_never_an_answer(cli, small_kb_dir):
+    """A translation has no draft: one whose answer was left "TODO" was loaded as curated,
+    `kb check` said OK and `ask --lang zh` answered "TODO". Now, like an empty translation,
+    it is a problem: `kb check` names it and the bot does not load such a knowledge base."""
+    money = small_kb_dir / "money.yaml"
+    money.write_text(
+        money.read_text(encoding="utf-8").replace(
+            "answer: 发票是中国官方的税务凭证，通过税务系统开具。", "answer: TODO"
+        ),
+        encoding="utf-8",
+    )
+    checked = cli("kb", "check", "--kb", str(small_kb_dir))
+    assert checked.exit_code == 1
+    assert (
+        "[fapiao]: `answer` of translation 'zh' is the placeholder 'TODO', not a translation: "
+        "write the translation, or delete it"
+    ) in checked.stderr
+    asked = cli("ask", "--kb", str(small_kb_dir), "--lang", "zh", "--json", "什么是发票？")
+    assert asked.exit_code != 0 and "TODO" not in asked.stdout
+
+
 def test_a_first_start_shows_how_embedding_the_knowledge_base_progresses(cli, monkeypatch):
     from bot import encoder
 

@@ -364,6 +364,20 @@ ENTRY_PROBLEMS = [
         "open-account",
         "`answer` is missing",
     ),
+    (  # a translation has no draft: "TODO" would be served as the answer in Chinese
+        "answer: 带上营业执照和公司印章去银行办理。",
+        "answer: TODO",
+        22,
+        "open-account",
+        "`answer` of translation 'zh' is the placeholder 'TODO', not a translation",
+    ),
+    (  # ... and its question, shown and matched in Chinese
+        "question: 公司怎么开银行账户？",
+        "question: 'TODO: translate'",
+        19,
+        "open-account",
+        "`question` of translation 'zh' is the placeholder 'TODO: translate'",
+    ),
     (
         "        answer: 带上营业执照和公司印章去银行办理。\n",
         "        answer: 带上营业执照和公司印章去银行办理。\n        notes: draft\n",

@@ -279,6 +279,35 @@ def test_import_that_would_break_the_kb_writes_nothing(setup, tmp_path):
     assert (setup.knowledge.dir / "money.yaml").read_text() == before
 
 
+def test_import_refuses_a_placeholder_translation_and_writes_nothing(setup, tmp_path):
+    """A translator's item marked reviewed with its answer (or question, or an alternate)
+    still "TODO" was imported as a curated translation and served; "Todo" (Spanish, "all")
+    is a word, not a placeholder."""
+    money = setup.knowledge.dir / "money.yaml"
+    before = money.read_text()
+    review = tmp_path / "review.yaml"
+    item = "language: es\nentries:\n  - id: fapiao\n    reviewed: true\n"
+    for fields, fragment in (
+        ("    question: ¿Qué es un fapiao?\n    answer: TODO\n", "`answer` is the placeholder"),
+        ("    question: 'TODO: traducir'\n    answer: Una factura.\n", "`question` is the"),
+        (
+            "    question: ¿Qué es un fapiao?\n    alternates: [TODO]\n    answer: Una factura.\n",
+            "alternate is the placeholder 'TODO'",
+        ),
+    ):
+        review.write_text(item + fields)
+        result = cli(setup, tmp_path, "kb", "translations", "import", str(review))
+        assert result.exit_code == 1 and fragment in result.output, result.output
+        assert money.read_text() == before
+    review.write_text(
+        item + "    question: ¿Qué es un fapiao?\n    answer: Todo comercio lo emite.\n"
+    )
+    result = cli(setup, tmp_path, "kb", "translations", "import", str(review))
+    assert result.exit_code == 0, result.output
+    entry = load_knowledge(setup.knowledge.dir).by_id["fapiao"]
+    assert entry.translations["es"].answer == "Todo comercio lo emite."
+
+
 def test_a_changed_glossary_makes_cached_translations_stale(setup, tmp_path):
     glossary = setup.knowledge.dir / "glossary.yaml"
     glossary.write_text("terms:\n  - term: fapiao\n    de: Fapiao-Rechnung\n")

@@ -208,6 +208,53 @@ def test_new_entry_refused_keeps_the_form(live, storage):
     assert queued(storage) == {1: "new"}
 
 
+def test_a_draft_is_saved_as_a_draft_not_served_and_its_questions_stay_in_the_inbox(
+    live, storage, small_kb_dir
+):
+    """A new entry whose answer is still TODO was reported "the bot serves it now", though a
+    draft is never served and its questions stay in the inbox; the editor's save and a move
+    of a draft said so too. The message now says it is a draft and what makes it served."""
+    ask(storage, "Can I get a fishing licence in China?", 1)
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/new", params={"ids": "1"}).text)
+    fields.update(id="fishing-licence-china", alternates="fishing licence", answer="TODO")
+    fields.update(tags="leisure", topic="people")
+    response = live.post("/entries/new", data={**fields, "ids": "1", "asked": "1"})
+    assert response.status_code == 303, response.text
+    draft = (
+        "Saved fishing-licence-china in people.yaml as a draft: the bot does not serve it "
+        "until its answer (and any TODO phrasing) is written, and its questions stay in the "
+        "inbox until then."
+    )
+    assert flash_of(live, response) == draft
+    assert queued(storage) == {1: "new"}
+    assert live.holder.answerer.kb.by_id["fishing-licence-china"].unfinished
+    assert live.holder.answerer.ask("Can I get a fishing licence in China?").id != (
+        "fishing-licence-china"
+    )
+    page = live.get("/entries/fishing-licence-china").text
+    edited = {**fields_of(page), "alternates": "fishing permit", "action": "save"}
+    response = live.post("/entries/fishing-licence-china", data=edited)
+    assert flash_of(live, response) == draft
+    page = live.get("/entries/fishing-licence-china").text
+    moved = live.post(
+        "/entries/fishing-licence-china/move",
+        data={"csrf": csrf_of(page), "topic": "money", "base": fields_of(page)["base"]},
+    )
+    assert "it is still a draft: the bot does not serve it" in flash_of(live, moved)
+    assert "serves it now" not in flash_of(live, moved)
+    page = live.get("/entries/fishing-licence-china").text
+    done = {**fields_of(page), "answer": "Yes: ask the local fisheries office.", "action": "save"}
+    response = live.post("/entries/fishing-licence-china", data=done)
+    assert "the bot serves it now" in flash_of(live, response)
+    live.cookies.set("console_lang", "zh")
+    fields = fields_of(live.get("/entries/new").text)
+    fields.update(id="fishing-gear", question="Fishing gear?", alternates="rods")
+    fields.update(answer="TODO", tags="leisure", topic="people")
+    response = live.post("/entries/new", data=fields)
+    assert "已将 fishing-gear 作为草稿保存到 people.yaml" in flash_of(live, response)
+
+
 def test_new_entry_without_cluster_from_the_entries_page(live, small_kb_dir):
     login(live, "sam")
     assert 'href="/entries/new"' in live.get("/entries").text

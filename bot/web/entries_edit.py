@@ -94,9 +94,23 @@ async def _told(c: Console) -> int:
     return await c.holder.after_reload() if c.holder.after_reload is not None else 0
 
 
+def _is_draft(c: Console, entry_id: str) -> bool:
+    """Whether the entry, as now live, is an unfinished draft the bot does not serve."""
+    kb = _kb(c)
+    entry = kb.by_id.get(entry_id) if kb else None
+    return entry is not None and entry.unfinished
+
+
 def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
     if not saved.changed and not saved.again:
         return _(request, "Nothing changed.")
+    if _is_draft(console(request), saved.entry_id):
+        return _(
+            request,
+            "Saved {id} in {file} as a draft: the bot does not serve it until its answer (and any TODO phrasing) is written, and its questions stay in the inbox until then.",  # noqa: E501 (one catalog key)
+            id=saved.entry_id,
+            file=saved.file,
+        )
     text = _(
         request, "Saved {id} in {file}; the bot serves it now.", id=saved.entry_id, file=saved.file
     )
@@ -386,7 +400,9 @@ async def move(request: Request) -> Response:
     _audit(request, entry_edit.MOVE, saved, previous, moved_from=saved.moved_from)
     message = _(
         request,
-        "Moved {id} from {old} to {new}; the bot serves it now.",
+        "Moved {id} from {old} to {new}; it is still a draft: the bot does not serve it until its answer (and any TODO phrasing) is written."  # noqa: E501 (one catalog key)
+        if _is_draft(c, entry_id)
+        else "Moved {id} from {old} to {new}; the bot serves it now.",
         id=entry_id,
         old=saved.moved_from,
         new=saved.file,
