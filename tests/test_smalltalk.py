@@ -105,6 +105,13 @@ SMALL_TALK = [
     ("bot musun", ABOUT_BOT),
     ("ボットですか？", ABOUT_BOT),
     ("너 봇이야?", ABOUT_BOT),
+    # Egyptian and Gulf Arabic
+    ("ازيك", GREETING),
+    ("عامل ايه؟", GREETING),
+    ("شلونك", GREETING),
+    ("شكرا يا باشا", THANKS),
+    ("تسلم ايدك", THANKS),
+    ("يعطيك العافية", THANKS),
     # Frustration aimed at the bot
     ("stupid bot!!", FRUSTRATION),
     ("this is useless", FRUSTRATION),
