@@ -131,6 +131,10 @@ class WebChats:
             )
             self._write(sql, [user_key, now, now, language])
 
+    def forget_choice(self, user_key: str) -> None:
+        """The visitor's picked language forgotten (`/lang auto`): each message's again."""
+        self._write("UPDATE web_visitors SET chosen = NULL WHERE user_key = ?", [user_key])
+
     def is_visitor(self, user_key: str) -> bool:
         return self.visitor(user_key) is not None
 

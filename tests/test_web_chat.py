@@ -391,6 +391,17 @@ def test_the_language_picker_changes_the_interface_and_is_kept(client):
     assert act(client, act="language", lang="xx").status_code == 400
 
 
+def test_lang_auto_forgets_the_picked_language(client):
+    opened(client)
+    act(client, act="language", lang="zh")
+    reply = send(client, "/lang auto")
+    assert said("zh", "terminal_language_detected") in htmls(reply)
+    # An English question is answered in English again, and the page follows it.
+    answered = send(client, "How do I open a company bank account?")
+    assert answered.json()["ui"]["lang"] == "en"
+    assert client.get("/chat", headers={"accept-language": "zh"}).text.count('lang="en"') >= 1
+
+
 def test_unknown_action_is_refused(client):
     opened(client)
     assert act(client, act="drop_tables").status_code == 400

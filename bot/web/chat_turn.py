@@ -344,10 +344,21 @@ class Turn:
         )
         await self.answer(answer, started)
 
+    async def detect_languages(self) -> None:
+        """`/lang auto`: the picked language forgotten, each message answered in its own
+        again (the page keeps the last answer's language until the next one)."""
+        await asyncio.to_thread(self.hub.store.forget_choice, self.visit.key)
+        await self.store("set_user_language", self.visit.user_id, None)
+        self.visit = replace(self.visit, chosen=None)
+        if self.visit.key in self.hub.streams:
+            self.hub.languages[self.visit.key] = self.ui
+        await self.notice("terminal_language_detected")
+
     async def command(self, name: str, rest: str, text: str) -> None:
         """A Telegram-style command typed here (the knowledge base's answers tell users to
         "send /staff followed by your message"): /staff MESSAGE goes to staff as "Talk to a
-        person" does, /topics lists the topics, /lang CODE sets the language; anything else
+        person" does, /topics lists the topics, /lang CODE sets the language (/lang auto
+        detects each message's again); anything else
         (/start, /help, /forget, /notify...) is told what this chat offers. Never matched as
         a question, so never queued for staff as an unanswered one."""
         if name == "staff" and rest:
@@ -360,6 +371,8 @@ class Turn:
             await act_topics(self, {})
         elif name in ("lang", "language") and rest.lower() in self.c.config.languages.supported:
             await act_language(self, {"lang": rest.lower()})
+        elif name in ("lang", "language") and rest.lower() == "auto":
+            await self.detect_languages()
         else:
             await self.notice(
                 "web_commands",
