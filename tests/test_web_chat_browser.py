@@ -614,6 +614,38 @@ async def test_forget_me_then_the_conversation_goes_on(site):
         await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
 
 
+async def test_a_tab_left_open_after_forget_me_in_another_shows_the_new_conversation(site):
+    """ "Forget me" in one tab gives the browser a new conversation: a message sent from a
+    second tab, still showing the old one, was answered in the new one and its reply mixed
+    into, or lost from, the old one shown there. That tab now shows the new conversation."""
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, *_ = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = await browser.new_context(locale="en-US")  # one browser, two tabs
+            first, second = await context.new_page(), await context.new_page()
+            await first.goto(bot_url + "/chat")
+            await send(first, "What is a fapiao?")
+            await expect(first.locator(".msg.answer")).to_have_count(1, timeout=15000)
+            await send(first, "How do I open a company bank account?")
+            await expect(first.locator(".msg.answer")).to_have_count(2, timeout=15000)
+            await second.goto(bot_url + "/chat")
+            await expect(second.locator(".msg.answer")).to_have_count(2, timeout=15000)
+            second.once("dialog", lambda dialog: dialog.accept())
+            await second.click("#forget")
+            await expect(second.locator(".msg")).to_have_count(1, timeout=15000)
+            await send(first, "When is the service centre open?")
+            visitor = first.locator(".msg.visitor")
+            await expect(visitor).to_have_count(1, timeout=15000)
+            await expect(visitor).to_contain_text("When is the service centre open?")
+            await expect(first.locator(".msg.answer")).to_have_count(1, timeout=15000)
+            await expect(first.locator("#log")).not_to_contain_text("fapiao")
+        finally:
+            await browser.close()
+
+
 async def test_a_request_that_fails_is_shown_and_the_text_kept(site):
     """The server cannot be reached: the page says so in the visitor's language and keeps
     what they typed, instead of silently doing nothing."""

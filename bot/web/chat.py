@@ -16,6 +16,7 @@ rate limits and the size limit of `[web]`; the answer is the new messages as saf
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import secrets
@@ -171,8 +172,19 @@ async def guarded(
         return refused_response(request, ui_of(request, turn.visit), refused)
     lang = ui_of(request, turn.visit)
     return JSONResponse(
-        {"messages": rendered(request, lang, turn.added), "ui": ui_words(request, lang)}
+        {
+            "messages": rendered(request, lang, turn.added),
+            "ui": ui_words(request, lang),
+            "session": conversation_tag(visit.key),
+        }
     )
+
+
+def conversation_tag(key: str) -> str:
+    """A short tag of the conversation a response belongs to, so that a page still showing
+    another one (a second tab after "Forget me" in the first: its cookie now names a new
+    conversation) loads the one its message went to instead of dropping what came back."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def no_session(request: Request) -> JSONResponse:
@@ -262,7 +274,13 @@ async def history(request: Request) -> Response:
     lang = ui_of(request, visit)
     if not items and after is None:  # a new conversation opens with the bot's greeting
         items = [ChatMessage(0, "", "bot", "notice", say(request, lang, "greeting"), {})]
-    return JSONResponse({"messages": rendered(request, lang, items), "ui": ui_words(request, lang)})
+    return JSONResponse(
+        {
+            "messages": rendered(request, lang, items),
+            "ui": ui_words(request, lang),
+            "session": conversation_tag(visit.key),
+        }
+    )
 
 
 async def events(request: Request) -> Response:

@@ -13,6 +13,7 @@
   let toStaff = false;
   let last = 0;
   let source = null;
+  let session = null; // the conversation shown (history's "session" tag)
   let sending = false; // a typed message is on its way: Enter or Send again does nothing
   const sendButton = document.getElementById("send");
 
@@ -97,6 +98,13 @@
     } catch (err) {
       data = {};
     }
+    if (data.session && session && data.session !== session) {
+      // Answered in another conversation than the one shown ("Forget me" in another tab
+      // gave this browser a new one): show that one, with what was just sent.
+      reload();
+      return { ok: response.ok, data: data };
+    }
+    if (data.session) session = data.session;
     const shown = data.messages || [];
     shown.forEach(place);
     setUi(data.ui);
@@ -185,6 +193,7 @@
       log.replaceChildren();
       if (said) log.appendChild(said);
       last = 0;
+      session = null; // the next reply names it
       listen();
     }
   });
@@ -203,11 +212,19 @@
     };
   }
 
-  fetch("/chat/messages", { credentials: "same-origin" })
-    .then(function (r) { return r.json(); })
-    .then(function (data) {
-      (data.messages || []).forEach(place);
-      setUi(data.ui);
-      listen();
-    });
+  function reload() {
+    if (source) source.close();
+    log.replaceChildren();
+    last = 0;
+    fetch("/chat/messages", { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        session = data.session || null;
+        (data.messages || []).forEach(place);
+        setUi(data.ui);
+        listen();
+      });
+  }
+
+  reload();
 })();
