@@ -668,14 +668,14 @@ async def test_an_oversized_body_is_refused_before_it_is_read_whole():
     big = [b"x" * 1024] * 10_000  # 10 MB in 1 KB chunks
     req, pulled = request(big, 10 * 1024 * 1024)
     with pytest.raises(Refused) as refused:
-        await capped_body(req, 5000)
+        await capped_body(req, 5000, 1000)
     assert refused.value.status == 413 and pulled == []
     req, pulled = request(big, None)
     with pytest.raises(Refused):
-        await capped_body(req, 5000)
+        await capped_body(req, 5000, 1000)
     assert len(pulled) == 5  # stopped once past 5,000 bytes
     req, pulled = request([b'{"text": ', b'"hi"}'], None)
-    assert await capped_body(req, 5000) == b'{"text": "hi"}'
+    assert await capped_body(req, 5000, 1000) == b'{"text": "hi"}'
 
 
 def test_widget_script_names_the_origins_and_loads_anywhere(client):
