@@ -463,6 +463,21 @@ def _form(html: str, action: str) -> dict[str, str]:
     return fields
 
 
+def test_an_undo_puts_back_only_what_its_ignore_set_aside(client, storage):
+    """A stale page's group holds a question another tab ignored already: Ignore sets the
+    other one aside, and its Undo puts back that one only, not the first tab's."""
+    ask(storage, "Can I bring my cat to the office?", 1)
+    ask(storage, "Where do I get a dog licence?", 2)
+    login(client, "sam")
+    token = csrf_of(client.get("/inbox").text)
+    client.post("/inbox/ignore", data={"ids": "1", "csrf": token})  # the other tab
+    done = client.post("/inbox/ignore", data={"ids": ["1", "2"], "csrf": token})
+    undo = _form(client.get(done.headers["location"]).text, "/inbox/restore")
+    assert undo["ids"] == "2"
+    client.post("/inbox/restore", data=undo)
+    assert queued(storage) == {1: "ignored", 2: "new"}
+
+
 def test_ignore_is_undone_from_its_message_and_restored_from_the_set_aside_list(
     client, storage, accounts
 ):

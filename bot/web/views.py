@@ -409,9 +409,9 @@ async def ignore(request: Request) -> Response:
     ids = _ids(await request.form())
     if not ids:
         return _back(error=_(request, "Choose the questions to ignore."))
-    before = _statuses(c, ids)
-    kb = c.holder.answerer.kb if c.holder.answerer is not None else None
     rows = c.storage.list_unanswered(status=None, ids=ids)
+    before = [{"id": row["id"], "status": row["status"]} for row in rows]
+    kb = c.holder.answerer.kb if c.holder.answerer is not None else None
     try:
         changed = await asyncio.to_thread(triage.ignore, c.storage, ids, kb)
     except (UnknownIdError, triage.TriageError) as exc:
@@ -423,7 +423,7 @@ async def ignore(request: Request) -> Response:
     c.accounts.audit(
         session.name, "unanswered.ignore", target, before, {"status": "ignored", "changed": changed}
     )
-    return _undoable(_(request, "Ignored {n} question(s).", n=changed), "ignore", rows)
+    return _undoable(_(request, "Ignored {n} question(s).", n=changed), "ignore", _new(rows))
 
 
 def _offtopic(request: Request, ids: list[int]) -> triage.OffTopic:
@@ -446,8 +446,8 @@ async def offtopic(request: Request) -> Response:
     ids = _ids(await request.form())
     if not ids:
         return _back(error=_(request, "Choose the questions that are off-topic."))
-    before = _statuses(c, ids)
     rows = c.storage.list_unanswered(status=None, ids=ids)
+    before = [{"id": row["id"], "status": row["status"]} for row in rows]
     try:
         done = await asyncio.to_thread(_offtopic, request, ids)
     except (UnknownIdError, triage.TriageError) as exc:
@@ -472,7 +472,14 @@ async def offtopic(request: Request) -> Response:
         added=len(done.added),
         file=OFFTOPIC_FILE,
     )
-    return _undoable(message, "offtopic", rows, {normalize(text) for _lang, text in done.added})
+    added = {normalize(text) for _lang, text in done.added}
+    return _undoable(message, "offtopic", _new(rows), added)
+
+
+def _new(rows: list[dict]) -> list[dict]:
+    """The questions an Ignore or Off-topic set aside itself (new before it): its Undo puts
+    back those, not one a stale page listed that another action had set aside already."""
+    return [row for row in rows if row["status"] == "new"]
 
 
 @requires("manager")
