@@ -620,6 +620,9 @@ def test_user_text_is_escaped(client, storage):
 def test_the_interface_follows_the_browser_then_the_choice(client):
     page = client.get("/login", headers={"accept-language": "zh-CN,zh;q=0.9,en;q=0.5"})
     assert '<html lang="zh" dir="ltr">' in page.text and "登录" in page.text
+    # By weight, not order (the chat's rule too): Chinese preferred over English.
+    page = client.get("/login", headers={"accept-language": "en;q=0.3,zh;q=0.8"})
+    assert '<html lang="zh" dir="ltr">' in page.text
     chosen = client.get("/ui-language?to=en&next=/login")
     assert chosen.status_code == 303 and chosen.headers["location"] == "/login"
     page = client.get("/login", headers={"accept-language": "zh-CN"})

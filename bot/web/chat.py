@@ -41,7 +41,6 @@ from bot.web.chat_turn import (
     BadRequest,
     Refused,
     Turn,
-    browser_language,
     hub_of,
     int_of,
     rendered,
@@ -53,6 +52,7 @@ from bot.web.chat_turn import (
     visit_of,
     word,
 )
+from bot.web.i18n import browser_language
 from bot.webchat_store import ChatMessage, WebChats
 
 log = logging.getLogger(__name__)

@@ -31,6 +31,7 @@ from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, SEE_ALSO, UnknownIdErro
 from bot.web.app import console
 from bot.web.chat_hub import Hub, StaffNote
 from bot.web.chat_render import message_html
+from bot.web.i18n import browser_language
 from bot.webchat_store import ChatMessage
 
 CHANNEL = "web"
@@ -97,28 +98,6 @@ class Visit:
         the page: not an English page set right to left), else the browser's."""
         answered = self.language if self.language in self.pages else None
         return self.chosen or answered or self.browser
-
-
-def browser_language(request: Request, supported: tuple[str, ...]) -> str | None:
-    """The browser's most preferred language (Accept-Language, by its q weights, in the
-    order given between equal ones; q=0 means not acceptable) in `supported`."""
-    ranked = []
-    for i, part in enumerate(request.headers.get("accept-language", "").split(",")):
-        code, *params = (p.strip() for p in part.split(";"))
-        weight = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        if weight > 0:
-            ranked.append((-weight, i, code.lower().split("-")[0]))
-    for _, _, code in sorted(ranked):
-        if code in supported:
-            return code
-    return None
 
 
 _APART = tuple(sorted(READ_APART))

@@ -57,15 +57,33 @@ def staff_language(knowledge_language: str) -> str:
 
 
 def ui_language(request: Request) -> str:
-    """The cookie's choice, else the first supported language the browser asks for, else en."""
+    """The cookie's choice, else the supported language the browser prefers, else en."""
     chosen = request.cookies.get(COOKIE, "")
     if chosen in UI_LANGUAGES:
         return chosen
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in UI_LANGUAGES:
+    return browser_language(request, tuple(UI_LANGUAGES)) or "en"
+
+
+def browser_language(request: Request, supported: tuple[str, ...]) -> str | None:
+    """The browser's most preferred language (Accept-Language, by its q weights, in the
+    order given between equal ones; q=0 means not acceptable) in `supported`."""
+    ranked = []
+    for i, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        code, *params = (p.strip() for p in part.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0:
+            ranked.append((-weight, i, code.lower().split("-")[0]))
+    for _, _, code in sorted(ranked):
+        if code in supported:
             return code
-    return "en"
+    return None
 
 
 def install(templates: Environment) -> None:
