@@ -141,9 +141,16 @@ class LogTables(StorageBase):
         (its write was lost, or it was forgotten); None for a question."""
         if follows is None:
             return None
-        column = "ref" if isinstance(follows, str) else "id"
-        found = db.execute(f"SELECT id FROM interactions WHERE {column} = ?", [follows]).fetchone()
-        return int(found[0]) if found else 0
+        return LogTables._interaction_id(db, follows) or 0
+
+    @staticmethod
+    def _interaction_id(db: Database, interaction: int | str) -> int | None:
+        """The id of the interaction logged with this id or `ref`; None if there is none."""
+        column = "ref" if isinstance(interaction, str) else "id"
+        found = db.execute(
+            f"SELECT id FROM interactions WHERE {column} = ?", [interaction]
+        ).fetchone()
+        return int(found[0]) if found else None
 
     @staticmethod
     def _ignored(db: Database, words: str | None) -> bool:
@@ -172,14 +179,11 @@ class LogTables(StorageBase):
         if reason is not None:
             check("reason", reason, FEEDBACK_REASONS)
         key = self.user_key(user_id)
-        column = "ref" if isinstance(interaction, str) else "id"
         with self._write() as db:
-            found = db.execute(
-                f"SELECT id FROM interactions WHERE {column} = ?", [interaction]
-            ).fetchone()
-            if not found:
+            interaction_id = self._interaction_id(db, interaction)
+            if interaction_id is None:
+                column = "ref" if isinstance(interaction, str) else "id"
                 raise UnknownIdError(f"interaction {column}", [interaction])
-            interaction_id = found[0]
             row = {
                 "interaction_id": interaction_id,
                 "time": self._now(),

@@ -83,21 +83,22 @@ class OnceForms:
     def token() -> str:
         return secrets.token_urlsafe(16)
 
-    def first(self, key: str) -> asyncio.Future[Any] | None:
-        """None when `key` (a form's token and what it acts on) is used for the first time:
-        the caller then reports the outcome with `done`. Otherwise the first use's outcome
-        to await (None if the first use failed unexpectedly)."""
+    def first(self, key: str) -> tuple[bool, asyncio.Future[Any]]:
+        """Whether `key` (a form's token and what it acts on) is used for the first time,
+        and the future of the first use's outcome: the first use reports it with `done`
+        (None if it failed unexpectedly), a later one awaits it. The future itself is
+        handed back, so forgetting old keys never leaves a later use waiting."""
         if key in self._seen:
-            return self._seen[key]
-        self._seen[key] = asyncio.get_running_loop().create_future()
+            return False, self._seen[key]
+        future = self._seen[key] = asyncio.get_running_loop().create_future()
         while len(self._seen) > self.keep:
             self._seen.popitem(last=False)
-        return None
+        return True, future
 
-    def done(self, key: str, outcome: Any) -> None:
-        found = self._seen.get(key)
-        if found is not None and not found.done():
-            found.set_result(outcome)
+    @staticmethod
+    def done(future: asyncio.Future[Any], outcome: Any) -> None:
+        if not future.done():
+            future.set_result(outcome)
 
 
 @dataclass(frozen=True)

@@ -234,16 +234,16 @@ async def _once(
     token = form.get("once", "")
     if not token:
         return (await send()).response()
-    forms, key = console(request).once, f"{token}|{target}"
-    first = forms.first(key)
-    if first is not None:
-        return _again(request, await asyncio.shield(first), page).response()
+    forms = console(request).once
+    is_first, future = forms.first(f"{token}|{target}")
+    if not is_first:
+        return _again(request, await asyncio.shield(future), page).response()
     try:
         outcome = await send()
     except BaseException:
-        forms.done(key, None)
+        forms.done(future, None)
         raise
-    forms.done(key, outcome)
+    forms.done(future, outcome)
     return outcome.response()
 
 
