@@ -220,7 +220,7 @@ def classify(question: str) -> str | None:
     if len(words) <= MAX_MESSAGE_TOKENS:
         said = _said(key)
         if said:
-            return _phrases().intents[said[0]]
+            return _intent_of(said)
     letters = [w for w in words if not w.isdigit()]
     if len(letters) >= 3 and len(set(letters)) == 1 and len(letters[0]) == 1:
         # One kana, Hangul or Han character typed over and over (normalising splits them):
@@ -232,6 +232,13 @@ def classify(question: str) -> str | None:
     if any(mashed) and all(m or _mash_fragment(w) for w, m in zip(letters, mashed, strict=True)):
         return GIBBERISH
     return None
+
+
+def _intent_of(said: list[str]) -> str:
+    """The intent of a message made of these phrases: the first one's, but a greeting gives
+    way to any other ("ciao, grazie" ends a chat; "hi, are you a bot?" asks about the bot)."""
+    intents = [_phrases().intents[phrase] for phrase in said]
+    return next((intent for intent in intents if intent != GREETING), intents[0])
 
 
 def _said(key: str) -> list[str]:

@@ -311,6 +311,7 @@ CLOSINGS = [
     ("grazie mille, molto utile", THANKS),
     ("grazie per l'aiuto", THANKS),
     ("ottimo, era quello che mi serviva", THANKS),
+    ("ciao, grazie", THANKS),
     ("buona giornata", GOODBYE),
     ("ありがとうございます！助かりました", THANKS),
     ("ありがとうございました", THANKS),
@@ -435,3 +436,10 @@ def test_a_closing_is_answered_in_its_language(text, lang):
     from bot.smalltalk import language_of
 
     assert language_of(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"), [("hi, are you a bot?", ABOUT_BOT), ("hello, thanks!", THANKS)]
+)
+def test_a_greeting_gives_way_to_what_else_is_said(text, intent):
+    assert classify(text) == intent
