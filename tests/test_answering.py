@@ -94,6 +94,25 @@ def test_small_talk_too_short_to_detect_is_answered_in_the_language_it_is_writte
         assert a.reply == small_answerer.localizer.message(lang, kind)
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("merci bcp !", "fr"),
+        ("obrigado pela ajuda", "pt"),
+        ("vielen dank für die hilfe", "de"),
+        ("감사합니다! 도움이 됐어요", "ko"),
+        ("ありがとうございます！助かりました", "ja"),
+        ("谢谢你的帮助", "zh"),
+    ],
+)
+def test_thanks_at_the_end_of_a_chat_is_thanked_not_answered(small_answerer, text, lang):
+    """They used to reach matching: a random entry, or a question queued for staff."""
+    a = small_answerer.ask(text)
+    assert a.status == SMALLTALK and a.smalltalk == "thanks" and a.id is None
+    assert a.language == lang
+    assert a.reply == small_answerer.localizer.message(lang, "thanks")
+
+
 def test_small_talk_that_several_languages_say_keeps_the_other_clues(small_answerer):
     assert small_answerer.ask("ok", telegram_code="ru").language == "ru"
     assert small_answerer.ask("ok").language == "en"  # the knowledge base's language
