@@ -558,6 +558,24 @@ def test_ignore_is_undone_from_its_message_and_restored_from_the_set_aside_list(
     assert 'action="/inbox/restore"' not in client.get("/inbox/set-aside").text
 
 
+def test_a_restore_done_in_another_tab_is_not_audited_again(client, storage, accounts):
+    """Restore on a Set aside page whose questions another tab had restored already wrote an
+    audit row for a change that did not happen."""
+    ask(storage, "Can I bring my cat to the office?", 1)
+    login(client, "sam")
+    client.post("/inbox/ignore", data={"ids": "1", "csrf": csrf_of(client.get("/inbox").text)})
+    tab_a, tab_b = (client.get("/inbox/set-aside").text for _ in range(2))
+    client.post("/inbox/restore", data=_form(tab_a, "/inbox/restore"))
+    assert queued(storage) == {1: "new"}
+    audited = [r["action"] for r in accounts.audit_log()]
+    stale = client.post("/inbox/restore", data=_form(tab_b, "/inbox/restore"))
+    assert flash_of(client, stale) == (
+        "These questions were already back in the inbox; nothing changed."
+    )
+    assert [r["action"] for r in accounts.audit_log()] == audited
+    assert audited[0] == "unanswered.restore"
+
+
 def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(
     live, storage, small_kb_dir, accounts
 ):
