@@ -17,7 +17,7 @@ from pathlib import Path
 from bot import curation
 from bot.knowledge import load_knowledge
 from bot.normalize import normalize
-from bot.storage import NEW, Storage
+from bot.storage import NEW, SUGGESTION, Storage
 
 
 class ChoiceError(Exception):
@@ -64,6 +64,8 @@ class Accepted:
     added: int
     skipped: int
     ids: tuple[int, ...]
+    # With `entry_id`: its waiting choices not taken, as never picked from "did you mean".
+    left_out: tuple[int, ...] = ()
 
 
 def group_choices(rows: Iterable[dict]) -> list[ChoiceGroup]:
@@ -114,6 +116,20 @@ def _selected(storage: Storage, ids: Sequence[int], entry_id: str | None) -> lis
     return [r for r in rows if r["status"] == NEW]
 
 
+def picked_from_did_you_mean(rows: Iterable[dict]) -> tuple[list[dict], list[dict]]:
+    """The choices whose wording users picked from a "did you mean" list at least once
+    (evidence that it means the entry: the console's Chosen page ticks these), and the
+    others: opened from "See also" only (maybe curiosity), or logged before sources were
+    recorded. Staff accept those one by one, by id, after reading them."""
+    rows = list(rows)
+
+    def wording(row: dict) -> tuple[str, str]:
+        return curation.asked_language(row["question"], row["language"]), row["question"]
+
+    picked = {wording(r) for r in rows if r.get("source") == SUGGESTION}
+    return [r for r in rows if wording(r) in picked], [r for r in rows if wording(r) not in picked]
+
+
 def dismiss_choices(
     storage: Storage, *, ids: Sequence[int] = (), entry_id: str | None = None
 ) -> tuple[int, ...]:
@@ -150,15 +166,28 @@ def accept_choices(
     entry_id: str | None = None,
     kb_language: str = "en",
 ) -> list[Accepted]:
-    """Add the wordings of the choices `ids` (or all waiting for `entry_id`) to their
-    entries' phrasings, each in its language (see `curation.add_alternates`), then mark
-    them accepted. Every entry is checked before anything is written: a wording that is
-    another entry's phrasing already raises `curation.CurationError`, one chosen for two of
-    these entries ChoiceError, writing nothing; an entry whose file would not validate raises
-    `curation.CurationError` with nothing written for it."""
+    """Add the wordings of the choices `ids` (or those waiting for `entry_id` that users
+    picked from a "did you mean" list: `picked_from_did_you_mean`; the others are left
+    waiting, in `Accepted.left_out`) to their entries' phrasings, each in its language (see
+    `curation.add_alternates`), then mark them accepted. Every entry is checked before
+    anything is written: a wording that is another entry's phrasing already raises
+    `curation.CurationError`, one chosen for two of these entries ChoiceError, writing
+    nothing; an entry whose file would not validate raises `curation.CurationError` with
+    nothing written for it."""
     if not ids and entry_id is None:
         raise ChoiceError("give choice ids or an entry")
-    groups = group_choices(_selected(storage, ids, entry_id))
+    selected, left_out = _selected(storage, ids, entry_id), list[dict]()
+    if entry_id is not None:
+        selected, left_out = picked_from_did_you_mean(selected)
+        if not selected:
+            raise ChoiceError(
+                f"none of the {len(left_out)} choice(s) waiting for entry {entry_id!r} was "
+                'picked from a "did you mean" list: they were opened from "See also" (or '
+                "chosen before the bot recorded where), which does not show that the question "
+                "means the entry. Read them with `unanswered choices` and accept the ones "
+                "that mean it by id"
+            )
+    groups = group_choices(selected)
     kb = load_knowledge(kb_dir, kb_language)
     plans = {
         group.entry_id: curation.plan_alternates(
@@ -190,6 +219,13 @@ def accept_choices(
             raise
         storage.set_choices_accepted(group.ids)
         done.append(
-            Accepted(group.entry_id, plan.file, len(plan.added), len(plan.skipped), group.ids)
+            Accepted(
+                group.entry_id,
+                plan.file,
+                len(plan.added),
+                len(plan.skipped),
+                group.ids,
+                tuple(r["id"] for r in left_out if r["entry_id"] == group.entry_id),
+            )
         )
     return done

@@ -580,12 +580,9 @@ def translation_state(values: Mapping[str, Any], lang: str) -> str:
 
 def unfinished(values: Mapping[str, Any]) -> bool:
     """A draft, as FaqEntry.unfinished says: a TODO answer, the `todo` tag or a placeholder
-    phrasing."""
+    in the entry's own question or alternates (one in a translation or phrasing is refused
+    when the entry is saved)."""
     texts = [values.get("question", ""), *(values.get("alternates") or [])]
-    for tr in (values.get("translations") or {}).values():
-        texts += [tr.get("question", ""), *(tr.get("alternates") or [])]
-    for more in (values.get("phrasings") or {}).values():
-        texts += more or []
     return (
         is_placeholder(str(values.get("answer", "")))
         or "todo" in (values.get("tags") or [])

@@ -136,8 +136,9 @@ class Desk:
         these handoffs, each in their language; record it and what reached whom; the
         handoffs become answered. HeldError (nothing sent) when another holds one.
 
-        `not_twice`: askers who were sent this very reply before are left out (a second
-        tab, a stale page); AlreadyRepliedError, sending nothing, when that is all of them."""
+        `not_twice`: askers who were sent this very reply before, or are being sent it now,
+        are left out (a second tab, a stale page, the same reply from the staff chat);
+        AlreadyRepliedError, sending nothing, when that is all of them."""
         wanted = sorted(set(handoff_ids))
         text = text.strip()
         if not wanted:
@@ -150,32 +151,36 @@ class Desk:
             current = await asyncio.to_thread(self.store.get_many, wanted)
         else:
             current = await asyncio.to_thread(self.store.check_free, wanted, actor)
-        already = 0
-        if not_twice:
-            sent = await asyncio.to_thread(self.store.sent_before, wanted, text, entry_id)
-            if sent and len(sent) == len(current):
-                first = min(sent.values(), key=lambda row: row["time"])
-                raise AlreadyRepliedError(first["time"], first["actor_name"])
-            current, already = [h for h in current if h.id not in sent], len(sent)
-        rows = self.store.askers(current)
-        texts: dict[str, tuple[str, str | None]] = {}
-        deliveries = []
-        for row in rows:
-            lang = row["language"] or self.kb_language
-            if lang not in texts:
-                texts[lang] = await self._text_for(lang, text, entry_id, answerer)
-            deliveries.append(await self._deliver(row, lang, *texts[lang], entry_id))
         recorded = text
         if entry_id is not None:  # the entry's answer as staff read it
             recorded = (await self._text_for(self.kb_language, "", entry_id, answerer))[0]
-        reply_id = await asyncio.to_thread(
-            self.store.record_reply,
+        askers = [
+            row | {"language": row["language"] or self.kb_language}
+            for row in self.store.askers(current)
+        ]
+        # Recorded before it is sent, and checked in the same transaction (not_twice): the
+        # same reply sent from two places at once goes once.
+        reply_id, askers, already = await asyncio.to_thread(
+            self.store.reserve_reply,
             actor,
             via,
             recorded,
-            deliveries,
+            askers,
             entry_id=entry_id,
+            not_twice=not_twice,
         )
+        deliveries: list[Delivery] = []
+        try:
+            texts: dict[str, tuple[str, str | None]] = {}
+            for row in askers:
+                lang = row["language"]
+                if lang not in texts:
+                    texts[lang] = await self._text_for(lang, text, entry_id, answerer)
+                deliveries.append(await self._deliver(row, lang, *texts[lang], entry_id))
+        finally:  # also when interrupted: the askers not tried may be sent it again
+            await asyncio.shield(
+                asyncio.to_thread(self.store.finish_reply, reply_id, actor, deliveries)
+            )
         await self._changed(wanted)
         return ReplyResult(reply_id, tuple(deliveries), already)
 

@@ -26,6 +26,10 @@ QUESTION, NONE_OF_THESE, STAFF_MESSAGE, FEEDBACK, MESSAGE = (
 KINDS = (QUESTION, NONE_OF_THESE, STAFF_MESSAGE, FEEDBACK, MESSAGE)
 TERMINAL_CHAT_ID = 0  # bot.storage.TERMINAL_CHAT_ID: /staff messages typed in the terminal
 GRACE = timedelta(minutes=10)  # a handoff younger than this is kept while its relay is written
+# A delivery recorded before it is sent (`HandoffStore.reserve_reply`) has this as its error
+# until it is settled; one left so longer (its process stopped while sending) counts no more.
+SENDING = "not confirmed: still being sent, or the sending was interrupted"
+SENDING_FOR = timedelta(minutes=10)
 
 
 class HandoffError(Exception):

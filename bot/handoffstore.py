@@ -26,6 +26,8 @@ from bot.handoffmodel import (  # noqa: F401  (re-exported: callers import them 
     NONE_OF_THESE,
     OPEN_STATES,
     QUESTION,
+    SENDING,
+    SENDING_FOR,
     STAFF_MESSAGE,
     STATES,
     TERMINAL_CHAT_ID,
@@ -350,15 +352,21 @@ class HandoffStore(SideStore):
         self, handoff_ids: Iterable[int], text: str, entry_id: str | None = None
     ) -> dict[int, dict]:
         """For each of these handoffs whose asker was sent this reply already (the words
-        `text`, or with `entry_id` that entry's answer): the first such reply's `time` and
-        `actor_name`. A reply that did not reach the asker does not count."""
+        `text`, or with `entry_id` that entry's answer), or is being sent it right now: the
+        first such reply's `time` and `actor_name`. A reply that did not reach the asker
+        does not count, nor one still "being sent" long after (its sender stopped)."""
         same = "r.entry_id = ?" if entry_id is not None else "r.entry_id IS NULL AND r.text = ?"
         rows = self._read(
             "SELECT d.handoff_id, r.time, r.actor_name FROM handoff_replies r "
             "JOIN handoff_deliveries d ON d.reply_id = r.id "
-            f"WHERE d.handoff_id IN (SELECT value FROM json_each(?)) AND d.delivered AND {same} "
-            "ORDER BY r.id",
-            [_ids(handoff_ids), entry_id if entry_id is not None else text],
+            "WHERE d.handoff_id IN (SELECT value FROM json_each(?)) "
+            f"AND (d.delivered OR (d.error = ? AND r.time >= ?)) AND {same} ORDER BY r.id",
+            [
+                _ids(handoff_ids),
+                SENDING,
+                _utc(self._clock() - SENDING_FOR),
+                entry_id if entry_id is not None else text,
+            ],
         )
         found: dict[int, dict] = {}
         for row in rows:
@@ -528,22 +536,34 @@ class HandoffStore(SideStore):
                 raise HeldError(handoff)
         return current
 
-    def record_reply(
+    def reserve_reply(
         self,
         actor: Actor,
         via: str,
         text: str,
-        deliveries: Iterable[Delivery],
+        askers: Iterable[dict],
         *,
         entry_id: str | None = None,
-    ) -> int:
-        """Record a reply and what reached whom; its handoffs become answered, held by
-        `actor` (a follow-up by someone else needs a takeover). Returns the reply's id.
-        The caller checked the holds before sending: what was sent is recorded whatever
-        happened meanwhile (a claim made since shows as taken over in the audit)."""
-        deliveries = list(deliveries)
+        not_twice: bool = False,
+    ) -> tuple[int, list[dict], int]:
+        """Before sending a reply: record it, with a delivery "being sent" (`SENDING`) per
+        asker (rows of `askers`). With `not_twice`, the askers who were sent this very reply
+        before, or are being sent it, are left out, in the same transaction: two sends of
+        the same reply at the same instant (two tabs, the console and Telegram) cannot both
+        pass. Returns (the reply's id, the askers to send it to, how many were left out);
+        AlreadyRepliedError, recording nothing, when that is all of them. Each delivery
+        is then settled by `finish_reply`."""
+        askers = list(askers)
         now = self._now()
         with self._write() as db:
+            left_out = 0
+            if not_twice:
+                sent = self.sent_before([a["handoff_id"] for a in askers], text, entry_id)
+                if sent and len(sent) == len(askers):
+                    first = min(sent.values(), key=lambda row: row["time"])
+                    raise AlreadyRepliedError(first["time"], first["actor_name"])
+                askers = [a for a in askers if a["handoff_id"] not in sent]
+                left_out = len(sent)
             reply_id = int(
                 db.execute(
                     "INSERT INTO handoff_replies (time, actor, actor_name, via, text, entry_id) "
@@ -552,15 +572,45 @@ class HandoffStore(SideStore):
                 ).lastrowid
                 or 0
             )
-            for d in deliveries:
+            for asker in askers:
                 db.execute(
                     "INSERT INTO handoff_deliveries (reply_id, handoff_id, channel, language, "
-                    "delivered, error) VALUES (?, ?, ?, ?, ?, ?)",
-                    [reply_id, d.handoff_id, d.channel, d.language, d.delivered, d.error],
+                    "delivered, error) VALUES (?, ?, ?, ?, 0, ?)",
+                    [reply_id, asker["handoff_id"], asker["channel"], asker["language"], SENDING],
                 )
+        return reply_id, askers, left_out
+
+    def finish_reply(self, reply_id: int, actor: Actor, deliveries: Iterable[Delivery]) -> None:
+        """Settle a reserved reply: what reached whom; its handoffs become answered, held by
+        `actor` (a follow-up by someone else needs a takeover). A delivery not given (its
+        sending was interrupted before it was tried) is removed, so the reply may be sent
+        again; so is the reply when none was tried. The caller checked the holds before
+        sending: what was sent is recorded whatever happened meanwhile (a claim made since
+        shows as taken over in the audit)."""
+        deliveries = list(deliveries)
+        now = self._now()
+        with self._write() as db:
+            settled = []
+            for d in deliveries:
+                changed = db.execute(
+                    "UPDATE handoff_deliveries SET channel = ?, language = ?, delivered = ?, "
+                    "error = ? WHERE reply_id = ? AND handoff_id = ?",
+                    [d.channel, d.language, d.delivered, d.error, reply_id, d.handoff_id],
+                ).rowcount
+                if changed:  # else its asker was forgotten meanwhile (see _prune)
+                    settled.append(d.handoff_id)
+            db.execute(
+                "DELETE FROM handoff_deliveries WHERE reply_id = ? AND error = ?",
+                [reply_id, SENDING],
+            )
+            db.execute(
+                "DELETE FROM handoff_replies WHERE id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM handoff_deliveries d WHERE d.reply_id = ?)",
+                [reply_id, reply_id],
+            )
             self._apply(
                 db,
-                sorted({d.handoff_id for d in deliveries}),
+                sorted(set(settled)),
                 actor,
                 "handoff.reply",
                 True,
@@ -573,4 +623,3 @@ class HandoffStore(SideStore):
                     "done_at": now,
                 },
             )
-        return reply_id

@@ -92,13 +92,11 @@ class FaqEntry:
     @cached_property
     def draft_marks(self) -> tuple[str, ...]:
         """What makes this entry a draft staff have not completed, in words for them: a
-        TODO answer, the `todo` tag, placeholder phrasings (`is_placeholder`); none for a
-        finished entry."""
+        TODO answer, the `todo` tag, placeholder phrasings in its own question or alternates
+        (`is_placeholder`); none for a finished entry. A translation is never a draft: a
+        placeholder in it, or in the phrasings of another language, is a problem of the
+        knowledge base (bot/knowledge.py), not a reason to serve the entry in no language."""
         texts = [self.question, *self.alternates]
-        for tr in self.translations.values():
-            texts += [tr.question, *tr.alternates]
-        for more in self.phrasings.values():
-            texts += more
         marks = ["a TODO answer"] if is_placeholder(self.answer) else []
         if "todo" in self.tags:
             marks.append("the `todo` tag")

@@ -77,8 +77,9 @@ def topic_files(directory: Path) -> list[Path]:
 def content_hash(directory: Path, language: str) -> str:
     """Hash of every topic file's name and bytes (and the KB language). The `kb-v` number
     goes up whenever validation gets stricter, so that no cached knowledge base checked by
-    the older rules is served (v4: a translation's TODO placeholder is a problem)."""
-    digest = hashlib.sha256(f"kb-v4:{language}".encode())
+    the older rules is served (v4: a translation's TODO placeholder is a problem; v5: so is
+    one among its alternates or the entry's phrasings)."""
+    digest = hashlib.sha256(f"kb-v5:{language}".encode())
     for path in topic_files(directory):
         digest.update(path.name.encode() + b"\0")
         try:
@@ -216,6 +217,25 @@ class _FileChecker:
             return None
         return value
 
+    def ways_to_ask(self, node: Any, key: str, code: str, eid: str | None, minimum: int) -> tuple:
+        """More ways to ask in language `code` (a translation's `alternates`, the entry's
+        `phrasings` in it): texts, and no draft's placeholder. Only the entry's own text can
+        make it a draft; a placeholder here took the whole entry off the air in every
+        language."""
+        texts = self.texts(node, key, eid, minimum)
+        value = node.get(key)
+        for i, item in enumerate(value if isinstance(value, list) else []):
+            if isinstance(item, str) and is_placeholder(item):
+                what = "alternate" if key == "alternates" else "phrasing"
+                self.problem(
+                    value,
+                    i,
+                    eid,
+                    f"{what} {i + 1} in {code!r} is the placeholder {item.strip()!r}, not a way "
+                    f"to ask: write a real way to ask in {code!r}, or delete it",
+                )
+        return tuple(text for text in texts if not is_placeholder(text))
+
     def texts(self, node: Any, key: str, eid: str | None, minimum: int) -> tuple:
         value = node.get(key)
         if key not in node:
@@ -325,7 +345,9 @@ class _FileChecker:
                 self.problem(tr, key, eid, f"unknown key `{key}` in translation {code!r}")
             question = self.translated_text(tr, "question", code, eid)
             answer = self.translated_text(tr, "answer", code, eid)
-            alternates = self.texts(tr, "alternates", eid, 0) if "alternates" in tr else ()
+            alternates = (
+                self.ways_to_ask(tr, "alternates", code, eid, 0) if "alternates" in tr else ()
+            )
             links = self.translated_links(tr, code, eid, urls) if "links" in tr else ()
             source = tr.get("source", "")
             if "source" in tr and not (isinstance(source, str) and SOURCE_PATTERN.match(source)):
@@ -362,7 +384,7 @@ class _FileChecker:
                 where = "`alternates`" if code == self.kb_language else f"translation {code!r}"
                 self.problem(raw, code, eid, f"phrasings in {code!r} belong in the entry's {where}")
                 continue
-            texts = self.texts(raw, code, eid, 1)
+            texts = self.ways_to_ask(raw, code, code, eid, 1)
             if texts:
                 result[code] = texts
         return result

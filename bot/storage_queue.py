@@ -16,6 +16,15 @@ from bot.storage_schema import IGNORED, NEW, RESOLVED, UNANSWERED_STATUSES
 
 logger = logging.getLogger(__name__)
 
+# The console's audit actions that change a queued question's status (bot/web/views.py,
+# set_aside.py): what `last_triage` reads.
+TRIAGE_ACTIONS = (
+    "unanswered.attach",
+    "unanswered.ignore",
+    "unanswered.offtopic",
+    "unanswered.restore",
+)
+
 
 def _unanswered_row(row: dict) -> dict:
     row = {key: value for key, value in row.items() if key != "wording"}  # internal
@@ -117,6 +126,29 @@ class QueueTables(StorageBase):
                     "(SELECT id FROM unanswered WHERE status = 'ignored')"
                 )
             return changed
+
+    def last_triage(self, ids: Iterable[int]) -> dict[int, dict]:
+        """For each of these queued questions, the last triage the console's audit log holds
+        for it or an ask of the same wording (the console's `unanswered.*` rows name the
+        questions given in `before`): its `action` (TRIAGE_ACTIONS), `actor` and `time`. Not
+        there: done from the CLI or the staff chat, which keep no audit log."""
+        rows = self._read(
+            """
+            SELECT u.id AS question, a.action, a.actor, a.time
+            FROM unanswered u JOIN unanswered w ON w.wording = u.wording
+            JOIN audit a ON a.action IN (SELECT value FROM json_each(:actions))
+            JOIN json_each(CASE WHEN NOT json_valid(a.before) THEN '[]'
+                WHEN json_type(a.before) = 'array' THEN a.before ELSE '[]' END) j
+            WHERE u.id IN (SELECT value FROM json_each(:ids)) AND json_type(j.value) = 'object'
+              AND json_extract(j.value, '$.id') = w.id
+            ORDER BY a.id
+            """,
+            {"ids": id_list(int(i) for i in ids), "actions": json.dumps(TRIAGE_ACTIONS)},
+        )
+        last: dict[int, dict] = {}
+        for row in rows:  # oldest first: the last one stays
+            last[row.pop("question")] = row
+        return last
 
     def restore_ignored(self, ids: Iterable[int]) -> int:
         """Put ignored questions back in the queue (staff undoing an Ignore or Off-topic):

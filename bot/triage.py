@@ -61,23 +61,78 @@ def _title(entry_id: str, kb: KnowledgeBase | None) -> str:
     return f"“{entry.question}” ({entry_id})" if entry is not None else entry_id
 
 
-def fate(item: dict, kb: KnowledgeBase | None = None) -> str:
-    """What was done to a queued question that is no longer new, in plain words."""
+IGNORED_PLAIN, OFFTOPIC = "ignored", "offtopic"
+_ACTIONS = {
+    "unanswered.attach": RESOLVED,
+    "unanswered.ignore": IGNORED_PLAIN,
+    "unanswered.offtopic": OFFTOPIC,
+}
+
+
+@dataclass(frozen=True)
+class Done:
+    """How a question that is no longer new was set aside or resolved: `what` (RESOLVED,
+    IGNORED_PLAIN or OFFTOPIC) and who did it (`by`), where known."""
+
+    what: str
+    by: str | None = None
+
+
+def fate(item: dict, kb: KnowledgeBase | None = None, how: Done | None = None) -> str:
+    """What was done to a queued question that is no longer new, in plain words: what
+    `how_done` found, else what its status says."""
     if item["status"] == RESOLVED:
         entry_id = item.get("resolved_entry_id")
-        return f"added to {_title(entry_id, kb)}" if entry_id else "resolved"
-    return "set aside (ignored or off-topic)"
+        said = f"added to {_title(entry_id, kb)}" if entry_id else "resolved"
+    elif how is None or how.what not in (IGNORED_PLAIN, OFFTOPIC):
+        said = "set aside (ignored or off-topic)"
+    else:
+        said = "ignored" if how.what == IGNORED_PLAIN else "marked off-topic"
+    return f"{said} by {how.by}" if how is not None and how.by else said
+
+
+def how_done(
+    storage: Storage, queued: Sequence[dict], examples: set[str] | None = None
+) -> dict[int, Done]:
+    """How each of the questions of `queued` that is no longer new came to be so: the last
+    console action on it, from the audit log (`Storage.last_triage`), when that is what its
+    status shows; else, for one set aside, whether its wording is one of the off-topic
+    `examples` (normalised; None: unknown). Ignored and marked off-topic are one status in
+    the queue, so without the audit log that is the only sign."""
+    done = [item for item in queued if item["status"] != NEW]
+    if not done:
+        return {}
+    last = storage.last_triage([item["id"] for item in done])
+    found = {}
+    for item in done:
+        action = last.get(item["id"], {})
+        what = _ACTIONS.get(action.get("action", ""))
+        if (what == RESOLVED) == (item["status"] == RESOLVED) and what is not None:
+            found[item["id"]] = Done(what, action.get("actor"))
+        elif item["status"] == RESOLVED:
+            found[item["id"]] = Done(RESOLVED)
+        elif examples is not None:
+            example = normalize(item["question"]) in examples
+            found[item["id"]] = Done(OFFTOPIC if example else IGNORED_PLAIN)
+    return found
 
 
 def still_new(
-    queued: Sequence[dict], kb: KnowledgeBase | None, same: Callable[[dict], bool]
+    queued: Sequence[dict],
+    kb: KnowledgeBase | None,
+    same: Callable[[dict], bool],
+    how: dict[int, Done] | None = None,
 ) -> list[dict]:
     """The questions of `queued` still new. Those resolved or set aside already count as done
     when `same(item)` says it was the action asked now; any other raises AlreadyDoneError
-    saying what was done to each."""
+    saying what was done to each (and by whom: `how`, from `how_done`)."""
     others = [item for item in queued if item["status"] != NEW and not same(item)]
     if others:
-        said = [f"question #{item['id']} was {fate(item, kb)}" for item in others[:NAMED]]
+        how = how or {}
+        said = [
+            f"question #{item['id']} was {fate(item, kb, how.get(item['id']))}"
+            for item in others[:NAMED]
+        ]
         if len(others) > NAMED:
             said.append(f"and {len(others) - NAMED} more")
         raise AlreadyDoneError(
@@ -103,6 +158,7 @@ def resolve(
         queued,
         kb,
         lambda item: item["status"] == RESOLVED and item["resolved_entry_id"] == entry_id,
+        how_done(storage, queued),
     )
     already = tuple(item["id"] for item in queued if item["status"] != NEW)
     questions = [item["question"] for item in waiting]
@@ -134,7 +190,10 @@ def ignore(storage: Storage, ids: Sequence[int], kb: KnowledgeBase | None = None
     returns how many changed (0: all were ignored already). Raises UnknownIdError, and
     AlreadyDoneError for a question resolved meanwhile (named by its entry in `kb`),
     changing nothing."""
-    waiting = still_new(items(storage, ids), kb, lambda item: item["status"] == IGNORED)
+    queued = items(storage, ids)
+    waiting = still_new(
+        queued, kb, lambda item: item["status"] == IGNORED, how_done(storage, queued)
+    )
     if not waiting:
         return 0
     return storage.set_unanswered_status([item["id"] for item in waiting], IGNORED, if_new=True)
@@ -161,15 +220,19 @@ def mark_offtopic(storage: Storage, kb_dir: Path, kb_language: str, ids: Sequenc
 
     Raises UnknownIdError for unknown ids, KnowledgeError for a broken knowledge base,
     TriageError for a question that is one of an entry's phrasings and AlreadyDoneError for
-    one resolved or ignored (and not an off-topic example) meanwhile; nothing is written then.
-    Questions already set aside as off-topic are done: all of them, and nothing changes.
+    one resolved or ignored (not marked off-topic: `how_done`) meanwhile, saying what was
+    done to it and by whom; nothing is written then. Questions already marked off-topic are
+    done: all of them, and nothing changes.
     """
     kb = load_knowledge(kb_dir, kb_language)
     examples_now = {normalize(p.text) for p in offtopic.load_offtopic(kb_dir, LANGUAGE_CODES)}
+    given = items(storage, ids)
+    how = how_done(storage, given, examples_now)
     queued = still_new(
-        items(storage, ids),
+        given,
         kb,
-        lambda item: item["status"] == IGNORED and normalize(item["question"]) in examples_now,
+        lambda item: item["id"] in how and how[item["id"]].what == OFFTOPIC,
+        how,
     )
     if not queued:
         return OffTopic((), (), 0)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -74,6 +75,45 @@ def test_accept_all_for_an_entry_adds_alternates_in_their_language(cfg):
     assert [g["entry_id"] for g in left] == ["work-permit"]
     again = run(cfg, "accept-choices", "1", "2")
     assert "accepted already; nothing changed" in again.output
+
+
+def test_accept_all_for_an_entry_leaves_out_what_was_only_opened_from_see_also(cfg):
+    """A "See also" opening is not evidence that the question means the entry (the console
+    does not tick it); `--all-for` added it to the entry's alternates all the same."""
+    with Storage.open(cfg.storage.database) as storage:
+        curious = storage.log_choice(
+            user_id=8, language="en", question="bank holidays", entry_id="bank-account",
+            source="see_also",
+        )  # fmt: skip
+        unrecorded = storage.log_choice(
+            user_id=9, language="en", question="bank opening hours", entry_id="bank-account"
+        )
+        only_opened = storage.log_choice(
+            user_id=10, language="en", question="how do taxes work", entry_id="fapiao",
+            source="see_also",
+        )  # fmt: skip
+    with sqlite3.connect(cfg.storage.database) as db:  # logged before sources were recorded
+        db.execute("UPDATE choices SET source = NULL WHERE id = ?", [unrecorded])
+    done = run(cfg, "accept-choices", "--all-for", "bank-account")
+    assert done.exit_code == 0, done.output
+    assert "Added 2 wording(s) to entry bank-account" in done.output
+    assert "accepted choice(s) 1 2 3." in done.output  # "company account" was picked too
+    assert "Left out 2 choice(s) of bank-account not picked from a" in done.output
+    assert '"See also"' in done.output and f"by id: {curious} {unrecorded}." in done.output
+    entry = load_knowledge(cfg.knowledge.dir, "en").by_id["bank-account"]
+    assert "company account" in entry.alternates
+    assert "bank holidays" not in entry.alternates
+    assert "bank opening hours" not in entry.alternates
+    waiting = [json.loads(line) for line in run(cfg, "choices", "--json").output.splitlines()]
+    assert {g["entry_id"]: g["count"] for g in waiting}["bank-account"] == 2
+    before = {p.name: p.read_bytes() for p in Path(cfg.knowledge.dir).glob("*.yaml")}
+    refused = run(cfg, "accept-choices", "--all-for", "fapiao")
+    assert refused.exit_code == 1
+    assert "none of the 1 choice(s) waiting for entry 'fapiao' was picked" in refused.output
+    assert before == {p.name: p.read_bytes() for p in Path(cfg.knowledge.dir).glob("*.yaml")}
+    by_id = run(cfg, "accept-choices", str(only_opened))  # read, and accepted, one by one
+    assert by_id.exit_code == 0, by_id.output
+    assert "how do taxes work" in load_knowledge(cfg.knowledge.dir, "en").by_id["fapiao"].alternates
 
 
 def test_a_choice_in_an_unconfigured_language_is_accepted_in_it(cfg):

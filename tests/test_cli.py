@@ -443,6 +443,27 @@ def test_a_placeholder_translation_is_a_problem_never_an_answer(cli, small_kb_di
     assert asked.exit_code != 0 and "TODO" not in asked.stdout
 
 
+def test_a_placeholder_among_a_translations_alternates_is_a_problem_not_a_draft(cli, small_kb_dir):
+    """A "TODO" left among a translation's alternates made the whole entry a draft, served
+    in no language, and `kb check` only warned; the import and the console refuse it. Now
+    `kb check` refuses it too, naming the alternate."""
+    money = small_kb_dir / "money.yaml"
+    text = money.read_text(encoding="utf-8")
+    marker = "answer: 发票是中国官方的税务凭证，通过税务系统开具。"
+    assert text.count(marker) == 1
+    money.write_text(
+        text.replace(marker, "alternates: ['TODO: 另一种问法']\n        " + marker),
+        encoding="utf-8",
+    )
+    checked = cli("kb", "check", "--kb", str(small_kb_dir))
+    assert checked.exit_code == 1, checked.stdout
+    assert (
+        "[fapiao]: alternate 1 in 'zh' is the placeholder 'TODO: 另一种问法', not a way to ask: "
+        "write a real way to ask in 'zh', or delete it"
+    ) in checked.stderr
+    assert "unfinished draft" not in checked.stderr + checked.stdout
+
+
 def test_a_first_start_shows_how_embedding_the_knowledge_base_progresses(cli, monkeypatch):
     from bot import encoder
 

@@ -430,11 +430,13 @@ def test_move_keeps_the_entry_lines_and_comments_in_the_other_topic(repo_kb, his
 
 def test_unfinished_reads_a_form_as_the_knowledge_base_reads_an_entry():
     """The console resolves the questions a new entry came from only when it is finished:
-    a placeholder phrasing left anywhere keeps it a draft, as FaqEntry.unfinished does."""
+    a placeholder phrasing left in its own text keeps it a draft, as FaqEntry.unfinished
+    does. One in a translation or the phrasings of a language is no draft: saving it is
+    refused (bot/knowledge.py)."""
     done = {"question": "Can I open a second company?", "alternates": ["a second company"]}
     done |= {"answer": "Todo propietario puede.", "tags": ["company"]}
     assert not entry_edit.unfinished(done)
     assert entry_edit.unfinished({**done, "alternates": ["TODO: another way to ask this"]})
-    assert entry_edit.unfinished({**done, "translations": {"ru": {"question": "TODO"}}})
-    assert entry_edit.unfinished({**done, "phrasings": {"es": ["todo", "TODO"]}})
+    assert not entry_edit.unfinished({**done, "translations": {"ru": {"alternates": ["TODO"]}}})
+    assert not entry_edit.unfinished({**done, "phrasings": {"es": ["todo", "TODO"]}})
     assert entry_edit.unfinished({**done, "answer": "TODO: write the answer"})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +18,7 @@ from bot.handoff import (
     CLOSED,
     NEW,
     Actor,
+    AlreadyRepliedError,
     Desk,
     HandoffError,
     HandoffStore,
@@ -281,3 +285,85 @@ async def test_any_staff_text_is_delivered_and_recorded_as_typed(storage, store,
     assert telegram.sent[0][1] == text.strip()
     replies = store.replies(handoff.id)
     assert replies[-1]["text"] == text.strip() and result.delivered == 1
+
+
+def test_the_same_reply_sent_from_two_places_at_once_reaches_the_asker_once(storage, store):
+    """Two tabs (or processes, each its own connection) send the same reply at the same
+    instant: both passed the same-reply check before either recorded its reply, and the
+    asker read it twice. The reply is now reserved in the check's transaction."""
+    [handoff] = store.for_questions([ask(storage, "Where do I park?", 1)])
+    both_sending = threading.Barrier(2, timeout=3)
+    sent: list[str] = []
+
+    async def send(row: dict, text: str) -> bool:
+        sent.append(text)
+        try:  # the old code: both senders got here together
+            await asyncio.to_thread(both_sending.wait)
+        except threading.BrokenBarrierError:
+            pass
+        return True
+
+    outcomes: list[object] = []
+
+    def tab(actor: Actor) -> None:
+        own = HandoffStore(storage.path, clock=store._clock)
+        deliveries = Deliveries()
+        deliveries.register("telegram", send)
+        desk = Desk(own, deliveries, kb_language="en")
+        try:
+            reply = desk.reply([handoff.id], "Level -2.", actor, via="console", not_twice=True)
+            outcomes.append(asyncio.run(reply))
+        except AlreadyRepliedError as exc:
+            outcomes.append(exc)
+        finally:
+            own.close()
+
+    tabs = [threading.Thread(target=tab, args=(who,)) for who in (SAM, MIA)]
+    for started in tabs:
+        started.start()
+    for started in tabs:
+        started.join()
+    assert sent == ["Level -2."]
+    assert sorted(type(o).__name__ for o in outcomes) == ["AlreadyRepliedError", "ReplyResult"]
+    [recorded] = store.replies(handoff.id)
+    assert recorded["delivered"] == 1 and recorded["error"] is None
+
+
+async def test_a_reply_whose_sending_failed_or_was_interrupted_may_be_sent_again(storage, store):
+    [handoff] = store.for_questions([ask(storage, "Where do I park?", 1)])
+    deliveries = Deliveries()
+    desk = Desk(store, deliveries, kb_language="en")
+
+    async def unreachable(row: dict, text: str) -> bool:
+        return False
+
+    async def interrupted(row: dict, text: str) -> bool:
+        raise asyncio.CancelledError
+
+    deliveries.register("telegram", unreachable)
+    result = await desk.reply([handoff.id], "Level -2.", SAM, via="console", not_twice=True)
+    assert result.delivered == 0
+    deliveries.register("telegram", interrupted)
+    with pytest.raises(asyncio.CancelledError):
+        await desk.reply([handoff.id], "Level -2.", SAM, via="console", not_twice=True)
+    assert [r["delivered"] for r in store.replies(handoff.id)] == [0]  # nothing reserved left
+    telegram = Recorder()
+    deliveries.register("telegram", telegram)
+    result = await desk.reply([handoff.id], "Level -2.", SAM, via="console", not_twice=True)
+    assert result.delivered == 1 and len(telegram.sent) == 1
+    with pytest.raises(AlreadyRepliedError):
+        await desk.reply([handoff.id], "Level -2.", SAM, via="console", not_twice=True)
+
+
+async def test_a_reply_left_being_sent_by_a_stopped_process_holds_off_only_a_while(
+    storage, store, clock
+):
+    [handoff] = store.for_questions([ask(storage, "Where do I park?", 1)])
+    [asker] = store.askers([handoff])
+    store.reserve_reply(SAM, "console", "Level -2.", [asker], not_twice=True)  # then it died
+    desk, telegram = desk_of(store)
+    with pytest.raises(AlreadyRepliedError):
+        await desk.reply([handoff.id], "Level -2.", MIA, via="console", not_twice=True)
+    clock.now += timedelta(minutes=11)
+    result = await desk.reply([handoff.id], "Level -2.", MIA, via="console", not_twice=True)
+    assert result.delivered == 1 and len(telegram.sent) == 1

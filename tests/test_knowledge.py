@@ -378,6 +378,20 @@ ENTRY_PROBLEMS = [
         "open-account",
         "`question` of translation 'zh' is the placeholder 'TODO: translate'",
     ),
+    (  # ... and its alternates: it took the whole entry off the air, as a draft
+        "          - 开对公账户需要什么材料\n",
+        "          - 开对公账户需要什么材料\n          - 'TODO: another way to ask'\n",
+        22,
+        "open-account",
+        "alternate 2 in 'zh' is the placeholder 'TODO: another way to ask', not a way to ask",
+    ),
+    (  # ... and so do the phrasings of a language without a translation
+        "    related:",
+        "    phrasings:\n      de:\n        - Firmenkonto\n        - TODO\n    related:",
+        26,
+        "open-account",
+        "phrasing 2 in 'de' is the placeholder 'TODO', not a way to ask",
+    ),
     (
         "        answer: 带上营业执照和公司印章去银行办理。\n",
         "        answer: 带上营业执照和公司印章去银行办理。\n        notes: draft\n",

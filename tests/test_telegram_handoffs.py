@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 
 from telegram import Update
 
@@ -211,3 +212,33 @@ async def test_the_console_under_run_shares_the_bots_desk_and_telegram_sender(
     assert console.deliveries is console.desk.deliveries
     assert "telegram" in console.deliveries.channels()
     console.desk.store.close()
+
+
+async def test_the_same_reply_from_telegram_or_the_console_reaches_the_asker_once(
+    api, bot_config, small_answerer, storage
+):
+    """The console refused the very reply an asker had already been sent; the staff chat
+    sent it again, and the asker read it twice."""
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        copy = staff_copy(api)
+        await app.send(staff_says("France won in 1998.", as_reply_to(api, copy)))
+        assert len(texts(api, 501)) == 2  # the bot's answer, then Ann's reply
+        await app.send(staff_says(" France won in 1998.\n", as_reply_to(api, copy)))
+        assert re.fullmatch(
+            r"Not sent: this user was sent this very reply already, on \d{4}-\d\d-\d\d "
+            r"\d\d:\d\d \(UTC\) by Ann\. Sent again, they would read it twice\.",
+            texts(api, STAFF_CHAT)[-1],
+        )
+        assert len(texts(api, 501)) == 2
+        desk = app.bot_data["desk"]
+        [handoff] = desk.store.find()
+        sam = Actor("sam", "sam")
+        await desk.reply([handoff.id], "Zidane scored twice.", sam, via="console", takeover=True)
+        assert len(texts(api, 501)) == 3
+        await app.send(press(f"ht:{handoff.id}", api.message_id_of(copy)))  # Ann takes over
+        await app.send(staff_says("Zidane scored twice.", as_reply_to(api, copy)))
+        assert "already" in texts(api, STAFF_CHAT)[-1] and "by sam" in texts(api, STAFF_CHAT)[-1]
+        assert len(texts(api, 501)) == 3
+        await app.send(staff_says("In Paris.", as_reply_to(api, copy)))  # new words go
+        assert texts(api, 501)[-1].endswith("In Paris.") and len(texts(api, 501)) == 4

@@ -371,7 +371,7 @@ def test_a_stale_page_cannot_resolve_a_question_twice(live, storage, small_kb_di
     ask(storage, "Can I bring my cat to the office?", 3)
     assert live.post("/inbox/ignore", data={"ids": "3", "csrf": token}).status_code == 303
     late = live.post("/inbox/attach", data={"ids": "3", "entry": "office-hours", "csrf": token})
-    assert "question #3 was set aside (ignored or off-topic)" in flash_of(live, late, "error")
+    assert "question #3 was ignored by sam" in flash_of(live, late, "error")
     twice = live.post("/inbox/ignore", data={"ids": "3", "csrf": token})
     assert flash_of(live, twice) == "These questions were already set aside; nothing changed."
     assert queued(storage)[3] == "ignored"
@@ -389,6 +389,45 @@ def test_off_topic_twice_is_done_once(live, storage, small_kb_dir):
         "These questions were already marked off-topic; nothing changed."
     )
     assert (small_kb_dir / "offtopic.yaml").read_text(encoding="utf-8") == examples
+
+
+def test_a_stale_off_topic_says_what_was_done_and_by_whom(live, storage, small_kb_dir, accounts):
+    """Another tab had ignored the question: Off-topic from a stale page said "already marked
+    off-topic" (its wording was an example already) or "set aside (ignored or off-topic)"."""
+    accounts.add("ann", "staff")
+    accounts.set_password("ann", PASSWORD)
+    (small_kb_dir / "offtopic.yaml").write_text(
+        'examples:\n  en:\n    - "will it snow in Harbin"\n'
+    )
+    ask(storage, "what is the weather like in Hangzhou this weekend", 1)
+    ask(storage, "will it snow in Harbin", 2)
+    ask(storage, "how to open a company bank account please", 3)
+    ask(storage, "is the Hangzhou metro open at night", 4)
+    login(live, "sam")
+    token = csrf_of(live.get("/inbox").text)  # sam's page, before ann acts
+    config = live.app.state.console.config
+    with make_client(config, storage, accounts, live.holder.answerer) as other:
+        login(other, "ann")
+        theirs = csrf_of(other.get("/inbox").text)
+        other.post("/inbox/ignore", data={"ids": "1", "csrf": theirs})
+        other.post("/inbox/ignore", data={"ids": "2", "csrf": theirs})
+        other.post("/inbox/attach", data={"ids": "3", "entry": "bank-account", "csrf": theirs})
+        other.post("/inbox/offtopic", data={"ids": "4", "csrf": theirs})
+    audited = len(accounts.audit_log())
+    already = "Already done, on another page or by someone else: question #{} was {} by ann."
+    for n in (1, 2):
+        stale = live.post("/inbox/offtopic", data={"ids": str(n), "csrf": token})
+        said = flash_of(live, stale, "error")
+        assert said == already.format(n, "ignored") + " Nothing changed.", said
+    stale = live.post("/inbox/offtopic", data={"ids": "3", "csrf": token})
+    said = flash_of(live, stale, "error")
+    assert said.startswith("Already done") and "(bank-account) by ann" in said
+    stale = live.post("/inbox/offtopic", data={"ids": "4", "csrf": token})  # the same: done
+    assert flash_of(live, stale).startswith("These questions were already marked off-topic")
+    stale = live.post("/inbox/attach", data={"ids": "4", "entry": "fapiao", "csrf": token})
+    assert flash_of(live, stale, "error").startswith(already.format(4, "marked off-topic"))
+    assert queued(storage) == {1: "ignored", 2: "ignored", 3: "resolved", 4: "ignored"}
+    assert len(accounts.audit_log()) == audited
 
 
 def test_ignore_sets_the_group_aside_and_is_audited(client, storage, accounts):
@@ -517,6 +556,24 @@ def test_ignore_is_undone_from_its_message_and_restored_from_the_set_aside_list(
     login(client, "mia")  # a manager sees what was set aside, and cannot restore it
     client.post("/inbox/ignore", data={"ids": "1", "csrf": csrf_of(client.get("/inbox").text)})
     assert 'action="/inbox/restore"' not in client.get("/inbox/set-aside").text
+
+
+def test_a_restore_done_in_another_tab_is_not_audited_again(client, storage, accounts):
+    """Restore on a Set aside page whose questions another tab had restored already wrote an
+    audit row for a change that did not happen."""
+    ask(storage, "Can I bring my cat to the office?", 1)
+    login(client, "sam")
+    client.post("/inbox/ignore", data={"ids": "1", "csrf": csrf_of(client.get("/inbox").text)})
+    tab_a, tab_b = (client.get("/inbox/set-aside").text for _ in range(2))
+    client.post("/inbox/restore", data=_form(tab_a, "/inbox/restore"))
+    assert queued(storage) == {1: "new"}
+    audited = [r["action"] for r in accounts.audit_log()]
+    stale = client.post("/inbox/restore", data=_form(tab_b, "/inbox/restore"))
+    assert flash_of(client, stale) == (
+        "These questions were already back in the inbox; nothing changed."
+    )
+    assert [r["action"] for r in accounts.audit_log()] == audited
+    assert audited[0] == "unanswered.restore"
 
 
 def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(

@@ -121,6 +121,22 @@ def test_a_bad_edit_keeps_what_was_typed_and_writes_nothing(live, small_kb_dir):
     assert (small_kb_dir / "money.yaml").read_bytes() == before
 
 
+def test_a_placeholder_among_a_translations_alternates_is_refused_not_a_draft(live, small_kb_dir):
+    """A "TODO" typed among the Chinese alternates was saved, and took the entry off the
+    air in every language as a draft; the Translations page refused it. Now it is refused
+    here too, naming the alternate, with what was typed kept."""
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    before = (small_kb_dir / "money.yaml").read_bytes()
+    fields["tr-zh-alternates"] = "发票是什么\nTODO"
+    response = live.post("/entries/fapiao", data={**fields, "action": "save"})
+    assert response.status_code == 400
+    assert "alternate 2 in &#39;zh&#39; is the placeholder &#39;TODO&#39;" in response.text
+    assert fields_of(response.text)["tr-zh-alternates"] == "发票是什么\nTODO"
+    assert (small_kb_dir / "money.yaml").read_bytes() == before
+    assert live.holder.answerer.ask("What is a fapiao?").id == "fapiao"
+
+
 def test_history_shows_a_diff_and_rollback_restores_live(live, small_kb_dir, accounts):
     login(live, "sam")
     original = (small_kb_dir / "money.yaml").read_text()

@@ -479,15 +479,21 @@ def choices_(config: Config, since: datetime | None, as_json: bool) -> None:
 @click.option(
     "--all-for",
     "entry_id",
-    help="Accept every waiting choice of this entry instead of listing ids.",
+    help='Accept the waiting choices of this entry picked from a "did you mean" list, '
+    "instead of listing ids.",
 )
 @KB_OPTION
 @click.pass_obj
 def accept_choices(
     config: Config, ids: tuple[int, ...], entry_id: str | None, kb_dir: Path | None
 ) -> None:
-    """Add the wordings of the chosen suggestions IDS (or all of one entry's) to their
-    entries' alternates, in their language, and mark them accepted.
+    """Add the wordings of the chosen suggestions IDS (or all of one entry's that users
+    picked from a "did you mean" list) to their entries' alternates, in their language, and
+    mark them accepted.
+
+    With --all-for, a wording users only opened from "See also" is left waiting: opening an
+    entry next to an answer does not show that the question means it (the console ticks
+    only "did you mean" choices too). Accept those by id once you have read them.
 
     A wording in another language than the knowledge base's goes under the entry's curated
     translation into that language where there is one. The topic file keeps its comments and
@@ -517,6 +523,14 @@ def accept_choices(
             f"Added {item.added} wording(s) to entry {item.entry_id} in {item.file} "
             f"({item.skipped} already there); accepted choice(s) {_ids(list(item.ids))}."
         )
+        if item.left_out:
+            click.echo(
+                f"Left out {len(item.left_out)} choice(s) of {item.entry_id} not picked from a "
+                '"did you mean" list (opened from "See also", or chosen before the bot '
+                "recorded where; that does not show that the question means the entry): "
+                "read them with `unanswered choices` and accept the ones that mean it by id: "
+                f"{_ids(list(item.left_out))}."
+            )
     click.echo("Now send /reload to the bot so that it serves the new phrasings.")
 
 

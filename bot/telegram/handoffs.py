@@ -20,12 +20,26 @@ from telegram.ext import Application, CallbackContext
 
 from bot.answering import Answerer
 from bot.delivery import Sender
-from bot.handoff import CLAIMED, CLOSED, NEW, Actor, Desk, Handoff, HandoffError, HeldError
+from bot.handoff import (
+    CLAIMED,
+    CLOSED,
+    NEW,
+    Actor,
+    AlreadyRepliedError,
+    Desk,
+    Handoff,
+    HandoffError,
+    HeldError,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # a Telegram message is at most 4096 characters
 HELD = "{name} is answering this user. To answer instead, press “Take over” first."
+SENT_BEFORE = (
+    "Not sent: this user was sent this very reply already, on {time} (UTC) by {name}. "
+    "Sent again, they would read it twice."
+)
 
 
 def actor(user: User) -> Actor:
@@ -191,15 +205,20 @@ async def relayed_reply(
 ) -> None:
     """A reply typed in the staff chat to a copy: the core's reply to that handoff, so it is
     recorded, reaches the asker in their language and moves the state; staff are told when
-    it could not be delivered or someone else holds the asker."""
+    it could not be delivered, someone else holds the asker, or the asker was sent these
+    very words already (from here or the console)."""
     desk: Desk = context.bot_data["desk"]
     handoff = await asyncio.to_thread(desk.store.for_relay, *relay_key)
     if handoff is None:
         return
     try:
-        result = await desk.reply([handoff.id], text, actor(staff), via="telegram")
+        result = await desk.reply([handoff.id], text, actor(staff), via="telegram", not_twice=True)
     except HeldError as exc:
         await message.reply_text("Not sent: " + HELD.format(name=exc.handoff.holder_name))
+        return
+    except AlreadyRepliedError as exc:
+        when = exc.time[:16].replace("T", " ")
+        await message.reply_text(SENT_BEFORE.format(time=when, name=exc.actor_name or "?"))
         return
     except HandoffError as exc:
         await message.reply_text(f"Not sent: {exc}")

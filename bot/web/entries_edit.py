@@ -522,7 +522,8 @@ def _create(
     nothing."""
     kb_dir, language = c.config.knowledge.dir, c.config.knowledge.language
     with _writing(c) as history:
-        triage.still_new(triage.items(c.storage, ids), _kb(c), lambda item: False)
+        queued = triage.items(c.storage, ids)
+        triage.still_new(queued, _kb(c), lambda item: False, triage.how_done(c.storage, queued))
         saved = entry_edit.create_entry(
             kb_dir,
             language,

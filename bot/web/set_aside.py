@@ -119,6 +119,10 @@ async def restore(request: Request) -> Response:
             request, "{file} could not be written: {problem}.", file=OFFTOPIC_FILE, problem=exc
         )
         return to(error=problem + " " + _(request, "Nothing changed."))
+    if not done.changed and not done.removed:  # restored elsewhere already: nothing to audit
+        return to(
+            message=_(request, "These questions were already back in the inbox; nothing changed.")
+        )
     c.accounts.audit(
         request.state.session.name,
         "unanswered.restore",
@@ -132,8 +136,8 @@ async def restore(request: Request) -> Response:
     )
     if done.changed:
         message = _(request, "Put {n} question(s) back in the inbox.", n=done.changed)
-    else:
-        message = _(request, "These questions were already back in the inbox; nothing changed.")
+    else:  # only their examples taken out
+        message = _(request, "These questions were already back in the inbox.")
     if done.removed:
         message += " " + _(
             request,
