@@ -335,6 +335,68 @@ def test_a_reason_is_about_its_own_answer_and_only_while_it_has_a_thumbs_down(cl
     ]
 
 
+async def test_ratings_wait_only_for_their_own_answer(
+    chat_config, storage, accounts, small_answerer
+):
+    """One visitor's 👍 held up (its answer read slowly) delays no other visitor's rating;
+    two 👍 of one answer at once (a double click) record one, and a 👍 and a 👎 at once
+    leave the answer showing the rating recorded. Real app and database, one event loop."""
+    app = create_app(chat_config, storage, AnswererHolder(small_answerer), accounts, b"s" * 32)
+    hub = app.state.webchat
+    transport = httpx.ASGITransport(app=app)
+    visitors = [httpx.AsyncClient(transport=transport, base_url=ORIGIN) for _ in range(2)]
+    idents, keys = [], []
+    for visitor in visitors:
+        await visitor.get("/chat")
+        sent = await visitor.post(
+            "/chat/send", json={"text": "What is a fapiao?"}, headers={"origin": ORIGIN}
+        )
+        idents.append(int(answer_id(htmls(sent))))
+        keys.append(storage.user_key(app.state.console.unsign(visitor.cookies[COOKIE])))
+    slow, read = threading.Event(), hub.store.message
+
+    def held_up(user_key, ident):  # the first visitor's answer is read only once released
+        if user_key == keys[0]:
+            assert slow.wait(10), "never released"
+        return read(user_key, ident)
+
+    hub.store.message = held_up
+
+    async def rate(who: int, value: int):
+        body = {"act": "feedback", "msg": idents[who], "value": value}
+        return await visitors[who].post("/chat/act", json=body, headers={"origin": ORIGIN})
+
+    try:
+        first = asyncio.create_task(rate(0, 1))
+        await asyncio.sleep(0.2)  # the first rating is under way, its answer being read
+        other = await asyncio.wait_for(rate(1, 0), 5)  # not queued behind it
+        assert other.status_code == 200 and 'data-value="0" aria-pressed="true"' in htmls(other)
+        assert not first.done()
+    finally:
+        slow.set()
+        hub.store.message = read
+    assert (await first).status_code == 200
+    assert sorted(rated(storage)) == [
+        ("What is a fapiao?", 0, None),
+        ("What is a fapiao?", 1, None),
+    ]
+
+    await asyncio.gather(rate(1, 1), rate(1, 1))  # a double click: one rating, replaced
+    assert storage.db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 2
+    both = await asyncio.gather(rate(0, 0), rate(0, 1))
+    assert {response.status_code for response in both} == {200}
+    [(helpful,)] = storage.db.execute(
+        "SELECT f.helpful FROM feedback f JOIN interactions i ON i.id = f.interaction_id "
+        "WHERE i.user_key = ?",
+        [keys[0]],
+    ).fetchall()
+    shown = hub.store.message(keys[0], idents[0]).data["rated"]
+    assert shown == helpful  # the page shows what was recorded, whichever came last
+    assert hub.held == {}  # no lock kept for answers no longer rated
+    for visitor in visitors:
+        await visitor.aclose()
+
+
 def test_see_also_opens_a_related_entry(client, storage):
     """office-hours names bank-account as related: the bank answer offers it, and back."""
     opened(client)

@@ -517,7 +517,7 @@ async def act_feedback(turn: Turn, body: dict) -> None:
     ident, value = number(body, "msg"), number(body, "value")
     if value not in (0, 1):
         raise BadRequest("'value' is neither 0 nor 1")
-    async with turn.hub.rating:
+    async with turn.hub.holding(turn.visit.key, ident):
         answered = await turn.rated(ident)
         if answered is None:
             await turn.notice("stale_button")
@@ -540,7 +540,7 @@ async def act_reason(turn: Turn, body: dict) -> None:
     ident, reason = number(body, "msg"), word(body, "reason")
     if reason not in FEEDBACK_REASONS:
         raise BadRequest("'reason' is none of " + ", ".join(FEEDBACK_REASONS))
-    async with turn.hub.rating:
+    async with turn.hub.holding(turn.visit.key, ident):
         answered = await turn.rated(ident)
         if answered is None or answered.data.get("rated") != 0 or answered.data.get("reason"):
             if answered is not None:
