@@ -432,6 +432,39 @@ def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(client, sto
     assert len(storage.list_choices()) == 1
 
 
+async def test_a_see_also_entry_is_opened_and_logged_once(
+    chat_config, storage, accounts, small_answerer
+):
+    """A "See also" button pressed twice at once (a double click) and again later (a
+    replayed request): the entry's answer is added and logged once; the other presses get
+    that answer back, and the answer it was opened from marks its button with it."""
+    app = create_app(chat_config, storage, AnswererHolder(small_answerer), accounts, b"s" * 32)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as visitor:
+        await visitor.get("/chat")
+        asked = {"text": "How do I open a company bank account?"}
+        html = htmls(await visitor.post("/chat/send", json=asked, headers={"origin": ORIGIN}))
+        ident = re.search(r'data-act="entry" data-entry="office-hours" data-msg="(\d+)"', html)[1]
+        press = {"act": "entry", "entry": "office-hours", "msg": ident}
+
+        async def see_also() -> list[dict]:
+            response = await visitor.post("/chat/act", json=press, headers={"origin": ORIGIN})
+            assert response.status_code == 200
+            return response.json()["messages"]
+
+        opened, again = sorted(await asyncio.gather(see_also(), see_also()), key=len)[::-1]
+        answer, source = opened  # the entry's answer, then the one it was opened from redrawn
+        assert "See the hours posted" in answer["html"] and source["id"] == int(ident)
+        marked = f'data-entry="office-hours" data-msg="{ident}" data-shown="{answer["id"]}"'
+        assert marked in source["html"]
+        assert again == [answer]
+        shown = (await visitor.get("/chat/messages")).json()["messages"]
+        assert await see_also() == [answer]
+        assert (await visitor.get("/chat/messages")).json()["messages"] == shown
+        assert [m["id"] for m in shown].count(answer["id"]) == 1 and marked in shown[-2]["html"]
+    assert [r["entry_id"] for r in web_rows(storage)] == ["bank-account", "office-hours"]
+
+
 def test_topics_pages_and_an_entry(client, storage):
     opened(client)
     body = htmls(act(client, act="topics"))

@@ -427,6 +427,32 @@ async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
     assert [(c["question"], c["entry_id"]) for c in storage.list_choices()] == [(asked, nearest)]
 
 
+async def test_a_see_also_entry_pressed_again_is_not_asked_again(site):
+    """A double click on a "See also" button opens its entry once; the button then shows it
+    was opened, and pressed again brings that answer into view instead of adding it again."""
+    from playwright.async_api import expect
+
+    bot_url, *_, storage = site
+    async with chat_page(bot_url) as page:
+        await page.set_viewport_size({"width": 390, "height": 500})
+        await send(page, "How do I open a company bank account in China?")
+        related = page.locator(".msg.answer").first.locator("button[data-act=entry]").first
+        await expect(related).to_be_visible(timeout=15000)
+        await related.dblclick()
+        answers = page.locator(".msg.answer")
+        await expect(answers).to_have_count(2, timeout=15000)
+        opened = answers.nth(1)
+        await expect(related).to_have_attribute("data-shown", await opened.get_attribute("data-id"))
+        await page.evaluate("document.getElementById('log').scrollTop = 0")
+        await expect(opened).not_to_be_in_viewport()
+        await related.click()
+        await expect(opened).to_be_in_viewport()
+        await page.wait_for_timeout(500)  # nothing more comes
+        await expect(answers).to_have_count(2)
+    rows = list(storage.db.query("SELECT status, follows FROM interactions ORDER BY id"))
+    assert [r["status"] for r in rows] == ["answered", "answered"]
+
+
 async def test_thumbs_count_once_and_a_reason_stays_with_its_answer(site, tmp_path):
     """👍 pressed twice shows and records one rating, the button marked as pressed; a 👎 asks
     for its reason inside that answer, and a 👍 pressed after it takes the question away, so

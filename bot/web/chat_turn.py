@@ -411,25 +411,46 @@ class Turn:
         recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 50)
         return next((m for m in recent if m.id == ident and m.kind == kind), None)
 
-    async def chose_nearest(self, ident: int, entry_id: str) -> None:
-        """Answer `ident` offered `entry_id` first under "See also" as the entry ranked next
-        (Answer.nearest): the visitor opened it, so record its question as a choice of it."""
+    async def see_also(self, ident: int, entry_id: str, started: float) -> None:
+        """Entry `entry_id` opened from the "See also" of answer `ident` (among the last 50):
+        answered as a step after that answer, and that answer redrawn with the button marked
+        as opened. Once: opened again (a double click, a replayed request), the answer
+        already shown is sent back, neither added again nor logged. The entry ranked next
+        (Answer.nearest) opened from there shows that the visitor's question may mean it:
+        its question is recorded as a choice of it. Hold `Hub.holding` for `ident`."""
+        answerer = answerer_of(self.request)
         answered = await self.message(ident, "answer")
-        if answered is None:
+        if answered is None:  # an answer long gone from the page: a step after "no answer"
+            await self.answer(answerer.answer_entry(entry_id, self.ui), started, follows=0)
             return
-        nearest = answered.data.get("nearest")
-        if not isinstance(nearest, dict) or nearest.get("id") != entry_id:
-            return
-        data = {k: v for k, v in answered.data.items() if k != "nearest"}  # once
-        await asyncio.to_thread(self.hub.store.set_data, self.visit.key, ident, data)
-        await self.store(
-            "log_choice",
-            user_id=self.visit.user_id,
-            language=str(nearest.get("language") or self.ui),
-            question=str(nearest.get("question", "")),
-            entry_id=entry_id,
-            source=SEE_ALSO,
-        )
+        opened = answered.data.get("opened")
+        opened = dict(opened) if isinstance(opened, dict) else {}
+        if isinstance(opened.get(entry_id), int):
+            shown = await asyncio.to_thread(
+                self.hub.store.message, self.visit.key, opened[entry_id]
+            )
+            if shown is not None:
+                self.added.append(shown)
+                return
+        data = dict(answered.data)
+        nearest = data.get("nearest")
+        if isinstance(nearest, dict) and nearest.get("id") == entry_id:
+            del data["nearest"]  # recorded once
+            await asyncio.to_thread(self.hub.store.set_data, self.visit.key, ident, data)
+            await self.store(
+                "log_choice",
+                user_id=self.visit.user_id,
+                language=str(nearest.get("language") or self.ui),
+                question=str(nearest.get("question", "")),
+                entry_id=entry_id,
+                source=SEE_ALSO,
+            )
+        before = len(self.added)
+        follows = answered.data.get("ref") or 0
+        await self.answer(answerer.answer_entry(entry_id, self.ui), started, follows=follows)
+        new = next((m for m in self.added[before:] if m.kind == "answer"), None)
+        if new is not None:
+            await self.redraw(answered, {**data, "opened": {**opened, entry_id: new.id}})
 
     async def choose(self, offered: ChatMessage, entry_id: str) -> None:
         started = time.perf_counter()
@@ -491,9 +512,7 @@ async def act_none(turn: Turn, body: dict) -> None:
 
 async def act_entry(turn: Turn, body: dict) -> None:
     """A question chosen while browsing a topic, or under an answer's "See also" (`msg`: that
-    answer; logged as a step after it, not a question). The entry ranked next to the answer
-    (Answer.nearest), opened from there, shows that the visitor's question may mean it:
-    recorded like a chosen suggestion, once."""
+    answer; logged as a step after it, not a question, and opened once: Turn.see_also)."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
     entry_id = word(body, "entry")
@@ -501,12 +520,11 @@ async def act_entry(turn: Turn, body: dict) -> None:
     if entry_id not in answerer.kb.by_id:
         await turn.notice("stale_button")
         return
-    follows = None  # browsing a topic: a question of its own
-    if ident is not None:  # "See also": a step after that answer
-        await turn.chose_nearest(ident, entry_id)
-        answered = await turn.message(ident, "answer")
-        follows = (answered.data.get("ref") if answered else None) or 0
-    await turn.answer(answerer.answer_entry(entry_id, turn.ui), started, follows=follows)
+    if ident is None:  # browsing a topic: a question of its own
+        await turn.answer(answerer.answer_entry(entry_id, turn.ui), started)
+        return
+    async with turn.hub.holding(turn.visit.key, ident):
+        await turn.see_also(ident, entry_id, started)
 
 
 async def act_feedback(turn: Turn, body: dict) -> None:
