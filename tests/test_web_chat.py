@@ -497,6 +497,29 @@ def test_lang_auto_forgets_the_picked_language(client):
     assert client.get("/chat", headers={"accept-language": "zh"}).text.count('lang="en"') >= 1
 
 
+def test_the_picker_goes_back_to_automatic(client, storage):
+    """The picker's first entry, "automatic", selected while no language is picked: chosen
+    after a language, it does what `/lang auto` does (each message answered in its own)."""
+    automatic = (
+        f'<option value="auto" data-word="web_language_auto">{said("zh", "web_language_auto")}'
+    )
+    page = opened(client).text
+    assert '<option value="auto" data-word="web_language_auto" selected>Automatic</option>' in page
+    assert act(client, act="language", lang="zh").json()["ui"]["chosen"] == "zh"
+    visitor = client.app.state.console.unsign(client.cookies[COOKIE])
+    assert storage.get_user_language(visitor) == "zh"
+    page = client.get("/chat").text
+    assert automatic in page and '<option value="zh" lang="zh" selected>' in page
+    reply = act(client, act="language", lang="auto")
+    assert said("zh", "terminal_language_detected") in htmls(reply)
+    ui = reply.json()["ui"]
+    assert (ui["lang"], ui["chosen"]) == ("zh", None)  # the page in zh until the next answer
+    assert storage.get_user_language(visitor) is None
+    assert 'value="auto" data-word="web_language_auto" selected>' in client.get("/chat").text
+    answered = send(client, "How do I open a company bank account?")
+    assert answered.json()["ui"]["lang"] == "en" and answered.json()["ui"]["chosen"] is None
+
+
 def test_unknown_action_is_refused(client):
     opened(client)
     assert act(client, act="drop_tables").status_code == 400

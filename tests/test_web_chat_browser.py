@@ -401,6 +401,35 @@ async def test_after_a_button_focus_is_back_in_the_message_box(site, answerer):
         assert await touch.evaluate("document.activeElement.id") != "text"
 
 
+async def test_the_language_picker_goes_back_to_automatic(site):
+    """A visitor who picked German in the picker picks "automatic" again: told that each
+    message is answered in its own language, they ask in Spanish and get the Spanish answer
+    and page, the picker showing "automatic" (as after a reload)."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url) as page:
+        picker = page.locator("#language")
+        await expect(picker).to_have_value("auto")
+        automatic = picker.locator("option[value=auto]")
+        await expect(automatic).to_have_text(messages.text("en", "web_language_auto"))
+        await picker.select_option("de")
+        await expect(page.locator("html")).to_have_attribute("lang", "de", timeout=10000)
+        await expect(automatic).to_have_text(messages.text("de", "web_language_auto"))
+        await picker.select_option("auto")
+        detected = messages.text("de", "terminal_language_detected")
+        await expect(page.locator(".msg.notice").last).to_have_text(detected, timeout=10000)
+        await expect(picker).to_have_value("auto")
+        await send(page, "¿Cómo abro una cuenta bancaria para mi empresa en China?")
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+        await expect(page.locator("html")).to_have_attribute("lang", "es")
+        await expect(picker).to_have_value("auto")
+        await page.reload()
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+        await expect(picker).to_have_value("auto")
+        await expect(automatic).to_have_text(messages.text("es", "web_language_auto"))
+
+
 async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
     """The first "See also" button is the entry ranked next (Answer.nearest): it opens that
     entry, and the question is recorded as a choice of it, like a chosen suggestion."""
@@ -704,8 +733,8 @@ async def test_a_persian_visitor_is_greeted_and_answered_in_english_not_arabic(s
         await send(page, "به عنوان خارجی میتونم تو چین حساب بانکی شخصی باز کنم؟")
         note = messages.text("en", "no_translation", source="English")
         await expect(page.locator(".msg.answer").last).to_contain_text(note, timeout=15000)
-        # the page stays English, left to right, with English in the picker
+        # the page stays English, left to right
         assert await page.get_attribute("html", "dir") == "ltr"
         assert await page.get_attribute("html", "lang") == "en"
-        assert await page.input_value("#language") == "en"
+        assert await page.input_value("#language") == "auto"  # none picked: "automatic"
         await page.screenshot(path=str(tmp_path / "persian.png"), full_page=True)

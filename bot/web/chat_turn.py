@@ -39,10 +39,12 @@ CHAT_TYPE = "private"
 COOKIE = "chat_session"
 HANDOFF = "staff_message"  # the kind of a queued item that is a visitor's message for staff
 PAGE_SIZE = 8
+AUTO = "auto"  # the language picker's "automatic": each message answered in its own
 RTL = frozenset({"ar", "fa", "he", "ur"})
 WORDS = (  # the page's own words, sent again when its language changes
     "web_title", "web_placeholder", "web_send", "web_topics", "web_staff", "web_staff_mode",
-    "web_forget", "web_forget_confirm", "web_language", "web_conversation", "web_cancel",
+    "web_forget", "web_forget_confirm", "web_language", "web_language_auto", "web_conversation",
+    "web_cancel",
     "web_close", "web_staff_prompt", "web_offline", "web_no_session",
 )  # fmt: skip
 # A command as Telegram's: "/staff I need help", "/topics", "/start@SomeBot".
@@ -156,11 +158,14 @@ def ui_of(request: Request, visit: Visit | None) -> str:
     return answerer.kb.language if answerer else messages.FALLBACK
 
 
-def ui_words(request: Request, lang: str) -> dict:
+def ui_words(request: Request, lang: str, chosen: str | None = None) -> dict:
+    """The page's words in `lang`, its direction, and the language the visitor picked
+    (`chosen`; None: each message's own, "automatic" in the picker)."""
     return {
         "lang": lang,
         "dir": "rtl" if lang in RTL else "ltr",
         "words": {key: say(request, lang, key) for key in WORDS},
+        "chosen": chosen,
     }
 
 
@@ -350,7 +355,7 @@ class Turn:
             await act_topics(self, {})
         elif name in ("lang", "language") and rest.lower() in self.c.config.languages.supported:
             await act_language(self, {"lang": rest.lower()})
-        elif name in ("lang", "language") and rest.lower() == "auto":
+        elif name in ("lang", "language") and rest.lower() == AUTO:
             await self.detect_languages()
         else:
             await self.notice(
@@ -604,7 +609,12 @@ async def act_topic(turn: Turn, body: dict) -> None:
 
 
 async def act_language(turn: Turn, body: dict) -> None:
+    """The language picker: a language for every answer and the page, or "auto" (as
+    `/lang auto`) for each message's own again."""
     code = word(body, "lang")
+    if code == AUTO:
+        await turn.detect_languages()
+        return
     if code not in turn.c.config.languages.supported:
         raise Refused(400, "stale_button")
     await asyncio.to_thread(turn.hub.store.set_language, turn.visit.key, chosen=code, language=code)

@@ -61,8 +61,10 @@
     document.querySelectorAll("[data-word-label]").forEach(function (el) {
       el.setAttribute("aria-label", words[el.dataset.wordLabel] || "");
     });
+    // the language picked, or "automatic": each message answered in its own
     const picker = document.getElementById("language");
-    if (picker && picker.value !== ui.lang) picker.value = ui.lang;
+    const picked = ui.chosen || "auto";
+    if (picker && picker.value !== picked) picker.value = picked;
   }
 
   // A notice of the page's own (not stored), e.g. when the server cannot be reached.
