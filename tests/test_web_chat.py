@@ -94,7 +94,9 @@ def test_page_sets_a_signed_httponly_cookie_and_a_strict_policy(client):
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert response.headers["x-frame-options"] == "DENY"
-    assert '<script src="/static/chat.js" defer></script>' in response.text
+    assert re.search(
+        r'<script src="/static/chat\.js\?v=[0-9a-f]{16}" defer></script>', response.text
+    )
     assert (
         re.search(r"<script>|<style|\sstyle=|\son[a-z]+=", response.text) is None
     )  # nothing inline
@@ -826,6 +828,59 @@ def test_the_site_has_an_icon_cached_for_long(client):
 def test_static_files_of_the_chat(client):
     for path in ("/static/chat.js", "/static/chat.css"):
         assert client.get(path).status_code == 200
+
+
+def test_static_files_are_cached_and_the_conversation_is_not(client):
+    """The chat's script and style, linked with their content's hash, are kept for a year;
+    asked for without it (or with an old one), they are revalidated: 304 while unchanged,
+    as the widget's script is. The page and what carries the conversation are never kept."""
+    page = opened(client)
+    for name in ("chat.js", "chat.css"):
+        url = re.search(rf'"(/static/{re.escape(name)}\?v=[0-9a-f]{{16}})"', page.text)[1]
+        linked = client.get(url)
+        assert linked.status_code == 200
+        assert linked.headers["cache-control"] == "public, max-age=31536000, immutable"
+        for other in (f"/static/{name}", f"/static/{name}?v=0123456789abcdef"):
+            plain = client.get(other)
+            assert plain.headers["cache-control"] == "no-cache" and plain.content == linked.content
+            again = client.get(other, headers={"if-none-match": plain.headers["etag"]})
+            assert (again.status_code, again.content) == (304, b"")
+            assert again.headers["cache-control"] == "no-cache"
+    widget = client.get("/widget.js")
+    assert widget.headers["cache-control"] == "no-cache"
+    again = client.get("/widget.js", headers={"if-none-match": widget.headers["etag"]})
+    assert (again.status_code, again.content) == (304, b"")
+    assert client.get("/widget.js", headers={"if-none-match": '"old"'}).text == widget.text
+    conversation = (
+        page,
+        send(client, "What is a fapiao?"),
+        client.get("/chat/messages"),
+        act(client, act="topics"),
+    )
+    for response in conversation:
+        assert response.headers["cache-control"] == "no-store", response.url
+
+
+def test_a_static_files_url_changes_with_its_content(tmp_path):
+    """A new release's file has a new URL, so no browser keeps the old one; the old URL is
+    then only revalidated, never kept for a year."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from bot.web.serving import Static
+
+    static = Static(tmp_path)
+    script = tmp_path / "chat.js"
+    script.write_text("console.log(1);\n")
+    old = static.url("chat.js")
+    with TestClient(Starlette(routes=[Mount("/static", static)])) as browser:
+        assert browser.get(old).headers["cache-control"].endswith("immutable")
+        script.write_text("console.log(22);\n")  # a new size: changed even within a tick
+        new = static.url("chat.js")
+        assert new != old and new.startswith("/static/chat.js?v=")
+        assert browser.get(new).headers["cache-control"].endswith("immutable")
+        served = browser.get(old)
+        assert served.text == "console.log(22);\n" and served.headers["cache-control"] == "no-cache"
 
 
 def test_reports_count_web_questions(client, storage, small_answerer):

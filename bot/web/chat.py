@@ -53,6 +53,7 @@ from bot.web.chat_turn import (
     word,
 )
 from bot.web.i18n import browser_language
+from bot.web.serving import REVALIDATE
 from bot.webchat_store import ChatMessage, WebChats
 
 log = logging.getLogger(__name__)
@@ -416,7 +417,18 @@ async def widget(request: Request) -> Response:
     body = WIDGET.replace("__ORIGINS__", json.dumps(list(c.config.web.chat_origins))).replace(
         "__WORDS__", json.dumps(words, ensure_ascii=False)
     )
-    response = Response(body, media_type="text/javascript; charset=utf-8")
+    # Its URL is fixed (the centre's pages name it): kept by browsers, asked again on each
+    # use, and not sent again while unchanged.
+    tag = '"' + hashlib.sha256(body.encode()).hexdigest()[:16] + '"'
+    asked = request.headers.get("if-none-match", "")
+    unchanged = tag in [t.strip().removeprefix("W/") for t in asked.split(",")]
+    response = Response(
+        None if unchanged else body,
+        status_code=304 if unchanged else 200,
+        media_type=None if unchanged else "text/javascript; charset=utf-8",
+    )
+    response.headers["etag"] = tag
+    response.headers["cache-control"] = REVALIDATE
     response.headers["cross-origin-resource-policy"] = "cross-origin"
     response.headers["content-security-policy"] = "default-src 'none'"
     return response
