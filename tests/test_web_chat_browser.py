@@ -127,6 +127,12 @@ async def chat_page(bot_url: str, locale: str = "en-US"):
 
 
 async def send(page, text: str) -> None:
+    """Type `text` and press Enter, once the message before has been sent: a reply can come
+    by the stream before the request that asked for it is done, and Enter is not taken
+    while a message is on its way (test_enter_pressed_twice_asks_once)."""
+    from playwright.async_api import expect
+
+    await expect(page.locator("#send")).to_be_enabled(timeout=15000)
     await page.fill("#text", text)
     await page.press("#text", "Enter")  # Enter sends
 
