@@ -94,7 +94,9 @@ def test_page_sets_a_signed_httponly_cookie_and_a_strict_policy(client):
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert response.headers["x-frame-options"] == "DENY"
-    assert '<script src="/static/chat.js" defer></script>' in response.text
+    assert re.search(
+        r'<script src="/static/chat\.js\?v=[0-9a-f]{16}" defer></script>', response.text
+    )
     assert (
         re.search(r"<script>|<style|\sstyle=|\son[a-z]+=", response.text) is None
     )  # nothing inline
@@ -349,6 +351,68 @@ def test_a_reason_is_about_its_own_answer_and_only_while_it_has_a_thumbs_down(cl
     ]
 
 
+async def test_ratings_wait_only_for_their_own_answer(
+    chat_config, storage, accounts, small_answerer
+):
+    """One visitor's 👍 held up (its answer read slowly) delays no other visitor's rating;
+    two 👍 of one answer at once (a double click) record one, and a 👍 and a 👎 at once
+    leave the answer showing the rating recorded. Real app and database, one event loop."""
+    app = create_app(chat_config, storage, AnswererHolder(small_answerer), accounts, b"s" * 32)
+    hub = app.state.webchat
+    transport = httpx.ASGITransport(app=app)
+    visitors = [httpx.AsyncClient(transport=transport, base_url=ORIGIN) for _ in range(2)]
+    idents, keys = [], []
+    for visitor in visitors:
+        await visitor.get("/chat")
+        sent = await visitor.post(
+            "/chat/send", json={"text": "What is a fapiao?"}, headers={"origin": ORIGIN}
+        )
+        idents.append(int(answer_id(htmls(sent))))
+        keys.append(storage.user_key(app.state.console.unsign(visitor.cookies[COOKIE])))
+    slow, read = threading.Event(), hub.store.message
+
+    def held_up(user_key, ident):  # the first visitor's answer is read only once released
+        if user_key == keys[0]:
+            assert slow.wait(10), "never released"
+        return read(user_key, ident)
+
+    hub.store.message = held_up
+
+    async def rate(who: int, value: int):
+        body = {"act": "feedback", "msg": idents[who], "value": value}
+        return await visitors[who].post("/chat/act", json=body, headers={"origin": ORIGIN})
+
+    try:
+        first = asyncio.create_task(rate(0, 1))
+        await asyncio.sleep(0.2)  # the first rating is under way, its answer being read
+        other = await asyncio.wait_for(rate(1, 0), 5)  # not queued behind it
+        assert other.status_code == 200 and 'data-value="0" aria-pressed="true"' in htmls(other)
+        assert not first.done()
+    finally:
+        slow.set()
+        hub.store.message = read
+    assert (await first).status_code == 200
+    assert sorted(rated(storage)) == [
+        ("What is a fapiao?", 0, None),
+        ("What is a fapiao?", 1, None),
+    ]
+
+    await asyncio.gather(rate(1, 1), rate(1, 1))  # a double click: one rating, replaced
+    assert storage.db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 2
+    both = await asyncio.gather(rate(0, 0), rate(0, 1))
+    assert {response.status_code for response in both} == {200}
+    [(helpful,)] = storage.db.execute(
+        "SELECT f.helpful FROM feedback f JOIN interactions i ON i.id = f.interaction_id "
+        "WHERE i.user_key = ?",
+        [keys[0]],
+    ).fetchall()
+    shown = hub.store.message(keys[0], idents[0]).data["rated"]
+    assert shown == helpful  # the page shows what was recorded, whichever came last
+    assert hub.held == {}  # no lock kept for answers no longer rated
+    for visitor in visitors:
+        await visitor.aclose()
+
+
 def test_see_also_opens_a_related_entry(client, storage):
     """office-hours names bank-account as related: the bank answer offers it, and back."""
     opened(client)
@@ -384,6 +448,39 @@ def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(client, sto
     assert len(storage.list_choices()) == 1
 
 
+async def test_a_see_also_entry_is_opened_and_logged_once(
+    chat_config, storage, accounts, small_answerer
+):
+    """A "See also" button pressed twice at once (a double click) and again later (a
+    replayed request): the entry's answer is added and logged once; the other presses get
+    that answer back, and the answer it was opened from marks its button with it."""
+    app = create_app(chat_config, storage, AnswererHolder(small_answerer), accounts, b"s" * 32)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=ORIGIN) as visitor:
+        await visitor.get("/chat")
+        asked = {"text": "How do I open a company bank account?"}
+        html = htmls(await visitor.post("/chat/send", json=asked, headers={"origin": ORIGIN}))
+        ident = re.search(r'data-act="entry" data-entry="office-hours" data-msg="(\d+)"', html)[1]
+        press = {"act": "entry", "entry": "office-hours", "msg": ident}
+
+        async def see_also() -> list[dict]:
+            response = await visitor.post("/chat/act", json=press, headers={"origin": ORIGIN})
+            assert response.status_code == 200
+            return response.json()["messages"]
+
+        opened, again = sorted(await asyncio.gather(see_also(), see_also()), key=len)[::-1]
+        answer, source = opened  # the entry's answer, then the one it was opened from redrawn
+        assert "See the hours posted" in answer["html"] and source["id"] == int(ident)
+        marked = f'data-entry="office-hours" data-msg="{ident}" data-shown="{answer["id"]}"'
+        assert marked in source["html"]
+        assert again == [answer]
+        shown = (await visitor.get("/chat/messages")).json()["messages"]
+        assert await see_also() == [answer]
+        assert (await visitor.get("/chat/messages")).json()["messages"] == shown
+        assert [m["id"] for m in shown].count(answer["id"]) == 1 and marked in shown[-2]["html"]
+    assert [r["entry_id"] for r in web_rows(storage)] == ["bank-account", "office-hours"]
+
+
 def test_topics_pages_and_an_entry(client, storage):
     opened(client)
     body = htmls(act(client, act="topics"))
@@ -414,6 +511,29 @@ def test_lang_auto_forgets_the_picked_language(client):
     answered = send(client, "How do I open a company bank account?")
     assert answered.json()["ui"]["lang"] == "en"
     assert client.get("/chat", headers={"accept-language": "zh"}).text.count('lang="en"') >= 1
+
+
+def test_the_picker_goes_back_to_automatic(client, storage):
+    """The picker's first entry, "automatic", selected while no language is picked: chosen
+    after a language, it does what `/lang auto` does (each message answered in its own)."""
+    automatic = (
+        f'<option value="auto" data-word="web_language_auto">{said("zh", "web_language_auto")}'
+    )
+    page = opened(client).text
+    assert '<option value="auto" data-word="web_language_auto" selected>Automatic</option>' in page
+    assert act(client, act="language", lang="zh").json()["ui"]["chosen"] == "zh"
+    visitor = client.app.state.console.unsign(client.cookies[COOKIE])
+    assert storage.get_user_language(visitor) == "zh"
+    page = client.get("/chat").text
+    assert automatic in page and '<option value="zh" lang="zh" selected>' in page
+    reply = act(client, act="language", lang="auto")
+    assert said("zh", "terminal_language_detected") in htmls(reply)
+    ui = reply.json()["ui"]
+    assert (ui["lang"], ui["chosen"]) == ("zh", None)  # the page in zh until the next answer
+    assert storage.get_user_language(visitor) is None
+    assert 'value="auto" data-word="web_language_auto" selected>' in client.get("/chat").text
+    answered = send(client, "How do I open a company bank account?")
+    assert answered.json()["ui"]["lang"] == "en" and answered.json()["ui"]["chosen"] is None
 
 
 def test_unknown_action_is_refused(client):
@@ -722,6 +842,59 @@ def test_the_site_has_an_icon_cached_for_long(client):
 def test_static_files_of_the_chat(client):
     for path in ("/static/chat.js", "/static/chat.css"):
         assert client.get(path).status_code == 200
+
+
+def test_static_files_are_cached_and_the_conversation_is_not(client):
+    """The chat's script and style, linked with their content's hash, are kept for a year;
+    asked for without it (or with an old one), they are revalidated: 304 while unchanged,
+    as the widget's script is. The page and what carries the conversation are never kept."""
+    page = opened(client)
+    for name in ("chat.js", "chat.css"):
+        url = re.search(rf'"(/static/{re.escape(name)}\?v=[0-9a-f]{{16}})"', page.text)[1]
+        linked = client.get(url)
+        assert linked.status_code == 200
+        assert linked.headers["cache-control"] == "public, max-age=31536000, immutable"
+        for other in (f"/static/{name}", f"/static/{name}?v=0123456789abcdef"):
+            plain = client.get(other)
+            assert plain.headers["cache-control"] == "no-cache" and plain.content == linked.content
+            again = client.get(other, headers={"if-none-match": plain.headers["etag"]})
+            assert (again.status_code, again.content) == (304, b"")
+            assert again.headers["cache-control"] == "no-cache"
+    widget = client.get("/widget.js")
+    assert widget.headers["cache-control"] == "no-cache"
+    again = client.get("/widget.js", headers={"if-none-match": widget.headers["etag"]})
+    assert (again.status_code, again.content) == (304, b"")
+    assert client.get("/widget.js", headers={"if-none-match": '"old"'}).text == widget.text
+    conversation = (
+        page,
+        send(client, "What is a fapiao?"),
+        client.get("/chat/messages"),
+        act(client, act="topics"),
+    )
+    for response in conversation:
+        assert response.headers["cache-control"] == "no-store", response.url
+
+
+def test_a_static_files_url_changes_with_its_content(tmp_path):
+    """A new release's file has a new URL, so no browser keeps the old one; the old URL is
+    then only revalidated, never kept for a year."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from bot.web.serving import Static
+
+    static = Static(tmp_path)
+    script = tmp_path / "chat.js"
+    script.write_text("console.log(1);\n")
+    old = static.url("chat.js")
+    with TestClient(Starlette(routes=[Mount("/static", static)])) as browser:
+        assert browser.get(old).headers["cache-control"].endswith("immutable")
+        script.write_text("console.log(22);\n")  # a new size: changed even within a tick
+        new = static.url("chat.js")
+        assert new != old and new.startswith("/static/chat.js?v=")
+        assert browser.get(new).headers["cache-control"].endswith("immutable")
+        served = browser.get(old)
+        assert served.text == "console.log(22);\n" and served.headers["cache-control"] == "no-cache"
 
 
 def test_reports_count_web_questions(client, storage, small_answerer):
@@ -1078,15 +1251,16 @@ def test_a_persian_browsers_greeting_is_not_answered_in_arabic(client):
 
 def test_a_persian_visitors_page_stays_in_a_language_it_is_offered_in(client, storage):
     """A Persian question is answered in English (no Persian translation); the page's own
-    words are English too, left to right, with English selected in the picker: not English
-    words set right to left under a picker showing nothing."""
+    words are English too, left to right, with "Automatic" selected in the picker (no
+    language picked): not English words set right to left under a picker showing nothing."""
     persian = {"accept-language": "fa-IR,fa;q=0.9,en-US;q=0.8"}
     client.get("/chat", headers=persian)
     reply = send(client, "به عنوان خارجی میتونم تو چین حساب بانکی شخصی باز کنم؟", **persian)
     assert reply.json()["ui"]["lang"] == "en" and reply.json()["ui"]["dir"] == "ltr"
     assert [r["language"] for r in web_rows(storage)] == ["fa"]  # the answer's language
     page = client.get("/chat", headers=persian).text
-    assert 'lang="en" dir="ltr"' in page and '<option value="en" lang="en" selected>' in page
+    assert 'lang="en" dir="ltr"' in page
+    assert '<option value="auto" data-word="web_language_auto" selected>Automatic<' in page
     # A language the page is offered in still follows the answers.
     reply = send(client, "Как открыть банковский счёт для компании?", **persian)
     assert reply.json()["ui"]["lang"] == "ru"

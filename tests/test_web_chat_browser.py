@@ -127,6 +127,12 @@ async def chat_page(bot_url: str, locale: str = "en-US"):
 
 
 async def send(page, text: str) -> None:
+    """Type `text` and press Enter, once the message before has been sent: a reply can come
+    by the stream before the request that asked for it is done, and Enter is not taken
+    while a message is on its way (test_enter_pressed_twice_asks_once)."""
+    from playwright.async_api import expect
+
+    await expect(page.locator("#send")).to_be_enabled(timeout=15000)
     await page.fill("#text", text)
     await page.press("#text", "Enter")  # Enter sends
 
@@ -401,6 +407,35 @@ async def test_after_a_button_focus_is_back_in_the_message_box(site, answerer):
         assert await touch.evaluate("document.activeElement.id") != "text"
 
 
+async def test_the_language_picker_goes_back_to_automatic(site):
+    """A visitor who picked German in the picker picks "automatic" again: told that each
+    message is answered in its own language, they ask in Spanish and get the Spanish answer
+    and page, the picker showing "automatic" (as after a reload)."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url) as page:
+        picker = page.locator("#language")
+        await expect(picker).to_have_value("auto")
+        automatic = picker.locator("option[value=auto]")
+        await expect(automatic).to_have_text(messages.text("en", "web_language_auto"))
+        await picker.select_option("de")
+        await expect(page.locator("html")).to_have_attribute("lang", "de", timeout=10000)
+        await expect(automatic).to_have_text(messages.text("de", "web_language_auto"))
+        await picker.select_option("auto")
+        detected = messages.text("de", "terminal_language_detected")
+        await expect(page.locator(".msg.notice").last).to_have_text(detected, timeout=10000)
+        await expect(picker).to_have_value("auto")
+        await send(page, "¿Cómo abro una cuenta bancaria para mi empresa en China?")
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+        await expect(page.locator("html")).to_have_attribute("lang", "es")
+        await expect(picker).to_have_value("auto")
+        await page.reload()
+        await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
+        await expect(picker).to_have_value("auto")
+        await expect(automatic).to_have_text(messages.text("es", "web_language_auto"))
+
+
 async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
     """The first "See also" button is the entry ranked next (Answer.nearest): it opens that
     entry, and the question is recorded as a choice of it, like a chosen suggestion."""
@@ -425,6 +460,32 @@ async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
     assert [r["status"] for r in rows] == ["answered", "answered"]
     assert rows[0]["entry_id"] == "corporate-basic-account" != rows[1]["entry_id"] == nearest
     assert [(c["question"], c["entry_id"]) for c in storage.list_choices()] == [(asked, nearest)]
+
+
+async def test_a_see_also_entry_pressed_again_is_not_asked_again(site):
+    """A double click on a "See also" button opens its entry once; the button then shows it
+    was opened, and pressed again brings that answer into view instead of adding it again."""
+    from playwright.async_api import expect
+
+    bot_url, *_, storage = site
+    async with chat_page(bot_url) as page:
+        await page.set_viewport_size({"width": 390, "height": 500})
+        await send(page, "How do I open a company bank account in China?")
+        related = page.locator(".msg.answer").first.locator("button[data-act=entry]").first
+        await expect(related).to_be_visible(timeout=15000)
+        await related.dblclick()
+        answers = page.locator(".msg.answer")
+        await expect(answers).to_have_count(2, timeout=15000)
+        opened = answers.nth(1)
+        await expect(related).to_have_attribute("data-shown", await opened.get_attribute("data-id"))
+        await page.evaluate("document.getElementById('log').scrollTop = 0")
+        await expect(opened).not_to_be_in_viewport()
+        await related.click()
+        await expect(opened).to_be_in_viewport()
+        await page.wait_for_timeout(500)  # nothing more comes
+        await expect(answers).to_have_count(2)
+    rows = list(storage.db.query("SELECT status, follows FROM interactions ORDER BY id"))
+    assert [r["status"] for r in rows] == ["answered", "answered"]
 
 
 async def test_thumbs_count_once_and_a_reason_stays_with_its_answer(site, tmp_path):
@@ -678,8 +739,8 @@ async def test_a_persian_visitor_is_greeted_and_answered_in_english_not_arabic(s
         await send(page, "به عنوان خارجی میتونم تو چین حساب بانکی شخصی باز کنم؟")
         note = messages.text("en", "no_translation", source="English")
         await expect(page.locator(".msg.answer").last).to_contain_text(note, timeout=15000)
-        # the page stays English, left to right, with English in the picker
+        # the page stays English, left to right
         assert await page.get_attribute("html", "dir") == "ltr"
         assert await page.get_attribute("html", "lang") == "en"
-        assert await page.input_value("#language") == "en"
+        assert await page.input_value("#language") == "auto"  # none picked: "automatic"
         await page.screenshot(path=str(tmp_path / "persian.png"), full_page=True)

@@ -29,7 +29,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from bot.accounts import Accounts, Session
 from bot.answering import Answerer
@@ -38,6 +37,7 @@ from bot.delivery import Deliveries
 from bot.handoff import Desk, HandoffStore
 from bot.storage import Storage
 from bot.web import i18n
+from bot.web.serving import Static
 
 HERE = Path(__file__).resolve().parent
 # Each page module has `routes() -> list[Route]`; a new group of pages adds its module here.
@@ -291,6 +291,8 @@ def create_app(
         lstrip_blocks=True,
     )
     i18n.install(templates)
+    static = Static(HERE / "static")
+    templates.globals["static_url"] = static.url  # the file's URL with its content's hash
     deliveries = desk.deliveries if desk is not None else deliveries or Deliveries()
     if desk is None:
 
@@ -318,7 +320,7 @@ def create_app(
     )
     routes = [
         *(route for module in PAGE_MODULES for route in import_module(module).routes()),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Mount("/static", static, name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
     app.state.console = state

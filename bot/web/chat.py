@@ -53,6 +53,7 @@ from bot.web.chat_turn import (
     word,
 )
 from bot.web.i18n import browser_language
+from bot.web.serving import REVALIDATE
 from bot.webchat_store import ChatMessage, WebChats
 
 log = logging.getLogger(__name__)
@@ -169,12 +170,12 @@ async def guarded(
             raise Refused(429, "rate_limited")
         await run(turn, body)
     except Refused as refused:  # told, not stored: the conversation stays as it was
-        return refused_response(request, ui_of(request, turn.visit), refused)
+        return refused_response(request, ui_of(request, turn.visit), refused, turn.visit.chosen)
     lang = ui_of(request, turn.visit)
     return JSONResponse(
         {
             "messages": rendered(request, lang, turn.added),
-            "ui": ui_words(request, lang),
+            "ui": ui_words(request, lang, turn.visit.chosen),
             "session": conversation_tag(visit.key),
         }
     )
@@ -195,16 +196,19 @@ def no_session(request: Request) -> JSONResponse:
     return refused_response(request, lang, Refused(403, "web_no_session"))
 
 
-def refused_response(request: Request, lang: str, refused: Refused) -> JSONResponse:
+def refused_response(
+    request: Request, lang: str, refused: Refused, chosen: str | None = None
+) -> JSONResponse:
     """A request refused: its reason as a notice in the visitor's language (shown, not
-    stored), with the HTTP status. A bad request is logged as the client's error it is."""
+    stored), with the HTTP status; `chosen`, the language the visitor picked, if any. A bad
+    request is logged as the client's error it is."""
     if isinstance(refused, BadRequest):
         log.info("web chat: client error %s on %s: %s", refused.status, request.url.path,
                  refused.detail)  # fmt: skip
     text = say(request, lang, refused.key, **refused.fields)
     notice = ChatMessage(0, "", "bot", "notice", text, {})
     return JSONResponse(
-        {"messages": rendered(request, lang, [notice]), "ui": ui_words(request, lang)},
+        {"messages": rendered(request, lang, [notice]), "ui": ui_words(request, lang, chosen)},
         status_code=refused.status,
     )
 
@@ -248,7 +252,7 @@ async def forget(request: Request) -> Response:
         if not isinstance(embed, bool):
             raise BadRequest("'embed' is not true or false")
     except Refused as refused:  # nothing is deleted
-        return refused_response(request, lang, refused)
+        return refused_response(request, lang, refused, visit.chosen)
     await asyncio.to_thread(c.storage.forget, user_id)
     await asyncio.to_thread(hub.store.forget, visit.key)
     if hub.staff_copies is not None:  # their copies still waiting are not sent
@@ -277,7 +281,7 @@ async def history(request: Request) -> Response:
     return JSONResponse(
         {
             "messages": rendered(request, lang, items),
-            "ui": ui_words(request, lang),
+            "ui": ui_words(request, lang, visit.chosen),
             "session": conversation_tag(visit.key),
         }
     )
@@ -371,6 +375,7 @@ async def page(request: Request) -> Response:
         dir=ui["dir"],
         words=ui["words"],
         languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in c.config.languages.supported],
+        chosen=visit.chosen,
     )
     response = Response(html, media_type="text/html; charset=utf-8")
     response.headers["content-security-policy"] = chat_csp(c.config, embed)
@@ -412,7 +417,18 @@ async def widget(request: Request) -> Response:
     body = WIDGET.replace("__ORIGINS__", json.dumps(list(c.config.web.chat_origins))).replace(
         "__WORDS__", json.dumps(words, ensure_ascii=False)
     )
-    response = Response(body, media_type="text/javascript; charset=utf-8")
+    # Its URL is fixed (the centre's pages name it): kept by browsers, asked again on each
+    # use, and not sent again while unchanged.
+    tag = '"' + hashlib.sha256(body.encode()).hexdigest()[:16] + '"'
+    asked = request.headers.get("if-none-match", "")
+    unchanged = tag in [t.strip().removeprefix("W/") for t in asked.split(",")]
+    response = Response(
+        None if unchanged else body,
+        status_code=304 if unchanged else 200,
+        media_type=None if unchanged else "text/javascript; charset=utf-8",
+    )
+    response.headers["etag"] = tag
+    response.headers["cache-control"] = REVALIDATE
     response.headers["cross-origin-resource-policy"] = "cross-origin"
     response.headers["content-security-policy"] = "default-src 'none'"
     return response

@@ -11,7 +11,9 @@ to the copy comes back through `Deliveries` like the console's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict, deque
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -53,13 +55,32 @@ class Hub:
     pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="web-matching")
     )
-    # 👍/👎 and reasons are read, logged and shown one at a time: two quick presses (or a
-    # replayed request) find the first one's rating, never a half-recorded one.
-    rating: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The locks of the answers being rated (or opened from) now, and how many hold or await
+    # each: see `holding`.
+    held: dict[tuple[str, int], tuple[asyncio.Lock, int]] = field(default_factory=dict)
 
     def publish(self, user_key: str, message: ChatMessage) -> None:
         for queue in list(self.streams.get(user_key, ())):
             queue.put_nowait(message)
+
+    @contextlib.asynccontextmanager
+    async def holding(self, user_key: str, ident: int) -> AsyncIterator[None]:
+        """Message `ident` of a conversation, changed by one request at a time (👍/👎, its
+        reason, an entry opened from its "See also"): two quick presses or a replayed
+        request find the first one's outcome, never a half-recorded one. Per message, so
+        that no other answer, and no other visitor, waits for a slow one."""
+        key = (user_key, ident)
+        lock, users = self.held.get(key) or (asyncio.Lock(), 0)
+        self.held[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self.held[key]
+            if users > 1:
+                self.held[key] = (lock, users - 1)
+            else:
+                del self.held[key]
 
     sweep_at: float = 0.0
     staff_copies: StaffCopies | None = None  # the Telegram staff chat, when it is served

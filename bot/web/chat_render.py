@@ -97,6 +97,25 @@ def feedback_html(message: ChatMessage, say: Say) -> str:
     return f'<div class="feedback">{html}</div>'
 
 
+def see_also_html(message: ChatMessage, related: list[dict], say: Say) -> str:
+    """The entries related to an answer, each a button that opens it. One opened already
+    carries the id of the answer it showed (`data-shown`): pressed again, the page brings
+    that answer into view instead of asking for it again (chat.js)."""
+    opened = message.data.get("opened")
+    shown: dict = opened if isinstance(opened, dict) else {}
+    buttons = []
+    for item in related:
+        ident = str(item.get("id", ""))
+        data: dict[str, str | int] = {"entry": ident, "msg": message.id}
+        if isinstance(shown.get(ident), int):
+            data["shown"] = shown[ident]
+        buttons.append(button(str(item.get("question", "")), "entry", None, **data))
+    return (
+        f'<p class="see-also">{escape(say("see_also"))}</p>'
+        f'<div class="actions column">{"".join(buttons)}</div>'
+    )
+
+
 def message_html(message: ChatMessage, say: Say) -> str:
     """One message of the conversation as an HTML fragment (a <div> the page appends)."""
     data, parts = message.data, []
@@ -130,20 +149,8 @@ def _extras(message: ChatMessage, say: Say) -> str:
             )
             html += f'<p class="sources">{escape(say("sources"))}</p><ul>{items}</ul>'
         related = [item for item in data.get("related", []) if isinstance(item, dict)]
-        if related:  # "see also": opens that entry (chat_turn.act_entry)
-            see_also = "".join(
-                button(
-                    str(item.get("question", "")),
-                    "entry",
-                    entry=str(item.get("id", "")),
-                    msg=message.id,
-                )
-                for item in related
-            )
-            html += (
-                f'<p class="see-also">{escape(say("see_also"))}</p>'
-                f'<div class="actions column">{see_also}</div>'
-            )
+        if related:  # "see also": opens that entry (chat_turn.act_entry), once
+            html += see_also_html(message, related, say)
         if data.get("ref"):  # logged: it can be rated
             html += feedback_html(message, say)
         return html

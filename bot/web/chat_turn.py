@@ -41,10 +41,12 @@ CHAT_TYPE = "private"
 COOKIE = "chat_session"
 HANDOFF = "staff_message"  # the kind of a queued item that is a visitor's message for staff
 PAGE_SIZE = 8
+AUTO = "auto"  # the language picker's "automatic": each message answered in its own
 RTL = frozenset({"ar", "fa", "he", "ur"})
 WORDS = (  # the page's own words, sent again when its language changes
     "web_title", "web_placeholder", "web_send", "web_topics", "web_staff", "web_staff_mode",
-    "web_forget", "web_forget_confirm", "web_language", "web_conversation", "web_cancel",
+    "web_forget", "web_forget_confirm", "web_language", "web_language_auto", "web_conversation",
+    "web_cancel",
     "web_close", "web_staff_prompt", "web_offline", "web_no_session",
 )  # fmt: skip
 # A command as Telegram's: "/staff I need help", "/topics", "/start@SomeBot".
@@ -158,11 +160,14 @@ def ui_of(request: Request, visit: Visit | None) -> str:
     return answerer.kb.language if answerer else messages.FALLBACK
 
 
-def ui_words(request: Request, lang: str) -> dict:
+def ui_words(request: Request, lang: str, chosen: str | None = None) -> dict:
+    """The page's words in `lang`, its direction, and the language the visitor picked
+    (`chosen`; None: each message's own, "automatic" in the picker)."""
     return {
         "lang": lang,
         "dir": "rtl" if lang in RTL else "ltr",
         "words": {key: say(request, lang, key) for key in WORDS},
+        "chosen": chosen,
     }
 
 
@@ -364,7 +369,7 @@ class Turn:
             await act_topics(self, {})
         elif name in ("lang", "language") and rest.lower() in self.c.config.languages.supported:
             await act_language(self, {"lang": rest.lower()})
-        elif name in ("lang", "language") and rest.lower() == "auto":
+        elif name in ("lang", "language") and rest.lower() == AUTO:
             await self.detect_languages()
         else:
             await self.notice(
@@ -425,25 +430,46 @@ class Turn:
         recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 50)
         return next((m for m in recent if m.id == ident and m.kind == kind), None)
 
-    async def chose_nearest(self, ident: int, entry_id: str) -> None:
-        """Answer `ident` offered `entry_id` first under "See also" as the entry ranked next
-        (Answer.nearest): the visitor opened it, so record its question as a choice of it."""
+    async def see_also(self, ident: int, entry_id: str, started: float) -> None:
+        """Entry `entry_id` opened from the "See also" of answer `ident` (among the last 50):
+        answered as a step after that answer, and that answer redrawn with the button marked
+        as opened. Once: opened again (a double click, a replayed request), the answer
+        already shown is sent back, neither added again nor logged. The entry ranked next
+        (Answer.nearest) opened from there shows that the visitor's question may mean it:
+        its question is recorded as a choice of it. Hold `Hub.holding` for `ident`."""
+        answerer = answerer_of(self.request)
         answered = await self.message(ident, "answer")
-        if answered is None:
+        if answered is None:  # an answer long gone from the page: a step after "no answer"
+            await self.answer(answerer.answer_entry(entry_id, self.ui), started, follows=0)
             return
-        nearest = answered.data.get("nearest")
-        if not isinstance(nearest, dict) or nearest.get("id") != entry_id:
-            return
-        data = {k: v for k, v in answered.data.items() if k != "nearest"}  # once
-        await asyncio.to_thread(self.hub.store.set_data, self.visit.key, ident, data)
-        await self.store(
-            "log_choice",
-            user_id=self.visit.user_id,
-            language=str(nearest.get("language") or self.ui),
-            question=str(nearest.get("question", "")),
-            entry_id=entry_id,
-            source=SEE_ALSO,
-        )
+        opened = answered.data.get("opened")
+        opened = dict(opened) if isinstance(opened, dict) else {}
+        if isinstance(opened.get(entry_id), int):
+            shown = await asyncio.to_thread(
+                self.hub.store.message, self.visit.key, opened[entry_id]
+            )
+            if shown is not None:
+                self.added.append(shown)
+                return
+        data = dict(answered.data)
+        nearest = data.get("nearest")
+        if isinstance(nearest, dict) and nearest.get("id") == entry_id:
+            del data["nearest"]  # recorded once
+            await asyncio.to_thread(self.hub.store.set_data, self.visit.key, ident, data)
+            await self.store(
+                "log_choice",
+                user_id=self.visit.user_id,
+                language=str(nearest.get("language") or self.ui),
+                question=str(nearest.get("question", "")),
+                entry_id=entry_id,
+                source=SEE_ALSO,
+            )
+        before = len(self.added)
+        follows = answered.data.get("ref") or 0
+        await self.answer(answerer.answer_entry(entry_id, self.ui), started, follows=follows)
+        new = next((m for m in self.added[before:] if m.kind == "answer"), None)
+        if new is not None:
+            await self.redraw(answered, {**data, "opened": {**opened, entry_id: new.id}})
 
     async def choose(self, offered: ChatMessage, entry_id: str) -> None:
         started = time.perf_counter()
@@ -505,9 +531,7 @@ async def act_none(turn: Turn, body: dict) -> None:
 
 async def act_entry(turn: Turn, body: dict) -> None:
     """A question chosen while browsing a topic, or under an answer's "See also" (`msg`: that
-    answer; logged as a step after it, not a question). The entry ranked next to the answer
-    (Answer.nearest), opened from there, shows that the visitor's question may mean it:
-    recorded like a chosen suggestion, once."""
+    answer; logged as a step after it, not a question, and opened once: Turn.see_also)."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
     entry_id = word(body, "entry")
@@ -515,12 +539,11 @@ async def act_entry(turn: Turn, body: dict) -> None:
     if entry_id not in answerer.kb.by_id:
         await turn.notice("stale_button")
         return
-    follows = None  # browsing a topic: a question of its own
-    if ident is not None:  # "See also": a step after that answer
-        await turn.chose_nearest(ident, entry_id)
-        answered = await turn.message(ident, "answer")
-        follows = (answered.data.get("ref") if answered else None) or 0
-    await turn.answer(answerer.answer_entry(entry_id, turn.ui), started, follows=follows)
+    if ident is None:  # browsing a topic: a question of its own
+        await turn.answer(answerer.answer_entry(entry_id, turn.ui), started)
+        return
+    async with turn.hub.holding(turn.visit.key, ident):
+        await turn.see_also(ident, entry_id, started)
 
 
 async def act_feedback(turn: Turn, body: dict) -> None:
@@ -531,7 +554,7 @@ async def act_feedback(turn: Turn, body: dict) -> None:
     ident, value = number(body, "msg"), number(body, "value")
     if value not in (0, 1):
         raise BadRequest("'value' is neither 0 nor 1")
-    async with turn.hub.rating:
+    async with turn.hub.holding(turn.visit.key, ident):
         answered = await turn.rated(ident)
         if answered is None:
             await turn.notice("stale_button")
@@ -554,7 +577,7 @@ async def act_reason(turn: Turn, body: dict) -> None:
     ident, reason = number(body, "msg"), word(body, "reason")
     if reason not in FEEDBACK_REASONS:
         raise BadRequest("'reason' is none of " + ", ".join(FEEDBACK_REASONS))
-    async with turn.hub.rating:
+    async with turn.hub.holding(turn.visit.key, ident):
         answered = await turn.rated(ident)
         if answered is None or answered.data.get("rated") != 0 or answered.data.get("reason"):
             if answered is not None:
@@ -600,7 +623,12 @@ async def act_topic(turn: Turn, body: dict) -> None:
 
 
 async def act_language(turn: Turn, body: dict) -> None:
+    """The language picker: a language for every answer and the page, or "auto" (as
+    `/lang auto`) for each message's own again."""
     code = word(body, "lang")
+    if code == AUTO:
+        await turn.detect_languages()
+        return
     if code not in turn.c.config.languages.supported:
         raise Refused(400, "stale_button")
     await asyncio.to_thread(turn.hub.store.set_language, turn.visit.key, chosen=code, language=code)

@@ -61,8 +61,10 @@
     document.querySelectorAll("[data-word-label]").forEach(function (el) {
       el.setAttribute("aria-label", words[el.dataset.wordLabel] || "");
     });
+    // the language picked, or "automatic": each message answered in its own
     const picker = document.getElementById("language");
-    if (picker && picker.value !== ui.lang) picker.value = ui.lang;
+    const picked = ui.chosen || "auto";
+    if (picker && picker.value !== picked) picker.value = picked;
   }
 
   // A notice of the page's own (not stored), e.g. when the server cannot be reached.
@@ -158,12 +160,28 @@
     }
   });
 
+  // The buttons whose request is on its way: pressed again meanwhile (a double click), they
+  // send nothing more.
+  const pressing = new Set();
+
   log.addEventListener("click", function (event) {
     const el = event.target.closest("button[data-act]");
     if (!el) return;
     backToTyping(event);
     if (el.getAttribute("aria-pressed") === "true") return; // chosen already: nothing to send
-    post("/chat/act", Object.assign({}, el.dataset));
+    const shown = el.dataset.shown && log.querySelector('[data-id="' + el.dataset.shown + '"]');
+    if (shown) {
+      // a "See also" entry opened already: its answer is brought into view, not asked again
+      shown.scrollIntoView({ block: "start" });
+      return;
+    }
+    const body = Object.assign({}, el.dataset);
+    const key = JSON.stringify(body);
+    if (pressing.has(key)) return;
+    pressing.add(key);
+    post("/chat/act", body).finally(function () {
+      pressing.delete(key);
+    });
   });
 
   document.getElementById("topics").addEventListener("click", function (event) {
