@@ -72,6 +72,7 @@ class Digest:
     handoffs: Mapping[str, int] | None  # open handoffs by state; None: no handoff table
     choices_waiting: int = 0  # chosen suggestions not yet accepted or set aside, any time
     chosen: int = 0  # of `answered`: answered after a suggestion the user chose
+    browsed: int = 0  # entries opened while browsing the topics (not in `questions`)
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
@@ -213,6 +214,15 @@ def build_digest(
             f"WHERE time >= :since AND time <= :until AND {_messages(columns)}",
             params,
         ).fetchone()
+        browsed = (
+            conn.execute(
+                "SELECT count(*) FROM interactions WHERE browsed = 1 "
+                "AND time >= :since AND time <= :until",
+                params,
+            ).fetchone()[0]
+            if "browsed" in columns
+            else 0
+        )
         gaps, gaps_total = _gaps(conn, params)
         trending = _trending(conn, params, kb)
         down, reasons, disliked = _thumbs_down(conn, params, kb)
@@ -236,6 +246,7 @@ def build_digest(
         handoffs=open_handoffs,
         choices_waiting=choices_waiting,
         chosen=chosen,
+        browsed=browsed,
     )
 
 
@@ -273,6 +284,10 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     lines = [
         f"{title}: {digest.since:%Y-%m-%d %H:%M} – {digest.now:%Y-%m-%d %H:%M} UTC",
         figures,
+    ]
+    if digest.browsed:
+        lines.append(_("Entries opened from the topics: {n}", n=digest.browsed))
+    lines += [
         "",
         _("New gaps: {n}", n=digest.gaps_total),
     ]

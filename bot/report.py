@@ -166,6 +166,7 @@ class Report:
     stale_translations: tuple[StaleTranslation, ...] = ()
     language: str | None = None  # the filters the report was built with; None: every one
     channel: str | None = None
+    browsed: int = 0  # entries opened while browsing the topics: no questions, counted apart
 
     @property
     def helpful_rate(self) -> float | None:
@@ -276,8 +277,9 @@ def _where(columns: set[str]) -> _Where:
 # questions, outcomes and times are the messages', from their first row. A log older than
 # the `part` column has one row per message. The user's steps after a reply (`follows`: a
 # suggestion chosen, "none of these", an entry opened from "See also") are no questions, nor
-# are the messages a user writes to the staff on purpose (the web chat's "Talk to a person"
-# and /staff, queued as kind STAFF_MESSAGE; Telegram's and the terminal's are not logged).
+# are the entries opened while browsing the topics (`browsed`: counted apart), nor the
+# messages a user writes to the staff on purpose (the web chat's "Talk to a person" and
+# /staff, queued as kind STAFF_MESSAGE; Telegram's and the terminal's are not logged).
 _QUEUE_KIND = "unanswered.kind"  # in `_columns` where the queue has kinds
 
 
@@ -299,6 +301,7 @@ def _messages(columns: set[str]) -> str:
     """The condition that keeps one row per message (its first answer): the questions."""
     kept = ["part IS NULL"] if "part" in columns else []
     kept += ["follows IS NULL"] if "follows" in columns else []
+    kept += ["browsed IS NULL"] if "browsed" in columns else []
     if _QUEUE_KIND in columns:
         kept.append(
             f"id NOT IN (SELECT interaction_id FROM unanswered WHERE kind = '{STAFF_MESSAGE}')"
@@ -565,6 +568,7 @@ def build_report(
             params,
         ).fetchall()
         clusters = _clusters(conn, params, clusterer, where, columns)
+        browsed = _browsed(conn, params, columns, where)
     finally:
         conn.close()
     return Report(
@@ -594,7 +598,16 @@ def build_report(
         stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
         language=language or None,
         channel=channel or None,
+        browsed=browsed,
     )
+
+
+def _browsed(conn: sqlite3.Connection, params: dict, columns: set[str], where: _Where) -> int:
+    """The entries opened while browsing the topics in the period; 0 for an older log."""
+    if "browsed" not in columns:
+        return 0
+    sql = f"SELECT count(*) FROM interactions WHERE browsed = 1 AND {where.period}"
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 # CSV ----------------------------------------------------------------------------------------
@@ -639,6 +652,7 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         ["wait_median_ms", _round(report.wait_median_ms)],
         ["wait_p90_ms", _round(report.wait_p90_ms)],
         ["unanswered_open", report.unanswered_open],
+        ["browsed", report.browsed],  # entries opened from the topics: not in `questions`
     ]
     sources_total = sum(n for _, n in report.text_sources)
     return {

@@ -79,6 +79,7 @@ from bot.storage_schema import (
     _v4_unanswered_wording,
     _v5_relay_items,
     _waited_ms,
+    browsed_entries,
     choice_sources,
     message_parts,
     reply_steps,
@@ -147,6 +148,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     choice_sources,
     written_languages,
     reply_steps,
+    browsed_entries,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

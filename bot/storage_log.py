@@ -54,6 +54,7 @@ class LogTables(StorageBase):
         part: int | None = None,
         written_in: str | None = None,
         follows: int | str | None = None,
+        browsed: bool = False,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
@@ -71,6 +72,8 @@ class LogTables(StorageBase):
         `follows` marks the user's step after a reply, which reports do not count as a
         question: the reply's id or `ref` (a suggestion chosen from its list, "none of
         these" said to it, an entry opened from its "See also"), 0 when it is not known.
+        `browsed` marks an entry the user opened while browsing the topics: no question
+        either, reports count it apart.
         """
         check("status", status, STATUSES)
         check("chat_type", chat_type, CHAT_TYPES)
@@ -100,6 +103,7 @@ class LogTables(StorageBase):
                         "part": part or None,
                         "written_in": written_in,
                         "follows": step_of,
+                        "browsed": 1 if browsed else None,
                     }
                 )
                 .last_pk

@@ -186,6 +186,14 @@ def reply_steps(db: Database) -> None:
     db.table("interactions").create_index(["follows"])
 
 
+def browsed_entries(db: Database) -> None:
+    """`interactions.browsed`: 1 on a row that is an entry the user opened while browsing
+    the topics (/topics, then a topic, then an entry), not a question: reports count such
+    openings apart from the questions; NULL for a question, and for rows logged before
+    (which counted as questions)."""
+    db.table("interactions").add_column("browsed", int)
+
+
 def _v4_sealed_chat_ids(db: Database) -> None:
     """Chat ids kept for delivery are stored only encrypted (bot/chat_seal.py):
     `notify.chat` and `relays.user_chat` replace the clear `chat_id` and `user_chat_id`.

@@ -102,3 +102,35 @@ def test_a_question_counts_once_whatever_the_user_does_with_its_list(
     assert digest.exit_code == 0, digest.output
     assert "4 questions, 50% answered (1 after a suggestion), 1 unanswered." in digest.output
     assert "New gaps: 1" in digest.output and "• licence ×1 (en)" in digest.output
+
+
+def test_an_entry_opened_while_browsing_the_topics_is_no_question(
+    small_answerer, storage, report_config, tmp_path
+):
+    """Ana browses: /topics, a topic, an entry; then asks one question. The opening is
+    logged as browsed and counted apart: one question, answered, in the page, its CSV, the
+    command's output and the digest."""
+    written = chat(small_answerer, storage, "/topics", "1", "1", "What is a fapiao?")
+    assert written[2].startswith("Bring the business licence")  # bank-account, opened
+    rows = list(storage.db.query("SELECT status, entry_id, browsed FROM interactions"))
+    assert [tuple(r.values()) for r in rows] == [
+        ("answered", "bank-account", 1),
+        ("answered", "fapiao", None),
+    ]
+    csv_dir = tmp_path / "csv"
+    said, page = run_report(report_config, tmp_path, "--csv", str(csv_dir))
+    assert "1 question from" in said
+    assert "Also 1 entry opened from the topics (not questions)." in said
+    summary = dict(
+        line.split(",", 1) for line in (csv_dir / "summary.csv").read_text().splitlines()
+    )
+    assert summary["questions"] == "1" and summary["people"] == "1"
+    assert summary["answered_pct"] == "100.0" and summary["browsed"] == "1"
+    per_day = (csv_dir / "per_day.csv").read_text().splitlines()
+    assert per_day[-1].split(",")[1:3] == ["1", "1"]  # total, answered
+    assert "<b>1</b><span>entries opened from the topics</span>" in page
+    assert "<b>1</b><span>questions</span>" in page
+    digest = CliRunner().invoke(report, ["--digest", "--since", "1h"], obj=report_config)
+    assert digest.exit_code == 0, digest.output
+    assert "1 questions, 100% answered, 0 unanswered." in digest.output
+    assert "Entries opened from the topics: 1" in digest.output

@@ -43,6 +43,7 @@ def test_log_interaction_writes_a_redacted_row(storage):
         "part": None,
         "written_in": None,
         "follows": None,
+        "browsed": None,
     }
     assert storage.db.table("interactions").get(second)["channel"] == "cli"
     data = file_bytes(storage.path)

@@ -236,9 +236,11 @@ class Turn:
         started: float,
         question: str | None = None,
         follows: int | str | None = None,
+        browsed: bool = False,
     ) -> None:
         """Show an answer, then log it (channel web) with the time the visitor waited;
-        `follows`: the reply it is a step after (Storage.log_interaction), None for a question."""
+        `follows`: the reply it is a step after (Storage.log_interaction), None for a question;
+        `browsed`: an entry opened from a topic, no question either."""
         answer = await translated(self.request, answer)
         ref = secrets.token_urlsafe(9)
         for_staff = answer.status == "unanswered" and not await self.store(
@@ -283,6 +285,7 @@ class Turn:
             waited_ms=waited,
             ref=ref,
             follows=follows,
+            browsed=browsed,
         )
         if for_staff:  # queued (logged) first: a reply to the copy finds the question
             self.to_staff("❓ Unanswered", answer.question, answer.language)
@@ -490,10 +493,10 @@ async def act_none(turn: Turn, body: dict) -> None:
 
 
 async def act_entry(turn: Turn, body: dict) -> None:
-    """A question chosen while browsing a topic, or under an answer's "See also" (`msg`: that
-    answer; logged as a step after it, not a question). The entry ranked next to the answer
-    (Answer.nearest), opened from there, shows that the visitor's question may mean it:
-    recorded like a chosen suggestion, once."""
+    """An entry chosen while browsing a topic (logged as browsed, not a question), or under
+    an answer's "See also" (`msg`: that answer; logged as a step after it, not a question).
+    The entry ranked next to the answer (Answer.nearest), opened from there, shows that the
+    visitor's question may mean it: recorded like a chosen suggestion, once."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
     entry_id = word(body, "entry")
@@ -501,12 +504,13 @@ async def act_entry(turn: Turn, body: dict) -> None:
     if entry_id not in answerer.kb.by_id:
         await turn.notice("stale_button")
         return
-    follows = None  # browsing a topic: a question of its own
+    follows = None  # browsing a topic: no question
     if ident is not None:  # "See also": a step after that answer
         await turn.chose_nearest(ident, entry_id)
         answered = await turn.message(ident, "answer")
         follows = (answered.data.get("ref") if answered else None) or 0
-    await turn.answer(answerer.answer_entry(entry_id, turn.ui), started, follows=follows)
+    answer = answerer.answer_entry(entry_id, turn.ui)
+    await turn.answer(answer, started, follows=follows, browsed=follows is None)
 
 
 async def act_feedback(turn: Turn, body: dict) -> None:
