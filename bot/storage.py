@@ -21,7 +21,8 @@ log (bot/storage_log.py), the unanswered queue (storage_queue.py), user settings
 (storage_users.py), staff relays (storage_relays.py) and machine translations
 (storage_translations.py), over the connection and helpers of bot/storage_base.py. The
 migrations live in bot/storage_schema.py; this module lists them in `MIGRATIONS`, opens the
-database and deletes across every family (`purge`, `forget`).
+database, keeps the `questions` view current (bot/counting.py: what the reports count, for
+Datasette) and deletes across every family (`purge`, `forget`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from sqlite_utils import Database
 
 from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal
+from bot.counting import drop_questions_view, keep_questions_view
 from bot.entry_history import entry_history_tables
 from bot.handoffmodel import handoff_tables
 from bot.redact import redact
@@ -262,7 +264,10 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
             self.db.execute("PRAGMA secure_delete = ON")
             if apply_migrations:
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                if version < SCHEMA_VERSION:  # the migrations change tables the view reads
+                    drop_questions_view(conn)
                 migrate(self.db, name=str(self.path))
+                keep_questions_view(conn)
                 if version < SCHEMA_VERSION:  # no page of the old schema's rows left in the WAL
                     self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.DatabaseError as exc:

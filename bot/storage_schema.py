@@ -2,7 +2,9 @@
 
 Each migration is a function of one `sqlite_utils.Database`; bot/storage.py lists them in
 `MIGRATIONS` (append only) and `migrate()` applies those a database lacks. A released
-migration is never edited: existing databases must open unchanged.
+migration is never edited: existing databases must open unchanged. The `questions` view is
+no migration: Storage drops it before migrating (so a migration may change the columns it
+reads) and creates it again, from bot/counting.py, after.
 """
 
 from __future__ import annotations

@@ -4,16 +4,20 @@ the real `report` command."""
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from bot.cli.chat import TerminalChat
 from bot.cli.report import report
 from bot.config import Config, KnowledgeConfig, StorageConfig
+from bot.report import build_report
 from bot.storage import Storage
-from tests.conftest import SMALL_KB
+from tests.conftest import ROOT, SMALL_KB
 
 
 @pytest.fixture
@@ -134,3 +138,56 @@ def test_an_entry_opened_while_browsing_the_topics_is_no_question(
     assert digest.exit_code == 0, digest.output
     assert "1 questions, 100% answered, 0 unanswered." in digest.output
     assert "Entries opened from the topics: 1" in digest.output
+
+
+def canned_queries() -> dict:
+    metadata = YAML(typ="safe").load((ROOT / "datasette-metadata.yaml").read_text("utf-8"))
+    return metadata["databases"]["bot"]["queries"]
+
+
+def test_the_datasette_queries_count_as_the_report(small_answerer, storage, tmp_path):
+    """On one log written by the real terminal chat (a suggestion chosen, "none of these",
+    a list left, a message asking two things, an entry opened from the topics) and a web
+    visitor's message to the staff, the canned queries give the report's figures."""
+    chat(small_answerer, storage, "licence", "1", user="terminal:ana")
+    chat(small_answerer, storage, "licence", "0", user="terminal:ben")
+    chat(small_answerer, storage, "licence", "What is a fapiao?", user="terminal:caro")
+    chat(small_answerer, storage, "/topics", "1", "1", user="terminal:dan")
+    two = "How do I get a work permit? And when is the centre open?"
+    chat(small_answerer, storage, two, "xyzzy plugh", user="terminal:eve")
+    storage.log_interaction(
+        user_id="web:fay",
+        chat_type="private",
+        language="en",
+        question="Please call me back",
+        status="unanswered",
+        channel="web",
+        kind="staff_message",
+    )
+    assert storage.db.execute("SELECT count(*) FROM interactions").fetchone()[0] == 11
+    now = datetime.now(UTC)
+    report = build_report(storage.path, None, since=now - timedelta(days=1), now=now)
+    assert (report.total, report.browsed) == (6, 1)
+    queries = canned_queries()
+    conn = sqlite3.connect(storage.path)
+    [day] = conn.execute(queries["questions_per_day"]["sql"], {"days": "1"}).fetchall()
+    [reported] = [d for d in report.days if d.total]
+    assert day[:7] == (
+        reported.key,
+        reported.total,
+        reported.answered,
+        reported.chosen,
+        reported.suggest,
+        reported.unanswered,
+        reported.smalltalk,
+    )
+    assert day[1:7] == (6, 2, 1, 1, 2, 0)
+    per_language = conn.execute(queries["unanswered_this_week_per_language"]["sql"]).fetchall()
+    assert per_language == [(o.key, o.unanswered, 2) for o in report.languages if o.unanswered]
+    by_wording = conn.execute(
+        queries["unanswered_this_week_by_language"]["sql"], {"language": ""}
+    ).fetchall()
+    assert sorted(row[1:3] for row in by_wording) == [("licence", 1), ("xyzzy plugh", 1)]
+    top = conn.execute(queries["top_entries"]["sql"], {"days": "1"}).fetchall()
+    assert {row[0]: row[1] for row in top} == {e.entry_id: e.uses for e in report.top_entries}
+    conn.close()

@@ -471,6 +471,38 @@ def test_a_failing_migration_changes_nothing(tmp_path):
         assert "half_done" not in db.table_names()
 
 
+def view_sql(path: Path) -> str:
+    return on_disk(path, "SELECT sql FROM sqlite_master WHERE name = 'questions'")[0][0]
+
+
+def test_the_questions_view_is_kept_current_and_out_of_the_migrations_way(tmp_path, monkeypatch):
+    """The `questions` view (what the reports count, for Datasette) comes with the database;
+    a stale one is replaced on opening; it is dropped before migrations, which may change
+    the columns it reads, and made again after them."""
+    path = tmp_path / "bot.db"
+    Storage(path, SECRET).close()
+    current = view_sql(path)
+    assert current.startswith("CREATE VIEW questions AS SELECT id, time,")
+    conn = sqlite3.connect(path)
+    conn.execute("DROP VIEW questions")
+    conn.execute("CREATE VIEW questions AS SELECT id, status AS outcome FROM interactions")
+    conn.commit()
+    conn.close()
+    Storage(path, SECRET).close()
+    assert view_sql(path) == current
+
+    def drops_a_column(db: Database) -> None:  # as a later release's migration may
+        db.execute("ALTER TABLE interactions DROP COLUMN took_ms")
+
+    monkeypatch.setattr("bot.storage.SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    MIGRATIONS.append(drops_a_column)
+    try:
+        Storage(path, SECRET).close()
+    finally:
+        MIGRATIONS.pop()
+    assert view_sql(path) == current.replace(" took_ms,", "")
+
+
 # Durability and concurrency --------------------------------------------------------------
 
 
