@@ -12,6 +12,7 @@ from typing import cast
 
 from sqlite_utils import Database
 
+from bot.counting import log_columns, outcome, questions
 from bot.redact import redact
 from bot.storage_base import StorageBase, UnknownIdError, check, id_list, utc
 from bot.storage_schema import (
@@ -289,16 +290,20 @@ class LogTables(StorageBase):
     # Counts ------------------------------------------------------------------------------
 
     def stats(self, days: int = 7) -> dict:
-        """Questions of the last `days` days: total, by outcome and by language."""
+        """Questions of the last `days` days, counted as the report counts them
+        (bot/counting.py): total, by outcome and by language."""
         since = utc(self._clock() - timedelta(days=days))
+        with self._lock:
+            columns = log_columns(self.db.conn)
+        asked = f"time >= ? AND {questions(columns)}"
         by_status = self._read(
-            "SELECT status, count(*) AS n FROM interactions WHERE time >= ? "
-            "GROUP BY status ORDER BY n DESC",
+            f"SELECT {outcome(columns)} AS status, count(*) AS n FROM interactions "
+            f"WHERE {asked} GROUP BY 1 ORDER BY n DESC, 1",
             [since],
         )
         by_language = self._read(
             "SELECT language, count(*) AS n FROM interactions "
-            "WHERE time >= ? GROUP BY language ORDER BY n DESC",
+            f"WHERE {asked} GROUP BY language ORDER BY n DESC, language",
             [since],
         )
         return {
