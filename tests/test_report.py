@@ -422,6 +422,32 @@ def test_datasette_canned_queries_run(db_path):
     conn.close()
 
 
+def test_datasette_names_every_table_and_blocks_the_secret_ones(tmp_path):
+    """Every table of the bot's database (and the questions view) is named in
+    datasette-metadata.yaml, so that a new one is a decision: shown, hidden or blocked. What
+    would let a reader act as staff, reach a user or read a conversation word for word is
+    blocked."""
+    metadata = YAML(typ="safe").load((ROOT / "datasette-metadata.yaml").read_text("utf-8"))
+    named = metadata["databases"]["bot"]["tables"]
+    Storage.open(tmp_path / "bot.db").close()
+    conn = sqlite3.connect(tmp_path / "bot.db")
+    found = {
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    conn.close()
+    assert sorted(found - set(named)) == []
+    blocked = {name for name, settings in named.items() if settings.get("allow") is False}
+    assert blocked >= {
+        "notify", "relays", "relay_items", "users", "staff", "web_sessions", "login_failures",
+        "web_visitors", "web_messages", "handoff_replies",
+    }  # fmt: skip
+    assert metadata["databases"]["bot"]["allow_sql"] is False
+
+
 def test_datasette_unanswered_queries_count_the_written_language(tmp_path):
     """A Vietnamese question answered in English counts as vi in the canned queries, and the
     language filter finds it under vi and under en."""
