@@ -61,6 +61,8 @@ class MatchingConfig:
     see_also_nearest: bool = True
     hold_other_countries: bool = True
     opposite_penalty: float = 0.001
+    follow_up_minutes: float = 15.0
+    follow_up_chars: int = 30
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "part_confidence"): (0, 1),
     ("matching", "part_similarity"): (0, 1),
     ("matching", "part_confirm"): (0, 1),
+    ("matching", "follow_up_minutes"): (0, 24 * 60),
+    ("matching", "follow_up_chars"): (0, 1_000),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

@@ -48,13 +48,18 @@ _LAUGHTER = re.compile(
 # Longest phrase, in tokens (normalising splits kana, Hangul and Han into one token each:
 # ありがとうございます is 10).
 MAX_PHRASE_TOKENS = 12
+# Longest message read for small talk, in tokens: "ありがとうございました！とても助かりました"
+# is 19, "감사합니다 도움이 많이 됐어요 좋은 하루 되세요" 18.
+MAX_MESSAGE_TOKENS = 40
+# Thai is written without spaces between words: "ขอบคุณมากครับ" is one token.
+_THAI = re.compile("[\u0e00-\u0e7f]")
 
 
 @dataclass(frozen=True)
 class _Phrases:
     intents: dict[str, str]  # normalised phrase -> intent
     languages: dict[str, frozenset[str]]  # normalised phrase -> the languages that say it
-    filler: frozenset[str]
+    filler: frozenset[str]  # normalised words and phrases ("for the help")
 
 
 @cache
@@ -73,29 +78,61 @@ def _phrases() -> _Phrases:
     return _Phrases(intents, {k: frozenset(v) for k, v in languages.items()}, filler)
 
 
-def _strip_phrases(key: str) -> tuple[str | None, str, list[str]]:
-    """Remove small-talk phrases (longest first) from the normalised text: the first one's
-    intent, what is left, and the phrases found."""
+@cache
+def _thai_words() -> frozenset[str]:
+    """The Thai phrases and filler, each one token: what a Thai token may be made of."""
     phrases = _phrases()
-    words = key.split()
-    found = None
-    seen: list[str] = []
-    i = 0
-    left = []
-    while i < len(words):
-        for n in range(min(MAX_PHRASE_TOKENS, len(words) - i), 0, -1):
-            phrase = " ".join(words[i : i + n])
-            intent = phrases.intents.get(phrase)
-            if intent:
-                found = found or intent
-                seen.append(phrase)
-                i += n
-                break
-        else:
-            left.append(words[i])
-            i += 1
-    rest = " ".join(w for w in left if w not in phrases.filler and not _LAUGHTER.match(w))
-    return found, rest, seen
+    return frozenset(w for w in (*phrases.intents, *phrases.filler) if _THAI.search(w))
+
+
+def _split_thai(word: str) -> list[str]:
+    """A Thai token cut into known phrases and filler, fewest pieces first
+    ("ขอบคุณมากครับ" is "ขอบคุณมาก" and "ครับ"), or whole when it is anything more."""
+    known = _thai_words()
+    longest = max(map(len, known))
+    best: dict[int, list[str]] = {0: []}  # end -> fewest pieces up to it
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - longest), end):
+            if start in best and word[start:end] in known:
+                pieces = [*best[start], word[start:end]]
+                if end not in best or len(pieces) < len(best[end]):
+                    best[end] = pieces
+    return best.get(len(word), [word])
+
+
+def _tokens(key: str) -> list[str]:
+    return [piece for w in key.split() for piece in (_split_thai(w) if _THAI.search(w) else [w])]
+
+
+def _strip_phrases(key: str) -> tuple[str | None, str, list[str]]:
+    """Read the normalised text as small-talk phrases, filler and other words, leaving as
+    few other words as it can ("danke, sehr hilfreich" is "danke" and "sehr hilfreich", not
+    "danke sehr" and "hilfreich"): the first phrase's intent, the other words (laughter
+    dropped), and the phrases."""
+    phrases = _phrases()
+    words = _tokens(key)
+    # best[i]: the reading of words[:i] with the fewest other words, then the fewest pieces;
+    # a piece is (phrase | filler | word, its text).
+    best: list[tuple[tuple[int, int], list[tuple[str, str]]]] = [((0, 0), [])]
+    for end in range(1, len(words) + 1):
+        candidates = []
+        for start in range(max(0, end - MAX_PHRASE_TOKENS), end):
+            span = " ".join(words[start:end])
+            kind = (
+                "phrase" if span in phrases.intents else "filler" if span in phrases.filler else ""
+            )
+            if kind:
+                (others, count), pieces = best[start]
+                candidates.append(((others, count + 1), [*pieces, (kind, span)]))
+        word = words[end - 1]
+        kind = "filler" if _LAUGHTER.match(word) else "word"
+        (others, count), pieces = best[end - 1]
+        candidates.append(((others + (kind == "word"), count + 1), [*pieces, (kind, word)]))
+        best.append(min(candidates, key=lambda c: c[0]))
+    pieces = best[-1][1]
+    seen = [text for kind, text in pieces if kind == "phrase"]
+    rest = " ".join(text for kind, text in pieces if kind == "word")
+    return (phrases.intents[seen[0]] if seen else None), rest, seen
 
 
 @cache
@@ -180,10 +217,10 @@ def classify(question: str) -> str | None:
     if not any(ch.isalpha() for ch in key):
         return EMPTY if not key or not any(ch.isdigit() for ch in key) else GIBBERISH
     words = key.split()
-    if len(words) <= MAX_PHRASE_TOKENS:
+    if len(words) <= MAX_MESSAGE_TOKENS:
         said = _said(key)
         if said:
-            return _phrases().intents[said[0]]
+            return _intent_of(said)
     letters = [w for w in words if not w.isdigit()]
     if len(letters) >= 3 and len(set(letters)) == 1 and len(letters[0]) == 1:
         # One kana, Hangul or Han character typed over and over (normalising splits them):
@@ -195,6 +232,13 @@ def classify(question: str) -> str | None:
     if any(mashed) and all(m or _mash_fragment(w) for w, m in zip(letters, mashed, strict=True)):
         return GIBBERISH
     return None
+
+
+def _intent_of(said: list[str]) -> str:
+    """The intent of a message made of these phrases: the first one's, but a greeting gives
+    way to any other ("ciao, grazie" ends a chat; "hi, are you a bot?" asks about the bot)."""
+    intents = [_phrases().intents[phrase] for phrase in said]
+    return next((intent for intent in intents if intent != GREETING), intents[0])
 
 
 def _said(key: str) -> list[str]:
@@ -218,7 +262,7 @@ def language_of(question: str) -> str | None:
     and then None, as for a message that is not small talk. A language only
     `bot/locales/smalltalk.yaml` knows ("other") is None too."""
     key = normalize(question)
-    if len(key.split()) > MAX_PHRASE_TOKENS:
+    if len(key.split()) > MAX_MESSAGE_TOKENS:
         return None
     said = _said(key)
     if not said:

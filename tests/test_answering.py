@@ -1,4 +1,6 @@
 import json
+import time
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -90,6 +92,25 @@ def test_small_talk_too_short_to_detect_is_answered_in_the_language_it_is_writte
         assert a.status == SMALLTALK and a.smalltalk == kind
         assert a.language == lang
         assert a.reply == small_answerer.localizer.message(lang, kind)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("merci bcp !", "fr"),
+        ("obrigado pela ajuda", "pt"),
+        ("vielen dank für die hilfe", "de"),
+        ("감사합니다! 도움이 됐어요", "ko"),
+        ("ありがとうございます！助かりました", "ja"),
+        ("谢谢你的帮助", "zh"),
+    ],
+)
+def test_thanks_at_the_end_of_a_chat_is_thanked_not_answered(small_answerer, text, lang):
+    """They used to reach matching: a random entry, or a question queued for staff."""
+    a = small_answerer.ask(text)
+    assert a.status == SMALLTALK and a.smalltalk == "thanks" and a.id is None
+    assert a.language == lang
+    assert a.reply == small_answerer.localizer.message(lang, "thanks")
 
 
 def test_small_talk_that_several_languages_say_keeps_the_other_clues(small_answerer):
@@ -672,3 +693,53 @@ def test_a_question_in_a_language_the_bot_does_not_configure_says_which(small_an
         assert answer.log_fields()["written_in"] == written
     chosen = small_answerer.ask("मेरी कंपनी का बैंक अकाउंट कैसे खुलेगा", lang="en")
     assert (chosen.written_in, chosen.language) == ("hi", "en")
+
+
+def test_a_follow_up_is_read_with_the_question_it_follows(answerer):
+    """A short message after an answer ("how much?", "and how long does it take?") is read
+    with the question before it (`earlier`): alone it is the centre's own fees, or no
+    answer; after a trademark question it is the trademark's."""
+    first = answerer.ask("如何注册商标？")
+    assert (first.status, first.id) == (ANSWERED, "trademark-register-china")
+    alone = answerer.ask("大概多少钱", recent=first.language)
+    assert (alone.status, alone.id) == (ANSWERED, "centre-fees")
+    followed = answerer.ask("大概多少钱", recent=first.language, earlier=first.earlier())
+    assert (followed.status, followed.id, followed.language) == (ANSWERED, "trademark-fees", "zh")
+    assert followed.question == "大概多少钱"  # logged and shown as typed
+    assert followed.asked == "如何注册商标？ 大概多少钱"
+    # What a next message follows up on is what this one was read as.
+    assert followed.earlier().question == followed.asked
+    assert followed.earlier().entry_id == "trademark-fees"
+
+    first = answerer.ask("How do I register a trademark in China?")
+    alone = answerer.ask("and how long does it take?")
+    assert alone.status != ANSWERED
+    followed = answerer.ask("and how long does it take?", earlier=first.earlier())
+    assert (followed.status, followed.id) == (ANSWERED, "trademark-register-china")
+
+
+def test_a_message_after_an_answer_keeps_its_own_meaning(answerer, config):
+    """A question of its own, small talk, a complaint, or a follow-up too late is not read
+    with the question before."""
+    from bot.answering import Answerer, Earlier
+
+    trademark = answerer.ask("How do I register a trademark in China?").earlier()
+    bank = answerer.ask("How do I open a corporate bank account?").earlier()
+    assert trademark is not None and bank is not None
+    hours = answerer.ask("what are your opening hours?", earlier=trademark)
+    assert (hours.status, hours.id, hours.asked) == (ANSWERED, "centre-opening-hours", "")
+    thanks = answerer.ask("thanks!", earlier=trademark)
+    assert thanks.status == SMALLTALK
+    assert thanks.earlier() is None  # small talk leaves what a follow-up follows
+    complaint = answerer.ask("nobody has called me back for a month", earlier=bank)
+    assert complaint.id != "corporate-basic-account"
+    # Too late (follow_up_minutes), or turned off: read alone.
+    stale = Earlier(trademark.question, trademark.entry_id, time.time() - 16 * 60)
+    assert answerer.ask("大概多少钱", earlier=stale).id == "centre-fees"
+    matching = replace(config.matching, follow_up_minutes=0)
+    off = Answerer(
+        answerer.kb, answerer.matcher, answerer.detector, replace(config, matching=matching)
+    )
+    zh = answerer.ask("如何注册商标？").earlier()
+    assert off.ask("大概多少钱", earlier=zh).id == "centre-fees"
+    assert answerer.ask("大概多少钱", earlier=zh).id == "trademark-fees"

@@ -209,3 +209,15 @@ async def test_the_report_counts_each_telegram_question_once(run_updates, storag
         2,
     )
     assert (report.outcome_total("suggest"), report.outcome_total("unanswered")) == (1, 1)
+
+
+async def test_a_follow_up_is_read_with_the_question_before(run_updates, answerer):
+    """ "大概多少钱" (roughly how much?) after a trademark question is answered with the
+    trademark fees, not the centre's own fees it gets alone."""
+    title = answerer.localizer.question(answerer.kb.by_id["trademark-fees"], "zh")
+    alone = await run_updates(tg.message("大概多少钱"), answerer=answerer)
+    assert title not in texts(alone)[-1]
+    api = await run_updates(
+        tg.message("如何注册商标？"), tg.message("大概多少钱"), answerer=answerer
+    )
+    assert texts(api)[-1].startswith(f"<b>{html.escape(title)}</b>")

@@ -282,3 +282,164 @@ def test_greetings_and_thanks_in_languages_the_bot_does_not_configure(text, inte
 )
 def test_a_greeting_before_a_question_is_still_a_question(text):
     assert classify(text) is None
+
+
+# How users end a chat, as they type it: these were matched as questions (answered with a
+# random entry, or queued for staff as unanswered).
+CLOSINGS = [
+    ("great, thats all i needed 👍", THANKS),
+    ("cool, thanks for the help", THANKS),
+    ("thanks, I'll try that", THANKS),
+    ("that helps, thanks", THANKS),
+    ("much appreciated", THANKS),
+    ("ok thank you, have a nice day", THANKS),
+    ("have a nice day!", GOODBYE),
+    ("vielen dank für die hilfe", THANKS),
+    ("Danke, sehr hilfreich!", THANKS),
+    ("perfekt, genau das habe ich gebraucht", THANKS),
+    ("danke, das hilft mir weiter", THANKS),
+    ("schönen Tag noch", GOODBYE),
+    ("perfecto, muchas gracias por la ayuda", THANKS),
+    ("mil gracias", THANKS),
+    ("gracias, me sirvió mucho", THANKS),
+    ("genial, eso era todo", THANKS),
+    ("merci bcp !", THANKS),
+    ("merci pour votre aide", THANKS),
+    ("parfait, c'est ce qu'il me fallait", THANKS),
+    ("c'est noté, merci", THANKS),
+    ("bonne journée", GOODBYE),
+    ("grazie mille, molto utile", THANKS),
+    ("grazie per l'aiuto", THANKS),
+    ("ottimo, era quello che mi serviva", THANKS),
+    ("ciao, grazie", THANKS),
+    ("buona giornata", GOODBYE),
+    ("ありがとうございます！助かりました", THANKS),
+    ("ありがとうございました", THANKS),
+    ("わかりました、ありがとうございます", THANKS),
+    ("参考になりました", THANKS),
+    ("감사합니다! 도움이 됐어요", THANKS),
+    ("네 알겠어요 감사합니다", THANKS),
+    ("도움이 많이 됐어요", THANKS),
+    ("ㄱㅅ", THANKS),
+    ("수고하세요", GOODBYE),
+    ("bedankt voor de hulp", THANKS),
+    ("perfect, precies wat ik nodig had", THANKS),
+    ("oké, begrepen", THANKS),
+    ("fijne dag nog", GOODBYE),
+    ("dzięki za pomoc", THANKS),
+    ("jasne, dzięki", THANKS),
+    ("super, o to mi chodziło", THANKS),
+    ("pozdrawiam", GOODBYE),
+    ("obrigado pela ajuda", THANKS),
+    ("vlw", THANKS),
+    ("perfeito, era isso que eu precisava", THANKS),
+    ("ajudou muito, obrigado", THANKS),
+    ("спс", THANKS),
+    ("большое спасибо за помощь", THANKS),
+    ("спасибо, очень помогли", THANKS),
+    ("отлично, то что нужно", THANKS),
+    ("всего доброго", GOODBYE),
+    ("ขอบคุณมากครับ", THANKS),
+    ("โอเค เข้าใจแล้วครับ", THANKS),
+    ("โอเคค่ะขอบคุณค่ะ", THANKS),
+    ("ขอบคุณสำหรับความช่วยเหลือครับ", THANKS),
+    ("บายครับ", GOODBYE),
+    ("çok teşekkür ederim", THANKS),
+    ("tşk", THANKS),
+    ("yardımınız için teşekkürler", THANKS),
+    ("süper, tam ihtiyacım olan buydu", THANKS),
+    ("iyi çalışmalar", GOODBYE),
+    ("谢啦", THANKS),
+    ("谢谢你的帮助", THANKS),
+    ("完美，正是我需要的", THANKS),
+    ("谢谢，我试试", THANKS),
+    ("شكرا على المساعدة", THANKS),
+    ("ممتاز، هذا ما احتاجه", THANKS),
+    ("كتر خيرك", THANKS),  # Levantine
+    ("ما قصرت", THANKS),  # Gulf
+    ("زين، مشكور", THANKS),  # Gulf
+    ("تمام، هجرب", THANKS),  # Egyptian
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), CLOSINGS)
+def test_how_users_end_a_chat_is_small_talk(text, intent):
+    assert classify(text) == intent
+
+
+# Messages that open like a closing but ask something: still questions.
+CLOSING_LOOKALIKES = [
+    "thanks, but how long does it take?",
+    "ok and what about the cost?",
+    "got it, but can I open a bank account without a lease?",
+    "thanks a lot, one more thing: do I need a visa?",
+    "danke, aber wie lange dauert das?",
+    "danke sehr, und was kostet das?",
+    "gracias, pero ¿cuánto tarda?",
+    "vale, ¿y cuánto cuesta?",
+    "merci pour l'aide, et ça coûte combien ?",
+    "d'accord, et il faut un visa ?",
+    "grazie, ma quanto tempo ci vuole?",
+    "ありがとうございます。でも、どのくらい時間がかかりますか？",
+    "了解です。どこに提出すればいいですか？",
+    "감사합니다. 근데 얼마나 걸려요?",
+    "네, 어디에 제출하면 되나요?",
+    "bedankt, maar hoe lang duurt het?",
+    "dzięki, ale ile to trwa?",
+    "obrigado pela ajuda, mas quanto custa?",
+    "valeu! preciso de visto?",
+    "спасибо, а сколько это занимает времени?",
+    "ขอบคุณครับ แต่ใช้เวลานานเท่าไหร่ครับ",
+    "ได้ครับ ส่งแบบฟอร์มให้หน่อยได้ไหมครับ",
+    "teşekkürler, ama ne kadar sürüyor?",
+    "谢谢，那费用是多少？",
+    "好的，那需要签证吗？",
+    "شكرا، بس كم يستغرق الأمر؟",
+    "مشكور، ممكن ترسل لي النموذج؟",
+]
+
+
+@pytest.mark.parametrize("text", CLOSING_LOOKALIKES)
+def test_a_question_after_thanks_is_still_a_question(text):
+    assert classify(text) is None
+
+
+@given(
+    st.sampled_from([text for text, _ in CLOSINGS]),
+    st.sampled_from(["how much does it cost?", "wie lange dauert das?", "签证要多久", "visa?"]),
+    st.booleans(),
+)
+def test_a_closing_beside_a_question_is_a_question(closing, question, before):
+    assert classify(f"{question} {closing}" if before else f"{closing} {question}") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["for the help", "pela ajuda", "für die hilfe", "за помощь", "ครับ", "你的帮助"]
+)
+def test_what_completes_a_thanks_is_not_one_alone(text):
+    assert classify(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("merci bcp !", "fr"),
+        ("vielen dank für die hilfe", "de"),
+        ("obrigado pela ajuda", "pt"),
+        ("ありがとうございます！助かりました", "ja"),
+        ("감사합니다! 도움이 됐어요", "ko"),
+        ("ขอบคุณมากครับ", "th"),
+        ("yardımınız için teşekkürler", "tr"),
+    ],
+)
+def test_a_closing_is_answered_in_its_language(text, lang):
+    from bot.smalltalk import language_of
+
+    assert language_of(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"), [("hi, are you a bot?", ABOUT_BOT), ("hello, thanks!", THANKS)]
+)
+def test_a_greeting_gives_way_to_what_else_is_said(text, intent):
+    assert classify(text) == intent

@@ -191,6 +191,20 @@ def test_a_loanword_does_not_turn_a_chinese_conversation_into_english(client, st
     assert send(client, "How do I open a company bank account?").json()["ui"]["lang"] == "en"
 
 
+def test_a_follow_up_is_read_with_the_question_before(chat_config, storage, accounts, answerer):
+    """ "大概多少钱" (roughly how much?) after a trademark question is the trademark fees (the
+    conversation's last answer, from its stored messages); in a new conversation, the
+    centre's own fees."""
+    title = answerer.localizer.question(answerer.kb.by_id["trademark-fees"], "zh")
+    with make_client(chat_config, storage, accounts, answerer) as client:
+        opened(client)
+        assert title not in htmls(send(client, "大概多少钱"))
+    with make_client(chat_config, storage, accounts, answerer) as client:
+        opened(client)
+        send(client, "如何注册商标？")
+        assert title in htmls(send(client, "大概多少钱"))
+
+
 def test_did_you_mean_then_choose_is_recorded_as_a_choice(client, storage, small_answerer):
     opened(client)
     question = "bank fapiao"

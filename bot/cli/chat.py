@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import click
 
 from bot import messages
-from bot.answering import Answer, Answerer, none_chosen, with_notice
+from bot.answering import Answer, Answerer, Earlier, none_chosen, with_notice
 from bot.matching import SUGGEST
 from bot.storage import NONE_OF_THESE, Storage
 
@@ -71,6 +71,7 @@ class TerminalChat:
         stored = storage.get_user_language(self.user_id) if storage else None
         self.lang = lang or stored  # the user's explicit choice; None detects each message
         self.recent: str | None = None  # the language the last answer was in (Answerer.ask)
+        self.earlier: Earlier | None = None  # what it answered, for a follow-up (Answerer.ask)
 
     # Words --------------------------------------------------------------------------------
 
@@ -113,7 +114,9 @@ class TerminalChat:
             return True
         if self.pick(line):
             return True
-        answer = self.answerer.ask(line, lang=self.lang, recent=self.recent, live=self.live)
+        answer = self.answerer.ask(
+            line, lang=self.lang, recent=self.recent, earlier=self.earlier, live=self.live
+        )
         self.recent = answer.language
         self.reply(answer, received)
         return True
@@ -133,6 +136,7 @@ class TerminalChat:
         time the user waited; the last one's suggestions are what a number chooses from.
         `follows`: the reply this answer is a step after (a suggestion chosen from it);
         `browsed`: an entry picked from a topic (no question either)."""
+        self.earlier = answer.earlier() or self.earlier
         for i, one in enumerate((answer, *answer.parts)):
             titled, first = bool(answer.parts), i == 0
             self.show(one, received, titled, first, follows=follows, browsed=browsed)
@@ -335,7 +339,7 @@ class TerminalChat:
         if self.storage is not None:
             self.storage.forget(self.user_id)
         said = self.say("forgotten")  # in the language of the conversation forgotten
-        self.lang = self.recent = None
+        self.lang = self.recent = self.earlier = None
         self.write(said + "\n")
 
     def notify(self, rest: str) -> None:

@@ -490,8 +490,10 @@ async def ask(update: Update, context: Context) -> None:
             lang=chosen,
             telegram_code=user.language_code if user else None,
             recent=data.get("recent"),
+            earlier=data.get("earlier"),
         )
         data["recent"] = answer.language  # what an unsure next message continues in
+    data["earlier"] = answer.earlier() or data.get("earlier")  # what a follow-up is read with
     answer = await translated(context, answer)
     ref = interaction_ref(context)
     if answer.status == "unanswered" and not await _store(context, "ignored_before", text):
@@ -626,6 +628,7 @@ async def _entry_button(
         return False
     await _answer_query(update)
     answer = answerer.answer_entry(entry_id, await chosen_language(update, context) or lang)
+    _user_data(context)["earlier"] = answer.earlier()  # what a follow-up is read with
     answer = await translated(context, answer)
     ref = interaction_ref(context)
     try:

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from bot.answering import (
     SUGGEST,
     Answer,
     Answerer,
+    Earlier,
     chosen_suggestion,
     none_chosen,
     with_notice,
@@ -256,6 +258,7 @@ class Turn:
                 "links": [{"title": link.title, "url": link.url} for link in answer.links],
                 "ref": ref,
                 "entry": answer.id,
+                "asked": answer.asked or answer.question,  # what a follow-up is read with
                 "related": [{"id": r.id, "question": r.question} for r in answer.related],
             }
             if answer.nearest is not None:  # opening it records a choice (act_entry)
@@ -323,8 +326,19 @@ class Turn:
             lang=self.visit.chosen,
             telegram_code=self.visit.hint,
             recent=self.visit.language,
+            earlier=await self.earlier(),
         )
         await self.answer(answer, started)
+
+    async def earlier(self) -> Earlier | None:
+        """What this conversation was last answered (its newest answer among the last
+        messages), for a follow-up ("and how much does it cost?": Answerer.ask)."""
+        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 20)
+        for message in reversed(recent):
+            asked, entry = message.data.get("asked"), message.data.get("entry")
+            if message.kind == "answer" and asked and entry:
+                return Earlier(asked, entry, datetime.fromisoformat(message.time).timestamp())
+        return None
 
     async def detect_languages(self) -> None:
         """`/lang auto`: the picked language forgotten, each message answered in its own
