@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.counting import log_columns, outcome, questions, to_staff
 from bot.handoffstore import OPEN_STATES
 from bot.knowledge import KnowledgeBase
-from bot.report import _columns, _iso, _messages, _outcome, _to_staff, open_readonly
+from bot.report import _iso, open_readonly
 
 PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 SCHEDULES = ("daily", "weekly", "off")
@@ -72,6 +73,7 @@ class Digest:
     handoffs: Mapping[str, int] | None  # open handoffs by state; None: no handoff table
     choices_waiting: int = 0  # chosen suggestions not yet accepted or set aside, any time
     chosen: int = 0  # of `answered`: answered after a suggestion the user chose
+    browsed: int = 0  # entries opened while browsing the topics (not in `questions`)
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
@@ -106,7 +108,7 @@ def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
     """The new unanswered wordings, each with the languages it was written in (a Vietnamese
     question answered in English: vi, from its interaction's `written_in`); messages written
     to the staff on purpose are none."""
-    columns = _columns(conn)
+    columns = log_columns(conn)
     language = (
         "coalesce((SELECT written_in FROM interactions i WHERE i.id = u.interaction_id), "
         "u.language)"
@@ -116,7 +118,7 @@ def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
     rows = conn.execute(
         f"SELECT wording, min(question), count(*) AS n, group_concat(DISTINCT {language}) "
         "FROM unanswered u WHERE status = 'new' AND time >= :since AND time <= :until "
-        f"AND {_to_staff(columns)} "  # a message to the staff is no gap in the knowledge
+        f"AND {to_staff(columns)} "  # a message to the staff is no gap in the knowledge
         "AND wording IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unanswered o "
         "WHERE o.wording = u.wording AND o.time < :since) "
         "GROUP BY wording ORDER BY n DESC, wording",
@@ -204,15 +206,24 @@ def build_digest(
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")
-        columns = _columns(conn)
-        outcome = _outcome(columns)  # counted as the report counts them
-        questions, answered, chosen, unanswered = conn.execute(
-            f"SELECT count(*), coalesce(sum({outcome} IN ('answered', 'chosen')), 0), "
-            f"coalesce(sum({outcome} = 'chosen'), 0), "
-            f"coalesce(sum({outcome} = 'unanswered'), 0) FROM interactions "
-            f"WHERE time >= :since AND time <= :until AND {_messages(columns)}",
+        columns = log_columns(conn)
+        ended = outcome(columns)  # counted as the report counts them (bot/counting.py)
+        asked, answered, chosen, unanswered = conn.execute(
+            f"SELECT count(*), coalesce(sum({ended} IN ('answered', 'chosen')), 0), "
+            f"coalesce(sum({ended} = 'chosen'), 0), "
+            f"coalesce(sum({ended} = 'unanswered'), 0) FROM interactions "
+            f"WHERE time >= :since AND time <= :until AND {questions(columns)}",
             params,
         ).fetchone()
+        browsed = (
+            conn.execute(
+                "SELECT count(*) FROM interactions WHERE browsed = 1 "
+                "AND time >= :since AND time <= :until",
+                params,
+            ).fetchone()[0]
+            if "browsed" in columns
+            else 0
+        )
         gaps, gaps_total = _gaps(conn, params)
         trending = _trending(conn, params, kb)
         down, reasons, disliked = _thumbs_down(conn, params, kb)
@@ -224,7 +235,7 @@ def build_digest(
         period=period,
         since=since,
         now=now,
-        questions=questions,
+        questions=asked,
         answered=answered,
         unanswered=unanswered,
         new_gaps=tuple(gaps),
@@ -236,6 +247,7 @@ def build_digest(
         handoffs=open_handoffs,
         choices_waiting=choices_waiting,
         chosen=chosen,
+        browsed=browsed,
     )
 
 
@@ -273,6 +285,10 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     lines = [
         f"{title}: {digest.since:%Y-%m-%d %H:%M} – {digest.now:%Y-%m-%d %H:%M} UTC",
         figures,
+    ]
+    if digest.browsed:
+        lines.append(_("Entries opened from the topics: {n}", n=digest.browsed))
+    lines += [
         "",
         _("New gaps: {n}", n=digest.gaps_total),
     ]

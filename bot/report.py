@@ -23,15 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from bot.handoffmodel import STAFF_MESSAGE
+from bot.counting import OUTCOMES, log_columns, outcome, questions, to_staff
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
 
-# How a question ended: answered; answered after a suggestion (the user chose one from the
-# "did you mean" list it got); suggested only (no choice made); unanswered (also when the user
-# said "none of these" to the list); small talk. See `_outcome`.
-OUTCOMES = ("answered", "chosen", "suggest", "unanswered", "smalltalk")
 # The channels a question can come through, as the log stores them: Telegram, the web chat,
 # and the terminal (`python -m bot chat`, `python -m bot ask --log`). "cli", what the terminal
 # is often called, means the terminal (`channel_of`).
@@ -166,6 +162,7 @@ class Report:
     stale_translations: tuple[StaleTranslation, ...] = ()
     language: str | None = None  # the filters the report was built with; None: every one
     channel: str | None = None
+    browsed: int = 0  # entries opened while browsing the topics: no questions, counted apart
 
     @property
     def helpful_rate(self) -> float | None:
@@ -272,58 +269,10 @@ def _where(columns: set[str]) -> _Where:
     )
 
 
-# A message that asked several things has a row per answer (`part` 1, 2... after the first):
-# questions, outcomes and times are the messages', from their first row. A log older than
-# the `part` column has one row per message. The user's steps after a reply (`follows`: a
-# suggestion chosen, "none of these", an entry opened from "See also") are no questions, nor
-# are the messages a user writes to the staff on purpose (the web chat's "Talk to a person"
-# and /staff, queued as kind STAFF_MESSAGE; Telegram's and the terminal's are not logged).
-_QUEUE_KIND = "unanswered.kind"  # in `_columns` where the queue has kinds
-
-
-def _columns(conn: sqlite3.Connection) -> set[str]:
-    """The columns of `interactions` (an older log lacks the newer ones), and
-    `unanswered.kind` where the queue has it."""
-    found = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
-    if "kind" in {row[1] for row in conn.execute("PRAGMA table_info(unanswered)")}:
-        found.add(_QUEUE_KIND)
-    return found
-
-
-def _to_staff(columns: set[str]) -> str:
-    """The condition, on `unanswered`, that leaves out messages written to the staff."""
-    return f"kind IS NOT '{STAFF_MESSAGE}'" if _QUEUE_KIND in columns else "1"
-
-
-def _messages(columns: set[str]) -> str:
-    """The condition that keeps one row per message (its first answer): the questions."""
-    kept = ["part IS NULL"] if "part" in columns else []
-    kept += ["follows IS NULL"] if "follows" in columns else []
-    if _QUEUE_KIND in columns:
-        kept.append(
-            f"id NOT IN (SELECT interaction_id FROM unanswered WHERE kind = '{STAFF_MESSAGE}')"
-        )
-    return " AND ".join(kept) or "1"
-
-
-def _outcome(columns: set[str]) -> str:
-    """How a question ended, as SQL over its `interactions` row (OUTCOMES): a "did you mean"
-    list from which the user chose a suggestion is `chosen`, one they said "none of these"
-    to is `unanswered` (its step after the list: the row that `follows` it)."""
-    if "follows" not in columns:
-        return "status"
-    step = (
-        "(SELECT CASE WHEN max(c.status = 'answered') THEN 'chosen' "
-        "WHEN max(c.status = 'unanswered') THEN 'unanswered' END "
-        "FROM interactions c WHERE c.follows = interactions.id)"
-    )
-    return f"CASE WHEN status = 'suggest' THEN coalesce({step}, 'suggest') ELSE status END"
-
-
 def _counts(columns: set[str]) -> str:
     """count(*) AS total and one sum per outcome, for a SELECT over questions."""
-    outcome = _outcome(columns)
-    return "count(*) AS total, " + ", ".join(f"sum({outcome} = '{o}') AS {o}" for o in OUTCOMES)
+    ended = outcome(columns)
+    return "count(*) AS total, " + ", ".join(f"sum({ended} = '{o}') AS {o}" for o in OUTCOMES)
 
 
 def _outcomes(
@@ -336,7 +285,7 @@ def _outcomes(
     sql = (
         f"SELECT substr(time, 1, 10), {where.language}, {_counts(columns)} FROM interactions "
         f"WHERE {where.period} "
-        f"AND {_messages(columns)} GROUP BY 1, 2"
+        f"AND {questions(columns)} GROUP BY 1, 2"
     )
     for day, language, *counts in conn.execute(sql, params):
         for table, key in ((by_day, day), (by_language, language)):
@@ -420,7 +369,7 @@ def _clusters(
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, {where.language_u}, count(*) FROM unanswered "
-            f"WHERE status = 'new' AND {where.period_u} AND {_to_staff(columns)} GROUP BY 1, 2",
+            f"WHERE status = 'new' AND {where.period_u} AND {to_staff(columns)} GROUP BY 1, 2",
             params,
         )
     ]
@@ -533,8 +482,8 @@ def build_report(
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")  # one snapshot for every figure, while the bot goes on logging
-        columns = _columns(conn)
-        messages = _messages(columns)
+        columns = log_columns(conn)
+        messages = questions(columns)
         where = _where(columns)
         found_days, languages = _outcomes(conn, params, columns, where)
         days = _every_day(found_days, since, now)
@@ -556,7 +505,7 @@ def build_report(
         )
         unanswered_open = conn.execute(
             f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {where.period_u} "
-            f"AND {_to_staff(columns)}",
+            f"AND {to_staff(columns)}",
             params,
         ).fetchone()[0]
         sources = conn.execute(
@@ -565,6 +514,7 @@ def build_report(
             params,
         ).fetchall()
         clusters = _clusters(conn, params, clusterer, where, columns)
+        browsed = _browsed(conn, params, columns, where)
     finally:
         conn.close()
     return Report(
@@ -594,7 +544,16 @@ def build_report(
         stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
         language=language or None,
         channel=channel or None,
+        browsed=browsed,
     )
+
+
+def _browsed(conn: sqlite3.Connection, params: dict, columns: set[str], where: _Where) -> int:
+    """The entries opened while browsing the topics in the period; 0 for an older log."""
+    if "browsed" not in columns:
+        return 0
+    sql = f"SELECT count(*) FROM interactions WHERE browsed = 1 AND {where.period}"
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 # CSV ----------------------------------------------------------------------------------------
@@ -639,6 +598,7 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         ["wait_median_ms", _round(report.wait_median_ms)],
         ["wait_p90_ms", _round(report.wait_p90_ms)],
         ["unanswered_open", report.unanswered_open],
+        ["browsed", report.browsed],  # entries opened from the topics: not in `questions`
     ]
     sources_total = sum(n for _, n in report.text_sources)
     return {

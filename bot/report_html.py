@@ -36,7 +36,8 @@ NAMES = {
 COUNTING = (
     "A question counts once. When the user chooses one of the suggestions offered, it "
     'counts as answered after a suggestion; when they say "none of these", as unanswered. '
-    'Opening an entry from "See also" and writing to the staff on purpose are not questions.'
+    'Opening an entry from "See also" or from the topics and writing to the staff on purpose '
+    "are not questions; the entries opened from the topics are counted apart."
 )
 CHART_W, AXIS_L, AXIS_R, AXIS_T, AXIS_B = 960, 56, 12, 14, 34
 CSS = """
@@ -287,6 +288,7 @@ def _summary(r: Report, say: Say = _english) -> str:
         (_pct(r.share("suggest")), say("suggestions only")),
         (_pct(r.share("unanswered")), say("unanswered")),
         (_pct(r.helpful_rate), say("helpful ({n} votes)", n=f"{r.votes:,}")),
+        (f"{r.browsed:,}", say("entries opened from the topics")),
     ]
     if r.waits_timed or not r.replies_timed:
         cards += [

@@ -186,6 +186,7 @@ def test_a_message_answered_in_parts_counts_once(db_path, kb):
     assert uses == {"bank-account": 3, "fapiao": 3}  # every entry given counts
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*) FROM interactions WHERE part = 1").fetchone() == (1,)
+    conn.execute("DROP VIEW questions")  # which older releases did not make either
     conn.execute("ALTER TABLE interactions DROP COLUMN part")  # a log from before parts
     conn.commit()
     conn.close()
@@ -222,6 +223,7 @@ def test_questions_in_unconfigured_languages_count_under_their_own(db_path, kb):
     english = build_report(db_path, kb, since=SINCE, now=NOW, language="en")
     assert english.total == 8 and {r.key for r in english.languages} == {"en", "hi"}
     conn = sqlite3.connect(db_path)
+    conn.execute("DROP VIEW questions")  # which older releases did not make either
     conn.execute("ALTER TABLE interactions DROP COLUMN written_in")  # a log from before
     conn.commit()
     conn.close()
@@ -418,6 +420,32 @@ def test_datasette_canned_queries_run(db_path):
     rows = conn.execute(queries["helpful_rate_per_entry"]["sql"], {"days": "3650"}).fetchall()
     assert rows == [("bank-account", 3, 1, 2, 33.3), ("fapiao", 2, 2, 0, 100.0)]
     conn.close()
+
+
+def test_datasette_names_every_table_and_blocks_the_secret_ones(tmp_path):
+    """Every table of the bot's database (and the questions view) is named in
+    datasette-metadata.yaml, so that a new one is a decision: shown, hidden or blocked. What
+    would let a reader act as staff, reach a user or read a conversation word for word is
+    blocked."""
+    metadata = YAML(typ="safe").load((ROOT / "datasette-metadata.yaml").read_text("utf-8"))
+    named = metadata["databases"]["bot"]["tables"]
+    Storage.open(tmp_path / "bot.db").close()
+    conn = sqlite3.connect(tmp_path / "bot.db")
+    found = {
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    conn.close()
+    assert sorted(found - set(named)) == []
+    blocked = {name for name, settings in named.items() if settings.get("allow") is False}
+    assert blocked >= {
+        "notify", "relays", "relay_items", "users", "staff", "web_sessions", "login_failures",
+        "web_visitors", "web_messages", "handoff_replies",
+    }  # fmt: skip
+    assert metadata["databases"]["bot"]["allow_sql"] is False
 
 
 def test_datasette_unanswered_queries_count_the_written_language(tmp_path):

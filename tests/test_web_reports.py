@@ -191,3 +191,19 @@ def test_users_wording_is_marked_dir_auto_on_every_page(client, logged):
     assert re.search(r'<h[23] dir="auto">[^<]+</h[23]>', inbox)
     assert '<td dir="auto">' in client.get("/entries").text
     assert '<td dir="auto">أين يمكنني ركن السيارة؟</td>' in client.get("/reports").text
+
+
+def test_entries_opened_from_the_topics_are_counted_apart(client, logged):
+    """An entry opened while browsing the topics is no question: the page and the summary
+    CSV count it on its own."""
+    logged.log_interaction(
+        user_id=9, chat_type="private", language="en", question="What is a fapiao?",
+        status="answered", entry_id="fapiao", channel="web", browsed=True,
+    )  # fmt: skip
+    login(client, "mia")
+    html = client.get("/reports").text
+    assert card(html, "questions") == "5" and card(html, "people asking") == "5"
+    assert card(html, "answered") == "60.0%"
+    assert card(html, "entries opened from the topics") == "1"
+    summary = dict(rows_of(client.get("/reports.csv", params={"table": "summary"}))[1:])
+    assert (summary["questions"], summary["browsed"]) == ("5", "1")

@@ -182,6 +182,9 @@ def report(
         f"Wrote {out}: {result.total:,} question{plural}{only} from {start:%Y-%m-%d %H:%M} "
         f"to {now:%Y-%m-%d %H:%M} UTC."
     )
+    if result.browsed:
+        entries = "entry" if result.browsed == 1 else "entries"
+        click.echo(f"Also {result.browsed:,} {entries} opened from the topics (not questions).")
     if written:
         click.echo(f"Wrote {len(written)} CSV files to {csv_dir}.")
 

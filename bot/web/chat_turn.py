@@ -243,9 +243,11 @@ class Turn:
         started: float,
         question: str | None = None,
         follows: int | str | None = None,
+        browsed: bool = False,
     ) -> None:
         """Show an answer, then log it (channel web) with the time the visitor waited;
-        `follows`: the reply it is a step after (Storage.log_interaction), None for a question."""
+        `follows`: the reply it is a step after (Storage.log_interaction), None for a question;
+        `browsed`: an entry opened from a topic, no question either."""
         answer = await translated(self.request, answer)
         ref = secrets.token_urlsafe(9)
         for_staff = answer.status == "unanswered" and not await self.store(
@@ -291,6 +293,7 @@ class Turn:
             waited_ms=waited,
             ref=ref,
             follows=follows,
+            browsed=browsed,
         )
         if for_staff:  # queued (logged) first: a reply to the copy finds the question
             self.to_staff("❓ Unanswered", answer.question, answer.language)
@@ -530,8 +533,9 @@ async def act_none(turn: Turn, body: dict) -> None:
 
 
 async def act_entry(turn: Turn, body: dict) -> None:
-    """A question chosen while browsing a topic, or under an answer's "See also" (`msg`: that
-    answer; logged as a step after it, not a question, and opened once: Turn.see_also)."""
+    """An entry chosen while browsing a topic (logged as browsed, not a question), or under
+    an answer's "See also" (`msg`: that answer; logged as a step after it, not a question,
+    and opened once: Turn.see_also)."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
     entry_id = word(body, "entry")
@@ -539,8 +543,8 @@ async def act_entry(turn: Turn, body: dict) -> None:
     if entry_id not in answerer.kb.by_id:
         await turn.notice("stale_button")
         return
-    if ident is None:  # browsing a topic: a question of its own
-        await turn.answer(answerer.answer_entry(entry_id, turn.ui), started)
+    if ident is None:  # browsing a topic: logged as browsed, no question
+        await turn.answer(answerer.answer_entry(entry_id, turn.ui), started, browsed=True)
         return
     async with turn.hub.holding(turn.visit.key, ident):
         await turn.see_also(ident, entry_id, started)
