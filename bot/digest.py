@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.handoffstore import OPEN_STATES
+from bot.handoffstore import open_counts
 from bot.knowledge import KnowledgeBase
 from bot.report import _columns, _iso, _messages, _outcome, _to_staff, open_readonly
 
@@ -75,19 +75,14 @@ class Digest:
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
-    """Open handoffs (bot/handoffstore.py: new, claimed) by state; None when the database
-    has no handoff table (one from before handoffs)."""
+    """Open handoffs (bot/handoffstore.py: new, claimed) by state, every queued question
+    and message to staff counted whether or not the console's handoff list has been opened
+    since it came (`open_counts`); None when the database has no handoff table (one from
+    before handoffs)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}
     if "state" not in columns:
         return None
-    marks = ", ".join("?" for _ in OPEN_STATES)
-    found = dict(
-        conn.execute(
-            f"SELECT state, count(*) FROM handoffs WHERE state IN ({marks}) GROUP BY state",
-            OPEN_STATES,
-        )
-    )
-    return {state: found.get(state, 0) for state in OPEN_STATES}
+    return open_counts(conn)
 
 
 def _choices_waiting(conn: sqlite3.Connection) -> int:

@@ -4,6 +4,7 @@ and the scheduled post to the staff chat through a real Application."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import time
 from dataclasses import replace
@@ -13,9 +14,11 @@ from functools import partial
 import pytest
 from click.testing import CliRunner
 
+from bot import triage
+from bot.accounts import Accounts
 from bot.cli import main
 from bot.digest import build_digest, next_run, render_digest
-from bot.handoffstore import Actor, HandoffStore
+from bot.handoffstore import Actor, HandoffStore, open_counts
 from bot.storage import Storage
 from bot.telegram import digest as telegram_digest
 from bot.telegram.app import build_application
@@ -98,7 +101,8 @@ def test_digest_figures(tmp_path, small_answerer):
     assert [(d.entry_id, d.count, d.reasons) for d in digest.disliked] == [
         ("bank-account", 2, "outdated 1")
     ]
-    assert digest.handoffs == {"new": 0, "claimed": 0}  # no handoff made yet
+    # every unanswered question still new is an open handoff, made or not yet
+    assert digest.handoffs == {"new": 4, "claimed": 0}
     weekly = build_digest(path, small_answerer.kb, period="weekly", now=NOW)
     assert weekly.questions == 8 and weekly.gaps_total == 2
 
@@ -117,6 +121,70 @@ def test_digest_counts_open_handoffs_from_the_handoff_table_or_a_function(tmp_pa
     counted = build_digest(path, None, period="daily", now=NOW, handoffs=lambda c: {"new": 9})
     assert "Open handoffs: 9 (new 9)" in render_digest(counted)
     assert build_digest(path, None, period="daily", now=NOW, handoffs=None).handoffs is None
+
+
+def digest_of(database, tmp_path) -> str:
+    """`report --digest` through the real CLI."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{database}"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "report", "--digest"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_digest_counts_open_handoffs_nobody_has_looked_at(tmp_path, storage, small_answerer):
+    """Web visitors leave an unanswered question, a "none of these" and a "talk to a
+    person": `report --digest` counts them at once, as the console's handoff list shows
+    them, not only after someone opened that list (which makes the handoff rows)."""
+    from tests.web_support import PASSWORD, login, make_client
+
+    accounts = Accounts(storage.path)
+    accounts.add("mia", "manager")
+    accounts.set_password("mia", PASSWORD)
+    config = replace(
+        small_answerer.config, storage=replace(small_answerer.config.storage, database=storage.path)
+    )
+    origin = {"origin": "http://testserver"}
+    with make_client(config, storage, accounts, small_answerer) as client:
+        client.get("/chat")
+        client.post("/chat/send", json={"text": "Can my cat attend the tax audit?"}, headers=origin)
+        html = client.post("/chat/send", json={"text": "bank fapiao"}, headers=origin).json()
+        msg = re.search(r'data-act="none" data-msg="(\d+)"', str(html))[1]
+        client.post("/chat/act", json={"act": "none", "msg": msg}, headers=origin)
+        client.post("/chat/act", json={"act": "staff", "text": "Call me please"}, headers=origin)
+        assert "Open handoffs: 3 (new 3, claimed 0)" in digest_of(storage.path, tmp_path)
+        login(client, "mia")
+        listed = client.get("/handoffs").text
+        assert len(set(re.findall(r'href="/handoffs/(\d+)"', listed))) == 3
+        assert "Open handoffs: 3 (new 3, claimed 0)" in digest_of(storage.path, tmp_path)
+        client.post("/chat/send", json={"text": "Is there a canteen for cats?"}, headers=origin)
+        assert "Open handoffs: 4 (new 4, claimed 0)" in digest_of(storage.path, tmp_path)
+    accounts.close()
+
+
+def test_open_handoffs_are_counted_as_the_handoff_list_leaves_them(tmp_path):
+    """Claimed, closed in the inbox, forgotten, not made yet: `open_counts` on a read-only
+    connection agrees with what `sync` leaves in the handoff table."""
+    path = fill(tmp_path / "bot.db")
+    store = HandoffStore(path)
+    try:
+        store.sync()
+        first, second, *_ = store.find()
+        store.claim(first.id, Actor("sam", "Sam"))
+        with Storage.open(path) as storage:
+            triage.ignore(storage, [second.unanswered_id])  # handled in the inbox
+            storage.forget(4)  # "can i bring my dog": its question is gone
+            ask = dict(chat_type="private", language="en", status="unanswered")
+            storage.log_interaction(user_id=8, question="Where do I pay?", **ask)  # not made
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        counted = open_counts(conn)
+        conn.close()
+        store.sync()
+        left = store.counts()
+    finally:
+        store.close()
+    assert counted == {"new": left["new"], "claimed": left["claimed"]}
+    assert counted == {"new": 2, "claimed": 1}
 
 
 def test_the_digest_says_how_many_chosen_suggestions_wait(tmp_path):
