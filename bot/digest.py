@@ -98,7 +98,8 @@ def _question(kb: KnowledgeBase | None, entry_id: str) -> str:
 
 
 def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
-    """The new unanswered wordings, each with the languages it was written in (a Vietnamese
+    """The first TOP new unanswered wordings (most asked first, on a tie the latest asked)
+    and how many there are, each with the languages it was written in (a Vietnamese
     question answered in English: vi, from its interaction's `written_in`); messages written
     to the staff on purpose are none."""
     columns = _columns(conn)
@@ -114,7 +115,8 @@ def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
         f"AND {_to_staff(columns)} "  # a message to the staff is no gap in the knowledge
         "AND wording IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unanswered o "
         "WHERE o.wording = u.wording AND o.time < :since) "
-        "GROUP BY wording ORDER BY n DESC, wording",
+        # most asked first; on a tie the latest asked, whatever its script
+        "GROUP BY wording ORDER BY n DESC, max(u.time) DESC, max(u.id) DESC",
         params,
     ).fetchall()
     gaps = [Gap(question, n, tuple(sorted(langs.split(",")))) for _, question, n, langs in rows]
@@ -274,6 +276,13 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     lines += [
         f"• {_short(g.question)} ×{g.count} ({', '.join(g.languages)})" for g in digest.new_gaps
     ]
+    if digest.gaps_total > len(digest.new_gaps):
+        lines.append(
+            _(
+                "… and {n} more (console: Inbox)",
+                n=digest.gaps_total - len(digest.new_gaps),
+            )
+        )
     lines += ["", _("Trending questions:") if digest.trending else _("Trending questions: none")]
     lines += [
         f"• {_short(t.question or t.entry_id)} ({t.entry_id}) {t.before} → {t.count}"

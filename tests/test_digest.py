@@ -359,3 +359,30 @@ def test_the_staff_chat_gets_the_knowledge_base_language_where_the_console_has_i
     assert telegram_digest.staff_gettext(chinese)("Daily digest") == "每日摘要"
     russian = replace(config, knowledge=replace(config.knowledge, language="ru"))
     assert telegram_digest.staff_gettext(russian)("Daily digest") == "Daily digest"
+
+
+def test_every_new_gap_is_counted_and_ties_go_to_the_latest_in_any_script(tmp_path):
+    """Seven new gaps asked once each, the Chinese, Russian and Arabic ones last: the five
+    latest are listed (not the Latin-script ones first), and the two left out are said."""
+    path = tmp_path / "bot.db"
+    questions = [
+        "Can I park here?", "Is there a gym?", "Do you sell stamps?", "Where is the bank?",
+        "这里可以吸烟吗？", "Где находится банк?", "أين يوجد البنك؟",
+    ]  # fmt: skip
+    clock = Clock()
+    with Storage.open(path, clock=clock) as storage:
+        for user, question in enumerate(questions):
+            hours_ago = 7 - user
+            clock.moment = NOW - timedelta(hours=hours_ago)
+            storage.log_interaction(
+                user_id=user, chat_type="private", language="en", question=question,
+                status="unanswered",
+            )  # fmt: skip
+    digest = build_digest(path, None, period="daily", now=NOW)
+    assert digest.gaps_total == 7
+    assert [g.question for g in digest.new_gaps] == questions[:1:-1]
+    text = render_digest(digest)
+    assert "New gaps: 7" in text and "… and 2 more (console: Inbox)" in text
+    assert "أين يوجد البنك؟" in text and "Can I park here?" not in text
+    chinese = render_digest(digest, partial(i18n.translate, "zh"))
+    assert "……另有 2 个（控制台：收件箱）" in chinese
