@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.handoffmodel import STAFF_MESSAGE
+from bot.handoffmodel import ANSWERED, CLOSED, STAFF_MESSAGE
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
@@ -144,7 +144,7 @@ class Report:
     people: int  # distinct pseudonymous user keys
     days: tuple[Outcomes, ...]  # every day of the period, empty days too
     languages: tuple[Outcomes, ...]  # most questions first
-    clusters: tuple[Cluster, ...]  # still open for staff, biggest first, at most TOP_CLUSTERS
+    clusters: tuple[Cluster, ...]  # still waiting for staff, biggest first, at most TOP_CLUSTERS
     unanswered_total: int
     top_entries: tuple[EntryStats, ...]  # most used first, at most TOP_ENTRIES
     # every entry with votes: those with MIN_VOTES or more first, least helpful (Wilson
@@ -158,7 +158,9 @@ class Report:
     waits_timed: int  # the user's wait (waited_ms): message in to reply out
     wait_median_ms: float | None
     wait_p90_ms: float | None
-    unanswered_open: int  # the period's unanswered questions staff have not yet handled
+    # the period's unanswered questions staff have not yet handled: in the inbox, or by a
+    # reply or a close on the console's handoffs
+    unanswered_open: int
     text_sources: tuple[tuple[str, int], ...]  # (original|curated|machine|source, answers)
     stale_entries: tuple[StaleEntry, ...]  # oldest review first
     kb_loaded: bool
@@ -295,6 +297,19 @@ def _to_staff(columns: set[str]) -> str:
     return f"kind IS NOT '{STAFF_MESSAGE}'" if _QUEUE_KIND in columns else "1"
 
 
+def _waiting(conn: sqlite3.Connection, columns: set[str]) -> str:
+    """The condition, on `unanswered`, that keeps the questions still waiting for staff:
+    not handled in the inbox, not a message to the staff, and not answered or closed from
+    the console's handoffs (bot/handoffstore.py; a log from before them has none)."""
+    kept = f"status = 'new' AND {_to_staff(columns)}"
+    if "state" in {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}:
+        kept += (
+            " AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = unanswered.id "
+            f"AND h.state IN ('{ANSWERED}', '{CLOSED}'))"
+        )
+    return kept
+
+
 def _messages(columns: set[str]) -> str:
     """The condition that keeps one row per message (its first answer): the questions."""
     kept = ["part IS NULL"] if "part" in columns else []
@@ -420,7 +435,7 @@ def _clusters(
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, {where.language_u}, count(*) FROM unanswered "
-            f"WHERE status = 'new' AND {where.period_u} AND {_to_staff(columns)} GROUP BY 1, 2",
+            f"WHERE {_waiting(conn, columns)} AND {where.period_u} GROUP BY 1, 2",
             params,
         )
     ]
@@ -555,8 +570,7 @@ def build_report(
             conn, params, "waited_ms" in columns, messages, where
         )
         unanswered_open = conn.execute(
-            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {where.period_u} "
-            f"AND {_to_staff(columns)}",
+            f"SELECT count(*) FROM unanswered WHERE {_waiting(conn, columns)} AND {where.period_u}",
             params,
         ).fetchone()[0]
         sources = conn.execute(

@@ -122,14 +122,16 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
 
 def _log_version(path) -> tuple:
     """What changes whenever the report would: new questions, votes, queued questions and
-    their handling (a few index lookups)."""
+    their handling, in the inbox or on the handoffs (a few index lookups)."""
     conn = open_readonly(path)
     try:
+        handoffs = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'handoffs'").fetchone()
         return tuple(
             conn.execute(
                 "SELECT (SELECT max(id) FROM interactions), (SELECT max(id) FROM feedback), "
                 "(SELECT max(id) FROM unanswered), "
-                "(SELECT count(*) FROM unanswered WHERE status = 'new')"
+                "(SELECT count(*) FROM unanswered WHERE status = 'new'), "
+                + ("(SELECT max(updated) FROM handoffs)" if handoffs else "NULL")
             ).fetchone()
         )
     finally:
