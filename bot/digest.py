@@ -20,7 +20,15 @@ from typing import Any
 
 from bot.handoffstore import open_counts
 from bot.knowledge import KnowledgeBase
-from bot.report import _columns, _iso, _messages, _outcome, _to_staff, open_readonly
+from bot.report import (
+    _columns,
+    _iso,
+    _messages,
+    _outcome,
+    _to_staff,
+    open_readonly,
+    reasons_text,
+)
 
 PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 SCHEDULES = ("daily", "weekly", "off")
@@ -52,7 +60,7 @@ class Disliked:
     entry_id: str
     question: str
     count: int
-    reasons: str  # "outdated 2, wrong 1"
+    reasons: tuple[tuple[str, int], ...]  # (("outdated", 2), ("wrong", 1)): most given first
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ class Digest:
     gaps_total: int  # new gap wordings, beyond the TOP shown
     trending: tuple[Trend, ...]
     thumbs_down: int
-    reasons: tuple[tuple[str, int], ...]  # most given first; "" for none given
+    reasons: tuple[tuple[str, int], ...]  # codes, most given first; "" for none given
     disliked: tuple[Disliked, ...]
     handoffs: Mapping[str, int] | None  # open handoffs by state; None: no handoff table
     choices_waiting: int = 0  # chosen suggestions not yet accepted or set aside, any time
@@ -158,10 +166,8 @@ def _thumbs_down(
             entry_id,
             _question(kb, entry_id),
             sum(counts.values()),
-            ", ".join(
-                f"{why} {n}"
-                for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-                if why
+            tuple(
+                (why, n) for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if why
             ),
         )
         for entry_id, counts in by_entry.items()
@@ -290,11 +296,14 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     ]
     lines += ["", _("👎: {n}", n=digest.thumbs_down)]
     if digest.reasons:
-        given = ", ".join(f"{r or _('no reason')} {n}" for r, n in digest.reasons)
+        given = ", ".join(
+            f"{_('no reason')} {n}" if not r else reasons_text([(r, n)], _)
+            for r, n in digest.reasons
+        )
         lines.append(_("Reasons: {reasons}", reasons=given))
     lines += [
         f"• {_short(d.question or d.entry_id)} ({d.entry_id}) ×{d.count}"
-        + (f": {d.reasons}" if d.reasons else "")
+        + (f": {reasons_text(d.reasons, _)}" if d.reasons else "")
         for d in digest.disliked
     ]
     if digest.choices_waiting:

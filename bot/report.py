@@ -37,6 +37,9 @@ OUTCOMES = ("answered", "chosen", "suggest", "unanswered", "smalltalk")
 # is often called, means the terminal (`channel_of`).
 CHANNELS = ("telegram", "web", "terminal")
 CHANNEL_ALIASES = {"cli": "terminal"}
+# Why an answer got a 👎 (bot/storage_schema.py FEEDBACK_REASONS), in the plain words staff
+# read: the English is the console catalogs' key (bot/web/locale).
+REASON_LABELS = {"wrong": "wrong answer", "outdated": "out of date", "not_mine": "not my question"}
 TOP_CLUSTERS = 20
 TOP_ENTRIES = 20
 MIN_VOTES = 5  # fewer votes than this: an entry's helpfulness is shown but not ranked
@@ -99,7 +102,8 @@ class EntryStats:
     uses: int  # answers given with this entry
     votes: int
     helpful: int
-    reasons: str = ""  # the reasons given with 👎, most given first: "outdated 2, wrong 1"
+    # the reasons given with 👎 and how often, most given first: (("outdated", 2), ("wrong", 1))
+    reasons: tuple[tuple[str, int], ...] = ()
 
     @property
     def helpful_rate(self) -> float | None:
@@ -114,6 +118,15 @@ class EntryStats:
     @property
     def ranked(self) -> bool:
         return self.votes >= MIN_VOTES
+
+
+def reasons_text(reasons: Sequence[tuple[str, int]], say: Callable[..., str] | None = None) -> str:
+    """👎 reasons with their counts in plain words, most given first: "out of date 2, wrong
+    answer 1" (in `say`'s language); a code without a label as it is."""
+    say = say or (lambda text: text)
+    return ", ".join(
+        f"{say(REASON_LABELS[r]) if r in REASON_LABELS else r} {n}" for r, n in reasons
+    )
 
 
 def wilson_lower_bound(positive: int, total: int, z: float = WILSON_Z) -> float | None:
@@ -478,7 +491,7 @@ def _entries(
             uses.get(entry_id, 0),
             n,
             helpful,
-            reasons.get(entry_id, ""),
+            reasons.get(entry_id, ()),
         )
 
     top = sorted(uses, key=lambda e: (-uses[e], e))[:TOP_ENTRIES]
@@ -491,12 +504,14 @@ def _entries(
     return [stats(e) for e in top], rated
 
 
-def _reasons(conn: sqlite3.Connection, params: dict, where: _Where) -> dict[str, str]:
-    """Each entry's 👎 reasons with their counts, most given first ("outdated 2, wrong 1");
-    nothing for a database from before reasons were stored."""
+def _reasons(
+    conn: sqlite3.Connection, params: dict, where: _Where
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Each entry's 👎 reasons with their counts, most given first (("outdated", 2),
+    ("wrong", 1)); nothing for a database from before reasons were stored."""
     if "reason" not in {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}:
         return {}
-    counted: dict[str, list[str]] = {}
+    counted: dict[str, list[tuple[str, int]]] = {}
     for entry_id, reason, n in conn.execute(
         "SELECT i.entry_id, f.reason, count(*) AS n FROM feedback f "
         "JOIN interactions i ON i.id = f.interaction_id "
@@ -504,8 +519,8 @@ def _reasons(conn: sqlite3.Connection, params: dict, where: _Where) -> dict[str,
         "GROUP BY i.entry_id, f.reason ORDER BY i.entry_id, n DESC, f.reason",
         params,
     ):
-        counted.setdefault(entry_id, []).append(f"{reason} {n}")
-    return {entry_id: ", ".join(parts) for entry_id, parts in counted.items()}
+        counted.setdefault(entry_id, []).append((reason, n))
+    return {entry_id: tuple(parts) for entry_id, parts in counted.items()}
 
 
 def _stale(kb: KnowledgeBase | None, today: dt.date, max_age: int) -> list[StaleEntry]:
@@ -631,12 +646,19 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
 
     def entry_rows(rows: Sequence[EntryStats]) -> list[list]:
         return [
-            [*astuple(r)[:-1], _percent(r.helpful_rate), _percent(r.helpful_low), r.reasons]
+            [
+                *astuple(r)[:-1],
+                _percent(r.helpful_rate),
+                _percent(r.helpful_low),
+                reasons_text(r.reasons),
+                ", ".join(f"{code} {n}" for code, n in r.reasons),
+            ]
             for r in rows
         ]
 
-    entry_header = [f.name for f in fields(EntryStats)][:-1]  # reasons last: new column
-    entry_header += ["helpful_pct", "helpful_low_pct", "reasons"]
+    # the 👎 reasons last (newer columns): in plain words, and as the log stores them
+    entry_header = [f.name for f in fields(EntryStats)][:-1]
+    entry_header += ["helpful_pct", "helpful_low_pct", "reasons", "reason_codes"]
     summary: list[list[Any]] = [
         ["since", _iso(report.since)],
         ["until", _iso(report.now)],

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from html import escape
 
-from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso
+from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso, reasons_text
 
 COLOURS = {
     "answered": "#2e7d32",
@@ -460,7 +460,7 @@ def _feedback_section(r: Report, say: Say = _english) -> str:
             f"{s.votes - s.helpful:,}",
             _helpful(s, say),
             _pct(s.helpful_low) if s.ranked else say("fewer than {n} votes", n=MIN_VOTES),
-            s.reasons or "–",
+            reasons_text(s.reasons, say) or "–",
         ]
         for s in r.entry_feedback
     ]

@@ -99,7 +99,7 @@ def test_digest_figures(tmp_path, small_answerer):
     assert digest.thumbs_down == 2
     assert digest.reasons == (("", 1), ("outdated", 1))
     assert [(d.entry_id, d.count, d.reasons) for d in digest.disliked] == [
-        ("bank-account", 2, "outdated 1")
+        ("bank-account", 2, (("outdated", 1),))
     ]
     # every unanswered question still new is an open handoff, made or not yet
     assert digest.handoffs == {"new": 4, "claimed": 0}
@@ -218,9 +218,11 @@ def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
     assert "6 questions, 50% answered, 3 unanswered." in text
     assert "• Can I bring my dog? ×2 (en, fr)" in text
     assert "(bank-account) 0 → 3" in text
-    assert "Reasons: no reason 1, outdated 1" in text
+    assert "Reasons: no reason 1, out of date 1" in text  # in words, not the stored codes
+    assert "(bank-account) ×2: out of date 1" in text
     chinese = render_digest(digest, partial(i18n.translate, "zh"))
     assert chinese.startswith("每日摘要") and "新的知识缺口：1" in chinese
+    assert "原因：未说明原因 1, 内容过时 1" in chinese
 
 
 @pytest.mark.parametrize(

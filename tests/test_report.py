@@ -10,6 +10,7 @@ import struct
 import subprocess
 import zlib
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ from bot.report import (
     write_csv,
 )
 from bot.storage import Storage
+from bot.web import i18n
 from tests.conftest import ROOT, SMALL_KB
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -303,10 +305,17 @@ def test_thumbs_down_reasons_per_entry(db_path, kb, tmp_path):
         storage.log_feedback(2, 9, False, reason="outdated")
     report = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
     reasons = {e.entry_id: e.reasons for e in report.entry_feedback}
-    assert reasons == {"bank-account": "outdated 2, wrong 1", "fapiao": ""}
-    assert "outdated 2, wrong 1" in render_html(report)
-    header, rows = tables(report)["entry_feedback"]
-    assert rows[0][header.index("reasons")] == "outdated 2, wrong 1"
+    assert reasons == {"bank-account": (("outdated", 2), ("wrong", 1)), "fapiao": ()}
+    # in the plain words the inbox shows, never the stored codes
+    page = render_html(report)
+    assert "out of date 2, wrong answer 1" in page and "outdated 2" not in page
+    chinese = render_html(report, partial(i18n.translate, "zh"), "zh")
+    assert "内容过时 2, 回答错误 1" in chinese
+    for table in ("entry_feedback", "top_entries"):
+        header, rows = tables(report)[table]
+        row = next(r for r in rows if r[0] == "bank-account")
+        assert row[header.index("reasons")] == "out of date 2, wrong answer 1"
+        assert row[header.index("reason_codes")] == "outdated 2, wrong 1"
 
 
 def test_reply_time_median_and_p90(result):
@@ -497,8 +506,9 @@ def test_csv_tables(result, tmp_path):
         [ARABIC, "1", "ar", ""],
     ]
     assert rows("entry_feedback")[1:] == [
-        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0", "9.5", ""],
-        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0", "34.2", ""],
+        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0", "9.5"]
+        + ["", ""],  # no 👎 reasons: in words, as codes
+        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0", "34.2", "", ""],
     ]
     assert rows("text_sources")[1:] == [
         ["original", "2", "50.0"],

@@ -55,7 +55,7 @@ def test_manager_reads_the_report_with_every_figure(client, logged):
     assert card(html, "helpful (2 votes)") == "50.0%"
     assert card(html, "median wait for a reply") == "120 ms"
     assert '<td dir="auto">أين يمكنني ركن السيارة؟</td>' in html
-    assert "outdated 1" in html  # the 👎 reason
+    assert "out of date 1" in html and "outdated" not in html  # the 👎 reason, in words
     assert "<svg" in html and "Questions per day by outcome" in html
     assert "<script" not in html and "style=" not in html  # the CSP forbids both
     assert 'href="/reports"' in html  # the nav link
@@ -129,6 +129,7 @@ def test_report_pages_in_chinese(client, logged):
     client.cookies.set("console_lang", "zh")
     html = client.get("/reports").text
     assert "报表" in html and "最近 7 天" in html and "提问人数" in html
+    assert "<td>内容过时 1</td>" in html  # the 👎 reason
     # the charts' titles and tooltips too
     assert "<title>每日问题（按结果）</title>" in html and "<title>各语言问题数</title>" in html
     assert re.search(r"<title>\d{4}-\d\d-\d\d：共 [\d,]+ 个问题，已回答 [\d,]+ 个</title>", html)

@@ -32,6 +32,7 @@ from bot.report import (
     channel_of,
     csv_cell,
     open_readonly,
+    reasons_text,
     tables,
 )
 from bot.report_html import COLOURS as CHART_COLOURS
@@ -228,6 +229,7 @@ async def reports(request: Request) -> Response:
         languages_chart=hbars(bars, _(request, "Questions by language")) if bars else "",
         pct=_pct,
         ms=_ms,
+        reasons=partial(reasons_text, say=partial(_, request)),
     )
 
 
