@@ -690,6 +690,15 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         ),
         "top_entries": (entry_header, entry_rows(report.top_entries)),
         "entry_feedback": (entry_header, entry_rows(report.entry_feedback)),
+        "reply_times": (
+            ["measure", "timed", "median_ms", "p90_ms"],
+            [
+                ["wait", report.waits_timed, _round(report.wait_median_ms)]
+                + [_round(report.wait_p90_ms)],
+                ["matching", report.replies_timed, _round(report.median_ms)]
+                + [_round(report.p90_ms)],
+            ],
+        ),
         "text_sources": (
             ["text_source", "answers", "pct"],
             [[s, n, _percent(n / sources_total)] for s, n in report.text_sources],

@@ -470,6 +470,7 @@ def test_csv_tables(result, tmp_path):
             "unanswered_clusters",
             "top_entries",
             "entry_feedback",
+            "reply_times",
             "text_sources",
             "stale_entries",
             "stale_translations",
@@ -515,6 +516,11 @@ def test_csv_tables(result, tmp_path):
         ["curated", "1", "25.0"],
         ["machine", "1", "25.0"],
     ]
+    assert rows("reply_times") == [
+        ["measure", "timed", "median_ms", "p90_ms"],
+        ["wait", "0", "", ""],
+        ["matching", "10", "8.5", "30.0"],
+    ]
     summary = dict(rows("summary")[1:])
     assert summary["questions"] == "10" and summary["median_ms"] == "8.5"
     assert summary["helpful_pct"] == "75.0" and summary["p90_ms"] == "30.0"
@@ -550,7 +556,7 @@ def test_cli_writes_the_page_and_csv(config, tmp_path):
         obj=config,
     )
     assert result.exit_code == 0, result.output
-    assert "1 question from" in result.output and "Wrote 9 CSV files" in result.output
+    assert "1 question from" in result.output and "Wrote 10 CSV files" in result.output
     assert "What is a fapiao?" in out.read_text(encoding="utf-8")
     with (folder / "top_entries.csv").open(encoding="utf-8") as f:
         assert list(csv.reader(f))[1][:3] == ["fapiao", "What is a fapiao?", "1"]

@@ -117,6 +117,34 @@ def test_every_table_exports_as_csv_with_the_page_filters(client, logged):
     assert [row[0] for row in arabic[1:]] == ["ar"]
 
 
+def test_each_sections_csv_link_gives_that_sections_data(client, logged):
+    """Every section's CSV link downloads the table of what that section shows: the reply
+    time's, its waits and matching times (not the text sources, shown nowhere on the page)."""
+    login(client, "mia")
+    html = client.get("/reports").text
+    linked = {
+        title.strip(): table
+        for title, table in re.findall(
+            r"<h2>([^<]+) <a class=\"csv\" href=\"/reports\.csv\?[^\"]*table=(\w+)", html
+        )
+    }
+    assert linked == {
+        "Summary": "summary",
+        "Questions per day": "per_day",
+        "Languages": "languages",
+        "Top unanswered questions": "unanswered_clusters",
+        "Helpfulness": "entry_feedback",
+        "Most used entries": "top_entries",
+        "Reply time": "reply_times",
+    }
+    times = rows_of(client.get("/reports.csv", params={"table": "reply_times"}))
+    assert times == [
+        ["measure", "timed", "median_ms", "p90_ms"],
+        ["wait", "5", "120.0", "120.0"],
+        ["matching", "5", "8.0", "8.0"],
+    ]
+
+
 def test_csv_refuses_unknown_tables_and_bad_filters(client, logged):
     login(client, "mia")
     missing = client.get("/reports.csv", params={"table": "secrets"})
