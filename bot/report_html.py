@@ -286,6 +286,7 @@ def _summary(r: Report, say: Say = _english) -> str:
         (_pct(r.share("chosen")), say("answered after a suggestion")),
         (_pct(r.share("suggest")), say("suggestions only")),
         (_pct(r.share("unanswered")), say("unanswered")),
+        (_pct(r.share("smalltalk")), say("small talk")),  # the shares add up to 100%
         (_pct(r.helpful_rate), say("helpful ({n} votes)", n=f"{r.votes:,}")),
     ]
     if r.waits_timed or not r.replies_timed:

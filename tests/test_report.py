@@ -4,6 +4,7 @@ exact figures, the page checked as text and as a screenshot from headless Chromi
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import sqlite3
 import struct
@@ -407,6 +408,20 @@ def test_html_is_self_contained_and_escaped(result):
     assert page.count("<svg") == 5  # per day bars and lines, languages, entries, sources
     assert f'<td dir="auto">{ARABIC}</td>' in page
     assert "2026-11-19 00:00 to 2026-11-21 12:00 UTC" in page
+
+
+def test_the_html_summary_cards_add_up_with_small_talk(result):
+    """ "hello" is one of the ten questions: the small talk card makes the outcome shares
+    add up to 100%, as per_day.csv and summary.csv do."""
+    page = render_html(result)
+    labels = (
+        "answered", "answered after a suggestion", "suggestions only", "unanswered", "small talk"
+    )  # fmt: skip
+    shares = [
+        float(re.search(r"<b>([\d.]+)%</b><span>" + re.escape(label) + "</span>", page)[1])
+        for label in labels
+    ]
+    assert shares[-1] == 10.0 and sum(shares) == pytest.approx(100, abs=0.2)
 
 
 def test_datasette_canned_queries_run(db_path):

@@ -220,3 +220,17 @@ def test_users_wording_is_marked_dir_auto_on_every_page(client, logged):
     assert re.search(r'<h[23] dir="auto">[^<]+</h[23]>', inbox)
     assert '<td dir="auto">' in client.get("/entries").text
     assert '<td dir="auto">أين يمكنني ركن السيارة؟</td>' in client.get("/reports").text
+
+
+def test_the_outcome_cards_add_up_with_small_talk(client, logged):
+    """Small talk ("hello") is one of the questions: its share has a card of its own, so the
+    outcome cards add up to every question, on the page as in summary.csv."""
+    log(logged, "hello", "smalltalk", user=6)
+    login(client, "mia")
+    html = client.get("/reports").text
+    labels = ("answered", "answered after a suggestion", "suggestions only", "unanswered")
+    shares = [card(html, label) for label in (*labels, "small talk")]
+    assert card(html, "questions") == "6" and shares[-1] == "16.7%"
+    assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.2
+    summary = dict(rows_of(client.get("/reports.csv", params={"table": "summary"}))[1:])
+    assert summary["smalltalk_pct"] == "16.7"
