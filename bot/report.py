@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 import sqlite3
 from collections import Counter
@@ -662,6 +663,8 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
     summary: list[list[Any]] = [
         ["since", _iso(report.since)],
         ["until", _iso(report.now)],
+        ["language", report.language or "all"],  # the filters it was built with
+        ["channel", report.channel or "all"],
         ["questions", report.total],
         ["people", report.people],
         *([f"{o}_pct", _percent(report.share(o))] for o in OUTCOMES),
@@ -728,18 +731,27 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def csv_text(header: list[str], rows: list[list]) -> str:
+    """UTF-8 CSV with a byte-order mark (so spreadsheets read Chinese, Russian and Arabic
+    right) and a header row; text cells that a spreadsheet would run as a formula start
+    with an apostrophe (`csv_cell`)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
 def write_csv(report: Report, folder: Path) -> list[Path]:
-    """One UTF-8 CSV file with a header row per table; returns the files written.
-    Text cells that a spreadsheet would take for a formula are neutralised (`csv_cell`)."""
+    """One CSV file per table, as the console's CSV links give them (`csv_text`); returns
+    the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (header, rows) in tables(report).items():
         path = folder / f"{name}.csv"
-        with path.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+        path.write_text(csv_text(header, rows), encoding="utf-8", newline="")
         written.append(path)
     return written
 

@@ -360,7 +360,7 @@ def test_stale_translations_are_listed(db_path, small_kb_dir, tmp_path):
     assert (stale.recorded, stale.current) == (entry.version, kb.by_id["fapiao"].version)
     assert "Translations to update" in render_html(report)
     write_csv(report, tmp_path / "csv")
-    lines = (tmp_path / "csv" / "stale_translations.csv").read_text(encoding="utf-8").split()
+    lines = (tmp_path / "csv" / "stale_translations.csv").read_text(encoding="utf-8-sig").split()
     assert lines[0] == "entry_id,language,topic,recorded,current,reviewed,where"
     assert lines[1].startswith(f"fapiao,zh,money,{entry.version},")
 
@@ -493,7 +493,7 @@ def test_csv_tables(result, tmp_path):
     )
 
     def rows(name):
-        with (tmp_path / "csv" / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        with (tmp_path / "csv" / f"{name}.csv").open(encoding="utf-8-sig", newline="") as f:
             return list(csv.reader(f))
 
     assert rows("per_day") == [
@@ -573,8 +573,11 @@ def test_cli_writes_the_page_and_csv(config, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 question from" in result.output and "Wrote 10 CSV files" in result.output
     assert "What is a fapiao?" in out.read_text(encoding="utf-8")
-    with (folder / "top_entries.csv").open(encoding="utf-8") as f:
+    with (folder / "top_entries.csv").open(encoding="utf-8-sig") as f:
         assert list(csv.reader(f))[1][:3] == ["fapiao", "What is a fapiao?", "1"]
+    # with a byte-order mark, as the console's: a spreadsheet reads every script right
+    for path in folder.glob("*.csv"):
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path.name
 
 
 def test_cli_missing_database_is_a_clear_error(config, tmp_path):

@@ -145,6 +145,20 @@ def test_each_sections_csv_link_gives_that_sections_data(client, logged):
     ]
 
 
+def test_a_filtered_csv_says_its_filters(client, logged):
+    """A French web-only export is named and headed as such, never like the whole report."""
+    login(client, "mia")
+    params = {"since": "7d", "language": "fr", "channel": "web", "table": "summary"}
+    filtered = client.get("/reports.csv", params=params)
+    everything = client.get("/reports.csv", params={"since": "7d", "table": "summary"})
+    name = re.search(r'filename="([^"]+)"', filtered.headers["content-disposition"])[1]
+    assert re.fullmatch(r"report-summary-\d{8}-\d{8}-fr-web\.csv", name), name
+    assert "-fr" not in everything.headers["content-disposition"]
+    summary = dict(rows_of(filtered)[1:])
+    assert (summary["language"], summary["channel"]) == ("fr", "web")
+    assert dict(rows_of(everything)[1:])["language"] == "all"
+
+
 def test_csv_refuses_unknown_tables_and_bad_filters(client, logged):
     login(client, "mia")
     missing = client.get("/reports.csv", params={"table": "secrets"})

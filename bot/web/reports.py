@@ -7,8 +7,6 @@ The figures are the `python -m bot report` figures: one `bot.report.build_report
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import re
 import threading
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from bot.report import (
     ReportError,
     build_report,
     channel_of,
-    csv_cell,
+    csv_text,
     open_readonly,
     reasons_text,
     tables,
@@ -241,17 +239,6 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f} ms"
 
 
-def csv_text(header: list[str], rows: list[list]) -> str:
-    """UTF-8 CSV (with a byte-order mark, so spreadsheets read Chinese and Arabic right);
-    text cells that a spreadsheet would run as a formula start with an apostrophe."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
-    return out.getvalue()
-
-
 @requires("manager")
 async def reports_csv(request: Request) -> Response:
     """One table of the report, as the page shows it, as a CSV file."""
@@ -268,7 +255,9 @@ async def reports_csv(request: Request) -> Response:
         known = ", ".join(found)
         return PlainTextResponse(f"No table {name!r}; the tables are: {known}", status_code=404)
     header, rows = found[name]
-    filename = f"report-{name}-{f.since:%Y%m%d}-{f.until:%Y%m%d}.csv"
+    # the filters in the name: a French web-only export is no all-language one
+    only = "".join(f"-{value}" for value in (f.language, f.channel) if value)
+    filename = f"report-{name}-{f.since:%Y%m%d}-{f.until:%Y%m%d}{only}.csv"
     return Response(
         csv_text(header, rows),
         media_type="text/csv; charset=utf-8",
