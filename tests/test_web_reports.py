@@ -93,6 +93,40 @@ def test_period_filter_and_bad_values(client, logged):
     assert ancient.text.count("<rect") < 2000  # one bar per day of two years at most
 
 
+def test_a_period_the_wrong_way_round_says_so(client, logged):
+    """From today to a date before it: today is not "in the future"; the page says the
+    period is the wrong way round and which period it shows instead."""
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    before = today - timedelta(days=28)
+    login(client, "mia")
+    html = client.get("/reports", params={"since": str(today), "until": str(before)}).text
+    assert "in the future" not in html
+    assert (
+        f"The period cannot start ({today}) after it ends ({before}): choose an earlier start. "
+        f"Shown instead: the 30 days up to {before}."
+    ) in html
+    assert f"to {before} 23:59 UTC" in html
+    alone = client.get("/reports", params={"since": str(today)}).text
+    assert "in the future" not in alone and "cannot start" not in alone
+
+
+def test_language_codes_in_any_case_and_unknown_ones_said(client, logged):
+    login(client, "mia")
+    upper = client.get("/reports", params={"language": "EN"}).text
+    assert "not a language code" not in upper
+    assert card(upper, "questions") == "4" and '<option value="en" selected>' in upper
+    unknown = client.get("/reports", params={"language": "xx"}).text
+    assert card(unknown, "questions") == "0"
+    assert '<option value="xx" selected>' in unknown  # never "All languages" while filtered
+    assert "No question in this period was written in xx, and the bot is not set up for it" in (
+        unknown
+    )
+    arabic = client.get("/reports", params={"language": "ar"}).text  # asked, though not set up
+    assert "not set up" not in arabic and card(arabic, "questions") == "1"
+
+
 def rows_of(response) -> list[list[str]]:
     assert response.headers["content-type"].startswith("text/csv")
     assert response.headers["content-disposition"].startswith("attachment;")

@@ -48,7 +48,8 @@ NAMES = {
     "unanswered": "unanswered",
     "smalltalk": "small talk",
 }
-DEFAULT_SINCE = "30d"
+DEFAULT_DAYS = 30
+DEFAULT_SINCE = f"{DEFAULT_DAYS}d"
 MAX_DAYS = 731  # a page of two years of days at most
 _cache: dict[tuple, Report] = {}  # see _build
 _cache_lock = threading.Lock()
@@ -93,7 +94,21 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
     try:
         since = parse_since(since_text, until)
     except ValueError as exc:
-        errors.append(str(exc))
+        try:  # no later than now, only than the end: the period is the wrong way round
+            parse_since(since_text, now)
+        except ValueError:
+            errors.append(str(exc))
+        else:
+            errors.append(
+                _(
+                    request,
+                    "The period cannot start ({since}) after it ends ({until}): choose an "
+                    "earlier start. Shown instead: the {n} days up to {until}.",
+                    since=since_text,
+                    until=until_text,
+                    n=DEFAULT_DAYS,
+                )
+            )
         since_text = DEFAULT_SINCE
         try:
             since = parse_since(since_text, until)
@@ -105,7 +120,7 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
         )
         since = until - timedelta(days=MAX_DAYS)
         since_text = since.strftime("%Y-%m-%dT%H:%M:%S")
-    language = params.get("language", "").strip() or None
+    language = _language_code(params.get("language", ""))
     if language and not _LANGUAGE.match(language):
         errors.append(_(request, "{value} is not a language code.", value=repr(language)))
         language = None
@@ -117,6 +132,13 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
             errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
             channel = None
     return Filters(since_text, until_text, since, until, language, channel), errors
+
+
+def _language_code(value: str) -> str | None:
+    """A language code as the log writes it, whatever its case ("EN" is en, "ZH-hant"
+    zh-hant's region kept as typed), as the CLI's --language; None for none."""
+    primary, dash, rest = value.strip().partition("-")
+    return (primary.lower() + dash + rest) or None
 
 
 def _log_version(path) -> tuple:
@@ -187,7 +209,18 @@ async def reports(request: Request) -> Response:
         report = await asyncio.to_thread(_build, request, f)
     except ReportError as exc:
         return c.render(request, "reports.html", status=503, error=str(exc), report=None, f=f)
-    languages = sorted(set(c.config.languages.supported) | {o.key for o in report.languages})
+    known = set(c.config.languages.supported) | {o.key for o in report.languages}
+    if f.language and f.language not in known and not report.total:
+        # a code the bot does not speak and nobody wrote in: say so, not just "0 questions"
+        unknown = _(
+            request,
+            "No question in this period was written in {code}, and the bot is not set up for "
+            "it (its languages: {languages}).",
+            code=f.language,
+            languages=", ".join(sorted(c.config.languages.supported)),
+        )
+        errors.append(unknown)
+    languages = sorted(known | ({f.language} if f.language else set()))
     bars = [
         (
             row.key,
