@@ -78,6 +78,18 @@ def test_language_and_channel_filters(client, logged):
     assert 'value="telegram" selected' in telegram
 
 
+def test_the_console_doc_names_every_channel_the_filter_offers():
+    """docs/console.md lists the `channel` values of /reports as the code has them."""
+    from bot.report import CHANNEL_ALIASES, CHANNELS
+    from tests.conftest import ROOT
+
+    doc = " ".join((ROOT / "docs" / "console.md").read_text(encoding="utf-8").split())
+    found = re.search(r"and `channel` \(([^)]*)\)", doc)
+    assert found, "the /reports filters in docs/console.md"
+    named = re.findall(r"`(\w+)`", found[1])
+    assert set(named) == set(CHANNELS) | set(CHANNEL_ALIASES), found[1]
+
+
 def test_period_filter_and_bad_values(client, logged):
     login(client, "mia")
     assert card(client.get("/reports", params={"until": "2020-01-01"}).text, "questions") == "0"
