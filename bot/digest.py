@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.counting import log_columns, outcome, questions, to_staff
-from bot.handoffstore import OPEN_STATES
+from bot.handoffstore import open_counts
 from bot.knowledge import KnowledgeBase
-from bot.report import _iso, open_readonly
+from bot.report import _iso, open_readonly, reasons_text
 
 PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 SCHEDULES = ("daily", "weekly", "off")
@@ -53,7 +53,7 @@ class Disliked:
     entry_id: str
     question: str
     count: int
-    reasons: str  # "outdated 2, wrong 1"
+    reasons: tuple[tuple[str, int], ...]  # (("outdated", 2), ("wrong", 1)): most given first
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Digest:
     gaps_total: int  # new gap wordings, beyond the TOP shown
     trending: tuple[Trend, ...]
     thumbs_down: int
-    reasons: tuple[tuple[str, int], ...]  # most given first; "" for none given
+    reasons: tuple[tuple[str, int], ...]  # codes, most given first; "" for none given
     disliked: tuple[Disliked, ...]
     handoffs: Mapping[str, int] | None  # open handoffs by state; None: no handoff table
     choices_waiting: int = 0  # chosen suggestions not yet accepted or set aside, any time
@@ -77,19 +77,14 @@ class Digest:
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
-    """Open handoffs (bot/handoffstore.py: new, claimed) by state; None when the database
-    has no handoff table (one from before handoffs)."""
+    """Open handoffs (bot/handoffstore.py: new, claimed) by state, every queued question
+    and message to staff counted whether or not the console's handoff list has been opened
+    since it came (`open_counts`); None when the database has no handoff table (one from
+    before handoffs)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}
     if "state" not in columns:
         return None
-    marks = ", ".join("?" for _ in OPEN_STATES)
-    found = dict(
-        conn.execute(
-            f"SELECT state, count(*) FROM handoffs WHERE state IN ({marks}) GROUP BY state",
-            OPEN_STATES,
-        )
-    )
-    return {state: found.get(state, 0) for state in OPEN_STATES}
+    return open_counts(conn)
 
 
 def _choices_waiting(conn: sqlite3.Connection) -> int:
@@ -105,7 +100,8 @@ def _question(kb: KnowledgeBase | None, entry_id: str) -> str:
 
 
 def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
-    """The new unanswered wordings, each with the languages it was written in (a Vietnamese
+    """The first TOP new unanswered wordings (most asked first, on a tie the latest asked)
+    and how many there are, each with the languages it was written in (a Vietnamese
     question answered in English: vi, from its interaction's `written_in`); messages written
     to the staff on purpose are none."""
     columns = log_columns(conn)
@@ -121,7 +117,8 @@ def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
         f"AND {to_staff(columns)} "  # a message to the staff is no gap in the knowledge
         "AND wording IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unanswered o "
         "WHERE o.wording = u.wording AND o.time < :since) "
-        "GROUP BY wording ORDER BY n DESC, wording",
+        # most asked first; on a tie the latest asked, whatever its script
+        "GROUP BY wording ORDER BY n DESC, max(u.time) DESC, max(u.id) DESC",
         params,
     ).fetchall()
     gaps = [Gap(question, n, tuple(sorted(langs.split(",")))) for _, question, n, langs in rows]
@@ -163,10 +160,8 @@ def _thumbs_down(
             entry_id,
             _question(kb, entry_id),
             sum(counts.values()),
-            ", ".join(
-                f"{why} {n}"
-                for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-                if why
+            tuple(
+                (why, n) for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if why
             ),
         )
         for entry_id, counts in by_entry.items()
@@ -295,6 +290,13 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     lines += [
         f"• {_short(g.question)} ×{g.count} ({', '.join(g.languages)})" for g in digest.new_gaps
     ]
+    if digest.gaps_total > len(digest.new_gaps):
+        lines.append(
+            _(
+                "… and {n} more (console: Inbox)",
+                n=digest.gaps_total - len(digest.new_gaps),
+            )
+        )
     lines += ["", _("Trending questions:") if digest.trending else _("Trending questions: none")]
     lines += [
         f"• {_short(t.question or t.entry_id)} ({t.entry_id}) {t.before} → {t.count}"
@@ -302,11 +304,14 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     ]
     lines += ["", _("👎: {n}", n=digest.thumbs_down)]
     if digest.reasons:
-        given = ", ".join(f"{r or _('no reason')} {n}" for r, n in digest.reasons)
+        given = ", ".join(
+            f"{_('no reason')} {n}" if not r else reasons_text([(r, n)], _)
+            for r, n in digest.reasons
+        )
         lines.append(_("Reasons: {reasons}", reasons=given))
     lines += [
         f"• {_short(d.question or d.entry_id)} ({d.entry_id}) ×{d.count}"
-        + (f": {d.reasons}" if d.reasons else "")
+        + (f": {reasons_text(d.reasons, _)}" if d.reasons else "")
         for d in digest.disliked
     ]
     if digest.choices_waiting:

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from html import escape
 
-from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso
+from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso, reasons_text
 
 COLOURS = {
     "answered": "#2e7d32",
@@ -287,6 +287,7 @@ def _summary(r: Report, say: Say = _english) -> str:
         (_pct(r.share("chosen")), say("answered after a suggestion")),
         (_pct(r.share("suggest")), say("suggestions only")),
         (_pct(r.share("unanswered")), say("unanswered")),
+        (_pct(r.share("smalltalk")), say("small talk")),  # the shares add up to 100%
         (_pct(r.helpful_rate), say("helpful ({n} votes)", n=f"{r.votes:,}")),
         (f"{r.browsed:,}", say("entries opened from the topics")),
     ]
@@ -462,7 +463,7 @@ def _feedback_section(r: Report, say: Say = _english) -> str:
             f"{s.votes - s.helpful:,}",
             _helpful(s, say),
             _pct(s.helpful_low) if s.ranked else say("fewer than {n} votes", n=MIN_VOTES),
-            s.reasons or "–",
+            reasons_text(s.reasons, say) or "–",
         ]
         for s in r.entry_feedback
     ]

@@ -93,7 +93,7 @@ def test_a_question_counts_once_whatever_the_user_does_with_its_list(
     assert summary["answered_pct"] == "25.0" and summary["chosen_pct"] == "25.0"
     assert summary["suggest_pct"] == "25.0" and summary["unanswered_pct"] == "25.0"
     assert summary["unanswered_open"] == "1"
-    languages = (csv_dir / "languages.csv").read_text().splitlines()
+    languages = (csv_dir / "languages.csv").read_text(encoding="utf-8-sig").splitlines()
     assert languages[0].startswith("language,total,answered,chosen,suggest,unanswered,")
     assert languages[1].startswith("en,4,1,1,1,1,0,")
     clusters = (csv_dir / "unanswered_clusters.csv").read_text().splitlines()

@@ -74,7 +74,8 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
     "--csv",
     "csv_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Also write every table as a UTF-8 CSV file into this folder.",
+    help="Also write every table as a CSV file into this folder (UTF-8 with a byte-order "
+    "mark, as the console's CSV links: spreadsheets read every script right).",
 )
 @click.option(
     "--language",
