@@ -744,3 +744,33 @@ async def test_a_persian_visitor_is_greeted_and_answered_in_english_not_arabic(s
         assert await page.get_attribute("html", "lang") == "en"
         assert await page.input_value("#language") == "auto"  # none picked: "automatic"
         await page.screenshot(path=str(tmp_path / "persian.png"), full_page=True)
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+async def test_the_reason_asked_after_thumbs_down_comes_into_view(site, motion):
+    """On a phone, the question "why?" and its buttons under a 👎 were added below the
+    visible part of the conversation: they are brought into view (gliding, or at once for
+    a visitor who asked for less motion)."""
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, *_ = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(
+                locale="en-US", viewport={"width": 360, "height": 740}, reduced_motion=motion
+            )
+            await page.goto(bot_url + "/chat")
+            await send(page, "How do I open a company bank account in China?")
+            answer = page.locator(".msg.answer").last
+            await expect(answer).to_be_visible(timeout=15000)
+            down = answer.get_by_role("button", name=messages.text("en", "not_helpful"))
+            await down.focus()
+            await expect(down).to_be_in_viewport(ratio=1)
+            await page.keyboard.press("Enter")
+            reasons = answer.get_by_role("group", name=messages.text("en", "feedback_reason"))
+            await expect(reasons).to_have_count(1, timeout=10000)
+            await expect(reasons).to_be_in_viewport(ratio=1)
+            await expect(answer.locator(".ask")).to_be_in_viewport(ratio=1)
+        finally:
+            await browser.close()

@@ -42,8 +42,19 @@
       return;
     }
     parts.forEach(function (part, i) {
-      if (!old.children[i].isEqualNode(part)) old.children[i].replaceWith(part);
+      if (old.children[i].isEqualNode(part)) return;
+      old.children[i].replaceWith(part);
+      // a question asked in it (the reason for a 👎) with its buttons: brought into view,
+      // not left below the visible part of the conversation
+      if (part.querySelector("[role=group]")) {
+        part.scrollIntoView({ block: "nearest", behavior: motion() });
+      }
     });
+  }
+
+  // Scrolling glides, unless the visitor asked their system for less motion.
+  function motion() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
   }
 
   function setUi(ui) {
