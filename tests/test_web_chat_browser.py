@@ -322,7 +322,7 @@ async def test_keyboard_alone_browses_topics_and_reads_an_answer(site):
 async def test_after_a_button_focus_is_back_in_the_message_box(site, answerer):
     """Keyboard alone: a "did you mean" suggestion chosen with Tab and Enter (its list then
     goes), 👍, 👎 and its reason, Topics and a topic: focus is back in the message box each
-    time, so typing goes on. The language picker keeps focus (its arrow keys change it); a
+    time, so typing goes on. The language picker keeps focus (its arrow keys move in it); a
     tap on a touch screen leaves focus be (no on-screen keyboard over the answer)."""
     from playwright.async_api import expect
 
@@ -394,7 +394,8 @@ async def test_after_a_button_focus_is_back_in_the_message_box(site, answerer):
         assert await focused() == "text"
 
         await page.focus("#language")
-        await page.keyboard.press("ArrowDown")  # a closed picker: the next language
+        await page.keyboard.press("ArrowDown")  # a closed picker: the next language,
+        await page.keyboard.press("Enter")  # applied when confirmed
         await expect(page.locator("html")).not_to_have_attribute("lang", "ru", timeout=10000)
         assert await focused() == "language"
         await named_in(await page.get_attribute("html", "lang"))
@@ -434,6 +435,53 @@ async def test_the_language_picker_goes_back_to_automatic(site):
         await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
         await expect(picker).to_have_value("auto")
         await expect(automatic).to_have_text(messages.text("es", "web_language_auto"))
+
+
+async def test_the_language_picker_applies_a_language_only_when_confirmed(site):
+    """Arrow keys in the closed picker changed the language at each press (two presses: two
+    changes, two "I will answer in ..." messages). Now a keyboard user passes through the
+    languages and one applies on Enter or on leaving the picker; Escape puts back the one
+    in use; a mouse user still picks in one step."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url) as page:
+        picker, html = page.locator("#language"), page.locator("html")
+        codes = await picker.evaluate("(s) => [...s.options].map((o) => o.value)")
+        assert codes[0] == "auto"
+        notices = page.locator(".msg.notice")
+        await expect(notices).to_have_count(1)  # the greeting
+        await page.focus("#text")
+        await page.keyboard.press("Shift+Tab")  # Forget me, Talk to a person, Topics, ...
+        while await page.evaluate("document.activeElement.id") != "language":
+            await page.keyboard.press("Shift+Tab")
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("ArrowDown")
+        await expect(picker).to_have_value(codes[2])
+        await page.wait_for_timeout(700)  # nothing is sent
+        await expect(html).to_have_attribute("lang", "en")
+        await expect(notices).to_have_count(1)
+        await page.keyboard.press("Escape")  # back to the language in use
+        await expect(picker).to_have_value("auto")
+
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Enter")
+        await expect(html).to_have_attribute("lang", codes[2], timeout=10000)
+        await expect(notices).to_have_count(2)
+        await expect(notices.last).to_have_text(messages.text(codes[2], "language_set"))
+        assert await page.evaluate("document.activeElement.id") == "language"
+
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Tab")  # left on a language: that one
+        await expect(html).to_have_attribute("lang", codes[3], timeout=10000)
+        await expect(notices).to_have_count(3)
+
+        await picker.select_option("de")  # the mouse: one step
+        await expect(html).to_have_attribute("lang", "de", timeout=10000)
+        await expect(notices).to_have_count(4)
+        await page.wait_for_timeout(500)
+        await expect(notices).to_have_count(4)
 
 
 async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
