@@ -484,6 +484,58 @@ async def test_the_language_picker_applies_a_language_only_when_confirmed(site):
         await expect(notices).to_have_count(4)
 
 
+# For each control focused in turn: the focus ring's colour, the background around it (the
+# first ancestor with one) and their contrast ratio (WCAG 2 relative luminance).
+FOCUS_RINGS = """(selectors) => {
+    const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+    const luminance = (c) => {
+        const [r, g, b] = rgb(c).slice(0, 3).map((v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const behind = (el) => {
+        for (let at = el.parentElement; at; at = at.parentElement) {
+            const c = getComputedStyle(at).backgroundColor;
+            if (rgb(c).length < 4 || rgb(c)[3] > 0) return c;
+        }
+        return "rgb(255, 255, 255)";
+    };
+    return selectors.flatMap((selector) => [...document.querySelectorAll(selector)].map((el) => {
+        el.focus();
+        const style = getComputedStyle(el), around = behind(el);
+        const [a, b] = [luminance(style.outlineColor), luminance(around)].sort();
+        return {selector, visible: el.matches(":focus-visible"), width: style.outlineWidth,
+                ring: style.outlineColor, around, ratio: (b + 0.05) / (a + 0.05)};
+    }));
+}"""
+
+
+async def test_the_focus_ring_stands_out_on_every_background(site):
+    """The focus ring (amber, rgb(242,169,0)) had 1.77:1 against an answer's bubble and 2:1
+    against white: it now has at least 3:1 against the background around every control a
+    keyboard reaches (answer bubble, white bars, the staff-mode strip, the dark header)."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url) as page:
+        await send(page, "How do I open a company bank account in China?")
+        await expect(page.locator(".msg.answer button").first).to_be_visible(timeout=15000)
+        await page.click("#staff")  # "Talk to a person": its Cancel sits on a yellow strip
+        await page.keyboard.press("Tab")  # a keyboard in use: :focus-visible shows rings
+        selectors = [".msg.answer button", ".msg.answer a", "#topics", "#staff", "#forget",
+                     "#cancel", "#text", "#send", "#language"]  # fmt: skip
+        rings = await page.evaluate(FOCUS_RINGS, selectors)
+    assert {r["selector"] for r in rings} == set(selectors), rings
+    for ring in rings:
+        assert ring["visible"] and ring["width"] == "3px", ring
+        assert ring["ratio"] >= 3, ring
+    backgrounds = {r["around"] for r in rings}
+    light = {"rgb(238, 241, 244)", "rgb(255, 255, 255)", "rgb(255, 244, 214)"}
+    assert light | {"rgb(31, 78, 121)"} <= backgrounds
+
+
 async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
     """The first "See also" button is the entry ranked next (Answer.nearest): it opens that
     entry, and the question is recorded as a choice of it, like a chosen suggestion."""
