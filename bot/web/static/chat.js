@@ -42,6 +42,7 @@
       old.replaceWith(node);
       return;
     }
+    old.lang = node.lang; // the language its labels and buttons are now in
     parts.forEach(function (part, i) {
       if (old.children[i].isEqualNode(part)) return;
       old.children[i].replaceWith(part);
@@ -136,11 +137,27 @@
     if (event.pointerType !== "touch") text.focus({ preventScroll: true });
   }
 
+  // "Talk to a person": the message box says so (its name and placeholder), not "Type your
+  // question"; Escape in it, or Cancel, goes back to asking the bot.
+  const textLabel = document.getElementById("text-label");
   function setStaffMode(on) {
     toStaff = on;
     mode.hidden = !on;
+    const key = on ? "web_staff_mode" : "web_placeholder";
+    textLabel.dataset.word = key;
+    text.dataset.wordPlaceholder = key;
+    textLabel.textContent = words[key] || textLabel.textContent;
+    text.placeholder = words[key] || text.placeholder;
     text.focus();
   }
+
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && toStaff) {
+      event.preventDefault();
+      event.stopPropagation(); // in the widget, the panel stays open
+      setStaffMode(false);
+    }
+  });
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
