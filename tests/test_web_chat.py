@@ -27,7 +27,7 @@ from bot.answering import build_answerer
 from bot.report import build_report
 from bot.storage import NONE_OF_THESE, Storage
 from bot.web.app import AnswererHolder, create_app
-from bot.web.chat_render import message_html, text_html
+from bot.web.chat_render import ITEM, blocks_html, message_html, text_html
 from bot.web.chat_turn import COOKIE, HANDOFF
 from bot.webchat_store import ChatMessage, WebChats
 from tests.web_support import *  # noqa: F403  (the fixtures)
@@ -940,7 +940,7 @@ def test_reports_count_each_web_question_once_and_no_message_to_staff(
 
 # Safe HTML (hypothesis) -----------------------------------------------------------------
 
-ALLOWED_TAGS = {"div", "p", "strong", "br", "a", "ul", "li", "button"}
+ALLOWED_TAGS = {"div", "p", "strong", "br", "a", "ul", "ol", "li", "button", "span"}
 
 
 class Collect(HTMLParser):
@@ -981,6 +981,52 @@ def test_any_answer_title_and_link_render_safely(text, links):
     found.feed(message_html(message, lambda key: messages.text("en", key)))
     assert set(found.tags) <= ALLOWED_TAGS
     assert all(re.match(r"https?://[^\s<>\"']+$", href, re.IGNORECASE) for href in found.hrefs)
+
+
+def test_list_lines_in_an_answer_are_real_lists():
+    """ "- item" and "1. item" lines were shown as text with a dash: a screen reader did
+    not hear a list. They are <ul>/<ol> lists now, their words still escaped."""
+    html = blocks_html(
+        "Numbers:\n- 110: police\n- 119: <b>fire</b>\nSteps:\n3. ask\n4) see http://a.example/x\n"
+        "Done -5 degrees\n-not an item"
+    )
+    assert html == (
+        "Numbers:<ul><li>110: police</li><li>119: &lt;b&gt;fire&lt;/b&gt;</li></ul>Steps:"
+        '<ol start="3"><li>ask</li><li>see <a href="http://a.example/x" target="_blank" '
+        'rel="noopener noreferrer nofollow">http://a.example/x</a></li></ol>'
+        "Done -5 degrees<br>-not an item"
+    )
+
+
+@given(st.text(alphabet=st.sampled_from("-*•1.) \n<>&ab"), max_size=200) | st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_any_text_with_lists_renders_to_safe_html(text):
+    found = Collect()
+    found.feed(blocks_html(text))
+    assert set(found.tags) <= {"a", "br", "ul", "ol", "li"}
+    assert all(re.match(r"https?://", href, re.IGNORECASE) for href in found.hrefs)
+    if not any(ITEM.match(line) for line in text.replace("\r\n", "\n").split("\n")):
+        assert blocks_html(text) == text_html(text)  # no list: as before
+
+
+def test_each_message_says_who_said_it_and_in_which_language():
+    """A screen reader heard the visitor's words and the bot's alike, all in the page's
+    language: each message now starts with a hidden "You said:" / "The bot said:" in the
+    page's language, and the bot's words carry the language they are written in."""
+
+    def say(key: str) -> str:
+        return messages.text("en", key)
+
+    mine = message_html(ChatMessage(1, "", "visitor", "text", "visa", {}), say, "en")
+    assert '<span class="visually-hidden" dir="auto">You said: </span>' in mine
+    assert '<div class="text" id="text-1" dir="auto">visa</div>' in mine
+    arabic = message_html(ChatMessage(2, "", "bot", "notice", "مرحبا", {"lang": "ar"}), say, "en")
+    assert 'lang="en"' in arabic.split(">")[0]  # the message: labels in the page's language
+    assert "The bot said: " in arabic
+    assert '<div class="text" id="text-2" lang="ar" dir="rtl">مرحبا</div>' in arabic
+    staff = message_html(ChatMessage(3, "", "staff", "text", "Hallo", {"lang": "de"}), say)
+    assert "Reply from the service centre" in staff and "visually-hidden" not in staff
+    assert 'lang="de" dir="ltr"' in staff
 
 
 def test_javascript_links_stay_text():

@@ -172,7 +172,9 @@ async def test_russian_visitor_story(site, answerer, tmp_path):
             page = await context.new_page()
             await page.goto(bot_url + "/chat")
             assert await page.get_attribute("html", "lang") == "ru"
-            await expect(page.locator(".msg.bot")).to_have_text(messages.text("ru", "greeting"))
+            await expect(page.locator(".msg.bot .text")).to_have_text(
+                messages.text("ru", "greeting")
+            )
             assert await page.get_attribute("#text", "placeholder") == messages.text(
                 "ru", "web_placeholder"
             )
@@ -204,7 +206,7 @@ async def test_russian_visitor_story(site, answerer, tmp_path):
 
             await send(page, "Где купить билеты в зоопарк Пекина для моего кота?")
             noted = messages.text("ru", "web_unanswered_noted")
-            await expect(page.locator(".msg.notice").last).to_have_text(noted, timeout=15000)
+            await expect(page.locator(".msg.notice .text").last).to_have_text(noted, timeout=15000)
             await page.screenshot(path=str(tmp_path / "ru-before-reply.png"))
 
             staff_text = "Hello! Tickets are sold on the zoo's website; pets cannot enter."
@@ -279,7 +281,7 @@ async def test_arabic_visitor_reads_right_to_left(site, tmp_path):
             assert await page.get_attribute("html", "dir") == "rtl"
             await expect(page.locator("#send")).to_have_text(messages.text("ar", "web_send"))
             await send(page, "كيف أفتح حسابًا مصرفيًا للشركة؟")
-            greeting = page.locator(".msg.bot").first
+            greeting = page.locator(".msg.bot .text").first
             await expect(greeting).to_have_text(messages.text("ar", "greeting"))
             await expect(page.locator(".msg.answer")).to_be_visible(timeout=15000)
             direction = await page.evaluate(
@@ -322,7 +324,7 @@ async def test_keyboard_alone_browses_topics_and_reads_an_answer(site):
 async def test_after_a_button_focus_is_back_in_the_message_box(site, answerer):
     """Keyboard alone: a "did you mean" suggestion chosen with Tab and Enter (its list then
     goes), 👍, 👎 and its reason, Topics and a topic: focus is back in the message box each
-    time, so typing goes on. The language picker keeps focus (its arrow keys change it); a
+    time, so typing goes on. The language picker keeps focus (its arrow keys move in it); a
     tap on a touch screen leaves focus be (no on-screen keyboard over the answer)."""
     from playwright.async_api import expect
 
@@ -394,7 +396,8 @@ async def test_after_a_button_focus_is_back_in_the_message_box(site, answerer):
         assert await focused() == "text"
 
         await page.focus("#language")
-        await page.keyboard.press("ArrowDown")  # a closed picker: the next language
+        await page.keyboard.press("ArrowDown")  # a closed picker: the next language,
+        await page.keyboard.press("Enter")  # applied when confirmed
         await expect(page.locator("html")).not_to_have_attribute("lang", "ru", timeout=10000)
         assert await focused() == "language"
         await named_in(await page.get_attribute("html", "lang"))
@@ -424,7 +427,7 @@ async def test_the_language_picker_goes_back_to_automatic(site):
         await expect(automatic).to_have_text(messages.text("de", "web_language_auto"))
         await picker.select_option("auto")
         detected = messages.text("de", "terminal_language_detected")
-        await expect(page.locator(".msg.notice").last).to_have_text(detected, timeout=10000)
+        await expect(page.locator(".msg.notice .text").last).to_have_text(detected, timeout=10000)
         await expect(picker).to_have_value("auto")
         await send(page, "¿Cómo abro una cuenta bancaria para mi empresa en China?")
         await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
@@ -434,6 +437,193 @@ async def test_the_language_picker_goes_back_to_automatic(site):
         await expect(page.locator(".msg.answer")).to_have_count(1, timeout=15000)
         await expect(picker).to_have_value("auto")
         await expect(automatic).to_have_text(messages.text("es", "web_language_auto"))
+
+
+async def test_the_language_picker_applies_a_language_only_when_confirmed(site):
+    """Arrow keys in the closed picker changed the language at each press (two presses: two
+    changes, two "I will answer in ..." messages). Now a keyboard user passes through the
+    languages and one applies on Enter or on leaving the picker; Escape puts back the one
+    in use; a mouse user still picks in one step."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url) as page:
+        picker, html = page.locator("#language"), page.locator("html")
+        codes = await picker.evaluate("(s) => [...s.options].map((o) => o.value)")
+        assert codes[0] == "auto"
+        notices = page.locator(".msg.notice")
+        await expect(notices).to_have_count(1)  # the greeting
+        await page.focus("#text")
+        await page.keyboard.press("Shift+Tab")  # Forget me, Talk to a person, Topics, ...
+        while await page.evaluate("document.activeElement.id") != "language":
+            await page.keyboard.press("Shift+Tab")
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("ArrowDown")
+        await expect(picker).to_have_value(codes[2])
+        await page.wait_for_timeout(700)  # nothing is sent
+        await expect(html).to_have_attribute("lang", "en")
+        await expect(notices).to_have_count(1)
+        await page.keyboard.press("Escape")  # back to the language in use
+        await expect(picker).to_have_value("auto")
+
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Enter")
+        await expect(html).to_have_attribute("lang", codes[2], timeout=10000)
+        await expect(notices).to_have_count(2)
+        await expect(notices.last.locator(".text")).to_have_text(
+            messages.text(codes[2], "language_set")
+        )
+        assert await page.evaluate("document.activeElement.id") == "language"
+
+        await page.keyboard.press("ArrowDown")
+        await page.keyboard.press("Tab")  # left on a language: that one
+        await expect(html).to_have_attribute("lang", codes[3], timeout=10000)
+        await expect(notices).to_have_count(3)
+
+        await picker.select_option("de")  # the mouse: one step
+        await expect(html).to_have_attribute("lang", "de", timeout=10000)
+        await expect(notices).to_have_count(4)
+        await page.wait_for_timeout(500)
+        await expect(notices).to_have_count(4)
+
+
+# For each control focused in turn: the focus ring's colour, the background around it (the
+# first ancestor with one) and their contrast ratio (WCAG 2 relative luminance).
+FOCUS_RINGS = """(selectors) => {
+    const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+    const luminance = (c) => {
+        const [r, g, b] = rgb(c).slice(0, 3).map((v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const behind = (el) => {
+        for (let at = el.parentElement; at; at = at.parentElement) {
+            const c = getComputedStyle(at).backgroundColor;
+            if (rgb(c).length < 4 || rgb(c)[3] > 0) return c;
+        }
+        return "rgb(255, 255, 255)";
+    };
+    return selectors.flatMap((selector) => [...document.querySelectorAll(selector)].map((el) => {
+        el.focus();
+        const style = getComputedStyle(el), around = behind(el);
+        const [a, b] = [luminance(style.outlineColor), luminance(around)].sort();
+        return {selector, visible: el.matches(":focus-visible"), width: style.outlineWidth,
+                ring: style.outlineColor, around, ratio: (b + 0.05) / (a + 0.05)};
+    }));
+}"""
+
+
+async def test_the_focus_ring_stands_out_on_every_background(site):
+    """The focus ring (amber, rgb(242,169,0)) had 1.77:1 against an answer's bubble and 2:1
+    against white: it now has at least 3:1 against the background around every control a
+    keyboard reaches (answer bubble, white bars, the staff-mode strip, the dark header)."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url) as page:
+        await send(page, "How do I open a company bank account in China?")
+        await expect(page.locator(".msg.answer button").first).to_be_visible(timeout=15000)
+        await page.click("#staff")  # "Talk to a person": its Cancel sits on a yellow strip
+        await page.keyboard.press("Tab")  # a keyboard in use: :focus-visible shows rings
+        selectors = [".msg.answer button", ".msg.answer a", "#topics", "#staff", "#forget",
+                     "#cancel", "#text", "#send", "#language"]  # fmt: skip
+        rings = await page.evaluate(FOCUS_RINGS, selectors)
+    assert {r["selector"] for r in rings} == set(selectors), rings
+    for ring in rings:
+        assert ring["visible"] and ring["width"] == "3px", ring
+        assert ring["ratio"] >= 3, ring
+    backgrounds = {r["around"] for r in rings}
+    light = {"rgb(238, 241, 244)", "rgb(255, 255, 255)", "rgb(255, 244, 214)"}
+    assert light | {"rgb(31, 78, 121)"} <= backgrounds
+
+
+async def test_a_screen_reader_hears_who_said_what_in_its_own_language(site):
+    """Each message says who said it ("You said:", "The bot said:"; staff have their
+    heading), each of the bot's is marked with the language it is written in, so that the
+    German greeting is still read as German once the page has turned English, and Arabic
+    right to left; a list in an answer is a real list with a hanging indent."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url, locale="de-DE") as page:
+        greeting = page.locator(".msg.notice").first
+        await expect(greeting.locator(".text")).to_have_attribute("lang", "de")
+        await send(page, "What are the emergency phone numbers in China?")
+        answer = page.locator(".msg.answer").last
+        await expect(answer).to_be_visible(timeout=15000)
+        await expect(page.locator("html")).to_have_attribute("lang", "en")  # it follows
+        await expect(answer.locator(".text")).to_have_attribute("lang", "en")
+        await expect(answer.locator(".text")).to_have_attribute("dir", "ltr")
+        await expect(greeting.locator(".text")).to_have_attribute("lang", "de")  # still
+        read = await page.locator("#log").aria_snapshot()
+        visitor = page.locator(".msg.visitor")
+        said = messages.text(await visitor.get_attribute("lang"), "web_said_you")
+        assert f"{said} What are the emergency phone numbers in China?" in read, read
+        said = messages.text(await answer.get_attribute("lang"), "web_said_bot")
+        assert said in await answer.inner_text() or said in read, read
+        # "- 110: police" lines: a list whose markers hang outside the wrapped text
+        items = answer.locator(".text ul > li")
+        await expect(items.first).to_contain_text("110", timeout=5000)
+        assert await items.count() >= 4
+        await expect(answer.locator(".text")).not_to_contain_text("- 110")
+        style = await answer.locator(".text ul").evaluate(
+            "(e) => [getComputedStyle(e).listStylePosition, getComputedStyle(e).paddingInlineStart]"
+        )
+        assert style[0] == "outside" and float(style[1].rstrip("px")) > 10, style
+        assert "listitem" in read
+
+        await page.locator("#language").select_option("ar")
+        notice = page.locator(".msg.notice").last
+        await expect(notice.locator(".text")).to_have_text(
+            messages.text("ar", "language_set"), timeout=10000
+        )
+        await expect(notice.locator(".text")).to_have_attribute("lang", "ar")
+        await expect(notice.locator(".text")).to_have_attribute("dir", "rtl")
+        await expect(answer.locator(".text")).to_have_attribute("lang", "en")
+
+
+async def test_talk_to_a_person_names_the_box_for_a_person_and_escape_leaves(site):
+    """In "Talk to a person" mode the message box was still named "Type your question":
+    it now says the message is for the staff; Escape goes back to asking the bot, what
+    was typed kept."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url, locale="fr-FR") as page:
+        box = page.locator("#text")
+        await expect(
+            page.get_by_role("textbox", name=messages.text("fr", "web_placeholder"))
+        ).to_have_count(1)
+        await page.click("#staff")
+        for_staff = messages.text("fr", "web_staff_mode")
+        await expect(page.get_by_role("textbox", name=for_staff, exact=True)).to_be_focused()
+        await expect(box).to_have_attribute("placeholder", for_staff)
+        await page.keyboard.type("Bonjour")
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#mode")).to_be_hidden()
+        asking = messages.text("fr", "web_placeholder")
+        await expect(page.get_by_role("textbox", name=asking, exact=True)).to_be_focused()
+        await expect(box).to_have_attribute("placeholder", asking)
+        await expect(box).to_have_value("Bonjour")
+
+
+async def test_did_you_mean_choices_are_a_group_named_by_its_question(site, answerer):
+    """The "did you mean" buttons were loose buttons: a screen reader now hears them as a
+    group named by the question they answer, as the reasons after a 👎."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    vague = next(q for q in VAGUE_ACCOUNT if answerer.ask(q).status == "suggest")
+    async with chat_page(bot_url, locale="ru-RU") as page:
+        await send(page, vague)
+        group = page.get_by_role("group", name=messages.text("ru", "did_you_mean"))
+        await expect(group).to_have_count(1, timeout=15000)
+        await expect(group.locator("button[data-act=choose]").first).to_be_visible()
+        none = group.get_by_role("button", name=messages.text("ru", "none_of_these"))
+        await expect(none).to_have_count(1)
 
 
 async def test_see_also_under_an_answer_opens_the_related_entry(site, answerer):
@@ -744,3 +934,33 @@ async def test_a_persian_visitor_is_greeted_and_answered_in_english_not_arabic(s
         assert await page.get_attribute("html", "lang") == "en"
         assert await page.input_value("#language") == "auto"  # none picked: "automatic"
         await page.screenshot(path=str(tmp_path / "persian.png"), full_page=True)
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+async def test_the_reason_asked_after_thumbs_down_comes_into_view(site, motion):
+    """On a phone, the question "why?" and its buttons under a 👎 were added below the
+    visible part of the conversation: they are brought into view (gliding, or at once for
+    a visitor who asked for less motion)."""
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, *_ = site
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(
+                locale="en-US", viewport={"width": 360, "height": 740}, reduced_motion=motion
+            )
+            await page.goto(bot_url + "/chat")
+            await send(page, "How do I open a company bank account in China?")
+            answer = page.locator(".msg.answer").last
+            await expect(answer).to_be_visible(timeout=15000)
+            down = answer.get_by_role("button", name=messages.text("en", "not_helpful"))
+            await down.focus()
+            await expect(down).to_be_in_viewport(ratio=1)
+            await page.keyboard.press("Enter")
+            reasons = answer.get_by_role("group", name=messages.text("en", "feedback_reason"))
+            await expect(reasons).to_have_count(1, timeout=10000)
+            await expect(reasons).to_be_in_viewport(ratio=1)
+            await expect(answer.locator(".ask")).to_be_in_viewport(ratio=1)
+        finally:
+            await browser.close()

@@ -73,3 +73,41 @@ async def test_inbox_and_reports_on_a_phone(served):  # noqa: F811
         assert facts["nav"] <= PHONE["width"], (name, facts)
         assert facts["rtl"] and set(facts["rtl"]) == {"rtl"}, (name, facts)
     assert table and set(table) == {"auto"}
+
+
+async def test_a_long_address_in_a_question_wraps_on_a_small_phone(served):  # noqa: F811
+    """A question holding a long URL made the whole inbox wider than a 360 px phone (the
+    page scrolled sideways and the group's title was cut): long words and addresses wrap."""
+    from playwright.async_api import async_playwright
+
+    url, database, _ = served
+    address = "https://www.example.com/a/very/long/path/" + "segment-" * 12 + "end.html"
+    question = f"Please look at {address} and tell me what it means"
+    with Storage.open(database) as storage:
+        storage.log_interaction(
+            user_id=4, chat_type="private", language="en", channel="terminal",
+            question=question, status="unanswered",
+        )  # fmt: skip
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
+            await page.goto(url + "/login")
+            await page.fill("input[name=name]", "sam")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(url + "/inbox")
+            facts = await page.evaluate(
+                """(address) => ({
+                    width: document.documentElement.scrollWidth,
+                    titles: [...document.querySelectorAll('.cluster h3')]
+                        .filter(e => e.textContent.includes(address))
+                        .map(e => e.scrollWidth - e.clientWidth),  // text past its box
+                })""",
+                address,
+            )
+        finally:
+            await browser.close()
+    assert facts["titles"], facts  # the question is shown as a group
+    assert facts["width"] <= 360, facts
+    assert set(facts["titles"]) == {0}, facts

@@ -112,6 +112,7 @@ async def deliver(c: Console, hub: Hub, row: dict, text: str) -> bool:
     data = {"question": row.get("question") or "", "unanswered_id": row.get("id")}
     if row.get("original_text"):  # a reply translated into the visitor's language
         data["original"] = row["original_text"]
+        data["lang"] = row.get("language")
     message = await asyncio.to_thread(hub.store.append, key, "staff", "text", text, data)
     hub.publish(key, message)
     return True
@@ -138,6 +139,7 @@ async def tell_resolved(c: Console, hub: Hub) -> int:
             "title": answerer.localizer.question(answerer.kb.by_id[entry_id], lang),
             "links": [{"title": link.title, "url": link.url} for link in answer.links],
             "entry": entry_id,
+            "lang": lang,
         }
         body = "\n\n".join([intro, *answerer.notes(answer), answer.answer or ""])
         message = await asyncio.to_thread(

@@ -20,6 +20,10 @@ Say = Callable[[str], str]  # the bot's words (bot/messages.py keys) in the visi
 URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
 TRAILING = ".,;:!?)]}»”’。，；：！？）"
 REASONS = ("wrong", "outdated", "not_mine")
+RTL = frozenset({"ar", "fa", "he", "ur"})
+# A line of a list: "- item", "* item", "• item", or "1. item" / "1) item".
+ITEM = re.compile(r"^[ \t]*(?:([-*•])|(\d{1,3})[.)])[ \t]+(\S.*)$")
+WHO = {"visitor": "web_said_you", "bot": "web_said_bot"}  # staff: their visible heading
 
 
 def safe_url(url: str) -> str | None:
@@ -56,6 +60,38 @@ def text_html(text: str) -> str:
         at = end
     out.append(escape(text[at:]))
     return "".join(out).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def blocks_html(text: str) -> str:
+    """Plain text as HTML as `text_html` makes it, but each run of list lines ("- item",
+    "1. item") a real list (<ul>, <ol>) whose items stay escaped text."""
+    runs: list[tuple[str, int, list[str]]] = []  # (kind "", "ul" or "ol", first number, lines)
+    for line in text.replace("\r\n", "\n").split("\n"):
+        found = ITEM.match(line)
+        kind = "" if found is None else "ul" if found.group(1) else "ol"
+        said = line if found is None else found.group(3)
+        if runs and runs[-1][0] == kind:
+            runs[-1][2].append(said)
+        else:
+            first = int(found.group(2)) if found is not None and kind == "ol" else 1
+            runs.append((kind, first, [said]))
+    out = []
+    for kind, first, lines in runs:
+        if not kind:
+            out.append(text_html("\n".join(lines)))
+            continue
+        items = "".join(f"<li>{text_html(item)}</li>" for item in lines)
+        start = f' start="{first}"' if first != 1 else ""
+        out.append(f"<{kind}{start}>{items}</{kind}>")
+    return "".join(out)
+
+
+def language_attributes(lang: object) -> str:
+    """` lang=".." dir=".."` for text known to be in `lang`; ` dir="auto"` when not known."""
+    if not isinstance(lang, str) or not lang:
+        return ' dir="auto"'
+    direction = "rtl" if lang.split("-")[0] in RTL else "ltr"
+    return f' lang="{escape(lang, quote=True)}" dir="{direction}"'
 
 
 def button(label: str, act: str, pressed: bool | None = None, **data: str | int) -> str:
@@ -116,14 +152,25 @@ def see_also_html(message: ChatMessage, related: list[dict], say: Say) -> str:
     )
 
 
-def message_html(message: ChatMessage, say: Say) -> str:
-    """One message of the conversation as an HTML fragment (a <div> the page appends)."""
+def message_html(message: ChatMessage, say: Say, ui: str | None = None) -> str:
+    """One message of the conversation as an HTML fragment (a <div> the page appends).
+    Screen readers hear who said it (a hidden "You said:" / "The bot said:", the staff's
+    visible heading) and read its words in their own language: `lang` and `dir` of the text
+    it was written in (data "lang", for the bot's and staff's), and `ui`, the language of
+    the page's words in it (labels, buttons), for the rest."""
     data, parts = message.data, []
     if message.role == "staff":
         parts.append(f'<p class="who">{escape(say("staff_reply"))}</p>')
+    elif message.role in WHO:
+        parts.append(  # its own dir: the message's direction stays that of its words
+            f'<span class="visually-hidden" dir="auto">{escape(say(WHO[message.role]))} </span>'
+        )
+    written = language_attributes(data.get("lang"))
     if data.get("title"):
-        parts.append(f'<p class="title" dir="auto"><strong>{escape(data["title"])}</strong></p>')
-    parts.append(f'<p class="text" dir="auto">{text_html(message.text)}</p>')
+        parts.append(f'<p class="title"{written}><strong>{escape(data["title"])}</strong></p>')
+    parts.append(
+        f'<div class="text" id="text-{message.id}"{written}>{blocks_html(message.text)}</div>'
+    )
     if message.role == "staff" and data.get("original"):
         parts.append(
             f'<p class="original" dir="auto"><small>{escape(say("original_text"))} '
@@ -132,8 +179,10 @@ def message_html(message: ChatMessage, say: Say) -> str:
     parts.append(_extras(message, say))
     role = escape(message.role, quote=True)
     kind = escape(message.kind, quote=True)
+    page = f' lang="{escape(ui, quote=True)}"' if ui else ""
     return (
-        f'<div class="msg {role} {kind}" data-id="{message.id}" dir="auto">{"".join(parts)}</div>'
+        f'<div class="msg {role} {kind}" data-id="{message.id}"{page} dir="auto">'
+        f"{''.join(parts)}</div>"
     )
 
 
@@ -157,7 +206,11 @@ def _extras(message: ChatMessage, say: Say) -> str:
     if message.kind == "suggest" and data.get("open"):
         chips = [button(s["question"], "choose", msg=ident, entry=s["id"]) for s in data["items"]]
         chips.append(button(say("none_of_these"), "none", msg=ident))
-        return f'<div class="actions">{"".join(chips)}</div>'
+        # a group named by the question it answers ("I'm not sure which of these you mean:")
+        return (
+            f'<div class="actions" role="group" aria-labelledby="text-{ident}">'
+            f"{''.join(chips)}</div>"
+        )
     if message.kind == "suggest":
         return (
             "<ul>" + "".join(f"<li>{escape(s['question'])}</li>" for s in data["items"]) + "</ul>"

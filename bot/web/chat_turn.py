@@ -172,10 +172,20 @@ def ui_words(request: Request, lang: str, chosen: str | None = None) -> dict:
 
 
 def rendered(request: Request, lang: str, items: list[ChatMessage]) -> list[dict]:
+    """Messages as HTML with the page's words in `lang`; a notice made for this response
+    only (not stored: id 0) is in `lang` too."""
+
     def words(key: str) -> str:
         return say(request, lang, key)
 
-    return [{"id": m.id, "role": m.role, "html": message_html(m, words)} for m in items]
+    def written(m: ChatMessage) -> ChatMessage:
+        if m.id or m.role == "visitor" or "lang" in m.data:
+            return m
+        return replace(m, data={**m.data, "lang": lang})
+
+    return [
+        {"id": m.id, "role": m.role, "html": message_html(written(m), words, lang)} for m in items
+    ]
 
 
 # Answering ---------------------------------------------------------------------------
@@ -216,7 +226,13 @@ class Turn:
     def say(self, key: str, lang: str | None = None, **fields: str) -> str:
         return say(self.request, lang or self.ui, key, **fields)
 
-    async def add(self, role: str, kind: str, text: str, data: dict | None = None) -> ChatMessage:
+    async def add(
+        self, role: str, kind: str, text: str, data: dict | None = None, lang: str | None = None
+    ) -> ChatMessage:
+        """Append a message; the bot's carry the language they are written in (`lang`, the
+        page's by default), so that a screen reader reads each in its own."""
+        if role != "visitor":
+            data = {**(data or {}), "lang": lang or self.ui}
         message = await asyncio.to_thread(
             self.hub.store.append, self.visit.key, role, kind, text, data
         )
@@ -235,7 +251,7 @@ class Turn:
             self.hub.staff_copies.copy(note)
 
     async def notice(self, key: str, lang: str | None = None, **fields: str) -> None:
-        await self.add("bot", "notice", self.say(key, lang, **fields))
+        await self.add("bot", "notice", self.say(key, lang, **fields), lang=lang)
 
     async def answer(
         self,
@@ -273,16 +289,20 @@ class Turn:
                     "language": answer.language,
                 }
             body = answerer.body(answer)
-            await self.add("bot", "answer", body, data)
+            # an answer not translated yet is mostly the knowledge base's own text
+            written = answerer.kb.language if answer.text_source == "source" else answer.language
+            await self.add("bot", "answer", body, data, lang=written)
         elif answer.status == SUGGEST:
             items = [{"id": s.id, "question": s.question} for s in answer.suggestions]
             offer = {"items": items, "open": True, "question": question or answer.question,
                      "language": answer.language, "ref": ref}  # fmt: skip
             key = "elsewhere_suggest" if answer.elsewhere else "did_you_mean"
             lead = self.say(key, answer.language)
-            await self.add("bot", "suggest", with_notice(answer.notice, lead), offer)
+            await self.add(
+                "bot", "suggest", with_notice(answer.notice, lead), offer, lang=answer.language
+            )
         else:
-            await self.add("bot", "notice", answer.reply)
+            await self.add("bot", "notice", answer.reply, lang=answer.language)
         waited = round((time.perf_counter() - started) * 1000, 3)
         await self.store(
             "log_interaction",

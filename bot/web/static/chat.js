@@ -14,6 +14,7 @@
   let last = 0;
   let source = null;
   let session = null; // the conversation shown (history's "session" tag)
+  let inUse = document.getElementById("language").value; // the picker's language in force
   let sending = false; // a typed message is on its way: Enter or Send again does nothing
   const sendButton = document.getElementById("send");
 
@@ -41,9 +42,21 @@
       old.replaceWith(node);
       return;
     }
+    old.lang = node.lang; // the language its labels and buttons are now in
     parts.forEach(function (part, i) {
-      if (!old.children[i].isEqualNode(part)) old.children[i].replaceWith(part);
+      if (old.children[i].isEqualNode(part)) return;
+      old.children[i].replaceWith(part);
+      // a question asked in it (the reason for a 👎) with its buttons: brought into view,
+      // not left below the visible part of the conversation
+      if (part.querySelector("[role=group]")) {
+        part.scrollIntoView({ block: "nearest", behavior: motion() });
+      }
     });
+  }
+
+  // Scrolling glides, unless the visitor asked their system for less motion.
+  function motion() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
   }
 
   function setUi(ui) {
@@ -63,8 +76,9 @@
     });
     // the language picked, or "automatic": each message answered in its own
     const picker = document.getElementById("language");
-    const picked = ui.chosen || "auto";
-    if (picker && picker.value !== picked) picker.value = picked;
+    inUse = ui.chosen || "auto";
+    // a language the visitor is passing through with the arrow keys stays shown
+    if (document.activeElement !== picker) picker.value = inUse;
   }
 
   // A notice of the page's own (not stored), e.g. when the server cannot be reached.
@@ -123,11 +137,27 @@
     if (event.pointerType !== "touch") text.focus({ preventScroll: true });
   }
 
+  // "Talk to a person": the message box says so (its name and placeholder), not "Type your
+  // question"; Escape in it, or Cancel, goes back to asking the bot.
+  const textLabel = document.getElementById("text-label");
   function setStaffMode(on) {
     toStaff = on;
     mode.hidden = !on;
+    const key = on ? "web_staff_mode" : "web_placeholder";
+    textLabel.dataset.word = key;
+    text.dataset.wordPlaceholder = key;
+    textLabel.textContent = words[key] || textLabel.textContent;
+    text.placeholder = words[key] || text.placeholder;
     text.focus();
   }
+
+  form.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && toStaff) {
+      event.preventDefault();
+      event.stopPropagation(); // in the widget, the panel stays open
+      setStaffMode(false);
+    }
+  });
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
@@ -195,11 +225,39 @@
   document.getElementById("cancel").addEventListener("click", function () {
     setStaffMode(false);
   });
-  // The picker keeps focus: arrow keys change a closed <select> one language at a time, each
-  // a change; moving focus away would stop them at the first.
-  document.getElementById("language").addEventListener("change", function (event) {
-    post("/chat/act", { act: "language", lang: event.target.value });
+  // The language picker. Picked with the mouse (or from its opened list), a language applies
+  // at once. A closed <select> also changes on every arrow key (Chromium fires `change` each
+  // time): a keyboard user passing through languages would switch the page at each one, so
+  // there a language applies only when confirmed, with Enter or by leaving the picker;
+  // Escape puts back the one in use (WCAG 3.2.2, on input).
+  const picker = document.getElementById("language");
+  let browsing = false; // the coming `change` is an arrow key's (or a letter's) in the closed picker
+  let asking = null; // the language asked for, until the answer comes
+  function applyLanguage() {
+    const lang = picker.value;
+    if (lang === inUse || lang === asking) return;
+    asking = lang;
+    post("/chat/act", { act: "language", lang: lang }).finally(function () {
+      asking = null;
+    });
+  }
+  picker.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      applyLanguage();
+    } else if (event.key === "Escape" && picker.value !== inUse) {
+      event.stopPropagation(); // the widget's panel stays open
+      picker.value = inUse;
+    } else if (!event.altKey && !event.ctrlKey && !event.metaKey && event.key !== "Tab") {
+      browsing = true;
+      setTimeout(function () { browsing = false; }, 0); // its `change` comes before this
+    }
   });
+  picker.addEventListener("pointerdown", function () { browsing = false; });
+  picker.addEventListener("change", function () {
+    if (!browsing) applyLanguage();
+  });
+  picker.addEventListener("blur", applyLanguage);
   document.getElementById("forget").addEventListener("click", async function () {
     if (!window.confirm(words.web_forget_confirm || "?")) return;
     const embed = document.body.classList.contains("embed");
