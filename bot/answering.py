@@ -306,11 +306,13 @@ class Answerer:
           when that one is answered: the same entry as before only when the message asks
           something (a question mark: not "nobody has called me back"), since it is that
           answer again.
-        - A short message (at most follow_up_chars) answered alone gets another answer only
-          when read after the earlier question it is answered with a third entry, neither
-          its own nor the earlier one: "how much does it cost?" is the centre's fees alone,
-          the trademark fees after a trademark question; "what are your opening hours?"
-          stays the opening hours.
+        - A longer message than follow_up_chars is a question of its own: "How much does it
+          cost to set up a company? How long does it take?" after a capital question.
+        - A short message (at most follow_up_override_chars) answered alone gets another
+          answer only when read after the earlier question it is answered with a third
+          entry, neither its own nor the earlier one: "how much does it cost?" is the
+          centre's fees alone, the trademark fees after a trademark question; "what are your
+          opening hours?" stays the opening hours.
         - Never for a message the off-topic gate holds back (offtopic_threshold).
         On bench/data/followups-validation.yaml (bench/README.md), second messages answered
         right 48.7 -> 64.6%, wrongly 23.0 -> 19.5%; messages no entry answers held back 74.2
@@ -321,7 +323,9 @@ class Answerer:
         if time.time() - earlier.at > cfg.follow_up_minutes * 60:
             return None
         own = match.best.entry_id if match.status == ANSWERED and match.best else None
-        if own is not None and len(text) > cfg.follow_up_chars:
+        if len(text) > cfg.follow_up_chars:
+            return None  # a question of its own ("How much does it cost? How long?")
+        if own is not None and len(text) > cfg.follow_up_override_chars:
             return None
         gate = match.ranked[0].offtopic if match.ranked else 0.0
         if gate >= cfg.offtopic_threshold:

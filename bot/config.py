@@ -62,7 +62,8 @@ class MatchingConfig:
     hold_other_countries: bool = True
     opposite_penalty: float = 0.001
     follow_up_minutes: float = 15.0
-    follow_up_chars: int = 30
+    follow_up_chars: int = 50
+    follow_up_override_chars: int = 30
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("matching", "part_confirm"): (0, 1),
     ("matching", "follow_up_minutes"): (0, 24 * 60),
     ("matching", "follow_up_chars"): (0, 1_000),
+    ("matching", "follow_up_override_chars"): (0, 1_000),
     ("languages", "min_confidence"): (0, 1),
     ("telegram", "staff_chat_id"): (-TELEGRAM_ID_LIMIT, TELEGRAM_ID_LIMIT),
     ("telegram", "rate_limit_messages"): (1, 1_000),

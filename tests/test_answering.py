@@ -733,6 +733,15 @@ def test_a_message_after_an_answer_keeps_its_own_meaning(answerer, config):
     assert thanks.earlier() is None  # small talk leaves what a follow-up follows
     complaint = answerer.ask("nobody has called me back for a month", earlier=bank)
     assert complaint.id != "corporate-basic-account"
+    # A longer message is a question of its own (follow_up_chars), answered part by part.
+    from tests.conftest import kept_list_message
+
+    capital = answerer.ask(
+        "Can a foreigner set up a WFOE alone? What is the minimum registered capital?"
+    ).earlier()
+    message, alone = kept_list_message(answerer)
+    kept = answerer.ask(message, earlier=capital)
+    assert (kept.id, [p.id for p in kept.parts]) == (alone.id, [p.id for p in alone.parts])
     # Too late (follow_up_minutes), or turned off: read alone.
     stale = Earlier(trademark.question, trademark.entry_id, time.time() - 16 * 60)
     assert answerer.ask("大概多少钱", earlier=stale).id != "trademark-fees"

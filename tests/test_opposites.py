@@ -142,7 +142,8 @@ def test_the_shipped_knowledge_base_does_not_answer_closing_with_setting_up(answ
     off = replace(config, matching=replace(config.matching, opposite_penalty=1.0))
     matcher = Matcher(answerer.kb, off.matching, answerer.matcher.encoder, None)
     before = Answerer(answerer.kb, matcher, answerer.detector, off).ask(question)
-    assert before.id == "company-setup-timeline"  # what the penalty is for
+    # What the penalty is for: the set-up timeline answered, or offered first.
+    assert (before.id or before.suggestions[0].id) == "company-setup-timeline", before
 
 
 def test_the_matcher_reads_its_entries_sides(answerer):
