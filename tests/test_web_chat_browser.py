@@ -678,6 +678,34 @@ async def test_a_see_also_entry_pressed_again_is_not_asked_again(site):
     assert [r["status"] for r in rows] == ["answered", "answered"]
 
 
+async def test_a_topic_entry_pressed_again_brings_its_answer_back(site):
+    """A question opened from a topic list was answered (and logged) again each time its
+    button was pressed later. Now, as under "See also", the button shows it was opened and
+    pressed again brings the answer already shown into view."""
+    from playwright.async_api import expect
+
+    bot_url, *_, storage = site
+    async with chat_page(bot_url) as page:
+        await page.set_viewport_size({"width": 390, "height": 500})
+        await page.click("#topics")
+        await page.locator(".msg.topics button").first.click()
+        entry = page.locator(".msg.topic button[data-act=entry]").first
+        await expect(entry).to_be_visible(timeout=10000)
+        await entry.click()
+        answers = page.locator(".msg.answer")
+        await expect(answers).to_have_count(1, timeout=15000)
+        await expect(entry).to_have_attribute("data-shown", await answers.get_attribute("data-id"))
+        await page.evaluate("document.getElementById('log').scrollTop = 0")
+        await expect(answers).not_to_be_in_viewport()
+        await entry.click()
+        await expect(answers).to_be_in_viewport()
+        await page.wait_for_timeout(500)  # nothing more comes
+        await expect(answers).to_have_count(1)
+        await page.reload()  # the mark is kept with the list
+        await expect(page.locator(".msg.topic button[data-shown]")).to_have_count(1)
+    assert storage.db.execute("SELECT COUNT(*) FROM interactions").fetchone()[0] == 1
+
+
 async def test_thumbs_count_once_and_a_reason_stays_with_its_answer(site, tmp_path):
     """👍 pressed twice shows and records one rating, the button marked as pressed; a 👎 asks
     for its reason inside that answer, and a 👍 pressed after it takes the question away, so
