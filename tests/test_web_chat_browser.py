@@ -874,6 +874,44 @@ async def test_enter_pressed_twice_asks_once(site):
         assert asked == 1
 
 
+async def test_a_message_sent_while_the_one_before_is_on_its_way_follows_it(site):
+    """A fast typist's Enter while the message before was still on its way was ignored
+    without a word (Send disabled). It is now sent as soon as that one is done, in order;
+    the text stays in the box till then."""
+    import asyncio
+
+    from playwright.async_api import expect
+
+    bot_url, _, _, _, storage = site
+    async with chat_page(bot_url) as page:
+        released = asyncio.Event()
+
+        async def slow(route):
+            await released.wait()
+            await route.continue_()
+
+        await page.route("**/chat/send", slow)
+        await page.fill("#text", "What is a fapiao?")
+        await page.press("#text", "Enter")
+        await expect(page.locator("#send")).to_be_disabled()
+        await page.fill("#text", "How do I open a company bank account?")
+        await page.press("#text", "Enter")
+        await expect(page.locator("#text")).to_have_value("How do I open a company bank account?")
+        released.set()
+        visitor = page.locator(".msg.visitor .text")
+        await expect(visitor).to_have_count(2, timeout=15000)
+        await expect(visitor).to_have_text(
+            ["What is a fapiao?", "How do I open a company bank account?"]
+        )
+        await expect(page.locator(".msg.answer")).to_have_count(2, timeout=15000)
+        await expect(page.locator("#text")).to_have_value("")
+    rows = storage.db.query("SELECT question FROM interactions ORDER BY id")
+    assert [r["question"] for r in rows] == [
+        "What is a fapiao?",
+        "How do I open a company bank account?",
+    ]
+
+
 async def test_forget_me_then_the_conversation_goes_on(site):
     """After "Forget me" the page is a new, empty conversation that still works (the
     cookie was replaced, not only deleted)."""
