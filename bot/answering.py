@@ -312,9 +312,9 @@ class Answerer:
           the trademark fees after a trademark question; "what are your opening hours?"
           stays the opening hours.
         - Never for a message the off-topic gate holds back (offtopic_threshold).
-        On bench/data/followups-validation.yaml (bench/README.md), follow-ups answered right
-        49.6 -> 67.3%, wrongly 23.9 -> 20.4%; messages no entry answers held back 74.2 ->
-        67.7%."""
+        On bench/data/followups-validation.yaml (bench/README.md), second messages answered
+        right 48.7 -> 64.6%, wrongly 23.0 -> 19.5%; messages no entry answers held back 74.2
+        -> 67.7%."""
         cfg = self.config.matching
         if earlier is None or cfg.follow_up_minutes <= 0:
             return None

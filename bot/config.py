@@ -115,6 +115,7 @@ class TranslationConfig:
 class StorageConfig:
     database: Path = Path("data/bot.db")
     retention_days: int = 365
+    audit_retention_days: int = 730  # the staff console's audit log
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("translation", "beam_size"): (1, 16),
     ("translation", "threads"): (1, 256),
     ("storage", "retention_days"): (1, 36_500),
+    ("storage", "audit_retention_days"): (1, 36_500),
     ("web", "port"): (1, 65_535),
     ("web", "session_hours"): (1, 24 * 30),
     ("web", "chat_max_chars"): (10, 100_000),

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.handoffstore import OPEN_STATES
+from bot.counting import log_columns, outcome, questions, to_staff
+from bot.handoffstore import open_counts
 from bot.knowledge import KnowledgeBase
-from bot.report import _columns, _iso, _messages, _outcome, _to_staff, open_readonly
+from bot.report import _iso, open_readonly, reasons_text
 
 PERIODS = {"daily": dt.timedelta(days=1), "weekly": dt.timedelta(days=7)}
 SCHEDULES = ("daily", "weekly", "off")
@@ -52,7 +53,7 @@ class Disliked:
     entry_id: str
     question: str
     count: int
-    reasons: str  # "outdated 2, wrong 1"
+    reasons: tuple[tuple[str, int], ...]  # (("outdated", 2), ("wrong", 1)): most given first
 
 
 @dataclass(frozen=True)
@@ -67,27 +68,23 @@ class Digest:
     gaps_total: int  # new gap wordings, beyond the TOP shown
     trending: tuple[Trend, ...]
     thumbs_down: int
-    reasons: tuple[tuple[str, int], ...]  # most given first; "" for none given
+    reasons: tuple[tuple[str, int], ...]  # codes, most given first; "" for none given
     disliked: tuple[Disliked, ...]
     handoffs: Mapping[str, int] | None  # open handoffs by state; None: no handoff table
     choices_waiting: int = 0  # chosen suggestions not yet accepted or set aside, any time
     chosen: int = 0  # of `answered`: answered after a suggestion the user chose
+    browsed: int = 0  # entries opened while browsing the topics (not in `questions`)
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
-    """Open handoffs (bot/handoffstore.py: new, claimed) by state; None when the database
-    has no handoff table (one from before handoffs)."""
+    """Open handoffs (bot/handoffstore.py: new, claimed) by state, every queued question
+    and message to staff counted whether or not the console's handoff list has been opened
+    since it came (`open_counts`); None when the database has no handoff table (one from
+    before handoffs)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}
     if "state" not in columns:
         return None
-    marks = ", ".join("?" for _ in OPEN_STATES)
-    found = dict(
-        conn.execute(
-            f"SELECT state, count(*) FROM handoffs WHERE state IN ({marks}) GROUP BY state",
-            OPEN_STATES,
-        )
-    )
-    return {state: found.get(state, 0) for state in OPEN_STATES}
+    return open_counts(conn)
 
 
 def _choices_waiting(conn: sqlite3.Connection) -> int:
@@ -103,10 +100,11 @@ def _question(kb: KnowledgeBase | None, entry_id: str) -> str:
 
 
 def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
-    """The new unanswered wordings, each with the languages it was written in (a Vietnamese
+    """The first TOP new unanswered wordings (most asked first, on a tie the latest asked)
+    and how many there are, each with the languages it was written in (a Vietnamese
     question answered in English: vi, from its interaction's `written_in`); messages written
     to the staff on purpose are none."""
-    columns = _columns(conn)
+    columns = log_columns(conn)
     language = (
         "coalesce((SELECT written_in FROM interactions i WHERE i.id = u.interaction_id), "
         "u.language)"
@@ -116,10 +114,11 @@ def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
     rows = conn.execute(
         f"SELECT wording, min(question), count(*) AS n, group_concat(DISTINCT {language}) "
         "FROM unanswered u WHERE status = 'new' AND time >= :since AND time <= :until "
-        f"AND {_to_staff(columns)} "  # a message to the staff is no gap in the knowledge
+        f"AND {to_staff(columns)} "  # a message to the staff is no gap in the knowledge
         "AND wording IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unanswered o "
         "WHERE o.wording = u.wording AND o.time < :since) "
-        "GROUP BY wording ORDER BY n DESC, wording",
+        # most asked first; on a tie the latest asked, whatever its script
+        "GROUP BY wording ORDER BY n DESC, max(u.time) DESC, max(u.id) DESC",
         params,
     ).fetchall()
     gaps = [Gap(question, n, tuple(sorted(langs.split(",")))) for _, question, n, langs in rows]
@@ -161,10 +160,8 @@ def _thumbs_down(
             entry_id,
             _question(kb, entry_id),
             sum(counts.values()),
-            ", ".join(
-                f"{why} {n}"
-                for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-                if why
+            tuple(
+                (why, n) for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if why
             ),
         )
         for entry_id, counts in by_entry.items()
@@ -204,15 +201,24 @@ def build_digest(
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")
-        columns = _columns(conn)
-        outcome = _outcome(columns)  # counted as the report counts them
-        questions, answered, chosen, unanswered = conn.execute(
-            f"SELECT count(*), coalesce(sum({outcome} IN ('answered', 'chosen')), 0), "
-            f"coalesce(sum({outcome} = 'chosen'), 0), "
-            f"coalesce(sum({outcome} = 'unanswered'), 0) FROM interactions "
-            f"WHERE time >= :since AND time <= :until AND {_messages(columns)}",
+        columns = log_columns(conn)
+        ended = outcome(columns)  # counted as the report counts them (bot/counting.py)
+        asked, answered, chosen, unanswered = conn.execute(
+            f"SELECT count(*), coalesce(sum({ended} IN ('answered', 'chosen')), 0), "
+            f"coalesce(sum({ended} = 'chosen'), 0), "
+            f"coalesce(sum({ended} = 'unanswered'), 0) FROM interactions "
+            f"WHERE time >= :since AND time <= :until AND {questions(columns)}",
             params,
         ).fetchone()
+        browsed = (
+            conn.execute(
+                "SELECT count(*) FROM interactions WHERE browsed = 1 "
+                "AND time >= :since AND time <= :until",
+                params,
+            ).fetchone()[0]
+            if "browsed" in columns
+            else 0
+        )
         gaps, gaps_total = _gaps(conn, params)
         trending = _trending(conn, params, kb)
         down, reasons, disliked = _thumbs_down(conn, params, kb)
@@ -224,7 +230,7 @@ def build_digest(
         period=period,
         since=since,
         now=now,
-        questions=questions,
+        questions=asked,
         answered=answered,
         unanswered=unanswered,
         new_gaps=tuple(gaps),
@@ -236,6 +242,7 @@ def build_digest(
         handoffs=open_handoffs,
         choices_waiting=choices_waiting,
         chosen=chosen,
+        browsed=browsed,
     )
 
 
@@ -273,12 +280,23 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     lines = [
         f"{title}: {digest.since:%Y-%m-%d %H:%M} – {digest.now:%Y-%m-%d %H:%M} UTC",
         figures,
+    ]
+    if digest.browsed:
+        lines.append(_("Entries opened from the topics: {n}", n=digest.browsed))
+    lines += [
         "",
         _("New gaps: {n}", n=digest.gaps_total),
     ]
     lines += [
         f"• {_short(g.question)} ×{g.count} ({', '.join(g.languages)})" for g in digest.new_gaps
     ]
+    if digest.gaps_total > len(digest.new_gaps):
+        lines.append(
+            _(
+                "… and {n} more (console: Inbox)",
+                n=digest.gaps_total - len(digest.new_gaps),
+            )
+        )
     lines += ["", _("Trending questions:") if digest.trending else _("Trending questions: none")]
     lines += [
         f"• {_short(t.question or t.entry_id)} ({t.entry_id}) {t.before} → {t.count}"
@@ -286,11 +304,14 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     ]
     lines += ["", _("👎: {n}", n=digest.thumbs_down)]
     if digest.reasons:
-        given = ", ".join(f"{r or _('no reason')} {n}" for r, n in digest.reasons)
+        given = ", ".join(
+            f"{_('no reason')} {n}" if not r else reasons_text([(r, n)], _)
+            for r, n in digest.reasons
+        )
         lines.append(_("Reasons: {reasons}", reasons=given))
     lines += [
         f"• {_short(d.question or d.entry_id)} ({d.entry_id}) ×{d.count}"
-        + (f": {d.reasons}" if d.reasons else "")
+        + (f": {reasons_text(d.reasons, _)}" if d.reasons else "")
         for d in digest.disliked
     ]
     if digest.choices_waiting:

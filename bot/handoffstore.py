@@ -9,7 +9,9 @@ errors, migration and result types are in bot/handoffmodel.py (re-exported here)
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -64,6 +66,53 @@ _SELECT = """
 """
 
 
+# What `HandoffStore.sync` makes a handoff for: queued questions still new, and /staff
+# messages typed in the terminal chat (relays of chat TERMINAL_CHAT_ID, the `?`), that have none.
+_UNMADE_QUESTIONS = """
+    FROM unanswered u JOIN interactions i ON i.id = u.interaction_id
+    WHERE u.status = 'new' AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = u.id)
+"""
+_UNMADE_TERMINAL = """
+    FROM relays r WHERE r.staff_chat_id = ? AND NOT EXISTS (
+        SELECT 1 FROM handoffs h WHERE h.staff_chat_id = r.staff_chat_id
+        AND h.staff_message_id = r.staff_message_id AND h.unanswered_id IS NULL)
+"""
+
+
+def open_counts(conn: sqlite3.Connection, now: datetime | None = None) -> dict[str, int]:
+    """Open handoffs by state (new, claimed) as `HandoffStore.sync` leaves them, counted
+    from any connection to the bot's database, a read-only one too: the handoffs made, less
+    the new ones whose question staff handled in the inbox (sync closes them) and those whose
+    question or relay is gone (sync deletes them), plus a new one for every queued question
+    and terminal /staff message that has none yet. So a count needs nobody to have opened
+    the console's handoff list first. `now`: the time sync would run at (default: now)."""
+    cutoff = _utc((now or datetime.now(UTC)) - GRACE)
+    found = dict(
+        conn.execute(
+            f"""
+            SELECT state, count(*) FROM (
+                SELECT h.state FROM handoffs h LEFT JOIN unanswered u ON u.id = h.unanswered_id
+                WHERE h.state IN ('{NEW}', '{CLAIMED}') AND CASE
+                    WHEN h.unanswered_id IS NOT NULL
+                        THEN u.id IS NOT NULL AND (h.state != '{NEW}' OR u.status = 'new')
+                    WHEN h.ref IS NOT NULL OR h.created >= ? THEN 1
+                    ELSE EXISTS (SELECT 1 FROM relays r WHERE h.item IS NULL
+                            AND r.staff_chat_id = h.staff_chat_id
+                            AND r.staff_message_id = h.staff_message_id)
+                        OR EXISTS (SELECT 1 FROM relay_items r
+                            WHERE r.staff_chat_id = h.staff_chat_id
+                            AND r.staff_message_id = h.staff_message_id AND r.item = h.item)
+                    END
+                UNION ALL SELECT '{NEW}' {_UNMADE_QUESTIONS}
+                UNION ALL SELECT '{NEW}' {_UNMADE_TERMINAL}
+            ) GROUP BY state
+            """,
+            [cutoff, TERMINAL_CHAT_ID],
+        )
+    )
+    return {state: found.get(state, 0) for state in OPEN_STATES}
+
+
 class HandoffStore(SideStore):
     """The handoff tables in the bot's database at `path` (opened with `Storage` first, so
     that the migrations are applied); its own connection and lock, like `Accounts`."""
@@ -101,10 +150,8 @@ class HandoffStore(SideStore):
                 SELECT CASE WHEN u.kind IN ('none_of_these', 'staff_message', 'feedback')
                             THEN u.kind ELSE 'question' END,
                        i.channel, 'new', u.time, u.time, u.id
-                FROM unanswered u JOIN interactions i ON i.id = u.interaction_id
-                WHERE u.status = 'new'
-                  AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = u.id)
                 """
+                + _UNMADE_QUESTIONS
             ).rowcount
             made += db.execute(
                 """
@@ -112,10 +159,8 @@ class HandoffStore(SideStore):
                                       staff_chat_id, staff_message_id)
                 SELECT 'staff_message', 'terminal', 'new', r.time, r.time,
                        r.staff_chat_id, r.staff_message_id
-                FROM relays r WHERE r.staff_chat_id = ? AND NOT EXISTS (
-                    SELECT 1 FROM handoffs h WHERE h.staff_chat_id = r.staff_chat_id
-                    AND h.staff_message_id = r.staff_message_id AND h.unanswered_id IS NULL)
-                """,
+                """
+                + _UNMADE_TERMINAL,
                 [TERMINAL_CHAT_ID],
             ).rowcount
             settled = list(

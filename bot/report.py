@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import math
 import sqlite3
 from collections import Counter
@@ -23,20 +24,20 @@ from typing import Any
 
 import numpy as np
 
-from bot.handoffmodel import STAFF_MESSAGE
+from bot.counting import OUTCOMES, log_columns, outcome, questions, to_staff
+from bot.handoffmodel import ANSWERED, CLOSED
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
 
-# How a question ended: answered; answered after a suggestion (the user chose one from the
-# "did you mean" list it got); suggested only (no choice made); unanswered (also when the user
-# said "none of these" to the list); small talk. See `_outcome`.
-OUTCOMES = ("answered", "chosen", "suggest", "unanswered", "smalltalk")
 # The channels a question can come through, as the log stores them: Telegram, the web chat,
 # and the terminal (`python -m bot chat`, `python -m bot ask --log`). "cli", what the terminal
 # is often called, means the terminal (`channel_of`).
 CHANNELS = ("telegram", "web", "terminal")
 CHANNEL_ALIASES = {"cli": "terminal"}
+# Why an answer got a 👎 (bot/storage_schema.py FEEDBACK_REASONS), in the plain words staff
+# read: the English is the console catalogs' key (bot/web/locale).
+REASON_LABELS = {"wrong": "wrong answer", "outdated": "out of date", "not_mine": "not my question"}
 TOP_CLUSTERS = 20
 TOP_ENTRIES = 20
 MIN_VOTES = 5  # fewer votes than this: an entry's helpfulness is shown but not ranked
@@ -99,7 +100,8 @@ class EntryStats:
     uses: int  # answers given with this entry
     votes: int
     helpful: int
-    reasons: str = ""  # the reasons given with 👎, most given first: "outdated 2, wrong 1"
+    # the reasons given with 👎 and how often, most given first: (("outdated", 2), ("wrong", 1))
+    reasons: tuple[tuple[str, int], ...] = ()
 
     @property
     def helpful_rate(self) -> float | None:
@@ -114,6 +116,15 @@ class EntryStats:
     @property
     def ranked(self) -> bool:
         return self.votes >= MIN_VOTES
+
+
+def reasons_text(reasons: Sequence[tuple[str, int]], say: Callable[..., str] | None = None) -> str:
+    """👎 reasons with their counts in plain words, most given first: "out of date 2, wrong
+    answer 1" (in `say`'s language); a code without a label as it is."""
+    say = say or (lambda text: text)
+    return ", ".join(
+        f"{say(REASON_LABELS[r]) if r in REASON_LABELS else r} {n}" for r, n in reasons
+    )
 
 
 def wilson_lower_bound(positive: int, total: int, z: float = WILSON_Z) -> float | None:
@@ -144,7 +155,7 @@ class Report:
     people: int  # distinct pseudonymous user keys
     days: tuple[Outcomes, ...]  # every day of the period, empty days too
     languages: tuple[Outcomes, ...]  # most questions first
-    clusters: tuple[Cluster, ...]  # still open for staff, biggest first, at most TOP_CLUSTERS
+    clusters: tuple[Cluster, ...]  # still waiting for staff, biggest first, at most TOP_CLUSTERS
     unanswered_total: int
     top_entries: tuple[EntryStats, ...]  # most used first, at most TOP_ENTRIES
     # every entry with votes: those with MIN_VOTES or more first, least helpful (Wilson
@@ -158,7 +169,9 @@ class Report:
     waits_timed: int  # the user's wait (waited_ms): message in to reply out
     wait_median_ms: float | None
     wait_p90_ms: float | None
-    unanswered_open: int  # the period's unanswered questions staff have not yet handled
+    # the period's unanswered questions staff have not yet handled: in the inbox, or by a
+    # reply or a close on the console's handoffs
+    unanswered_open: int
     text_sources: tuple[tuple[str, int], ...]  # (original|curated|machine|source, answers)
     stale_entries: tuple[StaleEntry, ...]  # oldest review first
     kb_loaded: bool
@@ -166,6 +179,7 @@ class Report:
     stale_translations: tuple[StaleTranslation, ...] = ()
     language: str | None = None  # the filters the report was built with; None: every one
     channel: str | None = None
+    browsed: int = 0  # entries opened while browsing the topics: no questions, counted apart
 
     @property
     def helpful_rate(self) -> float | None:
@@ -272,58 +286,23 @@ def _where(columns: set[str]) -> _Where:
     )
 
 
-# A message that asked several things has a row per answer (`part` 1, 2... after the first):
-# questions, outcomes and times are the messages', from their first row. A log older than
-# the `part` column has one row per message. The user's steps after a reply (`follows`: a
-# suggestion chosen, "none of these", an entry opened from "See also") are no questions, nor
-# are the messages a user writes to the staff on purpose (the web chat's "Talk to a person"
-# and /staff, queued as kind STAFF_MESSAGE; Telegram's and the terminal's are not logged).
-_QUEUE_KIND = "unanswered.kind"  # in `_columns` where the queue has kinds
-
-
-def _columns(conn: sqlite3.Connection) -> set[str]:
-    """The columns of `interactions` (an older log lacks the newer ones), and
-    `unanswered.kind` where the queue has it."""
-    found = {row[1] for row in conn.execute("PRAGMA table_info(interactions)")}
-    if "kind" in {row[1] for row in conn.execute("PRAGMA table_info(unanswered)")}:
-        found.add(_QUEUE_KIND)
-    return found
-
-
-def _to_staff(columns: set[str]) -> str:
-    """The condition, on `unanswered`, that leaves out messages written to the staff."""
-    return f"kind IS NOT '{STAFF_MESSAGE}'" if _QUEUE_KIND in columns else "1"
-
-
-def _messages(columns: set[str]) -> str:
-    """The condition that keeps one row per message (its first answer): the questions."""
-    kept = ["part IS NULL"] if "part" in columns else []
-    kept += ["follows IS NULL"] if "follows" in columns else []
-    if _QUEUE_KIND in columns:
-        kept.append(
-            f"id NOT IN (SELECT interaction_id FROM unanswered WHERE kind = '{STAFF_MESSAGE}')"
+def _waiting(conn: sqlite3.Connection, columns: set[str]) -> str:
+    """The condition, on `unanswered`, that keeps the questions still waiting for staff:
+    not handled in the inbox, not a message to the staff, and not answered or closed from
+    the console's handoffs (bot/handoffstore.py; a log from before them has none)."""
+    kept = f"status = 'new' AND {to_staff(columns)}"
+    if "state" in {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}:
+        kept += (
+            " AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = unanswered.id "
+            f"AND h.state IN ('{ANSWERED}', '{CLOSED}'))"
         )
-    return " AND ".join(kept) or "1"
-
-
-def _outcome(columns: set[str]) -> str:
-    """How a question ended, as SQL over its `interactions` row (OUTCOMES): a "did you mean"
-    list from which the user chose a suggestion is `chosen`, one they said "none of these"
-    to is `unanswered` (its step after the list: the row that `follows` it)."""
-    if "follows" not in columns:
-        return "status"
-    step = (
-        "(SELECT CASE WHEN max(c.status = 'answered') THEN 'chosen' "
-        "WHEN max(c.status = 'unanswered') THEN 'unanswered' END "
-        "FROM interactions c WHERE c.follows = interactions.id)"
-    )
-    return f"CASE WHEN status = 'suggest' THEN coalesce({step}, 'suggest') ELSE status END"
+    return kept
 
 
 def _counts(columns: set[str]) -> str:
     """count(*) AS total and one sum per outcome, for a SELECT over questions."""
-    outcome = _outcome(columns)
-    return "count(*) AS total, " + ", ".join(f"sum({outcome} = '{o}') AS {o}" for o in OUTCOMES)
+    ended = outcome(columns)
+    return "count(*) AS total, " + ", ".join(f"sum({ended} = '{o}') AS {o}" for o in OUTCOMES)
 
 
 def _outcomes(
@@ -336,7 +315,7 @@ def _outcomes(
     sql = (
         f"SELECT substr(time, 1, 10), {where.language}, {_counts(columns)} FROM interactions "
         f"WHERE {where.period} "
-        f"AND {_messages(columns)} GROUP BY 1, 2"
+        f"AND {questions(columns)} GROUP BY 1, 2"
     )
     for day, language, *counts in conn.execute(sql, params):
         for table, key in ((by_day, day), (by_language, language)):
@@ -420,7 +399,7 @@ def _clusters(
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, {where.language_u}, count(*) FROM unanswered "
-            f"WHERE status = 'new' AND {where.period_u} AND {_to_staff(columns)} GROUP BY 1, 2",
+            f"WHERE {_waiting(conn, columns)} AND {where.period_u} GROUP BY 1, 2",
             params,
         )
     ]
@@ -463,7 +442,7 @@ def _entries(
             uses.get(entry_id, 0),
             n,
             helpful,
-            reasons.get(entry_id, ""),
+            reasons.get(entry_id, ()),
         )
 
     top = sorted(uses, key=lambda e: (-uses[e], e))[:TOP_ENTRIES]
@@ -476,12 +455,14 @@ def _entries(
     return [stats(e) for e in top], rated
 
 
-def _reasons(conn: sqlite3.Connection, params: dict, where: _Where) -> dict[str, str]:
-    """Each entry's 👎 reasons with their counts, most given first ("outdated 2, wrong 1");
-    nothing for a database from before reasons were stored."""
+def _reasons(
+    conn: sqlite3.Connection, params: dict, where: _Where
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Each entry's 👎 reasons with their counts, most given first (("outdated", 2),
+    ("wrong", 1)); nothing for a database from before reasons were stored."""
     if "reason" not in {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}:
         return {}
-    counted: dict[str, list[str]] = {}
+    counted: dict[str, list[tuple[str, int]]] = {}
     for entry_id, reason, n in conn.execute(
         "SELECT i.entry_id, f.reason, count(*) AS n FROM feedback f "
         "JOIN interactions i ON i.id = f.interaction_id "
@@ -489,8 +470,8 @@ def _reasons(conn: sqlite3.Connection, params: dict, where: _Where) -> dict[str,
         "GROUP BY i.entry_id, f.reason ORDER BY i.entry_id, n DESC, f.reason",
         params,
     ):
-        counted.setdefault(entry_id, []).append(f"{reason} {n}")
-    return {entry_id: ", ".join(parts) for entry_id, parts in counted.items()}
+        counted.setdefault(entry_id, []).append((reason, n))
+    return {entry_id: tuple(parts) for entry_id, parts in counted.items()}
 
 
 def _stale(kb: KnowledgeBase | None, today: dt.date, max_age: int) -> list[StaleEntry]:
@@ -533,8 +514,8 @@ def build_report(
     conn = open_readonly(db_path)
     try:
         conn.execute("BEGIN")  # one snapshot for every figure, while the bot goes on logging
-        columns = _columns(conn)
-        messages = _messages(columns)
+        columns = log_columns(conn)
+        messages = questions(columns)
         where = _where(columns)
         found_days, languages = _outcomes(conn, params, columns, where)
         days = _every_day(found_days, since, now)
@@ -555,8 +536,7 @@ def build_report(
             conn, params, "waited_ms" in columns, messages, where
         )
         unanswered_open = conn.execute(
-            f"SELECT count(*) FROM unanswered WHERE status = 'new' AND {where.period_u} "
-            f"AND {_to_staff(columns)}",
+            f"SELECT count(*) FROM unanswered WHERE {_waiting(conn, columns)} AND {where.period_u}",
             params,
         ).fetchone()[0]
         sources = conn.execute(
@@ -565,6 +545,7 @@ def build_report(
             params,
         ).fetchall()
         clusters = _clusters(conn, params, clusterer, where, columns)
+        browsed = _browsed(conn, params, columns, where)
     finally:
         conn.close()
     return Report(
@@ -594,7 +575,16 @@ def build_report(
         stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
         language=language or None,
         channel=channel or None,
+        browsed=browsed,
     )
+
+
+def _browsed(conn: sqlite3.Connection, params: dict, columns: set[str], where: _Where) -> int:
+    """The entries opened while browsing the topics in the period; 0 for an older log."""
+    if "browsed" not in columns:
+        return 0
+    sql = f"SELECT count(*) FROM interactions WHERE browsed = 1 AND {where.period}"
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 # CSV ----------------------------------------------------------------------------------------
@@ -617,15 +607,24 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
 
     def entry_rows(rows: Sequence[EntryStats]) -> list[list]:
         return [
-            [*astuple(r)[:-1], _percent(r.helpful_rate), _percent(r.helpful_low), r.reasons]
+            [
+                *astuple(r)[:-1],
+                _percent(r.helpful_rate),
+                _percent(r.helpful_low),
+                reasons_text(r.reasons),
+                ", ".join(f"{code} {n}" for code, n in r.reasons),
+            ]
             for r in rows
         ]
 
-    entry_header = [f.name for f in fields(EntryStats)][:-1]  # reasons last: new column
-    entry_header += ["helpful_pct", "helpful_low_pct", "reasons"]
+    # the 👎 reasons last (newer columns): in plain words, and as the log stores them
+    entry_header = [f.name for f in fields(EntryStats)][:-1]
+    entry_header += ["helpful_pct", "helpful_low_pct", "reasons", "reason_codes"]
     summary: list[list[Any]] = [
         ["since", _iso(report.since)],
         ["until", _iso(report.now)],
+        ["language", report.language or "all"],  # the filters it was built with
+        ["channel", report.channel or "all"],
         ["questions", report.total],
         ["people", report.people],
         *([f"{o}_pct", _percent(report.share(o))] for o in OUTCOMES),
@@ -639,6 +638,7 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         ["wait_median_ms", _round(report.wait_median_ms)],
         ["wait_p90_ms", _round(report.wait_p90_ms)],
         ["unanswered_open", report.unanswered_open],
+        ["browsed", report.browsed],  # entries opened from the topics: not in `questions`
     ]
     sources_total = sum(n for _, n in report.text_sources)
     return {
@@ -654,6 +654,15 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         ),
         "top_entries": (entry_header, entry_rows(report.top_entries)),
         "entry_feedback": (entry_header, entry_rows(report.entry_feedback)),
+        "reply_times": (
+            ["measure", "timed", "median_ms", "p90_ms"],
+            [
+                ["wait", report.waits_timed, _round(report.wait_median_ms)]
+                + [_round(report.wait_p90_ms)],
+                ["matching", report.replies_timed, _round(report.median_ms)]
+                + [_round(report.p90_ms)],
+            ],
+        ),
         "text_sources": (
             ["text_source", "answers", "pct"],
             [[s, n, _percent(n / sources_total)] for s, n in report.text_sources],
@@ -683,18 +692,27 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def csv_text(header: list[str], rows: list[list]) -> str:
+    """UTF-8 CSV with a byte-order mark (so spreadsheets read Chinese, Russian and Arabic
+    right) and a header row; text cells that a spreadsheet would run as a formula start
+    with an apostrophe (`csv_cell`)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
 def write_csv(report: Report, folder: Path) -> list[Path]:
-    """One UTF-8 CSV file with a header row per table; returns the files written.
-    Text cells that a spreadsheet would take for a formula are neutralised (`csv_cell`)."""
+    """One CSV file per table, as the console's CSV links give them (`csv_text`); returns
+    the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (header, rows) in tables(report).items():
         path = folder / f"{name}.csv"
-        with path.open("w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            writer.writerows([csv_cell(cell) for cell in row] for row in rows)
+        path.write_text(csv_text(header, rows), encoding="utf-8", newline="")
         written.append(path)
     return written
 

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Sequence
 from html import escape
 
-from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso
+from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso, reasons_text
 
 COLOURS = {
     "answered": "#2e7d32",
@@ -36,7 +36,8 @@ NAMES = {
 COUNTING = (
     "A question counts once. When the user chooses one of the suggestions offered, it "
     'counts as answered after a suggestion; when they say "none of these", as unanswered. '
-    'Opening an entry from "See also" and writing to the staff on purpose are not questions.'
+    'Opening an entry from "See also" or from the topics and writing to the staff on purpose '
+    "are not questions; the entries opened from the topics are counted apart."
 )
 CHART_W, AXIS_L, AXIS_R, AXIS_T, AXIS_B = 960, 56, 12, 14, 34
 CSS = """
@@ -286,7 +287,9 @@ def _summary(r: Report, say: Say = _english) -> str:
         (_pct(r.share("chosen")), say("answered after a suggestion")),
         (_pct(r.share("suggest")), say("suggestions only")),
         (_pct(r.share("unanswered")), say("unanswered")),
+        (_pct(r.share("smalltalk")), say("small talk")),  # the shares add up to 100%
         (_pct(r.helpful_rate), say("helpful ({n} votes)", n=f"{r.votes:,}")),
+        (f"{r.browsed:,}", say("entries opened from the topics")),
     ]
     if r.waits_timed or not r.replies_timed:
         cards += [
@@ -460,7 +463,7 @@ def _feedback_section(r: Report, say: Say = _english) -> str:
             f"{s.votes - s.helpful:,}",
             _helpful(s, say),
             _pct(s.helpful_low) if s.ranked else say("fewer than {n} votes", n=MIN_VOTES),
-            s.reasons or "–",
+            reasons_text(s.reasons, say) or "–",
         ]
         for s in r.entry_feedback
     ]

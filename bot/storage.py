@@ -21,7 +21,8 @@ log (bot/storage_log.py), the unanswered queue (storage_queue.py), user settings
 (storage_users.py), staff relays (storage_relays.py) and machine translations
 (storage_translations.py), over the connection and helpers of bot/storage_base.py. The
 migrations live in bot/storage_schema.py; this module lists them in `MIGRATIONS`, opens the
-database and deletes across every family (`purge`, `forget`).
+database, keeps the `questions` view current (bot/counting.py: what the reports count, for
+Datasette) and deletes across every family (`purge`, `forget`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from sqlite_utils import Database
 
 from bot.accounts import staff_console_tables
 from bot.chat_seal import ChatSeal
+from bot.counting import drop_questions_view, keep_questions_view
 from bot.entry_history import entry_history_tables
 from bot.handoffmodel import handoff_tables
 from bot.redact import redact
@@ -79,6 +81,7 @@ from bot.storage_schema import (
     _v4_unanswered_wording,
     _v5_relay_items,
     _waited_ms,
+    browsed_entries,
     choice_sources,
     message_parts,
     reply_steps,
@@ -123,6 +126,7 @@ __all__ = [
 
 
 BUSY_TIMEOUT = 5.0  # seconds to wait for another connection's write lock
+AUDIT_RETENTION_DAYS = 730  # as StorageConfig.audit_retention_days (see config.toml)
 KEY_BYTES = 32
 
 # Schema ----------------------------------------------------------------------------------
@@ -147,6 +151,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     choice_sources,
     written_languages,
     reply_steps,
+    browsed_entries,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -235,15 +240,21 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
         secret: bytes,
         retention_days: int = 365,
         *,
+        audit_retention_days: int = AUDIT_RETENTION_DAYS,
         clock: Callable[[], datetime] = utcnow,
         apply_migrations: bool = True,
     ):
         if len(secret) < 16:
             raise ValueError("the secret must be at least 16 bytes")
-        if retention_days < 1:
-            raise ValueError(f"retention_days must be at least 1, not {retention_days}")
+        for name, days in (
+            ("retention_days", retention_days),
+            ("audit_retention_days", audit_retention_days),
+        ):
+            if days < 1:
+                raise ValueError(f"{name} must be at least 1, not {days}")
         self.path = Path(path)
         self.retention_days = retention_days
+        self.audit_retention_days = audit_retention_days
         self._secret = secret
         self._clock = clock
         self._lock = threading.RLock()
@@ -260,7 +271,10 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
             self.db.execute("PRAGMA secure_delete = ON")
             if apply_migrations:
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                if version < SCHEMA_VERSION:  # the migrations change tables the view reads
+                    drop_questions_view(conn)
                 migrate(self.db, name=str(self.path))
+                keep_questions_view(conn)
                 if version < SCHEMA_VERSION:  # no page of the old schema's rows left in the WAL
                     self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.DatabaseError as exc:
@@ -272,17 +286,33 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
 
     @classmethod
     def open(
-        cls, path: Path, retention_days: int = 365, *, clock: Callable[[], datetime] = utcnow
+        cls,
+        path: Path,
+        retention_days: int = 365,
+        *,
+        audit_retention_days: int = AUDIT_RETENTION_DAYS,
+        clock: Callable[[], datetime] = utcnow,
     ) -> Storage:
         """Open `path` with the secret from `<path>.key`, creating both when new."""
         path = Path(path)
-        return cls(path, load_secret(path), retention_days, clock=clock)
+        return cls(
+            path,
+            load_secret(path),
+            retention_days,
+            audit_retention_days=audit_retention_days,
+            clock=clock,
+        )
 
     def reader(self) -> Storage:
         """A second connection to the same file, with its own lock: reads through it never
         wait behind this connection's writes (WAL readers do not wait for writers)."""
         return Storage(
-            self.path, self._secret, self.retention_days, clock=self._clock, apply_migrations=False
+            self.path,
+            self._secret,
+            self.retention_days,
+            audit_retention_days=self.audit_retention_days,
+            clock=self._clock,
+            apply_migrations=False,
         )
 
     def close(self) -> None:
@@ -298,8 +328,11 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
     # Retention and erasure ---------------------------------------------------------------
 
     def purge(self, now: datetime | None = None) -> int:
-        """Delete everything older than `retention_days` except user settings; rows deleted."""
-        cutoff = utc((now or self._clock()) - timedelta(days=self.retention_days))
+        """Delete everything older than `retention_days` except user settings, and the staff
+        console's audit log older than `audit_retention_days`; rows deleted."""
+        now = now or self._clock()
+        cutoff = utc(now - timedelta(days=self.retention_days))
+        audit_cutoff = utc(now - timedelta(days=self.audit_retention_days))
         old_interactions = "SELECT id FROM interactions WHERE time < :cutoff"
         old_unanswered = (
             "SELECT id FROM unanswered WHERE time < :cutoff "
@@ -316,8 +349,9 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
                 "DELETE FROM relay_items WHERE time < :cutoff",
                 "DELETE FROM choices WHERE time < :cutoff",
                 "DELETE FROM translations WHERE kind = 'wording' AND time < :cutoff",
+                "DELETE FROM audit WHERE time < :audit_cutoff",
             ],
-            {"cutoff": cutoff},
+            {"cutoff": cutoff, "audit_cutoff": audit_cutoff},
         )
 
     def forget(self, user_id: int | str) -> int:

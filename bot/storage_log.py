@@ -12,6 +12,7 @@ from typing import cast
 
 from sqlite_utils import Database
 
+from bot.counting import log_columns, outcome, questions
 from bot.redact import redact
 from bot.storage_base import StorageBase, UnknownIdError, check, id_list, utc
 from bot.storage_schema import (
@@ -54,6 +55,7 @@ class LogTables(StorageBase):
         part: int | None = None,
         written_in: str | None = None,
         follows: int | str | None = None,
+        browsed: bool = False,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
@@ -71,6 +73,8 @@ class LogTables(StorageBase):
         `follows` marks the user's step after a reply, which reports do not count as a
         question: the reply's id or `ref` (a suggestion chosen from its list, "none of
         these" said to it, an entry opened from its "See also"), 0 when it is not known.
+        `browsed` marks an entry the user opened while browsing the topics: no question
+        either, reports count it apart.
         """
         check("status", status, STATUSES)
         check("chat_type", chat_type, CHAT_TYPES)
@@ -100,6 +104,7 @@ class LogTables(StorageBase):
                         "part": part or None,
                         "written_in": written_in,
                         "follows": step_of,
+                        "browsed": 1 if browsed else None,
                     }
                 )
                 .last_pk
@@ -285,16 +290,20 @@ class LogTables(StorageBase):
     # Counts ------------------------------------------------------------------------------
 
     def stats(self, days: int = 7) -> dict:
-        """Questions of the last `days` days: total, by outcome and by language."""
+        """Questions of the last `days` days, counted as the report counts them
+        (bot/counting.py): total, by outcome and by language."""
         since = utc(self._clock() - timedelta(days=days))
+        with self._lock:
+            columns = log_columns(self.db.conn)
+        asked = f"time >= ? AND {questions(columns)}"
         by_status = self._read(
-            "SELECT status, count(*) AS n FROM interactions WHERE time >= ? "
-            "GROUP BY status ORDER BY n DESC",
+            f"SELECT {outcome(columns)} AS status, count(*) AS n FROM interactions "
+            f"WHERE {asked} GROUP BY 1 ORDER BY n DESC, 1",
             [since],
         )
         by_language = self._read(
             "SELECT language, count(*) AS n FROM interactions "
-            "WHERE time >= ? GROUP BY language ORDER BY n DESC",
+            f"WHERE {asked} GROUP BY language ORDER BY n DESC, language",
             [since],
         )
         return {

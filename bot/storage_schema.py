@@ -2,7 +2,9 @@
 
 Each migration is a function of one `sqlite_utils.Database`; bot/storage.py lists them in
 `MIGRATIONS` (append only) and `migrate()` applies those a database lacks. A released
-migration is never edited: existing databases must open unchanged.
+migration is never edited: existing databases must open unchanged. The `questions` view is
+no migration: Storage drops it before migrating (so a migration may change the columns it
+reads) and creates it again, from bot/counting.py, after.
 """
 
 from __future__ import annotations
@@ -184,6 +186,14 @@ def reply_steps(db: Database) -> None:
     gave it; NULL for a question, and for rows logged before."""
     db.table("interactions").add_column("follows", int)
     db.table("interactions").create_index(["follows"])
+
+
+def browsed_entries(db: Database) -> None:
+    """`interactions.browsed`: 1 on a row that is an entry the user opened while browsing
+    the topics (/topics, then a topic, then an entry), not a question: reports count such
+    openings apart from the questions; NULL for a question, and for rows logged before
+    (which counted as questions)."""
+    db.table("interactions").add_column("browsed", int)
 
 
 def _v4_sealed_chat_ids(db: Database) -> None:

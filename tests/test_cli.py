@@ -476,3 +476,18 @@ def test_a_first_start_shows_how_embedding_the_knowledge_base_progresses(cli, mo
     again = cli("ask", "--kb", str(SMALL_KB), "What is a fapiao?")
     assert "embedded" not in again.stderr  # the cache is used: nothing to wait for
     assert "[answered fapiao" in again.stdout
+
+
+def test_the_commands_open_the_database_with_both_retention_periods(tmp_path):
+    """[storage] retention_days and audit_retention_days reach the database the commands
+    (and `run`, whose daily purge applies them) open."""
+    from bot.cli.common import open_storage
+    from bot.config import Config, StorageConfig
+
+    config = Config(
+        storage=StorageConfig(tmp_path / "bot.db", retention_days=10, audit_retention_days=20)
+    )
+    storage = open_storage(config, create=True)
+    assert storage is not None
+    with storage:
+        assert (storage.retention_days, storage.audit_retention_days) == (10, 20)

@@ -96,6 +96,7 @@ staff_chat_id = -100123
 staff_user_ids = [11, 22]
 [storage]
 retention_days = 30
+audit_retention_days = 400
 """,
     )
     config = load_config(path, environ={})
@@ -108,6 +109,7 @@ retention_days = 30
     assert config.telegram.staff_chat_id == -100123
     assert config.telegram.staff_user_ids == (11, 22)
     assert config.storage.retention_days == 30
+    assert config.storage.audit_retention_days == 400
 
 
 def test_relative_paths_are_resolved_against_the_config_folder(tmp_path, monkeypatch):

@@ -42,6 +42,7 @@ BAD = [
     ("[storage]\nretention_days = 0", "[storage] retention_days must be between 1"),
     ("[storage]\nretention_days = -30", "[storage] retention_days must be between 1"),
     ("[storage]\nretention_days = 100000000000", "[storage] retention_days must be between"),
+    ("[storage]\naudit_retention_days = 0", "[storage] audit_retention_days must be between 1"),
     ("[translation]\nbeam_size = 0", "[translation] beam_size must be between 1 and 16"),
     ("[translation]\nbeam_size = 64", "[translation] beam_size must be between 1 and 16"),
     ("[translation]\nthreads = 0", "[translation] threads must be between 1"),

@@ -4,6 +4,7 @@ and the scheduled post to the staff chat through a real Application."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import time
 from dataclasses import replace
@@ -13,9 +14,11 @@ from functools import partial
 import pytest
 from click.testing import CliRunner
 
+from bot import triage
+from bot.accounts import Accounts
 from bot.cli import main
 from bot.digest import build_digest, next_run, render_digest
-from bot.handoffstore import Actor, HandoffStore
+from bot.handoffstore import Actor, HandoffStore, open_counts
 from bot.storage import Storage
 from bot.telegram import digest as telegram_digest
 from bot.telegram.app import build_application
@@ -76,6 +79,7 @@ def test_a_new_gap_names_the_language_it_is_written_in(tmp_path, small_answerer)
     digest = build_digest(path, small_answerer.kb, period="daily", now=NOW)
     assert [(g.count, g.languages) for g in digest.new_gaps] == [(2, ("vi",))]
     conn = sqlite3.connect(path)
+    conn.execute("DROP VIEW questions")  # which older releases did not make either
     conn.execute("ALTER TABLE interactions DROP COLUMN written_in")
     conn.commit()
     conn.close()
@@ -96,9 +100,10 @@ def test_digest_figures(tmp_path, small_answerer):
     assert digest.thumbs_down == 2
     assert digest.reasons == (("", 1), ("outdated", 1))
     assert [(d.entry_id, d.count, d.reasons) for d in digest.disliked] == [
-        ("bank-account", 2, "outdated 1")
+        ("bank-account", 2, (("outdated", 1),))
     ]
-    assert digest.handoffs == {"new": 0, "claimed": 0}  # no handoff made yet
+    # every unanswered question still new is an open handoff, made or not yet
+    assert digest.handoffs == {"new": 4, "claimed": 0}
     weekly = build_digest(path, small_answerer.kb, period="weekly", now=NOW)
     assert weekly.questions == 8 and weekly.gaps_total == 2
 
@@ -117,6 +122,70 @@ def test_digest_counts_open_handoffs_from_the_handoff_table_or_a_function(tmp_pa
     counted = build_digest(path, None, period="daily", now=NOW, handoffs=lambda c: {"new": 9})
     assert "Open handoffs: 9 (new 9)" in render_digest(counted)
     assert build_digest(path, None, period="daily", now=NOW, handoffs=None).handoffs is None
+
+
+def digest_of(database, tmp_path) -> str:
+    """`report --digest` through the real CLI."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase = "{database}"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "report", "--digest"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_digest_counts_open_handoffs_nobody_has_looked_at(tmp_path, storage, small_answerer):
+    """Web visitors leave an unanswered question, a "none of these" and a "talk to a
+    person": `report --digest` counts them at once, as the console's handoff list shows
+    them, not only after someone opened that list (which makes the handoff rows)."""
+    from tests.web_support import PASSWORD, login, make_client
+
+    accounts = Accounts(storage.path)
+    accounts.add("mia", "manager")
+    accounts.set_password("mia", PASSWORD)
+    config = replace(
+        small_answerer.config, storage=replace(small_answerer.config.storage, database=storage.path)
+    )
+    origin = {"origin": "http://testserver"}
+    with make_client(config, storage, accounts, small_answerer) as client:
+        client.get("/chat")
+        client.post("/chat/send", json={"text": "Can my cat attend the tax audit?"}, headers=origin)
+        html = client.post("/chat/send", json={"text": "bank fapiao"}, headers=origin).json()
+        msg = re.search(r'data-act="none" data-msg="(\d+)"', str(html))[1]
+        client.post("/chat/act", json={"act": "none", "msg": msg}, headers=origin)
+        client.post("/chat/act", json={"act": "staff", "text": "Call me please"}, headers=origin)
+        assert "Open handoffs: 3 (new 3, claimed 0)" in digest_of(storage.path, tmp_path)
+        login(client, "mia")
+        listed = client.get("/handoffs").text
+        assert len(set(re.findall(r'href="/handoffs/(\d+)"', listed))) == 3
+        assert "Open handoffs: 3 (new 3, claimed 0)" in digest_of(storage.path, tmp_path)
+        client.post("/chat/send", json={"text": "Is there a canteen for cats?"}, headers=origin)
+        assert "Open handoffs: 4 (new 4, claimed 0)" in digest_of(storage.path, tmp_path)
+    accounts.close()
+
+
+def test_open_handoffs_are_counted_as_the_handoff_list_leaves_them(tmp_path):
+    """Claimed, closed in the inbox, forgotten, not made yet: `open_counts` on a read-only
+    connection agrees with what `sync` leaves in the handoff table."""
+    path = fill(tmp_path / "bot.db")
+    store = HandoffStore(path)
+    try:
+        store.sync()
+        first, second, *_ = store.find()
+        store.claim(first.id, Actor("sam", "Sam"))
+        with Storage.open(path) as storage:
+            triage.ignore(storage, [second.unanswered_id])  # handled in the inbox
+            storage.forget(4)  # "can i bring my dog": its question is gone
+            ask = dict(chat_type="private", language="en", status="unanswered")
+            storage.log_interaction(user_id=8, question="Where do I pay?", **ask)  # not made
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        counted = open_counts(conn)
+        conn.close()
+        store.sync()
+        left = store.counts()
+    finally:
+        store.close()
+    assert counted == {"new": left["new"], "claimed": left["claimed"]}
+    assert counted == {"new": 2, "claimed": 1}
 
 
 def test_the_digest_says_how_many_chosen_suggestions_wait(tmp_path):
@@ -150,9 +219,11 @@ def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
     assert "6 questions, 50% answered, 3 unanswered." in text
     assert "• Can I bring my dog? ×2 (en, fr)" in text
     assert "(bank-account) 0 → 3" in text
-    assert "Reasons: no reason 1, outdated 1" in text
+    assert "Reasons: no reason 1, out of date 1" in text  # in words, not the stored codes
+    assert "(bank-account) ×2: out of date 1" in text
     chinese = render_digest(digest, partial(i18n.translate, "zh"))
     assert chinese.startswith("每日摘要") and "新的知识缺口：1" in chinese
+    assert "原因：未说明原因 1, 内容过时 1" in chinese
 
 
 @pytest.mark.parametrize(
@@ -291,3 +362,30 @@ def test_the_staff_chat_gets_the_knowledge_base_language_where_the_console_has_i
     assert telegram_digest.staff_gettext(chinese)("Daily digest") == "每日摘要"
     russian = replace(config, knowledge=replace(config.knowledge, language="ru"))
     assert telegram_digest.staff_gettext(russian)("Daily digest") == "Daily digest"
+
+
+def test_every_new_gap_is_counted_and_ties_go_to_the_latest_in_any_script(tmp_path):
+    """Seven new gaps asked once each, the Chinese, Russian and Arabic ones last: the five
+    latest are listed (not the Latin-script ones first), and the two left out are said."""
+    path = tmp_path / "bot.db"
+    questions = [
+        "Can I park here?", "Is there a gym?", "Do you sell stamps?", "Where is the bank?",
+        "这里可以吸烟吗？", "Где находится банк?", "أين يوجد البنك؟",
+    ]  # fmt: skip
+    clock = Clock()
+    with Storage.open(path, clock=clock) as storage:
+        for user, question in enumerate(questions):
+            hours_ago = 7 - user
+            clock.moment = NOW - timedelta(hours=hours_ago)
+            storage.log_interaction(
+                user_id=user, chat_type="private", language="en", question=question,
+                status="unanswered",
+            )  # fmt: skip
+    digest = build_digest(path, None, period="daily", now=NOW)
+    assert digest.gaps_total == 7
+    assert [g.question for g in digest.new_gaps] == questions[:1:-1]
+    text = render_digest(digest)
+    assert "New gaps: 7" in text and "… and 2 more (console: Inbox)" in text
+    assert "أين يوجد البنك؟" in text and "Can I park here?" not in text
+    chinese = render_digest(digest, partial(i18n.translate, "zh"))
+    assert "……另有 2 个（控制台：收件箱）" in chinese

@@ -185,3 +185,54 @@ port = {port}
         assert "Replies to Telegram askers go out through the Bot API" in out
         assert "Traceback" not in out
     assert not any(method == "getUpdates" for method, _ in api.calls)  # it does not poll
+
+
+def test_the_console_served_alone_purges_what_is_past_retention(tmp_path, small_kb_dir):
+    """`python -m bot web` alone (no Telegram) applies [storage] retention_days as `run`
+    does: a question logged 40 days ago with a 30-day retention is gone once it serves."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.storage import Storage, load_secret
+
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[knowledge]
+dir = "{small_kb_dir}"
+cache_dir = "{tmp_path / "cache"}"
+[storage]
+database = "{tmp_path / "bot.db"}"
+retention_days = 30
+[web]
+port = {port}
+""")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAQ_BOT_SECOND_ENCODER": "none"}
+    base = [sys.executable, "-m", "bot", "--config", str(config)]
+    add = [*base, "staff", "add", "sam", "--role", "staff"]
+    subprocess.run(add, env=env, check=True, timeout=60)
+    db = tmp_path / "bot.db"
+    old = Storage(db, load_secret(db), clock=lambda: datetime.now(UTC) - timedelta(days=40))
+    old.log_interaction(user_id=1, chat_type="private", language="en", question="old?",
+                        status="answered", entry_id="fapiao")  # fmt: skip
+    old.log_interaction(user_id=1, chat_type="private", language="en", question="older?",
+                        status="unanswered")  # fmt: skip
+    old.close()
+
+    def logged() -> int:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT count(*) FROM interactions").fetchone()[0]
+
+    assert logged() == 2
+    proc = subprocess.Popen(
+        [*base, "web"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        wait_served(f"http://127.0.0.1:{port}/login", proc)
+        deadline = time.monotonic() + 60
+        while logged() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert logged() == 0
+    finally:
+        out = stop(proc)
+    assert "Traceback" not in out

@@ -121,3 +121,28 @@ async def test_see_also_buttons_open_the_related_entries_both_ways(run_updates, 
     statuses = [r["entry_id"] for r in storage.db.query("SELECT entry_id FROM interactions")]
     assert statuses == ["bank-account", "office-hours"]
     no_apology(api)
+
+
+async def test_an_entry_opened_from_a_topic_is_no_question(run_updates, storage):
+    """/topics, a topic, an entry, then a question: the opening is logged as browsed, and
+    the report counts one question (answered) and one entry opened from the topics."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.report import build_report
+
+    api = await run_updates(
+        tg.message("/topics"),
+        tg.callback("t:money:0"),
+        tg.callback("e:fapiao"),
+        tg.message("How do I open a company bank account?"),
+        storage=storage,
+    )
+    assert any("official tax invoice" in text for text in texts(api, 42))
+    rows = list(storage.db.query("SELECT entry_id, follows, browsed FROM interactions"))
+    assert [tuple(r.values()) for r in rows] == [
+        ("fapiao", None, 1),
+        ("bank-account", None, None),
+    ]
+    now = datetime.now(UTC)
+    report = build_report(storage.path, None, since=now - timedelta(days=1), now=now)
+    assert (report.total, report.outcome_total("answered"), report.browsed) == (1, 1, 1)

@@ -4,12 +4,14 @@ exact figures, the page checked as text and as a screenshot from headless Chromi
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import sqlite3
 import struct
 import subprocess
 import zlib
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,7 @@ from bot.report import (
     write_csv,
 )
 from bot.storage import Storage
+from bot.web import i18n
 from tests.conftest import ROOT, SMALL_KB
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -186,6 +189,7 @@ def test_a_message_answered_in_parts_counts_once(db_path, kb):
     assert uses == {"bank-account": 3, "fapiao": 3}  # every entry given counts
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*) FROM interactions WHERE part = 1").fetchone() == (1,)
+    conn.execute("DROP VIEW questions")  # which older releases did not make either
     conn.execute("ALTER TABLE interactions DROP COLUMN part")  # a log from before parts
     conn.commit()
     conn.close()
@@ -222,6 +226,7 @@ def test_questions_in_unconfigured_languages_count_under_their_own(db_path, kb):
     english = build_report(db_path, kb, since=SINCE, now=NOW, language="en")
     assert english.total == 8 and {r.key for r in english.languages} == {"en", "hi"}
     conn = sqlite3.connect(db_path)
+    conn.execute("DROP VIEW questions")  # which older releases did not make either
     conn.execute("ALTER TABLE interactions DROP COLUMN written_in")  # a log from before
     conn.commit()
     conn.close()
@@ -303,10 +308,17 @@ def test_thumbs_down_reasons_per_entry(db_path, kb, tmp_path):
         storage.log_feedback(2, 9, False, reason="outdated")
     report = build_report(db_path, kb, since=SINCE, now=NOW, review_age_days=18)
     reasons = {e.entry_id: e.reasons for e in report.entry_feedback}
-    assert reasons == {"bank-account": "outdated 2, wrong 1", "fapiao": ""}
-    assert "outdated 2, wrong 1" in render_html(report)
-    header, rows = tables(report)["entry_feedback"]
-    assert rows[0][header.index("reasons")] == "outdated 2, wrong 1"
+    assert reasons == {"bank-account": (("outdated", 2), ("wrong", 1)), "fapiao": ()}
+    # in the plain words the inbox shows, never the stored codes
+    page = render_html(report)
+    assert "out of date 2, wrong answer 1" in page and "outdated 2" not in page
+    chinese = render_html(report, partial(i18n.translate, "zh"), "zh")
+    assert "内容过时 2, 回答错误 1" in chinese
+    for table in ("entry_feedback", "top_entries"):
+        header, rows = tables(report)[table]
+        row = next(r for r in rows if r[0] == "bank-account")
+        assert row[header.index("reasons")] == "out of date 2, wrong answer 1"
+        assert row[header.index("reason_codes")] == "outdated 2, wrong 1"
 
 
 def test_reply_time_median_and_p90(result):
@@ -350,7 +362,7 @@ def test_stale_translations_are_listed(db_path, small_kb_dir, tmp_path):
     assert (stale.recorded, stale.current) == (entry.version, kb.by_id["fapiao"].version)
     assert "Translations to update" in render_html(report)
     write_csv(report, tmp_path / "csv")
-    lines = (tmp_path / "csv" / "stale_translations.csv").read_text(encoding="utf-8").split()
+    lines = (tmp_path / "csv" / "stale_translations.csv").read_text(encoding="utf-8-sig").split()
     assert lines[0] == "entry_id,language,topic,recorded,current,reviewed,where"
     assert lines[1].startswith(f"fapiao,zh,money,{entry.version},")
 
@@ -400,6 +412,20 @@ def test_html_is_self_contained_and_escaped(result):
     assert "2026-11-19 00:00 to 2026-11-21 12:00 UTC" in page
 
 
+def test_the_html_summary_cards_add_up_with_small_talk(result):
+    """ "hello" is one of the ten questions: the small talk card makes the outcome shares
+    add up to 100%, as per_day.csv and summary.csv do."""
+    page = render_html(result)
+    labels = (
+        "answered", "answered after a suggestion", "suggestions only", "unanswered", "small talk"
+    )  # fmt: skip
+    shares = [
+        float(re.search(r"<b>([\d.]+)%</b><span>" + re.escape(label) + "</span>", page)[1])
+        for label in labels
+    ]
+    assert shares[-1] == 10.0 and sum(shares) == pytest.approx(100, abs=0.2)
+
+
 def test_datasette_canned_queries_run(db_path):
     """The SQL in datasette-metadata.yaml runs on a real database (Datasette not needed)."""
     metadata = YAML(typ="safe").load((ROOT / "datasette-metadata.yaml").read_text("utf-8"))
@@ -418,6 +444,32 @@ def test_datasette_canned_queries_run(db_path):
     rows = conn.execute(queries["helpful_rate_per_entry"]["sql"], {"days": "3650"}).fetchall()
     assert rows == [("bank-account", 3, 1, 2, 33.3), ("fapiao", 2, 2, 0, 100.0)]
     conn.close()
+
+
+def test_datasette_names_every_table_and_blocks_the_secret_ones(tmp_path):
+    """Every table of the bot's database (and the questions view) is named in
+    datasette-metadata.yaml, so that a new one is a decision: shown, hidden or blocked. What
+    would let a reader act as staff, reach a user or read a conversation word for word is
+    blocked."""
+    metadata = YAML(typ="safe").load((ROOT / "datasette-metadata.yaml").read_text("utf-8"))
+    named = metadata["databases"]["bot"]["tables"]
+    Storage.open(tmp_path / "bot.db").close()
+    conn = sqlite3.connect(tmp_path / "bot.db")
+    found = {
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    conn.close()
+    assert sorted(found - set(named)) == []
+    blocked = {name for name, settings in named.items() if settings.get("allow") is False}
+    assert blocked >= {
+        "notify", "relays", "relay_items", "users", "staff", "web_sessions", "login_failures",
+        "web_visitors", "web_messages", "handoff_replies",
+    }  # fmt: skip
+    assert metadata["databases"]["bot"]["allow_sql"] is False
 
 
 def test_datasette_unanswered_queries_count_the_written_language(tmp_path):
@@ -461,6 +513,7 @@ def test_csv_tables(result, tmp_path):
             "unanswered_clusters",
             "top_entries",
             "entry_feedback",
+            "reply_times",
             "text_sources",
             "stale_entries",
             "stale_translations",
@@ -468,7 +521,7 @@ def test_csv_tables(result, tmp_path):
     )
 
     def rows(name):
-        with (tmp_path / "csv" / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        with (tmp_path / "csv" / f"{name}.csv").open(encoding="utf-8-sig", newline="") as f:
             return list(csv.reader(f))
 
     assert rows("per_day") == [
@@ -497,13 +550,19 @@ def test_csv_tables(result, tmp_path):
         [ARABIC, "1", "ar", ""],
     ]
     assert rows("entry_feedback")[1:] == [
-        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0", "9.5", ""],
-        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0", "34.2", ""],
+        ["bank-account", "How do I open a company bank account?", "2", "2", "1", "50.0", "9.5"]
+        + ["", ""],  # no 👎 reasons: in words, as codes
+        ["fapiao", "What is a fapiao?", "2", "2", "2", "100.0", "34.2", "", ""],
     ]
     assert rows("text_sources")[1:] == [
         ["original", "2", "50.0"],
         ["curated", "1", "25.0"],
         ["machine", "1", "25.0"],
+    ]
+    assert rows("reply_times") == [
+        ["measure", "timed", "median_ms", "p90_ms"],
+        ["wait", "0", "", ""],
+        ["matching", "10", "8.5", "30.0"],
     ]
     summary = dict(rows("summary")[1:])
     assert summary["questions"] == "10" and summary["median_ms"] == "8.5"
@@ -540,10 +599,13 @@ def test_cli_writes_the_page_and_csv(config, tmp_path):
         obj=config,
     )
     assert result.exit_code == 0, result.output
-    assert "1 question from" in result.output and "Wrote 9 CSV files" in result.output
+    assert "1 question from" in result.output and "Wrote 10 CSV files" in result.output
     assert "What is a fapiao?" in out.read_text(encoding="utf-8")
-    with (folder / "top_entries.csv").open(encoding="utf-8") as f:
+    with (folder / "top_entries.csv").open(encoding="utf-8-sig") as f:
         assert list(csv.reader(f))[1][:3] == ["fapiao", "What is a fapiao?", "1"]
+    # with a byte-order mark, as the console's: a spreadsheet reads every script right
+    for path in folder.glob("*.csv"):
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path.name
 
 
 def test_cli_missing_database_is_a_clear_error(config, tmp_path):

@@ -64,7 +64,7 @@ def run_report(config, tmp_path):
     assert result.exit_code == 0, result.output
 
     def table(name):
-        with (folder / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        with (folder / f"{name}.csv").open(encoding="utf-8-sig", newline="") as f:
             return list(csv.reader(f))
 
     return out.read_text(encoding="utf-8"), table

@@ -319,6 +319,34 @@ def test_purge_deletes_what_is_older_than_the_retention_period(storage, clock):
     assert [count(storage.path, t) for t in TABLES] == [0, 0, 0, 1, 0, 0]
 
 
+def test_purge_deletes_the_audit_log_older_than_its_own_retention(tmp_path, clock):
+    """The staff console's audit log is kept [storage] audit_retention_days (here 90, the
+    question log 30), and purged by the same daily purge; staff accounts stay."""
+    from bot.accounts import Accounts
+
+    store = Storage(
+        tmp_path / "bot.db", SECRET, retention_days=30, audit_retention_days=90, clock=clock
+    )
+    accounts = Accounts(store.path, clock=clock)
+    clock.moment = T0 - timedelta(days=120)
+    accounts.add("mei", "staff", actor="admin")  # audited as staff.add
+    for days in (100, 60):
+        clock.moment = T0 - timedelta(days=days)
+        accounts.audit("mei", "unanswered.ignore", str(days), [{"id": days}], None)
+    clock.moment = T0
+    assert store.purge() == 2
+    assert [row["target"] for row in accounts.audit_log()] == ["60"]
+    assert store.purge(now=T0 + timedelta(days=31)) == 1
+    assert accounts.audit_log() == [] and [a["name"] for a in accounts.all()] == ["mei"]
+    accounts.close()
+    store.close()
+
+
+def test_the_audit_retention_is_checked(tmp_path):
+    with pytest.raises(ValueError, match="audit_retention_days must be at least 1, not 0"):
+        Storage(tmp_path / "bot.db", SECRET, audit_retention_days=0)
+
+
 def test_forget_deletes_everything_about_one_user(storage):
     alice, bob = 111, 222
     asked = ask(storage, alice, status="unanswered", chat_id=alice)
@@ -469,6 +497,38 @@ def test_a_failing_migration_changes_nothing(tmp_path):
             migrate(db, [*MIGRATIONS, broken])
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert "half_done" not in db.table_names()
+
+
+def view_sql(path: Path) -> str:
+    return on_disk(path, "SELECT sql FROM sqlite_master WHERE name = 'questions'")[0][0]
+
+
+def test_the_questions_view_is_kept_current_and_out_of_the_migrations_way(tmp_path, monkeypatch):
+    """The `questions` view (what the reports count, for Datasette) comes with the database;
+    a stale one is replaced on opening; it is dropped before migrations, which may change
+    the columns it reads, and made again after them."""
+    path = tmp_path / "bot.db"
+    Storage(path, SECRET).close()
+    current = view_sql(path)
+    assert current.startswith("CREATE VIEW questions AS SELECT id, time,")
+    conn = sqlite3.connect(path)
+    conn.execute("DROP VIEW questions")
+    conn.execute("CREATE VIEW questions AS SELECT id, status AS outcome FROM interactions")
+    conn.commit()
+    conn.close()
+    Storage(path, SECRET).close()
+    assert view_sql(path) == current
+
+    def drops_a_column(db: Database) -> None:  # as a later release's migration may
+        db.execute("ALTER TABLE interactions DROP COLUMN took_ms")
+
+    monkeypatch.setattr("bot.storage.SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    MIGRATIONS.append(drops_a_column)
+    try:
+        Storage(path, SECRET).close()
+    finally:
+        MIGRATIONS.pop()
+    assert view_sql(path) == current.replace(" took_ms,", "")
 
 
 # Durability and concurrency --------------------------------------------------------------

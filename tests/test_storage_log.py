@@ -43,6 +43,7 @@ def test_log_interaction_writes_a_redacted_row(storage):
         "part": None,
         "written_in": None,
         "follows": None,
+        "browsed": None,
     }
     assert storage.db.table("interactions").get(second)["channel"] == "cli"
     data = file_bytes(storage.path)
@@ -119,12 +120,27 @@ def test_stats_count_recent_questions_by_outcome_and_language(tmp_path):
             storage.log_interaction(
                 user_id=2, chat_type="private", language=lang, question="q", status=status
             )
+        # Counted as the report counts: a list and the suggestion chosen from it are one
+        # question, answered after a suggestion; an entry opened from a topic is none.
+        listed = storage.log_interaction(
+            user_id=3, chat_type="private", language="zh", question="q", status="suggest"
+        )
+        for follows, browsed in ((listed, False), (None, True)):
+            storage.log_interaction(
+                user_id=3,
+                chat_type="private",
+                language="zh",
+                question="q",
+                status="answered",
+                follows=follows,
+                browsed=browsed,
+            )
         figures = storage.stats(days=7)
     assert figures == {
         "days": 7,
-        "total": 3,
-        "by_status": {"answered": 2, "unanswered": 1},
-        "by_language": {"ru": 2, "zh": 1},
+        "total": 4,
+        "by_status": {"answered": 2, "chosen": 1, "unanswered": 1},
+        "by_language": {"ru": 2, "zh": 2},
     }
 
 

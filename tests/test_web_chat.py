@@ -490,6 +490,12 @@ def test_topics_pages_and_an_entry(client, storage):
     body = htmls(act(client, act="entry", entry="fapiao"))
     assert "official tax invoice" in body
     assert web_rows(storage)[-1]["entry_id"] == "fapiao"
+    # An entry opened while browsing is no question: logged as browsed, counted apart.
+    assert web_rows(storage)[-1]["browsed"] == 1
+    now = datetime.now(UTC)
+    report = build_report(storage.path, None, since=now - timedelta(days=1), now=now)
+    assert (report.total, report.people, report.browsed) == (0, 0, 1)
+    assert [e.entry_id for e in report.top_entries] == ["fapiao"]  # an entry shown, still
 
 
 def test_the_language_picker_changes_the_interface_and_is_kept(client):

@@ -434,3 +434,29 @@ def test_a_channels_own_handoff_is_replied_to_through_its_ref(client, web):
     post(client, "/handoffs/reply", id=str(made), text="Bonjour")
     [(row, text)] = web.sent
     assert (row["ref"], row["language"], row["id"], text) == ("visitor-7", "fr", None, "Bonjour")
+
+
+def test_a_question_staff_replied_to_no_longer_waits_in_the_report(client, other, storage):
+    """/reports' "unanswered, still waiting for staff" and its list of unanswered questions
+    leave out a question staff replied to from /handoffs (or closed there); the report seen
+    before the reply gives way to it."""
+    ask(storage, "Where do I park?", 1)
+    ask(storage, "Is there a canteen?", 2)
+    ask(storage, "Can I bring my dog?", 3)
+    login(other, "mia")
+
+    def waiting() -> tuple[str, str]:
+        html = other.get("/reports").text
+        found = re.search(r"<b>([^<]*)</b><span>unanswered, still waiting for staff", html)
+        assert found, html
+        return found[1], html.split("Top unanswered questions")[1].split("</section>")[0]
+
+    count, listed = waiting()
+    assert count == "3" and "Where do I park?" in listed
+    login(client, "sam")
+    post(client, "/handoffs/reply", id=str(handoff_id(client, "Where do I park?")), text="B2")
+    post(client, "/handoffs/close", id=str(handoff_id(client, "Can I bring my dog?")))
+    assert "Answered by sam" in client.get("/handoffs?state=all").text
+    count, listed = waiting()
+    assert count == "1" and "Is there a canteen?" in listed
+    assert "Where do I park?" not in listed and "Can I bring my dog?" not in listed

@@ -165,7 +165,7 @@ def test_every_kind_is_shown_and_labelled(live, storage):
         if f'class="signal kind-{kind}"' in row
     }
     assert "fapiao for my rent" in rows["suggested"] and "Only got suggestions" in others
-    assert "what are the hours" in rows["thumbs_down"] and "outdated" in rows["thumbs_down"]
+    assert "what are the hours" in rows["thumbs_down"] and "out of date" in rows["thumbs_down"]
     assert "office-hours" in rows["thumbs_down"]
     assert "Мне нужен человек" in others and "call me back about my visa" in others
     assert others.count('class="signal kind-staff_message"') == 2

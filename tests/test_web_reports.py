@@ -55,7 +55,7 @@ def test_manager_reads_the_report_with_every_figure(client, logged):
     assert card(html, "helpful (2 votes)") == "50.0%"
     assert card(html, "median wait for a reply") == "120 ms"
     assert '<td dir="auto">أين يمكنني ركن السيارة؟</td>' in html
-    assert "outdated 1" in html  # the 👎 reason
+    assert "out of date 1" in html and "outdated" not in html  # the 👎 reason, in words
     assert "<svg" in html and "Questions per day by outcome" in html
     assert "<script" not in html and "style=" not in html  # the CSP forbids both
     assert 'href="/reports"' in html  # the nav link
@@ -78,6 +78,18 @@ def test_language_and_channel_filters(client, logged):
     assert 'value="telegram" selected' in telegram
 
 
+def test_the_console_doc_names_every_channel_the_filter_offers():
+    """docs/console.md lists the `channel` values of /reports as the code has them."""
+    from bot.report import CHANNEL_ALIASES, CHANNELS
+    from tests.conftest import ROOT
+
+    doc = " ".join((ROOT / "docs" / "console.md").read_text(encoding="utf-8").split())
+    found = re.search(r"and `channel` \(([^)]*)\)", doc)
+    assert found, "the /reports filters in docs/console.md"
+    named = re.findall(r"`(\w+)`", found[1])
+    assert set(named) == set(CHANNELS) | set(CHANNEL_ALIASES), found[1]
+
+
 def test_period_filter_and_bad_values(client, logged):
     login(client, "mia")
     assert card(client.get("/reports", params={"until": "2020-01-01"}).text, "questions") == "0"
@@ -91,6 +103,40 @@ def test_period_filter_and_bad_values(client, logged):
     ancient = client.get("/reports", params={"since": "0001-01-01"})
     assert ancient.status_code == 200 and "at most 731 days" in ancient.text
     assert ancient.text.count("<rect") < 2000  # one bar per day of two years at most
+
+
+def test_a_period_the_wrong_way_round_says_so(client, logged):
+    """From today to a date before it: today is not "in the future"; the page says the
+    period is the wrong way round and which period it shows instead."""
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    before = today - timedelta(days=28)
+    login(client, "mia")
+    html = client.get("/reports", params={"since": str(today), "until": str(before)}).text
+    assert "in the future" not in html
+    assert (
+        f"The period cannot start ({today}) after it ends ({before}): choose an earlier start. "
+        f"Shown instead: the 30 days up to {before}."
+    ) in html
+    assert f"to {before} 23:59 UTC" in html
+    alone = client.get("/reports", params={"since": str(today)}).text
+    assert "in the future" not in alone and "cannot start" not in alone
+
+
+def test_language_codes_in_any_case_and_unknown_ones_said(client, logged):
+    login(client, "mia")
+    upper = client.get("/reports", params={"language": "EN"}).text
+    assert "not a language code" not in upper
+    assert card(upper, "questions") == "4" and '<option value="en" selected>' in upper
+    unknown = client.get("/reports", params={"language": "xx"}).text
+    assert card(unknown, "questions") == "0"
+    assert '<option value="xx" selected>' in unknown  # never "All languages" while filtered
+    assert "No question in this period was written in xx, and the bot is not set up for it" in (
+        unknown
+    )
+    arabic = client.get("/reports", params={"language": "ar"}).text  # asked, though not set up
+    assert "not set up" not in arabic and card(arabic, "questions") == "1"
 
 
 def rows_of(response) -> list[list[str]]:
@@ -117,6 +163,48 @@ def test_every_table_exports_as_csv_with_the_page_filters(client, logged):
     assert [row[0] for row in arabic[1:]] == ["ar"]
 
 
+def test_each_sections_csv_link_gives_that_sections_data(client, logged):
+    """Every section's CSV link downloads the table of what that section shows: the reply
+    time's, its waits and matching times (not the text sources, shown nowhere on the page)."""
+    login(client, "mia")
+    html = client.get("/reports").text
+    linked = {
+        title.strip(): table
+        for title, table in re.findall(
+            r"<h2>([^<]+) <a class=\"csv\" href=\"/reports\.csv\?[^\"]*table=(\w+)", html
+        )
+    }
+    assert linked == {
+        "Summary": "summary",
+        "Questions per day": "per_day",
+        "Languages": "languages",
+        "Top unanswered questions": "unanswered_clusters",
+        "Helpfulness": "entry_feedback",
+        "Most used entries": "top_entries",
+        "Reply time": "reply_times",
+    }
+    times = rows_of(client.get("/reports.csv", params={"table": "reply_times"}))
+    assert times == [
+        ["measure", "timed", "median_ms", "p90_ms"],
+        ["wait", "5", "120.0", "120.0"],
+        ["matching", "5", "8.0", "8.0"],
+    ]
+
+
+def test_a_filtered_csv_says_its_filters(client, logged):
+    """A French web-only export is named and headed as such, never like the whole report."""
+    login(client, "mia")
+    params = {"since": "7d", "language": "fr", "channel": "web", "table": "summary"}
+    filtered = client.get("/reports.csv", params=params)
+    everything = client.get("/reports.csv", params={"since": "7d", "table": "summary"})
+    name = re.search(r'filename="([^"]+)"', filtered.headers["content-disposition"])[1]
+    assert re.fullmatch(r"report-summary-\d{8}-\d{8}-fr-web\.csv", name), name
+    assert "-fr" not in everything.headers["content-disposition"]
+    summary = dict(rows_of(filtered)[1:])
+    assert (summary["language"], summary["channel"]) == ("fr", "web")
+    assert dict(rows_of(everything)[1:])["language"] == "all"
+
+
 def test_csv_refuses_unknown_tables_and_bad_filters(client, logged):
     login(client, "mia")
     missing = client.get("/reports.csv", params={"table": "secrets"})
@@ -129,6 +217,7 @@ def test_report_pages_in_chinese(client, logged):
     client.cookies.set("console_lang", "zh")
     html = client.get("/reports").text
     assert "报表" in html and "最近 7 天" in html and "提问人数" in html
+    assert "<td>内容过时 1</td>" in html  # the 👎 reason
     # the charts' titles and tooltips too
     assert "<title>每日问题（按结果）</title>" in html and "<title>各语言问题数</title>" in html
     assert re.search(r"<title>\d{4}-\d\d-\d\d：共 [\d,]+ 个问题，已回答 [\d,]+ 个</title>", html)
@@ -191,3 +280,33 @@ def test_users_wording_is_marked_dir_auto_on_every_page(client, logged):
     assert re.search(r'<h[23] dir="auto">[^<]+</h[23]>', inbox)
     assert '<td dir="auto">' in client.get("/entries").text
     assert '<td dir="auto">أين يمكنني ركن السيارة؟</td>' in client.get("/reports").text
+
+
+def test_entries_opened_from_the_topics_are_counted_apart(client, logged):
+    """An entry opened while browsing the topics is no question: the page and the summary
+    CSV count it on its own."""
+    logged.log_interaction(
+        user_id=9, chat_type="private", language="en", question="What is a fapiao?",
+        status="answered", entry_id="fapiao", channel="web", browsed=True,
+    )  # fmt: skip
+    login(client, "mia")
+    html = client.get("/reports").text
+    assert card(html, "questions") == "5" and card(html, "people asking") == "5"
+    assert card(html, "answered") == "60.0%"
+    assert card(html, "entries opened from the topics") == "1"
+    summary = dict(rows_of(client.get("/reports.csv", params={"table": "summary"}))[1:])
+    assert (summary["questions"], summary["browsed"]) == ("5", "1")
+
+
+def test_the_outcome_cards_add_up_with_small_talk(client, logged):
+    """Small talk ("hello") is one of the questions: its share has a card of its own, so the
+    outcome cards add up to every question, on the page as in summary.csv."""
+    log(logged, "hello", "smalltalk", user=6)
+    login(client, "mia")
+    html = client.get("/reports").text
+    labels = ("answered", "answered after a suggestion", "suggestions only", "unanswered")
+    shares = [card(html, label) for label in (*labels, "small talk")]
+    assert card(html, "questions") == "6" and shares[-1] == "16.7%"
+    assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.2
+    summary = dict(rows_of(client.get("/reports.csv", params={"table": "summary"}))[1:])
+    assert summary["smalltalk_pct"] == "16.7"

@@ -125,13 +125,21 @@ class TerminalChat:
     def live(self) -> bool:
         return self.answerer.config.translation.live
 
-    def reply(self, answer: Answer, received: float, follows: int | None = None) -> None:
+    def reply(
+        self,
+        answer: Answer,
+        received: float,
+        follows: int | None = None,
+        browsed: bool = False,
+    ) -> None:
         """Show an answer and the answers to the message's other parts, each logged with the
         time the user waited; the last one's suggestions are what a number chooses from.
-        `follows`: the reply this answer is a step after (a suggestion chosen from it)."""
+        `follows`: the reply this answer is a step after (a suggestion chosen from it);
+        `browsed`: an entry picked from a topic (no question either)."""
         self.earlier = answer.earlier() or self.earlier
         for i, one in enumerate((answer, *answer.parts)):
-            self.show(one, received, titled=bool(answer.parts), first=i == 0, follows=follows)
+            titled, first = bool(answer.parts), i == 0
+            self.show(one, received, titled, first, follows=follows, browsed=browsed)
 
     def show(
         self,
@@ -140,6 +148,7 @@ class TerminalChat:
         titled: bool,
         first: bool = True,
         follows: int | None = None,
+        browsed: bool = False,
     ) -> None:
         """Show one answer (titled: a message that asked several things, which is which),
         log it, offer its suggestions."""
@@ -152,7 +161,8 @@ class TerminalChat:
         if title:
             reply = f"» {title}\n\n{reply}"
         self.write(("" if first else "\n") + reply + "\n")
-        logged = self.log(answer, round((time.perf_counter() - received) * 1000, 3), follows)
+        waited = round((time.perf_counter() - received) * 1000, 3)
+        logged = self.log(answer, waited, follows, browsed)
         if answer.status == SUGGEST:
             self.choices = Choices(
                 [("entry", s.id) for s in answer.suggestions],
@@ -163,11 +173,24 @@ class TerminalChat:
         else:
             self.choices = Choices()
 
-    def log(self, answer: Answer, waited_ms: float, follows: int | None = None) -> int | None:
+    def log(
+        self,
+        answer: Answer,
+        waited_ms: float,
+        follows: int | None = None,
+        browsed: bool = False,
+    ) -> int | None:
         """Log one answer; its id (None without a storage)."""
         if self.storage is None:
             return None
-        return log_answer(self.storage, answer, self.user_id, waited_ms=waited_ms, follows=follows)
+        return log_answer(
+            self.storage,
+            answer,
+            self.user_id,
+            waited_ms=waited_ms,
+            follows=follows,
+            browsed=browsed,
+        )
 
     # Numbered choices ---------------------------------------------------------------------
 
@@ -191,7 +214,7 @@ class TerminalChat:
             self.set_language(value)
             return True
         lang = self.choices.language or self.ui
-        follows = None  # a question picked from a topic: a question of its own
+        follows = None  # an entry picked from a topic: browsing, no question
         if self.choices.question is not None:  # a suggestion: a step after the list
             follows = self.choices.asked or 0
             if self.storage is not None:
@@ -202,7 +225,7 @@ class TerminalChat:
                     entry_id=value,
                 )
         answer = self.answerer.answer_entry(value, lang, live=self.live)
-        self.reply(answer, started, follows)
+        self.reply(answer, started, follows, browsed=follows is None)
         return True
 
     def none_of_these(self, question: str, lang: str, asked: int | None = None) -> None:
@@ -348,9 +371,11 @@ def log_answer(
     *,
     waited_ms: float | None = None,
     follows: int | None = None,
+    browsed: bool = False,
 ) -> int:
     """Log one terminal answer like a Telegram one (channel `terminal`); `follows`: the
-    reply it is a step after (a suggestion chosen from its list)."""
+    reply it is a step after (a suggestion chosen from its list); `browsed`: an entry
+    picked from a topic."""
     return storage.log_interaction(
         **answer.log_fields(),
         user_id=user_id,
@@ -358,6 +383,7 @@ def log_answer(
         channel=CHANNEL,
         waited_ms=waited_ms,
         follows=follows,
+        browsed=browsed,
     )
 
 

@@ -46,7 +46,11 @@ def open_storage(config: Config, create: bool = False) -> Storage | None:
         return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return Storage.open(path, config.storage.retention_days)
+        return Storage.open(
+            path,
+            config.storage.retention_days,
+            audit_retention_days=config.storage.audit_retention_days,
+        )
     except (StorageError, OSError) as exc:
         raise click.ClickException(f"cannot open the database {path}: {exc}") from exc
 

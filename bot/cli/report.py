@@ -74,7 +74,8 @@ def _knowledge(config: Config, kb_dir: Path | None) -> KnowledgeBase | None:
     "--csv",
     "csv_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Also write every table as a UTF-8 CSV file into this folder.",
+    help="Also write every table as a CSV file into this folder (UTF-8 with a byte-order "
+    "mark, as the console's CSV links: spreadsheets read every script right).",
 )
 @click.option(
     "--language",
@@ -182,6 +183,9 @@ def report(
         f"Wrote {out}: {result.total:,} question{plural}{only} from {start:%Y-%m-%d %H:%M} "
         f"to {now:%Y-%m-%d %H:%M} UTC."
     )
+    if result.browsed:
+        entries = "entry" if result.browsed == 1 else "entries"
+        click.echo(f"Also {result.browsed:,} {entries} opened from the topics (not questions).")
     if written:
         click.echo(f"Wrote {len(written)} CSV files to {csv_dir}.")
 

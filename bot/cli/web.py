@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from functools import partial
 
 import click
@@ -10,6 +12,7 @@ from bot import warmup
 from bot.cli.common import load_answerer, open_storage
 from bot.config import Config
 from bot.delivery import Deliveries
+from bot.retention import purge_daily
 
 
 @click.command()
@@ -56,6 +59,7 @@ def web(config: Config, host: str | None, port: int | None) -> None:
         deliveries.register("telegram", sender)
         click.echo("Replies to Telegram askers go out through the Bot API.", err=True)
     app = create_app(config, storage, holder, deliveries=deliveries)
+    app.router.lifespan_context = partial(_purging, storage)
     warmup.start(
         lambda: holder.answerer or answerer,
         partial(setattr, holder, "answerer"),
@@ -71,3 +75,16 @@ def web(config: Config, host: str | None, port: int | None) -> None:
         pass
     finally:
         storage.close()
+
+
+@contextlib.asynccontextmanager
+async def _purging(storage, app):
+    """While the server runs: the retention purge now and daily, as `run` does (the question
+    log, the audit log; the web chat purges its conversations itself)."""
+    task = asyncio.create_task(purge_daily(storage))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

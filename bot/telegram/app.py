@@ -38,6 +38,7 @@ from bot.answering import Answerer
 from bot.config import Config
 from bot.delivery import Deliveries
 from bot.handoff import Desk, HandoffStore
+from bot.retention import purge_daily
 from bot.telegram import digest, handlers, handoffs, staff, storage_access, webhook
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
 from bot.telegram.polling import PollingRequest, serve_polling
@@ -152,22 +153,6 @@ def build_application(
         app.bot_data.update(desk=desk, deliveries=desk.deliveries)
     wire(app, config)
     return app
-
-
-async def purge_daily(
-    storage, done: asyncio.Event | None = None, every_s: float = 24 * 3600
-) -> None:
-    """Delete what is older than [storage] retention_days now, then once a day; `done` is
-    set when the first purge has ended."""
-    while True:
-        try:
-            removed = await asyncio.to_thread(storage.purge)
-            log.info("retention purge: %d row(s) removed", removed)
-        except Exception:  # a failed purge must not stop the bot; it is retried tomorrow
-            log.exception("retention purge failed")
-        if done is not None:
-            done.set()
-        await asyncio.sleep(every_s)
 
 
 def wire(app: Application, config: Config) -> None:

@@ -290,10 +290,12 @@ async def log_answer(
     ref: str | None,
     waited_ms: float | None = None,
     follows: int | str | None = None,
+    browsed: bool = False,
 ) -> None:
     """Queue the interaction's log entry, after the answer was sent (storage_access.py);
     `waited_ms`: from the bot receiving the message to the answer sent; `follows`: the
-    reply this answer is a step after (Storage.log_interaction), None for a question."""
+    reply this answer is a step after (Storage.log_interaction), None for a question;
+    `browsed`: an entry opened from a topic, no question either."""
     if ref is None:
         return
     chat = update.effective_chat
@@ -311,6 +313,7 @@ async def log_answer(
         ref=ref,
         waited_ms=waited_ms,
         follows=follows,
+        browsed=browsed,
     )
 
 
@@ -624,8 +627,8 @@ async def _entry_button(
     lang: str,
     follows: int | str | None = None,
 ) -> bool:
-    """An entry opened with a button: from a topic (a question of its own), or as the step
-    after a reply (`follows`: a chosen suggestion, "See also")."""
+    """An entry opened with a button: from a topic (browsing, not a question), or as the
+    step after a reply (`follows`: a chosen suggestion, "See also")."""
     answerer = _answerer(context)
     if entry_id not in answerer.kb.by_id:
         return False
@@ -637,7 +640,7 @@ async def _entry_button(
     try:
         await send_answer(update, context, answer, ref)
     finally:  # answered first, then logged (also when the answer could not be sent)
-        await log_answer(update, context, answer, ref, follows=follows)
+        await log_answer(update, context, answer, ref, follows=follows, browsed=follows is None)
     return True
 
 

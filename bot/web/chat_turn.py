@@ -259,9 +259,11 @@ class Turn:
         started: float,
         question: str | None = None,
         follows: int | str | None = None,
+        browsed: bool = False,
     ) -> None:
         """Show an answer, then log it (channel web) with the time the visitor waited;
-        `follows`: the reply it is a step after (Storage.log_interaction), None for a question."""
+        `follows`: the reply it is a step after (Storage.log_interaction), None for a question;
+        `browsed`: an entry opened from a topic, no question either."""
         answer = await translated(self.request, answer)
         ref = secrets.token_urlsafe(9)
         for_staff = answer.status == "unanswered" and not await self.store(
@@ -311,6 +313,7 @@ class Turn:
             waited_ms=waited,
             ref=ref,
             follows=follows,
+            browsed=browsed,
         )
         if for_staff:  # queued (logged) first: a reply to the copy finds the question
             self.to_staff("❓ Unanswered", answer.question, answer.language)
@@ -463,15 +466,16 @@ class Turn:
         return shown is not None
 
     async def from_topic(self, ident: int, entry_id: str, started: float) -> None:
-        """Entry `entry_id` chosen in topic list `ident`: answered as a question of its own,
-        and the list redrawn with its button marked as opened; pressed again, the answer
-        already shown is brought back into view, as under "See also". Hold `Hub.holding`."""
+        """Entry `entry_id` chosen in topic list `ident`: answered (logged as browsed, no
+        question), and the list redrawn with its button marked as opened; pressed again, the
+        answer already shown is brought back into view, as under "See also". Hold
+        `Hub.holding`."""
         answerer = answerer_of(self.request)
         listed = await self.message(ident, "topic")
         if listed is not None and await self.shown_again(listed, entry_id):
             return
         before = len(self.added)
-        await self.answer(answerer.answer_entry(entry_id, self.ui), started)
+        await self.answer(answerer.answer_entry(entry_id, self.ui), started, browsed=True)
         new = next((m for m in self.added[before:] if m.kind == "answer"), None)
         if listed is not None and new is not None:
             opened = listed.data.get("opened")
@@ -573,9 +577,10 @@ async def act_none(turn: Turn, body: dict) -> None:
 
 
 async def act_entry(turn: Turn, body: dict) -> None:
-    """A question chosen while browsing a topic (`msg`: that list, `from`: "topic"; a question
-    of its own, opened once: Turn.from_topic), or under an answer's "See also" (`msg`: that
-    answer; logged as a step after it, not a question, and opened once: Turn.see_also)."""
+    """An entry chosen while browsing a topic (`msg`: that list, `from`: "topic"; logged as
+    browsed, not a question, and opened once: Turn.from_topic), or under an answer's "See
+    also" (`msg`: that answer; logged as a step after it, not a question, and opened once:
+    Turn.see_also)."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
     entry_id = word(body, "entry")
@@ -584,7 +589,7 @@ async def act_entry(turn: Turn, body: dict) -> None:
         await turn.notice("stale_button")
         return
     if ident is None:  # a topic list drawn before lists marked what was opened
-        await turn.answer(answerer.answer_entry(entry_id, turn.ui), started)
+        await turn.answer(answerer.answer_entry(entry_id, turn.ui), started, browsed=True)
         return
     async with turn.hub.holding(turn.visit.key, ident):
         if body.get("from") == "topic":

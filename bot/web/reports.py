@@ -7,8 +7,6 @@ The figures are the `python -m bot report` figures: one `bot.report.build_report
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import re
 import threading
 from dataclasses import dataclass
@@ -30,8 +28,9 @@ from bot.report import (
     ReportError,
     build_report,
     channel_of,
-    csv_cell,
+    csv_text,
     open_readonly,
+    reasons_text,
     tables,
 )
 from bot.report_html import COLOURS as CHART_COLOURS
@@ -49,7 +48,8 @@ NAMES = {
     "unanswered": "unanswered",
     "smalltalk": "small talk",
 }
-DEFAULT_SINCE = "30d"
+DEFAULT_DAYS = 30
+DEFAULT_SINCE = f"{DEFAULT_DAYS}d"
 MAX_DAYS = 731  # a page of two years of days at most
 _cache: dict[tuple, Report] = {}  # see _build
 _cache_lock = threading.Lock()
@@ -94,7 +94,21 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
     try:
         since = parse_since(since_text, until)
     except ValueError as exc:
-        errors.append(str(exc))
+        try:  # no later than now, only than the end: the period is the wrong way round
+            parse_since(since_text, now)
+        except ValueError:
+            errors.append(str(exc))
+        else:
+            errors.append(
+                _(
+                    request,
+                    "The period cannot start ({since}) after it ends ({until}): choose an "
+                    "earlier start. Shown instead: the {n} days up to {until}.",
+                    since=since_text,
+                    until=until_text,
+                    n=DEFAULT_DAYS,
+                )
+            )
         since_text = DEFAULT_SINCE
         try:
             since = parse_since(since_text, until)
@@ -106,7 +120,7 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
         )
         since = until - timedelta(days=MAX_DAYS)
         since_text = since.strftime("%Y-%m-%dT%H:%M:%S")
-    language = params.get("language", "").strip() or None
+    language = _language_code(params.get("language", ""))
     if language and not _LANGUAGE.match(language):
         errors.append(_(request, "{value} is not a language code.", value=repr(language)))
         language = None
@@ -120,16 +134,25 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
     return Filters(since_text, until_text, since, until, language, channel), errors
 
 
+def _language_code(value: str) -> str | None:
+    """A language code as the log writes it, whatever its case ("EN" is en, "ZH-hant"
+    zh-hant's region kept as typed), as the CLI's --language; None for none."""
+    primary, dash, rest = value.strip().partition("-")
+    return (primary.lower() + dash + rest) or None
+
+
 def _log_version(path) -> tuple:
     """What changes whenever the report would: new questions, votes, queued questions and
-    their handling (a few index lookups)."""
+    their handling, in the inbox or on the handoffs (a few index lookups)."""
     conn = open_readonly(path)
     try:
+        handoffs = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'handoffs'").fetchone()
         return tuple(
             conn.execute(
                 "SELECT (SELECT max(id) FROM interactions), (SELECT max(id) FROM feedback), "
                 "(SELECT max(id) FROM unanswered), "
-                "(SELECT count(*) FROM unanswered WHERE status = 'new')"
+                "(SELECT count(*) FROM unanswered WHERE status = 'new'), "
+                + ("(SELECT max(updated) FROM handoffs)" if handoffs else "NULL")
             ).fetchone()
         )
     finally:
@@ -186,7 +209,18 @@ async def reports(request: Request) -> Response:
         report = await asyncio.to_thread(_build, request, f)
     except ReportError as exc:
         return c.render(request, "reports.html", status=503, error=str(exc), report=None, f=f)
-    languages = sorted(set(c.config.languages.supported) | {o.key for o in report.languages})
+    known = set(c.config.languages.supported) | {o.key for o in report.languages}
+    if f.language and f.language not in known and not report.total:
+        # a code the bot does not speak and nobody wrote in: say so, not just "0 questions"
+        unknown = _(
+            request,
+            "No question in this period was written in {code}, and the bot is not set up for "
+            "it (its languages: {languages}).",
+            code=f.language,
+            languages=", ".join(sorted(c.config.languages.supported)),
+        )
+        errors.append(unknown)
+    languages = sorted(known | ({f.language} if f.language else set()))
     bars = [
         (
             row.key,
@@ -226,6 +260,7 @@ async def reports(request: Request) -> Response:
         languages_chart=hbars(bars, _(request, "Questions by language")) if bars else "",
         pct=_pct,
         ms=_ms,
+        reasons=partial(reasons_text, say=partial(_, request)),
     )
 
 
@@ -235,17 +270,6 @@ def _pct(value: float | None) -> str:
 
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f} ms"
-
-
-def csv_text(header: list[str], rows: list[list]) -> str:
-    """UTF-8 CSV (with a byte-order mark, so spreadsheets read Chinese and Arabic right);
-    text cells that a spreadsheet would run as a formula start with an apostrophe."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
-    return out.getvalue()
 
 
 @requires("manager")
@@ -264,7 +288,9 @@ async def reports_csv(request: Request) -> Response:
         known = ", ".join(found)
         return PlainTextResponse(f"No table {name!r}; the tables are: {known}", status_code=404)
     header, rows = found[name]
-    filename = f"report-{name}-{f.since:%Y%m%d}-{f.until:%Y%m%d}.csv"
+    # the filters in the name: a French web-only export is no all-language one
+    only = "".join(f"-{value}" for value in (f.language, f.channel) if value)
+    filename = f"report-{name}-{f.since:%Y%m%d}-{f.until:%Y%m%d}{only}.csv"
     return Response(
         csv_text(header, rows),
         media_type="text/csv; charset=utf-8",
