@@ -281,6 +281,23 @@ async def test_language_choice_persists_and_wins_over_detection(run_updates, sto
     assert storage.get_user_language(42) == "zh"
 
 
+async def test_automatic_in_the_language_keyboard_forgets_the_language_picked(run_updates, storage):
+    """The language keyboard had no way back to answering each message in its own language
+    once one was picked: its "Automatic" (in the user's language) forgets it."""
+    api = await run_updates(
+        tg.callback("l:zh"), tg.message("/language"), tg.callback("l:auto"),
+        tg.message("What is a fapiao?"), storage=storage,
+    )  # fmt: skip
+    picker = api.sent("sendMessage", 42)[1]["reply_markup"]["inline_keyboard"]
+    assert picker[0] == [
+        {"text": messages.text("zh", "web_language_auto"), "callback_data": "l:auto"}
+    ]
+    said = texts(api, 42)
+    assert said[2] == messages.text("en", "terminal_language_detected")  # Telegram's: en
+    assert said[3].startswith("<b>What is a fapiao?</b>")
+    assert storage.get_user_language(42) is None
+
+
 async def test_a_loanword_after_a_chinese_question_is_answered_in_chinese(run_updates):
     """The language of the user's last answer carries an unsure message ("fapiao", which
     was answered in English, their Telegram app's language); /forget drops it."""

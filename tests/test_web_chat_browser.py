@@ -678,6 +678,35 @@ async def test_a_see_also_entry_pressed_again_is_not_asked_again(site):
     assert [r["status"] for r in rows] == ["answered", "answered"]
 
 
+async def test_a_topic_entry_pressed_again_brings_its_answer_back(site):
+    """A question opened from a topic list was answered (and logged) again each time its
+    button was pressed later. Now, as under "See also", the button shows it was opened and
+    pressed again brings the answer already shown into view."""
+    from playwright.async_api import expect
+
+    bot_url, *_, storage = site
+    async with chat_page(bot_url) as page:
+        await page.set_viewport_size({"width": 390, "height": 500})
+        await page.click("#topics")
+        await page.locator(".msg.topics button").first.click()
+        entry = page.locator(".msg.topic button[data-act=entry]").first
+        await expect(entry).to_be_visible(timeout=10000)
+        await entry.click()
+        answers = page.locator(".msg.answer")
+        await expect(answers).to_have_count(1, timeout=15000)
+        await expect(entry).to_have_attribute("data-shown", await answers.get_attribute("data-id"))
+        await page.evaluate("document.getElementById('log').scrollTop = 0")
+        await expect(answers).not_to_be_in_viewport()
+        await entry.click()
+        await expect(answers).to_be_in_viewport()
+        await page.wait_for_timeout(500)  # nothing more comes
+        await expect(answers).to_have_count(1)
+        await page.reload()  # the mark is kept with the list
+        await expect(page.locator(".msg.topic button[data-shown]")).to_have_count(1)
+    rows = list(storage.db.query("SELECT browsed FROM interactions"))
+    assert [r["browsed"] for r in rows] == [1]  # logged once, as browsed (no question)
+
+
 async def test_thumbs_count_once_and_a_reason_stays_with_its_answer(site, tmp_path):
     """👍 pressed twice shows and records one rating, the button marked as pressed; a 👎 asks
     for its reason inside that answer, and a 👍 pressed after it takes the question away, so
@@ -844,6 +873,44 @@ async def test_enter_pressed_twice_asks_once(site):
         assert await page.locator(".msg.visitor").count() == 1
         asked = storage.db.execute("SELECT COUNT(*) FROM interactions").fetchone()[0]
         assert asked == 1
+
+
+async def test_a_message_sent_while_the_one_before_is_on_its_way_follows_it(site):
+    """A fast typist's Enter while the message before was still on its way was ignored
+    without a word (Send disabled). It is now sent as soon as that one is done, in order;
+    the text stays in the box till then."""
+    import asyncio
+
+    from playwright.async_api import expect
+
+    bot_url, _, _, _, storage = site
+    async with chat_page(bot_url) as page:
+        released = asyncio.Event()
+
+        async def slow(route):
+            await released.wait()
+            await route.continue_()
+
+        await page.route("**/chat/send", slow)
+        await page.fill("#text", "What is a fapiao?")
+        await page.press("#text", "Enter")
+        await expect(page.locator("#send")).to_be_disabled()
+        await page.fill("#text", "How do I open a company bank account?")
+        await page.press("#text", "Enter")
+        await expect(page.locator("#text")).to_have_value("How do I open a company bank account?")
+        released.set()
+        visitor = page.locator(".msg.visitor .text")
+        await expect(visitor).to_have_count(2, timeout=15000)
+        await expect(visitor).to_have_text(
+            ["What is a fapiao?", "How do I open a company bank account?"]
+        )
+        await expect(page.locator(".msg.answer")).to_have_count(2, timeout=15000)
+        await expect(page.locator("#text")).to_have_value("")
+    rows = storage.db.query("SELECT question FROM interactions ORDER BY id")
+    assert [r["question"] for r in rows] == [
+        "What is a fapiao?",
+        "How do I open a company bank account?",
+    ]
 
 
 async def test_forget_me_then_the_conversation_goes_on(site):

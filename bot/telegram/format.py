@@ -132,12 +132,15 @@ def reason_keyboard(say, interaction_id: int | str) -> InlineKeyboardMarkup:
     )
 
 
-def language_keyboard(languages: tuple[str, ...]) -> InlineKeyboardMarkup:
+def language_keyboard(languages: tuple[str, ...], automatic: str) -> InlineKeyboardMarkup:
+    """The language picker: first `automatic` ("Automatic", in the user's language: each
+    message answered in its own, as the web chat's picker), then one button a language."""
     buttons = [
         InlineKeyboardButton(LANGUAGE_NAMES.get(code, code), callback_data=f"l:{code}")
         for code in languages
     ]
-    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return InlineKeyboardMarkup([[InlineKeyboardButton(automatic, callback_data="l:auto")], *rows])
 
 
 def topics_keyboard(answerer: Answerer, lang: str) -> InlineKeyboardMarkup:

@@ -358,7 +358,7 @@ async def start(update: Update, context: Context) -> None:
         update,
         context,
         say(context, lang, "greeting"),
-        reply_markup=language_keyboard(_config(context).languages.supported),
+        reply_markup=picker(context, lang),
     )
     await reply(
         update, context, say(context, lang, "topics"), reply_markup=topics_keyboard(answerer, lang)
@@ -371,6 +371,12 @@ async def help_command(update: Update, context: Context) -> None:
     await reply(update, context, say(context, lang, "help"))
 
 
+def picker(context: Context, lang: str) -> InlineKeyboardMarkup:
+    """The language keyboard, its "Automatic" in `lang`."""
+    automatic = say(context, lang, "web_language_auto")
+    return language_keyboard(_config(context).languages.supported, automatic)
+
+
 async def language(update: Update, context: Context) -> None:
     """Show the language picker."""
     lang = await ui_language(update, context)
@@ -378,7 +384,7 @@ async def language(update: Update, context: Context) -> None:
         update,
         context,
         say(context, lang, "choose_language"),
-        reply_markup=language_keyboard(_config(context).languages.supported),
+        reply_markup=picker(context, lang),
     )
 
 
@@ -743,7 +749,16 @@ async def _reason_button(update: Update, context: Context, rest: str, lang: str)
 
 
 async def _language_button(update: Update, context: Context, code: str, lang: str) -> bool:
+    """A language for every answer, or "auto": the one picked forgotten, each message
+    answered in its own language again (as the web chat's "Automatic")."""
     user = update.effective_user
+    if code == "auto" and user is not None:
+        _user_data(context)["lang"] = None
+        await _store(context, "set_user_language", user.id, None)
+        await _answer_query(update)
+        lang = await ui_language(update, context)
+        await reply(update, context, say(context, lang, "terminal_language_detected"))
+        return True
     if code not in _config(context).languages.supported or user is None:
         return False
     _user_data(context)["lang"] = code

@@ -218,8 +218,15 @@ def _extras(message: ChatMessage, say: Say) -> str:
     if message.kind == "topics":
         chips = [button(t["name"], "topic", topic=t["id"], page=0) for t in data["items"]]
         return f'<div class="actions column">{"".join(chips)}</div>'
-    if message.kind == "topic":
-        chips = [button(e["question"], "entry", entry=e["id"]) for e in data["items"]]
+    if message.kind == "topic":  # an entry opened already: `data-shown`, as in "See also"
+        found = data.get("opened")
+        opened: dict = found if isinstance(found, dict) else {}
+        chips = []
+        for e in data["items"]:
+            marks: dict[str, str | int] = {"entry": e["id"], "msg": ident, "from": "topic"}
+            if isinstance(opened.get(e["id"]), int):
+                marks["shown"] = opened[e["id"]]
+            chips.append(button(e["question"], "entry", None, **marks))
         nav = []
         if data["page"] > 0:
             nav.append(button(say("previous"), "topic", topic=data["topic"], page=data["page"] - 1))

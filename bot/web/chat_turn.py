@@ -448,10 +448,39 @@ class Turn:
         found = await asyncio.to_thread(self.hub.store.message, self.visit.key, ident)
         return found if found and found.kind == "answer" and found.data.get("ref") else None
 
-    async def message(self, ident: int | None, kind: str) -> ChatMessage | None:
-        """Message `ident` of this conversation, if it is among the last 50 and of `kind`."""
+    async def message(self, ident: int | None, *kinds: str) -> ChatMessage | None:
+        """Message `ident` of this conversation, if it is among the last 50 and of `kinds`."""
         recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 50)
-        return next((m for m in recent if m.id == ident and m.kind == kind), None)
+        return next((m for m in recent if m.id == ident and m.kind in kinds), None)
+
+    async def shown_again(self, listed: ChatMessage, entry_id: str) -> bool:
+        """Entry `entry_id` opened already from the list or answer `listed`: the answer
+        shown then is sent back (the page brings it into view), neither added nor logged
+        again; False when it was not, or is gone."""
+        opened = listed.data.get("opened")
+        if not isinstance(opened, dict) or not isinstance(opened.get(entry_id), int):
+            return False
+        shown = await asyncio.to_thread(self.hub.store.message, self.visit.key, opened[entry_id])
+        if shown is not None:
+            self.added.append(shown)
+        return shown is not None
+
+    async def from_topic(self, ident: int, entry_id: str, started: float) -> None:
+        """Entry `entry_id` chosen in topic list `ident`: answered (logged as browsed, no
+        question), and the list redrawn with its button marked as opened; pressed again, the
+        answer already shown is brought back into view, as under "See also". Hold
+        `Hub.holding`."""
+        answerer = answerer_of(self.request)
+        listed = await self.message(ident, "topic")
+        if listed is not None and await self.shown_again(listed, entry_id):
+            return
+        before = len(self.added)
+        await self.answer(answerer.answer_entry(entry_id, self.ui), started, browsed=True)
+        new = next((m for m in self.added[before:] if m.kind == "answer"), None)
+        if listed is not None and new is not None:
+            opened = listed.data.get("opened")
+            opened = dict(opened) if isinstance(opened, dict) else {}
+            await self.redraw(listed, {**listed.data, "opened": {**opened, entry_id: new.id}})
 
     async def see_also(self, ident: int, entry_id: str, started: float) -> None:
         """Entry `entry_id` opened from the "See also" of answer `ident` (among the last 50):
@@ -465,15 +494,10 @@ class Turn:
         if answered is None:  # an answer long gone from the page: a step after "no answer"
             await self.answer(answerer.answer_entry(entry_id, self.ui), started, follows=0)
             return
+        if await self.shown_again(answered, entry_id):
+            return
         opened = answered.data.get("opened")
         opened = dict(opened) if isinstance(opened, dict) else {}
-        if isinstance(opened.get(entry_id), int):
-            shown = await asyncio.to_thread(
-                self.hub.store.message, self.visit.key, opened[entry_id]
-            )
-            if shown is not None:
-                self.added.append(shown)
-                return
         data = dict(answered.data)
         nearest = data.get("nearest")
         if isinstance(nearest, dict) and nearest.get("id") == entry_id:
@@ -553,9 +577,10 @@ async def act_none(turn: Turn, body: dict) -> None:
 
 
 async def act_entry(turn: Turn, body: dict) -> None:
-    """An entry chosen while browsing a topic (logged as browsed, not a question), or under
-    an answer's "See also" (`msg`: that answer; logged as a step after it, not a question,
-    and opened once: Turn.see_also)."""
+    """An entry chosen while browsing a topic (`msg`: that list, `from`: "topic"; logged as
+    browsed, not a question, and opened once: Turn.from_topic), or under an answer's "See
+    also" (`msg`: that answer; logged as a step after it, not a question, and opened once:
+    Turn.see_also)."""
     started = time.perf_counter()
     answerer = answerer_of(turn.request)
     entry_id = word(body, "entry")
@@ -563,11 +588,14 @@ async def act_entry(turn: Turn, body: dict) -> None:
     if entry_id not in answerer.kb.by_id:
         await turn.notice("stale_button")
         return
-    if ident is None:  # browsing a topic: logged as browsed, no question
+    if ident is None:  # a topic list drawn before lists marked what was opened
         await turn.answer(answerer.answer_entry(entry_id, turn.ui), started, browsed=True)
         return
     async with turn.hub.holding(turn.visit.key, ident):
-        await turn.see_also(ident, entry_id, started)
+        if body.get("from") == "topic":
+            await turn.from_topic(ident, entry_id, started)
+        else:
+            await turn.see_also(ident, entry_id, started)
 
 
 async def act_feedback(turn: Turn, body: dict) -> None:

@@ -15,7 +15,7 @@
   let source = null;
   let session = null; // the conversation shown (history's "session" tag)
   let inUse = document.getElementById("language").value; // the picker's language in force
-  let sending = false; // a typed message is on its way: Enter or Send again does nothing
+  let sending = null; // the typed message on its way: Send is disabled meanwhile
   const sendButton = document.getElementById("send");
 
   function place(item) {
@@ -159,19 +159,31 @@
     }
   });
 
-  form.addEventListener("submit", async function (event) {
+  // A fast typist's next message, Enter pressed while the one before is on its way: sent
+  // as soon as that one is done, in order, as chat apps do (it stays in the box till then).
+  // The same text again (Enter pressed twice) is the message on its way, not a new one.
+  let queued = null;
+
+  form.addEventListener("submit", function (event) {
     event.preventDefault();
     const value = text.value.trim();
-    if (!value || sending) return;
-    const staff = toStaff;
-    sending = true;
+    if (!value) return;
+    if (sending) {
+      if (value !== sending) queued = { value: value, staff: toStaff };
+      return;
+    }
+    deliver(value, toStaff);
+  });
+
+  async function deliver(value, staff) {
+    sending = value;
     sendButton.disabled = true;
     let sent = null;
     try {
       sent = await post(staff ? "/chat/act" : "/chat/send",
         staff ? { act: "staff", text: value } : { text: value });
     } finally {
-      sending = false;
+      sending = null;
       sendButton.disabled = false;
     }
     if (sent && sent.ok) {
@@ -181,7 +193,13 @@
       if (staff) setStaffMode(false);
     }
     text.focus();
-  });
+    const next = queued;
+    queued = null;
+    // not after a failure: the page said so, and the text is still in the box
+    if (next && sent && sent.ok && text.value.trim() === next.value) {
+      deliver(next.value, next.staff);
+    }
+  }
 
   text.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
