@@ -221,3 +221,19 @@ async def test_a_follow_up_is_read_with_the_question_before(run_updates, answere
         tg.message("如何注册商标？"), tg.message("大概多少钱"), answerer=answerer
     )
     assert texts(api)[-1].startswith(f"<b>{html.escape(title)}</b>")
+
+
+async def test_a_follow_up_in_a_group_is_not_read_with_a_private_question(run_updates, answerer):
+    """What a user asked in private never colours the bot's answer in a group (the whole
+    group reads it): the earlier question is kept per chat."""
+    title = answerer.localizer.question(answerer.kb.by_id["trademark-fees"], "zh")
+    group = dict(chat_id=-100, chat_type="group")
+    bot = f"@{tg.BOT_USERNAME}"
+    asked = (tg.message("如何注册商标？"), tg.message(f"{bot} 大概多少钱", **group))
+    api = await run_updates(*asked, answerer=answerer)
+    assert title not in texts(api, -100)[-1]
+    # Both in the group: read together.
+    first = tg.message(f"{bot} 如何注册商标？", **group)
+    asked = (first, tg.message(f"{bot} 大概多少钱", message_id=2, **group))
+    api = await run_updates(*asked, answerer=answerer)
+    assert texts(api, -100)[-1].startswith(f"<b>{html.escape(title)}</b>")

@@ -25,6 +25,7 @@ from bot.answering import (
     SUGGEST,
     Answer,
     Answerer,
+    Earlier,
     chosen_suggestion,
     none_chosen,
     with_notice,
@@ -496,10 +497,10 @@ async def ask(update: Update, context: Context) -> None:
             lang=chosen,
             telegram_code=user.language_code if user else None,
             recent=data.get("recent"),
-            earlier=data.get("earlier"),
+            earlier=_earlier(update, context),
         )
         data["recent"] = answer.language  # what an unsure next message continues in
-    data["earlier"] = answer.earlier() or data.get("earlier")  # what a follow-up is read with
+    _keep_earlier(update, context, answer)
     answer = await translated(context, answer)
     ref = interaction_ref(context)
     if answer.status == "unanswered" and not await _store(context, "ignored_before", text):
@@ -511,6 +512,21 @@ async def ask(update: Update, context: Context) -> None:
     for part in answer.parts:  # the message's other questions, each its own answer
         part = await translated(context, part)
         await send_logged(update, context, part, interaction_ref(context), started)
+
+
+def _earlier(update: Update, context: Context) -> Earlier | None:
+    """What the user was last answered in this chat, for a follow-up (Answerer.ask): kept
+    per chat, so that a question asked in private never colours an answer in a group."""
+    chat = update.effective_chat
+    return _user_data(context).get("earlier", {}).get(chat.id) if chat else None
+
+
+def _keep_earlier(update: Update, context: Context, answer: Answer) -> None:
+    """Keep what `answer` answered as what this chat's next message may follow up on (a
+    list or no answer leaves the one before)."""
+    chat, earlier = update.effective_chat, answer.earlier()
+    if chat is not None and earlier is not None:
+        _user_data(context).setdefault("earlier", {})[chat.id] = earlier
 
 
 async def send_logged(
@@ -634,7 +650,7 @@ async def _entry_button(
         return False
     await _answer_query(update)
     answer = answerer.answer_entry(entry_id, await chosen_language(update, context) or lang)
-    _user_data(context)["earlier"] = answer.earlier()  # what a follow-up is read with
+    _keep_earlier(update, context, answer)
     answer = await translated(context, answer)
     ref = interaction_ref(context)
     try:
