@@ -131,12 +131,12 @@ class Answer:
     # the question before it ("how do I register a WFOE? how much does it cost?"); "" else.
     asked: str = ""
 
-    def earlier(self, at: float | None = None) -> Earlier | None:
+    def earlier(self) -> Earlier | None:
         """What a next message may follow up on (Answerer.ask's `earlier`): this answer's
         entry and the question it answered, when it answered one."""
         if self.status != ANSWERED or self.id is None:
             return None
-        return Earlier(self.asked or self.question, self.id, time.time() if at is None else at)
+        return Earlier(self.asked or self.question, self.id, time.time())
 
     def log_fields(self) -> dict:
         """What the question log records of this answer (Storage.log_interaction's own

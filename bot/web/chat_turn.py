@@ -334,7 +334,8 @@ class Turn:
             return
         started = time.perf_counter()
         await self.add("visitor", "text", text)
-        offered = await self.offered()
+        recent = await self.recent()
+        offered = _open_list(recent)
         if offered is not None and none_chosen(text):
             await self.none_of_these(offered)
             return
@@ -351,19 +352,13 @@ class Turn:
             lang=self.visit.chosen,
             telegram_code=self.visit.hint,
             recent=self.visit.language,
-            earlier=await self.earlier(),
+            earlier=_earlier(recent),
         )
         await self.answer(answer, started)
 
-    async def earlier(self) -> Earlier | None:
-        """What this conversation was last answered (its newest answer among the last
-        messages), for a follow-up ("and how much does it cost?": Answerer.ask)."""
-        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 20)
-        for message in reversed(recent):
-            asked, entry = message.data.get("asked"), message.data.get("entry")
-            if message.kind == "answer" and asked and entry:
-                return Earlier(asked, entry, datetime.fromisoformat(message.time).timestamp())
-        return None
+    async def recent(self) -> list[ChatMessage]:
+        """The conversation's last 20 messages, oldest first."""
+        return await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 20)
 
     async def detect_languages(self) -> None:
         """`/lang auto`: the picked language forgotten, each message answered in its own
@@ -427,11 +422,7 @@ class Turn:
 
     async def offered(self, ident: int | None = None) -> ChatMessage | None:
         """The open "did you mean" list (message `ident`, else the newest), if any."""
-        recent = await asyncio.to_thread(self.hub.store.transcript, self.visit.key, None, 20)
-        for message in reversed(recent):
-            if message.kind == "suggest" and message.data.get("open"):
-                return message if ident is None or message.id == ident else None
-        return None
+        return _open_list(await self.recent(), ident)
 
     async def close(self, message: ChatMessage) -> None:
         """A list is chosen from once: its buttons go."""
@@ -748,3 +739,21 @@ def text_of(turn: Turn, body: dict) -> str:
     if len(text) > limit:
         raise Refused(413, "web_too_long", limit=str(limit))
     return text.strip()
+
+
+def _open_list(recent: list[ChatMessage], ident: int | None = None) -> ChatMessage | None:
+    """The open "did you mean" list among `recent` (message `ident`, else the newest)."""
+    for message in reversed(recent):
+        if message.kind == "suggest" and message.data.get("open"):
+            return message if ident is None or message.id == ident else None
+    return None
+
+
+def _earlier(recent: list[ChatMessage]) -> Earlier | None:
+    """What the conversation was last answered (its newest answer among `recent`), for a
+    follow-up ("and how much does it cost?": Answerer.ask)."""
+    for message in reversed(recent):
+        asked, entry = message.data.get("asked"), message.data.get("entry")
+        if message.kind == "answer" and asked and entry:
+            return Earlier(asked, entry, datetime.fromisoformat(message.time).timestamp())
+    return None
