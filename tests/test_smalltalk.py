@@ -359,6 +359,18 @@ CLOSINGS = [
     ("ما قصرت", THANKS),  # Gulf
     ("زين، مشكور", THANKS),  # Gulf
     ("تمام، هجرب", THANKS),  # Egyptian
+    # Interjections that say "ok", alone or before a thanks.
+    ("嗯嗯", THANKS),
+    ("嗯 好的", THANKS),
+    ("哦哦 明白", THANKS),
+    ("好嘞", THANKS),
+    ("ㅇㅋ", THANKS),
+    ("ㅇㅇ 감사", THANKS),
+    ("오키 알았어요", THANKS),
+    ("うん、ありがとう", THANKS),
+    ("はい、了解です", THANKS),
+    ("okk thx", THANKS),
+    ("kk", THANKS),
 ]
 
 
@@ -395,6 +407,12 @@ CLOSING_LOOKALIKES = [
     "谢谢，那费用是多少？",
     "好的，那需要签证吗？",
     "شكرا، بس كم يستغرق الأمر؟",
+    "嗯，那要多少钱？",
+    "哦 那签证呢",
+    "我不明白",
+    "ㅇㅋ 근데 비자는요?",
+    "はい、でも費用は？",
+    "k visa?",
     "مشكور، ممكن ترسل لي النموذج؟",
 ]
 
