@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.counting import OUTCOMES, log_columns, outcome, questions, to_staff
-from bot.handoffmodel import ANSWERED, CLOSED
+from bot.counting import OUTCOMES, browsed, log_columns, outcome, questions, waiting
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
@@ -286,19 +285,6 @@ def _where(columns: set[str]) -> _Where:
     )
 
 
-def _waiting(conn: sqlite3.Connection, columns: set[str]) -> str:
-    """The condition, on `unanswered`, that keeps the questions still waiting for staff:
-    not handled in the inbox, not a message to the staff, and not answered or closed from
-    the console's handoffs (bot/handoffstore.py; a log from before them has none)."""
-    kept = f"status = 'new' AND {to_staff(columns)}"
-    if "state" in {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}:
-        kept += (
-            " AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = unanswered.id "
-            f"AND h.state IN ('{ANSWERED}', '{CLOSED}'))"
-        )
-    return kept
-
-
 def _counts(columns: set[str]) -> str:
     """count(*) AS total and one sum per outcome, for a SELECT over questions."""
     ended = outcome(columns)
@@ -399,7 +385,7 @@ def _clusters(
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, {where.language_u}, count(*) FROM unanswered "
-            f"WHERE {_waiting(conn, columns)} AND {where.period_u} GROUP BY 1, 2",
+            f"WHERE {waiting(conn, columns)} AND {where.period_u} GROUP BY 1, 2",
             params,
         )
     ]
@@ -536,7 +522,7 @@ def build_report(
             conn, params, "waited_ms" in columns, messages, where
         )
         unanswered_open = conn.execute(
-            f"SELECT count(*) FROM unanswered WHERE {_waiting(conn, columns)} AND {where.period_u}",
+            f"SELECT count(*) FROM unanswered WHERE {waiting(conn, columns)} AND {where.period_u}",
             params,
         ).fetchone()[0]
         sources = conn.execute(
@@ -545,7 +531,7 @@ def build_report(
             params,
         ).fetchall()
         clusters = _clusters(conn, params, clusterer, where, columns)
-        browsed = _browsed(conn, params, columns, where)
+        opened = browsed(conn, columns, where.period, params)
     finally:
         conn.close()
     return Report(
@@ -575,16 +561,8 @@ def build_report(
         stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
         language=language or None,
         channel=channel or None,
-        browsed=browsed,
+        browsed=opened,
     )
-
-
-def _browsed(conn: sqlite3.Connection, params: dict, columns: set[str], where: _Where) -> int:
-    """The entries opened while browsing the topics in the period; 0 for an older log."""
-    if "browsed" not in columns:
-        return 0
-    sql = f"SELECT count(*) FROM interactions WHERE browsed = 1 AND {where.period}"
-    return int(conn.execute(sql, params).fetchone()[0])
 
 
 # CSV ----------------------------------------------------------------------------------------

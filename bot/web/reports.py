@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.counting import log_columns, waiting
 from bot.curation import meaning_clusterer
 from bot.period import parse_since, parse_until
 from bot.report import (
@@ -151,7 +152,9 @@ def _log_version(path) -> tuple:
             conn.execute(
                 "SELECT (SELECT max(id) FROM interactions), (SELECT max(id) FROM feedback), "
                 "(SELECT max(id) FROM unanswered), "
-                "(SELECT count(*) FROM unanswered WHERE status = 'new'), "
+                # the questions waiting as the report counts them: a handoff answered in
+                # the same second as the one before changes no `updated` below
+                f"(SELECT count(*) FROM unanswered WHERE {waiting(conn, log_columns(conn))}), "
                 + ("(SELECT max(updated) FROM handoffs)" if handoffs else "NULL")
             ).fetchone()
         )
