@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from bot.normalize import normalize
 # is often called, means the terminal (`channel_of`).
 CHANNELS = ("telegram", "web", "terminal")
 CHANNEL_ALIASES = {"cli": "terminal"}
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # en, zh, pt-BR, zh-Hant
 # Why an answer got a 👎 (bot/storage_schema.py FEEDBACK_REASONS), in the plain words staff
 # read: the English is the console catalogs' key (bot/web/locale).
 REASON_LABELS = {"wrong": "wrong answer", "outdated": "out of date", "not_mine": "not my question"}
@@ -55,6 +57,19 @@ def channel_of(value: str) -> str:
     if name not in CHANNELS:
         raise ValueError(f"{value!r} is not a channel: choose {', '.join(CHANNELS)}")
     return name
+
+
+def language_code(value: str) -> str | None:
+    """A language code as the log writes it, whatever its case ("EN" is en, "ZH-hant"
+    zh-hant: the region kept as typed), for the report's language filter (the console's and
+    the CLI's); None for none (blank); ValueError for what is no language code."""
+    primary, dash, rest = value.strip().partition("-")
+    code = primary.lower() + dash + rest
+    if not code:
+        return None
+    if not LANGUAGE_CODE.match(code):
+        raise ValueError(f"{value.strip()!r} is not a language code (e.g. en, zh, vi)")
+    return code
 
 
 @dataclass(frozen=True)
