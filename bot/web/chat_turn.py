@@ -279,9 +279,13 @@ class Turn:
                 "links": [{"title": link.title, "url": link.url} for link in answer.links],
                 "ref": ref,
                 "entry": answer.id,
-                "asked": answer.asked or answer.question,  # what a follow-up is read with
                 "related": [{"id": r.id, "question": r.question} for r in answer.related],
             }
+            # What a follow-up is read with (_earlier): a message's first answer, as Telegram
+            # and the terminal chat keep it, never the answer to one of its other parts.
+            earlier = None if answer.part else answer.earlier()
+            if earlier is not None:
+                data["asked"] = earlier.question
             if answer.nearest is not None:  # opening it records a choice (act_entry)
                 data["nearest"] = {
                     "id": answer.nearest,
@@ -750,8 +754,9 @@ def _open_list(recent: list[ChatMessage], ident: int | None = None) -> ChatMessa
 
 
 def _earlier(recent: list[ChatMessage]) -> Earlier | None:
-    """What the conversation was last answered (its newest answer among `recent`), for a
-    follow-up ("and how much does it cost?": Answerer.ask)."""
+    """What the conversation was last answered (the newest answer among `recent` that
+    recorded what it was `asked`: a message's first, Answer.earlier, not the answers to its
+    other parts), for a follow-up ("and how much does it cost?": Answerer.ask)."""
     for message in reversed(recent):
         asked, entry = message.data.get("asked"), message.data.get("entry")
         if message.kind == "answer" and asked and entry:
