@@ -434,9 +434,17 @@ def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(client, sto
     html = htmls(send(client, asked))
     chip = re.search(r'data-act="entry" data-entry="bank-account" data-msg="(\d+)"', html)
     assert chip is not None, html
+    store = client.app.state.webchat.store  # type: ignore[attr-defined]
+    written: list[dict] = []
+    write = store.set_data
+    store.set_data = lambda key, ident, data: written.append(data) or write(key, ident, data)
     for _ in range(2):
         body = htmls(act(client, act="entry", entry="bank-account", msg=chip[1]))
         assert "company bank account" in body.lower()
+    store.set_data = write
+    # the answer it was opened from is written once: the choice taken, the button opened
+    [data] = written
+    assert "nearest" not in data and set(data["opened"]) == {"bank-account"}
     choices = [
         (c["question"], c["language"], c["entry_id"], c["source"]) for c in storage.list_choices()
     ]

@@ -495,23 +495,26 @@ class Turn:
         opened = dict(opened) if isinstance(opened, dict) else {}
         data = dict(answered.data)
         nearest = data.get("nearest")
-        if isinstance(nearest, dict) and nearest.get("id") == entry_id:
+        chosen = nearest if isinstance(nearest, dict) and nearest.get("id") == entry_id else None
+        if chosen is not None:
             del data["nearest"]  # recorded once
-            await asyncio.to_thread(self.hub.store.set_data, self.visit.key, ident, data)
-            await self.store(
-                "log_choice",
-                user_id=self.visit.user_id,
-                language=str(nearest.get("language") or self.ui),
-                question=str(nearest.get("question", "")),
-                entry_id=entry_id,
-                source=SEE_ALSO,
-            )
         before = len(self.added)
         follows = answered.data.get("ref") or 0
         await self.answer(answerer.answer_entry(entry_id, self.ui), started, follows=follows)
         new = next((m for m in self.added[before:] if m.kind == "answer"), None)
         if new is not None:
-            await self.redraw(answered, {**data, "opened": {**opened, entry_id: new.id}})
+            data["opened"] = {**opened, entry_id: new.id}
+        if new is not None or chosen is not None:  # one write: opened, the choice taken
+            await self.redraw(answered, data)
+        if chosen is not None:
+            await self.store(
+                "log_choice",
+                user_id=self.visit.user_id,
+                language=str(chosen.get("language") or self.ui),
+                question=str(chosen.get("question", "")),
+                entry_id=entry_id,
+                source=SEE_ALSO,
+            )
 
     async def choose(self, offered: ChatMessage, entry_id: str) -> None:
         started = time.perf_counter()
