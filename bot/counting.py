@@ -8,15 +8,17 @@ messages', from their first row. The user's steps after a reply (`follows`: a su
 chosen, "none of these", an entry opened from "See also") are no questions, nor are the
 entries opened while browsing the topics (`browsed`: counted apart), nor the messages a user
 writes to the staff on purpose (the web chat's "Talk to a person" and /staff, queued as kind
-STAFF_MESSAGE; Telegram's and the terminal's are not logged). An older log lacks some of
-these columns: each condition is written for the columns the log has.
+STAFF_MESSAGE; Telegram's and the terminal's are not logged). A queued question waits for
+staff (`waiting`) until it is handled in the inbox or answered or closed on the console's
+handoffs. An older log lacks some of these columns: each condition is written for the
+columns the log has.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from bot.handoffmodel import STAFF_MESSAGE
+from bot.handoffmodel import ANSWERED, CLOSED, STAFF_MESSAGE
 
 # How a question ended: answered; answered after a suggestion (the user chose one from the
 # "did you mean" list it got); suggested only (no choice made); unanswered (also when the user
@@ -43,6 +45,29 @@ def log_columns(conn: sqlite3.Connection) -> set[str]:
 def to_staff(columns: set[str]) -> str:
     """The condition, on `unanswered`, that leaves out messages written to the staff."""
     return f"kind IS NOT '{STAFF_MESSAGE}'" if QUEUE_KIND in columns else "1"
+
+
+def waiting(conn: sqlite3.Connection, columns: set[str], name: str = "unanswered") -> str:
+    """The condition, on `unanswered` (`name`: its name or alias in the query), that keeps
+    the questions still waiting for staff: not handled in the inbox, not a message to the
+    staff, and not answered or closed from the console's handoffs (bot/handoffstore.py; a
+    log from before them has none)."""
+    kept = f"{name}.status = 'new' AND {to_staff(columns)}"
+    if "state" in {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}:
+        kept += (
+            f" AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = {name}.id "
+            f"AND h.state IN ('{ANSWERED}', '{CLOSED}'))"
+        )
+    return kept
+
+
+def browsed(conn: sqlite3.Connection, columns: set[str], period: str, params: dict) -> int:
+    """The entries opened while browsing the topics (no questions: counted apart) among
+    the `interactions` rows that the condition `period` keeps; 0 for an older log."""
+    if "browsed" not in columns:
+        return 0
+    sql = f"SELECT count(*) FROM interactions WHERE browsed = 1 AND {period}"
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def questions(columns: set[str]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.counting import log_columns, outcome, questions, to_staff
+from bot.counting import browsed, log_columns, outcome, questions, waiting
 from bot.handoffstore import open_counts
 from bot.knowledge import KnowledgeBase
 from bot.report import _iso, open_readonly, reasons_text
@@ -100,10 +100,10 @@ def _question(kb: KnowledgeBase | None, entry_id: str) -> str:
 
 
 def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
-    """The first TOP new unanswered wordings (most asked first, on a tie the latest asked)
-    and how many there are, each with the languages it was written in (a Vietnamese
-    question answered in English: vi, from its interaction's `written_in`); messages written
-    to the staff on purpose are none."""
+    """The first TOP new unanswered wordings still waiting for staff, as the report counts
+    them (most asked first, on a tie the latest asked) and how many there are, each with the
+    languages it was written in (a Vietnamese question answered in English: vi, from its
+    interaction's `written_in`); messages written to the staff on purpose are none."""
     columns = log_columns(conn)
     language = (
         "coalesce((SELECT written_in FROM interactions i WHERE i.id = u.interaction_id), "
@@ -113,8 +113,10 @@ def _gaps(conn: sqlite3.Connection, params: dict) -> tuple[list[Gap], int]:
     )
     rows = conn.execute(
         f"SELECT wording, min(question), count(*) AS n, group_concat(DISTINCT {language}) "
-        "FROM unanswered u WHERE status = 'new' AND time >= :since AND time <= :until "
-        f"AND {to_staff(columns)} "  # a message to the staff is no gap in the knowledge
+        # still waiting for staff (bot/counting.py): a message to the staff is no gap in
+        # the knowledge, nor is a question staff answered or closed on the handoffs
+        f"FROM unanswered u WHERE {waiting(conn, columns, 'u')} "
+        "AND time >= :since AND time <= :until "
         "AND wording IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unanswered o "
         "WHERE o.wording = u.wording AND o.time < :since) "
         # most asked first; on a tie the latest asked, whatever its script
@@ -210,15 +212,7 @@ def build_digest(
             f"WHERE time >= :since AND time <= :until AND {questions(columns)}",
             params,
         ).fetchone()
-        browsed = (
-            conn.execute(
-                "SELECT count(*) FROM interactions WHERE browsed = 1 "
-                "AND time >= :since AND time <= :until",
-                params,
-            ).fetchone()[0]
-            if "browsed" in columns
-            else 0
-        )
+        opened = browsed(conn, columns, "time >= :since AND time <= :until", params)
         gaps, gaps_total = _gaps(conn, params)
         trending = _trending(conn, params, kb)
         down, reasons, disliked = _thumbs_down(conn, params, kb)
@@ -242,7 +236,7 @@ def build_digest(
         handoffs=open_handoffs,
         choices_waiting=choices_waiting,
         chosen=chosen,
-        browsed=browsed,
+        browsed=opened,
     )
 
 

@@ -134,7 +134,8 @@ class Desk:
     ) -> ReplyResult:
         """Send staff words (or, with `entry_id`, that entry's answer) to every asker of
         these handoffs, each in their language; record it and what reached whom; the
-        handoffs become answered. HeldError (nothing sent) when another holds one.
+        handoffs whose asker it reached become answered, the others keep waiting (see
+        `HandoffStore.finish_reply`). HeldError (nothing sent) when another holds one.
 
         `not_twice`: askers who were sent this very reply before, or are being sent it now,
         are left out (a second tab, a stale page, the same reply from the staff chat);

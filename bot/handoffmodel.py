@@ -149,6 +149,8 @@ class Handoff:
     question: str | None = None
     user_key: str | None = None
     question_status: str | None = None
+    # Whether the latest reply sent to its asker did not reach them (staff may send again)
+    undelivered: bool = False
 
     def held_by_other(self, actor: Actor) -> bool:
         return self.holder is not None and self.holder != actor.id

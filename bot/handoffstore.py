@@ -54,7 +54,9 @@ _SELECT = """
            COALESCE(u.question, r.question, ri.question) AS question,
            COALESCE(u.user_key, r.user_key, ri.user_key) AS user_key,
            COALESCE(s.language, u.language, r.language, ri.language, h.language) AS language,
-           u.status AS question_status
+           u.status AS question_status,
+           (SELECT NOT d.delivered FROM handoff_deliveries d WHERE d.handoff_id = h.id
+            AND d.error IS NOT ? ORDER BY d.id DESC LIMIT 1) AS undelivered
     FROM handoffs h
     LEFT JOIN unanswered u ON u.id = h.unanswered_id
     LEFT JOIN relays r ON h.unanswered_id IS NULL AND h.item IS NULL
@@ -339,7 +341,8 @@ class HandoffStore(SideStore):
     # Reading -----------------------------------------------------------------------------
 
     def _many(self, where: str, params: list[Any]) -> list[Handoff]:
-        return [Handoff(**row) for row in self._read(f"{_SELECT} WHERE {where}", params)]
+        rows = self._read(f"{_SELECT} WHERE {where}", [SENDING, *params])
+        return [Handoff(**row | {"undelivered": bool(row["undelivered"])}) for row in rows]
 
     def get(self, handoff_id: int) -> Handoff:
         found = self._many("h.id = ?", [handoff_id])
@@ -626,24 +629,26 @@ class HandoffStore(SideStore):
         return reply_id, askers, left_out
 
     def finish_reply(self, reply_id: int, actor: Actor, deliveries: Iterable[Delivery]) -> None:
-        """Settle a reserved reply: what reached whom; its handoffs become answered, held by
-        `actor` (a follow-up by someone else needs a takeover). A delivery not given (its
-        sending was interrupted before it was tried) is removed, so the reply may be sent
-        again; so is the reply when none was tried. The caller checked the holds before
-        sending: what was sent is recorded whatever happened meanwhile (a claim made since
-        shows as taken over in the audit)."""
+        """Settle a reserved reply: what reached whom; the handoffs whose asker it reached
+        become answered, held by `actor` (a follow-up by someone else needs a takeover).
+        One whose asker it did not reach (a blocked bot, a web visitor gone) keeps its state
+        and waits as before, its reply shown as not delivered, so staff may send again. A
+        delivery not given (its sending was interrupted before it was tried) is removed, so
+        the reply may be sent again; so is the reply when none was tried. The caller checked
+        the holds before sending: what was sent is recorded whatever happened meanwhile (a
+        claim made since shows as taken over in the audit)."""
         deliveries = list(deliveries)
         now = self._now()
         with self._write() as db:
-            settled = []
+            answered = []
             for d in deliveries:
                 changed = db.execute(
                     "UPDATE handoff_deliveries SET channel = ?, language = ?, delivered = ?, "
                     "error = ? WHERE reply_id = ? AND handoff_id = ?",
                     [d.channel, d.language, d.delivered, d.error, reply_id, d.handoff_id],
                 ).rowcount
-                if changed:  # else its asker was forgotten meanwhile (see _prune)
-                    settled.append(d.handoff_id)
+                if changed and d.delivered:  # else forgotten meanwhile (see _prune), or unread
+                    answered.append(d.handoff_id)
             db.execute(
                 "DELETE FROM handoff_deliveries WHERE reply_id = ? AND error = ?",
                 [reply_id, SENDING],
@@ -655,7 +660,7 @@ class HandoffStore(SideStore):
             )
             self._apply(
                 db,
-                sorted(set(settled)),
+                sorted(set(answered)),
                 actor,
                 "handoff.reply",
                 True,

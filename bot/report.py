@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -24,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.counting import OUTCOMES, log_columns, outcome, questions, to_staff
-from bot.handoffmodel import ANSWERED, CLOSED
+from bot.counting import OUTCOMES, browsed, log_columns, outcome, questions, waiting
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
@@ -35,6 +35,7 @@ from bot.normalize import normalize
 # is often called, means the terminal (`channel_of`).
 CHANNELS = ("telegram", "web", "terminal")
 CHANNEL_ALIASES = {"cli": "terminal"}
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # en, zh, pt-BR, zh-Hant
 # Why an answer got a 👎 (bot/storage_schema.py FEEDBACK_REASONS), in the plain words staff
 # read: the English is the console catalogs' key (bot/web/locale).
 REASON_LABELS = {"wrong": "wrong answer", "outdated": "out of date", "not_mine": "not my question"}
@@ -56,6 +57,19 @@ def channel_of(value: str) -> str:
     if name not in CHANNELS:
         raise ValueError(f"{value!r} is not a channel: choose {', '.join(CHANNELS)}")
     return name
+
+
+def language_code(value: str) -> str | None:
+    """A language code as the log writes it, whatever its case ("EN" is en, "ZH-hant"
+    zh-hant: the region kept as typed), for the report's language filter (the console's and
+    the CLI's); None for none (blank); ValueError for what is no language code."""
+    primary, dash, rest = value.strip().partition("-")
+    code = primary.lower() + dash + rest
+    if not code:
+        return None
+    if not LANGUAGE_CODE.match(code):
+        raise ValueError(f"{value.strip()!r} is not a language code (e.g. en, zh, vi)")
+    return code
 
 
 @dataclass(frozen=True)
@@ -286,19 +300,6 @@ def _where(columns: set[str]) -> _Where:
     )
 
 
-def _waiting(conn: sqlite3.Connection, columns: set[str]) -> str:
-    """The condition, on `unanswered`, that keeps the questions still waiting for staff:
-    not handled in the inbox, not a message to the staff, and not answered or closed from
-    the console's handoffs (bot/handoffstore.py; a log from before them has none)."""
-    kept = f"status = 'new' AND {to_staff(columns)}"
-    if "state" in {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}:
-        kept += (
-            " AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = unanswered.id "
-            f"AND h.state IN ('{ANSWERED}', '{CLOSED}'))"
-        )
-    return kept
-
-
 def _counts(columns: set[str]) -> str:
     """count(*) AS total and one sum per outcome, for a SELECT over questions."""
     ended = outcome(columns)
@@ -399,7 +400,7 @@ def _clusters(
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, {where.language_u}, count(*) FROM unanswered "
-            f"WHERE {_waiting(conn, columns)} AND {where.period_u} GROUP BY 1, 2",
+            f"WHERE {waiting(conn, columns)} AND {where.period_u} GROUP BY 1, 2",
             params,
         )
     ]
@@ -536,7 +537,7 @@ def build_report(
             conn, params, "waited_ms" in columns, messages, where
         )
         unanswered_open = conn.execute(
-            f"SELECT count(*) FROM unanswered WHERE {_waiting(conn, columns)} AND {where.period_u}",
+            f"SELECT count(*) FROM unanswered WHERE {waiting(conn, columns)} AND {where.period_u}",
             params,
         ).fetchone()[0]
         sources = conn.execute(
@@ -545,7 +546,7 @@ def build_report(
             params,
         ).fetchall()
         clusters = _clusters(conn, params, clusterer, where, columns)
-        browsed = _browsed(conn, params, columns, where)
+        opened = browsed(conn, columns, where.period, params)
     finally:
         conn.close()
     return Report(
@@ -575,16 +576,8 @@ def build_report(
         stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
         language=language or None,
         channel=channel or None,
-        browsed=browsed,
+        browsed=opened,
     )
-
-
-def _browsed(conn: sqlite3.Connection, params: dict, columns: set[str], where: _Where) -> int:
-    """The entries opened while browsing the topics in the period; 0 for an older log."""
-    if "browsed" not in columns:
-        return 0
-    sql = f"SELECT count(*) FROM interactions WHERE browsed = 1 AND {where.period}"
-    return int(conn.execute(sql, params).fetchone()[0])
 
 
 # CSV ----------------------------------------------------------------------------------------

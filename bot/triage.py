@@ -12,8 +12,9 @@ when it was the same action (the same entry, ignored again), which is already do
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from bot import curation, offtopic
@@ -117,18 +118,22 @@ def how_done(
     return found
 
 
+Explain = Callable[[Sequence[dict]], Mapping[int, Done]]
+
+
 def still_new(
     queued: Sequence[dict],
     kb: KnowledgeBase | None,
     same: Callable[[dict], bool],
-    how: dict[int, Done] | None = None,
+    explain: Explain | None = None,
 ) -> list[dict]:
     """The questions of `queued` still new. Those resolved or set aside already count as done
     when `same(item)` says it was the action asked now; any other raises AlreadyDoneError
-    saying what was done to each (and by whom: `how`, from `how_done`)."""
+    saying what was done to each (and by whom: `explain(those)`, e.g. `how_done`, asked
+    only then)."""
     others = [item for item in queued if item["status"] != NEW and not same(item)]
     if others:
-        how = how or {}
+        how = explain(others) if explain is not None else {}
         said = [
             f"question #{item['id']} was {fate(item, kb, how.get(item['id']))}"
             for item in others[:NAMED]
@@ -158,7 +163,7 @@ def resolve(
         queued,
         kb,
         lambda item: item["status"] == RESOLVED and item["resolved_entry_id"] == entry_id,
-        how_done(storage, queued),
+        partial(how_done, storage),
     )
     already = tuple(item["id"] for item in queued if item["status"] != NEW)
     questions = [item["question"] for item in waiting]
@@ -192,7 +197,7 @@ def ignore(storage: Storage, ids: Sequence[int], kb: KnowledgeBase | None = None
     changing nothing."""
     queued = items(storage, ids)
     waiting = still_new(
-        queued, kb, lambda item: item["status"] == IGNORED, how_done(storage, queued)
+        queued, kb, lambda item: item["status"] == IGNORED, partial(how_done, storage)
     )
     if not waiting:
         return 0
@@ -227,12 +232,12 @@ def mark_offtopic(storage: Storage, kb_dir: Path, kb_language: str, ids: Sequenc
     kb = load_knowledge(kb_dir, kb_language)
     examples_now = {normalize(p.text) for p in offtopic.load_offtopic(kb_dir, LANGUAGE_CODES)}
     given = items(storage, ids)
-    how = how_done(storage, given, examples_now)
+    how = how_done(storage, given, examples_now)  # ignored or off-topic: the same status
     queued = still_new(
         given,
         kb,
         lambda item: item["id"] in how and how[item["id"]].what == OFFTOPIC,
-        how,
+        lambda _: how,
     )
     if not queued:
         return OffTopic((), (), 0)

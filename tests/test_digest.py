@@ -17,8 +17,11 @@ from click.testing import CliRunner
 from bot import triage
 from bot.accounts import Accounts
 from bot.cli import main
+from bot.delivery import Deliveries
 from bot.digest import build_digest, next_run, render_digest
+from bot.handoff import Desk
 from bot.handoffstore import Actor, HandoffStore, open_counts
+from bot.report import build_report
 from bot.storage import Storage
 from bot.telegram import digest as telegram_digest
 from bot.telegram.app import build_application
@@ -186,6 +189,41 @@ def test_open_handoffs_are_counted_as_the_handoff_list_leaves_them(tmp_path):
         store.close()
     assert counted == {"new": left["new"], "claimed": left["claimed"]}
     assert counted == {"new": 2, "claimed": 1}
+
+
+async def test_a_gap_staff_answered_or_closed_on_the_handoffs_is_no_new_gap(tmp_path):
+    """ "Can I bring my dog?" was asked in English and in French. Staff answer the English
+    asker from the console's Handoffs and close the French one there: the questions no
+    longer wait for staff, in the digest's new gaps as in the report (both keep the inbox
+    status 'new': the inbox did not handle them)."""
+    path = fill(tmp_path / "bot.db")
+    store = HandoffStore(path)
+    deliveries = Deliveries()
+
+    async def delivered(row: dict, text: str) -> bool:
+        return True
+
+    deliveries.register("telegram", delivered)
+    desk = Desk(store, deliveries, kb_language="en")
+    try:
+        store.sync()
+        dog = {h.language: h for h in store.find() if h.question.lower().startswith("can i")}
+        sam = Actor("sam", "Sam")
+        await desk.reply([dog["en"].id], "Only guide dogs.", sam, via="console")
+
+        def gaps() -> tuple[int, list[tuple[str, ...]]]:
+            digest = build_digest(path, None, period="daily", now=NOW)
+            report = build_report(path, None, since=NOW - timedelta(days=1), now=NOW)
+            assert report.unanswered_open == 1 + sum(g.count for g in digest.new_gaps)
+            return digest.gaps_total, [g.languages for g in digest.new_gaps]
+
+        assert gaps() == (1, [("fr",)])
+        await desk.close(dog["fr"].id, sam)
+        assert gaps() == (0, [])  # "Where can I park?", asked before, still waits
+    finally:
+        store.close()
+    with Storage.open(path) as storage:  # the inbox did not handle them
+        assert {r["status"] for r in storage.list_unanswered(status=None)} == {"new"}
 
 
 def test_the_digest_says_how_many_chosen_suggestions_wait(tmp_path):

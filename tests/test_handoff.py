@@ -216,12 +216,15 @@ async def test_a_reply_reaches_every_asker_in_their_language_and_is_recorded(sto
     failed = next(d for d in result.deliveries if not d.delivered)
     assert failed.channel == "terminal" and "terminal" in (failed.error or "")
     assert changed == [[h.id for h in handoffs]]
-    for handoff in store.get_many(h.id for h in handoffs):
+    english, russian, unreached = store.get_many(h.id for h in handoffs)
+    for handoff in (english, russian):
         assert (handoff.state, handoff.holder, handoff.done_by) == (ANSWERED, "sam", "Sam")
+    # the terminal asker was not reached: their question still waits, marked
+    assert (unreached.state, unreached.holder, unreached.undelivered) == (NEW, None, True)
     [recorded] = store.replies(handoffs[1].id)
     assert (recorded["actor"], recorded["via"], recorded["text"]) == ("sam", "console", "Level -2.")
     assert (recorded["language"], recorded["delivered"]) == ("ru", 1)
-    assert [r["action"] for r in audit(store)] == ["handoff.reply"] * 3
+    assert [r["action"] for r in audit(store)] == ["handoff.reply"] * 2
 
 
 async def test_a_reply_to_a_handoff_someone_else_holds_is_refused_and_sends_nothing(storage, store):

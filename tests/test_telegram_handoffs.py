@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from datetime import UTC, datetime, timedelta
 
 from telegram import Update
 
 from bot import messages
 from bot.handoff import ANSWERED, CLAIMED, CLOSED, Actor, HandoffStore
+from bot.report import build_report
 from bot.telegram import storage_access
 from bot.telegram.app import build_application
 from tests import fake_telegram as tg
@@ -242,3 +244,45 @@ async def test_the_same_reply_from_telegram_or_the_console_reaches_the_asker_onc
         assert len(texts(api, 501)) == 3
         await app.send(staff_says("In Paris.", as_reply_to(api, copy)))  # new words go
         assert texts(api, 501)[-1].endswith("In Paris.") and len(texts(api, 501)) == 4
+
+
+async def test_a_console_reply_telegram_refuses_leaves_the_question_waiting(
+    api, bot_config, small_answerer, storage
+):
+    """The asker blocked the bot: Telegram answers the console's reply with 403. The reply
+    is recorded as not delivered, the handoff keeps its state and says so, and the managers'
+    report still counts the question as waiting for staff; sent again once Telegram takes
+    it, it is answered."""
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        desk = app.bot_data["desk"]
+        desk.store.sync()  # as the console's handoff list does
+        [handoff] = desk.store.find()
+        before = len(texts(api, 501))
+        api.failures["sendMessage"] = [
+            {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+        ]
+        sam = Actor("sam", "sam")
+        result = await desk.reply([handoff.id], "France.", sam, via="console")
+        assert (result.delivered, result.failed) == (0, 1)
+        assert len(texts(api, 501)) == before  # Telegram refused it
+        kept = desk.store.get(handoff.id)
+        assert (kept.state, kept.done_by, kept.undelivered) == ("new", None, True)
+        assert [r["delivered"] for r in desk.store.replies(handoff.id)] == [0]
+
+        def waiting() -> int:
+            now = datetime.now(UTC)
+            return build_report(
+                storage.path, None, since=now - timedelta(days=1), now=now
+            ).unanswered_open
+
+        assert waiting() == 1
+        result = await desk.reply([handoff.id], "France.", sam, via="console")
+        assert result.delivered == 1 and texts(api, 501)[-1].endswith("France.")
+        answered = desk.store.get(handoff.id)
+        assert (answered.state, answered.undelivered) == (ANSWERED, False)
+        assert waiting() == 0

@@ -434,9 +434,17 @@ def test_the_entry_ranked_next_opened_from_see_also_is_recorded_once(client, sto
     html = htmls(send(client, asked))
     chip = re.search(r'data-act="entry" data-entry="bank-account" data-msg="(\d+)"', html)
     assert chip is not None, html
+    store = client.app.state.webchat.store  # type: ignore[attr-defined]
+    written: list[dict] = []
+    write = store.set_data
+    store.set_data = lambda key, ident, data: written.append(data) or write(key, ident, data)
     for _ in range(2):
         body = htmls(act(client, act="entry", entry="bank-account", msg=chip[1]))
         assert "company bank account" in body.lower()
+    store.set_data = write
+    # the answer it was opened from is written once: the choice taken, the button opened
+    [data] = written
+    assert "nearest" not in data and set(data["opened"]) == {"bank-account"}
     choices = [
         (c["question"], c["language"], c["entry_id"], c["source"]) for c in storage.list_choices()
     ]
@@ -1316,3 +1324,29 @@ def test_a_persian_visitors_page_stays_in_a_language_it_is_offered_in(client, st
     # A language the page is offered in still follows the answers.
     reply = send(client, "Как открыть банковский счёт для компании?", **persian)
     assert reply.json()["ui"]["lang"] == "ru"
+
+
+def test_a_follow_up_after_a_message_answered_in_parts_follows_its_first_answer(
+    chat_config, storage, accounts, answerer
+):
+    """A message that asks two things gets two answers; a follow-up after it is read with
+    the message's first answer (Answer.earlier), as Telegram and the terminal chat read it,
+    not with the answer to its last part."""
+    message = "Where is the centre? How do I register a trademark?"
+    first = answerer.ask(message, recent="en")
+    assert first.parts and first.parts[-1].id != first.id  # the premise: two answers
+    follow_ups = ("what documents do I need?", "and how long does it take?", "how much is it?")
+    readings = {
+        text: (
+            answerer.ask(text, recent="en", earlier=first.earlier()).id,
+            answerer.ask(text, recent="en", earlier=first.parts[-1].earlier()).id,
+        )
+        for text in follow_ups
+    }
+    # the first follow-up that the two readings tell apart
+    text, (wanted, not_wanted) = next((t, r) for t, r in readings.items() if r[0] != r[1])
+    with make_client(chat_config, storage, accounts, answerer) as client:
+        opened(client)
+        assert len(send(client, message).json()["messages"]) == 3  # the message, two answers
+        send(client, text)
+    assert web_rows(storage)[-1]["entry_id"] == wanted != not_wanted

@@ -153,11 +153,13 @@ def test_a_reply_is_delivered_through_the_channels_sender_and_recorded(client, s
     assert client.get("/handoffs?state=answered").text.count("Где парковка?") == 1
     web.reachable = False
     post(client, "/handoffs/reply", id=str(hid), text="Still there?")
-    assert "the channel could not deliver it" in client.get(f"/handoffs/{hid}").text
+    page = client.get(f"/handoffs/{hid}").text
+    assert "the channel could not deliver it" in page
+    assert "Answered by sam" in page and "Last reply not delivered" in page  # the first did
     post(client, "/handoffs/close", id=str(hid))
     assert "Closed by sam" in client.get(f"/handoffs/{hid}").text
     actions = [r["action"] for r in audit_rows(storage) if r["target"] == f"handoff:{hid}"]
-    assert actions == ["handoff.reply", "handoff.reply", "handoff.close"]
+    assert actions == ["handoff.reply", "handoff.close"]  # the second changed nothing
     assert json.loads(audit_rows(storage)[-1]["after"]) == {"state": "closed", "holder": None}
 
 
@@ -460,3 +462,37 @@ def test_a_question_staff_replied_to_no_longer_waits_in_the_report(client, other
     count, listed = waiting()
     assert count == "1" and "Is there a canteen?" in listed
     assert "Where do I park?" not in listed and "Can I bring my dog?" not in listed
+
+
+def test_a_reply_that_did_not_reach_the_asker_leaves_the_question_waiting(
+    client, other, storage, web
+):
+    """The visitor's web chat is gone: the reply is recorded as not delivered, the page says
+    so as an error and puts the words back to send again, the list marks the handoff, and
+    the report still counts the question as waiting for staff. Sent again once the visitor
+    is back, it is answered and waits no more."""
+    ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    login(other, "mia")
+    hid = handoff_id(client, "Where do I park?")
+    web.reachable = False
+    response = post(client, "/handoffs/reply", id=str(hid), text="Level -2.")
+    assert "Not delivered to 1" in flash_of(client, response, "error")
+    page = client.get(response.headers["location"]).text
+    assert ">Level -2.</textarea>" in page and "Answered by" not in page
+    listed = client.get("/handoffs").text
+    assert "Where do I park?" in listed and "Last reply not delivered" in listed
+
+    def waiting() -> str:
+        html = other.get("/reports").text
+        found = re.search(r"<b>([^<]*)</b><span>unanswered, still waiting for staff", html)
+        assert found, html
+        return found[1]
+
+    assert waiting() == "1"
+    web.reachable = True
+    response = post(client, "/handoffs/reply", id=str(hid), text="Level -2.")
+    assert flash_of(client, response).startswith("Reply sent to 1")
+    page = client.get(f"/handoffs/{hid}").text
+    assert "Answered by sam" in page and "Last reply not delivered" not in page
+    assert waiting() == "0"

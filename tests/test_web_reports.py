@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.handoffstore import Actor, HandoffStore
 from bot.report import tables
 from bot.web.reports import csv_text
 from tests.web_support import *  # noqa: F403  (the fixtures)
@@ -310,3 +312,21 @@ def test_the_outcome_cards_add_up_with_small_talk(client, logged):
     assert abs(sum(float(share.rstrip("%")) for share in shares) - 100) < 0.2
     summary = dict(rows_of(client.get("/reports.csv", params={"table": "summary"}))[1:])
     assert summary["smalltalk_pct"] == "16.7"
+
+
+def test_a_kept_report_gives_way_to_a_handoff_closed_in_the_same_second(client, logged, clock):
+    """A report is kept while nothing changes. Two questions closed on the console's
+    Handoffs within one second (same `updated`) with the page loaded between them: the
+    page counts the second one too, not the report kept from before it."""
+    store = HandoffStore(logged.path, clock=clock)  # one instant for every change
+    try:
+        store.sync()
+        clock.now = datetime.now(UTC) + timedelta(minutes=1)  # later than their questions
+        first, second = store.find()
+        store.close_handoff(first.id, Actor("sam", "sam"))
+        login(client, "mia")
+        assert card(client.get("/reports").text, "unanswered, still waiting for staff") == "1"
+        store.close_handoff(second.id, Actor("sam", "sam"))
+        assert card(client.get("/reports").text, "unanswered, still waiting for staff") == "0"
+    finally:
+        store.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,19 +14,27 @@ from bot.config import Config
 from bot.curation import meaning_clusterer
 from bot.encoder import Encoder
 from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
-from bot.report import CHANNELS, ReportError, build_report, channel_of, render_html, write_csv
+from bot.report import (
+    CHANNELS,
+    ReportError,
+    build_report,
+    channel_of,
+    language_code,
+    render_html,
+    write_csv,
+)
 from bot.web import i18n
-
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # as the console's filter
 
 
 def _language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """A language code as the log writes it ("VI" is vi), or a usage error."""
     if value is None:
         return None
-    primary, dash, rest = value.strip().partition("-")
-    code = primary.lower() + dash + rest
-    if not LANGUAGE_CODE.match(code):
+    try:
+        code = language_code(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}.") from exc
+    if code is None:
         raise click.BadParameter(f"{value!r} is not a language code (e.g. en, zh, vi).")
     return code
 

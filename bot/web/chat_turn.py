@@ -279,9 +279,13 @@ class Turn:
                 "links": [{"title": link.title, "url": link.url} for link in answer.links],
                 "ref": ref,
                 "entry": answer.id,
-                "asked": answer.asked or answer.question,  # what a follow-up is read with
                 "related": [{"id": r.id, "question": r.question} for r in answer.related],
             }
+            # What a follow-up is read with (_earlier): a message's first answer, as Telegram
+            # and the terminal chat keep it, never the answer to one of its other parts.
+            earlier = None if answer.part else answer.earlier()
+            if earlier is not None:
+                data["asked"] = earlier.question
             if answer.nearest is not None:  # opening it records a choice (act_entry)
                 data["nearest"] = {
                     "id": answer.nearest,
@@ -491,23 +495,26 @@ class Turn:
         opened = dict(opened) if isinstance(opened, dict) else {}
         data = dict(answered.data)
         nearest = data.get("nearest")
-        if isinstance(nearest, dict) and nearest.get("id") == entry_id:
+        chosen = nearest if isinstance(nearest, dict) and nearest.get("id") == entry_id else None
+        if chosen is not None:
             del data["nearest"]  # recorded once
-            await asyncio.to_thread(self.hub.store.set_data, self.visit.key, ident, data)
-            await self.store(
-                "log_choice",
-                user_id=self.visit.user_id,
-                language=str(nearest.get("language") or self.ui),
-                question=str(nearest.get("question", "")),
-                entry_id=entry_id,
-                source=SEE_ALSO,
-            )
         before = len(self.added)
         follows = answered.data.get("ref") or 0
         await self.answer(answerer.answer_entry(entry_id, self.ui), started, follows=follows)
         new = next((m for m in self.added[before:] if m.kind == "answer"), None)
         if new is not None:
-            await self.redraw(answered, {**data, "opened": {**opened, entry_id: new.id}})
+            data["opened"] = {**opened, entry_id: new.id}
+        if new is not None or chosen is not None:  # one write: opened, the choice taken
+            await self.redraw(answered, data)
+        if chosen is not None:
+            await self.store(
+                "log_choice",
+                user_id=self.visit.user_id,
+                language=str(chosen.get("language") or self.ui),
+                question=str(chosen.get("question", "")),
+                entry_id=entry_id,
+                source=SEE_ALSO,
+            )
 
     async def choose(self, offered: ChatMessage, entry_id: str) -> None:
         started = time.perf_counter()
@@ -750,8 +757,9 @@ def _open_list(recent: list[ChatMessage], ident: int | None = None) -> ChatMessa
 
 
 def _earlier(recent: list[ChatMessage]) -> Earlier | None:
-    """What the conversation was last answered (its newest answer among `recent`), for a
-    follow-up ("and how much does it cost?": Answerer.ask)."""
+    """What the conversation was last answered (the newest answer among `recent` that
+    recorded what it was `asked`: a message's first, Answer.earlier, not the answers to its
+    other parts), for a follow-up ("and how much does it cost?": Answerer.ask)."""
     for message in reversed(recent):
         asked, entry = message.data.get("asked"), message.data.get("entry")
         if message.kind == "answer" and asked and entry:

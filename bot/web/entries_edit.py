@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -523,7 +524,7 @@ def _create(
     kb_dir, language = c.config.knowledge.dir, c.config.knowledge.language
     with _writing(c) as history:
         queued = triage.items(c.storage, ids)
-        triage.still_new(queued, _kb(c), lambda item: False, triage.how_done(c.storage, queued))
+        triage.still_new(queued, _kb(c), lambda item: False, partial(triage.how_done, c.storage))
         saved = entry_edit.create_entry(
             kb_dir,
             language,

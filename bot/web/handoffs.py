@@ -276,6 +276,8 @@ async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> 
     except HandoffError as exc:
         return Outcome(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
     message = _sent(request, result)
+    if result.failed and not result.delivered:  # it still waits: the words kept to send again
+        return Outcome(page, error=message, draft=draft)
     others = await _replied_since(request, handoff_id, form.get("seen", ""), result.reply_id)
     if others:
         message += " " + _(

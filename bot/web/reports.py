@@ -7,7 +7,6 @@ The figures are the `python -m bot report` figures: one `bot.report.build_report
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.counting import log_columns, waiting
 from bot.curation import meaning_clusterer
 from bot.period import parse_since, parse_until
 from bot.report import (
@@ -29,6 +29,7 @@ from bot.report import (
     build_report,
     channel_of,
     csv_text,
+    language_code,
     open_readonly,
     reasons_text,
     tables,
@@ -53,7 +54,6 @@ DEFAULT_SINCE = f"{DEFAULT_DAYS}d"
 MAX_DAYS = 731  # a page of two years of days at most
 _cache: dict[tuple, Report] = {}  # see _build
 _cache_lock = threading.Lock()
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 def _(request: Request, text: str, **values: object) -> str:
@@ -120,9 +120,11 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
         )
         since = until - timedelta(days=MAX_DAYS)
         since_text = since.strftime("%Y-%m-%dT%H:%M:%S")
-    language = _language_code(params.get("language", ""))
-    if language and not _LANGUAGE.match(language):
-        errors.append(_(request, "{value} is not a language code.", value=repr(language)))
+    try:
+        language = language_code(params.get("language", ""))
+    except ValueError:
+        typed = params.get("language", "").strip()
+        errors.append(_(request, "{value} is not a language code.", value=repr(typed)))
         language = None
     channel = params.get("channel", "").strip() or None
     if channel:
@@ -132,13 +134,6 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
             errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
             channel = None
     return Filters(since_text, until_text, since, until, language, channel), errors
-
-
-def _language_code(value: str) -> str | None:
-    """A language code as the log writes it, whatever its case ("EN" is en, "ZH-hant"
-    zh-hant's region kept as typed), as the CLI's --language; None for none."""
-    primary, dash, rest = value.strip().partition("-")
-    return (primary.lower() + dash + rest) or None
 
 
 def _log_version(path) -> tuple:
@@ -151,7 +146,9 @@ def _log_version(path) -> tuple:
             conn.execute(
                 "SELECT (SELECT max(id) FROM interactions), (SELECT max(id) FROM feedback), "
                 "(SELECT max(id) FROM unanswered), "
-                "(SELECT count(*) FROM unanswered WHERE status = 'new'), "
+                # the questions waiting as the report counts them: a handoff answered in
+                # the same second as the one before changes no `updated` below
+                f"(SELECT count(*) FROM unanswered WHERE {waiting(conn, log_columns(conn))}), "
                 + ("(SELECT max(updated) FROM handoffs)" if handoffs else "NULL")
             ).fetchone()
         )
