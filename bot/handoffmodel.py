@@ -149,6 +149,8 @@ class Handoff:
     question: str | None = None
     user_key: str | None = None
     question_status: str | None = None
+    # The question a queued follow-up was read after (unanswered.asked_after), for context.
+    asked_after: str | None = None
 
     def held_by_other(self, actor: Actor) -> bool:
         return self.holder is not None and self.holder != actor.id

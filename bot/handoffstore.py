@@ -54,7 +54,7 @@ _SELECT = """
            COALESCE(u.question, r.question, ri.question) AS question,
            COALESCE(u.user_key, r.user_key, ri.user_key) AS user_key,
            COALESCE(s.language, u.language, r.language, ri.language, h.language) AS language,
-           u.status AS question_status
+           u.status AS question_status, u.asked_after
     FROM handoffs h
     LEFT JOIN unanswered u ON u.id = h.unanswered_id
     LEFT JOIN relays r ON h.unanswered_id IS NULL AND h.item IS NULL

@@ -394,6 +394,49 @@ def test_list_shows_and_filters_the_language_a_question_is_written_in(cfg):
     assert "2 question(s)" in english and "  vi  " in english and "  en  " in english
 
 
+def _terminal_chat(cfg, answerer, lines: list[str]) -> None:
+    """A conversation in the terminal chat (`python -m bot chat`), logged to cfg's database."""
+    from bot.cli.chat import TerminalChat
+
+    feed = iter(lines)
+
+    def read(prompt):
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    with Storage.open(cfg.storage.database) as storage:
+        TerminalChat(answerer, storage=storage, user_id="tester", write=lambda _: None).run(read)
+
+
+def test_a_follow_up_is_listed_after_the_question_it_followed(cfg, small_answerer):
+    """ "大概多少钱" (roughly how much?), still unanswered after a bank account question, is
+    listed with that question below it ("after: ..."; JSON `asked_after`), as is a question
+    whose list got "none of these" after another; resolving adds the follow-up's own words
+    to the entry, not what the bot read it as."""
+    bank = "How do I open a company bank account?"
+    hours = "When is the service centre open?"
+    _terminal_chat(cfg, small_answerer, [bank, "大概多少钱", hours, "bank fapiao", "0"])
+    table = run(cfg, "list").output.splitlines()
+    at = next(i for i, line in enumerate(table) if line.endswith("大概多少钱"))
+    assert table[at + 1] == " " * 42 + f"after: {bank}"
+    at = next(i for i, line in enumerate(table) if "bank fapiao" in line)
+    assert "[none of these]" in table[at] and table[at + 1] == " " * 42 + f"after: {hours}"
+    assert "2 question(s)" in table[-1]
+    rows = [json.loads(line) for line in run(cfg, "list", "--json").stdout.splitlines()]
+    assert [(r["question"], r["asked_after"]) for r in rows] == [
+        ("大概多少钱", bank),
+        ("bank fapiao", hours),
+    ]
+    done = run(cfg, "resolve", str(rows[0]["id"]), "--entry", "bank-account")
+    assert done.exit_code == 0, done.output
+    kb = load_knowledge(cfg.knowledge.dir, "en")
+    entry = kb.by_id["bank-account"]
+    added = [*entry.alternates, *(a for t in entry.translations.values() for a in t.alternates)]
+    assert "大概多少钱" in added and not [a for a in added if bank in a]
+
+
 def test_list_cuts_long_questions(cfg):
     log(cfg.storage.database, [("why " * 60, "en")])
     line = run(cfg, "list").output.splitlines()[1]

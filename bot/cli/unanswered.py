@@ -135,7 +135,9 @@ def list_(
     """List queued questions, oldest first; times are UTC; lang is the language a question
     is written in (JSON: `language`, the one it was answered in). A question whose asker
     said "none of these" to a "did you mean" list is marked [none of these] (JSON: its
-    `kind`).
+    `kind`). A short follow-up that the bot read with the question asked before it ("how
+    much?" after a trademark question) shows that question on the line below, after
+    "after:" (JSON: `asked_after`).
 
     Example: python -m bot unanswered list --since 7d --lang ru
     """
@@ -154,6 +156,8 @@ def list_(
         # the language it is written in: Vietnamese answered in English shows as vi
         lang = curation.asked_language(row["question"], row["language"])
         click.echo(f"{row['id']:>6}  {when:<16}  {lang:<4}  {row['status']:<8}  {_marked(row)}")
+        if row.get("asked_after"):  # a follow-up: the question it was asked after
+            click.echo(f"{'':>42}after: {_cut(row['asked_after'], QUESTION_WIDTH - 7)}")
     click.echo(f"{len(rows)} question(s)")
 
 

@@ -239,7 +239,7 @@ async def unanswered(update: Update, context: Context) -> None:
     for item in items:
         text = (
             f"#{item['id']} · {item['language']} · {item['time'][:16]}{_kind(item)}\n"
-            f"{html.escape(item['question'])}"
+            f"{html.escape(item['question'])}{_after(item)}"
         )
         keyboard = _item_keyboard(item, True, held)
         await _show_item(update, context, item, text, keyboard, on_their_way)
@@ -248,6 +248,13 @@ async def unanswered(update: Update, context: Context) -> None:
 def _kind(item: dict) -> str:
     """What sets a queued question apart: its asker rejected a "did you mean" list."""
     return " · none of these" if item.get("kind") == NONE_OF_THESE else ""
+
+
+def _after(item: dict) -> str:
+    """The question a queued follow-up was asked after ("how much?" after a trademark
+    question), on a line of its own (HTML); "" for a question read alone."""
+    after = item.get("asked_after")
+    return f"\n<i>after:</i> {html.escape(after)}" if after else ""
 
 
 async def _handoffs_of(context: Context, ids: list[int]) -> dict[int, Handoff]:
@@ -443,6 +450,7 @@ async def _open_button(update: Update, context: Context, item_id: int) -> bool:
     ]
     if translation:
         lines += ["", f"<i>{html.escape(kb_lang)}:</i> {html.escape(translation)}"]
+    lines[-1] += _after(item)  # below the question, or its translation
     lines += [
         "",
         "To add it to an entry's phrasings: "

@@ -158,22 +158,28 @@ def _page_of(found: list, page: int | None, target: int | None) -> tuple[int, in
 @dataclass(frozen=True)
 class Wording:
     """One distinct wording of an inbox group: the same text in the same language and of the
-    same kind, asked `count` times (`first`: the id of the first of them in the group)."""
+    same kind, asked `count` times (`first`: the id of the first of them in the group), after
+    the same question (`after`: a follow-up's, "大概多少钱" after a trademark question; "" for
+    a question read alone)."""
 
     text: str
     language: str
     kind: str
     count: int
     first: int
+    after: str = ""
 
 
-def _wordings(cluster, kinds: dict[int, str]) -> list[Wording]:
+def _wordings(cluster, kinds: dict[int, str], afters: dict[int, str]) -> list[Wording]:
     """The group's distinct wordings, closest to its representative first: a group of
     hundreds of questions often has a few dozen wordings."""
-    found: dict[tuple[str, str, str], list[int]] = {}
+    found: dict[tuple[str, str, str, str], list[int]] = {}
     for qid, text, lang in zip(cluster.ids, cluster.questions, cluster.item_languages, strict=True):
-        found.setdefault((text, lang, kinds[qid]), []).append(qid)
-    return [Wording(t, lang, kind, len(ids), ids[0]) for (t, lang, kind), ids in found.items()]
+        found.setdefault((text, lang, kinds[qid], afters.get(qid, "")), []).append(qid)
+    return [
+        Wording(t, lang, kind, len(ids), ids[0], after)
+        for (t, lang, kind, after), ids in found.items()
+    ]
 
 
 def _inbox_data(
@@ -200,7 +206,8 @@ def _inbox_data(
     total = len(found)
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
-    wordings = {cl.representative_id: _wordings(cl, kinds) for cl in found}
+    afters = {row["id"]: row.get("asked_after") or "" for row in rows}
+    wordings = {cl.representative_id: _wordings(cl, kinds, afters) for cl in found}
     wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
     others = [s for s in inbox.signals(c.storage.path, wanted) if not lang or s.language == lang]
     languages = sorted({*languages, *(s.language for s in others)})
