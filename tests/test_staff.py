@@ -2,11 +2,12 @@
 replies and the buttons on unanswered items."""
 
 import html
+import json
 from dataclasses import replace
 
 import pytest
 
-from bot import messages
+from bot import messages, triage
 from bot.answering import build_answerer
 from bot.localize import ANSWER
 from bot.telegram.staff import EDIT_NOT_SENT, ELSEWHERE, NO_ASKER
@@ -299,3 +300,24 @@ async def test_a_follow_up_is_shown_to_staff_after_the_question_it_followed(
     )
     assert texts(api, 501)[-1].endswith("About 3,000 yuan.")
 
+
+async def test_ignore_in_the_staff_chat_is_audited_with_who_pressed_it(run_updates, storage, api):
+    """The Ignore button writes the audit row the console writes for Ignore, by the staff
+    member's Telegram name and id: the console's "by whom" names them. A press on a
+    question set aside already changes nothing and audits nothing."""
+    await run_updates(tg.message("Who won the football world cup in 1998?"), storage=storage)
+    [item] = storage.list_unanswered()
+    press = tg.callback(f"ui:{item['id']}", user_id=STAFF_USER)
+    await run_updates(press, press, storage=storage)
+    rows = list(
+        storage.db.query(
+            "SELECT actor, action, target, before, after FROM audit WHERE action LIKE 'unan%'"
+        )
+    )
+    assert [(r["actor"], r["action"], r["target"]) for r in rows] == [
+        (f"Ann (telegram:{STAFF_USER})", "unanswered.ignore", str(item["id"]))
+    ]
+    assert json.loads(rows[0]["before"]) == [{"id": item["id"], "status": "new"}]
+    assert json.loads(rows[0]["after"]) == {"status": "ignored", "changed": 1}
+    how = triage.how_done(storage, storage.list_unanswered(status=None))
+    assert how == {item["id"]: triage.Done("ignored", f"Ann (telegram:{STAFF_USER})")}

@@ -323,8 +323,7 @@ def undo_of(request: Request) -> dict[str, str] | None:
 
 def _statuses(c: Console, ids: list[int]) -> list[dict]:
     """The questions' ids and statuses before a change, for the audit log."""
-    rows = c.storage.list_unanswered(status=None, ids=ids)
-    return [{"id": row["id"], "status": row["status"]} for row in rows]
+    return triage.audit_before(c.storage.list_unanswered(status=None, ids=ids))
 
 
 def knowledge_problems(request: Request, exc: KnowledgeError) -> str:
@@ -374,15 +373,10 @@ async def attach(request: Request) -> Response:
                 entry=entry_id,
             )
         )
-    after = {
-        "status": "resolved",
-        "entry": entry_id,
-        "file": done.file,
-        "phrasings_added": len(done.added),
-        "changed": done.changed,
-    }
     session = request.state.session
-    c.accounts.audit(session.name, "unanswered.attach", entry_id, before, after)
+    c.accounts.audit(
+        session.name, "unanswered.attach", entry_id, before, triage.resolved_audit(done)
+    )
     told = ""
     if c.holder.after_reload is not None:  # a bot in this process tells the askers now
         told = " " + _(
@@ -417,7 +411,7 @@ async def ignore(request: Request) -> Response:
     if not ids:
         return _back(error=_(request, "Choose the questions to ignore."))
     rows = c.storage.list_unanswered(status=None, ids=ids)
-    before = [{"id": row["id"], "status": row["status"]} for row in rows]
+    before = triage.audit_before(rows)
     kb = c.holder.answerer.kb if c.holder.answerer is not None else None
     try:
         changed = await asyncio.to_thread(triage.ignore, c.storage, ids, kb)
@@ -428,7 +422,7 @@ async def ignore(request: Request) -> Response:
     session = request.state.session
     target = " ".join(map(str, ids))
     c.accounts.audit(
-        session.name, "unanswered.ignore", target, before, {"status": "ignored", "changed": changed}
+        session.name, "unanswered.ignore", target, before, triage.ignored_audit(changed)
     )
     return _undoable(_(request, "Ignored {n} question(s).", n=changed), "ignore", _new(rows))
 
@@ -454,7 +448,7 @@ async def offtopic(request: Request) -> Response:
     if not ids:
         return _back(error=_(request, "Choose the questions that are off-topic."))
     rows = c.storage.list_unanswered(status=None, ids=ids)
-    before = [{"id": row["id"], "status": row["status"]} for row in rows]
+    before = triage.audit_before(rows)
     try:
         done = await asyncio.to_thread(_offtopic, request, ids)
     except (UnknownIdError, triage.TriageError) as exc:
@@ -466,11 +460,7 @@ async def offtopic(request: Request) -> Response:
             message=_(request, "These questions were already marked off-topic; nothing changed.")
         )
     session = request.state.session
-    after = {
-        "status": "ignored",
-        "offtopic_examples_added": [text for _lang, text in done.added],
-        "changed": done.changed,
-    }
+    after = triage.offtopic_audit(done)
     c.accounts.audit(session.name, "unanswered.offtopic", OFFTOPIC_FILE, before, after)
     message = _(
         request,
