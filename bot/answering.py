@@ -273,12 +273,12 @@ class Answerer:
                 answer = self._pair(question, match, language, detected, live)
             else:
                 answer = self._matched(question, match, language, detected, live)
-            if after:
-                answer = replace(answer, after=after)
             if asked:
                 answer = replace(answer, asked=asked)
             elif place is None and match.status != UNANSWERED and self.config.matching.answer_parts:
                 answer = self._by_parts(question, text, match, answer, language, detected, live)
+            if after:
+                answer = replace(answer, after=after)
         # A list or no answer in a language no encoder in use reads: say so (not for small
         # talk, nor a question about another country, which was understood).
         if (
