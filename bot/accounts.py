@@ -90,6 +90,26 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def write_audit(
+    db: Database, when: str, actor: str, action: str, target: str | None, before: Any, after: Any
+) -> None:
+    """One audit row (in the caller's transaction): who, when (stored UTC time), what, and
+    the state before and after, as JSON. The console writes its own changes through
+    `Accounts.audit`; the CLI and the staff chat their triage of the queue through
+    `Storage.audit_triage`."""
+    db.execute(
+        "INSERT INTO audit (time, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            when,
+            actor,
+            action,
+            target,
+            None if before is None else json.dumps(before, ensure_ascii=False),
+            None if after is None else json.dumps(after, ensure_ascii=False),
+        ],
+    )
+
+
 def check_name(name: str) -> str:
     if not NAME_PATTERN.fullmatch(name):
         raise AccountError(
@@ -278,18 +298,7 @@ class Accounts(SideStore):
     def _audit(
         self, db: Database, actor: str, action: str, target: str | None, before: Any, after: Any
     ) -> None:
-        db.execute(
-            "INSERT INTO audit (time, actor, action, target, before, after) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                _utc(self.now()),
-                actor,
-                action,
-                target,
-                None if before is None else json.dumps(before, ensure_ascii=False),
-                None if after is None else json.dumps(after, ensure_ascii=False),
-            ],
-        )
+        write_audit(db, _utc(self.now()), actor, action, target, before, after)
 
     def audit(self, actor: str, action: str, target: str | None, before: Any, after: Any) -> None:
         """Record one change: who, when, what, and the state before and after (JSON)."""

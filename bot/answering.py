@@ -130,6 +130,11 @@ class Answer:
     # What the message was matched as when not its own words alone: a follow-up read with
     # the question before it ("how do I register a WFOE? how much does it cost?"); "" else.
     asked: str = ""
+    # The question before that the follow-up rule read the message with (Earlier.question),
+    # whether or not that answered it; "" when it did not read it so. A follow-up still
+    # unanswered ("what about a visa?" after a trademark question) is queued with it, so
+    # that staff read it in context.
+    after: str = ""
 
     def earlier(self) -> Earlier | None:
         """What a next message may follow up on (Answerer.ask's `earlier`): this answer's
@@ -152,6 +157,7 @@ class Answer:
             "text_source": self.text_source,
             "part": self.part or None,
             "written_in": self.written_in,
+            "after": self.after or None,
         }
 
     def to_json(self) -> dict:
@@ -243,7 +249,7 @@ class Answerer:
             answer = self._smalltalk(question, language, detected, kind)
         else:
             match = self.matcher.match(text, language=reading)
-            match, asked = self._follow_up(text, match, earlier, reading) or (match, "")
+            match, asked, after = self._follow_up(text, match, earlier, reading)
             match = self._readable(match, reading)
             if lang is None and (unsure or found.undecided):
                 hinted = self._phrasing_language(match, found)
@@ -271,6 +277,8 @@ class Answerer:
                 answer = replace(answer, asked=asked)
             elif place is None and match.status != UNANSWERED and self.config.matching.answer_parts:
                 answer = self._by_parts(question, text, match, answer, language, detected, live)
+            if after:
+                answer = replace(answer, after=after)
         # A list or no answer in a language no encoder in use reads: say so (not for small
         # talk, nor a question about another country, which was understood).
         if (
@@ -295,13 +303,14 @@ class Answerer:
 
     def _follow_up(
         self, text: str, match: Match, earlier: Earlier | None, reading: str | None
-    ) -> tuple[Match, str] | None:
+    ) -> tuple[Match, str, str]:
         """The match of a follow-up read with the question the conversation was last answered
         (`earlier`, at most follow_up_minutes ago), and that text, when it answers it
-        otherwise; None to keep `match`. "how do I register a WFOE?", then "and how much
-        does it cost?", alone the centre's own fees, is the set-up cost; "and how long does
-        it take?", with no answer alone, gets the trademark answer again after a trademark
-        question.
+        otherwise, else `match` and ""; last, that earlier question when the message was
+        read with it, answered so or not (Answer.after), else "".
+        "how do I register a WFOE?", then "and how much does it cost?", alone the centre's
+        own fees, is the set-up cost; "and how long does it take?", with no answer alone,
+        gets the trademark answer again after a trademark question.
         - A message not answered alone gets the answer of it read after the earlier question,
           when that one is answered: the same entry as before only when the message asks
           something (a question mark: not "nobody has called me back"), since it is that
@@ -318,29 +327,31 @@ class Answerer:
         right 48.7 -> 64.6%, wrongly 23.0 -> 19.5%; messages no entry answers held back 74.2
         -> 67.7%."""
         cfg = self.config.matching
+        alone = (match, "", "")
         if earlier is None or cfg.follow_up_minutes <= 0:
-            return None
+            return alone
         if time.time() - earlier.at > cfg.follow_up_minutes * 60:
-            return None
+            return alone
         own = match.best.entry_id if match.status == ANSWERED and match.best else None
         if len(text) > cfg.follow_up_chars:
-            return None  # a question of its own ("How much does it cost? How long?")
+            return alone  # a question of its own ("How much does it cost? How long?")
         if own is not None and len(text) > cfg.follow_up_override_chars:
-            return None
+            return alone
         gate = match.ranked[0].offtopic if match.ranked else 0.0
         if gate >= cfg.offtopic_threshold:
-            return None
+            return alone
         room = max(cfg.max_question_chars - len(text) - 1, 0)
         asked = f"{earlier.question[-room:] if room else ''} {text}".strip()
         joined = self.matcher.match(asked, language=reading)
         best = joined.best
+        read = (match, "", earlier.question)
         if joined.status != ANSWERED or best is None:
-            return None
+            return read
         if own is not None and best.entry_id in (own, earlier.entry_id):
-            return None
+            return read
         if best.entry_id == earlier.entry_id and not QUESTION_MARK.search(text):
-            return None
-        return joined, asked
+            return read
+        return joined, asked, earlier.question
 
     def _readable(self, match: Match, detected: str | None) -> Match:
         """`match`, or a list of what it would answer when the question is in a language

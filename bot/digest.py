@@ -74,6 +74,10 @@ class Digest:
     choices_waiting: int = 0  # chosen suggestions not yet accepted or set aside, any time
     chosen: int = 0  # of `answered`: answered after a suggestion the user chose
     browsed: int = 0  # entries opened while browsing the topics (not in `questions`)
+    # The other outcomes (bot/counting.py OUTCOMES), so that the figures add up to
+    # `questions`: a "did you mean" list from which nothing was chosen, and small talk.
+    suggested: int = 0
+    smalltalk: int = 0
 
 
 def handoff_table_counts(conn: sqlite3.Connection) -> Mapping[str, int] | None:
@@ -205,10 +209,11 @@ def build_digest(
         conn.execute("BEGIN")
         columns = log_columns(conn)
         ended = outcome(columns)  # counted as the report counts them (bot/counting.py)
-        asked, answered, chosen, unanswered = conn.execute(
+        asked, answered, chosen, suggested, unanswered, smalltalk = conn.execute(
             f"SELECT count(*), coalesce(sum({ended} IN ('answered', 'chosen')), 0), "
-            f"coalesce(sum({ended} = 'chosen'), 0), "
-            f"coalesce(sum({ended} = 'unanswered'), 0) FROM interactions "
+            f"coalesce(sum({ended} = 'chosen'), 0), coalesce(sum({ended} = 'suggest'), 0), "
+            f"coalesce(sum({ended} = 'unanswered'), 0), "
+            f"coalesce(sum({ended} = 'smalltalk'), 0) FROM interactions "
             f"WHERE time >= :since AND time <= :until AND {questions(columns)}",
             params,
         ).fetchone()
@@ -237,6 +242,8 @@ def build_digest(
         choices_waiting=choices_waiting,
         chosen=chosen,
         browsed=opened,
+        suggested=suggested,
+        smalltalk=smalltalk,
     )
 
 
@@ -254,21 +261,27 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
     titles = {"daily": _("Daily digest"), "weekly": _("Weekly digest")}
     title = titles.get(digest.period) or _("Digest")
     share = f"{100 * digest.answered / digest.questions:.0f}%" if digest.questions else "–"
+    # Every outcome the report counts, in its words: the figures add up to the questions.
+    outcomes = {
+        "n": digest.questions,
+        "answered": digest.answered,
+        "share": share,
+        "suggested": digest.suggested,
+        "unanswered": digest.unanswered,
+        "smalltalk": digest.smalltalk,
+    }
     figures = (
         _(
-            "{n} questions, {share} answered ({chosen} after a suggestion), "
-            "{unanswered} unanswered.",
-            n=digest.questions,
-            share=share,
+            "{n} questions: {answered} answered ({share}; {chosen} after a suggestion), "
+            "{suggested} suggestions only, {unanswered} unanswered, {smalltalk} small talk.",
             chosen=digest.chosen,
-            unanswered=digest.unanswered,
+            **outcomes,
         )
         if digest.chosen
         else _(
-            "{n} questions, {share} answered, {unanswered} unanswered.",
-            n=digest.questions,
-            share=share,
-            unanswered=digest.unanswered,
+            "{n} questions: {answered} answered ({share}), {suggested} suggestions only, "
+            "{unanswered} unanswered, {smalltalk} small talk.",
+            **outcomes,
         )
     )
     lines = [

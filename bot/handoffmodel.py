@@ -151,6 +151,8 @@ class Handoff:
     question_status: str | None = None
     # Whether the latest reply sent to its asker did not reach them (staff may send again)
     undelivered: bool = False
+    # The question a queued follow-up was read after (unanswered.asked_after), for context.
+    asked_after: str | None = None
 
     def held_by_other(self, actor: Actor) -> bool:
         return self.holder is not None and self.holder != actor.id

@@ -54,7 +54,7 @@ _SELECT = """
            COALESCE(u.question, r.question, ri.question) AS question,
            COALESCE(u.user_key, r.user_key, ri.user_key) AS user_key,
            COALESCE(s.language, u.language, r.language, ri.language, h.language) AS language,
-           u.status AS question_status,
+           u.status AS question_status, u.asked_after,
            (SELECT NOT d.delivered FROM handoff_deliveries d WHERE d.handoff_id = h.id
             AND d.error IS NOT ? ORDER BY d.id DESC LIMIT 1) AS undelivered
     FROM handoffs h

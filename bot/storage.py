@@ -83,6 +83,7 @@ from bot.storage_schema import (
     _waited_ms,
     browsed_entries,
     choice_sources,
+    follow_up_context,
     message_parts,
     reply_steps,
     wording,
@@ -152,6 +153,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     written_languages,
     reply_steps,
     browsed_entries,
+    follow_up_context,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

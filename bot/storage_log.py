@@ -56,6 +56,7 @@ class LogTables(StorageBase):
         written_in: str | None = None,
         follows: int | str | None = None,
         browsed: bool = False,
+        after: str | None = None,
     ) -> int:
         """Log one question and its outcome; an unanswered one also joins the queue, as
         ignored when staff ignored the same wording before (see `ignored_before`).
@@ -74,7 +75,8 @@ class LogTables(StorageBase):
         question: the reply's id or `ref` (a suggestion chosen from its list, "none of
         these" said to it, an entry opened from its "See also"), 0 when it is not known.
         `browsed` marks an entry the user opened while browsing the topics: no question
-        either, reports count it apart.
+        either, reports count it apart. `after` is the question a follow-up was read after
+        (Answer.after): kept with a queued question, for staff to read it in context.
         """
         check("status", status, STATUSES)
         check("chat_type", chat_type, CHAT_TYPES)
@@ -124,6 +126,7 @@ class LogTables(StorageBase):
                             "status": IGNORED if ignored else NEW,
                             "wording": words,
                             "kind": kind,
+                            "asked_after": redact(after) if after else None,
                         }
                     )
                     .last_pk

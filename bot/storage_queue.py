@@ -10,14 +10,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from bot.accounts import write_audit
 from bot.chat_seal import SealError
 from bot.storage_base import StorageBase, UnknownIdError, check, id_list, utc
 from bot.storage_schema import IGNORED, NEW, RESOLVED, UNANSWERED_STATUSES
 
 logger = logging.getLogger(__name__)
 
-# The console's audit actions that change a queued question's status (bot/web/views.py,
-# set_aside.py): what `last_triage` reads.
+# The audit actions that change a queued question's status (the console's, bot/web/views.py
+# and set_aside.py; the CLI's and the staff chat's, `audit_triage`): what `last_triage` reads.
 TRIAGE_ACTIONS = (
     "unanswered.attach",
     "unanswered.ignore",
@@ -127,11 +128,22 @@ class QueueTables(StorageBase):
                 )
             return changed
 
+    def audit_triage(
+        self, actor: str, action: str, target: str | None, before: list[dict], after: dict
+    ) -> None:
+        """Record a triage of the queue done outside the console (the CLI, the staff chat)
+        in the console's audit log, as the console records its own (bot/triage.py
+        `audit_before` and the `*_audit` helpers give `before` and `after`): `actor` says
+        who ("ann (CLI)", "Ann Lee (telegram:77)"), `action` is one of TRIAGE_ACTIONS."""
+        check("action", action, TRIAGE_ACTIONS)
+        with self._write() as db:
+            write_audit(db, self._now(), actor, action, target, before, after)
+
     def last_triage(self, ids: Iterable[int]) -> dict[int, dict]:
-        """For each of these queued questions, the last triage the console's audit log holds
-        for it or an ask of the same wording (the console's `unanswered.*` rows name the
-        questions given in `before`): its `action` (TRIAGE_ACTIONS), `actor` and `time`. Not
-        there: done from the CLI or the staff chat, which keep no audit log."""
+        """For each of these queued questions, the last triage the audit log holds for it or
+        an ask of the same wording (the `unanswered.*` rows name the questions given in
+        `before`): its `action` (TRIAGE_ACTIONS), `actor` and `time`; none for a triage
+        done before the CLI and the staff chat recorded theirs (`audit_triage`)."""
         rows = self._read(
             """
             SELECT u.id AS question, a.action, a.actor, a.time

@@ -196,6 +196,13 @@ def browsed_entries(db: Database) -> None:
     db.table("interactions").add_column("browsed", int)
 
 
+def follow_up_context(db: Database) -> None:
+    """`unanswered.asked_after`: the question a queued follow-up was read after (Answer.after:
+    "大概多少钱" after "How do I register a trademark?"), which staff need to understand it;
+    NULL for a question read alone, and for rows queued before."""
+    db.table("unanswered").add_column("asked_after", str)
+
+
 def _v4_sealed_chat_ids(db: Database) -> None:
     """Chat ids kept for delivery are stored only encrypted (bot/chat_seal.py):
     `notify.chat` and `relays.user_chat` replace the clear `chat_id` and `user_chat_id`.

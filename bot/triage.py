@@ -3,7 +3,10 @@
 `resolve()` adds queued questions to an entry's phrasings and marks them resolved by it;
 `ignore()` sets them aside; `mark_offtopic()` sets them aside and teaches the off-topic gate
 to hold such questions back; `restore()` puts set-aside questions back (and unteaches the
-gate). All check every id first and change nothing on error.
+gate). All check every id first and change nothing on error. Every adapter records what it
+did in the audit log, with who did it, in the same shape: `audit_before` and the `*_audit`
+helpers (the console through `Accounts.audit`, the CLI and the staff chat through
+`Storage.audit_triage`), so that `how_done` can say by whom.
 
 A question resolved or set aside already (from a stale page, another tab or the CLI) is not
 resolved again: the action is refused with what was done to it (`AlreadyDoneError`), except
@@ -46,6 +49,12 @@ class Resolved:
     changed: int  # queued questions marked resolved, repeats of the same wording included
     waiting: int  # askers waiting to be told the answer (sent when the bot reloads)
     already: tuple[int, ...] = ()  # given questions resolved by this entry before: skipped
+
+
+def audit_before(queued: Sequence[dict]) -> list[dict]:
+    """The questions' ids and statuses before a triage, as its audit row records them (and
+    `Storage.last_triage` reads them)."""
+    return [{"id": item["id"], "status": item["status"]} for item in queued]
 
 
 def items(storage: Storage, ids: Sequence[int]) -> list[dict]:
@@ -190,6 +199,22 @@ def resolve(
     )
 
 
+def resolved_audit(done: Resolved) -> dict:
+    """What an audit row of `resolve` ("unanswered.attach", target the entry) records after."""
+    return {
+        "status": RESOLVED,
+        "entry": done.entry_id,
+        "file": done.file,
+        "phrasings_added": len(done.added),
+        "changed": done.changed,
+    }
+
+
+def ignored_audit(changed: int) -> dict:
+    """What an audit row of `ignore` ("unanswered.ignore", target the ids) records after."""
+    return {"status": IGNORED, "changed": changed}
+
+
 def ignore(storage: Storage, ids: Sequence[int], kb: KnowledgeBase | None = None) -> int:
     """Mark the questions `ids`, and other asks of the same wording still new, ignored;
     returns how many changed (0: all were ignored already). Raises UnknownIdError, and
@@ -211,6 +236,16 @@ class OffTopic:
     added: tuple[tuple[str, str], ...]  # (language, text) added to offtopic.yaml
     skipped: tuple[str, ...]  # already off-topic examples
     changed: int  # queued questions marked ignored, repeats of the same wording included
+
+
+def offtopic_audit(done: OffTopic) -> dict:
+    """What an audit row of `mark_offtopic` ("unanswered.offtopic", target offtopic.yaml)
+    records after."""
+    return {
+        "status": IGNORED,
+        "offtopic_examples_added": [text for _lang, text in done.added],
+        "changed": done.changed,
+    }
 
 
 def _logged(language: str, kb: KnowledgeBase) -> str:

@@ -718,6 +718,30 @@ def test_a_follow_up_is_read_with_the_question_it_follows(answerer):
     assert (followed.status, followed.id) == (ANSWERED, "trademark-register-china")
 
 
+def test_a_follow_up_still_unanswered_keeps_the_question_it_was_read_after(small_answerer):
+    """A short follow-up that the rule read with the question before and that is still not
+    answered ("大概多少钱" after a bank account question) says which question that was
+    (`after`, logged with it for staff), as does one that only got a list; its own words
+    stay its question. One read alone, or not short, has none."""
+    first = small_answerer.ask("How do I open a company bank account?")
+    followed = small_answerer.ask("大概多少钱", earlier=first.earlier())
+    assert followed.status == UNANSWERED
+    assert (followed.question, followed.asked) == ("大概多少钱", "")
+    assert followed.after == "How do I open a company bank account?"
+    assert followed.log_fields()["after"] == followed.after
+    listed = small_answerer.ask(
+        "bank fapiao", earlier=small_answerer.ask("When is the service centre open?").earlier()
+    )
+    assert (listed.status, listed.after) == (SUGGEST, "When is the service centre open?")
+    alone = small_answerer.ask("大概多少钱")
+    assert (alone.status, alone.after, alone.log_fields()["after"]) == (UNANSWERED, "", None)
+    long = small_answerer.ask(
+        "Who won the football world cup in 1998 and who scored the goals?",
+        earlier=first.earlier(),
+    )
+    assert long.after == ""  # longer than follow_up_chars: a question of its own
+
+
 def test_a_message_after_an_answer_keeps_its_own_meaning(answerer, config):
     """A question of its own, small talk, a complaint, or a follow-up too late is not read
     with the question before."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
 from dataclasses import replace
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from bot import curation
+from bot import curation, triage
 from bot.cli.common import Since
 from bot.cli.unanswered import unanswered
 from bot.entry_history import EntryHistory
@@ -394,6 +395,49 @@ def test_list_shows_and_filters_the_language_a_question_is_written_in(cfg):
     assert "2 question(s)" in english and "  vi  " in english and "  en  " in english
 
 
+def _terminal_chat(cfg, answerer, lines: list[str]) -> None:
+    """A conversation in the terminal chat (`python -m bot chat`), logged to cfg's database."""
+    from bot.cli.chat import TerminalChat
+
+    feed = iter(lines)
+
+    def read(prompt):
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    with Storage.open(cfg.storage.database) as storage:
+        TerminalChat(answerer, storage=storage, user_id="tester", write=lambda _: None).run(read)
+
+
+def test_a_follow_up_is_listed_after_the_question_it_followed(cfg, small_answerer):
+    """ "大概多少钱" (roughly how much?), still unanswered after a bank account question, is
+    listed with that question below it ("after: ..."; JSON `asked_after`), as is a question
+    whose list got "none of these" after another; resolving adds the follow-up's own words
+    to the entry, not what the bot read it as."""
+    bank = "How do I open a company bank account?"
+    hours = "When is the service centre open?"
+    _terminal_chat(cfg, small_answerer, [bank, "大概多少钱", hours, "bank fapiao", "0"])
+    table = run(cfg, "list").output.splitlines()
+    at = next(i for i, line in enumerate(table) if line.endswith("大概多少钱"))
+    assert table[at + 1] == " " * 42 + f"after: {bank}"
+    at = next(i for i, line in enumerate(table) if "bank fapiao" in line)
+    assert "[none of these]" in table[at] and table[at + 1] == " " * 42 + f"after: {hours}"
+    assert "2 question(s)" in table[-1]
+    rows = [json.loads(line) for line in run(cfg, "list", "--json").stdout.splitlines()]
+    assert [(r["question"], r["asked_after"]) for r in rows] == [
+        ("大概多少钱", bank),
+        ("bank fapiao", hours),
+    ]
+    done = run(cfg, "resolve", str(rows[0]["id"]), "--entry", "bank-account")
+    assert done.exit_code == 0, done.output
+    kb = load_knowledge(cfg.knowledge.dir, "en")
+    entry = kb.by_id["bank-account"]
+    added = [*entry.alternates, *(a for t in entry.translations.values() for a in t.alternates)]
+    assert "大概多少钱" in added and not [a for a in added if bank in a]
+
+
 def test_list_cuts_long_questions(cfg):
     log(cfg.storage.database, [("why " * 60, "en")])
     line = run(cfg, "list").output.splitlines()[1]
@@ -468,7 +512,9 @@ def test_a_resolved_question_is_not_resolved_again_elsewhere(cfg):
         assert f"question #{ids[0]} was added to {said}" in refused.output, refused.output
         assert "Nothing changed." in refused.output
     late = run(cfg, "resolve", str(ids[1]), "--entry", "office-hours")
-    assert late.exit_code == 1 and f"question #{ids[1]} was set aside" in late.output
+    # by whom: the CLI's ignore is audited, under the login name (`--as` to say another)
+    said = f"question #{ids[1]} was ignored by {getpass.getuser()} (CLI)"
+    assert late.exit_code == 1 and said in late.output
     assert snapshot(kb) == before and statuses(db) == queue
     again = run(cfg, "ignore", str(ids[1]))
     assert again.exit_code == 0 and "already ignored; nothing changed" in again.output
@@ -537,6 +583,48 @@ def test_resolve_and_ignore_cover_later_asks_of_the_same_wording(cfg):
     }
     [later] = log(db, [("what is the WEATHER tomorrow", "en")])
     assert statuses(db)[later] == ("ignored", None)
+
+
+def _audit(db: Path) -> list[tuple]:
+    with Storage.open(db) as storage:
+        rows = storage.db.query(
+            "SELECT actor, action, target, before, after FROM audit ORDER BY id"
+        )
+        return [(r["actor"], r["action"], r["target"], json.loads(r["before"]),
+                 json.loads(r["after"])) for r in rows]  # fmt: skip
+
+
+def test_triage_from_the_command_line_is_audited_with_who_did_it(cfg):
+    """resolve, ignore and offtopic write the audit rows the console writes for the same
+    actions, by the login name or `--as NAME`: the console's audit page and "by whom" (a
+    later action on the same question refused) name them; nothing done, nothing audited."""
+    db = cfg.storage.database
+    ids = log(db, [SIM[0], UNRELATED[0], UNRELATED[4], ("will it snow in Harbin", "en")])
+    assert run(cfg, "resolve", str(ids[0]), "--entry", "bank-account").exit_code == 0
+    assert run(cfg, "ignore", str(ids[1]), "--as", "ann").exit_code == 0
+    assert run(cfg, "offtopic", str(ids[3]), "--as", "Bo Li").exit_code == 0
+    me = f"{getpass.getuser()} (CLI)"
+    assert _audit(db) == [
+        (me, "unanswered.attach", "bank-account", [{"id": ids[0], "status": "new"}],
+         {"status": "resolved", "entry": "bank-account", "file": "money.yaml",
+          "phrasings_added": 1, "changed": 1}),
+        ("ann (CLI)", "unanswered.ignore", str(ids[1]), [{"id": ids[1], "status": "new"}],
+         {"status": "ignored", "changed": 1}),
+        ("Bo Li (CLI)", "unanswered.offtopic", "offtopic.yaml",
+         [{"id": ids[3], "status": "new"}],
+         {"status": "ignored", "offtopic_examples_added": ["will it snow in Harbin"],
+          "changed": 1}),
+    ]  # fmt: skip
+    assert run(cfg, "ignore", str(ids[1])).exit_code == 0  # ignored already: nothing done
+    assert len(_audit(db)) == 3
+    for n, said in ((1, "ignored by ann (CLI)"), (3, "marked off-topic by Bo Li (CLI)")):
+        refused = run(cfg, "resolve", str(ids[n]), "--entry", "fapiao")
+        assert refused.exit_code == 1 and f"question #{ids[n]} was {said}" in refused.output
+    refused = run(cfg, "ignore", str(ids[0]))
+    assert f"was added to bank-account by {me}" in refused.output
+    with Storage.open(db) as storage:
+        how = triage.how_done(storage, storage.list_unanswered(status=None, ids=ids[:2]))
+    assert how == {ids[0]: triage.Done("resolved", me), ids[1]: triage.Done("ignored", "ann (CLI)")}
 
 
 def test_resolve_refuses_unknown_ids_and_entries(cfg):

@@ -254,7 +254,7 @@ def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
     digest = build_digest(fill(tmp_path / "bot.db"), small_answerer.kb, period="daily", now=NOW)
     text = render_digest(digest)
     assert text.startswith("Daily digest: 2026-11-19 08:00 – 2026-11-20 08:00 UTC")
-    assert "6 questions, 50% answered, 3 unanswered." in text
+    assert "6 questions: 3 answered (50%), 0 suggestions only, 3 unanswered, 0 small talk." in text
     assert "• Can I bring my dog? ×2 (en, fr)" in text
     assert "(bank-account) 0 → 3" in text
     assert "Reasons: no reason 1, out of date 1" in text  # in words, not the stored codes
@@ -262,6 +262,44 @@ def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
     chinese = render_digest(digest, partial(i18n.translate, "zh"))
     assert chinese.startswith("每日摘要") and "新的知识缺口：1" in chinese
     assert "原因：未说明原因 1, 内容过时 1" in chinese
+
+
+def test_the_summary_line_counts_every_outcome_and_adds_up(tmp_path, small_answerer):
+    """Questions that only got a "did you mean" list and small talk have their figure too,
+    in the report's words (bot/counting.py OUTCOMES), so that the figures add up to the
+    questions asked, in English and in Chinese."""
+    path = tmp_path / "bot.db"
+    with Storage.open(path, clock=lambda: NOW - timedelta(hours=1)) as storage:
+
+        def log(question, status, entry=None, follows=None):
+            return storage.log_interaction(
+                user_id=1, chat_type="private", language="en", question=question,
+                status=status, entry_id=entry, follows=follows,
+            )  # fmt: skip
+
+        log("What is a fapiao?", "answered", "fapiao")
+        listed = log("bank fapiao", "suggest")
+        log("bank fapiao", "answered", "bank-account", follows=listed)  # chosen from the list
+        log("fapiao bank", "suggest")  # nothing chosen
+        log("open permit", "suggest")  # nothing chosen
+        log("Where can I park?", "unanswered")
+        for text in ("hello", "thanks", "bye"):
+            log(text, "smalltalk")
+    digest = build_digest(path, small_answerer.kb, period="daily", now=NOW)
+    figures = (digest.answered, digest.suggested, digest.unanswered, digest.smalltalk)
+    assert figures == (2, 2, 1, 3) and sum(figures) == digest.questions == 8
+    assert render_digest(digest).splitlines()[1] == (
+        "8 questions: 2 answered (25%; 1 after a suggestion), 2 suggestions only, "
+        "1 unanswered, 3 small talk."
+    )
+    assert render_digest(digest, partial(i18n.translate, "zh")).splitlines()[1] == (
+        "共 8 个问题：已回答 2 个（25%，其中 1 个在选择建议后得到回答），仅给出建议 2 个，"
+        "未回答 1 个，闲聊 3 个。"
+    )
+    unchosen = replace(digest, chosen=0)  # none answered after a suggestion: not said
+    assert render_digest(unchosen, partial(i18n.translate, "zh")).splitlines()[1] == (
+        "共 8 个问题：已回答 2 个（25%），仅给出建议 2 个，未回答 1 个，闲聊 3 个。"
+    )
 
 
 @pytest.mark.parametrize(
@@ -315,7 +353,10 @@ def test_report_digest_covers_the_period_since_gives(tmp_path):
     assert code == 0 and "Daily digest" in day and "6 questions" in day
     code, hours = digest("--since", "150m")
     assert code == 0, hours
-    assert hours.startswith("Digest: ") and "3 questions, 100% answered, 0 unanswered." in hours
+    assert hours.startswith("Digest: ")
+    assert (
+        "3 questions: 3 answered (100%), 0 suggestions only, 0 unanswered, 0 small talk." in hours
+    )
     assert "New gaps: 0" in hours and "Can I bring my dog?" not in hours
     code, weekly = digest("weekly", "--since", "150m")  # --since says which period
     assert code == 0 and weekly == hours

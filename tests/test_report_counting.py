@@ -104,7 +104,10 @@ def test_a_question_counts_once_whatever_the_user_does_with_its_list(
     assert "A question counts once." in page
     digest = CliRunner().invoke(report, ["--digest", "--since", "1h"], obj=report_config)
     assert digest.exit_code == 0, digest.output
-    assert "4 questions, 50% answered (1 after a suggestion), 1 unanswered." in digest.output
+    assert (
+        "4 questions: 2 answered (50%; 1 after a suggestion), 1 suggestions only, "
+        "1 unanswered, 0 small talk." in digest.output
+    )
     assert "New gaps: 1" in digest.output and "• licence ×1 (en)" in digest.output
 
 
@@ -136,7 +139,10 @@ def test_an_entry_opened_while_browsing_the_topics_is_no_question(
     assert "<b>1</b><span>questions</span>" in page
     digest = CliRunner().invoke(report, ["--digest", "--since", "1h"], obj=report_config)
     assert digest.exit_code == 0, digest.output
-    assert "1 questions, 100% answered, 0 unanswered." in digest.output
+    assert (
+        "1 questions: 1 answered (100%), 0 suggestions only, 0 unanswered, 0 small talk."
+        in digest.output
+    )
     assert "Entries opened from the topics: 1" in digest.output
 
 

@@ -2,11 +2,12 @@
 replies and the buttons on unanswered items."""
 
 import html
+import json
 from dataclasses import replace
 
 import pytest
 
-from bot import messages
+from bot import messages, triage
 from bot.answering import build_answerer
 from bot.localize import ANSWER
 from bot.telegram.staff import EDIT_NOT_SENT, ELSEWHERE, NO_ASKER
@@ -266,3 +267,57 @@ async def test_forget_before_the_copy_reached_staff_withdraws_it(run_updates, st
     )
     assert api.sent("sendMessage", STAFF_CHAT) == []  # still queued: never sent
     assert list(storage.db.query("SELECT * FROM relays")) == []
+
+
+async def test_a_follow_up_is_shown_to_staff_after_the_question_it_followed(
+    run_updates, storage, api
+):
+    """ "大概多少钱" (roughly how much?), still unanswered after a bank account question, is
+    queued with that question; the staff chat's copy, /unanswered and Open show it below
+    the follow-up ("after: ..."), whose own words stay what a reply answers."""
+    bank = "How do I open a company bank account?"
+    await run_updates(tg.message(bank, user_id=501), tg.message("大概多少钱", user_id=501),
+                      storage=storage)  # fmt: skip
+    [item] = storage.list_unanswered()
+    assert (item["question"], item["asked_after"]) == ("大概多少钱", bank)
+    shown = f"大概多少钱\n<i>after:</i> {html.escape(bank)}"
+    [copy] = texts(api, STAFF_CHAT)
+    assert shown in copy
+    await run_updates(
+        tg.message("/unanswered", user_id=STAFF_USER),
+        tg.callback(f"uo:{item['id']}", user_id=STAFF_USER),
+        storage=storage,
+    )
+    listed, opened = texts(api, STAFF_USER)
+    assert shown in listed and shown in opened
+    await run_updates(
+        staff_says(
+            "About 3,000 yuan.",
+            tg.bot_message(api, api.sent("sendMessage", STAFF_USER)[0], STAFF_USER),
+            chat_id=STAFF_USER,
+        ),
+        storage=storage,
+    )
+    assert texts(api, 501)[-1].endswith("About 3,000 yuan.")
+
+
+async def test_ignore_in_the_staff_chat_is_audited_with_who_pressed_it(run_updates, storage, api):
+    """The Ignore button writes the audit row the console writes for Ignore, by the staff
+    member's Telegram name and id: the console's "by whom" names them. A press on a
+    question set aside already changes nothing and audits nothing."""
+    await run_updates(tg.message("Who won the football world cup in 1998?"), storage=storage)
+    [item] = storage.list_unanswered()
+    press = tg.callback(f"ui:{item['id']}", user_id=STAFF_USER)
+    await run_updates(press, press, storage=storage)
+    rows = list(
+        storage.db.query(
+            "SELECT actor, action, target, before, after FROM audit WHERE action LIKE 'unan%'"
+        )
+    )
+    assert [(r["actor"], r["action"], r["target"]) for r in rows] == [
+        (f"Ann (telegram:{STAFF_USER})", "unanswered.ignore", str(item["id"]))
+    ]
+    assert json.loads(rows[0]["before"]) == [{"id": item["id"], "status": "new"}]
+    assert json.loads(rows[0]["after"]) == {"status": "ignored", "changed": 1}
+    how = triage.how_done(storage, storage.list_unanswered(status=None))
+    assert how == {item["id"]: triage.Done("ignored", f"Ann (telegram:{STAFF_USER})")}

@@ -88,6 +88,7 @@ def test_an_unanswered_question_joins_the_queue(storage):
         "resolved_time": None,
         "notified": False,
         "kind": None,
+        "asked_after": None,
     }
     [(unanswered_id, sealed, language)] = on_disk(
         storage.path, "SELECT unanswered_id, chat, language FROM notify"

@@ -175,3 +175,48 @@ def test_restoring_ignored_questions_brings_their_wording_back_to_the_queue(stor
     ask(storage, 7, question="Where can I buy a cat", status="unanswered")
     assert storage.list_unanswered()[-1]["id"] == 7  # asked again: new, not set aside
     assert storage.restore_ignored([1]) == 0
+
+
+def test_a_queued_follow_up_keeps_the_question_it_was_asked_after(tmp_path):
+    """`unanswered.asked_after` (migration `follow_up_context`): an older database gains it
+    and keeps its queued questions, with none; a follow-up queued now keeps the question it
+    was read after (redacted like the question), a question asked alone none."""
+    from sqlite_utils import Database
+
+    from bot.storage import MIGRATIONS, SCHEMA_VERSION, Storage, migrate
+    from bot.storage_schema import follow_up_context
+    from tests.storage_support import SECRET
+
+    path = tmp_path / "bot.db"
+    with Database(path) as db:
+        migrate(db, MIGRATIONS[: MIGRATIONS.index(follow_up_context)])  # the release before
+        db.table("interactions").insert(
+            {"id": 1, "time": "2026-01-05T10:00:00+00:00", "user_key": "k1",
+             "chat_type": "private", "language": "en", "question": "Q?",
+             "status": "unanswered", "channel": "telegram"}
+        )  # fmt: skip
+        db.table("unanswered").insert(
+            {"interaction_id": 1, "time": "2026-01-05T10:00:00+00:00", "user_key": "k1",
+             "language": "en", "question": "Q?", "status": "new", "wording": "q"}
+        )  # fmt: skip
+        assert "asked_after" not in {c.name for c in db.table("unanswered").columns}
+    with Storage(path, SECRET) as store:
+        assert on_disk(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        [old] = store.list_unanswered()
+        assert (old["question"], old["asked_after"]) == ("Q?", None)
+        store.log_interaction(
+            user_id=1, chat_type="private", language="zh", question="大概多少钱",
+            status="unanswered", after="How do I open a bank account? mail me at a@b.cn",
+        )  # fmt: skip
+        store.log_interaction(
+            user_id=2, chat_type="private", language="zh", question="大概多少钱",
+            status="unanswered",
+        )  # fmt: skip
+        rows = store.list_unanswered()
+        assert [(r["question"], r["asked_after"]) for r in rows] == [
+            ("Q?", None),
+            ("大概多少钱", "How do I open a bank account? mail me at [email]"),
+            ("大概多少钱", None),
+        ]
+        # Only the queue keeps it: the question log holds the message's own words.
+        assert "asked_after" not in {c.name for c in store.db.table("interactions").columns}

@@ -297,3 +297,35 @@ def test_reply_with_an_entrys_answer_offers_the_same_entries(live, storage):
     reply = section.split('action="/inbox/reply"')[1].split("</form>")[0]
     assert '<select name="entry">' in reply and '<option value="bank-account">' in reply
     assert "list=" not in reply  # nothing to type
+
+
+def test_a_follow_up_is_shown_after_the_question_it_followed(live, storage, small_kb_dir):
+    """A web chat visitor's "大概多少钱" (roughly how much?) after a bank account question,
+    offered a list they said "none of these" to, is queued with that question: the inbox,
+    the handoff list and its page show it ("after: ..."; 上一个问题 in Chinese). Attaching
+    it adds the visitor's own words to the entry, not the text the bot read it as."""
+    bank = "How do I open a company bank account?"
+    origin = {"origin": "http://testserver"}
+    live.get("/chat")
+    live.post("/chat/send", json={"text": bank}, headers=origin)
+    listed = live.post("/chat/send", json={"text": "大概多少钱"}, headers=origin).json()
+    [none] = re.findall(r'data-act="none" data-msg="(\d+)"', listed["messages"][-1]["html"])
+    assert live.post("/chat/act", json={"act": "none", "msg": none}, headers=origin).is_success
+    [row] = storage.list_unanswered()
+    assert (row["question"], row["kind"], row["asked_after"]) == ("大概多少钱", NONE_OF_THESE, bank)
+    login(live, "sam")
+    page = live.get("/inbox").text
+    shown = f'<span class="asked-after">after: <q dir="auto">{bank}</q></span>'
+    assert shown in _section(page, "大概多少钱")
+    handoffs = live.get("/handoffs").text
+    assert shown in handoffs
+    [hid] = re.findall(r'<a href="/handoffs/(\d+)">大概多少钱', handoffs)
+    assert shown in live.get(f"/handoffs/{hid}").text
+    live.cookies.set("console_lang", "zh")
+    assert f'上一个问题： <q dir="auto">{bank}</q>' in live.get("/inbox").text
+    form = {"ids": str(row["id"]), "entry": "bank-account", "csrf": csrf_of(page)}
+    done = live.post("/inbox/attach", data=form)
+    assert done.status_code == 303 and queued(storage) == {row["id"]: "resolved"}
+    entry = load_knowledge(small_kb_dir, "en").by_id["bank-account"]
+    added = [*entry.alternates, *(a for t in entry.translations.values() for a in t.alternates)]
+    assert "大概多少钱" in added and not [a for a in added if bank in a]

@@ -49,6 +49,7 @@ class Choices:
     language: str | None = None  # suggestions: the language they were offered in
     question: str | None = None  # suggestions: the question they were offered for
     asked: int | None = None  # suggestions: the logged question's id (what a pick follows)
+    after: str = ""  # suggestions: the question theirs was asked after (Answer.after)
 
 
 class TerminalChat:
@@ -169,6 +170,7 @@ class TerminalChat:
                 language=answer.language,
                 question=answer.question,
                 asked=logged,
+                after=answer.after,
             )
         else:
             self.choices = Choices()
@@ -202,7 +204,10 @@ class TerminalChat:
             return self.show_topic(self.choices.topic, self.choices.page + step)
         if self.choices.question is not None and none_chosen(line):
             self.none_of_these(
-                self.choices.question, self.choices.language or self.ui, self.choices.asked
+                self.choices.question,
+                self.choices.language or self.ui,
+                self.choices.asked,
+                self.choices.after,
             )
             return True
         if not line.isdecimal() or not 1 <= int(line) <= len(self.choices.items):
@@ -228,9 +233,12 @@ class TerminalChat:
         self.reply(answer, started, follows, browsed=follows is None)
         return True
 
-    def none_of_these(self, question: str, lang: str, asked: int | None = None) -> None:
+    def none_of_these(
+        self, question: str, lang: str, asked: int | None = None, after: str = ""
+    ) -> None:
         """None of the suggestions fits: the question joins the unanswered queue, marked, as
-        the step after the list (`asked`: its logged id), so it counts once."""
+        the step after the list (`asked`: its logged id), so it counts once; with the
+        question it was asked after (`after`: Answer.after), for staff."""
         self.choices = Choices()
         if self.storage is None:
             self.write(self.say("unanswered", lang) + "\n")
@@ -244,6 +252,7 @@ class TerminalChat:
             channel=CHANNEL,
             kind=NONE_OF_THESE,
             follows=asked or 0,
+            after=after or None,
         )
         self.write(self.say("none_noted", lang) + "\n")
 

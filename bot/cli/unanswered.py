@@ -11,6 +11,7 @@ aside with `dismiss-choices` (or all three on the staff console's "Chosen by use
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,6 +26,7 @@ from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
 from bot.entry_history import EntryHistory
 from bot.knowledge import KnowledgeError
+from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import (
     NONE_OF_THESE,
     SEE_ALSO,
@@ -58,6 +60,13 @@ JSON_OPTION = click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per line instead of a table."
 )
 IDS_ARGUMENT = click.argument("ids", nargs=-1, type=int, required=True)
+AS_OPTION = click.option(
+    "--as",
+    "actor",
+    metavar="NAME",
+    help='Who is doing this, for the audit log that the console shows ("by whom"); '
+    "default: your login name on this computer.",
+)
 
 
 @click.group()
@@ -117,6 +126,17 @@ def _ids(ids: tuple[int, ...] | list[int]) -> str:
     return " ".join(map(str, sorted(ids)))
 
 
+def _actor(name: str | None) -> str:
+    """Who a triage from the command line is recorded as: `--as NAME`, else the login name,
+    marked as done from the CLI ("ann (CLI)")."""
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # no login name (a container without one)
+            name = "unknown"
+    return f"{' '.join(name.split())} (CLI)"
+
+
 @unanswered.command("list")
 @SINCE_OPTION
 @LANG_OPTION
@@ -135,7 +155,9 @@ def list_(
     """List queued questions, oldest first; times are UTC; lang is the language a question
     is written in (JSON: `language`, the one it was answered in). A question whose asker
     said "none of these" to a "did you mean" list is marked [none of these] (JSON: its
-    `kind`).
+    `kind`). A short follow-up that the bot read with the question asked before it ("how
+    much?" after a trademark question) shows that question on the line below, after
+    "after:" (JSON: `asked_after`).
 
     Example: python -m bot unanswered list --since 7d --lang ru
     """
@@ -154,6 +176,8 @@ def list_(
         # the language it is written in: Vietnamese answered in English shows as vi
         lang = curation.asked_language(row["question"], row["language"])
         click.echo(f"{row['id']:>6}  {when:<16}  {lang:<4}  {row['status']:<8}  {_marked(row)}")
+        if row.get("asked_after"):  # a follow-up: the question it was asked after
+            click.echo(f"{'':>42}after: {_cut(row['asked_after'], QUESTION_WIDTH - 7)}")
     click.echo(f"{len(rows)} question(s)")
 
 
@@ -244,27 +268,34 @@ def clusters(
     help="Id of the knowledge-base entry that answers these questions.",
 )
 @KB_OPTION
+@AS_OPTION
 @click.pass_obj
-def resolve(config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | None) -> None:
+def resolve(
+    config: Config, ids: tuple[int, ...], entry_id: str, kb_dir: Path | None, actor: str | None
+) -> None:
     """Add the questions IDS to the phrasings of an entry and mark them resolved by it,
     with every other ask of the same wording still new.
 
     The topic file keeps its comments and layout and is written only if the knowledge base
     still validates. Askers waiting for an answer get it when the bot next reloads. A
     question resolved by another entry or set aside already (in the console, say) is
-    refused, saying what was done to it; one resolved by this entry already is skipped.
+    refused, saying what was done to it (and by whom); one resolved by this entry already is
+    skipped. What was done is recorded in the audit log as done by you (--as).
 
     Example: python -m bot unanswered resolve 12 15 31 --entry bank-account
     """
     folder = Path(kb_dir or config.knowledge.dir)
     with _storage(config) as storage:
-        _items(storage, ids)
+        before = triage.audit_before(_items(storage, ids))
         try:
             done = triage.resolve(storage, folder, config.knowledge.language, ids, entry_id)
         except KnowledgeError as exc:
             raise click.ClickException(shown_lines(problems_message(exc))) from exc
         except triage.TriageError as exc:
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
+        if done.ids:
+            after = triage.resolved_audit(done)
+            storage.audit_triage(_actor(actor), "unanswered.attach", entry_id, before, after)
     if done.already:
         click.echo(
             f"Question(s) {_ids(list(done.already))} were already added to entry {entry_id}"
@@ -355,20 +386,27 @@ def _record_new(config: Config, topic_file: Path, entry_id: str) -> None:
 
 @unanswered.command()
 @IDS_ARGUMENT
+@AS_OPTION
 @click.pass_obj
-def ignore(config: Config, ids: tuple[int, ...]) -> None:
+def ignore(config: Config, ids: tuple[int, ...], actor: str | None) -> None:
     """Mark the questions IDS ignored, with every other ask of the same wording still new:
-    they leave the queue, and the same wording asked again is logged as ignored.
+    they leave the queue, and the same wording asked again is logged as ignored. Recorded
+    in the audit log as done by you (--as).
 
     Example: python -m bot unanswered ignore 14 22
     """
     with _storage(config) as storage:
+        before = triage.audit_before(storage.list_unanswered(status=None, ids=ids))
         try:
             count = triage.ignore(storage, ids)
         except UnknownIdError as exc:
             raise click.ClickException(shown_lines(f"{exc}; nothing changed")) from exc
         except triage.TriageError as exc:
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
+        if count:
+            target = " ".join(map(str, ids))
+            after = triage.ignored_audit(count)
+            storage.audit_triage(_actor(actor), "unanswered.ignore", target, before, after)
     if not count:
         click.echo(f"Question(s) {_ids(ids)} were already ignored; nothing changed.")
         return
@@ -380,26 +418,31 @@ def ignore(config: Config, ids: tuple[int, ...]) -> None:
 @unanswered.command("offtopic")
 @IDS_ARGUMENT
 @KB_OPTION
+@AS_OPTION
 @click.pass_obj
-def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None) -> None:
+def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None, actor: str | None) -> None:
     """Add the questions IDS to the off-topic examples (offtopic.yaml in the knowledge
     base) and mark them ignored, with every other ask of the same wording still new.
 
     For questions far outside what the centre answers (weather, health, recipes...): after
     the next /reload the bot holds such questions back for staff instead of answering them
     with the nearest entry. A question that is one of an entry's phrasings is refused.
+    Recorded in the audit log as done by you (--as).
 
     Example: python -m bot unanswered offtopic 14 22
     """
     folder = Path(kb_dir or config.knowledge.dir)
     with _storage(config) as storage:
-        _items(storage, ids)
+        before = triage.audit_before(_items(storage, ids))
         try:
             done = triage.mark_offtopic(storage, folder, config.knowledge.language, ids)
         except KnowledgeError as exc:
             raise click.ClickException(shown_lines(problems_message(exc))) from exc
         except triage.TriageError as exc:
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
+        if done.changed or done.added:
+            after = triage.offtopic_audit(done)
+            storage.audit_triage(_actor(actor), "unanswered.offtopic", OFFTOPIC_FILE, before, after)
     if not done.changed and not done.added:
         click.echo(f"Question(s) {_ids(ids)} were already marked off-topic; nothing changed.")
         return

@@ -225,6 +225,7 @@ async def send_answer(
             [s.id for s in answer.suggestions],
             answer.question,
             interaction_id,  # what a choice from it, or "none of these", follows
+            answer.after,  # the question it was asked after: queued with "none of these"
         )
     if answer.status == "answered" and interaction_id is not None:
         _remember_answer(data, str(interaction_id), answer)
@@ -325,10 +326,12 @@ async def to_staff(
     language: str,
     kind: str,
     handoff: str | None = None,
+    after: str = "",
 ) -> bool:
     """Queue a copy of a user's question or message for the staff chat (staffqueue.py);
     False when no staff chat is configured. `handoff`: its kind (bot/handoff.py) when the
-    copy is a handoff of its own, not a queued question's."""
+    copy is a handoff of its own, not a queued question's; `after`: the question a
+    follow-up was asked after (Answer.after)."""
     queue = context.bot_data.get("staff_queue")
     user, chat = update.effective_user, update.effective_chat
     if queue is None or user is None or chat is None:
@@ -343,6 +346,7 @@ async def to_staff(
             who=user.full_name,
             username=user.username,
             handoff=handoff,
+            after=after,
         )
     )
     return True
@@ -504,7 +508,9 @@ async def ask(update: Update, context: Context) -> None:
     answer = await translated(context, answer)
     ref = interaction_ref(context)
     if answer.status == "unanswered" and not await _store(context, "ignored_before", text):
-        noted = await to_staff(update, context, text, answer.language, "❓ Unanswered")
+        noted = await to_staff(
+            update, context, text, answer.language, "❓ Unanswered", after=answer.after
+        )
         if noted:
             noted_reply = say(context, answer.language, "unanswered_noted")
             answer = replace(answer, reply=with_notice(answer.notice, noted_reply))
@@ -588,6 +594,7 @@ async def none_of_these(update: Update, context: Context, offered: tuple) -> Non
     """The user said none of the suggestions fits: the question goes to staff like an
     unanswered one (queued, and a copy for the staff chat), and the user is told."""
     lang, question = offered[1], offered[3]
+    after = offered[5] if len(offered) > 5 else ""  # a list remembered by an older release
     _user_data(context).pop("suggested", None)
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
@@ -595,7 +602,10 @@ async def none_of_these(update: Update, context: Context, offered: tuple) -> Non
     noted = False
     if not await _store(context, "ignored_before", question):  # staff set it aside: not again
         queued = context.bot_data.get("storage") is not None
-        noted = await to_staff(update, context, question, lang, "🤷 None of these fit") or queued
+        noted = (
+            await to_staff(update, context, question, lang, "🤷 None of these fit", after=after)
+            or queued
+        )
     key = "none_noted" if noted else "unanswered"
     await reply(update, context, say(context, lang, key))
     await _store(
@@ -611,6 +621,7 @@ async def none_of_these(update: Update, context: Context, offered: tuple) -> Non
         ref=interaction_ref(context),
         kind=NONE_OF_THESE,
         follows=_offered_ref(offered),  # one question: the list's, now unanswered
+        after=after or None,
     )
 
 

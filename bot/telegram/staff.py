@@ -16,10 +16,11 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
+from bot import triage
 from bot.answering import Answerer, reload_answerer
 from bot.config import Config
 from bot.handoff import Desk, Handoff
@@ -239,7 +240,7 @@ async def unanswered(update: Update, context: Context) -> None:
     for item in items:
         text = (
             f"#{item['id']} · {item['language']} · {item['time'][:16]}{_kind(item)}\n"
-            f"{html.escape(item['question'])}"
+            f"{html.escape(item['question'])}{_after(item)}"
         )
         keyboard = _item_keyboard(item, True, held)
         await _show_item(update, context, item, text, keyboard, on_their_way)
@@ -248,6 +249,13 @@ async def unanswered(update: Update, context: Context) -> None:
 def _kind(item: dict) -> str:
     """What sets a queued question apart: its asker rejected a "did you mean" list."""
     return " · none of these" if item.get("kind") == NONE_OF_THESE else ""
+
+
+def _after(item: dict) -> str:
+    """The question a queued follow-up was asked after ("how much?" after a trademark
+    question), on a line of its own (HTML); "" for a question read alone."""
+    after = item.get("asked_after")
+    return f"\n<i>after:</i> {html.escape(after)}" if after else ""
 
 
 async def _handoffs_of(context: Context, ids: list[int]) -> dict[int, Handoff]:
@@ -371,6 +379,14 @@ async def stats(update: Update, context: Context) -> None:
 
 # --- buttons on unanswered items -------------------------------------------------------
 
+
+def actor(user: User) -> str:
+    """Who a staff member's triage in the staff chat is recorded as in the audit log (the
+    console's "by whom"): their Telegram name, and their id as the handoffs' audit rows
+    name them ("Ann Lee (telegram:77)": names change and repeat, ids do not)."""
+    return f"{user.full_name} ({handoffs.actor(user).id})"
+
+
 ItemButton = Callable[[Update, Context, int], Awaitable[bool]]
 Button = Callable[[Update, Context, str, str], Awaitable[bool]]
 
@@ -398,8 +414,9 @@ async def _answer_query(update: Update, text: str | None = None) -> None:
 @staff_button
 async def _ignore_button(update: Update, context: Context, item_id: int) -> bool:
     """Mark an unanswered item ignored (and close its handoff, unless someone else holds
-    it); an item that is gone is a stale button, one already resolved or set aside (from
-    the console, the CLI or another press) is said so and kept as it is."""
+    it), recorded in the audit log as done by the staff member who pressed it; an item that
+    is gone is a stale button, one already resolved or set aside (from the console, the CLI
+    or another press) is said so and kept as it is."""
     items = await _store(context, "list_unanswered", status=None, ids=[item_id])
     if items == []:
         return False
@@ -410,9 +427,18 @@ async def _ignore_button(update: Update, context: Context, item_id: int) -> bool
         await _answer_query(update, f"Already {done}{entry}: nothing changed.")
         return True
     try:
-        await _store(context, "set_unanswered_status", [item_id], "ignored", if_new=True)
+        changed = await _store(context, "set_unanswered_status", [item_id], "ignored", if_new=True)
     except UnknownIdError:
         return False
+    staff = update.effective_user
+    if changed and staff is not None:
+        # (not read: the storage read gave up; it was new, as the change found it)
+        before = triage.audit_before(items or [{"id": item_id, "status": "new"}])
+        after = triage.ignored_audit(changed)
+        done_by = actor(staff)
+        await _store(
+            context, "audit_triage", done_by, "unanswered.ignore", str(item_id), before, after
+        )
     await _answer_query(update, "Ignored")
     await handoffs.ignored(context, item_id, update.effective_user)
     return True
@@ -443,6 +469,7 @@ async def _open_button(update: Update, context: Context, item_id: int) -> bool:
     ]
     if translation:
         lines += ["", f"<i>{html.escape(kb_lang)}:</i> {html.escape(translation)}"]
+    lines[-1] += _after(item)  # below the question, or its translation
     lines += [
         "",
         "To add it to an entry's phrasings: "

@@ -51,6 +51,7 @@ class StaffCopy:
     username: str | None = None
     handoff: str | None = None  # its kind when it is a handoff of its own (bot/handoff.py)
     channel: str = "telegram"  # the asker's; "web": a reply reaches them through its sender
+    after: str = ""  # the question a follow-up was asked after (Answer.after), for context
 
 
 def addressed_item(text: str) -> tuple[int | None, str]:
@@ -230,6 +231,8 @@ class StaffQueue:
         if translated:
             shown = html.escape(_shorten(translated, room))
             lines += ["", f"<i>{html.escape(self.kb_language)}:</i> {shown}"]
+        if copy.after:
+            lines.append(f"<i>after:</i> {html.escape(_shorten(copy.after, room))}")
         return "\n".join(lines)
 
 
@@ -262,6 +265,7 @@ class WebCopies:
                 who="web visitor",
                 handoff=note.handoff,
                 channel="web",
+                after=note.after,
             )
         )
 

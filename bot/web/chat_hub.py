@@ -31,6 +31,7 @@ class StaffNote:
     language: str
     user_id: str  # the session's storage user id ("web:<id>"): Storage.user_key of it
     handoff: str | None = None  # its handoff kind when it is no queued question (a 👎)
+    after: str = ""  # the question a follow-up was asked after (Answer.after), for context
 
 
 class StaffCopies(Protocol):

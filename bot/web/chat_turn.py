@@ -243,11 +243,14 @@ class Turn:
     async def store(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(getattr(self.c.storage, method), *args, **kwargs)
 
-    def to_staff(self, label: str, text: str, language: str, handoff: str | None = None) -> None:
+    def to_staff(
+        self, label: str, text: str, language: str, handoff: str | None = None, after: str = ""
+    ) -> None:
         """Copy the visitor's words to the staff room of another adapter, if one is served
-        (chat_hub.py); its reply comes back through `Deliveries`."""
+        (chat_hub.py); its reply comes back through `Deliveries`. `after`: the question a
+        follow-up was asked after (Answer.after)."""
         if self.hub.staff_copies is not None:
-            note = StaffNote(label, text, language, self.visit.user_id, handoff)
+            note = StaffNote(label, text, language, self.visit.user_id, handoff, after)
             self.hub.staff_copies.copy(note)
 
     async def notice(self, key: str, lang: str | None = None, **fields: str) -> None:
@@ -299,7 +302,8 @@ class Turn:
         elif answer.status == SUGGEST:
             items = [{"id": s.id, "question": s.question} for s in answer.suggestions]
             offer = {"items": items, "open": True, "question": question or answer.question,
-                     "language": answer.language, "ref": ref}  # fmt: skip
+                     "language": answer.language, "ref": ref,
+                     "after": answer.after}  # fmt: skip
             key = "elsewhere_suggest" if answer.elsewhere else "did_you_mean"
             lead = self.say(key, answer.language)
             await self.add(
@@ -320,7 +324,7 @@ class Turn:
             browsed=browsed,
         )
         if for_staff:  # queued (logged) first: a reply to the copy finds the question
-            self.to_staff("❓ Unanswered", answer.question, answer.language)
+            self.to_staff("❓ Unanswered", answer.question, answer.language, after=answer.after)
         if self.visit.chosen is None and answer.language != self.visit.language:
             await asyncio.to_thread(
                 self.hub.store.set_language, self.visit.key, language=answer.language
@@ -538,6 +542,7 @@ class Turn:
         """None of the suggestions fits: the question joins the staff's queue, marked."""
         lang = offered.data.get("language") or self.ui
         question = offered.data.get("question", "")
+        after = offered.data.get("after") or ""  # the question it was asked after, if any
         await self.close(offered)
         await self.notice("none_noted", lang)
         await self.store(
@@ -550,8 +555,9 @@ class Turn:
             channel=CHANNEL,
             kind=NONE_OF_THESE,
             follows=offered.data.get("ref") or 0,  # one question: the list's, now unanswered
+            after=after or None,
         )
-        self.to_staff("🤷 None of these fit", question, lang)
+        self.to_staff("🤷 None of these fit", question, lang, after=after)
 
 
 # Actions (the page's buttons) -----------------------------------------------------------

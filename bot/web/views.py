@@ -158,22 +158,28 @@ def _page_of(found: list, page: int | None, target: int | None) -> tuple[int, in
 @dataclass(frozen=True)
 class Wording:
     """One distinct wording of an inbox group: the same text in the same language and of the
-    same kind, asked `count` times (`first`: the id of the first of them in the group)."""
+    same kind, asked `count` times (`first`: the id of the first of them in the group), after
+    the same question (`after`: a follow-up's, "大概多少钱" after a trademark question; "" for
+    a question read alone)."""
 
     text: str
     language: str
     kind: str
     count: int
     first: int
+    after: str = ""
 
 
-def _wordings(cluster, kinds: dict[int, str]) -> list[Wording]:
+def _wordings(cluster, kinds: dict[int, str], afters: dict[int, str]) -> list[Wording]:
     """The group's distinct wordings, closest to its representative first: a group of
     hundreds of questions often has a few dozen wordings."""
-    found: dict[tuple[str, str, str], list[int]] = {}
+    found: dict[tuple[str, str, str, str], list[int]] = {}
     for qid, text, lang in zip(cluster.ids, cluster.questions, cluster.item_languages, strict=True):
-        found.setdefault((text, lang, kinds[qid]), []).append(qid)
-    return [Wording(t, lang, kind, len(ids), ids[0]) for (t, lang, kind), ids in found.items()]
+        found.setdefault((text, lang, kinds[qid], afters.get(qid, "")), []).append(qid)
+    return [
+        Wording(t, lang, kind, len(ids), ids[0], after)
+        for (t, lang, kind, after), ids in found.items()
+    ]
 
 
 def _inbox_data(
@@ -200,7 +206,8 @@ def _inbox_data(
     total = len(found)
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
-    wordings = {cl.representative_id: _wordings(cl, kinds) for cl in found}
+    afters = {row["id"]: row.get("asked_after") or "" for row in rows}
+    wordings = {cl.representative_id: _wordings(cl, kinds, afters) for cl in found}
     wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
     others = [s for s in inbox.signals(c.storage.path, wanted) if not lang or s.language == lang]
     languages = sorted({*languages, *(s.language for s in others)})
@@ -316,8 +323,7 @@ def undo_of(request: Request) -> dict[str, str] | None:
 
 def _statuses(c: Console, ids: list[int]) -> list[dict]:
     """The questions' ids and statuses before a change, for the audit log."""
-    rows = c.storage.list_unanswered(status=None, ids=ids)
-    return [{"id": row["id"], "status": row["status"]} for row in rows]
+    return triage.audit_before(c.storage.list_unanswered(status=None, ids=ids))
 
 
 def knowledge_problems(request: Request, exc: KnowledgeError) -> str:
@@ -367,15 +373,10 @@ async def attach(request: Request) -> Response:
                 entry=entry_id,
             )
         )
-    after = {
-        "status": "resolved",
-        "entry": entry_id,
-        "file": done.file,
-        "phrasings_added": len(done.added),
-        "changed": done.changed,
-    }
     session = request.state.session
-    c.accounts.audit(session.name, "unanswered.attach", entry_id, before, after)
+    c.accounts.audit(
+        session.name, "unanswered.attach", entry_id, before, triage.resolved_audit(done)
+    )
     told = ""
     if c.holder.after_reload is not None:  # a bot in this process tells the askers now
         told = " " + _(
@@ -410,7 +411,7 @@ async def ignore(request: Request) -> Response:
     if not ids:
         return _back(error=_(request, "Choose the questions to ignore."))
     rows = c.storage.list_unanswered(status=None, ids=ids)
-    before = [{"id": row["id"], "status": row["status"]} for row in rows]
+    before = triage.audit_before(rows)
     kb = c.holder.answerer.kb if c.holder.answerer is not None else None
     try:
         changed = await asyncio.to_thread(triage.ignore, c.storage, ids, kb)
@@ -421,7 +422,7 @@ async def ignore(request: Request) -> Response:
     session = request.state.session
     target = " ".join(map(str, ids))
     c.accounts.audit(
-        session.name, "unanswered.ignore", target, before, {"status": "ignored", "changed": changed}
+        session.name, "unanswered.ignore", target, before, triage.ignored_audit(changed)
     )
     return _undoable(_(request, "Ignored {n} question(s).", n=changed), "ignore", _new(rows))
 
@@ -447,7 +448,7 @@ async def offtopic(request: Request) -> Response:
     if not ids:
         return _back(error=_(request, "Choose the questions that are off-topic."))
     rows = c.storage.list_unanswered(status=None, ids=ids)
-    before = [{"id": row["id"], "status": row["status"]} for row in rows]
+    before = triage.audit_before(rows)
     try:
         done = await asyncio.to_thread(_offtopic, request, ids)
     except (UnknownIdError, triage.TriageError) as exc:
@@ -459,11 +460,7 @@ async def offtopic(request: Request) -> Response:
             message=_(request, "These questions were already marked off-topic; nothing changed.")
         )
     session = request.state.session
-    after = {
-        "status": "ignored",
-        "offtopic_examples_added": [text for _lang, text in done.added],
-        "changed": done.changed,
-    }
+    after = triage.offtopic_audit(done)
     c.accounts.audit(session.name, "unanswered.offtopic", OFFTOPIC_FILE, before, after)
     message = _(
         request,
