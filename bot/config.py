@@ -64,6 +64,7 @@ class MatchingConfig:
     follow_up_minutes: float = 15.0
     follow_up_chars: int = 50
     follow_up_override_chars: int = 30
+    follow_up_repeat: str = "offer"  # "answer" | "offer" | "never" (config.toml)
 
 
 @dataclass(frozen=True)
@@ -378,6 +379,11 @@ def _check(config: Config) -> None:
                 "[web] trusted_proxies must list IP addresses or networks (such as "
                 f'"127.0.0.1" or "10.0.0.0/8"), not {proxy!r}'
             ) from None
+    if m.follow_up_repeat not in ("answer", "offer", "never"):
+        raise ConfigError(
+            '[matching] follow_up_repeat must be "answer", "offer" or "never", '
+            f"not {m.follow_up_repeat!r}"
+        )
     if m.second_encoder not in ("e5", "none"):
         raise ConfigError(
             f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'
