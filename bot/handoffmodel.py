@@ -148,7 +148,8 @@ class Handoff:
     # Joined from what it refers to (None when gone):
     question: str | None = None
     user_key: str | None = None
-    question_status: str | None = None
+    question_status: str | None = None  # the queued question's: new, resolved, ignored
+    question_entry: str | None = None  # the entry a resolved question was added to
     # Whether the latest reply sent to its asker did not reach them (staff may send again)
     undelivered: bool = False
     # The question a queued follow-up was read after (unanswered.asked_after), for context.
@@ -156,6 +157,11 @@ class Handoff:
 
     def held_by_other(self, actor: Actor) -> bool:
         return self.holder is not None and self.holder != actor.id
+
+    @property
+    def done(self) -> bool:
+        """Answered or closed: its asker waits for staff no more."""
+        return self.state in (ANSWERED, CLOSED)
 
 
 @dataclass(frozen=True)

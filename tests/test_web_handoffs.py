@@ -496,3 +496,60 @@ def test_a_reply_that_did_not_reach_the_asker_leaves_the_question_waiting(
     page = client.get(f"/handoffs/{hid}").text
     assert "Answered by sam" in page and "Last reply not delivered" not in page
     assert waiting() == "0"
+
+
+def _group(inbox: str, question: str) -> str:
+    """The inbox group whose heading is `question`."""
+    for section in inbox.split('<section class="cluster"')[1:]:
+        if f">{question}</h3>" in section:
+            return section.split("</section>")[0]
+    raise AssertionError(f"no group {question!r} in the inbox")
+
+
+def test_the_inbox_marks_groups_answered_or_closed_on_handoffs(client, storage, web):
+    """A group replied to from the inbox, and one whose handoff was closed, stayed in the
+    inbox unmarked, with a Reply form that invited a second reply, while the report no
+    longer counted them as waiting; its number (#6) was not the handoff's (#1). Now the
+    group says who answered or closed it when, links the handoff, and keeps its Reply behind
+    "Reply again" with a warning; the numbers say what they count; the handoff's header
+    tells the inbox question's state in words."""
+    parked = ask(storage, "Where do I park my car?", 1)
+    dog = ask(storage, "Can I bring my dog to the office?", 2)
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    assert "Dealt with on Handoffs" not in inbox and "Reply again" not in inbox
+    response = client.post(
+        "/inbox/reply",
+        data={"csrf": csrf_of(inbox), "once": "t1", "ids": str(parked), "text": "Level -2."},
+    )
+    assert flash_of(client, response).startswith("Reply sent to 1")
+    closed = handoff_id(client, "Can I bring my dog to the office?")
+    post(client, "/handoffs/close", id=str(closed))
+    answered = handoff_id(client, "Where do I park my car?")
+    inbox = client.get("/inbox").text
+    assert "2 of them were answered or closed on Handoffs already" in inbox
+    group = _group(inbox, "Where do I park my car?")
+    assert f"question #{parked}" in group
+    assert f'<a href="/handoffs/{answered}">answered by sam, ' in group
+    assert f"(handoff #{answered})" in group
+    assert '<details class="reply-again"><summary>Reply again</summary>' in group
+    assert "a reply now is a second message to its askers" in group
+    group = _group(inbox, "Can I bring my dog to the office?")
+    assert f'<a href="/handoffs/{closed}">closed by sam, ' in group and "Reply again" in group
+    page = client.get(f"/handoffs/{closed}").text
+    assert "Closed by sam" in page and "question: new" not in page
+    assert f"Inbox question #{dog}</a>: still to add to an entry" in page
+
+
+def test_a_group_partly_dealt_with_warns_before_a_reply(client, storage, web):
+    """Two askers of one group, one answered on Handoffs: the group says 1 of 2, and its
+    Reply form (still open) warns that the answered asker gets the reply too."""
+    ask(storage, "Where do I park?", 1)
+    ask(storage, "Where do I park?", 2)
+    login(client, "sam")
+    hid = handoff_id(client, "Where do I park?")
+    post(client, "/handoffs/reply", id=str(hid), text="B2")
+    group = _group(client.get("/inbox").text, "Where do I park?")
+    assert "1 of these 2 questions were dealt with on Handoffs:" in group
+    assert "Reply again" not in group
+    assert "1 of these questions were dealt with on Handoffs already" in group

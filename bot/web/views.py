@@ -182,6 +182,23 @@ def _wordings(cluster, kinds: dict[int, str], afters: dict[int, str]) -> list[Wo
     ]
 
 
+def _handed(c: Console, found: list[curation.Cluster]) -> dict[int, list]:
+    """For each group (by its representative's id), the handoffs of its questions that were
+    answered or closed on Handoffs (or by a reply from the inbox), the earliest first: their
+    askers wait for staff no more (bot/counting.py `waiting`), though the group may still be
+    a gap in the knowledge base."""
+    if c.desk is None:
+        return {cl.representative_id: [] for cl in found}
+    handoffs = c.desk.store.of_questions(qid for cl in found for qid in cl.ids)
+    return {
+        cl.representative_id: sorted(
+            (h for qid in cl.ids if (h := handoffs.get(qid)) is not None and h.done),
+            key=lambda h: (h.done_at or "", h.id),
+        )
+        for cl in found
+    }
+
+
 def _inbox_data(
     request: Request, lang: str, kind: str, find: str, target: int | None, page: int | None
 ) -> dict:
@@ -204,6 +221,8 @@ def _inbox_data(
     found, grouped = _clusters(rows, answerer) if queued else ([], False)
     page, pages = _page_of(found, page, target)
     total = len(found)
+    handed = _handed(c, found)
+    settled = sum(len(handed[cl.representative_id]) == len(cl.ids) for cl in found)
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
     afters = {row["id"]: row.get("asked_after") or "" for row in rows}
@@ -232,6 +251,8 @@ def _inbox_data(
         "clusters": found,
         "wordings": wordings,
         "total_clusters": total,
+        "handed": handed,
+        "settled": settled,
         "page": page,
         "pages": pages,
         "grouped": grouped,
