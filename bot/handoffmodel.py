@@ -180,14 +180,19 @@ class ReplyResult:
     reply_id: int
     deliveries: tuple[Delivery, ...]
     already: int = 0  # askers left out: they were sent this very reply before
+    # Handoffs whose asker had asked another of them too: they share its delivery (one
+    # reply a person), and are not counted again.
+    repeats: frozenset[int] = frozenset()
 
     @property
     def delivered(self) -> int:
-        return sum(d.delivered for d in self.deliveries)
+        """People the reply reached."""
+        return sum(d.delivered for d in self.deliveries if d.handoff_id not in self.repeats)
 
     @property
     def failed(self) -> int:
-        return len(self.deliveries) - self.delivered
+        """People it did not reach."""
+        return len(self.deliveries) - len(self.repeats) - self.delivered
 
 
 def _utc(moment: datetime) -> str:

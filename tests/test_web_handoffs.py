@@ -553,3 +553,22 @@ def test_a_group_partly_dealt_with_warns_before_a_reply(client, storage, web):
     assert "1 of these 2 questions were dealt with on Handoffs:" in group
     assert "Reply again" not in group
     assert "1 of these questions were dealt with on Handoffs already" in group
+
+
+def test_a_person_who_asked_twice_gets_one_reply(client, storage, web):
+    """One visitor asks the same thing twice: the group said "1 person ... (ru 2)", and its
+    Reply reached "2 asker(s)", the visitor reading it twice. Now it counts people, and the
+    reply goes once; both questions are answered by it."""
+    ids = [ask(storage, "Где распечатать документы?", 1, "ru") for _ in range(2)]
+    ask(storage, "Где распечатать документы?", 2, "ru")
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    assert "2 people in 1 language (ru 2)" in _group(inbox, "Где распечатать документы?")
+    response = client.post(
+        "/inbox/reply",
+        data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "На ресепшене."},
+    )
+    assert flash_of(client, response).startswith("Reply sent to 1 asker(s).")
+    assert [row["id"] for row, _ in web.sent] == ids[:1]
+    listed = client.get("/handoffs?state=answered").text
+    assert listed.count("Где распечатать документы?") == 2
