@@ -572,3 +572,47 @@ def test_a_person_who_asked_twice_gets_one_reply(client, storage, web):
     assert [row["id"] for row, _ in web.sent] == ids[:1]
     listed = client.get("/handoffs?state=answered").text
     assert listed.count("Где распечатать документы?") == 2
+
+
+def test_a_reply_form_that_sent_nothing_keeps_the_words_and_the_entry(client, other, storage, web):
+    """Every way an inbox or handoff Reply sends nothing (both a reply and an entry, an
+    empty reply, an unknown entry, a conversation someone else claimed) put the staff
+    member back on an empty form: the inbox lost the typed words and the chosen entry, the
+    handoff page the entry. Now both come back, in the group replied to; the messages
+    start with a capital."""
+    question = ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    group = _group(inbox, "Where do I park?")
+    entry = re.findall(r'<option value="([^"]+)">', group.split('<select name="entry">')[1])[0]
+    typed = "Level -2, <next> to the lifts."
+
+    def reply(**data) -> tuple[str, str]:
+        form = {"csrf": csrf_of(inbox), "ids": str(question), "group": str(question)} | data
+        response = client.post("/inbox/reply", data=form)
+        assert response.headers["location"].endswith(f"#cluster-{question}")
+        error = flash_of(client, response, "error")
+        return error, _group(client.get(response.headers["location"]).text, "Where do I park?")
+
+    error, page = reply(text=typed, entry=entry)
+    assert error.startswith("Type a reply or choose an entry's answer, not both")
+    assert f">{escape(typed)}</textarea>" in page and f'<option value="{entry}" selected>' in page
+    error, page = reply(text="  ")
+    assert error == ("The reply is empty: type one or choose an entry's answer. Nothing was sent.")
+    login(other, "kim")
+    hid = handoff_id(other, "Where do I park?")
+    post(other, "/handoffs/claim", id=str(hid))
+    error, page = reply(text=typed)
+    assert error.startswith("kim has claimed this conversation")
+    assert f">{escape(typed)}</textarea>" in page
+    assert web.sent == []
+    # the handoff page keeps the entry typed as well as the words
+    response = post(client, "/handoffs/reply", id=str(hid), text=typed, entry=entry)
+    page = client.get(response.headers["location"]).text
+    assert f">{escape(typed)}</textarea>" in page and f'value="{entry}"' in page
+    response = post(client, "/handoffs/reply", id=str(hid), entry="no-such-entry", takeover="1")
+    assert flash_of(client, response, "error") == (
+        "There is no entry no-such-entry in the knowledge base. Nothing was sent."
+    )
+    assert 'value="no-such-entry"' in client.get(response.headers["location"]).text
+    assert web.sent == []

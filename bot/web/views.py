@@ -147,10 +147,11 @@ def entry_choice(entry: FaqEntry, ui: str) -> Choice:
 
 
 def _page_of(found: list, page: int | None, target: int | None) -> tuple[int, int]:
-    """(page shown, number of pages): `page` if given, else the one holding group `target`."""
+    """(page shown, number of pages): `page` if given, else the one holding group `target`
+    (a question of it: a reply form sends its group's representative)."""
     pages = max(1, -(-len(found) // INBOX_PAGE))
     if page is None:
-        at = [i for i, cl in enumerate(found) if cl.representative_id == target]
+        at = [i for i, cl in enumerate(found) if target in cl.ids]
         page = at[0] // INBOX_PAGE + 1 if at else 1
     return min(max(page, 1), pages), pages
 
