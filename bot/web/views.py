@@ -58,6 +58,7 @@ async def login_page(request: Request) -> Response:
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
     error = None
     status = 200
+    name = ""  # typed before a refusal: kept in the form
     if request.method == "POST":
         form = await request.form()
         token = str(form.get("csrf", ""))
@@ -82,7 +83,9 @@ async def login_page(request: Request) -> Response:
                 redirect.delete_cookie(LOGIN_COOKIE, path="/")
                 return redirect
             error, status = _(request, "Wrong name or password."), 401
-    response = c.render(request, "login.html", status, csrf=c.login_token(nonce), error=error)
+    response = c.render(
+        request, "login.html", status, csrf=c.login_token(nonce), error=error, typed=name
+    )
     c.set_cookie(response, LOGIN_COOKIE, nonce, 3600)
     return response
 
