@@ -538,7 +538,7 @@ def test_the_inbox_marks_groups_answered_or_closed_on_handoffs(client, storage, 
     assert f'<a href="/handoffs/{closed}">closed by sam, ' in group and "Reply again" in group
     page = client.get(f"/handoffs/{closed}").text
     assert "Closed by sam" in page and "question: new" not in page
-    assert f"Inbox question #{dog}</a>: still to add to an entry" in page
+    assert f'<a href="/inbox?for={dog}">Inbox question #{dog}</a>: still to add to an entry' in page
 
 
 def test_a_group_partly_dealt_with_warns_before_a_reply(client, storage, web):
