@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from bot.delivery import Deliveries, NoSenderError
@@ -171,19 +172,29 @@ class Desk:
             not_twice=not_twice,
         )
         deliveries: list[Delivery] = []
+        # One reply a person: a visitor who asked twice (two handoffs) reads it once, and
+        # both handoffs share that delivery.
+        people: dict[tuple[str, Any], Delivery] = {}
+        repeats: set[int] = set()
         try:
             texts: dict[str, tuple[str, str | None]] = {}
             for row in askers:
+                person = _person(row)
+                if person in people:
+                    deliveries.append(replace(people[person], handoff_id=row["handoff_id"]))
+                    repeats.add(row["handoff_id"])
+                    continue
                 lang = row["language"]
                 if lang not in texts:
                     texts[lang] = await self._text_for(lang, text, entry_id, answerer)
-                deliveries.append(await self._deliver(row, lang, *texts[lang], entry_id))
+                people[person] = await self._deliver(row, lang, *texts[lang], entry_id)
+                deliveries.append(people[person])
         finally:  # also when interrupted: the askers not tried may be sent it again
             await asyncio.shield(
                 asyncio.to_thread(self.store.finish_reply, reply_id, actor, deliveries)
             )
         await self._changed(wanted)
-        return ReplyResult(reply_id, tuple(deliveries), already)
+        return ReplyResult(reply_id, tuple(deliveries), already, frozenset(repeats))
 
     async def _text_for(
         self, lang: str, text: str, entry_id: str | None, answerer: Any
@@ -217,6 +228,14 @@ class Desk:
             log.exception("delivering a staff reply on %s failed", row["channel"])
             return done(False, f"{type(exc).__name__}")
         return done(bool(sent), None if sent else "the channel could not deliver it")
+
+
+def _person(row: dict) -> tuple[str, Any]:
+    """Who an asker row (`HandoffStore.askers`) reaches: its channel's user, else (a
+    channel's own ref, a staff-chat copy without a user) the handoff alone."""
+    if row.get("user_key"):
+        return row["channel"], row["user_key"]
+    return "handoff", row["handoff_id"]
 
 
 def actor_of(name: str) -> Actor:

@@ -125,6 +125,21 @@ def test_failed_logins_are_rate_limited_per_name_and_per_address(client, account
     assert login(client, "sam").status_code == 303
 
 
+def test_a_refused_login_keeps_the_name_and_the_name_is_in_any_case(client, accounts):
+    """A wrong password cleared the Name field, and "Sam" was refused for "sam". Now the
+    name typed stays (the password field has the focus), any case logs in as the account,
+    and failures in another case count for the same account."""
+    refused = login(client, "Sam", "wrong password!")
+    assert refused.status_code == 401 and "Wrong name or password." in refused.text
+    assert 'name="name" autocomplete="username" required value="Sam">' in refused.text
+    assert 'type="password" autocomplete="current-password" required autofocus>' in refused.text
+    assert login(client, "SAM").status_code == 303
+    assert "sam (staff)" in client.get("/inbox").text
+    for n in range(MAX_FAILURES - 1):
+        assert accounts.login("sAm", "wrong password!", f"10.0.0.{n}", 1) is None
+    assert accounts.login("sam", PASSWORD, "10.0.0.99", 1) is None  # locked, whatever case
+
+
 def test_failed_logins_for_a_name_lock_it_from_other_addresses(accounts):
     for n in range(MAX_FAILURES):
         assert accounts.login("sam", "wrong password!", f"10.0.0.{n}", 1) is None

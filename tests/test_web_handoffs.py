@@ -496,3 +496,123 @@ def test_a_reply_that_did_not_reach_the_asker_leaves_the_question_waiting(
     page = client.get(f"/handoffs/{hid}").text
     assert "Answered by sam" in page and "Last reply not delivered" not in page
     assert waiting() == "0"
+
+
+def _group(inbox: str, question: str) -> str:
+    """The inbox group whose heading is `question`."""
+    for section in inbox.split('<section class="cluster"')[1:]:
+        if f">{question}</h3>" in section:
+            return section.split("</section>")[0]
+    raise AssertionError(f"no group {question!r} in the inbox")
+
+
+def test_the_inbox_marks_groups_answered_or_closed_on_handoffs(client, storage, web):
+    """A group replied to from the inbox, and one whose handoff was closed, stayed in the
+    inbox unmarked, with a Reply form that invited a second reply, while the report no
+    longer counted them as waiting; its number (#6) was not the handoff's (#1). Now the
+    group says who answered or closed it when, links the handoff, and keeps its Reply behind
+    "Reply again" with a warning; the numbers say what they count; the handoff's header
+    tells the inbox question's state in words."""
+    parked = ask(storage, "Where do I park my car?", 1)
+    dog = ask(storage, "Can I bring my dog to the office?", 2)
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    assert "Dealt with on Handoffs" not in inbox and "Reply again" not in inbox
+    response = client.post(
+        "/inbox/reply",
+        data={"csrf": csrf_of(inbox), "once": "t1", "ids": str(parked), "text": "Level -2."},
+    )
+    assert flash_of(client, response).startswith("Reply sent to 1")
+    closed = handoff_id(client, "Can I bring my dog to the office?")
+    post(client, "/handoffs/close", id=str(closed))
+    answered = handoff_id(client, "Where do I park my car?")
+    inbox = client.get("/inbox").text
+    assert "2 of them were answered or closed on Handoffs already" in inbox
+    group = _group(inbox, "Where do I park my car?")
+    assert f"question #{parked}" in group
+    assert f'<a href="/handoffs/{answered}">answered by sam, ' in group
+    assert f"(handoff #{answered})" in group
+    assert '<details class="reply-again"><summary>Reply again</summary>' in group
+    assert "a reply now is a second message to its askers" in group
+    group = _group(inbox, "Can I bring my dog to the office?")
+    assert f'<a href="/handoffs/{closed}">closed by sam, ' in group and "Reply again" in group
+    page = client.get(f"/handoffs/{closed}").text
+    assert "Closed by sam" in page and "question: new" not in page
+    assert f'<a href="/inbox?for={dog}">Inbox question #{dog}</a>: still to add to an entry' in page
+
+
+def test_a_group_partly_dealt_with_warns_before_a_reply(client, storage, web):
+    """Two askers of one group, one answered on Handoffs: the group says 1 of 2, and its
+    Reply form (still open) warns that the answered asker gets the reply too."""
+    ask(storage, "Where do I park?", 1)
+    ask(storage, "Where do I park?", 2)
+    login(client, "sam")
+    hid = handoff_id(client, "Where do I park?")
+    post(client, "/handoffs/reply", id=str(hid), text="B2")
+    group = _group(client.get("/inbox").text, "Where do I park?")
+    assert "1 of these 2 questions were dealt with on Handoffs:" in group
+    assert "Reply again" not in group
+    assert "1 of these questions were dealt with on Handoffs already" in group
+
+
+def test_a_person_who_asked_twice_gets_one_reply(client, storage, web):
+    """One visitor asks the same thing twice: the group said "1 person ... (ru 2)", and its
+    Reply reached "2 asker(s)", the visitor reading it twice. Now it counts people, and the
+    reply goes once; both questions are answered by it."""
+    ids = [ask(storage, "Где распечатать документы?", 1, "ru") for _ in range(2)]
+    ask(storage, "Где распечатать документы?", 2, "ru")
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    assert "2 people in 1 language (ru 2)" in _group(inbox, "Где распечатать документы?")
+    response = client.post(
+        "/inbox/reply",
+        data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "На ресепшене."},
+    )
+    assert flash_of(client, response).startswith("Reply sent to 1 asker(s).")
+    assert [row["id"] for row, _ in web.sent] == ids[:1]
+    listed = client.get("/handoffs?state=answered").text
+    assert listed.count("Где распечатать документы?") == 2
+
+
+def test_a_reply_form_that_sent_nothing_keeps_the_words_and_the_entry(client, other, storage, web):
+    """Every way an inbox or handoff Reply sends nothing (both a reply and an entry, an
+    empty reply, an unknown entry, a conversation someone else claimed) put the staff
+    member back on an empty form: the inbox lost the typed words and the chosen entry, the
+    handoff page the entry. Now both come back, in the group replied to; the messages
+    start with a capital."""
+    question = ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    group = _group(inbox, "Where do I park?")
+    entry = re.findall(r'<option value="([^"]+)">', group.split('<select name="entry">')[1])[0]
+    typed = "Level -2, <next> to the lifts."
+
+    def reply(**data) -> tuple[str, str]:
+        form = {"csrf": csrf_of(inbox), "ids": str(question), "group": str(question)} | data
+        response = client.post("/inbox/reply", data=form)
+        assert response.headers["location"].endswith(f"#cluster-{question}")
+        error = flash_of(client, response, "error")
+        return error, _group(client.get(response.headers["location"]).text, "Where do I park?")
+
+    error, page = reply(text=typed, entry=entry)
+    assert error.startswith("Type a reply or choose an entry's answer, not both")
+    assert f">{escape(typed)}</textarea>" in page and f'<option value="{entry}" selected>' in page
+    error, page = reply(text="  ")
+    assert error == ("The reply is empty: type one or choose an entry's answer. Nothing was sent.")
+    login(other, "kim")
+    hid = handoff_id(other, "Where do I park?")
+    post(other, "/handoffs/claim", id=str(hid))
+    error, page = reply(text=typed)
+    assert error.startswith("kim has claimed this conversation")
+    assert f">{escape(typed)}</textarea>" in page
+    assert web.sent == []
+    # the handoff page keeps the entry typed as well as the words
+    response = post(client, "/handoffs/reply", id=str(hid), text=typed, entry=entry)
+    page = client.get(response.headers["location"]).text
+    assert f">{escape(typed)}</textarea>" in page and f'value="{entry}"' in page
+    response = post(client, "/handoffs/reply", id=str(hid), entry="no-such-entry", takeover="1")
+    assert flash_of(client, response, "error") == (
+        "There is no entry no-such-entry in the knowledge base. Nothing was sent."
+    )
+    assert 'value="no-such-entry"' in client.get(response.headers["location"]).text
+    assert web.sent == []

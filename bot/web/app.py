@@ -121,8 +121,9 @@ class Console:
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         session = getattr(request.state, "session", None)
         ui = i18n.ui_language(request)
-        # What the redirect to this page said it did; `draft`, words typed but not sent.
-        for key in ("message", "error", "draft"):
+        # What the redirect to this page said it did; `draft` and `draft_entry`, the words
+        # typed and the entry chosen in a reply form that sent nothing.
+        for key in ("message", "error", "draft", "draft_entry"):
             if context.get(key) is None:
                 token = request.query_params.get(key)
                 context[key] = self.flashed(token) if token else None

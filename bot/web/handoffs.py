@@ -58,11 +58,17 @@ def _actor(request: Request) -> Actor:
     return Actor(name, name)
 
 
-def _to(path: str, message: str = "", error: str = "", draft: str = "") -> Response:
-    """A redirect to `path` showing `message` or `error`; `draft`: a reply typed but not
-    sent, put back in the handoff page's reply box."""
-    query = flash_query(message=message, error=error, draft=draft)
-    return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
+def _to(
+    path: str, message: str = "", error: str = "", draft: str = "", draft_entry: str = ""
+) -> Response:
+    """A redirect to `path` (it may have a query and a #fragment) showing `message` or
+    `error`; `draft` and `draft_entry`: a reply typed and an entry's answer chosen but not
+    sent, put back in the reply form."""
+    query = flash_query(message=message, error=error, draft=draft, draft_entry=draft_entry)
+    base, hash_, fragment = path.partition("#")
+    if query:
+        base += ("&" if "?" in base else "?") + query
+    return RedirectResponse(base + hash_ + fragment, status_code=303)
 
 
 def _held(request: Request, exc: HeldError) -> str:
@@ -194,6 +200,11 @@ async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str])
     entry_id = form.get("entry", "").strip() or None
     if entry_id and text.strip():  # the typed words were dropped without a word before
         raise BothGiven(_(request, "Type a reply or choose an entry's answer, not both"))
+    if not entry_id and not text.strip():
+        raise HandoffError(_(request, "The reply is empty: type one or choose an entry's answer"))
+    answerer = console(request).holder.answerer
+    if entry_id and (answerer is None or entry_id not in answerer.kb.by_id):
+        raise HandoffError(_(request, "There is no entry {id} in the knowledge base", id=entry_id))
     return await _desk(request).reply(
         handoff_ids,
         text,
@@ -201,7 +212,7 @@ async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str])
         via="console",
         takeover="takeover" in form,
         entry_id=entry_id,
-        answerer=console(request).holder.answerer,
+        answerer=answerer,
         not_twice=True,  # a second tab, opened before the first sent it
     )
 
@@ -215,9 +226,21 @@ class Outcome:
     message: str = ""
     error: str = ""
     draft: str = ""
+    draft_entry: str = ""
 
     def response(self) -> Response:
-        return _to(self.path, self.message, self.error, self.draft)
+        return _to(self.path, self.message, self.error, self.draft, self.draft_entry)
+
+
+def _kept(form: dict[str, str]) -> dict[str, str]:
+    """What a reply form that sent nothing puts back: the words typed, the entry chosen."""
+    return {"draft": form.get("text", "")[:MAX_REPLY], "draft_entry": form.get("entry", "")}
+
+
+def _refused(request: Request, exc: HandoffError) -> str:
+    """The core's reason (lower case, as exceptions are written) as a sentence."""
+    said = str(exc)
+    return f"{said[:1].upper()}{said[1:]}. " + _(request, "Nothing was sent.")
 
 
 async def _once(
@@ -264,20 +287,20 @@ def _again(request: Request, first: Outcome | None, path: str) -> Outcome:
 
 async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> Outcome:
     page = f"/handoffs/{handoff_id}"
-    draft = form.get("text", "")[:MAX_REPLY]
+    kept = _kept(form)
     try:
         result = await _reply(request, [handoff_id], form)
     except HeldError as exc:
-        return Outcome(page, error=_held(request, exc), draft=draft)
+        return Outcome(page, error=_held(request, exc), **kept)
     except AlreadyRepliedError as exc:
-        return Outcome(page, error=_sent_before(request, exc), draft=draft)
+        return Outcome(page, error=_sent_before(request, exc), **kept)
     except UnknownHandoffError:
         return Outcome("/handoffs", error=_(request, "No such handoff."))
     except HandoffError as exc:
-        return Outcome(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
+        return Outcome(page, error=_refused(request, exc), **kept)
     message = _sent(request, result)
     if result.failed and not result.delivered:  # it still waits: the words kept to send again
-        return Outcome(page, error=message, draft=draft)
+        return Outcome(page, error=message, **kept)
     others = await _replied_since(request, handoff_id, form.get("seen", ""), result.reply_id)
     if others:
         message += " " + _(
@@ -310,16 +333,24 @@ async def reply(request: Request) -> Response:
 
 
 async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]) -> Outcome:
+    # Back to the group replied to (its representative: `group`), its form refilled when
+    # nothing was sent.
+    group = form.get("group", "")
+    page = f"/inbox?for={group}#cluster-{group}" if group.isdecimal() else "/inbox"
+    kept = _kept(form)
     found = await asyncio.to_thread(_desk(request).store.for_questions, ids)
     try:
         result = await _reply(request, [h.id for h in found], form)
     except HeldError as exc:
-        return Outcome("/inbox", error=_held(request, exc))
+        return Outcome(page, error=_held(request, exc), **kept)
     except AlreadyRepliedError as exc:
-        return Outcome("/inbox", error=_sent_before(request, exc))
+        return Outcome(page, error=_sent_before(request, exc), **kept)
     except HandoffError as exc:
-        return Outcome("/inbox", error=f"{exc}. " + _(request, "Nothing was sent."))
-    return Outcome("/inbox", message=_sent(request, result))
+        return Outcome(page, error=_refused(request, exc), **kept)
+    message = _sent(request, result)
+    if result.failed and not result.delivered:  # they still wait: the words kept to send again
+        return Outcome(page, error=message, **kept)
+    return Outcome("/inbox", message=message)
 
 
 @requires("staff")

@@ -58,6 +58,7 @@ async def login_page(request: Request) -> Response:
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
     error = None
     status = 200
+    name = ""  # typed before a refusal: kept in the form
     if request.method == "POST":
         form = await request.form()
         token = str(form.get("csrf", ""))
@@ -82,7 +83,9 @@ async def login_page(request: Request) -> Response:
                 redirect.delete_cookie(LOGIN_COOKIE, path="/")
                 return redirect
             error, status = _(request, "Wrong name or password."), 401
-    response = c.render(request, "login.html", status, csrf=c.login_token(nonce), error=error)
+    response = c.render(
+        request, "login.html", status, csrf=c.login_token(nonce), error=error, typed=name
+    )
     c.set_cookie(response, LOGIN_COOKIE, nonce, 3600)
     return response
 
@@ -147,10 +150,11 @@ def entry_choice(entry: FaqEntry, ui: str) -> Choice:
 
 
 def _page_of(found: list, page: int | None, target: int | None) -> tuple[int, int]:
-    """(page shown, number of pages): `page` if given, else the one holding group `target`."""
+    """(page shown, number of pages): `page` if given, else the one holding group `target`
+    (a question of it: a reply form sends its group's representative)."""
     pages = max(1, -(-len(found) // INBOX_PAGE))
     if page is None:
-        at = [i for i, cl in enumerate(found) if cl.representative_id == target]
+        at = [i for i, cl in enumerate(found) if target in cl.ids]
         page = at[0] // INBOX_PAGE + 1 if at else 1
     return min(max(page, 1), pages), pages
 
@@ -182,6 +186,23 @@ def _wordings(cluster, kinds: dict[int, str], afters: dict[int, str]) -> list[Wo
     ]
 
 
+def _handed(c: Console, found: list[curation.Cluster]) -> dict[int, list]:
+    """For each group (by its representative's id), the handoffs of its questions that were
+    answered or closed on Handoffs (or by a reply from the inbox), the earliest first: their
+    askers wait for staff no more (bot/counting.py `waiting`), though the group may still be
+    a gap in the knowledge base."""
+    if c.desk is None:
+        return {cl.representative_id: [] for cl in found}
+    handoffs = c.desk.store.of_questions(qid for cl in found for qid in cl.ids)
+    return {
+        cl.representative_id: sorted(
+            (h for qid in cl.ids if (h := handoffs.get(qid)) is not None and h.done),
+            key=lambda h: (h.done_at or "", h.id),
+        )
+        for cl in found
+    }
+
+
 def _inbox_data(
     request: Request, lang: str, kind: str, find: str, target: int | None, page: int | None
 ) -> dict:
@@ -204,6 +225,8 @@ def _inbox_data(
     found, grouped = _clusters(rows, answerer) if queued else ([], False)
     page, pages = _page_of(found, page, target)
     total = len(found)
+    handed = _handed(c, found)
+    settled = sum(len(handed[cl.representative_id]) == len(cl.ids) for cl in found)
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
     afters = {row["id"]: row.get("asked_after") or "" for row in rows}
@@ -232,6 +255,8 @@ def _inbox_data(
         "clusters": found,
         "wordings": wordings,
         "total_clusters": total,
+        "handed": handed,
+        "settled": settled,
         "page": page,
         "pages": pages,
         "grouped": grouped,
