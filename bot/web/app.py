@@ -302,11 +302,18 @@ def create_app(
             translator = answerer.localizer.translator if answerer else None
             return translator.translate(text, source, target) if translator else None
 
+        def covers(source: str, target: str) -> bool:
+            """Whether an installed model translates source -> target (nothing loaded)."""
+            answerer = holder.answerer
+            translator = answerer.localizer.translator if answerer else None
+            return translator is not None and translator.covers(source, target)
+
         desk = Desk(
             HandoffStore(storage.path),
             deliveries,
             kb_language=config.knowledge.language,
             translate=translate,
+            covers=covers,
         )
     state = Console(
         config,

@@ -73,8 +73,19 @@ def _held(request: Request, exc: HeldError) -> str:
     )
 
 
-def _sent(request: Request, result: ReplyResult) -> str:
+def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
+    """What a reply did: how many it reached, in which language where that is not the
+    asker's (no translation), and who it did not reach."""
     text = _(request, "Reply sent to {n} asker(s).", n=result.delivered)
+    ui = i18n.ui_language(request)
+    why = (
+        "Sent in {sent} to {n} asker(s) who read {asked}: the entry has no {asked} translation."
+        if entry
+        else "Sent in {sent} to {n} asker(s) who read {asked}: no {asked} translation is installed."
+    )
+    for asked, (sent, n) in sorted(result.untranslated().items()):
+        names = {"sent": i18n.language_name(sent, ui), "asked": i18n.language_name(asked, ui)}
+        text += " " + _(request, why, n=n, **names)
     if result.failed:
         text += " " + _(request, "Not delivered to {n}: see the replies below.", n=result.failed)
     if result.already:
@@ -134,6 +145,11 @@ async def handoff_page(request: Request) -> Response:
         "handoff.html",
         handoff=handoff,
         kind_labels=KIND_LABELS,
+        # The asker's language, and the one a typed reply goes out in: staff are warned
+        # before sending when no model translates into theirs.
+        asked_in=handoff.language or desk.kb_language,
+        sent_in=desk.sent_in(handoff.language),
+        kb_language=desk.kb_language,
         conversation=await asyncio.to_thread(desk.store.conversation, handoff),
         replies=replies,
         seen=max((r["id"] for r in replies), default=0),  # see _replied_since
@@ -275,7 +291,7 @@ async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> 
         return Outcome("/handoffs", error=_(request, "No such handoff."))
     except HandoffError as exc:
         return Outcome(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
-    message = _sent(request, result)
+    message = _sent(request, result, entry=bool(form.get("entry", "").strip()))
     others = await _replied_since(request, handoff_id, form.get("seen", ""), result.reply_id)
     if others:
         message += " " + _(
@@ -317,7 +333,8 @@ async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]
         return Outcome("/inbox", error=_sent_before(request, exc))
     except HandoffError as exc:
         return Outcome("/inbox", error=f"{exc}. " + _(request, "Nothing was sent."))
-    return Outcome("/inbox", message=_sent(request, result))
+    entry = bool(form.get("entry", "").strip())
+    return Outcome("/inbox", message=_sent(request, result, entry))
 
 
 @requires("staff")
