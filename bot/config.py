@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot import times
+
 SECOND_ENCODER_ENV = "FAQ_BOT_SECOND_ENCODER"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 
@@ -134,6 +136,8 @@ class WebConfig:
     chat_address_messages: int = 120  # requests per client address in chat_rate_seconds
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: tuple[str, ...] = ()
+    # The time zone staff read times in (console, report page, digest): an IANA name.
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -378,6 +382,10 @@ def _check(config: Config) -> None:
                 "[web] trusted_proxies must list IP addresses or networks (such as "
                 f'"127.0.0.1" or "10.0.0.0/8"), not {proxy!r}'
             ) from None
+    try:
+        times.zone(config.web.timezone)
+    except times.UnknownZoneError as exc:
+        raise ConfigError(f"[web] timezone: {exc}") from None
     if m.second_encoder not in ("e5", "none"):
         raise ConfigError(
             f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'

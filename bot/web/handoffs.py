@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot import times
 from bot.handoff import (
     OPEN_STATES,
     STATES,
@@ -39,6 +40,21 @@ KIND_LABELS = {
     "feedback": "👎 with a reason",
     "message": "Staff-chat message",
 }
+# A message to staff, by the channel it came through (the inbox names them the same way).
+STAFF_LABELS = {
+    "telegram": "Message to staff (/staff on Telegram)",
+    "terminal": "Message to staff (/staff in the terminal chat)",
+    "web": "“Talk to a person” on the web chat",
+}
+
+
+def kind_label(kind: str, channel: str) -> str:
+    """What a handoff is, in plain words (English: the catalog key)."""
+    if kind == "staff_message" and channel in STAFF_LABELS:
+        return STAFF_LABELS[channel]
+    return KIND_LABELS.get(kind, kind)
+
+
 MAX_REPLY = 4000
 
 
@@ -98,10 +114,12 @@ def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
 
 
 def _sent_before(request: Request, exc: AlreadyRepliedError) -> str:
+    where = times.zone(console(request).config.web.timezone)
     return _(
         request,
-        "This very reply was sent already, at {time} (UTC) by {name}: the asker would read it twice. Nothing was sent.",  # noqa: E501 (one catalog key)
-        time=exc.time[:16].replace("T", " "),
+        "This very reply was sent already, at {time} ({zone}) by {name}: the asker would read it twice. Nothing was sent.",  # noqa: E501 (one catalog key)
+        time=times.shown(exc.time, where),
+        zone=times.zone_label(where),
         name=exc.actor_name or "?",
     )
 
@@ -121,7 +139,7 @@ async def handoff_list(request: Request) -> Response:
         request,
         "handoffs.html",
         handoffs=found,
-        kind_labels=KIND_LABELS,
+        kind_label=kind_label,
         chosen=chosen,
         filters=FILTERS,
         counts=counts,
@@ -144,7 +162,7 @@ async def handoff_page(request: Request) -> Response:
         request,
         "handoff.html",
         handoff=handoff,
-        kind_labels=KIND_LABELS,
+        kind_label=kind_label,
         # The asker's language, and the one a typed reply goes out in: staff are warned
         # before sending when no model translates into theirs.
         asked_in=handoff.language or desk.kb_language,

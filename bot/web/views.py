@@ -33,6 +33,7 @@ from bot.web.app import (
     flash_query,
     forbidden,
     id_list,
+    question_in,
     requires,
 )
 
@@ -165,15 +166,19 @@ class Wording:
     kind: str
     count: int
     first: int
+    channel: str = ""  # where it was asked: a message to staff is named by its channel
 
 
-def _wordings(cluster, kinds: dict[int, str]) -> list[Wording]:
+def _wordings(cluster, kinds: dict[int, str], channels: dict[int, str]) -> list[Wording]:
     """The group's distinct wordings, closest to its representative first: a group of
     hundreds of questions often has a few dozen wordings."""
-    found: dict[tuple[str, str, str], list[int]] = {}
+    found: dict[tuple[str, str, str, str], list[int]] = {}
     for qid, text, lang in zip(cluster.ids, cluster.questions, cluster.item_languages, strict=True):
-        found.setdefault((text, lang, kinds[qid]), []).append(qid)
-    return [Wording(t, lang, kind, len(ids), ids[0]) for (t, lang, kind), ids in found.items()]
+        found.setdefault((text, lang, kinds[qid], channels.get(qid, "")), []).append(qid)
+    return [
+        Wording(t, lang, kind, len(ids), ids[0], channel)
+        for (t, lang, kind, channel), ids in found.items()
+    ]
 
 
 def _inbox_data(
@@ -200,7 +205,8 @@ def _inbox_data(
     total = len(found)
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
-    wordings = {cl.representative_id: _wordings(cl, kinds) for cl in found}
+    channels = c.storage.unanswered_channels(kinds)
+    wordings = {cl.representative_id: _wordings(cl, kinds, channels) for cl in found}
     wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
     others = [s for s in inbox.signals(c.storage.path, wanted) if not lang or s.language == lang]
     languages = sorted({*languages, *(s.language for s in others)})
@@ -490,6 +496,7 @@ async def entries(request: Request) -> Response:
     answerer = c.holder.answerer
     kb = answerer.kb if answerer else None
     topics = []
+    ui = i18n.ui_language(request)
     if kb is not None:
         needle = query.casefold()
         for topic in kb.topics:
@@ -499,11 +506,16 @@ async def entries(request: Request) -> Response:
                 if not needle
                 or any(
                     needle in text.casefold()
-                    for text in (i, kb.by_id[i].question, *kb.by_id[i].alternates)
+                    for text in (
+                        i,
+                        kb.by_id[i].question,
+                        *kb.by_id[i].alternates,
+                        question_in(kb.by_id[i], ui),  # the question as the page shows it
+                    )
                 )
             ]
-            if found:
-                topics.append((topic.name_in(kb.language, kb.language), found))
+            if found:  # named in the console's language where the topic has that name
+                topics.append((topic.name_in(ui, kb.language), found))
     return c.render(
         request,
         "entries.html",
