@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -216,6 +217,8 @@ def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
     digest = build_digest(fill(tmp_path / "bot.db"), small_answerer.kb, period="daily", now=NOW)
     text = render_digest(digest)
     assert text.startswith("Daily digest: 2026-11-19 08:00 – 2026-11-20 08:00 UTC")
+    beijing = render_digest(digest, zone=ZoneInfo("Asia/Shanghai"))  # [web] timezone
+    assert beijing.startswith("Daily digest: 2026-11-19 16:00 – 2026-11-20 16:00 UTC+8\n")
     assert "6 questions, 50% answered, 3 unanswered." in text
     assert "• Can I bring my dog? ×2 (en, fr)" in text
     assert "(bank-account) 0 → 3" in text
