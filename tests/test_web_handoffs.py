@@ -355,7 +355,10 @@ def test_pages_in_chinese(client, storage):
     client.cookies.set("console_lang", "zh")
     page = client.get("/handoffs").text
     assert "转人工会话" in page
-    assert "认领" in client.get(f"/handoffs/{handoff_id(client, 'Where do I park?')}").text
+    hid = handoff_id(client, "Where do I park?")
+    assert "认领" in client.get(f"/handoffs/{hid}").text
+    empty = post(client, "/handoffs/reply", id=str(hid), text="  ")  # said in English before
+    assert flash_of(client, empty, "error") == "回复内容为空。未发送任何内容。"
 
 
 @pytest.fixture

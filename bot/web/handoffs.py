@@ -113,6 +113,11 @@ def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
     return text
 
 
+def _refused(request: Request, exc: HandoffError) -> str:
+    """Why the core refused a reply (in the console's language where the catalog has it)."""
+    return _(request, "{problem}. Nothing was sent.", problem=_(request, str(exc)))
+
+
 def _sent_before(request: Request, exc: AlreadyRepliedError) -> str:
     where = times.zone(console(request).config.web.timezone)
     return _(
@@ -308,7 +313,7 @@ async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> 
     except UnknownHandoffError:
         return Outcome("/handoffs", error=_(request, "No such handoff."))
     except HandoffError as exc:
-        return Outcome(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
+        return Outcome(page, error=_refused(request, exc), draft=draft)
     message = _sent(request, result, entry=bool(form.get("entry", "").strip()))
     others = await _replied_since(request, handoff_id, form.get("seen", ""), result.reply_id)
     if others:
@@ -350,7 +355,7 @@ async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]
     except AlreadyRepliedError as exc:
         return Outcome("/inbox", error=_sent_before(request, exc))
     except HandoffError as exc:
-        return Outcome("/inbox", error=f"{exc}. " + _(request, "Nothing was sent."))
+        return Outcome("/inbox", error=_refused(request, exc))
     entry = bool(form.get("entry", "").strip())
     return Outcome("/inbox", message=_sent(request, result, entry))
 
