@@ -327,7 +327,8 @@ def render_digest(digest: Digest, _: Gettext = english, zone: dt.tzinfo = dt.UTC
         ]
     if digest.handoffs is not None:
         total = sum(digest.handoffs.values())
-        states = ", ".join(f"{state} {n}" for state, n in digest.handoffs.items())
+        named = {"new": _("new"), "claimed": _("claimed")}  # in words, not the stored codes
+        states = ", ".join(f"{named.get(state, state)} {n}" for state, n in digest.handoffs.items())
         lines += ["", _("Open handoffs: {n}", n=total) + (f" ({states})" if states else "")]
     return "\n".join(lines)
 

@@ -122,6 +122,8 @@ def test_digest_counts_open_handoffs_from_the_handoff_table_or_a_function(tmp_pa
     assert build_digest(path, None, period="daily", now=NOW).handoffs == {"new": 2, "claimed": 1}
     counted = build_digest(path, None, period="daily", now=NOW, handoffs=lambda c: {"new": 9})
     assert "Open handoffs: 9 (new 9)" in render_digest(counted)
+    counted = build_digest(path, None, period="daily", now=NOW, handoffs=lambda c: {"claimed": 2})
+    assert "(已认领 2)" in render_digest(counted, partial(i18n.translate, "zh"))  # was "claimed 2"
     assert build_digest(path, None, period="daily", now=NOW, handoffs=None).handoffs is None
 
 

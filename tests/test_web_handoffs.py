@@ -429,6 +429,9 @@ def test_a_group_reply_says_which_askers_got_it_untranslated(with_ru_model, stor
     ids = [ask(storage, "Wo kann ich parken?", 1, "de"), ask(storage, "Где парковка?", 2, "ru")]
     login(client, "sam")
     inbox = client.get("/inbox").text
+    assert (
+        "No translation into German is installed: those askers get this reply in English."
+    ) in inbox
     response = client.post(
         "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
     )

@@ -205,6 +205,15 @@ def _inbox_data(
     total = len(found)
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
+    # The askers' languages a typed reply cannot be translated into: said by the reply form.
+    asked_in = {row["id"]: row["language"] or c.config.knowledge.language for row in rows}
+    untranslated = {
+        cl.representative_id: [
+            lang for lang in sorted({asked_in[i] for i in cl.ids}) if c.desk.sent_in(lang) != lang
+        ]
+        for cl in found
+        if c.desk is not None
+    }
     channels = c.storage.unanswered_channels(kinds)
     wordings = {cl.representative_id: _wordings(cl, kinds, channels) for cl in found}
     wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
@@ -230,6 +239,7 @@ def _inbox_data(
     return {
         "clusters": found,
         "wordings": wordings,
+        "untranslated": untranslated,
         "total_clusters": total,
         "page": page,
         "pages": pages,
