@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot import times
+
 SECOND_ENCODER_ENV = "FAQ_BOT_SECOND_ENCODER"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 
@@ -135,6 +137,8 @@ class WebConfig:
     chat_address_messages: int = 120  # requests per client address in chat_rate_seconds
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: tuple[str, ...] = ()
+    # The time zone staff read times in (console, report page, digest): an IANA name.
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -384,6 +388,10 @@ def _check(config: Config) -> None:
             '[matching] follow_up_repeat must be "answer", "offer" or "never", '
             f"not {m.follow_up_repeat!r}"
         )
+    try:
+        times.zone(config.web.timezone)
+    except times.UnknownZoneError as exc:
+        raise ConfigError(f"[web] timezone: {exc}") from None
     if m.second_encoder not in ("e5", "none"):
         raise ConfigError(
             f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'

@@ -49,6 +49,7 @@ from bot.handoffstore import (
     UnknownHandoffError,
     handoff_tables,
 )
+from bot.localize import SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ __all__ = [
 
 Watcher = Callable[[list[int]], Awaitable[None]]
 Translate = Callable[[str, str, str], str | None]
+Covers = Callable[[str, str], bool]
 
 
 class Desk:
@@ -91,12 +93,31 @@ class Desk:
         *,
         kb_language: str,
         translate: Translate | None = None,
+        covers: Covers | None = None,
     ):
+        """`translate(text, source, target)`: None when no model covers the pair;
+        `covers(source, target)`: whether one does, without translating (staff are told
+        before sending which language a reply goes out in). Without `covers`, `translate`
+        is taken to cover every pair."""
         self.store = store
         self.deliveries = deliveries
         self.kb_language = kb_language
         self.translate = translate
+        self.covers = covers
         self._watchers: list[Watcher] = []
+
+    def sent_in(self, language: str | None) -> str:
+        """The language a typed reply to an asker of `language` goes out in: theirs when
+        it is the knowledge base's or a model translates into it, else the knowledge
+        base's (the reply is sent as typed)."""
+        language = language or self.kb_language
+        if language == self.kb_language:
+            return language
+        if self.translate is None:
+            return self.kb_language
+        if self.covers is not None and not self.covers(self.kb_language, language):
+            return self.kb_language
+        return language
 
     def watch(self, watcher: Watcher) -> None:
         """Call `watcher(handoff_ids)` after each change of state."""
@@ -177,7 +198,7 @@ class Desk:
         people: dict[tuple[str, Any], Delivery] = {}
         repeats: set[int] = set()
         try:
-            texts: dict[str, tuple[str, str | None]] = {}
+            texts: dict[str, tuple[str, str | None, str]] = {}
             for row in askers:
                 person = _person(row)
                 if person in people:
@@ -198,23 +219,34 @@ class Desk:
 
     async def _text_for(
         self, lang: str, text: str, entry_id: str | None, answerer: Any
-    ) -> tuple[str, str | None]:
-        """(what the asker reads, the staff's own words when that is a translation)."""
+    ) -> tuple[str, str | None, str]:
+        """(what the asker reads, the staff's own words when that is a translation, the
+        language it is in: the knowledge base's when there is no translation into `lang`)."""
         if entry_id is not None:
             answer = answerer.answer_entry(entry_id, lang)
             if answerer.config.translation.live:
                 answer = await asyncio.to_thread(answerer.translated, answer)
-            return answer.reply, None
-        if self.translate is None or lang == self.kb_language:
-            return text, None
+            # the source text, with a note in their language that it is not translated yet
+            source = answer.text_source == SOURCE and lang != self.kb_language
+            return answer.reply, None, self.kb_language if source else lang
+        if lang == self.kb_language:
+            return text, None, lang
+        if self.translate is None:
+            return text, None, self.kb_language
         translated = await asyncio.to_thread(self.translate, text, self.kb_language, lang)
-        return (translated, text) if translated else (text, None)
+        return (translated, text, lang) if translated else (text, None, self.kb_language)
 
     async def _deliver(
-        self, row: dict, lang: str, text: str, original: str | None, entry_id: str | None
+        self,
+        row: dict,
+        lang: str,
+        text: str,
+        original: str | None,
+        sent_in: str,
+        entry_id: str | None,
     ) -> Delivery:
         def done(delivered: bool, error: str | None = None) -> Delivery:
-            return Delivery(row["handoff_id"], row["channel"], lang, delivered, error)
+            return Delivery(row["handoff_id"], row["channel"], sent_in, delivered, error, lang)
 
         if row["gone"]:
             return done(False, "the asker's data is gone (forgotten or expired)")

@@ -166,13 +166,23 @@ class Handoff:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One asker's copy of a reply: whether the channel confirmed it reached them."""
+    """One asker's copy of a reply: whether the channel confirmed it reached them.
+
+    `language` is the language the reply went out in (what is recorded); `asked_in` the
+    asker's. They differ when no translation into the asker's language exists: the reply
+    then goes in the knowledge base's language, and staff are told so."""
 
     handoff_id: int
     channel: str
     language: str
     delivered: bool
     error: str | None = None
+    asked_in: str | None = None
+
+    @property
+    def untranslated(self) -> bool:
+        """Sent in another language than the asker's: no translation into theirs."""
+        return self.asked_in is not None and self.asked_in != self.language
 
 
 @dataclass(frozen=True)
@@ -193,6 +203,15 @@ class ReplyResult:
     def failed(self) -> int:
         """People it did not reach."""
         return len(self.deliveries) - len(self.repeats) - self.delivered
+
+    def untranslated(self) -> dict[str, tuple[str, int]]:
+        """Asker's language -> (the language they were sent instead, how many askers), for
+        the askers reached in another language than theirs."""
+        found: dict[str, tuple[str, int]] = {}
+        for d in self.deliveries:
+            if d.delivered and d.untranslated and d.asked_in is not None:
+                found[d.asked_in] = (d.language, found.get(d.asked_in, ("", 0))[1] + 1)
+        return found
 
 
 def _utc(moment: datetime) -> str:

@@ -395,7 +395,9 @@ class HandoffStore(SideStore):
         return rows[::-1]
 
     def replies(self, handoff_id: int) -> list[dict]:
-        """Replies sent to this handoff's asker, oldest first, with their delivery."""
+        """Replies sent to this handoff's asker, oldest first, with their delivery (`language`:
+        the language the reply went out in, which is not the asker's when no translation into
+        theirs exists)."""
         return self._read(
             "SELECT r.id, r.time, r.actor, r.actor_name, r.via, r.text, r.entry_id, "
             "d.channel, d.language, d.delivered, d.error FROM handoff_replies r "

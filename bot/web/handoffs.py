@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot import times
 from bot.handoff import (
     OPEN_STATES,
     STATES,
@@ -39,6 +40,21 @@ KIND_LABELS = {
     "feedback": "👎 with a reason",
     "message": "Staff-chat message",
 }
+# A message to staff, by the channel it came through (the inbox names them the same way).
+STAFF_LABELS = {
+    "telegram": "Message to staff (/staff on Telegram)",
+    "terminal": "Message to staff (/staff in the terminal chat)",
+    "web": "“Talk to a person” on the web chat",
+}
+
+
+def kind_label(kind: str, channel: str) -> str:
+    """What a handoff is, in plain words (English: the catalog key)."""
+    if kind == "staff_message" and channel in STAFF_LABELS:
+        return STAFF_LABELS[channel]
+    return KIND_LABELS.get(kind, kind)
+
+
 MAX_REPLY = 4000
 
 
@@ -79,8 +95,19 @@ def _held(request: Request, exc: HeldError) -> str:
     )
 
 
-def _sent(request: Request, result: ReplyResult) -> str:
+def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
+    """What a reply did: how many it reached, in which language where that is not the
+    asker's (no translation), and who it did not reach."""
     text = _(request, "Reply sent to {n} asker(s).", n=result.delivered)
+    ui = i18n.ui_language(request)
+    why = (
+        "Sent in {sent} to {n} asker(s) who read {asked}: the entry has no {asked} translation."
+        if entry
+        else "Sent in {sent} to {n} asker(s) who read {asked}: no {asked} translation is installed."
+    )
+    for asked, (sent, n) in sorted(result.untranslated().items()):
+        names = {"sent": i18n.language_name(sent, ui), "asked": i18n.language_name(asked, ui)}
+        text += " " + _(request, why, n=n, **names)
     if result.failed:
         text += " " + _(request, "Not delivered to {n}: see the replies below.", n=result.failed)
     if result.already:
@@ -92,11 +119,20 @@ def _sent(request: Request, result: ReplyResult) -> str:
     return text
 
 
+def _refused(request: Request, exc: HandoffError) -> str:
+    """Why the core refused a reply, as a sentence (the core's reasons are written in lower
+    case), in the console's language where the catalog has it."""
+    said = _(request, str(exc))
+    return _(request, "{problem}. Nothing was sent.", problem=said[:1].upper() + said[1:])
+
+
 def _sent_before(request: Request, exc: AlreadyRepliedError) -> str:
+    where = times.zone(console(request).config.web.timezone)
     return _(
         request,
-        "This very reply was sent already, at {time} (UTC) by {name}: the asker would read it twice. Nothing was sent.",  # noqa: E501 (one catalog key)
-        time=exc.time[:16].replace("T", " "),
+        "This very reply was sent already, at {time} ({zone}) by {name}: the asker would read it twice. Nothing was sent.",  # noqa: E501 (one catalog key)
+        time=times.shown(exc.time, where),
+        zone=times.zone_label(where),
         name=exc.actor_name or "?",
     )
 
@@ -116,7 +152,7 @@ async def handoff_list(request: Request) -> Response:
         request,
         "handoffs.html",
         handoffs=found,
-        kind_labels=KIND_LABELS,
+        kind_label=kind_label,
         chosen=chosen,
         filters=FILTERS,
         counts=counts,
@@ -139,7 +175,12 @@ async def handoff_page(request: Request) -> Response:
         request,
         "handoff.html",
         handoff=handoff,
-        kind_labels=KIND_LABELS,
+        kind_label=kind_label,
+        # The asker's language, and the one a typed reply goes out in: staff are warned
+        # before sending when no model translates into theirs.
+        asked_in=handoff.language or desk.kb_language,
+        sent_in=desk.sent_in(handoff.language),
+        kb_language=desk.kb_language,
         conversation=await asyncio.to_thread(desk.store.conversation, handoff),
         replies=replies,
         seen=max((r["id"] for r in replies), default=0),  # see _replied_since
@@ -237,12 +278,6 @@ def _kept(form: dict[str, str]) -> dict[str, str]:
     return {"draft": form.get("text", "")[:MAX_REPLY], "draft_entry": form.get("entry", "")}
 
 
-def _refused(request: Request, exc: HandoffError) -> str:
-    """The core's reason (lower case, as exceptions are written) as a sentence."""
-    said = str(exc)
-    return f"{said[:1].upper()}{said[1:]}. " + _(request, "Nothing was sent.")
-
-
 async def _once(
     request: Request,
     form: dict[str, str],
@@ -298,7 +333,7 @@ async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> 
         return Outcome("/handoffs", error=_(request, "No such handoff."))
     except HandoffError as exc:
         return Outcome(page, error=_refused(request, exc), **kept)
-    message = _sent(request, result)
+    message = _sent(request, result, entry=bool(form.get("entry", "").strip()))
     if result.failed and not result.delivered:  # it still waits: the words kept to send again
         return Outcome(page, error=message, **kept)
     others = await _replied_since(request, handoff_id, form.get("seen", ""), result.reply_id)
@@ -347,7 +382,7 @@ async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]
         return Outcome(page, error=_sent_before(request, exc), **kept)
     except HandoffError as exc:
         return Outcome(page, error=_refused(request, exc), **kept)
-    message = _sent(request, result)
+    message = _sent(request, result, entry=bool(form.get("entry", "").strip()))
     if result.failed and not result.delivered:  # they still wait: the words kept to send again
         return Outcome(page, error=message, **kept)
     return Outcome("/inbox", message=message)

@@ -33,6 +33,7 @@ from bot.web.app import (
     flash_query,
     forbidden,
     id_list,
+    question_in,
     requires,
 )
 
@@ -172,17 +173,21 @@ class Wording:
     count: int
     first: int
     after: str = ""
+    channel: str = ""  # where it was asked: a message to staff is named by its channel
 
 
-def _wordings(cluster, kinds: dict[int, str], afters: dict[int, str]) -> list[Wording]:
+def _wordings(
+    cluster, kinds: dict[int, str], afters: dict[int, str], channels: dict[int, str]
+) -> list[Wording]:
     """The group's distinct wordings, closest to its representative first: a group of
     hundreds of questions often has a few dozen wordings."""
-    found: dict[tuple[str, str, str, str], list[int]] = {}
+    found: dict[tuple[str, str, str, str, str], list[int]] = {}
     for qid, text, lang in zip(cluster.ids, cluster.questions, cluster.item_languages, strict=True):
-        found.setdefault((text, lang, kinds[qid], afters.get(qid, "")), []).append(qid)
+        key = (text, lang, kinds[qid], afters.get(qid, ""), channels.get(qid, ""))
+        found.setdefault(key, []).append(qid)
     return [
-        Wording(t, lang, kind, len(ids), ids[0], after)
-        for (t, lang, kind, after), ids in found.items()
+        Wording(t, lang, kind, len(ids), ids[0], after, channel)
+        for (t, lang, kind, after, channel), ids in found.items()
     ]
 
 
@@ -230,7 +235,17 @@ def _inbox_data(
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
     afters = {row["id"]: row.get("asked_after") or "" for row in rows}
-    wordings = {cl.representative_id: _wordings(cl, kinds, afters) for cl in found}
+    # The askers' languages a typed reply cannot be translated into: said by the reply form.
+    asked_in = {row["id"]: row["language"] or c.config.knowledge.language for row in rows}
+    untranslated = {
+        cl.representative_id: [
+            lang for lang in sorted({asked_in[i] for i in cl.ids}) if c.desk.sent_in(lang) != lang
+        ]
+        for cl in found
+        if c.desk is not None
+    }
+    channels = c.storage.unanswered_channels(kinds)
+    wordings = {cl.representative_id: _wordings(cl, kinds, afters, channels) for cl in found}
     wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
     others = [s for s in inbox.signals(c.storage.path, wanted) if not lang or s.language == lang]
     languages = sorted({*languages, *(s.language for s in others)})
@@ -254,6 +269,7 @@ def _inbox_data(
     return {
         "clusters": found,
         "wordings": wordings,
+        "untranslated": untranslated,
         "total_clusters": total,
         "handed": handed,
         "settled": settled,
@@ -512,6 +528,7 @@ async def entries(request: Request) -> Response:
     answerer = c.holder.answerer
     kb = answerer.kb if answerer else None
     topics = []
+    ui = i18n.ui_language(request)
     if kb is not None:
         needle = query.casefold()
         for topic in kb.topics:
@@ -521,11 +538,16 @@ async def entries(request: Request) -> Response:
                 if not needle
                 or any(
                     needle in text.casefold()
-                    for text in (i, kb.by_id[i].question, *kb.by_id[i].alternates)
+                    for text in (
+                        i,
+                        kb.by_id[i].question,
+                        *kb.by_id[i].alternates,
+                        question_in(kb.by_id[i], ui),  # the question as the page shows it
+                    )
                 )
             ]
-            if found:
-                topics.append((topic.name_in(kb.language, kb.language), found))
+            if found:  # named in the console's language where the topic has that name
+                topics.append((topic.name_in(ui, kb.language), found))
     return c.render(
         request,
         "entries.html",
