@@ -360,7 +360,7 @@ def test_pages_in_chinese(client, storage):
     hid = handoff_id(client, "Where do I park?")
     assert "认领" in client.get(f"/handoffs/{hid}").text
     empty = post(client, "/handoffs/reply", id=str(hid), text="  ")  # said in English before
-    assert flash_of(client, empty, "error") == "回复内容为空。未发送任何内容。"
+    assert flash_of(client, empty, "error") == "回复为空：请输入回复，或选择某个条目的答案。未发送任何内容。"
 
 
 @pytest.fixture
@@ -652,7 +652,7 @@ def test_a_person_who_asked_twice_gets_one_reply(client, storage, web):
     ask(storage, "Где распечатать документы?", 2, "ru")
     login(client, "sam")
     inbox = client.get("/inbox").text
-    assert "2 people in 1 language (ru 2)" in _group(inbox, "Где распечатать документы?")
+    assert "2 people in 1 language (Russian 2)" in _group(inbox, "Где распечатать документы?")
     response = client.post(
         "/inbox/reply",
         data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "На ресепшене."},
