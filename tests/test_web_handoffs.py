@@ -360,7 +360,8 @@ def test_pages_in_chinese(client, storage):
     hid = handoff_id(client, "Where do I park?")
     assert "认领" in client.get(f"/handoffs/{hid}").text
     empty = post(client, "/handoffs/reply", id=str(hid), text="  ")  # said in English before
-    assert flash_of(client, empty, "error") == "回复为空：请输入回复，或选择某个条目的答案。未发送任何内容。"
+    said = "回复为空：请输入回复，或选择某个条目的答案。未发送任何内容。"
+    assert flash_of(client, empty, "error") == said
 
 
 @pytest.fixture
