@@ -440,3 +440,32 @@ def test_unfinished_reads_a_form_as_the_knowledge_base_reads_an_entry():
     assert not entry_edit.unfinished({**done, "translations": {"ru": {"alternates": ["TODO"]}}})
     assert not entry_edit.unfinished({**done, "phrasings": {"es": ["todo", "TODO"]}})
     assert entry_edit.unfinished({**done, "answer": "TODO: write the answer"})
+
+
+def test_a_save_parses_only_the_file_it_changes(repo_kb, tmp_path, monkeypatch):
+    """The console loads the knowledge base from its cache and never parses the YAML; a save
+    then validates the whole folder, but parsing every topic file again (~4 MB) took 10-50 s
+    on a busy machine: only the changed file is parsed, the others' checked results reused."""
+    from bot import knowledge
+
+    cache = tmp_path / "cache"
+    load_knowledge(repo_kb, "en", cache)  # an earlier run wrote the cache
+    monkeypatch.setattr(knowledge, "_PARSED", type(knowledge._PARSED)())  # a new process
+    monkeypatch.setattr(knowledge, "_CHECKED", type(knowledge._PARSED)(), raising=False)
+    kb = load_knowledge(repo_kb, "en", cache)  # start-up: from the cache
+    parsed: list[str] = []
+    real = knowledge.parse_topic_text
+    monkeypatch.setattr(
+        knowledge, "parse_topic_text", lambda text: parsed.append(text) or real(text)
+    )
+    entry = kb.entries[0]
+    name = entry.source.rsplit(":", 1)[0]
+    _, values = entry_edit.read_entry(repo_kb, entry.id, kb)
+    saved = entry_edit.save_entry(
+        repo_kb, "en", entry.id, {**values, "notes": "Call first."}, kb=kb, cache_dir=cache
+    )
+    assert saved.changed and len(knowledge.topic_files(repo_kb)) > 5
+    texts = {p.name: p.read_text() for p in knowledge.topic_files(repo_kb)}
+    files = {n for text in parsed for n, t in texts.items() if t.split("entries:")[0] in text}
+    assert len(parsed) <= 2 and files <= {name}, files
+    assert load_knowledge(repo_kb, "en", cache).by_id[entry.id].notes == "Call first."
