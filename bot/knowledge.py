@@ -170,6 +170,9 @@ def round_trip_yaml() -> YAML:
     yaml.width = 4096
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
+    # Never `&id001` / `*id001`: one date object in two translations' `reviewed` was
+    # written as an anchor and an alias, which staff editing the file cannot follow.
+    yaml.representer.ignore_aliases = lambda data: True
     return yaml
 
 

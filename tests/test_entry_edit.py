@@ -469,3 +469,23 @@ def test_a_save_parses_only_the_file_it_changes(repo_kb, tmp_path, monkeypatch):
     files = {n for text in parsed for n, t in texts.items() if t.split("entries:")[0] in text}
     assert len(parsed) <= 2 and files <= {name}, files
     assert load_knowledge(repo_kb, "en", cache).by_id[entry.id].notes == "Call first."
+
+
+def test_two_translations_saved_together_write_no_yaml_anchors(small_kb_dir):
+    """Both translations get today's date object as `reviewed`: it was written once with an
+    anchor (`reviewed: &id001 2026-11-26`) and once as an alias (`*id001`)."""
+    values = edited(
+        small_kb_dir,
+        "fapiao",
+        ["ru", "fr"],
+        tr_ru_question="Что такое фапяо?",
+        tr_ru_answer="Официальный счёт.",
+        tr_fr_question="Qu'est-ce qu'un fapiao ?",
+        tr_fr_answer="La facture officielle.",
+    )
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", values)
+    text = (small_kb_dir / "money.yaml").read_text()
+    assert "&id" not in text and "*id" not in text
+    assert text.count(f"reviewed: {TODAY.isoformat()}") == 2
+    fapiao = load_knowledge(small_kb_dir, "en").by_id["fapiao"]
+    assert {fapiao.translations[lang].reviewed for lang in ("ru", "fr")} == {TODAY}
