@@ -658,7 +658,9 @@ def load_knowledge(
             _remember_files(cached, keys)
             return cached
     problems: list[Problem] = []
-    topics, entries, ids, unread = [], [], [], []
+    topics, unread = [], []
+    entries: list[FaqEntry] = []
+    ids: list[tuple[str, str]] = []
     for path in files:
         known = _checked(keys[path.name])
         if known is not None:  # this very file validated before: nothing to parse
