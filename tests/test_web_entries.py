@@ -16,7 +16,7 @@ from bot.answering import build_answerer
 from bot.entry_history import EntryHistory
 from bot.knowledge import load_knowledge
 from tests.web_support import *  # noqa: F403  (the fixtures)
-from tests.web_support import ask, csrf_of, flash_of, login, make_client, queued
+from tests.web_support import PASSWORD, ask, csrf_of, flash_of, login, make_client, queued
 
 
 @pytest.fixture
@@ -621,3 +621,103 @@ def test_managers_cannot_move_or_delete(live):
     login(live, "sam")
     for path in ("/entries/fapiao/delete", "/entries/fapiao/move"):  # no CSRF token
         assert live.post(path, data={"topic": "people"}).status_code == 403
+
+
+ORIGIN = {"origin": "http://testserver"}  # what a browser sends with a form of the console
+
+
+def test_a_new_entry_sent_after_logout_comes_back_after_logging_in(live, small_kb_dir):
+    """Logged out in another tab while typing: pressing "Create entry" showed a bare 403
+    and what was typed was gone. Now the login page (the console's own) says why, and the
+    login brings the form back filled in; nothing is saved until it is sent again."""
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/new").text)
+    fields.update(
+        id="pet-visa",
+        topic="people",
+        question="Can my dog come to China with me?",
+        alternates="bringing a pet to China",
+        tags="pets",
+        answer="Yes, with a health certificate and 7 days of quarantine.",
+    )
+    before = (small_kb_dir / "people.yaml").read_text()
+    assert live.post("/logout", data={"csrf": fields["csrf"]}).status_code == 303  # other tab
+    sent = live.post("/entries/new", data={**fields, "action": "save"}, headers=ORIGIN)
+    assert sent.status_code == 401
+    assert "FAQ bot console" in sent.text and 'action="/login"' in sent.text
+    assert "what you typed is kept" in sent.text
+    resume = re.search(r'name="resume" value="([^"]+)"', sent.text)
+    assert resume
+    token = csrf_of(sent.text)
+    back = live.post(
+        "/login", data={"name": "sam", "password": PASSWORD, "csrf": token, "resume": resume[1]}
+    )
+    assert back.status_code == 303 and back.headers["location"].startswith("/entries/new?restore=")
+    page = live.get(back.headers["location"])
+    again = fields_of(page.text)
+    assert again["question"] == "Can my dog come to China with me?"
+    assert again["answer"] == "Yes, with a health certificate and 7 days of quarantine."
+    assert again["id"] == "pet-visa" and again["topic"] == "people"
+    assert "nothing is saved yet" in page.text
+    assert (small_kb_dir / "people.yaml").read_text() == before  # not saved on its own
+    saved = live.post("/entries/new", data={**again, "action": "save"})
+    assert saved.status_code == 303, re.findall(r"<li[^>]*>(.*?)</li>", saved.text)
+    assert saved.headers["location"].startswith("/entries/pet-visa")
+
+
+def test_an_edit_sent_from_an_earlier_session_comes_back_into_its_form(live, small_kb_dir):
+    """Logged out and in again in another tab: the first tab's form carries the old
+    session's token; it was refused with a bare 403. Now it comes back to be saved."""
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["answer"] = "A fapiao is the official invoice; typed before the new login."
+    live.post("/logout", data={"csrf": fields["csrf"]})
+    login(live, "sam")
+    before = (small_kb_dir / "money.yaml").read_text()
+    sent = live.post("/entries/fapiao", data={**fields, "action": "save"}, headers=ORIGIN)
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("/entries/fapiao?restore=")
+    again = fields_of(live.get(sent.headers["location"]).text)
+    assert again["answer"] == fields["answer"] and again["base"] == fields["base"]
+    assert (small_kb_dir / "money.yaml").read_text() == before
+    done = live.post("/entries/fapiao", data={**again, "action": "save"})
+    assert (
+        done.status_code == 303
+        and "typed before the new login" in (small_kb_dir / "money.yaml").read_text()
+    )
+
+
+def test_any_other_form_sent_after_the_session_ended_is_offered_again(live, small_kb_dir):
+    """Forms that have no page to fill in again (move, delete, the inbox's) come back on a
+    page showing what was sent, with a button that sends it with the new session."""
+    login(live, "sam")
+    page = live.get("/entries/fapiao").text
+    base = fields_of(page)["base"]
+    live.post("/logout", data={"csrf": csrf_of(page)})
+    data = {"csrf": csrf_of(page), "topic": "people", "base": base}
+    sent = live.post("/entries/fapiao/move", data=data, headers=ORIGIN)
+    assert sent.status_code == 401
+    resume = re.search(r'name="resume" value="([^"]+)"', sent.text)
+    assert resume
+    back = live.post(
+        "/login",
+        data={"name": "sam", "password": PASSWORD, "csrf": csrf_of(sent.text), "resume": resume[1]},
+    )
+    assert back.headers["location"].startswith("/resend?form=")
+    offer = live.get(back.headers["location"])
+    assert offer.status_code == 200 and 'action="/entries/fapiao/move"' in offer.text
+    assert "nothing was sent or saved" in offer.text and "people" in offer.text
+    assert "- id: fapiao" in (small_kb_dir / "money.yaml").read_text()  # not moved yet
+    form = fields_of(offer.text)
+    moved = live.post("/entries/fapiao/move", data=form)
+    assert moved.status_code == 303 and "- id: fapiao" in (small_kb_dir / "people.yaml").read_text()
+
+
+def test_a_form_posted_from_another_site_is_never_kept(live):
+    login(live, "sam")
+    page = live.get("/entries/fapiao").text
+    live.post("/logout", data={"csrf": csrf_of(page)})
+    evil = {"origin": "https://evil.example"}
+    sent = live.post("/entries/fapiao", data={"answer": "x", "csrf": "y"}, headers=evil)
+    assert sent.status_code == 401 and 'name="resume"' not in sent.text
+    assert not live.app.state.console.kept._forms

@@ -212,14 +212,37 @@ async def edit_page(request: Request) -> Response:
         )
     question = request.query_params.get("try", "").strip()
     fields = entry_edit.form_fields(values, _languages(c, values))
+    fields["base"] = entry_edit.text_version(values)
+    restored = _restored(request)
     return _render(
         request,
         values,
-        {**fields, "base": entry_edit.text_version(values)},
+        {**fields, **(restored or {})},
         entry_id=entry_id,
         file=file,
         tried=question,
         answer=await _try(request, question),
+        message=_restored_message(request) if restored else None,
+    )
+
+
+def _restored(request: Request) -> dict[str, str] | None:
+    """What was typed into this page's form before the session ended (`restore`: the
+    kept form's token, see app.KeptForms), its own `base` included: a save made meanwhile
+    is still noticed."""
+    token = request.query_params.get("restore", "")
+    if not token:
+        return None
+    fields = console(request).kept.fields(token, request.url.path)
+    if fields is None:
+        return None
+    return {k: v for k, v in fields.items() if k not in ("csrf", "ids", "asked", "action")}
+
+
+def _restored_message(request: Request) -> str:
+    return _(
+        request,
+        "What you typed before the session ended is back below; nothing is saved yet: check it and save.",  # noqa: E501 (one catalog key)
     )
 
 
@@ -505,10 +528,18 @@ async def new_page(request: Request) -> Response:
     """The form for a new entry; `ids` prefills it from those unanswered questions."""
     c = console(request)
     ids = id_list(request.query_params.getlist("ids"))
+    restored = _restored(request)
+    token = request.query_params.get("restore", "")
+    if restored is not None:  # the form as it was sent, its questions and ticks
+        ids = id_list(c.kept.values(token, request.url.path, "asked"))
     try:
         rows = _asked(c, ids)
     except UnknownIdError as exc:
         return _render(request, None, {}, 404, new=True, rows=[], error=str(exc))
+    if restored is not None:
+        chosen = set(id_list(c.kept.values(token, request.url.path, "ids")))
+        message = _restored_message(request)
+        return _render(request, None, restored, new=True, rows=rows, chosen=chosen, message=message)
     fields = await asyncio.to_thread(_prefill, c, rows)
     kb = _kb(c)
     topic = kb.topics[0].id if kb and kb.topics else ""
@@ -577,6 +608,11 @@ async def new_save(request: Request) -> Response:
     if resolved:
         message += " " + _(request, "{n} question(s) resolved.", n=resolved)
     return _redirect(f"/entries/{saved.entry_id}", message)
+
+
+# After a login, a form kept when its session ended comes back into these pages.
+edit_page.restores_form = True  # type: ignore[attr-defined]
+new_page.restores_form = True  # type: ignore[attr-defined]
 
 
 def routes() -> list[Route]:
