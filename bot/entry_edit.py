@@ -153,6 +153,24 @@ def save_entry(
     return Saved(entry_id, name, before, after, _record(history, saved, actor, action))
 
 
+def created_already(kb_dir: Path, values: dict[str, Any], kb: KnowledgeBase | None) -> Saved | None:
+    """`Saved.again` when an entry with `values`' id holds exactly `values` already: a New
+    entry form sent twice (a double click), whose first send created it. None otherwise
+    (no such entry, or a different one: creating it is then refused as a duplicate id)."""
+    entry_id = str(values.get("id", ""))
+    if kb is None or entry_id not in kb.by_id:  # (the running one: no file is searched)
+        return None
+    try:
+        name = entry_file(Path(kb_dir), entry_id, kb)
+        topic = kbedit.TopicFile.open(Path(kb_dir) / name)
+        before = topic.entry_text(entry_id)
+    except (EntryError, kbedit.EditError):
+        return None
+    if not _stored_already(topic, entry_id, values):
+        return None
+    return Saved(entry_id, name, before, before, None, again=True)
+
+
 def create_entry(
     kb_dir: Path,
     kb_language: str,
@@ -600,9 +618,12 @@ def new_entry_fields(
     """A new entry's form prefilled from asked questions: `question` (the cluster's
     `question_in(kb_language)`; empty when none was asked in it) and the asked (text,
     language) `wordings`, each filed under its own language (`curation.file_wordings`):
-    alternates in the knowledge base's language, phrasings in the others."""
+    alternates in the knowledge base's language (`question`, an asker's wording, first:
+    kept when staff rewrite the question), phrasings in the others."""
     question = question.strip()
     alternates, phrasings = curation.file_wordings(question, wordings, kb_language)
+    if question:  # the asker's own wording stays a way to ask when staff rewrite the question
+        alternates = [question, *alternates]
     values = {
         "id": curation.entry_slug(question, taken) if question else "",
         "question": question,

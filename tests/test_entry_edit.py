@@ -234,7 +234,8 @@ def test_create_entry_appends_through_the_one_writer(small_kb_dir, history):
         {"bank-account"},
         TODAY,
     )
-    assert fields["id"] == "dog-licence" and fields["alternates"] == "dog licence"
+    assert fields["id"] == "dog-licence"
+    assert fields["alternates"] == "Where do I get a dog licence?\ndog licence"
     assert fields["phrasings"] == "ru: Где получить лицензию на собаку?"
     fields.update(answer="At the district police station.", tags="pets")
     values = entry_edit.values_from_form(fields, [], None, TODAY)
@@ -243,7 +244,8 @@ def test_create_entry_appends_through_the_one_writer(small_kb_dir, history):
     after = (small_kb_dir / "money.yaml").read_text()
     assert after.startswith(before) and after[len(before) :] == saved.after
     entry = load_knowledge(small_kb_dir).by_id[saved.entry_id]
-    assert entry.answer.startswith("At the") and entry.alternates == ("dog licence",)
+    assert entry.answer.startswith("At the")
+    assert entry.alternates == ("Where do I get a dog licence?", "dog licence")
     assert entry.phrasings == {"ru": ("Где получить лицензию на собаку?",)}
     assert history.versions(saved.entry_id)[0].action == entry_edit.NEW
     with pytest.raises(entry_edit.EntryError, match="duplicate id"):

@@ -103,7 +103,14 @@ def _is_draft(c: Console, entry_id: str) -> bool:
 
 
 def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
-    if not saved.changed and not saved.again:
+    if saved.again:
+        return _(
+            request,
+            "Already saved: this form was sent twice and {id} was saved once, in {file}.",
+            id=saved.entry_id,
+            file=saved.file,
+        )
+    if not saved.changed:
         return _(request, "Nothing changed.")
     if _is_draft(console(request), saved.entry_id):
         return _(
@@ -554,6 +561,9 @@ def _create(
     nothing."""
     kb_dir, language = c.config.knowledge.dir, c.config.knowledge.language
     with _writing(c) as history:
+        again = entry_edit.created_already(kb_dir, values, _kb(c))
+        if again is not None:  # the same form sent twice: the first created it
+            return again, 0
         queued = triage.items(c.storage, ids)
         triage.still_new(queued, _kb(c), lambda item: False, partial(triage.how_done, c.storage))
         saved = entry_edit.create_entry(
@@ -602,6 +612,8 @@ async def new_save(request: Request) -> Response:
         saved, resolved = await asyncio.to_thread(_create, c, topic, values, ids, actor)
     except (entry_edit.EntryError, KnowledgeError, triage.TriageError, UnknownIdError) as exc:
         return _render(request, None, fields, 400, problems=_problems(exc), **context)
+    if saved.again:
+        return _redirect(f"/entries/{saved.entry_id}", _saved_message(request, saved, 0))
     _audit(request, entry_edit.NEW, saved, None, resolved=resolved, questions=ids)
     told = await _told(c)
     message = _saved_message(request, saved, told)
