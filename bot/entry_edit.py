@@ -447,8 +447,13 @@ def _list(form: Mapping[str, str], key: str) -> list[str]:
     return [line.strip() for line in _text(form, key).split("\n") if line.strip()]
 
 
+# Commas, semicolons and colons as a Chinese (or Japanese) keyboard types them, too.
+_SEPARATORS = re.compile(r"[,，、;；\s]+")
+_COLON = re.compile(r"[:：]")
+
+
 def _words(form: Mapping[str, str], key: str) -> list[str]:
-    return [w for w in re.split(r"[,\s]+", _text(form, key)) if w]
+    return [w for w in _SEPARATORS.split(_text(form, key)) if w]
 
 
 def _links(form: Mapping[str, str], key: str) -> list[Any]:
@@ -467,7 +472,7 @@ def _phrasings(form: Mapping[str, str]) -> dict[str, list[str]]:
     without a language code goes under "?", for validation to report."""
     found: dict[str, list[str]] = {}
     for line in _list(form, "phrasings"):
-        code, colon, text = line.partition(":")
+        code, colon, text = _COLON.sub(":", line, count=1).partition(":")
         code = code.strip().lower()
         if not colon or not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)?", code) or not text.strip():
             code, text = "?", line

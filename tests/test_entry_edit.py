@@ -491,3 +491,25 @@ def test_two_translations_saved_together_write_no_yaml_anchors(small_kb_dir):
     assert text.count(f"reviewed: {TODAY.isoformat()}") == 2
     fapiao = load_knowledge(small_kb_dir, "en").by_id["fapiao"]
     assert {fapiao.translations[lang].reviewed for lang in ("ru", "fr")} == {TODAY}
+
+
+def test_lists_and_language_codes_typed_with_chinese_punctuation(small_kb_dir):
+    """Typed on a Chinese keyboard: "wifi，会议室" was one tag, related "a，b" one unknown
+    entry, and "ko：회의실" a phrasing of language "?"."""
+    values = edited(
+        small_kb_dir,
+        "fapiao",
+        [],
+        tags="wifi，会议室、invoice；tax",
+        related="bank-account，office-hours",
+        phrasings="ko：영수증은 어디서 받나요?\nde: Wo bekomme ich eine Rechnung?",
+    )
+    assert values["tags"] == ["wifi", "会议室", "invoice", "tax"]
+    assert values["related"] == ["bank-account", "office-hours"]
+    assert values["phrasings"] == {
+        "ko": ["영수증은 어디서 받나요?"],
+        "de": ["Wo bekomme ich eine Rechnung?"],
+    }
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", values)
+    fapiao = load_knowledge(small_kb_dir, "en").by_id["fapiao"]
+    assert fapiao.related == ("bank-account", "office-hours") and "会议室" in fapiao.tags
