@@ -313,6 +313,7 @@ async def test_browser_moves_deletes_and_restores_an_entry(served, tmp_path):
             await page.goto(url + "/entries/fapiao")
             await page.select_option("form.move select[name=topic]", "people")
             await page.click("form.move button")
+            await page.get_by_role("button", name="Move entry").click()  # the confirmation
             await page.wait_for_selector(".message")
             moved = await page.inner_text(".message")
             await page.click("text=Delete this entry…")

@@ -38,7 +38,9 @@ def fields_of(html: str) -> dict[str, str]:
         found[name] = unescape(value)
     for name, value in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
         found[name] = unescape(value)
-    chosen = re.search(r'<select name="topic">.*?<option value="([^"]+)" selected>', html, re.S)
+    chosen = re.search(
+        r'<select name="topic"[^>]*>.*?<option value="([^"]+)" selected>', html, re.S
+    )
     if chosen:
         found["topic"] = chosen[1]
     found["csrf"] = csrf_of(html)
@@ -203,7 +205,11 @@ def test_new_entry_from_a_cluster_resolves_it_and_is_live(live, storage, small_k
     assert f"{len(ids)} question(s) resolved" in flash_of(live, response)
     assert {queued(storage)[int(i)] for i in ids} == {"resolved"}
     entry = load_knowledge(small_kb_dir).by_id[new_id]
-    assert entry.alternates == ("Where can I get a dog licence?",)
+    assert set(entry.alternates) == {  # the question, an asker's wording, kept as one too
+        "Where do I get a dog licence?",
+        "Where can I get a dog licence?",
+    }
+    assert entry.alternates[0] == fields["question"]
     assert entry.phrasings["ru"] == ("Где получить лицензию на собаку?",)
     assert f"- id: {new_id}" in (small_kb_dir / "people.yaml").read_text()
     answer = live.holder.answerer.ask("where can I get a licence for my dog")
@@ -255,7 +261,12 @@ def test_a_draft_is_saved_as_a_draft_not_served_and_its_questions_stay_in_the_in
     page = live.get("/entries/fishing-licence-china").text
     moved = live.post(
         "/entries/fishing-licence-china/move",
-        data={"csrf": csrf_of(page), "topic": "money", "base": fields_of(page)["base"]},
+        data={
+            "csrf": csrf_of(page),
+            "topic": "money",
+            "base": fields_of(page)["base"],
+            "confirmed": "1",
+        },
     )
     assert "it is still a draft: the bot does not serve it" in flash_of(live, moved)
     assert "serves it now" not in flash_of(live, moved)
@@ -306,7 +317,7 @@ def test_roles(live):
     assert live.get("/entries/fapiao/history").status_code == 200
     live.cookies.clear()
     assert live.get("/entries/fapiao").headers["location"] == "/login"
-    assert live.post("/entries/fapiao", data={"answer": "x"}).status_code == 403
+    assert live.post("/entries/fapiao", data={"answer": "x"}).status_code == 401  # log in
 
 
 @settings(
@@ -409,7 +420,7 @@ def test_a_new_entrys_phrasings_join_the_translation_drafted_in_their_language(w
     page = with_model.get("/entries/new", params={"ids": "1,2"}).text
     fields = fields_of(page)
     assert fields["phrasings"] == "de: Wo bekomme ich eine Hundelizenz?"
-    assert fields["alternates"] == ""
+    assert fields["alternates"] == "Where do I get a dog licence?"  # the asker's wording
     # the knowledge base asks for one more way to ask in its own language
     fields.update(answer="Ask the police.", alternates="dog licence", tags="pets", topic="people")
     form = {**fields, "asked": ["1", "2"], "ids": ["1", "2"]}
@@ -577,11 +588,13 @@ def test_move_to_another_topic_is_live_and_in_the_history(live, small_kb_dir, ac
     login(live, "sam")
     page = live.get("/entries/fapiao").text
     assert '<form method="post" action="/entries/fapiao/move"' in page
-    assert '<option value="people">' in page and '<option value="money">' not in page
-    response = live.post(
-        "/entries/fapiao/move",
-        data={"csrf": csrf_of(page), "topic": "people", "base": fields_of(page)["base"]},
-    )
+    assert '<option value="people">People</option>' in page and '<option value="money">' not in page
+    data = {"csrf": csrf_of(page), "topic": "people", "base": fields_of(page)["base"]}
+    asked = live.post("/entries/fapiao/move", data=data)  # a choice, then a confirmation
+    assert asked.status_code == 200 and "- id: fapiao" in (small_kb_dir / "money.yaml").read_text()
+    assert "From the topic “Money” to the topic “People”" in asked.text
+    assert 'name="confirmed" value="1"' in asked.text
+    response = live.post("/entries/fapiao/move", data={**data, "confirmed": "1"})
     assert response.status_code == 303 and "to people.yaml" in flash_of(live, response)
     assert "- id: fapiao" in (small_kb_dir / "people.yaml").read_text()
     assert "- id: fapiao" not in (small_kb_dir / "money.yaml").read_text()
@@ -602,7 +615,7 @@ def test_move_refused_for_a_stale_page_changes_nothing(live, small_kb_dir):
     assert live.post("/entries/fapiao", data=edited).status_code == 303
     refused = live.post(
         "/entries/fapiao/move",
-        data={"csrf": csrf_of(page), "topic": "people", "base": fields["base"]},
+        data={"csrf": csrf_of(page), "topic": "people", "base": fields["base"], "confirmed": "1"},
     )
     assert refused.headers["location"].startswith("/entries/fapiao?")
     error = flash_of(live, refused, "error")
@@ -696,7 +709,7 @@ def test_any_other_form_sent_after_the_session_ended_is_offered_again(live, smal
     page = live.get("/entries/fapiao").text
     base = fields_of(page)["base"]
     live.post("/logout", data={"csrf": csrf_of(page)})
-    data = {"csrf": csrf_of(page), "topic": "people", "base": base}
+    data = {"csrf": csrf_of(page), "topic": "people", "base": base, "confirmed": "1"}
     sent = live.post("/entries/fapiao/move", data=data, headers=ORIGIN)
     assert sent.status_code == 401
     resume = re.search(r'name="resume" value="([^"]+)"', sent.text)
@@ -741,8 +754,8 @@ def test_a_new_entry_sent_twice_is_created_once_and_says_so(live, storage, small
     assert flash_of(live, second).startswith("Already saved: this form was sent twice")
     assert (small_kb_dir / "people.yaml").read_text().count(f"- id: {entry_id}") == 1
     assert [r["action"] for r in accounts.audit_log()].count("entry.new") == 1
-    fields["answer"] = "Somewhere else."  # a different entry under a taken id: refused
-    third = live.post("/entries/new", data={**fields, "action": "save"})
+    # a different entry under a taken id: refused
+    third = live.post("/entries/new", data={**data, "answer": "Somewhere else.", "ids": []})
     assert third.status_code == 400 and "duplicate id" in third.text
 
 
@@ -765,3 +778,28 @@ def test_a_new_entry_from_one_question_keeps_the_askers_wording(live, storage, s
     entry = live.holder.answerer.kb.by_id[fields["id"]]
     assert entry.alternates == ("dog licence where??",)
     assert queued(storage) == {1: "resolved"}
+
+
+def test_topics_show_their_titles_and_none_is_chosen_for_staff(live, small_kb_dir):
+    """New entry preselected the first topic file ("banking"), the Move list too, where one
+    click moved the entry; topics showed as file names. Now staff choose a topic by its
+    title (in the console's language where the file has one), and confirm a move."""
+    login(live, "sam")
+    page = live.get("/entries/new").text
+    assert re.search(r'<select name="topic" required>\s*<option value="" selected>', page)
+    assert '<option value="money">Money</option>' in page
+    fields = fields_of(page)
+    assert "topic" not in fields  # nothing chosen
+    fields.update(
+        id="pet-visa", question="Can my dog come?", alternates="dog to China",
+        answer="Yes, with a health certificate.", tags="pets",
+    )  # fmt: skip
+    refused = live.post("/entries/new", data={**fields, "action": "save"})
+    assert refused.status_code == 400 and "Choose a topic." in refused.text
+    assert fields_of(refused.text)["question"] == "Can my dog come?"
+    live.cookies.set("console_lang", "zh")
+    assert '<option value="money">资金</option>' in live.get("/entries/new").text
+    edit = live.get("/entries/bank-account").text
+    move = edit.split('class="move"')[1]
+    assert re.search(r'<select name="topic" required>\s*<option value="" selected>', move)
+    assert '<option value="people">People</option>' in move

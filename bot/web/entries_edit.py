@@ -26,6 +26,7 @@ from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
+from bot.web import i18n
 from bot.web.app import Console, console, flash_query, id_list, requires
 from bot.web.views import _
 
@@ -70,7 +71,7 @@ def _render(
         lang for lang in languages if translator is not None and translator.covers(source, lang)
     ]
     states = {lang: entry_edit.translation_state(values or {}, lang) for lang in languages}
-    context.setdefault("topics", [t.id for t in kb.topics] if kb else [])
+    context.setdefault("topics", _topic_titles(request, kb))
     return c.render(
         request,
         "entry_edit.html",
@@ -83,6 +84,15 @@ def _render(
         draft_languages=drafts,
         **context,
     )
+
+
+def _topic_titles(request: Request, kb: KnowledgeBase | None) -> list[tuple[str, str]]:
+    """(id, title) of every topic: its name in the console's language where the topic file
+    has one, else in the knowledge base's (the file name when it has none)."""
+    if kb is None:
+        return []
+    ui = i18n.ui_language(request)
+    return [(t.id, t.name_in(ui, kb.language)) for t in kb.topics]
 
 
 def _reload(c: Console) -> None:
@@ -414,6 +424,19 @@ async def move(request: Request) -> Response:
     kb = _kb(c)
     if kb is None or topic not in {t.id for t in kb.topics}:
         return _redirect(back, _(request, "Choose a topic."), "error")
+    if form.get("confirmed") != "1":  # one click chose a topic: the next one moves
+        titles = dict(_topic_titles(request, kb))
+        entry = kb.by_id.get(entry_id)
+        return c.render(
+            request,
+            "entry_move.html",
+            entry_id=entry_id,
+            question=entry.question if entry else "",
+            old=titles.get(entry.topic, "") if entry else "",
+            new=titles[topic],
+            topic=topic,
+            base=str(form.get("base", "")),
+        )
     previous = _latest(request, entry_id)
     actor = request.state.session.name
     try:
@@ -547,10 +570,8 @@ async def new_page(request: Request) -> Response:
         chosen = set(id_list(c.kept.values(token, request.url.path, "ids")))
         message = _restored_message(request)
         return _render(request, None, restored, new=True, rows=rows, chosen=chosen, message=message)
-    fields = await asyncio.to_thread(_prefill, c, rows)
-    kb = _kb(c)
-    topic = kb.topics[0].id if kb and kb.topics else ""
-    return _render(request, None, {**fields, "topic": topic}, new=True, rows=rows, chosen=set(ids))
+    fields = await asyncio.to_thread(_prefill, c, rows)  # no topic: staff choose one
+    return _render(request, None, fields, new=True, rows=rows, chosen=set(ids))
 
 
 def _create(
