@@ -803,3 +803,17 @@ def test_topics_show_their_titles_and_none_is_chosen_for_staff(live, small_kb_di
     move = edit.split('class="move"')[1]
     assert re.search(r'<select name="topic" required>\s*<option value="" selected>', move)
     assert '<option value="people">People</option>' in move
+
+
+def test_the_id_field_says_its_format_in_plain_words(live):
+    """A wrong Id got only the browser's "Please match the requested format.": the rule
+    is written next to the field and in its title (which the browser's message shows)."""
+    login(live, "sam")
+    rule = "Lowercase letters a–z, digits and single hyphens between them, e.g. wifi-password"
+    page = unescape(live.get("/entries/new").text)
+    field = re.search(r'<input name="id"[^>]*>', page)
+    assert field and f'title="{rule}' in field[0] and 'aria-describedby="id-rule"' in field[0]
+    assert f'<p class="hint" id="id-rule">{rule}' in page
+    live.cookies.set("console_lang", "zh")
+    page = unescape(live.get("/entries/new").text)
+    assert 'title="只能使用小写字母 a–z、数字' in page and "最多 60 个字符" in page
