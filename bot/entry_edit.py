@@ -589,6 +589,45 @@ def values_from_form(
     return values
 
 
+@dataclass(frozen=True)
+class SameWording:
+    """A way to ask in an entry being saved that another entry has already."""
+
+    text: str  # as typed in the form
+    entry_id: str  # the other entry
+    as_question: bool  # it is the other entry's question (else one of its alternates)
+
+
+_WORDINGS: dict[str, dict[str, tuple[str, bool]]] = {}  # the latest knowledge base's only
+
+
+def _wordings(kb: KnowledgeBase) -> dict[str, tuple[str, bool]]:
+    """Every entry's question and alternates, normalised: (entry id, is the question)."""
+    if kb.content_hash not in _WORDINGS:
+        found: dict[str, tuple[str, bool]] = {}
+        for e in kb.entries:
+            for alternate in e.alternates:
+                found.setdefault(normalize(alternate), (e.id, False))
+        for e in kb.entries:
+            found[normalize(e.question)] = (e.id, True)  # a question says more
+        _WORDINGS.clear()
+        _WORDINGS[kb.content_hash] = found
+    return _WORDINGS[kb.content_hash]
+
+
+def same_wordings(kb: KnowledgeBase, entry_id: str, values: Mapping[str, Any]) -> list[SameWording]:
+    """The question and alternates in `values` (entry `entry_id`, being saved) that another
+    entry of `kb` has as its question or one of its alternates: a duplicate entry, or two
+    entries competing for one wording."""
+    known = _wordings(kb)
+    found = []
+    for text in [values.get("question", ""), *(values.get("alternates") or [])]:
+        owner = known.get(normalize(str(text)))
+        if str(text).strip() and owner is not None and owner[0] != entry_id:
+            found.append(SameWording(str(text), owner[0], owner[1]))
+    return found
+
+
 def translation_state(values: Mapping[str, Any], lang: str) -> str:
     """The curated translation into `lang`: current (made from the entry's current text),
     stale (from an older text), unrecorded (no `source` kept) or none."""

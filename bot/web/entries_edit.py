@@ -284,6 +284,11 @@ async def edit_save(request: Request) -> Response:
             request, original, fields, languages, entry_id=entry_id, file=file
         )
     values = entry_edit.values_from_form(fields, languages, original, dt.date.today())
+    same = _same_unconfirmed(c, entry_id, values, form)
+    if same:
+        return _render(
+            request, original, fields, 409, entry_id=entry_id, file=file, same_wordings=same
+        )
     previous = _latest(request, entry_id)
     actor = request.state.session.name
     try:
@@ -297,6 +302,19 @@ async def edit_save(request: Request) -> Response:
         _audit(request, entry_edit.EDIT, saved, previous)
     told = await _told(c) if saved.changed else 0
     return _redirect(f"/entries/{entry_id}", _saved_message(request, saved, told))
+
+
+def _same_unconfirmed(
+    c: Console, entry_id: str, values: dict, form: FormData
+) -> list[entry_edit.SameWording]:
+    """Ways to ask that other entries have already, unless staff confirmed them (`same`: the
+    texts they saw listed, so that a wording added since is asked about again)."""
+    kb = _kb(c)
+    if kb is None:
+        return []
+    same = entry_edit.same_wordings(kb, entry_id, values)
+    confirmed = set(form.getlist("same"))
+    return [s for s in same if s.text not in confirmed]
 
 
 def _problems(exc: Exception) -> list[str]:
@@ -628,6 +646,17 @@ async def new_save(request: Request) -> Response:
             request, None, fields, 400, problems=[_(request, "Choose a topic.")], **context
         )
     values = entry_edit.values_from_form(fields, languages, None, dt.date.today())
+    again = entry_edit.created_already(c.config.knowledge.dir, values, kb)
+    if again is not None:  # the same form sent twice: the first created it
+        return _redirect(f"/entries/{again.entry_id}", _saved_message(request, again, 0))
+    try:  # questions resolved meanwhile say more than the wordings they brought
+        queued = triage.items(c.storage, ids)
+        triage.still_new(queued, kb, lambda item: False, partial(triage.how_done, c.storage))
+    except (triage.TriageError, UnknownIdError) as exc:
+        return _render(request, None, fields, 400, problems=_problems(exc), **context)
+    same = _same_unconfirmed(c, str(values.get("id", "")), values, form)
+    if same:
+        return _render(request, None, fields, 409, same_wordings=same, **context)
     actor = request.state.session.name
     try:
         saved, resolved = await asyncio.to_thread(_create, c, topic, values, ids, actor)
