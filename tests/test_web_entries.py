@@ -848,3 +848,26 @@ def test_a_question_another_entry_has_is_saved_only_when_confirmed(live, small_k
     page = fields_of(live.get("/entries/office-hours").text)
     asked = live.post("/entries/office-hours", data={**page, "question": "What is a fapiao?"})
     assert asked.status_code == 409 and "the question of" in asked.text
+
+
+def test_an_edit_matching_never_reads_keeps_the_running_matcher(live, small_kb_dir):
+    """Saving only notes for staff rebuilt the whole matcher (its indexes, classifier layers
+    and embeddings looked up again) as for a new wording: seconds of a busy machine for
+    nothing. The new answer is served at once all the same."""
+    login(live, "sam")
+    before = live.holder.answerer.matcher
+    fields = fields_of(live.get("/entries/fapiao").text)
+    notes = {**fields, "notes": "Ask the buyer for their tax number.", "action": "save"}
+    assert live.post("/entries/fapiao", data=notes).status_code == 303
+    answer = {**fields_of(live.get("/entries/fapiao").text), "answer": "The official invoice."}
+    assert live.post("/entries/fapiao", data={**answer, "action": "save"}).status_code == 303
+    kept = live.holder.answerer.matcher
+    assert kept.embeddings is before.embeddings and kept.layer is before.layer
+    assert kept.kb.by_id["fapiao"].notes == "Ask the buyer for their tax number."
+    assert live.holder.answerer.ask("What is a fapiao?").answer == "The official invoice."
+    wording = fields_of(live.get("/entries/fapiao").text)
+    wording["alternates"] += "\nwhat is this chinese invoice"
+    assert live.post("/entries/fapiao", data={**wording, "action": "save"}).status_code == 303
+    rebuilt = live.holder.answerer.matcher
+    assert rebuilt.embeddings is not before.embeddings
+    assert live.holder.answerer.ask("what is this chinese invoice").id == "fapiao"
