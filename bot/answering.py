@@ -902,15 +902,19 @@ def build_answerer(
         second = running
     else:
         second = second_encoder(config.matching.second_encoder, config.matching.second_threads)
-    matcher = Matcher(
+    extra = localizer.machine_phrasings()
+    offtopic = load_offtopic(Path(folder), LANGUAGE_CODES)
+    # An edit matching never reads (an answer, notes, links...) keeps the running matcher.
+    same = old.for_same_wordings(kb, config.matching, extra, offtopic) if old else None
+    matcher = same or Matcher(
         kb,
         config.matching,
         encoder,
         config.knowledge.cache_dir,
-        localizer.machine_phrasings(),
+        extra,
         second=second,
         previous=old,
-        offtopic=load_offtopic(Path(folder), LANGUAGE_CODES),
+        offtopic=offtopic,
         defer_second=defer_second,
     )
     detector = LanguageDetector(config.languages.supported)

@@ -153,6 +153,24 @@ def save_entry(
     return Saved(entry_id, name, before, after, _record(history, saved, actor, action))
 
 
+def created_already(kb_dir: Path, values: dict[str, Any], kb: KnowledgeBase | None) -> Saved | None:
+    """`Saved.again` when an entry with `values`' id holds exactly `values` already: a New
+    entry form sent twice (a double click), whose first send created it. None otherwise
+    (no such entry, or a different one: creating it is then refused as a duplicate id)."""
+    entry_id = str(values.get("id", ""))
+    if kb is None or entry_id not in kb.by_id:  # (the running one: no file is searched)
+        return None
+    try:
+        name = entry_file(Path(kb_dir), entry_id, kb)
+        topic = kbedit.TopicFile.open(Path(kb_dir) / name)
+        before = topic.entry_text(entry_id)
+    except (EntryError, kbedit.EditError):
+        return None
+    if not _stored_already(topic, entry_id, values):
+        return None
+    return Saved(entry_id, name, before, before, None, again=True)
+
+
 def create_entry(
     kb_dir: Path,
     kb_language: str,
@@ -429,8 +447,13 @@ def _list(form: Mapping[str, str], key: str) -> list[str]:
     return [line.strip() for line in _text(form, key).split("\n") if line.strip()]
 
 
+# Commas, semicolons and colons as a Chinese (or Japanese) keyboard types them, too.
+_SEPARATORS = re.compile(r"[,，、;；\s]+")
+_COLON = re.compile(r"[:：]")
+
+
 def _words(form: Mapping[str, str], key: str) -> list[str]:
-    return [w for w in re.split(r"[,\s]+", _text(form, key)) if w]
+    return [w for w in _SEPARATORS.split(_text(form, key)) if w]
 
 
 def _links(form: Mapping[str, str], key: str) -> list[Any]:
@@ -449,7 +472,7 @@ def _phrasings(form: Mapping[str, str]) -> dict[str, list[str]]:
     without a language code goes under "?", for validation to report."""
     found: dict[str, list[str]] = {}
     for line in _list(form, "phrasings"):
-        code, colon, text = line.partition(":")
+        code, colon, text = _COLON.sub(":", line, count=1).partition(":")
         code = code.strip().lower()
         if not colon or not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)?", code) or not text.strip():
             code, text = "?", line
@@ -566,6 +589,45 @@ def values_from_form(
     return values
 
 
+@dataclass(frozen=True)
+class SameWording:
+    """A way to ask in an entry being saved that another entry has already."""
+
+    text: str  # as typed in the form
+    entry_id: str  # the other entry
+    as_question: bool  # it is the other entry's question (else one of its alternates)
+
+
+_WORDINGS: dict[str, dict[str, tuple[str, bool]]] = {}  # the latest knowledge base's only
+
+
+def _wordings(kb: KnowledgeBase) -> dict[str, tuple[str, bool]]:
+    """Every entry's question and alternates, normalised: (entry id, is the question)."""
+    if kb.content_hash not in _WORDINGS:
+        found: dict[str, tuple[str, bool]] = {}
+        for e in kb.entries:
+            for alternate in e.alternates:
+                found.setdefault(normalize(alternate), (e.id, False))
+        for e in kb.entries:
+            found[normalize(e.question)] = (e.id, True)  # a question says more
+        _WORDINGS.clear()
+        _WORDINGS[kb.content_hash] = found
+    return _WORDINGS[kb.content_hash]
+
+
+def same_wordings(kb: KnowledgeBase, entry_id: str, values: Mapping[str, Any]) -> list[SameWording]:
+    """The question and alternates in `values` (entry `entry_id`, being saved) that another
+    entry of `kb` has as its question or one of its alternates: a duplicate entry, or two
+    entries competing for one wording."""
+    known = _wordings(kb)
+    found = []
+    for text in [values.get("question", ""), *(values.get("alternates") or [])]:
+        owner = known.get(normalize(str(text)))
+        if str(text).strip() and owner is not None and owner[0] != entry_id:
+            found.append(SameWording(str(text), owner[0], owner[1]))
+    return found
+
+
 def translation_state(values: Mapping[str, Any], lang: str) -> str:
     """The curated translation into `lang`: current (made from the entry's current text),
     stale (from an older text), unrecorded (no `source` kept) or none."""
@@ -600,9 +662,12 @@ def new_entry_fields(
     """A new entry's form prefilled from asked questions: `question` (the cluster's
     `question_in(kb_language)`; empty when none was asked in it) and the asked (text,
     language) `wordings`, each filed under its own language (`curation.file_wordings`):
-    alternates in the knowledge base's language, phrasings in the others."""
+    alternates in the knowledge base's language (`question`, an asker's wording, first:
+    kept when staff rewrite the question), phrasings in the others."""
     question = question.strip()
     alternates, phrasings = curation.file_wordings(question, wordings, kb_language)
+    if question:  # the asker's own wording stays a way to ask when staff rewrite the question
+        alternates = [question, *alternates]
     values = {
         "id": curation.entry_slug(question, taken) if question else "",
         "question": question,

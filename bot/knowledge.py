@@ -66,6 +66,7 @@ ENTRY_OPTIONAL = ("translations", "phrasings", "related", "notes")
 TRANSLATION_KEYS = ("question", "alternates", "answer", "links", "source", "reviewed")
 SOURCE_PATTERN = re.compile(r"^[0-9a-f]{8}$")
 MAX_ID_LENGTH = 60
+RULES = "kb-v5"  # see content_hash
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
 
@@ -79,7 +80,7 @@ def content_hash(directory: Path, language: str) -> str:
     goes up whenever validation gets stricter, so that no cached knowledge base checked by
     the older rules is served (v4: a translation's TODO placeholder is a problem; v5: so is
     one among its alternates or the entry's phrasings)."""
-    digest = hashlib.sha256(f"kb-v5:{language}".encode())
+    digest = hashlib.sha256(f"{RULES}:{language}".encode())
     for path in topic_files(directory):
         digest.update(path.name.encode() + b"\0")
         try:
@@ -169,6 +170,9 @@ def round_trip_yaml() -> YAML:
     yaml.width = 4096
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
+    # Never `&id001` / `*id001`: one date object in two translations' `reviewed` was
+    # written as an anchor and an alias, which staff editing the file cannot follow.
+    yaml.representer.ignore_aliases = lambda data: True
     return yaml
 
 
@@ -545,6 +549,52 @@ def _check_file(path: Path, checker: _FileChecker) -> tuple[Topic, list]:
     return Topic(path.stem, names, tuple(e.id for e in entries)), entries
 
 
+# Each topic file's validated result (its topic, entries and ids) by name and content, so
+# that validating an edit (a staged copy of the folder with one file changed) parses and
+# checks only the changed file: the round-trip parse of ~4 MB of YAML took 10-50 s on a
+# busy machine. Only files without problems are kept; bounded by the entries kept.
+_CHECKED: OrderedDict[tuple[str, str, bytes], tuple[Topic, tuple[FaqEntry, ...]]] = OrderedDict()
+_CHECKED_LIMIT = 100_000  # entries: the running knowledge base's objects, shared
+_CHECKED_LOCK = threading.Lock()
+
+
+def _file_key(path: Path, language: str) -> tuple[str, str, bytes] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return (path.name, f"{RULES}:{language}", hashlib.sha256(data).digest())
+
+
+def _remember_checked(key: tuple[str, str, bytes] | None, topic: Topic, entries: list) -> None:
+    if key is None:
+        return
+    with _CHECKED_LOCK:
+        _CHECKED[key] = (topic, tuple(entries))
+        _CHECKED.move_to_end(key)
+        while sum(len(found) for _, found in _CHECKED.values()) > _CHECKED_LIMIT:
+            _CHECKED.popitem(last=False)
+
+
+def _checked(key: tuple[str, str, bytes] | None) -> tuple[Topic, tuple[FaqEntry, ...]] | None:
+    with _CHECKED_LOCK:
+        if key is None or key not in _CHECKED:
+            return None
+        _CHECKED.move_to_end(key)
+        return _CHECKED[key]
+
+
+def _remember_files(kb: KnowledgeBase, keys: dict[str, tuple[str, str, bytes] | None]) -> None:
+    """Each file's part of `kb` (valid as a whole: loaded from the cache), for `_checked`."""
+    by_file: dict[str, list[FaqEntry]] = {}
+    for e in kb.entries:
+        by_file.setdefault(e.source.rsplit(":", 1)[0], []).append(e)
+    for topic in kb.topics:
+        name = f"{topic.id}.yaml"
+        if name in keys:
+            _remember_checked(keys[name], topic, by_file.get(name, []))
+
+
 def _raw_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8", "replace")
@@ -601,20 +651,33 @@ def load_knowledge(
         raise KnowledgeError([Problem(str(directory), None, None, "no topic files (*.yaml)")])
     digest = content_hash(directory, language)
     cache = Path(cache_dir) / f"knowledge-{digest[:32]}.json" if cache_dir else None
+    keys = {path.name: _file_key(path, language) for path in files}
     if cache is not None and cache.is_file():
         cached = read_cache(cache, digest)
         if cached is not None:
+            _remember_files(cached, keys)
             return cached
     problems: list[Problem] = []
-    topics, entries, ids, unread = [], [], [], []
+    topics, unread = [], []
+    entries: list[FaqEntry] = []
+    ids: list[tuple[str, str]] = []
     for path in files:
-        checker = _FileChecker(path.name, language, problems)
+        known = _checked(keys[path.name])
+        if known is not None:  # this very file validated before: nothing to parse
+            topics.append(known[0])
+            entries.extend(known[1])
+            ids.extend((e.id, e.source) for e in known[1])
+            continue
+        checker = _FileChecker(path.name, language, [])
         topic, found = _check_file(path, checker)
         topics.append(topic)
         entries.extend(found)
         ids.extend(checker.ids)
         if checker.unread:
             unread.append(_raw_text(path))
+        if not checker.problems:
+            _remember_checked(keys[path.name], topic, found)
+        problems.extend(checker.problems)
     _check_links(ids, entries, problems, unread)
     if problems:
         raise KnowledgeError(problems)

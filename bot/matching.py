@@ -48,6 +48,7 @@ small matrix products and one rapidfuzz pass over a few hundred phrasings.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import json
@@ -230,6 +231,17 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return z / z.sum()
 
 
+def matched_phrasings(
+    kb: KnowledgeBase, extra: dict[str, list[Phrasing]] | None = None
+) -> list[Phrasing]:
+    """What a Matcher matches against: every phrasing of `kb` and the `extra` ones, grouped
+    by entry, in entry order."""
+    phrasings = []
+    for entry_id, group in itertools.groupby(kb.phrasings(), key=lambda p: p.entry_id):
+        phrasings += [*group, *(extra or {}).get(entry_id, ())]
+    return phrasings
+
+
 class Matcher:
     """Scores questions against a knowledge base; build once per knowledge base."""
 
@@ -264,9 +276,8 @@ class Matcher:
         self.related = kb.related_both_ways()
         self.encoder = encoder
         self.second = second
-        phrasings = []  # grouped by entry, in entry order
-        for entry_id, group in itertools.groupby(kb.phrasings(), key=lambda p: p.entry_id):
-            phrasings += [*group, *(extra or {}).get(entry_id, ())]
+        phrasings = matched_phrasings(kb, extra)
+        self.phrasings = phrasings
         self.texts = [p.text for p in phrasings]
         self.languages = [p.language for p in phrasings]
         self.keys = cached_keys(self.texts, cache_dir)
@@ -339,6 +350,29 @@ class Matcher:
         self.gate2: SoftmaxLayer | None = None
         if self.offtopic_texts:
             self._build_gates(cache_dir, previous)
+
+    def for_same_wordings(
+        self,
+        kb: KnowledgeBase,
+        config: MatchingConfig,
+        extra: dict[str, list[Phrasing]] | None,
+        offtopic: Sequence[Phrasing],
+    ) -> Matcher | None:
+        """This matcher, serving `kb`, when `kb` differs from its own only in what matching
+        never reads (answers, notes, links, dates, topics...): same phrasings, `related`
+        links and off-topic examples. None when anything it reads changed."""
+        same = (
+            self.second_pending is None
+            and config == self.config
+            and matched_phrasings(kb, extra) == self.phrasings
+            and kb.related_both_ways() == self.related
+            and ([p.text for p in offtopic] if self.texts else []) == self.offtopic_texts
+        )
+        if not same:
+            return None
+        twin = copy.copy(self)
+        twin.kb = kb
+        return twin
 
     def _build_gates(self, cache_dir: Path | None, previous: Matcher | None) -> None:
         """The gate layers: every phrasing and every off-topic example, the examples as one

@@ -234,7 +234,8 @@ def test_create_entry_appends_through_the_one_writer(small_kb_dir, history):
         {"bank-account"},
         TODAY,
     )
-    assert fields["id"] == "dog-licence" and fields["alternates"] == "dog licence"
+    assert fields["id"] == "dog-licence"
+    assert fields["alternates"] == "Where do I get a dog licence?\ndog licence"
     assert fields["phrasings"] == "ru: Где получить лицензию на собаку?"
     fields.update(answer="At the district police station.", tags="pets")
     values = entry_edit.values_from_form(fields, [], None, TODAY)
@@ -243,7 +244,8 @@ def test_create_entry_appends_through_the_one_writer(small_kb_dir, history):
     after = (small_kb_dir / "money.yaml").read_text()
     assert after.startswith(before) and after[len(before) :] == saved.after
     entry = load_knowledge(small_kb_dir).by_id[saved.entry_id]
-    assert entry.answer.startswith("At the") and entry.alternates == ("dog licence",)
+    assert entry.answer.startswith("At the")
+    assert entry.alternates == ("Where do I get a dog licence?", "dog licence")
     assert entry.phrasings == {"ru": ("Где получить лицензию на собаку?",)}
     assert history.versions(saved.entry_id)[0].action == entry_edit.NEW
     with pytest.raises(entry_edit.EntryError, match="duplicate id"):
@@ -440,3 +442,74 @@ def test_unfinished_reads_a_form_as_the_knowledge_base_reads_an_entry():
     assert not entry_edit.unfinished({**done, "translations": {"ru": {"alternates": ["TODO"]}}})
     assert not entry_edit.unfinished({**done, "phrasings": {"es": ["todo", "TODO"]}})
     assert entry_edit.unfinished({**done, "answer": "TODO: write the answer"})
+
+
+def test_a_save_parses_only_the_file_it_changes(repo_kb, tmp_path, monkeypatch):
+    """The console loads the knowledge base from its cache and never parses the YAML; a save
+    then validates the whole folder, but parsing every topic file again (~4 MB) took 10-50 s
+    on a busy machine: only the changed file is parsed, the others' checked results reused."""
+    from bot import knowledge
+
+    cache = tmp_path / "cache"
+    load_knowledge(repo_kb, "en", cache)  # an earlier run wrote the cache
+    monkeypatch.setattr(knowledge, "_PARSED", type(knowledge._PARSED)())  # a new process
+    monkeypatch.setattr(knowledge, "_CHECKED", type(knowledge._PARSED)(), raising=False)
+    kb = load_knowledge(repo_kb, "en", cache)  # start-up: from the cache
+    parsed: list[str] = []
+    real = knowledge.parse_topic_text
+    monkeypatch.setattr(
+        knowledge, "parse_topic_text", lambda text: parsed.append(text) or real(text)
+    )
+    entry = kb.entries[0]
+    name = entry.source.rsplit(":", 1)[0]
+    _, values = entry_edit.read_entry(repo_kb, entry.id, kb)
+    saved = entry_edit.save_entry(
+        repo_kb, "en", entry.id, {**values, "notes": "Call first."}, kb=kb, cache_dir=cache
+    )
+    assert saved.changed and len(knowledge.topic_files(repo_kb)) > 5
+    texts = {p.name: p.read_text() for p in knowledge.topic_files(repo_kb)}
+    files = {n for text in parsed for n, t in texts.items() if t.split("entries:")[0] in text}
+    assert len(parsed) <= 2 and files <= {name}, files
+    assert load_knowledge(repo_kb, "en", cache).by_id[entry.id].notes == "Call first."
+
+
+def test_two_translations_saved_together_write_no_yaml_anchors(small_kb_dir):
+    """Both translations get today's date object as `reviewed`: it was written once with an
+    anchor (`reviewed: &id001 2026-11-26`) and once as an alias (`*id001`)."""
+    values = edited(
+        small_kb_dir,
+        "fapiao",
+        ["ru", "fr"],
+        tr_ru_question="Что такое фапяо?",
+        tr_ru_answer="Официальный счёт.",
+        tr_fr_question="Qu'est-ce qu'un fapiao ?",
+        tr_fr_answer="La facture officielle.",
+    )
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", values)
+    text = (small_kb_dir / "money.yaml").read_text()
+    assert "&id" not in text and "*id" not in text
+    assert text.count(f"reviewed: {TODAY.isoformat()}") == 2
+    fapiao = load_knowledge(small_kb_dir, "en").by_id["fapiao"]
+    assert {fapiao.translations[lang].reviewed for lang in ("ru", "fr")} == {TODAY}
+
+
+def test_lists_and_language_codes_typed_with_chinese_punctuation(small_kb_dir):
+    """Typed on a Chinese keyboard: "wifi，会议室" was one tag, related "a，b" one unknown
+    entry, and "ko：회의실" a phrasing of language "?"."""
+    values = edited(
+        small_kb_dir,
+        "fapiao",
+        [],
+        tags="wifi，会议室、invoice；tax",
+        related="bank-account，office-hours",
+        phrasings="ko：영수증은 어디서 받나요?\nde: Wo bekomme ich eine Rechnung?",
+    )
+    assert values["tags"] == ["wifi", "会议室", "invoice", "tax"]
+    assert values["related"] == ["bank-account", "office-hours"]
+    assert values["phrasings"] == {
+        "ko": ["영수증은 어디서 받나요?"],
+        "de": ["Wo bekomme ich eine Rechnung?"],
+    }
+    entry_edit.save_entry(small_kb_dir, "en", "fapiao", values)
+    fapiao = load_knowledge(small_kb_dir, "en").by_id["fapiao"]
+    assert fapiao.related == ("bank-account", "office-hours") and "会议室" in fapiao.tags

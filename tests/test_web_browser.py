@@ -313,6 +313,7 @@ async def test_browser_moves_deletes_and_restores_an_entry(served, tmp_path):
             await page.goto(url + "/entries/fapiao")
             await page.select_option("form.move select[name=topic]", "people")
             await page.click("form.move button")
+            await page.get_by_role("button", name="Move entry").click()  # the confirmation
             await page.wait_for_selector(".message")
             moved = await page.inner_text(".message")
             await page.click("text=Delete this entry…")
@@ -338,3 +339,60 @@ async def test_browser_moves_deletes_and_restores_an_entry(served, tmp_path):
     assert "the bot serves it now" in restored and "Answered by fapiao" in tried
     assert "- id: fapiao" in (kb / "people.yaml").read_text(encoding="utf-8")
     assert "- id: fapiao" not in (kb / "money.yaml").read_text(encoding="utf-8")
+
+
+# Once the form is sent: the save button's words and state as the page shows them while the
+# save is under way (kept in sessionStorage, which outlives the page), and the form sent
+# once more, as a second click would.
+WATCH_THE_SAVE = """() => {
+  let watched = false;
+  window.addEventListener("submit", () => setTimeout(() => {
+    if (watched) { return; }
+    watched = true;
+    const button = document.querySelector("form.saves button[value=save]");
+    sessionStorage.setItem("seen", JSON.stringify([button.textContent, button.disabled]));
+    button.form.requestSubmit();
+  }, 0));
+}"""
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_a_slow_save_says_saving_and_is_sent_once(served):
+    """A save took 10-70 s on a busy machine with nothing to show for it, and a second
+    click sent the form again. Now the button says "Saving…", and the form goes once."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    url, _, kb = served
+    posts: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await log_in(page, url)
+            await page.goto(url + "/entries/fapiao")
+
+            async def slow(route):  # the server is busy: the answer takes a while
+                if route.request.method == "POST":
+                    posts.append(route.request.post_data or "")
+                    await asyncio.sleep(1)
+                await route.continue_()
+
+            await page.route("**/entries/fapiao", slow)
+            await page.evaluate(WATCH_THE_SAVE)
+            await page.fill("textarea[name=notes]", "Ask for the buyer's tax number.")
+            await page.locator("form.saves button[value=save]").dblclick()
+            await page.wait_for_selector(".message", timeout=60_000)
+            message = await page.inner_text(".message")
+            seen = await page.evaluate("sessionStorage.getItem('seen')")
+        finally:
+            await browser.close()
+    assert seen == '["Saving…",true]'
+    assert len(posts) == 1, posts
+    assert "action=save" in posts[0]  # the pressed button's value still went with the form
+    assert "the bot serves it now" in message
+    assert "Ask for the buyer's tax number." in (kb / "money.yaml").read_text()

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
@@ -53,6 +54,7 @@ PAGE_MODULES = (
     "bot.web.translations",
     "bot.web.reports",
     "bot.web.chat",
+    "bot.web.kept",
 )
 SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"  # a random value the login form's CSRF token is bound to
@@ -105,6 +107,51 @@ class OnceForms:
 
 
 @dataclass(frozen=True)
+class KeptForm:
+    """A form sent when its session had ended: where it went and what it held."""
+
+    path: str
+    items: tuple[tuple[str, str], ...]  # its fields in order, the CSRF token left out
+    at: float
+
+
+class KeptForms:
+    """Forms that arrived after their session ended (logged out in another tab, timed out,
+    password changed), kept briefly so that nothing typed is lost: the login page carries
+    the token and, once logged in, the form comes back to be checked and sent again. Never
+    acted upon on their own. In memory (one process), the `keep` latest, for `ttl` s."""
+
+    def __init__(self, keep: int = 500, ttl: float = 4 * 3600):
+        self.keep, self.ttl = keep, ttl
+        self._forms: OrderedDict[str, KeptForm] = OrderedDict()
+
+    def put(self, path: str, items: Iterable[tuple[str, str]]) -> str:
+        token = secrets.token_urlsafe(16)
+        self._forms[token] = KeptForm(path, tuple(items), time.monotonic())
+        while len(self._forms) > self.keep:
+            self._forms.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> KeptForm | None:
+        kept = self._forms.get(token)
+        if kept is None or time.monotonic() - kept.at > self.ttl:
+            return None
+        return kept
+
+    def fields(self, token: str, path: str) -> dict[str, str] | None:
+        """The text fields of the form kept under `token` for `path` (a list field's last
+        value); None when there is none."""
+        kept = self.get(token)
+        return dict(kept.items) if kept is not None and kept.path == path else None
+
+    def values(self, token: str, path: str, name: str) -> list[str]:
+        kept = self.get(token)
+        if kept is None or kept.path != path:
+            return []
+        return [value for key, value in kept.items if key == name]
+
+
+@dataclass(frozen=True)
 class Console:
     """What every view needs, kept in `app.state.console`."""
 
@@ -120,6 +167,8 @@ class Console:
     desk: Desk | None = None
     # Forms that send to users once per page load (a staff reply).
     once: OnceForms = field(default_factory=OnceForms)
+    # Forms sent after their session ended, until the login brings them back.
+    kept: KeptForms = field(default_factory=KeptForms)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         session = getattr(request.state, "session", None)
@@ -242,9 +291,89 @@ def forbidden(text: str = "Forbidden") -> Response:
     return PlainTextResponse(text, status_code=403)
 
 
+def login_form(
+    request: Request,
+    status: int = 200,
+    error: str | None = None,
+    resume: str = "",
+    typed: str = "",
+) -> Response:
+    """The login page; `resume`: the token of a kept form to bring back after the login;
+    `typed`: the name typed before a refusal, kept in the form."""
+    c = console(request)
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
+    response = c.render(
+        request,
+        "login.html",
+        status,
+        csrf=c.login_token(nonce),
+        error=error,
+        resume=resume,
+        typed=typed,
+    )
+    c.set_cookie(response, LOGIN_COOKIE, nonce, 3600)
+    return response
+
+
+def same_origin(request: Request) -> bool:
+    """Whether a POST came from one of the console's own pages (Origin, else Referer): only
+    such a form is kept, so a form posted from another site is never offered to resend."""
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin == own
+    referer = request.headers.get("referer", "")
+    return referer == own or referer.startswith(own + "/")
+
+
+# Forms never kept: nothing typed to lose (logout), or passwords (never held or echoed).
+NEVER_KEPT = ("/logout", "/account/password")
+
+
+async def _kept(request: Request) -> str:
+    """The token of the POSTed form, kept (see KeptForms); "" when it is not kept."""
+    if request.url.path in NEVER_KEPT or not same_origin(request):
+        return ""
+    form = await request.form()
+    items = [(k, v) for k, v in form.multi_items() if k != "csrf" and isinstance(v, str)]
+    return console(request).kept.put(request.url.path, items)
+
+
+def _login_again(request: Request, kept: str) -> Response:
+    text = i18n.translate(
+        i18n.ui_language(request),
+        "Your session has ended (logged out, timed out or the password changed). Log in "
+        "again: what you typed is kept and comes back in the form; nothing is saved until "
+        "you send it again."
+        if kept
+        else "Your session has ended (logged out, timed out or the password changed). "
+        "Log in again.",
+    )
+    return login_form(request, 401, text, kept)
+
+
+def resume_path(request: Request, token: str) -> str:
+    """Where a kept form comes back after the login: its own page filled in again (pages
+    whose view is marked `restores_form`), else the page that offers to send it again."""
+    kept = console(request).kept.get(token)
+    if kept is None:
+        return "/inbox"
+    for route in request.app.routes:
+        if (
+            isinstance(route, Route)
+            and "GET" in (route.methods or ())
+            and getattr(route.endpoint, "restores_form", False)
+            and route.path_regex.fullmatch(kept.path)
+        ):
+            return f"{kept.path}?{urlencode({'restore': token})}"
+    return f"/resend?{urlencode({'form': token})}"
+
+
 def requires(role: str) -> Callable[[View], View]:
     """Only a logged-in account with `role` (see bot/accounts.ROLES) reaches the view; a
-    POST must carry the session's CSRF token in its `csrf` field."""
+    POST must carry the session's CSRF token in its `csrf` field. A POST whose session has
+    ended, or that was made in an earlier session, loses nothing: the form is kept and the
+    login (or, still logged in, the page to send it again) brings it back."""
 
     def wrap(view: View) -> View:
         @wraps(view)
@@ -253,13 +382,16 @@ def requires(role: str) -> Callable[[View], View]:
             if session is None:
                 if request.method == "GET":
                     return RedirectResponse("/login", status_code=303)
-                return forbidden("Not logged in (or the session has expired).")
+                return _login_again(request, await _kept(request))
             if not session.can(role):
                 return forbidden(f"Your role ({session.role}) cannot do this.")
             if request.method == "POST":
                 form = await request.form()
                 token = str(form.get("csrf", ""))
                 if not secrets.compare_digest(token.encode(), session.csrf.encode()):
+                    kept = await _kept(request)
+                    if kept:
+                        return RedirectResponse(resume_path(request, kept), status_code=303)
                     return forbidden("The form has expired or is not ours: reload the page.")
             request.state.session = session
             _serving.set(console(request))

@@ -26,6 +26,7 @@ from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
+from bot.web import i18n
 from bot.web.app import Console, console, flash_query, id_list, requires
 from bot.web.views import _
 
@@ -70,7 +71,7 @@ def _render(
         lang for lang in languages if translator is not None and translator.covers(source, lang)
     ]
     states = {lang: entry_edit.translation_state(values or {}, lang) for lang in languages}
-    context.setdefault("topics", [t.id for t in kb.topics] if kb else [])
+    context.setdefault("topics", _topic_titles(request, kb))
     return c.render(
         request,
         "entry_edit.html",
@@ -83,6 +84,15 @@ def _render(
         draft_languages=drafts,
         **context,
     )
+
+
+def _topic_titles(request: Request, kb: KnowledgeBase | None) -> list[tuple[str, str]]:
+    """(id, title) of every topic: its name in the console's language where the topic file
+    has one, else in the knowledge base's (the file name when it has none)."""
+    if kb is None:
+        return []
+    ui = i18n.ui_language(request)
+    return [(t.id, t.name_in(ui, kb.language)) for t in kb.topics]
 
 
 def _reload(c: Console) -> None:
@@ -103,7 +113,14 @@ def _is_draft(c: Console, entry_id: str) -> bool:
 
 
 def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
-    if not saved.changed and not saved.again:
+    if saved.again:
+        return _(
+            request,
+            "Already saved: this form was sent twice and {id} was saved once, in {file}.",
+            id=saved.entry_id,
+            file=saved.file,
+        )
+    if not saved.changed:
         return _(request, "Nothing changed.")
     if _is_draft(console(request), saved.entry_id):
         return _(
@@ -212,14 +229,37 @@ async def edit_page(request: Request) -> Response:
         )
     question = request.query_params.get("try", "").strip()
     fields = entry_edit.form_fields(values, _languages(c, values))
+    fields["base"] = entry_edit.text_version(values)
+    restored = _restored(request)
     return _render(
         request,
         values,
-        {**fields, "base": entry_edit.text_version(values)},
+        {**fields, **(restored or {})},
         entry_id=entry_id,
         file=file,
         tried=question,
         answer=await _try(request, question),
+        message=_restored_message(request) if restored else None,
+    )
+
+
+def _restored(request: Request) -> dict[str, str] | None:
+    """What was typed into this page's form before the session ended (`restore`: the
+    kept form's token, see app.KeptForms), its own `base` included: a save made meanwhile
+    is still noticed."""
+    token = request.query_params.get("restore", "")
+    if not token:
+        return None
+    fields = console(request).kept.fields(token, request.url.path)
+    if fields is None:
+        return None
+    return {k: v for k, v in fields.items() if k not in ("csrf", "ids", "asked", "action")}
+
+
+def _restored_message(request: Request) -> str:
+    return _(
+        request,
+        "What you typed before the session ended is back below; nothing is saved yet: check it and save.",  # noqa: E501 (one catalog key)
     )
 
 
@@ -244,6 +284,11 @@ async def edit_save(request: Request) -> Response:
             request, original, fields, languages, entry_id=entry_id, file=file
         )
     values = entry_edit.values_from_form(fields, languages, original, dt.date.today())
+    same = _same_unconfirmed(c, entry_id, values, form)
+    if same:
+        return _render(
+            request, original, fields, 409, entry_id=entry_id, file=file, same_wordings=same
+        )
     previous = _latest(request, entry_id)
     actor = request.state.session.name
     try:
@@ -257,6 +302,19 @@ async def edit_save(request: Request) -> Response:
         _audit(request, entry_edit.EDIT, saved, previous)
     told = await _told(c) if saved.changed else 0
     return _redirect(f"/entries/{entry_id}", _saved_message(request, saved, told))
+
+
+def _same_unconfirmed(
+    c: Console, entry_id: str, values: dict, form: FormData
+) -> list[entry_edit.SameWording]:
+    """Ways to ask that other entries have already, unless staff confirmed them (`same`: the
+    texts they saw listed, so that a wording added since is asked about again)."""
+    kb = _kb(c)
+    if kb is None:
+        return []
+    same = entry_edit.same_wordings(kb, entry_id, values)
+    confirmed = set(form.getlist("same"))
+    return [s for s in same if s.text not in confirmed]
 
 
 def _problems(exc: Exception) -> list[str]:
@@ -384,6 +442,19 @@ async def move(request: Request) -> Response:
     kb = _kb(c)
     if kb is None or topic not in {t.id for t in kb.topics}:
         return _redirect(back, _(request, "Choose a topic."), "error")
+    if form.get("confirmed") != "1":  # one click chose a topic: the next one moves
+        titles = dict(_topic_titles(request, kb))
+        entry = kb.by_id.get(entry_id)
+        return c.render(
+            request,
+            "entry_move.html",
+            entry_id=entry_id,
+            question=entry.question if entry else "",
+            old=titles.get(entry.topic, "") if entry else "",
+            new=titles[topic],
+            topic=topic,
+            base=str(form.get("base", "")),
+        )
     previous = _latest(request, entry_id)
     actor = request.state.session.name
     try:
@@ -505,14 +576,20 @@ async def new_page(request: Request) -> Response:
     """The form for a new entry; `ids` prefills it from those unanswered questions."""
     c = console(request)
     ids = id_list(request.query_params.getlist("ids"))
+    restored = _restored(request)
+    token = request.query_params.get("restore", "")
+    if restored is not None:  # the form as it was sent, its questions and ticks
+        ids = id_list(c.kept.values(token, request.url.path, "asked"))
     try:
         rows = _asked(c, ids)
     except UnknownIdError as exc:
         return _render(request, None, {}, 404, new=True, rows=[], error=str(exc))
-    fields = await asyncio.to_thread(_prefill, c, rows)
-    kb = _kb(c)
-    topic = kb.topics[0].id if kb and kb.topics else ""
-    return _render(request, None, {**fields, "topic": topic}, new=True, rows=rows, chosen=set(ids))
+    if restored is not None:
+        chosen = set(id_list(c.kept.values(token, request.url.path, "ids")))
+        message = _restored_message(request)
+        return _render(request, None, restored, new=True, rows=rows, chosen=chosen, message=message)
+    fields = await asyncio.to_thread(_prefill, c, rows)  # no topic: staff choose one
+    return _render(request, None, fields, new=True, rows=rows, chosen=set(ids))
 
 
 def _create(
@@ -523,6 +600,9 @@ def _create(
     nothing."""
     kb_dir, language = c.config.knowledge.dir, c.config.knowledge.language
     with _writing(c) as history:
+        again = entry_edit.created_already(kb_dir, values, _kb(c))
+        if again is not None:  # the same form sent twice: the first created it
+            return again, 0
         queued = triage.items(c.storage, ids)
         triage.still_new(queued, _kb(c), lambda item: False, partial(triage.how_done, c.storage))
         saved = entry_edit.create_entry(
@@ -566,17 +646,35 @@ async def new_save(request: Request) -> Response:
             request, None, fields, 400, problems=[_(request, "Choose a topic.")], **context
         )
     values = entry_edit.values_from_form(fields, languages, None, dt.date.today())
+    again = entry_edit.created_already(c.config.knowledge.dir, values, kb)
+    if again is not None:  # the same form sent twice: the first created it
+        return _redirect(f"/entries/{again.entry_id}", _saved_message(request, again, 0))
+    try:  # questions resolved meanwhile say more than the wordings they brought
+        queued = triage.items(c.storage, ids)
+        triage.still_new(queued, kb, lambda item: False, partial(triage.how_done, c.storage))
+    except (triage.TriageError, UnknownIdError) as exc:
+        return _render(request, None, fields, 400, problems=_problems(exc), **context)
+    same = _same_unconfirmed(c, str(values.get("id", "")), values, form)
+    if same:
+        return _render(request, None, fields, 409, same_wordings=same, **context)
     actor = request.state.session.name
     try:
         saved, resolved = await asyncio.to_thread(_create, c, topic, values, ids, actor)
     except (entry_edit.EntryError, KnowledgeError, triage.TriageError, UnknownIdError) as exc:
         return _render(request, None, fields, 400, problems=_problems(exc), **context)
+    if saved.again:
+        return _redirect(f"/entries/{saved.entry_id}", _saved_message(request, saved, 0))
     _audit(request, entry_edit.NEW, saved, None, resolved=resolved, questions=ids)
     told = await _told(c)
     message = _saved_message(request, saved, told)
     if resolved:
         message += " " + _(request, "{n} question(s) resolved.", n=resolved)
     return _redirect(f"/entries/{saved.entry_id}", message)
+
+
+# After a login, a form kept when its session ended comes back into these pages.
+edit_page.restores_form = True  # type: ignore[attr-defined]
+new_page.restores_form = True  # type: ignore[attr-defined]
 
 
 def routes() -> list[Route]:

@@ -33,8 +33,10 @@ from bot.web.app import (
     flash_query,
     forbidden,
     id_list,
+    login_form,
     question_in,
     requires,
+    resume_path,
 )
 
 INBOX_LIMIT = 2000
@@ -79,16 +81,15 @@ async def login_page(request: Request) -> Response:
             hours = c.config.web.session_hours
             session = await asyncio.to_thread(c.accounts.login, name, password, address, hours)
             if session is not None:
-                redirect = RedirectResponse("/inbox", status_code=303)
+                resume = str(form.get("resume", ""))  # a form kept when the session ended
+                target = resume_path(request, resume) if resume else "/inbox"
+                redirect = RedirectResponse(target, status_code=303)
                 c.set_cookie(redirect, SESSION_COOKIE, c.sign(session.id), hours * 3600)
                 redirect.delete_cookie(LOGIN_COOKIE, path="/")
                 return redirect
             error, status = _(request, "Wrong name or password."), 401
-    response = c.render(
-        request, "login.html", status, csrf=c.login_token(nonce), error=error, typed=name
-    )
-    c.set_cookie(response, LOGIN_COOKIE, nonce, 3600)
-    return response
+        return login_form(request, status, error, str(form.get("resume", "")), typed=name)
+    return login_form(request, status, error)
 
 
 @requires("manager")
