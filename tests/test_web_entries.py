@@ -113,7 +113,7 @@ def test_a_bad_edit_keeps_what_was_typed_and_writes_nothing(live, small_kb_dir):
     fields["tr-ru-question"] = "Что такое фапяо?"
     response = live.post("/entries/fapiao", data={**fields, "action": "save"})
     assert response.status_code == 400
-    assert "not an http(s) URL" in unescape(response.text)
+    assert "Line 1 of “Links” is not a web address" in unescape(response.text)
     kept = fields_of(response.text)
     assert kept["answer"] == "My long new <answer> with details."
     assert kept["links"] == "not a link" and kept["tr-ru-question"] == "Что такое фапяо?"
@@ -131,7 +131,7 @@ def test_a_placeholder_among_a_translations_alternates_is_refused_not_a_draft(li
     fields["tr-zh-alternates"] = "发票是什么\nTODO"
     response = live.post("/entries/fapiao", data={**fields, "action": "save"})
     assert response.status_code == 400
-    assert "alternate 2 in &#39;zh&#39; is the placeholder &#39;TODO&#39;" in response.text
+    assert "“Other ways to ask (zh translation)” still says “TODO”" in unescape(response.text)
     assert fields_of(response.text)["tr-zh-alternates"] == "发票是什么\nTODO"
     assert (small_kb_dir / "money.yaml").read_bytes() == before
     assert live.holder.answerer.ask("What is a fapiao?").id == "fapiao"
@@ -219,7 +219,7 @@ def test_new_entry_refused_keeps_the_form(live, storage):
     fields.update(id="bank-account", answer="Somewhere.", tags="pets", topic="money")
     response = live.post("/entries/new", data={**fields, "ids": "1", "asked": "1"})
     assert response.status_code == 400
-    assert "duplicate id" in unescape(response.text)
+    assert "The id “bank-account” is already used by another entry" in unescape(response.text)
     assert fields_of(response.text)["answer"] == "Somewhere."
     assert queued(storage) == {1: "new"}
 

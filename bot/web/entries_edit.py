@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -26,8 +27,11 @@ from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
+from bot.web import kb_problems
 from bot.web.app import Console, console, flash_query, id_list, requires
 from bot.web.views import _
+
+log = logging.getLogger(__name__)
 
 
 def _history(request: Request) -> EntryHistory:
@@ -251,7 +255,14 @@ async def edit_save(request: Request) -> Response:
         saved = await asyncio.to_thread(_save, c, entry_id, values, actor, base)
     except (entry_edit.EntryError, KnowledgeError) as exc:
         return _render(
-            request, original, fields, 400, entry_id=entry_id, file=file, problems=_problems(exc)
+            request,
+            original,
+            fields,
+            400,
+            entry_id=entry_id,
+            file=file,
+            problems=_problems(request, exc),
+            conflict=isinstance(exc, entry_edit.EntryConflictError),
         )
     if saved.changed:
         _audit(request, entry_edit.EDIT, saved, previous)
@@ -259,16 +270,32 @@ async def edit_save(request: Request) -> Response:
     return _redirect(f"/entries/{entry_id}", _saved_message(request, saved, told))
 
 
-def _problems(exc: Exception) -> list[str]:
-    if isinstance(exc, KnowledgeError):
-        return [str(p) for p in exc.problems]
-    lines = str(exc).split("\n")
-    return [line for line in lines if line.strip()]
+def _problems(request: Request, exc: Exception) -> list[kb_problems.Said]:
+    """Why nothing was written, in the staff's words (bot/web/kb_problems.py); the details
+    with file and line go to the log."""
+    log.info("an entry change was refused: %s", exc)
+    if isinstance(exc, entry_edit.EntryConflictError):
+        return [
+            kb_problems.Said(
+                _(
+                    request,
+                    "Someone else saved this entry after you opened it. Open it again in another tab, then copy your changes over.",  # noqa: E501 (one catalog key)
+                )
+            )
+        ]
+    return kb_problems.said_all(exc, partial(_, request))
 
 
 def _refused(request: Request, back: str, exc: Exception) -> Response:
     """Back to `back` with why nothing was written (a rollback, move or delete refused)."""
-    error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
+    if isinstance(exc, entry_edit.EntryConflictError):
+        error = _(
+            request,
+            "Nothing changed: this entry was changed by someone else after this page was opened. Open it again, then try again.",  # noqa: E501 (one catalog key)
+        )
+        return _redirect(back, error, "error")
+    said = "; ".join(p.text for p in _problems(request, exc))
+    error = _(request, "Nothing changed: {problems}", problems=said)
     return _redirect(back, error, "error")
 
 
@@ -533,6 +560,7 @@ def _create(
             history=history,
             actor=actor,
             cache_dir=c.config.knowledge.cache_dir,
+            kb=_kb(c),
         )
         resolved = 0
         if ids and not entry_edit.unfinished(values):
@@ -553,7 +581,14 @@ async def new_save(request: Request) -> Response:
         rows = _asked(c, all_ids)
     except UnknownIdError as exc:
         return _render(
-            request, None, fields, 400, new=True, rows=[], chosen=set(ids), problems=[str(exc)]
+            request,
+            None,
+            fields,
+            400,
+            new=True,
+            rows=[],
+            chosen=set(ids),
+            problems=[kb_problems.Said(str(exc))],
         )
     languages = _languages(c)
     context = {"new": True, "rows": rows, "chosen": set(ids)}
@@ -570,7 +605,7 @@ async def new_save(request: Request) -> Response:
     try:
         saved, resolved = await asyncio.to_thread(_create, c, topic, values, ids, actor)
     except (entry_edit.EntryError, KnowledgeError, triage.TriageError, UnknownIdError) as exc:
-        return _render(request, None, fields, 400, problems=_problems(exc), **context)
+        return _render(request, None, fields, 400, problems=_problems(request, exc), **context)
     _audit(request, entry_edit.NEW, saved, None, resolved=resolved, questions=ids)
     told = await _told(c)
     message = _saved_message(request, saved, told)

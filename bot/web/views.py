@@ -22,7 +22,7 @@ from bot.normalize import normalize
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import NEW, UnknownIdError
 from bot.vector_memo import remembering
-from bot.web import i18n
+from bot.web import i18n, kb_problems
 from bot.web.app import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -328,7 +328,8 @@ def _statuses(c: Console, ids: list[int]) -> list[dict]:
 
 def knowledge_problems(request: Request, exc: KnowledgeError) -> str:
     """What to tell staff when a change would leave the knowledge base invalid."""
-    problems = "; ".join(str(p) for p in exc.problems[:5])
+    said = kb_problems.said_all(exc, lambda text, **values: _(request, text, **values))
+    problems = "; ".join(p.text for p in said[:5])
     return _(
         request, "The knowledge base has problems: {problems}. Nothing changed.", problems=problems
     )
