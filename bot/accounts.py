@@ -180,8 +180,8 @@ class Accounts(SideStore):
             db.execute("DELETE FROM staff WHERE name = ?", [name])
             self._audit(db, actor, "staff.remove", name, {"role": row[0]["role"]}, None)
 
-    def set_password(self, name: str, password: str, actor: str = "cli") -> None:
-        """Set the password and end the account's sessions."""
+    def set_password(self, name: str, password: str, actor: str = "cli") -> int:
+        """Set the password and end the account's sessions; how many were ended."""
         check_password(password)
         hashed = self._hasher.hash(password)
         with self._write() as db:
@@ -191,8 +191,9 @@ class Accounts(SideStore):
             ).rowcount
             if not changed:
                 raise AccountError(f"no account named {name!r}")
-            db.execute("DELETE FROM web_sessions WHERE name = ?", [name])
+            ended = db.execute("DELETE FROM web_sessions WHERE name = ?", [name]).rowcount
             self._audit(db, actor, "staff.password", name, None, None)
+        return ended
 
     def change_own_password(
         self, name: str, current: str, new: str, address: str, keep: str | None = None

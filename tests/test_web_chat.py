@@ -1189,7 +1189,7 @@ def test_attaching_a_web_question_tells_the_visitor_once(writable, storage):
     response = client.post(
         "/inbox/attach", data={"ids": str(row["id"]), "entry": "fapiao", "csrf": token}
     )
-    assert "1 asker(s) were sent the answer" in flash_of(client, response)
+    assert "1 asker was sent the answer" in flash_of(client, response)
     last = client.get("/chat/messages").json()["messages"][-1]
     assert last["role"] == "bot" and "official tax invoice" in last["html"]
     assert "Can my cat attend the annual tax audit meeting?" in last["html"]  # resolved_answer

@@ -200,7 +200,7 @@ def test_new_entry_from_a_cluster_resolves_it_and_is_live(live, storage, small_k
     assert response.status_code == 303, response.text
     new_id = fields["id"]
     assert response.headers["location"].startswith(f"/entries/{new_id}?")
-    assert f"{len(ids)} question(s) resolved" in flash_of(live, response)
+    assert f"{len(ids)} questions resolved" in flash_of(live, response)
     assert {queued(storage)[int(i)] for i in ids} == {"resolved"}
     entry = load_knowledge(small_kb_dir).by_id[new_id]
     assert entry.alternates == ("Where can I get a dog licence?",)
@@ -492,7 +492,7 @@ def test_askers_are_told_after_a_new_entry_resolves_their_question(live, storage
     fields.update(answer="At the police station.", tags="pets", topic="people")
     response = live.post("/entries/new", data={**fields, "ids": ["1", "2"], "asked": ["1", "2"]})
     assert response.status_code == 303
-    assert "2 asker(s) were sent the answer" in flash_of(live, response) and len(told) == 1
+    assert "2 askers were sent the answer" in flash_of(live, response) and len(told) == 1
 
 
 def test_editing_the_answer_leaves_its_translations_stale(live):

@@ -250,8 +250,8 @@ async def test_a_reply_form_sent_twice_reaches_the_asker_once(
             said.append(flashed(httpx.QueryParams(f"m={token}")["m"]))
         assert len(slow.sent) == 1
         already = "Already sent: the form was sent twice, and the reply went once."
-        assert said.count(f"{already} Reply sent to 1 asker(s).") == 2
-        assert said.count("Reply sent to 1 asker(s).") == 1
+        assert said.count(f"{already} Reply sent to 1 asker.") == 2
+        assert said.count("Reply sent to 1 asker.") == 1
         replies = await asyncio.to_thread(HandoffStore(storage.path).replies, int(hid))
         assert len(replies) == 1
         # the inbox group's reply form: the same
@@ -319,7 +319,7 @@ def test_a_group_reply_leaves_out_the_askers_who_had_it(client, storage, web):
         "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
     )
     said = flash_of(client, response)
-    assert said.startswith("Reply sent to 1") and "Not sent again to 1 asker(s)" in said
+    assert said.startswith("Reply sent to 1") and "Not sent again to 1 asker" in said
     assert sorted(row["id"] for row, _ in web.sent) == ids
 
 
@@ -414,7 +414,7 @@ async def test_browser_claim_and_reply_on_a_phone(config, storage, accounts, sma
             assert "Claimed by sam" in await page.inner_text("h1")
             await page.fill("textarea[name=text]", "Level -2, by the lifts.")
             await page.click("text=Send reply")
-            assert "Reply sent to 1 asker(s)." in await page.inner_text("[role=status]")
+            assert "Reply sent to 1 asker." in await page.inner_text("[role=status]")
             assert "Answered by sam" in await page.inner_text("h1")
             assert "yes (ar)" in await page.inner_text("td.delivered")
             await page.screenshot(path=str(storage.path.parent / "handoff.png"), full_page=True)

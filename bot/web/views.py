@@ -47,6 +47,11 @@ def _(request: Request, text: str, **values: object) -> str:
     return i18n.translate(i18n.ui_language(request), text, **values)
 
 
+def _n(request: Request, one: str, other: str, count: int, **values: object) -> str:
+    """`one` or `other` by `count`, in the request's interface language (i18n.plural)."""
+    return i18n.plural(i18n.ui_language(request), one, other, count, **values)
+
+
 # newest questions grouped on one page
 
 
@@ -380,8 +385,11 @@ async def attach(request: Request) -> Response:
     )
     told = ""
     if c.holder.after_reload is not None:  # a bot in this process tells the askers now
-        told = " " + _(
-            request, "{n} asker(s) were sent the answer.", n=await c.holder.after_reload()
+        told = " " + _n(
+            request,
+            "{n} asker was sent the answer.",
+            "{n} askers were sent the answer.",
+            await c.holder.after_reload(),
         )
     return _back(
         message=_(
@@ -425,7 +433,11 @@ async def ignore(request: Request) -> Response:
     c.accounts.audit(
         session.name, "unanswered.ignore", target, before, triage.ignored_audit(changed)
     )
-    return _undoable(_(request, "Ignored {n} question(s).", n=changed), "ignore", _new(rows))
+    return _undoable(
+        _n(request, "Ignored {n} question.", "Ignored {n} questions.", changed),
+        "ignore",
+        _new(rows),
+    )
 
 
 def _offtopic(request: Request, ids: list[int]) -> triage.OffTopic:
