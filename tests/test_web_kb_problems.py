@@ -13,7 +13,7 @@ from bot import kbedit
 from bot.answering import build_answerer
 from tests.test_web_entries import fields_of
 from tests.web_support import *  # noqa: F403  (the fixtures)
-from tests.web_support import login, make_client
+from tests.web_support import flash_of, login, make_client
 
 
 @pytest.fixture
@@ -106,3 +106,34 @@ def test_kb_check_keeps_the_file_and_line(tmp_path, small_kb_dir):
     [problem] = caught.value.problems
     assert str(problem).startswith("money.yaml:") and "`tags` needs at least" in str(problem)
     assert (problem.code, problem.field) == ("too-few", "tags")
+
+
+def test_an_answer_edit_says_which_translations_are_now_out_of_date(live):
+    """The save said nothing of the curated translations it left stale, and the ⚠ on their
+    tabs had no explanation."""
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields.update({"tr-ru-question": "Что такое фапяо?", "tr-ru-answer": "Официальный счёт."})
+    fields["tr-zh-answer"] = "中国的正式发票。"  # rewritten: records the text it translates
+    assert live.post("/entries/fapiao", data=fields).status_code == 303
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["answer"] = "A fapiao is China's official invoice, issued through the tax system."
+    response = live.post("/entries/fapiao", data=fields)
+    said = flash_of(live, response)
+    assert "2 translations (ru, zh) are now out of date" in said, said
+    assert "users asking in those languages get the new text instead" in said
+    page = unescape(live.get(response.headers["location"]).text)
+    assert '<span title="Out of date: made from an older text of this entry">⚠</span>' in page
+    assert '<a href="/translations?lang=ru">Update the ru translation</a>' in page
+
+
+def test_a_very_long_answer_is_saved_with_a_warning_saying_why(live):
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["answer"] = "\n\n".join(f"Paragraph {i}: " + "word " * 150 for i in range(40))
+    response = live.post("/entries/fapiao", data=fields)
+    said = flash_of(live, response)
+    assert response.status_code == 303 and "Saved fapiao" in said
+    assert "characters long: Telegram shows at most 4,096 characters in one message" in said
+    short = fields_of(live.get("/entries/office-hours").text)
+    assert "Telegram shows" not in flash_of(live, live.post("/entries/office-hours", data=short))

@@ -29,9 +29,10 @@ from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
 from bot.web import kb_problems
 from bot.web.app import Console, console, flash_query, id_list, requires
-from bot.web.views import _
+from bot.web.views import _, _n
 
 log = logging.getLogger(__name__)
+LONG_ANSWER = 4000  # characters: more than one Telegram message (4,096 with the title)
 
 
 def _history(request: Request) -> EntryHistory:
@@ -83,6 +84,7 @@ def _render(
         languages=languages,
         source_language=source,
         states=states,
+        stale_languages=[lang for lang in languages if states[lang] == "stale"],
         can_draft=bool(drafts),
         draft_languages=drafts,
         **context,
@@ -106,6 +108,14 @@ def _is_draft(c: Console, entry_id: str) -> bool:
     return entry is not None and entry.unfinished
 
 
+def _stale(c: Console, entry_id: str) -> list[str]:
+    """The languages whose curated translation of the entry, as now live, was made from an
+    older text of it."""
+    kb = _kb(c)
+    entry = kb.by_id.get(entry_id) if kb else None
+    return sorted(lang for lang in entry.translations if entry.stale(lang)) if entry else []
+
+
 def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
     if not saved.changed and not saved.again:
         return _(request, "Nothing changed.")
@@ -119,8 +129,27 @@ def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
     text = _(
         request, "Saved {id} in {file}; the bot serves it now.", id=saved.entry_id, file=saved.file
     )
+    kb = _kb(console(request))
+    entry = kb.by_id.get(saved.entry_id) if kb else None
+    if entry is not None and len(entry.answer) > LONG_ANSWER:
+        text += " " + _(
+            request,
+            "The answer is {n} characters long: Telegram shows at most 4,096 characters in one message, so users there get it in several messages, and on a phone it is long to read. Consider shortening it, or splitting it into several entries.",  # noqa: E501 (one catalog key)
+            n=f"{len(entry.answer):,}",
+        )
+    stale = _stale(console(request), saved.entry_id)
+    if stale and saved.changed:
+        text += " " + _n(
+            request,
+            "The {langs} translation is now out of date: until it is updated (Translations page), users asking in that language get the new text instead, with a note that the translation is being updated.",  # noqa: E501 (one catalog key)
+            "{n} translations ({langs}) are now out of date: until they are updated (Translations page), users asking in those languages get the new text instead, with a note that the translation is being updated.",  # noqa: E501 (one catalog key)
+            len(stale),
+            langs=", ".join(stale),
+        )
     if told:
-        text += " " + _(request, "{n} asker(s) were sent the answer.", n=told)
+        text += " " + _n(
+            request, "{n} asker was sent the answer.", "{n} askers were sent the answer.", told
+        )
     return text
 
 
@@ -610,7 +639,7 @@ async def new_save(request: Request) -> Response:
     told = await _told(c)
     message = _saved_message(request, saved, told)
     if resolved:
-        message += " " + _(request, "{n} question(s) resolved.", n=resolved)
+        message += " " + _n(request, "{n} question resolved.", "{n} questions resolved.", resolved)
     return _redirect(f"/entries/{saved.entry_id}", message)
 
 
