@@ -306,6 +306,32 @@ class Accounts(SideStore):
         with self._write() as db:
             self._audit(db, actor, action, target, before, after)
 
-    def audit_log(self, limit: int = 200) -> list[dict]:
+    def audit_log(
+        self,
+        limit: int = 200,
+        *,
+        actor: str | None = None,
+        kinds: tuple[str, ...] = (),
+        since: datetime | None = None,
+    ) -> list[dict]:
+        """The newest audit rows first; only `actor`'s, of actions starting with one of
+        `kinds` ("entry.", "handoff." ...), at or after `since`, when given."""
+        where, args = [], []
+        if actor is not None:
+            where.append("actor = ?")
+            args.append(actor)
+        if kinds:
+            where.append("(" + " OR ".join("action LIKE ?" for _ in kinds) + ")")
+            args += [kind.replace("%", "") + "%" for kind in kinds]
+        if since is not None:
+            where.append("time >= ?")
+            args.append(_utc(since))
+        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
         with self._lock:
-            return list(self.db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [limit]))
+            return list(self.db.query(sql + " ORDER BY id DESC LIMIT ?", [*args, limit]))
+
+    def audit_actors(self) -> list[str]:
+        """Everyone who has a row in the audit log, by name."""
+        with self._lock:
+            rows = self.db.query("SELECT DISTINCT actor FROM audit ORDER BY actor")
+            return [row["actor"] for row in rows]

@@ -574,13 +574,6 @@ async def change_password(request: Request) -> Response:
     return RedirectResponse(f"/account?{query}", status_code=303)
 
 
-@requires("manager")
-async def audit(request: Request) -> Response:
-    """The latest changes made in the console and by `staff` commands."""
-    c = console(request)
-    return c.render(request, "audit.html", rows=c.accounts.audit_log())
-
-
 def routes() -> list[Route]:
     return [
         Route("/login", login_page, methods=["GET", "POST"]),
@@ -594,5 +587,4 @@ def routes() -> list[Route]:
         Route("/inbox/ignore", ignore, methods=["POST"]),
         Route("/inbox/offtopic", offtopic, methods=["POST"]),
         Route("/entries", entries),
-        Route("/audit", audit),
     ]
