@@ -110,6 +110,10 @@ def write_audit(
     )
 
 
+# The account a name is, case aside: the one of exactly that name first.
+_SAME_NAME = "SELECT name FROM staff WHERE name = ? COLLATE NOCASE ORDER BY name != ? LIMIT 1"
+
+
 def check_name(name: str) -> str:
     if not NAME_PATTERN.fullmatch(name):
         raise AccountError(
@@ -154,13 +158,24 @@ class Accounts(SideStore):
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         with self._write() as db:
-            if list(db.query("SELECT 1 FROM staff WHERE name = ?", [name])):
-                raise AccountError(f"account {name!r} exists already")
+            # Names are told apart without case (staff log in as "Mei" or "mei" alike), so
+            # two accounts may not differ only in case.
+            found = [r["name"] for r in db.query(_SAME_NAME, [name, name])]
+            if found:
+                other = "" if found[0] == name else f" as {found[0]!r} (case does not count)"
+                raise AccountError(f"account {name!r} exists already{other}")
             db.execute(
                 "INSERT INTO staff (name, role, created) VALUES (?, ?, ?)",
                 [name, role, _utc(self.now())],
             )
             self._audit(db, actor, "staff.add", name, None, {"role": role})
+
+    def account_name(self, name: str) -> str:
+        """The account `name` is, written as it was created: names are told apart without
+        case ("Mei" is "mei"). An account of exactly `name` comes first (one made before
+        this rule may differ from another only in case); `name` itself when none is."""
+        row = self._one(_SAME_NAME, [name, name])
+        return row["name"] if row else name
 
     def all(self) -> list[dict]:
         with self._lock:
@@ -229,6 +244,7 @@ class Accounts(SideStore):
         return ok and stored is not None
 
     def _failed(self, name: str, address: str) -> None:
+        name = self.account_name(name)
         now = self.now()
         with self._write() as db:
             for key in (f"name:{name}", f"addr:{address}"):
@@ -243,14 +259,16 @@ class Accounts(SideStore):
         return row["n"] if row else 0
 
     def locked_out(self, name: str, address: str) -> bool:
-        """Too many failed logins lately for this name or from this address."""
+        """Too many failed logins lately for this name (in any case) or from this address."""
+        name = self.account_name(name)
         return any(
             self._failures(key) >= MAX_FAILURES for key in (f"name:{name}", f"addr:{address}")
         )
 
     def login(self, name: str, password: str, address: str, hours: int) -> Session | None:
         """A new session when `password` is right and neither name nor address is locked
-        out; else None, and the failure is counted."""
+        out; else None, and the failure is counted. `name` in any case ("Mei" is "mei")."""
+        name = self.account_name(name)
         if self.locked_out(name, address):
             return None
         if not self._verified(name, password):

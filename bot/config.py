@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot import times
+
 SECOND_ENCODER_ENV = "FAQ_BOT_SECOND_ENCODER"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 
@@ -64,6 +66,7 @@ class MatchingConfig:
     follow_up_minutes: float = 15.0
     follow_up_chars: int = 50
     follow_up_override_chars: int = 30
+    follow_up_repeat: str = "offer"  # "answer" | "offer" | "never" (config.toml)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,8 @@ class WebConfig:
     chat_address_messages: int = 120  # requests per client address in chat_rate_seconds
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed.
     trusted_proxies: tuple[str, ...] = ()
+    # The time zone staff read times in (console, report page, digest): an IANA name.
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -378,6 +383,15 @@ def _check(config: Config) -> None:
                 "[web] trusted_proxies must list IP addresses or networks (such as "
                 f'"127.0.0.1" or "10.0.0.0/8"), not {proxy!r}'
             ) from None
+    if m.follow_up_repeat not in ("answer", "offer", "never"):
+        raise ConfigError(
+            '[matching] follow_up_repeat must be "answer", "offer" or "never", '
+            f"not {m.follow_up_repeat!r}"
+        )
+    try:
+        times.zone(config.web.timezone)
+    except times.UnknownZoneError as exc:
+        raise ConfigError(f"[web] timezone: {exc}") from None
     if m.second_encoder not in ("e5", "none"):
         raise ConfigError(
             f'[matching] second_encoder must be "e5" or "none", not {m.second_encoder!r}'

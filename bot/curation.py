@@ -80,7 +80,7 @@ class Cluster:
     ids: tuple[int, ...]
     questions: tuple[str, ...]
     item_languages: tuple[str, ...]
-    languages: dict[str, int] = field(hash=False)  # language -> questions, most first
+    languages: dict[str, int] = field(hash=False)  # language -> people asking in it, most first
     users: tuple[str, ...]  # distinct user keys
     representative: str  # the medoid: most similar, on average, to the other members
     representative_id: int
@@ -168,7 +168,9 @@ def _make_cluster(items: list[dict], vectors: np.ndarray) -> Cluster:
     # The language each is written in (a Vietnamese question is logged as answered, in English):
     # a new entry's question is the central one asked in the knowledge base's language.
     written = tuple(asked_language(it["question"], it["language"]) for it in ranked)
-    languages = Counter(written)
+    # People, not questions: one who asked twice in Russian is "ru 1"
+    people = dict.fromkeys((it["user_key"], lang) for it, lang in zip(ranked, written, strict=True))
+    languages = Counter(lang for _, lang in people)
     return Cluster(
         ids=tuple(it["id"] for it in ranked),
         questions=tuple(it["question"] for it in ranked),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot import times
 from bot.counting import browsed, log_columns, outcome, questions, waiting
 from bot.handoffstore import open_counts
 from bot.knowledge import KnowledgeBase
@@ -256,8 +257,9 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render_digest(digest: Digest, _: Gettext = english) -> str:
-    """The digest as plain text (no markup: safe to send as is), in `_`'s language."""
+def render_digest(digest: Digest, _: Gettext = english, zone: dt.tzinfo = dt.UTC) -> str:
+    """The digest as plain text (no markup: safe to send as is), in `_`'s language, its
+    times in `zone` ([web] timezone)."""
     titles = {"daily": _("Daily digest"), "weekly": _("Weekly digest")}
     title = titles.get(digest.period) or _("Digest")
     share = f"{100 * digest.answered / digest.questions:.0f}%" if digest.questions else "–"
@@ -285,7 +287,8 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
         )
     )
     lines = [
-        f"{title}: {digest.since:%Y-%m-%d %H:%M} – {digest.now:%Y-%m-%d %H:%M} UTC",
+        f"{title}: {times.shown(digest.since, zone)} – {times.shown(digest.now, zone)} "
+        f"{times.zone_label(zone, digest.now)}",
         figures,
     ]
     if digest.browsed:
@@ -331,7 +334,8 @@ def render_digest(digest: Digest, _: Gettext = english) -> str:
         ]
     if digest.handoffs is not None:
         total = sum(digest.handoffs.values())
-        states = ", ".join(f"{state} {n}" for state, n in digest.handoffs.items())
+        named = {"new": _("new"), "claimed": _("claimed")}  # in words, not the stored codes
+        states = ", ".join(f"{named.get(state, state)} {n}" for state, n in digest.handoffs.items())
         lines += ["", _("Open handoffs: {n}", n=total) + (f" ({states})" if states else "")]
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from bot.delivery import Deliveries, NoSenderError
@@ -48,6 +49,7 @@ from bot.handoffstore import (
     UnknownHandoffError,
     handoff_tables,
 )
+from bot.localize import SOURCE
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ __all__ = [
 
 Watcher = Callable[[list[int]], Awaitable[None]]
 Translate = Callable[[str, str, str], str | None]
+Covers = Callable[[str, str], bool]
 
 
 class Desk:
@@ -90,12 +93,31 @@ class Desk:
         *,
         kb_language: str,
         translate: Translate | None = None,
+        covers: Covers | None = None,
     ):
+        """`translate(text, source, target)`: None when no model covers the pair;
+        `covers(source, target)`: whether one does, without translating (staff are told
+        before sending which language a reply goes out in). Without `covers`, `translate`
+        is taken to cover every pair."""
         self.store = store
         self.deliveries = deliveries
         self.kb_language = kb_language
         self.translate = translate
+        self.covers = covers
         self._watchers: list[Watcher] = []
+
+    def sent_in(self, language: str | None) -> str:
+        """The language a typed reply to an asker of `language` goes out in: theirs when
+        it is the knowledge base's or a model translates into it, else the knowledge
+        base's (the reply is sent as typed)."""
+        language = language or self.kb_language
+        if language == self.kb_language:
+            return language
+        if self.translate is None:
+            return self.kb_language
+        if self.covers is not None and not self.covers(self.kb_language, language):
+            return self.kb_language
+        return language
 
     def watch(self, watcher: Watcher) -> None:
         """Call `watcher(handoff_ids)` after each change of state."""
@@ -171,39 +193,60 @@ class Desk:
             not_twice=not_twice,
         )
         deliveries: list[Delivery] = []
+        # One reply a person: a visitor who asked twice (two handoffs) reads it once, and
+        # both handoffs share that delivery.
+        people: dict[tuple[str, Any], Delivery] = {}
+        repeats: set[int] = set()
         try:
-            texts: dict[str, tuple[str, str | None]] = {}
+            texts: dict[str, tuple[str, str | None, str]] = {}
             for row in askers:
+                person = _person(row)
+                if person in people:
+                    deliveries.append(replace(people[person], handoff_id=row["handoff_id"]))
+                    repeats.add(row["handoff_id"])
+                    continue
                 lang = row["language"]
                 if lang not in texts:
                     texts[lang] = await self._text_for(lang, text, entry_id, answerer)
-                deliveries.append(await self._deliver(row, lang, *texts[lang], entry_id))
+                people[person] = await self._deliver(row, lang, *texts[lang], entry_id)
+                deliveries.append(people[person])
         finally:  # also when interrupted: the askers not tried may be sent it again
             await asyncio.shield(
                 asyncio.to_thread(self.store.finish_reply, reply_id, actor, deliveries)
             )
         await self._changed(wanted)
-        return ReplyResult(reply_id, tuple(deliveries), already)
+        return ReplyResult(reply_id, tuple(deliveries), already, frozenset(repeats))
 
     async def _text_for(
         self, lang: str, text: str, entry_id: str | None, answerer: Any
-    ) -> tuple[str, str | None]:
-        """(what the asker reads, the staff's own words when that is a translation)."""
+    ) -> tuple[str, str | None, str]:
+        """(what the asker reads, the staff's own words when that is a translation, the
+        language it is in: the knowledge base's when there is no translation into `lang`)."""
         if entry_id is not None:
             answer = answerer.answer_entry(entry_id, lang)
             if answerer.config.translation.live:
                 answer = await asyncio.to_thread(answerer.translated, answer)
-            return answer.reply, None
-        if self.translate is None or lang == self.kb_language:
-            return text, None
+            # the source text, with a note in their language that it is not translated yet
+            source = answer.text_source == SOURCE and lang != self.kb_language
+            return answer.reply, None, self.kb_language if source else lang
+        if lang == self.kb_language:
+            return text, None, lang
+        if self.translate is None:
+            return text, None, self.kb_language
         translated = await asyncio.to_thread(self.translate, text, self.kb_language, lang)
-        return (translated, text) if translated else (text, None)
+        return (translated, text, lang) if translated else (text, None, self.kb_language)
 
     async def _deliver(
-        self, row: dict, lang: str, text: str, original: str | None, entry_id: str | None
+        self,
+        row: dict,
+        lang: str,
+        text: str,
+        original: str | None,
+        sent_in: str,
+        entry_id: str | None,
     ) -> Delivery:
         def done(delivered: bool, error: str | None = None) -> Delivery:
-            return Delivery(row["handoff_id"], row["channel"], lang, delivered, error)
+            return Delivery(row["handoff_id"], row["channel"], sent_in, delivered, error, lang)
 
         if row["gone"]:
             return done(False, "the asker's data is gone (forgotten or expired)")
@@ -217,6 +260,14 @@ class Desk:
             log.exception("delivering a staff reply on %s failed", row["channel"])
             return done(False, f"{type(exc).__name__}")
         return done(bool(sent), None if sent else "the channel could not deliver it")
+
+
+def _person(row: dict) -> tuple[str, Any]:
+    """Who an asker row (`HandoffStore.askers`) reaches: its channel's user, else (a
+    channel's own ref, a staff-chat copy without a user) the handoff alone."""
+    if row.get("user_key"):
+        return row["channel"], row["user_key"]
+    return "handoff", row["handoff_id"]
 
 
 def actor_of(name: str) -> Actor:

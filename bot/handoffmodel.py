@@ -148,7 +148,8 @@ class Handoff:
     # Joined from what it refers to (None when gone):
     question: str | None = None
     user_key: str | None = None
-    question_status: str | None = None
+    question_status: str | None = None  # the queued question's: new, resolved, ignored
+    question_entry: str | None = None  # the entry a resolved question was added to
     # Whether the latest reply sent to its asker did not reach them (staff may send again)
     undelivered: bool = False
     # The question a queued follow-up was read after (unanswered.asked_after), for context.
@@ -157,16 +158,31 @@ class Handoff:
     def held_by_other(self, actor: Actor) -> bool:
         return self.holder is not None and self.holder != actor.id
 
+    @property
+    def done(self) -> bool:
+        """Answered or closed: its asker waits for staff no more."""
+        return self.state in (ANSWERED, CLOSED)
+
 
 @dataclass(frozen=True)
 class Delivery:
-    """One asker's copy of a reply: whether the channel confirmed it reached them."""
+    """One asker's copy of a reply: whether the channel confirmed it reached them.
+
+    `language` is the language the reply went out in (what is recorded); `asked_in` the
+    asker's. They differ when no translation into the asker's language exists: the reply
+    then goes in the knowledge base's language, and staff are told so."""
 
     handoff_id: int
     channel: str
     language: str
     delivered: bool
     error: str | None = None
+    asked_in: str | None = None
+
+    @property
+    def untranslated(self) -> bool:
+        """Sent in another language than the asker's: no translation into theirs."""
+        return self.asked_in is not None and self.asked_in != self.language
 
 
 @dataclass(frozen=True)
@@ -174,14 +190,28 @@ class ReplyResult:
     reply_id: int
     deliveries: tuple[Delivery, ...]
     already: int = 0  # askers left out: they were sent this very reply before
+    # Handoffs whose asker had asked another of them too: they share its delivery (one
+    # reply a person), and are not counted again.
+    repeats: frozenset[int] = frozenset()
 
     @property
     def delivered(self) -> int:
-        return sum(d.delivered for d in self.deliveries)
+        """People the reply reached."""
+        return sum(d.delivered for d in self.deliveries if d.handoff_id not in self.repeats)
 
     @property
     def failed(self) -> int:
-        return len(self.deliveries) - self.delivered
+        """People it did not reach."""
+        return len(self.deliveries) - len(self.repeats) - self.delivered
+
+    def untranslated(self) -> dict[str, tuple[str, int]]:
+        """Asker's language -> (the language they were sent instead, how many askers), for
+        the askers reached in another language than theirs."""
+        found: dict[str, tuple[str, int]] = {}
+        for d in self.deliveries:
+            if d.delivered and d.untranslated and d.asked_in is not None:
+                found[d.asked_in] = (d.language, found.get(d.asked_in, ("", 0))[1] + 1)
+        return found
 
 
 def _utc(moment: datetime) -> str:

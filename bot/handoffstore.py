@@ -54,7 +54,7 @@ _SELECT = """
            COALESCE(u.question, r.question, ri.question) AS question,
            COALESCE(u.user_key, r.user_key, ri.user_key) AS user_key,
            COALESCE(s.language, u.language, r.language, ri.language, h.language) AS language,
-           u.status AS question_status, u.asked_after,
+           u.status AS question_status, u.resolved_entry_id AS question_entry, u.asked_after,
            (SELECT NOT d.delivered FROM handoff_deliveries d WHERE d.handoff_id = h.id
             AND d.error IS NOT ? ORDER BY d.id DESC LIMIT 1) AS undelivered
     FROM handoffs h
@@ -350,6 +350,14 @@ class HandoffStore(SideStore):
             raise UnknownHandoffError(f"no handoff {handoff_id}")
         return found[0]
 
+    def of_questions(self, unanswered_ids: Iterable[int]) -> dict[int, Handoff]:
+        """The handoffs these queued questions have, by question id (none is made: a
+        question without one was not handed to anybody yet)."""
+        found = self._many(
+            "h.unanswered_id IN (SELECT value FROM json_each(?))", [_ids(unanswered_ids)]
+        )
+        return {h.unanswered_id: h for h in found if h.unanswered_id is not None}
+
     def get_many(self, handoff_ids: Iterable[int]) -> list[Handoff]:
         wanted = _ids(handoff_ids)
         found = self._many("h.id IN (SELECT value FROM json_each(?)) ORDER BY h.id", [wanted])
@@ -387,7 +395,9 @@ class HandoffStore(SideStore):
         return rows[::-1]
 
     def replies(self, handoff_id: int) -> list[dict]:
-        """Replies sent to this handoff's asker, oldest first, with their delivery."""
+        """Replies sent to this handoff's asker, oldest first, with their delivery (`language`:
+        the language the reply went out in, which is not the asker's when no translation into
+        theirs exists)."""
         return self._read(
             "SELECT r.id, r.time, r.actor, r.actor_name, r.via, r.text, r.entry_id, "
             "d.channel, d.language, d.delivered, d.error FROM handoff_replies r "

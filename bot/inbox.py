@@ -55,10 +55,11 @@ class Signal:
     text: str
     entry_id: str | None = None  # the entry answered (👎) or suggested first
     reason: str | None = None  # the reason given with a 👎
+    channel: str | None = None  # a message to staff: telegram, terminal or web
 
 
 _SUGGESTED = """
-SELECT 'suggested', i.time, i.language, i.question, i.entry_id, NULL FROM interactions i
+SELECT 'suggested', i.time, i.language, i.question, i.entry_id, NULL, NULL FROM interactions i
 WHERE i.status = 'suggest'
   AND NOT EXISTS (SELECT 1 FROM choices c
                   WHERE c.user_key = i.user_key AND c.question = i.question)
@@ -66,11 +67,14 @@ WHERE i.status = 'suggest'
                   WHERE u.user_key = i.user_key AND u.question = i.question)
 """
 _THUMBS_DOWN = """
-SELECT 'thumbs_down', f.time, i.language, i.question, i.entry_id, f.reason
+SELECT 'thumbs_down', f.time, i.language, i.question, i.entry_id, f.reason, NULL
 FROM feedback f JOIN interactions i ON i.id = f.interaction_id WHERE NOT f.helpful
 """
 _STAFF = """
-SELECT 'staff_message', r.time, r.language, r.question, NULL, NULL FROM {table} r
+SELECT 'staff_message', r.time, r.language, r.question, NULL, NULL,
+       CASE WHEN r.staff_chat_id = 0 THEN 'terminal'  -- TERMINAL_CHAT_ID: typed in the terminal
+            WHEN r.user_chat IS NULL THEN 'web' ELSE 'telegram' END
+FROM {table} r
 WHERE r.question NOT LIKE '%(entry %)'
   AND NOT EXISTS (SELECT 1 FROM interactions i
                   WHERE i.user_key = r.user_key AND i.question = r.question)

@@ -710,9 +710,14 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
     return written
 
 
-def render_html(report: Report, say: Callable[..., str] | None = None, language: str = "en") -> str:
+def render_html(
+    report: Report,
+    say: Callable[..., str] | None = None,
+    language: str = "en",
+    zone: dt.tzinfo = dt.UTC,
+) -> str:
     """The report as one self-contained HTML page (see bot/report_html.py), its words
-    through `say` (English without it) in `language`."""
+    through `say` (English without it) in `language`, its period in `zone`."""
     from bot.report_html import render_html as render
 
-    return render(report, say, language)
+    return render(report, say, language, zone)

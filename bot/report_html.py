@@ -7,9 +7,11 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, tzinfo
 from html import escape
 
-from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, _iso, reasons_text
+from bot import times
+from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, reasons_text
 
 COLOURS = {
     "answered": "#2e7d32",
@@ -615,12 +617,14 @@ def _filters(report: Report, say: Say = _english) -> str:
     return f'<p class="filters">{_e(text)}</p>'
 
 
-def render_html(report: Report, say: Say | None = None, language: str = "en") -> str:
+def render_html(
+    report: Report, say: Say | None = None, language: str = "en", zone: tzinfo = UTC
+) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch),
     its words through `say` (English without it) in `language` (the CLI passes the console's
-    catalog for zh)."""
+    catalog for zh), its period in `zone` ([web] timezone; the days are UTC days)."""
     say = say or _english
-    since, until = (_iso(t).replace("T", " ")[:16] for t in (report.since, report.now))
+    since, until = (times.shown(t, zone) for t in (report.since, report.now))
     days = len(report.days)
     sections = [
         f"<section><h2>{_e(say('Summary'))}</h2>{_summary(report, say)}"
@@ -635,12 +639,13 @@ def render_html(report: Report, say: Say | None = None, language: str = "en") ->
         _stale_translations_section(report, say),
     ]
     period = say(
-        "Period: {since} to {until} UTC ({days} days) · generated {until} UTC"
+        "Period: {since} to {until} {zone} ({days} days) · generated {until} {zone}"
         if days != 1
-        else "Period: {since} to {until} UTC (1 day) · generated {until} UTC",
+        else "Period: {since} to {until} {zone} (1 day) · generated {until} {zone}",
         since=since,
         until=until,
         days=days,
+        zone=times.zone_label(zone, report.now),
     )
     title = say("FAQ bot report {since} to {until}", since=since[:10], until=until[:10])
     footer = say(

@@ -75,6 +75,17 @@ class QueueTables(StorageBase):
             )
             return [_unanswered_row(row) for row in rows]
 
+    def unanswered_channels(self, ids: Iterable[int]) -> dict[int, str]:
+        """The channel each of these queued questions was asked on (from its interaction;
+        left out when that is purged)."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT u.id, i.channel FROM unanswered u JOIN interactions i "
+                "ON i.id = u.interaction_id WHERE u.id IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted({int(i) for i in ids}))],
+            ).fetchall()
+        return {row[0]: row[1] for row in rows}
+
     def set_unanswered_status(
         self,
         ids: Iterable[int],

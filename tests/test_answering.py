@@ -711,11 +711,42 @@ def test_a_follow_up_is_read_with_the_question_it_follows(answerer):
     assert followed.earlier().question == followed.asked
     assert followed.earlier().entry_id == "trademark-fees"
 
+
+def test_a_follow_up_that_would_repeat_the_answer_is_offered_it(answerer, config):
+    """A follow-up read with the question before that would get the very entry just
+    answered gets it first in a "did you mean" list (follow_up_repeat = "offer"): given as
+    the answer it was wrong one time in three, and a new question ("Can I pay the office
+    rent with bitcoin?" after the small-scale VAT rate) got the answer before again. With
+    "answer" it is the answer; with "never" the message keeps its own match."""
+    from bot.answering import Answerer
+
     first = answerer.ask("How do I register a trademark in China?")
+    assert (first.status, first.id) == (ANSWERED, "trademark-register-china")
     alone = answerer.ask("and how long does it take?")
     assert alone.status != ANSWERED
+    assert "trademark-register-china" not in {s.id for s in alone.suggestions}
     followed = answerer.ask("and how long does it take?", earlier=first.earlier())
-    assert (followed.status, followed.id) == (ANSWERED, "trademark-register-china")
+    assert followed.status == SUGGEST
+    assert followed.suggestions[0].id == "trademark-register-china"
+    assert followed.after == first.question and followed.asked == ""
+    vat = answerer.ask("What is the VAT rate for small companies?")
+    assert vat.status == ANSWERED
+    new = answerer.ask("Can I pay the office rent with bitcoin?", earlier=vat.earlier())
+    assert new.id != vat.id  # never the VAT rate again
+
+    def answering(repeat: str) -> Answerer:
+        matching = replace(config.matching, follow_up_repeat=repeat)
+        return Answerer(
+            answerer.kb, answerer.matcher, answerer.detector, replace(config, matching=matching)
+        )
+
+    again = answering("answer").ask("and how long does it take?", earlier=first.earlier())
+    assert (again.status, again.id) == (ANSWERED, "trademark-register-china")
+    never = answering("never").ask("and how long does it take?", earlier=first.earlier())
+    assert (never.status, [s.id for s in never.suggestions]) == (
+        alone.status,
+        [s.id for s in alone.suggestions],
+    )
 
 
 def test_a_follow_up_still_unanswered_keeps_the_question_it_was_read_after(small_answerer):

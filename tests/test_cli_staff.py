@@ -59,6 +59,9 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(cli):
     assert cli("staff", "add", "carol", "--role", "staff").exit_code == 0
     result = cli("staff", "add", "carol", "--role", "manager")
     assert result.exit_code == 1 and "exists already" in result.output
+    # staff log in as "Carol" or "carol" alike: no second account that differs only in case
+    result = cli("staff", "add", "Carol", "--role", "manager")
+    assert result.exit_code == 1 and "exists already as 'carol'" in result.output
     result = cli("staff", "password", "carol", input="short\n")
     assert result.exit_code == 1 and "10 to 1000 characters" in result.output
     result = cli("staff", "password", "dave", input="a long passphrase\n")

@@ -357,3 +357,13 @@ def test_telegram_reliability_settings_are_read(tmp_path):
     telegram = load_config(path, environ={}).telegram
     assert (telegram.replay_max_age_seconds, telegram.staff_limit_messages) == (0, 5)
     assert telegram.staff_limit_seconds == 60
+
+
+def test_the_console_time_zone_is_an_iana_name(tmp_path):
+    """Times were shown in UTC only; staff in China read them in China's time by default."""
+    assert load_config(None, environ={}).web.timezone == "Asia/Shanghai"
+    path = write_config(tmp_path, '[web]\ntimezone = "Europe/Berlin"\n')
+    assert load_config(path, environ={}).web.timezone == "Europe/Berlin"
+    for wrong in ("Mars/Olympus", "../etc/passwd", ""):
+        message = config_error(write_config(tmp_path, f'[web]\ntimezone = "{wrong}"\n'))
+        assert "[web] timezone" in message and "Asia/Shanghai" in message

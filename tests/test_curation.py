@@ -122,6 +122,8 @@ def test_clusters_count_people_not_questions(encoder):
     [cluster] = curation.clusters(items(asked, users=[7, 7, 7, 8]), encoder)
     assert len(cluster.ids) == 4 and cluster.users == ("user7", "user8")
     assert cluster.summary.startswith("2 people in 2 languages asked: ")
+    # user 7 asked three times in English: one person, as the inbox shows "(en 1, ru 1)"
+    assert cluster.languages == {"en": 1, "ru": 1}
     assert cluster.question_in("ru") == SIM[1][0]
     assert curation.clusters([], encoder) == []
 

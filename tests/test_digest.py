@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -124,6 +125,8 @@ def test_digest_counts_open_handoffs_from_the_handoff_table_or_a_function(tmp_pa
     assert build_digest(path, None, period="daily", now=NOW).handoffs == {"new": 2, "claimed": 1}
     counted = build_digest(path, None, period="daily", now=NOW, handoffs=lambda c: {"new": 9})
     assert "Open handoffs: 9 (new 9)" in render_digest(counted)
+    counted = build_digest(path, None, period="daily", now=NOW, handoffs=lambda c: {"claimed": 2})
+    assert "(已认领 2)" in render_digest(counted, partial(i18n.translate, "zh"))  # was "claimed 2"
     assert build_digest(path, None, period="daily", now=NOW, handoffs=None).handoffs is None
 
 
@@ -254,6 +257,8 @@ def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
     digest = build_digest(fill(tmp_path / "bot.db"), small_answerer.kb, period="daily", now=NOW)
     text = render_digest(digest)
     assert text.startswith("Daily digest: 2026-11-19 08:00 – 2026-11-20 08:00 UTC")
+    beijing = render_digest(digest, zone=ZoneInfo("Asia/Shanghai"))  # [web] timezone
+    assert beijing.startswith("Daily digest: 2026-11-19 16:00 – 2026-11-20 16:00 UTC+8\n")
     assert "6 questions: 3 answered (50%), 0 suggestions only, 3 unanswered, 0 small talk." in text
     assert "• Can I bring my dog? ×2 (en, fr)" in text
     assert "(bank-account) 0 → 3" in text

@@ -227,6 +227,34 @@ async def test_a_reply_reaches_every_asker_in_their_language_and_is_recorded(sto
     assert [r["action"] for r in audit(store)] == ["handoff.reply"] * 2
 
 
+async def test_a_reply_no_model_translates_is_recorded_in_the_language_it_went_in(storage, store):
+    """No model for Russian: the reply went in English but was recorded as Russian, and
+    staff read "Delivered: yes (ru)". Now the language it went in is recorded, and the
+    desk says beforehand which language a reply goes in."""
+    [handoff] = store.for_questions([ask(storage, "Где парковка?", 2, "ru")])
+    deliveries = Deliveries()
+    telegram = Recorder()
+    deliveries.register("telegram", telegram)
+    desk = Desk(
+        store,
+        deliveries,
+        kb_language="en",
+        translate=lambda text, source, target: None,  # what MachineTranslator says then
+        covers=lambda source, target: False,
+    )
+    assert (desk.sent_in("ru"), desk.sent_in("en"), desk.sent_in(None)) == ("en", "en", "en")
+    result = await desk.reply([handoff.id], "Level -2.", SAM, via="console")
+    [delivery] = result.deliveries
+    assert (delivery.language, delivery.asked_in, delivery.untranslated) == ("en", "ru", True)
+    assert result.untranslated() == {"ru": ("en", 1)}
+    assert telegram.sent[0][1] == "Level -2." and telegram.sent[0][0]["language"] == "ru"
+    assert store.replies(handoff.id)[0]["language"] == "en"
+    covered = Desk(
+        store, deliveries, kb_language="en", translate=translate, covers=lambda s, t: True
+    )
+    assert covered.sent_in("ru") == "ru"
+
+
 async def test_a_reply_to_a_handoff_someone_else_holds_is_refused_and_sends_nothing(storage, store):
     [handoff] = store.for_questions([ask(storage, "Where do I park?", 1)])
     store.claim(handoff.id, MIA)

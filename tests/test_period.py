@@ -50,3 +50,20 @@ def test_any_text_is_a_time_no_later_than_now_or_a_clear_error(text):
             assert str(exc)
         else:
             assert moment <= NOW and moment.tzinfo is not None
+
+
+def test_dates_are_read_in_the_readers_zone_and_errors_can_be_translated():
+    """The console reads a date typed by staff in [web] timezone (Beijing time here): the
+    1st of November starts at 16:00 UTC the day before; the CLI keeps UTC."""
+    from zoneinfo import ZoneInfo
+
+    from bot.period import NOT_A_PERIOD, PeriodError
+
+    beijing = ZoneInfo("Asia/Shanghai")
+    assert parse_since("2026-11-01", NOW, beijing) == datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
+    assert parse_until("2026-11-01", NOW, beijing) == datetime(2026, 11, 1, 15, 59, 59, tzinfo=UTC)
+    assert parse_since("0001-01-01", NOW, beijing) == datetime.min.replace(tzinfo=UTC)
+    with pytest.raises(PeriodError) as info:
+        parse_since("soon", NOW, beijing)
+    assert (info.value.text, info.value.values) == (NOT_A_PERIOD, {"value": "'soon'"})
+    assert str(info.value) == NOT_A_PERIOD.format(value="'soon'")

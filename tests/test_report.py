@@ -13,6 +13,7 @@ import zlib
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -410,6 +411,8 @@ def test_html_is_self_contained_and_escaped(result):
     assert page.count("<svg") == 5  # per day bars and lines, languages, entries, sources
     assert f'<td dir="auto">{ARABIC}</td>' in page
     assert "2026-11-19 00:00 to 2026-11-21 12:00 UTC" in page
+    beijing = render_html(result, zone=ZoneInfo("Asia/Shanghai"))  # [web] timezone
+    assert "2026-11-19 08:00 to 2026-11-21 20:00 UTC+8 (3 days)" in beijing
 
 
 def test_the_html_summary_cards_add_up_with_small_talk(result):
@@ -848,6 +851,7 @@ def test_cli_writes_the_page_in_chinese(config, tmp_path):
     assert '<html lang="zh">' in page and "<h1>FAQ 机器人报表</h1>" in page
     assert "仅包含来自渠道 web 的问题。" in page and "发票是什么？" in page
     assert "最常见的未回答问题" in page and "Top unanswered questions" not in page
+    assert "（UTC+8，" in page  # the period in [web] timezone, Asia/Shanghai
     english = tmp_path / "en.html"
     assert CliRunner().invoke(report, ["--out", str(english)], obj=config).exit_code == 0
     assert '<html lang="en">' in english.read_text(encoding="utf-8")  # an English kb: English

@@ -17,7 +17,9 @@ from bot.handoff import ANSWERED, CLAIMED, CLOSED, Actor, HandoffStore
 from bot.report import build_report
 from bot.telegram import storage_access
 from bot.telegram.app import build_application
+from bot.translation import MachineTranslator
 from tests import fake_telegram as tg
+from tests.argos_packages import argos_package_factory  # noqa: F401 (a fixture)
 from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
 from tests.telegram_fixtures import STAFF_CHAT, STAFF_USER, texts
 
@@ -29,9 +31,17 @@ def translate(text, source, target):
 
 
 @contextlib.asynccontextmanager
-async def running(api, config, answerer, storage):
-    """The bot, started: updates go in with `send`; the app is there for core calls."""
-    app = build_application(config, answerer, storage, translate, request=tg.RecordingRequest(api))
+async def running(api, config, answerer, storage, translator=None):
+    """The bot, started: updates go in with `send`; the app is there for core calls.
+    Replies are translated by `translate` above, or by `translator` (real Argos models)."""
+    app = build_application(
+        config,
+        answerer,
+        storage,
+        translator.translate if translator else translate,
+        request=tg.RecordingRequest(api),
+        covers=translator.covers if translator else None,
+    )
     async with app:
         await app.post_init(app)
 
@@ -119,6 +129,30 @@ async def test_a_reply_typed_in_the_staff_chat_is_recorded_delivered_and_shown(
     actions = store.history(handoff.id)
     assert [(a["actor"], a["action"]) for a in actions] == [("telegram:77", "handoff.reply")]
     store.close()
+
+
+async def test_the_staff_chat_says_when_a_reply_goes_out_untranslated(
+    api,
+    bot_config,
+    small_answerer,
+    storage,
+    argos_package_factory,  # noqa: F811
+    tmp_path,
+):
+    """No model produces Russian (only en -> de is installed): a reply to a Russian asker
+    went out in English and the staff chat said nothing. Now the copy says so before, and
+    the staff chat after."""
+    translator = MachineTranslator(tmp_path / "models", beam_size=1)
+    translator.install_file(
+        argos_package_factory("en", "de", {"won": "gewann"}, with_splitter=False)
+    )
+    async with running(api, bot_config, small_answerer, storage, translator) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        copy = staff_copy(api)
+        assert "No Russian translation is installed: a reply goes out in English." in copy["text"]
+        await app.send(staff_says("France won in 1998.", as_reply_to(api, copy)))
+    assert texts(api, 501)[-1].endswith("\nFrance won in 1998.")
+    assert texts(api, STAFF_CHAT)[-1] == "Delivered in English (no Russian translation installed)."
 
 
 async def test_claim_on_the_copy_holds_off_another_staff_members_reply(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -123,6 +124,21 @@ def test_failed_logins_are_rate_limited_per_name_and_per_address(client, account
     assert login(client, "mia").status_code == 429
     clock.now += timedelta(minutes=16)
     assert login(client, "sam").status_code == 303
+
+
+def test_a_refused_login_keeps_the_name_and_the_name_is_in_any_case(client, accounts):
+    """A wrong password cleared the Name field, and "Sam" was refused for "sam". Now the
+    name typed stays (the password field has the focus), any case logs in as the account,
+    and failures in another case count for the same account."""
+    refused = login(client, "Sam", "wrong password!")
+    assert refused.status_code == 401 and "Wrong name or password." in refused.text
+    assert 'name="name" autocomplete="username" required value="Sam">' in refused.text
+    assert 'type="password" autocomplete="current-password" required autofocus>' in refused.text
+    assert login(client, "SAM").status_code == 303
+    assert "sam (staff)" in client.get("/inbox").text
+    for n in range(MAX_FAILURES - 1):
+        assert accounts.login("sAm", "wrong password!", f"10.0.0.{n}", 1) is None
+    assert accounts.login("sam", PASSWORD, "10.0.0.99", 1) is None  # locked, whatever case
 
 
 def test_failed_logins_for_a_name_lock_it_from_other_addresses(accounts):
@@ -714,6 +730,108 @@ def test_every_catalog_string_is_used_and_fills_its_fields():
     for key, value in i18n.catalog("zh").items():
         assert key in sources, f"{key!r} is in the zh catalog but no template or view uses it"
         assert set(re.findall(r"{(\w+)}", key)) == set(re.findall(r"{(\w+)}", value)), key
+
+
+def _templates_say() -> set[str]:
+    """Every text the console's pages and views pass to `_()`, as written."""
+    import ast
+    from pathlib import Path
+
+    from bot.web import i18n
+
+    web = Path(i18n.__file__).parent
+    said = set()
+    for page in (web / "templates").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        said |= {m[2] for m in re.finditer(r"""\b_\(\s*(["'])(.*?)\1\s*[,)]""", text, re.S)}
+    for module in web.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_":
+                said |= {
+                    a.value
+                    for a in node.args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                }
+    return said
+
+
+def test_every_console_text_has_a_chinese_translation():
+    """Each text a page or view passes to `_()`, each name the console gives a channel, a
+    handoff kind or a message to staff, and each reason the period filter gives, is in the
+    zh catalog: what is not is shown in English on the Chinese console."""
+    from bot import period
+    from bot.handoffmodel import SENDING
+    from bot.web import handoffs, i18n
+
+    said = _templates_say()
+    assert len(said) > 300
+    said |= set(i18n.CHANNEL_NAMES.values())
+    said |= set(handoffs.KIND_LABELS.values()) | set(handoffs.STAFF_LABELS.values())
+    said |= {
+        value
+        for name, value in vars(period).items()
+        if name.isupper() and isinstance(value, str) and "{" in value
+    }
+    said |= {SENDING, "the channel could not deliver it"}
+    assert sorted(said - set(i18n.catalog("zh"))) == []
+
+
+def test_console_pages_in_chinese_name_languages_and_channels_and_show_local_times(client, storage):
+    """On the Chinese console, language codes (ru), channel names (terminal), the
+    "/staff message" label, the period filter's errors and ISO times (2026-11-20T09:00)
+    were shown as they are stored. Now languages and channels are named in Chinese, a
+    message to staff says what it is, and times are in [web] timezone (UTC+8 here)."""
+    ask(storage, "Где парковка?", 1, "ru")
+    storage.log_interaction(
+        user_id=9, chat_type="private", language="zh", question="我要找人工",
+        status="unanswered", channel="web", kind="staff_message",
+    )  # fmt: skip
+    storage.save_staff_message(user_id=7, language="ru", text="Мне нужен человек")
+    login(client, "mia")
+    client.cookies.set("console_lang", "zh")
+
+    def seen(path: str) -> str:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        text = re.sub(r"<(script|style).*?</\1>|<[^>]+>", " ", page.text, flags=re.S)
+        text = html.unescape(text)
+        text = text.split("English", 1)[1]  # after the menu
+        assert not re.search(r"\b(ru|zh|en|terminal|web|telegram)\b", text), (path, text)
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d", text), (path, text)
+        return text
+
+    inbox = seen("/inbox")
+    assert "俄文" in inbox and "网页聊天中的“联系工作人员”留言" in inbox
+    assert "给工作人员的留言（终端聊天中的 /staff 命令）" in inbox  # typed in the terminal
+    assert "/staff message" not in inbox and "时间（UTC+8）" in inbox
+    handoffs = seen("/handoffs")
+    assert "终端聊天" in handoffs or "网页聊天" in handoffs
+    for path in ("/handoffs/1", "/entries", "/translations?lang=ru", "/inbox/set-aside"):
+        seen(path)
+    audit = seen("/audit")  # the accounts were made at 09:00 UTC (the test clock)
+    assert "2026-11-20 17:00" in audit and "时间（UTC+8）" in audit
+    reports = seen("/reports?language=ru&channel=web&since=soon")
+    assert "'soon' 既不是 90m、24h、30d、2w 这样的时间跨度" in reports
+    assert "俄文 · 网页聊天" in reports and "（UTC+8）" in reports
+
+
+def test_times_follow_the_configured_zone(config, storage, accounts, small_answerer):
+    utc = replace(config, web=replace(config.web, timezone="UTC"))
+    with make_client(utc, storage, accounts, small_answerer) as client:
+        login(client, "mia")
+        page = client.get("/audit").text
+    assert "2026-11-20 09:00" in page and "time (UTC)" in page
+
+
+def test_the_entries_list_shows_each_entrys_question_in_the_consoles_language(client):
+    """The Chinese console listed every entry by its English question, though the
+    knowledge base has Chinese ones."""
+    login(client, "mia")
+    client.cookies.set("console_lang", "zh")
+    page = client.get("/entries").text
+    assert "公司银行账户怎么开？" in page and "How do I open a company bank account?" not in page
+    assert "How do I get a work permit" in page  # no Chinese question: the English one
+    assert "bank-account" in client.get("/entries", params={"q": "银行账户"}).text
 
 
 def test_a_crafted_link_cannot_make_the_console_show_a_message(live, storage):

@@ -502,13 +502,13 @@ def test_editing_the_answer_leaves_its_translations_stale(live):
     fields["tr-ru-answer"] = "Официальный налоговый счёт."
     assert live.post("/entries/fapiao", data=fields).status_code == 303
     page = live.get("/entries/fapiao").text
-    assert "ru · curated, current" in page
+    assert "Russian · curated, current" in page
     assert live.holder.answerer.answer_entry("fapiao", "ru").answer == "Официальный налоговый счёт."
     fields = fields_of(page)
     fields["answer"] = "A fapiao is China's official invoice, issued through the tax system."
     assert live.post("/entries/fapiao", data=fields).status_code == 303
     page = live.get("/entries/fapiao").text
-    assert "ru · stale: made from an older text" in page and 'name="tr-ru-current"' in page
+    assert "Russian · stale: made from an older text" in page and 'name="tr-ru-current"' in page
     served = live.holder.answerer.answer_entry("fapiao", "ru")
     assert served.translation_stale and served.answer != "Официальный налоговый счёт."
 

@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import socket
+from dataclasses import replace
 from html import escape
 from pathlib import Path
 
@@ -18,9 +19,12 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from bot.accounts import Accounts
+from bot.answering import build_answerer
 from bot.delivery import Deliveries
 from bot.handoff import HandoffStore
+from bot.translation import MachineTranslator
 from bot.web.app import AnswererHolder, create_app
+from tests.argos_packages import argos_package_factory  # noqa: F401  (a fixture)
 from tests.web_support import *  # noqa: F403  (the fixtures)
 from tests.web_support import PASSWORD, csrf_of, flash_of, login
 
@@ -149,7 +153,8 @@ def test_a_reply_is_delivered_through_the_channels_sender_and_recorded(client, s
     [(row, text)] = web.sent
     assert (row["channel"], row["language"], text) == ("web", "ru", "Level -2.")
     page = client.get(f"/handoffs/{hid}").text
-    assert "Answered by sam" in page and "Level -2." in page and "yes (ru)" in page
+    assert "Answered by sam" in page and "Level -2." in page
+    assert "yes, in English (no Russian translation installed)" in page  # no model here
     assert client.get("/handoffs?state=answered").text.count("Где парковка?") == 1
     web.reachable = False
     post(client, "/handoffs/reply", id=str(hid), text="Still there?")
@@ -228,7 +233,7 @@ async def test_a_reply_form_sent_twice_reaches_the_asker_once(
         deliveries=deliveries,
     )  # fmt: skip
     flashed = app.state.console.flashed
-    question = ask(storage, "Где парковка?", 1, "ru")
+    question = ask(storage, "Where do I park?", 1)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
         token = csrf_of((await browser.get("/login")).text)
@@ -352,7 +357,90 @@ def test_pages_in_chinese(client, storage):
     client.cookies.set("console_lang", "zh")
     page = client.get("/handoffs").text
     assert "转人工会话" in page
-    assert "认领" in client.get(f"/handoffs/{handoff_id(client, 'Where do I park?')}").text
+    hid = handoff_id(client, "Where do I park?")
+    assert "认领" in client.get(f"/handoffs/{hid}").text
+    empty = post(client, "/handoffs/reply", id=str(hid), text="  ")  # said in English before
+    assert flash_of(client, empty, "error") == "回复为空：请输入回复，或选择某个条目的答案。未发送任何内容。"
+
+
+@pytest.fixture
+def with_ru_model(
+    config,
+    storage,
+    accounts,
+    encoder,
+    argos_package_factory,  # noqa: F811
+    tmp_path,
+    small_kb_dir,
+    web,  # noqa: F811
+):
+    """A console whose only translation model is a real (tiny) en -> ru Argos package: a
+    Russian asker is answered in Russian, a German one (no package) in English."""
+    cfg = replace(
+        config,
+        knowledge=replace(config.knowledge, dir=small_kb_dir),
+        translation=replace(config.translation, packages_dir=tmp_path / "m"),
+    )
+    translator = MachineTranslator(cfg.translation.packages_dir, beam_size=1)
+    words = {"Level": "Уровень", "lifts": "лифтов", "by": "у"}
+    translator.install_file(argos_package_factory("en", "ru", words, with_splitter=False))
+    answerer = build_answerer(cfg, None, storage, translator, encoder=encoder)
+    with client_for(cfg, storage, accounts, answerer, web) as client:
+        yield client
+
+
+def test_staff_see_the_language_a_reply_goes_out_in_before_and_after(with_ru_model, storage, web):
+    """A reply to an asker whose language no model produces went out in English while the
+    page said "Delivered: yes (de)", with no warning. Now the form says so before, and the
+    message and the replies after say in which language it went."""
+    client = with_ru_model
+    ask(storage, "Wo kann ich parken?", 1, "de")
+    ask(storage, "Где парковка?", 2, "ru")
+    login(client, "sam")
+    german, russian = handoff_id(client, "Wo kann"), handoff_id(client, "Где")
+    page = client.get(f"/handoffs/{german}").text
+    assert "No German translation is installed: this reply will be sent in English." in page
+    page = client.get(f"/handoffs/{russian}").text
+    assert "No Russian translation" not in page
+    assert "Reply in English: it is translated into Russian before it is sent" in page
+
+    done = post(client, "/handoffs/reply", id=str(german), text="Level -2, by the lifts.")
+    assert flash_of(client, done) == (
+        "Reply sent to 1 asker(s). Sent in English to 1 asker(s) who read German: "
+        "no German translation is installed."
+    )
+    assert web.sent[-1][1] == "Level -2, by the lifts."
+    shown = client.get(f"/handoffs/{german}").text.split("<h2>Replies</h2>")[1]
+    assert "yes, in English (no German translation installed)" in shown
+    assert "(de)" not in shown
+
+    done = post(client, "/handoffs/reply", id=str(russian), text="Level -2, by the lifts.")
+    assert flash_of(client, done) == "Reply sent to 1 asker(s)."
+    assert "Уровень" in web.sent[-1][1] and "лифтов" in web.sent[-1][1]
+    shown = client.get(f"/handoffs/{russian}").text.split("<h2>Replies</h2>")[1]
+    assert "yes, in Russian" in shown and "translation installed" not in shown
+
+    client.cookies.set("console_lang", "zh")
+    page = client.get(f"/handoffs/{german}").text
+    assert "未安装德文翻译：此回复将以英文发送。" in page
+    assert "是，但以英文发送（未安装德文翻译）" in page
+
+
+def test_a_group_reply_says_which_askers_got_it_untranslated(with_ru_model, storage, web):
+    client = with_ru_model
+    ids = [ask(storage, "Wo kann ich parken?", 1, "de"), ask(storage, "Где парковка?", 2, "ru")]
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    assert (
+        "No translation into German is installed: those askers get this reply in English."
+    ) in inbox
+    response = client.post(
+        "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
+    )
+    assert flash_of(client, response) == (
+        "Reply sent to 2 asker(s). Sent in English to 1 asker(s) who read German: "
+        "no German translation is installed."
+    )
 
 
 @settings(
@@ -416,7 +504,8 @@ async def test_browser_claim_and_reply_on_a_phone(config, storage, accounts, sma
             await page.click("text=Send reply")
             assert "Reply sent to 1 asker." in await page.inner_text("[role=status]")
             assert "Answered by sam" in await page.inner_text("h1")
-            assert "yes (ar)" in await page.inner_text("td.delivered")
+            delivered = await page.inner_text("td.delivered")
+            assert delivered == "yes, in English (no Arabic translation installed)"
             await page.screenshot(path=str(storage.path.parent / "handoff.png"), full_page=True)
             await browser.close()
     finally:
@@ -432,7 +521,7 @@ def test_a_channels_own_handoff_is_replied_to_through_its_ref(client, web):
     desk = client.app.state.console.desk
     made = desk.store.open_ref(kind="staff_message", channel="web", ref="visitor-7", language="fr")
     login(client, "sam")
-    assert "(kept by the web channel)" in client.get("/handoffs").text
+    assert "(its words are kept by the Web chat)" in client.get("/handoffs").text
     post(client, "/handoffs/reply", id=str(made), text="Bonjour")
     [(row, text)] = web.sent
     assert (row["ref"], row["language"], row["id"], text) == ("visitor-7", "fr", None, "Bonjour")
@@ -496,3 +585,123 @@ def test_a_reply_that_did_not_reach_the_asker_leaves_the_question_waiting(
     page = client.get(f"/handoffs/{hid}").text
     assert "Answered by sam" in page and "Last reply not delivered" not in page
     assert waiting() == "0"
+
+
+def _group(inbox: str, question: str) -> str:
+    """The inbox group whose heading is `question`."""
+    for section in inbox.split('<section class="cluster"')[1:]:
+        if f">{question}</h3>" in section:
+            return section.split("</section>")[0]
+    raise AssertionError(f"no group {question!r} in the inbox")
+
+
+def test_the_inbox_marks_groups_answered_or_closed_on_handoffs(client, storage, web):
+    """A group replied to from the inbox, and one whose handoff was closed, stayed in the
+    inbox unmarked, with a Reply form that invited a second reply, while the report no
+    longer counted them as waiting; its number (#6) was not the handoff's (#1). Now the
+    group says who answered or closed it when, links the handoff, and keeps its Reply behind
+    "Reply again" with a warning; the numbers say what they count; the handoff's header
+    tells the inbox question's state in words."""
+    parked = ask(storage, "Where do I park my car?", 1)
+    dog = ask(storage, "Can I bring my dog to the office?", 2)
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    assert "Dealt with on Handoffs" not in inbox and "Reply again" not in inbox
+    response = client.post(
+        "/inbox/reply",
+        data={"csrf": csrf_of(inbox), "once": "t1", "ids": str(parked), "text": "Level -2."},
+    )
+    assert flash_of(client, response).startswith("Reply sent to 1")
+    closed = handoff_id(client, "Can I bring my dog to the office?")
+    post(client, "/handoffs/close", id=str(closed))
+    answered = handoff_id(client, "Where do I park my car?")
+    inbox = client.get("/inbox").text
+    assert "2 of them were answered or closed on Handoffs already" in inbox
+    group = _group(inbox, "Where do I park my car?")
+    assert f"question #{parked}" in group
+    assert f'<a href="/handoffs/{answered}">answered by sam, ' in group
+    assert f"(handoff #{answered})" in group
+    assert '<details class="reply-again"><summary>Reply again</summary>' in group
+    assert "a reply now is a second message to its askers" in group
+    group = _group(inbox, "Can I bring my dog to the office?")
+    assert f'<a href="/handoffs/{closed}">closed by sam, ' in group and "Reply again" in group
+    page = client.get(f"/handoffs/{closed}").text
+    assert "Closed by sam" in page and "question: new" not in page
+    assert f'<a href="/inbox?for={dog}">Inbox question #{dog}</a>: still to add to an entry' in page
+
+
+def test_a_group_partly_dealt_with_warns_before_a_reply(client, storage, web):
+    """Two askers of one group, one answered on Handoffs: the group says 1 of 2, and its
+    Reply form (still open) warns that the answered asker gets the reply too."""
+    ask(storage, "Where do I park?", 1)
+    ask(storage, "Where do I park?", 2)
+    login(client, "sam")
+    hid = handoff_id(client, "Where do I park?")
+    post(client, "/handoffs/reply", id=str(hid), text="B2")
+    group = _group(client.get("/inbox").text, "Where do I park?")
+    assert "1 of these 2 questions were dealt with on Handoffs:" in group
+    assert "Reply again" not in group
+    assert "1 of these questions were dealt with on Handoffs already" in group
+
+
+def test_a_person_who_asked_twice_gets_one_reply(client, storage, web):
+    """One visitor asks the same thing twice: the group said "1 person ... (ru 2)", and its
+    Reply reached "2 asker(s)", the visitor reading it twice. Now it counts people, and the
+    reply goes once; both questions are answered by it."""
+    ids = [ask(storage, "Где распечатать документы?", 1, "ru") for _ in range(2)]
+    ask(storage, "Где распечатать документы?", 2, "ru")
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    assert "2 people in 1 language (Russian 2)" in _group(inbox, "Где распечатать документы?")
+    response = client.post(
+        "/inbox/reply",
+        data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "На ресепшене."},
+    )
+    assert flash_of(client, response).startswith("Reply sent to 1 asker(s).")
+    assert [row["id"] for row, _ in web.sent] == ids[:1]
+    listed = client.get("/handoffs?state=answered").text
+    assert listed.count("Где распечатать документы?") == 2
+
+
+def test_a_reply_form_that_sent_nothing_keeps_the_words_and_the_entry(client, other, storage, web):
+    """Every way an inbox or handoff Reply sends nothing (both a reply and an entry, an
+    empty reply, an unknown entry, a conversation someone else claimed) put the staff
+    member back on an empty form: the inbox lost the typed words and the chosen entry, the
+    handoff page the entry. Now both come back, in the group replied to; the messages
+    start with a capital."""
+    question = ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    group = _group(inbox, "Where do I park?")
+    entry = re.findall(r'<option value="([^"]+)">', group.split('<select name="entry">')[1])[0]
+    typed = "Level -2, <next> to the lifts."
+
+    def reply(**data) -> tuple[str, str]:
+        form = {"csrf": csrf_of(inbox), "ids": str(question), "group": str(question)} | data
+        response = client.post("/inbox/reply", data=form)
+        assert response.headers["location"].endswith(f"#cluster-{question}")
+        error = flash_of(client, response, "error")
+        return error, _group(client.get(response.headers["location"]).text, "Where do I park?")
+
+    error, page = reply(text=typed, entry=entry)
+    assert error.startswith("Type a reply or choose an entry's answer, not both")
+    assert f">{escape(typed)}</textarea>" in page and f'<option value="{entry}" selected>' in page
+    error, page = reply(text="  ")
+    assert error == ("The reply is empty: type one or choose an entry's answer. Nothing was sent.")
+    login(other, "kim")
+    hid = handoff_id(other, "Where do I park?")
+    post(other, "/handoffs/claim", id=str(hid))
+    error, page = reply(text=typed)
+    assert error.startswith("kim has claimed this conversation")
+    assert f">{escape(typed)}</textarea>" in page
+    assert web.sent == []
+    # the handoff page keeps the entry typed as well as the words
+    response = post(client, "/handoffs/reply", id=str(hid), text=typed, entry=entry)
+    page = client.get(response.headers["location"]).text
+    assert f">{escape(typed)}</textarea>" in page and f'value="{entry}"' in page
+    response = post(client, "/handoffs/reply", id=str(hid), entry="no-such-entry", takeover="1")
+    assert flash_of(client, response, "error") == (
+        "There is no entry no-such-entry in the knowledge base. Nothing was sent."
+    )
+    assert 'value="no-such-entry"' in client.get(response.headers["location"]).text
+    assert web.sent == []

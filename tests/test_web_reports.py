@@ -121,7 +121,7 @@ def test_a_period_the_wrong_way_round_says_so(client, logged):
         f"The period cannot start ({today}) after it ends ({before}): choose an earlier start. "
         f"Shown instead: the 30 days up to {before}."
     ) in html
-    assert f"to {before} 23:59 UTC" in html
+    assert f"to {before} 23:59 (UTC+8)" in html  # [web] timezone: Asia/Shanghai
     alone = client.get("/reports", params={"since": str(today)}).text
     assert "in the future" not in alone and "cannot start" not in alone
 
@@ -223,7 +223,7 @@ def test_report_pages_in_chinese(client, logged):
     # the charts' titles and tooltips too
     assert "<title>每日问题（按结果）</title>" in html and "<title>各语言问题数</title>" in html
     assert re.search(r"<title>\d{4}-\d\d-\d\d：共 [\d,]+ 个问题，已回答 [\d,]+ 个</title>", html)
-    assert re.search(r"<title>en：已回答 [\d,]+ 个</title>", html)
+    assert re.search(r"<title>英文：已回答 [\d,]+ 个</title>", html)
     english = client.get("/reports", cookies={"console_lang": "en"}).text
     assert "<title>Questions per day by outcome</title>" in english
     assert re.search(r"<title>\d{4}-\d\d-\d\d: [\d,]+ answered of [\d,]+</title>", english)

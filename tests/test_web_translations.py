@@ -153,7 +153,7 @@ def test_page_shows_counts_and_the_source_beside_a_machine_draft(live, small_kb_
     page = live.get("/translations").text
     assert 'href="/translations?lang=ru"' in page and 'href="/translations?lang=zh"' in page
     page = live.get("/translations?lang=ru").text
-    assert "ru: 4 to do" in page
+    assert "Russian: 4 to do" in page
     assert page.count('action="/translations/save"') == 4
     section = page.split('id="tr-bank-account"')[1].split("</section>")[0]
     assert "How do I open a company bank account?" in section  # the source beside
@@ -196,7 +196,7 @@ def test_saving_writes_marks_reviewed_reloads_and_audits(
     )
     assert response.status_code == 303
     shown = live.get(response.headers["location"]).text
-    assert "as reviewed" in shown and "zh: 2 to do" in shown
+    assert "as reviewed" in shown and "Chinese: 2 to do" in shown
     kb = load_knowledge(small_kb_dir, "en")
     entry = kb.by_id["bank-account"]
     tr = entry.translations["zh"]

@@ -288,6 +288,7 @@ def run(
         answerer,
         storage,
         translate,
+        covers=translator.covers if translator is not None else None,
         webhook_url=webhook_url,
         listen=listen,
         port=port,

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from bot import times
 from bot.cli.common import KB_OPTION, SINCE_HELP, Since, problems_message
 from bot.config import Config
 from bot.curation import meaning_clusterer
@@ -179,7 +180,8 @@ def report(
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         words = page_language or i18n.staff_language(config.knowledge.language)
-        page = render_html(result, functools.partial(i18n.translate, words), words)
+        zone = times.zone(config.web.timezone)
+        page = render_html(result, functools.partial(i18n.translate, words), words, zone)
         out.write_text(page, encoding="utf-8")
         written = write_csv(result, csv_dir) if csv_dir else []
     except OSError as exc:
@@ -231,4 +233,4 @@ def _print_digest(
         )
     except (ReportError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(render_digest(found, staff_gettext(config)))
+    click.echo(render_digest(found, staff_gettext(config), times.zone(config.web.timezone)))

@@ -74,9 +74,11 @@ def build_application(
     translate: Callable[[str, str, str], str | None] | None = None,
     request: BaseRequest | None = None,
     journal: UpdateJournal | None = None,
+    covers: Callable[[str, str], bool] | None = None,
 ) -> Application:
     """The Application with every handler; `request` replaces the network (tests);
-    `journal` keeps received updates until they are answered (journal.py)."""
+    `journal` keeps received updates until they are answered (journal.py); `covers`: which
+    pairs `translate` can translate (bot.handoff.Desk)."""
     polling_request = PollingRequest(request or HTTPXRequest(connection_pool_size=1), journal)
     builder = (
         Application.builder()
@@ -112,6 +114,7 @@ def build_application(
                 translate,
                 functools.partial(storage_access.write_to, app, "save_relay"),
                 desk.store.open_relay if desk is not None else None,
+                reply_language=desk.sent_in if desk is not None else None,
             )
             staff_queue.start()
             app.bot_data["staff_queue"] = staff_queue
@@ -145,6 +148,7 @@ def build_application(
             Deliveries(),
             kb_language=config.knowledge.language,
             translate=translate,
+            covers=covers,
         )
         desk.deliveries.register(
             "telegram", handoffs.sender(app.bot, lambda: handlers.serving(app.bot_data), storage)
@@ -199,6 +203,7 @@ def run(
     storage=None,
     translate=None,
     *,
+    covers=None,
     webhook_url: str | None = None,
     listen: str = "127.0.0.1",
     port: int = 8443,
@@ -215,7 +220,7 @@ def run(
         journal = UpdateJournal(journal_path(config.storage.database))
     except (OSError, sqlite3.Error) as exc:
         log.error("no update journal (%s): updates being answered at a crash are lost", exc)
-    app = build_application(config, answerer, storage, translate, journal=journal)
+    app = build_application(config, answerer, storage, translate, journal=journal, covers=covers)
     updates = Update.ALL_TYPES
     # The answerer serving now, before post_init runs: the warm-up reads it at once (without
     # the console, whose holder otherwise supplies it, `run --no-console` failed here).

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from telegram.ext import Application
 
+from bot import times
 from bot.config import Config
 from bot.digest import build_digest, handoff_table_counts, next_run, render_digest
 from bot.web import i18n
@@ -41,7 +42,7 @@ def digest_text(app: Application, config: Config, now: datetime) -> str:
         # another module may set its own count of open handoffs here
         handoffs=app.bot_data.get("handoff_counts", handoff_table_counts),
     )
-    text = render_digest(digest, staff_gettext(config))
+    text = render_digest(digest, staff_gettext(config), times.zone(config.web.timezone))
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
 
 

@@ -31,6 +31,7 @@ from bot.handoff import (
     HandoffError,
     HeldError,
 )
+from bot.messages import language_name
 from bot.telegram.format import MAX_MESSAGE, split_text
 
 log = logging.getLogger(__name__)
@@ -243,6 +244,11 @@ async def relayed_reply(
     if not result.delivered:
         why = result.deliveries[0].error if result.deliveries else None
         await message.reply_text(f"Not delivered: {why or 'the asker cannot be reached'}.")
+    for asked, (sent, _n) in result.untranslated().items():
+        asked_name, sent_name = language_name(asked, "en"), language_name(sent, "en")
+        await message.reply_text(
+            f"Delivered in {sent_name} (no {asked_name} translation installed)."
+        )
 
 
 async def ignored(context: CallbackContext, unanswered_id: int, staff: User | None) -> None:

@@ -27,6 +27,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.config import Config
+from bot.messages import language_name
 from bot.telegram.handoffs import copy_keyboard
 from bot.web.chat_hub import StaffNote
 
@@ -73,6 +74,12 @@ def over_limit(times: list[float], config: Config, now: float | None = None) -> 
     return False
 
 
+def untranslated_warning(asked: str, sent: str) -> str:
+    """Staff are told before replying that no model produces the asker's language."""
+    asked_name, sent_name = language_name(asked, "en"), language_name(sent, "en")
+    return f"No {asked_name} translation is installed: a reply goes out in {sent_name}."
+
+
 def _shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -89,13 +96,17 @@ class StaffQueue:
         translate: Callable[[str, str, str], str | None] | None,
         save_relay: Callable[..., None],
         open_handoff: Callable[..., int] | None = None,
+        reply_language: Callable[[str], str] | None = None,
     ):
+        """`reply_language(language)`: the language a reply to an asker of `language` goes
+        out in (bot.handoff.Desk.sent_in); a copy says when it is not theirs."""
         self.app = app
         self.chat_id = config.telegram.staff_chat_id
         self.kb_language = config.knowledge.language
         self.translate = translate
         self.save_relay = save_relay
         self.open_handoff = open_handoff
+        self.reply_language = reply_language
         self.opening: set[asyncio.Task] = set()  # handoffs being written (bot/handoff.py)
         self.queue: asyncio.Queue[StaffCopy] = asyncio.Queue()
         # Copies put and not yet sent with their relays handed to `save_relay`: waiting, or
@@ -233,6 +244,9 @@ class StaffQueue:
             lines += ["", f"<i>{html.escape(self.kb_language)}:</i> {shown}"]
         if copy.after:
             lines.append(f"<i>after:</i> {html.escape(_shorten(copy.after, room))}")
+        sent_in = self.reply_language(copy.language) if self.reply_language else copy.language
+        if sent_in != copy.language:
+            lines += ["", f"<i>{html.escape(untranslated_warning(copy.language, sent_in))}</i>"]
         return "\n".join(lines)
 
 

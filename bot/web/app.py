@@ -8,6 +8,7 @@ every view that is not public. Views are in bot/web/views.py.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import secrets
@@ -23,18 +24,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
+from bot import times
 from bot.accounts import Accounts, Session
 from bot.answering import Answerer
 from bot.config import Config
 from bot.delivery import Deliveries
 from bot.handoff import Desk, HandoffStore
+from bot.kbmodel import FaqEntry
 from bot.storage import Storage
 from bot.web import i18n
 from bot.web.serving import Static
@@ -122,8 +125,9 @@ class Console:
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         session = getattr(request.state, "session", None)
         ui = i18n.ui_language(request)
-        # What the redirect to this page said it did; `draft`, words typed but not sent.
-        for key in ("message", "error", "draft"):
+        # What the redirect to this page said it did; `draft` and `draft_entry`, the words
+        # typed and the entry chosen in a reply form that sent nothing.
+        for key in ("message", "error", "draft", "draft_entry"):
             if context.get(key) is None:
                 token = request.query_params.get(key)
                 context[key] = self.flashed(token) if token else None
@@ -171,6 +175,34 @@ class Console:
             secure=self.config.web.secure_cookies,
             path="/",
         )
+
+
+def question_in(entry: FaqEntry, ui: str) -> str:
+    """The entry's question in the console's language `ui` where it has a current curated
+    translation into it, else its own (the knowledge base's language)."""
+    tr = entry.translations.get(ui)
+    if tr is not None and tr.question and not entry.stale(ui):
+        return tr.question
+    return entry.question
+
+
+def _entry_question(holder: AnswererHolder) -> Callable[..., str]:
+    """`entry_question(entry or id, fallback)` for the templates: `question_in` the
+    request's interface language; `fallback` for an id the knowledge base no longer has."""
+
+    @pass_context
+    def entry_question(context: Any, entry: FaqEntry | str, fallback: str = "") -> str:
+        request = context.get("request")
+        ui = i18n.ui_language(request) if request is not None else "en"
+        if isinstance(entry, str):
+            answerer = holder.answerer
+            found = answerer.kb.by_id.get(entry) if answerer is not None else None
+            if found is None:
+                return fallback
+            entry = found
+        return question_in(entry, ui)
+
+    return entry_question
 
 
 def console(request: Request) -> Console:
@@ -292,6 +324,10 @@ def create_app(
         lstrip_blocks=True,
     )
     i18n.install(templates)
+    where = times.zone(config.web.timezone)  # times as staff read them ([web] timezone)
+    templates.filters["when"] = functools.partial(times.shown, where=where)
+    templates.globals["zone_label"] = functools.partial(times.zone_label, where)
+    templates.globals["entry_question"] = _entry_question(holder)
     static = Static(HERE / "static")
     templates.globals["static_url"] = static.url  # the file's URL with its content's hash
     deliveries = desk.deliveries if desk is not None else deliveries or Deliveries()
@@ -303,11 +339,18 @@ def create_app(
             translator = answerer.localizer.translator if answerer else None
             return translator.translate(text, source, target) if translator else None
 
+        def covers(source: str, target: str) -> bool:
+            """Whether an installed model translates source -> target (nothing loaded)."""
+            answerer = holder.answerer
+            translator = answerer.localizer.translator if answerer else None
+            return translator is not None and translator.covers(source, target)
+
         desk = Desk(
             HandoffStore(storage.path),
             deliveries,
             kb_language=config.knowledge.language,
             translate=translate,
+            covers=covers,
         )
     state = Console(
         config,

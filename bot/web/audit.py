@@ -51,7 +51,7 @@ PERIODS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}
 
 @dataclass(frozen=True)
 class Row:
-    time: str
+    time: str  # as stored (UTC); the template shows it with the console's `when`
     actor: str
     action: str  # in words
     code: str  # the action's code, as stored (and in the CSV)
@@ -126,7 +126,7 @@ def _row(request: Request, row: dict) -> Row:
     target, href = _target(row["action"], row["target"] or "", before)
     words = ACTIONS.get(row["action"])
     return Row(
-        time=str(row["time"])[:16].replace("T", " "),
+        time=str(row["time"]),
         actor=row["actor"],
         action=_(request, words) if words else row["action"],
         code=row["action"],

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot import times
 from bot.handoff import (
     OPEN_STATES,
     STATES,
@@ -39,6 +40,21 @@ KIND_LABELS = {
     "feedback": "👎 with a reason",
     "message": "Staff-chat message",
 }
+# A message to staff, by the channel it came through (the inbox names them the same way).
+STAFF_LABELS = {
+    "telegram": "Message to staff (/staff on Telegram)",
+    "terminal": "Message to staff (/staff in the terminal chat)",
+    "web": "“Talk to a person” on the web chat",
+}
+
+
+def kind_label(kind: str, channel: str) -> str:
+    """What a handoff is, in plain words (English: the catalog key)."""
+    if kind == "staff_message" and channel in STAFF_LABELS:
+        return STAFF_LABELS[channel]
+    return KIND_LABELS.get(kind, kind)
+
+
 MAX_REPLY = 4000
 
 
@@ -63,11 +79,17 @@ def _actor(request: Request) -> Actor:
     return Actor(name, name)
 
 
-def _to(path: str, message: str = "", error: str = "", draft: str = "") -> Response:
-    """A redirect to `path` showing `message` or `error`; `draft`: a reply typed but not
-    sent, put back in the handoff page's reply box."""
-    query = flash_query(message=message, error=error, draft=draft)
-    return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
+def _to(
+    path: str, message: str = "", error: str = "", draft: str = "", draft_entry: str = ""
+) -> Response:
+    """A redirect to `path` (it may have a query and a #fragment) showing `message` or
+    `error`; `draft` and `draft_entry`: a reply typed and an entry's answer chosen but not
+    sent, put back in the reply form."""
+    query = flash_query(message=message, error=error, draft=draft, draft_entry=draft_entry)
+    base, hash_, fragment = path.partition("#")
+    if query:
+        base += ("&" if "?" in base else "?") + query
+    return RedirectResponse(base + hash_ + fragment, status_code=303)
 
 
 def _held(request: Request, exc: HeldError) -> str:
@@ -78,8 +100,19 @@ def _held(request: Request, exc: HeldError) -> str:
     )
 
 
-def _sent(request: Request, result: ReplyResult) -> str:
+def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
+    """What a reply did: how many it reached, in which language where that is not the
+    asker's (no translation), and who it did not reach."""
     text = _n(request, "Reply sent to {n} asker.", "Reply sent to {n} askers.", result.delivered)
+    ui = i18n.ui_language(request)
+    why = (
+        "Sent in {sent} to {n} asker(s) who read {asked}: the entry has no {asked} translation."
+        if entry
+        else "Sent in {sent} to {n} asker(s) who read {asked}: no {asked} translation is installed."
+    )
+    for asked, (sent, n) in sorted(result.untranslated().items()):
+        names = {"sent": i18n.language_name(sent, ui), "asked": i18n.language_name(asked, ui)}
+        text += " " + _(request, why, n=n, **names)
     if result.failed:
         text += " " + _(request, "Not delivered to {n}: see the replies below.", n=result.failed)
     if result.already:
@@ -92,11 +125,20 @@ def _sent(request: Request, result: ReplyResult) -> str:
     return text
 
 
+def _refused(request: Request, exc: HandoffError) -> str:
+    """Why the core refused a reply, as a sentence (the core's reasons are written in lower
+    case), in the console's language where the catalog has it."""
+    said = _(request, str(exc))
+    return _(request, "{problem}. Nothing was sent.", problem=said[:1].upper() + said[1:])
+
+
 def _sent_before(request: Request, exc: AlreadyRepliedError) -> str:
+    where = times.zone(console(request).config.web.timezone)
     return _(
         request,
-        "This very reply was sent already, at {time} (UTC) by {name}: the asker would read it twice. Nothing was sent.",  # noqa: E501 (one catalog key)
-        time=exc.time[:16].replace("T", " "),
+        "This very reply was sent already, at {time} ({zone}) by {name}: the asker would read it twice. Nothing was sent.",  # noqa: E501 (one catalog key)
+        time=times.shown(exc.time, where),
+        zone=times.zone_label(where),
         name=exc.actor_name or "?",
     )
 
@@ -116,7 +158,7 @@ async def handoff_list(request: Request) -> Response:
         request,
         "handoffs.html",
         handoffs=found,
-        kind_labels=KIND_LABELS,
+        kind_label=kind_label,
         chosen=chosen,
         filters=FILTERS,
         counts=counts,
@@ -139,7 +181,12 @@ async def handoff_page(request: Request) -> Response:
         request,
         "handoff.html",
         handoff=handoff,
-        kind_labels=KIND_LABELS,
+        kind_label=kind_label,
+        # The asker's language, and the one a typed reply goes out in: staff are warned
+        # before sending when no model translates into theirs.
+        asked_in=handoff.language or desk.kb_language,
+        sent_in=desk.sent_in(handoff.language),
+        kb_language=desk.kb_language,
         conversation=await asyncio.to_thread(desk.store.conversation, handoff),
         replies=replies,
         seen=max((r["id"] for r in replies), default=0),  # see _replied_since
@@ -200,6 +247,11 @@ async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str])
     entry_id = form.get("entry", "").strip() or None
     if entry_id and text.strip():  # the typed words were dropped without a word before
         raise BothGiven(_(request, "Type a reply or choose an entry's answer, not both"))
+    if not entry_id and not text.strip():
+        raise HandoffError(_(request, "The reply is empty: type one or choose an entry's answer"))
+    answerer = console(request).holder.answerer
+    if entry_id and (answerer is None or entry_id not in answerer.kb.by_id):
+        raise HandoffError(_(request, "There is no entry {id} in the knowledge base", id=entry_id))
     return await _desk(request).reply(
         handoff_ids,
         text,
@@ -207,7 +259,7 @@ async def _reply(request: Request, handoff_ids: list[int], form: dict[str, str])
         via="console",
         takeover="takeover" in form,
         entry_id=entry_id,
-        answerer=console(request).holder.answerer,
+        answerer=answerer,
         not_twice=True,  # a second tab, opened before the first sent it
     )
 
@@ -221,9 +273,15 @@ class Outcome:
     message: str = ""
     error: str = ""
     draft: str = ""
+    draft_entry: str = ""
 
     def response(self) -> Response:
-        return _to(self.path, self.message, self.error, self.draft)
+        return _to(self.path, self.message, self.error, self.draft, self.draft_entry)
+
+
+def _kept(form: dict[str, str]) -> dict[str, str]:
+    """What a reply form that sent nothing puts back: the words typed, the entry chosen."""
+    return {"draft": form.get("text", "")[:MAX_REPLY], "draft_entry": form.get("entry", "")}
 
 
 async def _once(
@@ -270,20 +328,20 @@ def _again(request: Request, first: Outcome | None, path: str) -> Outcome:
 
 async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> Outcome:
     page = f"/handoffs/{handoff_id}"
-    draft = form.get("text", "")[:MAX_REPLY]
+    kept = _kept(form)
     try:
         result = await _reply(request, [handoff_id], form)
     except HeldError as exc:
-        return Outcome(page, error=_held(request, exc), draft=draft)
+        return Outcome(page, error=_held(request, exc), **kept)
     except AlreadyRepliedError as exc:
-        return Outcome(page, error=_sent_before(request, exc), draft=draft)
+        return Outcome(page, error=_sent_before(request, exc), **kept)
     except UnknownHandoffError:
         return Outcome("/handoffs", error=_(request, "No such handoff."))
     except HandoffError as exc:
-        return Outcome(page, error=f"{exc}. " + _(request, "Nothing was sent."), draft=draft)
-    message = _sent(request, result)
+        return Outcome(page, error=_refused(request, exc), **kept)
+    message = _sent(request, result, entry=bool(form.get("entry", "").strip()))
     if result.failed and not result.delivered:  # it still waits: the words kept to send again
-        return Outcome(page, error=message, draft=draft)
+        return Outcome(page, error=message, **kept)
     others = await _replied_since(request, handoff_id, form.get("seen", ""), result.reply_id)
     if others:
         message += " " + _(
@@ -316,16 +374,24 @@ async def reply(request: Request) -> Response:
 
 
 async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]) -> Outcome:
+    # Back to the group replied to (its representative: `group`), its form refilled when
+    # nothing was sent.
+    group = form.get("group", "")
+    page = f"/inbox?for={group}#cluster-{group}" if group.isdecimal() else "/inbox"
+    kept = _kept(form)
     found = await asyncio.to_thread(_desk(request).store.for_questions, ids)
     try:
         result = await _reply(request, [h.id for h in found], form)
     except HeldError as exc:
-        return Outcome("/inbox", error=_held(request, exc))
+        return Outcome(page, error=_held(request, exc), **kept)
     except AlreadyRepliedError as exc:
-        return Outcome("/inbox", error=_sent_before(request, exc))
+        return Outcome(page, error=_sent_before(request, exc), **kept)
     except HandoffError as exc:
-        return Outcome("/inbox", error=f"{exc}. " + _(request, "Nothing was sent."))
-    return Outcome("/inbox", message=_sent(request, result))
+        return Outcome(page, error=_refused(request, exc), **kept)
+    message = _sent(request, result, entry=bool(form.get("entry", "").strip()))
+    if result.failed and not result.delivered:  # they still wait: the words kept to send again
+        return Outcome(page, error=message, **kept)
+    return Outcome("/inbox", message=message)
 
 
 @requires("staff")

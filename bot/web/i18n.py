@@ -97,15 +97,49 @@ def browser_language(request: Request, supported: tuple[str, ...]) -> str | None
     return None
 
 
+# The channels askers reach the bot on (bot.storage.CHANNELS), as staff read them.
+CHANNEL_NAMES = {
+    "telegram": "Telegram",
+    "web": "Web chat",
+    "terminal": "Terminal chat",
+    "cli": "Command line",
+}
+
+
+def language_name(code: str | None, language: str) -> str:
+    """Language `code` by its name in `language` (ru -> 俄文 / Russian); "?" for none."""
+    from bot import messages
+
+    return messages.language_name(code, language) if code else "?"
+
+
+def channel_name(channel: str | None, language: str) -> str:
+    """A channel (`web`) by its name in `language` (网页聊天 / Web chat)."""
+    if not channel:
+        return "?"
+    return translate(language, CHANNEL_NAMES[channel]) if channel in CHANNEL_NAMES else channel
+
+
 def install(templates: Environment) -> None:
-    """Give the templates `_()`, translating into the request's interface language."""
+    """Give the templates `_()`, translating into the request's interface language, and the
+    filters `language_name` and `channel_name` (a code by its name in that language)."""
     from jinja2 import pass_context
+
+    def language_of(context: Any) -> str:
+        request = context.get("request")
+        return ui_language(request) if request is not None else "en"
 
     @pass_context
     def gettext(context: Any, text: str, **values: Any) -> str:
-        request = context.get("request")
-        language = ui_language(request) if request is not None else "en"
-        return translate(language, text, **values)
+        return translate(language_of(context), text, **values)
+
+    @pass_context
+    def named_language(context: Any, code: str | None) -> str:
+        return language_name(code, language_of(context))
+
+    @pass_context
+    def named_channel(context: Any, channel: str | None) -> str:
+        return channel_name(channel, language_of(context))
 
     @pass_context
     def ngettext(context: Any, one: str, other: str, count: int, **values: Any) -> str:
@@ -114,4 +148,6 @@ def install(templates: Environment) -> None:
         return plural(language, one, other, count, **values)
 
     templates.globals["_"] = gettext
+    templates.filters["language_name"] = named_language
+    templates.filters["channel_name"] = named_channel
     templates.globals["_n"] = ngettext

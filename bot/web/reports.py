@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import times
 from bot.counting import log_columns, waiting
 from bot.curation import meaning_clusterer
-from bot.period import parse_since, parse_until
+from bot.period import PeriodError, parse_since, parse_until
 from bot.report import (
     CHANNELS,
     MIN_VOTES,
@@ -84,20 +85,21 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
     """The filters in the query string; what cannot be used is left out, with the reason."""
     params = request.query_params
     errors = []
+    where = times.zone(console(request).config.web.timezone)  # dates typed are the centre's
     since_text = params.get("since", "").strip() or DEFAULT_SINCE
     until_text = params.get("until", "").strip()
     try:
-        until = parse_until(until_text, now)
-    except ValueError as exc:
-        errors.append(str(exc))
+        until = parse_until(until_text, now, where)
+    except PeriodError as exc:
+        errors.append(_(request, exc.text, **exc.values))
         until, until_text = now, ""
     try:
-        since = parse_since(since_text, until)
-    except ValueError as exc:
+        since = parse_since(since_text, until, where)
+    except PeriodError as exc:
         try:  # no later than now, only than the end: the period is the wrong way round
-            parse_since(since_text, now)
-        except ValueError:
-            errors.append(str(exc))
+            parse_since(since_text, now, where)
+        except PeriodError:
+            errors.append(_(request, exc.text, **exc.values))
         else:
             errors.append(
                 _(
@@ -119,7 +121,7 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
             _(request, "A report covers at most {n} days: these are the last {n}.", n=MAX_DAYS)
         )
         since = until - timedelta(days=MAX_DAYS)
-        since_text = since.strftime("%Y-%m-%dT%H:%M:%S")
+        since_text = since.astimezone(where).strftime("%Y-%m-%dT%H:%M:%S")
     try:
         language = language_code(params.get("language", ""))
     except ValueError:
@@ -213,14 +215,18 @@ async def reports(request: Request) -> Response:
             request,
             "No question in this period was written in {code}, and the bot is not set up for "
             "it (its languages: {languages}).",
-            code=f.language,
-            languages=", ".join(sorted(c.config.languages.supported)),
+            code=i18n.language_name(f.language, i18n.ui_language(request)),
+            languages=", ".join(
+                i18n.language_name(code, i18n.ui_language(request))
+                for code in sorted(c.config.languages.supported)
+            ),
         )
         errors.append(unknown)
     languages = sorted(known | ({f.language} if f.language else set()))
+    ui = i18n.ui_language(request)
     bars = [
         (
-            row.key,
+            i18n.language_name(row.key, ui),
             [
                 (
                     getattr(row, o),
@@ -228,7 +234,7 @@ async def reports(request: Request) -> Response:
                     _(
                         request,
                         "{code}: {count} {outcome}",
-                        code=row.key,
+                        code=i18n.language_name(row.key, ui),
                         count=f"{getattr(row, o):,}",
                         outcome=_(request, NAMES[o]),
                     ),

@@ -33,6 +33,7 @@ from bot.web.app import (
     flash_query,
     forbidden,
     id_list,
+    question_in,
     requires,
 )
 
@@ -63,6 +64,7 @@ async def login_page(request: Request) -> Response:
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
     error = None
     status = 200
+    name = ""  # typed before a refusal: kept in the form
     if request.method == "POST":
         form = await request.form()
         token = str(form.get("csrf", ""))
@@ -87,7 +89,9 @@ async def login_page(request: Request) -> Response:
                 redirect.delete_cookie(LOGIN_COOKIE, path="/")
                 return redirect
             error, status = _(request, "Wrong name or password."), 401
-    response = c.render(request, "login.html", status, csrf=c.login_token(nonce), error=error)
+    response = c.render(
+        request, "login.html", status, csrf=c.login_token(nonce), error=error, typed=name
+    )
     c.set_cookie(response, LOGIN_COOKIE, nonce, 3600)
     return response
 
@@ -152,10 +156,11 @@ def entry_choice(entry: FaqEntry, ui: str) -> Choice:
 
 
 def _page_of(found: list, page: int | None, target: int | None) -> tuple[int, int]:
-    """(page shown, number of pages): `page` if given, else the one holding group `target`."""
+    """(page shown, number of pages): `page` if given, else the one holding group `target`
+    (a question of it: a reply form sends its group's representative)."""
     pages = max(1, -(-len(found) // INBOX_PAGE))
     if page is None:
-        at = [i for i, cl in enumerate(found) if cl.representative_id == target]
+        at = [i for i, cl in enumerate(found) if target in cl.ids]
         page = at[0] // INBOX_PAGE + 1 if at else 1
     return min(max(page, 1), pages), pages
 
@@ -173,18 +178,39 @@ class Wording:
     count: int
     first: int
     after: str = ""
+    channel: str = ""  # where it was asked: a message to staff is named by its channel
 
 
-def _wordings(cluster, kinds: dict[int, str], afters: dict[int, str]) -> list[Wording]:
+def _wordings(
+    cluster, kinds: dict[int, str], afters: dict[int, str], channels: dict[int, str]
+) -> list[Wording]:
     """The group's distinct wordings, closest to its representative first: a group of
     hundreds of questions often has a few dozen wordings."""
-    found: dict[tuple[str, str, str, str], list[int]] = {}
+    found: dict[tuple[str, str, str, str, str], list[int]] = {}
     for qid, text, lang in zip(cluster.ids, cluster.questions, cluster.item_languages, strict=True):
-        found.setdefault((text, lang, kinds[qid], afters.get(qid, "")), []).append(qid)
+        key = (text, lang, kinds[qid], afters.get(qid, ""), channels.get(qid, ""))
+        found.setdefault(key, []).append(qid)
     return [
-        Wording(t, lang, kind, len(ids), ids[0], after)
-        for (t, lang, kind, after), ids in found.items()
+        Wording(t, lang, kind, len(ids), ids[0], after, channel)
+        for (t, lang, kind, after, channel), ids in found.items()
     ]
+
+
+def _handed(c: Console, found: list[curation.Cluster]) -> dict[int, list]:
+    """For each group (by its representative's id), the handoffs of its questions that were
+    answered or closed on Handoffs (or by a reply from the inbox), the earliest first: their
+    askers wait for staff no more (bot/counting.py `waiting`), though the group may still be
+    a gap in the knowledge base."""
+    if c.desk is None:
+        return {cl.representative_id: [] for cl in found}
+    handoffs = c.desk.store.of_questions(qid for cl in found for qid in cl.ids)
+    return {
+        cl.representative_id: sorted(
+            (h for qid in cl.ids if (h := handoffs.get(qid)) is not None and h.done),
+            key=lambda h: (h.done_at or "", h.id),
+        )
+        for cl in found
+    }
 
 
 def _inbox_data(
@@ -209,10 +235,22 @@ def _inbox_data(
     found, grouped = _clusters(rows, answerer) if queued else ([], False)
     page, pages = _page_of(found, page, target)
     total = len(found)
+    handed = _handed(c, found)
+    settled = sum(len(handed[cl.representative_id]) == len(cl.ids) for cl in found)
     found = found[(page - 1) * INBOX_PAGE : page * INBOX_PAGE]
     kinds = {row["id"]: inbox.kind_of(row) for row in rows}
     afters = {row["id"]: row.get("asked_after") or "" for row in rows}
-    wordings = {cl.representative_id: _wordings(cl, kinds, afters) for cl in found}
+    # The askers' languages a typed reply cannot be translated into: said by the reply form.
+    asked_in = {row["id"]: row["language"] or c.config.knowledge.language for row in rows}
+    untranslated = {
+        cl.representative_id: [
+            lang for lang in sorted({asked_in[i] for i in cl.ids}) if c.desk.sent_in(lang) != lang
+        ]
+        for cl in found
+        if c.desk is not None
+    }
+    channels = c.storage.unanswered_channels(kinds)
+    wordings = {cl.representative_id: _wordings(cl, kinds, afters, channels) for cl in found}
     wanted = [k for k in inbox.KINDS if k not in inbox.QUEUED_KINDS and kind in ("", k)]
     others = [s for s in inbox.signals(c.storage.path, wanted) if not lang or s.language == lang]
     languages = sorted({*languages, *(s.language for s in others)})
@@ -236,7 +274,10 @@ def _inbox_data(
     return {
         "clusters": found,
         "wordings": wordings,
+        "untranslated": untranslated,
         "total_clusters": total,
+        "handed": handed,
+        "settled": settled,
         "page": page,
         "pages": pages,
         "grouped": grouped,
@@ -500,6 +541,7 @@ async def entries(request: Request) -> Response:
     answerer = c.holder.answerer
     kb = answerer.kb if answerer else None
     topics = []
+    ui = i18n.ui_language(request)
     if kb is not None:
         needle = query.casefold()
         for topic in kb.topics:
@@ -509,11 +551,16 @@ async def entries(request: Request) -> Response:
                 if not needle
                 or any(
                     needle in text.casefold()
-                    for text in (i, kb.by_id[i].question, *kb.by_id[i].alternates)
+                    for text in (
+                        i,
+                        kb.by_id[i].question,
+                        *kb.by_id[i].alternates,
+                        question_in(kb.by_id[i], ui),  # the question as the page shows it
+                    )
                 )
             ]
-            if found:
-                topics.append((topic.name_in(kb.language, kb.language), found))
+            if found:  # named in the console's language where the topic has that name
+                topics.append((topic.name_in(ui, kb.language), found))
     return c.render(
         request,
         "entries.html",
