@@ -360,7 +360,10 @@ def test_pages_in_chinese(client, storage):
     hid = handoff_id(client, "Where do I park?")
     assert "认领" in client.get(f"/handoffs/{hid}").text
     empty = post(client, "/handoffs/reply", id=str(hid), text="  ")  # said in English before
-    assert flash_of(client, empty, "error") == "回复为空：请输入回复，或选择某个条目的答案。未发送任何内容。"
+    assert (
+        flash_of(client, empty, "error")
+        == "回复为空：请输入回复，或选择某个条目的答案。未发送任何内容。"
+    )
 
 
 @pytest.fixture
@@ -406,7 +409,7 @@ def test_staff_see_the_language_a_reply_goes_out_in_before_and_after(with_ru_mod
 
     done = post(client, "/handoffs/reply", id=str(german), text="Level -2, by the lifts.")
     assert flash_of(client, done) == (
-        "Reply sent to 1 asker(s). Sent in English to 1 asker(s) who read German: "
+        "Reply sent to 1 asker. Sent in English to 1 asker who reads German: "
         "no German translation is installed."
     )
     assert web.sent[-1][1] == "Level -2, by the lifts."
@@ -415,7 +418,7 @@ def test_staff_see_the_language_a_reply_goes_out_in_before_and_after(with_ru_mod
     assert "(de)" not in shown
 
     done = post(client, "/handoffs/reply", id=str(russian), text="Level -2, by the lifts.")
-    assert flash_of(client, done) == "Reply sent to 1 asker(s)."
+    assert flash_of(client, done) == "Reply sent to 1 asker."
     assert "Уровень" in web.sent[-1][1] and "лифтов" in web.sent[-1][1]
     shown = client.get(f"/handoffs/{russian}").text.split("<h2>Replies</h2>")[1]
     assert "yes, in Russian" in shown and "translation installed" not in shown
@@ -438,7 +441,7 @@ def test_a_group_reply_says_which_askers_got_it_untranslated(with_ru_model, stor
         "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
     )
     assert flash_of(client, response) == (
-        "Reply sent to 2 asker(s). Sent in English to 1 asker(s) who read German: "
+        "Reply sent to 2 askers. Sent in English to 1 asker who reads German: "
         "no German translation is installed."
     )
 
@@ -657,7 +660,7 @@ def test_a_person_who_asked_twice_gets_one_reply(client, storage, web):
         "/inbox/reply",
         data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "На ресепшене."},
     )
-    assert flash_of(client, response).startswith("Reply sent to 1 asker(s).")
+    assert flash_of(client, response).startswith("Reply sent to 1 asker.")
     assert [row["id"] for row, _ in web.sent] == ids[:1]
     listed = client.get("/handoffs?state=answered").text
     assert listed.count("Где распечатать документы?") == 2

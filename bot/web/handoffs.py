@@ -106,13 +106,19 @@ def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
     text = _n(request, "Reply sent to {n} asker.", "Reply sent to {n} askers.", result.delivered)
     ui = i18n.ui_language(request)
     why = (
-        "Sent in {sent} to {n} asker(s) who read {asked}: the entry has no {asked} translation."
+        (
+            "Sent in {sent} to {n} asker who reads {asked}: the entry has no {asked} translation.",
+            "Sent in {sent} to {n} askers who read {asked}: the entry has no {asked} translation.",
+        )
         if entry
-        else "Sent in {sent} to {n} asker(s) who read {asked}: no {asked} translation is installed."
+        else (
+            "Sent in {sent} to {n} asker who reads {asked}: no {asked} translation is installed.",
+            "Sent in {sent} to {n} askers who read {asked}: no {asked} translation is installed.",
+        )
     )
     for asked, (sent, n) in sorted(result.untranslated().items()):
         names = {"sent": i18n.language_name(sent, ui), "asked": i18n.language_name(asked, ui)}
-        text += " " + _(request, why, n=n, **names)
+        text += " " + _n(request, *why, n, **names)
     if result.failed:
         text += " " + _(request, "Not delivered to {n}: see the replies below.", n=result.failed)
     if result.already:
