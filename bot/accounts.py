@@ -195,8 +195,8 @@ class Accounts(SideStore):
             db.execute("DELETE FROM staff WHERE name = ?", [name])
             self._audit(db, actor, "staff.remove", name, {"role": row[0]["role"]}, None)
 
-    def set_password(self, name: str, password: str, actor: str = "cli") -> None:
-        """Set the password and end the account's sessions."""
+    def set_password(self, name: str, password: str, actor: str = "cli") -> int:
+        """Set the password and end the account's sessions; how many were ended."""
         check_password(password)
         hashed = self._hasher.hash(password)
         with self._write() as db:
@@ -206,8 +206,9 @@ class Accounts(SideStore):
             ).rowcount
             if not changed:
                 raise AccountError(f"no account named {name!r}")
-            db.execute("DELETE FROM web_sessions WHERE name = ?", [name])
+            ended = db.execute("DELETE FROM web_sessions WHERE name = ?", [name]).rowcount
             self._audit(db, actor, "staff.password", name, None, None)
+        return ended
 
     def change_own_password(
         self, name: str, current: str, new: str, address: str, keep: str | None = None
@@ -323,6 +324,32 @@ class Accounts(SideStore):
         with self._write() as db:
             self._audit(db, actor, action, target, before, after)
 
-    def audit_log(self, limit: int = 200) -> list[dict]:
+    def audit_log(
+        self,
+        limit: int = 200,
+        *,
+        actor: str | None = None,
+        kinds: tuple[str, ...] = (),
+        since: datetime | None = None,
+    ) -> list[dict]:
+        """The newest audit rows first; only `actor`'s, of actions starting with one of
+        `kinds` ("entry.", "handoff." ...), at or after `since`, when given."""
+        where, args = [], []
+        if actor is not None:
+            where.append("actor = ?")
+            args.append(actor)
+        if kinds:
+            where.append("(" + " OR ".join("action LIKE ?" for _ in kinds) + ")")
+            args += [kind.replace("%", "") + "%" for kind in kinds]
+        if since is not None:
+            where.append("time >= ?")
+            args.append(_utc(since))
+        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(where) if where else "")
         with self._lock:
-            return list(self.db.query("SELECT * FROM audit ORDER BY id DESC LIMIT ?", [limit]))
+            return list(self.db.query(sql + " ORDER BY id DESC LIMIT ?", [*args, limit]))
+
+    def audit_actors(self) -> list[str]:
+        """Everyone who has a row in the audit log, by name."""
+        with self._lock:
+            rows = self.db.query("SELECT DISTINCT actor FROM audit ORDER BY actor")
+            return [row["actor"] for row in rows]

@@ -34,7 +34,7 @@ from ruamel.yaml.error import YAMLError
 
 from bot import curation, kbedit
 from bot.entry_history import EntryHistory, Version
-from bot.kbmodel import is_placeholder
+from bot.kbmodel import KnowledgeError, Problem, is_placeholder
 from bot.knowledge import TRANSLATION_KEYS, KnowledgeBase, source_version, topic_files
 from bot.normalize import normalize
 
@@ -45,6 +45,10 @@ ORDER = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
 
 class EntryError(Exception):
     """The entry cannot be read or saved as asked; nothing was written."""
+
+
+class EntryConflictError(EntryError):
+    """The entry was changed by someone else since the form or page was opened."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ def save_entry(
         if base is not None and base != text_version(topic.entry_values(entry_id)):
             if _stored_already(topic, entry_id, values):  # the same save twice
                 return Saved(entry_id, name, before, before, None, again=True)
-            raise EntryError(
+            raise EntryConflictError(
                 f"nothing written: {entry_id} was changed by someone else since this form was "
                 "opened. Open the entry again in another tab, then copy your changes over."
             )
@@ -180,10 +184,13 @@ def create_entry(
     history: EntryHistory | None = None,
     actor: str = "",
     cache_dir: Path | None = None,
+    kb: KnowledgeBase | None = None,
 ) -> Saved:
-    """Append a new entry holding `values` to `topic_file` (a name in the knowledge folder)."""
+    """Append a new entry holding `values` to `topic_file` (a name in the knowledge folder).
+    An id already taken is refused at once (`duplicate_id`), before the slow validation."""
     kb_dir = Path(kb_dir)
     entry_id = str(values.get("id", ""))
+    duplicate_id(kb_dir, entry_id, kb)
     try:
         curation.append_entry(
             kb_dir / topic_file, values, kb_language=kb_language, cache_dir=cache_dir
@@ -193,6 +200,24 @@ def create_entry(
         raise EntryError(str(exc)) from exc
     saved = Saved(entry_id, topic_file, "", after, None)
     return Saved(entry_id, topic_file, "", after, _record(history, saved, actor, NEW))
+
+
+def duplicate_id(kb_dir: Path, entry_id: str, kb: KnowledgeBase | None = None) -> None:
+    """Raise EntryError (from a KnowledgeError with the `duplicate-id` problem, as the
+    validation would say it) when an entry `entry_id` exists already: in `kb` (the running
+    knowledge base: nothing read), else in a topic file."""
+    if not entry_id or (kb is not None and entry_id not in kb.by_id):
+        return  # one added on disk meanwhile is found by the validation
+    try:
+        name = entry_file(kb_dir, entry_id, kb)
+    except EntryError:
+        return  # no such entry: the id is free
+    entry = kb.by_id.get(entry_id) if kb is not None else None
+    where = entry.source if entry is not None else name
+    message = f"duplicate id: also used at {where}"
+    problem = Problem(name, None, entry_id, message, "duplicate-id", "id", (("id", entry_id),))
+    said = f"nothing written: the knowledge base would not validate:\n{problem}"
+    raise EntryError(said) from KnowledgeError([problem])
 
 
 @dataclass(frozen=True)
@@ -206,7 +231,7 @@ class Deleted:
 
 def _check_base(topic: kbedit.TopicFile, entry_id: str, base: str | None) -> None:
     if base is not None and base != text_version(topic.entry_values(entry_id)):
-        raise EntryError(
+        raise EntryConflictError(
             f"nothing written: {entry_id} was changed by someone else since this page was "
             "opened. Open the entry again, then try again."
         )

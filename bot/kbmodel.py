@@ -171,10 +171,24 @@ class KnowledgeBase:
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem of the knowledge base. `message` is for the CLI and logs (with `file` and
+    `line`, as `kb check` prints it); `code`, `field` and `values` say the same for a form
+    that words it for staff: `field` is the key as the entry's form knows it ("answer",
+    "tags", "translations.zh.answer", "phrasings.de"), `code` what is wrong with it
+    ("empty", "too-few", "language", "duplicate-id", ...), `values` the details
+    (("line", "2"), ("other", "money.yaml:12") ...). Empty `code`: only the message says it."""
+
     file: str
     line: int | None
     entry_id: str | None
     message: str
+    code: str = ""
+    field: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def details(self) -> dict[str, str]:
+        return dict(self.values)
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")

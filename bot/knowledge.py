@@ -186,7 +186,17 @@ class _FileChecker:
         self.ids: list[tuple[str, str]] = []  # (id, "file:line") of every entry, even broken
         self.unread = False  # the file is not valid YAML (or not readable at all)
 
-    def problem(self, node: Any, key: Any, entry_id: str | None, message: str) -> None:
+    def problem(
+        self,
+        node: Any,
+        key: Any,
+        entry_id: str | None,
+        message: str,
+        code: str = "",
+        field: str = "",
+        **values: Any,
+    ) -> None:
+        """Record a problem at `node[key]`; `code`, `field` and `values`: see `Problem`."""
         line = None
         try:
             if key is not None and isinstance(node, CommentedMap | CommentedSeq):
@@ -196,20 +206,23 @@ class _FileChecker:
                 line = node.lc.line + 1
         except (KeyError, IndexError, TypeError, AttributeError):
             line = None
-        self.problems.append(Problem(self.name, line, entry_id, message))
+        details = tuple((name, str(value)) for name, value in values.items())
+        self.problems.append(Problem(self.name, line, entry_id, message, code, field, details))
 
-    def text(self, node: Any, key: str, eid: str | None) -> str | None:
+    def text(self, node: Any, key: str, eid: str | None, field: str = "") -> str | None:
         value = node.get(key)
         if not isinstance(value, str) or not value.strip():
             what = "is missing" if key not in node else "must be non-empty text"
-            self.problem(node, key if key in node else None, eid, f"`{key}` {what}")
+            at = key if key in node else None
+            self.problem(node, at, eid, f"`{key}` {what}", "empty", field or key)
             return None
         return value.strip()
 
     def translated_text(self, tr: Any, key: str, code: str, eid: str | None) -> str | None:
         """A translation's question or answer: non-empty text, and no draft's placeholder
         (a translation is served as soon as it loads; there is no draft translation)."""
-        value = self.text(tr, key, eid)
+        field = f"translations.{code}.{key}"
+        value = self.text(tr, key, eid, field)
         if value is not None and is_placeholder(value):
             self.problem(
                 tr,
@@ -217,6 +230,9 @@ class _FileChecker:
                 eid,
                 f"`{key}` of translation {code!r} is the placeholder {value!r}, not a "
                 "translation: write the translation, or delete it",
+                "placeholder",
+                field,
+                text=value,
             )
             return None
         return value
@@ -226,7 +242,8 @@ class _FileChecker:
         `phrasings` in it): texts, and no draft's placeholder. Only the entry's own text can
         make it a draft; a placeholder here took the whole entry off the air in every
         language."""
-        texts = self.texts(node, key, eid, minimum)
+        field = f"translations.{code}.{key}" if key == "alternates" else f"phrasings.{code}"
+        texts = self.texts(node, key, eid, minimum, field)
         value = node.get(key)
         for i, item in enumerate(value if isinstance(value, list) else []):
             if isinstance(item, str) and is_placeholder(item):
@@ -237,30 +254,37 @@ class _FileChecker:
                     eid,
                     f"{what} {i + 1} in {code!r} is the placeholder {item.strip()!r}, not a way "
                     f"to ask: write a real way to ask in {code!r}, or delete it",
+                    "placeholder",
+                    field,
+                    text=item.strip(),
                 )
         return tuple(text for text in texts if not is_placeholder(text))
 
-    def texts(self, node: Any, key: str, eid: str | None, minimum: int) -> tuple:
+    def texts(self, node: Any, key: str, eid: str | None, minimum: int, field: str = "") -> tuple:
+        field = field or key
         value = node.get(key)
         if key not in node:
-            self.problem(node, None, eid, f"`{key}` is missing")
+            self.problem(node, None, eid, f"`{key}` is missing", "too-few", field, minimum=minimum)
             return ()
         if not isinstance(value, list):
-            self.problem(node, key, eid, f"`{key}` must be a list of texts")
+            self.problem(node, key, eid, f"`{key}` must be a list of texts", "not-list", field)
             return ()
         items = []
         for i, item in enumerate(value):
             if not isinstance(item, str) or not item.strip():
-                self.problem(value, i, eid, f"`{key}` item {i + 1} must be non-empty text")
+                message = f"`{key}` item {i + 1} must be non-empty text"
+                self.problem(value, i, eid, message, "empty-item", field, item=i + 1)
             else:
                 items.append(item.strip())
         if len(value) < minimum:
-            self.problem(node, key, eid, f"`{key}` needs at least {minimum} item(s)")
+            message = f"`{key}` needs at least {minimum} item(s)"
+            self.problem(node, key, eid, message, "too-few", field, minimum=minimum)
         return tuple(items)
 
-    def language(self, node: Any, key: Any, code: Any, eid: str | None) -> bool:
+    def language(self, node: Any, key: Any, code: Any, eid: str | None, field: str = "") -> bool:
         if not isinstance(code, str) or code not in LANGUAGE_CODES:
-            self.problem(node, key, eid, f"unknown language code {code!r} (use ISO 639-1, e.g. zh)")
+            message = f"unknown language code {code!r} (use ISO 639-1, e.g. zh)"
+            self.problem(node, key, eid, message, "language", field, lang=code)
             return False
         return True
 
@@ -282,7 +306,7 @@ class _FileChecker:
                     names[code] = name.strip()
         return names
 
-    def links(self, node: Any, eid: str) -> tuple[Link, ...]:
+    def links(self, node: Any, eid: str, field: str = "links") -> tuple[Link, ...]:
         value = node.get("links")
         if "links" not in node:
             self.problem(node, None, eid, "`links` is missing (use [] where there is no source)")
@@ -299,15 +323,17 @@ class _FileChecker:
             elif isinstance(item, dict) and set(item) <= {"title", "url"} and "url" in item:
                 title, url = item.get("title") or item.get("url"), item.get("url")
             else:
-                self.problem(value, i, eid, "a link is a URL or a mapping with `title` and `url`")
+                message = "a link is a URL or a mapping with `title` and `url`"
+                self.problem(value, i, eid, message, "link", field, item=i + 1, url="")
                 continue
             if not isinstance(url, str) or not URL_PATTERN.match(url.strip()):
-                self.problem(value, i, eid, f"link {url!r} is not an http(s) URL")
+                message = f"link {url!r} is not an http(s) URL"
+                self.problem(value, i, eid, message, "link", field, item=i + 1, url=url)
                 continue
             links.append(Link(str(title).strip(), url.strip()))
         return tuple(links)
 
-    def reviewed(self, node: Any, eid: str) -> dt.date | None:
+    def reviewed(self, node: Any, eid: str, field: str = "reviewed") -> dt.date | None:
         value = node.get("reviewed")
         if isinstance(value, dt.datetime):
             return value.date()
@@ -319,7 +345,8 @@ class _FileChecker:
             except ValueError:
                 pass
         what = "is missing" if "reviewed" not in node else "must be a date like 2026-11-01"
-        self.problem(node, "reviewed" if "reviewed" in node else None, eid, f"`reviewed` {what}")
+        at = "reviewed" if "reviewed" in node else None
+        self.problem(node, at, eid, f"`reviewed` {what}", "date", field)
         return None
 
     def translations(self, node: Any, eid: str, urls: tuple[str, ...]) -> dict[str, Translation]:
@@ -331,7 +358,7 @@ class _FileChecker:
             return {}
         result = {}
         for code, tr in raw.items():
-            if not self.language(raw, code, code, eid):
+            if not self.language(raw, code, code, eid, "translations"):
                 continue
             if code == self.kb_language:
                 self.problem(
@@ -363,7 +390,11 @@ class _FileChecker:
                     f"(the source version `kb translations import` writes), got {source!r}",
                 )
                 source = ""
-            reviewed = self.reviewed(tr, eid) if "reviewed" in tr else None
+            reviewed = (
+                self.reviewed(tr, eid, f"translations.{code}.reviewed")
+                if "reviewed" in tr
+                else None
+            )
             if question and answer:
                 result[code] = Translation(question, answer, alternates, links, source, reviewed)
         return result
@@ -382,7 +413,7 @@ class _FileChecker:
             return {}
         result = {}
         for code in raw:
-            if not self.language(raw, code, code, eid):
+            if not self.language(raw, code, code, eid, "phrasings"):
                 continue
             if code == self.kb_language or code in translated:
                 where = "`alternates`" if code == self.kb_language else f"translation {code!r}"
@@ -396,7 +427,7 @@ class _FileChecker:
     def translated_links(
         self, tr: Any, code: str, eid: str, urls: tuple[str, ...]
     ) -> tuple[Link, ...]:
-        links = self.links(tr, eid)
+        links = self.links(tr, eid, f"translations.{code}.links")
         seen = set()
         for i, link in enumerate(links):
             if link.url not in urls:
@@ -425,6 +456,8 @@ class _FileChecker:
                 "id" if "id" in node else None,
                 eid,
                 "`id` must be a slug of lowercase letters, digits and hyphens",
+                "id-format",
+                "id",
             )
         elif len(eid) > MAX_ID_LENGTH:
             self.problem(
@@ -432,6 +465,9 @@ class _FileChecker:
                 "id",
                 eid,
                 f"`id` must be at most {MAX_ID_LENGTH} characters (it travels in Telegram buttons)",
+                "id-length",
+                "id",
+                maximum=MAX_ID_LENGTH,
             )
         for key in sorted(set(map(str, node)) - set(ENTRY_REQUIRED) - set(ENTRY_OPTIONAL)):
             self.problem(node, key, eid, f"unknown key `{key}`")
@@ -623,15 +659,18 @@ def _check_links(
         if eid in seen:
             file, line = source.rsplit(":", 1)
             message = f"duplicate id: also used at {seen[eid]}"
-            problems.append(Problem(file, int(line), eid, message))
+            other = (("id", eid), ("other", seen[eid]))
+            problems.append(Problem(file, int(line), eid, message, "duplicate-id", "id", other))
         else:
             seen[eid] = source
     for e in entries:
         for rel in e.related:
             if rel not in seen and not _written_in(rel, unread):
                 file, line = e.source.rsplit(":", 1)
+                message = f"`related` names unknown entry {rel!r}"
+                named = (("id", rel),)
                 problems.append(
-                    Problem(file, int(line), e.id, f"`related` names unknown entry {rel!r}")
+                    Problem(file, int(line), e.id, message, "unknown-related", "related", named)
                 )
 
 

@@ -105,3 +105,17 @@ def test_web_config_defaults():
         12,
         False,
     )
+
+
+def test_a_new_password_mentions_ended_sessions_only_when_there_were_some(cli):
+    """A brand-new account has no sessions: "its old sessions are ended" was said anyway."""
+    assert cli("staff", "add", "alice", "--role", "staff").exit_code == 0
+    first = cli("staff", "password", "alice", input="a long passphrase\n")
+    assert first.exit_code == 0 and first.output.strip() == "Password set for alice."
+    accounts = Accounts(cli.database)
+    try:
+        assert accounts.login("alice", "a long passphrase", "127.0.0.1", 1) is not None
+    finally:
+        accounts.close()
+    again = cli("staff", "password", "alice", input="another long passphrase\n")
+    assert "its 1 old session is ended (logged out)" in again.output

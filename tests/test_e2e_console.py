@@ -82,7 +82,7 @@ port = {port}
                     follow_redirects=True,
                 )
                 assert done.status_code == 200 and "reloaded" in done.text
-                assert "1 asker(s) were sent the answer" in done.text
+                assert "1 asker was sent the answer" in done.text
 
             # The asker is told the answer once, without asking again.
             api.wait_for(lambda c: len(api.sent(chat_id=901)) >= 3)

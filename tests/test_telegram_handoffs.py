@@ -320,3 +320,30 @@ async def test_a_console_reply_telegram_refuses_leaves_the_question_waiting(
         answered = desk.store.get(handoff.id)
         assert (answered.state, answered.undelivered) == (ANSWERED, False)
         assert waiting() == 0
+
+
+async def test_a_long_staff_reply_reaches_telegram_whole_cut_between_paragraphs(
+    api, bot_config, small_answerer, storage
+):
+    """The reply's HTML was cut every 4,000 characters: inside a word, an escaped `&amp;` or
+    the header's tag, which Telegram refuses. Now it is cut between paragraphs."""
+    import html
+    import re
+
+    paragraphs = [f"Step {i}: fees & forms " + "x" * 900 for i in range(12)]
+    reply = "\n\n".join(paragraphs)
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message("/staff I need the whole procedure", user_id=502))
+        desk = app.bot_data["desk"]
+        [handoff] = desk.store.find()
+        result = await desk.reply([handoff.id], reply, Actor("sam", "sam"), via="console")
+        assert result.delivered == 1
+        sent = [p for p in api.sent("sendMessage", 502) if "Step " in p["text"]]
+    assert len(sent) > 1 and all(len(p["text"]) <= 4096 for p in sent)
+    for part in sent:
+        assert part["text"].count("<b>") == part["text"].count("</b>")
+        assert not re.search(r"&(?!amp;|lt;|gt;|quot;|#x27;)", part["text"])
+        body = re.sub(r"<[^>]+>[^<]*</b>\n?", "", part["text"])
+        assert body.startswith("Step ") and body.rstrip().endswith("x"), body[:40]
+    whole = html.unescape("\n\n".join(re.sub(r"<b>[^<]*</b>\n", "", p["text"]) for p in sent))
+    assert whole == reply

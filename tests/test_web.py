@@ -308,7 +308,7 @@ def test_a_group_lists_each_wording_once_with_how_often_it_was_asked(live, stora
     assert renew.count("<li>") == 1 and "×5" in renew  # one wording, asked 5 times
     [numbered] = [s for s in sections if "number 11" in s]
     shown, rest = numbered.split('<details class="more-wordings">')
-    assert shown.count("<li>") == 20 and "2 more wording(s)" in rest
+    assert shown.count("<li>") == 20 and "2 more wordings" in rest
     listed = numbered.split("<ul>", 1)[1]  # not the heading
     assert sum(listed.count(f"number {n}<") for n in range(22)) == 22
 
@@ -547,12 +547,12 @@ def test_ignore_is_undone_from_its_message_and_restored_from_the_set_aside_list(
     token = csrf_of(client.get("/inbox").text)
     done = client.post("/inbox/ignore", data={"ids": "1", "csrf": token})
     page = client.get(done.headers["location"]).text
-    assert "Ignored 2 question(s)." in page and "cat to the office" not in page
+    assert "Ignored 2 questions." in page and "cat to the office" not in page
     undo = _form(page, "/inbox/restore")
     assert undo["ids"] == "1" and "unlearn" not in undo
     back = client.post("/inbox/restore", data=undo)
     assert back.headers["location"].startswith("/inbox?")
-    assert flash_of(client, back) == "Put 2 question(s) back in the inbox."
+    assert flash_of(client, back) == "Put 2 questions back in the inbox."
     assert queued(storage) == {1: "new", 2: "new", 3: "new"}
     assert 'action="/inbox/restore"' not in client.get(back.headers["location"]).text
     client.post("/inbox/ignore", data={"ids": "2", "csrf": token})
@@ -564,7 +564,7 @@ def test_ignore_is_undone_from_its_message_and_restored_from_the_set_aside_list(
     assert "dog licence" not in listed and "off-topic example" not in row
     restored = client.post("/inbox/restore", data=_form(row, "/inbox/restore"))
     assert restored.headers["location"].startswith("/inbox/set-aside?")
-    assert "Put 3 question(s) back" in flash_of(client, restored)
+    assert "Put 3 questions back" in flash_of(client, restored)
     assert queued(storage) == {1: "new", 2: "new", 3: "new", 4: "new"}
     assert "Nothing set aside." in client.get("/inbox/set-aside").text
     actions = [r["action"] for r in accounts.audit_log() if r["action"].startswith("unanswered.")]
@@ -618,7 +618,7 @@ def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(
     assert undo["ids"] == "1,3" and undo["unlearn"] == "1"  # only the example it added
     back = live.post("/inbox/restore", data=undo)
     message = flash_of(live, back)
-    assert message.startswith("Put 3 question(s) back in the inbox. 1 example(s) taken out")
+    assert message.startswith("Put 3 questions back in the inbox. 1 example(s) taken out")
     assert queued(storage) == {1: "new", 2: "new", 3: "new"}
     assert (
         offtopic_file.read_text(encoding="utf-8")

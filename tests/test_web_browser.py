@@ -194,7 +194,7 @@ async def test_browser_closes_a_gap_by_new_entry(served, tmp_path):
         f"\nclose a gap by new entry: {clicks} clicks and 3 fields filled (answer, tags, topic),"
         f" {seconds:.1f} s from the inbox to the live entry"
     )
-    assert "the bot serves it now" in message and "2 question(s) resolved" in message
+    assert "the bot serves it now" in message and "2 questions resolved" in message
     assert f"Answered by {new_id}" in tried and "district police station" in tried
     assert "sam · created" in history and "+    answer: At the district police station." in history
     assert f"- id: {new_id}" in (kb / "people.yaml").read_text()
@@ -223,7 +223,7 @@ async def test_browser_adds_ticked_choices_and_sets_the_rest_aside(served, tmp_p
         try:
             page = await browser.new_page()
             await log_in(page, url)
-            await page.click("text=2 suggestion(s) chosen by users wait for review.")
+            await page.click("text=2 suggestions chosen by users wait for review.")
             await page.wait_for_url(url + "/choices")
             group = page.locator("section.chosen", has_text="bank-account")
             await group.get_by_label("which cafe has wifi").uncheck()
@@ -239,7 +239,7 @@ async def test_browser_adds_ticked_choices_and_sets_the_rest_aside(served, tmp_p
         finally:
             await browser.close()
     assert "Added 1 wording(s) to bank-account" in added and "reloaded" in added
-    assert "Set aside 1 choice(s)." in aside and "Nothing waiting." in left
+    assert "Set aside 1 choice." in aside and "Nothing waiting." in left
     topic = (kb / "money.yaml").read_text(encoding="utf-8")
     assert "account for my trading firm" in topic and "cafe" not in topic
     with Storage.open(database) as storage:
@@ -287,7 +287,7 @@ async def test_browser_marks_a_question_off_topic(served, tmp_path):
     assert "Marked 1 question(s) off-topic" in message and "reloaded" in message
     assert "typhoon" not in inbox and "corporate account at a bank" in inbox
     assert question in learnt and marked[question] == "ignored"
-    assert "Put 1 question(s) back in the inbox. 1 example(s) taken out" in undone and back == 1
+    assert "Put 1 question back in the inbox. 1 example(s) taken out" in undone and back == 1
     assert question not in (kb / "offtopic.yaml").read_text(encoding="utf-8")
     with Storage.open(database) as storage:
         statuses = {r["question"]: r["status"] for r in storage.list_unanswered(status=None)}

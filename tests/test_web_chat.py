@@ -1189,10 +1189,10 @@ def test_attaching_a_web_question_tells_the_visitor_once(writable, storage):
     response = client.post(
         "/inbox/attach", data={"ids": str(row["id"]), "entry": "fapiao", "csrf": token}
     )
-    assert "1 asker(s) were sent the answer" in flash_of(client, response)
-    last = client.get("/chat/messages").json()["messages"][-1]
+    assert "1 asker was sent the answer" in flash_of(client, response)
+    intro, last = client.get("/chat/messages").json()["messages"][-2:]
     assert last["role"] == "bot" and "official tax invoice" in last["html"]
-    assert "Can my cat attend the annual tax audit meeting?" in last["html"]  # resolved_answer
+    assert "Can my cat attend the annual tax audit meeting?" in intro["html"]  # resolved_answer
     assert storage.list_unanswered(status=None)[0]["notified"] is True
     count = len(client.get("/chat/messages").json()["messages"])
     asyncio.run(client.app.state.console.holder.after_reload())  # a second reload: not again
@@ -1350,3 +1350,36 @@ def test_a_follow_up_after_a_message_answered_in_parts_follows_its_first_answer(
         assert len(send(client, message).json()["messages"]) == 3  # the message, two answers
         send(client, text)
     assert web_rows(storage)[-1]["entry_id"] == wanted != not_wanted
+
+
+def test_an_answer_pushed_later_is_labelled_in_the_language_it_is_written_in(writable, storage):
+    """A Spanish question answered later from an English entry came as one message marked
+    Spanish, with Spanish labels, while the visitor's page was in Russian: "Официальные
+    источники:" over an English text. Now the intro says it in the asker's language and the
+    answer is a message of its own, in English, with English labels."""
+    client = writable
+    opened(client, "ru")
+    send(client, "¿Puede mi gato asistir a la reunión anual de auditoría fiscal?")
+    [row] = storage.list_unanswered()
+    assert row["language"] == "es"
+    login(client, "sam")
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/inbox").text)[1]
+    client.post("/inbox/attach", data={"ids": str(row["id"]), "entry": "fapiao", "csrf": token})
+    intro, answer = client.get("/chat/messages").json()["messages"][-2:]
+    assert 'lang="es"' in intro["html"] and "Antes preguntó" in intro["html"]
+    assert answer["html"].startswith('<div class="msg bot answer"')
+    assert 'lang="en"' in answer["html"].split(">")[0]
+    assert said("en", "sources") in answer["html"]
+    for other in ("ru", "es"):
+        assert said(other, "sources") not in answer["html"]
+
+
+async def test_a_staff_reply_of_unknown_language_is_not_marked_as_the_pages(client, storage):
+    """A reply staff wrote in English was marked with the page's language (lang="pt")."""
+    opened(client, "pt")
+    act(client, act="staff", text="preciso de ajuda")
+    [row] = storage.list_unanswered()
+    assert await deliveries(client).deliver({**row, "channel": "web"}, "Come to desk 3.")
+    last = client.get("/chat/messages").json()["messages"][-1]["html"]
+    assert '<div class="text" id="text-' in last
+    assert re.search(r'<div class="text" id="text-\d+" lang="" dir="auto">', last), last

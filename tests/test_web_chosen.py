@@ -76,12 +76,12 @@ def _statuses(storage: Storage) -> dict[int, str]:
 def test_choices_are_listed_by_entry_most_chosen_first_with_counts_and_translations(live):
     login(live, "sam")
     page = live.get("/choices").text
-    assert "5 choice(s) for 2 entr(y/ies), the most chosen first." in page
+    assert "5 choices for 2 entries, the most chosen first." in page
     assert page.index('id="entry-bank-account"') < page.index('id="entry-fapiao"')
     section = _section(page, "bank-account")
     assert "How do I open a company bank account?" in section
     assert '<a href="/entries/bank-account">' in section
-    assert "Chosen 4 time(s)" in section
+    assert "Chosen 4 times" in section
     assert _boxes(section) == {
         "corporate account for my shop": "1,2",
         "给公司开个户": "3",
@@ -119,7 +119,7 @@ def test_only_wordings_picked_from_a_list_are_ticked(live, storage):
 
 def test_the_inbox_says_how_many_choices_wait_and_links_the_page(live, storage):
     login(live, "sam")
-    assert "5 suggestion(s) chosen by users wait for review." in live.get("/inbox").text
+    assert "5 suggestions chosen by users wait for review." in live.get("/inbox").text
     storage.set_choices_ignored([1, 2, 3, 4, 5])
     assert "chosen by users wait" not in live.get("/inbox").text
     assert "Nothing waiting." in live.get("/choices").text
@@ -166,7 +166,7 @@ def test_set_aside_leaves_the_knowledge_base_alone_and_is_audited(
     page = live.get("/choices").text
     token = csrf_of(page)
     response = live.post("/choices/dismiss", data={"ids": "5", "csrf": token})
-    assert "Set aside 1 choice(s)." in live.get(response.headers["location"]).text
+    assert "Set aside 1 choice." in live.get(response.headers["location"]).text
     assert _statuses(storage)[5] == "ignored"
     assert {p.name: p.read_bytes() for p in small_kb_dir.glob("*.yaml")} == before
     assert 'id="entry-fapiao"' not in live.get("/choices").text
@@ -241,7 +241,7 @@ def test_the_most_chosen_entries_are_shown_and_the_others_counted(live, storage,
     monkeypatch.setattr(chosen, "SHOWN_GROUPS", 1)
     login(live, "sam")
     page = live.get("/choices").text
-    assert "5 choice(s) for 2 entr(y/ies), the most chosen first." in page
+    assert "5 choices for 2 entries, the most chosen first." in page
     assert "The 1 most chosen entries are shown" in page
     assert 'id="entry-bank-account"' in page and 'id="entry-fapiao"' not in page
 
@@ -249,3 +249,14 @@ def test_the_most_chosen_entries_are_shown_and_the_others_counted(live, storage,
 def test_the_page_is_in_the_navigation():
     base = Path(__file__).resolve().parent.parent / "bot" / "web" / "templates" / "base.html"
     assert '<a href="/choices">' in base.read_text(encoding="utf-8")
+
+
+def test_counts_of_one_are_said_in_the_singular(live, storage):
+    """ "Chosen 1 time(s)", "1 choice(s) for 1 entr(y/ies)": real plural forms now."""
+    storage.set_choices_ignored([1, 2, 3, 4])  # one choice of fapiao left
+    login(live, "mia")
+    page = live.get("/choices").text
+    assert "1 choice for 1 entry, the most chosen first." in page and "Chosen once" in page
+    assert "1 suggestion chosen by users waits for review." in live.get("/inbox").text
+    live.cookies.set("console_lang", "zh")
+    assert "共 1 次选择，涉及 1 个条目" in live.get("/choices").text

@@ -255,8 +255,8 @@ async def test_a_reply_form_sent_twice_reaches_the_asker_once(
             said.append(flashed(httpx.QueryParams(f"m={token}")["m"]))
         assert len(slow.sent) == 1
         already = "Already sent: the form was sent twice, and the reply went once."
-        assert said.count(f"{already} Reply sent to 1 asker(s).") == 2
-        assert said.count("Reply sent to 1 asker(s).") == 1
+        assert said.count(f"{already} Reply sent to 1 asker.") == 2
+        assert said.count("Reply sent to 1 asker.") == 1
         replies = await asyncio.to_thread(HandoffStore(storage.path).replies, int(hid))
         assert len(replies) == 1
         # the inbox group's reply form: the same
@@ -324,7 +324,7 @@ def test_a_group_reply_leaves_out_the_askers_who_had_it(client, storage, web):
         "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
     )
     said = flash_of(client, response)
-    assert said.startswith("Reply sent to 1") and "Not sent again to 1 asker(s)" in said
+    assert said.startswith("Reply sent to 1") and "Not sent again to 1 asker" in said
     assert sorted(row["id"] for row, _ in web.sent) == ids
 
 
@@ -407,7 +407,7 @@ def test_staff_see_the_language_a_reply_goes_out_in_before_and_after(with_ru_mod
 
     done = post(client, "/handoffs/reply", id=str(german), text="Level -2, by the lifts.")
     assert flash_of(client, done) == (
-        "Reply sent to 1 asker(s). Sent in English to 1 asker(s) who read German: "
+        "Reply sent to 1 asker. Sent in English to 1 asker who reads German: "
         "no German translation is installed."
     )
     assert web.sent[-1][1] == "Level -2, by the lifts."
@@ -416,7 +416,7 @@ def test_staff_see_the_language_a_reply_goes_out_in_before_and_after(with_ru_mod
     assert "(de)" not in shown
 
     done = post(client, "/handoffs/reply", id=str(russian), text="Level -2, by the lifts.")
-    assert flash_of(client, done) == "Reply sent to 1 asker(s)."
+    assert flash_of(client, done) == "Reply sent to 1 asker."
     assert "Уровень" in web.sent[-1][1] and "лифтов" in web.sent[-1][1]
     shown = client.get(f"/handoffs/{russian}").text.split("<h2>Replies</h2>")[1]
     assert "yes, in Russian" in shown and "translation installed" not in shown
@@ -439,7 +439,7 @@ def test_a_group_reply_says_which_askers_got_it_untranslated(with_ru_model, stor
         "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
     )
     assert flash_of(client, response) == (
-        "Reply sent to 2 asker(s). Sent in English to 1 asker(s) who read German: "
+        "Reply sent to 2 askers. Sent in English to 1 asker who reads German: "
         "no German translation is installed."
     )
 
@@ -503,7 +503,7 @@ async def test_browser_claim_and_reply_on_a_phone(config, storage, accounts, sma
             assert "Claimed by sam" in await page.inner_text("h1")
             await page.fill("textarea[name=text]", "Level -2, by the lifts.")
             await page.click("text=Send reply")
-            assert "Reply sent to 1 asker(s)." in await page.inner_text("[role=status]")
+            assert "Reply sent to 1 asker." in await page.inner_text("[role=status]")
             assert "Answered by sam" in await page.inner_text("h1")
             delivered = await page.inner_text("td.delivered")
             assert delivered == "yes, in English (no Arabic translation installed)"
@@ -658,7 +658,7 @@ def test_a_person_who_asked_twice_gets_one_reply(client, storage, web):
         "/inbox/reply",
         data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "На ресепшене."},
     )
-    assert flash_of(client, response).startswith("Reply sent to 1 asker(s).")
+    assert flash_of(client, response).startswith("Reply sent to 1 asker.")
     assert [row["id"] for row, _ in web.sent] == ids[:1]
     listed = client.get("/handoffs?state=answered").text
     assert listed.count("Где распечатать документы?") == 2

@@ -157,7 +157,7 @@ def test_webhook_and_console_on_one_server(tmp_path, small_kb_dir):
                     follow_redirects=True,
                 )
                 assert done.status_code == 200 and "reloaded" in done.text
-                assert "1 asker(s) were sent the answer" in done.text
+                assert "1 asker was sent the answer" in done.text
             api.wait_for(lambda c: len(api.sent(chat_id=901)) >= 3)
             told = [m["text"] for m in api.sent(chat_id=901)[1:]]
             assert sum("hours posted at the entrance" in text for text in told) == 1

@@ -109,7 +109,7 @@ async def test_close_a_gap_by_attach_in_the_browser(tmp_path, small_kb_dir):
                     seconds = time.monotonic() - started
                 finally:
                     await browser.close()
-            assert "1 asker(s) were sent the answer" in message
+            assert "1 asker was sent the answer" in message
             told = [m["text"] for m in api.sent(chat_id=951)[1:]]
             assert sum(ANSWER in text for text in told) == 1  # told once
 

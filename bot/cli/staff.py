@@ -95,5 +95,9 @@ def password(config: Config, name: str) -> None:
     else:
         secret = sys.stdin.readline().rstrip("\r\n")
     with _accounts(config) as accounts:
-        accounts.set_password(name, secret)
-    click.echo(f"Password set for {name}; its old sessions are ended.")
+        ended = accounts.set_password(name, secret)
+    if ended == 0:
+        click.echo(f"Password set for {name}.")
+    else:
+        sessions = "session is" if ended == 1 else "sessions are"
+        click.echo(f"Password set for {name}; its {ended} old {sessions} ended (logged out).")

@@ -32,10 +32,10 @@ from bot.handoff import (
     HeldError,
 )
 from bot.messages import language_name
+from bot.telegram.format import MAX_MESSAGE, split_text
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 4000  # a Telegram message is at most 4096 characters
 HELD = "{name} is answering this user. To answer instead, press “Take over” first."
 SENT_BEFORE = (
     "Not sent: this user was sent this very reply already, on {time} (UTC) by {name}. "
@@ -113,10 +113,29 @@ def copy_keyboard(items: int) -> InlineKeyboardMarkup:
 def reply_html(header: str, text: str, original: str | None, original_label: str) -> str:
     """A staff reply as the asker reads it: a header, the text, the staff's own words below
     when the text is their translation."""
-    parts = [f"<b>{html.escape(header)}</b>", html.escape(text)]
+    return "\n\n".join(reply_messages(header, text, original, original_label, limit=10**9))
+
+
+def _titled(title: str, text: str, limit: int) -> list[str]:
+    """`text` as HTML messages under `limit`, cut at paragraph breaks (split_text), the
+    first one under `title` (HTML already)."""
+    chunks = split_text(text, limit - len(title))
+    return [title + html.escape(chunks[0])] + [html.escape(c) for c in chunks[1:]]
+
+
+def reply_messages(
+    header: str, text: str, original: str | None, original_label: str, limit: int = MAX_MESSAGE
+) -> list[str]:
+    """`reply_html` in messages Telegram takes (at most `limit` characters each), cut
+    between paragraphs, never inside a tag or an escaped character."""
+    messages = _titled(f"<b>{html.escape(header)}</b>\n", text, limit)
     if original:
-        parts += ["", f"<i>{html.escape(original_label)}</i>", html.escape(original)]
-    return "\n".join(parts)
+        tail = _titled(f"<i>{html.escape(original_label)}</i>\n", original, limit)
+        if len(tail) == 1 and len(messages[-1]) + 2 + len(tail[0]) <= limit:
+            messages[-1] += "\n\n" + tail[0]
+        else:
+            messages += tail
+    return messages
 
 
 def sender(bot: Bot, answerer_of: Callable[[], Answerer], storage) -> Sender:
@@ -139,7 +158,7 @@ def sender(bot: Bot, answerer_of: Callable[[], Answerer], storage) -> Sender:
             return False
         localizer = answerer_of().localizer
         lang = row["language"]
-        body = reply_html(
+        messages = reply_messages(
             localizer.message(lang, "staff_reply"),
             text,
             row.get("original_text"),
@@ -147,10 +166,8 @@ def sender(bot: Bot, answerer_of: Callable[[], Answerer], storage) -> Sender:
         )
         try:
             sent = None
-            for start in range(0, len(body), MAX_TEXT):
-                sent = await bot.send_message(
-                    chat_id, body[start : start + MAX_TEXT], parse_mode=ParseMode.HTML
-                )
+            for part in messages:
+                sent = await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
         except TelegramError as exc:  # blocked the bot, deleted the chat
             log.warning("a staff reply did not reach a Telegram asker: %s", exc)
             return False

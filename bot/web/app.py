@@ -52,6 +52,7 @@ PAGE_MODULES = (
     "bot.web.handoffs",
     "bot.web.entries_edit",
     "bot.web.translations",
+    "bot.web.audit",
     "bot.web.reports",
     "bot.web.chat",
     "bot.web.kept",

@@ -136,17 +136,22 @@ async def tell_resolved(c: Console, hub: Hub) -> int:
         lang = row["language"]
         intro = answerer.localizer.message(lang, "resolved_answer", question=row["question"])
         answer = answerer.answer_entry(entry_id, lang)
+        # The answer as written: the knowledge base's own text until it is translated
+        written = answerer.kb.language if answer.text_source == "source" else answer.language
         data = {
             "title": answerer.localizer.question(answerer.kb.by_id[entry_id], lang),
             "links": [{"title": link.title, "url": link.url} for link in answer.links],
             "entry": entry_id,
-            "lang": lang,
+            "lang": written,
         }
-        body = "\n\n".join([intro, *answerer.notes(answer), answer.answer or ""])
-        message = await asyncio.to_thread(
-            hub.store.append, row["user_key"], "bot", "answer", body, data
-        )
-        hub.publish(row["user_key"], message)
+        # The intro (and any note) in the asker's language, the answer in its own: two
+        # messages, so that each is labelled and read in the language it is written in.
+        said = "\n\n".join([intro, *answerer.notes(answer)])
+        for kind, body, extra in (("text", said, {"lang": lang}), ("answer", answer.answer, data)):
+            message = await asyncio.to_thread(
+                hub.store.append, row["user_key"], "bot", kind, body or "", extra
+            )
+            hub.publish(row["user_key"], message)
         await asyncio.to_thread(c.storage.mark_notified, [row["id"]])
         told += 1
     return told

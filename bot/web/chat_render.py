@@ -166,6 +166,8 @@ def message_html(message: ChatMessage, say: Say, ui: str | None = None) -> str:
             f'<span class="visually-hidden" dir="auto">{escape(say(WHO[message.role]))} </span>'
         )
     written = language_attributes(data.get("lang"))
+    if message.role == "staff" and not data.get("lang"):  # staff's words, language unknown:
+        written = ' lang="" dir="auto"'  # not the page's (lang="" is "unknown" in HTML)
     if data.get("title"):
         parts.append(f'<p class="title"{written}><strong>{escape(data["title"])}</strong></p>')
     parts.append(

@@ -172,20 +172,27 @@ def ui_words(request: Request, lang: str, chosen: str | None = None) -> dict:
 
 
 def rendered(request: Request, lang: str, items: list[ChatMessage]) -> list[dict]:
-    """Messages as HTML with the page's words in `lang`; a notice made for this response
-    only (not stored: id 0) is in `lang` too."""
+    """Messages as HTML; a notice made for this response only (not stored: id 0) is in
+    `lang`, the page's language. A message's own words (its "Sources", "See also", staff
+    heading) are in the language it is written in (data "lang"), so that labels and text
+    agree; a message of no known language has them in `lang`."""
 
-    def words(key: str) -> str:
-        return say(request, lang, key)
+    def words_in(language: str) -> Callable[[str], str]:
+        return lambda key: say(request, language, key)
 
     def written(m: ChatMessage) -> ChatMessage:
         if m.id or m.role == "visitor" or "lang" in m.data:
             return m
         return replace(m, data={**m.data, "lang": lang})
 
-    return [
-        {"id": m.id, "role": m.role, "html": message_html(written(m), words, lang)} for m in items
-    ]
+    out = []
+    for m in map(written, items):
+        own = m.data.get("lang")
+        language = own if isinstance(own, str) and own else lang
+        out.append(
+            {"id": m.id, "role": m.role, "html": message_html(m, words_in(language), language)}
+        )
+    return out
 
 
 # Answering ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from bot.knowledge import KnowledgeError
 from bot.storage import SUGGESTION
 from bot.web import i18n
 from bot.web.app import console, flash_query, id_list, requires
-from bot.web.views import entry_choice, knowledge_problems
+from bot.web.views import _n, entry_choice, knowledge_problems
 
 # Wordings shown in a group before the rest go behind a click.
 SHOWN_WORDINGS = 20
@@ -187,7 +187,7 @@ async def dismiss(request: Request) -> Response:
         before,
         {"status": "ignored", "ids": list(done)},
     )
-    return _back(message=_(request, "Set aside {n} choice(s).", n=len(done)))
+    return _back(message=_n(request, "Set aside {n} choice.", "Set aside {n} choices.", len(done)))
 
 
 def routes() -> list[Route]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -26,9 +27,12 @@ from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.storage import UnknownIdError
-from bot.web import i18n
+from bot.web import i18n, kb_problems
 from bot.web.app import Console, console, flash_query, id_list, requires
-from bot.web.views import _
+from bot.web.views import _, _n
+
+log = logging.getLogger(__name__)
+LONG_ANSWER = 4000  # characters: more than one Telegram message (4,096 with the title)
 
 
 def _history(request: Request) -> EntryHistory:
@@ -80,6 +84,7 @@ def _render(
         languages=languages,
         source_language=source,
         states=states,
+        stale_languages=[lang for lang in languages if states[lang] == "stale"],
         can_draft=bool(drafts),
         draft_languages=drafts,
         **context,
@@ -112,6 +117,14 @@ def _is_draft(c: Console, entry_id: str) -> bool:
     return entry is not None and entry.unfinished
 
 
+def _stale(c: Console, entry_id: str) -> list[str]:
+    """The languages whose curated translation of the entry, as now live, was made from an
+    older text of it."""
+    kb = _kb(c)
+    entry = kb.by_id.get(entry_id) if kb else None
+    return sorted(lang for lang in entry.translations if entry.stale(lang)) if entry else []
+
+
 def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
     if saved.again:
         return _(
@@ -132,8 +145,27 @@ def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
     text = _(
         request, "Saved {id} in {file}; the bot serves it now.", id=saved.entry_id, file=saved.file
     )
+    kb = _kb(console(request))
+    entry = kb.by_id.get(saved.entry_id) if kb else None
+    if entry is not None and len(entry.answer) > LONG_ANSWER:
+        text += " " + _(
+            request,
+            "The answer is {n} characters long: Telegram shows at most 4,096 characters in one message, so users there get it in several messages, and on a phone it is long to read. Consider shortening it, or splitting it into several entries.",  # noqa: E501 (one catalog key)
+            n=f"{len(entry.answer):,}",
+        )
+    stale = _stale(console(request), saved.entry_id)
+    if stale and saved.changed:
+        text += " " + _n(
+            request,
+            "The {langs} translation is now out of date: until it is updated (Translations page), users asking in that language get the new text instead, with a note that the translation is being updated.",  # noqa: E501 (one catalog key)
+            "{n} translations ({langs}) are now out of date: until they are updated (Translations page), users asking in those languages get the new text instead, with a note that the translation is being updated.",  # noqa: E501 (one catalog key)
+            len(stale),
+            langs=", ".join(stale),
+        )
     if told:
-        text += " " + _(request, "{n} asker(s) were sent the answer.", n=told)
+        text += " " + _n(
+            request, "{n} asker was sent the answer.", "{n} askers were sent the answer.", told
+        )
     return text
 
 
@@ -296,7 +328,14 @@ async def edit_save(request: Request) -> Response:
         saved = await asyncio.to_thread(_save, c, entry_id, values, actor, base)
     except (entry_edit.EntryError, KnowledgeError) as exc:
         return _render(
-            request, original, fields, 400, entry_id=entry_id, file=file, problems=_problems(exc)
+            request,
+            original,
+            fields,
+            400,
+            entry_id=entry_id,
+            file=file,
+            problems=_problems(request, exc),
+            conflict=isinstance(exc, entry_edit.EntryConflictError),
         )
     if saved.changed:
         _audit(request, entry_edit.EDIT, saved, previous)
@@ -317,16 +356,32 @@ def _same_unconfirmed(
     return [s for s in same if s.text not in confirmed]
 
 
-def _problems(exc: Exception) -> list[str]:
-    if isinstance(exc, KnowledgeError):
-        return [str(p) for p in exc.problems]
-    lines = str(exc).split("\n")
-    return [line for line in lines if line.strip()]
+def _problems(request: Request, exc: Exception) -> list[kb_problems.Said]:
+    """Why nothing was written, in the staff's words (bot/web/kb_problems.py); the details
+    with file and line go to the log."""
+    log.info("an entry change was refused: %s", exc)
+    if isinstance(exc, entry_edit.EntryConflictError):
+        return [
+            kb_problems.Said(
+                _(
+                    request,
+                    "Someone else saved this entry after you opened it. Open it again in another tab, then copy your changes over.",  # noqa: E501 (one catalog key)
+                )
+            )
+        ]
+    return kb_problems.said_all(exc, partial(_, request))
 
 
 def _refused(request: Request, back: str, exc: Exception) -> Response:
     """Back to `back` with why nothing was written (a rollback, move or delete refused)."""
-    error = _(request, "Nothing changed: {problems}", problems="; ".join(_problems(exc)))
+    if isinstance(exc, entry_edit.EntryConflictError):
+        error = _(
+            request,
+            "Nothing changed: this entry was changed by someone else after this page was opened. Open it again, then try again.",  # noqa: E501 (one catalog key)
+        )
+        return _redirect(back, error, "error")
+    said = "; ".join(p.text for p in _problems(request, exc))
+    error = _(request, "Nothing changed: {problems}", problems=said)
     return _redirect(back, error, "error")
 
 
@@ -613,6 +668,7 @@ def _create(
             history=history,
             actor=actor,
             cache_dir=c.config.knowledge.cache_dir,
+            kb=_kb(c),
         )
         resolved = 0
         if ids and not entry_edit.unfinished(values):
@@ -633,7 +689,14 @@ async def new_save(request: Request) -> Response:
         rows = _asked(c, all_ids)
     except UnknownIdError as exc:
         return _render(
-            request, None, fields, 400, new=True, rows=[], chosen=set(ids), problems=[str(exc)]
+            request,
+            None,
+            fields,
+            400,
+            new=True,
+            rows=[],
+            chosen=set(ids),
+            problems=[kb_problems.Said(str(exc))],
         )
     languages = _languages(c)
     context = {"new": True, "rows": rows, "chosen": set(ids)}
@@ -643,7 +706,12 @@ async def new_save(request: Request) -> Response:
     kb = _kb(c)
     if kb is not None and topic not in {t.id for t in kb.topics}:
         return _render(
-            request, None, fields, 400, problems=[_(request, "Choose a topic.")], **context
+            request,
+            None,
+            fields,
+            400,
+            problems=[kb_problems.Said(_(request, "Choose a topic."))],
+            **context,
         )
     values = entry_edit.values_from_form(fields, languages, None, dt.date.today())
     again = entry_edit.created_already(c.config.knowledge.dir, values, kb)
@@ -653,7 +721,7 @@ async def new_save(request: Request) -> Response:
         queued = triage.items(c.storage, ids)
         triage.still_new(queued, kb, lambda item: False, partial(triage.how_done, c.storage))
     except (triage.TriageError, UnknownIdError) as exc:
-        return _render(request, None, fields, 400, problems=_problems(exc), **context)
+        return _render(request, None, fields, 400, problems=_problems(request, exc), **context)
     same = _same_unconfirmed(c, str(values.get("id", "")), values, form)
     if same:
         return _render(request, None, fields, 409, same_wordings=same, **context)
@@ -661,14 +729,14 @@ async def new_save(request: Request) -> Response:
     try:
         saved, resolved = await asyncio.to_thread(_create, c, topic, values, ids, actor)
     except (entry_edit.EntryError, KnowledgeError, triage.TriageError, UnknownIdError) as exc:
-        return _render(request, None, fields, 400, problems=_problems(exc), **context)
+        return _render(request, None, fields, 400, problems=_problems(request, exc), **context)
     if saved.again:
         return _redirect(f"/entries/{saved.entry_id}", _saved_message(request, saved, 0))
     _audit(request, entry_edit.NEW, saved, None, resolved=resolved, questions=ids)
     told = await _told(c)
     message = _saved_message(request, saved, told)
     if resolved:
-        message += " " + _(request, "{n} question(s) resolved.", n=resolved)
+        message += " " + _n(request, "{n} question resolved.", "{n} questions resolved.", resolved)
     return _redirect(f"/entries/{saved.entry_id}", message)
 
 

@@ -63,6 +63,11 @@ def _(request: Request, text: str, **values: object) -> str:
     return i18n.translate(i18n.ui_language(request), text, **values)
 
 
+def _n(request: Request, one: str, other: str, count: int, **values: object) -> str:
+    """`one` or `other` by `count`, in the request's interface language."""
+    return i18n.plural(i18n.ui_language(request), one, other, count, **values)
+
+
 def _desk(request: Request) -> Desk:
     desk = console(request).desk
     assert desk is not None, "create_app always gives the console a desk"
@@ -98,23 +103,30 @@ def _held(request: Request, exc: HeldError) -> str:
 def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
     """What a reply did: how many it reached, in which language where that is not the
     asker's (no translation), and who it did not reach."""
-    text = _(request, "Reply sent to {n} asker(s).", n=result.delivered)
+    text = _n(request, "Reply sent to {n} asker.", "Reply sent to {n} askers.", result.delivered)
     ui = i18n.ui_language(request)
     why = (
-        "Sent in {sent} to {n} asker(s) who read {asked}: the entry has no {asked} translation."
+        (
+            "Sent in {sent} to {n} asker who reads {asked}: the entry has no {asked} translation.",
+            "Sent in {sent} to {n} askers who read {asked}: the entry has no {asked} translation.",
+        )
         if entry
-        else "Sent in {sent} to {n} asker(s) who read {asked}: no {asked} translation is installed."
+        else (
+            "Sent in {sent} to {n} asker who reads {asked}: no {asked} translation is installed.",
+            "Sent in {sent} to {n} askers who read {asked}: no {asked} translation is installed.",
+        )
     )
     for asked, (sent, n) in sorted(result.untranslated().items()):
         names = {"sent": i18n.language_name(sent, ui), "asked": i18n.language_name(asked, ui)}
-        text += " " + _(request, why, n=n, **names)
+        text += " " + _n(request, *why, n, **names)
     if result.failed:
         text += " " + _(request, "Not delivered to {n}: see the replies below.", n=result.failed)
     if result.already:
-        text += " " + _(
+        text += " " + _n(
             request,
-            "Not sent again to {n} asker(s) who were sent this very reply before.",
-            n=result.already,
+            "Not sent again to {n} asker who was sent this very reply before.",
+            "Not sent again to {n} askers who were sent this very reply before.",
+            result.already,
         )
     return text
 

@@ -7,6 +7,9 @@ key. Catalogs are TOML files in `bot/web/locale/<language>/`, every file of a la
     "Inbox" = "收件箱"
     "{n} questions" = "{n} 个问题"
 
+A text with a number has its English forms, `_n("{n} question", "{n} questions", n)`; the
+catalog translates the plural form ("{n} questions" = "{n} 个问题": Chinese has one form).
+
 A string missing from a catalog is shown in English. The language is the `console_lang`
 cookie (set by `/ui-language?to=zh`), else the browser's Accept-Language, else English.
 """
@@ -48,6 +51,14 @@ def translate(language: str, text: str, **values: Any) -> str:
     """`text` in `language`, with `{name}` fields filled from `values`."""
     found = catalog(language).get(text, text)
     return found.format(**values) if values else found
+
+
+def plural(language: str, one: str, other: str, count: int, **values: Any) -> str:
+    """`one` or `other` by `count` (English: one for 1), in `language`; the catalog keys
+    the text by its plural form `other`. `{n}` is `count` unless `values` give it (a
+    number formatted with thousands separators)."""
+    found = catalog(language).get(other) or (one if count == 1 else other)
+    return found.format(**{"n": count, **values})
 
 
 def staff_language(knowledge_language: str) -> str:
@@ -130,6 +141,13 @@ def install(templates: Environment) -> None:
     def named_channel(context: Any, channel: str | None) -> str:
         return channel_name(channel, language_of(context))
 
+    @pass_context
+    def ngettext(context: Any, one: str, other: str, count: int, **values: Any) -> str:
+        request = context.get("request")
+        language = ui_language(request) if request is not None else "en"
+        return plural(language, one, other, count, **values)
+
     templates.globals["_"] = gettext
     templates.filters["language_name"] = named_language
     templates.filters["channel_name"] = named_channel
+    templates.globals["_n"] = ngettext

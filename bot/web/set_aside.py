@@ -23,7 +23,7 @@ from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.offtopic import load_offtopic
 from bot.storage import IGNORED, UnknownIdError
 from bot.web.app import console, flash_query, id_list, requires
-from bot.web.views import INBOX_LIMIT, _
+from bot.web.views import INBOX_LIMIT, _, _n
 
 BACK = ("/inbox", "/inbox/set-aside")  # where a restore may lead back to
 
@@ -135,7 +135,12 @@ async def restore(request: Request) -> Response:
         },
     )
     if done.changed:
-        message = _(request, "Put {n} question(s) back in the inbox.", n=done.changed)
+        message = _n(
+            request,
+            "Put {n} question back in the inbox.",
+            "Put {n} questions back in the inbox.",
+            done.changed,
+        )
     else:  # only their examples taken out
         message = _(request, "These questions were already back in the inbox.")
     if done.removed:

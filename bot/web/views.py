@@ -22,7 +22,7 @@ from bot.normalize import normalize
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import NEW, UnknownIdError
 from bot.vector_memo import remembering
-from bot.web import i18n
+from bot.web import i18n, kb_problems
 from bot.web.app import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -48,6 +48,11 @@ INBOX_PAGE = 50
 def _(request: Request, text: str, **values: object) -> str:
     """`text` in the request's interface language."""
     return i18n.translate(i18n.ui_language(request), text, **values)
+
+
+def _n(request: Request, one: str, other: str, count: int, **values: object) -> str:
+    """`one` or `other` by `count`, in the request's interface language (i18n.plural)."""
+    return i18n.plural(i18n.ui_language(request), one, other, count, **values)
 
 
 # newest questions grouped on one page
@@ -370,7 +375,8 @@ def _statuses(c: Console, ids: list[int]) -> list[dict]:
 
 def knowledge_problems(request: Request, exc: KnowledgeError) -> str:
     """What to tell staff when a change would leave the knowledge base invalid."""
-    problems = "; ".join(str(p) for p in exc.problems[:5])
+    said = kb_problems.said_all(exc, lambda text, **values: _(request, text, **values))
+    problems = "; ".join(p.text for p in said[:5])
     return _(
         request, "The knowledge base has problems: {problems}. Nothing changed.", problems=problems
     )
@@ -421,8 +427,11 @@ async def attach(request: Request) -> Response:
     )
     told = ""
     if c.holder.after_reload is not None:  # a bot in this process tells the askers now
-        told = " " + _(
-            request, "{n} asker(s) were sent the answer.", n=await c.holder.after_reload()
+        told = " " + _n(
+            request,
+            "{n} asker was sent the answer.",
+            "{n} askers were sent the answer.",
+            await c.holder.after_reload(),
         )
     return _back(
         message=_(
@@ -466,7 +475,11 @@ async def ignore(request: Request) -> Response:
     c.accounts.audit(
         session.name, "unanswered.ignore", target, before, triage.ignored_audit(changed)
     )
-    return _undoable(_(request, "Ignored {n} question(s).", n=changed), "ignore", _new(rows))
+    return _undoable(
+        _n(request, "Ignored {n} question.", "Ignored {n} questions.", changed),
+        "ignore",
+        _new(rows),
+    )
 
 
 def _offtopic(request: Request, ids: list[int]) -> triage.OffTopic:
@@ -609,13 +622,6 @@ async def change_password(request: Request) -> Response:
     return RedirectResponse(f"/account?{query}", status_code=303)
 
 
-@requires("manager")
-async def audit(request: Request) -> Response:
-    """The latest changes made in the console and by `staff` commands."""
-    c = console(request)
-    return c.render(request, "audit.html", rows=c.accounts.audit_log())
-
-
 def routes() -> list[Route]:
     return [
         Route("/login", login_page, methods=["GET", "POST"]),
@@ -629,5 +635,4 @@ def routes() -> list[Route]:
         Route("/inbox/ignore", ignore, methods=["POST"]),
         Route("/inbox/offtopic", offtopic, methods=["POST"]),
         Route("/entries", entries),
-        Route("/audit", audit),
     ]

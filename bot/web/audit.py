@@ -1,0 +1,166 @@
+"""The audit log page, for managers: who did what, when, to which entry, question or handoff,
+in words; filtered by who, what and period. The raw before/after JSON stays one click away.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot.web.app import console, requires
+from bot.web.views import _
+
+# Each action in words (catalog keys), and the group the "what" filter offers it under.
+ACTIONS = {
+    "entry.edit": "edited an entry",
+    "entry.new": "created an entry",
+    "entry.rollback": "rolled an entry back",
+    "entry.move": "moved an entry",
+    "entry.delete": "deleted an entry",
+    "translation.save": "saved a translation",
+    "translation.topic": "named a topic",
+    "unanswered.attach": "added questions to an entry",
+    "unanswered.ignore": "ignored questions",
+    "unanswered.offtopic": "marked questions off-topic",
+    "unanswered.restore": "put questions back in the inbox",
+    "handoff.claim": "claimed a conversation",
+    "handoff.takeover": "took over a conversation",
+    "handoff.reply": "replied to a user",
+    "handoff.close": "closed a conversation",
+    "choices.accept": "added wordings users chose",
+    "choices.dismiss": "set aside wordings users chose",
+    "staff.add": "added a staff account",
+    "staff.remove": "removed a staff account",
+    "staff.password": "set a password",
+}
+KINDS = {  # the "what" filter: its choices, and the action prefixes each covers
+    "entries": ("Entries", ("entry.",)),
+    "translations": ("Translations", ("translation.",)),
+    "questions": ("Questions in the inbox", ("unanswered.", "choices.")),
+    "handoffs": ("Handoffs", ("handoff.",)),
+    "accounts": ("Staff accounts", ("staff.",)),
+}
+PERIODS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}
+
+
+@dataclass(frozen=True)
+class Row:
+    time: str  # as stored (UTC); the template shows it with the console's `when`
+    actor: str
+    action: str  # in words
+    code: str  # the action's code, as stored (and in the CSV)
+    target: str
+    href: str
+    changes: list[str]
+    before: str
+    after: str
+
+
+def _target(action: str, target: str, before: Any) -> tuple[str, str]:
+    """What the action was done to, in words, and the page that shows it."""
+    if action.startswith("entry.") or action in ("unanswered.attach", "choices.accept"):
+        first = target.split()[0] if target else ""
+        return target, f"/entries/{first}" if first else ""
+    if action.startswith("translation.save") and ":" in target:
+        entry_id, lang = target.rsplit(":", 1)
+        return f"{entry_id} ({lang})", f"/translations?lang={lang}"
+    if action.startswith("handoff.") and target.startswith("handoff:"):
+        number = target.split(":", 1)[1]
+        return f"#{number}", f"/handoffs/{number}"
+    if action.startswith("unanswered."):
+        ids = [str(item["id"]) for item in before if isinstance(item, dict) and "id" in item]
+        ids = ids if isinstance(before, list) and ids else target.split()
+        place = "/inbox" if action == "unanswered.restore" else "/inbox/set-aside"
+        return " ".join(f"#{i}" for i in ids), place
+    return target, ""
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value) or "–"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+def changes(before: Any, after: Any) -> list[str]:
+    """What changed, one line per field: "state: new → answered"; a list of questions as
+    "#3: new → ignored"."""
+    if isinstance(before, list) and all(isinstance(b, dict) and "id" in b for b in before):
+        status = after.get("status") if isinstance(after, dict) else None
+        lines = [f"#{b['id']}: {b.get('status', '–')} → {status or '–'}" for b in before]
+        more = {k: v for k, v in after.items() if k != "status"} if isinstance(after, dict) else {}
+        return lines + [f"{k}: {_shown(v)}" for k, v in more.items()]
+    if isinstance(after, list):
+        return [_shown(item) for item in after]
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    lines = []
+    for key in [*old, *(k for k in new if k not in old)]:
+        if old.get(key) != new.get(key):
+            lines.append(
+                f"{key}: {_shown(old.get(key))} → {_shown(new.get(key))}"
+                if key in old
+                else f"{key}: {_shown(new.get(key))}"
+            )
+    return lines
+
+
+def _loaded(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text
+
+
+def _row(request: Request, row: dict) -> Row:
+    before, after = _loaded(row["before"]), _loaded(row["after"])
+    target, href = _target(row["action"], row["target"] or "", before)
+    words = ACTIONS.get(row["action"])
+    return Row(
+        time=str(row["time"]),
+        actor=row["actor"],
+        action=_(request, words) if words else row["action"],
+        code=row["action"],
+        target=target,
+        href=href,
+        changes=changes(before, after),
+        before=row["before"] or "",
+        after=row["after"] or "",
+    )
+
+
+@requires("manager")
+async def audit(request: Request) -> Response:
+    """The latest changes made in the console, by `staff` commands and in the staff chat,
+    filtered by who (`who`), what (`what`: a KINDS key) and period (`days`)."""
+    c = console(request)
+    who = request.query_params.get("who") or None
+    what = request.query_params.get("what", "")
+    days = request.query_params.get("days", "")
+    since = c.accounts.now() - timedelta(days=int(days)) if days in PERIODS else None
+    rows = c.accounts.audit_log(
+        actor=who, kinds=KINDS[what][1] if what in KINDS else (), since=since
+    )
+    return c.render(
+        request,
+        "audit.html",
+        rows=[_row(request, row) for row in rows],
+        actors=c.accounts.audit_actors(),
+        kinds={key: label for key, (label, _prefixes) in KINDS.items()},
+        periods=PERIODS,
+        chosen={"who": who or "", "what": what, "days": days},
+        filtered=bool(who or what in KINDS or since),
+    )
+
+
+def routes() -> list[Route]:
+    return [Route("/audit", audit)]
