@@ -754,7 +754,7 @@ def test_a_new_entry_sent_twice_is_created_once_and_says_so(live, storage, small
     assert [r["action"] for r in accounts.audit_log()].count("entry.new") == 1
     # a different entry under a taken id: refused
     third = live.post("/entries/new", data={**data, "answer": "Somewhere else.", "ids": []})
-    assert third.status_code == 400 and "duplicate id" in third.text
+    assert third.status_code == 400 and "is already used by another entry" in unescape(third.text)
 
 
 def test_a_new_entry_from_one_question_keeps_the_askers_wording(live, storage, small_kb_dir):
