@@ -87,7 +87,7 @@ def pages(app) -> list[str]:
         if role is not None
         and "GET" in methods
         and "{" not in path
-        and path != "/"
+        and path not in ("/", "/resend")  # /resend shows a kept form: needs its token
         and not path.endswith(".csv")
     ]
     return sorted(found) + EXTRA
