@@ -397,22 +397,6 @@ def test_list_shows_and_filters_the_language_a_question_is_written_in(cfg):
     assert "2 question(s)" in english and "  vi  " in english and "  en  " in english
 
 
-def _terminal_chat(cfg, answerer, lines: list[str]) -> None:
-    """A conversation in the terminal chat (`python -m bot chat`), logged to cfg's database."""
-    from bot.cli.chat import TerminalChat
-
-    feed = iter(lines)
-
-    def read(prompt):
-        try:
-            return next(feed)
-        except StopIteration:
-            raise EOFError from None
-
-    with Storage.open(cfg.storage.database) as storage:
-        TerminalChat(answerer, storage=storage, user_id="tester", write=lambda _: None).run(read)
-
-
 def test_a_follow_up_is_listed_after_the_question_it_followed(cfg, small_answerer):
     """ "大概多少钱" (roughly how much?), still unanswered after a bank account question, is
     listed with that question below it ("after: ..."; JSON `asked_after`), as is a question
@@ -420,7 +404,10 @@ def test_a_follow_up_is_listed_after_the_question_it_followed(cfg, small_answere
     to the entry, not what the bot read it as."""
     bank = "How do I open a company bank account?"
     hours = "When is the service centre open?"
-    _terminal_chat(cfg, small_answerer, [bank, "大概多少钱", hours, "bank fapiao", "0"])
+    from tests.test_terminal_chat import converse  # the terminal chat, fed these lines
+
+    with Storage.open(cfg.storage.database) as storage:
+        converse(small_answerer, [bank, "大概多少钱", hours, "bank fapiao", "0"], storage)
     table = run(cfg, "list").output.splitlines()
     at = next(i for i, line in enumerate(table) if line.endswith("大概多少钱"))
     assert table[at + 1] == " " * 42 + f"after: {bank}"
