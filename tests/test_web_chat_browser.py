@@ -9,6 +9,7 @@ widget on an allowed and on a refused site, Arabic right to left, and the keyboa
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import re
@@ -1029,5 +1030,44 @@ async def test_the_reason_asked_after_thumbs_down_comes_into_view(site, motion):
             await expect(reasons).to_have_count(1, timeout=10000)
             await expect(reasons).to_be_in_viewport(ratio=1)
             await expect(answer.locator(".ask")).to_be_in_viewport(ratio=1)
+        finally:
+            await browser.close()
+
+
+async def test_a_late_copy_from_the_stream_does_not_take_back_a_thumbs_down(site):
+    """The stream sends the page every message of its conversation, the answer too. On a
+    busy server its copy of an answer came after the visitor had pressed 👎 (the reply to the
+    press came first), and drew the answer back as it was before the press: the question
+    "why?" vanished, and the keyboard focus with the buttons it was on. The page keeps the
+    newest revision of a message it was sent."""
+    from playwright.async_api import async_playwright, expect
+
+    bot_url, _, app, *_ = site
+    hub = app.state.webchat
+    publish, arrived = hub.publish, []
+
+    def arrive(user_key, message):
+        arrived.append(message)
+        publish(user_key, message)
+
+    def late(user_key, message):  # the stream's copies come 1.5 s late
+        asyncio.get_running_loop().call_later(1.5, arrive, user_key, message)
+
+    hub.publish = late
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(locale="en-US")
+            await page.goto(bot_url + "/chat")
+            await send(page, "How do I open a company bank account in China?")
+            answer = page.locator(".msg.answer").last
+            await expect(answer).to_be_visible(timeout=15000)
+            await answer.get_by_role("button", name=messages.text("en", "not_helpful")).click()
+            reasons = answer.get_by_role("group", name=messages.text("en", "feedback_reason"))
+            await expect(reasons).to_have_count(1, timeout=10000)
+            pressed = len(arrived)
+            await page.wait_for_timeout(2500)  # the copies sent before the press arrive
+            assert any(m.kind == "answer" and "rev" not in m.data for m in arrived[pressed:])
+            await expect(reasons).to_have_count(1)
         finally:
             await browser.close()

@@ -182,6 +182,9 @@ def message_html(message: ChatMessage, say: Say, ui: str | None = None) -> str:
     role = escape(message.role, quote=True)
     kind = escape(message.kind, quote=True)
     page = f' lang="{escape(ui, quote=True)}"' if ui else ""
+    # how many times its buttons changed: the page keeps the newest it was sent (chat.js)
+    rev = data.get("rev")
+    page += f' data-rev="{rev}"' if isinstance(rev, int) and rev > 0 else ""
     return (
         f'<div class="msg {role} {kind}" data-id="{message.id}"{page} dir="auto">'
         f"{''.join(parts)}</div>"

@@ -444,7 +444,9 @@ class Turn:
         await self.redraw(message, {**message.data, "open": False})
 
     async def redraw(self, message: ChatMessage, data: dict) -> None:
-        """Store what `message` now shows (its buttons) and redraw it on the visitor's pages."""
+        """Store what `message` now shows (its buttons) and redraw it on the visitor's pages,
+        one revision on: a page that gets an older copy later (by a slow stream) keeps this."""
+        data = {**data, "rev": int(message.data.get("rev") or 0) + 1}
         await asyncio.to_thread(self.hub.store.set_data, self.visit.key, message.id, data)
         self.added.append(replace(message, data=data))
         self.hub.publish(self.visit.key, replace(message, data=data))

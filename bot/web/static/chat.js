@@ -25,6 +25,9 @@
     if (!node) return;
     const old = item.id ? log.querySelector('[data-id="' + item.id + '"]') : null;
     if (old) {
+      // a copy older than the one shown (the stream's, sent before a 👎 whose answer came
+      // first) would take back the change: what is shown stays
+      if (Number(node.dataset.rev || 0) < Number(old.dataset.rev || 0)) return;
       redraw(old, node); // a list chosen from, an answer rated
       return;
     }
@@ -43,6 +46,7 @@
       return;
     }
     old.lang = node.lang; // the language its labels and buttons are now in
+    if (node.dataset.rev) old.dataset.rev = node.dataset.rev;
     parts.forEach(function (part, i) {
       if (old.children[i].isEqualNode(part)) return;
       old.children[i].replaceWith(part);
