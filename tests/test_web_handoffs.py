@@ -706,3 +706,41 @@ def test_a_reply_form_that_sent_nothing_keeps_the_words_and_the_entry(client, ot
     )
     assert 'value="no-such-entry"' in client.get(response.headers["location"]).text
     assert web.sent == []
+
+
+def _actions(page: str) -> str:
+    """The handoff page's forms (claim, reply, close)."""
+    return page.split('<section class="handoff-actions">')[1].split("</section>")[0]
+
+
+def test_a_closed_handoff_folds_its_reply_form_behind_a_warning(client, storage, web):
+    """A closed handoff offered "Send reply" as if it still waited, and a reply sent there
+    quietly made it answered again. Now its form is folded behind "Reply again", with a
+    warning that it is closed and what a reply does to it; an open handoff's form stays
+    open; a reply that sent nothing comes back unfolded, its words kept; in Chinese too."""
+    ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    hid = handoff_id(client, "Where do I park?")
+    assert "reply-again" not in _actions(client.get(f"/handoffs/{hid}").text)
+    post(client, "/handoffs/close", id=str(hid))
+    actions = _actions(client.get(f"/handoffs/{hid}").text)
+    folded = '<details class="reply-again"><summary>Reply again</summary>'
+    assert folded in actions
+    form = actions.split(folded)[1].split("</details>")[0]
+    assert "This conversation is closed: a reply now is a new message to the asker" in form
+    assert "answered by you instead of closed" in form
+    assert 'action="/handoffs/reply"' in form and "Send reply" in form
+    typed = "Level -2, <by> the lifts."
+    refused = post(client, "/handoffs/reply", id=str(hid), text=typed, entry="no-such-entry")
+    assert web.sent == []
+    kept = _actions(client.get(refused.headers["location"]).text)
+    assert '<details class="reply-again" open>' in kept and f">{escape(typed)}</textarea>" in kept
+    sent = post(client, "/handoffs/reply", id=str(hid), text="Level -2.")
+    assert flash_of(client, sent).startswith("Reply sent to 1")
+    page = client.get(f"/handoffs/{hid}").text
+    assert "Answered by sam" in page and "reply-again" not in _actions(page)
+    post(client, "/handoffs/close", id=str(hid))
+    client.cookies.set("console_lang", "zh")
+    actions = _actions(client.get(f"/handoffs/{hid}").text)
+    assert '<details class="reply-again"><summary>再次回复</summary>' in actions
+    assert "此会话已关闭：现在回复，提问者会再收到一条消息" in actions
