@@ -764,11 +764,12 @@ def test_every_console_text_has_a_chinese_translation():
     zh catalog: what is not is shown in English on the Chinese console."""
     from bot import period
     from bot.handoffmodel import SENDING
-    from bot.web import handoffs, i18n
+    from bot.web import audit, handoffs, i18n
 
     said = _templates_say()
     assert len(said) > 300
     said |= set(i18n.CHANNEL_NAMES.values())
+    said |= {*audit.ACTIONS.values(), *audit.FIELDS.values(), *audit.STATE_WORDS.values()}
     said |= set(handoffs.KIND_LABELS.values()) | set(handoffs.STAFF_LABELS.values())
     said |= {
         value

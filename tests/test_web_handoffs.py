@@ -10,7 +10,7 @@ import re
 import shutil
 import socket
 from dataclasses import replace
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
@@ -744,3 +744,38 @@ def test_a_closed_handoff_folds_its_reply_form_behind_a_warning(client, storage,
     actions = _actions(client.get(f"/handoffs/{hid}").text)
     assert '<details class="reply-again"><summary>再次回复</summary>' in actions
     assert "此会话已关闭：现在回复，提问者会再收到一条消息" in actions
+
+
+def test_the_history_says_in_words_what_changed_as_the_audit_log_does(client, other, storage):
+    """The handoff's history showed each change's raw JSON (`{"state": "claimed", ...}`)
+    and its own action words. Now it is the audit log's rendering: the action in words, what
+    changed line by line, the record as stored behind "as recorded", times in the console's
+    zone; in Chinese too."""
+    ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    login(other, "kim")
+    hid = handoff_id(client, "Where do I park?")
+    post(client, "/handoffs/claim", id=str(hid))
+    post(other, "/handoffs/claim", id=str(hid), takeover="1")
+    post(other, "/handoffs/close", id=str(hid))
+    page = client.get(f"/handoffs/{hid}").text
+    history = unescape(page.split(">History</h2>")[1])
+    assert '<td title="handoff.claim">claimed a conversation</td>' in history
+    assert '<td title="handoff.takeover">took over a conversation</td>' in history
+    assert '<td title="handoff.close">closed a conversation</td>' in history
+    assert '<li dir="auto">state: new → claimed</li>' in history
+    assert '<li dir="auto">holder: – → sam</li>' in history
+    assert '<li dir="auto">holder: sam → kim</li>' in history
+    assert '<li dir="auto">taken over from: sam</li>' in history
+    assert '<li dir="auto">state: claimed → closed</li>' in history
+    assert history.count("<details><summary>as recorded</summary>") == 3
+    shown = re.sub(r"<details>.*?</details>", "", history, flags=re.S)
+    assert '{"state"' not in shown and "+00:00" not in shown  # the raw record, one click away
+    assert '{"state": "claimed", "holder": "sam"}' in history
+    times = re.findall(r"<tr><td>([^<]*)</td>", shown)
+    assert len(times) == 3 and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", t) for t in times)
+    client.cookies.set("console_lang", "zh")
+    history = unescape(client.get(f"/handoffs/{hid}").text.split(">变更历史</h2>")[1])
+    assert "认领了对话" in history and "接手了对话" in history and "关闭了对话" in history
+    assert "状态: 新建 → 已认领" in history and "接手自: sam" in history
+    assert "<th>改动</th>" in history and "<summary>原始记录</summary>" in history
