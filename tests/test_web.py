@@ -760,8 +760,9 @@ def _templates_say() -> set[str]:
 
 def test_every_console_text_has_a_chinese_translation():
     """Each text a page or view passes to `_()`, each name the console gives a channel, a
-    handoff kind or a message to staff, and each reason the period filter gives, is in the
-    zh catalog: what is not is shown in English on the Chinese console."""
+    handoff kind or a message to staff, each audit action, field and state, and each reason
+    the period filter gives, is in the zh catalog: what is not is shown in English on the
+    Chinese console."""
     from bot import period
     from bot.handoffmodel import SENDING
     from bot.web import audit, handoffs, i18n
