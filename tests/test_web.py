@@ -577,6 +577,33 @@ def test_ignore_is_undone_from_its_message_and_restored_from_the_set_aside_list(
     assert 'action="/inbox/restore"' not in client.get("/inbox/set-aside").text
 
 
+def test_a_follow_up_set_aside_shows_the_question_it_followed(client, storage):
+    """A short follow-up ("大概多少钱", roughly how much?) is shown with the question asked
+    before it ("after: ...") in the inbox, on Handoffs, in `unanswered list` and in the staff
+    chat, but not once set aside: staff deciding whether to restore it read the two words
+    alone. Now each distinct question it followed is shown there too, newest first, the
+    same way (上一个问题 in Chinese); a wording asked alone shows none."""
+    bank, mark = "How do I open a company bank account?", "How do I register a trademark?"
+    for user, after in ((1, bank), (2, mark), (3, mark), (4, None)):
+        storage.log_interaction(
+            user_id=user, chat_type="private", language="zh", question="大概多少钱",
+            status="unanswered", channel="terminal", after=after,
+        )  # fmt: skip
+    ask(storage, "Where do I get a dog licence?", 5)
+    login(client, "sam")
+    token = csrf_of(client.get("/inbox").text)
+    client.post("/inbox/ignore", data={"ids": "1,5", "csrf": token})
+    listed = client.get("/inbox/set-aside").text
+    [row] = [r for r in listed.split("<tr id=")[1:] if "大概多少钱" in r]
+    shown = '<span class="asked-after">after: <q dir="auto">{}</q></span>'
+    assert shown.format(mark) in row and shown.format(bank) in row
+    assert row.index(mark) < row.index(bank) and row.count(mark) == 1
+    [alone] = [r for r in listed.split("<tr id=")[1:] if "dog licence" in r]
+    assert "asked-after" not in alone
+    client.cookies.set("console_lang", "zh")
+    assert f'上一个问题： <q dir="auto">{bank}</q>' in client.get("/inbox/set-aside").text
+
+
 def test_a_restore_done_in_another_tab_is_not_audited_again(client, storage, accounts):
     """Restore on a Set aside page whose questions another tab had restored already wrote an
     audit row for a change that did not happen."""
