@@ -779,3 +779,23 @@ def test_the_history_says_in_words_what_changed_as_the_audit_log_does(client, ot
     assert "认领了对话" in history and "接手了对话" in history and "关闭了对话" in history
     assert "状态: 新建 → 已认领" in history and "接手自: sam" in history
     assert "<th>改动</th>" in history and "<summary>原始记录</summary>" in history
+
+
+def test_a_reply_again_that_sent_nothing_comes_back_unfolded(client, storage, web):
+    """An inbox group dealt with on Handoffs folds its Reply behind "Reply again"; a reply
+    from there that sent nothing put the typed words back into the folded form, out of
+    sight, as if they were lost. Now the fold comes back open, the words in it."""
+    question = ask(storage, "Can I bring my dog to the office?", 1)
+    login(client, "sam")
+    post(client, "/handoffs/close", id=str(handoff_id(client, "Can I bring my dog")))
+    inbox = client.get("/inbox").text
+    folded = '<details class="reply-again"><summary>Reply again</summary>'
+    assert folded in _group(inbox, "Can I bring my dog to the office?")
+    typed = "Only <small> dogs."
+    form = {"csrf": csrf_of(inbox), "ids": str(question), "group": str(question)}
+    response = client.post("/inbox/reply", data=form | {"text": typed, "entry": "no-such"})
+    assert "Nothing was sent" in flash_of(client, response, "error") and web.sent == []
+    page = client.get(response.headers["location"]).text
+    group = _group(page, "Can I bring my dog to the office?")
+    assert '<details class="reply-again" open><summary>Reply again</summary>' in group
+    assert f">{escape(typed)}</textarea>" in group
