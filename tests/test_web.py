@@ -600,8 +600,18 @@ def test_a_follow_up_set_aside_shows_the_question_it_followed(client, storage):
     assert row.index(mark) < row.index(bank) and row.count(mark) == 1
     [alone] = [r for r in listed.split("<tr id=")[1:] if "dog licence" in r]
     assert "asked-after" not in alone
+    for user, after in ((6, "Visa?"), (7, "Rent?"), (8, "Tax?")):  # set aside when asked
+        storage.log_interaction(
+            user_id=user, chat_type="private", language="zh", question="大概多少钱",
+            status="unanswered", channel="terminal", after=after,
+        )  # fmt: skip
+    listed = client.get("/inbox/set-aside").text
+    [row] = [r for r in listed.split("<tr id=")[1:] if "大概多少钱" in r]
+    assert row.count('class="asked-after"') == 3 and "Tax?" in row and bank not in row
+    assert '<span class="note">2 more</span>' in row  # three shown, newest first
     client.cookies.set("console_lang", "zh")
-    assert f'上一个问题： <q dir="auto">{bank}</q>' in client.get("/inbox/set-aside").text
+    listed = client.get("/inbox/set-aside").text
+    assert '上一个问题： <q dir="auto">Tax?</q>' in listed and "另外 2 项" in listed
 
 
 def test_a_restore_done_in_another_tab_is_not_audited_again(client, storage, accounts):
