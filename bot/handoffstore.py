@@ -433,7 +433,8 @@ class HandoffStore(SideStore):
 
     def history(self, handoff_id: int) -> list[dict]:
         return self._read(
-            "SELECT time, actor, action, before, after FROM audit WHERE target = ? ORDER BY id",
+            "SELECT time, actor, action, target, before, after FROM audit WHERE target = ? "
+            "ORDER BY id",
             [f"handoff:{handoff_id}"],
         )
 

@@ -427,6 +427,36 @@ def test_a_follow_up_is_listed_after_the_question_it_followed(cfg, small_answere
     assert "大概多少钱" in added and not [a for a in added if bank in a]
 
 
+def test_clusters_show_a_follow_up_after_the_question_it_followed(cfg, small_answerer):
+    """`unanswered list`, the inbox, Handoffs and the staff chat show a follow-up
+    ("大概多少钱") with the question asked before it; `unanswered clusters` showed the two
+    words alone, in its table and its JSON. Now a group's question, and each member it
+    lists, has "after: ..." below it, and each JSON question its `asked_after`."""
+    bank = "How do I open a company bank account?"
+    hours = "When is the service centre open?"
+    from tests.test_terminal_chat import converse  # the terminal chat, fed these lines
+
+    with Storage.open(cfg.storage.database) as storage:
+        converse(small_answerer, [bank, "大概多少钱", hours, "bank fapiao", "0"], storage)
+    log(cfg.storage.database, [("can I bring my dog to the office", "en")])
+    follows = {"大概多少钱": bank, "bank fapiao": hours, "can I bring my dog to the office": None}
+    # one group of all three (any similarity merges): its question and two members
+    table = run(cfg, "clusters", "--threshold", "-1").stdout.splitlines()
+    assert table[0].startswith("1. ") and not [line for line in table if line.startswith("2. ")]
+    first = next(q for q in follows if table[0].endswith(f"asked about: {q}"))
+    below = {first: table[1]}
+    below |= {line[5:]: table[i + 1] for i, line in enumerate(table) if line.startswith("   - ")}
+    assert below.keys() == follows.keys()
+    for question, after in follows.items():
+        indent = 3 if question == first else 5
+        if after:
+            assert below[question] == " " * indent + f"after: {after}"
+        else:
+            assert "after:" not in below[question]
+    rows = [json.loads(line) for line in run(cfg, "clusters", "--json").stdout.splitlines()]
+    assert {q["question"]: q["asked_after"] for r in rows for q in r["questions"]} == follows
+
+
 def test_list_cuts_long_questions(cfg):
     log(cfg.storage.database, [("why " * 60, "en")])
     line = run(cfg, "list").output.splitlines()[1]

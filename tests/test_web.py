@@ -577,6 +577,43 @@ def test_ignore_is_undone_from_its_message_and_restored_from_the_set_aside_list(
     assert 'action="/inbox/restore"' not in client.get("/inbox/set-aside").text
 
 
+def test_a_follow_up_set_aside_shows_the_question_it_followed(client, storage):
+    """A short follow-up ("大概多少钱", roughly how much?) is shown with the question asked
+    before it ("after: ...") in the inbox, on Handoffs, in `unanswered list` and in the staff
+    chat, but not once set aside: staff deciding whether to restore it read the two words
+    alone. Now each distinct question it followed is shown there too, newest first, the
+    same way (上一个问题 in Chinese); a wording asked alone shows none."""
+    bank, mark = "How do I open a company bank account?", "How do I register a trademark?"
+    for user, after in ((1, bank), (2, mark), (3, mark), (4, None)):
+        storage.log_interaction(
+            user_id=user, chat_type="private", language="zh", question="大概多少钱",
+            status="unanswered", channel="terminal", after=after,
+        )  # fmt: skip
+    ask(storage, "Where do I get a dog licence?", 5)
+    login(client, "sam")
+    token = csrf_of(client.get("/inbox").text)
+    client.post("/inbox/ignore", data={"ids": "1,5", "csrf": token})
+    listed = client.get("/inbox/set-aside").text
+    [row] = [r for r in listed.split("<tr id=")[1:] if "大概多少钱" in r]
+    shown = '<span class="asked-after">after: <q dir="auto">{}</q></span>'
+    assert shown.format(mark) in row and shown.format(bank) in row
+    assert row.index(mark) < row.index(bank) and row.count(mark) == 1
+    [alone] = [r for r in listed.split("<tr id=")[1:] if "dog licence" in r]
+    assert "asked-after" not in alone
+    for user, after in ((6, "Visa?"), (7, "Rent?"), (8, "Tax?")):  # set aside when asked
+        storage.log_interaction(
+            user_id=user, chat_type="private", language="zh", question="大概多少钱",
+            status="unanswered", channel="terminal", after=after,
+        )  # fmt: skip
+    listed = client.get("/inbox/set-aside").text
+    [row] = [r for r in listed.split("<tr id=")[1:] if "大概多少钱" in r]
+    assert row.count('class="asked-after"') == 3 and "Tax?" in row and bank not in row
+    assert '<span class="note">2 more</span>' in row  # three shown, newest first
+    client.cookies.set("console_lang", "zh")
+    listed = client.get("/inbox/set-aside").text
+    assert '上一个问题： <q dir="auto">Tax?</q>' in listed and "另外 2 项" in listed
+
+
 def test_a_restore_done_in_another_tab_is_not_audited_again(client, storage, accounts):
     """Restore on a Set aside page whose questions another tab had restored already wrote an
     audit row for a change that did not happen."""
@@ -760,15 +797,17 @@ def _templates_say() -> set[str]:
 
 def test_every_console_text_has_a_chinese_translation():
     """Each text a page or view passes to `_()`, each name the console gives a channel, a
-    handoff kind or a message to staff, and each reason the period filter gives, is in the
-    zh catalog: what is not is shown in English on the Chinese console."""
+    handoff kind or a message to staff, each audit action, field and state, and each reason
+    the period filter gives, is in the zh catalog: what is not is shown in English on the
+    Chinese console."""
     from bot import period
     from bot.handoffmodel import SENDING
-    from bot.web import handoffs, i18n
+    from bot.web import audit, handoffs, i18n
 
     said = _templates_say()
     assert len(said) > 300
     said |= set(i18n.CHANNEL_NAMES.values())
+    said |= {*audit.ACTIONS.values(), *audit.FIELDS.values(), *audit.STATE_WORDS.values()}
     said |= set(handoffs.KIND_LABELS.values()) | set(handoffs.STAFF_LABELS.values())
     said |= {
         value

@@ -62,3 +62,6 @@ def test_the_audit_log_speaks_chinese(client, accounts, clock):
     client.cookies.set("console_lang", "zh")
     page = client.get("/audit").text
     assert "回复了用户" in page and "将问题放回收件箱" in page and "最近 7 天" in page
+    # what changed: the fields and states in words, the rest as recorded
+    assert "状态: 新建 → 已回答" in page and "认领人: – → mei" in page
+    assert "#3: 已忽略 → 新建" in page and "version: 1 → 2" in page

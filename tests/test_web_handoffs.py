@@ -10,7 +10,7 @@ import re
 import shutil
 import socket
 from dataclasses import replace
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
@@ -706,3 +706,96 @@ def test_a_reply_form_that_sent_nothing_keeps_the_words_and_the_entry(client, ot
     )
     assert 'value="no-such-entry"' in client.get(response.headers["location"]).text
     assert web.sent == []
+
+
+def _actions(page: str) -> str:
+    """The handoff page's forms (claim, reply, close)."""
+    return page.split('<section class="handoff-actions">')[1].split("</section>")[0]
+
+
+def test_a_closed_handoff_folds_its_reply_form_behind_a_warning(client, storage, web):
+    """A closed handoff offered "Send reply" as if it still waited, and a reply sent there
+    quietly made it answered again. Now its form is folded behind "Reply again", with a
+    warning that it is closed and what a reply does to it; an open handoff's form stays
+    open; a reply that sent nothing comes back unfolded, its words kept; in Chinese too."""
+    ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    hid = handoff_id(client, "Where do I park?")
+    assert "reply-again" not in _actions(client.get(f"/handoffs/{hid}").text)
+    post(client, "/handoffs/close", id=str(hid))
+    actions = _actions(client.get(f"/handoffs/{hid}").text)
+    folded = '<details class="reply-again"><summary>Reply again</summary>'
+    assert folded in actions
+    form = actions.split(folded)[1].split("</details>")[0]
+    assert "This conversation is closed: a reply now is a new message to the asker" in form
+    assert "answered by you instead of closed" in form
+    assert 'action="/handoffs/reply"' in form and "Send reply" in form
+    typed = "Level -2, <by> the lifts."
+    refused = post(client, "/handoffs/reply", id=str(hid), text=typed, entry="no-such-entry")
+    assert web.sent == []
+    kept = _actions(client.get(refused.headers["location"]).text)
+    assert '<details class="reply-again" open>' in kept and f">{escape(typed)}</textarea>" in kept
+    sent = post(client, "/handoffs/reply", id=str(hid), text="Level -2.")
+    assert flash_of(client, sent).startswith("Reply sent to 1")
+    page = client.get(f"/handoffs/{hid}").text
+    assert "Answered by sam" in page and "reply-again" not in _actions(page)
+    post(client, "/handoffs/close", id=str(hid))
+    client.cookies.set("console_lang", "zh")
+    actions = _actions(client.get(f"/handoffs/{hid}").text)
+    assert '<details class="reply-again"><summary>再次回复</summary>' in actions
+    assert "此会话已关闭：现在回复，提问者会再收到一条消息" in actions
+
+
+def test_the_history_says_in_words_what_changed_as_the_audit_log_does(client, other, storage):
+    """The handoff's history showed each change's raw JSON (`{"state": "claimed", ...}`)
+    and its own action words. Now it is the audit log's rendering: the action in words, what
+    changed line by line, the record as stored behind "as recorded", times in the console's
+    zone; in Chinese too."""
+    ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    login(other, "kim")
+    hid = handoff_id(client, "Where do I park?")
+    post(client, "/handoffs/claim", id=str(hid))
+    post(other, "/handoffs/claim", id=str(hid), takeover="1")
+    post(other, "/handoffs/close", id=str(hid))
+    page = client.get(f"/handoffs/{hid}").text
+    history = unescape(page.split(">History</h2>")[1])
+    assert '<td title="handoff.claim">claimed a conversation</td>' in history
+    assert '<td title="handoff.takeover">took over a conversation</td>' in history
+    assert '<td title="handoff.close">closed a conversation</td>' in history
+    assert '<li dir="auto">state: new → claimed</li>' in history
+    assert '<li dir="auto">holder: – → sam</li>' in history
+    assert '<li dir="auto">holder: sam → kim</li>' in history
+    assert '<li dir="auto">taken over from: sam</li>' in history
+    assert '<li dir="auto">state: claimed → closed</li>' in history
+    assert history.count("<details><summary>as recorded</summary>") == 3
+    shown = re.sub(r"<details>.*?</details>", "", history, flags=re.S)
+    assert '{"state"' not in shown and "+00:00" not in shown  # the raw record, one click away
+    assert '{"state": "claimed", "holder": "sam"}' in history
+    times = re.findall(r"<tr><td>([^<]*)</td>", shown)
+    assert len(times) == 3 and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", t) for t in times)
+    client.cookies.set("console_lang", "zh")
+    history = unescape(client.get(f"/handoffs/{hid}").text.split(">变更历史</h2>")[1])
+    assert "认领了对话" in history and "接手了对话" in history and "关闭了对话" in history
+    assert "状态: 新建 → 已认领" in history and "接手自: sam" in history
+    assert "<th>改动</th>" in history and "<summary>原始记录</summary>" in history
+
+
+def test_a_reply_again_that_sent_nothing_comes_back_unfolded(client, storage, web):
+    """An inbox group dealt with on Handoffs folds its Reply behind "Reply again"; a reply
+    from there that sent nothing put the typed words back into the folded form, out of
+    sight, as if they were lost. Now the fold comes back open, the words in it."""
+    question = ask(storage, "Can I bring my dog to the office?", 1)
+    login(client, "sam")
+    post(client, "/handoffs/close", id=str(handoff_id(client, "Can I bring my dog")))
+    inbox = client.get("/inbox").text
+    folded = '<details class="reply-again"><summary>Reply again</summary>'
+    assert folded in _group(inbox, "Can I bring my dog to the office?")
+    typed = "Only <small> dogs."
+    form = {"csrf": csrf_of(inbox), "ids": str(question), "group": str(question)}
+    response = client.post("/inbox/reply", data=form | {"text": typed, "entry": "no-such"})
+    assert "Nothing was sent" in flash_of(client, response, "error") and web.sent == []
+    page = client.get(response.headers["location"]).text
+    group = _group(page, "Can I bring my dog to the office?")
+    assert '<details class="reply-again" open><summary>Reply again</summary>' in group
+    assert f">{escape(typed)}</textarea>" in group

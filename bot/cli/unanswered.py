@@ -176,9 +176,14 @@ def list_(
         # the language it is written in: Vietnamese answered in English shows as vi
         lang = curation.asked_language(row["question"], row["language"])
         click.echo(f"{row['id']:>6}  {when:<16}  {lang:<4}  {row['status']:<8}  {_marked(row)}")
-        if row.get("asked_after"):  # a follow-up: the question it was asked after
-            click.echo(f"{'':>42}after: {_cut(row['asked_after'], QUESTION_WIDTH - 7)}")
+        _echo_after(row.get("asked_after"), 42)  # under the question column
     click.echo(f"{len(rows)} question(s)")
+
+
+def _echo_after(after: str | None, indent: int) -> None:
+    """Below a follow-up, indented by `indent`: the question it was asked after."""
+    if after:
+        click.echo(f"{'':>{indent}}after: {_cut(after, QUESTION_WIDTH - 7)}")
 
 
 def _encoder():
@@ -210,7 +215,10 @@ def clusters(
     limit: int | None,
     as_json: bool,
 ) -> None:
-    """Group questions that mean the same thing, in any language; biggest first.
+    """Group questions that mean the same thing, in any language; biggest first. A short
+    follow-up that the bot read with the question asked before it ("how much?" after a
+    trademark question) shows that question on the line below, after "after:" (JSON: each
+    question's `asked_after`), as in `unanswered list`.
 
     Example: python -m bot unanswered clusters --since 30d
     """
@@ -224,6 +232,7 @@ def clusters(
         found = curation.clusters(rows, _encoder(), threshold)[:limit]
     except curation.CurationError as exc:
         raise click.ClickException(shown_lines(str(exc))) from exc
+    afters = {row["id"]: row.get("asked_after") or None for row in rows}
     for n, cluster in enumerate(found, 1):
         if as_json:
             click.echo(
@@ -236,7 +245,7 @@ def clusters(
                         "languages": cluster.languages,
                         "ids": sorted(cluster.ids),
                         "questions": [
-                            {"id": i, "language": lang, "question": q}
+                            {"id": i, "language": lang, "question": q, "asked_after": afters[i]}
                             for i, lang, q in zip(
                                 cluster.ids, cluster.item_languages, cluster.questions, strict=True
                             )
@@ -247,9 +256,11 @@ def clusters(
             continue
         langs = ", ".join(f"{code} {count}" for code, count in cluster.languages.items())
         click.echo(f"{n}. {cluster.counts} asked about: {_cut(cluster.representative)}")
+        _echo_after(afters[cluster.representative_id], 3)
         click.echo(f"   ids: {_ids(cluster.ids)}   ({langs})")
-        for question in cluster.questions[1:4]:
+        for qid, question in zip(cluster.ids[1:4], cluster.questions[1:4], strict=True):
             click.echo(f"   - {_cut(question, QUESTION_WIDTH - 5)}")
+            _echo_after(afters[qid], 5)
         if len(cluster.questions) > 4:
             click.echo(f"   ... and {len(cluster.questions) - 4} more")
     if not as_json:

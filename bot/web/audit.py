@@ -5,6 +5,7 @@ in words; filtered by who, what and period. The raw before/after JSON stays one 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,25 @@ KINDS = {  # the "what" filter: its choices, and the action prefixes each covers
     "accounts": ("Staff accounts", ("staff.",)),
 }
 PERIODS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}
+# The fields a change names, and the values of the state fields, in words (catalog keys);
+# any other field or value is shown as recorded.
+FIELDS = {
+    "state": "state",
+    "status": "status",
+    "holder": "holder",
+    "taken_over_from": "taken over from",
+    "question": "inbox question",
+}
+STATE_FIELDS = ("state", "status", "question")
+STATE_WORDS = {
+    "new": "new",
+    "claimed": "claimed",
+    "answered": "answered",
+    "closed": "closed",
+    "ignored": "ignored",
+    "offtopic": "off-topic",
+    "resolved": "resolved",
+}
 
 
 @dataclass(frozen=True)
@@ -91,14 +111,29 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def changes(before: Any, after: Any) -> list[str]:
+def _said(key: str, value: Any, say: Callable[[str], str]) -> str:
+    """A field's value in words: a state (`closed`) said in the reader's language."""
+    if key in STATE_FIELDS and isinstance(value, str) and value in STATE_WORDS:
+        return say(STATE_WORDS[value])
+    return _shown(value)
+
+
+def changes(before: Any, after: Any, say: Callable[[str], str] = str) -> list[str]:
     """What changed, one line per field: "state: new → answered"; a list of questions as
-    "#3: new → ignored"."""
+    "#3: new → ignored". `say` puts the words of known fields and states in the reader's
+    language."""
+
+    def field(key: str) -> str:
+        return say(FIELDS[key]) if key in FIELDS else key
+
     if isinstance(before, list) and all(isinstance(b, dict) and "id" in b for b in before):
         status = after.get("status") if isinstance(after, dict) else None
-        lines = [f"#{b['id']}: {b.get('status', '–')} → {status or '–'}" for b in before]
+        lines = [
+            f"#{b['id']}: {_said('status', b.get('status'), say)} → {_said('status', status, say)}"
+            for b in before
+        ]
         more = {k: v for k, v in after.items() if k != "status"} if isinstance(after, dict) else {}
-        return lines + [f"{k}: {_shown(v)}" for k, v in more.items()]
+        return lines + [f"{field(k)}: {_said(k, v, say)}" for k, v in more.items()]
     if isinstance(after, list):
         return [_shown(item) for item in after]
     old = before if isinstance(before, dict) else {}
@@ -107,9 +142,9 @@ def changes(before: Any, after: Any) -> list[str]:
     for key in [*old, *(k for k in new if k not in old)]:
         if old.get(key) != new.get(key):
             lines.append(
-                f"{key}: {_shown(old.get(key))} → {_shown(new.get(key))}"
+                f"{field(key)}: {_said(key, old.get(key), say)} → {_said(key, new.get(key), say)}"
                 if key in old
-                else f"{key}: {_shown(new.get(key))}"
+                else f"{field(key)}: {_said(key, new.get(key), say)}"
             )
     return lines
 
@@ -121,7 +156,9 @@ def _loaded(text: str | None) -> Any:
         return text
 
 
-def _row(request: Request, row: dict) -> Row:
+def audit_row(request: Request, row: dict) -> Row:
+    """An audit record (time, actor, action, target, before, after) as the console shows it
+    (the audit log, a handoff's history): in words, with what changed and the raw record."""
     before, after = _loaded(row["before"]), _loaded(row["after"])
     target, href = _target(row["action"], row["target"] or "", before)
     words = ACTIONS.get(row["action"])
@@ -132,7 +169,7 @@ def _row(request: Request, row: dict) -> Row:
         code=row["action"],
         target=target,
         href=href,
-        changes=changes(before, after),
+        changes=changes(before, after, lambda text: _(request, text)),
         before=row["before"] or "",
         after=row["after"] or "",
     )
@@ -153,7 +190,7 @@ async def audit(request: Request) -> Response:
     return c.render(
         request,
         "audit.html",
-        rows=[_row(request, row) for row in rows],
+        rows=[audit_row(request, row) for row in rows],
         actors=c.accounts.audit_actors(),
         kinds={key: label for key, (label, _prefixes) in KINDS.items()},
         periods=PERIODS,

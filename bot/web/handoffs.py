@@ -1,10 +1,11 @@
 """The console's handoff pages: conversations handed to staff, their state, and replies.
 
 `/handoffs` lists them by state; `/handoffs/<id>` shows one (the question, the asker's
-latest questions, replies and whether each reached the asker, the history) with the forms to
-claim, reply (typed, or an entry's answer in the asker's language) and close. `/inbox/reply`
-replies to every asker of an inbox group. The operations are the core's (bot/handoff.py
-`Desk`); each change is written to the audit log by the core.
+latest questions, replies and whether each reached the asker, the history as the audit log
+shows it) with the forms to claim, reply (typed, or an entry's answer in the asker's
+language) and close. `/inbox/reply` replies to every asker of an inbox group. The
+operations are the core's (bot/handoff.py `Desk`); each change is written to the audit log
+by the core.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.handoff import (
 )
 from bot.web import i18n
 from bot.web.app import OnceForms, console, flash_query, id_list, requires
+from bot.web.audit import audit_row
 
 FILTERS = ("open", *STATES, "all")
 KIND_LABELS = {
@@ -183,6 +185,7 @@ async def handoff_page(request: Request) -> Response:
     answerer = console(request).holder.answerer
     entries = [e for e in answerer.kb.entries if not e.unfinished] if answerer else []
     replies = await asyncio.to_thread(desk.store.replies, handoff.id)
+    history = await asyncio.to_thread(desk.store.history, handoff.id)
     return console(request).render(
         request,
         "handoff.html",
@@ -196,7 +199,7 @@ async def handoff_page(request: Request) -> Response:
         conversation=await asyncio.to_thread(desk.store.conversation, handoff),
         replies=replies,
         seen=max((r["id"] for r in replies), default=0),  # see _replied_since
-        history=await asyncio.to_thread(desk.store.history, handoff.id),
+        history=[audit_row(request, row) for row in history],
         held_by_other=handoff.held_by_other(_actor_of_session(request)),
         entries=entries,
         once=OnceForms.token(),  # the reply form's: sent twice, it is sent once

@@ -30,13 +30,15 @@ BACK = ("/inbox", "/inbox/set-aside")  # where a restore may lead back to
 
 @dataclass(frozen=True)
 class SetAside:
-    """One ignored wording: asked `len(ids)` times, last at `time`."""
+    """One ignored wording: asked `len(ids)` times, last at `time`; `afters`: the questions
+    it was a follow-up to ("大概多少钱" after a trademark question), newest first, each once."""
 
     text: str
     language: str
     time: str
     ids: tuple[int, ...]
     offtopic: bool  # its wording is one of the off-topic examples
+    afters: tuple[str, ...] = ()
 
 
 def set_aside(request: Request) -> list[SetAside]:
@@ -59,6 +61,7 @@ def set_aside(request: Request) -> list[SetAside]:
             group[0]["time"],
             tuple(row["id"] for row in group),
             key in examples,
+            tuple(dict.fromkeys(row["asked_after"] for row in group if row.get("asked_after"))),
         )
         for key, group in found.items()
     ]
