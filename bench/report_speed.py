@@ -2,7 +2,8 @@
 
 1. Fills a temporary database with N interactions (default 1,000,000) spread over 90 days:
    six languages, 75% answered, 10% suggested, 5% unanswered, 10% small talk, entries and
-   phrasings of the real knowledge base, 2% of answers voted on; bulk inserts with
+   phrasings of the real knowledge base, 2% of answers voted on, staff replying to and
+   triaging the unanswered ones (the report's staff work); bulk inserts with
    executemany in one transaction. Then times `build_report` + `render_html` over the
    whole period (median of 3).
 2. Logs interactions with `Storage.log_interaction` from many asyncio coroutines that call
@@ -162,9 +163,38 @@ def fill(storage: Storage, n: int, now: datetime, seed: int = 1) -> dict:
             "SELECT id, time, user_key, (abs(random()) % 100) < 80 FROM interactions "
             "WHERE status = 'answered' AND abs(random()) % 100 < 2"
         )
+        _staff_work(conn)
     counts = dict(conn.execute("SELECT status, count(*) FROM interactions GROUP BY status"))
     counts["feedback"] = conn.execute("SELECT count(*) FROM feedback").fetchone()[0]
+    counts["audit"] = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    counts["replies"] = conn.execute("SELECT count(*) FROM handoff_replies").fetchone()[0]
     return counts
+
+
+def _staff_work(conn) -> None:
+    """Staff at work on the unanswered questions, for the report's staff work: five staff
+    members reply to a third of them (9 in 10 replies reached the asker) and set aside,
+    add to an entry or close the handoff of the others, as the audit log records it."""
+    conn.execute(
+        "INSERT INTO handoffs (kind, channel, state, created, updated, unanswered_id) "
+        "SELECT 'question', 'telegram', 'answered', time, time, id FROM unanswered "
+        "WHERE id % 3 = 0"
+    )
+    conn.execute(
+        "INSERT INTO handoff_replies (id, time, actor, actor_name, via, text) "
+        "SELECT id, updated, 'staff' || (id % 5), 'staff' || (id % 5), 'console', 'See you' "
+        "FROM handoffs"
+    )
+    conn.execute(
+        "INSERT INTO handoff_deliveries (reply_id, handoff_id, channel, language, delivered) "
+        "SELECT id, id, 'telegram', 'en', id % 10 != 0 FROM handoff_replies"
+    )
+    conn.execute(
+        "INSERT INTO audit (time, actor, action, target, before, after) "
+        "SELECT time, 'staff' || (id % 5), CASE id % 3 WHEN 1 THEN 'unanswered.ignore' "
+        "ELSE 'unanswered.attach' END, id, json_array(json_object('id', id, 'status', 'new')), "
+        "json_object('status', 'ignored', 'changed', 1) FROM unanswered WHERE id % 3 != 0"
+    )
 
 
 def time_report(db_path: Path, now: datetime, repeats: int = 3) -> dict:

@@ -103,7 +103,7 @@ class TelegramConfig:
     staff_limit_messages: int = 3
     staff_limit_seconds: int = 600
     digest: str = "off"  # daily | weekly | off: the staff digest posted to the staff chat
-    digest_hour: int = 8  # 0-23 UTC; weekly digests go out on Mondays
+    digest_hour: int = 8  # 0-23 o'clock in [web] timezone; weekly digests go out on Mondays
 
 
 @dataclass(frozen=True)
@@ -270,6 +270,8 @@ def _in_range(section: str, name: str, value: int | float) -> int | float:
             if name in ("suggest_threshold", "answer_threshold")
             else ""
         )
+        if name == "digest_hour":
+            order = " (the hour of the day, in [web] timezone)"
         raise ConfigError(
             f"[{section}] {name} must be between {low:g} and {high:g}{order}, not {value!r}"
         )

@@ -340,15 +340,17 @@ def render_digest(digest: Digest, _: Gettext = english, zone: dt.tzinfo = dt.UTC
     return "\n".join(lines)
 
 
-def next_run(now: dt.datetime, schedule: str, hour: int) -> dt.datetime:
-    """When the next digest is due after `now`: every day at `hour` UTC (daily), or every
-    Monday at `hour` UTC (weekly)."""
+def next_run(now: dt.datetime, schedule: str, hour: int, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """When the next digest is due after `now`, in UTC: every day at `hour` o'clock in
+    `zone` ([web] timezone, the console's: 9 is nine in the morning there) for a daily
+    digest, every Monday there for a weekly one. On the day a clock is put forward past
+    `hour` it is due as much later (02:00 that does not exist is 03:00); on the day it is
+    put back, at the first of the two."""
     if schedule not in PERIODS:
         raise ValueError(f"no digest is scheduled for {schedule!r}")
-    now = now.astimezone(dt.UTC)
-    due = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if due <= now:
-        due += dt.timedelta(days=1)
-    if schedule == "weekly":
-        due += dt.timedelta(days=(7 - due.weekday()) % 7)
-    return due
+    day = now.astimezone(zone).date()
+    while True:
+        due = dt.datetime.combine(day, dt.time(hour), tzinfo=zone).astimezone(dt.UTC)
+        if due > now and (schedule != "weekly" or day.weekday() == 0):
+            return due
+        day += dt.timedelta(days=1)

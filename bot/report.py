@@ -29,6 +29,7 @@ from bot.counting import OUTCOMES, browsed, log_columns, outcome, questions, wai
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
+from bot.staffwork import StaffWork, staff_work, total
 
 # The channels a question can come through, as the log stores them: Telegram, the web chat,
 # and the terminal (`python -m bot chat`, `python -m bot ask --log`). "cli", what the terminal
@@ -194,6 +195,13 @@ class Report:
     language: str | None = None  # the filters the report was built with; None: every one
     channel: str | None = None
     browsed: int = 0  # entries opened while browsing the topics: no questions, counted apart
+    # what each staff member did in the period, most work first (bot/staffwork.py); every
+    # language and channel, whatever the filters
+    staff: tuple[StaffWork, ...] = ()
+
+    @property
+    def staff_total(self) -> StaffWork:
+        return total(self.staff)
 
     @property
     def helpful_rate(self) -> float | None:
@@ -547,6 +555,7 @@ def build_report(
         ).fetchall()
         clusters = _clusters(conn, params, clusterer, where, columns)
         opened = browsed(conn, columns, where.period, params)
+        staff = staff_work(conn, _iso(since), _iso(now))
     finally:
         conn.close()
     return Report(
@@ -577,6 +586,7 @@ def build_report(
         language=language or None,
         channel=channel or None,
         browsed=opened,
+        staff=staff,
     )
 
 
@@ -589,6 +599,16 @@ def _percent(value: float | None) -> str:
 
 def _round(value: float | None) -> object:
     return "" if value is None else round(value, 3)
+
+
+# The staff work table's columns (StaffWork's counts), and its last row, everyone's together
+# (no account name has brackets: bot/accounts.py NAME_PATTERN).
+STAFF_COLUMNS = (
+    "replies_sent", "replies_delivered", "handoffs_closed", "questions_added_to_entries",
+    "entries_from_questions", "questions_set_aside", "entry_changes", "entries_created",
+    "translations_saved",
+)  # fmt: skip
+ALL_STAFF = "(all staff)"
 
 
 def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
@@ -670,6 +690,11 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         "stale_translations": (
             [f.name for f in fields(StaleTranslation)],
             [list(astuple(s)) for s in report.stale_translations],
+        ),
+        "staff_work": (
+            ["staff", *STAFF_COLUMNS],
+            [[w.name, *w.counts] for w in report.staff]
+            + ([[ALL_STAFF, *report.staff_total.counts]] if report.staff else []),
         ),
     }
 

@@ -12,6 +12,7 @@ from html import escape
 
 from bot import times
 from bot.report import MIN_VOTES, OUTCOMES, EntryStats, Outcomes, Report, reasons_text
+from bot.staffwork import StaffWork
 
 COLOURS = {
     "answered": "#2e7d32",
@@ -596,6 +597,57 @@ def _stale_translations_section(r: Report, say: Say = _english) -> str:
     )
 
 
+# The staff work table's headings after the staff member's (StaffWork's counts, in order).
+STAFF_HEADINGS = (
+    "replies sent",
+    "delivered",
+    "handoffs closed",
+    "questions added to entries",
+    "new entries from questions",
+    "questions set aside",
+    "entry changes",
+    "entries created",
+    "translations saved",
+)
+STAFF_NOTE = (
+    "What each staff member did in this period, on the console, from the command line and "
+    "in the staff chat, as the audit log records it: replies sent to askers (a reply to a "
+    "group counts once; delivered: those that reached their asker), handoffs closed, inbox "
+    "questions added to an entry's wordings or set aside (ignored or off-topic) and entries "
+    "made from them, entry changes saved (edits, rollbacks, moves, deletions), entries "
+    "created and translations saved."
+)
+STAFF_UNFILTERED = "Staff work covers every language and channel."
+NO_STAFF_WORK = "No staff activity in this period."
+
+
+def staff_rows(r: Report, say: Say = _english) -> list[list[object]]:
+    """The staff work table's rows, everyone's together last: name, then each count."""
+
+    def row(work: StaffWork, name: str) -> list[object]:
+        return [name, *(f"{n:,}" for n in work.counts)]
+
+    return [row(w, w.name) for w in r.staff] + [row(r.staff_total, say("All staff"))]
+
+
+def _staff_section(r: Report, say: Say = _english) -> str:
+    if not r.staff:
+        return _section(say("Staff work"), say(NO_STAFF_WORK))
+    note = say(STAFF_NOTE)
+    if r.language or r.channel:
+        note += ("" if note.endswith("。") else " ") + say(STAFF_UNFILTERED)
+    return _section(
+        say("Staff work"),
+        note,
+        _table(
+            [say("staff member"), *(say(h) for h in STAFF_HEADINGS)],
+            staff_rows(r, say),
+            numeric=set(range(1, len(STAFF_HEADINGS) + 1)),
+            user_text={0},
+        ),
+    )
+
+
 def _filters(report: Report, say: Say = _english) -> str:
     """The filters a report was built with, so that nobody reads it as the whole log."""
     if report.language and report.channel:
@@ -635,6 +687,7 @@ def render_html(
         _entries_section(report, say),
         _feedback_section(report, say),
         _sources_section(report, say),
+        _staff_section(report, say),
         _stale_section(report, say),
         _stale_translations_section(report, say),
     ]

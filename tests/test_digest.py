@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from bot import triage
+from bot import times, triage
 from bot.accounts import Accounts
 from bot.cli import main
 from bot.delivery import Deliveries
@@ -322,6 +322,33 @@ def test_next_run(now, schedule, due):
     assert next_run(moment, schedule, 8) == datetime.fromisoformat(due).replace(tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("zone", "now", "schedule", "hour", "due"),
+    [
+        # Beijing time is UTC+8: 9 o'clock there is 01:00 UTC
+        ("Asia/Shanghai", "2026-11-29T22:00:00", "daily", 9, "2026-11-30T01:00:00"),
+        ("Asia/Shanghai", "2026-11-30T01:00:00", "daily", 9, "2026-12-01T01:00:00"),
+        ("Asia/Shanghai", "2026-11-29T23:30:00", "daily", 8, "2026-11-30T00:00:00"),
+        # Sunday 17:00 UTC is already Monday 01:00 in Beijing: Monday 08:00 there
+        ("Asia/Shanghai", "2026-11-29T17:00:00", "weekly", 8, "2026-11-30T00:00:00"),
+        # Monday 08:30 in Beijing (00:30 UTC): a week later
+        ("Asia/Shanghai", "2026-11-30T00:30:00", "weekly", 8, "2026-12-07T00:00:00"),
+        # Berlin's clocks go forward on 29 March 2026: nine o'clock is an hour earlier in UTC
+        ("Europe/Berlin", "2026-03-28T12:00:00", "daily", 9, "2026-03-29T07:00:00"),
+        ("Europe/Berlin", "2026-03-27T12:00:00", "daily", 9, "2026-03-28T08:00:00"),
+        # 02:00 does not exist that day in Berlin: due at 03:00 (01:00 UTC)
+        ("Europe/Berlin", "2026-03-28T12:00:00", "daily", 2, "2026-03-29T01:00:00"),
+    ],
+)
+def test_next_run_is_at_the_hour_of_the_consoles_time_zone(zone, now, schedule, hour, due):
+    """digest_hour was read in UTC while the console, and the digest itself, show times in
+    [web] timezone: staff who set 9 got their digest at 17:00 in Beijing. It is that
+    hour in [web] timezone now, on that zone's Mondays, through its clock changes."""
+    moment = datetime.fromisoformat(now).replace(tzinfo=UTC)
+    found = next_run(moment, schedule, hour, times.zone(zone))
+    assert found == datetime.fromisoformat(due).replace(tzinfo=UTC)
+
+
 def test_report_digest_prints_it(tmp_path):
     database = fill(tmp_path / "bot.db", now=datetime.now(UTC).replace(microsecond=0))
     config = tmp_path / "config.toml"
@@ -392,7 +419,7 @@ def test_config_refuses_a_bad_digest(tmp_path):
     with pytest.raises(ConfigError, match="digest"):
         load_config(path, environ={})
     path.write_text("[telegram]\ndigest_hour = 24\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="digest_hour"):
+    with pytest.raises(ConfigError, match=r"digest_hour .* \(the hour of the day, in \[web\] tim"):
         load_config(path, environ={})
 
 
@@ -409,9 +436,13 @@ async def test_the_bot_posts_the_digest_to_the_staff_chat_on_time(
         lambda: due - timedelta(seconds=0.3) + timedelta(seconds=time.monotonic() - start),
     )
     fill(tmp_path / "bot.db", now=due)
+    zone = times.zone(bot_config.web.timezone)  # the hour is read there, not in UTC
+    assert due.astimezone(zone).hour != due.hour
     config = replace(
         bot_config,
-        telegram=replace(bot_config.telegram, digest="daily", digest_hour=due.hour),
+        telegram=replace(
+            bot_config.telegram, digest="daily", digest_hour=due.astimezone(zone).hour
+        ),
     )
     storage = Storage.open(tmp_path / "bot.db")
     app = build_application(config, small_answerer, storage, request=tg.RecordingRequest(api))

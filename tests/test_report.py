@@ -25,6 +25,7 @@ from bot.cli.report import report
 from bot.config import Config, KnowledgeConfig, StorageConfig
 from bot.knowledge import load_knowledge
 from bot.report import (
+    STAFF_COLUMNS,
     Cluster,
     ReportError,
     UnansweredItem,
@@ -380,6 +381,7 @@ def test_empty_period(db_path, kb):
     )
     assert report.total == 0 and report.median_ms is None and report.helpful_rate is None
     assert "No questions in this period." in render_html(report)
+    assert report.staff == () and "No staff activity in this period." in render_html(report)
 
 
 def test_missing_or_foreign_database(tmp_path, kb):
@@ -520,6 +522,7 @@ def test_csv_tables(result, tmp_path):
             "text_sources",
             "stale_entries",
             "stale_translations",
+            "staff_work",
         )
     )
 
@@ -567,6 +570,7 @@ def test_csv_tables(result, tmp_path):
         ["wait", "0", "", ""],
         ["matching", "10", "8.5", "30.0"],
     ]
+    assert rows("staff_work") == [["staff", *STAFF_COLUMNS]]  # nobody did anything
     summary = dict(rows("summary")[1:])
     assert summary["questions"] == "10" and summary["median_ms"] == "8.5"
     assert summary["helpful_pct"] == "75.0" and summary["p90_ms"] == "30.0"
@@ -602,7 +606,7 @@ def test_cli_writes_the_page_and_csv(config, tmp_path):
         obj=config,
     )
     assert result.exit_code == 0, result.output
-    assert "1 question from" in result.output and "Wrote 10 CSV files" in result.output
+    assert "1 question from" in result.output and "Wrote 11 CSV files" in result.output
     assert "What is a fapiao?" in out.read_text(encoding="utf-8")
     with (folder / "top_entries.csv").open(encoding="utf-8-sig") as f:
         assert list(csv.reader(f))[1][:3] == ["fapiao", "What is a fapiao?", "1"]
@@ -833,6 +837,8 @@ def test_every_word_of_the_report_page_has_a_chinese_translation():
     # strings chosen before they are said: _helpful's, _outcome_header's, the names
     said |= {"{share} of {n} vote", "{share} of {n} votes", "day", "language"}
     said |= set(report_html.NAMES.values())
+    said |= {*report_html.STAFF_HEADINGS, report_html.STAFF_NOTE, report_html.STAFF_UNFILTERED}
+    said |= {report_html.NO_STAFF_WORK}
     assert len(said) > 60
     assert sorted(said - set(catalog("zh"))) == []
 

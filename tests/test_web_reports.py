@@ -184,6 +184,7 @@ def test_each_sections_csv_link_gives_that_sections_data(client, logged):
         "Helpfulness": "entry_feedback",
         "Most used entries": "top_entries",
         "Reply time": "reply_times",
+        "Staff work": "staff_work",
     }
     times = rows_of(client.get("/reports.csv", params={"table": "reply_times"}))
     assert times == [

@@ -134,7 +134,8 @@ def report(
     digest: str | None,
 ) -> None:
     """Write the managers' report: questions per day, outcomes, languages, top unanswered
-    questions, most used entries, helpful feedback, reply time and entries due for review.
+    questions, most used entries, helpful feedback, reply time, what each staff member did
+    and entries due for review.
 
     Reads the database at [storage] database read-only; the bot may keep running.
 

@@ -1,8 +1,9 @@
 """Posting the staff digest (bot/digest.py) to the staff chat on its schedule.
 
 An asyncio task started in post_init and cancelled in post_shutdown (the installed
-python-telegram-bot has no JobQueue extra): it sleeps until the next `digest_hour` (every
-day, or Mondays for a weekly digest), builds the digest off the event loop and posts it.
+python-telegram-bot has no JobQueue extra): it sleeps until the next `digest_hour` o'clock
+in [web] timezone (every day, or Mondays for a weekly digest), builds the digest off the
+event loop and posts it.
 """
 
 from __future__ import annotations
@@ -49,7 +50,12 @@ def digest_text(app: Application, config: Config, now: datetime) -> str:
 async def post_digests(app: Application, config: Config) -> None:
     """Post the digest to the staff chat at every scheduled time, until cancelled."""
     while True:
-        due = next_run(utcnow(), config.telegram.digest, config.telegram.digest_hour)
+        due = next_run(
+            utcnow(),
+            config.telegram.digest,
+            config.telegram.digest_hour,
+            times.zone(config.web.timezone),
+        )
         await asyncio.sleep(max(0.0, (due - utcnow()).total_seconds()))
         try:
             text = await asyncio.to_thread(digest_text, app, config, due)

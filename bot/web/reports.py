@@ -36,7 +36,16 @@ from bot.report import (
     tables,
 )
 from bot.report_html import COLOURS as CHART_COLOURS
-from bot.report_html import COUNTING, hbars, per_day_bars
+from bot.report_html import (
+    COUNTING,
+    NO_STAFF_WORK,
+    STAFF_HEADINGS,
+    STAFF_NOTE,
+    STAFF_UNFILTERED,
+    hbars,
+    per_day_bars,
+    staff_rows,
+)
 from bot.vector_memo import remembering
 from bot.web import i18n
 from bot.web.app import console, requires
@@ -140,10 +149,11 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
 
 def _log_version(path) -> tuple:
     """What changes whenever the report would: new questions, votes, queued questions and
-    their handling, in the inbox or on the handoffs (a few index lookups)."""
+    their handling, in the inbox or on the handoffs, and staff work (a few index lookups)."""
     conn = open_readonly(path)
     try:
-        handoffs = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'handoffs'").fetchone()
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        handoffs = "handoffs" in names
         return tuple(
             conn.execute(
                 "SELECT (SELECT max(id) FROM interactions), (SELECT max(id) FROM feedback), "
@@ -151,7 +161,14 @@ def _log_version(path) -> tuple:
                 # the questions waiting as the report counts them: a handoff answered in
                 # the same second as the one before changes no `updated` below
                 f"(SELECT count(*) FROM unanswered WHERE {waiting(conn, log_columns(conn))}), "
-                + ("(SELECT max(updated) FROM handoffs)" if handoffs else "NULL")
+                + ("(SELECT max(updated) FROM handoffs), " if handoffs else "NULL, ")
+                # staff work: what the audit log records, and replies (delivered or not)
+                + ("(SELECT max(id) FROM audit), " if "audit" in names else "NULL, ")
+                + (
+                    "(SELECT max(id) FROM handoff_replies)"
+                    if "handoff_replies" in names
+                    else "NULL"
+                )
             ).fetchone()
         )
     finally:
@@ -264,7 +281,20 @@ async def reports(request: Request) -> Response:
         pct=_pct,
         ms=_ms,
         reasons=partial(reasons_text, say=partial(_, request)),
+        staff_headings=[_(request, h) for h in STAFF_HEADINGS],
+        staff_rows=staff_rows(report, partial(_, request)),
+        staff_note=_staff_note(request, report),
     )
+
+
+def _staff_note(request: Request, report: Report) -> str:
+    """What the staff work table counts; that it covers everything, when the rest is filtered."""
+    if not report.staff:
+        return _(request, NO_STAFF_WORK)
+    note = _(request, STAFF_NOTE)
+    if report.language or report.channel:
+        note += ("" if note.endswith("。") else " ") + _(request, STAFF_UNFILTERED)
+    return note
 
 
 def _pct(value: float | None) -> str:
