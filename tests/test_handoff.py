@@ -19,6 +19,7 @@ from bot.handoff import (
     NEW,
     Actor,
     AlreadyRepliedError,
+    ClosedError,
     Desk,
     HandoffError,
     HandoffStore,
@@ -125,6 +126,29 @@ def test_a_claim_holds_off_everyone_else_until_taken_over(storage, store):
         "taken_over_from": "sam",
     }
     assert [r["action"] for r in store.history(handoff.id)] == [r["action"] for r in rows]
+
+
+def test_a_closed_handoff_is_claimed_only_by_reopening_it_and_audited_so(storage, store):
+    """A claim on a closed handoff reopened it silently, audited as a plain claim. Now a
+    claim is refused (nothing changed) unless it says it reopens, and the audit says so."""
+    ask(storage, "Where do I park?", 1)
+    store.sync()
+    [handoff] = store.find()
+    store.close_handoff(handoff.id, MIA)
+    with pytest.raises(ClosedError, match="closed by Mia: reopen it"):
+        store.claim(handoff.id, SAM)
+    assert store.get(handoff.id).state == CLOSED
+    reopened = store.claim(handoff.id, SAM, reopen=True)
+    assert (reopened.state, reopened.holder, reopened.holder_name) == (CLAIMED, "sam", "Sam")
+    rows = audit(store)
+    assert [(r["actor"], r["action"]) for r in rows] == [
+        ("mia", "handoff.close"),
+        ("sam", "handoff.reopen"),
+    ]
+    assert json.loads(rows[1]["before"]) == {"state": CLOSED, "holder": None}
+    assert json.loads(rows[1]["after"]) == {"state": CLAIMED, "holder": "sam"}
+    assert store.claim(handoff.id, SAM, reopen=True) == reopened  # again: nothing changes
+    assert len(audit(store)) == 2
 
 
 def test_unknown_handoff(store):
