@@ -3,10 +3,11 @@
 List the queue, see which questions many people asked (in any language), then either add
 them to an existing entry (`resolve`, after which /reload tells the askers the answer),
 draft a new entry (`new-entry`), set them aside (`ignore`), or set them aside and teach the
-bot to hold such questions back (`offtopic`). Suggestions users chose from
-a "did you mean" list, and the entries ranked next to an answer that users opened from its
-"See also", are reviewed with `choices`, added as alternates with `accept-choices` and set
-aside with `dismiss-choices` (or all three on the staff console's "Chosen by users" page).
+bot to hold such questions back (`offtopic`); `restore` puts set-aside ones back.
+Suggestions users chose from a "did you mean" list, and the entries ranked next to an
+answer that users opened from its "See also", are reviewed with `choices`, added as
+alternates with `accept-choices` and set aside with `dismiss-choices` (or all three on the
+staff console's "Chosen by users" page).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from bot.entry_history import EntryHistory
 from bot.knowledge import KnowledgeError
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import (
+    IGNORED,
+    NEW,
     NONE_OF_THESE,
+    RESOLVED,
     SEE_ALSO,
     SUGGESTION,
     UNANSWERED_STATUSES,
@@ -464,6 +468,95 @@ def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None, actor: 
     )
     click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(done.changed - given)}.")
     click.echo("Now send /reload to the bot so that it holds such questions back.")
+
+
+@unanswered.command()
+@IDS_ARGUMENT
+@click.option(
+    "--keep-example",
+    is_flag=True,
+    help="Keep the wordings of questions marked off-topic among the off-topic examples "
+    f"({OFFTOPIC_FILE}): by default they are taken out, as on the console's Set aside page.",
+)
+@KB_OPTION
+@AS_OPTION
+@click.pass_obj
+def restore(
+    config: Config, ids: tuple[int, ...], keep_example: bool, kb_dir: Path | None, actor: str | None
+) -> None:
+    """Put the set-aside questions IDS (ignored, or marked off-topic) back in the queue, with
+    every ignored ask of the same wording: the undo of `ignore` and `offtopic`, as Restore on
+    the console's Set aside page. A wording that is an off-topic example is taken out of
+    offtopic.yaml (unless --keep-example), so that after the next /reload the bot no longer
+    holds such questions back. Their askers are not sent the answer later: their chat was
+    forgotten when the question was set aside. A question resolved by an entry is refused;
+    one already in the queue is left as it is. Recorded in the audit log as done by you
+    (--as).
+
+    Example: python -m bot unanswered restore 14 22
+    """
+    folder = Path(kb_dir or config.knowledge.dir)
+    with _storage(config) as storage:
+        given = _items(storage, ids)
+        resolved = [item for item in given if item["status"] == RESOLVED]
+        if resolved:
+            said = "; ".join(f"question #{item['id']} was {triage.fate(item)}" for item in resolved)
+            raise click.ClickException(
+                shown_lines(
+                    f"{said}: only questions set aside (ignored or off-topic) can be restored."
+                    "\nNothing changed."
+                )
+            )
+        aside = [item for item in given if item["status"] == IGNORED]
+        waiting = [item["id"] for item in given if item["status"] == NEW]
+        if not aside:
+            click.echo(
+                f"Question(s) {_ids(waiting)} are not set aside: they are in the queue "
+                "already; nothing changed."
+            )
+            return
+        restoring = [item["id"] for item in aside]
+        try:
+            done = triage.restore(storage, folder, restoring, () if keep_example else restoring)
+        except (OSError, kbedit.EditError) as exc:
+            raise click.ClickException(
+                shown_lines(
+                    f"{folder / OFFTOPIC_FILE} could not be written: {exc}\nNothing changed."
+                )
+            ) from exc
+        if done.changed or done.removed:  # as the console's Restore records it
+            after = {
+                "status": NEW,
+                "changed": done.changed,
+                "offtopic_examples_removed": [text for _lang, text in done.removed],
+            }
+            before = triage.audit_before(aside)
+            target = " ".join(map(str, restoring))
+            storage.audit_triage(_actor(actor), "unanswered.restore", target, before, after)
+    if not done.changed and not done.removed:  # restored meanwhile, elsewhere
+        click.echo(
+            f"Question(s) {_ids(restoring)} were back in the queue already; nothing changed."
+        )
+        return
+    if done.changed:
+        click.echo(
+            f"Put {len(restoring)} question(s) back in the queue: {_ids(restoring)}"
+            f"{_set_aside_repeats(done.changed - len(restoring))}."
+        )
+    if waiting:
+        click.echo(f"Question(s) {_ids(waiting)} were in the queue already; left as they are.")
+    if done.removed:
+        click.echo(
+            f"Took {len(done.removed)} off-topic example(s) out of {folder / OFFTOPIC_FILE}. "
+            "Now send /reload to the bot so that it no longer holds such questions back."
+        )
+    if done.changed:
+        click.echo("Their askers will not be sent the answer: their chat was not kept.")
+
+
+def _set_aside_repeats(count: int) -> str:
+    """How many other set-aside asks of the same wording a restore covered."""
+    return f", and {count} other ask(s) of the same wording set aside" if count > 0 else ""
 
 
 def _repeats(count: int) -> str:
