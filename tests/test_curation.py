@@ -731,7 +731,9 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     assert printed.exit_code == 0, printed.output
     assert YAML(typ="safe").load(printed.output)[0]["id"] == "buy-sim-card"
     old = (kb / "people.yaml").read_bytes()
-    appended = run(cfg, "new-entry", *map(str, ids), "--append-to", str(kb / "people.yaml"))
+    appended = run(
+        cfg, "new-entry", *map(str, ids), "--append-to", str(kb / "people.yaml"), "--as", "ann"
+    )
     assert appended.exit_code == 0, appended.output
     new = (kb / "people.yaml").read_bytes()
     assert new.startswith(old) and b"  # TODO" in new[len(old) :]
@@ -739,7 +741,8 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     history = EntryHistory(cfg.storage.database)
     [version] = history.versions("buy-sim-card")
     history.close()
-    assert version.actor == "cli" and version.before == ""
+    # who drafted it, as the triage commands record it (it was a bare "cli")
+    assert version.actor == "ann (CLI)" and version.before == ""
     assert version.after.encode() in new[len(old) :]
     refused = run(cfg, "resolve", *map(str, ids), "--entry", "buy-sim-card")
     assert refused.exit_code == 1 and "not finished" in refused.output
@@ -747,6 +750,21 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     assert {s for s, _ in statuses(cfg.storage.database).values()} == {"new"}
     missing = run(cfg, "new-entry", str(ids[0]), "--append-to", str(kb / "nope.yaml"))
     assert missing.exit_code == 1 and "no such topic file" in missing.output
+
+
+def test_new_entry_records_the_login_name_without_as(cfg):
+    """Without `--as`, the draft's first version is by the login name, marked (CLI), as the
+    triage commands record theirs."""
+    kb = cfg.knowledge.dir
+    ids = log(cfg.storage.database, CAR)
+    appended = run(cfg, "new-entry", *map(str, ids), "--append-to", str(kb / "people.yaml"))
+    assert appended.exit_code == 0, appended.output
+    new_id = appended.output.split("Appended draft entry ")[1].split()[0]
+    history = EntryHistory(cfg.storage.database)
+    [version] = history.versions(new_id)
+    history.close()
+    assert version.actor == f"{getpass.getuser()} (CLI)"
+    assert "--as NAME" in run(cfg, "new-entry", "--help").output
 
 
 def test_ignore(cfg):

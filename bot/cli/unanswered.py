@@ -12,7 +12,6 @@ staff console's "Chosen by users" page).
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,7 +21,15 @@ import click
 
 from bot import choices as chosen
 from bot import curation, entry_edit, kbedit, triage
-from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_message
+from bot.cli.common import (
+    AS_OPTION,
+    KB_OPTION,
+    SINCE_HELP,
+    Since,
+    cli_actor,
+    open_storage,
+    problems_message,
+)
 from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
 from bot.entry_history import EntryHistory
@@ -64,13 +71,6 @@ JSON_OPTION = click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per line instead of a table."
 )
 IDS_ARGUMENT = click.argument("ids", nargs=-1, type=int, required=True)
-AS_OPTION = click.option(
-    "--as",
-    "actor",
-    metavar="NAME",
-    help='Who is doing this, for the audit log that the console shows ("by whom"); '
-    "default: your login name on this computer.",
-)
 
 
 @click.group()
@@ -128,17 +128,6 @@ def _marked(row: dict) -> str:
 
 def _ids(ids: tuple[int, ...] | list[int]) -> str:
     return " ".join(map(str, sorted(ids)))
-
-
-def _actor(name: str | None) -> str:
-    """Who a triage from the command line is recorded as: `--as NAME`, else the login name,
-    marked as done from the CLI ("ann (CLI)")."""
-    if not name:
-        try:
-            name = getpass.getuser()
-        except (KeyError, OSError):  # no login name (a container without one)
-            name = "unknown"
-    return f"{' '.join(name.split())} (CLI)"
 
 
 @unanswered.command("list")
@@ -310,7 +299,7 @@ def resolve(
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
         if done.ids:
             after = triage.resolved_audit(done)
-            storage.audit_triage(_actor(actor), "unanswered.attach", entry_id, before, after)
+            storage.audit_triage(cli_actor(actor), "unanswered.attach", entry_id, before, after)
     if done.already:
         click.echo(
             f"Question(s) {_ids(list(done.already))} were already added to entry {entry_id}"
@@ -347,6 +336,7 @@ def resolve(
     "of printing it; written only if the knowledge base still validates.",
 )
 @KB_OPTION
+@AS_OPTION
 @click.pass_obj
 def new_entry(
     config: Config,
@@ -354,11 +344,14 @@ def new_entry(
     topic: str | None,
     append_to: Path | None,
     kb_dir: Path | None,
+    actor: str | None,
 ) -> None:
     """Draft a new entry from the questions IDS, for staff to complete.
 
     The draft has an id, the most central question (in the knowledge base's language when
-    one was asked in it), the others as alternates, and TODO answer and tags.
+    one was asked in it), the others as alternates, and TODO answer and tags. A draft
+    appended to a topic file is the entry's first version in its history (the console's
+    History page), as written by you (--as).
 
     Example: python -m bot unanswered new-entry 12 15 31 --append-to knowledge/company.yaml
     """
@@ -380,7 +373,7 @@ def new_entry(
         new_id = curation.append_scaffold(cluster, append_to, kb_language=language)
     except curation.CurationError as exc:
         raise click.ClickException(shown_lines(str(exc))) from exc
-    _record_new(config, append_to, new_id)
+    _record_new(config, append_to, new_id, cli_actor(actor))
     click.echo(f"Appended draft entry {new_id} to {append_to}, marked # TODO.")
     click.echo(
         "Write its answer, tags and links and delete the TODO lines before the bot "
@@ -388,13 +381,14 @@ def new_entry(
     )
 
 
-def _record_new(config: Config, topic_file: Path, entry_id: str) -> None:
-    """The new entry's first version in the entry history (the console's History page)."""
+def _record_new(config: Config, topic_file: Path, entry_id: str, actor: str) -> None:
+    """The new entry's first version in the entry history (the console's History page),
+    written by `actor`."""
     text = kbedit.TopicFile.open(topic_file).entry_text(entry_id)
     with _storage(config) as storage:
         history = EntryHistory(storage.path)
         try:
-            history.record(entry_id, topic_file.name, "cli", entry_edit.NEW, "", text)
+            history.record(entry_id, topic_file.name, actor, entry_edit.NEW, "", text)
         finally:
             history.close()
 
@@ -421,7 +415,7 @@ def ignore(config: Config, ids: tuple[int, ...], actor: str | None) -> None:
         if count:
             target = " ".join(map(str, ids))
             after = triage.ignored_audit(count)
-            storage.audit_triage(_actor(actor), "unanswered.ignore", target, before, after)
+            storage.audit_triage(cli_actor(actor), "unanswered.ignore", target, before, after)
     if not count:
         click.echo(f"Question(s) {_ids(ids)} were already ignored; nothing changed.")
         return
@@ -457,7 +451,9 @@ def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None, actor: 
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
         if done.changed or done.added:
             after = triage.offtopic_audit(done)
-            storage.audit_triage(_actor(actor), "unanswered.offtopic", OFFTOPIC_FILE, before, after)
+            storage.audit_triage(
+                cli_actor(actor), "unanswered.offtopic", OFFTOPIC_FILE, before, after
+            )
     if not done.changed and not done.added:
         click.echo(f"Question(s) {_ids(ids)} were already marked off-topic; nothing changed.")
         return
@@ -532,7 +528,7 @@ def restore(
             }
             before = triage.audit_before(aside)
             target = " ".join(map(str, restoring))
-            storage.audit_triage(_actor(actor), "unanswered.restore", target, before, after)
+            storage.audit_triage(cli_actor(actor), "unanswered.restore", target, before, after)
     if not done.changed and not done.removed:  # restored meanwhile, elsewhere
         click.echo(
             f"Question(s) {_ids(restoring)} were back in the queue already; nothing changed."
