@@ -567,18 +567,18 @@ class HandoffStore(SideStore):
             action = "handoff.takeover"
         else:
             action = "handoff.claim"
-        return self._change(
-            [handoff_id],
-            actor,
-            action,
-            takeover,
-            lambda h: {
+
+        def claimed(h: Handoff) -> dict[str, Any]:
+            if h.state == CLOSED and not reopen:  # closed meanwhile: nothing written
+                raise ClosedError(h)
+            return {
                 "state": CLAIMED,
                 "holder": actor.id,
                 "holder_name": actor.name,
                 "claimed_at": now,
-            },
-        )[0]
+            }
+
+        return self._change([handoff_id], actor, action, takeover, claimed)[0]
 
     def close_handoff(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
         """Nothing more to do for this asker; the hold ends. Closing it again does nothing."""

@@ -151,6 +151,21 @@ def test_a_closed_handoff_is_claimed_only_by_reopening_it_and_audited_so(storage
     assert len(audit(store)) == 2
 
 
+def test_a_claim_read_before_a_close_does_not_reopen_it(storage, store, monkeypatch):
+    """A claim whose first look found the handoff open, closed by someone else before the
+    claim was written, is refused in the writing transaction: nothing written."""
+    ask(storage, "Where do I park?", 1)
+    store.sync()
+    [handoff] = store.find()
+    store.close_handoff(handoff.id, MIA)
+    monkeypatch.setattr(store, "get", lambda handoff_id: handoff)  # the open one, read before
+    with pytest.raises(ClosedError):
+        store.claim(handoff.id, SAM)
+    monkeypatch.undo()
+    assert store.get(handoff.id).state == CLOSED
+    assert [r["action"] for r in audit(store)] == ["handoff.close"]
+
+
 def test_unknown_handoff(store):
     with pytest.raises(UnknownHandoffError):
         store.claim(99, SAM)
