@@ -40,6 +40,7 @@ from bot.handoffstore import (
     STATES,
     Actor,
     AlreadyRepliedError,
+    ClosedError,
     Delivery,
     Handoff,
     HandoffError,
@@ -63,6 +64,7 @@ __all__ = [
     "STATES",
     "Actor",
     "AlreadyRepliedError",
+    "ClosedError",
     "Delivery",
     "Desk",
     "Handoff",
@@ -130,8 +132,13 @@ class Desk:
             except Exception:  # showing the state is best effort: the change is made
                 log.exception("a handoff watcher failed")
 
-    async def claim(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
-        done = await asyncio.to_thread(self.store.claim, handoff_id, actor, takeover=takeover)
+    async def claim(
+        self, handoff_id: int, actor: Actor, *, takeover: bool = False, reopen: bool = False
+    ) -> Handoff:
+        """Claim (see `HandoffStore.claim`); a closed handoff only with `reopen=True`."""
+        done = await asyncio.to_thread(
+            self.store.claim, handoff_id, actor, takeover=takeover, reopen=reopen
+        )
         await self._changed([handoff_id])
         return done
 

@@ -50,6 +50,17 @@ class HeldError(HandoffError):
         )
 
 
+class ClosedError(HandoffError):
+    """The handoff is closed: claiming it reopens it, which is done only when asked for
+    (`reopen=True`), not by a claim from a page that still showed it open."""
+
+    def __init__(self, handoff: Handoff):
+        self.handoff = handoff
+        super().__init__(
+            f"handoff {handoff.id} was closed by {handoff.done_by or '?'}: reopen it to claim it"
+        )
+
+
 class AlreadyRepliedError(HandoffError):
     """The askers were sent this very reply already (the same words, or the same entry's
     answer): sent again, they would read it twice. Nothing was sent."""

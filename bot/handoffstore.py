@@ -35,6 +35,7 @@ from bot.handoffmodel import (  # noqa: F401  (re-exported: callers import them 
     TERMINAL_CHAT_ID,
     Actor,
     AlreadyRepliedError,
+    ClosedError,
     Delivery,
     Handoff,
     HandoffError,
@@ -547,26 +548,37 @@ class HandoffStore(SideStore):
                 after["taken_over_from"] = handoff.holder
             self._audit(db, actor, action, handoff.id, before, after)
 
-    def claim(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
+    def claim(
+        self, handoff_id: int, actor: Actor, *, takeover: bool = False, reopen: bool = False
+    ) -> Handoff:
         """Make `actor` the holder: others cannot claim, reply or close until they take it
-        over (`takeover=True`). Claiming one's own handoff again changes nothing."""
+        over (`takeover=True`). Claiming one's own handoff again changes nothing. A closed
+        handoff is claimed only with `reopen=True` (ClosedError otherwise, nothing changed),
+        and the audit log says it was reopened."""
         current = self.get(handoff_id)
         if current.state == CLAIMED and current.holder == actor.id:
             return current
+        if current.state == CLOSED and not reopen:
+            raise ClosedError(current)
         now = self._now()
-        action = "handoff.takeover" if current.held_by_other(actor) else "handoff.claim"
-        return self._change(
-            [handoff_id],
-            actor,
-            action,
-            takeover,
-            lambda h: {
+        if current.state == CLOSED:
+            action = "handoff.reopen"
+        elif current.held_by_other(actor):
+            action = "handoff.takeover"
+        else:
+            action = "handoff.claim"
+
+        def claimed(h: Handoff) -> dict[str, Any]:
+            if h.state == CLOSED and not reopen:  # closed meanwhile: nothing written
+                raise ClosedError(h)
+            return {
                 "state": CLAIMED,
                 "holder": actor.id,
                 "holder_name": actor.name,
                 "claimed_at": now,
-            },
-        )[0]
+            }
+
+        return self._change([handoff_id], actor, action, takeover, claimed)[0]
 
     def close_handoff(self, handoff_id: int, actor: Actor, *, takeover: bool = False) -> Handoff:
         """Nothing more to do for this asker; the hold ends. Closing it again does nothing."""

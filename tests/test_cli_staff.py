@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import pytest
 from click.testing import CliRunner
 
@@ -49,6 +51,32 @@ def test_add_list_password_remove(cli):
         accounts.close()
     assert actions == ["staff.remove", "staff.password", "staff.add", "staff.add"]
     assert "alice" not in cli("staff", "list").output
+
+
+def test_staff_commands_record_who_ran_them_as_the_triage_commands_do(cli):
+    """`staff add`, `password` and `remove` were audited as a bare `cli`, while the queue's
+    triage from the CLI says who: now they take `--as NAME` too and are recorded as
+    "NAME (CLI)", the login name when it is not given."""
+    me = f"{getpass.getuser()} (CLI)"
+    assert cli("staff", "add", "alice", "--role", "staff", "--as", "Ann Lee").exit_code == 0
+    assert (
+        cli("staff", "password", "alice", "--as", "bo", input="a long passphrase\n").exit_code == 0
+    )
+    assert cli("staff", "add", "carol", "--role", "manager").exit_code == 0
+    assert cli("staff", "remove", "alice").exit_code == 0
+    accounts = Accounts(cli.database)
+    try:
+        rows = [(r["actor"], r["action"], r["target"]) for r in reversed(accounts.audit_log())]
+    finally:
+        accounts.close()
+    assert rows == [
+        ("Ann Lee (CLI)", "staff.add", "alice"),
+        ("bo (CLI)", "staff.password", "alice"),
+        (me, "staff.add", "carol"),
+        (me, "staff.remove", "alice"),
+    ]
+    for command in ("add", "password", "remove"):
+        assert "--as NAME" in cli("staff", command, "--help").output
 
 
 def test_bad_input_is_a_clear_error_and_changes_nothing(cli):

@@ -646,6 +646,71 @@ def test_triage_from_the_command_line_is_audited_with_who_did_it(cfg):
     assert how == {ids[0]: triage.Done("resolved", me), ids[1]: triage.Done("ignored", "ann (CLI)")}
 
 
+def test_restore_puts_set_aside_questions_back_and_is_audited_as_the_console_does(cfg):
+    """The console's Set aside page and the staff chat could put a question back, the CLI
+    could not. `unanswered restore` puts ignored and off-topic questions back (with the
+    ignored asks of their wording), takes an off-topic one's example out of offtopic.yaml
+    (unless --keep-example), and writes the console's audit row, by `--as NAME` or the
+    login name; unknown, resolved or not-set-aside ids get a plain message, nothing changed."""
+    db, kb = cfg.storage.database, cfg.knowledge.dir
+    harbin = ("will it snow in Harbin", "en")
+    ids = log(db, [UNRELATED[0], UNRELATED[0], harbin, UNRELATED[1], SIM[0], UNRELATED[4]])
+    assert run(cfg, "ignore", str(ids[0]), str(ids[3])).exit_code == 0
+    assert run(cfg, "offtopic", str(ids[2])).exit_code == 0
+    assert run(cfg, "resolve", str(ids[4]), "--entry", "bank-account").exit_code == 0
+    examples = (kb / "offtopic.yaml").read_text(encoding="utf-8")
+    assert "will it snow in Harbin" in examples
+    audited = len(_audit(db))
+    queue = statuses(db)
+
+    unknown = run(cfg, "restore", str(ids[0]), "999")
+    assert unknown.exit_code == 1 and "unknown unanswered question id(s): 999" in unknown.output
+    resolved = run(cfg, "restore", str(ids[0]), str(ids[4]))
+    assert resolved.exit_code == 1
+    assert f"question #{ids[4]} was added to bank-account: only questions set aside" in (
+        resolved.output
+    )
+    assert "Nothing changed." in resolved.output
+    waiting = run(cfg, "restore", str(ids[5]))
+    assert waiting.exit_code == 0
+    assert f"Question(s) {ids[5]} are not set aside: they are in the queue already" in (
+        waiting.output
+    )
+    assert statuses(db) == queue and len(_audit(db)) == audited
+
+    restored = run(cfg, "restore", str(ids[0]), str(ids[5]), "--as", "ann")
+    assert restored.exit_code == 0, restored.output
+    assert f"Put 1 question(s) back in the queue: {ids[0]}, and 1 other ask(s)" in restored.output
+    assert f"Question(s) {ids[5]} were in the queue already; left as they are." in restored.output
+    assert "offtopic.yaml" not in restored.output
+    again = run(cfg, "restore", str(ids[0]))
+    assert "are not set aside: they are in the queue already; nothing changed" in again.output
+    kept = run(cfg, "restore", str(ids[2]), "--keep-example")
+    assert kept.exit_code == 0 and "off-topic example" not in kept.output
+    assert (kb / "offtopic.yaml").read_text(encoding="utf-8") == examples
+    assert run(cfg, "offtopic", str(ids[2])).exit_code == 0  # set aside again
+    unlearnt = run(cfg, "restore", str(ids[2]))
+    assert unlearnt.exit_code == 0
+    assert "Took 1 off-topic example(s) out of" in unlearnt.output and "/reload" in unlearnt.output
+    assert "will it snow in Harbin" not in (kb / "offtopic.yaml").read_text(encoding="utf-8")
+    assert {i: s for i, (s, _) in statuses(db).items()} == {
+        ids[0]: "new", ids[1]: "new", ids[2]: "new", ids[3]: "ignored", ids[4]: "resolved",
+        ids[5]: "new",
+    }  # fmt: skip
+    me = f"{getpass.getuser()} (CLI)"
+    assert [row for row in _audit(db)[audited:] if row[1] == "unanswered.restore"] == [
+        ("ann (CLI)", "unanswered.restore", str(ids[0]), [{"id": ids[0], "status": "ignored"}],
+         {"status": "new", "changed": 2, "offtopic_examples_removed": []}),
+        (me, "unanswered.restore", str(ids[2]), [{"id": ids[2], "status": "ignored"}],
+         {"status": "new", "changed": 1, "offtopic_examples_removed": []}),
+        (me, "unanswered.restore", str(ids[2]), [{"id": ids[2], "status": "ignored"}],
+         {"status": "new", "changed": 1,
+          "offtopic_examples_removed": ["will it snow in Harbin"]}),
+    ]  # fmt: skip
+    helped = run(cfg, "restore", "--help")
+    assert "Put the set-aside questions IDS" in helped.output and "--keep-example" in helped.output
+
+
 def test_resolve_refuses_unknown_ids_and_entries(cfg):
     ids = log(cfg.storage.database, [SIM[0]])
     before, queue = snapshot(cfg.knowledge.dir), statuses(cfg.storage.database)
@@ -666,7 +731,9 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     assert printed.exit_code == 0, printed.output
     assert YAML(typ="safe").load(printed.output)[0]["id"] == "buy-sim-card"
     old = (kb / "people.yaml").read_bytes()
-    appended = run(cfg, "new-entry", *map(str, ids), "--append-to", str(kb / "people.yaml"))
+    appended = run(
+        cfg, "new-entry", *map(str, ids), "--append-to", str(kb / "people.yaml"), "--as", "ann"
+    )
     assert appended.exit_code == 0, appended.output
     new = (kb / "people.yaml").read_bytes()
     assert new.startswith(old) and b"  # TODO" in new[len(old) :]
@@ -674,7 +741,8 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     history = EntryHistory(cfg.storage.database)
     [version] = history.versions("buy-sim-card")
     history.close()
-    assert version.actor == "cli" and version.before == ""
+    # who drafted it, as the triage commands record it (it was a bare "cli")
+    assert version.actor == "ann (CLI)" and version.before == ""
     assert version.after.encode() in new[len(old) :]
     refused = run(cfg, "resolve", *map(str, ids), "--entry", "buy-sim-card")
     assert refused.exit_code == 1 and "not finished" in refused.output
@@ -682,6 +750,21 @@ def test_new_entry_prints_or_appends_a_draft_that_resolve_will_not_send(cfg):
     assert {s for s, _ in statuses(cfg.storage.database).values()} == {"new"}
     missing = run(cfg, "new-entry", str(ids[0]), "--append-to", str(kb / "nope.yaml"))
     assert missing.exit_code == 1 and "no such topic file" in missing.output
+
+
+def test_new_entry_records_the_login_name_without_as(cfg):
+    """Without `--as`, the draft's first version is by the login name, marked (CLI), as the
+    triage commands record theirs."""
+    kb = cfg.knowledge.dir
+    ids = log(cfg.storage.database, CAR)
+    appended = run(cfg, "new-entry", *map(str, ids), "--append-to", str(kb / "people.yaml"))
+    assert appended.exit_code == 0, appended.output
+    new_id = appended.output.split("Appended draft entry ")[1].split()[0]
+    history = EntryHistory(cfg.storage.database)
+    [version] = history.versions(new_id)
+    history.close()
+    assert version.actor == f"{getpass.getuser()} (CLI)"
+    assert "--as NAME" in run(cfg, "new-entry", "--help").output
 
 
 def test_ignore(cfg):

@@ -19,6 +19,7 @@ from bot.handoff import (
     NEW,
     Actor,
     AlreadyRepliedError,
+    ClosedError,
     Desk,
     HandoffError,
     HandoffStore,
@@ -125,6 +126,44 @@ def test_a_claim_holds_off_everyone_else_until_taken_over(storage, store):
         "taken_over_from": "sam",
     }
     assert [r["action"] for r in store.history(handoff.id)] == [r["action"] for r in rows]
+
+
+def test_a_closed_handoff_is_claimed_only_by_reopening_it_and_audited_so(storage, store):
+    """A claim on a closed handoff reopened it silently, audited as a plain claim. Now a
+    claim is refused (nothing changed) unless it says it reopens, and the audit says so."""
+    ask(storage, "Where do I park?", 1)
+    store.sync()
+    [handoff] = store.find()
+    store.close_handoff(handoff.id, MIA)
+    with pytest.raises(ClosedError, match="closed by Mia: reopen it"):
+        store.claim(handoff.id, SAM)
+    assert store.get(handoff.id).state == CLOSED
+    reopened = store.claim(handoff.id, SAM, reopen=True)
+    assert (reopened.state, reopened.holder, reopened.holder_name) == (CLAIMED, "sam", "Sam")
+    rows = audit(store)
+    assert [(r["actor"], r["action"]) for r in rows] == [
+        ("mia", "handoff.close"),
+        ("sam", "handoff.reopen"),
+    ]
+    assert json.loads(rows[1]["before"]) == {"state": CLOSED, "holder": None}
+    assert json.loads(rows[1]["after"]) == {"state": CLAIMED, "holder": "sam"}
+    assert store.claim(handoff.id, SAM, reopen=True) == reopened  # again: nothing changes
+    assert len(audit(store)) == 2
+
+
+def test_a_claim_read_before_a_close_does_not_reopen_it(storage, store, monkeypatch):
+    """A claim whose first look found the handoff open, closed by someone else before the
+    claim was written, is refused in the writing transaction: nothing written."""
+    ask(storage, "Where do I park?", 1)
+    store.sync()
+    [handoff] = store.find()
+    store.close_handoff(handoff.id, MIA)
+    monkeypatch.setattr(store, "get", lambda handoff_id: handoff)  # the open one, read before
+    with pytest.raises(ClosedError):
+        store.claim(handoff.id, SAM)
+    monkeypatch.undo()
+    assert store.get(handoff.id).state == CLOSED
+    assert [r["action"] for r in audit(store)] == ["handoff.close"]
 
 
 def test_unknown_handoff(store):

@@ -185,6 +185,38 @@ async def test_claim_on_the_copy_holds_off_another_staff_members_reply(
         assert app.bot_data["desk"].store.get(handoff.id).state == CLOSED
 
 
+async def test_a_closed_handoff_offers_reopen_and_a_stale_claim_does_not_reopen_it(
+    api, bot_config, small_answerer, storage
+):
+    """A closed handoff's message offered Claim, which silently reopened it. Now it offers
+    Reopen (audited as a reopen); a Claim pressed on a message that still showed it open is
+    refused with a word, nothing changed."""
+    async with running(api, bot_config, small_answerer, storage) as app:
+        await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
+        copy_id = api.message_id_of(staff_copy(api))
+        await app.send(press("hx:m", copy_id, user_id=78, name="Bo"))
+        [keyboard] = [
+            p["reply_markup"]["inline_keyboard"]
+            for p in api.sent("editMessageReplyMarkup", STAFF_CHAT)
+            if int(p["message_id"]) == copy_id
+        ]
+        desk = app.bot_data["desk"]
+        [handoff] = desk.store.find(("closed",))
+        assert [(b["text"], b["callback_data"]) for b in keyboard[1]][-1] == (
+            "Reopen",
+            f"hr:{handoff.id}",
+        )
+        await app.send(press("hc:m", copy_id))  # the copy's first buttons, pressed late
+        assert api.sent("answerCallbackQuery")[-1]["text"] == (
+            "Bo closed this conversation. To answer again, press “Reopen”."
+        )
+        assert desk.store.get(handoff.id).state == CLOSED
+        await app.send(press(f"hr:{handoff.id}", copy_id))
+        assert edits(api, copy_id) == ["☑️ Closed by Bo", "✋ Claimed by Ann"]
+        actions = [r["action"] for r in desk.store.history(handoff.id)]
+        assert actions == ["handoff.close", "handoff.reopen"]
+
+
 async def test_a_staff_message_is_a_handoff_and_the_consoles_reply_reaches_telegram(
     api, bot_config, small_answerer, storage
 ):

@@ -806,3 +806,41 @@ def test_a_reply_again_that_sent_nothing_comes_back_unfolded(client, storage, we
     group = _group(page, "Can I bring my dog to the office?")
     assert '<details class="reply-again" open><summary>Reply again</summary>' in group
     assert f">{escape(typed)}</textarea>" in group
+
+
+def test_a_closed_handoff_offers_reopen_not_a_bare_claim(client, other, storage):
+    """A closed handoff offered a bare Claim, which silently reopened it as claimed. Now it
+    offers Reopen, saying what it does; reopening claims it and is audited as a reopen; a
+    Claim from a page that still showed it open is refused, nothing changed; in Chinese too."""
+    ask(storage, "Where do I park?", 1)
+    login(client, "sam")
+    login(other, "kim")
+    hid = handoff_id(client, "Where do I park?")
+    assert 'action="/handoffs/reopen"' not in _actions(client.get(f"/handoffs/{hid}").text)
+    post(other, "/handoffs/close", id=str(hid))  # meanwhile, on the page sam had open
+    refused = post(client, "/handoffs/claim", id=str(hid))
+    assert flash_of(client, refused, "error") == (
+        "This conversation was closed (by kim): reopen it to answer again. Nothing changed."
+    )
+    assert HandoffStore(storage.path).get(hid).state == "closed"
+    actions = _actions(client.get(f"/handoffs/{hid}").text)
+    assert 'action="/handoffs/claim"' not in actions and ">Claim</button>" not in actions
+    reopen = actions.split('action="/handoffs/reopen"')[1].split("</form>")[0]
+    assert "This conversation is closed. Reopening it puts it back among the open ones" in reopen
+    assert ">Reopen</button>" in reopen
+    done = post(client, "/handoffs/reopen", id=str(hid))
+    assert flash_of(client, done).startswith("Reopened: it is claimed by you")
+    page = client.get(f"/handoffs/{hid}").text
+    assert "Claimed by sam" in page and "/handoffs/reopen" not in _actions(page)
+    rows = [
+        (r["actor"], r["action"]) for r in audit_rows(storage) if r["target"] == f"handoff:{hid}"
+    ]
+    assert rows == [("kim", "handoff.close"), ("sam", "handoff.reopen")]
+    history = unescape(page.split(">History</h2>")[1])
+    assert '<td title="handoff.reopen">reopened a conversation</td>' in history
+    assert '<li dir="auto">state: closed → claimed</li>' in history
+    post(client, "/handoffs/close", id=str(hid))
+    client.cookies.set("console_lang", "zh")
+    actions = _actions(client.get(f"/handoffs/{hid}").text)
+    assert ">重新打开</button>" in actions and "此会话已关闭。重新打开后" in actions
+    assert "重新打开了对话" in client.get(f"/handoffs/{hid}").text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
 from datetime import UTC, datetime
@@ -23,6 +24,24 @@ KB_OPTION = click.option(
     help="Knowledge folder (default: [knowledge] dir in the config).",
 )
 LANG_OPTION = click.option("--lang", help="Answer in this language instead of detecting it.")
+AS_OPTION = click.option(
+    "--as",
+    "actor",
+    metavar="NAME",
+    help="Who is doing this, as the console's audit log and histories name them "
+    '("by whom"); default: your login name on this computer.',
+)
+
+
+def cli_actor(name: str | None) -> str:
+    """Who a change made from the command line is recorded as (audit log, entry history):
+    `--as NAME`, else the login name, marked as done from the CLI ("ann (CLI)")."""
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # no login name (a container without one)
+            name = "unknown"
+    return f"{' '.join(name.split())} (CLI)"
 
 
 def utf8_streams() -> None:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import click
 
 from bot.accounts import ROLES, AccountError, Accounts
-from bot.cli.common import open_storage
+from bot.cli.common import AS_OPTION, cli_actor, open_storage
 from bot.config import Config
 
 
@@ -40,14 +40,16 @@ def _accounts(config: Config) -> Iterator[Accounts]:
     required=True,
     help="manager: reads the console; staff: also attaches and ignores questions.",
 )
+@AS_OPTION
 @click.pass_obj
-def add(config: Config, name: str, role: str) -> None:
+def add(config: Config, name: str, role: str, actor: str | None) -> None:
     """Create the account NAME; it can log in once `staff password NAME` sets a password.
+    Recorded in the audit log as done by you (--as).
 
     Example: python -m bot staff add alice --role staff
     """
     with _accounts(config) as accounts:
-        accounts.add(name, role)
+        accounts.add(name, role, actor=cli_actor(actor))
     click.echo(f"Added {name} ({role}). Now set a password: python -m bot staff password {name}")
 
 
@@ -70,23 +72,26 @@ def list_(config: Config) -> None:
 
 @staff.command()
 @click.argument("name")
+@AS_OPTION
 @click.pass_obj
-def remove(config: Config, name: str) -> None:
-    """Delete the account NAME and end its sessions.
+def remove(config: Config, name: str, actor: str | None) -> None:
+    """Delete the account NAME and end its sessions. Recorded in the audit log as done by
+    you (--as).
 
     Example: python -m bot staff remove alice
     """
     with _accounts(config) as accounts:
-        accounts.remove(name)
+        accounts.remove(name, actor=cli_actor(actor))
     click.echo(f"Removed {name}.")
 
 
 @staff.command()
 @click.argument("name")
+@AS_OPTION
 @click.pass_obj
-def password(config: Config, name: str) -> None:
+def password(config: Config, name: str, actor: str | None) -> None:
     """Set the password of NAME (asked twice on a terminal, else the first line of
-    standard input) and end its sessions.
+    standard input) and end its sessions. Recorded in the audit log as done by you (--as).
 
     Example: echo 'a long passphrase' | python -m bot staff password alice
     """
@@ -95,7 +100,7 @@ def password(config: Config, name: str) -> None:
     else:
         secret = sys.stdin.readline().rstrip("\r\n")
     with _accounts(config) as accounts:
-        ended = accounts.set_password(name, secret)
+        ended = accounts.set_password(name, secret, actor=cli_actor(actor))
     if ended == 0:
         click.echo(f"Password set for {name}.")
     else:

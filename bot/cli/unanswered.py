@@ -3,15 +3,15 @@
 List the queue, see which questions many people asked (in any language), then either add
 them to an existing entry (`resolve`, after which /reload tells the askers the answer),
 draft a new entry (`new-entry`), set them aside (`ignore`), or set them aside and teach the
-bot to hold such questions back (`offtopic`). Suggestions users chose from
-a "did you mean" list, and the entries ranked next to an answer that users opened from its
-"See also", are reviewed with `choices`, added as alternates with `accept-choices` and set
-aside with `dismiss-choices` (or all three on the staff console's "Chosen by users" page).
+bot to hold such questions back (`offtopic`); `restore` puts set-aside ones back.
+Suggestions users chose from a "did you mean" list, and the entries ranked next to an
+answer that users opened from its "See also", are reviewed with `choices`, added as
+alternates with `accept-choices` and set aside with `dismiss-choices` (or all three on the
+staff console's "Chosen by users" page).
 """
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,14 +21,25 @@ import click
 
 from bot import choices as chosen
 from bot import curation, entry_edit, kbedit, triage
-from bot.cli.common import KB_OPTION, SINCE_HELP, Since, open_storage, problems_message
+from bot.cli.common import (
+    AS_OPTION,
+    KB_OPTION,
+    SINCE_HELP,
+    Since,
+    cli_actor,
+    open_storage,
+    problems_message,
+)
 from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
 from bot.entry_history import EntryHistory
 from bot.knowledge import KnowledgeError
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import (
+    IGNORED,
+    NEW,
     NONE_OF_THESE,
+    RESOLVED,
     SEE_ALSO,
     SUGGESTION,
     UNANSWERED_STATUSES,
@@ -60,13 +71,6 @@ JSON_OPTION = click.option(
     "--json", "as_json", is_flag=True, help="One JSON object per line instead of a table."
 )
 IDS_ARGUMENT = click.argument("ids", nargs=-1, type=int, required=True)
-AS_OPTION = click.option(
-    "--as",
-    "actor",
-    metavar="NAME",
-    help='Who is doing this, for the audit log that the console shows ("by whom"); '
-    "default: your login name on this computer.",
-)
 
 
 @click.group()
@@ -124,17 +128,6 @@ def _marked(row: dict) -> str:
 
 def _ids(ids: tuple[int, ...] | list[int]) -> str:
     return " ".join(map(str, sorted(ids)))
-
-
-def _actor(name: str | None) -> str:
-    """Who a triage from the command line is recorded as: `--as NAME`, else the login name,
-    marked as done from the CLI ("ann (CLI)")."""
-    if not name:
-        try:
-            name = getpass.getuser()
-        except (KeyError, OSError):  # no login name (a container without one)
-            name = "unknown"
-    return f"{' '.join(name.split())} (CLI)"
 
 
 @unanswered.command("list")
@@ -306,7 +299,7 @@ def resolve(
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
         if done.ids:
             after = triage.resolved_audit(done)
-            storage.audit_triage(_actor(actor), "unanswered.attach", entry_id, before, after)
+            storage.audit_triage(cli_actor(actor), "unanswered.attach", entry_id, before, after)
     if done.already:
         click.echo(
             f"Question(s) {_ids(list(done.already))} were already added to entry {entry_id}"
@@ -343,6 +336,7 @@ def resolve(
     "of printing it; written only if the knowledge base still validates.",
 )
 @KB_OPTION
+@AS_OPTION
 @click.pass_obj
 def new_entry(
     config: Config,
@@ -350,11 +344,14 @@ def new_entry(
     topic: str | None,
     append_to: Path | None,
     kb_dir: Path | None,
+    actor: str | None,
 ) -> None:
     """Draft a new entry from the questions IDS, for staff to complete.
 
     The draft has an id, the most central question (in the knowledge base's language when
-    one was asked in it), the others as alternates, and TODO answer and tags.
+    one was asked in it), the others as alternates, and TODO answer and tags. A draft
+    appended to a topic file is the entry's first version in its history (the console's
+    History page), as written by you (--as).
 
     Example: python -m bot unanswered new-entry 12 15 31 --append-to knowledge/company.yaml
     """
@@ -376,7 +373,7 @@ def new_entry(
         new_id = curation.append_scaffold(cluster, append_to, kb_language=language)
     except curation.CurationError as exc:
         raise click.ClickException(shown_lines(str(exc))) from exc
-    _record_new(config, append_to, new_id)
+    _record_new(config, append_to, new_id, cli_actor(actor))
     click.echo(f"Appended draft entry {new_id} to {append_to}, marked # TODO.")
     click.echo(
         "Write its answer, tags and links and delete the TODO lines before the bot "
@@ -384,13 +381,14 @@ def new_entry(
     )
 
 
-def _record_new(config: Config, topic_file: Path, entry_id: str) -> None:
-    """The new entry's first version in the entry history (the console's History page)."""
+def _record_new(config: Config, topic_file: Path, entry_id: str, actor: str) -> None:
+    """The new entry's first version in the entry history (the console's History page),
+    written by `actor`."""
     text = kbedit.TopicFile.open(topic_file).entry_text(entry_id)
     with _storage(config) as storage:
         history = EntryHistory(storage.path)
         try:
-            history.record(entry_id, topic_file.name, "cli", entry_edit.NEW, "", text)
+            history.record(entry_id, topic_file.name, actor, entry_edit.NEW, "", text)
         finally:
             history.close()
 
@@ -417,7 +415,7 @@ def ignore(config: Config, ids: tuple[int, ...], actor: str | None) -> None:
         if count:
             target = " ".join(map(str, ids))
             after = triage.ignored_audit(count)
-            storage.audit_triage(_actor(actor), "unanswered.ignore", target, before, after)
+            storage.audit_triage(cli_actor(actor), "unanswered.ignore", target, before, after)
     if not count:
         click.echo(f"Question(s) {_ids(ids)} were already ignored; nothing changed.")
         return
@@ -453,7 +451,9 @@ def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None, actor: 
             raise click.ClickException(shown_lines(f"{exc}\nNothing changed.")) from exc
         if done.changed or done.added:
             after = triage.offtopic_audit(done)
-            storage.audit_triage(_actor(actor), "unanswered.offtopic", OFFTOPIC_FILE, before, after)
+            storage.audit_triage(
+                cli_actor(actor), "unanswered.offtopic", OFFTOPIC_FILE, before, after
+            )
     if not done.changed and not done.added:
         click.echo(f"Question(s) {_ids(ids)} were already marked off-topic; nothing changed.")
         return
@@ -464,6 +464,95 @@ def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None, actor: 
     )
     click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(done.changed - given)}.")
     click.echo("Now send /reload to the bot so that it holds such questions back.")
+
+
+@unanswered.command()
+@IDS_ARGUMENT
+@click.option(
+    "--keep-example",
+    is_flag=True,
+    help="Keep the wordings of questions marked off-topic among the off-topic examples "
+    f"({OFFTOPIC_FILE}): by default they are taken out, as on the console's Set aside page.",
+)
+@KB_OPTION
+@AS_OPTION
+@click.pass_obj
+def restore(
+    config: Config, ids: tuple[int, ...], keep_example: bool, kb_dir: Path | None, actor: str | None
+) -> None:
+    """Put the set-aside questions IDS (ignored, or marked off-topic) back in the queue, with
+    every ignored ask of the same wording: the undo of `ignore` and `offtopic`, as Restore on
+    the console's Set aside page. A wording that is an off-topic example is taken out of
+    offtopic.yaml (unless --keep-example), so that after the next /reload the bot no longer
+    holds such questions back. Their askers are not sent the answer later: their chat was
+    forgotten when the question was set aside. A question resolved by an entry is refused;
+    one already in the queue is left as it is. Recorded in the audit log as done by you
+    (--as).
+
+    Example: python -m bot unanswered restore 14 22
+    """
+    folder = Path(kb_dir or config.knowledge.dir)
+    with _storage(config) as storage:
+        given = _items(storage, ids)
+        resolved = [item for item in given if item["status"] == RESOLVED]
+        if resolved:
+            said = "; ".join(f"question #{item['id']} was {triage.fate(item)}" for item in resolved)
+            raise click.ClickException(
+                shown_lines(
+                    f"{said}: only questions set aside (ignored or off-topic) can be restored."
+                    "\nNothing changed."
+                )
+            )
+        aside = [item for item in given if item["status"] == IGNORED]
+        waiting = [item["id"] for item in given if item["status"] == NEW]
+        if not aside:
+            click.echo(
+                f"Question(s) {_ids(waiting)} are not set aside: they are in the queue "
+                "already; nothing changed."
+            )
+            return
+        restoring = [item["id"] for item in aside]
+        try:
+            done = triage.restore(storage, folder, restoring, () if keep_example else restoring)
+        except (OSError, kbedit.EditError) as exc:
+            raise click.ClickException(
+                shown_lines(
+                    f"{folder / OFFTOPIC_FILE} could not be written: {exc}\nNothing changed."
+                )
+            ) from exc
+        if done.changed or done.removed:  # as the console's Restore records it
+            after = {
+                "status": NEW,
+                "changed": done.changed,
+                "offtopic_examples_removed": [text for _lang, text in done.removed],
+            }
+            before = triage.audit_before(aside)
+            target = " ".join(map(str, restoring))
+            storage.audit_triage(cli_actor(actor), "unanswered.restore", target, before, after)
+    if not done.changed and not done.removed:  # restored meanwhile, elsewhere
+        click.echo(
+            f"Question(s) {_ids(restoring)} were back in the queue already; nothing changed."
+        )
+        return
+    if done.changed:
+        click.echo(
+            f"Put {len(restoring)} question(s) back in the queue: {_ids(restoring)}"
+            f"{_set_aside_repeats(done.changed - len(restoring))}."
+        )
+    if waiting:
+        click.echo(f"Question(s) {_ids(waiting)} were in the queue already; left as they are.")
+    if done.removed:
+        click.echo(
+            f"Took {len(done.removed)} off-topic example(s) out of {folder / OFFTOPIC_FILE}. "
+            "Now send /reload to the bot so that it no longer holds such questions back."
+        )
+    if done.changed:
+        click.echo("Their askers will not be sent the answer: their chat was not kept.")
+
+
+def _set_aside_repeats(count: int) -> str:
+    """How many other set-aside asks of the same wording a restore covered."""
+    return f", and {count} other ask(s) of the same wording set aside" if count > 0 else ""
 
 
 def _repeats(count: int) -> str:

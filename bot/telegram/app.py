@@ -176,7 +176,7 @@ def wire(app: Application, config: Config) -> None:
     app.add_handler(CommandHandler("reload", staff.reload))
     app.add_handler(CommandHandler("unanswered", staff.unanswered))
     app.add_handler(CommandHandler("stats", staff.stats))
-    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^(u[io]|h[ctxs]):"))
+    app.add_handler(CallbackQueryHandler(staff.button, pattern=r"^(u[io]|h[ctrxs]):"))
     app.add_handler(CallbackQueryHandler(handlers.button))
     staff_private = filters.ChatType.PRIVATE & filters.User(
         user_id=list(config.telegram.staff_user_ids)

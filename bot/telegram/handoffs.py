@@ -26,6 +26,7 @@ from bot.handoff import (
     NEW,
     Actor,
     AlreadyRepliedError,
+    ClosedError,
     Desk,
     Handoff,
     HandoffError,
@@ -37,6 +38,7 @@ from bot.telegram.format import MAX_MESSAGE, split_text
 log = logging.getLogger(__name__)
 
 HELD = "{name} is answering this user. To answer instead, press “Take over” first."
+CLOSED_ALREADY = "{name} closed this conversation. To answer again, press “Reopen”."
 SENT_BEFORE = (
     "Not sent: this user was sent this very reply already, on {time} (UTC) by {name}. "
     "Sent again, they would read it twice."
@@ -79,6 +81,8 @@ def state_keyboard(
             )
         if handoff.holder is not None:  # claimed, or answered by them: others take over
             actions.append(InlineKeyboardButton("Take over", callback_data=f"ht:{handoff.id}"))
+        elif handoff.state == CLOSED:  # claiming it reopens it: the button says so
+            actions.append(InlineKeyboardButton("Reopen", callback_data=f"hr:{handoff.id}"))
         else:
             actions.append(InlineKeyboardButton("Claim", callback_data=f"hc:{handoff.id}"))
         if handoff.state != CLOSED:
@@ -264,8 +268,8 @@ async def ignored(context: CallbackContext, unanswered_id: int, staff: User | No
 
 
 async def button(update: Update, context: CallbackContext, kind: str, rest: str) -> bool:
-    """hc claim, ht take over, hx close, hs state; `rest` is a handoff id, or `m`/`mN` for
-    the message pressed (its item N). False for a stale button."""
+    """hc claim, ht take over, hr reopen, hx close, hs state; `rest` is a handoff id, or
+    `m`/`mN` for the message pressed (its item N). False for a stale button."""
     query, user = update.callback_query, update.effective_user
     desk: Desk | None = context.bot_data.get("desk")
     if query is None or user is None or desk is None:
@@ -280,9 +284,14 @@ async def button(update: Update, context: CallbackContext, kind: str, rest: str)
         if kind == "hx":
             done = await desk.close(handoff.id, actor(user))
         else:
-            done = await desk.claim(handoff.id, actor(user), takeover=kind == "ht")
+            done = await desk.claim(
+                handoff.id, actor(user), takeover=kind == "ht", reopen=kind == "hr"
+            )
     except HeldError as exc:
         await query.answer(HELD.format(name=exc.handoff.holder_name), show_alert=True)
+        return True
+    except ClosedError as exc:  # a Claim pressed on a message not yet showing it closed
+        await query.answer(CLOSED_ALREADY.format(name=exc.handoff.done_by), show_alert=True)
         return True
     await query.answer(state_text(done))
     return True

@@ -498,13 +498,13 @@ def _handoff(kind: str) -> Button:
 BUTTONS: dict[str, Button] = {
     "ui": _ignore_button,
     "uo": _open_button,
-    **{kind: _handoff(kind) for kind in ("hc", "ht", "hx", "hs")},
+    **{kind: _handoff(kind) for kind in ("hc", "ht", "hr", "hx", "hs")},
 }
 
 
 async def button(update: Update, context: Context) -> None:
     """Staff buttons (`ui:<id>` ignore, `uo:<id>` open an unanswered item; `hc`, `ht`,
-    `hx`, `hs` claim, take over, close, show a handoff: bot/telegram/handoffs.py)."""
+    `hr`, `hx`, `hs` claim, take over, reopen, close, show a handoff: bot/telegram/handoffs.py)."""
     query = update.callback_query
     if query is None:
         return

@@ -32,6 +32,7 @@ ACTIONS = {
     "unanswered.restore": "put questions back in the inbox",
     "handoff.claim": "claimed a conversation",
     "handoff.takeover": "took over a conversation",
+    "handoff.reopen": "reopened a conversation",
     "handoff.reply": "replied to a user",
     "handoff.close": "closed a conversation",
     "choices.accept": "added wordings users chose",

@@ -24,6 +24,7 @@ from bot.handoff import (
     STATES,
     Actor,
     AlreadyRepliedError,
+    ClosedError,
     Desk,
     HandoffError,
     HeldError,
@@ -219,16 +220,25 @@ async def _form(request: Request) -> tuple[int | None, dict[str, str]]:
     return (int(raw) if raw.isdecimal() else None), values
 
 
-async def _change(request: Request, act: Callable[..., Awaitable[object]], done: str) -> Response:
+async def _change(
+    request: Request, act: Callable[..., Awaitable[object]], done: str, **options: bool
+) -> Response:
     """Claim or close the form's handoff with `act` (`Desk.claim` / `Desk.close`)."""
     handoff_id, form = await _form(request)
     if handoff_id is None:
         return _to("/handoffs", error=_(request, "Choose a handoff."))
     page = f"/handoffs/{handoff_id}"
     try:
-        await act(handoff_id, _actor(request), takeover="takeover" in form)
+        await act(handoff_id, _actor(request), takeover="takeover" in form, **options)
     except HeldError as exc:
         return _to(page, error=_held(request, exc))
+    except ClosedError as exc:  # closed since the page showed it open
+        error = _(
+            request,
+            "This conversation was closed (by {name}): reopen it to answer again. Nothing changed.",
+            name=exc.handoff.done_by or "?",
+        )
+        return _to(page, error=error)
     except UnknownHandoffError:
         return _to("/handoffs", error=_(request, "No such handoff."))
     return _to(page, message=done)
@@ -236,9 +246,17 @@ async def _change(request: Request, act: Callable[..., Awaitable[object]], done:
 
 @requires("staff")
 async def claim(request: Request) -> Response:
-    """Claim a handoff (or take it over from whoever holds it)."""
+    """Claim a handoff (or take it over from whoever holds it); not a closed one (see
+    `reopen`), which a page that still showed it open would reopen unawares."""
     done = _(request, "Claimed: the others see that you are answering.")
     return await _change(request, _desk(request).claim, done)
+
+
+@requires("staff")
+async def reopen(request: Request) -> Response:
+    """Reopen a closed handoff: it is claimed by whoever reopens it (audited as a reopen)."""
+    done = _(request, "Reopened: it is claimed by you, and the others see that you are answering.")
+    return await _change(request, _desk(request).claim, done, reopen=True)
 
 
 @requires("staff")
@@ -421,6 +439,7 @@ def routes() -> list[Route]:
     return [
         Route("/handoffs", handoff_list),
         Route("/handoffs/claim", claim, methods=["POST"]),
+        Route("/handoffs/reopen", reopen, methods=["POST"]),
         Route("/handoffs/close", close, methods=["POST"]),
         Route("/handoffs/reply", reply, methods=["POST"]),
         Route("/handoffs/{id}", handoff_page),
