@@ -18,6 +18,7 @@ from typing import Any
 from bot import kbedit
 from bot.kbmodel import is_placeholder
 from bot.knowledge import LANGUAGE_CODES, FaqEntry, KnowledgeBase, load_knowledge
+from bot.messages import counted
 from bot.normalize import normalize
 
 
@@ -60,7 +61,8 @@ def _links(item: dict, entry: FaqEntry, where: str) -> list[dict[str, str]]:
         return []
     if len(titles) != len(entry.links):
         raise TranslationImportError(
-            f"{where}: {len(titles)} link title(s) for the entry's {len(entry.links)} link(s); "
+            f"{where}: {counted(len(titles), 'link title')} for the entry's "
+            f"{counted(len(entry.links), 'link')}; "
             "give one translated title per link, in the entry's order"
         )
     result = []

@@ -180,7 +180,7 @@ def test_set_aside_leaves_the_knowledge_base_alone_and_is_audited(
 @pytest.mark.parametrize("path", ["/choices/accept", "/choices/dismiss"])
 @pytest.mark.parametrize(
     ("ids", "said"),
-    [("", "Tick the wordings first."), ("4,99", "unknown choice id(s): 99. Nothing changed.")],
+    [("", "Tick the wordings first."), ("4,99", "unknown choice id: 99. Nothing changed.")],
 )
 def test_bad_input_is_refused_and_changes_nothing(live, storage, small_kb_dir, path, ids, said):
     before = {p.name: p.read_bytes() for p in small_kb_dir.glob("*.yaml")}
