@@ -760,14 +760,17 @@ def _templates_say() -> set[str]:
 
 def test_every_console_text_has_a_chinese_translation():
     """Each text a page or view passes to `_()`, each name the console gives a channel, a
-    handoff kind or a message to staff, and each reason the period filter gives, is in the
+    handoff kind or a message to staff, each refusal said by its code (an entry's or a
+    translation's problem) and each reason the period filter gives, is in the
     zh catalog: what is not is shown in English on the Chinese console."""
     from bot import period
     from bot.handoffmodel import SENDING
-    from bot.web import handoffs, i18n
+    from bot.web import handoffs, i18n, kb_problems, translations
 
     said = _templates_say()
     assert len(said) > 300
+    for module in (kb_problems, translations):  # what a refused change says, by its code
+        said |= set(module.SAID.values()) | set(module.LABELS.values())
     said |= set(i18n.CHANNEL_NAMES.values())
     said |= set(handoffs.KIND_LABELS.values()) | set(handoffs.STAFF_LABELS.values())
     said |= {
