@@ -29,8 +29,8 @@ class TranslationImportError(kbedit.EditError):
     words (bot/web/translations.py)."""
 
     def __init__(self, message: str, code: str = "", field: str = "", **details: Any):
-        super().__init__(message)
-        self.code, self.field, self.details = code, field, details
+        super().__init__(message, code, **details)
+        self.field = field
 
 
 @dataclass(frozen=True)
