@@ -709,6 +709,24 @@ def test_the_interface_follows_the_browser_then_the_choice(client):
     assert "用户名或密码错误" in login(client, "sam", "wrong password").text
 
 
+def test_the_role_is_named_in_the_interface_language(client):
+    """The header, the account page and a refusal for want of a role named the role as
+    stored ("mia (manager)", "sam (staff)") on the Chinese console too."""
+    login(client, "mia")
+    client.cookies.set("console_lang", "zh")
+    assert 'href="/account">mia（经理）</a>' in client.get("/inbox").text
+    assert "<p>mia（经理）</p>" in client.get("/account").text
+    page = client.get("/inbox").text
+    refused = client.post("/inbox/ignore", data={"ids": "1", "csrf": csrf_of(page)})
+    assert refused.status_code == 403 and refused.text == "您的角色（经理）无权执行此操作。"
+    client.cookies.clear()
+    login(client, "sam")
+    client.cookies.set("console_lang", "zh")
+    assert 'href="/account">sam（工作人员）</a>' in client.get("/inbox").text
+    client.cookies.set("console_lang", "en")
+    assert 'href="/account">sam (staff)</a>' in client.get("/inbox").text
+
+
 def test_every_catalog_string_is_used_and_fills_its_fields():
     import ast
     import re
@@ -760,25 +778,26 @@ def _templates_say() -> set[str]:
 
 def test_every_console_text_has_a_chinese_translation():
     """Each text a page or view passes to `_()`, each name the console gives a channel, a
-    handoff kind or a message to staff, each refusal said by its code (an entry's or a
+    role, a handoff kind or a message to staff, each refusal said by its code (an entry's or a
     translation's problem) and each reason the period filter gives, is in the
     zh catalog: what is not is shown in English on the Chinese console."""
     from bot import period
-    from bot.handoffmodel import SENDING
+    from bot.handoffmodel import DELIVERY_ERRORS
     from bot.web import handoffs, i18n, kb_problems, translations
 
     said = _templates_say()
     assert len(said) > 300
     for module in (kb_problems, translations):  # what a refused change says, by its code
         said |= set(module.SAID.values()) | set(module.LABELS.values())
-    said |= set(i18n.CHANNEL_NAMES.values())
+    said |= set(kb_problems.REFUSED.values())
+    said |= set(i18n.CHANNEL_NAMES.values()) | set(i18n.ROLE_NAMES.values())
     said |= set(handoffs.KIND_LABELS.values()) | set(handoffs.STAFF_LABELS.values())
     said |= {
         value
         for name, value in vars(period).items()
         if name.isupper() and isinstance(value, str) and "{" in value
     }
-    said |= {SENDING, "the channel could not deliver it"}
+    said |= set(DELIVERY_ERRORS)
     assert sorted(said - set(i18n.catalog("zh"))) == []
 
 
