@@ -260,7 +260,7 @@ def test_the_inbox_shows_a_page_of_groups_each_with_candidates(live, storage, mo
         ask(storage, question, user)
     login(live, "sam")
     first = live.get("/inbox").text
-    assert "5 group(s)" in first and first.count('<section class="cluster"') == 2
+    assert "5 groups of questions" in first and first.count('<section class="cluster"') == 2
     assert '<a href="/inbox?page=3">3</a>' in first and "<strong>1</strong>" in first
     pages = [first] + [live.get(f"/inbox?page={n}").text for n in (2, 3)]
     sections = [s for page in pages for s in page.split('<section class="cluster"')[1:]]
@@ -325,7 +325,8 @@ def test_attach_adds_phrasings_resolves_and_reloads(live, storage, small_kb_dir,
     )
     assert response.status_code == 303
     message = live.get(response.headers["location"]).text
-    assert "the knowledge base is reloaded" in message
+    said = "Added 1 question to bank-account (money.yaml). 2 questions resolved."
+    assert f"{said} The knowledge base is reloaded." in message
     assert queued(storage) == {1: "resolved", 2: "resolved"}
     kb = load_knowledge(small_kb_dir, "en")
     assert "how do I get a corporate account at a bank" in kb.by_id["bank-account"].alternates
@@ -361,7 +362,7 @@ def test_a_stale_page_cannot_resolve_a_question_twice(live, storage, small_kb_di
     stale = live.get("/inbox").text
     token = csrf_of(stale)
     first = live.post("/inbox/attach", data={"ids": "1,2", "entry": "bank-account", "csrf": token})
-    assert "Added 1 question(s) to bank-account" in flash_of(live, first)
+    assert "Added 1 question to bank-account" in flash_of(live, first)
     files = {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
     audited = len(accounts.audit_log())
     for path, data in (
@@ -486,7 +487,7 @@ def test_off_topic_teaches_the_gate_reloads_and_is_audited(live, storage, small_
     response = live.post("/inbox/offtopic", data={"ids": ["1"], "csrf": csrf_of(page)})
     assert response.status_code == 303
     message = live.get(response.headers["location"]).text
-    assert "Marked 2 question(s) off-topic; 1 example(s) added to offtopic.yaml" in message
+    assert "Marked 2 questions off-topic. 1 example added to offtopic.yaml" in message
     assert queued(storage) == {1: "ignored", 2: "ignored", 3: "new"}
     assert question in (small_kb_dir / "offtopic.yaml").read_text(encoding="utf-8")
     after = live.holder.answerer
@@ -610,7 +611,7 @@ def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(
     token = csrf_of(live.get("/inbox").text)
     done = live.post("/inbox/offtopic", data={"ids": "1,3", "csrf": token})
     page = live.get(done.headers["location"]).text
-    assert "1 example(s) added to offtopic.yaml" in page
+    assert "1 example added to offtopic.yaml" in page
     assert question in offtopic_file.read_text(encoding="utf-8")
     marked = live.holder.answerer
     assert marked.matcher.scores(question, limit=1)[0].offtopic > 0.5
@@ -618,7 +619,7 @@ def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(
     assert undo["ids"] == "1,3" and undo["unlearn"] == "1"  # only the example it added
     back = live.post("/inbox/restore", data=undo)
     message = flash_of(live, back)
-    assert message.startswith("Put 3 questions back in the inbox. 1 example(s) taken out")
+    assert message.startswith("Put 3 questions back in the inbox. 1 example taken out")
     assert queued(storage) == {1: "new", 2: "new", 3: "new"}
     assert (
         offtopic_file.read_text(encoding="utf-8")
@@ -754,7 +755,8 @@ def test_every_catalog_string_is_used_and_fills_its_fields():
 
 
 def _templates_say() -> set[str]:
-    """Every text the console's pages and views pass to `_()`, as written."""
+    """Every text the console's pages and views pass to `_()`, as written, and the plural
+    form of each they pass to `_n()` (the catalog's key)."""
     import ast
     from pathlib import Path
 
@@ -765,6 +767,8 @@ def _templates_say() -> set[str]:
     for page in (web / "templates").glob("*.html"):
         text = page.read_text(encoding="utf-8")
         said |= {m[2] for m in re.finditer(r"""\b_\(\s*(["'])(.*?)\1\s*[,)]""", text, re.S)}
+        plural = r"""\b_n\(\s*(["'])(?:.*?)\1\s*,\s*(["'])(.*?)\2\s*,"""
+        said |= {m[3] for m in re.finditer(plural, text, re.S)}  # keyed by the plural form
     for module in web.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_":
@@ -773,6 +777,10 @@ def _templates_say() -> set[str]:
                     for a in node.args
                     if isinstance(a, ast.Constant) and isinstance(a.value, str)
                 }
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_n":
+                other = node.args[2] if len(node.args) > 2 else None  # _n(request, one, other, n)
+                if isinstance(other, ast.Constant) and isinstance(other.value, str):
+                    said.add(other.value)
     return said
 
 

@@ -141,7 +141,7 @@ def test_the_ticked_wordings_become_phrasings_and_the_bot_answers_them(
     ticked = [boxes["corporate account for my shop"], boxes["给公司开个户"]]  # ru unticked
     response = live.post("/choices/accept", data={"ids": ticked, "csrf": csrf_of(page)})
     shown = live.get(response.headers["location"]).text
-    assert "Added 2 wording(s) to bank-account (money.yaml; 0 already there)." in shown
+    assert "Added 2 wordings to bank-account (money.yaml; 0 already there)." in shown
     assert "The knowledge base is reloaded." in shown
     assert _statuses(storage) == {1: "accepted", 2: "accepted", 3: "accepted", 4: "new", 5: "new"}
     entry = load_knowledge(small_kb_dir, "en").by_id["bank-account"]

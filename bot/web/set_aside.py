@@ -144,10 +144,11 @@ async def restore(request: Request) -> Response:
     else:  # only their examples taken out
         message = _(request, "These questions were already back in the inbox.")
     if done.removed:
-        message += " " + _(
+        message += " " + _n(
             request,
-            "{removed} example(s) taken out of {file}, and the knowledge base is reloaded: such questions are no longer held back.",  # noqa: E501 (one catalog key)
-            removed=len(done.removed),
+            "{n} example taken out of {file}, and the knowledge base is reloaded: such questions are no longer held back.",  # noqa: E501 (one catalog key)
+            "{n} examples taken out of {file}, and the knowledge base is reloaded: such questions are no longer held back.",  # noqa: E501 (one catalog key)
+            len(done.removed),
             file=OFFTOPIC_FILE,
         )
     return to(message=message)

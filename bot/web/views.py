@@ -434,14 +434,18 @@ async def attach(request: Request) -> Response:
             await c.holder.after_reload(),
         )
     return _back(
-        message=_(
+        message=_n(
             request,
-            "Added {added} question(s) to {entry} ({file}); {changed} question(s) resolved; the knowledge base is reloaded.",  # noqa: E501 (one catalog key)
-            added=len(done.added),
+            "Added {n} question to {entry} ({file}).",
+            "Added {n} questions to {entry} ({file}).",
+            len(done.added),
             entry=entry_id,
             file=done.file,
-            changed=done.changed,
         )
+        + " "
+        + _n(request, "{n} question resolved.", "{n} questions resolved.", done.changed)
+        + " "
+        + _(request, "The knowledge base is reloaded.")
         + told
         + _already(request, done)
     )
@@ -517,12 +521,21 @@ async def offtopic(request: Request) -> Response:
     session = request.state.session
     after = triage.offtopic_audit(done)
     c.accounts.audit(session.name, "unanswered.offtopic", OFFTOPIC_FILE, before, after)
-    message = _(
-        request,
-        "Marked {n} question(s) off-topic; {added} example(s) added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
-        n=done.changed,
-        added=len(done.added),
-        file=OFFTOPIC_FILE,
+    message = (
+        _n(
+            request,
+            "Marked {n} question off-topic.",
+            "Marked {n} questions off-topic.",
+            done.changed,
+        )
+        + " "
+        + _n(
+            request,
+            "{n} example added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
+            "{n} examples added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
+            len(done.added),
+            file=OFFTOPIC_FILE,
+        )
     )
     added = {normalize(text) for _lang, text in done.added}
     return _undoable(message, "offtopic", _new(rows), added)
