@@ -728,6 +728,35 @@ def test_the_role_is_named_in_the_interface_language(client):
     assert 'href="/account">sam (staff)</a>' in client.get("/inbox").text
 
 
+def test_an_attach_the_file_refuses_is_said_in_plain_words_in_chinese(live, storage, small_kb_dir):
+    """An entry whose translation is written as a {...} mapping cannot be edited from the
+    console: attaching a question to it was refused in the core's English on the Chinese
+    console ("money.yaml: a {...} mapping cannot be edited here; edit by hand. Nothing
+    changed."). Now in Chinese, saying what to do."""
+    money = small_kb_dir / "money.yaml"
+    text = money.read_text(encoding="utf-8")
+    block = (
+        "      zh:\n        question: 什么是发票？\n"
+        "        answer: 发票是中国官方的税务凭证，通过税务系统开具。\n"
+    )
+    assert block in text
+    money.write_text(
+        text.replace(block, "      zh: {question: 什么是发票？, answer: 发票是官方的税务凭证。}\n"),
+        encoding="utf-8",
+    )
+    ask(storage, "发票是什么东西", 1, "zh")
+    login(live, "sam")
+    live.cookies.set("console_lang", "zh")
+    page = live.get("/inbox").text
+    refused = live.post(
+        "/inbox/attach", data={"ids": "1", "entry": "fapiao", "csrf": csrf_of(page)}
+    )
+    assert flash_of(live, refused, "error") == (
+        "未做任何改动：money.yaml 的格式特殊，控制台无法安全地编辑：请直接在文件中手动修改。"
+    )
+    assert queued(storage) == {1: "new"}
+
+
 def test_every_catalog_string_is_used_and_fills_its_fields():
     import ast
     import re

@@ -23,7 +23,7 @@ from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.offtopic import load_offtopic
 from bot.storage import IGNORED, UnknownIdError
 from bot.web.app import console, flash_query, id_list, requires
-from bot.web.views import INBOX_LIMIT, _, _n
+from bot.web.views import INBOX_LIMIT, _, _n, nothing_changed
 
 BACK = ("/inbox", "/inbox/set-aside")  # where a restore may lead back to
 
@@ -113,8 +113,10 @@ async def restore(request: Request) -> Response:
             )
         )
     except UnknownIdError as exc:
-        return to(error=_(request, "{problem}. Nothing changed.", problem=exc))
+        return to(error=nothing_changed(request, exc))
     except (OSError, kbedit.EditError) as exc:
+        if getattr(exc, "code", ""):  # offtopic.yaml changed meanwhile, say: in plain words
+            return to(error=nothing_changed(request, exc))
         problem = _(
             request, "{file} could not be written: {problem}.", file=OFFTOPIC_FILE, problem=exc
         )

@@ -373,6 +373,16 @@ def _statuses(c: Console, ids: list[int]) -> list[dict]:
     return triage.audit_before(c.storage.list_unanswered(status=None, ids=ids))
 
 
+def nothing_changed(request: Request, exc: Exception) -> str:
+    """Why a change was refused, and that nothing changed: in the staff's words where the
+    refusal has a code (a topic file changed meanwhile, say: kb_problems.REFUSED), else
+    as the core says it."""
+    coded = kb_problems.refused(exc, lambda text, **values: _(request, text, **values))
+    if coded is not None:
+        return _(request, "Nothing changed: {problems}", problems=coded.text)
+    return _(request, "{problem}. Nothing changed.", problem=exc)
+
+
 def knowledge_problems(request: Request, exc: KnowledgeError) -> str:
     """What to tell staff when a change would leave the knowledge base invalid."""
     said = kb_problems.said_all(exc, lambda text, **values: _(request, text, **values))
@@ -410,7 +420,7 @@ async def attach(request: Request) -> Response:
     try:
         done = await asyncio.to_thread(_attach, request, ids, entry_id)
     except (UnknownIdError, triage.TriageError) as exc:
-        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
+        return _back(error=nothing_changed(request, exc))
     except KnowledgeError as exc:
         return _broken(request, exc)
     if not done.ids:  # a second click, or a stale page: nothing left to do
@@ -471,7 +481,7 @@ async def ignore(request: Request) -> Response:
     try:
         changed = await asyncio.to_thread(triage.ignore, c.storage, ids, kb)
     except (UnknownIdError, triage.TriageError) as exc:
-        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
+        return _back(error=nothing_changed(request, exc))
     if not changed:
         return _back(message=_(request, "These questions were already set aside; nothing changed."))
     session = request.state.session
@@ -511,7 +521,7 @@ async def offtopic(request: Request) -> Response:
     try:
         done = await asyncio.to_thread(_offtopic, request, ids)
     except (UnknownIdError, triage.TriageError) as exc:
-        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
+        return _back(error=nothing_changed(request, exc))
     except KnowledgeError as exc:
         return _broken(request, exc)
     if not done.changed and not done.added:
