@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot import curation
 from bot.knowledge import load_knowledge
+from bot.messages import noun
 from bot.normalize import normalize
 from bot.storage import NEW, SUGGESTION, Storage
 
@@ -112,7 +113,8 @@ def _selected(storage: Storage, ids: Sequence[int], entry_id: str | None) -> lis
     rows = storage.list_choices(ids=ids, status=None)
     unknown = sorted(set(ids) - {r["id"] for r in rows})
     if unknown:
-        raise ChoiceError(f"unknown choice id(s): {', '.join(map(str, unknown))}")
+        listed = ", ".join(map(str, unknown))
+        raise ChoiceError(f"unknown choice {noun(len(unknown), 'id')}: {listed}")
     return [r for r in rows if r["status"] == NEW]
 
 
@@ -158,6 +160,26 @@ def _one_entry_each(plans: dict[str, curation.AlternatesPlan]) -> None:
                 )
 
 
+def _none_picked(count: int, entry_id: str) -> str:
+    """Why `--all-for` accepted nothing: the `count` choices waiting were not picked from a
+    "did you mean" list."""
+    why = (
+        'opened from "See also" (or chosen before the bot recorded where), which does not '
+        "show that the question means the entry."
+    )
+    if count == 1:
+        return (
+            f"the one choice waiting for entry {entry_id!r} was not picked from a "
+            f'"did you mean" list: it was {why} Read it with `unanswered choices` and '
+            "accept it by id if it means the entry"
+        )
+    return (
+        f"none of the {count} choices waiting for entry {entry_id!r} was picked from a "
+        f'"did you mean" list: they were {why} Read them with `unanswered choices` and '
+        "accept the ones that mean it by id"
+    )
+
+
 def accept_choices(
     storage: Storage,
     kb_dir: Path,
@@ -180,13 +202,7 @@ def accept_choices(
     if entry_id is not None:
         selected, left_out = picked_from_did_you_mean(selected)
         if not selected:
-            raise ChoiceError(
-                f"none of the {len(left_out)} choice(s) waiting for entry {entry_id!r} was "
-                'picked from a "did you mean" list: they were opened from "See also" (or '
-                "chosen before the bot recorded where), which does not show that the question "
-                "means the entry. Read them with `unanswered choices` and accept the ones "
-                "that mean it by id"
-            )
+            raise ChoiceError(_none_picked(len(left_out), entry_id))
     groups = group_choices(selected)
     kb = load_knowledge(kb_dir, kb_language)
     plans = {

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import times
+from bot.messages import noun
 
 SECOND_ENCODER_ENV = "FAQ_BOT_SECOND_ENCODER"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -287,7 +288,8 @@ def _section(name: str, raw: Any, base: Path) -> Any:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(
-            f"[{name}] has unknown key(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            f"[{name}] has unknown {noun(len(unknown), 'key')}: {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
         )
     values = {}
     for f in fields(cls):
@@ -422,7 +424,8 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     unknown = sorted(set(raw) - set(_SECTIONS))
     if unknown:
         raise ConfigError(
-            f"{path}: unknown section(s): {', '.join(unknown)}; known: {', '.join(_SECTIONS)}"
+            f"{path}: unknown {noun(len(unknown), 'section')}: {', '.join(unknown)}; "
+            f"known: {', '.join(_SECTIONS)}"
         )
     try:
         sections = {name: _section(name, raw.get(name, {}), base) for name in _SECTIONS}

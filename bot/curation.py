@@ -44,6 +44,7 @@ from bot.knowledge import (
     topic_files,
 )
 from bot.language import LanguageDetector
+from bot.messages import counted
 from bot.normalize import normalize
 
 DEFAULT_THRESHOLD = 0.6  # chosen on bench/data/heldout.yaml and CLINC150: see group()
@@ -463,7 +464,7 @@ def _scaffold(
         ids = ", ".join(map(str, sorted(source.ids)))
         origin = f"unanswered questions {ids} ({source.counts})"
     elif source:
-        question, origin = source[0], f"{len(source)} asked question(s)"
+        question, origin = source[0], f"{counted(len(source), 'asked question')}"
         wordings = [(text, kb_language) for text in source]
     else:
         raise CurationError("no questions given")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot import times
+from bot import messages, times
 from bot.counting import browsed, log_columns, outcome, questions, waiting
 from bot.handoffstore import open_counts
 from bot.knowledge import KnowledgeBase
@@ -257,9 +257,12 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render_digest(digest: Digest, _: Gettext = english, zone: dt.tzinfo = dt.UTC) -> str:
-    """The digest as plain text (no markup: safe to send as is), in `_`'s language, its
-    times in `zone` ([web] timezone)."""
+def render_digest(
+    digest: Digest, _: Gettext = english, zone: dt.tzinfo = dt.UTC, language: str = "en"
+) -> str:
+    """The digest as plain text (no markup: safe to send as is), in `_`'s language
+    (`language`: the languages questions were written in are named in it, as the console
+    names them), its times in `zone` ([web] timezone)."""
     titles = {"daily": _("Daily digest"), "weekly": _("Weekly digest")}
     title = titles.get(digest.period) or _("Digest")
     share = f"{100 * digest.answered / digest.questions:.0f}%" if digest.questions else "–"
@@ -298,7 +301,9 @@ def render_digest(digest: Digest, _: Gettext = english, zone: dt.tzinfo = dt.UTC
         _("New gaps: {n}", n=digest.gaps_total),
     ]
     lines += [
-        f"• {_short(g.question)} ×{g.count} ({', '.join(g.languages)})" for g in digest.new_gaps
+        f"• {_short(g.question)} ×{g.count} "
+        f"({', '.join(messages.language_name(code, language) for code in g.languages)})"
+        for g in digest.new_gaps
     ]
     if digest.gaps_total > len(digest.new_gaps):
         lines.append(

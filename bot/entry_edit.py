@@ -44,7 +44,14 @@ ORDER = ("id", "question", "alternates", "answer", "tags", "links", "reviewed")
 
 
 class EntryError(Exception):
-    """The entry cannot be read or saved as asked; nothing was written."""
+    """The entry cannot be read or saved as asked; nothing was written. The message is for
+    the command line and the log; `code` and `details` (id, file) let the console say it in
+    its own words (bot/web/kb_problems.py); one raised from a kbedit.EditError has that
+    error's."""
+
+    def __init__(self, message: str, code: str = "", **details: Any):
+        super().__init__(message)
+        self.code, self.details = code, details
 
 
 class EntryConflictError(EntryError):
@@ -87,7 +94,7 @@ def entry_file(kb_dir: Path, entry_id: str, kb: KnowledgeBase | None = None) -> 
                 return path.name
         except kbedit.EditError:
             continue
-    raise EntryError(f"no entry {entry_id!r} in the knowledge base")
+    raise EntryError(f"no entry {entry_id!r} in the knowledge base", "no-entry", id=entry_id)
 
 
 def read_entry(kb_dir: Path, entry_id: str, kb: KnowledgeBase | None = None) -> tuple[str, dict]:
@@ -323,7 +330,9 @@ def move_entry(
     kb_dir = Path(kb_dir)
     name = entry_file(kb_dir, entry_id, kb)
     if name == topic_file:
-        raise EntryError(f"{entry_id} is already in {topic_file}")
+        raise EntryError(
+            f"{entry_id} is already in {topic_file}", "already-there", id=entry_id, file=topic_file
+        )
     try:
         edit = kbedit.stage(kb_dir, kb_language, cache_dir)
         source, target = edit.file(name), edit.file(topic_file)
@@ -356,7 +365,7 @@ def _recreate(
         target = edit.file(topic_file)
         lines, values = _reindented(text, target)
         if values.get("id") != entry_id:
-            raise EntryError(f"that version is not entry {entry_id}")
+            raise EntryError(f"that version is not entry {entry_id}", "bad-version", id=entry_id)
         target.append_text(lines, values)
         edit.commit(must_have=(entry_id,))
         after = kbedit.TopicFile.open(kb_dir / topic_file).entry_text(entry_id)
@@ -371,9 +380,9 @@ def values_of_text(text: str) -> dict:
     try:
         loaded = YAML(typ="safe").load(textwrap.dedent(text))
     except YAMLError as exc:
-        raise EntryError(f"the version cannot be read: {exc}") from exc
+        raise EntryError(f"the version cannot be read: {exc}", "bad-version") from exc
     if not isinstance(loaded, list) or len(loaded) != 1 or not isinstance(loaded[0], dict):
-        raise EntryError("the version is not one entry")
+        raise EntryError("the version is not one entry", "bad-version")
     return loaded[0]
 
 
@@ -394,7 +403,8 @@ def rollback(
     text = version.after if side == "after" else version.before
     if not text:
         raise EntryError(
-            "that version has no text to go back to (the entry was new, or deleted, then)"
+            "that version has no text to go back to (the entry was new, or deleted, then)",
+            "empty-version",
         )
     values = values_of_text(text)
     kb_dir = Path(kb_dir)
@@ -405,7 +415,11 @@ def rollback(
         names = [v.file for v in latest] + [version.file]
         found = [n for n in names if (kb_dir / n).is_file()]
         if not found:
-            raise EntryError(f"the topic file {version.file} is gone: restore by hand") from None
+            raise EntryError(
+                f"the topic file {version.file} is gone: restore by hand",
+                "file-gone",
+                file=version.file,
+            ) from None
         return _recreate(
             kb_dir, kb_language, version.entry_id, text, found[0], history, actor, cache_dir
         )

@@ -30,6 +30,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.delivery import Deliveries, NoSenderError
+from bot.handoffmodel import FAILED, GONE, NOT_CONNECTED, UNDELIVERED
 from bot.handoffstore import (
     ANSWERED,
     CLAIMED,
@@ -256,17 +257,18 @@ class Desk:
             return Delivery(row["handoff_id"], row["channel"], sent_in, delivered, error, lang)
 
         if row["gone"]:
-            return done(False, "the asker's data is gone (forgotten or expired)")
+            return done(False, GONE)
         try:
             sent = await self.deliveries.deliver(
                 row | {"language": lang, "original_text": original, "entry_id": entry_id}, text
             )
         except NoSenderError as exc:
-            return done(False, str(exc))
-        except Exception as exc:  # a channel's fault must not lose the other askers' replies
+            log.warning("a staff reply was not delivered: %s", exc)
+            return done(False, NOT_CONNECTED)
+        except Exception:  # a channel's fault must not lose the other askers' replies
             log.exception("delivering a staff reply on %s failed", row["channel"])
-            return done(False, f"{type(exc).__name__}")
-        return done(bool(sent), None if sent else "the channel could not deliver it")
+            return done(False, FAILED)
+        return done(bool(sent), None if sent else UNDELIVERED)
 
 
 def _person(row: dict) -> tuple[str, Any]:

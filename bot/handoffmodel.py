@@ -30,6 +30,13 @@ GRACE = timedelta(minutes=10)  # a handoff younger than this is kept while its r
 # until it is settled; one left so longer (its process stopped while sending) counts no more.
 SENDING = "not confirmed: still being sent, or the sending was interrupted"
 SENDING_FOR = timedelta(minutes=10)
+# Why a reply was not delivered, recorded with it in these fixed words: the console shows
+# them in its language (the zh catalog has each).
+GONE = "the asker's data is gone (forgotten or expired)"
+NOT_CONNECTED = "the bot is not connected to this asker's channel here"
+UNDELIVERED = "the channel could not deliver it"
+FAILED = "the channel failed while sending it (the details are in the bot's log)"
+DELIVERY_ERRORS = (SENDING, GONE, NOT_CONNECTED, UNDELIVERED, FAILED)
 
 
 class HandoffError(Exception):

@@ -46,7 +46,13 @@ _ODD_BREAKS = frozenset("\x85\u2028\u2029")  # line breaks to YAML, not to a rea
 
 
 class EditError(Exception):
-    """A topic-file edit cannot be made as asked; nothing was written."""
+    """A topic-file edit cannot be made as asked; nothing was written. The message is for
+    the command line and the log; `code` and `details` (file, id) let the console say it in
+    its own words (bot/web/kb_problems.py)."""
+
+    def __init__(self, message: str, code: str = "", **details: Any):
+        super().__init__(message)
+        self.code, self.details = code, details
 
 
 def _plain(node: Any) -> Any:
@@ -133,9 +139,17 @@ class TopicFile:
             text = original.decode("utf-8")
             data = parsed_topic(text)  # shared with the loader: only read here
         except (UnicodeDecodeError, YAMLError, ValueError) as exc:
-            raise EditError(f"{path.name}: cannot be edited until it is valid YAML: {exc}") from exc
+            raise EditError(
+                f"{path.name}: cannot be edited until it is valid YAML: {exc}",
+                "invalid-file",
+                file=path.name,
+            ) from exc
         if not isinstance(data, CommentedMap) or not isinstance(data.get("entries"), list):
-            raise EditError(f"{path.name}: not a topic file with an `entries:` list")
+            raise EditError(
+                f"{path.name}: not a topic file with an `entries:` list",
+                "invalid-file",
+                file=path.name,
+            )
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -184,7 +198,9 @@ class TopicFile:
         replaced in place, a new key is added after the last one."""
         if node.fa.flow_style():
             raise EditError(
-                f"{self.path.name}: a {{...}} mapping cannot be edited here; edit by hand"
+                f"{self.path.name}: a {{...}} mapping cannot be edited here; edit by hand",
+                "layout",
+                file=self.path.name,
             )
         column = node.lc.key(next(iter(node)))[1] if node else None
         added = {}
@@ -382,7 +398,10 @@ class TopicFile:
         if not left:
             raise EditError(
                 f"{self.path.name}: {entry_id!r} is the topic's only entry; a topic needs one "
-                "(add another entry to it first, or remove the topic file by hand)"
+                "(add another entry to it first, or remove the topic file by hand)",
+                "only-entry",
+                file=self.path.name,
+                id=entry_id,
             )
         self.edits.append((node.lc.line, end, []))
         self.expected["entries"] = left
@@ -421,12 +440,16 @@ class TopicFile:
         if self.appended and after.get("entries") != self.expected.get("entries"):
             raise EditError(
                 f"nothing written: the new entry did not land in the `entries` list of "
-                f"{self.path.name} (what ends the file would swallow it)"
+                f"{self.path.name} (what ends the file would swallow it)",
+                "layout",
+                file=self.path.name,
             )
         if after != self.expected:
             raise EditError(
                 f"{self.path.name}: the edit would change more than asked (an unusual layout "
-                "around it?); nothing written: make this change by hand"
+                "around it?); nothing written: make this change by hand",
+                "layout",
+                file=self.path.name,
             )
         return text
 
@@ -479,7 +502,11 @@ class Edit:
                 raise EditError(f"nothing written: entry {eid!r} did not land in `entries`")
         for f in changed.values():
             if f.path.read_bytes() != f.original:
-                raise EditError(f"{f.path} changed while it was being edited; nothing written")
+                raise EditError(
+                    f"{f.path} changed while it was being edited; nothing written",
+                    "file-changed",
+                    file=f.path.name,
+                )
         for name, f in changed.items():
             replace_file(f.path, f.original, texts[name])
         return kb
@@ -494,7 +521,9 @@ def stage(kb_dir: Path, language: str = "en", cache_dir: Path | None = None) -> 
 def replace_file(path: Path, original: bytes, text: str) -> None:
     """Write `text` to `path` atomically (its mode kept), unless it changed meanwhile."""
     if path.read_bytes() != original:
-        raise EditError(f"{path} changed while it was being edited; try again")
+        raise EditError(
+            f"{path} changed while it was being edited; try again", "file-changed", file=path.name
+        )
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False, newline=""
     ) as tmp:

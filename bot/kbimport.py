@@ -18,11 +18,19 @@ from typing import Any
 from bot import kbedit
 from bot.kbmodel import is_placeholder
 from bot.knowledge import LANGUAGE_CODES, FaqEntry, KnowledgeBase, load_knowledge
+from bot.messages import counted
 from bot.normalize import normalize
 
 
 class TranslationImportError(kbedit.EditError):
-    """The translation file cannot be imported as it is; nothing was written."""
+    """The translation file cannot be imported as it is; nothing was written. Its message
+    is for `kb translations import`; `code`, `field` (the item's key: question,
+    alternates, answer, links, name) and `details` let the console say it in its own
+    words (bot/web/translations.py)."""
+
+    def __init__(self, message: str, code: str = "", field: str = "", **details: Any):
+        super().__init__(message, code, **details)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -38,16 +46,19 @@ class ImportResult:
 def _text(item: dict, key: str, where: str) -> str:
     value = item.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise TranslationImportError(f"{where}: `{key}` must be non-empty text")
-    return _written(value.strip(), f"{where}: `{key}`")
+        raise TranslationImportError(f"{where}: `{key}` must be non-empty text", "empty", key)
+    return _written(value.strip(), f"{where}: `{key}`", key)
 
 
-def _written(text: str, what: str) -> str:
+def _written(text: str, what: str, field: str) -> str:
     """`text`, unless it is a draft's placeholder (TODO): a translation has no drafts, it
     is served as soon as it is saved."""
     if is_placeholder(text):
         raise TranslationImportError(
-            f"{what} is the placeholder {text!r}, not a translation: write the translation"
+            f"{what} is the placeholder {text!r}, not a translation: write the translation",
+            "placeholder",
+            field,
+            text=text,
         )
     return text
 
@@ -60,8 +71,11 @@ def _links(item: dict, entry: FaqEntry, where: str) -> list[dict[str, str]]:
         return []
     if len(titles) != len(entry.links):
         raise TranslationImportError(
-            f"{where}: {len(titles)} link title(s) for the entry's {len(entry.links)} link(s); "
-            "give one translated title per link, in the entry's order"
+            f"{where}: {counted(len(titles), 'link title')} for the entry's "
+            f"{counted(len(entry.links), 'link')}; "
+            "give one translated title per link, in the entry's order",
+            "link-count",
+            "links",
         )
     result = []
     for title, link in zip(titles, entry.links, strict=True):
@@ -72,7 +86,9 @@ def _links(item: dict, entry: FaqEntry, where: str) -> list[dict[str, str]]:
                 )
             title = title.get("title")
         if not isinstance(title, str) or not title.strip():
-            raise TranslationImportError(f"{where}: every link title must be non-empty text")
+            raise TranslationImportError(
+                f"{where}: every link title must be non-empty text", "empty", "links", url=link.url
+            )
         result.append({"title": title.strip(), "url": link.url})
     return result
 
@@ -84,7 +100,9 @@ def translation_values(item: dict, entry: FaqEntry, today: dt.date) -> dict[str,
     raw = item.get("alternates") or []
     if not isinstance(raw, list):
         raise TranslationImportError(f"{where}: `alternates` must be a list")
-    alternates = [_written(str(a).strip(), f"{where}: alternate") for a in raw if str(a).strip()]
+    alternates = [
+        _written(str(a).strip(), f"{where}: alternate", "alternates") for a in raw if str(a).strip()
+    ]
     if alternates:
         values["alternates"] = alternates
     values["answer"] = _text(item, "answer", where)
@@ -124,15 +142,21 @@ def _stage(edit: kbedit.Edit, kb: KnowledgeBase, lang: str, item: dict, today: d
 
 def _stage_topic(edit: kbedit.Edit, stem: str, name: Any, lang: str, kb_language: str) -> None:
     if not isinstance(name, str) or not name.strip():
-        raise TranslationImportError(f"topic {stem!r}: the name must be non-empty text")
+        raise TranslationImportError(
+            f"topic {stem!r}: the name must be non-empty text", "empty", "name"
+        )
     edit.file(f"{stem}.yaml").set_topic_name(lang, name.strip(), kb_language)
 
 
 def _check_language(lang: str, kb_language: str) -> None:
     if lang not in LANGUAGE_CODES:
-        raise TranslationImportError(f"`language` must be an ISO 639-1 code like ru, got {lang!r}")
+        raise TranslationImportError(
+            f"`language` must be an ISO 639-1 code like ru, got {lang!r}", "language", lang=lang
+        )
     if lang == kb_language:
-        raise TranslationImportError(f"{lang!r} is the knowledge base's own language")
+        raise TranslationImportError(
+            f"{lang!r} is the knowledge base's own language", "own-language", lang=lang
+        )
 
 
 def save_topic_name(
@@ -147,7 +171,7 @@ def save_topic_name(
     _check_language(lang, kb_language)
     kb = load_knowledge(kb_dir, kb_language, cache_dir)
     if stem not in {t.id for t in kb.topics}:
-        raise TranslationImportError(f"unknown topic {stem!r}")
+        raise TranslationImportError(f"unknown topic {stem!r}", "unknown-topic", id=stem)
     edit = kbedit.stage(kb_dir, kb_language)
     _stage_topic(edit, stem, name, lang, kb_language)
     return edit.commit(cache_dir=cache_dir) or kb
@@ -173,11 +197,14 @@ def save_translation(
     kb = load_knowledge(kb_dir, kb_language, cache_dir)
     entry = kb.by_id.get(str(item.get("id")))
     if entry is None:
-        raise TranslationImportError(f"unknown entry id {item.get('id')!r}")
+        raise TranslationImportError(
+            f"unknown entry id {item.get('id')!r}", "unknown-entry", id=str(item.get("id"))
+        )
     if version is not None and version != entry.version:
         raise TranslationImportError(
             f"entry {entry.id!r}: its question or answer changed while you translated it; "
-            "look at the new text"
+            "look at the new text",
+            "changed",
         )
     edit = kbedit.stage(kb_dir, kb_language)
     _stage(edit, kb, lang, item, today)

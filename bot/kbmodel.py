@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from bot.messages import counted
+
 
 @dataclass(frozen=True)
 class Link:
@@ -201,4 +203,4 @@ class KnowledgeError(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the knowledge base")
+        super().__init__(f"{counted(len(problems), 'problem')} in the knowledge base")

@@ -33,6 +33,7 @@ from bot.kbmodel import (
     is_placeholder,
     source_version,
 )
+from bot.messages import counted
 
 __all__ = [
     "FaqEntry",
@@ -277,7 +278,7 @@ class _FileChecker:
             else:
                 items.append(item.strip())
         if len(value) < minimum:
-            message = f"`{key}` needs at least {minimum} item(s)"
+            message = f"`{key}` needs at least {counted(minimum, 'item')}"
             self.problem(node, key, eid, message, "too-few", field, minimum=minimum)
         return tuple(items)
 

@@ -64,6 +64,17 @@ def _cldr_name(lang: str, in_lang: str) -> str | None:
     return name
 
 
+def noun(count: int, one: str, other: str = "") -> str:
+    """English `one` for 1, else `other` (by default `one` + s): staff messages in English
+    (the command line, the staff chat, errors) say "1 question", "2 questions"."""
+    return one if count == 1 else other or one + "s"
+
+
+def counted(count: int, one: str, other: str = "") -> str:
+    """`count` and its noun: "1 entry", "3 entries" (see `noun`)."""
+    return f"{count} {noun(count, one, other)}"
+
+
 def has_locale(lang: str) -> bool:
     return bool(_locale(lang))
 

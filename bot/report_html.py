@@ -569,8 +569,12 @@ def _stale_translations_section(r: Report, say: Say = _english) -> str:
     ]
     note = (
         say(
-            "{n} curated translation(s) were made from an older text of their entry. Until a "
-            "translator updates them, the bot answers with the current text and a note that "
+            "{n} curated translation was made from an older text of its entry. Until a "
+            "translator updates it, the bot answers with the current text and a note that "
+            "the translation is being updated."
+            if len(rows) == 1
+            else "{n} curated translations were made from an older text of their entry. Until "
+            "a translator updates them, the bot answers with the current text and a note that "
             "the translation is being updated.",
             n=len(rows),
         )

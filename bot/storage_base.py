@@ -23,6 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.chat_seal import ChatSeal
+from bot.messages import noun
 
 SIDE_BUSY_TIMEOUT = 5.0  # seconds a side store waits for another writer
 
@@ -40,7 +41,8 @@ class UnknownIdError(StorageError):
 
     def __init__(self, what: str, ids: Iterable[Any]):
         self.ids = sorted(ids)
-        super().__init__(f"unknown {what} id(s): {', '.join(map(str, self.ids))}")
+        ids = ", ".join(map(str, self.ids))
+        super().__init__(f"unknown {what} {noun(len(self.ids), 'id')}: {ids}")
 
 
 @contextmanager

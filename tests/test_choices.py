@@ -57,16 +57,16 @@ def test_choices_are_listed_grouped_by_entry_most_chosen_first(cfg):
     }
     assert groups[1]["wordings"][0]["sources"] == ["suggestion"]
     table = run(cfg, "choices", "--since", "30d")
-    assert "bank-account: chosen 3 time(s); ids 1 2 3" in table.output
+    assert "bank-account: chosen 3 times; ids 1 2 3" in table.output
     assert "company account  [See also, did you mean]" in table.output
     assert "permit for work  [did you mean]" in table.output
-    assert "4 choice(s) for 2 entr(y/ies)" in table.output
+    assert "4 choices for 2 entries" in table.output
 
 
 def test_accept_all_for_an_entry_adds_alternates_in_their_language(cfg):
     done = run(cfg, "accept-choices", "--all-for", "bank-account")
     assert done.exit_code == 0, done.output
-    assert "Added 2 wording(s) to entry bank-account in money.yaml" in done.output
+    assert "Added 2 wordings to entry bank-account in money.yaml" in done.output
     entry = load_knowledge(cfg.knowledge.dir, "en").by_id["bank-account"]
     assert "company account" in entry.alternates
     assert "开个公司账户" in entry.translations["zh"].alternates
@@ -96,9 +96,9 @@ def test_accept_all_for_an_entry_leaves_out_what_was_only_opened_from_see_also(c
         db.execute("UPDATE choices SET source = NULL WHERE id = ?", [unrecorded])
     done = run(cfg, "accept-choices", "--all-for", "bank-account")
     assert done.exit_code == 0, done.output
-    assert "Added 2 wording(s) to entry bank-account" in done.output
-    assert "accepted choice(s) 1 2 3." in done.output  # "company account" was picked too
-    assert "Left out 2 choice(s) of bank-account not picked from a" in done.output
+    assert "Added 2 wordings to entry bank-account" in done.output
+    assert "accepted choices 1 2 3." in done.output  # "company account" was picked too
+    assert "Left out 2 choices of bank-account not picked from a" in done.output
     assert '"See also"' in done.output and f"by id: {curious} {unrecorded}." in done.output
     entry = load_knowledge(cfg.knowledge.dir, "en").by_id["bank-account"]
     assert "company account" in entry.alternates
@@ -109,7 +109,7 @@ def test_accept_all_for_an_entry_leaves_out_what_was_only_opened_from_see_also(c
     before = {p.name: p.read_bytes() for p in Path(cfg.knowledge.dir).glob("*.yaml")}
     refused = run(cfg, "accept-choices", "--all-for", "fapiao")
     assert refused.exit_code == 1
-    assert "none of the 1 choice(s) waiting for entry 'fapiao' was picked" in refused.output
+    assert "the one choice waiting for entry 'fapiao' was not picked" in refused.output
     assert before == {p.name: p.read_bytes() for p in Path(cfg.knowledge.dir).glob("*.yaml")}
     by_id = run(cfg, "accept-choices", str(only_opened))  # read, and accepted, one by one
     assert by_id.exit_code == 0, by_id.output
@@ -139,7 +139,7 @@ def test_accept_by_id_and_bad_input_changes_nothing(cfg):
     money = Path(cfg.knowledge.dir) / "people.yaml"
     before = money.read_bytes()
     unknown = run(cfg, "accept-choices", "4", "99")
-    assert unknown.exit_code != 0 and "unknown choice id(s): 99" in unknown.output
+    assert unknown.exit_code != 0 and "unknown choice id: 99" in unknown.output
     neither = run(cfg, "accept-choices")
     assert neither.exit_code != 0 and "either choice IDS or --all-for" in neither.output
     assert money.read_bytes() == before
@@ -181,18 +181,18 @@ def test_dismissed_choices_leave_the_list_and_are_never_accepted(cfg):
     people = Path(cfg.knowledge.dir) / "people.yaml"
     before = people.read_bytes()
     unknown = run(cfg, "dismiss-choices", "4", "99")
-    assert unknown.exit_code != 0 and "unknown choice id(s): 99" in unknown.output
+    assert unknown.exit_code != 0 and "unknown choice id: 99" in unknown.output
     neither = run(cfg, "dismiss-choices")
     assert neither.exit_code != 0 and "either choice IDS or --all-for" in neither.output
     done = run(cfg, "dismiss-choices", "4")
-    assert done.exit_code == 0 and "Set aside 1 choice(s): 4." in done.output, done.output
+    assert done.exit_code == 0 and "Set aside 1 choice: 4." in done.output, done.output
     assert people.read_bytes() == before  # the knowledge base is not touched
     left = [json.loads(line) for line in run(cfg, "choices", "--json").output.splitlines()]
     assert [g["entry_id"] for g in left] == ["bank-account"]
     assert "accepted already; nothing changed" in run(cfg, "accept-choices", "4").output
     assert "set aside already" in run(cfg, "dismiss-choices", "4").output
     everything = run(cfg, "dismiss-choices", "--all-for", "bank-account")
-    assert "Set aside 3 choice(s): 1 2 3." in everything.output, everything.output
+    assert "Set aside 3 choices: 1 2 3." in everything.output, everything.output
     assert "No chosen suggestions waiting." in run(cfg, "choices").output
     nothing = run(cfg, "dismiss-choices", "--all-for", "bank-account")
     assert nothing.exit_code != 0 and "no chosen suggestions waiting" in nothing.output

@@ -123,7 +123,7 @@ def test_kb_check_reports_every_broken_file_at_once_in_plain_words(cli, small_kb
     result = cli("kb", "check", "--kb", str(small_kb_dir))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[-1] == "5 problem(s); the knowledge base was not loaded.", lines
+    assert lines[-1] == "5 problems; the knowledge base was not loaded.", lines
     assert lines[:-1] == [
         "money.yaml:14: invalid YAML: a tab character: indent with spaces only "
         "(the YAML reader says: found character '\\t' that cannot start any token)",

@@ -361,7 +361,7 @@ def test_list_filters_and_json(cfg):
     run(cfg, "ignore", str(new[2]))
     table = run(cfg, "list")
     assert table.exit_code == 0 and "old question about visas" in table.output
-    assert "what is the weather" not in table.output and "3 question(s)" in table.output
+    assert "what is the weather" not in table.output and "3 questions" in table.output
     recent = run(cfg, "list", "--since", "7d", "--json")
     rows = [json.loads(line) for line in recent.stdout.splitlines()]
     assert [r["id"] for r in rows] == new[:2] and rows[1]["question"] == SIM[1][0]
@@ -369,9 +369,9 @@ def test_list_filters_and_json(cfg):
     ru = [json.loads(x) for x in run(cfg, "list", "--lang", "ru", "--json").stdout.splitlines()]
     assert [r["id"] for r in ru] == [new[1]]
     ignored = run(cfg, "list", "--status", "ignored")
-    assert "what is the weather tomorrow" in ignored.output and "1 question(s)" in ignored.output
-    assert "4 question(s)" in run(cfg, "list", "--status", "all").output
-    assert "1 question(s)" in run(cfg, "list", "--status", "all", "--limit", "1").output
+    assert "what is the weather tomorrow" in ignored.output and "1 question" in ignored.output
+    assert "4 questions" in run(cfg, "list", "--status", "all").output
+    assert "1 question" in run(cfg, "list", "--status", "all", "--limit", "1").output
     bad = run(cfg, "list", "--since", "yesterday")
     assert bad.exit_code == 2 and "Invalid value for '--since'" in bad.output
 
@@ -390,11 +390,11 @@ def test_list_shows_and_filters_the_language_a_question_is_written_in(cfg):
         )
     log(cfg.storage.database, [("How do I open a company bank account?", "en")])
     vietnamese = run(cfg, "list", "--lang", "vi")
-    assert vietnamese.exit_code == 0 and "1 question(s)" in vietnamese.output
+    assert vietnamese.exit_code == 0 and "1 question" in vietnamese.output
     line = vietnamese.output.splitlines()[1]
     assert "  vi  " in line and "Làm sao để mở tài khoản" in line
     english = run(cfg, "list", "--lang", "en").output
-    assert "2 question(s)" in english and "  vi  " in english and "  en  " in english
+    assert "2 questions" in english and "  vi  " in english and "  en  " in english
 
 
 def test_a_follow_up_is_listed_after_the_question_it_followed(cfg, small_answerer):
@@ -413,7 +413,7 @@ def test_a_follow_up_is_listed_after_the_question_it_followed(cfg, small_answere
     assert table[at + 1] == " " * 42 + f"after: {bank}"
     at = next(i for i, line in enumerate(table) if "bank fapiao" in line)
     assert "[none of these]" in table[at] and table[at + 1] == " " * 42 + f"after: {hours}"
-    assert "2 question(s)" in table[-1]
+    assert "2 questions" in table[-1]
     rows = [json.loads(line) for line in run(cfg, "list", "--json").stdout.splitlines()]
     assert [(r["question"], r["asked_after"]) for r in rows] == [
         ("大概多少钱", bank),
@@ -490,8 +490,8 @@ def test_resolve_adds_alternates_and_marks_resolved(cfg):
     before = snapshot(kb)
     result = run(cfg, "resolve", str(ids[0]), str(ids[1]), "--entry", "bank-account")
     assert result.exit_code == 0, result.output
-    assert "Added 2 question(s) to entry bank-account in money.yaml" in result.output
-    assert "/reload" in result.output and "2 waiting asker(s)" in result.output
+    assert "Added 2 questions to entry bank-account in money.yaml" in result.output
+    assert "/reload" in result.output and "2 waiting askers" in result.output
     text = (kb / "money.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Small test knowledge base: money matters.\n")
     assert text.count("\n") == before["money.yaml"].decode().count("\n") + 1
@@ -503,7 +503,7 @@ def test_resolve_adds_alternates_and_marks_resolved(cfg):
     }
     again = run(cfg, "resolve", str(ids[0]), "--entry", "bank-account")
     assert again.exit_code == 0, again.output
-    assert f"Question(s) {ids[0]} were already added to entry bank-account; nothing changed." in (
+    assert f"Question {ids[0]} was already added to entry bank-account; nothing changed." in (
         again.output
     )
     assert (kb / "money.yaml").read_text() == text
@@ -590,10 +590,10 @@ def test_resolve_and_ignore_cover_later_asks_of_the_same_wording(cfg):
     )
     result = run(cfg, "resolve", str(ids[0]), "--entry", "bank-account")
     assert result.exit_code == 0, result.output
-    assert f"resolved by bank-account: {ids[0]}, and 1 other ask(s)" in result.output
-    assert "2 waiting asker(s)" in result.output
+    assert f"resolved by bank-account: {ids[0]}, and 1 other ask" in result.output
+    assert "2 waiting askers" in result.output
     ignored = run(cfg, "ignore", str(ids[2]))
-    assert f"Marked 1 question(s) ignored: {ids[2]}, and 1 other ask(s)" in ignored.output
+    assert f"Marked 1 question ignored: {ids[2]}, and 1 other ask" in ignored.output
     assert statuses(db) == {
         ids[0]: ("resolved", "bank-account"),
         ids[1]: ("resolved", "bank-account"),
@@ -664,7 +664,7 @@ def test_restore_puts_set_aside_questions_back_and_is_audited_as_the_console_doe
     queue = statuses(db)
 
     unknown = run(cfg, "restore", str(ids[0]), "999")
-    assert unknown.exit_code == 1 and "unknown unanswered question id(s): 999" in unknown.output
+    assert unknown.exit_code == 1 and "unknown unanswered question id: 999;" in unknown.output
     resolved = run(cfg, "restore", str(ids[0]), str(ids[4]))
     assert resolved.exit_code == 1
     assert f"question #{ids[4]} was added to bank-account: only questions set aside" in (
@@ -673,25 +673,23 @@ def test_restore_puts_set_aside_questions_back_and_is_audited_as_the_console_doe
     assert "Nothing changed." in resolved.output
     waiting = run(cfg, "restore", str(ids[5]))
     assert waiting.exit_code == 0
-    assert f"Question(s) {ids[5]} are not set aside: they are in the queue already" in (
-        waiting.output
-    )
+    assert f"Question {ids[5]} was not set aside: it is in the queue already" in (waiting.output)
     assert statuses(db) == queue and len(_audit(db)) == audited
 
     restored = run(cfg, "restore", str(ids[0]), str(ids[5]), "--as", "ann")
     assert restored.exit_code == 0, restored.output
-    assert f"Put 1 question(s) back in the queue: {ids[0]}, and 1 other ask(s)" in restored.output
-    assert f"Question(s) {ids[5]} were in the queue already; left as they are." in restored.output
+    assert f"Put 1 question back in the queue: {ids[0]}, and 1 other ask" in restored.output
+    assert f"Question {ids[5]} was in the queue already; left as it is." in restored.output
     assert "offtopic.yaml" not in restored.output
     again = run(cfg, "restore", str(ids[0]))
-    assert "are not set aside: they are in the queue already; nothing changed" in again.output
+    assert "was not set aside: it is in the queue already; nothing changed" in again.output
     kept = run(cfg, "restore", str(ids[2]), "--keep-example")
     assert kept.exit_code == 0 and "off-topic example" not in kept.output
     assert (kb / "offtopic.yaml").read_text(encoding="utf-8") == examples
     assert run(cfg, "offtopic", str(ids[2])).exit_code == 0  # set aside again
     unlearnt = run(cfg, "restore", str(ids[2]))
     assert unlearnt.exit_code == 0
-    assert "Took 1 off-topic example(s) out of" in unlearnt.output and "/reload" in unlearnt.output
+    assert "Took 1 off-topic example out of" in unlearnt.output and "/reload" in unlearnt.output
     assert "will it snow in Harbin" not in (kb / "offtopic.yaml").read_text(encoding="utf-8")
     assert {i: s for i, (s, _) in statuses(db).items()} == {
         ids[0]: "new", ids[1]: "new", ids[2]: "new", ids[3]: "ignored", ids[4]: "resolved",
@@ -715,9 +713,7 @@ def test_resolve_refuses_unknown_ids_and_entries(cfg):
     ids = log(cfg.storage.database, [SIM[0]])
     before, queue = snapshot(cfg.knowledge.dir), statuses(cfg.storage.database)
     unknown_id = run(cfg, "resolve", str(ids[0]), "999", "--entry", "bank-account")
-    assert (
-        unknown_id.exit_code == 1 and "unknown unanswered question id(s): 999" in unknown_id.output
-    )
+    assert unknown_id.exit_code == 1 and "unknown unanswered question id: 999" in unknown_id.output
     unknown_entry = run(cfg, "resolve", str(ids[0]), "--entry", "sim-cards")
     assert unknown_entry.exit_code == 1 and "unknown entry id 'sim-cards'" in unknown_entry.output
     assert snapshot(cfg.knowledge.dir) == before
@@ -767,10 +763,28 @@ def test_new_entry_records_the_login_name_without_as(cfg):
     assert "--as NAME" in run(cfg, "new-entry", "--help").output
 
 
+def test_counts_say_one_question_and_two_questions(cfg):
+    """The command line words a count as staff would write it: "1 question", "2
+    questions", "Question 7 was", not "1 question(s)" or "Question(s) 7 were"."""
+    a, b = log(cfg.storage.database, [UNRELATED[0], UNRELATED[1]])
+    assert run(cfg, "list", "--limit", "1").output.splitlines()[-1] == "1 question"
+    assert run(cfg, "list").output.splitlines()[-1] == "2 questions"
+    assert run(cfg, "ignore", str(a)).output.splitlines()[0] == f"Marked 1 question ignored: {a}."
+    again = run(cfg, "ignore", str(a)).output
+    assert again == f"Question {a} was already ignored; nothing changed.\n"
+    both = run(cfg, "ignore", str(a), str(b)).output.splitlines()[0]
+    assert both == f"Marked 2 questions ignored: {a} {b}."
+    assert run(cfg, "ignore", str(a), str(b)).output.startswith(f"Questions {a} {b} were already")
+    one = run(cfg, "resolve", "998", "--entry", "bank-account").output
+    assert "unknown unanswered question id: 998;" in one
+    two = run(cfg, "resolve", "998", "999", "--entry", "bank-account").output
+    assert "unknown unanswered question ids: 998, 999;" in two
+
+
 def test_ignore(cfg):
     ids = log(cfg.storage.database, [UNRELATED[0], UNRELATED[1]])
     result = run(cfg, "ignore", str(ids[1]))
-    assert result.exit_code == 0 and f"Marked 1 question(s) ignored: {ids[1]}" in result.output
+    assert result.exit_code == 0 and f"Marked 1 question ignored: {ids[1]}" in result.output
     assert statuses(cfg.storage.database) == {ids[0]: ("new", None), ids[1]: ("ignored", None)}
     unknown = run(cfg, "ignore", str(ids[0]), "999")
     assert unknown.exit_code == 1 and "999" in unknown.output
@@ -840,8 +854,8 @@ def test_offtopic_adds_examples_ignores_and_the_reloaded_bot_holds_them_back(cfg
     )
     result = run(cfg, "offtopic", str(ids[0]), str(ids[2]))
     assert result.exit_code == 0, result.output
-    assert "Added 2 off-topic example(s)" in result.output
-    assert f"Marked 2 question(s) ignored: {ids[0]} {ids[2]}, and 1 other ask(s)" in result.output
+    assert "Added 2 off-topic examples" in result.output
+    assert f"Marked 2 questions ignored: {ids[0]} {ids[2]}, and 1 other ask" in result.output
     assert "/reload" in result.output
     assert statuses(db) == {
         ids[0]: ("ignored", None),
@@ -858,7 +872,7 @@ def test_offtopic_adds_examples_ignores_and_the_reloaded_bot_holds_them_back(cfg
     assert examples["hi"] == ["कल दिल्ली में बारिश होगी क्या"]
     assert "कल दिल्ली में बारिश होगी क्या" not in examples["en"]
     again = run(cfg, "offtopic", str(ids[1]))
-    assert f"Question(s) {ids[1]} were already marked off-topic; nothing changed." in again.output
+    assert f"Question {ids[1]} was already marked off-topic; nothing changed." in again.output
     answerer = build_answerer(cfg)
     assert answerer.ask("recommend a good hotpot place in Chengdu").status == "unanswered"
     assert answerer.ask("How do I open a company bank account?").id == "bank-account"

@@ -260,12 +260,13 @@ def test_digest_text_in_english_and_chinese(tmp_path, small_answerer):
     beijing = render_digest(digest, zone=ZoneInfo("Asia/Shanghai"))  # [web] timezone
     assert beijing.startswith("Daily digest: 2026-11-19 16:00 – 2026-11-20 16:00 UTC+8\n")
     assert "6 questions: 3 answered (50%), 0 suggestions only, 3 unanswered, 0 small talk." in text
-    assert "• Can I bring my dog? ×2 (en, fr)" in text
+    assert "• Can I bring my dog? ×2 (English, French)" in text  # named, not en, fr
     assert "(bank-account) 0 → 3" in text
     assert "Reasons: no reason 1, out of date 1" in text  # in words, not the stored codes
     assert "(bank-account) ×2: out of date 1" in text
-    chinese = render_digest(digest, partial(i18n.translate, "zh"))
+    chinese = render_digest(digest, partial(i18n.translate, "zh"), language="zh")
     assert chinese.startswith("每日摘要") and "新的知识缺口：1" in chinese
+    assert "• Can I bring my dog? ×2 (英文, 法文)" in chinese
     assert "原因：未说明原因 1, 内容过时 1" in chinese
 
 
@@ -458,7 +459,7 @@ async def test_the_bot_posts_the_digest_to_the_staff_chat_on_time(
     posted = api.sent("sendMessage", STAFF_CHAT)
     assert len(posted) == 1
     assert posted[0]["text"].startswith("Daily digest")
-    assert "Can I bring my dog? ×2 (en, fr)" in posted[0]["text"]
+    assert "Can I bring my dog? ×2 (English, French)" in posted[0]["text"]
     await asyncio.sleep(0)
     assert task.cancelled() or task.done()
 

@@ -255,7 +255,7 @@ def test_create_entry_appends_through_the_one_writer(small_kb_dir, history):
 def test_scaffolds_still_come_out_of_the_one_writer(small_kb_dir):
     new_id = curation.append_scaffold(["How do I adopt a cat?"], small_kb_dir / "money.yaml")
     text = (small_kb_dir / "money.yaml").read_text()
-    assert "  # TODO: new entry drafted from 1 asked question(s)." in text
+    assert "  # TODO: new entry drafted from 1 asked question." in text
     assert f"  - id: {new_id}\n" in text and "tags: [todo]" in text
 
 

@@ -438,7 +438,7 @@ async def test_resolved_questions_reach_their_askers_once_after_reload(
     )
     assert "See the hours posted at the entrance" in answer
     assert texts(api, 602)[-1] == messages.text("zh", "notify_off")  # opted out: nothing
-    assert "Sent the answer to 1 earlier question(s)" in texts(api, STAFF_USER)[-1]
+    assert "Sent the answer to 1 earlier question" in texts(api, STAFF_USER)[-1]
     before = len(texts(api, 601))
     await run_updates(tg.message("/reload", user_id=STAFF_USER), storage=storage, config=config)
     assert len(texts(api, 601)) == before  # once only

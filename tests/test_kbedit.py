@@ -173,7 +173,7 @@ def test_import_of_a_translators_file_through_the_command_line(repo_kb, tmp_path
         main, ["--config", str(config), "kb", "translations", "import", str(review)]
     )
     assert result.exit_code == 0, result.output
-    assert "1 reviewed translation(s) into uk and 1 topic name(s)" in result.output
+    assert "1 reviewed translation into uk and 1 topic name" in result.output
     assert "1 left out" in result.output
     removed, added = changed_lines(before, (repo_kb / "company.yaml").read_text(encoding="utf-8"))
     assert removed == [] and "  uk: Регистрация и изменение компании" in added
@@ -193,7 +193,7 @@ def test_import_of_a_translators_file_through_the_command_line(repo_kb, tmp_path
     refused = CliRunner().invoke(
         main, ["--config", str(config), "kb", "translations", "import", str(review)]
     )
-    assert refused.exit_code == 1 and "1 link title(s) for the entry's 2 link(s)" in refused.output
+    assert refused.exit_code == 1 and "1 link title for the entry's 2 links" in refused.output
 
 
 TEXT = st.text(

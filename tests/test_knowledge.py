@@ -91,7 +91,7 @@ def problems_of(folder: Path) -> list[Problem]:
     with pytest.raises(KnowledgeError) as info:
         load_knowledge(folder)
     assert info.value.problems, "a KnowledgeError must list its problems"
-    assert f"{len(info.value.problems)} problem(s)" in str(info.value)
+    assert f"{len(info.value.problems)} problem" in str(info.value)
     return info.value.problems
 
 

@@ -137,12 +137,12 @@ def test_kb_translate_fills_the_cache_once_and_only_changed_texts_again(setup, t
     assert texts["What is a fapiao?"] == "Was ist ein FAPIAO-DE?"
 
     second = cli(setup, tmp_path, "kb", "translate")
-    assert "0 text(s) to translate" in second.output
+    assert "0 texts to translate" in second.output
 
     path = setup.knowledge.dir / "money.yaml"
     path.write_text(path.read_text().replace("fapiao types", "fapiao kinds"))
     third = cli(setup, tmp_path, "kb", "translate")
-    assert "1 text(s) to translate" in third.output
+    assert "1 text to translate" in third.output
 
 
 def test_machine_phrasings_and_messages_after_kb_translate(setup, tmp_path):
@@ -318,10 +318,10 @@ def test_a_changed_glossary_makes_cached_translations_stale(setup, tmp_path):
         answer = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="de")
     assert len(models) == 1 and models.pop().startswith("en-de@1.0~glossary-")
     assert "Fapiao-Rechnung" in answer.answer
-    assert "0 text(s) to translate" in cli(setup, tmp_path, "kb", "translate").output
+    assert "0 texts to translate" in cli(setup, tmp_path, "kb", "translate").output
     glossary.write_text("terms:\n  - term: fapiao\n    de: Steuerbeleg\n")
     again = cli(setup, tmp_path, "kb", "translate")
-    assert "0 text(s) to translate" not in again.output
+    assert "0 texts to translate" not in again.output
     with Storage.open(setup.storage.database) as storage:
         answer = build_answerer(setup, storage=storage).ask("What is a fapiao?", lang="de")
     assert "Steuerbeleg" in answer.answer and "Fapiao-Rechnung" not in answer.answer

@@ -363,6 +363,7 @@ def test_stale_translations_are_listed(db_path, small_kb_dir, tmp_path):
     assert (stale.entry_id, stale.language, stale.reviewed) == ("fapiao", "zh", "2026-11-03")
     assert (stale.recorded, stale.current) == (entry.version, kb.by_id["fapiao"].version)
     assert "Translations to update" in render_html(report)
+    assert "1 curated translation was made from an older text of its entry" in render_html(report)
     write_csv(report, tmp_path / "csv")
     lines = (tmp_path / "csv" / "stale_translations.csv").read_text(encoding="utf-8-sig").split()
     assert lines[0] == "entry_id,language,topic,recorded,current,reviewed,where"

@@ -260,7 +260,7 @@ def test_the_inbox_shows_a_page_of_groups_each_with_candidates(live, storage, mo
         ask(storage, question, user)
     login(live, "sam")
     first = live.get("/inbox").text
-    assert "5 group(s)" in first and first.count('<section class="cluster"') == 2
+    assert "5 groups of questions" in first and first.count('<section class="cluster"') == 2
     assert '<a href="/inbox?page=3">3</a>' in first and "<strong>1</strong>" in first
     pages = [first] + [live.get(f"/inbox?page={n}").text for n in (2, 3)]
     sections = [s for page in pages for s in page.split('<section class="cluster"')[1:]]
@@ -325,7 +325,8 @@ def test_attach_adds_phrasings_resolves_and_reloads(live, storage, small_kb_dir,
     )
     assert response.status_code == 303
     message = live.get(response.headers["location"]).text
-    assert "the knowledge base is reloaded" in message
+    said = "Added 1 question to bank-account (money.yaml). 2 questions resolved."
+    assert f"{said} The knowledge base is reloaded." in message
     assert queued(storage) == {1: "resolved", 2: "resolved"}
     kb = load_knowledge(small_kb_dir, "en")
     assert "how do I get a corporate account at a bank" in kb.by_id["bank-account"].alternates
@@ -361,7 +362,7 @@ def test_a_stale_page_cannot_resolve_a_question_twice(live, storage, small_kb_di
     stale = live.get("/inbox").text
     token = csrf_of(stale)
     first = live.post("/inbox/attach", data={"ids": "1,2", "entry": "bank-account", "csrf": token})
-    assert "Added 1 question(s) to bank-account" in flash_of(live, first)
+    assert "Added 1 question to bank-account" in flash_of(live, first)
     files = {p.name: p.read_text() for p in small_kb_dir.glob("*.yaml")}
     audited = len(accounts.audit_log())
     for path, data in (
@@ -486,7 +487,7 @@ def test_off_topic_teaches_the_gate_reloads_and_is_audited(live, storage, small_
     response = live.post("/inbox/offtopic", data={"ids": ["1"], "csrf": csrf_of(page)})
     assert response.status_code == 303
     message = live.get(response.headers["location"]).text
-    assert "Marked 2 question(s) off-topic; 1 example(s) added to offtopic.yaml" in message
+    assert "Marked 2 questions off-topic. 1 example added to offtopic.yaml" in message
     assert queued(storage) == {1: "ignored", 2: "ignored", 3: "new"}
     assert question in (small_kb_dir / "offtopic.yaml").read_text(encoding="utf-8")
     after = live.holder.answerer
@@ -647,7 +648,7 @@ def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(
     token = csrf_of(live.get("/inbox").text)
     done = live.post("/inbox/offtopic", data={"ids": "1,3", "csrf": token})
     page = live.get(done.headers["location"]).text
-    assert "1 example(s) added to offtopic.yaml" in page
+    assert "1 example added to offtopic.yaml" in page
     assert question in offtopic_file.read_text(encoding="utf-8")
     marked = live.holder.answerer
     assert marked.matcher.scores(question, limit=1)[0].offtopic > 0.5
@@ -655,7 +656,7 @@ def test_off_topic_is_undone_with_its_example_and_the_gate_forgets_it(
     assert undo["ids"] == "1,3" and undo["unlearn"] == "1"  # only the example it added
     back = live.post("/inbox/restore", data=undo)
     message = flash_of(live, back)
-    assert message.startswith("Put 3 questions back in the inbox. 1 example(s) taken out")
+    assert message.startswith("Put 3 questions back in the inbox. 1 example taken out")
     assert queued(storage) == {1: "new", 2: "new", 3: "new"}
     assert (
         offtopic_file.read_text(encoding="utf-8")
@@ -746,6 +747,53 @@ def test_the_interface_follows_the_browser_then_the_choice(client):
     assert "用户名或密码错误" in login(client, "sam", "wrong password").text
 
 
+def test_the_role_is_named_in_the_interface_language(client):
+    """The header, the account page and a refusal for want of a role named the role as
+    stored ("mia (manager)", "sam (staff)") on the Chinese console too."""
+    login(client, "mia")
+    client.cookies.set("console_lang", "zh")
+    assert 'href="/account">mia（经理）</a>' in client.get("/inbox").text
+    assert "<p>mia（经理）</p>" in client.get("/account").text
+    page = client.get("/inbox").text
+    refused = client.post("/inbox/ignore", data={"ids": "1", "csrf": csrf_of(page)})
+    assert refused.status_code == 403 and refused.text == "您的角色（经理）无权执行此操作。"
+    client.cookies.clear()
+    login(client, "sam")
+    client.cookies.set("console_lang", "zh")
+    assert 'href="/account">sam（工作人员）</a>' in client.get("/inbox").text
+    client.cookies.set("console_lang", "en")
+    assert 'href="/account">sam (staff)</a>' in client.get("/inbox").text
+
+
+def test_an_attach_the_file_refuses_is_said_in_plain_words_in_chinese(live, storage, small_kb_dir):
+    """An entry whose translation is written as a {...} mapping cannot be edited from the
+    console: attaching a question to it was refused in the core's English on the Chinese
+    console ("money.yaml: a {...} mapping cannot be edited here; edit by hand. Nothing
+    changed."). Now in Chinese, saying what to do."""
+    money = small_kb_dir / "money.yaml"
+    text = money.read_text(encoding="utf-8")
+    block = (
+        "      zh:\n        question: 什么是发票？\n"
+        "        answer: 发票是中国官方的税务凭证，通过税务系统开具。\n"
+    )
+    assert block in text
+    money.write_text(
+        text.replace(block, "      zh: {question: 什么是发票？, answer: 发票是官方的税务凭证。}\n"),
+        encoding="utf-8",
+    )
+    ask(storage, "发票是什么东西", 1, "zh")
+    login(live, "sam")
+    live.cookies.set("console_lang", "zh")
+    page = live.get("/inbox").text
+    refused = live.post(
+        "/inbox/attach", data={"ids": "1", "entry": "fapiao", "csrf": csrf_of(page)}
+    )
+    assert flash_of(live, refused, "error") == (
+        "未做任何改动：money.yaml 的格式特殊，控制台无法安全地编辑：请直接在文件中手动修改。"
+    )
+    assert queued(storage) == {1: "new"}
+
+
 def test_every_catalog_string_is_used_and_fills_its_fields():
     import ast
     import re
@@ -773,7 +821,8 @@ def test_every_catalog_string_is_used_and_fills_its_fields():
 
 
 def _templates_say() -> set[str]:
-    """Every text the console's pages and views pass to `_()`, as written."""
+    """Every text the console's pages and views pass to `_()`, as written, and the plural
+    form of each they pass to `_n()` (the catalog's key)."""
     import ast
     from pathlib import Path
 
@@ -784,6 +833,8 @@ def _templates_say() -> set[str]:
     for page in (web / "templates").glob("*.html"):
         text = page.read_text(encoding="utf-8")
         said |= {m[2] for m in re.finditer(r"""\b_\(\s*(["'])(.*?)\1\s*[,)]""", text, re.S)}
+        plural = r"""\b_n\(\s*(["'])(?:.*?)\1\s*,\s*(["'])(.*?)\2\s*,"""
+        said |= {m[3] for m in re.finditer(plural, text, re.S)}  # keyed by the plural form
     for module in web.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_":
@@ -792,21 +843,29 @@ def _templates_say() -> set[str]:
                     for a in node.args
                     if isinstance(a, ast.Constant) and isinstance(a.value, str)
                 }
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_n":
+                other = node.args[2] if len(node.args) > 2 else None  # _n(request, one, other, n)
+                if isinstance(other, ast.Constant) and isinstance(other.value, str):
+                    said.add(other.value)
     return said
 
 
 def test_every_console_text_has_a_chinese_translation():
     """Each text a page or view passes to `_()`, each name the console gives a channel, a
-    handoff kind or a message to staff, each audit action, field and state, and each reason
-    the period filter gives, is in the zh catalog: what is not is shown in English on the
+    role, a handoff kind or a message to staff, each audit action, field and state, each
+    refusal said by its code (an entry's or a translation's problem) and each reason the
+    period filter gives, is in the zh catalog: what is not is shown in English on the
     Chinese console."""
     from bot import period
-    from bot.handoffmodel import SENDING
-    from bot.web import audit, handoffs, i18n
+    from bot.handoffmodel import DELIVERY_ERRORS
+    from bot.web import audit, handoffs, i18n, kb_problems, translations
 
     said = _templates_say()
     assert len(said) > 300
-    said |= set(i18n.CHANNEL_NAMES.values())
+    for module in (kb_problems, translations):  # what a refused change says, by its code
+        said |= set(module.SAID.values()) | set(module.LABELS.values())
+    said |= set(kb_problems.REFUSED.values())
+    said |= set(i18n.CHANNEL_NAMES.values()) | set(i18n.ROLE_NAMES.values())
     said |= {*audit.ACTIONS.values(), *audit.FIELDS.values(), *audit.STATE_WORDS.values()}
     said |= set(handoffs.KIND_LABELS.values()) | set(handoffs.STAFF_LABELS.values())
     said |= {
@@ -814,7 +873,7 @@ def test_every_console_text_has_a_chinese_translation():
         for name, value in vars(period).items()
         if name.isupper() and isinstance(value, str) and "{" in value
     }
-    said |= {SENDING, "the channel could not deliver it"}
+    said |= set(DELIVERY_ERRORS)
     assert sorted(said - set(i18n.catalog("zh"))) == []
 
 

@@ -103,7 +103,7 @@ async def test_browser_login_then_attach(served, tmp_path):
             await page.screenshot(path=str(tmp_path / "attached.png"))
         finally:
             await browser.close()
-    assert "the knowledge base is reloaded" in message
+    assert "The knowledge base is reloaded" in message
     assert "Nothing waiting" in await_text(url)
     with Storage.open(database) as storage:
         assert {r["status"] for r in storage.list_unanswered(status=None)} == {"resolved"}
@@ -238,7 +238,7 @@ async def test_browser_adds_ticked_choices_and_sets_the_rest_aside(served, tmp_p
             left = await page.inner_text("main")
         finally:
             await browser.close()
-    assert "Added 1 wording(s) to bank-account" in added and "reloaded" in added
+    assert "Added 1 wording to bank-account" in added and "reloaded" in added
     assert "Set aside 1 choice." in aside and "Nothing waiting." in left
     topic = (kb / "money.yaml").read_text(encoding="utf-8")
     assert "account for my trading firm" in topic and "cafe" not in topic
@@ -284,10 +284,10 @@ async def test_browser_marks_a_question_off_topic(served, tmp_path):
             back = await page.locator("section.cluster", has_text="typhoon").count()
         finally:
             await browser.close()
-    assert "Marked 1 question(s) off-topic" in message and "reloaded" in message
+    assert "Marked 1 question off-topic" in message and "reloaded" in message
     assert "typhoon" not in inbox and "corporate account at a bank" in inbox
     assert question in learnt and marked[question] == "ignored"
-    assert "Put 1 question back in the inbox. 1 example(s) taken out" in undone and back == 1
+    assert "Put 1 question back in the inbox. 1 example taken out" in undone and back == 1
     assert question not in (kb / "offtopic.yaml").read_text(encoding="utf-8")
     with Storage.open(database) as storage:
         statuses = {r["question"]: r["status"] for r in storage.list_unanswered(status=None)}

@@ -141,7 +141,7 @@ def test_the_ticked_wordings_become_phrasings_and_the_bot_answers_them(
     ticked = [boxes["corporate account for my shop"], boxes["给公司开个户"]]  # ru unticked
     response = live.post("/choices/accept", data={"ids": ticked, "csrf": csrf_of(page)})
     shown = live.get(response.headers["location"]).text
-    assert "Added 2 wording(s) to bank-account (money.yaml; 0 already there)." in shown
+    assert "Added 2 wordings to bank-account (money.yaml; 0 already there)." in shown
     assert "The knowledge base is reloaded." in shown
     assert _statuses(storage) == {1: "accepted", 2: "accepted", 3: "accepted", 4: "new", 5: "new"}
     entry = load_knowledge(small_kb_dir, "en").by_id["bank-account"]
@@ -180,7 +180,7 @@ def test_set_aside_leaves_the_knowledge_base_alone_and_is_audited(
 @pytest.mark.parametrize("path", ["/choices/accept", "/choices/dismiss"])
 @pytest.mark.parametrize(
     ("ids", "said"),
-    [("", "Tick the wordings first."), ("4,99", "unknown choice id(s): 99. Nothing changed.")],
+    [("", "Tick the wordings first."), ("4,99", "unknown choice id: 99. Nothing changed.")],
 )
 def test_bad_input_is_refused_and_changes_nothing(live, storage, small_kb_dir, path, ids, said):
     before = {p.name: p.read_bytes() for p in small_kb_dir.glob("*.yaml")}

@@ -69,7 +69,8 @@ def test_edit_page_shows_every_field_and_a_section_per_language(live):
 def test_unknown_entry_is_404(live):
     login(live, "mia")
     page = live.get("/entries/no-such-entry")
-    assert page.status_code == 404 and "no entry &#39;no-such-entry&#39;" in page.text
+    assert page.status_code == 404
+    assert "The knowledge base has no entry no-such-entry: it may have been deleted" in page.text
 
 
 def test_edit_saves_and_is_live_at_once(live, small_kb_dir, accounts):
@@ -603,6 +604,33 @@ def test_move_to_another_topic_is_live_and_in_the_history(live, small_kb_dir, ac
     assert accounts.audit_log()[0]["action"] == "entry.move"
     bad = live.post("/entries/fapiao/move", data={"csrf": csrf_of(page), "topic": "nowhere"})
     assert "Choose a topic" in flash_of(live, bad, "error")
+
+
+def test_refused_entry_changes_are_said_in_chinese(live, small_kb_dir):
+    """An entry that is gone, a move sent twice and the delete of a topic's last entry were
+    refused in the core's English on the Chinese console ("no entry 'x' in the knowledge
+    base", "fapiao is already in people.yaml", "money.yaml: 'bank-account' is the topic's
+    only entry; ..."). Now each is said in Chinese, in plain words."""
+    login(live, "sam")
+    live.cookies.set("console_lang", "zh")
+    gone = live.get("/entries/no-such")
+    assert gone.status_code == 404
+    assert "知识库中没有条目 no-such：它可能已被删除，或其标识已更改。" in gone.text
+    assert "知识库中没有条目 no-such" in live.get("/entries/no-such/delete").text
+    page = live.get("/entries/fapiao").text
+    move = {"csrf": csrf_of(page), "topic": "people", "base": fields_of(page)["base"]}
+    assert live.post("/entries/fapiao/move", data={**move, "confirmed": "1"}).status_code == 303
+    again = live.post("/entries/fapiao/move", data={**move, "confirmed": "1"})
+    assert flash_of(live, again, "error") == "未做任何改动：fapiao 已经在 people.yaml 中。"
+    last = live.post(
+        "/entries/bank-account/delete",
+        data=fields_of(live.get("/entries/bank-account/delete").text),
+    )
+    assert flash_of(live, last, "error") == (
+        "未做任何改动：bank-account 是其主题（money.yaml）中唯一的条目，而每个主题至少需要一个"
+        "条目：请先在该主题中添加另一个条目。"
+    )
+    assert "- id: bank-account" in (small_kb_dir / "money.yaml").read_text()
 
 
 def test_move_refused_for_a_stale_page_changes_nothing(live, small_kb_dir):

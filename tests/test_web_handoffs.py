@@ -169,6 +169,45 @@ def test_a_reply_is_delivered_through_the_channels_sender_and_recorded(client, s
     assert json.loads(audit_rows(storage)[-1]["after"]) == {"state": "closed", "holder": None}
 
 
+async def _broken(row: dict, text: str) -> bool:
+    raise ConnectionResetError("reset by peer")
+
+
+@pytest.mark.parametrize(
+    ("sender", "said"),
+    [
+        (None, "否: 此处的机器人未连接到该提问者所用的渠道"),
+        (_broken, "否: 该渠道发送时出错（详情见机器人日志）"),
+    ],
+)
+def test_why_a_reply_was_not_delivered_is_said_in_chinese(
+    config, storage, accounts, small_answerer, sender, said
+):
+    """A reply no sender in this process could take was recorded as "nothing in this
+    process can reach web askers", one whose sender failed as the exception's class name
+    ("ConnectionResetError"): English (and an engineer's) on the Chinese console. Now each
+    is recorded in fixed words that the console says in its language."""
+    deliveries = Deliveries()
+    if sender is not None:
+        deliveries.register("web", sender)
+    app = create_app(
+        config, storage, AnswererHolder(small_answerer), accounts, secret=b"s" * 32,
+        deliveries=deliveries,
+    )  # fmt: skip
+    ask(storage, "Где парковка?", 1, "ru")
+    if sender is None:  # asked on Telegram, which this process does not serve
+        storage.db.execute("UPDATE interactions SET channel = 'telegram'")
+        storage.db.conn.commit()
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "sam")
+        client.cookies.set("console_lang", "zh")
+        hid = handoff_id(client, "Где парковка?")
+        post(client, "/handoffs/reply", id=str(hid), text="Level -2.")
+        page = unescape(client.get(f"/handoffs/{hid}").text)
+    assert said in page
+    assert "process" not in page and "Error" not in page
+
+
 def test_a_canned_reply_is_the_entrys_answer_in_the_askers_language(
     client, storage, web, small_answerer
 ):

@@ -246,12 +246,12 @@ def test_invalid_translation_changes_nothing_and_keeps_what_was_typed(live, smal
         "link": "Налоговая служба",
     }
     for data, problem in (
-        ({"answer": "  "}, "non-empty"),
-        ({"answer": "TODO"}, "`answer` is the placeholder 'TODO', not a translation"),
-        ({"question": "TODO: translate"}, "`question` is the placeholder 'TODO: translate'"),
-        ({"alternates": "фапяо\nTODO"}, "alternate is the placeholder 'TODO'"),
-        ({"version": "0bad0bad"}, "changed while"),
-        ({"link": ["a", "b"]}, "link title"),
+        ({"answer": "  "}, "“Answer” is empty: write it in Russian."),
+        ({"answer": "TODO"}, "“Answer” still says “TODO”: write the translation in its place."),
+        ({"question": "TODO: translate"}, "“Question” still says “TODO: translate”"),
+        ({"alternates": "фапяо\nTODO"}, "a line of “Other phrasings” still says “TODO”"),
+        ({"version": "0bad0bad"}, "changed while you translated it: compare your translation"),
+        ({"link": ["a", "b"]}, "the entry's links changed while you translated it"),
         ({"entry": "no-such-entry"}, "no entry no-such-entry"),
     ):
         response = live.post("/translations/save", data={**base, **typed, **data})
@@ -259,6 +259,7 @@ def test_invalid_translation_changes_nothing_and_keeps_what_was_typed(live, smal
         shown = unescape(response.text)
         error = shown.split('class="error" role="alert">')[1].split("</p>")[0]
         assert problem in error and "Nothing changed" in error
+        assert not re.search(r"`| '\w|non-empty|entry '", error), error  # no engineer's words
         assert error.startswith(f"The Russian translation of {data.get('entry', 'fapiao')}")
         if data.get("entry"):  # gone from the knowledge base: kept to copy
             assert typed["question"] in shown and typed["answer"] in shown
@@ -340,14 +341,18 @@ def test_topic_names_are_translated_and_audited(live, small_kb_dir, accounts):
         data={"csrf": csrf_of(page), "lang": "zh", "topic": "nowhere", "name": "x"},
     )
     assert response.status_code == 400
-    assert "The Chinese name of topic nowhere was not saved: unknown topic" in unescape(
-        response.text
+    assert (
+        "The Chinese name of topic nowhere was not saved: the knowledge base has no topic nowhere."
+        in unescape(response.text)
     )
     response = live.post(
         "/translations/topic",
         data={"csrf": csrf_of(page), "lang": "ru", "topic": "money", "name": " \t "},
     )
-    assert response.status_code == 400 and "The Russian name of topic money" in response.text
+    assert response.status_code == 400 and (
+        "The Russian name of topic money was not saved: the name is empty: write it in Russian."
+        in response.text
+    )
     assert 'name="name" required dir="auto" lang="ru" value=" \t "' in response.text
     live.cookies.clear()
     login(live, "mia")
@@ -370,6 +375,17 @@ def test_page_in_chinese(live):
         "/translations/save", data={**_form(section), "csrf": csrf_of(page), "question": "Что?"}
     )
     assert "fapiao 的俄文翻译未保存" in refused.text and 'value="Что?"' in refused.text
+    empty = live.post(
+        "/translations/save",
+        data={**_form(section), "csrf": csrf_of(page), "question": "Что?", "answer": " "},
+    )
+    assert "fapiao 的俄文翻译未保存：“回答”为空：请用俄文填写。 未做任何更改" in empty.text
+    assert 'value="Что?"' in empty.text
+    topic = live.post(
+        "/translations/topic",
+        data={"csrf": csrf_of(page), "lang": "ru", "topic": "nowhere", "name": "Люди"},
+    )
+    assert "主题 nowhere 的俄文名称未保存：知识库中没有主题 nowhere。" in topic.text
 
 
 @settings(

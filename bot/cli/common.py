@@ -13,6 +13,7 @@ import click
 from bot.answering import Answerer, build_answerer
 from bot.config import Config
 from bot.knowledge import KnowledgeError
+from bot.messages import counted
 from bot.period import SINCE_HELP as SINCE_HELP  # re-exported for the commands
 from bot.period import parse_since as parse_since
 from bot.storage import Storage, StorageError
@@ -54,7 +55,7 @@ def utf8_streams() -> None:
 
 def problems_message(error: KnowledgeError) -> str:
     lines = [str(p) for p in error.problems]
-    lines.append(f"{len(error.problems)} problem(s); the knowledge base was not loaded.")
+    lines.append(f"{counted(len(error.problems), 'problem')}; the knowledge base was not loaded.")
     return "\n".join(lines)
 
 

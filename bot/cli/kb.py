@@ -29,6 +29,7 @@ from bot.knowledge import (
     round_trip_yaml,
 )
 from bot.localize import Localizer
+from bot.messages import counted
 from bot.normalize import normalize
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.offtopic import load_offtopic
@@ -70,12 +71,15 @@ def check(config: Config, kb_dir: Path | None) -> None:
     owners = _phrasing_owners(base)
     for warning in [*_warnings(base, owners), *_offtopic_warnings(owners, offtopic or ())]:
         click.echo(f"warning: {warning}", err=True)
-    terms = f", glossary of {len(glossary.terms)} terms" if glossary else ""
+    terms = f", glossary of {counted(len(glossary.terms), 'term')}" if glossary else ""
     if offtopic:
         languages = len({p.language for p in offtopic})
-        terms += f", {len(offtopic)} off-topic examples in {languages} languages"
+        terms += (
+            f", {counted(len(offtopic), 'off-topic example')} in {counted(languages, 'language')}"
+        )
     click.echo(
-        f"OK: {len(base.entries)} entries in {len(base.topics)} topics "
+        f"OK: {counted(len(base.entries), 'entry', 'entries')} in "
+        f"{counted(len(base.topics), 'topic')} "
         f"({', '.join(base.languages())}){terms} in {folder}"
     )
 
@@ -154,7 +158,8 @@ def stats(config: Config, kb_dir: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
     click.echo(
-        f"{figures['entries']} entries, {figures['phrasings']} phrasings, "
+        f"{counted(figures['entries'], 'entry', 'entries')}, "
+        f"{counted(figures['phrasings'], 'phrasing')}, "
         f"written in {figures['language']}\n"
     )
     click.echo(f"{'topic':<20} {'name':<32} entries  names in")
@@ -237,7 +242,7 @@ def translate(config: Config, kb_dir: Path | None, langs: tuple[str, ...]) -> No
         )
     todo = localizer.pending(list(langs) or None)
     click.echo(
-        f"{len(todo)} text(s) to translate into "
+        f"{counted(len(todo), 'text')} to translate into "
         f"{', '.join(sorted({lang for _, lang, _ in todo})) or 'no language'}",
         err=True,
     )
@@ -283,8 +288,9 @@ def export(config: Config, kb_dir: Path | None, lang: str, out: Path | None) -> 
                 "answer": answer,
             }
         )
+    entries = counted(len(items), "entry", "entries")
     header = (
-        f"# Machine translations into {lang} for review ({len(items)} entries).\n"
+        f"# Machine translations into {lang} for review ({entries}).\n"
         "# Correct question, alternates and answer, set `reviewed: true` on each entry\n"
         "# you checked, then: python -m bot kb translations import THIS-FILE\n"
     )
@@ -295,7 +301,7 @@ def export(config: Config, kb_dir: Path | None, lang: str, out: Path | None) -> 
     text = header + stream.getvalue()
     if out:
         out.write_text(text, encoding="utf-8")
-        click.echo(f"{len(items)} entries written to {out}", err=True)
+        click.echo(f"{entries} written to {out}", err=True)
     else:
         click.echo(text, nl=False)
 
@@ -331,7 +337,8 @@ def import_(config: Config, kb_dir: Path | None, file: Path) -> None:
     for what in result.unknown:
         click.echo(f"warning: {file}: skipped {what}: not in the knowledge base", err=True)
     click.echo(
-        f"{len(result.imported)} reviewed translation(s) into {result.language} and "
-        f"{result.topics} topic name(s) imported into {result.files} file(s); "
+        f"{counted(len(result.imported), 'reviewed translation')} into {result.language} and "
+        f"{counted(result.topics, 'topic name')} imported into "
+        f"{counted(result.files, 'file')}; "
         f"{result.left_out} left out (not `reviewed: true`)."
     )

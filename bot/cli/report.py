@@ -234,4 +234,6 @@ def _print_digest(
         )
     except (ReportError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(render_digest(found, staff_gettext(config), times.zone(config.web.timezone)))
+    language = i18n.staff_language(config.knowledge.language)
+    zone = times.zone(config.web.timezone)
+    click.echo(render_digest(found, staff_gettext(config), zone, language))

@@ -34,6 +34,7 @@ from bot.cli.terminal import json_line, shown, shown_lines
 from bot.config import Config
 from bot.entry_history import EntryHistory
 from bot.knowledge import KnowledgeError
+from bot.messages import counted, noun
 from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.storage import (
     IGNORED,
@@ -107,7 +108,7 @@ def _items(storage: Storage, ids: tuple[int, ...]) -> list[dict]:
     unknown = [str(i) for i in dict.fromkeys(ids) if i not in rows]
     if unknown:
         raise click.ClickException(
-            f"unknown unanswered question id(s): {', '.join(unknown)}; "
+            f"unknown unanswered question {noun(len(unknown), 'id')}: {', '.join(unknown)}; "
             "nothing changed (see `unanswered list --status all`)"
         )
     return [rows[i] for i in dict.fromkeys(ids)]
@@ -128,6 +129,14 @@ def _marked(row: dict) -> str:
 
 def _ids(ids: tuple[int, ...] | list[int]) -> str:
     return " ".join(map(str, sorted(ids)))
+
+
+def _these(ids: tuple[int, ...] | list[int]) -> str:
+    """The questions `ids` as the subject of a sentence: "Question 12 was", "Questions 12
+    15 were"."""
+    if len(set(ids)) == 1:
+        return f"Question {_ids(ids)} was"
+    return f"Questions {_ids(ids)} were"
 
 
 @unanswered.command("list")
@@ -170,7 +179,7 @@ def list_(
         lang = curation.asked_language(row["question"], row["language"])
         click.echo(f"{row['id']:>6}  {when:<16}  {lang:<4}  {row['status']:<8}  {_marked(row)}")
         _echo_after(row.get("asked_after"), 42)  # under the question column
-    click.echo(f"{len(rows)} question(s)")
+    click.echo(counted(len(rows), "question"))
 
 
 def _echo_after(after: str | None, indent: int) -> None:
@@ -220,7 +229,7 @@ def clusters(
     if not rows:
         click.echo("No unanswered questions match.")
         return
-    click.echo(f"Grouping {len(rows)} question(s)...", err=True)
+    click.echo(f"Grouping {counted(len(rows), 'question')}...", err=True)
     try:
         found = curation.clusters(rows, _encoder(), threshold)[:limit]
     except curation.CurationError as exc:
@@ -302,7 +311,7 @@ def resolve(
             storage.audit_triage(cli_actor(actor), "unanswered.attach", entry_id, before, after)
     if done.already:
         click.echo(
-            f"Question(s) {_ids(list(done.already))} were already added to entry {entry_id}"
+            f"{_these(list(done.already))} already added to entry {entry_id}"
             + ("; nothing changed." if not done.ids else ".")
         )
     if not done.ids:
@@ -310,15 +319,15 @@ def resolve(
     translated = sum(1 for lang, _ in done.added if lang)
     note = f" ({translated} under their curated translation)" if translated else ""
     click.echo(
-        f"Added {len(done.added)} question(s) to entry {entry_id} in {done.file}{note}; "
+        f"Added {counted(len(done.added), 'question')} to entry {entry_id} in {done.file}{note}; "
         f"{len(done.skipped)} already there."
     )
     click.echo(
-        f"Marked {len(done.ids)} question(s) resolved by {entry_id}: "
+        f"Marked {counted(len(done.ids), 'question')} resolved by {entry_id}: "
         f"{_ids(list(done.ids))}{_repeats(done.changed - len(done.ids))}."
     )
     waiting = done.waiting
-    askers = f" and sends the answer to {waiting} waiting asker(s)" if waiting else ""
+    askers = f" and sends the answer to {counted(waiting, 'waiting asker')}" if waiting else ""
     click.echo(f"Now send /reload to the bot so that it serves the new phrasings{askers}.")
 
 
@@ -417,10 +426,12 @@ def ignore(config: Config, ids: tuple[int, ...], actor: str | None) -> None:
             after = triage.ignored_audit(count)
             storage.audit_triage(cli_actor(actor), "unanswered.ignore", target, before, after)
     if not count:
-        click.echo(f"Question(s) {_ids(ids)} were already ignored; nothing changed.")
+        click.echo(f"{_these(ids)} already ignored; nothing changed.")
         return
     given = len(set(ids))
-    click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(count - given)}.")
+    click.echo(
+        f"Marked {counted(given, 'question')} ignored: {_ids(ids)}{_repeats(count - given)}."
+    )
     click.echo("The same wording asked again is logged as ignored, without calling on staff.")
 
 
@@ -455,14 +466,16 @@ def offtopic_(config: Config, ids: tuple[int, ...], kb_dir: Path | None, actor: 
                 cli_actor(actor), "unanswered.offtopic", OFFTOPIC_FILE, before, after
             )
     if not done.changed and not done.added:
-        click.echo(f"Question(s) {_ids(ids)} were already marked off-topic; nothing changed.")
+        click.echo(f"{_these(ids)} already marked off-topic; nothing changed.")
         return
     given = len(set(ids))
     click.echo(
-        f"Added {len(done.added)} off-topic example(s) to {folder / 'offtopic.yaml'}; "
+        f"Added {counted(len(done.added), 'off-topic example')} to {folder / 'offtopic.yaml'}; "
         f"{len(done.skipped)} already there."
     )
-    click.echo(f"Marked {given} question(s) ignored: {_ids(ids)}{_repeats(done.changed - given)}.")
+    click.echo(
+        f"Marked {counted(given, 'question')} ignored: {_ids(ids)}{_repeats(done.changed - given)}."
+    )
     click.echo("Now send /reload to the bot so that it holds such questions back.")
 
 
@@ -507,8 +520,9 @@ def restore(
         waiting = [item["id"] for item in given if item["status"] == NEW]
         if not aside:
             click.echo(
-                f"Question(s) {_ids(waiting)} are not set aside: they are in the queue "
-                "already; nothing changed."
+                f"{_these(waiting)} not set aside: "
+                f"{noun(len(set(waiting)), 'it is', 'they are')} in the queue already; "
+                "nothing changed."
             )
             return
         restoring = [item["id"] for item in aside]
@@ -530,20 +544,20 @@ def restore(
             target = " ".join(map(str, restoring))
             storage.audit_triage(cli_actor(actor), "unanswered.restore", target, before, after)
     if not done.changed and not done.removed:  # restored meanwhile, elsewhere
-        click.echo(
-            f"Question(s) {_ids(restoring)} were back in the queue already; nothing changed."
-        )
+        click.echo(f"{_these(restoring)} back in the queue already; nothing changed.")
         return
     if done.changed:
         click.echo(
-            f"Put {len(restoring)} question(s) back in the queue: {_ids(restoring)}"
+            f"Put {counted(len(restoring), 'question')} back in the queue: {_ids(restoring)}"
             f"{_set_aside_repeats(done.changed - len(restoring))}."
         )
     if waiting:
-        click.echo(f"Question(s) {_ids(waiting)} were in the queue already; left as they are.")
+        left = noun(len(set(waiting)), "it is", "they are")
+        click.echo(f"{_these(waiting)} in the queue already; left as {left}.")
     if done.removed:
         click.echo(
-            f"Took {len(done.removed)} off-topic example(s) out of {folder / OFFTOPIC_FILE}. "
+            f"Took {counted(len(done.removed), 'off-topic example')} out of "
+            f"{folder / OFFTOPIC_FILE}. "
             "Now send /reload to the bot so that it no longer holds such questions back."
         )
     if done.changed:
@@ -552,12 +566,12 @@ def restore(
 
 def _set_aside_repeats(count: int) -> str:
     """How many other set-aside asks of the same wording a restore covered."""
-    return f", and {count} other ask(s) of the same wording set aside" if count > 0 else ""
+    return f", and {counted(count, 'other ask')} of the same wording set aside" if count > 0 else ""
 
 
 def _repeats(count: int) -> str:
     """How many other asks of the same wording a status change covered."""
-    return f", and {count} other ask(s) of the same wording still new" if count > 0 else ""
+    return f", and {counted(count, 'other ask')} of the same wording still new" if count > 0 else ""
 
 
 @unanswered.command()
@@ -582,7 +596,7 @@ def messages(config: Config, as_json: bool) -> None:
     for row in rows:
         when = row["time"][:16].replace("T", " ")
         click.echo(f"{row['id']:>6}  {when:<16}  {row['language']:<4}  {_cut(row['text'])}")
-    click.echo(f"{len(rows)} message(s)")
+    click.echo(counted(len(rows), "message"))
 
 
 @unanswered.command("choices")
@@ -608,13 +622,16 @@ def choices_(config: Config, since: datetime | None, as_json: bool) -> None:
         click.echo("No chosen suggestions waiting.")
         return
     for group in groups:
-        click.echo(f"{group.entry_id}: chosen {group.count} time(s); ids {_ids(list(group.ids))}")
+        click.echo(
+            f"{group.entry_id}: chosen {counted(group.count, 'time')}; ids {_ids(list(group.ids))}"
+        )
         for (lang, question, count), sources in zip(
             group.wordings, group.wording_sources, strict=True
         ):
             seen = f"  [{', '.join(SOURCE_LABELS[s] for s in sources)}]" if sources else ""
             click.echo(f"  {count:>4}x  {lang:<4}  {_cut(question)}{seen}")
-    click.echo(f"{sum(g.count for g in groups)} choice(s) for {len(groups)} entr(y/ies)")
+    choices = counted(sum(g.count for g in groups), "choice")
+    click.echo(f"{choices} for {counted(len(groups), 'entry', 'entries')}")
 
 
 @unanswered.command("accept-choices")
@@ -663,12 +680,14 @@ def accept_choices(
         return
     for item in done:
         click.echo(
-            f"Added {item.added} wording(s) to entry {item.entry_id} in {item.file} "
-            f"({item.skipped} already there); accepted choice(s) {_ids(list(item.ids))}."
+            f"Added {counted(item.added, 'wording')} to entry {item.entry_id} in {item.file} "
+            f"({item.skipped} already there); accepted {noun(len(item.ids), 'choice')} "
+            f"{_ids(list(item.ids))}."
         )
         if item.left_out:
             click.echo(
-                f"Left out {len(item.left_out)} choice(s) of {item.entry_id} not picked from a "
+                f"Left out {counted(len(item.left_out), 'choice')} of {item.entry_id} not "
+                "picked from a "
                 '"did you mean" list (opened from "See also", or chosen before the bot '
                 "recorded where; that does not show that the question means the entry): "
                 "read them with `unanswered choices` and accept the ones that mean it by id: "
@@ -702,4 +721,4 @@ def dismiss_choices(config: Config, ids: tuple[int, ...], entry_id: str | None) 
     if not done:
         click.echo("Those choices were accepted or set aside already; nothing changed.")
         return
-    click.echo(f"Set aside {len(done)} choice(s): {_ids(list(done))}.")
+    click.echo(f"Set aside {counted(len(done), 'choice')}: {_ids(list(done))}.")

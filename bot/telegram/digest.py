@@ -43,7 +43,9 @@ def digest_text(app: Application, config: Config, now: datetime) -> str:
         # another module may set its own count of open handoffs here
         handoffs=app.bot_data.get("handoff_counts", handoff_table_counts),
     )
-    text = render_digest(digest, staff_gettext(config), times.zone(config.web.timezone))
+    language = i18n.staff_language(config.knowledge.language)
+    zone = times.zone(config.web.timezone)
+    text = render_digest(digest, staff_gettext(config), zone, language)
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
 
 

@@ -25,6 +25,7 @@ from bot.answering import Answerer, reload_answerer
 from bot.config import Config
 from bot.handoff import Desk, Handoff
 from bot.knowledge import KnowledgeError
+from bot.messages import counted
 from bot.redact import redact
 from bot.storage import NONE_OF_THESE, UnknownIdError
 from bot.telegram import handlers, handoffs
@@ -172,7 +173,8 @@ async def reload(update: Update, context: Context) -> None:
         await reply(
             update,
             context,
-            f"Knowledge base NOT reloaded: {len(exc.problems)} problem(s); still serving the "
+            f"Knowledge base NOT reloaded: {counted(len(exc.problems), 'problem')}; still "
+            "serving the "
             f"previous one.\n{problems}{more}",
         )
         return
@@ -180,9 +182,9 @@ async def reload(update: Update, context: Context) -> None:
     await reply(
         update,
         context,
-        f"Knowledge base reloaded: {len(answerer.kb.entries)} entries in "
-        f"{len(answerer.kb.topics)} topics."
-        + (f" Sent the answer to {sent} earlier question(s)." if sent else ""),
+        f"Knowledge base reloaded: {counted(len(answerer.kb.entries), 'entry', 'entries')} "
+        f"in {counted(len(answerer.kb.topics), 'topic')}."
+        + (f" Sent the answer to {counted(sent, 'earlier question')}." if sent else ""),
     )
 
 

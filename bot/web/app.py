@@ -385,7 +385,11 @@ def requires(role: str) -> Callable[[View], View]:
                     return RedirectResponse("/login", status_code=303)
                 return _login_again(request, await _kept(request))
             if not session.can(role):
-                return forbidden(f"Your role ({session.role}) cannot do this.")
+                ui = i18n.ui_language(request)
+                role_name = i18n.role_name(session.role, ui)
+                return forbidden(
+                    i18n.translate(ui, "Your role ({role}) cannot do this.", role=role_name)
+                )
             if request.method == "POST":
                 form = await request.form()
                 token = str(form.get("csrf", ""))

@@ -153,10 +153,11 @@ async def accept(request: Request) -> Response:
     target = " ".join(a.entry_id for a in done)
     c.accounts.audit(request.state.session.name, "choices.accept", target, before, after)
     said = [
-        _(
+        _n(
             request,
-            "Added {added} wording(s) to {entry} ({file}; {skipped} already there).",
-            added=a.added,
+            "Added {n} wording to {entry} ({file}; {skipped} already there).",
+            "Added {n} wordings to {entry} ({file}; {skipped} already there).",
+            a.added,
             entry=a.entry_id,
             file=a.file,
             skipped=a.skipped,

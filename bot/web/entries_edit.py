@@ -257,7 +257,13 @@ async def edit_page(request: Request) -> Response:
         )
     except entry_edit.EntryError as exc:
         return c.render(
-            request, "entries.html", 404, topics=[], query="", loaded=True, error=str(exc)
+            request,
+            "entries.html",
+            404,
+            topics=[],
+            query="",
+            loaded=True,
+            error=_said(request, exc),
         )
     question = request.query_params.get("try", "").strip()
     fields = entry_edit.form_fields(values, _languages(c, values))
@@ -308,7 +314,13 @@ async def edit_save(request: Request) -> Response:
         )
     except entry_edit.EntryError as exc:
         return c.render(
-            request, "entries.html", 404, topics=[], query="", loaded=True, error=str(exc)
+            request,
+            "entries.html",
+            404,
+            topics=[],
+            query="",
+            loaded=True,
+            error=_said(request, exc),
         )
     languages = _languages(c, original)
     if form.get("action") == "draft":
@@ -370,6 +382,11 @@ def _problems(request: Request, exc: Exception) -> list[kb_problems.Said]:
             )
         ]
     return kb_problems.said_all(exc, partial(_, request))
+
+
+def _said(request: Request, exc: Exception) -> str:
+    """Why an entry cannot be opened (it is gone, say), in the staff's words."""
+    return " ".join(p.text for p in kb_problems.said_all(exc, partial(_, request)))
 
 
 def _refused(request: Request, back: str, exc: Exception) -> Response:
@@ -549,7 +566,13 @@ async def delete_page(request: Request) -> Response:
         )
     except entry_edit.EntryError as exc:
         return c.render(
-            request, "entries.html", 404, topics=[], query="", loaded=True, error=str(exc)
+            request,
+            "entries.html",
+            404,
+            topics=[],
+            query="",
+            loaded=True,
+            error=_said(request, exc),
         )
     referrers = [e.id for e in kb.entries if entry_id in e.related] if kb else []
     return c.render(

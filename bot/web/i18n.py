@@ -106,6 +106,15 @@ CHANNEL_NAMES = {
 }
 
 
+# The console's roles (bot.accounts.ROLES), as staff read them.
+ROLE_NAMES = {"manager": "manager", "staff": "staff"}
+
+
+def role_name(role: str, language: str) -> str:
+    """A role (`staff`) by its name in `language` (工作人员 / staff)."""
+    return translate(language, ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+
 def language_name(code: str | None, language: str) -> str:
     """Language `code` by its name in `language` (ru -> 俄文 / Russian); "?" for none."""
     from bot import messages
@@ -122,7 +131,8 @@ def channel_name(channel: str | None, language: str) -> str:
 
 def install(templates: Environment) -> None:
     """Give the templates `_()`, translating into the request's interface language, and the
-    filters `language_name` and `channel_name` (a code by its name in that language)."""
+    filters `language_name`, `channel_name` and `role_name` (a code by its name in that
+    language)."""
     from jinja2 import pass_context
 
     def language_of(context: Any) -> str:
@@ -142,6 +152,10 @@ def install(templates: Environment) -> None:
         return channel_name(channel, language_of(context))
 
     @pass_context
+    def named_role(context: Any, role: str) -> str:
+        return role_name(role, language_of(context))
+
+    @pass_context
     def ngettext(context: Any, one: str, other: str, count: int, **values: Any) -> str:
         request = context.get("request")
         language = ui_language(request) if request is not None else "en"
@@ -150,4 +164,5 @@ def install(templates: Environment) -> None:
     templates.globals["_"] = gettext
     templates.filters["language_name"] = named_language
     templates.filters["channel_name"] = named_channel
+    templates.filters["role_name"] = named_role
     templates.globals["_n"] = ngettext

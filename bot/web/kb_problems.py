@@ -50,6 +50,20 @@ SAID = {
 }
 TRANSLATED_FIELD = "{field} ({lang} translation)"
 
+# Why an edit was refused when no entry's text is at fault, by the code of the
+# bot.entry_edit.EntryError or bot.kbedit.EditError (with its `details`: id, file).
+REFUSED = {
+    "no-entry": "The knowledge base has no entry {id}: it may have been deleted, or its id changed.",  # noqa: E501 (one catalog key)
+    "already-there": "{id} is in {file} already.",
+    "only-entry": "{id} is the only entry of its topic ({file}), and a topic needs at least one: add another entry to that topic first.",  # noqa: E501 (one catalog key)
+    "file-changed": "{file} was changed by someone else while this was being saved: try again.",
+    "invalid-file": "{file} has a mistake that stops the console from editing it: it must first be corrected in the file by hand.",  # noqa: E501 (one catalog key)
+    "layout": "{file} is laid out in a way the console cannot edit safely: make this change in the file by hand.",  # noqa: E501 (one catalog key)
+    "bad-version": "That saved version cannot be read back as this entry.",
+    "empty-version": "That version has no text to go back to: the entry was new, or deleted, then.",  # noqa: E501 (one catalog key)
+    "file-gone": "The topic file {file} is gone, so the entry cannot be put back into it: restore it by hand.",  # noqa: E501 (one catalog key)
+}
+
 
 @dataclass(frozen=True)
 class Said:
@@ -97,10 +111,25 @@ def problems_of(exc: BaseException) -> list[Problem] | None:
     return None
 
 
+def refused(exc: BaseException, say: Callable[..., str]) -> Said | None:
+    """`exc` in the staff's words by its code (`REFUSED`), or by that of the error it was
+    raised from; None when none has one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        template = REFUSED.get(getattr(seen, "code", ""))
+        if template:
+            return Said(say(template).format_map(getattr(seen, "details", {})))
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def said_all(exc: BaseException, say: Callable[..., str]) -> list[Said]:
     """Why `exc` refused a change, one item per problem, in the staff's words."""
     problems = problems_of(exc)
     if problems is None:
+        coded = refused(exc, say)
+        if coded is not None:
+            return [coded]
         return [Said(line) for line in str(exc).split("\n") if line.strip()]
     unique = dict.fromkeys(said(p, say) for p in problems)
     return list(unique)

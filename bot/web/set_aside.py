@@ -23,7 +23,7 @@ from bot.offtopic import FILE as OFFTOPIC_FILE
 from bot.offtopic import load_offtopic
 from bot.storage import IGNORED, UnknownIdError
 from bot.web.app import console, flash_query, id_list, requires
-from bot.web.views import INBOX_LIMIT, _, _n
+from bot.web.views import INBOX_LIMIT, _, _n, nothing_changed
 
 BACK = ("/inbox", "/inbox/set-aside")  # where a restore may lead back to
 
@@ -116,8 +116,10 @@ async def restore(request: Request) -> Response:
             )
         )
     except UnknownIdError as exc:
-        return to(error=_(request, "{problem}. Nothing changed.", problem=exc))
+        return to(error=nothing_changed(request, exc))
     except (OSError, kbedit.EditError) as exc:
+        if getattr(exc, "code", ""):  # offtopic.yaml changed meanwhile, say: in plain words
+            return to(error=nothing_changed(request, exc))
         problem = _(
             request, "{file} could not be written: {problem}.", file=OFFTOPIC_FILE, problem=exc
         )
@@ -147,10 +149,11 @@ async def restore(request: Request) -> Response:
     else:  # only their examples taken out
         message = _(request, "These questions were already back in the inbox.")
     if done.removed:
-        message += " " + _(
+        message += " " + _n(
             request,
-            "{removed} example(s) taken out of {file}, and the knowledge base is reloaded: such questions are no longer held back.",  # noqa: E501 (one catalog key)
-            removed=len(done.removed),
+            "{n} example taken out of {file}, and the knowledge base is reloaded: such questions are no longer held back.",  # noqa: E501 (one catalog key)
+            "{n} examples taken out of {file}, and the knowledge base is reloaded: such questions are no longer held back.",  # noqa: E501 (one catalog key)
+            len(done.removed),
             file=OFFTOPIC_FILE,
         )
     return to(message=message)

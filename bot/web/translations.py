@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from bot import kbedit, messages
 from bot.answering import reload_answerer
-from bot.kbimport import save_topic_name, save_translation
+from bot.kbimport import TranslationImportError, save_topic_name, save_translation
 from bot.kbmodel import FaqEntry, KnowledgeBase
 from bot.kbstats import (
     STALE,
@@ -33,10 +33,30 @@ from bot.kbstats import (
 )
 from bot.knowledge import KnowledgeError
 from bot.localize import ANSWER, PHRASING, Localizer
+from bot.web import kb_problems
 from bot.web.app import console, flash_query, requires
 from bot.web.i18n import translate, ui_language
 
 PAGE_SIZE = 20
+
+# Why a translation or topic name was refused (bot.kbimport's codes, by field where it
+# matters), in plain words naming the field by its label on this page; {lang} is the
+# language's name.
+SAID = {
+    "empty": "“{field}” is empty: write it in {lang}.",
+    "empty:links": "“{field}” is empty: give every link a title, or leave all the link titles empty.",  # noqa: E501 (one catalog key)
+    "empty:name": "the name is empty: write it in {lang}.",
+    "placeholder": "“{field}” still says “{text}”: write the translation in its place.",
+    "placeholder:alternates": "a line of “{field}” still says “{text}”: write the translation in its place, or delete that line.",  # noqa: E501 (one catalog key)
+    "changed": "the entry's question or answer changed while you translated it: compare your translation with the new text beside it.",  # noqa: E501 (one catalog key)
+    "link-count": "the entry's links changed while you translated it: check the link titles against its links now.",  # noqa: E501 (one catalog key)
+    "unknown-entry": "the knowledge base has no entry {id}.",
+    "unknown-topic": "the knowledge base has no topic {id}.",
+    "language": "the bot does not know the language “{lang}”.",
+    "own-language": "{lang} is the knowledge base's own language: it needs no translation.",
+}
+# The translation form's fields, as labelled on the page (the label without its hint).
+LABELS = {"question": "Question", "alternates": "Other phrasings", "answer": "Answer"}
 
 
 def _(request: Request, text: str, **values: object) -> str:
@@ -197,11 +217,25 @@ def language_name(request: Request, lang: str) -> str:
     return messages.language_name(lang, ui_language(request)) if lang else "?"
 
 
-def _problem(exc: Exception) -> str:
-    """What is wrong, in the words of the check that refused it."""
-    if isinstance(exc, KnowledgeError):
-        return "; ".join(str(p) for p in exc.problems[:5])
-    return str(exc)
+def _problem(request: Request, lang: str, exc: Exception) -> str:
+    """What is wrong, in plain words in the interface language: a refused translation by
+    its code (`SAID`), a knowledge-base problem as the entry form says it."""
+    if isinstance(exc, TranslationImportError):
+        template = SAID.get(f"{exc.code}:{exc.field}") or SAID.get(exc.code)
+        if template:
+            if exc.field == "links":
+                field = _(request, "Link title: {url}", url=exc.details.get("url", ""))
+            else:
+                field = _(request, LABELS.get(exc.field, exc.field))
+            values = {**exc.details, "field": field, "lang": language_name(request, lang)}
+            return _(request, template).format_map(values)
+    said = kb_problems.said_all(exc, lambda text, **values: _(request, text, **values))
+    return " ".join(s.text for s in said[:5])
+
+
+def _sentence(text: str) -> str:
+    """`text` ending with a full stop (a Chinese one kept as it is)."""
+    return text if text.endswith((".", "。")) else text + "."
 
 
 def _back(lang: str, message: str) -> Response:
@@ -266,7 +300,7 @@ async def save(request: Request) -> Response:
         error = _(
             request,
             "The {name} translation of {id} was not saved: {problem} Nothing changed; what you typed is kept below: correct it and save again.",  # noqa: E501 (one catalog key)
-            problem=problem.rstrip(".") + ".",
+            problem=_sentence(problem),
             **names,
         )
         return _page(request, lang, page, typed=typed, error=error, status=400)
@@ -287,7 +321,7 @@ async def save(request: Request) -> Response:
             _save, request, lang, item, str(form.get("version", "")), today
         )
     except (kbedit.EditError, KnowledgeError) as exc:
-        return await refused(_problem(exc))
+        return await refused(_problem(request, lang, exc))
     saved = kb.by_id[entry_id].translations[lang]
     after = {
         "status": "current",
@@ -337,7 +371,7 @@ async def save_topic(request: Request) -> Response:
         error = _(
             request,
             "The {name} name of topic {id} was not saved: {problem} Nothing changed.",
-            problem=_problem(exc).rstrip(".") + ".",
+            problem=_sentence(_problem(request, lang, exc)),
             **names,
         )
         page = _number(str(form.get("page", "")))

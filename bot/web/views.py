@@ -373,6 +373,16 @@ def _statuses(c: Console, ids: list[int]) -> list[dict]:
     return triage.audit_before(c.storage.list_unanswered(status=None, ids=ids))
 
 
+def nothing_changed(request: Request, exc: Exception) -> str:
+    """Why a change was refused, and that nothing changed: in the staff's words where the
+    refusal has a code (a topic file changed meanwhile, say: kb_problems.REFUSED), else
+    as the core says it."""
+    coded = kb_problems.refused(exc, lambda text, **values: _(request, text, **values))
+    if coded is not None:
+        return _(request, "Nothing changed: {problems}", problems=coded.text)
+    return _(request, "{problem}. Nothing changed.", problem=exc)
+
+
 def knowledge_problems(request: Request, exc: KnowledgeError) -> str:
     """What to tell staff when a change would leave the knowledge base invalid."""
     said = kb_problems.said_all(exc, lambda text, **values: _(request, text, **values))
@@ -410,7 +420,7 @@ async def attach(request: Request) -> Response:
     try:
         done = await asyncio.to_thread(_attach, request, ids, entry_id)
     except (UnknownIdError, triage.TriageError) as exc:
-        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
+        return _back(error=nothing_changed(request, exc))
     except KnowledgeError as exc:
         return _broken(request, exc)
     if not done.ids:  # a second click, or a stale page: nothing left to do
@@ -434,14 +444,18 @@ async def attach(request: Request) -> Response:
             await c.holder.after_reload(),
         )
     return _back(
-        message=_(
+        message=_n(
             request,
-            "Added {added} question(s) to {entry} ({file}); {changed} question(s) resolved; the knowledge base is reloaded.",  # noqa: E501 (one catalog key)
-            added=len(done.added),
+            "Added {n} question to {entry} ({file}).",
+            "Added {n} questions to {entry} ({file}).",
+            len(done.added),
             entry=entry_id,
             file=done.file,
-            changed=done.changed,
         )
+        + " "
+        + _n(request, "{n} question resolved.", "{n} questions resolved.", done.changed)
+        + " "
+        + _(request, "The knowledge base is reloaded.")
         + told
         + _already(request, done)
     )
@@ -467,7 +481,7 @@ async def ignore(request: Request) -> Response:
     try:
         changed = await asyncio.to_thread(triage.ignore, c.storage, ids, kb)
     except (UnknownIdError, triage.TriageError) as exc:
-        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
+        return _back(error=nothing_changed(request, exc))
     if not changed:
         return _back(message=_(request, "These questions were already set aside; nothing changed."))
     session = request.state.session
@@ -507,7 +521,7 @@ async def offtopic(request: Request) -> Response:
     try:
         done = await asyncio.to_thread(_offtopic, request, ids)
     except (UnknownIdError, triage.TriageError) as exc:
-        return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
+        return _back(error=nothing_changed(request, exc))
     except KnowledgeError as exc:
         return _broken(request, exc)
     if not done.changed and not done.added:
@@ -517,12 +531,21 @@ async def offtopic(request: Request) -> Response:
     session = request.state.session
     after = triage.offtopic_audit(done)
     c.accounts.audit(session.name, "unanswered.offtopic", OFFTOPIC_FILE, before, after)
-    message = _(
-        request,
-        "Marked {n} question(s) off-topic; {added} example(s) added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
-        n=done.changed,
-        added=len(done.added),
-        file=OFFTOPIC_FILE,
+    message = (
+        _n(
+            request,
+            "Marked {n} question off-topic.",
+            "Marked {n} questions off-topic.",
+            done.changed,
+        )
+        + " "
+        + _n(
+            request,
+            "{n} example added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
+            "{n} examples added to {file}, and the knowledge base is reloaded: such questions are now held back for staff instead of answered.",  # noqa: E501 (one catalog key)
+            len(done.added),
+            file=OFFTOPIC_FILE,
+        )
     )
     added = {normalize(text) for _lang, text in done.added}
     return _undoable(message, "offtopic", _new(rows), added)
