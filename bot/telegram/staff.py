@@ -201,12 +201,13 @@ async def reload(update: Update, context: Context) -> None:
         topics=_n(lang, "{n} topic", "{n} topics", len(kb.topics)),
     )
     if sent:
-        text += " " + _n(
+        also = _n(
             lang,
             "Sent the answer to {n} earlier question.",
             "Sent the answer to {n} earlier questions.",
             sent,
         )
+        text = _(lang, "{done} {also}", done=text, also=also)  # no space between in Chinese
     await reply(update, context, text)
 
 
