@@ -213,6 +213,23 @@ async def test_a_reply_to_a_listing_from_before_the_language_changed_still_says_
         assert texts(api, STAFF_CHAT)[-1] == i18n.translate(now, staff.NO_ASKER)
 
 
+async def test_a_thumbs_down_reaches_a_chinese_staff_chat_in_chinese(
+    run_updates, bot_config, storage, api
+):
+    """A 👎 with its reason reached staff labelled in the knowledge base's words and with
+    "(entry fapiao)" in English. Now in the staff chat's language."""
+    config = written_in(bot_config, "zh")
+    await run_updates(tg.message("What is a fapiao?"), storage=storage, config=config)
+    thumbs_down = api.sent("sendMessage", 42)[-1]["reply_markup"]["inline_keyboard"][-1][-1]
+    await run_updates(tg.callback(thumbs_down["callback_data"]), storage=storage, config=config)
+    asked = api.sent("sendMessage", 42)[-1]["reply_markup"]["inline_keyboard"]
+    outdated = next(row[0] for row in asked if row[0]["callback_data"].endswith(":outdated"))
+    await run_updates(tg.callback(outdated["callback_data"]), storage=storage, config=config)
+    [copy] = api.sent("sendMessage", STAFF_CHAT)
+    assert copy["text"].startswith("<b>👎 内容过时</b>")
+    assert "What is a fapiao?\n\n（条目 fapiao）" in copy["text"]
+
+
 def _constants(tree: ast.Module) -> dict[str, str]:
     """A module's constant texts by name (ELSEWHERE = "..."; a class's LABEL too)."""
     found = {}
@@ -232,9 +249,10 @@ def staff_chat_says() -> set[str]:
         tree = ast.parse(module.read_text(encoding="utf-8"))
         constants = _constants(tree)
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            if not isinstance(node, ast.Call):
                 continue
-            at = {"_": [1], "_n": [2], "in_context": [1]}.get(node.func.id)
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
+            at = {"_": [1], "_n": [2], "in_context": [1]}.get(name)  # staffwords._ too
             for arg in (node.args[i] for i in at or () if i < len(node.args)):
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     said.add(arg.value)

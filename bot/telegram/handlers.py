@@ -769,8 +769,10 @@ async def _reason_button(update: Update, context: Context, rest: str, lang: str)
     if answered:
         question, entry_id, language = answered
         # the reason in the staff chat's language (staffwords.py), from the bot's own words
-        label = say(context, staffwords.language(_config(context)), f"reason_{reason}")
-        text = f"{question}\n\n(entry {entry_id})"
+        staff_language = staffwords.language(_config(context))
+        label = say(context, staff_language, f"reason_{reason}")
+        entry = staffwords._(staff_language, "(entry {id})", id=entry_id)
+        text = f"{question}\n\n{entry}"
         await to_staff(update, context, text, language, f"👎 {label}", "feedback")
     return True
 
