@@ -7,13 +7,16 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bot import counting, telegram
 from bot.handoffmodel import SENDING
 from bot.telegram import staff, staffwords
+from bot.telegram.staffqueue import StaffQueue, WebCopies
 from bot.web import i18n
+from bot.web.chat_hub import StaffNote
 from tests import fake_telegram as tg
 from tests.telegram_fixtures import *  # noqa: F403 (fixtures)
 from tests.telegram_fixtures import STAFF_CHAT, STAFF_USER, texts
@@ -228,6 +231,23 @@ async def test_a_thumbs_down_reaches_a_chinese_staff_chat_in_chinese(
     [copy] = api.sent("sendMessage", STAFF_CHAT)
     assert copy["text"].startswith("<b>👎 内容过时</b>")
     assert "What is a fapiao?\n\n（条目 fapiao）" in copy["text"]
+
+
+@pytest.mark.parametrize(
+    ("language", "head"),
+    [
+        ("en", "<b>🌐 Web chat · 🤷 None of these fit</b>\nweb visitor · ru"),
+        ("zh", "<b>🌐 网页聊天 · 🤷 建议答案都不符合</b>\n网页访客 · ru"),
+    ],
+)
+async def test_a_web_visitors_copy_is_labelled_in_the_staff_language(bot_config, language, head):
+    app = SimpleNamespace(bot_data={})
+    config = written_in(bot_config, language)
+    queue = StaffQueue(app, config, None, lambda **kw: None)  # type: ignore[arg-type]
+    app.bot_data["staff_queue"] = queue
+    WebCopies(app).copy(StaffNote("🤷 None of these fit", "Где?", "ru", "web:a"))  # type: ignore[arg-type]
+    block = await queue._block(queue.queue.get_nowait(), 3800)
+    assert block.partition("\n\n")[0] == head
 
 
 def _constants(tree: ast.Module) -> dict[str, str]:
