@@ -373,7 +373,7 @@ async def test_stats_for_staff(run_updates, storage, api):
         tg.message("What is a fapiao?"), tg.message("/stats", user_id=STAFF_USER), storage=storage
     )
     report = texts(api, STAFF_USER)[-1]
-    assert report.startswith("Last 7 days: 1 questions")
+    assert report.startswith("Last 7 days: 1 question\n")  # one, not "1 questions"
     assert "answered: 1" in report and "en: 1" in report
 
 
@@ -438,7 +438,7 @@ async def test_resolved_questions_reach_their_askers_once_after_reload(
     )
     assert "See the hours posted at the entrance" in answer
     assert texts(api, 602)[-1] == messages.text("zh", "notify_off")  # opted out: nothing
-    assert "Sent the answer to 1 earlier question" in texts(api, STAFF_USER)[-1]
+    assert "Sent the answer to 1 earlier question." in texts(api, STAFF_USER)[-1]
     before = len(texts(api, 601))
     await run_updates(tg.message("/reload", user_id=STAFF_USER), storage=storage, config=config)
     assert len(texts(api, 601)) == before  # once only

@@ -39,7 +39,7 @@ from bot.config import Config
 from bot.delivery import Deliveries
 from bot.handoff import Desk, HandoffStore
 from bot.retention import purge_daily
-from bot.telegram import digest, handlers, handoffs, staff, storage_access, webhook
+from bot.telegram import digest, handlers, handoffs, staff, staffwords, storage_access, webhook
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
 from bot.telegram.polling import PollingRequest, serve_polling
 from bot.telegram.staffqueue import StaffQueue, WebCopies
@@ -153,7 +153,7 @@ def build_application(
         desk.deliveries.register(
             "telegram", handoffs.sender(app.bot, lambda: handlers.serving(app.bot_data), storage)
         )
-        desk.watch(handoffs.show_state(app, desk))
+        desk.watch(handoffs.show_state(app, desk, staffwords.language(config)))
         app.bot_data.update(desk=desk, deliveries=desk.deliveries)
     wire(app, config)
     return app

@@ -18,6 +18,7 @@ from telegram.ext import Application
 from bot import times
 from bot.config import Config
 from bot.digest import build_digest, handoff_table_counts, next_run, render_digest
+from bot.telegram import staffwords
 from bot.web import i18n
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,9 @@ def utcnow() -> datetime:
 
 
 def staff_gettext(config: Config):
-    """The staff interface's language: the knowledge base's where the console has it."""
-    return functools.partial(i18n.translate, i18n.staff_language(config.knowledge.language))
+    """The staff interface's language: the knowledge base's where the console has it (the
+    staff chat's, staffwords.py)."""
+    return functools.partial(i18n.translate, staffwords.language(config))
 
 
 def digest_text(app: Application, config: Config, now: datetime) -> str:

@@ -33,7 +33,7 @@ from bot.answering import (
 from bot.config import Config
 from bot.messages import notify_choice
 from bot.storage import FEEDBACK_REASONS, NONE_OF_THESE, SEE_ALSO, UnknownIdError
-from bot.telegram import storage_access
+from bot.telegram import staffwords, storage_access
 from bot.telegram.format import (
     answer_keyboard,
     answer_messages,
@@ -768,9 +768,11 @@ async def _reason_button(update: Update, context: Context, rest: str, lang: str)
         answered = logged and (logged["question"], logged["entry_id"], logged["language"])
     if answered:
         question, entry_id, language = answered
-        kb_language = _answerer(context).kb.language
-        label = say(context, kb_language, f"reason_{reason}")
-        text = f"{question}\n\n(entry {entry_id})"
+        # the reason in the staff chat's language (staffwords.py), from the bot's own words
+        staff_language = staffwords.language(_config(context))
+        label = say(context, staff_language, f"reason_{reason}")
+        entry = staffwords._(staff_language, "(entry {id})", id=entry_id)
+        text = f"{question}\n\n{entry}"
         await to_staff(update, context, text, language, f"👎 {label}", "feedback")
     return True
 

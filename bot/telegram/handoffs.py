@@ -32,8 +32,8 @@ from bot.handoff import (
     HandoffError,
     HeldError,
 )
-from bot.messages import language_name
 from bot.telegram.format import MAX_MESSAGE, split_text
+from bot.telegram.staffwords import _, in_context, language_name, language_of
 
 log = logging.getLogger(__name__)
 
@@ -50,64 +50,68 @@ def actor(user: User) -> Actor:
     return Actor(f"telegram:{user.id}", user.full_name)
 
 
-def state_text(handoff: Handoff) -> str:
+def state_text(handoff: Handoff, lang: str) -> str:
+    """A handoff's state in the staff chat's language `lang`: "✋ Claimed by Sam"."""
     if handoff.state == NEW:
-        return "🆕 New: not claimed"
+        return "🆕 " + _(lang, "New: not claimed")
     if handoff.state == CLAIMED:
-        return f"✋ Claimed by {handoff.holder_name}"
+        return "✋ " + _(lang, "Claimed by {name}", name=handoff.holder_name)
     if handoff.state == CLOSED:
-        return f"☑️ Closed by {handoff.done_by}"
-    return f"✅ Answered by {handoff.done_by}"
+        return "☑️ " + _(lang, "Closed by {name}", name=handoff.done_by)
+    return "✅ " + _(lang, "Answered by {name}", name=handoff.done_by)
 
 
 def state_keyboard(
-    shown: Iterable[tuple[int | None, Handoff]], open_button: bool = True
+    shown: Iterable[tuple[int | None, Handoff]], lang: str, open_button: bool = True
 ) -> InlineKeyboardMarkup:
     """Per handoff shown in a message: its state, then what staff can do with it."""
     rows = []
     for item, handoff in shown:
         prefix = f"#{item} " if item is not None else ""
         rows.append(
-            [InlineKeyboardButton(prefix + state_text(handoff), callback_data=f"hs:{handoff.id}")]
+            [
+                InlineKeyboardButton(
+                    prefix + state_text(handoff, lang), callback_data=f"hs:{handoff.id}"
+                )
+            ]
         )
         actions = []
         if handoff.unanswered_id is not None and handoff.question_status == "new":
+            question = handoff.unanswered_id
             if open_button and item is None:
-                actions.append(
-                    InlineKeyboardButton("Open", callback_data=f"uo:{handoff.unanswered_id}")
-                )
-            actions.append(
-                InlineKeyboardButton("Ignore", callback_data=f"ui:{handoff.unanswered_id}")
-            )
+                opens = in_context(lang, "button|Open")
+                actions.append(InlineKeyboardButton(opens, callback_data=f"uo:{question}"))
+            actions.append(InlineKeyboardButton(_(lang, "Ignore"), callback_data=f"ui:{question}"))
         if handoff.holder is not None:  # claimed, or answered by them: others take over
-            actions.append(InlineKeyboardButton("Take over", callback_data=f"ht:{handoff.id}"))
+            action, data = _(lang, "Take over"), f"ht:{handoff.id}"
         elif handoff.state == CLOSED:  # claiming it reopens it: the button says so
-            actions.append(InlineKeyboardButton("Reopen", callback_data=f"hr:{handoff.id}"))
+            action, data = _(lang, "Reopen"), f"hr:{handoff.id}"
         else:
-            actions.append(InlineKeyboardButton("Claim", callback_data=f"hc:{handoff.id}"))
+            action, data = _(lang, "Claim"), f"hc:{handoff.id}"
+        actions.append(InlineKeyboardButton(action, callback_data=data))
         if handoff.state != CLOSED:
-            actions.append(InlineKeyboardButton("Close", callback_data=f"hx:{handoff.id}"))
+            actions.append(InlineKeyboardButton(_(lang, "Close"), callback_data=f"hx:{handoff.id}"))
         rows.append(actions)
     return InlineKeyboardMarkup(rows)
 
 
-def copy_keyboard(items: int) -> InlineKeyboardMarkup:
+def copy_keyboard(items: int, lang: str) -> InlineKeyboardMarkup:
     """Buttons for a fresh copy in the staff chat (before its handoff exists): they name the
     message (and item), and the button handler finds the handoff."""
     if items == 1:
         return InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton("Claim", callback_data="hc:m"),
-                    InlineKeyboardButton("Close", callback_data="hx:m"),
+                    InlineKeyboardButton(_(lang, "Claim"), callback_data="hc:m"),
+                    InlineKeyboardButton(_(lang, "Close"), callback_data="hx:m"),
                 ]
             ]
         )
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(f"Claim #{i}", callback_data=f"hc:m{i}"),
-                InlineKeyboardButton(f"Close #{i}", callback_data=f"hx:m{i}"),
+                InlineKeyboardButton(_(lang, "Claim #{n}", n=i), callback_data=f"hc:m{i}"),
+                InlineKeyboardButton(_(lang, "Close #{n}", n=i), callback_data=f"hx:m{i}"),
             ]
             for i in range(1, items + 1)
         ]
@@ -203,8 +207,9 @@ def bot_api_sender(
     return deliver
 
 
-def show_state(app: Application, desk: Desk):
-    """A desk watcher: edit the keyboard of every staff message showing a changed handoff."""
+def show_state(app: Application, desk: Desk, lang: str):
+    """A desk watcher: edit the keyboard of every staff message showing a changed handoff
+    (its words in the staff chat's language `lang`)."""
 
     async def watcher(handoff_ids: list[int]) -> None:
         messages = await asyncio.to_thread(desk.store.staff_messages, handoff_ids)
@@ -214,7 +219,7 @@ def show_state(app: Application, desk: Desk):
                 continue
             try:
                 await app.bot.edit_message_reply_markup(
-                    chat_id, message_id, reply_markup=state_keyboard(shown)
+                    chat_id, message_id, reply_markup=state_keyboard(shown, lang)
                 )
             except TelegramError as exc:  # too old to edit, deleted, unchanged
                 log.info("staff message %s not updated: %s", message_id, exc)
@@ -233,25 +238,28 @@ async def relayed_reply(
     handoff = await asyncio.to_thread(desk.store.for_relay, *relay_key)
     if handoff is None:
         return
+    lang = language_of(context.bot_data)
     try:
         result = await desk.reply([handoff.id], text, actor(staff), via="telegram", not_twice=True)
     except HeldError as exc:
-        await message.reply_text("Not sent: " + HELD.format(name=exc.handoff.holder_name))
+        held = _(lang, HELD, name=exc.handoff.holder_name)
+        await message.reply_text(_(lang, "Not sent: {reason}", reason=held))
         return
     except AlreadyRepliedError as exc:
         when = exc.time[:16].replace("T", " ")
-        await message.reply_text(SENT_BEFORE.format(time=when, name=exc.actor_name or "?"))
+        await message.reply_text(_(lang, SENT_BEFORE, time=when, name=exc.actor_name or "?"))
         return
-    except HandoffError as exc:
-        await message.reply_text(f"Not sent: {exc}")
+    except HandoffError as exc:  # the core's reason, as the console gives it
+        await message.reply_text(_(lang, "Not sent: {reason}", reason=_(lang, str(exc))))
         return
     if not result.delivered:
         why = result.deliveries[0].error if result.deliveries else None
-        await message.reply_text(f"Not delivered: {why or 'the asker cannot be reached'}.")
-    for asked, (sent, _n) in result.untranslated().items():
-        asked_name, sent_name = language_name(asked, "en"), language_name(sent, "en")
+        reason = _(lang, why or "the asker cannot be reached")
+        await message.reply_text(_(lang, "Not delivered: {reason}.", reason=reason))
+    for asked, (sent, _count) in result.untranslated().items():
+        names = {"asked": language_name(asked, lang), "sent": language_name(sent, lang)}
         await message.reply_text(
-            f"Delivered in {sent_name} (no {asked_name} translation installed)."
+            _(lang, "Delivered in {sent} (no {asked} translation installed).", **names)
         )
 
 
@@ -277,8 +285,9 @@ async def button(update: Update, context: CallbackContext, kind: str, rest: str)
     handoff = await _pressed(desk, query, rest)
     if handoff is None:
         return False
+    lang = language_of(context.bot_data)
     if kind == "hs":
-        await query.answer(state_text(handoff), show_alert=True)
+        await query.answer(state_text(handoff, lang), show_alert=True)
         return True
     try:
         if kind == "hx":
@@ -288,12 +297,12 @@ async def button(update: Update, context: CallbackContext, kind: str, rest: str)
                 handoff.id, actor(user), takeover=kind == "ht", reopen=kind == "hr"
             )
     except HeldError as exc:
-        await query.answer(HELD.format(name=exc.handoff.holder_name), show_alert=True)
+        await query.answer(_(lang, HELD, name=exc.handoff.holder_name), show_alert=True)
         return True
     except ClosedError as exc:  # a Claim pressed on a message not yet showing it closed
-        await query.answer(CLOSED_ALREADY.format(name=exc.handoff.done_by), show_alert=True)
+        await query.answer(_(lang, CLOSED_ALREADY, name=exc.handoff.done_by), show_alert=True)
         return True
-    await query.answer(state_text(done))
+    await query.answer(state_text(done, lang))
     return True
 
 

@@ -25,7 +25,6 @@ from bot.answering import Answerer, reload_answerer
 from bot.config import Config
 from bot.handoff import Desk, Handoff
 from bot.knowledge import KnowledgeError
-from bot.messages import counted
 from bot.redact import redact
 from bot.storage import NONE_OF_THESE, UnknownIdError
 from bot.telegram import handlers, handoffs
@@ -43,11 +42,12 @@ from bot.telegram.handlers import (
     translated,
     ui_language,
 )
-from bot.telegram.staffqueue import addressed_item
+from bot.telegram.staffqueue import REPLY_HINT, addressed_item
+from bot.telegram.staffwords import _, _n, in_context, language_of
+from bot.web import i18n
 
 log = logging.getLogger(__name__)
 
-REPLY_HINT = "Reply to this message to answer the user."
 ELSEWHERE = (
     "Staff commands work only in the staff chat or in a private chat with me: "
     "everyone here would see what they show."
@@ -65,21 +65,26 @@ NOT_TEXT = (
     "Write the answer as text (for a file, a link to it)."
 )
 UNREACHABLE = "The asker cannot be reached (no chat known: asked elsewhere, or opted out)."
-ATTACHMENTS = (
-    "photo",
-    "document",
-    "video",
-    "animation",
-    "voice",
-    "audio",
-    "video_note",
-    "sticker",
-    "location",
-    "venue",
-    "contact",
-    "poll",
-    "dice",
-)
+ATTACHMENTS = {  # what a message carries instead of text, as staff are told it
+    "photo": "photo",
+    "document": "document",
+    "video": "video",
+    "animation": "animation",
+    "voice": "voice",
+    "audio": "audio",
+    "video_note": "video note",
+    "sticker": "sticker",
+    "location": "location",
+    "venue": "venue",
+    "contact": "contact",
+    "poll": "poll",
+    "dice": "dice",
+}
+
+
+def hints(text: str) -> set[str]:
+    """`text` in every language the staff chat may have been in when it was sent."""
+    return {_(lang, text) for lang in i18n.UI_LANGUAGES}
 
 
 # --- replies to askers ---------------------------------------------------------------
@@ -92,21 +97,25 @@ async def relay_reply(update: Update, context: Context) -> None:
     if message is None or chat is None or message.reply_to_message is None:
         return
     original = message.reply_to_message
+    lang = language_of(context.bot_data)
     # A reply to a batch of copies names its item first ("#2 Your answer"): staffqueue.py.
     item, text = addressed_item(message.text) if message.text else (None, "")
     relay = await _store(context, "find_relay", chat.id, original.message_id, item=item)
     if relay is None:
         if chat.type == ChatType.PRIVATE:  # a staff member's own chat: an ordinary message
             await (handlers.ask if message.text else handlers.not_text)(update, context)
-        elif REPLY_HINT in (original.text or ""):
-            await message.reply_text(NO_ASKER)
+        elif any(hint in (original.text or "") for hint in hints(REPLY_HINT)):
+            await message.reply_text(_(lang, NO_ASKER))
         return
     if update.edited_message is not None:
-        await message.reply_text(EDIT_NOT_SENT)
+        await message.reply_text(_(lang, EDIT_NOT_SENT))
         return
     if not message.text:
-        kind = next((k for k in ATTACHMENTS if getattr(message, k, None)), "message without text")
-        await message.reply_text(NOT_TEXT.format(kind=kind.replace("_", " ")))
+        kind = next(
+            (name for k, name in ATTACHMENTS.items() if getattr(message, k, None)),
+            "message without text",
+        )
+        await message.reply_text(_(lang, NOT_TEXT, kind=_(lang, kind)))
         return
     if message.from_user is None:
         return
@@ -132,7 +141,7 @@ async def refuse(update: Update, context: Context) -> None:
         chat.id if chat else None,
     )
     if user is not None and user.id in _config(context).telegram.staff_user_ids:
-        text = ELSEWHERE
+        text = _(language_of(context.bot_data), ELSEWHERE)
     else:
         text = say(context, await ui_language(update, context), "not_allowed")
     if update.callback_query is not None:
@@ -164,28 +173,42 @@ def staff_only(handler: Command) -> Command:
 async def reload(update: Update, context: Context) -> None:
     """Reload the knowledge base; a broken one is refused and the old one keeps serving."""
     config = _config(context)
+    lang = language_of(context.bot_data)
     storage = context.bot_data.get("storage")
     try:
         answerer = await asyncio.to_thread(_reload_and_swap, context.bot_data, config, storage)
     except KnowledgeError as exc:
-        problems = "\n".join(str(p) for p in exc.problems[:30])
-        more = f"\n… and {len(exc.problems) - 30} more" if len(exc.problems) > 30 else ""
-        await reply(
-            update,
-            context,
-            f"Knowledge base NOT reloaded: {counted(len(exc.problems), 'problem')}; still "
-            "serving the "
-            f"previous one.\n{problems}{more}",
-        )
+        found = len(exc.problems)
+        lines = [
+            _n(
+                lang,
+                "Knowledge base NOT reloaded: {n} problem; still serving the previous one.",
+                "Knowledge base NOT reloaded: {n} problems; still serving the previous one.",
+                found,
+            ),
+            *(str(p) for p in exc.problems[:30]),
+        ]
+        if found > 30:
+            lines.append(_(lang, "… and {n} more", n=found - 30))
+        await reply(update, context, "\n".join(lines))
         return
     sent = await notify_resolved(context)
-    await reply(
-        update,
-        context,
-        f"Knowledge base reloaded: {counted(len(answerer.kb.entries), 'entry', 'entries')} "
-        f"in {counted(len(answerer.kb.topics), 'topic')}."
-        + (f" Sent the answer to {counted(sent, 'earlier question')}." if sent else ""),
+    kb = answerer.kb
+    text = _(
+        lang,
+        "Knowledge base reloaded: {entries} in {topics}.",
+        entries=_n(lang, "{n} entry", "{n} entries", len(kb.entries)),
+        topics=_n(lang, "{n} topic", "{n} topics", len(kb.topics)),
     )
+    if sent:
+        also = _n(
+            lang,
+            "Sent the answer to {n} earlier question.",
+            "Sent the answer to {n} earlier questions.",
+            sent,
+        )
+        text = _(lang, "{done} {also}", done=text, also=also)  # no space between in Chinese
+    await reply(update, context, text)
 
 
 def _reload_and_swap(bot_data: dict, config: Config, storage) -> Answerer:
@@ -233,31 +256,32 @@ async def unanswered(update: Update, context: Context) -> None:
     items = (
         await _store(context, "list_unanswered", status="new", limit=10, newest_first=True) or []
     )
+    lang = language_of(context.bot_data)
     if not items:
-        await reply(update, context, "No new unanswered questions.")
+        await reply(update, context, _(lang, "No new unanswered questions."))
         return
     held = await _handoffs_of(context, [item["id"] for item in items])
     # The askers' chats on their way to staff, read at most once for the whole listing.
     on_their_way = functools.cache(lambda: _chats_on_their_way(context))
     for item in items:
         text = (
-            f"#{item['id']} · {item['language']} · {item['time'][:16]}{_kind(item)}\n"
-            f"{html.escape(item['question'])}{_after(item)}"
+            f"#{item['id']} · {item['language']} · {item['time'][:16]}{_kind(item, lang)}\n"
+            f"{html.escape(item['question'])}{_after(item, lang)}"
         )
-        keyboard = _item_keyboard(item, True, held)
+        keyboard = _item_keyboard(item, lang, True, held)
         await _show_item(update, context, item, text, keyboard, on_their_way)
 
 
-def _kind(item: dict) -> str:
+def _kind(item: dict, lang: str) -> str:
     """What sets a queued question apart: its asker rejected a "did you mean" list."""
-    return " · none of these" if item.get("kind") == NONE_OF_THESE else ""
+    return " · " + _(lang, "none of these") if item.get("kind") == NONE_OF_THESE else ""
 
 
-def _after(item: dict) -> str:
+def _after(item: dict, lang: str) -> str:
     """The question a queued follow-up was asked after ("how much?" after a trademark
     question), on a line of its own (HTML); "" for a question read alone."""
     after = item.get("asked_after")
-    return f"\n<i>after:</i> {html.escape(after)}" if after else ""
+    return f"\n<i>{html.escape(_(lang, 'after:'))}</i> {html.escape(after)}" if after else ""
 
 
 async def _handoffs_of(context: Context, ids: list[int]) -> dict[int, Handoff]:
@@ -270,14 +294,15 @@ async def _handoffs_of(context: Context, ids: list[int]) -> dict[int, Handoff]:
 
 
 def _item_keyboard(
-    item: dict, open_button: bool = True, held: dict[int, Handoff] | None = None
+    item: dict, lang: str, open_button: bool = True, held: dict[int, Handoff] | None = None
 ) -> InlineKeyboardMarkup:
     """Open and Ignore; with the item's handoff, its state and Claim/Close too."""
     if held and item["id"] in held:
-        return handoffs.state_keyboard([(None, held[item["id"]])], open_button)
-    buttons = [InlineKeyboardButton("Ignore", callback_data=f"ui:{item['id']}")]
+        return handoffs.state_keyboard([(None, held[item["id"]])], lang, open_button)
+    buttons = [InlineKeyboardButton(_(lang, "Ignore"), callback_data=f"ui:{item['id']}")]
     if open_button:
-        buttons.insert(0, InlineKeyboardButton("Open", callback_data=f"uo:{item['id']}"))
+        opens = in_context(lang, "button|Open")
+        buttons.insert(0, InlineKeyboardButton(opens, callback_data=f"uo:{item['id']}"))
     return InlineKeyboardMarkup([buttons])
 
 
@@ -302,10 +327,11 @@ async def _show_item(
         not reachable and on_its_way is None and await _reached_elsewhere(context, item["id"])
     )
     reachable = reachable or elsewhere or on_its_way is not None
+    hint = _(language_of(context.bot_data), REPLY_HINT if reachable else UNREACHABLE)
     sent = await reply(
         update,
         context,
-        f"{text}\n\n<i>{REPLY_HINT if reachable else UNREACHABLE}</i>",
+        f"{text}\n\n<i>{html.escape(hint)}</i>",
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
     )
@@ -370,12 +396,15 @@ async def _reached_elsewhere(context: Context, unanswered_id: int) -> bool:
 async def stats(update: Update, context: Context) -> None:
     """Counts of the last 7 days by outcome and language."""
     figures = await _store(context, "stats", days=7)
+    lang = language_of(context.bot_data)
     if not figures:
-        await reply(update, context, "No statistics: no database configured.")
+        await reply(update, context, _(lang, "No statistics: no database configured."))
         return
-    lines = [f"Last 7 days: {figures['total']} questions"]
-    lines += [f"  {status}: {n}" for status, n in figures["by_status"].items()]
-    lines += ["By language:"] + [f"  {lang}: {n}" for lang, n in figures["by_language"].items()]
+    total = figures["total"]
+    lines = [_n(lang, "Last 7 days: {n} question", "Last 7 days: {n} questions", total)]
+    lines += [f"  {_(lang, status)}: {n}" for status, n in figures["by_status"].items()]
+    lines += [_(lang, "By language:")]
+    lines += [f"  {code}: {n}" for code, n in figures["by_language"].items()]
     await reply(update, context, "\n".join(lines))
 
 
@@ -422,11 +451,16 @@ async def _ignore_button(update: Update, context: Context, item_id: int) -> bool
     items = await _store(context, "list_unanswered", status=None, ids=[item_id])
     if items == []:
         return False
+    lang = language_of(context.bot_data)
     if items and items[0]["status"] != "new":
-        done = items[0]["status"]
+        done = _(lang, items[0]["status"])
         entry = items[0].get("resolved_entry_id")
-        entry = f" ({entry})" if entry else ""
-        await _answer_query(update, f"Already {done}{entry}: nothing changed.")
+        await _answer_query(
+            update,
+            _(lang, "Already {done} ({entry}): nothing changed.", done=done, entry=entry)
+            if entry
+            else _(lang, "Already {done}: nothing changed.", done=done),
+        )
         return True
     try:
         changed = await _store(context, "set_unanswered_status", [item_id], "ignored", if_new=True)
@@ -441,7 +475,7 @@ async def _ignore_button(update: Update, context: Context, item_id: int) -> bool
         await _store(
             context, "audit_triage", done_by, "unanswered.ignore", str(item_id), before, after
         )
-    await _answer_query(update, "Ignored")
+    await _answer_query(update, _(lang, "Ignored"))
     await handoffs.ignored(context, item_id, update.effective_user)
     return True
 
@@ -454,6 +488,7 @@ async def _open_button(update: Update, context: Context, item_id: int) -> bool:
     if not items:
         return False
     item = items[0]
+    lang = language_of(context.bot_data)
     await _answer_query(update)
     kb_lang = _answerer(context).kb.language
     translate = context.bot_data.get("translate")
@@ -464,21 +499,22 @@ async def _open_button(update: Update, context: Context, item_id: int) -> bool:
         )
     lines = [
         f"<b>#{item['id']}</b> · {html.escape(item['language'])} · "
-        f"{item['time'][:16].replace('T', ' ')} UTC · {html.escape(item['status'])}"
-        f"{_kind(item)}",
+        f"{item['time'][:16].replace('T', ' ')} UTC · {html.escape(_(lang, item['status']))}"
+        f"{_kind(item, lang)}",
         "",
         html.escape(item["question"]),
     ]
     if translation:
         lines += ["", f"<i>{html.escape(kb_lang)}:</i> {html.escape(translation)}"]
-    lines[-1] += _after(item)  # below the question, or its translation
+    lines[-1] += _after(item, lang)  # below the question, or its translation
     lines += [
         "",
-        "To add it to an entry's phrasings: "
-        f"<code>python -m bot unanswered resolve {item['id']} --entry ENTRY_ID</code>",
+        html.escape(_(lang, "To add it to an entry's phrasings:"))
+        + f" <code>python -m bot unanswered resolve {item['id']} --entry ENTRY_ID</code>",
     ]
     held = await _handoffs_of(context, [item["id"]])
-    await _show_item(update, context, item, "\n".join(lines), _item_keyboard(item, False, held))
+    keyboard = _item_keyboard(item, lang, False, held)
+    await _show_item(update, context, item, "\n".join(lines), keyboard)
     return True
 
 
@@ -511,7 +547,7 @@ async def button(update: Update, context: Context) -> None:
     if query is None:
         return
     lang = await ui_language(update, context)
-    kind, _, rest = (query.data or "").partition(":")
+    kind, _sep, rest = (query.data or "").partition(":")
     handler = BUTTONS.get(kind)
     if handler is None or not await handler(update, context, rest, lang):
         await query.answer(say(context, lang, "stale_button"), show_alert=False)

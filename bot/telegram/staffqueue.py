@@ -27,8 +27,8 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.config import Config
-from bot.messages import language_name
 from bot.telegram.handoffs import copy_keyboard
+from bot.telegram.staffwords import _, _n, language, language_name
 from bot.web.chat_hub import StaffNote
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,14 @@ MAX_BATCH = 10  # copies in one staff message at most
 MAX_CHARS = 3800  # a staff message's text, under Telegram's 4096 with room for the markup
 MAX_QUEUE = 2000  # copies waiting at most; beyond that the oldest is dropped (and logged)
 ITEM = re.compile(r"\s*#(\d{1,3})\b[\s:.,-]*")
+REPLY_HINT = "Reply to this message to answer the user."
 
 
 @dataclass(frozen=True)
 class StaffCopy:
     """A user's question or message for the staff chat, and who to answer."""
 
-    kind: str  # "❓ Unanswered", "✉️ /staff"
+    kind: str  # "❓ Unanswered", "✉️ /staff" (staffwords.COPY_LABELS), as staff read it
     text: str
     language: str
     user_chat_id: int | None  # None: an asker on another channel (`channel`)
@@ -74,16 +75,21 @@ def over_limit(times: list[float], config: Config, now: float | None = None) -> 
     return False
 
 
-def untranslated_warning(asked: str, sent: str) -> str:
+def untranslated_warning(asked: str, sent: str, lang: str) -> str:
     """Staff are told before replying that no model produces the asker's language."""
-    asked_name, sent_name = language_name(asked, "en"), language_name(sent, "en")
-    return f"No {asked_name} translation is installed: a reply goes out in {sent_name}."
+    return _(
+        lang,
+        "No {asked} translation is installed: a reply goes out in {sent}.",
+        asked=language_name(asked, lang),
+        sent=language_name(sent, lang),
+    )
 
 
-def _shorten(text: str, limit: int) -> str:
+def _shorten(text: str, limit: int, lang: str) -> str:
     if len(text) <= limit:
         return text
-    return text[:limit].rstrip() + f" … [cut: {len(text)} characters; the full text is stored]"
+    cut = _(lang, "[cut: {n} characters; the full text is stored]", n=len(text))
+    return f"{text[:limit].rstrip()} … {cut}"
 
 
 class StaffQueue:
@@ -103,6 +109,7 @@ class StaffQueue:
         self.app = app
         self.chat_id = config.telegram.staff_chat_id
         self.kb_language = config.knowledge.language
+        self.language = language(config)  # the staff chat's (staffwords.py)
         self.translate = translate
         self.save_relay = save_relay
         self.open_handoff = open_handoff
@@ -184,15 +191,15 @@ class StaffQueue:
     async def send(self, batch: list[StaffCopy]) -> None:
         share = (MAX_CHARS - 200) // len(batch)
         blocks = [await self._block(copy, share) for copy in batch]
+        lang = self.language
         if len(batch) == 1:
-            text = blocks[0] + "\n\n<i>Reply to this message to answer the user.</i>"
+            text = blocks[0] + f"\n\n<i>{html.escape(_(lang, REPLY_HINT))}</i>"
         else:
             numbered = [f"<b>#{i}</b> {block}" for i, block in enumerate(blocks, 1)]
-            text = "\n\n".join(
-                [f"<b>{len(batch)} messages</b>", *numbered]
-                + ["<i>Reply to this message starting with #N to answer that user.</i>"]
-            )
-        keyboard = copy_keyboard(len(batch)) if self.open_handoff else None
+            count = _n(lang, "{n} message", "{n} messages", len(batch))
+            hint = _(lang, "Reply to this message starting with #N to answer that user.")
+            text = "\n\n".join([f"<b>{count}</b>", *numbered, f"<i>{html.escape(hint)}</i>"])
+        keyboard = copy_keyboard(len(batch), lang) if self.open_handoff else None
         sent = await self.app.bot.send_message(
             self.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard
         )
@@ -232,21 +239,24 @@ class StaffQueue:
             )
         share = max(100, share - 150)  # the header lines take about this much
         room = share // 2 if translated else share
+        lang = self.language
         who = html.escape(copy.who) + (f" · @{html.escape(copy.username)}" if copy.username else "")
         lines = [
-            f"<b>{html.escape(copy.kind)}</b>",
+            f"<b>{html.escape(_(lang, copy.kind))}</b>",
             f"{who} · {html.escape(copy.language)}",
             "",
-            html.escape(_shorten(copy.text, room)),
+            html.escape(_shorten(copy.text, room, lang)),
         ]
         if translated:
-            shown = html.escape(_shorten(translated, room))
+            shown = html.escape(_shorten(translated, room, lang))
             lines += ["", f"<i>{html.escape(self.kb_language)}:</i> {shown}"]
         if copy.after:
-            lines.append(f"<i>after:</i> {html.escape(_shorten(copy.after, room))}")
+            after = html.escape(_shorten(copy.after, room, lang))
+            lines.append(f"<i>{html.escape(_(lang, 'after:'))}</i> {after}")
         sent_in = self.reply_language(copy.language) if self.reply_language else copy.language
         if sent_in != copy.language:
-            lines += ["", f"<i>{html.escape(untranslated_warning(copy.language, sent_in))}</i>"]
+            warning = untranslated_warning(copy.language, sent_in, lang)
+            lines += ["", f"<i>{html.escape(warning)}</i>"]
         return "\n".join(lines)
 
 
@@ -257,7 +267,7 @@ class WebCopies:
     goes to the visitor's queued question or handoff (channel web), which the web chat's
     sender in `Deliveries` reaches."""
 
-    LABEL = "🌐 Web chat · "
+    LABEL = "🌐 Web chat · {label}"
 
     def __init__(self, app: Application):
         self.app = app
@@ -269,14 +279,15 @@ class WebCopies:
         queue = self._queue()
         if queue is None:
             return
+        lang = queue.language
         queue.put(
             StaffCopy(
-                kind=self.LABEL + note.label,
+                kind=_(lang, self.LABEL, label=_(lang, note.label)),
                 text=note.text,
                 language=note.language,
                 user_chat_id=None,
                 user_id=note.user_id,
-                who="web visitor",
+                who=_(lang, "web visitor"),
                 handoff=note.handoff,
                 channel="web",
                 after=note.after,

@@ -61,9 +61,17 @@ def plural(language: str, one: str, other: str, count: int, **values: Any) -> st
     return found.format(**{"n": count, **values})
 
 
+def in_context(language: str, key: str) -> str:
+    """A word that means different things in different places, keyed `"<where>|<English>"`
+    ("button|Open": the staff chat's button that shows a question in full, where the
+    console's "Open" is a state): its translation, else the English after the bar."""
+    return catalog(language).get(key) or key.partition("|")[2]
+
+
 def staff_language(knowledge_language: str) -> str:
-    """The language of what staff read outside the console (the digest, the report page):
-    the knowledge base's where the console has a catalog for it, else English."""
+    """The language of what staff read outside the console (the digest, the report page,
+    the Telegram staff chat): the knowledge base's where the console has a catalog for it,
+    else English."""
     return knowledge_language if knowledge_language in UI_LANGUAGES else "en"
 
 
