@@ -44,8 +44,8 @@ def accounts(storage, clock):
     clock.now = datetime.now(UTC).replace(microsecond=0)  # as the handoffs' own clock
     accounts = Accounts(storage.path, clock=clock)
     for name, role in (("sam", "staff"), ("kim", "staff"), ("mia", "manager")):
-        accounts.add(name, role)
-        accounts.set_password(name, PASSWORD)
+        accounts.add(name, role, actor="admin")
+        accounts.set_password(name, PASSWORD, actor="admin")
     yield accounts
     accounts.close()
 
