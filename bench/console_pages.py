@@ -173,8 +173,8 @@ def main() -> None:
             fill_s = round(time.perf_counter() - started, 1)
             db_mb = round(path.stat().st_size / 2**20, 1)
             accounts = Accounts(path)
-            accounts.add("mia", "staff")
-            accounts.set_password("mia", PASSWORD)
+            accounts.add("mia", "staff", actor="bench")
+            accounts.set_password("mia", PASSWORD, actor="bench")
             answerer = build_answerer(config, ROOT / "knowledge", storage)
             app = create_app(config, storage, AnswererHolder(answerer), accounts)
             with TestClient(app, follow_redirects=False) as client:

@@ -153,7 +153,9 @@ class Accounts(SideStore):
 
     # Accounts ----------------------------------------------------------------------------
 
-    def add(self, name: str, role: str, actor: str = "cli") -> None:
+    def add(self, name: str, role: str, *, actor: str) -> None:
+        """Create the account `name` with `role`; recorded in the audit log as done by
+        `actor` (who made the change, as the console or `cli_actor` names them)."""
         check_name(name)
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -186,7 +188,8 @@ class Accounts(SideStore):
                 )
             )
 
-    def remove(self, name: str, actor: str = "cli") -> None:
+    def remove(self, name: str, *, actor: str) -> None:
+        """Delete the account `name` and end its sessions; audited as done by `actor`."""
         with self._write() as db:
             row = list(db.query("SELECT role FROM staff WHERE name = ?", [name]))
             if not row:
@@ -195,8 +198,9 @@ class Accounts(SideStore):
             db.execute("DELETE FROM staff WHERE name = ?", [name])
             self._audit(db, actor, "staff.remove", name, {"role": row[0]["role"]}, None)
 
-    def set_password(self, name: str, password: str, actor: str = "cli") -> int:
-        """Set the password and end the account's sessions; how many were ended."""
+    def set_password(self, name: str, password: str, *, actor: str) -> int:
+        """Set the password and end the account's sessions; how many were ended. Audited as
+        done by `actor`."""
         check_password(password)
         hashed = self._hasher.hash(password)
         with self._write() as db:

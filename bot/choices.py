@@ -18,7 +18,7 @@ from bot import curation
 from bot.knowledge import load_knowledge
 from bot.messages import noun
 from bot.normalize import normalize
-from bot.storage import NEW, SUGGESTION, Storage
+from bot.storage import IGNORED, NEW, SUGGESTION, Storage
 
 
 class ChoiceError(Exception):
@@ -144,6 +144,29 @@ def dismiss_choices(
     waiting = tuple(row["id"] for row in _selected(storage, ids, entry_id))
     storage.set_choices_ignored(waiting)
     return waiting
+
+
+def audit_before(rows: Iterable[dict]) -> list[dict]:
+    """The choices' ids, entries and statuses before they are accepted or set aside, as the
+    audit row of either (`choices.accept`, `choices.dismiss`) records them."""
+    return [{"id": r["id"], "entry": r["entry_id"], "status": r["status"]} for r in rows]
+
+
+def accepted_audit(done: Sequence[Accepted]) -> tuple[str, list[dict]]:
+    """What an audit row of `accept_choices` ("choices.accept") records: its target (the
+    entries' ids) and, after, each entry's file and how many wordings were added to it."""
+    after = [
+        {"entry": a.entry_id, "file": a.file, "added": a.added, "already_there": a.skipped}
+        for a in done
+    ]
+    return " ".join(a.entry_id for a in done), after
+
+
+def dismissed_audit(before: Sequence[dict], done: Sequence[int]) -> tuple[str, dict]:
+    """What an audit row of `dismiss_choices` ("choices.dismiss") records: its target (the
+    entries of the choices set aside, from `audit_before`) and, after, their ids."""
+    target = " ".join(sorted({row["entry"] for row in before if row["id"] in done}))
+    return target, {"status": IGNORED, "ids": list(done)}
 
 
 def _one_entry_each(plans: dict[str, curation.AlternatesPlan]) -> None:

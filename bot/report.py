@@ -605,8 +605,8 @@ def _round(value: float | None) -> object:
 # (no account name has brackets: bot/accounts.py NAME_PATTERN).
 STAFF_COLUMNS = (
     "replies_sent", "replies_delivered", "handoffs_closed", "questions_added_to_entries",
-    "entries_from_questions", "questions_set_aside", "entry_changes", "entries_created",
-    "translations_saved",
+    "entries_from_questions", "questions_set_aside", "user_choices_accepted",
+    "user_choices_set_aside", "entry_changes", "entries_created", "translations_saved",
 )  # fmt: skip
 ALL_STAFF = "(all staff)"
 

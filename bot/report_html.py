@@ -609,6 +609,8 @@ STAFF_HEADINGS = (
     "questions added to entries",
     "new entries from questions",
     "questions set aside",
+    "users' choices accepted",
+    "users' choices set aside",
     "entry changes",
     "entries created",
     "translations saved",
@@ -618,8 +620,9 @@ STAFF_NOTE = (
     "in the staff chat, as the audit log records it: replies sent to askers (a reply to a "
     "group counts once; delivered: those that reached their asker), handoffs closed, inbox "
     "questions added to an entry's wordings or set aside (ignored or off-topic) and entries "
-    "made from them, entry changes saved (edits, rollbacks, moves, deletions), entries "
-    "created and translations saved."
+    'made from them, the suggestions users chose (from "did you mean" or "See also") added '
+    "to an entry's wordings or set aside, entry changes saved (edits, rollbacks, moves, "
+    "deletions), entries created and translations saved."
 )
 STAFF_UNFILTERED = "Staff work covers every language and channel."
 NO_STAFF_WORK = "No staff activity in this period."

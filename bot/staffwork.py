@@ -3,7 +3,7 @@
 Read with two GROUP BY queries from what the console, the CLI and the staff chat already
 store: the replies to askers and whether each reached its asker (`handoff_replies`,
 `handoff_deliveries`), and the audit log (`audit`: handoffs closed, inbox questions added to
-entries or set aside, entries and translations saved).
+entries or set aside, users' choices accepted or set aside, entries and translations saved).
 
 A staff member is named as the audit log names them: a console account (`sam`), a triage
 from the command line (`ann (CLI)`), a Telegram staff member by their name and id
@@ -34,6 +34,8 @@ class StaffWork:
     attached: int = 0  # inbox questions added to an entry's wordings
     new_entries: int = 0  # entries made from inbox questions
     set_aside: int = 0  # inbox questions ignored or marked off-topic
+    choices_accepted: int = 0  # users' choices ("did you mean", "See also") accepted
+    choices_set_aside: int = 0  # users' choices set aside
     edited: int = 0  # entry changes saved: edits, rollbacks, moves, deletions
     created: int = 0  # entries created (from inbox questions or not)
     translations: int = 0  # curated translations saved
@@ -66,6 +68,13 @@ _AUDIT_SUMS = {
     "AND json_array_length(coalesce(json_extract(after, '$.questions'), '[]')) > 0",
     "set_aside": "CASE WHEN action IN ('unanswered.ignore', 'unanswered.offtopic') "
     "THEN coalesce(json_extract(after, '$.changed'), 0) END",
+    # the choices named that were waiting (bot/choices.py `audit_before`): it took them all
+    "choices_accepted": "CASE WHEN action = 'choices.accept' THEN (SELECT count(*) FROM "
+    "json_each(CASE WHEN json_valid(before) AND json_type(before) = 'array' THEN before "
+    "ELSE '[]' END) j WHERE json_type(j.value) = 'object' "
+    "AND json_extract(j.value, '$.status') = 'new') END",
+    "choices_set_aside": "CASE WHEN action = 'choices.dismiss' "
+    "THEN coalesce(json_array_length(json_extract(after, '$.ids')), 0) END",
     # an edit that only unlinked a deleted entry is part of that deletion
     "edited": "action IN ('entry.rollback', 'entry.move', 'entry.delete') OR (action = "
     "'entry.edit' AND json_extract(after, '$.unlinked_from') IS NULL)",
@@ -74,8 +83,8 @@ _AUDIT_SUMS = {
 }
 _ACTIONS = (
     "handoff.close", "unanswered.attach", "unanswered.ignore", "unanswered.offtopic",
-    "entry.new", "entry.edit", "entry.rollback", "entry.move", "entry.delete",
-    "translation.save",
+    "choices.accept", "choices.dismiss", "entry.new", "entry.edit", "entry.rollback",
+    "entry.move", "entry.delete", "translation.save",
 )  # fmt: skip
 
 

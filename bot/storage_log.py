@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlite_utils import Database
 
+from bot.accounts import write_audit
 from bot.counting import log_columns, outcome, questions
 from bot.redact import redact
 from bot.storage_base import StorageBase, UnknownIdError, check, id_list, utc
@@ -29,6 +30,10 @@ from bot.storage_schema import (
     wording,
 )
 from bot.storage_users import opted_out
+
+# The audit actions of staff reviewing the chosen suggestions (the console's, bot/web/chosen.py;
+# the CLI's, `audit_choices`).
+CHOICE_ACTIONS = ("choices.accept", "choices.dismiss")
 
 
 class LogTables(StorageBase):
@@ -289,6 +294,18 @@ class LogTables(StorageBase):
                 "AND id IN (SELECT value FROM json_each(?))",
                 [status, NEW, id_list(int(i) for i in ids)],
             ).rowcount
+
+    def audit_choices(
+        self, actor: str, action: str, target: str | None, before: list[dict], after: Any
+    ) -> None:
+        """Record an acceptance or setting aside of chosen suggestions done outside the
+        console (the CLI) in the console's audit log, as the console records its own
+        (bot/choices.py `audit_before`, `accepted_audit` and `dismissed_audit` give the
+        target, `before` and `after`): `actor` says who ("ann (CLI)"), `action` is one of
+        CHOICE_ACTIONS."""
+        check("action", action, CHOICE_ACTIONS)
+        with self._write() as db:
+            write_audit(db, self._now(), actor, action, target, before, after)
 
     # Counts ------------------------------------------------------------------------------
 

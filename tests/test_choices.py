@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sqlite3
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bot.accounts import Accounts
 from bot.cli.unanswered import unanswered
 from bot.knowledge import load_knowledge
 from bot.storage import NONE_OF_THESE, Storage
@@ -213,3 +215,84 @@ def test_unanswered_list_marks_none_of_these(cfg):
     assert listed.exit_code == 0, listed.output
     lines = [line for line in listed.output.splitlines() if "licence" in line]
     assert ["[none of these]" in line for line in lines] == [False, True]
+
+
+def test_accepting_and_setting_aside_are_audited_as_on_the_console(cfg):
+    """`accept-choices` and `dismiss-choices` wrote no audit row, while the console's "Chosen
+    by users" page records `choices.accept` and `choices.dismiss`: the audit log and the
+    report's staff work missed what was done from the command line. Now each writes the
+    console's row, by "NAME (CLI)" (`--as NAME`, else the login name)."""
+    with Storage.open(cfg.storage.database) as storage:
+        curious = storage.log_choice(
+            user_id=8, language="en", question="bank holidays", entry_id="bank-account",
+            source="see_also",
+        )  # fmt: skip
+    me = f"{getpass.getuser()} (CLI)"
+    assert run(cfg, "accept-choices", "4", "99").exit_code == 1  # refused: no row
+    done = run(cfg, "accept-choices", "--all-for", "bank-account", "--as", "Ann  Lee")
+    assert done.exit_code == 0, done.output
+    assert run(cfg, "dismiss-choices", str(curious)).exit_code == 0
+    assert run(cfg, "accept-choices", "1", "4", "--as", "bo").exit_code == 0
+    assert "nothing changed" in run(cfg, "dismiss-choices", "4", "--as", "bo").output  # no row
+    rows = _audit_rows(cfg)
+    assert rows == [
+        (
+            "Ann Lee (CLI)",
+            "choices.accept",
+            "bank-account",
+            # the choices it took: not the one only opened from "See also", left waiting
+            [
+                {"id": 1, "entry": "bank-account", "status": "new"},
+                {"id": 2, "entry": "bank-account", "status": "new"},
+                {"id": 3, "entry": "bank-account", "status": "new"},
+            ],
+            [{"entry": "bank-account", "file": "money.yaml", "added": 2, "already_there": 0}],
+        ),
+        (
+            me,
+            "choices.dismiss",
+            "bank-account",
+            [{"id": curious, "entry": "bank-account", "status": "new"}],
+            {"status": "ignored", "ids": [curious]},
+        ),
+        (
+            "bo (CLI)",
+            "choices.accept",
+            "work-permit",
+            # the choices given, as the console records the ticked ones
+            [
+                {"id": 1, "entry": "bank-account", "status": "accepted"},
+                {"id": 4, "entry": "work-permit", "status": "new"},
+            ],
+            [{"entry": "work-permit", "file": "people.yaml", "added": 1, "already_there": 0}],
+        ),
+    ]
+    for command in ("accept-choices", "dismiss-choices"):
+        assert "--as NAME" in run(cfg, command, "--help").output
+
+
+def test_setting_aside_all_of_an_entry_is_audited_with_its_choices(cfg):
+    done = run(cfg, "dismiss-choices", "--all-for", "bank-account", "--as", "kim")
+    assert done.exit_code == 0, done.output
+    assert _audit_rows(cfg) == [
+        (
+            "kim (CLI)",
+            "choices.dismiss",
+            "bank-account",
+            [{"id": i, "entry": "bank-account", "status": "new"} for i in (1, 2, 3)],
+            {"status": "ignored", "ids": [1, 2, 3]},
+        )
+    ]
+
+
+def _audit_rows(cfg) -> list[tuple]:
+    """The audit log, oldest first, as the console's audit page reads it."""
+    accounts = Accounts(cfg.storage.database)
+    try:
+        rows = list(reversed(accounts.audit_log()))
+    finally:
+        accounts.close()
+    return [
+        (r["actor"], r["action"], r["target"], json.loads(r["before"]), json.loads(r["after"]))
+        for r in rows
+    ]

@@ -79,6 +79,28 @@ def test_staff_commands_record_who_ran_them_as_the_triage_commands_do(cli):
         assert "--as NAME" in cli("staff", command, "--help").output
 
 
+def test_an_account_change_always_names_who_made_it(cli):
+    """`Accounts.add`, `remove` and `set_password` recorded a nameless "cli" when their
+    caller gave no actor: now the actor is required, and a call without one changes
+    nothing."""
+    assert cli("staff", "list").exit_code == 0  # the database, migrated
+    accounts = Accounts(cli.database)
+    try:
+        accounts.add("alice", "staff", actor="Ann Lee (CLI)")
+        with pytest.raises(TypeError):
+            accounts.add("bob", "staff")  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            accounts.set_password("alice", "a long passphrase")  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            accounts.remove("alice")  # type: ignore[call-arg]
+        names = [row["name"] for row in accounts.all()]
+        rows = [(r["actor"], r["action"]) for r in accounts.audit_log()]
+    finally:
+        accounts.close()
+    assert names == ["alice"]
+    assert rows == [("Ann Lee (CLI)", "staff.add")]
+
+
 def test_bad_input_is_a_clear_error_and_changes_nothing(cli):
     result = cli("staff", "add", "bad name!", "--role", "staff")
     assert result.exit_code == 1 and "not a valid account name" in result.output

@@ -146,8 +146,8 @@ def test_the_digest_counts_open_handoffs_nobody_has_looked_at(tmp_path, storage,
     from tests.web_support import PASSWORD, login, make_client
 
     accounts = Accounts(storage.path)
-    accounts.add("mia", "manager")
-    accounts.set_password("mia", PASSWORD)
+    accounts.add("mia", "manager", actor="admin")
+    accounts.set_password("mia", PASSWORD, actor="admin")
     config = replace(
         small_answerer.config, storage=replace(small_answerer.config.storage, database=storage.path)
     )

@@ -44,8 +44,8 @@ def accounts(storage, clock):
     clock.now = datetime.now(UTC).replace(microsecond=0)  # as the handoffs' own clock
     accounts = Accounts(storage.path, clock=clock)
     for name, role in (("sam", "staff"), ("kim", "staff"), ("mia", "manager")):
-        accounts.add(name, role)
-        accounts.set_password(name, PASSWORD)
+        accounts.add(name, role, actor="admin")
+        accounts.set_password(name, PASSWORD, actor="admin")
     yield accounts
     accounts.close()
 
@@ -98,11 +98,28 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
+# Suggestions users chose: (wording, language, entry, where it was chosen)
+CHOSEN = (
+    ("company account", "en", "bank-account", "suggestion"),
+    ("company account", "en", "bank-account", "see_also"),
+    ("bank holidays", "en", "bank-account", "see_also"),
+    ("permit for work", "en", "work-permit", "suggestion"),
+    ("how do taxes work", "en", "fapiao", "see_also"),
+)
+
+
 def work_of(live, storage, web, cfg):
     """A day's work: sam replies twice (one reaches its asker, one does not), closes that
-    handoff, adds a question to an entry and edits an entry; kim sets a question aside and
-    saves a translation; ann sets one aside from the command line; Ann Lee, in the staff
-    chat, closes a handoff and ignores a question. Returns the questions' ids."""
+    handoff, adds a question to an entry, accepts two users' choices (one wording) and edits
+    an entry; kim sets a question and a choice aside and saves a translation; ann sets one
+    question aside, accepts a choice and sets one aside from the command line; Ann Lee, in
+    the staff chat, closes a handoff and ignores a question. Returns the questions' ids."""
+    company, _, holidays, permit, taxes = (
+        storage.log_choice(
+            user_id=20 + n, language=lang, question=text, entry_id=entry_id, source=source
+        )
+        for n, (text, lang, entry_id, source) in enumerate(CHOSEN)
+    )
     parking = ask_on_web(storage, "Где парковка?", 1, "ru")
     canteen = ask_on_web(storage, "Is there a canteen?", 2)
     bank = ask_on_web(storage, "how do I get a corporate account at a bank", 3)
@@ -126,10 +143,16 @@ def work_of(live, storage, web, cfg):
     fields = fields_of(live.get("/entries/fapiao").text)
     fields["answer"] = "A fapiao is the official invoice; ask the seller for one."
     assert live.post("/entries/fapiao", data={**fields, "action": "save"}).status_code == 303
+    page = live.get("/choices").text
+    ticked = {"ids": f"{company},{company + 1}", "csrf": csrf_of(page)}  # one wording
+    accepted = live.post("/choices/accept", data=ticked)
+    assert "Added 1 wording(s)" in live.get(accepted.headers["location"]).text
 
     log_in(live, "kim")
     inbox = live.get("/inbox").text
     assert live.post("/inbox/ignore", data={"ids": str(dog), "csrf": csrf_of(inbox)}).is_redirect
+    dismissed = live.post("/choices/dismiss", data={"ids": str(holidays), "csrf": csrf_of(inbox)})
+    assert "Set aside 1 choice." in live.get(dismissed.headers["location"]).text
     page = live.get("/translations?lang=ru").text
     section = page.split('id="tr-office-hours"')[1].split("</section>")[0]
     saved = live.post(
@@ -145,8 +168,13 @@ def work_of(live, storage, web, cfg):
     )
     assert saved.status_code == 303, saved.text
 
-    ignored = CliRunner().invoke(unanswered, ["ignore", str(drone), "--as", "ann"], obj=cfg)
-    assert ignored.exit_code == 0, ignored.output
+    for args in (
+        ["ignore", str(drone)],
+        ["accept-choices", str(permit)],
+        ["dismiss-choices", str(taxes)],
+    ):
+        done = CliRunner().invoke(unanswered, [*args, "--as", "ann"], obj=cfg)
+        assert done.exit_code == 0, done.output
 
     # the staff chat: Ann Lee closes a handoff and presses Ignore on a question
     store = HandoffStore(storage.path)
@@ -168,19 +196,21 @@ def work_of(live, storage, web, cfg):
 def test_staff_work_per_staff_member_on_the_page_and_in_csv(live, storage, web, cfg):
     """A manager asked what their staff did: the report said nothing of it. Now each staff
     member's replies (and how many reached the asker), handoffs closed, inbox questions
-    added to entries or set aside, entry changes and translations saved are a table, by
+    added to entries or set aside, users' choices accepted or set aside (on the console and
+    from the command line alike), entry changes and translations saved are a table, by
     name, with everyone's together last; the same figures in staff_work.csv."""
     work_of(live, storage, web, cfg)
     log_in(live, "mia")
     html = live.get("/reports").text
     table = staff_table(html)
-    # replies, delivered, closed, added, from questions, set aside, changes, created, saved
+    # replies, delivered, closed, added, from questions, set aside, choices accepted, choices
+    # set aside, changes, created, saved
     assert table == {
-        "sam": ["2", "1", "1", "1", "0", "0", "1", "0", "0"],
-        "Ann Lee (telegram:77)": ["0", "0", "1", "0", "0", "1", "0", "0", "0"],
-        "kim": ["0", "0", "0", "0", "0", "1", "0", "0", "1"],
-        "ann (CLI)": ["0", "0", "0", "0", "0", "1", "0", "0", "0"],
-        "All staff": ["2", "1", "2", "1", "0", "3", "1", "0", "1"],
+        "sam": ["2", "1", "1", "1", "0", "0", "2", "0", "1", "0", "0"],
+        "Ann Lee (telegram:77)": ["0", "0", "1", "0", "0", "1", "0", "0", "0", "0", "0"],
+        "kim": ["0", "0", "0", "0", "0", "1", "0", "1", "0", "0", "1"],
+        "ann (CLI)": ["0", "0", "0", "0", "0", "1", "1", "1", "0", "0", "0"],
+        "All staff": ["2", "1", "2", "1", "0", "3", "3", "2", "1", "0", "1"],
     }
     assert "inbox" not in table  # the bot's own closing of the bank question's handoff
     assert "No staff activity" not in html
@@ -197,6 +227,7 @@ def test_staff_work_per_staff_member_on_the_page_and_in_csv(live, storage, web, 
     chinese = live.get("/reports").text
     assert "<h2>工作人员工作量" in chinese and "全体工作人员" in chinese
     assert ">发送的回复<" in chinese and ">已送达<" in chinese
+    assert ">采纳的用户选择<" in chinese and ">搁置的用户选择<" in chinese
 
 
 def test_new_entries_made_from_inbox_questions(live, storage, small_kb_dir):
@@ -218,7 +249,7 @@ def test_new_entries_made_from_inbox_questions(live, storage, small_kb_dir):
     assert made.status_code == 303, unescape(made.text).split("<main>")[1][:600]
     log_in(live, "mia")
     assert staff_table(live.get("/reports").text)["sam"] == [
-        "0", "0", "0", "0", "1", "0", "0", "2", "0",
+        "0", "0", "0", "0", "1", "0", "0", "0", "0", "2", "0",
     ]  # fmt: skip
 
 
@@ -261,10 +292,10 @@ def test_the_cli_report_has_the_staff_work(live, storage, web, cfg, tmp_path):
     page = out.read_text(encoding="utf-8")
     assert "<h2>Staff work</h2>" in page and '<td dir="auto">Ann Lee (telegram:77)</td>' in page
     rows = list(csv.reader((folder / "staff_work.csv").open(encoding="utf-8-sig")))
-    assert rows[-1] == [ALL_STAFF, "2", "1", "2", "1", "0", "3", "1", "0", "1"]
+    assert rows[-1] == [ALL_STAFF, "2", "1", "2", "1", "0", "3", "3", "2", "1", "0", "1"]
     now = datetime.now(UTC)
     core = build_report(storage.path, None, since=now - timedelta(days=1), now=now)
-    assert core.staff_total.counts == (2, 1, 2, 1, 0, 3, 1, 0, 1)
+    assert core.staff_total.counts == (2, 1, 2, 1, 0, 3, 3, 2, 1, 0, 1)
 
 
 def test_a_kept_report_gives_way_to_staff_work(live, storage, web):

@@ -164,7 +164,7 @@ def test_sessions_expire(client, clock, config):
 def test_removed_account_loses_its_session(client, accounts):
     login(client, "sam")
     assert client.get("/entries").status_code == 200
-    accounts.remove("sam")
+    accounts.remove("sam", actor="admin")
     assert client.get("/entries").status_code == 303
 
 
@@ -414,8 +414,8 @@ def test_off_topic_twice_is_done_once(live, storage, small_kb_dir):
 def test_a_stale_off_topic_says_what_was_done_and_by_whom(live, storage, small_kb_dir, accounts):
     """Another tab had ignored the question: Off-topic from a stale page said "already marked
     off-topic" (its wording was an example already) or "set aside (ignored or off-topic)"."""
-    accounts.add("ann", "staff")
-    accounts.set_password("ann", PASSWORD)
+    accounts.add("ann", "staff", actor="admin")
+    accounts.set_password("ann", PASSWORD, actor="admin")
     (small_kb_dir / "offtopic.yaml").write_text(
         'examples:\n  en:\n    - "will it snow in Harbin"\n'
     )

@@ -73,8 +73,8 @@ def site(config, answerer, tmp_path):
     chat_config = replace(config, web=replace(config.web, chat_origins=(site_url,)))
     storage = Storage.open(tmp_path / "bot.db")
     accounts = Accounts(storage.path)
-    accounts.add("sam", "staff")
-    accounts.set_password("sam", PASSWORD)
+    accounts.add("sam", "staff", actor="admin")
+    accounts.set_password("sam", PASSWORD, actor="admin")
     app = create_app(chat_config, storage, AnswererHolder(answerer), accounts, secret=b"k" * 32)
     bot_url = f"http://127.0.0.1:{bot_port}"
 

@@ -34,8 +34,8 @@ from tests.web_support import PASSWORD, csrf_of, flash_of, login
 def accounts(storage, clock):
     accounts = Accounts(storage.path, clock=clock)
     for name, role in (("sam", "staff"), ("kim", "staff"), ("mia", "manager")):
-        accounts.add(name, role)
-        accounts.set_password(name, PASSWORD)
+        accounts.add(name, role, actor="admin")
+        accounts.set_password(name, PASSWORD, actor="admin")
     yield accounts
     accounts.close()
 

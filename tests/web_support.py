@@ -81,8 +81,8 @@ def storage(tmp_path):
 def accounts(storage, clock):
     accounts = Accounts(storage.path, clock=clock)
     for name, role in (("sam", "staff"), ("mia", "manager")):
-        accounts.add(name, role)
-        accounts.set_password(name, PASSWORD)
+        accounts.add(name, role, actor="admin")
+        accounts.set_password(name, PASSWORD, actor="admin")
     yield accounts
     accounts.close()
 

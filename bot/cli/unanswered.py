@@ -634,6 +634,15 @@ def choices_(config: Config, since: datetime | None, as_json: bool) -> None:
     click.echo(f"{choices} for {counted(len(groups), 'entry', 'entries')}")
 
 
+def _choices_given(storage: Storage, ids: tuple[int, ...], entry_id: str | None) -> list[dict]:
+    """The choices an `accept-choices` or `dismiss-choices` is given, as they are before it:
+    the choices IDS (the audit row names them all, as the console names the ticked ones), or
+    those waiting for ENTRY (the row names the ones the command took)."""
+    if ids:
+        return storage.list_choices(ids=ids, status=None)
+    return storage.list_choices(entry_id=entry_id, status=NEW)
+
+
 @unanswered.command("accept-choices")
 @click.argument("ids", nargs=-1, type=int)
 @click.option(
@@ -643,9 +652,14 @@ def choices_(config: Config, since: datetime | None, as_json: bool) -> None:
     "instead of listing ids.",
 )
 @KB_OPTION
+@AS_OPTION
 @click.pass_obj
 def accept_choices(
-    config: Config, ids: tuple[int, ...], entry_id: str | None, kb_dir: Path | None
+    config: Config,
+    ids: tuple[int, ...],
+    entry_id: str | None,
+    kb_dir: Path | None,
+    actor: str | None,
 ) -> None:
     """Add the wordings of the chosen suggestions IDS (or all of one entry's that users
     picked from a "did you mean" list) to their entries' alternates, in their language, and
@@ -657,7 +671,8 @@ def accept_choices(
 
     A wording in another language than the knowledge base's goes under the entry's curated
     translation into that language where there is one. The topic file keeps its comments and
-    layout and is written only if the knowledge base still validates.
+    layout and is written only if the knowledge base still validates. Recorded in the audit
+    log as done by you (--as), as the console's "Chosen by users" page records it.
 
     Example: python -m bot unanswered accept-choices --all-for bank-account
     """
@@ -665,6 +680,7 @@ def accept_choices(
         raise click.UsageError("give either choice IDS or --all-for ENTRY")
     folder = Path(kb_dir or config.knowledge.dir)
     with _storage(config) as storage:
+        given = _choices_given(storage, ids, entry_id)
         try:
             done = chosen.accept_choices(
                 storage,
@@ -675,6 +691,11 @@ def accept_choices(
             )
         except (chosen.ChoiceError, curation.CurationError, KnowledgeError) as exc:
             raise click.ClickException(shown_lines(f"{exc}\nNothing else changed.")) from exc
+        if done:
+            accepted = {i for item in done for i in item.ids}
+            before = chosen.audit_before(r for r in given if ids or r["id"] in accepted)
+            target, after = chosen.accepted_audit(done)
+            storage.audit_choices(cli_actor(actor), "choices.accept", target, before, after)
     if not done:
         click.echo("Those choices were accepted already; nothing changed.")
         return
@@ -703,21 +724,30 @@ def accept_choices(
     "entry_id",
     help="Set aside every waiting choice of this entry instead of listing ids.",
 )
+@AS_OPTION
 @click.pass_obj
-def dismiss_choices(config: Config, ids: tuple[int, ...], entry_id: str | None) -> None:
+def dismiss_choices(
+    config: Config, ids: tuple[int, ...], entry_id: str | None, actor: str | None
+) -> None:
     """Set aside the chosen suggestions IDS (or all of one entry's) whose wording does not
     mean the entry: a user may open an entry out of curiosity. They leave `choices` and are
-    never added as alternates; the knowledge base is not touched.
+    never added as alternates; the knowledge base is not touched. Recorded in the audit log
+    as done by you (--as), as the console's "Chosen by users" page records it.
 
     Example: python -m bot unanswered dismiss-choices 5 9
     """
     if bool(ids) == bool(entry_id):
         raise click.UsageError("give either choice IDS or --all-for ENTRY")
     with _storage(config) as storage:
+        given = _choices_given(storage, ids, entry_id)
         try:
             done = chosen.dismiss_choices(storage, ids=ids, entry_id=entry_id)
         except chosen.ChoiceError as exc:
             raise click.ClickException(f"{exc}\nNothing changed.") from exc
+        if done:
+            before = chosen.audit_before(r for r in given if ids or r["id"] in done)
+            target, after = chosen.dismissed_audit(before, done)
+            storage.audit_choices(cli_actor(actor), "choices.dismiss", target, before, after)
     if not done:
         click.echo("Those choices were accepted or set aside already; nothing changed.")
         return

@@ -116,7 +116,7 @@ async def _ticked(request: Request) -> tuple[list[int], list[dict]]:
     audit log)."""
     ids = id_list((await request.form()).getlist("ids"))
     rows = console(request).storage.list_choices(ids=ids, status=None) if ids else []
-    return ids, [{"id": r["id"], "entry": r["entry_id"], "status": r["status"]} for r in rows]
+    return ids, choices.audit_before(rows)
 
 
 def _accept(request: Request, ids: list[int]) -> list[choices.Accepted]:
@@ -146,11 +146,7 @@ async def accept(request: Request) -> Response:
         return _back(error=knowledge_problems(request, exc))
     if not done:
         return _back(error=_(request, "Those wordings were accepted or set aside already."))
-    after = [
-        {"entry": a.entry_id, "file": a.file, "added": a.added, "already_there": a.skipped}
-        for a in done
-    ]
-    target = " ".join(a.entry_id for a in done)
+    target, after = choices.accepted_audit(done)
     c.accounts.audit(request.state.session.name, "choices.accept", target, before, after)
     said = [
         _n(
@@ -180,14 +176,8 @@ async def dismiss(request: Request) -> Response:
         return _back(error=_(request, "{problem}. Nothing changed.", problem=exc))
     if not done:
         return _back(error=_(request, "Those wordings were accepted or set aside already."))
-    target = " ".join(sorted({row["entry"] for row in before if row["id"] in done}))
-    c.accounts.audit(
-        request.state.session.name,
-        "choices.dismiss",
-        target,
-        before,
-        {"status": "ignored", "ids": list(done)},
-    )
+    target, after = choices.dismissed_audit(before, done)
+    c.accounts.audit(request.state.session.name, "choices.dismiss", target, before, after)
     return _back(message=_n(request, "Set aside {n} choice.", "Set aside {n} choices.", len(done)))
 
 
