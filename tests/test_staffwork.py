@@ -146,7 +146,7 @@ def work_of(live, storage, web, cfg):
     page = live.get("/choices").text
     ticked = {"ids": f"{company},{company + 1}", "csrf": csrf_of(page)}  # one wording
     accepted = live.post("/choices/accept", data=ticked)
-    assert "Added 1 wording(s)" in live.get(accepted.headers["location"]).text
+    assert "Added 1 wording to" in live.get(accepted.headers["location"]).text
 
     log_in(live, "kim")
     inbox = live.get("/inbox").text
