@@ -883,3 +883,37 @@ def test_a_closed_handoff_offers_reopen_not_a_bare_claim(client, other, storage)
     actions = _actions(client.get(f"/handoffs/{hid}").text)
     assert ">重新打开</button>" in actions and "此会话已关闭。重新打开后" in actions
     assert "重新打开了对话" in client.get(f"/handoffs/{hid}").text
+
+
+def test_a_reply_from_a_page_opened_before_a_close_is_refused_and_kept(client, other, storage, web):
+    """Two tabs on an open handoff; kim replies then closes it; sam's tab, opened before,
+    sent a reply that went out and silently reopened it as answered. Now it is refused like
+    a stale Claim, nothing sent, the words kept; the closed page's "Reply again" sends."""
+    question = "Where do I park my bike?"
+    ask(storage, question, 1)
+    login(client, "sam")
+    login(other, "kim")
+    hid = handoff_id(client, question)
+    stale = client.get(f"/handoffs/{hid}").text
+    post(other, "/handoffs/reply", id=str(hid), text="In the basement.")
+    post(other, "/handoffs/close", id=str(hid))
+    typed = "One more thing: parking is free for tenants."
+    refused = client.post("/handoffs/reply", data=reply_form(stale, hid, typed))
+    assert flash_of(client, refused, "error") == (
+        "This conversation was closed (by kim) after you opened this page: reopen it to "
+        "answer again. Nothing was sent."
+    )
+    assert [text for _row, text in web.sent] == ["In the basement."]
+    assert HandoffStore(storage.path).get(hid).state == "closed"
+    page = client.get(refused.headers["location"]).text
+    assert '<details class="reply-again" open>' in page and f">{typed}</textarea>" in page
+    sent = client.post("/handoffs/reply", data=reply_form(page, hid, typed))
+    assert flash_of(client, sent).startswith("Reply sent to 1")
+    assert [text for _row, text in web.sent] == ["In the basement.", typed]
+    client.cookies.set("console_lang", "zh")
+    stale = client.get(f"/handoffs/{hid}").text  # answered by sam: open again
+    post(other, "/handoffs/close", id=str(hid), takeover="1")
+    chinese = client.post("/handoffs/reply", data=reply_form(stale, hid, "还有一件事"))
+    assert flash_of(client, chinese, "error") == (
+        "您打开此页面后，此会话已由 kim 关闭：如需再次回复，请重新打开。未发送任何内容。"
+    )
