@@ -917,3 +917,27 @@ def test_a_reply_from_a_page_opened_before_a_close_is_refused_and_kept(client, o
     assert flash_of(client, chinese, "error") == (
         "您打开此页面后，此会话已由 kim 关闭：如需再次回复，请重新打开。未发送任何内容。"
     )
+
+
+def test_an_inbox_reply_to_questions_whose_askers_were_forgotten_says_so(client, storage, web):
+    """An inbox page opened before the askers used "Forget me": its reply said "No handoff
+    to reply to", though the page is about questions. Now it says what happened to them."""
+    ids = [
+        ask(storage, "Where do I charge my car?", 1),
+        ask(storage, "Where do I charge my car?", 2),
+    ]
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    form = {"csrf": csrf_of(inbox), "ids": ",".join(map(str, ids)), "text": "Level -1."}
+    storage.forget(1)
+    storage.forget(2)
+    response = client.post("/inbox/reply", data=form)
+    assert flash_of(client, response, "error") == (
+        "These questions are gone: their askers deleted their data. Nothing was sent."
+    )
+    client.cookies.set("console_lang", "zh")
+    response = client.post("/inbox/reply", data=form | {"ids": str(ids[0])})
+    assert (
+        flash_of(client, response, "error") == "问题已不存在：提问者已删除其数据。未发送任何内容。"
+    )
+    assert web.sent == []

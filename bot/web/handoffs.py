@@ -438,6 +438,14 @@ async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]
     page = f"/inbox?for={group}#cluster-{group}" if group.isdecimal() else "/inbox"
     kept = _kept(form)
     found = await asyncio.to_thread(_desk(request).store.for_questions, ids)
+    if not found:  # deleted since the page showed them: their askers used "Forget me"
+        error = _n(
+            request,
+            "This question is gone: its asker deleted their data. Nothing was sent.",
+            "These questions are gone: their askers deleted their data. Nothing was sent.",
+            len(ids),
+        )
+        return Outcome("/inbox", error=error)
     try:
         result = await _reply(request, [h.id for h in found], form)
     except HeldError as exc:
