@@ -288,7 +288,8 @@ def lasting_ids(db: Database) -> None:
     Each table is rebuilt with `INTEGER PRIMARY KEY AUTOINCREMENT`, its rows, ids and
     indexes kept (the rebuild SQLite documents for a change ALTER TABLE cannot make;
     foreign keys are not enforced on this connection, and the `questions` view is dropped
-    while migrating)."""
+    while migrating). A handoff number the audit log shows is not given again either, even
+    when the handoff was deleted before this migration."""
     for table in LASTING_ID_TABLES:
         sql = db.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
@@ -314,3 +315,14 @@ def lasting_ids(db: Database) -> None:
         db.execute(f'ALTER TABLE "{rebuilt}" RENAME TO "{table}"')
         for index in indexes:
             db.execute(index)
+    # A handoff deleted before this migration left its number in the audit log (staff saw
+    # it there and on its page): the next handoff does not take it either.
+    audited = db.execute(
+        "SELECT max(CAST(substr(target, 9) AS INTEGER)) FROM audit WHERE target LIKE 'handoff:%'"
+    ).fetchone()[0]
+    if audited:
+        raised = db.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'handoffs'", [audited]
+        ).rowcount
+        if not raised:  # no handoff left
+            db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('handoffs', ?)", [audited])

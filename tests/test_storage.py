@@ -623,7 +623,8 @@ def _schema(db: Database, kind: str) -> dict[str, str]:
 
 def test_ids_that_staff_see_are_never_given_again_after_an_upgrade(tmp_path):
     """A database of the schema before `lasting_ids`: its rows, ids and indexes are kept,
-    and the id of a deleted last row (a forgotten asker's handoff) is not given again."""
+    and the id of a deleted last row (a forgotten asker's handoff) is not given again, nor
+    that of a handoff deleted before the upgrade whose number the audit log shows."""
     path = tmp_path / "bot.db"
     with Database(path) as db:
         migrate(db, MIGRATIONS[:-1])
@@ -642,6 +643,11 @@ def test_ids_that_staff_see_are_never_given_again_after_an_upgrade(tmp_path):
         )
         assert db.execute("SELECT id FROM handoffs WHERE ref = 'ref-again'").fetchone() == (3,)
         db.execute("DELETE FROM handoffs WHERE id = 3")
+        db.execute(
+            "INSERT INTO audit (time, actor, action, target) "
+            "VALUES (?, 'mei', 'handoff.claim', 'handoff:3')",
+            [T0.isoformat()],
+        )
         old_indexes = _schema(db, "index")
         old_tables = _schema(db, "table")
 
@@ -671,7 +677,8 @@ def test_ids_that_staff_see_are_never_given_again_after_an_upgrade(tmp_path):
             "VALUES ('staff_message', 'web', 'new', ?, ?, 'ref-new', 'en')",
             [T0.isoformat(), T0.isoformat()],
         )
-        assert store.db.execute("SELECT id FROM handoffs WHERE ref = 'ref-new'").fetchone() == (3,)
+        # not 2 (deleted now), nor 3: deleted before, its number in the audit log
+        assert store.db.execute("SELECT id FROM handoffs WHERE ref = 'ref-new'").fetchone() == (4,)
         assert store.forget(7) > 0
         ask(store, 8, question="another question it cannot answer", status="unanswered")
         [again] = store.list_unanswered()
