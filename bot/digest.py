@@ -277,14 +277,14 @@ def render_digest(
     }
     figures = (
         _(
-            "{n} questions: {answered} answered ({share}; {chosen} after a suggestion), "
-            "{suggested} suggestions only, {unanswered} unanswered, {smalltalk} small talk.",
+            "Questions: {n}; {answered} answered ({share}; {chosen} after a suggestion), "
+            "{suggested} given only suggestions, {unanswered} unanswered, {smalltalk} small talk.",
             chosen=digest.chosen,
             **outcomes,
         )
         if digest.chosen
         else _(
-            "{n} questions: {answered} answered ({share}), {suggested} suggestions only, "
+            "Questions: {n}; {answered} answered ({share}), {suggested} given only suggestions, "
             "{unanswered} unanswered, {smalltalk} small talk.",
             **outcomes,
         )

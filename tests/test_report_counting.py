@@ -105,7 +105,7 @@ def test_a_question_counts_once_whatever_the_user_does_with_its_list(
     digest = CliRunner().invoke(report, ["--digest", "--since", "1h"], obj=report_config)
     assert digest.exit_code == 0, digest.output
     assert (
-        "4 questions: 2 answered (50%; 1 after a suggestion), 1 suggestions only, "
+        "Questions: 4; 2 answered (50%; 1 after a suggestion), 1 given only suggestions, "
         "1 unanswered, 0 small talk." in digest.output
     )
     assert "New gaps: 1" in digest.output and "• licence ×1 (English)" in digest.output
@@ -140,7 +140,7 @@ def test_an_entry_opened_while_browsing_the_topics_is_no_question(
     digest = CliRunner().invoke(report, ["--digest", "--since", "1h"], obj=report_config)
     assert digest.exit_code == 0, digest.output
     assert (
-        "1 questions: 1 answered (100%), 0 suggestions only, 0 unanswered, 0 small talk."
+        "Questions: 1; 1 answered (100%), 0 given only suggestions, 0 unanswered, 0 small talk."
         in digest.output
     )
     assert "Entries opened from the topics: 1" in digest.output
