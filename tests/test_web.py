@@ -867,6 +867,8 @@ def test_every_console_text_has_a_chinese_translation():
     said |= set(kb_problems.REFUSED.values())
     said |= set(i18n.CHANNEL_NAMES.values()) | set(i18n.ROLE_NAMES.values())
     said |= {*audit.ACTIONS.values(), *audit.FIELDS.values(), *audit.STATE_WORDS.values()}
+    said |= {w for words in audit.VALUE_WORDS.values() for w in words.values()}
+    said |= set(audit.SYSTEM_ACTORS.values())
     said |= set(handoffs.KIND_LABELS.values()) | set(handoffs.STAFF_LABELS.values())
     said |= {
         value
