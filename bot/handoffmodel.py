@@ -6,6 +6,7 @@ The store is bot/handoffstore.py; the operations every adapter calls are in bot/
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -175,6 +176,14 @@ class Handoff:
 
     def held_by_other(self, actor: Actor) -> bool:
         return self.holder is not None and self.holder != actor.id
+
+    @property
+    def asker(self) -> str:
+        """Whose handoff this is, as a page's form carries it to check that the handoff
+        still is that asker's: a digest of their pseudonymous key (or the channel's ref)
+        and when it began. It changes when the asker's data is deleted ("Forget me")."""
+        who = f"{self.user_key or ''}|{self.ref or ''}|{self.created}"
+        return hashlib.sha256(who.encode()).hexdigest()[:16]
 
     @property
     def done(self) -> bool:

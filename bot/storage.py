@@ -84,6 +84,7 @@ from bot.storage_schema import (
     browsed_entries,
     choice_sources,
     follow_up_context,
+    lasting_ids,
     message_parts,
     reply_steps,
     wording,
@@ -154,6 +155,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     reply_steps,
     browsed_entries,
     follow_up_context,
+    lasting_ids,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -269,7 +271,6 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
             self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = FULL")
-            self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA secure_delete = ON")
             if apply_migrations:
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -279,6 +280,9 @@ class Storage(LogTables, QueueTables, UserTables, RelayTables, TranslationTables
                 keep_questions_view(conn)
                 if version < SCHEMA_VERSION:  # no page of the old schema's rows left in the WAL
                     self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # After migrating: a migration that rebuilds a table (lasting_ids) drops the
+            # parent of other tables' rows before its copy takes the name.
+            self.db.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StorageError(f"cannot open {self.path}: {exc}") from exc

@@ -265,3 +265,64 @@ def _uncertain_outcomes(db: Database) -> None:
     )
     db.table("choices").create_index(["entry_id", "status"])
     db.table("choices").create_index(["user_key"])
+
+
+# Tables whose ids leave the database: shown on console pages and posted back by its forms
+# (handoffs, queued questions, chosen suggestions, replies seen, entry versions), used by
+# the web chat (its messages), or kept by other rows (interactions).
+LASTING_ID_TABLES = (
+    "interactions",
+    "unanswered",
+    "choices",
+    "handoffs",
+    "handoff_replies",
+    "web_messages",
+    "entry_versions",
+)
+
+
+def lasting_ids(db: Database) -> None:
+    """Ids that staff see or forms post are never given again: without AUTOINCREMENT SQLite
+    gives the highest id anew once its row is deleted (an asker's "Forget me"), and a page
+    still open on the deleted handoff then replied to the next asker, who got that number.
+    Each table is rebuilt with `INTEGER PRIMARY KEY AUTOINCREMENT`, its rows, ids and
+    indexes kept (the rebuild SQLite documents for a change ALTER TABLE cannot make;
+    foreign keys are not enforced on this connection, and the `questions` view is dropped
+    while migrating). A handoff number the audit log shows is not given again either, even
+    when the handoff was deleted before this migration."""
+    for table in LASTING_ID_TABLES:
+        sql = db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+        ).fetchone()[0]
+        indexes = [
+            row[0]
+            for row in db.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                [table],
+            )
+        ]
+        key = '"id" INTEGER PRIMARY KEY'
+        assert sql.count(key) == 1 and "AUTOINCREMENT" not in sql, table
+        rebuilt = f"_{table}_rebuilt"
+        db.execute(
+            sql.replace(f'CREATE TABLE "{table}"', f'CREATE TABLE "{rebuilt}"', 1).replace(
+                key, key + " AUTOINCREMENT"
+            )
+        )
+        db.execute(f'INSERT INTO "{rebuilt}" SELECT * FROM "{table}"')
+        db.execute(f'DROP TABLE "{table}"')
+        db.execute(f'ALTER TABLE "{rebuilt}" RENAME TO "{table}"')
+        for index in indexes:
+            db.execute(index)
+    # A handoff deleted before this migration left its number in the audit log (staff saw
+    # it there and on its page): the next handoff does not take it either.
+    audited = db.execute(
+        "SELECT max(CAST(substr(target, 9) AS INTEGER)) FROM audit WHERE target LIKE 'handoff:%'"
+    ).fetchone()[0]
+    if audited:
+        raised = db.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'handoffs'", [audited]
+        ).rowcount
+        if not raised:  # no handoff left
+            db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('handoffs', ?)", [audited])

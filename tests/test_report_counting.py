@@ -108,7 +108,7 @@ def test_a_question_counts_once_whatever_the_user_does_with_its_list(
         "4 questions: 2 answered (50%; 1 after a suggestion), 1 suggestions only, "
         "1 unanswered, 0 small talk." in digest.output
     )
-    assert "New gaps: 1" in digest.output and "• licence ×1 (en)" in digest.output
+    assert "New gaps: 1" in digest.output and "• licence ×1 (English)" in digest.output
 
 
 def test_an_entry_opened_while_browsing_the_topics_is_no_question(

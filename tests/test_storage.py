@@ -610,3 +610,77 @@ def test_two_connections_write_at_once_without_database_is_locked(tmp_path):
         with ThreadPoolExecutor(6) as pool:
             list(pool.map(work, range(6)))
     assert [count(path, t) for t in ("interactions", "unanswered", "feedback")] == [300] * 3
+
+
+def _schema(db: Database, kind: str) -> dict[str, str]:
+    return {
+        row[0]: row[1]
+        for row in db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL", [kind]
+        )
+    }
+
+
+def test_ids_that_staff_see_are_never_given_again_after_an_upgrade(tmp_path):
+    """A database of the schema before `lasting_ids`: its rows, ids and indexes are kept,
+    and the id of a deleted last row (a forgotten asker's handoff) is not given again, nor
+    that of a handoff deleted before the upgrade whose number the audit log shows."""
+    path = tmp_path / "bot.db"
+    with Database(path) as db:
+        migrate(db, MIGRATIONS[:-1])
+        for n in (1, 2, 3):
+            db.execute(
+                "INSERT INTO handoffs (kind, channel, state, created, updated, ref, language) "
+                "VALUES ('staff_message', 'web', 'new', ?, ?, ?, 'en')",
+                [T0.isoformat(), T0.isoformat(), f"ref-{n}"],
+            )
+        db.execute("DELETE FROM handoffs WHERE id = 3")
+        # the old schema gives a deleted last id again: what the migration must end
+        db.execute(
+            "INSERT INTO handoffs (kind, channel, state, created, updated, ref, language) "
+            "VALUES ('staff_message', 'web', 'new', ?, ?, 'ref-again', 'en')",
+            [T0.isoformat(), T0.isoformat()],
+        )
+        assert db.execute("SELECT id FROM handoffs WHERE ref = 'ref-again'").fetchone() == (3,)
+        db.execute("DELETE FROM handoffs WHERE id = 3")
+        db.execute(
+            "INSERT INTO audit (time, actor, action, target) "
+            "VALUES (?, 'mei', 'handoff.claim', 'handoff:3')",
+            [T0.isoformat()],
+        )
+        old_indexes = _schema(db, "index")
+        old_tables = _schema(db, "table")
+
+    with Storage(path, SECRET) as store:
+        ask(store, 7, question="a question the bot cannot answer", status="unanswered")
+        tables = _schema(store.db, "table")
+        assert _schema(store.db, "index") == old_indexes
+        for table in (
+            "interactions",
+            "unanswered",
+            "choices",
+            "handoffs",
+            "handoff_replies",
+            "web_messages",
+            "entry_versions",
+        ):
+            assert "AUTOINCREMENT" in tables[table], table
+            assert "AUTOINCREMENT" not in old_tables[table]
+        assert store.db.execute("SELECT id, ref FROM handoffs ORDER BY id").fetchall() == [
+            (1, "ref-1"),
+            (2, "ref-2"),
+        ]
+        [unanswered] = store.list_unanswered()
+        store.db.execute("DELETE FROM handoffs WHERE id = 2")
+        store.db.execute(
+            "INSERT INTO handoffs (kind, channel, state, created, updated, ref, language) "
+            "VALUES ('staff_message', 'web', 'new', ?, ?, 'ref-new', 'en')",
+            [T0.isoformat(), T0.isoformat()],
+        )
+        # not 2 (deleted now), nor 3: deleted before, its number in the audit log
+        assert store.db.execute("SELECT id FROM handoffs WHERE ref = 'ref-new'").fetchone() == (4,)
+        assert store.forget(7) > 0
+        ask(store, 8, question="another question it cannot answer", status="unanswered")
+        [again] = store.list_unanswered()
+        assert again["id"] > unanswered["id"]
+        assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -17,7 +17,8 @@ def _record(accounts, clock):
         {"state": "answered", "holder": "mei"},
     )  # fmt: skip
     accounts.audit(
-        "mei", "unanswered.restore", "3", [{"id": 3, "status": "ignored"}],
+        "mei", "unanswered.restore", "3 5",
+        [{"id": 3, "status": "ignored"}, {"id": 5, "status": "ignored"}],
         {"status": "new", "changed": 1},
     )  # fmt: skip
     clock.now += timedelta(days=10)
@@ -34,8 +35,10 @@ def test_actions_in_words_targets_linked_changes_summarised(client, accounts, cl
     login(client, "mia")
     page = unescape(client.get("/audit").text)
     assert '<td title="handoff.reply">replied to a user</td>' in page
-    assert '<a href="/handoffs/4">#4</a>' in page
-    assert "put questions back in the inbox" in page and '<a href="/inbox">#3</a>' in page
+    # the handoff and the question named, not a bare "#4" / "#3" (they count apart)
+    assert '<a href="/handoffs/4">handoff #4</a>' in page
+    assert "put questions back in the inbox" in page
+    assert '<a href="/inbox">question #3, question #5</a>' in page
     assert "#3: ignored → new" in page
     assert "state: new → answered" in page and "holder: – → mei" in page
     assert '<a href="/entries/fapiao">fapiao</a>' in page and "version: 1 → 2" in page
@@ -66,6 +69,8 @@ def test_the_audit_log_speaks_chinese(client, accounts, clock):
     # what changed: the fields and states in words
     assert "状态: 新建 → 已回答" in page and "认领人: – → mei" in page
     assert "#3: 已忽略 → 新建" in page and "版本: 1 → 2" in page
+    assert '<a href="/handoffs/4">转人工会话 #4</a>' in page
+    assert '<a href="/inbox">问题 #3, 问题 #5</a>' in page
 
 
 def _audited_fields() -> dict[str, str]:

@@ -26,6 +26,7 @@ from bot import messages
 from bot.answering import build_answerer
 from bot.report import build_report
 from bot.storage import NONE_OF_THESE, Storage
+from bot.web import i18n
 from bot.web.app import AnswererHolder, create_app
 from bot.web.chat_render import ITEM, blocks_html, message_html, text_html
 from bot.web.chat_turn import COOKIE, HANDOFF
@@ -608,6 +609,59 @@ async def test_forget_me_deletes_everything_and_starts_a_new_session(client, sto
     assert send(client, "What is a fapiao?").status_code == 200
     history = client.get("/chat/messages").json()["messages"]
     assert len(history) == 2 and "fapiao" in history[0]["html"]
+
+
+def _handoff_of(staff: TestClient, storage: Storage, words: str) -> int:
+    staff.get("/handoffs")  # the console lists (and numbers) what waits for staff
+    [(found,)] = storage.db.execute(
+        "SELECT h.id FROM handoffs h JOIN unanswered u ON u.id = h.unanswered_id "
+        "WHERE u.question = ?",
+        [words],
+    ).fetchall()
+    return int(found)
+
+
+def _reply_form(page: str, text: str) -> dict:
+    """A handoff page's reply form as the browser sends it."""
+    form = page.split('action="/handoffs/reply"')[1].split("</form>")[0]
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form)) | {
+        "text": text
+    }
+
+
+def test_a_reply_from_a_page_of_a_forgotten_asker_reaches_no_one_else(client, storage):
+    """The tester's scenario: visitor A talks to a person (handoff #N), staff open its page,
+    A says "Forget me", visitor B talks to a person: B's handoff took number N again, and
+    the reply typed on A's page reached B. Now numbers are never given again, and the page's
+    form, made for A's conversation, sends nothing, saying why (in Chinese too)."""
+    visitor_b = TestClient(client.app, follow_redirects=False)
+    staff = TestClient(client.app, follow_redirects=False)
+    login(staff, "sam")
+    private = "My private question: I want to close my company secretly"
+    opened(client)
+    act(client, act="staff", text=private)
+    first = _handoff_of(staff, storage, private)
+    page = staff.get(f"/handoffs/{first}").text
+    assert private in page
+    assert client.post("/chat/forget", json={}, headers={"origin": ORIGIN}).status_code == 200
+    yuri = "Hello, I am Yuri, I need help with my visa extension."
+    opened(visitor_b)
+    act(visitor_b, act="staff", text=yuri)
+    second = _handoff_of(staff, storage, yuri)
+    form = _reply_form(page, "About closing it quietly")
+    sent = staff.post("/handoffs/reply", data=form)
+    said_to_b = visitor_b.get("/chat/messages").json()["messages"]
+    assert [m["html"] for m in said_to_b if m["role"] == "staff"] == []
+    assert second != first
+    assert flash_of(staff, sent, "error") == (
+        "This conversation is gone: its asker deleted their data. Nothing was sent."
+    )
+    staff.cookies.set(i18n.COOKIE, "zh")  # sent again (a new send: no once-token)
+    sent = staff.post("/handoffs/reply", data={k: v for k, v in form.items() if k != "once"})
+    assert flash_of(staff, sent, "error") == "此会话已不存在：提问者已删除其数据。未发送任何内容。"
+    said_to_b = visitor_b.get("/chat/messages").json()["messages"]
+    assert [m["html"] for m in said_to_b if m["role"] == "staff"] == []
+    assert storage.db.execute("SELECT count(*) FROM handoff_replies").fetchone() == (0,)
 
 
 def test_the_widgets_cookie_is_partitioned_and_forget_me_keeps_it_so(

@@ -885,6 +885,64 @@ def test_a_closed_handoff_offers_reopen_not_a_bare_claim(client, other, storage)
     assert "重新打开了对话" in client.get(f"/handoffs/{hid}").text
 
 
+def test_a_reply_from_a_page_opened_before_a_close_is_refused_and_kept(client, other, storage, web):
+    """Two tabs on an open handoff; kim replies then closes it; sam's tab, opened before,
+    sent a reply that went out and silently reopened it as answered. Now it is refused like
+    a stale Claim, nothing sent, the words kept; the closed page's "Reply again" sends."""
+    question = "Where do I park my bike?"
+    ask(storage, question, 1)
+    login(client, "sam")
+    login(other, "kim")
+    hid = handoff_id(client, question)
+    stale = client.get(f"/handoffs/{hid}").text
+    post(other, "/handoffs/reply", id=str(hid), text="In the basement.")
+    post(other, "/handoffs/close", id=str(hid))
+    typed = "One more thing: parking is free for tenants."
+    refused = client.post("/handoffs/reply", data=reply_form(stale, hid, typed))
+    assert flash_of(client, refused, "error") == (
+        "This conversation was closed (by kim) after you opened this page: reopen it to "
+        "answer again. Nothing was sent."
+    )
+    assert [text for _row, text in web.sent] == ["In the basement."]
+    assert HandoffStore(storage.path).get(hid).state == "closed"
+    page = client.get(refused.headers["location"]).text
+    assert '<details class="reply-again" open>' in page and f">{typed}</textarea>" in page
+    sent = client.post("/handoffs/reply", data=reply_form(page, hid, typed))
+    assert flash_of(client, sent).startswith("Reply sent to 1")
+    assert [text for _row, text in web.sent] == ["In the basement.", typed]
+    client.cookies.set("console_lang", "zh")
+    stale = client.get(f"/handoffs/{hid}").text  # answered by sam: open again
+    post(other, "/handoffs/close", id=str(hid), takeover="1")
+    chinese = client.post("/handoffs/reply", data=reply_form(stale, hid, "还有一件事"))
+    assert flash_of(client, chinese, "error") == (
+        "您打开此页面后，此会话已由 kim 关闭：如需再次回复，请重新打开。未发送任何内容。"
+    )
+
+
+def test_an_inbox_reply_to_questions_whose_askers_were_forgotten_says_so(client, storage, web):
+    """An inbox page opened before the askers used "Forget me": its reply said "No handoff
+    to reply to", though the page is about questions. Now it says what happened to them."""
+    ids = [
+        ask(storage, "Where do I charge my car?", 1),
+        ask(storage, "Where do I charge my car?", 2),
+    ]
+    login(client, "sam")
+    inbox = client.get("/inbox").text
+    form = {"csrf": csrf_of(inbox), "ids": ",".join(map(str, ids)), "text": "Level -1."}
+    storage.forget(1)
+    storage.forget(2)
+    response = client.post("/inbox/reply", data=form)
+    assert flash_of(client, response, "error") == (
+        "These questions are gone: their askers deleted their data. Nothing was sent."
+    )
+    client.cookies.set("console_lang", "zh")
+    response = client.post("/inbox/reply", data=form | {"ids": str(ids[0])})
+    assert (
+        flash_of(client, response, "error") == "问题已不存在：提问者已删除其数据。未发送任何内容。"
+    )
+    assert web.sent == []
+
+
 def test_the_bots_own_close_and_a_deleted_askers_language_are_said_in_words(client, storage):
     """A handoff whose question was ignored in the inbox said "Closed by inbox" (已由 inbox
     关闭), as if a person named inbox had closed it; a deleted asker's handoff said

@@ -118,8 +118,9 @@ class Row:
     after: str
 
 
-def _target(action: str, target: str, before: Any) -> tuple[str, str]:
-    """What the action was done to, in words, and the page that shows it."""
+def _target(request: Request, action: str, target: str, before: Any) -> tuple[str, str]:
+    """What the action was done to, in words ("handoff #14", "question #11": the numbers
+    of the handoff and inbox pages, which count apart), and the page that shows it."""
     if action.startswith("entry.") or action in ("unanswered.attach", "choices.accept"):
         first = target.split()[0] if target else ""
         return target, f"/entries/{first}" if first else ""
@@ -128,12 +129,12 @@ def _target(action: str, target: str, before: Any) -> tuple[str, str]:
         return f"{entry_id} ({lang})", f"/translations?lang={lang}"
     if action.startswith("handoff.") and target.startswith("handoff:"):
         number = target.split(":", 1)[1]
-        return f"#{number}", f"/handoffs/{number}"
+        return _(request, "handoff #{n}", n=number), f"/handoffs/{number}"
     if action.startswith("unanswered."):
         ids = [str(item["id"]) for item in before if isinstance(item, dict) and "id" in item]
         ids = ids if isinstance(before, list) and ids else target.split()
         place = "/inbox" if action == "unanswered.restore" else "/inbox/set-aside"
-        return " ".join(f"#{i}" for i in ids), place
+        return ", ".join(_(request, "question #{n}", n=i) for i in ids), place
     return target, ""
 
 
@@ -208,7 +209,7 @@ def audit_row(request: Request, row: dict) -> Row:
     """An audit record (time, actor, action, target, before, after) as the console shows it
     (the audit log, a handoff's history): in words, with what changed and the raw record."""
     before, after = _loaded(row["before"]), _loaded(row["after"])
-    target, href = _target(row["action"], row["target"] or "", before)
+    target, href = _target(request, row["action"], row["target"] or "", before)
     words = ACTIONS.get(row["action"])
     return Row(
         time=str(row["time"]),

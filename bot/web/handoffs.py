@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from bot import times
 from bot.handoff import (
+    CLOSED,
     OPEN_STATES,
     STATES,
     Actor,
@@ -353,9 +354,39 @@ def _again(request: Request, first: Outcome | None, path: str) -> Outcome:
     return replace(first, message=f"{said} {first.message}")
 
 
+GONE = "This conversation is gone: its asker deleted their data. Nothing was sent."
+
+
+async def _changed_since(request: Request, handoff_id: int, form: dict[str, str]) -> Outcome | None:
+    """Where a reply form goes, sending nothing, when the page it was sent from no longer
+    shows this handoff as it is (None when it still does, or the form does not say: a page
+    older than these fields). Gone: its asker's data was deleted ("Forget me"), and its
+    number is no one's (or, in a database from before ids lasted, another asker's).
+    Closed since: a reply would silently reopen it; the words are kept, and the closed
+    page's own "Reply again" form, which says what a reply does, still sends."""
+    asked, shown = form.get("asked", ""), form.get("shown", "")
+    try:
+        current = await asyncio.to_thread(_desk(request).store.get, handoff_id)
+    except UnknownHandoffError:
+        return Outcome("/handoffs", error=_(request, GONE)) if asked else None
+    if asked and current.asker != asked:
+        return Outcome("/handoffs", error=_(request, GONE))
+    if shown and shown != CLOSED and current.state == CLOSED:
+        error = _(
+            request,
+            "This conversation was closed (by {name}) after you opened this page: reopen it to answer again. Nothing was sent.",  # noqa: E501 (one catalog key)
+            name=current.done_by or "?",
+        )
+        return Outcome(f"/handoffs/{handoff_id}", error=error, **_kept(form))
+    return None
+
+
 async def _reply_to(request: Request, handoff_id: int, form: dict[str, str]) -> Outcome:
     page = f"/handoffs/{handoff_id}"
     kept = _kept(form)
+    changed = await _changed_since(request, handoff_id, form)
+    if changed is not None:
+        return changed
     try:
         result = await _reply(request, [handoff_id], form)
     except HeldError as exc:
@@ -407,6 +438,14 @@ async def _reply_to_group(request: Request, ids: list[int], form: dict[str, str]
     page = f"/inbox?for={group}#cluster-{group}" if group.isdecimal() else "/inbox"
     kept = _kept(form)
     found = await asyncio.to_thread(_desk(request).store.for_questions, ids)
+    if not found:  # deleted since the page showed them: their askers used "Forget me"
+        error = _n(
+            request,
+            "This question is gone: its asker deleted their data. Nothing was sent.",
+            "These questions are gone: their askers deleted their data. Nothing was sent.",
+            len(ids),
+        )
+        return Outcome("/inbox", error=error)
     try:
         result = await _reply(request, [h.id for h in found], form)
     except HeldError as exc:
