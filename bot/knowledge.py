@@ -185,6 +185,9 @@ class _FileChecker:
         self.kb_language = kb_language
         self.problems = problems
         self.ids: list[tuple[str, str]] = []  # (id, "file:line") of every entry, even broken
+        # (id, "file:line", related ids) of every entry naming related ones, even broken:
+        # an unknown one is reported with the entry's other problems, not after they are fixed
+        self.related: list[tuple[str, str, tuple[str, ...]]] = []
         self.unread = False  # the file is not valid YAML (or not readable at all)
 
     def problem(
@@ -488,6 +491,8 @@ class _FileChecker:
         line = node.lc.line + 1 if isinstance(node, CommentedMap) else 0
         if eid is not None:
             self.ids.append((eid, f"{self.name}:{line}"))
+            if related:
+                self.related.append((eid, f"{self.name}:{line}", related))
         if eid is None or question is None or answer is None or reviewed is None:
             return None
         return FaqEntry(
@@ -648,13 +653,14 @@ def _written_in(entry_id: str, texts: list[str]) -> bool:
 
 def _check_links(
     ids: list[tuple[str, str]],
-    entries: list[FaqEntry],
+    named: list[tuple[str, str, tuple[str, ...]]],
     problems: list[Problem],
     unread: list[str],
 ) -> None:
-    """Duplicate ids, and `related` names no entry has (`unread`: the text of files that
-    are not valid YAML, whose entries are not known; a name found there is not reported,
-    it would be a second, wrong problem)."""
+    """Duplicate ids, and `related` names no entry has (`named`: each entry's id, source
+    and related ids, broken entries' too; `unread`: the text of files that are not valid
+    YAML, whose entries are not known; a name found there is not reported, it would be a
+    second, wrong problem)."""
     seen: dict[str, str] = {}
     for eid, source in ids:
         if eid in seen:
@@ -664,14 +670,14 @@ def _check_links(
             problems.append(Problem(file, int(line), eid, message, "duplicate-id", "id", other))
         else:
             seen[eid] = source
-    for e in entries:
-        for rel in e.related:
+    for eid, source, related in named:
+        for rel in related:
             if rel not in seen and not _written_in(rel, unread):
-                file, line = e.source.rsplit(":", 1)
+                file, line = source.rsplit(":", 1)
                 message = f"`related` names unknown entry {rel!r}"
-                named = (("id", rel),)
+                details = (("id", rel),)
                 problems.append(
-                    Problem(file, int(line), e.id, message, "unknown-related", "related", named)
+                    Problem(file, int(line), eid, message, "unknown-related", "related", details)
                 )
 
 
@@ -701,24 +707,27 @@ def load_knowledge(
     topics, unread = [], []
     entries: list[FaqEntry] = []
     ids: list[tuple[str, str]] = []
+    named: list[tuple[str, str, tuple[str, ...]]] = []
     for path in files:
         known = _checked(keys[path.name])
         if known is not None:  # this very file validated before: nothing to parse
             topics.append(known[0])
             entries.extend(known[1])
             ids.extend((e.id, e.source) for e in known[1])
+            named.extend((e.id, e.source, e.related) for e in known[1] if e.related)
             continue
         checker = _FileChecker(path.name, language, [])
         topic, found = _check_file(path, checker)
         topics.append(topic)
         entries.extend(found)
         ids.extend(checker.ids)
+        named.extend(checker.related)
         if checker.unread:
             unread.append(_raw_text(path))
         if not checker.problems:
             _remember_checked(keys[path.name], topic, found)
         problems.extend(checker.problems)
-    _check_links(ids, entries, problems, unread)
+    _check_links(ids, named, problems, unread)
     if problems:
         raise KnowledgeError(problems)
     kb = KnowledgeBase(

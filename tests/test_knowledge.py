@@ -455,6 +455,18 @@ def test_entry_problem_is_reported_with_file_line_and_id(
     assert all(p.file == "banking.yaml" for p in problems), problems
 
 
+def test_an_unknown_related_entry_is_reported_with_the_entrys_other_problems(tmp_path):
+    """An entry with a bad date named an unknown related entry: the unknown one was reported
+    only once the date was corrected (the console's forms said it in a second round)."""
+    text = edit(BANKING, "related: [vat-rate]", "related: [no-such-entry]")
+    write_topic(tmp_path, "banking.yaml", edit(text, "reviewed: 2026-11-01", "reviewed: soon"))
+    write_topic(tmp_path, "tax.yaml", TAX)
+    problems = problems_of(tmp_path)
+    assert_problem(problems, "banking.yaml", 16, "open-account", "`reviewed` must be a date")
+    assert_problem(problems, "banking.yaml", 5, "open-account", "names unknown entry")
+    assert len(problems) == 2
+
+
 def test_unknown_language_in_topic(tmp_path):
     write_topic(tmp_path, "banking.yaml", edit(BANKING, "  zh: 银行\n", "  qq: 银行\n"))
     write_topic(tmp_path, "tax.yaml", TAX)

@@ -379,3 +379,25 @@ async def test_a_long_staff_reply_reaches_telegram_whole_cut_between_paragraphs(
         assert body.startswith("Step ") and body.rstrip().endswith("x"), body[:40]
     whole = html.unescape("\n\n".join(re.sub(r"<b>[^<]*</b>\n", "", p["text"]) for p in sent))
     assert whole == reply
+
+
+def test_a_handoff_the_inbox_closed_says_so_in_the_staff_chat(tmp_path):
+    """The inbox closing a handoff (its question ignored) showed "☑️ Closed by inbox" in
+    the staff chat, as if a person named inbox had closed it."""
+    from bot.storage import Storage
+    from bot.telegram.handoffs import state_text
+
+    with Storage(tmp_path / "bot.db", b"k" * 32) as storage:
+        storage.log_interaction(
+            user_id=1, chat_type="private", language="en", question="spam spam",
+            status="unanswered", channel="terminal",
+        )  # fmt: skip
+        store = HandoffStore(storage.path)
+        store.sync()
+        [handoff] = store.find()
+        storage.set_unanswered_status([handoff.unanswered_id], "ignored")
+        store.sync()
+        closed = store.get(handoff.id)
+        store.close()
+    assert state_text(closed, "en") == "☑️ Closed automatically: dealt with in the inbox"
+    assert state_text(closed, "zh") == "☑️ 已自动关闭：问题已在收件箱中处理"

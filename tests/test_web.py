@@ -756,7 +756,7 @@ def test_the_role_is_named_in_the_interface_language(client):
     assert "<p>mia（经理）</p>" in client.get("/account").text
     page = client.get("/inbox").text
     refused = client.post("/inbox/ignore", data={"ids": "1", "csrf": csrf_of(page)})
-    assert refused.status_code == 403 and refused.text == "您的角色（经理）无权执行此操作。"
+    assert refused.status_code == 403 and "您的角色（经理）无权执行此操作。" in refused.text
     client.cookies.clear()
     login(client, "sam")
     client.cookies.set("console_lang", "zh")
@@ -858,7 +858,7 @@ def test_every_console_text_has_a_chinese_translation():
     Chinese console."""
     from bot import period
     from bot.handoffmodel import DELIVERY_ERRORS
-    from bot.web import audit, handoffs, i18n, kb_problems, translations
+    from bot.web import app, audit, handoffs, i18n, kb_problems, translations
 
     said = _templates_say()
     assert len(said) > 300
@@ -867,6 +867,9 @@ def test_every_console_text_has_a_chinese_translation():
     said |= set(kb_problems.REFUSED.values())
     said |= set(i18n.CHANNEL_NAMES.values()) | set(i18n.ROLE_NAMES.values())
     said |= {*audit.ACTIONS.values(), *audit.FIELDS.values(), *audit.STATE_WORDS.values()}
+    said |= {w for words in audit.VALUE_WORDS.values() for w in words.values()}
+    said |= set(audit.SYSTEM_ACTORS.values())
+    said |= set(app.ERROR_TITLES.values()) | set(app.WAYS_BACK.values())
     said |= set(handoffs.KIND_LABELS.values()) | set(handoffs.STAFF_LABELS.values())
     said |= {
         value
@@ -950,3 +953,46 @@ def test_a_crafted_link_cannot_make_the_console_show_a_message(live, storage):
         assert page.status_code == 200 and "evil.example" not in page.text, path
         forged = live.app.state.console.flash(lure).rsplit(".", 1)[0] + ".AAAA"
         assert "evil.example" not in live.get(f"{path}{sep}message={forged}").text, path
+
+
+def test_error_pages_are_console_pages_in_the_consoles_language(client, storage):
+    """An unknown address, an unknown handoff, a refusal for want of a role or of a form's
+    token answered a bare monospace text ("404 Not Found", "No such handoff."), English on
+    the Chinese console, with no header and no way back. Now each is a console page in its
+    language, with the menu and a way back, keeping its status; the web chat's addresses and
+    the static files keep their plain answers."""
+    login(client, "mia")
+    client.cookies.set("console_lang", "zh")
+    cases = {
+        "/no/such/page": (404, "找不到页面", "控制台中没有这个地址的页面", "/inbox", "返回收件箱"),
+        "/handoffs/12345": (404, "找不到页面", "没有这个会话。", "/handoffs", "返回转人工"),
+        "/entries/new": (403, "无权访问", "您的角色（经理）无权执行此操作", "/entries", "返回条目"),
+    }  # fmt: skip
+    for path, (status, title, said, back, way_back) in cases.items():
+        page = client.get(path)
+        assert page.status_code == status, path
+        assert page.headers["content-type"].startswith("text/html"), path
+        text = html.unescape(page.text)
+        assert '<html lang="zh"' in text and '<a href="/inbox">收件箱</a>' in text, path  # menu
+        assert f"<h1>{title}</h1>" in text and said in text, path
+        assert f'<a href="{back}">{way_back}</a>' in text, path
+    client.cookies.clear()
+    login(client, "sam")
+    client.cookies.set("console_lang", "zh")
+    refused = client.post("/inbox/ignore", data={"ids": "1", "csrf": "not-ours"},
+                          headers={"origin": "https://evil.example"})  # fmt: skip
+    assert refused.status_code == 403 and "表单已过期或并非来自本控制台" in refused.text
+    assert '<a href="/inbox">收件箱</a>' in refused.text
+    client.cookies.set("console_lang", "en")
+    page = client.get("/handoffs/12345")
+    assert page.status_code == 404 and "No such handoff." in page.text
+    assert '<a href="/handoffs">Back to Handoffs</a>' in page.text
+    client.cookies.clear()  # logged out: the page, without the menu
+    page = client.get("/nowhere")
+    assert page.status_code == 404 and "<h1>Page not found</h1>" in page.text
+    assert 'href="/inbox">Inbox</a>' not in page.text
+    for path in ("/chat/nowhere", "/static/nowhere.css"):
+        plain = client.get(path)
+        assert plain.status_code == 404 and plain.headers["content-type"].startswith("text/plain")
+    assert client.get("/chat/send").status_code == 405
+    assert client.get("/chat/send").headers["content-type"].startswith("text/plain")

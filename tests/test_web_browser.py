@@ -396,3 +396,43 @@ async def test_browser_a_slow_save_says_saving_and_is_sent_once(served):
     assert "action=save" in posts[0]  # the pressed button's value still went with the form
     assert "the bot serves it now" in message
     assert "Ask for the buyer's tax number." in (kb / "money.yaml").read_text()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None, reason="playwright is not installed"
+)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium (apt-get install chromium)")
+async def test_browser_a_new_entry_without_tags_is_held_by_the_form(served):
+    """ "Tags" had to be filled in but the form let it go empty, and only the server said so.
+    Now the browser holds the form at the empty required field, sends nothing and keeps
+    what was typed; the field shows its * marker."""
+    from playwright.async_api import async_playwright
+
+    url, _, kb = served
+    posts: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await log_in(page, url)
+            await page.goto(url + "/entries/new")
+            page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+            await page.fill("input[name=id]", "printing")
+            await page.select_option("select[name=topic]", "people")
+            await page.fill("input[name=question]", "Where can I print documents?")
+            await page.fill("textarea[name=alternates]", "printer")
+            await page.fill("textarea[name=answer]", "At the front desk.")
+            await page.click("text=Create entry")
+            await page.wait_for_timeout(500)
+            held = await page.evaluate(
+                "[document.activeElement.name, document.querySelector('input[name=tags]')"
+                ".validity.valueMissing]"
+            )
+            label = await page.inner_text("label:has(input[name=tags])")
+            typed = await page.input_value("textarea[name=answer]")
+        finally:
+            await browser.close()
+    assert posts == [] and held == ["tags", True]
+    assert label.startswith("Tags (separated by commas) *")
+    assert typed == "At the front desk."
+    assert "printing" not in (kb / "people.yaml").read_text()

@@ -231,6 +231,64 @@ def test_new_entry_refused_keeps_the_form(live, storage):
     assert queued(storage) == {1: "new"}
 
 
+REQUIRED = ("id", "topic", "question", "alternates", "answer", "tags", "reviewed")
+
+
+def _required_fields(page: str) -> set[str]:
+    """The names of the entry form's fields marked required (HTML `required`), each
+    checked to carry the visible marker in its label."""
+    form = re.search(r'<form [^>]*class="entry-form.*?</form>', page, re.S)
+    assert form, page
+    marked = set()
+    for label in re.findall(r"<label>.*?</label>", form[0], re.S):
+        field = re.search(r'<(?:input|textarea|select) name="([^"]+)"[^>]*>', label)
+        if field and re.search(r"\srequired[\s>]", field[0]):
+            assert '<abbr class="required" title="required">*</abbr>' in label, label
+            marked.add(field[1])
+    return marked
+
+
+def test_the_entry_forms_mark_their_required_fields(live):
+    """ "Tags" (and the question, other ways to ask, answer, reviewed) had to be filled in
+    but only the server said so, after sending. Now the new-entry and edit forms mark
+    them required (the browser asks for them) with a visible * and a note saying what it
+    means; translations, links, related entries and notes stay optional."""
+    login(live, "sam")
+    new = live.get("/entries/new").text
+    assert _required_fields(new) == set(REQUIRED)
+    assert "Fields marked * must be filled in; the others may stay empty." in new
+    edit = live.get("/entries/bank-account").text
+    assert _required_fields(edit) == set(REQUIRED) - {"id", "topic"}
+    assert "Fields marked * must be filled in" in edit
+    # machine drafts of the translations need no finished entry: not held by the browser
+    for button in re.findall(r'<button [^>]*value="draft"[^>]*>', edit):
+        assert "formnovalidate" in button
+    live.cookies.set("console_lang", "zh")
+    assert "标有 * 的字段必须填写，其余字段可以留空。" in live.get("/entries/new").text
+
+
+def test_a_refused_new_entry_lists_every_problem_at_once(live, small_kb_dir):
+    """A new entry with a bad link, a bad date and an unknown related entry: the link and
+    date were reported first, the unknown related entry only after they were corrected.
+    Now all three at once, and what was typed is kept."""
+    login(live, "sam")
+    fields = fields_of(live.get("/entries/new").text)
+    typed = {
+        "id": "printing", "topic": "money", "question": "Where can I print documents?",
+        "alternates": "printer", "answer": "At the front desk.", "tags": "office",
+        "links": "the printer room", "reviewed": "2026-13-45", "related": "no-such-entry",
+    }  # fmt: skip
+    response = live.post("/entries/new", data={**fields, **typed, "action": "save"})
+    assert response.status_code == 400
+    page = unescape(response.text)
+    assert "Line 1 of “Links” is not a web address" in page
+    assert "“Reviewed” is not a date" in page
+    assert "“Related entries” names no-such-entry, which no entry has" in page
+    kept = fields_of(response.text)
+    assert {key: kept[key] for key in typed} == typed
+    assert "printing" not in (small_kb_dir / "money.yaml").read_text(encoding="utf-8")
+
+
 def test_a_draft_is_saved_as_a_draft_not_served_and_its_questions_stay_in_the_inbox(
     live, storage, small_kb_dir
 ):

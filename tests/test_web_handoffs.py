@@ -941,3 +941,27 @@ def test_an_inbox_reply_to_questions_whose_askers_were_forgotten_says_so(client,
         flash_of(client, response, "error") == "问题已不存在：提问者已删除其数据。未发送任何内容。"
     )
     assert web.sent == []
+
+
+def test_the_bots_own_close_and_a_deleted_askers_language_are_said_in_words(client, storage):
+    """A handoff whose question was ignored in the inbox said "Closed by inbox" (已由 inbox
+    关闭), as if a person named inbox had closed it; a deleted asker's handoff said
+    "language ?". Now both say what happened, in English and in Chinese."""
+    ignored = ask(storage, "Can I bring my dog?", 1)
+    ask(storage, "Где парковка?", 2, "ru")
+    login(client, "sam")
+    closed = handoff_id(client, "Can I bring my dog?")
+    gone = handoff_id(client, "Где парковка?")
+    post(client, "/inbox/ignore", ids=str(ignored))
+    client.get("/handoffs?state=all")  # the handoffs catch up with the inbox
+    storage.forget(2)  # the page open before the list catches up again
+    page = unescape(client.get(f"/handoffs/{closed}").text)
+    assert "Closed automatically: dealt with in the inbox" in page and "by inbox" not in page
+    page = unescape(client.get(f"/handoffs/{gone}").text)
+    assert "(gone: the asker's data was deleted)" in page
+    assert '<span class="lang">unknown (the asker deleted their data)</span>' in page
+    client.cookies.set("console_lang", "zh")
+    page = unescape(client.get(f"/handoffs/{closed}").text)
+    assert "已自动关闭：问题已在收件箱中处理" in page and "已由 inbox 关闭" not in page
+    page = unescape(client.get(f"/handoffs/{gone}").text)
+    assert '<span class="lang">未知（提问者已删除其数据）</span>' in page

@@ -110,7 +110,8 @@ def test_kb_check_keeps_the_file_and_line(tmp_path, small_kb_dir):
 
 def test_an_answer_edit_says_which_translations_are_now_out_of_date(live):
     """The save said nothing of the curated translations it left stale, and the ⚠ on their
-    tabs had no explanation."""
+    tabs had no explanation. Then it named them by code ("2 translations (ru, zh)",
+    "Update the ru translation"), on the Chinese console too: now by their names."""
     login(live, "sam")
     fields = fields_of(live.get("/entries/fapiao").text)
     fields.update({"tr-ru-question": "Что такое фапяо?", "tr-ru-answer": "Официальный счёт."})
@@ -120,11 +121,17 @@ def test_an_answer_edit_says_which_translations_are_now_out_of_date(live):
     fields["answer"] = "A fapiao is China's official invoice, issued through the tax system."
     response = live.post("/entries/fapiao", data=fields)
     said = flash_of(live, response)
-    assert "2 translations (ru, zh) are now out of date" in said, said
+    assert "2 translations (Russian, Chinese) are now out of date" in said, said
     assert "users asking in those languages get the new text instead" in said
     page = unescape(live.get(response.headers["location"]).text)
     assert '<span title="Out of date: made from an older text of this entry">⚠</span>' in page
-    assert '<a href="/translations?lang=ru">Update the ru translation</a>' in page
+    assert '<a href="/translations?lang=ru">Update the Russian translation</a>' in page
+    live.cookies.set("console_lang", "zh")
+    fields = fields_of(live.get("/entries/fapiao").text)
+    fields["answer"] = "A fapiao is China's official VAT invoice, issued through the tax system."
+    said = flash_of(live, live.post("/entries/fapiao", data=fields))
+    assert "2 条译文（俄文、中文）现已过期" in said, said
+    assert '<a href="/translations?lang=ru">更新俄文译文</a>' in live.get("/entries/fapiao").text
 
 
 def test_a_very_long_answer_is_saved_with_a_warning_saying_why(live):

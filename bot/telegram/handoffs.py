@@ -56,6 +56,8 @@ def state_text(handoff: Handoff, lang: str) -> str:
         return "🆕 " + _(lang, "New: not claimed")
     if handoff.state == CLAIMED:
         return "✋ " + _(lang, "Claimed by {name}", name=handoff.holder_name)
+    if handoff.state == CLOSED and handoff.done_by == "inbox":  # HandoffStore.sync
+        return "☑️ " + _(lang, "Closed automatically: dealt with in the inbox")
     if handoff.state == CLOSED:
         return "☑️ " + _(lang, "Closed by {name}", name=handoff.done_by)
     return "✅ " + _(lang, "Answered by {name}", name=handoff.done_by)

@@ -288,8 +288,61 @@ def current_session(request: Request) -> Session | None:
     return console(request).accounts.session(session_id) if session_id else None
 
 
-def forbidden(text: str = "Forbidden") -> Response:
-    return PlainTextResponse(text, status_code=403)
+# The title of a console error page, by its status.
+ERROR_TITLES = {
+    400: "This cannot be done",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Page not found",
+}
+# Where an error page's way back leads, and what it says, by the part of the console.
+WAYS_BACK = {
+    "/handoffs": "Back to Handoffs",
+    "/entries": "Back to Entries",
+    "/translations": "Back to Translations",
+    "/audit": "Back to the audit log",
+    "/reports": "Back to Reports",
+}
+# Addresses outside the console: the web chat's and the files', whose errors stay plain.
+PLAIN_ERRORS = ("/chat", "/widget.js", "/static", "/favicon")
+
+
+def error_page(request: Request, status: int, text: str, back: str = "") -> Response:
+    """A console page saying `text` (already in the console's language) with `status`, in
+    the console's layout, with a way back: to `back` (a WAYS_BACK path), else the part of
+    the console the address belongs to, else the inbox."""
+    if not hasattr(request.state, "session"):  # an address no view served: who is it?
+        request.state.session = current_session(request)
+    part = "/" + request.url.path.strip("/").split("/")[0]
+    back = back or (part if part in WAYS_BACK else "/inbox")
+    return console(request).render(
+        request,
+        "error.html",
+        status,
+        title=ERROR_TITLES.get(status, "This cannot be done"),
+        problem=text,
+        back=back,
+        back_label=WAYS_BACK.get(back, "Back to the inbox"),
+    )
+
+
+def forbidden(request: Request, text: str) -> Response:
+    """A refusal (403): `text`, an English catalog key, in the console's language."""
+    return error_page(request, 403, i18n.translate(i18n.ui_language(request), text))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """An address or method the console has no page for: a console page saying so (the web
+    chat's addresses and the static files answer in plain text, as before)."""
+    status = getattr(exc, "status_code", 500)
+    if request.url.path.startswith(PLAIN_ERRORS) or status not in ERROR_TITLES:
+        return PlainTextResponse(str(getattr(exc, "detail", "")), status_code=status)
+    text = i18n.translate(
+        i18n.ui_language(request),
+        "There is no page at this address in the console: it may have been mistyped, or "
+        "what it showed is gone.",
+    )
+    return error_page(request, status, text)
 
 
 def login_form(
@@ -387,9 +440,9 @@ def requires(role: str) -> Callable[[View], View]:
             if not session.can(role):
                 ui = i18n.ui_language(request)
                 role_name = i18n.role_name(session.role, ui)
-                return forbidden(
-                    i18n.translate(ui, "Your role ({role}) cannot do this.", role=role_name)
-                )
+                request.state.session = session
+                text = i18n.translate(ui, "Your role ({role}) cannot do this.", role=role_name)
+                return error_page(request, 403, text)
             if request.method == "POST":
                 form = await request.form()
                 token = str(form.get("csrf", ""))
@@ -397,7 +450,10 @@ def requires(role: str) -> Callable[[View], View]:
                     kept = await _kept(request)
                     if kept:
                         return RedirectResponse(resume_path(request, kept), status_code=303)
-                    return forbidden("The form has expired or is not ours: reload the page.")
+                    request.state.session = session
+                    return forbidden(
+                        request, "The form has expired or is not ours: reload the page."
+                    )
             request.state.session = session
             _serving.set(console(request))
             return await view(request)
@@ -502,7 +558,11 @@ def create_app(
         *(route for module in PAGE_MODULES for route in import_module(module).routes()),
         Mount("/static", static, name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={404: _http_error, 405: _http_error},
+    )
     app.state.console = state
     for module in PAGE_MODULES:  # a page module may set up state of its own (the web chat)
         setup = getattr(import_module(module), "install", None)

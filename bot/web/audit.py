@@ -49,14 +49,37 @@ KINDS = {  # the "what" filter: its choices, and the action prefixes each covers
     "accounts": ("Staff accounts", ("staff.",)),
 }
 PERIODS = {"1": "Last 24 hours", "7": "Last 7 days", "30": "Last 30 days"}
-# The fields a change names, and the values of the state fields, in words (catalog keys);
-# any other field or value is shown as recorded.
+# The fields audit rows record (the `after`/`before` of every `audit(...)` call: bot/accounts.py,
+# bot/handoffstore.py, bot/triage.py, bot/choices.py, bot/web/entries_edit.py, translations.py,
+# set_aside.py), in words (catalog keys); a field missing here is shown as recorded.
 FIELDS = {
     "state": "state",
     "status": "status",
     "holder": "holder",
     "taken_over_from": "taken over from",
     "question": "inbox question",
+    "version": "version",
+    "file": "topic file",
+    "changed": "questions changed",
+    "entry": "entry",
+    "phrasings_added": "phrasings added",
+    "offtopic_examples_added": "off-topic examples added",
+    "offtopic_examples_removed": "off-topic examples removed",
+    "resolved": "questions resolved",
+    "questions": "inbox questions",
+    "added": "wordings added",
+    "already_there": "wordings already there",
+    "ids": "chosen wordings",
+    "role": "role",
+    "by": "set by",
+    "source": "made from text version",
+    "reviewed": "reviewed on",
+    "alternates": "phrasings",
+    "restored": "restored from version",
+    "side": "restored text",
+    "moved_from": "moved from",
+    "unlinked": "no longer named as related by",
+    "unlinked_from": "related entry removed",
 }
 STATE_FIELDS = ("state", "status", "question")
 STATE_WORDS = {
@@ -67,7 +90,19 @@ STATE_WORDS = {
     "ignored": "ignored",
     "offtopic": "off-topic",
     "resolved": "resolved",
+    "current": "up to date",
+    "stale": "out of date",
+    "missing": "missing",
 }
+# The values of other fields that are words, not names or numbers (catalog keys).
+VALUE_WORDS = {
+    "side": {"before": "before that change", "after": "after that change"},
+    "by": {"self": "themselves"},
+    "role": {"manager": "manager", "staff": "staff"},
+}
+# Who did it, when it was the bot itself (bot/handoffstore.py `sync`: a handoff closed
+# because its question was dealt with in the inbox).
+SYSTEM_ACTORS = {"inbox": "automatic (inbox)"}
 
 
 @dataclass(frozen=True)
@@ -103,21 +138,28 @@ def _target(request: Request, action: str, target: str, before: Any) -> tuple[st
     return target, ""
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, say: Callable[[str], str] = str) -> str:
     if value is None or value == "":
         return "–"
     if isinstance(value, list):
-        return ", ".join(_shown(v) for v in value) or "–"
+        return ", ".join(_shown(v, say) for v in value) or "–"
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_shown(v)}" for k, v in value.items())
+        return ", ".join(f"{_field(k, say)} {_said(k, v, say)}" for k, v in value.items())
     return str(value)
+
+
+def _field(key: str, say: Callable[[str], str]) -> str:
+    return say(FIELDS[key]) if key in FIELDS else key
 
 
 def _said(key: str, value: Any, say: Callable[[str], str]) -> str:
     """A field's value in words: a state (`closed`) said in the reader's language."""
     if key in STATE_FIELDS and isinstance(value, str) and value in STATE_WORDS:
         return say(STATE_WORDS[value])
-    return _shown(value)
+    words = VALUE_WORDS.get(key, {})
+    if isinstance(value, str) and value in words:
+        return say(words[value])
+    return _shown(value, say)
 
 
 def changes(before: Any, after: Any, say: Callable[[str], str] = str) -> list[str]:
@@ -126,8 +168,10 @@ def changes(before: Any, after: Any, say: Callable[[str], str] = str) -> list[st
     language."""
 
     def field(key: str) -> str:
-        return say(FIELDS[key]) if key in FIELDS else key
+        return _field(key, say)
 
+    if isinstance(after, list):  # what was done to each (wordings added to entries)
+        return [_shown(item, say) for item in after]
     if isinstance(before, list) and all(isinstance(b, dict) and "id" in b for b in before):
         status = after.get("status") if isinstance(after, dict) else None
         lines = [
@@ -136,8 +180,6 @@ def changes(before: Any, after: Any, say: Callable[[str], str] = str) -> list[st
         ]
         more = {k: v for k, v in after.items() if k != "status"} if isinstance(after, dict) else {}
         return lines + [f"{field(k)}: {_said(k, v, say)}" for k, v in more.items()]
-    if isinstance(after, list):
-        return [_shown(item) for item in after]
     old = before if isinstance(before, dict) else {}
     new = after if isinstance(after, dict) else {}
     lines = []
@@ -158,6 +200,11 @@ def _loaded(text: str | None) -> Any:
         return text
 
 
+def actor_name(request: Request, actor: str) -> str:
+    """Who did it, as staff read it: the bot's own actions said as such."""
+    return _(request, SYSTEM_ACTORS[actor]) if actor in SYSTEM_ACTORS else actor
+
+
 def audit_row(request: Request, row: dict) -> Row:
     """An audit record (time, actor, action, target, before, after) as the console shows it
     (the audit log, a handoff's history): in words, with what changed and the raw record."""
@@ -166,7 +213,7 @@ def audit_row(request: Request, row: dict) -> Row:
     words = ACTIONS.get(row["action"])
     return Row(
         time=str(row["time"]),
-        actor=row["actor"],
+        actor=actor_name(request, row["actor"]),
         action=_(request, words) if words else row["action"],
         code=row["action"],
         target=target,
@@ -193,7 +240,7 @@ async def audit(request: Request) -> Response:
         request,
         "audit.html",
         rows=[audit_row(request, row) for row in rows],
-        actors=c.accounts.audit_actors(),
+        actors={name: actor_name(request, name) for name in c.accounts.audit_actors()},
         kinds={key: label for key, (label, _prefixes) in KINDS.items()},
         periods=PERIODS,
         chosen={"who": who or "", "what": what, "days": days},

@@ -125,6 +125,12 @@ def _stale(c: Console, entry_id: str) -> list[str]:
     return sorted(lang for lang in entry.translations if entry.stale(lang)) if entry else []
 
 
+def _names(request: Request, languages: list[str]) -> str:
+    """Languages by their names in the console's language: "Arabic, Chinese" / "阿拉伯文、中文"."""
+    ui = i18n.ui_language(request)
+    return i18n.in_context(ui, "list|, ").join(i18n.language_name(lang, ui) for lang in languages)
+
+
 def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
     if saved.again:
         return _(
@@ -160,7 +166,7 @@ def _saved_message(request: Request, saved: entry_edit.Saved, told: int) -> str:
             "The {langs} translation is now out of date: until it is updated (Translations page), users asking in that language get the new text instead, with a note that the translation is being updated.",  # noqa: E501 (one catalog key)
             "{n} translations ({langs}) are now out of date: until they are updated (Translations page), users asking in those languages get the new text instead, with a note that the translation is being updated.",  # noqa: E501 (one catalog key)
             len(stale),
-            langs=", ".join(stale),
+            langs=_names(request, stale),
         )
     if told:
         text += " " + _n(

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot import times
@@ -33,7 +33,7 @@ from bot.handoff import (
     UnknownHandoffError,
 )
 from bot.web import i18n
-from bot.web.app import OnceForms, console, flash_query, id_list, requires
+from bot.web.app import OnceForms, console, error_page, flash_query, id_list, requires
 from bot.web.audit import audit_row
 
 FILTERS = ("open", *STATES, "all")
@@ -183,7 +183,7 @@ async def handoff_page(request: Request) -> Response:
     try:
         handoff = await asyncio.to_thread(desk.store.get, int(raw))
     except (ValueError, UnknownHandoffError):
-        return PlainTextResponse(_(request, "No such handoff."), status_code=404)
+        return error_page(request, 404, _(request, "No such handoff."))
     answerer = console(request).holder.answerer
     entries = [e for e in answerer.kb.entries if not e.unfinished] if answerer else []
     replies = await asyncio.to_thread(desk.store.replies, handoff.id)

@@ -76,7 +76,7 @@ async def login_page(request: Request) -> Response:
         if not request.cookies.get(LOGIN_COOKIE) or not secrets.compare_digest(
             token.encode(), c.login_token(nonce).encode()
         ):
-            return forbidden("The form has expired or is not ours: reload the page.")
+            return forbidden(request, "The form has expired or is not ours: reload the page.")
         if c.accounts.locked_out(name, address):
             error, status = (
                 _(request, "Too many failed logins: wait 15 minutes and try again."),
