@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.counting import OUTCOMES, browsed, log_columns, outcome, questions, waiting
+from bot.counting import OUTCOMES, browsed, in_inbox, log_columns, outcome, questions, waiting
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
@@ -170,7 +170,9 @@ class Report:
     people: int  # distinct pseudonymous user keys
     days: tuple[Outcomes, ...]  # every day of the period, empty days too
     languages: tuple[Outcomes, ...]  # most questions first
-    clusters: tuple[Cluster, ...]  # still waiting for staff, biggest first, at most TOP_CLUSTERS
+    # still in the inbox (bot/counting.py in_inbox), as the inbox groups them: biggest
+    # first, at most TOP_CLUSTERS
+    clusters: tuple[Cluster, ...]
     unanswered_total: int
     top_entries: tuple[EntryStats, ...]  # most used first, at most TOP_ENTRIES
     # every entry with votes: those with MIN_VOTES or more first, least helpful (Wilson
@@ -184,8 +186,8 @@ class Report:
     waits_timed: int  # the user's wait (waited_ms): message in to reply out
     wait_median_ms: float | None
     wait_p90_ms: float | None
-    # the period's unanswered questions staff have not yet handled: in the inbox, or by a
-    # reply or a close on the console's handoffs
+    # the period's unanswered questions whose askers still wait for staff: in the inbox and
+    # neither answered nor closed on the console's handoffs (bot/counting.py waiting)
     unanswered_open: int
     text_sources: tuple[tuple[str, int], ...]  # (original|curated|machine|source, answers)
     stale_entries: tuple[StaleEntry, ...]  # oldest review first
@@ -195,6 +197,9 @@ class Report:
     language: str | None = None  # the filters the report was built with; None: every one
     channel: str | None = None
     browsed: int = 0  # entries opened while browsing the topics: no questions, counted apart
+    # the period's unanswered questions still in the inbox: not yet added to an entry nor
+    # set aside, whether or not their askers got a reply on the handoffs (`clusters`)
+    unanswered_in_inbox: int = 0
     # what each staff member did in the period, most work first (bot/staffwork.py); every
     # language and channel, whatever the filters
     staff: tuple[StaffWork, ...] = ()
@@ -408,7 +413,7 @@ def _clusters(
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, {where.language_u}, count(*) FROM unanswered "
-            f"WHERE {waiting(conn, columns)} AND {where.period_u} GROUP BY 1, 2",
+            f"WHERE {in_inbox(columns)} AND {where.period_u} GROUP BY 1, 2",
             params,
         )
     ]
@@ -548,6 +553,10 @@ def build_report(
             f"SELECT count(*) FROM unanswered WHERE {waiting(conn, columns)} AND {where.period_u}",
             params,
         ).fetchone()[0]
+        in_the_inbox = conn.execute(
+            f"SELECT count(*) FROM unanswered WHERE {in_inbox(columns)} AND {where.period_u}",
+            params,
+        ).fetchone()[0]
         sources = conn.execute(
             f"SELECT text_source, count(*) AS n FROM interactions WHERE text_source IS NOT NULL "
             f"AND {where.period} GROUP BY text_source ORDER BY n DESC, text_source",
@@ -586,6 +595,7 @@ def build_report(
         language=language or None,
         channel=channel or None,
         browsed=opened,
+        unanswered_in_inbox=in_the_inbox,
         staff=staff,
     )
 
@@ -651,6 +661,7 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         ["wait_median_ms", _round(report.wait_median_ms)],
         ["wait_p90_ms", _round(report.wait_p90_ms)],
         ["unanswered_open", report.unanswered_open],
+        ["unanswered_in_inbox", report.unanswered_in_inbox],
         ["browsed", report.browsed],  # entries opened from the topics: not in `questions`
     ]
     sources_total = sum(n for _, n in report.text_sources)

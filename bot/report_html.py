@@ -382,10 +382,12 @@ def _unanswered_section(r: Report, say: Say = _english) -> str:
     return _section(
         say("Top unanswered questions"),
         say(
-            "{total} questions found no answer; {open} of them still wait for staff (not yet "
-            "resolved or ignored). The most asked of those, with similar wordings grouped: "
-            "candidates for new knowledge base entries.",
+            "{total} questions found no answer; {inbox} of them are still in the Inbox, not "
+            "yet added to an entry or set aside ({open} still wait for a reply from staff). "
+            "The most asked of those, with similar wordings grouped: candidates for new "
+            "knowledge base entries.",
             total=f"{r.unanswered_total:,}",
+            inbox=f"{r.unanswered_in_inbox:,}",
             open=f"{r.unanswered_open:,}",
         ),
         _table(

@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import times
-from bot.counting import log_columns, waiting
+from bot.counting import in_inbox, log_columns, waiting
 from bot.curation import meaning_clusterer
 from bot.period import PeriodError, parse_since, parse_until
 from bot.report import (
@@ -154,13 +154,16 @@ def _log_version(path) -> tuple:
     try:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         handoffs = "handoffs" in names
+        columns = log_columns(conn)
         return tuple(
             conn.execute(
                 "SELECT (SELECT max(id) FROM interactions), (SELECT max(id) FROM feedback), "
                 "(SELECT max(id) FROM unanswered), "
-                # the questions waiting as the report counts them: a handoff answered in
-                # the same second as the one before changes no `updated` below
-                f"(SELECT count(*) FROM unanswered WHERE {waiting(conn, log_columns(conn))}), "
+                # the questions in the inbox and those waiting, as the report counts them:
+                # a handoff answered in the same second as the one before changes no
+                # `updated` below, setting a question aside changes no handoff
+                f"(SELECT count(*) FROM unanswered WHERE {in_inbox(columns)}), "
+                f"(SELECT count(*) FROM unanswered WHERE {waiting(conn, columns)}), "
                 + ("(SELECT max(updated) FROM handoffs), " if handoffs else "NULL, ")
                 # staff work: what the audit log records, and replies (delivered or not)
                 + ("(SELECT max(id) FROM audit), " if "audit" in names else "NULL, ")
