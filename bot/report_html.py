@@ -683,7 +683,7 @@ def render_html(
 ) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch),
     its words through `say` (English without it) in `language` (the CLI passes the console's
-    catalog for zh), its period in `zone` ([web] timezone; the days are UTC days)."""
+    catalog for zh), its period in `zone` ([web] timezone, as the days are)."""
     say = say or _english
     since, until = (times.shown(t, zone) for t in (report.since, report.now))
     days = len(report.days)

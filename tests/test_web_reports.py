@@ -331,3 +331,34 @@ def test_a_kept_report_gives_way_to_a_handoff_closed_in_the_same_second(client, 
         assert card(client.get("/reports").text, "unanswered, still waiting for staff") == "0"
     finally:
         store.close()
+
+
+def test_days_are_the_centres_days_near_midnight(client, storage):
+    """Shanghai is UTC+8 ([web] timezone): a question at 23:30 on 20 November local and one
+    at 00:30 on 21 November (16:30 UTC, still the 20th in UTC) fall on their local days in
+    the chart, the per-day CSV, the CSV's file name and the summary's period."""
+    from bot.storage import Storage
+
+    for moment, question in (
+        (datetime(2026, 11, 20, 15, 30, tzinfo=UTC), "Late on the 20th?"),
+        (datetime(2026, 11, 20, 16, 30, tzinfo=UTC), "Early on the 21st?"),
+    ):
+        with Storage.open(storage.path, clock=lambda moment=moment: moment) as at:
+            log(at, question, "unanswered")
+    login(client, "mia")
+    day = {"since": "2026-11-21", "until": "2026-11-21"}
+    page = client.get("/reports", params=day).text
+    assert "From 2026-11-21 00:00 to 2026-11-21 23:59 (UTC+8)" in page
+    assert card(page, "questions") == "1" and "Early on the 21st?" in page
+    assert "2026-11-21" in page.split("Questions per day")[1] and "2026-11-20:" not in page
+    per_day = client.get("/reports.csv", params={**day, "table": "per_day"})
+    assert [row[:2] for row in rows_of(per_day)[1:]] == [["2026-11-21", "1"]]
+    assert (
+        'filename="report-per_day-20261121-20261121.csv"' in per_day.headers["content-disposition"]
+    )
+    summary = dict(rows_of(client.get("/reports.csv", params={**day, "table": "summary"}))[1:])
+    assert summary["since"] == "2026-11-21T00:00:00+08:00"
+    assert summary["until"] == "2026-11-21T23:59:59+08:00"
+    both = {"since": "2026-11-20", "until": "2026-11-21", "table": "per_day"}
+    rows = rows_of(client.get("/reports.csv", params=both))[1:]
+    assert [row[:2] for row in rows] == [["2026-11-20", "1"], ["2026-11-21", "1"]]

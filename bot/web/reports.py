@@ -207,6 +207,7 @@ def _build(request: Request, f: Filters) -> Report:
         clusterer=meaning_clusterer(remembering(answerer.matcher.encoder)) if answerer else None,
         language=f.language,
         channel=f.channel,
+        zone=times.zone(c.config.web.timezone),
     )
     with _cache_lock:
         for old in [k for k in _cache if k[6] != key[6]]:
@@ -326,7 +327,9 @@ async def reports_csv(request: Request) -> Response:
     header, rows = found[name]
     # the filters in the name: a French web-only export is no all-language one
     only = "".join(f"-{value}" for value in (f.language, f.channel) if value)
-    filename = f"report-{name}-{f.since:%Y%m%d}-{f.until:%Y%m%d}{only}.csv"
+    where = report.zone  # the dates the page's period says
+    since, until = (moment.astimezone(where) for moment in (f.since, f.until))
+    filename = f"report-{name}-{since:%Y%m%d}-{until:%Y%m%d}{only}.csv"
     return Response(
         csv_text(header, rows),
         media_type="text/csv; charset=utf-8",
