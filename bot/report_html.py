@@ -620,7 +620,9 @@ STAFF_HEADINGS = (
 STAFF_NOTE = (
     "What each staff member did in this period, on the console, from the command line and "
     "in the staff chat, as the audit log records it: replies sent to askers (a reply to a "
-    "group counts once; delivered: those that reached their asker), handoffs closed, inbox "
+    "group counts once, one that did not reach its asker too; delivered: those that reached "
+    "their asker), handoffs closed (each once, and only while still closed: one reopened "
+    "since is not counted), inbox "
     "questions added to an entry's wordings or set aside (ignored or off-topic) and entries "
     'made from them, the suggestions users chose (from "did you mean" or "See also") added '
     "to an entry's wordings or set aside, entry changes saved (edits, rollbacks, moves, "

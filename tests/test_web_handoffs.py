@@ -165,7 +165,15 @@ def test_a_reply_is_delivered_through_the_channels_sender_and_recorded(client, s
     post(client, "/handoffs/close", id=str(hid))
     assert "Closed by sam" in client.get(f"/handoffs/{hid}").text
     actions = [r["action"] for r in audit_rows(storage) if r["target"] == f"handoff:{hid}"]
-    assert actions == ["handoff.reply", "handoff.close"]  # the second changed nothing
+    # the second changed no state, but was sent: the audit log says so, not delivered
+    assert actions == ["handoff.reply", "handoff.reply", "handoff.close"]
+    replies = [
+        json.loads(r["after"]) for r in audit_rows(storage) if r["target"] == f"handoff:{hid}"
+    ]
+    assert [(r["state"], r["delivered"]) for r in replies[:2]] == [
+        ("answered", True),
+        ("answered", False),
+    ]
     assert json.loads(audit_rows(storage)[-1]["after"]) == {"state": "closed", "holder": None}
 
 
