@@ -78,6 +78,8 @@ class Filters:
     until: datetime
     language: str | None
     channel: str | None
+    # False when the period typed cannot be read: no report is shown, the text is kept
+    period_ok: bool = True
 
     def query(self, **extra: str) -> str:
         values = {
@@ -91,41 +93,40 @@ class Filters:
 
 
 def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
-    """The filters in the query string; what cannot be used is left out, with the reason."""
+    """The filters in the query string; what cannot be used is left out, with the reason. A
+    period that cannot be read (`period_ok` False) keeps what was typed, for the form."""
     params = request.query_params
     errors = []
     where = times.zone(console(request).config.web.timezone)  # dates typed are the centre's
     since_text = params.get("since", "").strip() or DEFAULT_SINCE
     until_text = params.get("until", "").strip()
+    period_ok = True
     try:
         until = parse_until(until_text, now, where)
     except PeriodError as exc:
         errors.append(_(request, exc.text, **exc.values))
-        until, until_text = now, ""
+        until, period_ok = now, False
     try:
         since = parse_since(since_text, until, where)
     except PeriodError as exc:
-        try:  # no later than now, only than the end: the period is the wrong way round
-            parse_since(since_text, now, where)
+        try:  # a date that is only later than the end: the period is the wrong way round
+            later = parse_since(since_text, datetime.max.replace(tzinfo=UTC), where)
         except PeriodError:
-            errors.append(_(request, exc.text, **exc.values))
-        else:
+            later = None
+        if later is not None and period_ok and until_text:
             errors.append(
                 _(
                     request,
                     "The period cannot start ({since}) after it ends ({until}): choose an "
-                    "earlier start. Shown instead: the {n} days up to {until}.",
+                    "earlier start.",
                     since=since_text,
                     until=until_text,
-                    n=DEFAULT_DAYS,
                 )
             )
-        since_text = DEFAULT_SINCE
-        try:
-            since = parse_since(since_text, until)
-        except ValueError:  # the period ends in the first days of the year 1
-            since = until
-    if until - since > timedelta(days=MAX_DAYS):
+        else:
+            errors.append(_(request, exc.text, **exc.values))
+        since, period_ok = until, False
+    if period_ok and until - since > timedelta(days=MAX_DAYS):
         errors.append(
             _(request, "A report covers at most {n} days: these are the last {n}.", n=MAX_DAYS)
         )
@@ -144,7 +145,8 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
         except ValueError:
             errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
             channel = None
-    return Filters(since_text, until_text, since, until, language, channel), errors
+    found = Filters(since_text, until_text, since, until, language, channel, period_ok)
+    return found, errors
 
 
 def _log_version(path) -> tuple:
@@ -225,6 +227,17 @@ async def reports(request: Request) -> Response:
     """The managers' report for a period, language and channel."""
     c = console(request)
     f, errors = filters_of(request, _now())
+    if not f.period_ok:  # said, with the text typed kept: no other period shown instead
+        return c.render(
+            request,
+            "reports.html",
+            error="; ".join(errors),
+            report=None,
+            f=f,
+            presets=[(days, f.query(since=f"{days}d", until="")) for days in PRESETS],
+            languages=sorted(set(c.config.languages.supported)),
+            channels=CHANNELS,
+        )
     try:
         report = await asyncio.to_thread(_build, request, f)
     except ReportError as exc:
