@@ -8,10 +8,11 @@ messages', from their first row. The user's steps after a reply (`follows`: a su
 chosen, "none of these", an entry opened from "See also") are no questions, nor are the
 entries opened while browsing the topics (`browsed`: counted apart), nor the messages a user
 writes to the staff on purpose (the web chat's "Talk to a person" and /staff, queued as kind
-STAFF_MESSAGE; Telegram's and the terminal's are not logged). A queued question waits for
-staff (`waiting`) until it is handled in the inbox or answered or closed on the console's
-handoffs. An older log lacks some of these columns: each condition is written for the
-columns the log has.
+STAFF_MESSAGE; Telegram's and the terminal's are not logged). A queued question is in the
+inbox (`in_inbox`, a gap in the knowledge base) until staff add it to an entry or set it
+aside there, and its asker waits for staff (`waiting`) until then or until it is answered or
+closed on the console's handoffs. An older log lacks some of these columns: each condition is
+written for the columns the log has.
 """
 
 from __future__ import annotations
@@ -47,12 +48,20 @@ def to_staff(columns: set[str]) -> str:
     return f"kind IS NOT '{STAFF_MESSAGE}'" if QUEUE_KIND in columns else "1"
 
 
+def in_inbox(columns: set[str], name: str = "unanswered") -> str:
+    """The condition, on `unanswered` (`name`: its name or alias in the query), that keeps
+    the questions the console's inbox lists (status new: not yet added to an entry nor set
+    aside), messages to the staff left out: gaps in the knowledge base, also those whose
+    asker got a reply on the handoffs (the inbox says so beside them)."""
+    return f"{name}.status = 'new' AND {to_staff(columns)}"
+
+
 def waiting(conn: sqlite3.Connection, columns: set[str], name: str = "unanswered") -> str:
     """The condition, on `unanswered` (`name`: its name or alias in the query), that keeps
-    the questions still waiting for staff: not handled in the inbox, not a message to the
-    staff, and not answered or closed from the console's handoffs (bot/handoffstore.py; a
-    log from before them has none)."""
-    kept = f"{name}.status = 'new' AND {to_staff(columns)}"
+    the questions whose asker still waits for staff: in the inbox (`in_inbox`) and not
+    answered or closed from the console's handoffs (bot/handoffstore.py; a log from before
+    them has none)."""
+    kept = in_inbox(columns, name)
     if "state" in {row[1] for row in conn.execute("PRAGMA table_info(handoffs)")}:
         kept += (
             f" AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.unanswered_id = {name}.id "

@@ -125,12 +125,21 @@ class HandoffStore(SideStore):
     def _now(self) -> str:
         return _utc(self._clock())
 
-    def _audit(self, db: Database, actor: Actor, action: str, handoff: int, before, after) -> None:
+    def _audit(
+        self,
+        db: Database,
+        actor: Actor,
+        action: str,
+        handoff: int,
+        before,
+        after,
+        at: str | None = None,
+    ) -> None:
         db.execute(
             "INSERT INTO audit (time, actor, action, target, before, after) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [
-                self._now(),
+                at or self._now(),
                 actor.id,
                 action,
                 f"handoff:{handoff}",
@@ -533,7 +542,11 @@ class HandoffStore(SideStore):
         action: str,
         takeover: bool,
         update: Callable[[Handoff], dict[str, Any]],
+        noted: dict[str, Any] | None = None,
+        at: str | None = None,
     ) -> None:
+        """Change the handoffs by `update` and audit each (`noted` added to what the audit
+        says after, `at` its time if given)."""
         current = self.get_many(handoff_ids)
         for handoff in current:
             if handoff.held_by_other(actor) and not takeover:
@@ -546,7 +559,7 @@ class HandoffStore(SideStore):
             after = {"state": values.get("state", handoff.state), "holder": values["holder"]}
             if handoff.held_by_other(actor):
                 after["taken_over_from"] = handoff.holder
-            self._audit(db, actor, action, handoff.id, before, after)
+            self._audit(db, actor, action, handoff.id, before, after | (noted or {}), at)
 
     def claim(
         self, handoff_id: int, actor: Actor, *, takeover: bool = False, reopen: bool = False
@@ -663,6 +676,10 @@ class HandoffStore(SideStore):
         deliveries = list(deliveries)
         now = self._now()
         with self._write() as db:
+            # the send, told apart from every other in the audit log even when "Forget me"
+            # deleted the reply before and its id is used again: its first audit row's id
+            send = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM audit").fetchone()[0])
+            noted = {"reply": reply_id, "send": send}
             answered = []
             for d in deliveries:
                 changed = db.execute(
@@ -695,4 +712,20 @@ class HandoffStore(SideStore):
                     "done_by": actor.name,
                     "done_at": now,
                 },
+                noted | {"delivered": True},
+                now,
             )
+            # A reply tried that did not reach its asker (or reached one whose handoff was
+            # forgotten meanwhile) was sent all the same: the audit log, which outlives the
+            # askers' data, records it too, one row per asker at the reply's time, so that
+            # staff work counts it (bot/staffwork.py).
+            others = [d for d in deliveries if d.handoff_id not in answered]
+            wanted = _ids(d.handoff_id for d in others)
+            found = {
+                h.id: h for h in self._many("h.id IN (SELECT value FROM json_each(?))", [wanted])
+            }
+            for d in others:
+                handoff = found.get(d.handoff_id)
+                before = {"state": handoff.state, "holder": handoff.holder} if handoff else {}
+                after = before | noted | {"delivered": bool(d.delivered)}
+                self._audit(db, actor, "handoff.reply", d.handoff_id, before, after, now)

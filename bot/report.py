@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.counting import OUTCOMES, browsed, log_columns, outcome, questions, waiting
+from bot.counting import OUTCOMES, browsed, in_inbox, log_columns, outcome, questions, waiting
 from bot.kbstats import StaleTranslation, stale_translations
 from bot.knowledge import KnowledgeBase
 from bot.normalize import normalize
@@ -75,7 +75,8 @@ def language_code(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class Outcomes:
-    """Questions of one day (`key` = YYYY-MM-DD, UTC) or one language, by outcome."""
+    """Questions of one day (`key` = YYYY-MM-DD, in the report's `zone`) or one language, by
+    outcome."""
 
     key: str
     total: int
@@ -170,7 +171,9 @@ class Report:
     people: int  # distinct pseudonymous user keys
     days: tuple[Outcomes, ...]  # every day of the period, empty days too
     languages: tuple[Outcomes, ...]  # most questions first
-    clusters: tuple[Cluster, ...]  # still waiting for staff, biggest first, at most TOP_CLUSTERS
+    # still in the inbox (bot/counting.py in_inbox), as the inbox groups them: biggest
+    # first, at most TOP_CLUSTERS
+    clusters: tuple[Cluster, ...]
     unanswered_total: int
     top_entries: tuple[EntryStats, ...]  # most used first, at most TOP_ENTRIES
     # every entry with votes: those with MIN_VOTES or more first, least helpful (Wilson
@@ -184,8 +187,8 @@ class Report:
     waits_timed: int  # the user's wait (waited_ms): message in to reply out
     wait_median_ms: float | None
     wait_p90_ms: float | None
-    # the period's unanswered questions staff have not yet handled: in the inbox, or by a
-    # reply or a close on the console's handoffs
+    # the period's unanswered questions whose askers still wait for staff: in the inbox and
+    # neither answered nor closed on the console's handoffs (bot/counting.py waiting)
     unanswered_open: int
     text_sources: tuple[tuple[str, int], ...]  # (original|curated|machine|source, answers)
     stale_entries: tuple[StaleEntry, ...]  # oldest review first
@@ -195,9 +198,13 @@ class Report:
     language: str | None = None  # the filters the report was built with; None: every one
     channel: str | None = None
     browsed: int = 0  # entries opened while browsing the topics: no questions, counted apart
+    # the period's unanswered questions still in the inbox: not yet added to an entry nor
+    # set aside, whether or not their askers got a reply on the handoffs (`clusters`)
+    unanswered_in_inbox: int = 0
     # what each staff member did in the period, most work first (bot/staffwork.py); every
     # language and channel, whatever the filters
     staff: tuple[StaffWork, ...] = ()
+    zone: dt.tzinfo = dt.UTC  # the time zone of its days (`days`) and of its CSV times
 
     @property
     def staff_total(self) -> StaffWork:
@@ -314,15 +321,58 @@ def _counts(columns: set[str]) -> str:
     return "count(*) AS total, " + ", ".join(f"sum({ended} = '{o}') AS {o}" for o in OUTCOMES)
 
 
+def _offset_changes(
+    zone: dt.tzinfo, since: dt.datetime, now: dt.datetime
+) -> list[tuple[dt.datetime, int]]:
+    """The UTC offset of `zone` (in minutes) from `since` on, and each instant it changes
+    (daylight saving time) up to `now`: [(since, offset), (change, offset), ...]."""
+
+    def offset(moment: dt.datetime) -> int:
+        try:
+            found = moment.astimezone(zone).utcoffset()
+        except OverflowError:  # the first or last day there is
+            return 0
+        return int(found.total_seconds() // 60) if found is not None else 0
+
+    changes = [(since, offset(since))]
+    day, second = since, dt.timedelta(seconds=1)
+    while day < now:  # a week at a time: no zone changes its offset twice in one
+        step = now if now - day < dt.timedelta(days=7) else day + dt.timedelta(days=7)
+        if offset(step) != changes[-1][1]:
+            low, high = day, step  # the change is after low, at or before high
+            while high - low > second:
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
+            change = high.replace(microsecond=0)  # changes fall on a whole second
+            change += second if offset(change) == changes[-1][1] else dt.timedelta(0)
+            changes.append((change, offset(change)))
+        day = step
+    return changes
+
+
+def _local_day(zone: dt.tzinfo, since: dt.datetime, now: dt.datetime) -> str:
+    """SQL for an interaction's day (YYYY-MM-DD) in `zone`, as its `time` (UTC) falls."""
+    changes = _offset_changes(zone, since, now)
+    cases = " ".join(
+        f"WHEN time >= '{_iso(start)}' THEN '{minutes:+d} minutes'"
+        for start, minutes in reversed(changes[1:])
+    )
+    modifier = f"CASE {cases} ELSE '{changes[0][1]:+d} minutes' END" if cases else None
+    if modifier is None and changes[0][1] == 0:
+        return "substr(time, 1, 10)"
+    return f"date(time, {modifier or repr(f'{changes[0][1]:+d} minutes')})"
+
+
 def _outcomes(
-    conn: sqlite3.Connection, params: dict, columns: set[str], where: _Where
+    conn: sqlite3.Connection, params: dict, columns: set[str], where: _Where, day: str
 ) -> tuple[list[Outcomes], list[Outcomes]]:
-    """Outcomes per day (in order) and per language (most questions first), from one
-    GROUP BY over the period's questions (days x languages rows, added up here)."""
+    """Outcomes per day (`day`: SQL for a row's day; in order) and per language (most
+    questions first), from one GROUP BY over the period's questions (days x languages rows,
+    added up here)."""
     by_day: dict[str, list[int]] = {}
     by_language: dict[str, list[int]] = {}
     sql = (
-        f"SELECT substr(time, 1, 10), {where.language}, {_counts(columns)} FROM interactions "
+        f"SELECT {day}, {where.language}, {_counts(columns)} FROM interactions "
         f"WHERE {where.period} "
         f"AND {questions(columns)} GROUP BY 1, 2"
     )
@@ -337,9 +387,11 @@ def _outcomes(
     return days, languages
 
 
-def _every_day(found: list[Outcomes], since: dt.datetime, now: dt.datetime) -> list[Outcomes]:
+def _every_day(
+    found: list[Outcomes], since: dt.datetime, now: dt.datetime, zone: dt.tzinfo
+) -> list[Outcomes]:
     by_day = {day.key: day for day in found}
-    first, last = (dt.datetime.fromisoformat(_iso(t)).date() for t in (since, now))
+    first, last = (dt.datetime.fromisoformat(_iso(t)).astimezone(zone).date() for t in (since, now))
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     return [by_day.get(d.isoformat(), Outcomes(d.isoformat(), 0, 0, 0, 0, 0, 0)) for d in days]
 
@@ -408,7 +460,7 @@ def _clusters(
         UnansweredItem(*row)
         for row in conn.execute(
             f"SELECT question, {where.language_u}, count(*) FROM unanswered "
-            f"WHERE {waiting(conn, columns)} AND {where.period_u} GROUP BY 1, 2",
+            f"WHERE {in_inbox(columns)} AND {where.period_u} GROUP BY 1, 2",
             params,
         )
     ]
@@ -504,6 +556,7 @@ def build_report(
     clusterer: Clusterer | None = None,
     language: str | None = None,
     channel: str | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> Report:
     """The report on the questions logged from `since` to `now` (both included).
 
@@ -511,6 +564,7 @@ def build_report(
     groups the period's unanswered wordings (`UnansweredItem`s) into clusters, each a
     sequence of items; the default groups wordings equal after normalisation. `language`
     and `channel` keep only the questions asked in that language or through that channel.
+    Its days (per day, the age of reviews) are those of `zone`, the console's time zone.
     """
     if since > now:
         raise ValueError(f"the period starts ({since}) after it ends ({now})")
@@ -526,8 +580,9 @@ def build_report(
         columns = log_columns(conn)
         messages = questions(columns)
         where = _where(columns)
-        found_days, languages = _outcomes(conn, params, columns, where)
-        days = _every_day(found_days, since, now)
+        day = _local_day(zone, since, now)
+        found_days, languages = _outcomes(conn, params, columns, where, day)
+        days = _every_day(found_days, since, now, zone)
         total = sum(day.total for day in days)
         people = conn.execute(
             f"SELECT count(DISTINCT user_key) FROM interactions WHERE {where.period} "
@@ -546,6 +601,10 @@ def build_report(
         )
         unanswered_open = conn.execute(
             f"SELECT count(*) FROM unanswered WHERE {waiting(conn, columns)} AND {where.period_u}",
+            params,
+        ).fetchone()[0]
+        in_the_inbox = conn.execute(
+            f"SELECT count(*) FROM unanswered WHERE {in_inbox(columns)} AND {where.period_u}",
             params,
         ).fetchone()[0]
         sources = conn.execute(
@@ -580,13 +639,15 @@ def build_report(
         wait_p90_ms=wait_p90,
         unanswered_open=unanswered_open,
         text_sources=tuple(map(tuple, sources)),
-        stale_entries=tuple(_stale(kb, now.date(), review_age_days)),
+        stale_entries=tuple(_stale(kb, now.astimezone(zone).date(), review_age_days)),
         kb_loaded=kb is not None,
         stale_translations=tuple(stale_translations(kb)) if kb is not None else (),
         language=language or None,
         channel=channel or None,
         browsed=opened,
+        unanswered_in_inbox=in_the_inbox,
         staff=staff,
+        zone=zone,
     )
 
 
@@ -595,6 +656,11 @@ def build_report(
 
 def _percent(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.1f}"
+
+
+def _local_iso(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """ISO 8601 to the second in `zone`, its offset said: 2026-11-30T00:00:00+08:00."""
+    return dt.datetime.fromisoformat(_iso(moment)).astimezone(zone).isoformat(timespec="seconds")
 
 
 def _round(value: float | None) -> object:
@@ -634,8 +700,8 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
     entry_header = [f.name for f in fields(EntryStats)][:-1]
     entry_header += ["helpful_pct", "helpful_low_pct", "reasons", "reason_codes"]
     summary: list[list[Any]] = [
-        ["since", _iso(report.since)],
-        ["until", _iso(report.now)],
+        ["since", _local_iso(report.since, report.zone)],  # as the page's period says
+        ["until", _local_iso(report.now, report.zone)],
         ["language", report.language or "all"],  # the filters it was built with
         ["channel", report.channel or "all"],
         ["questions", report.total],
@@ -651,6 +717,7 @@ def tables(report: Report) -> dict[str, tuple[list[str], list[list]]]:
         ["wait_median_ms", _round(report.wait_median_ms)],
         ["wait_p90_ms", _round(report.wait_p90_ms)],
         ["unanswered_open", report.unanswered_open],
+        ["unanswered_in_inbox", report.unanswered_in_inbox],
         ["browsed", report.browsed],  # entries opened from the topics: not in `questions`
     ]
     sources_total = sum(n for _, n in report.text_sources)

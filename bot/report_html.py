@@ -382,10 +382,12 @@ def _unanswered_section(r: Report, say: Say = _english) -> str:
     return _section(
         say("Top unanswered questions"),
         say(
-            "{total} questions found no answer; {open} of them still wait for staff (not yet "
-            "resolved or ignored). The most asked of those, with similar wordings grouped: "
-            "candidates for new knowledge base entries.",
+            "{total} questions found no answer; {inbox} of them are still in the Inbox, not "
+            "yet added to an entry or set aside ({open} still wait for a reply from staff). "
+            "The most asked of those, with similar wordings grouped: candidates for new "
+            "knowledge base entries.",
             total=f"{r.unanswered_total:,}",
+            inbox=f"{r.unanswered_in_inbox:,}",
             open=f"{r.unanswered_open:,}",
         ),
         _table(
@@ -618,7 +620,9 @@ STAFF_HEADINGS = (
 STAFF_NOTE = (
     "What each staff member did in this period, on the console, from the command line and "
     "in the staff chat, as the audit log records it: replies sent to askers (a reply to a "
-    "group counts once; delivered: those that reached their asker), handoffs closed, inbox "
+    "group counts once, one that did not reach its asker too; delivered: those that reached "
+    "their asker), handoffs closed (each once, and only while still closed: one reopened "
+    "since is not counted), inbox "
     "questions added to an entry's wordings or set aside (ignored or off-topic) and entries "
     'made from them, the suggestions users chose (from "did you mean" or "See also") added '
     "to an entry's wordings or set aside, entry changes saved (edits, rollbacks, moves, "
@@ -681,7 +685,7 @@ def render_html(
 ) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, nothing to fetch),
     its words through `say` (English without it) in `language` (the CLI passes the console's
-    catalog for zh), its period in `zone` ([web] timezone; the days are UTC days)."""
+    catalog for zh), its period in `zone` ([web] timezone, as the days are)."""
     say = say or _english
     since, until = (times.shown(t, zone) for t in (report.since, report.now))
     days = len(report.days)

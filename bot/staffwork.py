@@ -1,9 +1,9 @@
 """What staff did in a period, per staff member: the report's "Staff work" figures.
 
-Read with two GROUP BY queries from what the console, the CLI and the staff chat already
-store: the replies to askers and whether each reached its asker (`handoff_replies`,
-`handoff_deliveries`), and the audit log (`audit`: handoffs closed, inbox questions added to
-entries or set aside, users' choices accepted or set aside, entries and translations saved).
+Read with one GROUP BY query from the audit log (`audit`) the console, the CLI and the staff
+chat write as they work, which outlives the askers' data ("Forget me" deletes their replies):
+replies to askers (reached or not), handoffs closed, inbox questions added to entries or set
+aside, users' choices accepted or set aside, entries and translations saved.
 
 A staff member is named as the audit log names them: a console account (`sam`), a triage
 from the command line (`ann (CLI)`), a Telegram staff member by their name and id
@@ -30,7 +30,7 @@ class StaffWork:
     name: str
     replies: int = 0  # replies sent to askers: one a send (a reply to a group counts once)
     delivered: int = 0  # of those, the ones that reached their asker (one of the group, at least)
-    closed: int = 0  # handoffs closed
+    closed: int = 0  # handoffs closed and still closed, each once
     attached: int = 0  # inbox questions added to an entry's wordings
     new_entries: int = 0  # entries made from inbox questions
     set_aside: int = 0  # inbox questions ignored or marked off-topic
@@ -59,9 +59,27 @@ def _person(column: str) -> str:
     )
 
 
-# The audit log's figures, one sum per StaffWork field it gives.
+# A reply as the audit log records it: one row per asker, with the send it was part of
+# (bot/handoffstore.py finish_reply; an older row has none: one per asker it reached,
+# replies told apart by their time).
+_REPLY = (
+    "CASE WHEN action = 'handoff.reply' THEN "
+    "coalesce('#' || json_extract(after, '$.send'), time) END"
+)
+# The audit log's figures, one count per StaffWork field it gives.
+_AUDIT_COUNTS = {
+    # replies sent, reached or not; their askers' data may be deleted since
+    "replies": f"count(DISTINCT {_REPLY})",
+    "delivered": f"count(DISTINCT CASE WHEN coalesce(json_extract(after, '$.delivered'), 1) "
+    f"THEN {_REPLY} END)",
+    # handoffs closed, each once, that are still closed: nothing moved them out of closed
+    # since this close (a handoff reopened or answered again since is not)
+    "closed": "count(DISTINCT CASE WHEN action = 'handoff.close' AND NOT EXISTS (SELECT 1 "
+    "FROM audit later WHERE later.target = audit.target AND later.id > audit.id AND "
+    "later.action LIKE 'handoff.%' AND json_extract(later.after, '$.state') IS NOT 'closed') "
+    "THEN target END)",
+}
 _AUDIT_SUMS = {
-    "closed": "action = 'handoff.close'",
     "attached": "CASE WHEN action = 'unanswered.attach' "
     "THEN coalesce(json_extract(after, '$.changed'), 0) END",
     "new_entries": "action = 'entry.new' "
@@ -81,10 +99,11 @@ _AUDIT_SUMS = {
     "created": "action = 'entry.new'",
     "translations": "action = 'translation.save'",
 }
+_AUDIT_COUNTS |= {name: f"coalesce(sum({sql}), 0)" for name, sql in _AUDIT_SUMS.items()}
 _ACTIONS = (
-    "handoff.close", "unanswered.attach", "unanswered.ignore", "unanswered.offtopic",
-    "choices.accept", "choices.dismiss", "entry.new", "entry.edit", "entry.rollback",
-    "entry.move", "entry.delete", "translation.save",
+    "handoff.reply", "handoff.close", "unanswered.attach", "unanswered.ignore",
+    "unanswered.offtopic", "choices.accept", "choices.dismiss", "entry.new", "entry.edit",
+    "entry.rollback", "entry.move", "entry.delete", "translation.save",
 )  # fmt: skip
 
 
@@ -99,7 +118,7 @@ def staff_work(conn: sqlite3.Connection, since: str, until: str) -> tuple[StaffW
     found: dict[str, dict[str, int]] = {}
     params = {"since": since, "until": until}
     if "audit" in tables:
-        sums = ", ".join(f"coalesce(sum({sql}), 0)" for sql in _AUDIT_SUMS.values())
+        sums = ", ".join(_AUDIT_COUNTS.values())
         actions = ", ".join(f"'{a}'" for a in _ACTIONS)
         system = ", ".join(f"'{a}'" for a in SYSTEM_ACTORS)
         rows = conn.execute(
@@ -109,17 +128,7 @@ def staff_work(conn: sqlite3.Connection, since: str, until: str) -> tuple[StaffW
             params,
         )
         for who, *counts in rows:
-            found.setdefault(who, {}).update(zip(_AUDIT_SUMS, counts, strict=True))
-    if {"handoff_replies", "handoff_deliveries"} <= tables:
-        rows = conn.execute(
-            f"SELECT {_person('actor')} AS who, count(*), sum(reached) FROM ("
-            "SELECT r.actor, max(d.delivered) AS reached FROM handoff_replies r "
-            "JOIN handoff_deliveries d ON d.reply_id = r.id "
-            "WHERE r.time >= :since AND r.time <= :until GROUP BY r.id) GROUP BY who",
-            params,
-        )
-        for who, sent, delivered in rows:
-            found.setdefault(who, {}).update(replies=sent, delivered=delivered)
+            found.setdefault(who, {}).update(zip(_AUDIT_COUNTS, counts, strict=True))
     names = _names(conn, [who for who in found if who.startswith(_TELEGRAM)], tables)
     work = [StaffWork(names.get(who, who), **counts) for who, counts in found.items()]
     return tuple(sorted(work, key=lambda w: (-sum(w.counts), w.name.casefold(), w.name)))

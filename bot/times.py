@@ -8,7 +8,7 @@ where a reader needs it (`zone_label`: UTC+8).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 FORMAT = "%Y-%m-%d %H:%M"
@@ -28,6 +28,16 @@ def zone(name: str) -> tzinfo:
         raise UnknownZoneError(
             f"{name!r} is not a time zone name such as Asia/Shanghai, Europe/Berlin or UTC"
         ) from None
+
+
+def now() -> datetime:
+    """The current time (UTC)."""
+    return datetime.now(UTC)
+
+
+def today(where: tzinfo) -> date:
+    """Today's date in the zone `where`: the centre's day, not the server's nor UTC's."""
+    return now().astimezone(where).date()
 
 
 def moment(value: str | datetime) -> datetime:

@@ -81,7 +81,7 @@ def test_top_unanswered_lists_only_what_staff_still_have_to_do(logged, tmp_path)
     # Resolving one ask of a wording resolves its repeats too: only "Pets allowed?" is left.
     assert [row[0] for row in table("unanswered_clusters")[1:]] == ["Pets allowed?"]
     assert "Is there a gym?" not in page
-    assert "4 questions found no answer; 1 of them still wait for staff" in page
+    assert "4 questions found no answer; 1 of them are still in the Inbox" in page
 
 
 def test_the_wait_users_had_is_reported_not_only_matching(logged, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -311,3 +312,43 @@ def test_a_kept_report_gives_way_to_staff_work(live, storage, web):
     post(live, "/handoffs/reply", id=str(hid), text="Yes, on floor 3.")
     log_in(live, "mia")
     assert staff_table(live.get("/reports").text)["sam"][:2] == ["1", "0"]
+
+
+def test_staff_work_counts_what_staff_did_whatever_became_of_the_askers(live, storage, web):
+    """sam replies to an asker who then uses "Forget me": the reply still counts (the audit
+    log keeps it). A reply that reaches nobody counts as sent, not delivered, and is in the
+    audit log. A handoff closed, reopened and closed again counts once; one reopened after
+    its close counts not at all: "handoffs closed" are those still closed."""
+    ask_on_web(storage, "Где парковка?", 1, "ru")
+    ask_on_web(storage, "Is there a canteen?", 2)
+    ask_on_web(storage, "Can I bring my dog?", 3)
+    ask_on_web(storage, "Where can I rent a boat?", 4)
+    log_in(live, "sam")
+    parking, canteen = handoff_id(live, "Где парковка?"), handoff_id(live, "Is there a canteen?")
+    dog, boat = (
+        handoff_id(live, "Can I bring my dog?"),
+        handoff_id(live, "Where can I rent a boat?"),
+    )
+    post(live, "/handoffs/reply", id=str(parking), text="Level -2.")
+    storage.forget(1)  # the asker's "Forget me": their question, handoff and reply go
+    live.get("/handoffs")
+    assert "Где парковка?" not in live.get("/handoffs?state=all").text
+    web.reachable = False
+    post(live, "/handoffs/reply", id=str(canteen), text="Yes, on floor 3.")
+    undelivered = [
+        json.loads(row["after"])
+        for row in storage.db.query(
+            "SELECT after FROM audit WHERE action = 'handoff.reply' AND target = ?",
+            [f"handoff:{canteen}"],
+        )
+    ]
+    assert [row["delivered"] for row in undelivered] == [False]
+    for action in ("close", "reopen", "close"):
+        post(live, f"/handoffs/{action}", id=str(dog))
+    for action in ("close", "reopen"):
+        post(live, f"/handoffs/{action}", id=str(boat))
+    assert "Closed by sam" in live.get(f"/handoffs/{dog}").text
+    assert "Closed by sam" not in live.get(f"/handoffs/{boat}").text
+    log_in(live, "mia")
+    # replies, delivered, closed, ...
+    assert staff_table(live.get("/reports").text)["sam"][:3] == ["2", "1", "1"]

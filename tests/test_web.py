@@ -914,8 +914,10 @@ def test_console_pages_in_chinese_name_languages_and_channels_and_show_local_tim
         seen(path)
     audit = seen("/audit")  # the accounts were made at 09:00 UTC (the test clock)
     assert "2026-11-20 17:00" in audit and "时间（UTC+8）" in audit
-    reports = seen("/reports?language=ru&channel=web&since=soon")
-    assert "'soon' 既不是 90m、24h、30d、2w 这样的时间跨度" in reports
+    refused = seen("/reports?language=ru&channel=web&since=soon")  # said, typed text kept
+    assert "'soon' 既不是 90m、24h、30d、2w 这样的时间跨度" in refused
+    assert 'name="since" value="soon"' in client.get("/reports?since=soon").text
+    reports = seen("/reports?language=ru&channel=web")
     assert "俄文 · 网页聊天" in reports and "（UTC+8）" in reports
 
 

@@ -436,3 +436,65 @@ async def test_browser_a_new_entry_without_tags_is_held_by_the_form(served):
     assert label.startswith("Tags (separated by commas) *")
     assert typed == "At the front desk."
     assert "printing" not in (kb / "people.yaml").read_text()
+
+
+async def test_browser_chinese_staff_work_table_keeps_names_whole(served, tmp_path):
+    """The Chinese report's Staff work table at 1280 px: its first column was squeezed to one
+    character a line ("工/作/人/员") and the table ran past its section. Names now stay on one
+    line, the table fits at 1280 px, and on a phone it scrolls inside its section."""
+    from playwright.async_api import async_playwright
+
+    url, database, _ = served
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FAQ_BOT_SECOND_ENCODER": "none"}
+    base = [sys.executable, "-m", "bot", "--config", str(tmp_path / "config.toml")]
+    for args, stdin in (
+        (["staff", "add", "mia", "--role", "manager"], ""),
+        (["staff", "password", "mia"], PASSWORD + "\n"),
+        (["unanswered", "ignore", "1", "--as", "王小明"], ""),
+    ):
+        subprocess.run(base + args, input=stdin, text=True, env=env, check=True, timeout=60)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.goto(url + "/login")
+            await page.fill("input[name=name]", "mia")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(url + "/**")
+            await page.context.add_cookies([{"name": "console_lang", "value": "zh", "url": url}])
+            measure = """() => {
+                const table = document.querySelector('table.staff-work');
+                const line = (el) => parseFloat(getComputedStyle(el).lineHeight)
+                    || parseFloat(getComputedStyle(el).fontSize) * 1.6;
+                const first = [...table.querySelectorAll('tr > :first-child')];
+                return {
+                    lines: first.map((c) => {  // the text's own height, not its row's
+                        const range = document.createRange();
+                        range.selectNodeContents(c);
+                        return range.getBoundingClientRect().height / line(c);
+                    }),
+                    texts: first.map((c) => c.innerText),
+                    table: table.getBoundingClientRect().width,
+                    section: table.closest('section').clientWidth,
+                    box: table.parentElement.clientWidth,
+                    boxScroll: table.parentElement.scrollWidth,
+                    own: table.clientWidth,  // on a phone the table is its own scroller
+                    ownScroll: table.scrollWidth,
+                    page: document.documentElement.scrollWidth,
+                };
+            }"""
+            await page.goto(url + "/reports")
+            wide = await page.evaluate(measure)
+            await page.locator("table.staff-work").screenshot(path=str(tmp_path / "wide.png"))
+            await page.set_viewport_size({"width": 390, "height": 800})
+            narrow = await page.evaluate(measure)
+        finally:
+            await browser.close()
+    assert "王小明 (CLI)" in wide["texts"] and "全体工作人员" in wide["texts"]
+    assert max(wide["lines"]) < 1.5, wide  # one line each
+    assert wide["table"] <= wide["section"] and wide["page"] <= 1280, wide
+    assert max(narrow["lines"]) < 1.5, narrow
+    assert narrow["page"] <= 390, narrow  # the page does not scroll sideways: the table does
+    assert narrow["table"] <= narrow["section"], narrow
+    assert narrow["ownScroll"] > narrow["own"] or narrow["boxScroll"] > narrow["box"], narrow

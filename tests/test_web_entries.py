@@ -957,3 +957,18 @@ def test_an_edit_matching_never_reads_keeps_the_running_matcher(live, small_kb_d
     rebuilt = live.holder.answerer.matcher
     assert rebuilt.embeddings is not before.embeddings
     assert live.holder.answerer.ask("what is this chinese invoice").id == "fapiao"
+
+
+def test_a_new_entrys_reviewed_date_is_the_centres_day(live, monkeypatch):
+    """At 00:30 on 30 November in Shanghai ([web] timezone) it is still 29 November in UTC:
+    the new entry form offers 2026-11-30, the day staff see on their calendar."""
+    from datetime import UTC, datetime
+
+    from bot import times
+
+    assert live.app.state.console.config.web.timezone == "Asia/Shanghai"
+    monkeypatch.setattr(times, "now", lambda: datetime(2026, 11, 29, 16, 30, tzinfo=UTC))
+    login(live, "sam")
+    assert fields_of(live.get("/entries/new").text)["reviewed"] == "2026-11-30"
+    monkeypatch.setattr(times, "now", lambda: datetime(2026, 11, 29, 15, 30, tzinfo=UTC))
+    assert fields_of(live.get("/entries/new").text)["reviewed"] == "2026-11-29"

@@ -97,9 +97,12 @@ def test_period_filter_and_bad_values(client, logged):
     assert card(client.get("/reports", params={"until": "2020-01-01"}).text, "questions") == "0"
     page = client.get("/reports", params={"since": "soon", "language": "<b>", "channel": "fax"})
     assert page.status_code == 200
-    assert "is neither a time span" in page.text and "is not a channel" in page.text
-    assert card(page.text, "questions") == "5"  # the default period, every language
+    assert "is neither a time span" in page.text
+    assert "questions</span>" not in page.text  # no other period shown instead
     assert "<b>'" not in page.text
+    page = client.get("/reports", params={"language": "<b>", "channel": "fax"})
+    assert "is not a channel" in page.text
+    assert card(page.text, "questions") == "5"  # the default period, every language
     for since, until in (("99999999999d", ""), ("x", "0001-01-01"), ("30d", "0001-01-01")):
         assert client.get("/reports", params={"since": since, "until": until}).status_code == 200
     ancient = client.get("/reports", params={"since": "0001-01-01"})
@@ -109,7 +112,7 @@ def test_period_filter_and_bad_values(client, logged):
 
 def test_a_period_the_wrong_way_round_says_so(client, logged):
     """From today to a date before it: today is not "in the future"; the page says the
-    period is the wrong way round and which period it shows instead."""
+    period is the wrong way round, shows no other period instead and keeps what was typed."""
     from datetime import UTC, datetime, timedelta
 
     today = datetime.now(UTC).date()
@@ -118,10 +121,10 @@ def test_a_period_the_wrong_way_round_says_so(client, logged):
     html = client.get("/reports", params={"since": str(today), "until": str(before)}).text
     assert "in the future" not in html
     assert (
-        f"The period cannot start ({today}) after it ends ({before}): choose an earlier start. "
-        f"Shown instead: the 30 days up to {before}."
+        f"The period cannot start ({today}) after it ends ({before}): choose an earlier start."
     ) in html
-    assert f"to {before} 23:59 (UTC+8)" in html  # [web] timezone: Asia/Shanghai
+    assert f'name="since" value="{today}"' in html and f'name="until" value="{before}"' in html
+    assert 'class="period"' not in html
     alone = client.get("/reports", params={"since": str(today)}).text
     assert "in the future" not in alone and "cannot start" not in alone
 
@@ -331,3 +334,84 @@ def test_a_kept_report_gives_way_to_a_handoff_closed_in_the_same_second(client, 
         assert card(client.get("/reports").text, "unanswered, still waiting for staff") == "0"
     finally:
         store.close()
+
+
+def test_days_are_the_centres_days_near_midnight(client, storage):
+    """Shanghai is UTC+8 ([web] timezone): a question at 23:30 on 20 November local and one
+    at 00:30 on 21 November (16:30 UTC, still the 20th in UTC) fall on their local days in
+    the chart, the per-day CSV, the CSV's file name and the summary's period."""
+    from bot.storage import Storage
+
+    for moment, question in (
+        (datetime(2026, 11, 20, 15, 30, tzinfo=UTC), "Late on the 20th?"),
+        (datetime(2026, 11, 20, 16, 30, tzinfo=UTC), "Early on the 21st?"),
+    ):
+        with Storage.open(storage.path, clock=lambda moment=moment: moment) as at:
+            log(at, question, "unanswered")
+    login(client, "mia")
+    day = {"since": "2026-11-21", "until": "2026-11-21"}
+    page = client.get("/reports", params=day).text
+    assert "From 2026-11-21 00:00 to 2026-11-21 23:59 (UTC+8)" in page
+    assert card(page, "questions") == "1" and "Early on the 21st?" in page
+    assert "2026-11-21" in page.split("Questions per day")[1] and "2026-11-20:" not in page
+    per_day = client.get("/reports.csv", params={**day, "table": "per_day"})
+    assert [row[:2] for row in rows_of(per_day)[1:]] == [["2026-11-21", "1"]]
+    assert (
+        'filename="report-per_day-20261121-20261121.csv"' in per_day.headers["content-disposition"]
+    )
+    summary = dict(rows_of(client.get("/reports.csv", params={**day, "table": "summary"}))[1:])
+    assert summary["since"] == "2026-11-21T00:00:00+08:00"
+    assert summary["until"] == "2026-11-21T23:59:59+08:00"
+    both = {"since": "2026-11-20", "until": "2026-11-21", "table": "per_day"}
+    rows = rows_of(client.get("/reports.csv", params=both))[1:]
+    assert [row[:2] for row in rows] == [["2026-11-20", "1"], ["2026-11-21", "1"]]
+
+
+@pytest.mark.parametrize(
+    ("typed", "english", "chinese"),
+    [
+        (
+            {"since": "yesterday"},
+            "'yesterday' is neither a time span like 90m, 24h, 30d or 2w nor a date",
+            "'yesterday' 既不是 90m、24h、30d、2w 这样的时间跨度",
+        ),
+        (
+            {"since": "2026-13-45"},
+            "'2026-13-45' is neither a time span like 90m, 24h, 30d or 2w nor a date",
+            "'2026-13-45' 既不是 90m、24h、30d、2w 这样的时间跨度",
+        ),
+        (
+            {"since": "2026-11-20", "until": "2026-11-01"},
+            "The period cannot start (2026-11-20) after it ends (2026-11-01)",
+            "时间段的开始（2026-11-20）不能晚于结束（2026-11-01）",
+        ),
+        (
+            {"since": "9026-12-05", "until": "2026-11-01"},  # in the future and after the end
+            "The period cannot start (9026-12-05) after it ends (2026-11-01)",
+            "时间段的开始（9026-12-05）不能晚于结束（2026-11-01）",
+        ),
+        (
+            {"since": "2026-11-01", "until": "2026-02-30"},
+            "'2026-02-30' is not a date like 2026-11-01 or 2026-11-01T18:00",
+            "'2026-02-30' 不是 2026-11-01 或 2026-11-01T18:00 这样的日期",
+        ),
+    ],
+)
+def test_a_period_that_cannot_be_read_is_refused_and_kept(client, logged, typed, english, chinese):
+    """A From or To that is no date, or a From after the To, is said in plain words on the
+    page (in English and in Chinese), the text typed stays in the form, and no other period
+    (the last 30 days) is shown as if it were the one asked for."""
+    from html import unescape
+
+    login(client, "mia")
+    for language, said in (("en", english), ("zh", chinese)):
+        client.cookies.set("console_lang", language)
+        page = client.get("/reports", params=typed)
+        assert page.status_code == 200
+        html = unescape(page.text)
+        assert said in html.split('class="error"')[1].split("</p>")[0]
+        for name, value in typed.items():
+            assert f'name="{name}" value="{value}"' in html
+        assert 'class="period"' not in html and "<svg" not in html
+        csv_export = client.get("/reports.csv", params={**typed, "table": "summary"})
+        assert csv_export.status_code == 400

@@ -175,14 +175,14 @@ def report(
             clusterer=meaning_clusterer(Encoder()),
             language=language,
             channel=channel,
+            zone=times.zone(config.web.timezone),  # the page's days are the centre's
         )
     except ReportError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         words = page_language or i18n.staff_language(config.knowledge.language)
-        zone = times.zone(config.web.timezone)
-        page = render_html(result, functools.partial(i18n.translate, words), words, zone)
+        page = render_html(result, functools.partial(i18n.translate, words), words, result.zone)
         out.write_text(page, encoding="utf-8")
         written = write_csv(result, csv_dir) if csv_dir else []
     except OSError as exc:

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot import curation, entry_edit, triage
+from bot import curation, entry_edit, times, triage
 from bot.answering import reload_answerer
 from bot.entry_history import EntryHistory, Version
 from bot.knowledge import KnowledgeBase, KnowledgeError
@@ -307,6 +307,11 @@ def _restored_message(request: Request) -> str:
     )
 
 
+def _today(c: Console) -> dt.date:
+    """Today in the console's time zone ([web] timezone): a "Reviewed" date staff read."""
+    return times.today(times.zone(c.config.web.timezone))
+
+
 @requires("staff")
 async def edit_save(request: Request) -> Response:
     """Save the form (validated first), or fill empty translations with machine drafts."""
@@ -333,7 +338,7 @@ async def edit_save(request: Request) -> Response:
         return await _with_drafts(
             request, original, fields, languages, entry_id=entry_id, file=file
         )
-    values = entry_edit.values_from_form(fields, languages, original, dt.date.today())
+    values = entry_edit.values_from_form(fields, languages, original, _today(c))
     same = _same_unconfirmed(c, entry_id, values, form)
     if same:
         return _render(
@@ -652,7 +657,7 @@ def _prefill(c: Console, rows: list[dict]) -> dict[str, str]:
         ]
     question = next((text for text, lang in wordings if lang == language), "")
     taken = set(kb.by_id) if kb else set()
-    return entry_edit.new_entry_fields(question, wordings, language, taken, dt.date.today())
+    return entry_edit.new_entry_fields(question, wordings, language, taken, _today(c))
 
 
 @requires("staff")
@@ -742,7 +747,7 @@ async def new_save(request: Request) -> Response:
             problems=[kb_problems.Said(_(request, "Choose a topic."))],
             **context,
         )
-    values = entry_edit.values_from_form(fields, languages, None, dt.date.today())
+    values = entry_edit.values_from_form(fields, languages, None, _today(c))
     again = entry_edit.created_already(c.config.knowledge.dir, values, kb)
     if again is not None:  # the same form sent twice: the first created it
         return _redirect(f"/entries/{again.entry_id}", _saved_message(request, again, 0))

@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import times
-from bot.counting import log_columns, waiting
+from bot.counting import in_inbox, log_columns, waiting
 from bot.curation import meaning_clusterer
 from bot.period import PeriodError, parse_since, parse_until
 from bot.report import (
@@ -78,6 +78,8 @@ class Filters:
     until: datetime
     language: str | None
     channel: str | None
+    # False when the period typed cannot be read: no report is shown, the text is kept
+    period_ok: bool = True
 
     def query(self, **extra: str) -> str:
         values = {
@@ -91,41 +93,40 @@ class Filters:
 
 
 def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
-    """The filters in the query string; what cannot be used is left out, with the reason."""
+    """The filters in the query string; what cannot be used is left out, with the reason. A
+    period that cannot be read (`period_ok` False) keeps what was typed, for the form."""
     params = request.query_params
     errors = []
     where = times.zone(console(request).config.web.timezone)  # dates typed are the centre's
     since_text = params.get("since", "").strip() or DEFAULT_SINCE
     until_text = params.get("until", "").strip()
+    period_ok = True
     try:
         until = parse_until(until_text, now, where)
     except PeriodError as exc:
         errors.append(_(request, exc.text, **exc.values))
-        until, until_text = now, ""
+        until, period_ok = now, False
     try:
         since = parse_since(since_text, until, where)
     except PeriodError as exc:
-        try:  # no later than now, only than the end: the period is the wrong way round
-            parse_since(since_text, now, where)
+        try:  # a date that is only later than the end: the period is the wrong way round
+            later = parse_since(since_text, datetime.max.replace(tzinfo=UTC), where)
         except PeriodError:
-            errors.append(_(request, exc.text, **exc.values))
-        else:
+            later = None
+        if later is not None and period_ok and until_text:
             errors.append(
                 _(
                     request,
                     "The period cannot start ({since}) after it ends ({until}): choose an "
-                    "earlier start. Shown instead: the {n} days up to {until}.",
+                    "earlier start.",
                     since=since_text,
                     until=until_text,
-                    n=DEFAULT_DAYS,
                 )
             )
-        since_text = DEFAULT_SINCE
-        try:
-            since = parse_since(since_text, until)
-        except ValueError:  # the period ends in the first days of the year 1
-            since = until
-    if until - since > timedelta(days=MAX_DAYS):
+        else:
+            errors.append(_(request, exc.text, **exc.values))
+        since, period_ok = until, False
+    if period_ok and until - since > timedelta(days=MAX_DAYS):
         errors.append(
             _(request, "A report covers at most {n} days: these are the last {n}.", n=MAX_DAYS)
         )
@@ -144,7 +145,8 @@ def filters_of(request: Request, now: datetime) -> tuple[Filters, list[str]]:
         except ValueError:
             errors.append(_(request, "{value} is not a channel.", value=repr(channel)))
             channel = None
-    return Filters(since_text, until_text, since, until, language, channel), errors
+    found = Filters(since_text, until_text, since, until, language, channel, period_ok)
+    return found, errors
 
 
 def _log_version(path) -> tuple:
@@ -154,13 +156,16 @@ def _log_version(path) -> tuple:
     try:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         handoffs = "handoffs" in names
+        columns = log_columns(conn)
         return tuple(
             conn.execute(
                 "SELECT (SELECT max(id) FROM interactions), (SELECT max(id) FROM feedback), "
                 "(SELECT max(id) FROM unanswered), "
-                # the questions waiting as the report counts them: a handoff answered in
-                # the same second as the one before changes no `updated` below
-                f"(SELECT count(*) FROM unanswered WHERE {waiting(conn, log_columns(conn))}), "
+                # the questions in the inbox and those waiting, as the report counts them:
+                # a handoff answered in the same second as the one before changes no
+                # `updated` below, setting a question aside changes no handoff
+                f"(SELECT count(*) FROM unanswered WHERE {in_inbox(columns)}), "
+                f"(SELECT count(*) FROM unanswered WHERE {waiting(conn, columns)}), "
                 + ("(SELECT max(updated) FROM handoffs), " if handoffs else "NULL, ")
                 # staff work: what the audit log records, and replies (delivered or not)
                 + ("(SELECT max(id) FROM audit), " if "audit" in names else "NULL, ")
@@ -204,6 +209,7 @@ def _build(request: Request, f: Filters) -> Report:
         clusterer=meaning_clusterer(remembering(answerer.matcher.encoder)) if answerer else None,
         language=f.language,
         channel=f.channel,
+        zone=times.zone(c.config.web.timezone),
     )
     with _cache_lock:
         for old in [k for k in _cache if k[6] != key[6]]:
@@ -221,6 +227,17 @@ async def reports(request: Request) -> Response:
     """The managers' report for a period, language and channel."""
     c = console(request)
     f, errors = filters_of(request, _now())
+    if not f.period_ok:  # said, with the text typed kept: no other period shown instead
+        return c.render(
+            request,
+            "reports.html",
+            error="; ".join(errors),
+            report=None,
+            f=f,
+            presets=[(days, f.query(since=f"{days}d", until="")) for days in PRESETS],
+            languages=sorted(set(c.config.languages.supported)),
+            channels=CHANNELS,
+        )
     try:
         report = await asyncio.to_thread(_build, request, f)
     except ReportError as exc:
@@ -323,7 +340,9 @@ async def reports_csv(request: Request) -> Response:
     header, rows = found[name]
     # the filters in the name: a French web-only export is no all-language one
     only = "".join(f"-{value}" for value in (f.language, f.channel) if value)
-    filename = f"report-{name}-{f.since:%Y%m%d}-{f.until:%Y%m%d}{only}.csv"
+    where = report.zone  # the dates the page's period says
+    since, until = (moment.astimezone(where) for moment in (f.since, f.until))
+    filename = f"report-{name}-{since:%Y%m%d}-{until:%Y%m%d}{only}.csv"
     return Response(
         csv_text(header, rows),
         media_type="text/csv; charset=utf-8",
