@@ -22,6 +22,7 @@ TRAILING = ".,;:!?)]}»”’。，；：！？）"
 REASONS = ("wrong", "outdated", "not_mine")
 RTL = frozenset({"ar", "fa", "he", "ur"})
 # A line of a list: "- item", "* item", "• item", or "1. item" / "1) item".
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")  # a blank line (or more)
 ITEM = re.compile(r"^[ \t]*(?:([-*•])|(\d{1,3})[.)])[ \t]+(\S.*)$")
 WHO = {"visitor": "web_said_you", "bot": "web_said_bot"}  # staff: their visible heading
 
@@ -64,7 +65,16 @@ def text_html(text: str) -> str:
 
 def blocks_html(text: str) -> str:
     """Plain text as HTML as `text_html` makes it, but each run of list lines ("- item",
-    "1. item") a real list (<ul>, <ol>) whose items stay escaped text."""
+    "1. item") a real list (<ul>, <ol>) whose items stay escaped text. Paragraphs (parted
+    by a blank line) are blocks of their own, each set in the direction of its own words
+    (`dir="auto"`): an Arabic note over an English answer reads right to left."""
+    paragraphs = [p for p in PARAGRAPH_BREAK.split(text.replace("\r\n", "\n")) if p.strip()]
+    if len(paragraphs) <= 1:
+        return _lines_html(text)
+    return "".join(f'<div class="para" dir="auto">{_lines_html(p)}</div>' for p in paragraphs)
+
+
+def _lines_html(text: str) -> str:
     runs: list[tuple[str, int, list[str]]] = []  # (kind "", "ul" or "ol", first number, lines)
     for line in text.replace("\r\n", "\n").split("\n"):
         found = ITEM.match(line)
