@@ -1428,3 +1428,34 @@ def test_an_answer_in_english_for_want_of_a_translation_keeps_the_visitors_label
     note, answer = re.findall(r'<div class="para" dir="auto">(.*?)</div>', text[2])
     assert note == said("ar", "no_translation", source="الإنجليزية")
     assert answer == "See the hours posted at the entrance, or ask staff."
+
+
+def test_an_answer_naming_slash_staff_offers_the_talk_to_a_person_button(
+    chat_config, storage, accounts, small_kb_dir, encoder
+):
+    """Entries tell the reader to "ask staff via /staff", a Telegram command: web chat
+    visitors were pointed at a command instead of the page's "Talk to a person" button. On
+    the web chat it is now that button (its label in the page's language, pressing it opens
+    that mode: chat.js); Telegram's text keeps /staff."""
+    people = small_kb_dir / "people.yaml"
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(
+            "or ask staff.", "or ask staff via /staff (see https://example.org/staff/)."
+        ),
+        encoding="utf-8",
+    )
+    cfg = replace(chat_config, knowledge=replace(chat_config.knowledge, dir=small_kb_dir))
+    answerer = build_answerer(cfg, None, storage, encoder=encoder)
+    assert "via /staff" in answerer.answer_entry("office-hours", "en").reply  # Telegram's
+    with make_client(cfg, storage, accounts, answerer) as client:
+        client.headers["accept-language"] = "es"
+        opened(client, "es")
+        [message] = act(client, act="entry", entry="office-hours").json()["messages"]
+    html = message["html"]
+    button = (
+        '<button type="button" class="chip inline" data-opens="staff">'
+        f"{said('es', 'web_staff')}</button>"
+    )
+    assert f"or ask staff via {button} (see " in html
+    assert 'href="https://example.org/staff/"' in html  # an address keeps its /staff
+    assert "via /staff" not in html
