@@ -250,7 +250,9 @@ class Desk:
         translated = None
         if self.translate is not None:
             translated = await asyncio.to_thread(self.translate, text, self.kb_language, lang)
-        return (translated, text, lang) if translated else (text, None, self._written_in(text))
+        if translated:
+            return translated, text, lang
+        return text, None, await asyncio.to_thread(self._written_in, text)
 
     def _written_in(self, text: str) -> str:
         """The language of a reply sent as typed: what staff wrote it in, where that can be
