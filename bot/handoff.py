@@ -82,6 +82,7 @@ __all__ = [
 Watcher = Callable[[list[int]], Awaitable[None]]
 Translate = Callable[[str, str, str], str | None]
 Covers = Callable[[str, str], bool]
+Detect = Callable[[str], str | None]
 
 
 class Desk:
@@ -97,22 +98,27 @@ class Desk:
         kb_language: str,
         translate: Translate | None = None,
         covers: Covers | None = None,
+        detect: Detect | None = None,
     ):
         """`translate(text, source, target)`: None when no model covers the pair;
         `covers(source, target)`: whether one does, without translating (staff are told
         before sending which language a reply goes out in). Without `covers`, `translate`
-        is taken to cover every pair."""
+        is taken to cover every pair. `detect(text)`: the language staff wrote a reply in
+        (None when unsure), recorded for a reply sent as typed; without it, or unsure, the
+        knowledge base's is recorded."""
         self.store = store
         self.deliveries = deliveries
         self.kb_language = kb_language
         self.translate = translate
         self.covers = covers
+        self.detect = detect
         self._watchers: list[Watcher] = []
 
     def sent_in(self, language: str | None) -> str:
-        """The language a typed reply to an asker of `language` goes out in: theirs when
-        it is the knowledge base's or a model translates into it, else the knowledge
-        base's (the reply is sent as typed)."""
+        """The language a typed reply to an asker of `language` goes out in, written in the
+        knowledge base's: theirs when it is the knowledge base's or a model translates into
+        it, else the knowledge base's. In that last case the reply goes exactly as typed,
+        so whatever language staff write it in is what the asker reads (staff are told)."""
         language = language or self.kb_language
         if language == self.kb_language:
             return language
@@ -229,7 +235,9 @@ class Desk:
         self, lang: str, text: str, entry_id: str | None, answerer: Any
     ) -> tuple[str, str | None, str]:
         """(what the asker reads, the staff's own words when that is a translation, the
-        language it is in: the knowledge base's when there is no translation into `lang`)."""
+        language it is in: for an entry's answer, the knowledge base's when the entry has no
+        translation into `lang`; for typed words with no model into `lang`, the language
+        they were typed in, as they go exactly as typed)."""
         if entry_id is not None:
             answer = answerer.answer_entry(entry_id, lang)
             if answerer.config.translation.live:
@@ -239,10 +247,18 @@ class Desk:
             return answer.reply, None, self.kb_language if source else lang
         if lang == self.kb_language:
             return text, None, lang
-        if self.translate is None:
-            return text, None, self.kb_language
-        translated = await asyncio.to_thread(self.translate, text, self.kb_language, lang)
-        return (translated, text, lang) if translated else (text, None, self.kb_language)
+        translated = None
+        if self.translate is not None:
+            translated = await asyncio.to_thread(self.translate, text, self.kb_language, lang)
+        if translated:
+            return translated, text, lang
+        return text, None, await asyncio.to_thread(self._written_in, text)
+
+    def _written_in(self, text: str) -> str:
+        """The language of a reply sent as typed: what staff wrote it in, where that can be
+        told, else the knowledge base's (what staff are asked to write in)."""
+        found = self.detect(text) if self.detect is not None else None
+        return found or self.kb_language
 
     async def _deliver(
         self,

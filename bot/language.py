@@ -378,3 +378,10 @@ class LanguageDetector:
         if found.language and found.confidence >= PROBABLE and len(text.split()) >= 3:
             return found.language, found  # no other clue: more likely than not is enough
         return fallback, found
+
+
+def written_in(detector: LanguageDetector, text: str) -> str | None:
+    """The language `text` is more likely than not written in (a staff reply sent as typed),
+    None when detection is unsure."""
+    found = detector.detect(text)
+    return found.language if found.language and found.confidence >= PROBABLE else None

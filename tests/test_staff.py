@@ -258,7 +258,7 @@ async def test_an_edited_staff_reply_is_not_sent_again(run_updates, storage, api
     ]
     # No Russian model here: the reply went as typed, and staff are told so.
     assert texts(api, STAFF_CHAT)[1:] == [
-        "Delivered in English (no Russian translation installed).",
+        "Delivered as typed (no Russian translation model installed).",
         EDIT_NOT_SENT,
     ]
 

@@ -37,24 +37,27 @@ SAYS = {
     "en": {
         "kind": "<b>❓ Unanswered</b>",
         "hint": "<i>Reply to this message to answer the user.</i>",
-        "warning": "No Russian translation is installed: a reply goes out in English.",
+        "warning": (
+            "No Russian translation model is installed: a reply goes exactly as typed. "
+            "Write it in Russian if you can."
+        ),
         "copy buttons": ["Claim", "Close"],
         "claimed": "✋ Claimed by Ann",
         "claimed buttons": ["Open", "Ignore", "Take over", "Close"],
         "held": "Not sent: Ann is answering this user. To answer instead, press “Take over” first.",
-        "delivered": "Delivered in English (no Russian translation installed).",
+        "delivered": "Delivered as typed (no Russian translation model installed).",
         "closed": "☑️ Closed by Ann",
         "reopen": ["Reopen"],
     },
     "zh": {
         "kind": "<b>❓ 未解答</b>",
         "hint": "<i>回复此消息即可答复该用户。</i>",
-        "warning": "未安装俄文翻译：回复将以中文发出。",
+        "warning": "未安装俄文翻译模型：回复将按原文原样发出。请尽量用俄文书写。",
         "copy buttons": ["认领", "关闭"],
         "claimed": "✋ 已由 Ann 认领",
         "claimed buttons": ["查看", "忽略", "接手", "关闭"],
         "held": "未发送：Ann 正在答复此用户。如需改由您答复，请先点击“接手”。",
-        "delivered": "已以中文送达（未安装俄文翻译）。",
+        "delivered": "已按原文送达（未安装俄文翻译模型）。",
         "closed": "☑️ 已由 Ann 关闭",
         "reopen": ["重新打开"],
     },

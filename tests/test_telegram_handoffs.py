@@ -141,7 +141,9 @@ async def test_the_staff_chat_says_when_a_reply_goes_out_untranslated(
 ):
     """No model produces Russian (only en -> de is installed): a reply to a Russian asker
     went out in English and the staff chat said nothing. Now the copy says so before, and
-    the staff chat after."""
+    the staff chat after. A reply typed in Russian went as typed, in Russian, while the
+    staff chat said it was delivered in English: now nothing is said, and Russian is
+    recorded."""
     translator = MachineTranslator(tmp_path / "models", beam_size=1)
     translator.install_file(
         argos_package_factory("en", "de", {"won": "gewann"}, with_splitter=False)
@@ -149,10 +151,25 @@ async def test_the_staff_chat_says_when_a_reply_goes_out_untranslated(
     async with running(api, bot_config, small_answerer, storage, translator) as app:
         await app.send(tg.message(QUESTION_RU, user_id=501, language_code="ru"))
         copy = staff_copy(api)
-        assert "No Russian translation is installed: a reply goes out in English." in copy["text"]
+        assert (
+            "No Russian translation model is installed: a reply goes exactly as typed. "
+            "Write it in Russian if you can."
+        ) in copy["text"]
         await app.send(staff_says("France won in 1998.", as_reply_to(api, copy)))
-    assert texts(api, 501)[-1].endswith("\nFrance won in 1998.")
-    assert texts(api, STAFF_CHAT)[-1] == "Delivered in English (no Russian translation installed)."
+        assert texts(api, 501)[-1].endswith("\nFrance won in 1998.")
+        note = "Delivered as typed (no Russian translation model installed)."
+        assert texts(api, STAFF_CHAT)[-1] == note
+        await app.send(
+            tg.message("Кто выиграл чемпионат мира в 2006?", user_id=502, language_code="ru")
+        )
+        russian = "Италия выиграла чемпионат мира по футболу в 2006 году."
+        await app.send(staff_says(russian, as_reply_to(api, staff_copy(api))))
+        assert texts(api, 502)[-1].endswith(f"\n{russian}")
+        assert note not in texts(api, STAFF_CHAT)[-1]
+        delivered = app.bot_data["desk"].store.db.execute(
+            "SELECT language FROM handoff_deliveries ORDER BY id"
+        )
+        assert [row[0] for row in delivered] == ["en", "ru"]
 
 
 async def test_claim_on_the_copy_holds_off_another_staff_members_reply(

@@ -28,7 +28,7 @@ from bot.report import build_report
 from bot.storage import NONE_OF_THESE, Storage
 from bot.web import i18n
 from bot.web.app import AnswererHolder, create_app
-from bot.web.chat_render import ITEM, blocks_html, message_html, text_html
+from bot.web.chat_render import ITEM, PARAGRAPH_BREAK, blocks_html, message_html, text_html
 from bot.web.chat_turn import COOKIE, HANDOFF
 from bot.webchat_store import ChatMessage, WebChats
 from tests.web_support import *  # noqa: F403  (the fixtures)
@@ -1065,10 +1065,12 @@ def test_list_lines_in_an_answer_are_real_lists():
 def test_any_text_with_lists_renders_to_safe_html(text):
     found = Collect()
     found.feed(blocks_html(text))
-    assert set(found.tags) <= {"a", "br", "ul", "ol", "li"}
+    assert set(found.tags) <= {"a", "br", "ul", "ol", "li", "div"}
     assert all(re.match(r"https?://", href, re.IGNORECASE) for href in found.hrefs)
-    if not any(ITEM.match(line) for line in text.replace("\r\n", "\n").split("\n")):
-        assert blocks_html(text) == text_html(text)  # no list: as before
+    lines = text.replace("\r\n", "\n").split("\n")
+    one_paragraph = len([p for p in PARAGRAPH_BREAK.split("\n".join(lines)) if p.strip()]) <= 1
+    if one_paragraph and not any(ITEM.match(line) for line in lines):
+        assert blocks_html(text) == text_html(text)  # no list, one paragraph: as before
 
 
 def test_each_message_says_who_said_it_and_in_which_language():
@@ -1424,11 +1426,14 @@ def test_a_follow_up_after_a_message_answered_in_parts_follows_its_first_answer(
     assert web_rows(storage)[-1]["entry_id"] == wanted != not_wanted
 
 
-def test_an_answer_pushed_later_is_labelled_in_the_language_it_is_written_in(writable, storage):
+def test_an_answer_pushed_later_has_its_text_marked_in_its_language_and_the_pages_labels(
+    writable, storage
+):
     """A Spanish question answered later from an English entry came as one message marked
-    Spanish, with Spanish labels, while the visitor's page was in Russian: "Официальные
-    источники:" over an English text. Now the intro says it in the asker's language and the
-    answer is a message of its own, in English, with English labels."""
+    Spanish over an English text. Now the intro says it in the asker's language and the
+    answer is a message of its own whose text is marked English; its labels ("Sources")
+    are the page's, as everywhere on the page (an English label in a Spanish page was the
+    web chat switching language under the visitor)."""
     client = writable
     opened(client, "ru")
     send(client, "¿Puede mi gato asistir a la reunión anual de auditoría fiscal?")
@@ -1437,12 +1442,15 @@ def test_an_answer_pushed_later_is_labelled_in_the_language_it_is_written_in(wri
     login(client, "sam")
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/inbox").text)[1]
     client.post("/inbox/attach", data={"ids": str(row["id"]), "entry": "fapiao", "csrf": token})
-    intro, answer = client.get("/chat/messages").json()["messages"][-2:]
+    response = client.get("/chat/messages").json()
+    page = response["ui"]["lang"]  # the page's language now: Spanish, the last asked in
+    intro, answer = response["messages"][-2:]
     assert 'lang="es"' in intro["html"] and "Antes preguntó" in intro["html"]
     assert answer["html"].startswith('<div class="msg bot answer"')
-    assert 'lang="en"' in answer["html"].split(">")[0]
-    assert said("en", "sources") in answer["html"]
-    for other in ("ru", "es"):
+    assert f'lang="{page}"' in answer["html"].split(">")[0]
+    assert re.search(r'<div class="text" id="text-\d+" lang="en" dir="ltr">', answer["html"])
+    assert said(page, "sources") in answer["html"]
+    for other in {"en", "ru", "es"} - {page}:
         assert said(other, "sources") not in answer["html"]
 
 
@@ -1455,3 +1463,53 @@ async def test_a_staff_reply_of_unknown_language_is_not_marked_as_the_pages(clie
     last = client.get("/chat/messages").json()["messages"][-1]["html"]
     assert '<div class="text" id="text-' in last
     assert re.search(r'<div class="text" id="text-\d+" lang="" dir="auto">', last), last
+
+
+def test_an_answer_in_english_for_want_of_a_translation_keeps_the_visitors_labels(client):
+    """An entry with no Arabic translation came in English with all its labels in English
+    too ("The bot said:", "See also:", "👍 Helpful") and, set left to right as a whole, the
+    Arabic note over it left-aligned. Now the page's words stay Arabic, only the entry's
+    text is marked English, and each paragraph takes the direction of its own words."""
+    client.headers["accept-language"] = "ar"  # an Arabic browser, "automatic" language
+    opened(client, "ar")
+    [message] = act(client, act="entry", entry="office-hours").json()["messages"]
+    html = message["html"]
+    assert html.startswith('<div class="msg bot answer"') and ' lang="ar"' in html.split(">")[0]
+    for key in ("web_said_bot", "see_also", "helpful", "not_helpful"):
+        assert said("ar", key) in html and said("en", key) not in html
+    text = re.search(r'<div class="text" id="text-\d+"([^>]*)>(.*)', html)
+    assert text and ' lang="en"' in text[1]
+    note, answer = re.findall(r'<div class="para" dir="auto">(.*?)</div>', text[2])
+    assert note == said("ar", "no_translation", source="الإنجليزية")
+    assert answer == "See the hours posted at the entrance, or ask staff."
+
+
+def test_an_answer_naming_slash_staff_offers_the_talk_to_a_person_button(
+    chat_config, storage, accounts, small_kb_dir, encoder
+):
+    """Entries tell the reader to "ask staff via /staff", a Telegram command: web chat
+    visitors were pointed at a command instead of the page's "Talk to a person" button. On
+    the web chat it is now that button (its label in the page's language, pressing it opens
+    that mode: chat.js); Telegram's text keeps /staff."""
+    people = small_kb_dir / "people.yaml"
+    people.write_text(
+        people.read_text(encoding="utf-8").replace(
+            "or ask staff.", "or ask staff via /staff (see https://example.org/staff/)."
+        ),
+        encoding="utf-8",
+    )
+    cfg = replace(chat_config, knowledge=replace(chat_config.knowledge, dir=small_kb_dir))
+    answerer = build_answerer(cfg, None, storage, encoder=encoder)
+    assert "via /staff" in answerer.answer_entry("office-hours", "en").reply  # Telegram's
+    with make_client(cfg, storage, accounts, answerer) as client:
+        client.headers["accept-language"] = "es"
+        opened(client, "es")
+        [message] = act(client, act="entry", entry="office-hours").json()["messages"]
+    html = message["html"]
+    button = (
+        '<button type="button" class="chip inline" data-opens="staff">'
+        f"{said('es', 'web_staff')}</button>"
+    )
+    assert f"or ask staff via {button} (see " in html
+    assert 'href="https://example.org/staff/"' in html  # an address keeps its /staff
+    assert "via /staff" not in html

@@ -1071,3 +1071,22 @@ async def test_a_late_copy_from_the_stream_does_not_take_back_a_thumbs_down(site
             await expect(reasons).to_have_count(1)
         finally:
             await browser.close()
+
+
+async def test_slash_staff_in_an_answer_is_the_talk_to_a_person_button(site):
+    """Answers told web visitors to write to staff "via /staff", a Telegram command. On the
+    web chat it is the "Talk to a person" button, in the visitor's language, and pressing
+    it opens that mode as the button above the conversation does."""
+    from playwright.async_api import expect
+
+    bot_url, *_ = site
+    async with chat_page(bot_url, locale="es-ES") as page:
+        await send(page, "¿Cuál es el horario de apertura del centro de servicios?")
+        answer = page.locator(".msg.answer").first
+        opener = answer.locator("button[data-opens=staff]").first
+        await expect(opener).to_have_text(messages.text("es", "web_staff"), timeout=15000)
+        assert "/staff" not in await answer.locator(".text").inner_text()
+        await opener.click()
+        await expect(page.locator("#mode")).to_be_visible()
+        for_staff = messages.text("es", "web_staff_mode")
+        await expect(page.get_by_role("textbox", name=for_staff, exact=True)).to_be_focused()

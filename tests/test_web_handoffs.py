@@ -155,7 +155,7 @@ def test_a_reply_is_delivered_through_the_channels_sender_and_recorded(client, s
     assert (row["channel"], row["language"], text) == ("web", "ru", "Level -2.")
     page = client.get(f"/handoffs/{hid}").text
     assert "Answered by sam" in page and "Level -2." in page
-    assert "yes, in English (no Russian translation installed)" in page  # no model here
+    assert "yes, as typed (no Russian translation model installed)" in page  # no model here
     assert client.get("/handoffs?state=answered").text.count("Где парковка?") == 1
     web.reachable = False
     post(client, "/handoffs/reply", id=str(hid), text="Still there?")
@@ -448,19 +448,22 @@ def test_staff_see_the_language_a_reply_goes_out_in_before_and_after(with_ru_mod
     login(client, "sam")
     german, russian = handoff_id(client, "Wo kann"), handoff_id(client, "Где")
     page = client.get(f"/handoffs/{german}").text
-    assert "No German translation is installed: this reply will be sent in English." in page
+    assert (
+        "No German translation model is installed: your reply goes exactly as typed. "
+        "Write it in German if you can."
+    ) in page
     page = client.get(f"/handoffs/{russian}").text
     assert "No Russian translation" not in page
     assert "Reply in English: it is translated into Russian before it is sent" in page
 
     done = post(client, "/handoffs/reply", id=str(german), text="Level -2, by the lifts.")
     assert flash_of(client, done) == (
-        "Reply sent to 1 asker. Sent in English to 1 asker who reads German: "
-        "no German translation is installed."
+        "Reply sent to 1 asker. Delivered as typed to 1 asker who reads German: "
+        "no German translation model is installed."
     )
     assert web.sent[-1][1] == "Level -2, by the lifts."
     shown = client.get(f"/handoffs/{german}").text.split("<h2>Replies</h2>")[1]
-    assert "yes, in English (no German translation installed)" in shown
+    assert "yes, as typed (no German translation model installed)" in shown
     assert "(de)" not in shown
 
     done = post(client, "/handoffs/reply", id=str(russian), text="Level -2, by the lifts.")
@@ -471,8 +474,8 @@ def test_staff_see_the_language_a_reply_goes_out_in_before_and_after(with_ru_mod
 
     client.cookies.set("console_lang", "zh")
     page = client.get(f"/handoffs/{german}").text
-    assert "未安装德文翻译：此回复将以英文发送。" in page
-    assert "是，但以英文发送（未安装德文翻译）" in page
+    assert "未安装德文翻译模型：您的回复将按原文原样发送。请尽量用德文书写。" in page
+    assert "是，按原文发送（未安装德文翻译模型）" in page
 
 
 def test_a_group_reply_says_which_askers_got_it_untranslated(with_ru_model, storage, web):
@@ -481,15 +484,78 @@ def test_a_group_reply_says_which_askers_got_it_untranslated(with_ru_model, stor
     login(client, "sam")
     inbox = client.get("/inbox").text
     assert (
-        "No translation into German is installed: those askers get this reply in English."
+        "No translation model into German is installed: "
+        "those askers get your reply exactly as typed."
     ) in inbox
     response = client.post(
         "/inbox/reply", data={"csrf": csrf_of(inbox), "ids": [str(i) for i in ids], "text": "B2"}
     )
     assert flash_of(client, response) == (
-        "Reply sent to 2 askers. Sent in English to 1 asker who reads German: "
-        "no German translation is installed."
+        "Reply sent to 2 askers. Delivered as typed to 1 asker who reads German: "
+        "no German translation model is installed."
     )
+
+
+def delivered_language(storage, handoff: int) -> str:
+    [row] = storage.db.query(
+        "SELECT language FROM handoff_deliveries WHERE handoff_id = ? ORDER BY id DESC LIMIT 1",
+        [handoff],
+    )
+    return row["language"]
+
+
+def test_a_typed_reply_with_no_model_goes_as_typed_and_the_console_says_so(client, storage, web):
+    """No model translates into Korean or Chinese here. The page said a typed reply "will
+    be sent in English" and, after staff typed Chinese to a Korean asker, "Sent in English"
+    and "yes, in English", recording English: the visitor got the Chinese text as typed.
+    A Chinese asker answered in Chinese was told about "English" too. Now staff are told
+    it goes exactly as typed, and after sending what it really went in is recorded and
+    shown, with no note when they wrote in the asker's language."""
+    korean = handoff_of(client, storage, "비자 연장은 어디서 하나요?", 1, "ko")
+    page = client.get(f"/handoffs/{korean}").text
+    assert (
+        "No Korean translation model is installed: your reply goes exactly as typed. "
+        "Write it in Korean if you can."
+    ) in page
+    assert "Reply (sent exactly as typed)" in page and "sent in English" not in page
+    assert "in Korean where the entry has a Korean translation, else in English" in page
+
+    chinese_text = "请到二楼的服务台办理签证延期手续，带上护照和照片。"
+    done = post(client, "/handoffs/reply", id=str(korean), text=chinese_text)
+    assert flash_of(client, done) == (
+        "Reply sent to 1 asker. Delivered as typed to 1 asker who reads Korean: "
+        "no Korean translation model is installed."
+    )
+    assert web.sent[-1][1] == chinese_text
+    assert delivered_language(storage, korean) == "zh"
+    shown = client.get(f"/handoffs/{korean}").text.split("<h2>Replies</h2>")[1]
+    assert "yes, as typed (no Korean translation model installed)" in shown
+    assert "English" not in shown
+
+    korean_text = "비자 연장은 2층 안내 데스크에서 여권과 사진을 가지고 하시면 됩니다."
+    done = post(client, "/handoffs/reply", id=str(korean), text=korean_text)
+    assert flash_of(client, done) == "Reply sent to 1 asker."  # in their language: no note
+    assert delivered_language(storage, korean) == "ko"
+    shown = client.get(f"/handoffs/{korean}").text.split("<h2>Replies</h2>")[1]
+    assert "yes, in Korean" in shown
+
+    client.cookies.set("console_lang", "zh")
+    asker = handoff_of(client, storage, "签证延期在哪里办理？", 2, "zh")
+    page = client.get(f"/handoffs/{asker}").text
+    assert "未安装中文翻译模型：您的回复将按原文原样发送。请尽量用中文书写。" in page
+    assert "此回复将以英文发送" not in page
+    done = post(client, "/handoffs/reply", id=str(asker), text=chinese_text)
+    assert flash_of(client, done) == "回复已送达 1 位提问者。"
+    assert delivered_language(storage, asker) == "zh"
+    shown = client.get(f"/handoffs/{asker}").text.split("<h2>回复记录</h2>")[1]
+    assert "是，以中文发送" in shown and "英文" not in shown
+
+
+def handoff_of(client, storage, question, user, language):
+    ask(storage, question, user, language)
+    if SESSION_COOKIE not in client.cookies:
+        login(client, "sam")
+    return handoff_id(client, question)
 
 
 ASKERS = itertools.count(1000)
@@ -560,7 +626,7 @@ async def test_browser_claim_and_reply_on_a_phone(config, storage, accounts, sma
             assert "Reply sent to 1 asker." in await page.inner_text("[role=status]")
             assert "Answered by sam" in await page.inner_text("h1")
             delivered = await page.inner_text("td.delivered")
-            assert delivered == "yes, in English (no Arabic translation installed)"
+            assert delivered == "yes, as typed (no Arabic translation model installed)"
             await page.screenshot(path=str(storage.path.parent / "handoff.png"), full_page=True)
             await browser.close()
     finally:

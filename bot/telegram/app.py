@@ -38,6 +38,7 @@ from bot.answering import Answerer
 from bot.config import Config
 from bot.delivery import Deliveries
 from bot.handoff import Desk, HandoffStore
+from bot.language import written_in
 from bot.retention import purge_daily
 from bot.telegram import digest, handlers, handoffs, staff, staffwords, storage_access, webhook
 from bot.telegram.journal import JournalProcessor, UpdateJournal, journal_path, replay
@@ -149,6 +150,7 @@ def build_application(
             kb_language=config.knowledge.language,
             translate=translate,
             covers=covers,
+            detect=lambda text: written_in(app.bot_data.get("answerer", answerer).detector, text),
         )
         desk.deliveries.register(
             "telegram", handoffs.sender(app.bot, lambda: handlers.serving(app.bot_data), storage)

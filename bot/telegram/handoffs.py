@@ -258,10 +258,10 @@ async def relayed_reply(
         why = result.deliveries[0].error if result.deliveries else None
         reason = _(lang, why or "the asker cannot be reached")
         await message.reply_text(_(lang, "Not delivered: {reason}.", reason=reason))
-    for asked, (sent, _count) in result.untranslated().items():
-        names = {"asked": language_name(asked, lang), "sent": language_name(sent, lang)}
+    for asked in result.untranslated():  # typed in another language than the asker's
+        name = language_name(asked, lang)
         await message.reply_text(
-            _(lang, "Delivered in {sent} (no {asked} translation installed).", **names)
+            _(lang, "Delivered as typed (no {asked} translation model installed).", asked=name)
         )
 
 

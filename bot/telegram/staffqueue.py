@@ -75,13 +75,14 @@ def over_limit(times: list[float], config: Config, now: float | None = None) -> 
     return False
 
 
-def untranslated_warning(asked: str, sent: str, lang: str) -> str:
-    """Staff are told before replying that no model produces the asker's language."""
+def untranslated_warning(asked: str, lang: str) -> str:
+    """Staff are told before replying that no model produces the asker's language: a reply
+    goes exactly as typed."""
     return _(
         lang,
-        "No {asked} translation is installed: a reply goes out in {sent}.",
+        "No {asked} translation model is installed: a reply goes exactly as typed. "
+        "Write it in {asked} if you can.",
         asked=language_name(asked, lang),
-        sent=language_name(sent, lang),
     )
 
 
@@ -255,7 +256,7 @@ class StaffQueue:
             lines.append(f"<i>{html.escape(_(lang, 'after:'))}</i> {after}")
         sent_in = self.reply_language(copy.language) if self.reply_language else copy.language
         if sent_in != copy.language:
-            warning = untranslated_warning(copy.language, sent_in, lang)
+            warning = untranslated_warning(copy.language, lang)
             lines += ["", f"<i>{html.escape(warning)}</i>"]
         return "\n".join(lines)
 

@@ -39,6 +39,7 @@ from bot.config import Config
 from bot.delivery import Deliveries
 from bot.handoff import Desk, HandoffStore
 from bot.kbmodel import FaqEntry
+from bot.language import written_in
 from bot.storage import Storage
 from bot.web import i18n
 from bot.web.serving import Static
@@ -537,12 +538,18 @@ def create_app(
             translator = answerer.localizer.translator if answerer else None
             return translator is not None and translator.covers(source, target)
 
+        def detect(text: str) -> str | None:
+            """The language staff typed a reply in (sent as typed when no model covers)."""
+            answerer = holder.answerer
+            return written_in(answerer.detector, text) if answerer else None
+
         desk = Desk(
             HandoffStore(storage.path),
             deliveries,
             kb_language=config.knowledge.language,
             translate=translate,
             covers=covers,
+            detect=detect,
         )
     state = Console(
         config,

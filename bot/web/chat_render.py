@@ -21,6 +21,10 @@ URL = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
 TRAILING = ".,;:!?)]}»”’。，；：！？）"
 REASONS = ("wrong", "outdated", "not_mine")
 RTL = frozenset({"ar", "fa", "he", "ur"})
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")  # a blank line (or more)
+# The Telegram command an entry's text names for writing to staff ("ask staff via /staff"):
+# on the web chat, its "Talk to a person" button.
+STAFF_COMMAND = re.compile(r"(?<![\w/])/staff(?![\w/])")
 # A line of a list: "- item", "* item", "• item", or "1. item" / "1) item".
 ITEM = re.compile(r"^[ \t]*(?:([-*•])|(\d{1,3})[.)])[ \t]+(\S.*)$")
 WHO = {"visitor": "web_said_you", "bot": "web_said_bot"}  # staff: their visible heading
@@ -49,22 +53,44 @@ def link(url: str, title: str | None = None) -> str:
     )
 
 
-def text_html(text: str) -> str:
-    """Plain text as HTML: escaped, http(s) addresses linked, line breaks kept."""
+def text_html(text: str, staff: str | None = None) -> str:
+    """Plain text as HTML: escaped, http(s) addresses linked, line breaks kept; with `staff`
+    (the "Talk to a person" button's label), the /staff command a button that opens it."""
+
+    def plain(part: str) -> str:
+        if staff is None:
+            return escape(part)
+        opener = (
+            f'<button type="button" class="chip inline" data-opens="staff">{escape(staff)}</button>'
+        )
+        return opener.join(escape(piece) for piece in STAFF_COMMAND.split(part))
+
     out, at = [], 0
     for found in URL.finditer(text):
         url = found.group(0).rstrip(TRAILING)
         start, end = found.start(), found.start() + len(url)
-        out.append(escape(text[at:start]))
+        out.append(plain(text[at:start]))
         out.append(link(url))
         at = end
-    out.append(escape(text[at:]))
+    out.append(plain(text[at:]))
     return "".join(out).replace("\r\n", "\n").replace("\n", "<br>")
 
 
-def blocks_html(text: str) -> str:
+def blocks_html(text: str, staff: str | None = None) -> str:
     """Plain text as HTML as `text_html` makes it, but each run of list lines ("- item",
-    "1. item") a real list (<ul>, <ol>) whose items stay escaped text."""
+    "1. item") a real list (<ul>, <ol>) whose items stay escaped text. Paragraphs (parted
+    by a blank line) are blocks of their own, each set in the direction of its own words
+    (`dir="auto"`): an Arabic note over an English answer reads right to left. `staff`:
+    see `text_html`."""
+    paragraphs = [p for p in PARAGRAPH_BREAK.split(text.replace("\r\n", "\n")) if p.strip()]
+    if len(paragraphs) <= 1:
+        return _lines_html(text, staff)
+    return "".join(
+        f'<div class="para" dir="auto">{_lines_html(p, staff)}</div>' for p in paragraphs
+    )
+
+
+def _lines_html(text: str, staff: str | None) -> str:
     runs: list[tuple[str, int, list[str]]] = []  # (kind "", "ul" or "ol", first number, lines)
     for line in text.replace("\r\n", "\n").split("\n"):
         found = ITEM.match(line)
@@ -78,9 +104,9 @@ def blocks_html(text: str) -> str:
     out = []
     for kind, first, lines in runs:
         if not kind:
-            out.append(text_html("\n".join(lines)))
+            out.append(text_html("\n".join(lines), staff))
             continue
-        items = "".join(f"<li>{text_html(item)}</li>" for item in lines)
+        items = "".join(f"<li>{text_html(item, staff)}</li>" for item in lines)
         start = f' start="{first}"' if first != 1 else ""
         out.append(f"<{kind}{start}>{items}</{kind}>")
     return "".join(out)
@@ -170,8 +196,11 @@ def message_html(message: ChatMessage, say: Say, ui: str | None = None) -> str:
         written = ' lang="" dir="auto"'  # not the page's (lang="" is "unknown" in HTML)
     if data.get("title"):
         parts.append(f'<p class="title"{written}><strong>{escape(data["title"])}</strong></p>')
+    # an entry's text names Telegram's /staff: here, the "Talk to a person" button
+    staff = say("web_staff") if message.kind == "answer" and message.role == "bot" else None
     parts.append(
-        f'<div class="text" id="text-{message.id}"{written}>{blocks_html(message.text)}</div>'
+        f'<div class="text" id="text-{message.id}"{written}>'
+        f"{blocks_html(message.text, staff)}</div>"
     )
     if message.role == "staff" and data.get("original"):
         parts.append(

@@ -173,26 +173,24 @@ def ui_words(request: Request, lang: str, chosen: str | None = None) -> dict:
 
 def rendered(request: Request, lang: str, items: list[ChatMessage]) -> list[dict]:
     """Messages as HTML; a notice made for this response only (not stored: id 0) is in
-    `lang`, the page's language. A message's own words (its "Sources", "See also", staff
-    heading) are in the language it is written in (data "lang"), so that labels and text
-    agree; a message of no known language has them in `lang`."""
+    `lang`, the page's language. The page's words in a message (who said it, "Sources",
+    "See also", 👍/👎, the staff heading) are in `lang` too, as everywhere on the page; only
+    the message's text (and title) is marked with the language it is written in (data
+    "lang"): an answer that falls back to the knowledge base's English keeps the visitor's
+    labels around it."""
 
-    def words_in(language: str) -> Callable[[str], str]:
-        return lambda key: say(request, language, key)
+    def words(key: str) -> str:
+        return say(request, lang, key)
 
     def written(m: ChatMessage) -> ChatMessage:
         if m.id or m.role == "visitor" or "lang" in m.data:
             return m
         return replace(m, data={**m.data, "lang": lang})
 
-    out = []
-    for m in map(written, items):
-        own = m.data.get("lang")
-        language = own if isinstance(own, str) and own else lang
-        out.append(
-            {"id": m.id, "role": m.role, "html": message_html(m, words_in(language), language)}
-        )
-    return out
+    return [
+        {"id": m.id, "role": m.role, "html": message_html(m, words, lang)}
+        for m in map(written, items)
+    ]
 
 
 # Answering ---------------------------------------------------------------------------

@@ -105,8 +105,9 @@ def _held(request: Request, exc: HeldError) -> str:
 
 
 def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
-    """What a reply did: how many it reached, in which language where that is not the
-    asker's (no translation), and who it did not reach."""
+    """What a reply did: how many it reached, which askers got it in another language than
+    theirs (an entry with no translation into theirs: in which; typed words with no model
+    into theirs: as typed), and who it did not reach."""
     text = _n(request, "Reply sent to {n} asker.", "Reply sent to {n} askers.", result.delivered)
     ui = i18n.ui_language(request)
     why = (
@@ -116,8 +117,10 @@ def _sent(request: Request, result: ReplyResult, entry: bool = False) -> str:
         )
         if entry
         else (
-            "Sent in {sent} to {n} asker who reads {asked}: no {asked} translation is installed.",
-            "Sent in {sent} to {n} askers who read {asked}: no {asked} translation is installed.",
+            "Delivered as typed to {n} asker who reads {asked}: "
+            "no {asked} translation model is installed.",
+            "Delivered as typed to {n} askers who read {asked}: "
+            "no {asked} translation model is installed.",
         )
     )
     for asked, (sent, n) in sorted(result.untranslated().items()):

@@ -217,6 +217,11 @@
   const pressing = new Set();
 
   log.addEventListener("click", function (event) {
+    // "/staff" named in an answer: the "Talk to a person" button's own press
+    if (event.target.closest("button[data-opens=staff]")) {
+      document.getElementById("staff").click();
+      return;
+    }
     const el = event.target.closest("button[data-act]");
     if (!el) return;
     backToTyping(event);
