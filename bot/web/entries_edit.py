@@ -252,6 +252,13 @@ async def _try(request: Request, question: str) -> Any:
     return await asyncio.to_thread(answerer.ask, question)
 
 
+def _no_entry(request: Request, exc: entry_edit.EntryError) -> Response:
+    """The entries page (404) saying why the entry asked for cannot be read."""
+    return console(request).render(
+        request, "entries.html", 404, topics=[], query="", loaded=True, error=_said(request, exc)
+    )
+
+
 @requires("manager")
 async def edit_page(request: Request) -> Response:
     """Every field of an entry, one section per language; `try` asks the running bot."""
@@ -262,15 +269,7 @@ async def edit_page(request: Request) -> Response:
             entry_edit.read_entry, c.config.knowledge.dir, entry_id, _kb(c)
         )
     except entry_edit.EntryError as exc:
-        return c.render(
-            request,
-            "entries.html",
-            404,
-            topics=[],
-            query="",
-            loaded=True,
-            error=_said(request, exc),
-        )
+        return _no_entry(request, exc)
     question = request.query_params.get("try", "").strip()
     fields = entry_edit.form_fields(values, _languages(c, values))
     fields["base"] = entry_edit.text_version(values)
@@ -324,15 +323,7 @@ async def edit_save(request: Request) -> Response:
             entry_edit.read_entry, c.config.knowledge.dir, entry_id, _kb(c)
         )
     except entry_edit.EntryError as exc:
-        return c.render(
-            request,
-            "entries.html",
-            404,
-            topics=[],
-            query="",
-            loaded=True,
-            error=_said(request, exc),
-        )
+        return _no_entry(request, exc)
     languages = _languages(c, original)
     if form.get("action") == "draft":
         return await _with_drafts(
@@ -576,15 +567,7 @@ async def delete_page(request: Request) -> Response:
             entry_edit.read_entry, c.config.knowledge.dir, entry_id, kb
         )
     except entry_edit.EntryError as exc:
-        return c.render(
-            request,
-            "entries.html",
-            404,
-            topics=[],
-            query="",
-            loaded=True,
-            error=_said(request, exc),
-        )
+        return _no_entry(request, exc)
     referrers = [e.id for e in kb.entries if entry_id in e.related] if kb else []
     return c.render(
         request,
