@@ -195,3 +195,15 @@ def test_what_changed_is_said_in_chinese_field_by_field(client, accounts, storag
     client.cookies.set("console_lang", "en")
     page = unescape(client.get("/audit").text)
     assert "off-topic examples added: Pizza?" in page and "<td>automatic (inbox)</td>" in page
+
+
+def test_a_reply_that_reached_nobody_is_said_in_words():
+    """An undelivered reply's audit row (`delivered: false`) read "delivered False", its
+    field unnamed; it says "delivered: no" (否 on the Chinese console)."""
+    from bot.web import audit, i18n
+
+    lines = audit.changes({"state": "claimed"}, {"state": "answered", "delivered": False})
+    assert "delivered: no" in " ".join(lines), lines
+    zh = i18n.catalog("zh")
+    said = audit.changes({}, {"delivered": True}, lambda text: zh.get(text, text))
+    assert "已送达" in " ".join(said) and "是" in " ".join(said), said

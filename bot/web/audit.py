@@ -80,6 +80,9 @@ FIELDS = {
     "moved_from": "moved from",
     "unlinked": "no longer named as related by",
     "unlinked_from": "related entry removed",
+    "reply": "reply number",
+    "send": "sending",
+    "delivered": "delivered",
 }
 STATE_FIELDS = ("state", "status", "question")
 STATE_WORDS = {
@@ -145,6 +148,8 @@ def _shown(value: Any, say: Callable[[str], str] = str) -> str:
         return ", ".join(_shown(v, say) for v in value) or "–"
     if isinstance(value, dict):
         return ", ".join(f"{_field(k, say)} {_said(k, v, say)}" for k, v in value.items())
+    if isinstance(value, bool):  # a reply delivered or not
+        return say("yes") if value else say("no")
     return str(value)
 
 
